@@ -1,0 +1,204 @@
+"""The backward engine: walk the graph in reverse topological order, applying the chain rule.
+
+Backprop computes every gradient in one pass. Starting from dL/dL = 1 at the loss, each node
+receives the gradient of the loss with respect to its output(s), multiplies by its local
+derivative (its ``backward``) and hands dL/d(input) to the node that produced each input.
+A node runs only after all its consumers have contributed (Kahn's algorithm on the reversed
+graph), so gradients arriving along different paths are summed first. The walk uses an explicit
+stack, never recursion, so graphs of any depth work.
+"""
+
+from __future__ import annotations
+
+from gradiente.autograd import function as _function
+from gradiente.autograd.function import AccumulateGrad
+from gradiente.autograd.grad_mode import grad_state
+from gradiente.backend import xp
+
+
+def _dependencies(roots) -> dict:
+    """For every node reachable from ``roots``: how many edges point into it."""
+    deps = {}
+    seen = set()
+    stack = [r for r in roots if r is not None]
+    for r in stack:
+        seen.add(r)
+    while stack:
+        node = stack.pop()
+        for nxt, _ in node.next_functions:
+            if nxt is None:
+                continue
+            deps[nxt] = deps.get(nxt, 0) + 1
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return deps
+
+
+def _sum_to_shape(grad, shape):
+    """Undo broadcasting: sum ``grad`` over the axes that were broadcast to reach its shape."""
+    if grad.shape == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    axes = list(range(lead))
+    for i, n in enumerate(shape):
+        if n == 1 and grad.shape[lead + i] != 1:
+            axes.append(lead + i)
+    if axes:
+        grad = grad.sum(dim=tuple(axes), keepdim=True)
+    if lead or grad.shape != shape:
+        grad = grad.reshape(shape)
+    return grad
+
+
+def _as_tensor(g):
+    if g is None or isinstance(g, _function._Tensor):
+        return g
+    return _function._Tensor._make(xp.asarray(g), False, None)
+
+
+def run_backward(
+    roots,
+    root_grads,
+    retain_graph: bool,
+    create_graph: bool,
+    capture=None,
+    accumulate: bool = True,
+):
+    """Backpropagate ``root_grads`` from the ``roots`` edges ((node, output_nr) pairs).
+
+    ``capture`` maps edges to slots: the gradient that flows into each captured edge is
+    returned in that slot (used by ``autograd.grad``). With ``accumulate=False`` leaves'
+    ``.grad`` is left untouched.
+    """
+    Tensor = _function._Tensor
+    root_nodes = [node for node, _ in roots]
+    deps = _dependencies(root_nodes)
+    buffers: dict = {}
+    for (node, nr), g in zip(roots, root_grads):
+        if node is None:
+            continue
+        buf = buffers.get(node)
+        if buf is None:
+            buf = buffers[node] = [None] * node._n_outputs
+        buf[nr] = g if buf[nr] is None else buf[nr] + g
+    captured = [None] * (len(capture) if capture else 0)
+
+    ready = [n for n in dict.fromkeys(root_nodes) if n is not None and deps.get(n, 0) == 0]
+    prev_mode = grad_state.enabled
+    grad_state.enabled = create_graph
+    try:
+        while ready:
+            node = ready.pop()
+            grads = buffers.pop(node, None) or [None] * node._n_outputs
+            grads = _run_pre_hooks(node, grads)
+
+            if capture:
+                for nr, g in enumerate(grads):
+                    slot = capture.get((node, nr))
+                    if slot is not None:
+                        captured[slot] = g
+
+            if isinstance(node, AccumulateGrad):
+                if accumulate and grads[0] is not None:
+                    _accumulate(node.variable, grads[0], create_graph)
+                continue
+
+            if all(g is None for g in grads):
+                input_grads = (None,) * len(node.next_functions)
+            else:
+                if node._n_outputs > 1 or any(g is None for g in grads):
+                    grads = [
+                        g if g is not None else _zeros_for_output(node, i)
+                        for i, g in enumerate(grads)
+                    ]
+                input_grads = type(node).backward(node, *grads)
+                if not isinstance(input_grads, tuple):
+                    input_grads = (input_grads,)
+                if len(input_grads) < len(node.next_functions):
+                    input_grads = input_grads + (None,) * (
+                        len(node.next_functions) - len(input_grads)
+                    )
+                post = node.__dict__.get("_post_hooks")
+                if post:
+                    for hook in post:
+                        hook(input_grads, tuple(grads))
+
+            if not retain_graph:
+                node._saved = ()
+                node._freed = True
+
+            meta = node._input_meta
+            for i, (nxt, nr) in enumerate(node.next_functions):
+                if nxt is None:
+                    continue
+                g = input_grads[i]
+                if g is not None:
+                    if not isinstance(g, Tensor):
+                        g = _as_tensor(g)
+                    shape, dtype = meta[i]
+                    if g._data.shape != shape:
+                        g = _sum_to_shape(g, shape)
+                    if g._data.dtype != dtype:
+                        g = g.to(Tensor._dtype_of(dtype))
+                    buf = buffers.get(nxt)
+                    if buf is None:
+                        buf = buffers[nxt] = [None] * nxt._n_outputs
+                    buf[nr] = g if buf[nr] is None else buf[nr] + g
+                left = deps[nxt] - 1
+                deps[nxt] = left
+                if left == 0:
+                    ready.append(nxt)
+    finally:
+        grad_state.enabled = prev_mode
+    return captured
+
+
+def _zeros_for_output(node, i):
+    raise RuntimeError(f"{node.name()}: output {i} received no gradient")
+
+
+def _run_pre_hooks(node, grads):
+    """Tensor hooks (``register_hook``) and ``retain_grad`` for the tensors this node produced."""
+    if isinstance(node, AccumulateGrad):
+        leaf = node.variable
+        hooks = leaf._hooks
+        if hooks and grads[0] is not None:
+            g = grads[0]
+            for hook in list(hooks):
+                new = hook(g)
+                if new is not None:
+                    g = new
+            grads = [g]
+        return grads
+    if node._pre_hooks:
+        grads = list(grads)
+        for nr, hooks in node._pre_hooks.items():
+            g = grads[nr]
+            if g is None:
+                continue
+            for hook in list(hooks):
+                new = hook(g)
+                if new is not None:
+                    g = new
+            grads[nr] = g
+    if node._retained:
+        for nr, ref in node._retained.items():
+            t = ref()
+            g = grads[nr]
+            if t is not None and g is not None:
+                g = g if grad_state.enabled else g.detach()
+                t.grad = g if t.grad is None else t.grad + g
+    return grads
+
+
+def _accumulate(leaf, grad, create_graph: bool) -> None:
+    """leaf.grad += grad: a private copy the first time, then in place (graph-carrying sums
+    under ``create_graph``). The copy matters: one gradient array may flow to several leaves,
+    and a later in-place change of one ``.grad`` (clipping, zeroing) must not touch another."""
+    if create_graph:
+        leaf.grad = grad if leaf.grad is None else leaf.grad + grad
+    elif leaf.grad is None:
+        leaf.grad = _function._Tensor._make(grad._data.copy(), False, None)
+    else:
+        leaf.grad._data += grad._data

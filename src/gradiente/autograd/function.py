@@ -1,0 +1,326 @@
+"""Function: one differentiable operation, forward and backward side by side; also the graph node.
+
+Calling ``SomeFunction.apply(*inputs)`` runs ``forward`` and, when grad mode is on and an input
+requires grad, records a node (an instance of the Function, which is also the ``ctx`` object)
+in the computational graph. The node remembers, for each input, the edge to follow during
+backward: the node that produced that input (its ``grad_fn``) or, for a leaf, the leaf's
+``AccumulateGrad``. ``backward`` receives dL/d(output) and returns dL/d(input) for each input:
+the chain rule, one node at a time.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+from gradiente.autograd.grad_mode import grad_state
+from gradiente.backend import xp
+
+# The Tensor class is registered here by gradiente.tensor (autograd sits below tensor in the
+# layering, so it cannot import it).
+_Tensor = None
+
+
+def _register_tensor_type(cls) -> None:
+    global _Tensor
+    _Tensor = cls
+
+
+class VersionCounter:
+    """How many times a tensor's memory was modified in place; shared by a tensor and its views."""
+
+    __slots__ = ("value",)
+
+    def __init__(self):
+        self.value = 0
+
+
+class _SavedOutput:
+    """Placeholder in a node's saved values for the node's own output (kept as an array)."""
+
+    __slots__ = ("array", "counter", "version")
+
+    def __init__(self, array, counter):
+        self.array = array
+        self.counter = counter
+        self.version = counter.value
+
+
+class Node:
+    """A node of the backward graph; ``grad_fn`` of a tensor is one of these."""
+
+    __slots__ = (
+        "next_functions",
+        "_input_meta",
+        "_saved",
+        "_saved_versions",
+        "_freed",
+        "_pre_hooks",
+        "_retained",
+        "_n_outputs",
+        "needs_input_grad",
+        "__dict__",
+        "__weakref__",
+    )
+
+    def __init__(self):
+        self._saved = ()
+        self._saved_versions = ()
+        self._freed = False
+        self._pre_hooks = None
+        self._retained = None
+        self._n_outputs = 1
+
+    def name(self) -> str:
+        return type(self).__name__
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {hex(id(self))}>"
+
+    def register_hook(self, hook):
+        """Hook called as ``hook(grad_inputs, grad_outputs)`` after this node's backward."""
+        hooks = self.__dict__.setdefault("_post_hooks", [])
+        hooks.append(hook)
+        return _RemovableHandle(hooks, hook)
+
+    def _add_pre_hook(self, output_nr: int, hook):
+        if self._pre_hooks is None:
+            self._pre_hooks = {}
+        hooks = self._pre_hooks.setdefault(output_nr, [])
+        hooks.append(hook)
+        return _RemovableHandle(hooks, hook)
+
+
+class _RemovableHandle:
+    """What ``register_hook`` returns: ``handle.remove()`` unregisters the hook."""
+
+    def __init__(self, hooks: list, hook):
+        self._hooks = hooks
+        self._hook = hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+class AccumulateGrad(Node):
+    """The sink of the graph for a leaf tensor: adds the incoming gradient into ``leaf.grad``."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable):
+        super().__init__()
+        self.variable = variable
+        self.next_functions = ()
+
+
+class Function(Node):
+    """Base class of differentiable operations (PyTorch's ``torch.autograd.Function``).
+
+    Subclass it with two static methods::
+
+        class Exp(Function):
+            @staticmethod
+            def forward(ctx, x):
+                y = x.exp()
+                ctx.save_for_backward(y)
+                return y
+
+            @staticmethod
+            def backward(ctx, grad):
+                (y,) = ctx.saved_tensors
+                return grad * y          # d exp(x)/dx = exp(x)
+
+    and call ``Exp.apply(x)``. ``forward`` receives tensors (with grad mode off) and returns a
+    tensor or a tuple of tensors; ``backward`` receives one gradient per output and returns one
+    per input (``None`` for inputs that need none).
+
+    gradiente's own primitives set ``_array_forward = True``: their ``forward`` reads the input
+    arrays directly (``x._data``) and returns an array, which saves a wrapper per op.
+    """
+
+    _array_forward = False
+    _is_view = False
+    backward_name: str | None = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "backward_name" not in cls.__dict__ or cls.backward_name is None:
+            cls.backward_name = cls.__name__ + "Backward"
+
+    def name(self) -> str:
+        return self.backward_name
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("a Function subclass must implement forward")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError("a Function subclass must implement backward")
+
+    # ctx API ---------------------------------------------------------------------------
+    def save_for_backward(self, *items) -> None:
+        """Keep tensors (inputs or outputs) for backward; checked against in-place changes."""
+        self._saved = items
+        self._saved_versions = tuple(
+            it._get_version_counter().value if isinstance(it, _Tensor) else 0 for it in items
+        )
+
+    @property
+    def saved_tensors(self) -> tuple:
+        """The saved tensors, after checking none was freed or modified in place since."""
+        if self._freed:
+            raise RuntimeError(
+                "Trying to backward through the graph a second time (or directly access saved "
+                "tensors after they have already been freed). Saved intermediate values of the "
+                "graph are freed when you call .backward() or autograd.grad(). Specify "
+                "retain_graph=True if you need to backward through the graph a second time or "
+                "if you need to access saved tensors after calling backward."
+            )
+        out = []
+        for item, version in zip(self._saved, self._saved_versions):
+            if isinstance(item, _SavedOutput):
+                _check_version(item.counter, item.version, item.array, self)
+                t = _Tensor._make(item.array, grad_state.enabled, self)
+                t._version_counter = item.counter
+                out.append(t)
+            elif isinstance(item, _Tensor):
+                counter = item._version_counter
+                if counter is not None and counter.value != version:
+                    _check_version(counter, version, item._data, self)
+                out.append(item)
+            else:
+                out.append(item)
+        return tuple(out)
+
+    def mark_non_differentiable(self, *tensors) -> None:
+        """Declare outputs (e.g. indices) that never receive or pass a gradient."""
+        self.__dict__["_non_diff"] = {id(t) for t in tensors}
+
+    def mark_dirty(self, *tensors) -> None:
+        """Accepted for compatibility; in-place user Functions are treated as out-of-place."""
+
+    def set_materialize_grads(self, value: bool) -> None:
+        """Accepted for compatibility: gradients of unused outputs are always zeros."""
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        """Run forward and, when needed, record this op in the graph."""
+        Tensor = _Tensor
+        record = False
+        if grad_state.enabled:
+            for a in args:
+                if isinstance(a, Tensor) and a._requires_grad:
+                    record = True
+                    break
+        ctx = cls()
+        if cls._array_forward:
+            out = cls.forward(ctx, *args, **kwargs)
+        else:
+            prev = grad_state.enabled
+            grad_state.enabled = False
+            try:
+                out = cls.forward(ctx, *args, **kwargs)
+            finally:
+                grad_state.enabled = prev
+
+        if not record:
+            if isinstance(out, tuple):
+                return tuple(_wrap(o, False, None, 0) for o in out)
+            return _wrap(out, False, None, 0)
+
+        next_functions = []
+        input_meta = []
+        needs = []
+        for a in args:
+            if isinstance(a, Tensor):
+                input_meta.append(a)
+                if a._requires_grad:
+                    next_functions.append(_edge_of(a))
+                    needs.append(True)
+                else:
+                    next_functions.append((None, 0))
+                    needs.append(False)
+            else:
+                input_meta.append(None)
+                next_functions.append((None, 0))
+                needs.append(False)
+        ctx.next_functions = tuple(next_functions)
+        ctx.needs_input_grad = tuple(needs)
+        # Shapes and dtypes of inputs: the engine sums broadcast gradients back to these.
+        ctx._input_meta = tuple(
+            None if a is None else (a._data.shape, a._data.dtype) for a in input_meta
+        )
+
+        if isinstance(out, tuple):
+            non_diff = ctx.__dict__.get("_non_diff", ())
+            ctx._n_outputs = len(out)
+            results = []
+            for i, o in enumerate(out):
+                diff = id(o) not in non_diff and _is_float(o)
+                results.append(_wrap(o, diff, ctx if diff else None, i))
+            _mark_saved_outputs(ctx, out, results)
+            return tuple(results)
+        result = _wrap(out, True, ctx, 0)
+        if cls._is_view:
+            base = args[0]
+            result._version_counter = base._get_version_counter()
+            result._base = base if base._base is None else base._base
+        _mark_saved_outputs(ctx, (out,), (result,))
+        return result
+
+
+def _is_float(o) -> bool:
+    data = o._data if isinstance(o, _Tensor) else o
+    return data.dtype.kind == "f"
+
+
+def _wrap(o, requires_grad: bool, grad_fn, output_nr: int):
+    """Turn a forward result (array or tensor) into a tensor carrying the graph edge."""
+    if isinstance(o, _Tensor):
+        data = o._data
+    else:
+        data = o if isinstance(o, xp.ndarray) else xp.asarray(o)
+    t = _Tensor._make(data, requires_grad, grad_fn)
+    if output_nr:
+        t._output_nr = output_nr
+    return t
+
+
+def _mark_saved_outputs(ctx, raw_outputs, results) -> None:
+    """Replace saved outputs by array placeholders so the node does not keep its output alive."""
+    saved = ctx._saved
+    if not saved:
+        return
+    replaced = list(saved)
+    changed = False
+    for i, item in enumerate(saved):
+        for raw, res in zip(raw_outputs, results):
+            if item is raw or item is res:
+                replaced[i] = _SavedOutput(res._data, res._get_version_counter())
+                changed = True
+    if changed:
+        ctx._saved = tuple(replaced)
+
+
+def _edge_of(t):
+    """The backward edge of tensor ``t``: (its grad_fn, output index) or its AccumulateGrad."""
+    fn = t.grad_fn
+    if fn is not None:
+        return (fn, t._output_nr)
+    acc = t._accumulator() if t._accumulator is not None else None
+    if acc is None:
+        acc = AccumulateGrad(t)
+        t._accumulator = weakref.ref(acc)
+    return (acc, 0)
+
+
+def _check_version(counter, version, data, node) -> None:
+    if counter.value != version:
+        raise RuntimeError(
+            "one of the variables needed for gradient computation has been modified by an "
+            f"inplace operation: [tensor of shape {tuple(data.shape)}, dtype {data.dtype}], "
+            f"output of or input to {node.name()}, is at version {counter.value}; expected "
+            f"version {version} instead. Use an out-of-place operation (e.g. x = x + 1 instead "
+            "of x += 1) or clone() the tensor before modifying it."
+        )

@@ -1,0 +1,184 @@
+"""Higher-level derivatives of a function: jacobian, hessian, vjp, jvp, hvp, vhp.
+
+All are built from reverse-mode products (``autograd.grad``). The Jacobian is assembled one
+row at a time (one vector-Jacobian product per output element), which makes the lecture's
+chain rule on Jacobians, J(f∘g) = J_f · J_g, checkable numerically.
+"""
+
+from __future__ import annotations
+
+from gradiente.autograd import function as _function
+from gradiente.autograd.grad_mode import enable_grad
+from gradiente.backend import xp
+
+
+def _grad(*args, **kwargs):
+    from gradiente.autograd import grad
+
+    return grad(*args, **kwargs)
+
+
+def _tuple(x):
+    return (tuple(x), True) if isinstance(x, (tuple, list)) else ((x,), False)
+
+
+def _prepare(inputs, create_graph):
+    """Fresh leaves that require grad (detached unless the caller wants a graph through them)."""
+    out = []
+    for x in inputs:
+        if create_graph and x.requires_grad:
+            out.append(x.view_as(x))
+        else:
+            out.append(x.detach().requires_grad_(True))
+    return tuple(out)
+
+
+def _zeros_if_none(grads, like, strict, what):
+    out = []
+    for g, x in zip(grads, like):
+        if g is None:
+            if strict:
+                raise RuntimeError(f"The output of the user-provided function is independent of "
+                                   f"an input; not allowed in strict mode ({what})")
+            g = _function._Tensor._make(xp.zeros(x._data.shape, dtype=x._data.dtype))
+        out.append(g)
+    return tuple(out)
+
+
+def vjp(func, inputs, v=None, create_graph=False, strict=False):
+    """(func(inputs), vᵀ·J): the vector-Jacobian product (one backward pass)."""
+    inputs, is_tuple = _tuple(inputs)
+    with enable_grad():
+        xs = _prepare(inputs, create_graph)
+        outs, out_tuple = _tuple(func(*xs))
+        if v is None:
+            if any(o.numel() != 1 for o in outs):
+                raise RuntimeError("The vector v can only be None if the user-provided function "
+                                   "returns a single Tensor with a single element.")
+        vs = None if v is None else _tuple(v)[0]
+        grads = _grad(outs, xs, vs, create_graph=create_graph, allow_unused=True)
+    grads = _zeros_if_none(grads, xs, strict, "vjp")
+    outs = tuple(o if create_graph else o.detach() for o in outs)
+    return (outs if out_tuple else outs[0]), (grads if is_tuple else grads[0])
+
+
+def jvp(func, inputs, v=None, create_graph=False, strict=False):
+    """(func(inputs), J·v): the Jacobian-vector product, by the double-vjp trick.
+
+    With g(u) = Jᵀu (a vjp), J·v = ∂(g(u)·v)/∂u, so two reverse passes give a forward product.
+    """
+    inputs, is_tuple = _tuple(inputs)
+    Tensor = _function._Tensor
+    with enable_grad():
+        xs = _prepare(inputs, True)
+        outs, out_tuple = _tuple(func(*xs))
+        if v is None:
+            if any(x.numel() != 1 for x in inputs):
+                raise RuntimeError("The vector v can only be None if the input to the "
+                                   "user-provided function is a single Tensor with a single "
+                                   "element.")
+            vs = tuple(Tensor._make(xp.ones(x._data.shape, dtype=x._data.dtype)) for x in xs)
+        else:
+            vs = _tuple(v)[0]
+        us = tuple(Tensor._make(xp.zeros(o._data.shape, dtype=o._data.dtype)).requires_grad_()
+                   for o in outs)
+        g = _grad(outs, xs, us, create_graph=True, allow_unused=True)
+        g = _zeros_if_none(g, xs, strict, "jvp")
+        pieces = [gi for gi, vi in zip(g, vs) if gi.requires_grad]
+        if pieces:
+            jv = _grad(pieces, us, [vi for gi, vi in zip(g, vs) if gi.requires_grad],
+                       create_graph=create_graph, allow_unused=True)
+        else:
+            jv = (None,) * len(us)
+    jv = _zeros_if_none(jv, outs, strict, "jvp")
+    outs = tuple(o if create_graph else o.detach() for o in outs)
+    jv = tuple(j if create_graph else j.detach() for j in jv)
+    return (outs if out_tuple else outs[0]), (jv if out_tuple else jv[0])
+
+
+def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
+             strategy="reverse-mode"):
+    """∂func/∂inputs with shape output.shape + input.shape (nested tuples for tuple args)."""
+    inputs, is_tuple = _tuple(inputs)
+    Tensor = _function._Tensor
+    with enable_grad():
+        xs = _prepare(inputs, create_graph)
+        outs, out_tuple = _tuple(func(*xs))
+        rows = []
+        for o in outs:
+            blocks = [[] for _ in xs]
+            flat = o.reshape(-1)
+            for j in range(flat.numel()):
+                if o.requires_grad:
+                    gs = _grad([flat[j]], xs, retain_graph=True, create_graph=create_graph,
+                               allow_unused=True)
+                else:
+                    gs = (None,) * len(xs)
+                gs = _zeros_if_none(gs, xs, strict, "jacobian")
+                for k, g in enumerate(gs):
+                    blocks[k].append(g)
+            per_input = []
+            for k, x in enumerate(xs):
+                if blocks[k]:
+                    jac = _stack(blocks[k]).reshape(tuple(o.shape) + tuple(x.shape))
+                else:
+                    jac = Tensor._make(xp.zeros(tuple(o.shape) + tuple(x.shape),
+                                                dtype=x._data.dtype))
+                per_input.append(jac if create_graph else jac.detach())
+            rows.append(tuple(per_input) if is_tuple else per_input[0])
+    return tuple(rows) if out_tuple else rows[0]
+
+
+def _stack(tensors):
+    """Stack the rows of a Jacobian (keeping their graph when create_graph is on)."""
+    return _function._Tensor._stack(tensors)
+
+
+def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
+            outer_jacobian_strategy="reverse-mode"):
+    """Second derivatives of a scalar function: the Jacobian of its gradient."""
+    inputs, is_tuple = _tuple(inputs)
+
+    def gradient(*xs):
+        out = func(*xs)
+        if out.numel() != 1:
+            raise RuntimeError("The function given to hessian should return a single element "
+                               f"Tensor, got shape {tuple(out.shape)}")
+        gs = _grad([out.reshape(())], xs, create_graph=True, allow_unused=True)
+        return _zeros_if_none(gs, xs, strict, "hessian")
+
+    result = jacobian(gradient, inputs, create_graph=create_graph, strict=strict)
+    if not is_tuple:
+        return result[0]
+    return result
+
+
+def hvp(func, inputs, v=None, create_graph=False, strict=False):
+    """(func(inputs), H·v): Hessian-vector product via a gradient of a gradient."""
+    inputs, is_tuple = _tuple(inputs)
+    vs = _tuple(v)[0] if v is not None else None
+    with enable_grad():
+        xs = _prepare(inputs, True)
+        out = func(*xs)
+        if out.numel() != 1:
+            raise RuntimeError("The function given to hvp should return a single element Tensor")
+        gs = _grad([out.reshape(())], xs, create_graph=True, allow_unused=True)
+        gs = _zeros_if_none(gs, xs, strict, "hvp")
+        if vs is None:
+            vs = tuple(_function._Tensor._make(xp.ones(x._data.shape, dtype=x._data.dtype))
+                       for x in xs)
+        # H v = ∂(∇f · v)/∂x
+        dot = sum((g * vi).sum() for g, vi in zip(gs, vs) if g.requires_grad)
+        if isinstance(dot, int):
+            hv = (None,) * len(xs)
+        else:
+            hv = _grad([dot], xs, create_graph=create_graph, allow_unused=True)
+    hv = _zeros_if_none(hv, xs, strict, "hvp")
+    out = out if create_graph else out.detach()
+    hv = tuple(h if create_graph else h.detach() for h in hv)
+    return out, (hv if is_tuple else hv[0])
+
+
+def vhp(func, inputs, v=None, create_graph=False, strict=False):
+    """(func(inputs), vᵀ·H); equal to hvp for twice-differentiable functions (H symmetric)."""
+    return hvp(func, inputs, v, create_graph, strict)

@@ -1,0 +1,121 @@
+"""Finite-difference gradient check: compare autograd's Jacobian with central differences."""
+
+from __future__ import annotations
+
+from gradiente.autograd import function as _function
+from gradiente.autograd.grad_mode import no_grad
+from gradiente.backend import xp
+
+
+class GradcheckError(RuntimeError):
+    """Raised when analytical and numerical gradients disagree."""
+
+
+def _as_tuple(x):
+    return x if isinstance(x, (tuple, list)) else (x,)
+
+
+def gradcheck(func, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, **kwargs):
+    """Check ``func``'s gradients against central differences (f(x+ε) − f(x−ε)) / 2ε.
+
+    Every floating input with ``requires_grad`` is perturbed element by element; for each output
+    element the analytical row of the Jacobian (from ``autograd.grad``) must match the numerical
+    one within ``atol + rtol·|numerical|``. Inputs should be float64. Returns True, or raises
+    with the worst element.
+    """
+    from gradiente.autograd import grad as autograd_grad  # same package, defined after us
+
+    Tensor = _function._Tensor
+    inputs = _as_tuple(inputs)
+    diff_inputs = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
+    if not diff_inputs:
+        raise ValueError("gradcheck expects at least one input tensor with requires_grad=True")
+    for x in diff_inputs:
+        if x._data.dtype != xp.float64:
+            import warnings
+
+            warnings.warn(
+                f"gradcheck input of dtype {x.dtype} is not float64: the check may fail "
+                "from rounding alone",
+                stacklevel=2,
+            )
+
+    outputs = [o for o in _as_tuple(func(*inputs)) if isinstance(o, Tensor) and o.requires_grad]
+    out_arrays = [o._data.copy() for o in outputs]
+
+    # Numerical Jacobian, one column per input element.
+    numerical = []
+    for x in diff_inputs:
+        flat = x._data.reshape(-1)
+        cols = []
+        for i in range(flat.size):
+            orig = flat[i].copy()
+            with no_grad():
+                flat[i] = orig + eps
+                plus = [o._data.astype(xp.float64).reshape(-1).copy() for o in
+                        _selected(func(*inputs))]
+                flat[i] = orig - eps
+                minus = [o._data.astype(xp.float64).reshape(-1).copy() for o in
+                         _selected(func(*inputs))]
+                flat[i] = orig
+            cols.append(xp.concatenate([(p - m) / (2 * eps) for p, m in zip(plus, minus)]))
+        numerical.append(xp.stack(cols, axis=1) if cols else xp.zeros((0, 0)))
+
+    # Analytical Jacobian, one row per output element (a vector-Jacobian product each).
+    total_out = sum(a.size for a in out_arrays)
+    analytical = [xp.zeros((total_out, x._data.size)) for x in diff_inputs]
+    row = 0
+    for o, arr in zip(outputs, out_arrays):
+        for j in range(arr.size):
+            seed = xp.zeros(arr.size, dtype=arr.dtype)
+            seed[j] = 1
+            grads = autograd_grad(
+                [o], diff_inputs, [Tensor._make(seed.reshape(arr.shape))],
+                retain_graph=True, allow_unused=True,
+            )
+            for k, g in enumerate(grads):
+                if g is not None:
+                    analytical[k][row] = g._data.reshape(-1)
+            row += 1
+
+    for k, (a, n) in enumerate(zip(analytical, numerical)):
+        if a.shape != n.shape:
+            n = n.reshape(a.shape)
+        err = xp.abs(a - n) - (atol + rtol * xp.abs(n))
+        if err.size and err.max() > 0:
+            r, c = xp.unravel_index(xp.argmax(err), err.shape)
+            msg = (
+                f"Jacobian mismatch for output element {r} with respect to input {k}, element "
+                f"{c}: analytical {a[r, c]:.10g} vs numerical {n[r, c]:.10g} "
+                f"(atol={atol}, rtol={rtol})"
+            )
+            if raise_exception:
+                raise GradcheckError(msg)
+            return False
+    return True
+
+
+def _selected(out):
+    Tensor = _function._Tensor
+    return [o for o in _as_tuple(out) if isinstance(o, Tensor) and o._data.dtype.kind == "f"]
+
+
+def gradgradcheck(func, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3, **kwargs):
+    """Check second derivatives: gradcheck of the function x -> d(func)/dx · v."""
+    from gradiente.autograd import grad as autograd_grad
+
+    Tensor = _function._Tensor
+    inputs = _as_tuple(inputs)
+    diff_inputs = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
+    outs = _as_tuple(func(*inputs))
+    if grad_outputs is None:
+        rng = xp.random.default_rng(0)
+        grad_outputs = [Tensor._make(rng.standard_normal(o._data.shape)) for o in outs]
+
+    def first_grad(*xs):
+        out = _as_tuple(func(*xs))
+        diff = [x for x in xs if isinstance(x, Tensor) and x.requires_grad]
+        gs = autograd_grad(out, diff, grad_outputs, create_graph=True, allow_unused=True)
+        return tuple(g for g in gs if g is not None)
+
+    return gradcheck(first_grad, inputs, eps=eps, atol=atol, rtol=rtol)

@@ -1,0 +1,180 @@
+"""The one place that imports NumPy for compute: the array module, dtypes and their promotion.
+
+Every op asks this module for its array namespace (``xp``) instead of importing NumPy itself,
+so that a GPU backend (CuPy) can later be slotted in here without touching the ops.
+"""
+
+from __future__ import annotations
+
+import numpy
+
+xp = numpy
+
+
+def get_array_module(array):
+    """The array namespace of ``array`` (NumPy today; CuPy arrays will answer ``cupy``)."""
+    return xp
+
+
+class dtype:
+    """A tensor element type, printed and compared like ``torch.dtype``."""
+
+    __slots__ = ("name", "np", "itemsize", "is_floating_point", "is_signed", "_kind")
+
+    def __init__(self, name: str, np_dtype, kind: str):
+        self.name = name
+        self.np = numpy.dtype(np_dtype)
+        self.itemsize = self.np.itemsize
+        self._kind = kind  # "b" bool, "i" integer, "f" floating
+        self.is_floating_point = kind == "f"
+        self.is_signed = name not in ("bool", "uint8")
+
+    @property
+    def is_complex(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        # PyTorch prints dtypes as ``torch.float32``; we print the same so scripts' output matches.
+        return f"torch.{self.name}"
+
+    def __reduce__(self):
+        return (_dtype_by_name, (self.name,))
+
+
+bool_ = dtype("bool", numpy.bool_, "b")
+uint8 = dtype("uint8", numpy.uint8, "i")
+int8 = dtype("int8", numpy.int8, "i")
+int16 = dtype("int16", numpy.int16, "i")
+int32 = dtype("int32", numpy.int32, "i")
+int64 = dtype("int64", numpy.int64, "i")
+float16 = dtype("float16", numpy.float16, "f")
+float32 = dtype("float32", numpy.float32, "f")
+float64 = dtype("float64", numpy.float64, "f")
+
+ALL_DTYPES = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64)
+_BY_NUMPY = {d.np: d for d in ALL_DTYPES}
+_BY_NAME = {d.name: d for d in ALL_DTYPES}
+_BY_NAME.update(
+    {
+        "half": float16,
+        "float": float32,
+        "double": float64,
+        "short": int16,
+        "int": int32,
+        "long": int64,
+    }
+)
+
+_default_float = [float32]
+
+
+def _dtype_by_name(name: str) -> dtype:
+    return _BY_NAME[name]
+
+
+def get_default_dtype() -> dtype:
+    """The floating dtype that factories and Python floats use (float32 unless changed)."""
+    return _default_float[0]
+
+
+def set_default_dtype(d: dtype) -> None:
+    """Set the default floating dtype (float32 or float64), like ``torch.set_default_dtype``."""
+    d = to_dtype(d)
+    if not d.is_floating_point:
+        raise TypeError(f"only floating-point types are supported as the default type, got {d}")
+    _default_float[0] = d
+
+
+def to_dtype(d) -> dtype:
+    """Accept a gradiente dtype, a NumPy dtype, a Python type or a name; return a gradiente dtype."""
+    if isinstance(d, dtype):
+        return d
+    if d is float:
+        return get_default_dtype()
+    if d is int:
+        return int64
+    if d is bool:
+        return bool_
+    if isinstance(d, str):
+        name = d.removeprefix("torch.")
+        if name in _BY_NAME:
+            return _BY_NAME[name]
+        raise TypeError(f"unknown dtype {d!r}")
+    try:
+        npd = numpy.dtype(d)
+    except TypeError:
+        raise TypeError(f"unknown dtype {d!r}") from None
+    if npd in _BY_NUMPY:
+        return _BY_NUMPY[npd]
+    raise TypeError(f"dtype {npd} is not supported (supported: bool, integers, float16/32/64)")
+
+
+def from_numpy_dtype(npd) -> dtype:
+    """The gradiente dtype of a NumPy dtype; float64 arrays stay float64, like torch.from_numpy."""
+    try:
+        return _BY_NUMPY[npd]
+    except KeyError:
+        return to_dtype(npd)
+
+
+def promote_types(a: dtype, b: dtype) -> dtype:
+    """PyTorch's ``promote_types``: bool < integers < floats; within a kind the wider type wins."""
+    if a is b:
+        return a
+    if a._kind != b._kind:
+        order = {"b": 0, "i": 1, "f": 2}
+        return a if order[a._kind] > order[b._kind] else b
+    return _BY_NUMPY[numpy.promote_types(a.np, b.np)]
+
+
+_CATEGORY = {"b": 0, "i": 1, "f": 2}
+
+
+def result_type(*operands) -> dtype:
+    """PyTorch's type promotion for an op's operands (tensors and Python scalars).
+
+    Tensors with dimensions decide first; zero-dim tensors and then Python scalars only matter
+    when they are of a higher category (bool < int < float). A Python float then brings the
+    default dtype, a Python int brings int64 — so ``int_tensor * 2.5`` is float32, and
+    ``float32_tensor * 2.5`` stays float32 (as in PyTorch).
+    """
+    dim_result = zero_result = wrapped_result = None
+    for op in operands:
+        d = getattr(op, "dtype", None)
+        if isinstance(d, dtype):
+            if op.ndim > 0:
+                dim_result = d if dim_result is None else promote_types(dim_result, d)
+            else:
+                zero_result = d if zero_result is None else promote_types(zero_result, d)
+        else:
+            if isinstance(op, bool):
+                w = bool_
+            elif isinstance(op, int):
+                w = int64
+            elif isinstance(op, float):
+                w = get_default_dtype()
+            elif isinstance(op, numpy.generic):
+                w = from_numpy_dtype(op.dtype)
+                if w.is_floating_point:
+                    w = get_default_dtype() if w is not float64 else w
+            else:
+                raise TypeError(f"unsupported operand type {type(op).__name__}")
+            wrapped_result = w if wrapped_result is None else promote_types(wrapped_result, w)
+    return _combine(dim_result, _combine(zero_result, wrapped_result))
+
+
+def _combine(higher, lower):
+    """Let ``lower`` (less-priority operands) raise the type only if it is of a higher category."""
+    if higher is None:
+        return lower
+    if lower is None:
+        return higher
+    if _CATEGORY[lower._kind] > _CATEGORY[higher._kind]:
+        # A float scalar meeting an int tensor: the scalar's (default) float type.
+        return lower
+    return higher
+
+
+def as_strided_windows(x, window_shape, axes):
+    """Sliding windows over ``axes`` of ``x`` as a view (no copy): NumPy stride tricks."""
+    return numpy.lib.stride_tricks.sliding_window_view(x, window_shape, axis=axes)

@@ -1,0 +1,1 @@
+"""Differentiable primitives: each op is one Function with its forward and backward together."""

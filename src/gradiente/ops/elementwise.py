@@ -1,0 +1,393 @@
+"""Element-wise ops (arithmetic, exp/log, activations) with their local derivatives.
+
+Broadcasting is handled once by the engine, which sums each input's gradient back to the
+input's shape; the backward methods here may return gradients of the broadcast shape.
+"""
+
+from __future__ import annotations
+
+from gradiente.autograd.function import Function
+from gradiente.backend import xp
+
+
+def _arr(x):
+    """The array behind a tensor; Python scalars pass through (NumPy treats them as weak)."""
+    return x._data if hasattr(x, "_data") else x
+
+
+class Add(Function):
+    backward_name = "AddBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return _arr(a) + _arr(b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, grad
+
+
+class Sub(Function):
+    backward_name = "SubBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return _arr(a) - _arr(b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, (-grad if ctx.needs_input_grad[1] else None)
+
+
+class RSub(Function):
+    """b - a for a scalar b (``2 - x``)."""
+
+    backward_name = "RsubBackward1"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return _arr(b) - _arr(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad, None
+
+
+class Mul(Function):
+    backward_name = "MulBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return _arr(a) * _arr(b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        # d(ab)/da = b, d(ab)/db = a
+        grad_a = grad * b if ctx.needs_input_grad[0] else None
+        grad_b = grad * a if ctx.needs_input_grad[1] else None
+        return grad_a, grad_b
+
+
+class Div(Function):
+    backward_name = "DivBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return _arr(a) / _arr(b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        # d(a/b)/da = 1/b, d(a/b)/db = -a/b²
+        grad_a = grad / b if ctx.needs_input_grad[0] else None
+        grad_b = -grad * a / (b * b) if ctx.needs_input_grad[1] else None
+        return grad_a, grad_b
+
+
+class RDiv(Function):
+    """b / a for a scalar b (``1 / x``)."""
+
+    backward_name = "DivBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        out = _arr(b) / _arr(a)
+        ctx.save_for_backward(a, b)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        return -grad * b / (a * a), None
+
+
+class Pow(Function):
+    """a ** b for tensors a and b."""
+
+    backward_name = "PowBackward1"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        out = _arr(a) ** _arr(b)
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b, out = ctx.saved_tensors
+        grad_a = grad_b = None
+        if ctx.needs_input_grad[0]:
+            # d(a^b)/da = b·a^(b-1); zero where b == 0 (PyTorch's convention)
+            grad_a = (grad * b * a ** (b - 1)).masked_fill(b == 0, 0.0)
+        if ctx.needs_input_grad[1]:
+            # d(a^b)/db = a^b·ln(a); zero where a == 0 and b >= 0
+            grad_b = (grad * out * a.log()).masked_fill((a == 0) & (b >= 0), 0.0)
+        return grad_a, grad_b
+
+
+class PowScalar(Function):
+    """a ** p for a Python-number exponent p."""
+
+    backward_name = "PowBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, p):
+        ctx.save_for_backward(a)
+        ctx.p = p
+        x = a._data
+        if p == 2:
+            return x * x
+        return x**p
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        p = ctx.p
+        if p == 0:
+            return grad * 0.0, None
+        if p == 2:
+            return grad * a * 2.0, None
+        # d(a^p)/da = p·a^(p-1)
+        return grad * p * a ** (p - 1), None
+
+
+class RPowScalar(Function):
+    """s ** a for a Python-number base s (``2 ** x``)."""
+
+    backward_name = "PowBackward2"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, s):
+        out = xp.asarray(s, dtype=a._data.dtype) ** a._data
+        ctx.save_for_backward(out)
+        ctx.log_s = float(xp.log(s)) if s > 0 else float("nan")
+        ctx.s = s
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        if ctx.s == 0:
+            return grad * 0.0, None
+        # d(s^a)/da = s^a·ln(s)
+        return grad * out * ctx.log_s, None
+
+
+class Neg(Function):
+    backward_name = "NegBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a):
+        return -a._data
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad
+
+
+def _unary(name, np_fn, derivative, saves="input"):
+    """Build a Function for y = f(x) with backward grad·f'(·) written as Tensor ops.
+
+    ``derivative(x, y, grad)`` returns dL/dx; ``saves`` says which of x, y it needs.
+    """
+
+    def forward(ctx, a):
+        y = np_fn(a._data)
+        if saves == "input":
+            ctx.save_for_backward(a)
+        elif saves == "output":
+            ctx.save_for_backward(y)
+        elif saves == "both":
+            ctx.save_for_backward(a, y)
+        return y
+
+    def backward(ctx, grad):
+        saved = ctx.saved_tensors
+        if saves == "input":
+            return derivative(saved[0], None, grad)
+        if saves == "output":
+            return derivative(None, saved[0], grad)
+        return derivative(saved[0], saved[1], grad)
+
+    cls = type(
+        name,
+        (Function,),
+        {
+            "backward_name": f"{name}Backward0",
+            "_array_forward": True,
+            "forward": staticmethod(forward),
+            "backward": staticmethod(backward),
+            "__doc__": f"Element-wise {name.lower()} and its derivative.",
+            "__module__": __name__,
+        },
+    )
+    return cls
+
+
+def _sigmoid(x):
+    # σ(x) = 1 / (1 + e^(-x)), evaluated without overflow for large |x|
+    out = xp.empty_like(x)
+    pos = x >= 0
+    out[pos] = 1.0 / (1.0 + xp.exp(-x[pos]))
+    ex = xp.exp(x[~pos])
+    out[~pos] = ex / (1.0 + ex)
+    return out
+
+
+def _relu(x):
+    return xp.maximum(x, 0, dtype=x.dtype) if x.dtype.kind == "f" else xp.maximum(x, 0)
+
+
+Exp = _unary("Exp", xp.exp, lambda x, y, g: g * y, "output")  # d eˣ/dx = eˣ
+Log = _unary("Log", xp.log, lambda x, y, g: g / x)  # d ln x/dx = 1/x
+Log1p = _unary("Log1p", xp.log1p, lambda x, y, g: g / (x + 1.0))
+Expm1 = _unary("Expm1", xp.expm1, lambda x, y, g: g * (y + 1.0), "output")
+Log2 = _unary("Log2", xp.log2, lambda x, y, g: g / (x * 0.6931471805599453))
+Log10 = _unary("Log10", xp.log10, lambda x, y, g: g / (x * 2.302585092994046))
+Sqrt = _unary("Sqrt", xp.sqrt, lambda x, y, g: g / (y * 2.0), "output")  # 1/(2√x)
+Rsqrt = _unary("Rsqrt", lambda x: 1.0 / xp.sqrt(x), lambda x, y, g: g * y**3 * -0.5, "output")
+Sin = _unary("Sin", xp.sin, lambda x, y, g: g * x.cos())
+Cos = _unary("Cos", xp.cos, lambda x, y, g: -g * x.sin())
+Tanh = _unary("Tanh", xp.tanh, lambda x, y, g: g * (1.0 - y * y), "output")  # 1 - tanh²
+Sigmoid = _unary("Sigmoid", _sigmoid, lambda x, y, g: g * y * (1.0 - y), "output")  # σ(1-σ)
+Abs = _unary("Abs", xp.abs, lambda x, y, g: g * x.sign())
+Relu = _unary("Relu", _relu, lambda x, y, g: g * (y > 0), "output")
+Reciprocal = _unary("Reciprocal", lambda x: 1.0 / x, lambda x, y, g: -g * y * y, "output")
+
+
+class Clamp(Function):
+    backward_name = "ClampBackward1"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, lo, hi):
+        ctx.save_for_backward(a)
+        ctx.lo, ctx.hi = lo, hi
+        x = a._data
+        if lo is not None and hi is not None:
+            return xp.minimum(xp.maximum(x, lo), hi).astype(x.dtype, copy=False)
+        if lo is not None:
+            return xp.maximum(x, lo).astype(x.dtype, copy=False)
+        return xp.minimum(x, hi).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        # The gradient passes where lo <= x <= hi (bounds included, as in PyTorch).
+        mask = None
+        if ctx.lo is not None:
+            mask = a >= ctx.lo
+        if ctx.hi is not None:
+            upper = a <= ctx.hi
+            mask = upper if mask is None else mask & upper
+        return grad * mask, None, None
+
+
+class Maximum(Function):
+    backward_name = "MaximumBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return xp.maximum(a._data, b._data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        # Ties split the gradient evenly between both inputs (PyTorch's convention).
+        half = (a == b) * 0.5
+        return grad * ((a > b) + half), grad * ((a < b) + half)
+
+
+class Minimum(Function):
+    backward_name = "MinimumBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return xp.minimum(a._data, b._data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        half = (a == b) * 0.5
+        return grad * ((a < b) + half), grad * ((a > b) + half)
+
+
+class Where(Function):
+    backward_name = "WhereBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, cond, a, b):
+        ctx.save_for_backward(cond)
+        return xp.where(cond._data, _arr(a), _arr(b))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (cond,) = ctx.saved_tensors
+        zero = grad.new_zeros(())
+        grad_a = grad.where(cond, zero) if ctx.needs_input_grad[1] else None
+        grad_b = zero.where(cond, grad) if ctx.needs_input_grad[2] else None
+        return None, grad_a, grad_b
+
+
+class MaskedFill(Function):
+    backward_name = "MaskedFillBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, mask, value):
+        ctx.save_for_backward(mask)
+        return xp.where(mask._data, xp.asarray(_arr(value), dtype=a._data.dtype), a._data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (mask,) = ctx.saved_tensors
+        grad_value = None
+        if ctx.needs_input_grad[2]:
+            grad_value = (grad * mask).sum()
+        return grad.masked_fill(mask, 0.0), None, grad_value
+
+
+class ToDtype(Function):
+    """Cast to another dtype; the gradient is cast back (by the engine)."""
+
+    backward_name = "ToCopyBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, np_dtype):
+        return a._data.astype(np_dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, None
+
+
+class Clone(Function):
+    backward_name = "CloneBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a):
+        return a._data.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad

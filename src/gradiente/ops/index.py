@@ -1,0 +1,94 @@
+"""Indexing: ``x[idx]`` and ``x[idx] = v``, index_select, gather and scatter_add."""
+
+from __future__ import annotations
+
+from gradiente.autograd.function import Function
+from gradiente.backend import xp
+
+
+def _has_advanced(index) -> bool:
+    if isinstance(index, tuple):
+        return any(isinstance(i, (xp.ndarray, list)) for i in index)
+    return isinstance(index, (xp.ndarray, list))
+
+
+class Index(Function):
+    """x[index] for a NumPy-style index (ints, slices, None, Ellipsis, int/bool arrays)."""
+
+    backward_name = "IndexBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, index):
+        ctx.index, ctx.shape = index, a._data.shape
+        return a._data[index]
+
+    @staticmethod
+    def backward(ctx, grad):
+        return IndexBackward.apply(grad, ctx.index, ctx.shape), None
+
+
+class BasicIndex(Index):
+    """x[ints/slices/None/...]: a view of x."""
+
+    backward_name = "SliceBackward0"
+    _is_view = True
+
+
+class IndexBackward(Function):
+    """Scatter a gradient into zeros at ``index``; repeated indices accumulate (add.at)."""
+
+    backward_name = "IndexPutBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, grad, index, shape):
+        ctx.index = index
+        out = xp.zeros(shape, dtype=grad._data.dtype)
+        if _has_advanced(index):
+            xp.add.at(out, index, grad._data)
+        else:
+            out[index] = grad._data
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad[ctx.index], None, None
+
+
+class IndexPut(Function):
+    """out = x with out[index] = v (the out-of-place form of ``x[index] = v``)."""
+
+    backward_name = "IndexPutBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, index, v):
+        ctx.index = index
+        out = a._data.copy()
+        out[index] = v._data if hasattr(v, "_data") else v
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad_a = grad_v = None
+        if ctx.needs_input_grad[0]:
+            grad_a = IndexPut.apply(grad, ctx.index, 0.0)
+        if ctx.needs_input_grad[2]:
+            grad_v = grad[ctx.index]
+        return grad_a, None, grad_v
+
+
+class IndexSelect(Function):
+    backward_name = "IndexSelectBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, dim, index):
+        ctx.dim, ctx.index, ctx.shape = dim, index, a._data.shape
+        return xp.take(a._data, index, axis=dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        full = (slice(None),) * ctx.dim + (ctx.index,)
+        return IndexBackward.apply(grad, full, ctx.shape), None, None

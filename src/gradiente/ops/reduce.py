@@ -1,0 +1,242 @@
+"""Reductions (sum, mean, max, logsumexp, ...) and the normalisers softmax / log_softmax."""
+
+from __future__ import annotations
+
+from gradiente.autograd.function import Function
+from gradiente.autograd.grad_mode import grad_state
+from gradiente.backend import xp
+
+
+def _expand_back(grad, in_shape, dims, keepdim):
+    """Re-insert reduced axes into ``grad`` (if dropped) so it broadcasts against the input."""
+    if not keepdim and dims is not None:
+        shape = list(in_shape)
+        for d in dims:
+            shape[d] = 1
+        grad = grad.reshape(tuple(shape))
+    elif dims is None and not keepdim:
+        grad = grad.reshape((1,) * len(in_shape))
+    return grad
+
+
+class Sum(Function):
+    backward_name = "SumBackward1"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, dims, keepdim, np_dtype):
+        ctx.shape, ctx.dims, ctx.keepdim = a._data.shape, dims, keepdim
+        return xp.sum(a._data, axis=dims, keepdims=keepdim, dtype=np_dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # d(Σx)/dx_i = 1: the gradient is broadcast back over the summed axes.
+        grad = _expand_back(grad, ctx.shape, ctx.dims, ctx.keepdim)
+        return grad.expand(ctx.shape), None, None, None
+
+
+class Mean(Function):
+    backward_name = "MeanBackward1"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, dims, keepdim, np_dtype):
+        x = a._data
+        ctx.shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
+        out = xp.mean(x, axis=dims, keepdims=keepdim, dtype=np_dtype)
+        ctx.count = x.size // max(out.size, 1) if x.size else 0
+        return xp.asarray(out)
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad = _expand_back(grad, ctx.shape, ctx.dims, ctx.keepdim)
+        return (grad / ctx.count).expand(ctx.shape), None, None, None
+
+
+class Prod(Function):
+    backward_name = "ProdBackward1"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, dim, keepdim):
+        x = a._data
+        ctx.save_for_backward(a)
+        ctx.dim, ctx.keepdim = dim, keepdim
+        return xp.asarray(xp.prod(x, axis=dim, keepdims=keepdim))
+
+    @staticmethod
+    def backward(ctx, grad):
+        if grad_state.enabled:
+            raise RuntimeError("double backward (create_graph=True) through prod is not supported")
+        (a,) = ctx.saved_tensors
+        x = a._data
+        # ∂(Πx)/∂x_i = Π_{j≠i} x_j, computed with exclusive prefix and suffix products so
+        # zeros in x are handled exactly (no division by x).
+        axis = ctx.dim
+        flat = x.reshape(-1) if axis is None else x
+        ax = 0 if axis is None else axis
+        ones_shape = list(flat.shape)
+        ones_shape[ax] = 1
+        one = xp.ones(ones_shape, dtype=x.dtype)
+        before = xp.cumprod(xp.concatenate([one, flat], axis=ax), axis=ax)
+        before = xp.take(before, range(flat.shape[ax]), axis=ax)
+        rev = xp.flip(flat, axis=ax)
+        after = xp.cumprod(xp.concatenate([one, rev], axis=ax), axis=ax)
+        after = xp.flip(xp.take(after, range(flat.shape[ax]), axis=ax), axis=ax)
+        others = (before * after).reshape(x.shape)
+        dims = None if axis is None else (axis,)
+        g = _expand_back(grad, x.shape, dims, ctx.keepdim)._data
+        return g * others, None, None
+
+
+class MaxMinAll(Function):
+    """max() / min() / amax / amin: ties share the gradient evenly (PyTorch's rule)."""
+
+    backward_name = "MaxBackward1"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, is_max, dims, keepdim):
+        x = a._data
+        if x.size == 0:
+            raise RuntimeError(
+                "max(): Expected reduction dim to be specified for input.numel() == 0."
+            )
+        out = (xp.amax if is_max else xp.amin)(x, axis=dims, keepdims=keepdim)
+        out = xp.asarray(out)
+        ctx.save_for_backward(a, out)
+        ctx.dims, ctx.keepdim = dims, keepdim
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, out = ctx.saved_tensors
+        out_b = _expand_back(out, a.shape, ctx.dims, ctx.keepdim)
+        mask = a == out_b
+        count = mask.sum(dim=ctx.dims, keepdim=True)
+        grad = _expand_back(grad, a.shape, ctx.dims, ctx.keepdim)
+        return grad * mask / count, None, None, None
+
+
+class GatherAlongDim(Function):
+    """Values picked along ``dim`` by an index array (max/min with dim, gather, sort)."""
+
+    backward_name = "GatherBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, index, dim):
+        ctx.shape, ctx.dim = a._data.shape, dim
+        ctx.index = index
+        return xp.take_along_axis(a._data, index, axis=dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ScatterAddAlongDim.apply(grad, ctx.index, ctx.dim, ctx.shape), None, None
+
+
+class ScatterAddAlongDim(Function):
+    """zeros(shape).scatter_add_(dim, index, src): the adjoint of ``GatherAlongDim``."""
+
+    backward_name = "ScatterAddBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, src, index, dim, shape):
+        ctx.index, ctx.dim = index, dim
+        out = xp.zeros(shape, dtype=src._data.dtype)
+        _scatter_add(out, index, src._data, dim)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return GatherAlongDim.apply(grad, ctx.index, ctx.dim), None, None, None
+
+
+def _scatter_add(out, index, src, dim):
+    """out[..., index[i], ...] += src[i] along ``dim``; repeated indices accumulate."""
+    idx = list(xp.indices(index.shape, sparse=True))
+    idx[dim] = index
+    xp.add.at(out, tuple(idx), src[tuple(slice(0, n) for n in index.shape)])
+
+
+class LogSumExp(Function):
+    backward_name = "LogsumexpBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, dims, keepdim):
+        x = a._data
+        # log Σ e^x = m + log Σ e^(x - m), m = max x, so nothing overflows
+        m = xp.amax(x, axis=dims, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, 0)
+        out = xp.log(xp.sum(xp.exp(x - m), axis=dims, keepdims=True)) + m
+        if not keepdim:
+            out = out.squeeze(axis=dims) if dims is not None else out.reshape(())
+        ctx.save_for_backward(a, out)
+        ctx.dims, ctx.keepdim = dims, keepdim
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, out = ctx.saved_tensors
+        # ∂ logsumexp(x)/∂x_i = softmax(x)_i
+        out = _expand_back(out, a.shape, ctx.dims, ctx.keepdim)
+        grad = _expand_back(grad, a.shape, ctx.dims, ctx.keepdim)
+        return grad * (a - out).exp(), None, None
+
+
+class Softmax(Function):
+    backward_name = "SoftmaxBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, dim):
+        x = a._data
+        e = xp.exp(x - xp.amax(x, axis=dim, keepdims=True))
+        y = e / xp.sum(e, axis=dim, keepdims=True)
+        ctx.save_for_backward(y)
+        ctx.dim = dim
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        # ∂L/∂x = y ⊙ (g − Σ_j g_j y_j)
+        return y * (grad - (grad * y).sum(dim=ctx.dim, keepdim=True)), None
+
+
+class LogSoftmax(Function):
+    backward_name = "LogSoftmaxBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, dim):
+        x = a._data
+        shifted = x - xp.amax(x, axis=dim, keepdims=True)
+        y = shifted - xp.log(xp.sum(xp.exp(shifted), axis=dim, keepdims=True))
+        ctx.save_for_backward(y)
+        ctx.dim = dim
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        # ∂L/∂x = g − softmax(x) Σ_j g_j
+        return grad - y.exp() * grad.sum(dim=ctx.dim, keepdim=True), None
+
+
+class Cumsum(Function):
+    backward_name = "CumsumBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, dim, np_dtype):
+        ctx.dim = dim
+        return xp.cumsum(a._data, axis=dim, dtype=np_dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # The gradient of a prefix sum is the suffix sum of the upstream gradient.
+        d = ctx.dim
+        return grad.flip(d).cumsum(d).flip(d), None, None

@@ -1,0 +1,176 @@
+"""Shape ops: views (reshape, permute, expand, ...) and joins (cat, stack, pad, repeat)."""
+
+from __future__ import annotations
+
+from gradiente.autograd.function import Function
+from gradiente.backend import xp
+
+
+class Reshape(Function):
+    backward_name = "ViewBackward0"
+    _array_forward = True
+    _is_view = True
+
+    @staticmethod
+    def forward(ctx, a, shape):
+        ctx.shape = a._data.shape
+        return a._data.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.reshape(ctx.shape), None
+
+
+class Permute(Function):
+    backward_name = "PermuteBackward0"
+    _array_forward = True
+    _is_view = True
+
+    @staticmethod
+    def forward(ctx, a, dims):
+        ctx.dims = dims
+        return a._data.transpose(dims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        inverse = [0] * len(ctx.dims)
+        for i, d in enumerate(ctx.dims):
+            inverse[d] = i
+        return grad.permute(*inverse), None
+
+
+class Transpose(Function):
+    backward_name = "TransposeBackward0"
+    _array_forward = True
+    _is_view = True
+
+    @staticmethod
+    def forward(ctx, a, d0, d1):
+        ctx.d0, ctx.d1 = d0, d1
+        return xp.swapaxes(a._data, d0, d1)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.transpose(ctx.d0, ctx.d1), None, None
+
+
+class Expand(Function):
+    backward_name = "ExpandBackward0"
+    _array_forward = True
+    _is_view = True
+
+    @staticmethod
+    def forward(ctx, a, shape):
+        return xp.broadcast_to(a._data, shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # The engine sums the gradient back over the broadcast axes.
+        return grad, None
+
+
+class Flip(Function):
+    backward_name = "FlipBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, dims):
+        ctx.dims = dims
+        return xp.flip(a._data, axis=dims).copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.flip(ctx.dims), None
+
+
+class Cat(Function):
+    backward_name = "CatBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, dim, *tensors):
+        ctx.dim = dim
+        ctx.sizes = [t._data.shape[dim] for t in tensors]
+        return xp.concatenate([t._data for t in tensors], axis=dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (None, *grad.split(ctx.sizes, ctx.dim))
+
+
+class Stack(Function):
+    backward_name = "StackBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, dim, *tensors):
+        ctx.dim = dim
+        return xp.stack([t._data for t in tensors], axis=dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (None, *grad.unbind(ctx.dim))
+
+
+class Repeat(Function):
+    backward_name = "RepeatBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, repeats):
+        x = a._data
+        ctx.in_shape = (1,) * (len(repeats) - x.ndim) + x.shape
+        ctx.repeats = repeats
+        return xp.tile(x.reshape(ctx.in_shape), repeats)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # View the gradient as (r0, s0, r1, s1, ...) and sum the copies r_i away.
+        split = []
+        for r, s in zip(ctx.repeats, ctx.in_shape):
+            split += [r, s]
+        g = grad.reshape(tuple(split)).sum(dim=tuple(range(0, len(split), 2)))
+        return g, None
+
+
+class ConstantPad(Function):
+    backward_name = "ConstantPadNdBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, pad_width, value):
+        x = a._data
+        # Negative padding crops: apply the crop first, then pad what is positive.
+        crop = tuple(
+            slice(max(-lo, 0), x.shape[i] - max(-hi, 0)) for i, (lo, hi) in enumerate(pad_width)
+        )
+        ctx.crop, ctx.in_shape = crop, x.shape
+        x = x[crop]
+        positive = [(max(lo, 0), max(hi, 0)) for lo, hi in pad_width]
+        ctx.inner = tuple(slice(lo, lo + n) for (lo, _), n in zip(positive, x.shape))
+        return xp.pad(x, positive, mode="constant", constant_values=value)
+
+    @staticmethod
+    def backward(ctx, grad):
+        g = grad[ctx.inner]
+        if any(s.start or s.stop != n for s, n in zip(ctx.crop, ctx.in_shape)):
+            g = PadBack.apply(g, ctx.crop, ctx.in_shape)
+        return g, None, None
+
+
+class PadBack(Function):
+    """Embed a cropped gradient back into zeros of the original shape."""
+
+    backward_name = "SliceBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, g, region, shape):
+        ctx.region = region
+        out = xp.zeros(shape, dtype=g._data.dtype)
+        out[region] = g._data
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad[ctx.region], None, None
