@@ -1076,9 +1076,8 @@ class Tensor:
         if x.ndim == 0:
             return _return_types[name](self, zeros((), dtype=B.int64))
         idx = (xp.argmax if is_max else xp.argmin)(x, axis=d, keepdims=True)
-        values = R.GatherAlongDim.apply(self, idx, d)
+        values = (R.MaxDim if is_max else R.MinDim).apply(self, idx, d, keepdim)
         if not keepdim:
-            values = values.squeeze(d)
             idx = idx.squeeze(d)
         return _return_types[name](values, Tensor._make(idx.astype(xp.int64), False, None))
 
@@ -1131,7 +1130,7 @@ class Tensor:
     def sort(self, dim=-1, descending=False, stable=False):
         d = _dim(dim, self.ndim, "sort")
         idx = xp.argsort(-self._data if descending else self._data, axis=d, kind="stable")
-        return _return_types["sort"](R.GatherAlongDim.apply(self, idx, d),
+        return _return_types["sort"](R.SortValues.apply(self, idx, d),
                                      Tensor._make(idx.astype(xp.int64), False, None))
 
     def argsort(self, dim=-1, descending=False, stable=False):
@@ -1181,16 +1180,15 @@ class Tensor:
 
     def squeeze(self, dim=None):
         if dim is None:
-            shape = tuple(s for s in self.shape if s != 1)
-        else:
-            dims = _dims(dim, self.ndim, "squeeze") or ()
-            shape = tuple(s for i, s in enumerate(self.shape) if not (i in dims and s == 1))
-        return S.Reshape.apply(self, shape)
+            return S.SqueezeAll.apply(self, tuple(s for s in self.shape if s != 1))
+        dims = _dims(dim, self.ndim, "squeeze") or ()
+        shape = tuple(s for i, s in enumerate(self.shape) if not (i in dims and s == 1))
+        return S.Squeeze.apply(self, shape)
 
     def unsqueeze(self, dim):
         d = _dim(dim, self.ndim + 1, "unsqueeze")
         shape = self.shape
-        return S.Reshape.apply(self, shape[:d] + (1,) + shape[d:])
+        return S.Unsqueeze.apply(self, shape[:d] + (1,) + shape[d:])
 
     def permute(self, *dims):
         dims = _shape_arg(dims) if dims and not isinstance(dims[0], (list, tuple)) else tuple(
@@ -1868,24 +1866,24 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False) -> Tensor:
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Values from start to end (exclusive); int64 unless an argument is a float."""
+    """Values start, start+step, ... below end; int64 unless an argument is a float."""
     _check_device(device)
     if end is None:
         start, end = 0, start
-    vals = [_arr(v) for v in (start, end, step)]
+    start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
     if step == 0:
         raise RuntimeError("step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
     if dtype is None:
-        is_float = any(isinstance(v, float) or getattr(v, "dtype", xp.int64).kind == "f"
-                       for v in vals)
+        is_float = any(isinstance(v, float) for v in (start, end, step))
         dtype = B.get_default_dtype() if is_float else B.int64
     d = B.to_dtype(dtype)
-    start, end, step = (float(v) if isinstance(v, float) else v for v in vals)
-    n = max(int(-(-(end - start) // step)) if isinstance(step, int) and isinstance(start, int)
-            and isinstance(end, int) else int(xp.ceil((end - start) / step)), 0)
-    arr = (start + xp.arange(n, dtype=xp.float64) * step) if d.is_floating_point else (
-        start + xp.arange(n, dtype=xp.int64) * step)
-    t = Tensor._make(arr.astype(d.np), False, None)
+    # Size as PyTorch computes it: ceil((end - start) / step) in double precision.
+    n = int(xp.ceil((end - start) / step))
+    work = xp.float64 if d.is_floating_point else xp.int64
+    arr = (start + xp.arange(n, dtype=work) * step).astype(d.np)
+    t = Tensor._make(arr, False, None)
     return t.requires_grad_(True) if requires_grad else t
 
 

@@ -23,6 +23,9 @@ class Sum(Function):
     backward_name = "SumBackward1"
     _array_forward = True
 
+    def name(self) -> str:
+        return "SumBackward0" if self.dims is None else "SumBackward1"
+
     @staticmethod
     def forward(ctx, a, dims, keepdim, np_dtype):
         ctx.shape, ctx.dims, ctx.keepdim = a._data.shape, dims, keepdim
@@ -38,6 +41,9 @@ class Sum(Function):
 class Mean(Function):
     backward_name = "MeanBackward1"
     _array_forward = True
+
+    def name(self) -> str:
+        return "MeanBackward0" if self.dims is None else "MeanBackward1"
 
     @staticmethod
     def forward(ctx, a, dims, keepdim, np_dtype):
@@ -93,6 +99,11 @@ class MaxMinAll(Function):
     """max() / min() / amax / amin: ties share the gradient evenly (PyTorch's rule)."""
 
     backward_name = "MaxBackward1"
+
+    def name(self) -> str:
+        if self.dims is None and not self.keepdim:
+            return "MaxBackward1" if self.is_max else "MinBackward1"
+        return "AmaxBackward0" if self.is_max else "AminBackward0"
     _array_forward = True
 
     @staticmethod
@@ -105,7 +116,7 @@ class MaxMinAll(Function):
         out = (xp.amax if is_max else xp.amin)(x, axis=dims, keepdims=keepdim)
         out = xp.asarray(out)
         ctx.save_for_backward(a, out)
-        ctx.dims, ctx.keepdim = dims, keepdim
+        ctx.dims, ctx.keepdim, ctx.is_max = dims, keepdim, is_max
         return out
 
     @staticmethod
@@ -119,20 +130,39 @@ class MaxMinAll(Function):
 
 
 class GatherAlongDim(Function):
-    """Values picked along ``dim`` by an index array (max/min with dim, gather, sort)."""
+    """Values picked along ``dim`` by an index array (gather; max/min/sort along a dim).
+
+    ``index`` keeps the reduced axis (size 1 for max/min); with ``keepdim=False`` that axis is
+    dropped from the output, and put back on the gradient in backward.
+    """
 
     backward_name = "GatherBackward0"
     _array_forward = True
 
     @staticmethod
-    def forward(ctx, a, index, dim):
-        ctx.shape, ctx.dim = a._data.shape, dim
+    def forward(ctx, a, index, dim, keepdim=True):
+        ctx.shape, ctx.dim, ctx.keepdim = a._data.shape, dim, keepdim
         ctx.index = index
-        return xp.take_along_axis(a._data, index, axis=dim)
+        out = xp.take_along_axis(a._data, index, axis=dim)
+        return out if keepdim else out.squeeze(dim)
 
     @staticmethod
     def backward(ctx, grad):
-        return ScatterAddAlongDim.apply(grad, ctx.index, ctx.dim, ctx.shape), None, None
+        if not ctx.keepdim:
+            grad = grad.unsqueeze(ctx.dim)
+        return ScatterAddAlongDim.apply(grad, ctx.index, ctx.dim, ctx.shape), None, None, None
+
+
+class MaxDim(GatherAlongDim):
+    backward_name = "MaxBackward0"
+
+
+class MinDim(GatherAlongDim):
+    backward_name = "MinBackward0"
+
+
+class SortValues(GatherAlongDim):
+    backward_name = "SortBackward0"
 
 
 class ScatterAddAlongDim(Function):

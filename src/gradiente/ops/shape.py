@@ -21,6 +21,18 @@ class Reshape(Function):
         return grad.reshape(ctx.shape), None
 
 
+class Squeeze(Reshape):
+    backward_name = "SqueezeBackward1"
+
+
+class SqueezeAll(Reshape):
+    backward_name = "SqueezeBackward0"
+
+
+class Unsqueeze(Reshape):
+    backward_name = "UnsqueezeBackward0"
+
+
 class Permute(Function):
     backward_name = "PermuteBackward0"
     _array_forward = True

@@ -1,0 +1,221 @@
+"""Shared test helpers: moving tensors between gradiente and torch, and checking an op against both.
+
+Test files import these helpers directly (``from conftest import check_op, to_torch``): pytest
+puts this directory on ``sys.path`` when it loads the conftest.
+
+The central helper is ``check_op(op, *inputs)``. ``op(lib, *tensors)`` is written once and run
+twice, with ``lib`` = ``gradiente`` and ``lib`` = ``torch`` (the APIs are the same), and it checks
+
+* forward values, shapes and dtypes against torch (rtol 1e-7 in float64);
+* gradients against torch for a *random* upstream gradient (an all-ones upstream gradient
+  hides swapped or transposed gradients);
+* ``gradiente.autograd.gradcheck`` (central differences, float64) on the op, both on the full
+  Jacobian and on the scalar ⟨op(x), u⟩ with a random upstream u;
+* optionally second derivatives (``create_graph=True``) against torch.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np
+import pytest
+
+import gradiente
+
+try:
+    import torch
+except ImportError:  # torch is only needed by the comparisons, which skip without it
+    torch = None
+
+RTOL = 1e-7
+ATOL = 1e-10
+
+
+def _need_torch():
+    return pytest.importorskip("torch")
+
+
+def to_torch(t, requires_grad=None):
+    """A torch tensor with a copy of ``t``'s values (and ``t``'s requires_grad by default)."""
+    _need_torch()
+    out = torch.from_numpy(np.array(t.detach().numpy(), copy=True))
+    if requires_grad is None:
+        requires_grad = t.requires_grad
+    return out.requires_grad_(True) if requires_grad else out
+
+
+def from_torch(t, requires_grad=None):
+    """A gradiente tensor with a copy of torch tensor ``t``'s values."""
+    out = gradiente.from_numpy(np.array(t.detach().numpy(), copy=True))
+    if requires_grad is None:
+        requires_grad = t.requires_grad
+    return out.requires_grad_(True) if requires_grad else out
+
+
+def leaf(array, requires_grad=None):
+    """A gradiente leaf owning a copy of ``array``; float arrays require grad by default."""
+    array = np.array(array, copy=True)
+    t = gradiente.from_numpy(array)
+    if requires_grad is None:
+        requires_grad = array.dtype.kind == "f"
+    return t.requires_grad_(True) if requires_grad else t
+
+
+def assert_same(g, t, rtol=RTOL, atol=ATOL, what="value"):
+    """``g`` (gradiente) equals ``t`` (torch): same shape, dtype and values within tolerance."""
+    assert tuple(g.shape) == tuple(t.shape), f"{what}: shape {tuple(g.shape)} != {tuple(t.shape)}"
+    assert str(g.dtype) == str(t.dtype), f"{what}: dtype {g.dtype} != {t.dtype}"
+    expected = t.detach().numpy()
+    actual = g.detach().numpy()
+    if expected.dtype.kind == "f":
+        np.testing.assert_allclose(actual, expected, rtol=rtol, atol=atol, err_msg=what)
+    else:
+        np.testing.assert_array_equal(actual, expected, err_msg=what)
+
+
+def _outputs(out):
+    """The tensors an op returned (a tensor, a tuple or a namedtuple of tensors)."""
+    if isinstance(out, (tuple, list)):
+        return list(out)
+    return [out]
+
+
+def _differentiable(outs):
+    return [i for i, o in enumerate(outs) if o.dtype.is_floating_point and o.requires_grad]
+
+
+def random_like(shape, seed=0):
+    """A reproducible random float64 array (used as an upstream gradient)."""
+    return np.random.default_rng(seed).standard_normal(tuple(shape))
+
+
+def gradcheck_random_upstream(fn, inputs, seed=1, **kwargs):
+    """gradcheck ``fn`` (full Jacobian) and the scalar ⟨fn(x), u⟩ for a random upstream u.
+
+    The scalar form is what backward computes in practice; its random weights make every
+    element of the gradient count differently, so swapped or mis-summed gradients show.
+    """
+    outs = [o for o in _outputs(fn(*inputs)) if o.dtype.is_floating_point and o.requires_grad]
+    us = [gradiente.from_numpy(random_like(o.shape, seed + i)) for i, o in enumerate(outs)]
+
+    def weighted(*xs):
+        total = None
+        for o, u in zip(
+            [o for o in _outputs(fn(*xs)) if o.dtype.is_floating_point and o.requires_grad], us
+        ):
+            term = (o * u).sum()
+            total = term if total is None else total + term
+        return total
+
+    assert gradiente.autograd.gradcheck(fn, inputs, **kwargs)
+    assert gradiente.autograd.gradcheck(weighted, inputs, **kwargs)
+
+
+def check_op(
+    op,
+    *arrays,
+    rtol=RTOL,
+    atol=ATOL,
+    grad=True,
+    gradcheck=True,
+    double=False,
+    requires_grad=None,
+    seed=0,
+):
+    """Run ``op(lib, *tensors)`` in gradiente and torch and compare everything (see module doc).
+
+    ``arrays`` are NumPy arrays (or Python scalars, passed through unchanged); float arrays
+    become leaves that require grad unless ``requires_grad`` (one bool per input) says otherwise.
+    ``double=True`` also compares second derivatives (a gradient computed with
+    ``create_graph=True``, then differentiated again).
+    """
+    _need_torch()
+    if requires_grad is None:
+        requires_grad = [isinstance(a, np.ndarray) and a.dtype.kind == "f" for a in arrays]
+    requires_grad = [rg and grad for rg in requires_grad]
+    g_in = [leaf(a, rg) if isinstance(a, np.ndarray) else a for a, rg in zip(arrays, requires_grad)]
+    t_in = [to_torch(x) if isinstance(x, gradiente.Tensor) else x for x in g_in]
+
+    g_out = _outputs(op(gradiente, *g_in))
+    t_out = _outputs(op(torch, *t_in))
+    assert len(g_out) == len(t_out), f"{len(g_out)} outputs, torch gives {len(t_out)}"
+    for i, (g, t) in enumerate(zip(g_out, t_out)):
+        assert isinstance(g, gradiente.Tensor), f"output {i} is a {type(g).__name__}"
+        assert_same(g, t, rtol, atol, what=f"output {i}")
+        assert g.requires_grad == t.requires_grad, f"output {i}: requires_grad differs"
+
+    g_leaves = [x for x in g_in if isinstance(x, gradiente.Tensor) and x.requires_grad]
+    t_leaves = [x for x in t_in if isinstance(x, torch.Tensor) and x.requires_grad]
+    diff = _differentiable(g_out)
+    if not (grad and g_leaves and diff):
+        return g_out
+    assert diff == _differentiable(t_out)
+
+    # Gradients for a random upstream gradient, against torch.
+    ups = [random_like(g_out[i].shape, seed + 10 + i) for i in diff]
+    g_grads = gradiente.autograd.grad(
+        [g_out[i] for i in diff],
+        g_leaves,
+        [gradiente.from_numpy(u.astype(g_out[i].numpy(force=True).dtype)) for i, u in zip(diff, ups)],
+        allow_unused=True,
+        create_graph=double,
+    )
+    t_grads = torch.autograd.grad(
+        [t_out[i] for i in diff],
+        t_leaves,
+        [torch.from_numpy(u).to(t_out[i].dtype) for i, u in zip(diff, ups)],
+        allow_unused=True,
+        create_graph=double,
+    )
+    for k, (g, t) in enumerate(zip(g_grads, t_grads)):
+        if t is None:
+            assert g is None or not g.detach().numpy().any(), f"grad {k}: torch has none"
+            continue
+        assert g is not None, f"grad {k}: gradiente gives None, torch a gradient"
+        assert_same(g, t, rtol, atol, what=f"grad of input {k}")
+
+    if double:
+        # d/dx ⟨∇ₓ⟨op(x), u⟩, v⟩: exercises every backward written with Tensor ops.
+        pairs = [
+            (k, g, t)
+            for k, (g, t) in enumerate(zip(g_grads, t_grads))
+            if t is not None and t.requires_grad
+        ]
+        vs = [random_like(t.shape, seed + 50 + k) for k, _, t in pairs]
+        g2 = gradiente.autograd.grad(
+            [g for _, g, _ in pairs],
+            g_leaves,
+            [gradiente.from_numpy(v) for v in vs],
+            allow_unused=True,
+        )
+        t2 = torch.autograd.grad(
+            [t for _, _, t in pairs], t_leaves, [torch.from_numpy(v) for v in vs], allow_unused=True
+        )
+        for k, (g, t) in enumerate(zip(g2, t2)):
+            if t is None:
+                assert g is None or not g.numpy().any(), f"second derivative {k}: torch has none"
+                continue
+            assert g is not None, f"second derivative {k}: gradiente gives None"
+            assert_same(g, t, rtol, atol, what=f"second derivative wrt input {k}")
+
+    if gradcheck:
+
+        def fn(*xs):
+            args = list(g_in)
+            it = iter(xs)
+            for j, x in enumerate(g_in):
+                if isinstance(x, gradiente.Tensor) and x.requires_grad:
+                    args[j] = next(it)
+            return tuple(_outputs(op(gradiente, *args)))
+
+        gradcheck_random_upstream(fn, g_leaves)
+    return g_out
+
+
+@pytest.fixture
+def rng():
+    """A seeded NumPy generator for test inputs."""
+    return np.random.default_rng(1234)

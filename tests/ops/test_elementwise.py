@@ -1,0 +1,356 @@
+"""Element-wise ops: values, gradients (random upstream) and second derivatives vs torch, gradcheck."""
+
+import os
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np
+import pytest
+from conftest import assert_same, check_op, leaf, to_torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import gradiente
+
+torch = pytest.importorskip("torch")
+
+SHAPES = [(), (5,), (3, 4), (2, 3, 4)]
+
+
+def _rand(shape, seed=0, low=-2.0, high=2.0):
+    return np.random.default_rng(seed).uniform(low, high, shape)
+
+
+def _positive(shape, seed=0):
+    return _rand(shape, seed, 0.5, 2.5)
+
+
+UNARY = {
+    "neg": (lambda m, a: -a, _rand),
+    "neg_method": (lambda m, a: a.neg(), _rand),
+    "abs": (lambda m, a: a.abs(), _rand),
+    "abs_builtin": (lambda m, a: abs(a), _rand),
+    "exp": (lambda m, a: a.exp(), _rand),
+    "log": (lambda m, a: a.log(), _positive),
+    "log1p": (lambda m, a: a.log1p(), lambda s, seed=0: _rand(s, seed, -0.9, 3.0)),
+    "expm1": (lambda m, a: a.expm1(), _rand),
+    "log2": (lambda m, a: a.log2(), _positive),
+    "log10": (lambda m, a: a.log10(), _positive),
+    "sqrt": (lambda m, a: a.sqrt(), _positive),
+    "rsqrt": (lambda m, a: a.rsqrt(), _positive),
+    "reciprocal": (lambda m, a: a.reciprocal(), _positive),
+    "square": (lambda m, a: a.square(), _rand),
+    "sin": (lambda m, a: a.sin(), _rand),
+    "cos": (lambda m, a: a.cos(), _rand),
+    "tanh": (lambda m, a: a.tanh(), _rand),
+    "sigmoid": (lambda m, a: a.sigmoid(), _rand),
+    "relu": (lambda m, a: a.relu(), _rand),
+    "torch_exp": (lambda m, a: m.exp(a), _rand),
+    "torch_sigmoid": (lambda m, a: m.sigmoid(a), _rand),
+    "torch_relu": (lambda m, a: m.relu(a), _rand),
+    "clamp_both": (lambda m, a: a.clamp(-0.5, 0.7), _rand),
+    "clamp_min": (lambda m, a: a.clamp(min=-0.5), _rand),
+    "clamp_max": (lambda m, a: a.clamp(max=0.3), _rand),
+    "clip": (lambda m, a: m.clip(a, -1.0, 1.0), _rand),
+    "clamp_int_bounds": (lambda m, a: a.clamp(-1, 1), _rand),
+    "pow_2": (lambda m, a: a**2, _rand),
+    "pow_3": (lambda m, a: a**3, _rand),
+    "pow_int_neg": (lambda m, a: a**-2, _positive),
+    "pow_half": (lambda m, a: a**0.5, _positive),
+    "pow_float": (lambda m, a: a.pow(-1.5), _positive),
+    "pow_zero": (lambda m, a: a**0, _rand),
+    "pow_one": (lambda m, a: a**1, _rand),
+    "rpow": (lambda m, a: 2**a, _rand),
+    "rpow_float": (lambda m, a: 2.5**a, _rand),
+    "rpow_fraction": (lambda m, a: 0.3**a, _rand),
+    "torch_pow_scalar_base": (lambda m, a: m.pow(3.0, a), _rand),
+    "add_scalar": (lambda m, a: a + 2, _rand),
+    "radd_scalar": (lambda m, a: 2.5 + a, _rand),
+    "sub_scalar": (lambda m, a: a - 2, _rand),
+    "rsub_scalar": (lambda m, a: 2.5 - a, _rand),
+    "mul_scalar": (lambda m, a: a * 3, _rand),
+    "rmul_scalar": (lambda m, a: -1.5 * a, _rand),
+    "div_scalar": (lambda m, a: a / 4, _rand),
+    "rdiv_scalar": (lambda m, a: 3.0 / a, _positive),
+    "rdiv_int": (lambda m, a: 1 / a, _positive),
+    "add_alpha_scalar": (lambda m, a: a.add(2.0, alpha=3), _rand),
+    "pos": (lambda m, a: +a, _rand),
+    "sum_chain": (lambda m, a: (a.exp() * a.sin() - a.tanh() / (1 + a * a)), _rand),
+}
+
+# Functions whose backward is written with Tensor ops: their second derivatives must match.
+NO_DOUBLE = set()
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize("name", list(UNARY))
+def test_unary(name, shape):
+    op, make = UNARY[name]
+    check_op(op, make(shape, 3), double=name not in NO_DOUBLE)
+
+
+BINARY_SHAPES = [
+    ((3, 4), (3, 4)),
+    ((3, 4), (4,)),
+    ((4,), (3, 4)),
+    ((2, 1, 4), (3, 1)),
+    ((), (3,)),
+    ((5,), ()),
+    ((1, 3), (2, 1)),
+]
+
+BINARY = {
+    "add": (lambda m, a, b: a + b, _rand, _rand),
+    "add_method": (lambda m, a, b: a.add(b), _rand, _rand),
+    "add_alpha": (lambda m, a, b: a.add(b, alpha=-2.5), _rand, _rand),
+    "torch_add_alpha": (lambda m, a, b: m.add(a, b, alpha=0.5), _rand, _rand),
+    "sub": (lambda m, a, b: a - b, _rand, _rand),
+    "sub_alpha": (lambda m, a, b: a.sub(b, alpha=2), _rand, _rand),
+    "mul": (lambda m, a, b: a * b, _rand, _rand),
+    "torch_mul": (lambda m, a, b: m.mul(a, b), _rand, _rand),
+    "div": (lambda m, a, b: a / b, _rand, _positive),
+    "div_method": (lambda m, a, b: a.div(b), _rand, _positive),
+    "pow": (lambda m, a, b: a**b, _positive, _rand),
+    "torch_pow": (lambda m, a, b: m.pow(a, b), _positive, _rand),
+    "maximum": (lambda m, a, b: m.maximum(a, b), _rand, _rand),
+    "minimum": (lambda m, a, b: m.minimum(a, b), _rand, _rand),
+    "maximum_method": (lambda m, a, b: a.maximum(b), _rand, _rand),
+    "where": (lambda m, a, b: m.where(a > b, a, b), _rand, _rand),
+    "where_method": (lambda m, a, b: a.where(a < 0, b), _rand, _rand),
+    "clamp_tensor_min": (lambda m, a, b: a.clamp(min=b), _rand, _rand),
+    "clamp_tensor_max": (lambda m, a, b: m.clamp(a, max=b), _rand, _rand),
+    "mixed": (lambda m, a, b: (a * b + a / (b * b + 1)) ** 2 - b.exp() * a, _rand, _rand),
+}
+
+
+@pytest.mark.parametrize("shapes", BINARY_SHAPES, ids=str)
+@pytest.mark.parametrize("name", list(BINARY))
+def test_binary_broadcasting(name, shapes):
+    op, make_a, make_b = BINARY[name]
+    check_op(op, make_a(shapes[0], 1), make_b(shapes[1], 2), double=True)
+
+
+@pytest.mark.parametrize("name", ["add", "mul", "div", "sub", "maximum", "pow"])
+def test_binary_only_one_side_requires_grad(name):
+    op, make_a, make_b = BINARY[name]
+    a, b = make_a((3, 4), 1), make_b((4,), 2)
+    check_op(op, a, b, requires_grad=[True, False])
+    check_op(op, a, b, requires_grad=[False, True])
+
+
+@pytest.mark.parametrize("shape", [(4,), (2, 3)], ids=str)
+def test_where_with_scalars_and_masked_fill(shape):
+    x = _rand(shape, 4)
+    mask = _rand(shape, 5) > 0
+    check_op(lambda m, a, c: m.where(c, a, 0.0), x, mask)
+    check_op(lambda m, a, c: m.where(c, 1.5, a), x, mask)
+    check_op(lambda m, a, c: a.masked_fill(c, -3.0), x, mask, double=True)
+    check_op(lambda m, a, c: a.masked_fill(c[..., :1], 2.0), x, mask)  # broadcast mask
+
+
+def test_masked_fill_with_tensor_value_gets_gradient():
+    x = _rand((3, 4), 1)
+    value = np.array(0.75)
+    mask = _rand((3, 4), 2) > 0
+    check_op(lambda m, a, v, c: a.masked_fill(c, v), x, value, mask)
+
+
+# -------------------------------------------------------------------- conventions at kinks
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda m, a: a.abs(),
+        lambda m, a: a.relu(),
+        lambda m, a: a.clamp(-1.0, 1.0),
+        lambda m, a: a.clamp(min=0.0),
+        lambda m, a: a.sqrt(),
+        lambda m, a: a**2,
+        lambda m, a: a**0.5,
+        lambda m, a: a**0,
+        lambda m, a: a.pow(3),
+        lambda m, a: 0**a,
+        lambda m, a: 0.0**a,
+        lambda m, a: m.maximum(a, a.detach()),
+        lambda m, a: m.minimum(a, m.zeros_like(a)),
+        lambda m, a: m.maximum(a, m.zeros_like(a)),
+        lambda m, a: a.sigmoid(),
+    ],
+    ids=[
+        "abs",
+        "relu",
+        "clamp",
+        "clamp_min",
+        "sqrt",
+        "pow2",
+        "pow_half",
+        "pow0",
+        "pow3",
+        "zero_rpow",
+        "zero_float_rpow",
+        "maximum_tie",
+        "minimum_zero",
+        "maximum_zero",
+        "sigmoid",
+    ],
+)
+def test_gradient_conventions_at_kinks(op):
+    """Where the derivative is undefined, PyTorch picks a value; gradiente must pick the same."""
+    x = np.array([-1.0, 0.0, 1.0, 2.0, -0.0])
+    check_op(op, x, gradcheck=False, atol=0)
+
+
+def test_maximum_ties_share_gradient_between_both_inputs():
+    x = np.array([1.0, 2.0, 3.0])
+    check_op(lambda m, a, b: m.maximum(a, b), x, x.copy(), gradcheck=False)
+    check_op(lambda m, a, b: m.minimum(a, b), x, np.array([1.0, 0.0, 3.0]), gradcheck=False)
+
+
+def test_tensor_exponent_zero_base():
+    base = np.array([0.0, 0.0, 2.0, 0.0])
+    exponent = np.array([0.0, 2.0, 0.0, 1.0])
+    check_op(lambda m, a, b: a**b, base, exponent, gradcheck=False)
+
+
+def test_sigmoid_tanh_exp_stable_for_large_inputs():
+    x = np.array([-800.0, -40.0, 0.0, 40.0, 800.0])
+    check_op(lambda m, a: a.sigmoid(), x, gradcheck=False)
+    check_op(lambda m, a: a.tanh(), x, gradcheck=False)
+    x32 = np.array([-200.0, -90.0, 90.0, 200.0], dtype=np.float32)
+    check_op(lambda m, a: a.sigmoid(), x32, gradcheck=False, rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_float32_ops_stay_float32(dtype):
+    x = _rand((3, 4), 1).astype(dtype)
+    y = _positive((3, 4), 2).astype(dtype)
+    rtol = 1e-6 if dtype == np.float32 else 1e-7
+    for op in (
+        lambda m, a, b: a * b + a / b - b**2,
+        lambda m, a, b: (a.exp() + b.log()).sigmoid(),
+        lambda m, a, b: m.maximum(a, b).sqrt() * 2.5,
+        lambda m, a, b: 3 / b + 2**a - 1.5 * a,
+    ):
+        check_op(op, x, y, rtol=rtol, atol=1e-6, gradcheck=False)
+
+
+# -------------------------------------------------------------------- comparisons and logic
+
+COMPARISONS = {
+    "eq": lambda a, b: a == b,
+    "ne": lambda a, b: a != b,
+    "lt": lambda a, b: a < b,
+    "le": lambda a, b: a <= b,
+    "gt": lambda a, b: a > b,
+    "ge": lambda a, b: a >= b,
+    "eq_method": lambda a, b: a.eq(b),
+    "ge_method": lambda a, b: a.ge(b),
+    "logical_and": lambda a, b: (a > 0).logical_and(b > 0),
+    "logical_or": lambda a, b: (a > 0).logical_or(b > 0),
+    "logical_xor": lambda a, b: (a > 0).logical_xor(b > 0),
+    "logical_not": lambda a, b: (a > b).logical_not(),
+    "and": lambda a, b: (a > 0) & (b > 0),
+    "or": lambda a, b: (a > 0) | (b > 0),
+    "xor": lambda a, b: (a > 0) ^ (b > 0),
+    "invert": lambda a, b: ~(a > b),
+    "isclose": lambda a, b: a.isclose(b),
+}
+
+
+@pytest.mark.parametrize("name", list(COMPARISONS))
+@pytest.mark.parametrize("other", ["tensor", "broadcast", "scalar"])
+def test_comparisons_and_logic_return_bool_tensors(name, other):
+    a = np.array([[0.0, 1.0, -1.0, 2.0], [3.0, -2.0, 0.5, 1.0]])
+    b = {
+        "tensor": np.array([[0.0, 2.0, -1.0, 1.0], [3.0, -3.0, 0.0, 1.0]]),
+        "broadcast": np.array([0.0, 1.0, 0.5, -2.0]),
+        "scalar": 1.0,
+    }[other]
+    fn = COMPARISONS[name]
+    ga = leaf(a)
+    gb = leaf(b) if isinstance(b, np.ndarray) else b
+    g = fn(ga, gb)
+    t = fn(to_torch(ga), to_torch(gb) if isinstance(gb, gradiente.Tensor) else gb)
+    assert g.dtype == gradiente.bool
+    assert not g.requires_grad and g.grad_fn is None
+    assert_same(g, t)
+
+
+def test_comparisons_on_int_tensors_and_python_ints():
+    a = gradiente.tensor([1, 2, 3])
+    ta = torch.tensor([1, 2, 3])
+    assert_same(a == 2, ta == 2)
+    assert_same(a < 2.5, ta < 2.5)
+    assert_same(a >= gradiente.tensor([3, 2, 1]), ta >= torch.tensor([3, 2, 1]))
+    assert_same(a & 1, ta & 1)
+    assert_same(~a, ~ta)
+
+
+# -------------------------------------------------------------------- broadcasting properties
+
+
+@st.composite
+def _broadcastable_pair(draw):
+    shapes = draw(hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=4, max_side=3))
+    return shapes.input_shapes
+
+
+_PROPERTY_OPS = {
+    "add": lambda m, a, b: a + b,
+    "mul": lambda m, a, b: a * b,
+    "div": lambda m, a, b: a / b,
+    "maximum": lambda m, a, b: m.maximum(a, b),
+}
+
+
+@pytest.mark.parametrize("name", list(_PROPERTY_OPS))
+@settings(max_examples=40, deadline=None)
+@given(shapes=_broadcastable_pair(), seed=st.integers(0, 2**16))
+def test_broadcast_gradients_property(name, shapes, seed):
+    """For any broadcastable shapes: gradient shapes equal input shapes, values equal torch's."""
+    shape_a, shape_b = shapes
+    a = _rand(shape_a, seed)
+    b = _rand(shape_b, seed + 1)
+    if name == "div":
+        b = np.where(np.abs(b) < 0.3, 1.0, b)
+    ga, gb = leaf(a), leaf(b)
+    out = _PROPERTY_OPS[name](gradiente, ga, gb)
+    upstream = np.random.default_rng(seed).standard_normal(out.shape)
+    out.backward(gradiente.from_numpy(upstream))
+    assert ga.grad.shape == ga.shape and gb.grad.shape == gb.shape
+    ta, tb = to_torch(ga, True), to_torch(gb, True)
+    _PROPERTY_OPS[name](torch, ta, tb).backward(torch.from_numpy(upstream))
+    assert_same(ga.grad, ta.grad)
+    assert_same(gb.grad, tb.grad)
+
+
+# -------------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda a, b: a + b,
+        lambda a, b: a * b,
+        lambda a, b: gradiente.maximum(a, b),
+        lambda a, b: gradiente.where(a > 0, a, b),
+    ],
+)
+def test_broadcast_mismatch_error_names_both_shapes(op):
+    a = gradiente.ones(2, 3)
+    b = gradiente.ones(4, 5)
+    with pytest.raises((RuntimeError, ValueError)) as info:
+        op(a, b)
+    text = str(info.value)
+    assert "3" in text and "5" in text
+    assert ("(2, 3)" in text or "[2, 3]" in text) and ("(4, 5)" in text or "[4, 5]" in text), text
+
+
+def test_sigmoid_int_input_promotes_like_torch():
+    assert_same(gradiente.tensor([0, 1, 2]).sigmoid(), torch.tensor([0, 1, 2]).sigmoid())
+    assert_same(gradiente.tensor([1, 4]).sqrt(), torch.tensor([1, 4]).sqrt())
+    assert_same(gradiente.tensor([-1, 4]).abs(), torch.tensor([-1, 4]).abs())
+    assert_same(gradiente.tensor([-1, 4]).relu(), torch.tensor([-1, 4]).relu())
+    assert_same(gradiente.tensor([-3, 4]).clamp(-1, 2), torch.tensor([-3, 4]).clamp(-1, 2))

@@ -1,0 +1,80 @@
+"""The layering of ../shared/DESIGN.md, enforced: a module may import only its own layer or below."""
+
+from __future__ import annotations
+
+import ast
+import pathlib
+
+import pytest
+
+SRC = pathlib.Path(__file__).resolve().parents[1] / "src" / "gradiente"
+
+# Lower number = lower layer. A module's layer is looked up by its first path component(s).
+LAYERS = {
+    "backend": 0,
+    "random": 0,
+    "autograd": 1,
+    "ops": 2,
+    "tensor": 3,
+    "_printing": 3,
+    "functions": 3,
+    "nn": 4,
+    "optim": 5,
+    "data": 5,
+    "utils": 5,
+    "datasets": 5,
+    "transforms": 5,
+    "serialization": 5,
+    "train": 6,
+    "models": 6,
+    "viz": 7,
+    "lecture": 7,
+    "compat": 8,
+    "cli": 8,
+    "__main__": 8,
+    "__init__": 9,  # the package's re-exports may import anything
+}
+
+
+def _layer(parts: tuple[str, ...]) -> int | None:
+    if not parts:
+        return LAYERS["__init__"]
+    return LAYERS.get(parts[0])
+
+
+def _modules():
+    for path in sorted(SRC.rglob("*.py")):
+        rel = path.relative_to(SRC).with_suffix("").parts
+        yield path, rel
+
+
+@pytest.mark.parametrize("path,rel", list(_modules()), ids=lambda v: str(v))
+def test_imports_point_down(path, rel):
+    own = _layer(rel if rel != ("__init__",) else ())
+    if own is None:
+        pytest.fail(f"{'/'.join(rel)} is not assigned to a layer in tests/test_architecture.py")
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        names = []
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module]
+            if node.module == "gradiente":
+                names = [f"gradiente.{a.name}" for a in node.names]
+        for name in names:
+            parts = name.split(".")
+            if parts[0] != "gradiente":
+                if parts[0] in ("numpy", "cupy") and rel[0] not in ("backend", "random"):
+                    # Only the backend (and the host-side RNG) import NumPy for compute;
+                    # data, datasets, serialization and plotting read and write files with it.
+                    if own < LAYERS["optim"]:
+                        pytest.fail(f"{'/'.join(rel)} imports {name}: use gradiente.backend.xp")
+                continue
+            target = _layer(tuple(parts[1:]))
+            if target is None:
+                continue
+            assert target <= own, (
+                f"{'/'.join(rel)} (layer {own}) imports {name} (layer {target}): imports must "
+                "point down (see DESIGN.md)"
+            )
