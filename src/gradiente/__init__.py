@@ -28,11 +28,9 @@ from gradiente.backend import bool_ as bool  # noqa: A001 (PyTorch's name)
 from gradiente.random import (
     Generator,
     default_generator,
-    get_rng_state,
     initial_seed,
     manual_seed,
     seed,
-    set_rng_state,
 )
 from gradiente import functions as _functions
 from gradiente.tensor import (

@@ -93,3 +93,21 @@ __all__ = sorted(
     | {"pow", "var_mean", "std_mean", "is_tensor", "is_floating_point", "result_type",
        "broadcast_shapes", "broadcast_tensors"}
 )
+
+
+def get_rng_state():
+    """The default generator's state as a uint8 tensor (PyTorch's 5056-byte layout)."""
+    from gradiente import random as _random
+
+    return Tensor._make(_random.get_rng_state(), False, None)
+
+
+def set_rng_state(new_state) -> None:
+    """Restore the default generator from ``get_rng_state()``'s tensor."""
+    from gradiente import random as _random
+
+    state = new_state._data if isinstance(new_state, Tensor) else new_state
+    _random.set_rng_state(state)
+
+
+__all__ += ["get_rng_state", "set_rng_state"]

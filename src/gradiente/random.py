@@ -280,12 +280,12 @@ def _fma32(a, b, c):
     a midpoint between two float32 (or in float32's subnormal range); those rare entries are
     recomputed with rounding to odd, which makes the second rounding correct.
     """
-    p = np.asarray(a, dtype=np.float64) * np.asarray(b, dtype=np.float64)
-    c = np.broadcast_to(np.asarray(c, dtype=np.float64), p.shape)
-    s = np.asarray(p + c)
-    low29 = s.view(np.uint64) & _U64(0x1FFFFFFF)  # bits float64 has and float32 lacks
+    p = np.multiply(a, b, dtype=np.float64)
+    s = np.add(p, c, dtype=np.float64)
+    low29 = s.view(np.uint64) & _U64(0x1FFFFFFF)  # the bits float64 has and float32 lacks
     risky = (low29 == _U64(0x10000000)) | (np.abs(s) < 2.0**-125)
     if np.any(risky):
+        c = np.broadcast_to(np.asarray(c, dtype=np.float64), s.shape)
         s[risky] = _add_round_to_odd(p[risky], c[risky])
     return s.astype(np.float32)
 
@@ -618,11 +618,11 @@ def _group_by_target(z: np.ndarray):
     """Group the steps ``k`` of a shuffle by the position ``z[k]`` they write to.
 
     Returns ``pred[k]``, the previous step (``< k``) with the same target, or -1; and
-    ``last[p]``, the last step whose target is ``p``, or -1. One stable sort does it.
+    ``last[p]``, the last step whose target is ``p``, or -1. One sort does it.
     """
     n = z.size
-    order = np.argsort(z, kind="stable")  # by target, then by step
-    zs = z[order]
+    keys = np.sort(z * n + np.arange(n))  # by target, then by step (keys are unique)
+    order, zs = keys % n, keys // n
     same = zs[1:] == zs[:-1]
     pred = np.full(n, -1, dtype=np.int64)
     pred[order[1:][same]] = order[:-1][same]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gradiente.autograd import function as _function
+from gradiente.autograd import functional
 from gradiente.autograd.engine import run_backward
 from gradiente.autograd.function import Function
 from gradiente.autograd.grad_mode import (

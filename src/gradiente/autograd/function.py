@@ -161,10 +161,7 @@ class Function(Node):
     # ctx API ---------------------------------------------------------------------------
     def save_for_backward(self, *items) -> None:
         """Keep tensors (inputs or outputs) for backward; checked against in-place changes."""
-        self._saved = items
-        self._saved_versions = tuple(
-            it._get_version_counter().value if isinstance(it, _Tensor) else 0 for it in items
-        )
+        self._saved = items  # versions are recorded by ``apply`` once it knows the op is recorded
 
     @property
     def saved_tensors(self) -> tuple:
@@ -225,6 +222,7 @@ class Function(Node):
                 grad_state.enabled = prev
 
         if not record:
+            ctx._saved = ()
             if isinstance(out, tuple):
                 return tuple(_wrap(o, False, None, 0) for o in out)
             return _wrap(out, False, None, 0)
@@ -245,6 +243,11 @@ class Function(Node):
                 input_meta.append(None)
                 next_functions.append((None, 0))
                 needs.append(False)
+        if ctx._saved:
+            ctx._saved_versions = tuple(
+                it._get_version_counter().value if isinstance(it, Tensor) else 0
+                for it in ctx._saved
+            )
         ctx.next_functions = tuple(next_functions)
         ctx.needs_input_grad = tuple(needs)
         # Shapes and dtypes of inputs: the engine sums broadcast gradients back to these.

@@ -147,10 +147,10 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
         gs = _grad([out.reshape(())], xs, create_graph=True, allow_unused=True)
         return _zeros_if_none(gs, xs, strict, "hessian")
 
-    result = jacobian(gradient, inputs, create_graph=create_graph, strict=strict)
     if not is_tuple:
-        return result[0]
-    return result
+        return jacobian(lambda x: gradient(x)[0], inputs[0], create_graph=create_graph,
+                        strict=strict)
+    return jacobian(gradient, inputs, create_graph=create_graph, strict=strict)
 
 
 def hvp(func, inputs, v=None, create_graph=False, strict=False):
