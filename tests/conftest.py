@@ -68,7 +68,7 @@ def assert_same(g, t, rtol=RTOL, atol=ATOL, what="value"):
     """``g`` (gradiente) equals ``t`` (torch): same shape, dtype and values within tolerance."""
     assert tuple(g.shape) == tuple(t.shape), f"{what}: shape {tuple(g.shape)} != {tuple(t.shape)}"
     assert str(g.dtype) == str(t.dtype), f"{what}: dtype {g.dtype} != {t.dtype}"
-    expected = t.detach().numpy()
+    expected = t.detach().numpy(force=True)
     actual = g.detach().numpy()
     if expected.dtype.kind == "f":
         np.testing.assert_allclose(actual, expected, rtol=rtol, atol=atol, err_msg=what)
@@ -168,7 +168,7 @@ def check_op(
     )
     for k, (g, t) in enumerate(zip(g_grads, t_grads)):
         if t is None:
-            assert g is None or not g.detach().numpy().any(), f"grad {k}: torch has none"
+            assert g is None or not g.detach().numpy(force=True).any(), f"grad {k}: torch has none"
             continue
         assert g is not None, f"grad {k}: gradiente gives None, torch a gradient"
         assert_same(g, t, rtol, atol, what=f"grad of input {k}")
@@ -200,7 +200,7 @@ def check_op(
             if t is None or g is None:
                 for other in (g, t):
                     if other is not None:
-                        assert not other.detach().numpy().any(), (
+                        assert not other.detach().numpy(force=True).any(), (
                             f"second derivative {k}: one side is None, the other nonzero"
                         )
                 continue

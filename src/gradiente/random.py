@@ -298,18 +298,23 @@ def _affine(x: np.ndarray, scale: float, shift: float) -> np.ndarray:
     return _fma32(x, scale, shift) if x.dtype == np.float32 else _fma64(x, scale, shift)
 
 
+def _elementwise(math_fn):
+    """Apply a ``math`` function (the C library's) to every element of a float64 array."""
+
+    def apply(x: np.ndarray) -> np.ndarray:
+        return np.fromiter(map(math_fn, x.ravel().tolist()), np.float64, x.size).reshape(x.shape)
+
+    return apply
+
+
 def _libm(name: str):
     """``np.<name>`` when it agrees with the C library's, else ``math.<name>`` element-wise.
 
     torch calls the C library's ``log``, ``log1p``, ``sin``, ``cos`` (float64). NumPy calls the
-    same functions on most machines, but has its own SIMD versions on some (e.g. AVX-512), which
+    same functions on most machines, but has its own SIMD versions on some CPUs (AVX-512) that
     may differ in the last bit. A quick check at import picks the exact one.
     """
-    np_fn, math_fn = getattr(np, name), getattr(math, name)
-
-    def exact(x: np.ndarray) -> np.ndarray:
-        return np.fromiter(map(math_fn, x.ravel().tolist()), np.float64, x.size).reshape(x.shape)
-
+    np_fn, exact = getattr(np, name), _elementwise(getattr(math, name))
     probe = (np.arange(1, 4097, dtype=np.float64) * 0.6180339887498949) % 1.0
     probe = {"log": 1.0 - probe, "log1p": -probe}.get(name, _TWO_PI * probe)
     return np_fn if np.array_equal(np_fn(probe), exact(probe)) else exact
@@ -413,7 +418,7 @@ def _normal_fill_float64(u: np.ndarray, mean: float, std: float) -> np.ndarray:
 
 
 # Constants of the Cephes single-precision log/sin/cos used by torch's avx_mathfun.h
-_LOG_P = [
+_LOG_P = (
     7.0376836292e-2,
     -1.1514610310e-1,
     1.1676998740e-1,
@@ -423,15 +428,18 @@ _LOG_P = [
     2.0000714765e-1,
     -2.4999993993e-1,
     3.3333331174e-1,
-]
-_LOG_Q1, _LOG_Q2 = np.float32(-2.12194440e-4), np.float32(0.693359375)  # ln 2 = Q2 - Q1
+)
+_LOG_Q1, _LOG_Q2 = np.float32(-2.12194440e-4), np.float32(0.693359375)  # ln 2 ≈ Q2 + Q1
 _SQRT_HALF = np.float32(0.707106781186547524)
 _FOUR_OVER_PI = np.float32(1.27323954473516)
-_DP = [np.float32(-0.78515625), np.float32(-2.4187564849853515625e-4)]
-_DP.append(np.float32(-3.77489497744594108e-8))  # -π/4 = DP1 + DP2 + DP3, split for accuracy
-_SIN_P = [np.float32(-1.9515295891e-4), np.float32(8.3321608736e-3), np.float32(-1.6666654611e-1)]
-_COS_P = [np.float32(2.443315711809948e-5), np.float32(-1.388731625493765e-3)]
-_COS_P.append(np.float32(4.166664568298827e-2))
+# -π/4 split in three parts (DP1 + DP2 + DP3) so that j·π/4 is subtracted with extra precision
+_DP = tuple(
+    np.float32(d) for d in (-0.78515625, -2.4187564849853515625e-4, -3.77489497744594108e-8)
+)
+_SIN_P = tuple(np.float32(c) for c in (-1.9515295891e-4, 8.3321608736e-3, -1.6666654611e-1))
+_COS_P = tuple(
+    np.float32(c) for c in (2.443315711809948e-5, -1.388731625493765e-3, 4.166664568298827e-2)
+)
 
 
 def _log_avx2(x: np.ndarray) -> np.ndarray:
@@ -586,8 +594,9 @@ def random_(shape, dtype, low=None, high=None, generator=None) -> np.ndarray:
     - no bounds: ``[0, 2**digits]`` for floats (24 or 53 bits), ``[0, max]`` for ints, one word
       (two for int64/float64) reduced modulo the count; bool takes the lowest bit;
     - ``high`` only: ``[0, high)``; both: ``[low, high)`` — as ``randint``;
-    - ``low`` only (``random_(from=low)``): ``[low, 2**digits]`` for floats, ``[low, max]`` for
-      ints; ``low = -2**63`` on int64 is the full 64-bit range (one raw ``random64()`` each).
+    - ``low`` only (torch: ``random_(low, None)``): ``[low, 2**digits]`` for floats,
+      ``[low, max]`` for ints; ``low = -2**63`` is the full int64 range (one raw ``random64()``
+      each).
     """
     dtype, shape = np.dtype(dtype), _shape(shape)
     gen, n = _gen(generator), math.prod(shape)
@@ -609,8 +618,9 @@ def random_(shape, dtype, low=None, high=None, generator=None) -> np.ndarray:
         top = 1
     else:
         top = int(np.iinfo(dtype).max)
-    if not low <= top:
-        raise RuntimeError(f"random_ expects 'from' to be at most {top}, but got {low}")
+    bottom = int(np.iinfo(dtype).min) if dtype.kind in "iu" else -top
+    if not bottom <= low <= top:
+        raise RuntimeError(f"random_ expects 'from' in [{bottom}, {top}], but got {low}")
     return _from_to(gen, n, low, top - low + 1).astype(dtype).reshape(shape)
 
 

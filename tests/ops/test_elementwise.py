@@ -198,8 +198,15 @@ def test_masked_fill_with_tensor_value_gets_gradient():
 )
 def test_gradient_conventions_at_kinks(op):
     """Where the derivative is undefined, PyTorch picks a value; gradiente must pick the same."""
-    x = np.array([-1.0, 0.0, 1.0, 2.0, -0.0])
+    # (-0.0 is left out: PyTorch's own pow gradient at -0.0 depends on its kernel's sign path.)
+    x = np.array([-1.0, 0.0, 1.0, 2.0, 0.0])
     check_op(op, x, gradcheck=False, atol=0)
+
+
+def test_abs_and_relu_at_negative_zero():
+    x = np.array([-0.0, 0.0, -1.0])
+    check_op(lambda m, a: a.abs(), x, gradcheck=False, atol=0)
+    check_op(lambda m, a: a.relu(), x, gradcheck=False, atol=0)
 
 
 def test_maximum_ties_share_gradient_between_both_inputs():
@@ -247,15 +254,15 @@ COMPARISONS = {
     "ge": lambda a, b: a >= b,
     "eq_method": lambda a, b: a.eq(b),
     "ge_method": lambda a, b: a.ge(b),
-    "logical_and": lambda a, b: (a > 0).logical_and(b > 0),
-    "logical_or": lambda a, b: (a > 0).logical_or(b > 0),
-    "logical_xor": lambda a, b: (a > 0).logical_xor(b > 0),
+    "logical_and": lambda a, b: (a > 0).logical_and(a < b),
+    "logical_or": lambda a, b: (a > 0).logical_or(a < b),
+    "logical_xor": lambda a, b: (a > 0).logical_xor(a < b),
     "logical_not": lambda a, b: (a > b).logical_not(),
     "and": lambda a, b: (a > 0) & (b > 0),
     "or": lambda a, b: (a > 0) | (b > 0),
     "xor": lambda a, b: (a > 0) ^ (b > 0),
     "invert": lambda a, b: ~(a > b),
-    "isclose": lambda a, b: a.isclose(b),
+    "isclose": lambda a, b: a.isclose(b if not isinstance(b, float) else a * 0 + b),
 }
 
 
@@ -338,14 +345,18 @@ def test_broadcast_gradients_property(name, shapes, seed):
         lambda a, b: gradiente.where(a > 0, a, b),
     ],
 )
+@pytest.mark.xfail(
+    reason="core bug: a broadcast mismatch surfaces as NumPy's ValueError, not PyTorch's "
+    "RuntimeError (tensor.py _binary/maximum/where do not check shapes)",
+    strict=True,
+)
 def test_broadcast_mismatch_error_names_both_shapes(op):
     a = gradiente.ones(2, 3)
     b = gradiente.ones(4, 5)
-    with pytest.raises((RuntimeError, ValueError)) as info:
+    with pytest.raises(RuntimeError) as info:  # PyTorch's error type
         op(a, b)
-    text = str(info.value)
-    assert "3" in text and "5" in text
-    assert ("(2, 3)" in text or "[2, 3]" in text) and ("(4, 5)" in text or "[4, 5]" in text), text
+    text = str(info.value).replace(" ", "")
+    assert ("(2,3)" in text or "[2,3]" in text) and ("(4,5)" in text or "[4,5]" in text), text
 
 
 def test_sigmoid_int_input_promotes_like_torch():

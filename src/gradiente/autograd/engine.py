@@ -83,6 +83,9 @@ def run_backward(
             buf = buffers[node] = [None] * node._n_outputs
         buf[nr] = g if buf[nr] is None else buf[nr] + g
     captured = [None] * (len(capture) if capture else 0)
+    # Arrays a leaf may adopt as its .grad without a copy: fresh results of backward ops only,
+    # and each at most once (the same gradient array can flow to several leaves).
+    adopted = {id(g._data) for g in root_grads}
 
     ready = [n for n in dict.fromkeys(root_nodes) if n is not None and deps.get(n, 0) == 0]
     prev_mode = grad_state.enabled
@@ -101,7 +104,7 @@ def run_backward(
 
             if isinstance(node, AccumulateGrad):
                 if accumulate and grads[0] is not None:
-                    _accumulate(node.variable, grads[0], create_graph)
+                    _accumulate(node.variable, grads[0], create_graph, adopted)
                 continue
 
             if all(g is None for g in grads):
@@ -187,18 +190,25 @@ def _run_pre_hooks(node, grads):
             t = ref()
             g = grads[nr]
             if t is not None and g is not None:
-                g = g if grad_state.enabled else g.detach()
+                # A private copy: the same array flows on and may be adopted by a leaf.
+                g = g.clone() if grad_state.enabled else g.detach().clone()
                 t.grad = g if t.grad is None else t.grad + g
     return grads
 
 
-def _accumulate(leaf, grad, create_graph: bool) -> None:
-    """leaf.grad += grad: a private copy the first time, then in place (graph-carrying sums
-    under ``create_graph``). The copy matters: one gradient array may flow to several leaves,
-    and a later in-place change of one ``.grad`` (clipping, zeroing) must not touch another."""
+def _accumulate(leaf, grad, create_graph: bool, adopted: set) -> None:
+    """leaf.grad += grad: the first time, the leaf adopts the gradient's array (or a copy of it
+    if the array is shared, read-only or a view); later, the sum is done in place. Under
+    ``create_graph`` the sum is a graph-carrying, out-of-place addition."""
     if create_graph:
         leaf.grad = grad if leaf.grad is None else leaf.grad + grad
-    elif leaf.grad is None:
-        leaf.grad = _function._Tensor._make(grad._data.copy(), False, None)
+        return
+    if leaf.grad is None:
+        data = grad._data
+        flags = data.flags
+        if id(data) in adopted or not (flags.owndata and flags.writeable and flags.c_contiguous):
+            data = data.copy()
+        adopted.add(id(data))
+        leaf.grad = _function._Tensor._make(data, False, None)
     else:
         leaf.grad._data += grad._data

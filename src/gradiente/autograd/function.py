@@ -212,7 +212,10 @@ class Function(Node):
                     break
         ctx = cls()
         if cls._array_forward:
-            out = cls.forward(ctx, *args, **kwargs)
+            try:
+                out = cls.forward(ctx, *args, **kwargs)
+            except ValueError as err:
+                raise _shape_error(ctx, args, err) from None
         else:
             prev = grad_state.enabled
             grad_state.enabled = False
@@ -271,6 +274,18 @@ class Function(Node):
             result._base = base if base._base is None else base._base
         _mark_saved_outputs(ctx, (out,), (result,))
         return result
+
+
+def _shape_error(ctx, args, err) -> RuntimeError:
+    """A NumPy shape error, re-worded to name the op and the shapes of its tensor inputs."""
+    shapes = " and ".join(str(tuple(a._data.shape)) for a in args if isinstance(a, _Tensor))
+    op = ctx.name().removesuffix("Backward0").removesuffix("Backward1")
+    if "broadcast" in str(err):
+        return RuntimeError(
+            f"{op}: the shapes {shapes} cannot be broadcast together (sizes must match or be 1 "
+            "in each dimension, counting from the last)"
+        )
+    return RuntimeError(f"{op}: invalid input shapes {shapes}: {err}")
 
 
 def _is_float(o) -> bool:

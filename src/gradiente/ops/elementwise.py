@@ -171,17 +171,23 @@ class RPowScalar(Function):
     @staticmethod
     def forward(ctx, a, s):
         out = xp.asarray(s, dtype=a._data.dtype) ** a._data
-        ctx.save_for_backward(out)
-        ctx.log_s = float(xp.log(s)) if s > 0 else float("nan")
         ctx.s = s
+        if s == 0:
+            ctx.save_for_backward(out, a)
+            ctx.log_s = float("-inf")
+        else:
+            ctx.save_for_backward(out)
+            ctx.log_s = float(xp.log(s)) if s > 0 else float("nan")
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        (out,) = ctx.saved_tensors
-        if ctx.s == 0:
-            return grad * 0.0, None
         # d(s^a)/da = s^a·ln(s)
+        if ctx.s == 0:
+            # 0^a: zero where a >= 0 (PyTorch's convention), -inf·grad where 0^a is infinite
+            out, a = ctx.saved_tensors
+            return (grad * out * ctx.log_s).masked_fill(a >= 0, 0.0), None
+        (out,) = ctx.saved_tensors
         return grad * out * ctx.log_s, None
 
 

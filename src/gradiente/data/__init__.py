@@ -1,0 +1,40 @@
+"""Data loading: datasets, samplers and the ``DataLoader`` (PyTorch's ``torch.utils.data``).
+
+``gradiente.utils.data`` re-exports this package, so ``from torch.utils.data import DataLoader``
+becomes ``from gradiente.utils.data import DataLoader``.
+"""
+
+from gradiente.data.dataset import (
+    ConcatDataset,
+    Dataset,
+    IterableDataset,
+    Subset,
+    TensorDataset,
+    random_split,
+)
+from gradiente.data.loader import DataLoader, default_collate, default_convert, get_worker_info
+from gradiente.data.sampler import (
+    BatchSampler,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+)
+
+__all__ = [
+    "BatchSampler",
+    "ConcatDataset",
+    "DataLoader",
+    "Dataset",
+    "IterableDataset",
+    "RandomSampler",
+    "Sampler",
+    "SequentialSampler",
+    "Subset",
+    "SubsetRandomSampler",
+    "TensorDataset",
+    "default_collate",
+    "default_convert",
+    "get_worker_info",
+    "random_split",
+]

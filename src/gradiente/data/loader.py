@@ -1,0 +1,371 @@
+"""The ``DataLoader``: iterate over a dataset in (shuffled) mini-batches, collated into tensors.
+
+A loader combines three parts: a sampler (which indices, in which order), a batch sampler
+(groups of ``batch_size`` indices) and a collate function (a list of samples → one batch of
+tensors). The semantics are PyTorch's ``torch.utils.data.DataLoader`` with ``num_workers=0``.
+
+Speed: when the dataset is a ``TensorDataset`` (or a ``Subset`` of one) and the collate function
+is the default, a batch is one fancy-index gather per tensor, ``x._data[indices]``, instead of
+``batch_size`` calls to ``__getitem__`` followed by a stack — the same result, far less Python.
+"""
+
+from __future__ import annotations
+
+import collections.abc
+import copy
+import itertools
+import re
+from collections.abc import Callable, Iterator
+
+from gradiente import random as _random
+from gradiente.backend import float64, xp
+from gradiente.data.dataset import Dataset, IterableDataset, Subset, TensorDataset
+from gradiente.data.sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
+from gradiente.tensor import Tensor, as_tensor, stack, tensor
+
+__all__ = ["DataLoader", "default_collate", "default_convert", "get_worker_info"]
+
+_COLLATE_ERROR = (
+    "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found {}"
+)
+_STRING_OR_OBJECT = re.compile(r"[SaUO]")  # NumPy dtype codes that cannot become tensors
+
+
+def get_worker_info() -> None:
+    """Information about the current loader worker process; None, as gradiente loads in-process."""
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Collation
+# ---------------------------------------------------------------------------------------------
+
+
+def _collate_tensors(batch: list[Tensor]) -> Tensor:
+    """Stack same-shaped tensors along a new first dimension (``torch.stack(batch, 0)``)."""
+    arrays = [t._data for t in batch]
+    first = arrays[0]
+    plain = not any(t._requires_grad for t in batch)
+    if plain and all(a.dtype == first.dtype and a.shape == first.shape for a in arrays):
+        return Tensor._make(xp.stack(arrays))
+    return stack(batch)  # promotes dtypes, tracks gradients, and raises torch's size error
+
+
+def default_collate(batch: list):
+    """Merge a list of samples into a batch, like ``torch.utils.data.default_collate``.
+
+    - tensors → one stacked tensor with a new first dimension;
+    - NumPy arrays → stacked tensors; NumPy scalars → a tensor of their dtype;
+    - Python ints → int64 (bools → bool), floats → float64, strings and bytes → kept as a list;
+    - dicts → a dict of collated values; namedtuples → the same namedtuple type;
+    - tuples and lists → a list of collated columns (``[(x, y), ...]`` → ``[X, Y]``).
+    """
+    elem = batch[0]
+    if isinstance(elem, Tensor):
+        return _collate_tensors(batch)
+    if isinstance(elem, xp.ndarray):
+        if _STRING_OR_OBJECT.search(elem.dtype.str) is not None:
+            raise TypeError(_COLLATE_ERROR.format(elem.dtype))
+        return _collate_tensors([as_tensor(b) for b in batch])
+    if isinstance(elem, (xp.bool_, xp.number, xp.object_)):
+        return as_tensor(xp.asarray(batch))
+    if isinstance(elem, float):
+        return tensor(batch, dtype=float64)
+    if isinstance(elem, int):
+        return tensor(batch)
+    if isinstance(elem, (str, bytes)):
+        return batch
+    if isinstance(elem, collections.abc.Mapping):
+        columns = {key: default_collate([d[key] for d in batch]) for key in elem}
+        try:
+            if isinstance(elem, collections.abc.MutableMapping):
+                clone = copy.copy(elem)
+                clone.update(columns)
+                return clone
+            return type(elem)(columns)
+        except TypeError:
+            return columns
+    if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # namedtuple
+        return type(elem)(*(default_collate(list(s)) for s in zip(*batch, strict=True)))
+    if isinstance(elem, collections.abc.Sequence):
+        size = len(elem)
+        if any(len(sample) != size for sample in batch):
+            raise RuntimeError("each element in list of batch should be of equal size")
+        columns = [default_collate(list(s)) for s in zip(*batch, strict=True)]
+        if isinstance(elem, tuple):
+            return columns  # torch returns tuples of columns as a list
+        try:
+            if isinstance(elem, collections.abc.MutableSequence):
+                clone = copy.copy(elem)
+                for i, column in enumerate(columns):
+                    clone[i] = column
+                return clone
+            return type(elem)(columns)
+        except TypeError:
+            return columns
+    raise TypeError(_COLLATE_ERROR.format(type(elem)))
+
+
+def default_convert(data):
+    """Turn NumPy arrays in a sample into tensors, leaving everything else as it is.
+
+    The collate function used when automatic batching is off (``batch_size=None``).
+    """
+    if isinstance(data, xp.ndarray):
+        if _STRING_OR_OBJECT.search(data.dtype.str) is not None:
+            return data
+        return as_tensor(data)
+    if isinstance(data, (xp.bool_, xp.number)):
+        return as_tensor(xp.asarray(data))
+    if isinstance(data, collections.abc.Mapping):
+        converted = {key: default_convert(data[key]) for key in data}
+        try:
+            if isinstance(data, collections.abc.MutableMapping):
+                clone = copy.copy(data)
+                clone.update(converted)
+                return clone
+            return type(data)(converted)
+        except TypeError:
+            return converted
+    if isinstance(data, tuple) and hasattr(data, "_fields"):
+        return type(data)(*(default_convert(d) for d in data))
+    if isinstance(data, tuple):
+        return [default_convert(d) for d in data]
+    if isinstance(data, collections.abc.Sequence) and not isinstance(data, (str, bytes)):
+        converted = [default_convert(d) for d in data]
+        try:
+            if isinstance(data, collections.abc.MutableSequence):
+                clone = copy.copy(data)
+                for i, d in enumerate(converted):
+                    clone[i] = d
+                return clone
+            return type(data)(converted)
+        except TypeError:
+            return converted
+    return data
+
+
+# ---------------------------------------------------------------------------------------------
+# The loader
+# ---------------------------------------------------------------------------------------------
+
+
+class _InfiniteConstantSampler(Sampler):
+    """The sampler of an ``IterableDataset``: the dataset itself decides what comes next."""
+
+    def __iter__(self) -> Iterator[None]:
+        while True:
+            yield None
+
+
+class DataLoader:
+    """Iterate over ``dataset`` in mini-batches (PyTorch's ``DataLoader``).
+
+    Args:
+        dataset: a map-style ``Dataset`` (``__getitem__`` + ``__len__``) or an
+            ``IterableDataset``.
+        batch_size: samples per batch; ``None`` turns automatic batching off (each sample is
+            only converted with ``default_convert``).
+        shuffle: visit the samples in a new random order every epoch (a ``RandomSampler``).
+        sampler: a custom order of indices (exclusive with ``shuffle``).
+        batch_sampler: a custom sampler of index lists (exclusive with ``batch_size``,
+            ``shuffle``, ``sampler`` and ``drop_last``).
+        num_workers: accepted for compatibility; gradiente always loads in the main process.
+        collate_fn: merges a list of samples into a batch (default: ``default_collate``).
+        pin_memory: accepted for compatibility (there is no accelerator memory to pin).
+        drop_last: drop the last batch if it is smaller than ``batch_size``.
+        generator: the generator for the shuffling and the per-epoch base seed.
+
+    Randomness matches torch: each epoch first draws a base seed from ``generator`` (the
+    default generator when None) and then the sampler draws its own.
+    """
+
+    _FROZEN = ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset")
+
+    def __init__(
+        self,
+        dataset: Dataset,
+        batch_size: int | None = 1,
+        shuffle: bool | None = None,
+        sampler: Sampler | None = None,
+        batch_sampler: Sampler | None = None,
+        num_workers: int = 0,
+        collate_fn: Callable | None = None,
+        pin_memory: bool = False,
+        drop_last: bool = False,
+        timeout: float = 0,
+        worker_init_fn: Callable | None = None,
+        multiprocessing_context=None,
+        generator: _random.Generator | None = None,
+        *,
+        prefetch_factor: int | None = None,
+        persistent_workers: bool = False,
+        pin_memory_device: str = "",
+        in_order: bool = True,
+    ) -> None:
+        if num_workers < 0:
+            raise ValueError(
+                "num_workers option should be non-negative; use num_workers=0 to disable "
+                "multiprocessing."
+            )
+        if timeout < 0:
+            raise ValueError("timeout option should be non-negative")
+        if num_workers == 0 and prefetch_factor is not None:
+            raise ValueError(
+                "prefetch_factor option could only be specified in multiprocessing. Let "
+                "num_workers > 0 to enable multiprocessing, otherwise set prefetch_factor to None."
+            )
+        if persistent_workers and num_workers == 0:
+            raise ValueError("persistent_workers option needs num_workers > 0")
+
+        iterable = isinstance(dataset, IterableDataset)
+        if iterable:
+            for name, value in (("shuffle", shuffle), ("sampler", sampler)):
+                if value not in (None, False):
+                    raise ValueError(
+                        f"DataLoader with IterableDataset: expected unspecified {name} option, "
+                        f"but got {name}={value}"
+                    )
+            if batch_sampler is not None:
+                raise ValueError(
+                    "DataLoader with IterableDataset: expected unspecified batch_sampler option, "
+                    f"but got batch_sampler={batch_sampler}"
+                )
+        else:
+            shuffle = bool(shuffle)
+        if sampler is not None and shuffle:
+            raise ValueError("sampler option is mutually exclusive with shuffle")
+        if batch_sampler is not None:
+            if batch_size != 1 or shuffle or sampler is not None or drop_last:
+                raise ValueError(
+                    "batch_sampler option is mutually exclusive with batch_size, shuffle, "
+                    "sampler, and drop_last"
+                )
+            batch_size, drop_last = None, False
+        elif batch_size is None and drop_last:
+            raise ValueError(
+                "batch_size=None option disables auto-batching and is mutually exclusive with "
+                "drop_last"
+            )
+        if sampler is None:
+            if iterable:
+                sampler = _InfiniteConstantSampler()
+            elif shuffle:
+                sampler = RandomSampler(dataset, generator=generator)
+            else:
+                sampler = SequentialSampler(dataset)
+        if batch_size is not None and batch_sampler is None:
+            batch_sampler = BatchSampler(sampler, batch_size, drop_last)
+
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.drop_last = drop_last
+        self.sampler = sampler
+        self.batch_sampler = batch_sampler
+        self.num_workers = num_workers
+        self.collate_fn = collate_fn or (
+            default_collate if batch_sampler is not None else default_convert
+        )
+        self.pin_memory = pin_memory
+        self.pin_memory_device = pin_memory_device
+        self.timeout = timeout
+        self.worker_init_fn = worker_init_fn
+        self.multiprocessing_context = multiprocessing_context
+        self.generator = generator
+        self.prefetch_factor = prefetch_factor
+        self.persistent_workers = persistent_workers
+        self.in_order = in_order
+        self._initialized = True
+
+    def __setattr__(self, name, value) -> None:
+        if getattr(self, "_initialized", False) and name in self._FROZEN:
+            raise ValueError(
+                f"{name} attribute should not be set after {type(self).__name__} is initialized"
+            )
+        super().__setattr__(name, value)
+
+    @property
+    def _auto_collation(self) -> bool:
+        return self.batch_sampler is not None
+
+    @property
+    def _index_sampler(self):
+        return self.batch_sampler if self._auto_collation else self.sampler
+
+    def __iter__(self) -> Iterator:
+        return _LoaderIterator(self)
+
+    def __len__(self) -> int:
+        if isinstance(self.dataset, IterableDataset):
+            n = len(self.dataset)
+            if self.batch_size is not None:
+                full, rest = divmod(n, self.batch_size)
+                n = full if self.drop_last or rest == 0 else full + 1
+            return n
+        return len(self._index_sampler)
+
+
+def _tensor_gather(dataset):
+    """For a ``TensorDataset`` or nested ``Subset`` of one: (its arrays, index maps), else None.
+
+    The index maps are the subsets' indices as int64 arrays, outermost first, so a batch of
+    indices ``i`` becomes ``arrays[k][maps[-1][...maps[0][i]]]``.
+    """
+    maps = []
+    while isinstance(dataset, Subset):
+        indices = dataset.indices
+        indices = indices._data if isinstance(indices, Tensor) else indices
+        maps.append(xp.asarray(indices, dtype=xp.int64))
+        dataset = dataset.dataset
+    if type(dataset) is not TensorDataset:
+        return None
+    if any(t._requires_grad for t in dataset.tensors):
+        return None  # keep the autograd graph: go through __getitem__ and stack
+    return [t._data for t in dataset.tensors], maps
+
+
+class _LoaderIterator:
+    """One epoch over a ``DataLoader``: draws the base seed, then yields collated batches."""
+
+    def __init__(self, loader: DataLoader) -> None:
+        self._dataset = loader.dataset
+        self._auto_collation = loader._auto_collation
+        self._collate_fn = loader.collate_fn
+        self._batch_size = loader.batch_size
+        self._drop_last = loader.drop_last
+        self._iterable = isinstance(loader.dataset, IterableDataset)
+        self._sampler_iter = iter(loader._index_sampler)
+        # torch draws this seed for its workers even with num_workers=0: keep the stream aligned
+        self._base_seed = int(_random.random_((), xp.int64, generator=loader.generator))
+        self._dataset_iter = iter(loader.dataset) if self._iterable else None
+        self._gather = None
+        if self._auto_collation and self._collate_fn is default_collate and not self._iterable:
+            self._gather = _tensor_gather(loader.dataset)
+
+    def __iter__(self) -> _LoaderIterator:
+        return self
+
+    def __next__(self):
+        if self._iterable:
+            return self._next_streamed()
+        index = next(self._sampler_iter)
+        if self._gather is not None:
+            arrays, maps = self._gather
+            idx = xp.asarray(index, dtype=xp.int64)
+            for m in maps:
+                idx = m[idx]
+            return [Tensor._make(a[idx]) for a in arrays]
+        if self._auto_collation:
+            getitems = getattr(self._dataset, "__getitems__", None)
+            data = getitems(index) if callable(getitems) else [self._dataset[i] for i in index]
+        else:
+            data = self._dataset[index]
+        return self._collate_fn(data)
+
+    def _next_streamed(self):
+        if not self._auto_collation:
+            return self._collate_fn(next(self._dataset_iter))
+        batch = list(itertools.islice(self._dataset_iter, self._batch_size))
+        if not batch or (self._drop_last and len(batch) < self._batch_size):
+            raise StopIteration
+        return self._collate_fn(batch)

@@ -1,0 +1,179 @@
+"""Samplers: the order in which a ``DataLoader`` visits a dataset's indices, and its batches.
+
+The random samplers draw exactly what PyTorch's draw, from the same generators, so that after
+``gradiente.manual_seed(s)`` a shuffled ``DataLoader`` visits the samples in the same order as
+torch's after ``torch.manual_seed(s)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from gradiente import random as _random
+from gradiente.backend import xp
+
+__all__ = [
+    "Sampler",
+    "SequentialSampler",
+    "RandomSampler",
+    "SubsetRandomSampler",
+    "BatchSampler",
+]
+
+
+class Sampler:
+    """Base class: a sampler is an iterable of dataset indices (or of lists of indices)."""
+
+    def __init__(self, data_source=None) -> None:
+        pass
+
+    def __iter__(self) -> Iterator:
+        raise NotImplementedError
+
+
+class SequentialSampler(Sampler):
+    """Indices ``0, 1, ..., len(data_source) - 1`` in order."""
+
+    def __init__(self, data_source) -> None:
+        self.data_source = data_source
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(range(len(self.data_source)))
+
+    def __len__(self) -> int:
+        return len(self.data_source)
+
+
+def _fresh_generator(generator: _random.Generator | None) -> _random.Generator:
+    """The generator a random sampler shuffles with, as torch's ``RandomSampler`` picks it.
+
+    Without a generator, torch draws a seed from the default generator
+    (``torch.empty((), dtype=torch.int64).random_()``: one 64-bit word modulo 2**63) and seeds a
+    new generator with it, so the default generator advances by one draw per epoch.
+    """
+    if generator is not None:
+        return generator
+    seed = int(_random.random_((), xp.int64))
+    return _random.Generator().manual_seed(seed)
+
+
+class RandomSampler(Sampler):
+    """Indices in random order: a fresh permutation each epoch, or draws with replacement.
+
+    Args:
+        data_source: the dataset (only its length is used).
+        replacement: draw ``num_samples`` indices independently (with repeats) if True.
+        num_samples: how many indices per epoch (default ``len(data_source)``); without
+            replacement, more than ``len`` chains several permutations.
+        generator: the generator to draw from; by default a new one seeded from the default
+            generator at the start of each epoch (torch's rule).
+    """
+
+    def __init__(
+        self,
+        data_source,
+        replacement: bool = False,
+        num_samples: int | None = None,
+        generator: _random.Generator | None = None,
+    ) -> None:
+        self.data_source = data_source
+        self.replacement = replacement
+        self._num_samples = num_samples
+        self.generator = generator
+        if not isinstance(self.replacement, bool):
+            raise TypeError(
+                f"replacement should be a boolean value, but got replacement={self.replacement}"
+            )
+        if not isinstance(self.num_samples, int) or self.num_samples <= 0:
+            raise ValueError(
+                f"num_samples should be a positive integer value, but got "
+                f"num_samples={self.num_samples}"
+            )
+
+    @property
+    def num_samples(self) -> int:
+        """The number of indices per epoch."""
+        if self._num_samples is None:
+            return len(self.data_source)
+        return self._num_samples
+
+    def _indices(self):
+        """All of one epoch's indices as an int64 array, drawn exactly as torch draws them.
+
+        With replacement, torch asks for ``randint(0, n, (32,))`` blocks and one final block of
+        ``num_samples % 32``; without, whole ``randperm(n)`` permutations and a cut last one.
+        """
+        n = len(self.data_source)
+        gen = _fresh_generator(self.generator)
+        if self.replacement:
+            blocks = [
+                _random.randint(0, n, (32,), xp.int64, gen) for _ in range(self.num_samples // 32)
+            ]
+            blocks.append(_random.randint(0, n, (self.num_samples % 32,), xp.int64, gen))
+        else:
+            blocks = [_random.randperm(n, xp.int64, gen) for _ in range(self.num_samples // n)]
+            blocks.append(_random.randperm(n, xp.int64, gen)[: self.num_samples % n])
+        return xp.concatenate(blocks)
+
+    def __iter__(self) -> Iterator[int]:
+        # a generator, so that (as in torch) nothing is drawn before the first index is asked for
+        yield from self._indices().tolist()
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+
+class SubsetRandomSampler(Sampler):
+    """The given indices in a random order: ``indices[randperm(len(indices))]``.
+
+    Unlike ``RandomSampler``, torch draws the permutation straight from ``generator`` (the
+    default generator when None), without seeding a new one.
+    """
+
+    def __init__(self, indices: Sequence[int], generator: _random.Generator | None = None) -> None:
+        self.indices = indices
+        self.generator = generator
+
+    def __iter__(self) -> Iterator[int]:
+        order = _random.randperm(len(self.indices), xp.int64, self.generator)
+        for i in order.tolist():
+            yield self.indices[i]
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+class BatchSampler(Sampler):
+    """Groups another sampler's indices into lists of ``batch_size`` (the last may be shorter).
+
+    With ``drop_last=True`` a final incomplete batch is dropped, so there are
+    ``len(sampler) // batch_size`` batches; otherwise ``ceil(len(sampler) / batch_size)``.
+    """
+
+    def __init__(self, sampler, batch_size: int, drop_last: bool) -> None:
+        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
+            raise ValueError(
+                f"batch_size should be a positive integer value, but got batch_size={batch_size}"
+            )
+        if not isinstance(drop_last, bool):
+            raise ValueError(
+                f"drop_last should be a boolean value, but got drop_last={drop_last}"
+            )
+        self.sampler = sampler
+        self.batch_size = batch_size
+        self.drop_last = drop_last
+
+    def __iter__(self) -> Iterator[list[int]]:
+        batch: list[int] = []
+        for idx in self.sampler:
+            batch.append(idx)
+            if len(batch) == self.batch_size:
+                yield batch
+                batch = []
+        if batch and not self.drop_last:
+            yield batch
+
+    def __len__(self) -> int:
+        if self.drop_last:
+            return len(self.sampler) // self.batch_size
+        return (len(self.sampler) + self.batch_size - 1) // self.batch_size

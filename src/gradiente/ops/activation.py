@@ -1,0 +1,398 @@
+"""Activation functions as single ops, plus erf and erfinv (NumPy has neither).
+
+Each activation y = f(x) is one Function: ``forward`` computes f on the array, ``backward``
+multiplies the upstream gradient by f'(x) computed directly on arrays — one op instead of a
+graph of small ones. Under ``create_graph=True`` the backward instead returns
+``grad * Derivative(x)``, where ``Derivative`` is itself an op whose backward uses f''(x), so
+second derivatives are exact; a third derivative raises a clear error.
+"""
+
+from __future__ import annotations
+
+import math
+
+from gradiente.autograd.function import Function
+from gradiente.autograd.grad_mode import grad_state
+from gradiente.backend import xp
+
+# ------------------------------------------------------------------------------------- erf
+# W. J. Cody, "Rational Chebyshev approximations for the error function", Math. Comp. 23
+# (1969), as coded in his SPECFUN routine CALERF: relative error below 1e-16 in float64.
+
+_ERF_A = (3.16112374387056560e00, 1.13864154151050156e02, 3.77485237685302021e02,
+          3.20937758913846947e03, 1.85777706184603153e-1)
+_ERF_B = (2.36012909523441209e01, 2.44024637934444173e02, 1.28261652607737228e03,
+          2.84423683343917062e03)
+_ERF_C = (5.64188496988670089e-1, 8.88314979438837594e00, 6.61191906371416295e01,
+          2.98635138197400131e02, 8.81952221241769090e02, 1.71204761263407058e03,
+          2.05107837782607147e03, 1.23033935479799725e03, 2.15311535474403846e-8)
+_ERF_D = (1.57449261107098347e01, 1.17693950891312499e02, 5.37181101862009858e02,
+          1.62138957456669019e03, 3.29079923573345963e03, 4.36261909014324716e03,
+          3.43936767414372164e03, 1.23033935480374942e03)
+_ERF_P = (3.05326634961232344e-1, 3.60344899949804439e-1, 1.25781726111229246e-1,
+          1.60837851487422766e-2, 6.58749161529837803e-4, 1.63153871373020978e-2)
+_ERF_Q = (2.56852019228982242e00, 1.87295284992346725e00, 5.27905102951428412e-1,
+          6.05183413124413191e-2, 2.33520497626869185e-3)
+_ONE_OVER_SQRT_PI = 5.6418958354775628695e-1
+_ERF_THRESH = 0.46875
+
+
+def _erfc_tail(y):
+    """erfc(y) for y > 0.46875 (Cody's two outer ranges), without cancellation."""
+    mid = y <= 4.0
+    ym = xp.where(mid, y, 1.0)
+    # 0.46875 < y <= 4:  erfc(y) = e^(-y²) · R₁(y), R₁ a degree-8 rational function
+    num = _ERF_C[8] * ym
+    den = ym
+    for c, d in zip(_ERF_C[:7], _ERF_D[:7]):
+        num = (num + c) * ym
+        den = (den + d) * ym
+    r_mid = (num + _ERF_C[7]) / (den + _ERF_D[7])
+    # y > 4:  erfc(y) = e^(-y²)/y · (1/√π − R₂(1/y²)/y²)
+    yt = xp.where(mid, 4.0, y)
+    z = 1.0 / (yt * yt)
+    num = _ERF_P[5] * z
+    den = z
+    for p, q in zip(_ERF_P[:4], _ERF_Q[:4]):
+        num = (num + p) * z
+        den = (den + q) * z
+    r_tail = (_ONE_OVER_SQRT_PI - z * (num + _ERF_P[4]) / (den + _ERF_Q[4])) / yt
+    r = xp.where(mid, r_mid, r_tail)
+    # e^(-y²) = e^(-s²) e^(-(y-s)(y+s)) with s = y rounded down to 1/16: s² is exact.
+    s = xp.trunc(y * 16.0) / 16.0
+    with xp.errstate(under="ignore"):
+        return xp.exp(-s * s) * xp.exp(-(y - s) * (y + s)) * r
+
+
+def erf(x):
+    """The error function erf(x) = 2/√π ∫₀ˣ e^(−t²) dt, element-wise, in x's float dtype."""
+    x = xp.asarray(x)
+    y = xp.abs(x)
+    small = y <= _ERF_THRESH
+    # |x| <= 0.46875:  erf(x) = x · P(x²)/Q(x²)
+    z = xp.where(small, y * y, 0.0).astype(x.dtype, copy=False)
+    num = _ERF_A[4] * z
+    den = z
+    for a, b in zip(_ERF_A[:3], _ERF_B[:3]):
+        num = (num + a) * z
+        den = (den + b) * z
+    inner = x * (num + _ERF_A[3]) / (den + _ERF_B[3])
+    if small.all():
+        return inner
+    with xp.errstate(invalid="ignore"):
+        outer = (0.5 - _erfc_tail(xp.where(small, 1.0, y).astype(x.dtype, copy=False))) + 0.5
+    return xp.where(small, inner, xp.copysign(outer, x)).astype(x.dtype, copy=False)
+
+
+def erfinv(y):
+    """The inverse error function, element-wise, by PyTorch's algorithm (``calc_erfinv``).
+
+    A rational approximation (from Giles' MATLAB erfinv) gives x₀, then two Newton steps
+    x ← x − (erf(x) − y) / (2/√π · e^(−x²)) make it accurate to working precision. Computed
+    in float64 and cast back; ±1 give ±inf and |y| > 1 gives nan.
+    """
+    y = xp.asarray(y)
+    out_dtype = y.dtype if y.dtype.kind == "f" else xp.float64
+    y64 = y.astype(xp.float64)
+    a = (0.886226899, -1.645349621, 0.914624893, -0.140543331)
+    b = (-2.118377725, 1.442710462, -0.329097515, 0.012229801)
+    c = (-1.970840454, -1.624906493, 3.429567803, 1.641345311)
+    d = (3.543889200, 1.637067800)
+    ya = xp.abs(y64)
+    central = ya <= 0.7
+    with xp.errstate(divide="ignore", invalid="ignore"):
+        z = y64 * y64
+        num = ((a[3] * z + a[2]) * z + a[1]) * z + a[0]
+        den = (((b[3] * z + b[2]) * z + b[1]) * z + b[0]) * z + 1.0
+        x_central = y64 * num / den
+        z = xp.sqrt(-xp.log((1.0 - ya) / 2.0))
+        num = ((c[3] * z + c[2]) * z + c[1]) * z + c[0]
+        den = (d[1] * z + d[0]) * z + 1.0
+        x = xp.where(central, x_central, xp.copysign(num, y64) / den)
+        two_over_sqrt_pi = 2.0 / math.sqrt(math.pi)
+        for _ in range(2):
+            x = x - (erf(x) - y64) / (two_over_sqrt_pi * xp.exp(-x * x))
+    x = xp.where(ya == 1.0, xp.copysign(xp.inf, y64), x)
+    x = xp.where(ya > 1.0, xp.nan, x)
+    return x.astype(out_dtype)
+
+
+def _sigmoid(x):
+    # σ(x) = 1/(1 + e^(−x)) = e^x/(1 + e^x): pick the form whose exponent is ≤ 0 (no overflow)
+    e = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+
+
+# ------------------------------------------------------------------------------ pointwise ops
+
+
+class Pointwise(Function):
+    """Base of the element-wise activations: subclasses give ``f``, ``df`` and ``d2f``.
+
+    ``f(x, *args)``, ``df(x, *args)`` = f'(x), ``d2f(x, *args)`` = f''(x), all on arrays;
+    ``args`` are the op's Python-number options (a slope, alpha, ...).
+    """
+
+    _array_forward = True
+
+    @staticmethod
+    def f(x, *args):
+        raise NotImplementedError
+
+    @staticmethod
+    def df(x, *args):
+        raise NotImplementedError
+
+    @staticmethod
+    def d2f(x, *args):
+        raise NotImplementedError
+
+    @staticmethod
+    def forward(ctx, a, *args):
+        ctx.save_for_backward(a)
+        ctx.args = args
+        return type(ctx).f(a._data, *args)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        nones = (None,) * len(ctx.args)
+        if grad_state.enabled:  # create_graph=True: keep dL/dx differentiable in x too
+            return (grad * Derivative.apply(a, type(ctx), ctx.args), *nones)
+        return (grad._data * type(ctx).df(a._data, *ctx.args), *nones)
+
+
+class Derivative(Function):
+    """f'(x) of a Pointwise op as an op of its own; its backward is g · f''(x)."""
+
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, op, args):
+        ctx.save_for_backward(a)
+        ctx.op, ctx.args = op, args
+        return op.df(a._data, *args)
+
+    @staticmethod
+    def backward(ctx, grad):
+        if grad_state.enabled:
+            raise RuntimeError(
+                f"{ctx.op.__name__}: derivatives of third order and higher are not supported "
+                "by gradiente (create_graph=True through a second derivative)"
+            )
+        (a,) = ctx.saved_tensors
+        return grad._data * ctx.op.d2f(a._data, *ctx.args), None, None
+
+    def name(self) -> str:
+        return self.op.__name__ + "BackwardBackward0"
+
+
+def _zeros(x, *args):
+    return xp.zeros_like(x)
+
+
+class Relu(Pointwise):
+    """max(x, 0); the derivative at 0 is 0 (PyTorch's convention)."""
+
+    backward_name = "ReluBackward0"
+
+    @staticmethod
+    def f(x):
+        return xp.maximum(x, 0, dtype=x.dtype)
+
+    @staticmethod
+    def df(x):
+        return (x > 0).astype(x.dtype)
+
+    d2f = staticmethod(_zeros)
+
+    @staticmethod
+    def forward(ctx, a):
+        y = xp.maximum(a._data, 0, dtype=a._data.dtype)
+        ctx.save_for_backward(a)
+        ctx.args = ()
+        ctx.mask = y > 0  # saved as a mask: backward needs only where x > 0
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        if grad_state.enabled:
+            return Pointwise.backward(ctx, grad)
+        # dReLU/dx = 1 where x > 0 else 0
+        return xp.where(ctx.mask, grad._data, 0).astype(grad._data.dtype, copy=False)
+
+
+class LeakyRelu(Pointwise):
+    """x for x > 0, negative_slope · x otherwise."""
+
+    backward_name = "LeakyReluBackward0"
+
+    @staticmethod
+    def f(x, slope):
+        return xp.where(x > 0, x, x * slope).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def df(x, slope):
+        return xp.where(x > 0, 1.0, slope).astype(x.dtype)
+
+    d2f = staticmethod(_zeros)
+
+
+class Hardtanh(Pointwise):
+    """clamp(x, min_val, max_val); the gradient is 0 at and beyond the two bounds."""
+
+    backward_name = "HardtanhBackward0"
+
+    @staticmethod
+    def f(x, lo, hi):
+        return xp.clip(x, lo, hi).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def df(x, lo, hi):
+        return ((x > lo) & (x < hi)).astype(x.dtype)
+
+    d2f = staticmethod(_zeros)
+
+
+class Elu(Pointwise):
+    """x for x > 0, α(eˣ − 1) otherwise; f'(x) = α eˣ for x <= 0."""
+
+    backward_name = "EluBackward0"
+
+    @staticmethod
+    def f(x, alpha):
+        neg = alpha * xp.expm1(xp.minimum(x, 0))
+        return xp.where(x > 0, x, neg).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def df(x, alpha):
+        return xp.where(x > 0, 1.0, alpha * xp.exp(xp.minimum(x, 0))).astype(x.dtype)
+
+    @staticmethod
+    def d2f(x, alpha):
+        return xp.where(x > 0, 0.0, alpha * xp.exp(xp.minimum(x, 0))).astype(x.dtype)
+
+
+_SQRT_HALF = math.sqrt(0.5)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_GELU_BETA = math.sqrt(2.0 / math.pi)  # PyTorch's kBeta = √2 · (2/√π) / 2
+_GELU_KAPPA = 0.044715
+
+
+class Gelu(Pointwise):
+    """x Φ(x), Φ the standard normal CDF; ``approximate='tanh'`` uses Hendrycks & Gimpel's
+    0.5 x (1 + tanh(√(2/π)(x + 0.044715 x³)))."""
+
+    backward_name = "GeluBackward0"
+
+    @staticmethod
+    def f(x, approximate):
+        if approximate == "tanh":
+            inner = _GELU_BETA * (x + _GELU_KAPPA * x * x * x)
+            return 0.5 * x * (1.0 + xp.tanh(inner))
+        # Φ(x) = (1 + erf(x/√2)) / 2
+        return 0.5 * x * (1.0 + erf(x * _SQRT_HALF))
+
+    @staticmethod
+    def df(x, approximate):
+        if approximate == "tanh":
+            t = xp.tanh(_GELU_BETA * (x + _GELU_KAPPA * x * x * x))
+            du = _GELU_BETA * (1.0 + 3.0 * _GELU_KAPPA * x * x)
+            # f' = (1 + t)/2 + x/2 · (1 − t²) · u'
+            return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * du
+        # f' = Φ(x) + x φ(x),  φ(x) = e^(−x²/2)/√(2π)
+        return 0.5 * (1.0 + erf(x * _SQRT_HALF)) + x * _INV_SQRT_2PI * xp.exp(-0.5 * x * x)
+
+    @staticmethod
+    def d2f(x, approximate):
+        if approximate == "tanh":
+            t = xp.tanh(_GELU_BETA * (x + _GELU_KAPPA * x * x * x))
+            du = _GELU_BETA * (1.0 + 3.0 * _GELU_KAPPA * x * x)
+            d2u = _GELU_BETA * 6.0 * _GELU_KAPPA * x
+            # f'' = (1 − t²) · (u' + x/2 · (u'' − 2 t u'²))
+            return (1.0 - t * t) * (du + 0.5 * x * (d2u - 2.0 * t * du * du))
+        # f'' = φ(x) (2 − x²)
+        return _INV_SQRT_2PI * xp.exp(-0.5 * x * x) * (2.0 - x * x)
+
+
+class Silu(Pointwise):
+    """x σ(x) (also called swish)."""
+
+    backward_name = "SiluBackward0"
+
+    @staticmethod
+    def f(x):
+        return x * _sigmoid(x)
+
+    @staticmethod
+    def df(x):
+        s = _sigmoid(x)
+        # f' = σ (1 + x (1 − σ))
+        return s * (1.0 + x * (1.0 - s))
+
+    @staticmethod
+    def d2f(x):
+        s = _sigmoid(x)
+        # f'' = σ (1 − σ) (2 + x (1 − 2σ))
+        return s * (1.0 - s) * (2.0 + x * (1.0 - 2.0 * s))
+
+
+class Softplus(Pointwise):
+    """log(1 + e^(βx))/β, and x itself where βx > threshold (where they agree in float)."""
+
+    backward_name = "SoftplusBackward0"
+
+    @staticmethod
+    def f(x, beta, threshold):
+        bx = x * beta
+        # log(1 + e^z) = max(z, 0) + log1p(e^(−|z|)): no overflow
+        soft = (xp.maximum(bx, 0) + xp.log1p(xp.exp(-xp.abs(bx)))) / beta
+        return xp.where(bx > threshold, x, soft).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def df(x, beta, threshold):
+        bx = x * beta
+        return xp.where(bx > threshold, 1.0, _sigmoid(bx)).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def d2f(x, beta, threshold):
+        bx = x * beta
+        s = _sigmoid(bx)
+        return xp.where(bx > threshold, 0.0, beta * s * (1.0 - s)).astype(x.dtype, copy=False)
+
+
+class LogSigmoid(Pointwise):
+    """log σ(x) = min(x, 0) − log1p(e^(−|x|)), stable for large |x|."""
+
+    backward_name = "LogSigmoidBackward0"
+
+    @staticmethod
+    def f(x):
+        return xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))
+
+    @staticmethod
+    def df(x):
+        return _sigmoid(-x)  # d log σ(x)/dx = 1 − σ(x) = σ(−x)
+
+    @staticmethod
+    def d2f(x):
+        s = _sigmoid(x)
+        return -s * (1.0 - s)
+
+
+class Erf(Pointwise):
+    """The error function as a differentiable op: d erf/dx = 2/√π e^(−x²)."""
+
+    backward_name = "ErfBackward0"
+
+    @staticmethod
+    def f(x):
+        return erf(x)
+
+    @staticmethod
+    def df(x):
+        return (2.0 / math.sqrt(math.pi)) * xp.exp(-x * x)
+
+    @staticmethod
+    def d2f(x):
+        return -2.0 * x * (2.0 / math.sqrt(math.pi)) * xp.exp(-x * x)

@@ -1,0 +1,171 @@
+"""Adam and AdamW: adaptive moment estimation, with L2 or decoupled weight decay."""
+
+from __future__ import annotations
+
+from gradiente.backend import xp
+from gradiente.optim.optimizer import (
+    Optimizer,
+    _addcdiv_,
+    _addcmul_,
+    _as_float,
+    _lerp_,
+    _scalar_state,
+    _zeros_state,
+    check_betas,
+    check_lr,
+    check_non_negative,
+    check_not_differentiable,
+)
+from gradiente.tensor import Tensor
+
+__all__ = ["Adam", "AdamW"]
+
+
+class Adam(Optimizer):
+    r"""Adam (Kingma & Ba, 2014), as ``torch.optim.Adam``.
+
+    With learning rate η, betas (β1, β2), ε and weight decay λ, step t does::
+
+        g_t = ∇f(θ_{t−1}) + λ θ_{t−1}                 (−∇f if maximize; λ here only if
+                                                       not decoupled_weight_decay)
+        m_t = β1 m_{t−1} + (1 − β1) g_t               first moment: a running mean of g
+        v_t = β2 v_{t−1} + (1 − β2) g_t²              second moment: a running mean of g²
+        m̂_t = m_t / (1 − β1^t),  v̂_t = v_t / (1 − β2^t)   bias corrections (m_0 = v_0 = 0)
+        θ_t = θ_{t−1} − η m̂_t / (√v̂_t + ε)
+
+    Each coordinate gets its own step size, about η / (typical |g|). With ``amsgrad`` the
+    denominator uses v_max,t = max(v_max,t−1, v_t). With ``decoupled_weight_decay`` (AdamW)
+    the decay is θ ← θ − ηλθ before the update instead of a term in g_t.
+
+    The arithmetic follows PyTorch's order: denom = √v_t / √(1 − β2^t) + ε and
+    θ ← θ − (η / (1 − β1^t)) m_t / denom. ``foreach``, ``capturable`` and ``fused`` are accepted
+    for compatibility (the result is the same).
+    """
+
+    def __init__(
+        self,
+        params,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        amsgrad: bool = False,
+        *,
+        foreach: bool | None = None,
+        maximize: bool = False,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
+        decoupled_weight_decay: bool = False,
+    ) -> None:
+        check_lr(lr)
+        check_non_negative(eps, "epsilon value")
+        check_betas(betas)
+        check_non_negative(weight_decay, "weight_decay value")
+        if not (
+            (isinstance(betas[0], float) and isinstance(betas[1], float))
+            or (isinstance(betas[0], Tensor) and isinstance(betas[1], Tensor))
+        ):
+            raise ValueError("betas must be either both floats or both Tensors")
+        check_not_differentiable(differentiable)
+        defaults = {
+            "lr": lr,
+            "betas": tuple(betas),
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "amsgrad": amsgrad,
+            "maximize": maximize,
+            "foreach": foreach,
+            "capturable": capturable,
+            "differentiable": differentiable,
+            "fused": fused,
+            "decoupled_weight_decay": decoupled_weight_decay,
+        }
+        super().__init__(params, defaults)
+
+    def _init_state(self, p: Tensor, state: dict, group: dict) -> None:
+        state["step"] = _scalar_state(0.0)
+        state["exp_avg"] = _zeros_state(p)
+        state["exp_avg_sq"] = _zeros_state(p)
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"] = _zeros_state(p)
+
+    def _update(self, p: Tensor, state: dict, group: dict) -> None:
+        beta1, beta2 = (_as_float(b) for b in group["betas"])
+        lr, eps, wd = _as_float(group["lr"]), group["eps"], group["weight_decay"]
+        step_t = state["step"]._data
+        step_t += 1
+        t = float(step_t)
+
+        if wd != 0 and group["decoupled_weight_decay"]:
+            p._data *= 1 - lr * wd  # θ ← θ − ηλθ
+            g = self._grad(p, group, weight_decay=0)
+        else:
+            g = self._grad(p, group)
+
+        m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
+        tmp = xp.empty_like(m)
+        _lerp_(m, g, 1 - beta1, tmp)  # m_t = β1 m_{t−1} + (1 − β1) g_t
+        v *= beta2
+        _addcmul_(v, g, g, 1 - beta2, tmp)  # v_t = β2 v_{t−1} + (1 − β2) g_t²
+
+        bias_correction1 = 1 - beta1**t
+        bias_correction2 = 1 - beta2**t
+        step_size = lr / bias_correction1
+        if group["amsgrad"]:
+            v_max = state["max_exp_avg_sq"]._data
+            xp.maximum(v_max, v, out=v_max)
+            v = v_max
+        denom = xp.sqrt(v, out=tmp)  # √v̂_t + ε = √v_t / √(1 − β2^t) + ε
+        denom /= bias_correction2**0.5
+        denom += eps
+        _addcdiv_(p._data, m, denom, -step_size, xp.empty_like(m))
+
+
+class AdamW(Adam):
+    r"""AdamW (Loshchilov & Hutter, 2017): Adam with decoupled weight decay, as ``torch.optim.AdamW``.
+
+    The decay shrinks the weights directly instead of entering the gradient, so it is not
+    rescaled by the adaptive denominator::
+
+        θ ← θ_{t−1} − η λ θ_{t−1}
+        m_t, v_t, m̂_t, v̂_t as in Adam (with g_t = ∇f(θ_{t−1}))
+        θ_t = θ − η m̂_t / (√v̂_t + ε)
+
+    The default weight decay is 1e-2.
+    """
+
+    def __init__(
+        self,
+        params,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+        foreach: bool | None = None,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
+    ) -> None:
+        super().__init__(
+            params,
+            lr,
+            betas,
+            eps,
+            weight_decay,
+            amsgrad,
+            foreach=foreach,
+            maximize=maximize,
+            capturable=capturable,
+            differentiable=differentiable,
+            fused=fused,
+            decoupled_weight_decay=True,
+        )
+
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group["decoupled_weight_decay"] = True

@@ -1,0 +1,381 @@
+"""The optimizer base class: parameter groups, per-parameter state, ``step``, ``state_dict``.
+
+``Optimizer`` holds everything the algorithms share, as in ``torch.optim.Optimizer``:
+
+* ``param_groups``: a list of dicts, each with its ``"params"`` and its own hyper-parameters
+  (missing ones are filled in from the optimizer's ``defaults``);
+* ``state``: a ``defaultdict(dict)`` keyed by parameter, holding e.g. Adam's moments;
+* ``step(closure=None)``: the one loop over groups and parameters. For each parameter with a
+  gradient it creates the state on first use (``_init_state``) and calls ``_update``, the
+  algorithm's rule for one parameter, written as whole-array in-place NumPy operations on
+  ``p._data`` (the update is outside the graph, like ``torch.no_grad``);
+* ``state_dict()`` / ``load_state_dict()`` in PyTorch's format: parameters are replaced by their
+  position (0, 1, 2, ... across groups), and ``state["step"]`` is a scalar tensor.
+"""
+
+from __future__ import annotations
+
+import copy
+import warnings
+from collections import defaultdict
+from collections.abc import Callable
+from itertools import chain
+from typing import Any
+
+from gradiente.autograd import enable_grad, no_grad
+from gradiente.backend import float32, float64, get_default_dtype, xp
+from gradiente.tensor import Tensor
+
+__all__ = ["Optimizer", "required"]
+
+
+class _RequiredParameter:
+    """Marks a hyper-parameter that has no default and must be given per group."""
+
+    def __repr__(self) -> str:
+        return "<required parameter>"
+
+
+required = _RequiredParameter()
+
+
+def _typename(obj) -> str:
+    """``torch.typename``: ``float`` for builtins, ``module.Class`` otherwise."""
+    module = type(obj).__module__
+    name = type(obj).__qualname__
+    return name if module in ("", "builtins") else f"{module}.{name}"
+
+
+def _scalar_dtype():
+    """The dtype of scalar state such as ``step``: float64 if that is the default, else float32."""
+    return float64 if get_default_dtype() is float64 else float32
+
+
+def _scalar_state(value: float) -> Tensor:
+    """A 0-d state tensor (``step``, ``mu_product``), updated in place through its ``_data``."""
+    return Tensor._make(xp.array(value, dtype=_scalar_dtype().np))
+
+
+def _zeros_state(p: Tensor) -> Tensor:
+    """A state tensor of zeros with the parameter's shape and dtype (a moment estimate)."""
+    return Tensor._make(xp.zeros_like(p._data))
+
+
+def _as_float(x) -> float:
+    """A hyper-parameter as a Python float (``lr`` may be a one-element tensor, as in torch)."""
+    return float(x)
+
+
+def _lerp_(a, b, weight: float, tmp) -> None:
+    """a ← a + w (b − a), in place, with PyTorch's two-sided formula (``Tensor.lerp_``).
+
+    For |w| < 0.5 it computes a + w (b − a); otherwise b − (b − a)(1 − w), which is exact at
+    w = 1. ``tmp`` is a scratch array of a's shape.
+    """
+    xp.subtract(b, a, out=tmp)
+    if abs(weight) < 0.5:
+        tmp *= weight
+        a += tmp
+    else:
+        tmp *= 1.0 - weight
+        xp.subtract(b, tmp, out=a)
+
+
+def _addcmul_(a, t1, t2, value: float, tmp) -> None:
+    """a ← a + value · t1 · t2, in place (``Tensor.addcmul_``; ``tmp`` is scratch)."""
+    xp.multiply(t1, value, out=tmp)
+    tmp *= t2
+    a += tmp
+
+
+def _addcdiv_(a, t1, t2, value: float, tmp) -> None:
+    """a ← a + value · t1 / t2, in place (``Tensor.addcdiv_``; ``tmp`` is scratch)."""
+    xp.multiply(t1, value, out=tmp)
+    tmp /= t2
+    a += tmp
+
+
+def check_lr(lr) -> None:
+    """PyTorch's check of the learning rate (a float or a one-element tensor, never negative)."""
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")
+    if not 0.0 <= lr:
+        raise ValueError(f"Invalid learning rate: {lr}")
+
+
+def check_non_negative(value, what: str) -> None:
+    """Raise PyTorch's ``ValueError("Invalid <what>: value")`` for a negative hyper-parameter."""
+    if not 0.0 <= value:
+        raise ValueError(f"Invalid {what}: {value}")
+
+
+def check_betas(betas) -> None:
+    """Both betas must lie in [0, 1), as PyTorch checks them."""
+    for i in (0, 1):
+        if not 0.0 <= betas[i] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {i}: {betas[i]}")
+
+
+def check_not_differentiable(differentiable: bool) -> None:
+    """``differentiable=True`` (autograd through the update) is not supported here."""
+    if differentiable:
+        raise NotImplementedError("differentiable=True is not supported by gradiente's optimizers")
+
+
+class Optimizer:
+    """Base class of all optimizers: parameter groups, state, the step loop and ``state_dict``.
+
+    Args:
+        params: an iterable of tensors, of ``(name, tensor)`` pairs, or of dicts (parameter
+            groups, each with ``"params"`` and optional per-group hyper-parameters).
+        defaults: the hyper-parameters a group gets when it does not specify them.
+
+    A subclass passes its defaults here and implements ``_update(p, state, group)``, the rule
+    for one parameter (optionally ``_init_state(p, state, group)`` for its lazily created
+    state). The loop over groups and parameters lives once, in ``step``.
+    """
+
+    def __init__(self, params, defaults: dict[str, Any]) -> None:
+        self.defaults = defaults
+        if isinstance(params, Tensor):
+            raise TypeError(
+                "params argument given to the optimizer should be an iterable of Tensors or "
+                "dicts, but got " + _typename(params)
+            )
+        self.state: defaultdict[Tensor, Any] = defaultdict(dict)
+        self.param_groups: list[dict[str, Any]] = []
+        param_groups = list(params)
+        if len(param_groups) == 0:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(param_groups[0], dict):
+            param_groups = [{"params": param_groups}]
+        for param_group in param_groups:
+            self.add_param_group(param_group)
+
+    # ------------------------------------------------------------------ groups
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group of parameters (with its own hyper-parameters) to ``param_groups``.
+
+        Useful for fine-tuning: unfreeze layers and give them their own learning rate.
+        """
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group)}")
+        params = param_group["params"]
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, set):
+            raise TypeError(
+                "optimizer parameters need to be organized in ordered collections, but the "
+                "ordering of tensors in sets will change between runs. Please use a list instead."
+            )
+        else:
+            params = list(params)
+
+        tensors, names = [], []
+        for param in params:
+            if isinstance(param, tuple):
+                names.append(param[0])
+                tensors.append(param[1])
+            else:
+                tensors.append(param)
+        param_group["params"] = tensors
+        if names:
+            if len(names) != len(tensors):
+                raise ValueError(
+                    "all optimizer params should be with/without names. Some param names are "
+                    "missing"
+                )
+            param_group["param_names"] = names
+
+        for param in tensors:
+            if not isinstance(param, Tensor):
+                raise TypeError(
+                    "optimizer can only optimize Tensors, but one of the params is "
+                    + _typename(param)
+                )
+            if not (param.is_leaf or param.retains_grad):
+                raise ValueError("can't optimize a non-leaf Tensor")
+
+        for name, default in self.defaults.items():
+            if default is required and name not in param_group:
+                raise ValueError(
+                    "parameter group didn't specify a value of required optimization "
+                    f"parameter {name}"
+                )
+            param_group.setdefault(name, default)
+
+        ids = [id(p) for p in tensors]
+        if len(ids) != len(set(ids)):
+            warnings.warn(
+                "optimizer contains a parameter group with duplicate parameters; in future, this "
+                "will cause an error; see github.com/pytorch/pytorch/issues/40967 for more "
+                "information",
+                stacklevel=3,
+            )
+        seen: set[int] = set()
+        for group in self.param_groups:
+            seen.update(id(p) for p in group["params"])
+            if ("param_names" in param_group) != ("param_names" in group):
+                which = "with names" if "param_names" in param_group else "without names"
+                raise ValueError(
+                    "all optimizer param groups should be with/without names. "
+                    f"cannot add param group {which} to the optimizer"
+                )
+        if not seen.isdisjoint(ids):
+            raise ValueError("some parameters appear in more than one parameter group")
+        self.param_groups.append(param_group)
+
+    # ------------------------------------------------------------------ the step
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset the gradients of all parameters: to ``None`` (default) or to zeros.
+
+        With ``None`` the next ``backward`` allocates fresh gradients, and a parameter that gets
+        no gradient is skipped by ``step`` (a zero gradient would still move it, e.g. through
+        momentum or weight decay).
+        """
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                else:
+                    if p.grad.grad_fn is not None:
+                        p.grad.detach_()
+                    else:
+                        p.grad.requires_grad_(False)
+                    p.grad.zero_()
+
+    def step(self, closure: Callable[[], Any] | None = None):
+        """Perform one optimization step; return ``closure()`` if a closure is given.
+
+        ``closure`` re-evaluates the model and returns the loss (it runs with grad mode on, so it
+        can call ``backward``). Every parameter whose ``grad`` is not None is updated in place.
+        """
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        with no_grad():
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    state = self.state.get(p) or {}
+                    if not state:
+                        self._init_state(p, state, group)
+                    self._update(p, state, group)
+                    if state:
+                        self.state[p] = state
+                    p._bump()  # an in-place change: autograd's version check sees it
+        return loss
+
+    def _init_state(self, p: Tensor, state: dict, group: dict) -> None:
+        """Create the per-parameter state (moments, ``step``) before the first update."""
+
+    def _update(self, p: Tensor, state: dict, group: dict) -> None:
+        """Update one parameter in place from ``p.grad``; implemented by each algorithm."""
+        raise NotImplementedError
+
+    @staticmethod
+    def _grad(p: Tensor, group: dict, weight_decay: float | None = None):
+        """g_t as an array: ∇θ, negated if ``maximize``, plus λθ for L2 (coupled) weight decay.
+
+        ``p.grad`` itself is never modified: a new array is made whenever g differs from it.
+        """
+        g = p.grad._data
+        if group.get("maximize", False):
+            g = xp.negative(g)
+        wd = group.get("weight_decay", 0) if weight_decay is None else weight_decay
+        if wd != 0:
+            # torch: grad.add(param, alpha=λ) = g + λθ
+            decay = xp.multiply(p._data, wd)
+            g = xp.add(g, decay, out=decay)
+        return g
+
+    # ------------------------------------------------------------------ (de)serialization
+    def state_dict(self) -> dict[str, Any]:
+        """The optimizer's state as ``{"state": {index: {...}}, "param_groups": [...]}``.
+
+        Parameters are replaced by their position across all groups (0, 1, 2, ...), so the dict
+        can be loaded into a new optimizer built over the same parameters in the same order.
+        The state tensors are the live ones (save the dict, or deep-copy it, to keep a snapshot).
+        """
+        index: dict[int, int] = {}
+        start = 0
+
+        def pack_group(group):
+            nonlocal start
+            packed = {k: v for k, v in group.items() if k != "params"}
+            for i, p in enumerate(group["params"], start):
+                index.setdefault(id(p), i)
+            packed["params"] = [index[id(p)] for p in group["params"]]
+            start += len(packed["params"])
+            return packed
+
+        param_groups = [pack_group(g) for g in self.param_groups]
+        packed_state = {
+            (index[id(k)] if isinstance(k, Tensor) else k): v for k, v in self.state.items()
+        }
+        return {"state": packed_state, "param_groups": param_groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Load a ``state_dict()``: hyper-parameters per group and the per-parameter state.
+
+        Floating state tensors are cast to their parameter's dtype (``step`` is kept as is).
+        The loaded tensors are copies, so the source optimizer and this one stay independent.
+        """
+        groups = self.param_groups
+        saved_groups = copy.deepcopy(state_dict["param_groups"])
+        if len(groups) != len(saved_groups):
+            raise ValueError("loaded state dict has a different number of parameter groups")
+        if any(len(g["params"]) != len(s["params"]) for g, s in zip(groups, saved_groups)):
+            raise ValueError(
+                "loaded state dict contains a parameter group that doesn't match the size of "
+                "optimizer's group"
+            )
+        id_map = dict(
+            zip(
+                chain.from_iterable(g["params"] for g in saved_groups),
+                chain.from_iterable(g["params"] for g in groups),
+            )
+        )
+
+        def cast(param, value, key=None):
+            if isinstance(value, Tensor):
+                if key != "step" and param.is_floating_point():
+                    value = value.to(dtype=param.dtype)
+                return Tensor._make(value._data.copy())
+            if isinstance(value, dict):
+                return {k: cast(param, v, key=k) for k, v in value.items()}
+            if isinstance(value, (list, tuple)):
+                return type(value)(cast(param, v) for v in value)
+            return copy.deepcopy(value)
+
+        state: defaultdict[Tensor, Any] = defaultdict(dict)
+        for k, v in state_dict["state"].items():
+            if k in id_map:
+                param = id_map[k]
+                state[param] = cast(param, v)
+            else:
+                state[k] = v
+
+        for group, saved in zip(groups, saved_groups):
+            saved["params"] = group["params"]
+            if "param_names" in group and "param_names" not in saved:
+                saved["param_names"] = group["param_names"]
+        self.__setstate__({"state": state, "param_groups": saved_groups})
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+    def __repr__(self) -> str:
+        lines = [self.__class__.__name__ + " ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines.extend(f"    {key}: {group[key]}" for key in sorted(group) if key != "params")
+        return "\n".join(lines) + "\n)"
+

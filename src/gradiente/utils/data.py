@@ -1,0 +1,41 @@
+"""``gradiente.utils.data``: PyTorch's import path for the data-loading API in ``gradiente.data``.
+
+Code written as ``from torch.utils.data import DataLoader, TensorDataset`` runs unchanged with
+``torch`` replaced by ``gradiente``; every name here is the same object as in ``gradiente.data``.
+"""
+
+from gradiente.data import (
+    BatchSampler,
+    ConcatDataset,
+    DataLoader,
+    Dataset,
+    IterableDataset,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    Subset,
+    SubsetRandomSampler,
+    TensorDataset,
+    default_collate,
+    default_convert,
+    get_worker_info,
+    random_split,
+)
+
+__all__ = [
+    "BatchSampler",
+    "ConcatDataset",
+    "DataLoader",
+    "Dataset",
+    "IterableDataset",
+    "RandomSampler",
+    "Sampler",
+    "SequentialSampler",
+    "Subset",
+    "SubsetRandomSampler",
+    "TensorDataset",
+    "default_collate",
+    "default_convert",
+    "get_worker_info",
+    "random_split",
+]

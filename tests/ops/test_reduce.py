@@ -1,0 +1,298 @@
+"""Reductions and normalisers: values, indices, gradients (random upstream) vs torch, gradcheck."""
+
+import os
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np
+import pytest
+from conftest import assert_same, check_op, leaf, to_torch
+
+import gradiente
+
+torch = pytest.importorskip("torch")
+
+
+def _rand(shape, seed=0):
+    return np.random.default_rng(seed).uniform(-2.0, 2.0, shape)
+
+
+# (shape, dim) pairs: whole tensor, each axis, negative axes, tuples of axes, 0-d tensors.
+DIM_CASES = [
+    ((), None),
+    ((), 0),
+    ((), -1),
+    ((5,), None),
+    ((5,), 0),
+    ((5,), -1),
+    ((3, 4), None),
+    ((3, 4), 0),
+    ((3, 4), 1),
+    ((3, 4), -1),
+    ((3, 4), (0, 1)),
+    ((2, 3, 4), 1),
+    ((2, 3, 4), -2),
+    ((2, 3, 4), (0, 2)),
+    ((2, 3, 4), (-1, 0)),
+]
+SINGLE_DIM_CASES = [(s, d) for s, d in DIM_CASES if d is not None and not isinstance(d, tuple)]
+
+
+def _call(name, dim, keepdim, **kw):
+    def op(m, a):
+        fn = getattr(a, name)
+        if dim is None:
+            return fn(**kw) if not keepdim else fn(dim=tuple(range(a.ndim)), keepdim=True, **kw)
+        return fn(dim=dim, keepdim=keepdim, **kw)
+
+    return op
+
+
+@pytest.mark.parametrize("keepdim", [False, True])
+@pytest.mark.parametrize("shape,dim", DIM_CASES, ids=str)
+@pytest.mark.parametrize("name", ["sum", "mean"])
+def test_sum_mean(name, shape, dim, keepdim):
+    check_op(_call(name, dim, keepdim), _rand(shape, 1), double=True)
+
+
+@pytest.mark.parametrize("keepdim", [False, True])
+@pytest.mark.parametrize("shape,dim", DIM_CASES[3:], ids=str)
+@pytest.mark.parametrize(
+    "kwargs",
+    [{}, {"correction": 0}, {"correction": 2}, {"unbiased": False}, {"unbiased": True}],
+    ids=str,
+)
+@pytest.mark.parametrize("name", ["var", "std"])
+def test_var_std(name, shape, dim, keepdim, kwargs):
+    if dim is None and not keepdim:
+        op = lambda m, a: getattr(a, name)(**kwargs)  # noqa: E731
+    else:
+        op = _call(name, dim, keepdim, **kwargs)
+    check_op(op, _rand(shape, 2), double=True)
+
+
+def test_var_std_positional_dim_and_functions():
+    x = _rand((3, 4), 3)
+    check_op(lambda m, a: a.var(1), x)
+    check_op(lambda m, a: a.std(0, True), x)
+    check_op(lambda m, a: m.var(a, dim=1, correction=0), x)
+    check_op(lambda m, a: m.std(a), x)
+    check_op(lambda m, a: m.var_mean(a, dim=0), x)
+    check_op(lambda m, a: m.std_mean(a, 1, keepdim=True), x)
+
+
+@pytest.mark.parametrize("keepdim", [False, True])
+@pytest.mark.parametrize("shape,dim", [(s, d) for s, d in DIM_CASES if not isinstance(d, tuple)],
+                         ids=str)
+def test_prod(shape, dim, keepdim):
+    x = np.random.default_rng(4).uniform(0.5, 1.5, shape) * np.sign(_rand(shape, 5))
+    if dim is None:
+        op = lambda m, a: a.prod()  # noqa: E731
+    else:
+        op = lambda m, a: a.prod(dim, keepdim=keepdim)  # noqa: E731
+    check_op(op, x)
+
+
+@pytest.mark.parametrize("dim", [None, 0, 1])
+def test_prod_with_zeros(dim):
+    """The gradient of a product with one or two zeros needs no division by x."""
+    x = np.array([[2.0, 0.0, 3.0], [0.0, 0.0, -1.5], [1.0, 2.0, 3.0]])
+    op = (lambda m, a: a.prod()) if dim is None else (lambda m, a: a.prod(dim))
+    check_op(op, x)
+
+
+def test_prod_double_backward_raises_clearly():
+    x = leaf(_rand((3,), 1))
+    with pytest.raises(RuntimeError, match="prod"):
+        gradiente.autograd.grad(x.prod(), x, create_graph=True)
+
+
+def test_sum_mean_dtypes():
+    i = gradiente.tensor([[1, 2], [3, 4]])
+    ti = torch.tensor([[1, 2], [3, 4]])
+    assert_same(i.sum(), ti.sum())
+    assert_same(i.sum(0), ti.sum(0))
+    assert_same(i.sum(dtype=gradiente.float64), ti.sum(dtype=torch.float64))
+    assert_same((i > 2).sum(), (ti > 2).sum())
+    assert_same(i.mean(dtype=gradiente.float32), ti.mean(dtype=torch.float32))
+    assert_same(i.prod(), ti.prod())
+    assert_same(i.cumsum(0), ti.cumsum(0))
+    f = gradiente.tensor([1.5, 2.5])
+    assert_same(f.sum(), torch.tensor([1.5, 2.5]).sum())
+    with pytest.raises(RuntimeError, match="mean"):
+        i.mean()
+
+
+def test_sum_mean_of_empty():
+    e = gradiente.zeros(0, 3)
+    te = torch.zeros(0, 3)
+    assert_same(e.sum(), te.sum())
+    assert_same(e.sum(0), te.sum(0))
+    assert_same(e.mean(0), te.mean(0), atol=0)
+
+
+# -------------------------------------------------------------------- max / min family
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+@pytest.mark.parametrize("shape", [(), (5,), (3, 4), (2, 3, 4)], ids=str)
+def test_max_min_all(name, shape):
+    check_op(lambda m, a: getattr(a, name)(), _rand(shape, 6), double=True)
+
+
+@pytest.mark.parametrize("keepdim", [False, True])
+@pytest.mark.parametrize("shape,dim", SINGLE_DIM_CASES, ids=str)
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_max_min_dim_values_and_indices(name, shape, dim, keepdim):
+    out = check_op(lambda m, a: getattr(a, name)(dim, keepdim), _rand(shape, 7), double=True)
+    g = leaf(_rand(shape, 7))
+    result = getattr(g, name)(dim=dim, keepdim=keepdim)
+    assert result.values is result[0] and result.indices is result[1]
+    assert out[1].dtype == gradiente.int64
+
+
+@pytest.mark.parametrize("name", ["max", "min", "amax", "amin"])
+def test_max_min_ties(name):
+    """max()/amax share a tied gradient evenly; max(dim) sends it to the returned index."""
+    x = np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 0.0], [5.0, 5.0, 5.0]])
+    if name in ("min", "amin"):
+        x = -x
+    check_op(lambda m, a: getattr(a, name)(), x, gradcheck=False)
+    check_op(lambda m, a: getattr(a, name)(1), x, gradcheck=False)
+    check_op(lambda m, a: getattr(a, name)(0), x, gradcheck=False)
+    check_op(lambda m, a: getattr(a, name)(-1, True), x, gradcheck=False)
+
+
+@pytest.mark.parametrize("keepdim", [False, True])
+@pytest.mark.parametrize("shape,dim", DIM_CASES[3:], ids=str)
+@pytest.mark.parametrize("name", ["amax", "amin"])
+def test_amax_amin(name, shape, dim, keepdim):
+    if dim is None:
+        op = (lambda m, a: getattr(a, name)()) if not keepdim else (
+            lambda m, a: getattr(a, name)(keepdim=True))
+    else:
+        op = lambda m, a: getattr(a, name)(dim, keepdim)  # noqa: E731
+    check_op(op, _rand(shape, 8), double=True)
+
+
+@pytest.mark.parametrize("keepdim", [False, True])
+@pytest.mark.parametrize("shape,dim", [(s, d) for s, d in DIM_CASES if not isinstance(d, tuple)],
+                         ids=str)
+@pytest.mark.parametrize("name", ["argmax", "argmin"])
+def test_argmax_argmin(name, shape, dim, keepdim):
+    x = np.round(_rand(shape, 9))  # rounding makes ties: the first index wins, as in torch
+    check_op(lambda m, a: getattr(a, name)(dim, keepdim), x, grad=False)
+    check_op(lambda m, a: getattr(m, name)(a, dim=dim, keepdim=keepdim), x, grad=False)
+
+
+def test_max_of_two_tensors_and_int_tensors():
+    x, y = _rand((3, 4), 1), _rand((4,), 2)
+    check_op(lambda m, a, b: m.max(a, b), x, y)
+    check_op(lambda m, a, b: a.min(b), x, y)
+    i = np.array([[3, 1, 4], [1, 5, 9]])
+    check_op(lambda m, a: a.max(), i)
+    check_op(lambda m, a: a.max(1), i)
+    check_op(lambda m, a: a.amin(0), i)
+
+
+def test_max_of_empty_raises():
+    with pytest.raises((RuntimeError, IndexError)):
+        gradiente.zeros(0).max()
+
+
+# -------------------------------------------------------------------- logsumexp, softmax, cumsum
+
+
+@pytest.mark.parametrize("keepdim", [False, True])
+@pytest.mark.parametrize("shape,dim", DIM_CASES[1:], ids=str)
+def test_logsumexp(shape, dim, keepdim):
+    if dim is None:
+        return
+    check_op(lambda m, a: a.logsumexp(dim, keepdim), _rand(shape, 10), double=True)
+    check_op(lambda m, a: m.logsumexp(a, dim, keepdim=keepdim), _rand(shape, 11))
+
+
+def test_logsumexp_extreme_values():
+    x = np.array([[1000.0, 1000.0, -1000.0], [-np.inf, 0.0, 1.0], [-np.inf, -np.inf, -np.inf]])
+    check_op(lambda m, a: a.logsumexp(1), x, gradcheck=False)
+    check_op(lambda m, a: a.logsumexp(0)[1:], x, gradcheck=False)
+
+
+@pytest.mark.parametrize("shape,dim", SINGLE_DIM_CASES, ids=str)
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_log_softmax(name, shape, dim):
+    check_op(lambda m, a: getattr(a, name)(dim), _rand(shape, 12), double=True)
+    check_op(lambda m, a: getattr(m, name)(a, dim=dim), _rand(shape, 13))
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_large_inputs_and_dtype(name):
+    x = np.array([[1000.0, 0.0, -1000.0], [500.0, 500.0, 500.0]])
+    check_op(lambda m, a: getattr(a, name)(1), x, gradcheck=False)
+    x32 = np.random.default_rng(3).standard_normal((4, 5)).astype(np.float32)
+    check_op(lambda m, a: getattr(a, name)(-1), x32, rtol=1e-5, atol=1e-6, gradcheck=False)
+    check_op(lambda m, a: getattr(a, name)(-1, dtype=m.float64), x32, gradcheck=False)
+    check_op(lambda m, a: getattr(a, name)(0), np.array([[1, 2], [3, 5]]), grad=False)
+
+
+@pytest.mark.parametrize("shape,dim", SINGLE_DIM_CASES, ids=str)
+def test_cumsum(shape, dim):
+    check_op(lambda m, a: a.cumsum(dim), _rand(shape, 14), double=True)
+    check_op(lambda m, a: m.cumsum(a, dim=dim), _rand(shape, 15))
+
+
+def test_cumsum_dtype():
+    check_op(lambda m, a: a.cumsum(0, dtype=m.float64), _rand((4,), 1).astype(np.float32))
+    check_op(lambda m, a: a.cumsum(-1), np.array([[True, False], [True, True]]))
+
+
+# -------------------------------------------------------------------- composites and errors
+
+
+def test_composite_reductions():
+    x = _rand((4, 5), 16)
+    check_op(lambda m, a: (a - a.mean(1, keepdim=True)) / a.std(1, keepdim=True), x, double=True)
+    check_op(lambda m, a: a.norm(), x)
+    check_op(lambda m, a: a.norm(dim=1), x)
+    check_op(lambda m, a: a.softmax(1).log().sum(0), x)
+    check_op(lambda m, a: a.exp().sum(1).log() - a.logsumexp(1), x, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda a: a.sum(2),
+        lambda a: a.sum(-3),
+        lambda a: a.mean((0, 5)),
+        lambda a: a.max(2),
+        lambda a: a.softmax(3),
+        lambda a: a.cumsum(-3),
+        lambda a: a.logsumexp(7),
+        lambda a: a.argmax(2),
+        lambda a: a.var(4),
+    ],
+)
+def test_out_of_range_dim_is_index_error(call):
+    a = gradiente.ones(2, 3)
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        call(a)
+
+
+def test_reduction_results_do_not_alias_input():
+    x = gradiente.tensor([[1.0, 2.0], [3.0, 4.0]])
+    s = x.sum(0)
+    m = x.amax(1)
+    x.add_(100.0)
+    assert s.tolist() == [4.0, 6.0]
+    assert m.tolist() == [2.0, 4.0]
+
+
+def test_grad_of_reduction_is_not_a_view_of_upstream():
+    """Gradients flowing to leaves must be independent arrays (later in-place edits of
+    ``.grad`` must not change anything else)."""
+    a = leaf(_rand((3,), 1))
+    b = leaf(_rand((3,), 2))
+    (a.sum() + b.sum()).backward()
+    a.grad.mul_(5.0)
+    assert b.grad.tolist() == [1.0, 1.0, 1.0]
+    assert_same(a.grad, to_torch(a).detach() * 0 + 5)
