@@ -39,6 +39,7 @@ _ERF_THRESH = 0.46875
 
 def _erfc_tail(y):
     """erfc(y) for y > 0.46875 (Cody's two outer ranges), without cancellation."""
+    y = xp.minimum(y, 30.0)  # erfc(30) < 1e-392 underflows to 0, as does anything beyond
     mid = y <= 4.0
     ym = xp.where(mid, y, 1.0)
     # 0.46875 < y <= 4:  erfc(y) = e^(-y²) · R₁(y), R₁ a degree-8 rational function
