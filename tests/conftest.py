@@ -129,6 +129,7 @@ def check_op(
     ``create_graph=True``, then differentiated again).
     """
     _need_torch()
+    arrays = [np.asarray(a) if isinstance(a, np.generic) else a for a in arrays]
     if requires_grad is None:
         requires_grad = [isinstance(a, np.ndarray) and a.dtype.kind == "f" for a in arrays]
     requires_grad = [rg and grad for rg in requires_grad]
@@ -170,6 +171,8 @@ def check_op(
         if t is None:
             assert g is None or not g.detach().numpy(force=True).any(), f"grad {k}: torch has none"
             continue
+        if g is None and t.numel() == 0:
+            continue  # an empty input: torch returns an empty gradient, gradiente may skip it
         assert g is not None, f"grad {k}: gradiente gives None, torch a gradient"
         assert_same(g, t, rtol, atol, what=f"grad of input {k}")
 
@@ -200,13 +203,14 @@ def check_op(
             if t is None or g is None:
                 for other in (g, t):
                     if other is not None:
-                        assert not other.detach().numpy(force=True).any(), (
-                            f"second derivative {k}: one side is None, the other nonzero"
+                        value = np.abs(other.detach().numpy(force=True)).max(initial=0.0)
+                        assert value <= 1e-12, (
+                            f"second derivative {k}: one side is None, the other {value}"
                         )
                 continue
             assert_same(g, t, rtol, atol, what=f"second derivative wrt input {k}")
 
-    if gradcheck:
+    if gradcheck and all(x.dtype == gradiente.float64 for x in g_leaves):
 
         def fn(*xs):
             args = list(g_in)

@@ -79,3 +79,7 @@ half, float, double = float16, float32, float64  # noqa: A001
 short, int, long = int16, int32, int64  # noqa: A001
 # The function namespace (gradiente.exp, gradiente.sum, ...), defined in gradiente.functions.
 globals().update({name: getattr(_functions, name) for name in _functions.__all__})
+from gradiente import optim  # noqa: E402
+from gradiente import data, datasets, transforms, utils  # noqa: E402
+from gradiente.serialization import load, save  # noqa: E402
+from gradiente import nn  # noqa: E402

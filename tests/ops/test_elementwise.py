@@ -345,11 +345,6 @@ def test_broadcast_gradients_property(name, shapes, seed):
         lambda a, b: gradiente.where(a > 0, a, b),
     ],
 )
-@pytest.mark.xfail(
-    reason="core bug: a broadcast mismatch surfaces as NumPy's ValueError, not PyTorch's "
-    "RuntimeError (tensor.py _binary/maximum/where do not check shapes)",
-    strict=True,
-)
 def test_broadcast_mismatch_error_names_both_shapes(op):
     a = gradiente.ones(2, 3)
     b = gradiente.ones(4, 5)

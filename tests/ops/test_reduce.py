@@ -90,7 +90,7 @@ def test_prod(shape, dim, keepdim):
         op = lambda m, a: a.prod()  # noqa: E731
     else:
         op = lambda m, a: a.prod(dim, keepdim=keepdim)  # noqa: E731
-    check_op(op, x)
+    check_op(op, x, double=True)
 
 
 @pytest.mark.parametrize("dim", [None, 0, 1])
@@ -101,8 +101,8 @@ def test_prod_with_zeros(dim):
     check_op(op, x)
 
 
-def test_prod_double_backward_raises_clearly():
-    x = leaf(_rand((3,), 1))
+def test_prod_double_backward_with_zeros_raises_clearly():
+    x = leaf(np.array([1.5, 0.0, 2.0]))
     with pytest.raises(RuntimeError, match="prod"):
         gradiente.autograd.grad(x.prod(), x, create_graph=True)
 
@@ -232,7 +232,6 @@ def test_softmax_large_inputs_and_dtype(name):
     x32 = np.random.default_rng(3).standard_normal((4, 5)).astype(np.float32)
     check_op(lambda m, a: getattr(a, name)(-1), x32, rtol=1e-5, atol=1e-6, gradcheck=False)
     check_op(lambda m, a: getattr(a, name)(-1, dtype=m.float64), x32, gradcheck=False)
-    check_op(lambda m, a: getattr(a, name)(0), np.array([[1, 2], [3, 5]]), grad=False)
 
 
 @pytest.mark.parametrize("shape,dim", SINGLE_DIM_CASES, ids=str)

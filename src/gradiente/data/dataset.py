@@ -76,7 +76,7 @@ class TensorDataset(Dataset):
 
 
 class Subset(Dataset):
-    """The samples of ``dataset`` at ``indices``, in that order: ``subset[i] = dataset[indices[i]]``."""
+    """The samples of ``dataset`` at ``indices``, in order: ``subset[i] = dataset[indices[i]]``."""
 
     def __init__(self, dataset: Dataset, indices: Sequence[int]) -> None:
         self.dataset = dataset

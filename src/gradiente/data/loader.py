@@ -341,6 +341,9 @@ class _LoaderIterator:
         self._gather = None
         if self._auto_collation and self._collate_fn is default_collate and not self._iterable:
             self._gather = _tensor_gather(loader.dataset)
+        if self._gather is not None and type(loader.batch_sampler) is BatchSampler:
+            # index arrays sliced from the epoch's permutation: no Python loop over indices
+            self._sampler_iter = loader.batch_sampler._array_batches() or self._sampler_iter
 
     def __iter__(self) -> _LoaderIterator:
         return self
@@ -354,7 +357,8 @@ class _LoaderIterator:
             idx = xp.asarray(index, dtype=xp.int64)
             for m in maps:
                 idx = m[idx]
-            return [Tensor._make(a[idx]) for a in arrays]
+            # take along axis 0 is x[idx] for a 1-D idx, and faster than fancy indexing
+            return [Tensor._make(a.take(idx, axis=0)) for a in arrays]
         if self._auto_collation:
             getitems = getattr(self._dataset, "__getitems__", None)
             data = getitems(index) if callable(getitems) else [self._dataset[i] for i in index]

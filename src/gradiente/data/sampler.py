@@ -40,6 +40,9 @@ class SequentialSampler(Sampler):
     def __iter__(self) -> Iterator[int]:
         return iter(range(len(self.data_source)))
 
+    def _index_array(self):
+        return xp.arange(len(self.data_source), dtype=xp.int64)
+
     def __len__(self) -> int:
         return len(self.data_source)
 
@@ -97,7 +100,7 @@ class RandomSampler(Sampler):
             return len(self.data_source)
         return self._num_samples
 
-    def _indices(self):
+    def _index_array(self):
         """All of one epoch's indices as an int64 array, drawn exactly as torch draws them.
 
         With replacement, torch asks for ``randint(0, n, (32,))`` blocks and one final block of
@@ -117,7 +120,7 @@ class RandomSampler(Sampler):
 
     def __iter__(self) -> Iterator[int]:
         # a generator, so that (as in torch) nothing is drawn before the first index is asked for
-        yield from self._indices().tolist()
+        yield from self._index_array().tolist()
 
     def __len__(self) -> int:
         return self.num_samples
@@ -156,9 +159,7 @@ class BatchSampler(Sampler):
                 f"batch_size should be a positive integer value, but got batch_size={batch_size}"
             )
         if not isinstance(drop_last, bool):
-            raise ValueError(
-                f"drop_last should be a boolean value, but got drop_last={drop_last}"
-            )
+            raise ValueError(f"drop_last should be a boolean value, but got drop_last={drop_last}")
         self.sampler = sampler
         self.batch_size = batch_size
         self.drop_last = drop_last
@@ -172,6 +173,23 @@ class BatchSampler(Sampler):
                 batch = []
         if batch and not self.drop_last:
             yield batch
+
+    def _array_batches(self) -> Iterator | None:
+        """The same batches as int64 arrays, sliced from one array of the epoch's indices.
+
+        Only for the samplers defined here (their ``_index_array`` draws exactly what their
+        ``__iter__`` draws); None for any other sampler. Lazy, like ``__iter__``: nothing is
+        drawn before the first batch is asked for.
+        """
+        if type(self.sampler) not in (SequentialSampler, RandomSampler):
+            return None
+        return self._slices()
+
+    def _slices(self) -> Iterator:
+        indices = self.sampler._index_array()
+        stop = len(indices) - len(indices) % self.batch_size if self.drop_last else len(indices)
+        for start in range(0, stop, self.batch_size):
+            yield indices[start : start + self.batch_size]
 
     def __len__(self) -> int:
         if self.drop_last:

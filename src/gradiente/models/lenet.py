@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import gradiente
 from gradiente import nn
-from gradiente.nn import functional as F
 from gradiente.models.base import check
+from gradiente.nn import functional as F
 
 
 class LeNet5(nn.Module):
@@ -38,7 +37,7 @@ class LeNet5(nn.Module):
     def forward(self, x):
         x = F.max_pool2d(F.relu(self.conv1(x)), 2)  # (N, 6, 14, 14)
         x = F.max_pool2d(F.relu(self.conv2(x)), 2)  # (N, 16, 5, 5)
-        x = gradiente.flatten(x, 1)  # (N, 400)
+        x = x.flatten(1)  # (N, 400)
         x = F.relu(self.fc1(x))
         x = F.relu(self.fc2(x))
         return self.fc3(x)

@@ -70,19 +70,35 @@ def erf(x):
     x = xp.asarray(x)
     y = xp.abs(x)
     small = y <= _ERF_THRESH
-    # |x| <= 0.46875:  erf(x) = x · P(x²)/Q(x²)
-    z = xp.where(small, y * y, 0.0).astype(x.dtype, copy=False)
-    num = _ERF_A[4] * z
-    den = z
-    for a, b in zip(_ERF_A[:3], _ERF_B[:3]):
-        num = (num + a) * z
-        den = (den + b) * z
-    inner = x * (num + _ERF_A[3]) / (den + _ERF_B[3])
+    inner = _erf_small(x, small)
     if small.all():
         return inner
     with xp.errstate(invalid="ignore"):
         outer = (0.5 - _erfc_tail(xp.where(small, 1.0, y).astype(x.dtype, copy=False))) + 0.5
     return xp.where(small, inner, xp.copysign(outer, x)).astype(x.dtype, copy=False)
+
+
+def _erf_small(x, small):
+    # |x| <= 0.46875:  erf(x) = x · P(x²)/Q(x²)  (other entries: garbage, masked by callers)
+    z = xp.where(small, x * x, 0.0).astype(x.dtype, copy=False)
+    num = _ERF_A[4] * z
+    den = z
+    for a, b in zip(_ERF_A[:3], _ERF_B[:3]):
+        num = (num + a) * z
+        den = (den + b) * z
+    return x * (num + _ERF_A[3]) / (den + _ERF_B[3])
+
+
+def erfc(x):
+    """The complementary error function 1 − erf(x), accurate in the far tail (no cancellation)."""
+    x = xp.asarray(x)
+    y = xp.abs(x)
+    small = y <= _ERF_THRESH
+    with xp.errstate(invalid="ignore"):
+        tail = _erfc_tail(xp.where(small, 1.0, y).astype(x.dtype, copy=False))
+    # erfc(−y) = 2 − erfc(y)
+    outer = xp.where(x < 0, 2.0 - tail, tail)
+    return xp.where(small, 1.0 - _erf_small(x, small), outer).astype(x.dtype, copy=False)
 
 
 def erfinv(y):
@@ -280,38 +296,45 @@ _GELU_BETA = math.sqrt(2.0 / math.pi)  # PyTorch's kBeta = √2 · (2/√π) / 2
 _GELU_KAPPA = 0.044715
 
 
+def _gelu_tanh_parts(x):
+    """v = 2u = 2√(2/π)(x + 0.044715 x³), v' and v''; then 1 + tanh(u) = 2σ(v) (no cancellation)."""
+    v = 2.0 * _GELU_BETA * (x + _GELU_KAPPA * x * x * x)
+    dv = 2.0 * _GELU_BETA * (1.0 + 3.0 * _GELU_KAPPA * x * x)
+    d2v = 2.0 * _GELU_BETA * 6.0 * _GELU_KAPPA * x
+    return _sigmoid(v), dv, d2v
+
+
 class Gelu(Pointwise):
     """x Φ(x), Φ the standard normal CDF; ``approximate='tanh'`` uses Hendrycks & Gimpel's
-    0.5 x (1 + tanh(√(2/π)(x + 0.044715 x³)))."""
+    0.5 x (1 + tanh(√(2/π)(x + 0.044715 x³))), evaluated as x σ(2u) to avoid cancellation."""
 
     backward_name = "GeluBackward0"
 
     @staticmethod
     def f(x, approximate):
         if approximate == "tanh":
-            inner = _GELU_BETA * (x + _GELU_KAPPA * x * x * x)
-            return 0.5 * x * (1.0 + xp.tanh(inner))
-        # Φ(x) = (1 + erf(x/√2)) / 2
-        return 0.5 * x * (1.0 + erf(x * _SQRT_HALF))
+            s, _, _ = _gelu_tanh_parts(x)
+            return x * s
+        # Φ(x) = erfc(−x/√2) / 2: accurate for very negative x too
+        return 0.5 * x * erfc(-x * _SQRT_HALF)
 
     @staticmethod
     def df(x, approximate):
         if approximate == "tanh":
-            t = xp.tanh(_GELU_BETA * (x + _GELU_KAPPA * x * x * x))
-            du = _GELU_BETA * (1.0 + 3.0 * _GELU_KAPPA * x * x)
-            # f' = (1 + t)/2 + x/2 · (1 − t²) · u'
-            return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * du
+            s, dv, _ = _gelu_tanh_parts(x)
+            # f = x s(v):  f' = s + x s(1 − s) v'
+            return s + x * s * (1.0 - s) * dv
         # f' = Φ(x) + x φ(x),  φ(x) = e^(−x²/2)/√(2π)
-        return 0.5 * (1.0 + erf(x * _SQRT_HALF)) + x * _INV_SQRT_2PI * xp.exp(-0.5 * x * x)
+        return 0.5 * erfc(-x * _SQRT_HALF) + x * _INV_SQRT_2PI * xp.exp(-0.5 * x * x)
 
     @staticmethod
     def d2f(x, approximate):
         if approximate == "tanh":
-            t = xp.tanh(_GELU_BETA * (x + _GELU_KAPPA * x * x * x))
-            du = _GELU_BETA * (1.0 + 3.0 * _GELU_KAPPA * x * x)
-            d2u = _GELU_BETA * 6.0 * _GELU_KAPPA * x
-            # f'' = (1 − t²) · (u' + x/2 · (u'' − 2 t u'²))
-            return (1.0 - t * t) * (du + 0.5 * x * (d2u - 2.0 * t * du * du))
+            s, dv, d2v = _gelu_tanh_parts(x)
+            ds = s * (1.0 - s) * dv
+            d2s = s * (1.0 - s) * ((1.0 - 2.0 * s) * dv * dv + d2v)
+            # f'' = 2 s' + x s''
+            return 2.0 * ds + x * d2s
         # f'' = φ(x) (2 − x²)
         return _INV_SQRT_2PI * xp.exp(-0.5 * x * x) * (2.0 - x * x)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from gradiente.autograd.function import Function
 from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import xp
+from gradiente.ops.shape import PadBack
 
 
 def _expand_back(grad, in_shape, dims, keepdim):
@@ -19,15 +20,22 @@ def _expand_back(grad, in_shape, dims, keepdim):
     return grad
 
 
+def _axes(x, dims):
+    """NumPy axes for a reduction over ``dims``: a 0-d tensor accepts dim 0 / -1, NumPy none."""
+    return None if x.ndim == 0 else dims
+
+
 class Sum(Function):
     backward_name = "SumBackward1"
     _array_forward = True
 
     def name(self) -> str:
-        return "SumBackward0" if self.dims is None else "SumBackward1"
+        return "SumBackward0" if not self.by_dim else "SumBackward1"
 
     @staticmethod
     def forward(ctx, a, dims, keepdim, np_dtype):
+        ctx.by_dim = dims is not None
+        dims = _axes(a._data, dims)
         ctx.shape, ctx.dims, ctx.keepdim = a._data.shape, dims, keepdim
         return xp.sum(a._data, axis=dims, keepdims=keepdim, dtype=np_dtype)
 
@@ -43,11 +51,13 @@ class Mean(Function):
     _array_forward = True
 
     def name(self) -> str:
-        return "MeanBackward0" if self.dims is None else "MeanBackward1"
+        return "MeanBackward0" if not self.by_dim else "MeanBackward1"
 
     @staticmethod
     def forward(ctx, a, dims, keepdim, np_dtype):
         x = a._data
+        ctx.by_dim = dims is not None
+        dims = _axes(x, dims)
         ctx.shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
         out = xp.mean(x, axis=dims, keepdims=keepdim, dtype=np_dtype)
         ctx.count = x.size // max(out.size, 1) if x.size else 0
@@ -63,21 +73,35 @@ class Prod(Function):
     backward_name = "ProdBackward1"
     _array_forward = True
 
+    def name(self) -> str:
+        return "ProdBackward1" if self.by_dim else "ProdBackward0"
+
     @staticmethod
     def forward(ctx, a, dim, keepdim):
         x = a._data
-        ctx.save_for_backward(a)
+        ctx.by_dim = dim is not None
+        dim = None if x.ndim == 0 else dim
         ctx.dim, ctx.keepdim = dim, keepdim
-        return xp.asarray(xp.prod(x, axis=dim, keepdims=keepdim))
+        out = xp.asarray(xp.prod(x, axis=dim, keepdims=keepdim))
+        ctx.save_for_backward(a, out)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
-        if grad_state.enabled:
-            raise RuntimeError("double backward (create_graph=True) through prod is not supported")
-        (a,) = ctx.saved_tensors
+        a, out = ctx.saved_tensors
+        dims = None if ctx.dim is None else (ctx.dim,)
+        grad = _expand_back(grad, a.shape, dims, ctx.keepdim)
         x = a._data
-        # ∂(Πx)/∂x_i = Π_{j≠i} x_j, computed with exclusive prefix and suffix products so
-        # zeros in x are handled exactly (no division by x).
+        if not (x == 0).any():
+            # ∂(Πx)/∂x_i = Πx / x_i: Tensor ops, so double backward works
+            return grad * _expand_back(out, a.shape, dims, ctx.keepdim) / a, None, None
+        if grad_state.enabled:
+            raise RuntimeError(
+                "double backward (create_graph=True) through prod of a tensor containing zeros "
+                "is not supported"
+            )
+        # With zeros, Π_{j≠i} x_j is computed with exclusive prefix and suffix products (no
+        # division by x).
         axis = ctx.dim
         flat = x.reshape(-1) if axis is None else x
         ax = 0 if axis is None else axis
@@ -90,9 +114,7 @@ class Prod(Function):
         after = xp.cumprod(xp.concatenate([one, rev], axis=ax), axis=ax)
         after = xp.flip(xp.take(after, range(flat.shape[ax]), axis=ax), axis=ax)
         others = (before * after).reshape(x.shape)
-        dims = None if axis is None else (axis,)
-        g = _expand_back(grad, x.shape, dims, ctx.keepdim)._data
-        return g * others, None, None
+        return grad._data * others, None, None
 
 
 class MaxMinAll(Function):
@@ -143,7 +165,13 @@ class GatherAlongDim(Function):
     def forward(ctx, a, index, dim, keepdim=True):
         ctx.shape, ctx.dim, ctx.keepdim = a._data.shape, dim, keepdim
         ctx.index = index
-        out = xp.take_along_axis(a._data, index, axis=dim)
+        x = a._data
+        if index.shape != x.shape:
+            # out[i][j] = x[index[i][j]][j]: on the other axes only the first index.shape[k]
+            # entries are read (the index may be smaller than x there; it never broadcasts).
+            x = x[tuple(slice(None) if k == dim else slice(0, n)
+                        for k, n in enumerate(index.shape))]
+        out = xp.take_along_axis(x, index, axis=dim)
         return out if keepdim else out.squeeze(dim)
 
     @staticmethod
@@ -173,14 +201,19 @@ class ScatterAddAlongDim(Function):
 
     @staticmethod
     def forward(ctx, src, index, dim, shape):
-        ctx.index, ctx.dim = index, dim
+        ctx.index, ctx.dim, ctx.src_shape = index, dim, src._data.shape
         out = xp.zeros(shape, dtype=src._data.dtype)
         _scatter_add(out, index, src._data, dim)
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        return GatherAlongDim.apply(grad, ctx.index, ctx.dim), None, None, None
+        grad_src = GatherAlongDim.apply(grad, ctx.index, ctx.dim)
+        if grad_src.shape != ctx.src_shape:
+            # src may be larger than index: its unread entries get a zero gradient
+            region = tuple(slice(0, n) for n in ctx.index.shape)
+            grad_src = PadBack.apply(grad_src, region, ctx.src_shape)
+        return grad_src, None, None, None
 
 
 def _scatter_add(out, index, src, dim):
@@ -197,6 +230,7 @@ class LogSumExp(Function):
     @staticmethod
     def forward(ctx, a, dims, keepdim):
         x = a._data
+        dims = _axes(x, dims)
         # log Σ e^x = m + log Σ e^(x - m), m = max x, so nothing overflows
         m = xp.amax(x, axis=dims, keepdims=True)
         m = xp.where(xp.isfinite(m), m, 0)
@@ -262,11 +296,16 @@ class Cumsum(Function):
 
     @staticmethod
     def forward(ctx, a, dim, np_dtype):
+        x = a._data
         ctx.dim = dim
-        return xp.cumsum(a._data, axis=dim, dtype=np_dtype)
+        if x.ndim == 0:  # the prefix sum of one number is itself
+            return x.astype(np_dtype or x.dtype)
+        return xp.cumsum(x, axis=dim, dtype=np_dtype)
 
     @staticmethod
     def backward(ctx, grad):
+        if grad.ndim == 0:
+            return grad, None, None
         # The gradient of a prefix sum is the suffix sum of the upstream gradient.
         d = ctx.dim
         return grad.flip(d).cumsum(d).flip(d), None, None

@@ -123,7 +123,7 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    r"""AdamW (Loshchilov & Hutter, 2017): Adam with decoupled weight decay, as ``torch.optim.AdamW``.
+    r"""AdamW (Loshchilov & Hutter, 2017): Adam with decoupled weight decay (``torch.optim.AdamW``).
 
     The decay shrinks the weights directly instead of entering the gradient, so it is not
     rescaled by the adaptive denominator::

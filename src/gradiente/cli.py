@@ -1,0 +1,796 @@
+"""The ``gradiente`` command: ``train``, ``evaluate``, ``predict``, ``run`` and ``info``.
+
+A thin layer over the library: argument parsing, messages, and the run folder. Training is
+``gradiente.train.fit``, the models come from ``gradiente.models``, the data from
+``gradiente.train.data``. A run folder (``runs/<model>-<dataset>`` by default) holds
+``config.json`` (everything needed to rebuild the model and redo the run), the checkpoint
+(``model.safetensors``, ``optimizer.safetensors``, ``trainer_state.json``), ``best.safetensors``,
+``history.csv``, ``curves.png`` and ``results.json``; every file is written atomically.
+
+Exit status: 0 success, 1 failure while running, 2 bad command line or data/model mismatch,
+130 interrupted by Ctrl-C (after saving a resumable checkpoint).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pathlib
+import platform
+import runpy
+import shutil
+import sys
+import time
+
+from gradiente import __version__, compat, nn, optim
+from gradiente.autograd import no_grad
+from gradiente.backend import xp
+from gradiente.data import DataLoader
+from gradiente.models import MODELS, ModelMismatchError, get_model
+from gradiente.optim import lr_scheduler
+from gradiente.random import Generator, manual_seed
+from gradiente.serialization import load
+from gradiente.tensor import Tensor
+from gradiente.train import (
+    Callback,
+    ModelCheckpoint,
+    confusion_matrix,
+    evaluate,
+    fit,
+    precision_recall,
+)
+from gradiente.train.checkpoint import MODEL_FILE, STATE_FILE, read_json, write_json, write_text
+from gradiente.train.data import (
+    DATASET_NAMES,
+    IMAGE_DATASETS,
+    DatasetNotFound,
+    default_data_dir,
+    prepare,
+    prepare_inputs,
+    read_input,
+)
+from gradiente.train.plots import plot_confusion, plot_curves
+
+TRAIN_DEFAULTS = {
+    "model": None,  # cnn for images, mlp for the 2-D toy sets
+    "dataset": "digits",
+    "optimizer": "adam",
+    "lr": None,  # the optimizer's own default, see OPTIMIZERS
+    "batch_size": 32,
+    "epochs": 10,
+    "schedule": "none",
+    "weight_decay": 0.0,
+    "seed": 0,
+    "val_split": 0.1,
+}
+
+# name → (optim class, extra arguments, default learning rate)
+OPTIMIZERS = {
+    "sgd": ("SGD", {}, 0.1),
+    "momentum": ("SGD", {"momentum": 0.9}, 0.01),
+    "nesterov": ("SGD", {"momentum": 0.9, "nesterov": True}, 0.01),
+    "adagrad": ("Adagrad", {}, 0.01),
+    "rmsprop": ("RMSprop", {}, 0.001),
+    "adadelta": ("Adadelta", {}, 1.0),
+    "adam": ("Adam", {}, 0.001),
+    "adamw": ("AdamW", {}, 0.001),
+    "nadam": ("NAdam", {}, 0.002),
+}
+SCHEDULES = ("none", "step", "cosine", "onecycle", "plateau")
+MODEL_NAMES = tuple(MODELS)
+# Options a resumed run may change; the others are fixed by its config.json.
+RESUMABLE = ("epochs", "data_dir", "download", "no_progress", "resume")
+
+EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
+
+
+class CLIError(Exception):
+    """A message for the user (no traceback) and the exit status to leave with."""
+
+    def __init__(self, message: str, status: int = EXIT_ERROR) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+# --- arguments ------------------------------------------------------------------------------
+
+
+def _batch_size(text: str):
+    if text == "full":
+        return "full"
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer or 'full', got {text!r}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"expected a fraction in [0, 1), got {text!r}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``gradiente`` command and its subcommands."""
+    parser = argparse.ArgumentParser(
+        prog="gradiente",
+        description="Train, evaluate and use neural networks with gradiente (PyTorch's API on "
+        "NumPy).",
+    )
+    parser.add_argument("--version", action="version", version=f"gradiente {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    d = TRAIN_DEFAULTS
+    train = sub.add_parser(
+        "train",
+        help="train a model (default: a small CNN on the bundled 8x8 digits)",
+        description="Train a model from the zoo on a dataset and save the run folder.",
+    )
+    train.add_argument(
+        "--model",
+        choices=MODEL_NAMES,
+        help="the network (default: cnn for images, mlp for 2-D toy sets)",
+    )
+    train.add_argument(
+        "--dataset", choices=DATASET_NAMES, help=f"the data (default: {d['dataset']}, bundled)"
+    )
+    train.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="where the dataset files are (default: $GRADIENTE_DATA or "
+        "~/.cache/gradiente/datasets)",
+    )
+    train.add_argument(
+        "--download", action="store_true", help="download the dataset if it is not in --data-dir"
+    )
+    train.add_argument(
+        "--optimizer",
+        choices=tuple(OPTIMIZERS),
+        help=f"the update rule (default: {d['optimizer']})",
+    )
+    train.add_argument(
+        "--lr",
+        type=_positive_float,
+        help="learning rate (default: the optimizer's, e.g. 0.001 for adam)",
+    )
+    train.add_argument(
+        "--batch-size",
+        type=_batch_size,
+        metavar="N|full",
+        help=f"samples per step: 1 = stochastic, full = batch gradient descent, "
+        f"otherwise mini-batch (default: {d['batch_size']})",
+    )
+    train.add_argument(
+        "--epochs",
+        type=_positive_int,
+        help=f"passes over the training set (default: {d['epochs']}; with --resume, the new total)",
+    )
+    train.add_argument(
+        "--schedule", choices=SCHEDULES, help=f"learning-rate schedule (default: {d['schedule']})"
+    )
+    train.add_argument(
+        "--weight-decay",
+        type=_non_negative_float,
+        help=f"L2 penalty (decoupled for adamw) (default: {d['weight_decay']})",
+    )
+    train.add_argument("--seed", type=int, help=f"random seed (default: {d['seed']})")
+    train.add_argument(
+        "--val-split",
+        type=_fraction,
+        metavar="FRACTION",
+        help=f"part of the training set held out for validation (default: {d['val_split']})",
+    )
+    train.add_argument(
+        "--out",
+        metavar="DIR",
+        help="the run folder (default: runs/<model>-<dataset>, numbered if taken)",
+    )
+    train.add_argument(
+        "--resume", metavar="RUN", help="continue the run in folder RUN exactly where it stopped"
+    )
+    train.add_argument("--no-progress", action="store_true", help="no progress bars")
+    train.set_defaults(handler=cmd_train)
+
+    evaluate = sub.add_parser(
+        "evaluate",
+        help="test accuracy, per-class precision/recall and confusion matrix of a run",
+        description="Evaluate a trained run on its test set; writes RUN/confusion.png.",
+    )
+    evaluate.add_argument("run", metavar="RUN", help="a run folder written by gradiente train")
+    evaluate.add_argument(
+        "--checkpoint",
+        choices=("last", "best"),
+        default="last",
+        help="the final weights or the best on validation (default: last)",
+    )
+    evaluate.add_argument("--data-dir", metavar="DIR", help="where the dataset files are now")
+    evaluate.set_defaults(handler=cmd_evaluate)
+
+    predict = sub.add_parser(
+        "predict",
+        help="classify images (PNG/JPEG/NPY) with a trained run",
+        description="Print the top-k classes and their probabilities for each input.",
+    )
+    predict.add_argument("run", metavar="RUN", help="a run folder written by gradiente train")
+    predict.add_argument("inputs", metavar="IMAGE", nargs="+", help="PNG, JPEG or .npy files")
+    predict.add_argument(
+        "--top-k",
+        type=_positive_int,
+        default=3,
+        metavar="K",
+        help="how many classes to show (default: 3)",
+    )
+    predict.add_argument(
+        "--checkpoint",
+        choices=("last", "best"),
+        default="last",
+        help="the final weights or the best on validation (default: last)",
+    )
+    predict.add_argument(
+        "--invert", action="store_true", help="invert images (dark digits on a light background)"
+    )
+    predict.set_defaults(handler=cmd_predict)
+
+    run = sub.add_parser(
+        "run",
+        help="run an unmodified PyTorch script on gradiente",
+        description="Run SCRIPT with `import torch` (and torch.nn, torch.optim, "
+        "torch.utils.data, ...) resolved to gradiente.",
+    )
+    run.add_argument("script", metavar="SCRIPT", help="a Python file written for PyTorch")
+    run.add_argument(
+        "args", metavar="ARGS", nargs=argparse.REMAINDER, help="arguments passed to the script"
+    )
+    run.set_defaults(handler=cmd_run)
+
+    info = sub.add_parser(
+        "info",
+        help="version, backend, BLAS and threads, datasets found",
+        description="Describe this installation.",
+    )
+    info.add_argument("--data-dir", metavar="DIR", help="the dataset folder to look in")
+    info.set_defaults(handler=cmd_info)
+    return parser
+
+
+# --- the run folder -------------------------------------------------------------------------
+
+
+def _new_run_dir(out: str | None, model: str, dataset: str) -> pathlib.Path:
+    """The run folder to create: ``--out`` (refused if it holds a run) or a free
+    ``runs/<model>-<dataset>[-k]``."""
+    if out is not None:
+        path = pathlib.Path(out)
+        if (path / "config.json").exists() or (path / STATE_FILE).exists():
+            raise CLIError(
+                f"{path} already holds a run: continue it with --resume {path}, or choose "
+                "another --out",
+                EXIT_USAGE,
+            )
+        if path.exists() and not path.is_dir():
+            raise CLIError(f"--out {path} is a file, not a folder", EXIT_USAGE)
+        return path
+    base = pathlib.Path("runs") / f"{model}-{dataset}"
+    path, k = base, 1
+    while path.exists():
+        k += 1
+        path = base.with_name(f"{base.name}-{k}")
+    return path
+
+
+def _read_config(run: str | os.PathLike) -> tuple[pathlib.Path, dict]:
+    path = pathlib.Path(run)
+    if not (path / "config.json").is_file():
+        raise CLIError(
+            f"{path} is not a run folder (no config.json); runs are written by gradiente train",
+            EXIT_USAGE,
+        )
+    return path, read_json(path / "config.json")
+
+
+def _regime(batch_size, n_train: int) -> tuple[int, str]:
+    """The batch size in samples and the name of the gradient-descent regime it gives."""
+    if batch_size == "full" or batch_size >= n_train:
+        return n_train, f"batch gradient descent (full batch of {n_train:,} samples)"
+    if batch_size == 1:
+        return 1, "stochastic gradient descent (batch size 1)"
+    return batch_size, f"mini-batch gradient descent (batch size {batch_size})"
+
+
+# --- building the pieces ----------------------------------------------------------------------
+
+
+def build_optimizer(config: dict, model):
+    """The optimizer that ``config`` names, over ``model``'s parameters."""
+    class_name, extra, _ = OPTIMIZERS[config["optimizer"]]
+    return getattr(optim, class_name)(
+        model.parameters(), lr=config["lr"], weight_decay=config["weight_decay"], **extra
+    )
+
+
+def schedule_args(name: str, epochs: int, lr: float, steps_per_epoch: int) -> dict:
+    """The arguments of the scheduler behind ``--schedule name`` (saved in config.json)."""
+    if name == "step":
+        return {"step_size": max(1, epochs // 3), "gamma": 0.1}
+    if name == "cosine":
+        return {"T_max": epochs}
+    if name == "onecycle":
+        return {"max_lr": lr, "total_steps": epochs * steps_per_epoch}
+    if name == "plateau":
+        return {"mode": "min", "factor": 0.1, "patience": 2}
+    return {}
+
+
+def build_scheduler(config: dict, optimizer):
+    """The learning-rate scheduler that ``config`` names, or None."""
+    classes = {
+        "step": lr_scheduler.StepLR,
+        "cosine": lr_scheduler.CosineAnnealingLR,
+        "onecycle": lr_scheduler.OneCycleLR,
+        "plateau": lr_scheduler.ReduceLROnPlateau,
+    }
+    name = config["schedule"]
+    if name == "none":
+        return None
+    return classes[name](optimizer, **config["schedule_args"])
+
+
+def _build_model(config: dict):
+    data = config["data"]
+    try:
+        return get_model(config["model"], data["in_shape"], data["num_classes"])
+    except ModelMismatchError as error:
+        raise CLIError(f"{error}. {_fitting_models(data)}", EXIT_USAGE) from None
+
+
+def _fitting_models(data: dict) -> str:
+    fits = [name for name, cls in MODELS.items() if not cls.check_input(tuple(data["in_shape"]))]
+    return f"Models that fit {data['dataset']}: {', '.join(fits)}."
+
+
+def _prepare_data(config: dict, download: bool, reuse_info: bool):
+    try:
+        prepared = prepare(
+            config["dataset"],
+            config.get("data_dir"),
+            download=download,
+            val_split=config["val_split"],
+            seed=config["seed"],
+            info=config.get("data") if reuse_info else None,
+        )
+    except DatasetNotFound as error:
+        raise CLIError(str(error), EXIT_ERROR) from None
+    for note in prepared.notes:
+        print(f"note: {note}")
+    return prepared
+
+
+def _loaders(config: dict, prepared):
+    batch, regime = _regime(config["batch_size"], len(prepared.train))
+    train = DataLoader(
+        prepared.train,
+        batch_size=batch,
+        shuffle=True,
+        generator=Generator().manual_seed(config["seed"]),
+    )
+    evaluation = {"batch_size": 500, "shuffle": False}
+    val = DataLoader(prepared.val, **evaluation) if prepared.val is not None else None
+    test = DataLoader(prepared.test, **evaluation)
+    return train, val, test, regime
+
+
+def _count(model) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+# --- train --------------------------------------------------------------------------------------
+
+
+def _given(args) -> list[str]:
+    """The train options given on the command line (their defaults are None/False)."""
+    options = (*TRAIN_DEFAULTS, "data_dir", "out")
+    return [k for k in options if getattr(args, k) is not None]
+
+
+def _new_config(args) -> dict:
+    config = {
+        k: getattr(args, k) if getattr(args, k) is not None else v
+        for k, v in TRAIN_DEFAULTS.items()
+    }
+    if config["model"] is None:
+        config["model"] = "cnn" if config["dataset"] in IMAGE_DATASETS else "mlp"
+    if config["lr"] is None:
+        config["lr"] = OPTIMIZERS[config["optimizer"]][2]
+    config["data_dir"] = str(pathlib.Path(args.data_dir).resolve()) if args.data_dir else None
+    config["gradiente_version"] = __version__
+    return config
+
+
+def _resume_config(args) -> tuple[pathlib.Path, dict]:
+    run_dir, config = _read_config(args.resume)
+    fixed = [k for k in _given(args) if k not in RESUMABLE]
+    if fixed:
+        options = ", ".join("--" + k.replace("_", "-") for k in fixed)
+        raise CLIError(
+            f"{options}: a resumed run keeps the settings of its config.json; only "
+            "--epochs, --data-dir and --download may be given with --resume",
+            EXIT_USAGE,
+        )
+    if not (run_dir / STATE_FILE).is_file():
+        raise CLIError(f"{run_dir} has no checkpoint to resume from (no {STATE_FILE})")
+    if args.epochs is not None and args.epochs != config["epochs"]:
+        if config["schedule"] in ("cosine", "onecycle"):
+            raise CLIError(
+                f"the run's {config['schedule']} schedule is fixed to {config['epochs']} epochs: "
+                f"it cannot be extended to {args.epochs}",
+                EXIT_USAGE,
+            )
+        config["epochs"] = args.epochs
+    if args.data_dir:
+        config["data_dir"] = str(pathlib.Path(args.data_dir).resolve())
+    return run_dir, config
+
+
+class _RunFolderWriter(Callback):
+    """Keeps ``history.csv`` (every epoch) and ``curves.png`` (at the end) of a run folder."""
+
+    order = 30
+
+    def __init__(self, run_dir: pathlib.Path, title: str) -> None:
+        self.run_dir = run_dir
+        self.title = title
+
+    def write(self, trainer, curves: bool) -> None:
+        """Write history.csv, and curves.png if ``curves``."""
+        write_text(self.run_dir / "history.csv", trainer.history.to_csv())
+        if curves and len(trainer.history):
+            plot_curves(trainer.history, self.run_dir / "curves.png", self.title)
+
+    def on_epoch_end(self, trainer, logs) -> None:
+        self.write(trainer, curves=False)
+
+    def on_interrupt(self, trainer) -> None:
+        self.write(trainer, curves=True)
+
+    def on_train_end(self, trainer) -> None:
+        self.write(trainer, curves=True)
+
+
+def cmd_train(args) -> int:
+    """``gradiente train``: build everything from the options (or the run's config), fit,
+    test, and leave the run folder."""
+    resuming = args.resume is not None
+    if resuming:
+        run_dir, config = _resume_config(args)
+    else:
+        config = _new_config(args)
+        run_dir = _new_run_dir(args.out, config["model"], config["dataset"])
+    manual_seed(config["seed"])
+    prepared = _prepare_data(config, args.download, reuse_info=resuming)
+    config["data"] = prepared.info
+    model = _build_model(config)
+    train_loader, val_loader, test_loader, regime = _loaders(config, prepared)
+    if not resuming:
+        config["schedule_args"] = schedule_args(
+            config["schedule"], config["epochs"], config["lr"], len(train_loader)
+        )
+    optimizer = build_optimizer(config, model)
+    scheduler = build_scheduler(config, optimizer)
+
+    created = not run_dir.exists()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_json(run_dir / "config.json", config)
+
+    n_val = len(prepared.val) if prepared.val is not None else 0
+    shape = "x".join(str(s) for s in config["data"]["in_shape"])
+    print(
+        f"gradiente train: {config['model']} ({type(model).__name__}, {_count(model):,} "
+        f"parameters) on {config['dataset']}: {len(prepared.train):,} training / {n_val:,} "
+        f"validation / {len(prepared.test):,} test samples of shape {shape}, "
+        f"{config['data']['num_classes']} classes"
+    )
+    print(
+        f"  {config['optimizer']} (lr {config['lr']:g}, weight decay {config['weight_decay']:g})"
+        f", {regime}, {len(train_loader)} steps per epoch, {config['epochs']} epochs, "
+        f"schedule {config['schedule']}, seed {config['seed']}"
+    )
+    print(f"  run folder: {run_dir}" + (" (resuming)" if resuming else ""))
+
+    loss_fn = nn.CrossEntropyLoss()
+    title = f"{config['model']} on {config['dataset']}"
+    callbacks = [ModelCheckpoint(run_dir), _RunFolderWriter(run_dir, title)]
+    start = time.perf_counter()
+    try:
+        history = fit(
+            model,
+            train_loader,
+            optimizer,
+            loss_fn,
+            config["epochs"],
+            val_loader,
+            scheduler,
+            callbacks,
+            progress=not args.no_progress,
+            resume=run_dir if resuming else None,
+        )
+    except BaseException:
+        _remove_if_empty(run_dir, created)
+        raise
+    seconds = time.perf_counter() - start
+    if history.interrupted:
+        print(
+            f"interrupted: checkpoint saved in {run_dir}; continue with: gradiente train "
+            f"--resume {run_dir}",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+
+    test = evaluate(model, test_loader, loss_fn)
+    results = {
+        "test_accuracy": test["accuracy"],
+        "test_loss": test["loss"],
+        "test_samples": test["samples"],
+        "epochs": len(history),
+        "train_seconds": seconds,
+    }
+    write_json(run_dir / "results.json", results)
+    correct = round(test["accuracy"] * test["samples"])
+    print(
+        f"test accuracy {100 * test['accuracy']:.2f}% ({correct:,}/{test['samples']:,}), "
+        f"test loss {test['loss']:.4f} | {seconds:.1f}s | run saved to {run_dir}"
+    )
+    return 0
+
+
+def _remove_if_empty(run_dir: pathlib.Path, created: bool) -> None:
+    """After a failure before the first checkpoint, remove the run folder this command made."""
+    if created and not (run_dir / STATE_FILE).exists():
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
+# --- evaluate and predict ---------------------------------------------------------------------
+
+
+def _load_run(run: str, checkpoint: str, data_dir: str | None = None):
+    """The run folder, its config and its model with the chosen weights loaded."""
+    run_dir, config = _read_config(run)
+    if data_dir:
+        config["data_dir"] = str(pathlib.Path(data_dir).resolve())
+    model = _build_model(config)
+    weights = run_dir / (MODEL_FILE if checkpoint == "last" else ModelCheckpoint.BEST_FILE)
+    if not weights.is_file():
+        raise CLIError(f"{run_dir} has no {weights.name} (was it trained for an epoch?)")
+    model.load_state_dict(load(weights))
+    model.eval()
+    return run_dir, config, model
+
+
+def _table(rows: list[list[str]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(cell.rjust(w) for cell, w in zip(row, widths, strict=False)).rstrip()
+        for row in rows
+    )
+
+
+def cmd_evaluate(args) -> int:
+    """``gradiente evaluate RUN``: accuracy, per-class precision/recall, confusion matrix."""
+    run_dir, config, model = _load_run(args.run, args.checkpoint, args.data_dir)
+    prepared = _prepare_data(config, download=False, reuse_info=True)
+    _, _, test_loader, _ = _loaders(config, prepared)
+    result = evaluate(model, test_loader, nn.CrossEntropyLoss(), return_predictions=True)
+    classes = config["data"]["classes"]
+    matrix = confusion_matrix(result["predictions"], result["targets"], len(classes))
+    precision, recall = precision_recall(matrix)
+    support = matrix.sum(1)
+
+    print(
+        f"{config['model']} on {config['dataset']} ({args.checkpoint} weights), test set of "
+        f"{result['samples']:,} samples: accuracy {100 * result['accuracy']:.2f}%, "
+        f"loss {result['loss']:.4f}"
+    )
+    print()
+    rows = [["class", "precision", "recall", "support"]]
+    for i, name in enumerate(classes):
+        rows.append(
+            [
+                name,
+                f"{100 * precision[i].item():.2f}%",
+                f"{100 * recall[i].item():.2f}%",
+                str(support[i].item()),
+            ]
+        )
+    print(_table(rows))
+    print()
+    print("confusion matrix (rows: true class, columns: predicted class)")
+    labels = [str(i) for i in range(len(classes))]
+    rows = [[""] + labels] + [
+        [labels[i]] + [str(v) for v in matrix[i].tolist()] for i in range(len(classes))
+    ]
+    print(_table(rows))
+    path = run_dir / "confusion.png"
+    plot_confusion(
+        matrix,
+        classes,
+        path,
+        f"{config['model']} on {config['dataset']}: confusion matrix (test set)",
+    )
+    print(f"\nsaved {path}")
+    return 0
+
+
+def cmd_predict(args) -> int:
+    """``gradiente predict RUN IMAGE...``: the top-k classes of each input."""
+    _, config, model = _load_run(args.run, args.checkpoint)
+    info = config["data"]
+    classes = info["classes"]
+    k = min(args.top_k, len(classes))
+    for path in args.inputs:
+        try:
+            raw = read_input(path, info, invert=args.invert)
+        except (OSError, ValueError) as error:
+            raise CLIError(f"cannot read {path}: {error}") from None
+        x = Tensor._make(prepare_inputs(raw, info)[None])
+        with no_grad():
+            probabilities = model(x).softmax(1)[0]
+        values, indices = probabilities.topk(k)
+        guesses = "  ".join(
+            f"{classes[i]} ({100 * p:.2f}%)"
+            for p, i in zip(values.tolist(), indices.tolist(), strict=False)
+        )
+        print(f"{path}: {guesses}")
+    return 0
+
+
+# --- run and info -----------------------------------------------------------------------------
+
+
+def _script_location(error: BaseException, script: pathlib.Path) -> str:
+    """`` (script.py, line N)`` for the last line of ``script`` in the error's traceback."""
+    where = ""
+    tb = error.__traceback__
+    target = str(script.resolve())
+    while tb is not None:
+        if os.path.abspath(tb.tb_frame.f_code.co_filename) == target:
+            where = f" ({script.name}, line {tb.tb_lineno})"
+        tb = tb.tb_next
+    return where
+
+
+def cmd_run(args) -> int:
+    """``gradiente run SCRIPT [ARGS...]``: the script with ``import torch`` → gradiente."""
+    script = pathlib.Path(args.script)
+    if not script.is_file():
+        raise CLIError(f"no such script: {script}", EXIT_USAGE)
+    compat.install()
+    sys.argv = [str(script), *args.args]
+    sys.path.insert(0, str(script.resolve().parent))
+    try:
+        runpy.run_path(str(script), run_name="__main__")
+    except (ImportError, AttributeError) as error:
+        message = compat.explain(error)
+        if message is None:
+            raise
+        print(message + _script_location(error, script), file=sys.stderr)
+        return EXIT_ERROR
+    return 0
+
+
+def _blas() -> str:
+    try:
+        config = xp.show_config(mode="dicts")
+        blas = config["Build Dependencies"]["blas"]
+        return f"{blas.get('name', '?')} {blas.get('version', '')}".strip()
+    except Exception:  # older NumPy without mode="dicts"
+        return "unknown (see numpy.show_config())"
+
+
+def _threads() -> str:
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        env = [
+            f"{v}={os.environ[v]}"
+            for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+            if v in os.environ
+        ]
+        detail = ", ".join(env) if env else "no thread variables set"
+        return f"{os.cpu_count()} CPU cores ({detail}; install threadpoolctl for BLAS threads)"
+    pools = [f"{p['internal_api']} {p['num_threads']} threads" for p in threadpool_info()]
+    return f"{os.cpu_count()} CPU cores; " + (", ".join(pools) or "no BLAS thread pool found")
+
+
+def _datasets_found(root: pathlib.Path) -> list[str]:
+    found = ["digits (bundled with gradiente)", "moons, circles, spirals (generated)"]
+    for name, folder in (
+        ("mnist", "MNIST"),
+        ("fashion-mnist", "FashionMNIST"),
+        ("kmnist", "KMNIST"),
+    ):
+        raw = root / folder / "raw"
+        if raw.is_dir() and any(raw.glob("*-idx?-ubyte*")):
+            found.append(f"{name} ({raw})")
+    if (root / "cifar-10-batches-py").is_dir():
+        found.append(f"cifar10 ({root / 'cifar-10-batches-py'})")
+    return found
+
+
+def cmd_info(args) -> int:
+    """``gradiente info``: versions, backend, BLAS, threads and the datasets on disk."""
+    root = pathlib.Path(args.data_dir).expanduser() if args.data_dir else default_data_dir()
+    rows = [
+        ("gradiente", f"{__version__} ({pathlib.Path(__file__).parent})"),
+        ("python", f"{platform.python_version()} ({sys.executable})"),
+        ("backend", f"NumPy {xp.__version__} (CPU)"),
+        ("BLAS", _blas()),
+        ("threads", _threads()),
+    ]
+    for module in ("tqdm", "matplotlib", "PIL", "safetensors", "torch"):
+        try:
+            version = getattr(__import__(module), "__version__", "installed")
+        except ImportError:
+            version = "not installed"
+        rows.append((module if module != "PIL" else "pillow", version))
+    rows.append(("data folder", f"{root}" + ("" if root.is_dir() else " (does not exist yet)")))
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:
+        print(f"{key:<{width}}  {value}")
+    print("datasets:")
+    for line in _datasets_found(root):
+        print(f"  {line}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse ``argv`` (default ``sys.argv[1:]``), run the command, return the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except CLIError as error:
+        print(f"gradiente {args.command}: error: {error}", file=sys.stderr)
+        return error.status
+    except KeyboardInterrupt:
+        print(f"gradiente {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

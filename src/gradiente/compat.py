@@ -1,0 +1,225 @@
+"""The ``torch`` import alias behind ``gradiente run``: PyTorch scripts run on gradiente unchanged.
+
+``install()`` puts a finder at the front of ``sys.meta_path`` so that ``import torch``,
+``torch.nn``, ``torch.nn.functional``, ``torch.optim``, ``torch.utils.data``, ... (and
+``torchvision.datasets``/``transforms``) load *alias modules*: each forwards attribute lookups to
+the gradiente module of the same role (``torch.nn`` → ``gradiente.nn``). A name gradiente lacks
+raises ``UnsupportedError`` saying so ("gradiente run: torch.fft is not supported by
+gradiente") instead of an obscure ``AttributeError`` deep in the script.
+
+A few of torch's names are about hardware and have a CPU answer here: ``torch.cuda``,
+``torch.backends.mps``/``cudnn`` and ``torch.accelerator`` report no accelerator, and
+``torch.save``/``torch.load`` are gradiente's checkpoint functions.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.abc
+import importlib.util
+import re
+import sys
+import types
+
+# torch's module paths and the gradiente modules behind them.
+ALIASES = {
+    "torch": "gradiente",
+    "torch.nn": "gradiente.nn",
+    "torch.nn.functional": "gradiente.nn.functional",
+    "torch.nn.init": "gradiente.nn.init",
+    "torch.nn.utils": "gradiente.nn.utils",
+    "torch.nn.parameter": "gradiente.nn.parameter",
+    "torch.nn.modules": "gradiente.nn",
+    "torch.optim": "gradiente.optim",
+    "torch.optim.lr_scheduler": "gradiente.optim.lr_scheduler",
+    "torch.utils": "gradiente.utils",
+    "torch.utils.data": "gradiente.utils.data",
+    "torch.autograd": "gradiente.autograd",
+    "torch.autograd.functional": "gradiente.autograd.functional",
+    "torchvision.datasets": "gradiente.datasets",
+    "torchvision.transforms": "gradiente.transforms",
+}
+
+
+class UnsupportedError(Exception):
+    """A torch API that gradiente does not provide (the message names it)."""
+
+
+class UnsupportedAttributeError(UnsupportedError, AttributeError):
+    """``torch.X`` where gradiente has no ``X``."""
+
+
+class UnsupportedModuleError(UnsupportedError, ModuleNotFoundError):
+    """``import torch.X`` where gradiente has no such module."""
+
+
+def unsupported_message(name: str) -> str:
+    """The one-line message for the torch API ``name``."""
+    return f"gradiente run: {name} is not supported by gradiente"
+
+
+def _no_accelerator(*args, **kwargs) -> bool:
+    """False: gradiente computes on the CPU."""
+    return False
+
+
+def _zero(*args, **kwargs) -> int:
+    return 0
+
+
+def _nothing(*args, **kwargs) -> None:
+    return None
+
+
+# Modules torch has for hardware, answered for a CPU-only library. Other names in them are
+# unsupported like any other missing name.
+SYNTHETIC = {
+    "torch.cuda": {
+        "is_available": _no_accelerator,
+        "device_count": _zero,
+        "manual_seed": _nothing,
+        "manual_seed_all": _nothing,
+        "synchronize": _nothing,
+        "empty_cache": _nothing,
+    },
+    "torch.backends": {},
+    "torch.backends.mps": {"is_available": _no_accelerator, "is_built": _no_accelerator},
+    "torch.backends.cuda": {"is_built": _no_accelerator},
+    "torch.backends.cudnn": {
+        "is_available": _no_accelerator,
+        "enabled": False,
+        "deterministic": False,
+        "benchmark": False,
+    },
+    "torch.accelerator": {
+        "is_available": _no_accelerator,
+        "device_count": _zero,
+        "current_accelerator": _nothing,
+    },
+    "torchvision": {},
+}
+
+
+class AliasModule(types.ModuleType):
+    """A module that answers ``torch.X`` with gradiente's ``X`` (or says it is unsupported)."""
+
+    def __init__(self, name: str, target: types.ModuleType | None, attributes: dict) -> None:
+        super().__init__(name, getattr(target, "__doc__", None))
+        self.__path__ = []  # a package, so that ``import torch.X`` asks the finder for X
+        self.__dict__.update(attributes)
+        self._gradiente_target = target
+
+    def __getattr__(self, attr: str):
+        if attr.startswith("__") and attr.endswith("__"):
+            raise AttributeError(attr)
+        child = f"{self.__name__}.{attr}"
+        if child in ALIASES or child in SYNTHETIC:
+            return importlib.import_module(child)
+        target = self.__dict__.get("_gradiente_target")
+        if target is not None and hasattr(target, attr):
+            return getattr(target, attr)
+        raise UnsupportedAttributeError(unsupported_message(child))
+
+    def __dir__(self):
+        target = self.__dict__.get("_gradiente_target")
+        names = set(self.__dict__) | (set(dir(target)) if target is not None else set())
+        return sorted(names)
+
+
+def _torch_extras() -> dict:
+    from gradiente.serialization import load, save
+
+    return {"save": save, "load": load}
+
+
+class _AliasLoader(importlib.abc.Loader):
+    def create_module(self, spec):
+        name = spec.name
+        if name in SYNTHETIC:
+            return AliasModule(name, None, SYNTHETIC[name])
+        try:
+            target = importlib.import_module(ALIASES[name])
+        except ModuleNotFoundError as error:
+            if error.name != ALIASES[name]:
+                raise
+            raise UnsupportedModuleError(unsupported_message(name), name=name) from None
+        extras = _torch_extras() if name == "torch" else {}
+        return AliasModule(name, target, extras)
+
+    def exec_module(self, module) -> None:
+        pass
+
+
+class TorchAliasFinder(importlib.abc.MetaPathFinder):
+    """Finds ``torch``/``torchvision`` modules among the aliases; refuses the others."""
+
+    ROOTS = ("torch", "torchvision")
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname.partition(".")[0] not in self.ROOTS:
+            return None
+        if fullname in ALIASES or fullname in SYNTHETIC:
+            return importlib.util.spec_from_loader(fullname, _AliasLoader(), is_package=True)
+        raise UnsupportedModuleError(unsupported_message(fullname), name=fullname)
+
+
+_finder = TorchAliasFinder()
+
+
+def install() -> None:
+    """Make ``import torch`` (and ``torchvision``) load gradiente's alias modules from now on.
+
+    Raises ``RuntimeError`` if the real torch is already imported in this process.
+    """
+    loaded = [n for n in sys.modules if n.partition(".")[0] in TorchAliasFinder.ROOTS]
+    real = [n for n in loaded if not isinstance(sys.modules[n], AliasModule)]
+    if real:
+        raise RuntimeError(
+            f"the real {real[0]} is already imported: install the alias before any torch import"
+        )
+    if _finder not in sys.meta_path:
+        sys.meta_path.insert(0, _finder)
+
+
+def uninstall() -> None:
+    """Remove the alias finder and forget the alias modules it created."""
+    if _finder in sys.meta_path:
+        sys.meta_path.remove(_finder)
+    for name in [n for n, m in sys.modules.items() if isinstance(m, AliasModule)]:
+        del sys.modules[name]
+
+
+def public_name(obj, attr: str) -> str | None:
+    """``torch.<path>.<Class>.<attr>`` for an attribute missing from a gradiente object, or
+    ``None`` when ``obj`` is not gradiente's (then the error is the script's own)."""
+    cls = obj if isinstance(obj, type) else type(obj)
+    if isinstance(obj, AliasModule):
+        return f"{obj.__name__}.{attr}"
+    if not cls.__module__.startswith("gradiente"):
+        return None
+    # the shortest torch path that exports the class under its own name (torch.Tensor, not
+    # torch.optim.lr_scheduler.Tensor)
+    for name, module_name in sorted(ALIASES.items(), key=lambda item: len(item[0])):
+        module = sys.modules.get(module_name)
+        if module is not None and getattr(module, cls.__name__, None) is cls:
+            return f"{name}.{cls.__name__}.{attr}"
+    return f"torch.{cls.__name__}.{attr}"
+
+
+# ``from torch.nn import X`` turns the alias module's AttributeError into this ImportError.
+_FROM_IMPORT = re.compile(r"cannot import name '([^']+)' from '((?:torch|torchvision)[\w.]*)'")
+
+
+def explain(error: BaseException) -> str | None:
+    """The one-line "not supported" message for an error that a missing torch API caused, or
+    ``None`` when the error is the script's own."""
+    if isinstance(error, UnsupportedError):
+        return str(error)
+    if isinstance(error, ImportError):
+        match = _FROM_IMPORT.search(str(error))
+        return unsupported_message(f"{match[2]}.{match[1]}") if match else None
+    if isinstance(error, AttributeError):
+        obj, name = getattr(error, "obj", None), getattr(error, "name", None)
+        missing = public_name(obj, name) if obj is not None and name else None
+        return unsupported_message(missing) if missing else None
+    return None

@@ -1,0 +1,208 @@
+"""CIFAR-10 and CIFAR-100: 32×32 colour images, read from the official "python version" batches.
+
+The batches are Python pickles. Unpickling can run arbitrary code, so they are read with a
+restricted unpickler that rebuilds only what the files contain — NumPy arrays of numbers,
+lists, dicts, strings, bytes, ints, floats — and refuses every other global, so a crafted file
+cannot call anything.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import pickle
+from collections.abc import Callable
+
+from gradiente.backend import xp
+from gradiente.datasets.download import check_integrity, download_and_extract_archive
+from gradiente.datasets.vision import VisionDataset
+from gradiente.tensor import Tensor
+
+__all__ = ["CIFAR10", "CIFAR100", "restricted_load"]
+
+
+def _safe_reconstruct(cls, shape, dtype_code):
+    """NumPy's ``_reconstruct`` for plain arrays only (no subclasses, no object dtype)."""
+    if cls is not xp.ndarray:
+        raise pickle.UnpicklingError(f"refusing to rebuild an array of type {cls!r}")
+    return xp.ndarray.__new__(xp.ndarray, shape, _safe_dtype(dtype_code))
+
+
+def _safe_dtype(spec, align=False, copy=False):
+    """``numpy.dtype`` restricted to booleans and numbers (no Python objects inside arrays)."""
+    if isinstance(spec, bytes):
+        spec = spec.decode("latin1")
+    dtype = xp.dtype(spec, align=bool(align), copy=bool(copy))
+    if dtype.kind not in "biuf":
+        raise pickle.UnpicklingError(f"refusing NumPy dtype {dtype} in a pickle")
+    return dtype
+
+
+def _latin1_bytes(text, encoding="latin1"):
+    """``_codecs.encode`` as protocol-2 pickles use it to store bytes (latin-1 only)."""
+    if encoding not in ("latin1", "latin-1") or not isinstance(text, str):
+        raise pickle.UnpicklingError(f"refusing _codecs.encode with encoding {encoding!r}")
+    return text.encode("latin1")
+
+
+_ALLOWED = {
+    ("numpy.core.multiarray", "_reconstruct"): _safe_reconstruct,
+    ("numpy._core.multiarray", "_reconstruct"): _safe_reconstruct,
+    ("numpy", "ndarray"): xp.ndarray,
+    ("numpy", "dtype"): _safe_dtype,
+    ("_codecs", "encode"): _latin1_bytes,
+}
+
+
+class _RestrictedUnpickler(pickle.Unpickler):
+    """An unpickler whose only reachable globals are the few callables in ``_ALLOWED``."""
+
+    def find_class(self, module: str, name: str):
+        try:
+            return _ALLOWED[(module, name)]
+        except KeyError:
+            raise pickle.UnpicklingError(
+                f"refusing to load {module}.{name}: only NumPy arrays, lists, dicts, strings, "
+                f"bytes and numbers are accepted in dataset pickles"
+            ) from None
+
+    def persistent_load(self, pid):
+        raise pickle.UnpicklingError("refusing persistent references in dataset pickles")
+
+
+def restricted_load(path: str | os.PathLike):
+    """Unpickle a CIFAR batch file safely (Python 2 strings decoded as latin-1).
+
+    Dict keys that arrive as bytes are decoded, so ``entry["data"]`` works for files written
+    by Python 2 and 3 alike. Raises ``pickle.UnpicklingError`` naming the file on refusal.
+    """
+    path = os.fspath(path)
+    with open(path, "rb") as f:
+        raw = f.read()
+    try:
+        obj = _RestrictedUnpickler(io.BytesIO(raw), encoding="latin1").load()
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, KeyError) as error:
+        raise pickle.UnpicklingError(f"{path}: cannot read this CIFAR batch: {error}") from error
+    if isinstance(obj, dict):
+        obj = {k.decode("latin1") if isinstance(k, bytes) else k: v for k, v in obj.items()}
+    return obj
+
+
+class CIFAR10(VisionDataset):
+    """CIFAR-10 (Krizhevsky, 2009): 60,000 32×32 colour images in 10 classes.
+
+    Items are ``(image, label)``: the image a uint8 NumPy array 32×32×3 (H×W×C;
+    ``ToTensor()`` makes it float32 3×32×32 in [0, 1]), the label an int. ``.data`` is the
+    uint8 tensor N×32×32×3 and ``.targets`` a list of ints (as torchvision). The batches live in
+    ``root/cifar-10-batches-py``; ``download=True`` fetches and extracts the MD5-verified
+    archive first.
+    """
+
+    base_folder = "cifar-10-batches-py"
+    url = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
+    filename = "cifar-10-python.tar.gz"
+    tgz_md5 = "c58f30108f718f92721af3b95e74349a"
+    train_list = [
+        ["data_batch_1", "c99cafc152244af753f735de768cd75f"],
+        ["data_batch_2", "d4bba439e000b95fd0a9bffe97cbabec"],
+        ["data_batch_3", "54ebc095f3ab1f0389bbae665268c751"],
+        ["data_batch_4", "634d18415352ddfa80567beed471001a"],
+        ["data_batch_5", "482c414d41f54cd18b22e5b47cb7c3cb"],
+    ]
+    test_list = [["test_batch", "40351d587109b95175f43aff81a1287e"]]
+    meta = {
+        "filename": "batches.meta",
+        "key": "label_names",
+        "md5": "5ff9c542aee3614f3951f8cda6e48888",
+    }
+    labels_key = "labels"
+    classes = [
+        "airplane",
+        "automobile",
+        "bird",
+        "cat",
+        "deer",
+        "dog",
+        "frog",
+        "horse",
+        "ship",
+        "truck",
+    ]
+
+    def __init__(
+        self,
+        root: str | os.PathLike,
+        train: bool = True,
+        transform: Callable | None = None,
+        target_transform: Callable | None = None,
+        download: bool = False,
+    ) -> None:
+        super().__init__(root, transform=transform, target_transform=target_transform)
+        self.train = train
+        if download:
+            self.download()
+        folder = os.path.join(self.root, self.base_folder)
+        names = [name for name, _ in (self.train_list if train else self.test_list)]
+        missing = [n for n in names if not os.path.isfile(os.path.join(folder, n))]
+        if missing:
+            raise RuntimeError(
+                f"{type(self).__name__} not found: missing {', '.join(missing)} in {folder!r}. "
+                f"Use download=True to fetch {self.url}, or extract it into {self.root!r}."
+            )
+        images, targets = [], []
+        for name in names:
+            entry = restricted_load(os.path.join(folder, name))
+            images.append(xp.asarray(entry["data"], dtype=xp.uint8).reshape(-1, 3, 32, 32))
+            targets += [int(t) for t in entry[self.labels_key]]
+        # (N, C, H, W) → (N, H, W, C): images as H×W×C, like PIL's
+        data = xp.ascontiguousarray(xp.concatenate(images).transpose(0, 2, 3, 1))
+        self.data = Tensor._make(data)
+        self.targets = targets
+        self._load_meta(folder)
+
+    def _load_meta(self, folder: str) -> None:
+        path = os.path.join(folder, self.meta["filename"])
+        if os.path.isfile(path):
+            self.classes = [str(c) for c in restricted_load(path)[self.meta["key"]]]
+
+    def _check_integrity(self) -> bool:
+        folder = os.path.join(self.root, self.base_folder)
+        return all(
+            check_integrity(os.path.join(folder, name), md5)
+            for name, md5 in self.train_list + self.test_list
+        )
+
+    def download(self) -> None:
+        """Fetch and extract the archive unless every batch is present and verified."""
+        if self._check_integrity():
+            print("Files already downloaded and verified")
+            return
+        download_and_extract_archive(self.url, self.root, filename=self.filename, md5=self.tgz_md5)
+
+    def __getitem__(self, index: int):
+        img = self.data._data[index].copy()
+        return self._apply_transforms(img, self.targets[index])
+
+    def __len__(self) -> int:
+        return len(self.data._data)
+
+    def extra_repr(self) -> str:
+        return f"Split: {'Train' if self.train else 'Test'}"
+
+
+class CIFAR100(CIFAR10):
+    """CIFAR-100 (Krizhevsky, 2009): like CIFAR-10 with 100 fine classes."""
+
+    base_folder = "cifar-100-python"
+    url = "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz"
+    filename = "cifar-100-python.tar.gz"
+    tgz_md5 = "eb9058c3a382ffc7106e4002c42a8d85"
+    train_list = [["train", "16019d7e3df5f24257cddd939b257f8d"]]
+    test_list = [["test", "f0ef6b0ae62326f3e7ffdfab6717acfc"]]
+    meta = {
+        "filename": "meta",
+        "key": "fine_label_names",
+        "md5": "7973b15100ade9c7d40fb424638fde48",
+    }
+    labels_key = "fine_labels"
+    classes: list[str] = []

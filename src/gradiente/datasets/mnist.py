@@ -1,0 +1,279 @@
+"""MNIST, Fashion-MNIST and Kuzushiji-MNIST: 28×28 grey images in LeCun's IDX format.
+
+The files (``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``, ``t10k-images-idx3-ubyte``,
+``t10k-labels-idx1-ubyte``, each plain or gzip-compressed) are looked for in torchvision's place,
+``root/<ClassName>/raw/``, and then in ``root`` itself. ``download=True`` fetches the missing
+ones from the official mirrors into ``root/<ClassName>/raw/``, verifying the published MD5s.
+
+A folder holding only the TEST split (the 10,000 ``t10k-*`` images, as in ``shared/data/mnist``)
+is accepted: it is split deterministically, the first 80 % (8,000 images) for ``train=True`` and
+the last 20 % (2,000) for ``train=False``, with a warning saying so.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import struct
+import warnings
+import zlib
+from collections.abc import Callable
+
+from gradiente.backend import xp
+from gradiente.datasets.download import download_from_mirrors
+from gradiente.datasets.vision import VisionDataset
+from gradiente.tensor import Tensor
+
+__all__ = ["MNIST", "FashionMNIST", "KMNIST", "read_idx", "read_image_file", "read_label_file"]
+
+# IDX type codes → big-endian NumPy dtypes (the third byte of the magic number)
+_IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+_TRAIN_FRACTION = (4, 5)  # a test-only folder: the first 4/5 train, the last 1/5 test
+
+
+def _read_bytes(path: str) -> bytes:
+    """A file's bytes, gunzipped if it starts with gzip's magic number (whatever its name)."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    if raw[:2] != b"\x1f\x8b":
+        return raw
+    try:
+        return gzip.decompress(raw)
+    except (OSError, EOFError, zlib.error) as error:
+        raise ValueError(f"{path}: damaged or truncated gzip file ({error})") from error
+
+
+def read_idx(path: str | os.PathLike):
+    """Read an IDX file (plain or .gz) into a NumPy array of its dtype and shape.
+
+    Layout: two zero bytes, a type code, the number of dimensions ``d``; then ``d`` big-endian
+    uint32 sizes; then the values, big-endian, in C order.
+    """
+    path = os.fspath(path)
+    raw = _read_bytes(path)
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES:
+        raise ValueError(f"{path}: not an IDX file (first bytes {raw[:4].hex() or 'none'})")
+    ndim = raw[3]
+    start = 4 + 4 * ndim
+    if len(raw) < start:
+        raise ValueError(f"{path}: truncated IDX header")
+    dims = struct.unpack(f">{ndim}I", raw[4:start])
+    dtype = xp.dtype(_IDX_DTYPES[raw[2]])
+    count = 1
+    for d in dims:
+        count *= d
+    if len(raw) - start != count * dtype.itemsize:
+        raise ValueError(
+            f"{path}: damaged IDX file: the header announces shape {dims} of {dtype.name} "
+            f"({count * dtype.itemsize} bytes) but {len(raw) - start} bytes follow"
+        )
+    array = xp.frombuffer(raw, dtype=dtype, count=count, offset=start).reshape(dims)
+    return array.astype(dtype.newbyteorder("="))  # native byte order, and a writable copy
+
+
+def read_image_file(path: str | os.PathLike) -> Tensor:
+    """An IDX file of images (N, H, W) as a uint8 tensor."""
+    array = read_idx(path)
+    if array.dtype != xp.uint8 or array.ndim != 3:
+        raise ValueError(
+            f"{path}: expected uint8 images (N, H, W), got {array.dtype} {array.shape}"
+        )
+    return Tensor._make(array)
+
+
+def read_label_file(path: str | os.PathLike) -> Tensor:
+    """An IDX file of labels (N,) as an int64 tensor."""
+    array = read_idx(path)
+    if array.dtype != xp.uint8 or array.ndim != 1:
+        raise ValueError(f"{path}: expected uint8 labels (N,), got {array.dtype} {array.shape}")
+    return Tensor._make(array.astype(xp.int64))
+
+
+class MNIST(VisionDataset):
+    """The MNIST handwritten digits (LeCun, Cortes & Burges; CC BY-SA 3.0).
+
+    Items are ``(image, label)``: the image a uint8 NumPy array 28×28 (``ToTensor()`` makes it
+    a float32 1×28×28 tensor in [0, 1]), the label an int. ``.data`` is the uint8 tensor
+    N×28×28 and ``.targets`` the int64 labels. 60,000 training and 10,000 test images.
+
+    Args:
+        root: the folder holding the files (see the module's docstring for where it looks).
+        train: the training split if True, else the test split.
+        transform: applied to each image; target_transform: applied to each label.
+        download: fetch the missing files from ``mirrors`` (MD5-verified) first.
+    """
+
+    mirrors = [
+        "https://ossci-datasets.s3.amazonaws.com/mnist/",
+        "http://yann.lecun.com/exdb/mnist/",
+    ]
+    resources = [
+        ("train-images-idx3-ubyte.gz", "f68b3c2dcbeaaa9fbdd348bbdeb94873"),
+        ("train-labels-idx1-ubyte.gz", "d53e105ee54ea40749a09fcbcd1e9432"),
+        ("t10k-images-idx3-ubyte.gz", "9fb629c4189551a2d022fa330f9573f3"),
+        ("t10k-labels-idx1-ubyte.gz", "ec29112dd5afa0611ce80d1b7f02629c"),
+    ]
+    classes = [
+        "0 - zero",
+        "1 - one",
+        "2 - two",
+        "3 - three",
+        "4 - four",
+        "5 - five",
+        "6 - six",
+        "7 - seven",
+        "8 - eight",
+        "9 - nine",
+    ]
+
+    def __init__(
+        self,
+        root: str | os.PathLike,
+        train: bool = True,
+        transform: Callable | None = None,
+        target_transform: Callable | None = None,
+        download: bool = False,
+    ) -> None:
+        super().__init__(root, transform=transform, target_transform=target_transform)
+        self.train = train
+        download_error = None
+        if download:
+            try:
+                self.download()
+            except RuntimeError as error:
+                download_error = error
+        self.data, self.targets = self._load_data(download_error)
+
+    # --- where the files are --------------------------------------------------------------
+
+    @property
+    def raw_folder(self) -> str:
+        """torchvision's folder for the files, ``root/<ClassName>/raw``."""
+        return os.path.join(self.root, type(self).__name__, "raw")
+
+    def _folders(self) -> list[str]:
+        return [self.raw_folder, self.root]
+
+    @staticmethod
+    def _find(folder: str, stem: str) -> str | None:
+        for name in (stem, stem + ".gz"):
+            path = os.path.join(folder, name)
+            if os.path.isfile(path):
+                return path
+        return None
+
+    def _split_files(self, folder: str, split: str) -> tuple[str, str] | None:
+        images = self._find(folder, f"{split}-images-idx3-ubyte")
+        labels = self._find(folder, f"{split}-labels-idx1-ubyte")
+        return (images, labels) if images and labels else None
+
+    # --- loading --------------------------------------------------------------------------
+
+    def _load_data(self, download_error: Exception | None) -> tuple[Tensor, Tensor]:
+        wanted, other_split = ("train", "t10k") if self.train else ("t10k", "train")
+        for folder in self._folders():
+            own = self._split_files(folder, wanted)
+            other = self._split_files(folder, other_split)
+            if own and (other or self.train):
+                if download_error is not None:
+                    warnings.warn(
+                        f"{type(self).__name__}: the download failed ({download_error}); using "
+                        f"the files found in {folder!r}",
+                        UserWarning,
+                        stacklevel=3,
+                    )
+                return read_image_file(own[0]), read_label_file(own[1])
+            test = other if self.train else own
+            if test and not self._split_files(folder, "train"):
+                return self._split_test_only(folder, test, download_error)
+        names = [
+            f"{split}-{kind}"
+            for split in ("train", "t10k")
+            for kind in ("images-idx3-ubyte", "labels-idx1-ubyte")
+        ]
+        missing = [n for n in names if not any(self._find(f, n) for f in self._folders())]
+        message = (
+            f"{type(self).__name__} not found: missing {', '.join(missing)} (each plain or .gz); "
+            f"looked in {' and '.join(repr(f) for f in self._folders())}. Use download=True to "
+            f"fetch them from {self.mirrors[0]}, or copy them into {self.raw_folder!r}."
+        )
+        if download_error is not None:
+            message += f" The download failed: {download_error}"
+        raise RuntimeError(message)
+
+    def _split_test_only(self, folder: str, files: tuple[str, str], download_error) -> tuple:
+        images, labels = read_image_file(files[0]), read_label_file(files[1])
+        n = len(images)
+        n_train = n * _TRAIN_FRACTION[0] // _TRAIN_FRACTION[1]
+        part = slice(0, n_train) if self.train else slice(n_train, n)
+        note = f" (the download failed: {download_error})" if download_error else ""
+        warnings.warn(
+            f"{type(self).__name__}: only the test split (t10k-*) is in {folder!r}{note}; using "
+            f"its first {n_train} images as the training set and the last {n - n_train} as the "
+            f"test set, so train={self.train} gives {part.stop - part.start} images.",
+            UserWarning,
+            stacklevel=4,
+        )
+        return Tensor._make(images._data[part].copy()), Tensor._make(labels._data[part].copy())
+
+    def download(self) -> None:
+        """Fetch the four files into ``raw_folder`` unless a complete set is already present.
+
+        Each file is verified against its published MD5; a verified file already in
+        ``raw_folder`` is reused.
+        """
+        for folder in self._folders():
+            if self._split_files(folder, "train") and self._split_files(folder, "t10k"):
+                return
+        for filename, md5 in self.resources:
+            download_from_mirrors(self.mirrors, filename, self.raw_folder, md5=md5)
+
+    # --- items ----------------------------------------------------------------------------
+
+    def __getitem__(self, index: int):
+        img = self.data._data[index].copy()
+        target = int(self.targets._data[index])
+        return self._apply_transforms(img, target)
+
+    def __len__(self) -> int:
+        return len(self.data._data)
+
+    def extra_repr(self) -> str:
+        return f"Split: {'Train' if self.train else 'Test'}"
+
+
+class FashionMNIST(MNIST):
+    """Fashion-MNIST (Xiao, Rasul & Vollgraf, Zalando; MIT): 28×28 grey images of clothing."""
+
+    mirrors = ["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"]
+    resources = [
+        ("train-images-idx3-ubyte.gz", "8d4fb7e6c68d591d4c3dfef9ec88bf0d"),
+        ("train-labels-idx1-ubyte.gz", "25c81989df183df01b3e8a0aad5dffbe"),
+        ("t10k-images-idx3-ubyte.gz", "bef4ecab320f06d8554ea6380940ec79"),
+        ("t10k-labels-idx1-ubyte.gz", "bb300cfdad3c16e7a12a480ee83cd310"),
+    ]
+    classes = [
+        "T-shirt/top",
+        "Trouser",
+        "Pullover",
+        "Dress",
+        "Coat",
+        "Sandal",
+        "Shirt",
+        "Sneaker",
+        "Bag",
+        "Ankle boot",
+    ]
+
+
+class KMNIST(MNIST):
+    """Kuzushiji-MNIST (Clanuwat et al., ROIS-DS CODH; CC BY-SA 4.0): 28×28 cursive Japanese."""
+
+    mirrors = ["http://codh.rois.ac.jp/kmnist/dataset/kmnist/"]
+    resources = [
+        ("train-images-idx3-ubyte.gz", "bdb82020997e1d708af4cf47b453dcf7"),
+        ("train-labels-idx1-ubyte.gz", "e144d726b3acfaa3e44228e80efcd344"),
+        ("t10k-images-idx3-ubyte.gz", "5c965bf0a639b31b8f53240b1b52f4d7"),
+        ("t10k-labels-idx1-ubyte.gz", "7320c461ea6c1c855c0b718fb2a4b134"),
+    ]
+    classes = ["o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"]

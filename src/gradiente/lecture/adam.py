@@ -1,0 +1,7 @@
+"""stub"""
+NAME = "adam"
+TITLE = "stub"
+
+
+def run(out):
+    return []

@@ -1,0 +1,7 @@
+"""stub"""
+NAME = "autograd_example"
+TITLE = "stub"
+
+
+def run(out):
+    return []

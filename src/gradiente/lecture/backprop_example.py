@@ -1,0 +1,7 @@
+"""stub"""
+NAME = "backprop_example"
+TITLE = "stub"
+
+
+def run(out):
+    return []

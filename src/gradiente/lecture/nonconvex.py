@@ -1,0 +1,7 @@
+"""stub"""
+NAME = "nonconvex"
+TITLE = "stub"
+
+
+def run(out):
+    return []

@@ -1,0 +1,7 @@
+"""stub"""
+NAME = "xavier"
+TITLE = "stub"
+
+
+def run(out):
+    return []

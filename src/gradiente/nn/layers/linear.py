@@ -1,0 +1,99 @@
+"""Affine layers: Identity, Linear (y = x Wᵀ + b) and Bilinear (y = x1ᵀ W x2 + b)."""
+
+from __future__ import annotations
+
+import math
+
+from gradiente.nn import functional as F
+from gradiente.nn import init
+from gradiente.nn.module import Module
+from gradiente.nn.parameter import Parameter
+from gradiente.tensor import Tensor, empty
+
+
+class Identity(Module):
+    """Returns its input unchanged (a placeholder; any constructor arguments are ignored)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__()
+
+    def forward(self, input: Tensor) -> Tensor:
+        return input
+
+
+class Linear(Module):
+    """y = x Wᵀ + b with W of shape (out_features, in_features) and b of shape (out_features).
+
+    Initialised as PyTorch does: W ~ U(−1/√in, 1/√in) (``kaiming_uniform_`` with a = √5),
+    then b ~ U(−1/√in, 1/√in) — the same draws, so the same seed gives the same weights.
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None,
+                 dtype=None) -> None:
+        super().__init__()
+        self.in_features = in_features
+        self.out_features = out_features
+        self.weight = Parameter(empty((out_features, in_features), dtype=dtype, device=device))
+        if bias:
+            self.bias = Parameter(empty(out_features, dtype=dtype, device=device))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Draw the weight, then the bias, exactly like ``torch.nn.Linear``."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input: Tensor) -> Tensor:
+        if input.ndim == 0 or input.shape[-1] != self.in_features:
+            got = input.shape[-1] if input.ndim else "a 0-d tensor"
+            raise RuntimeError(
+                f"Linear expected input with {self.in_features} features in the last "
+                f"dimension, got {got}; input shape {tuple(input.shape)}"
+            )
+        return F.linear(input, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
+
+
+class Bilinear(Module):
+    """y_k = x1ᵀ W_k x2 + b_k with W of shape (out, in1, in2); U(−1/√in1, 1/√in1) init."""
+
+    def __init__(self, in1_features: int, in2_features: int, out_features: int,
+                 bias: bool = True, device=None, dtype=None) -> None:
+        super().__init__()
+        self.in1_features = in1_features
+        self.in2_features = in2_features
+        self.out_features = out_features
+        self.weight = Parameter(empty((out_features, in1_features, in2_features), dtype=dtype,
+                                      device=device))
+        if bias:
+            self.bias = Parameter(empty(out_features, dtype=dtype, device=device))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        bound = 1 / math.sqrt(self.weight.size(1))
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input1: Tensor, input2: Tensor) -> Tensor:
+        if input1.shape[-1] != self.in1_features or input2.shape[-1] != self.in2_features:
+            raise RuntimeError(
+                f"Bilinear expected inputs with {self.in1_features} and {self.in2_features} "
+                f"features in the last dimension, got shapes {tuple(input1.shape)} and "
+                f"{tuple(input2.shape)}"
+            )
+        return F.bilinear(input1, input2, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+                f"out_features={self.out_features}, bias={self.bias is not None}")

@@ -1,0 +1,682 @@
+"""Convolutions (conv1d, conv2d, conv_transpose2d) and unfold/fold as GEMMs on im2col columns.
+
+A convolution is a matrix product in disguise. Copy every receptive field of the (padded)
+image into one row of a "columns" matrix (im2col, here one NumPy copy through a stride-tricks
+view); then
+
+    forward       out    = cols @ Wᵀ              (N·OH·OW, C·kh·kw) @ (C·kh·kw, O)
+    weight grad   dL/dW  = gradᵀ @ cols           (O, N·OH·OW) @ (N·OH·OW, C·kh·kw)
+    input grad    dL/dx  = col2im(grad @ W)       or, for stride 1, a convolution of the
+                                                  padded gradient with the flipped kernel
+
+— one large BLAS sgemm each, no Python loop over the batch, the channels or the pixels.
+
+Layout. The columns are built channels-last, (N, OH, OW, kh, kw, C), because the copy is then
+a run of kw·C contiguous numbers per kernel row. The GEMM's result is therefore (N, OH, OW, O)
+in memory, and we return it as an (N, O, OH, OW) *view* of that memory without a transpose:
+values are PyTorch's, only ``stride()`` differs (as for PyTorch's ``channels_last``). The next
+layers (ReLU, pooling, the next convolution) keep that layout, so the network never pays for a
+transpose; ``view``/``flatten`` copy when they need to.
+
+Convolution, its input gradient (the transposed convolution) and its weight gradient form a
+family closed under differentiation; each is a Function below whose backward calls the other
+two, so gradients of gradients (``create_graph=True``) work. Under plain ``backward`` the
+kernels run on arrays directly and reuse the columns saved by the forward pass.
+"""
+
+from __future__ import annotations
+
+from gradiente.autograd.function import Function
+from gradiente.autograd.grad_mode import grad_state
+from gradiente.backend import xp
+
+_as_strided = xp.lib.stride_tricks.as_strided
+
+
+# ------------------------------------------------------------------------------ geometry
+class _Geometry:
+    """Shape bookkeeping of one convolution, always seen from the convolution's side.
+
+    ``image`` is the big side (the conv input, or the conv_transpose output) and ``out`` the
+    small one; ``padding`` is (top, bottom, left, right) on the image; ``spatial`` is 1 or 2.
+    """
+
+    __slots__ = ("kernel", "stride", "padding", "dilation", "groups", "image", "out", "spatial")
+
+    def __init__(self, kernel, stride, padding, dilation, groups, image, out, spatial):
+        self.kernel = kernel
+        self.stride = stride
+        self.padding = padding
+        self.dilation = dilation
+        self.groups = groups
+        self.image = image
+        self.out = out
+        self.spatial = spatial
+
+
+def _tuple(value, n: int, name: str, op: str) -> tuple:
+    """An int or a sequence of n ints, as a tuple of n ints (PyTorch's _pair/_single)."""
+    if isinstance(value, int):
+        return (value,) * n
+    value = tuple(int(v) for v in value)
+    if len(value) == 1:
+        return value * n
+    if len(value) != n:
+        raise RuntimeError(f"{op}: expected {name} to be a single integer or a tuple of {n}")
+    return value
+
+
+def _conv_out(size: int, k: int, s: int, p_total: int, d: int) -> int:
+    # O = ⌊(I + p_total − d·(k − 1) − 1) / s⌋ + 1
+    return (size + p_total - d * (k - 1) - 1) // s + 1
+
+
+def _check_float(op: str, x, w, b) -> None:
+    dt = x._data.dtype
+    if dt.kind != "f":
+        raise RuntimeError(f'{op}: "{op}" is not implemented for input of dtype {x.dtype}')
+    if w._data.dtype != dt:
+        raise RuntimeError(
+            f"{op}: input type ({x.dtype}) and weight type ({w.dtype}) should be the same"
+        )
+    if b is not None and b._data.dtype != dt:
+        raise RuntimeError(
+            f"{op}: input type ({x.dtype}) and bias type ({b.dtype}) should be the same"
+        )
+
+
+def _shape(t) -> tuple:
+    return tuple(t._data.shape)
+
+
+def _conv_geometry(op, x, w, b, stride, padding, dilation, groups, spatial) -> _Geometry:
+    """Check the arguments of conv1d/conv2d like PyTorch and compute the geometry."""
+    if w._data.ndim != spatial + 2:
+        raise RuntimeError(
+            f"{op}: expected weight to be {spatial + 2}-D (out_channels, in_channels/groups, "
+            f"{'kH, kW' if spatial == 2 else 'kW'}), got weight of size {_shape(w)}"
+        )
+    _check_float(op, x, w, b)
+    O, Cg = w._data.shape[:2]
+    C = x._data.shape[1]
+    if groups < 1:
+        raise RuntimeError(f"{op}: non-positive groups is not supported (groups={groups})")
+    if O % groups != 0:
+        raise RuntimeError(
+            f"{op}: given groups={groups}, expected weight to be divisible by {groups} at "
+            f"dimension 0, but got weight of size {_shape(w)}"
+        )
+    if C != Cg * groups:
+        raise RuntimeError(
+            f"{op} expected input with {Cg * groups} channels (weight of size {_shape(w)}, "
+            f"groups={groups}), got {C}; input shape {_shape(x)}"
+        )
+    if b is not None and _shape(b) != (O,):
+        raise RuntimeError(f"{op}: expected bias of shape ({O},), got {_shape(b)}")
+    kernel = tuple(w._data.shape[2:]) if spatial == 2 else (1, w._data.shape[2])
+    image = tuple(x._data.shape[2:]) if spatial == 2 else (1, x._data.shape[2])
+    sh, sw = _tuple(stride, 2, "stride", op) if spatial == 2 else (1, _tuple(stride, 1, "", op)[0])
+    dh, dw = (
+        _tuple(dilation, 2, "dilation", op) if spatial == 2 else (1, _tuple(dilation, 1, "", op)[0])
+    )
+    if min(sh, sw) < 1 or min(dh, dw) < 1:
+        raise RuntimeError(f"{op}: stride and dilation must be positive")
+    if isinstance(padding, str):
+        if padding == "valid":
+            pads = (0, 0, 0, 0)
+        elif padding == "same":
+            if sh != 1 or sw != 1:
+                raise RuntimeError(
+                    f"{op}: padding='same' is not supported for strided convolutions"
+                )
+            # total = d·(k − 1), the extra one of an odd total goes to the bottom/right (PyTorch)
+            th, tw = dh * (kernel[0] - 1), dw * (kernel[1] - 1)
+            pads = (th // 2, th - th // 2, tw // 2, tw - tw // 2)
+        else:
+            raise RuntimeError(
+                f"{op}: invalid padding string {padding!r}, should be one of {{'valid', 'same'}}"
+            )
+    else:
+        if spatial == 2:
+            ph, pw = _tuple(padding, 2, "padding", op)
+        else:
+            ph, pw = 0, _tuple(padding, 1, "padding", op)[0]
+        if ph < 0 or pw < 0:
+            raise RuntimeError(f"{op}: negative padding is not supported")
+        pads = (ph, ph, pw, pw)
+    eff = (dh * (kernel[0] - 1) + 1, dw * (kernel[1] - 1) + 1)
+    padded = (image[0] + pads[0] + pads[1], image[1] + pads[2] + pads[3])
+    if padded[0] < eff[0] or padded[1] < eff[1]:
+        size = " x ".join(str(v) for v in (padded if spatial == 2 else padded[1:]))
+        ksize = " x ".join(str(v) for v in (eff if spatial == 2 else eff[1:]))
+        raise RuntimeError(
+            f"{op}: calculated padded input size per channel: ({size}). Kernel size "
+            f"(dilated): ({ksize}). Kernel size can't be greater than actual input size; "
+            f"input shape {_shape(x)}, padding {pads if spatial == 2 else pads[2:]}"
+        )
+    out = (
+        _conv_out(image[0], kernel[0], sh, pads[0] + pads[1], dh),
+        _conv_out(image[1], kernel[1], sw, pads[2] + pads[3], dw),
+    )
+    return _Geometry(kernel, (sh, sw), pads, (dh, dw), groups, image, out, spatial)
+
+
+def _check_batched(op: str, x, spatial: int) -> None:
+    if x._data.ndim != spatial + 2:
+        raise RuntimeError(
+            f"{op}: expected {spatial + 1}D (unbatched) or {spatial + 2}D (batched) input, but "
+            f"got input of size: {_shape(x)}"
+        )
+
+
+# ------------------------------------------------------------------------------ layout
+def _to_nhwc(a, spatial: int):
+    """(N, C, H, W) or (N, C, L) array -> (N, H, W, C) view (L becomes W with H = 1)."""
+    if spatial == 1:
+        return a[:, :, None, :].transpose(0, 2, 3, 1)
+    return a.transpose(0, 2, 3, 1)
+
+
+def _from_nhwc(a, spatial: int):
+    """(N, H, W, C) array -> (N, C, H, W) view, or (N, C, L) when spatial == 1."""
+    if spatial == 1:
+        return a[:, 0].transpose(0, 2, 1)
+    return a.transpose(0, 3, 1, 2)
+
+
+def _pad_nhwc(a, pads, size=None):
+    """Zero-pad the spatial axes of an (N, H, W, C) array by (top, bottom, left, right).
+
+    Negative amounts crop. ``size`` optionally fixes the (H, W) of the result (more zeros at
+    the bottom/right). Without any padding the input comes back as is (no copy).
+    """
+    N, H, W, C = a.shape
+    pt, pb, pl, pr = pads
+    Hp, Wp = size if size is not None else (H + pt + pb, W + pl + pr)
+    if pt == pl == 0 and (Hp, Wp) == (H, W):
+        return a
+    # source rows/cols that land inside the result, and where they land
+    h0, w0 = max(0, -pt), max(0, -pl)
+    h1, w1 = min(H, Hp - pt), min(W, Wp - pl)
+    if pt >= 0 and pl >= 0 and h1 - h0 == Hp and w1 - w0 == Wp:
+        return a[:, h0:h1, w0:w1]
+    out = xp.zeros((N, Hp, Wp, C), dtype=a.dtype)
+    out[:, h0 + pt : h1 + pt, w0 + pl : w1 + pl] = a[:, h0:h1, w0:w1]
+    return out
+
+
+def _windows(ap, kernel, stride, dilation, out, groups: int):
+    """Receptive fields of a padded (N, Hp, Wp, C) array as a read-only view (no copy).
+
+    Shape (N, OH, OW, G, kh, kw, C/G): window (oh, ow) starts at (oh·sh, ow·sw), its taps are
+    d apart. Grouping the channels first makes each group's columns one contiguous block.
+    """
+    N, _, _, C = ap.shape
+    sN, sH, sW, sC = ap.strides
+    Cg = C // groups
+    return _as_strided(
+        ap,
+        (N, out[0], out[1], groups, kernel[0], kernel[1], Cg),
+        (sN, sH * stride[0], sW * stride[1], sC * Cg, sH * dilation[0], sW * dilation[1], sC),
+        writeable=False,
+    )
+
+
+def _im2col(ap, geom: _Geometry):
+    """The columns matrix of a padded image: (N·OH·OW, G, kh·kw·C/G), one contiguous copy."""
+    N = ap.shape[0]
+    kh, kw = geom.kernel
+    OH, OW = geom.out
+    G = geom.groups
+    Kg = kh * kw * (ap.shape[3] // G)
+    if kh == kw == 1 and geom.stride == (1, 1) and ap.flags.c_contiguous:
+        return ap.reshape(N * OH * OW, G, Kg)  # 1x1 convolution: the image is the matrix
+    cols = xp.empty((N, OH, OW, G, kh, kw, ap.shape[3] // G), dtype=ap.dtype)
+    xp.copyto(cols, _windows(ap, geom.kernel, geom.stride, geom.dilation, geom.out, G))
+    return cols.reshape(N * OH * OW, G, Kg)
+
+
+def _weight_matrix(w, groups: int):
+    """(O, C/G, kh, kw) weight -> (G, kh·kw·C/G, O/G), matching the columns' order."""
+    O, Cg, kh, kw = w.shape
+    return (
+        w.reshape(groups, O // groups, Cg, kh, kw)
+        .transpose(0, 3, 4, 2, 1)
+        .reshape(groups, kh * kw * Cg, O // groups)
+    )
+
+
+def _grouped_matmul(cols, wmat, M: int, G: int, Og: int, dtype):
+    """(M, G, K) columns times (G, K, Og) weights -> (M, G·Og): one sgemm per group."""
+    out = xp.empty((M, G, Og), dtype=dtype)
+    if G == 1:
+        xp.matmul(cols[:, 0], wmat[0], out=out[:, 0])
+    else:
+        xp.matmul(cols.transpose(1, 0, 2), wmat, out=out.transpose(1, 0, 2))
+    return out.reshape(M, G * Og)
+
+
+def _spatial_w(w, spatial: int):
+    """A weight array as 4-D (conv1d's (O, C, k) becomes (O, C, 1, k))."""
+    return w[:, :, None, :] if spatial == 1 else w
+
+
+# ------------------------------------------------------------------------------ kernels
+def _conv_nhwc(ap, w, geom: _Geometry, cols=None):
+    """Convolution of a padded (N, Hp, Wp, C) image (or of its ready-made columns).
+
+    Returns (out (N, OH, OW, O), cols).
+    """
+    OH, OW = geom.out
+    O = w.shape[0]
+    G = geom.groups
+    if cols is None:
+        cols = _im2col(ap, geom)
+    M = cols.shape[0]
+    out = _grouped_matmul(cols, _weight_matrix(w, G), M, G, O // G, cols.dtype)
+    return out.reshape(M // (OH * OW), OH, OW, O), cols
+
+
+def _pad_image(xh, geom: _Geometry):
+    pt, pb, pl, pr = geom.padding
+    return _pad_nhwc(xh, geom.padding) if pt or pb or pl or pr else xh
+
+
+def _conv_input_nhwc(gh, w, geom: _Geometry):
+    """The transposed convolution: the (N, OH, OW, O) gradient -> (N, H, W, C) image side.
+
+    Stride 1: the gradient of a convolution with respect to its input is the convolution of
+    the gradient, padded by d·(k − 1) − p, with the kernel flipped in space and transposed in
+    channels: dL/dx[c, h, w] = Σ_{o,i,j} g[o, h + p − d·i, w + p − d·j] · W[o, c, i, j].
+    Larger strides: dcols = g @ W, then col2im adds each kernel tap's slice back into the
+    image (a loop over the kh·kw taps only).
+    """
+    N = gh.shape[0]
+    O, Cg, kh, kw = w.shape
+    G = geom.groups
+    Og = O // G
+    H, W = geom.image
+    OH, OW = geom.out
+    dh, dw = geom.dilation
+    pt, pb, pl, pr = geom.padding
+    if geom.stride == (1, 1):
+        top, left = dh * (kh - 1) - pt, dw * (kw - 1) - pl
+        # padded gradient height: H + d·(k − 1) (a stride-1 "valid" conv then gives H rows)
+        size = (H + dh * (kh - 1), W + dw * (kw - 1))
+        gp = _pad_nhwc(gh, (top, 0, left, 0), size)
+        flipped = w.reshape(G, Og, Cg, kh, kw)[:, :, :, ::-1, ::-1].transpose(0, 2, 1, 3, 4)
+        flipped = flipped.reshape(G * Cg, Og, kh, kw)
+        inner = _Geometry((kh, kw), (1, 1), (0, 0, 0, 0), (dh, dw), G, size, (H, W), 2)
+        return _conv_nhwc(gp, flipped, inner)[0]
+    # dcols = g @ W: (M, G, Og) @ (G, Og, kh·kw·Cg), written in the columns' layout
+    M = N * OH * OW
+    g2 = xp.ascontiguousarray(gh).reshape(M, G, Og)
+    wmat = w.reshape(G, Og, Cg, kh, kw).transpose(0, 1, 3, 4, 2).reshape(G, Og, kh * kw * Cg)
+    dcols = xp.empty((M, G, kh * kw * Cg), dtype=gh.dtype)
+    if G == 1:
+        xp.matmul(g2[:, 0], wmat[0], out=dcols[:, 0])
+    else:
+        xp.matmul(g2.transpose(1, 0, 2), wmat, out=dcols.transpose(1, 0, 2))
+    dcols = dcols.reshape(N, OH, OW, G, kh, kw, Cg)
+    return _col2im(dcols, geom)
+
+
+def _col2im(dcols, geom: _Geometry):
+    """Sum (N, OH, OW, G, kh, kw, Cg) columns back into the (N, H, W, C) image they came from."""
+    N, OH, OW, G, kh, kw, Cg = dcols.shape
+    H, W = geom.image
+    sh, sw = geom.stride
+    dh, dw = geom.dilation
+    pt, pb, pl, pr = geom.padding
+    image = xp.zeros((N, H + pt + pb, W + pl + pr, G, Cg), dtype=dcols.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            h0, w0 = i * dh, j * dw
+            tap = image[:, h0 : h0 + sh * (OH - 1) + 1 : sh, w0 : w0 + sw * (OW - 1) + 1 : sw]
+            tap += dcols[:, :, :, :, i, j]
+    return image[:, pt : pt + H, pl : pl + W].reshape(N, H, W, G * Cg)
+
+
+def _conv_weight_nhwc(cols, gh, geom: _Geometry, w_shape):
+    """dL/dW = gradᵀ @ cols per group: (G, Og, M) @ (G, M, kh·kw·Cg) -> (O, Cg, kh, kw)."""
+    O, Cg, kh, kw = w_shape
+    G = geom.groups
+    Og = O // G
+    M = cols.shape[0]
+    g2 = xp.ascontiguousarray(gh).reshape(M, G, Og)
+    if G == 1:
+        dw = (g2[:, 0].T @ cols[:, 0])[None]
+    else:
+        dw = xp.matmul(g2.transpose(1, 2, 0), cols.transpose(1, 0, 2))
+    return dw.reshape(G, Og, kh, kw, Cg).transpose(0, 1, 4, 2, 3).reshape(O, Cg, kh, kw)
+
+
+def _sum_nhwc(gh):
+    """Σ over N, H, W of an (N, H, W, C) array, in two stages for float32 accuracy."""
+    N, H, W, C = gh.shape
+    return xp.ascontiguousarray(gh).reshape(N, H * W, C).sum(axis=1).sum(axis=0)
+
+
+def _bias_grad(grad, spatial: int):
+    return grad.sum(dim=(0, 2, 3) if spatial == 2 else (0, 2))
+
+
+def _needs_grad(t) -> bool:
+    return t is not None and grad_state.enabled and t._requires_grad
+
+
+# ------------------------------------------------------------------------------ functions
+class _ConvNd(Function):
+    """y = conv(x, W) + b; backward: dx = conv_transpose(g, W), dW = conv_weight(x, g)."""
+
+    backward_name = "ConvolutionBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, x, w, b, geom):
+        s = geom.spatial
+        ap = _pad_image(_to_nhwc(x._data, s), geom)
+        out, cols = _conv_nhwc(ap, _spatial_w(w._data, s), geom)
+        if b is not None:
+            out += b._data
+        ctx.geom = geom
+        # The columns are what dL/dW needs; keep them only when W will get a gradient.
+        ctx.save_for_backward(x, w, cols if _needs_grad(w) else None)
+        return _from_nhwc(out, s)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, w, cols = ctx.saved_tensors
+        geom = ctx.geom
+        s = geom.spatial
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        if grad_state.enabled:  # create_graph: differentiable path
+            gx = _ConvTransposeNd.apply(grad, w, None, geom) if need_x else None
+            gw = _ConvWeight.apply(x, grad, geom, _shape(w)) if need_w else None
+            gb = _bias_grad(grad, s) if need_b else None
+            return gx, gw, gb, None
+        gh = _to_nhwc(grad._data, s)
+        wd = _spatial_w(w._data, s)
+        gx = gw = gb = None
+        if need_x:
+            gx = _from_nhwc(_conv_input_nhwc(gh, wd, geom), s)
+        if need_w:
+            if cols is None:
+                cols = _im2col(_pad_image(_to_nhwc(x._data, s), geom), geom)
+            gw = _conv_weight_nhwc(cols, gh, geom, wd.shape).reshape(w._data.shape)
+        if need_b:
+            gb = _sum_nhwc(gh)
+        return gx, gw, gb, None
+
+
+class _ConvTransposeNd(Function):
+    """y = conv_transpose(x, W) + b (adjoint of conv); dx = conv(g, W), dW = conv_weight(g, x)."""
+
+    backward_name = "ConvolutionBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, x, w, b, geom):
+        s = geom.spatial
+        out = _conv_input_nhwc(_to_nhwc(x._data, s), _spatial_w(w._data, s), geom)
+        if b is not None:
+            out += b._data
+        ctx.geom = geom
+        ctx.save_for_backward(x, w)
+        return _from_nhwc(out, s)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, w = ctx.saved_tensors
+        geom = ctx.geom
+        s = geom.spatial
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        if grad_state.enabled:
+            gx = _ConvNd.apply(grad, w, None, geom) if need_x else None
+            gw = _ConvWeight.apply(grad, x, geom, _shape(w)) if need_w else None
+            gb = _bias_grad(grad, s) if need_b else None
+            return gx, gw, gb, None
+        gh = _to_nhwc(grad._data, s)
+        wd = _spatial_w(w._data, s)
+        gx = gw = gb = None
+        if need_x or need_w:
+            # the columns of the output gradient serve both products
+            cols = _im2col(_pad_image(gh, geom), geom)
+            if need_x:
+                gx = _from_nhwc(_conv_nhwc(None, wd, geom, cols)[0], s)
+            if need_w:
+                xh = _to_nhwc(x._data, s)
+                gw = _conv_weight_nhwc(cols, xh, geom, wd.shape).reshape(w._data.shape)
+        if need_b:
+            gb = _sum_nhwc(gh)
+        return gx, gw, gb, None
+
+
+class _ConvWeight(Function):
+    """dW = conv_weight(x, g): the weight gradient as a function, for double backward."""
+
+    backward_name = "ConvolutionBackwardBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, x, g, geom, w_shape):
+        s = geom.spatial
+        cols = _im2col(_pad_image(_to_nhwc(x._data, s), geom), geom)
+        w4 = w_shape if s == 2 else (w_shape[0], w_shape[1], 1, w_shape[2])
+        ctx.geom = geom
+        ctx.save_for_backward(x, g)
+        return _conv_weight_nhwc(cols, _to_nhwc(g._data, s), geom, w4).reshape(w_shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # dW = Σ g ⊗ x is bilinear: d/dx = conv_transpose(g, ·), d/dg = conv(x, ·)
+        x, g = ctx.saved_tensors
+        geom = ctx.geom
+        need_x, need_g = ctx.needs_input_grad[:2]
+        gx = _ConvTransposeNd.apply(g, grad, None, geom) if need_x else None
+        gg = _ConvNd.apply(x, grad, None, geom) if need_g else None
+        return gx, gg, None, None
+
+
+# ------------------------------------------------------------------------------ public API
+def _batched(op: str, input, spatial: int):
+    """(input as batched, whether a batch axis was added): unbatched inputs get one."""
+    nd = input._data.ndim
+    if nd == spatial + 1:
+        return input.unsqueeze(0), True
+    _check_batched(op, input, spatial)
+    return input, False
+
+
+def _convolution(op, input, weight, bias, stride, padding, dilation, groups, spatial):
+    x, unbatched = _batched(op, input, spatial)
+    geom = _conv_geometry(op, x, weight, bias, stride, padding, dilation, groups, spatial)
+    out = _ConvNd.apply(x, weight, bias, geom)
+    return out.squeeze(0) if unbatched else out
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution over (N, C, H, W) (or unbatched (C, H, W)) input, as torch.nn.functional.
+
+    ``padding`` is an int, a pair, ``'valid'`` (none) or ``'same'`` (output size = input
+    size; stride 1 only). Weight (O, C/groups, kh, kw); output (N, O, OH, OW) with
+    OH = ⌊(H + 2·p − d·(kh − 1) − 1) / s⌋ + 1.
+    """
+    return _convolution("conv2d", input, weight, bias, stride, padding, dilation, groups, 2)
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D convolution over (N, C, L) (or unbatched (C, L)) input, as torch.nn.functional."""
+    return _convolution("conv1d", input, weight, bias, stride, padding, dilation, groups, 1)
+
+
+def _conv_transpose_geometry(op, x, w, b, stride, padding, output_padding, groups, dilation):
+    if w._data.ndim != 4:
+        raise RuntimeError(
+            f"{op}: expected weight to be 4-D (in_channels, out_channels/groups, kH, kW), got "
+            f"weight of size {_shape(w)}"
+        )
+    _check_float(op, x, w, b)
+    Cin, Cout_g, kh, kw = w._data.shape
+    N, C, H, W = x._data.shape
+    if groups < 1 or Cin % groups != 0:
+        raise RuntimeError(
+            f"{op}: given groups={groups}, expected weight to be divisible by {groups} at "
+            f"dimension 0, but got weight of size {_shape(w)}"
+        )
+    if C != Cin:
+        raise RuntimeError(
+            f"{op} expected input with {Cin} channels (weight of size {_shape(w)}), got {C}; "
+            f"input shape {_shape(x)}"
+        )
+    if b is not None and _shape(b) != (Cout_g * groups,):
+        raise RuntimeError(f"{op}: expected bias of shape ({Cout_g * groups},), got {_shape(b)}")
+    if isinstance(padding, str):
+        raise RuntimeError(f"{op}: padding must be an int or a tuple, got {padding!r}")
+    sh, sw = _tuple(stride, 2, "stride", op)
+    ph, pw = _tuple(padding, 2, "padding", op)
+    oph, opw = _tuple(output_padding, 2, "output_padding", op)
+    dh, dw = _tuple(dilation, 2, "dilation", op)
+    if (oph >= sh and oph >= dh) or (opw >= sw and opw >= dw):
+        raise RuntimeError(
+            f"{op}: output padding must be smaller than either stride or dilation, but got "
+            f"output_padding={(oph, opw)}, stride={(sh, sw)}, dilation={(dh, dw)}"
+        )
+    # H_out = (H − 1)·s − 2·p + d·(k − 1) + output_padding + 1
+    HO = (H - 1) * sh - 2 * ph + dh * (kh - 1) + oph + 1
+    WO = (W - 1) * sw - 2 * pw + dw * (kw - 1) + opw + 1
+    if HO < 1 or WO < 1:
+        raise RuntimeError(
+            f"{op}: given input of size {_shape(x)}, the calculated output size ({HO} x {WO}) "
+            "is too small"
+        )
+    return _Geometry((kh, kw), (sh, sw), (ph, ph, pw, pw), (dh, dw), groups, (HO, WO), (H, W), 2)
+
+
+def conv_transpose2d(
+    input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1
+):
+    """2-D transposed convolution ("deconvolution"), the adjoint of conv2d, as in PyTorch.
+
+    Weight (C_in, C_out/groups, kh, kw); output height
+    (H − 1)·stride − 2·padding + dilation·(kh − 1) + output_padding + 1.
+    """
+    op = "conv_transpose2d"
+    x, unbatched = _batched(op, input, 2)
+    geom = _conv_transpose_geometry(
+        op, x, weight, bias, stride, padding, output_padding, groups, dilation
+    )
+    out = _ConvTransposeNd.apply(x, weight, bias, geom)
+    return out.squeeze(0) if unbatched else out
+
+
+# ------------------------------------------------------------------------------ unfold / fold
+def _fold_geometry(op, kernel_size, dilation, padding, stride, image) -> _Geometry:
+    kh, kw = _tuple(kernel_size, 2, "kernel_size", op)
+    dh, dw = _tuple(dilation, 2, "dilation", op)
+    ph, pw = _tuple(padding, 2, "padding", op)
+    sh, sw = _tuple(stride, 2, "stride", op)
+    if min(kh, kw, dh, dw, sh, sw) < 1 or min(ph, pw) < 0:
+        raise RuntimeError(f"{op}: kernel_size, dilation and stride must be positive")
+    out = (_conv_out(image[0], kh, sh, 2 * ph, dh), _conv_out(image[1], kw, sw, 2 * pw, dw))
+    if out[0] < 1 or out[1] < 1:
+        raise RuntimeError(
+            f"{op}: the sliding blocks do not fit: input spatial size {image} with padding "
+            f"{(ph, pw)} is smaller than the dilated kernel "
+            f"{(dh * (kh - 1) + 1, dw * (kw - 1) + 1)}"
+        )
+    return _Geometry((kh, kw), (sh, sw), (ph, ph, pw, pw), (dh, dw), 1, image, out, 2)
+
+
+def _unfold_array(x, geom: _Geometry):
+    """(N, C, H, W) -> (N, C·kh·kw, L) blocks, PyTorch's order: channel, then kernel row, col."""
+    N, C = x.shape[:2]
+    kh, kw = geom.kernel
+    OH, OW = geom.out
+    ap = _pad_image(x.transpose(0, 2, 3, 1), geom)
+    win = _windows(ap, geom.kernel, geom.stride, geom.dilation, geom.out, 1)
+    # (N, OH, OW, 1, kh, kw, C) -> (N, C, kh, kw, OH, OW)
+    blocks = xp.ascontiguousarray(win[:, :, :, 0].transpose(0, 5, 3, 4, 1, 2))
+    return blocks.reshape(N, C * kh * kw, OH * OW)
+
+
+def _fold_array(cols, geom: _Geometry):
+    """(N, C·kh·kw, L) -> (N, C, H, W): sum every block back into place (col2im)."""
+    N = cols.shape[0]
+    kh, kw = geom.kernel
+    OH, OW = geom.out
+    C = cols.shape[1] // (kh * kw)
+    # (N, C, kh, kw, OH, OW) viewed as (N, OH, OW, 1, kh, kw, C)
+    dcols = cols.reshape(N, C, kh, kw, OH, OW).transpose(0, 4, 5, 2, 3, 1)[:, :, :, None]
+    return _col2im(dcols, geom).transpose(0, 3, 1, 2)
+
+
+class _Unfold(Function):
+    backward_name = "Im2ColBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, x, geom):
+        ctx.geom = geom
+        return _unfold_array(x._data, geom)
+
+    @staticmethod
+    def backward(ctx, grad):
+        if grad_state.enabled:
+            return _Fold.apply(grad, ctx.geom), None
+        return _fold_array(grad._data, ctx.geom), None
+
+
+class _Fold(Function):
+    backward_name = "Col2ImBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, cols, geom):
+        ctx.geom = geom
+        return _fold_array(cols._data, geom)
+
+    @staticmethod
+    def backward(ctx, grad):
+        if grad_state.enabled:
+            return _Unfold.apply(grad, ctx.geom), None
+        return _unfold_array(grad._data, ctx.geom), None
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """Extract sliding blocks (im2col): (N, C, H, W) -> (N, C·kh·kw, L), as torch's F.unfold."""
+    op = "unfold"
+    x, unbatched = _batched(op, input, 2)
+    geom = _fold_geometry(op, kernel_size, dilation, padding, stride, tuple(x._data.shape[2:]))
+    out = _Unfold.apply(x, geom)
+    return out.squeeze(0) if unbatched else out
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """Sum sliding blocks back into an image (col2im): (N, C·kh·kw, L) -> (N, C, H, W)."""
+    op = "fold"
+    nd = input._data.ndim
+    if nd not in (2, 3):
+        raise RuntimeError(
+            f"{op}: expected 2D or 3D (batched) input, but got input of size {_shape(input)}"
+        )
+    x = input.unsqueeze(0) if nd == 2 else input
+    image = _tuple(output_size, 2, "output_size", op)
+    geom = _fold_geometry(op, kernel_size, dilation, padding, stride, image)
+    kh, kw = geom.kernel
+    CK, L = x._data.shape[1:]
+    if CK % (kh * kw) != 0:
+        raise RuntimeError(
+            f"{op}: expected size of input's dimension 1 to be divisible by the product of "
+            f"kernel_size ({kh * kw}), but got input.size(1)={CK}"
+        )
+    if L != geom.out[0] * geom.out[1]:
+        raise RuntimeError(
+            f"{op}: given output_size={image}, kernel_size={(kh, kw)}, the expected size of "
+            f"input's dimension 2 is {geom.out[0] * geom.out[1]}, but got input.size(2)={L}"
+        )
+    out = _Fold.apply(x, geom)
+    return out.squeeze(0) if nd == 2 else out
+
+
+__all__ = ["conv1d", "conv2d", "conv_transpose2d", "unfold", "fold"]

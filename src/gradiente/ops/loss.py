@@ -1,0 +1,238 @@
+"""Fused, numerically stable loss kernels: cross-entropy, negative log-likelihood, binary CE.
+
+Cross-entropy is one op: the forward computes log-softmax with the log-sum-exp shift and picks
+the target entries; the backward is (softmax − target) · scale computed directly on arrays,
+with no graph of small ops in between. Under ``create_graph=True`` the same gradient is built
+from Tensor operations instead, so double backward works.
+
+Shapes: input (N, C, d1, ...) or (C,); the class axis is 1 (0 for unbatched input). Class-index
+targets have the input's shape without the class axis; probability targets the input's shape.
+"""
+
+from __future__ import annotations
+
+from gradiente.autograd import function as _function
+from gradiente.autograd.function import Function
+from gradiente.autograd.grad_mode import grad_state
+from gradiente.backend import xp
+
+
+def _tensor(array):
+    return _function._Tensor._make(array, False, None)
+
+
+def _log_softmax(x, axis):
+    # log softmax(x) = x − m − log Σ e^(x − m),  m = max x  (nothing overflows)
+    shifted = x - xp.amax(x, axis=axis, keepdims=True)
+    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
+
+
+class CrossEntropy(Function):
+    """loss_i = −Σ_c q_ic log softmax(x_i)_c for a target distribution q (one op).
+
+    With class indices y, weights w and label smoothing ε, PyTorch's loss is this form with
+    q_ic = (1 − ε) w_y δ(c, y_i) + (ε / C) w_c (zero rows for ignored targets), and 'mean'
+    divides by Σ_i w_(y_i) over the kept targets. With probability targets p,
+    q = ((1 − ε) p + ε / C) · w and 'mean' divides by the number of rows.
+    dL/dx_ic = s_i (softmax(x_i)_c Σ_c' q_ic' − q_ic), s_i the upstream gradient of loss_i.
+    """
+
+    backward_name = "CrossEntropyLossBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, input, target, weight, ignore_index, reduction, label_smoothing):
+        x = input._data
+        axis = 0 if x.ndim == 1 else 1
+        C = x.shape[axis]
+        logp = _log_softmax(x, axis)
+        w = None if weight is None else weight._data
+        w_b = None  # the class weights, shaped to broadcast along the class axis
+        if w is not None:
+            w_b = w.reshape((C,) + (1,) * (x.ndim - axis - 1))
+        ctx.axis, ctx.reduction, ctx.eps, ctx.C = axis, reduction, label_smoothing, C
+        ctx.logp, ctx.w_b = logp, w_b
+        ctx.save_for_backward(input, target)
+        eps = label_smoothing
+        if target._data.dtype.kind == "f":
+            # Probability targets: q = ((1 − ε) p + ε/C) · w
+            q = target._data
+            if eps > 0:
+                q = q * (1 - eps) + eps / C
+            if w_b is not None:
+                q = q * w_b
+            losses = -(logp * q).sum(axis=axis)
+            ctx.prob = True
+            ctx.denom = x.size / C if x.size else xp.nan
+        else:
+            t = target._data
+            valid = t != ignore_index
+            t_safe = xp.where(valid, t, 0)
+            idx = xp.expand_dims(t_safe, axis)
+            picked = xp.take_along_axis(logp, idx, axis=axis).squeeze(axis)
+            w_t = valid.astype(x.dtype) if w is None else w[t_safe] * valid
+            a = (1 - eps) * w_t  # weight of the target class in q
+            losses = -a * picked
+            b = None
+            if eps > 0:
+                b = (eps / C) * valid.astype(x.dtype)  # weight of the uniform part of q
+                sum_wlogp = (logp.sum(axis=axis) if w_b is None else (logp * w_b).sum(axis=axis))
+                losses = losses - b * sum_wlogp
+            ctx.prob = False
+            ctx.idx, ctx.a, ctx.b = idx, a, b
+            ctx.denom = w_t.sum()
+        if reduction == "none":
+            return losses.astype(x.dtype, copy=False)
+        total = losses.sum()
+        if reduction == "mean":
+            total = total / ctx.denom if ctx.denom else xp.asarray(xp.nan, dtype=x.dtype)
+        return xp.asarray(total, dtype=x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        input, target = ctx.saved_tensors
+        need_input, need_target = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+        if grad_state.enabled:
+            return _cross_entropy_backward_tensors(ctx, grad, input, target)
+        axis = ctx.axis
+        s = grad._data  # dL/d(loss_i): per element for 'none', one number otherwise
+        if ctx.reduction == "mean":
+            s = s / ctx.denom
+        s_b = xp.expand_dims(s, axis) if ctx.reduction == "none" else s  # along the classes
+        grad_input = grad_target = None
+        logp = ctx.logp
+        if ctx.prob:
+            q = target._data
+            if ctx.eps > 0:
+                q = q * (1 - ctx.eps) + ctx.eps / ctx.C
+            if ctx.w_b is not None:
+                q = q * ctx.w_b
+            if need_input:
+                grad_input = (xp.exp(logp) * q.sum(axis=axis, keepdims=True) - q) * s_b
+            if need_target:
+                # dL/dp = −(1 − ε) w log softmax(x) · s
+                factor = -(1 - ctx.eps) * s_b
+                grad_target = logp * factor if ctx.w_b is None else logp * ctx.w_b * factor
+        elif need_input:
+            a, b = ctx.a, ctx.b
+            coef = a if b is None else a + b * (ctx.C if ctx.w_b is None else ctx.w_b.sum())
+            coef, a_s = coef * s, a * s
+            grad_input = xp.exp(logp) * xp.expand_dims(coef, axis)
+            if b is not None:
+                w = 1.0 if ctx.w_b is None else ctx.w_b
+                grad_input -= xp.expand_dims(b * s, axis) * w
+            # subtract a_i s_i at the target class: (softmax − one_hot) scaled
+            picked = xp.take_along_axis(grad_input, ctx.idx, axis=axis)
+            xp.put_along_axis(grad_input, ctx.idx, picked - xp.expand_dims(a_s, axis), axis=axis)
+        return grad_input, grad_target, None, None, None, None
+
+
+def _cross_entropy_backward_tensors(ctx, grad, input, target):
+    """The cross-entropy gradient built from Tensor ops (used with create_graph=True)."""
+    axis, eps, C = ctx.axis, ctx.eps, ctx.C
+    s = grad if ctx.reduction == "none" else grad.reshape(())
+    if ctx.reduction == "mean":
+        s = s / float(ctx.denom)
+    s_b = s.unsqueeze(axis) if ctx.reduction == "none" else s
+    logp = input.log_softmax(axis)
+    w_b = None if ctx.w_b is None else _tensor(ctx.w_b)
+    grad_input = grad_target = None
+    if ctx.prob:
+        q = target
+        if eps > 0:
+            q = q * (1 - eps) + eps / C
+        if w_b is not None:
+            q = q * w_b
+        if ctx.needs_input_grad[0]:
+            grad_input = (logp.exp() * q.sum(axis, keepdim=True) - q) * s_b
+        if ctx.needs_input_grad[1]:
+            factor = s_b * -(1 - eps)
+            grad_target = logp * factor if w_b is None else logp * w_b * factor
+        return grad_input, grad_target, None, None, None, None
+    # Dense q for class indices: a_i at the target class plus b_i w_c everywhere.
+    x = input._data
+    q = xp.zeros_like(x)
+    xp.put_along_axis(q, ctx.idx, xp.expand_dims(ctx.a, axis), axis=axis)
+    if ctx.b is not None:
+        q = q + xp.expand_dims(ctx.b, axis) * (1.0 if ctx.w_b is None else ctx.w_b)
+    q_t = _tensor(q)
+    sum_q = _tensor(q.sum(axis=axis, keepdims=True))
+    grad_input = (logp.exp() * sum_q - q_t) * s_b
+    return grad_input, None, None, None, None, None
+
+
+class NllLoss(Function):
+    """loss_i = −w_(y_i) · input[i, y_i] (input holds log-probabilities); 'mean' divides by
+    Σ_i w_(y_i) over kept targets. dL/dinput is −w_y s_i at the target class, 0 elsewhere."""
+
+    backward_name = "NllLossBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, input, target, weight, ignore_index, reduction):
+        x = input._data
+        axis = 0 if x.ndim == 1 else 1
+        t = target._data
+        valid = t != ignore_index
+        t_safe = xp.where(valid, t, 0)
+        idx = xp.expand_dims(t_safe, axis)
+        picked = xp.take_along_axis(x, idx, axis=axis).squeeze(axis)
+        w_t = valid.astype(x.dtype) if weight is None else weight._data[t_safe] * valid
+        losses = -w_t * picked
+        ctx.axis, ctx.idx, ctx.w_t, ctx.reduction = axis, idx, w_t, reduction
+        ctx.shape, ctx.dtype = x.shape, x.dtype
+        ctx.denom = w_t.sum()
+        if reduction == "none":
+            return losses.astype(x.dtype, copy=False)
+        total = losses.sum()
+        if reduction == "mean":
+            total = total / ctx.denom if ctx.denom else xp.nan
+        return xp.asarray(total, dtype=x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        axis = ctx.axis
+        # The constant pattern −w_(y_i) at (i, y_i), times the upstream gradient s_i.
+        pattern = xp.zeros(ctx.shape, dtype=ctx.dtype)
+        xp.put_along_axis(pattern, ctx.idx, -xp.expand_dims(ctx.w_t, axis), axis=axis)
+        if ctx.reduction == "none":
+            s = grad.unsqueeze(axis)
+        else:
+            s = grad.reshape(())
+            if ctx.reduction == "mean":
+                s = s / float(ctx.denom)
+        if grad_state.enabled:
+            return _tensor(pattern) * s, None, None, None, None
+        return pattern * s._data, None, None, None, None
+
+
+class BinaryCrossEntropy(Function):
+    """loss = −w (t log x + (1 − t) log(1 − x)), each log clamped at −100 (PyTorch's rule, so
+    x = 0 or 1 gives a finite loss). dL/dx = w (x − t) / max(x (1 − x), 1e-12);
+    dL/dt = w (log(1 − x) − log x). The backward is in Tensor ops (double backward works)."""
+
+    backward_name = "BinaryCrossEntropyBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, input, target, weight):
+        x, t = input._data, target._data
+        with xp.errstate(divide="ignore"):
+            log_x = xp.maximum(xp.log(x), -100.0)
+            log_1mx = xp.maximum(xp.log1p(-x), -100.0)
+        loss = -(t * log_x + (1 - t) * log_1mx)
+        if weight is not None:
+            loss = loss * weight._data
+        ctx.save_for_backward(input, target, weight)
+        return loss.astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, t, w = ctx.saved_tensors
+        g = grad if w is None else grad * w
+        grad_x = grad_t = None
+        if ctx.needs_input_grad[0]:
+            grad_x = g * (x - t) / ((1 - x) * x).clamp(min=1e-12)
+        if ctx.needs_input_grad[1]:
+            grad_t = g * ((-x).log1p() - x.log())
+        return grad_x, grad_t, None

@@ -1,0 +1,116 @@
+"""Batch and layer normalization as one op each: statistics, normalization and affine together.
+
+Both normalise x over some axes R (BatchNorm: every axis but the channels; LayerNorm: the last
+ones) and apply a per-feature affine map:
+
+    μ = mean_R x,   σ² = mean_R (x − μ)²  (biased),   x̂ = (x − μ) / √(σ² + ε),   y = γ x̂ + β
+
+The backward is the closed form (N = number of elements in R, g = dL/dy, ĝ = γ g):
+
+    dL/dx = (1/√(σ² + ε)) / N · (N ĝ − Σ_R ĝ − x̂ Σ_R (ĝ x̂)),   dL/dγ = Σ g x̂,   dL/dβ = Σ g
+
+computed on arrays; under ``create_graph=True`` the same formula is built from Tensor ops.
+"""
+
+from __future__ import annotations
+
+from gradiente.autograd import function as _function
+from gradiente.autograd.function import Function
+from gradiente.autograd.grad_mode import grad_state
+from gradiente.backend import xp
+
+
+def _tensor(array):
+    return _function._Tensor._make(array, False, None)
+
+
+class NormalizeAffine(Function):
+    """y = γ x̂ + β with x̂ normalised over ``stat_axes``; γ, β broadcast as ``param_shape``.
+
+    ``param_axes`` are the axes dL/dγ and dL/dβ are summed over. When ``running`` is given as
+    (running_mean, running_var, momentum), those buffers are updated in place with the batch
+    mean and the unbiased batch variance (BatchNorm in training mode), as PyTorch's kernel does.
+    """
+
+    backward_name = "NativeBatchNormBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, input, weight, bias, stat_axes, param_shape, param_axes, eps, running):
+        x = input._data
+        mean = x.mean(axis=stat_axes, keepdims=True)
+        xc = x - mean
+        var = (xc * xc).mean(axis=stat_axes, keepdims=True)
+        invstd = 1.0 / xp.sqrt(var + eps)
+        xhat = xc * invstd
+        if running is not None:
+            running_mean, running_var, momentum = running
+            n = x.size // mean.size
+            # running ← (1 − m) running + m · batch statistic (variance unbiased: × n/(n−1))
+            running_mean._data[...] = momentum * mean.reshape(-1) + (1 - momentum) * (
+                running_mean._data
+            )
+            unbiased = var.reshape(-1) * (n / (n - 1))
+            running_var._data[...] = momentum * unbiased + (1 - momentum) * running_var._data
+            running_mean._bump()
+            running_var._bump()
+        ctx.save_for_backward(input, weight)
+        ctx.xhat, ctx.invstd = xhat, invstd
+        ctx.bias_shape = None if bias is None else bias._data.shape
+        ctx.stat_axes, ctx.param_shape, ctx.param_axes, ctx.eps = (
+            stat_axes, param_shape, param_axes, eps
+        )
+        y = xhat
+        if weight is not None:
+            y = y * weight._data.reshape(param_shape)
+        if bias is not None:
+            y = y + bias._data.reshape(param_shape)
+        return y if y is not xhat else xhat.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        input, weight = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        nones = (None,) * 5
+        if grad_state.enabled:
+            return _backward_tensors(ctx, grad, input, weight) + nones
+        g = grad._data
+        xhat, invstd = ctx.xhat, ctx.invstd
+        R, P = ctx.stat_axes, ctx.param_axes
+        grad_x = grad_w = grad_b = None
+        if need_w:
+            grad_w = (g * xhat).sum(axis=P).reshape(weight.shape)
+        if need_b:
+            grad_b = g.sum(axis=P).reshape(ctx.bias_shape)
+        if need_x:
+            gh = g if weight is None else g * weight._data.reshape(ctx.param_shape)
+            n = xhat.size // invstd.size
+            sum_gh = gh.sum(axis=R, keepdims=True)
+            sum_gh_xhat = (gh * xhat).sum(axis=R, keepdims=True)
+            grad_x = (invstd / n) * (n * gh - sum_gh - xhat * sum_gh_xhat)
+        return (grad_x, grad_w, grad_b) + nones
+
+
+def _backward_tensors(ctx, grad, x, weight):
+    """The same gradients as Tensor ops of x, γ and g (differentiable: double backward)."""
+    R, P = ctx.stat_axes, ctx.param_axes
+    mean = x.mean(R, keepdim=True)
+    xc = x - mean
+    invstd = ((xc * xc).mean(R, keepdim=True) + ctx.eps).rsqrt()
+    xhat = xc * invstd
+    need_x, need_w, need_b = ctx.needs_input_grad[:3]
+    grad_x = grad_w = grad_b = None
+    def param_sum(t):
+        return t.sum(P) if P else t  # no leading axes: nothing to sum
+
+    if need_w:
+        grad_w = param_sum(grad * xhat).reshape(weight.shape)
+    if need_b:
+        grad_b = param_sum(grad).reshape(ctx.bias_shape)
+    if need_x:
+        gh = grad if weight is None else grad * weight.reshape(ctx.param_shape)
+        n = xhat.numel() // invstd.numel()
+        sum_gh = gh.sum(R, keepdim=True)
+        sum_gh_xhat = (gh * xhat).sum(R, keepdim=True)
+        grad_x = (invstd / n) * (gh * n - sum_gh - xhat * sum_gh_xhat)
+    return grad_x, grad_w, grad_b

@@ -1,0 +1,32 @@
+"""Optimizers (``gradiente.optim.SGD``, ``Adam``, ...) and learning-rate schedulers.
+
+The names are ``torch.optim``'s: ``Optimizer`` is the base class, each algorithm lives in its
+own module, and ``gradiente.optim.lr_scheduler`` holds the schedulers.
+"""
+
+from __future__ import annotations
+
+from gradiente.optim import lr_scheduler
+from gradiente.optim.adadelta import Adadelta
+from gradiente.optim.adagrad import Adagrad
+from gradiente.optim.adam import Adam, AdamW
+from gradiente.optim.adamax import Adamax
+from gradiente.optim.nadam import NAdam
+from gradiente.optim.optimizer import Optimizer
+from gradiente.optim.radam import RAdam
+from gradiente.optim.rmsprop import RMSprop
+from gradiente.optim.sgd import SGD
+
+__all__ = [
+    "Adadelta",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "Adamax",
+    "NAdam",
+    "Optimizer",
+    "RAdam",
+    "RMSprop",
+    "SGD",
+    "lr_scheduler",
+]

@@ -1,0 +1,303 @@
+"""Checkpoints: ``gradiente.save(obj, path)`` and ``gradiente.load(path)``, in safetensors format.
+
+What can be saved: nested dicts, lists and tuples of tensors (or NumPy arrays) and plain values
+(int, float, bool, None, str) — model ``state_dict()``s, optimizer and scheduler state dicts
+(int keys and lists of ints included), epochs, metrics.
+
+The file is a standard safetensors file: every tensor is stored under a flattened key (the path
+of keys leading to it, joined with dots), and the nested structure with all non-tensor values
+is JSON in the safetensors ``__metadata__``. A flat dict of tensors (a model's state dict) keeps
+its own keys, so the file opens in PyTorch with ``safetensors.torch.load_file`` and, the other
+way round, a file written by ``safetensors.torch.save_file(model.state_dict(), path)`` loads
+here. Loading never runs code: there is no pickle anywhere.
+
+Saving is atomic: the bytes go to a temporary file in the same directory, which is flushed,
+fsynced and then renamed over the destination (``os.replace``), so a crash mid-save leaves the
+previous checkpoint intact.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import json
+import math
+import os
+import secrets
+
+import safetensors
+import safetensors.numpy
+
+from gradiente.backend import xp
+from gradiente.tensor import Tensor
+
+__all__ = ["save", "load"]
+
+_STRUCTURE_KEY = "gradiente"  # the __metadata__ entry holding the JSON structure
+_FORMAT_VERSION = 1
+_MAX_HEADER = 100 * 1024 * 1024  # safetensors' own limit on the JSON header
+_CHUNK = 64 * 1024 * 1024
+_SUPPORTED = "tensors, NumPy arrays, dicts, lists, tuples, int, float, bool, None and str"
+
+
+# ---------------------------------------------------------------------------------------------
+# Encoding: Python objects → (JSON structure, flat dict of arrays)
+# ---------------------------------------------------------------------------------------------
+
+
+def _path_str(path: tuple) -> str:
+    return "obj" + "".join(f"[{key!r}]" for key in path)
+
+
+class _Encoder:
+    """Walks an object, collecting its arrays under flattened keys and returning JSON nodes.
+
+    Nodes: ``None``, bools, ints, finite floats and strings are themselves; a non-finite float
+    is ``{"float": "nan"}``; a list is a JSON list; a tuple is ``{"tuple": [...]}``; a dict is
+    ``{"dict": [[key_node, value_node], ...]}`` (keys need not be strings); a tensor is
+    ``{"tensor": flat_key}`` and a NumPy array ``{"ndarray": flat_key}``.
+    """
+
+    def __init__(self) -> None:
+        self.arrays: dict[str, object] = {}
+
+    def _flat_key(self, path: tuple) -> str:
+        key = ".".join(str(k) for k in path) or "tensor"
+        unique, n = key, 1
+        while unique in self.arrays:  # "a.b" and ("a", "b") would otherwise collide
+            n += 1
+            unique = f"{key}#{n}"
+        return unique
+
+    def _store(self, array, path: tuple) -> str:
+        key = self._flat_key(path)
+        array = xp.asarray(array, order="C")  # ascontiguousarray would make 0-d arrays 1-d
+        if array.dtype.byteorder == ">":
+            array = array.astype(array.dtype.newbyteorder("<"))
+        self.arrays[key] = array
+        return key
+
+    def encode(self, obj, path: tuple = ()):
+        if obj is None or type(obj) in (bool, int, str):
+            return obj
+        if isinstance(obj, (bool, int, str)):  # subclasses (IntEnum, ...) keep their base value
+            return next(base for base in (bool, int, str) if isinstance(obj, base))(obj)
+        if isinstance(obj, float):
+            return float(obj) if math.isfinite(obj) else {"float": repr(float(obj))}
+        if isinstance(obj, Tensor):
+            node = {"tensor": self._store(obj._data, path)}
+            if obj.requires_grad:
+                node["requires_grad"] = True
+            return node
+        if isinstance(obj, xp.ndarray):
+            if obj.dtype.kind not in "biuf":
+                raise TypeError(
+                    f"gradiente.save: cannot save a NumPy array of dtype {obj.dtype} at "
+                    f"{_path_str(path)}"
+                )
+            return {"ndarray": self._store(obj, path)}
+        if isinstance(obj, list):
+            return [self.encode(v, (*path, i)) for i, v in enumerate(obj)]
+        if isinstance(obj, tuple) and not hasattr(obj, "_fields"):
+            return {"tuple": [self.encode(v, (*path, i)) for i, v in enumerate(obj)]}
+        if isinstance(obj, dict):
+            items = [
+                [self._encode_key(k, path), self.encode(v, (*path, k))] for k, v in obj.items()
+            ]
+            node = {"dict": items}
+            if isinstance(obj, collections.OrderedDict):
+                node["ordered"] = True
+            return node
+        raise TypeError(
+            f"gradiente.save: cannot save {type(obj).__module__}.{type(obj).__qualname__} at "
+            f"{_path_str(path)} (supported: {_SUPPORTED})"
+        )
+
+    def _encode_key(self, key, path: tuple):
+        if isinstance(key, (Tensor, xp.ndarray)) or not _is_plain_key(key):
+            raise TypeError(
+                f"gradiente.save: cannot save a dict key of type {type(key).__name__} "
+                f"({key!r}) in {_path_str(path)} (keys may be str, int, float, bool, None or "
+                f"tuples of those)"
+            )
+        return self.encode(key, path)
+
+
+def _is_plain_key(key) -> bool:
+    if key is None or isinstance(key, (bool, int, float, str)):
+        return True
+    return isinstance(key, tuple) and all(_is_plain_key(k) for k in key)
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing
+# ---------------------------------------------------------------------------------------------
+
+
+def _write_bytes(f, data: bytes) -> None:
+    """Write ``data`` to the open file ``f`` in chunks (tests replace this to simulate a crash)."""
+    view = memoryview(data)
+    for start in range(0, len(view), _CHUNK):
+        f.write(view[start : start + _CHUNK])
+
+
+def _fsync_directory(directory: str) -> None:
+    """Persist the rename itself (where the platform allows opening a directory)."""
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _atomic_write(path: str, data: bytes) -> None:
+    directory = os.path.dirname(os.path.abspath(path))
+    tmp = os.path.join(directory, f".{os.path.basename(path)}.{secrets.token_hex(6)}.tmp")
+    # O_EXCL: never reuse an existing file; 0o666 lets the umask decide the final permissions
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            _write_bytes(f, data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    _fsync_directory(directory)
+
+
+def save(obj, f, pickle_module=None, pickle_protocol=None, **kwargs) -> None:
+    """Save ``obj`` (a state dict or a nested structure of tensors and plain values) to ``f``.
+
+    ``f`` is a path (written atomically) or a binary file object. ``pickle_module`` and
+    ``pickle_protocol`` are accepted for compatibility with ``torch.save`` and ignored:
+    gradiente writes safetensors, never pickle. An unsupported object raises ``TypeError``
+    naming where it sits, e.g. ``obj['state'][0]['buffer']``.
+    """
+    encoder = _Encoder()
+    structure = encoder.encode(obj)
+    metadata = {
+        "format": "pt",  # what safetensors' PyTorch tools expect for a state dict
+        _STRUCTURE_KEY: json.dumps(
+            {"version": _FORMAT_VERSION, "root": structure}, allow_nan=False
+        ),
+    }
+    data = safetensors.numpy.save(encoder.arrays, metadata=metadata)
+    if hasattr(f, "write"):
+        _write_bytes(f, data)
+        return
+    _atomic_write(os.fspath(f), data)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+# ---------------------------------------------------------------------------------------------
+
+
+class _Decoder:
+    def __init__(self, arrays: dict, name: str) -> None:
+        self.arrays = arrays
+        self.name = name
+
+    def _array(self, key):
+        if key not in self.arrays:
+            raise RuntimeError(f"{self.name}: the checkpoint refers to a missing tensor {key!r}")
+        return self.arrays[key]
+
+    def decode(self, node):
+        if node is None or isinstance(node, (bool, int, float, str)):
+            return node
+        if isinstance(node, list):
+            return [self.decode(v) for v in node]
+        if isinstance(node, dict):
+            if "tensor" in node:
+                t = Tensor._make(self._array(node["tensor"]))
+                return t.requires_grad_(True) if node.get("requires_grad") else t
+            if "ndarray" in node:
+                return self._array(node["ndarray"])
+            if "float" in node:
+                return float(node["float"])
+            if "tuple" in node:
+                return tuple(self.decode(v) for v in node["tuple"])
+            if "dict" in node:
+                kind = collections.OrderedDict if node.get("ordered") else dict
+                return kind((self.decode(k), self.decode(v)) for k, v in node["dict"])
+        raise RuntimeError(f"{self.name}: unknown entry in the checkpoint structure: {node!r}")
+
+
+def _describe_foreign(raw: bytes) -> str:
+    if raw[:2] == b"PK":
+        return (
+            " It looks like a zip archive, e.g. a file written by torch.save: gradiente does not "
+            "unpickle (unpickling can run arbitrary code). In PyTorch, convert it with "
+            "safetensors.torch.save_file(torch.load(path), new_path)."
+        )
+    if raw[:1] == b"\x80":
+        return " It looks like a pickle: gradiente never unpickles (it can run arbitrary code)."
+    return ""
+
+
+def _read_header(raw: bytes, name: str) -> dict:
+    """The safetensors JSON header: 8 bytes of little-endian length, then that much JSON."""
+    problem = None
+    if len(raw) < 8:
+        problem = f"it has only {len(raw)} bytes"
+    else:
+        n = int.from_bytes(raw[:8], "little")
+        if n > min(_MAX_HEADER, len(raw) - 8):
+            problem = f"its header claims {n} bytes but the file has {len(raw)} in all"
+        else:
+            try:
+                header = json.loads(raw[8 : 8 + n])
+            except (UnicodeDecodeError, json.JSONDecodeError) as error:
+                problem = f"its header is not valid JSON ({error})"
+            else:
+                if isinstance(header, dict):
+                    return header
+                problem = "its header is not a JSON object"
+    raise RuntimeError(
+        f"{name}: not a gradiente/safetensors checkpoint, or a truncated one: {problem}."
+        + _describe_foreign(raw)
+    )
+
+
+def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=None, **kwargs):
+    """Load what ``save`` wrote (or any safetensors file of supported dtypes) from ``f``.
+
+    ``f`` is a path or a binary file object. A plain safetensors file without gradiente's
+    structure (e.g. from ``safetensors.torch.save_file``) loads as a flat dict of tensors.
+    Only the CPU exists here, so ``map_location`` may be None or ``"cpu"``; the other
+    arguments of ``torch.load`` are accepted and ignored (loading never unpickles anyway).
+    """
+    if map_location is not None and str(map_location) != "cpu":
+        raise RuntimeError(f"gradiente.load: only map_location='cpu' exists, got {map_location!r}")
+    if hasattr(f, "read"):
+        name, raw = str(getattr(f, "name", f)), f.read()
+    else:
+        name = os.fspath(f)
+        with open(name, "rb") as file:
+            raw = file.read()
+    header = _read_header(raw, name)
+    try:
+        arrays = safetensors.numpy.load(raw)
+    except Exception as error:  # safetensors' Rust errors and unsupported dtypes (bf16, ...)
+        raise RuntimeError(
+            f"{name}: not a readable safetensors checkpoint, or a truncated one ({error})."
+        ) from error
+    metadata = header.get("__metadata__") or {}
+    if _STRUCTURE_KEY not in metadata:
+        return {key: Tensor._make(arrays[key]) for key in header if key != "__metadata__"}
+    try:
+        structure = json.loads(metadata[_STRUCTURE_KEY])
+        version, root = structure["version"], structure["root"]
+    except (TypeError, KeyError, json.JSONDecodeError) as error:
+        raise RuntimeError(f"{name}: the checkpoint's structure is damaged ({error})") from error
+    if version > _FORMAT_VERSION:
+        raise RuntimeError(
+            f"{name}: written by a newer gradiente (format {version}; this one reads up to "
+            f"{_FORMAT_VERSION})"
+        )
+    return _Decoder(arrays, name).decode(root)

@@ -1,0 +1,336 @@
+"""Image transforms for datasets (torchvision's ``transforms``): convert, normalise, augment.
+
+A dataset item's image starts as a NumPy array, H×W (grey) or H×W×C, uint8 — gradiente's
+stand-in for torchvision's PIL image (PIL images are accepted too and read as arrays).
+``ToTensor`` turns it into a float C×H×W tensor in [0, 1]; the other transforms work on both
+arrays (before ``ToTensor``) and tensors (after it, shape (..., C, H, W)).
+
+The random transforms draw from gradiente's default generator exactly as torchvision's draw
+from torch's (``rand(1)`` for a flip, ``randint`` for a crop's corner), so after the same
+``manual_seed`` they make the same choices.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable, Sequence
+
+from gradiente import backend as B
+from gradiente.backend import xp
+from gradiente.tensor import Tensor, as_tensor, rand, randint
+
+__all__ = [
+    "Compose",
+    "ToTensor",
+    "Normalize",
+    "RandomCrop",
+    "CenterCrop",
+    "RandomHorizontalFlip",
+    "RandomVerticalFlip",
+    "Lambda",
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers on images: NumPy arrays (H, W) / (H, W, C), or tensors (..., C, H, W)
+# ---------------------------------------------------------------------------------------------
+
+
+def _as_image(img):
+    """Tensors and arrays pass through; anything else (a PIL image) is read as an array."""
+    if isinstance(img, (Tensor, xp.ndarray)):
+        return img
+    if hasattr(img, "__array_interface__") or hasattr(img, "__array__"):
+        return xp.asarray(img)
+    raise TypeError(f"img should be a NumPy array, a PIL Image or a Tensor. Got {type(img)}")
+
+
+def _size_hw(img) -> tuple[int, int]:
+    """(height, width) of an image."""
+    return tuple(img.shape[-2:]) if isinstance(img, Tensor) else tuple(img.shape[:2])
+
+
+def _crop(img, top: int, left: int, height: int, width: int):
+    if isinstance(img, Tensor):
+        return img[..., top : top + height, left : left + width]
+    return img[top : top + height, left : left + width]
+
+
+def _pad_sides(padding) -> tuple[int, int, int, int]:
+    """torchvision's padding argument as (left, top, right, bottom)."""
+    if isinstance(padding, numbers.Integral):
+        return (int(padding),) * 4
+    padding = [int(p) for p in padding]
+    if len(padding) == 1:
+        return (padding[0],) * 4
+    if len(padding) == 2:
+        return padding[0], padding[1], padding[0], padding[1]
+    if len(padding) == 4:
+        return tuple(padding)
+    raise ValueError(f"Padding must be an int or a 1, 2, or 4 element tuple, not {len(padding)}")
+
+
+_PAD_MODES = ("constant", "edge", "reflect", "symmetric")
+
+
+def _pad(img, padding, fill=0, padding_mode: str = "constant"):
+    """Pad the height and width of an image (torchvision's ``F.pad``; not differentiable)."""
+    if padding_mode not in _PAD_MODES:
+        raise ValueError(f"padding_mode should be one of {_PAD_MODES}, got {padding_mode!r}")
+    left, top, right, bottom = _pad_sides(padding)
+    is_tensor = isinstance(img, Tensor)
+    a = img._data if is_tensor else img
+    # the two image axes: the last two of a tensor, the first two of an array
+    hw_axes = (a.ndim - 2, a.ndim - 1) if is_tensor else (0, 1)
+    widths = [(0, 0)] * a.ndim
+    widths[hw_axes[0]], widths[hw_axes[1]] = (top, bottom), (left, right)
+    if padding_mode != "constant":
+        out = xp.pad(a, widths, mode=padding_mode)
+    elif isinstance(fill, Sequence) and not is_tensor and a.ndim == 3:
+        channels = [
+            xp.pad(a[..., c], widths[:2], constant_values=fill[c]) for c in range(a.shape[2])
+        ]
+        out = xp.stack(channels, axis=-1)
+    else:
+        out = xp.pad(a, widths, mode="constant", constant_values=fill)
+    return Tensor._make(out) if is_tensor else out
+
+
+def _flip(img, axis_of_tensor: int, axis_of_array: int):
+    if isinstance(img, Tensor):
+        return img.flip(axis_of_tensor)
+    return xp.ascontiguousarray(xp.flip(img, axis_of_array))
+
+
+def _pair(size, name: str = "size") -> tuple[int, int]:
+    if isinstance(size, numbers.Integral):
+        return int(size), int(size)
+    size = tuple(int(s) for s in size)
+    if len(size) == 1:
+        return size[0], size[0]
+    if len(size) != 2:
+        raise ValueError(f"Please provide only two dimensions (h, w) for {name}.")
+    return size
+
+
+# ---------------------------------------------------------------------------------------------
+# The transforms
+# ---------------------------------------------------------------------------------------------
+
+
+class Compose:
+    """Apply several transforms one after the other: ``Compose([ToTensor(), Normalize(...)])``."""
+
+    def __init__(self, transforms: Sequence[Callable]) -> None:
+        self.transforms = list(transforms)
+
+    def __call__(self, img):
+        for t in self.transforms:
+            img = t(img)
+        return img
+
+    def __repr__(self) -> str:
+        lines = "".join(f"\n    {t}" for t in self.transforms)
+        return f"{type(self).__name__}({lines}\n)"
+
+
+class ToTensor:
+    """A NumPy / PIL image H×W×C (or H×W) → a tensor C×H×W; uint8 is scaled to floats in [0, 1].
+
+    uint8 pixels become the default float dtype divided by 255 (torchvision's rule); other
+    dtypes keep their values and dtype, only moving the channel axis first.
+    """
+
+    def __call__(self, pic) -> Tensor:
+        if isinstance(pic, Tensor):
+            raise TypeError(f"pic should be PIL Image or ndarray. Got {type(pic)}")
+        a = _as_image(pic)
+        if a.ndim not in (2, 3):
+            raise ValueError(f"pic should be 2/3 dimensional. Got {a.ndim} dimensions.")
+        if a.dtype == xp.bool_:  # PIL's 1-bit mode: black/white → 0/255
+            a = a.astype(xp.uint8) * xp.uint8(255)
+        if a.ndim == 2:
+            a = a[:, :, None]
+        a = xp.ascontiguousarray(a.transpose(2, 0, 1))  # (H, W, C) → (C, H, W)
+        if a.dtype == xp.uint8:
+            float_dtype = B.get_default_dtype().np
+            a = a.astype(float_dtype) / float_dtype.type(255)
+        return Tensor._make(a)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class Normalize:
+    """Per-channel standardisation of a float tensor (..., C, H, W): ``(x - mean[c]) / std[c]``.
+
+    With ``inplace=True`` the input tensor itself is overwritten.
+    """
+
+    def __init__(self, mean: Sequence[float], std: Sequence[float], inplace: bool = False) -> None:
+        self.mean = mean
+        self.std = std
+        self.inplace = inplace
+
+    def __call__(self, tensor: Tensor) -> Tensor:
+        if not isinstance(tensor, Tensor):
+            raise TypeError(f"Input tensor should be a torch tensor. Got {type(tensor)}.")
+        if not tensor.is_floating_point():
+            raise TypeError(f"Input tensor should be a float tensor. Got {tensor.dtype}.")
+        if tensor.ndim < 3:
+            raise ValueError(
+                f"Expected tensor to be a tensor image of size (..., C, H, W). Got "
+                f"tensor.size() = {tuple(tensor.shape)}"
+            )
+        mean = as_tensor(self.mean, dtype=tensor.dtype)
+        std = as_tensor(self.std, dtype=tensor.dtype)
+        if (std._data == 0).any():
+            raise ValueError(
+                f"std evaluated to zero after conversion to {tensor.dtype}, leading to division "
+                f"by zero."
+            )
+        if mean.ndim == 1:
+            mean = mean.view(-1, 1, 1)
+        if std.ndim == 1:
+            std = std.view(-1, 1, 1)
+        if self.inplace:
+            return tensor.sub_(mean).div_(std)
+        return (tensor - mean) / std
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(mean={self.mean}, std={self.std})"
+
+
+class RandomCrop:
+    """Crop a random ``size`` window, after optional padding (the classic CIFAR augmentation).
+
+    Args:
+        size: (height, width) of the crop, or one int for a square.
+        padding: pixels added on every side first: an int, (left/right, top/bottom) or
+            (left, top, right, bottom).
+        pad_if_needed: pad an image smaller than ``size`` up to it instead of failing.
+        fill: the value of constant padding (per channel with a tuple, for arrays).
+        padding_mode: ``"constant"``, ``"edge"``, ``"reflect"`` or ``"symmetric"``.
+    """
+
+    def __init__(
+        self,
+        size,
+        padding=None,
+        pad_if_needed: bool = False,
+        fill=0,
+        padding_mode: str = "constant",
+    ) -> None:
+        self.size = _pair(size)
+        self.padding = padding
+        self.pad_if_needed = pad_if_needed
+        self.fill = fill
+        self.padding_mode = padding_mode
+
+    @staticmethod
+    def get_params(img, output_size: tuple[int, int]) -> tuple[int, int, int, int]:
+        """A random crop window (top, left, height, width): torch's two ``randint`` draws."""
+        h, w = _size_hw(_as_image(img))
+        th, tw = output_size
+        if h < th or w < tw:
+            raise ValueError(
+                f"Required crop size {(th, tw)} is larger than input image size {(h, w)}"
+            )
+        if w == tw and h == th:
+            return 0, 0, h, w
+        i = int(randint(0, h - th + 1, size=(1,)).item())
+        j = int(randint(0, w - tw + 1, size=(1,)).item())
+        return i, j, th, tw
+
+    def __call__(self, img):
+        img = _as_image(img)
+        if self.padding is not None:
+            img = _pad(img, self.padding, self.fill, self.padding_mode)
+        height, width = _size_hw(img)
+        if self.pad_if_needed and width < self.size[1]:
+            img = _pad(img, [self.size[1] - width, 0], self.fill, self.padding_mode)
+        if self.pad_if_needed and height < self.size[0]:
+            img = _pad(img, [0, self.size[0] - height], self.fill, self.padding_mode)
+        i, j, h, w = self.get_params(img, self.size)
+        return _crop(img, i, j, h, w)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(size={self.size}, padding={self.padding})"
+
+
+class CenterCrop:
+    """Crop the central ``size`` window (zero padding first if the image is smaller)."""
+
+    def __init__(self, size) -> None:
+        self.size = _pair(size)
+
+    def __call__(self, img):
+        img = _as_image(img)
+        h, w = _size_hw(img)
+        th, tw = self.size
+        if th > h or tw > w:
+            # torchvision pads the missing rows/columns evenly, the odd one at the bottom/right
+            img = _pad(
+                img,
+                [
+                    (tw - w) // 2 if tw > w else 0,
+                    (th - h) // 2 if th > h else 0,
+                    (tw - w + 1) // 2 if tw > w else 0,
+                    (th - h + 1) // 2 if th > h else 0,
+                ],
+            )
+            h, w = _size_hw(img)
+            if h == th and w == tw:
+                return img
+        top, left = int(round((h - th) / 2.0)), int(round((w - tw) / 2.0))
+        return _crop(img, top, left, th, tw)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(size={self.size})"
+
+
+class RandomHorizontalFlip:
+    """Mirror the image left–right with probability ``p`` (one ``rand(1)`` draw per call)."""
+
+    def __init__(self, p: float = 0.5) -> None:
+        self.p = p
+
+    def __call__(self, img):
+        img = _as_image(img)
+        if bool((rand(1) < self.p).item()):
+            return _flip(img, -1, 1)
+        return img
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(p={self.p})"
+
+
+class RandomVerticalFlip:
+    """Mirror the image top–bottom with probability ``p`` (one ``rand(1)`` draw per call)."""
+
+    def __init__(self, p: float = 0.5) -> None:
+        self.p = p
+
+    def __call__(self, img):
+        img = _as_image(img)
+        if bool((rand(1) < self.p).item()):
+            return _flip(img, -2, 0)
+        return img
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(p={self.p})"
+
+
+class Lambda:
+    """Wrap any function as a transform: ``Lambda(lambda x: x.view(-1))``."""
+
+    def __init__(self, lambd: Callable) -> None:
+        if not callable(lambd):
+            raise TypeError(f"Argument lambd should be callable, got {type(lambd).__name__!r}")
+        self.lambd = lambd
+
+    def __call__(self, img):
+        return self.lambd(img)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"

@@ -1,0 +1,1 @@
+"""Tests of gradiente.nn: modules, layers, losses, init and functional against PyTorch."""

@@ -1,0 +1,307 @@
+"""nn.functional: activations, normalisation, dropout, padding and helpers against torch.
+
+Every differentiable function goes through ``check_op``: forward, gradients for a random
+upstream gradient, gradcheck, and (for the activations) second derivatives, all in float64.
+"""
+
+import os
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+from conftest import assert_same, check_op, leaf, to_torch
+
+import gradiente
+import gradiente.nn.functional as F
+from gradiente.ops.activation import erf, erfinv
+
+torch = pytest.importorskip("torch")
+
+
+def _rand(shape, seed=0, low=-3.0, high=3.0):
+    return np.random.default_rng(seed).uniform(low, high, shape)
+
+
+def _away_from(values, points, gap=1e-3):
+    """Move values off the kinks (``points``) so central differences stay valid."""
+    for p in points:
+        near = np.abs(values - p) < gap
+        values[near] += 4 * gap
+    return values
+
+
+ACTIVATIONS = {
+    "relu": (lambda m, x: m.nn.functional.relu(x), [0.0]),
+    "relu6": (lambda m, x: m.nn.functional.relu6(x), [0.0, 6.0]),
+    "leaky_relu": (lambda m, x: m.nn.functional.leaky_relu(x, 0.2), [0.0]),
+    "leaky_relu_default": (lambda m, x: m.nn.functional.leaky_relu(x), [0.0]),
+    "hardtanh": (lambda m, x: m.nn.functional.hardtanh(x, -0.5, 1.5), [-0.5, 1.5]),
+    "elu": (lambda m, x: m.nn.functional.elu(x), [0.0]),
+    "elu_alpha": (lambda m, x: m.nn.functional.elu(x, alpha=0.7), [0.0]),
+    "gelu": (lambda m, x: m.nn.functional.gelu(x), []),
+    "gelu_tanh": (lambda m, x: m.nn.functional.gelu(x, approximate="tanh"), []),
+    "silu": (lambda m, x: m.nn.functional.silu(x), []),
+    "softplus": (lambda m, x: m.nn.functional.softplus(x), []),
+    "softplus_beta": (lambda m, x: m.nn.functional.softplus(x, beta=2.0, threshold=3.0), [1.5]),
+    "logsigmoid": (lambda m, x: m.nn.functional.logsigmoid(x), []),
+    "tanh": (lambda m, x: m.nn.functional.tanh(x), []),
+    "sigmoid": (lambda m, x: m.nn.functional.sigmoid(x), []),
+    "softmax": (lambda m, x: m.nn.functional.softmax(x, dim=-1), []),
+    "log_softmax": (lambda m, x: m.nn.functional.log_softmax(x, dim=0), []),
+    "softmin": (lambda m, x: m.nn.functional.softmin(x, dim=1), []),
+}
+
+
+@pytest.mark.parametrize("name", ACTIVATIONS)
+@pytest.mark.parametrize("shape", [(7,), (3, 5), (2, 3, 4)])
+def test_activation_matches_torch(name, shape):
+    fn, kinks = ACTIVATIONS[name]
+    if name == "softmin" and len(shape) < 2:
+        pytest.skip("dim=1 needs 2-D input")
+    check_op(fn, _away_from(_rand(shape), kinks), double=True)
+
+
+@pytest.mark.parametrize("name", ["relu", "relu6", "leaky_relu", "hardtanh", "elu"])
+def test_activation_at_kinks_matches_torch(name):
+    """The gradient exactly at the kinks follows PyTorch's conventions."""
+    fn, kinks = ACTIVATIONS[name]
+    x = np.array(kinks + [-1.0, 0.25, 7.0])
+    check_op(fn, x, gradcheck=False)
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_gelu_float32_and_extremes(approximate):
+    x = np.concatenate([np.linspace(-12, 12, 241), [-40.0, 40.0, 0.0]]).astype(np.float32)
+    g = F.gelu(gradiente.from_numpy(x), approximate=approximate)
+    # Against torch in float64: float32 torch loses digits to cancellation in 1 + erf(x/√2)
+    # near x = −3, where gradiente stays within float32 rounding of the exact value.
+    t = torch.nn.functional.gelu(torch.from_numpy(x.astype(np.float64)), approximate=approximate)
+    assert g.dtype == gradiente.float32
+    np.testing.assert_allclose(g.numpy(), t.numpy(), rtol=1e-6, atol=1e-9)
+
+
+def test_softplus_large_inputs_do_not_overflow():
+    x = np.array([-1000.0, -50.0, 0.0, 19.0, 21.0, 1000.0])
+    check_op(lambda m, a: m.nn.functional.softplus(a), x, gradcheck=False)
+    check_op(lambda m, a: m.nn.functional.logsigmoid(a), x, gradcheck=False)
+
+
+def test_erf_is_full_double_precision():
+    x = np.concatenate([np.linspace(-8, 8, 16001), np.logspace(-300, 1, 500),
+                        -np.logspace(-300, 1, 500), [0.46875, 4.0, np.inf, -np.inf]])
+    ref = np.array([math.erf(v) for v in x])
+    err = np.abs(erf(x) - ref) / np.maximum(np.abs(ref), 1e-300)
+    assert err.max() < 1e-15
+    assert np.isnan(erf(np.array([np.nan]))).all()
+
+
+def test_erfinv_matches_torch():
+    y = np.concatenate([np.linspace(-0.999, 0.999, 2001), [-1.0, 1.0, 0.0, 1.5]])
+    t = torch.erfinv(torch.from_numpy(y)).numpy()
+    np.testing.assert_allclose(erfinv(y), t, rtol=1e-12, atol=1e-14)
+    y32 = y.astype(np.float32)
+    t32 = torch.erfinv(torch.from_numpy(y32)).numpy()
+    np.testing.assert_allclose(erfinv(y32), t32, rtol=2e-6)
+
+
+@pytest.mark.parametrize("name", ["relu", "leaky_relu", "elu", "silu", "hardtanh", "relu6"])
+def test_inplace_activation(name):
+    fn = getattr(F, name)
+    x = _away_from(_rand((4, 5)), [0.0, 6.0, -1.0, 1.0])
+    g_in = gradiente.from_numpy(x.copy()).requires_grad_()
+    t_in = torch.from_numpy(x.copy()).requires_grad_()
+    g_mid, t_mid = g_in * 1.5, t_in * 1.5
+    g_out = fn(g_mid, inplace=True)
+    t_out = getattr(torch.nn.functional, name)(t_mid, inplace=True)
+    assert g_out is g_mid
+    assert_same(g_mid, t_mid)
+    up = np.random.default_rng(3).standard_normal((4, 5))
+    g_out.backward(gradiente.from_numpy(up))
+    t_out.backward(torch.from_numpy(up))
+    assert_same(g_in.grad, t_in.grad)
+
+
+def test_third_derivative_is_a_clear_error():
+    x = leaf(_rand((3,)))
+    y = F.gelu(x).sum()
+    (g1,) = gradiente.autograd.grad(y, x, create_graph=True)
+    (g2,) = gradiente.autograd.grad(g1.sum(), x)  # second derivatives work
+    assert g2.shape == x.shape
+    with pytest.raises(RuntimeError, match="third order"):
+        gradiente.autograd.grad(g1.sum(), x, create_graph=True)
+
+
+def test_softmax_implicit_dim_warns_like_torch():
+    x = _rand((2, 3))
+    with pytest.warns(UserWarning, match="Implicit dimension choice for softmax"):
+        g = F.softmax(gradiente.from_numpy(x))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t = torch.nn.functional.softmax(torch.from_numpy(x))
+    assert_same(g, t)
+
+
+# ----------------------------------------------------------------------------------- linear
+
+
+@pytest.mark.parametrize("shape", [(5,), (4, 5), (2, 3, 5)])
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_matches_torch(shape, bias):
+    arrays = [_rand(shape), _rand((3, 5), 1)] + ([_rand((3,), 2)] if bias else [])
+    check_op(lambda m, x, w, *b: m.nn.functional.linear(x, w, *b), *arrays, double=True)
+
+
+def test_linear_bad_shapes_say_what_was_expected():
+    x = gradiente.zeros(64, 28)
+    w = gradiente.zeros(10, 784)
+    with pytest.raises(RuntimeError, match=r"784 features.*\(64, 28\)"):
+        F.linear(x, w)
+    with pytest.raises(RuntimeError, match="same dtype"):
+        F.linear(gradiente.zeros(2, 784, dtype=gradiente.float64), w)
+
+
+def test_bilinear_matches_torch():
+    arrays = [_rand((4, 3)), _rand((4, 2), 1), _rand((5, 3, 2), 2), _rand((5,), 3)]
+    check_op(lambda m, a, b, w, c: m.nn.functional.bilinear(a, b, w, c), *arrays)
+
+
+# ---------------------------------------------------------------------------- normalisation
+
+
+@pytest.mark.parametrize("shape", [(6, 3), (4, 3, 5), (3, 3, 4, 2)])
+@pytest.mark.parametrize("affine", [True, False])
+def test_batch_norm_training_matches_torch(shape, affine):
+    C = shape[1]
+    x = _rand(shape)
+    params = [_rand((C,), 1), _rand((C,), 2)] if affine else []
+    stats = {}
+
+    def op(m, x, *wb):
+        rm = m.zeros(C, dtype=m.float64)
+        rv = m.ones(C, dtype=m.float64)
+        out = m.nn.functional.batch_norm(x, rm, rv, *wb, training=True, momentum=0.3)
+        stats.setdefault(m.__name__, (rm, rv))  # the first call (gradcheck calls it again)
+        return out
+
+    check_op(op, x, *params, double=True)
+    for g_buf, t_buf in zip(stats["gradiente"], stats["torch"]):
+        assert_same(g_buf, t_buf)
+
+
+def test_batch_norm_eval_matches_torch():
+    x, w, b = _rand((5, 3, 4)), _rand((3,), 1), _rand((3,), 2)
+    rm, rv = _rand((3,), 3), _rand((3,), 4, 0.5, 2.0)
+
+    def op(m, x, w, b):
+        mean, var = m.from_numpy(rm.copy()), m.from_numpy(rv.copy())
+        return m.nn.functional.batch_norm(x, mean, var, w, b, training=False, eps=1e-3)
+
+    check_op(op, x, w, b, double=True)
+
+
+def test_batch_norm_needs_more_than_one_value_per_channel():
+    with pytest.raises(ValueError, match="more than 1 value per channel"):
+        F.batch_norm(gradiente.zeros(1, 3), None, None, training=True)
+
+
+@pytest.mark.parametrize("shape,normalized", [((4, 5), (5,)), ((2, 3, 4), (3, 4)),
+                                              ((3, 4), (3, 4))])
+@pytest.mark.parametrize("affine", [True, False])
+def test_layer_norm_matches_torch(shape, normalized, affine):
+    params = [_rand(normalized, 1), _rand(normalized, 2)] if affine else []
+    check_op(lambda m, x, *wb: m.nn.functional.layer_norm(x, normalized, *wb, eps=1e-4),
+             _rand(shape), *params, double=True)
+
+
+def test_layer_norm_bad_shape_message():
+    with pytest.raises(RuntimeError, match=r"expected input with shape \[\*, 5\]"):
+        F.layer_norm(gradiente.zeros(3, 4), (5,))
+
+
+def test_normalize_and_cosine_similarity_match_torch():
+    check_op(lambda m, x: m.nn.functional.normalize(x, dim=1), _rand((4, 3)))
+    check_op(lambda m, x: m.nn.functional.normalize(x, p=1.0, dim=0), _rand((4, 3)))
+    check_op(lambda m, a, b: m.nn.functional.cosine_similarity(a, b), _rand((4, 3)),
+             _rand((4, 3), 1))
+    # A zero vector: the norm is clamped to eps and its gradient there is 0, as in torch.
+    zero = np.zeros((2, 3))
+    check_op(lambda m, a, b: m.nn.functional.cosine_similarity(a, b, dim=1), zero,
+             _rand((2, 3), 2), gradcheck=False)
+    check_op(lambda m, x: m.nn.functional.normalize(x, dim=1), np.vstack([zero, _rand((1, 3))]),
+             gradcheck=False)
+
+
+# ---------------------------------------------------------------------------------- dropout
+
+
+@pytest.mark.parametrize("p", [0.0, 0.2, 0.5, 1.0])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_dropout_draws_the_same_mask_as_torch(p, dtype):
+    x = _rand((8, 40)).astype(dtype)
+    gradiente.manual_seed(7)
+    torch.manual_seed(7)
+    g_in, t_in = leaf(x), to_torch(leaf(x))
+    g = F.dropout(g_in, p)
+    t = torch.nn.functional.dropout(t_in, p)
+    assert_same(g, t, rtol=0, atol=0)
+    up = _rand((8, 40), 5).astype(dtype)
+    g.backward(gradiente.from_numpy(up))
+    t.backward(torch.from_numpy(up))
+    assert_same(g_in.grad, t_in.grad, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("fn,shape", [("dropout1d", (3, 4, 5)), ("dropout2d", (3, 4, 5, 2)),
+                                      ("dropout1d", (4, 5))])
+def test_channel_dropout_same_mask_as_torch(fn, shape):
+    x = _rand(shape)
+    gradiente.manual_seed(3)
+    torch.manual_seed(3)
+    g = getattr(F, fn)(gradiente.from_numpy(x), 0.4)
+    t = getattr(torch.nn.functional, fn)(torch.from_numpy(x), 0.4)
+    assert_same(g, t, rtol=0, atol=0)
+
+
+def test_dropout_eval_is_identity_and_bad_p_raises():
+    x = gradiente.ones(3)
+    assert F.dropout(x, 0.5, training=False) is x
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        F.dropout(x, 1.5)
+
+
+# ---------------------------------------------------------------------------------- padding
+
+
+@pytest.mark.parametrize("mode", ["constant", "reflect", "replicate", "circular"])
+@pytest.mark.parametrize("shape,pad", [((2, 3, 5), (2, 1)), ((1, 2, 4, 5), (1, 2, 3, 0)),
+                                       ((1, 2, 3, 4), (0, 1, 2, 2))])
+def test_pad_matches_torch(mode, shape, pad):
+    check_op(lambda m, x: m.nn.functional.pad(x, pad, mode=mode), _rand(shape))
+
+
+def test_pad_constant_value_and_negative_crop():
+    check_op(lambda m, x: m.nn.functional.pad(x, (1, -1, 2, 0), value=3.5), _rand((3, 4)))
+
+
+def test_pad_errors():
+    with pytest.raises(RuntimeError, match="divisible by 2"):
+        F.pad(gradiente.zeros(2, 3), (1, 2, 3))
+    with pytest.raises(RuntimeError, match="Padding size should be less"):
+        F.pad(gradiente.zeros(1, 1, 3), (3, 3), mode="reflect")
+
+
+# ------------------------------------------------------------------------------------- misc
+
+
+def test_one_hot_matches_torch():
+    idx = np.array([[0, 3], [2, 1]])
+    g = F.one_hot(gradiente.from_numpy(idx))
+    t = torch.nn.functional.one_hot(torch.from_numpy(idx))
+    assert_same(g, t)
+    assert_same(F.one_hot(gradiente.from_numpy(idx), 6),
+                torch.nn.functional.one_hot(torch.from_numpy(idx), 6))
+    with pytest.raises(RuntimeError, match="smaller than num_classes"):
+        F.one_hot(gradiente.from_numpy(idx), 3)

@@ -1,0 +1,118 @@
+"""The torch import alias (``gradiente.compat``): ``import torch`` resolves to gradiente.
+
+Each check runs in a fresh interpreter, because this test process may have imported the real
+torch (the alias refuses to shadow a torch that is already loaded).
+"""
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+
+def _python(code: str) -> subprocess.CompletedProcess:
+    prelude = "from gradiente import compat\ncompat.install()\n"
+    return subprocess.run([sys.executable, "-c", prelude + textwrap.dedent(code)],
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_torch_modules_are_gradientes():
+    result = _python("""
+        import torch
+        import torch.nn as nn
+        import torch.nn.functional as F
+        import torch.nn.init as init
+        import torch.optim as optim
+        from torch.optim.lr_scheduler import StepLR
+        from torch.utils.data import DataLoader, TensorDataset
+        import torch.autograd
+        import gradiente
+        import gradiente.nn.functional, gradiente.optim, gradiente.data
+
+        assert torch.Tensor is gradiente.Tensor
+        assert nn.Linear is gradiente.nn.Linear
+        assert F.relu is gradiente.nn.functional.relu
+        assert init.kaiming_uniform_ is gradiente.nn.init.kaiming_uniform_
+        assert optim.Adam is gradiente.optim.Adam
+        assert StepLR is gradiente.optim.lr_scheduler.StepLR
+        assert DataLoader is gradiente.data.DataLoader
+        assert torch.autograd.grad is gradiente.autograd.grad
+        assert torch.save is gradiente.save and torch.load is gradiente.load
+        assert torch.nn is nn and torch.nn.functional is F and torch.optim is optim
+        print("ok")
+    """)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
+
+
+def test_devices_are_the_cpu():
+    result = _python("""
+        import torch
+        assert torch.cuda.is_available() is False
+        assert torch.backends.mps.is_available() is False
+        assert torch.accelerator.is_available() is False
+        torch.backends.cudnn.deterministic = True
+        device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        x = torch.ones(2).to(device)
+        model = torch.nn.Linear(2, 1).to(device)
+        print(device, x.device, model(x).shape)
+    """)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[:2] == ["cpu", "cpu"]
+
+
+@pytest.mark.parametrize(
+    "code,name",
+    [
+        ("torch.fft.fft(torch.ones(4))", "torch.fft"),
+        ("import torch.distributed", "torch.distributed"),
+        ("torch.cuda.get_device_name(0)", "torch.cuda.get_device_name"),
+        ("import torchvision.models", "torchvision.models"),
+    ],
+)
+def test_missing_api_is_named(code, name):
+    result = _python("import torch\n" + code)
+    assert result.returncode == 1
+    assert f"gradiente run: {name} is not supported by gradiente" in result.stderr
+
+
+def test_install_refuses_to_shadow_a_loaded_torch():
+    pytest.importorskip("torch")
+    code = "import torch\nfrom gradiente import compat\ncompat.install()"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 1 and "already imported" in result.stderr
+
+
+def test_uninstall_forgets_the_alias():
+    result = _python("""
+        import sys
+        import torch
+        compat.uninstall()
+        assert "torch" not in sys.modules
+        assert compat._finder not in sys.meta_path
+        print("ok")
+    """)
+    assert result.returncode == 0, result.stderr
+
+
+def test_explain_names_what_is_missing():
+    result = _python("""
+        import torch
+        try:
+            from torch.nn import Transformer9
+        except ImportError as error:
+            print(compat.explain(error))
+        try:
+            torch.ones(2).no_such_method()
+        except AttributeError as error:
+            print(compat.explain(error))
+        print(compat.explain(ValueError("the script's own")))
+    """)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "gradiente run: torch.nn.Transformer9 is not supported by gradiente",
+        "gradiente run: torch.Tensor.no_such_method is not supported by gradiente",
+        "None",
+    ]
