@@ -46,7 +46,7 @@ def worker(framework: str, epochs: int, threads: int) -> None:
     def epoch() -> int:
         seen = 0
         for xb, yb in loader:
-            seen += len(yb)
+            seen += len(xb) if len(xb) == len(yb) else 0
         return seen
 
     assert epoch() == N  # warm-up epoch, and a check that every sample is visited
@@ -94,7 +94,7 @@ def main() -> None:
     print(f"{'case':<52} {'torch ms':>9} {'gradiente ms':>13} {'ratio':>7}")
     t = statistics.median(times["torch"]) * 1e3
     g = statistics.median(times["gradiente"]) * 1e3
-    title = f"DataLoader epoch, {N} x 1x28x28 f32, batch {BATCH}, shuffle"
+    title = f"DataLoader epoch, {N}x1x28x28 f32, batch {BATCH}, shuffle"
     print(f"{title:<52} {t:9.1f} {g:13.1f} {statistics.median(ratios):6.3f}x")
 
 

@@ -158,7 +158,7 @@ def tensor_repr(t, prefix: str = "tensor(") -> str:
         summarize = a.size > PRINT_OPTS.threshold
         fmt = _Formatter(_summarized(a) if summarize else a)
         body = _array_str(a, indent, summarize, fmt)
-    if d.name not in (get_default_dtype().name, "int64", "bool"):
+    if d.name != get_default_dtype().name and (a.size == 0 or d.name not in ("int64", "bool")):
         suffixes.append(f"dtype={d!r}")
     if t.grad_fn is not None:
         suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")

@@ -735,6 +735,7 @@ class Tensor:
     fmod = remainder
 
     def pow(self, exponent):
+        exponent = exponent.item() if isinstance(exponent, xp.generic) else exponent
         if isinstance(exponent, Tensor):
             if exponent.ndim == 0 and not exponent._requires_grad:
                 exponent = exponent.item()
@@ -1513,6 +1514,8 @@ def _promote(a: Tensor, b):
         if db != target.np:
             b = b.to(target)
         return a, b
+    if isinstance(b, xp.generic):
+        b = b.item()  # a NumPy scalar acts as a Python number (weakly typed), as in PyTorch
     if isinstance(b, bool):
         return a, b
     if isinstance(b, numbers.Number):

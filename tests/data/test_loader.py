@@ -17,6 +17,7 @@ from gradiente.data import (
     SequentialSampler,
     TensorDataset,
     default_collate,
+    default_convert,
     random_split,
 )
 
@@ -284,3 +285,17 @@ def test_default_collate_errors_like_torch():
         default_collate([[1, 2], [3]])
     with pytest.raises(TypeError):
         default_collate([np.array(["a"]), np.array(["b"])])
+
+
+def test_default_convert_matches_torch():
+    sample = {
+        "a": np.arange(3, dtype=np.int16),
+        "b": (np.float32(2.5), 1, "s"),
+        "c": [np.array(["x"]), np.bool_(True)],
+    }
+    ours, ref = default_convert(sample), torch.utils.data.default_convert(sample)
+    assert _to_plain({k: v for k, v in ours.items() if k != "c"}) == _to_plain(
+        {k: v for k, v in ref.items() if k != "c"}
+    )
+    assert ours["c"][0] is sample["c"][0]  # string arrays stay arrays, as in torch
+    assert _to_plain(ours["c"][1]) == _to_plain(ref["c"][1])

@@ -15,6 +15,7 @@ import http.server
 import pathlib
 import pickle
 import struct
+import tarfile
 import threading
 import warnings
 
@@ -182,7 +183,9 @@ class _Server:
         handler = functools.partial(Handler, directory=str(directory))
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self.thread.start()
 
     def stop(self):
@@ -313,6 +316,29 @@ def test_cifar_unpickler_refuses_anything_but_plain_data(tmp_path, payload):
     path.write_bytes(pickle.dumps(payload, protocol=2))
     with pytest.raises(pickle.UnpicklingError, match="refusing"):
         restricted_load(path)
+
+
+def test_cifar10_download_and_extract(server, tmp_path, monkeypatch):
+    source = tmp_path / "source"
+    _write_cifar(source / "cifar-10-batches-py")
+    archive = server.root / "cifar-10-python.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(source / "cifar-10-batches-py", arcname="cifar-10-batches-py")
+    monkeypatch.setattr(datasets.CIFAR10, "url", server.url + archive.name)
+    monkeypatch.setattr(datasets.CIFAR10, "tgz_md5", _md5(archive))
+    ds = datasets.CIFAR10(tmp_path / "root", train=False, download=True)
+    assert len(ds) == 4 and len(server.requests) == 1
+
+
+def test_extract_archive_refuses_paths_outside_the_folder(tmp_path):
+    archive = tmp_path / "evil.tar"
+    payload = tmp_path / "payload.txt"
+    payload.write_text("x")
+    with tarfile.open(archive, "w") as tar:
+        tar.add(payload, arcname="../escaped.txt")
+    with pytest.raises(Exception, match="escaped|outside|refusing"):
+        download.extract_archive(str(archive), str(tmp_path / "out"))
+    assert not (tmp_path / "escaped.txt").exists()
 
 
 def test_cifar_missing_files(tmp_path):

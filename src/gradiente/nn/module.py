@@ -493,7 +493,8 @@ class Module:
         """An OrderedDict of parameters and persistent buffers by dotted name.
 
         Values are detached tensors sharing memory with the module (``keep_vars=True`` keeps
-        the Parameters themselves). The keys and their order equal PyTorch's.
+        the Parameters themselves). The keys and their order equal PyTorch's; like PyTorch,
+        the dict carries ``_metadata`` with each module's version.
         """
         if args:  # the old positional form state_dict(destination, prefix, keep_vars)
             names = ("destination", "prefix", "keep_vars")
@@ -503,6 +504,10 @@ class Module:
             keep_vars = values.get("keep_vars", keep_vars)
         if destination is None:
             destination = OrderedDict()
+            destination._metadata = OrderedDict()
+        metadata = getattr(destination, "_metadata", None)
+        if metadata is not None:
+            metadata[prefix[:-1]] = {"version": self._version}
         for name, param in self._parameters.items():
             if param is not None:
                 destination[prefix + name] = param if keep_vars else param.detach()
@@ -515,6 +520,10 @@ class Module:
                                   keep_vars=keep_vars)
         return destination
 
+    def _may_be_missing(self, name: str, version: int | None) -> bool:
+        """Whether an entry absent from a loaded state dict is fine (older format versions)."""
+        return False
+
     def load_state_dict(self, state_dict: Mapping, strict: bool = True, assign: bool = False):
         """Copy parameters and buffers from ``state_dict`` into this module.
 
@@ -523,11 +532,22 @@ class Module:
         is left unchanged. Returns ``(missing_keys, unexpected_keys)``.
         """
         if not isinstance(state_dict, Mapping):
-            raise TypeError(
-                f"Expected state_dict to be dict-like, got {type(state_dict)}."
-            )
-        own = self.state_dict(keep_vars=True)
-        missing = [k for k in own if k not in state_dict]
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
+        metadata = getattr(state_dict, "_metadata", None)
+        own, missing = {}, []
+        for prefix, module in self.named_modules(remove_duplicate=False):
+            local = {n: p for n, p in module._parameters.items() if p is not None}
+            local.update((n, b) for n, b in module._buffers.items()
+                         if b is not None and n not in module._non_persistent_buffers_set)
+            version = None
+            if metadata is not None:
+                version = metadata.get(prefix, {}).get("version")
+            dotted = prefix + "." if prefix else ""
+            for name, tensor in local.items():
+                key = dotted + name
+                own[key] = tensor
+                if key not in state_dict and not module._may_be_missing(name, version):
+                    missing.append(key)
         unexpected = [k for k in state_dict if k not in own]
         errors = []
         if strict and missing:

@@ -288,8 +288,9 @@ def _conv_input_nhwc(gh, w, geom: _Geometry):
     Stride 1: the gradient of a convolution with respect to its input is the convolution of
     the gradient, padded by d·(k − 1) − p, with the kernel flipped in space and transposed in
     channels: dL/dx[c, h, w] = Σ_{o,i,j} g[o, h + p − d·i, w + p − d·j] · W[o, c, i, j].
-    Larger strides: dcols = g @ W, then col2im adds each kernel tap's slice back into the
-    image (a loop over the kh·kw taps only).
+    Otherwise dcols = g @ W, then col2im adds each kernel tap's slice back into the image (a
+    loop over the kh·kw taps only). The first builds columns of O channels, the second of C
+    channels plus kh·kw strided additions: measured, the first wins unless O ≥ 2·C.
     """
     N = gh.shape[0]
     O, Cg, kh, kw = w.shape
@@ -299,7 +300,7 @@ def _conv_input_nhwc(gh, w, geom: _Geometry):
     OH, OW = geom.out
     dh, dw = geom.dilation
     pt, pb, pl, pr = geom.padding
-    if geom.stride == (1, 1):
+    if geom.stride == (1, 1) and Og < 2 * Cg:
         top, left = dh * (kh - 1) - pt, dw * (kw - 1) - pl
         # padded gradient height: H + d·(k − 1) (a stride-1 "valid" conv then gives H rows)
         size = (H + dh * (kh - 1), W + dw * (kw - 1))

@@ -95,7 +95,7 @@ class Div(Function):
 class RDiv(Function):
     """b / a for a scalar b (``1 / x``)."""
 
-    backward_name = "DivBackward0"
+    backward_name = "MulBackward0"  # PyTorch computes b / x as reciprocal(x) * b
     _array_forward = True
 
     @staticmethod
@@ -260,6 +260,7 @@ def _relu(x):
 Exp = _unary("Exp", xp.exp, lambda x, y, g: g * y, "output")  # d eˣ/dx = eˣ
 Log = _unary("Log", xp.log, lambda x, y, g: g / x)  # d ln x/dx = 1/x
 Log1p = _unary("Log1p", xp.log1p, lambda x, y, g: g / (x + 1.0))
+Log1p.backward_name = "Log1PBackward0"  # PyTorch's spelling
 Expm1 = _unary("Expm1", xp.expm1, lambda x, y, g: g * (y + 1.0), "output")
 Log2 = _unary("Log2", xp.log2, lambda x, y, g: g / (x * 0.6931471805599453))
 Log10 = _unary("Log10", xp.log10, lambda x, y, g: g / (x * 2.302585092994046))

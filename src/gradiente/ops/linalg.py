@@ -10,9 +10,22 @@ class MatMul(Function):
     backward_name = "MmBackward0"
     _array_forward = True
 
+    def name(self) -> str:
+        # PyTorch's matmul runs dot, mv, mm or a batched product (then a reshape) and its node
+        # is named after the last of those; repr(tensor) shows that name, so we use the same.
+        ra, rb = self.ranks
+        if ra == 1:
+            return {1: "DotBackward0", 2: "SqueezeBackward4"}.get(rb, "UnsafeViewBackward0")
+        if ra == 2 and rb <= 2:
+            return "MvBackward0" if rb == 1 else "MmBackward0"
+        if ra == 2 and self.needs_input_grad[0]:
+            return "CloneBackward0"
+        return "UnsafeViewBackward0"
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
+        ctx.ranks = (a._data.ndim, b._data.ndim)
         return xp.matmul(a._data, b._data)
 
     @staticmethod

@@ -18,19 +18,19 @@ import numpy as np
 
 from gradiente.autograd.function import AccumulateGrad
 from gradiente.viz import _walk
-from gradiente.viz._figure import new_figure, save
+from gradiente.viz._figure import save
 
 # Local derivatives of gradiente's ops, one text per input, in the lecture's notation.
 LOCAL_DERIVATIVES = {
-    "AddBackward0": ("∂(a + b)/∂a = 1", "∂(a + b)/∂b = 1"),
-    "SubBackward0": ("∂(a − b)/∂a = 1", "∂(a − b)/∂b = −1"),
-    "RsubBackward1": ("∂(c − a)/∂a = −1",),
-    "MulBackward0": ("∂(a·b)/∂a = b", "∂(a·b)/∂b = a"),
-    "DivBackward0": ("∂(a/b)/∂a = 1/b", "∂(a/b)/∂b = −a/b²"),
-    "NegBackward0": ("∂(−a)/∂a = −1",),
-    "PowBackward0": ("∂(aᵖ)/∂a = p·aᵖ⁻¹",),
-    "PowBackward1": ("∂(aᵇ)/∂a = b·aᵇ⁻¹", "∂(aᵇ)/∂b = aᵇ·ln a"),
-    "PowBackward2": ("∂(cᵃ)/∂a = cᵃ·ln c",),
+    "AddBackward0": ("∂(u + v)/∂u = 1", "∂(u + v)/∂v = 1"),
+    "SubBackward0": ("∂(u − v)/∂u = 1", "∂(u − v)/∂v = −1"),
+    "RsubBackward1": ("∂(c − u)/∂u = −1",),
+    "MulBackward0": ("∂(u·v)/∂u = v", "∂(u·v)/∂v = u"),
+    "DivBackward0": ("∂(u/v)/∂u = 1/v", "∂(u/v)/∂v = −u/v²"),
+    "NegBackward0": ("∂(−u)/∂u = −1",),
+    "PowBackward0": ("∂(uᵖ)/∂u = p·uᵖ⁻¹",),
+    "PowBackward1": ("∂(uᵛ)/∂u = v·uᵛ⁻¹", "∂(uᵛ)/∂v = uᵛ·ln u"),
+    "PowBackward2": ("∂(cᵘ)/∂u = cᵘ·ln c",),
     "ExpBackward0": ("∂eᵃ/∂a = eᵃ",),
     "LogBackward0": ("∂ ln a/∂a = 1/a",),
     "SqrtBackward0": ("∂√a/∂a = 1/(2√a)",),
@@ -103,7 +103,7 @@ class GraphNode:
         if self.kind == "leaf" or self.value is not None:
             lines.append(f"value {_walk.describe(self.value)}")
         else:
-            lines.append("value not kept by the graph")
+            lines.append("value not stored")
         if self.grad is not None:
             lines.append(f"grad {_walk.describe(self.grad)}")
         for item in self.saved:
@@ -237,7 +237,14 @@ def _dot_source(nodes: list[GraphNode], edges) -> str:
 
 
 def _draw_matplotlib(graph: ComputationalGraph):
-    """Layered drawing: depth = longest path to the output; leaves on top, output at bottom."""
+    """Layered drawing: depth = longest path to the output; leaves on top, output at bottom.
+
+    The boxes are measured first, then packed row by row, so wide labels never overlap; the
+    axes' data units are inches.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     consumers: dict[str, list[str]] = {n.id: [] for n in graph.nodes}
     for a, b in graph.edges:
         consumers[a].append(b)
@@ -247,33 +254,54 @@ def _draw_matplotlib(graph: ComputationalGraph):
     layers: dict[int, list[str]] = {}
     for n in graph.nodes:
         layers.setdefault(depth[n.id], []).append(n.id)
-    x: dict[str, float] = {}
-    for d in sorted(layers):
-        # order a layer by where its consumers are (the barycentre heuristic): fewer crossings
-        row = sorted(layers[d], key=lambda i: np.mean([x[c] for c in consumers[i]] or [0.0]))
-        for k, i in enumerate(row):
-            x[i] = k - (len(row) - 1) / 2
-    by_id = {n.id: n for n in graph.nodes}
-    width = max(len(v) for v in layers.values())
-    n_lines = max(n.label().count("\n") + 1 for n in graph.nodes)
-    fig, ax = new_figure(figsize=(max(4.0, 3.0 * width),
-                                  max(2.5, (0.15 * n_lines + 0.6) * len(layers))))
+
+    fig = Figure(figsize=(8, 8), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes((0, 0, 1, 1))
     ax.set_axis_off()
-    texts = {}
-    for i, n in by_id.items():
-        texts[i] = ax.text(x[i], depth[i], n.label(), ha="center", va="center", fontsize=7,
-                           family="DejaVu Sans Mono",
-                           bbox={"boxstyle": "round,pad=0.4", "fc": _COLORS[n.kind], "ec": "0.3"})
+    texts = {
+        n.id: ax.text(0, 0, n.label(), ha="center", va="center", fontsize=7,
+                      family="DejaVu Sans Mono",
+                      bbox={"boxstyle": "round,pad=0.4", "fc": _COLORS[n.kind], "ec": "0.3"})
+        for n in graph.nodes
+    }
+    fig.canvas.draw()  # lays out the text boxes so that they can be measured
+    size = {}  # box width and height in inches
+    for i, t in texts.items():
+        box = t.get_bbox_patch().get_window_extent()
+        size[i] = (box.width / fig.dpi, box.height / fig.dpi)
+    gap_x, gap_y, margin = 0.25, 0.45, 0.3
+    row_height = {d: max(size[i][1] for i in row) for d, row in layers.items()}
+    row_width = {d: sum(size[i][0] for i in row) + gap_x * (len(row) - 1)
+                 for d, row in layers.items()}
+    width = max(row_width.values()) + 2 * margin
+    height = sum(row_height.values()) + gap_y * (len(layers) - 1) + 2 * margin + 0.5
+    x: dict[str, float] = {}
+    y: dict[str, float] = {}
+    top = margin
+    for d in sorted(layers):  # depth 0 (the output) at the bottom
+        top_of_row = top + row_height[d] / 2
+        # order a row by where its consumers are (the barycentre heuristic): fewer crossings
+        row = sorted(layers[d], key=lambda i: np.mean([x[c] for c in consumers[i]] or [0.0]))
+        left = (width - row_width[d]) / 2
+        for i in row:
+            x[i] = left + size[i][0] / 2
+            y[i] = top_of_row
+            left += size[i][0] + gap_x
+        top += row_height[d] + gap_y
+    fig.set_size_inches(width, height)
+    ax.set_xlim(0, width)
+    ax.set_ylim(0, height)
+    for i, t in texts.items():
+        t.set_position((x[i], y[i]))
     for a, b in graph.edges:
         # from the bottom edge of the input's box to the top edge of the consumer's box
-        ax.annotate("", xy=(0.5, 1.0), xycoords=texts[b], xytext=(0.5, 0.0),
-                    textcoords=texts[a],
-                    arrowprops={"arrowstyle": "-|>", "color": "0.35", "shrinkA": 4,
-                                "shrinkB": 4, "lw": 1.0})
-    ax.set_xlim(-width / 2 - 0.1, width / 2 + 0.1)
-    ax.set_ylim(-0.6, max(layers) + 0.6)
-    ax.set_title("Computational graph — forward: top to bottom, backward: bottom to top\n"
-                 "blue: leaves, grey: ops (grad_fn nodes), green: the output", fontsize=9)
+        ax.annotate("", xy=(x[b], y[b] + size[b][1] / 2), xytext=(x[a], y[a] - size[a][1] / 2),
+                    arrowprops={"arrowstyle": "-|>", "color": "0.35", "shrinkA": 0,
+                                "shrinkB": 0, "lw": 1.0})
+    ax.text(width / 2, height - 0.3, "Computational graph — forward: top to bottom, backward: "
+            "bottom to top\nblue: leaves, grey: ops (grad_fn nodes), green: the output",
+            ha="center", va="center", fontsize=9)
     return fig
 
 

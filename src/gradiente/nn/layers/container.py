@@ -224,11 +224,11 @@ class ModuleDict(Module):
             self[key] = module
 
 
-def _param_line(k, p) -> str:
+def _param_line(k, p, type_name) -> str:
     if isinstance(p, Tensor):
         kind = "Parameter" if isinstance(p, Parameter) else "Tensor"
         size = "x".join(str(s) for s in p.shape)
-        return f"  ({k}): {kind} containing: [{p.dtype} of size {size}]"
+        return f"  ({k}): {kind} containing: [{type_name(p)} of size {size}]"
     return f"  ({k}): Object of type: {type(p).__name__}"
 
 
@@ -272,7 +272,8 @@ class ParameterList(Module):
         return self
 
     def extra_repr(self) -> str:
-        return "\n".join(_param_line(k, p) for k, p in enumerate(self))
+        # PyTorch prints the dtype here ("torch.float32") ...
+        return "\n".join(_param_line(k, p, lambda t: str(t.dtype)) for k, p in enumerate(self))
 
 
 class ParameterDict(Module):
@@ -321,4 +322,5 @@ class ParameterDict(Module):
             self[key] = value
 
     def extra_repr(self) -> str:
-        return "\n".join(_param_line(k, p) for k, p in self.items())
+        # ... and the tensor type name here ("torch.FloatTensor")
+        return "\n".join(_param_line(k, p, lambda t: t.type()) for k, p in self.items())

@@ -15,7 +15,7 @@ from gradiente.tensor import Tensor, empty, ones, tensor, zeros
 class _BatchNorm(Module):
     """Per-channel normalisation with batch statistics in training, running ones in eval.
 
-    Parameters ``weight`` (γ, ones) and ``bias`` (β, zeros); buffers ``running_mean``,
+    Parameters ``weight`` (γ, ones) and ``bias`` (β, zeros; ``bias=False`` drops it); buffers ``running_mean``,
     ``running_var`` and ``num_batches_tracked`` — the same names and order as PyTorch.
     ``momentum=None`` makes the running statistics a cumulative average.
     """
@@ -25,7 +25,7 @@ class _BatchNorm(Module):
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True, device=None,
-                 dtype=None) -> None:
+                 dtype=None, *, bias: bool = True) -> None:
         super().__init__()
         self.num_features = num_features
         self.eps = eps
@@ -34,7 +34,10 @@ class _BatchNorm(Module):
         self.track_running_stats = track_running_stats
         if affine:
             self.weight = Parameter(empty(num_features, dtype=dtype, device=device))
-            self.bias = Parameter(empty(num_features, dtype=dtype, device=device))
+            if bias:
+                self.bias = Parameter(empty(num_features, dtype=dtype, device=device))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -58,7 +61,13 @@ class _BatchNorm(Module):
         self.reset_running_stats()
         if self.affine:
             init.ones_(self.weight)
-            init.zeros_(self.bias)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
+    def _may_be_missing(self, name: str, version: int | None) -> bool:
+        # State dicts from before version 2 had no num_batches_tracked: keep the current one.
+        return (name == "num_batches_tracked" and self.track_running_stats
+                and (version is None or version < 2))
 
     def _check_input_dim(self, input: Tensor) -> None:
         if input.ndim not in self._expected_dims:
@@ -96,7 +105,8 @@ class _BatchNorm(Module):
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):
@@ -144,4 +154,4 @@ class LayerNorm(Module):
 
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "
-                f"elementwise_affine={self.elementwise_affine}")
+                f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")

@@ -1,0 +1,311 @@
+"""Convolution layers: Conv1d, Conv2d and ConvTranspose2d, with PyTorch's arguments and init.
+
+Each layer owns ``weight`` — (out, in/groups, *kernel), or (in, out/groups, *kernel) when
+transposed — and ``bias`` (out,), initialised like PyTorch (``kaiming_uniform_`` with a = √5,
+then U(−1/√fan_in, 1/√fan_in) for the bias: the same draws, so the same seed gives the same
+weights). The arithmetic lives in ``nn.functional`` (``ops/conv.py``).
+"""
+
+from __future__ import annotations
+
+import math
+
+from gradiente.nn import functional as F
+from gradiente.nn import init
+from gradiente.nn.module import Module
+from gradiente.nn.parameter import Parameter
+from gradiente.tensor import Tensor, empty
+
+_PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
+def _ntuple(value, n: int) -> tuple:
+    """PyTorch's _single/_pair: an int repeated n times, a sequence as a tuple."""
+    if isinstance(value, int):
+        return (value,) * n
+    return tuple(value)
+
+
+class _ConvNd(Module):
+    """What Conv1d, Conv2d and ConvTranspose2d share: checks, parameters, init and repr."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: tuple,
+        stride: tuple,
+        padding,
+        dilation: tuple,
+        transposed: bool,
+        output_padding: tuple,
+        groups: int,
+        bias: bool,
+        padding_mode: str,
+        device=None,
+        dtype=None,
+    ) -> None:
+        super().__init__()
+        if groups <= 0:
+            raise ValueError("groups must be a positive integer")
+        if in_channels % groups != 0:
+            raise ValueError("in_channels must be divisible by groups")
+        if out_channels % groups != 0:
+            raise ValueError("out_channels must be divisible by groups")
+        if isinstance(padding, str):
+            if padding not in ("same", "valid"):
+                raise ValueError(
+                    f"Invalid padding string {padding!r}, should be one of {{'valid', 'same'}}"
+                )
+            if padding == "same" and any(s != 1 for s in stride):
+                raise ValueError("padding='same' is not supported for strided convolutions")
+        if padding_mode not in _PADDING_MODES:
+            raise ValueError(
+                f"padding_mode must be one of {list(_PADDING_MODES)}, but got "
+                f"padding_mode='{padding_mode}'"
+            )
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.kernel_size = kernel_size
+        self.stride = stride
+        self.padding = padding
+        self.dilation = dilation
+        self.transposed = transposed
+        self.output_padding = output_padding
+        self.groups = groups
+        self.padding_mode = padding_mode
+        # F.pad's argument for non-zero padding modes: last axis first, (left, right) each
+        if isinstance(padding, str):
+            pads = [0, 0] * len(kernel_size)
+            if padding == "same":
+                for i, (d, k) in enumerate(zip(dilation[::-1], kernel_size[::-1], strict=True)):
+                    total = d * (k - 1)
+                    pads[2 * i], pads[2 * i + 1] = total // 2, total - total // 2
+            self._reversed_padding_repeated_twice = pads
+        else:
+            self._reversed_padding_repeated_twice = [p for p in padding[::-1] for _ in range(2)]
+        if transposed:
+            shape = (in_channels, out_channels // groups, *kernel_size)
+        else:
+            shape = (out_channels, in_channels // groups, *kernel_size)
+        self.weight = Parameter(empty(shape, dtype=dtype, device=device))
+        if bias:
+            self.bias = Parameter(empty(out_channels, dtype=dtype, device=device))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Draw the weight, then the bias, exactly like PyTorch's convolution layers."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
+            if fan_in != 0:
+                bound = 1 / math.sqrt(fan_in)
+                init.uniform_(self.bias, -bound, bound)
+
+    def extra_repr(self) -> str:
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}"
+        s += f", stride={self.stride}"
+        if self.padding != (0,) * len(self.padding):
+            s += f", padding={self.padding}"
+        if self.dilation != (1,) * len(self.dilation):
+            s += f", dilation={self.dilation}"
+        if self.output_padding != (0,) * len(self.output_padding):
+            s += f", output_padding={self.output_padding}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
+        return s
+
+    def _check_input(self, input: Tensor, spatial: int) -> None:
+        name = type(self).__name__
+        if input.ndim not in (spatial + 1, spatial + 2):
+            raise RuntimeError(
+                f"{name} expected {spatial + 1}D (unbatched) or {spatial + 2}D (batched) input, "
+                f"got {input.ndim}D; input shape {tuple(input.shape)}"
+            )
+        channels = input.shape[-spatial - 1]
+        if channels != self.in_channels:
+            raise RuntimeError(
+                f"{name} expected input with {self.in_channels} channels, got {channels}; "
+                f"input shape {tuple(input.shape)}"
+            )
+
+    def _conv_forward(self, input: Tensor, conv, spatial: int) -> Tensor:
+        self._check_input(input, spatial)
+        if self.padding_mode != "zeros":
+            padded = F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
+            return conv(padded, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
+        return conv(
+            input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
+        )
+
+
+class Conv1d(_ConvNd):
+    """1-D convolution over (N, C_in, L) input: weight (C_out, C_in/groups, k), bias (C_out)."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        device=None,
+        dtype=None,
+    ) -> None:
+        super().__init__(
+            in_channels,
+            out_channels,
+            _ntuple(kernel_size, 1),
+            _ntuple(stride, 1),
+            padding if isinstance(padding, str) else _ntuple(padding, 1),
+            _ntuple(dilation, 1),
+            False,
+            (0,),
+            groups,
+            bias,
+            padding_mode,
+            device,
+            dtype,
+        )
+
+    def forward(self, input: Tensor) -> Tensor:
+        return self._conv_forward(input, F.conv1d, 1)
+
+
+class Conv2d(_ConvNd):
+    """2-D convolution over (N, C_in, H, W) input: weight (C_out, C_in/groups, kH, kW).
+
+    ``padding`` may be an int, a pair, ``'valid'`` or ``'same'``; ``padding_mode`` 'zeros',
+    'reflect', 'replicate' or 'circular'.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        device=None,
+        dtype=None,
+    ) -> None:
+        super().__init__(
+            in_channels,
+            out_channels,
+            _ntuple(kernel_size, 2),
+            _ntuple(stride, 2),
+            padding if isinstance(padding, str) else _ntuple(padding, 2),
+            _ntuple(dilation, 2),
+            False,
+            (0, 0),
+            groups,
+            bias,
+            padding_mode,
+            device,
+            dtype,
+        )
+
+    def forward(self, input: Tensor) -> Tensor:
+        return self._conv_forward(input, F.conv2d, 2)
+
+
+class ConvTranspose2d(_ConvNd):
+    """2-D transposed convolution: weight (C_in, C_out/groups, kH, kW), the adjoint of Conv2d.
+
+    ``forward(input, output_size=None)``: an ``output_size`` picks the output padding that
+    reaches it (strided transposed convolutions have several valid output sizes).
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size,
+        stride=1,
+        padding=0,
+        output_padding=0,
+        groups: int = 1,
+        bias: bool = True,
+        dilation=1,
+        padding_mode: str = "zeros",
+        device=None,
+        dtype=None,
+    ) -> None:
+        if padding_mode != "zeros":
+            raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
+        super().__init__(
+            in_channels,
+            out_channels,
+            _ntuple(kernel_size, 2),
+            _ntuple(stride, 2),
+            _ntuple(padding, 2),
+            _ntuple(dilation, 2),
+            True,
+            _ntuple(output_padding, 2),
+            groups,
+            bias,
+            padding_mode,
+            device,
+            dtype,
+        )
+
+    def _output_padding(self, input: Tensor, output_size) -> tuple:
+        """The output padding that makes the output ``output_size`` (PyTorch's rule)."""
+        if output_size is None:
+            return self.output_padding
+        spatial = 2
+        output_size = tuple(output_size)
+        lead = 2 if input.ndim == spatial + 2 else 1
+        if len(output_size) == lead + spatial:
+            output_size = output_size[lead:]
+        if len(output_size) != spatial:
+            raise ValueError(
+                f"ConvTranspose{spatial}D: for {input.ndim}D input, output_size must have "
+                f"{spatial} or {lead + spatial} elements (got {len(output_size)})"
+            )
+        min_sizes, max_sizes = [], []
+        for d in range(spatial):
+            size = (
+                (input.shape[d + lead] - 1) * self.stride[d]
+                - 2 * self.padding[d]
+                + self.dilation[d] * (self.kernel_size[d] - 1)
+                + 1
+            )
+            min_sizes.append(size)
+            max_sizes.append(size + self.stride[d] - 1)
+        for size, lo, hi in zip(output_size, min_sizes, max_sizes, strict=True):
+            if size < lo or size > hi:
+                raise ValueError(
+                    f"requested an output size of {list(output_size)}, but valid sizes range "
+                    f"from {min_sizes} to {max_sizes} (for an input of "
+                    f"{list(input.shape[lead:])})"
+                )
+        return tuple(s - lo for s, lo in zip(output_size, min_sizes, strict=True))
+
+    def forward(self, input: Tensor, output_size=None) -> Tensor:
+        self._check_input(input, 2)
+        output_padding = self._output_padding(input, output_size)
+        return F.conv_transpose2d(
+            input,
+            self.weight,
+            self.bias,
+            self.stride,
+            self.padding,
+            output_padding,
+            self.groups,
+            self.dilation,
+        )

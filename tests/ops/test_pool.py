@@ -1,0 +1,285 @@
+"""Max, average and adaptive pooling against PyTorch (float64), plus gradchecks."""
+
+import os
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np
+import pytest
+
+import gradiente
+from gradiente.autograd import grad as autograd_grad
+from gradiente.autograd import gradcheck
+from gradiente.ops.pool import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
+)
+
+torch = pytest.importorskip("torch")
+TF = torch.nn.functional
+
+
+def _compare(g_fn, t_fn, x, rng, rtol=1e-7, atol=1e-12):
+    """Values, indices (when returned) and the input gradient for a random upstream gradient."""
+    xg = gradiente.from_numpy(x.copy()).requires_grad_()
+    xt = torch.from_numpy(x.copy()).requires_grad_()
+    yg, yt = g_fn(xg), t_fn(xt)
+    if isinstance(yt, tuple):
+        assert yg[1].dtype == gradiente.int64
+        np.testing.assert_array_equal(yg[1].numpy(), yt[1].numpy())
+        yg, yt = yg[0], yt[0]
+    assert tuple(yg.shape) == tuple(yt.shape)
+    np.testing.assert_allclose(yg.detach().numpy(), yt.detach().numpy(), rtol=rtol, atol=atol)
+    up = rng.standard_normal(tuple(yt.shape)).astype(x.dtype)
+    yg.backward(gradiente.from_numpy(up.copy()))
+    yt.backward(torch.from_numpy(up))
+    np.testing.assert_allclose(xg.grad.numpy(), xt.grad.numpy(), rtol=rtol, atol=atol)
+
+
+def _second_order_check(fn, x, rng):
+    out = fn(x)
+    v = gradiente.from_numpy(rng.standard_normal(tuple(out.shape)))
+
+    def first_grad(x):
+        with gradiente.enable_grad():
+            return autograd_grad([fn(x) ** 2], [x], [v], create_graph=True)
+
+    assert gradcheck(first_grad, (x,))
+
+
+def _inputs(rng, shape, ties):
+    x = rng.standard_normal(shape)
+    # rounding makes many equal values inside windows: PyTorch's tie rule must be matched
+    return np.round(x) if ties else x
+
+
+# (shape, kernel, stride, padding, dilation, ceil_mode)
+MAX2D_CASES = [
+    ((2, 3, 8, 8), 2, None, 0, 1, False),
+    ((2, 3, 9, 7), 3, 2, 1, 1, True),
+    ((2, 3, 9, 7), 3, 2, 1, 1, False),
+    ((2, 3, 9, 7), (3, 2), (2, 1), (1, 1), (2, 1), False),
+    ((1, 2, 10, 11), 3, 3, 1, 1, True),
+    ((2, 3, 6, 6), 1, 2, 0, 1, False),
+    ((2, 3, 7, 7), 2, 2, 0, 1, True),
+    ((2, 2, 7, 9), 2, 1, 1, 1, False),
+    ((1, 2, 11, 10), 3, (2, 3), (1, 0), 2, True),
+    ((2, 3, 5, 5), (1, 3), 1, (0, 1), 1, False),
+]
+
+
+@pytest.mark.parametrize("case", MAX2D_CASES)
+@pytest.mark.parametrize("ties", [False, True])
+def test_max_pool2d_matches_torch(case, ties):
+    shape, k, s, p, d, ceil = case
+    rng = np.random.default_rng(0)
+    x = _inputs(rng, shape, ties)
+    _compare(
+        lambda t: max_pool2d(t, k, s, p, d, ceil, return_indices=True),
+        lambda t: TF.max_pool2d(t, k, s, p, d, ceil, return_indices=True),
+        x,
+        rng,
+    )
+    _compare(
+        lambda t: max_pool2d(t, k, s, p, d, ceil),
+        lambda t: TF.max_pool2d(t, k, s, p, d, ceil),
+        x,
+        rng,
+    )
+
+
+@pytest.mark.parametrize("case", [c for c in MAX2D_CASES if c[4] == 1])
+@pytest.mark.parametrize("count_include_pad", [True, False])
+def test_avg_pool2d_matches_torch(case, count_include_pad):
+    shape, k, s, p, _, ceil = case
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal(shape)
+    _compare(
+        lambda t: avg_pool2d(t, k, s, p, ceil, count_include_pad),
+        lambda t: TF.avg_pool2d(t, k, s, p, ceil, count_include_pad),
+        x,
+        rng,
+    )
+
+
+@pytest.mark.parametrize("divisor", [1, 5])
+def test_avg_pool2d_divisor_override(divisor):
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((2, 2, 7, 7))
+    _compare(
+        lambda t: avg_pool2d(t, 3, 2, 1, True, False, divisor),
+        lambda t: TF.avg_pool2d(t, 3, 2, 1, True, False, divisor),
+        x,
+        rng,
+    )
+
+
+@pytest.mark.parametrize("args", [(3, 2, 1, 1, True), (2, None, 0, 1, False), (3, 1, 1, 2, False)])
+@pytest.mark.parametrize("ties", [False, True])
+def test_max_pool1d_matches_torch(args, ties):
+    k, s, p, d, ceil = args
+    rng = np.random.default_rng(3)
+    x = _inputs(rng, (2, 3, 10), ties)
+    _compare(
+        lambda t: max_pool1d(t, k, s, p, d, ceil, True),
+        lambda t: TF.max_pool1d(t, k, s, p, d, ceil, True),
+        x,
+        rng,
+    )
+
+
+@pytest.mark.parametrize(
+    "args", [(3, 2, 1, True, False), (2, None, 0, False, True), (4, 3, 2, True, True)]
+)
+def test_avg_pool1d_matches_torch(args):
+    k, s, p, ceil, cip = args
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((2, 3, 11))
+    _compare(
+        lambda t: avg_pool1d(t, k, s, p, ceil, cip),
+        lambda t: TF.avg_pool1d(t, k, s, p, ceil, cip),
+        x,
+        rng,
+    )
+
+
+@pytest.mark.parametrize("size", [(3, 4), (2, 2), 1, (None, 3), (5, 7), (7, 10), (4, None)])
+def test_adaptive_pool2d_matches_torch(size):
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((2, 3, 7, 10))
+    _compare(
+        lambda t: adaptive_avg_pool2d(t, size), lambda t: TF.adaptive_avg_pool2d(t, size), x, rng
+    )
+    xr = np.round(x)
+    _compare(
+        lambda t: adaptive_max_pool2d(t, size, True),
+        lambda t: TF.adaptive_max_pool2d(t, size, True),
+        xr,
+        rng,
+    )
+    _compare(
+        lambda t: adaptive_max_pool2d(t, size), lambda t: TF.adaptive_max_pool2d(t, size), x, rng
+    )
+
+
+@pytest.mark.parametrize("size", [4, 1, 7, 3])
+def test_adaptive_avg_pool1d_matches_torch(size):
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((2, 3, 7))
+    _compare(
+        lambda t: adaptive_avg_pool1d(t, size), lambda t: TF.adaptive_avg_pool1d(t, size), x, rng
+    )
+
+
+def test_unbatched_inputs():
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((3, 7, 6))
+    _compare(
+        lambda t: max_pool2d(t, 2, return_indices=True),
+        lambda t: TF.max_pool2d(t, 2, return_indices=True),
+        x,
+        rng,
+    )
+    _compare(lambda t: avg_pool2d(t, 3, 2, 1), lambda t: TF.avg_pool2d(t, 3, 2, 1), x, rng)
+    _compare(
+        lambda t: adaptive_max_pool2d(t, (2, 4), True),
+        lambda t: TF.adaptive_max_pool2d(t, (2, 4), True),
+        x,
+        rng,
+    )
+    _compare(lambda t: adaptive_avg_pool2d(t, 3), lambda t: TF.adaptive_avg_pool2d(t, 3), x, rng)
+    x1 = rng.standard_normal((3, 9))
+    _compare(lambda t: max_pool1d(t, 2), lambda t: TF.max_pool1d(t, 2), x1, rng)
+    _compare(lambda t: avg_pool1d(t, 3), lambda t: TF.avg_pool1d(t, 3), x1, rng)
+    _compare(lambda t: adaptive_avg_pool1d(t, 4), lambda t: TF.adaptive_avg_pool1d(t, 4), x1, rng)
+
+
+@pytest.mark.parametrize("kernel, stride, padding", [(2, 2, 0), (3, 2, 1), (3, 1, 1)])
+def test_channels_last_input_keeps_layout_and_values(kernel, stride, padding):
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((2, 5, 8, 8))
+    x_cl = np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    _compare(
+        lambda t: max_pool2d(t, kernel, stride, padding),
+        lambda t: TF.max_pool2d(t, kernel, stride, padding),
+        x_cl,
+        rng,
+    )
+    _compare(
+        lambda t: avg_pool2d(t, kernel, stride, padding),
+        lambda t: TF.avg_pool2d(t, kernel, stride, padding),
+        x_cl,
+        rng,
+    )
+    y = max_pool2d(gradiente.from_numpy(x_cl), kernel, stride, padding).numpy()
+    assert y.strides[1] == y.itemsize  # channels stay the fastest axis
+
+
+def test_float32_stays_float32():
+    rng = np.random.default_rng(9)
+    x = gradiente.from_numpy(rng.standard_normal((2, 3, 8, 8)).astype(np.float32))
+    x.requires_grad_()
+    for y in (max_pool2d(x, 2), avg_pool2d(x, 3, 2, 1), adaptive_avg_pool2d(x, 3)):
+        assert y.dtype == gradiente.float32
+        x.grad = None
+        y.sum().backward()
+        assert x.grad.dtype == gradiente.float32
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda t: max_pool2d(t, 2, 1),
+        lambda t: max_pool2d(t, 3, 2, 1, ceil_mode=True),
+        lambda t: avg_pool2d(t, 3, 2, 1, ceil_mode=True, count_include_pad=False),
+        lambda t: avg_pool2d(t, 2),
+        lambda t: adaptive_avg_pool2d(t, (2, 3)),
+        lambda t: adaptive_max_pool2d(t, (2, 3)),
+        lambda t: max_pool1d(t[0], 2, 1),
+    ],
+)
+def test_gradcheck_and_double_backward(fn):
+    rng = np.random.default_rng(10)
+    # distinct values: finite differences must not cross a tie
+    x = rng.permutation(2 * 5 * 5).reshape(1, 2, 5, 5) / 10.0
+    x = gradiente.from_numpy(x).requires_grad_()
+    assert gradcheck(fn, (x,))
+    _second_order_check(fn, x, rng)
+
+
+def test_saved_values_released_and_no_graph_without_grad():
+    rng = np.random.default_rng(11)
+    x = gradiente.from_numpy(rng.standard_normal((1, 2, 4, 4))).requires_grad_()
+    y = max_pool2d(x, 2)
+    node = y.grad_fn
+    assert node.name() == "MaxPool2DWithIndicesBackward0"
+    y.sum().backward()
+    assert node._saved == ()
+    with gradiente.no_grad():
+        assert max_pool2d(x, 2).grad_fn is None
+
+
+def _t(*shape):
+    return gradiente.from_numpy(np.zeros(shape))
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: max_pool2d(_t(4, 4), 2), r"3D \(unbatched\) or 4D"),
+        (lambda: max_pool2d(_t(1, 1, 4, 4), 3, padding=2), "at most half of effective kernel"),
+        (lambda: avg_pool2d(_t(1, 1, 4, 4), 3, padding=2), "at most half of kernel size"),
+        (lambda: max_pool2d(_t(1, 1, 2, 2), 3), "Output size is too small"),
+        (lambda: max_pool2d(_t(1, 1, 4, 4), 0), "greater than zero"),
+        (lambda: max_pool1d(_t(1, 1, 4, 4), 2), r"2D \(unbatched\) or 3D"),
+        (lambda: avg_pool2d(_t(1, 1, 4, 4), 2, divisor_override=0), "divisor must be not zero"),
+    ],
+)
+def test_bad_arguments_raise_clear_errors(call, match):
+    with pytest.raises(RuntimeError, match=match):
+        call()
