@@ -36,7 +36,7 @@ from gradiente.train.data import prepare
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 MNIST_DIR = ROOT.parent / "shared" / "data" / "mnist"
 
-TORCH_LENET = r'''
+TORCH_LENET = r"""
 import json, sys, time
 import numpy as np
 import torch
@@ -101,13 +101,21 @@ for epoch in range(config["epochs"]):
     print(f"epoch {epoch + 1}: val accuracy {100 * val_accuracy:.2f}%", file=sys.stderr)
 print(json.dumps({"epoch_seconds": seconds, "test_accuracy": evaluate(test),
                   "threads": torch.get_num_threads()}))
-'''
+"""
 
 
 def _gradiente_train(args: list[str], out: pathlib.Path) -> dict:
     """Run ``gradiente train ARGS --out OUT`` in a fresh process; its timings and results."""
-    command = [sys.executable, "-m", "gradiente", "train", *args, "--out", str(out),
-               "--no-progress"]
+    command = [
+        sys.executable,
+        "-m",
+        "gradiente",
+        "train",
+        *args,
+        "--out",
+        str(out),
+        "--no-progress",
+    ]
     start = time.perf_counter()
     result = subprocess.run(command, capture_output=True, text=True)
     wall = time.perf_counter() - start
@@ -133,8 +141,13 @@ def _torch_lenet(config: dict, workdir: pathlib.Path) -> dict | None:
     except ImportError:
         print("torch is not installed: no PyTorch comparison", file=sys.stderr)
         return None
-    prepared = prepare(config["dataset"], config["data_dir"], val_split=config["val_split"],
-                       seed=config["seed"], info=config["data"])
+    prepared = prepare(
+        config["dataset"],
+        config["data_dir"],
+        val_split=config["val_split"],
+        seed=config["seed"],
+        info=config["data"],
+    )
     arrays = {}
     for split in ("train", "val", "test"):
         x, y = _all(getattr(prepared, split))
@@ -143,8 +156,11 @@ def _torch_lenet(config: dict, workdir: pathlib.Path) -> dict | None:
     np.savez(path, **arrays)
     settings = {k: config[k] for k in ("seed", "lr", "batch_size", "epochs")}
     start = time.perf_counter()
-    result = subprocess.run([sys.executable, "-c", TORCH_LENET, str(path), json.dumps(settings)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-c", TORCH_LENET, str(path), json.dumps(settings)],
+        capture_output=True,
+        text=True,
+    )
     wall = time.perf_counter() - start
     if result.returncode != 0:
         raise SystemExit(f"the PyTorch run failed:\n{result.stderr}")
@@ -182,18 +198,24 @@ def main() -> None:
 
     cpu = f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}"
     print(f"\nMachine: {cpu}\n")
-    print("| run | epochs | wall time (whole command) | train + val time | test accuracy "
-          "| PyTorch train + val time | PyTorch test accuracy | time ratio |")
+    print(
+        "| run | epochs | wall time (whole command) | train + val time | test accuracy "
+        "| PyTorch train + val time | PyTorch test accuracy | time ratio |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for name, run, ref in rows:
-        line = (f"| {name} | {run['epochs']} | {run['wall']:.1f} s | {run['epoch_seconds']:.1f} s"
-                f" | {100 * run['test_accuracy']:.2f}% |")
+        line = (
+            f"| {name} | {run['epochs']} | {run['wall']:.1f} s | {run['epoch_seconds']:.1f} s"
+            f" | {100 * run['test_accuracy']:.2f}% |"
+        )
         if ref is None:
             line += " – | – | – |"
         else:
             ratio = run["epoch_seconds"] / ref["epoch_seconds"]
-            line += (f" {ref['epoch_seconds']:.1f} s | {100 * ref['test_accuracy']:.2f}% |"
-                     f" {ratio:.1f}x |")
+            line += (
+                f" {ref['epoch_seconds']:.1f} s | {100 * ref['test_accuracy']:.2f}% |"
+                f" {ratio:.1f}x |"
+            )
         print(line)
 
 

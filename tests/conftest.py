@@ -104,7 +104,7 @@ def gradcheck_random_upstream(fn, inputs, seed=1, **kwargs):
 
     def weighted(*xs):
         outs = _outputs(fn(*xs))
-        return sum((outs[i] * u).sum() for i, u in zip(diff, us))
+        return sum((outs[i] * u).sum() for i, u in zip(diff, us, strict=True))
 
     assert gradiente.autograd.gradcheck(fn, inputs, **kwargs)
     assert gradiente.autograd.gradcheck(weighted, inputs, **kwargs)
@@ -133,13 +133,16 @@ def check_op(
     if requires_grad is None:
         requires_grad = [isinstance(a, np.ndarray) and a.dtype.kind == "f" for a in arrays]
     requires_grad = [rg and grad for rg in requires_grad]
-    g_in = [leaf(a, rg) if isinstance(a, np.ndarray) else a for a, rg in zip(arrays, requires_grad)]
+    g_in = [
+        leaf(a, rg) if isinstance(a, np.ndarray) else a
+        for a, rg in zip(arrays, requires_grad, strict=True)
+    ]
     t_in = [to_torch(x) if isinstance(x, gradiente.Tensor) else x for x in g_in]
 
     g_out = _outputs(op(gradiente, *g_in))
     t_out = _outputs(op(torch, *t_in))
     assert len(g_out) == len(t_out), f"{len(g_out)} outputs, torch gives {len(t_out)}"
-    for i, (g, t) in enumerate(zip(g_out, t_out)):
+    for i, (g, t) in enumerate(zip(g_out, t_out, strict=True)):
         assert isinstance(g, gradiente.Tensor), f"output {i} is a {type(g).__name__}"
         assert_same(g, t, rtol, atol, what=f"output {i}")
         assert g.requires_grad == t.requires_grad, f"output {i}: requires_grad differs"
@@ -156,18 +159,21 @@ def check_op(
     g_grads = gradiente.autograd.grad(
         [g_out[i] for i in diff],
         g_leaves,
-        [gradiente.from_numpy(u.astype(g_out[i].numpy(force=True).dtype)) for i, u in zip(diff, ups)],
+        [
+            gradiente.from_numpy(u.astype(g_out[i].numpy(force=True).dtype))
+            for i, u in zip(diff, ups, strict=True)
+        ],
         allow_unused=True,
         create_graph=double,
     )
     t_grads = torch.autograd.grad(
         [t_out[i] for i in diff],
         t_leaves,
-        [torch.from_numpy(u).to(t_out[i].dtype) for i, u in zip(diff, ups)],
+        [torch.from_numpy(u).to(t_out[i].dtype) for i, u in zip(diff, ups, strict=True)],
         allow_unused=True,
         create_graph=double,
     )
-    for k, (g, t) in enumerate(zip(g_grads, t_grads)):
+    for k, (g, t) in enumerate(zip(g_grads, t_grads, strict=True)):
         if t is None:
             assert g is None or not g.detach().numpy(force=True).any(), f"grad {k}: torch has none"
             continue
@@ -179,10 +185,16 @@ def check_op(
     if double:
         # d/dx ⟨∇ₓ⟨op(x), u⟩, v⟩: exercises every backward written with Tensor ops. A first
         # gradient that does not require grad has a zero derivative (torch may still record it).
-        vs = [random_like(t.shape, seed + 50 + k) if t is not None else None
-              for k, t in enumerate(t_grads)]
-        t_pairs = [(t, v) for t, v in zip(t_grads, vs) if t is not None and t.requires_grad]
-        g_pairs = [(g, v) for g, v in zip(g_grads, vs) if g is not None and g.requires_grad]
+        vs = [
+            random_like(t.shape, seed + 50 + k) if t is not None else None
+            for k, t in enumerate(t_grads)
+        ]
+        t_pairs = [
+            (t, v) for t, v in zip(t_grads, vs, strict=True) if t is not None and t.requires_grad
+        ]
+        g_pairs = [
+            (g, v) for g, v in zip(g_grads, vs, strict=True) if g is not None and g.requires_grad
+        ]
         t2 = [None] * len(t_leaves)
         if t_pairs:
             t2 = torch.autograd.grad(
@@ -199,7 +211,7 @@ def check_op(
                 [gradiente.from_numpy(v) for _, v in g_pairs],
                 allow_unused=True,
             )
-        for k, (g, t) in enumerate(zip(g2, t2)):
+        for k, (g, t) in enumerate(zip(g2, t2, strict=True)):
             if t is None or g is None:
                 for other in (g, t):
                     if other is not None:
@@ -222,9 +234,3 @@ def check_op(
 
         gradcheck_random_upstream(fn, g_leaves)
     return g_out
-
-
-@pytest.fixture
-def rng():
-    """A seeded NumPy generator for test inputs."""
-    return np.random.default_rng(1234)

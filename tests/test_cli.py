@@ -40,8 +40,13 @@ RUN_FILES = {
 
 
 def _gradiente(*args, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "gradiente", *map(str, args)],
-                          capture_output=True, text=True, timeout=600, **kwargs)
+    return subprocess.run(
+        [sys.executable, "-m", "gradiente", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        **kwargs,
+    )
 
 
 def _weights(run):
@@ -82,7 +87,11 @@ def test_train_digits_leaves_a_complete_run_folder(digits_run):
     assert {p.name for p in run.iterdir()} == RUN_FILES
     config = json.loads((run / "config.json").read_text())
     assert (config["model"], config["dataset"], config["optimizer"], config["seed"]) == (
-        "cnn", "digits", "adam", 0)
+        "cnn",
+        "digits",
+        "adam",
+        0,
+    )
     assert config["data"]["in_shape"] == [1, 8, 8] and config["data"]["num_classes"] == 10
     assert "mini-batch gradient descent (batch size 32)" in stdout
     assert "epoch 1/1 | train loss" in stdout and "| lr 0.001 |" in stdout
@@ -103,8 +112,11 @@ def test_evaluate_prints_metrics_and_saves_the_confusion_matrix(digits_run, caps
     results = json.loads((run / "results.json").read_text())
     assert f"accuracy {100 * results['test_accuracy']:.2f}%" in out
     assert "precision" in out and "recall" in out and "confusion matrix" in out
-    matrix = [line.split()[1:] for line in out.splitlines()[-13:-3]]
-    assert sum(int(v) for row in matrix for v in row) == 355
+    lines = out.splitlines()
+    start = lines.index("confusion matrix (rows: true class, columns: predicted class)") + 2
+    matrix = np.array([line.split()[1:] for line in lines[start : start + 10]], dtype=int)
+    assert matrix.shape == (10, 10) and matrix.sum() == 355
+    assert np.trace(matrix) == round(results["test_accuracy"] * 355)
     assert (run / "confusion.png").read_bytes()[:4] == b"\x89PNG"
 
 
@@ -120,8 +132,19 @@ def test_predict_png_and_npy(digits_run, tmp_path, capsys):
     np.save(tmp_path / "digit.npy", image)
     big = np.kron(image, np.ones((4, 4), dtype=np.uint8))  # 32×32: predict resizes it
     plt.imsave(tmp_path / "digit.png", big, cmap="gray", vmin=0, vmax=255)
-    assert main(["predict", str(run), str(tmp_path / "digit.npy"), str(tmp_path / "digit.png"),
-                 "--top-k", "2"]) == 0
+    assert (
+        main(
+            [
+                "predict",
+                str(run),
+                str(tmp_path / "digit.npy"),
+                str(tmp_path / "digit.png"),
+                "--top-k",
+                "2",
+            ]
+        )
+        == 0
+    )
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 2
     for line in lines:
@@ -143,8 +166,10 @@ def test_predict_png_and_npy(digits_run, tmp_path, capsys):
 
 def test_train_on_a_toy_set(tmp_path, capsys):
     run = tmp_path / "moons"
-    assert main(["train", "--dataset", "moons", "--epochs", "1", "--out", str(run),
-                 "--no-progress"]) == 0
+    assert (
+        main(["train", "--dataset", "moons", "--epochs", "1", "--out", str(run), "--no-progress"])
+        == 0
+    )
     out = capsys.readouterr().out
     assert "mlp (MLP" in out and "900 training / 100 validation / 500 test" in out
     assert {p.name for p in run.iterdir()} == RUN_FILES
@@ -152,25 +177,51 @@ def test_train_on_a_toy_set(tmp_path, capsys):
 
 @pytest.mark.parametrize(
     "batch_size,regime",
-    [("1", "stochastic gradient descent (batch size 1)"),
-     ("full", "batch gradient descent (full batch of 720 samples)"),
-     ("50", "mini-batch gradient descent (batch size 50)")],
+    [
+        ("1", "stochastic gradient descent (batch size 1)"),
+        ("full", "batch gradient descent (full batch of 720 samples)"),
+        ("50", "mini-batch gradient descent (batch size 50)"),
+    ],
 )
 def test_batch_size_names_the_regime(tmp_path, capsys, batch_size, regime):
-    args = ["train", "--dataset", "circles", "--model", "logistic", "--epochs", "1",
-            "--batch-size", batch_size, "--val-split", "0.28", "--out", str(tmp_path / "r"),
-            "--no-progress", "--optimizer", "sgd"]
+    args = [
+        "train",
+        "--dataset",
+        "circles",
+        "--model",
+        "logistic",
+        "--epochs",
+        "1",
+        "--batch-size",
+        batch_size,
+        "--val-split",
+        "0.28",
+        "--out",
+        str(tmp_path / "r"),
+        "--no-progress",
+        "--optimizer",
+        "sgd",
+    ]
     assert main(args) == 0
     assert regime in capsys.readouterr().out
 
 
 def test_resume_two_plus_two_equals_four(tmp_path, capsys):
-    common = ["--dataset", "spirals", "--schedule", "plateau", "--optimizer", "nadam",
-              "--batch-size", "64", "--no-progress"]
+    common = [
+        "--dataset",
+        "spirals",
+        "--schedule",
+        "plateau",
+        "--optimizer",
+        "nadam",
+        "--batch-size",
+        "64",
+        "--no-progress",
+    ]
     assert main(["train", *common, "--epochs", "2", "--out", str(tmp_path / "a")]) == 0
     assert main(["train", "--resume", str(tmp_path / "a"), "--epochs", "4", "--no-progress"]) == 0
     assert main(["train", *common, "--epochs", "4", "--out", str(tmp_path / "b")]) == 0
-    assert "(resuming)" in capsys.readouterr().out
+    assert f"run folder: {tmp_path / 'a'} (resuming after epoch 2)" in capsys.readouterr().out
     _same_checkpoint(tmp_path / "a", tmp_path / "b")
 
     def without_seconds(run):
@@ -185,16 +236,22 @@ def test_ctrl_c_saves_a_resumable_checkpoint(tmp_path):
     run = tmp_path / "run"
     common = ["--dataset", "moons", "--batch-size", "2", "--no-progress"]
     args = ["train", *common, "--epochs", "40", "--out", str(run)]
-    process = subprocess.Popen([sys.executable, "-m", "gradiente", *args],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gradiente", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     while not (run / "history.csv").exists() and process.poll() is None:
         time.sleep(0.05)
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=600)
     assert process.returncode == 130, err
-    assert err.strip().splitlines() == [
-        f"interrupted: checkpoint saved in {run}; continue with: gradiente train --resume {run}"
-    ]
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("interrupted after ")
+    assert lines[0].endswith(
+        f": checkpoint saved in {run}; continue with: gradiente train --resume {run}"
+    )
     assert "Traceback" not in err
     assert not [p for p in run.iterdir() if p.name.startswith(".")]
     state = json.loads((run / "trainer_state.json").read_text())
@@ -235,8 +292,10 @@ def test_model_dataset_mismatch_is_a_clear_error(tmp_path, capsys):
 
 def test_missing_dataset_says_where_it_looked_and_how_to_download(tmp_path, capsys):
     run, data = tmp_path / "run", tmp_path / "empty"
-    assert main(["train", "--dataset", "fashion-mnist", "--data-dir", str(data), "--out",
-                 str(run)]) == 1
+    assert (
+        main(["train", "--dataset", "fashion-mnist", "--data-dir", str(data), "--out", str(run)])
+        == 1
+    )
     err = capsys.readouterr().err
     assert str(data / "FashionMNIST" / "raw") in err and "--download" in err
     assert not run.exists()
@@ -244,8 +303,10 @@ def test_missing_dataset_says_where_it_looked_and_how_to_download(tmp_path, caps
 
 def test_resume_refuses_new_settings(tmp_path, capsys):
     run = tmp_path / "run"
-    assert main(["train", "--dataset", "moons", "--epochs", "1", "--out", str(run),
-                 "--no-progress"]) == 0
+    assert (
+        main(["train", "--dataset", "moons", "--epochs", "1", "--out", str(run), "--no-progress"])
+        == 0
+    )
     assert main(["train", "--resume", str(run), "--lr", "0.5"]) == 2
     assert main(["train", "--dataset", "moons", "--out", str(run)]) == 2
     err = capsys.readouterr().err
@@ -256,9 +317,27 @@ def test_resume_refuses_new_settings(tmp_path, capsys):
 @pytest.mark.skipif(not MNIST_DIR.is_dir(), reason="../shared/data/mnist is not here")
 def test_real_mnist_test_split_is_split_with_a_notice(tmp_path, capsys):
     run = tmp_path / "mnist"
-    assert main(["train", "--model", "logistic", "--dataset", "mnist", "--data-dir",
-                 str(MNIST_DIR), "--epochs", "1", "--batch-size", "200", "--out", str(run),
-                 "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--model",
+                "logistic",
+                "--dataset",
+                "mnist",
+                "--data-dir",
+                str(MNIST_DIR),
+                "--epochs",
+                "1",
+                "--batch-size",
+                "200",
+                "--out",
+                str(run),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "note: MNIST: only the test split" in out
     assert "7,200 training / 800 validation / 2,000 test samples of shape 1x28x28" in out
@@ -341,15 +420,20 @@ def test_run_a_pytorch_script_unchanged(tmp_path):
     assert [line.split(":")[0] for line in lines] == ["epoch 1", "epoch 2"]
     weights = gradiente.load(tmp_path / "net.pt")
     assert sorted(weights) == sorted(
-        f"{layer}.{kind}" for layer in ("conv1", "conv2", "fc1", "fc2")
-        for kind in ("weight", "bias"))
+        f"{layer}.{kind}"
+        for layer in ("conv1", "conv2", "fc1", "fc2")
+        for kind in ("weight", "bias")
+    )
     try:
         import torch  # noqa: F401  (the same script under PyTorch prints the same numbers)
     except ImportError:
         return
-    reference = subprocess.run([sys.executable, str(script), "--epochs", "2", "--save",
-                                str(tmp_path / "torch.pt")], capture_output=True, text=True,
-                               timeout=600)
+    reference = subprocess.run(
+        [sys.executable, str(script), "--epochs", "2", "--save", str(tmp_path / "torch.pt")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert reference.returncode == 0, reference.stderr
     assert lines == reference.stdout.splitlines()
 

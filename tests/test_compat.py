@@ -13,8 +13,12 @@ import pytest
 
 def _python(code: str) -> subprocess.CompletedProcess:
     prelude = "from gradiente import compat\ncompat.install()\n"
-    return subprocess.run([sys.executable, "-c", prelude + textwrap.dedent(code)],
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-c", prelude + textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_torch_modules_are_gradientes():
@@ -80,8 +84,9 @@ def test_missing_api_is_named(code, name):
 def test_install_refuses_to_shadow_a_loaded_torch():
     pytest.importorskip("torch")
     code = "import torch\nfrom gradiente import compat\ncompat.install()"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 1 and "already imported" in result.stderr
 
 

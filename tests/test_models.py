@@ -102,7 +102,11 @@ def _torch_twin(name, in_shape, num_classes):
                 super().__init__()
                 d = int(np.prod(in_shape))
                 self.layers = nn.Sequential(
-                    nn.Flatten(), nn.Linear(d, 128), nn.ReLU(), nn.Linear(128, 64), nn.ReLU(),
+                    nn.Flatten(),
+                    nn.Linear(d, 128),
+                    nn.ReLU(),
+                    nn.Linear(128, 64),
+                    nn.ReLU(),
                     nn.Linear(64, num_classes),
                 )
 
@@ -117,11 +121,17 @@ def _torch_twin(name, in_shape, num_classes):
                 super().__init__()
                 h, w = in_shape[1:]
                 self.features = nn.Sequential(
-                    nn.Conv2d(c, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                    nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                    nn.Conv2d(c, 32, 3, padding=1),
+                    nn.ReLU(),
+                    nn.MaxPool2d(2),
+                    nn.Conv2d(32, 64, 3, padding=1),
+                    nn.ReLU(),
+                    nn.MaxPool2d(2),
                 )
                 self.classifier = nn.Sequential(
-                    nn.Flatten(), nn.Linear(64 * (h // 4) * (w // 4), 128), nn.ReLU(),
+                    nn.Flatten(),
+                    nn.Linear(64 * (h // 4) * (w // 4), 128),
+                    nn.ReLU(),
                     nn.Linear(128, num_classes),
                 )
 
@@ -160,7 +170,10 @@ def _torch_twin(name, in_shape, num_classes):
                     channels = v
             self.features = nn.Sequential(*layers)
             self.classifier = nn.Sequential(
-                nn.Flatten(), nn.Linear(2048, 256), nn.ReLU(), nn.Dropout(0.5),
+                nn.Flatten(),
+                nn.Linear(2048, 256),
+                nn.ReLU(),
+                nn.Dropout(0.5),
                 nn.Linear(256, num_classes),
             )
 
@@ -187,11 +200,11 @@ def test_forward_and_gradients_match_torch(name):
     target = np.array([0, 3, 1, 4])
     out = model(gradiente.from_numpy(x))
     t_out = twin(torch.from_numpy(x))
-    np.testing.assert_allclose(out.detach().numpy(), t_out.detach().numpy(), rtol=1e-7,
-                               atol=1e-10)
+    np.testing.assert_allclose(out.detach().numpy(), t_out.detach().numpy(), rtol=1e-7, atol=1e-10)
     gradiente.nn.functional.cross_entropy(out, gradiente.from_numpy(target)).backward()
     torch.nn.functional.cross_entropy(t_out, torch.from_numpy(target)).backward()
     t_params = dict(twin.named_parameters())
     for key, p in model.named_parameters():
-        np.testing.assert_allclose(p.grad.numpy(), t_params[key].grad.numpy(), rtol=1e-6,
-                                   atol=1e-10, err_msg=key)
+        np.testing.assert_allclose(
+            p.grad.numpy(), t_params[key].grad.numpy(), rtol=1e-6, atol=1e-10, err_msg=key
+        )

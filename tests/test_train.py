@@ -36,8 +36,9 @@ def _model(dropout=0.0):
 
 
 def _loader(ds, seed=0, batch_size=10):
-    return DataLoader(ds, batch_size=batch_size, shuffle=True,
-                      generator=gradiente.Generator().manual_seed(seed))
+    return DataLoader(
+        ds, batch_size=batch_size, shuffle=True, generator=gradiente.Generator().manual_seed(seed)
+    )
 
 
 def _weights(model):
@@ -49,8 +50,7 @@ def test_fit_is_the_textbook_loop():
     ds = _data()
     model = _model()
     opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-    history = fit(model, _loader(ds), opt, nn.CrossEntropyLoss(), 3, progress=False,
-                  verbose=False)
+    history = fit(model, _loader(ds), opt, nn.CrossEntropyLoss(), 3, progress=False, verbose=False)
 
     ref = _model()
     ref_opt = optim.SGD(ref.parameters(), lr=0.1, momentum=0.9)
@@ -78,8 +78,9 @@ def test_evaluate_counts_right_predictions():
     ds = _data()
     model = _model()
     model.train()
-    result = evaluate(model, DataLoader(ds, batch_size=7), nn.CrossEntropyLoss(),
-                      return_predictions=True)
+    result = evaluate(
+        model, DataLoader(ds, batch_size=7), nn.CrossEntropyLoss(), return_predictions=True
+    )
     x, y = ds.tensors
     with gradiente.no_grad():
         out = model(x)
@@ -95,9 +96,17 @@ def test_validation_metrics_and_lr_are_recorded():
     model = _model()
     opt = optim.Adam(model.parameters(), lr=0.01)
     sched = lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
-    history = fit(model, _loader(_data()), opt, nn.CrossEntropyLoss(), 3,
-                  val_loader=DataLoader(_data(30, seed=1), batch_size=30), scheduler=sched,
-                  progress=False, verbose=False)
+    history = fit(
+        model,
+        _loader(_data()),
+        opt,
+        nn.CrossEntropyLoss(),
+        3,
+        val_loader=DataLoader(_data(30, seed=1), batch_size=30),
+        scheduler=sched,
+        progress=False,
+        verbose=False,
+    )
     assert history["lr"] == [0.01, 0.005, 0.0025]
     assert all(v is not None for v in history["val_loss"] + history["val_accuracy"])
 
@@ -106,8 +115,16 @@ def test_one_cycle_steps_per_batch_and_plateau_gets_the_val_loss():
     model = _model()
     opt = optim.SGD(model.parameters(), lr=0.1)
     one_cycle = lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=2 * 10)
-    fit(model, _loader(_data()), opt, nn.CrossEntropyLoss(), 2, scheduler=one_cycle,
-        progress=False, verbose=False)
+    fit(
+        model,
+        _loader(_data()),
+        opt,
+        nn.CrossEntropyLoss(),
+        2,
+        scheduler=one_cycle,
+        progress=False,
+        verbose=False,
+    )
     assert one_cycle.last_epoch == 20
 
     class Plateau(lr_scheduler.ReduceLROnPlateau):
@@ -119,9 +136,17 @@ def test_one_cycle_steps_per_batch_and_plateau_gets_the_val_loss():
 
     opt = optim.SGD(model.parameters(), lr=0.1)
     plateau = Plateau(opt)
-    history = fit(model, _loader(_data()), opt, nn.CrossEntropyLoss(), 2,
-                  val_loader=DataLoader(_data(30, 1), batch_size=30), scheduler=plateau,
-                  progress=False, verbose=False)
+    history = fit(
+        model,
+        _loader(_data()),
+        opt,
+        nn.CrossEntropyLoss(),
+        2,
+        val_loader=DataLoader(_data(30, 1), batch_size=30),
+        scheduler=plateau,
+        progress=False,
+        verbose=False,
+    )
     assert plateau.seen == history["val_loss"]
 
 
@@ -129,8 +154,16 @@ def test_early_stopping_restores_the_best_weights():
     model = _model()
     opt = optim.SGD(model.parameters(), lr=0.0)  # nothing improves
     stopper = EarlyStopping(monitor="train_loss", patience=2, restore_best_weights=True)
-    history = fit(model, _loader(_data()), opt, nn.CrossEntropyLoss(), 10, callbacks=[stopper],
-                  progress=False, verbose=False)
+    history = fit(
+        model,
+        _loader(_data()),
+        opt,
+        nn.CrossEntropyLoss(),
+        10,
+        callbacks=[stopper],
+        progress=False,
+        verbose=False,
+    )
     assert len(history) == 3 and history.stopped_early
     assert stopper.best_epoch == 1
 
@@ -139,12 +172,24 @@ def test_model_checkpoint_writes_best_and_last(tmp_path):
     model = _model()
     opt = optim.Adam(model.parameters(), lr=0.05)
     checkpoint = ModelCheckpoint(tmp_path, monitor="val_loss")
-    history = fit(model, _loader(_data()), opt, nn.CrossEntropyLoss(), 3,
-                  val_loader=DataLoader(_data(30, 1), batch_size=30), callbacks=[checkpoint],
-                  progress=False, verbose=False)
+    history = fit(
+        model,
+        _loader(_data()),
+        opt,
+        nn.CrossEntropyLoss(),
+        3,
+        val_loader=DataLoader(_data(30, 1), batch_size=30),
+        callbacks=[checkpoint],
+        progress=False,
+        verbose=False,
+    )
     names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == ["best.safetensors", "model.safetensors", "optimizer.safetensors",
-                     "trainer_state.json"]
+    assert names == [
+        "best.safetensors",
+        "model.safetensors",
+        "optimizer.safetensors",
+        "trainer_state.json",
+    ]
     assert checkpoint.best == min(history["val_loss"])
     last = gradiente.load(tmp_path / "model.safetensors")
     for k, v in _weights(model).items():
@@ -174,10 +219,19 @@ def _run(tmp_path, epochs, extra=(), resume=None):
     loader = _loader(ds, seed=3)
     sched = lr_scheduler.OneCycleLR(opt, max_lr=0.05, total_steps=epochs * len(loader))
     gradiente.manual_seed(7)
-    history = fit(model, loader, opt, nn.CrossEntropyLoss(), epochs,
-                  val_loader=DataLoader(_data(30, 1), batch_size=8), scheduler=sched,
-                  callbacks=[ModelCheckpoint(tmp_path), *extra], progress=False,
-                  verbose=False, resume=resume)
+    history = fit(
+        model,
+        loader,
+        opt,
+        nn.CrossEntropyLoss(),
+        epochs,
+        val_loader=DataLoader(_data(30, 1), batch_size=8),
+        scheduler=sched,
+        callbacks=[ModelCheckpoint(tmp_path), *extra],
+        progress=False,
+        verbose=False,
+        resume=resume,
+    )
     return model, opt, history
 
 
@@ -206,17 +260,33 @@ def test_interrupt_then_resume_is_bit_for_bit(tmp_path, epoch, batch, signal_it)
 def test_sigint_is_restored_after_fit():
     before = signal.getsignal(signal.SIGINT)
     model = _model()
-    fit(model, _loader(_data()), optim.SGD(model.parameters(), lr=0.1), nn.CrossEntropyLoss(),
-        1, progress=False, verbose=False)
+    fit(
+        model,
+        _loader(_data()),
+        optim.SGD(model.parameters(), lr=0.1),
+        nn.CrossEntropyLoss(),
+        1,
+        progress=False,
+        verbose=False,
+    )
     assert signal.getsignal(signal.SIGINT) is before
 
 
 def test_history_csv_round_trip():
     h = History()
-    h.append({"epoch": 1, "train_loss": 0.1 + 0.2, "train_accuracy": 1 / 3, "lr": 1e-3,
-              "seconds": 2.5})
-    h.append({"epoch": 2, "train_loss": 0.25, "val_loss": 0.5, "val_accuracy": 0.75, "lr": 1e-4,
-              "seconds": 2.0})
+    h.append(
+        {"epoch": 1, "train_loss": 0.1 + 0.2, "train_accuracy": 1 / 3, "lr": 1e-3, "seconds": 2.5}
+    )
+    h.append(
+        {
+            "epoch": 2,
+            "train_loss": 0.25,
+            "val_loss": 0.5,
+            "val_accuracy": 0.75,
+            "lr": 1e-4,
+            "seconds": 2.0,
+        }
+    )
     back = History.from_csv(h.to_csv())
     assert back.rows == h.rows
     assert h.to_csv().splitlines()[0] == (

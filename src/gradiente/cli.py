@@ -531,7 +531,16 @@ def cmd_train(args) -> int:
         f", {regime}, {len(train_loader)} steps per epoch, {config['epochs']} epochs, "
         f"schedule {config['schedule']}, seed {config['seed']}"
     )
-    print(f"  run folder: {run_dir}" + (" (resuming)" if resuming else ""))
+    if resuming:
+        state = read_json(run_dir / STATE_FILE)
+        print(f"  run folder: {run_dir} (resuming after {_position(state, len(train_loader))})")
+        if state["epoch"] >= config["epochs"]:
+            print(
+                f"  the run has {state['epoch']} epochs already: nothing to train (give "
+                "--epochs N to train further)"
+            )
+    else:
+        print(f"  run folder: {run_dir}")
 
     loss_fn = nn.CrossEntropyLoss()
     title = f"{config['model']} on {config['dataset']}"
@@ -555,9 +564,10 @@ def cmd_train(args) -> int:
         raise
     seconds = time.perf_counter() - start
     if history.interrupted:
+        state = read_json(run_dir / STATE_FILE)
         print(
-            f"interrupted: checkpoint saved in {run_dir}; continue with: gradiente train "
-            f"--resume {run_dir}",
+            f"interrupted after {_position(state, len(train_loader))}: checkpoint saved in "
+            f"{run_dir}; continue with: gradiente train --resume {run_dir}",
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
@@ -577,6 +587,13 @@ def cmd_train(args) -> int:
         f"test loss {test['loss']:.4f} | {seconds:.1f}s | run saved to {run_dir}"
     )
     return 0
+
+
+def _position(state: dict, steps: int) -> str:
+    """Where a saved trainer state stands: "epoch 3" or "batch 12/41 of epoch 4"."""
+    if state["batch"]:
+        return f"batch {state['batch']}/{steps} of epoch {state['epoch'] + 1}"
+    return f"epoch {state['epoch']}"
 
 
 def _remove_if_empty(run_dir: pathlib.Path, created: bool) -> None:

@@ -14,7 +14,8 @@ _METHOD_NAMES = (
     "index_select gather scatter scatter_add masked_fill masked_select eq ne lt le gt ge "
     "greater greater_equal less less_equal not_equal equal allclose isclose logical_and "
     "logical_or logical_xor logical_not bitwise_and bitwise_or bitwise_xor bitwise_not isnan "
-    "isinf isfinite all any count_nonzero nonzero clone detach numel lerp broadcast_to"
+    "isinf isfinite all any count_nonzero nonzero clone detach numel lerp broadcast_to erf erfc "
+    "erfinv"
 ).split()
 
 

@@ -20,6 +20,7 @@ from gradiente.autograd import function as _function
 from gradiente.autograd.function import VersionCounter
 from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import xp
+from gradiente.ops import activation as A
 from gradiente.ops import elementwise as E
 from gradiente.ops import index as I
 from gradiente.ops import linalg as L
@@ -856,6 +857,15 @@ class Tensor:
     def reciprocal(self):
         return self._float_unary(E.Reciprocal)
 
+    def erf(self):
+        return self._float_unary(A.Erf)
+
+    def erfc(self):
+        return 1.0 - self.erf()
+
+    def erfinv(self):
+        return Tensor._make(A.erfinv(self._float()._data), False, None)
+
     def relu(self):
         return E.Relu.apply(self)
 
@@ -1480,6 +1490,7 @@ def _to_array(data, dtype=None):
     if isinstance(data, Tensor):
         arr = data._data
         return arr.astype(dtype.np) if dtype is not None else arr.copy()
+    data = xp.asarray(data) if isinstance(data, xp.generic) else data  # keeps a NumPy dtype
     if isinstance(data, xp.ndarray):
         arr = data.astype(dtype.np) if dtype is not None else data.copy()
         if dtype is None:

@@ -8,9 +8,9 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np
 import pytest
-from conftest import assert_same, leaf, random_like, to_torch
 
 import gradiente
+from conftest import assert_same, leaf, random_like, to_torch
 
 torch = pytest.importorskip("torch")
 
@@ -184,7 +184,7 @@ def test_third_derivative():
     for _ in range(3):
         gs.append(gradiente.autograd.grad(gs[-1], x, create_graph=True)[0])
         ts.append(torch.autograd.grad(ts[-1], tx, create_graph=True)[0])
-    for g, t in zip(gs, ts):
+    for g, t in zip(gs, ts, strict=True):
         assert_same(g, t)
 
 
@@ -204,7 +204,7 @@ def test_hook_on_leaf_can_replace_the_gradient():
 def test_hook_on_non_leaf_modifies_what_flows_upstream():
     a = _rand((3,), 1)
     x, tx = leaf(a), to_torch(leaf(a))
-    for m, t in ((gradiente, x), (torch, tx)):
+    for t in (x, tx):
         y = t.exp()
         y.register_hook(lambda g: g * 2 + 1)
         (y * t).sum().backward()
@@ -226,6 +226,61 @@ def test_hook_returning_none_keeps_gradient_and_handle_removes_it():
     x.grad = None
     y.sum().backward()
     assert x.grad.tolist() == [2.0, 2.0]
+
+
+HOOK_ALIAS_XFAIL = pytest.mark.xfail(
+    reason="core bug (engine._accumulate): a leaf adopts the incoming gradient array as its "
+    ".grad without checking that a hook still holds it, so later in-place changes of .grad "
+    "(accumulation by the next backward, zero_(), clipping) rewrite the tensor the hook saw",
+    strict=True,
+)
+
+
+@HOOK_ALIAS_XFAIL
+def test_gradient_seen_by_a_non_leaf_hook_is_not_changed_later():
+    a = gradiente.ones(3, requires_grad=True)
+    y = a + 0
+    seen = []
+    y.register_hook(seen.append)
+    (y * gradiente.tensor([1.0, 2.0, 3.0])).sum().backward()
+    a.grad.add_(100.0)
+    assert seen[0].tolist() == [1.0, 2.0, 3.0]
+
+
+@HOOK_ALIAS_XFAIL
+def test_gradient_seen_by_a_leaf_hook_is_not_changed_by_accumulation():
+    b = gradiente.ones(2, requires_grad=True)
+    seen = []
+    b.register_hook(seen.append)
+    (b * 2).sum().backward()
+    (b * 2).sum().backward()
+    assert seen[0].tolist() == [2.0, 2.0] and b.grad.tolist() == [4.0, 4.0]
+
+
+def test_hook_sees_the_summed_gradient_once():
+    x = gradiente.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 1
+    calls = []
+    y.register_hook(lambda g: calls.append(g.tolist()))
+    (y * 2 + y * 3).sum().backward()
+    assert calls == [[5.0, 5.0]]
+
+
+def test_leaf_grad_is_writable_and_independent_of_the_seed():
+    x = gradiente.ones(2, 2, requires_grad=True)
+    x.sum().backward()
+    x.grad.add_(1.0)  # the gradient of sum is a broadcast view: .grad must own its memory
+    assert x.grad.tolist() == [[2.0, 2.0], [2.0, 2.0]]
+    seed = gradiente.tensor([1.0, 2.0])
+    z = gradiente.zeros(2, requires_grad=True)
+    z.backward(seed)
+    seed.mul_(10)
+    assert z.grad.tolist() == [1.0, 2.0]
+    w = gradiente.zeros(2, 2, requires_grad=True)
+    up = gradiente.ones(4)
+    w.reshape(4).backward(up)
+    up.zero_()
+    assert w.grad.tolist() == [[1.0, 1.0], [1.0, 1.0]]
 
 
 def test_hook_requires_grad():
@@ -420,5 +475,5 @@ def test_saved_tensors_are_released_after_backward():
     node = z.grad_fn
     z.backward()
     with pytest.raises(RuntimeError, match="retain_graph"):
-        y.grad_fn.saved_tensors
+        _ = y.grad_fn.saved_tensors
     assert node is not None

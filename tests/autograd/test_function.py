@@ -6,9 +6,9 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np
 import pytest
-from conftest import assert_same, gradcheck_random_upstream, leaf, random_like, to_torch
 
 import gradiente
+from conftest import assert_same, gradcheck_random_upstream, leaf, random_like, to_torch
 
 torch = pytest.importorskip("torch")
 
@@ -115,12 +115,12 @@ def test_needs_input_grad_reflects_which_inputs_require_grad():
     for flags in [(True, False, True), (False, True, False), (True, True, True)]:
         MulAdd.asked.clear()
         TMulAdd.asked.clear()
-        g_in = [leaf(a, f) for a, f in zip(arrays, flags)]
+        g_in = [leaf(a, f) for a, f in zip(arrays, flags, strict=True)]
         t_in = [to_torch(x) for x in g_in]
         MulAdd.apply(*g_in).sum().backward()
         TMulAdd.apply(*t_in).sum().backward()
         assert MulAdd.asked == TMulAdd.asked == [flags]
-        for g, t in zip(g_in, t_in):
+        for g, t in zip(g_in, t_in, strict=True):
             if t.requires_grad:
                 assert_same(g.grad, t.grad)
             else:
@@ -150,7 +150,7 @@ def test_multiple_outputs_and_non_differentiable_indices():
         (s * 2 + v.exp()).sum().backward()
         results.append((s, v, i))
     assert_same(x.grad, tx.grad)
-    for g, t in zip(results[0], results[1]):
+    for g, t in zip(results[0], results[1], strict=True):
         assert_same(g, t)
 
 
@@ -173,8 +173,9 @@ def test_user_function_passes_gradcheck():
     ScaledExp, MulAdd, _ = G_FUNCS
     a = np.asarray(np.random.default_rng(3).uniform(-1, 1, (2, 3)))
     gradcheck_random_upstream(lambda x: ScaledExp.apply(x, -1.5), [leaf(a)])
-    gradcheck_random_upstream(lambda x, y, z: MulAdd.apply(x, y, z),
-                              [leaf(a), leaf(a * 2), leaf(a - 1)])
+    gradcheck_random_upstream(
+        lambda x, y, z: MulAdd.apply(x, y, z), [leaf(a), leaf(a * 2), leaf(a - 1)]
+    )
 
 
 @pytest.mark.xfail(

@@ -6,9 +6,9 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np
 import pytest
-from conftest import assert_same, from_torch, leaf, random_like, to_torch
 
 import gradiente
+from conftest import assert_same, from_torch, leaf, random_like, to_torch
 from gradiente.autograd import functional as F
 
 torch = pytest.importorskip("torch")
@@ -52,7 +52,7 @@ def _both(fn):
 def _compare(g, t):
     if isinstance(t, tuple):
         assert isinstance(g, tuple) and len(g) == len(t)
-        for gi, ti in zip(g, t):
+        for gi, ti in zip(g, t, strict=True):
             _compare(gi, ti)
     else:
         assert_same(g, t)
@@ -88,7 +88,8 @@ def test_hessian(fn, shapes):
 
 
 @pytest.mark.parametrize(
-    "fn,shapes", [(f_vec, [(4,)]), (f_mat, [(2, 3)]), (f_pair, [(3,), (3, 2)])],
+    "fn,shapes",
+    [(f_vec, [(4,)]), (f_mat, [(2, 3)]), (f_pair, [(3,), (3, 2)])],
     ids=["vec", "mat", "pair"],
 )
 def test_vjp_and_jvp(fn, shapes):

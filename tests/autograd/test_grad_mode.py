@@ -1,4 +1,4 @@
-"""Grad modes: no_grad, enable_grad, set_grad_enabled, inference_mode — as contexts and decorators."""
+"""Grad modes: no_grad, enable_grad, set_grad_enabled, inference_mode; contexts and decorators."""
 
 import os
 

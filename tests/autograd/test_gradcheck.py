@@ -8,9 +8,9 @@ import re
 
 import numpy as np
 import pytest
-from conftest import leaf
 
 import gradiente
+from conftest import leaf
 from gradiente.autograd import GradcheckError, gradcheck, gradgradcheck
 
 

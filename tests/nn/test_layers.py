@@ -8,10 +8,10 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np
 import pytest
-from conftest import assert_same
 
 import gradiente
 import gradiente.nn as nn
+from conftest import assert_same
 
 torch = pytest.importorskip("torch")
 
@@ -47,14 +47,19 @@ def compare(g_mod, t_mod, *shapes, train=True, steps=2, seed=0):
         up = _rand(tuple(t_out.shape), 100 + step)
         g_out.backward(gradiente.from_numpy(up))
         t_out.backward(torch.from_numpy(up))
-        for k, (g, t) in enumerate(zip(g_in, t_in)):
+        for k, (g, t) in enumerate(zip(g_in, t_in, strict=True)):
             assert_same(g.grad, t.grad, RTOL, ATOL, what=f"step {step}: grad of input {k}")
         g_params = dict(g_mod.named_parameters())
         t_params = dict(t_mod.named_parameters())
         assert list(g_params) == list(t_params)
         for name in t_params:
-            assert_same(g_params[name].grad, t_params[name].grad, RTOL, ATOL,
-                        what=f"step {step}: grad of {name}")
+            assert_same(
+                g_params[name].grad,
+                t_params[name].grad,
+                RTOL,
+                ATOL,
+                what=f"step {step}: grad of {name}",
+            )
         g_bufs, t_bufs = dict(g_mod.named_buffers()), dict(t_mod.named_buffers())
         assert list(g_bufs) == list(t_bufs)
         for name in t_bufs:
@@ -117,8 +122,7 @@ def test_layer_repr_matches_torch(name):
     assert repr(make(gradiente)) == repr(make(torch))
 
 
-@pytest.mark.parametrize("inplace_layer", ["ReLU", "LeakyReLU", "ELU", "SiLU", "Hardtanh",
-                                           "ReLU6"])
+@pytest.mark.parametrize("inplace_layer", ["ReLU", "LeakyReLU", "ELU", "SiLU", "Hardtanh", "ReLU6"])
 def test_inplace_activation_layers(inplace_layer):
     g_mod = getattr(nn, inplace_layer)(inplace=True)
     t_mod = getattr(torch.nn, inplace_layer)(inplace=True)
@@ -132,8 +136,14 @@ def test_mlp_with_batchnorm_and_dropout_trains_like_torch():
     def make(m):
         m.manual_seed(0)
         return m.nn.Sequential(
-            m.nn.Linear(6, 8), m.nn.BatchNorm1d(8), m.nn.ReLU(), m.nn.Dropout(0.25),
-            m.nn.Linear(8, 4), m.nn.LayerNorm(4), m.nn.GELU(), m.nn.Linear(4, 2),
+            m.nn.Linear(6, 8),
+            m.nn.BatchNorm1d(8),
+            m.nn.ReLU(),
+            m.nn.Dropout(0.25),
+            m.nn.Linear(8, 4),
+            m.nn.LayerNorm(4),
+            m.nn.GELU(),
+            m.nn.Linear(4, 2),
         )
 
     compare(make(gradiente), make(torch), (10, 6), steps=3)
@@ -143,9 +153,16 @@ def test_mlp_with_batchnorm_and_dropout_trains_like_torch():
 def test_default_init_equals_torch_for_the_same_seed(seed):
     def make(m):
         m.manual_seed(seed)
-        return m.nn.Sequential(m.nn.Linear(784, 256), m.nn.ReLU(), m.nn.Linear(256, 128),
-                               m.nn.ReLU(), m.nn.Linear(128, 10), m.nn.Bilinear(10, 3, 2),
-                               m.nn.BatchNorm1d(2), m.nn.LayerNorm(2))
+        return m.nn.Sequential(
+            m.nn.Linear(784, 256),
+            m.nn.ReLU(),
+            m.nn.Linear(256, 128),
+            m.nn.ReLU(),
+            m.nn.Linear(128, 10),
+            m.nn.Bilinear(10, 3, 2),
+            m.nn.BatchNorm1d(2),
+            m.nn.LayerNorm(2),
+        )
 
     g_sd, t_sd = make(gradiente).state_dict(), make(torch).state_dict()
     assert list(g_sd) == list(t_sd)

@@ -1,4 +1,4 @@
-"""Element-wise ops: values, gradients (random upstream) and second derivatives vs torch, gradcheck."""
+"""Element-wise ops: values, gradients (random upstream), second derivatives vs torch; gradcheck."""
 
 import os
 
@@ -6,12 +6,12 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np
 import pytest
-from conftest import assert_same, check_op, leaf, to_torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import gradiente
+from conftest import assert_same, check_op, leaf, to_torch
 
 torch = pytest.importorskip("torch")
 
@@ -76,7 +76,7 @@ UNARY = {
     "rdiv_int": (lambda m, a: 1 / a, _positive),
     "add_alpha_scalar": (lambda m, a: a.add(2.0, alpha=3), _rand),
     "pos": (lambda m, a: +a, _rand),
-    "sum_chain": (lambda m, a: (a.exp() * a.sin() - a.tanh() / (1 + a * a)), _rand),
+    "sum_chain": (lambda m, a: a.exp() * a.sin() - a.tanh() / (1 + a * a), _rand),
 }
 
 # Functions whose backward is written with Tensor ops: their second derivatives must match.

@@ -1,4 +1,4 @@
-"""Indexing, index assignment, gather/scatter_add/index_select, masks: values and gradients vs torch."""
+"""Indexing, index assignment, gather/scatter_add/index_select, masks: values and grads vs torch."""
 
 import os
 
@@ -6,9 +6,9 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np
 import pytest
-from conftest import assert_same, check_op, leaf, to_torch
 
 import gradiente
+from conftest import assert_same, check_op, leaf, to_torch
 
 torch = pytest.importorskip("torch")
 
@@ -160,7 +160,7 @@ def test_setitem_on_leaf_requiring_grad_raises_but_not_under_no_grad():
     assert x.tolist() == [1.0, 0.0, 0.0] and x.is_leaf and x.requires_grad
 
 
-# -------------------------------------------------------------------- gather, scatter_add, index_select
+# -------------------------------------------------------------------- gather, scatter_add, ...
 
 
 GATHER = [
@@ -195,9 +195,7 @@ def test_scatter_add_with_larger_src_uses_index_shape():
     # (torch's own backward rejects a src larger than index; the math is still defined:
     # the unread entries of src get a zero gradient.)
     idx = _t(gradiente, index)
-    assert gradiente.autograd.gradcheck(
-        lambda a, s: a.scatter_add(0, idx, s), (leaf(x), leaf(src))
-    )
+    assert gradiente.autograd.gradcheck(lambda a, s: a.scatter_add(0, idx, s), (leaf(x), leaf(src)))
 
 
 def test_scatter_add_in_place_on_non_leaf():

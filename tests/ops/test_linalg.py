@@ -6,9 +6,9 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np
 import pytest
-from conftest import check_op
 
 import gradiente
+from conftest import check_op
 
 torch = pytest.importorskip("torch")
 
@@ -46,8 +46,13 @@ def test_matmul_with_itself_and_chains():
     a = _rand((3, 3), 3)
     check_op(lambda m, x: x @ x, a, double=True)
     check_op(lambda m, x: x @ x.T @ x.mT, a, double=True)
-    check_op(lambda m, x, w, b: ((x @ w + b).tanh() @ w.t()).sum(1), a, _rand((3, 3), 4),
-             _rand((3,), 5), double=True)
+    check_op(
+        lambda m, x, w, b: ((x @ w + b).tanh() @ w.t()).sum(1),
+        a,
+        _rand((3, 3), 4),
+        _rand((3,), 5),
+        double=True,
+    )
 
 
 def test_mm_bmm_dot_mv_outer():
@@ -118,4 +123,4 @@ def test_matmul_rank_errors():
     with pytest.raises(RuntimeError):
         gradiente.ones(2, 2, 2).bmm(gradiente.ones(3, 2, 2))
     with pytest.raises(RuntimeError):
-        gradiente.ones(2).mT
+        _ = gradiente.ones(2).mT

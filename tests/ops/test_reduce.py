@@ -6,9 +6,9 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np
 import pytest
-from conftest import assert_same, check_op, leaf, to_torch
 
 import gradiente
+from conftest import assert_same, check_op, leaf, to_torch
 
 torch = pytest.importorskip("torch")
 
@@ -82,8 +82,9 @@ def test_var_std_positional_dim_and_functions():
 
 
 @pytest.mark.parametrize("keepdim", [False, True])
-@pytest.mark.parametrize("shape,dim", [(s, d) for s, d in DIM_CASES if not isinstance(d, tuple)],
-                         ids=str)
+@pytest.mark.parametrize(
+    "shape,dim", [(s, d) for s, d in DIM_CASES if not isinstance(d, tuple)], ids=str
+)
 def test_prod(shape, dim, keepdim):
     x = np.random.default_rng(4).uniform(0.5, 1.5, shape) * np.sign(_rand(shape, 5))
     if dim is None:
@@ -168,16 +169,20 @@ def test_max_min_ties(name):
 @pytest.mark.parametrize("name", ["amax", "amin"])
 def test_amax_amin(name, shape, dim, keepdim):
     if dim is None:
-        op = (lambda m, a: getattr(a, name)()) if not keepdim else (
-            lambda m, a: getattr(a, name)(keepdim=True))
+        op = (
+            (lambda m, a: getattr(a, name)())
+            if not keepdim
+            else (lambda m, a: getattr(a, name)(keepdim=True))
+        )
     else:
         op = lambda m, a: getattr(a, name)(dim, keepdim)  # noqa: E731
     check_op(op, _rand(shape, 8), double=True)
 
 
 @pytest.mark.parametrize("keepdim", [False, True])
-@pytest.mark.parametrize("shape,dim", [(s, d) for s, d in DIM_CASES if not isinstance(d, tuple)],
-                         ids=str)
+@pytest.mark.parametrize(
+    "shape,dim", [(s, d) for s, d in DIM_CASES if not isinstance(d, tuple)], ids=str
+)
 @pytest.mark.parametrize("name", ["argmax", "argmin"])
 def test_argmax_argmin(name, shape, dim, keepdim):
     x = np.round(_rand(shape, 9))  # rounding makes ties: the first index wins, as in torch

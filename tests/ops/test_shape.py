@@ -6,9 +6,9 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np
 import pytest
-from conftest import assert_same, check_op, leaf, to_torch
 
 import gradiente
+from conftest import assert_same, check_op, leaf, to_torch
 from gradiente.ops import shape as S
 
 torch = pytest.importorskip("torch")

@@ -261,6 +261,12 @@ class Function(Node):
         if isinstance(out, tuple):
             non_diff = ctx.__dict__.get("_non_diff", ())
             ctx._n_outputs = len(out)
+            # Shapes/dtypes of the outputs: an unused output's gradient is zeros of this form.
+            ctx._output_meta = tuple(
+                ((o._data if isinstance(o, Tensor) else xp.asarray(o)).shape,
+                 (o._data if isinstance(o, Tensor) else xp.asarray(o)).dtype)
+                for o in out
+            )
             results = []
             for i, o in enumerate(out):
                 diff = id(o) not in non_diff and _is_float(o)

@@ -48,8 +48,9 @@ def section(name: str):
     for s in SECTIONS:
         if s.NAME == name:
             return s
-    raise KeyError(f"no lecture section {name!r}; the sections are "
-                   f"{', '.join(s.NAME for s in SECTIONS)}")
+    raise KeyError(
+        f"no lecture section {name!r}; the sections are {', '.join(s.NAME for s in SECTIONS)}"
+    )
 
 
 def run(names=None, out=DEFAULT_OUT) -> list[Path]:
@@ -77,10 +78,19 @@ def main(argv: list[str] | None = None) -> int:
         description="Reproduce the lecture on gradient descent and backpropagation: print each "
         "section's numbers and write its figures (PNG, GIF for animations).",
     )
-    parser.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
-                        help=f"folder for the figures (default: {DEFAULT_OUT}/)")
-    parser.add_argument("--only", nargs="+", metavar="NAME", choices=[s.NAME for s in SECTIONS],
-                        help="run only these sections (names from --list)")
+    parser.add_argument(
+        "--out",
+        default=DEFAULT_OUT,
+        metavar="DIR",
+        help=f"folder for the figures (default: {DEFAULT_OUT}/)",
+    )
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        metavar="NAME",
+        choices=[s.NAME for s in SECTIONS],
+        help="run only these sections (names from --list)",
+    )
     parser.add_argument("--list", action="store_true", help="list the sections and exit")
     args = parser.parse_args(argv)
     if args.list:

@@ -12,6 +12,7 @@ scale: Adam normalises the step per parameter.
 
 from __future__ import annotations
 
+import unicodedata
 from functools import partial
 from pathlib import Path
 
@@ -62,18 +63,26 @@ def fmt(a) -> str:
     return "[" + ", ".join(f"{float(x):.6g}" for x in np.asarray(a)) + "]"
 
 
+def _row(formula: str, value) -> str:
+    """``formula = value`` with the "=" signs aligned (combining accents take no width)."""
+    width = len(formula) - sum(unicodedata.combining(c) > 0 for c in formula)
+    return f"  {formula}{' ' * (32 - width)} = {fmt(value)}"
+
+
 def run(out: Path) -> list[Path]:
-    print(f"L(w, b) = (w·{X} + b − {Y})², θ₀ = (w, b) = {THETA0}, η = {LR}, β₁ = {BETAS[0]}, "
-          f"β₂ = {BETAS[1]}, ε = {EPS:g}")
+    print(
+        f"L(w, b) = (w·{X} + b − {Y})², θ₀ = (w, b) = {THETA0}, η = {LR}, β₁ = {BETAS[0]}, "
+        f"β₂ = {BETAS[1]}, ε = {EPS:g}"
+    )
     for t, g, m, v, m_hat, v_hat, delta, theta in adam_by_hand(SHOWN_STEPS):
         print(f"t = {t}")
-        print(f"  g_t = ∇L(θ_t−1)                 = {fmt(g)}")
-        print(f"  m_t = β₁·m_t−1 + (1 − β₁)·g_t     = {fmt(m)}")
-        print(f"  v_t = β₂·v_t−1 + (1 − β₂)·g_t²    = {fmt(v)}")
-        print(f"  m̂_t = m_t / (1 − β₁^{t})           = {fmt(m_hat)}")
-        print(f"  v̂_t = v_t / (1 − β₂^{t})           = {fmt(v_hat)}")
-        print(f"  Δθ  = −η·m̂_t / (√v̂_t + ε)       = {fmt(delta)}")
-        print(f"  θ_t = θ_t−1 + Δθ                 = {fmt(theta)}")
+        print(_row("g_t = ∇L(θ_t−1)", g))
+        print(_row("m_t = β₁·m_t−1 + (1 − β₁)·g_t", m))
+        print(_row("v_t = β₂·v_t−1 + (1 − β₂)·g_t²", v))
+        print(_row(f"m̂_t = m_t / (1 − β₁^{t})", m_hat))
+        print(_row(f"v̂_t = v_t / (1 − β₂^{t})", v_hat))
+        print(_row("Δθ = −η·m̂_t / (√v̂_t + ε)", delta))
+        print(_row("θ_t = θ_t−1 + Δθ", theta))
 
     p = gradiente.tensor(THETA0, dtype=gradiente.float64, requires_grad=True)
     opt = optim.Adam([p], lr=LR, betas=BETAS, eps=EPS)
@@ -81,8 +90,10 @@ def run(out: Path) -> list[Path]:
         opt.zero_grad()
         loss(p[0], p[1]).backward()
         opt.step()
-    print(f"gradiente.optim.Adam after {SHOWN_STEPS} steps: θ = {fmt(p.detach().numpy())}, "
-          f"max |hand − optim.Adam| = {np.abs(p.detach().numpy() - theta).max():.1e}")
+    print(
+        f"gradiente.optim.Adam after {SHOWN_STEPS} steps: θ = {fmt(p.detach().numpy())}, "
+        f"max |hand − optim.Adam| = {np.abs(p.detach().numpy() - theta).max():.1e}"
+    )
     return [_figure(out)]
 
 
@@ -92,22 +103,36 @@ def _figure(out: Path) -> Path:
     adam = viz.trace(loss, partial(optim.Adam, lr=LR, betas=BETAS, eps=EPS), THETA0, steps)
     sgd = viz.trace(loss, partial(optim.SGD, lr=0.01), THETA0, steps)
     fig, (ax_path, ax_step) = new_figure(1, 2, figsize=(11.5, 4.6))
-    viz.plot_paths(loss, {f"Adam η={LR}": adam, "SGD η=0.01": sgd}, xlim=(0.5, 2.5),
-                   ylim=(-0.6, 1.4), ax=ax_path, log_scale=True,
-                   title="$L(w, b) = (2.1w + b - 4)^2$: a valley of minima",
-                   xlabel="weight $w$", ylabel="bias $b$")
+    viz.plot_paths(
+        loss,
+        {f"Adam η={LR}": adam, "SGD η=0.01": sgd},
+        xlim=(0.5, 2.5),
+        ylim=(-0.6, 1.4),
+        ax=ax_path,
+        log_scale=True,
+        title="$L(w, b) = (2.1w + b - 4)^2$: a valley of minima",
+        xlabel="weight $w$",
+        ylabel="bias $b$",
+    )
     t = np.arange(1, steps + 1)
-    delta = np.array([h[6] for h in hand])
-    grad = np.array([h[1] for h in hand])
-    ax_step.plot(t, np.abs(delta[:, 0]), "C0-", label="Adam |Δw|")
-    ax_step.plot(t, np.abs(delta[:, 1]), "C1-", label="Adam |Δb|")
-    ax_step.plot(t, 0.01 * np.abs(grad[:, 0]), "C0:", label="|η∇_w L| (SGD-size step, η=0.01)")
-    ax_step.plot(t, 0.01 * np.abs(grad[:, 1]), "C1:", label="|η∇_b L| (SGD-size step, η=0.01)")
-    ax_step.axhline(LR, color="0.4", linewidth=0.8, linestyle="--", label=f"η = {LR}")
-    ax_step.set_yscale("log")
+    g = np.array([h[1][0] for h in hand])
+    m_hat = np.array([h[4][0] for h in hand])
+    v_hat = np.array([h[5][0] for h in hand])
+    delta = np.array([h[6][0] for h in hand])
+    ax_step.plot(t, g, color="0.6", linewidth=1, marker=".", label="gradient $g_t$")
+    ax_step.plot(t, m_hat, "C0-", label="$\\hat m_t$ (smoothed gradient)")
+    ax_step.plot(t, np.sqrt(v_hat), "C1-", label="$\\sqrt{\\hat v_t}$ (gradient scale)")
+    ax_step.plot(
+        t,
+        delta / LR,
+        "C2-",
+        linewidth=2,
+        label="$\\Delta w / \\eta = -\\hat m_t / (\\sqrt{\\hat v_t} + \\epsilon)$",
+    )
+    ax_step.axhline(0, color="k", linewidth=0.6)
     ax_step.set_xlabel("step $t$")
-    ax_step.set_ylabel("step size per coordinate (log scale)")
-    ax_step.set_title("Adam's steps: ≈ η per coordinate at first,\nwhatever the gradient's scale")
+    ax_step.set_ylabel("value for the weight $w$")
+    ax_step.set_title("Adam's state for the weight $w$, step by step")
     ax_step.grid(True, alpha=0.3)
     ax_step.legend(fontsize=7)
     return save(fig, Path(out) / "11-adam.png")

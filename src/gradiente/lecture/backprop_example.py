@@ -41,8 +41,10 @@ def run(out: Path) -> list[Path]:
     print(f"  dL/ds = 2(s − y) = {_n(dL_ds)}")
     print(f"  dL/dw = dL/ds · ∂s/∂w = {_n(dL_ds)} · {_n(X)} = {_n(dL_dw)}")
     print(f"  dL/db = dL/ds · ∂s/∂b = {_n(dL_ds)} · 1 = {_n(dL_db)}")
-    print("note: the slide prints ∂L/∂w = −7.68; that is a typo: 2·(2.1 − 4)·2.1 = −7.98, "
-          "which is what its own update uses (1 − 0.01·(−7.98) = 1.0798).")
+    print(
+        "note: the slide prints ∂L/∂w = −7.68; that is a typo: 2·(2.1 − 4)·2.1 = −7.98, "
+        "which is what its own update uses (1 − 0.01·(−7.98) = 1.0798)."
+    )
 
     print("\nthe same pass as gradiente's backward runs it (viz.explain_backward):")
     print(viz.explain_backward(loss, {"w": w, "b": b}))
@@ -57,8 +59,10 @@ def run(out: Path) -> list[Path]:
     print(f"update with η = {LR}:")
     print(f"  w := w − η·dL/dw = {_n(W)} − {LR}·({_n(w.grad)}) = {_n(w_new)}")
     print(f"  b := b − η·dL/db = {_n(B)} − {LR}·({_n(b.grad)}) = {_n(b_new)}")
-    print(f"new loss: L = (({_n(w_new)})({_n(X)}) + {_n(b_new)} − {_n(Y)})² = "
-          f"{float(new_loss):.2f}  ({_n(new_loss)}), down from {_n(loss)}")
+    print(
+        f"new loss: L = (({_n(w_new)})({_n(X)}) + {_n(b_new)} − {_n(Y)})² = "
+        f"{float(new_loss):.2f}  ({_n(new_loss)}), down from {_n(loss)}"
+    )
     return graph_files
 
 

@@ -46,8 +46,12 @@ def train(x, y, batch_size: int, lr: float, decay: float | None):
     opt = optim.SGD(model.parameters(), lr=lr)
     # η_t = η₀ / (1 + t/τ): SGD's noise does not shrink near the minimum, so η must
     sched = optim.lr_scheduler.LambdaLR(opt, lambda t: 1.0 / (1.0 + t / decay)) if decay else None
-    loader = DataLoader(TensorDataset(x, y), batch_size=batch_size, shuffle=True,
-                        generator=gradiente.Generator().manual_seed(1))
+    loader = DataLoader(
+        TensorDataset(x, y),
+        batch_size=batch_size,
+        shuffle=True,
+        generator=gradiente.Generator().manual_seed(1),
+    )
     path = [(model.bias.item(), model.weight.item())]
     spent = []
     for _ in range(EPOCHS):
@@ -103,25 +107,43 @@ def run(out: Path) -> list[Path]:
     }
     results = {name: train(x, y, *cfg) for name, cfg in methods.items()}
     print(f"N = {N} examples, {EPOCHS} epochs each; SGD uses η_t = η₀/(1 + t/50)")
-    print(f"{'method':<16}{'batch M':>8}{'updates/epoch':>15}{'examples/update':>17}"
-          f"{'time/update':>13}{'grad. noise':>13}{'final L':>10}")
+    print(
+        f"{'method':<16}{'batch M':>8}{'updates/epoch':>15}{'examples/update':>17}"
+        f"{'time/update':>13}{'grad. noise':>13}{'final L':>10}"
+    )
     for name, (m, _, _) in methods.items():
         path, full, per_update = results[name]
         noise = gradient_noise(x, y, m) if m < N else 0.0
-        print(f"{name:<16}{m:>8}{N // m:>15}{m:>17}{per_update * 1e6:>10.0f} µs"
-              f"{noise:>13.2f}{full[-1]:>10.4f}")
-    print("cost per update grows with M (examples/update; at this tiny size the measured time "
-          "is mostly Python overhead), updates per epoch shrink as N/M;")
+        print(
+            f"{name:<16}{m:>8}{N // m:>15}{m:>17}{per_update * 1e6:>10.0f} µs"
+            f"{noise:>13.2f}{full[-1]:>10.4f}"
+        )
+    print(
+        "cost per update grows with M (examples/update; at this tiny size the measured time "
+        "is mostly Python overhead), updates per epoch shrink as N/M;"
+    )
     print("grad. noise = mean ‖g_B − g‖/‖g‖ of the mini-batch gradient at the start (0 for BGD)")
 
     fig, (ax_path, ax_loss) = new_figure(1, 2, figsize=(11.5, 4.6))
     model = nn.Linear(1, 1)
     trajs = {name: viz.Trajectory(r[0], r[1]) for name, r in results.items()}
-    viz.plot_paths(model, trajs, loss_fn=nn.MSELoss(), data=(x, y),
-                   params=[model.bias, model.weight], xlim=(-0.7, 1.6), ylim=(-0.2, 2.0),
-                   log_scale=True, ax=ax_path, title="Paths on the training loss", colors=COLORS,
-                   xlabel="intercept $\\phi_0$", ylabel="slope $\\phi_1$", zlabel="MSE loss $L$")
-    for (name, (path, full, _)), color in zip(results.items(), COLORS):
+    viz.plot_paths(
+        model,
+        trajs,
+        loss_fn=nn.MSELoss(),
+        data=(x, y),
+        params=[model.bias, model.weight],
+        xlim=(-0.7, 1.6),
+        ylim=(-0.2, 2.0),
+        log_scale=True,
+        ax=ax_path,
+        title="Paths on the training loss",
+        colors=COLORS,
+        xlabel="intercept $\\phi_0$",
+        ylabel="slope $\\phi_1$",
+        zlabel="MSE loss $L$",
+    )
+    for (name, (_path, full, _)), color in zip(results.items(), COLORS, strict=False):
         epochs = np.arange(len(full)) / (len(full) - 1) * EPOCHS
         ax_loss.plot(epochs, full, color=color, label=name, marker="o" if len(full) < 20 else None)
     ax_loss.set_yscale("log")

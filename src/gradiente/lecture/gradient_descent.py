@@ -68,21 +68,31 @@ def run(out: Path) -> list[Path]:
     w_opt = gradient_descent(f, grad, w_init, n_epochs=10, lr=lr, verbose=1)
 
     path = descend_with_autograd([10.0, 10.0], 10, lr)
-    print(f"gradiente (∇f by autograd, not 2w): w after 10 steps = {path[-1]}, "
-          f"max |difference| = {np.abs(path[-1] - w_opt).max()}")
+    print(
+        f"gradiente (∇f by autograd, not 2w): w after 10 steps = {path[-1]}, "
+        f"max |difference| = {np.abs(path[-1] - w_opt).max()}"
+    )
     long = descend_with_autograd([10.0, 10.0], 300, lr)
-    print(f"after 300 steps: w = {long[-1]}, f = {f(long[-1]):.6g} "
-          f"(each step multiplies w by 1 − 2η = {1 - 2 * lr})")
+    print(
+        f"after 300 steps: w = {long[-1]}, f = {f(long[-1]):.6g} "
+        f"(each step multiplies w by 1 − 2η = {1 - 2 * lr})"
+    )
 
     def bowl(w1, w2):
         return w1 * w1 + w2 * w2
 
     fig = viz.plot_paths(
         bowl,
-        {"η = 0.01, 300 steps": viz.Trajectory(long, np.array([f(w) for w in long])),
-         "the lecture's 10 steps": viz.Trajectory(path, np.array([f(w) for w in path]))},
-        xlim=(-2, 12), ylim=(-2, 12), loss_curve=True,
+        {
+            "η = 0.01, 300 steps": viz.Trajectory(long, np.array([f(w) for w in long])),
+            "the lecture's 10 steps": viz.Trajectory(path, np.array([f(w) for w in path])),
+        },
+        xlim=(-2, 12),
+        ylim=(-2, 12),
+        loss_curve=True,
         title="Gradient descent on $f(w) = w_1^2 + w_2^2$",
-        xlabel="$w_1$", ylabel="$w_2$", zlabel="$f(w)$",
+        xlabel="$w_1$",
+        ylabel="$w_2$",
+        zlabel="$f(w)$",
     )
     return [save(fig, Path(out) / "01-gd-path.png")]

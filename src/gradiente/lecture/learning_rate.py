@@ -36,20 +36,34 @@ def run(out: Path) -> list[Path]:
     H = hessian(mse_of_phi, gradiente.tensor(linreg.START, dtype=gradiente.float64)).numpy()
     lam = np.linalg.eigvalsh(H)
     print(f"Hessian of the MSE loss (autograd): {np.array2string(H, precision=4)}")
-    print(f"eigenvalues λ = {lam[0]:.4f}, {lam[1]:.4f}: oscillation above η = 1/λ_max = "
-          f"{1 / lam[1]:.4f}, divergence above η = 2/λ_max = {2 / lam[1]:.4f}")
+    print(
+        f"eigenvalues λ = {lam[0]:.4f}, {lam[1]:.4f}: oscillation above η = 1/λ_max = "
+        f"{1 / lam[1]:.4f}, divergence above η = 2/λ_max = {2 / lam[1]:.4f}"
+    )
     lrs = [0.02, 0.2, 0.45, 0.5]
     labels = ["too small (crawls)", "good", "large (oscillates)", "too large (diverges)"]
     model, loss_fn, x, y = linreg.problem()
     surface = {"loss_fn": loss_fn, "data": (x, y), "params": [model.bias, model.weight]}
-    for lr, label in zip(lrs, labels):
+    for lr, label in zip(lrs, labels, strict=False):
         traj = viz.trace(model, partial(optim.SGD, lr=lr), linreg.START, STEPS, **surface)
         rate = np.abs(1 - lr * lam).max()
-        print(f"η = {lr:<5} {label:<25} |1 − ηλ|_max = {rate:.3f}   L after {STEPS} steps = "
-              f"{traj.losses[-1]:.4g}")
-    fig = viz.lr_sweep(model, lrs, linreg.START, STEPS, **surface, labels=labels,
-                       xlim=linreg.PHI0_LIM, ylim=linreg.PHI1_LIM, log_scale=True,
-                       title="Gradient descent paths for several learning rates η",
-                       xlabel="intercept $\\phi_0$", ylabel="slope $\\phi_1$",
-                       zlabel="MSE loss $L$")
+        print(
+            f"η = {lr:<5} {label:<25} |1 − ηλ|_max = {rate:.3f}   L after {STEPS} steps = "
+            f"{traj.losses[-1]:.4g}"
+        )
+    fig = viz.lr_sweep(
+        model,
+        lrs,
+        linreg.START,
+        STEPS,
+        **surface,
+        labels=labels,
+        xlim=linreg.PHI0_LIM,
+        ylim=linreg.PHI1_LIM,
+        log_scale=True,
+        title="Gradient descent paths for several learning rates η",
+        xlabel="intercept $\\phi_0$",
+        ylabel="slope $\\phi_1$",
+        zlabel="MSE loss $L$",
+    )
     return [save(fig, Path(out) / "03-lr.png")]

@@ -60,7 +60,7 @@ def run(out: Path) -> list[Path]:
     xs = np.linspace(0, 2, 50)
     shown = (0, 1, 3, 10, STEPS)
     colors = [f"C{k}" for k in range(len(shown))]
-    for t, color in zip(shown, colors):
+    for t, color in zip(shown, colors, strict=False):
         phi0, phi1 = traj.points[t]
         ax_fit.plot(xs, phi0 + phi1 * xs, color=color, label=f"step {t}: L = {traj.losses[t]:.3f}")
     ax_fit.scatter(X, Y, color="k", zorder=3, label="data $(x_n, y_n)$")
@@ -69,11 +69,27 @@ def run(out: Path) -> list[Path]:
     ax_fit.set_title("The line $y = \\phi_0 + \\phi_1 x$ as gradient descent proceeds")
     ax_fit.legend(fontsize=8)
     ax_fit.grid(True, alpha=0.3)
-    viz.plot_paths(model, {f"gradient descent, η = {LR}": traj}, **surface,
-                   xlim=PHI0_LIM, ylim=PHI1_LIM, ax=ax_surf, log_scale=True,
-                   title="MSE loss $L(\\phi_0, \\phi_1)$ and the descent path",
-                   xlabel="intercept $\\phi_0$", ylabel="slope $\\phi_1$", zlabel="MSE loss $L$")
-    ax_surf.plot([exact[0]], [exact[1]], "*", color="white", markeredgecolor="k", markersize=14,
-                 label="least squares")
+    viz.plot_paths(
+        model,
+        {f"gradient descent, η = {LR}": traj},
+        **surface,
+        xlim=PHI0_LIM,
+        ylim=PHI1_LIM,
+        ax=ax_surf,
+        log_scale=True,
+        title="MSE loss $L(\\phi_0, \\phi_1)$ and the descent path",
+        xlabel="intercept $\\phi_0$",
+        ylabel="slope $\\phi_1$",
+        zlabel="MSE loss $L$",
+    )
+    ax_surf.plot(
+        [exact[0]],
+        [exact[1]],
+        "*",
+        color="white",
+        markeredgecolor="k",
+        markersize=14,
+        label="least squares",
+    )
     ax_surf.legend(fontsize=8)
     return [save(fig, Path(out) / "02-linreg.png")]

@@ -37,7 +37,7 @@ def sigmoid(s):
 def forward_by_hand(Ws, bs, x):
     """Returns the stored lists s = [s⁽¹⁾, ...] and xs = [x⁽⁰⁾, x⁽¹⁾, ...]."""
     s, xs = [], [x]
-    for W, b in zip(Ws, bs):
+    for W, b in zip(Ws, bs, strict=False):
         s.append(W @ xs[-1] + b)  # s⁽ˡ⁾ = W⁽ˡ⁾ x⁽ˡ⁻¹⁾ + b⁽ˡ⁾
         xs.append(sigmoid(s[-1]))  # x⁽ˡ⁾ = σ(s⁽ˡ⁾)
     return s, xs
@@ -74,8 +74,9 @@ def autograd_gradients(model, x, y) -> dict:
 
 
 def _fmt(a) -> str:
-    return np.array2string(np.asarray(a), precision=5, suppress_small=True, separator=", ",
-                           max_line_width=200).replace("\n", "")
+    return np.array2string(
+        np.asarray(a), precision=5, suppress_small=True, separator=", ", max_line_width=200
+    ).replace("\n", "")
 
 
 def run(out: Path) -> list[Path]:

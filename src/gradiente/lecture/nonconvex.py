@@ -82,8 +82,10 @@ def run(out: Path) -> list[Path]:
     crit = critical_points()
     print("critical points (Newton's method; Hessian from autograd.functional.hessian):")
     for p, eig, kind in crit:
-        print(f"  ({p[0]:+.4f}, {p[1]:+.4f})  f = {f(*p):+.4f}  eigenvalues of H = "
-              f"({eig[0]:+.3f}, {eig[1]:+.3f})  → {kind}")
+        print(
+            f"  ({p[0]:+.4f}, {p[1]:+.4f})  f = {f(*p):+.4f}  eigenvalues of H = "
+            f"({eig[0]:+.3f}, {eig[1]:+.3f})  → {kind}"
+        )
     minima = [p for p, _, kind in crit if kind == "minimum"]
     best = min(minima, key=lambda p: f(*p))
     print(f"global minimum: ({best[0]:+.4f}, {best[1]:+.4f}), f = {f(*best):+.4f}")
@@ -94,34 +96,65 @@ def run(out: Path) -> list[Path]:
         end = traj.points[-1]
         m = minima[_nearest_minimum(end, minima)]
         label = "the global minimum" if m is best else "a local minimum"
-        print(f"GD from ({start[0]:+.1f}, {start[1]:+.1f}) ends at ({end[0]:+.3f}, {end[1]:+.3f}),"
-              f" f = {f(*end):+.4f}: {label}")
+        print(
+            f"GD from ({start[0]:+.1f}, {start[1]:+.1f}) ends at ({end[0]:+.3f}, {end[1]:+.3f}),"
+            f" f = {f(*end):+.4f}: {label}"
+        )
         gd[f"start {k + 1}"] = traj
 
     shallow = max(minima, key=lambda p: f(*p))
     stay = viz.trace(f, partial(optim.SGD, lr=0.05), shallow, SGD_STEPS)
     noisy = sgd_path(shallow, SIGMA, SGD_STEPS, SGD_SEED)
     m = minima[_nearest_minimum(noisy[-1], minima)]
-    print(f"from the shallowest minimum ({shallow[0]:+.3f}, {shallow[1]:+.3f}), f = "
-          f"{f(*shallow):+.4f}: GD stays there; SGD (gradient noise σ = {SIGMA}) ends near "
-          f"({m[0]:+.3f}, {m[1]:+.3f}), f = {f(*m):+.4f}")
+    print(
+        f"from the shallowest minimum ({shallow[0]:+.3f}, {shallow[1]:+.3f}), f = "
+        f"{f(*shallow):+.4f}: GD stays there; SGD (gradient noise σ = {SIGMA}) ends near "
+        f"({m[0]:+.3f}, {m[1]:+.3f}), f = {f(*m):+.4f}"
+    )
 
     fig, (ax_gd, ax_sgd) = new_figure(1, 2, figsize=(11.5, 4.8))
-    viz.plot_paths(f, gd, xlim=LIM, ylim=LIM, ax=ax_gd, title="Gradient descent from six starts",
-                   xlabel="$w_1$", ylabel="$w_2$", zlabel="loss $L$", log_scale=True)
+    viz.plot_paths(
+        f,
+        gd,
+        xlim=LIM,
+        ylim=LIM,
+        ax=ax_gd,
+        title="Gradient descent from six starts",
+        xlabel="$w_1$",
+        ylabel="$w_2$",
+        zlabel="loss $L$",
+        log_scale=True,
+    )
     marks = {"minimum": ("*", 13), "saddle": ("X", 10), "maximum": ("^", 10)}
     for ax in (ax_gd, ax_sgd):
         for kind, (marker, size) in marks.items():
             pts = np.array([p for p, _, k in crit if k == kind])
-            ax.plot(pts[:, 0], pts[:, 1], marker, color="white", markeredgecolor="k",
-                    markersize=size, linestyle="none", label=f"{kind} (Hessian)", zorder=5)
+            ax.plot(
+                pts[:, 0],
+                pts[:, 1],
+                marker,
+                color="white",
+                markeredgecolor="k",
+                markersize=size,
+                linestyle="none",
+                label=f"{kind} (Hessian)",
+                zorder=5,
+            )
     ax_gd.legend(fontsize=7, loc="lower right", ncol=2)
     fvals = np.array([f(*p) for p in noisy])
     viz.plot_paths(
         f,
-        {"GD: stays": viz.Trajectory(stay.points, stay.losses),
-         f"SGD, σ = {SIGMA:g}: escapes": viz.Trajectory(noisy, fvals)},
-        xlim=LIM, ylim=LIM, ax=ax_sgd, title="From the shallowest minimum: GD vs SGD",
-        xlabel="$w_1$", ylabel="$w_2$", zlabel="loss $L$", log_scale=True,
+        {
+            "GD: stays": viz.Trajectory(stay.points, stay.losses),
+            f"SGD, σ = {SIGMA:g}: escapes": viz.Trajectory(noisy, fvals),
+        },
+        xlim=LIM,
+        ylim=LIM,
+        ax=ax_sgd,
+        title="From the shallowest minimum: GD vs SGD",
+        xlabel="$w_1$",
+        ylabel="$w_2$",
+        zlabel="loss $L$",
+        log_scale=True,
     )
     return [save(fig, Path(out) / "05-nonconvex.png")]

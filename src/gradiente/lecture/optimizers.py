@@ -21,12 +21,30 @@ TITLE = "Optimisers compared on Rosenbrock, a saddle and Beale; the race as a GI
 
 # name: (function, start, steps, limits, minimum, (η SGD-family, η Adagrad, η RMSprop, η Adam))
 SURFACES = {
-    "rosenbrock": (viz.rosenbrock, (-1.5, 2.0), 300, ((-2, 2), (-1, 3)), (1, 1),
-                   (1e-3, 0.5, 0.01, 0.1)),
-    "saddle": (viz.saddle, (1.5, 1e-4), 100, ((-2, 2), (-1.6, 1.6)), (0, 1),
-               (0.05, 0.5, 0.01, 0.05)),
-    "beale": (viz.beale, (1.0, 1.5), 300, ((-0.5, 4), (-1.5, 2)), (3, 0.5),
-              (0.005, 0.5, 0.01, 0.05)),
+    "rosenbrock": (
+        viz.rosenbrock,
+        (-1.5, 2.0),
+        300,
+        ((-2, 2), (-1, 3)),
+        (1, 1),
+        (1e-3, 0.5, 0.01, 0.1),
+    ),
+    "saddle": (
+        viz.saddle,
+        (1.5, 1e-4),
+        100,
+        ((-2, 2), (-1.6, 1.6)),
+        (0, 1),
+        (0.05, 0.5, 0.01, 0.05),
+    ),
+    "beale": (
+        viz.beale,
+        (1.0, 1.5),
+        300,
+        ((-0.5, 4), (-1.5, 2)),
+        (3, 0.5),
+        (0.005, 0.5, 0.01, 0.05),
+    ),
 }
 
 
@@ -56,15 +74,31 @@ def run(out: Path) -> list[Path]:
             status = "diverged" if t.diverged else f"ends at ({x:+.3f}, {y:+.3f})"
             print(f"  {label:<16} {status:<26} loss {t.losses[-1]:.4g}")
         fig = viz.compare_optimizers(
-            fn, start, steps, optimizers=trajs, xlim=xlim, ylim=ylim, minimum=minimum,
-            log_scale=True, title=f"{name.capitalize()}: optimisers from the same start",
-            xlabel="$\\theta_1$", ylabel="$\\theta_2$",
+            fn,
+            start,
+            steps,
+            optimizers=trajs,
+            xlim=xlim,
+            ylim=ylim,
+            minimum=minimum,
+            log_scale=True,
+            title=f"{name.capitalize()}: optimisers from the same start",
+            xlabel="$\\theta_1$",
+            ylabel="$\\theta_2$",
         )
         files.append(save(fig, Path(out) / f"10-optimizers-{name}.png"))
         if name == "rosenbrock":
-            gif = viz.animate_paths(fn, trajs, path=Path(out) / "10-optimizers-race.gif",
-                                    xlim=xlim, ylim=ylim, log_scale=True, frames=30,
-                                    title="Rosenbrock", xlabel="$\\theta_1$",
-                                    ylabel="$\\theta_2$")
+            gif = viz.animate_paths(
+                fn,
+                trajs,
+                path=Path(out) / "10-optimizers-race.gif",
+                xlim=xlim,
+                ylim=ylim,
+                log_scale=True,
+                frames=30,
+                title="Rosenbrock",
+                xlabel="$\\theta_1$",
+                ylabel="$\\theta_2$",
+            )
             files.append(gif)
     return files

@@ -35,14 +35,13 @@ def run(out: Path) -> list[Path]:
         "N(0, 0.01²)": lambda t: nn.init.normal_(t, 0.0, 0.01),
     }
     fig, (ax_a, ax_g) = new_figure(1, 2, figsize=(11, 4.2))
-    for (name, init), color in zip(inits.items(), ["C2", "C3", "C0"]):
+    for (name, init), color in zip(inits.items(), ["C2", "C3", "C0"], strict=False):
         stats = viz.activation_stats(_deep_tanh(init), _batch())
         tanh_layers = [s for s in stats.layers if s.kind == "Tanh"]
         layers = range(1, len(tanh_layers) + 1)
         ax_a.plot(layers, [s.std for s in tanh_layers], "o-", color=color, label=name)
         ax_g.plot(layers, [s.grad_mean_abs for s in tanh_layers], "o-", color=color, label=name)
-        print(f"{name:<15} std of x(l) by layer: "
-              + " ".join(f"{s.std:.3f}" for s in tanh_layers))
+        print(f"{name:<15} std of x(l) by layer: " + " ".join(f"{s.std:.3f}" for s in tanh_layers))
     ax_a.set_title(f"Activations through {DEPTH} tanh layers of width {WIDTH}")
     ax_a.set_xlabel("layer $l$")
     ax_a.set_ylabel("std of $x^{(l)}$")

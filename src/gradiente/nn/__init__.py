@@ -26,8 +26,8 @@ from gradiente.nn.layers import (
     ReLU,
     ReLU6,
     Sequential,
-    SiLU,
     Sigmoid,
+    SiLU,
     Softmax,
     Softmin,
     Softplus,
@@ -49,18 +49,65 @@ from gradiente.nn.module import Module
 from gradiente.nn.parameter import Parameter
 
 try:  # TEMPORARY until conv/pool land
-    from gradiente.nn.layers import Conv1d, Conv2d, ConvTranspose2d
+    from gradiente.nn.layers import Conv1d, Conv2d, ConvTranspose2d  # noqa: F401
 except ImportError:  # TEMPORARY until conv/pool land
     pass
 try:  # TEMPORARY until conv/pool land
     from gradiente.nn.layers import (
-        AdaptiveAvgPool1d,
-        AdaptiveAvgPool2d,
-        AdaptiveMaxPool2d,
-        AvgPool1d,
-        AvgPool2d,
-        MaxPool1d,
-        MaxPool2d,
+        AdaptiveAvgPool1d,  # noqa: F401
+        AdaptiveAvgPool2d,  # noqa: F401
+        AdaptiveMaxPool2d,  # noqa: F401
+        AvgPool1d,  # noqa: F401
+        AvgPool2d,  # noqa: F401
+        MaxPool1d,  # noqa: F401
+        MaxPool2d,  # noqa: F401
     )
 except ImportError:  # TEMPORARY until conv/pool land
     pass
+
+__all__ = [
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "Bilinear",
+    "CrossEntropyLoss",
+    "Dropout",
+    "Dropout1d",
+    "Dropout2d",
+    "ELU",
+    "Flatten",
+    "GELU",
+    "Hardtanh",
+    "HuberLoss",
+    "Identity",
+    "KLDivLoss",
+    "L1Loss",
+    "LayerNorm",
+    "LeakyReLU",
+    "Linear",
+    "LogSigmoid",
+    "LogSoftmax",
+    "MSELoss",
+    "Module",
+    "ModuleDict",
+    "ModuleList",
+    "NLLLoss",
+    "Parameter",
+    "ParameterDict",
+    "ParameterList",
+    "ReLU",
+    "ReLU6",
+    "Sequential",
+    "SiLU",
+    "Sigmoid",
+    "SmoothL1Loss",
+    "Softmax",
+    "Softmin",
+    "Softplus",
+    "Tanh",
+    "Unflatten",
+    "functional",
+    "init",
+    "utils",
+]

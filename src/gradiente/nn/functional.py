@@ -21,18 +21,18 @@ from gradiente.ops.shape import ConstantPad as _ConstantPad
 from gradiente.tensor import Tensor, as_tensor
 
 try:  # TEMPORARY until conv/pool land
-    from gradiente.ops.conv import conv1d, conv2d, conv_transpose2d, fold, unfold
+    from gradiente.ops.conv import conv1d, conv2d, conv_transpose2d, fold, unfold  # noqa: F401
 except ImportError:  # TEMPORARY until conv/pool land
     pass
 try:  # TEMPORARY until conv/pool land
     from gradiente.ops.pool import (
-        adaptive_avg_pool1d,
-        adaptive_avg_pool2d,
-        adaptive_max_pool2d,
-        avg_pool1d,
-        avg_pool2d,
-        max_pool1d,
-        max_pool2d,
+        adaptive_avg_pool1d,  # noqa: F401
+        adaptive_avg_pool2d,  # noqa: F401
+        adaptive_max_pool2d,  # noqa: F401
+        avg_pool1d,  # noqa: F401
+        avg_pool2d,  # noqa: F401
+        max_pool1d,  # noqa: F401
+        max_pool2d,  # noqa: F401
     )
 except ImportError:  # TEMPORARY until conv/pool land
     pass
@@ -43,14 +43,14 @@ except ImportError:  # TEMPORARY until conv/pool land
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = x Wᵀ + b, x of shape (*, in_features), W (out_features, in_features)."""
-    if input.ndim == 0 or weight.ndim != 2 or input.shape[-1] != weight.shape[1]:
-        rows = input.numel() // max(input.shape[-1], 1) if input.ndim else 1
-        cols = input.shape[-1] if input.ndim else 1
+    x_shape, w_shape = input._data.shape, weight._data.shape
+    if not x_shape or len(w_shape) != 2 or x_shape[-1] != w_shape[1]:
+        cols = x_shape[-1] if x_shape else 1
+        rows = input.numel() // max(cols, 1)
         raise RuntimeError(
             f"mat1 and mat2 shapes cannot be multiplied ({rows}x{cols} and "
-            f"{'x'.join(str(s) for s in reversed(weight.shape))}): linear expects input with "
-            f"{weight.shape[-1]} features in its last dimension, got input shape "
-            f"{tuple(input.shape)}"
+            f"{'x'.join(str(s) for s in reversed(w_shape))}): linear expects input with "
+            f"{w_shape[-1]} features in its last dimension, got input shape {tuple(x_shape)}"
         )
     if input._data.dtype != weight._data.dtype:
         raise RuntimeError(
@@ -92,8 +92,9 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
     return _activation(A.LeakyRelu, input, inplace, negative_slope)
 
 
-def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
-             inplace: bool = False) -> Tensor:
+def hardtanh(
+    input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False
+) -> Tensor:
     """clamp(x, min_val, max_val)."""
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
@@ -158,8 +159,7 @@ def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=N
     return input.softmax(dim, dtype=dtype)
 
 
-def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
-                dtype=None) -> Tensor:
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
     """log softmax along ``dim``, computed stably (x − logsumexp x)."""
     if dim is None:
         dim = _get_softmax_dim("log_softmax", input.ndim, _stacklevel)
@@ -249,20 +249,33 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
 # ----------------------------------------------------------------------------- normalization
 
 
-def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
-               weight: Tensor | None = None, bias: Tensor | None = None,
-               training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+def batch_norm(
+    input: Tensor,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
     """Normalise each channel (axis 1) over the batch and spatial axes, then γ x̂ + β.
 
     Training: batch statistics, and running_mean / running_var (if given) move towards the
     batch mean and the unbiased batch variance by ``momentum``. Otherwise: running statistics.
     """
     if input.ndim < 2:
-        raise ValueError(f"batch_norm: expected at least 2D input (N, C, ...), got "
-                         f"{input.ndim}D input of shape {tuple(input.shape)}")
+        raise ValueError(
+            f"batch_norm: expected at least 2D input (N, C, ...), got "
+            f"{input.ndim}D input of shape {tuple(input.shape)}"
+        )
     C = input.shape[1]
-    for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean),
-                    ("running_var", running_var)):
+    for name, t in (
+        ("weight", weight),
+        ("bias", bias),
+        ("running_mean", running_mean),
+        ("running_var", running_var),
+    ):
         if t is not None and t.numel() != C:
             raise RuntimeError(
                 f"batch_norm: {name} should contain {C} elements (one per channel of input "
@@ -282,8 +295,10 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
             running = (running_mean, running_var, momentum)
         return _NormalizeAffine.apply(input, weight, bias, axes, param_shape, axes, eps, running)
     if running_mean is None or running_var is None:
-        raise RuntimeError("batch_norm: running_mean and running_var must be defined in "
-                           "evaluation mode (training=False)")
+        raise RuntimeError(
+            "batch_norm: running_mean and running_var must be defined in "
+            "evaluation mode (training=False)"
+        )
     # y = (x − μ_run) · γ/√(σ²_run + ε) + β: an affine map per channel
     scale = (running_var + eps).rsqrt()
     if weight is not None:
@@ -292,14 +307,21 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     return out if bias is None else out + bias.reshape(param_shape)
 
 
-def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
-               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+def layer_norm(
+    input: Tensor,
+    normalized_shape,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
     """Normalise over the last ``len(normalized_shape)`` axes of each sample, then γ x̂ + β."""
-    shape = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else tuple(
-        normalized_shape
+    shape = (
+        (normalized_shape,)
+        if isinstance(normalized_shape, numbers.Integral)
+        else tuple(normalized_shape)
     )
     k = len(shape)
-    if tuple(input.shape[input.ndim - k:]) != shape or input.ndim < k:
+    if tuple(input.shape[input.ndim - k :]) != shape or input.ndim < k:
         raise RuntimeError(
             f"Given normalized_shape={list(shape)}, expected input with shape [*, "
             f"{', '.join(str(s) for s in shape)}], but got input of size{list(input.shape)}"
@@ -317,8 +339,7 @@ def _norm(x: Tensor, p: float, dim: int) -> Tensor:
     return (s.masked_fill(zero, 1.0) ** (1.0 / p)).masked_fill(zero, 0.0)
 
 
-def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
-              out=None) -> Tensor:
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None) -> Tensor:
     """x / max(‖x‖_p, eps) along ``dim``."""
     denom = _norm(input, p, dim).clamp_min(eps).expand_as(input)
     return input / denom
@@ -383,8 +404,10 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
     if value:
         raise ValueError(f'Padding mode "{mode}" doesn\'t take in value argument')
     if any(p < 0 for p in pad):
-        raise NotImplementedError(f"pad: negative padding is only supported in constant mode, "
-                                  f"got {pad} with mode {mode!r}")
+        raise NotImplementedError(
+            f"pad: negative padding is only supported in constant mode, "
+            f"got {pad} with mode {mode!r}"
+        )
     out = input
     for i, (lo, hi) in enumerate(pairs):
         d = input.ndim - 1 - i
@@ -427,8 +450,7 @@ def _legacy_reduction(size_average, reduce) -> str:
     reduce = True if reduce is None else reduce
     ret = "mean" if size_average and reduce else "sum" if reduce else "none"
     warnings.warn(
-        f"size_average and reduce args will be deprecated, please use reduction='{ret}' "
-        "instead.",
+        f"size_average and reduce args will be deprecated, please use reduction='{ret}' instead.",
         stacklevel=3,
     )
     return ret
@@ -471,8 +493,14 @@ def _weighted(loss: Tensor, weight: Tensor | None, input: Tensor, reduction: str
     return _reduce(loss, reduction)
 
 
-def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
-             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+def mse_loss(
+    input: Tensor,
+    target: Tensor,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+    weight: Tensor | None = None,
+) -> Tensor:
     """(x − y)², averaged or summed."""
     _warn_size(input, target)
     reduction = _resolve_reduction(size_average, reduce, reduction)
@@ -480,16 +508,28 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
     return _weighted(diff * diff, weight, input, reduction, mean_by_weight=True)
 
 
-def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
-            reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+def l1_loss(
+    input: Tensor,
+    target: Tensor,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+    weight: Tensor | None = None,
+) -> Tensor:
     """|x − y|, averaged or summed."""
     _warn_size(input, target)
     reduction = _resolve_reduction(size_average, reduce, reduction)
     return _weighted((input - target).abs(), weight, input, reduction, mean_by_weight=True)
 
 
-def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
-                   reduction: str = "mean", beta: float = 1.0) -> Tensor:
+def smooth_l1_loss(
+    input: Tensor,
+    target: Tensor,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+    beta: float = 1.0,
+) -> Tensor:
     """0.5 d²/β where |d| < β, |d| − β/2 elsewhere (d = x − y); β = 0 is the L1 loss."""
     _warn_size(input, target)
     reduction = _resolve_reduction(size_average, reduce, reduction)
@@ -503,8 +543,13 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
     return _reduce(loss, reduction)
 
 
-def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
-               weight: Tensor | None = None) -> Tensor:
+def huber_loss(
+    input: Tensor,
+    target: Tensor,
+    reduction: str = "mean",
+    delta: float = 1.0,
+    weight: Tensor | None = None,
+) -> Tensor:
     """0.5 d² where |d| <= δ, δ (|d| − δ/2) elsewhere (d = x − y)."""
     _warn_size(input, target)
     reduction = _resolve_reduction(None, None, reduction)
@@ -514,12 +559,14 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     return _weighted(loss, weight, input, reduction, mean_by_weight=False)
 
 
-def _check_classification(name: str, input: Tensor, target: Tensor, weight, ignore_index,
-                          probabilities: bool) -> None:
+def _check_classification(
+    name: str, input: Tensor, target: Tensor, weight, ignore_index, probabilities: bool
+) -> None:
     """Shapes of (input, target) and range of class indices, with explicit messages."""
     if input.ndim == 0:
-        raise ValueError(f"{name}: input must have at least 1 dimension (C,) or (N, C, ...), "
-                         "got a 0-d tensor")
+        raise ValueError(
+            f"{name}: input must have at least 1 dimension (C,) or (N, C, ...), got a 0-d tensor"
+        )
     axis = 0 if input.ndim == 1 else 1
     C = input.shape[axis]
     if weight is not None and (weight.ndim != 1 or weight.shape[0] != C):
@@ -527,14 +574,15 @@ def _check_classification(name: str, input: Tensor, target: Tensor, weight, igno
             f"{name}: weight tensor should be defined either for all {C} classes or no "
             f"classes but got weight tensor of shape: {list(weight.shape)}"
         )
+    expected = input.shape[:axis] + input.shape[axis + 1 :]
     if probabilities:
         if target.shape != input.shape:
             raise RuntimeError(
-                f"{name}: expected target of the input's shape {tuple(input.shape)} (class "
-                f"probabilities), got {tuple(target.shape)}"
+                f"{name}: expected class probabilities of the input's shape "
+                f"{tuple(input.shape)} or class indices of an integer dtype (int64) and shape "
+                f"{tuple(expected)}, got a {target.dtype} target of shape {tuple(target.shape)}"
             )
         return
-    expected = input.shape[:axis] + input.shape[axis + 1:]
     if target.shape != expected:
         if input.ndim >= 2 and target.ndim >= 1 and target.shape[0] != input.shape[0]:
             raise ValueError(
@@ -551,7 +599,7 @@ def _check_classification(name: str, input: Tensor, target: Tensor, weight, igno
             f"{name}: expected class indices of an integer dtype (int64) or class "
             f"probabilities of the input's shape, got target of dtype {target.dtype}"
         )
-    if t.size:
+    if t.size and (t.min() < 0 or t.max() >= C):
         bad = (t != ignore_index) & ((t < 0) | (t >= C))
         if bad.any():
             value = int(t[bad].reshape(-1)[0])
@@ -561,9 +609,16 @@ def _check_classification(name: str, input: Tensor, target: Tensor, weight, igno
             )
 
 
-def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
-                  size_average=None, ignore_index: int = -100, reduce=None,
-                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+def cross_entropy(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average=None,
+    ignore_index: int = -100,
+    reduce=None,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
     """−Σ_c q_c log softmax(x)_c: class-index or class-probability targets, one fused op.
 
     input (N, C), (N, C, d1, ...) or (C,); target class indices (N), (N, d1, ...), () or
@@ -580,16 +635,29 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     return L.CrossEntropy.apply(input, target, weight, ignore_index, reduction, label_smoothing)
 
 
-def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
-             ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:
+def nll_loss(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average=None,
+    ignore_index: int = -100,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
     """−w_y · input[y]: the negative log-likelihood of log-probabilities ``input``."""
     reduction = _resolve_reduction(size_average, reduce, reduction)
     _check_classification("nll_loss", input, target, weight, ignore_index, False)
     return L.NllLoss.apply(input, target, weight, ignore_index, reduction)
 
 
-def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
-                         size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+def binary_cross_entropy(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
     """−w (y log x + (1 − y) log(1 − x)) for probabilities x; logs clamped at −100."""
     reduction = _resolve_reduction(size_average, reduce, reduction)
     if target.shape != input.shape:
@@ -605,9 +673,15 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     return _reduce(L.BinaryCrossEntropy.apply(input, target, weight), reduction)
 
 
-def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
-                                     size_average=None, reduce=None, reduction: str = "mean",
-                                     pos_weight: Tensor | None = None) -> Tensor:
+def binary_cross_entropy_with_logits(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+    pos_weight: Tensor | None = None,
+) -> Tensor:
     """BCE of σ(x) computed from the logits x stably:
 
     (1 − y) x − l · log σ(x),  l = 1 + (pos_weight − 1) y,  log σ(x) = min(x, 0) − log1p(e^−|x|)
@@ -626,8 +700,14 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     return _reduce(loss, reduction)
 
 
-def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
-           reduction: str = "mean", log_target: bool = False) -> Tensor:
+def kl_div(
+    input: Tensor,
+    target: Tensor,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+    log_target: bool = False,
+) -> Tensor:
     """KL(target ‖ exp(input)) pointwise: y (log y − x), or e^y (y − x) with ``log_target``.
 
     ``input`` holds log-probabilities. 'batchmean' divides the sum by the batch size, which is
@@ -654,4 +734,3 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
     if reduction == "batchmean":
         return loss.sum() / input.shape[0] if input.ndim else loss.sum()
     return _reduce(loss, reduction)
-

@@ -9,13 +9,18 @@ from __future__ import annotations
 import math
 import warnings
 
+from gradiente import random as _random
 from gradiente.autograd.grad_mode import no_grad
 from gradiente.backend import xp
-from gradiente.ops.activation import erfinv
 from gradiente.tensor import Tensor, randperm
 
 _LINEAR_FNS = (
-    "linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+    "linear",
+    "conv1d",
+    "conv2d",
+    "conv3d",
+    "conv_transpose1d",
+    "conv_transpose2d",
     "conv_transpose3d",
 )
 
@@ -78,12 +83,20 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None)
         return tensor.normal_(mean, std, generator=generator)
 
 
-def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
-                  b: float = 2.0, generator=None) -> Tensor:
-    """Fill with N(mean, std²) truncated to [a, b], by inverse-CDF sampling (PyTorch's method).
+def trunc_normal_(
+    tensor: Tensor,
+    mean: float = 0.0,
+    std: float = 1.0,
+    a: float = -2.0,
+    b: float = 2.0,
+    generator=None,
+) -> Tensor:
+    """Fill with N(mean, std²) truncated to [a, b] by rejection sampling (PyTorch 2.13's method).
 
-    u ~ U(2Φ(α) − 1, 2Φ(β) − 1) with α, β the standardised bounds, then
-    x = mean + std · √2 · erfinv(u), clamped to [a, b] against rounding.
+    When [a, b] holds more than 30% of the mass: draw normals for the whole tensor and redraw
+    (again for the whole tensor, keeping only what is needed) until every value lies in
+    [a, b]. Otherwise: propose x ~ U(a, b) and accept it with probability
+    pdf(x) / pdf(mode), i.e. when log u < −½((x − mean)/std)² − log_peak, u ~ U(0, 1).
     """
 
     def norm_cdf(x):
@@ -95,15 +108,37 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
             "values may be incorrect.",
             stacklevel=2,
         )
+    shape, dtype = tensor._data.shape, tensor._data.dtype
+    mass = norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std)
+    if mass > 0.3:
+        lo, hi = float(dtype.type(a)), float(dtype.type(b))
+        result = _random.normal(shape, dtype, mean, std, generator)
+        while True:
+            outside = (result < lo) | (result > hi)
+            if not outside.any():
+                break
+            result = xp.where(outside, _random.normal(shape, dtype, mean, std, generator), result)
+    else:
+        mode = max(a, min(mean, b))
+        log_peak = -0.5 * ((mode - mean) / std) ** 2
+
+        def log_density(x):  # −½((x − mean)/std)² − log_peak, in the tensor's dtype
+            z = (x - mean) / std
+            return (z * z) * -0.5 - log_peak
+
+        def accept(x):  # log u > log density ⇒ rejected (still pending)
+            return xp.log(_random.uniform(shape, dtype, 0.0, 1.0, generator)) > log_density(x)
+
+        result = _random.uniform(shape, dtype, a, b, generator)
+        pending = accept(result)
+        while pending.any():
+            candidates = _random.uniform(shape, dtype, a, b, generator)
+            result = xp.where(pending, candidates, result)
+            pending = xp.where(pending, accept(candidates), pending)
     with no_grad():
-        lo = norm_cdf((a - mean) / std)
-        hi = norm_cdf((b - mean) / std)
-        tensor.uniform_(2 * lo - 1, 2 * hi - 1, generator=generator)
-        tensor._data[...] = erfinv(tensor._data)
-        tensor.mul_(std * math.sqrt(2.0))
-        tensor.add_(mean)
-        tensor.clamp_(min=a, max=b)
-        return tensor
+        tensor._data[...] = result
+        tensor._bump()
+    return tensor
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
@@ -170,8 +205,13 @@ def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
     return normal_(tensor, 0.0, std, generator)
 
 
-def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
-                     nonlinearity: str = "leaky_relu", generator=None) -> Tensor:
+def kaiming_uniform_(
+    tensor: Tensor,
+    a: float = 0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    generator=None,
+) -> Tensor:
     """He et al. (2015): U(−bound, bound), bound = gain · √(3 / fan)."""
     if 0 in tensor.shape:
         warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
@@ -183,8 +223,13 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
     return uniform_(tensor, -bound, bound, generator)
 
 
-def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
-                    nonlinearity: str = "leaky_relu", generator=None) -> Tensor:
+def kaiming_normal_(
+    tensor: Tensor,
+    a: float = 0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    generator=None,
+) -> Tensor:
     """He et al. (2015): N(0, std²), std = gain / √fan."""
     if 0 in tensor.shape:
         warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
@@ -234,4 +279,3 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator=None) 
             tensor._data[zero_indices, col_idx] = 0
         tensor._bump()
     return tensor
-

@@ -20,8 +20,9 @@ from gradiente.nn.parameter import Parameter
 from gradiente.tensor import Tensor, _check_device
 
 
-class _IncompatibleKeys(collections.namedtuple("IncompatibleKeys", ["missing_keys",
-                                                                     "unexpected_keys"])):
+class _IncompatibleKeys(
+    collections.namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+):
     """What ``load_state_dict`` returns: the keys it missed and the keys it did not expect."""
 
     def __repr__(self) -> str:
@@ -310,8 +311,9 @@ class Module:
         for _, param in self.named_parameters(recurse=recurse):
             yield param
 
-    def named_parameters(self, prefix: str = "", recurse: bool = True,
-                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
+    def named_parameters(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Parameter]]:
         """(dotted name, parameter) pairs, e.g. ``("0.weight", ...)``; shared ones once."""
         yield from self._named_members(
             lambda m: m._parameters.items(), prefix, recurse, remove_duplicate
@@ -322,8 +324,9 @@ class Module:
         for _, buf in self.named_buffers(recurse=recurse):
             yield buf
 
-    def named_buffers(self, prefix: str = "", recurse: bool = True,
-                      remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
+    def named_buffers(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Tensor]]:
         """(dotted name, buffer) pairs, e.g. ``("1.running_mean", ...)``."""
         yield from self._named_members(
             lambda m: m._buffers.items(), prefix, recurse, remove_duplicate
@@ -347,8 +350,9 @@ class Module:
         for _, module in self.named_modules():
             yield module
 
-    def named_modules(self, memo: set | None = None, prefix: str = "",
-                      remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
+    def named_modules(
+        self, memo: set | None = None, prefix: str = "", remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Module]]:
         """(dotted name, module) for this module (name ``""``) and all sub-modules."""
         if memo is None:
             memo = set()
@@ -498,7 +502,7 @@ class Module:
         """
         if args:  # the old positional form state_dict(destination, prefix, keep_vars)
             names = ("destination", "prefix", "keep_vars")
-            values = dict(zip(names, args))
+            values = dict(zip(names, args, strict=False))
             destination = values.get("destination", destination)
             prefix = values.get("prefix", prefix)
             keep_vars = values.get("keep_vars", keep_vars)
@@ -516,8 +520,9 @@ class Module:
                 destination[prefix + name] = buf if keep_vars else buf.detach()
         for name, module in self._modules.items():
             if module is not None:
-                module.state_dict(destination=destination, prefix=prefix + name + ".",
-                                  keep_vars=keep_vars)
+                module.state_dict(
+                    destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars
+                )
         return destination
 
     def _may_be_missing(self, name: str, version: int | None) -> bool:
@@ -537,8 +542,11 @@ class Module:
         own, missing = {}, []
         for prefix, module in self.named_modules(remove_duplicate=False):
             local = {n: p for n, p in module._parameters.items() if p is not None}
-            local.update((n, b) for n, b in module._buffers.items()
-                         if b is not None and n not in module._non_persistent_buffers_set)
+            local.update(
+                (n, b)
+                for n, b in module._buffers.items()
+                if b is not None and n not in module._non_persistent_buffers_set
+            )
             version = None
             if metadata is not None:
                 version = metadata.get(prefix, {}).get("version")
@@ -703,7 +711,7 @@ class _BackwardHookState:
             self, "input", *(args[i] for i in self.input_positions)
         )
         args = list(args)
-        for i, t in zip(self.input_positions, wrapped):
+        for i, t in zip(self.input_positions, wrapped, strict=True):
             args[i] = t
         return tuple(args)
 
@@ -712,21 +720,19 @@ class _BackwardHookState:
         outputs = (output,) if single else output
         if not isinstance(outputs, tuple):
             return output
-        positions = [
-            i for i, o in enumerate(outputs) if isinstance(o, Tensor) and o.requires_grad
-        ]
+        positions = [i for i, o in enumerate(outputs) if isinstance(o, Tensor) and o.requires_grad]
         if not positions:
             return output
         self.output_positions, self.n_outputs = positions, len(outputs)
         wrapped = _BackwardHookIdentity.apply(self, "output", *(outputs[i] for i in positions))
         outputs = list(outputs)
-        for i, t in zip(positions, wrapped):
+        for i, t in zip(positions, wrapped, strict=True):
             outputs[i] = t
         return outputs[0] if single else tuple(outputs)
 
     def outputs_done(self, grads: tuple) -> tuple:
         full = [None] * self.n_outputs
-        for i, g in zip(self.output_positions, grads):
+        for i, g in zip(self.output_positions, grads, strict=True):
             full[i] = g
         self.grad_output = tuple(full)
         if not self.input_positions:
@@ -736,7 +742,7 @@ class _BackwardHookState:
 
     def inputs_done(self, grads: tuple) -> tuple:
         full = [None] * self.n_inputs
-        for i, g in zip(self.input_positions, grads):
+        for i, g in zip(self.input_positions, grads, strict=True):
             full[i] = g
         full = self._call_hooks(tuple(full))
         return tuple(full[i] for i in self.input_positions)

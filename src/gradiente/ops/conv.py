@@ -26,11 +26,69 @@ kernels run on arrays directly and reuse the columns saved by the forward pass.
 
 from __future__ import annotations
 
+import math
+import sys
+import threading
+
 from gradiente.autograd.function import Function
 from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import xp
 
 _as_strided = xp.lib.stride_tricks.as_strided
+
+
+# ------------------------------------------------------------------------------ scratch
+class _ScratchPool:
+    """Large scratch arrays (columns, padded copies), reused from one call to the next.
+
+    A fresh 50 MB array costs about as much as the copy written into it: the kernel maps and
+    zeroes every page on first touch. Training repeats the same shapes every step, so big
+    scratch arrays are kept here and handed out again once nothing else refers to them. A
+    buffer is free when the pool holds the only reference: every NumPy view of it (the
+    columns a graph node saved for backward, say) refers to it through ``.base``.
+    Only internal arrays come from here, never a result handed to the user.
+    """
+
+    MIN_BYTES = 1 << 20
+
+    def __init__(self, max_bytes: int = 1 << 30):
+        self.max_bytes = max_bytes
+        self._buffers: list = []
+        self._lock = threading.Lock()
+        probe = [xp.empty(1, dtype=xp.uint8)]
+        self._free_refs = sys.getrefcount(probe[0])  # the count of a buffer nobody uses
+
+    def _is_free(self, i: int) -> bool:
+        return sys.getrefcount(self._buffers[i]) == self._free_refs
+
+    def empty(self, shape, dtype):
+        """An uninitialised array of ``shape`` (from the pool when large enough)."""
+        dtype = xp.dtype(dtype)
+        nbytes = math.prod(shape) * dtype.itemsize
+        if nbytes < self.MIN_BYTES:
+            return xp.empty(shape, dtype=dtype)
+        with self._lock:
+            for i in range(len(self._buffers)):
+                if self._buffers[i].nbytes == nbytes and self._is_free(i):
+                    return self._buffers[i].view(dtype).reshape(shape)
+            total = sum(b.nbytes for b in self._buffers)
+            for i in reversed(range(len(self._buffers))):
+                if total + nbytes <= self.max_bytes:
+                    break
+                if self._is_free(i):
+                    total -= self._buffers.pop(i).nbytes
+            buf = xp.empty(nbytes, dtype=xp.uint8)
+            if total + nbytes <= self.max_bytes:
+                self._buffers.append(buf)
+            return buf.view(dtype).reshape(shape)
+
+    def clear(self) -> None:
+        """Forget every buffer (memory in use elsewhere is freed when its user lets go)."""
+        with self._lock:
+            self._buffers.clear()
+
+
+_scratch = _ScratchPool()
 
 
 # ------------------------------------------------------------------------------ geometry
@@ -188,7 +246,8 @@ def _pad_nhwc(a, pads, size=None):
     """Zero-pad the spatial axes of an (N, H, W, C) array by (top, bottom, left, right).
 
     Negative amounts crop. ``size`` optionally fixes the (H, W) of the result (more zeros at
-    the bottom/right). Without any padding the input comes back as is (no copy).
+    the bottom/right). Without any padding the input comes back as is (no copy). The result
+    is scratch (from the pool): only im2col reads it.
     """
     N, H, W, C = a.shape
     pt, pb, pl, pr = pads
@@ -200,8 +259,15 @@ def _pad_nhwc(a, pads, size=None):
     h1, w1 = min(H, Hp - pt), min(W, Wp - pl)
     if pt >= 0 and pl >= 0 and h1 - h0 == Hp and w1 - w0 == Wp:
         return a[:, h0:h1, w0:w1]
-    out = xp.zeros((N, Hp, Wp, C), dtype=a.dtype)
-    out[:, h0 + pt : h1 + pt, w0 + pl : w1 + pl] = a[:, h0:h1, w0:w1]
+    out = _scratch.empty((N, Hp, Wp, C), a.dtype)
+    top, bottom = h0 + pt, h1 + pt
+    left, right = w0 + pl, w1 + pl
+    # zero the border only, then copy the interior
+    out[:, :top] = 0
+    out[:, bottom:] = 0
+    out[:, top:bottom, :left] = 0
+    out[:, top:bottom, right:] = 0
+    out[:, top:bottom, left:right] = a[:, h0:h1, w0:w1]
     return out
 
 
@@ -223,17 +289,32 @@ def _windows(ap, kernel, stride, dilation, out, groups: int):
 
 
 def _im2col(ap, geom: _Geometry):
-    """The columns matrix of a padded image: (N·OH·OW, G, kh·kw·C/G), one contiguous copy."""
-    N = ap.shape[0]
+    """The columns matrix of a padded image: (N·OH·OW, G, kh·kw·C/G), one contiguous copy.
+
+    For one input channel (a grayscale first layer) the copy is made tap-major instead,
+    (kh·kw, N·OH·OW), whose rows are whole output images (long contiguous runs, about twice
+    as fast to fill); its transpose is the same matrix and BLAS reads it as is.
+    """
+    N, _, _, C = ap.shape
     kh, kw = geom.kernel
     OH, OW = geom.out
     G = geom.groups
-    Kg = kh * kw * (ap.shape[3] // G)
+    Kg = kh * kw * (C // G)
+    M = N * OH * OW
     if kh == kw == 1 and geom.stride == (1, 1) and ap.flags.c_contiguous:
-        return ap.reshape(N * OH * OW, G, Kg)  # 1x1 convolution: the image is the matrix
-    cols = xp.empty((N, OH, OW, G, kh, kw, ap.shape[3] // G), dtype=ap.dtype)
+        return ap.reshape(M, G, Kg)  # 1x1 convolution: the image is the matrix
+    if C == 1:
+        sN, sH, sW, _ = ap.strides
+        (sh, sw), (dh, dw) = geom.stride, geom.dilation
+        taps = _as_strided(
+            ap, (kh, kw, N, OH, OW), (sH * dh, sW * dw, sN, sH * sh, sW * sw), writeable=False
+        )
+        cols_t = _scratch.empty((kh, kw, N, OH, OW), ap.dtype)
+        xp.copyto(cols_t, taps)
+        return cols_t.reshape(Kg, M).T[:, None, :]
+    cols = _scratch.empty((N, OH, OW, G, kh, kw, C // G), ap.dtype)
     xp.copyto(cols, _windows(ap, geom.kernel, geom.stride, geom.dilation, geom.out, G))
-    return cols.reshape(N * OH * OW, G, Kg)
+    return cols.reshape(M, G, Kg)
 
 
 def _weight_matrix(w, groups: int):
@@ -309,33 +390,30 @@ def _conv_input_nhwc(gh, w, geom: _Geometry):
         flipped = flipped.reshape(G * Cg, Og, kh, kw)
         inner = _Geometry((kh, kw), (1, 1), (0, 0, 0, 0), (dh, dw), G, size, (H, W), 2)
         return _conv_nhwc(gp, flipped, inner)[0]
-    # dcols = g @ W: (M, G, Og) @ (G, Og, kh·kw·Cg), written in the columns' layout
+    # dcols[tap] = g @ W[:, :, tap] per group: (M, Og) @ (Og, Cg), stored tap-major so that
+    # col2im adds contiguous (N, OH, OW, C) blocks
     M = N * OH * OW
     g2 = xp.ascontiguousarray(gh).reshape(M, G, Og)
-    wmat = w.reshape(G, Og, Cg, kh, kw).transpose(0, 1, 3, 4, 2).reshape(G, Og, kh * kw * Cg)
-    dcols = xp.empty((M, G, kh * kw * Cg), dtype=gh.dtype)
-    if G == 1:
-        xp.matmul(g2[:, 0], wmat[0], out=dcols[:, 0])
-    else:
-        xp.matmul(g2.transpose(1, 0, 2), wmat, out=dcols.transpose(1, 0, 2))
-    dcols = dcols.reshape(N, OH, OW, G, kh, kw, Cg)
-    return _col2im(dcols, geom)
+    wtaps = w.reshape(G, Og, Cg, kh, kw).transpose(3, 4, 0, 1, 2).reshape(kh * kw, G, Og, Cg)
+    dcols = _scratch.empty((kh * kw, M, G, Cg), gh.dtype)
+    xp.matmul(g2.transpose(1, 0, 2)[None], wtaps, out=dcols.transpose(0, 2, 1, 3))
+    return _col2im(dcols.reshape(kh, kw, N, OH, OW, G * Cg), geom)
 
 
 def _col2im(dcols, geom: _Geometry):
-    """Sum (N, OH, OW, G, kh, kw, Cg) columns back into the (N, H, W, C) image they came from."""
-    N, OH, OW, G, kh, kw, Cg = dcols.shape
+    """Sum tap-major (kh, kw, N, OH, OW, C) columns back into the (N, H, W, C) image."""
+    kh, kw, N, OH, OW, C = dcols.shape
     H, W = geom.image
     sh, sw = geom.stride
     dh, dw = geom.dilation
     pt, pb, pl, pr = geom.padding
-    image = xp.zeros((N, H + pt + pb, W + pl + pr, G, Cg), dtype=dcols.dtype)
+    image = xp.zeros((N, H + pt + pb, W + pl + pr, C), dtype=dcols.dtype)
     for i in range(kh):
         for j in range(kw):
             h0, w0 = i * dh, j * dw
             tap = image[:, h0 : h0 + sh * (OH - 1) + 1 : sh, w0 : w0 + sw * (OW - 1) + 1 : sw]
-            tap += dcols[:, :, :, :, i, j]
-    return image[:, pt : pt + H, pl : pl + W].reshape(N, H, W, G * Cg)
+            tap += dcols[i, j]
+    return image[:, pt : pt + H, pl : pl + W]
 
 
 def _conv_weight_nhwc(cols, gh, geom: _Geometry, w_shape):
@@ -607,8 +685,8 @@ def _fold_array(cols, geom: _Geometry):
     kh, kw = geom.kernel
     OH, OW = geom.out
     C = cols.shape[1] // (kh * kw)
-    # (N, C, kh, kw, OH, OW) viewed as (N, OH, OW, 1, kh, kw, C)
-    dcols = cols.reshape(N, C, kh, kw, OH, OW).transpose(0, 4, 5, 2, 3, 1)[:, :, :, None]
+    # (N, C, kh, kw, OH, OW) viewed as (kh, kw, N, OH, OW, C)
+    dcols = cols.reshape(N, C, kh, kw, OH, OW).transpose(2, 3, 0, 4, 5, 1)
     return _col2im(dcols, geom).transpose(0, 3, 1, 2)
 
 

@@ -34,6 +34,21 @@ class BasicIndex(Index):
     backward_name = "SliceBackward0"
     _is_view = True
 
+    def name(self) -> str:
+        # PyTorch applies the index item by item (select, slice, unsqueeze) and names the node
+        # after the last one that did something; full slices ``:`` and ``...`` do nothing.
+        name = None
+        for item in self.index:
+            if item is None:
+                name = "UnsqueezeBackward0"
+            elif isinstance(item, int):
+                name = "SelectBackward0"
+            elif isinstance(item, slice) and item != slice(None):
+                name = "SliceBackward0"
+        if name is None:
+            return "AliasBackward0" if Ellipsis in self.index else "SliceBackward0"
+        return name
+
 
 class IndexBackward(Function):
     """Scatter a gradient into zeros at ``index``; repeated indices accumulate (add.at)."""

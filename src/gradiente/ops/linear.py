@@ -52,4 +52,3 @@ class Linear(Function):
         if need_b:
             grad_b = g2.sum(axis=0)
         return grad_x, grad_w, grad_b
-

@@ -27,6 +27,21 @@ def _log_softmax(x, axis):
     return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
 
 
+def _target_index(t, axis):
+    """The fancy index of the target entries: ``x[index]`` has t's shape and holds
+    x[i, t_i] (x[i, t_i, j, k] for spatial inputs, x[t] for an unbatched one)."""
+    if t.ndim == 1 and axis == 1:
+        return (xp.arange(t.shape[0]), t)
+    grids = list(xp.indices(t.shape, sparse=True))
+    grids.insert(axis, t)
+    return tuple(grids)
+
+
+def _unsqueeze(a, axis):
+    """``a`` with a new axis of length 1 at ``axis`` (a cheap view; np.expand_dims is slower)."""
+    return xp.asarray(a)[(slice(None),) * axis + (None,)]
+
+
 class CrossEntropy(Function):
     """loss_i = −Σ_c q_ic log softmax(x_i)_c for a target distribution q (one op).
 
@@ -68,15 +83,15 @@ class CrossEntropy(Function):
             t = target._data
             valid = t != ignore_index
             t_safe = xp.where(valid, t, 0)
-            idx = xp.expand_dims(t_safe, axis)
-            picked = xp.take_along_axis(logp, idx, axis=axis).squeeze(axis)
+            idx = _target_index(t_safe, axis)
+            picked = logp[idx]
             w_t = valid.astype(x.dtype) if w is None else w[t_safe] * valid
             a = (1 - eps) * w_t  # weight of the target class in q
             losses = -a * picked
             b = None
             if eps > 0:
                 b = (eps / C) * valid.astype(x.dtype)  # weight of the uniform part of q
-                sum_wlogp = (logp.sum(axis=axis) if w_b is None else (logp * w_b).sum(axis=axis))
+                sum_wlogp = logp.sum(axis=axis) if w_b is None else (logp * w_b).sum(axis=axis)
                 losses = losses - b * sum_wlogp
             ctx.prob = False
             ctx.idx, ctx.a, ctx.b = idx, a, b
@@ -98,7 +113,7 @@ class CrossEntropy(Function):
         s = grad._data  # dL/d(loss_i): per element for 'none', one number otherwise
         if ctx.reduction == "mean":
             s = s / ctx.denom
-        s_b = xp.expand_dims(s, axis) if ctx.reduction == "none" else s  # along the classes
+        s_b = _unsqueeze(s, axis) if ctx.reduction == "none" else s  # along the classes
         grad_input = grad_target = None
         logp = ctx.logp
         if ctx.prob:
@@ -117,13 +132,12 @@ class CrossEntropy(Function):
             a, b = ctx.a, ctx.b
             coef = a if b is None else a + b * (ctx.C if ctx.w_b is None else ctx.w_b.sum())
             coef, a_s = coef * s, a * s
-            grad_input = xp.exp(logp) * xp.expand_dims(coef, axis)
+            grad_input = xp.exp(logp) * _unsqueeze(coef, axis)
             if b is not None:
                 w = 1.0 if ctx.w_b is None else ctx.w_b
-                grad_input -= xp.expand_dims(b * s, axis) * w
+                grad_input -= _unsqueeze(b * s, axis) * w
             # subtract a_i s_i at the target class: (softmax − one_hot) scaled
-            picked = xp.take_along_axis(grad_input, ctx.idx, axis=axis)
-            xp.put_along_axis(grad_input, ctx.idx, picked - xp.expand_dims(a_s, axis), axis=axis)
+            grad_input[ctx.idx] -= a_s
         return grad_input, grad_target, None, None, None, None
 
 
@@ -152,9 +166,9 @@ def _cross_entropy_backward_tensors(ctx, grad, input, target):
     # Dense q for class indices: a_i at the target class plus b_i w_c everywhere.
     x = input._data
     q = xp.zeros_like(x)
-    xp.put_along_axis(q, ctx.idx, xp.expand_dims(ctx.a, axis), axis=axis)
+    q[ctx.idx] = ctx.a
     if ctx.b is not None:
-        q = q + xp.expand_dims(ctx.b, axis) * (1.0 if ctx.w_b is None else ctx.w_b)
+        q = q + _unsqueeze(ctx.b, axis) * (1.0 if ctx.w_b is None else ctx.w_b)
     q_t = _tensor(q)
     sum_q = _tensor(q.sum(axis=axis, keepdims=True))
     grad_input = (logp.exp() * sum_q - q_t) * s_b
@@ -175,8 +189,8 @@ class NllLoss(Function):
         t = target._data
         valid = t != ignore_index
         t_safe = xp.where(valid, t, 0)
-        idx = xp.expand_dims(t_safe, axis)
-        picked = xp.take_along_axis(x, idx, axis=axis).squeeze(axis)
+        idx = _target_index(t_safe, axis)
+        picked = x[idx]
         w_t = valid.astype(x.dtype) if weight is None else weight._data[t_safe] * valid
         losses = -w_t * picked
         ctx.axis, ctx.idx, ctx.w_t, ctx.reduction = axis, idx, w_t, reduction
@@ -194,7 +208,7 @@ class NllLoss(Function):
         axis = ctx.axis
         # The constant pattern −w_(y_i) at (i, y_i), times the upstream gradient s_i.
         pattern = xp.zeros(ctx.shape, dtype=ctx.dtype)
-        xp.put_along_axis(pattern, ctx.idx, -xp.expand_dims(ctx.w_t, axis), axis=axis)
+        pattern[ctx.idx] = -ctx.w_t
         if ctx.reduction == "none":
             s = grad.unsqueeze(axis)
         else:

@@ -39,10 +39,10 @@ class NormalizeAffine(Function):
     def forward(ctx, input, weight, bias, stat_axes, param_shape, param_axes, eps, running):
         x = input._data
         mean = x.mean(axis=stat_axes, keepdims=True)
-        xc = x - mean
-        var = (xc * xc).mean(axis=stat_axes, keepdims=True)
+        xhat = x - mean  # centred now, normalised in place below
+        var = (xhat * xhat).mean(axis=stat_axes, keepdims=True)
         invstd = 1.0 / xp.sqrt(var + eps)
-        xhat = xc * invstd
+        xhat *= invstd
         if running is not None:
             running_mean, running_var, momentum = running
             n = x.size // mean.size
@@ -57,15 +57,12 @@ class NormalizeAffine(Function):
         ctx.save_for_backward(input, weight)
         ctx.xhat, ctx.invstd = xhat, invstd
         ctx.bias_shape = None if bias is None else bias._data.shape
-        ctx.stat_axes, ctx.param_shape, ctx.param_axes, ctx.eps = (
-            stat_axes, param_shape, param_axes, eps
-        )
-        y = xhat
-        if weight is not None:
-            y = y * weight._data.reshape(param_shape)
+        ctx.stat_axes, ctx.param_axes = stat_axes, param_axes
+        ctx.param_shape, ctx.eps = param_shape, eps
+        y = xhat * weight._data.reshape(param_shape) if weight is not None else xhat.copy()
         if bias is not None:
-            y = y + bias._data.reshape(param_shape)
-        return y if y is not xhat else xhat.copy()
+            y += bias._data.reshape(param_shape)
+        return y
 
     @staticmethod
     def backward(ctx, grad):
@@ -77,17 +74,36 @@ class NormalizeAffine(Function):
         g = grad._data
         xhat, invstd = ctx.xhat, ctx.invstd
         R, P = ctx.stat_axes, ctx.param_axes
+        w = 1.0 if weight is None else weight._data.reshape(ctx.param_shape)
         grad_x = grad_w = grad_b = None
-        if need_w:
-            grad_w = (g * xhat).sum(axis=P).reshape(weight.shape)
-        if need_b:
-            grad_b = g.sum(axis=P).reshape(ctx.bias_shape)
+        if R == P:
+            # BatchNorm: γ is constant over each reduction group, so Σ_R ĝ = γ Σ_R g and
+            # Σ_R ĝ x̂ = γ Σ_R g x̂ — the sums for dγ and dβ serve dL/dx too.
+            sum_g = g.sum(axis=R, keepdims=True)
+            sum_g_xhat = (g * xhat).sum(axis=R, keepdims=True)
+            if need_w:
+                grad_w = sum_g_xhat.reshape(weight.shape)
+            if need_b:
+                grad_b = sum_g.reshape(ctx.bias_shape)
+            gh_scaled = g * (w * invstd) if need_x else None  # ĝ / √(σ² + ε)
+            sum_gh, sum_gh_xhat = w * sum_g, w * sum_g_xhat
+        else:
+            if need_w:
+                grad_w = (g * xhat).sum(axis=P).reshape(weight.shape)
+            if need_b:
+                grad_b = g.sum(axis=P).reshape(ctx.bias_shape)
+            if need_x:
+                gh = g * w
+                sum_gh = gh.sum(axis=R, keepdims=True)
+                sum_gh_xhat = (gh * xhat).sum(axis=R, keepdims=True)
+                gh *= invstd
+                gh_scaled = gh
         if need_x:
-            gh = g if weight is None else g * weight._data.reshape(ctx.param_shape)
             n = xhat.size // invstd.size
-            sum_gh = gh.sum(axis=R, keepdims=True)
-            sum_gh_xhat = (gh * xhat).sum(axis=R, keepdims=True)
-            grad_x = (invstd / n) * (n * gh - sum_gh - xhat * sum_gh_xhat)
+            # dL/dx = ĝ/√(σ²+ε) − (1/√(σ²+ε))/N · (Σ ĝ + x̂ Σ ĝ x̂)
+            grad_x = gh_scaled
+            grad_x -= xhat * (invstd / n * sum_gh_xhat)
+            grad_x -= invstd / n * sum_gh
         return (grad_x, grad_w, grad_b) + nones
 
 
@@ -100,6 +116,7 @@ def _backward_tensors(ctx, grad, x, weight):
     xhat = xc * invstd
     need_x, need_w, need_b = ctx.needs_input_grad[:3]
     grad_x = grad_w = grad_b = None
+
     def param_sum(t):
         return t.sum(P) if P else t  # no leading axes: nothing to sum
 

@@ -126,6 +126,7 @@ class MaxMinAll(Function):
         if self.dims is None and not self.keepdim:
             return "MaxBackward1" if self.is_max else "MinBackward1"
         return "AmaxBackward0" if self.is_max else "AminBackward0"
+
     _array_forward = True
 
     @staticmethod
@@ -169,8 +170,8 @@ class GatherAlongDim(Function):
         if index.shape != x.shape:
             # out[i][j] = x[index[i][j]][j]: on the other axes only the first index.shape[k]
             # entries are read (the index may be smaller than x there; it never broadcasts).
-            x = x[tuple(slice(None) if k == dim else slice(0, n)
-                        for k, n in enumerate(index.shape))]
+            keep = [slice(None) if k == dim else slice(0, n) for k, n in enumerate(index.shape)]
+            x = x[tuple(keep)]
         out = xp.take_along_axis(x, index, axis=dim)
         return out if keepdim else out.squeeze(dim)
 

@@ -139,7 +139,7 @@ class Repeat(Function):
     def backward(ctx, grad):
         # View the gradient as (r0, s0, r1, s1, ...) and sum the copies r_i away.
         split = []
-        for r, s in zip(ctx.repeats, ctx.in_shape):
+        for r, s in zip(ctx.repeats, ctx.in_shape, strict=True):
             split += [r, s]
         g = grad.reshape(tuple(split)).sum(dim=tuple(range(0, len(split), 2)))
         return g, None
@@ -159,13 +159,13 @@ class ConstantPad(Function):
         ctx.crop, ctx.in_shape = crop, x.shape
         x = x[crop]
         positive = [(max(lo, 0), max(hi, 0)) for lo, hi in pad_width]
-        ctx.inner = tuple(slice(lo, lo + n) for (lo, _), n in zip(positive, x.shape))
+        ctx.inner = tuple(slice(lo, lo + n) for (lo, _), n in zip(positive, x.shape, strict=True))
         return xp.pad(x, positive, mode="constant", constant_values=value)
 
     @staticmethod
     def backward(ctx, grad):
         g = grad[ctx.inner]
-        if any(s.start or s.stop != n for s, n in zip(ctx.crop, ctx.in_shape)):
+        if any(s.start or s.stop != n for s, n in zip(ctx.crop, ctx.in_shape, strict=True)):
             g = PadBack.apply(g, ctx.crop, ctx.in_shape)
         return g, None, None
 

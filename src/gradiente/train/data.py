@@ -153,7 +153,7 @@ def prepare(
     root = pathlib.Path(data_dir).expanduser() if data_dir else default_data_dir()
     notes: list[str] = []
     x_train, y_train, classes = _load(name, root, True, download, notes)
-    x_test, y_test, _ = _load(name, root, False, download, notes)
+    x_test, y_test, _ = _load(name, root, False, download, [])  # its notes repeat the above
     kind = "image" if name in IMAGE_DATASETS else "points"
     if info is None:
         info = {
@@ -204,8 +204,9 @@ def read_input(path, info: dict, invert: bool = False):
 
     PNG/JPEG images are converted to the model's channels (grey by ITU-R 601 luminance, or
     RGB), resized to its input size and scaled to ``[0, pixel_max]``. ``.npy`` files hold a raw
-    sample (uint8 pixels 0-255 as in ``dataset.data``, toy points as coordinates); images of another size are
-    resized. ``invert`` flips dark and light (``pixel_max - x``) for dark-on-light drawings.
+    sample (uint8 pixels 0-255 as in ``dataset.data``, toy points as coordinates); images of
+    another size are resized. ``invert`` flips dark and light (``pixel_max - x``), for
+    dark-on-light drawings.
     """
     path = pathlib.Path(path)
     in_shape = tuple(info["in_shape"])

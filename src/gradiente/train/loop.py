@@ -208,7 +208,7 @@ class Trainer:
             "epoch_rng": self._epoch_rng if self.batch else None,
             "callbacks": {
                 k: cb.state_dict()
-                for k, cb in zip(self._callback_keys(), self.callbacks, strict=False)
+                for k, cb in zip(self._callback_keys(), self.callbacks, strict=True)
             },
         }
 
@@ -222,7 +222,7 @@ class Trainer:
         self._resume_rng = state["rng"]
         self._epoch_rng = state["epoch_rng"]
         saved = state["callbacks"]
-        for key, cb in zip(self._callback_keys(), self.callbacks, strict=False):
+        for key, cb in zip(self._callback_keys(), self.callbacks, strict=True):
             if key in saved:
                 cb.load_state_dict(saved[key])
 

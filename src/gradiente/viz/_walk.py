@@ -92,8 +92,9 @@ def saved_items(node, names: dict | None = None) -> list[SavedItem]:
             items.append(SavedItem("result", item.array, "output"))
         elif isinstance(item, gradiente.Tensor):
             if item.grad_fn is not None:
-                items.append(SavedItem(f"output of {item.grad_fn.name()}", item._data,
-                                       "activation"))
+                items.append(
+                    SavedItem(f"output of {item.grad_fn.name()}", item._data, "activation")
+                )
             else:
                 label = names.get(id(item), "input" if not item.requires_grad else "leaf")
                 items.append(SavedItem(label, item._data, "leaf"))
@@ -141,8 +142,8 @@ class NodeGrads:
 def backward_steps(root) -> tuple[list[NodeGrads], dict]:
     """Run the backward pass of scalar ``root`` and record each node's gradients, in order.
 
-    Uses ``autograd.grad`` with ``retain_graph=True`` and a hook on every node, so leaves'
-    ``.grad`` are left untouched and the graph can still be backpropagated afterwards.
+    Uses ``autograd.grad`` with ``retain_graph=True`` and a hook on every node, so no ``.grad``
+    is touched (leaves', or retained non-leaves') and the graph can still be backpropagated.
     Returns the steps and {id(leaf): dL/d(leaf) array}.
     """
     if any(getattr(n, "_freed", False) for n in walk(root)):
@@ -160,7 +161,7 @@ def backward_steps(root) -> tuple[list[NodeGrads], dict]:
         def hook(grad_inputs, grad_outputs, node=node):
             meta = node._input_meta
             down = []
-            for g, m in zip(grad_inputs, meta):
+            for g, m in zip(grad_inputs, meta, strict=False):
                 arr = _array(g)
                 if arr is not None and m is not None:
                     arr = sum_to(arr, m[0])
@@ -170,14 +171,20 @@ def backward_steps(root) -> tuple[list[NodeGrads], dict]:
 
         handles.append(node.register_hook(hook))
     leaves = [n.variable for n in nodes if isinstance(n, AccumulateGrad)]
+    # retain_grad() would accumulate into non-leaf .grad during this extra pass: pause it
+    retained = {n: n._retained for n in nodes if not isinstance(n, AccumulateGrad)}
+    for n in retained:
+        n._retained = None
     try:
         grads = gradiente.autograd.grad(root, leaves, retain_graph=True, allow_unused=True)
     finally:
         for h in handles:
             h.remove()
+        for n, r in retained.items():
+            n._retained = r
     leaf_grads = {
         id(leaf): (None if g is None else g.detach().numpy().copy())
-        for leaf, g in zip(leaves, grads)
+        for leaf, g in zip(leaves, grads, strict=False)
     }
     return steps, leaf_grads
 
@@ -219,7 +226,7 @@ def output_shapes(root, nodes) -> dict:
     for node in nodes:
         if isinstance(node, AccumulateGrad):
             continue
-        for (nxt, nr), meta in zip(node.next_functions, node._input_meta):
+        for (nxt, nr), meta in zip(node.next_functions, node._input_meta, strict=False):
             if nxt is not None and meta is not None:
                 shapes.setdefault((nxt, nr), tuple(meta[0]))
     return shapes
@@ -233,10 +240,10 @@ def describe(array, max_elements: int = 6, precision: int = 4) -> str:
     if a.size <= max_elements:
         if a.ndim == 0:
             return f"{float(a):.{precision}g}" if a.dtype.kind == "f" else str(a.item())
-        return np.array2string(a, precision=precision, separator=", ",
-                               max_line_width=60, floatmode="maxprec")
+        return np.array2string(
+            a, precision=precision, separator=", ", max_line_width=60, floatmode="maxprec"
+        )
     if a.dtype.kind == "b":
         return f"{a.sum()} of {a.size} true"
     af = a.astype(float)
-    return (f"mean {af.mean():.3g}, std {af.std():.3g}, min {af.min():.3g}, "
-            f"max {af.max():.3g}")
+    return f"mean {af.mean():.3g}, std {af.std():.3g}, min {af.min():.3g}, max {af.max():.3g}"

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import gradiente
+from gradiente.nn import functional as F
 from gradiente.viz._figure import new_figure
 
 
@@ -40,18 +41,20 @@ class ActivationStats:
     figure: object = None
 
     def __str__(self) -> str:
-        lines = [f"{'layer':<16}{'kind':<12}{'shape':<16}{'mean':>10}{'std':>10}"
-                 f"{'zeros':>8}{'|grad|':>12}"]
+        lines = [
+            f"{'layer':<16}{'kind':<12}{'shape':<16}{'mean':>10}{'std':>10}"
+            f"{'zeros':>8}{'|grad|':>12}"
+        ]
         for s in self.layers:
             g = "—" if s.grad_mean_abs is None else f"{s.grad_mean_abs:.3e}"
-            lines.append(f"{s.name:<16}{s.kind:<12}{str(s.shape):<16}{s.mean:>10.4f}"
-                         f"{s.std:>10.4f}{s.fraction_zero:>8.1%}{g:>12}")
+            lines.append(
+                f"{s.name:<16}{s.kind:<12}{str(s.shape):<16}{s.mean:>10.4f}"
+                f"{s.std:>10.4f}{s.fraction_zero:>8.1%}{g:>12}"
+            )
         return "\n".join(lines)
 
 
 def _default_loss(output, targets):
-    from gradiente.nn import functional as F
-
     if targets.dtype in (gradiente.int64, gradiente.int32):
         return F.cross_entropy(output, targets)
     return F.mse_loss(output, targets)
@@ -88,20 +91,26 @@ def activation_stats(model, batch, loss_fn=None) -> ActivationStats:
         loss_value = loss.item()
         wanted = [k for k, (_, _, out) in enumerate(outputs) if out.requires_grad]
         if wanted:
-            got = gradiente.autograd.grad(loss, [outputs[k][2] for k in wanted],
-                                          allow_unused=True)
-            for k, g in zip(wanted, got):
+            got = gradiente.autograd.grad(loss, [outputs[k][2] for k in wanted], allow_unused=True)
+            for k, g in zip(wanted, got, strict=False):
                 grads[k] = None if g is None else g.detach().numpy()
     layers = []
-    for (name, module, out), g in zip(outputs, grads):
+    for (name, module, out), g in zip(outputs, grads, strict=False):
         a = out.detach().numpy().astype(float)
         ga = None if g is None else np.abs(g.astype(float))
-        layers.append(LayerStats(
-            name or type(module).__name__, type(module).__name__, tuple(a.shape),
-            float(a.mean()), float(a.std()), float(np.abs(a).mean()), float((a == 0).mean()),
-            None if ga is None else float(ga.mean()),
-            None if g is None else float(g.astype(float).std()),
-        ))
+        layers.append(
+            LayerStats(
+                name or type(module).__name__,
+                type(module).__name__,
+                tuple(a.shape),
+                float(a.mean()),
+                float(a.std()),
+                float(np.abs(a).mean()),
+                float((a == 0).mean()),
+                None if ga is None else float(ga.mean()),
+                None if g is None else float(g.astype(float).std()),
+            )
+        )
     stats = ActivationStats(layers, loss_value)
     stats.figure = _plot(stats)
     return stats
@@ -120,8 +129,13 @@ def _plot(stats: ActivationStats):
     ax_a.grid(True, axis="y", alpha=0.3)
     with_grad = [(k, s) for k, s in enumerate(stats.layers) if s.grad_mean_abs]
     if with_grad:
-        ax_g.bar([k for k, _ in with_grad], [s.grad_mean_abs for _, s in with_grad], 0.5,
-                 color="tab:red", label="mean $|\\partial L/\\partial x^{(l)}|$")
+        ax_g.bar(
+            [k for k, _ in with_grad],
+            [s.grad_mean_abs for _, s in with_grad],
+            0.5,
+            color="tab:red",
+            label="mean $|\\partial L/\\partial x^{(l)}|$",
+        )
         ax_g.set_yscale("log")
         ax_g.legend(fontsize=8)
     else:

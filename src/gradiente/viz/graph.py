@@ -9,12 +9,15 @@ upstream gradient × local derivative = downstream gradient.
 
 from __future__ import annotations
 
+import io
 import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
 from gradiente.autograd.function import AccumulateGrad
 from gradiente.viz import _walk
@@ -46,12 +49,16 @@ LOCAL_DERIVATIVES = {
     "MeanBackward1": ("∂(mean a)/∂aᵢ = 1/n",),
     "MmBackward0": ("Y = A·B: dL/dA = dL/dY · Bᵀ", "Y = A·B: dL/dB = Aᵀ · dL/dY"),
     # gradiente's Linear op, s = x Wᵀ + b with inputs (x, W, b), in the lecture's notation
-    "AddmmBackward0": ("s = x·Wᵀ + b: ∂L/∂x = ∂L/∂s · W  (Wᵀ ∂L/∂s per example)",
-                       "∂L/∂W = (∂L/∂s)ᵀ · x  (∂L/∂s x⁽ˡ⁻¹⁾ᵀ summed over the batch)",
-                       "∂L/∂b = ∂L/∂s summed over the batch"),
-    "ConvolutionBackward0": ("∂L/∂x = the full convolution of ∂L/∂y with the flipped kernels",
-                             "∂L/∂w = the correlation of x with ∂L/∂y",
-                             "∂L/∂b = ∂L/∂y summed over batch and positions"),
+    "AddmmBackward0": (
+        "s = x·Wᵀ + b: ∂L/∂x = ∂L/∂s · W  (Wᵀ ∂L/∂s per example)",
+        "∂L/∂W = (∂L/∂s)ᵀ · x  (∂L/∂s x⁽ˡ⁻¹⁾ᵀ summed over the batch)",
+        "∂L/∂b = ∂L/∂s summed over the batch",
+    ),
+    "ConvolutionBackward0": (
+        "∂L/∂x = the full convolution of ∂L/∂y with the flipped kernels",
+        "∂L/∂w = the correlation of x with ∂L/∂y",
+        "∂L/∂b = ∂L/∂y summed over batch and positions",
+    ),
     "CrossEntropyLossBackward0": ("∂L/∂z = (softmax(z) − onehot(y)) / n",),
     "MaxPool2DWithIndicesBackward0": ("each window's gradient goes to its maximum",),
     "AvgPool2DBackward0": ("each window's gradient is shared equally by its elements",),
@@ -137,8 +144,9 @@ class ComputationalGraph:
             return path
         if engine == "graphviz" or (engine == "auto" and shutil.which("dot")):
             fmt = path.suffix.lstrip(".") or "png"
-            subprocess.run(["dot", f"-T{fmt}", "-o", str(path)], input=self.source.encode(),
-                           check=True)
+            subprocess.run(
+                ["dot", f"-T{fmt}", "-o", str(path)], input=self.source.encode(), check=True
+            )
             return path
         return save(self.figure(), path)
 
@@ -147,8 +155,6 @@ class ComputationalGraph:
         return _draw_matplotlib(self)
 
     def _repr_png_(self):
-        import io
-
         buf = io.BytesIO()
         self.figure().savefig(buf, format="png", dpi=90)
         return buf.getvalue()
@@ -158,8 +164,9 @@ def _dot_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
-def draw_graph(tensor, params: dict | None = None, path=None, show_saved: bool = True,
-               engine: str = "auto") -> ComputationalGraph:
+def draw_graph(
+    tensor, params: dict | None = None, path=None, show_saved: bool = True, engine: str = "auto"
+) -> ComputationalGraph:
     """The computational graph behind ``tensor``, with values, gradients and saved tensors.
 
     ``params`` names leaves, ``{"w": w, "b": b}`` or ``dict(model.named_parameters())``.
@@ -189,28 +196,47 @@ def draw_graph(tensor, params: dict | None = None, path=None, show_saved: bool =
             g = leaf_grads.get(id(leaf))
             if g is None and leaf.grad is not None:
                 g = leaf.grad.detach().numpy()
-            out_nodes.append(GraphNode(ids[node], "leaf", "AccumulateGrad", names[id(leaf)],
-                                       tuple(leaf.shape), leaf.detach().numpy(), g))
+            out_nodes.append(
+                GraphNode(
+                    ids[node],
+                    "leaf",
+                    "AccumulateGrad",
+                    names[id(leaf)],
+                    tuple(leaf.shape),
+                    leaf.detach().numpy(),
+                    g,
+                )
+            )
             continue
         up = grads.get(id(node))
-        out_nodes.append(GraphNode(
-            ids[node],
-            "output" if node is tensor.grad_fn else "op",
-            node.name(),
-            node.name(),
-            shapes.get((node, 0)),
-            values.get((node, 0)),
-            None if not up else up[0],
-            _walk.saved_items(node, names) if show_saved else [],
-            _walk.NODE_MODULE.get(node),
-        ))
+        out_nodes.append(
+            GraphNode(
+                ids[node],
+                "output" if node is tensor.grad_fn else "op",
+                node.name(),
+                node.name(),
+                shapes.get((node, 0)),
+                values.get((node, 0)),
+                None if not up else up[0],
+                _walk.saved_items(node, names) if show_saved else [],
+                _walk.NODE_MODULE.get(node),
+            )
+        )
         for nxt, _ in node.next_functions:
             if nxt is not None:
                 edges.append((ids[nxt], ids[node]))
     if not nodes:  # a leaf (or a constant): one box
-        out_nodes.append(GraphNode("n0", "leaf", "AccumulateGrad", names.get(id(tensor), "tensor"),
-                                   tuple(tensor.shape), tensor.detach().numpy(),
-                                   None if tensor.grad is None else tensor.grad.numpy()))
+        out_nodes.append(
+            GraphNode(
+                "n0",
+                "leaf",
+                "AccumulateGrad",
+                names.get(id(tensor), "tensor"),
+                tuple(tensor.shape),
+                tensor.detach().numpy(),
+                None if tensor.grad is None else tensor.grad.numpy(),
+            )
+        )
     graph = ComputationalGraph(out_nodes, edges, _dot_source(out_nodes, edges))
     if path is not None:
         graph.save(path, engine)
@@ -242,9 +268,6 @@ def _draw_matplotlib(graph: ComputationalGraph):
     The boxes are measured first, then packed row by row, so wide labels never overlap; the
     axes' data units are inches.
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
     consumers: dict[str, list[str]] = {n.id: [] for n in graph.nodes}
     for a, b in graph.edges:
         consumers[a].append(b)
@@ -260,9 +283,16 @@ def _draw_matplotlib(graph: ComputationalGraph):
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set_axis_off()
     texts = {
-        n.id: ax.text(0, 0, n.label(), ha="center", va="center", fontsize=7,
-                      family="DejaVu Sans Mono",
-                      bbox={"boxstyle": "round,pad=0.4", "fc": _COLORS[n.kind], "ec": "0.3"})
+        n.id: ax.text(
+            0,
+            0,
+            n.label(),
+            ha="center",
+            va="center",
+            fontsize=7,
+            family="DejaVu Sans Mono",
+            bbox={"boxstyle": "round,pad=0.4", "fc": _COLORS[n.kind], "ec": "0.3"},
+        )
         for n in graph.nodes
     }
     fig.canvas.draw()  # lays out the text boxes so that they can be measured
@@ -272,8 +302,9 @@ def _draw_matplotlib(graph: ComputationalGraph):
         size[i] = (box.width / fig.dpi, box.height / fig.dpi)
     gap_x, gap_y, margin = 0.25, 0.45, 0.3
     row_height = {d: max(size[i][1] for i in row) for d, row in layers.items()}
-    row_width = {d: sum(size[i][0] for i in row) + gap_x * (len(row) - 1)
-                 for d, row in layers.items()}
+    row_width = {
+        d: sum(size[i][0] for i in row) + gap_x * (len(row) - 1) for d, row in layers.items()
+    }
     width = max(row_width.values()) + 2 * margin
     height = sum(row_height.values()) + gap_y * (len(layers) - 1) + 2 * margin + 0.5
     x: dict[str, float] = {}
@@ -296,12 +327,27 @@ def _draw_matplotlib(graph: ComputationalGraph):
         t.set_position((x[i], y[i]))
     for a, b in graph.edges:
         # from the bottom edge of the input's box to the top edge of the consumer's box
-        ax.annotate("", xy=(x[b], y[b] + size[b][1] / 2), xytext=(x[a], y[a] - size[a][1] / 2),
-                    arrowprops={"arrowstyle": "-|>", "color": "0.35", "shrinkA": 0,
-                                "shrinkB": 0, "lw": 1.0})
-    ax.text(width / 2, height - 0.3, "Computational graph — forward: top to bottom, backward: "
-            "bottom to top\nblue: leaves, grey: ops (grad_fn nodes), green: the output",
-            ha="center", va="center", fontsize=9)
+        ax.annotate(
+            "",
+            xy=(x[b], y[b] + size[b][1] / 2),
+            xytext=(x[a], y[a] - size[a][1] / 2),
+            arrowprops={
+                "arrowstyle": "-|>",
+                "color": "0.35",
+                "shrinkA": 0,
+                "shrinkB": 0,
+                "lw": 1.0,
+            },
+        )
+    ax.text(
+        width / 2,
+        height - 0.3,
+        "Computational graph — forward: top to bottom, backward: "
+        "bottom to top\nblue: leaves, grey: ops (grad_fn nodes), green: the output",
+        ha="center",
+        va="center",
+        fontsize=9,
+    )
     return fig
 
 
@@ -347,8 +393,11 @@ def explain_backward(loss, params: dict | None = None) -> BackwardExplanation:
         raise RuntimeError("explain_backward needs a scalar loss")
     names = _walk.leaf_names(loss, params)
     steps_raw, leaf_grads = _walk.backward_steps(loss)
-    lines = [f"Backward pass of L = {_walk.describe(loss.detach().numpy())} "
-             f"({loss.grad_fn.name()}), starting from dL/dL = 1", ""]
+    lines = [
+        f"Backward pass of L = {_walk.describe(loss.detach().numpy())} "
+        f"({loss.grad_fn.name()}), starting from dL/dL = 1",
+        "",
+    ]
     steps = []
     for k, s in enumerate(steps_raw, start=1):
         node = s.node
@@ -356,19 +405,20 @@ def explain_backward(loss, params: dict | None = None) -> BackwardExplanation:
         lines.append(f"[{k}] {node.name()}")
         lines.append(f"    upstream    dL/d(out) = {_walk.describe(up)}")
         ins = []
-        for i, ((nxt, _), g) in enumerate(zip(node.next_functions, s.downstream)):
+        for i, ((nxt, _), g) in enumerate(zip(node.next_functions, s.downstream, strict=False)):
             if nxt is None or g is None:
                 continue
-            target = (names[id(nxt.variable)] if isinstance(nxt, AccumulateGrad)
-                      else nxt.name())
+            target = names[id(nxt.variable)] if isinstance(nxt, AccumulateGrad) else nxt.name()
             local = None
             if up is not None and up.size == 1 and g.size == 1 and float(up.reshape(())) != 0.0:
                 local = float(g.reshape(())) / float(up.reshape(()))
             formula = _local(node, i)
             shown = "" if local is None or _is_number(formula.split("=")[-1]) else f" = {local:.6g}"
             lines.append(f"    local       {formula}{shown}")
-            lines.append(f"    downstream  dL/d(input {i}) = upstream × local = "
-                         f"{_walk.describe(g)}  → {target}")
+            lines.append(
+                f"    downstream  dL/d(input {i}) = upstream × local = "
+                f"{_walk.describe(g)}  → {target}"
+            )
             ins.append((target, formula, local, g))
         steps.append(BackwardStep(k, node.name(), up, ins))
     lines.append("")

@@ -56,8 +56,17 @@ class LossLandscape:
     figure: object = None
 
 
-def loss_landscape(model, loss_fn, batch, *, steps: int = 21, span: float = 1.0,
-                   seed: int = 0, log_scale: bool = True, ax=None) -> LossLandscape:
+def loss_landscape(
+    model,
+    loss_fn,
+    batch,
+    *,
+    steps: int = 21,
+    span: float = 1.0,
+    seed: int = 0,
+    log_scale: bool = True,
+    ax=None,
+) -> LossLandscape:
     """The loss of ``model`` on ``batch = (inputs, targets)`` on a plane through its parameters.
 
     α and β run over ``[-span, span]`` in ``steps`` points each, along two filter-normalised
@@ -79,30 +88,35 @@ def loss_landscape(model, loss_fn, batch, *, steps: int = 21, span: float = 1.0,
         with gradiente.no_grad():
             for i, b in enumerate(betas):
                 for j, a in enumerate(alphas):
-                    for p, p0, d, e in zip(params, keep, delta, eta):
+                    for p, p0, d, e in zip(params, keep, delta, eta, strict=False):
                         p.copy_(p0 + float(a) * d + float(b) * e)
                     Z[i, j] = loss_fn(model(inputs), targets).item()
     finally:
         with gradiente.no_grad():
-            for p, p0 in zip(params, keep):
+            for p, p0 in zip(params, keep, strict=False):
                 p.copy_(p0)
     fig, ax = (ax.figure, ax) if ax is not None else new_figure()
+    shown, label = Z, "loss $L$"
     if log_scale and Z.min() > 0:
-        from matplotlib.colors import LogNorm
-
-        levels = np.geomspace(Z.min(), Z.max(), 30)
-        cs = ax.contourf(alphas, betas, Z, levels=levels, norm=LogNorm(), cmap="viridis")
-        label = "loss $L$ (log scale)"
-    else:
-        cs = ax.contourf(alphas, betas, Z, levels=30, cmap="viridis")
-        label = "loss $L$"
-    ax.contour(alphas, betas, Z, levels=cs.levels[::2], colors="k", linewidths=0.3, alpha=0.4)
+        shown, label = np.log10(Z), "log$_{10}$(loss $L$)"
+    cs = ax.contourf(alphas, betas, shown, levels=30, cmap="viridis")
+    ax.contour(alphas, betas, shown, levels=cs.levels[::2], colors="k", linewidths=0.3, alpha=0.4)
     fig.colorbar(cs, ax=ax).set_label(label)
-    ax.plot([0], [0], "*", color="white", markeredgecolor="k", markersize=14,
-            label="trained parameters θ*")
+    ax.plot(
+        [0],
+        [0],
+        "*",
+        color="white",
+        markeredgecolor="k",
+        markersize=14,
+        label="trained parameters θ*",
+    )
     ax.legend(loc="upper right", fontsize=8)
     ax.set_xlabel("$\\alpha$ (direction $\\delta$)")
     ax.set_ylabel("$\\beta$ (direction $\\eta$)")
-    ax.set_title("Loss landscape $L(\\theta^* + \\alpha\\delta + \\beta\\eta)$\n"
-                 "filter-normalised random directions (Li et al. 2018)", fontsize=10)
+    ax.set_title(
+        "Loss landscape $L(\\theta^* + \\alpha\\delta + \\beta\\eta)$\n"
+        "filter-normalised random directions (Li et al. 2018)",
+        fontsize=10,
+    )
     return LossLandscape(alphas, betas, Z, fig)

@@ -102,8 +102,10 @@ class MemoryReport:
         lines.append("")
         lines.append("per op:     " + ", ".join(f"{k} {v:,} B" for k, v in self.by_op.items()))
         lines.append("per module: " + ", ".join(f"{k} {v:,} B" for k, v in self.by_module.items()))
-        lines.append(f"total saved {self.total:,} B (distinct buffers {self.unique:,} B): "
-                     f"activations {self.activations:,} B, parameters/inputs {self.leaves:,} B")
+        lines.append(
+            f"total saved {self.total:,} B (distinct buffers {self.unique:,} B): "
+            f"activations {self.activations:,} B, parameters/inputs {self.leaves:,} B"
+        )
         return "\n".join(lines)
 
 
@@ -140,8 +142,15 @@ def memory_report(loss, model=None) -> MemoryReport:
                 leaves += int(i.array.nbytes)
             else:
                 activations += int(i.array.nbytes)
-    return MemoryReport(rows, dict(by_op), dict(by_module), sum(r.nbytes for r in rows),
-                        sum(buffers.values()), activations, leaves)
+    return MemoryReport(
+        rows,
+        dict(by_op),
+        dict(by_module),
+        sum(r.nbytes for r in rows),
+        sum(buffers.values()),
+        activations,
+        leaves,
+    )
 
 
 def _root_base(a: np.ndarray) -> np.ndarray:

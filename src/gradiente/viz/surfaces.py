@@ -22,8 +22,11 @@ from functools import partial
 from pathlib import Path
 
 import numpy as np
+from matplotlib import patheffects
+from PIL import Image
 
 import gradiente
+from gradiente import optim
 from gradiente.viz._figure import new_figure, new_mosaic
 
 # Points farther than this from the origin count as diverged: the path stops there.
@@ -51,6 +54,7 @@ class _FunctionLoss:
     def __init__(self, fn: Callable):
         self.fn = fn
         self.theta = None
+        self.cache: dict = {}
 
     def grid(self, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
         X, Y = np.meshgrid(xs, ys)  # (ny, nx)
@@ -62,8 +66,9 @@ class _FunctionLoss:
     @contextmanager
     def at(self, start):
         # one parameter vector θ = (x, y), as an optimiser sees a model's parameters
-        self.theta = gradiente.tensor([float(v) for v in start], dtype=gradiente.float64,
-                                      requires_grad=True)
+        self.theta = gradiente.tensor(
+            [float(v) for v in start], dtype=gradiente.float64, requires_grad=True
+        )
         yield [self.theta]
 
     def loss(self):
@@ -80,6 +85,7 @@ class _ModelLoss:
         if loss_fn is None or data is None:
             raise ValueError("a model needs loss_fn=... and data=(inputs, targets)")
         self.model, self.loss_fn = model, loss_fn
+        self.cache: dict = {}
         self.inputs, self.targets = data
         self.params = list(params) if params is not None else list(model.parameters())
         sizes = [p.numel() for p in self.params]
@@ -205,7 +211,10 @@ def _limits(trajs: Sequence[Trajectory], xlim, ylim, margin: float = 0.15):
 def _draw_surface(ax, loss, xlim, ylim, resolution, levels, log_scale, cmap, colorbar, zlabel):
     xs = np.linspace(xlim[0], xlim[1], resolution)
     ys = np.linspace(ylim[0], ylim[1], resolution)
-    Z = loss.grid(xs, ys)
+    key = (tuple(xlim), tuple(ylim), resolution)
+    if key not in loss.cache:  # panels of one figure share the surface: evaluate it once
+        loss.cache[key] = loss.grid(xs, ys)
+    Z = loss.cache[key]
     finite = np.isfinite(Z)
     Z = np.where(finite, Z, np.nanmax(np.where(finite, Z, -np.inf)))
     if log_scale:
@@ -252,8 +261,16 @@ def plot_loss_surface(
     fig, ax = (ax.figure, ax) if ax is not None else new_figure()
     _draw_surface(ax, loss, xlim, ylim, resolution, levels, log_scale, cmap, colorbar, zlabel)
     for label, (px, py) in (points or {}).items():
-        ax.plot([px], [py], marker="*", color="white", markeredgecolor="k", markersize=14,
-                linestyle="none", label=label)
+        ax.plot(
+            [px],
+            [py],
+            marker="*",
+            color="white",
+            markeredgecolor="k",
+            markersize=14,
+            linestyle="none",
+            label=label,
+        )
     if points:
         ax.legend(loc="upper right", fontsize=8)
     ax.set_title(title)
@@ -264,12 +281,27 @@ def plot_loss_surface(
 
 def _draw_path(ax, traj: Trajectory, label: str, color=None):
     pts = traj.points
-    (line,) = ax.plot(pts[:, 0], pts[:, 1], "-", marker="o", markersize=2.5, linewidth=1.5,
-                      color=color, label=label + (" (diverged)" if traj.diverged else ""),
-                      path_effects=_outline())
+    (line,) = ax.plot(
+        pts[:, 0],
+        pts[:, 1],
+        "-",
+        marker="o",
+        markersize=2.5,
+        linewidth=1.5,
+        color=color,
+        label=label + (" (diverged)" if traj.diverged else ""),
+        path_effects=_outline(),
+    )
     ax.plot(pts[0, 0], pts[0, 1], "o", color="white", markeredgecolor="k", markersize=7)
-    ax.plot(pts[-1, 0], pts[-1, 1], marker="X", color=line.get_color(), markeredgecolor="k",
-            markersize=9, linestyle="none")
+    ax.plot(
+        pts[-1, 0],
+        pts[-1, 1],
+        marker="X",
+        color=line.get_color(),
+        markeredgecolor="k",
+        markersize=9,
+        linestyle="none",
+    )
     return line
 
 
@@ -313,10 +345,9 @@ def plot_paths(
     else:
         fig, ax_path = new_figure()
         ax_loss = None
-    _draw_surface(ax_path, loss, xlim, ylim, resolution, levels, log_scale, "viridis", True,
-                  zlabel)
+    _draw_surface(ax_path, loss, xlim, ylim, resolution, levels, log_scale, "viridis", True, zlabel)
     colors = list(colors) if colors is not None else _colors(len(trajs))
-    for (label, traj), color in zip(trajs.items(), colors):
+    for (label, traj), color in zip(trajs.items(), colors, strict=False):
         _draw_path(ax_path, traj, label, color)
     ax_path.set_xlim(xlim)
     ax_path.set_ylim(ylim)
@@ -336,17 +367,28 @@ def _positive(trajs: Mapping[str, Trajectory]) -> bool:
 
 def _colors(n: int):
     # bright colours that stand out on viridis; lines get a dark outline (see _outline)
-    cycle = ["#e41a1c", "#ff7f00", "#ffff33", "#f781bf", "#00e5ff", "#ffffff", "#b15928",
-             "#cab2d6", "#4daf4a", "#999999"]
+    cycle = [
+        "#e41a1c",
+        "#ff7f00",
+        "#ffff33",
+        "#f781bf",
+        "#00e5ff",
+        "#ffffff",
+        "#b15928",
+        "#cab2d6",
+        "#4daf4a",
+        "#999999",
+    ]
     return [cycle[i % len(cycle)] for i in range(n)]
 
 
 def _draw_losses(ax, trajs: Mapping[str, Trajectory], colors, log_scale: bool, title=None):
-    for (label, traj), color in zip(trajs.items(), colors):
+    for (label, traj), color in zip(trajs.items(), colors, strict=False):
         steps = np.arange(len(traj.losses))
         # light colours of the path palette are hard to see on white: darken the line edge
-        ax.plot(steps, traj.losses, color=color, linewidth=1.8, label=label,
-                path_effects=_outline())
+        ax.plot(
+            steps, traj.losses, color=color, linewidth=1.8, label=label, path_effects=_outline()
+        )
     if log_scale:
         ax.set_yscale("log")
     ax.set_xlabel("step $t$")
@@ -357,8 +399,7 @@ def _draw_losses(ax, trajs: Mapping[str, Trajectory], colors, log_scale: bool, t
 
 
 def _outline():
-    from matplotlib import patheffects
-
+    """A dark stroke under a line: bright path colours stay visible on any background."""
     return [patheffects.Stroke(linewidth=2.6, foreground="0.25"), patheffects.Normal()]
 
 
@@ -389,34 +430,40 @@ def lr_sweep(
     gradient descent); ``labels`` adds a word per η ("too small", ...).
     """
     if optimizer is None:
-        from gradiente.optim import SGD as optimizer
+        optimizer = optim.SGD
     loss = _loss_of(fn, loss_fn, data, params)
     names = [f"η = {lr:g}" + (f": {labels[k]}" if labels else "") for k, lr in enumerate(lrs)]
     trajs = {
         name: trace(loss, partial(optimizer, lr=lr), start, steps, name=name)
-        for name, lr in zip(names, lrs)
+        for name, lr in zip(names, lrs, strict=False)
     }
     if xlim is None or ylim is None:
         finite = [Trajectory(t.points[: _inside(t)], t.losses) for t in trajs.values()]
         xlim, ylim = _limits(finite, xlim, ylim)
     n = len(lrs)
-    fig, axd = new_mosaic([[f"p{k}" for k in range(n)], ["loss"] * n],
-                          figsize=(3.4 * n + 0.8, 7.2), height_ratios=[1.15, 1])
+    fig, axd = new_mosaic(
+        [[f"p{k}" for k in range(n)], ["loss"] * n],
+        figsize=(3.4 * n + 0.8, 7.2),
+        height_ratios=[1.15, 1],
+    )
     colors = _colors(n)
-    for k, ((name, traj), color) in enumerate(zip(trajs.items(), colors)):
+    for k, ((name, traj), color) in enumerate(zip(trajs.items(), colors, strict=False)):
         ax = axd[f"p{k}"]
-        _draw_surface(ax, loss, xlim, ylim, resolution, 25, log_scale, "viridis", k == n - 1,
-                      zlabel)
+        _draw_surface(
+            ax, loss, xlim, ylim, resolution, 25, log_scale, "viridis", k == n - 1, zlabel
+        )
         _draw_path(ax, traj, "path", color)
         ax.set_xlim(xlim)
         ax.set_ylim(ylim)
-        ax.set_title(name + (" — diverged" if traj.diverged else ""), fontsize=10)
+        growing = traj.diverged or traj.losses[-1] > traj.losses[0]
+        ax.set_title(name + (" — diverges" if growing and not labels else ""), fontsize=10)
         ax.set_xlabel(xlabel)
         if k == 0:
             ax.set_ylabel(ylabel)
     fig.suptitle(title)
-    _draw_losses(axd["loss"], trajs, colors, log_scale=_positive(trajs),
-                 title="Loss against step for each η")
+    _draw_losses(
+        axd["loss"], trajs, colors, log_scale=_positive(trajs), title="Loss against step for each η"
+    )
     return fig
 
 
@@ -431,8 +478,6 @@ def _inside(traj: Trajectory, factor: float = 50.0) -> int:
 def default_optimizers(lr: float = 0.01) -> dict[str, Callable]:
     """The lecture's seven optimisers as factories, all with learning rate ``lr`` except
     Adadelta (whose η multiplies an already scaled step; PyTorch's default is 1.0)."""
-    from gradiente import optim
-
     return {
         "SGD": partial(optim.SGD, lr=lr),
         "Momentum": partial(optim.SGD, lr=lr, momentum=0.9),
@@ -471,11 +516,28 @@ def compare_optimizers(
     loss = _loss_of(fn, loss_fn, data, params)
     trajs = _trajectories(loss, optimizers or default_optimizers(), start, steps)
     fig, (ax_path, ax_loss) = new_figure(1, 2, figsize=(11.5, 4.6))
-    plot_paths(loss, trajs, xlim=xlim, ylim=ylim, resolution=resolution, log_scale=log_scale,
-               ax=ax_path, title=title, xlabel=xlabel, ylabel=ylabel)
+    plot_paths(
+        loss,
+        trajs,
+        xlim=xlim,
+        ylim=ylim,
+        resolution=resolution,
+        log_scale=log_scale,
+        ax=ax_path,
+        title=title,
+        xlabel=xlabel,
+        ylabel=ylabel,
+    )
     if minimum is not None:
-        ax_path.plot([minimum[0]], [minimum[1]], "*", color="white", markeredgecolor="k",
-                     markersize=15, label="minimum")
+        ax_path.plot(
+            [minimum[0]],
+            [minimum[1]],
+            "*",
+            color="white",
+            markeredgecolor="k",
+            markersize=15,
+            label="minimum",
+        )
     _draw_losses(ax_loss, trajs, _colors(len(trajs)), log_scale=_positive(trajs))
     return fig
 
@@ -507,8 +569,6 @@ def animate_paths(
     and kept as a background image; each frame only draws the paths on top of it (blitting),
     and Pillow writes the frames as a looping GIF (no external program needed).
     """
-    from PIL import Image
-
     loss = _loss_of(fn, loss_fn, data, params)
     trajs = _trajectories(loss, optimizers, start, steps)
     xlim, ylim = _limits(list(trajs.values()), xlim, ylim)
@@ -519,18 +579,30 @@ def animate_paths(
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     colors = _colors(len(trajs))
-    for (label, traj), color in zip(trajs.items(), colors):
+    for (label, traj), color in zip(trajs.items(), colors, strict=False):
         ax.plot(*traj.points[0], "o", color="white", markeredgecolor="k", markersize=6)
-        ax.plot([], [], "-", color=color, linewidth=1.8, label=label,
-                path_effects=_outline())  # legend entry
+        ax.plot(
+            [], [], "-", color=color, linewidth=1.8, label=label, path_effects=_outline()
+        )  # legend entry
     ax.legend(loc="upper right", fontsize=7, framealpha=0.85)
     # animated artists are left out of the background and drawn frame by frame
-    lines = [ax.plot([], [], "-", color=c, linewidth=1.8, animated=True,
-                     path_effects=_outline())[0] for c in colors]
-    heads = [ax.plot([], [], "o", color=c, markeredgecolor="k", markersize=7, animated=True)[0]
-             for c in colors]
-    clock = ax.text(0.02, 0.03, "", transform=ax.transAxes, fontsize=9, animated=True,
-                    bbox={"boxstyle": "round", "fc": "white", "alpha": 0.85})
+    lines = [
+        ax.plot([], [], "-", color=c, linewidth=1.8, animated=True, path_effects=_outline())[0]
+        for c in colors
+    ]
+    heads = [
+        ax.plot([], [], "o", color=c, markeredgecolor="k", markersize=7, animated=True)[0]
+        for c in colors
+    ]
+    clock = ax.text(
+        0.02,
+        0.03,
+        "",
+        transform=ax.transAxes,
+        fontsize=9,
+        animated=True,
+        bbox={"boxstyle": "round", "fc": "white", "alpha": 0.85},
+    )
     canvas = fig.canvas
     canvas.draw()
     background = canvas.copy_from_bbox(fig.bbox)
@@ -539,7 +611,7 @@ def animate_paths(
     images = []
     for n in upto:
         canvas.restore_region(background)
-        for line, head, traj in zip(lines, heads, trajs.values()):
+        for line, head, traj in zip(lines, heads, trajs.values(), strict=False):
             pts = traj.points[:n]
             line.set_data(pts[:, 0], pts[:, 1])
             head.set_data(pts[-1:, 0], pts[-1:, 1])
@@ -548,11 +620,12 @@ def animate_paths(
         clock.set_text(f"step {n - 1}")
         ax.draw_artist(clock)
         rgba = np.asarray(canvas.buffer_rgba())
-        images.append(Image.fromarray(rgba[..., :3].copy()).quantize(method=Image.Quantize.FASTOCTREE))
+        images.append(
+            Image.fromarray(rgba[..., :3].copy()).quantize(method=Image.Quantize.FASTOCTREE)
+        )
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    images[0].save(path, save_all=True, append_images=images[1:], duration=int(1000 / fps),
-                   loop=0)
+    images[0].save(path, save_all=True, append_images=images[1:], duration=int(1000 / fps), loop=0)
     return path
 
 

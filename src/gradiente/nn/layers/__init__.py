@@ -9,8 +9,8 @@ from gradiente.nn.layers.activation import (
     LogSoftmax,
     ReLU,
     ReLU6,
-    SiLU,
     Sigmoid,
+    SiLU,
     Softmax,
     Softmin,
     Softplus,
@@ -29,18 +29,51 @@ from gradiente.nn.layers.linear import Bilinear, Identity, Linear
 from gradiente.nn.layers.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 
 try:  # TEMPORARY until conv/pool land
-    from gradiente.nn.layers.conv import Conv1d, Conv2d, ConvTranspose2d
+    from gradiente.nn.layers.conv import Conv1d, Conv2d, ConvTranspose2d  # noqa: F401
 except ImportError:  # TEMPORARY until conv/pool land
     pass
 try:  # TEMPORARY until conv/pool land
     from gradiente.nn.layers.pooling import (
-        AdaptiveAvgPool1d,
-        AdaptiveAvgPool2d,
-        AdaptiveMaxPool2d,
-        AvgPool1d,
-        AvgPool2d,
-        MaxPool1d,
-        MaxPool2d,
+        AdaptiveAvgPool1d,  # noqa: F401
+        AdaptiveAvgPool2d,  # noqa: F401
+        AdaptiveMaxPool2d,  # noqa: F401
+        AvgPool1d,  # noqa: F401
+        AvgPool2d,  # noqa: F401
+        MaxPool1d,  # noqa: F401
+        MaxPool2d,  # noqa: F401
     )
 except ImportError:  # TEMPORARY until conv/pool land
     pass
+
+__all__ = [
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "Bilinear",
+    "Dropout",
+    "Dropout1d",
+    "Dropout2d",
+    "ELU",
+    "Flatten",
+    "GELU",
+    "Hardtanh",
+    "Identity",
+    "LayerNorm",
+    "LeakyReLU",
+    "Linear",
+    "LogSigmoid",
+    "LogSoftmax",
+    "ModuleDict",
+    "ModuleList",
+    "ParameterDict",
+    "ParameterList",
+    "ReLU",
+    "ReLU6",
+    "Sequential",
+    "SiLU",
+    "Sigmoid",
+    "Softmax",
+    "Softmin",
+    "Softplus",
+    "Tanh",
+    "Unflatten",
+]

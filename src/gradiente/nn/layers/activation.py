@@ -136,9 +136,7 @@ class Hardtanh(Module):
         return F.hardtanh(input, self.min_val, self.max_val, self.inplace)
 
     def extra_repr(self) -> str:
-        return f"min_val={self.min_val}, max_val={self.max_val}" + _inplace_str(
-            self.inplace, False
-        )
+        return f"min_val={self.min_val}, max_val={self.max_val}" + _inplace_str(self.inplace, False)
 
 
 class ReLU6(Hardtanh):

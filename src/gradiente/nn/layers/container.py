@@ -56,9 +56,7 @@ class Sequential(Module):
         else:
             delattr(self, list(self._modules)[_abs_index(idx, len(self))])
         # renumber so the names stay 0, 1, 2, ...
-        self._modules = OrderedDict(
-            (str(i), m) for i, m in enumerate(self._modules.values())
-        )
+        self._modules = OrderedDict((str(i), m) for i, m in enumerate(self._modules.values()))
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -125,9 +123,7 @@ class ModuleList(Module):
                 delattr(self, str(k))
         else:
             delattr(self, str(_abs_index(idx, len(self))))
-        self._modules = OrderedDict(
-            (str(i), m) for i, m in enumerate(self._modules.values())
-        )
+        self._modules = OrderedDict((str(i), m) for i, m in enumerate(self._modules.values()))
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -168,8 +164,8 @@ class ModuleList(Module):
                 blocks.append([i, i, r])
         lines = []
         for start, end, r in blocks:
-            text = f"({start}): {r}" if start == end else (
-                f"({start}-{end}): {end - start + 1} x {r}"
+            text = (
+                f"({start}): {r}" if start == end else (f"({start}-{end}): {end - start + 1} x {r}")
             )
             lines.append(_addindent(text, 2))
         return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"

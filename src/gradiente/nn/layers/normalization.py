@@ -15,17 +15,26 @@ from gradiente.tensor import Tensor, empty, ones, tensor, zeros
 class _BatchNorm(Module):
     """Per-channel normalisation with batch statistics in training, running ones in eval.
 
-    Parameters ``weight`` (γ, ones) and ``bias`` (β, zeros; ``bias=False`` drops it); buffers ``running_mean``,
-    ``running_var`` and ``num_batches_tracked`` — the same names and order as PyTorch.
-    ``momentum=None`` makes the running statistics a cumulative average.
+    Parameters ``weight`` (γ, ones) and ``bias`` (β, zeros; ``bias=False`` drops it);
+    buffers ``running_mean``, ``running_var`` and ``num_batches_tracked`` — the same names
+    and order as PyTorch. ``momentum=None`` makes the running statistics a cumulative average.
     """
 
     _version = 2
     _expected_dims: tuple[int, ...] = ()
 
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-                 affine: bool = True, track_running_stats: bool = True, device=None,
-                 dtype=None, *, bias: bool = True) -> None:
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+        device=None,
+        dtype=None,
+        *,
+        bias: bool = True,
+    ) -> None:
         super().__init__()
         self.num_features = num_features
         self.eps = eps
@@ -66,8 +75,11 @@ class _BatchNorm(Module):
 
     def _may_be_missing(self, name: str, version: int | None) -> bool:
         # State dicts from before version 2 had no num_batches_tracked: keep the current one.
-        return (name == "num_batches_tracked" and self.track_running_stats
-                and (version is None or version < 2))
+        return (
+            name == "num_batches_tracked"
+            and self.track_running_stats
+            and (version is None or version < 2)
+        )
 
     def _check_input_dim(self, input: Tensor) -> None:
         if input.ndim not in self._expected_dims:
@@ -89,8 +101,7 @@ class _BatchNorm(Module):
             self.num_batches_tracked.add_(1)
             if self.momentum is None:  # cumulative moving average
                 factor = 1.0 / float(self.num_batches_tracked)
-        use_batch_stats = self.training or (self.running_mean is None and
-                                            self.running_var is None)
+        use_batch_stats = self.training or (self.running_mean is None and self.running_var is None)
         keep_running = not self.training or self.track_running_stats
         return F.batch_norm(
             input,
@@ -104,9 +115,11 @@ class _BatchNorm(Module):
         )
 
     def extra_repr(self) -> str:
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, bias={self.bias is not None}, "
-                f"track_running_stats={self.track_running_stats}")
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+            f"affine={self.affine}, bias={self.bias is not None}, "
+            f"track_running_stats={self.track_running_stats}"
+        )
 
 
 class BatchNorm1d(_BatchNorm):
@@ -124,8 +137,15 @@ class BatchNorm2d(_BatchNorm):
 class LayerNorm(Module):
     """Normalise each sample over its last axes ``normalized_shape``; γ (ones), β (zeros)."""
 
-    def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
-                 bias: bool = True, device=None, dtype=None) -> None:
+    def __init__(
+        self,
+        normalized_shape,
+        eps: float = 1e-5,
+        elementwise_affine: bool = True,
+        bias: bool = True,
+        device=None,
+        dtype=None,
+    ) -> None:
         super().__init__()
         if isinstance(normalized_shape, numbers.Integral):
             normalized_shape = (normalized_shape,)
@@ -153,5 +173,7 @@ class LayerNorm(Module):
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
-        return (f"{self.normalized_shape}, eps={self.eps}, "
-                f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, "
+            f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}"
+        )

@@ -1,0 +1,360 @@
+"""Losses against torch in float64 across reductions and options: values, gradients for the
+input (and the target where differentiable), gradcheck, second derivatives; the fused
+cross-entropy's stability; loss modules; clear errors for bad targets."""
+
+import os
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import warnings
+
+import numpy as np
+import pytest
+
+import gradiente
+import gradiente.nn as nn
+import gradiente.nn.functional as F
+from conftest import assert_same, check_op, leaf
+
+torch = pytest.importorskip("torch")
+
+REDUCTIONS = ["mean", "sum", "none"]
+
+
+def _rand(shape, seed=0, low=-2.0, high=2.0):
+    return np.random.default_rng(seed).uniform(low, high, shape)
+
+
+def _classes(shape, C, seed=0):
+    return np.random.default_rng(seed).integers(0, C, shape).astype(np.int64)
+
+
+def _probs(shape, axis, seed=0):
+    e = np.exp(_rand(shape, seed))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+# ---------------------------------------------------------------------------- regression
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize(
+    "name,kwargs",
+    [
+        ("mse_loss", {}),
+        ("l1_loss", {}),
+        ("smooth_l1_loss", {}),
+        ("smooth_l1_loss", {"beta": 0.5}),
+        ("smooth_l1_loss", {"beta": 0.0}),
+        ("huber_loss", {}),
+        ("huber_loss", {"delta": 0.3}),
+    ],
+)
+def test_regression_losses_match_torch(name, kwargs, reduction):
+    x, y = _rand((4, 5)), _rand((4, 5), 1)
+    check_op(
+        lambda m, a, b: getattr(m.nn.functional, name)(a, b, reduction=reduction, **kwargs),
+        x,
+        y,
+        double=name == "mse_loss",
+    )
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "huber_loss"])
+def test_weighted_regression_losses_match_torch(name, reduction):
+    x, y, w = _rand((3, 4)), _rand((3, 4), 1), _rand((3, 4), 2, 0.1, 2.0)
+    check_op(
+        lambda m, a, b, c: getattr(m.nn.functional, name)(a, b, reduction=reduction, weight=c),
+        x,
+        y,
+        w,
+        requires_grad=[True, True, False],
+    )
+
+
+def test_regression_losses_warn_about_broadcasting():
+    with pytest.warns(UserWarning, match="different to the input size"):
+        F.mse_loss(gradiente.zeros(3, 1), gradiente.zeros(3))
+
+
+# -------------------------------------------------------------------------- cross-entropy
+
+
+CE_CASES = {
+    "2d": ((6, 4), (6,)),
+    "4d": ((2, 3, 4, 5), (2, 4, 5)),
+    "3d": ((3, 4, 2), (3, 2)),
+    "unbatched": ((5,), ()),
+}
+
+
+@pytest.mark.parametrize("case", CE_CASES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
+def test_cross_entropy_class_indices_match_torch(case, reduction, weighted, smoothing):
+    x_shape, t_shape = CE_CASES[case]
+    C = x_shape[0] if len(x_shape) == 1 else x_shape[1]
+    target = _classes(t_shape, C, 1)
+    if t_shape:  # some ignored targets
+        target.reshape(-1)[::3] = -100
+    arrays = [_rand(x_shape, 2), target] + ([_rand((C,), 3, 0.2, 2.0)] if weighted else [])
+
+    def op(m, x, t, *w):
+        return m.nn.functional.cross_entropy(
+            x, t, *w, reduction=reduction, label_smoothing=smoothing
+        )
+
+    check_op(op, *arrays, requires_grad=[True, False, False][: len(arrays)], double=True)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+@pytest.mark.parametrize("shape", [(5, 3), (2, 3, 4), (4,)])
+def test_cross_entropy_probabilities_match_torch(shape, reduction, weighted, smoothing):
+    axis = 0 if len(shape) == 1 else 1
+    C = shape[axis]
+    arrays = [_rand(shape), _probs(shape, axis, 1)] + (
+        [_rand((C,), 3, 0.2, 2.0)] if weighted else []
+    )
+
+    def op(m, x, p, *w):
+        return m.nn.functional.cross_entropy(
+            x, p, *w, reduction=reduction, label_smoothing=smoothing
+        )
+
+    # the target's gradient too (probabilities are differentiable)
+    check_op(op, *arrays, requires_grad=[True, True, False][: len(arrays)], double=True)
+
+
+def test_cross_entropy_ignore_index_and_all_ignored():
+    x, t = _rand((4, 3)), np.array([0, 7, 2, 7])
+    check_op(lambda m, a, b: m.nn.functional.cross_entropy(a, b, ignore_index=7), x, t)
+    none = np.array([7, 7, 7, 7])
+    g = F.cross_entropy(gradiente.from_numpy(x), gradiente.from_numpy(none), ignore_index=7)
+    t_ = torch.nn.functional.cross_entropy(
+        torch.from_numpy(x), torch.from_numpy(none), ignore_index=7
+    )
+    assert np.isnan(g.item()) and np.isnan(t_.item())
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cross_entropy_is_stable_for_huge_logits(dtype):
+    x = np.array([[1e4, -1e4, 0.0], [-1e4, 1e4, 5e3], [3e3, 3e3, -3e3]], dtype=dtype)
+    t = np.array([0, 2, 1])
+    g_x = leaf(x)
+    g = F.cross_entropy(g_x, gradiente.from_numpy(t))
+    t_x = torch.from_numpy(x).requires_grad_()
+    ref = torch.nn.functional.cross_entropy(t_x, torch.from_numpy(t))
+    g.backward()
+    ref.backward()
+    assert np.isfinite(g.item()) and np.isfinite(g_x.grad.numpy()).all()
+    np.testing.assert_allclose(g.item(), ref.item(), rtol=1e-6)
+    np.testing.assert_allclose(g_x.grad.numpy(), t_x.grad.numpy(), rtol=1e-6, atol=1e-7)
+
+
+def test_cross_entropy_float32_mlp_loss_matches_torch():
+    x, t = _rand((128, 10)).astype(np.float32), _classes((128,), 10)
+    g = F.cross_entropy(gradiente.from_numpy(x), gradiente.from_numpy(t))
+    ref = torch.nn.functional.cross_entropy(torch.from_numpy(x), torch.from_numpy(t))
+    assert g.dtype == gradiente.float32
+    np.testing.assert_allclose(g.item(), ref.item(), rtol=1e-6)
+
+
+def test_cross_entropy_is_one_graph_node():
+    x = leaf(_rand((3, 4)))
+    loss = F.cross_entropy(x, gradiente.tensor([0, 1, 3]))
+    assert loss.grad_fn.name() == "CrossEntropyLossBackward0"
+    assert loss.grad_fn.next_functions[0][0].name() == "AccumulateGrad"
+
+
+def test_cross_entropy_bad_targets_say_what_is_wrong():
+    x = gradiente.zeros(4, 10)
+    with pytest.raises(IndexError, match=r"Target 12 is out of bounds.*10 classes"):
+        F.cross_entropy(x, gradiente.tensor([1, 12, 3, 4]))
+    with pytest.raises(IndexError, match=r"Target -3 is out of bounds"):
+        F.cross_entropy(x, gradiente.tensor([1, -3, 3, 4]))
+    with pytest.raises(
+        ValueError,
+        match=r"Expected input batch_size \(4\) to match target "
+        r"batch_size \(3\)",
+    ):
+        F.cross_entropy(x, gradiente.tensor([1, 2, 3]))
+    with pytest.raises(RuntimeError, match="weight tensor should be defined"):
+        F.cross_entropy(x, gradiente.tensor([1, 2, 3, 4]), weight=gradiente.ones(3))
+    with pytest.raises(RuntimeError, match="integer dtype"):
+        F.cross_entropy(x, gradiente.zeros(4))
+
+
+# -------------------------------------------------------------------------------------- NLL
+
+
+@pytest.mark.parametrize("case", CE_CASES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_nll_loss_matches_torch(case, reduction, weighted):
+    x_shape, t_shape = CE_CASES[case]
+    C = x_shape[0] if len(x_shape) == 1 else x_shape[1]
+    target = _classes(t_shape, C, 1)
+    if t_shape:
+        target.reshape(-1)[::4] = 1 if C > 1 else 0
+    arrays = [_rand(x_shape, 2), target] + ([_rand((C,), 3, 0.2, 2.0)] if weighted else [])
+
+    def op(m, x, t, *w):
+        return m.nn.functional.nll_loss(
+            x.log_softmax(0 if x.ndim == 1 else 1), t, *w, ignore_index=1, reduction=reduction
+        )
+
+    check_op(op, *arrays, requires_grad=[True, False, False][: len(arrays)], double=True)
+
+
+def test_nll_loss_target_out_of_range():
+    with pytest.raises(IndexError, match="Target 5 is out of bounds: the input has 3 classes"):
+        F.nll_loss(gradiente.zeros(2, 3), gradiente.tensor([0, 5]))
+
+
+# -------------------------------------------------------------------------------------- BCE
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_binary_cross_entropy_matches_torch(reduction, weighted):
+    x, y = _rand((4, 3), 0, 0.05, 0.95), _rand((4, 3), 1, 0.0, 1.0)
+    arrays = [x, y] + ([_rand((4, 3), 2, 0.1, 2.0)] if weighted else [])
+
+    def op(m, a, b, *w):
+        return m.nn.functional.binary_cross_entropy(a, b, *w, reduction=reduction)
+
+    check_op(op, *arrays, requires_grad=[True, True, False][: len(arrays)], double=True)
+
+
+def test_binary_cross_entropy_clamps_log_at_minus_100():
+    x, y = np.array([0.0, 1.0, 0.0, 1.0, 0.5]), np.array([1.0, 0.0, 0.0, 1.0, 0.3])
+    check_op(
+        lambda m, a, b: m.nn.functional.binary_cross_entropy(a, b, reduction="none"),
+        x,
+        y,
+        requires_grad=[True, False],
+        gradcheck=False,
+    )
+    with pytest.raises(RuntimeError, match="between 0 and 1"):
+        F.binary_cross_entropy(gradiente.tensor([1.5]), gradiente.tensor([1.0]))
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("pos_weighted", [False, True])
+def test_bce_with_logits_matches_torch(reduction, weighted, pos_weighted):
+    x, y = _rand((4, 3), 0, -5, 5), _rand((4, 3), 1, 0.0, 1.0)
+    w = _rand((4, 3), 2, 0.1, 2.0) if weighted else None
+    pw = _rand((3,), 3, 0.5, 3.0) if pos_weighted else None
+
+    def op(m, a, b):
+        weight = None if w is None else m.from_numpy(w.copy())
+        pos_weight = None if pw is None else m.from_numpy(pw.copy())
+        return m.nn.functional.binary_cross_entropy_with_logits(
+            a, b, weight, reduction=reduction, pos_weight=pos_weight
+        )
+
+    check_op(op, x, y, double=True)
+
+
+def test_bce_with_logits_is_stable_for_huge_logits():
+    x, y = np.array([-1e4, 1e4, 800.0, -800.0]), np.array([1.0, 0.0, 1.0, 0.0])
+    check_op(
+        lambda m, a, b: m.nn.functional.binary_cross_entropy_with_logits(a, b, reduction="none"),
+        x,
+        y,
+        gradcheck=False,
+    )
+
+
+# --------------------------------------------------------------------------------------- KL
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none", "batchmean"])
+@pytest.mark.parametrize("log_target", [False, True])
+def test_kl_div_matches_torch(reduction, log_target):
+    x = np.log(_probs((4, 5), 1, 0))
+    y = _probs((4, 5), 1, 1)
+    y[0, 0] = 0.0  # 0 · log 0 = 0
+    if log_target:
+        y = np.log(_probs((4, 5), 1, 1))
+
+    def op(m, a, b):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return m.nn.functional.kl_div(a, b, reduction=reduction, log_target=log_target)
+
+    check_op(op, x, y, requires_grad=[True, log_target], double=True)
+
+
+# ----------------------------------------------------------------------------- loss modules
+
+
+LOSS_MODULES = {
+    "MSELoss": (lambda m: m.nn.MSELoss(reduction="sum"), "reg"),
+    "L1Loss": (lambda m: m.nn.L1Loss(), "reg"),
+    "SmoothL1Loss": (lambda m: m.nn.SmoothL1Loss(beta=0.5), "reg"),
+    "HuberLoss": (lambda m: m.nn.HuberLoss(delta=0.5, reduction="none"), "reg"),
+    "CrossEntropyLoss": (
+        lambda m: m.nn.CrossEntropyLoss(
+            weight=m.tensor([1.0, 2.0, 0.5], dtype=m.float64), label_smoothing=0.1
+        ),
+        "cls",
+    ),
+    "NLLLoss": (lambda m: m.nn.NLLLoss(ignore_index=0), "cls"),
+    "BCELoss": (lambda m: m.nn.BCELoss(), "prob"),
+    "BCEWithLogitsLoss": (
+        lambda m: m.nn.BCEWithLogitsLoss(pos_weight=m.tensor([2.0, 1.0, 0.5], dtype=m.float64)),
+        "reg01",
+    ),
+    "KLDivLoss": (lambda m: m.nn.KLDivLoss(reduction="batchmean"), "kl"),
+}
+
+
+@pytest.mark.parametrize("name", LOSS_MODULES)
+def test_loss_modules_match_torch(name):
+    make, kind = LOSS_MODULES[name]
+    g_mod, t_mod = make(gradiente), make(torch)
+    assert repr(g_mod) == repr(t_mod)
+    assert list(g_mod.state_dict()) == list(t_mod.state_dict())
+    x = _rand((5, 3))
+    y = {
+        "reg": _rand((5, 3), 1),
+        "cls": _classes((5,), 3, 1),
+        "prob": _rand((5, 3), 1, 0.0, 1.0),
+        "reg01": _rand((5, 3), 1, 0.0, 1.0),
+        "kl": _probs((5, 3), 1, 1),
+    }[kind]
+    if kind == "prob":
+        x = _rand((5, 3), 0, 0.05, 0.95)
+    if kind == "kl":
+        x = np.log(_probs((5, 3), 1, 0))
+    check_op(
+        lambda m, a, b: (g_mod if m is gradiente else t_mod)(a, b),
+        x,
+        y,
+        requires_grad=[True, False],
+    )
+
+
+def test_legacy_size_average_and_reduce():
+    x, y = gradiente.ones(2, 3), gradiente.zeros(2, 3)
+    with pytest.warns(UserWarning, match="reduction='sum'"):
+        assert F.mse_loss(x, y, size_average=False).item() == 6.0
+    with pytest.warns(UserWarning):
+        assert nn.L1Loss(reduce=False).reduction == "none"
+    with pytest.raises(ValueError, match="bad is not a valid value for reduction"):
+        F.mse_loss(x, y, reduction="bad")
+
+
+def test_cross_entropy_gradient_is_softmax_minus_one_hot():
+    x = _rand((3, 4))
+    g_x = leaf(x)
+    F.cross_entropy(g_x, gradiente.tensor([0, 3, 1]), reduction="sum").backward()
+    p = np.exp(x) / np.exp(x).sum(1, keepdims=True)
+    p[[0, 1, 2], [0, 3, 1]] -= 1
+    assert_same(g_x.grad, torch.from_numpy(p))
