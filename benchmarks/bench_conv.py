@@ -200,6 +200,7 @@ def main() -> None:
         worker(args.framework, args.cases, args.repeats, args.threads)
         return
 
+    load_start = os.getloadavg()[0]
     ratios = {c: [] for c in args.cases}
     times = {("torch", c): [] for c in args.cases} | {("gradiente", c): [] for c in args.cases}
     for pair in range(args.pairs):
@@ -211,7 +212,10 @@ def main() -> None:
                 times[(fw, c)].append(got[fw][c])
         print(f"pair {pair + 1}/{args.pairs} done", file=sys.stderr)
 
-    print(f"threads={args.threads}  pairs={args.pairs}  repeats={args.repeats}  batch={BATCH}")
+    print(
+        f"threads={args.threads}  pairs={args.pairs}  repeats={args.repeats}  batch={BATCH}  "
+        f"load average {load_start:.1f} -> {os.getloadavg()[0]:.1f} (on {os.cpu_count()} CPUs)"
+    )
     print(f"{'case':<50} {'torch ms':>9} {'gradiente ms':>13} {'ratio':>7}")
     for c in args.cases:
         t = statistics.median(times[("torch", c)]) * 1e3

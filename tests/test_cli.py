@@ -206,6 +206,23 @@ def test_batch_size_names_the_regime(tmp_path, capsys, batch_size, regime):
     assert regime in capsys.readouterr().out
 
 
+@pytest.mark.parametrize(
+    "optimizer,schedule",
+    [("sgd", "step"), ("momentum", "cosine"), ("nesterov", "onecycle"), ("adagrad", "plateau"),
+     ("rmsprop", "none"), ("adadelta", "step"), ("adam", "cosine"), ("adamw", "onecycle"),
+     ("nadam", "plateau")],
+)
+def test_every_optimizer_and_schedule(tmp_path, capsys, optimizer, schedule):
+    run = tmp_path / "r"
+    assert main(["train", "--dataset", "circles", "--optimizer", optimizer, "--schedule", schedule,
+                 "--epochs", "2", "--weight-decay", "1e-4", "--out", str(run),
+                 "--no-progress"]) == 0
+    config = json.loads((run / "config.json").read_text())
+    assert (config["optimizer"], config["schedule"]) == (optimizer, schedule)
+    rows = (run / "history.csv").read_text().split()[1:]
+    assert len(rows) == 2 and f"{optimizer} (lr " in capsys.readouterr().out
+
+
 def test_resume_two_plus_two_equals_four(tmp_path, capsys):
     common = [
         "--dataset",

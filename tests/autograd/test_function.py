@@ -133,12 +133,6 @@ def test_function_with_no_input_requiring_grad_records_nothing():
     assert not y.requires_grad and y.grad_fn is None
 
 
-@pytest.mark.xfail(
-    reason="core bug: engine.py raises 'output N received no gradient' when one output of a "
-    "multi-output Function gets no gradient (an unused output or a mark_non_differentiable "
-    "one); PyTorch passes zeros (materialize_grads)",
-    strict=True,
-)
 def test_multiple_outputs_and_non_differentiable_indices():
     a = np.asarray(np.random.default_rng(1).uniform(-1, 1, (3, 4)))
     x, tx = leaf(a), to_torch(leaf(a))
@@ -154,12 +148,6 @@ def test_multiple_outputs_and_non_differentiable_indices():
         assert_same(g, t)
 
 
-@pytest.mark.xfail(
-    reason="core bug: engine.py raises 'output N received no gradient' when one output of a "
-    "multi-output Function gets no gradient (an unused output or a mark_non_differentiable "
-    "one); PyTorch passes zeros (materialize_grads)",
-    strict=True,
-)
 def test_only_one_output_used():
     a = np.asarray(np.random.default_rng(2).uniform(-1, 1, (2, 3)))
     x, tx = leaf(a), to_torch(leaf(a))
@@ -178,12 +166,6 @@ def test_user_function_passes_gradcheck():
     )
 
 
-@pytest.mark.xfail(
-    reason="core bug: engine.py raises 'output N received no gradient' when one output of a "
-    "multi-output Function gets no gradient (an unused output or a mark_non_differentiable "
-    "one); PyTorch passes zeros (materialize_grads)",
-    strict=True,
-)
 def test_multi_output_function_passes_gradcheck():
     _, _, SumAndMax = G_FUNCS
     a = np.asarray(np.random.default_rng(3).uniform(-1, 1, (2, 3)))

@@ -360,3 +360,36 @@ def _t(*shape, dtype=np.float64):
 def test_bad_arguments_raise_clear_errors(call, match):
     with pytest.raises(RuntimeError, match=match):
         call()
+
+
+def test_scratch_pool_reuses_only_unreferenced_buffers():
+    from gradiente.ops.conv import _ScratchPool
+
+    pool = _ScratchPool(max_bytes=64 << 20)
+    a = pool.empty((1024, 1024), np.float32)  # 4 MiB: pooled
+    view = a[::2]
+    del a
+    b = pool.empty((1024, 1024), np.float32)
+    assert not np.shares_memory(b, view)  # a view keeps its buffer busy
+    del view
+    c = pool.empty((2048, 512), np.float32)
+    assert np.shares_memory(c, pool._buffers[0])  # free again: reused, any shape of that size
+    small = pool.empty((10,), np.float32)
+    assert small.shape == (10,) and len(pool._buffers) == 2
+    del b, c
+    pool.empty((8 << 20,), np.float32)  # 32 MiB more: the free buffers are dropped to fit
+    assert sum(buf.nbytes for buf in pool._buffers) <= 64 << 20
+
+
+def test_training_step_reuses_column_buffers():
+    """Two identical steps: the second allocates no new scratch (the first step's is freed)."""
+    from gradiente.ops.conv import _scratch
+
+    rng = np.random.default_rng(15)
+    x = gradiente.from_numpy(rng.standard_normal((8, 3, 32, 32)).astype(np.float32))
+    w = gradiente.from_numpy(rng.standard_normal((16, 3, 3, 3)).astype(np.float32))
+    w.requires_grad_()
+    conv2d(x, w, padding=1).sum().backward()
+    before = [id(b) for b in _scratch._buffers]
+    conv2d(x, w, padding=1).sum().backward()
+    assert [id(b) for b in _scratch._buffers] == before

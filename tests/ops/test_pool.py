@@ -283,3 +283,29 @@ def _t(*shape):
 def test_bad_arguments_raise_clear_errors(call, match):
     with pytest.raises(RuntimeError, match=match):
         call()
+
+
+@pytest.mark.parametrize("kernel, stride", [(2, 2), (3, 2), (3, 3)])
+def test_max_pool_non_finite_gradient_goes_only_to_the_maximum(kernel, stride):
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((1, 2, 7, 7))
+    up = rng.standard_normal((1, 2, (7 - kernel) // stride + 1, (7 - kernel) // stride + 1))
+    up[0, 0, 0, 0] = np.inf
+    xg = gradiente.from_numpy(x.copy()).requires_grad_()
+    xt = torch.from_numpy(x.copy()).requires_grad_()
+    max_pool2d(xg, kernel, stride).backward(gradiente.from_numpy(up.copy()))
+    TF.max_pool2d(xt, kernel, stride).backward(torch.from_numpy(up))
+    np.testing.assert_array_equal(xg.grad.numpy(), xt.grad.numpy())
+
+
+@pytest.mark.parametrize("kernel, stride, padding", [(2, 2, 0), (3, 2, 1), (3, 1, 1)])
+def test_max_pool_nan_propagates_like_torch(kernel, stride, padding):
+    rng = np.random.default_rng(13)
+    x = np.round(rng.standard_normal((1, 2, 6, 6)))
+    x[0, 0, 1, 1] = x[0, 0, 2, 2] = x[0, 1, 4, 3] = np.nan
+    _compare(
+        lambda t: max_pool2d(t, kernel, stride, padding, return_indices=True),
+        lambda t: TF.max_pool2d(t, kernel, stride, padding, return_indices=True),
+        x,
+        rng,
+    )

@@ -70,6 +70,7 @@ def _row(formula: str, value) -> str:
 
 
 def run(out: Path) -> list[Path]:
+    """Print this section's numbers and write its figures into ``out``; returns the paths."""
     print(
         f"L(w, b) = (w·{X} + b − {Y})², θ₀ = (w, b) = {THETA0}, η = {LR}, β₁ = {BETAS[0]}, "
         f"β₂ = {BETAS[1]}, ε = {EPS:g}"

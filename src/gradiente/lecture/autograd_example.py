@@ -17,6 +17,7 @@ TITLE = "Autograd: the lecture's cell, dL/dw and dL/db from loss.backward()"
 
 
 def run(out: Path) -> list[Path]:
+    """Print this section's numbers and write its figures into ``out``; returns the paths."""
     # The lecture's cell, verbatim.
     w = torch.tensor(1.0, requires_grad=True)
     b = torch.tensor(0.5, requires_grad=True)

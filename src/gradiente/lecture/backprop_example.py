@@ -23,6 +23,7 @@ def _n(v) -> str:
 
 
 def run(out: Path) -> list[Path]:
+    """Print this section's numbers and write its figures into ``out``; returns the paths."""
     w = gradiente.tensor(W, dtype=gradiente.float64, requires_grad=True)
     b = gradiente.tensor(B, dtype=gradiente.float64, requires_grad=True)
     x = gradiente.tensor(X, dtype=gradiente.float64)

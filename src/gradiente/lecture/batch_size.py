@@ -99,6 +99,7 @@ def gradient_noise(x, y, batch_size: int, draws: int = 200) -> float:
 
 
 def run(out: Path) -> list[Path]:
+    """Print this section's numbers and write its figures into ``out``; returns the paths."""
     x, y = make_data()
     methods = {
         "BGD (M = N)": (N, 0.3, None),

@@ -60,6 +60,7 @@ def descend_with_autograd(w_init, n_epochs: int, lr: float) -> np.ndarray:
 
 
 def run(out: Path) -> list[Path]:
+    """Print this section's numbers and write its figures into ``out``; returns the paths."""
     # Ponto de início
     w_init = np.array([10, 10])
     # Learning rate

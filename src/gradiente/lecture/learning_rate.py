@@ -33,6 +33,7 @@ def mse_of_phi(phi):
 
 
 def run(out: Path) -> list[Path]:
+    """Print this section's numbers and write its figures into ``out``; returns the paths."""
     H = hessian(mse_of_phi, gradiente.tensor(linreg.START, dtype=gradiente.float64)).numpy()
     lam = np.linalg.eigvalsh(H)
     print(f"Hessian of the MSE loss (autograd): {np.array2string(H, precision=4)}")

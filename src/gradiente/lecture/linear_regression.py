@@ -46,6 +46,7 @@ def least_squares() -> np.ndarray:
 
 
 def run(out: Path) -> list[Path]:
+    """Print this section's numbers and write its figures into ``out``; returns the paths."""
     model, loss_fn, x, y = problem()
     surface = {"loss_fn": loss_fn, "data": (x, y), "params": [model.bias, model.weight]}
     traj = viz.trace(model, partial(optim.SGD, lr=LR), START, STEPS, **surface)

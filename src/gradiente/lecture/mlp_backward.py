@@ -31,6 +31,7 @@ def make_network(seed: int = 0):
 
 
 def sigmoid(s):
+    """σ(s) = 1 / (1 + e^(−s)), element-wise on a NumPy array."""
     return 1.0 / (1.0 + np.exp(-s))
 
 
@@ -80,6 +81,7 @@ def _fmt(a) -> str:
 
 
 def run(out: Path) -> list[Path]:
+    """Print this section's numbers and write its figures into ``out``; returns the paths."""
     model = make_network()
     linears = [m for m in model if isinstance(m, nn.Linear)]
     Ws = [lin.weight.detach().numpy() for lin in linears]

@@ -79,6 +79,7 @@ def _nearest_minimum(p, minima) -> int:
 
 
 def run(out: Path) -> list[Path]:
+    """Print this section's numbers and write its figures into ``out``; returns the paths."""
     crit = critical_points()
     print("critical points (Newton's method; Hessian from autograd.functional.hessian):")
     for p, eig, kind in crit:

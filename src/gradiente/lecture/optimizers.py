@@ -62,6 +62,7 @@ def optimizers(lr_sgd: float, lr_adagrad: float, lr_rmsprop: float, lr_adam: flo
 
 
 def run(out: Path) -> list[Path]:
+    """Print this section's numbers and write its figures into ``out``; returns the paths."""
     files = []
     for name, (fn, start, steps, (xlim, ylim), minimum, lrs) in SURFACES.items():
         trajs = {

@@ -22,6 +22,7 @@ DEPTH, WIDTH, BATCH = 8, 128, 64
 
 
 def run(out: Path) -> list[Path]:
+    """Print this section's numbers and write its figures into ``out``; returns the paths."""
     # The lecture's cell, verbatim.
     torch.manual_seed(1)
     w = torch.empty(2, 3)

@@ -6,8 +6,9 @@ view); then
 
     forward       out    = cols @ Wᵀ              (N·OH·OW, C·kh·kw) @ (C·kh·kw, O)
     weight grad   dL/dW  = gradᵀ @ cols           (O, N·OH·OW) @ (N·OH·OW, C·kh·kw)
-    input grad    dL/dx  = col2im(grad @ W)       or, for stride 1, a convolution of the
-                                                  padded gradient with the flipped kernel
+    input grad    dL/dx  = col2im(grad @ W)       or, for stride 1 and O ≤ C, a convolution
+                                                  of the padded gradient with the flipped
+                                                  kernel
 
 — one large BLAS sgemm each, no Python loop over the batch, the channels or the pixels.
 
@@ -257,11 +258,11 @@ def _pad_nhwc(a, pads, size=None):
     # source rows/cols that land inside the result, and where they land
     h0, w0 = max(0, -pt), max(0, -pl)
     h1, w1 = min(H, Hp - pt), min(W, Wp - pl)
-    if pt >= 0 and pl >= 0 and h1 - h0 == Hp and w1 - w0 == Wp:
-        return a[:, h0:h1, w0:w1]
-    out = _scratch.empty((N, Hp, Wp, C), a.dtype)
     top, bottom = h0 + pt, h1 + pt
     left, right = w0 + pl, w1 + pl
+    if (top, left, bottom, right) == (0, 0, Hp, Wp):  # only cropping: a view
+        return a[:, h0:h1, w0:w1]
+    out = _scratch.empty((N, Hp, Wp, C), a.dtype)
     # zero the border only, then copy the interior
     out[:, :top] = 0
     out[:, bottom:] = 0
@@ -371,7 +372,7 @@ def _conv_input_nhwc(gh, w, geom: _Geometry):
     channels: dL/dx[c, h, w] = Σ_{o,i,j} g[o, h + p − d·i, w + p − d·j] · W[o, c, i, j].
     Otherwise dcols = g @ W, then col2im adds each kernel tap's slice back into the image (a
     loop over the kh·kw taps only). The first builds columns of O channels, the second of C
-    channels plus kh·kw strided additions: measured, the first wins unless O ≥ 2·C.
+    channels plus kh·kw additions: measured, the first wins when O ≤ C.
     """
     N = gh.shape[0]
     O, Cg, kh, kw = w.shape
@@ -381,7 +382,7 @@ def _conv_input_nhwc(gh, w, geom: _Geometry):
     OH, OW = geom.out
     dh, dw = geom.dilation
     pt, pb, pl, pr = geom.padding
-    if geom.stride == (1, 1) and Og < 2 * Cg:
+    if geom.stride == (1, 1) and Og <= Cg:
         top, left = dh * (kh - 1) - pt, dw * (kw - 1) - pl
         # padded gradient height: H + d·(k − 1) (a stride-1 "valid" conv then gives H rows)
         size = (H + dh * (kh - 1), W + dw * (kw - 1))
@@ -396,7 +397,10 @@ def _conv_input_nhwc(gh, w, geom: _Geometry):
     g2 = xp.ascontiguousarray(gh).reshape(M, G, Og)
     wtaps = w.reshape(G, Og, Cg, kh, kw).transpose(3, 4, 0, 1, 2).reshape(kh * kw, G, Og, Cg)
     dcols = _scratch.empty((kh * kw, M, G, Cg), gh.dtype)
-    xp.matmul(g2.transpose(1, 0, 2)[None], wtaps, out=dcols.transpose(0, 2, 1, 3))
+    if G * Cg == 1:  # one image channel: a single (kh·kw, O) @ (O, M) product
+        xp.matmul(wtaps[:, 0, :, 0], g2[:, 0].T, out=dcols[:, :, 0, 0])
+    else:
+        xp.matmul(g2.transpose(1, 0, 2)[None], wtaps, out=dcols.transpose(0, 2, 1, 3))
     return _col2im(dcols.reshape(kh, kw, N, OH, OW, G * Cg), geom)
 
 
@@ -474,7 +478,8 @@ class _ConvNd(Function):
             gw = _ConvWeight.apply(x, grad, geom, _shape(w)) if need_w else None
             gb = _bias_grad(grad, s) if need_b else None
             return gx, gw, gb, None
-        gh = _to_nhwc(grad._data, s)
+        # one layout conversion at most (none when the gradient is already channels-last)
+        gh = xp.ascontiguousarray(_to_nhwc(grad._data, s))
         wd = _spatial_w(w._data, s)
         gx = gw = gb = None
         if need_x:
@@ -515,7 +520,7 @@ class _ConvTransposeNd(Function):
             gw = _ConvWeight.apply(grad, x, geom, _shape(w)) if need_w else None
             gb = _bias_grad(grad, s) if need_b else None
             return gx, gw, gb, None
-        gh = _to_nhwc(grad._data, s)
+        gh = xp.ascontiguousarray(_to_nhwc(grad._data, s))
         wd = _spatial_w(w._data, s)
         gx = gw = gb = None
         if need_x or need_w:

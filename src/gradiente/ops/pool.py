@@ -232,6 +232,14 @@ def _max_forward(x, geom: _PoolGeometry, with_argmax: bool):
         better = tap > out
         xp.maximum(out, tap, out=out)
         xp.maximum(arg, better * index(t), out=arg)
+    if x.dtype.kind == "f" and xp.isnan(out).any():
+        # PyTorch's rule takes a tap when it is greater *or NaN* (so the last NaN wins)
+        best = taps[0]
+        arg[...] = 0
+        for t, tap in enumerate(taps[1:], 1):
+            take = (tap > best) | xp.isnan(tap)
+            best = xp.where(take, tap, best)
+            arg[take] = t
     return out, arg
 
 
@@ -247,14 +255,13 @@ def _max_scatter(g, arg, geom: _PoolGeometry, shape, channels_last):
 
     def put(t, tap, whole):
         won = arg == t
-        if exact:
-            if not (whole or disjoint):
-                won_g = xp.where(won, g, 0)
-                tap += won_g
-                return
+        if exact:  # masked writes
             if whole:
                 tap[...] = 0
-            xp.copyto(tap, g, where=won)
+            if whole or disjoint:
+                xp.copyto(tap, g, where=won)
+            else:
+                tap += xp.where(won, g, 0)
         elif whole or disjoint:
             xp.multiply(g, won, out=tap)
         else:

@@ -264,11 +264,35 @@ class Optimizer:
                     state = self.state.get(p) or {}
                     if not state:
                         self._init_state(p, state, group)
-                    self._update(p, state, group)
+                    if p._data.ndim == 0:
+                        self._update_scalar(p, state, group)
+                    else:
+                        self._update(p, state, group)
                     if state:
                         self.state[p] = state
                     p._bump()  # an in-place change: autograd's version check sees it
         return loss
+
+    def _update_scalar(self, p: Tensor, state: dict, group: dict) -> None:
+        """Update a 0-d parameter through 1-element views of it, its grad and its state.
+
+        NumPy ufuncs turn 0-d arrays into scalars, which cannot be written in place; a (1,)
+        view shares the same memory, so the update rules need no special case.
+        """
+        bookkeeping = ("step", "mu_product")  # scalar counters stay 0-d
+        tensors = [p, p.grad] + [
+            v for k, v in state.items() if isinstance(v, Tensor) and k not in bookkeeping
+        ]
+        scalars = [t for t in tensors if t._data.ndim == 0]
+        for t in scalars:
+            t._data = t._data.reshape(1)
+        try:
+            self._update(p, state, group)
+        finally:
+            created = [v for k, v in state.items() if isinstance(v, Tensor) and k not in
+                       bookkeeping and v._data.shape == (1,)]  # state made during the update
+            for t in {id(t): t for t in scalars + created}.values():
+                t._data = t._data.reshape(())
 
     def _init_state(self, p: Tensor, state: dict, group: dict) -> None:
         """Create the per-parameter state (moments, ``step``) before the first update."""

@@ -57,6 +57,7 @@ class _FunctionLoss:
         self.cache: dict = {}
 
     def grid(self, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+        """The loss on the grid xs × ys, shape (len(ys), len(xs)), in one vectorised call."""
         X, Y = np.meshgrid(xs, ys)  # (ny, nx)
         with gradiente.no_grad():
             Z = self.fn(gradiente.from_numpy(X), gradiente.from_numpy(Y))
@@ -65,6 +66,7 @@ class _FunctionLoss:
 
     @contextmanager
     def at(self, start):
+        """Start from ``start``; yields the list of tensors to optimise."""
         # one parameter vector θ = (x, y), as an optimiser sees a model's parameters
         self.theta = gradiente.tensor(
             [float(v) for v in start], dtype=gradiente.float64, requires_grad=True
@@ -72,9 +74,11 @@ class _FunctionLoss:
         yield [self.theta]
 
     def loss(self):
+        """The loss at the current point, with its graph."""
         return self.fn(self.theta[0], self.theta[1])
 
     def point(self) -> np.ndarray:
+        """The current point (x, y)."""
         return self.theta.detach().numpy().copy()
 
 
@@ -96,6 +100,7 @@ class _ModelLoss:
             )
 
     def point(self) -> np.ndarray:
+        """The two numbers the chosen parameters hold, in order."""
         return np.concatenate([p.detach().numpy().astype(float).ravel() for p in self.params])
 
     def _set(self, xy) -> None:
@@ -105,9 +110,11 @@ class _ModelLoss:
                 p.copy_(gradiente.tensor([next(values) for _ in range(p.numel())]).reshape(p.shape))
 
     def loss(self):
+        """loss_fn(model(inputs), targets) at the current parameters, with its graph."""
         return self.loss_fn(self.model(self.inputs), self.targets)
 
     def grid(self, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+        """The loss on the grid xs × ys (one forward pass per point); the model is restored."""
         keep = self.point()
         Z = np.empty((len(ys), len(xs)))
         with gradiente.no_grad():
@@ -120,6 +127,7 @@ class _ModelLoss:
 
     @contextmanager
     def at(self, start):
+        """Set the parameters to ``start`` (None: keep them); restores them on exit."""
         keep = self.point()
         if start is not None:
             self._set(start)
