@@ -9,7 +9,8 @@ Cases: conv2d forward+backward at three shapes, max_pool2d 2x2 forward+backward,
 whole training steps (forward, cross-entropy, backward, SGD update) built from the same
 functional calls in both frameworks: LeNet-5 on 1x28x28 and a small VGG-style net on 3x32x32.
 
-    python benchmarks/bench_conv.py                  # 5 pairs, all cases
+    python benchmarks/bench_conv.py                  # 5 pairs, all cases, all CPUs
+    python benchmarks/bench_conv.py --threads 1      # both frameworks single-threaded
     python benchmarks/bench_conv.py --pairs 7 --cases lenet vgg
 """
 
@@ -177,10 +178,12 @@ def worker(framework: str, cases, repeats: int, threads: int) -> None:
 
 
 # ------------------------------------------------------------------------------ driver side
-def _run(framework, cases, repeats, threads):
+def _run(framework, cases, repeats, threads, blas_threads=None):
     env = dict(os.environ)
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[var] = str(threads)
+    if blas_threads is not None and framework == "gradiente":
+        env["OPENBLAS_NUM_THREADS"] = str(blas_threads)
     env["OMP_WAIT_POLICY"] = "PASSIVE"
     cmd = [sys.executable, __file__, "--framework", framework, "--repeats", str(repeats)]
     cmd += ["--threads", str(threads), "--cases", *cases]
@@ -195,6 +198,12 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--cases", nargs="+", default=CASES, choices=CASES)
+    parser.add_argument(
+        "--gradiente-blas-threads",
+        type=int,
+        help="override OpenBLAS's thread count for gradiente only (not a like-for-like run: "
+        "shows what OpenBLAS's threading costs on a busy machine)",
+    )
     args = parser.parse_args()
     if args.framework:
         worker(args.framework, args.cases, args.repeats, args.threads)
@@ -205,7 +214,10 @@ def main() -> None:
     times = {("torch", c): [] for c in args.cases} | {("gradiente", c): [] for c in args.cases}
     for pair in range(args.pairs):
         order = ["torch", "gradiente"] if pair % 2 == 0 else ["gradiente", "torch"]
-        got = {fw: _run(fw, args.cases, args.repeats, args.threads) for fw in order}
+        got = {
+            fw: _run(fw, args.cases, args.repeats, args.threads, args.gradiente_blas_threads)
+            for fw in order
+        }
         for c in args.cases:
             ratios[c].append(got["gradiente"][c] / got["torch"][c])
             for fw in order:
@@ -216,6 +228,8 @@ def main() -> None:
         f"threads={args.threads}  pairs={args.pairs}  repeats={args.repeats}  batch={BATCH}  "
         f"load average {load_start:.1f} -> {os.getloadavg()[0]:.1f} (on {os.cpu_count()} CPUs)"
     )
+    if args.gradiente_blas_threads is not None:
+        print(f"gradiente's OpenBLAS limited to {args.gradiente_blas_threads} thread(s)")
     print(f"{'case':<50} {'torch ms':>9} {'gradiente ms':>13} {'ratio':>7}")
     for c in args.cases:
         t = statistics.median(times[("torch", c)]) * 1e3

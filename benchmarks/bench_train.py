@@ -11,8 +11,9 @@ Runs, each in its own process:
    same number of epochs, seed 0; torch's RNG and gradiente's are identical, so even the initial
    weights are the same), timed the same way (the per-epoch training + validation time).
 
-Usage: ``python benchmarks/bench_train.py [--skip-default] [--skip-mnist] [--threads N]``.
-Prints a Markdown table for benchmarks/RESULTS.md.
+Usage: ``python benchmarks/bench_train.py [--skip-default] [--skip-mnist] [--threads N]``;
+``--threads N`` sets OMP/OpenBLAS/MKL thread counts (and ``OMP_WAIT_POLICY=PASSIVE``) for every
+child process alike. Prints a Markdown table for benchmarks/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from gradiente.train.data import prepare
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 MNIST_DIR = ROOT.parent / "shared" / "data" / "mnist"
+ENV = dict(os.environ)  # the children's environment (--threads adds to it)
 
 TORCH_LENET = r"""
 import json, sys, time
@@ -117,7 +119,7 @@ def _gradiente_train(args: list[str], out: pathlib.Path) -> dict:
         "--no-progress",
     ]
     start = time.perf_counter()
-    result = subprocess.run(command, capture_output=True, text=True)
+    result = subprocess.run(command, capture_output=True, text=True, env=ENV)
     wall = time.perf_counter() - start
     if result.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{result.stderr}")
@@ -160,6 +162,7 @@ def _torch_lenet(config: dict, workdir: pathlib.Path) -> dict | None:
         [sys.executable, "-c", TORCH_LENET, str(path), json.dumps(settings)],
         capture_output=True,
         text=True,
+        env=ENV,
     )
     wall = time.perf_counter() - start
     if result.returncode != 0:
@@ -179,7 +182,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-default", action="store_true")
     parser.add_argument("--skip-mnist", action="store_true")
+    parser.add_argument("--threads", type=int, help="BLAS/OpenMP threads of every run")
     args = parser.parse_args()
+    if args.threads:
+        for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            ENV[name] = str(args.threads)
+        ENV["OMP_WAIT_POLICY"] = "PASSIVE"
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -196,7 +204,11 @@ def main() -> None:
                 reference = _torch_lenet(run["config"], tmp)
                 rows.append(("`gradiente train --model lenet5 --dataset mnist`", run, reference))
 
-    cpu = f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}"
+    threads = f"{args.threads} threads" if args.threads else "default threads"
+    cpu = (
+        f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}, "
+        f"{threads}"
+    )
     print(f"\nMachine: {cpu}\n")
     print(
         "| run | epochs | wall time (whole command) | train + val time | test accuracy "

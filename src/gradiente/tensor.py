@@ -524,12 +524,8 @@ class Tensor:
             _store(self, out._data)
             self._bump()
             return self
-        if self._base is not None and self._base._requires_grad:
-            raise RuntimeError(
-                "in-place modification of a view of a tensor that requires grad is not "
-                "supported by gradiente's autograd; use an out-of-place op (y = y * 2) or index "
-                "assignment on the base tensor"
-            )
+        if self._base is not None:
+            return self._inplace_on_view(compute, *others)
         old = Tensor._make(self._data.copy(), self._requires_grad, self.grad_fn)
         old._output_nr = self._output_nr
         if self.grad_fn is None and self._requires_grad:
@@ -542,6 +538,28 @@ class Tensor:
         self._output_nr = out._output_nr
         self._requires_grad = out._requires_grad
         self._bump()
+        return self
+
+    def _inplace_on_view(self, compute, *others):
+        """In-place op on a view ``base[index]``: the base's graph is rewritten as
+        ``base[index] = op(view)`` (PyTorch's CopySlices), so gradients stay right."""
+        view_of = self.__dict__.get("_view_of")
+        if view_of is None:
+            raise RuntimeError(
+                "in-place modification of this view is not supported by gradiente's autograd "
+                "(only views made by basic indexing, like y[:, 0], are); use an out-of-place "
+                "op (y = y * 2) or index assignment on the base tensor"
+            )
+        base, index = view_of
+        old = Tensor._make(self._data.copy(), self._requires_grad, self.grad_fn)
+        old._output_nr = self._output_nr
+        out = compute(old, *others)
+        if out._data.dtype != self._data.dtype:
+            out = out.to(self.dtype)
+        base[index] = out  # recorded on the base; writes the shared memory, bumps the version
+        self.grad_fn = out.grad_fn
+        self._output_nr = out._output_nr
+        self._requires_grad = out._requires_grad
         return self
 
     def add_(self, other, alpha=1):
@@ -620,14 +638,22 @@ class Tensor:
     def lerp_(self, end, weight):
         return self._inplace(lambda s, e: s + weight * (e - s), end)
 
+    def _overwritten_in_graph(self) -> bool:
+        """True when an overwrite must also cut this tensor's graph (a recorded non-leaf)."""
+        return grad_state.enabled and self._requires_grad and self.grad_fn is not None
+
     def zero_(self):
+        if self._overwritten_in_graph():
+            return self._inplace(lambda s: s * 0)
         self._check_inplace()
         self._data[...] = 0
         self._bump()
         return self
 
     def fill_(self, value):
-        if isinstance(value, Tensor) and value._requires_grad and grad_state.enabled:
+        if (isinstance(value, Tensor) and value._requires_grad and grad_state.enabled) or (
+            self._overwritten_in_graph()
+        ):
             return self._inplace(lambda s, v: s * 0 + v, value)
         self._check_inplace()
         self._data[...] = _arr(value)
@@ -654,6 +680,8 @@ class Tensor:
         return self
 
     def _fill_random(self, array) -> Tensor:
+        if self._overwritten_in_graph():
+            return self._inplace(lambda s: s * 0 + Tensor._make(array.astype(s._data.dtype)))
         self._check_inplace()
         self._data[...] = array
         self._bump()
@@ -936,9 +964,13 @@ class Tensor:
         return Tensor._make(xp.asarray(fn(self._data, _arr(other))), False, None)
 
     def eq(self, other):
+        if other is None:
+            return False
         return self._compare(other, xp.equal)
 
     def ne(self, other):
+        if other is None:
+            return True
         return self._compare(other, xp.not_equal)
 
     def lt(self, other):
@@ -1163,6 +1195,14 @@ class Tensor:
         if len(shape) == 1 and (isinstance(shape[0], B.dtype) or shape[0] in (float, int)):
             raise RuntimeError("view(dtype) is not supported by gradiente")
         shape = _infer_shape(_shape_arg(shape), self._data.size, "view", self.shape)
+        try:
+            xp.reshape(self._data, shape, copy=False)
+        except ValueError:
+            raise RuntimeError(
+                f"view size is not compatible with input tensor's size and stride (shape "
+                f"{tuple(self.shape)} -> {shape}; at least one dimension spans across two "
+                "contiguous subspaces). Use .reshape(...) instead."
+            ) from None
         return S.Reshape.apply(self, shape)
 
     def view_as(self, other):
@@ -1350,7 +1390,11 @@ class Tensor:
     def __getitem__(self, index):
         index, basic = _convert_index(index, self)
         if basic:
-            return I.BasicIndex.apply(self, index)
+            view = I.BasicIndex.apply(self, index)
+            if self._base is None:
+                # Remembered so an in-place op on the view can rewrite the base's graph.
+                view.__dict__["_view_of"] = (self, index)
+            return view
         return I.Index.apply(self, index)
 
     def __setitem__(self, index, value):

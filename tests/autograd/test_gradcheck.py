@@ -133,25 +133,11 @@ def test_gradcheck_warns_for_float32():
         gradcheck(lambda t: t * 2, (x,), raise_exception=False)
 
 
-@pytest.mark.xfail(
-    reason="core bug: gradcheck perturbs x._data.reshape(-1), which is a copy for a "
-    "non-contiguous input, so the numerical Jacobian is all zeros and a correct op fails",
-    strict=True,
-)
 def test_gradcheck_on_non_contiguous_input():
     x = gradiente.from_numpy(_rand((3, 4), 1).T).requires_grad_()
     assert gradcheck(lambda t: t.exp(), (x,))
 
 
-GRADGRAD_XFAIL = pytest.mark.xfail(
-    reason="core bug: gradgradcheck's first_grad calls autograd.grad on outputs that gradcheck "
-    "computed under no_grad (numerical differences), so it always raises 'element 0 of tensors "
-    "does not require grad'; first_grad needs `with enable_grad():`",
-    strict=True,
-)
-
-
-@GRADGRAD_XFAIL
 def test_gradgradcheck():
     x = leaf(_rand((3,), 1))
     assert gradgradcheck(GoodCube.apply, (x,))
@@ -174,7 +160,6 @@ class DetachedBackward(gradiente.autograd.Function):
         return grad * 3 * x.detach() ** 2
 
 
-@GRADGRAD_XFAIL
 def test_gradgradcheck_catches_a_backward_that_is_not_differentiable():
     x = leaf(_rand((3,), 1))
     assert gradcheck(DetachedBackward.apply, (x,))

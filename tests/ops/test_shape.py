@@ -202,11 +202,6 @@ def test_contiguous_returns_self_when_already_contiguous():
     assert y.stride() == torch.ones(2, 3).t().stride()
 
 
-@pytest.mark.xfail(
-    reason="core divergence: Tensor.view of a non-contiguous tensor silently copies (a 'view' "
-    "that shares no memory) instead of raising PyTorch's RuntimeError",
-    strict=True,
-)
 def test_view_of_non_contiguous_tensor_raises():
     with pytest.raises(RuntimeError, match="view"):
         gradiente.ones(2, 3).t().view(-1)

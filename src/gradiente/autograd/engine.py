@@ -94,7 +94,7 @@ def run_backward(
         while ready:
             node = ready.pop()
             grads = buffers.pop(node, None) or [None] * node._n_outputs
-            grads = _run_pre_hooks(node, grads)
+            grads = _run_pre_hooks(node, grads, adopted)
 
             if capture:
                 for nr, g in enumerate(grads):
@@ -115,6 +115,8 @@ def run_backward(
                         g if g is not None else _zeros_for_output(node, i)
                         for i, g in enumerate(grads)
                     ]
+                if node._freed:
+                    raise RuntimeError(_function.FREED_MESSAGE)
                 input_grads = type(node).backward(node, *grads)
                 if not isinstance(input_grads, tuple):
                     input_grads = (input_grads,)
@@ -128,8 +130,7 @@ def run_backward(
                         hook(input_grads, tuple(grads))
 
             if not retain_graph:
-                node._saved = ()
-                node._freed = True
+                _release(node)
 
             meta = node._input_meta
             for i, (nxt, nr) in enumerate(node.next_functions):
@@ -157,23 +158,39 @@ def run_backward(
     return captured
 
 
+def _release(node) -> None:
+    """Free what a node kept for backward: its saved tensors and the arrays its op stored on
+    ctx (listed in ``_released_attrs``). Nodes that kept nothing stay usable, as in PyTorch."""
+    released = type(node)._released_attrs
+    if node._saved or released:
+        node._saved = ()
+        for name in released:
+            node.__dict__.pop(name, None)
+        node._freed = True
+
+
 def _zeros_for_output(node, i):
     """dL/d(output i) for an output that no path to the loss used: zeros."""
     shape, dtype = node.__dict__["_output_meta"][i]
     return _function._Tensor._make(xp.zeros(shape, dtype=dtype), False, None)
 
 
-def _run_pre_hooks(node, grads):
-    """Tensor hooks (``register_hook``) and ``retain_grad`` for the tensors this node produced."""
+def _run_pre_hooks(node, grads, adopted):
+    """Tensor hooks (``register_hook``) and ``retain_grad`` for the tensors this node produced.
+
+    A gradient shown to a hook may be kept by it, so no leaf may adopt that array afterwards.
+    """
     if isinstance(node, AccumulateGrad):
         leaf = node.variable
         hooks = leaf._hooks
         if hooks and grads[0] is not None:
             g = grads[0]
             for hook in list(hooks):
+                adopted.add(id(g._data))
                 new = hook(g)
                 if new is not None:
                     g = new
+            adopted.add(id(g._data))
             grads = [g]
         return grads
     if node._pre_hooks:
@@ -183,9 +200,11 @@ def _run_pre_hooks(node, grads):
             if g is None:
                 continue
             for hook in list(hooks):
+                adopted.add(id(g._data))
                 new = hook(g)
                 if new is not None:
                     g = new
+            adopted.add(id(g._data))
             grads[nr] = g
     if node._retained:
         for nr, ref in node._retained.items():

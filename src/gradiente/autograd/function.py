@@ -25,6 +25,15 @@ def _register_tensor_type(cls) -> None:
     _Tensor = cls
 
 
+FREED_MESSAGE = (
+    "Trying to backward through the graph a second time (or directly access saved tensors "
+    "after they have already been freed). Saved intermediate values of the graph are freed "
+    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+    "backward through the graph a second time or if you need to access saved tensors after "
+    "calling backward."
+)
+
+
 class VersionCounter:
     """How many times a tensor's memory was modified in place; shared by a tensor and its views."""
 
@@ -106,6 +115,7 @@ class AccumulateGrad(Node):
     """The sink of the graph for a leaf tensor: adds the incoming gradient into ``leaf.grad``."""
 
     __slots__ = ("variable",)
+    _released_attrs = ()
 
     def __init__(self, variable):
         super().__init__()
@@ -140,6 +150,9 @@ class Function(Node):
 
     _array_forward = False
     _is_view = False
+    # Array attributes an op stores on ctx for backward (besides save_for_backward); the
+    # engine frees them after backward unless retain_graph=True.
+    _released_attrs: tuple = ()
     backward_name: str | None = None
 
     def __init_subclass__(cls, **kwargs):
@@ -167,13 +180,7 @@ class Function(Node):
     def saved_tensors(self) -> tuple:
         """The saved tensors, after checking none was freed or modified in place since."""
         if self._freed:
-            raise RuntimeError(
-                "Trying to backward through the graph a second time (or directly access saved "
-                "tensors after they have already been freed). Saved intermediate values of the "
-                "graph are freed when you call .backward() or autograd.grad(). Specify "
-                "retain_graph=True if you need to backward through the graph a second time or "
-                "if you need to access saved tensors after calling backward."
-            )
+            raise RuntimeError(FREED_MESSAGE)
         out = []
         for item, version in zip(self._saved, self._saved_versions):
             if isinstance(item, _SavedOutput):
@@ -228,7 +235,10 @@ class Function(Node):
             ctx._saved = ()
             if isinstance(out, tuple):
                 return tuple(_wrap(o, False, None, 0) for o in out)
-            return _wrap(out, False, None, 0)
+            result = _wrap(out, False, None, 0)
+            if cls._is_view:
+                _link_view(result, args[0])
+            return result
 
         next_functions = []
         input_meta = []
@@ -275,11 +285,15 @@ class Function(Node):
             return tuple(results)
         result = _wrap(out, True, ctx, 0)
         if cls._is_view:
-            base = args[0]
-            result._version_counter = base._get_version_counter()
-            result._base = base if base._base is None else base._base
+            _link_view(result, args[0])
         _mark_saved_outputs(ctx, (out,), (result,))
         return result
+
+
+def _link_view(view, base) -> None:
+    """A view shares its base's memory, so it shares the base's in-place version counter."""
+    view._version_counter = base._get_version_counter()
+    view._base = base if base._base is None else base._base
 
 
 def _shape_error(ctx, args, err) -> RuntimeError:

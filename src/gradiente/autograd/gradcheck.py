@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gradiente.autograd import function as _function
-from gradiente.autograd.grad_mode import no_grad
+from gradiente.autograd.grad_mode import enable_grad, no_grad
 from gradiente.backend import xp
 
 
@@ -40,24 +40,27 @@ def gradcheck(func, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True
                 stacklevel=2,
             )
 
-    outputs = [o for o in _as_tuple(func(*inputs)) if isinstance(o, Tensor) and o.requires_grad]
+    # Every floating output counts; one that does not require grad has an analytical Jacobian
+    # of zeros (so a backward that loses the graph is caught, not skipped).
+    outputs = _selected(func(*inputs))
     out_arrays = [o._data.copy() for o in outputs]
 
     # Numerical Jacobian, one column per input element.
     numerical = []
     for x in diff_inputs:
-        flat = x._data.reshape(-1)
+        data = x._data
         cols = []
-        for i in range(flat.size):
-            orig = flat[i].copy()
+        # Perturb the tensor's own memory element by element (works for non-contiguous views).
+        for idx in xp.ndindex(data.shape):
+            orig = data[idx].copy()
             with no_grad():
-                flat[i] = orig + eps
+                data[idx] = orig + eps
                 plus = [o._data.astype(xp.float64).reshape(-1).copy() for o in
                         _selected(func(*inputs))]
-                flat[i] = orig - eps
+                data[idx] = orig - eps
                 minus = [o._data.astype(xp.float64).reshape(-1).copy() for o in
                          _selected(func(*inputs))]
-                flat[i] = orig
+                data[idx] = orig
             cols.append(xp.concatenate([(p - m) / (2 * eps) for p, m in zip(plus, minus)]))
         numerical.append(xp.stack(cols, axis=1) if cols else xp.zeros((0, 0)))
 
@@ -69,6 +72,9 @@ def gradcheck(func, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True
         for j in range(arr.size):
             seed = xp.zeros(arr.size, dtype=arr.dtype)
             seed[j] = 1
+            if not o.requires_grad:
+                row += 1
+                continue
             grads = autograd_grad(
                 [o], diff_inputs, [Tensor._make(seed.reshape(arr.shape))],
                 retain_graph=True, allow_unused=True,
@@ -113,9 +119,10 @@ def gradgradcheck(func, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-
         grad_outputs = [Tensor._make(rng.standard_normal(o._data.shape)) for o in outs]
 
     def first_grad(*xs):
-        out = _as_tuple(func(*xs))
-        diff = [x for x in xs if isinstance(x, Tensor) and x.requires_grad]
-        gs = autograd_grad(out, diff, grad_outputs, create_graph=True, allow_unused=True)
+        with enable_grad():  # gradcheck evaluates under no_grad; this inner graph is needed
+            out = _as_tuple(func(*xs))
+            diff = [x for x in xs if isinstance(x, Tensor) and x.requires_grad]
+            gs = autograd_grad(out, diff, grad_outputs, create_graph=True, allow_unused=True)
         return tuple(g for g in gs if g is not None)
 
     return gradcheck(first_grad, inputs, eps=eps, atol=atol, rtol=rtol)

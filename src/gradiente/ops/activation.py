@@ -254,6 +254,7 @@ class Relu(Function):
 
     backward_name = "ReluBackward0"
     _array_forward = True
+    _released_attrs = ("mask",)
 
     @staticmethod
     def forward(ctx, a):

@@ -435,9 +435,10 @@ def _conv_weight_nhwc(cols, gh, geom: _Geometry, w_shape):
 
 
 def _sum_nhwc(gh):
-    """Σ over N, H, W of an (N, H, W, C) array, in two stages for float32 accuracy."""
+    """Σ over N, H, W of an (N, H, W, C) array: first over N·H rows of W·C numbers (long,
+    vectorised inner loops even for few channels), then over W."""
     N, H, W, C = gh.shape
-    return xp.ascontiguousarray(gh).reshape(N, H * W, C).sum(axis=1).sum(axis=0)
+    return xp.ascontiguousarray(gh).reshape(N * H, W * C).sum(axis=0).reshape(W, C).sum(axis=0)
 
 
 def _bias_grad(grad, spatial: int):
