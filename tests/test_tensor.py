@@ -558,9 +558,12 @@ GRAD_FNS = {
     "ToCopyBackward0": lambda m: _grad_tensor(m).double(),
     "inplace_add": lambda m: (_grad_tensor(m) * 1).add_(1),
     "inplace_mul": lambda m: (_grad_tensor(m) * 1).mul_(2),
+    "TBackward0": lambda m: m.ones(2, 3, requires_grad=True).t(),
+    "CopySlices": lambda m: (lambda y: (y.__setitem__(0, 5.0), y)[1])(_grad_tensor(m) * 1),
+    "BmmBackward0": lambda m: m.ones(2, 2, 2, requires_grad=True).bmm(m.ones(2, 2, 2)),
+    "SignBackward0": lambda m: _grad_tensor(m).sign(),
 }
 KNOWN_REPR_MISMATCHES = {
-    "TBackward0": lambda m: m.ones(2, 3, requires_grad=True).t(),
     "VarBackward0": lambda m: _grad_tensor(m).var(),
     "StdBackward0": lambda m: _grad_tensor(m).std(),
     "SplitBackward0": lambda m: m.ones(4, requires_grad=True).split(2)[0],
@@ -568,9 +571,6 @@ KNOWN_REPR_MISMATCHES = {
     "ScatterAddBackward0": lambda m: m.zeros(3).scatter_add(
         0, m.tensor([0, 0]), m.ones(2, requires_grad=True)
     ),
-    "CopySlices": lambda m: (lambda y: (y.__setitem__(0, 5.0), y)[1])(_grad_tensor(m) * 1),
-    "BmmBackward0": lambda m: m.ones(2, 2, 2, requires_grad=True).bmm(m.ones(2, 2, 2)),
-    "SignBackward0": lambda m: _grad_tensor(m).sign(),
 }
 
 
@@ -584,9 +584,8 @@ def test_repr_equals_torch(name):
 
 @pytest.mark.parametrize("name", list(KNOWN_REPR_MISMATCHES))
 @pytest.mark.xfail(
-    reason="core: these tensor.py methods are composites (t via transpose, var/std, split/unbind "
-    "via indexing, scatter_add via add, setitem via IndexPut, bmm via matmul, sign without "
-    "graph) so their grad_fn name differs from PyTorch's",
+    reason="core: these tensor.py methods are composites (var/std, split/unbind via indexing, "
+    "scatter_add via add) so their grad_fn name differs from PyTorch's",
     strict=True,
 )
 def test_repr_grad_fn_names_of_composites(name):

@@ -10,6 +10,10 @@ import numpy
 
 xp = numpy
 
+# Tensor math follows IEEE arithmetic silently, as PyTorch does: log(0) is -inf and 0/0 is nan
+# without a RuntimeWarning per op.
+numpy.seterr(divide="ignore", invalid="ignore", over="ignore", under="ignore")
+
 
 def get_array_module(array):
     """The array namespace of ``array`` (NumPy today; CuPy arrays will answer ``cupy``)."""

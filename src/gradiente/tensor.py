@@ -906,19 +906,19 @@ class Tensor:
         return self.pow(2)
 
     def sign(self):
-        return Tensor._make(xp.sign(self._data), False, None)
+        return E.PiecewiseConstant.apply(self, "sign", xp.sign)
 
     def floor(self):
-        return _zero_grad_unary(xp.floor, self)
+        return E.PiecewiseConstant.apply(self, "floor", xp.floor)
 
     def ceil(self):
-        return _zero_grad_unary(xp.ceil, self)
+        return E.PiecewiseConstant.apply(self, "ceil", xp.ceil)
 
     def round(self, decimals=0):
-        return _zero_grad_unary(lambda x: xp.round(x, decimals), self)
+        return E.PiecewiseConstant.apply(self, "round", lambda x: xp.round(x, decimals))
 
     def trunc(self):
-        return _zero_grad_unary(xp.trunc, self)
+        return E.PiecewiseConstant.apply(self, "trunc", xp.trunc)
 
     def clamp(self, min=None, max=None):
         if min is None and max is None:
@@ -1264,7 +1264,7 @@ class Tensor:
         if self.ndim > 2:
             raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
                                f"{self.ndim}D")
-        return self.transpose(0, 1) if self.ndim == 2 else self
+        return S.T.apply(self, 0, 1) if self.ndim == 2 else self
 
     def movedim(self, source, destination):
         order = [d for d in range(self.ndim) if d != _dim(source, self.ndim, "movedim")]
@@ -1370,7 +1370,10 @@ class Tensor:
         if self.shape[0] != other.shape[0]:
             raise RuntimeError(f"bmm: batch sizes differ: {tuple(self.shape)} and "
                                f"{tuple(other.shape)}")
-        return matmul(self, other)
+        if self._data.dtype != other._data.dtype:
+            raise RuntimeError(f"bmm: expected both tensors to have the same dtype, got "
+                               f"{self.dtype} and {other.dtype}")
+        return L.Bmm.apply(self, other)
 
     def dot(self, other):
         if self.ndim != 1 or other.ndim != 1:
@@ -1402,7 +1405,7 @@ class Tensor:
         if isinstance(value, Tensor) and value._data.dtype != self._data.dtype:
             value = value.to(self.dtype)
         if grad_state.enabled and (self._requires_grad or _req(value)):
-            self._inplace(lambda s, v: I.IndexPut.apply(s, index, v), value)
+            self._inplace(lambda s, v: I.CopySlices.apply(s, index, v), value)
             return
         self._check_inplace()
         self._data[index] = _arr(value)
@@ -1602,14 +1605,6 @@ def _true_divide(a: Tensor, b):
 
 def _no_grad_binary(fn, a, b):
     return Tensor._make(fn(_arr(a)) if b is None else fn(_arr(a), _arr(b)), False, None)
-
-
-def _zero_grad_unary(fn, a: Tensor) -> Tensor:
-    """Piecewise-constant ops (floor, round): value from ``fn``, zero gradient."""
-    out = Tensor._make(fn(a._data), False, None)
-    if grad_state.enabled and a._requires_grad:
-        return out + a * 0.0 - (a * 0.0).detach()
-    return out
 
 
 def _arg_reduce(t: Tensor, fn, dim, keepdim):

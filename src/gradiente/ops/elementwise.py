@@ -275,6 +275,26 @@ Relu = _unary("Relu", _relu, lambda x, y, g: g * (y > 0), "output")
 Reciprocal = _unary("Reciprocal", lambda x: 1.0 / x, lambda x, y, g: -g * y * y, "output")
 
 
+class PiecewiseConstant(Function):
+    """floor, ceil, round, trunc, sign: flat almost everywhere, so the gradient is zero."""
+
+    _array_forward = True
+    _names = {"floor": "FloorBackward0", "ceil": "CeilBackward0", "round": "RoundBackward0",
+              "trunc": "TruncBackward0", "sign": "SignBackward0"}
+
+    @staticmethod
+    def forward(ctx, a, kind, fn):
+        ctx.kind = kind
+        return fn(a._data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * 0.0, None, None
+
+    def name(self) -> str:
+        return self._names[self.kind]
+
+
 class Clamp(Function):
     backward_name = "ClampBackward1"
     _array_forward = True

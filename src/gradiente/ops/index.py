@@ -107,3 +107,9 @@ class IndexSelect(Function):
     def backward(ctx, grad):
         full = (slice(None),) * ctx.dim + (ctx.index,)
         return IndexBackward.apply(grad, full, ctx.shape), None, None
+
+
+class CopySlices(IndexPut):
+    """``x[index] = v`` recorded in place on a tensor in the graph (PyTorch's node name)."""
+
+    backward_name = "CopySlices"

@@ -49,3 +49,10 @@ class MatMul(Function):
             grad_a = grad @ b.mT if need_a else None
             grad_b = a.mT @ grad if need_b else None
         return grad_a, grad_b
+
+
+class Bmm(MatMul):
+    """``bmm``: the batched product of two (B, n, k) and (B, k, m) tensors."""
+
+    def name(self) -> str:
+        return "BmmBackward0"

@@ -66,6 +66,10 @@ class Transpose(Function):
         return grad.transpose(ctx.d0, ctx.d1), None, None
 
 
+class T(Transpose):
+    backward_name = "TBackward0"
+
+
 class Expand(Function):
     backward_name = "ExpandBackward0"
     _array_forward = True
