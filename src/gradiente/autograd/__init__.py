@@ -23,17 +23,11 @@ def _seq(x):
     return list(x) if isinstance(x, (list, tuple)) else [x]
 
 
-def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
-    """Accumulate d(tensors)/d(leaf) · grad_tensors into every leaf's ``.grad``.
-
-    ``grad_tensors`` may be omitted for scalar outputs (dL/dL = 1). With ``inputs``, only those
-    tensors' ``.grad`` are accumulated.
-    """
+def _roots_and_seeds(outputs, grad_outputs, hint: str):
+    """The graph edges to start from and dL/d(output) for each (ones for a scalar output)."""
     Tensor = _function._Tensor
-    tensors = _seq(tensors)
-    grad_tensors = _seq(grad_tensors) or [None] * len(tensors)
     roots, seeds = [], []
-    for i, (t, g) in enumerate(zip(tensors, grad_tensors)):
+    for i, (t, g) in enumerate(zip(outputs, grad_outputs)):
         if not t.requires_grad:
             raise RuntimeError(
                 f"element {i} of tensors does not require grad and does not have a grad_fn"
@@ -41,9 +35,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         if g is None:
             if t._data.size != 1:
                 raise RuntimeError(
-                    f"grad can be implicitly created only for scalar outputs; this output has "
-                    f"shape {tuple(t.shape)}: pass backward(gradient=...) with a tensor of that "
-                    "shape (e.g. torch.ones_like(out)), or reduce it first (out.sum().backward())"
+                    f"grad can be implicitly created only for scalar outputs; output {i} has "
+                    f"shape {tuple(t.shape)}: {hint}"
                 )
             g = Tensor._make(xp.ones(t._data.shape, dtype=t._data.dtype))
         else:
@@ -56,6 +49,22 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
                 )
         roots.append(_function._edge_of(t))
         seeds.append(g)
+    return roots, seeds
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate d(tensors)/d(leaf) · grad_tensors into every leaf's ``.grad``.
+
+    ``grad_tensors`` may be omitted for scalar outputs (dL/dL = 1). With ``inputs``, only those
+    tensors' ``.grad`` are accumulated.
+    """
+    tensors = _seq(tensors)
+    grad_tensors = _seq(grad_tensors) or [None] * len(tensors)
+    roots, seeds = _roots_and_seeds(
+        tensors, grad_tensors,
+        "pass backward(gradient=...) with a tensor of that shape (e.g. torch.ones_like(out)), "
+        "or reduce it first (out.sum().backward())",
+    )
     if retain_graph is None:
         retain_graph = create_graph
     if inputs is None:
@@ -84,23 +93,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     grad_outputs = _seq(grad_outputs) or [None] * len(outputs)
     if allow_unused is None:
         allow_unused = materialize_grads
-    roots, seeds = [], []
-    for i, (o, g) in enumerate(zip(outputs, grad_outputs)):
-        if not o.requires_grad:
-            raise RuntimeError(
-                f"element {i} of tensors does not require grad and does not have a grad_fn"
-            )
-        if g is None:
-            if o._data.size != 1:
-                raise RuntimeError(
-                    f"grad can be implicitly created only for scalar outputs; output {i} has "
-                    f"shape {tuple(o.shape)}: pass grad_outputs"
-                )
-            g = Tensor._make(xp.ones(o._data.shape, dtype=o._data.dtype))
-        elif not isinstance(g, Tensor):
-            g = Tensor._make(xp.asarray(g, dtype=o._data.dtype))
-        roots.append(_function._edge_of(o))
-        seeds.append(g)
+    roots, seeds = _roots_and_seeds(outputs, grad_outputs, "pass grad_outputs")
     for i, x in enumerate(inputs):
         if not x.requires_grad:
             raise RuntimeError(f"One of the differentiated Tensors (input {i}) does not require "
