@@ -208,15 +208,22 @@ def test_batch_size_names_the_regime(tmp_path, capsys, batch_size, regime):
 
 @pytest.mark.parametrize(
     "optimizer,schedule",
-    [("sgd", "step"), ("momentum", "cosine"), ("nesterov", "onecycle"), ("adagrad", "plateau"),
-     ("rmsprop", "none"), ("adadelta", "step"), ("adam", "cosine"), ("adamw", "onecycle"),
-     ("nadam", "plateau")],
+    [
+        ("sgd", "step"),
+        ("momentum", "cosine"),
+        ("nesterov", "onecycle"),
+        ("adagrad", "plateau"),
+        ("rmsprop", "none"),
+        ("adadelta", "step"),
+        ("adam", "cosine"),
+        ("adamw", "onecycle"),
+        ("nadam", "plateau"),
+    ],
 )
 def test_every_optimizer_and_schedule(tmp_path, capsys, optimizer, schedule):
     run = tmp_path / "r"
-    assert main(["train", "--dataset", "circles", "--optimizer", optimizer, "--schedule", schedule,
-                 "--epochs", "2", "--weight-decay", "1e-4", "--out", str(run),
-                 "--no-progress"]) == 0
+    args = "train --dataset circles --epochs 2 --weight-decay 1e-4 --no-progress".split()
+    assert main([*args, "--optimizer", optimizer, "--schedule", schedule, "--out", str(run)]) == 0
     config = json.loads((run / "config.json").read_text())
     assert (config["optimizer"], config["schedule"]) == (optimizer, schedule)
     rows = (run / "history.csv").read_text().split()[1:]
