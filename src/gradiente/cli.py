@@ -280,6 +280,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.set_defaults(handler=cmd_run)
 
+    lecture = sub.add_parser(
+        "lecture",
+        help="reproduce the gradient-descent lecture: its numbers and figures",
+        description="Run the lecture's sections in order, print their numbers and write "
+        "their figures.",
+    )
+    # Dispatched in main() to gradiente.lecture.main, which parses the options itself.
+
     info = sub.add_parser(
         "info",
         help="version, backend, BLAS and threads, datasets found",
@@ -797,6 +805,12 @@ def cmd_info(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse ``argv`` (default ``sys.argv[1:]``), run the command, return the exit status."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["lecture"]:
+        # The lecture parses its own options (argparse's REMAINDER cannot pass "--out" through).
+        from gradiente import lecture
+
+        return lecture.main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
