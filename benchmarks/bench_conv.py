@@ -45,15 +45,8 @@ def _framework(name: str):
 
         return torch, F
     import gradiente
+    import gradiente.nn.functional as F
 
-    try:
-        import gradiente.nn.functional as F
-    except ImportError:  # before nn exists: the ops are the functional API
-        from types import SimpleNamespace
-
-        from gradiente.ops import conv, pool
-
-        F = SimpleNamespace(conv2d=conv.conv2d, max_pool2d=pool.max_pool2d, relu=lambda x: x.relu())
     return gradiente, F
 
 

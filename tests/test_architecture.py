@@ -1,4 +1,4 @@
-"""The layering of ../shared/DESIGN.md, enforced: a module may import only its own layer or below."""
+"""The layering of ../shared/DESIGN.md, enforced: a module imports only its layer or below."""
 
 from __future__ import annotations
 

@@ -7,9 +7,16 @@ This module only re-exports: the names are PyTorch's top-level ones (``gradiente
 from __future__ import annotations
 
 from gradiente import autograd
+from gradiente import functions as _functions
 from gradiente._printing import set_printoptions
-from gradiente.autograd import enable_grad, inference_mode, is_grad_enabled, no_grad
-from gradiente.autograd import set_grad_enabled
+from gradiente.autograd import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+from gradiente.backend import bool_ as bool  # noqa: A001 (PyTorch's name)
 from gradiente.backend import (
     dtype,
     float16,
@@ -24,7 +31,6 @@ from gradiente.backend import (
     set_default_dtype,
     uint8,
 )
-from gradiente.backend import bool_ as bool  # noqa: A001 (PyTorch's name)
 from gradiente.random import (
     Generator,
     default_generator,
@@ -32,7 +38,6 @@ from gradiente.random import (
     manual_seed,
     seed,
 )
-from gradiente import functions as _functions
 from gradiente.tensor import (
     Size,
     Tensor,
@@ -79,7 +84,12 @@ half, float, double = float16, float32, float64  # noqa: A001
 short, int, long = int16, int32, int64  # noqa: A001
 # The function namespace (gradiente.exp, gradiente.sum, ...), defined in gradiente.functions.
 globals().update({name: getattr(_functions, name) for name in _functions.__all__})
-from gradiente import optim  # noqa: E402
-from gradiente import data, datasets, transforms, utils  # noqa: E402
+from gradiente import (  # noqa: E402
+    data,
+    datasets,
+    nn,  # noqa: E402
+    optim,  # noqa: E402
+    transforms,
+    utils,
+)
 from gradiente.serialization import load, save  # noqa: E402
-from gradiente import nn  # noqa: E402

@@ -18,8 +18,9 @@ class _PrintOptions:
 PRINT_OPTS = _PrintOptions()
 
 
-def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None,
-                     profile=None, sci_mode=None) -> None:
+def set_printoptions(
+    precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None
+) -> None:
     """Change how tensors print, like ``torch.set_printoptions``."""
     if profile == "default":
         PRINT_OPTS.precision, PRINT_OPTS.threshold = 4, 1000
@@ -30,8 +31,12 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
     elif profile == "full":
         PRINT_OPTS.precision, PRINT_OPTS.threshold = 4, math.inf
         PRINT_OPTS.edgeitems, PRINT_OPTS.linewidth = 3, 80
-    for name, value in (("precision", precision), ("threshold", threshold),
-                        ("edgeitems", edgeitems), ("linewidth", linewidth)):
+    for name, value in (
+        ("precision", precision),
+        ("threshold", threshold),
+        ("edgeitems", edgeitems),
+        ("linewidth", linewidth),
+    ):
         if value is not None:
             setattr(PRINT_OPTS, name, value)
     PRINT_OPTS.sci_mode = sci_mode

@@ -90,7 +90,7 @@ def set_default_dtype(d: dtype) -> None:
 
 
 def to_dtype(d) -> dtype:
-    """Accept a gradiente dtype, a NumPy dtype, a Python type or a name; return a gradiente dtype."""
+    """A gradiente dtype from a gradiente or NumPy dtype, a Python type or a name."""
     if isinstance(d, dtype):
         return d
     if d is float:

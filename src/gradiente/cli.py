@@ -280,7 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.set_defaults(handler=cmd_run)
 
-    lecture = sub.add_parser(
+    sub.add_parser(
         "lecture",
         help="reproduce the gradient-descent lecture: its numbers and figures",
         description="Run the lecture's sections in order, print their numbers and write "

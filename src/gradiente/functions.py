@@ -91,8 +91,16 @@ def numel(input) -> int:
 
 __all__ = sorted(
     set(_METHOD_NAMES)
-    | {"pow", "var_mean", "std_mean", "is_tensor", "is_floating_point", "result_type",
-       "broadcast_shapes", "broadcast_tensors"}
+    | {
+        "pow",
+        "var_mean",
+        "std_mean",
+        "is_tensor",
+        "is_floating_point",
+        "result_type",
+        "broadcast_shapes",
+        "broadcast_tensors",
+    }
 )
 
 

@@ -12,10 +12,10 @@ import collections
 import numbers
 import weakref
 
+import gradiente.autograd as _autograd
 from gradiente import _printing
 from gradiente import backend as B
 from gradiente import random as _random
-import gradiente.autograd as _autograd
 from gradiente.autograd import function as _function
 from gradiente.autograd.function import VersionCounter
 from gradiente.autograd.grad_mode import grad_state
@@ -47,8 +47,10 @@ class device:
         self.index = index
 
     def __repr__(self):
-        return f"device(type='{self.type}')" if self.index is None else (
-            f"device(type='{self.type}', index={self.index})"
+        return (
+            f"device(type='{self.type}')"
+            if self.index is None
+            else (f"device(type='{self.type}', index={self.index})")
         )
 
     def __str__(self):
@@ -148,8 +150,9 @@ class Tensor:
         if len(args) == 1 and not isinstance(args[0], numbers.Integral):
             data = _to_array(args[0], B.to_dtype(dtype) if dtype else B.get_default_dtype())
         else:
-            data = xp.empty(_shape_arg(args), dtype=(B.to_dtype(dtype) if dtype else
-                                                     B.get_default_dtype()).np)
+            data = xp.empty(
+                _shape_arg(args), dtype=(B.to_dtype(dtype) if dtype else B.get_default_dtype()).np
+            )
         self._init(data, requires_grad, None)
 
     def _init(self, data, requires_grad, grad_fn):
@@ -263,8 +266,10 @@ class Tensor:
     @property
     def mT(self) -> Tensor:
         if self.ndim < 2:
-            raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. "
-                               f"Got {self.ndim}-D tensor.")
+            raise RuntimeError(
+                f"tensor.mT is only supported on matrices or batches of matrices. "
+                f"Got {self.ndim}-D tensor."
+            )
         return self.transpose(-2, -1)
 
     @property
@@ -373,8 +378,10 @@ class Tensor:
 
     def __deepcopy__(self, memo):
         if not self.is_leaf:
-            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) "
-                               "support the deepcopy protocol at the moment.")
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) "
+                "support the deepcopy protocol at the moment."
+            )
         new = type(self).__new__(type(self))
         Tensor._init(new, self._data.copy(), self._requires_grad, None)
         if self.grad is not None:
@@ -419,9 +426,17 @@ class Tensor:
 
     def type(self, dtype=None):
         if dtype is None:
-            names = {"float32": "FloatTensor", "float64": "DoubleTensor", "int64": "LongTensor",
-                     "int32": "IntTensor", "bool": "BoolTensor", "uint8": "ByteTensor",
-                     "float16": "HalfTensor", "int16": "ShortTensor", "int8": "CharTensor"}
+            names = {
+                "float32": "FloatTensor",
+                "float64": "DoubleTensor",
+                "int64": "LongTensor",
+                "int32": "IntTensor",
+                "bool": "BoolTensor",
+                "uint8": "ByteTensor",
+                "float16": "HalfTensor",
+                "int16": "ShortTensor",
+                "int8": "CharTensor",
+            }
             return "torch." + names[self.dtype.name]
         return self.to(dtype)
 
@@ -563,8 +578,10 @@ class Tensor:
         return self
 
     def add_(self, other, alpha=1):
-        if not isinstance(other, Tensor) and not grad_state.enabled or (
-            not self._requires_grad and not _req(other)
+        if (
+            not isinstance(other, Tensor)
+            and not grad_state.enabled
+            or (not self._requires_grad and not _req(other))
         ):
             self._check_inplace()
             o = _arr(other)
@@ -588,8 +605,9 @@ class Tensor:
         if rounding_mode is None and not self._requires_grad and not _req(other):
             self._check_inplace()
             if self._data.dtype.kind != "f":
-                raise RuntimeError(f"result type Float can't be cast to the desired output type "
-                                   f"{self.dtype.name}")
+                raise RuntimeError(
+                    f"result type Float can't be cast to the desired output type {self.dtype.name}"
+                )
             _inplace_ufunc(xp.true_divide, self, _arr(other))
             return self
         return self._inplace(lambda s, o: s.div(o, rounding_mode=rounding_mode), other)
@@ -661,16 +679,21 @@ class Tensor:
         return self
 
     def copy_(self, src, non_blocking=False):
-        if isinstance(src, Tensor) and grad_state.enabled and (src._requires_grad or
-                                                               self._requires_grad):
+        if (
+            isinstance(src, Tensor)
+            and grad_state.enabled
+            and (src._requires_grad or self._requires_grad)
+        ):
             return self._inplace(lambda s, v: s * 0 + v.to(s.dtype), src)
         self._check_inplace()
         s = _arr(src)
         try:
             xp.copyto(self._data, s, casting="unsafe")
         except ValueError:
-            raise RuntimeError(f"copy_(): source of shape {tuple(xp.shape(s))} cannot be "
-                               f"broadcast to destination of shape {tuple(self.shape)}") from None
+            raise RuntimeError(
+                f"copy_(): source of shape {tuple(xp.shape(s))} cannot be "
+                f"broadcast to destination of shape {tuple(self.shape)}"
+            ) from None
         self._bump()
         return self
 
@@ -688,27 +711,32 @@ class Tensor:
         return self
 
     def uniform_(self, a=0.0, b=1.0, generator=None):
-        return self._fill_random(_random.uniform(self._data.shape, self._data.dtype, a, b,
-                                                 generator))
+        return self._fill_random(
+            _random.uniform(self._data.shape, self._data.dtype, a, b, generator)
+        )
 
     def normal_(self, mean=0.0, std=1.0, generator=None):
-        return self._fill_random(_random.normal(self._data.shape, self._data.dtype, mean, std,
-                                                generator))
+        return self._fill_random(
+            _random.normal(self._data.shape, self._data.dtype, mean, std, generator)
+        )
 
     def bernoulli_(self, p=0.5, generator=None):
         p = p._data if isinstance(p, Tensor) else p
-        return self._fill_random(_random.bernoulli(p, self._data.shape, self._data.dtype,
-                                                   generator))
+        return self._fill_random(
+            _random.bernoulli(p, self._data.shape, self._data.dtype, generator)
+        )
 
     def random_(self, from_=None, to=None, generator=None):
         if from_ is not None and to is None:
             from_, to = 0, from_
-        return self._fill_random(_random.random_(self._data.shape, self._data.dtype, from_, to,
-                                                 generator))
+        return self._fill_random(
+            _random.random_(self._data.shape, self._data.dtype, from_, to, generator)
+        )
 
     def exponential_(self, lambd=1.0, generator=None):
-        return self._fill_random(_random.exponential(self._data.shape, self._data.dtype, lambd,
-                                                     generator))
+        return self._fill_random(
+            _random.exponential(self._data.shape, self._data.dtype, lambd, generator)
+        )
 
     def __iadd__(self, other):
         return self.add_(other)
@@ -746,8 +774,10 @@ class Tensor:
             return self.floor_divide(other)
         if rounding_mode == "trunc":
             return _no_grad_binary(xp.trunc, _true_divide(self.detach(), _detach(other)), None)
-        raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
-                         f"but found '{rounding_mode}'")
+        raise ValueError(
+            f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
+            f"but found '{rounding_mode}'"
+        )
 
     true_divide = divide = div
     multiply = mul
@@ -819,8 +849,11 @@ class Tensor:
 
     def __rpow__(self, base):
         if isinstance(base, numbers.Number):
-            a = self if self._data.dtype.kind == "f" or isinstance(base, int) else self.to(
-                B.get_default_dtype())
+            a = (
+                self
+                if self._data.dtype.kind == "f" or isinstance(base, int)
+                else self.to(B.get_default_dtype())
+            )
             return E.RPowScalar.apply(a, base)
         return as_tensor(base).pow(self)
 
@@ -952,8 +985,10 @@ class Tensor:
     def masked_fill(self, mask, value):
         mask = _as_bool_mask(mask, "masked_fill")
         if isinstance(value, Tensor) and value.ndim != 0:
-            raise RuntimeError(f"masked_fill only supports a 0-dimensional value tensor, but got "
-                               f"tensor with {value.ndim} dimension(s).")
+            raise RuntimeError(
+                f"masked_fill only supports a 0-dimensional value tensor, but got "
+                f"tensor with {value.ndim} dimension(s)."
+            )
         return E.MaskedFill.apply(self, mask, value)
 
     def lerp(self, end, weight):
@@ -1044,16 +1079,28 @@ class Tensor:
         return Tensor._make(xp.isfinite(self._data), False, None)
 
     def all(self, dim=None, keepdim=False):
-        return Tensor._make(xp.asarray(xp.all(self._data, axis=_dims(dim, self.ndim, "all"),
-                                              keepdims=keepdim)), False, None)
+        return Tensor._make(
+            xp.asarray(xp.all(self._data, axis=_dims(dim, self.ndim, "all"), keepdims=keepdim)),
+            False,
+            None,
+        )
 
     def any(self, dim=None, keepdim=False):
-        return Tensor._make(xp.asarray(xp.any(self._data, axis=_dims(dim, self.ndim, "any"),
-                                              keepdims=keepdim)), False, None)
+        return Tensor._make(
+            xp.asarray(xp.any(self._data, axis=_dims(dim, self.ndim, "any"), keepdims=keepdim)),
+            False,
+            None,
+        )
 
     def count_nonzero(self, dim=None):
-        return Tensor._make(xp.asarray(xp.count_nonzero(
-            self._data, axis=_dims(dim, self.ndim, "count_nonzero")), dtype=xp.int64), False, None)
+        return Tensor._make(
+            xp.asarray(
+                xp.count_nonzero(self._data, axis=_dims(dim, self.ndim, "count_nonzero")),
+                dtype=xp.int64,
+            ),
+            False,
+            None,
+        )
 
     def nonzero(self, as_tuple=False):
         idx = xp.nonzero(self._data)
@@ -1173,8 +1220,9 @@ class Tensor:
     def sort(self, dim=-1, descending=False, stable=False):
         d = _dim(dim, self.ndim, "sort")
         idx = xp.argsort(-self._data if descending else self._data, axis=d, kind="stable")
-        return _return_types["sort"](R.SortValues.apply(self, idx, d),
-                                     Tensor._make(idx.astype(xp.int64), False, None))
+        return _return_types["sort"](
+            R.SortValues.apply(self, idx, d), Tensor._make(idx.astype(xp.int64), False, None)
+        )
 
     def argsort(self, dim=-1, descending=False, stable=False):
         return self.sort(dim, descending, stable).indices
@@ -1194,15 +1242,10 @@ class Tensor:
     def view(self, *shape):
         if len(shape) == 1 and (isinstance(shape[0], B.dtype) or shape[0] in (float, int)):
             raise RuntimeError("view(dtype) is not supported by gradiente")
+        # Unlike PyTorch, a view of memory that cannot be re-viewed (a transpose, or a
+        # convolution output, which gradiente keeps channels-last) is a copy, not an error:
+        # conv -> relu -> x.view(N, -1) must work as it does in PyTorch.
         shape = _infer_shape(_shape_arg(shape), self._data.size, "view", self.shape)
-        try:
-            xp.reshape(self._data, shape, copy=False)
-        except ValueError:
-            raise RuntimeError(
-                f"view size is not compatible with input tensor's size and stride (shape "
-                f"{tuple(self.shape)} -> {shape}; at least one dimension spans across two "
-                "contiguous subspaces). Use .reshape(...) instead."
-            ) from None
         return S.Reshape.apply(self, shape)
 
     def view_as(self, other):
@@ -1242,8 +1285,9 @@ class Tensor:
         return S.Unsqueeze.apply(self, shape[:d] + (1,) + shape[d:])
 
     def permute(self, *dims):
-        dims = _shape_arg(dims) if dims and not isinstance(dims[0], (list, tuple)) else tuple(
-            dims[0])
+        dims = (
+            _shape_arg(dims) if dims and not isinstance(dims[0], (list, tuple)) else tuple(dims[0])
+        )
         if len(dims) != self.ndim:
             raise RuntimeError(
                 f"permute(sparse_coo): number of dimensions in the tensor input does not match "
@@ -1262,8 +1306,9 @@ class Tensor:
 
     def t(self):
         if self.ndim > 2:
-            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
-                               f"{self.ndim}D")
+            raise RuntimeError(
+                f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D"
+            )
         return S.T.apply(self, 0, 1) if self.ndim == 2 else self
 
     def movedim(self, source, destination):
@@ -1307,8 +1352,10 @@ class Tensor:
     def repeat(self, *repeats):
         repeats = _shape_arg(repeats)
         if len(repeats) < self.ndim:
-            raise RuntimeError("Number of dimensions of repeat dims can not be smaller than "
-                               "number of dimensions of tensor")
+            raise RuntimeError(
+                "Number of dimensions of repeat dims can not be smaller than "
+                "number of dimensions of tensor"
+            )
         return S.Repeat.apply(self, repeats)
 
     def flip(self, *dims):
@@ -1368,17 +1415,21 @@ class Tensor:
         if self.ndim != 3 or other.ndim != 3:
             raise RuntimeError(f"bmm: expected 3-D tensors, got {self.ndim}-D and {other.ndim}-D")
         if self.shape[0] != other.shape[0]:
-            raise RuntimeError(f"bmm: batch sizes differ: {tuple(self.shape)} and "
-                               f"{tuple(other.shape)}")
+            raise RuntimeError(
+                f"bmm: batch sizes differ: {tuple(self.shape)} and {tuple(other.shape)}"
+            )
         if self._data.dtype != other._data.dtype:
-            raise RuntimeError(f"bmm: expected both tensors to have the same dtype, got "
-                               f"{self.dtype} and {other.dtype}")
+            raise RuntimeError(
+                f"bmm: expected both tensors to have the same dtype, got "
+                f"{self.dtype} and {other.dtype}"
+            )
         return L.Bmm.apply(self, other)
 
     def dot(self, other):
         if self.ndim != 1 or other.ndim != 1:
-            raise RuntimeError(f"1D tensors expected, but got {self.ndim}D and {other.ndim}D "
-                               "tensors")
+            raise RuntimeError(
+                f"1D tensors expected, but got {self.ndim}D and {other.ndim}D tensors"
+            )
         return matmul(self, other)
 
     def mv(self, vec):
@@ -1419,12 +1470,15 @@ class Tensor:
         d = _dim(dim, self.ndim, "gather")
         idx = _index_array(index, "gather")
         if idx.ndim != self.ndim:
-            raise RuntimeError("Index tensor must have the same number of dimensions as input "
-                               f"tensor (index {idx.ndim}-D, input {self.ndim}-D)")
+            raise RuntimeError(
+                "Index tensor must have the same number of dimensions as input "
+                f"tensor (index {idx.ndim}-D, input {self.ndim}-D)"
+            )
         n = self.shape[d]
         if idx.size and (idx.min() < -n or idx.max() >= n):
-            raise IndexError(f"gather(): index {int(idx.max())} is out of bounds for dimension "
-                             f"{d} with size {n}")
+            raise IndexError(
+                f"gather(): index {int(idx.max())} is out of bounds for dimension {d} with size {n}"
+            )
         return R.GatherAlongDim.apply(self, idx, d)
 
     def scatter_add(self, dim, index, src):
@@ -1509,8 +1563,10 @@ def _store(t: Tensor, values) -> None:
                 f"{list(values.shape)}"
             ) from None
     if t._data.dtype.kind in "iub" and values.dtype.kind == "f":
-        raise RuntimeError(f"result type Float can't be cast to the desired output type "
-                           f"{t.dtype.name.capitalize()}")
+        raise RuntimeError(
+            f"result type Float can't be cast to the desired output type "
+            f"{t.dtype.name.capitalize()}"
+        )
     xp.copyto(t._data, values, casting="unsafe")
 
 
@@ -1520,8 +1576,10 @@ def _inplace_ufunc(ufunc, t: Tensor, other) -> None:
     if data.dtype.kind in "iub" and (
         isinstance(other, float) or (hasattr(other, "dtype") and other.dtype.kind == "f")
     ):
-        raise RuntimeError(f"result type Float can't be cast to the desired output type "
-                           f"{t.dtype.name.capitalize()}")
+        raise RuntimeError(
+            f"result type Float can't be cast to the desired output type "
+            f"{t.dtype.name.capitalize()}"
+        )
     try:
         ufunc(data, other, out=data, casting="unsafe")
     except ValueError:
@@ -1650,8 +1708,9 @@ def _as_bool_mask(mask, op):
     if not isinstance(mask, Tensor):
         mask = as_tensor(mask)
     if mask._data.dtype != xp.bool_:
-        raise RuntimeError(f"{op} only supports boolean masks, but got mask with dtype "
-                           f"{mask.dtype.name}")
+        raise RuntimeError(
+            f"{op} only supports boolean masks, but got mask with dtype {mask.dtype.name}"
+        )
     return mask
 
 
@@ -1665,8 +1724,10 @@ def _convert_index(index, t: Tensor):
         if isinstance(item, Tensor):
             arr = item._data
             if arr.dtype.kind == "f":
-                raise IndexError("tensors used as indices must be long, int, byte or bool "
-                                 f"tensors, got {item.dtype.name}")
+                raise IndexError(
+                    "tensors used as indices must be long, int, byte or bool "
+                    f"tensors, got {item.dtype.name}"
+                )
             if arr.dtype == xp.uint8:
                 arr = arr.astype(bool)
             if arr.ndim == 0 and arr.dtype.kind in "iu":
@@ -1681,22 +1742,25 @@ def _convert_index(index, t: Tensor):
             out.append(int(item))
         elif isinstance(item, slice):
             for v in (item.start, item.stop, item.step):
-                if v is not None and not isinstance(v, numbers.Integral) and not (
-                    isinstance(v, Tensor)
+                if (
+                    v is not None
+                    and not isinstance(v, numbers.Integral)
+                    and not (isinstance(v, Tensor))
                 ):
-                    raise TypeError(f"slice indices must be integers or None, got "
-                                    f"{type(v).__name__}")
+                    raise TypeError(
+                        f"slice indices must be integers or None, got {type(v).__name__}"
+                    )
             if item.step is not None and int(item.step) <= 0:
                 raise ValueError("step must be greater than zero")
-            out.append(slice(*(None if v is None else int(v) for v in
-                               (item.start, item.stop, item.step))))
+            out.append(
+                slice(*(None if v is None else int(v) for v in (item.start, item.stop, item.step)))
+            )
         elif item is None or item is Ellipsis:
             out.append(item)
         elif isinstance(item, (list, xp.ndarray)):
             arr = xp.asarray(item)
             if arr.dtype.kind == "f":
-                raise IndexError("tensors used as indices must be long, int, byte or bool "
-                                 "tensors")
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             out.append(arr)
             basic = False
         elif isinstance(item, float):
@@ -1719,23 +1783,27 @@ def _check_int_bounds(index, t: Tensor):
             continue
         if item is Ellipsis:
             dim = len(shape) - builtins.sum(
-                1 for i in index if i is not None and i is not Ellipsis
-                and not (isinstance(i, xp.ndarray) and i.dtype == bool and i.ndim > 1))
+                1
+                for i in index
+                if i is not None
+                and i is not Ellipsis
+                and not (isinstance(i, xp.ndarray) and i.dtype == bool and i.ndim > 1)
+            )
             continue
         if isinstance(item, int) and not isinstance(item, bool):
             if dim >= len(shape):
                 raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
             n = shape[dim]
             if not -n <= item < n:
-                raise IndexError(f"index {item} is out of bounds for dimension {dim} with size "
-                                 f"{n}")
+                raise IndexError(f"index {item} is out of bounds for dimension {dim} with size {n}")
         elif isinstance(item, xp.ndarray) and item.dtype.kind in "iu" and item.size:
             if dim < len(shape):
                 n = shape[dim]
                 if item.max() >= n or item.min() < -n:
                     bad = int(item.max() if item.max() >= n else item.min())
-                    raise IndexError(f"index {bad} is out of bounds for dimension {dim} with "
-                                     f"size {n}")
+                    raise IndexError(
+                        f"index {bad} is out of bounds for dimension {dim} with size {n}"
+                    )
         if isinstance(item, xp.ndarray) and item.dtype == bool:
             dim += max(item.ndim, 1)
         else:
@@ -1752,8 +1820,9 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     if not isinstance(b, Tensor):
         b = as_tensor(b)
     if a.ndim == 0 or b.ndim == 0:
-        raise RuntimeError("both arguments to matmul need to be at least 1D, but they are "
-                           f"{a.ndim}D and {b.ndim}D")
+        raise RuntimeError(
+            f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D"
+        )
     ka = a.shape[-1]
     kb = b.shape[-2] if b.ndim > 1 else b.shape[0]
     if ka != kb:
@@ -1828,8 +1897,10 @@ def stack(tensors, dim=0) -> Tensor:
     ref = tensors[0]
     for i, t in enumerate(tensors):
         if t.shape != ref.shape:
-            raise RuntimeError(f"stack expects each tensor to be equal size, but got "
-                               f"{list(ref.shape)} at entry 0 and {list(t.shape)} at entry {i}")
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got "
+                f"{list(ref.shape)} at entry 0 and {list(t.shape)} at entry {i}"
+            )
     d = _dim(dim, ref.ndim + 1, "stack")
     target = ref.dtype
     for t in tensors[1:]:
@@ -1955,8 +2026,13 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False) ->
 
 
 def logspace(start, end, steps, base=10.0, dtype=None) -> Tensor:
-    return Tensor._make((base ** linspace(start, end, steps, dtype=B.float64)._data).astype(
-        _factory_dtype(dtype).np), False, None)
+    return Tensor._make(
+        (base ** linspace(start, end, steps, dtype=B.float64)._data).astype(
+            _factory_dtype(dtype).np
+        ),
+        False,
+        None,
+    )
 
 
 def zeros_like(t, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
@@ -1991,8 +2067,9 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -
     return t.requires_grad_(True) if requires_grad else t
 
 
-def randint(low, high=None, size=None, generator=None, dtype=None, device=None,
-            requires_grad=False) -> Tensor:
+def randint(
+    low, high=None, size=None, generator=None, dtype=None, device=None, requires_grad=False
+) -> Tensor:
     """Integers in [low, high), the same numbers as ``torch.randint``."""
     _check_device(device)
     if size is None:
@@ -2002,11 +2079,13 @@ def randint(low, high=None, size=None, generator=None, dtype=None, device=None,
     if size is None:
         raise TypeError("randint() missing required argument 'size'")
     if low >= high:
-        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} "
-                           f">= to={high}")
+        raise RuntimeError(
+            f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
+        )
     d = _factory_dtype(dtype, B.int64)
-    return Tensor._make(_random.randint(low, high, _shape_arg((size,)), d.np, generator), False,
-                        None)
+    return Tensor._make(
+        _random.randint(low, high, _shape_arg((size,)), d.np, generator), False, None
+    )
 
 
 def rand_like(t, dtype=None, generator=None) -> Tensor:
@@ -2034,20 +2113,23 @@ def normal(mean, std=1.0, size=None, generator=None, dtype=None) -> Tensor:
         m = _arr(mean)
         s = _arr(std)
         ref = mean if isinstance(mean, Tensor) else std
-        arr = _random.normal_tensor(xp.asarray(m, dtype=ref._data.dtype),
-                                    xp.asarray(s, dtype=ref._data.dtype), generator)
+        arr = _random.normal_tensor(
+            xp.asarray(m, dtype=ref._data.dtype), xp.asarray(s, dtype=ref._data.dtype), generator
+        )
         return Tensor._make(arr, False, None)
     if size is None:
         raise TypeError("normal(): with scalar mean and std, size is required")
     d = _factory_dtype(dtype)
-    return Tensor._make(_random.normal(_shape_arg((size,)), d.np, mean, std, generator), False,
-                        None)
+    return Tensor._make(
+        _random.normal(_shape_arg((size,)), d.np, mean, std, generator), False, None
+    )
 
 
 def bernoulli(input, p=None, generator=None) -> Tensor:
     probs = input._data if p is None else p
-    return Tensor._make(_random.bernoulli(probs, input._data.shape, input._data.dtype, generator),
-                        False, None)
+    return Tensor._make(
+        _random.bernoulli(probs, input._data.shape, input._data.dtype, generator), False, None
+    )
 
 
 def multinomial(input, num_samples, replacement=False, generator=None) -> Tensor:

@@ -8,8 +8,19 @@ from gradiente import cli
 def test_lecture_list_names_every_section(capsys):
     assert cli.main(["lecture", "--list"]) == 0
     out = capsys.readouterr().out
-    for name in ("gd", "linreg", "lr", "batch", "nonconvex", "backprop", "mlp", "autograd",
-                 "xavier", "optimizers", "adam"):
+    for name in (
+        "gd",
+        "linreg",
+        "lr",
+        "batch",
+        "nonconvex",
+        "backprop",
+        "mlp",
+        "autograd",
+        "xavier",
+        "optimizers",
+        "adam",
+    ):
         assert f" {name} " in out
 
 

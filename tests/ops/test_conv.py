@@ -393,3 +393,14 @@ def test_training_step_reuses_column_buffers():
     before = [id(b) for b in _scratch._buffers]
     conv2d(x, w, padding=1).sum().backward()
     assert [id(b) for b in _scratch._buffers] == before
+
+
+def test_conv_relu_output_can_be_viewed_flat_like_in_pytorch():
+    x = gradiente.randn(2, 3, 8, 8)
+    w = gradiente.randn(4, 3, 3, 3, requires_grad=True)
+    y = gradiente.nn.functional.relu(gradiente.nn.functional.conv2d(x, w))
+    flat = y.view(2, -1)
+    assert flat.shape == (2, 144)
+    assert np.array_equal(flat.detach().numpy(), y.detach().numpy().reshape(2, -1))
+    flat.sum().backward()
+    assert w.grad.shape == w.shape

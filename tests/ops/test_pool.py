@@ -148,7 +148,9 @@ def test_avg_pool1d_matches_torch(args):
     )
 
 
-@pytest.mark.parametrize("size", [(3, 4), (2, 2), 1, (None, 3), (5, 7), (7, 10), (4, None)])
+@pytest.mark.parametrize(
+    "size", [(3, 4), (2, 2), 1, (None, 3), (5, 7), (7, 10), (4, None), (8, 11)]
+)
 def test_adaptive_pool2d_matches_torch(size):
     rng = np.random.default_rng(5)
     x = rng.standard_normal((2, 3, 7, 10))
@@ -165,6 +167,13 @@ def test_adaptive_pool2d_matches_torch(size):
     _compare(
         lambda t: adaptive_max_pool2d(t, size), lambda t: TF.adaptive_max_pool2d(t, size), x, rng
     )
+
+
+def test_adaptive_pool2d_empty_output_size():
+    x = gradiente.zeros(2, 3, 4, 4)
+    assert tuple(adaptive_avg_pool2d(x, (0, 2)).shape) == (2, 3, 0, 2)
+    out, idx = adaptive_max_pool2d(x, (2, 0), return_indices=True)
+    assert tuple(out.shape) == tuple(idx.shape) == (2, 3, 2, 0)
 
 
 @pytest.mark.parametrize("size", [4, 1, 7, 3])

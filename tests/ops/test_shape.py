@@ -202,6 +202,11 @@ def test_contiguous_returns_self_when_already_contiguous():
     assert y.stride() == torch.ones(2, 3).t().stride()
 
 
+@pytest.mark.xfail(
+    reason="decision: view() of memory that cannot be re-viewed copies instead of raising, "
+    "because convolution outputs are channels-last views and conv -> view(N, -1) must work",
+    strict=True,
+)
 def test_view_of_non_contiguous_tensor_raises():
     with pytest.raises(RuntimeError, match="view"):
         gradiente.ones(2, 3).t().view(-1)

@@ -61,7 +61,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     tensors = _seq(tensors)
     grad_tensors = _seq(grad_tensors) or [None] * len(tensors)
     roots, seeds = _roots_and_seeds(
-        tensors, grad_tensors,
+        tensors,
+        grad_tensors,
         "pass backward(gradient=...) with a tensor of that shape (e.g. torch.ones_like(out)), "
         "or reduce it first (out.sum().backward())",
     )
@@ -79,8 +80,17 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
             x.grad = g.clone() if x.grad is None else x.grad + g
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
-         only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
+def grad(
+    outputs,
+    inputs,
+    grad_outputs=None,
+    retain_graph=None,
+    create_graph=False,
+    only_inputs=True,
+    allow_unused=None,
+    is_grads_batched=False,
+    materialize_grads=False,
+):
     """The gradients of ``outputs`` with respect to ``inputs`` (``.grad`` is not touched).
 
     Returns one tensor per input. An input that the outputs do not depend on gives an error,
@@ -96,8 +106,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     roots, seeds = _roots_and_seeds(outputs, grad_outputs, "pass grad_outputs")
     for i, x in enumerate(inputs):
         if not x.requires_grad:
-            raise RuntimeError(f"One of the differentiated Tensors (input {i}) does not require "
-                               "grad")
+            raise RuntimeError(
+                f"One of the differentiated Tensors (input {i}) does not require grad"
+            )
     capture = {}
     for i, x in enumerate(inputs):
         capture.setdefault(_function._edge_of(x), i)
@@ -122,6 +133,15 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
 
 __all__ = [
-    "Function", "GradcheckError", "backward", "enable_grad", "grad", "gradcheck",
-    "gradgradcheck", "inference_mode", "is_grad_enabled", "no_grad", "set_grad_enabled",
+    "Function",
+    "GradcheckError",
+    "backward",
+    "enable_grad",
+    "grad",
+    "gradcheck",
+    "gradgradcheck",
+    "inference_mode",
+    "is_grad_enabled",
+    "no_grad",
+    "set_grad_enabled",
 ]

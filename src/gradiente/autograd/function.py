@@ -273,8 +273,10 @@ class Function(Node):
             ctx._n_outputs = len(out)
             # Shapes/dtypes of the outputs: an unused output's gradient is zeros of this form.
             ctx._output_meta = tuple(
-                ((o._data if isinstance(o, Tensor) else xp.asarray(o)).shape,
-                 (o._data if isinstance(o, Tensor) else xp.asarray(o)).dtype)
+                (
+                    (o._data if isinstance(o, Tensor) else xp.asarray(o)).shape,
+                    (o._data if isinstance(o, Tensor) else xp.asarray(o)).dtype,
+                )
                 for o in out
             )
             results = []

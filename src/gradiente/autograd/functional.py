@@ -38,8 +38,10 @@ def _zeros_if_none(grads, like, strict, what):
     for g, x in zip(grads, like):
         if g is None:
             if strict:
-                raise RuntimeError(f"The output of the user-provided function is independent of "
-                                   f"an input; not allowed in strict mode ({what})")
+                raise RuntimeError(
+                    f"The output of the user-provided function is independent of "
+                    f"an input; not allowed in strict mode ({what})"
+                )
             g = _function._Tensor._make(xp.zeros(x._data.shape, dtype=x._data.dtype))
         out.append(g)
     return tuple(out)
@@ -53,8 +55,10 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
         outs, out_tuple = _tuple(func(*xs))
         if v is None:
             if any(o.numel() != 1 for o in outs):
-                raise RuntimeError("The vector v can only be None if the user-provided function "
-                                   "returns a single Tensor with a single element.")
+                raise RuntimeError(
+                    "The vector v can only be None if the user-provided function "
+                    "returns a single Tensor with a single element."
+                )
         vs = None if v is None else _tuple(v)[0]
         grads = _grad(outs, xs, vs, create_graph=create_graph, allow_unused=True)
     grads = _zeros_if_none(grads, xs, strict, "vjp")
@@ -74,20 +78,29 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
         outs, out_tuple = _tuple(func(*xs))
         if v is None:
             if any(x.numel() != 1 for x in inputs):
-                raise RuntimeError("The vector v can only be None if the input to the "
-                                   "user-provided function is a single Tensor with a single "
-                                   "element.")
+                raise RuntimeError(
+                    "The vector v can only be None if the input to the "
+                    "user-provided function is a single Tensor with a single "
+                    "element."
+                )
             vs = tuple(Tensor._make(xp.ones(x._data.shape, dtype=x._data.dtype)) for x in xs)
         else:
             vs = _tuple(v)[0]
-        us = tuple(Tensor._make(xp.zeros(o._data.shape, dtype=o._data.dtype)).requires_grad_()
-                   for o in outs)
+        us = tuple(
+            Tensor._make(xp.zeros(o._data.shape, dtype=o._data.dtype)).requires_grad_()
+            for o in outs
+        )
         g = _grad(outs, xs, us, create_graph=True, allow_unused=True)
         g = _zeros_if_none(g, xs, strict, "jvp")
         pieces = [gi for gi, vi in zip(g, vs) if gi.requires_grad]
         if pieces:
-            jv = _grad(pieces, us, [vi for gi, vi in zip(g, vs) if gi.requires_grad],
-                       create_graph=create_graph, allow_unused=True)
+            jv = _grad(
+                pieces,
+                us,
+                [vi for gi, vi in zip(g, vs) if gi.requires_grad],
+                create_graph=create_graph,
+                allow_unused=True,
+            )
         else:
             jv = (None,) * len(us)
     jv = _zeros_if_none(jv, outs, strict, "jvp")
@@ -96,8 +109,9 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
     return (outs if out_tuple else outs[0]), (jv if out_tuple else jv[0])
 
 
-def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
-             strategy="reverse-mode"):
+def jacobian(
+    func, inputs, create_graph=False, strict=False, vectorize=False, strategy="reverse-mode"
+):
     """∂func/∂inputs with shape output.shape + input.shape (nested tuples for tuple args)."""
     inputs, is_tuple = _tuple(inputs)
     Tensor = _function._Tensor
@@ -110,8 +124,13 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
             flat = o.reshape(-1)
             for j in range(flat.numel()):
                 if o.requires_grad:
-                    gs = _grad([flat[j]], xs, retain_graph=True, create_graph=create_graph,
-                               allow_unused=True)
+                    gs = _grad(
+                        [flat[j]],
+                        xs,
+                        retain_graph=True,
+                        create_graph=create_graph,
+                        allow_unused=True,
+                    )
                 else:
                     gs = (None,) * len(xs)
                 gs = _zeros_if_none(gs, xs, strict, "jacobian")
@@ -122,8 +141,9 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
                 if blocks[k]:
                     jac = _stack(blocks[k]).reshape(tuple(o.shape) + tuple(x.shape))
                 else:
-                    jac = Tensor._make(xp.zeros(tuple(o.shape) + tuple(x.shape),
-                                                dtype=x._data.dtype))
+                    jac = Tensor._make(
+                        xp.zeros(tuple(o.shape) + tuple(x.shape), dtype=x._data.dtype)
+                    )
                 per_input.append(jac if create_graph else jac.detach())
             rows.append(tuple(per_input) if is_tuple else per_input[0])
     return tuple(rows) if out_tuple else rows[0]
@@ -134,22 +154,31 @@ def _stack(tensors):
     return _function._Tensor._stack(tensors)
 
 
-def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
-            outer_jacobian_strategy="reverse-mode"):
+def hessian(
+    func,
+    inputs,
+    create_graph=False,
+    strict=False,
+    vectorize=False,
+    outer_jacobian_strategy="reverse-mode",
+):
     """Second derivatives of a scalar function: the Jacobian of its gradient."""
     inputs, is_tuple = _tuple(inputs)
 
     def gradient(*xs):
         out = func(*xs)
         if out.numel() != 1:
-            raise RuntimeError("The function given to hessian should return a single element "
-                               f"Tensor, got shape {tuple(out.shape)}")
+            raise RuntimeError(
+                "The function given to hessian should return a single element "
+                f"Tensor, got shape {tuple(out.shape)}"
+            )
         gs = _grad([out.reshape(())], xs, create_graph=True, allow_unused=True)
         return _zeros_if_none(gs, xs, strict, "hessian")
 
     if not is_tuple:
-        return jacobian(lambda x: gradient(x)[0], inputs[0], create_graph=create_graph,
-                        strict=strict)
+        return jacobian(
+            lambda x: gradient(x)[0], inputs[0], create_graph=create_graph, strict=strict
+        )
     return jacobian(gradient, inputs, create_graph=create_graph, strict=strict)
 
 
@@ -165,8 +194,9 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
         gs = _grad([out.reshape(())], xs, create_graph=True, allow_unused=True)
         gs = _zeros_if_none(gs, xs, strict, "hvp")
         if vs is None:
-            vs = tuple(_function._Tensor._make(xp.ones(x._data.shape, dtype=x._data.dtype))
-                       for x in xs)
+            vs = tuple(
+                _function._Tensor._make(xp.ones(x._data.shape, dtype=x._data.dtype)) for x in xs
+            )
         # H v = ∂(∇f · v)/∂x
         dot = sum((g * vi).sum() for g, vi in zip(gs, vs) if g.requires_grad)
         if isinstance(dot, int):

@@ -102,7 +102,7 @@ class set_grad_enabled(_GradModeContext):
 
 
 class inference_mode(_GradModeContext):
-    """Like ``no_grad`` (gradiente has no separate inference tensors); ``mode=False`` changes nothing."""
+    """Like ``no_grad`` (gradiente has no inference tensors); ``mode=False`` changes nothing."""
 
     def __init__(self, mode: bool = True):
         self._disable = bool(mode)

@@ -55,11 +55,13 @@ def gradcheck(func, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True
             orig = data[idx].copy()
             with no_grad():
                 data[idx] = orig + eps
-                plus = [o._data.astype(xp.float64).reshape(-1).copy() for o in
-                        _selected(func(*inputs))]
+                plus = [
+                    o._data.astype(xp.float64).reshape(-1).copy() for o in _selected(func(*inputs))
+                ]
                 data[idx] = orig - eps
-                minus = [o._data.astype(xp.float64).reshape(-1).copy() for o in
-                         _selected(func(*inputs))]
+                minus = [
+                    o._data.astype(xp.float64).reshape(-1).copy() for o in _selected(func(*inputs))
+                ]
                 data[idx] = orig
             cols.append(xp.concatenate([(p - m) / (2 * eps) for p, m in zip(plus, minus)]))
         numerical.append(xp.stack(cols, axis=1) if cols else xp.zeros((0, 0)))
@@ -76,8 +78,11 @@ def gradcheck(func, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True
                 row += 1
                 continue
             grads = autograd_grad(
-                [o], diff_inputs, [Tensor._make(seed.reshape(arr.shape))],
-                retain_graph=True, allow_unused=True,
+                [o],
+                diff_inputs,
+                [Tensor._make(seed.reshape(arr.shape))],
+                retain_graph=True,
+                allow_unused=True,
             )
             for k, g in enumerate(grads):
                 if g is not None:
@@ -112,7 +117,6 @@ def gradgradcheck(func, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-
 
     Tensor = _function._Tensor
     inputs = _as_tuple(inputs)
-    diff_inputs = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
     outs = _as_tuple(func(*inputs))
     if grad_outputs is None:
         rng = xp.random.default_rng(0)

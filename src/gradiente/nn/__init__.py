@@ -5,9 +5,17 @@ from gradiente.nn import functional, init, utils
 from gradiente.nn.layers import (
     ELU,
     GELU,
+    AdaptiveAvgPool1d,
+    AdaptiveAvgPool2d,
+    AdaptiveMaxPool2d,
+    AvgPool1d,
+    AvgPool2d,
     BatchNorm1d,
     BatchNorm2d,
     Bilinear,
+    Conv1d,
+    Conv2d,
+    ConvTranspose2d,
     Dropout,
     Dropout1d,
     Dropout2d,
@@ -19,6 +27,8 @@ from gradiente.nn.layers import (
     Linear,
     LogSigmoid,
     LogSoftmax,
+    MaxPool1d,
+    MaxPool2d,
     ModuleDict,
     ModuleList,
     ParameterDict,
@@ -48,29 +58,20 @@ from gradiente.nn.losses import (
 from gradiente.nn.module import Module
 from gradiente.nn.parameter import Parameter
 
-try:  # TEMPORARY until conv/pool land
-    from gradiente.nn.layers import Conv1d, Conv2d, ConvTranspose2d  # noqa: F401
-except ImportError:  # TEMPORARY until conv/pool land
-    pass
-try:  # TEMPORARY until conv/pool land
-    from gradiente.nn.layers import (
-        AdaptiveAvgPool1d,  # noqa: F401
-        AdaptiveAvgPool2d,  # noqa: F401
-        AdaptiveMaxPool2d,  # noqa: F401
-        AvgPool1d,  # noqa: F401
-        AvgPool2d,  # noqa: F401
-        MaxPool1d,  # noqa: F401
-        MaxPool2d,  # noqa: F401
-    )
-except ImportError:  # TEMPORARY until conv/pool land
-    pass
-
 __all__ = [
+    "AdaptiveAvgPool1d",
+    "AdaptiveAvgPool2d",
+    "AdaptiveMaxPool2d",
+    "AvgPool1d",
+    "AvgPool2d",
     "BCELoss",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
     "BatchNorm2d",
     "Bilinear",
+    "Conv1d",
+    "Conv2d",
+    "ConvTranspose2d",
     "CrossEntropyLoss",
     "Dropout",
     "Dropout1d",
@@ -89,6 +90,8 @@ __all__ = [
     "LogSigmoid",
     "LogSoftmax",
     "MSELoss",
+    "MaxPool1d",
+    "MaxPool2d",
     "Module",
     "ModuleDict",
     "ModuleList",

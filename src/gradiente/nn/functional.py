@@ -15,28 +15,20 @@ from gradiente.autograd.grad_mode import no_grad
 from gradiente.backend import xp
 from gradiente.ops import activation as A
 from gradiente.ops import loss as L
+from gradiente.ops.conv import conv1d, conv2d, conv_transpose2d, fold, unfold  # noqa: F401
 from gradiente.ops.linear import Linear as _Linear
 from gradiente.ops.normalization import NormalizeAffine as _NormalizeAffine
+from gradiente.ops.pool import (
+    adaptive_avg_pool1d,  # noqa: F401
+    adaptive_avg_pool2d,  # noqa: F401
+    adaptive_max_pool2d,  # noqa: F401
+    avg_pool1d,  # noqa: F401
+    avg_pool2d,  # noqa: F401
+    max_pool1d,  # noqa: F401
+    max_pool2d,  # noqa: F401
+)
 from gradiente.ops.shape import ConstantPad as _ConstantPad
 from gradiente.tensor import Tensor, as_tensor
-
-try:  # TEMPORARY until conv/pool land
-    from gradiente.ops.conv import conv1d, conv2d, conv_transpose2d, fold, unfold  # noqa: F401
-except ImportError:  # TEMPORARY until conv/pool land
-    pass
-try:  # TEMPORARY until conv/pool land
-    from gradiente.ops.pool import (
-        adaptive_avg_pool1d,  # noqa: F401
-        adaptive_avg_pool2d,  # noqa: F401
-        adaptive_max_pool2d,  # noqa: F401
-        avg_pool1d,  # noqa: F401
-        avg_pool2d,  # noqa: F401
-        max_pool1d,  # noqa: F401
-        max_pool2d,  # noqa: F401
-    )
-except ImportError:  # TEMPORARY until conv/pool land
-    pass
-
 
 # ------------------------------------------------------------------------------------ linear
 

@@ -279,8 +279,13 @@ class PiecewiseConstant(Function):
     """floor, ceil, round, trunc, sign: flat almost everywhere, so the gradient is zero."""
 
     _array_forward = True
-    _names = {"floor": "FloorBackward0", "ceil": "CeilBackward0", "round": "RoundBackward0",
-              "trunc": "TruncBackward0", "sign": "SignBackward0"}
+    _names = {
+        "floor": "FloorBackward0",
+        "ceil": "CeilBackward0",
+        "round": "RoundBackward0",
+        "trunc": "TruncBackward0",
+        "sign": "SignBackward0",
+    }
 
     @staticmethod
     def forward(ctx, a, kind, fn):

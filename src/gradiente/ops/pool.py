@@ -479,6 +479,8 @@ def _adaptive_max_indices(x, out_hw):
     """Flat h·W + w index of each adaptive window's first maximum (separable: rows, then cols)."""
     N, C, H, W = x.shape
     OH, OW = out_hw
+    if OH == 0 or OW == 0:
+        return xp.zeros((N, C, OH, OW), dtype=xp.int64)
     cols = _window_taps(W, OW)  # (OW, kw)
     rows = _window_taps(H, OH)  # (OH, kh)
     xw = x[..., cols]  # (N, C, H, OW, kw)
@@ -671,7 +673,7 @@ def _adaptive_avg(op, input, output_size, n):
     x2 = _as_2d(x, n)
     image = tuple(x2._data.shape[2:])
     oh, ow = _adaptive_size(op, output_size, image, n)
-    if image[0] % oh == 0 and image[1] % ow == 0:  # regular windows: plain average pooling
+    if oh and ow and image[0] % oh == 0 and image[1] % ow == 0:  # regular windows
         k = (image[0] // oh, image[1] // ow)
         geom = _PoolGeometry(k, k, (0, 0), (1, 1), image, (oh, ow))
         y = _AvgPool2d.apply(x2, geom, 1.0 / (k[0] * k[1]))
@@ -699,7 +701,7 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
     x, unbatched = _batched(op, input, 2)
     image = tuple(x._data.shape[2:])
     oh, ow = _adaptive_size(op, output_size, image, 2)
-    if image[0] % oh == 0 and image[1] % ow == 0:
+    if oh and ow and image[0] % oh == 0 and image[1] % ow == 0:
         k = (image[0] // oh, image[1] // ow)
         return max_pool2d(input, k, k, 0, 1, False, return_indices)
     idx = _adaptive_max_indices(x._data, (oh, ow))

@@ -289,8 +289,11 @@ class Optimizer:
         try:
             self._update(p, state, group)
         finally:
-            created = [v for k, v in state.items() if isinstance(v, Tensor) and k not in
-                       bookkeeping and v._data.shape == (1,)]  # state made during the update
+            created = [
+                v
+                for k, v in state.items()
+                if isinstance(v, Tensor) and k not in bookkeeping and v._data.shape == (1,)
+            ]  # state made during the update
             for t in {id(t): t for t in scalars + created}.values():
                 t._data = t._data.reshape(())
 

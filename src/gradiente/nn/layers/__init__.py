@@ -23,32 +23,33 @@ from gradiente.nn.layers.container import (
     ParameterList,
     Sequential,
 )
+from gradiente.nn.layers.conv import Conv1d, Conv2d, ConvTranspose2d
 from gradiente.nn.layers.dropout import Dropout, Dropout1d, Dropout2d
 from gradiente.nn.layers.flatten import Flatten, Unflatten
 from gradiente.nn.layers.linear import Bilinear, Identity, Linear
 from gradiente.nn.layers.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
-
-try:  # TEMPORARY until conv/pool land
-    from gradiente.nn.layers.conv import Conv1d, Conv2d, ConvTranspose2d  # noqa: F401
-except ImportError:  # TEMPORARY until conv/pool land
-    pass
-try:  # TEMPORARY until conv/pool land
-    from gradiente.nn.layers.pooling import (
-        AdaptiveAvgPool1d,  # noqa: F401
-        AdaptiveAvgPool2d,  # noqa: F401
-        AdaptiveMaxPool2d,  # noqa: F401
-        AvgPool1d,  # noqa: F401
-        AvgPool2d,  # noqa: F401
-        MaxPool1d,  # noqa: F401
-        MaxPool2d,  # noqa: F401
-    )
-except ImportError:  # TEMPORARY until conv/pool land
-    pass
+from gradiente.nn.layers.pooling import (
+    AdaptiveAvgPool1d,
+    AdaptiveAvgPool2d,
+    AdaptiveMaxPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    MaxPool1d,
+    MaxPool2d,
+)
 
 __all__ = [
+    "AdaptiveAvgPool1d",
+    "AdaptiveAvgPool2d",
+    "AdaptiveMaxPool2d",
+    "AvgPool1d",
+    "AvgPool2d",
     "BatchNorm1d",
     "BatchNorm2d",
     "Bilinear",
+    "Conv1d",
+    "Conv2d",
+    "ConvTranspose2d",
     "Dropout",
     "Dropout1d",
     "Dropout2d",
@@ -62,6 +63,8 @@ __all__ = [
     "Linear",
     "LogSigmoid",
     "LogSoftmax",
+    "MaxPool1d",
+    "MaxPool2d",
     "ModuleDict",
     "ModuleList",
     "ParameterDict",
