@@ -1,0 +1,209 @@
+"""Whole training steps built from ``nn`` modules, gradiente vs PyTorch (CPU), side by side.
+
+The issue's model benchmarks: a 784-256-128-10 MLP (batch 128), LeNet-5 (batch 64, 1x28x28)
+and a VGG-style CNN (conv 3→32→32, pool, 64→64, pool, linear; batch 64, 3x32x32), each step
+being forward, ``nn.CrossEntropyLoss``, ``zero_grad``, backward and ``optim.SGD(momentum=0.9)``
+— the same code for both frameworks (``import gradiente as torch``). Plus the peak memory of the
+LeNet step: growth of the process's peak resident set size over the steps, measured after the
+model, optimizer and batch exist (so it counts activations, gradients and workspaces).
+
+Each framework runs in its own process (this script re-invokes itself with ``--framework``),
+order alternating from pair to pair; ratios are medians of per-pair ratios gradiente/torch.
+
+    python benchmarks/bench_nn.py                 # 5 pairs, all cases, all CPUs
+    python benchmarks/bench_nn.py --threads 1     # both single-threaded
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+CASES = ["mlp", "lenet", "vgg"]
+TITLES = {
+    "mlp": "MLP 784-256-128-10 step (batch 128)",
+    "lenet": "LeNet-5 step (batch 64, 1x28x28)",
+    "vgg": "VGG-style CNN step (batch 64, 3x32x32)",
+}
+TARGETS = {"mlp": 1.0, "lenet": 1.5, "vgg": 2.0, "memory": 1.5}
+
+
+def _models(torch):
+    nn = torch.nn
+    mlp = nn.Sequential(
+        nn.Flatten(),
+        nn.Linear(784, 256),
+        nn.ReLU(),
+        nn.Linear(256, 128),
+        nn.ReLU(),
+        nn.Linear(128, 10),
+    )
+    lenet = nn.Sequential(
+        nn.Conv2d(1, 6, 5, padding=2),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(16 * 5 * 5, 120),
+        nn.ReLU(),
+        nn.Linear(120, 84),
+        nn.ReLU(),
+        nn.Linear(84, 10),
+    )
+    vgg = nn.Sequential(
+        nn.Conv2d(3, 32, 3, padding=1),
+        nn.ReLU(),
+        nn.Conv2d(32, 32, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, padding=1),
+        nn.ReLU(),
+        nn.Conv2d(64, 64, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(64 * 8 * 8, 10),
+    )
+    return {
+        "mlp": (mlp, (128, 1, 28, 28)),
+        "lenet": (lenet, (64, 1, 28, 28)),
+        "vgg": (vgg, (64, 3, 32, 32)),
+    }
+
+
+def _step_fn(torch, model, shape):
+    torch.manual_seed(0)
+    x = torch.randn(*shape)
+    y = torch.randint(0, 10, (shape[0],))
+    loss_fn = torch.nn.CrossEntropyLoss()
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+
+    def step():
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step
+
+
+def _peak_rss_bytes() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
+
+
+def worker(framework: str, cases, repeats: int, threads: int) -> None:
+    if framework == "torch":
+        import torch
+
+        torch.set_num_threads(threads)
+    else:
+        import gradiente as torch
+    torch.manual_seed(0)
+    models = _models(torch)
+    result = {}
+    if "memory" in cases:
+        model, shape = models["lenet"]
+        step = _step_fn(torch, model, shape)
+        before = _peak_rss_bytes()
+        for _ in range(5):
+            step()
+        result["memory"] = _peak_rss_bytes() - before
+    for case in cases:
+        if case == "memory":
+            continue
+        model, shape = models[case]
+        step = _step_fn(torch, model, shape)
+        for _ in range(3):
+            step()
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            step()
+            times.append(time.perf_counter() - t0)
+        result[case] = statistics.median(times)
+    print(json.dumps(result))
+
+
+def _run(framework, cases, repeats, threads):
+    env = dict(os.environ)
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[var] = str(threads)
+    env["OMP_WAIT_POLICY"] = "PASSIVE"
+    cmd = [
+        sys.executable,
+        __file__,
+        "--framework",
+        framework,
+        "--repeats",
+        str(repeats),
+        "--threads",
+        str(threads),
+        "--cases",
+        *cases,
+    ]
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--framework", choices=["torch", "gradiente"])
+    parser.add_argument("--pairs", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument(
+        "--cases", nargs="+", default=CASES + ["memory"], choices=CASES + ["memory"]
+    )
+    args = parser.parse_args()
+    if args.framework:
+        worker(args.framework, args.cases, args.repeats, args.threads)
+        return
+    # Memory is measured in processes of its own, so timing runs do not inflate the peak.
+    groups = [[c for c in args.cases if c != "memory"]] + (
+        [["memory"]] if "memory" in args.cases else []
+    )
+    groups = [g for g in groups if g]
+    load_start = os.getloadavg()[0]
+    values = {(fw, c): [] for fw in ("torch", "gradiente") for c in args.cases}
+    ratios = {c: [] for c in args.cases}
+    for pair in range(args.pairs):
+        order = ["torch", "gradiente"] if pair % 2 == 0 else ["gradiente", "torch"]
+        for group in groups:
+            got = {fw: _run(fw, group, args.repeats, args.threads) for fw in order}
+            for c in group:
+                ratios[c].append(got["gradiente"][c] / got["torch"][c])
+                for fw in order:
+                    values[(fw, c)].append(got[fw][c])
+        print(f"pair {pair + 1}/{args.pairs} done", file=sys.stderr)
+    print(
+        f"threads={args.threads}  pairs={args.pairs}  repeats={args.repeats}  "
+        f"load average {load_start:.1f} -> {os.getloadavg()[0]:.1f} (on {os.cpu_count()} CPUs)"
+    )
+    print(f"{'case':<42} {'torch':>10} {'gradiente':>10} {'ratio':>7} {'target':>7}")
+    for c in args.cases:
+        t = statistics.median(values[("torch", c)])
+        g = statistics.median(values[("gradiente", c)])
+        r = statistics.median(ratios[c])
+        ok = "ok" if r <= TARGETS[c] else "MISS"
+        if c == "memory":
+            name, ts, gs = (
+                "LeNet-5 step peak memory (RSS growth)",
+                f"{t / 2**20:.1f} MiB",
+                (f"{g / 2**20:.1f} MiB"),
+            )
+        else:
+            name, ts, gs = TITLES[c], f"{t * 1e3:.2f} ms", f"{g * 1e3:.2f} ms"
+        print(f"{name:<42} {ts:>10} {gs:>10} {r:6.2f}x {TARGETS[c]:5.1f}x {ok}")
+
+
+if __name__ == "__main__":
+    main()
