@@ -112,16 +112,25 @@ def test_mnist_reads_torchvision_layout(tmp_path, cls, compress):
     assert img.shape == (1, 28, 28) and img.dtype == gradiente.float32 and label >= 100
 
 
-def test_mnist_test_only_folder_is_split_with_a_warning(tmp_path):
+def test_mnist_test_only_folder_trains_on_its_first_part_and_tests_on_all_of_it(tmp_path):
     written = _write_mnist(tmp_path, splits=("t10k",), n=10)
     with pytest.warns(UserWarning, match="only the test split"):
         train = datasets.MNIST(tmp_path, train=True)
-    with pytest.warns(UserWarning, match="only the test split"):
-        test = datasets.MNIST(tmp_path, train=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        test = datasets.MNIST(tmp_path, train=False)  # torchvision's test split: no warning
     images, labels = written["t10k"]
-    assert len(train) == 8 and len(test) == 2
+    assert len(train) == 8 and len(test) == 10
     np.testing.assert_array_equal(train.data.numpy(), images[:8])
-    np.testing.assert_array_equal(test.targets.numpy(), labels[8:])
+    np.testing.assert_array_equal(test.targets.numpy(), labels)
+    assert train.held_out is None and test.held_out == slice(8, 10)
+
+
+@pytest.mark.parametrize("folder", ["MNIST", "mnist", "MNIST/raw", "."])
+def test_mnist_is_found_under_root(tmp_path, folder):
+    written = _write_mnist(tmp_path / folder, splits=("t10k",), n=4)
+    test = datasets.MNIST(tmp_path, train=False, download=False)
+    np.testing.assert_array_equal(test.data.numpy(), written["t10k"][0])
 
 
 def test_mnist_missing_files_error_says_what_where_and_how(tmp_path):
@@ -148,12 +157,12 @@ def test_real_mnist_test_split_from_shared():
         warnings.simplefilter("ignore", UserWarning)
         train = datasets.MNIST(folder, train=True, transform=ToTensor())
         test = datasets.MNIST(folder, train=False)
-    assert len(train) == 8000 and len(test) == 2000
+    assert len(train) == 8000 and len(test) == 10000 and test.held_out == slice(8000, 10000)
     img, label = train[0]
     assert (
         img.shape == (1, 28, 28) and label == 7 and 0 <= img.numpy().min() <= img.numpy().max() <= 1
     )
-    np.testing.assert_array_equal(test.data.numpy(), images.numpy()[8000:])
+    np.testing.assert_array_equal(test.data.numpy(), images.numpy())
 
 
 # ---------------------------------------------------------------------------------------------

@@ -2,12 +2,14 @@
 
 The files (``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``, ``t10k-images-idx3-ubyte``,
 ``t10k-labels-idx1-ubyte``, each plain or gzip-compressed) are looked for in torchvision's place,
-``root/<ClassName>/raw/``, and then in ``root`` itself. ``download=True`` fetches the missing
-ones from the official mirrors into ``root/<ClassName>/raw/``, verifying the published MD5s.
+``root/<ClassName>/raw/``, then in ``root/<ClassName>/``, ``root/<classname>/`` and ``root``
+itself. ``download=True`` fetches the missing ones from the official mirrors into
+``root/<ClassName>/raw/``, verifying the published MD5s.
 
-A folder holding only the TEST split (the 10,000 ``t10k-*`` images, as in ``shared/data/mnist``)
-is accepted: it is split deterministically, the first 80 % (8,000 images) for ``train=True`` and
-the last 20 % (2,000) for ``train=False``, with a warning saying so.
+``train=False`` is always the whole test split (the 10,000 ``t10k-*`` images), as in torchvision.
+A folder holding only the test split (as ``shared/data/mnist``) still gives a training set:
+``train=True`` then takes the first 80 % of it (8,000 images), with a warning, and the test
+set's ``held_out`` names the last 20 % that this training set never saw.
 """
 
 from __future__ import annotations
@@ -101,6 +103,9 @@ class MNIST(VisionDataset):
         train: the training split if True, else the test split.
         transform: applied to each image; target_transform: applied to each label.
         download: fetch the missing files from ``mirrors`` (MD5-verified) first.
+
+    ``held_out`` is None, except for the test split of a folder holding only the test split:
+    then it is the slice of it (the last 20 %) that ``train=True`` does not use.
     """
 
     mirrors = [
@@ -136,6 +141,7 @@ class MNIST(VisionDataset):
     ) -> None:
         super().__init__(root, transform=transform, target_transform=target_transform)
         self.train = train
+        self.held_out: slice | None = None
         download_error = None
         if download:
             try:
@@ -152,7 +158,14 @@ class MNIST(VisionDataset):
         return os.path.join(self.root, type(self).__name__, "raw")
 
     def _folders(self) -> list[str]:
-        return [self.raw_folder, self.root]
+        name = type(self).__name__
+        folders = [
+            self.raw_folder,
+            os.path.join(self.root, name),
+            os.path.join(self.root, name.lower()),
+            self.root,
+        ]
+        return list(dict.fromkeys(folders))
 
     @staticmethod
     def _find(folder: str, stem: str) -> str | None:
@@ -170,22 +183,28 @@ class MNIST(VisionDataset):
     # --- loading --------------------------------------------------------------------------
 
     def _load_data(self, download_error: Exception | None) -> tuple[Tensor, Tensor]:
-        wanted, other_split = ("train", "t10k") if self.train else ("t10k", "train")
+        split = "train" if self.train else "t10k"
         for folder in self._folders():
-            own = self._split_files(folder, wanted)
-            other = self._split_files(folder, other_split)
-            if own and (other or self.train):
-                if download_error is not None:
-                    warnings.warn(
-                        f"{type(self).__name__}: the download failed ({download_error}); using "
-                        f"the files found in {folder!r}",
-                        UserWarning,
-                        stacklevel=3,
-                    )
-                return read_image_file(own[0]), read_label_file(own[1])
-            test = other if self.train else own
-            if test and not self._split_files(folder, "train"):
-                return self._split_test_only(folder, test, download_error)
+            own = self._split_files(folder, split)
+            test = own if not self.train else self._split_files(folder, "t10k")
+            if own is None and test is None:
+                continue
+            has_train = self._split_files(folder, "train") is not None
+            if download_error is not None and (own or not has_train):
+                warnings.warn(
+                    f"{type(self).__name__}: the download failed ({download_error}); using "
+                    f"the files found in {folder!r}",
+                    UserWarning,
+                    stacklevel=3,
+                )
+            if own is not None:
+                images, labels = read_image_file(own[0]), read_label_file(own[1])
+                if not self.train and not has_train:
+                    n = len(labels)
+                    self.held_out = slice(n * _TRAIN_FRACTION[0] // _TRAIN_FRACTION[1], n)
+                return images, labels
+            if not has_train:
+                return self._first_part_of_test(folder, test)
         names = [
             f"{split}-{kind}"
             for split in ("train", "t10k")
@@ -194,27 +213,30 @@ class MNIST(VisionDataset):
         missing = [n for n in names if not any(self._find(f, n) for f in self._folders())]
         message = (
             f"{type(self).__name__} not found: missing {', '.join(missing)} (each plain or .gz); "
-            f"looked in {' and '.join(repr(f) for f in self._folders())}. Use download=True to "
+            f"looked in {', '.join(repr(f) for f in self._folders())}. Use download=True to "
             f"fetch them from {self.mirrors[0]}, or copy them into {self.raw_folder!r}."
         )
         if download_error is not None:
             message += f" The download failed: {download_error}"
         raise RuntimeError(message)
 
-    def _split_test_only(self, folder: str, files: tuple[str, str], download_error) -> tuple:
+    def _first_part_of_test(self, folder: str, files: tuple[str, str]) -> tuple:
+        """A training set from a test-only folder: the first 80 % of the test split."""
         images, labels = read_image_file(files[0]), read_label_file(files[1])
         n = len(images)
         n_train = n * _TRAIN_FRACTION[0] // _TRAIN_FRACTION[1]
-        part = slice(0, n_train) if self.train else slice(n_train, n)
-        note = f" (the download failed: {download_error})" if download_error else ""
         warnings.warn(
-            f"{type(self).__name__}: only the test split (t10k-*) is in {folder!r}{note}; using "
-            f"its first {n_train} images as the training set and the last {n - n_train} as the "
-            f"test set, so train={self.train} gives {part.stop - part.start} images.",
+            f"{type(self).__name__}: only the test split (t10k-*) is in {folder!r}; using its "
+            f"first {n_train} images as the training set. train=False gives the whole test split "
+            f"({n} images); its held_out attribute, slice({n_train}, {n}), names the "
+            f"{n - n_train} images this training set does not contain.",
             UserWarning,
             stacklevel=4,
         )
-        return Tensor._make(images._data[part].copy()), Tensor._make(labels._data[part].copy())
+        return (
+            Tensor._make(images._data[:n_train].copy()),
+            Tensor._make(labels._data[:n_train].copy()),
+        )
 
     def download(self) -> None:
         """Fetch the four files into ``raw_folder`` unless a complete set is already present.

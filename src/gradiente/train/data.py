@@ -78,12 +78,15 @@ def _vision(cls_name: str, display: str) -> Callable:
                 f"{display} was not found: looked in {where}; {detail}, or point --data-dir at "
                 "a folder that holds its files"
             ) from None
-        images = _array(ds.data)
+        images, targets = _array(ds.data), _array(ds.targets)
+        held_out = getattr(ds, "held_out", None)
+        if held_out is not None:  # a test-only folder: test on what training did not see
+            images, targets = images[held_out], targets[held_out]
         if images.ndim == 4 and images.shape[-1] in (1, 3):  # (N, H, W, C) → (N, C, H, W)
             images = images.transpose(0, 3, 1, 2)
         elif images.ndim == 3:  # (N, H, W) → (N, 1, H, W)
             images = images[:, None]
-        return images, _array(ds.targets), [str(c) for c in ds.classes]
+        return images, targets, [str(c) for c in ds.classes]
 
     return load
 

@@ -1,0 +1,189 @@
+"""pytorch/examples mnist/main.py, trimmed to a subset of the real MNIST test split.
+
+torchvision's datasets.MNIST when it is importable, else a small IDX reader + TensorDataset.
+"""
+
+import argparse
+import gzip
+import os
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import torch.optim as optim
+from torch.optim.lr_scheduler import StepLR
+
+try:
+    from torchvision import datasets, transforms
+except ImportError:
+    datasets = transforms = None
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super(Net, self).__init__()
+        self.conv1 = nn.Conv2d(1, 32, 3, 1)
+        self.conv2 = nn.Conv2d(32, 64, 3, 1)
+        self.dropout1 = nn.Dropout(0.25)
+        self.dropout2 = nn.Dropout(0.5)
+        self.fc1 = nn.Linear(9216, 128)
+        self.fc2 = nn.Linear(128, 10)
+
+    def forward(self, x):
+        x = self.conv1(x)
+        x = F.relu(x)
+        x = self.conv2(x)
+        x = F.relu(x)
+        x = F.max_pool2d(x, 2)
+        x = self.dropout1(x)
+        x = torch.flatten(x, 1)
+        x = self.fc1(x)
+        x = F.relu(x)
+        x = self.dropout2(x)
+        x = self.fc2(x)
+        output = F.log_softmax(x, dim=1)
+        return output
+
+
+def train(args, model, device, train_loader, optimizer, epoch):
+    model.train()
+    for batch_idx, (data, target) in enumerate(train_loader):
+        data, target = data.to(device), target.to(device)
+        optimizer.zero_grad()
+        output = model(data)
+        loss = F.nll_loss(output, target)
+        loss.backward()
+        optimizer.step()
+        if batch_idx % args.log_interval == 0:
+            print(
+                "Train Epoch: {} [{}/{} ({:.0f}%)]\tLoss: {:.6f}".format(
+                    epoch,
+                    batch_idx * len(data),
+                    len(train_loader.dataset),
+                    100.0 * batch_idx / len(train_loader),
+                    loss.item(),
+                )
+            )
+            if args.dry_run:
+                break
+
+
+def test(model, device, test_loader):
+    model.eval()
+    test_loss = 0
+    correct = 0
+    with torch.no_grad():
+        for data, target in test_loader:
+            data, target = data.to(device), target.to(device)
+            output = model(data)
+            test_loss += F.nll_loss(output, target, reduction="sum").item()  # sum up batch loss
+            pred = output.argmax(dim=1, keepdim=True)  # get the index of the max log-probability
+            correct += pred.eq(target.view_as(pred)).sum().item()
+
+    test_loss /= len(test_loader.dataset)
+
+    print(
+        "\nTest set: Average loss: {:.4f}, Accuracy: {}/{} ({:.0f}%)\n".format(
+            test_loss,
+            correct,
+            len(test_loader.dataset),
+            100.0 * correct / len(test_loader.dataset),
+        )
+    )
+
+
+def read_idx(path):
+    with gzip.open(path, "rb") as f:
+        raw = f.read()
+    ndim = raw[3]
+    dims = np.frombuffer(raw, dtype=">u4", count=ndim, offset=4)
+    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+def mnist_test_split(root):
+    """The 10,000 test images, normalised as the example does, as a TensorDataset."""
+    if datasets is not None:
+        transform = transforms.Compose(
+            [transforms.ToTensor(), transforms.Normalize((0.1307,), (0.3081,))]
+        )
+        return datasets.MNIST(root, train=False, download=False, transform=transform)
+    images = read_idx(os.path.join(root, "t10k-images-idx3-ubyte.gz"))
+    labels = read_idx(os.path.join(root, "t10k-labels-idx1-ubyte.gz"))
+    x = torch.from_numpy(images.astype(np.float32) / np.float32(255)).unsqueeze(1)
+    x = (x - 0.1307) / 0.3081
+    y = torch.from_numpy(labels.astype(np.int64))
+    return torch.utils.data.TensorDataset(x, y)
+
+
+def main():
+    # Training settings
+    parser = argparse.ArgumentParser(description="PyTorch MNIST Example")
+    parser.add_argument("--batch-size", type=int, default=64, metavar="N",
+                        help="input batch size for training (default: 64)")
+    parser.add_argument("--test-batch-size", type=int, default=1000, metavar="N",
+                        help="input batch size for testing (default: 1000)")
+    parser.add_argument("--epochs", type=int, default=2, metavar="N",
+                        help="number of epochs to train (default: 2)")
+    parser.add_argument("--lr", type=float, default=1.0, metavar="LR",
+                        help="learning rate (default: 1.0)")
+    parser.add_argument("--gamma", type=float, default=0.7, metavar="M",
+                        help="Learning rate step gamma (default: 0.7)")
+    parser.add_argument("--no-accel", action="store_true",
+                        help="disables accelerator")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="quickly check a single pass")
+    parser.add_argument("--seed", type=int, default=1, metavar="S",
+                        help="random seed (default: 1)")
+    parser.add_argument("--log-interval", type=int, default=2, metavar="N",
+                        help="how many batches to wait before logging training status")
+    parser.add_argument("--save-model", action="store_true",
+                        help="For Saving the current Model")
+    parser.add_argument("--data-dir", default="../shared/data/mnist")
+    parser.add_argument("--n-train", type=int, default=640)
+    parser.add_argument("--n-test", type=int, default=500)
+    args = parser.parse_args()
+
+    use_cuda = not args.no_accel and torch.cuda.is_available()
+    use_mps = not args.no_accel and torch.backends.mps.is_available()
+
+    torch.manual_seed(args.seed)
+
+    if use_cuda:
+        device = torch.device("cuda")
+    elif use_mps:
+        device = torch.device("mps")
+    else:
+        device = torch.device("cpu")
+
+    train_kwargs = {"batch_size": args.batch_size}
+    test_kwargs = {"batch_size": args.test_batch_size}
+    if use_cuda:
+        cuda_kwargs = {"num_workers": 1, "pin_memory": True, "shuffle": True}
+        train_kwargs.update(cuda_kwargs)
+        test_kwargs.update(cuda_kwargs)
+    else:
+        train_kwargs.update({"num_workers": 0, "pin_memory": False, "shuffle": True})
+
+    full = mnist_test_split(args.data_dir)
+    print(len(full))
+    dataset1 = torch.utils.data.Subset(full, range(args.n_train))
+    dataset2 = torch.utils.data.Subset(full, range(9000, 9000 + args.n_test))
+    train_loader = torch.utils.data.DataLoader(dataset1, **train_kwargs)
+    test_loader = torch.utils.data.DataLoader(dataset2, **test_kwargs)
+
+    model = Net().to(device)
+    optimizer = optim.Adadelta(model.parameters(), lr=args.lr)
+
+    scheduler = StepLR(optimizer, step_size=1, gamma=args.gamma)
+    for epoch in range(1, args.epochs + 1):
+        train(args, model, device, train_loader, optimizer, epoch)
+        test(model, device, test_loader)
+        scheduler.step()
+
+    if args.save_model:
+        torch.save(model.state_dict(), "mnist_cnn.pt")
+
+
+if __name__ == "__main__":
+    main()
