@@ -18,6 +18,7 @@ LAYERS = {
     "tensor": 3,
     "_printing": 3,
     "functions": 3,
+    "linalg": 3,
     "nn": 4,
     "optim": 5,
     "data": 5,

@@ -87,6 +87,7 @@ globals().update({name: getattr(_functions, name) for name in _functions.__all__
 from gradiente import (  # noqa: E402
     data,
     datasets,
+    linalg,
     nn,  # noqa: E402
     optim,  # noqa: E402
     transforms,

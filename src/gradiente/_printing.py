@@ -63,21 +63,19 @@ class _Formatter:
         lo, hi = float(absval.min()), float(absval.max())
         self.int_mode = bool(xp.all(finite == xp.ceil(finite)))
         items = finite.tolist()
-        if self.int_mode:
-            if hi / lo > 1000.0 or hi > 1.0e8:
-                self.sci_mode = True
-                widths = (len(f"{v:.{p}e}") for v in items)
-            else:
-                widths = (len(f"{v:.0f}") + 1 for v in items)
+        # Scientific notation when the magnitudes span more than 10³ or leave [1e-4, 1e8],
+        # unless set_printoptions(sci_mode=...) decided it; the width follows the notation.
+        if PRINT_OPTS.sci_mode is None:
+            self.sci_mode = hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4
         else:
-            if hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4:
-                self.sci_mode = True
-                widths = (len(f"{v:.{p}e}") for v in items)
-            else:
-                widths = (len(f"{v:.{p}f}") for v in items)
+            self.sci_mode = bool(PRINT_OPTS.sci_mode)
+        if self.sci_mode:
+            widths = (len(f"{v:.{p}e}") for v in items)
+        elif self.int_mode:
+            widths = (len(f"{v:.0f}") + 1 for v in items)
+        else:
+            widths = (len(f"{v:.{p}f}") for v in items)
         self.max_width = max(self.max_width, max(widths))
-        if PRINT_OPTS.sci_mode is not None:
-            self.sci_mode = PRINT_OPTS.sci_mode
 
     def format(self, value) -> str:
         p = PRINT_OPTS.precision

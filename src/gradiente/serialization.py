@@ -1,15 +1,20 @@
 """Checkpoints: ``gradiente.save(obj, path)`` and ``gradiente.load(path)``, in safetensors format.
 
-What can be saved: nested dicts, lists and tuples of tensors (or NumPy arrays) and plain values
-(int, float, bool, None, str) — model ``state_dict()``s, optimizer and scheduler state dicts
-(int keys and lists of ints included), epochs, metrics.
+What is stored natively: nested dicts, lists and tuples of tensors (or NumPy arrays) and plain
+values (int, float, bool, None, str) — model ``state_dict()``s, optimizer and scheduler state
+dicts (int keys and lists of ints included), epochs, metrics.
 
 The file is a standard safetensors file: every tensor is stored under a flattened key (the path
 of keys leading to it, joined with dots), and the nested structure with all non-tensor values
 is JSON in the safetensors ``__metadata__``. A flat dict of tensors (a model's state dict) keeps
 its own keys, so the file opens in PyTorch with ``safetensors.torch.load_file`` and, the other
 way round, a file written by ``safetensors.torch.save_file(model.state_dict(), path)`` loads
-here. Loading never runs code: there is no pickle anywhere.
+here.
+
+Any other object (a whole ``nn.Module``, as in ``torch.save(model, path)``) is pickled and its
+bytes stored as a uint8 tensor. As in PyTorch (since 2.6), ``load`` refuses to unpickle it
+unless called with ``weights_only=False``, because unpickling can run arbitrary code: by
+default, loading never runs code.
 
 Saving is atomic: the bytes go to a temporary file in the same directory, which is flushed,
 fsynced and then renamed over the destination (``os.replace``), so a crash mid-save leaves the
@@ -23,6 +28,7 @@ import contextlib
 import json
 import math
 import os
+import pickle
 import secrets
 
 import safetensors
@@ -55,11 +61,14 @@ class _Encoder:
     Nodes: ``None``, bools, ints, finite floats and strings are themselves; a non-finite float
     is ``{"float": "nan"}``; a list is a JSON list; a tuple is ``{"tuple": [...]}``; a dict is
     ``{"dict": [[key_node, value_node], ...]}`` (keys need not be strings); a tensor is
-    ``{"tensor": flat_key}`` and a NumPy array ``{"ndarray": flat_key}``.
+    ``{"tensor": flat_key}`` and a NumPy array ``{"ndarray": flat_key}``; any other object is
+    ``{"pickle": flat_key, "type": "module.QualName"}``, its pickle's bytes a uint8 array.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, pickle_module=None, pickle_protocol=None) -> None:
         self.arrays: dict[str, object] = {}
+        self.pickle_module = pickle_module or pickle
+        self.pickle_protocol = pickle_protocol or pickle.DEFAULT_PROTOCOL
 
     def _flat_key(self, path: tuple) -> str:
         key = ".".join(str(k) for k in path) or "tensor"
@@ -108,10 +117,18 @@ class _Encoder:
             if isinstance(obj, collections.OrderedDict):
                 node["ordered"] = True
             return node
-        raise TypeError(
-            f"gradiente.save: cannot save {type(obj).__module__}.{type(obj).__qualname__} at "
-            f"{_path_str(path)} (supported: {_SUPPORTED})"
-        )
+        return self._pickled(obj, path)
+
+    def _pickled(self, obj, path: tuple) -> dict:
+        name = f"{type(obj).__module__}.{type(obj).__qualname__}"
+        try:
+            data = self.pickle_module.dumps(obj, protocol=self.pickle_protocol)
+        except Exception as error:  # pickle raises many kinds (PicklingError, TypeError, ...)
+            raise TypeError(
+                f"gradiente.save: cannot save {name} at {_path_str(path)}: it is none of "
+                f"{_SUPPORTED}, and pickling it failed ({error})"
+            ) from error
+        return {"pickle": self._store(xp.frombuffer(data, dtype=xp.uint8), path), "type": name}
 
     def _encode_key(self, key, path: tuple):
         if isinstance(key, (Tensor, xp.ndarray)) or not _is_plain_key(key):
@@ -172,12 +189,12 @@ def _atomic_write(path: str, data: bytes) -> None:
 def save(obj, f, pickle_module=None, pickle_protocol=None, **kwargs) -> None:
     """Save ``obj`` (a state dict or a nested structure of tensors and plain values) to ``f``.
 
-    ``f`` is a path (written atomically) or a binary file object. ``pickle_module`` and
-    ``pickle_protocol`` are accepted for compatibility with ``torch.save`` and ignored:
-    gradiente writes safetensors, never pickle. An unsupported object raises ``TypeError``
-    naming where it sits, e.g. ``obj['state'][0]['buffer']``.
+    ``f`` is a path (written atomically) or a binary file object. Objects that are not stored
+    natively (see the module's docstring) are pickled with ``pickle_module`` (default
+    ``pickle``) and ``pickle_protocol``; one that cannot be pickled raises ``TypeError`` naming
+    where it sits, e.g. ``obj['state'][0]['fn']``.
     """
-    encoder = _Encoder()
+    encoder = _Encoder(pickle_module, pickle_protocol)
     structure = encoder.encode(obj)
     metadata = {
         "format": "pt",  # what safetensors' PyTorch tools expect for a state dict
@@ -198,9 +215,20 @@ def save(obj, f, pickle_module=None, pickle_protocol=None, **kwargs) -> None:
 
 
 class _Decoder:
-    def __init__(self, arrays: dict, name: str) -> None:
+    def __init__(self, arrays: dict, name: str, weights_only: bool, pickle_module=None) -> None:
         self.arrays = arrays
         self.name = name
+        self.weights_only = weights_only
+        self.pickle_module = pickle_module or pickle
+
+    def _unpickle(self, node: dict):
+        if self.weights_only:
+            raise pickle.UnpicklingError(
+                f"{self.name}: Weights only load failed: the checkpoint holds a pickled "
+                f"{node.get('type', 'object')}. Load it with weights_only=False only if you "
+                f"trust its source: unpickling can run arbitrary code."
+            )
+        return self.pickle_module.loads(self._array(node["pickle"]).tobytes())
 
     def _array(self, key):
         if key not in self.arrays:
@@ -218,6 +246,8 @@ class _Decoder:
                 return t.requires_grad_(True) if node.get("requires_grad") else t
             if "ndarray" in node:
                 return self._array(node["ndarray"])
+            if "pickle" in node:
+                return self._unpickle(node)
             if "float" in node:
                 return float(node["float"])
             if "tuple" in node:
@@ -264,15 +294,27 @@ def _read_header(raw: bytes, name: str) -> dict:
     )
 
 
+def _only_cpu(map_location) -> bool:
+    """Whether ``map_location`` (None, a device or its name, a dict or a function) leaves every
+    tensor on the CPU, the only device here."""
+    if map_location is None or callable(map_location):
+        return True  # a function receives CPU storages and can only return them
+    if isinstance(map_location, dict):
+        return all(str(target) == "cpu" for target in map_location.values())
+    return str(map_location) == "cpu"
+
+
 def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=None, **kwargs):
     """Load what ``save`` wrote (or any safetensors file of supported dtypes) from ``f``.
 
     ``f`` is a path or a binary file object. A plain safetensors file without gradiente's
     structure (e.g. from ``safetensors.torch.save_file``) loads as a flat dict of tensors.
-    Only the CPU exists here, so ``map_location`` may be None or ``"cpu"``; the other
-    arguments of ``torch.load`` are accepted and ignored (loading never unpickles anyway).
+    Pickled objects (``save(model, path)``) load only with ``weights_only=False``, through
+    ``pickle_module`` (default ``pickle``). Only the CPU exists here, so ``map_location`` may
+    be None, ``"cpu"``/``device("cpu")``, a dict mapping to ``"cpu"``, or a function (given
+    CPU storages); ``mmap`` and the other arguments of ``torch.load`` are accepted and ignored.
     """
-    if map_location is not None and str(map_location) != "cpu":
+    if not _only_cpu(map_location):
         raise RuntimeError(f"gradiente.load: only map_location='cpu' exists, got {map_location!r}")
     if hasattr(f, "read"):
         name, raw = str(getattr(f, "name", f)), f.read()
@@ -300,4 +342,4 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
             f"{name}: written by a newer gradiente (format {version}; this one reads up to "
             f"{_FORMAT_VERSION})"
         )
-    return _Decoder(arrays, name).decode(root)
+    return _Decoder(arrays, name, weights_only is not False, pickle_module).decode(root)

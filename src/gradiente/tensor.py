@@ -16,6 +16,7 @@ import gradiente.autograd as _autograd
 from gradiente import _printing
 from gradiente import backend as B
 from gradiente import random as _random
+from gradiente.random import _fma32, _fma64  # exact fused multiply-add, as torch's kernels use
 from gradiente.autograd import function as _function
 from gradiente.autograd.function import VersionCounter
 from gradiente.autograd.grad_mode import grad_state
@@ -27,10 +28,35 @@ from gradiente.ops import linalg as L
 from gradiente.ops import reduce as R
 from gradiente.ops import shape as S
 
+
+def _return_type(name: str, fields: tuple):
+    """A named tuple printed like PyTorch's ``torch.return_types.max(values=..., indices=...)``."""
+
+    def __repr__(self):
+        items = ",\n".join(f"{f}={v!r}" for f, v in zip(self._fields, self))
+        return f"torch.return_types.{name}(\n{items})"
+
+    base = collections.namedtuple(name, fields)
+    return type(name, (base,), {"__slots__": (), "__repr__": __repr__, "__module__": __name__})
+
+
 _return_types = {
-    name: collections.namedtuple(name, ["values", "indices"])
-    for name in ("max", "min", "sort", "topk", "kthvalue", "median", "mode", "cummax")
+    name: _return_type(name, ("values", "indices"))
+    for name in (
+        "max",
+        "min",
+        "sort",
+        "topk",
+        "kthvalue",
+        "median",
+        "nanmedian",
+        "mode",
+        "cummax",
+        "cummin",
+    )
 }
+_return_types["aminmax"] = _return_type("aminmax", ("min", "max"))
+_return_types["slogdet"] = _return_type("slogdet", ("sign", "logabsdet"))
 
 
 class device:
@@ -273,6 +299,54 @@ class Tensor:
         return self.transpose(-2, -1)
 
     @property
+    def mH(self) -> Tensor:
+        return self.mT  # the conjugate transpose; real tensors have no conjugate
+
+    @property
+    def H(self) -> Tensor:
+        if self.ndim not in (0, 2):
+            raise RuntimeError(
+                f"tensor.H is only supported on matrices (2-D tensors). Got {self.ndim}-D tensor."
+            )
+        return self.T
+
+    @property
+    def real(self) -> Tensor:
+        return self
+
+    @property
+    def imag(self) -> Tensor:
+        raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+
+    is_sparse = is_quantized = is_meta = is_mkldnn = is_nested = False
+
+    def is_complex(self) -> bool:
+        return False
+
+    def is_nonzero(self) -> bool:
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with {'no' if self._data.size == 0 else 'more than one'}"
+                " values is ambiguous"
+            )
+        return bool(self._data.reshape(()).item())
+
+    def is_shared(self) -> bool:
+        return False
+
+    def is_pinned(self) -> bool:
+        return False
+
+    def storage_offset(self) -> int:
+        base = self._base
+        if base is None:
+            return 0
+        return (self.data_ptr() - base.data_ptr()) // self._data.itemsize
+
+    def ndimension(self) -> int:
+        return self._data.ndim
+
+    @property
     def itemsize(self) -> int:
         return self._data.itemsize
 
@@ -464,6 +538,12 @@ class Tensor:
     def byte(self):
         return self.to(B.uint8)
 
+    def char(self):
+        return self.to(B.int8)
+
+    def short(self):
+        return self.to(B.int16)
+
     def cpu(self):
         return self
 
@@ -654,7 +734,7 @@ class Tensor:
         return self._inplace(lambda s, a, b: s + value * a / b, tensor1, tensor2)
 
     def lerp_(self, end, weight):
-        return self._inplace(lambda s, e: s + weight * (e - s), end)
+        return self._inplace(lambda s, e: s.lerp(e, weight), end)
 
     def _overwritten_in_graph(self) -> bool:
         """True when an overwrite must also cut this tensor's graph (a recorded non-leaf)."""
@@ -844,6 +924,26 @@ class Tensor:
     def __mod__(self, other):
         return self.remainder(other)
 
+    def __rmod__(self, other):
+        return as_tensor(other, dtype=self.dtype).remainder(self)
+
+    def __lshift__(self, other):
+        return self._bitwise(other, xp.left_shift)
+
+    def __rshift__(self, other):
+        return self._bitwise(other, xp.right_shift)
+
+    def __contains__(self, element):
+        if isinstance(element, (Tensor, numbers.Number)):
+            return bool((self == element).any())
+        raise RuntimeError(
+            "Tensor.__contains__ only supports Tensor or scalar, but you passed in a "
+            f"{type(element)}."
+        )
+
+    def __reversed__(self):
+        return self if self.ndim == 0 else self.flip(0)
+
     def __pow__(self, exponent):
         return self.pow(exponent)
 
@@ -992,7 +1092,15 @@ class Tensor:
         return E.MaskedFill.apply(self, mask, value)
 
     def lerp(self, end, weight):
-        return self + weight * (end - self)
+        """self + weight·(end − self), evaluated from the nearer end as PyTorch does."""
+        if isinstance(weight, Tensor):
+            near_start = weight.abs() < 0.5
+            return where(
+                near_start, self + weight * (end - self), end - (end - self) * (1 - weight)
+            )
+        if abs(weight) < 0.5:
+            return self + weight * (end - self)
+        return end - (end - self) * (1 - weight)
 
     # ------------------------------------------------------------------ comparisons
     def _compare(self, other, fn):
@@ -1208,14 +1316,50 @@ class Tensor:
     def cumsum(self, dim, dtype=None):
         return R.Cumsum.apply(self, _dim(dim, self.ndim, "cumsum"), self._reduce_dtype(dtype))
 
-    def norm(self, p="fro", dim=None, keepdim=False):
-        if p in ("fro", 2, 2.0):
-            return (self * self).sum(dim, keepdim).sqrt()
-        if p in (1, 1.0):
-            return self.abs().sum(dim, keepdim)
-        if p == float("inf"):
-            return self.abs().amax(dim if dim is not None else (), keepdim)
-        return (self.abs() ** p).sum(dim, keepdim) ** (1.0 / p)
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        """The p-norm over ``dim`` (all elements by default); "fro" is the 2-norm of the
+        entries, "nuc" the sum of singular values."""
+        a = self if dtype is None else self.to(dtype)
+        if p == "nuc":
+            dims = (-2, -1) if dim is None else dim
+            return a.matrix_norm("nuc", dims, keepdim)
+        if p is None or p == "fro":
+            p = 2
+        return a.vector_norm(p, dim, keepdim)
+
+    def vector_norm(self, ord=2, dim=None, keepdim=False, dtype=None):
+        a = (self if dtype is None else self.to(dtype))._float()
+        dims = _dims(dim, self.ndim, "linalg.vector_norm")
+        if dims == ():
+            dims = None
+        return R.VectorNorm.apply(a, float(ord), dims, keepdim)
+
+    def matrix_norm(self, ord="fro", dim=(-2, -1), keepdim=False, dtype=None):
+        a = (self if dtype is None else self.to(dtype))._float()
+        if a.ndim < 2:
+            raise RuntimeError(
+                "linalg.matrix_norm: The input tensor A must have at least 2 dimensions."
+            )
+        d0, d1 = (_dim(d, a.ndim, "linalg.matrix_norm") for d in dim)
+        if ord == "fro":
+            return a.vector_norm(2, (d0, d1), keepdim)
+        if ord in ("nuc", 2, -2):
+            s = L.Decomposition.apply(
+                a.movedim((d0, d1), (-2, -1)),
+                "torch.linalg.matrix_norm(ord=" + repr(ord) + ")",
+                lambda x: xp.linalg.svd(x, compute_uv=False),
+            )
+            out = s.sum(-1) if ord == "nuc" else (s.amax(-1) if ord == 2 else s.amin(-1))
+            if keepdim:
+                out = out.unsqueeze(min(d0, d1)).unsqueeze(max(d0, d1))
+            return out
+        if ord in (1, -1, float("inf"), float("-inf")):
+            # 1: max column sum of |a|; inf: max row sum
+            summed, other = (d0, d1) if ord in (1, -1) else (d1, d0)
+            sums = a.abs().sum(summed, keepdim=True)
+            out = sums.amax(other, keepdim=True) if ord > 0 else sums.amin(other, keepdim=True)
+            return out if keepdim else out.squeeze((d0, d1))
+        raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
 
     def sort(self, dim=-1, descending=False, stable=False):
         d = _dim(dim, self.ndim, "sort")
@@ -1312,8 +1456,16 @@ class Tensor:
         return S.T.apply(self, 0, 1) if self.ndim == 2 else self
 
     def movedim(self, source, destination):
-        order = [d for d in range(self.ndim) if d != _dim(source, self.ndim, "movedim")]
-        order.insert(_dim(destination, self.ndim, "movedim"), _dim(source, self.ndim, "movedim"))
+        src = _dims(source, self.ndim, "movedim")
+        dst = _dims(destination, self.ndim, "movedim")
+        if len(src) != len(dst):
+            raise RuntimeError(
+                f"movedim: Invalid source or destination dims: source ({list(src)} dims) should "
+                f"contain the same number of dims as destination ({list(dst)} dims)"
+            )
+        order = [d for d in range(self.ndim) if d not in src]
+        for d, s in sorted(zip(dst, src)):
+            order.insert(d, s)
         return self.permute(*order)
 
     def expand(self, *sizes):
@@ -1396,11 +1548,20 @@ class Tensor:
         d = _dim(dim, self.ndim, "unbind")
         return tuple(self[(slice(None),) * d + (i,)] for i in range(self.shape[d]))
 
-    def tensor_split(self, sections, dim=0):
+    def tensor_split(self, indices_or_sections, dim=0):
+        """n nearly equal parts (the first ones one larger), or the pieces between indices."""
         d = _dim(dim, self.ndim, "tensor_split")
         n = self.shape[d]
-        q, r = divmod(n, sections)
-        return self.split([q + 1] * r + [q] * (sections - r), d)
+        if isinstance(indices_or_sections, Tensor):
+            indices_or_sections = indices_or_sections.tolist()
+        if isinstance(indices_or_sections, numbers.Integral):
+            q, r = divmod(n, int(indices_or_sections))
+            return self.split([q + 1] * r + [q] * (int(indices_or_sections) - r), d)
+        bounds = [builtins.min(builtins.max(int(i), 0), n) for i in indices_or_sections]
+        bounds = [0, *bounds, n]
+        return tuple(
+            self.narrow(d, a, builtins.max(b - a, 0)) for a, b in zip(bounds[:-1], bounds[1:])
+        )
 
     # ------------------------------------------------------------------ linear algebra
     def matmul(self, other):
@@ -1511,8 +1672,741 @@ class Tensor:
         mask = _as_bool_mask(mask, "masked_select")
         return self[mask.expand(self.shape) if mask.shape != self.shape else mask]
 
+    # ------------------------------------------------------------------ more element-wise math
+    def tan(self):
+        return self._float_unary(E.Tan)
+
+    def asin(self):
+        return self._float_unary(E.Asin)
+
+    def acos(self):
+        return self._float_unary(E.Acos)
+
+    def atan(self):
+        return self._float_unary(E.Atan)
+
+    def sinh(self):
+        return self._float_unary(E.Sinh)
+
+    def cosh(self):
+        return self._float_unary(E.Cosh)
+
+    def asinh(self):
+        return self._float_unary(E.Asinh)
+
+    def acosh(self):
+        return self._float_unary(E.Acosh)
+
+    def atanh(self):
+        return self._float_unary(E.Atanh)
+
+    arcsin, arccos, arctan = asin, acos, atan
+    arcsinh, arccosh, arctanh = asinh, acosh, atanh
+
+    def atan2(self, other):
+        a, b = _promote(self._float(), other)
+        return E.Atan2.apply(a, b if isinstance(b, Tensor) else as_tensor(b, dtype=a.dtype))
+
+    arctan2 = atan2
+
+    def hypot(self, other):
+        # √(a² + b²)
+        return (self * self + other * other).sqrt()
+
+    def exp2(self):
+        return 2.0**self
+
+    def logit(self, eps=None):
+        # logit(p) = log(p / (1 − p)), with p clamped to [eps, 1 − eps] when eps is given
+        p = self._float() if eps is None else self._float().clamp(eps, 1.0 - eps)
+        return (p / (1.0 - p)).log()
+
+    def xlogy(self, other):
+        # x·log(y), defined as 0 where x == 0 (even when y is 0 or nan)
+        a, b = _promote(self._float(), other)
+        b = b if isinstance(b, Tensor) else as_tensor(b, dtype=a.dtype)
+        return where(a == 0, 0.0, a * b.log())
+
+    def logaddexp(self, other):
+        # log(eᵃ + eᵇ) = max(a, b) + log1p(e^(−|a − b|)), which cannot overflow
+        a, b = _promote(self._float(), other)
+        return maximum(a, b) + (-(a - b).abs()).exp().log1p()
+
+    def logaddexp2(self, other):
+        ln2 = 0.6931471805599453
+        return (self._float() * ln2).logaddexp(other * ln2) / ln2
+
+    def frac(self):
+        return self - self.trunc()
+
+    def deg2rad(self):
+        return self._float() * (3.141592653589793 / 180.0)
+
+    def rad2deg(self):
+        return self._float() * (180.0 / 3.141592653589793)
+
+    sgn = sign
+    fix = trunc
+
+    def positive(self):
+        return self
+
+    def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
+        if self._data.dtype.kind != "f":
+            return self.clone()
+        info = xp.finfo(self._data.dtype)
+        out = self.masked_fill(self.isnan(), nan)
+        out = out.masked_fill(self == float("inf"), info.max if posinf is None else posinf)
+        return out.masked_fill(self == float("-inf"), info.min if neginf is None else neginf)
+
+    def heaviside(self, values):
+        # 0 for x < 0, ``values`` at x == 0, 1 for x > 0 (not differentiable)
+        v = _arr(values)
+        out = xp.where(self._data == 0, v, (self._data > 0).astype(self._data.dtype))
+        return Tensor._make(out.astype(self._data.dtype), False, None)
+
+    def float_power(self, exponent):
+        e = exponent.double() if isinstance(exponent, Tensor) else exponent
+        return self.double().pow(e)
+
+    def copysign(self, other):
+        # |x| with the sign of ``other`` (−0.0 counts as negative)
+        sign = xp.where(xp.signbit(_arr(other)), -1.0, 1.0).astype(self._float()._data.dtype)
+        return self._float().abs() * Tensor._make(sign)
+
+    def fmax(self, other):
+        # like maximum, but a nan loses to a number
+        a, b = _promote(self, other)
+        b = b if isinstance(b, Tensor) else as_tensor(b, dtype=a.dtype)
+        return where(a.isnan(), b, where(b.isnan(), a, maximum(a, b)))
+
+    def fmin(self, other):
+        a, b = _promote(self, other)
+        b = b if isinstance(b, Tensor) else as_tensor(b, dtype=a.dtype)
+        return where(a.isnan(), b, where(b.isnan(), a, minimum(a, b)))
+
+    def signbit(self):
+        return Tensor._make(xp.signbit(self._data), False, None)
+
+    def isneginf(self):
+        return self == float("-inf")
+
+    def isposinf(self):
+        return self == float("inf")
+
+    def isreal(self):
+        return Tensor._make(xp.ones(self._data.shape, dtype=bool), False, None)
+
+    # ------------------------------------------------------------------ fused products
+    def addmm(self, mat1, mat2, beta=1, alpha=1):
+        """beta·self + alpha·(mat1 @ mat2)."""
+        return _scaled_sum(self, beta, mat1.mm(mat2), alpha)
+
+    def addmv(self, mat, vec, beta=1, alpha=1):
+        return _scaled_sum(self, beta, mat.mv(vec), alpha)
+
+    def addbmm(self, batch1, batch2, beta=1, alpha=1):
+        return _scaled_sum(self, beta, batch1.bmm(batch2).sum(0), alpha)
+
+    def baddbmm(self, batch1, batch2, beta=1, alpha=1):
+        return _scaled_sum(self, beta, batch1.bmm(batch2), alpha)
+
+    def addr(self, vec1, vec2, beta=1, alpha=1):
+        return _scaled_sum(self, beta, vec1.outer(vec2), alpha)
+
+    def addcmul(self, tensor1, tensor2, value=1):
+        """self + value · tensor1 · tensor2."""
+        return self + value * tensor1 * tensor2
+
+    def addcdiv(self, tensor1, tensor2, value=1):
+        """self + value · tensor1 / tensor2."""
+        return self + value * tensor1 / tensor2
+
+    def inner(self, other):
+        """Σ over the last dims: out[i..., j...] = Σ_k self[i..., k] other[j..., k]."""
+        if self.ndim == 0 or other.ndim == 0:
+            return self * other
+        if self.ndim == 1 and other.ndim == 1:
+            return self.dot(other)
+        k = self.shape[-1]
+        out = matmul(self.reshape(-1, k), other.reshape(-1, k).t())
+        return out.reshape(self.shape[:-1] + other.shape[:-1])
+
+    def vdot(self, other):
+        return self.dot(other)
+
+    def cross(self, other, dim=None):
+        """The cross product of 3-vectors along ``dim`` (default: the first dim of size 3)."""
+        a, b = _promote(self, other)
+        shape = B.xp.broadcast_shapes(a.shape, b.shape)
+        if dim is None:
+            dim = next((i for i, n in enumerate(shape) if n == 3), None)
+            if dim is None:
+                raise RuntimeError("no dimension of size 3 in input")
+        d = _dim(dim, len(shape), "cross")
+        if shape[d] != 3:
+            raise RuntimeError(
+                f"linalg.cross: inputs dimension {d} must have length 3. Got {a.shape[d]} and "
+                f"{b.shape[d]}"
+            )
+        a, b = a.expand(shape), b.expand(shape)
+        a0, a1, a2 = a.unbind(d)
+        b0, b1, b2 = b.unbind(d)
+        # a × b = (a₁b₂ − a₂b₁, a₂b₀ − a₀b₂, a₀b₁ − a₁b₀)
+        return stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], d)
+
+    def diff(self, n=1, dim=-1, prepend=None, append=None):
+        """Differences of neighbours along ``dim``, applied ``n`` times."""
+        d = _dim(dim, self.ndim, "diff")
+        x = self
+        if prepend is not None or append is not None:
+            parts = [t if isinstance(t, Tensor) else as_tensor(t) for t in (prepend, self, append)]
+            x = cat([p for p in parts if p is not None], d)
+        for _ in range(n):
+            m = x.shape[d]
+            if x._data.dtype == xp.bool_:
+                x = x.narrow(d, 1, m - 1) ^ x.narrow(d, 0, m - 1)
+            else:
+                x = x.narrow(d, 1, max(m - 1, 0)) - x.narrow(d, 0, max(m - 1, 0))
+        return x
+
+    # ------------------------------------------------------------------ cumulative ops
+    def cumprod(self, dim, dtype=None):
+        a = self if dtype is None else self.to(dtype)
+        if a._data.dtype.kind in "bu" or a._data.dtype == xp.int32:
+            a = a.to(B.int64)
+        return R.Cumprod.apply(a, _dim(dim, self.ndim, "cumprod"))
+
+    def _cumulative_extreme(self, dim, is_max):
+        name = "cummax" if is_max else "cummin"
+        d = _dim(dim, self.ndim, name)
+        x = self._data
+        if x.ndim == 0:
+            return _return_types[name](self.clone(), zeros((), dtype=B.int64))
+        values = (xp.maximum if is_max else xp.minimum).accumulate(x, axis=d)
+        # the index of the latest element equal to the running extreme (PyTorch keeps the last
+        # of equal values)
+        positions = xp.arange(x.shape[d]).reshape([-1 if k == d else 1 for k in range(x.ndim)])
+        holders = xp.where(x == values, positions, 0)
+        idx = xp.maximum.accumulate(holders, axis=d)
+        cls = R.Cummax if is_max else R.Cummin
+        return _return_types[name](
+            cls.apply(self, idx, d), Tensor._make(idx.astype(xp.int64), False, None)
+        )
+
+    def cummax(self, dim):
+        return self._cumulative_extreme(dim, True)
+
+    def cummin(self, dim):
+        return self._cumulative_extreme(dim, False)
+
+    def logcumsumexp(self, dim):
+        # log Σ_{j≤i} e^{x_j}, shifted by the maximum along dim so that nothing overflows
+        d = _dim(dim, self.ndim, "logcumsumexp")
+        m = self.detach().amax(d, keepdim=True)
+        m = m.masked_fill(~m.isfinite(), 0.0)
+        return (self - m).exp().cumsum(d).log() + m
+
+    # ------------------------------------------------------------------ diagonals, triangles
+    def diagonal(self, offset=0, dim1=0, dim2=1):
+        d1, d2 = _dim(dim1, self.ndim, "diagonal"), _dim(dim2, self.ndim, "diagonal")
+        if d1 == d2:
+            raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+        return S.Diagonal.apply(self, int(offset), d1, d2)
+
+    def diag_embed(self, offset=0, dim1=-2, dim2=-1):
+        """Put the last dim on the ``offset``-th diagonal of new square matrices."""
+        n = self.shape[-1] + abs(offset)
+        ndim = self.ndim + 1
+        d1, d2 = _dim(dim1, ndim, "diag_embed"), _dim(dim2, ndim, "diag_embed")
+        rest = list(self.shape[:-1])
+        shape = [0] * ndim
+        for k in range(ndim):
+            shape[k] = n if k in (d1, d2) else rest.pop(0)
+        return S.DiagonalBackward.apply(self, int(offset), d1, d2, tuple(shape))
+
+    def diag(self, diagonal=0):
+        """A 1-D tensor's diagonal matrix, or a 2-D tensor's diagonal."""
+        if self.ndim == 1:
+            return self.diag_embed(diagonal, 0, 1)
+        if self.ndim == 2:
+            return self.diagonal(diagonal).clone()
+        raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {self.ndim}D")
+
+    def diagflat(self, offset=0):
+        return self.flatten().diag(offset)
+
+    def trace(self):
+        if self.ndim != 2:
+            raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {self.ndim}")
+        return self.diagonal().sum()
+
+    def fill_diagonal_(self, fill_value, wrap=False):
+        self._check_inplace()
+        x = self._data
+        if x.ndim > 2 and len(set(x.shape)) != 1:
+            raise RuntimeError("all dimensions of input must be of equal length")
+        if x.ndim == 2 and wrap:
+            xp.fill_diagonal(x, fill_value, wrap=True)
+        else:
+            n = min(x.shape)
+            x[(xp.arange(n),) * x.ndim] = fill_value
+        self._bump()
+        return self
+
+    def tril(self, diagonal=0):
+        return E.TrilTriu.apply(self, True, int(diagonal))
+
+    def triu(self, diagonal=0):
+        return E.TrilTriu.apply(self, False, int(diagonal))
+
+    # ------------------------------------------------------------------ rearranging
+    def roll(self, shifts, dims=None):
+        if isinstance(shifts, (list, tuple)):
+            shifts = tuple(int(s) for s in shifts)
+        if dims is not None:
+            dims = (
+                tuple(_dim(d, self.ndim, "roll") for d in dims)
+                if isinstance(dims, (list, tuple))
+                else _dim(dims, self.ndim, "roll")
+            )
+        return E.Roll.apply(self, shifts, dims)
+
+    def rot90(self, k=1, dims=(0, 1)):
+        """Rotate by 90° k times in the plane of ``dims`` (from the first towards the second)."""
+        d0, d1 = (_dim(d, self.ndim, "rot90") for d in dims)
+        k %= 4
+        if k == 1:
+            return self.flip(d1).transpose(d0, d1)
+        if k == 2:
+            return self.flip(d0, d1)
+        if k == 3:
+            return self.flip(d0).transpose(d0, d1)
+        return self.clone()
+
+    def fliplr(self):
+        return self.flip(1)
+
+    def flipud(self):
+        return self.flip(0)
+
+    def tile(self, *dims):
+        dims = _shape_arg(dims)
+        return self.repeat((1,) * (self.ndim - len(dims)) + dims)
+
+    def repeat_interleave(self, repeats, dim=None, output_size=None):
+        """Repeat each element ``repeats`` times (an int, or one count per element)."""
+        x = self.flatten() if dim is None else self
+        d = 0 if dim is None else _dim(dim, self.ndim, "repeat_interleave")
+        counts = _arr(repeats)
+        index = xp.repeat(xp.arange(x.shape[d]), counts)
+        return x.index_select(d, Tensor._make(index))
+
+    def moveaxis(self, source, destination):
+        return self.movedim(source, destination)
+
+    def select(self, dim, index):
+        d = _dim(dim, self.ndim, "select")
+        return self[(slice(None),) * d + (index,)]
+
+    def unfold(self, dimension, size, step):
+        """All windows of length ``size`` every ``step`` along ``dimension``, as a new last dim."""
+        d = _dim(dimension, self.ndim, "unfold")
+        n = (self.shape[d] - size) // step + 1
+        # (windows, size) positions along dim
+        index = (xp.arange(n)[:, None] * step + xp.arange(size)[None, :]).reshape(-1)
+        out = self.index_select(d, Tensor._make(index))
+        out = out.unflatten(d, (n, size))
+        return out.movedim(d + 1, -1)
+
+    def ravel(self):
+        return self.reshape(-1)
+
+    # ------------------------------------------------------------------ selecting and writing
+    def take(self, index):
+        return self.reshape(-1)[index]
+
+    def take_along_dim(self, indices, dim=None):
+        if dim is None:
+            return self.reshape(-1).gather(0, indices.reshape(-1))
+        d = _dim(dim, self.ndim, "take_along_dim")
+        shape = list(xp.broadcast_shapes(self.shape, indices.shape))
+        shape_self, shape_idx = list(shape), list(shape)
+        shape_self[d], shape_idx[d] = self.shape[d], indices.shape[d]
+        return self.expand(shape_self).gather(d, indices.expand(shape_idx))
+
+    def _index_along(self, dim, index, op):
+        """The index broadcast over the other dims of a (dim, index) pair, as for scatter."""
+        d = _dim(dim, self.ndim, op)
+        idx = _index_array(index, op).reshape(-1)
+        n = self.shape[d]
+        if idx.size and (idx.min() < -n or idx.max() >= n):
+            raise IndexError(f"{op}(): index out of range for dimension {d} with size {n}")
+        return d, idx % max(n, 1)
+
+    def index_add(self, dim, index, source, alpha=1):
+        """self with ``alpha · source[i]`` added at position ``index[i]`` along dim."""
+        d, idx = self._index_along(dim, index, "index_add")
+        src = source if alpha == 1 else source * alpha
+        src = src if src.ndim else src.reshape(1)
+        shape = [1] * src.ndim
+        shape[d] = -1
+        full = xp.broadcast_to(idx.reshape(shape), src.shape)
+        return self + R.ScatterAddAlongDim.apply(src.to(self.dtype), full, d, self.shape)
+
+    def index_fill(self, dim, index, value):
+        d, idx = self._index_along(dim, index, "index_fill")
+        mask = xp.zeros(self.shape[d], dtype=bool)
+        mask[idx] = True
+        shape = [1] * self.ndim
+        shape[d] = -1
+        return self.masked_fill(Tensor._make(mask.reshape(shape)), value)
+
+    def index_copy(self, dim, index, source):
+        d, _ = self._index_along(dim, index, "index_copy")
+        return self.index_fill(d, index, 0).index_add(d, index, source)
+
+    def index_put(self, indices, values, accumulate=False):
+        index = tuple(indices)
+        if not accumulate:
+            out = self.clone()
+            out[index] = values
+            return out
+        index, _ = _convert_index(index, self)
+        values = values if isinstance(values, Tensor) else as_tensor(values, dtype=self.dtype)
+        shape = self._data[index].shape
+        return self + I.IndexBackward.apply(values.expand(shape), index, self.shape)
+
+    def index_put_(self, indices, values, accumulate=False):
+        return self._inplace(lambda s, v: s.index_put(indices, v, accumulate), values)
+
+    def scatter_reduce(self, dim, index, src, reduce, include_self=True):
+        """Reduce ``src`` into self at ``index`` along dim: sum, prod, mean, amax or amin."""
+        d = _dim(dim, self.ndim, "scatter_reduce")
+        idx = _index_array(index, "scatter_reduce")
+        if reduce in ("sum", "mean"):
+            added = R.ScatterAddAlongDim.apply(src, idx, d, self.shape)
+            base = self if include_self else self.scatter(d, index, 0.0)
+            out = base + added
+            if reduce == "mean":
+                ones = xp.ones(idx.shape, dtype=self._data.dtype)
+                count = xp.zeros(self._data.shape, dtype=self._data.dtype)
+                R._scatter_add(count, idx, ones, d)
+                count = count + (1 if include_self else 0)
+                count = xp.maximum(count, 1)
+                if self._data.dtype.kind == "f":
+                    out = out / Tensor._make(count)
+                else:
+                    out = out.floor_divide(Tensor._make(count.astype(self._data.dtype)))
+            return out
+        ufuncs = {"prod": xp.multiply, "amax": xp.maximum, "amin": xp.minimum}
+        if reduce not in ufuncs:
+            raise RuntimeError(
+                f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}"
+            )
+        if grad_state.enabled and (self._requires_grad or _req(src)):
+            raise RuntimeError(
+                f"gradiente does not implement the gradient of scatter_reduce(reduce='{reduce}') "
+                "yet"
+            )
+        out = self._data.copy()
+        full = list(xp.indices(idx.shape, sparse=True))
+        full[d] = idx
+        values = src._data[tuple(slice(0, n) for n in idx.shape)]
+        if not include_self:
+            identity = {"prod": 1, "amax": -xp.inf, "amin": xp.inf}[reduce]
+            touched = xp.zeros(out.shape, dtype=bool)
+            touched[tuple(full)] = True
+            out[touched] = identity if out.dtype.kind == "f" else 0
+            if out.dtype.kind != "f" and reduce != "prod":
+                extreme = xp.iinfo(out.dtype).min if reduce == "amax" else xp.iinfo(out.dtype).max
+                out[touched] = extreme
+        ufuncs[reduce].at(out, tuple(full), values)
+        return Tensor._make(out, False, None)
+
     def masked_scatter(self, mask, source):
-        raise NotImplementedError("masked_scatter is not implemented in gradiente")
+        """Copy ``source``'s leading elements, in order, to where ``mask`` is True."""
+        mask = _as_bool_mask(mask, "masked_scatter").expand(self.shape)
+        n = int(mask._data.sum())
+        if n > source.numel():
+            raise RuntimeError("masked_scatter: expected source to have at least as many elements")
+        return I.IndexPut.apply(self, mask._data, source.reshape(-1)[:n].to(self.dtype))
+
+    def put_(self, index, source, accumulate=False):
+        self._check_inplace()
+        flat = self._data.reshape(-1).copy()
+        idx = _index_array(index, "put_").reshape(-1)
+        if accumulate:
+            xp.add.at(flat, idx, source._data.reshape(-1))
+        else:
+            flat[idx] = source._data.reshape(-1)
+        self._data[...] = flat.reshape(self._data.shape)
+        self._bump()
+        return self
+
+    # ------------------------------------------------------------------ order statistics
+    def aminmax(self, dim=None, keepdim=False):
+        if dim is None:
+            return _return_types["aminmax"](self.amin((), keepdim), self.amax((), keepdim))
+        return _return_types["aminmax"](self.amin(dim, keepdim), self.amax(dim, keepdim))
+
+    def nanmean(self, dim=None, keepdim=False, dtype=None):
+        keep = ~self.isnan()
+        total = self.masked_fill(~keep, 0.0).sum(dim, keepdim, dtype)
+        return total / keep.sum(dim, keepdim)
+
+    def _select_sorted(self, dim, keepdim, k_of_n, name):
+        """The k-th smallest value along ``dim`` and its index (median, kthvalue)."""
+        if dim is None:
+            flat = self.reshape(-1)
+            k = k_of_n(flat.shape[0])
+            order = xp.argsort(flat._data, kind="stable")
+            return R.MedianAll.apply(self, int(order[k]))
+        d = _dim(dim, self.ndim, name)
+        x = self._data
+        if x.ndim == 0:
+            return _return_types[name](self.clone(), zeros((), dtype=B.int64))
+        k = k_of_n(x.shape[d])
+        order = xp.argsort(x, axis=d, kind="stable")
+        idx = xp.take(order, [k], axis=d)
+        cls = R.MedianDim if name == "median" else R.KthvalueDim
+        values = cls.apply(self, idx, d, keepdim)
+        if not keepdim:
+            idx = idx.squeeze(d)
+        return _return_types[name](values, Tensor._make(idx.astype(xp.int64), False, None))
+
+    def median(self, dim=None, keepdim=False):
+        """The lower median ((n − 1) // 2-th smallest); with ``dim``, values and indices."""
+        return self._select_sorted(dim, keepdim, lambda n: (n - 1) // 2, "median")
+
+    def nanmedian(self, dim=None, keepdim=False):
+        if not self.isnan().any():
+            return self.median(dim, keepdim)
+        raise RuntimeError("gradiente does not implement torch.nanmedian with nan values yet")
+
+    def kthvalue(self, k, dim=-1, keepdim=False):
+        return self._select_sorted(dim, keepdim, lambda n: k - 1, "kthvalue")
+
+    def mode(self, dim=-1, keepdim=False):
+        """The most frequent value along ``dim`` (the smallest of ties) and its last index."""
+        d = _dim(dim, self.ndim, "mode")
+        x = xp.moveaxis(self._data, d, -1)
+        rows = x.reshape(-1, x.shape[-1]) if x.ndim else x.reshape(1, 1)
+        values = xp.empty(rows.shape[0], dtype=x.dtype)
+        indices = xp.empty(rows.shape[0], dtype=xp.int64)
+        for r, row in enumerate(rows):
+            uniq, counts = xp.unique(row, return_counts=True)
+            values[r] = uniq[xp.argmax(counts)]
+            indices[r] = row.shape[0] - 1 - xp.argmax(row[::-1] == values[r])
+        shape = x.shape[:-1]
+        values, indices = values.reshape(shape), indices.reshape(shape)
+        if keepdim and self.ndim:
+            values, indices = xp.expand_dims(values, d), xp.expand_dims(indices, d)
+        return _return_types["mode"](
+            Tensor._make(values, False, None), Tensor._make(indices, False, None)
+        )
+
+    def quantile(self, q, dim=None, keepdim=False, interpolation="linear"):
+        """The q-quantiles along ``dim`` (all elements if None), interpolating between ranks."""
+        if self._data.dtype.kind != "f":
+            raise RuntimeError("quantile() input tensor must be either float or double dtype")
+        x = self.reshape(-1) if dim is None else self
+        d = 0 if dim is None else _dim(dim, self.ndim, "quantile")
+        qs = xp.atleast_1d(xp.asarray(_arr(q), dtype=xp.float64))
+        if ((qs < 0) | (qs > 1)).any():
+            raise RuntimeError("quantile() q values must be in the range [0, 1]")
+        values = x.sort(d).values
+        n = x.shape[d]
+        pos = qs * (n - 1)  # the fractional rank of each quantile
+        lo, hi = xp.floor(pos).astype(xp.int64), xp.ceil(pos).astype(xp.int64)
+        if interpolation == "lower":
+            hi = lo
+        elif interpolation == "higher":
+            lo = hi
+        elif interpolation == "nearest":
+            lo = hi = xp.round(pos).astype(xp.int64)  # round half to even, as PyTorch
+        below = values.index_select(d, Tensor._make(lo)).movedim(d, 0)
+        above = values.index_select(d, Tensor._make(hi)).movedim(d, 0)
+        if interpolation == "midpoint":
+            weight = xp.full(pos.shape, 0.5)
+        else:
+            weight = pos - lo
+        shape = (-1,) + (1,) * (below.ndim - 1)
+        w = Tensor._make(weight.astype(self._data.dtype).reshape(shape))
+        out = below.lerp(above, w)
+        if keepdim:
+            if dim is None:
+                out = out.reshape((out.shape[0],) + (1,) * self.ndim)
+            else:
+                out = out.unsqueeze(d + 1)
+        if isinstance(q, float) or (isinstance(q, Tensor) and q.ndim == 0):
+            out = out.squeeze(0)
+        return out
+
+    def nanquantile(self, q, dim=None, keepdim=False, interpolation="linear"):
+        if not self.isnan().any():
+            return self.quantile(q, dim, keepdim, interpolation)
+        raise RuntimeError("gradiente does not implement torch.nanquantile with nan values yet")
+
+    def msort(self):
+        return self.sort(0).values
+
+    def argwhere(self):
+        return self.nonzero()
+
+    def bincount(self, weights=None, minlength=0):
+        if self.ndim != 1 or self._data.dtype.kind not in "iu":
+            raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+        if self._data.size and self._data.min() < 0:
+            raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+        w = None if weights is None else weights._data
+        out = xp.bincount(self._data, weights=w, minlength=minlength)
+        if weights is None:
+            out = out.astype(xp.int64)
+        elif weights._data.dtype.kind == "f":
+            out = out.astype(weights._data.dtype)
+        return Tensor._make(out, False, None)
+
+    def histc(self, bins=100, min=0, max=0):
+        x = self._data
+        lo, hi = float(min), float(max)
+        if lo == hi and x.size:
+            lo, hi = float(x.min()), float(x.max())
+        if lo == hi:
+            lo, hi = lo - 1, hi + 1
+        inside = x[(x >= lo) & (x <= hi)]
+        counts, _ = xp.histogram(inside, bins=bins, range=(lo, hi))
+        return Tensor._make(counts.astype(x.dtype), False, None)
+
+    def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
+        """The distinct values (sorted), optionally with the inverse map and the counts."""
+        x = self._data
+        if dim is None:
+            values, inverse, counts = xp.unique(x, return_inverse=True, return_counts=True)
+            inverse = inverse.reshape(x.shape)
+        else:
+            d = _dim(dim, self.ndim, "unique")
+            values, inverse, counts = xp.unique(x, return_inverse=True, return_counts=True, axis=d)
+            inverse = inverse.reshape(-1)
+        out = [Tensor._make(values, False, None)]
+        if return_inverse:
+            out.append(Tensor._make(inverse.astype(xp.int64), False, None))
+        if return_counts:
+            out.append(Tensor._make(counts.astype(xp.int64), False, None))
+        return out[0] if len(out) == 1 else tuple(out)
+
+    def unique_consecutive(self, return_inverse=False, return_counts=False, dim=None):
+        """Collapse runs of equal consecutive values (or slices along ``dim``)."""
+        x = self._data if dim is None else xp.moveaxis(self._data, _dim(dim, self.ndim, "u"), 0)
+        flat = x.reshape(-1) if dim is None else x.reshape(x.shape[0], -1)
+        if flat.shape[0] == 0:
+            starts = xp.zeros(0, dtype=bool)
+        else:
+            change = (flat[1:] != flat[:-1]) if dim is None else (flat[1:] != flat[:-1]).any(1)
+            starts = xp.concatenate([[True], change])
+        values = x[starts]
+        if dim is not None:
+            values = xp.moveaxis(values, 0, _dim(dim, self.ndim, "u"))
+        out = [Tensor._make(values, False, None)]
+        if return_inverse:
+            inverse = xp.cumsum(starts) - 1
+            out.append(Tensor._make(inverse.reshape(self._data.shape if dim is None else -1)))
+        if return_counts:
+            out.append(Tensor._make(xp.diff(xp.append(xp.flatnonzero(starts), len(starts)))))
+        return out[0] if len(out) == 1 else tuple(out)
+
+    # ------------------------------------------------------------------ sampling
+    def bernoulli(self, p=None, generator=None):
+        return bernoulli(self, p, generator=generator)
+
+    def multinomial(self, num_samples, replacement=False, generator=None):
+        return multinomial(self, num_samples, replacement, generator=generator)
+
+    # ------------------------------------------------------------------ matrix functions
+    def inverse(self):
+        return L.Inverse.apply(self._float())
+
+    def det(self):
+        return L.Det.apply(self._float())
+
+    def logdet(self):
+        sign, logabsdet = self.slogdet()
+        return where(sign < 0, float("nan"), logabsdet)
+
+    def slogdet(self):
+        return _return_types["slogdet"](*L.Slogdet.apply(self._float()))
+
+    def matrix_power(self, n):
+        """A @ A @ ... (n times); A⁻¹ powers for negative n; the identity for n = 0."""
+        if n == 0:
+            eye_ = eye(self.shape[-1], dtype=self.dtype)
+            return eye_.expand(self.shape).clone()
+        a = self if n > 0 else self.inverse()
+        out = a
+        for _ in range(abs(n) - 1):
+            out = out @ a
+        return out
+
+    def pinverse(self, rcond=1e-15):
+        return Tensor._make(xp.linalg.pinv(self._float()._data, rcond=rcond), False, None)
+
+    def dist(self, other, p=2):
+        return (self - other).norm(p)
+
+    def apply_(self, callable):
+        """Replace every element by ``callable(element)`` (slow; Python-level, like PyTorch)."""
+        self._check_inplace()
+        flat = self._data.reshape(-1)
+        flat[...] = [callable(v) for v in flat.tolist()]
+        self._bump()
+        return self
+
+    def sum_to_size(self, *size):
+        shape = _shape_arg(size)
+        lead = self.ndim - len(shape)
+        dims = tuple(range(lead)) + tuple(
+            lead + i for i, n in enumerate(shape) if n == 1 and self.shape[lead + i] != 1
+        )
+        out = self.sum(dims, keepdim=True) if dims else self
+        return out.reshape(shape)
+
+    # ------------------------------------------------------------------ in-place shape changes
+    def _restride_(self, out: Tensor) -> Tensor:
+        """Make self the (shape-changed) view ``out`` of its own memory, e.g. ``t_()``."""
+        self._check_inplace()
+        self._data = out._data
+        if out.grad_fn is not None:
+            self.grad_fn, self._output_nr = out.grad_fn, out._output_nr
+        return self
+
+    def t_(self):
+        return self._restride_(self.t())
+
+    def transpose_(self, dim0, dim1):
+        return self._restride_(self.transpose(dim0, dim1))
+
+    swapaxes_ = swapdims_ = transpose_
+
+    def squeeze_(self, dim=None):
+        return self._restride_(self.squeeze(dim))
+
+    def unsqueeze_(self, dim):
+        return self._restride_(self.unsqueeze(dim))
+
+    def resize_(self, *sizes):
+        shape = _shape_arg(sizes)
+        self._check_inplace()
+        n = 1
+        for s in shape:
+            n *= s
+        flat = self._data.reshape(-1)
+        if flat.size < n:
+            flat = xp.concatenate([flat, xp.zeros(n - flat.size, flat.dtype)])
+        self._data = flat[:n].reshape(shape)
+        return self
+
+    def resize_as_(self, other):
+        return self.resize_(other.shape)
 
     # ------------------------------------------------------------------ new tensors
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
@@ -1529,6 +2423,32 @@ class Tensor:
 
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
         return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+
+# In-place forms (``x.tan_()``, ``x.tril_(k)``, ...) of the methods above: compute out of place,
+# then write the result into self's memory (and graph) with ``Tensor._inplace``.
+_INPLACE_FORMS = (
+    "tan asin acos atan sinh cosh asinh acosh atanh arcsin arccos arctan arcsinh arccosh "
+    "arctanh atan2 arctan2 hypot exp2 logit xlogy frac deg2rad rad2deg sgn fix nan_to_num "
+    "floor ceil round trunc sign sin cos log1p log2 log10 expm1 rsqrt reciprocal square "
+    "remainder fmod floor_divide cumsum cumprod tril triu index_add index_copy index_fill "
+    "masked_scatter scatter_reduce clamp_min clamp_max logical_not logical_and logical_or "
+    "float_power erf erfc erfinv heaviside copysign fmax fmin lerp digamma"
+).split()
+
+
+def _inplace_form(name: str):
+    def method(self, *args, **kwargs):
+        return self._inplace(lambda s, *a: getattr(s, name)(*a, **kwargs), *args)
+
+    method.__name__ = method.__qualname__ = name + "_"
+    method.__doc__ = f"In-place ``{name}``: ``x.{name}_(...)`` stores ``x.{name}(...)`` in x."
+    return method
+
+
+for _name in _INPLACE_FORMS:
+    if hasattr(Tensor, _name) and not hasattr(Tensor, _name + "_"):
+        setattr(Tensor, _name + "_", _inplace_form(_name))
 
 
 # ---------------------------------------------------------------------- helpers
@@ -1605,6 +2525,9 @@ def _to_array(data, dtype=None):
         data = [d._data if isinstance(d, Tensor) else d for d in data]
     if dtype is not None:
         return xp.array(data, dtype=dtype.np)
+    if isinstance(_first_leaf(data), xp.generic):
+        # NumPy scalars inside lists keep their dtypes, promoted with the other elements
+        return xp.array(data, dtype=_leaf_dtype(data).np)
     arr = xp.array(data)
     kind = arr.dtype.kind
     if kind == "f":
@@ -1616,6 +2539,30 @@ def _to_array(data, dtype=None):
     if kind == "O" or kind in "US":
         raise TypeError(f"could not build a tensor from {type(data).__name__} data: {data!r}")
     return arr
+
+
+def _first_leaf(data):
+    while isinstance(data, (list, tuple)) and data:
+        data = data[0]
+    return data
+
+
+def _leaf_dtype(data):
+    """The dtype PyTorch infers for nested data: Python ints are int64, floats the default
+    dtype, NumPy scalars their own dtype; all of them promoted together."""
+    if isinstance(data, (list, tuple)):
+        result = None
+        for item in data:
+            d = _leaf_dtype(item)
+            result = d if result is None else B.promote_types(result, d)
+        return result or B.get_default_dtype()
+    if isinstance(data, xp.generic):
+        return B.from_numpy_dtype(data.dtype)
+    if isinstance(data, bool):
+        return B.bool_
+    if isinstance(data, numbers.Integral):
+        return B.int64
+    return B.get_default_dtype()
 
 
 def _promote(a: Tensor, b):
@@ -1659,6 +2606,15 @@ def _true_divide(a: Tensor, b):
     if a._data.dtype.kind != "f" and not (isinstance(b, Tensor) and b._data.dtype.kind == "f"):
         a = a.to(B.get_default_dtype())
     return _binary(E.Div, a, b)
+
+
+def _scaled_sum(base: Tensor, beta, product: Tensor, alpha) -> Tensor:
+    """beta·base + alpha·product; with beta = 0, base is ignored (even nan/inf), as in BLAS."""
+    if alpha != 1:
+        product = product * alpha
+    if beta == 0:
+        return product + zeros_like(base)
+    return (base if beta == 1 else base * beta) + product
 
 
 def _no_grad_binary(fn, a, b):
@@ -1813,7 +2769,7 @@ def _check_int_bounds(index, t: Tensor):
 # ---------------------------------------------------------------------- functions on tensors
 
 
-def matmul(a: Tensor, b: Tensor) -> Tensor:
+def matmul(a: Tensor, b: Tensor, out=None) -> Tensor:
     """Matrix product with NumPy/PyTorch broadcasting of batch axes."""
     if not isinstance(a, Tensor):
         a = as_tensor(a)
@@ -1832,7 +2788,7 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
         )
     if a._data.dtype != b._data.dtype:
         a, b = _promote(a, b)
-    return L.MatMul.apply(a, b)
+    return write_out(out, L.MatMul.apply(a, b), "matmul")
 
 
 def maximum(a, b) -> Tensor:
@@ -1845,7 +2801,7 @@ def minimum(a, b) -> Tensor:
     return E.Minimum.apply(a, b)
 
 
-def where(condition, input=None, other=None):
+def where(condition, input=None, other=None, out=None):
     """where(cond, a, b): a where cond is true, else b; where(cond) gives indices."""
     condition = _as_bool_mask(condition, "where")
     if input is None and other is None:
@@ -1859,10 +2815,10 @@ def where(condition, input=None, other=None):
     else:
         input = as_tensor(input)
         input, other = _promote(input, other)
-    return E.Where.apply(condition, input, other)
+    return write_out(out, E.Where.apply(condition, input, other), "where")
 
 
-def cat(tensors, dim=0) -> Tensor:
+def cat(tensors, dim=0, out=None) -> Tensor:
     """Concatenate along an existing axis; all other axes must agree."""
     tensors = [t for t in tensors]
     if not tensors:
@@ -1883,13 +2839,13 @@ def cat(tensors, dim=0) -> Tensor:
     for t in tensors[1:]:
         target = B.promote_types(target, t.dtype)
     tensors = [t if t.dtype is target else t.to(target) for t in tensors]
-    return S.Cat.apply(d, *tensors)
+    return write_out(out, S.Cat.apply(d, *tensors), "cat")
 
 
 concat = concatenate = cat
 
 
-def stack(tensors, dim=0) -> Tensor:
+def stack(tensors, dim=0, out=None) -> Tensor:
     """Join same-shaped tensors along a new axis."""
     tensors = list(tensors)
     if not tensors:
@@ -1906,7 +2862,34 @@ def stack(tensors, dim=0) -> Tensor:
     for t in tensors[1:]:
         target = B.promote_types(target, t.dtype)
     tensors = [t if t.dtype is target else t.to(target) for t in tensors]
-    return S.Stack.apply(d, *tensors)
+    return write_out(out, S.Stack.apply(d, *tensors), "stack")
+
+
+def write_out(out, result: Tensor, op: str) -> Tensor:
+    """Store ``result`` in the caller's ``out=`` tensor and return it (or ``result`` if None).
+
+    As in PyTorch, ``out`` is resized when its shape differs, ops with ``out=`` are not
+    recorded by autograd, and a floating result cannot be written into an integer tensor.
+    """
+    if out is None:
+        return result
+    if grad_state.enabled and (result._requires_grad or out._requires_grad):
+        raise RuntimeError(
+            f"{op}(): functions with out=... arguments don't support automatic differentiation, "
+            "but one of the arguments requires grad."
+        )
+    data = result._data
+    if out._data.dtype.kind in "iub" and data.dtype.kind == "f":
+        raise RuntimeError(
+            f"result type Float can't be cast to the desired output type "
+            f"{out.dtype.name.capitalize()}"
+        )
+    if out._data.shape != data.shape:
+        out._data = data.astype(out._data.dtype)  # resized: new memory
+    else:
+        xp.copyto(out._data, data, casting="unsafe")
+    out._bump()
+    return out
 
 
 # ---------------------------------------------------------------------- factories
@@ -2005,34 +2988,72 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     d = B.to_dtype(dtype)
     # Size as PyTorch computes it: ceil((end - start) / step) in double precision.
     n = int(xp.ceil((end - start) / step))
-    work = xp.float64 if d.is_floating_point else xp.int64
-    arr = (start + xp.arange(n, dtype=work) * step).astype(d.np)
+    if d.is_floating_point:
+        arr = _float_arange(float(start), float(step), n, d.np)
+    else:
+        arr = (start + xp.arange(n, dtype=xp.int64) * step).astype(d.np)
     t = Tensor._make(arr, False, None)
     return t.requires_grad_(True) if requires_grad else t
 
 
+# PyTorch's CPU kernels run on 256-bit vectors (AVX2): 8 float32 or 4 float64 per vector.
+_VECTOR_BYTES = 32
+
+
+def _float_arange(start: float, step: float, n: int, np_dtype):
+    """start + i·step the way PyTorch's CPU kernel rounds it, bit for bit.
+
+    The kernel works in float64 with fused multiply-adds. Its vector loop handles pairs of
+    vectors (V elements each) and, per vector, rounds the first value to the output dtype, then
+    adds k·step to it; the leftover tail is computed element by element.
+    """
+    idx = xp.arange(n, dtype=xp.float64)
+    size = xp.dtype(np_dtype).itemsize
+    vec = _VECTOR_BYTES // size if np_dtype in (xp.float32, xp.float64) else 1
+    out = _fma64(step, idx, start)  # the scalar path, for every element
+    n_vec = (n // (2 * vec)) * (2 * vec)
+    if n_vec:
+        k = idx[:n_vec] % vec
+        base = _fma64(step, idx[:n_vec] - k, start).astype(np_dtype).astype(xp.float64)
+        out[:n_vec] = _fma64(k, step, base)
+    return out.astype(np_dtype)
+
+
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """``steps`` evenly spaced values from start to end, rounded as PyTorch's kernel does."""
     _check_device(device)
     d = _factory_dtype(dtype)
-    arr = xp.linspace(float(start), float(end), int(steps), dtype=xp.float64)
-    if steps > 1:
-        # PyTorch fills the second half from the end so the last value is exact.
-        step = (float(end) - float(start)) / (steps - 1)
-        half = steps // 2
-        idx = xp.arange(steps)
-        arr = xp.where(idx < half, float(start) + step * idx, float(end) - step * (steps - 1 - idx))
-    t = Tensor._make(arr.astype(d.np), False, None)
+    t = Tensor._make(_linspace(start, end, int(steps), d.np), False, None)
     return t.requires_grad_(True) if requires_grad else t
 
 
-def logspace(start, end, steps, base=10.0, dtype=None) -> Tensor:
-    return Tensor._make(
-        (base ** linspace(start, end, steps, dtype=B.float64)._data).astype(
-            _factory_dtype(dtype).np
-        ),
-        False,
-        None,
-    )
+def _linspace(start, end, steps: int, np_dtype):
+    """The first half counts up from start, the second half down from end (so the last value
+    is exactly end), each value one fused multiply-add in the output dtype (float64 for
+    integer outputs)."""
+    if steps == 1:
+        return xp.full(1, start, dtype=np_dtype)
+    work = xp.dtype(np_dtype) if xp.dtype(np_dtype) in (xp.float32, xp.float64) else None
+    work = work or xp.dtype(xp.float64)
+    fma = _fma32 if work == xp.float32 else _fma64
+    # start and end are first cast to the output dtype (−3.7 → −3 for an integer output)
+    lo, hi = (work.type(xp.asarray(v).astype(np_dtype)) for v in (start, end))
+    step = (hi - lo) / work.type(max(steps - 1, 1))
+    idx = xp.arange(steps)
+    half = steps // 2
+    up = fma(step, idx.astype(work), lo)  # start + step·i
+    down = fma(-step, (steps - 1 - idx).astype(work), hi)  # end − step·(steps − 1 − i)
+    return xp.where(idx < half, up, down).astype(np_dtype)
+
+
+def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """base ** linspace(start, end, steps), the powers taken in the output dtype."""
+    _check_device(device)
+    d = _factory_dtype(dtype)
+    exponents = _linspace(start, end, int(steps), d.np if d.is_floating_point else xp.float64)
+    arr = xp.power(exponents.dtype.type(base), exponents).astype(d.np)
+    t = Tensor._make(arr, False, None)
+    return t.requires_grad_(True) if requires_grad else t
 
 
 def zeros_like(t, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
@@ -2133,7 +3154,44 @@ def bernoulli(input, p=None, generator=None) -> Tensor:
 
 
 def multinomial(input, num_samples, replacement=False, generator=None) -> Tensor:
-    raise NotImplementedError("multinomial is not implemented in gradiente yet")
+    """Draw category indices with probabilities proportional to each row of ``input``.
+
+    The same numbers as ``torch.multinomial`` for the same seed. Without replacement (or for
+    one sample) PyTorch uses the exponential race: q ~ Exp(1), the winners are the largest
+    p / q. With replacement it inverts the normalised cumulative distribution with 53-bit
+    uniforms, one per sample, row after row.
+    """
+    p = input._data
+    if p.ndim not in (1, 2):
+        raise RuntimeError("prob_dist must be 1 or 2 dim")
+    if p.dtype.kind != "f":
+        raise RuntimeError(
+            f"multinomial only supports floating-point dtypes for input, got: {input.dtype}"
+        )
+    n_categories = p.shape[-1]
+    if not replacement and num_samples > n_categories:
+        raise RuntimeError(
+            "cannot sample n_sample > prob_dist.size(-1) samples without replacement"
+        )
+    if (p < 0).any() or not xp.isfinite(p).all():
+        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+    if (p.sum(-1) <= 0).any():
+        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+    rows = p.reshape(-1, n_categories)
+    if not replacement or num_samples == 1:
+        q = _random.exponential(rows.shape, rows.dtype, 1.0, generator)
+        race = Tensor._make(rows / q)
+        out = race.topk(num_samples, dim=-1).indices._data
+    else:
+        cum = xp.cumsum(rows, axis=-1, dtype=rows.dtype)  # sequential sums, in the input dtype
+        cum = cum / cum[:, -1:]
+        cum[:, -1] = 1
+        u = _random.uniform((rows.shape[0], num_samples), xp.float64, 0.0, 1.0, generator)
+        out = xp.stack(
+            [xp.searchsorted(c.astype(xp.float64), ui, side="left") for c, ui in zip(cum, u)]
+        )
+    out = out.astype(xp.int64)
+    return Tensor._make(out.reshape(p.shape[:-1] + (num_samples,)), False, None)
 
 
 Tensor._stack = staticmethod(stack)  # used by autograd.functional, which cannot import us

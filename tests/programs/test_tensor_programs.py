@@ -66,9 +66,14 @@ def compare_outputs(expected: str, got: str, rtol=DEFAULT_RTOL, atol=DEFAULT_ATO
     for n, (e_line, g_line) in enumerate(zip(exp_lines, got_lines), 1):
         e_texts, e_numbers = _tokens(e_line)
         g_texts, g_numbers = _tokens(g_line)
-        same = e_texts == g_texts and len(e_numbers) == len(g_numbers)
-        if same:
-            same = all(_numbers_agree(a, b, rtol, atol) for a, b in zip(e_numbers, g_numbers))
+        if e_numbers == g_numbers:
+            same = e_line == g_line  # same numbers: the spacing must match too
+        else:
+            # a tensor's column width follows its printed values, so spacing may differ
+            same = e_texts == g_texts and len(e_numbers) == len(g_numbers)
+            same = same and all(
+                _numbers_agree(a, b, rtol, atol) for a, b in zip(e_numbers, g_numbers)
+            )
         if not same:
             return f"line {n} differs:\n  torch:     {e_line}\n  gradiente: {g_line}"
     return None
@@ -116,6 +121,7 @@ def test_script_prints_what_torch_prints(script, tmp_path):
         ("1.5e-07", "1.5000001e-07", True),
         ("nan inf", "nan inf", True),
         ("a\nb", "a", False),
+        ("tensor([ 0.00, 1.00])", "tensor([0.00, 1.00])", False),  # same numbers, other spacing
     ],
 )
 def test_compare_outputs(expected, got, agree):

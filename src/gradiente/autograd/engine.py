@@ -11,7 +11,7 @@ stack, never recursion, so graphs of any depth work.
 from __future__ import annotations
 
 from gradiente.autograd import function as _function
-from gradiente.autograd.function import AccumulateGrad
+from gradiente.autograd.function import AccumulateGrad, Function
 from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import xp
 
@@ -222,7 +222,7 @@ def _accumulate(leaf, grad, create_graph: bool, adopted: set) -> None:
     if the array is shared, read-only or a view); later, the sum is done in place. Under
     ``create_graph`` the sum is a graph-carrying, out-of-place addition."""
     if create_graph:
-        leaf.grad = grad if leaf.grad is None else leaf.grad + grad
+        leaf.grad = _CopyGrad.apply(grad) if leaf.grad is None else leaf.grad + grad
         return
     if leaf.grad is None:
         data = grad._data
@@ -233,3 +233,19 @@ def _accumulate(leaf, grad, create_graph: bool, adopted: set) -> None:
         leaf.grad = _function._Tensor._make(data, False, None)
     else:
         leaf.grad._data += grad._data
+
+
+class _CopyGrad(Function):
+    """The copy a leaf makes of its first gradient under ``create_graph``: recorded in the
+    graph (so the gradient can be differentiated again), with PyTorch's node name."""
+
+    backward_name = "CopyBackwards"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, grad):
+        return grad._data.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad

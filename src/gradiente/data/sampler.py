@@ -11,12 +11,14 @@ from collections.abc import Iterator, Sequence
 
 from gradiente import random as _random
 from gradiente.backend import xp
+from gradiente.tensor import Tensor, as_tensor
 
 __all__ = [
     "Sampler",
     "SequentialSampler",
     "RandomSampler",
     "SubsetRandomSampler",
+    "WeightedRandomSampler",
     "BatchSampler",
 ]
 
@@ -144,6 +146,85 @@ class SubsetRandomSampler(Sampler):
 
     def __len__(self) -> int:
         return len(self.indices)
+
+
+def _multinomial(weights, num_samples: int, replacement: bool, generator) -> list[int]:
+    """``torch.multinomial(weights, num_samples, replacement, generator)`` for a 1-D float64
+    array of weights, drawing exactly what torch's CPU kernel draws.
+
+    Without replacement (or for one sample) torch takes the ``num_samples`` largest of
+    ``w_i / q_i`` with ``q_i ~ Exp(1)`` (the Gumbel-top-k trick, ``q`` one exponential per
+    category). With replacement it draws one uniform ``u`` per sample and returns the first
+    category whose normalised cumulative weight reaches ``u``.
+    """
+    if not xp.isfinite(weights).all() or (weights < 0).any():
+        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+    if not weights.sum() > 0:
+        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+    if not replacement and num_samples > int((weights > 0).sum()):
+        raise RuntimeError(
+            "invalid multinomial distribution (with replacement=False, not enough non-negative "
+            "category to sample)"
+        )
+    if not replacement or num_samples == 1:
+        q = _random.exponential(weights.shape, xp.float64, 1.0, generator)
+        keys = weights / q
+        # topk order: largest first (a stable sort of the negated keys keeps ties in order)
+        return xp.argsort(-keys, kind="stable")[:num_samples].tolist()
+    cumulative = xp.cumsum(weights)
+    cumulative /= cumulative[-1]
+    cumulative[-1] = 1.0
+    u = _random.uniform((num_samples,), xp.float64, 0.0, 1.0, generator)
+    return xp.searchsorted(cumulative, u, side="left").tolist()
+
+
+class WeightedRandomSampler(Sampler):
+    """Indices ``0..len(weights)-1`` drawn with probabilities proportional to ``weights``.
+
+    ``torch.multinomial(weights, num_samples, replacement)`` once per epoch, so that a
+    class-imbalanced dataset can be sampled evenly (weight each sample by 1 / its class count).
+
+    Args:
+        weights: one non-negative weight per index (need not sum to 1).
+        num_samples: how many indices per epoch.
+        replacement: draw with repeats (the default) or without.
+        generator: the generator to draw from (the default generator when None).
+    """
+
+    def __init__(
+        self,
+        weights,
+        num_samples: int,
+        replacement: bool = True,
+        generator: _random.Generator | None = None,
+    ) -> None:
+        if not isinstance(num_samples, int) or isinstance(num_samples, bool) or num_samples <= 0:
+            raise ValueError(
+                f"num_samples should be a positive integer value, but got num_samples={num_samples}"
+            )
+        if not isinstance(replacement, bool):
+            raise ValueError(
+                f"replacement should be a boolean value, but got replacement={replacement}"
+            )
+        weights = as_tensor(weights._data if isinstance(weights, Tensor) else weights)
+        weights = weights.double()
+        if weights.ndim != 1:
+            raise ValueError(
+                f"weights should be a 1d sequence but given weights have shape "
+                f"{tuple(weights.shape)}"
+            )
+        self.weights = weights
+        self.num_samples = num_samples
+        self.replacement = replacement
+        self.generator = generator
+
+    def __iter__(self) -> Iterator[int]:
+        yield from _multinomial(
+            self.weights._data, self.num_samples, self.replacement, self.generator
+        )
+
+    def __len__(self) -> int:
+        return self.num_samples
 
 
 class BatchSampler(Sampler):

@@ -7,6 +7,7 @@ activations, ``batch_norm``/``layer_norm`` and ``cross_entropy`` are single fuse
 
 from __future__ import annotations
 
+import math
 import numbers
 import warnings
 
@@ -16,6 +17,7 @@ from gradiente.backend import xp
 from gradiente.ops import activation as A
 from gradiente.ops import loss as L
 from gradiente.ops.conv import conv1d, conv2d, conv_transpose2d, fold, unfold  # noqa: F401
+from gradiente.ops.linear import Embedding as _Embedding
 from gradiente.ops.linear import Linear as _Linear
 from gradiente.ops.normalization import NormalizeAffine as _NormalizeAffine
 from gradiente.ops.pool import (
@@ -58,6 +60,50 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
     # (*, in1) (out, in1, in2) (*, in2) -> (*, out), as a contraction through two products
     out = ((input1.unsqueeze(-2).unsqueeze(-2) @ weight).squeeze(-2) * input2.unsqueeze(-2)).sum(-1)
     return out if bias is None else out + bias
+
+
+def embedding(
+    input: Tensor,
+    weight: Tensor,
+    padding_idx: int | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2.0,
+    scale_grad_by_freq: bool = False,
+    sparse: bool = False,
+) -> Tensor:
+    """Rows of the table ``weight`` (num_embeddings, embedding_dim) for the integer ``input``.
+
+    ``padding_idx``: that row gets no gradient. ``max_norm``: first rescale, in place, each
+    looked-up row whose ``norm_type``-norm exceeds it to norm ``max_norm`` (PyTorch's
+    ``embedding_renorm_``). ``sparse`` gradients are not supported: the gradient is dense.
+    """
+    if input._data.dtype.kind not in "iu":
+        raise RuntimeError(
+            f"Expected tensor for argument #1 'indices' to have one of the following scalar "
+            f"types: Long, Int; but got {input.dtype} instead (while checking arguments for "
+            f"embedding)"
+        )
+    n = weight.shape[0]
+    if padding_idx is not None:
+        if not -n <= padding_idx < n:
+            raise AssertionError("Padding_idx must be within num_embeddings")
+        padding_idx = padding_idx % n
+    if input.numel() and (input._data.min() < 0 or input._data.max() >= n):
+        raise IndexError("index out of range in self")
+    if max_norm is not None:
+        _embedding_renorm_(weight, input, max_norm, norm_type)
+    return _Embedding.apply(weight, input, padding_idx, scale_grad_by_freq)
+
+
+def _embedding_renorm_(weight: Tensor, input: Tensor, max_norm: float, norm_type: float) -> None:
+    rows = xp.unique(input._data.reshape(-1))
+    w = weight._data[rows]
+    norms = (xp.abs(w) ** norm_type).sum(axis=1) ** (1.0 / norm_type)
+    # rows with ‖w‖ > max_norm are scaled by max_norm / (‖w‖ + 1e-7), as torch.embedding_renorm_
+    big = norms > max_norm
+    scale = (max_norm / (norms[big] + 1e-7)).astype(w.dtype)
+    weight._data[rows[big]] = w[big] * scale[:, None]
+    weight._bump()
 
 
 # ------------------------------------------------------------------------------- activations
@@ -135,6 +181,91 @@ def sigmoid(input: Tensor) -> Tensor:
     return input.sigmoid()
 
 
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    """scale · elu(x, α) with PyTorch's constants α ≈ 1.6733, scale ≈ 1.0507."""
+    return _activation(A.ScaledElu, input, inplace, A.SELU_ALPHA, A.SELU_SCALE, 1.0)
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """max(0, x) + min(0, α (e^(x/α) − 1))."""
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError")
+    return _activation(A.ScaledElu, input, inplace, alpha, 1.0, 1.0 / alpha)
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x · tanh(softplus(x))."""
+    return _activation(A.Mish, input, inplace)
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x · relu6(x + 3) / 6."""
+    return _activation(A.Hardswish, input, inplace)
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    """relu6(x + 3) / 6."""
+    return _activation(A.Hardsigmoid, input, inplace)
+
+
+def softsign(input: Tensor) -> Tensor:
+    """x / (1 + |x|)."""
+    return A.Softsign.apply(input)
+
+
+def tanhshrink(input: Tensor) -> Tensor:
+    """x − tanh(x)."""
+    return A.Tanhshrink.apply(input)
+
+
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """x where x > threshold, else ``value``."""
+    return _activation(A.Threshold, input, inplace, threshold, value)
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """x where |x| > λ, else 0."""
+    return A.Hardshrink.apply(input, lambd)
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """x − λ above λ, x + λ below −λ, 0 in between."""
+    if lambd < 0:
+        raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
+    return A.Softshrink.apply(input, lambd)
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """x for x > 0, a · x otherwise, with a learned slope ``weight``: one per channel (axis 1)
+    or a single one shared by all."""
+    if weight.numel() != 1:
+        if input.ndim < 2 or input.shape[1] != weight.numel():
+            raise RuntimeError(
+                f"Mismatch of parameter numbers and input channel size. Found parameter numbers "
+                f"= {weight.numel()} and channel size = "
+                f"{input.shape[1] if input.ndim >= 2 else 1}."
+            )
+        weight = weight.reshape((1, -1) + (1,) * (input.ndim - 2))
+    elif input.ndim:
+        weight = weight.reshape((1,) * input.ndim)
+    else:
+        weight = weight.reshape(())
+    return input.where(input > 0, weight * input)
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    """a ⊙ σ(b), where a and b are the two halves of ``input`` along ``dim``."""
+    if input.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    if input.shape[dim] % 2:
+        raise RuntimeError(
+            f"Halving dimension must be even, but dimension {dim % input.ndim} is size "
+            f"{input.shape[dim]}"
+        )
+    a, b = input.chunk(2, dim)
+    return a * b.sigmoid()
+
+
 def _get_softmax_dim(name: str, ndim: int, stacklevel: int) -> int:
     warnings.warn(
         f"Implicit dimension choice for {name} has been deprecated. Change the call to include "
@@ -208,6 +339,22 @@ def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
         return input
     shape = input.shape[:-1] + (1,)
     return _apply_noise(input, shape, p, inplace)
+
+
+def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False):
+    """Zero whole channels (volumes) of (N, C, D, H, W) or (C, D, H, W) input with
+    probability p."""
+    _check_p(p)
+    if input.ndim not in (4, 5):
+        raise RuntimeError(
+            f"dropout3d: Expected 4D or 5D input, but received a {input.ndim}D input."
+        )
+    if not training or p == 0.0 or input.numel() == 0:
+        return input
+    batched = input.ndim == 5
+    x = input if batched else input.unsqueeze(0)
+    out = _apply_noise(x, x.shape[:2] + (1, 1, 1), p, inplace)
+    return out if batched else out.squeeze(0)
 
 
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False):
@@ -323,6 +470,100 @@ def layer_norm(
     return _NormalizeAffine.apply(input, weight, bias, stat_axes, shape, param_axes, eps, None)
 
 
+def group_norm(
+    input: Tensor,
+    num_groups: int,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalise each sample over groups of ``C / num_groups`` channels (and all spatial
+    positions), then γ x̂ + β per channel (Wu & He, 2018)."""
+    if input.ndim < 2:
+        raise RuntimeError(
+            f"Expected at least 2 dimensions for input tensor but received {input.ndim}"
+        )
+    N, C = input.shape[:2]
+    if C % num_groups:
+        raise RuntimeError(
+            f"Expected number of channels in input to be divisible by num_groups, but got "
+            f"input of shape {list(input.shape)} and num_groups={num_groups}"
+        )
+    grouped = input.reshape(N, num_groups, -1)  # (N, G, C/G · spatial)
+    xhat = _NormalizeAffine.apply(grouped, None, None, (2,), (1,), (), eps, None)
+    return _channel_affine(xhat.reshape(input.shape), weight, bias)
+
+
+def _channel_affine(x: Tensor, weight: Tensor | None, bias: Tensor | None) -> Tensor:
+    """γ_c x + β_c with γ, β of shape (C,) broadcast along axis 1 of x."""
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    if weight is not None:
+        x = x * weight.reshape(shape)
+    if bias is not None:
+        x = x + bias.reshape(shape)
+    return x
+
+
+def instance_norm(
+    input: Tensor,
+    running_mean: Tensor | None = None,
+    running_var: Tensor | None = None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    use_input_stats: bool = True,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalise each channel of each sample over its spatial positions (Ulyanov et al., 2016),
+    then γ x̂ + β per channel.
+
+    With ``use_input_stats`` the running statistics (if given) move towards the batch average
+    of the per-instance means and unbiased variances by ``momentum``; without it, they are used
+    instead of the instance statistics.
+    """
+    if not use_input_stats:
+        return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
+    spatial = tuple(range(2, input.ndim))
+    if input.numel() // max(input.shape[0] * input.shape[1], 1) <= 1:
+        raise ValueError(
+            f"Expected more than 1 spatial element when training, got input size {input.shape}"
+        )
+    if running_mean is not None and running_var is not None:
+        x = input._data
+        n = x.size // (x.shape[0] * x.shape[1])
+        # running ← (1 − m) running + m · mean over the batch of the instance statistics
+        mean = x.mean(axis=spatial).mean(axis=0)
+        var = x.var(axis=spatial, ddof=1).mean(axis=0) if n > 1 else x.var(axis=spatial)
+        running_mean._data[...] = momentum * mean + (1 - momentum) * running_mean._data
+        running_var._data[...] = momentum * var + (1 - momentum) * running_var._data
+        running_mean._bump()
+        running_var._bump()
+    xhat = _NormalizeAffine.apply(input, None, None, spatial, (1,), (), eps, None)
+    return _channel_affine(xhat, weight, bias)
+
+
+def rms_norm(
+    input: Tensor, normalized_shape, weight: Tensor | None = None, eps: float | None = None
+) -> Tensor:
+    """x / √(mean(x²) + ε) over the last axes ``normalized_shape``, times γ (Zhang & Sennrich,
+    2019); ε defaults to the machine epsilon of x's dtype."""
+    shape = (
+        (normalized_shape,)
+        if isinstance(normalized_shape, numbers.Integral)
+        else tuple(normalized_shape)
+    )
+    if tuple(input.shape[input.ndim - len(shape) :]) != shape:
+        raise RuntimeError(
+            f"Given normalized_shape={list(shape)}, expected input with shape [*, "
+            f"{', '.join(str(s) for s in shape)}], but got input of size{list(input.shape)}"
+        )
+    if eps is None:
+        eps = float(xp.finfo(input._data.dtype).eps)
+    dims = tuple(range(input.ndim - len(shape), input.ndim))
+    out = input * ((input * input).mean(dims, keepdim=True) + eps).rsqrt()
+    return out if weight is None else out * weight
+
+
 def _norm(x: Tensor, p: float, dim: int) -> Tensor:
     """‖x‖_p along ``dim`` (kept), with gradient 0 where the norm is 0 (PyTorch's convention;
     the plain formula would give 0 · ∞ = nan there)."""
@@ -408,6 +649,160 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
         idx = _pad_index(input.shape[d], lo, hi, mode, d, input.shape)
         out = out.index_select(d, Tensor._make(idx.astype(xp.int64)))
     return out
+
+
+def pairwise_distance(
+    x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False
+) -> Tensor:
+    """‖x1 − x2 + eps‖_p along the last axis."""
+    return (x1 - x2 + eps).norm(p, dim=-1, keepdim=keepdim)
+
+
+# -------------------------------------------------------------------------------- resampling
+
+
+def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
+    """(*, C·r², H, W) → (*, C, H·r, W·r): sub-pixel convolution's rearrangement (Shi et al.,
+    2016)."""
+    r = upscale_factor
+    *batch, c, h, w = input.shape
+    if c % (r * r):
+        raise RuntimeError(
+            f"pixel_shuffle expects its input's 'channel' dimension to be divisible by the "
+            f"square of upscale_factor, but input.size(-3)={c} is not divisible by {r * r}"
+        )
+    n = len(batch)
+    x = input.reshape(*batch, c // (r * r), r, r, h, w)
+    # (*, C, r, r, H, W) → (*, C, H, r, W, r)
+    x = x.permute(*range(n), n, n + 3, n + 1, n + 4, n + 2)
+    return x.reshape(*batch, c // (r * r), h * r, w * r)
+
+
+def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
+    """(*, C, H·r, W·r) → (*, C·r², H, W): the inverse of ``pixel_shuffle``."""
+    r = downscale_factor
+    *batch, c, h, w = input.shape
+    if h % r or w % r:
+        raise RuntimeError(
+            f"pixel_unshuffle expects height and width to be divisible by downscale_factor, "
+            f"but got height={h} and width={w} with downscale_factor={r}"
+        )
+    n = len(batch)
+    x = input.reshape(*batch, c, h // r, r, w // r, r)
+    # (*, C, H, r, W, r) → (*, C, r, r, H, W)
+    x = x.permute(*range(n), n, n + 2, n + 4, n + 1, n + 3)
+    return x.reshape(*batch, c * r * r, h // r, w // r)
+
+
+_INTERPOLATE_DIMS = {"nearest": (1, 2, 3), "linear": (1,), "bilinear": (2,), "trilinear": (3,)}
+
+
+def _nearest_index(n_in: int, n_out: int, scale: float | None):
+    """Source index of each output position, as PyTorch's ``nearest_idx`` computes it (in
+    float32: min(⌊i · s⌋, n_in − 1) with s = 1/scale_factor or n_in/n_out)."""
+    i = xp.arange(n_out)
+    if n_out == n_in:
+        return i
+    if n_out == 2 * n_in:
+        return i >> 1
+    s = xp.float32(1.0 / scale) if scale else xp.float32(n_in) / xp.float32(n_out)
+    return xp.minimum(xp.floor(i.astype(xp.float32) * s).astype(xp.int64), n_in - 1)
+
+
+def _linear_weights(n_in: int, n_out: int, scale: float | None, align_corners: bool, dtype):
+    """(i0, i1, λ0, λ1): the two source indices and weights of each output position, as
+    PyTorch's ``compute_indices_weights_linear`` (in the input's float dtype)."""
+    i = xp.arange(n_out).astype(dtype)
+    if align_corners:
+        s = dtype.type((n_in - 1) / (n_out - 1)) if n_out > 1 else dtype.type(0)
+        src = s * i
+    else:
+        s = dtype.type(1.0 / scale) if scale else dtype.type(n_in) / dtype.type(n_out)
+        # the centre of output pixel i in input coordinates, clamped at 0
+        src = xp.maximum(s * (i + dtype.type(0.5)) - dtype.type(0.5), dtype.type(0))
+    i0 = xp.minimum(src.astype(xp.int64), n_in - 1)
+    lambda1 = xp.clip(src - i0.astype(dtype), 0, 1).astype(dtype)
+    i1 = i0 + (i0 < n_in - 1)
+    return i0, i1, (1 - lambda1).astype(dtype), lambda1
+
+
+def _take(x: Tensor, axis: int, index) -> Tensor:
+    return x.index_select(axis, Tensor._make(xp.asarray(index, dtype=xp.int64)))
+
+
+def interpolate(
+    input: Tensor,
+    size=None,
+    scale_factor=None,
+    mode: str = "nearest",
+    align_corners: bool | None = None,
+    recompute_scale_factor: bool | None = None,
+    antialias: bool = False,
+) -> Tensor:
+    """Resize the spatial axes (all after N, C) to ``size`` or by ``scale_factor``.
+
+    Modes: ``'nearest'`` (1-3 spatial axes), ``'linear'``, ``'bilinear'``, ``'trilinear'``
+    (1, 2, 3 axes; ``align_corners`` maps the corner pixels' centres onto each other).
+    """
+    if mode not in _INTERPOLATE_DIMS:
+        raise NotImplementedError(
+            f"interpolate: mode {mode!r} is not supported by gradiente (supported: "
+            f"{', '.join(_INTERPOLATE_DIMS)})"
+        )
+    if antialias:
+        raise NotImplementedError("interpolate: antialias=True is not supported by gradiente")
+    dims = input.ndim - 2
+    if dims not in _INTERPOLATE_DIMS[mode]:
+        raise NotImplementedError(
+            f"Got {input.ndim}D input, but {mode} mode needs "
+            f"{' or '.join(str(d + 2) for d in _INTERPOLATE_DIMS[mode])}D input"
+        )
+    if mode == "nearest" and align_corners is not None:
+        raise ValueError(
+            "align_corners option can only be set with the interpolating modes: "
+            "linear | bilinear | bicubic | trilinear"
+        )
+    if (size is None) == (scale_factor is None):
+        raise ValueError("either size or scale_factor should be defined, and not both")
+    in_sizes = input.shape[2:]
+    if size is not None:
+        sizes = [int(size)] * dims if isinstance(size, numbers.Number) else [int(v) for v in size]
+        scales = [None] * dims
+    else:
+        scales = (
+            [float(scale_factor)] * dims
+            if isinstance(scale_factor, numbers.Number)
+            else [float(v) for v in scale_factor]
+        )
+        sizes = [int(math.floor(n * s)) for n, s in zip(in_sizes, scales, strict=True)]
+        if recompute_scale_factor:
+            scales = [None] * dims
+    if len(sizes) != dims:
+        raise ValueError(
+            f"Input and output must have the same number of spatial dimensions, but got input "
+            f"with spatial dimensions of {list(in_sizes)} and output size of {sizes}."
+        )
+    out = input
+    if mode == "nearest":
+        for k, (n_in, n_out, scale) in enumerate(zip(in_sizes, sizes, scales, strict=True)):
+            out = _take(out, 2 + k, _nearest_index(n_in, n_out, scale))
+        return out
+    dtype = input._data.dtype
+    # separable: interpolate along one axis at a time, the last one first
+    for k in reversed(range(dims)):
+        i0, i1, w0, w1 = _linear_weights(
+            in_sizes[k], sizes[k], scales[k], bool(align_corners), dtype
+        )
+        shape = (-1,) + (1,) * (dims - 1 - k)
+        w0 = Tensor._make(w0.reshape(shape))
+        w1 = Tensor._make(w1.reshape(shape))
+        out = _take(out, 2 + k, i0) * w0 + _take(out, 2 + k, i1) * w1
+    return out
+
+
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    """Deprecated alias of ``interpolate``."""
+    return interpolate(input, size, scale_factor, mode, align_corners)
 
 
 # ------------------------------------------------------------------------------------- misc
@@ -725,4 +1120,165 @@ def kl_div(
         loss = ylogy - target * input
     if reduction == "batchmean":
         return loss.sum() / input.shape[0] if input.ndim else loss.sum()
+    return _reduce(loss, reduction)
+
+
+# ------------------------------------------------------------- ranking and embedding losses
+
+
+def _reduction_of(size_average, reduce, reduction: str) -> str:
+    return (
+        reduction
+        if size_average is None and reduce is None
+        else _legacy_reduction(size_average, reduce)
+    )
+
+
+def margin_ranking_loss(
+    input1: Tensor,
+    input2: Tensor,
+    target: Tensor,
+    margin: float = 0.0,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """max(0, −y (x1 − x2) + margin): x1 should rank above x2 where y = 1, below where y = −1."""
+    loss = (-target * (input1 - input2) + margin).clamp_min(0)
+    return _reduce(loss, _reduction_of(size_average, reduce, reduction))
+
+
+def hinge_embedding_loss(
+    input: Tensor,
+    target: Tensor,
+    margin: float = 1.0,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """x where y = 1, max(0, margin − x) where y = −1 (x is a distance)."""
+    zeros = input.new_zeros(())
+    output_margin = (margin - input).clamp_min(0).where(target != 1, zeros)
+    output_self = input.where(target != -1, zeros)
+    return _reduce(output_margin + output_self, _reduction_of(size_average, reduce, reduction))
+
+
+def soft_margin_loss(
+    input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean"
+) -> Tensor:
+    """log(1 + e^(−y x)), the two-class logistic loss for labels y = ±1."""
+    loss = (-input * target).exp().log1p()
+    return _reduce(loss, _reduction_of(size_average, reduce, reduction))
+
+
+def cosine_embedding_loss(
+    input1: Tensor,
+    input2: Tensor,
+    target: Tensor,
+    margin: float = 0.0,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """1 − cos(x1, x2) where y = 1, max(0, cos(x1, x2) − margin) where y = −1."""
+    dim = input1.ndim - 1
+    # cos = Σ x1 x2 / √((Σ x1² + ε)(Σ x2² + ε)), ε = 1e-12 as in PyTorch's kernel
+    prod_sum = (input1 * input2).sum(dim)
+    mag1 = (input1 * input1).sum(dim) + 1e-12
+    mag2 = (input2 * input2).sum(dim) + 1e-12
+    cos = prod_sum / (mag1 * mag2).sqrt()
+    zeros = cos.new_zeros(())
+    pos = (1 - cos).where(target == 1, zeros)
+    neg = (cos - margin).clamp_min(0).where(target == -1, zeros)
+    return _reduce(pos + neg, _reduction_of(size_average, reduce, reduction))
+
+
+def triplet_margin_loss(
+    anchor: Tensor,
+    positive: Tensor,
+    negative: Tensor,
+    margin: float = 1.0,
+    p: float = 2,
+    eps: float = 1e-6,
+    swap: bool = False,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """max(0, d(a, p) − d(a, n) + margin) with d the p-norm distance (Balntas et al., 2016);
+    ``swap`` uses min(d(a, n), d(p, n)) as the negative distance."""
+    dist_pos = pairwise_distance(anchor, positive, p, eps)
+    dist_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        dist_neg = dist_neg.minimum(pairwise_distance(positive, negative, p, eps))
+    loss = (margin + dist_pos - dist_neg).clamp_min(0)
+    return _reduce(loss, _reduction_of(size_average, reduce, reduction))
+
+
+def multilabel_soft_margin_loss(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """Per-class logistic loss −(y log σ(x) + (1 − y) log σ(−x)), averaged over the classes."""
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    class_dim = input.ndim - 1
+    loss = loss.sum(class_dim) / input.shape[class_dim]
+    return _reduce(loss, _reduction_of(size_average, reduce, reduction))
+
+
+def poisson_nll_loss(
+    input: Tensor,
+    target: Tensor,
+    log_input: bool = True,
+    full: bool = False,
+    size_average=None,
+    eps: float = 1e-8,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """Negative log-likelihood of a Poisson target: e^x − y x (``log_input``), else
+    x − y log(x + eps); ``full`` adds Stirling's y log y − y + ½ log(2π y) where y > 1."""
+    if log_input:
+        loss = input.exp() - target * input
+    else:
+        loss = input - target * (input + eps).log()
+    if full:
+        safe = target.masked_fill(target <= 1, 1.0)
+        stirling = safe * safe.log() - safe + 0.5 * (2 * math.pi * safe).log()
+        loss = loss + stirling.masked_fill(target <= 1, 0.0)
+    return _reduce(loss, _reduction_of(size_average, reduce, reduction))
+
+
+def gaussian_nll_loss(
+    input: Tensor,
+    target: Tensor,
+    var: Tensor | float,
+    full: bool = False,
+    eps: float = 1e-6,
+    reduction: str = "mean",
+) -> Tensor:
+    """½ (log max(var, eps) + (x − y)² / max(var, eps)), plus ½ log 2π with ``full``: the
+    negative log-likelihood of y under N(x, var)."""
+    if not isinstance(var, Tensor):
+        var = input.new_full((), float(var))
+    if var.shape != input.shape:
+        if input.shape[:-1] == var.shape:
+            var = var.unsqueeze(-1)
+        elif not (input.shape[:-1] == var.shape[:-1] and var.shape[-1] == 1):
+            raise ValueError("var is of incorrect size")
+    if (var._data < 0).any():
+        raise ValueError("var has negative entry/entries")
+    # clamp the value, not the gradient (PyTorch clamps a copy under no_grad)
+    with no_grad():
+        lift = var.clamp(min=eps) - var
+    var = var + lift
+    loss = 0.5 * (var.log() + (input - target) ** 2 / var)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
     return _reduce(loss, reduction)

@@ -451,3 +451,188 @@ class Erf(Pointwise):
     @staticmethod
     def d2f(x):
         return -2.0 * x * (2.0 / math.sqrt(math.pi)) * xp.exp(-x * x)
+
+
+# ------------------------------------------------------- more element-wise activations
+
+# SELU's constants (Klambauer et al., 2017), as PyTorch writes them
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+class ScaledElu(Pointwise):
+    """scale · x for x > 0, scale · α (e^(x·input_scale) − 1) otherwise: SELU and CELU.
+
+    f'(x) = scale for x > 0, scale · α · input_scale · e^(x·input_scale) otherwise.
+    """
+
+    backward_name = "EluBackward0"
+
+    @staticmethod
+    def f(x, alpha, scale, input_scale):
+        neg = (scale * alpha) * xp.expm1(xp.minimum(x, 0) * input_scale)
+        return xp.where(x > 0, scale * x, neg).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def df(x, alpha, scale, input_scale):
+        neg = (scale * alpha * input_scale) * xp.exp(xp.minimum(x, 0) * input_scale)
+        return xp.where(x > 0, scale, neg).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def d2f(x, alpha, scale, input_scale):
+        neg = (scale * alpha * input_scale**2) * xp.exp(xp.minimum(x, 0) * input_scale)
+        return xp.where(x > 0, 0.0, neg).astype(x.dtype, copy=False)
+
+
+def _tanh_softplus(x):
+    # tanh(log(1 + eˣ)), log(1 + eˣ) = max(x, 0) + log1p(e^(−|x|)) (no overflow)
+    return xp.tanh(xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x))))
+
+
+class Mish(Pointwise):
+    """x · tanh(softplus(x)) (Misra, 2019)."""
+
+    backward_name = "MishBackward0"
+
+    @staticmethod
+    def f(x):
+        return x * _tanh_softplus(x)
+
+    @staticmethod
+    def df(x):
+        t, s = _tanh_softplus(x), _sigmoid(x)
+        # f' = t + x σ (1 − t²), since d softplus/dx = σ and d tanh(u)/du = 1 − tanh²
+        return t + x * s * (1.0 - t * t)
+
+    @staticmethod
+    def d2f(x):
+        t, s = _tanh_softplus(x), _sigmoid(x)
+        sech2 = 1.0 - t * t
+        # f'' = 2 σ (1 − t²) + x σ (1 − t²) ((1 − σ) − 2 t σ)
+        return s * sech2 * (2.0 + x * ((1.0 - s) - 2.0 * t * s))
+
+
+class Hardswish(Pointwise):
+    """x · relu6(x + 3) / 6 (Howard et al., 2019); f' = x/3 + 1/2 on [−3, 3], 0 below, 1 above."""
+
+    backward_name = "HardswishBackward0"
+
+    @staticmethod
+    def f(x):
+        return x * xp.clip(x + 3.0, 0.0, 6.0) / 6.0
+
+    @staticmethod
+    def df(x):
+        inside = x / 3.0 + 0.5
+        return xp.where(x < -3.0, 0.0, xp.where(x <= 3.0, inside, 1.0)).astype(x.dtype)
+
+    @staticmethod
+    def d2f(x):
+        return xp.where((x >= -3.0) & (x <= 3.0), 1.0 / 3.0, 0.0).astype(x.dtype)
+
+
+_ONE_SIXTH_F32 = float(xp.float32(1.0) / xp.float32(6.0))
+
+
+class Hardsigmoid(Pointwise):
+    """relu6(x + 3) / 6; f' = 1/6 strictly inside (−3, 3), else 0."""
+
+    backward_name = "HardsigmoidBackward0"
+
+    @staticmethod
+    def f(x):
+        return xp.clip(x + 3.0, 0.0, 6.0) / 6.0
+
+    @staticmethod
+    def df(x):
+        # PyTorch's kernel multiplies by the float32 constant 1.0f / 6.0f, in every dtype
+        return xp.where((x > -3.0) & (x < 3.0), _ONE_SIXTH_F32, 0.0).astype(x.dtype)
+
+    d2f = staticmethod(_zeros)
+
+
+class Softsign(Pointwise):
+    """x / (1 + |x|); f' = 1 / (1 + |x|)²."""
+
+    backward_name = "SoftsignBackward0"
+
+    @staticmethod
+    def f(x):
+        return x / (1.0 + xp.abs(x))
+
+    @staticmethod
+    def df(x):
+        return 1.0 / (1.0 + xp.abs(x)) ** 2
+
+    @staticmethod
+    def d2f(x):
+        return -2.0 * xp.sign(x) / (1.0 + xp.abs(x)) ** 3
+
+
+class Tanhshrink(Pointwise):
+    """x − tanh(x); f' = tanh²(x)."""
+
+    backward_name = "TanhshrinkBackward0"
+
+    @staticmethod
+    def f(x):
+        return x - xp.tanh(x)
+
+    @staticmethod
+    def df(x):
+        t = xp.tanh(x)
+        return t * t
+
+    @staticmethod
+    def d2f(x):
+        t = xp.tanh(x)
+        return 2.0 * t * (1.0 - t * t)
+
+
+class Threshold(Pointwise):
+    """x where x > threshold, else ``value``; the gradient is 1 where x > threshold."""
+
+    backward_name = "ThresholdBackward0"
+
+    @staticmethod
+    def f(x, threshold, value):
+        return xp.where(x > threshold, x, value).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def df(x, threshold, value):
+        return (x > threshold).astype(x.dtype)
+
+    d2f = staticmethod(_zeros)
+
+
+class Hardshrink(Pointwise):
+    """x where |x| > λ, else 0."""
+
+    backward_name = "HardshrinkBackward0"
+
+    @staticmethod
+    def f(x, lambd):
+        return xp.where(xp.abs(x) > lambd, x, 0).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def df(x, lambd):
+        return (xp.abs(x) > lambd).astype(x.dtype)
+
+    d2f = staticmethod(_zeros)
+
+
+class Softshrink(Pointwise):
+    """x − λ above λ, x + λ below −λ, else 0; the gradient is 1 where |x| > λ."""
+
+    backward_name = "SoftshrinkBackward0"
+
+    @staticmethod
+    def f(x, lambd):
+        shrunk = x - xp.sign(x) * lambd
+        return xp.where(xp.abs(x) > lambd, shrunk, 0).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def df(x, lambd):
+        return (xp.abs(x) > lambd).astype(x.dtype)
+
+    d2f = staticmethod(_zeros)

@@ -423,3 +423,76 @@ class Clone(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad
+
+
+# Trigonometric and hyperbolic functions and their inverses (PyTorch's derivative formulas).
+Tan = _unary("Tan", xp.tan, lambda x, y, g: g * (1.0 + y * y), "output")  # 1 + tan²
+Asin = _unary("Asin", xp.arcsin, lambda x, y, g: g * (1.0 - x * x).rsqrt())  # 1/√(1 − x²)
+Acos = _unary("Acos", xp.arccos, lambda x, y, g: -g * (1.0 - x * x).rsqrt())  # −1/√(1 − x²)
+Atan = _unary("Atan", xp.arctan, lambda x, y, g: g / (x * x + 1.0))  # 1/(1 + x²)
+Sinh = _unary("Sinh", xp.sinh, lambda x, y, g: g * x.cosh())
+Cosh = _unary("Cosh", xp.cosh, lambda x, y, g: g * x.sinh())
+Asinh = _unary("Asinh", xp.arcsinh, lambda x, y, g: g * (x * x + 1.0).rsqrt())  # 1/√(x² + 1)
+Acosh = _unary("Acosh", xp.arccosh, lambda x, y, g: g * (x * x - 1.0).rsqrt())  # 1/√(x² − 1)
+Atanh = _unary("Atanh", xp.arctanh, lambda x, y, g: g / (1.0 - x * x))  # 1/(1 − x²)
+
+
+class Atan2(Function):
+    """atan2(a, b): the angle of the point (b, a), in (−π, π]."""
+
+    backward_name = "Atan2Backward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return xp.arctan2(a._data, b._data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        # ∂atan2(a, b)/∂a = b/(a² + b²),  ∂atan2(a, b)/∂b = −a/(a² + b²)
+        scale = grad / (a * a + b * b)
+        grad_a = scale * b if ctx.needs_input_grad[0] else None
+        grad_b = -scale * a if ctx.needs_input_grad[1] else None
+        return grad_a, grad_b
+
+
+class Roll(Function):
+    """Shift elements along dims, wrapping around: out[(i + s) mod n] = x[i]."""
+
+    backward_name = "RollBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, shifts, dims):
+        ctx.shifts, ctx.dims = shifts, dims
+        if dims is None:
+            return xp.roll(a._data.reshape(-1), shifts).reshape(a._data.shape)
+        return xp.roll(a._data, shifts, axis=dims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # Rolling back by the same amounts is the adjoint of a roll.
+        back = tuple(-s for s in ctx.shifts) if isinstance(ctx.shifts, tuple) else -ctx.shifts
+        return Roll.apply(grad, back, ctx.dims), None, None
+
+
+class TrilTriu(Function):
+    """tril / triu: keep the entries on and below (above) the ``diagonal``-th diagonal."""
+
+    backward_name = "TrilBackward0"
+    _array_forward = True
+
+    def name(self) -> str:
+        return "TrilBackward0" if self.lower else "TriuBackward0"
+
+    @staticmethod
+    def forward(ctx, a, lower, diagonal):
+        ctx.lower, ctx.diagonal = lower, diagonal
+        return (xp.tril if lower else xp.triu)(a._data, diagonal)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # A mask is its own adjoint: the gradient keeps the same triangle.
+        return TrilTriu.apply(grad, ctx.lower, ctx.diagonal), None, None

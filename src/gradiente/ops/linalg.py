@@ -56,3 +56,291 @@ class Bmm(MatMul):
 
     def name(self) -> str:
         return "BmmBackward0"
+
+
+# ---------------------------------------------------------------------------------------------
+# einsum
+
+
+def _fresh_letters(used: str):
+    """Subscript letters not in ``used``, for ellipsis dims and helper operands."""
+    for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz":
+        if c not in used:
+            yield c
+
+
+def normalize_einsum(equation: str, ndims) -> tuple[list[str], str]:
+    """Explicit subscripts for each operand and the output, with ``...`` spelled as letters.
+
+    Implicit mode (no ``->``) outputs the broadcast dims, then the letters that appear exactly
+    once, in alphabetical order — NumPy's and PyTorch's rule.
+    """
+    equation = equation.replace(" ", "")
+    lhs, arrow, rhs = equation.partition("->")
+    inputs = lhs.split(",")
+    if len(inputs) != len(ndims):
+        raise RuntimeError(
+            f"einsum(): {len(inputs)} operands in the equation but {len(ndims)} were given"
+        )
+    fresh = _fresh_letters(equation)
+    n_ellipsis = max(
+        (nd - len(s.replace("...", "")) for s, nd in zip(inputs, ndims) if "..." in s),
+        default=0,
+    )
+    ellipsis = "".join(next(fresh) for _ in range(n_ellipsis))
+    subs = []
+    for s, nd in zip(inputs, ndims):
+        if "..." in s:
+            k = nd - len(s.replace("...", ""))
+            s = s.replace("...", ellipsis[n_ellipsis - k :] if k else "")
+        if len(s) != nd:
+            raise RuntimeError(
+                f"einsum(): the number of subscripts in the equation ({len(s)}) does not match "
+                f"the number of dimensions ({nd}) of an operand"
+            )
+        subs.append(s)
+    if arrow:
+        out = rhs.replace("...", ellipsis)
+    else:
+        letters = "".join(subs)
+        out = ellipsis + "".join(
+            sorted(c for c in set(letters) if letters.count(c) == 1 and c not in ellipsis)
+        )
+    return subs, out
+
+
+class Einsum(Function):
+    """Einstein summation over explicit subscripts (see ``normalize_einsum``).
+
+    The gradient of operand i is itself an einsum: the output's gradient contracted with the
+    other operands, producing operand i's subscripts. A letter repeated in operand i (a
+    diagonal, ``ii``) is linked to a fresh letter by an identity matrix; a letter that only
+    operand i has (summed away) is broadcast back by a ones vector.
+    """
+
+    backward_name = "EinsumBackward0"
+    _array_forward = True
+
+    def name(self) -> str:
+        # PyTorch computes einsum with permutes, reshapes and bmm; its node is named after the
+        # last of those steps, which is not stable across shapes, so we name the op itself.
+        return "EinsumBackward0"
+
+    @staticmethod
+    def forward(ctx, subs, out, *operands):
+        ctx.subs, ctx.out = subs, out
+        ctx.save_for_backward(*operands)
+        arrays = [t._data for t in operands]
+        return xp.asarray(xp.einsum(",".join(subs) + "->" + out, *arrays, optimize=len(arrays) > 1))
+
+    @staticmethod
+    def backward(ctx, grad):
+        operands = ctx.saved_tensors
+        Tensor = type(grad)
+        grads = [None, None]
+        for i, (s, x) in enumerate(zip(ctx.subs, operands)):
+            if not ctx.needs_input_grad[i + 2]:
+                grads.append(None)
+                continue
+            subs = [ctx.out] + [sj for j, sj in enumerate(ctx.subs) if j != i]
+            tensors = [grad] + [xj for j, xj in enumerate(operands) if j != i]
+            fresh = _fresh_letters("".join(ctx.subs) + ctx.out)
+            target = []
+            for k, c in enumerate(s):
+                n = x.shape[k]
+                if c in target:  # repeated letter: its diagonal, via an identity matrix
+                    new = next(fresh)
+                    subs.append(c + new)
+                    tensors.append(Tensor._make(xp.eye(n, dtype=x._data.dtype)))
+                    target.append(new)
+                    continue
+                if not any(c in sj for sj in subs):  # only in this operand: broadcast back
+                    subs.append(c)
+                    tensors.append(Tensor._make(xp.ones(n, dtype=x._data.dtype)))
+                target.append(c)
+            grads.append(Einsum.apply(subs, "".join(target), *tensors))
+        return tuple(grads)
+
+
+# ---------------------------------------------------------------------------------------------
+# Inverse, determinant, solve, decompositions (batched over leading dims, like PyTorch)
+
+
+def _inverse_t(a):
+    """A⁻ᵀ as a tensor (through the graph when ``a`` is, so double backward works)."""
+    return Inverse.apply(a).mT
+
+
+class Inverse(Function):
+    backward_name = "LinalgInvExBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a):
+        try:
+            out = xp.linalg.inv(a._data)
+        except xp.linalg.LinAlgError:
+            raise RuntimeError(
+                "linalg.inv: The diagonal element 1 is zero, the inversion could not be "
+                "completed because the input matrix is singular."
+            ) from None
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (inv,) = ctx.saved_tensors
+        # d(A⁻¹) = −A⁻¹ dA A⁻¹  ⇒  dL/dA = −A⁻ᵀ G A⁻ᵀ
+        return -(inv.mT @ grad @ inv.mT)
+
+
+class Det(Function):
+    backward_name = "LinalgDetBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a):
+        out = xp.asarray(xp.linalg.det(a._data))
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, det = ctx.saved_tensors
+        if (det._data == 0).any():
+            raise RuntimeError(
+                "gradiente does not implement the gradient of torch.linalg.det at a singular "
+                "matrix yet"
+            )
+        # Jacobi's formula: ∂det(A)/∂A = det(A) A⁻ᵀ
+        return (grad * det).unsqueeze(-1).unsqueeze(-1) * _inverse_t(a)
+
+
+class Slogdet(Function):
+    """(sign, log|det A|); only log|det A| carries a gradient."""
+
+    backward_name = "LinalgSlogdetBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a):
+        sign, logabsdet = xp.linalg.slogdet(a._data)
+        ctx.save_for_backward(a)
+        return xp.asarray(sign), xp.asarray(logabsdet)
+
+    @staticmethod
+    def backward(ctx, grad_sign, grad_logabsdet):
+        (a,) = ctx.saved_tensors
+        # ∂log|det A|/∂A = A⁻ᵀ
+        return grad_logabsdet.unsqueeze(-1).unsqueeze(-1) * _inverse_t(a)
+
+
+class Solve(Function):
+    """X = A⁻¹B; ``B`` is a batch of matrices, or of vectors when ``vector`` is set."""
+
+    backward_name = "LinalgSolveExBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, b, vector):
+        ctx.vector = vector
+        rhs = b._data[..., None] if vector else b._data
+        try:
+            out = xp.linalg.solve(a._data, rhs)
+        except xp.linalg.LinAlgError:
+            raise RuntimeError(
+                "torch.linalg.solve: The solver failed because the input matrix is singular."
+            ) from None
+        out = out[..., 0] if vector else out
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, x = ctx.saved_tensors
+        # AX = B  ⇒  dL/dB = A⁻ᵀ G,  dL/dA = −(dL/dB) Xᵀ
+        grad_b = Solve.apply(a.mT, grad, ctx.vector)
+        grad_a = None
+        if ctx.needs_input_grad[0]:
+            if ctx.vector:
+                grad_a = -(grad_b.unsqueeze(-1) @ x.unsqueeze(-2))
+            else:
+                grad_a = -(grad_b @ x.mT)
+        return grad_a, grad_b if ctx.needs_input_grad[1] else None, None
+
+
+class Cholesky(Function):
+    """The lower-triangular L with A = L Lᵀ (A symmetric positive-definite)."""
+
+    backward_name = "LinalgCholeskyExBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, upper):
+        try:
+            low = xp.linalg.cholesky(a._data)
+        except xp.linalg.LinAlgError:
+            raise RuntimeError(
+                "linalg.cholesky: The factorization could not be completed because the input is "
+                "not positive-definite."
+            ) from None
+        ctx.upper = upper
+        ctx.save_for_backward(low)
+        return xp.swapaxes(low, -1, -2).copy() if upper else low
+
+    @staticmethod
+    def backward(ctx, grad):
+        (low,) = ctx.saved_tensors
+        g = grad.mT if ctx.upper else grad
+        # Φ(Lᵀ Ḡ) with Φ = lower triangle, diagonal halved, then symmetrised:
+        # dL/dA = L⁻ᵀ Φ L⁻¹ (Murray 2016, "Differentiation of the Cholesky decomposition")
+        phi = (low.mT @ g).tril()
+        phi = 0.5 * (phi + phi.tril(-1).mT)
+        inv = Inverse.apply(low)
+        return inv.mT @ phi @ inv, None
+
+
+class Eigh(Function):
+    """Eigenvalues (ascending) and orthonormal eigenvectors of a symmetric matrix."""
+
+    backward_name = "LinalgEighBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, uplo):
+        w, v = xp.linalg.eigh(a._data, UPLO=uplo)
+        ctx.save_for_backward(w, v)
+        return w, v
+
+    @staticmethod
+    def backward(ctx, grad_w, grad_v):
+        w, v = ctx.saved_tensors
+        # dL/dA = V (diag(ḡ_w) + F ∘ (Vᵀ Ḡ_V)) Vᵀ with F_ij = 1/(w_j − w_i), F_ii = 0
+        inner = grad_w.diag_embed()
+        if grad_v._data.any():
+            off_diagonal = type(w)._make(~xp.eye(w.shape[-1], dtype=bool))
+            gap = (w.unsqueeze(-2) - w.unsqueeze(-1)).masked_fill(~off_diagonal, 1.0)
+            inner = inner + (v.mT @ grad_v) / gap * off_diagonal
+        return v @ inner @ v.mT, None
+
+
+class Decomposition(Function):
+    """A NumPy decomposition without a gradient in gradiente (svd, qr, lstsq, eigvals, ...).
+
+    The forward pass works; backpropagating through it raises a clear error.
+    """
+
+    backward_name = "LinalgBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, torch_name, compute):
+        ctx.torch_name = torch_name
+        return compute(a._data)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise RuntimeError(
+            f"gradiente does not implement the gradient of {ctx.torch_name} yet: compute it "
+            "under torch.no_grad() or on a detached tensor"
+        )

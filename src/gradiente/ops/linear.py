@@ -1,4 +1,5 @@
-"""The affine map of a Linear layer, y = x Wᵀ + b, as one op (one GEMM each way).
+"""The affine map of a Linear layer, y = x Wᵀ + b, as one op (one GEMM each way); and the
+embedding lookup y = W[i], the same map for one-hot inputs.
 
 Composing it from ``matmul``, a transpose and an add would record three graph nodes and, in
 backward, run each node's generic gradient; for small models that per-op overhead dominates.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 from gradiente.autograd.function import Function
 from gradiente.autograd.grad_mode import grad_state
+from gradiente.backend import xp
 
 
 class Linear(Function):
@@ -52,3 +54,39 @@ class Linear(Function):
         if need_b:
             grad_b = g2.sum(axis=0)
         return grad_x, grad_w, grad_b
+
+
+class Embedding(Function):
+    """y = W[i]: rows of the table W (num_embeddings, embedding_dim) for integer indices i.
+
+    The lookup is a product with one-hot rows, so dL/dW[k] = Σ_{positions p with i_p = k} g_p
+    (a scatter-add). The row ``padding_idx`` gets no gradient; with ``scale_grad_by_freq``
+    each row's gradient is divided by how often its index occurs in the batch.
+    """
+
+    backward_name = "EmbeddingBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, weight, indices, padding_idx, scale_grad_by_freq):
+        ctx.indices, ctx.num_weights = indices._data, weight._data.shape[0]
+        ctx.padding_idx, ctx.scale_grad_by_freq = padding_idx, scale_grad_by_freq
+        return weight._data.take(indices._data, axis=0)  # (*, embedding_dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        if grad_state.enabled:
+            raise RuntimeError(
+                "embedding: double backward (create_graph=True) is not supported by gradiente"
+            )
+        g = grad._data
+        idx = ctx.indices.reshape(-1)
+        g2 = g.reshape(idx.size, g.shape[-1])
+        if ctx.scale_grad_by_freq:
+            counts = xp.bincount(idx, minlength=ctx.num_weights)
+            g2 = g2 / counts[idx, None].astype(g.dtype)
+        grad_w = xp.zeros((ctx.num_weights, g.shape[-1]), dtype=g.dtype)
+        xp.add.at(grad_w, idx, g2)
+        if ctx.padding_idx is not None:
+            grad_w[ctx.padding_idx] = 0
+        return grad_w, None, None, None

@@ -310,3 +310,132 @@ class Cumsum(Function):
         # The gradient of a prefix sum is the suffix sum of the upstream gradient.
         d = ctx.dim
         return grad.flip(d).cumsum(d).flip(d), None, None
+
+
+class Cumprod(Function):
+    backward_name = "CumprodBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, dim):
+        x = a._data
+        ctx.dim = dim
+        out = x.copy() if x.ndim == 0 else xp.cumprod(x, axis=dim)
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, out = ctx.saved_tensors
+        if a.ndim == 0:
+            return grad, None
+        d = ctx.dim
+        if not (a._data == 0).any():
+            # ∂y_k/∂x_i = y_k / x_i for k ≥ i, so dL/dx_i = (Σ_{k≥i} g_k y_k) / x_i
+            return (grad * out).flip(d).cumsum(d).flip(d) / a, None
+        if grad_state.enabled:
+            raise RuntimeError(
+                "double backward (create_graph=True) through cumprod of a tensor containing "
+                "zeros is not supported"
+            )
+        # With zeros there is no division: dL/dx_i = Σ_{k≥i} g_k Π_{j≤k, j≠i} x_j, computed one
+        # position i at a time (prefix product before i, running product after it).
+        x = xp.moveaxis(a._data, d, -1)
+        g = xp.moveaxis(grad._data, d, -1)
+        n = x.shape[-1]
+        before = xp.cumprod(xp.concatenate([xp.ones_like(x[..., :1]), x[..., :-1]], -1), -1)
+        result = xp.empty_like(x)
+        for i in range(n):
+            after = xp.cumprod(x[..., i + 1 :], -1)  # Π_{i<j≤k} x_j for k = i+1 .. n-1
+            tail = (g[..., i + 1 :] * after).sum(-1)
+            result[..., i] = before[..., i] * (g[..., i] + tail)
+        return xp.moveaxis(result, -1, d), None
+
+
+class Cummax(GatherAlongDim):
+    """Values of cummax along ``dim``, picked by their indices (the gradient flows to the
+    element that holds each running maximum)."""
+
+    backward_name = "CummaxBackward0"
+
+
+class Cummin(GatherAlongDim):
+    backward_name = "CumminBackward0"
+
+
+class VectorNorm(Function):
+    """‖x‖_p over ``dims``: (Σ |x|^p)^(1/p); p = inf is max |x|, p = 0 counts non-zeros."""
+
+    backward_name = "LinalgVectorNormBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, p, dims, keepdim):
+        x = a._data
+        dims = _axes(x, dims)
+        ctx.p, ctx.dims, ctx.keepdim = p, dims, keepdim
+        ax = xp.abs(x)
+        if p == 2:
+            out = xp.sqrt(xp.sum(x * x, axis=dims, keepdims=keepdim))
+        elif p == 1:
+            out = xp.sum(ax, axis=dims, keepdims=keepdim)
+        elif p == float("inf"):
+            out = xp.amax(ax, axis=dims, keepdims=keepdim)
+        elif p == float("-inf"):
+            out = xp.amin(ax, axis=dims, keepdims=keepdim)
+        elif p == 0:
+            out = xp.sum(x != 0, axis=dims, keepdims=keepdim).astype(x.dtype)
+        else:
+            out = xp.sum(ax**p, axis=dims, keepdims=keepdim) ** (1.0 / p)
+        out = xp.asarray(out, dtype=x.dtype)
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, out = ctx.saved_tensors
+        p = ctx.p
+        grad = _expand_back(grad, a.shape, ctx.dims, ctx.keepdim)
+        norm = _expand_back(out, a.shape, ctx.dims, ctx.keepdim)
+        if p == 0:
+            return grad * 0.0, None, None, None
+        if p == 1:
+            return grad * a.sign(), None, None, None  # ∂Σ|x|/∂x = sign(x)
+        if p in (float("inf"), float("-inf")):
+            # Like max: the gradient is shared by the entries where |x| attains the norm.
+            mask = a.abs() == norm
+            count = mask.sum(dim=ctx.dims, keepdim=True)
+            return grad * a.sign() * mask / count, None, None, None
+        # ∂‖x‖_p/∂x = x |x|^(p−2) / ‖x‖_p^(p−1); zero where the norm is zero (PyTorch's rule)
+        scale = (grad / norm.pow(p - 1)).masked_fill(norm == 0, 0.0)
+        if p == 2:
+            return a * scale, None, None, None
+        return a * a.abs().pow(p - 2) * scale, None, None, None
+
+
+class MedianDim(GatherAlongDim):
+    backward_name = "MedianBackward1"
+
+
+class KthvalueDim(GatherAlongDim):
+    backward_name = "KthvalueBackward0"
+
+
+class MedianAll(Function):
+    """The median of all elements (flat position ``k`` of the input); like max(), equal
+    elements share the gradient evenly."""
+
+    backward_name = "MedianBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, k):
+        out = xp.asarray(a._data.reshape(-1)[k])
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, out = ctx.saved_tensors
+        mask = a == out
+        return grad * mask / mask.sum(), None

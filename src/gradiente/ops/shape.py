@@ -190,3 +190,48 @@ class PadBack(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad[ctx.region], None, None
+
+
+class Diagonal(Function):
+    """The ``offset``-th diagonal over two dims, as a new last dim (a view in PyTorch)."""
+
+    backward_name = "DiagonalBackward0"
+    _array_forward = True
+    _is_view = True
+
+    @staticmethod
+    def forward(ctx, a, offset, dim1, dim2):
+        x = a._data
+        ctx.args, ctx.shape = (offset, dim1, dim2), x.shape
+        diagonal = xp.diagonal(x, offset, dim1, dim2)  # read-only in NumPy
+        # The same elements as a writable view: start at the diagonal's first element and step
+        # with its strides, so ``x.diagonal().fill_(v)`` writes into x as in PyTorch.
+        start = [slice(None)] * x.ndim
+        start[dim2 if offset >= 0 else dim1] = slice(abs(offset), None)
+        return xp.lib.stride_tricks.as_strided(x[tuple(start)], diagonal.shape, diagonal.strides)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return DiagonalBackward.apply(grad, *ctx.args, ctx.shape), None, None, None
+
+
+class DiagonalBackward(Function):
+    """Write a diagonal's gradient into zeros of the input's shape (diag_embed's core)."""
+
+    backward_name = "DiagonalBackwardBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, g, offset, dim1, dim2, shape):
+        ctx.args = (offset, dim1, dim2)
+        out = xp.zeros(shape, dtype=g._data.dtype)
+        n = g._data.shape[-1]
+        rows = xp.arange(n) + max(-offset, 0)
+        cols = xp.arange(n) + max(offset, 0)
+        # moveaxis gives a view, so the assignment writes the diagonal of ``out``
+        xp.moveaxis(out, (dim1, dim2), (-2, -1))[..., rows, cols] = g._data
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Diagonal.apply(grad, *ctx.args), None, None, None, None

@@ -110,7 +110,8 @@ def mnist_test_split(root):
         return datasets.MNIST(root, train=False, download=False, transform=transform)
     images = read_idx(os.path.join(root, "t10k-images-idx3-ubyte.gz"))
     labels = read_idx(os.path.join(root, "t10k-labels-idx1-ubyte.gz"))
-    x = torch.from_numpy(images.astype(np.float32) / np.float32(255)).unsqueeze(1)
+    # ToTensor: uint8 → the default float dtype, divided by 255; then Normalize
+    x = torch.from_numpy(images.copy()).to(torch.get_default_dtype()).div(255).unsqueeze(1)
     x = (x - 0.1307) / 0.3081
     y = torch.from_numpy(labels.astype(np.int64))
     return torch.utils.data.TensorDataset(x, y)
@@ -135,13 +136,13 @@ def main():
                         help="quickly check a single pass")
     parser.add_argument("--seed", type=int, default=1, metavar="S",
                         help="random seed (default: 1)")
-    parser.add_argument("--log-interval", type=int, default=2, metavar="N",
+    parser.add_argument("--log-interval", type=int, default=1, metavar="N",
                         help="how many batches to wait before logging training status")
     parser.add_argument("--save-model", action="store_true",
                         help="For Saving the current Model")
     parser.add_argument("--data-dir", default="../shared/data/mnist")
-    parser.add_argument("--n-train", type=int, default=640)
-    parser.add_argument("--n-test", type=int, default=500)
+    parser.add_argument("--n-train", type=int, default=320)
+    parser.add_argument("--n-test", type=int, default=300)
     args = parser.parse_args()
 
     use_cuda = not args.no_accel and torch.cuda.is_available()

@@ -1,20 +1,33 @@
 """The layers (``torch.nn.modules``): one file per family, re-exported here."""
 
 from gradiente.nn.layers.activation import (
+    CELU,
     ELU,
     GELU,
+    GLU,
+    SELU,
+    Hardshrink,
+    Hardsigmoid,
+    Hardswish,
     Hardtanh,
     LeakyReLU,
     LogSigmoid,
     LogSoftmax,
+    Mish,
+    PReLU,
     ReLU,
     ReLU6,
     Sigmoid,
     SiLU,
     Softmax,
+    Softmax2d,
     Softmin,
     Softplus,
+    Softshrink,
+    Softsign,
     Tanh,
+    Tanhshrink,
+    Threshold,
 )
 from gradiente.nn.layers.container import (
     ModuleDict,
@@ -23,11 +36,57 @@ from gradiente.nn.layers.container import (
     ParameterList,
     Sequential,
 )
-from gradiente.nn.layers.conv import Conv1d, Conv2d, ConvTranspose2d
-from gradiente.nn.layers.dropout import Dropout, Dropout1d, Dropout2d
-from gradiente.nn.layers.flatten import Flatten, Unflatten
-from gradiente.nn.layers.linear import Bilinear, Identity, Linear
-from gradiente.nn.layers.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from gradiente.nn.layers.conv import (
+    Conv1d,
+    Conv2d,
+    ConvTranspose2d,
+)
+from gradiente.nn.layers.distance import (
+    CosineSimilarity,
+    PairwiseDistance,
+)
+from gradiente.nn.layers.dropout import (
+    Dropout,
+    Dropout1d,
+    Dropout2d,
+    Dropout3d,
+)
+from gradiente.nn.layers.embedding import (
+    Embedding,
+)
+from gradiente.nn.layers.flatten import (
+    Flatten,
+    Unflatten,
+)
+from gradiente.nn.layers.linear import (
+    Bilinear,
+    Identity,
+    Linear,
+)
+from gradiente.nn.layers.normalization import (
+    BatchNorm1d,
+    BatchNorm2d,
+    BatchNorm3d,
+    GroupNorm,
+    InstanceNorm1d,
+    InstanceNorm2d,
+    InstanceNorm3d,
+    LayerNorm,
+    RMSNorm,
+)
+from gradiente.nn.layers.padding import (
+    CircularPad1d,
+    CircularPad2d,
+    ConstantPad1d,
+    ConstantPad2d,
+    ConstantPad3d,
+    ReflectionPad1d,
+    ReflectionPad2d,
+    ReplicationPad1d,
+    ReplicationPad2d,
+    ZeroPad1d,
+    ZeroPad2d,
+)
 from gradiente.nn.layers.pooling import (
     AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
@@ -36,6 +95,23 @@ from gradiente.nn.layers.pooling import (
     AvgPool2d,
     MaxPool1d,
     MaxPool2d,
+)
+from gradiente.nn.layers.rnn import (
+    GRU,
+    LSTM,
+    RNN,
+    GRUCell,
+    LSTMCell,
+    RNNBase,
+    RNNCell,
+    RNNCellBase,
+)
+from gradiente.nn.layers.upsampling import (
+    PixelShuffle,
+    PixelUnshuffle,
+    Upsample,
+    UpsamplingBilinear2d,
+    UpsamplingNearest2d,
 )
 
 __all__ = [
@@ -46,18 +122,40 @@ __all__ = [
     "AvgPool2d",
     "BatchNorm1d",
     "BatchNorm2d",
+    "BatchNorm3d",
     "Bilinear",
+    "CELU",
+    "CircularPad1d",
+    "CircularPad2d",
+    "ConstantPad1d",
+    "ConstantPad2d",
+    "ConstantPad3d",
     "Conv1d",
     "Conv2d",
     "ConvTranspose2d",
+    "CosineSimilarity",
     "Dropout",
     "Dropout1d",
     "Dropout2d",
+    "Dropout3d",
     "ELU",
+    "Embedding",
     "Flatten",
     "GELU",
+    "GLU",
+    "GRU",
+    "GRUCell",
+    "GroupNorm",
+    "Hardshrink",
+    "Hardsigmoid",
+    "Hardswish",
     "Hardtanh",
     "Identity",
+    "InstanceNorm1d",
+    "InstanceNorm2d",
+    "InstanceNorm3d",
+    "LSTM",
+    "LSTMCell",
     "LayerNorm",
     "LeakyReLU",
     "Linear",
@@ -65,18 +163,43 @@ __all__ = [
     "LogSoftmax",
     "MaxPool1d",
     "MaxPool2d",
+    "Mish",
     "ModuleDict",
     "ModuleList",
+    "PReLU",
+    "PairwiseDistance",
     "ParameterDict",
     "ParameterList",
+    "PixelShuffle",
+    "PixelUnshuffle",
+    "RMSNorm",
+    "RNN",
+    "RNNBase",
+    "RNNCell",
+    "RNNCellBase",
     "ReLU",
     "ReLU6",
+    "ReflectionPad1d",
+    "ReflectionPad2d",
+    "ReplicationPad1d",
+    "ReplicationPad2d",
+    "SELU",
     "Sequential",
     "SiLU",
     "Sigmoid",
     "Softmax",
+    "Softmax2d",
     "Softmin",
     "Softplus",
+    "Softshrink",
+    "Softsign",
     "Tanh",
+    "Tanhshrink",
+    "Threshold",
     "Unflatten",
+    "Upsample",
+    "UpsamplingBilinear2d",
+    "UpsamplingNearest2d",
+    "ZeroPad1d",
+    "ZeroPad2d",
 ]

@@ -1,0 +1,474 @@
+"""Recurrent layers: RNN, LSTM (Hochreiter & Schmidhuber, 1997), GRU (Cho et al., 2014), and
+their one-step cells.
+
+A recurrent layer runs a cell over the time steps of a sequence, carrying a hidden state h
+(and, for the LSTM, a cell state c). The layers here are compositions of Tensor operations
+(one ``linear`` for the input projections of all steps, then one ``linear`` and a few
+element-wise ops per step), so autograd differentiates them through time with no backward of
+their own. Parameters, their names, shapes and initial values (U(−1/√H, 1/√H) for every one,
+drawn in registration order) and the order of the gates in the weight matrices are PyTorch's:
+
+    RNN:   h' = tanh(W_ih x + b_ih + W_hh h + b_hh)   (or relu)
+    LSTM:  i, f, g, o = σ, σ, tanh, σ of the four chunks of W_ih x + b_ih + W_hh h + b_hh
+           c' = f ⊙ c + i ⊙ g,   h' = o ⊙ tanh(c')   (then h' ← W_hr h' with proj_size)
+    GRU:   r, z = σ of the first two chunks of W_ih x + b_ih + W_hh h + b_hh
+           n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)),   h' = (1 − z) ⊙ n + z ⊙ h
+"""
+
+from __future__ import annotations
+
+import math
+
+from gradiente.nn import functional as F
+from gradiente.nn import init
+from gradiente.nn.module import Module
+from gradiente.nn.parameter import Parameter
+from gradiente.tensor import Tensor, cat, empty, stack, zeros
+
+_GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+
+
+def _cell_step(mode: str, gates_x: Tensor, h: Tensor, c, w_hh, b_hh, w_hr):
+    """One step of a cell from the input projection ``gates_x`` = W_ih x + b_ih.
+
+    Returns (h', c') (c' is None except for the LSTM). The operations and their order are those
+    of PyTorch's CPU cells, so float32 results round the same way.
+    """
+    gates_h = F.linear(h, w_hh, b_hh)
+    if mode == "GRU":
+        r_x, z_x, n_x = gates_x.chunk(3, -1)
+        r_h, z_h, n_h = gates_h.chunk(3, -1)
+        r = (r_h + r_x).sigmoid()
+        z = (z_h + z_x).sigmoid()
+        n = (n_x + n_h * r).tanh()
+        # h' = (1 − z) n + z h, written (h − n) z + n
+        return (h - n) * z + n, None
+    gates = gates_h + gates_x
+    if mode == "RNN_TANH":
+        return gates.tanh(), None
+    if mode == "RNN_RELU":
+        return gates.relu(), None
+    i, f, g, o = gates.chunk(4, -1)
+    c = f.sigmoid() * c + i.sigmoid() * g.tanh()
+    h = o.sigmoid() * c.tanh()
+    if w_hr is not None:
+        h = F.linear(h, w_hr)
+    return h, c
+
+
+class RNNBase(Module):
+    """What RNN, LSTM and GRU share: the stacked, optionally bidirectional, layers.
+
+    Args:
+        input_size: features of each step of the input.
+        hidden_size: features of the hidden state.
+        num_layers: recurrent layers stacked, each reading the previous one's outputs.
+        bias: whether the layers have b_ih and b_hh.
+        batch_first: input and output are (N, L, features) instead of (L, N, features).
+        dropout: dropout on the outputs of every layer but the last (training only).
+        bidirectional: run a second set of layers backwards in time and concatenate.
+        proj_size: (LSTM) project the hidden state to this size with W_hr.
+    """
+
+    def __init__(
+        self,
+        mode: str,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        proj_size: int = 0,
+        device=None,
+        dtype=None,
+    ) -> None:
+        super().__init__()
+        if not 0 <= dropout <= 1 or isinstance(dropout, bool):
+            raise ValueError(
+                "dropout should be a number in range [0, 1] representing the probability of an "
+                "element being zeroed"
+            )
+        if hidden_size <= 0 or num_layers <= 0:
+            raise ValueError("hidden_size and num_layers must be greater than 0")
+        if proj_size < 0 or (proj_size and mode != "LSTM"):
+            raise ValueError(
+                "proj_size should be a positive integer or zero to disable projections"
+            )
+        if proj_size and proj_size >= hidden_size:
+            raise ValueError("proj_size has to be smaller than hidden_size")
+        self.mode = mode
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bias = bias
+        self.batch_first = batch_first
+        self.dropout = float(dropout)
+        self.bidirectional = bidirectional
+        self.proj_size = proj_size
+        num_directions = 2 if bidirectional else 1
+        real_hidden = proj_size if proj_size > 0 else hidden_size
+        gate_size = _GATES[mode] * hidden_size
+        self._flat_weights_names: list[str] = []
+        self._all_weights: list[list[str]] = []
+        for layer in range(num_layers):
+            for direction in range(num_directions):
+                layer_input = input_size if layer == 0 else real_hidden * num_directions
+                shapes = [
+                    ("weight_ih", (gate_size, layer_input)),
+                    ("weight_hh", (gate_size, real_hidden)),
+                ]
+                if bias:
+                    shapes += [("bias_ih", (gate_size,)), ("bias_hh", (gate_size,))]
+                if proj_size > 0:
+                    shapes.append(("weight_hr", (proj_size, hidden_size)))
+                suffix = "_reverse" if direction == 1 else ""
+                names = []
+                for kind, shape in shapes:
+                    name = f"{kind}_l{layer}{suffix}"
+                    setattr(self, name, Parameter(empty(shape, dtype=dtype, device=device)))
+                    names.append(name)
+                self._flat_weights_names.extend(names)
+                self._all_weights.append(names)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Every weight and bias ~ U(−1/√hidden_size, 1/√hidden_size), in registration order."""
+        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
+        for weight in self.parameters():
+            init.uniform_(weight, -stdv, stdv)
+
+    def flatten_parameters(self) -> None:
+        """Nothing to do here (cuDNN packs its weights; NumPy needs no packing)."""
+
+    @property
+    def _flat_weights(self) -> list[Tensor]:
+        return [getattr(self, name) for name in self._flat_weights_names]
+
+    @property
+    def all_weights(self) -> list[list[Parameter]]:
+        """The parameters of each layer and direction, as lists."""
+        return [[getattr(self, name) for name in names] for names in self._all_weights]
+
+    def _layer_weights(self, layer: int, direction: int):
+        names = self._all_weights[layer * (2 if self.bidirectional else 1) + direction]
+        weights = dict(zip((n.split("_l")[0] for n in names), (getattr(self, n) for n in names)))
+        return (
+            weights["weight_ih"],
+            weights["weight_hh"],
+            weights.get("bias_ih"),
+            weights.get("bias_hh"),
+            weights.get("weight_hr"),
+        )
+
+    def _check_hidden(self, hx: Tensor, expected: tuple, what: str) -> None:
+        if tuple(hx.shape) != expected:
+            raise RuntimeError(f"Expected {what} size {expected}, got {list(hx.shape)}")
+
+    def _run(self, input: Tensor, hx: Tensor | None, cx: Tensor | None):
+        """The layers over a batched (L, N, features) input: (output, h_n, c_n)."""
+        num_directions = 2 if self.bidirectional else 1
+        seq_len, batch = input.shape[0], input.shape[1]
+        real_hidden = self.proj_size if self.proj_size > 0 else self.hidden_size
+        shape_h = (self.num_layers * num_directions, batch, real_hidden)
+        shape_c = (self.num_layers * num_directions, batch, self.hidden_size)
+        if hx is None:
+            hx = zeros(shape_h, dtype=input.dtype)
+        else:
+            self._check_hidden(hx, shape_h, "hidden")
+        if self.mode == "LSTM":
+            if cx is None:
+                cx = zeros(shape_c, dtype=input.dtype)
+            else:
+                self._check_hidden(cx, shape_c, "cell")
+        h_n, c_n = [], []
+        layer_input = input
+        for layer in range(self.num_layers):
+            outputs = []
+            for direction in range(num_directions):
+                k = layer * num_directions + direction
+                w_ih, w_hh, b_ih, b_hh, w_hr = self._layer_weights(layer, direction)
+                gates_x = F.linear(layer_input, w_ih, b_ih)  # (L, N, gates): every step at once
+                h = hx[k]
+                c = cx[k] if cx is not None else None
+                steps = range(seq_len - 1, -1, -1) if direction else range(seq_len)
+                out = [None] * seq_len
+                for t in steps:
+                    h, c = _cell_step(self.mode, gates_x[t], h, c, w_hh, b_hh, w_hr)
+                    out[t] = h
+                outputs.append(stack(out))
+                h_n.append(h)
+                c_n.append(c)
+            layer_input = outputs[0] if num_directions == 1 else cat(outputs, -1)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                layer_input = F.dropout(layer_input, self.dropout, True)
+        h_n = stack(h_n)
+        c_n = stack(c_n) if self.mode == "LSTM" else None
+        return layer_input, h_n, c_n
+
+    def _forward(self, input: Tensor, hx, cx):
+        if input.ndim not in (2, 3):
+            raise ValueError(
+                f"{type(self).__name__}: Expected input to be 2D or 3D, got {input.ndim}D instead"
+            )
+        if input.shape[-1] != self.input_size:
+            raise RuntimeError(
+                f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got "
+                f"{input.shape[-1]}"
+            )
+        batched = input.ndim == 3
+        if not batched:
+            input = input.unsqueeze(1)
+            hx = hx.unsqueeze(1) if hx is not None else None
+            cx = cx.unsqueeze(1) if cx is not None else None
+        elif self.batch_first:
+            input = input.transpose(0, 1)
+        output, h_n, c_n = self._run(input, hx, cx)
+        if not batched:
+            output = output.squeeze(1)
+            h_n = h_n.squeeze(1)
+            c_n = c_n.squeeze(1) if c_n is not None else None
+        elif self.batch_first:
+            output = output.transpose(0, 1)
+        return output, h_n, c_n
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.proj_size != 0:
+            s += f", proj_size={self.proj_size}"
+        if self.num_layers != 1:
+            s += f", num_layers={self.num_layers}"
+        if self.bias is not True:
+            s += f", bias={self.bias}"
+        if self.batch_first is not False:
+            s += f", batch_first={self.batch_first}"
+        if self.dropout != 0:
+            s += f", dropout={self.dropout}"
+        if self.bidirectional is not False:
+            s += f", bidirectional={self.bidirectional}"
+        return s
+
+
+class RNN(RNNBase):
+    """Elman RNN: h_t = tanh(W_ih x_t + b_ih + W_hh h_(t−1) + b_hh) (``nonlinearity='relu'``
+    for ReLU). ``forward(input, hx=None)`` returns (output, h_n)."""
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        nonlinearity: str = "tanh",
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        device=None,
+        dtype=None,
+    ) -> None:
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(
+                f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'."
+            )
+        super().__init__(
+            "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU",
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            device=device,
+            dtype=dtype,
+        )
+        self.nonlinearity = nonlinearity
+
+    def forward(self, input: Tensor, hx: Tensor | None = None):
+        output, h_n, _ = self._forward(input, hx, None)
+        return output, h_n
+
+
+class LSTM(RNNBase):
+    """Long short-term memory. ``forward(input, (h_0, c_0)=None)`` returns
+    (output, (h_n, c_n))."""
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        proj_size: int = 0,
+        device=None,
+        dtype=None,
+    ) -> None:
+        super().__init__(
+            "LSTM",
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            proj_size,
+            device,
+            dtype,
+        )
+
+    def forward(self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None):
+        h0, c0 = hx if hx is not None else (None, None)
+        output, h_n, c_n = self._forward(input, h0, c0)
+        return output, (h_n, c_n)
+
+
+class GRU(RNNBase):
+    """Gated recurrent unit. ``forward(input, hx=None)`` returns (output, h_n)."""
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        device=None,
+        dtype=None,
+    ) -> None:
+        super().__init__(
+            "GRU",
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            device=device,
+            dtype=dtype,
+        )
+
+    def forward(self, input: Tensor, hx: Tensor | None = None):
+        output, h_n, _ = self._forward(input, hx, None)
+        return output, h_n
+
+
+class RNNCellBase(Module):
+    """One step of a recurrent cell: parameters weight_ih, weight_hh, bias_ih, bias_hh."""
+
+    def __init__(
+        self, input_size: int, hidden_size: int, bias: bool, mode: str, device=None, dtype=None
+    ) -> None:
+        super().__init__()
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.bias = bias
+        self._mode = mode
+        gate_size = _GATES[mode] * hidden_size
+        self.weight_ih = Parameter(empty((gate_size, input_size), dtype=dtype, device=device))
+        self.weight_hh = Parameter(empty((gate_size, hidden_size), dtype=dtype, device=device))
+        if bias:
+            self.bias_ih = Parameter(empty(gate_size, dtype=dtype, device=device))
+            self.bias_hh = Parameter(empty(gate_size, dtype=dtype, device=device))
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Every weight and bias ~ U(−1/√hidden_size, 1/√hidden_size), in registration order."""
+        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
+        for weight in self.parameters():
+            init.uniform_(weight, -stdv, stdv)
+
+    @staticmethod
+    def _state(state: Tensor | None, shape: tuple, dtype, batched: bool) -> Tensor:
+        if state is None:
+            return zeros(shape, dtype=dtype)
+        return state if batched else state.unsqueeze(0)
+
+    def _step(self, input: Tensor, hx: Tensor | None, cx: Tensor | None):
+        if input.ndim not in (1, 2):
+            raise ValueError(
+                f"{type(self).__name__}: Expected input to be 1D or 2D, got {input.ndim}D instead"
+            )
+        batched = input.ndim == 2
+        x = input if batched else input.unsqueeze(0)
+        shape = (x.shape[0], self.hidden_size)
+        h = zeros(shape, dtype=input.dtype) if hx is None else (hx if batched else hx.unsqueeze(0))
+        c = None
+        if self._mode == "LSTM":
+            c = (
+                zeros(shape, dtype=input.dtype)
+                if cx is None
+                else (cx if batched else cx.unsqueeze(0))
+            )
+        gates_x = F.linear(x, self.weight_ih, self.bias_ih)
+        h, c = _cell_step(self._mode, gates_x, h, c, self.weight_hh, self.bias_hh, None)
+        if not batched:
+            h = h.squeeze(0)
+            c = c.squeeze(0) if c is not None else None
+        return h, c
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.bias is not True:
+            s += f", bias={self.bias}"
+        nonlinearity = getattr(self, "nonlinearity", "tanh")
+        if nonlinearity != "tanh":
+            s += f", nonlinearity={nonlinearity}"
+        return s
+
+
+class RNNCell(RNNCellBase):
+    """h' = tanh(W_ih x + b_ih + W_hh h + b_hh) (or relu)."""
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        nonlinearity: str = "tanh",
+        device=None,
+        dtype=None,
+    ) -> None:
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"Unknown nonlinearity: {nonlinearity}")
+        mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
+        super().__init__(input_size, hidden_size, bias, mode, device, dtype)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
+        return self._step(input, hx, None)[0]
+
+
+class LSTMCell(RNNCellBase):
+    """One LSTM step: ``forward(input, (h, c)=None)`` returns (h', c')."""
+
+    def __init__(
+        self, input_size: int, hidden_size: int, bias: bool = True, device=None, dtype=None
+    ) -> None:
+        super().__init__(input_size, hidden_size, bias, "LSTM", device, dtype)
+
+    def forward(self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None):
+        h, c = hx if hx is not None else (None, None)
+        return self._step(input, h, c)
+
+
+class GRUCell(RNNCellBase):
+    """One GRU step: ``forward(input, h=None)`` returns h'."""
+
+    def __init__(
+        self, input_size: int, hidden_size: int, bias: bool = True, device=None, dtype=None
+    ) -> None:
+        super().__init__(input_size, hidden_size, bias, "GRU", device, dtype)
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
+        return self._step(input, hx, None)[0]
