@@ -107,11 +107,39 @@ def test_file_objects():
     _assert_same(gradiente.load(buffer), {"x": _t(3)})
 
 
-def test_unsupported_objects_name_the_key_path(tmp_path):
+def test_other_objects_are_pickled_and_load_only_with_weights_only_false(tmp_path):
+    path = tmp_path / "x"
+    gradiente.save({"state": {0: {"fn": print}}, "w": _t(2)}, path)
+    with pytest.raises(pickle.UnpicklingError, match="builtins.builtin_function_or_method"):
+        gradiente.load(path)
+    with pytest.raises(pickle.UnpicklingError, match="weights_only=False"):
+        gradiente.load(path, weights_only=True)
+    loaded = gradiente.load(path, weights_only=False)
+    assert loaded["state"][0]["fn"] is print
+    _assert_same(loaded["w"], _t(2))
+
+
+def test_whole_model_round_trip(tmp_path):
+    nn = pytest.importorskip("gradiente.nn")
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU())
+    model.eval()
+    optimizer = gradiente.optim.Adam(model.parameters(), lr=0.01)
+    path = tmp_path / "model.pth"
+    gradiente.save({"model": model, "epoch": 3}, path)
+    loaded = gradiente.load(path, weights_only=False)
+    assert loaded["epoch"] == 3 and type(loaded["model"]) is nn.Sequential
+    assert not loaded["model"].training and repr(loaded["model"]) == repr(model)
+    x = _t(5, 3)
+    _assert_same(loaded["model"](x).detach(), model(x).detach())
+    gradiente.save(optimizer, path)
+    assert gradiente.load(path, weights_only=False).state_dict() == optimizer.state_dict()
+
+
+def test_unpicklable_objects_and_keys_name_the_key_path(tmp_path):
     with pytest.raises(TypeError, match=r"obj\['state'\]\[0\]\['fn'\]"):
-        gradiente.save({"state": {0: {"fn": print}}}, tmp_path / "x")
+        gradiente.save({"state": {0: {"fn": lambda: 1}}}, tmp_path / "x")
     with pytest.raises(TypeError, match=r"obj\['a'\]\[1\]"):
-        gradiente.save({"a": [1, object()]}, tmp_path / "x")
+        gradiente.save({"a": [1, (x for x in ())]}, tmp_path / "x")
     with pytest.raises(TypeError, match="dict key"):
         gradiente.save({frozenset(): 1}, tmp_path / "x")
     assert not list(tmp_path.iterdir())
@@ -207,6 +235,10 @@ def test_map_location():
     buffer = io.BytesIO()
     gradiente.save({"x": 1}, buffer)
     buffer.seek(0)
-    assert gradiente.load(buffer, map_location="cpu") == {"x": 1}
-    with pytest.raises(RuntimeError, match="map_location"):
-        gradiente.load(buffer, map_location="cuda:0")
+    for location in ("cpu", gradiente.device("cpu"), {"cuda:0": "cpu"}, lambda s, loc: s):
+        buffer.seek(0)
+        assert gradiente.load(buffer, map_location=location) == {"x": 1}
+    for location in ("cuda:0", {"cpu": "cuda:1"}):
+        buffer.seek(0)
+        with pytest.raises(RuntimeError, match="map_location"):
+            gradiente.load(buffer, map_location=location)

@@ -235,15 +235,25 @@ def test_float_ranges_within_rounding_of_torch(name):
     np.testing.assert_allclose(g.numpy(), expected, rtol=0, atol=tol)
 
 
-@pytest.mark.xfail(
-    reason="core (tensor.py arange/linspace): float values are computed in float64 and rounded; "
-    "torch's CPU kernel works in the output dtype in SIMD-width chunks (8 floats / 4 doubles "
-    "on AVX2), so some elements differ by 1 ulp",
-    strict=True,
-)
 @pytest.mark.parametrize("name", list(ULP_FACTORIES))
 def test_float_ranges_bit_exact(name):
+    """Bit for bit: gradiente replays the kernel's fused multiply-adds and vector chunks."""
     g, t = _both(ULP_FACTORIES[name])
+    assert_same(g, t, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda m: m.linspace(-10, 10, 7),  # the middle value is 2.3842e-07 in float32
+        lambda m: m.linspace(-3.7, 7.5, 9, dtype=m.int64),  # start/end cast to int first
+        lambda m: m.linspace(0, 1, 2000, dtype=m.float64),
+        lambda m: m.arange(0, 2, 0.0137, dtype=m.float64),
+        lambda m: m.arange(-1.0, 1.0, 0.01),
+    ],
+)
+def test_more_float_ranges_bit_exact(make):
+    g, t = _both(make)
     assert_same(g, t, rtol=0, atol=0)
 
 
@@ -377,13 +387,18 @@ def test_tensor_scalar_promotion_table(op):
     assert not mismatches
 
 
-@pytest.mark.xfail(
-    reason="core: NumPy 2 refuses a Python int outside the tensor's integer range "
-    "(OverflowError) where torch wraps it (uint8 tensor - 3, int32 tensor + 2**40)",
-    strict=True,
+@pytest.mark.parametrize(
+    "case",
+    [
+        lambda m: m.tensor([3, 2], dtype=m.uint8) + -3,
+        lambda m: m.tensor([3, 2], dtype=m.uint8) * 300,
+        lambda m: m.tensor([7, -2], dtype=m.int32) + 2**40,
+        lambda m: m.tensor([7, -2], dtype=m.int8) - 200,
+    ],
 )
-def test_uint8_with_negative_scalar():
-    g, t = _both(lambda m: m.tensor([3, 2], dtype=m.uint8) + -3)
+def test_out_of_range_integer_scalars_wrap(case):
+    """A Python int outside the dtype's range is cast to it with wrap-around, as in PyTorch."""
+    g, t = _both(case)
     assert_same(g, t)
 
 
@@ -563,7 +578,8 @@ GRAD_FNS = {
     "BmmBackward0": lambda m: m.ones(2, 2, 2, requires_grad=True).bmm(m.ones(2, 2, 2)),
     "SignBackward0": lambda m: _grad_tensor(m).sign(),
 }
-KNOWN_REPR_MISMATCHES = {
+# Composites once; now ops of their own with PyTorch's node names.
+GRAD_FNS_OF_FORMER_COMPOSITES = {
     "VarBackward0": lambda m: _grad_tensor(m).var(),
     "StdBackward0": lambda m: _grad_tensor(m).std(),
     "SplitBackward0": lambda m: m.ones(4, requires_grad=True).split(2)[0],
@@ -582,14 +598,9 @@ def test_repr_equals_torch(name):
     assert str(g) == str(t)
 
 
-@pytest.mark.parametrize("name", list(KNOWN_REPR_MISMATCHES))
-@pytest.mark.xfail(
-    reason="core: these tensor.py methods are composites (var/std, split/unbind via indexing, "
-    "scatter_add via add) so their grad_fn name differs from PyTorch's",
-    strict=True,
-)
-def test_repr_grad_fn_names_of_composites(name):
-    g, t = _both(KNOWN_REPR_MISMATCHES[name])
+@pytest.mark.parametrize("name", list(GRAD_FNS_OF_FORMER_COMPOSITES))
+def test_repr_grad_fn_names_of_former_composites(name):
+    g, t = _both(GRAD_FNS_OF_FORMER_COMPOSITES[name])
     assert repr(g) == repr(t)
 
 
@@ -643,11 +654,6 @@ def test_set_printoptions(options):
         torch.set_printoptions(profile="default")
 
 
-@pytest.mark.xfail(
-    reason="core (_printing.py): with sci_mode forced (True or False) the column width is still "
-    "computed in the notation the values would have chosen, so columns have the wrong width",
-    strict=True,
-)
 @pytest.mark.parametrize("sci_mode", [False, True])
 def test_set_printoptions_sci_mode(sci_mode):
     gradiente.set_printoptions(sci_mode=sci_mode)

@@ -74,6 +74,23 @@ _namespace = globals()
 for _name in _METHOD_NAMES:
     _namespace[_name] = _forward_to_method(_name)
 
+
+def _forward_to_inplace(name: str):
+    def function(input, *args, **kwargs):
+        return getattr(input, name)(*args, **kwargs)
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = f"``gradiente.{name}(input, ...)`` is ``input.{name}(...)``, in place."
+    return function
+
+
+_INPLACE_NAMES = (
+    "abs_ clamp_ clip_ exp_ log_ relu_ sigmoid_ tanh_ sqrt_ rsqrt_ neg_ ceil_ floor_ round_ "
+    "trunc_ fill_ zero_ square_ reciprocal_ sin_ cos_"
+).split()
+for _name in _INPLACE_NAMES:
+    _namespace[_name] = _forward_to_inplace(_name)
+
 # PyTorch's constants
 pi, e, inf, nan = math.pi, math.e, math.inf, math.nan
 newaxis = None
@@ -261,8 +278,7 @@ def meshgrid(*tensors, indexing=None):
         view[i] = -1
         grids.append(t.reshape(view).expand(shape))
     if indexing == "xy" and len(grids) >= 2:
-        grids[0], grids[1] = grids[1].transpose(0, 1), grids[0].transpose(0, 1)
-        grids[2:] = [g.transpose(0, 1) for g in grids[2:]]
+        grids[0], grids[1] = grids[1], grids[0]
     return tuple(grids)
 
 
@@ -328,6 +344,8 @@ def einsum(equation, *operands):
 
     Operands may also be passed as one list. The gradient of each operand is again an einsum.
     """
+    if not isinstance(equation, str):  # einsum(op1, [0, 1], op2, [1, 2], [0, 2])
+        equation, operands = _sublist_equation((equation, *operands))
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     operands = [t if isinstance(t, Tensor) else as_tensor(t) for t in operands]
@@ -337,6 +355,20 @@ def einsum(equation, *operands):
     operands = [t.to(dtype) for t in operands]
     subs, out = L.normalize_einsum(equation, [t.ndim for t in operands])
     return L.Einsum.apply(subs, out, *operands)
+
+
+def _sublist_equation(args):
+    """The equation string of einsum's sublist form (operands followed by their dim lists)."""
+    letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+    def spell(sublist):
+        return "".join("..." if d is Ellipsis else letters[d] for d in sublist)
+
+    operands, subs = list(args[0::2]), [spell(s) for s in args[1::2]]
+    out = ""
+    if len(args) % 2:  # an output sublist was given last
+        operands, out = operands[:-1], "->" + spell(args[-1])
+    return ",".join(subs[: len(operands)]) + out, operands
 
 
 def tensordot(a, b, dims=2, out=None):
@@ -465,7 +497,7 @@ class finfo:
         self.max = float(info.max)
         self.min = float(info.min)
         self.tiny = self.smallest_normal = float(info.tiny)
-        self.resolution = float(info.resolution)
+        self.resolution = 10.0**-info.precision
 
     def __repr__(self):
         return (
@@ -587,33 +619,42 @@ def range(start=0, end=None, step=1, dtype=None, device=None, requires_grad=Fals
     return t.requires_grad_(True) if requires_grad else t
 
 
-def _legacy_tensor_type(dtype, name: str):
-    """``torch.FloatTensor(data)`` / ``torch.FloatTensor(2, 3)``: the legacy constructors."""
+class _LegacyTensorType(type):
+    """``torch.FloatTensor`` and friends: calling one builds a tensor of its dtype, and
+    ``isinstance(t, torch.FloatTensor)`` checks the dtype."""
 
-    def construct(*args):
+    def __instancecheck__(cls, obj) -> bool:
+        return isinstance(obj, Tensor) and obj.dtype is cls.dtype
+
+    def __call__(cls, *args):
         if len(args) == 1 and not isinstance(args[0], numbers.Integral):
             data = args[0]
-            return data.to(dtype) if isinstance(data, Tensor) else tensor(data, dtype=dtype)
-        return zeros(_shape_arg(args), dtype=dtype) if args else empty(0, dtype=dtype)
+            return data.to(cls.dtype) if isinstance(data, Tensor) else tensor(data, dtype=cls.dtype)
+        return empty(_shape_arg(args), dtype=cls.dtype) if args else empty(0, dtype=cls.dtype)
 
-    construct.__name__ = construct.__qualname__ = name
-    construct.__doc__ = f"``torch.{name}``: a tensor of dtype {dtype!r} (legacy constructor)."
-    return construct
+    def __repr__(cls) -> str:
+        return f"<class 'torch.{cls.__name__}'>"
 
 
-FloatTensor = _legacy_tensor_type(B.float32, "FloatTensor")
-DoubleTensor = _legacy_tensor_type(B.float64, "DoubleTensor")
-HalfTensor = _legacy_tensor_type(B.float16, "HalfTensor")
-LongTensor = _legacy_tensor_type(B.int64, "LongTensor")
-IntTensor = _legacy_tensor_type(B.int32, "IntTensor")
-ShortTensor = _legacy_tensor_type(B.int16, "ShortTensor")
-CharTensor = _legacy_tensor_type(B.int8, "CharTensor")
-ByteTensor = _legacy_tensor_type(B.uint8, "ByteTensor")
-BoolTensor = _legacy_tensor_type(B.bool_, "BoolTensor")
+def _legacy(name: str, dtype):
+    doc = f"``torch.{name}``: the legacy constructor of {dtype!r} tensors."
+    return _LegacyTensorType(name, (), {"dtype": dtype, "__doc__": doc})
+
+
+FloatTensor = _legacy("FloatTensor", B.float32)
+DoubleTensor = _legacy("DoubleTensor", B.float64)
+HalfTensor = _legacy("HalfTensor", B.float16)
+LongTensor = _legacy("LongTensor", B.int64)
+IntTensor = _legacy("IntTensor", B.int32)
+ShortTensor = _legacy("ShortTensor", B.int16)
+CharTensor = _legacy("CharTensor", B.int8)
+ByteTensor = _legacy("ByteTensor", B.uint8)
+BoolTensor = _legacy("BoolTensor", B.bool_)
 
 
 __all__ = sorted(
     set(_METHOD_NAMES)
+    | set(_INPLACE_NAMES)
     | {
         "pi",
         "e",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 import collections
+import functools
 import numbers
 import weakref
 
@@ -16,7 +17,6 @@ import gradiente.autograd as _autograd
 from gradiente import _printing
 from gradiente import backend as B
 from gradiente import random as _random
-from gradiente.random import _fma32, _fma64  # exact fused multiply-add, as torch's kernels use
 from gradiente.autograd import function as _function
 from gradiente.autograd.function import VersionCounter
 from gradiente.autograd.grad_mode import grad_state
@@ -27,6 +27,7 @@ from gradiente.ops import index as I
 from gradiente.ops import linalg as L
 from gradiente.ops import reduce as R
 from gradiente.ops import shape as S
+from gradiente.random import _fma32, _fma64  # exact fused multiply-add, as torch's kernels use
 
 
 def _return_type(name: str, fields: tuple):
@@ -57,6 +58,21 @@ _return_types = {
 }
 _return_types["aminmax"] = _return_type("aminmax", ("min", "max"))
 _return_types["slogdet"] = _return_type("slogdet", ("sign", "logabsdet"))
+
+
+def _numpy_names(function):
+    """Also accept NumPy's spellings ``axis=`` and ``keepdims=``, as PyTorch does."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        if kwargs:
+            if "axis" in kwargs:
+                kwargs["dim"] = kwargs.pop("axis")
+            if "keepdims" in kwargs:
+                kwargs["keepdim"] = kwargs.pop("keepdims")
+        return function(*args, **kwargs)
+
+    return wrapper
 
 
 class device:
@@ -408,6 +424,13 @@ class Tensor:
     def __array__(self, dtype=None, copy=None):
         return self._data if dtype is None else self._data.astype(dtype)
 
+    def __array_wrap__(self, array, context=None, return_scalar=False):
+        # NumPy functions applied to a tensor (np.exp(t)) give a tensor, as in PyTorch
+        # (which stores booleans as uint8 there)
+        if array.dtype == xp.bool_:
+            array = array.astype(xp.uint8)
+        return Tensor._make(xp.asarray(array), False, None)
+
     def __float__(self):
         return float(self.item())
 
@@ -499,19 +522,15 @@ class Tensor:
         return E.ToDtype.apply(self, B.to_dtype(dtype).np)
 
     def type(self, dtype=None):
+        """``torch.FloatTensor``-style name of the type, or a cast: ``type(torch.float64)``,
+        ``type(torch.DoubleTensor)`` and ``type("torch.DoubleTensor")`` all work."""
         if dtype is None:
-            names = {
-                "float32": "FloatTensor",
-                "float64": "DoubleTensor",
-                "int64": "LongTensor",
-                "int32": "IntTensor",
-                "bool": "BoolTensor",
-                "uint8": "ByteTensor",
-                "float16": "HalfTensor",
-                "int16": "ShortTensor",
-                "int8": "CharTensor",
-            }
-            return "torch." + names[self.dtype.name]
+            return "torch." + _LEGACY_TYPE_NAMES[self.dtype.name]
+        if isinstance(dtype, str) and dtype.startswith("torch.") and dtype.endswith("Tensor"):
+            by_type = {v: k for k, v in _LEGACY_TYPE_NAMES.items()}
+            dtype = B.to_dtype(by_type[dtype.removeprefix("torch.")])
+        elif isinstance(getattr(dtype, "dtype", None), B.dtype):  # a legacy tensor type
+            dtype = dtype.dtype
         return self.to(dtype)
 
     def type_as(self, other) -> Tensor:
@@ -582,6 +601,17 @@ class Tensor:
             self._hooks = []
         self._hooks.append(hook)
         return _function._RemovableHandle(self._hooks, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(tensor)`` after a backward pass has accumulated into this leaf's
+        ``.grad`` (e.g. to step an optimizer per parameter)."""
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "post accumulate grad hooks cannot be registered on non-leaf tensors"
+            )
+        hooks = self.__dict__.setdefault("_post_accumulate_grad_hooks", [])
+        hooks.append(hook)
+        return _function._RemovableHandle(hooks, hook)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Backpropagate: accumulate d(self)/d(leaf) · gradient into every leaf's ``.grad``."""
@@ -868,10 +898,14 @@ class Tensor:
         return Tensor._make(xp.asarray(xp.floor_divide(a._data, _arr(b))), False, None)
 
     def remainder(self, other):
+        """Python's modulo: the result has the sign of ``other``."""
         a, b = _promote(self, other)
-        return Tensor._make(xp.asarray(xp.mod(a._data, _arr(b))), False, None)
+        return E.Remainder.apply(a, b, xp.mod, xp.floor)
 
-    fmod = remainder
+    def fmod(self, other):
+        """C's modulo: the result has the sign of ``self``."""
+        a, b = _promote(self, other)
+        return E.Remainder.apply(a, b, xp.fmod, xp.trunc)
 
     def pow(self, exponent):
         exponent = exponent.item() if isinstance(exponent, xp.generic) else exponent
@@ -1255,14 +1289,19 @@ class Tensor:
             dim, unbiased = unbiased, None  # var(dim) called positionally
         if correction is None:
             correction = 0 if unbiased is False else 1
-        dims = _dims(dim, self.ndim, "var")
-        n = self.numel() if dims is None else int(xp.prod([self.shape[d] for d in dims]))
-        centred = self - self.mean(dim=dims, keepdim=True)
+        dims = _dims(dim, self.ndim, "var") or None
+        _check_floating(self, "var")
         # var = Σ (x - x̄)² / (N - correction)   (Bessel's correction by default)
-        return (centred * centred).sum(dim=dims, keepdim=keepdim) / max(n - correction, 0)
+        return R.Var.apply(self, dims, correction, keepdim)
 
     def std(self, dim=None, unbiased=None, keepdim=False, correction=None):
-        return self.var(dim, unbiased, keepdim, correction).sqrt()
+        if isinstance(unbiased, (int, list, tuple)) and not isinstance(unbiased, bool):
+            dim, unbiased = unbiased, None  # std(dim) called positionally
+        if correction is None:
+            correction = 0 if unbiased is False else 1
+        dims = _dims(dim, self.ndim, "std") or None
+        _check_floating(self, "std")
+        return R.Std.apply(self, dims, correction, keepdim)
 
     def _max_min(self, is_max, dim, keepdim, name):
         if dim is None:
@@ -1362,8 +1401,17 @@ class Tensor:
         raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
 
     def sort(self, dim=-1, descending=False, stable=False):
+        """Values in order along ``dim`` and where they came from; equal values keep their
+        order, and nan counts as the largest value (last, or first when descending)."""
         d = _dim(dim, self.ndim, "sort")
-        idx = xp.argsort(-self._data if descending else self._data, axis=d, kind="stable")
+        x = self._data
+        if not descending:
+            idx = xp.argsort(x, axis=d, kind="stable")
+        elif x.dtype.kind == "f":
+            # primary key: nan first; then −x ascending (stable for ties)
+            idx = xp.lexsort((-x, ~xp.isnan(x)), axis=d) if x.ndim else xp.zeros((), xp.intp)
+        else:
+            idx = xp.argsort(-x.astype(xp.int64), axis=d, kind="stable")
         return _return_types["sort"](
             R.SortValues.apply(self, idx, d), Tensor._make(idx.astype(xp.int64), False, None)
         )
@@ -1377,15 +1425,17 @@ class Tensor:
         return _return_types["topk"](values.narrow(d, 0, k), indices.narrow(d, 0, k))
 
     # ------------------------------------------------------------------ shape
-    def reshape(self, *shape):
+    def reshape(self, *shape, **kwargs):
+        shape = shape or (kwargs["shape"],)
         shape = _infer_shape(_shape_arg(shape), self._data.size, "reshape", self.shape)
         if shape == self._data.shape:
             return self if not self._requires_grad else S.Reshape.apply(self, shape)
         return S.Reshape.apply(self, shape)
 
     def view(self, *shape):
-        if len(shape) == 1 and (isinstance(shape[0], B.dtype) or shape[0] in (float, int)):
-            raise RuntimeError("view(dtype) is not supported by gradiente")
+        if len(shape) == 1 and isinstance(shape[0], (B.dtype, str)):
+            # the same bytes read as another dtype (not differentiable)
+            return Tensor._make(self._data.view(B.to_dtype(shape[0]).np), False, None)
         # Unlike PyTorch, a view of memory that cannot be re-viewed (a transpose, or a
         # convolution output, which gradiente keeps channels-last) is a copy, not an error:
         # conv -> relu -> x.view(N, -1) must work as it does in PyTorch.
@@ -1428,7 +1478,8 @@ class Tensor:
         shape = self.shape
         return S.Unsqueeze.apply(self, shape[:d] + (1,) + shape[d:])
 
-    def permute(self, *dims):
+    def permute(self, *dims, **kwargs):
+        dims = dims or (kwargs["dims"],)
         dims = (
             _shape_arg(dims) if dims and not isinstance(dims[0], (list, tuple)) else tuple(dims[0])
         )
@@ -1510,8 +1561,8 @@ class Tensor:
             )
         return S.Repeat.apply(self, repeats)
 
-    def flip(self, *dims):
-        dims = _shape_arg(dims)
+    def flip(self, *dims, **kwargs):
+        dims = _shape_arg(dims or (kwargs["dims"],))
         return S.Flip.apply(self, tuple(_dim(d, self.ndim, "flip") for d in dims))
 
     def narrow(self, dim, start, length):
@@ -1532,11 +1583,8 @@ class Tensor:
                     f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's "
                     f"size at dimension {d}), but got split_sizes={sizes}"
                 )
-        out, start = [], 0
-        for s in sizes:
-            out.append(self.narrow(d, start, s))
-            start += s
-        return tuple(out)
+        by_sizes = not isinstance(split_size_or_sections, numbers.Integral)
+        return S.Split.apply(self, sizes, d, by_sizes)
 
     def chunk(self, chunks, dim=0):
         d = _dim(dim, self.ndim, "chunk")
@@ -1546,7 +1594,7 @@ class Tensor:
 
     def unbind(self, dim=0):
         d = _dim(dim, self.ndim, "unbind")
-        return tuple(self[(slice(None),) * d + (i,)] for i in range(self.shape[d]))
+        return S.Unbind.apply(self, d)
 
     def tensor_split(self, indices_or_sections, dim=0):
         """n nearly equal parts (the first ones one larger), or the pieces between indices."""
@@ -1645,28 +1693,32 @@ class Tensor:
     def scatter_add(self, dim, index, src):
         d = _dim(dim, self.ndim, "scatter_add")
         idx = _index_array(index, "scatter_add")
-        return self + R.ScatterAddAlongDim.apply(src, idx, d, self.shape)
+        return R.ScatterAdd.apply(self, idx, d, src.to(self.dtype))
 
     def scatter_add_(self, dim, index, src):
         return self._inplace(lambda s, v: s.scatter_add(dim, index, v), src)
 
-    def scatter(self, dim, index, src=None, value=None):
+    def scatter(self, dim, index, src=None, value=None, reduce=None):
+        """self with ``src`` (or ``value``) written at ``index`` along dim."""
         d = _dim(dim, self.ndim, "scatter")
         idx = _index_array(index, "scatter")
-        out = self._data.copy()
-        vals = src._data if isinstance(src, Tensor) else (src if src is not None else value)
-        full = list(xp.indices(idx.shape, sparse=True))
-        full[d] = idx
-        if isinstance(vals, xp.ndarray):
-            vals = vals[tuple(slice(0, n) for n in idx.shape)]
-        out[tuple(full)] = vals
-        return Tensor._make(out, False, None)
+        if src is None:
+            src = value
+        if reduce is not None:
+            reductions = {"add": "sum", "multiply": "prod"}
+            if not isinstance(src, Tensor):
+                src = full(idx.shape, src, dtype=self.dtype)
+            return self.scatter_reduce(d, index, src, reductions[reduce])
+        if isinstance(src, Tensor):
+            src = src.to(self.dtype)
+        elif isinstance(src, numbers.Number):
+            src = xp.asarray(src).astype(self._data.dtype).item()
+        return R.Scatter.apply(self, idx, d, src)
 
-    def scatter_(self, dim, index, src=None, value=None):
-        self._check_inplace()
-        self._data[...] = self.scatter(dim, index, src, value)._data
-        self._bump()
-        return self
+    def scatter_(self, dim, index, src=None, value=None, reduce=None):
+        return self._inplace(
+            lambda s, v: s.scatter(dim, index, v, reduce=reduce), src if src is not None else value
+        )
 
     def masked_select(self, mask):
         mask = _as_bool_mask(mask, "masked_select")
@@ -2371,27 +2423,30 @@ class Tensor:
         return out.reshape(shape)
 
     # ------------------------------------------------------------------ in-place shape changes
-    def _restride_(self, out: Tensor) -> Tensor:
-        """Make self the (shape-changed) view ``out`` of its own memory, e.g. ``t_()``."""
+    def _restride_(self, out: Tensor, node_name: str) -> Tensor:
+        """Make self the (shape-changed) view ``out`` of its own memory, e.g. ``t_()``; in the
+        graph the op's node replaces self's (PyTorch names the in-place variant's node)."""
         self._check_inplace()
         self._data = out._data
         if out.grad_fn is not None:
+            out.grad_fn.backward_name = node_name
             self.grad_fn, self._output_nr = out.grad_fn, out._output_nr
         return self
 
     def t_(self):
-        return self._restride_(self.t())
+        return self._restride_(self.t(), "TBackward1")
 
     def transpose_(self, dim0, dim1):
-        return self._restride_(self.transpose(dim0, dim1))
+        return self._restride_(self.transpose(dim0, dim1), "TransposeBackward1")
 
     swapaxes_ = swapdims_ = transpose_
 
     def squeeze_(self, dim=None):
-        return self._restride_(self.squeeze(dim))
+        name = "SqueezeBackward3" if dim is None else "SqueezeBackward4"
+        return self._restride_(self.squeeze(dim), name)
 
     def unsqueeze_(self, dim):
-        return self._restride_(self.unsqueeze(dim))
+        return self._restride_(self.unsqueeze(dim), "UnsqueezeBackward1")
 
     def resize_(self, *sizes):
         shape = _shape_arg(sizes)
@@ -2409,6 +2464,15 @@ class Tensor:
         return self.resize_(other.shape)
 
     # ------------------------------------------------------------------ new tensors
+    def new(self, *args):
+        """Legacy: ``x.new(2, 3)`` is empty, ``x.new(data)`` a copy of data, in x's dtype."""
+        if len(args) == 1 and not isinstance(args[0], numbers.Integral):
+            return tensor(args[0], dtype=self.dtype)
+        return empty(*args, dtype=self.dtype)
+
+    def is_inference(self) -> bool:
+        return False
+
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
         return zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
@@ -2425,6 +2489,18 @@ class Tensor:
         return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
 
+# Methods with a ``dim`` argument also take NumPy's ``axis`` (and ``keepdims``).
+_DIM_METHODS = (
+    "sum nansum mean nanmean prod var std max min amax amin aminmax argmax argmin logsumexp "
+    "softmax log_softmax cumsum cumprod cummax cummin logcumsumexp norm vector_norm median "
+    "nanmedian mode kthvalue quantile nanquantile sort argsort topk squeeze unsqueeze all any "
+    "count_nonzero unbind split chunk tensor_split narrow select index_select gather scatter "
+    "scatter_add scatter_reduce index_add index_fill index_copy diff roll "
+    "repeat_interleave unflatten"
+).split()
+for _name in _DIM_METHODS:
+    setattr(Tensor, _name, _numpy_names(getattr(Tensor, _name)))
+
 # In-place forms (``x.tan_()``, ``x.tril_(k)``, ...) of the methods above: compute out of place,
 # then write the result into self's memory (and graph) with ``Tensor._inplace``.
 _INPLACE_FORMS = (
@@ -2433,7 +2509,8 @@ _INPLACE_FORMS = (
     "floor ceil round trunc sign sin cos log1p log2 log10 expm1 rsqrt reciprocal square "
     "remainder fmod floor_divide cumsum cumprod tril triu index_add index_copy index_fill "
     "masked_scatter scatter_reduce clamp_min clamp_max logical_not logical_and logical_or "
-    "float_power erf erfc erfinv heaviside copysign fmax fmin lerp digamma"
+    "float_power erf erfc erfinv heaviside copysign fmax fmin lerp digamma true_divide divide "
+    "multiply subtract hypot fix"
 ).split()
 
 
@@ -2452,6 +2529,24 @@ for _name in _INPLACE_FORMS:
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+_LEGACY_TYPE_NAMES = {
+    "float32": "FloatTensor",
+    "float64": "DoubleTensor",
+    "int64": "LongTensor",
+    "int32": "IntTensor",
+    "bool": "BoolTensor",
+    "uint8": "ByteTensor",
+    "float16": "HalfTensor",
+    "int16": "ShortTensor",
+    "int8": "CharTensor",
+}
+
+
+def _check_floating(t: Tensor, op: str) -> None:
+    if t._data.dtype.kind != "f":
+        raise RuntimeError(f"{op}: std and var only support floating point and complex dtypes")
 
 
 def _rebuild(data, requires_grad):
@@ -2588,7 +2683,13 @@ def _promote(a: Tensor, b):
         if isinstance(b, numbers.Integral):
             if kind == "b":
                 return a.to(B.int64), int(b)
-            return a, int(b)
+            info = xp.iinfo(a._data.dtype)
+            b = int(b)
+            if not info.min <= b <= info.max:
+                # PyTorch casts the number to the tensor's dtype, wrapping around (uint8: −3 is
+                # 253); NumPy would refuse it
+                b = (b - info.min) % (1 << info.bits) + info.min
+            return a, b
         return a.to(B.get_default_dtype()), float(b)
     if isinstance(b, (xp.ndarray, list)):
         return _promote(a, as_tensor(b))
@@ -2672,6 +2773,8 @@ def _as_bool_mask(mask, op):
 
 def _convert_index(index, t: Tensor):
     """Translate a PyTorch index into a NumPy one; report whether it gives a view (basic)."""
+    if isinstance(index, list) and _sequence_as_tuple(index):
+        index = tuple(index)  # PyTorch's (deprecated) reading of x[[[0, 1], [1, 0]]]
     if not isinstance(index, tuple):
         index = (index,)
     out = []
@@ -2728,6 +2831,13 @@ def _convert_index(index, t: Tensor):
             raise IndexError(f"unsupported index type {type(item).__name__}")
     _check_int_bounds(out, t)
     return tuple(out), basic
+
+
+def _sequence_as_tuple(index: list) -> bool:
+    """PyTorch reads a short list holding sequences, tensors, slices, None or ... as a tuple."""
+    return len(index) < 32 and any(
+        isinstance(i, (list, tuple, Tensor, slice)) or i is None or i is Ellipsis for i in index
+    )
 
 
 def _check_int_bounds(index, t: Tensor):
@@ -2818,6 +2928,7 @@ def where(condition, input=None, other=None, out=None):
     return write_out(out, E.Where.apply(condition, input, other), "where")
 
 
+@_numpy_names
 def cat(tensors, dim=0, out=None) -> Tensor:
     """Concatenate along an existing axis; all other axes must agree."""
     tensors = [t for t in tensors]
@@ -2845,6 +2956,7 @@ def cat(tensors, dim=0, out=None) -> Tensor:
 concat = concatenate = cat
 
 
+@_numpy_names
 def stack(tensors, dim=0, out=None) -> Tensor:
     """Join same-shaped tensors along a new axis."""
     tensors = list(tensors)

@@ -105,6 +105,47 @@ LAYERS = {
     "layernorm_2d": (lambda m: m.nn.LayerNorm((3, 4), eps=1e-3), [(2, 3, 4)]),
     "layernorm_no_affine": (lambda m: m.nn.LayerNorm(5, elementwise_affine=False), [(4, 5)]),
     "layernorm_no_bias": (lambda m: m.nn.LayerNorm(5, bias=False), [(4, 5)]),
+    "selu": (lambda m: m.nn.SELU(), [(4, 5)]),
+    "celu": (lambda m: m.nn.CELU(0.5), [(4, 5)]),
+    "mish": (lambda m: m.nn.Mish(), [(4, 5)]),
+    "hardswish": (lambda m: m.nn.Hardswish(), [(4, 5)]),
+    "hardsigmoid": (lambda m: m.nn.Hardsigmoid(), [(4, 5)]),
+    "softsign": (lambda m: m.nn.Softsign(), [(4, 5)]),
+    "tanhshrink": (lambda m: m.nn.Tanhshrink(), [(4, 5)]),
+    "threshold": (lambda m: m.nn.Threshold(0.1, 20.0), [(4, 5)]),
+    "hardshrink": (lambda m: m.nn.Hardshrink(), [(4, 5)]),
+    "softshrink": (lambda m: m.nn.Softshrink(0.3), [(4, 5)]),
+    "glu": (lambda m: m.nn.GLU(), [(4, 6)]),
+    "prelu": (lambda m: m.nn.PReLU(), [(4, 5)]),
+    "prelu_channels": (lambda m: m.nn.PReLU(3, init=0.1), [(2, 3, 4, 4)]),
+    "softmax2d": (lambda m: m.nn.Softmax2d(), [(2, 3, 4, 4)]),
+    "dropout3d": (lambda m: m.nn.Dropout3d(0.5), [(3, 4, 2, 2, 2)]),
+    "batchnorm3d": (lambda m: m.nn.BatchNorm3d(2), [(3, 2, 2, 3, 2)]),
+    "groupnorm": (lambda m: m.nn.GroupNorm(2, 4), [(3, 4, 2, 3)]),
+    "groupnorm_no_affine": (lambda m: m.nn.GroupNorm(4, 4, affine=False), [(3, 4, 5)]),
+    "instancenorm1d": (lambda m: m.nn.InstanceNorm1d(3), [(2, 3, 5)]),
+    "instancenorm1d_unbatched": (lambda m: m.nn.InstanceNorm1d(3, affine=True), [(3, 5)]),
+    "instancenorm2d_tracked": (
+        lambda m: m.nn.InstanceNorm2d(3, affine=True, track_running_stats=True),
+        [(2, 3, 4, 4)],
+    ),
+    "rmsnorm": (lambda m: m.nn.RMSNorm([4, 5]), [(3, 4, 5)]),
+    "zeropad2d": (lambda m: m.nn.ZeroPad2d((1, 2, 0, 3)), [(2, 3, 4, 4)]),
+    "constantpad1d": (lambda m: m.nn.ConstantPad1d(2, 3.5), [(2, 3, 4)]),
+    "reflectionpad2d": (lambda m: m.nn.ReflectionPad2d(2), [(2, 3, 4, 4)]),
+    "replicationpad1d": (lambda m: m.nn.ReplicationPad1d((3, 1)), [(2, 3, 4)]),
+    "circularpad2d": (lambda m: m.nn.CircularPad2d(1), [(2, 3, 4, 4)]),
+    "upsample_nearest": (lambda m: m.nn.Upsample(scale_factor=2), [(2, 3, 4, 4)]),
+    "upsample_bilinear": (
+        lambda m: m.nn.Upsample(size=(5, 7), mode="bilinear", align_corners=False),
+        [(2, 3, 4, 4)],
+    ),
+    "upsampling_bilinear2d": (lambda m: m.nn.UpsamplingBilinear2d(scale_factor=2), [(1, 2, 3, 3)]),
+    "upsampling_nearest2d": (lambda m: m.nn.UpsamplingNearest2d(size=5), [(1, 2, 3, 3)]),
+    "pixelshuffle": (lambda m: m.nn.PixelShuffle(2), [(2, 8, 3, 3)]),
+    "pixelunshuffle": (lambda m: m.nn.PixelUnshuffle(2), [(2, 2, 4, 6)]),
+    "cosine_similarity": (lambda m: m.nn.CosineSimilarity(dim=1), [(4, 5), (4, 5)]),
+    "pairwise_distance": (lambda m: m.nn.PairwiseDistance(p=1.5), [(4, 5), (4, 5)]),
 }
 
 
@@ -212,3 +253,66 @@ def test_batchnorm_counts_batches_and_uses_running_stats_in_eval():
     t_bn.eval()
     x = _rand((2, 3), 9)
     assert_same(g_bn(gradiente.from_numpy(x)), t_bn(torch.from_numpy(x)))
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{}, {"padding_idx": 0}, {"max_norm": 1.0, "norm_type": 1.0}, {"scale_grad_by_freq": True}],
+)
+def test_embedding_layer_matches_torch(kwargs):
+    gradiente.manual_seed(3)
+    torch.manual_seed(3)
+    g_mod, t_mod = nn.Embedding(7, 4, **kwargs), torch.nn.Embedding(7, 4, **kwargs)
+    assert repr(g_mod) == repr(t_mod)
+    assert_same(g_mod.weight, t_mod.weight, rtol=0, atol=0, what="init")
+    ids = np.array([[0, 3, 3], [6, 0, 1]])
+    g_out, t_out = g_mod(gradiente.tensor(ids)), t_mod(torch.from_numpy(ids))
+    assert_same(g_out, t_out, what="output")
+    up = _rand((2, 3, 4)).astype(np.float32)
+    g_out.backward(gradiente.from_numpy(up))
+    t_out.backward(torch.from_numpy(up))
+    assert_same(g_mod.weight.grad, t_mod.weight.grad, rtol=1e-6, atol=1e-7, what="grad")
+    assert_same(g_mod.weight, t_mod.weight, what="table after max_norm")
+
+
+def test_embedding_from_pretrained_is_frozen_by_default():
+    table = gradiente.arange(6.0).reshape(3, 2)
+    frozen = nn.Embedding.from_pretrained(table)
+    assert not frozen.weight.requires_grad
+    assert nn.Embedding.from_pretrained(table, freeze=False).weight.requires_grad
+    assert frozen(gradiente.tensor([2])).tolist() == [[4.0, 5.0]]
+    assert repr(frozen) == "Embedding(3, 2)"
+
+
+def test_more_layer_reprs_with_options_match_torch():
+    for make in (
+        lambda m: m.nn.SELU(inplace=True),
+        lambda m: m.nn.CELU(0.5, inplace=True),
+        lambda m: m.nn.Mish(True),
+        lambda m: m.nn.Threshold(0.1, 20, True),
+        lambda m: m.nn.PReLU(3, 0.1),
+        lambda m: m.nn.GLU(1),
+        lambda m: m.nn.Embedding(10, 3, padding_idx=-2, max_norm=1.0, sparse=True),
+        lambda m: m.nn.InstanceNorm1d(3, momentum=None),
+        lambda m: m.nn.GroupNorm(2, 4, bias=False),
+        lambda m: m.nn.RMSNorm(4, eps=1e-3, elementwise_affine=False),
+        lambda m: m.nn.Upsample(scale_factor=(2, 3)),
+        lambda m: m.nn.Upsample(size=4, mode="bilinear", align_corners=True),
+        lambda m: m.nn.ConstantPad2d((1, 2, 3, 4), 3.5),
+        lambda m: m.nn.ReflectionPad1d((1, 2)),
+    ):
+        assert repr(make(gradiente)) == repr(make(torch))
+
+
+@pytest.mark.parametrize("seed", [0, 7])
+def test_new_layers_default_init_equals_torch(seed):
+    def make(m):
+        m.manual_seed(seed)
+        return m.nn.ModuleList(
+            [m.nn.PReLU(4), m.nn.Embedding(9, 3, padding_idx=4), m.nn.GroupNorm(2, 4)]
+        )
+
+    g_sd, t_sd = make(gradiente).state_dict(), make(torch).state_dict()
+    assert list(g_sd) == list(t_sd)
+    for k in t_sd:
+        assert_same(g_sd[k], t_sd[k], rtol=0, atol=0, what=k)

@@ -358,3 +358,102 @@ def test_cross_entropy_gradient_is_softmax_minus_one_hot():
     p = np.exp(x) / np.exp(x).sum(1, keepdims=True)
     p[[0, 1, 2], [0, 3, 1]] -= 1
     assert_same(g_x.grad, torch.from_numpy(p))
+
+
+# ------------------------------------------------------------- ranking and embedding losses
+
+
+def _signs(shape, seed=0):
+    return np.random.default_rng(seed).choice([-1.0, 1.0], size=shape)
+
+
+RANKING = {
+    "margin_ranking_loss": (
+        lambda m, a, b, y, r: m.nn.functional.margin_ranking_loss(a, b, y, 0.3, reduction=r),
+        lambda: [_rand((6,)), _rand((6,), 1), _signs((6,), 2)],
+    ),
+    "hinge_embedding_loss": (
+        lambda m, a, y, r: m.nn.functional.hinge_embedding_loss(a, y, 0.8, reduction=r),
+        lambda: [_rand((3, 4)), _signs((3, 4), 2)],
+    ),
+    "soft_margin_loss": (
+        lambda m, a, y, r: m.nn.functional.soft_margin_loss(a, y, reduction=r),
+        lambda: [_rand((3, 4)), _signs((3, 4), 2)],
+    ),
+    "cosine_embedding_loss": (
+        lambda m, a, b, y, r: m.nn.functional.cosine_embedding_loss(a, b, y, 0.2, reduction=r),
+        lambda: [_rand((5, 4)), _rand((5, 4), 1), _signs((5,), 2)],
+    ),
+    "triplet_margin_loss": (
+        lambda m, a, p, n, r: m.nn.functional.triplet_margin_loss(a, p, n, reduction=r),
+        lambda: [_rand((5, 4)), _rand((5, 4), 1), _rand((5, 4), 2)],
+    ),
+    "triplet_margin_loss_swap_p1": (
+        lambda m, a, p, n, r: m.nn.functional.triplet_margin_loss(
+            a, p, n, margin=0.5, p=1, swap=True, reduction=r
+        ),
+        lambda: [_rand((5, 4)), _rand((5, 4), 1), _rand((5, 4), 2)],
+    ),
+    "multilabel_soft_margin_loss": (
+        lambda m, a, y, r: m.nn.functional.multilabel_soft_margin_loss(a, y, reduction=r),
+        lambda: [_rand((5, 4)), _classes((5, 4), 2).astype(np.float64)],
+    ),
+    "poisson_nll_loss": (
+        lambda m, a, y, r: m.nn.functional.poisson_nll_loss(a, y, reduction=r),
+        lambda: [_rand((5, 4)), _rand((5, 4), 1, 0.0, 4.0)],
+    ),
+    "poisson_nll_loss_full": (
+        lambda m, a, y, r: m.nn.functional.poisson_nll_loss(
+            a, y, log_input=False, full=True, reduction=r
+        ),
+        lambda: [_rand((5, 4), 0, 0.1, 3.0), _rand((5, 4), 1, 0.0, 4.0)],
+    ),
+    "gaussian_nll_loss": (
+        lambda m, a, y, v, r: m.nn.functional.gaussian_nll_loss(a, y, v, reduction=r),
+        lambda: [_rand((5, 4)), _rand((5, 4), 1), _rand((5, 4), 2, 0.1, 2.0)],
+    ),
+    "gaussian_nll_loss_full_shared_var": (
+        lambda m, a, y, v, r: m.nn.functional.gaussian_nll_loss(a, y, v, full=True, reduction=r),
+        lambda: [_rand((5, 4)), _rand((5, 4), 1), _rand((5, 1), 2, 0.1, 2.0)],
+    ),
+}
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("name", RANKING)
+def test_ranking_and_embedding_losses_match_torch(name, reduction):
+    fn, make = RANKING[name]
+    arrays = make()
+    # labels (±1, 0/1) and Poisson counts are targets: no gradient
+    is_target = ["y" in fn.__code__.co_varnames[1 + i] for i in range(len(arrays))]
+    check_op(
+        lambda m, *xs: fn(m, *xs, reduction),
+        *arrays,
+        requires_grad=[not t for t in is_target],
+    )
+
+
+MORE_LOSS_MODULES = [
+    ("MarginRankingLoss", {"margin": 0.2}, 3),
+    ("HingeEmbeddingLoss", {}, 2),
+    ("SoftMarginLoss", {"reduction": "sum"}, 2),
+    ("CosineEmbeddingLoss", {"margin": 0.1}, 3),
+    ("TripletMarginLoss", {"margin": 2.0, "swap": True}, 3),
+    ("MultiLabelSoftMarginLoss", {}, 2),
+    ("PoissonNLLLoss", {"full": True}, 2),
+    ("GaussianNLLLoss", {"eps": 1e-3}, 3),
+]
+
+
+@pytest.mark.parametrize("name,kwargs,n", MORE_LOSS_MODULES)
+def test_more_loss_modules_match_torch(name, kwargs, n):
+    g_mod, t_mod = getattr(nn, name)(**kwargs), getattr(torch.nn, name)(**kwargs)
+    assert repr(g_mod) == repr(t_mod)
+    arrays = [_rand((4, 3), i, 0.1, 2.0) for i in range(n)]
+    if name in ("MarginRankingLoss", "CosineEmbeddingLoss"):
+        arrays[-1] = _signs((4,) if name == "CosineEmbeddingLoss" else (4, 3), 5)
+    if name in ("HingeEmbeddingLoss",):
+        arrays[-1] = _signs((4, 3), 5)
+    g = g_mod(*(gradiente.from_numpy(a) for a in arrays))
+    t = t_mod(*(torch.from_numpy(a) for a in arrays))
+    assert_same(g, t)

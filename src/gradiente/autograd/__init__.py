@@ -5,12 +5,16 @@ from __future__ import annotations
 from gradiente.autograd import function as _function
 from gradiente.autograd import functional
 from gradiente.autograd.engine import run_backward
-from gradiente.autograd.function import Function
+from gradiente.autograd.function import Function, once_differentiable
 from gradiente.autograd.grad_mode import (
+    detect_anomaly,
     enable_grad,
     inference_mode,
+    is_anomaly_enabled,
     is_grad_enabled,
+    is_inference_mode_enabled,
     no_grad,
+    set_detect_anomaly,
     set_grad_enabled,
 )
 from gradiente.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck
@@ -132,7 +136,29 @@ def grad(
     return tuple(result) if not single or len(result) != 1 else (result[0],)
 
 
+class _VariableType(type):
+    def __instancecheck__(cls, obj) -> bool:
+        return isinstance(obj, _function._Tensor)
+
+
+class Variable(metaclass=_VariableType):
+    """The pre-0.4 wrapper, kept for old scripts: ``Variable(t, requires_grad=True)`` is a
+    tensor sharing t's memory (every tensor is a Variable: ``isinstance`` says True)."""
+
+    def __new__(cls, data, requires_grad: bool = False, volatile: bool = False):
+        Tensor = _function._Tensor
+        array = data._data if isinstance(data, Tensor) else xp.asarray(data)
+        out = Tensor._make(array, False, None)
+        return out.requires_grad_(True) if requires_grad else out
+
+
 __all__ = [
+    "Variable",
+    "once_differentiable",
+    "detect_anomaly",
+    "is_anomaly_enabled",
+    "is_inference_mode_enabled",
+    "set_detect_anomaly",
     "Function",
     "GradcheckError",
     "backward",

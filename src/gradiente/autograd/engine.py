@@ -20,7 +20,8 @@ def _dependencies(roots) -> dict:
     """For every node reachable from ``roots``: how many edges point into it."""
     deps = {}
     seen = set()
-    stack = [r for r in roots if r is not None]
+    # A node may be a root more than once (several outputs of one op): count its edges once.
+    stack = list(dict.fromkeys(r for r in roots if r is not None))
     for r in stack:
         seen.add(r)
     while stack:
@@ -110,7 +111,8 @@ def run_backward(
             if all(g is None for g in grads):
                 input_grads = (None,) * len(node.next_functions)
             else:
-                if node._n_outputs > 1 or any(g is None for g in grads):
+                materialize = node.__dict__.get("_materialize_grads", True)
+                if materialize and (node._n_outputs > 1 or any(g is None for g in grads)):
                     grads = [
                         g if g is not None else _zeros_for_output(node, i)
                         for i, g in enumerate(grads)
@@ -193,6 +195,12 @@ def _run_pre_hooks(node, grads, adopted):
             adopted.add(id(g._data))
             grads = [g]
         return grads
+    node_hooks = node.__dict__.get("_node_pre_hooks")
+    if node_hooks:
+        for hook in list(node_hooks):
+            new = hook(tuple(grads))
+            if new is not None:
+                grads = list(new)
     if node._pre_hooks:
         grads = list(grads)
         for nr, hooks in node._pre_hooks.items():
@@ -223,8 +231,7 @@ def _accumulate(leaf, grad, create_graph: bool, adopted: set) -> None:
     ``create_graph`` the sum is a graph-carrying, out-of-place addition."""
     if create_graph:
         leaf.grad = _CopyGrad.apply(grad) if leaf.grad is None else leaf.grad + grad
-        return
-    if leaf.grad is None:
+    elif leaf.grad is None:
         data = grad._data
         flags = data.flags
         if id(data) in adopted or not (flags.owndata and flags.writeable and flags.c_contiguous):
@@ -233,6 +240,8 @@ def _accumulate(leaf, grad, create_graph: bool, adopted: set) -> None:
         leaf.grad = _function._Tensor._make(data, False, None)
     else:
         leaf.grad._data += grad._data
+    for hook in leaf.__dict__.get("_post_accumulate_grad_hooks", ()):
+        hook(leaf)
 
 
 class _CopyGrad(Function):

@@ -10,6 +10,7 @@ the chain rule, one node at a time.
 
 from __future__ import annotations
 
+import functools
 import weakref
 
 from gradiente.autograd.grad_mode import grad_state
@@ -88,6 +89,13 @@ class Node:
     def register_hook(self, hook):
         """Hook called as ``hook(grad_inputs, grad_outputs)`` after this node's backward."""
         hooks = self.__dict__.setdefault("_post_hooks", [])
+        hooks.append(hook)
+        return _RemovableHandle(hooks, hook)
+
+    def register_prehook(self, hook):
+        """Hook called as ``hook(grad_outputs)`` before this node's backward; it may return
+        replacement gradients (a tuple, one per output)."""
+        hooks = self.__dict__.setdefault("_node_pre_hooks", [])
         hooks.append(hook)
         return _RemovableHandle(hooks, hook)
 
@@ -171,6 +179,13 @@ class Function(Node):
     def backward(ctx, *grad_outputs):
         raise NotImplementedError("a Function subclass must implement backward")
 
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        """Override to save what backward needs when ``forward`` does not take ``ctx``
+        (PyTorch's newer style: ``forward(*inputs)`` then ``setup_context(ctx, inputs,
+        output)``)."""
+        raise NotImplementedError("setup_context is not overridden")
+
     # ctx API ---------------------------------------------------------------------------
     def save_for_backward(self, *items) -> None:
         """Keep tensors (inputs or outputs) for backward; checked against in-place changes."""
@@ -205,7 +220,9 @@ class Function(Node):
         """Accepted for compatibility; in-place user Functions are treated as out-of-place."""
 
     def set_materialize_grads(self, value: bool) -> None:
-        """Accepted for compatibility: gradients of unused outputs are always zeros."""
+        """With ``False``, backward receives ``None`` (not zeros) for outputs that no path to
+        the loss used."""
+        self.__dict__["_materialize_grads"] = bool(value)
 
     @classmethod
     def apply(cls, *args, **kwargs):
@@ -227,14 +244,22 @@ class Function(Node):
             prev = grad_state.enabled
             grad_state.enabled = False
             try:
-                out = cls.forward(ctx, *args, **kwargs)
+                if cls.setup_context is Function.setup_context:
+                    out = cls.forward(ctx, *args, **kwargs)
+                else:  # the newer style: forward(*args), then setup_context(ctx, args, out)
+                    out = cls.forward(*args, **kwargs)
+                    cls.setup_context(ctx, args, out)
             finally:
                 grad_state.enabled = prev
 
         if not record:
             ctx._saved = ()
             if isinstance(out, tuple):
-                return tuple(_wrap(o, False, None, 0) for o in out)
+                results = tuple(_wrap(o, False, None, 0) for o in out)
+                if cls._is_view:
+                    for r in results:
+                        _link_view(r, args[0])
+                return results
             result = _wrap(out, False, None, 0)
             if cls._is_view:
                 _link_view(result, args[0])
@@ -283,6 +308,8 @@ class Function(Node):
             for i, o in enumerate(out):
                 diff = id(o) not in non_diff and _is_float(o)
                 results.append(_wrap(o, diff, ctx if diff else None, i))
+                if cls._is_view:
+                    _link_view(results[-1], args[0])
             _mark_saved_outputs(ctx, out, results)
             return tuple(results)
         result = _wrap(out, True, ctx, 0)
@@ -364,3 +391,19 @@ def _check_version(counter, version, data, node) -> None:
             f"version {version} instead. Use an out-of-place operation (e.g. x = x + 1 instead "
             "of x += 1) or clone() the tensor before modifying it."
         )
+
+
+def once_differentiable(backward):
+    """Decorator for a Function's ``backward`` that is written without differentiable ops:
+    it runs with grad mode off, so its result is never part of a graph."""
+
+    @functools.wraps(backward)
+    def wrapper(ctx, *grad_outputs):
+        prev = grad_state.enabled
+        grad_state.enabled = False
+        try:
+            return backward(ctx, *grad_outputs)
+        finally:
+            grad_state.enabled = prev
+
+    return wrapper

@@ -109,6 +109,61 @@ class inference_mode(_GradModeContext):
 
     def __enter__(self):
         self._prev = grad_state.enabled
+        self._prev_inference = _inference[0]
         if self._disable:
             grad_state.enabled = False
+            _inference[0] = True
         return self
+
+    def __exit__(self, *exc):
+        grad_state.enabled = self._prev
+        _inference[0] = self._prev_inference
+        return False
+
+
+_inference = [False]
+
+
+def is_inference_mode_enabled() -> bool:
+    """True inside ``inference_mode()``."""
+    return _inference[0]
+
+
+class set_detect_anomaly:
+    """Accepted for compatibility: gradiente's errors already name the op that failed.
+
+    Works as a function call and as a context manager, like PyTorch's.
+    """
+
+    def __init__(self, mode: bool, check_nan: bool = True):
+        self._prev = _anomaly[0]
+        _anomaly[0] = bool(mode)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        _anomaly[0] = self._prev
+        return False
+
+
+class detect_anomaly(set_detect_anomaly):
+    """``with torch.autograd.detect_anomaly():`` — see ``set_detect_anomaly``."""
+
+    def __init__(self, check_nan: bool = True):
+        super().__init__(True, check_nan)
+
+    def __call__(self, func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with detect_anomaly():
+                return func(*args, **kwargs)
+
+        return wrapper
+
+
+_anomaly = [False]
+
+
+def is_anomaly_enabled() -> bool:
+    return _anomaly[0]

@@ -513,7 +513,8 @@ class Mish(Pointwise):
 
 
 class Hardswish(Pointwise):
-    """x · relu6(x + 3) / 6 (Howard et al., 2019); f' = x/3 + 1/2 on [−3, 3], 0 below, 1 above."""
+    """x · relu6(x + 3) / 6 (Howard et al., 2019); f' = x/3 + 1/2 strictly inside (−3, 3), 0 at
+    and below −3, 1 at and above 3 (PyTorch's convention at the two kinks)."""
 
     backward_name = "HardswishBackward0"
 
@@ -524,11 +525,11 @@ class Hardswish(Pointwise):
     @staticmethod
     def df(x):
         inside = x / 3.0 + 0.5
-        return xp.where(x < -3.0, 0.0, xp.where(x <= 3.0, inside, 1.0)).astype(x.dtype)
+        return xp.where(x <= -3.0, 0.0, xp.where(x < 3.0, inside, 1.0)).astype(x.dtype)
 
     @staticmethod
     def d2f(x):
-        return xp.where((x >= -3.0) & (x <= 3.0), 1.0 / 3.0, 0.0).astype(x.dtype)
+        return xp.where((x > -3.0) & (x < 3.0), 1.0 / 3.0, 0.0).astype(x.dtype)
 
 
 _ONE_SIXTH_F32 = float(xp.float32(1.0) / xp.float32(6.0))

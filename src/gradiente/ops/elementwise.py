@@ -496,3 +496,30 @@ class TrilTriu(Function):
     def backward(ctx, grad):
         # A mask is its own adjoint: the gradient keeps the same triangle.
         return TrilTriu.apply(grad, ctx.lower, ctx.diagonal), None, None
+
+
+class Remainder(Function):
+    """a mod b: ``remainder`` (floored, sign of b) or ``fmod`` (truncated, sign of a)."""
+
+    backward_name = "RemainderBackward0"
+    _array_forward = True
+
+    def name(self) -> str:
+        return "FmodBackward0" if self.mod is xp.fmod else "RemainderBackward0"
+
+    @staticmethod
+    def forward(ctx, a, b, mod, rounding):
+        ctx.mod, ctx.rounding = mod, rounding
+        ctx.save_for_backward(a, b)
+        return xp.asarray(mod(_arr(a), _arr(b)))
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        # a mod b = a − b·q with q = floor(a/b) (or trunc), flat almost everywhere:
+        # ∂/∂a = 1, ∂/∂b = −q
+        grad_b = None
+        if ctx.needs_input_grad[1]:
+            q = type(grad)._make(ctx.rounding(a._data / b._data))
+            grad_b = -grad * q
+        return grad, grad_b, None, None

@@ -285,13 +285,14 @@ class Cholesky(Function):
                 "not positive-definite."
             ) from None
         ctx.upper = upper
-        ctx.save_for_backward(low)
-        return xp.swapaxes(low, -1, -2).copy() if upper else low
+        out = xp.swapaxes(low, -1, -2).copy() if upper else low
+        ctx.save_for_backward(out)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
-        (low,) = ctx.saved_tensors
-        g = grad.mT if ctx.upper else grad
+        (out,) = ctx.saved_tensors
+        low, g = (out.mT, grad.mT) if ctx.upper else (out, grad)
         # Φ(Lᵀ Ḡ) with Φ = lower triangle, diagonal halved, then symmetrised:
         # dL/dA = L⁻ᵀ Φ L⁻¹ (Murray 2016, "Differentiation of the Cholesky decomposition")
         phi = (low.mT @ g).tril()

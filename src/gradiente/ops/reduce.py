@@ -439,3 +439,117 @@ class MedianAll(Function):
         a, out = ctx.saved_tensors
         mask = a == out
         return grad * mask / mask.sum(), None
+
+
+class Var(Function):
+    """Σ (x − x̄)² / (N − correction) over ``dims`` (two passes: the mean, then the squares)."""
+
+    backward_name = "VarBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, dims, correction, keepdim):
+        x = a._data
+        dims = _axes(x, dims)
+        n = x.size // max(xp.sum(x, axis=dims, keepdims=True).size, 1) if x.size else 0
+        ctx.dims, ctx.keepdim, ctx.divisor = dims, keepdim, n - correction
+        centred = x - xp.mean(x, axis=dims, keepdims=True)
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            out = xp.sum(centred * centred, axis=dims, keepdims=keepdim) / max(n - correction, 0)
+        ctx.save_for_backward(a)
+        return xp.asarray(out, dtype=x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        grad = _expand_back(grad, a.shape, ctx.dims, ctx.keepdim)
+        # ∂var/∂x_i = 2 (x_i − x̄) / (N − correction)
+        centred = a - a.mean(dim=ctx.dims, keepdim=True)
+        return grad * centred * (2.0 / ctx.divisor), None, None, None
+
+
+class Std(Function):
+    """√var over ``dims``."""
+
+    backward_name = "StdBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, dims, correction, keepdim):
+        var = Var.forward(ctx, a, dims, correction, keepdim)
+        out = xp.sqrt(var)
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, out = ctx.saved_tensors
+        # ∂std/∂x = ∂var/∂x / (2 std); zero where std is zero (PyTorch's rule)
+        grad = _expand_back(grad, a.shape, ctx.dims, ctx.keepdim)
+        std = _expand_back(out, a.shape, ctx.dims, ctx.keepdim)
+        centred = a - a.mean(dim=ctx.dims, keepdim=True)
+        scale = (grad / (std * ctx.divisor)).masked_fill(std == 0, 0.0)
+        return centred * scale, None, None, None
+
+
+class ScatterAdd(Function):
+    """self with src added at ``index`` along ``dim`` (``scatter_add``)."""
+
+    backward_name = "ScatterAddBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, index, dim, src):
+        ctx.index, ctx.dim, ctx.src_shape = index, dim, src._data.shape
+        out = a._data.copy()
+        _scatter_add(out, index, src._data, dim)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad_src = None
+        if ctx.needs_input_grad[3]:
+            grad_src = _gather_into(grad, ctx.index, ctx.dim, ctx.src_shape)
+        return grad, None, None, grad_src
+
+
+class Scatter(Function):
+    """self with the entries at ``index`` along ``dim`` replaced by src (or by a number)."""
+
+    backward_name = "ScatterBackward0"
+    _array_forward = True
+
+    def name(self) -> str:
+        return "ScatterBackward1" if self.scalar else "ScatterBackward0"
+
+    @staticmethod
+    def forward(ctx, a, index, dim, src):
+        ctx.index, ctx.dim = index, dim
+        ctx.scalar = not hasattr(src, "_data")
+        out = a._data.copy()
+        full = list(xp.indices(index.shape, sparse=True))
+        full[dim] = index
+        if ctx.scalar:
+            out[tuple(full)] = src
+        else:
+            ctx.src_shape = src._data.shape
+            out[tuple(full)] = src._data[tuple(slice(0, n) for n in index.shape)]
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad_a = grad_src = None
+        if ctx.needs_input_grad[0]:
+            grad_a = Scatter.apply(grad, ctx.index, ctx.dim, 0.0)  # overwritten entries: 0
+        if not ctx.scalar and ctx.needs_input_grad[3]:
+            grad_src = _gather_into(grad, ctx.index, ctx.dim, ctx.src_shape)
+        return grad_a, None, None, grad_src
+
+
+def _gather_into(grad, index, dim, src_shape):
+    """grad.gather(dim, index), zero-padded to src's shape when src is larger than index."""
+    g = GatherAlongDim.apply(grad, index, dim)
+    if g.shape != src_shape:
+        region = tuple(slice(0, n) for n in index.shape)
+        g = PadBack.apply(g, region, src_shape)
+    return g

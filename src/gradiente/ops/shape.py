@@ -235,3 +235,44 @@ class DiagonalBackward(Function):
     @staticmethod
     def backward(ctx, grad):
         return Diagonal.apply(grad, *ctx.args), None, None, None, None
+
+
+class Split(Function):
+    """Pieces of ``sizes`` along ``dim`` (views of the input); the gradient concatenates the
+    pieces' gradients (zeros for pieces that were not used)."""
+
+    backward_name = "SplitBackward0"
+    _array_forward = True
+    _is_view = True
+
+    def name(self) -> str:
+        return "SplitWithSizesBackward0" if self.by_sizes else "SplitBackward0"
+
+    @staticmethod
+    def forward(ctx, a, sizes, dim, by_sizes):
+        ctx.dim, ctx.by_sizes = dim, by_sizes
+        bounds = xp.cumsum(sizes)[:-1]
+        return tuple(xp.split(a._data, bounds, axis=dim))
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return Cat.apply(ctx.dim, *grads), None, None, None
+
+
+class Unbind(Function):
+    """The slices along ``dim`` (views); the gradient stacks the slices' gradients."""
+
+    backward_name = "UnbindBackward0"
+    _array_forward = True
+    _is_view = True
+
+    @staticmethod
+    def forward(ctx, a, dim):
+        ctx.dim = dim
+        x = a._data
+        lead = (slice(None),) * dim
+        return tuple(x[lead + (i,)] for i in range(x.shape[dim]))
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return Stack.apply(ctx.dim, *grads), None

@@ -38,7 +38,9 @@ def evaluate(model):
 
 model = Classifier()
 optimizer = optim.Adam(model.parameters(), lr=0.02)
-loader = DataLoader(train_ds, batch_size=30, shuffle=True, generator=torch.Generator().manual_seed(0))
+loader = DataLoader(
+    train_ds, batch_size=30, shuffle=True, generator=torch.Generator().manual_seed(0)
+)
 best_loss, best_state, best_epoch, patience, bad_epochs = float("inf"), None, -1, 3, 0
 for epoch in range(40):
     model.train()
@@ -63,19 +65,24 @@ print("restored", evaluate(model)[0] == best_loss)
 
 tmp = tempfile.mkdtemp()
 PATH = os.path.join(tmp, "checkpoint.pt")
-torch.save({
-    "epoch": best_epoch,
-    "model_state_dict": model.state_dict(),
-    "optimizer_state_dict": optimizer.state_dict(),
-    "loss": best_loss,
-    "history": {"val": [round(best_loss, 4)], "note": "best"},
-}, PATH)
+torch.save(
+    {
+        "epoch": best_epoch,
+        "model_state_dict": model.state_dict(),
+        "optimizer_state_dict": optimizer.state_dict(),
+        "loss": best_loss,
+        "history": {"val": [round(best_loss, 4)], "note": "best"},
+    },
+    PATH,
+)
 
 checkpoint = torch.load(PATH)
 print(sorted(checkpoint.keys()), type(checkpoint["loss"]).__name__, checkpoint["epoch"])
-print(checkpoint["optimizer_state_dict"]["param_groups"][0]["betas"],
-      checkpoint["optimizer_state_dict"]["param_groups"][0]["params"],
-      sorted(checkpoint["optimizer_state_dict"]["state"][0].keys()))
+print(
+    checkpoint["optimizer_state_dict"]["param_groups"][0]["betas"],
+    checkpoint["optimizer_state_dict"]["param_groups"][0]["params"],
+    sorted(checkpoint["optimizer_state_dict"]["state"][0].keys()),
+)
 print(checkpoint["optimizer_state_dict"]["state"][0]["step"])
 
 model2 = Classifier()
@@ -94,8 +101,12 @@ for m, o in ((model, optimizer), (model2, optimizer2)):
         o.zero_grad()
         nn.functional.cross_entropy(m(xb), yb).backward()
         o.step()
-print("same after resume:", all(torch.equal(a, b) for a, b in
-                                zip(model.state_dict().values(), model2.state_dict().values())))
+print(
+    "same after resume:",
+    all(
+        torch.equal(a, b) for a, b in zip(model.state_dict().values(), model2.state_dict().values())
+    ),
+)
 
 state = torch.load(PATH, weights_only=True, map_location="cpu")
 state = torch.load(PATH, map_location=torch.device("cpu"))

@@ -22,7 +22,8 @@ class SyntheticCIFAR(torch.utils.data.Dataset):
         return len(self.labels)
 
     def __getitem__(self, idx):
-        image = torch.from_numpy(self.images[idx].transpose(2, 0, 1).copy())
+        # ToTensor: (H, W, C) → (C, H, W) in the default float dtype
+        image = torch.tensor(self.images[idx].transpose(2, 0, 1), dtype=torch.get_default_dtype())
         image = (image - 0.5) / 0.5  # transforms.Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))
         return image, int(self.labels[idx])
 
@@ -31,22 +32,23 @@ torch.manual_seed(0)
 batch_size = 4
 
 trainset = SyntheticCIFAR(400, seed=1)
-trainloader = torch.utils.data.DataLoader(trainset, batch_size=batch_size, shuffle=True,
-                                          num_workers=0)
+trainloader = torch.utils.data.DataLoader(
+    trainset, batch_size=batch_size, shuffle=True, num_workers=0
+)
 
 testset = SyntheticCIFAR(200, seed=2)
-testloader = torch.utils.data.DataLoader(testset, batch_size=batch_size, shuffle=False,
-                                         num_workers=0)
+testloader = torch.utils.data.DataLoader(
+    testset, batch_size=batch_size, shuffle=False, num_workers=0
+)
 
-classes = ('plane', 'car', 'bird', 'cat',
-           'deer', 'dog', 'frog', 'horse', 'ship', 'truck')
+classes = ("plane", "car", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 
 # get some random training images
 dataiter = iter(trainloader)
 images, labels = next(dataiter)
 print(images.shape, images.dtype, labels.dtype)
 # print labels
-print(' '.join(f'{classes[labels[j]]:5s}' for j in range(batch_size)))
+print(" ".join(f"{classes[labels[j]]:5s}" for j in range(batch_size)))
 
 
 class Net(nn.Module):
@@ -62,7 +64,7 @@ class Net(nn.Module):
     def forward(self, x):
         x = self.pool(F.relu(self.conv1(x)))
         x = self.pool(F.relu(self.conv2(x)))
-        x = torch.flatten(x, 1) # flatten all dimensions except batch
+        x = torch.flatten(x, 1)  # flatten all dimensions except batch
         x = F.relu(self.fc1(x))
         x = F.relu(self.fc2(x))
         x = self.fc3(x)
@@ -76,7 +78,6 @@ criterion = nn.CrossEntropyLoss()
 optimizer = optim.SGD(net.parameters(), lr=0.001, momentum=0.9)
 
 for epoch in range(2):  # loop over the dataset multiple times
-
     running_loss = 0.0
     for i, data in enumerate(trainloader, 0):
         # get the inputs; data is a list of [inputs, labels]
@@ -93,20 +94,20 @@ for epoch in range(2):  # loop over the dataset multiple times
 
         # print statistics
         running_loss += loss.item()
-        if i % 20 == 19:    # print every 20 mini-batches
-            print(f'[{epoch + 1}, {i + 1:5d}] loss: {running_loss / 20:.3f}')
+        if i % 20 == 19:  # print every 20 mini-batches
+            print(f"[{epoch + 1}, {i + 1:5d}] loss: {running_loss / 20:.3f}")
             running_loss = 0.0
 
-print('Finished Training')
+print("Finished Training")
 
-PATH = './cifar_net.pth'
+PATH = "./cifar_net.pth"
 torch.save(net.state_dict(), PATH)
 
 dataiter = iter(testloader)
 images, labels = next(dataiter)
 
 # print images
-print('GroundTruth: ', ' '.join(f'{classes[labels[j]]:5s}' for j in range(4)))
+print("GroundTruth: ", " ".join(f"{classes[labels[j]]:5s}" for j in range(4)))
 
 net = Net()
 net.load_state_dict(torch.load(PATH, weights_only=True))
@@ -115,8 +116,7 @@ outputs = net(images)
 
 _, predicted = torch.max(outputs, 1)
 
-print('Predicted: ', ' '.join(f'{classes[predicted[j]]:5s}'
-                              for j in range(4)))
+print("Predicted: ", " ".join(f"{classes[predicted[j]]:5s}" for j in range(4)))
 
 correct = 0
 total = 0
@@ -131,7 +131,7 @@ with torch.no_grad():
         total += labels.size(0)
         correct += (predicted == labels).sum().item()
 
-print(f'Accuracy of the network on the 200 test images: {100 * correct // total} %')
+print(f"Accuracy of the network on the 200 test images: {100 * correct // total} %")
 
 # prepare to count predictions for each class
 correct_pred = {classname: 0 for classname in classes}
@@ -153,7 +153,8 @@ with torch.no_grad():
 # print accuracy for each class
 for classname, correct_count in correct_pred.items():
     accuracy = 100 * float(correct_count) / total_pred[classname]
-    print(f'Accuracy for class: {classname:5s} is {accuracy:.1f} %')
+    print(f"Accuracy for class: {classname:5s} is {accuracy:.1f} %")
 
 import os
+
 os.remove(PATH)

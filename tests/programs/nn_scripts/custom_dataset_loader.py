@@ -3,8 +3,15 @@ seeded Generator, random_split, samplers, collate of nested structures, drop_las
 
 import numpy as np
 import torch
-from torch.utils.data import (DataLoader, Dataset, RandomSampler, SubsetRandomSampler,
-                              TensorDataset, WeightedRandomSampler, random_split)
+from torch.utils.data import (
+    DataLoader,
+    Dataset,
+    RandomSampler,
+    SubsetRandomSampler,
+    TensorDataset,
+    WeightedRandomSampler,
+    random_split,
+)
 
 
 class NumpyPoints(Dataset):
@@ -32,8 +39,12 @@ class DictItems(Dataset):
     def __getitem__(self, idx):
         if torch.is_tensor(idx):
             idx = idx.tolist()
-        return {"image": torch.full((2, 2), float(idx)), "label": idx % 3,
-                "meta": {"id": idx, "name": f"item{idx}"}, "pair": (idx, 0.5 * idx)}
+        return {
+            "image": torch.full((2, 2), float(idx)),
+            "label": idx % 3,
+            "meta": {"id": idx, "name": f"item{idx}"},
+            "pair": (idx, 0.5 * idx),
+        }
 
 
 ds = NumpyPoints(10)
@@ -44,8 +55,15 @@ print(len(loader))
 
 dl = DataLoader(DictItems(7), batch_size=3, drop_last=True)
 for batch in dl:
-    print(sorted(batch), batch["image"].shape, batch["label"], batch["meta"]["id"],
-          batch["meta"]["name"], batch["pair"][0], batch["pair"][1])
+    print(
+        sorted(batch),
+        batch["image"].shape,
+        batch["label"],
+        batch["meta"]["id"],
+        batch["meta"]["name"],
+        batch["pair"][0],
+        batch["pair"][1],
+    )
 print(len(dl))
 
 torch.manual_seed(123)
@@ -61,8 +79,13 @@ for epoch in range(2):
 
 sampler = SubsetRandomSampler(list(range(0, 20, 2)), generator=torch.Generator().manual_seed(5))
 print([xb.flatten().tolist() for xb, _ in DataLoader(data, batch_size=4, sampler=sampler)])
-print(list(RandomSampler(range(6), replacement=True, num_samples=8,
-                         generator=torch.Generator().manual_seed(1))))
+print(
+    list(
+        RandomSampler(
+            range(6), replacement=True, num_samples=8, generator=torch.Generator().manual_seed(1)
+        )
+    )
+)
 weights = [0.1, 0.1, 0.5, 0.3]
 print(list(WeightedRandomSampler(weights, 10, generator=torch.Generator().manual_seed(0))))
 

@@ -9,14 +9,14 @@ import torch.optim as optim
 import torch.utils.data
 
 parser = argparse.ArgumentParser()
-parser.add_argument('--batchSize', type=int, default=16, help='input batch size')
-parser.add_argument('--nz', type=int, default=8, help='size of the latent z vector')
-parser.add_argument('--ngf', type=int, default=8)
-parser.add_argument('--ndf', type=int, default=8)
-parser.add_argument('--niter', type=int, default=2, help='number of epochs to train for')
-parser.add_argument('--lr', type=float, default=0.0002, help='learning rate, default=0.0002')
-parser.add_argument('--beta1', type=float, default=0.5, help='beta1 for adam. default=0.5')
-parser.add_argument('--manualSeed', type=int, default=999, help='manual seed')
+parser.add_argument("--batchSize", type=int, default=16, help="input batch size")
+parser.add_argument("--nz", type=int, default=8, help="size of the latent z vector")
+parser.add_argument("--ngf", type=int, default=8)
+parser.add_argument("--ndf", type=int, default=8)
+parser.add_argument("--niter", type=int, default=2, help="number of epochs to train for")
+parser.add_argument("--lr", type=float, default=0.0002, help="learning rate, default=0.0002")
+parser.add_argument("--beta1", type=float, default=0.5, help="beta1 for adam. default=0.5")
+parser.add_argument("--manualSeed", type=int, default=999, help="manual seed")
 opt = parser.parse_args()
 print(opt)
 
@@ -26,12 +26,13 @@ device = torch.device("cpu")
 # blobs of light on a dark background, in [-1, 1] like the example's normalised images
 g = torch.Generator().manual_seed(0)
 centres = torch.randint(4, 12, (96, 2), generator=g).float()
-yy, xx = torch.meshgrid(torch.arange(16.), torch.arange(16.), indexing='ij')
+yy, xx = torch.meshgrid(torch.arange(16.0), torch.arange(16.0), indexing="ij")
 d2 = (yy[None] - centres[:, :1, None]) ** 2 + (xx[None] - centres[:, 1:, None]) ** 2
 images = (torch.exp(-d2 / 8.0) * 2 - 1).unsqueeze(1)
 dataset = torch.utils.data.TensorDataset(images)
-dataloader = torch.utils.data.DataLoader(dataset, batch_size=opt.batchSize, shuffle=True,
-                                         num_workers=0)
+dataloader = torch.utils.data.DataLoader(
+    dataset, batch_size=opt.batchSize, shuffle=True, num_workers=0
+)
 
 nz, ngf, ndf, nc = opt.nz, opt.ngf, opt.ndf, 1
 
@@ -39,9 +40,9 @@ nz, ngf, ndf, nc = opt.nz, opt.ngf, opt.ndf, 1
 # custom weights initialization called on netG and netD
 def weights_init(m):
     classname = m.__class__.__name__
-    if classname.find('Conv') != -1:
+    if classname.find("Conv") != -1:
         torch.nn.init.normal_(m.weight, 0.0, 0.02)
-    elif classname.find('BatchNorm') != -1:
+    elif classname.find("BatchNorm") != -1:
         torch.nn.init.normal_(m.weight, 1.0, 0.02)
         torch.nn.init.zeros_(m.bias)
 
@@ -60,7 +61,7 @@ class Generator(nn.Module):
             nn.ReLU(True),
             # state size. (ngf*2) x 8 x 8
             nn.ConvTranspose2d(ngf * 2, nc, 4, 2, 1, bias=False),
-            nn.Tanh()
+            nn.Tanh(),
             # state size. (nc) x 16 x 16
         )
 
@@ -86,7 +87,7 @@ class Discriminator(nn.Module):
             nn.LeakyReLU(0.2, inplace=True),
             # state size. (ndf*2) x 4 x 4
             nn.Conv2d(ndf * 2, 1, 4, 1, 0, bias=False),
-            nn.Sigmoid()
+            nn.Sigmoid(),
         )
 
     def forward(self, input):
@@ -117,8 +118,7 @@ for epoch in range(opt.niter):
         netD.zero_grad()
         real_cpu = data[0].to(device)
         batch_size = real_cpu.size(0)
-        label = torch.full((batch_size,), real_label,
-                           dtype=real_cpu.dtype, device=device)
+        label = torch.full((batch_size,), real_label, dtype=real_cpu.dtype, device=device)
 
         output = netD(real_cpu)
         errD_real = criterion(output, label)
@@ -147,9 +147,10 @@ for epoch in range(opt.niter):
         D_G_z2 = output.mean().item()
         optimizerG.step()
 
-        print('[%d/%d][%d/%d] Loss_D: %.4f Loss_G: %.4f D(x): %.4f D(G(z)): %.4f / %.4f'
-              % (epoch, opt.niter, i, len(dataloader),
-                 errD.item(), errG.item(), D_x, D_G_z1, D_G_z2))
+        print(
+            "[%d/%d][%d/%d] Loss_D: %.4f Loss_G: %.4f D(x): %.4f D(G(z)): %.4f / %.4f"
+            % (epoch, opt.niter, i, len(dataloader), errD.item(), errG.item(), D_x, D_G_z1, D_G_z2)
+        )
 
     fake = netG(fixed_noise)
-    print('fake samples', tuple(fake.shape), '%.4f %.4f' % (fake.mean().item(), fake.std().item()))
+    print("fake samples", tuple(fake.shape), "%.4f %.4f" % (fake.mean().item(), fake.std().item()))

@@ -37,7 +37,9 @@ def init_weights(m):
 model = MLP()
 model.apply(init_weights)
 for name, p in model.named_parameters():
-    print(f"{name:12s} {str(tuple(p.shape)):14s} mean {p.mean().item():+.6f} std {p.std().item() if p.numel() > 1 else 0.0:.6f}")
+    print(
+        f"{name:12s} {str(tuple(p.shape)):14s} mean {p.mean().item():+.6f} std {p.std().item() if p.numel() > 1 else 0.0:.6f}"
+    )
 
 total_params = sum(p.numel() for p in model.parameters())
 trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
@@ -53,7 +55,9 @@ for step in range(4):
     norm = torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
     clipped = math.sqrt(sum(p.grad.pow(2).sum().item() for p in model.parameters()))
     optimizer.step()
-    print(f"step {step} loss {loss.item():.6f} grad norm {norm.item():.6f} after clip {clipped:.6f}")
+    print(
+        f"step {step} loss {loss.item():.6f} grad norm {norm.item():.6f} after clip {clipped:.6f}"
+    )
 
 optimizer.zero_grad()
 nn.CrossEntropyLoss()(model(x), t).backward()
@@ -74,8 +78,10 @@ for _ in range(3):
     loss = nn.functional.cross_entropy(model(x), t)
     loss.backward()
     optimizer.step()
-print(f"loss {loss.item():.6f} conv unchanged {torch.equal(before, model.conv.weight)} "
-      f"conv grad {model.conv.weight.grad}")
+print(
+    f"loss {loss.item():.6f} conv unchanged {torch.equal(before, model.conv.weight)} "
+    f"conv grad {model.conv.weight.grad}"
+)
 
 # other initialisers
 w = torch.empty(3, 5)

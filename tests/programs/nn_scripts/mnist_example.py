@@ -120,26 +120,44 @@ def mnist_test_split(root):
 def main():
     # Training settings
     parser = argparse.ArgumentParser(description="PyTorch MNIST Example")
-    parser.add_argument("--batch-size", type=int, default=64, metavar="N",
-                        help="input batch size for training (default: 64)")
-    parser.add_argument("--test-batch-size", type=int, default=1000, metavar="N",
-                        help="input batch size for testing (default: 1000)")
-    parser.add_argument("--epochs", type=int, default=2, metavar="N",
-                        help="number of epochs to train (default: 2)")
-    parser.add_argument("--lr", type=float, default=1.0, metavar="LR",
-                        help="learning rate (default: 1.0)")
-    parser.add_argument("--gamma", type=float, default=0.7, metavar="M",
-                        help="Learning rate step gamma (default: 0.7)")
-    parser.add_argument("--no-accel", action="store_true",
-                        help="disables accelerator")
-    parser.add_argument("--dry-run", action="store_true",
-                        help="quickly check a single pass")
-    parser.add_argument("--seed", type=int, default=1, metavar="S",
-                        help="random seed (default: 1)")
-    parser.add_argument("--log-interval", type=int, default=1, metavar="N",
-                        help="how many batches to wait before logging training status")
-    parser.add_argument("--save-model", action="store_true",
-                        help="For Saving the current Model")
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=64,
+        metavar="N",
+        help="input batch size for training (default: 64)",
+    )
+    parser.add_argument(
+        "--test-batch-size",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="input batch size for testing (default: 1000)",
+    )
+    parser.add_argument(
+        "--epochs", type=int, default=2, metavar="N", help="number of epochs to train (default: 2)"
+    )
+    parser.add_argument(
+        "--lr", type=float, default=1.0, metavar="LR", help="learning rate (default: 1.0)"
+    )
+    parser.add_argument(
+        "--gamma",
+        type=float,
+        default=0.7,
+        metavar="M",
+        help="Learning rate step gamma (default: 0.7)",
+    )
+    parser.add_argument("--no-accel", action="store_true", help="disables accelerator")
+    parser.add_argument("--dry-run", action="store_true", help="quickly check a single pass")
+    parser.add_argument("--seed", type=int, default=1, metavar="S", help="random seed (default: 1)")
+    parser.add_argument(
+        "--log-interval",
+        type=int,
+        default=1,
+        metavar="N",
+        help="how many batches to wait before logging training status",
+    )
+    parser.add_argument("--save-model", action="store_true", help="For Saving the current Model")
     parser.add_argument("--data-dir", default="../shared/data/mnist")
     parser.add_argument("--n-train", type=int, default=320)
     parser.add_argument("--n-test", type=int, default=300)

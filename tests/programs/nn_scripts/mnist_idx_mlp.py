@@ -40,13 +40,17 @@ train_set, val_set = random_split(dataset, [2500, 500], generator=generator)
 print(len(train_set), len(val_set), train_set.indices[:5])
 
 torch.manual_seed(0)
-train_loader = DataLoader(train_set, batch_size=100, shuffle=True,
-                          generator=torch.Generator().manual_seed(7))
+train_loader = DataLoader(
+    train_set, batch_size=100, shuffle=True, generator=torch.Generator().manual_seed(7)
+)
 val_loader = DataLoader(val_set, batch_size=250)
 
 model = nn.Sequential(
-    nn.Linear(784, 128), nn.ReLU(), nn.Dropout(0.2),
-    nn.Linear(128, 64), nn.ReLU(),
+    nn.Linear(784, 128),
+    nn.ReLU(),
+    nn.Dropout(0.2),
+    nn.Linear(128, 64),
+    nn.ReLU(),
     nn.Linear(64, 10),
 )
 optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, weight_decay=1e-5)
@@ -73,8 +77,10 @@ for epoch in range(args.epochs):
             out = model(xb)
             val_loss += F.cross_entropy(out, yb, reduction="sum").item()
             correct += (out.argmax(dim=1) == yb).sum().item()
-    print(f"epoch {epoch + 1}: train loss {total_loss / seen:.4f} "
-          f"val loss {val_loss / len(val_set):.4f} val acc {100.0 * correct / len(val_set):.2f}%")
+    print(
+        f"epoch {epoch + 1}: train loss {total_loss / seen:.4f} "
+        f"val loss {val_loss / len(val_set):.4f} val acc {100.0 * correct / len(val_set):.2f}%"
+    )
 
 probs = F.softmax(model(x[:5]), dim=1)
 print("predictions", probs.argmax(1).tolist(), "targets", y[:5].tolist())

@@ -28,11 +28,15 @@ class Net(nn.Module):
         super().__init__()
         self.stem = nn.Conv2d(1, 4, 3, padding=1)
         self.blocks = nn.ModuleList([Block(4) for _ in range(2)])
-        self.head = nn.Sequential(OrderedDict([
-            ("pool", nn.AdaptiveAvgPool2d(1)),
-            ("flat", nn.Flatten()),
-            ("fc", nn.Linear(4, 3)),
-        ]))
+        self.head = nn.Sequential(
+            OrderedDict(
+                [
+                    ("pool", nn.AdaptiveAvgPool2d(1)),
+                    ("flat", nn.Flatten()),
+                    ("fc", nn.Linear(4, 3)),
+                ]
+            )
+        )
         self.temperature = nn.Parameter(torch.ones(1))
         self.extras = nn.ParameterList([nn.Parameter(torch.zeros(2)) for _ in range(2)])
 
@@ -58,6 +62,7 @@ features = {}
 def save_output(name):
     def hook(module, inputs, output):
         features[name] = output.detach()
+
     return hook
 
 
@@ -84,7 +89,9 @@ def grad_hook(grad):
 model.head.fc.weight.register_hook(grad_hook)
 loss = F.cross_entropy(out, torch.tensor([0, 1, 2, 0, 1]))
 loss.backward()
-print(f"loss {loss.item():.6f} hook grad {grads['fc']:.6f} {model.head.fc.weight.grad.abs().sum().item():.6f}")
+print(
+    f"loss {loss.item():.6f} hook grad {grads['fc']:.6f} {model.head.fc.weight.grad.abs().sum().item():.6f}"
+)
 
 vec = parameters_to_vector(model.parameters())
 print(vec.shape, f"{vec.norm().item():.6f}")
@@ -96,15 +103,23 @@ print(model.stem.weight.grad)
 model.blocks.requires_grad_(False)
 print([n for n, p in model.named_parameters() if p.requires_grad])
 
-optimizer = torch.optim.SGD([
-    {"params": model.stem.parameters(), "lr": 0.01},
-    {"params": model.head.parameters()},
-], lr=0.1, momentum=0.9)
+optimizer = torch.optim.SGD(
+    [
+        {"params": model.stem.parameters(), "lr": 0.01},
+        {"params": model.head.parameters()},
+    ],
+    lr=0.1,
+    momentum=0.9,
+)
 optimizer.add_param_group({"params": [model.temperature], "lr": 0.001})
 print([(len(g["params"]), g["lr"], g["momentum"]) for g in optimizer.param_groups])
 
 model.double()
-print(model.stem.weight.dtype, model.blocks[0].scale.dtype, model.blocks[0].bn.num_batches_tracked.dtype)
+print(
+    model.stem.weight.dtype,
+    model.blocks[0].scale.dtype,
+    model.blocks[0].bn.num_batches_tracked.dtype,
+)
 y = model(x.double())
 print(y.dtype, y.shape)
 model.float()

@@ -38,7 +38,8 @@ else:
             return len(self.labels)
 
         def __getitem__(self, idx):
-            image = torch.tensor(self.images[idx], dtype=torch.float32).div(255).unsqueeze(0)
+            image = torch.tensor(self.images[idx], dtype=torch.get_default_dtype())
+            image = image.div(255).unsqueeze(0)  # what ToTensor() does
             return image, int(self.labels[idx])
 
     test_data = IDXMNIST(root)
@@ -55,7 +56,7 @@ class NeuralNetwork(nn.Module):
         super().__init__()
         self.flatten = nn.Flatten()
         self.linear_relu_stack = nn.Sequential(
-            nn.Linear(28*28, 512),
+            nn.Linear(28 * 28, 512),
             nn.ReLU(),
             nn.Linear(512, 512),
             nn.ReLU(),
@@ -118,11 +119,11 @@ def test_loop(dataloader, model, loss_fn):
 
     test_loss /= num_batches
     correct /= size
-    print(f"Test Error: \n Accuracy: {(100*correct):>0.1f}%, Avg loss: {test_loss:>8f} \n")
+    print(f"Test Error: \n Accuracy: {(100 * correct):>0.1f}%, Avg loss: {test_loss:>8f} \n")
 
 
 for t in range(epochs):
-    print(f"Epoch {t+1}\n-------------------------------")
+    print(f"Epoch {t + 1}\n-------------------------------")
     train_loop(train_dataloader, model, loss_fn, optimizer)
     test_loop(test_dataloader, model, loss_fn)
 print("Done!")

@@ -52,8 +52,11 @@ for name, make_opt, crit in [
     ("adamw", lambda p: torch.optim.AdamW(p, lr=0.05, weight_decay=0.01), nn.L1Loss()),
     ("rmsprop", lambda p: torch.optim.RMSprop(p, lr=0.01, momentum=0.5), nn.HuberLoss(delta=0.5)),
     ("adagrad", lambda p: torch.optim.Adagrad(p, lr=0.3), nn.SmoothL1Loss()),
-    ("nesterov", lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9, nesterov=True,
-                                           weight_decay=1e-4), nn.MSELoss()),
+    (
+        "nesterov",
+        lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-4),
+        nn.MSELoss(),
+    ),
 ]:
     torch.manual_seed(0)
     lin = nn.Linear(3, 1)

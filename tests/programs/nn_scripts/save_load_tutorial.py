@@ -41,7 +41,11 @@ print(type(model).__name__, model.training, torch.equal(model(X), expected))
 print(model)
 
 sd = torch.load("model_weights.pth")
-print(list(sd.keys()), sd["linear_relu_stack.0.bias"].dtype, sd["linear_relu_stack.0.bias"].requires_grad)
+print(
+    list(sd.keys()),
+    sd["linear_relu_stack.0.bias"].dtype,
+    sd["linear_relu_stack.0.bias"].requires_grad,
+)
 print(type(sd).__name__)
 for name in ("model_weights.pth", "model.pth"):
     os.remove(name)

@@ -10,16 +10,26 @@ import torch.utils.data
 from torch import nn, optim
 from torch.nn import functional as F
 
-parser = argparse.ArgumentParser(description='VAE MNIST Example')
-parser.add_argument('--batch-size', type=int, default=64, metavar='N',
-                    help='input batch size for training (default: 64)')
-parser.add_argument('--epochs', type=int, default=2, metavar='N',
-                    help='number of epochs to train (default: 2)')
-parser.add_argument('--seed', type=int, default=1, metavar='S',
-                    help='random seed (default: 1)')
-parser.add_argument('--log-interval', type=int, default=4, metavar='N',
-                    help='how many batches to wait before logging training status')
-parser.add_argument('--data-dir', default='../shared/data/mnist')
+parser = argparse.ArgumentParser(description="VAE MNIST Example")
+parser.add_argument(
+    "--batch-size",
+    type=int,
+    default=64,
+    metavar="N",
+    help="input batch size for training (default: 64)",
+)
+parser.add_argument(
+    "--epochs", type=int, default=2, metavar="N", help="number of epochs to train (default: 2)"
+)
+parser.add_argument("--seed", type=int, default=1, metavar="S", help="random seed (default: 1)")
+parser.add_argument(
+    "--log-interval",
+    type=int,
+    default=4,
+    metavar="N",
+    help="how many batches to wait before logging training status",
+)
+parser.add_argument("--data-dir", default="../shared/data/mnist")
 args = parser.parse_args()
 
 torch.manual_seed(args.seed)
@@ -32,16 +42,22 @@ def read(name):
     return np.frombuffer(raw, dtype=np.uint8, offset=16 if raw[3] == 3 else 8)
 
 
-images = torch.from_numpy(read('t10k-images-idx3-ubyte.gz').reshape(-1, 1, 28, 28).copy())
-labels = torch.from_numpy(read('t10k-labels-idx1-ubyte.gz').astype(np.int64))
-pixels = images.to(torch.get_default_dtype()) / 255.
-kwargs = {'num_workers': 1, 'pin_memory': True} if torch.cuda.is_available() else {}
+images = torch.from_numpy(read("t10k-images-idx3-ubyte.gz").reshape(-1, 1, 28, 28).copy())
+labels = torch.from_numpy(read("t10k-labels-idx1-ubyte.gz").astype(np.int64))
+pixels = images.to(torch.get_default_dtype()) / 255.0
+kwargs = {"num_workers": 1, "pin_memory": True} if torch.cuda.is_available() else {}
 train_loader = torch.utils.data.DataLoader(
     torch.utils.data.TensorDataset(pixels[:640], labels[:640]),
-    batch_size=args.batch_size, shuffle=True, **kwargs)
+    batch_size=args.batch_size,
+    shuffle=True,
+    **kwargs,
+)
 test_loader = torch.utils.data.DataLoader(
     torch.utils.data.TensorDataset(pixels[-256:], labels[-256:]),
-    batch_size=args.batch_size, shuffle=False, **kwargs)
+    batch_size=args.batch_size,
+    shuffle=False,
+    **kwargs,
+)
 
 
 class VAE(nn.Module):
@@ -59,9 +75,9 @@ class VAE(nn.Module):
         return self.fc21(h1), self.fc22(h1)
 
     def reparameterize(self, mu, logvar):
-        std = torch.exp(0.5*logvar)
+        std = torch.exp(0.5 * logvar)
         eps = torch.randn_like(std)
-        return mu + eps*std
+        return mu + eps * std
 
     def decode(self, z):
         h3 = F.relu(self.fc3(z))
@@ -79,7 +95,7 @@ optimizer = optim.Adam(model.parameters(), lr=1e-3)
 
 # Reconstruction + KL divergence losses summed over all elements and batch
 def loss_function(recon_x, x, mu, logvar):
-    BCE = F.binary_cross_entropy(recon_x, x.view(-1, 784), reduction='sum')
+    BCE = F.binary_cross_entropy(recon_x, x.view(-1, 784), reduction="sum")
 
     # see Appendix B from VAE paper:
     # Kingma and Welling. Auto-Encoding Variational Bayes. ICLR, 2014
@@ -102,13 +118,19 @@ def train(epoch):
         train_loss += loss.item()
         optimizer.step()
         if batch_idx % args.log_interval == 0:
-            print('Train Epoch: {} [{}/{} ({:.0f}%)]\tLoss: {:.6f}'.format(
-                epoch, batch_idx * len(data), len(train_loader.dataset),
-                100. * batch_idx / len(train_loader),
-                loss.item() / len(data)))
+            print(
+                "Train Epoch: {} [{}/{} ({:.0f}%)]\tLoss: {:.6f}".format(
+                    epoch,
+                    batch_idx * len(data),
+                    len(train_loader.dataset),
+                    100.0 * batch_idx / len(train_loader),
+                    loss.item() / len(data),
+                )
+            )
 
-    print('====> Epoch: {} Average loss: {:.4f}'.format(
-          epoch, train_loss / len(train_loader.dataset)))
+    print(
+        "====> Epoch: {} Average loss: {:.4f}".format(epoch, train_loss / len(train_loader.dataset))
+    )
 
 
 def test(epoch):
@@ -121,13 +143,13 @@ def test(epoch):
             test_loss += loss_function(recon_batch, data, mu, logvar).item()
             if i == 0:
                 n = min(data.size(0), 8)
-                comparison = torch.cat([data[:n],
-                                      recon_batch.view(args.batch_size, 1, 28, 28)[:n]])
-                print('comparison', tuple(comparison.shape),
-                      '{:.4f}'.format(comparison.mean().item()))
+                comparison = torch.cat([data[:n], recon_batch.view(args.batch_size, 1, 28, 28)[:n]])
+                print(
+                    "comparison", tuple(comparison.shape), "{:.4f}".format(comparison.mean().item())
+                )
 
     test_loss /= len(test_loader.dataset)
-    print('====> Test set loss: {:.4f}'.format(test_loss))
+    print("====> Test set loss: {:.4f}".format(test_loss))
 
 
 if __name__ == "__main__":
@@ -137,5 +159,8 @@ if __name__ == "__main__":
         with torch.no_grad():
             sample = torch.randn(64, 20).to(device)
             sample = model.decode(sample).cpu()
-            print('sample', tuple(sample.view(64, 1, 28, 28).shape),
-                  '{:.4f}'.format(sample.mean().item()))
+            print(
+                "sample",
+                tuple(sample.view(64, 1, 28, 28).shape),
+                "{:.4f}".format(sample.mean().item()),
+            )

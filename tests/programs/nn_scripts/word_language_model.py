@@ -38,16 +38,16 @@ class RNNModel(nn.Module):
         self.ntoken = ntoken
         self.drop = nn.Dropout(dropout)
         self.encoder = nn.Embedding(ntoken, ninp)
-        if rnn_type in ['LSTM', 'GRU']:
+        if rnn_type in ["LSTM", "GRU"]:
             self.rnn = getattr(nn, rnn_type)(ninp, nhid, nlayers, dropout=dropout)
         else:
-            nonlinearity = {'RNN_TANH': 'tanh', 'RNN_RELU': 'relu'}[rnn_type]
+            nonlinearity = {"RNN_TANH": "tanh", "RNN_RELU": "relu"}[rnn_type]
             self.rnn = nn.RNN(ninp, nhid, nlayers, nonlinearity=nonlinearity, dropout=dropout)
         self.decoder = nn.Linear(nhid, ntoken)
 
         if tie_weights:
             if nhid != ninp:
-                raise ValueError('When using the tied flag, nhid must be equal to emsize')
+                raise ValueError("When using the tied flag, nhid must be equal to emsize")
             self.decoder.weight = self.encoder.weight
 
         self.init_weights()
@@ -72,9 +72,11 @@ class RNNModel(nn.Module):
 
     def init_hidden(self, bsz):
         weight = next(self.parameters())
-        if self.rnn_type == 'LSTM':
-            return (weight.new_zeros(self.nlayers, bsz, self.nhid),
-                    weight.new_zeros(self.nlayers, bsz, self.nhid))
+        if self.rnn_type == "LSTM":
+            return (
+                weight.new_zeros(self.nlayers, bsz, self.nhid),
+                weight.new_zeros(self.nlayers, bsz, self.nhid),
+            )
         else:
             return weight.new_zeros(self.nlayers, bsz, self.nhid)
 
@@ -99,23 +101,23 @@ def repackage_hidden(h):
 
 def get_batch(source, i, bptt):
     seq_len = min(bptt, len(source) - 1 - i)
-    data = source[i:i+seq_len]
-    target = source[i+1:i+1+seq_len].view(-1)
+    data = source[i : i + seq_len]
+    target = source[i + 1 : i + 1 + seq_len].view(-1)
     return data, target
 
 
 parser = argparse.ArgumentParser()
-parser.add_argument('--model', type=str, default='LSTM')
-parser.add_argument('--emsize', type=int, default=16)
-parser.add_argument('--nhid', type=int, default=16)
-parser.add_argument('--nlayers', type=int, default=2)
-parser.add_argument('--lr', type=float, default=20)
-parser.add_argument('--clip', type=float, default=0.25)
-parser.add_argument('--epochs', type=int, default=3)
-parser.add_argument('--bptt', type=int, default=8)
-parser.add_argument('--dropout', type=float, default=0.2)
-parser.add_argument('--tied', action='store_true')
-parser.add_argument('--seed', type=int, default=1111)
+parser.add_argument("--model", type=str, default="LSTM")
+parser.add_argument("--emsize", type=int, default=16)
+parser.add_argument("--nhid", type=int, default=16)
+parser.add_argument("--nlayers", type=int, default=2)
+parser.add_argument("--lr", type=float, default=5)
+parser.add_argument("--clip", type=float, default=0.25)
+parser.add_argument("--epochs", type=int, default=3)
+parser.add_argument("--bptt", type=int, default=8)
+parser.add_argument("--dropout", type=float, default=0.2)
+parser.add_argument("--tied", action="store_true")
+parser.add_argument("--seed", type=int, default=1111)
 args = parser.parse_args()
 
 torch.manual_seed(args.seed)
@@ -127,15 +129,14 @@ val_data = batchify(ids[400:], 2)
 print(train_data.shape, val_data.shape, train_data.dtype)
 
 ntokens = len(dictionary)
-model = RNNModel(args.model, ntokens, args.emsize, args.nhid, args.nlayers, args.dropout,
-                 args.tied)
+model = RNNModel(args.model, ntokens, args.emsize, args.nhid, args.nlayers, args.dropout, args.tied)
 print(model)
 criterion = nn.NLLLoss()
 
 
 def evaluate(data_source):
     model.eval()
-    total_loss = 0.
+    total_loss = 0.0
     hidden = model.init_hidden(2)
     with torch.no_grad():
         for i in range(0, data_source.size(0) - 1, args.bptt):
@@ -148,7 +149,7 @@ def evaluate(data_source):
 
 def train():
     model.train()
-    total_loss = 0.
+    total_loss = 0.0
     start_time = time.time()
     hidden = model.init_hidden(4)
     for batch, i in enumerate(range(0, train_data.size(0) - 1, args.bptt)):
@@ -167,10 +168,18 @@ def train():
         if batch % 4 == 0:
             elapsed = time.time() - start_time
             assert elapsed >= 0
-            print('| epoch {:3d} | {:5d}/{:5d} batches | lr {:02.2f} | grad norm {:.4f} | '
-                  'loss {:5.2f} | ppl {:8.2f}'.format(
-                      epoch, batch, len(train_data) // args.bptt, lr, norm.item(),
-                      loss.item(), math.exp(loss.item())))
+            print(
+                "| epoch {:3d} | {:5d}/{:5d} batches | lr {:02.2f} | grad norm {:.4f} | "
+                "loss {:5.2f} | ppl {:8.2f}".format(
+                    epoch,
+                    batch,
+                    len(train_data) // args.bptt,
+                    lr,
+                    norm.item(),
+                    loss.item(),
+                    math.exp(loss.item()),
+                )
+            )
     return total_loss
 
 
@@ -179,10 +188,13 @@ best_val_loss = None
 for epoch in range(1, args.epochs + 1):
     train()
     val_loss = evaluate(val_data)
-    print('-' * 89)
-    print('| end of epoch {:3d} | valid loss {:5.2f} | valid ppl {:8.2f}'.format(
-        epoch, val_loss, math.exp(val_loss)))
-    print('-' * 89)
+    print("-" * 89)
+    print(
+        "| end of epoch {:3d} | valid loss {:5.2f} | valid ppl {:8.2f}".format(
+            epoch, val_loss, math.exp(val_loss)
+        )
+    )
+    print("-" * 89)
     if not best_val_loss or val_loss < best_val_loss:
         best_val_loss = val_loss
     else:
@@ -199,4 +211,4 @@ with torch.no_grad():
         word_idx = torch.argmax(word_weights)
         input.fill_(word_idx)
         words.append(dictionary.idx2word[word_idx])
-print(' '.join(words))
+print(" ".join(words))

@@ -79,6 +79,7 @@ v = torch.ones(2, 2)
 print(vhp(pow_reducer2, inputs, v))
 print(hvp(pow_reducer2, inputs, v))
 
+
 # A Jacobian of a vector function, checked against the analytic one
 def f(x):
     return torch.stack([x[0] * x[1], x[0].sin(), x[1] ** 2 + x[2]])
@@ -88,11 +89,15 @@ x = torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)
 J = jacobian(f, x)
 print(J)
 expected = torch.tensor(
-    [[2.0, 1.0, 0.0], [torch.cos(torch.tensor(1.0, dtype=torch.float64)).item(), 0.0, 0.0],
-     [0.0, 4.0, 1.0]],
+    [
+        [2.0, 1.0, 0.0],
+        [torch.cos(torch.tensor(1.0, dtype=torch.float64)).item(), 0.0, 0.0],
+        [0.0, 4.0, 1.0],
+    ],
     dtype=torch.float64,
 )
 print(torch.allclose(J, expected))
+
 
 # Newton's method on a scalar function of two variables with hessian()
 def rosen(p):

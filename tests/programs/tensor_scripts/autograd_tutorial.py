@@ -95,7 +95,7 @@ print(doubler(x).requires_grad)
 
 # requires_grad_ and leaf tensors
 a = torch.randn(2, 2)
-a = ((a * 3) / (a - 1))
+a = (a * 3) / (a - 1)
 print(a.requires_grad)
 a.requires_grad_(True)
 print(a.requires_grad)

@@ -116,3 +116,24 @@ from torch.autograd import gradcheck, gradgradcheck
 inp = torch.randn(4, 3, dtype=torch.double, requires_grad=True)
 print(gradcheck(lambda t: (t.sigmoid() * t).sum(dim=1), (inp,), eps=1e-6, atol=1e-4))
 print(gradgradcheck(lambda t: t.tanh() ** 2, (inp,)))
+
+# Inspecting the graph: grad_fn, next_functions, node hooks
+a = torch.tensor([1.0, 2.0], requires_grad=True)
+b = torch.tensor([3.0, 4.0], requires_grad=True)
+c = (a * b + a.exp()).sum()
+print(c.grad_fn)
+print(c.grad_fn.next_functions[0])
+print(c.grad_fn.next_functions[0][0].next_functions)
+mul = c.grad_fn.next_functions[0][0].next_functions[0][0]
+print(mul.name(), mul.next_functions[1][0].variable is b)
+seen = []
+mul.register_hook(lambda grad_inputs, grad_outputs: seen.append(len(grad_inputs)))
+mul.register_prehook(lambda grad_outputs: (grad_outputs[0] * 10,))
+c.backward()
+print(a.grad, b.grad, seen)
+
+# Post-accumulate-grad hooks see the leaf after its .grad is updated
+p = torch.tensor([1.0, -1.0], requires_grad=True)
+p.register_post_accumulate_grad_hook(lambda t: print("accumulated:", t.grad))
+(p * 3).sum().backward()
+(p * 2).sum().backward()

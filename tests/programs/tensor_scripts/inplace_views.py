@@ -23,10 +23,19 @@ print(base.view(3, 4).unbind(1)[0], base.narrow(0, 2, 3), base.view(3, 4).select
 print(base.view(3, 4)[:, 1].data_ptr() == base.view(3, 4)[0, 1:].data_ptr())
 print(base.unflatten(0, (3, 4)).shape, base.view(3, 4).movedim(0, 1).shape)
 print(torch.squeeze(torch.zeros(1, 3, 1), 0).shape, torch.unsqueeze(base, 1).shape)
-print(torch.permute(torch.zeros(2, 3, 4), (2, 0, 1)).shape, torch.transpose(torch.zeros(2, 3), 0, 1).shape)
+print(
+    torch.permute(torch.zeros(2, 3, 4), (2, 0, 1)).shape,
+    torch.transpose(torch.zeros(2, 3), 0, 1).shape,
+)
 print(torch.reshape(base, (4, 3))[1], base.view(-1, 6).sum(0))
-print(base.repeat(2).shape, base.view(3, 4).repeat(2, 1, 1).shape, base.view(3, 4).expand(2, 3, 4).shape)
-print(torch.zeros(2, 1).repeat_interleave(3, dim=1).shape, torch.tensor([1, 2]).repeat_interleave(2))
+print(
+    base.repeat(2).shape,
+    base.view(3, 4).repeat(2, 1, 1).shape,
+    base.view(3, 4).expand(2, 3, 4).shape,
+)
+print(
+    torch.zeros(2, 1).repeat_interleave(3, dim=1).shape, torch.tensor([1, 2]).repeat_interleave(2)
+)
 
 # In-place arithmetic
 a = torch.ones(3)

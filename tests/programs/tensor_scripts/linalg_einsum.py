@@ -15,7 +15,9 @@ print(torch.addmm(torch.ones(3, 5, dtype=torch.float64), A, B)[0])
 print(torch.einsum("ij,jk->ik", A, B).allclose(A @ B))
 print(torch.einsum("i,i->", v, v), torch.einsum("ii", torch.eye(3)))
 print(torch.einsum("bij,bjk->bik", torch.ones(2, 3, 4), torch.ones(2, 4, 5)).shape)
-print(torch.einsum("ij->ji", A).shape, torch.einsum("ij->j", A), torch.einsum("i,j->ij", v, v).shape)
+print(
+    torch.einsum("ij->ji", A).shape, torch.einsum("ij->j", A), torch.einsum("i,j->ij", v, v).shape
+)
 print(torch.einsum("...ij,...jk", torch.ones(2, 3, 4), torch.ones(4, 2)).shape)
 print(torch.einsum("bhqd,bhkd->bhqk", torch.ones(1, 2, 3, 4), torch.ones(1, 2, 5, 4)).shape)
 print(torch.kron(torch.eye(2), torch.ones(2, 2)))

@@ -85,7 +85,11 @@ out = ScaledMul.apply(u, v, 0.5)
 print(out)
 out.sum().backward()
 print(u.grad, v.grad)
-print(torch.autograd.gradcheck(ScaledMul.apply, (u.double().detach().requires_grad_(), v.double().requires_grad_(), 2.0)))
+print(
+    torch.autograd.gradcheck(
+        ScaledMul.apply, (u.double().detach().requires_grad_(), v.double().requires_grad_(), 2.0)
+    )
+)
 
 
 # A Function returning two outputs

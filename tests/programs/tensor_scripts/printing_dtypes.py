@@ -66,4 +66,8 @@ print(torch.as_tensor([1, 2, 3]), torch.as_tensor([1.0, 2.0], dtype=torch.float6
 print(torch.finfo(torch.float32).eps, torch.finfo(torch.float64).max, torch.iinfo(torch.int32).max)
 print(torch.float32.is_floating_point, torch.int64.is_floating_point, torch.float64.itemsize)
 print(x.element_size(), x.nbytes, x.stride(), torch.ones(2, 3).stride())
-print(x.is_contiguous(), torch.ones(2, 3).t().is_contiguous(), torch.ones(2, 3).t().contiguous().is_contiguous())
+print(
+    x.is_contiguous(),
+    torch.ones(2, 3).t().is_contiguous(),
+    torch.ones(2, 3).t().contiguous().is_contiguous(),
+)

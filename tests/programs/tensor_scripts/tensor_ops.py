@@ -73,7 +73,11 @@ print(torch.split(torch.arange(10), [3, 7]))
 print(torch.tensor_split(torch.arange(7), 3))
 print(torch.clone(x).equal(x), torch.clone(x) is x)
 print(torch.sign(x[0]), torch.abs(x[0]), x[0].round(decimals=1))
-print(torch.sqrt(torch.tensor([4.0, 9.0])), torch.exp(torch.tensor([0.0, 1.0])), torch.log(torch.tensor([1.0, 2.0])))
+print(
+    torch.sqrt(torch.tensor([4.0, 9.0])),
+    torch.exp(torch.tensor([0.0, 1.0])),
+    torch.log(torch.tensor([1.0, 2.0])),
+)
 
 # Advanced indexing
 print(x[[0, 2], [1, 3]])
