@@ -4,11 +4,19 @@ Each check runs in a fresh interpreter, because this test process may have impor
 torch (the alias refuses to shadow a torch that is already loaded).
 """
 
+import os
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pytest
+
+import gradiente
+from gradiente.compat import GradScaler, autocast
 
 
 def _python(code: str) -> subprocess.CompletedProcess:
@@ -121,3 +129,65 @@ def test_explain_names_what_is_missing():
         "gradiente run: torch.Tensor.no_such_method is not supported by gradiente",
         "None",
     ]
+
+
+def test_autocast_and_grad_scalers_are_importable_the_torch_way():
+    result = _python("""
+        import torch
+        from torch.amp import GradScaler, autocast
+        import torch.cuda.amp
+
+        with torch.autocast(device_type="cpu", enabled=False):
+            y = torch.ones(2) * 2
+        with autocast("cpu"):
+            pass
+        scaler = torch.cuda.amp.GradScaler(enabled=torch.cuda.is_available())
+        assert not scaler.is_enabled() and scaler.scale(y) is y
+        with torch.cuda.amp.autocast(enabled=False):
+            pass
+        print(GradScaler("cpu").get_scale())
+    """)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["65536.0"]
+    assert "full precision" in result.stderr
+
+
+@pytest.mark.parametrize("poison_step", [None, 1])
+def test_grad_scaler_scales_unscales_and_skips_like_torch(poison_step):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    w0, x = rng.standard_normal((3, 2)).astype(np.float32), rng.standard_normal((4, 3))
+    results = {}
+    for lib, scaler in (
+        (gradiente, GradScaler("cpu", init_scale=2.0**10, growth_interval=2)),
+        (torch, torch.amp.GradScaler("cpu", init_scale=2.0**10, growth_interval=2)),
+    ):
+        w = lib.from_numpy(w0.copy()).requires_grad_()
+        optimizer = lib.optim.SGD([w], lr=0.1)
+        inputs = lib.from_numpy(x.astype(np.float32))
+        trace = []
+        for step in range(4):
+            optimizer.zero_grad()
+            loss = (inputs @ w).pow(2).mean()
+            scaled = scaler.scale(loss)
+            scaled.backward()
+            if step == poison_step:
+                w.grad[0, 0] = float("inf")
+            scaler.unscale_(optimizer)
+            grad = w.grad.clone()
+            scaler.step(optimizer)
+            scaler.update()
+            trace.append((scaler.get_scale(), [scaled.item(), *grad.flatten().tolist()]))
+            trace.append((w.grad is not None, w.flatten().tolist()))
+        results[lib.__name__] = trace
+    for ours, theirs in zip(results["gradiente"], results["torch"], strict=True):
+        assert ours[0] == theirs[0]  # the scale (or whether a step happened) exactly
+        np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-5, atol=1e-6)  # float32 rounding
+
+
+def test_disabled_grad_scaler_passes_through():
+    scaler = GradScaler(enabled=False)
+    loss = gradiente.ones(())
+    assert scaler.scale(loss) is loss and scaler.get_scale() == 1.0 and scaler.state_dict() == {}
+    with autocast("cpu", enabled=False):
+        pass

@@ -88,9 +88,12 @@ globals().update({name: getattr(_functions, name) for name in _functions.__all__
 from gradiente import (  # noqa: E402
     data,
     datasets,
+    func,
     linalg,
     nn,  # noqa: E402
     optim,  # noqa: E402
+    special,
+    testing,
     transforms,
     utils,
 )

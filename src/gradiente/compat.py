@@ -8,8 +8,10 @@ raises ``UnsupportedError`` saying so ("gradiente run: torch.fft is not supporte
 gradiente") instead of an obscure ``AttributeError`` deep in the script.
 
 A few of torch's names are about hardware and have a CPU answer here: ``torch.cuda``,
-``torch.backends.mps``/``cudnn`` and ``torch.accelerator`` report no accelerator, and
-``torch.save``/``torch.load`` are gradiente's checkpoint functions.
+``torch.backends.mps``/``cudnn`` and ``torch.accelerator`` report no accelerator; mixed precision
+(``torch.autocast``, ``torch.amp``, ``torch.cuda.amp``) computes in full precision, with a
+``GradScaler`` that scales and unscales exactly as torch's; and ``torch.save``/``torch.load``
+are gradiente's checkpoint functions.
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ from __future__ import annotations
 import importlib
 import importlib.abc
 import importlib.util
+import math
 import re
 import sys
 import types
+import warnings
 
 # torch's module paths and the gradiente modules behind them.
 ALIASES = {
@@ -71,6 +75,159 @@ def _nothing(*args, **kwargs) -> None:
     return None
 
 
+class autocast:
+    """``torch.autocast``: mixed precision, which gradiente does not have — the code inside runs
+    in full precision (a warning says so once when ``enabled``). Also a decorator."""
+
+    _warned = False
+
+    def __init__(self, device_type: str = "cpu", dtype=None, enabled: bool = True, **kwargs):
+        self.device_type = device_type
+        self.fast_dtype = dtype
+        self._enabled = enabled
+        if enabled and not autocast._warned:
+            autocast._warned = True
+            warnings.warn(
+                "gradiente has no mixed precision: code under autocast runs in full precision",
+                UserWarning,
+                stacklevel=2,
+            )
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def __call__(self, func):
+        def wrapped(*args, **kwargs):
+            with self:
+                return func(*args, **kwargs)
+
+        return wrapped
+
+
+class GradScaler:
+    """``torch.amp.GradScaler``: loss scaling for mixed precision, with torch's arithmetic.
+
+    ``scale(loss)`` multiplies by the scale (2¹⁶ at first); ``step(optimizer)`` divides the
+    gradients by it (``unscale_``) and steps unless one of them is inf or nan; ``update()``
+    halves the scale after such a step, and doubles it after ``growth_interval`` good ones.
+    Disabled (``enabled=False``), every method passes through.
+    """
+
+    def __init__(
+        self,
+        device: str = "cpu",
+        init_scale: float = 2.0**16,
+        growth_factor: float = 2.0,
+        backoff_factor: float = 0.5,
+        growth_interval: int = 2000,
+        enabled: bool = True,
+    ) -> None:
+        self._enabled = enabled
+        self._scale = float(init_scale)
+        self._growth_factor = growth_factor
+        self._backoff_factor = backoff_factor
+        self._growth_interval = growth_interval
+        self._growth_tracker = 0
+        self._found_inf = False
+        self._unscaled: set[int] = set()
+
+    def is_enabled(self) -> bool:
+        return self._enabled
+
+    def get_scale(self) -> float:
+        return self._scale if self._enabled else 1.0
+
+    def scale(self, outputs):
+        if not self._enabled:
+            return outputs
+        if isinstance(outputs, (list, tuple)):
+            return type(outputs)(self.scale(o) for o in outputs)
+        return outputs * self._scale
+
+    def unscale_(self, optimizer) -> None:
+        if not self._enabled:
+            return
+        if id(optimizer) in self._unscaled:
+            raise RuntimeError(
+                "unscale_() has already been called on this optimizer since the last update()."
+            )
+        self._unscaled.add(id(optimizer))
+        from gradiente.backend import xp
+
+        # torch multiplies by the float32 reciprocal (exact for the power-of-two scales)
+        inv_scale = xp.float32(1.0) / xp.float32(self._scale)
+        for group in optimizer.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                grad = p.grad._data
+                if not xp.isfinite(grad).all():
+                    self._found_inf = True
+                grad *= grad.dtype.type(inv_scale)
+
+    def step(self, optimizer, *args, **kwargs):
+        if not self._enabled:
+            return optimizer.step(*args, **kwargs)
+        if id(optimizer) not in self._unscaled:
+            self.unscale_(optimizer)
+        if self._found_inf:
+            return None
+        return optimizer.step(*args, **kwargs)
+
+    def update(self, new_scale=None) -> None:
+        if not self._enabled:
+            return
+        if new_scale is not None:
+            self._scale = float(new_scale)
+        elif self._found_inf:
+            self._scale *= self._backoff_factor
+            self._growth_tracker = 0
+        else:
+            self._growth_tracker += 1
+            if self._growth_tracker == self._growth_interval:
+                self._scale *= self._growth_factor
+                self._growth_tracker = 0
+        if not math.isfinite(self._scale):
+            raise RuntimeError("GradScaler: the scale overflowed")
+        self._found_inf = False
+        self._unscaled.clear()
+
+    def state_dict(self) -> dict:
+        if not self._enabled:
+            return {}
+        return {
+            "scale": self._scale,
+            "growth_factor": self._growth_factor,
+            "backoff_factor": self._backoff_factor,
+            "growth_interval": self._growth_interval,
+            "_growth_tracker": self._growth_tracker,
+        }
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        if not self._enabled:
+            return
+        self._scale = float(state_dict["scale"])
+        self._growth_factor = state_dict["growth_factor"]
+        self._backoff_factor = state_dict["backoff_factor"]
+        self._growth_interval = state_dict["growth_interval"]
+        self._growth_tracker = state_dict["_growth_tracker"]
+
+
+def _cuda_grad_scaler(*args, **kwargs) -> GradScaler:
+    """``torch.cuda.amp.GradScaler``: the same scaler (without a CUDA device it is disabled in
+    torch too, with a warning)."""
+    if "enabled" not in kwargs and len(args) < 5:
+        kwargs["enabled"] = False
+    return GradScaler("cuda", *args, **kwargs)
+
+
+def _cuda_autocast(enabled: bool = True, dtype=None, cache_enabled=True) -> autocast:
+    return autocast("cuda", dtype, enabled=enabled)
+
+
 # Modules torch has for hardware, answered for a CPU-only library. Other names in them are
 # unsupported like any other missing name.
 SYNTHETIC = {
@@ -91,6 +248,10 @@ SYNTHETIC = {
         "deterministic": False,
         "benchmark": False,
     },
+    "torch.amp": {"autocast": autocast, "GradScaler": GradScaler},
+    "torch.cuda.amp": {"autocast": _cuda_autocast, "GradScaler": _cuda_grad_scaler},
+    "torch.cpu": {"is_available": lambda: True, "synchronize": _nothing},
+    "torch.cpu.amp": {"autocast": autocast, "GradScaler": GradScaler},
     "torch.accelerator": {
         "is_available": _no_accelerator,
         "device_count": _zero,
@@ -129,7 +290,7 @@ class AliasModule(types.ModuleType):
 def _torch_extras() -> dict:
     from gradiente.serialization import load, save
 
-    return {"save": save, "load": load}
+    return {"save": save, "load": load, "autocast": autocast}
 
 
 class _AliasLoader(importlib.abc.Loader):

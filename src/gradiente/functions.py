@@ -11,6 +11,7 @@ import os
 
 from gradiente import backend as B
 from gradiente.backend import xp
+from gradiente.func import vmap  # noqa: F401 (torch.vmap is torch.func.vmap)
 from gradiente.ops import linalg as L
 from gradiente.tensor import (
     Tensor,
@@ -94,6 +95,29 @@ for _name in _INPLACE_NAMES:
 # PyTorch's constants
 pi, e, inf, nan = math.pi, math.e, math.inf, math.nan
 newaxis = None
+
+
+class _Named:
+    """A constant printed by its PyTorch name (memory formats, layouts)."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __repr__(self) -> str:
+        return f"torch.{self._name}"
+
+
+# Memory formats and layouts are accepted and ignored: NumPy arrays are strided, row-major.
+contiguous_format = _Named("contiguous_format")
+channels_last = _Named("channels_last")
+channels_last_3d = _Named("channels_last_3d")
+preserve_format = _Named("preserve_format")
+strided = _Named("strided")
+
+
+def empty_strided(size, stride, *, dtype=None, device=None, requires_grad=False):
+    """An uninitialised tensor of ``size`` (gradiente's tensors are always row-major)."""
+    return empty(tuple(size), dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def pow(input, exponent, out=None):  # noqa: A001 (PyTorch's name)
@@ -583,31 +607,6 @@ def compile(model=None, **kwargs):  # noqa: A001 (PyTorch's name)
     return model
 
 
-def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
-    """Map ``func`` over a batch dim: ``vmap(f)(x)`` stacks ``f(x[i])`` for every i.
-
-    A loop, not a vectorising transform: the results are the same, only slower.
-    """
-
-    def mapped(*args):
-        dims = in_dims if isinstance(in_dims, (list, tuple)) else (in_dims,) * len(args)
-        sizes = {a.shape[d] for a, d in zip(args, dims) if d is not None}
-        if len(sizes) != 1:
-            raise ValueError("vmap: Expected all tensors to have the same size in the mapped dim")
-        results = [
-            func(*(a if d is None else a.select(d, i) for a, d in zip(args, dims)))
-            for i in builtins.range(sizes.pop())
-        ]
-        if isinstance(results[0], tuple):
-            outs = (
-                out_dims if isinstance(out_dims, (list, tuple)) else (out_dims,) * len(results[0])
-            )
-            return tuple(stack([r[k] for r in results], d) for k, d in enumerate(outs))
-        return stack(results, out_dims)
-
-    return mapped
-
-
 def range(start=0, end=None, step=1, dtype=None, device=None, requires_grad=False):  # noqa: A001
     """Deprecated in PyTorch: like arange but including ``end``, float by default."""
     if end is None:
@@ -658,6 +657,12 @@ __all__ = sorted(
     | {
         "pi",
         "e",
+        "contiguous_format",
+        "channels_last",
+        "channels_last_3d",
+        "preserve_format",
+        "strided",
+        "empty_strided",
         "inf",
         "nan",
         "newaxis",

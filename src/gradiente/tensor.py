@@ -444,9 +444,8 @@ class Tensor:
 
     def __bool__(self):
         if self._data.size != 1:
-            raise RuntimeError(
-                f"Boolean value of Tensor with {self._data.size} values is ambiguous"
-            )
+            many = "no" if self._data.size == 0 else "more than one"
+            raise RuntimeError(f"Boolean value of Tensor with {many} value is ambiguous")
         return bool(self._data.reshape(()).item())
 
     def __len__(self):
@@ -895,6 +894,8 @@ class Tensor:
 
     def floor_divide(self, other):
         a, b = _promote(self, other)
+        if a._data.dtype.kind in "iu" and not xp.all(_arr(b)):
+            raise RuntimeError("ZeroDivisionError")
         return Tensor._make(xp.asarray(xp.floor_divide(a._data, _arr(b))), False, None)
 
     def remainder(self, other):
@@ -1059,7 +1060,7 @@ class Tensor:
         return 1.0 - self.erf()
 
     def erfinv(self):
-        return Tensor._make(A.erfinv(self._float()._data), False, None)
+        return self._float_unary(E.Erfinv)
 
     def relu(self):
         return E.Relu.apply(self)
@@ -1090,6 +1091,8 @@ class Tensor:
     def clamp(self, min=None, max=None):
         if min is None and max is None:
             raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+        if self._data.dtype.kind != "f" and any(isinstance(v, float) for v in (min, max)):
+            self = self.to(B.get_default_dtype())  # an int tensor clamped to 2.5 becomes float
         if isinstance(min, Tensor) or isinstance(max, Tensor):
             out = self
             if min is not None:
@@ -1271,7 +1274,7 @@ class Tensor:
         if self._data.dtype.kind != "f" and dtype is None:
             raise RuntimeError(
                 "mean(): could not infer output dtype. Input dtype must be either a floating "
-                f"point or complex dtype. Got: {self.dtype.name.capitalize()}"
+                f"point or complex dtype. Got: {_scalar_type_name(self)}"
             )
         dims = _dims(dim, self.ndim, "mean")
         if dims == ():
@@ -2405,6 +2408,16 @@ class Tensor:
     def dist(self, other, p=2):
         return (self - other).norm(p)
 
+    def as_strided(self, size, stride, storage_offset=0):
+        """A view with the given sizes and strides (in elements) over self's elements in
+        row-major order — a gather, so gradients flow back to the elements read."""
+        flat_index = xp.full(tuple(size), int(storage_offset), dtype=xp.int64)
+        for k, (n, step) in enumerate(zip(size, stride)):
+            shape = [1] * len(size)
+            shape[k] = n
+            flat_index = flat_index + xp.arange(n).reshape(shape) * step
+        return self.reshape(-1)[Tensor._make(flat_index)]
+
     def apply_(self, callable):
         """Replace every element by ``callable(element)`` (slow; Python-level, like PyTorch)."""
         self._check_inplace()
@@ -2544,6 +2557,11 @@ _LEGACY_TYPE_NAMES = {
 }
 
 
+def _scalar_type_name(t: Tensor) -> str:
+    """PyTorch's name of a tensor's element type in messages (Float, Long, ...)."""
+    return _LEGACY_TYPE_NAMES[t.dtype.name].removesuffix("Tensor")
+
+
 def _check_floating(t: Tensor, op: str) -> None:
     if t._data.dtype.kind != "f":
         raise RuntimeError(f"{op}: std and var only support floating point and complex dtypes")
@@ -2580,7 +2598,7 @@ def _store(t: Tensor, values) -> None:
     if t._data.dtype.kind in "iub" and values.dtype.kind == "f":
         raise RuntimeError(
             f"result type Float can't be cast to the desired output type "
-            f"{t.dtype.name.capitalize()}"
+            f"{_scalar_type_name(t)}"
         )
     xp.copyto(t._data, values, casting="unsafe")
 
@@ -2593,7 +2611,7 @@ def _inplace_ufunc(ufunc, t: Tensor, other) -> None:
     ):
         raise RuntimeError(
             f"result type Float can't be cast to the desired output type "
-            f"{t.dtype.name.capitalize()}"
+            f"{_scalar_type_name(t)}"
         )
     try:
         ufunc(data, other, out=data, casting="unsafe")
@@ -2747,10 +2765,7 @@ def _infer_shape(shape, numel, op, old_shape):
             raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
         shape = tuple(numel // known if s == -1 else s for s in shape)
     elif known != numel:
-        raise RuntimeError(
-            f"{op}: shape '{list(shape)}' is invalid for input of size {numel} "
-            f"(input shape {tuple(old_shape)})"
-        )
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
     return shape
 
 
@@ -2892,6 +2907,11 @@ def matmul(a: Tensor, b: Tensor, out=None) -> Tensor:
     ka = a.shape[-1]
     kb = b.shape[-2] if b.ndim > 1 else b.shape[0]
     if ka != kb:
+        if a.ndim == 2 and b.ndim == 2:
+            raise RuntimeError(
+                f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{ka} and "
+                f"{kb}x{b.shape[1]})"
+            )
         raise RuntimeError(
             f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be multiplied "
             f"({ka} != {kb})"
@@ -2994,7 +3014,7 @@ def write_out(out, result: Tensor, op: str) -> Tensor:
     if out._data.dtype.kind in "iub" and data.dtype.kind == "f":
         raise RuntimeError(
             f"result type Float can't be cast to the desired output type "
-            f"{out.dtype.name.capitalize()}"
+            f"{_scalar_type_name(out)}"
         )
     if out._data.shape != data.shape:
         out._data = data.astype(out._data.dtype)  # resized: new memory

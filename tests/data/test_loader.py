@@ -299,3 +299,53 @@ def test_default_convert_matches_torch():
     )
     assert ours["c"][0] is sample["c"][0]  # string arrays stay arrays, as in torch
     assert _to_plain(ours["c"][1]) == _to_plain(ref["c"][1])
+
+
+# ---------------------------------------------------------------------------------------------
+# Workers: their random state is torch's
+# ---------------------------------------------------------------------------------------------
+
+
+class _RandomItems:
+    """A dataset whose items are random draws (like random augmentations) and the worker id."""
+
+    def __init__(self, lib):
+        self.lib = lib
+
+    def __len__(self):
+        return 10
+
+    def __getitem__(self, i):
+        import random
+
+        info = self.lib.utils.data.get_worker_info()
+        worker = -1 if info is None else info.id
+        noise = self.lib.rand(2) + i
+        return noise, self.lib.randint(0, 100, ()), random.randint(0, 1000), worker
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"num_workers": 2},
+        {"num_workers": 3, "worker_init_fn": True},
+        {"num_workers": 2, "persistent_workers": True},
+    ],
+)
+def test_worker_random_state_equals_torch(kwargs):
+    out = {}
+    for lib in (gradiente, torch):
+        options = dict(kwargs)
+        if options.pop("worker_init_fn", False):
+            options["worker_init_fn"] = lambda w, lib=lib: lib.manual_seed(lib.initial_seed() + 7)
+        lib.manual_seed(3)
+        loader = lib.utils.data.DataLoader(
+            _RandomItems(lib), batch_size=3, shuffle=True, multiprocessing_context="fork", **options
+        )
+        out[lib.__name__] = [
+            (x.tolist(), r.tolist(), p.tolist(), w.tolist())
+            for _ in range(2)
+            for x, r, p, w in loader
+        ] + [lib.rand(1).item()]
+    assert out["gradiente"] == out["torch"]
+    assert gradiente.utils.data.get_worker_info() is None

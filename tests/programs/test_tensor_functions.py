@@ -185,7 +185,11 @@ BINARY = {
         A,
         B,
     ),
-    "scatter_reduce_mean": (lambda m, a, b: a.scatter_reduce(1, m.tensor(IDX), b[:, :2], "mean"), A, B),
+    "scatter_reduce_mean": (
+        lambda m, a, b: a.scatter_reduce(1, m.tensor(IDX), b[:, :2], "mean"),
+        A,
+        B,
+    ),
     "lerp": (lambda m, a, b: m.lerp(a, b, 0.75), A, B),
     "lerp_tensor_weight": (lambda m, a, b: a.lerp(b, m.full_like(a, 0.3)), A, B),
     "solve": (lambda m, a, b: m.linalg.solve(a, b), M, A.T),
@@ -474,3 +478,73 @@ def test_tensor_contains_and_reversed():
     assert 2 in x and 5 not in x
     assert reversed(x).tolist() == [3, 2, 1]
     assert (7 % x).tolist() == torch.remainder(7, torch.tensor([1, 2, 3])).tolist()
+
+
+# ---------------------------------------------------------------------------- torch.func
+
+
+def _f(m, x, w):
+    return (x.sin() * w).sum() + (x @ w) ** 2
+
+
+FUNC_CASES = {
+    "grad": lambda m, x, w: m.func.grad(lambda a: _f(m, a, w))(x),
+    "grad_argnums": lambda m, x, w: m.func.grad(lambda a, b: _f(m, a, b), argnums=(0, 1))(x, w),
+    "grad_of_grad": lambda m, x, w: m.func.grad(
+        lambda a: m.func.grad(lambda b: _f(m, b, w))(a).sum()
+    )(x),
+    "jacrev": lambda m, x, w: m.func.jacrev(lambda a: (a * w).tanh())(x),
+    "jacfwd": lambda m, x, w: m.func.jacfwd(lambda a: a.outer(w).exp())(x),
+    "hessian": lambda m, x, w: m.func.hessian(lambda a: _f(m, a, w))(x),
+    "vjp": lambda m, x, w: m.func.vjp(lambda a: a.sin() * w, x)[1](w),
+    "jvp": lambda m, x, w: m.func.jvp(lambda a: a.sin() * a, (x,), (w,)),
+    "vmap": lambda m, x, w: m.func.vmap(lambda a, b: (a * b).sum(), in_dims=(0, None))(
+        x.reshape(2, 2), w[:2]
+    ),
+    "vmap_of_grad": lambda m, x, w: m.func.vmap(m.func.grad(lambda a: (a**3).sum()))(
+        x.reshape(2, 2)
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(FUNC_CASES))
+def test_func_transforms_match_torch_func(name):
+    x, w = _rand((4,), 11), _rand((4,), 12)
+    g = FUNC_CASES[name](gradiente, leaf(x, False), leaf(w, False))
+    t = FUNC_CASES[name](torch, torch.from_numpy(x.copy()), torch.from_numpy(w.copy()))
+    g, t = (g, t) if isinstance(t, tuple) else ((g,), (t,))
+    for a, b in zip(g, t, strict=True):
+        assert_same(a, b)
+        assert not a.requires_grad
+
+
+def test_functional_call_swaps_parameters():
+    layer = gradiente.nn.Linear(3, 2)
+    x = gradiente.ones(1, 3)
+    params = {"weight": gradiente.ones(2, 3), "bias": gradiente.zeros(2)}
+    assert gradiente.func.functional_call(layer, params, (x,)).tolist() == [[3.0, 3.0]]
+    assert layer(x).tolist() != [[3.0, 3.0]]  # the module's own parameters are back
+
+
+@pytest.mark.parametrize(
+    "name", ["expit", "ndtr", "ndtri", "log_ndtr", "sinc", "entr", "xlog1py", "erfinv"]
+)
+def test_special_functions_match_torch(name):
+    x = _rand((5,), 13, 0.05, 0.95)
+
+    def op(m, a):
+        fn = getattr(m.special, name)
+        return fn(a, a * 2) if name == "xlog1py" else fn(a)
+
+    check_op(op, x)
+
+
+def test_assert_close():
+    gradiente.testing.assert_close(gradiente.ones(2), gradiente.ones(2) + 1e-7)
+    gradiente.testing.assert_close([gradiente.ones(1), 2.0], [gradiente.ones(1), 2.0])
+    with pytest.raises(AssertionError, match="not close"):
+        gradiente.testing.assert_close(gradiente.ones(2), gradiente.tensor([1.0, 1.1]))
+    with pytest.raises(AssertionError, match="dtype"):
+        gradiente.testing.assert_close(
+            gradiente.ones(2), gradiente.ones(2, dtype=gradiente.float64)
+        )

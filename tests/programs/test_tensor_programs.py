@@ -89,21 +89,31 @@ def _tolerance(script: pathlib.Path) -> dict:
     return {k: float(v) for k, v in (item.split("=") for item in match[1].split(","))}
 
 
-def _run(args, cwd) -> subprocess.CompletedProcess:
+def _start(args, cwd) -> subprocess.Popen:
     env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE", PYTHONHASHSEED="0")
-    return subprocess.run(
-        [sys.executable, *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=600
+    return subprocess.Popen(
+        [sys.executable, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=cwd,
+        env=env,
     )
 
 
 @pytest.mark.parametrize("script", sorted(SCRIPTS.glob("*.py")), ids=lambda p: p.stem)
 def test_script_prints_what_torch_prints(script, tmp_path):
     pytest.importorskip("torch")
-    reference = _run([str(script)], tmp_path)
-    assert reference.returncode == 0, f"the script fails under torch:\n{reference.stderr}"
-    result = _run(["-m", "gradiente", "run", str(script)], tmp_path)
-    assert result.returncode == 0, f"gradiente run failed:\n{result.stderr}"
-    difference = compare_outputs(reference.stdout, result.stdout, **_tolerance(script))
+    # both interpreters run at once: torch's import dominates the time
+    (tmp_path / "torch").mkdir()
+    (tmp_path / "gradiente").mkdir()
+    reference = _start([str(script)], tmp_path / "torch")
+    result = _start(["-m", "gradiente", "run", str(script)], tmp_path / "gradiente")
+    ref_out, ref_err = reference.communicate()
+    out, err = result.communicate()
+    assert reference.returncode == 0, f"the script fails under torch:\n{ref_err}"
+    assert result.returncode == 0, f"gradiente run failed:\n{err}"
+    difference = compare_outputs(ref_out, out, **_tolerance(script))
     assert difference is None, difference
 
 

@@ -2,7 +2,14 @@
 
 A loader combines three parts: a sampler (which indices, in which order), a batch sampler
 (groups of ``batch_size`` indices) and a collate function (a list of samples → one batch of
-tensors). The semantics are PyTorch's ``torch.utils.data.DataLoader`` with ``num_workers=0``.
+tensors). The semantics are PyTorch's ``torch.utils.data.DataLoader``.
+
+Workers: with ``num_workers > 0`` torch loads batches in worker processes, each seeded with
+``base_seed + worker_id`` and loading every ``num_workers``-th batch. gradiente loads in this
+process, but simulates the workers' random state: each has its own default-generator and
+``random`` state, seeded as torch seeds its workers, so that random transforms in
+``__getitem__`` draw the same numbers as under torch (and ``get_worker_info()`` answers as it
+would in the worker).
 
 Speed: when the dataset is a ``TensorDataset`` (or a ``Subset`` of one) and the collate function
 is the default, a batch is one fancy-index gather per tensor, ``x._data[indices]``, instead of
@@ -14,6 +21,7 @@ from __future__ import annotations
 import collections.abc
 import copy
 import itertools
+import random
 import re
 from collections.abc import Callable, Iterator
 
@@ -23,7 +31,7 @@ from gradiente.data.dataset import Dataset, IterableDataset, Subset, TensorDatas
 from gradiente.data.sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 from gradiente.tensor import Tensor, as_tensor, stack, tensor
 
-__all__ = ["DataLoader", "default_collate", "default_convert", "get_worker_info"]
+__all__ = ["DataLoader", "WorkerInfo", "default_collate", "default_convert", "get_worker_info"]
 
 _COLLATE_ERROR = (
     "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found {}"
@@ -31,9 +39,64 @@ _COLLATE_ERROR = (
 _STRING_OR_OBJECT = re.compile(r"[SaUO]")  # NumPy dtype codes that cannot become tensors
 
 
-def get_worker_info() -> None:
-    """Information about the current loader worker process; None, as gradiente loads in-process."""
-    return None
+class WorkerInfo:
+    """What ``get_worker_info()`` returns inside a loader worker: its ``id``, ``num_workers``,
+    its ``seed`` and its copy of the ``dataset``."""
+
+    def __init__(self, id: int, num_workers: int, seed: int, dataset) -> None:
+        self.id = id
+        self.num_workers = num_workers
+        self.seed = seed
+        self.dataset = dataset
+
+    def __repr__(self) -> str:
+        return (
+            f"WorkerInfo(id={self.id}, num_workers={self.num_workers}, seed={self.seed}, "
+            f"dataset={self.dataset})"
+        )
+
+
+_worker_info: WorkerInfo | None = None
+
+
+def get_worker_info() -> WorkerInfo | None:
+    """The current loader worker's ``WorkerInfo`` while a worker loads data, else None."""
+    return _worker_info
+
+
+class _Workers:
+    """A loader's worker processes, simulated in this process (see the module's docstring).
+
+    Worker w starts as torch's does: ``random.seed(base_seed + w)``,
+    ``torch.manual_seed(base_seed + w)``, then ``worker_init_fn(w)``; batch k of an epoch is
+    loaded by worker ``k % num_workers``, with that worker's random state swapped in.
+    """
+
+    def __init__(self, loader: DataLoader, base_seed: int) -> None:
+        self.states = []
+        for w in range(loader.num_workers):
+            seed = base_seed + w
+            info = WorkerInfo(w, loader.num_workers, seed, loader.dataset)
+            state = _random.Generator().manual_seed(seed).get_state()
+            self.states.append([info, state, random.Random(seed).getstate()])
+            if loader.worker_init_fn is not None:
+                self.run(w, loader.worker_init_fn, w)
+
+    def run(self, w: int, fn: Callable, *args):
+        """``fn(*args)`` with worker ``w``'s random state and worker info in place."""
+        global _worker_info
+        info, state, py_state = self.states[w]
+        main_state, main_py_state = _random.get_rng_state(), random.getstate()
+        _random.set_rng_state(state)
+        random.setstate(py_state)
+        _worker_info = info
+        try:
+            return fn(*args)
+        finally:
+            self.states[w][1], self.states[w][2] = _random.get_rng_state(), random.getstate()
+            _random.set_rng_state(main_state)
+            random.setstate(main_py_state)
+            _worker_info = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -170,7 +233,9 @@ class DataLoader:
         sampler: a custom order of indices (exclusive with ``shuffle``).
         batch_sampler: a custom sampler of index lists (exclusive with ``batch_size``,
             ``shuffle``, ``sampler`` and ``drop_last``).
-        num_workers: accepted for compatibility; gradiente always loads in the main process.
+        num_workers: how many worker processes torch would use; gradiente loads in this process
+            but gives each simulated worker torch's random state (see the module's docstring).
+        persistent_workers: keep the workers (and their random state) from epoch to epoch.
         collate_fn: merges a list of samples into a batch (default: ``default_collate``).
         pin_memory: accepted for compatibility (there is no accelerator memory to pin).
         drop_last: drop the last batch if it is smaller than ``batch_size``.
@@ -275,6 +340,7 @@ class DataLoader:
         self.prefetch_factor = prefetch_factor
         self.persistent_workers = persistent_workers
         self.in_order = in_order
+        self._workers = None  # the persistent workers, once the first epoch has started them
         self._initialized = True
 
     def __setattr__(self, name, value) -> None:
@@ -335,8 +401,17 @@ class _LoaderIterator:
         self._drop_last = loader.drop_last
         self._iterable = isinstance(loader.dataset, IterableDataset)
         self._sampler_iter = iter(loader._index_sampler)
-        # torch draws this seed for its workers even with num_workers=0: keep the stream aligned
-        self._base_seed = int(_random.random_((), xp.int64, generator=loader.generator))
+        self._workers, self._batches = None, 0
+        if loader.persistent_workers and loader._workers is not None:
+            self._workers = loader._workers  # torch draws no new base seed for them
+        else:
+            # torch draws this seed for its workers even with num_workers=0: keep the stream
+            # aligned
+            self._base_seed = int(_random.random_((), xp.int64, generator=loader.generator))
+            if loader.num_workers > 0 and not self._iterable:
+                self._workers = _Workers(loader, self._base_seed)
+                if loader.persistent_workers:
+                    loader._workers = self._workers
         self._dataset_iter = iter(loader.dataset) if self._iterable else None
         self._gather = None
         if self._auto_collation and self._collate_fn is default_collate and not self._iterable:
@@ -359,6 +434,13 @@ class _LoaderIterator:
                 idx = m[idx]
             # take along axis 0 is x[idx] for a 1-D idx, and faster than fancy indexing
             return [Tensor._make(a.take(idx, axis=0)) for a in arrays]
+        if self._workers is None:
+            return self._fetch(index)
+        worker = self._batches % len(self._workers.states)
+        self._batches += 1
+        return self._workers.run(worker, self._fetch, index)
+
+    def _fetch(self, index):
         if self._auto_collation:
             getitems = getattr(self._dataset, "__getitems__", None)
             data = getitems(index) if callable(getitems) else [self._dataset[i] for i in index]

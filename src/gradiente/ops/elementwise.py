@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from gradiente.autograd.function import Function
 from gradiente.backend import xp
+from gradiente.ops.activation import erfinv as _erfinv
 
 
 def _arr(x):
@@ -148,6 +149,8 @@ class PowScalar(Function):
         x = a._data
         if p == 2:
             return x * x
+        if x.dtype.kind in "iub" and isinstance(p, int) and p < 0:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
         return x**p
 
     @staticmethod
@@ -523,3 +526,7 @@ class Remainder(Function):
             q = type(grad)._make(ctx.rounding(a._data / b._data))
             grad_b = -grad * q
         return grad, grad_b, None, None
+
+
+# d erfinv(x)/dx = (√π / 2) · e^(erfinv(x)²)
+Erfinv = _unary("Erfinv", _erfinv, lambda x, y, g: g * 0.886226925452758 * (y * y).exp(), "output")

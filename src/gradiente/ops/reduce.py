@@ -59,7 +59,10 @@ class Mean(Function):
         ctx.by_dim = dims is not None
         dims = _axes(x, dims)
         ctx.shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
-        out = xp.mean(x, axis=dims, keepdims=keepdim, dtype=np_dtype)
+        if x.size == 0:  # nan, as in PyTorch (NumPy would warn "Mean of empty slice")
+            out = xp.sum(x, axis=dims, keepdims=keepdim, dtype=np_dtype) * xp.nan
+        else:
+            out = xp.mean(x, axis=dims, keepdims=keepdim, dtype=np_dtype)
         ctx.count = x.size // max(out.size, 1) if x.size else 0
         return xp.asarray(out)
 

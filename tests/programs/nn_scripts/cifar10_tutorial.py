@@ -1,5 +1,7 @@
 """The "Training a classifier" tutorial (CIFAR-10), on a small synthetic CIFAR-like dataset."""
 
+import os
+
 import numpy as np
 import torch
 import torch.nn as nn
@@ -154,7 +156,5 @@ with torch.no_grad():
 for classname, correct_count in correct_pred.items():
     accuracy = 100 * float(correct_count) / total_pred[classname]
     print(f"Accuracy for class: {classname:5s} is {accuracy:.1f} %")
-
-import os
 
 os.remove(PATH)

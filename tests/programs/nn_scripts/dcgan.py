@@ -1,6 +1,8 @@
 """pytorch/examples dcgan, shrunk to 16x16 synthetic images: ConvTranspose2d generator,
 LeakyReLU/Sigmoid discriminator, weights_init by class name, BCELoss, two Adam optimizers."""
 
+# ruff: noqa: UP004, UP008, UP031, UP032  (kept in the style of the PyTorch example)
+
 import argparse
 
 import torch

@@ -37,9 +37,8 @@ def init_weights(m):
 model = MLP()
 model.apply(init_weights)
 for name, p in model.named_parameters():
-    print(
-        f"{name:12s} {str(tuple(p.shape)):14s} mean {p.mean().item():+.6f} std {p.std().item() if p.numel() > 1 else 0.0:.6f}"
-    )
+    std = p.std().item() if p.numel() > 1 else 0.0
+    print(f"{name:12s} {str(tuple(p.shape)):14s} mean {p.mean().item():+.6f} std {std:.6f}")
 
 total_params = sum(p.numel() for p in model.parameters())
 trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)

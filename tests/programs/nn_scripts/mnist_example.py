@@ -3,6 +3,8 @@
 torchvision's datasets.MNIST when it is importable, else a small IDX reader + TensorDataset.
 """
 
+# ruff: noqa: UP004, UP008, UP031, UP032  (kept in the style of the PyTorch example)
+
 import argparse
 import gzip
 import os

@@ -1,6 +1,8 @@
 """pytorch/examples mnist_rnn/main.py (an LSTM reads the image row by row), on a subset of the
 real MNIST test split read with a plain IDX parser."""
 
+# ruff: noqa: UP004, UP008, UP031, UP032  (kept in the style of the PyTorch example)
+
 import argparse
 import gzip
 import os

@@ -89,9 +89,8 @@ def grad_hook(grad):
 model.head.fc.weight.register_hook(grad_hook)
 loss = F.cross_entropy(out, torch.tensor([0, 1, 2, 0, 1]))
 loss.backward()
-print(
-    f"loss {loss.item():.6f} hook grad {grads['fc']:.6f} {model.head.fc.weight.grad.abs().sum().item():.6f}"
-)
+fc_grad = model.head.fc.weight.grad.abs().sum().item()
+print(f"loss {loss.item():.6f} hook grad {grads['fc']:.6f} {fc_grad:.6f}")
 
 vec = parameters_to_vector(model.parameters())
 print(vec.shape, f"{vec.norm().item():.6f}")

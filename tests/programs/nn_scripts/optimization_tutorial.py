@@ -109,8 +109,9 @@ def test_loop(dataloader, model, loss_fn):
     num_batches = len(dataloader)
     test_loss, correct = 0, 0
 
-    # Evaluating the model with torch.no_grad() ensures that no gradients are computed during test mode
-    # also serves to reduce unnecessary gradient computation and memory usage for tensors with requires_grad=True
+    # Evaluating the model with torch.no_grad() ensures that no gradients are computed during
+    # test mode; also serves to reduce unnecessary gradient computation and memory usage for
+    # tensors with requires_grad=True
     with torch.no_grad():
         for X, y in dataloader:
             pred = model(X)

@@ -50,14 +50,13 @@ for name, make_sched in configs.items():
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     scheduler = make_sched(optimizer)
     lrs = []
-    for epoch in range(7):
+    for _ in range(7):
         loss = train_epoch(model, optimizer)
         scheduler.step()
         lrs.append(scheduler.get_last_lr()[0])
     print(f"{name:18s} loss {loss:.5f} lrs {[round(lr, 6) for lr in lrs]}")
-    print(
-        f"  lr now {optimizer.param_groups[0]['lr']:.6f}, state keys {sorted(scheduler.state_dict())[:4]}"
-    )
+    keys = sorted(scheduler.state_dict())[:4]
+    print(f"  lr now {optimizer.param_groups[0]['lr']:.6f}, state keys {keys}")
 
 # ReduceLROnPlateau on a validation loss
 model = make()

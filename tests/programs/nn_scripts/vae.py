@@ -1,5 +1,7 @@
 """pytorch/examples vae/main.py on a subset of the real MNIST test split (plain IDX reader)."""
 
+# ruff: noqa: UP004, UP008, UP031, UP032  (kept in the style of the PyTorch example)
+
 import argparse
 import gzip
 import os

@@ -1,6 +1,8 @@
 """pytorch/examples word_language_model, shrunk: Embedding → LSTM/GRU → Linear (tied weights),
 manual SGD updates on p.data, clip_grad_norm_, hidden-state repackaging, perplexity."""
 
+# ruff: noqa: UP004, UP008, UP031, UP032  (kept in the style of the PyTorch example)
+
 import argparse
 import math
 import time
@@ -205,7 +207,7 @@ input = torch.randint(ntokens, (1, 1), dtype=torch.long)
 words = []
 with torch.no_grad():
     model.eval()
-    for i in range(12):
+    for _ in range(12):
         output, hidden = model(input, hidden)
         word_weights = output.squeeze().div(0.5).exp()
         word_idx = torch.argmax(word_weights)

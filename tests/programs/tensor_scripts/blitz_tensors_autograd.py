@@ -1,7 +1,5 @@
 """The (older) 60-minute blitz: "What is PyTorch?" and "Autograd: automatic differentiation"."""
 
-from __future__ import print_function
-
 import numpy as np
 import torch
 from torch.autograd import Variable

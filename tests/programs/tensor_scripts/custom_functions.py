@@ -69,9 +69,9 @@ class LinearFunction(Function):
 
 
 inp = (
-    torch.randn(20, 20, dtype=torch.double, requires_grad=True),
-    torch.randn(30, 20, dtype=torch.double, requires_grad=True),
-    torch.randn(30, dtype=torch.double, requires_grad=True),
+    torch.randn(6, 5, dtype=torch.double, requires_grad=True),
+    torch.randn(4, 5, dtype=torch.double, requires_grad=True),
+    torch.randn(4, dtype=torch.double, requires_grad=True),
 )
 print(gradcheck(LinearFunction.apply, inp, eps=1e-6, atol=1e-4))
 out = LinearFunction.apply(*inp)

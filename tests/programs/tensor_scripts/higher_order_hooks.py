@@ -111,8 +111,7 @@ except RuntimeError as e:
     print("grad can be implicitly created only for scalar outputs" in str(e))
 
 # gradcheck and gradgradcheck in float64
-from torch.autograd import gradcheck, gradgradcheck
-
+gradcheck, gradgradcheck = torch.autograd.gradcheck, torch.autograd.gradgradcheck
 inp = torch.randn(4, 3, dtype=torch.double, requires_grad=True)
 print(gradcheck(lambda t: (t.sigmoid() * t).sum(dim=1), (inp,), eps=1e-6, atol=1e-4))
 print(gradgradcheck(lambda t: t.tanh() ** 2, (inp,)))

@@ -19,8 +19,10 @@ loss = F.binary_cross_entropy(y_pred, y)
 
 tensors = [("x", x), ("W", W), ("b", b), ("z", z), ("y_pred", y_pred), ("loss", loss)]
 for name, t in tensors:
-    print(f"{name:>7} requires_grad={t.requires_grad} is_leaf={t.is_leaf} "
-          f"retains_grad={t.retains_grad}")
+    print(
+        f"{name:>7} requires_grad={t.requires_grad} is_leaf={t.is_leaf} "
+        f"retains_grad={t.retains_grad}"
+    )
 
 z.retain_grad()
 y_pred.retain_grad()

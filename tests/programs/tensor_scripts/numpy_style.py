@@ -19,7 +19,9 @@ print(np.mean(x.numpy()), np.linalg.norm(x.numpy()))
 print(np.exp(x[0]))
 arr = np.asarray(x)
 print(type(arr).__name__, arr.dtype, arr.shape)
-print(torch.as_tensor(data).data_ptr() == x.data_ptr(), torch.tensor(data).data_ptr() == x.data_ptr())
+print(
+    torch.as_tensor(data).data_ptr() == x.data_ptr(), torch.tensor(data).data_ptr() == x.data_ptr()
+)
 print(torch.from_numpy(np.arange(4)).dtype, torch.from_numpy(np.arange(4.0)).dtype)
 print(torch.from_numpy(np.array([1, 2], dtype=np.int32)) * 2.5)
 print(x[0] + np.float32(1.5), np.float64(2.0) * x[0, :2], x[0, :2] * np.int64(3))
@@ -29,10 +31,14 @@ print(torch.tensor([np.float32(0.5), np.float32(1.5)]).dtype)
 # Python numbers and math on 0-d tensors
 s = x.sum()
 print(float(s) == s.item(), round(s.item(), 4), math.sqrt(abs(s)), int(torch.tensor(7.9)))
-print(f"{s:.3f}", f"{x.mean().item():.5f}", "{:.2f}".format(x.max().item()))
+print(f"{s:.3f}", f"{x.mean().item():.5f}", f"{x.max().item():.2f}")
 print(math.isclose(torch.tensor(0.1).item(), 0.1, rel_tol=1e-6), bool(x.abs().sum() > 0))
 print(max(torch.tensor(3), torch.tensor(5)).item(), sum(torch.tensor([1, 2, 3])).item())
-print(sorted(torch.tensor([3, 1, 2]).tolist()), list(torch.arange(3)), [t.item() for t in torch.arange(3)])
+print(
+    sorted(torch.tensor([3, 1, 2]).tolist()),
+    list(torch.arange(3)),
+    [t.item() for t in torch.arange(3)],
+)
 print(len(x), x.shape[-1], x.size(-1), x.numel(), x.dim(), x.nelement())
 
 # Boolean masks and index arithmetic
@@ -62,7 +68,12 @@ print(torch.tril(torch.ones(3, 3)) @ torch.arange(3.0))
 print(torch.outer(torch.arange(3), torch.arange(2)), torch.kron(torch.eye(2), torch.ones(1, 2)))
 print(torch.allclose(torch.tensor([1.0, 2.0]), torch.tensor([1.0, 2.0 + 1e-9])))
 print(torch.isclose(torch.tensor([1.0, 2.0]), torch.tensor([1.1, 2.0])))
-print(torch.equal(torch.tensor([1, 2]), torch.tensor([1, 2])), torch.tensor([1, 2]).eq(torch.tensor([1, 3])))
+print(
+    torch.equal(torch.tensor([1, 2]), torch.tensor([1, 2])),
+    torch.tensor([1, 2]).eq(torch.tensor([1, 3])),
+)
 print(torch.fmod(torch.tensor([-7.0, 7.0]), 3), torch.remainder(torch.tensor([-7.0, 7.0]), 3))
-print(torch.floor_divide(torch.tensor([-7, 7]), 2), torch.tensor([-7, 7]) // 2, torch.tensor([7]) / 2)
+print(
+    torch.floor_divide(torch.tensor([-7, 7]), 2), torch.tensor([-7, 7]) // 2, torch.tensor([7]) / 2
+)
 print(torch.sign(torch.tensor([-3, 0, 2])), torch.tensor([1, 2]) << 1, torch.tensor([8]) >> 2)

@@ -26,21 +26,25 @@ def residual(x):
     return d2u + math.pi**2 * torch.sin(math.pi * x), u, du
 
 
-for step in range(40):
+for step in range(20):
     optimizer.zero_grad()
     r, u, du = residual(x)
     loss = r.pow(2).mean() + net(boundary).pow(2).mean()
     loss.backward()
     optimizer.step()
-    if step % 10 == 0:
+    if step % 5 == 0:
         print(step, f"{loss.item():.6f}", f"{du.abs().max().item():.6f}")
 
 r, u, du = residual(x)
 print(u[::8].detach().view(-1))
 print(du[::8].detach().view(-1))
 
+
 # Gradient of a scalar function w.r.t. inputs of a batch, and the Hessian diagonal
-f = lambda z: (z**3).sum(dim=1) + (z[:, 0] * z[:, 1])
+def f(z):
+    return (z**3).sum(dim=1) + (z[:, 0] * z[:, 1])
+
+
 z = torch.tensor([[1.0, 2.0], [-1.0, 0.5]], requires_grad=True)
 (g,) = torch.autograd.grad(f(z).sum(), z, create_graph=True)
 hess_diag = torch.stack(

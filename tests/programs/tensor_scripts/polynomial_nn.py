@@ -1,4 +1,4 @@
-"""Learning PyTorch with Examples: the polynomial fit with nn.Sequential, then with optim.RMSprop."""
+"""Learning PyTorch with Examples: the polynomial fit with nn.Sequential, then optim.RMSprop."""
 
 import math
 
