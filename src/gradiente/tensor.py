@@ -301,9 +301,9 @@ class Tensor:
 
     @property
     def T(self) -> Tensor:
-        if self.ndim <= 2:
-            return self.t() if self.ndim == 2 else self
-        return self.permute(*reversed(range(self.ndim)))
+        if self.ndim < 2:
+            return self
+        return self.permute(*reversed(range(self.ndim)))  # PyTorch's node: PermuteBackward0
 
     @property
     def mT(self) -> Tensor:
@@ -1130,14 +1130,10 @@ class Tensor:
 
     def lerp(self, end, weight):
         """self + weight·(end − self), evaluated from the nearer end as PyTorch does."""
+        a, b = _promote(self, end)
         if isinstance(weight, Tensor):
-            near_start = weight.abs() < 0.5
-            return where(
-                near_start, self + weight * (end - self), end - (end - self) * (1 - weight)
-            )
-        if abs(weight) < 0.5:
-            return self + weight * (end - self)
-        return end - (end - self) * (1 - weight)
+            a, weight = _promote(a, weight)
+        return E.Lerp.apply(a, b, weight)
 
     # ------------------------------------------------------------------ comparisons
     def _compare(self, other, fn):
@@ -1407,14 +1403,7 @@ class Tensor:
         """Values in order along ``dim`` and where they came from; equal values keep their
         order, and nan counts as the largest value (last, or first when descending)."""
         d = _dim(dim, self.ndim, "sort")
-        x = self._data
-        if not descending:
-            idx = xp.argsort(x, axis=d, kind="stable")
-        elif x.dtype.kind == "f":
-            # primary key: nan first; then −x ascending (stable for ties)
-            idx = xp.lexsort((-x, ~xp.isnan(x)), axis=d) if x.ndim else xp.zeros((), xp.intp)
-        else:
-            idx = xp.argsort(-x.astype(xp.int64), axis=d, kind="stable")
+        idx = _sort_indices(self._data, d, descending)
         return _return_types["sort"](
             R.SortValues.apply(self, idx, d), Tensor._make(idx.astype(xp.int64), False, None)
         )
@@ -1423,9 +1412,16 @@ class Tensor:
         return self.sort(dim, descending, stable).indices
 
     def topk(self, k, dim=-1, largest=True, sorted=True):
+        """The k largest (or smallest) values along ``dim``, in order, and their indices."""
         d = _dim(dim, self.ndim, "topk")
-        values, indices = self.sort(d, descending=largest)
-        return _return_types["topk"](values.narrow(d, 0, k), indices.narrow(d, 0, k))
+        n = self.shape[d] if self.ndim else 1
+        if not 0 <= k <= n:
+            raise RuntimeError(f"selected index k out of range (k={k}, size {n})")
+        order = _sort_indices(self._data, d, descending=largest)
+        idx = xp.take(order, xp.arange(k), axis=d) if self.ndim else order
+        return _return_types["topk"](
+            R.TopkValues.apply(self, idx, d), Tensor._make(idx.astype(xp.int64), False, None)
+        )
 
     # ------------------------------------------------------------------ shape
     def reshape(self, *shape, **kwargs):
@@ -1928,8 +1924,8 @@ class Tensor:
     # ------------------------------------------------------------------ cumulative ops
     def cumprod(self, dim, dtype=None):
         a = self if dtype is None else self.to(dtype)
-        if a._data.dtype.kind in "bu" or a._data.dtype == xp.int32:
-            a = a.to(B.int64)
+        if a._data.dtype.kind in "biu":
+            a = a.to(B.int64)  # integer products accumulate in int64, as for cumsum
         return R.Cumprod.apply(a, _dim(dim, self.ndim, "cumprod"))
 
     def _cumulative_extreme(self, dim, is_max):
@@ -2247,19 +2243,18 @@ class Tensor:
         d = _dim(dim, self.ndim, "mode")
         x = xp.moveaxis(self._data, d, -1)
         rows = x.reshape(-1, x.shape[-1]) if x.ndim else x.reshape(1, 1)
-        values = xp.empty(rows.shape[0], dtype=x.dtype)
         indices = xp.empty(rows.shape[0], dtype=xp.int64)
         for r, row in enumerate(rows):
             uniq, counts = xp.unique(row, return_counts=True)
-            values[r] = uniq[xp.argmax(counts)]
-            indices[r] = row.shape[0] - 1 - xp.argmax(row[::-1] == values[r])
-        shape = x.shape[:-1]
-        values, indices = values.reshape(shape), indices.reshape(shape)
-        if keepdim and self.ndim:
-            values, indices = xp.expand_dims(values, d), xp.expand_dims(indices, d)
-        return _return_types["mode"](
-            Tensor._make(values, False, None), Tensor._make(indices, False, None)
-        )
+            value = uniq[xp.argmax(counts)]
+            indices[r] = row.shape[0] - 1 - xp.argmax(row[::-1] == value)
+        if self.ndim == 0:
+            return _return_types["mode"](self.clone(), zeros((), dtype=B.int64))
+        index = xp.expand_dims(indices.reshape(x.shape[:-1]), d)
+        values = R.ModeValues.apply(self, index, d, keepdim)
+        if not keepdim:
+            index = index.squeeze(d)
+        return _return_types["mode"](values, Tensor._make(index, False, None))
 
     def quantile(self, q, dim=None, keepdim=False, interpolation="linear"):
         """The q-quantiles along ``dim`` (all elements if None), interpolating between ranks."""
@@ -2557,6 +2552,18 @@ _LEGACY_TYPE_NAMES = {
 }
 
 
+def _sort_indices(x, d: int, descending: bool):
+    """Stable sorting order along axis d; nan counts as the largest value."""
+    if not descending:
+        return xp.argsort(x, axis=d, kind="stable")
+    if x.ndim == 0:
+        return xp.zeros((), xp.intp)
+    if x.dtype.kind == "f":
+        # primary key: nan first; then −x ascending (stable for ties)
+        return xp.lexsort((-x, ~xp.isnan(x)), axis=d)
+    return xp.argsort(-x.astype(xp.int64), axis=d, kind="stable")
+
+
 def _scalar_type_name(t: Tensor) -> str:
     """PyTorch's name of a tensor's element type in messages (Float, Long, ...)."""
     return _LEGACY_TYPE_NAMES[t.dtype.name].removesuffix("Tensor")
@@ -2597,8 +2604,7 @@ def _store(t: Tensor, values) -> None:
             ) from None
     if t._data.dtype.kind in "iub" and values.dtype.kind == "f":
         raise RuntimeError(
-            f"result type Float can't be cast to the desired output type "
-            f"{_scalar_type_name(t)}"
+            f"result type Float can't be cast to the desired output type {_scalar_type_name(t)}"
         )
     xp.copyto(t._data, values, casting="unsafe")
 
@@ -2610,8 +2616,7 @@ def _inplace_ufunc(ufunc, t: Tensor, other) -> None:
         isinstance(other, float) or (hasattr(other, "dtype") and other.dtype.kind == "f")
     ):
         raise RuntimeError(
-            f"result type Float can't be cast to the desired output type "
-            f"{_scalar_type_name(t)}"
+            f"result type Float can't be cast to the desired output type {_scalar_type_name(t)}"
         )
     try:
         ufunc(data, other, out=data, casting="unsafe")
@@ -3013,8 +3018,7 @@ def write_out(out, result: Tensor, op: str) -> Tensor:
     data = result._data
     if out._data.dtype.kind in "iub" and data.dtype.kind == "f":
         raise RuntimeError(
-            f"result type Float can't be cast to the desired output type "
-            f"{_scalar_type_name(out)}"
+            f"result type Float can't be cast to the desired output type {_scalar_type_name(out)}"
         )
     if out._data.shape != data.shape:
         out._data = data.astype(out._data.dtype)  # resized: new memory

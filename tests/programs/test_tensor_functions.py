@@ -100,6 +100,8 @@ UNARY = {
     "quantile_nearest": (lambda m, a: a.quantile(0.4, 1, interpolation="nearest"), A),
     "quantile_midpoint": (lambda m, a: a.quantile(0.4, 1, interpolation="midpoint"), A),
     "msort": (lambda m, a: m.msort(a), A),
+    "mode": (lambda m, a: m.mode(a.round(), 1), A),
+    "mode_keepdim": (lambda m, a: (a * 0 + m.tensor([1.0, 2.0, 2.0, 1.0])).mode(1, True), A),
     "var_dims": (lambda m, a: a.var((0, 1), correction=0), A),
     "std_keepdim": (lambda m, a: a.std(1, keepdim=True), A),
     "std_positional_dim": (lambda m, a: m.std(a, 0), A),
@@ -548,3 +550,111 @@ def test_assert_close():
         gradiente.testing.assert_close(
             gradiente.ones(2), gradiente.ones(2, dtype=gradiente.float64)
         )
+
+
+# ---------------------------------------------------------------------------- smaller fixes
+
+SAME_AS_TORCH = {
+    "sort_bool_descending": lambda m: m.tensor([True, False, True]).sort(descending=True),
+    "sort_uint8_descending": lambda m: m.tensor([1, 200, 3], dtype=m.uint8).sort(descending=True),
+    "sort_nan": lambda m: m.tensor([1.0, float("nan"), 3.0, 1.0]).sort(),
+    "sort_nan_descending": lambda m: m.tensor([1.0, float("nan"), 3.0, 1.0]).sort(descending=True),
+    "argsort_ties_descending": lambda m: m.argsort(m.tensor([2, 1, 2, 1]), descending=True),
+    "topk_smallest": lambda m: m.tensor([[3.0, 1.0, 2.0, 0.5]]).topk(2, dim=1, largest=False),
+    "sum_axis": lambda m: m.arange(6.0).reshape(2, 3).sum(axis=0),
+    "mean_axis_keepdims": lambda m: m.mean(m.arange(6.0).reshape(2, 3), axis=1, keepdims=True),
+    "cat_axis": lambda m: m.cat([m.ones(2, 1), m.zeros(2, 2)], axis=1),
+    "max_axis": lambda m: m.arange(6.0).reshape(2, 3).max(axis=1),
+    "fmod": lambda m: m.fmod(m.tensor([-7.0, 7.0, -7.5]), 3),
+    "remainder": lambda m: m.remainder(m.tensor([-7.0, 7.0, -7.5]), 3),
+    "fmod_int": lambda m: m.tensor([-7, 7]).fmod(3),
+    "view_dtype": lambda m: m.ones(2).view(m.int32),
+    "list_as_tuple_index": lambda m: m.arange(6.0).reshape(2, 3)[[[0, 1], [1, 0]]],
+    "clamp_int_with_float": lambda m: m.tensor([1, 5]).clamp(max=2.5),
+    "mean_of_empty": lambda m: m.zeros(0, 3).mean(0),
+    "as_strided": lambda m: m.arange(6.0).as_strided((2, 2), (1, 2), 1),
+    "lerp_weight_one": lambda m: m.lerp(m.tensor([0.1, 3.3]), m.tensor([0.7, -2.9]), 1.0),
+    "lerp_tensor_weight": lambda m: m.tensor([0.1, 3.3]).lerp(
+        m.tensor([0.7, -2.9]), m.tensor([0.25, 0.75])
+    ),
+    "numpy_ufunc_gives_tensor": lambda m: np.exp(m.tensor([0.0, 1.0])) * 1,
+    "legacy_type_cast": lambda m: m.tensor([1.5, 2.5]).type(m.LongTensor),
+    "legacy_type_string": lambda m: m.tensor([1.5, 2.5]).type("torch.DoubleTensor"),
+    "new_with_sizes": lambda m: m.ones(2, dtype=m.float64).new(2, 3).zero_(),
+    "variable": lambda m: m.autograd.Variable(m.ones(2), requires_grad=True) * 2,
+    "in_place_top_level": lambda m: m.clamp_(m.tensor([-1.0, 0.5, 2.0]), 0, 1),
+}
+
+
+@pytest.mark.parametrize("name", list(SAME_AS_TORCH))
+def test_same_as_torch(name):
+    g, t = SAME_AS_TORCH[name](gradiente), SAME_AS_TORCH[name](torch)
+    g = g if isinstance(g, tuple) else (g,)
+    t = t if isinstance(t, tuple) else (t,)
+    for a, b in zip(g, t, strict=True):
+        assert_same(a, b, rtol=0, atol=0)
+        assert repr(a) == repr(b)
+
+
+def test_fmod_and_remainder_gradients():
+    check_op(lambda m, a, b: m.fmod(a, b), A * 3, B)
+    check_op(lambda m, a, b: a.remainder(b), A * 3, B)
+
+
+def test_atan2_gradient_at_the_origin_is_zero():
+    check_op(lambda m, a, b: m.atan2(a, b), np.zeros(2), np.zeros(2), gradcheck=False)
+
+
+@pytest.mark.parametrize(
+    "call, error",
+    [
+        (lambda m: m.tensor([1, 2]).var(), "floating point"),
+        (lambda m: m.tensor([2]) ** -1, "negative integer powers"),
+        (lambda m: m.tensor([1]) // m.tensor([0]), "ZeroDivisionError"),
+        (lambda m: bool(m.ones(2)), "more than one value is ambiguous"),
+        (lambda m: m.ones(2, 3) @ m.ones(2, 3), "mat1 and mat2 shapes cannot be multiplied"),
+        (lambda m: m.ones(4).view(3), r"shape '\[3\]' is invalid for input of size 4"),
+        (
+            lambda m: m.ones(2, dtype=m.int64).mul_(2.5),
+            "can't be cast to the desired output type Long",
+        ),
+    ],
+)
+def test_errors_read_like_torch(call, error):
+    for m in (gradiente, torch):
+        with pytest.raises(RuntimeError, match=error):
+            call(m)
+
+
+def test_grad_fn_names_of_new_nodes():
+    x = gradiente.ones(2, 3, requires_grad=True)
+    t = torch.ones(2, 3, requires_grad=True)
+    for fn in (
+        lambda v: v.T,
+        lambda v: v.topk(2).values,
+        lambda v: v.lerp(v * 2, 0.5),
+        lambda v: v.cumprod(1),
+        lambda v: v.std(0),
+        lambda v: v.split(1)[0],
+        lambda v: v.unbind(1)[0],
+        lambda v: v.norm(),
+        lambda v: v.tril(),
+        lambda v: v.roll(1),
+        lambda v: v.fmod(2.0),
+        lambda v: v.diagonal(),
+        lambda v: v.scatter(1, v.new_zeros(2, 1).long(), 5.0),
+    ):
+        assert fn(x).grad_fn.name() == fn(t).grad_fn.name()
+
+
+def test_legacy_types_and_variable_are_isinstance_checks():
+    x = gradiente.ones(2)
+    assert isinstance(x, gradiente.FloatTensor) and not isinstance(x, gradiente.LongTensor)
+    assert isinstance(x, gradiente.autograd.Variable)
+    assert repr(gradiente.channels_last) == repr(torch.channels_last)
+    with gradiente.autograd.detect_anomaly():
+        assert gradiente.autograd.is_anomaly_enabled()
+    assert not gradiente.autograd.is_anomaly_enabled()
+    with gradiente.inference_mode():
+        assert gradiente.is_inference_mode_enabled() and not gradiente.is_grad_enabled()
+    assert not gradiente.is_inference_mode_enabled()

@@ -2,10 +2,13 @@
 
 Each script in ``tensor_scripts/`` is written for PyTorch (in the style of its tutorials and
 docs) and prints its results. The test runs it twice in fresh interpreters — once with the real
-torch, once as ``python -m gradiente run script.py`` — and compares what was printed: the text
-between numbers must be identical (up to runs of spaces, since a tensor's column width follows
-its values), and the numbers must agree to a relative tolerance, or to one unit in the last
-printed digit. A script may set its own tolerance with a ``# compare: rtol=...`` line.
+torch, once as ``python -m gradiente run script.py`` — and compares what was printed, line by
+line. A line whose numbers print identically must be identical. Otherwise the text between the
+numbers must be identical up to runs of spaces (a tensor's column width follows its values),
+integers must be equal, and other numbers must agree to a relative tolerance (float32 results
+differ in the last digits) or to one unit in the last printed digit. Object addresses
+(``0x7f...``) are ignored. A script may set its own tolerance with a ``# compare: rtol=...``
+line.
 """
 
 import os

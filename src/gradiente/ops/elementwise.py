@@ -454,8 +454,9 @@ class Atan2(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        # ∂atan2(a, b)/∂a = b/(a² + b²),  ∂atan2(a, b)/∂b = −a/(a² + b²)
-        scale = grad / (a * a + b * b)
+        # ∂atan2(a, b)/∂a = b/(a² + b²),  ∂atan2(a, b)/∂b = −a/(a² + b²); 0 at the origin
+        recip = (a * a + b * b).reciprocal()
+        scale = grad * recip.masked_fill(recip.isinf(), 0.0)
         grad_a = scale * b if ctx.needs_input_grad[0] else None
         grad_b = -scale * a if ctx.needs_input_grad[1] else None
         return grad_a, grad_b
@@ -530,3 +531,32 @@ class Remainder(Function):
 
 # d erfinv(x)/dx = (√π / 2) · e^(erfinv(x)²)
 Erfinv = _unary("Erfinv", _erfinv, lambda x, y, g: g * 0.886226925452758 * (y * y).exp(), "output")
+
+
+class Lerp(Function):
+    """a + w·(b − a), computed from the nearer end (b − (b − a)·(1 − w) when |w| ≥ ½) so the
+    result is exact at w = 1, as PyTorch's kernel does."""
+
+    backward_name = "LerpBackward0"
+    _array_forward = True
+
+    def name(self) -> str:
+        return "LerpBackward1" if self.tensor_weight else "LerpBackward0"
+
+    @staticmethod
+    def forward(ctx, a, b, w):
+        ctx.tensor_weight = hasattr(w, "_data")
+        ctx.save_for_backward(a, b, w)
+        x, y, t = _arr(a), _arr(b), _arr(w)
+        if not ctx.tensor_weight:
+            return xp.asarray(x + t * (y - x) if abs(t) < 0.5 else y - (y - x) * (1 - t))
+        return xp.where(xp.abs(t) < 0.5, x + t * (y - x), y - (y - x) * (1 - t))
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b, w = ctx.saved_tensors
+        # ∂/∂a = 1 − w,  ∂/∂b = w,  ∂/∂w = b − a
+        grad_a = grad * (1 - w) if ctx.needs_input_grad[0] else None
+        grad_b = grad * w if ctx.needs_input_grad[1] else None
+        grad_w = grad * (b - a) if ctx.needs_input_grad[2] else None
+        return grad_a, grad_b, grad_w

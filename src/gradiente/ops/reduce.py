@@ -468,7 +468,7 @@ class Var(Function):
         grad = _expand_back(grad, a.shape, ctx.dims, ctx.keepdim)
         # ∂var/∂x_i = 2 (x_i − x̄) / (N − correction)
         centred = a - a.mean(dim=ctx.dims, keepdim=True)
-        return grad * centred * (2.0 / ctx.divisor), None, None, None
+        return grad * centred * 2.0 / ctx.divisor, None, None, None
 
 
 class Std(Function):
@@ -556,3 +556,11 @@ def _gather_into(grad, index, dim, src_shape):
         region = tuple(slice(0, n) for n in index.shape)
         g = PadBack.apply(g, region, src_shape)
     return g
+
+
+class TopkValues(GatherAlongDim):
+    backward_name = "TopkBackward0"
+
+
+class ModeValues(GatherAlongDim):
+    backward_name = "ModeBackward0"
