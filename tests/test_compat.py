@@ -191,3 +191,28 @@ def test_disabled_grad_scaler_passes_through():
     assert scaler.scale(loss) is loss and scaler.get_scale() == 1.0 and scaler.state_dict() == {}
     with autocast("cpu", enabled=False):
         pass
+
+
+def test_submodule_imports_resolve_under_gradiente_run(tmp_path):
+    script = tmp_path / "submodules.py"
+    script.write_text(
+        "from torch.func import grad\n"
+        "from torch.linalg import norm\n"
+        "from torch.autograd.function import Function\n"
+        "from torch.utils.data.dataset import Dataset\n"
+        "import torch.special\n"
+        "import torch\n"
+        "x = torch.tensor([3.0, 4.0])\n"
+        "print(norm(x).item(), torch.special.expit(torch.tensor(0.0)).item())\n"
+        "print(grad(lambda t: (t ** 2).sum())(x).tolist())\n"
+    )
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", "gradiente", "run", str(script)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert out.splitlines() == ["5.0 0.5", "[6.0, 8.0]"]
