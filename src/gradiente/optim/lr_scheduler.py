@@ -491,6 +491,27 @@ class ExponentialLR(LRScheduler):
         return [base_lr * self.gamma**self.last_epoch for base_lr in self.base_lrs]
 
 
+def _check_composed(owner, schedulers, optimizer) -> None:
+    """The checks SequentialLR and ChainedScheduler make on their schedulers (torch's errors)."""
+    name = owner.__class__.__name__
+    for i, scheduler in enumerate(schedulers):
+        if not hasattr(scheduler, "optimizer"):
+            raise TypeError(f"{name} at index {i} should have `optimizer` as its attribute.")
+        if isinstance(scheduler, ReduceLROnPlateau):
+            raise ValueError(
+                f"{name} does not support `ReduceLROnPlateau` scheduler as it requires "
+                "additional kwargs to be specified when calling `step`, but got one at index "
+                f"{i} in the given schedulers sequence."
+            )
+        if optimizer != scheduler.optimizer:
+            raise ValueError(
+                f"{name} expects all schedulers to belong to the same optimizer, but got "
+                f"scheduler {scheduler.__class__.__name__} at index {i} has "
+                f"{scheduler.optimizer}, which is different from "
+                f"{optimizer.__class__.__name__}."
+            )
+
+
 class SequentialLR(LRScheduler):
     """Run ``schedulers`` one after another, switching at the ``milestones`` epochs.
 
@@ -510,25 +531,7 @@ class SequentialLR(LRScheduler):
             raise ValueError(
                 f"{self.__class__.__name__} expects at least one scheduler, but got no scheduler."
             )
-        for i, scheduler in enumerate(schedulers):
-            if not hasattr(scheduler, "optimizer"):
-                raise TypeError(
-                    f"{self.__class__.__name__} at index {i} should have `optimizer` as its "
-                    "attribute."
-                )
-            if isinstance(scheduler, ReduceLROnPlateau):
-                raise ValueError(
-                    f"{self.__class__.__name__} does not support `ReduceLROnPlateau` scheduler "
-                    "as it requires additional kwargs to be specified when calling `step`, but "
-                    f"got one at index {i} in the given schedulers sequence."
-                )
-            if optimizer != scheduler.optimizer:
-                raise ValueError(
-                    f"{self.__class__.__name__} expects all schedulers to belong to the same "
-                    f"optimizer, but got scheduler {scheduler.__class__.__name__} at index {i} "
-                    f"has {scheduler.optimizer}, which is different from "
-                    f"{optimizer.__class__.__name__}."
-                )
+        _check_composed(self, schedulers, optimizer)
         if len(milestones) != len(schedulers) - 1:
             raise ValueError(
                 "Sequential Schedulers expects number of schedulers provided to be one more than "
@@ -684,25 +687,7 @@ class ChainedScheduler(LRScheduler):
                 "got no scheduler."
             )
         optimizer = optimizer or schedulers[0].optimizer
-        for i, scheduler in enumerate(schedulers):
-            if not hasattr(scheduler, "optimizer"):
-                raise TypeError(
-                    f"{self.__class__.__name__} at index {i} should have `optimizer` as its "
-                    "attribute."
-                )
-            if isinstance(scheduler, ReduceLROnPlateau):
-                raise ValueError(
-                    f"{self.__class__.__name__} does not support `ReduceLROnPlateau` scheduler "
-                    "as it requires additional kwargs to be specified when calling `step`, but "
-                    f"got one at index {i} in the given schedulers sequence."
-                )
-            if optimizer != scheduler.optimizer:
-                raise ValueError(
-                    f"{self.__class__.__name__} expects all schedulers to belong to the same "
-                    f"optimizer, but got scheduler {scheduler.__class__.__name__} at index {i} "
-                    f"has {scheduler.optimizer}, which is different from "
-                    f"{optimizer.__class__.__name__}."
-                )
+        _check_composed(self, schedulers, optimizer)
         self._schedulers = schedulers
         self.optimizer = optimizer
         self._last_lr = _group_values(self._schedulers[-1].optimizer, "lr")
