@@ -14,11 +14,20 @@ The raw source is the 32-bit Mersenne Twister MT19937 (Matsumoto & Nishimura, 19
 - ``random64()``: two words, the first one drawn as the high half: ``(w0 << 32) | w1``.
 
 Everything else is a recipe on top of these words, documented at each sampler below.
+
+Threads: as in PyTorch, there is one default generator for the whole process, shared by every
+thread, and each draw (one call of a sampler, e.g. one ``randn``) holds the generator's lock
+from its first word to its last, so two threads never interleave words inside one tensor. Which
+thread draws first is up to the scheduler; a thread that needs its own reproducible stream
+passes its own ``Generator``.
 """
 
 # NOTE: sampling is host-side (NumPy) like torch's CPU generator
+import functools
+import inspect
 import math
 import os
+import threading
 
 import numpy as np
 
@@ -103,11 +112,20 @@ class Generator:
         if str(device) != "cpu":
             raise ValueError(f"gradiente's generator lives on the CPU, got device={device!r}")
         self.device = "cpu"
+        self.lock = threading.RLock()  # held for a whole draw (see the module docstring)
         self._bitgen = np.random.MT19937(0)  # its stream is replaced by manual_seed below
         self.manual_seed(DEFAULT_SEED)
 
     def __repr__(self) -> str:
         return f"<gradiente.Generator device='cpu' initial_seed={self._seed}>"
+
+    def __getstate__(self) -> dict:
+        # a lock cannot be copied or pickled; a copy gets a lock of its own
+        return {k: v for k, v in self.__dict__.items() if k != "lock"}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.lock = threading.RLock()
 
     # --- seeding ------------------------------------------------------------------------------
 
@@ -121,10 +139,11 @@ class Generator:
         if not -(1 << 63) <= seed < (1 << 64):
             raise RuntimeError(f"manual_seed expects a value in [-2**63, 2**64), got {seed}")
         seed &= (1 << 64) - 1
-        self._seed = seed
-        self._set_mt(_init_genrand(seed & 0xFFFFFFFF), pos=_MT_N)
-        self._fresh = True  # no word drawn since seeding (only matters for get_state's bytes)
-        self._next_normal = None  # the cached second Box–Muller value, or None
+        with self.lock:
+            self._seed = seed
+            self._set_mt(_init_genrand(seed & 0xFFFFFFFF), pos=_MT_N)
+            self._fresh = True  # no word drawn since seeding (only matters for get_state's bytes)
+            self._next_normal = None  # the cached second Box–Muller value, or None
         return self
 
     def seed(self) -> int:
@@ -167,10 +186,11 @@ class Generator:
         st = np.frombuffer(raw.tobytes(), dtype=_STATE_DTYPE)[0]
         left, nxt = int(st["left"]), int(st["next"])
         pos = _MT_N if left == 1 else nxt
-        self._set_mt(st["state"].astype(np.uint32), pos=pos)
-        self._seed = int(st["the_initial_seed"])
-        self._fresh = left == 1 and nxt == 0
-        self._next_normal = float(st["normal_y"]) if st["normal_is_valid"] else None
+        with self.lock:
+            self._set_mt(st["state"].astype(np.uint32), pos=pos)
+            self._seed = int(st["the_initial_seed"])
+            self._fresh = left == 1 and nxt == 0
+            self._next_normal = float(st["normal_y"]) if st["normal_is_valid"] else None
         return self
 
     def _set_mt(self, key: np.ndarray, pos: int) -> None:
@@ -194,6 +214,19 @@ default_generator = Generator()
 
 def _gen(generator: Generator | None) -> Generator:
     return default_generator if generator is None else generator
+
+
+def _one_draw(sampler):
+    """Run ``sampler`` holding its generator's lock, so one call is one uninterrupted draw."""
+    position = list(inspect.signature(sampler).parameters).index("generator")
+
+    @functools.wraps(sampler)
+    def locked(*args, **kwargs):
+        generator = args[position] if len(args) > position else kwargs.get("generator")
+        with _gen(generator).lock:
+            return sampler(*args, **kwargs)
+
+    return locked
 
 
 def manual_seed(seed: int) -> Generator:
@@ -350,6 +383,7 @@ def _shape(shape) -> tuple:
     return (int(shape),) if np.ndim(shape) == 0 else tuple(int(s) for s in shape)
 
 
+@_one_draw
 def uniform(shape, dtype, low=0.0, high=1.0, generator=None) -> np.ndarray:
     """Uniform samples in [low, high): ``torch.rand`` and ``Tensor.uniform_(low, high)``.
 
@@ -505,6 +539,7 @@ def _normal_fill_float32(u: np.ndarray, mean: float, std: float) -> np.ndarray:
     return _affine(z, std, mean).reshape(-1)
 
 
+@_one_draw
 def normal(shape, dtype, mean=0.0, std=1.0, generator=None) -> np.ndarray:
     """Normal samples N(mean, std²): ``torch.randn`` and ``Tensor.normal_(mean, std)``.
 
@@ -532,6 +567,7 @@ def normal(shape, dtype, mean=0.0, std=1.0, generator=None) -> np.ndarray:
     return out.reshape(shape)
 
 
+@_one_draw
 def normal_tensor(mean, std, generator=None) -> np.ndarray:
     """``torch.normal(mean, std)`` with tensors: one sample per broadcast element.
 
@@ -579,6 +615,7 @@ def _from_to(gen: Generator, n: int, low: int, span: int) -> np.ndarray:
         return ((words % _U64(span)) + _U64(low & 0xFFFFFFFFFFFFFFFF)).view(np.int64)
 
 
+@_one_draw
 def randint(low, high, shape, dtype=np.int64, generator=None) -> np.ndarray:
     """Integers uniform in [low, high): ``torch.randint(low, high, shape)``."""
     low, high, shape = int(low), int(high), _shape(shape)
@@ -588,6 +625,7 @@ def randint(low, high, shape, dtype=np.int64, generator=None) -> np.ndarray:
     return values.astype(dtype).reshape(shape)
 
 
+@_one_draw
 def random_(shape, dtype, low=None, high=None, generator=None) -> np.ndarray:
     """``Tensor.random_`` semantics.
 
@@ -689,6 +727,7 @@ def _inside_out(z: np.ndarray) -> np.ndarray:
 _RANDPERM_SMALL = 4294967295 // 20  # torch: n < UINT32_MAX / 20 uses 32-bit draws
 
 
+@_one_draw
 def randperm(n, dtype=np.int64, generator=None) -> np.ndarray:
     """A random permutation of ``0..n-1``: ``torch.randperm(n)``.
 
@@ -719,6 +758,7 @@ def randperm(n, dtype=np.int64, generator=None) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 
 
+@_one_draw
 def bernoulli(p, shape, dtype, generator=None) -> np.ndarray:
     """0/1 samples with P(1) = p: ``Tensor.bernoulli_(p)`` and ``torch.bernoulli(p_tensor)``.
 
@@ -743,6 +783,7 @@ def bernoulli(p, shape, dtype, generator=None) -> np.ndarray:
     return (u < probs).astype(dtype)
 
 
+@_one_draw
 def exponential(shape, dtype, lambd=1.0, generator=None) -> np.ndarray:
     """Exponential samples with rate ``lambd``: ``Tensor.exponential_(lambd)``.
 

@@ -1,17 +1,26 @@
-"""Grad modes: whether ops record the graph (``no_grad``, ``enable_grad``, ``inference_mode``)."""
+"""Grad modes: whether ops record the graph (``no_grad``, ``enable_grad``, ``inference_mode``).
+
+As in PyTorch, grad mode and inference mode belong to a thread: ``no_grad()`` in one thread
+does not stop another thread from recording its graph, and every new thread starts with
+recording on. Anomaly detection is process-wide, as PyTorch's.
+"""
 
 from __future__ import annotations
 
 import functools
+import threading
 
 
-class _GradState:
-    """Process-wide switch read by every op before it records a graph node."""
+class _GradState(threading.local):
+    """Per-thread switches read by every op before it records a graph node.
 
-    __slots__ = ("enabled",)
+    ``threading.local`` runs ``__init__`` once in each thread that touches the object, so a new
+    thread sees the defaults (recording on, not in inference mode), whatever other threads set.
+    """
 
     def __init__(self):
         self.enabled = True
+        self.inference = False
 
 
 grad_state = _GradState()
@@ -109,24 +118,21 @@ class inference_mode(_GradModeContext):
 
     def __enter__(self):
         self._prev = grad_state.enabled
-        self._prev_inference = _inference[0]
+        self._prev_inference = grad_state.inference
         if self._disable:
             grad_state.enabled = False
-            _inference[0] = True
+            grad_state.inference = True
         return self
 
     def __exit__(self, *exc):
         grad_state.enabled = self._prev
-        _inference[0] = self._prev_inference
+        grad_state.inference = self._prev_inference
         return False
 
 
-_inference = [False]
-
-
 def is_inference_mode_enabled() -> bool:
-    """True inside ``inference_mode()``."""
-    return _inference[0]
+    """True inside ``inference_mode()`` (in this thread)."""
+    return grad_state.inference
 
 
 class set_detect_anomaly:
