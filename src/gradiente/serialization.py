@@ -158,6 +158,21 @@ def _write_bytes(f, data: bytes) -> None:
         f.write(view[start : start + _CHUNK])
 
 
+def _deterministic(data: bytes) -> bytes:
+    """The same safetensors file with its JSON header written in one fixed order.
+
+    safetensors keeps ``__metadata__`` in a hash map, so its key order (and so the file's
+    bytes) changes from run to run. Rewriting the header with sorted keys makes equal objects
+    give equal files. Tensor offsets count from the end of the header, so they stay valid; the
+    header is padded with spaces to a multiple of 8 bytes, as safetensors does (alignment).
+    """
+    n = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8 : 8 + n])
+    text = json.dumps(header, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    text += b" " * (-len(text) % 8)
+    return len(text).to_bytes(8, "little") + text + data[8 + n :]
+
+
 def _fsync_directory(directory: str) -> None:
     """Persist the rename itself (where the platform allows opening a directory)."""
     with contextlib.suppress(OSError):
@@ -202,7 +217,7 @@ def save(obj, f, pickle_module=None, pickle_protocol=None, **kwargs) -> None:
             {"version": _FORMAT_VERSION, "root": structure}, allow_nan=False
         ),
     }
-    data = safetensors.numpy.save(encoder.arrays, metadata=metadata)
+    data = _deterministic(safetensors.numpy.save(encoder.arrays, metadata=metadata))
     if hasattr(f, "write"):
         _write_bytes(f, data)
         return
