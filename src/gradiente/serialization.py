@@ -29,6 +29,7 @@ import json
 import math
 import os
 import pickle
+import re
 import secrets
 
 import safetensors
@@ -37,7 +38,7 @@ import safetensors.numpy
 from gradiente.backend import xp
 from gradiente.tensor import Tensor
 
-__all__ = ["save", "load"]
+__all__ = ["save", "load", "CheckpointError"]
 
 _STRUCTURE_KEY = "gradiente"  # the __metadata__ entry holding the JSON structure
 _FORMAT_VERSION = 1
@@ -227,14 +228,81 @@ def save(obj, f, pickle_module=None, pickle_protocol=None, **kwargs) -> None:
 # ---------------------------------------------------------------------------------------------
 # Reading
 # ---------------------------------------------------------------------------------------------
+#
+# A checkpoint may come from anywhere, so reading trusts nothing in it: the header's length is
+# bounded (by _MAX_HEADER and by the file's size), JSON nesting is bounded *before* parsing
+# (Python's JSON parser and the decoder below recurse once per level, and a crafted
+# "[[[[..." would end in RecursionError), and every field is type-checked. Any problem raises
+# CheckpointError, whose message starts with the file's name.
+
+_MAX_DEPTH = 100  # JSON brackets; a dict in gradiente's structure takes 3 per level
+# safetensors dtype names → little-endian NumPy dtypes (the ones NumPy can hold)
+_DTYPES = {
+    "BOOL": "|b1",
+    "U8": "|u1",
+    "I8": "|i1",
+    "U16": "<u2",
+    "I16": "<i2",
+    "F16": "<f2",
+    "U32": "<u4",
+    "I32": "<i4",
+    "F32": "<f4",
+    "U64": "<u8",
+    "I64": "<i8",
+    "F64": "<f8",
+}
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+
+
+class CheckpointError(RuntimeError, ValueError):
+    """A file that is not a readable checkpoint: foreign, truncated, damaged or crafted.
+
+    Both a ``RuntimeError`` (what ``torch.load`` raises) and a ``ValueError`` (bad data); the
+    message starts with the file's name.
+    """
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _json_depth(text: bytes) -> int:
+    """How deeply ``text``'s JSON nests, counted without parsing it (so without recursion).
+
+    Strings are blanked out first (a bracket inside a string is text); then the depth after each
+    byte is the running sum of +1 per ``[`` or ``{`` and −1 per ``]`` or ``}``.
+    """
+    bare = xp.frombuffer(_JSON_STRING.sub(b'""', text), dtype=xp.uint8)
+    step = xp.isin(bare, list(b"[{")).astype(xp.int64) - xp.isin(bare, list(b"]}"))
+    return int(xp.cumsum(step).max(initial=0))
+
+
+def _parse_json(text: bytes | str, name: str, what: str):
+    """``json.loads(text)`` after checking its nesting depth; errors name the file."""
+    data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+    depth = _json_depth(data)
+    if depth > _MAX_DEPTH:
+        raise CheckpointError(
+            f"{name}: {what} nests {depth} levels deep (at most {_MAX_DEPTH} are read); "
+            "the file is damaged or crafted"
+        )
+    try:
+        return json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise CheckpointError(f"{name}: {what} is not valid JSON ({error})") from None
 
 
 class _Decoder:
+    """Turns the JSON structure (see ``_Encoder``) back into Python objects, checking each node."""
+
     def __init__(self, arrays: dict, name: str, weights_only: bool, pickle_module=None) -> None:
         self.arrays = arrays
         self.name = name
         self.weights_only = weights_only
         self.pickle_module = pickle_module or pickle
+
+    def _damaged(self, detail: str) -> CheckpointError:
+        return CheckpointError(f"{self.name}: the checkpoint's structure is damaged: {detail}")
 
     def _unpickle(self, node: dict):
         if self.weights_only:
@@ -246,31 +314,68 @@ class _Decoder:
         return self.pickle_module.loads(self._array(node["pickle"]).tobytes())
 
     def _array(self, key):
-        if key not in self.arrays:
-            raise RuntimeError(f"{self.name}: the checkpoint refers to a missing tensor {key!r}")
+        if not isinstance(key, str) or key not in self.arrays:
+            raise CheckpointError(f"{self.name}: the checkpoint refers to a missing tensor {key!r}")
         return self.arrays[key]
 
+    def _list(self, node: dict, field: str) -> list:
+        items = node[field]
+        if not isinstance(items, list):
+            raise self._damaged(f"{field!r} holds {type(items).__name__}, not a list")
+        return items
+
+    def _tensor(self, node: dict) -> Tensor:
+        t = Tensor._make(self._array(node["tensor"]))
+        if node.get("requires_grad"):
+            if not t.is_floating_point():
+                raise self._damaged(f"a {t.dtype} tensor cannot require gradients")
+            t.requires_grad_(True)
+        return t
+
+    def _float(self, node: dict) -> float:
+        text = node["float"]
+        if text not in ("nan", "inf", "-inf"):
+            raise self._damaged(f"{text!r} is not a non-finite float")
+        return float(text)
+
+    def _dict(self, node: dict) -> dict:
+        kind = collections.OrderedDict if node.get("ordered") else dict
+        out = kind()
+        for item in self._list(node, "dict"):
+            if not (isinstance(item, list) and len(item) == 2):
+                raise self._damaged(f"a dict entry {item!r:.60} is not a [key, value] pair")
+            key = self.decode(item[0])
+            if not _is_hashable(key):
+                raise self._damaged(f"a dict key of type {type(key).__name__}")
+            out[key] = self.decode(item[1])
+        return out
+
     def decode(self, node):
+        """The Python object that ``node`` describes."""
         if node is None or isinstance(node, (bool, int, float, str)):
             return node
         if isinstance(node, list):
             return [self.decode(v) for v in node]
         if isinstance(node, dict):
             if "tensor" in node:
-                t = Tensor._make(self._array(node["tensor"]))
-                return t.requires_grad_(True) if node.get("requires_grad") else t
+                return self._tensor(node)
             if "ndarray" in node:
                 return self._array(node["ndarray"])
             if "pickle" in node:
                 return self._unpickle(node)
             if "float" in node:
-                return float(node["float"])
+                return self._float(node)
             if "tuple" in node:
-                return tuple(self.decode(v) for v in node["tuple"])
+                return tuple(self.decode(v) for v in self._list(node, "tuple"))
             if "dict" in node:
-                kind = collections.OrderedDict if node.get("ordered") else dict
-                return kind((self.decode(k), self.decode(v)) for k, v in node["dict"])
-        raise RuntimeError(f"{self.name}: unknown entry in the checkpoint structure: {node!r}")
+                return self._dict(node)
+        raise self._damaged(f"unknown entry {node!r:.80}")
+
+
+def _is_hashable(key) -> bool:
+    if isinstance(key, tuple):
+        return all(_is_hashable(k) for k in key)
+    return key is None or isinstance(key, (bool, int, float, str))
 
 
 def _describe_foreign(raw: bytes) -> str:
@@ -285,8 +390,9 @@ def _describe_foreign(raw: bytes) -> str:
     return ""
 
 
-def _read_header(raw: bytes, name: str) -> dict:
-    """The safetensors JSON header: 8 bytes of little-endian length, then that much JSON."""
+def _read_header(raw: bytes, name: str) -> tuple[dict, int]:
+    """The safetensors JSON header and where the data start: 8 bytes of little-endian length
+    ``n``, then ``n`` bytes of JSON, then the tensors' bytes."""
     problem = None
     if len(raw) < 8:
         problem = f"it has only {len(raw)} bytes"
@@ -296,17 +402,106 @@ def _read_header(raw: bytes, name: str) -> dict:
             problem = f"its header claims {n} bytes but the file has {len(raw)} in all"
         else:
             try:
-                header = json.loads(raw[8 : 8 + n])
-            except (UnicodeDecodeError, json.JSONDecodeError) as error:
-                problem = f"its header is not valid JSON ({error})"
+                header = _parse_json(raw[8 : 8 + n], name, "its header")
+            except CheckpointError as error:
+                problem = str(error).removeprefix(f"{name}: ")
             else:
                 if isinstance(header, dict):
-                    return header
+                    return header, 8 + n
                 problem = "its header is not a JSON object"
-    raise RuntimeError(
+    raise CheckpointError(
         f"{name}: not a gradiente/safetensors checkpoint, or a truncated one: {problem}."
         + _describe_foreign(raw)
     )
+
+
+def _check_entry(key: str, info, name: str, size: int) -> tuple:
+    """(begin, end, dtype, shape) of one header entry, each field checked."""
+    where = f"{name}: tensor {key!r:.80} in the header"
+    if not isinstance(info, dict):
+        raise CheckpointError(f"{where} is {type(info).__name__}, not an object")
+    dtype, shape, offsets = info.get("dtype"), info.get("shape"), info.get("data_offsets")
+    if not (isinstance(dtype, str) and dtype in _DTYPES):
+        known = ", ".join(_DTYPES)
+        raise CheckpointError(f"{where} has dtype {dtype!r:.40}; readable dtypes: {known}")
+    if not (isinstance(shape, list) and all(_is_int(s) and s >= 0 for s in shape)):
+        raise CheckpointError(f"{where} has shape {shape!r:.80}, not a list of sizes >= 0")
+    if not (
+        isinstance(offsets, list)
+        and len(offsets) == 2
+        and all(_is_int(o) for o in offsets)
+        and 0 <= offsets[0] <= offsets[1] <= size
+    ):
+        raise CheckpointError(
+            f"{where} has data_offsets {offsets!r:.80}, not [begin, end] within the "
+            f"{size} bytes of data (a truncated file?)"
+        )
+    dtype = xp.dtype(_DTYPES[dtype])
+    nbytes = math.prod(shape) * dtype.itemsize
+    if offsets[1] - offsets[0] != nbytes:
+        raise CheckpointError(
+            f"{where}: shape {shape} of {dtype.name} needs {nbytes} bytes but its offsets hold "
+            f"{offsets[1] - offsets[0]}"
+        )
+    return offsets[0], offsets[1], dtype, tuple(shape)
+
+
+def _read_tensors(raw: bytes, header: dict, start: int, name: str) -> dict:
+    """The header's tensors as NumPy arrays (native byte order, writable copies).
+
+    As the safetensors format requires, the tensors' byte ranges tile the data section exactly:
+    sorted by offset, each begins where the previous one ended, and the last ends the file.
+    """
+    size = len(raw) - start
+    entries = sorted(
+        (*_check_entry(key, info, name, size), key)
+        for key, info in header.items()
+        if key != "__metadata__"
+    )
+    position = 0
+    for begin, end, _, _, key in entries:
+        if begin != position:
+            overlap = "overlaps the previous one" if begin < position else "leaves a gap"
+            raise CheckpointError(f"{name}: the data of tensor {key!r:.80} {overlap}")
+        position = end
+    if position != size:
+        raise CheckpointError(
+            f"{name}: the tensors hold {position} bytes but the file has {size} bytes of data "
+            "(truncated or padded)"
+        )
+    arrays = {}
+    for begin, end, dtype, shape, key in entries:
+        count = (end - begin) // dtype.itemsize
+        flat = xp.frombuffer(raw, dtype=dtype, count=count, offset=start + begin)
+        arrays[key] = flat.reshape(shape).astype(dtype.newbyteorder("="))
+    return arrays
+
+
+def _read_structure(metadata, name: str):
+    """gradiente's nested structure from ``__metadata__`` (None for a plain safetensors file)."""
+    if metadata is None:
+        return None
+    if not (
+        isinstance(metadata, dict)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items())
+    ):
+        raise CheckpointError(f"{name}: __metadata__ is not a map of strings to strings")
+    if _STRUCTURE_KEY not in metadata:
+        return None
+    structure = _parse_json(metadata[_STRUCTURE_KEY], name, "the checkpoint's structure")
+    if not (isinstance(structure, dict) and "root" in structure):
+        raise CheckpointError(f"{name}: the checkpoint's structure is damaged (no root)")
+    version = structure.get("version")
+    if not _is_int(version):
+        raise CheckpointError(
+            f"{name}: the checkpoint's format version {version!r:.40} is not a number"
+        )
+    if version > _FORMAT_VERSION:
+        raise CheckpointError(
+            f"{name}: written by a newer gradiente (format {version}; this one reads up to "
+            f"{_FORMAT_VERSION})"
+        )
+    return structure["root"]
 
 
 def _only_cpu(map_location) -> bool:
@@ -328,6 +523,9 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
     ``pickle_module`` (default ``pickle``). Only the CPU exists here, so ``map_location`` may
     be None, ``"cpu"``/``device("cpu")``, a dict mapping to ``"cpu"``, or a function (given
     CPU storages); ``mmap`` and the other arguments of ``torch.load`` are accepted and ignored.
+
+    A file that is not a readable checkpoint (foreign, truncated, damaged, crafted) raises
+    ``CheckpointError`` (a ``RuntimeError`` and a ``ValueError``) naming the file.
     """
     if not _only_cpu(map_location):
         raise RuntimeError(f"gradiente.load: only map_location='cpu' exists, got {map_location!r}")
@@ -337,24 +535,9 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
         name = os.fspath(f)
         with open(name, "rb") as file:
             raw = file.read()
-    header = _read_header(raw, name)
-    try:
-        arrays = safetensors.numpy.load(raw)
-    except Exception as error:  # safetensors' Rust errors and unsupported dtypes (bf16, ...)
-        raise RuntimeError(
-            f"{name}: not a readable safetensors checkpoint, or a truncated one ({error})."
-        ) from error
-    metadata = header.get("__metadata__") or {}
-    if _STRUCTURE_KEY not in metadata:
+    header, start = _read_header(raw, name)
+    arrays = _read_tensors(raw, header, start, name)
+    root = _read_structure(header.get("__metadata__"), name)
+    if root is None:
         return {key: Tensor._make(arrays[key]) for key in header if key != "__metadata__"}
-    try:
-        structure = json.loads(metadata[_STRUCTURE_KEY])
-        version, root = structure["version"], structure["root"]
-    except (TypeError, KeyError, json.JSONDecodeError) as error:
-        raise RuntimeError(f"{name}: the checkpoint's structure is damaged ({error})") from error
-    if version > _FORMAT_VERSION:
-        raise RuntimeError(
-            f"{name}: written by a newer gradiente (format {version}; this one reads up to "
-            f"{_FORMAT_VERSION})"
-        )
     return _Decoder(arrays, name, weights_only is not False, pickle_module).decode(root)
