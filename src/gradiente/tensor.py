@@ -1366,18 +1366,27 @@ class Tensor:
         return a.vector_norm(p, dim, keepdim)
 
     def vector_norm(self, ord=2, dim=None, keepdim=False, dtype=None):
-        a = (self if dtype is None else self.to(dtype))._float()
+        self._check_float_norm("linalg.vector_norm")
+        a = self if dtype is None else self.to(dtype)
         dims = _dims(dim, self.ndim, "linalg.vector_norm")
         if dims == ():
             dims = None
         return R.VectorNorm.apply(a, float(ord), dims, keepdim)
 
+    def _check_float_norm(self, op):
+        if self._data.dtype.kind != "f":
+            raise RuntimeError(
+                f"{op}: Expected a floating point or complex tensor as input. "
+                f"Got {R.torch_type_name(self._data.dtype)}"
+            )
+
     def matrix_norm(self, ord="fro", dim=(-2, -1), keepdim=False, dtype=None):
-        a = (self if dtype is None else self.to(dtype))._float()
+        a = self if dtype is None else self.to(dtype)
         if a.ndim < 2:
             raise RuntimeError(
                 "linalg.matrix_norm: The input tensor A must have at least 2 dimensions."
             )
+        self._check_float_norm("linalg.matrix_norm")
         d0, d1 = (_dim(d, a.ndim, "linalg.matrix_norm") for d in dim)
         if ord == "fro":
             return a.vector_norm(2, (d0, d1), keepdim)
