@@ -1,0 +1,54 @@
+"""The one table of deliberate differences between gradiente and torch that the fuzzer accepts.
+
+Each entry names a condition on a program step and the README decision behind it. The
+comparison consults this table only when it has found a difference; a case it matches is counted
+and reported by name (``test_differential`` prints the table and how often each entry was used),
+and the rest of that program is not compared. Nothing else is skipped. Tolerances are not
+entries here: they are one rule for all ops, in ``compare.tolerance``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class KnownDifference:
+    name: str
+    applies: Callable  # (step, torch error, gradiente error, torch env, gradiente env, kind)
+    reason: str
+
+
+def _view_copies(step, t_err, g_err, t_env, g_env, kind):
+    # torch: "view size is not compatible with input tensor's size and stride ... Use .reshape"
+    return (
+        step.kind == "method"
+        and step.fn == "view"
+        and g_err is None
+        and t_err is not None
+        and "view size is not compatible" in str(t_err)
+    )
+
+
+KNOWN_DIFFERENCES = [
+    KnownDifference(
+        "view() of non-viewable memory returns a copy",
+        _view_copies,
+        "README 'Not yet / known differences': view() of memory that cannot be re-viewed (a "
+        "transposed tensor, a convolution output) returns a copy instead of raising.",
+    ),
+]
+
+
+def match_known(step, t_err, g_err, t_env, g_env, kind=None):
+    """The entry of ``KNOWN_DIFFERENCES`` that explains this difference, or None."""
+    for entry in KNOWN_DIFFERENCES:
+        if entry.applies(step, t_err, g_err, t_env, g_env, kind):
+            return entry
+    return None
+
+
+def table():
+    """The table as text, for the test output and the README."""
+    return "\n".join(f"- {e.name}: {e.reason}" for e in KNOWN_DIFFERENCES)
