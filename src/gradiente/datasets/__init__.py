@@ -10,6 +10,7 @@
 from gradiente.datasets.cifar import CIFAR10, CIFAR100
 from gradiente.datasets.digits import Digits
 from gradiente.datasets.download import check_integrity, download_url
+from gradiente.datasets.errors import DatasetFileError
 from gradiente.datasets.mnist import KMNIST, MNIST, FashionMNIST
 from gradiente.datasets.toy import (
     make_blobs,
@@ -24,6 +25,7 @@ from gradiente.datasets.vision import VisionDataset
 __all__ = [
     "CIFAR10",
     "CIFAR100",
+    "DatasetFileError",
     "Digits",
     "FashionMNIST",
     "KMNIST",

@@ -1,9 +1,16 @@
 """Downloading dataset files with checksum verification (torchvision's ``download_url`` & co).
 
-A file is fetched into ``root`` under a temporary name, its checksum (SHA-256 or MD5, the
-published one) is verified, and only then is it renamed into place. A file already in ``root``
-whose checksum matches is reused without touching the network. A checksum failure deletes the
-download and raises an error naming both the expected and the actual hash.
+A file is fetched into ``root`` under a temporary name (unpredictable, created exclusively by
+``tempfile``), its size is checked against the server's ``Content-Length`` and its checksum
+(SHA-256 or MD5, the published one) is verified, and only then is it renamed into place. A file
+already in ``root`` whose checksum matches is reused without touching the network. A failed
+download leaves no file behind and raises an error naming the URL and what was wrong (both
+hashes, or both sizes).
+
+Archives are extracted into a fresh temporary folder beside the target, member by member, and
+moved into place only when all of them were extracted: only plain files and folders inside the
+target are accepted (no absolute paths, no ``..``, no links), so a hostile archive extracts
+nothing, and a damaged one leaves nothing half-extracted.
 """
 
 from __future__ import annotations
@@ -13,9 +20,13 @@ import hashlib
 import os
 import shutil
 import tarfile
+import tempfile
 import urllib.error
 import urllib.request
+import zlib
 from collections.abc import Sequence
+
+from gradiente.datasets.errors import DatasetFileError
 
 __all__ = [
     "calculate_md5",
@@ -66,10 +77,21 @@ def check_integrity(fpath: str, md5: str | None = None, sha256: str | None = Non
     return expected is None or _hash_file(fpath, expected[0]) == expected[1]
 
 
-def _fetch(url: str, destination: str, timeout: float) -> None:
+def _fetch(url: str, f, timeout: float) -> None:
+    """Copy ``url``'s body into the open file ``f``, refusing a body shorter or longer than
+    the ``Content-Length`` the server announced (a connection cut mid-way is otherwise silent)."""
     request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
-    with urllib.request.urlopen(request, timeout=timeout) as response, open(destination, "wb") as f:
-        shutil.copyfileobj(response, f, _CHUNK)
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        announced = response.headers.get("Content-Length")
+        received = 0
+        for block in iter(lambda: response.read(_CHUNK), b""):
+            f.write(block)
+            received += len(block)
+    if announced is not None and announced.strip().isdigit() and received != int(announced):
+        raise RuntimeError(
+            f"Incomplete download of {url}: the server announced {int(announced)} bytes but "
+            f"sent {received}. The partial file was deleted; try again, or another mirror."
+        )
 
 
 def download_url(
@@ -83,8 +105,9 @@ def download_url(
     """Download ``url`` to ``root/filename`` and verify it; returns the file's path.
 
     If the file is already there and passes the checksum, it is reused (no request). If the
-    downloaded bytes fail the checksum, they are deleted and a ``RuntimeError`` names the
-    expected and the actual hash. Network errors propagate as ``urllib.error.URLError``.
+    downloaded bytes fail the checksum, or are fewer or more than the server announced, they are
+    deleted and a ``RuntimeError`` names the expected and the actual hash (or size). Network
+    errors propagate as ``urllib.error.URLError``.
     """
     root = os.fspath(os.path.expanduser(root))
     filename = filename or os.path.basename(url.rstrip("/"))
@@ -95,10 +118,11 @@ def download_url(
             print(f"Using downloaded and verified file: {fpath}")
         return fpath
     os.makedirs(root, exist_ok=True)
-    partial = fpath + ".part"
+    fd, partial = tempfile.mkstemp(prefix=f".{filename}.", suffix=".part", dir=root)
     try:
         print(f"Downloading {url} to {fpath}")
-        _fetch(url, partial, timeout)
+        with os.fdopen(fd, "wb") as f:
+            _fetch(url, f, timeout)
         if expected is not None:
             algorithm, want = expected
             got = _hash_file(partial, algorithm)
@@ -133,29 +157,66 @@ def download_from_mirrors(
             return download_url(url, root, filename, md5=md5, sha256=sha256, timeout=timeout)
         except (urllib.error.URLError, OSError, RuntimeError) as error:
             print(f"Failed to download {url} (trying next mirror): {error}")
-            errors.append(f"  {url}: {error}")
-    raise RuntimeError(f"Error downloading {filename} from every mirror:\n" + "\n".join(errors))
+            errors.append(f"{url}: {error}")
+    raise RuntimeError(f"Error downloading {filename} from every mirror: " + "; ".join(errors))
+
+
+def _check_member(member: tarfile.TarInfo, archive: str) -> None:
+    """Refuse a member that is not a plain file or folder, or whose path leaves the folder."""
+    name = member.name
+    if not (member.isfile() or member.isdir()):
+        kind = "a link" if member.issym() or member.islnk() else "not a plain file or folder"
+        raise DatasetFileError(f"{archive}: refusing to extract {name!r:.200}: it is {kind}")
+    parts = name.replace("\\", "/").split("/")
+    if name.startswith(("/", "\\")) or os.path.isabs(name) or ".." in parts or ":" in parts[0]:
+        raise DatasetFileError(
+            f"{archive}: refusing to extract {name!r:.200}: its path leads outside the folder"
+        )
+
+
+def _move_tree(staging: str, to_path: str, archive: str) -> None:
+    """Move everything under ``staging`` into ``to_path``, merging with folders already there
+    (never through a symbolic link planted in ``to_path``)."""
+    for folder, _, files in os.walk(staging):
+        relative = os.path.relpath(folder, staging)
+        target = os.path.normpath(os.path.join(to_path, relative))
+        if relative != "." and os.path.islink(target):
+            raise DatasetFileError(
+                f"{archive}: refusing to extract into {target}: it is a symbolic link"
+            )
+        os.makedirs(target, exist_ok=True)
+        for name in files:
+            os.replace(os.path.join(folder, name), os.path.join(target, name))
 
 
 def extract_archive(from_path: str, to_path: str | None = None) -> str:
     """Extract a .tar / .tar.gz archive into ``to_path`` (default: beside it); returns that folder.
 
-    Members that would land outside the folder (absolute paths, ``..``, links) are refused.
+    Only plain files and folders whose paths stay inside the folder are extracted: an archive
+    with anything else (absolute paths, ``..``, symbolic or hard links, devices) raises
+    ``DatasetFileError`` and extracts nothing, and so does a damaged or truncated archive.
     """
-    to_path = os.path.dirname(from_path) if to_path is None else to_path
-    with tarfile.open(from_path, "r:*") as archive:
-        if hasattr(tarfile, "data_filter"):
-            archive.extractall(to_path, filter="data")
-        else:  # Python without extraction filters: check each member ourselves
-            base = os.path.realpath(to_path)
-            for member in archive.getmembers():
-                target = os.path.realpath(os.path.join(to_path, member.name))
-                if (
-                    not (member.isfile() or member.isdir())
-                    or os.path.commonpath([base, target]) != base
-                ):
-                    raise RuntimeError(f"refusing to extract {member.name!r} from {from_path}")
-            archive.extractall(to_path)
+    from_path = os.fspath(from_path)
+    to_path = os.path.dirname(from_path) if to_path is None else os.fspath(to_path)
+    os.makedirs(to_path, exist_ok=True)
+    staging = tempfile.mkdtemp(prefix=".extracting-", dir=to_path)
+    try:
+        with tarfile.open(from_path, "r:*") as archive:
+            for member in archive:  # one pass: each member is checked, then extracted
+                _check_member(member, from_path)
+                if hasattr(tarfile, "data_filter"):  # the standard library's own check as well
+                    archive.extract(member, staging, filter="data")
+                else:
+                    archive.extract(member, staging)
+        _move_tree(staging, to_path, from_path)
+    except OSError as error:
+        if error.filename is not None:
+            raise  # a missing archive, a full or read-only disk: the error names the file
+        raise DatasetFileError(f"{from_path}: damaged archive ({error})") from error
+    except (tarfile.TarError, EOFError, zlib.error) as error:
+        raise DatasetFileError(f"{from_path}: damaged or truncated archive ({error})") from error
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return to_path
 
 

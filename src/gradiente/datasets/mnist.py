@@ -15,6 +15,7 @@ set's ``held_out`` names the last 20 % that this training set never saw.
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import struct
 import warnings
@@ -23,6 +24,7 @@ from collections.abc import Callable
 
 from gradiente.backend import xp
 from gradiente.datasets.download import download_from_mirrors
+from gradiente.datasets.errors import DatasetFileError
 from gradiente.datasets.vision import VisionDataset
 from gradiente.tensor import Tensor
 
@@ -31,53 +33,64 @@ __all__ = ["MNIST", "FashionMNIST", "KMNIST", "read_idx", "read_image_file", "re
 # IDX type codes → big-endian NumPy dtypes (the third byte of the magic number)
 _IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 _TRAIN_FRACTION = (4, 5)  # a test-only folder: the first 4/5 train, the last 1/5 test
+_MAX_IDX_BYTES = 2**30  # 1 GiB of values per file (MNIST's largest file has 47 MB)
 
 
-def _read_bytes(path: str) -> bytes:
-    """A file's bytes, gunzipped if it starts with gzip's magic number (whatever its name)."""
-    with open(path, "rb") as f:
-        raw = f.read()
-    if raw[:2] != b"\x1f\x8b":
-        return raw
-    try:
-        return gzip.decompress(raw)
-    except (OSError, EOFError, zlib.error) as error:
-        raise ValueError(f"{path}: damaged or truncated gzip file ({error})") from error
+def _read_idx_stream(stream, path: str):
+    """The IDX array in ``stream`` (a plain or a gzip file), read with bounded work.
+
+    Layout: two zero bytes, a type code, the number of dimensions ``d``; then ``d`` big-endian
+    uint32 sizes; then the values, big-endian, in C order. The sizes are checked before the
+    values are read: at most ``_MAX_IDX_BYTES``, and exactly that many bytes must follow (a
+    gzip file is decompressed only as far as the header says, so a "gzip bomb" stops there).
+    """
+    magic = stream.read(4)
+    if len(magic) < 4 or magic[0] != 0 or magic[1] != 0 or magic[2] not in _IDX_DTYPES:
+        raise DatasetFileError(f"{path}: not an IDX file (first bytes {magic.hex() or 'none'})")
+    ndim = magic[3]
+    sizes = stream.read(4 * ndim)
+    if len(sizes) < 4 * ndim:
+        raise DatasetFileError(f"{path}: truncated IDX header")
+    dims = struct.unpack(f">{ndim}I", sizes)
+    dtype = xp.dtype(_IDX_DTYPES[magic[2]])
+    nbytes = math.prod(dims) * dtype.itemsize
+    if nbytes > _MAX_IDX_BYTES:
+        raise DatasetFileError(
+            f"{path}: the IDX header announces shape {dims} of {dtype.name} ({nbytes} bytes), "
+            f"more than the {_MAX_IDX_BYTES} bytes this reader accepts"
+        )
+    values = stream.read(nbytes + 1)  # one byte more than announced, to detect extra data
+    if len(values) != nbytes:
+        follow = f"{len(values)}" if len(values) < nbytes else "more"
+        raise DatasetFileError(
+            f"{path}: damaged IDX file: the header announces shape {dims} of {dtype.name} "
+            f"({nbytes} bytes) but {follow} bytes follow"
+        )
+    array = xp.frombuffer(values, dtype=dtype).reshape(dims)
+    return array.astype(dtype.newbyteorder("="))  # native byte order, and a writable copy
 
 
 def read_idx(path: str | os.PathLike):
-    """Read an IDX file (plain or .gz) into a NumPy array of its dtype and shape.
-
-    Layout: two zero bytes, a type code, the number of dimensions ``d``; then ``d`` big-endian
-    uint32 sizes; then the values, big-endian, in C order.
-    """
+    """Read an IDX file (plain or gzip-compressed, whatever its name) into a NumPy array of its
+    dtype and shape. A damaged, truncated or foreign file raises ``DatasetFileError``."""
     path = os.fspath(path)
-    raw = _read_bytes(path)
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES:
-        raise ValueError(f"{path}: not an IDX file (first bytes {raw[:4].hex() or 'none'})")
-    ndim = raw[3]
-    start = 4 + 4 * ndim
-    if len(raw) < start:
-        raise ValueError(f"{path}: truncated IDX header")
-    dims = struct.unpack(f">{ndim}I", raw[4:start])
-    dtype = xp.dtype(_IDX_DTYPES[raw[2]])
-    count = 1
-    for d in dims:
-        count *= d
-    if len(raw) - start != count * dtype.itemsize:
-        raise ValueError(
-            f"{path}: damaged IDX file: the header announces shape {dims} of {dtype.name} "
-            f"({count * dtype.itemsize} bytes) but {len(raw) - start} bytes follow"
-        )
-    array = xp.frombuffer(raw, dtype=dtype, count=count, offset=start).reshape(dims)
-    return array.astype(dtype.newbyteorder("="))  # native byte order, and a writable copy
+    with open(path, "rb") as f:
+        if f.read(2) != b"\x1f\x8b":  # gzip's magic number
+            f.seek(0)
+            return _read_idx_stream(f, path)
+        f.seek(0)
+        try:
+            with gzip.GzipFile(fileobj=f) as stream:
+                return _read_idx_stream(stream, path)
+        except (OSError, EOFError, zlib.error) as error:  # gzip.BadGzipFile is an OSError
+            raise DatasetFileError(f"{path}: damaged or truncated gzip file ({error})") from error
 
 
 def read_image_file(path: str | os.PathLike) -> Tensor:
     """An IDX file of images (N, H, W) as a uint8 tensor."""
     array = read_idx(path)
     if array.dtype != xp.uint8 or array.ndim != 3:
-        raise ValueError(
+        raise DatasetFileError(
             f"{path}: expected uint8 images (N, H, W), got {array.dtype} {array.shape}"
         )
     return Tensor._make(array)
@@ -87,7 +100,9 @@ def read_label_file(path: str | os.PathLike) -> Tensor:
     """An IDX file of labels (N,) as an int64 tensor."""
     array = read_idx(path)
     if array.dtype != xp.uint8 or array.ndim != 1:
-        raise ValueError(f"{path}: expected uint8 labels (N,), got {array.dtype} {array.shape}")
+        raise DatasetFileError(
+            f"{path}: expected uint8 labels (N,), got {array.dtype} {array.shape}"
+        )
     return Tensor._make(array.astype(xp.int64))
 
 
@@ -182,6 +197,22 @@ class MNIST(VisionDataset):
 
     # --- loading --------------------------------------------------------------------------
 
+    def _read_pair(self, files: tuple[str, str]) -> tuple[Tensor, Tensor]:
+        """The images and labels of one split, checked against each other."""
+        images, labels = read_image_file(files[0]), read_label_file(files[1])
+        if len(images) != len(labels):
+            raise DatasetFileError(
+                f"{files[0]} holds {len(images)} images but {files[1]} holds {len(labels)} "
+                "labels: the files do not belong together"
+            )
+        n_classes = len(self.classes)
+        if len(labels) and not 0 <= int(labels._data.max()) < n_classes:
+            raise DatasetFileError(
+                f"{files[1]}: label {int(labels._data.max())} is not one of the {n_classes} "
+                f"classes of {type(self).__name__}"
+            )
+        return images, labels
+
     def _load_data(self, download_error: Exception | None) -> tuple[Tensor, Tensor]:
         split = "train" if self.train else "t10k"
         for folder in self._folders():
@@ -198,7 +229,7 @@ class MNIST(VisionDataset):
                     stacklevel=3,
                 )
             if own is not None:
-                images, labels = read_image_file(own[0]), read_label_file(own[1])
+                images, labels = self._read_pair(own)
                 if not self.train and not has_train:
                     n = len(labels)
                     self.held_out = slice(n * _TRAIN_FRACTION[0] // _TRAIN_FRACTION[1], n)
@@ -222,7 +253,7 @@ class MNIST(VisionDataset):
 
     def _first_part_of_test(self, folder: str, files: tuple[str, str]) -> tuple:
         """A training set from a test-only folder: the first 80 % of the test split."""
-        images, labels = read_image_file(files[0]), read_label_file(files[1])
+        images, labels = self._read_pair(files)
         n = len(images)
         n_train = n * _TRAIN_FRACTION[0] // _TRAIN_FRACTION[1]
         warnings.warn(
