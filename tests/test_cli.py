@@ -23,18 +23,22 @@ import pytest
 import gradiente
 from gradiente.cli import main
 from gradiente.models import get_model
+from gradiente.train import checkpoint_path
 from gradiente.train.data import prepare_inputs
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 MNIST_DIR = ROOT.parent / "shared" / "data" / "mnist"
 RUN_FILES = {
-    "best.safetensors",
+    "checkpoint.json",
     "config.json",
     "curves.png",
     "history.csv",
+    "results.json",
+}
+CHECKPOINT_FILES = {
+    "best.safetensors",
     "model.safetensors",
     "optimizer.safetensors",
-    "results.json",
     "trainer_state.json",
 }
 
@@ -50,12 +54,12 @@ def _gradiente(*args, **kwargs) -> subprocess.CompletedProcess:
 
 
 def _weights(run):
-    return {k: v.numpy() for k, v in gradiente.load(run / "model.safetensors").items()}
+    return {k: v.numpy() for k, v in gradiente.load(checkpoint_path(run)).items()}
 
 
 def _same_checkpoint(a, b):
     for name in ("model.safetensors", "optimizer.safetensors"):
-        wa, wb = gradiente.load(a / name), gradiente.load(b / name)
+        wa, wb = gradiente.load(checkpoint_path(a, name)), gradiente.load(checkpoint_path(b, name))
         flat_a, flat_b = _flatten(wa), _flatten(wb)
         assert flat_a.keys() == flat_b.keys(), name
         for key in flat_a:
@@ -84,7 +88,9 @@ def digits_run(tmp_path_factory):
 
 def test_train_digits_leaves_a_complete_run_folder(digits_run):
     run, stdout = digits_run
-    assert {p.name for p in run.iterdir()} == RUN_FILES
+    directory = json.loads((run / "checkpoint.json").read_text())["directory"]
+    assert {p.name for p in run.iterdir()} == RUN_FILES | {directory}
+    assert {p.name for p in (run / directory).iterdir()} == CHECKPOINT_FILES
     config = json.loads((run / "config.json").read_text())
     assert (config["model"], config["dataset"], config["optimizer"], config["seed"]) == (
         "cnn",
@@ -155,7 +161,7 @@ def test_predict_png_and_npy(digits_run, tmp_path, capsys):
     # the .npy sample is preprocessed exactly as in training: the model's own top class
     config = json.loads((run / "config.json").read_text())
     model = get_model("cnn", config["data"]["in_shape"], 10)
-    model.load_state_dict(gradiente.load(run / "model.safetensors"))
+    model.load_state_dict(gradiente.load(checkpoint_path(run)))
     model.eval()
     x = gradiente.from_numpy(prepare_inputs(image[None].astype(np.float32), config["data"]))
     with gradiente.no_grad():
@@ -172,7 +178,8 @@ def test_train_on_a_toy_set(tmp_path, capsys):
     )
     out = capsys.readouterr().out
     assert "mlp (MLP" in out and "900 training / 100 validation / 500 test" in out
-    assert {p.name for p in run.iterdir()} == RUN_FILES
+    directory = json.loads((run / "checkpoint.json").read_text())["directory"]
+    assert {p.name for p in run.iterdir()} == RUN_FILES | {directory}
 
 
 @pytest.mark.parametrize(
@@ -278,7 +285,7 @@ def test_ctrl_c_saves_a_resumable_checkpoint(tmp_path):
     )
     assert "Traceback" not in err
     assert not [p for p in run.iterdir() if p.name.startswith(".")]
-    state = json.loads((run / "trainer_state.json").read_text())
+    state = json.loads(checkpoint_path(run, "trainer_state.json").read_text())
     done = state["epoch"] + 1  # finish the interrupted epoch
     assert main(["train", "--resume", str(run), "--epochs", str(done), "--no-progress"]) == 0
     straight = tmp_path / "straight"

@@ -1,5 +1,6 @@
 """``gradiente.train``: fit is the textbook loop, evaluate, callbacks, metrics, and exact resume."""
 
+import json
 import os
 import signal
 
@@ -16,6 +17,7 @@ from gradiente.train import (
     History,
     LRSchedulerCallback,
     ModelCheckpoint,
+    checkpoint_path,
     confusion_matrix,
     evaluate,
     fit,
@@ -183,15 +185,17 @@ def test_model_checkpoint_writes_best_and_last(tmp_path):
         progress=False,
         verbose=False,
     )
-    names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == [
+    # one checkpoint: the manifest and the one directory it names, holding the four files
+    directory = json.loads((tmp_path / "checkpoint.json").read_text())["directory"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [directory, "checkpoint.json"]
+    assert sorted(p.name for p in (tmp_path / directory).iterdir()) == [
         "best.safetensors",
         "model.safetensors",
         "optimizer.safetensors",
         "trainer_state.json",
     ]
     assert checkpoint.best == min(history["val_loss"])
-    last = gradiente.load(tmp_path / "model.safetensors")
+    last = gradiente.load(checkpoint_path(tmp_path, "model.safetensors"))
     for k, v in _weights(model).items():
         np.testing.assert_array_equal(last[k].numpy(), v)
 

@@ -4,8 +4,11 @@ A thin layer over the library: argument parsing, messages, and the run folder. T
 ``gradiente.train.fit``, the models come from ``gradiente.models``, the data from
 ``gradiente.train.data``. A run folder (``runs/<model>-<dataset>`` by default) holds
 ``config.json`` (everything needed to rebuild the model and redo the run), the checkpoint
-(``model.safetensors``, ``optimizer.safetensors``, ``trainer_state.json``), ``best.safetensors``,
-``history.csv``, ``curves.png`` and ``results.json``; every file is written atomically.
+(``checkpoint.json`` naming a ``checkpoint-*`` directory that holds ``model.safetensors``,
+``optimizer.safetensors``, ``trainer_state.json`` and ``best.safetensors``: see
+``gradiente.train.checkpoint``), ``history.csv``, ``curves.png`` and ``results.json``; every
+file is written atomically, and a checkpoint is switched as a whole. A run killed before its
+first checkpoint is started again by ``--resume`` (or the same command with ``--out``).
 
 Exit status: 0 success, 1 failure while running, 2 bad command line or data/model mismatch,
 130 interrupted by Ctrl-C (after saving a resumable checkpoint).
@@ -39,7 +42,17 @@ from gradiente.train import (
     fit,
     precision_recall,
 )
-from gradiente.train.checkpoint import MODEL_FILE, STATE_FILE, read_json, write_json, write_text
+from gradiente.train.checkpoint import (
+    MODEL_FILE,
+    CheckpointError,
+    checkpoint_path,
+    has_checkpoint,
+    load_checkpoint,
+    read_json,
+    read_manifest,
+    write_json,
+    write_text,
+)
 from gradiente.train.data import (
     DATASET_NAMES,
     IMAGE_DATASETS,
@@ -302,11 +315,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _new_run_dir(out: str | None, model: str, dataset: str) -> pathlib.Path:
-    """The run folder to create: ``--out`` (refused if it holds a run) or a free
-    ``runs/<model>-<dataset>[-k]``."""
+    """The run folder to create: ``--out`` (refused if it holds a checkpoint; a run killed
+    before its first checkpoint is started again) or a free ``runs/<model>-<dataset>[-k]``."""
     if out is not None:
         path = pathlib.Path(out)
-        if (path / "config.json").exists() or (path / STATE_FILE).exists():
+        if has_checkpoint(path):
             raise CLIError(
                 f"{path} already holds a run: continue it with --resume {path}, or choose "
                 "another --out",
@@ -461,8 +474,6 @@ def _resume_config(args) -> tuple[pathlib.Path, dict]:
             "--epochs, --data-dir and --download may be given with --resume",
             EXIT_USAGE,
         )
-    if not (run_dir / STATE_FILE).is_file():
-        raise CLIError(f"{run_dir} has no checkpoint to resume from (no {STATE_FILE})")
     if args.epochs is not None and args.epochs != config["epochs"]:
         if config["schedule"] in ("cosine", "onecycle"):
             raise CLIError(
@@ -477,13 +488,19 @@ def _resume_config(args) -> tuple[pathlib.Path, dict]:
 
 
 class _RunFolderWriter(Callback):
-    """Keeps ``history.csv`` (every epoch) and ``curves.png`` (at the end) of a run folder."""
+    """Writes ``config.json`` (when training begins: after a resumed checkpoint has loaded, so
+    a failing ``--resume`` changes nothing), ``history.csv`` (every epoch) and ``curves.png``
+    (at the end) of a run folder."""
 
     order = 30
 
-    def __init__(self, run_dir: pathlib.Path, title: str) -> None:
+    def __init__(self, run_dir: pathlib.Path, title: str, config: dict) -> None:
         self.run_dir = run_dir
         self.title = title
+        self.config = config
+
+    def on_train_begin(self, trainer) -> None:
+        write_json(self.run_dir / "config.json", self.config)
 
     def write(self, trainer, curves: bool) -> None:
         """Write history.csv, and curves.png if ``curves``."""
@@ -521,10 +538,15 @@ def cmd_train(args) -> int:
         )
     optimizer = build_optimizer(config, model)
     scheduler = build_scheduler(config, optimizer)
+    state = None
+    if resuming and has_checkpoint(run_dir):
+        try:  # every file checked against the manifest before anything loads
+            state = load_checkpoint(run_dir, model, optimizer)
+        except (CheckpointError, FileNotFoundError) as error:
+            raise CLIError(f"cannot resume: {error}") from None
 
     created = not run_dir.exists()
     run_dir.mkdir(parents=True, exist_ok=True)
-    write_json(run_dir / "config.json", config)
 
     n_val = len(prepared.val) if prepared.val is not None else 0
     shape = "x".join(str(s) for s in config["data"]["in_shape"])
@@ -539,20 +561,21 @@ def cmd_train(args) -> int:
         f", {regime}, {len(train_loader)} steps per epoch, {config['epochs']} epochs, "
         f"schedule {config['schedule']}, seed {config['seed']}"
     )
-    if resuming:
-        state = read_json(run_dir / STATE_FILE)
+    if state is not None:
         print(f"  run folder: {run_dir} (resuming after {_position(state, len(train_loader))})")
         if state["epoch"] >= config["epochs"]:
             print(
                 f"  the run has {state['epoch']} epochs already: nothing to train (give "
                 "--epochs N to train further)"
             )
+    elif resuming:
+        print(f"  run folder: {run_dir} (no checkpoint yet: starting from the beginning)")
     else:
         print(f"  run folder: {run_dir}")
 
     loss_fn = nn.CrossEntropyLoss()
     title = f"{config['model']} on {config['dataset']}"
-    callbacks = [ModelCheckpoint(run_dir), _RunFolderWriter(run_dir, title)]
+    callbacks = [ModelCheckpoint(run_dir), _RunFolderWriter(run_dir, title, config)]
     start = time.perf_counter()
     try:
         history = fit(
@@ -565,20 +588,34 @@ def cmd_train(args) -> int:
             scheduler,
             callbacks,
             progress=not args.no_progress,
-            resume=run_dir if resuming else None,
+            resume=state,
         )
     except BaseException:
         _remove_if_empty(run_dir, created)
         raise
     seconds = time.perf_counter() - start
     if history.interrupted:
-        state = read_json(run_dir / STATE_FILE)
+        saved = read_manifest(run_dir)
+        where = (
+            f"{_position(saved, len(train_loader))}: checkpoint saved in {run_dir}"
+            if saved
+            else f"{len(history)} epochs, with no checkpoint saved"
+        )
         print(
-            f"interrupted after {_position(state, len(train_loader))}: checkpoint saved in "
-            f"{run_dir}; continue with: gradiente train --resume {run_dir}",
+            f"interrupted after {where}; continue with: gradiente train --resume {run_dir}",
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
+    if history.terminated is not None:
+        results = {"diverged": history.terminated, "epochs": len(history)}
+        write_json(run_dir / "results.json", results)
+        saved = read_manifest(run_dir)
+        kept = (
+            f"the last good checkpoint ({_position(saved, len(train_loader))}) is kept in {run_dir}"
+            if saved
+            else "no checkpoint was saved"
+        )
+        raise CLIError(f"training diverged: {history.terminated}; {kept} (try a smaller --lr)")
 
     test = evaluate(model, test_loader, loss_fn)
     results = {
@@ -606,7 +643,7 @@ def _position(state: dict, steps: int) -> str:
 
 def _remove_if_empty(run_dir: pathlib.Path, created: bool) -> None:
     """After a failure before the first checkpoint, remove the run folder this command made."""
-    if created and not (run_dir / STATE_FILE).exists():
+    if created and not has_checkpoint(run_dir):
         shutil.rmtree(run_dir, ignore_errors=True)
 
 
@@ -619,9 +656,13 @@ def _load_run(run: str, checkpoint: str, data_dir: str | None = None):
     if data_dir:
         config["data_dir"] = str(pathlib.Path(data_dir).resolve())
     model = _build_model(config)
-    weights = run_dir / (MODEL_FILE if checkpoint == "last" else ModelCheckpoint.BEST_FILE)
-    if not weights.is_file():
-        raise CLIError(f"{run_dir} has no {weights.name} (was it trained for an epoch?)")
+    name = MODEL_FILE if checkpoint == "last" else ModelCheckpoint.BEST_FILE
+    try:
+        weights = checkpoint_path(run_dir, name)  # checked against checkpoint.json
+    except CheckpointError as error:
+        raise CLIError(str(error)) from None
+    if weights is None:
+        raise CLIError(f"{run_dir} has no {name} (was it trained for an epoch?)")
     model.load_state_dict(load(weights))
     model.eval()
     return run_dir, config, model

@@ -14,20 +14,34 @@ Example::
 
 from __future__ import annotations
 
-from gradiente.train.callbacks import Callback, EarlyStopping, LRSchedulerCallback, ModelCheckpoint
-from gradiente.train.checkpoint import load_checkpoint, save_checkpoint
+from gradiente.train.callbacks import (
+    Callback,
+    EarlyStopping,
+    LRSchedulerCallback,
+    ModelCheckpoint,
+    TerminateOnNaN,
+)
+from gradiente.train.checkpoint import (
+    CheckpointError,
+    checkpoint_path,
+    load_checkpoint,
+    save_checkpoint,
+)
 from gradiente.train.history import History
 from gradiente.train.loop import Trainer, evaluate, fit
 from gradiente.train.metrics import confusion_matrix, precision_recall
 
 __all__ = [
     "Callback",
+    "CheckpointError",
     "EarlyStopping",
     "History",
     "LRSchedulerCallback",
     "ModelCheckpoint",
+    "TerminateOnNaN",
     "Trainer",
     "confusion_matrix",
+    "checkpoint_path",
     "evaluate",
     "fit",
     "load_checkpoint",

@@ -14,9 +14,15 @@ import math
 import os
 import pathlib
 
-from gradiente import serialization
+from gradiente.backend import xp
 from gradiente.optim import lr_scheduler
-from gradiente.train.checkpoint import save_checkpoint, write_files
+from gradiente.train.checkpoint import (
+    checkpoint_path,
+    clean,
+    safetensors_bytes,
+    save_checkpoint,
+    write_checkpoint,
+)
 
 # Schedulers that move the learning rate after every batch rather than after every epoch.
 _PER_BATCH = (lr_scheduler.OneCycleLR, lr_scheduler.CyclicLR)
@@ -161,13 +167,54 @@ class EarlyStopping(Callback):
         self.best, self.best_epoch, self.wait = state["best"], state["best_epoch"], state["wait"]
 
 
+def _finite_weights(model) -> bool:
+    """Whether every parameter and buffer of ``model`` is finite (no NaN, no ±inf)."""
+    for value in model.state_dict().values():
+        array = value.numpy() if hasattr(value, "numpy") else value
+        if getattr(array.dtype, "kind", "") in "fc" and not xp.isfinite(array).all():
+            return False
+    return True
+
+
+class TerminateOnNaN(Callback):
+    """Stop training at once when it diverges: a batch's loss is NaN or ±inf, or at the end of
+    an epoch the training/validation loss or the weights are (Keras's ``TerminateOnNaN``).
+
+    ``fit`` adds one unless told ``terminate_on_nan=False``. It runs before the checkpoint
+    callbacks and calls ``trainer.terminate(reason)``, so no later callback runs and no
+    checkpoint of the diverged model is written: the last one on disk is the last good one.
+    ``fit`` then returns the history with ``terminated`` set to the reason, which names the
+    epoch and batch, e.g. ``"the loss is nan at epoch 3, batch 7"``.
+    """
+
+    order = 5
+
+    def on_batch_end(self, trainer, loss: float) -> None:
+        if not math.isfinite(loss):
+            epoch, batch = trainer.epoch + 1, trainer.batch
+            trainer.terminate(f"the loss is {loss} at epoch {epoch}, batch {batch}")
+
+    def on_epoch_end(self, trainer, logs: dict) -> None:
+        for key in ("train_loss", "val_loss"):
+            value = logs.get(key)
+            if value is not None and not math.isfinite(value):
+                name = key.replace("_", " ").replace("val", "validation")
+                trainer.terminate(f"the {name} of epoch {logs['epoch']} is {value}")
+                return
+        if not _finite_weights(trainer.model):
+            trainer.terminate(f"the weights are not finite after epoch {logs['epoch']}")
+
+
 class ModelCheckpoint(Callback):
     """Save the last state (resumable) and the best weights into the folder ``dirpath``.
 
-    After every epoch (and on Ctrl-C) it writes ``model.safetensors``, ``optimizer.safetensors``
-    and ``trainer_state.json`` (see ``gradiente.train.checkpoint``); when ``monitor``
-    improves it also writes the weights to ``best.safetensors``. ``save_best``/``save_last``
-    switch the two off.
+    After every epoch (and on Ctrl-C) it writes one checkpoint (see
+    ``gradiente.train.checkpoint``): ``model.safetensors``, ``optimizer.safetensors``,
+    ``trainer_state.json`` and ``best.safetensors`` (the weights of the epoch where ``monitor``
+    was best) in a new ``checkpoint-*`` directory, made current by one atomic rename of
+    ``checkpoint.json``. ``save_best``/``save_last`` switch the two parts off. A model whose
+    weights are not finite is never saved (a line says so): the checkpoint on disk stays the
+    last good one. ``checkpoint_path(dirpath, "best.safetensors")`` finds a file.
     """
 
     order = 20
@@ -189,26 +236,41 @@ class ModelCheckpoint(Callback):
         self.best: float | None = None
         self.best_epoch: int | None = None
 
+    def on_train_begin(self, trainer) -> None:
+        clean(self.dirpath)  # what a killed run left: unfinished checkpoints, temporary files
+
     def on_epoch_end(self, trainer, logs: dict) -> None:
-        extra = {}
+        if not _finite_weights(trainer.model):
+            epoch = logs["epoch"]
+            trainer.log(f"not saving a checkpoint: the weights are not finite (epoch {epoch})")
+            return
+        best = None
         value = _metric(logs, self.monitor)
         if self.save_best and value is not None and _improved(value, self.best, self.mode):
             self.best, self.best_epoch = value, logs["epoch"]
-            weights = trainer.model.state_dict()
-            extra[self.BEST_FILE] = lambda tmp: serialization.save(weights, tmp)
-        if self.save_last:
-            self.save(trainer, extra)
-        elif extra:
-            self.dirpath.mkdir(parents=True, exist_ok=True)
-            write_files({self.dirpath / self.BEST_FILE: extra[self.BEST_FILE]})
+            best = safetensors_bytes(trainer.model.state_dict())
+        if self.save_last or best is not None:
+            self.save(trainer, best)
 
     def on_interrupt(self, trainer) -> None:
-        if self.save_last:
+        if self.save_last and _finite_weights(trainer.model):
             self.save(trainer)
 
-    def save(self, trainer, extra: dict | None = None) -> None:
-        """Write the resumable checkpoint of ``trainer`` now."""
-        save_checkpoint(self.dirpath, trainer.model, trainer.optimizer, trainer.state_dict(), extra)
+    def save(self, trainer, best: bytes | None = None) -> None:
+        """Write a checkpoint of ``trainer`` now (with new best weights ``best``, if given;
+        else the previous checkpoint's best weights are carried over)."""
+        files: dict[str, bytes | pathlib.Path] = {}
+        previous_best = checkpoint_path(self.dirpath, self.BEST_FILE, verify=False)
+        if best is not None:
+            files[self.BEST_FILE] = best
+        elif self.save_best and previous_best is not None:
+            files[self.BEST_FILE] = previous_best
+        if self.save_last:
+            save_checkpoint(
+                self.dirpath, trainer.model, trainer.optimizer, trainer.state_dict(), files
+            )
+        else:
+            write_checkpoint(self.dirpath, files, trainer.epoch, trainer.batch)
 
     def state_dict(self) -> dict:
         return {"best": self.best, "best_epoch": self.best_epoch}

@@ -25,13 +25,16 @@ class History:
 
     ``history.rows`` is a list of dicts with the keys of ``COLUMNS``; ``history["val_loss"]``
     is one column as a list (``None`` where a metric was not measured). ``interrupted`` is True
-    when training stopped on Ctrl-C, ``stopped_early`` when a callback stopped it.
+    when training stopped on Ctrl-C, ``stopped_early`` when a callback stopped it;
+    ``terminated`` is the reason when a callback terminated it (e.g. ``TerminateOnNaN``: the
+    loss diverged), else None.
     """
 
     def __init__(self, rows: Iterable[dict] = ()) -> None:
         self.rows: list[dict] = [dict(r) for r in rows]
         self.interrupted = False
         self.stopped_early = False
+        self.terminated: str | None = None
 
     def append(self, row: dict) -> None:
         """Add the metrics of one epoch."""

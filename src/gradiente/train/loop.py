@@ -11,7 +11,9 @@ then the validation metrics, one summary line, and the callbacks (LR schedule, e
 checkpoints). The ``Trainer`` behind ``fit`` counts epochs and batches and can save and restore
 everything that decides what comes next (weights and optimizer via a checkpoint; history, RNG
 streams, position in the epoch, scheduler and callback states via ``state_dict``), so a resumed
-run continues bit for bit as if it had never stopped. Ctrl-C stops between two batches.
+run continues bit for bit as if it had never stopped. Ctrl-C stops between two batches. A run
+that diverges (a NaN or infinite loss) stops at once, by default, before its broken weights
+reach a checkpoint (``TerminateOnNaN``).
 """
 
 from __future__ import annotations
@@ -30,8 +32,8 @@ from gradiente.autograd import no_grad
 from gradiente.backend import xp
 from gradiente.random import get_rng_state, set_rng_state
 from gradiente.tensor import Tensor, cat
-from gradiente.train.callbacks import Callback, LRSchedulerCallback
-from gradiente.train.checkpoint import load_checkpoint
+from gradiente.train.callbacks import Callback, LRSchedulerCallback, TerminateOnNaN
+from gradiente.train.checkpoint import fault_point, load_checkpoint
 from gradiente.train.history import History
 
 STATE_FORMAT = 1
@@ -145,12 +147,17 @@ class _Interrupted(Exception):
     """Raised inside the loop when Ctrl-C was pressed, caught by ``Trainer.run``."""
 
 
+class _Terminated(Exception):
+    """Raised inside the loop when a callback called ``terminate``, caught by ``Trainer.run``."""
+
+
 class Trainer:
     """The state of one training run and the loop that advances it (``fit`` builds one).
 
     Attributes read by callbacks: ``model``, ``optimizer``, ``history``, ``epoch`` (completed
     epochs), ``batch`` (batches done in the current epoch), ``epochs`` (the target),
-    ``stop_training`` (set it to stop after this epoch), ``log`` (prints a line).
+    ``stop_training`` (set it to stop after this epoch), ``terminate(reason)`` (stop now),
+    ``log`` (prints a line).
     """
 
     def __init__(
@@ -183,6 +190,7 @@ class Trainer:
         self._epoch_rng: dict | None = None  # the RNG states when the current epoch began
         self._resume_rng: dict | None = None  # the RNG states to continue from, after a load
         self._interrupt_requested = False
+        self._terminated: str | None = None
 
     # --- saving and restoring -------------------------------------------------------------
 
@@ -233,6 +241,13 @@ class Trainer:
         returns the history flagged ``interrupted``)."""
         self._interrupt_requested = True
 
+    def terminate(self, reason: str) -> None:
+        """Stop training now, for ``reason`` (e.g. ``TerminateOnNaN``'s message): the callbacks
+        after the caller are skipped for the current event, no further batch runs, nothing more
+        is checkpointed, and ``fit`` returns the history with ``terminated = reason``."""
+        self._terminated = reason
+        self.stop_training = True
+
     def log(self, line: str) -> None:
         """Print one line (above the progress bar, if one is showing)."""
         if self.verbose:
@@ -240,11 +255,14 @@ class Trainer:
 
     def _call(self, hook: str, *args) -> None:
         for cb in self.callbacks:
+            if self._terminated is not None and hook != "on_train_end":
+                return
             getattr(cb, hook)(self, *args)
 
     def run(self) -> History:
         """Train until ``epochs`` epochs are done, a callback stops, or Ctrl-C; the history."""
         self._interrupt_requested = False
+        self._terminated = None
         with _defer_sigint(self):
             self._call("on_train_begin")
             try:
@@ -256,7 +274,10 @@ class Trainer:
                 self.history.interrupted = True
                 self._call("on_interrupt")
                 return self.history
-            self.history.stopped_early = self.stop_training
+            except _Terminated:
+                pass
+            self.history.terminated = self._terminated
+            self.history.stopped_early = self.stop_training and self._terminated is None
             self._call("on_train_end")
         return self.history
 
@@ -312,6 +333,9 @@ class Trainer:
                 running.add(loss_value, _correct(output, y), _batch_size(x))
                 self.batch += 1
                 self._call("on_batch_end", loss_value)
+                if self._terminated is not None:
+                    raise _Terminated
+                fault_point("batch")  # tests kill the process here (see train.checkpoint)
                 running.seconds = seconds_before + time.perf_counter() - start
                 if not bar.disable:
                     acc = running.accuracy
@@ -388,6 +412,7 @@ def fit(
     progress: bool = True,
     verbose: bool = True,
     resume: str | os.PathLike | dict | None = None,
+    terminate_on_nan: bool = True,
 ) -> History:
     """Train ``model`` for ``epochs`` epochs of ``train_loader`` and return the ``History``.
 
@@ -406,7 +431,12 @@ def fit(
         verbose: print one line of metrics per epoch.
         resume: a checkpoint folder written by ``ModelCheckpoint`` (or a trainer state dict):
             the model, optimizer, scheduler, RNG states and position in the data are restored
-            and training continues exactly where it stopped.
+            and training continues exactly where it stopped. A damaged or mixed checkpoint
+            raises ``CheckpointError`` before anything is loaded.
+        terminate_on_nan: stop at once when the loss (or, after an epoch, a loss or the
+            weights) is NaN or infinite (adds a ``TerminateOnNaN`` unless one is given): the
+            history comes back with ``terminated`` naming the epoch and batch, and no checkpoint
+            of the diverged model is written.
 
     Accuracy is measured when the outputs are class scores ``(N, C)`` and the targets class
     indices ``(N,)``. Ctrl-C stops between two batches: the callbacks' ``on_interrupt`` run
@@ -414,6 +444,8 @@ def fit(
     ``interrupted``, is returned.
     """
     callbacks = list(callbacks)
+    if terminate_on_nan and not any(isinstance(cb, TerminateOnNaN) for cb in callbacks):
+        callbacks.append(TerminateOnNaN())
     if scheduler is not None:
         callbacks.insert(0, LRSchedulerCallback(scheduler))
     trainer = Trainer(

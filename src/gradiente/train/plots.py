@@ -20,7 +20,7 @@ def _pyplot():
 def _save(fig, path) -> None:
     plt = _pyplot()
     try:
-        write_files({path: lambda tmp: fig.savefig(tmp, format="png", dpi=120)})
+        write_files({path: lambda f: fig.savefig(f, format="png", dpi=120)})
     finally:
         plt.close(fig)
 
