@@ -318,3 +318,121 @@ def test_max_pool_nan_propagates_like_torch(kernel, stride, padding):
         x,
         rng,
     )
+
+
+# ------------------------------------------------------- non-finite and integer inputs (issue 9)
+
+
+def _with_non_finite(kind):
+    x = np.random.default_rng(21).standard_normal((1, 2, 7, 5))
+    if kind == "inf":
+        x[0, 0, 5, 2], x[0, 1, 1, 1] = np.inf, -np.inf
+    else:
+        x[0, 0, 3, 3] = x[0, 1, 2, 2] = x[0, 1, 2, 3] = np.nan
+    return x
+
+
+@pytest.mark.parametrize("kind", ["inf", "nan"])
+@pytest.mark.parametrize("size", [(2, 3), (3, 2), (4, 4), (10, 9), (7, 5)])
+def test_adaptive_pool2d_non_finite_stays_in_its_windows(kind, size):
+    # A plain averaging-matrix product adds 0 · inf = NaN into every window
+    rng = np.random.default_rng(0)
+    x = _with_non_finite(kind)
+    _compare(
+        lambda t: adaptive_avg_pool2d(t, size), lambda t: TF.adaptive_avg_pool2d(t, size), x, rng
+    )
+    _compare(
+        lambda t: adaptive_max_pool2d(t, size, return_indices=True),
+        lambda t: TF.adaptive_max_pool2d(t, size, return_indices=True),
+        x,
+        rng,
+    )
+
+
+def test_adaptive_avg_pool2d_issue_example():
+    a = gradiente.zeros(1, 1, 7, 3)
+    a[0, 0, 5, 2] = float("inf")
+    expected = np.zeros((1, 1, 2, 3))
+    expected[0, 0, 1, 2] = np.inf
+    np.testing.assert_array_equal(adaptive_avg_pool2d(a, (2, 3)).numpy(), expected)
+
+
+def test_adaptive_avg_pool2d_infinite_gradient_stays_in_its_windows():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((1, 1, 7, 5))
+    xg = gradiente.from_numpy(x.copy()).requires_grad_()
+    xt = torch.from_numpy(x.copy()).requires_grad_()
+    up = rng.standard_normal((1, 1, 3, 2))
+    up[0, 0, 0, 1] = np.inf
+    adaptive_avg_pool2d(xg, (3, 2)).backward(gradiente.from_numpy(up.copy()))
+    TF.adaptive_avg_pool2d(xt, (3, 2)).backward(torch.from_numpy(up))
+    np.testing.assert_allclose(xg.grad.numpy(), xt.grad.numpy(), rtol=1e-7)
+
+
+@pytest.mark.parametrize("kind", ["inf", "nan", "finite"])
+@pytest.mark.parametrize("size", [2, 3, 5, 6])
+def test_adaptive_pool1d_matches_torch(kind, size):
+    rng = np.random.default_rng(1)
+    x = _with_non_finite(kind)[0] if kind != "finite" else rng.standard_normal((2, 7, 5))
+    _compare(
+        lambda t: adaptive_avg_pool1d(t, size), lambda t: TF.adaptive_avg_pool1d(t, size), x, rng
+    )
+    _compare(
+        lambda t: gradiente.nn.functional.adaptive_max_pool1d(t, size, return_indices=True),
+        lambda t: TF.adaptive_max_pool1d(t, size, return_indices=True),
+        x,
+        rng,
+    )
+
+
+def test_adaptive_max_pool1d_gradcheck():
+    x = gradiente.from_numpy(np.random.default_rng(2).standard_normal((2, 3, 7)))
+    x.requires_grad_()
+    assert gradcheck(lambda t: gradiente.nn.functional.adaptive_max_pool1d(t, 3), (x,))
+    assert gradcheck(lambda t: adaptive_avg_pool2d(t, (2, 3)), (x.view(1, 2, 3, 7),))
+
+
+_INT_POOLS = {
+    "avg2": lambda F, t: F.avg_pool2d(t, 3, 2, 1, ceil_mode=True),
+    "avg2_no_pad_count": lambda F, t: F.avg_pool2d(
+        t, 3, 2, 1, ceil_mode=True, count_include_pad=False
+    ),
+    "avg2_divisor": lambda F, t: F.avg_pool2d(t, 2, divisor_override=3),
+    "avg2_negative_divisor": lambda F, t: F.avg_pool2d(t, 2, divisor_override=-2),
+    "avg1_no_pad_count": lambda F, t: F.avg_pool1d(t[0], 3, 2, 1, True, False),
+    "max2": lambda F, t: F.max_pool2d(t, 2, ceil_mode=True),
+    "max2_padded": lambda F, t: F.max_pool2d(t, 3, 2, 1),
+    "max2_indices": lambda F, t: F.max_pool2d(t, 2, return_indices=True)[1],
+    "max1": lambda F, t: F.max_pool1d(t[0], 2),
+    "max1_indices": lambda F, t: F.max_pool1d(t[0], 2, return_indices=True)[0],
+    "adaptive_avg2": lambda F, t: F.adaptive_avg_pool2d(t, (2, 3)),
+    "adaptive_avg2_regular": lambda F, t: F.adaptive_avg_pool2d(t, (7, 5)),
+    "adaptive_avg1": lambda F, t: F.adaptive_avg_pool1d(t[0], 2),
+    "adaptive_max2": lambda F, t: F.adaptive_max_pool2d(t, (2, 3)),
+    "adaptive_max2_regular": lambda F, t: F.adaptive_max_pool2d(t, (7, 5)),
+    "adaptive_max1": lambda F, t: F.adaptive_max_pool1d(t[0], 2),
+}
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "int8", "int16", "int32", "int64", "bool"])
+@pytest.mark.parametrize("op", list(_INT_POOLS))
+def test_pooling_integer_inputs_match_torch(op, dtype):
+    """int64 average pooling truncates the window sum toward zero; max pooling keeps the
+    dtype; every kernel torch's CPU build lacks for a dtype raises its NotImplementedError."""
+    x = (np.arange(2 * 7 * 5).reshape(1, 2, 7, 5) * 37 % 23 - 11).astype(dtype)
+    fn = _INT_POOLS[op]
+    try:
+        expected = fn(TF, torch.from_numpy(x.copy()))
+    except NotImplementedError as e:
+        with pytest.raises(NotImplementedError, match=str(e).replace('"', ".")):
+            fn(gradiente.nn.functional, gradiente.from_numpy(x.copy()))
+        return
+    got = fn(gradiente.nn.functional, gradiente.from_numpy(x.copy()))
+    assert str(got.dtype) == str(expected.dtype)
+    np.testing.assert_array_equal(got.numpy(), expected.numpy())
+
+
+def test_avg_pool_int64_sum_wraps_like_torch():
+    x = np.array([[[2**62, 2**62, 3]]], dtype=np.int64)
+    got = avg_pool1d(gradiente.from_numpy(x.copy()), 2, stride=1)
+    np.testing.assert_array_equal(got.numpy(), TF.avg_pool1d(torch.from_numpy(x), 2, 1).numpy())

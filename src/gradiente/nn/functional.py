@@ -25,6 +25,7 @@ from gradiente.ops.normalization import NormalizeAffine as _NormalizeAffine
 from gradiente.ops.pool import (
     adaptive_avg_pool1d,  # noqa: F401
     adaptive_avg_pool2d,  # noqa: F401
+    adaptive_max_pool1d,  # noqa: F401
     adaptive_max_pool2d,  # noqa: F401
     avg_pool1d,  # noqa: F401
     avg_pool2d,  # noqa: F401

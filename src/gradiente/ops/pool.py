@@ -19,6 +19,7 @@ from gradiente.autograd import function as _function
 from gradiente.autograd.function import Function
 from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import xp
+from gradiente.ops.reduce import torch_type_name
 
 
 # ------------------------------------------------------------------------------ geometry
@@ -77,6 +78,20 @@ def _tuple(value, n: int, name: str, op: str) -> tuple:
     if len(value) != n:
         raise RuntimeError(f"{op}: {name} must either be a single int, or a tuple of {n} ints")
     return value
+
+
+def _check_dtype(kernel: str, x, allowed: str) -> None:
+    """Raise PyTorch's error for a dtype its CPU kernel does not cover (``kernel`` is the
+    name PyTorch's message gives): ``allowed`` is "float" (floating only), "float_long"
+    (floating or int64: average pooling) or "not_bool" (every dtype but bool: max pooling)."""
+    kind, name = x.dtype.kind, x.dtype.name
+    ok = {
+        "float": kind == "f",
+        "float_long": kind == "f" or name == "int64",
+        "not_bool": kind != "b",
+    }[allowed]
+    if not ok:
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{torch_type_name(x.dtype)}'")
 
 
 def _pool_out(size: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
@@ -352,14 +367,14 @@ class _MaxGather(Function):
 
 
 # ------------------------------------------------------------------------------ avg pooling
-def _avg_divisor(geom: _PoolGeometry, count_include_pad: bool, divisor_override, dtype):
-    """1 / (elements per window) as a scalar, or an (OH, OW) array where windows differ.
+def _avg_count(geom: _PoolGeometry, count_include_pad: bool, divisor_override):
+    """The divisor of each window: an int, or an (OH, OW) int array where windows differ.
 
     PyTorch counts a window clipped at the padded border (hend = min(hstart + k, H + p)); with
     count_include_pad=False only the real input elements count.
     """
     if divisor_override:
-        return 1.0 / divisor_override
+        return int(divisor_override)
     sizes = []
     for a in range(2):
         k, s, p = geom.kernel[a], geom.stride[a], geom.padding[a]
@@ -372,8 +387,29 @@ def _avg_divisor(geom: _PoolGeometry, count_include_pad: bool, divisor_override,
     count = sizes[0][:, None] * sizes[1][None, :]
     first = count.flat[0]
     if (count == first).all():
-        return 1.0 / float(first)
+        return int(first)
+    return count
+
+
+def _avg_divisor(geom: _PoolGeometry, count_include_pad: bool, divisor_override, dtype):
+    """1 / (elements per window) as a scalar, or an (OH, OW) array where windows differ."""
+    count = _avg_count(geom, count_include_pad, divisor_override)
+    if isinstance(count, int):
+        return 1.0 / count
     return (1.0 / count).astype(dtype)
+
+
+def _avg_integer(x, geom: _PoolGeometry, count):
+    """Average pooling of int64 input as PyTorch's CPU kernel does it: the window sum in int64
+    (wrapping on overflow), then C's integer division, which truncates toward zero."""
+    taps = _taps(_padded_input(x, geom, 0), geom)
+    total = xp.copy(taps[0], order="K")
+    for tap in taps[1:]:
+        total += tap
+    # truncation from floor division: one up where the division is inexact and negative
+    q = total // count
+    q += (total - q * count != 0) & ((total < 0) ^ (xp.asarray(count) < 0))
+    return q
 
 
 def _avg_forward(x, geom: _PoolGeometry, scale):
@@ -448,6 +484,34 @@ def _averaging_matrix(size: int, out: int, dtype):
     return (inside / (end - start)[:, None]).astype(dtype)
 
 
+def _banded_matmul(M, x, axis: int):
+    """M · x along ``axis`` (of length M.shape[1]) adding only M's non-zero terms.
+
+    Each row of an adaptive-pooling matrix (and of its transpose) is non-zero on one
+    contiguous run of columns. A plain matmul also adds 0 · x for the other columns, which
+    turns an infinite x into NaN in every output (0 · ∞ = NaN); here output r is
+    Σ_t M[r, lo_r + t] · x[lo_r + t] over its run only, one vectorised step per tap t.
+    """
+    rows, size = M.shape
+    nonzero = M != 0
+    lo = nonzero.argmax(axis=1)
+    hi = xp.where(nonzero.any(axis=1), size - nonzero[:, ::-1].argmax(axis=1), lo)
+    xm = xp.moveaxis(x, axis, -1)  # (..., size)
+    out = xp.zeros(xm.shape[:-1] + (rows,), dtype=xp.result_type(M, x))
+    for t in range(int((hi - lo).max(initial=0))):
+        pos = xp.minimum(lo + t, size - 1)
+        term = xm[..., pos] * M[xp.arange(rows), pos]  # (..., rows)
+        out += xp.where(lo + t < hi, term, 0)
+    return xp.moveaxis(out, -1, axis)
+
+
+def _separable(x, A, B):
+    """A · x · Bᵀ over the last two axes: one matmul pair when x is finite, else banded."""
+    if xp.isfinite(x).all():
+        return xp.matmul(xp.matmul(A, x), B.T)
+    return _banded_matmul(B, _banded_matmul(A, x, -2), -1)
+
+
 class _Separable(Function):
     """y = A · x · Bᵀ over the two spatial axes (adaptive average pooling); dx = Aᵀ · g · B."""
 
@@ -457,14 +521,14 @@ class _Separable(Function):
     @staticmethod
     def forward(ctx, x, A, B):
         ctx.A, ctx.B = A, B
-        return xp.matmul(xp.matmul(A, x._data), B.T)
+        return _separable(x._data, A, B)
 
     @staticmethod
     def backward(ctx, grad):
         A, B = ctx.A, ctx.B
         if grad_state.enabled:
             return _Separable.apply(grad, A.T, B.T), None, None
-        return xp.matmul(xp.matmul(A.T, grad._data), B), None, None
+        return _separable(grad._data, A.T, B.T), None, None
 
 
 def _window_taps(size: int, out: int):
@@ -490,7 +554,14 @@ def _adaptive_max_indices(x, out_hw):
     h = rows[xp.arange(OH)[:, None], h_arg]  # (N, C, OH, OW)
     w_in_row = xp.take_along_axis(w_arg, h, axis=2)  # (N, C, OH, OW) index into cols
     w = cols[xp.arange(OW), w_in_row]
-    return h * W + w
+    index = h * W + w
+    if x.dtype.kind == "f" and xp.isnan(x).any():
+        # PyTorch takes a tap when it is greater *or NaN*: a window holding NaN answers its
+        # last NaN in row-major order, i.e. the NaN with the largest flat index h·W + w.
+        flat = xp.where(xp.isnan(x), xp.arange(H * W).reshape(H, W), -1)
+        last_nan = flat[..., cols].max(axis=-1)[:, :, rows, :].max(axis=3)  # (N, C, OH, OW)
+        index = xp.where(last_nan >= 0, last_nan, index)
+    return index
 
 
 class _PlaneGather(Function):
@@ -571,6 +642,10 @@ def _wrap_indices(idx, spatial: int, unbatched: bool):
 def _max_pool(op, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, n):
     x, unbatched = _batched(op, input, n)
     geom = _pool_geometry(op, x, kernel_size, stride, padding, dilation, ceil_mode, n, True)
+    if n == 1 and not (return_indices or x._requires_grad):
+        # PyTorch's plain 1-D kernel takes floating input only; the one with indices any
+        _check_dtype("max_pool1d_impl", x._data, "float")
+    _check_dtype("max_pool2d", x._data, "not_bool")
     holder = [] if return_indices else None
     out = _from_2d(_MaxPool2d.apply(_as_2d(x, n), geom, holder), n, unbatched)
     if return_indices:
@@ -617,6 +692,10 @@ def _avg_pool(op, input, kernel_size, stride, padding, ceil_mode, count_include_
     geom = _pool_geometry(op, x, kernel_size, stride, padding, 1, ceil_mode, n, False)
     if div is not None and div == 0:
         raise RuntimeError(f"{op}: divisor must be not zero")
+    _check_dtype("avg_pool2d", x._data, "float_long")
+    if x._data.dtype.kind != "f":  # int64: no gradient, integer arithmetic
+        y = _avg_integer(_as_2d(x, n)._data, geom, _avg_count(geom, count_include_pad, div))
+        return _from_2d(_function._Tensor._make(y, False, None), n, unbatched)
     scale = _avg_divisor(geom, count_include_pad, div, x._data.dtype)
     return _from_2d(_AvgPool2d.apply(_as_2d(x, n), geom, scale), n, unbatched)
 
@@ -673,6 +752,8 @@ def _adaptive_avg(op, input, output_size, n):
     x2 = _as_2d(x, n)
     image = tuple(x2._data.shape[2:])
     oh, ow = _adaptive_size(op, output_size, image, n)
+    if oh and ow:
+        _check_dtype("adaptive_avg_pool2d", x._data, "float")
     if oh and ow and image[0] % oh == 0 and image[1] % ow == 0:  # regular windows
         k = (image[0] // oh, image[1] // ow)
         geom = _PoolGeometry(k, k, (0, 0), (1, 1), image, (oh, ow))
@@ -695,22 +776,36 @@ def adaptive_avg_pool1d(input, output_size):
     return _adaptive_avg("adaptive_avg_pool1d", input, output_size, 1)
 
 
-def adaptive_max_pool2d(input, output_size, return_indices=False):
-    """Max pooling to a fixed (OH, OW) output, as in PyTorch (with optional flat indices)."""
-    op = "adaptive_max_pool2d"
-    x, unbatched = _batched(op, input, 2)
-    image = tuple(x._data.shape[2:])
-    oh, ow = _adaptive_size(op, output_size, image, 2)
+def _adaptive_max(op, input, output_size, return_indices, n):
+    x, unbatched = _batched(op, input, n)
+    x2 = _as_2d(x, n)
+    image = tuple(x2._data.shape[2:])
+    oh, ow = _adaptive_size(op, output_size, image, n)
+    if oh and ow:
+        _check_dtype("adaptive_max_pool2d", x._data, "float")
     if oh and ow and image[0] % oh == 0 and image[1] % ow == 0:
         k = (image[0] // oh, image[1] // ow)
-        return max_pool2d(input, k, k, 0, 1, False, return_indices)
-    idx = _adaptive_max_indices(x._data, (oh, ow))
-    out = _PlaneGather.apply(x, idx, idx.shape)
-    if unbatched:
-        out = out.squeeze(0)
+        geom = _PoolGeometry(k, k, (0, 0), (1, 1), image, (oh, ow))
+        holder = [] if return_indices else None
+        out = _from_2d(_MaxPool2d.apply(x2, geom, holder), n, unbatched)
+        if return_indices:
+            return out, _wrap_indices(holder[0], n, unbatched)
+        return out
+    idx = _adaptive_max_indices(x2._data, (oh, ow))
+    out = _from_2d(_PlaneGather.apply(x2, idx, idx.shape), n, unbatched)
     if return_indices:
-        return out, _wrap_indices(idx, 2, unbatched)
+        return out, _wrap_indices(idx, n, unbatched)
     return out
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """Max pooling to a fixed (OH, OW) output, as in PyTorch (with optional flat indices)."""
+    return _adaptive_max("adaptive_max_pool2d", input, output_size, return_indices, 2)
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    """Max pooling of (N, C, L) input to a fixed length, as in PyTorch (optional indices)."""
+    return _adaptive_max("adaptive_max_pool1d", input, output_size, return_indices, 1)
 
 
 __all__ = [
@@ -720,5 +815,6 @@ __all__ = [
     "avg_pool2d",
     "adaptive_avg_pool1d",
     "adaptive_avg_pool2d",
+    "adaptive_max_pool1d",
     "adaptive_max_pool2d",
 ]
