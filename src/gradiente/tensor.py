@@ -1063,9 +1063,12 @@ class Tensor:
         return self._float_unary(E.Erfinv)
 
     def relu(self):
+        if self._data.dtype.kind == "b":
+            raise RuntimeError('"clamp_min_scalar_cpu" not implemented for \'Bool\'')
         return E.Relu.apply(self)
 
     def abs(self):
+        _check_not_bool(self, "abs_cpu")
         return E.Abs.apply(self)
 
     absolute = abs
@@ -1074,18 +1077,22 @@ class Tensor:
         return self.pow(2)
 
     def sign(self):
-        return E.PiecewiseConstant.apply(self, "sign", xp.sign)
+        return E.PiecewiseConstant.apply(self, "sign", E.sign)
 
     def floor(self):
+        _check_not_bool(self, "floor_cpu")
         return E.PiecewiseConstant.apply(self, "floor", xp.floor)
 
     def ceil(self):
+        _check_not_bool(self, "ceil_cpu")
         return E.PiecewiseConstant.apply(self, "ceil", xp.ceil)
 
     def round(self, decimals=0):
+        _check_not_bool(self, "round_cpu")
         return E.PiecewiseConstant.apply(self, "round", lambda x: xp.round(x, decimals))
 
     def trunc(self):
+        _check_not_bool(self, "trunc_cpu")
         return E.PiecewiseConstant.apply(self, "trunc", xp.trunc)
 
     def clamp(self, min=None, max=None):
@@ -1111,9 +1118,11 @@ class Tensor:
         return self.clamp(max=max)
 
     def maximum(self, other):
+        _check_tensor_arg(other, "maximum")
         return maximum(self, other)
 
     def minimum(self, other):
+        _check_tensor_arg(other, "minimum")
         return minimum(self, other)
 
     def where(self, condition, other):
@@ -1179,12 +1188,15 @@ class Tensor:
         return self._compare(other, lambda a, b: xp.isclose(a, b, rtol, atol, equal_nan))
 
     def logical_and(self, other):
+        _check_tensor_arg(other, "logical_and")
         return self._compare(other, xp.logical_and)
 
     def logical_or(self, other):
+        _check_tensor_arg(other, "logical_or")
         return self._compare(other, xp.logical_or)
 
     def logical_xor(self, other):
+        _check_tensor_arg(other, "logical_xor")
         return self._compare(other, xp.logical_xor)
 
     def logical_not(self):
@@ -1227,8 +1239,9 @@ class Tensor:
         )
 
     def any(self, dim=None, keepdim=False):
+        axis = _dims(dim, self.ndim, "any") if self.ndim else None  # a 0-d tensor has dim 0/-1
         return Tensor._make(
-            xp.asarray(xp.any(self._data, axis=_dims(dim, self.ndim, "any"), keepdims=keepdim)),
+            xp.asarray(xp.any(self._data, axis=axis, keepdims=keepdim)),
             False,
             None,
         )
@@ -1522,6 +1535,8 @@ class Tensor:
                 f"movedim: Invalid source or destination dims: source ({list(src)} dims) should "
                 f"contain the same number of dims as destination ({list(dst)} dims)"
             )
+        if self.ndim == 0:
+            return self[...]  # dims 0 and -1 of a 0-d tensor: nothing moves
         order = [d for d in range(self.ndim) if d not in src]
         for d, s in sorted(zip(dst, src)):
             order.insert(d, s)
@@ -1598,7 +1613,7 @@ class Tensor:
         d = _dim(dim, self.ndim, "chunk")
         n = self.shape[d]
         step = -(-n // chunks)
-        return self.split(step, d) if n else (self,)
+        return self.split(step, d) if n else self.split([0] * chunks, d)  # chunks empty pieces
 
     def unbind(self, dim=0):
         d = _dim(dim, self.ndim, "unbind")
@@ -1797,6 +1812,7 @@ class Tensor:
         return (self._float() * ln2).logaddexp(other * ln2) / ln2
 
     def frac(self):
+        _check_float_kernel(self, "frac_cpu")
         return self - self.trunc()
 
     def deg2rad(self):
@@ -1836,11 +1852,13 @@ class Tensor:
 
     def fmax(self, other):
         # like maximum, but a nan loses to a number
+        _check_tensor_arg(other, "fmax")
         a, b = _promote(self, other)
         b = b if isinstance(b, Tensor) else as_tensor(b, dtype=a.dtype)
         return where(a.isnan(), b, where(b.isnan(), a, maximum(a, b)))
 
     def fmin(self, other):
+        _check_tensor_arg(other, "fmin")
         a, b = _promote(self, other)
         b = b if isinstance(b, Tensor) else as_tensor(b, dtype=a.dtype)
         return where(a.isnan(), b, where(b.isnan(), a, minimum(a, b)))
@@ -1961,11 +1979,13 @@ class Tensor:
         return self._cumulative_extreme(dim, False)
 
     def logcumsumexp(self, dim):
-        # log Σ_{j≤i} e^{x_j}, shifted by the maximum along dim so that nothing overflows
         d = _dim(dim, self.ndim, "logcumsumexp")
-        m = self.detach().amax(d, keepdim=True)
-        m = m.masked_fill(~m.isfinite(), 0.0)
-        return (self - m).exp().cumsum(d).log() + m
+        if self._data.dtype.kind != "f":
+            raise NotImplementedError(
+                f'"logcumsumexp_out_cpu" not implemented for '
+                f"'{R.torch_type_name(self._data.dtype)}'"
+            )
+        return R.LogCumSumExp.apply(self, d)
 
     # ------------------------------------------------------------------ diagonals, triangles
     def diagonal(self, offset=0, dim1=0, dim2=1):

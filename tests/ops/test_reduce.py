@@ -300,3 +300,48 @@ def test_grad_of_reduction_is_not_a_view_of_upstream():
     a.grad.mul_(5.0)
     assert b.grad.tolist() == [1.0, 1.0, 1.0]
     assert_same(a.grad, to_torch(a).detach() * 0 + 5)
+
+
+# ------------------------------------------------------------ logcumsumexp (issue 9)
+
+_INF, _NAN = float("inf"), float("nan")
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [0.0, 200.0],  # a global shift by max(x) underflows e^{0 − 200} to 0: log 0 = −inf
+        [-200.0, 0.0, 300.0, -5.0],
+        [-_INF, -_INF, 1.0],
+        [_INF, 1.0],
+        [_INF, -_INF],
+        [_NAN, 1.0],
+        [1.0, _INF],
+        [-_INF, _INF, -_INF],
+        [1e30, -1e30],
+    ],
+)
+def test_logcumsumexp_large_and_non_finite_values_match_torch(values):
+    x = np.array(values)
+    up = np.array([0.3, -1.2, 0.5, 2.0][: len(values)])
+    xg, xt = leaf(x), to_torch(leaf(x))
+    yg, yt = xg.logcumsumexp(0), xt.logcumsumexp(0)
+    assert_same(yg, yt)
+    yg.backward(gradiente.from_numpy(up.copy()))
+    yt.backward(torch.from_numpy(up))
+    np.testing.assert_allclose(xg.grad.numpy(), xt.grad.numpy(), rtol=1e-12, equal_nan=True)
+
+
+@pytest.mark.parametrize("shape,dim", [((5,), 0), ((3, 4), 1), ((3, 4), -2), ((), 0), ((0, 3), 0)])
+def test_logcumsumexp_gradients_match_torch(shape, dim):
+    x = _rand(shape) * 50  # wide spread: exp(x) alone would overflow float32 sums
+    check_op(lambda m, a: a.logcumsumexp(dim), x, double=True)
+
+
+def test_logcumsumexp_float32_and_errors_like_torch():
+    x = np.array([0.0, 200.0, -3.0, 88.0, 90.0], dtype=np.float32)
+    assert_same(gradiente.from_numpy(x).logcumsumexp(0), torch.from_numpy(x).logcumsumexp(0))
+    with pytest.raises(NotImplementedError, match="logcumsumexp_out_cpu.*Long"):
+        gradiente.tensor([1, 2]).logcumsumexp(0)
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        gradiente.tensor(2.0).logcumsumexp(1)

@@ -333,6 +333,46 @@ class Cumsum(Function):
         return grad.flip(d).cumsum(d).flip(d), None, None
 
 
+class LogCumSumExp(Function):
+    """y_i = log Σ_{j≤i} e^{x_j}, as a running log-add-exp: y_i = logaddexp(y_{i−1}, x_i).
+
+    Each step shifts by its own maximum, so no term overflows or underflows (a global shift
+    by max(x) would turn e^{x_j − max} into 0 and log 0 = −inf for the early y_i), and the
+    scan runs in PyTorch's order with its ±inf/NaN results.
+    """
+
+    backward_name = "LogcumsumexpBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, dim):
+        x = a._data
+        ctx.dim = dim
+        out = x.copy() if x.ndim == 0 else xp.logaddexp.accumulate(x, axis=dim)
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        # ∂L/∂x_j = Σ_{i≥j} g_i e^{x_j − y_i}, summed in log space (PyTorch's formula): the
+        # positive and the negative g_i separately, each a reversed logcumsumexp of log|g| − y.
+        a, out = ctx.saved_tensors
+        d = ctx.dim
+        if a.ndim == 0:
+            return grad, None
+        lowest = float(xp.finfo(grad._data.dtype).min)
+        log_abs = grad.abs().log()
+
+        def reverse_lcse(t):
+            return LogCumSumExp.apply(t.flip(d), d).flip(d)
+
+        log_pos = log_abs.masked_fill(~(grad > 0), lowest)
+        log_neg = log_abs.masked_fill(~(grad < 0), lowest)
+        pos = (reverse_lcse(log_pos - out) + a).exp()
+        neg = (reverse_lcse(log_neg - out) + a).exp()
+        return pos - neg, None
+
+
 class Cumprod(Function):
     backward_name = "CumprodBackward0"
     _array_forward = True
