@@ -179,6 +179,7 @@ class Tensor:
         "_output_nr",
         "_version_counter",
         "_base",
+        "_view",
         "_hooks",
         "_accumulator",
         "_is_param",
@@ -205,6 +206,7 @@ class Tensor:
         self._output_nr = 0
         self._version_counter = None
         self._base = None
+        self._view = None
         self._hooks = None
         self._accumulator = None
 
@@ -219,6 +221,7 @@ class Tensor:
         t._output_nr = 0
         t._version_counter = None
         t._base = None
+        t._view = None
         t._hooks = None
         t._accumulator = None
         return t
@@ -665,28 +668,36 @@ class Tensor:
         return self
 
     def _inplace_on_view(self, compute, *others):
-        """In-place op on a view ``base[index]``: the base's graph is rewritten as
-        ``base[index] = op(view)`` (PyTorch's CopySlices), so gradients stay right."""
-        view_of = self.__dict__.get("_view_of")
-        if view_of is None:
+        """In-place op on a view of ``base``: the base's graph is rewritten as
+        ``view(base) = op(view)`` (PyTorch's CopySlices), so gradients stay right; the view's
+        own ``grad_fn`` is then rebuilt from the base's new graph."""
+        if self._view is None:
             raise RuntimeError(
-                "in-place modification of this view is not supported by gradiente's autograd "
-                "(only views made by basic indexing, like y[:, 0], are); use an out-of-place "
-                "op (y = y * 2) or index assignment on the base tensor"
+                "a view made while grad mode was off (or of such a view) is being modified in "
+                "place while grad mode is on: gradiente's autograd cannot follow it; make the "
+                "view with grad mode on, or use an out-of-place op"
             )
-        base, index = view_of
+        replay, _, multi_output = self._view
+        if multi_output is not None:
+            raise RuntimeError(
+                f"{multi_output} is a view and is being modified inplace. This view is the "
+                "output of a function that returns multiple views. Such functions do not allow "
+                "the output views to be modified inplace. You should replace the inplace "
+                "operation by an out-of-place one."
+            )
+        _function.refresh_view(self)
         old = Tensor._make(self._data.copy(), self._requires_grad, self.grad_fn)
         old._output_nr = self._output_nr
         out = compute(old, *others)
         if out._data.dtype != self._data.dtype:
             out = out.to(self.dtype)
-        base[index] = out  # recorded on the base; writes the shared memory, bumps the version
-        self.grad_fn = out.grad_fn
-        self._output_nr = out._output_nr
-        self._requires_grad = out._requires_grad
+        base = self._base
+        base._inplace(lambda b, v: I.WriteView.apply(b, v, replay), out)
+        _function.refresh_view(self)
         return self
 
     def add_(self, other, alpha=1):
+        _check_inplace_cast(self, B.result_type(self, other))
         if (
             not isinstance(other, Tensor)
             and not grad_state.enabled
@@ -704,6 +715,7 @@ class Tensor:
         return self.add_(other, alpha=-alpha)
 
     def mul_(self, other):
+        _check_inplace_cast(self, B.result_type(self, other))
         if not self._requires_grad and not _req(other):
             self._check_inplace()
             _inplace_ufunc(xp.multiply, self, _arr(other))
@@ -711,6 +723,8 @@ class Tensor:
         return self._inplace(lambda s, o: s * o, other)
 
     def div_(self, other, rounding_mode=None):
+        if rounding_mode is None:  # true division of integers is float
+            _check_inplace_cast(self, B.promote_types(B.result_type(self, other), B.float32))
         if rounding_mode is None and not self._requires_grad and not _req(other):
             self._check_inplace()
             if self._data.dtype.kind != "f":
@@ -749,6 +763,7 @@ class Tensor:
         return self._inplace(lambda s: s.relu())
 
     def clamp_(self, min=None, max=None):
+        _check_inplace_cast(self, B.result_type(self, *(v for v in (min, max) if v is not None)))
         return self._inplace(lambda s: s.clamp(min, max))
 
     clip_ = clamp_
@@ -771,7 +786,7 @@ class Tensor:
 
     def zero_(self):
         if self._overwritten_in_graph():
-            return self._inplace(lambda s: s * 0)
+            return self._inplace(lambda s: _overwrite(s, 0))
         self._check_inplace()
         self._data[...] = 0
         self._bump()
@@ -781,7 +796,7 @@ class Tensor:
         if (isinstance(value, Tensor) and value._requires_grad and grad_state.enabled) or (
             self._overwritten_in_graph()
         ):
-            return self._inplace(lambda s, v: s * 0 + v, value)
+            return self._inplace(lambda s, v: _overwrite(s, v), value)
         self._check_inplace()
         self._data[...] = _arr(value)
         self._bump()
@@ -869,6 +884,7 @@ class Tensor:
         return _binary(E.Add, self, other)
 
     def sub(self, other, alpha=1):
+        _check_bool_subtraction(self, other)
         if alpha != 1:
             other = other * alpha
         return _binary(E.Sub, self, other)
@@ -879,10 +895,8 @@ class Tensor:
     def div(self, other, rounding_mode=None):
         if rounding_mode is None:
             return _true_divide(self, other)
-        if rounding_mode == "floor":
-            return self.floor_divide(other)
-        if rounding_mode == "trunc":
-            return _no_grad_binary(xp.trunc, _true_divide(self.detach(), _detach(other)), None)
+        if rounding_mode in ("floor", "trunc"):
+            return _rounded_divide(self, other, rounding_mode)
         raise ValueError(
             f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
             f"but found '{rounding_mode}'"
@@ -893,19 +907,21 @@ class Tensor:
     subtract = sub
 
     def floor_divide(self, other):
+        """floor(self / other); recorded without a derivative, as in PyTorch."""
         a, b = _promote(self, other)
-        if a._data.dtype.kind in "iu" and not xp.all(_arr(b)):
-            raise RuntimeError("ZeroDivisionError")
-        return Tensor._make(xp.asarray(xp.floor_divide(a._data, _arr(b))), False, None)
+        _check_integer_divisor(a, b)
+        return E.NotDifferentiable.apply(a, b, "floor_divide", E.floored_divide)
 
     def remainder(self, other):
         """Python's modulo: the result has the sign of ``other``."""
         a, b = _promote(self, other)
-        return E.Remainder.apply(a, b, xp.mod, xp.floor)
+        _check_integer_divisor(a, b)
+        return E.Remainder.apply(a, b, E.floored_remainder, xp.floor)
 
     def fmod(self, other):
         """C's modulo: the result has the sign of ``self``."""
         a, b = _promote(self, other)
+        _check_integer_divisor(a, b)
         return E.Remainder.apply(a, b, xp.fmod, xp.trunc)
 
     def pow(self, exponent):
@@ -930,9 +946,11 @@ class Tensor:
         return _binary(E.Add, self, other)
 
     def __sub__(self, other):
+        _check_bool_subtraction(self, other)
         return _binary(E.Sub, self, other)
 
     def __rsub__(self, other):
+        _check_bool_subtraction(self, other)
         a, b = _promote(self, other)
         return E.RSub.apply(a, b)
 
@@ -954,13 +972,13 @@ class Tensor:
         return self.floor_divide(other)
 
     def __rfloordiv__(self, other):
-        return as_tensor(other, dtype=self.dtype).floor_divide(self)
+        return _scalar_like(other, self).floor_divide(self)
 
     def __mod__(self, other):
         return self.remainder(other)
 
     def __rmod__(self, other):
-        return as_tensor(other, dtype=self.dtype).remainder(self)
+        return _scalar_like(other, self).remainder(self)
 
     def __lshift__(self, other):
         return self._bitwise(other, xp.left_shift)
@@ -1098,9 +1116,19 @@ class Tensor:
     def clamp(self, min=None, max=None):
         if min is None and max is None:
             raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-        if self._data.dtype.kind != "f" and any(isinstance(v, float) for v in (min, max)):
-            self = self.to(B.get_default_dtype())  # an int tensor clamped to 2.5 becomes float
+        # the result has the promoted dtype of self and the bounds (int clamped to 2.5: float;
+        # bool clamped to 0: int64), and PyTorch has no bool clamp kernel
+        target = B.result_type(self, *(v for v in (min, max) if v is not None))
+        if target.np != self._data.dtype:
+            self = self.to(target)
+        if target is B.bool_:
+            raise NotImplementedError('"clamp_scalar_cpu" not implemented for \'Bool\'')
         if isinstance(min, Tensor) or isinstance(max, Tensor):
+            if not all(v is None or isinstance(v, Tensor) for v in (min, max)):
+                raise TypeError(  # PyTorch: both bounds tensors, or both numbers
+                    "clamp() received an invalid combination of arguments - got a Tensor and a "
+                    "number for min and max"
+                )
             out = self
             if min is not None:
                 out = maximum(out, as_tensor(min, dtype=self.dtype))
@@ -1351,15 +1379,18 @@ class Tensor:
         return _arg_reduce(self, xp.argmin, dim, keepdim)
 
     def logsumexp(self, dim, keepdim=False):
-        return R.LogSumExp.apply(self, _dims(dim, self.ndim, "logsumexp"), keepdim)
+        a = self._float()  # integers and bools give the default float dtype
+        return R.LogSumExp.apply(a, _dims(dim, self.ndim, "logsumexp"), keepdim)
 
     def softmax(self, dim, dtype=None):
         a = self if dtype is None else self.to(dtype)
-        return R.Softmax.apply(a._float(), _dim(dim, self.ndim, "softmax"))
+        _check_float_kernel(a, "softmax_lastdim_kernel_impl")
+        return R.Softmax.apply(a, _dim(dim, self.ndim, "softmax"))
 
     def log_softmax(self, dim, dtype=None):
         a = self if dtype is None else self.to(dtype)
-        return R.LogSoftmax.apply(a._float(), _dim(dim, self.ndim, "log_softmax"))
+        _check_float_kernel(a, "log_softmax_lastdim_kernel_impl")
+        return R.LogSoftmax.apply(a, _dim(dim, self.ndim, "log_softmax"))
 
     def _float(self):
         return self if self._data.dtype.kind == "f" else self.to(B.get_default_dtype())
@@ -1676,11 +1707,7 @@ class Tensor:
     def __getitem__(self, index):
         index, basic = _convert_index(index, self)
         if basic:
-            view = I.BasicIndex.apply(self, index)
-            if self._base is None:
-                # Remembered so an in-place op on the view can rewrite the base's graph.
-                view.__dict__["_view_of"] = (self, index)
-            return view
+            return I.BasicIndex.apply(self, index)
         return I.Index.apply(self, index)
 
     def __setitem__(self, index, value):
@@ -1786,6 +1813,7 @@ class Tensor:
 
     def hypot(self, other):
         # √(a² + b²)
+        _float_only(B.result_type(self, other).np, "hypot_cpu")
         return (self * self + other * other).sqrt()
 
     def exp2(self):
@@ -1803,6 +1831,7 @@ class Tensor:
         return where(a == 0, 0.0, a * b.log())
 
     def logaddexp(self, other):
+        _float_only(B.result_type(self, other).np, "logaddexp_cpu")
         # log(eᵃ + eᵇ) = max(a, b) + log1p(e^(−|a − b|)), which cannot overflow
         a, b = _promote(self._float(), other)
         return maximum(a, b) + (-(a - b).abs()).exp().log1p()
@@ -1812,7 +1841,7 @@ class Tensor:
         return (self._float() * ln2).logaddexp(other * ln2) / ln2
 
     def frac(self):
-        _check_float_kernel(self, "frac_cpu")
+        _float_only(self._data.dtype, "frac_cpu")
         return self - self.trunc()
 
     def deg2rad(self):
@@ -1836,19 +1865,29 @@ class Tensor:
         return out.masked_fill(self == float("-inf"), info.min if neginf is None else neginf)
 
     def heaviside(self, values):
-        # 0 for x < 0, ``values`` at x == 0, 1 for x > 0 (not differentiable)
-        v = _arr(values)
-        out = xp.where(self._data == 0, v, (self._data > 0).astype(self._data.dtype))
-        return Tensor._make(out.astype(self._data.dtype), False, None)
+        """0 for x < 0, ``values`` at x == 0, 1 for x > 0 (recorded without a derivative)."""
+        if not isinstance(values, Tensor):
+            raise TypeError("heaviside(): argument 'values' must be Tensor")
+        if values._data.dtype != self._data.dtype:
+            raise RuntimeError(
+                "heaviside is not yet implemented for tensors with different dtypes"
+            )
+
+        def step(x, v):
+            return xp.where(x == 0, v, (x > 0).astype(x.dtype)).astype(x.dtype)
+
+        return E.NotDifferentiable.apply(self, values, "heaviside", step)
 
     def float_power(self, exponent):
         e = exponent.double() if isinstance(exponent, Tensor) else exponent
         return self.double().pow(e)
 
     def copysign(self, other):
-        # |x| with the sign of ``other`` (−0.0 counts as negative)
-        sign = xp.where(xp.signbit(_arr(other)), -1.0, 1.0).astype(self._float()._data.dtype)
-        return self._float().abs() * Tensor._make(sign)
+        """|self| with the sign of ``other`` (−0.0 counts as negative); always floating."""
+        a, b = _promote(self, other)
+        a = a._float()
+        b = b.to(a.dtype) if isinstance(b, Tensor) else as_tensor(b, dtype=a.dtype)
+        return E.CopySign.apply(a, b)
 
     def fmax(self, other):
         # like maximum, but a nan loses to a number
@@ -2598,6 +2637,52 @@ def _scalar_type_name(t: Tensor) -> str:
     return _LEGACY_TYPE_NAMES[t.dtype.name].removesuffix("Tensor")
 
 
+def _overwrite(s: Tensor, value) -> Tensor:
+    """``value`` everywhere, recorded as a function of ``s`` with a zero gradient to it.
+
+    ``where(False, s, value)`` rather than ``s * 0 + value``: that would give NaN where s is
+    inf or NaN, and -0.0 where s is negative.
+    """
+    return where(zeros((), dtype=B.bool_), s, value)
+
+
+def _float_only(np_dtype, kernel: str) -> None:
+    """Ops PyTorch implements for floating dtypes only (frac, hypot, logaddexp) raise."""
+    if np_dtype.kind != "f":
+        name = _LEGACY_TYPE_NAMES[B.to_dtype(np_dtype).name].removesuffix("Tensor")
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{name}\'')
+
+
+def _check_not_bool(t: Tensor, kernel: str) -> None:
+    """Ops that PyTorch has no bool kernel for (abs, floor, ceil, round, trunc) raise."""
+    if t._data.dtype.kind == "b":
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
+
+
+def _check_tensor_arg(other, op: str) -> None:
+    """maximum/minimum/fmax/fmin/logical_* take a Tensor ``other``; PyTorch rejects a number."""
+    if not isinstance(other, Tensor):
+        raise TypeError(
+            f"{op}(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}"
+        )
+
+
+def _check_inplace_cast(t: Tensor, result: B.dtype) -> None:
+    """An in-place op may not cast its result to a lower category (float -> int -> bool)."""
+    order = {"b": 0, "i": 1, "f": 2}
+    if order[result._kind] > order[t.dtype._kind]:
+        raise RuntimeError(
+            f"result type {_LEGACY_TYPE_NAMES[result.name].removesuffix('Tensor')} can't be "
+            f"cast to the desired output type {_scalar_type_name(t)}"
+        )
+
+
+def _check_float_kernel(t: Tensor, kernel: str) -> None:
+    """Ops that PyTorch implements for floating dtypes only raise its NotImplementedError."""
+    if t._data.dtype.kind != "f":
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_scalar_type_name(t)}\'')
+
+
 def _check_floating(t: Tensor, op: str) -> None:
     if t._data.dtype.kind != "f":
         raise RuntimeError(f"{op}: std and var only support floating point and complex dtypes")
@@ -2753,6 +2838,52 @@ def _binary(cls, a: Tensor, b):
         return cls.apply(a, b)
     a, b = _promote(a, b)
     return cls.apply(a, b)
+
+
+def _check_bool_subtraction(a: Tensor, b) -> None:
+    """PyTorch refuses ``-`` when either operand is bool (a tensor or a Python bool)."""
+    a_bool = a._data.dtype == xp.bool_
+    b_bool = isinstance(b, bool) or (isinstance(b, Tensor) and b._data.dtype == xp.bool_)
+    if a_bool and b_bool:
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with two bool tensors is not supported. "
+            "Use the `^` or `logical_xor()` operator instead."
+        )
+    if a_bool or b_bool:
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+            "trying to invert a mask, use the `~` or `logical_not()` operator instead."
+        )
+
+
+def _scalar_like(number, t: Tensor) -> Tensor:
+    """A Python number on the left of an operator (``2.5 // t``) as a 0-d tensor of the dtype
+    PyTorch would compute in: a float number with an integer tensor gives a float result."""
+    a, b = _promote(t, number)
+    return as_tensor(b, dtype=a.dtype)
+
+
+def _check_integer_divisor(a: Tensor, b) -> None:
+    """Integer division by zero raises in PyTorch (floats give inf/nan)."""
+    if a._data.dtype.kind in "iub" and not xp.all(_arr(b)):
+        raise RuntimeError("ZeroDivisionError")
+
+
+def _rounded_divide(a: Tensor, b, rounding_mode: str) -> Tensor:
+    """``div(a, b, rounding_mode="floor" | "trunc")``: integers stay integers (exact), floats
+    round the true quotient. The gradient is zero, as PyTorch's (DivBackward with a mode)."""
+    a, b = _promote(a, b)
+    if a._data.dtype.kind in "iub":
+        _check_integer_divisor(a, b)
+        q = xp.floor_divide(a._data, _arr(b))
+        if rounding_mode == "trunc":
+            # floor and trunc differ by one where the signs differ and the division is inexact
+            q = q + ((q < 0) & (q * _arr(b) != a._data))
+        return Tensor._make(xp.asarray(q), False, None)
+    if rounding_mode == "trunc":
+        return E.PiecewiseConstant.apply(_true_divide(a, b), "div_trunc", xp.trunc)
+    b = b if isinstance(b, Tensor) else as_tensor(b, dtype=a.dtype)
+    return E.FlooredDivide.apply(a, b)
 
 
 def _true_divide(a: Tensor, b):
@@ -2951,8 +3082,17 @@ def matmul(a: Tensor, b: Tensor, out=None) -> Tensor:
             f"({ka} != {kb})"
         )
     if a._data.dtype != b._data.dtype:
-        a, b = _promote(a, b)
+        # PyTorch does not promote in matmul: both operands must have one dtype
+        raise RuntimeError(
+            "expected m1 and m2 to have the same dtype, but got: "
+            f"{_CPP_TYPE_NAMES.get(a.dtype.name, a.dtype.name)} != "
+            f"{_CPP_TYPE_NAMES.get(b.dtype.name, b.dtype.name)}"
+        )
     return write_out(out, L.MatMul.apply(a, b), "matmul")
+
+
+# C++ names PyTorch prints for dtypes in matmul's message
+_CPP_TYPE_NAMES = {"int64": "long int", "int32": "int", "float32": "float", "float64": "double"}
 
 
 def maximum(a, b) -> Tensor:

@@ -231,9 +231,11 @@ class Function(Node):
         record = False
         if grad_state.enabled:
             for a in args:
-                if isinstance(a, Tensor) and a._requires_grad:
-                    record = True
-                    break
+                if isinstance(a, Tensor):
+                    if a._view is not None:
+                        refresh_view(a)
+                    if a._requires_grad:
+                        record = True
         ctx = cls()
         if cls._array_forward:
             try:
@@ -257,12 +259,12 @@ class Function(Node):
             if isinstance(out, tuple):
                 results = tuple(_wrap(o, False, None, 0) for o in out)
                 if cls._is_view:
-                    for r in results:
-                        _link_view(r, args[0])
+                    for i, r in enumerate(results):
+                        _link_view(r, cls, args, kwargs, i)
                 return results
             result = _wrap(out, False, None, 0)
             if cls._is_view:
-                _link_view(result, args[0])
+                _link_view(result, cls, args, kwargs)
             return result
 
         next_functions = []
@@ -309,20 +311,66 @@ class Function(Node):
                 diff = id(o) not in non_diff and _is_float(o)
                 results.append(_wrap(o, diff, ctx if diff else None, i))
                 if cls._is_view:
-                    _link_view(results[-1], args[0])
+                    _link_view(results[-1], cls, args, kwargs, i)
             _mark_saved_outputs(ctx, out, results)
             return tuple(results)
         result = _wrap(out, True, ctx, 0)
         if cls._is_view:
-            _link_view(result, args[0])
+            _link_view(result, cls, args, kwargs)
         _mark_saved_outputs(ctx, (out,), (result,))
         return result
 
 
-def _link_view(view, base) -> None:
-    """A view shares its base's memory, so it shares the base's in-place version counter."""
-    view._version_counter = base._get_version_counter()
+def _link_view(view, cls, args, kwargs, output_nr: int | None = None) -> None:
+    """Make ``view`` (output ``output_nr`` of the view op ``cls`` on ``args[0]``) a view.
+
+    A view shares its base's memory, so it shares the base's in-place version counter, and
+    ``_base`` names the root tensor that owns the memory. Made while grad mode is on, it also
+    remembers how to make itself again from that root: ``view._view = (replay, version)``,
+    where ``replay(root)`` re-applies the chain of view ops. PyTorch does the same: after an
+    in-place change of the base (``h.mul_(2)``), a view's ``grad_fn`` is rebuilt from the
+    base's new graph (``refresh_view``), and an in-place op on a view writes through the
+    recipe into the base's graph (``Tensor._inplace_on_view``).
+    """
+    base = args[0]
+    if not xp.may_share_memory(view._data, base._data):
+        return  # reshape had to copy: a new tensor, not a view (as torch's reshape)
+    counter = base._get_version_counter()
+    view._version_counter = counter
     view._base = base if base._base is None else base._base
+    if not grad_state.enabled:
+        return
+    if base._base is None:
+
+        def parent(root):
+            return root
+
+        # PyTorch forbids in-place ops on the outputs of an op that returns several views
+        multi_output = None if output_nr is None else f"Output {output_nr} of {cls.backward_name}"
+    elif base._view is not None:
+        parent, _, multi_output = base._view
+    else:
+        return  # base is a view made without grad mode: no recipe, as in PyTorch
+    rest = args[1:]
+
+    def replay(root):
+        out = cls.apply(parent(root), *rest, **kwargs)
+        return out if output_nr is None else out[output_nr]
+
+    view._view = (replay, counter.value, multi_output)
+
+
+def refresh_view(view) -> None:
+    """Rebuild a view's graph edge from its base when the memory changed in place since the
+    view's graph was recorded (PyTorch regenerates a view's ``grad_fn`` the same way)."""
+    replay, version, multi_output = view._view
+    now = view._version_counter.value
+    if now == version:
+        return
+    fresh = replay(view._base)
+    view.grad_fn, view._output_nr = fresh.grad_fn, fresh._output_nr
+    view._requires_grad = fresh._requires_grad
+    view._view = (replay, now, multi_output)
 
 
 def _shape_error(ctx, args, err) -> RuntimeError:

@@ -14,7 +14,7 @@ import math
 from gradiente.autograd import function as _function
 from gradiente.autograd.function import Function
 from gradiente.autograd.grad_mode import grad_state
-from gradiente.backend import xp
+from gradiente.backend import get_default_dtype, xp
 
 # ------------------------------------------------------------------------------------- erf
 # W. J. Cody, "Rational Chebyshev approximations for the error function", Math. Comp. 23
@@ -184,9 +184,18 @@ class Pointwise(Function):
 
     ``f(x, *args)``, ``df(x, *args)`` = f'(x), ``d2f(x, *args)`` = f''(x), all on arrays;
     ``args`` are the op's Python-number options (a slope, alpha, ...).
+
+    ``on_integers`` says what an integer or bool input does, as in PyTorch: ``"raise"`` (most
+    activations have no integer kernel), ``"float"`` (computed in the default float dtype, like
+    ``softsign``, which PyTorch composes from a true division) or ``"keep"`` (``threshold``,
+    ``hardtanh``: comparisons, exact on integers).
     """
 
     _array_forward = True
+    on_integers = "raise"
+    # (exception type, message) for a bool input where PyTorch's message differs from the
+    # integer one; None: bools are treated as integers
+    on_bool = None
 
     @staticmethod
     def f(x, *args):
@@ -204,7 +213,10 @@ class Pointwise(Function):
     def forward(ctx, a, *args):
         ctx.save_for_backward(a)
         ctx.args = args
-        return type(ctx).f(a._data, *args)
+        x = a._data
+        if x.dtype.kind != "f":
+            x = _integer_input(type(ctx), x)
+        return type(ctx).f(x, *args)
 
     @staticmethod
     def backward(ctx, grad):
@@ -213,6 +225,29 @@ class Pointwise(Function):
         if grad_state.enabled:  # create_graph=True: keep dL/dx differentiable in x too
             return (grad * Derivative.apply(a, type(ctx), ctx.args), *nones)
         return (grad._data * type(ctx).df(a._data, *ctx.args), *nones)
+
+
+_BOOL_SUB_ONE = (
+    "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to "
+    "invert a mask, use the `~` or `logical_not()` operator instead."
+)
+_TYPE_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int"}
+_TYPE_NAMES["int64"] = "Long"
+
+
+def _integer_input(op, x):
+    """An integer/bool array given to the activation ``op``: converted or refused (see
+    ``Pointwise.on_integers``), with PyTorch's NotImplementedError wording."""
+    if x.dtype == xp.bool_ and op.on_bool is not None:
+        error, message = op.on_bool
+        raise error(message)
+    if op.on_integers == "keep":
+        return x
+    if op.on_integers == "float":
+        return x.astype(get_default_dtype().np)
+    kernel = op.backward_name.removesuffix("Backward0").removesuffix("Backward").lower()
+    type_name = _TYPE_NAMES.get(x.dtype.name, x.dtype.name)
+    raise NotImplementedError(f"\"{kernel}_cpu\" not implemented for '{type_name}'")
 
 
 class Derivative(Function):
@@ -258,8 +293,10 @@ class Relu(Function):
 
     @staticmethod
     def forward(ctx, a):
+        if a._data.dtype == xp.bool_:
+            raise RuntimeError("Boolean inputs not supported for relu")
         y = xp.maximum(a._data, 0, dtype=a._data.dtype)
-        ctx.mask = y > 0
+        ctx.mask = ~(y <= 0)  # PyTorch's threshold_backward: a NaN input passes its gradient
         return y
 
     @staticmethod
@@ -290,6 +327,8 @@ class Hardtanh(Pointwise):
     """clamp(x, min_val, max_val); the gradient is 0 at and beyond the two bounds."""
 
     backward_name = "HardtanhBackward0"
+    on_integers = "keep"
+    on_bool = (RuntimeError, "Bool inputs not supported for hardtanh")
 
     @staticmethod
     def f(x, lo, hi):
@@ -297,7 +336,8 @@ class Hardtanh(Pointwise):
 
     @staticmethod
     def df(x, lo, hi):
-        return ((x > lo) & (x < hi)).astype(x.dtype)
+        # zero only at and beyond the bounds (PyTorch): a NaN input passes its gradient
+        return (~((x <= lo) | (x >= hi))).astype(x.dtype)
 
     d2f = staticmethod(_zeros)
 
@@ -439,6 +479,7 @@ class Erf(Pointwise):
     """The error function as a differentiable op: d erf/dx = 2/√π e^(−x²)."""
 
     backward_name = "ErfBackward0"
+    on_integers = "float"
 
     @staticmethod
     def f(x):
@@ -556,6 +597,8 @@ class Softsign(Pointwise):
     """x / (1 + |x|); f' = 1 / (1 + |x|)²."""
 
     backward_name = "SoftsignBackward0"
+    on_integers = "float"
+    on_bool = (NotImplementedError, "\"abs_cpu\" not implemented for 'Bool'")
 
     @staticmethod
     def f(x):
@@ -574,6 +617,8 @@ class Tanhshrink(Pointwise):
     """x − tanh(x); f' = tanh²(x)."""
 
     backward_name = "TanhshrinkBackward0"
+    on_integers = "float"
+    on_bool = (RuntimeError, _BOOL_SUB_ONE)
 
     @staticmethod
     def f(x):
@@ -594,6 +639,7 @@ class Threshold(Pointwise):
     """x where x > threshold, else ``value``; the gradient is 1 where x > threshold."""
 
     backward_name = "ThresholdBackward0"
+    on_integers = "keep"
 
     @staticmethod
     def f(x, threshold, value):

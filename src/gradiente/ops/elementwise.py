@@ -16,6 +16,23 @@ def _arr(x):
     return x._data if hasattr(x, "_data") else x
 
 
+_BOOL_NEG = (
+    "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+    "invert a mask, use the `~` or `logical_not()` operator instead."
+)
+
+
+def _refuse_bool(a, message: str) -> None:
+    """PyTorch refuses ``-`` on bool tensors (operands are already promoted to one dtype)."""
+    if a._data.dtype == xp.bool_:
+        raise RuntimeError(message)
+
+
+def _requires_grad(x) -> bool:
+    """Whether a gradient will flow to operand ``x`` (False for Python scalars)."""
+    return getattr(x, "_requires_grad", False)
+
+
 class Add(Function):
     backward_name = "AddBackward0"
     _array_forward = True
@@ -63,7 +80,9 @@ class Mul(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        # save only what a gradient needs (as PyTorch): an in-place change of the other
+        # input later is then no error
+        ctx.save_for_backward(a if _requires_grad(b) else None, b if _requires_grad(a) else None)
         return _arr(a) * _arr(b)
 
     @staticmethod
@@ -81,7 +100,7 @@ class Div(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        ctx.save_for_backward(a if _requires_grad(b) else None, b)
         return _arr(a) / _arr(b)
 
     @staticmethod
@@ -147,10 +166,21 @@ class PowScalar(Function):
         ctx.save_for_backward(a)
         ctx.p = p
         x = a._data
-        if p == 2:
-            return x * x
         if x.dtype.kind in "iub" and isinstance(p, int) and p < 0:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
+        if x.dtype.kind == "f":
+            # PyTorch's kernel computes these exponents by multiplication and division, which
+            # rounds differently from ``pow`` in the last bit: do the same.
+            if p == 2:
+                return x * x
+            if p == 3:
+                return x * x * x
+            if p == -1:
+                return 1 / x
+            if p == -2:
+                return 1 / (x * x)
+            if p == -0.5:
+                return 1 / xp.sqrt(x)
         return x**p
 
     @staticmethod
@@ -200,6 +230,7 @@ class Neg(Function):
 
     @staticmethod
     def forward(ctx, a):
+        _refuse_bool(a, _BOOL_NEG)
         return -a._data
 
     @staticmethod
@@ -256,6 +287,13 @@ def _sigmoid(x):
     return out
 
 
+def sign(x):
+    """PyTorch's sign on arrays: (x > 0) - (x < 0), so sign(NaN) = sign(-0.0) = 0; bool stays."""
+    if x.dtype.kind == "b":
+        return x.copy()
+    return ((x > 0).astype(x.dtype) - (x < 0).astype(x.dtype)).astype(x.dtype, copy=False)
+
+
 def _relu(x):
     return xp.maximum(x, 0, dtype=x.dtype) if x.dtype.kind == "f" else xp.maximum(x, 0)
 
@@ -274,7 +312,7 @@ Cos = _unary("Cos", xp.cos, lambda x, y, g: -g * x.sin())
 Tanh = _unary("Tanh", xp.tanh, lambda x, y, g: g * (1.0 - y * y), "output")  # 1 - tanh²
 Sigmoid = _unary("Sigmoid", _sigmoid, lambda x, y, g: g * y * (1.0 - y), "output")  # σ(1-σ)
 Abs = _unary("Abs", xp.abs, lambda x, y, g: g * x.sign())
-Relu = _unary("Relu", _relu, lambda x, y, g: g * (y > 0), "output")
+Relu = _unary("Relu", _relu, lambda x, y, g: g * ~(y <= 0), "output")  # NaN passes (PyTorch)
 Reciprocal = _unary("Reciprocal", lambda x: 1.0 / x, lambda x, y, g: -g * y * y, "output")
 
 
@@ -288,6 +326,7 @@ class PiecewiseConstant(Function):
         "round": "RoundBackward0",
         "trunc": "TruncBackward0",
         "sign": "SignBackward0",
+        "div_trunc": "DivBackward2",  # div(rounding_mode="trunc")
     }
 
     @staticmethod
@@ -343,9 +382,10 @@ class Maximum(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        # Ties split the gradient evenly between both inputs (PyTorch's convention).
+        # Ties split the gradient evenly between both inputs (PyTorch's convention); only the
+        # smaller input gets none, so a NaN passes the gradient to both (PyTorch's formula).
         half = (a == b) * 0.5
-        return grad * ((a > b) + half), grad * ((a < b) + half)
+        return grad * ((~(a < b)) * 1.0 - half), grad * ((~(a > b)) * 1.0 - half)
 
 
 class Minimum(Function):
@@ -361,7 +401,7 @@ class Minimum(Function):
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         half = (a == b) * 0.5
-        return grad * ((a < b) + half), grad * ((a > b) + half)
+        return grad * ((~(a > b)) * 1.0 - half), grad * ((~(a < b)) * 1.0 - half)
 
 
 class Where(Function):
@@ -502,6 +542,51 @@ class TrilTriu(Function):
         return TrilTriu.apply(grad, ctx.lower, ctx.diagonal), None, None
 
 
+def floored_remainder(a, b):
+    """PyTorch's ``remainder`` on arrays: fmod, moved by ``b`` when its sign differs from b's.
+
+    Unlike NumPy's ``mod``, an exact multiple keeps fmod's zero, whose sign is a's
+    (``-4.0 % 2.0`` is ``-0.0``).
+    """
+    if xp.asarray(a).dtype.kind != "f" and xp.asarray(b).dtype.kind != "f":
+        return xp.mod(a, b)
+    m = xp.fmod(a, b)
+    return xp.where((m != 0) & ((xp.asarray(b) < 0) != (m < 0)), m + b, m)
+
+
+def floored_divide(a, b):
+    """PyTorch's ``floor_divide`` on arrays. Integers: NumPy's exact floor division. Floats:
+    PyTorch's (and CPython's) recipe, which goes through fmod so that the quotient is
+    consistent with ``remainder`` — it differs from NumPy's at infinities (inf // 2 is nan).
+    """
+    a, b = xp.asarray(a), xp.asarray(b)
+    if a.dtype.kind != "f" and b.dtype.kind != "f":
+        return xp.floor_divide(a, b)
+    mod = xp.fmod(a, b)
+    div = (a - mod) / b
+    div = xp.where((mod != 0) & ((b < 0) != (mod < 0)), div - 1, div)
+    floor = xp.floor(div)
+    floor = xp.where(div - floor > 0.5, floor + 1, floor)
+    out = xp.where(div != 0, floor, xp.copysign(xp.zeros_like(div), a / b))
+    return xp.where(b == 0, a / b, out)  # division by zero: the IEEE result
+
+
+class FlooredDivide(Function):
+    """``div(a, b, rounding_mode="floor")`` on floats: flat almost everywhere, so both
+    gradients are zero (PyTorch's DivBackward2)."""
+
+    backward_name = "DivBackward2"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return floored_divide(a._data, b._data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * 0.0, grad * 0.0
+
+
 class Remainder(Function):
     """a mod b: ``remainder`` (floored, sign of b) or ``fmod`` (truncated, sign of a)."""
 
@@ -527,6 +612,50 @@ class Remainder(Function):
             q = type(grad)._make(ctx.rounding(a._data / b._data))
             grad_b = -grad * q
         return grad, grad_b, None, None
+
+
+class NotDifferentiable(Function):
+    """An op PyTorch records without a derivative (``floor_divide``, ``heaviside``): the result
+    still requires grad, so the graph is not silently cut, and a backward through it raises,
+    naming the op, instead of giving a wrong gradient."""
+
+    backward_name = "NotImplemented"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, b, op_name, fn):
+        ctx.op_name = op_name
+        return xp.asarray(fn(_arr(a), _arr(b)))
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise RuntimeError(f"the derivative for '{ctx.op_name}' is not implemented.")
+
+
+class CopySign(Function):
+    """|a| with the sign of b (−0.0 counts as negative)."""
+
+    backward_name = "CopysignBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        out = xp.copysign(_arr(a), _arr(b))
+        ctx.save_for_backward(a)
+        ctx.out = out
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        grad_a = grad_b = None
+        if ctx.needs_input_grad[0]:
+            # d copysign(a, b)/da = copysign(a, b)/a = ±1, taken as 0 at a = 0 (PyTorch)
+            ratio = type(grad)._make(xp.where(a._data == 0, 0, ctx.out / a._data))
+            grad_a = grad * ratio
+        if ctx.needs_input_grad[1]:
+            grad_b = grad.new_zeros(grad.shape)  # flat in b almost everywhere
+        return grad_a, grad_b
 
 
 # d erfinv(x)/dx = (√π / 2) · e^(erfinv(x)²)

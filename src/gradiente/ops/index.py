@@ -34,6 +34,16 @@ class BasicIndex(Index):
     backward_name = "SliceBackward0"
     _is_view = True
 
+    @staticmethod
+    def forward(ctx, a, index):
+        ctx.index, ctx.shape = index, a._data.shape
+        out = a._data[index]
+        if not isinstance(out, xp.ndarray):
+            # NumPy returns a scalar copy for an all-integer index; with a trailing ``...`` it
+            # returns the same element as a 0-d view, which in-place ops must write through.
+            out = a._data[index + (Ellipsis,)]
+        return out
+
     def name(self) -> str:
         # PyTorch applies the index item by item (select, slice, unsqueeze) and names the node
         # after the last one that did something; full slices ``:`` and ``...`` do nothing.
@@ -113,3 +123,31 @@ class CopySlices(IndexPut):
     """``x[index] = v`` recorded in place on a tensor in the graph (PyTorch's node name)."""
 
     backward_name = "CopySlices"
+
+
+class WriteView(Function):
+    """out = x with ``view(out) = v``: an in-place write through any view of x, where ``view``
+    replays the view ops from x (index, transpose, reshape, ...). Recorded as PyTorch's
+    ``CopySlices``.
+
+    Gradients: the view's region of out came from v, the rest from x, so
+    dL/dx = grad with the region zeroed, dL/dv = view(grad).
+    """
+
+    backward_name = "CopySlices"
+
+    @staticmethod
+    def forward(ctx, x, v, view):
+        ctx.view = view
+        out = x._data.copy()
+        view(x._make(out))._data[...] = v._data
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad_x = grad_v = None
+        if ctx.needs_input_grad[0]:
+            grad_x = WriteView.apply(grad, ctx.view(grad).detach() * 0, ctx.view)
+        if ctx.needs_input_grad[1]:
+            grad_v = ctx.view(grad)
+        return grad_x, grad_v, None
