@@ -911,3 +911,42 @@ def test_backward_errors():
 
 def test_random_upstream_helper_is_deterministic():
     np.testing.assert_array_equal(random_like((2, 3), 5), random_like((2, 3), 5))
+
+
+# -- found by the differential fuzzer (tests/fuzz) -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        lambda m: m.zeros(2, dtype=m.int64).add_(m.tensor([1.0], requires_grad=True)),
+        lambda m: m.zeros(2, dtype=m.bool).add_(1),
+        lambda m: m.zeros(2, dtype=m.bool).mul_(2),
+        lambda m: m.zeros(2, dtype=m.int64).mul_(m.tensor(2.5)),
+        lambda m: m.zeros(2, dtype=m.int64).clamp_(0.5),
+        lambda m: m.zeros(2, dtype=m.int64).div_(2),
+    ],
+)
+def test_inplace_result_that_cannot_be_cast_raises(case):
+    """An in-place op raises when its result type is of a higher category than self's."""
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        case(torch)
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        case(gradiente)
+
+
+@pytest.mark.parametrize("method", ["zero_", "fill_"])
+def test_overwriting_inplace_on_recorded_tensor_gives_clean_values(method):
+    """zero_/fill_ on a tensor in the graph: +0.0 (not -0.0) and no NaN from inf or NaN."""
+
+    def run(m):
+        x = m.tensor([-2.0, float("inf"), float("nan"), 1.0], requires_grad=True)
+        y = x * 1
+        getattr(y, method)(*([] if method == "zero_" else [3.0]))
+        (y * m.tensor([1.0, 2.0, 3.0, 4.0])).sum().backward()
+        return y, x.grad
+
+    (gy, gg), (ty, tg) = run(gradiente), run(torch)
+    assert_same(gy, ty)
+    assert np.array_equal(np.signbit(gy.detach().numpy()), np.signbit(ty.detach().numpy()))
+    assert_same(gg, tg)

@@ -76,6 +76,16 @@ for _name in _METHOD_NAMES:
     _namespace[_name] = _forward_to_method(_name)
 
 
+def flip(input, dims):
+    """``gradiente.flip(input, dims)``: ``dims`` is a tuple or list; PyTorch rejects an int
+    here (the method ``input.flip(0)`` takes one)."""
+    if not isinstance(dims, (tuple, list)):
+        raise TypeError(
+            f"flip(): argument 'dims' (position 2) must be tuple of ints, not {type(dims).__name__}"
+        )
+    return input.flip(dims)
+
+
 def _forward_to_inplace(name: str):
     def function(input, *args, **kwargs):
         return getattr(input, name)(*args, **kwargs)

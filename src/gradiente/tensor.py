@@ -1260,8 +1260,9 @@ class Tensor:
         return Tensor._make(xp.isfinite(self._data), False, None)
 
     def all(self, dim=None, keepdim=False):
+        axis = _dims(dim, self.ndim, "all") if self.ndim else None  # a 0-d tensor has dim 0/-1
         return Tensor._make(
-            xp.asarray(xp.all(self._data, axis=_dims(dim, self.ndim, "all"), keepdims=keepdim)),
+            xp.asarray(xp.all(self._data, axis=axis, keepdims=keepdim)),
             False,
             None,
         )

@@ -360,3 +360,62 @@ def test_sigmoid_int_input_promotes_like_torch():
     assert_same(gradiente.tensor([-1, 4]).abs(), torch.tensor([-1, 4]).abs())
     assert_same(gradiente.tensor([-1, 4]).relu(), torch.tensor([-1, 4]).relu())
     assert_same(gradiente.tensor([-3, 4]).clamp(-1, 2), torch.tensor([-3, 4]).clamp(-1, 2))
+
+
+# -- found by the differential fuzzer (tests/fuzz) -------------------------------------------
+
+
+def test_sign_of_nan_and_bool_as_torch():
+    """sign(NaN) = 0 and sign(-0.0) = +0.0 in PyTorch ((x > 0) - (x < 0)); bool keeps its dtype."""
+    check_op(lambda m, a: m.sign(a), np.array([np.nan, -0.0, 0.0, -2.0, 3.0]), grad=False)
+    out = gradiente.sign(gradiente.tensor([-0.0, float("nan")]))
+    assert not np.signbit(out.numpy()).any()
+    bools = [True, False]
+    assert_same(gradiente.sign(gradiente.tensor(bools)), torch.sign(torch.tensor(bools)))
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda m, a: m.abs(a),
+        lambda m, a: m.relu(a),
+        lambda m, a: m.nn.functional.relu(a),
+        lambda m, a: m.nn.functional.hardtanh(a),
+        lambda m, a: m.maximum(a, m.zeros((), dtype=a.dtype)),
+        lambda m, a: m.minimum(a, m.ones((), dtype=a.dtype)),
+        lambda m, a: m.nn.functional.l1_loss(a, m.zeros_like(a), reduction="none"),
+    ],
+)
+def test_gradients_at_nan_follow_torch(op):
+    """At a NaN input abs/l1 pass no gradient, relu/hardtanh/maximum/minimum pass it whole."""
+    check_op(op, np.array([np.nan, 0.5, -2.0]), gradcheck=False)
+
+
+def test_number_operand_refused_where_torch_wants_a_tensor():
+    x = gradiente.tensor([1.0, 2.0])
+    for name in ("maximum", "minimum", "fmax", "fmin", "logical_and", "logical_or", "logical_xor"):
+        with pytest.raises(TypeError):
+            getattr(gradiente, name)(x, 2)
+        with pytest.raises(TypeError):
+            getattr(torch, name)(torch.tensor([1.0, 2.0]), 2)
+    with pytest.raises(TypeError):
+        gradiente.clamp(x, min=gradiente.tensor(0.0), max=1)
+
+
+@pytest.mark.parametrize(
+    "name, dtype",
+    [("abs", "bool"), ("floor", "bool"), ("ceil", "bool"), ("round", "bool"), ("trunc", "bool"),
+     ("relu", "bool"), ("frac", "int64"), ("frac", "bool")],
+)  # fmt: skip
+def test_unary_ops_without_a_kernel_for_the_dtype_raise(name, dtype):
+    with pytest.raises((NotImplementedError, RuntimeError)):
+        getattr(torch, name)(torch.tensor([1, 0]).to(getattr(torch, dtype)))
+    with pytest.raises((NotImplementedError, RuntimeError)):
+        getattr(gradiente, name)(gradiente.tensor([1, 0]).to(getattr(gradiente, dtype)))
+
+
+@pytest.mark.parametrize("name", ["hypot", "logaddexp"])
+def test_float_only_binary_ops_raise_on_integers(name):
+    for lib in (torch, gradiente):
+        with pytest.raises(NotImplementedError):
+            getattr(lib, name)(lib.tensor([1, 2]), lib.tensor([3, 4]))

@@ -345,3 +345,21 @@ def test_logcumsumexp_float32_and_errors_like_torch():
         gradiente.tensor([1, 2]).logcumsumexp(0)
     with pytest.raises(IndexError, match="Dimension out of range"):
         gradiente.tensor(2.0).logcumsumexp(1)
+
+
+# -- found by the differential fuzzer (tests/fuzz) -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda m: m.logsumexp(m.tensor([1, 2]), 0),  # integers -> default float dtype
+        lambda m: m.logsumexp(m.tensor([True, False]), 0),
+        lambda m: m.logsumexp(m.zeros(0, 2), 0),  # empty -> -inf
+        lambda m: m.logsumexp(m.zeros(0, 2), 1),
+        lambda m: m.any(m.tensor(3), 0),  # 0-d tensors take dim 0 and -1
+        lambda m: m.all(m.tensor(0), -1, keepdim=True),
+    ],
+)
+def test_reduction_edge_cases_as_torch(op):
+    assert_same(op(gradiente), op(torch))

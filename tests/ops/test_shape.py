@@ -275,3 +275,24 @@ def test_size_and_shape_arguments_accept_torch_size():
     assert x.expand(gradiente.Size([4, 2, 3])).shape == (4, 2, 3)
     assert gradiente.zeros(x.shape).shape == (2, 3)
     assert x.reshape(gradiente.tensor(6)).shape == (6,)
+
+
+# -- found by the differential fuzzer (tests/fuzz) -------------------------------------------
+
+
+def test_chunk_of_an_empty_dim_gives_that_many_empty_pieces():
+    g = gradiente.zeros(3, 0).chunk(3, dim=1)
+    t = torch.zeros(3, 0).chunk(3, dim=1)
+    assert [tuple(p.shape) for p in g] == [tuple(p.shape) for p in t]
+
+
+def test_movedim_of_a_0d_tensor():
+    check_op(lambda m, a: m.movedim(a, 0, -1), np.array(2.5))
+
+
+def test_flip_function_wants_a_tuple_of_dims():
+    """torch.flip(x, 0) is a TypeError (the method x.flip(0) is fine)."""
+    for lib in (torch, gradiente):
+        with pytest.raises(TypeError):
+            lib.flip(lib.arange(3), 0)
+        assert lib.arange(3).flip(0).tolist() == [2, 1, 0]

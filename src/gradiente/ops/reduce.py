@@ -254,7 +254,7 @@ class LogSumExp(Function):
         x = a._data
         dims = _axes(x, dims)
         # log Σ e^x = m + log Σ e^(x - m), m = max x, so nothing overflows
-        m = xp.amax(x, axis=dims, keepdims=True)
+        m = xp.amax(x, axis=dims, keepdims=True, initial=-xp.inf)  # -inf over an empty dim
         m = xp.where(xp.isfinite(m), m, 0)
         out = xp.log(xp.sum(xp.exp(x - m), axis=dims, keepdims=True)) + m
         if not keepdim:
