@@ -457,3 +457,83 @@ def test_more_loss_modules_match_torch(name, kwargs, n):
     g = g_mod(*(gradiente.from_numpy(a) for a in arrays))
     t = t_mod(*(torch.from_numpy(a) for a in arrays))
     assert_same(g, t)
+
+
+# ------------------------------------------------ every target ignored or weighted 0 (issue 9)
+
+_IGNORED_CASES = {
+    "2d": ((3, 4), np.full(3, -100)),
+    "k_dim": ((2, 4, 3, 2), np.full((2, 3, 2), -100)),
+    "unbatched": ((4,), np.array(-100)),
+    "zero_weight_class": ((3, 4), np.array([1, 1, 1])),  # kept, but Σw = 0
+    "some_ignored": ((3, 4), np.array([1, -100, 2])),
+}
+
+
+@pytest.mark.parametrize("case", list(_IGNORED_CASES))
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
+def test_all_ignored_targets_give_zero_gradient_like_torch(case, reduction, weighted, smoothing):
+    """torch: the mean is 0/0 = NaN, but an ignored target's row of the gradient is exactly
+    0 (only kept targets are written), not NaN; double backward too."""
+    shape, target = _IGNORED_CASES[case]
+    x = _rand(shape, 5)
+    weight = np.array([0.5, 0.0, 1.0, 3.0]) if weighted else None
+    for name in ("cross_entropy", "nll_loss"):
+        if name == "nll_loss" and smoothing:
+            continue
+        for lib in (gradiente, torch):
+            xs = lib.from_numpy(x.copy()).requires_grad_()
+            w = None if weight is None else lib.from_numpy(weight.copy())
+            kwargs = {"label_smoothing": smoothing} if name == "cross_entropy" else {}
+            fn = getattr(lib.nn.functional, name)
+            loss = fn(xs, lib.from_numpy(target.copy()), w, reduction=reduction, **kwargs)
+            up = lib.from_numpy(np.random.default_rng(1).standard_normal(tuple(loss.shape)))
+            (g1,) = lib.autograd.grad(loss, xs, up, create_graph=True)
+            g2 = None  # NLL's gradient is constant in x: gradiente builds no graph for it
+            if g1.requires_grad:
+                second = (g1 * g1.detach().nan_to_num()).sum()
+                (g2,) = lib.autograd.grad(second, xs, allow_unused=True)
+            if lib is gradiente:
+                got = [loss.detach().numpy(), g1.detach().numpy(), g2]
+            else:
+                expected = [loss.detach().numpy(), g1.detach().numpy(), g2]
+        for a, b, what in zip(got, expected, ("loss", "gradient", "second derivative")):
+            if b is None or a is None:
+                assert b is None or not np.any(b.numpy()), (name, what)
+                continue
+            a = a if isinstance(a, np.ndarray) else a.numpy()
+            b = b if isinstance(b, np.ndarray) else b.numpy()
+            np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-12, err_msg=f"{name} {what}")
+
+
+def test_all_ignored_gradient_without_create_graph():
+    x = gradiente.from_numpy(_rand((3, 4))).requires_grad_()
+    target = gradiente.tensor([-100, -100, -100])
+    for loss in (F.cross_entropy(x, target), F.nll_loss(x, target)):
+        assert np.isnan(loss.item())
+        (g,) = gradiente.autograd.grad(loss, x)
+        np.testing.assert_array_equal(g.numpy(), np.zeros((3, 4)))
+
+
+def test_class_weights_gradient_like_torch():
+    """Class-index targets: torch refuses a weight that requires grad; probability targets:
+    the weight is differentiable (dL/dw_c = −Σ_i s_i q_ic log softmax(x_i)_c)."""
+    w = gradiente.tensor([0.5, 2.0, 1.0], requires_grad=True)
+    x = gradiente.from_numpy(_rand((4, 3)))
+    for fn in (F.cross_entropy, F.nll_loss):
+        with pytest.raises(RuntimeError, match="not differentiable with respect to argument"):
+            fn(x, gradiente.tensor([0, 1, 2, 1]), w)
+    with gradiente.no_grad():
+        F.nll_loss(x, gradiente.tensor([0, 1, 2, 1]), w)
+    for eps in (0.0, 0.3):
+        check_op(
+            lambda m, a, p, ww, eps=eps: m.nn.functional.cross_entropy(
+                a, p, ww, label_smoothing=eps
+            ),
+            _rand((4, 3)),
+            _probs((4, 3), 1, 2),
+            _rand((3,), 3, 0.2, 2.0),
+            requires_grad=[True, False, True],
+        )

@@ -12,7 +12,7 @@ import numbers
 import warnings
 
 from gradiente import random as _random
-from gradiente.autograd.grad_mode import no_grad
+from gradiente.autograd.grad_mode import is_grad_enabled, no_grad
 from gradiente.backend import result_type as _result_type
 from gradiente.backend import xp
 from gradiente.ops import activation as A
@@ -1019,6 +1019,16 @@ def _check_classification(
             )
 
 
+def _check_weight_not_differentiable(weight) -> None:
+    """PyTorch's NLL kernel has no gradient for the class weights: it refuses a weight that
+    requires one rather than silently leaving its .grad empty."""
+    if weight is not None and weight.requires_grad and is_grad_enabled():
+        raise RuntimeError(
+            "The function 'nll_loss_forward' is not differentiable with respect to argument "
+            "'weight'. This input cannot have requires_grad True."
+        )
+
+
 def cross_entropy(
     input: Tensor,
     target: Tensor,
@@ -1042,6 +1052,8 @@ def cross_entropy(
         target = as_tensor(target)
     probabilities = target._data.dtype.kind == "f"
     _check_classification("cross_entropy", input, target, weight, ignore_index, probabilities)
+    if not probabilities:
+        _check_weight_not_differentiable(weight)
     return L.CrossEntropy.apply(input, target, weight, ignore_index, reduction, label_smoothing)
 
 
@@ -1057,6 +1069,7 @@ def nll_loss(
     """−w_y · input[y]: the negative log-likelihood of log-probabilities ``input``."""
     reduction = _resolve_reduction(size_average, reduce, reduction)
     _check_classification("nll_loss", input, target, weight, ignore_index, False)
+    _check_weight_not_differentiable(weight)
     return L.NllLoss.apply(input, target, weight, ignore_index, reduction)
 
 

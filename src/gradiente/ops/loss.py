@@ -67,7 +67,7 @@ class CrossEntropy(Function):
             w_b = w.reshape((C,) + (1,) * (x.ndim - axis - 1))
         ctx.axis, ctx.reduction, ctx.eps, ctx.C = axis, reduction, label_smoothing, C
         ctx.logp, ctx.w_b = logp, w_b
-        ctx.save_for_backward(input, target)
+        ctx.save_for_backward(input, target, weight)
         eps = label_smoothing
         if target._data.dtype.kind == "f":
             # Probability targets: q = ((1 − ε) p + ε/C) · w
@@ -94,7 +94,7 @@ class CrossEntropy(Function):
                 sum_wlogp = logp.sum(axis=axis) if w_b is None else (logp * w_b).sum(axis=axis)
                 losses = losses - b * sum_wlogp
             ctx.prob = False
-            ctx.idx, ctx.a, ctx.b = idx, a, b
+            ctx.idx, ctx.a, ctx.b, ctx.valid = idx, a, b, valid
             ctx.denom = w_t.sum()
         if reduction == "none":
             return losses.astype(x.dtype, copy=False)
@@ -105,7 +105,7 @@ class CrossEntropy(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        input, target = ctx.saved_tensors
+        input, target, weight = ctx.saved_tensors
         need_input, need_target = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
         if grad_state.enabled:
             return _cross_entropy_backward_tensors(ctx, grad, input, target)
@@ -114,12 +114,15 @@ class CrossEntropy(Function):
         if ctx.reduction == "mean":
             s = s / ctx.denom
         s_b = _unsqueeze(s, axis) if ctx.reduction == "none" else s  # along the classes
-        grad_input = grad_target = None
+        grad_input = grad_target = grad_weight = None
         logp = ctx.logp
         if ctx.prob:
             q = target._data
             if ctx.eps > 0:
                 q = q * (1 - ctx.eps) + ctx.eps / ctx.C
+            if ctx.needs_input_grad[2]:
+                # dL/dw_c = −Σ_i s_i q_ic log softmax(x_i)_c (q before the weights)
+                grad_weight = _sum_to_classes(-(q * logp) * s_b, axis)
             if ctx.w_b is not None:
                 q = q * ctx.w_b
             if need_input:
@@ -129,6 +132,9 @@ class CrossEntropy(Function):
                 factor = -(1 - ctx.eps) * s_b
                 grad_target = logp * factor if ctx.w_b is None else logp * ctx.w_b * factor
         elif need_input:
+            # An ignored target's row gets exactly 0, as in PyTorch, even where the mean's
+            # 1/Σw is 1/0 (every target ignored): 0 · ∞ would be NaN.
+            s = xp.where(ctx.valid, s, 0)
             a, b = ctx.a, ctx.b
             coef = a if b is None else a + b * (ctx.C if ctx.w_b is None else ctx.w_b.sum())
             coef, a_s = coef * s, a * s
@@ -138,7 +144,12 @@ class CrossEntropy(Function):
                 grad_input -= _unsqueeze(b * s, axis) * w
             # subtract a_i s_i at the target class: (softmax − one_hot) scaled
             grad_input[ctx.idx] -= a_s
-        return grad_input, grad_target, None, None, None, None
+        return grad_input, grad_target, grad_weight, None, None, None
+
+
+def _sum_to_classes(a, axis):
+    """Σ of ``a`` over every axis but the class axis: shape (C,)."""
+    return a.sum(axis=tuple(d for d in range(a.ndim) if d != axis))
 
 
 def _cross_entropy_backward_tensors(ctx, grad, input, target):
@@ -150,11 +161,13 @@ def _cross_entropy_backward_tensors(ctx, grad, input, target):
     s_b = s.unsqueeze(axis) if ctx.reduction == "none" else s
     logp = input.log_softmax(axis)
     w_b = None if ctx.w_b is None else _tensor(ctx.w_b)
-    grad_input = grad_target = None
+    grad_input = grad_target = grad_weight = None
     if ctx.prob:
         q = target
         if eps > 0:
             q = q * (1 - eps) + eps / C
+        if ctx.needs_input_grad[2]:
+            grad_weight = _sum_to_classes(-(q * logp) * s_b, axis)
         if w_b is not None:
             q = q * w_b
         if ctx.needs_input_grad[0]:
@@ -162,7 +175,10 @@ def _cross_entropy_backward_tensors(ctx, grad, input, target):
         if ctx.needs_input_grad[1]:
             factor = s_b * -(1 - eps)
             grad_target = logp * factor if w_b is None else logp * w_b * factor
-        return grad_input, grad_target, None, None, None, None
+        return grad_input, grad_target, grad_weight, None, None, None
+    # ignored rows get exactly 0 (see CrossEntropy.backward)
+    valid = _tensor(ctx.valid)
+    s_b = s.expand(tuple(valid.shape)).masked_fill(~valid, 0.0).unsqueeze(axis)
     # Dense q for class indices: a_i at the target class plus b_i w_c everywhere.
     x = input._data
     q = xp.zeros_like(x)
@@ -172,6 +188,9 @@ def _cross_entropy_backward_tensors(ctx, grad, input, target):
     q_t = _tensor(q)
     sum_q = _tensor(q.sum(axis=axis, keepdims=True))
     grad_input = (logp.exp() * sum_q - q_t) * s_b
+    if ctx.reduction == "mean" and not ctx.denom:
+        # kept targets whose weights sum to 0: PyTorch's 0 · (1/0) makes their rows NaN
+        grad_input = grad_input.masked_fill(_tensor(_unsqueeze(ctx.valid, axis)), float("nan"))
     return grad_input, None, None, None, None, None
 
 
@@ -194,6 +213,7 @@ class NllLoss(Function):
         w_t = valid.astype(x.dtype) if weight is None else weight._data[t_safe] * valid
         losses = -w_t * picked
         ctx.axis, ctx.idx, ctx.w_t, ctx.reduction = axis, idx, w_t, reduction
+        ctx.valid = valid
         ctx.shape, ctx.dtype = x.shape, x.dtype
         ctx.denom = w_t.sum()
         if reduction == "none":
@@ -206,18 +226,23 @@ class NllLoss(Function):
     @staticmethod
     def backward(ctx, grad):
         axis = ctx.axis
-        # The constant pattern −w_(y_i) at (i, y_i), times the upstream gradient s_i.
+        # −w_(y_i) s_i at each kept target (i, y_i) and exactly 0 everywhere else, as in
+        # PyTorch, which writes only those entries: a plain pattern · s would put 0 · ∞ = NaN
+        # everywhere when the mean's 1/Σw is 1/0 (every target ignored or weighted 0).
         pattern = xp.zeros(ctx.shape, dtype=ctx.dtype)
         pattern[ctx.idx] = -ctx.w_t
+        written = xp.zeros(ctx.shape, dtype=bool)
+        written[ctx.idx] = ctx.valid
+        valid = _tensor(_unsqueeze(ctx.valid, axis))
         if ctx.reduction == "none":
             s = grad.unsqueeze(axis)
         else:
             s = grad.reshape(())
             if ctx.reduction == "mean":
                 s = s / float(ctx.denom)
-        if grad_state.enabled:
-            return _tensor(pattern) * s, None, None, None, None
-        return pattern * s._data, None, None, None, None
+        s = s.expand(tuple(valid.shape)).masked_fill(~valid, 0.0)
+        out = (_tensor(pattern) * s).masked_fill(_tensor(~written), 0.0)
+        return (out if grad_state.enabled else out._data), None, None, None, None
 
 
 class BinaryCrossEntropy(Function):
