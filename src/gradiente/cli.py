@@ -17,18 +17,23 @@ Exit status: 0 success, 1 failure while running, 2 bad command line or data/mode
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import os
 import pathlib
+import pickle
 import platform
 import runpy
 import shutil
 import sys
 import time
+import traceback
 
 from gradiente import __version__, compat, nn, optim
 from gradiente.autograd import no_grad
 from gradiente.backend import xp
 from gradiente.data import DataLoader
+from gradiente.datasets import DatasetFileError
 from gradiente.models import MODELS, ModelMismatchError, get_model
 from gradiente.optim import lr_scheduler
 from gradiente.random import Generator, manual_seed
@@ -95,6 +100,8 @@ MODEL_NAMES = tuple(MODELS)
 RESUMABLE = ("epochs", "data_dir", "download", "no_progress", "resume")
 
 EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
+DEBUG_ENV = "GRADIENTE_DEBUG"
+DEBUG_HELP = f"on error, show the full traceback instead of one line (or set {DEBUG_ENV}=1)"
 
 
 class CLIError(Exception):
@@ -168,6 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
         "NumPy).",
     )
     parser.add_argument("--version", action="version", version=f"gradiente {__version__}")
+    parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     d = TRAIN_DEFAULTS
@@ -308,6 +316,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     info.add_argument("--data-dir", metavar="DIR", help="the dataset folder to look in")
     info.set_defaults(handler=cmd_info)
+    for command in sub.choices.values():  # also accepted after the command's name
+        command.add_argument(
+            "--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP
+        )
     return parser
 
 
@@ -337,13 +349,123 @@ def _new_run_dir(out: str | None, model: str, dataset: str) -> pathlib.Path:
 
 
 def _read_config(run: str | os.PathLike) -> tuple[pathlib.Path, dict]:
+    """The run folder and its ``config.json``, checked key by key (it may be damaged, edited
+    or from another program: anything wrong is one ``CLIError`` naming the file)."""
     path = pathlib.Path(run)
-    if not (path / "config.json").is_file():
+    file = path / "config.json"
+    if not file.is_file():
         raise CLIError(
             f"{path} is not a run folder (no config.json); runs are written by gradiente train",
             EXIT_USAGE,
         )
-    return path, read_json(path / "config.json")
+    if file.stat().st_size > _CONFIG_MAX_BYTES:
+        raise CLIError(f"{file}: {file.stat().st_size:,} bytes is too large for a run's config")
+    try:
+        config = read_json(file)
+    except (ValueError, RecursionError) as error:  # JSON, UTF-8, or nesting too deep
+        raise CLIError(f"{file}: not valid JSON ({_one_line(str(error))})") from error
+    problem = _config_problem(config)
+    if problem is not None:
+        raise CLIError(
+            f"{file}: {problem}; it is not a config.json written by gradiente train (damaged or "
+            "edited?)"
+        )
+    return path, config
+
+
+# --- checking a run's config.json -------------------------------------------------------------
+
+_CONFIG_MAX_BYTES = 1 << 20  # a config.json is a few kB
+_MAX_INPUT_VALUES = 1 << 24  # values per input sample (CIFAR-10: 3,072)
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _one_of(names) -> tuple:
+    return (lambda v: isinstance(v, str) and v in names), "one of " + ", ".join(names)
+
+
+# key → (test, what the value should be); "data" is checked by _data_problem
+_CONFIG_KEYS = {
+    "model": _one_of(MODEL_NAMES),
+    "dataset": _one_of(DATASET_NAMES),
+    "optimizer": _one_of(tuple(OPTIMIZERS)),
+    "schedule": _one_of(SCHEDULES),
+    "schedule_args": ((lambda v: isinstance(v, dict)), "an object"),
+    "lr": ((lambda v: _is_number(v) and v > 0), "a number > 0"),
+    "weight_decay": ((lambda v: _is_number(v) and v >= 0), "a number >= 0"),
+    "batch_size": ((lambda v: v == "full" or _is_int(v) and v >= 1), "a positive integer or full"),
+    "epochs": ((lambda v: _is_int(v) and v >= 1), "a positive integer"),
+    "seed": (_is_int, "an integer"),
+    "val_split": ((lambda v: _is_number(v) and 0 <= v < 1), "a fraction in [0, 1)"),
+    "data_dir": ((lambda v: v is None or isinstance(v, str)), "a folder name or null"),
+    "data": ((lambda v: isinstance(v, dict)), "an object"),
+}
+_DATA_KEYS = {
+    "dataset": _one_of(DATASET_NAMES),
+    "kind": _one_of(("image", "points")),
+    "in_shape": (
+        (
+            lambda v: (
+                isinstance(v, list)
+                and 1 <= len(v) <= 3
+                and all(_is_int(n) and n >= 1 for n in v)
+                and math.prod(v) <= _MAX_INPUT_VALUES
+            )
+        ),
+        f"a list of 1 to 3 sizes >= 1 (at most {_MAX_INPUT_VALUES:,} values)",
+    ),
+    "num_classes": ((lambda v: _is_int(v) and 1 <= v <= 100_000), "an integer in [1, 100000]"),
+    "classes": (
+        (lambda v: isinstance(v, list) and all(isinstance(c, str) for c in v)),
+        "a list of class names",
+    ),
+}
+_IMAGE_KEYS = {
+    "pixel_max": ((lambda v: _is_number(v) and v > 0), "a number > 0"),
+    "mean": ((lambda v: isinstance(v, list) and all(map(_is_number, v))), "a list of numbers"),
+    "std": (
+        (lambda v: isinstance(v, list) and all(_is_number(s) and s > 0 for s in v)),
+        "a list of numbers > 0",
+    ),
+}
+
+
+def _keys_problem(obj: dict, keys: dict, where: str) -> str | None:
+    for key, (test, expected) in keys.items():
+        if key not in obj:
+            return f"{where}{key!r} is missing"
+        if not test(obj[key]):
+            return f"{where}{key!r} is {json.dumps(obj[key])[:60]}, not {expected}"
+    return None
+
+
+def _config_problem(config) -> str | None:
+    """What is wrong with a run's config (None if nothing): keys, types, ranges, consistency."""
+    if not isinstance(config, dict):
+        return f"it holds a JSON {type(config).__name__}, not an object"
+    problem = _keys_problem(config, _CONFIG_KEYS, "")
+    if problem is not None:
+        return problem
+    data = config["data"]
+    problem = _keys_problem(data, _DATA_KEYS, "data: ")
+    if problem is None and data["kind"] == "image":
+        problem = _keys_problem(data, _IMAGE_KEYS, "data: ")
+    if problem is not None:
+        return problem
+    if len(data["classes"]) != data["num_classes"]:
+        return f"data: {len(data['classes'])} class names for {data['num_classes']} classes"
+    if data["kind"] == "image" and not (
+        len(data["in_shape"]) == 3 and len(data["mean"]) == len(data["std"]) == data["in_shape"][0]
+    ):
+        return "data: in_shape, mean and std do not describe the same image channels"
+    return None
 
 
 def _regime(batch_size, n_train: int) -> tuple[int, str]:
@@ -418,6 +540,8 @@ def _prepare_data(config: dict, download: bool, reuse_info: bool):
         )
     except DatasetNotFound as error:
         raise CLIError(str(error), EXIT_ERROR) from None
+    except DatasetFileError as error:  # damaged, foreign or hostile files: the message names it
+        raise CLIError(str(error), EXIT_ERROR) from error
     for note in prepared.notes:
         print(f"note: {note}")
     return prepared
@@ -663,7 +787,17 @@ def _load_run(run: str, checkpoint: str, data_dir: str | None = None):
         raise CLIError(str(error)) from None
     if weights is None:
         raise CLIError(f"{run_dir} has no {name} (was it trained for an epoch?)")
-    model.load_state_dict(load(weights))
+    try:
+        state_dict = load(weights)
+    except (OSError, ValueError, RuntimeError, pickle.UnpicklingError) as error:
+        raise CLIError(f"cannot load the weights: {error}") from error  # it names the file
+    try:
+        model.load_state_dict(state_dict)
+    except (RuntimeError, ValueError, KeyError, TypeError, AttributeError) as error:
+        raise CLIError(
+            f"{weights} does not hold weights of the {config['model']} model that config.json "
+            f"describes ({error})"
+        ) from error
     model.eval()
     return run_dir, config, model
 
@@ -731,8 +865,9 @@ def cmd_predict(args) -> int:
     for path in args.inputs:
         try:
             raw = read_input(path, info, invert=args.invert)
-        except (OSError, ValueError) as error:
-            raise CLIError(f"cannot read {path}: {error}") from None
+        except Exception as error:  # Pillow and NumPy fail in many ways on damaged files
+            detail = str(error).removeprefix(f"{path}: ") or type(error).__name__
+            raise CLIError(f"cannot read {path}: {detail}") from error
         x = Tensor._make(prepare_inputs(raw, info)[None])
         with no_grad():
             probabilities = model(x).softmax(1)[0]
@@ -770,13 +905,24 @@ def cmd_run(args) -> int:
     sys.path.insert(0, str(script.resolve().parent))
     try:
         runpy.run_path(str(script), run_name="__main__")
-    except (ImportError, AttributeError) as error:
-        message = compat.explain(error)
-        if message is None:
+    except Exception as error:
+        if _debug(args):
             raise
-        print(message + _script_location(error, script), file=sys.stderr)
+        message = compat.explain(error) if isinstance(error, ImportError | AttributeError) else None
+        if message is None:  # the script's own error: its traceback, as ``python script.py``
+            _print_script_traceback(error, script)
+        else:
+            print(message + _script_location(error, script), file=sys.stderr)
         return EXIT_ERROR
     return 0
+
+
+def _print_script_traceback(error: BaseException, script: pathlib.Path) -> None:
+    """The traceback of ``error`` from the script's first frame on (not gradiente's runner)."""
+    tb, target = error.__traceback__, str(script.resolve())
+    while tb is not None and os.path.abspath(tb.tb_frame.f_code.co_filename) != target:
+        tb = tb.tb_next
+    traceback.print_exception(type(error), error, tb or error.__traceback__)
 
 
 def _blas() -> str:
@@ -844,24 +990,59 @@ def cmd_info(args) -> int:
     return 0
 
 
+# --- errors -----------------------------------------------------------------------------------
+
+
+def _debug(args) -> bool:
+    """Whether errors show their traceback: ``--debug``, or ``GRADIENTE_DEBUG`` set (not 0)."""
+    env = os.environ.get(DEBUG_ENV, "").strip().lower()
+    return bool(getattr(args, "debug", False)) or env not in ("", "0", "false", "no")
+
+
+def _one_line(text: str) -> str:
+    """``text`` on one line (a message may quote a library's multi-line error)."""
+    return " ".join(str(text).split())
+
+
+def _unexpected(error: Exception) -> str:
+    """The line for an error that no command turned into a message of its own."""
+    detail = _one_line(str(error))
+    name = type(error).__name__
+    return (
+        f"{name}{': ' + detail if detail else ''} (unexpected: run again with --debug for the "
+        "traceback)"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Parse ``argv`` (default ``sys.argv[1:]``), run the command, return the exit status."""
+    """Parse ``argv`` (default ``sys.argv[1:]``), run the command, return the exit status.
+
+    Every error becomes one line on stderr, ``gradiente COMMAND: error: ...``, naming the
+    problem and the file, and a non-zero status; ``--debug`` or ``GRADIENTE_DEBUG=1`` shows the
+    full traceback instead.
+    """
     argv = sys.argv[1:] if argv is None else list(argv)
-    if argv[:1] == ["lecture"]:
+    if "lecture" in argv and set(argv[: argv.index("lecture")]) <= {"--debug"}:
         # The lecture parses its own options (argparse's REMAINDER cannot pass "--out" through).
         from gradiente import lecture
 
-        return lecture.main(argv[1:])
+        return lecture.main(argv[argv.index("lecture") + 1 :])
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return args.handler(args)
-    except CLIError as error:
-        print(f"gradiente {args.command}: error: {error}", file=sys.stderr)
-        return error.status
     except KeyboardInterrupt:
         print(f"gradiente {args.command}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Exception as error:
+        if _debug(args):
+            raise
+        if isinstance(error, CLIError):
+            message, status = str(error), error.status
+        else:  # a bug, or bad input that no check above foresaw: still one line
+            message, status = _unexpected(error), EXIT_ERROR
+        print(f"gradiente {args.command}: error: {_one_line(message)}", file=sys.stderr)
+        return status
 
 
 if __name__ == "__main__":

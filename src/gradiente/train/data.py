@@ -10,6 +10,7 @@ model (input shape, classes); it is saved in the run's ``config.json``.
 
 from __future__ import annotations
 
+import math
 import os
 import pathlib
 import warnings
@@ -202,6 +203,50 @@ def _resize(channels, height: int, width: int):
     return xp.stack(out)
 
 
+def _read_npy(path: pathlib.Path):
+    """A ``.npy`` array of numbers, its header checked against the file's size before reading
+    (so a small file cannot claim a huge array)."""
+    with open(path, "rb") as f:
+        try:
+            version = xp.lib.format.read_magic(f)
+            read_header = {
+                (1, 0): xp.lib.format.read_array_header_1_0,
+                (2, 0): xp.lib.format.read_array_header_2_0,
+            }.get(version)
+            if read_header is None:
+                raise ValueError(f"unsupported .npy version {version}")
+            shape, _, dtype = read_header(f)
+        except ValueError as error:
+            raise ValueError(f"{path}: not a readable .npy file ({error})") from None
+        if dtype.kind not in "biuf":
+            raise ValueError(f"{path}: holds {dtype} values, not numbers")
+        nbytes = math.prod(shape) * dtype.itemsize
+        left = os.fstat(f.fileno()).st_size - f.tell()
+        if nbytes != left:
+            raise ValueError(
+                f"{path}: damaged .npy file: its header announces {shape} of {dtype} "
+                f"({nbytes} bytes) but {left} bytes follow"
+            )
+    return xp.load(path, allow_pickle=False)
+
+
+def _read_image(path: pathlib.Path, mode: str):
+    """An image file as a float32 array (H, W) or (H, W, 3) in [0, 255].
+
+    More pixels than ``Image.MAX_IMAGE_PIXELS`` is refused (Pillow only warns up to twice that
+    many): a small compressed file can decode to gigabytes.
+    """
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                return xp.asarray(image.convert(mode), dtype=xp.float32)
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as error:
+        raise ValueError(f"{path}: refused, a possible decompression bomb ({error})") from None
+
+
 def read_input(path, info: dict, invert: bool = False):
     """One input for ``predict``, in the dataset's raw scale (as a sample of ``dataset.data``).
 
@@ -210,25 +255,29 @@ def read_input(path, info: dict, invert: bool = False):
     sample (uint8 pixels 0-255 as in ``dataset.data``, toy points as coordinates); images of
     another size are resized. ``invert`` flips dark and light (``pixel_max - x``), for
     dark-on-light drawings.
+
+    A file that cannot be such an input raises ``ValueError`` (or ``OSError``) naming it: a
+    damaged or foreign file, a ``.npy`` whose header does not match its size, an image with
+    more pixels than Pillow's ``Image.MAX_IMAGE_PIXELS`` (a "decompression bomb").
     """
     path = pathlib.Path(path)
     in_shape = tuple(info["in_shape"])
     if path.suffix.lower() == ".npy":
-        x = xp.load(path, allow_pickle=False).astype(xp.float32)
+        x = _read_npy(path).astype(xp.float32)
         if info["kind"] != "image":
+            if x.size != math.prod(in_shape):
+                raise ValueError(f"{path}: {x.size} values, but the model takes {in_shape}")
             return x.reshape(in_shape)
         if x.ndim == 2:
             x = x[None]
         elif x.ndim == 3 and x.shape[-1] in (1, 3, 4) and x.shape[0] not in (1, 3):
             x = x.transpose(2, 0, 1)  # (H, W, C) → (C, H, W)
+        if x.ndim != 3 or x.shape[0] not in (1, 3, 4) or 0 in x.shape:
+            raise ValueError(f"{path}: an array of shape {x.shape} is not an image")
     else:
         if info["kind"] != "image":
             raise ValueError(f"{path}: a {info['dataset']} model takes .npy points, not images")
-        from PIL import Image
-
-        with Image.open(path) as image:
-            image = image.convert("L" if in_shape[0] == 1 else "RGB")
-            x = xp.asarray(image, dtype=xp.float32) / 255 * info["pixel_max"]
+        x = _read_image(path, "L" if in_shape[0] == 1 else "RGB") / 255 * info["pixel_max"]
         x = x[None] if x.ndim == 2 else x.transpose(2, 0, 1)
     c = in_shape[0]
     if x.shape[0] == 4:
