@@ -1621,7 +1621,20 @@ class Tensor:
         return S.Flip.apply(self, tuple(_dim(d, self.ndim, "flip") for d in dims))
 
     def narrow(self, dim, start, length):
+        """The ``length`` entries from ``start`` along dim (a view); a negative start counts
+        from the end."""
         d = _dim(dim, self.ndim, "narrow")
+        n = self.shape[d]
+        start, length = int(start), int(length)
+        if not -n <= start <= n:
+            raise IndexError(
+                f"start out of range (expected to be in range of [{-n}, {n}], but got {start})"
+            )
+        start = start + n if start < 0 else start
+        if length < 0 or start + length > n:
+            raise RuntimeError(
+                f"start ({start}) + length ({length}) exceeds dimension size ({n})."
+            )
         index = (slice(None),) * d + (slice(start, start + length),)
         return self[index]
 
@@ -1724,7 +1737,10 @@ class Tensor:
 
     def index_select(self, dim, index):
         d = _dim(dim, self.ndim, "index_select")
-        return I.IndexSelect.apply(self, d, _index_array(index, "index_select"))
+        idx = _index_array(index, "index_select")
+        if idx.size and (idx.min() < 0 or idx.max() >= self.shape[d]):
+            raise IndexError("index out of range in self")  # no negative indices, as torch
+        return I.IndexSelect.apply(self, d, idx)
 
     def gather(self, dim, index):
         d = _dim(dim, self.ndim, "gather")
@@ -1734,16 +1750,13 @@ class Tensor:
                 "Index tensor must have the same number of dimensions as input "
                 f"tensor (index {idx.ndim}-D, input {self.ndim}-D)"
             )
-        n = self.shape[d]
-        if idx.size and (idx.min() < -n or idx.max() >= n):
-            raise IndexError(
-                f"gather(): index {int(idx.max())} is out of bounds for dimension {d} with size {n}"
-            )
+        _check_scatter_index(idx, d, self.shape[d])
         return R.GatherAlongDim.apply(self, idx, d)
 
     def scatter_add(self, dim, index, src):
         d = _dim(dim, self.ndim, "scatter_add")
         idx = _index_array(index, "scatter_add")
+        _check_scatter_index(idx, d, self.shape[d])
         return R.ScatterAdd.apply(self, idx, d, src.to(self.dtype))
 
     def scatter_add_(self, dim, index, src):
@@ -1753,6 +1766,7 @@ class Tensor:
         """self with ``src`` (or ``value``) written at ``index`` along dim."""
         d = _dim(dim, self.ndim, "scatter")
         idx = _index_array(index, "scatter")
+        _check_scatter_index(idx, d, self.shape[d])
         if src is None:
             src = value
         if reduce is not None:
@@ -2156,12 +2170,20 @@ class Tensor:
         return self.expand(shape_self).gather(d, indices.expand(shape_idx))
 
     def _index_along(self, dim, index, op):
-        """The index broadcast over the other dims of a (dim, index) pair, as for scatter."""
+        """The index broadcast over the other dims of a (dim, index) pair, as for scatter.
+
+        As in PyTorch, only ``index_fill`` counts negative indices from the end; index_add and
+        index_copy refuse them.
+        """
         d = _dim(dim, self.ndim, op)
         idx = _index_array(index, op).reshape(-1)
         n = self.shape[d]
-        if idx.size and (idx.min() < -n or idx.max() >= n):
-            raise IndexError(f"{op}(): index out of range for dimension {d} with size {n}")
+        low = -n if op == "index_fill" else 0
+        if idx.size and (idx.min() < low or idx.max() >= n):
+            bad = int(idx.min() if idx.min() < low else idx.max())
+            raise IndexError(
+                f"{op}(): index {bad} is out of bounds for dimension {d} with size {n}"
+            )
         return d, idx % max(n, 1)
 
     def index_add(self, dim, index, source, alpha=1):
@@ -2204,6 +2226,7 @@ class Tensor:
         """Reduce ``src`` into self at ``index`` along dim: sum, prod, mean, amax or amin."""
         d = _dim(dim, self.ndim, "scatter_reduce")
         idx = _index_array(index, "scatter_reduce")
+        _check_scatter_index(idx, d, self.shape[d])
         if reduce in ("sum", "mean"):
             added = R.ScatterAddAlongDim.apply(src, idx, d, self.shape)
             base = self if include_self else self.scatter(d, index, 0.0)
@@ -2942,6 +2965,13 @@ def _index_array(index, op):
     return arr.astype(xp.intp, copy=False)
 
 
+def _check_scatter_index(idx, d: int, n: int) -> None:
+    """gather/scatter take indices in [0, n) only (no negatives), with PyTorch's message."""
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        bad = int(idx.min() if idx.min() < 0 else idx.max())
+        raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {n}")
+
+
 def _as_bool_mask(mask, op):
     if not isinstance(mask, Tensor):
         mask = as_tensor(mask)
@@ -3021,6 +3051,15 @@ def _sequence_as_tuple(index: list) -> bool:
     )
 
 
+def _dims_consumed(item) -> int:
+    """How many dims of the indexed tensor one index item consumes."""
+    if item is None or item is Ellipsis:
+        return 0
+    if isinstance(item, xp.ndarray) and item.dtype == bool:
+        return max(item.ndim, 1)
+    return 1
+
+
 def _check_int_bounds(index, t: Tensor):
     """Integer indices out of range: PyTorch's IndexError wording."""
     dim = 0
@@ -3029,13 +3068,9 @@ def _check_int_bounds(index, t: Tensor):
         if item is None:
             continue
         if item is Ellipsis:
-            dim = len(shape) - builtins.sum(
-                1
-                for i in index
-                if i is not None
-                and i is not Ellipsis
-                and not (isinstance(i, xp.ndarray) and i.dtype == bool and i.ndim > 1)
-            )
+            # the items after ``...`` index the last dims: count the dims they consume
+            after = index[index.index(Ellipsis) + 1 :]
+            dim = len(shape) - builtins.sum(_dims_consumed(i) for i in after)
             continue
         if isinstance(item, int) and not isinstance(item, bool):
             if dim >= len(shape):

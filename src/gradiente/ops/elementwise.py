@@ -559,9 +559,10 @@ def floored_divide(a, b):
     PyTorch's (and CPython's) recipe, which goes through fmod so that the quotient is
     consistent with ``remainder`` — it differs from NumPy's at infinities (inf // 2 is nan).
     """
-    a, b = xp.asarray(a), xp.asarray(b)
-    if a.dtype.kind != "f" and b.dtype.kind != "f":
+    if xp.asarray(a).dtype.kind != "f" and xp.asarray(b).dtype.kind != "f":
         return xp.floor_divide(a, b)
+    a = xp.asarray(a)
+    b = b if isinstance(b, xp.ndarray) else xp.asarray(b, dtype=a.dtype)  # a scalar: a's dtype
     mod = xp.fmod(a, b)
     div = (a - mod) / b
     div = xp.where((mod != 0) & ((b < 0) != (mod < 0)), div - 1, div)
