@@ -260,11 +260,12 @@ class ModelCheckpoint(Callback):
         """Write a checkpoint of ``trainer`` now (with new best weights ``best``, if given;
         else the previous checkpoint's best weights are carried over)."""
         files: dict[str, bytes | pathlib.Path] = {}
-        previous_best = checkpoint_path(self.dirpath, self.BEST_FILE, verify=False)
         if best is not None:
             files[self.BEST_FILE] = best
-        elif self.save_best and previous_best is not None:
-            files[self.BEST_FILE] = previous_best
+        elif self.save_best and self.best is not None:  # this run's best, saved before
+            previous_best = checkpoint_path(self.dirpath, self.BEST_FILE, verify=False)
+            if previous_best is not None:
+                files[self.BEST_FILE] = previous_best
         if self.save_last:
             save_checkpoint(
                 self.dirpath, trainer.model, trainer.optimizer, trainer.state_dict(), files

@@ -389,16 +389,15 @@ def clean(dirpath: str | os.PathLike) -> None:
     except CheckpointError:
         current, keep_directories = None, True
     for entry in os.scandir(dirpath):
-        if _TEMPORARY_NAME.fullmatch(entry.name) and not entry.is_dir(follow_symlinks=False):
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(entry.path)
-        elif (
-            not keep_directories
-            and entry.name != current
-            and _DIRECTORY_NAME.fullmatch(entry.name)
-            and entry.is_dir(follow_symlinks=False)
+        temporary = _TEMPORARY_NAME.fullmatch(entry.name)
+        directory = _DIRECTORY_NAME.fullmatch(entry.name)
+        if (entry.is_symlink() and (temporary or directory)) or (
+            temporary and entry.is_file(follow_symlinks=False)
         ):
-            shutil.rmtree(entry.path, ignore_errors=True)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(entry.path)  # a link is removed, never followed
+        elif directory and entry.name != current and not keep_directories:
+            shutil.rmtree(entry.path, ignore_errors=True)  # a real directory (not a link)
 
 
 # --- loading ----------------------------------------------------------------------------------
@@ -420,7 +419,9 @@ def load_checkpoint(dirpath: str | os.PathLike, model, optimizer=None) -> dict:
             f"{dirpath / MANIFEST}: the checkpoint has no {', '.join(missing)} (saved without "
             "the last state?): it cannot be resumed"
         )
-    data = {name: _verified_bytes(dirpath, manifest, name) for name in names}
+    # every file is checked, the ones not loaded here too (best.safetensors): a later save
+    # carries them over, and must not carry damage along
+    data = {name: _verified_bytes(dirpath, manifest, name) for name in manifest["files"]}
     state_path = dirpath / manifest["directory"] / STATE_FILE
     try:
         state = json.loads(data[STATE_FILE], object_hook=_tagged_float)
