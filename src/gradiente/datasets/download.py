@@ -214,7 +214,8 @@ def extract_archive(from_path: str, to_path: str | None = None) -> str:
             raise  # a missing archive, a full or read-only disk: the error names the file
         raise DatasetFileError(f"{from_path}: damaged archive ({error})") from error
     except (tarfile.TarError, EOFError, zlib.error) as error:
-        raise DatasetFileError(f"{from_path}: damaged or truncated archive ({error})") from error
+        detail = " ".join(str(error).split())  # tarfile lists every method it tried, one a line
+        raise DatasetFileError(f"{from_path}: damaged or truncated archive ({detail})") from error
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return to_path
