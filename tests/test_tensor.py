@@ -950,3 +950,11 @@ def test_overwriting_inplace_on_recorded_tensor_gives_clean_values(method):
     assert_same(gy, ty)
     assert np.array_equal(np.signbit(gy.detach().numpy()), np.signbit(ty.detach().numpy()))
     assert_same(gg, tg)
+
+
+def test_inplace_subtraction_with_bools_raises():
+    for lib in (torch, gradiente):
+        with pytest.raises(RuntimeError, match="Subtraction"):
+            lib.tensor([4]).sub_(True)
+        with pytest.raises(RuntimeError, match="Subtraction"):
+            lib.tensor([True]).sub_(lib.tensor([False]))

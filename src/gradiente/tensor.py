@@ -712,6 +712,15 @@ class Tensor:
         return self._inplace(lambda s, o: s.add(o, alpha=alpha), other)
 
     def sub_(self, other, alpha=1):
+        if (
+            self._data.dtype.kind == "b"
+            or isinstance(other, bool)
+            or (isinstance(other, Tensor) and other._data.dtype.kind == "b")
+        ):
+            raise RuntimeError(
+                "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+                "trying to invert a mask, use the `~` or `logical_not()` operator instead."
+            )
         return self.add_(other, alpha=-alpha)
 
     def mul_(self, other):
@@ -1124,7 +1133,11 @@ class Tensor:
         if target is B.bool_:
             raise NotImplementedError('"clamp_scalar_cpu" not implemented for \'Bool\'')
         if isinstance(min, Tensor) or isinstance(max, Tensor):
-            if not all(v is None or isinstance(v, Tensor) for v in (min, max)):
+            # a 0-d tensor without grad may stand for a number; others must meet a tensor
+            tensor_only = any(
+                isinstance(v, Tensor) and (v.ndim or v.requires_grad) for v in (min, max)
+            )
+            if tensor_only and any(v is not None and not isinstance(v, Tensor) for v in (min, max)):
                 raise TypeError(  # PyTorch: both bounds tensors, or both numbers
                     "clamp() received an invalid combination of arguments - got a Tensor and a "
                     "number for min and max"

@@ -399,7 +399,7 @@ def test_number_operand_refused_where_torch_wants_a_tensor():
         with pytest.raises(TypeError):
             getattr(torch, name)(torch.tensor([1.0, 2.0]), 2)
     with pytest.raises(TypeError):
-        gradiente.clamp(x, min=gradiente.tensor(0.0), max=1)
+        gradiente.clamp(x, min=gradiente.tensor([0.0]), max=1)
 
 
 @pytest.mark.parametrize(
@@ -419,3 +419,30 @@ def test_float_only_binary_ops_raise_on_integers(name):
     for lib in (torch, gradiente):
         with pytest.raises(NotImplementedError):
             getattr(lib, name)(lib.tensor([1, 2]), lib.tensor([3, 4]))
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda m, a: m.clamp(a, min=-1.0),
+        lambda m, a: m.relu(a),
+        lambda m, a: m.nn.functional.relu(a),
+        lambda m, a: m.maximum(a, m.zeros((), dtype=a.dtype)),
+        lambda m, a: m.minimum(a, m.ones((), dtype=a.dtype)),
+    ],
+)
+def test_nan_upstream_gradient_is_dropped_where_the_op_blocks_it(op):
+    """PyTorch's backward uses where/masked_fill: a NaN upstream gives 0 where the mask is off."""
+    results = []
+    for m in (gradiente, torch):
+        x = m.tensor([float("nan"), 1.0, -2.0, 0.0], requires_grad=True)
+        op(m, x).backward(m.full((4,), float("nan")))
+        results.append(x.grad)
+    assert_same(*results)
+
+
+def test_clamp_takes_a_0d_tensor_without_grad_as_a_number():
+    for lib in (torch, gradiente):
+        assert lib.clamp(lib.tensor([1.0, 2.0]), min=lib.tensor(0), max=1).tolist() == [1.0, 1.0]
+        with pytest.raises(TypeError):
+            lib.clamp(lib.tensor([1.0]), min=lib.tensor(0.0, requires_grad=True), max=1)

@@ -302,9 +302,14 @@ class Relu(Function):
     @staticmethod
     def backward(ctx, grad):
         if grad_state.enabled:
-            return grad * _function._Tensor._make(ctx.mask.astype(grad._data.dtype))
-        # multiplying by the mask is ~8× faster than np.where
-        return grad._data * ctx.mask
+            mask = _function._Tensor._make(ctx.mask)
+            return grad.where(mask, grad.new_zeros(()))
+        # multiplying by the mask is ~8× faster than np.where; a non-finite sum means a NaN or
+        # inf upstream gradient, which PyTorch's where() drops where the mask is off
+        out = grad._data * ctx.mask
+        if not xp.isfinite(out.sum()):
+            out = xp.where(ctx.mask, grad._data, 0).astype(out.dtype, copy=False)
+        return out
 
 
 class LeakyRelu(Pointwise):

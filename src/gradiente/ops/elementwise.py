@@ -312,7 +312,9 @@ Cos = _unary("Cos", xp.cos, lambda x, y, g: -g * x.sin())
 Tanh = _unary("Tanh", xp.tanh, lambda x, y, g: g * (1.0 - y * y), "output")  # 1 - tanh²
 Sigmoid = _unary("Sigmoid", _sigmoid, lambda x, y, g: g * y * (1.0 - y), "output")  # σ(1-σ)
 Abs = _unary("Abs", xp.abs, lambda x, y, g: g * x.sign())
-Relu = _unary("Relu", _relu, lambda x, y, g: g * ~(y <= 0), "output")  # NaN passes (PyTorch)
+# PyTorch's threshold_backward, where(y <= 0, 0, g): a NaN input passes its gradient, and a
+# NaN upstream gradient is dropped where y <= 0
+Relu = _unary("Relu", _relu, lambda x, y, g: g.where(~(y <= 0), g.new_zeros(())), "output")
 Reciprocal = _unary("Reciprocal", lambda x: 1.0 / x, lambda x, y, g: -g * y * y, "output")
 
 
@@ -367,7 +369,13 @@ class Clamp(Function):
         if ctx.hi is not None:
             upper = a <= ctx.hi
             mask = upper if mask is None else mask & upper
-        return grad * mask, None, None
+        # where, not grad * mask: a NaN upstream gradient outside the bounds gives 0 (PyTorch)
+        return grad.where(mask, grad.new_zeros(())), None, None
+
+
+def _pass_unless(grad, blocked):
+    """grad with zeros where ``blocked`` (PyTorch's masked_fill_: a NaN gradient there is 0)."""
+    return grad.where(~blocked, grad.new_zeros(()))
 
 
 class Maximum(Function):
@@ -385,7 +393,7 @@ class Maximum(Function):
         # Ties split the gradient evenly between both inputs (PyTorch's convention); only the
         # smaller input gets none, so a NaN passes the gradient to both (PyTorch's formula).
         half = (a == b) * 0.5
-        return grad * ((~(a < b)) * 1.0 - half), grad * ((~(a > b)) * 1.0 - half)
+        return _pass_unless(grad * (1.0 - half), a < b), _pass_unless(grad * (1.0 - half), a > b)
 
 
 class Minimum(Function):
@@ -401,7 +409,7 @@ class Minimum(Function):
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         half = (a == b) * 0.5
-        return grad * ((~(a > b)) * 1.0 - half), grad * ((~(a < b)) * 1.0 - half)
+        return _pass_unless(grad * (1.0 - half), a > b), _pass_unless(grad * (1.0 - half), a < b)
 
 
 class Where(Function):
