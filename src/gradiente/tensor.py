@@ -1273,7 +1273,8 @@ class Tensor:
         return Tensor._make(xp.isfinite(self._data), False, None)
 
     def all(self, dim=None, keepdim=False):
-        axis = _dims(dim, self.ndim, "all") if self.ndim else None  # a 0-d tensor has dim 0/-1
+        axis = _dims(dim, self.ndim, "all")
+        axis = axis if self.ndim else None  # a 0-d tensor has dims 0 and -1
         return Tensor._make(
             xp.asarray(xp.all(self._data, axis=axis, keepdims=keepdim)),
             False,
@@ -1281,7 +1282,8 @@ class Tensor:
         )
 
     def any(self, dim=None, keepdim=False):
-        axis = _dims(dim, self.ndim, "any") if self.ndim else None  # a 0-d tensor has dim 0/-1
+        axis = _dims(dim, self.ndim, "any")
+        axis = axis if self.ndim else None  # a 0-d tensor has dims 0 and -1
         return Tensor._make(
             xp.asarray(xp.any(self._data, axis=axis, keepdims=keepdim)),
             False,
@@ -1289,9 +1291,10 @@ class Tensor:
         )
 
     def count_nonzero(self, dim=None):
+        dims = _dims(dim, self.ndim, "count_nonzero")
         return Tensor._make(
             xp.asarray(
-                xp.count_nonzero(self._data, axis=_dims(dim, self.ndim, "count_nonzero")),
+                xp.count_nonzero(self._data, axis=dims if self.ndim else None),
                 dtype=xp.int64,
             ),
             False,
@@ -1366,6 +1369,7 @@ class Tensor:
         x = self._data
         if x.ndim == 0:
             return _return_types[name](self, zeros((), dtype=B.int64))
+        _check_nonempty_dim(self, d, name)
         idx = (xp.argmax if is_max else xp.argmin)(x, axis=d, keepdims=True)
         values = (R.MaxDim if is_max else R.MinDim).apply(self, idx, d, keepdim)
         if not keepdim:
@@ -1470,6 +1474,9 @@ class Tensor:
         """Values in order along ``dim`` and where they came from; equal values keep their
         order, and nan counts as the largest value (last, or first when descending)."""
         d = _dim(dim, self.ndim, "sort")
+        if self.ndim == 0:  # one value: itself, from index 0
+            values, indices = self.reshape(1).sort(0, descending, stable)
+            return _return_types["sort"](values.reshape(()), indices.reshape(()))
         idx = _sort_indices(self._data, d, descending)
         return _return_types["sort"](
             R.SortValues.apply(self, idx, d), Tensor._make(idx.astype(xp.int64), False, None)
@@ -1484,6 +1491,8 @@ class Tensor:
         n = self.shape[d] if self.ndim else 1
         if not 0 <= k <= n:
             raise RuntimeError(f"selected index k out of range (k={k}, size {n})")
+        if self.ndim == 0:  # k = 0 or 1 of one value: PyTorch answers the value either way
+            return _return_types["topk"](self.reshape(()) * 1, zeros((), dtype=B.int64))
         order = _sort_indices(self._data, d, descending=largest)
         idx = xp.take(order, xp.arange(k), axis=d) if self.ndim else order
         return _return_types["topk"](
@@ -1516,6 +1525,7 @@ class Tensor:
 
     def flatten(self, start_dim=0, end_dim=-1):
         if self.ndim == 0:
+            _dim(start_dim, 0, "flatten"), _dim(end_dim, 0, "flatten")  # only 0 and -1 exist
             return self.reshape(1)
         s = _dim(start_dim, self.ndim, "flatten")
         e = _dim(end_dim, self.ndim, "flatten")
@@ -1631,7 +1641,10 @@ class Tensor:
 
     def flip(self, *dims, **kwargs):
         dims = _shape_arg(dims or (kwargs["dims"],))
-        return S.Flip.apply(self, tuple(_dim(d, self.ndim, "flip") for d in dims))
+        dims = tuple(_dim(d, self.ndim, "flip") for d in dims)
+        if self.ndim == 0:
+            return S.Flip.apply(self, ())  # dim 0 of one value: a copy
+        return S.Flip.apply(self, dims)
 
     def narrow(self, dim, start, length):
         """The ``length`` entries from ``start`` along dim (a view); a negative start counts
@@ -1751,6 +1764,13 @@ class Tensor:
     def index_select(self, dim, index):
         d = _dim(dim, self.ndim, "index_select")
         idx = _index_array(index, "index_select")
+        if self.ndim == 0:
+            if idx.size != 1:
+                raise RuntimeError(
+                    f"index_select(): Index to scalar can have only 1 value, got {idx.size} "
+                    "value(s)"
+                )
+            return self.reshape(1).index_select(0, index).reshape(())
         if idx.size and (idx.min() < 0 or idx.max() >= self.shape[d]):
             raise IndexError("index out of range in self")  # no negative indices, as torch
         return I.IndexSelect.apply(self, d, idx)
@@ -1763,6 +1783,8 @@ class Tensor:
                 "Index tensor must have the same number of dimensions as input "
                 f"tensor (index {idx.ndim}-D, input {self.ndim}-D)"
             )
+        if self.ndim == 0:  # index 0 of the one value
+            return self.reshape(1).gather(0, Tensor._make(idx.reshape(1))).reshape(())
         _check_scatter_index(idx, d, self.shape[d])
         return R.GatherAlongDim.apply(self, idx, d)
 
@@ -2346,6 +2368,8 @@ class Tensor:
     def mode(self, dim=-1, keepdim=False):
         """The most frequent value along ``dim`` (the smallest of ties) and its last index."""
         d = _dim(dim, self.ndim, "mode")
+        if self.ndim == 0:
+            return _return_types["mode"](self.reshape(()) * 1, zeros((), dtype=B.int64))
         x = xp.moveaxis(self._data, d, -1)
         rows = x.reshape(-1, x.shape[-1]) if x.ndim else x.reshape(1, 1)
         indices = xp.empty(rows.shape[0], dtype=xp.int64)
@@ -2365,8 +2389,11 @@ class Tensor:
         """The q-quantiles along ``dim`` (all elements if None), interpolating between ranks."""
         if self._data.dtype.kind != "f":
             raise RuntimeError("quantile() input tensor must be either float or double dtype")
-        x = self.reshape(-1) if dim is None else self
+        x = self.reshape(-1) if dim is None or self.ndim == 0 else self
         d = 0 if dim is None else _dim(dim, self.ndim, "quantile")
+        if self.ndim == 0 and dim is not None:  # one value along dim 0: quantiles of [x]
+            out = x.quantile(q, 0, False, interpolation)
+            return out
         qs = xp.atleast_1d(xp.asarray(_arr(q), dtype=xp.float64))
         if ((qs < 0) | (qs > 1)).any():
             raise RuntimeError("quantile() q values must be in the range [0, 1]")
@@ -2942,13 +2969,24 @@ def _no_grad_binary(fn, a, b):
     return Tensor._make(fn(_arr(a)) if b is None else fn(_arr(a), _arr(b)), False, None)
 
 
+def _check_nonempty_dim(t: Tensor, d: int, name: str) -> None:
+    """max/min/argmax along an empty axis have no value (PyTorch raises, NumPy ValueError)."""
+    if t.ndim and t.shape[d] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+
+
 def _arg_reduce(t: Tensor, fn, dim, keepdim):
+    if dim is None and t._data.size == 0:
+        raise IndexError(
+            f"{fn.__name__}(): Expected reduction dim to be specified for input.numel() == 0."
+        )
     if dim is None:
         out = xp.asarray(fn(t._data.reshape(-1)))
         if keepdim:
             out = out.reshape((1,) * t.ndim)
     else:
         d = _dim(dim, t.ndim, fn.__name__)
+        _check_nonempty_dim(t, d, fn.__name__)
         out = fn(t._data, axis=d, keepdims=keepdim) if t.ndim else xp.asarray(0)
     return Tensor._make(xp.asarray(out, dtype=xp.int64), False, None)
 

@@ -1,6 +1,7 @@
 """Reductions and normalisers: values, indices, gradients (random upstream) vs torch, gradcheck."""
 
 import os
+import re
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
@@ -363,3 +364,130 @@ def test_logcumsumexp_float32_and_errors_like_torch():
 )
 def test_reduction_edge_cases_as_torch(op):
     assert_same(op(gradiente), op(torch))
+
+
+# ------------------------------------------------- 0-d and 0-size inputs (issue 9)
+
+_ZERO_D_OPS = {
+    "amax": lambda t, d: t.amax(d),
+    "amin_keepdim": lambda t, d: t.amin(d, keepdim=True),
+    "max": lambda t, d: t.max(d),
+    "argmax": lambda t, d: t.argmax(d),
+    "sum": lambda t, d: t.sum(d),
+    "cumsum": lambda t, d: t.cumsum(d),
+    "logsumexp": lambda t, d: t.logsumexp(d),
+    "std": lambda t, d: t.std(d),
+    "aminmax": lambda t, d: t.aminmax(dim=d),
+    "sort": lambda t, d: t.sort(d),
+    "argsort": lambda t, d: t.argsort(d),
+    "topk1": lambda t, d: t.topk(1, d),
+    "topk0": lambda t, d: t.topk(0, d),
+    "kthvalue": lambda t, d: t.kthvalue(1, d),
+    "median": lambda t, d: t.median(d),
+    "mode": lambda t, d: t.mode(d),
+    "quantile": lambda t, d: t.quantile(0.5, d),
+    "count_nonzero": lambda t, d: t.count_nonzero(d),
+    "gather": lambda t, d: t.gather(d, t.new_zeros((), dtype=t.new_zeros(()).long().dtype)),
+    "softmax": lambda t, d: t.softmax(d),
+}
+
+
+def _run_both(fn, x):
+    """fn on gradiente and on torch: (outputs, gradient) for a random upstream gradient, or
+    the raised exception."""
+    results = []
+    for lib in (gradiente, torch):
+        t = lib.from_numpy(np.array(x, copy=True)).requires_grad_()
+        try:
+            out = fn(t)
+        except Exception as e:  # noqa: BLE001 - compared with torch's
+            results.append(e)
+            continue
+        outs = list(out) if isinstance(out, tuple) else [out]
+        grad = None
+        if outs[0].requires_grad:
+            up = lib.from_numpy(np.random.default_rng(0).standard_normal(tuple(outs[0].shape)))
+            (grad,) = lib.autograd.grad((outs[0] * up).sum(), t)
+        results.append((outs, grad))
+    return results
+
+
+@pytest.mark.parametrize("dim", [0, -1, 1])
+@pytest.mark.parametrize("op", list(_ZERO_D_OPS))
+def test_zero_d_reductions_accept_dim_0_and_minus_1(op, dim):
+    """A 0-d tensor has dims 0 and -1 (one value), and nothing else: values, dtypes and
+    gradients as torch, or the same error."""
+    g, t = _run_both(lambda x: _ZERO_D_OPS[op](x, dim), np.float64(0.7))
+    if isinstance(t, Exception):
+        assert isinstance(g, Exception) and type(g).__name__ == type(t).__name__, g
+        return
+    assert not isinstance(g, Exception), g
+    for a, b in zip(g[0], t[0], strict=True):
+        assert_same(a, b)
+    if t[1] is not None:
+        assert_same(g[1], t[1], what="gradient")
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda t: t.permute(()),
+        lambda t: t.flip(0),
+        lambda t: t.flip(-1),
+        lambda t: t.index_select(0, torch_or_gradiente_index(t)),
+        lambda t: t.flatten(),
+        lambda t: t.flatten(1),
+        lambda t: t.any(1),
+    ],
+)
+def test_zero_d_shape_ops_and_their_gradients(op):
+    g, t = _run_both(op, np.float64(-1.5))
+    if isinstance(t, Exception):
+        assert isinstance(g, Exception) and type(g).__name__ == type(t).__name__, g
+        return
+    assert not isinstance(g, Exception), g
+    assert_same(g[0][0], t[0][0])
+    if t[1] is not None:
+        assert_same(g[1], t[1], what="gradient")
+
+
+def torch_or_gradiente_index(t):
+    lib = gradiente if isinstance(t, gradiente.Tensor) else torch
+    return lib.tensor([0])
+
+
+@pytest.mark.parametrize("shape", [(0,), (0, 3), (2, 0)])
+@pytest.mark.parametrize("dim", [0, -1])
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda t, d: t.softmax(d),
+        lambda t, d: t.log_softmax(d),
+        lambda t, d: (
+            gradiente.nn.functional.softmin(t, d)
+            if isinstance(t, gradiente.Tensor)
+            else torch.nn.functional.softmin(t, d)
+        ),
+        lambda t, d: t.amax(d),
+        lambda t, d: t.max(d),
+        lambda t, d: t.argmin(d),
+        lambda t, d: t.logsumexp(d),
+        lambda t, d: t.sort(d),
+        lambda t, d: t.cumsum(d),
+        lambda t, d: t.logcumsumexp(d),
+    ],
+)
+def test_zero_size_inputs_like_torch(shape, dim, op):
+    """Empty inputs: an empty result where torch gives one, torch's error where a reduction
+    over an empty axis has no value (max, argmin)."""
+    g, t = _run_both(lambda x: op(x, dim), np.zeros(shape))
+    if isinstance(t, Exception):
+        assert isinstance(g, Exception) and type(g).__name__ == type(t).__name__, g
+        # the same message up to how the dim is written (torch repeats -1, gradiente says 0)
+        assert re.sub(r"-?\d", "", str(t).split("(")[-1]) in re.sub(r"-?\d", "", str(g))
+        return
+    assert not isinstance(g, Exception), g
+    for a, b in zip(g[0], t[0], strict=True):
+        assert_same(a, b)
+    if t[1] is not None:
+        assert_same(g[1], t[1], what="gradient")

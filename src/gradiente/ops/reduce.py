@@ -144,7 +144,7 @@ class MaxMinAll(Function):
     backward_name = "MaxBackward1"
 
     def name(self) -> str:
-        if self.dims is None and not self.keepdim:
+        if not self.by_dim and not self.keepdim:
             return "MaxBackward1" if self.is_max else "MinBackward1"
         return "AmaxBackward0" if self.is_max else "AminBackward0"
 
@@ -153,14 +153,23 @@ class MaxMinAll(Function):
     @staticmethod
     def forward(ctx, a, is_max, dims, keepdim):
         x = a._data
+        ctx.by_dim, ctx.keepdim, ctx.is_max = dims is not None, keepdim, is_max
+        ctx.dims = _axes(x, dims)
         if x.size == 0:
-            raise RuntimeError(
-                "max(): Expected reduction dim to be specified for input.numel() == 0."
-            )
-        out = (xp.amax if is_max else xp.amin)(x, axis=dims, keepdims=keepdim)
+            name = "amax" if is_max else "amin"
+            if dims is None:
+                raise RuntimeError(
+                    f"{'max' if is_max else 'min'}(): Expected reduction dim to be specified for "
+                    "input.numel() == 0. Specify the reduction dim with the 'dim' argument."
+                )
+            empty = [d for d in dims if x.ndim and x.shape[d] == 0]
+            if empty:
+                raise IndexError(
+                    f"{name}(): Expected reduction dim {empty[0]} to have non-zero size."
+                )
+        out = (xp.amax if is_max else xp.amin)(x, axis=ctx.dims, keepdims=keepdim)
         out = xp.asarray(out)
         ctx.save_for_backward(a, out)
-        ctx.dims, ctx.keepdim, ctx.is_max = dims, keepdim, is_max
         return out
 
     @staticmethod
@@ -279,6 +288,10 @@ class Softmax(Function):
     @staticmethod
     def forward(ctx, a, dim):
         x = a._data
+        ctx.dim = dim
+        if x.size == 0:  # nothing to normalise (amax of an empty axis has no value)
+            ctx.save_for_backward(a)
+            return x.copy()
         e = xp.exp(x - xp.amax(x, axis=dim, keepdims=True))
         y = e / xp.sum(e, axis=dim, keepdims=True)
         ctx.save_for_backward(y)
@@ -299,6 +312,10 @@ class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, a, dim):
         x = a._data
+        ctx.dim = dim
+        if x.size == 0:  # nothing to normalise (amax of an empty axis has no value)
+            ctx.save_for_backward(a)
+            return x.copy()
         shifted = x - xp.amax(x, axis=dim, keepdims=True)
         y = shifted - xp.log(xp.sum(xp.exp(shifted), axis=dim, keepdims=True))
         ctx.save_for_backward(y)

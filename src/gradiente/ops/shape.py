@@ -48,7 +48,7 @@ class Permute(Function):
         inverse = [0] * len(ctx.dims)
         for i, d in enumerate(ctx.dims):
             inverse[d] = i
-        return grad.permute(*inverse), None
+        return grad.permute(tuple(inverse)), None  # a tuple: permute(()) of a 0-d tensor
 
 
 class Transpose(Function):
