@@ -537,3 +537,14 @@ def test_class_weights_gradient_like_torch():
             _rand((3,), 3, 0.2, 2.0),
             requires_grad=[True, False, True],
         )
+
+
+@pytest.mark.parametrize("name", ["smooth_l1_loss", "huber_loss"])
+def test_smooth_losses_at_infinite_and_nan_differences(name):
+    """Found by the fuzzer: an infinite x - y gave a NaN gradient through the unused branch."""
+    x = np.array([1.25, 3.0, -0.5, -np.inf, np.inf, np.nan])
+    y = np.array([-2.25, 1.5, 1.4, -2.25, 0.0, 0.0])
+    check_op(
+        lambda m, a, b: getattr(m.nn.functional, name)(a, b, reduction="none"),
+        x, y, requires_grad=[True, False], gradcheck=False,
+    )  # fmt: skip

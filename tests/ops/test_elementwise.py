@@ -446,3 +446,11 @@ def test_clamp_takes_a_0d_tensor_without_grad_as_a_number():
         assert lib.clamp(lib.tensor([1.0, 2.0]), min=lib.tensor(0), max=1).tolist() == [1.0, 1.0]
         with pytest.raises(TypeError):
             lib.clamp(lib.tensor([1.0]), min=lib.tensor(0.0, requires_grad=True), max=1)
+
+
+def test_relu_keeps_negative_zero():
+    """torch's relu is x < 0 ? 0 : x, so -0.0 stays -0.0 (found by the fuzzer)."""
+    for fn in (lambda m, a: m.relu(a), lambda m, a: m.nn.functional.relu(a)):
+        g = fn(gradiente, gradiente.tensor([-0.0, -2.0, 0.0]))
+        t = fn(torch, torch.tensor([-0.0, -2.0, 0.0]))
+        assert np.array_equal(np.signbit(g.numpy()), np.signbit(t.numpy()))

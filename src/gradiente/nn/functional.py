@@ -949,7 +949,11 @@ def smooth_l1_loss(
     ad = d.abs()
     if beta == 0.0:
         return _reduce(ad, reduction)
-    loss = (d * d * (0.5 / beta)).where(ad < beta, ad - 0.5 * beta)
+    # The quadratic piece sees d only where it is chosen (NaN included, as torch's backward),
+    # so an infinite d elsewhere gives no 0 * inf = NaN gradient through the unused branch.
+    quad = ~(ad >= beta)
+    q = d.where(quad, 0.0)
+    loss = (q * q * (0.5 / beta)).where(quad, ad - 0.5 * beta)
     return _reduce(loss, reduction)
 
 
@@ -965,7 +969,9 @@ def huber_loss(
     reduction = _resolve_reduction(None, None, reduction)
     d = input - target
     ad = d.abs()
-    loss = (d * d * 0.5).where(ad <= delta, (ad - 0.5 * delta) * delta)
+    quad = ~(ad > delta)  # as in smooth_l1_loss: no NaN gradient from an unused branch
+    q = d.where(quad, 0.0)
+    loss = (q * q * 0.5).where(quad, (ad - 0.5 * delta) * delta)
     return _weighted(loss, weight, input, reduction, mean_by_weight=False)
 
 

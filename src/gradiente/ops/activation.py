@@ -295,7 +295,8 @@ class Relu(Function):
     def forward(ctx, a):
         if a._data.dtype == xp.bool_:
             raise RuntimeError("Boolean inputs not supported for relu")
-        y = xp.maximum(a._data, 0, dtype=a._data.dtype)
+        # zero first: relu(-0.0) = -0.0 as in torch (NumPy returns the second operand on a tie)
+        y = xp.maximum(a._data.dtype.type(0), a._data)
         ctx.mask = ~(y <= 0)  # PyTorch's threshold_backward: a NaN input passes its gradient
         return y
 

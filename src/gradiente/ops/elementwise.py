@@ -295,7 +295,9 @@ def sign(x):
 
 
 def _relu(x):
-    return xp.maximum(x, 0, dtype=x.dtype) if x.dtype.kind == "f" else xp.maximum(x, 0)
+    # maximum(0, x), zero first: on a tie NumPy returns x, so relu(-0.0) = -0.0 like torch's
+    # clamp_min (x < 0 ? 0 : x), and a NaN stays NaN
+    return xp.maximum(x.dtype.type(0), x) if x.dtype.kind == "f" else xp.maximum(x, 0)
 
 
 Exp = _unary("Exp", xp.exp, lambda x, y, g: g * y, "output")  # d eˣ/dx = eˣ
