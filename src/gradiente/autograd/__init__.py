@@ -1,10 +1,14 @@
-"""Reverse-mode automatic differentiation: Function, backward, grad, grad modes, gradcheck."""
+"""Reverse-mode automatic differentiation: Function, backward, grad, grad modes, gradcheck.
+
+Where each piece lives: ``function.py`` (Function = op = graph node, and views), ``engine.py``
+(the backward pass), ``backward.py`` (``backward`` and ``grad``), ``grad_mode.py``,
+``gradcheck.py``, ``functional.py`` (jacobian, hessian, ...), ``variable.py`` (legacy).
+"""
 
 from __future__ import annotations
 
-from gradiente.autograd import function as _function
 from gradiente.autograd import functional
-from gradiente.autograd.engine import run_backward
+from gradiente.autograd.backward import backward, grad
 from gradiente.autograd.function import Function, once_differentiable
 from gradiente.autograd.grad_mode import (
     detect_anomaly,
@@ -18,139 +22,7 @@ from gradiente.autograd.grad_mode import (
     set_grad_enabled,
 )
 from gradiente.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck
-from gradiente.backend import xp
-
-
-def _seq(x):
-    if x is None:
-        return None
-    return list(x) if isinstance(x, (list, tuple)) else [x]
-
-
-def _roots_and_seeds(outputs, grad_outputs, hint: str):
-    """The graph edges to start from and dL/d(output) for each (ones for a scalar output)."""
-    Tensor = _function._Tensor
-    roots, seeds = [], []
-    for i, (t, g) in enumerate(zip(outputs, grad_outputs)):
-        if not t.requires_grad:
-            raise RuntimeError(
-                f"element {i} of tensors does not require grad and does not have a grad_fn"
-            )
-        if g is None:
-            if t._data.size != 1:
-                raise RuntimeError(
-                    f"grad can be implicitly created only for scalar outputs; output {i} has "
-                    f"shape {tuple(t.shape)}: {hint}"
-                )
-            g = Tensor._make(xp.ones(t._data.shape, dtype=t._data.dtype))
-        else:
-            if not isinstance(g, Tensor):
-                g = Tensor._make(xp.asarray(g, dtype=t._data.dtype))
-            if g.shape != t.shape:
-                raise RuntimeError(
-                    f"Mismatch in shape: grad_output[{i}] has a shape of {tuple(g.shape)} and "
-                    f"output[{i}] has a shape of {tuple(t.shape)}."
-                )
-        roots.append(_function._edge_of(t))
-        seeds.append(g)
-    return roots, seeds
-
-
-def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
-    """Accumulate d(tensors)/d(leaf) · grad_tensors into every leaf's ``.grad``.
-
-    ``grad_tensors`` may be omitted for scalar outputs (dL/dL = 1). With ``inputs``, only those
-    tensors' ``.grad`` are accumulated.
-    """
-    tensors = _seq(tensors)
-    grad_tensors = _seq(grad_tensors) or [None] * len(tensors)
-    roots, seeds = _roots_and_seeds(
-        tensors,
-        grad_tensors,
-        "pass backward(gradient=...) with a tensor of that shape (e.g. torch.ones_like(out)), "
-        "or reduce it first (out.sum().backward())",
-    )
-    if retain_graph is None:
-        retain_graph = create_graph
-    if inputs is None:
-        run_backward(roots, seeds, retain_graph, create_graph)
-        return
-    inputs = _seq(inputs)
-    capture = {_function._edge_of(x): i for i, x in enumerate(inputs)}
-    got = run_backward(roots, seeds, retain_graph, create_graph, capture, accumulate=False)
-    for x, g in zip(inputs, got):
-        if g is not None:
-            g = g if create_graph else g.detach()
-            x.grad = g.clone() if x.grad is None else x.grad + g
-
-
-def grad(
-    outputs,
-    inputs,
-    grad_outputs=None,
-    retain_graph=None,
-    create_graph=False,
-    only_inputs=True,
-    allow_unused=None,
-    is_grads_batched=False,
-    materialize_grads=False,
-):
-    """The gradients of ``outputs`` with respect to ``inputs`` (``.grad`` is not touched).
-
-    Returns one tensor per input. An input that the outputs do not depend on gives an error,
-    or ``None`` with ``allow_unused=True`` (zeros with ``materialize_grads=True``).
-    """
-    Tensor = _function._Tensor
-    outputs = _seq(outputs)
-    single = isinstance(inputs, Tensor)
-    inputs = _seq(inputs)
-    grad_outputs = _seq(grad_outputs) or [None] * len(outputs)
-    if allow_unused is None:
-        allow_unused = materialize_grads
-    roots, seeds = _roots_and_seeds(outputs, grad_outputs, "pass grad_outputs")
-    for i, x in enumerate(inputs):
-        if not x.requires_grad:
-            raise RuntimeError(
-                f"One of the differentiated Tensors (input {i}) does not require grad"
-            )
-    capture = {}
-    for i, x in enumerate(inputs):
-        capture.setdefault(_function._edge_of(x), i)
-    if retain_graph is None:
-        retain_graph = create_graph
-    got = run_backward(roots, seeds, retain_graph, create_graph, capture, accumulate=False)
-    result = []
-    for i, x in enumerate(inputs):
-        g = got[capture[_function._edge_of(x)]]
-        if g is None:
-            if materialize_grads:
-                g = Tensor._make(xp.zeros(x._data.shape, dtype=x._data.dtype))
-            elif not allow_unused:
-                raise RuntimeError(
-                    f"One of the differentiated Tensors (input {i}) appears to not have been "
-                    "used in the graph. Set allow_unused=True if this is the desired behavior."
-                )
-        elif not create_graph:
-            g = g.detach()
-        result.append(g)
-    return tuple(result) if not single or len(result) != 1 else (result[0],)
-
-
-class _VariableType(type):
-    def __instancecheck__(cls, obj) -> bool:
-        return isinstance(obj, _function._Tensor)
-
-
-class Variable(metaclass=_VariableType):
-    """The pre-0.4 wrapper, kept for old scripts: ``Variable(t, requires_grad=True)`` is a
-    tensor sharing t's memory (every tensor is a Variable: ``isinstance`` says True)."""
-
-    def __new__(cls, data, requires_grad: bool = False, volatile: bool = False):
-        Tensor = _function._Tensor
-        array = data._data if isinstance(data, Tensor) else xp.asarray(data)
-        out = Tensor._make(array, False, None)
-        return out.requires_grad_(True) if requires_grad else out
-
+from gradiente.autograd.variable import Variable
 
 __all__ = [
     "Variable",

@@ -3,9 +3,9 @@
 Backprop computes every gradient in one pass. Starting from dL/dL = 1 at the loss, each node
 receives the gradient of the loss with respect to its output(s), multiplies by its local
 derivative (its ``backward``) and hands dL/d(input) to the node that produced each input.
-A node runs only after all its consumers have contributed (Kahn's algorithm on the reversed
-graph), so gradients arriving along different paths are summed first. The walk uses an explicit
-stack, never recursion, so graphs of any depth work.
+A node runs only after all its consumers have contributed (``topological_order``: Kahn's
+algorithm on the reversed graph), so gradients arriving along different paths are summed first.
+The walk uses an explicit stack, never recursion, so graphs of any depth work.
 """
 
 from __future__ import annotations
@@ -16,24 +16,42 @@ from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import xp
 
 
-def _dependencies(roots) -> dict:
+def _consumer_counts(roots) -> dict:
     """For every node reachable from ``roots``: how many edges point into it."""
-    deps = {}
-    seen = set()
-    # A node may be a root more than once (several outputs of one op): count its edges once.
-    stack = list(dict.fromkeys(r for r in roots if r is not None))
-    for r in stack:
-        seen.add(r)
+    counts = {}
+    stack = list(roots)
+    seen = set(stack)
     while stack:
         node = stack.pop()
         for nxt, _ in node.next_functions:
             if nxt is None:
                 continue
-            deps[nxt] = deps.get(nxt, 0) + 1
+            counts[nxt] = counts.get(nxt, 0) + 1
             if nxt not in seen:
                 seen.add(nxt)
                 stack.append(nxt)
-    return deps
+    return counts
+
+
+def topological_order(roots) -> list:
+    """Every node reachable from ``roots``, each one after all the nodes that consume its
+    outputs: the order in which backward visits them (Kahn's algorithm on the reversed graph;
+    a node becomes ready when its last consumer has been placed)."""
+    # A node may be a root more than once (several outputs of one op): count its edges once.
+    roots = list(dict.fromkeys(r for r in roots if r is not None))
+    consumers = _consumer_counts(roots)
+    order = []
+    ready = [n for n in roots if consumers.get(n, 0) == 0]
+    while ready:
+        node = ready.pop()
+        order.append(node)
+        for nxt, _ in node.next_functions:
+            if nxt is None:
+                continue
+            consumers[nxt] -= 1
+            if consumers[nxt] == 0:
+                ready.append(nxt)
+    return order
 
 
 def _sum_to_shape(grad, shape):
@@ -73,8 +91,7 @@ def run_backward(
     ``.grad`` is left untouched.
     """
     Tensor = _function._Tensor
-    root_nodes = [node for node, _ in roots]
-    deps = _dependencies(root_nodes)
+    order = topological_order(node for node, _ in roots)
     buffers: dict = {}
     for (node, nr), g in zip(roots, root_grads):
         if node is None:
@@ -88,12 +105,10 @@ def run_backward(
     # and each at most once (the same gradient array can flow to several leaves).
     adopted = {id(g._data) for g in root_grads}
 
-    ready = [n for n in dict.fromkeys(root_nodes) if n is not None and deps.get(n, 0) == 0]
     prev_mode = grad_state.enabled
     grad_state.enabled = create_graph
     try:
-        while ready:
-            node = ready.pop()
+        for node in order:
             grads = buffers.pop(node, None) or [None] * node._n_outputs
             grads = _run_pre_hooks(node, grads, adopted)
 
@@ -136,25 +151,20 @@ def run_backward(
 
             meta = node._input_meta
             for i, (nxt, nr) in enumerate(node.next_functions):
-                if nxt is None:
-                    continue
                 g = input_grads[i]
-                if g is not None:
-                    if not isinstance(g, Tensor):
-                        g = _as_tensor(g)
-                    shape, dtype = meta[i]
-                    if g._data.shape != shape:
-                        g = _sum_to_shape(g, shape)
-                    if g._data.dtype != dtype:
-                        g = g.to(Tensor._dtype_of(dtype))
-                    buf = buffers.get(nxt)
-                    if buf is None:
-                        buf = buffers[nxt] = [None] * nxt._n_outputs
-                    buf[nr] = g if buf[nr] is None else buf[nr] + g
-                left = deps[nxt] - 1
-                deps[nxt] = left
-                if left == 0:
-                    ready.append(nxt)
+                if nxt is None or g is None:
+                    continue
+                if not isinstance(g, Tensor):
+                    g = _as_tensor(g)
+                shape, dtype = meta[i]
+                if g._data.shape != shape:
+                    g = _sum_to_shape(g, shape)
+                if g._data.dtype != dtype:
+                    g = g.to(Tensor._dtype_of(dtype))
+                buf = buffers.get(nxt)
+                if buf is None:
+                    buf = buffers[nxt] = [None] * nxt._n_outputs
+                buf[nr] = g if buf[nr] is None else buf[nr] + g
     finally:
         grad_state.enabled = prev_mode
     return captured

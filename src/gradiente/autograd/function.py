@@ -6,6 +6,24 @@ in the computational graph. The node remembers, for each input, the edge to foll
 backward: the node that produced that input (its ``grad_fn``) or, for a leaf, the leaf's
 ``AccumulateGrad``. ``backward`` receives dL/d(output) and returns dL/d(input) for each input:
 the chain rule, one node at a time.
+
+The backward vocabulary. An op's ``backward`` is written with Tensor operations, so that under
+``create_graph=True`` it is itself recorded and can be differentiated again. It may use only
+this small, stable set (each one an op with its own backward):
+
+- arithmetic and comparisons: ``+ - * / **``, unary ``-``, ``== < > <= >=``, ``&``, ``~``;
+- element-wise: ``exp``, ``log``, ``sqrt``, ``abs``, ``sign``, ``where``, ``masked_fill``;
+- reductions: ``sum`` and ``mean`` (``dim``, ``keepdim``);
+- shape: ``reshape``, ``expand``, ``permute``, ``transpose``, ``mT``, ``unsqueeze``, ``flip``,
+  ``split``, ``unbind``, indexing ``grad[index]``;
+- ``new_zeros``, ``to(dtype)``, ``detach``, and other ops' ``Function.apply`` (a heavy kernel's
+  backward primitive, such as a convolution's data gradient).
+
+Heavy kernels may return arrays instead (first order only); the engine wraps them.
+
+Views. An op with ``_is_view = True`` returns views of its first input: they share its memory
+and its version counter, and remember how to be made again from the base (``_link_view``), so
+that in-place changes of the base or of the view keep every gradient right.
 """
 
 from __future__ import annotations
@@ -254,71 +272,59 @@ class Function(Node):
             finally:
                 grad_state.enabled = prev
 
-        if not record:
+        if record:
+            _record_inputs(ctx, args)
+        else:
             ctx._saved = ()
-            if isinstance(out, tuple):
-                results = tuple(_wrap(o, False, None, 0) for o in out)
-                if cls._is_view:
-                    for i, r in enumerate(results):
-                        _link_view(r, cls, args, kwargs, i)
-                return results
-            result = _wrap(out, False, None, 0)
-            if cls._is_view:
-                _link_view(result, cls, args, kwargs)
-            return result
+        return _wrap_outputs(ctx, cls, out, record, args, kwargs)
 
-        next_functions = []
-        input_meta = []
-        needs = []
-        for a in args:
-            if isinstance(a, Tensor):
-                input_meta.append(a)
-                if a._requires_grad:
-                    next_functions.append(_edge_of(a))
-                    needs.append(True)
-                else:
-                    next_functions.append((None, 0))
-                    needs.append(False)
-            else:
-                input_meta.append(None)
-                next_functions.append((None, 0))
-                needs.append(False)
-        if ctx._saved:
-            ctx._saved_versions = tuple(
-                it._get_version_counter().value if isinstance(it, Tensor) else 0
-                for it in ctx._saved
-            )
-        ctx.next_functions = tuple(next_functions)
-        ctx.needs_input_grad = tuple(needs)
-        # Shapes and dtypes of inputs: the engine sums broadcast gradients back to these.
-        ctx._input_meta = tuple(
-            None if a is None else (a._data.shape, a._data.dtype) for a in input_meta
+
+def _record_inputs(ctx, args) -> None:
+    """Make ``ctx`` a graph node: one backward edge per input (None for inputs that need no
+    gradient), which inputs need one, and their shapes/dtypes (the engine sums broadcast
+    gradients back to these)."""
+    Tensor = _Tensor
+    next_functions, needs, input_meta = [], [], []
+    for a in args:
+        if isinstance(a, Tensor):
+            input_meta.append((a._data.shape, a._data.dtype))
+            needs.append(a._requires_grad)
+            next_functions.append(_edge_of(a) if a._requires_grad else (None, 0))
+        else:
+            input_meta.append(None)
+            needs.append(False)
+            next_functions.append((None, 0))
+    if ctx._saved:
+        ctx._saved_versions = tuple(
+            it._get_version_counter().value if isinstance(it, Tensor) else 0 for it in ctx._saved
         )
+    ctx.next_functions = tuple(next_functions)
+    ctx.needs_input_grad = tuple(needs)
+    ctx._input_meta = tuple(input_meta)
 
-        if isinstance(out, tuple):
-            non_diff = ctx.__dict__.get("_non_diff", ())
-            ctx._n_outputs = len(out)
-            # Shapes/dtypes of the outputs: an unused output's gradient is zeros of this form.
-            ctx._output_meta = tuple(
-                (
-                    (o._data if isinstance(o, Tensor) else xp.asarray(o)).shape,
-                    (o._data if isinstance(o, Tensor) else xp.asarray(o)).dtype,
-                )
-                for o in out
-            )
-            results = []
-            for i, o in enumerate(out):
-                diff = id(o) not in non_diff and _is_float(o)
-                results.append(_wrap(o, diff, ctx if diff else None, i))
-                if cls._is_view:
-                    _link_view(results[-1], cls, args, kwargs, i)
-            _mark_saved_outputs(ctx, out, results)
-            return tuple(results)
-        result = _wrap(out, True, ctx, 0)
+
+def _wrap_outputs(ctx, cls, out, record: bool, args, kwargs):
+    """Wrap forward's result (an array/tensor or a tuple of them) as tensors: when recorded,
+    each floating output not marked non-differentiable gets ``ctx`` as its ``grad_fn``; the
+    outputs of a view op become views of the first input."""
+    several = isinstance(out, tuple)
+    outputs = out if several else (out,)
+    if record and several:
+        ctx._n_outputs = len(outputs)
+        # Shapes/dtypes of the outputs: an unused output's gradient is zeros of this form.
+        arrays = [o._data if isinstance(o, _Tensor) else xp.asarray(o) for o in outputs]
+        ctx._output_meta = tuple((a.shape, a.dtype) for a in arrays)
+    non_diff = ctx.__dict__.get("_non_diff", ()) if record else ()
+    results = []
+    for i, o in enumerate(outputs):
+        diff = record and id(o) not in non_diff and _is_float(o)
+        result = _wrap(o, diff, ctx if diff else None, i)
         if cls._is_view:
-            _link_view(result, cls, args, kwargs)
-        _mark_saved_outputs(ctx, (out,), (result,))
-        return result
+            _link_view(result, cls, args, kwargs, i if several else None)
+        results.append(result)
+    if record:
+        _mark_saved_outputs(ctx, outputs, results)
+    return tuple(results) if several else results[0]
 
 
 def _link_view(view, cls, args, kwargs, output_nr: int | None = None) -> None:

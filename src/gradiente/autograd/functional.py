@@ -8,14 +8,9 @@ chain rule on Jacobians, J(f∘g) = J_f · J_g, checkable numerically.
 from __future__ import annotations
 
 from gradiente.autograd import function as _function
+from gradiente.autograd.backward import grad as _grad
 from gradiente.autograd.grad_mode import enable_grad
 from gradiente.backend import xp
-
-
-def _grad(*args, **kwargs):
-    from gradiente.autograd import grad
-
-    return grad(*args, **kwargs)
 
 
 def _tuple(x):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gradiente.autograd import function as _function
+from gradiente.autograd.backward import grad as autograd_grad
 from gradiente.autograd.grad_mode import enable_grad, no_grad
 from gradiente.backend import xp
 
@@ -23,8 +24,6 @@ def gradcheck(func, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True
     one within ``atol + rtol·|numerical|``. Inputs should be float64. Returns True, or raises
     with the worst element.
     """
-    from gradiente.autograd import grad as autograd_grad  # same package, defined after us
-
     Tensor = _function._Tensor
     inputs = _as_tuple(inputs)
     diff_inputs = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
@@ -113,8 +112,6 @@ def _selected(out):
 
 def gradgradcheck(func, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3, **kwargs):
     """Check second derivatives: gradcheck of the function x -> d(func)/dx · v."""
-    from gradiente.autograd import grad as autograd_grad
-
     Tensor = _function._Tensor
     inputs = _as_tuple(inputs)
     outs = _as_tuple(func(*inputs))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import gradiente
+from gradiente.autograd.engine import topological_order
 from gradiente.autograd.function import AccumulateGrad, _SavedOutput
 
 # node -> name of the innermost module whose forward created it (see track_modules)
@@ -28,31 +29,7 @@ def walk(root) -> list:
     which is the order in which the backward pass can visit them.
     """
     start = root.grad_fn if isinstance(root, gradiente.Tensor) else root
-    if start is None:
-        return []
-    consumers: dict = {start: 0}
-    stack, seen = [start], {start}
-    while stack:
-        node = stack.pop()
-        for nxt, _ in node.next_functions:
-            if nxt is None:
-                continue
-            consumers[nxt] = consumers.get(nxt, 0) + 1
-            if nxt not in seen:
-                seen.add(nxt)
-                stack.append(nxt)
-    # Kahn's algorithm: a node is ready once all its consumers are placed.
-    order, ready = [], [start]
-    while ready:
-        node = ready.pop()
-        order.append(node)
-        for nxt, _ in reversed(node.next_functions):
-            if nxt is None:
-                continue
-            consumers[nxt] -= 1
-            if consumers[nxt] == 0:
-                ready.append(nxt)
-    return order
+    return topological_order([start])
 
 
 @dataclass
