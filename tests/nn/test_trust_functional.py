@@ -134,3 +134,65 @@ def test_pairwise_distance_broadcasting_and_p(p):
         [[1.0, 1.0, 1.0]],
     )
     _assert_like_torch(lambda m, f, a, b: f.pairwise_distance(a, b, p=p), 1.0, 2.0)
+
+
+# --------------------------------------------------------------- interpolation of integers
+
+_MODES = {
+    "nearest": {},
+    "nearest-exact": {},
+    "linear": {},
+    "bilinear": {},
+    "bilinear_corners": {"align_corners": True},
+    "trilinear": {},
+    "area": {},
+}
+_MODE_DIMS = {"linear": 1, "trilinear": 3, "bilinear": 2, "bilinear_corners": 2}
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "int8", "int32", "int64", "bool", "float32"])
+@pytest.mark.parametrize("mode", list(_MODES))
+@pytest.mark.parametrize("dims", [1, 2, 3])
+def test_interpolate_integer_inputs_like_torch(mode, dims, dtype):
+    """uint8 images resize with nearest, nearest-exact and bilinear (rounded in fixed point,
+    as torch); every other integer case raises torch's "not implemented for 'Long'"."""
+    if _MODE_DIMS.get(mode, dims) != dims or (mode == "area" and dims == 3):
+        return
+    shape = (1, 2) + (9, 6, 5)[:dims]
+    x = (np.arange(np.prod(shape)).reshape(shape) * 37 % 251).astype(dtype)
+    name = mode.split("_")[0]
+    for kwargs in ({"size": (4,) * dims}, {"size": (13,) * dims}, {"scale_factor": 0.7}):
+        _assert_like_torch(
+            lambda m, f, t, kw=kwargs: f.interpolate(t, mode=name, **kw, **_MODES[mode]), x
+        )
+
+
+def test_interpolate_uint8_bilinear_issue_example():
+    x8 = (gradiente.arange(64) * 3).to(gradiente.uint8).reshape(1, 1, 8, 8)
+    got = F.interpolate(x8, size=(3, 3), mode="bilinear")[0, 0]
+    assert got.dtype == gradiente.uint8
+    assert got.tolist() == [[23, 31, 38], [87, 95, 102], [151, 159, 166]]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_interpolate_uint8_bilinear_random_sizes_match_torch(seed):
+    rng = np.random.default_rng(seed)
+    h, w = rng.integers(1, 12, 2)
+    x = rng.integers(0, 256, (2, 3, h, w)).astype(np.uint8)
+    for _ in range(5):
+        size = tuple(int(v) for v in rng.integers(1, 25, 2))
+        corners = bool(rng.integers(0, 2))
+        _assert_like_torch(
+            lambda m, f, t, size=size, corners=corners: f.interpolate(
+                t, size=size, mode="bilinear", align_corners=corners
+            ),
+            x,
+        )
+
+
+@pytest.mark.parametrize("mode", ["nearest-exact", "area"])
+@pytest.mark.parametrize("shape", [(2, 3, 7), (1, 2, 7, 5)])
+@pytest.mark.parametrize("kwargs", [{"size": 4}, {"size": 11}, {"scale_factor": 1.7}])
+def test_interpolate_nearest_exact_and_area_match_torch(mode, shape, kwargs):
+    x = np.random.default_rng(0).standard_normal(shape)
+    check_op(lambda m, t: m.nn.functional.interpolate(t, mode=mode, **kwargs), x)

@@ -717,7 +717,78 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     return x.reshape(*batch, c * r * r, h // r, w // r)
 
 
-_INTERPOLATE_DIMS = {"nearest": (1, 2, 3), "linear": (1,), "bilinear": (2,), "trilinear": (3,)}
+_INTERPOLATE_DIMS = {
+    "nearest": (1, 2, 3),
+    "nearest-exact": (1, 2, 3),
+    "linear": (1,),
+    "bilinear": (2,),
+    "trilinear": (3,),
+    "area": (1, 2),
+}
+
+
+def _interpolate_integer_check(x, mode: str, dims: int) -> None:
+    """PyTorch's CPU resize kernels take floating input, plus uint8 for the nearest modes and
+    bilinear (images); every other case raises its "... not implemented for 'Long'" error,
+    named after the kernel that refuses the dtype."""
+    if x.dtype.kind == "f" or (x.dtype == xp.uint8 and mode in ("nearest", "nearest-exact")):
+        return
+    if x.dtype == xp.uint8 and mode == "bilinear":
+        return
+    if mode == "area":
+        kernel = "adaptive_avg_pool2d"
+    elif mode in ("nearest", "nearest-exact"):
+        kernel = (
+            "upsample_nearest2d_channels_last" if dims == 2 else "compute_indices_weights_nearest"
+        )
+    elif mode == "bilinear":
+        kernel = "upsample_bilinear2d_channels_last"
+    else:
+        kernel = "compute_indices_weights_linear"
+    raise NotImplementedError(f"\"{kernel}\" not implemented for '{R.torch_type_name(x.dtype)}'")
+
+
+def _nearest_exact_index(n_in: int, n_out: int, scale: float | None, dtype):
+    """PyTorch's ``nearest-exact`` source index: min(⌊(i + ½) · s⌋, n_in − 1), the pixel whose
+    centre is nearest to output centre i (s = 1/scale_factor or n_in/n_out, in ``dtype``)."""
+    i = xp.arange(n_out).astype(dtype)
+    s = dtype.type(1.0 / scale) if scale else dtype.type(n_in) / dtype.type(n_out)
+    return xp.minimum(xp.floor((i + dtype.type(0.5)) * s).astype(xp.int64), n_in - 1)
+
+
+def _uint8_linear_axis(x, axis: int, n_out: int, scale, align_corners: bool):
+    """Resize uint8 ``x`` along ``axis`` as PyTorch's uint8 bilinear kernel does: the two
+    weights of each output in fixed point (int16 at the largest precision that fits), the
+    integer dot product rounded (+ half an LSB, shift right) and clipped to [0, 255]."""
+    n_in = x.shape[axis]
+    if align_corners:
+        step = (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
+    else:
+        step = 1.0 / scale if scale else n_in / n_out
+    starts = xp.zeros(n_out, dtype=xp.int64)
+    weights = xp.zeros((n_out, 2))
+    for i in range(n_out):
+        src = step * i if align_corners else max(step * (i + 0.5) - 0.5, 0.0)
+        index = min(int(xp.floor(xp.float32(src))), n_in - 1)
+        lam = min(max(src - index, 0.0), 1.0)
+        size = min(index + 2, n_in) - index  # taps inside the input: 1 at the last pixel
+        w_index = 0
+        for j in range(2):  # taps index + j, the ones past the edge folded onto the last
+            if index + j >= n_in - 1:
+                w_index = size - 1
+            weights[i, w_index] += max(0.0, 1.0 - abs(j - lam))
+            w_index += 1
+        weights[i, size:] = 0.0
+        starts[i] = index
+    precision = 0
+    while precision < 22 and int(0.5 + weights.max() * (1 << (precision + 1))) < (1 << 15):
+        precision += 1
+    w16 = xp.trunc(weights * (1 << precision) + 0.5).astype(xp.int64)  # weights are ≥ 0
+    xm = xp.moveaxis(x, axis, -1).astype(xp.int64)
+    acc = xp.full(xm.shape[:-1] + (n_out,), 1 << (precision - 1), dtype=xp.int64)
+    for j in range(2):
+        acc += xm[..., xp.minimum(starts + j, n_in - 1)] * w16[:, j]
+    return xp.moveaxis(xp.clip(acc >> precision, 0, 255).astype(xp.uint8), -1, axis)
 
 
 def _nearest_index(n_in: int, n_out: int, scale: float | None):
@@ -780,7 +851,7 @@ def interpolate(
             f"Got {input.ndim}D input, but {mode} mode needs "
             f"{' or '.join(str(d + 2) for d in _INTERPOLATE_DIMS[mode])}D input"
         )
-    if mode == "nearest" and align_corners is not None:
+    if mode in ("nearest", "nearest-exact", "area") and align_corners is not None:
         raise ValueError(
             "align_corners option can only be set with the interpolating modes: "
             "linear | bilinear | bicubic | trilinear"
@@ -805,11 +876,26 @@ def interpolate(
             f"Input and output must have the same number of spatial dimensions, but got input "
             f"with spatial dimensions of {list(in_sizes)} and output size of {sizes}."
         )
+    _interpolate_integer_check(input._data, mode, dims)
     out = input
+    if mode == "area":  # the mean over each adaptive window
+        pool = adaptive_avg_pool1d if dims == 1 else adaptive_avg_pool2d
+        return pool(input, sizes)
     if mode == "nearest":
         for k, (n_in, n_out, scale) in enumerate(zip(in_sizes, sizes, scales, strict=True)):
             out = _take(out, 2 + k, _nearest_index(n_in, n_out, scale))
         return out
+    if mode == "nearest-exact":
+        dt = input._data.dtype if input._data.dtype.kind == "f" else xp.dtype(xp.float32)
+        for k, (n_in, n_out, scale) in enumerate(zip(in_sizes, sizes, scales, strict=True)):
+            out = _take(out, 2 + k, _nearest_exact_index(n_in, n_out, scale, dt))
+        return out
+    if input._data.dtype == xp.uint8:  # bilinear on images: the last axis first, like torch
+        y = input._data
+        for k in reversed(range(dims)):
+            if sizes[k] != in_sizes[k]:
+                y = _uint8_linear_axis(y, 2 + k, sizes[k], scales[k], bool(align_corners))
+        return Tensor._make(xp.ascontiguousarray(y))
     dtype = input._data.dtype
     # separable: interpolate along one axis at a time, the last one first
     for k in reversed(range(dims)):
