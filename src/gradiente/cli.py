@@ -796,7 +796,7 @@ def _load_run(run: str, checkpoint: str, data_dir: str | None = None):
     except (RuntimeError, ValueError, KeyError, TypeError, AttributeError) as error:
         raise CLIError(
             f"{weights} does not hold weights of the {config['model']} model that config.json "
-            f"describes ({error})"
+            f"describes ({_one_line(str(error))})"
         ) from error
     model.eval()
     return run_dir, config, model
@@ -1039,6 +1039,8 @@ def main(argv: list[str] | None = None) -> int:
             raise
         if isinstance(error, CLIError):
             message, status = str(error), error.status
+        elif isinstance(error, ValueError | OSError):  # bad data or a file: the message says which
+            message, status = str(error), EXIT_ERROR
         else:  # a bug, or bad input that no check above foresaw: still one line
             message, status = _unexpected(error), EXIT_ERROR
         print(f"gradiente {args.command}: error: {_one_line(message)}", file=sys.stderr)
