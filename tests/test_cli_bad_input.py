@@ -348,6 +348,17 @@ def test_train_on_damaged_mnist(tmp_path, capsys, damage):
     assert not out.exists()
 
 
+def test_train_on_mnist_files_without_images(tmp_path, capsys):
+    raw = _mnist(tmp_path / "data")
+    for split in ("train", "t10k"):
+        (raw / f"{split}-images-idx3-ubyte").write_bytes(_idx(np.zeros((0, 28, 28), np.uint8)))
+        (raw / f"{split}-labels-idx1-ubyte").write_bytes(_idx(np.zeros(0, np.uint8)))
+    out = tmp_path / "out"
+    args = ["train", "--dataset", "mnist", "--data-dir", tmp_path / "data", "--out", out]
+    line = _fails(capsys, args, tmp_path / "data")
+    assert "hold no images" in line and not out.exists()
+
+
 class _Evil:
     def __reduce__(self):
         return (os.system, ("echo pwned",))
@@ -379,7 +390,7 @@ BAD_CIFAR = {
     "imports-a-global": (
         "data_batch_1",
         pickle.dumps({"data": _Evil()}, protocol=2),
-        "refusing to load posix.system",
+        "refusing to load",
     ),
     "not-a-pickle": ("data_batch_5", b"\x00garbage", "cannot read this CIFAR batch"),
     "meta": ("batches.meta", pickle.dumps({"label_names": 3}), "a list of 10 class names"),

@@ -83,6 +83,9 @@ def _vision(cls_name: str, display: str) -> Callable:
         held_out = getattr(ds, "held_out", None)
         if held_out is not None:  # a test-only folder: test on what training did not see
             images, targets = images[held_out], targets[held_out]
+        if len(images) == 0:
+            split = "training" if train else "test"
+            raise datasets.DatasetFileError(f"{root}: the {display} {split} files hold no images")
         if images.ndim == 4 and images.shape[-1] in (1, 3):  # (N, H, W, C) → (N, C, H, W)
             images = images.transpose(0, 3, 1, 2)
         elif images.ndim == 3:  # (N, H, W) → (N, 1, H, W)
