@@ -150,3 +150,15 @@ def test_a_valid_crafted_file_loads(tmp_path):
     assert loaded["a"].dtype == gradiente.int16 and loaded["b"].item() == 1.5
     assert loaded["e"].shape == (0, 4)
     loaded["a"][0] = 7  # writable, independent of the file's bytes
+
+
+def test_save_refuses_what_load_would_refuse(tmp_path):
+    deep = {"w": gradiente.ones(1)}
+    for _ in range(60):
+        deep = {"next": deep}
+    with pytest.raises(ValueError, match="nests too deeply"):
+        gradiente.save(deep, tmp_path / "deep.safetensors")
+    assert not (tmp_path / "deep.safetensors").exists()
+    shallow = {"next": {"next": {"w": gradiente.ones(1)}}}
+    gradiente.save(shallow, tmp_path / "ok.safetensors")
+    assert gradiente.load(tmp_path / "ok.safetensors")["next"]["next"]["w"].tolist() == [1.0]

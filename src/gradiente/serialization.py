@@ -212,11 +212,17 @@ def save(obj, f, pickle_module=None, pickle_protocol=None, **kwargs) -> None:
     """
     encoder = _Encoder(pickle_module, pickle_protocol)
     structure = encoder.encode(obj)
+    text = json.dumps({"version": _FORMAT_VERSION, "root": structure}, allow_nan=False)
+    depth = _json_depth(text.encode("utf-8", "surrogatepass"))
+    if depth > _MAX_DEPTH:
+        # load() refuses deeper files (a guard against crafted ones): do not write one
+        raise ValueError(
+            f"save(): the object nests too deeply to be saved ({depth} JSON levels, at most "
+            f"{_MAX_DEPTH}; a dict or list level takes about 3)"
+        )
     metadata = {
         "format": "pt",  # what safetensors' PyTorch tools expect for a state dict
-        _STRUCTURE_KEY: json.dumps(
-            {"version": _FORMAT_VERSION, "root": structure}, allow_nan=False
-        ),
+        _STRUCTURE_KEY: text,
     }
     data = _deterministic(safetensors.numpy.save(encoder.arrays, metadata=metadata))
     if hasattr(f, "write"):

@@ -338,3 +338,20 @@ def test_truncated_download_tries_the_next_mirror(lying_server, tmp_path):
         error=RuntimeError,
     )
     assert list(root.iterdir()) == [] and "\n" not in message
+
+
+def test_archive_bomb_is_refused_before_it_fills_the_disk(tmp_path):
+    # 3 MB of zeros compress to a few KB; with a 1 MB limit nothing is left behind
+    archive = _archive(
+        tmp_path / "bomb.tar.gz",
+        [_file("folder/a.bin", bytes(1_000_000)), _file("folder/b.bin", bytes(2_000_000))],
+    )
+    out = tmp_path / "out"
+    _refused(
+        archive,
+        lambda: download.extract_archive(str(archive), str(out), max_bytes=1_500_000),
+        "add up to more than",
+    )
+    assert list(out.iterdir()) == []
+    download.extract_archive(str(archive), str(out), max_bytes=3_000_000)
+    assert (out / "folder" / "b.bin").stat().st_size == 2_000_000

@@ -189,12 +189,20 @@ def _move_tree(staging: str, to_path: str, archive: str) -> None:
             os.replace(os.path.join(folder, name), os.path.join(target, name))
 
 
-def extract_archive(from_path: str, to_path: str | None = None) -> str:
+# The most an archive may unpack to (CIFAR-100's archive unpacks to about 180 MB): a larger
+# total is refused before it fills the disk (an archive "bomb").
+MAX_EXTRACTED_BYTES = 8 << 30
+
+
+def extract_archive(
+    from_path: str, to_path: str | None = None, max_bytes: int = MAX_EXTRACTED_BYTES
+) -> str:
     """Extract a .tar / .tar.gz archive into ``to_path`` (default: beside it); returns that folder.
 
     Only plain files and folders whose paths stay inside the folder are extracted: an archive
-    with anything else (absolute paths, ``..``, symbolic or hard links, devices) raises
-    ``DatasetFileError`` and extracts nothing, and so does a damaged or truncated archive.
+    with anything else (absolute paths, ``..``, symbolic or hard links, devices), or whose
+    files add up to more than ``max_bytes``, raises ``DatasetFileError`` and extracts nothing,
+    and so does a damaged or truncated archive.
     """
     from_path = os.fspath(from_path)
     to_path = os.path.dirname(from_path) if to_path is None else os.fspath(to_path)
@@ -202,8 +210,15 @@ def extract_archive(from_path: str, to_path: str | None = None) -> str:
     staging = tempfile.mkdtemp(prefix=".extracting-", dir=to_path)
     try:
         with tarfile.open(from_path, "r:*") as archive:
+            total = 0
             for member in archive:  # one pass: each member is checked, then extracted
                 _check_member(member, from_path)
+                total += member.size
+                if total > max_bytes:
+                    raise DatasetFileError(
+                        f"{from_path}: refusing to extract: its files add up to more than "
+                        f"{max_bytes} bytes"
+                    )
                 if hasattr(tarfile, "data_filter"):  # the standard library's own check as well
                     archive.extract(member, staging, filter="data")
                 else:

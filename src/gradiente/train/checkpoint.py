@@ -73,9 +73,9 @@ _OPEN_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
 _OPEN_NEW |= getattr(os, "O_BINARY", 0)
 
 
-class CheckpointError(ValueError):
-    """A checkpoint that cannot be trusted (damaged, mixed or missing files); the message is one
-    line naming the file."""
+# A checkpoint that cannot be trusted (damaged, mixed or missing files, or weights that do not
+# fit the model); the message is one line naming the file. One class with gradiente.load's.
+CheckpointError = serialization.CheckpointError
 
 
 # --- fault injection (tests) -----------------------------------------------------------------
@@ -438,10 +438,26 @@ def load_checkpoint(dirpath: str | os.PathLike, model, optimizer=None) -> dict:
     if optimizer is not None:
         path = state_path.with_name(OPTIMIZER_FILE)
         optimizer_state = serialization.load(_named(data[OPTIMIZER_FILE], path))
-    model.load_state_dict(model_state)
+    before = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    _load_state(model, model_state, state_path.with_name(MODEL_FILE), "model")
     if optimizer is not None:
-        optimizer.load_state_dict(optimizer_state)
+        try:
+            _load_state(
+                optimizer, optimizer_state, state_path.with_name(OPTIMIZER_FILE), "optimizer"
+            )
+        except CheckpointError:
+            model.load_state_dict(before)  # all or nothing: the model goes back too
+            raise
     return state
+
+
+def _load_state(target, state: dict, path: pathlib.Path, what: str) -> None:
+    """``target.load_state_dict(state)``, an error naming the file that does not fit."""
+    try:
+        target.load_state_dict(state)
+    except (RuntimeError, ValueError, KeyError, TypeError, IndexError) as error:
+        detail = " ".join(str(error).split())
+        raise CheckpointError(f"{path}: does not fit this run's {what}: {detail}") from None
 
 
 def _named(data: bytes, path: pathlib.Path) -> io.BytesIO:
