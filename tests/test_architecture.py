@@ -22,6 +22,8 @@ LAYERS = {
     "func": 3,
     "special": 3,
     "testing": 3,
+    # collectives on tensors over MPI; nn.parallel and SyncBatchNorm build on them
+    "distributed": 3,
     "nn": 4,
     "optim": 5,
     "data": 5,

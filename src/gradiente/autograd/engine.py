@@ -76,6 +76,19 @@ def _as_tensor(g):
     return _function._Tensor._make(xp.asarray(g), False, None)
 
 
+# One list per backward pass now running (backward may nest, e.g. inside a hook).
+_callbacks: list[list] = []
+
+
+def queue_callback(callback) -> None:
+    """Run ``callback()`` once the backward pass now running has finished (torch's
+    ``Variable._execution_engine.queue_callback``). ``DistributedDataParallel`` uses it to
+    wait for its gradient all-reduces at the end of backward."""
+    if not _callbacks:
+        raise RuntimeError("Final callbacks can only be installed during backward pass.")
+    _callbacks[-1].append(callback)
+
+
 def run_backward(
     roots,
     root_grads,
@@ -107,6 +120,8 @@ def run_backward(
 
     prev_mode = grad_state.enabled
     grad_state.enabled = create_graph
+    callbacks: list = []
+    _callbacks.append(callbacks)
     try:
         for node in order:
             grads = buffers.pop(node, None) or [None] * node._n_outputs
@@ -167,6 +182,9 @@ def run_backward(
                 buf[nr] = g if buf[nr] is None else buf[nr] + g
     finally:
         grad_state.enabled = prev_mode
+        _callbacks.pop()
+    for callback in callbacks:
+        callback()
     return captured
 
 

@@ -1,0 +1,83 @@
+"""``gradiente.distributed`` (``torch.distributed``): many processes training one model, on MPI.
+
+Start N processes with ``mpiexec -n N python train.py`` (or ``gradiente train --nproc N``);
+each calls ``init_process_group()`` and then exchanges tensors with collectives —
+``all_reduce`` of the gradients is what ``nn.parallel.DistributedDataParallel`` is built on.
+Needs the optional extra: ``pip install "gradiente[distributed]"`` (mpi4py and MPICH).
+"""
+
+from gradiente.distributed.collectives import (
+    ReduceOp,
+    Work,
+    all_gather,
+    all_gather_into_tensor,
+    all_gather_object,
+    all_reduce,
+    barrier,
+    broadcast,
+    broadcast_object_list,
+    gather,
+    gather_object,
+    reduce,
+    reduce_scatter_tensor,
+    scatter,
+)
+from gradiente.distributed.process_group import (
+    Backend,
+    GroupMember,
+    ProcessGroup,
+    destroy_process_group,
+    get_backend,
+    get_global_rank,
+    get_group_rank,
+    get_process_group_ranks,
+    get_rank,
+    get_world_size,
+    group,
+    init_process_group,
+    is_available,
+    is_gloo_available,
+    is_initialized,
+    is_mpi_available,
+    is_nccl_available,
+    is_torchelastic_launched,
+    mpi_env,
+    new_group,
+)
+
+__all__ = [
+    "Backend",
+    "GroupMember",
+    "ProcessGroup",
+    "ReduceOp",
+    "Work",
+    "all_gather",
+    "all_gather_into_tensor",
+    "all_gather_object",
+    "all_reduce",
+    "barrier",
+    "broadcast",
+    "broadcast_object_list",
+    "destroy_process_group",
+    "gather",
+    "gather_object",
+    "get_backend",
+    "get_global_rank",
+    "get_group_rank",
+    "get_process_group_ranks",
+    "get_rank",
+    "get_world_size",
+    "group",
+    "init_process_group",
+    "is_available",
+    "is_gloo_available",
+    "is_initialized",
+    "is_mpi_available",
+    "is_nccl_available",
+    "is_torchelastic_launched",
+    "mpi_env",
+    "new_group",
+    "reduce",
+    "reduce_scatter_tensor",
+    "scatter",
+]
