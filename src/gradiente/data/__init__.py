@@ -12,6 +12,7 @@ from gradiente.data.dataset import (
     TensorDataset,
     random_split,
 )
+from gradiente.data.distributed import DistributedSampler
 from gradiente.data.loader import DataLoader, default_collate, default_convert, get_worker_info
 from gradiente.data.sampler import (
     BatchSampler,
@@ -27,6 +28,7 @@ __all__ = [
     "ConcatDataset",
     "DataLoader",
     "Dataset",
+    "DistributedSampler",
     "IterableDataset",
     "RandomSampler",
     "Sampler",

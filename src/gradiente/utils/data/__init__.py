@@ -9,6 +9,7 @@ from gradiente.data import (
     ConcatDataset,
     DataLoader,
     Dataset,
+    DistributedSampler,
     IterableDataset,
     RandomSampler,
     Sampler,
@@ -22,12 +23,14 @@ from gradiente.data import (
     get_worker_info,
     random_split,
 )
+from gradiente.utils.data import distributed
 
 __all__ = [
     "BatchSampler",
     "ConcatDataset",
     "DataLoader",
     "Dataset",
+    "DistributedSampler",
     "IterableDataset",
     "RandomSampler",
     "Sampler",
