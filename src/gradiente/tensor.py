@@ -277,6 +277,10 @@ class Tensor:
             raise RuntimeError(
                 f"only Tensors of floating point dtype can require gradients (got {self.dtype})"
             )
+        if value and self.grad_fn is None and self._base is not None:
+            # a view that becomes a leaf is the root of its own graph from now on (views of it
+            # are views of a leaf); it still shares memory and version counter with its base
+            self._base = self._view = None
         self._requires_grad = bool(value)
 
     @property
@@ -671,6 +675,12 @@ class Tensor:
         """In-place op on a view of ``base``: the base's graph is rewritten as
         ``view(base) = op(view)`` (PyTorch's CopySlices), so gradients stay right; the view's
         own ``grad_fn`` is then rebuilt from the base's new graph."""
+        base = self._base
+        if base._requires_grad and base.grad_fn is None:
+            raise RuntimeError(
+                "a view of a leaf Variable that requires grad is being used in an in-place "
+                "operation."
+            )
         if self._view is None:
             raise RuntimeError(
                 "a view made while grad mode was off (or of such a view) is being modified in "
@@ -691,7 +701,6 @@ class Tensor:
         out = compute(old, *others)
         if out._data.dtype != self._data.dtype:
             out = out.to(self.dtype)
-        base = self._base
         base._inplace(lambda b, v: I.WriteView.apply(b, v, replay), out)
         _function.refresh_view(self)
         return self
@@ -1748,12 +1757,30 @@ class Tensor:
         index, basic = _convert_index(index, self)
         if basic:
             return I.BasicIndex.apply(self, index)
+        split = _integers_first(index, self._data.ndim)
+        if split is not None:
+            return I.Index.apply(I.BasicIndex.apply(self, split[0]), split[1])
         return I.Index.apply(self, index)
 
     def __setitem__(self, index, value):
-        index, _ = _convert_index(index, self)
+        index, basic = _convert_index(index, self)
         if isinstance(value, Tensor) and value._data.dtype != self._data.dtype:
+            if not basic:  # index_put does not convert, unlike copy_
+                raise RuntimeError(
+                    "Index put requires the source and destination dtypes match, got "
+                    f"{_scalar_type_name(self)} for the destination and "
+                    f"{_scalar_type_name(value)} for the source."
+                )
             value = value.to(self.dtype)
+        if basic and not any(i is Ellipsis for i in index):
+            # an element (x[1, 2]) as a 0-d view, so that a (1,)-shaped value fits as in torch
+            index = index + (Ellipsis,)
+        split = None if basic else _integers_first(index, self._data.ndim)
+        if split is not None:
+            # the integers select a view, the advanced indices write into it
+            view = I.BasicIndex.apply(self, split[0])
+            view[split[1]] = value
+            return
         if grad_state.enabled and (self._requires_grad or _req(value)):
             self._inplace(lambda s, v: I.CopySlices.apply(s, index, v), value)
             return
@@ -1856,6 +1883,7 @@ class Tensor:
     arcsinh, arccosh, arctanh = asinh, acosh, atanh
 
     def atan2(self, other):
+        _check_tensor_arg(other, "atan2")
         a, b = _promote(self._float(), other)
         return E.Atan2.apply(a, b if isinstance(b, Tensor) else as_tensor(b, dtype=a.dtype))
 
@@ -1863,6 +1891,7 @@ class Tensor:
 
     def hypot(self, other):
         # √(a² + b²)
+        _check_tensor_arg(other, "hypot")
         _float_only(B.result_type(self, other).np, "hypot_cpu")
         return (self * self + other * other).sqrt()
 
@@ -1881,12 +1910,14 @@ class Tensor:
         return where(a == 0, 0.0, a * b.log())
 
     def logaddexp(self, other):
+        _check_tensor_arg(other, "logaddexp")
         _float_only(B.result_type(self, other).np, "logaddexp_cpu")
         # log(eᵃ + eᵇ) = max(a, b) + log1p(e^(−|a − b|)), which cannot overflow
         a, b = _promote(self._float(), other)
         return maximum(a, b) + (-(a - b).abs()).exp().log1p()
 
     def logaddexp2(self, other):
+        _check_tensor_arg(other, "logaddexp2")
         ln2 = 0.6931471805599453
         return (self._float() * ln2).logaddexp(other * ln2) / ln2
 
@@ -3102,6 +3133,32 @@ def _sequence_as_tuple(index: list) -> bool:
     )
 
 
+def _integers_first(index: tuple, ndim: int):
+    """PyTorch applies integer indices before advanced ones (as ``select``), NumPy together
+    with them (an integer is then an advanced index too, which moves the result's dims when a
+    slice separates them: ``x[0, :, [1, 2]]``). For an index with both, return the two steps
+    PyTorch takes: ``(basic, advanced)`` with ``x[index] == x[basic][advanced]``; else None.
+    """
+    has_int = any(isinstance(i, int) and not isinstance(i, bool) for i in index)
+    if not has_int or not any(isinstance(i, xp.ndarray) for i in index):
+        return None
+    basic, advanced = [], []
+    for item in index:
+        if isinstance(item, int) and not isinstance(item, bool):
+            basic.append(item)  # the dim is gone: nothing for the second step
+        elif isinstance(item, xp.ndarray):
+            basic.extend([slice(None)] * _dims_consumed(item))
+            advanced.append(item)
+        elif item is Ellipsis:
+            basic.append(Ellipsis)
+            kept = ndim - builtins.sum(_dims_consumed(i) for i in index)
+            advanced.extend([slice(None)] * kept)
+        else:  # a slice, None or a Python bool: one dim in the first step's result
+            basic.append(item)
+            advanced.append(slice(None))
+    return tuple(basic), tuple(advanced)
+
+
 def _dims_consumed(item) -> int:
     """How many dims of the indexed tensor one index item consumes."""
     if item is None or item is Ellipsis:
@@ -3115,12 +3172,18 @@ def _check_int_bounds(index, t: Tensor):
     """Integer indices out of range: PyTorch's IndexError wording."""
     dim = 0
     shape = t._data.shape
+    arrays = [i.shape for i in index if isinstance(i, xp.ndarray) and i.dtype.kind in "iu"]
+    try:
+        # indices that broadcast to nothing select nothing: PyTorch checks no bounds then
+        selects_nothing = bool(arrays) and 0 in xp.broadcast_shapes(*arrays)
+    except ValueError:
+        selects_nothing = False  # shapes that do not broadcast: NumPy's error names them
     for item in index:
         if item is None:
             continue
         if item is Ellipsis:
             # the items after ``...`` index the last dims: count the dims they consume
-            after = index[index.index(Ellipsis) + 1 :]
+            after = index[next(i for i, it in enumerate(index) if it is Ellipsis) + 1 :]
             dim = len(shape) - builtins.sum(_dims_consumed(i) for i in after)
             continue
         if isinstance(item, int) and not isinstance(item, bool):
@@ -3129,7 +3192,7 @@ def _check_int_bounds(index, t: Tensor):
             n = shape[dim]
             if not -n <= item < n:
                 raise IndexError(f"index {item} is out of bounds for dimension {dim} with size {n}")
-        elif isinstance(item, xp.ndarray) and item.dtype.kind in "iu" and item.size:
+        elif isinstance(item, xp.ndarray) and item.dtype.kind in "iu" and not selects_nothing:
             if dim < len(shape):
                 n = shape[dim]
                 if item.max() >= n or item.min() < -n:

@@ -454,3 +454,16 @@ def test_relu_keeps_negative_zero():
         g = fn(gradiente, gradiente.tensor([-0.0, -2.0, 0.0]))
         t = fn(torch, torch.tensor([-0.0, -2.0, 0.0]))
         assert np.array_equal(np.signbit(g.numpy()), np.signbit(t.numpy()))
+
+
+@pytest.mark.parametrize("name", ["atan2", "hypot", "logaddexp", "logaddexp2"])
+@pytest.mark.parametrize("other", [2, 2.5, True])
+def test_float_binary_functions_refuse_a_number_operand(name, other):
+    """torch.atan2/hypot/logaddexp(2) take a Tensor ``other`` only (found by the fuzzer)."""
+    for lib in (torch, gradiente):
+        x = lib.tensor([1.0, 2.0])
+        with pytest.raises(TypeError):
+            getattr(lib, name)(x, other)
+        with pytest.raises(TypeError):
+            getattr(x, name)(other)
+    check_op(lambda m, a, b: getattr(m, name)(a, b), np.array([1.0, -2.0]), np.array([0.5, 3.0]))
