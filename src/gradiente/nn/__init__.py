@@ -1,7 +1,7 @@
 """``gradiente.nn`` (``torch.nn``): Module, Parameter, the layers, the losses, and the
 ``functional``, ``init`` and ``utils`` submodules."""
 
-from gradiente.nn import functional, init, utils
+from gradiente.nn import functional, init, parallel, utils
 from gradiente.nn.layers import (
     CELU,
     ELU,
@@ -81,6 +81,7 @@ from gradiente.nn.layers import (
     Softplus,
     Softshrink,
     Softsign,
+    SyncBatchNorm,
     Tanh,
     Tanhshrink,
     Threshold,
@@ -210,6 +211,7 @@ __all__ = [
     "Softplus",
     "Softshrink",
     "Softsign",
+    "SyncBatchNorm",
     "Tanh",
     "Tanhshrink",
     "Threshold",
@@ -222,5 +224,6 @@ __all__ = [
     "ZeroPad2d",
     "functional",
     "init",
+    "parallel",
     "utils",
 ]

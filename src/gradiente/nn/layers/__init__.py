@@ -106,6 +106,7 @@ from gradiente.nn.layers.rnn import (
     RNNCell,
     RNNCellBase,
 )
+from gradiente.nn.layers.sync_batchnorm import SyncBatchNorm
 from gradiente.nn.layers.upsampling import (
     PixelShuffle,
     PixelUnshuffle,
@@ -193,6 +194,7 @@ __all__ = [
     "Softplus",
     "Softshrink",
     "Softsign",
+    "SyncBatchNorm",
     "Tanh",
     "Tanhshrink",
     "Threshold",
