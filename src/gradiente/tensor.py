@@ -141,6 +141,14 @@ def _dim(d, ndim: int, op: str) -> int:
     return int(d) % n
 
 
+def _required(kwargs: dict, op: str, name: str) -> tuple:
+    """The one argument ``name`` of ``op`` given by keyword, as a 1-tuple; PyTorch's TypeError
+    when it is missing (``x.expand()`` is an error, ``x.expand(())`` a 0-d shape)."""
+    if name not in kwargs:
+        raise TypeError(f'{op}() missing 1 required positional arguments: "{name}"')
+    return (kwargs[name],)
+
+
 def _shape_arg(args) -> tuple:
     """Accept ``f(2, 3)``, ``f((2, 3))``, ``f([2, 3])`` and ``f(torch.Size)``."""
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
@@ -1510,13 +1518,15 @@ class Tensor:
 
     # ------------------------------------------------------------------ shape
     def reshape(self, *shape, **kwargs):
-        shape = shape or (kwargs["shape"],)
+        shape = shape or _required(kwargs, "reshape", "shape")
         shape = _infer_shape(_shape_arg(shape), self._data.size, "reshape", self.shape)
         if shape == self._data.shape:
             return self if not self._requires_grad else S.Reshape.apply(self, shape)
         return S.Reshape.apply(self, shape)
 
     def view(self, *shape):
+        if not shape:
+            raise TypeError("view() received an invalid combination of arguments - got ()")
         if len(shape) == 1 and isinstance(shape[0], (B.dtype, str)):
             # the same bytes read as another dtype (not differentiable)
             return Tensor._make(self._data.view(B.to_dtype(shape[0]).np), False, None)
@@ -1555,6 +1565,9 @@ class Tensor:
         if dim is None:
             return S.SqueezeAll.apply(self, tuple(s for s in self.shape if s != 1))
         dims = _dims(dim, self.ndim, "squeeze") or ()
+        if len(set(dims)) != len(dims):
+            repeated = next(d for d in dims if dims.count(d) > 1)
+            raise RuntimeError(f"dim {repeated} appears multiple times in the list of dims")
         shape = tuple(s for i, s in enumerate(self.shape) if not (i in dims and s == 1))
         return S.Squeeze.apply(self, shape)
 
@@ -1564,7 +1577,7 @@ class Tensor:
         return S.Unsqueeze.apply(self, shape[:d] + (1,) + shape[d:])
 
     def permute(self, *dims, **kwargs):
-        dims = dims or (kwargs["dims"],)
+        dims = dims or _required(kwargs, "permute", "dims")
         dims = (
             _shape_arg(dims) if dims and not isinstance(dims[0], (list, tuple)) else tuple(dims[0])
         )
@@ -1606,8 +1619,8 @@ class Tensor:
             order.insert(d, s)
         return self.permute(*order)
 
-    def expand(self, *sizes):
-        sizes = _shape_arg(sizes)
+    def expand(self, *sizes, **kwargs):
+        sizes = _shape_arg(sizes or _required(kwargs, "expand", "size"))
         if len(sizes) < self.ndim:
             raise RuntimeError(
                 f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal "
@@ -1639,8 +1652,8 @@ class Tensor:
     def broadcast_to(self, shape):
         return self.expand(shape)
 
-    def repeat(self, *repeats):
-        repeats = _shape_arg(repeats)
+    def repeat(self, *repeats, **kwargs):
+        repeats = _shape_arg(repeats or _required(kwargs, "repeat", "repeats"))
         if len(repeats) < self.ndim:
             raise RuntimeError(
                 "Number of dimensions of repeat dims can not be smaller than "
@@ -1678,7 +1691,16 @@ class Tensor:
         n = self.shape[d]
         if isinstance(split_size_or_sections, numbers.Integral):
             step = int(split_size_or_sections)
-            sizes = [min(step, n - i) for i in range(0, n, step)] or [0]
+            if step < 0:
+                raise RuntimeError(
+                    f"split expects split_size be non-negative, but got split_size={step}"
+                )
+            if step == 0 and n:
+                raise RuntimeError(
+                    "split_size can only be 0 if dimension size is 0, but got dimension size "
+                    f"of {n}"
+                )
+            sizes = [min(step, n - i) for i in range(0, n, step)] if n else [0]
         else:
             sizes = list(split_size_or_sections)
             if builtins.sum(sizes) != n:
@@ -1687,6 +1709,8 @@ class Tensor:
                     f"size at dimension {d}), but got split_sizes={sizes}"
                 )
         by_sizes = not isinstance(split_size_or_sections, numbers.Integral)
+        if not sizes:  # split_with_sizes of an empty dim into no pieces: no tensors
+            return ()
         return S.Split.apply(self, sizes, d, by_sizes)
 
     def chunk(self, chunks, dim=0):
@@ -2162,15 +2186,22 @@ class Tensor:
 
     # ------------------------------------------------------------------ rearranging
     def roll(self, shifts, dims=None):
-        if isinstance(shifts, (list, tuple)):
-            shifts = tuple(int(s) for s in shifts)
-        if dims is not None:
-            dims = (
-                tuple(_dim(d, self.ndim, "roll") for d in dims)
-                if isinstance(dims, (list, tuple))
-                else _dim(dims, self.ndim, "roll")
+        """Shift along ``dims`` with wrap-around; without dims, along the flattened tensor."""
+        shifts = tuple(int(s) for s in shifts) if isinstance(shifts, (list, tuple)) else (shifts,)
+        dims = () if dims is None else tuple(dims) if isinstance(dims, (list, tuple)) else (dims,)
+        if not shifts:
+            raise RuntimeError("`shifts` required")
+        if not dims and len(shifts) == 1:
+            return E.Roll.apply(self, int(shifts[0]), None)
+        if len(shifts) != len(dims):
+            raise RuntimeError(
+                f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}"
             )
-        return E.Roll.apply(self, shifts, dims)
+        if self._data.size == 0:  # PyTorch returns a copy before looking at the dims
+            return self.clone()
+        if self.ndim == 0:
+            raise IndexError(f"Dimension specified as {dims[0]} but tensor has no dimensions")
+        return E.Roll.apply(self, shifts, tuple(_dim(d, self.ndim, "roll") for d in dims))
 
     def rot90(self, k=1, dims=(0, 1)):
         """Rotate by 90° k times in the plane of ``dims`` (from the first towards the second)."""
@@ -3278,10 +3309,14 @@ def cat(tensors, dim=0, out=None) -> Tensor:
     tensors = [t for t in tensors]
     if not tensors:
         raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
-    tensors = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)] or tensors[:1]
-    ref = tensors[0]
+    # PyTorch's legacy rule: a 1-d empty tensor fits any shape. It still takes part in the
+    # result's dtype and requires_grad (S.Cat leaves it out of the concatenation).
+    sized = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)]
+    if not sized:  # only 1-d empty tensors: the dim is not looked at
+        dim = 0
+    ref = sized[0] if sized else tensors[0]
     d = _dim(dim, ref.ndim, "cat")
-    for i, t in enumerate(tensors):
+    for i, t in enumerate(sized):
         if t.ndim != ref.ndim or any(
             s != r for k, (s, r) in enumerate(zip(t.shape, ref.shape)) if k != d
         ):
@@ -3290,7 +3325,7 @@ def cat(tensors, dim=0, out=None) -> Tensor:
                 f"shape {tuple(ref.shape)} (up to dim {d}) but got {tuple(t.shape)} for tensor "
                 f"number {i} in the list."
             )
-    target = ref.dtype
+    target = tensors[0].dtype
     for t in tensors[1:]:
         target = B.promote_types(target, t.dtype)
     tensors = [t if t.dtype is target else t.to(target) for t in tensors]

@@ -296,3 +296,68 @@ def test_flip_function_wants_a_tuple_of_dims():
         with pytest.raises(TypeError):
             lib.flip(lib.arange(3), 0)
         assert lib.arange(3).flip(0).tolist() == [2, 1, 0]
+
+
+@pytest.mark.parametrize("call", ["expand", "view", "reshape", "permute", "repeat"])
+def test_shape_methods_without_a_size_raise_type_error(call):
+    """x.expand() is a TypeError in torch; x.expand(()) is the 0-d shape."""
+    for lib in (torch, gradiente):
+        x = lib.tensor(1.5)
+        with pytest.raises(TypeError):
+            getattr(x, call)()
+        assert getattr(x, call)(()).shape == ()
+
+
+def test_squeeze_refuses_a_repeated_dim():
+    for lib in (torch, gradiente):
+        x = lib.zeros(2, 1)
+        with pytest.raises(RuntimeError, match="dim 1 appears multiple times"):
+            x.squeeze((1, -1))
+        assert x.squeeze((1,)).shape == (2,)
+
+
+def test_split_of_an_empty_dim_into_no_sizes_or_size_zero():
+    for lib in (torch, gradiente):
+        x = lib.zeros(0, 2)
+        assert len(lib.split(x, [], 0)) == 0
+        assert [tuple(p.shape) for p in x.split(0)] == [(0, 2)]
+        with pytest.raises(RuntimeError, match="split_size can only be 0"):
+            lib.zeros(3).split(0)
+        with pytest.raises(RuntimeError, match="non-negative"):
+            lib.zeros(3).split(-1)
+
+
+def test_cat_with_a_1d_empty_tensor_takes_its_dtype_and_requires_grad():
+    """A (0,) tensor fits any shape in cat, but still promotes the dtype and carries grad."""
+    check_op(lambda m, a, b: m.cat([a, b], dim=1), X, np.zeros(0))
+    for lib in (torch, gradiente):
+        empty = lib.zeros(0, dtype=lib.float64, requires_grad=True)
+        out = lib.cat([lib.ones(2, 2, dtype=lib.bool), empty])
+        assert out.dtype == lib.float64 and out.requires_grad and out.shape == (2, 2)
+        assert lib.cat([lib.zeros(0), lib.zeros(0)], dim=1).shape == (0,)
+
+
+@pytest.mark.parametrize(
+    "shifts, dims, error",
+    [
+        ((1, 2), None, "must align"),
+        ((1, 2), (0,), "must align"),
+        (1, (0, 1), "must align"),
+        ((), (), "`shifts` required"),
+        (1, (), None),
+        ((2,), None, None),
+        ((1, 2), (0, 1), None),
+    ],
+)
+def test_roll_argument_rules(shifts, dims, error):
+    for lib in (torch, gradiente):
+        x = lib.arange(6.0).reshape(2, 3)
+        if error:
+            with pytest.raises(RuntimeError, match=error):
+                lib.roll(x, shifts, dims)
+    if not error:
+        check_op(lambda m, a: m.roll(a, shifts, dims), X[0])
+
+
+def test_roll_of_an_empty_tensor_ignores_the_dims():
+    check_op(lambda m, a: m.roll(a, 5, 3), np.zeros((0, 0, 1)))

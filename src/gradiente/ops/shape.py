@@ -105,13 +105,20 @@ class Cat(Function):
 
     @staticmethod
     def forward(ctx, dim, *tensors):
+        arrays = [t._data for t in tensors]
+        # A 1-d empty tensor beside tensors of another rank is left out (PyTorch's legacy rule).
+        ctx.kept = [a.ndim != 1 or a.shape[0] != 0 for a in arrays]
+        if not any(ctx.kept) or all(a.ndim == 1 for a in arrays):
+            ctx.kept = [True] * len(arrays)
+        arrays = [a for a, k in zip(arrays, ctx.kept) if k]
         ctx.dim = dim
-        ctx.sizes = [t._data.shape[dim] for t in tensors]
-        return xp.concatenate([t._data for t in tensors], axis=dim)
+        ctx.sizes = [a.shape[dim] for a in arrays]
+        return xp.concatenate(arrays, axis=dim)
 
     @staticmethod
     def backward(ctx, grad):
-        return (None, *grad.split(ctx.sizes, ctx.dim))
+        pieces = iter(grad.split(ctx.sizes, ctx.dim))
+        return (None, *(next(pieces) if k else grad.new_zeros(0) for k in ctx.kept))
 
 
 class Stack(Function):
