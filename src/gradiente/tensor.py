@@ -271,6 +271,10 @@ class Tensor:
 
     @property
     def requires_grad(self) -> bool:
+        """Whether operations on this tensor are recorded for backward (a view's follows its
+        base, which an in-place op may have made require grad since)."""
+        if self._view is not None and grad_state.enabled:
+            _function.refresh_view(self)
         return self._requires_grad
 
     @requires_grad.setter
@@ -762,7 +766,7 @@ class Tensor:
         return self._inplace(lambda s, o: s.div(o, rounding_mode=rounding_mode), other)
 
     def pow_(self, exponent):
-        return self._inplace(lambda s, e: s**e, exponent)
+        return self._inplace(lambda s, e: _cast_checked(s, s**e), exponent)
 
     def neg_(self):
         return self._inplace(lambda s: -s)
@@ -952,17 +956,25 @@ class Tensor:
 
     def pow(self, exponent):
         exponent = exponent.item() if isinstance(exponent, xp.generic) else exponent
+        kind = self._data.dtype.kind
         if isinstance(exponent, Tensor):
-            if exponent.ndim == 0 and not exponent._requires_grad:
+            if exponent.ndim == 0 and not exponent._requires_grad and kind == "f":
                 exponent = exponent.item()
             else:
                 a, b = _promote(self, exponent)
+                if a._data.dtype.kind == "b":
+                    raise NotImplementedError("\"pow\" not implemented for 'Bool'")
                 return E.Pow.apply(a, b)
         if not isinstance(exponent, numbers.Number):
             raise TypeError(f"pow(): unsupported exponent type {type(exponent).__name__}")
         a = self
-        if isinstance(exponent, float) and a._data.dtype.kind != "f":
+        if kind == "b" and isinstance(exponent, bool):
+            # bool ** True is x, bool ** False is all True (torch keeps the bool dtype)
+            return E.PowScalar.apply(a.to(B.int64), int(exponent)).to(B.bool_)
+        if isinstance(exponent, float) and kind != "f":
             a = a.to(B.get_default_dtype())
+        elif kind == "b":
+            a = a.to(B.int64)  # bool ** int is int64 in torch (NumPy would give int8)
         return E.PowScalar.apply(a, exponent)
 
     def __add__(self, other):
@@ -1028,6 +1040,11 @@ class Tensor:
 
     def __rpow__(self, base):
         if isinstance(base, numbers.Number):
+            if self._data.dtype.kind == "b":
+                if isinstance(base, bool):
+                    raise NotImplementedError("\"pow\" not implemented for 'Bool'")
+                if isinstance(base, int):
+                    return E.RPowScalar.apply(self.to(B.int64), base)
             a = (
                 self
                 if self._data.dtype.kind == "f" or isinstance(base, int)
@@ -1789,7 +1806,8 @@ class Tensor:
     def __setitem__(self, index, value):
         index, basic = _convert_index(index, self)
         if isinstance(value, Tensor) and value._data.dtype != self._data.dtype:
-            if not basic:  # index_put does not convert, unlike copy_
+            if not basic and not _is_masked_fill(index, value):
+                # index_put does not convert, unlike copy_ and masked_fill
                 raise RuntimeError(
                     "Index put requires the source and destination dtypes match, got "
                     f"{_scalar_type_name(self)} for the destination and "
@@ -2718,7 +2736,7 @@ _INPLACE_FORMS = (
 
 def _inplace_form(name: str):
     def method(self, *args, **kwargs):
-        return self._inplace(lambda s, *a: getattr(s, name)(*a, **kwargs), *args)
+        return self._inplace(lambda s, *a: _cast_checked(s, getattr(s, name)(*a, **kwargs)), *args)
 
     method.__name__ = method.__qualname__ = name + "_"
     method.__doc__ = f"In-place ``{name}``: ``x.{name}_(...)`` stores ``x.{name}(...)`` in x."
@@ -2801,6 +2819,13 @@ def _check_inplace_cast(t: Tensor, result: B.dtype) -> None:
             f"result type {_LEGACY_TYPE_NAMES[result.name].removesuffix('Tensor')} can't be "
             f"cast to the desired output type {_scalar_type_name(t)}"
         )
+
+
+def _cast_checked(t: Tensor, out: Tensor) -> Tensor:
+    """``out``, the result of an in-place op on ``t``, if torch may cast it back to t's dtype."""
+    if out._data.dtype != t._data.dtype:
+        _check_inplace_cast(t, out.dtype)
+    return out
 
 
 def _check_float_kernel(t: Tensor, kernel: str) -> None:
@@ -3164,6 +3189,14 @@ def _sequence_as_tuple(index: list) -> bool:
     )
 
 
+def _is_masked_fill(index: tuple, value: Tensor) -> bool:
+    """PyTorch writes ``x[mask] = v`` with one bool mask (and no other tensor index) as a
+    masked write that converts v's dtype; other advanced writes are ``index_put_``, which
+    requires equal dtypes."""
+    arrays = [i for i in index if isinstance(i, xp.ndarray)]
+    return len(arrays) == 1 and arrays[0].dtype == bool
+
+
 def _integers_first(index: tuple, ndim: int):
     """PyTorch applies integer indices before advanced ones (as ``select``), NumPy together
     with them (an integer is then an advanced index too, which moves the result's dims when a
@@ -3203,7 +3236,12 @@ def _check_int_bounds(index, t: Tensor):
     """Integer indices out of range: PyTorch's IndexError wording."""
     dim = 0
     shape = t._data.shape
-    arrays = [i.shape for i in index if isinstance(i, xp.ndarray) and i.dtype.kind in "iu"]
+    # the shapes the advanced indices broadcast: a bool mask indexes with its nonzero count
+    arrays = [
+        (int(i.sum()),) if i.dtype == bool else i.shape
+        for i in index
+        if isinstance(i, xp.ndarray) and i.dtype.kind in "iub"
+    ]
     try:
         # indices that broadcast to nothing select nothing: PyTorch checks no bounds then
         selects_nothing = bool(arrays) and 0 in xp.broadcast_shapes(*arrays)
@@ -3232,6 +3270,12 @@ def _check_int_bounds(index, t: Tensor):
                         f"index {bad} is out of bounds for dimension {dim} with size {n}"
                     )
         if isinstance(item, xp.ndarray) and item.dtype == bool:
+            covered = shape[dim : dim + item.ndim]
+            if item.ndim and item.shape != covered:
+                raise IndexError(
+                    f"The shape of the mask {list(item.shape)} at index 0 does not match the "
+                    f"shape of the indexed tensor {list(covered)} at index {dim}"
+                )
             dim += max(item.ndim, 1)
         else:
             dim += 1

@@ -467,3 +467,43 @@ def test_float_binary_functions_refuse_a_number_operand(name, other):
         with pytest.raises(TypeError):
             getattr(x, name)(other)
     check_op(lambda m, a, b: getattr(m, name)(a, b), np.array([1.0, -2.0]), np.array([0.5, 3.0]))
+
+
+POW_CASES = [
+    lambda m: m.tensor([True, False]) ** True,
+    lambda m: m.tensor([True, False]) ** False,
+    lambda m: m.tensor([True, False]) ** 2,
+    lambda m: m.square(m.tensor([True, False])),
+    lambda m: m.tensor([True, False]).square(),
+    lambda m: 2 ** m.tensor([True, False]),
+    lambda m: 2.5 ** m.tensor([True, False]),
+    lambda m: m.tensor([0, 1, -1, 2, -2, -1, 3]) ** m.tensor([-1, -1, -1, -1, -1, -2, 0]),
+    lambda m: m.tensor([2, 3]) ** m.tensor(-1),
+    lambda m: 2 ** m.tensor([-1, 2]),
+    lambda m: (-1) ** m.tensor([-1, -2, 3]),
+    lambda m: m.tensor([1, 2]) ** m.tensor(2.5, dtype=m.float64),
+]
+
+
+@pytest.mark.parametrize("case", range(len(POW_CASES)))
+def test_pow_dtypes_and_negative_integer_exponents_match_torch(case):
+    """bool ** int is int64, bool ** bool keeps bool, integer tensors to negative tensor powers
+    truncate to 0 (±1 for bases ±1) instead of raising (found by the fuzzer)."""
+    assert_same(POW_CASES[case](gradiente), POW_CASES[case](torch))
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda m: m.tensor([True]) ** m.tensor([True]),
+        lambda m: True ** m.tensor([True]),
+        lambda m: m.tensor([True]).pow_(2),
+        lambda m: m.tensor([True]).square_(),
+        lambda m: m.tensor([1, 2]).sqrt_(),
+        lambda m: m.tensor([2, 3]) ** -1,
+    ],
+)
+def test_pow_refuses_what_torch_refuses(op):
+    for lib in (torch, gradiente):
+        with pytest.raises((NotImplementedError, RuntimeError)):
+            op(lib)

@@ -130,6 +130,19 @@ class RDiv(Function):
         return -grad * b / (a * a), None
 
 
+def _int_pow(x, y):
+    """Integer x ** y with y a tensor, as PyTorch computes it: a negative exponent gives
+    1 for x = 1, (−1)^y for x = −1 and 0 otherwise (the integer part of 1/x^|y|); NumPy
+    refuses negative integer powers instead."""
+    negative = y < 0
+    if not negative.any():
+        return x**y
+    out = x ** xp.where(negative, 0, y)
+    odd = (y & 1).astype(bool)
+    at_negative = xp.where(x == 1, 1, xp.where(x == -1, xp.where(odd, -1, 1), 0))
+    return xp.where(negative, at_negative, out).astype(out.dtype)
+
+
 class Pow(Function):
     """a ** b for tensors a and b."""
 
@@ -138,7 +151,8 @@ class Pow(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        out = _arr(a) ** _arr(b)
+        x, y = _arr(a), _arr(b)
+        out = _int_pow(x, y) if y.dtype.kind in "iu" else x**y
         ctx.save_for_backward(a, b, out)
         return out
 
@@ -203,7 +217,8 @@ class RPowScalar(Function):
 
     @staticmethod
     def forward(ctx, a, s):
-        out = xp.asarray(s, dtype=a._data.dtype) ** a._data
+        base, x = xp.asarray(s, dtype=a._data.dtype), a._data
+        out = _int_pow(base, x) if x.dtype.kind in "iu" else base**x
         ctx.s = s
         if s == 0:
             ctx.save_for_backward(out, a)
