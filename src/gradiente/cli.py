@@ -30,6 +30,7 @@ import time
 import traceback
 
 from gradiente import __version__, compat, nn, optim
+from gradiente import distributed as dist
 from gradiente.autograd import no_grad
 from gradiente.backend import xp
 from gradiente.data import DataLoader
@@ -67,6 +68,7 @@ from gradiente.train.data import (
     prepare_inputs,
     read_input,
 )
+from gradiente.train.distributed import Job, SetEpoch, find_mpiexec, launch
 from gradiente.train.plots import plot_confusion, plot_curves
 
 TRAIN_DEFAULTS = {
@@ -247,6 +249,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--resume", metavar="RUN", help="continue the run in folder RUN exactly where it stopped"
     )
     train.add_argument("--no-progress", action="store_true", help="no progress bars")
+    train.add_argument(
+        "--nproc",
+        type=_positive_int,
+        metavar="N",
+        help="train with N processes under mpiexec (data parallel; --batch-size stays the "
+        "global batch; needs pip install 'gradiente[distributed]')",
+    )
     train.set_defaults(handler=cmd_train)
 
     evaluate = sub.add_parser(
@@ -645,17 +654,27 @@ class _RunFolderWriter(Callback):
 def cmd_train(args) -> int:
     """``gradiente train``: build everything from the options (or the run's config), fit,
     test, and leave the run folder."""
+    if args.nproc is not None and args.nproc > 1 and dist.mpi_env() is None:
+        try:
+            return launch(args.nproc, args.argv)
+        except RuntimeError as error:
+            raise CLIError(str(error)) from None
+    job = Job.start()  # rank and world size under mpiexec; rank 0 alone prints and writes
     resuming = args.resume is not None
     if resuming:
         run_dir, config = _resume_config(args)
     else:
         config = _new_config(args)
-        run_dir = _new_run_dir(args.out, config["model"], config["dataset"])
+        new_dir = _new_run_dir(args.out, config["model"], config["dataset"]) if job.is_main else 0
+        run_dir = job.share(new_dir)
     manual_seed(config["seed"])
     prepared = _prepare_data(config, args.download, reuse_info=resuming)
     config["data"] = prepared.info
     model = _build_model(config)
     train_loader, val_loader, test_loader, regime = _loaders(config, prepared)
+    train_loader = job.shard(train_loader, config["seed"])
+    if job.size > 1:
+        regime += f", {job.size} processes of {train_loader.batch_size} samples"
     if not resuming:
         config["schedule_args"] = schedule_args(
             config["schedule"], config["epochs"], config["lr"], len(train_loader)
@@ -670,7 +689,8 @@ def cmd_train(args) -> int:
             raise CLIError(f"cannot resume: {error}") from None
 
     created = not run_dir.exists()
-    run_dir.mkdir(parents=True, exist_ok=True)
+    if job.is_main:
+        run_dir.mkdir(parents=True, exist_ok=True)
 
     n_val = len(prepared.val) if prepared.val is not None else 0
     shape = "x".join(str(s) for s in config["data"]["in_shape"])
@@ -699,11 +719,13 @@ def cmd_train(args) -> int:
 
     loss_fn = nn.CrossEntropyLoss()
     title = f"{config['model']} on {config['dataset']}"
-    callbacks = [ModelCheckpoint(run_dir), _RunFolderWriter(run_dir, title, config)]
+    callbacks = [SetEpoch(train_loader)]
+    if job.is_main:
+        callbacks += [ModelCheckpoint(run_dir), _RunFolderWriter(run_dir, title, config)]
     start = time.perf_counter()
     try:
         history = fit(
-            model,
+            job.wrap(model),
             train_loader,
             optimizer,
             loss_fn,
@@ -711,11 +733,12 @@ def cmd_train(args) -> int:
             val_loader,
             scheduler,
             callbacks,
-            progress=not args.no_progress,
+            progress=not args.no_progress and job.is_main,
             resume=state,
         )
     except BaseException:
-        _remove_if_empty(run_dir, created)
+        if job.is_main:
+            _remove_if_empty(run_dir, created)
         raise
     seconds = time.perf_counter() - start
     if history.interrupted:
@@ -732,7 +755,8 @@ def cmd_train(args) -> int:
         return EXIT_INTERRUPTED
     if history.terminated is not None:
         results = {"diverged": history.terminated, "epochs": len(history)}
-        write_json(run_dir / "results.json", results)
+        if job.is_main:
+            write_json(run_dir / "results.json", results)
         saved = read_manifest(run_dir)
         kept = (
             f"the last good checkpoint ({_position(saved, len(train_loader))}) is kept in {run_dir}"
@@ -749,7 +773,8 @@ def cmd_train(args) -> int:
         "epochs": len(history),
         "train_seconds": seconds,
     }
-    write_json(run_dir / "results.json", results)
+    if job.is_main:
+        write_json(run_dir / "results.json", results)
     correct = round(test["accuracy"] * test["samples"])
     print(
         f"test accuracy {100 * test['accuracy']:.2f}% ({correct:,}/{test['samples']:,}), "
@@ -901,6 +926,10 @@ def cmd_run(args) -> int:
     if not script.is_file():
         raise CLIError(f"no such script: {script}", EXIT_USAGE)
     compat.install()
+    launched = dist.mpi_env()
+    if launched is not None:  # under mpiexec: the variables torchrun would have set (env://)
+        for key, value in {**launched, "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "29500"}.items():
+            os.environ.setdefault(key, str(value))
     sys.argv = [str(script), *args.args]
     sys.path.insert(0, str(script.resolve().parent))
     try:
@@ -913,6 +942,7 @@ def cmd_run(args) -> int:
             _print_script_traceback(error, script)
         else:
             print(message + _script_location(error, script), file=sys.stderr)
+        dist.abort_job(type(error).__name__)  # the other ranks must not wait for this one
         return EXIT_ERROR
     return 0
 
@@ -964,6 +994,21 @@ def _datasets_found(root: pathlib.Path) -> list[str]:
     return found
 
 
+def _mpi_info() -> str:
+    """mpi4py, the MPI library and mpiexec, or how to install them."""
+    if not dist.is_available():
+        return "not installed (pip install 'gradiente[distributed]' for --nproc)"
+    import mpi4py
+    from mpi4py import MPI
+
+    vendor, version = MPI.get_vendor()
+    mpiexec = find_mpiexec() or "no mpiexec found"
+    return (
+        f"mpi4py {mpi4py.__version__}, {vendor} {'.'.join(map(str, version))} (MPI "
+        f"{'.'.join(map(str, MPI.Get_version()))}), {mpiexec}"
+    )
+
+
 def cmd_info(args) -> int:
     """``gradiente info``: versions, backend, BLAS, threads and the datasets on disk."""
     root = pathlib.Path(args.data_dir).expanduser() if args.data_dir else default_data_dir()
@@ -980,6 +1025,7 @@ def cmd_info(args) -> int:
         except ImportError:
             version = "not installed"
         rows.append((module if module != "PIL" else "pillow", version))
+    rows.append(("MPI", _mpi_info()))
     rows.append(("data folder", f"{root}" + ("" if root.is_dir() else " (does not exist yet)")))
     width = max(len(k) for k, _ in rows)
     for key, value in rows:
@@ -1029,6 +1075,7 @@ def main(argv: list[str] | None = None) -> int:
         return lecture.main(argv[argv.index("lecture") + 1 :])
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = argv  # what --nproc re-runs under mpiexec
     try:
         return args.handler(args)
     except KeyboardInterrupt:

@@ -49,6 +49,9 @@ ALIASES = {
     "torch.utils.data.dataset": "gradiente.data.dataset",
     "torch.utils.data.sampler": "gradiente.data.sampler",
     "torch.utils.data.dataloader": "gradiente.data.loader",
+    "torch.utils.data.distributed": "gradiente.data.distributed",
+    "torch.distributed": "gradiente.distributed",
+    "torch.nn.parallel": "gradiente.nn.parallel",
     "torchvision.datasets": "gradiente.datasets",
     "torchvision.transforms": "gradiente.transforms",
 }

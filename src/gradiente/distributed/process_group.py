@@ -22,6 +22,7 @@ from datetime import timedelta
 __all__ = [
     "Backend",
     "GroupMember",
+    "abort_job",
     "ProcessGroup",
     "destroy_process_group",
     "get_backend",
@@ -205,21 +206,29 @@ def _check_agrees(name: str, given: int, mpi_value: int) -> None:
         )
 
 
-def _abort_on_uncaught_exception(rank: int, comm) -> None:
-    """Make an uncaught exception on any rank end the whole job: print the traceback and the
-    failed rank, then ``MPI_Abort`` (the other ranks would otherwise wait forever inside their
-    next collective)."""
+def abort_job(reason: str) -> None:
+    """End every process of the job because this one failed (``MPI_Abort``): the others would
+    otherwise wait forever inside their next collective. Does nothing outside a multi-process
+    job."""
+    world = GroupMember.WORLD
+    if world is None or world.size() <= 1:
+        return
+    comm = _mpi().COMM_WORLD
+    sys.stderr.write(
+        f"gradiente.distributed: rank {comm.Get_rank()} failed with {reason}; aborting all "
+        f"{comm.Get_size()} processes\n"
+    )
+    sys.stderr.flush()
+    comm.Abort(1)
+
+
+def _abort_on_uncaught_exception() -> None:
+    """Make an uncaught exception on any rank end the whole job, naming the failed rank."""
     previous = sys.excepthook
 
     def hook(exc_type, exc, tb):
         previous(exc_type, exc, tb)
-        if GroupMember.WORLD is not None and comm.Get_size() > 1:
-            sys.stderr.write(
-                f"gradiente.distributed: rank {rank} failed with {exc_type.__name__}: {exc}; "
-                f"aborting all {comm.Get_size()} processes\n"
-            )
-            sys.stderr.flush()
-            comm.Abort(1)
+        abort_job(f"{exc_type.__name__}: {exc}")
 
     sys.excepthook = hook
 
@@ -266,7 +275,7 @@ def init_process_group(
     pg = ProcessGroup(comm, list(range(comm.Get_size())), str(name), group_name or "0")
     GroupMember.WORLD = group.WORLD = pg
     _groups.append(pg)
-    _abort_on_uncaught_exception(comm.Get_rank(), world)
+    _abort_on_uncaught_exception()
 
 
 def destroy_process_group(group_to_destroy=None) -> None:

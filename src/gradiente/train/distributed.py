@@ -1,0 +1,130 @@
+"""Data-parallel ``gradiente train``: start N processes under ``mpiexec``, give each its share
+of every batch, and keep the run folder a one-process affair.
+
+``launch(n, argv)`` re-runs the command under ``mpiexec -n n`` (the MPICH wheel's, next to this
+Python, or the first on PATH). Inside the job, ``Job.start()`` joins the process group; every
+rank trains a ``DistributedDataParallel`` replica on ``DistributedSampler``'s share of each
+global batch, and only rank 0 prints and writes files. Checkpoints hold the bare model's
+weights (no ``module.`` prefix), so a run saved by N processes resumes with any number.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+
+from gradiente import distributed as dist
+from gradiente.data import DataLoader, DistributedSampler
+from gradiente.nn.parallel import DistributedDataParallel
+from gradiente.train.callbacks import Callback
+
+__all__ = ["Job", "SetEpoch", "find_mpiexec", "launch"]
+
+
+def find_mpiexec() -> str | None:
+    """The ``mpiexec`` installed next to this Python (``pip install mpich``), else on PATH."""
+    local = pathlib.Path(sys.executable).parent / "mpiexec"
+    return str(local) if local.exists() else shutil.which("mpiexec")
+
+
+def launch(nproc: int, argv: list[str]) -> int:
+    """Run ``gradiente <argv>`` (without ``--nproc``) as ``nproc`` MPI processes; their exit
+    status."""
+    if not dist.is_available():
+        raise RuntimeError(f"--nproc needs mpi4py: {dist.process_group.INSTALL_HINT}")
+    mpiexec = find_mpiexec()
+    if mpiexec is None:
+        raise RuntimeError("--nproc needs mpiexec: pip install mpich (or put one on PATH)")
+    rest, skip = [], False
+    for a in argv:
+        if skip:
+            skip = False
+        elif a == "--nproc":
+            skip = True
+        elif not a.startswith("--nproc="):
+            rest.append(a)
+    cmd = [mpiexec, "-n", str(nproc), sys.executable, "-m", "gradiente", *rest]
+    # One BLAS thread per process: N processes on N cores, not N² threads.
+    env = dict(os.environ, OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"))
+    return subprocess.call(cmd, env=env)
+
+
+class Job:
+    """This process's place in the job: ``rank`` of ``size`` (0 of 1 outside ``mpiexec``)."""
+
+    def __init__(self, rank: int = 0, size: int = 1) -> None:
+        self.rank = rank
+        self.size = size
+
+    @property
+    def is_main(self) -> bool:
+        """Rank 0: the process that prints and writes the run folder."""
+        return self.rank == 0
+
+    @classmethod
+    def start(cls) -> Job:
+        """Join the process group when started by ``mpiexec -n N`` with N > 1; ranks other
+        than 0 stop printing (errors still go to stderr)."""
+        env = dist.mpi_env()
+        if env is None or env["WORLD_SIZE"] < 2 or not dist.is_available():
+            return cls()
+        if not dist.is_initialized():
+            dist.init_process_group("mpi")
+        job = cls(dist.get_rank(), dist.get_world_size())
+        if not job.is_main:
+            sys.stdout = open(os.devnull, "w")  # kept open for the process
+        return job
+
+    def share(self, value):
+        """Rank 0's ``value`` on every rank."""
+        if self.size == 1:
+            return value
+        box = [value]
+        dist.broadcast_object_list(box, src=0)
+        return box[0]
+
+    def shard(self, loader: DataLoader, seed: int) -> DataLoader:
+        """The training loader of this rank: a ``DistributedSampler`` share of the data in
+        batches of ⌈global batch / size⌉, so the global batch stays what was asked."""
+        if self.size == 1:
+            return loader
+        sampler = DistributedSampler(loader.dataset, self.size, self.rank, True, seed)
+        batch = math.ceil(loader.batch_size / self.size)
+        # The loader's generator comes along (unused by the sampler) so that checkpoints
+        # record the same random state whatever the number of processes.
+        return DataLoader(
+            loader.dataset, batch_size=batch, sampler=sampler, generator=loader.generator
+        )
+
+    def wrap(self, model):
+        """The model that trains: ``model`` itself, or its DDP replica."""
+        return model if self.size == 1 else _PlainKeysDDP(model)
+
+
+class _PlainKeysDDP(DistributedDataParallel):
+    """DDP whose state dict is the bare model's, so that checkpoints written by any number of
+    processes are the same files (and load into an unwrapped model)."""
+
+    def state_dict(self, *args, **kwargs):
+        return self.module.state_dict(*args, **kwargs)
+
+    def load_state_dict(self, state_dict, strict: bool = True, **kwargs):
+        return self.module.load_state_dict(state_dict, strict, **kwargs)
+
+
+class SetEpoch(Callback):
+    """Tell the ``DistributedSampler`` which epoch starts (its shuffle is seeded seed + epoch)."""
+
+    def __init__(self, loader: DataLoader) -> None:
+        self.sampler = loader.sampler
+
+    def on_train_begin(self, trainer) -> None:  # also right for a run resumed mid-epoch
+        self.on_epoch_begin(trainer)
+
+    def on_epoch_begin(self, trainer) -> None:
+        if isinstance(self.sampler, DistributedSampler):
+            self.sampler.set_epoch(trainer.epoch)
