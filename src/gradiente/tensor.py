@@ -1521,6 +1521,8 @@ class Tensor:
 
     def topk(self, k, dim=-1, largest=True, sorted=True):
         """The k largest (or smallest) values along ``dim``, in order, and their indices."""
+        if self._data.dtype.kind == "b":
+            raise RuntimeError("topk does not support bool dtypes on CPU")
         d = _dim(dim, self.ndim, "topk")
         n = self.shape[d] if self.ndim else 1
         if not 0 <= k <= n:
@@ -2414,19 +2416,36 @@ class Tensor:
         return total / keep.sum(dim, keepdim)
 
     def _select_sorted(self, dim, keepdim, k_of_n, name):
-        """The k-th smallest value along ``dim`` and its index (median, kthvalue)."""
-        if dim is None:
-            flat = self.reshape(-1)
-            k = k_of_n(flat.shape[0])
-            order = xp.argsort(flat._data, kind="stable")
-            return R.MedianAll.apply(self, int(order[k]))
-        d = _dim(dim, self.ndim, name)
+        """The k-th smallest value along ``dim`` and its index (median, kthvalue).
+
+        A median over values holding NaN is NaN, at the first NaN (torch); kthvalue counts NaN
+        as the largest value."""
         x = self._data
+        if x.dtype.kind == "b":
+            kernel = "kthvalue_cpu" if name == "kthvalue" else "median_cpu"
+            kernel = "median_out" if name == "median" and dim is not None else kernel
+            raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+        if dim is None:
+            flat = x.reshape(-1)
+            k = k_of_n(flat.shape[0])
+            order = xp.argsort(flat, kind="stable")
+            position = int(order[k])
+            if name == "median" and x.dtype.kind == "f" and xp.isnan(flat[order[-1]]):
+                position = int(xp.argmax(xp.isnan(flat)))
+            return R.MedianAll.apply(self, position)
+        d = _dim(dim, self.ndim, name)
         if x.ndim == 0:
             return _return_types[name](self.clone(), zeros((), dtype=B.int64))
         k = k_of_n(x.shape[d])
         order = xp.argsort(x, axis=d, kind="stable")
         idx = xp.take(order, [k], axis=d)
+        if name == "median" and x.dtype.kind == "f" and x.size:
+            # NumPy sorts NaN last: a row whose last sorted value is NaN holds one
+            last = xp.take_along_axis(x, xp.take(order, [-1], axis=d), axis=d)
+            has_nan = xp.isnan(last)
+            if has_nan.any():
+                first_nan = xp.argmax(xp.isnan(x), axis=d, keepdims=True)
+                idx = xp.where(has_nan, first_nan, idx)
         cls = R.MedianDim if name == "median" else R.KthvalueDim
         values = cls.apply(self, idx, d, keepdim)
         if not keepdim:
@@ -3015,7 +3034,10 @@ def _scalar_like(number, t: Tensor) -> Tensor:
 
 
 def _check_integer_divisor(a: Tensor, b) -> None:
-    """Integer division by zero raises in PyTorch (floats give inf/nan)."""
+    """Integer division by zero raises in PyTorch (floats give inf/nan); dividing nothing
+    does not."""
+    if a._data.size == 0 or xp.size(_arr(b)) == 0:
+        return
     if a._data.dtype.kind in "iub" and not xp.all(_arr(b)):
         raise RuntimeError("ZeroDivisionError")
 
@@ -3063,6 +3085,8 @@ def _check_nonempty_dim(t: Tensor, d: int, name: str) -> None:
 
 
 def _arg_reduce(t: Tensor, fn, dim, keepdim):
+    if t._data.dtype.kind == "b":
+        raise RuntimeError(f"{fn.__name__}(): does not support bool input")
     if dim is None and t._data.size == 0:
         raise IndexError(
             f"{fn.__name__}(): Expected reduction dim to be specified for input.numel() == 0."
@@ -3190,11 +3214,11 @@ def _sequence_as_tuple(index: list) -> bool:
 
 
 def _is_masked_fill(index: tuple, value: Tensor) -> bool:
-    """PyTorch writes ``x[mask] = v`` with one bool mask (and no other tensor index) as a
-    masked write that converts v's dtype; other advanced writes are ``index_put_``, which
-    requires equal dtypes."""
+    """PyTorch writes ``x[mask] = v`` with one bool mask (and no other tensor index) and a
+    one-element ``v`` as ``masked_fill_``, which converts v's dtype; other advanced writes are
+    ``index_put_``, which requires equal dtypes."""
     arrays = [i for i in index if isinstance(i, xp.ndarray)]
-    return len(arrays) == 1 and arrays[0].dtype == bool
+    return value._data.size == 1 and len(arrays) == 1 and arrays[0].dtype == bool
 
 
 def _integers_first(index: tuple, ndim: int):

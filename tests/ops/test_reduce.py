@@ -491,3 +491,46 @@ def test_zero_size_inputs_like_torch(shape, dim, op):
         assert_same(a, b)
     if t[1] is not None:
         assert_same(g[1], t[1], what="gradient")
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda m, x: m.median(x),
+        lambda m, x: m.median(x, 1),
+        lambda m, x: m.nanmedian(x, 0),
+        lambda m, x: m.kthvalue(x, 1),
+        lambda m, x: m.argmax(x),
+        lambda m, x: m.argmin(x, 0, keepdim=True),
+        lambda m, x: x.argmax(),
+        lambda m, x: m.topk(x, 1),
+    ],
+)
+def test_order_statistics_of_bool_raise_like_torch(op):
+    """torch has no bool kernel for median/kthvalue/argmax/argmin/topk (found by the fuzzer)."""
+    for lib in (torch, gradiente):
+        with pytest.raises((NotImplementedError, RuntimeError)):
+            op(lib, lib.tensor([[True, False], [False, False]]))
+
+
+@pytest.mark.parametrize("dim", [None, 0, 1, -1])
+def test_median_of_rows_holding_nan_is_nan_at_the_first_nan(dim):
+    """torch.median propagates NaN (index: the first NaN of the row); the gradient of the
+    median of all elements is shared by the NaNs (found by the fuzzer)."""
+    nan = float("nan")
+    rows = [[1.0, nan, 2.0, nan], [3.0, 1.0, 2.0, 0.0], [nan, 4.0, nan, 5.0]]
+    results = []
+    for lib in (gradiente, torch):
+        x = lib.tensor(rows, dtype=lib.float64, requires_grad=True)
+        out = lib.median(x) if dim is None else lib.median(x, dim)
+        values = out if dim is None else out.values
+        values.backward(lib.ones_like(values) * 0.5)
+        results.append((out, x.grad))
+    (g, g_grad), (t, t_grad) = results
+    if dim is None:
+        assert_same(g, t)
+    else:
+        assert_same(g.values, t.values)
+        assert_same(g.indices, t.indices, what="indices")
+    assert_same(g_grad, t_grad, what="gradient")
+    check_op(lambda m, a: m.median(a) if dim is None else m.median(a, dim), _rand((3, 4), 3))

@@ -515,7 +515,7 @@ class MedianAll(Function):
     @staticmethod
     def backward(ctx, grad):
         a, out = ctx.saved_tensors
-        mask = a == out
+        mask = a.isnan() if out.isnan() else a == out  # a NaN median: the NaNs share it
         return grad * mask / mask.sum(), None
 
 
