@@ -436,3 +436,35 @@ def test_avg_pool_int64_sum_wraps_like_torch():
     x = np.array([[[2**62, 2**62, 3]]], dtype=np.int64)
     got = avg_pool1d(gradiente.from_numpy(x.copy()), 2, stride=1)
     np.testing.assert_array_equal(got.numpy(), TF.avg_pool1d(torch.from_numpy(x), 2, 1).numpy())
+
+
+_SIGNED_ZERO_POOLS = {
+    "avg1_k1": lambda F, t: F.avg_pool1d(t[0], 1),
+    "avg2_k1_ceil": lambda F, t: F.avg_pool2d(t, 1, ceil_mode=True),
+    "avg2": lambda F, t: F.avg_pool2d(t, 2, 1),
+    "avg2_padded": lambda F, t: F.avg_pool2d(t, 3, 2, 1, count_include_pad=False),
+    "adaptive_avg1": lambda F, t: F.adaptive_avg_pool1d(t[0], 3),
+    "adaptive_avg2_regular": lambda F, t: F.adaptive_avg_pool2d(t, (3, 2)),
+    "adaptive_avg2": lambda F, t: F.adaptive_avg_pool2d(t, (2, 3)),
+    "max1": lambda F, t: F.max_pool1d(t[0], 2),
+    "max2": lambda F, t: F.max_pool2d(t, 2, 1),
+    "max2_indices": lambda F, t: F.max_pool2d(t, 3, 1, 1, return_indices=True)[0],
+    "max2_dilated": lambda F, t: F.max_pool2d(t, 2, 1, dilation=2),
+    "adaptive_max2_regular": lambda F, t: F.adaptive_max_pool2d(t, (3, 2)),
+    "adaptive_max2": lambda F, t: F.adaptive_max_pool2d(t, (2, 3)),
+}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("op", list(_SIGNED_ZERO_POOLS))
+def test_pooling_signed_zeros_match_torch(op, dtype):
+    """Windows of 0.0 and -0.0: an average is +0.0 (torch's sum starts at +0.0); a maximum is
+    the first of equal taps, so its sign is that of the earliest zero in the window."""
+    rng = np.random.default_rng(0)
+    x = np.where(rng.random((2, 3, 6, 4)) < 0.5, -0.0, 0.0).astype(dtype)
+    x[0, 0, 0, 0] = 1.5  # one nonzero window among the zeros
+    fn = _SIGNED_ZERO_POOLS[op]
+    got = fn(gradiente.nn.functional, gradiente.from_numpy(x.copy())).numpy()
+    expected = fn(TF, torch.from_numpy(x.copy())).numpy()
+    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(expected))

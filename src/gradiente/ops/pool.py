@@ -236,16 +236,18 @@ def _max_forward(x, geom: _PoolGeometry, with_argmax: bool):
     if len(taps) == 1:
         out = xp.copy(taps[0], order="K")
         return out, (xp.zeros_like(out, dtype=xp.uint8) if with_argmax else None)
-    out = xp.maximum(taps[0], taps[1])
+    # maximum(a, b) answers b on a tie: the running maximum goes second, so that of 0.0 and
+    # -0.0 the earlier tap wins, as in PyTorch
+    out = xp.maximum(taps[1], taps[0])
     if not with_argmax:
         for tap in taps[2:]:
-            xp.maximum(out, tap, out=out)
+            xp.maximum(tap, out, out=out)
         return out, None
     index = xp.uint8 if len(taps) < 256 else xp.int32
     arg = (taps[1] > taps[0]).astype(index)
     for t, tap in enumerate(taps[2:], 2):
         better = tap > out
-        xp.maximum(out, tap, out=out)
+        xp.maximum(tap, out, out=out)
         xp.maximum(arg, better * index(t), out=arg)
     if x.dtype.kind == "f" and xp.isnan(out).any():
         # PyTorch's rule takes a tap when it is greater *or NaN* (so the last NaN wins)
@@ -413,10 +415,16 @@ def _avg_integer(x, geom: _PoolGeometry, count):
 
 
 def _avg_forward(x, geom: _PoolGeometry, scale):
+    # PyTorch's window sum starts from +0.0, so a window of -0.0 averages to +0.0 (a plain sum
+    # of -0.0 terms is -0.0): the + 0.0 costs one pass over the (small) output.
     taps = _taps(_padded_input(x, geom, 0), geom)
-    out = xp.copy(taps[0], order="K") if len(taps) == 1 else xp.add(taps[0], taps[1])
-    for tap in taps[2:]:
-        out += tap
+    if len(taps) == 1:
+        out = xp.add(taps[0], 0.0, dtype=taps[0].dtype)
+    else:
+        out = xp.add(taps[0], taps[1])
+        for tap in taps[2:]:
+            out += tap
+        out += 0.0
     out *= scale
     return out
 
