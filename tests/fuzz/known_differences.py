@@ -41,6 +41,18 @@ def _product_zero_sign(step, t_err, g_err, t_env, g_env, kind):
     return kind == "signed zero" and step.op in _PRODUCTS
 
 
+def _nonfinite_weight_on_padding(step, t_err, g_err, t_env, g_env, kind):
+    # torch's float32 conv2d with 2 samples (the oneDNN kernel) skips the padding taps, so a
+    # NaN or inf weight never meets a padded zero there; with 1 sample, or in float64, it does
+    # and the border outputs are NaN (0 * inf), as gradiente's always are
+    if kind != "nan" or step.op not in ("F.conv1d", "F.conv2d"):
+        return False
+    if step.kwargs.get("padding", 0) in (0, "valid") or len(step.args) < 2:
+        return False
+    weight = t_env.get(getattr(step.args[1], "name", None))
+    return weight is not None and not bool(weight.isfinite().all())
+
+
 KNOWN_DIFFERENCES = [
     KnownDifference(
         "view() of non-viewable memory returns a copy",
@@ -55,6 +67,13 @@ KNOWN_DIFFERENCES = [
         "picks for the sizes and dtype (mm of a (2, 1) and a (1, 2) matrix keeps -0.0 = 0.0 · "
         "-1.5, bmm/mv of the same give +0.0; conv2d differs between 1 and 2 output channels "
         "and, in float32, between 1 and 2 samples); gradiente's sums start from +0.0 always.",
+    ),
+    KnownDifference(
+        "a NaN or inf convolution weight times a padded zero",
+        _nonfinite_weight_on_padding,
+        "torch's float32 conv2d of a batch of 2 or more skips the zero-padding taps, while with "
+        "one sample or in float64 it multiplies them (a NaN or inf weight then makes the "
+        "border outputs NaN, as 0 * inf is NaN); gradiente always multiplies them.",
     ),
 ]
 
