@@ -507,3 +507,30 @@ def test_pow_refuses_what_torch_refuses(op):
     for lib in (torch, gradiente):
         with pytest.raises((NotImplementedError, RuntimeError)):
             op(lib)
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda m, a: m.clamp(a, min=0),
+        lambda m, a: m.clamp(a, min=-1.0, max=0.0),
+        lambda m, a: a.clamp(max=-0.0),
+        lambda m, a: m.clamp(a, min=m.zeros_like(a)),
+        lambda m, a: m.maximum(a, m.zeros_like(a)),
+        lambda m, a: m.maximum(m.zeros_like(a), a),
+        lambda m, a: m.minimum(a, m.zeros_like(a)),
+        lambda m, a: m.minimum(m.zeros_like(a), a),
+        lambda m, a: m.nn.functional.elu(a),
+        lambda m, a: m.nn.functional.celu(a),
+        lambda m, a: m.nn.functional.selu(a),
+    ],
+)
+def test_ties_at_zero_keep_torchs_sign(op):
+    """On a tie torch's clamp/maximum/minimum return their first operand (x), so -0.0 vs 0.0
+    keeps its sign; elu(-0.0) is -0.0 (found by the fuzzer). Small tensors: torch's scalar
+    kernel path."""
+    x = np.array([-0.0, 0.0, -0.0, 1.5, -2.0, 0.0])
+    g, t = op(gradiente, gradiente.tensor(x)), op(torch, torch.tensor(x))
+    assert_same(g, t)
+    assert np.array_equal(np.signbit(g.numpy()), np.signbit(t.numpy()))
+    check_op(op, _rand((3, 4), seed=5))

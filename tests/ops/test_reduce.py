@@ -534,3 +534,19 @@ def test_median_of_rows_holding_nan_is_nan_at_the_first_nan(dim):
         assert_same(g.indices, t.indices, what="indices")
     assert_same(g_grad, t_grad, what="gradient")
     check_op(lambda m, a: m.median(a) if dim is None else m.median(a, dim), _rand((3, 4), 3))
+
+
+@pytest.mark.parametrize(
+    "op", [lambda m, a, d: m.cumsum(a, d), lambda m, a, d: m.logcumsumexp(a, d)]
+)
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_scans_start_from_positive_zero(op, dim):
+    """torch's cumsum adds to 0.0 and logcumsumexp log-adds to -inf, so a leading -0.0 gives
+    0.0; a 0-d input is returned as it is (found by the fuzzer)."""
+    x = np.array([[-0.0, -0.0, 1.0], [-0.0, 2.0, -0.0]])
+    g, t = op(gradiente, gradiente.tensor(x), dim), op(torch, torch.tensor(x), dim)
+    assert_same(g, t)
+    assert np.array_equal(np.signbit(g.numpy()), np.signbit(t.numpy()))
+    g0, t0 = op(gradiente, gradiente.tensor(-0.0), 0), op(torch, torch.tensor(-0.0), 0)
+    assert np.signbit(g0.numpy()) == np.signbit(t0.numpy())
+    check_op(lambda m, a: op(m, a, dim), _rand((3, 4), seed=2))

@@ -282,14 +282,14 @@ def _zeros(x, *args):
 class Relu(Function):
     """max(x, 0); the derivative at 0 is 0 (PyTorch's convention).
 
-    Backward needs only where x > 0: a boolean mask is kept, not the input. The gradient
-    g · 1[x > 0] is linear in g with a constant mask, so it is also right under create_graph
+    Backward needs only where y = relu(x) > 0, so the output is saved (as PyTorch's ReluBackward
+    does: an in-place change of the output before backward is then caught). The gradient
+    g · 1[y > 0] is linear in g with a constant mask, so it is also right under create_graph
     (the second derivative of ReLU is 0).
     """
 
     backward_name = "ReluBackward0"
     _array_forward = True
-    _released_attrs = ("mask",)
 
     @staticmethod
     def forward(ctx, a):
@@ -297,19 +297,20 @@ class Relu(Function):
             raise RuntimeError("Boolean inputs not supported for relu")
         # zero first: relu(-0.0) = -0.0 as in torch (NumPy returns the second operand on a tie)
         y = xp.maximum(a._data.dtype.type(0), a._data)
-        ctx.mask = ~(y <= 0)  # PyTorch's threshold_backward: a NaN input passes its gradient
+        ctx.save_for_backward(y)
         return y
 
     @staticmethod
     def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        mask = ~(y._data <= 0)  # PyTorch's threshold_backward: a NaN input passes its gradient
         if grad_state.enabled:
-            mask = _function._Tensor._make(ctx.mask)
-            return grad.where(mask, grad.new_zeros(()))
+            return grad.where(_function._Tensor._make(mask), grad.new_zeros(()))
         # multiplying by the mask is ~8× faster than np.where; a non-finite sum means a NaN or
         # inf upstream gradient, which PyTorch's where() drops where the mask is off
-        out = grad._data * ctx.mask
+        out = grad._data * mask
         if not xp.isfinite(out.sum()):
-            out = xp.where(ctx.mask, grad._data, 0).astype(out.dtype, copy=False)
+            out = xp.where(mask, grad._data, 0).astype(out.dtype, copy=False)
         return out
 
 
@@ -355,7 +356,9 @@ class Elu(Pointwise):
 
     @staticmethod
     def f(x, alpha):
-        neg = alpha * xp.expm1(xp.minimum(x, 0))
+        # minimum(0, x) keeps x = -0.0 (NumPy returns the second operand of a tie): elu(-0.0)
+        # is -0.0 in torch
+        neg = alpha * xp.expm1(xp.minimum(0, x))
         return xp.where(x > 0, x, neg).astype(x.dtype, copy=False)
 
     @staticmethod
@@ -517,7 +520,7 @@ class ScaledElu(Pointwise):
 
     @staticmethod
     def f(x, alpha, scale, input_scale):
-        neg = (scale * alpha) * xp.expm1(xp.minimum(x, 0) * input_scale)
+        neg = (scale * alpha) * xp.expm1(xp.minimum(0, x) * input_scale)
         return xp.where(x > 0, scale * x, neg).astype(x.dtype, copy=False)
 
     @staticmethod

@@ -309,12 +309,6 @@ def sign(x):
     return ((x > 0).astype(x.dtype) - (x < 0).astype(x.dtype)).astype(x.dtype, copy=False)
 
 
-def _relu(x):
-    # maximum(0, x), zero first: on a tie NumPy returns x, so relu(-0.0) = -0.0 like torch's
-    # clamp_min (x < 0 ? 0 : x), and a NaN stays NaN
-    return xp.maximum(x.dtype.type(0), x) if x.dtype.kind == "f" else xp.maximum(x, 0)
-
-
 Exp = _unary("Exp", xp.exp, lambda x, y, g: g * y, "output")  # d eˣ/dx = eˣ
 Log = _unary("Log", xp.log, lambda x, y, g: g / x)  # d ln x/dx = 1/x
 Log1p = _unary("Log1p", xp.log1p, lambda x, y, g: g / (x + 1.0))
@@ -329,9 +323,6 @@ Cos = _unary("Cos", xp.cos, lambda x, y, g: -g * x.sin())
 Tanh = _unary("Tanh", xp.tanh, lambda x, y, g: g * (1.0 - y * y), "output")  # 1 - tanh²
 Sigmoid = _unary("Sigmoid", _sigmoid, lambda x, y, g: g * y * (1.0 - y), "output")  # σ(1-σ)
 Abs = _unary("Abs", xp.abs, lambda x, y, g: g * x.sign())
-# PyTorch's threshold_backward, where(y <= 0, 0, g): a NaN input passes its gradient, and a
-# NaN upstream gradient is dropped where y <= 0
-Relu = _unary("Relu", _relu, lambda x, y, g: g.where(~(y <= 0), g.new_zeros(())), "output")
 Reciprocal = _unary("Reciprocal", lambda x: 1.0 / x, lambda x, y, g: -g * y * y, "output")
 
 
@@ -370,11 +361,13 @@ class Clamp(Function):
         ctx.save_for_backward(a)
         ctx.lo, ctx.hi = lo, hi
         x = a._data
+        # min(max(x, lo), hi) keeping x where it equals a bound (torch: clamp(-0.0, 0) is -0.0);
+        # NumPy's maximum/minimum return their second operand on a tie, so x goes second
         if lo is not None and hi is not None:
-            return xp.minimum(xp.maximum(x, lo), hi).astype(x.dtype, copy=False)
+            return xp.minimum(hi, xp.maximum(lo, x)).astype(x.dtype, copy=False)
         if lo is not None:
-            return xp.maximum(x, lo).astype(x.dtype, copy=False)
-        return xp.minimum(x, hi).astype(x.dtype, copy=False)
+            return xp.maximum(lo, x).astype(x.dtype, copy=False)
+        return xp.minimum(hi, x).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
@@ -402,7 +395,8 @@ class Maximum(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return xp.maximum(a._data, b._data)
+        # a on a tie (maximum(-0.0, 0.0) is -0.0, torch's std::max): NumPy returns its second
+        return xp.maximum(b._data, a._data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -420,7 +414,7 @@ class Minimum(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return xp.minimum(a._data, b._data)
+        return xp.minimum(b._data, a._data)  # a on a tie, as maximum
 
     @staticmethod
     def backward(ctx, grad):
@@ -667,17 +661,16 @@ class CopySign(Function):
     @staticmethod
     def forward(ctx, a, b):
         out = xp.copysign(_arr(a), _arr(b))
-        ctx.save_for_backward(a)
-        ctx.out = out
+        ctx.save_for_backward(a, out)  # as PyTorch: an in-place change of either is caught
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        (a,) = ctx.saved_tensors
+        a, out = ctx.saved_tensors
         grad_a = grad_b = None
         if ctx.needs_input_grad[0]:
             # d copysign(a, b)/da = copysign(a, b)/a = ±1, taken as 0 at a = 0 (PyTorch)
-            ratio = type(grad)._make(xp.where(a._data == 0, 0, ctx.out / a._data))
+            ratio = type(grad)._make(xp.where(a._data == 0, 0, out._data / a._data))
             grad_a = grad * ratio
         if ctx.needs_input_grad[1]:
             grad_b = grad.new_zeros(grad.shape)  # flat in b almost everywhere

@@ -329,6 +329,18 @@ class LogSoftmax(Function):
         return grad - y.exp() * grad.sum(dim=ctx.dim, keepdim=True), None
 
 
+def _plus_zero_first(out, dim):
+    """``out`` with 0.0 added to its first entries along ``dim``, in place.
+
+    torch's logcumsumexp starts from −inf and log-adds the first element to it, so a first
+    element −0.0 comes out as 0.0; NumPy's accumulate copies it unchanged (later entries are
+    ``max + log1p(…)``, never −0.0).
+    """
+    if out.dtype.kind == "f":
+        out[(slice(None),) * dim + (slice(0, 1),)] += 0.0
+    return out
+
+
 class Cumsum(Function):
     backward_name = "CumsumBackward0"
     _array_forward = True
@@ -339,7 +351,11 @@ class Cumsum(Function):
         ctx.dim = dim
         if x.ndim == 0:  # the prefix sum of one number is itself
             return x.astype(np_dtype or x.dtype)
-        return xp.cumsum(x, axis=dim, dtype=np_dtype)
+        out = xp.cumsum(x, axis=dim, dtype=np_dtype)
+        if out.dtype.kind == "f":
+            # torch sums from 0.0, so no prefix sum is −0.0 (NumPy's is where all terms are)
+            out += 0.0
+        return out
 
     @staticmethod
     def backward(ctx, grad):
@@ -365,7 +381,9 @@ class LogCumSumExp(Function):
     def forward(ctx, a, dim):
         x = a._data
         ctx.dim = dim
-        out = x.copy() if x.ndim == 0 else xp.logaddexp.accumulate(x, axis=dim)
+        out = (
+            x.copy() if x.ndim == 0 else _plus_zero_first(xp.logaddexp.accumulate(x, axis=dim), dim)
+        )
         ctx.save_for_backward(a, out)
         return out
 
