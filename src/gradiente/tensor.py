@@ -222,6 +222,8 @@ class Tensor:
     def _make(cls, data, requires_grad=False, grad_fn=None):
         """Wrap an array without copying (the fast constructor the ops use)."""
         t = object.__new__(cls)
+        if isinstance(data, xp.generic):
+            data = xp.asarray(data)  # NumPy returns scalars from 0-d ufuncs: keep a 0-d array
         t._data = data
         t._requires_grad = requires_grad
         t.grad = None
@@ -1124,9 +1126,10 @@ class Tensor:
         return self._float_unary(E.Erfinv)
 
     def relu(self):
+        """max(x, 0) (the same op as ``nn.functional.relu``)."""
         if self._data.dtype.kind == "b":
             raise RuntimeError('"clamp_min_scalar_cpu" not implemented for \'Bool\'')
-        return E.Relu.apply(self)
+        return A.Relu.apply(self)
 
     def abs(self):
         _check_not_bool(self, "abs_cpu")
@@ -3203,6 +3206,12 @@ def _convert_index(index, t: Tensor):
         else:
             raise IndexError(f"unsupported index type {type(item).__name__}")
     _check_int_bounds(out, t)
+    if not basic and any(i is Ellipsis for i in out):
+        covered = t._data.ndim - builtins.sum(_dims_consumed(i) for i in out)
+        if covered == 0:
+            # a ``...`` that stands for no dim does not separate two advanced indices in
+            # PyTorch (their result dims stay in place); in NumPy it would move them first
+            out = [i for i in out if i is not Ellipsis]
     return tuple(out), basic
 
 

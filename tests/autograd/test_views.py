@@ -151,9 +151,8 @@ def test_views_gain_requires_grad_when_the_base_is_written_with_a_graph():
 def test_in_place_on_outputs_of_multi_view_ops_raises_like_torch(split):
     for M in (gradiente, torch):
         x = M.ones(4, 2, requires_grad=True) * 1
-        piece = {"unbind": lambda: x.unbind()[0], "split": lambda: x.split(2)[0]}.get(
-            split, lambda: x.chunk(2)[1]
-        )()
+        pieces = {"unbind": x.unbind, "split": lambda: x.split(2), "chunk": lambda: x.chunk(2)}
+        piece = pieces[split]()[0]
         with pytest.raises(RuntimeError, match="returns multiple views"):
             piece.mul_(2)
 
@@ -164,3 +163,56 @@ def test_reshape_that_copies_is_not_a_view():
         r = h.reshape(-1)  # not viewable: a copy
         r.add_(100)
         assert h.sum().item() == 15.0
+
+
+def test_in_place_on_a_view_of_a_leaf_raises_like_torch():
+    for M in (gradiente, torch):
+        x = M.ones(3, requires_grad=True)
+        with pytest.raises(RuntimeError, match="a view of a leaf Variable"):
+            x[1:][0] = M.tensor(2.0)
+
+
+def test_a_view_made_a_leaf_is_its_own_base():
+    for M in (gradiente, torch):
+        x = M.zeros(4, 0, 0).reshape(4, 0, 0).requires_grad_()
+        with pytest.raises(RuntimeError, match="a view of a leaf Variable"):
+            x[-1:][None] = M.tensor(-3.0)
+
+
+def test_a_view_reports_requires_grad_once_its_base_is_written_with_a_graph():
+    for M in (gradiente, torch):
+        x = M.ones(2, 1, 3)
+        v = x[0, None]
+        w = M.tensor(-1.0, requires_grad=True)
+        x[None, None] *= w
+        assert v.requires_grad
+
+
+def test_a_one_element_value_written_into_an_element_gets_its_gradient():
+    grads = []
+    for M in (gradiente, torch):
+        x = M.tensor([-2.75, 1.0], dtype=M.float64)
+        w = M.tensor([2.75], dtype=M.float64, requires_grad=True)
+        x[-1] = w
+        (x * M.tensor([3.0, 5.0], dtype=M.float64)).sum().backward()
+        grads.append(w.grad.tolist())
+    assert grads[0] == grads[1] == [5.0]
+
+
+def test_copysign_output_modified_in_place_is_caught_in_backward():
+    for M in (gradiente, torch):
+        y = M.tensor([[-0.25]], dtype=M.float64)
+        w = M.tensor(-1.75, dtype=M.float64, requires_grad=True)
+        out = M.copysign(y, w)
+        out[0, 0:0] = -1  # writes nothing, but counts as a change
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            out.sum().backward()
+
+
+def test_relu_output_modified_in_place_is_caught_in_backward():
+    for M in (gradiente, torch):
+        x = M.tensor([1.0, -2.0], requires_grad=True)
+        y = M.relu(x)
+        y.add_(1)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            y.sum().backward()

@@ -460,7 +460,7 @@ def draw_index(b, shape):
             lo = -size if size else 0
             values = b.rng.integers(lo, max(size, 1), (k,)) if size else np.zeros(k, np.int64)
             if b.maybe(0.2) and k >= 2:
-                values = values.reshape(2, k // 2)[:, : k // 2] if k >= 2 else values
+                values = values[: 2 * (k // 2)].reshape(2, k // 2)  # a 2-D index
             items.append(b.lit(values.astype(np.int64)))
         else:
             m = min(len(shape) - d, b.integer(1, 2))

@@ -31,6 +31,27 @@ def _view_copies(step, t_err, g_err, t_env, g_env, kind):
     )
 
 
+def _whole_view_rewrite_of_a_view(step, t_err, g_err, t_env, g_env, kind):
+    # torch 2.13: ``x = t.reshape(2); x[...] /= w`` (w requires grad) raises "a leaf Variable
+    # ... in-place" at the write-back ``x[...] = tmp``: x, a view of a temporary that did not
+    # require grad, now requires grad through its base but has no grad_fn of its own
+    return (
+        step.op.endswith("on view")
+        and g_err is None
+        and t_err is not None
+        and "a leaf Variable that requires grad" in str(t_err)
+    )
+
+
+def _integer_target_requires_grad(step, t_err, g_err, t_env, g_env, kind):
+    # torch: ``int_tensor[i] = float_tensor_requiring_grad`` leaves the integer tensor with
+    # requires_grad=True (a CopySlices node on an integer tensor)
+    if kind != "requires_grad" or step.op not in ("setitem", "copy_"):
+        return False
+    target = g_env.get(getattr(step.args[0], "name", None))
+    return target is not None and not target.dtype.is_floating_point
+
+
 _PRODUCTS = {"T.matmul", "T.mm", "T.bmm", "T.mv", "T.dot", "@", "F.linear", "F.conv1d", "F.conv2d"}
 
 
@@ -59,6 +80,22 @@ KNOWN_DIFFERENCES = [
         _view_copies,
         "README 'Not yet / known differences': view() of memory that cannot be re-viewed (a "
         "transposed tensor, a convolution output) returns a copy instead of raising.",
+    ),
+    KnownDifference(
+        "torch refuses `x[...] op= w` when x is a view of a temporary",
+        _whole_view_rewrite_of_a_view,
+        "torch raises 'a leaf Variable that requires grad is being used in an in-place "
+        "operation' for `x[...] /= w` (w requires grad) when x is itself a view of a tensor "
+        "that did not require grad, although no leaf that requires grad is written (`x[0:1] "
+        "/= w`, or the same on a non-view x, work); gradiente records the op (CopySlices) as "
+        "torch does in those neighbouring cases.",
+    ),
+    KnownDifference(
+        "an integer tensor written from a tensor that requires grad",
+        _integer_target_requires_grad,
+        "torch marks an integer tensor requires_grad=True after `x_int[i] = w` with w a "
+        "floating tensor that requires grad, although integer tensors cannot hold gradients; "
+        "gradiente converts w to the integer dtype and the integer tensor stays without grad.",
     ),
     KnownDifference(
         "the sign of a zero from a matrix product or convolution",

@@ -109,12 +109,7 @@ def _print_summary():
             print(f"--- {klass}\n{report}")
 
 
-# Pending: the lead's in-place/view work (setitem on a view of a leaf that requires grad must
-# raise; an int-tensor index followed by Ellipsis) is not in yet. Remove the mark when it lands.
-PENDING = {
-    "index": "setitem on a view of a leaf requiring grad does not raise; x[int_tensor, ...] "
-    "raises ValueError (in-place/view and Ellipsis indexing fixes pending, owned by the lead)"
-}
+PENDING: dict[str, str] = {}  # family -> why it is expected to fail (empty: none is)
 
 
 @pytest.mark.parametrize(

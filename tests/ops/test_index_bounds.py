@@ -39,7 +39,53 @@ PROGRAMS = {
     "take negative": lambda M: M.tensor(V3).take(M.tensor([-1])),
     "advanced index negative": lambda M: M.tensor([V3])[:, M.tensor([-1, 0])],
     "advanced index past the end": lambda M: M.tensor(V3)[M.tensor([3])],
+    # PyTorch applies integers before advanced indices (NumPy would move the result dims)
+    "int, slice, tensor": lambda M: M.arange(24.0).reshape(2, 3, 4)[-1, :, M.tensor([2, -1, 0])],
+    "None, int, slice, tensor": lambda M: M.arange(24.0).reshape(2, 3, 4)[
+        None, 1, 0:2, M.tensor([0, 1])
+    ],
+    "setitem int, slice, tensor": lambda M: _setitem3(M, (-1, slice(None), M.tensor([2, 0]))),
+    # a ``...`` standing for no dim does not separate two masks
+    "masks around an empty ellipsis": lambda M: M.ones(2, 1, 1)[
+        4:1, M.tensor([True]), ..., M.tensor([True])
+    ],
+    "mask of the wrong shape on an empty tensor": lambda M: M.ones(0, 0, 3)[
+        ..., :3:3, None, M.tensor([], dtype=M.bool)
+    ],
+    "indices that broadcast to nothing are not bounds-checked": lambda M: _setitem_empty(M),
+    "index_put needs equal dtypes": lambda M: _put(M, (M.tensor([0, 1]),), M.tensor([1.0, 2.0])),
+    "one mask and one value converts": lambda M: _put(M, (M.tensor([True, False]),), M.tensor(2.0)),
+    "one mask and many values needs equal dtypes": lambda M: _put(
+        M, (M.tensor([True, True]),), M.tensor([1.0, 2.0])
+    ),
+    "a (1,) value into one element": lambda M: _put(M, (1,), M.tensor([5.0], dtype=M.float64)),
+    "0-d mask result is writable": lambda M: _assign_0d(M),
+    "empty integer remainder by zero": lambda M: M.remainder(M.tensor([], dtype=M.int64), 0),
 }
+
+
+def _setitem3(M, index):
+    x = M.arange(24.0).reshape(2, 3, 4)
+    x[index] = -1.0
+    return x
+
+
+def _setitem_empty(M):
+    x = M.ones(0, 0)
+    x[M.tensor([0]), M.tensor([], dtype=M.int64)] = 2.0
+    return x
+
+
+def _put(M, index, value):
+    x = M.zeros(2, dtype=M.float64)
+    x[index] = value
+    return x
+
+
+def _assign_0d(M):
+    flag = M.isfinite(M.tensor(3.0))
+    flag[()] = False
+    return flag
 
 
 def _setitem(M, index):

@@ -58,6 +58,9 @@ def _sum_to_shape(grad, shape):
     """Undo broadcasting: sum ``grad`` over the axes that were broadcast to reach its shape."""
     if grad.shape == shape:
         return grad
+    if grad.ndim < len(shape):
+        # the input had extra leading 1s (a (1,) value written into one element): put them back
+        return grad.reshape(shape)
     lead = grad.ndim - len(shape)
     axes = list(range(lead))
     for i, n in enumerate(shape):

@@ -339,7 +339,7 @@ def _link_view(view, cls, args, kwargs, output_nr: int | None = None) -> None:
     recipe into the base's graph (``Tensor._inplace_on_view``).
     """
     base = args[0]
-    if not xp.may_share_memory(view._data, base._data):
+    if view._data.size and not xp.may_share_memory(view._data, base._data):
         return  # reshape had to copy: a new tensor, not a view (as torch's reshape)
     counter = base._get_version_counter()
     view._version_counter = counter
