@@ -548,3 +548,58 @@ def test_smooth_losses_at_infinite_and_nan_differences(name):
         lambda m, a, b: getattr(m.nn.functional, name)(a, b, reduction="none"),
         x, y, requires_grad=[True, False], gradcheck=False,
     )  # fmt: skip
+
+
+def _same_with_signs(g, t):
+    g, t = g.detach().numpy(), t.detach().numpy()
+    np.testing.assert_array_equal(g, t)
+    zeros = t == 0
+    np.testing.assert_array_equal(np.signbit(g[zeros]), np.signbit(t[zeros]))
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+def test_cross_entropy_ignored_rows_with_nan_or_inf_count_zero(reduction, smoothing):
+    """Found by the fuzzer: an ignored target's row holding NaN/inf made the loss NaN (0 · NaN);
+    torch writes an exact +0.0 for it."""
+    x = np.array([[-np.inf, 1.0], [np.nan, 0.5], [np.inf, 2.0], [3.0, -1.0]])
+    y = np.array([0, 1, 0, 1])
+    for ignore in (0, 1):
+        out = []
+        for lib in (gradiente, torch):
+            xt = lib.tensor(x, requires_grad=True)
+            loss = lib.nn.functional.cross_entropy(
+                xt, lib.tensor(y), reduction=reduction, ignore_index=ignore,
+                label_smoothing=smoothing,
+            )  # fmt: skip
+            out.append(loss)
+        _same_with_signs(*out)
+    check_op(
+        lambda m, a: m.nn.functional.cross_entropy(
+            a, m.tensor([0, -100, 2, -100]), reduction=reduction, label_smoothing=smoothing
+        ),
+        _rand((4, 3)),
+    )
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_loss_signed_zeros_match_torch(reduction):
+    """Found by the fuzzer: with one class every log-probability is 0, so the losses are zeros
+    whose sign follows torch's formulas: probability targets −Σ q log p negated after the sum
+    (−0.0), one unbatched sample 0 − w log p (+0.0), ignored targets +0.0."""
+    x = np.array([[1.46], [0.3], [2.9], [2.75]])
+    cases = [
+        lambda m: m.nn.functional.cross_entropy(m.tensor(x), m.tensor(x * 2), reduction=reduction),
+        lambda m: m.nn.functional.cross_entropy(
+            m.tensor([2.0]), m.tensor([3.25]), reduction=reduction, label_smoothing=0.5
+        ),
+        lambda m: m.nn.functional.cross_entropy(m.tensor([2.0]), m.tensor(0), reduction=reduction),
+        lambda m: m.nn.functional.nll_loss(
+            m.tensor([0.0]), m.tensor(0), m.tensor([1.25]), reduction=reduction
+        ),
+        lambda m: m.nn.functional.nll_loss(
+            m.tensor([[0.0], [-0.0], [float("nan")]]), m.tensor([0, 0, -100]), reduction=reduction
+        ),
+    ]
+    for case in cases:
+        _same_with_signs(case(gradiente), case(torch))

@@ -76,7 +76,10 @@ class CrossEntropy(Function):
                 q = q * (1 - eps) + eps / C
             if w_b is not None:
                 q = q * w_b
-            losses = -(logp * q).sum(axis=axis)
+            # PyTorch negates after summing: −Σ over everything for 'sum'/'mean' (so an
+            # all-zero loss is −0.0), −Σ over the classes for 'none'
+            terms = logp * q
+            losses = -terms.sum(axis=axis) if reduction == "none" else -terms.sum()
             ctx.prob = True
             ctx.denom = x.size / C if x.size else xp.nan
         else:
@@ -93,12 +96,16 @@ class CrossEntropy(Function):
                 b = (eps / C) * valid.astype(x.dtype)  # weight of the uniform part of q
                 sum_wlogp = logp.sum(axis=axis) if w_b is None else (logp * w_b).sum(axis=axis)
                 losses = losses - b * sum_wlogp
+            # an ignored target's loss is exactly 0, even where its row holds NaN or inf
+            losses = xp.where(valid, losses, 0.0)
             ctx.prob = False
             ctx.idx, ctx.a, ctx.b, ctx.valid = idx, a, b, valid
             ctx.denom = w_t.sum()
         if reduction == "none":
+            if x.ndim == 1 and not ctx.prob:  # one sample: PyTorch's 0 − loss (+0.0 if zero)
+                losses = losses + 0.0
             return losses.astype(x.dtype, copy=False)
-        total = losses.sum()
+        total = losses if ctx.prob else losses.sum()  # (NumPy's sum of a 0-d -0.0 is +0.0)
         if reduction == "mean":
             total = total / ctx.denom if ctx.denom else xp.asarray(xp.nan, dtype=x.dtype)
         return xp.asarray(total, dtype=x.dtype)
@@ -211,12 +218,15 @@ class NllLoss(Function):
         idx = _target_index(t_safe, axis)
         picked = x[idx]
         w_t = valid.astype(x.dtype) if weight is None else weight._data[t_safe] * valid
-        losses = -w_t * picked
+        # an ignored target's loss is exactly 0, even where its input row holds NaN or inf
+        losses = xp.where(valid, -w_t * picked, 0.0)
         ctx.axis, ctx.idx, ctx.w_t, ctx.reduction = axis, idx, w_t, reduction
         ctx.valid = valid
         ctx.shape, ctx.dtype = x.shape, x.dtype
         ctx.denom = w_t.sum()
         if reduction == "none":
+            if x.ndim == 1:  # one sample: PyTorch's 0 − loss, so a zero loss is +0.0
+                losses = losses + 0.0
             return losses.astype(x.dtype, copy=False)
         total = losses.sum()
         if reduction == "mean":
