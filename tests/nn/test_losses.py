@@ -603,3 +603,24 @@ def test_loss_signed_zeros_match_torch(reduction):
     ]
     for case in cases:
         _same_with_signs(case(gradiente), case(torch))
+
+
+def test_kl_div_zero_targets_as_torch_xlogy():
+    """Found by the fuzzer: y log y at y = -0.0 is +0.0 (torch's xlogy), and the target's
+    gradient there is NaN as torch's (the y / y of d xlogy(y, y) / dy)."""
+    x = np.array([-1.0, -2.0, -0.5, -1.5, -1.0, -np.inf])
+    y = np.array([0.0, -0.0, 0.5, np.inf, -1.0, 0.0])
+    up = np.arange(1.0, 7.0)
+    res = []
+    for lib in (gradiente, torch):
+        xt, yt = lib.tensor(x, requires_grad=True), lib.tensor(y, requires_grad=True)
+        out = lib.nn.functional.kl_div(xt, yt, reduction="none")
+        out.backward(lib.tensor(up))
+        res.append((out, xt.grad, yt.grad))
+    for g, t in zip(*res, strict=True):
+        _same_with_signs(g, t)
+    check_op(
+        lambda m, a, b: m.nn.functional.kl_div(a, b, reduction="batchmean"),
+        _rand((3, 4)),
+        _rand((3, 4), 1, 0.1, 1.0),
+    )

@@ -1243,9 +1243,9 @@ def kl_div(
     if log_target:
         loss = target.exp() * (target - input)
     else:
-        # y log y with 0 log 0 = 0 (xlogy); the target's own gradient is log y + 1 there
-        ylogy = target * target.masked_fill(target == 0, 1.0).log()
-        loss = ylogy - target * input
+        # y log y with 0 log 0 = +0.0, as torch's xlogy(y, y); like torch's, its gradient in
+        # y is log y + 1, NaN at y = 0 (the y/y of d xlogy(y, y)/dy)
+        loss = target.xlogy(target) - target * input
     if reduction == "batchmean":
         return loss.sum() / input.shape[0] if input.ndim else loss.sum()
     return _reduce(loss, reduction)
