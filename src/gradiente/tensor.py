@@ -683,6 +683,8 @@ class Tensor:
         self._output_nr = out._output_nr
         self._requires_grad = out._requires_grad
         self._bump()
+        if out._version_counter is not None:  # the node saved its output: now self
+            _function.follow_saved_output(out.grad_fn, out._version_counter, self)
         return self
 
     def _inplace_on_view(self, compute, *others):

@@ -216,3 +216,36 @@ def test_relu_output_modified_in_place_is_caught_in_backward():
         y.add_(1)
         with pytest.raises(RuntimeError, match="modified by an inplace operation"):
             y.sum().backward()
+
+
+@pytest.mark.parametrize(
+    "first, then",
+    [
+        ("exp_", "exp_"),
+        ("exp_", "mul_"),
+        ("sigmoid_", "add_"),
+        ("relu_", "add_"),
+        ("sqrt_", "neg_"),
+    ],
+)
+def test_inplace_result_saved_by_its_node_then_modified_is_caught(first, then):
+    """Found by the fuzzer: x.exp_() saves its result (x itself, in torch); a second in-place
+    op on x must make backward refuse, as torch does."""
+    for M in (gradiente, torch):
+        x = M.tensor([0.5, 1.0, 2.0], dtype=M.float64, requires_grad=True)
+        v = x * 1
+        getattr(v, first)()
+        getattr(v, then)(*((2,) if then in ("mul_", "add_") else ()))
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            v.sum().backward()
+
+
+def test_inplace_result_used_out_of_place_still_differentiates():
+    grads = []
+    for M in (gradiente, torch):
+        x = M.tensor([0.5, -1.0, 2.0], dtype=M.float64, requires_grad=True)
+        v = x * 1
+        v.exp_()
+        (v * v).sum().backward()
+        grads.append(x.grad.tolist())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12)

@@ -550,3 +550,18 @@ def test_scans_start_from_positive_zero(op, dim):
     g0, t0 = op(gradiente, gradiente.tensor(-0.0), 0), op(torch, torch.tensor(-0.0), 0)
     assert np.signbit(g0.numpy()) == np.signbit(t0.numpy())
     check_op(lambda m, a: op(m, a, dim), _rand((3, 4), seed=2))
+
+
+@pytest.mark.parametrize("fn", ["softmax", "log_softmax"])
+def test_softmax_of_an_empty_tensor_saves_its_output(fn):
+    """Found by the fuzzer: torch saves the (empty) output, so an in-place change of it makes
+    backward refuse; gradiente saved the input instead."""
+    for M in (gradiente, torch):
+        x = M.zeros(0, 3, dtype=M.float64, requires_grad=True)
+        y = getattr(M.nn.functional, fn)(x, dim=1)
+        y.abs_()
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            y.sum().backward()
+        x = M.zeros(0, 3, dtype=M.float64, requires_grad=True)
+        getattr(M.nn.functional, fn)(x, dim=1).sum().backward()
+        assert tuple(x.grad.shape) == (0, 3)

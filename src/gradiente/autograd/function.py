@@ -424,6 +424,22 @@ def _mark_saved_outputs(ctx, raw_outputs, results) -> None:
         ctx._saved = tuple(replaced)
 
 
+def follow_saved_output(node, counter, target) -> None:
+    """After an in-place op stored ``node``'s output in ``target``'s memory: the node's saved
+    copy of its output now stands for ``target`` (PyTorch saves that very tensor), so a later
+    in-place change of ``target`` (``x.exp_().exp_()``) makes backward refuse the node."""
+    saved = node._saved if node is not None else None
+    if not saved:
+        return
+    replaced = tuple(
+        _SavedOutput(item.array, target._get_version_counter())
+        if isinstance(item, _SavedOutput) and item.counter is counter
+        else item
+        for item in saved
+    )
+    node._saved = replaced
+
+
 def _edge_of(t):
     """The backward edge of tensor ``t``: (its grad_fn, output index) or its AccumulateGrad."""
     fn = t.grad_fn

@@ -290,8 +290,9 @@ class Softmax(Function):
         x = a._data
         ctx.dim = dim
         if x.size == 0:  # nothing to normalise (amax of an empty axis has no value)
-            ctx.save_for_backward(a)
-            return x.copy()
+            y = x.copy()
+            ctx.save_for_backward(y)  # the output, as PyTorch: an in-place change is caught
+            return y
         e = xp.exp(x - xp.amax(x, axis=dim, keepdims=True))
         y = e / xp.sum(e, axis=dim, keepdims=True)
         ctx.save_for_backward(y)
@@ -314,8 +315,9 @@ class LogSoftmax(Function):
         x = a._data
         ctx.dim = dim
         if x.size == 0:  # nothing to normalise (amax of an empty axis has no value)
-            ctx.save_for_backward(a)
-            return x.copy()
+            y = x.copy()
+            ctx.save_for_backward(y)  # the output, as PyTorch: an in-place change is caught
+            return y
         shifted = x - xp.amax(x, axis=dim, keepdims=True)
         y = shifted - xp.log(xp.sum(xp.exp(shifted), axis=dim, keepdims=True))
         ctx.save_for_backward(y)
