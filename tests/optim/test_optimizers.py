@@ -13,6 +13,7 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import copy
+import math
 import pickle
 import re
 
@@ -368,6 +369,16 @@ BAD_HYPERPARAMETERS = [
     ("RAdam", {"betas": (-0.1, 0.9)}),
     ("Adamax", {"betas": (0.9, 1.0)}),
     ("Adamax", {"eps": -1.0}),
+    # two bad values: the error names the one torch checks first
+    ("Adagrad", {"eps": -1.0, "lr_decay": -1.0}),
+    ("Adadelta", {"eps": -1.0, "rho": 2.0}),
+    ("RMSprop", {"alpha": -1.0, "momentum": -1.0}),
+    ("Adam", {"eps": -1.0, "betas": (1.0, 0.9)}),
+    ("NAdam", {"weight_decay": -1.0, "momentum_decay": -1.0}),
+    ("SGD", {"lr": 0.1, "weight_decay": -1.0, "nesterov": True}),
+    ("Adam", {"betas": (0.9, 1)}),
+    ("Adam", {"lr": float("nan")}),
+    ("RMSprop", {"momentum": float("nan")}),
 ]
 
 
@@ -379,6 +390,13 @@ def test_bad_hyperparameters_raise_torchs_error(config):
     with pytest.raises(ValueError) as g_error:
         getattr(optim, name)([gradiente.zeros(2, requires_grad=True)], **kwargs)
     assert str(g_error.value) == str(t_error.value)
+
+
+def test_sgd_accepts_a_nan_learning_rate_like_torch():
+    # torch's SGD tests ``lr < 0.0``, which a NaN passes (the other optimizers refuse it)
+    for lib in (torch, gradiente):
+        opt = lib.optim.SGD([lib.zeros(2, requires_grad=True)], lr=float("nan"), momentum=0.5)
+        assert math.isnan(opt.param_groups[0]["lr"])
 
 
 def test_load_state_dict_checks_groups_and_casts_dtype():

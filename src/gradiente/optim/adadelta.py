@@ -7,11 +7,7 @@ from gradiente.optim.optimizer import (
     Optimizer,
     _addcmul_,
     _as_float,
-    _scalar_state,
-    _zeros_state,
-    check_lr,
-    check_non_negative,
-    check_not_differentiable,
+    _count_step,
 )
 from gradiente.tensor import Tensor
 
@@ -33,6 +29,10 @@ class Adadelta(Optimizer):
     so no learning rate has to be tuned (η only rescales it).
     """
 
+    _validated = ("lr", "rho", "eps", "weight_decay")
+    _scalar_states = {"step": 0.0}
+    _zero_states = ("square_avg", "acc_delta")  # v, u
+
     def __init__(
         self,
         params,
@@ -46,12 +46,6 @@ class Adadelta(Optimizer):
         maximize: bool = False,
         differentiable: bool = False,
     ) -> None:
-        check_lr(lr)
-        if not 0.0 <= rho <= 1.0:
-            raise ValueError(f"Invalid rho value: {rho}")
-        check_non_negative(eps, "epsilon value")
-        check_non_negative(weight_decay, "weight_decay value")
-        check_not_differentiable(differentiable)
         defaults = {
             "lr": lr,
             "rho": rho,
@@ -64,14 +58,9 @@ class Adadelta(Optimizer):
         }
         super().__init__(params, defaults)
 
-    def _init_state(self, p: Tensor, state: dict, group: dict) -> None:
-        state["step"] = _scalar_state(0.0)
-        state["square_avg"] = _zeros_state(p)
-        state["acc_delta"] = _zeros_state(p)
-
     def _update(self, p: Tensor, state: dict, group: dict) -> None:
         rho, eps = group["rho"], group["eps"]
-        state["step"]._data += 1
+        _count_step(state)
         g = self._grad(p, group)
         v, u = state["square_avg"]._data, state["acc_delta"]._data
         tmp = xp.empty_like(v)

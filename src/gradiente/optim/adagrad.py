@@ -7,10 +7,7 @@ from gradiente.optim.optimizer import (
     Optimizer,
     _addcdiv_,
     _as_float,
-    _scalar_state,
-    check_lr,
-    check_non_negative,
-    check_not_differentiable,
+    _count_step,
 )
 from gradiente.tensor import Tensor
 
@@ -32,6 +29,9 @@ class Adagrad(Optimizer):
     and the accumulator starts at the constructor's ``initial_accumulator_value``.
     """
 
+    _validated = ("lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps")
+    _scalar_states = {"step": 0.0}
+
     def __init__(
         self,
         params,
@@ -46,12 +46,6 @@ class Adagrad(Optimizer):
         differentiable: bool = False,
         fused: bool | None = None,
     ) -> None:
-        check_lr(lr)
-        check_non_negative(lr_decay, "lr_decay value")
-        check_non_negative(weight_decay, "weight_decay value")
-        check_non_negative(initial_accumulator_value, "initial_accumulator_value value")
-        check_non_negative(eps, "epsilon value")
-        check_not_differentiable(differentiable)
         defaults = {
             "lr": lr,
             "lr_decay": lr_decay,
@@ -69,15 +63,13 @@ class Adagrad(Optimizer):
                 self._init_state(p, self.state[p], group)
 
     def _init_state(self, p: Tensor, state: dict, group: dict) -> None:
-        state["step"] = _scalar_state(0.0)
+        super()._init_state(p, state, group)
         state["sum"] = Tensor._make(
             xp.full_like(p._data, self.defaults["initial_accumulator_value"])
         )
 
     def _update(self, p: Tensor, state: dict, group: dict) -> None:
-        step_t = state["step"]._data
-        step_t += 1
-        t = float(step_t)
+        t = _count_step(state)
         g = self._grad(p, group)
         clr = _as_float(group["lr"]) / (1 + (t - 1) * group["lr_decay"])
         s = state["sum"]._data

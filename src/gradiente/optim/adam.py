@@ -6,15 +6,10 @@ from gradiente.backend import xp
 from gradiente.optim.optimizer import (
     Optimizer,
     _addcdiv_,
-    _addcmul_,
     _as_float,
-    _lerp_,
-    _scalar_state,
+    _count_step,
+    _update_moments,
     _zeros_state,
-    check_betas,
-    check_lr,
-    check_non_negative,
-    check_not_differentiable,
 )
 from gradiente.tensor import Tensor
 
@@ -42,6 +37,10 @@ class Adam(Optimizer):
     for compatibility (the result is the same).
     """
 
+    _validated = ("lr", "eps", "betas", "weight_decay")
+    _scalar_states = {"step": 0.0}
+    _zero_states = ("exp_avg", "exp_avg_sq")  # m, v
+
     def __init__(
         self,
         params,
@@ -58,16 +57,6 @@ class Adam(Optimizer):
         fused: bool | None = None,
         decoupled_weight_decay: bool = False,
     ) -> None:
-        check_lr(lr)
-        check_non_negative(eps, "epsilon value")
-        check_betas(betas)
-        check_non_negative(weight_decay, "weight_decay value")
-        if not (
-            (isinstance(betas[0], float) and isinstance(betas[1], float))
-            or (isinstance(betas[0], Tensor) and isinstance(betas[1], Tensor))
-        ):
-            raise ValueError("betas must be either both floats or both Tensors")
-        check_not_differentiable(differentiable)
         defaults = {
             "lr": lr,
             "betas": tuple(betas),
@@ -83,31 +72,30 @@ class Adam(Optimizer):
         }
         super().__init__(params, defaults)
 
+    def _check_hyperparameters(self, defaults: dict) -> None:
+        super()._check_hyperparameters(defaults)
+        beta1, beta2 = defaults["betas"]
+        if not (
+            (isinstance(beta1, float) and isinstance(beta2, float))
+            or (isinstance(beta1, Tensor) and isinstance(beta2, Tensor))
+        ):
+            raise ValueError("betas must be either both floats or both Tensors")
+
     def _init_state(self, p: Tensor, state: dict, group: dict) -> None:
-        state["step"] = _scalar_state(0.0)
-        state["exp_avg"] = _zeros_state(p)
-        state["exp_avg_sq"] = _zeros_state(p)
+        super()._init_state(p, state, group)
         if group["amsgrad"]:
             state["max_exp_avg_sq"] = _zeros_state(p)
 
     def _update(self, p: Tensor, state: dict, group: dict) -> None:
         beta1, beta2 = (_as_float(b) for b in group["betas"])
-        lr, eps, wd = _as_float(group["lr"]), group["eps"], group["weight_decay"]
-        step_t = state["step"]._data
-        step_t += 1
-        t = float(step_t)
-
-        if wd != 0 and group["decoupled_weight_decay"]:
-            p._data *= 1 - lr * wd  # θ ← θ − ηλθ
-            g = self._grad(p, group, weight_decay=0)
-        else:
-            g = self._grad(p, group)
+        lr, eps = _as_float(group["lr"]), group["eps"]
+        t = _count_step(state)
+        g = self._decayed_grad(p, group)  # g_t, or θ ← θ − ηλθ first if decoupled
 
         m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
         tmp = xp.empty_like(m)
-        _lerp_(m, g, 1 - beta1, tmp)  # m_t = β1 m_{t−1} + (1 − β1) g_t
-        v *= beta2
-        _addcmul_(v, g, g, 1 - beta2, tmp)  # v_t = β2 v_{t−1} + (1 − β2) g_t²
+        # m_t = β1 m_{t−1} + (1 − β1) g_t,  v_t = β2 v_{t−1} + (1 − β2) g_t²
+        _update_moments(m, v, g, beta1, beta2, tmp)
 
         bias_correction1 = 1 - beta1**t
         bias_correction2 = 1 - beta2**t

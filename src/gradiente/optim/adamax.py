@@ -7,13 +7,8 @@ from gradiente.optim.optimizer import (
     Optimizer,
     _addcdiv_,
     _as_float,
+    _count_step,
     _lerp_,
-    _scalar_state,
-    _zeros_state,
-    check_betas,
-    check_lr,
-    check_non_negative,
-    check_not_differentiable,
 )
 from gradiente.tensor import Tensor
 
@@ -31,6 +26,10 @@ class Adamax(Optimizer):
         θ_t = θ_{t−1} − η / (1 − β1^t) · m_t / u_t
     """
 
+    _validated = ("lr", "eps", "betas", "weight_decay")
+    _scalar_states = {"step": 0.0}
+    _zero_states = ("exp_avg", "exp_inf")  # m, u
+
     def __init__(
         self,
         params,
@@ -44,11 +43,6 @@ class Adamax(Optimizer):
         differentiable: bool = False,
         capturable: bool = False,
     ) -> None:
-        check_lr(lr)
-        check_non_negative(eps, "epsilon value")
-        check_betas(betas)
-        check_non_negative(weight_decay, "weight_decay value")
-        check_not_differentiable(differentiable)
         defaults = {
             "lr": lr,
             "betas": betas,
@@ -61,15 +55,9 @@ class Adamax(Optimizer):
         }
         super().__init__(params, defaults)
 
-    def _init_state(self, p: Tensor, state: dict, group: dict) -> None:
-        state["step"] = _scalar_state(0.0)
-        state["exp_avg"] = _zeros_state(p)
-        state["exp_inf"] = _zeros_state(p)
-
     def _update(self, p: Tensor, state: dict, group: dict) -> None:
         beta1, beta2 = group["betas"]
-        step_t = state["step"]._data
-        step_t += 1
+        t = _count_step(state)
         g = self._grad(p, group)
         m, u = state["exp_avg"]._data, state["exp_inf"]._data
         tmp = xp.empty_like(m)
@@ -78,5 +66,5 @@ class Adamax(Optimizer):
         xp.abs(g, out=tmp)
         tmp += group["eps"]
         xp.maximum(u, tmp, out=u)  # u_t = max(β2 u_{t−1}, |g_t| + ε)
-        clr = _as_float(group["lr"]) / (1 - beta1 ** float(step_t))
+        clr = _as_float(group["lr"]) / (1 - beta1**t)
         _addcdiv_(p._data, m, u, -clr, tmp)

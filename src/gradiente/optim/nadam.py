@@ -6,15 +6,9 @@ from gradiente.backend import xp
 from gradiente.optim.optimizer import (
     Optimizer,
     _addcdiv_,
-    _addcmul_,
     _as_float,
-    _lerp_,
-    _scalar_state,
-    _zeros_state,
-    check_betas,
-    check_lr,
-    check_non_negative,
-    check_not_differentiable,
+    _count_step,
+    _update_moments,
 )
 from gradiente.tensor import Tensor
 
@@ -37,6 +31,10 @@ class NAdam(Optimizer):
     The product Π μ_i is kept in the state as ``mu_product`` (a scalar tensor, as in PyTorch).
     """
 
+    _validated = ("lr", "eps", "betas", "weight_decay", "momentum_decay")
+    _scalar_states = {"step": 0.0, "mu_product": 1.0}  # t, Π μ_i
+    _zero_states = ("exp_avg", "exp_avg_sq")  # m, v
+
     def __init__(
         self,
         params,
@@ -52,12 +50,6 @@ class NAdam(Optimizer):
         capturable: bool = False,
         differentiable: bool = False,
     ) -> None:
-        check_lr(lr)
-        check_non_negative(eps, "epsilon value")
-        check_betas(betas)
-        check_non_negative(weight_decay, "weight_decay value")
-        check_non_negative(momentum_decay, "momentum_decay value")
-        check_not_differentiable(differentiable)
         defaults = {
             "lr": lr,
             "betas": betas,
@@ -72,26 +64,13 @@ class NAdam(Optimizer):
         }
         super().__init__(params, defaults)
 
-    def _init_state(self, p: Tensor, state: dict, group: dict) -> None:
-        state["step"] = _scalar_state(0.0)
-        state["mu_product"] = _scalar_state(1.0)
-        state["exp_avg"] = _zeros_state(p)
-        state["exp_avg_sq"] = _zeros_state(p)
-
     def _update(self, p: Tensor, state: dict, group: dict) -> None:
         beta1, beta2 = group["betas"]
-        lr, eps, wd = _as_float(group["lr"]), group["eps"], group["weight_decay"]
+        lr, eps = _as_float(group["lr"]), group["eps"]
         psi = group["momentum_decay"]
-        step_t = state["step"]._data
-        step_t += 1
-        t = float(step_t)
+        t = _count_step(state)
         bias_correction2 = 1 - beta2**t
-
-        if wd != 0 and group["decoupled_weight_decay"]:
-            p._data *= 1 - lr * wd
-            g = self._grad(p, group, weight_decay=0)
-        else:
-            g = self._grad(p, group)
+        g = self._decayed_grad(p, group)  # g_t, or θ ← θ − ηλθ first if decoupled
 
         mu = beta1 * (1.0 - 0.5 * (0.96 ** (t * psi)))
         mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((t + 1) * psi)))
@@ -102,9 +81,7 @@ class NAdam(Optimizer):
 
         m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
         tmp = xp.empty_like(m)
-        _lerp_(m, g, 1 - beta1, tmp)
-        v *= beta2
-        _addcmul_(v, g, g, 1 - beta2, tmp)
+        _update_moments(m, v, g, beta1, beta2, tmp)  # m_t, v_t as in Adam
         denom = xp.divide(v, bias_correction2)
         xp.sqrt(denom, out=denom)
         denom += eps  # √v̂_t + ε

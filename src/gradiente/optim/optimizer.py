@@ -95,31 +95,55 @@ def _addcdiv_(a, t1, t2, value: float, tmp) -> None:
     a += tmp
 
 
-def check_lr(lr) -> None:
-    """PyTorch's check of the learning rate (a float or a one-element tensor, never negative)."""
-    if isinstance(lr, Tensor) and lr.numel() != 1:
+def _update_moments(m, v, g, beta1: float, beta2: float, tmp) -> None:
+    """Adam's running means, in place: m ← β1 m + (1 − β1) g and v ← β2 v + (1 − β2) g²."""
+    _lerp_(m, g, 1 - beta1, tmp)
+    v *= beta2
+    _addcmul_(v, g, g, 1 - beta2, tmp)
+
+
+def _count_step(state: dict) -> float:
+    """t ← t + 1 in the parameter's 0-d ``step`` state; return the new t as a float."""
+    step_t = state["step"]._data
+    step_t += 1
+    return float(step_t)
+
+
+def _at_least_zero(value) -> bool:
+    return 0.0 <= value
+
+
+def _in_unit_interval(value) -> bool:
+    return 0.0 <= value <= 1.0
+
+
+# torch's check of each hyper-parameter: the words after "Invalid " in its ValueError and the
+# test the value must pass. ``not 0.0 <= x`` (rather than ``x < 0.0``) also refuses a NaN.
+_HYPERPARAMETER_RULES: dict[str, tuple[str, Callable[[Any], bool]]] = {
+    "lr": ("learning rate", _at_least_zero),
+    "eps": ("epsilon value", _at_least_zero),
+    "weight_decay": ("weight_decay value", _at_least_zero),
+    "momentum": ("momentum value", _at_least_zero),
+    "alpha": ("alpha value", _at_least_zero),
+    "rho": ("rho value", _in_unit_interval),
+    "lr_decay": ("lr_decay value", _at_least_zero),
+    "initial_accumulator_value": ("initial_accumulator_value value", _at_least_zero),
+    "momentum_decay": ("momentum_decay value", _at_least_zero),
+}
+
+
+def _check_hyperparameter(name: str, value, nan_passes: bool = False) -> None:
+    """Raise torch's ``ValueError`` for one invalid hyper-parameter (``betas``: both entries)."""
+    if name == "betas":
+        for i in (0, 1):
+            if not 0.0 <= value[i] < 1.0:
+                raise ValueError(f"Invalid beta parameter at index {i}: {value[i]}")
+        return
+    if name == "lr" and isinstance(value, Tensor) and value.numel() != 1:
         raise ValueError("Tensor lr must be 1-element")
-    if not 0.0 <= lr:
-        raise ValueError(f"Invalid learning rate: {lr}")
-
-
-def check_non_negative(value, what: str) -> None:
-    """Raise PyTorch's ``ValueError("Invalid <what>: value")`` for a negative hyper-parameter."""
-    if not 0.0 <= value:
+    what, is_valid = _HYPERPARAMETER_RULES[name]
+    if not is_valid(value) and not (nan_passes and value != value):
         raise ValueError(f"Invalid {what}: {value}")
-
-
-def check_betas(betas) -> None:
-    """Both betas must lie in [0, 1), as PyTorch checks them."""
-    for i in (0, 1):
-        if not 0.0 <= betas[i] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index {i}: {betas[i]}")
-
-
-def check_not_differentiable(differentiable: bool) -> None:
-    """``differentiable=True`` (autograd through the update) is not supported here."""
-    if differentiable:
-        raise NotImplementedError("differentiable=True is not supported by gradiente's optimizers")
 
 
 class Optimizer:
@@ -132,10 +156,26 @@ class Optimizer:
 
     A subclass passes its defaults here and implements ``_update(p, state, group)``, the rule
     for one parameter (optionally ``_init_state(p, state, group)`` for its lazily created
-    state). The loop over groups and parameters lives once, in ``step``.
+    state). The loop over groups and parameters lives once, in ``step``, and so does the
+    validation of the hyper-parameters: a subclass names the ones it checks in ``_validated``,
+    in torch's order, and ``_check_hyperparameters`` raises torch's error for the first bad one.
     """
 
+    #: The hyper-parameters checked on construction, in the order torch checks them.
+    _validated: tuple[str, ...] = ()
+    #: torch's SGD tests ``x < 0.0``, which a NaN passes; the other optimizers refuse a NaN.
+    _nan_passes: bool = False
+    #: The per-parameter state made before the first update, in this order: 0-d counters with
+    #: their start values (``step``), then tensors of zeros shaped like the parameter (moments).
+    _scalar_states: dict[str, float] = {}
+    _zero_states: tuple[str, ...] = ()
+
     def __init__(self, params, defaults: dict[str, Any]) -> None:
+        self._check_hyperparameters(defaults)
+        if defaults.get("differentiable", False):
+            raise NotImplementedError(
+                "differentiable=True is not supported by gradiente's optimizers"
+            )
         self.defaults = defaults
         if isinstance(params, Tensor):
             raise TypeError(
@@ -151,6 +191,11 @@ class Optimizer:
             param_groups = [{"params": param_groups}]
         for param_group in param_groups:
             self.add_param_group(param_group)
+
+    def _check_hyperparameters(self, defaults: dict[str, Any]) -> None:
+        """Check the ``_validated`` hyper-parameters (a subclass may add its own checks)."""
+        for name in self._validated:
+            _check_hyperparameter(name, defaults[name], self._nan_passes)
 
     # ------------------------------------------------------------------ groups
     def add_param_group(self, param_group: dict[str, Any]) -> None:
@@ -298,7 +343,11 @@ class Optimizer:
                 t._data = t._data.reshape(())
 
     def _init_state(self, p: Tensor, state: dict, group: dict) -> None:
-        """Create the per-parameter state (moments, ``step``) before the first update."""
+        """Create the per-parameter state (``step``, moments) before the first update."""
+        for name, start in self._scalar_states.items():
+            state[name] = _scalar_state(start)
+        for name in self._zero_states:
+            state[name] = _zeros_state(p)
 
     def _update(self, p: Tensor, state: dict, group: dict) -> None:
         """Update one parameter in place from ``p.grad``; implemented by each algorithm."""
@@ -319,6 +368,16 @@ class Optimizer:
             decay = xp.multiply(p._data, wd)
             g = xp.add(g, decay, out=decay)
         return g
+
+    @classmethod
+    def _decayed_grad(cls, p: Tensor, group: dict):
+        """g_t with weight decay λ either in it (L2) or, if ``decoupled_weight_decay``, applied
+        to the weights first: θ ← θ − ηλθ (AdamW's decoupled decay)."""
+        wd = group["weight_decay"]
+        if wd != 0 and group["decoupled_weight_decay"]:
+            p._data *= 1 - _as_float(group["lr"]) * wd  # θ ← θ − ηλθ
+            return cls._grad(p, group, weight_decay=0)
+        return cls._grad(p, group)
 
     # ------------------------------------------------------------------ (de)serialization
     def state_dict(self) -> dict[str, Any]:

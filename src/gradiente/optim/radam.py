@@ -5,15 +5,9 @@ from __future__ import annotations
 from gradiente.backend import xp
 from gradiente.optim.optimizer import (
     Optimizer,
-    _addcmul_,
     _as_float,
-    _lerp_,
-    _scalar_state,
-    _zeros_state,
-    check_betas,
-    check_lr,
-    check_non_negative,
-    check_not_differentiable,
+    _count_step,
+    _update_moments,
 )
 from gradiente.tensor import Tensor
 
@@ -39,6 +33,10 @@ class RAdam(Optimizer):
     The rectification r_t replaces the learning-rate warm-up that Adam often needs.
     """
 
+    _validated = ("lr", "eps", "betas", "weight_decay")
+    _scalar_states = {"step": 0.0}
+    _zero_states = ("exp_avg", "exp_avg_sq")  # m, v
+
     def __init__(
         self,
         params,
@@ -53,11 +51,6 @@ class RAdam(Optimizer):
         capturable: bool = False,
         differentiable: bool = False,
     ) -> None:
-        check_lr(lr)
-        check_non_negative(eps, "epsilon value")
-        check_betas(betas)
-        check_non_negative(weight_decay, "weight_decay value")
-        check_not_differentiable(differentiable)
         defaults = {
             "lr": lr,
             "betas": betas,
@@ -71,29 +64,15 @@ class RAdam(Optimizer):
         }
         super().__init__(params, defaults)
 
-    def _init_state(self, p: Tensor, state: dict, group: dict) -> None:
-        state["step"] = _scalar_state(0.0)
-        state["exp_avg"] = _zeros_state(p)
-        state["exp_avg_sq"] = _zeros_state(p)
-
     def _update(self, p: Tensor, state: dict, group: dict) -> None:
         beta1, beta2 = group["betas"]
-        lr, eps, wd = _as_float(group["lr"]), group["eps"], group["weight_decay"]
-        step_t = state["step"]._data
-        step_t += 1
-        t = float(step_t)
-
-        if wd != 0 and group["decoupled_weight_decay"]:
-            p._data *= 1 - lr * wd
-            g = self._grad(p, group, weight_decay=0)
-        else:
-            g = self._grad(p, group)
+        lr, eps = _as_float(group["lr"]), group["eps"]
+        t = _count_step(state)
+        g = self._decayed_grad(p, group)  # g_t, or θ ← θ − ηλθ first if decoupled
 
         m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
         tmp = xp.empty_like(m)
-        _lerp_(m, g, 1 - beta1, tmp)
-        v *= beta2
-        _addcmul_(v, g, g, 1 - beta2, tmp)
+        _update_moments(m, v, g, beta1, beta2, tmp)  # m_t, v_t as in Adam
 
         bias_correction1 = 1 - beta1**t
         bias_correction2 = 1 - beta2**t

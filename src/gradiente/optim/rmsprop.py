@@ -8,12 +8,9 @@ from gradiente.optim.optimizer import (
     _addcdiv_,
     _addcmul_,
     _as_float,
+    _count_step,
     _lerp_,
-    _scalar_state,
     _zeros_state,
-    check_lr,
-    check_non_negative,
-    check_not_differentiable,
 )
 from gradiente.tensor import Tensor
 
@@ -36,6 +33,10 @@ class RMSprop(Optimizer):
     centered variant divides by an estimate of the gradient's standard deviation.
     """
 
+    _validated = ("lr", "eps", "momentum", "weight_decay", "alpha")
+    _scalar_states = {"step": 0.0}
+    _zero_states = ("square_avg",)  # v
+
     def __init__(
         self,
         params,
@@ -50,12 +51,6 @@ class RMSprop(Optimizer):
         maximize: bool = False,
         differentiable: bool = False,
     ) -> None:
-        check_lr(lr)
-        check_non_negative(eps, "epsilon value")
-        check_non_negative(momentum, "momentum value")
-        check_non_negative(weight_decay, "weight_decay value")
-        check_non_negative(alpha, "alpha value")
-        check_not_differentiable(differentiable)
         defaults = {
             "lr": lr,
             "momentum": momentum,
@@ -71,8 +66,7 @@ class RMSprop(Optimizer):
         super().__init__(params, defaults)
 
     def _init_state(self, p: Tensor, state: dict, group: dict) -> None:
-        state["step"] = _scalar_state(0.0)
-        state["square_avg"] = _zeros_state(p)
+        super()._init_state(p, state, group)
         if group["momentum"] > 0:
             state["momentum_buffer"] = _zeros_state(p)
         if group["centered"]:
@@ -81,7 +75,7 @@ class RMSprop(Optimizer):
     def _update(self, p: Tensor, state: dict, group: dict) -> None:
         alpha, eps, momentum = group["alpha"], group["eps"], group["momentum"]
         lr = _as_float(group["lr"])
-        state["step"]._data += 1
+        _count_step(state)
         g = self._grad(p, group)
         v = state["square_avg"]._data
         tmp = xp.empty_like(v)

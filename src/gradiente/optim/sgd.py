@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gradiente.backend import xp
-from gradiente.optim.optimizer import Optimizer, _as_float, check_not_differentiable
+from gradiente.optim.optimizer import Optimizer, _as_float
 from gradiente.tensor import Tensor
 
 __all__ = ["SGD"]
@@ -24,6 +24,9 @@ class SGD(Optimizer):
     ``foreach`` and ``fused`` are accepted for compatibility (the result is the same).
     """
 
+    _validated = ("lr", "momentum", "weight_decay")
+    _nan_passes = True  # torch's SGD tests ``x < 0.0``
+
     def __init__(
         self,
         params,
@@ -38,15 +41,6 @@ class SGD(Optimizer):
         differentiable: bool = False,
         fused: bool | None = None,
     ) -> None:
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if lr < 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if momentum < 0.0:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        if weight_decay < 0.0:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        check_not_differentiable(differentiable)
         defaults = {
             "lr": lr,
             "momentum": momentum,
@@ -58,9 +52,12 @@ class SGD(Optimizer):
             "differentiable": differentiable,
             "fused": fused,
         }
-        if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
+
+    def _check_hyperparameters(self, defaults: dict) -> None:
+        super()._check_hyperparameters(defaults)
+        if defaults["nesterov"] and (defaults["momentum"] <= 0 or defaults["dampening"] != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
 
     def _update(self, p: Tensor, state: dict, group: dict) -> None:
         g = self._grad(p, group)
