@@ -1778,6 +1778,8 @@ class Tensor:
             raise RuntimeError(
                 f"bmm: batch sizes differ: {tuple(self.shape)} and {tuple(other.shape)}"
             )
+        if self._data.dtype != other._data.dtype and _empty_product(self, other):
+            return L.Bmm.apply(self.to(other.dtype), other)  # no check, b's dtype (PyTorch)
         if self._data.dtype != other._data.dtype:
             raise RuntimeError(
                 f"bmm: expected both tensors to have the same dtype, got "
@@ -3341,6 +3343,9 @@ def matmul(a: Tensor, b: Tensor, out=None) -> Tensor:
             f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be multiplied "
             f"({ka} != {kb})"
         )
+    if a._data.dtype != b._data.dtype and a.ndim >= 3 and b.ndim >= 3 and _empty_product(a, b):
+        # PyTorch's batched kernel (bmm) checks dtypes only when there is something to add
+        return write_out(out, L.MatMul.apply(a.to(b.dtype), b), "matmul")
     if a._data.dtype != b._data.dtype:
         # PyTorch does not promote in matmul: both operands must have one dtype
         raise RuntimeError(
@@ -3349,6 +3354,12 @@ def matmul(a: Tensor, b: Tensor, out=None) -> Tensor:
             f"{_CPP_TYPE_NAMES.get(b.dtype.name, b.dtype.name)}"
         )
     return write_out(out, L.MatMul.apply(a, b), "matmul")
+
+
+def _empty_product(a: Tensor, b: Tensor) -> bool:
+    """Whether a batched product of (..., n, k) and (..., k, m) has no term to add: k = 0 or
+    an empty result (its dtype is then b's, with no check, as PyTorch's bmm)."""
+    return a.shape[-1] == 0 or 0 in a.shape[:-1] or 0 in b.shape[:-2] or b.shape[-1] == 0
 
 
 # C++ names PyTorch prints for dtypes in matmul's message

@@ -124,3 +124,32 @@ def test_matmul_rank_errors():
         gradiente.ones(2, 2, 2).bmm(gradiente.ones(3, 2, 2))
     with pytest.raises(RuntimeError):
         _ = gradiente.ones(2).mT
+
+
+@pytest.mark.parametrize(
+    "shapes",
+    [
+        ((1, 0, 3), (1, 3, 4)),
+        ((1, 2, 0), (1, 0, 3)),
+        ((0, 0, 4), (0, 4, 2)),
+        ((2, 1, 2, 3), (1, 3, 0)),
+    ],
+)
+@pytest.mark.parametrize("dtypes", [("int64", "float64"), ("float64", "float32")])
+def test_batched_products_with_nothing_to_add_take_the_second_dtype(shapes, dtypes):
+    """Found by the fuzzer: torch's bmm checks dtypes only when the product has terms; an
+    empty batched product of mixed dtypes has the second operand's dtype."""
+    (sa, sb), (da, db) = shapes, dtypes
+    fns = [lambda m, a, b: m.matmul(a, b)] + ([lambda m, a, b: m.bmm(a, b)] if len(sa) == 3 else [])
+    for fn in fns:
+        g = fn(gradiente, gradiente.zeros(sa, dtype=da), gradiente.zeros(sb, dtype=db))
+        t = fn(
+            torch,
+            torch.zeros(sa, dtype=getattr(torch, da)),
+            torch.zeros(sb, dtype=getattr(torch, db)),
+        )
+        assert str(g.dtype) == str(t.dtype) and tuple(g.shape) == tuple(t.shape)
+        assert np.array_equal(g.numpy(), t.numpy())
+    for lib in (gradiente, torch):
+        with pytest.raises(RuntimeError):
+            lib.bmm(lib.zeros(1, 2, 3, dtype=lib.int64), lib.zeros(1, 3, 4, dtype=lib.float64))
