@@ -1,0 +1,42 @@
+"""How the ``gradiente`` command fails: exit statuses, ``CLIError``, ``--debug``, one-line errors.
+
+Every error reaches the user as one line on stderr naming the problem (and the file), with a
+non-zero exit status; ``--debug`` or ``GRADIENTE_DEBUG=1`` shows the full traceback instead.
+"""
+
+from __future__ import annotations
+
+import os
+
+EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
+DEBUG_ENV = "GRADIENTE_DEBUG"
+DEBUG_HELP = f"on error, show the full traceback instead of one line (or set {DEBUG_ENV}=1)"
+
+
+class CLIError(Exception):
+    """A message for the user (no traceback) and the exit status to leave with."""
+
+    def __init__(self, message: str, status: int = EXIT_ERROR) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def debug(args) -> bool:
+    """Whether errors show their traceback: ``--debug``, or ``GRADIENTE_DEBUG`` set (not 0)."""
+    env = os.environ.get(DEBUG_ENV, "").strip().lower()
+    return bool(getattr(args, "debug", False)) or env not in ("", "0", "false", "no")
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line (a message may quote a library's multi-line error)."""
+    return " ".join(str(text).split())
+
+
+def unexpected(error: Exception) -> str:
+    """The line for an error that no command turned into a message of its own."""
+    detail = one_line(str(error))
+    name = type(error).__name__
+    return (
+        f"{name}{': ' + detail if detail else ''} (unexpected: run again with --debug for the "
+        "traceback)"
+    )

@@ -1,0 +1,82 @@
+"""``gradiente run SCRIPT [ARGS...]``: an unmodified PyTorch script, run on gradiente.
+
+``gradiente.compat.install()`` makes ``import torch`` (and ``torch.nn``, ``torch.optim``,
+``torch.utils.data``, ...) resolve to gradiente; the script then runs as ``__main__``. A name
+gradiente lacks is explained in one line with the script's line; the script's own errors show
+its traceback, as ``python script.py`` would.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pathlib
+import runpy
+import sys
+import traceback
+
+from gradiente import compat
+from gradiente import distributed as dist
+from gradiente.cli.errors import EXIT_ERROR, EXIT_USAGE, CLIError, debug
+
+
+def add_parser(sub) -> None:
+    """Add ``run`` and its arguments to the subcommands ``sub``."""
+    run = sub.add_parser(
+        "run",
+        help="run an unmodified PyTorch script on gradiente",
+        description="Run SCRIPT with `import torch` (and torch.nn, torch.optim, "
+        "torch.utils.data, ...) resolved to gradiente.",
+    )
+    run.add_argument("script", metavar="SCRIPT", help="a Python file written for PyTorch")
+    run.add_argument(
+        "args", metavar="ARGS", nargs=argparse.REMAINDER, help="arguments passed to the script"
+    )
+    run.set_defaults(handler=cmd_run)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """``gradiente run SCRIPT [ARGS...]``: the script with ``import torch`` → gradiente."""
+    script = pathlib.Path(args.script)
+    if not script.is_file():
+        raise CLIError(f"no such script: {script}", EXIT_USAGE)
+    compat.install()
+    launched = dist.mpi_env()
+    if launched is not None:  # under mpiexec: the variables torchrun would have set (env://)
+        for key, value in {**launched, "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "29500"}.items():
+            os.environ.setdefault(key, str(value))
+    sys.argv = [str(script), *args.args]
+    sys.path.insert(0, str(script.resolve().parent))
+    try:
+        runpy.run_path(str(script), run_name="__main__")
+    except Exception as error:
+        if debug(args):
+            raise
+        message = compat.explain(error) if isinstance(error, ImportError | AttributeError) else None
+        if message is None:  # the script's own error: its traceback, as ``python script.py``
+            _print_script_traceback(error, script)
+        else:
+            print(message + _script_location(error, script), file=sys.stderr)
+        dist.abort_job(type(error).__name__)  # the other ranks must not wait for this one
+        return EXIT_ERROR
+    return 0
+
+
+def _script_location(error: BaseException, script: pathlib.Path) -> str:
+    """`` (script.py, line N)`` for the last line of ``script`` in the error's traceback."""
+    where = ""
+    tb = error.__traceback__
+    target = str(script.resolve())
+    while tb is not None:
+        if os.path.abspath(tb.tb_frame.f_code.co_filename) == target:
+            where = f" ({script.name}, line {tb.tb_lineno})"
+        tb = tb.tb_next
+    return where
+
+
+def _print_script_traceback(error: BaseException, script: pathlib.Path) -> None:
+    """The traceback of ``error`` from the script's first frame on (not gradiente's runner)."""
+    tb, target = error.__traceback__, str(script.resolve())
+    while tb is not None and os.path.abspath(tb.tb_frame.f_code.co_filename) != target:
+        tb = tb.tb_next
+    traceback.print_exception(type(error), error, tb or error.__traceback__)

@@ -1,0 +1,390 @@
+"""``gradiente train``: its options, the run folder, ``--resume`` and the ``--nproc`` relaunch.
+
+A run folder (``runs/<model>-<dataset>`` by default) holds ``config.json`` (everything needed
+to rebuild the model and redo the run), the checkpoint (``checkpoint.json`` naming a
+``checkpoint-*`` directory that holds ``model.safetensors``, ``optimizer.safetensors``,
+``trainer_state.json`` and ``best.safetensors``: see ``gradiente.train.checkpoint``),
+``history.csv``, ``curves.png`` and ``results.json``; every file is written atomically, and a
+checkpoint is switched as a whole. A run killed before its first checkpoint is started again by
+``--resume`` (or the same command with ``--out``). Training itself is ``gradiente.train.fit``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import pathlib
+import shutil
+import sys
+import time
+
+from gradiente import __version__, nn
+from gradiente import distributed as dist
+from gradiente.cli.build import (
+    build_model,
+    build_optimizer,
+    build_scheduler,
+    loaders,
+    prepare_data,
+    schedule_args,
+)
+from gradiente.cli.config import (
+    MODEL_NAMES,
+    OPTIMIZERS,
+    RESUMABLE,
+    SCHEDULES,
+    TRAIN_DEFAULTS,
+    read_config,
+)
+from gradiente.cli.errors import EXIT_INTERRUPTED, EXIT_USAGE, CLIError
+from gradiente.cli.validators import (
+    batch_size,
+    fraction,
+    non_negative_float,
+    positive_float,
+    positive_int,
+)
+from gradiente.random import manual_seed
+from gradiente.train import Callback, ModelCheckpoint, evaluate, fit
+from gradiente.train.checkpoint import (
+    CheckpointError,
+    has_checkpoint,
+    load_checkpoint,
+    read_manifest,
+    write_json,
+    write_text,
+)
+from gradiente.train.data import DATASET_NAMES, IMAGE_DATASETS
+from gradiente.train.distributed import Job, SetEpoch, launch
+from gradiente.train.plots import plot_curves
+
+
+def add_parser(sub) -> None:
+    """Add ``train`` and its options to the subcommands ``sub``."""
+    d = TRAIN_DEFAULTS
+    train = sub.add_parser(
+        "train",
+        help="train a model (default: a small CNN on the bundled 8x8 digits)",
+        description="Train a model from the zoo on a dataset and save the run folder.",
+    )
+    train.add_argument(
+        "--model",
+        choices=MODEL_NAMES,
+        help="the network (default: cnn for images, mlp for 2-D toy sets)",
+    )
+    train.add_argument(
+        "--dataset", choices=DATASET_NAMES, help=f"the data (default: {d['dataset']}, bundled)"
+    )
+    train.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="where the dataset files are (default: $GRADIENTE_DATA or "
+        "~/.cache/gradiente/datasets)",
+    )
+    train.add_argument(
+        "--download", action="store_true", help="download the dataset if it is not in --data-dir"
+    )
+    train.add_argument(
+        "--optimizer",
+        choices=tuple(OPTIMIZERS),
+        help=f"the update rule (default: {d['optimizer']})",
+    )
+    train.add_argument(
+        "--lr",
+        type=positive_float,
+        help="learning rate (default: the optimizer's, e.g. 0.001 for adam)",
+    )
+    train.add_argument(
+        "--batch-size",
+        type=batch_size,
+        metavar="N|full",
+        help=f"samples per step: 1 = stochastic, full = batch gradient descent, "
+        f"otherwise mini-batch (default: {d['batch_size']})",
+    )
+    train.add_argument(
+        "--epochs",
+        type=positive_int,
+        help=f"passes over the training set (default: {d['epochs']}; with --resume, the new total)",
+    )
+    train.add_argument(
+        "--schedule", choices=SCHEDULES, help=f"learning-rate schedule (default: {d['schedule']})"
+    )
+    train.add_argument(
+        "--weight-decay",
+        type=non_negative_float,
+        help=f"L2 penalty (decoupled for adamw) (default: {d['weight_decay']})",
+    )
+    train.add_argument("--seed", type=int, help=f"random seed (default: {d['seed']})")
+    train.add_argument(
+        "--val-split",
+        type=fraction,
+        metavar="FRACTION",
+        help=f"part of the training set held out for validation (default: {d['val_split']})",
+    )
+    train.add_argument(
+        "--out",
+        metavar="DIR",
+        help="the run folder (default: runs/<model>-<dataset>, numbered if taken)",
+    )
+    train.add_argument(
+        "--resume", metavar="RUN", help="continue the run in folder RUN exactly where it stopped"
+    )
+    train.add_argument("--no-progress", action="store_true", help="no progress bars")
+    train.add_argument(
+        "--nproc",
+        type=positive_int,
+        metavar="N",
+        help="train with N processes under mpiexec (data parallel; --batch-size stays the "
+        "global batch; needs pip install 'gradiente[distributed]')",
+    )
+    train.set_defaults(handler=cmd_train)
+
+
+# --- the run's config and folder ----------------------------------------------------------------
+
+
+def _given(args) -> list[str]:
+    """The train options given on the command line (their defaults are None/False)."""
+    options = (*TRAIN_DEFAULTS, "data_dir", "out")
+    return [k for k in options if getattr(args, k) is not None]
+
+
+def _new_config(args) -> dict:
+    config = {
+        k: getattr(args, k) if getattr(args, k) is not None else v
+        for k, v in TRAIN_DEFAULTS.items()
+    }
+    if config["model"] is None:
+        config["model"] = "cnn" if config["dataset"] in IMAGE_DATASETS else "mlp"
+    if config["lr"] is None:
+        config["lr"] = OPTIMIZERS[config["optimizer"]][2]
+    config["data_dir"] = str(pathlib.Path(args.data_dir).resolve()) if args.data_dir else None
+    config["gradiente_version"] = __version__
+    return config
+
+
+def _resume_config(args) -> tuple[pathlib.Path, dict]:
+    run_dir, config = read_config(args.resume)
+    fixed = [k for k in _given(args) if k not in RESUMABLE]
+    if fixed:
+        options = ", ".join("--" + k.replace("_", "-") for k in fixed)
+        raise CLIError(
+            f"{options}: a resumed run keeps the settings of its config.json; only "
+            "--epochs, --data-dir and --download may be given with --resume",
+            EXIT_USAGE,
+        )
+    if args.epochs is not None and args.epochs != config["epochs"]:
+        if config["schedule"] in ("cosine", "onecycle"):
+            raise CLIError(
+                f"the run's {config['schedule']} schedule is fixed to {config['epochs']} epochs: "
+                f"it cannot be extended to {args.epochs}",
+                EXIT_USAGE,
+            )
+        config["epochs"] = args.epochs
+    if args.data_dir:
+        config["data_dir"] = str(pathlib.Path(args.data_dir).resolve())
+    return run_dir, config
+
+
+def _new_run_dir(out: str | None, model: str, dataset: str) -> pathlib.Path:
+    """The run folder to create: ``--out`` (refused if it holds a checkpoint; a run killed
+    before its first checkpoint is started again) or a free ``runs/<model>-<dataset>[-k]``."""
+    if out is not None:
+        path = pathlib.Path(out)
+        if has_checkpoint(path):
+            raise CLIError(
+                f"{path} already holds a run: continue it with --resume {path}, or choose "
+                "another --out",
+                EXIT_USAGE,
+            )
+        if path.exists() and not path.is_dir():
+            raise CLIError(f"--out {path} is a file, not a folder", EXIT_USAGE)
+        return path
+    base = pathlib.Path("runs") / f"{model}-{dataset}"
+    path, k = base, 1
+    while path.exists():
+        k += 1
+        path = base.with_name(f"{base.name}-{k}")
+    return path
+
+
+class _RunFolderWriter(Callback):
+    """Writes ``config.json`` (when training begins: after a resumed checkpoint has loaded, so
+    a failing ``--resume`` changes nothing), ``history.csv`` (every epoch) and ``curves.png``
+    (at the end) of a run folder."""
+
+    order = 30
+
+    def __init__(self, run_dir: pathlib.Path, title: str, config: dict) -> None:
+        self.run_dir = run_dir
+        self.title = title
+        self.config = config
+
+    def on_train_begin(self, trainer) -> None:
+        write_json(self.run_dir / "config.json", self.config)
+
+    def write(self, trainer, curves: bool) -> None:
+        """Write history.csv, and curves.png if ``curves``."""
+        write_text(self.run_dir / "history.csv", trainer.history.to_csv())
+        if curves and len(trainer.history):
+            plot_curves(trainer.history, self.run_dir / "curves.png", self.title)
+
+    def on_epoch_end(self, trainer, logs) -> None:
+        self.write(trainer, curves=False)
+
+    def on_interrupt(self, trainer) -> None:
+        self.write(trainer, curves=True)
+
+    def on_train_end(self, trainer) -> None:
+        self.write(trainer, curves=True)
+
+
+# --- train --------------------------------------------------------------------------------------
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """``gradiente train``: build everything from the options (or the run's config), fit,
+    test, and leave the run folder."""
+    if args.nproc is not None and args.nproc > 1 and dist.mpi_env() is None:
+        try:
+            return launch(args.nproc, args.argv)
+        except RuntimeError as error:
+            raise CLIError(str(error)) from None
+    job = Job.start()  # rank and world size under mpiexec; rank 0 alone prints and writes
+    resuming = args.resume is not None
+    if resuming:
+        run_dir, config = _resume_config(args)
+    else:
+        config = _new_config(args)
+        new_dir = _new_run_dir(args.out, config["model"], config["dataset"]) if job.is_main else 0
+        run_dir = job.share(new_dir)
+    manual_seed(config["seed"])
+    prepared = prepare_data(config, args.download, reuse_info=resuming)
+    config["data"] = prepared.info
+    model = build_model(config)
+    train_loader, val_loader, test_loader, regime = loaders(config, prepared)
+    train_loader = job.shard(train_loader, config["seed"])
+    if job.size > 1:
+        regime += f", {job.size} processes of {train_loader.batch_size} samples"
+    if not resuming:
+        config["schedule_args"] = schedule_args(
+            config["schedule"], config["epochs"], config["lr"], len(train_loader)
+        )
+    optimizer = build_optimizer(config, model)
+    scheduler = build_scheduler(config, optimizer)
+    state = None
+    if resuming and has_checkpoint(run_dir):
+        try:  # every file checked against the manifest before anything loads
+            state = load_checkpoint(run_dir, model, optimizer)
+        except (CheckpointError, FileNotFoundError) as error:
+            raise CLIError(f"cannot resume: {error}") from None
+
+    created = not run_dir.exists()
+    if job.is_main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+
+    n_val = len(prepared.val) if prepared.val is not None else 0
+    shape = "x".join(str(s) for s in config["data"]["in_shape"])
+    print(
+        f"gradiente train: {config['model']} ({type(model).__name__}, {_count(model):,} "
+        f"parameters) on {config['dataset']}: {len(prepared.train):,} training / {n_val:,} "
+        f"validation / {len(prepared.test):,} test samples of shape {shape}, "
+        f"{config['data']['num_classes']} classes"
+    )
+    print(
+        f"  {config['optimizer']} (lr {config['lr']:g}, weight decay {config['weight_decay']:g})"
+        f", {regime}, {len(train_loader)} steps per epoch, {config['epochs']} epochs, "
+        f"schedule {config['schedule']}, seed {config['seed']}"
+    )
+    if state is not None:
+        print(f"  run folder: {run_dir} (resuming after {_position(state, len(train_loader))})")
+        if state["epoch"] >= config["epochs"]:
+            print(
+                f"  the run has {state['epoch']} epochs already: nothing to train (give "
+                "--epochs N to train further)"
+            )
+    elif resuming:
+        print(f"  run folder: {run_dir} (no checkpoint yet: starting from the beginning)")
+    else:
+        print(f"  run folder: {run_dir}")
+
+    loss_fn = nn.CrossEntropyLoss()
+    title = f"{config['model']} on {config['dataset']}"
+    callbacks = [SetEpoch(train_loader)]
+    if job.is_main:
+        callbacks += [ModelCheckpoint(run_dir), _RunFolderWriter(run_dir, title, config)]
+    start = time.perf_counter()
+    try:
+        history = fit(
+            job.wrap(model),
+            train_loader,
+            optimizer,
+            loss_fn,
+            config["epochs"],
+            val_loader,
+            scheduler,
+            callbacks,
+            progress=not args.no_progress and job.is_main,
+            resume=state,
+        )
+    except BaseException:
+        if job.is_main:
+            _remove_if_empty(run_dir, created)
+        raise
+    seconds = time.perf_counter() - start
+    if history.interrupted:
+        saved = read_manifest(run_dir)
+        where = (
+            f"{_position(saved, len(train_loader))}: checkpoint saved in {run_dir}"
+            if saved
+            else f"{len(history)} epochs, with no checkpoint saved"
+        )
+        print(
+            f"interrupted after {where}; continue with: gradiente train --resume {run_dir}",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    if history.terminated is not None:
+        results = {"diverged": history.terminated, "epochs": len(history)}
+        if job.is_main:
+            write_json(run_dir / "results.json", results)
+        saved = read_manifest(run_dir)
+        kept = (
+            f"the last good checkpoint ({_position(saved, len(train_loader))}) is kept in {run_dir}"
+            if saved
+            else "no checkpoint was saved"
+        )
+        raise CLIError(f"training diverged: {history.terminated}; {kept} (try a smaller --lr)")
+
+    test = evaluate(model, test_loader, loss_fn)
+    results = {
+        "test_accuracy": test["accuracy"],
+        "test_loss": test["loss"],
+        "test_samples": test["samples"],
+        "epochs": len(history),
+        "train_seconds": seconds,
+    }
+    if job.is_main:
+        write_json(run_dir / "results.json", results)
+    correct = round(test["accuracy"] * test["samples"])
+    print(
+        f"test accuracy {100 * test['accuracy']:.2f}% ({correct:,}/{test['samples']:,}), "
+        f"test loss {test['loss']:.4f} | {seconds:.1f}s | run saved to {run_dir}"
+    )
+    return 0
+
+
+def _count(model) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def _position(state: dict, steps: int) -> str:
+    """Where a saved trainer state stands: "epoch 3" or "batch 12/41 of epoch 4"."""
+    if state["batch"]:
+        return f"batch {state['batch']}/{steps} of epoch {state['epoch'] + 1}"
+    return f"epoch {state['epoch']}"
+
+
+def _remove_if_empty(run_dir: pathlib.Path, created: bool) -> None:
+    """After a failure before the first checkpoint, remove the run folder this command made."""
+    if created and not has_checkpoint(run_dir):
+        shutil.rmtree(run_dir, ignore_errors=True)
