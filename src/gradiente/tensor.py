@@ -1164,23 +1164,27 @@ class Tensor:
     def clamp(self, min=None, max=None):
         if min is None and max is None:
             raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+        bounds = [v for v in (min, max) if v is not None]
+        if any(isinstance(v, Tensor) for v in bounds) and not all(
+            isinstance(v, Tensor) for v in bounds
+        ):
+            # a tensor and a number: PyTorch's number overload, where a 0-d tensor without
+            # grad stands for its value (its dtype then only counts as a number's would)
+            if any(v.ndim or v.requires_grad for v in bounds if isinstance(v, Tensor)):
+                raise TypeError(  # PyTorch: both bounds tensors, or both numbers
+                    "clamp() received an invalid combination of arguments - got a Tensor and a "
+                    "number for min and max"
+                )
+            min, max = (v.item() if isinstance(v, Tensor) else v for v in (min, max))
+            bounds = [v for v in (min, max) if v is not None]
         # the result has the promoted dtype of self and the bounds (int clamped to 2.5: float;
         # bool clamped to 0: int64), and PyTorch has no bool clamp kernel
-        target = B.result_type(self, *(v for v in (min, max) if v is not None))
+        target = B.result_type(self, *bounds)
         if target.np != self._data.dtype:
             self = self.to(target)
         if target is B.bool_:
             raise NotImplementedError('"clamp_scalar_cpu" not implemented for \'Bool\'')
         if isinstance(min, Tensor) or isinstance(max, Tensor):
-            # a 0-d tensor without grad may stand for a number; others must meet a tensor
-            tensor_only = any(
-                isinstance(v, Tensor) and (v.ndim or v.requires_grad) for v in (min, max)
-            )
-            if tensor_only and any(v is not None and not isinstance(v, Tensor) for v in (min, max)):
-                raise TypeError(  # PyTorch: both bounds tensors, or both numbers
-                    "clamp() received an invalid combination of arguments - got a Tensor and a "
-                    "number for min and max"
-                )
             out = self
             if min is not None:
                 out = maximum(out, as_tensor(min, dtype=self.dtype))
@@ -1401,7 +1405,7 @@ class Tensor:
 
     def _max_min(self, is_max, dim, keepdim, name):
         if dim is None:
-            return R.MaxMinAll.apply(self, is_max, None, False)
+            return R.MaxMinAll.apply(self, is_max, None, False, True)
         if isinstance(dim, Tensor):
             return maximum(self, dim) if is_max else minimum(self, dim)
         d = _dim(dim, self.ndim, name)
@@ -1935,7 +1939,7 @@ class Tensor:
 
     def atan2(self, other):
         _check_tensor_arg(other, "atan2")
-        a, b = _promote(self._float(), other)
+        a, b = _promote_float(self, other)
         return E.Atan2.apply(a, b if isinstance(b, Tensor) else as_tensor(b, dtype=a.dtype))
 
     arctan2 = atan2
@@ -1955,22 +1959,24 @@ class Tensor:
         return (p / (1.0 - p)).log()
 
     def xlogy(self, other):
-        # x·log(y), defined as 0 where x == 0 (even when y is 0 or nan)
-        a, b = _promote(self._float(), other)
+        # x·log(y), defined as 0 where x == 0 (even when y is 0), NaN where y is NaN
+        a, b = _promote_float(self, other)
         b = b if isinstance(b, Tensor) else as_tensor(b, dtype=a.dtype)
-        return where(a == 0, 0.0, a * b.log())
+        return E.Xlogy.apply(a, b)
 
     def logaddexp(self, other):
         _check_tensor_arg(other, "logaddexp")
         _float_only(B.result_type(self, other).np, "logaddexp_cpu")
         # log(eᵃ + eᵇ) = max(a, b) + log1p(e^(−|a − b|)), which cannot overflow
-        a, b = _promote(self._float(), other)
+        a, b = _promote_float(self, other)
         return maximum(a, b) + (-(a - b).abs()).exp().log1p()
 
     def logaddexp2(self, other):
         _check_tensor_arg(other, "logaddexp2")
+        _float_only(B.result_type(self, other).np, "logaddexp2_cpu")
         ln2 = 0.6931471805599453
-        return (self._float() * ln2).logaddexp(other * ln2) / ln2
+        a, b = _promote(self, other)
+        return (a * ln2).logaddexp(b * ln2) / ln2
 
     def frac(self):
         _float_only(self._data.dtype, "frac_cpu")
@@ -2972,6 +2978,18 @@ def _leaf_dtype(data):
     if isinstance(data, numbers.Integral):
         return B.int64
     return B.get_default_dtype()
+
+
+def _promote_float(a: Tensor, b):
+    """``_promote``, then the default float dtype if that is not floating: atan2 of two
+    integers is float32, of a bool tensor and a float64 0-d tensor float64 (casting ``a`` to
+    float first would lose that)."""
+    a, b = _promote(a, b)
+    if a._data.dtype.kind != "f":
+        a = a.to(B.get_default_dtype())
+        if isinstance(b, Tensor):
+            b = b.to(B.get_default_dtype())
+    return a, b
 
 
 def _promote(a: Tensor, b):

@@ -534,3 +534,90 @@ def test_ties_at_zero_keep_torchs_sign(op):
     assert_same(g, t)
     assert np.array_equal(np.signbit(g.numpy()), np.signbit(t.numpy()))
     check_op(op, _rand((3, 4), seed=5))
+
+
+@pytest.mark.parametrize("name", ["atan2", "logaddexp", "logaddexp2", "xlogy", "hypot"])
+@pytest.mark.parametrize(
+    "operands",
+    [
+        lambda m: (m.tensor([True, False]), m.tensor(2.5, dtype=m.float64)),
+        lambda m: (m.tensor([1, 2]), m.tensor(2.5, dtype=m.float64)),
+        lambda m: (m.tensor(2.5, dtype=m.float64), m.tensor([1, 2])),
+        lambda m: (m.tensor([1.0, 2.0]), m.tensor(2.5, dtype=m.float64)),
+        lambda m: (m.tensor([1, 2]), m.tensor([True, False])),
+    ],
+)
+def test_float_binary_functions_promote_before_going_float(name, operands):
+    """A bool/int tensor with a float64 0-d tensor is float64 (torch promotes first, then picks
+    the default float type for integer results); integer-only hypot/logaddexp/logaddexp2 raise
+    (found by the fuzzer)."""
+    results = []
+    for lib in (gradiente, torch):
+        try:
+            results.append(getattr(lib, name)(*operands(lib)))
+        except NotImplementedError as e:
+            results.append(e)
+    g, t = results
+    if isinstance(t, Exception):
+        assert isinstance(g, NotImplementedError), g
+    else:
+        assert_same(g, t)
+
+
+CLAMP_NUMBER_AND_0D = [
+    lambda m: m.clamp(m.tensor(0), min=m.tensor(2.75, dtype=m.float64), max=-1),
+    lambda m: m.clamp(m.tensor([0, 3]), min=m.tensor(2.5, dtype=m.float64), max=5),
+    lambda m: m.clamp(m.tensor([0.0, 3.0]), min=m.tensor(2.75, dtype=m.float64), max=1),
+    lambda m: m.clamp(m.tensor([0, 3]), min=-1, max=m.tensor(2)),
+    lambda m: m.clamp(m.tensor([0, 3]), min=m.tensor(2.5, dtype=m.float64)),
+    lambda m: m.clamp(m.tensor([0, 3]), min=m.tensor(2.5, dtype=m.float64), max=m.tensor(5)),
+]
+
+
+@pytest.mark.parametrize("case", range(len(CLAMP_NUMBER_AND_0D)))
+def test_clamp_with_a_number_takes_a_0d_bound_as_a_number(case):
+    """clamp(int, min=0-d float64 tensor, max=-1) is float32: with a number beside it, torch
+    reads the 0-d tensor as a number (found by the fuzzer); two tensor bounds promote as
+    tensors."""
+    assert_same(CLAMP_NUMBER_AND_0D[case](gradiente), CLAMP_NUMBER_AND_0D[case](torch))
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda m, a: m.nn.functional.elu(a),
+        lambda m, a: m.nn.functional.selu(a),
+        lambda m, a: m.nn.functional.celu(a, alpha=0.5),
+    ],
+)
+def test_elu_family_passes_the_gradient_at_nan(op):
+    """torch's elu_backward tests x <= 0, so a NaN input takes the x > 0 slope (found by the
+    fuzzer)."""
+    grads = []
+    for lib in (gradiente, torch):
+        x = lib.tensor([float("nan"), -1.0, 0.0, 2.0], requires_grad=True)
+        op(lib, x).backward(lib.tensor([1.0, 2.0, -1.0, 0.5]))
+        grads.append(x.grad)
+    assert_same(*grads)
+    check_op(op, _rand((3, 4), seed=7))
+
+
+def test_xlogy_values_and_gradients_at_zero_nan_and_infinity():
+    """xlogy is NaN where y is NaN, 0 where x == 0; d/dx is xlogy(grad, y) masked to 0 where
+    x == 0 and y <= 0 (torch's formula; found by the fuzzer)."""
+    nan, inf = float("nan"), float("inf")
+    xs = [0.0, -0.0, 1.0, -2.0, nan, inf]
+    ys = [nan, 0.0, -0.5, 2.0, inf, -inf, 1.0]
+    x = np.array([[a for _ in ys] for a in xs])
+    y = np.array([ys for _ in xs])
+    for up in (1.5, 0.0, nan):
+        results = []
+        for lib in (gradiente, torch):
+            a = lib.tensor(x, requires_grad=True)
+            b = lib.tensor(y, requires_grad=True)
+            out = lib.xlogy(a, b)
+            out.backward(lib.full(out.shape, up, dtype=out.dtype))
+            results.append((out, a.grad, b.grad))
+        for g, t in zip(*results, strict=True):
+            np.testing.assert_array_equal(g.detach().numpy(), t.detach().numpy())
+    check_op(lambda m, a, b: m.xlogy(a, b), _rand((3, 4), 1), _positive((3, 4), 2))

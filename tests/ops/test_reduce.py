@@ -565,3 +565,70 @@ def test_softmax_of_an_empty_tensor_saves_its_output(fn):
         x = M.zeros(0, 3, dtype=M.float64, requires_grad=True)
         getattr(M.nn.functional, fn)(x, dim=1).sum().backward()
         assert tuple(x.grad.shape) == (0, 3)
+
+
+def _grads_match(op, x, seed=0):
+    """op(lib, t) in both libraries with the same random upstream; values and x.grad agree
+    exactly, NaN for NaN."""
+    results = []
+    for lib in (gradiente, torch):
+        t = lib.tensor(x, requires_grad=True)
+        out = op(lib, t)
+        up = np.random.default_rng(seed).standard_normal(tuple(out.shape))
+        out.backward(lib.tensor(up))
+        results.append((out.detach().numpy(), t.grad.numpy()))
+    for g, t in zip(*results, strict=True):
+        np.testing.assert_allclose(g, t, rtol=1e-12, atol=1e-12)
+
+
+CUMPROD_PROD_INPUTS = [
+    np.array(float("nan")),
+    np.array([float("nan")]),
+    np.array([[1.5, float("nan"), 2.0]]),
+    np.array([[0.0, 2.0, -1.0, 0.0, 3.0], [1.5, -2.0, 0.5, 4.0, float("nan")]]),
+    np.array([[0.0, float("inf"), 0.0], [2.0, 0.0, float("nan")]]),
+    np.array([[1.5, -2.0], [0.0, 3.0], [float("inf"), 0.5]]),
+]
+
+
+@pytest.mark.parametrize("x", range(len(CUMPROD_PROD_INPUTS)))
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda m, t: m.cumprod(t, -1),
+        lambda m, t: m.cumprod(t, 0),
+        lambda m, t: m.prod(t),
+        lambda m, t: m.prod(t, -1),
+        lambda m, t: m.prod(t, 0, keepdim=True),
+    ],
+)
+def test_prod_and_cumprod_gradients_follow_torchs_formulas(op, x):
+    """torch passes the gradient through a 0-d or length-1 product (even at NaN), divides
+    y / x when no zero is anywhere, and otherwise uses exclusive products (cumprod: its O(n)
+    first-zero algorithm; prod of all with two zeros: 0) — NaN lands where torch's does
+    (found by the fuzzer)."""
+    _grads_match(op, CUMPROD_PROD_INPUTS[x])
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda m, t: m.max(t),
+        lambda m, t: m.min(t),
+        lambda m, t: m.median(t),
+        lambda m, t: m.amax(t),
+        lambda m, t: m.amin(t, 1),
+    ],
+)
+@pytest.mark.parametrize("up", [2.0, float("nan")])
+def test_whole_tensor_max_min_median_share_the_gradient_like_torch(op, up):
+    """max()/min()/median() of all elements give the tied entries grad / count and exactly 0
+    elsewhere, even for a NaN upstream (torch's masked_fill); amax/amin compute
+    (grad / count) · mask, so a NaN upstream reaches every entry (found by the fuzzer)."""
+    results = []
+    for lib in (gradiente, torch):
+        t = lib.tensor([[-0.5, 3.0, 2.25, 3.0], [1.0, 3.0, -3.0, -3.0]], requires_grad=True)
+        out = op(lib, t)
+        out.backward(lib.full(out.shape, up, dtype=out.dtype))
+        results.append(t.grad.numpy())
+    np.testing.assert_array_equal(*results)

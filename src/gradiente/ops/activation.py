@@ -361,13 +361,14 @@ class Elu(Pointwise):
         neg = alpha * xp.expm1(xp.minimum(0, x))
         return xp.where(x > 0, x, neg).astype(x.dtype, copy=False)
 
+    # the x <= 0 branch is tested (torch's elu_backward), so a NaN input passes its gradient
     @staticmethod
     def df(x, alpha):
-        return xp.where(x > 0, 1.0, alpha * xp.exp(xp.minimum(x, 0))).astype(x.dtype)
+        return xp.where(x <= 0, alpha * xp.exp(xp.minimum(x, 0)), 1.0).astype(x.dtype)
 
     @staticmethod
     def d2f(x, alpha):
-        return xp.where(x > 0, 0.0, alpha * xp.exp(xp.minimum(x, 0))).astype(x.dtype)
+        return xp.where(x <= 0, alpha * xp.exp(xp.minimum(x, 0)), 0.0).astype(x.dtype)
 
 
 _SQRT_HALF = math.sqrt(0.5)
@@ -526,12 +527,12 @@ class ScaledElu(Pointwise):
     @staticmethod
     def df(x, alpha, scale, input_scale):
         neg = (scale * alpha * input_scale) * xp.exp(xp.minimum(x, 0) * input_scale)
-        return xp.where(x > 0, scale, neg).astype(x.dtype, copy=False)
+        return xp.where(x <= 0, neg, scale).astype(x.dtype, copy=False)  # NaN: as Elu
 
     @staticmethod
     def d2f(x, alpha, scale, input_scale):
         neg = (scale * alpha * input_scale**2) * xp.exp(xp.minimum(x, 0) * input_scale)
-        return xp.where(x > 0, 0.0, neg).astype(x.dtype, copy=False)
+        return xp.where(x <= 0, neg, 0.0).astype(x.dtype, copy=False)
 
 
 def _tanh_softplus(x):

@@ -499,6 +499,35 @@ Acosh = _unary("Acosh", xp.arccosh, lambda x, y, g: g * (x * x - 1.0).rsqrt())  
 Atanh = _unary("Atanh", xp.arctanh, lambda x, y, g: g / (1.0 - x * x))  # 1/(1 − x²)
 
 
+class Xlogy(Function):
+    """x·log(y), 0 where x == 0 unless y is NaN (torch.xlogy)."""
+
+    backward_name = "XlogyBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return _xlogy(a._data, b._data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        grad_a = grad_b = None
+        if ctx.needs_input_grad[0]:
+            # ∂/∂x = log(y), as torch writes it: xlogy(grad, y), then 0 where x = 0 and y <= 0
+            grad_a = Xlogy.apply(grad, b).masked_fill((a == 0) & (b <= 0), 0.0)
+        if ctx.needs_input_grad[1]:
+            grad_b = grad * a / b  # ∂/∂y = x / y
+        return grad_a, grad_b
+
+
+def _xlogy(x, y):
+    with xp.errstate(divide="ignore", invalid="ignore"):
+        out = xp.where(x == 0, 0, x * xp.log(y)).astype(x.dtype, copy=False)
+    return xp.where(xp.isnan(y), y, out)
+
+
 class Atan2(Function):
     """atan2(a, b): the angle of the point (b, a), in (−π, π]."""
 

@@ -110,12 +110,19 @@ class Prod(Function):
     @staticmethod
     def backward(ctx, grad):
         a, out = ctx.saved_tensors
+        if a.ndim == 0:
+            return grad, None, None  # the product of one number is itself (torch: even NaN)
         dims = None if ctx.dim is None else (ctx.dim,)
         grad = _expand_back(grad, a.shape, dims, ctx.keepdim)
         x = a._data
-        if not (x == 0).any():
-            # ∂(Πx)/∂x_i = Πx / x_i: Tensor ops, so double backward works
-            return grad * _expand_back(out, a.shape, dims, ctx.keepdim) / a, None, None
+        zeros = x == 0
+        if not zeros.any():
+            # ∂(Πx)/∂x_i = Πx / x_i (in torch's order: the ratio first): Tensor ops, so double
+            # backward works
+            return grad * (_expand_back(out, a.shape, dims, ctx.keepdim) / a), None, None
+        if ctx.dim is None and xp.count_nonzero(zeros) > 1 and not grad_state.enabled:
+            # two zeros: every Π_{j≠i} x_j holds one (torch answers zeros, even beside inf)
+            return xp.zeros(x.shape, dtype=grad._data.dtype), None, None
         if grad_state.enabled:
             raise RuntimeError(
                 "double backward (create_graph=True) through prod of a tensor containing zeros "
@@ -138,22 +145,31 @@ class Prod(Function):
         return grad._data * others, None, None
 
 
+def _evenly_distribute(grad, a, out):
+    """The gradient of a value picked from all of ``a`` (max(), min(), median()): shared
+    evenly by the entries equal to it (the NaNs, when it is NaN), zero elsewhere even for a
+    NaN upstream gradient (torch's masked_fill)."""
+    mask = a.isnan() if out.isnan() else a == out
+    return (grad / mask.sum()).where(mask, grad.new_zeros(()))
+
+
 class MaxMinAll(Function):
     """max() / min() / amax / amin: ties share the gradient evenly (PyTorch's rule)."""
 
     backward_name = "MaxBackward1"
 
     def name(self) -> str:
-        if not self.by_dim and not self.keepdim:
+        if self.whole:
             return "MaxBackward1" if self.is_max else "MinBackward1"
         return "AmaxBackward0" if self.is_max else "AminBackward0"
 
     _array_forward = True
 
     @staticmethod
-    def forward(ctx, a, is_max, dims, keepdim):
+    def forward(ctx, a, is_max, dims, keepdim, whole=False):
+        """``whole``: max()/min() of all elements (torch's backward differs from amax's)."""
         x = a._data
-        ctx.by_dim, ctx.keepdim, ctx.is_max = dims is not None, keepdim, is_max
+        ctx.by_dim, ctx.keepdim, ctx.is_max, ctx.whole = dims is not None, keepdim, is_max, whole
         ctx.dims = _axes(x, dims)
         if x.size == 0:
             name = "amax" if is_max else "amin"
@@ -175,11 +191,14 @@ class MaxMinAll(Function):
     @staticmethod
     def backward(ctx, grad):
         a, out = ctx.saved_tensors
+        if ctx.whole:
+            return _evenly_distribute(grad, a, out), None, None, None, None
+        # amax/amin: (g / count) · mask, in torch's order (a NaN upstream reaches every entry)
         out_b = _expand_back(out, a.shape, ctx.dims, ctx.keepdim)
         mask = a == out_b
         count = mask.sum(dim=ctx.dims, keepdim=True)
         grad = _expand_back(grad, a.shape, ctx.dims, ctx.keepdim)
-        return grad * mask / count, None, None, None
+        return grad / count * mask, None, None, None, None
 
 
 class GatherAlongDim(Function):
@@ -425,9 +444,9 @@ class Cumprod(Function):
     @staticmethod
     def backward(ctx, grad):
         a, out = ctx.saved_tensors
-        if a.ndim == 0:
-            return grad, None
         d = ctx.dim
+        if a.numel() <= 1 or a.shape[d] == 1:
+            return grad, None  # y = x there (torch passes grad through, even at NaN)
         if not (a._data == 0).any():
             # ∂y_k/∂x_i = y_k / x_i for k ≥ i, so dL/dx_i = (Σ_{k≥i} g_k y_k) / x_i
             return (grad * out).flip(d).cumsum(d).flip(d) / a, None
@@ -436,18 +455,35 @@ class Cumprod(Function):
                 "double backward (create_graph=True) through cumprod of a tensor containing "
                 "zeros is not supported"
             )
-        # With zeros there is no division: dL/dx_i = Σ_{k≥i} g_k Π_{j≤k, j≠i} x_j, computed one
-        # position i at a time (prefix product before i, running product after it).
-        x = xp.moveaxis(a._data, d, -1)
-        g = xp.moveaxis(grad._data, d, -1)
-        n = x.shape[-1]
-        before = xp.cumprod(xp.concatenate([xp.ones_like(x[..., :1]), x[..., :-1]], -1), -1)
-        result = xp.empty_like(x)
-        for i in range(n):
-            after = xp.cumprod(x[..., i + 1 :], -1)  # Π_{i<j≤k} x_j for k = i+1 .. n-1
-            tail = (g[..., i + 1 :] * after).sum(-1)
-            result[..., i] = before[..., i] * (g[..., i] + tail)
-        return xp.moveaxis(result, -1, d), None
+        return _cumprod_backward_with_zeros(a._data, grad._data, out._data, d), None
+
+
+def _cumprod_backward_with_zeros(x, g, y, d):
+    """dL/dx for y = cumprod(x) along ``d`` when x holds zeros, in O(n) (torch's algorithm).
+
+    Along each line, with z1 the first zero of x and z2 the second (or the end):
+    - k < z1: dL/dx_k = (Σ_{k≤j<z1} g_j y_j) / x_k (no zero divides there);
+    - k = z1: dL/dx_z1 = y_{z1−1} · Σ_{z1≤j<z2} g_j Π_{z1<i≤j} x_i;
+    - k > z1: 0 (every y_j with j ≥ k holds x_z1 = 0).
+    """
+    zeros_seen = xp.cumsum(x == 0, axis=d)
+    before = zeros_seen == 0  # k < z1
+    w = xp.where(before, y * g, 0)
+    with xp.errstate(divide="ignore", invalid="ignore"):
+        suffix = xp.flip(xp.cumsum(xp.flip(w, d), axis=d), d)
+        result = xp.where(before, suffix / x, 0).astype(g.dtype, copy=False)
+    span = zeros_seen == 1  # z1 ≤ k < z2
+    first = xp.argmax(span, axis=d, keepdims=True)  # z1 (0 where the line has no zero)
+    at_first = xp.zeros(span.shape, dtype=bool)
+    xp.put_along_axis(at_first, first, True, axis=d)
+    at_first &= span
+    inside = span & ~at_first  # z1 < i < z2
+    tail = (xp.cumprod(xp.where(inside, x, 1), axis=d) * xp.where(span, g, 0)).sum(
+        axis=d, keepdims=True
+    )
+    prefix = xp.take_along_axis(y, xp.maximum(first - 1, 0), axis=d)  # y_{z1−1}
+    prefix = xp.where(first == 0, 1, prefix)
+    return xp.where(at_first, tail * prefix, result)
 
 
 class Cummax(GatherAlongDim):
@@ -535,8 +571,7 @@ class MedianAll(Function):
     @staticmethod
     def backward(ctx, grad):
         a, out = ctx.saved_tensors
-        mask = a.isnan() if out.isnan() else a == out  # a NaN median: the NaNs share it
-        return grad * mask / mask.sum(), None
+        return _evenly_distribute(grad, a, out), None
 
 
 class Var(Function):
