@@ -1783,7 +1783,7 @@ class Tensor:
                 f"bmm: batch sizes differ: {tuple(self.shape)} and {tuple(other.shape)}"
             )
         if self._data.dtype != other._data.dtype and _empty_product(self, other):
-            return L.Bmm.apply(self.to(other.dtype), other)  # no check, b's dtype (PyTorch)
+            return _mixed_empty_product(L.Bmm, self, other)
         if self._data.dtype != other._data.dtype:
             raise RuntimeError(
                 f"bmm: expected both tensors to have the same dtype, got "
@@ -3363,7 +3363,7 @@ def matmul(a: Tensor, b: Tensor, out=None) -> Tensor:
         )
     if a._data.dtype != b._data.dtype and a.ndim >= 3 and b.ndim >= 3 and _empty_product(a, b):
         # PyTorch's batched kernel (bmm) checks dtypes only when there is something to add
-        return write_out(out, L.MatMul.apply(a.to(b.dtype), b), "matmul")
+        return write_out(out, _mixed_empty_product(L.MatMul, a, b), "matmul")
     if a._data.dtype != b._data.dtype:
         # PyTorch does not promote in matmul: both operands must have one dtype
         raise RuntimeError(
@@ -3378,6 +3378,15 @@ def _empty_product(a: Tensor, b: Tensor) -> bool:
     """Whether a batched product of (..., n, k) and (..., k, m) has no term to add: k = 0 or
     an empty result (its dtype is then b's, with no check, as PyTorch's bmm)."""
     return a.shape[-1] == 0 or 0 in a.shape[:-1] or 0 in b.shape[:-2] or b.shape[-1] == 0
+
+
+def _mixed_empty_product(op, a: Tensor, b: Tensor) -> Tensor:
+    """The empty product of mixed dtypes, in b's dtype (PyTorch's bmm); an integer result of
+    an operand that requires grad is PyTorch's autograd error."""
+    needs_grad = grad_state.enabled and (a.requires_grad or b.requires_grad)
+    if needs_grad and not b.dtype.is_floating_point:
+        raise RuntimeError(f"Autograd not support dtype: {_scalar_type_name(b)}")
+    return op.apply(a.to(b.dtype), b)
 
 
 # C++ names PyTorch prints for dtypes in matmul's message

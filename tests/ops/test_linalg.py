@@ -153,3 +153,10 @@ def test_batched_products_with_nothing_to_add_take_the_second_dtype(shapes, dtyp
     for lib in (gradiente, torch):
         with pytest.raises(RuntimeError):
             lib.bmm(lib.zeros(1, 2, 3, dtype=lib.int64), lib.zeros(1, 3, 4, dtype=lib.float64))
+
+
+def test_empty_batched_product_into_integers_of_a_grad_operand_raises_as_torch():
+    for lib in (gradiente, torch):
+        x = lib.zeros((0, 2, 3), dtype=lib.float64).requires_grad_()
+        with pytest.raises(RuntimeError, match="Autograd not support dtype: Long"):
+            lib.bmm(x, lib.zeros((0, 3, 1), dtype=lib.int64))
