@@ -30,7 +30,8 @@ TRAIN_DEFAULTS = {
     "val_split": 0.1,
 }
 
-# name → (optim class, extra arguments, default learning rate)
+# name → (optim class, extra arguments, default learning rate). These learning rates are the
+# command's defaults, not always the optim class's (optim.SGD's own is 0.001).
 OPTIMIZERS = {
     "sgd": ("SGD", {}, 0.1),
     "momentum": ("SGD", {"momentum": 0.9}, 0.01),
@@ -42,6 +43,8 @@ OPTIMIZERS = {
     "adamw": ("AdamW", {}, 0.001),
     "nadam": ("NAdam", {}, 0.002),
 }
+# "sgd 0.1, momentum 0.01, ...": the default learning rate of each optimizer, for --lr's help
+DEFAULT_LRS = ", ".join(f"{name} {lr:g}" for name, (_, _, lr) in OPTIMIZERS.items())
 SCHEDULES = ("none", "step", "cosine", "onecycle", "plateau")
 MODEL_NAMES = tuple(MODELS)
 # Options a resumed run may change; the others are fixed by its config.json.

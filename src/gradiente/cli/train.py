@@ -28,6 +28,7 @@ from gradiente.cli.build import (
     schedule_args,
 )
 from gradiente.cli.config import (
+    DEFAULT_LRS,
     MODEL_NAMES,
     OPTIMIZERS,
     RESUMABLE,
@@ -91,7 +92,7 @@ def add_parser(sub) -> None:
     train.add_argument(
         "--lr",
         type=positive_float,
-        help="learning rate (default: the optimizer's, e.g. 0.001 for adam)",
+        help=f"learning rate (default, by --optimizer: {DEFAULT_LRS})",
     )
     train.add_argument(
         "--batch-size",
