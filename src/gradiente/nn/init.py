@@ -205,6 +205,17 @@ def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
     return normal_(tensor, 0.0, std, generator)
 
 
+def _kaiming_std(tensor: Tensor, a: float, mode: str, nonlinearity: str) -> float | None:
+    """He et al.'s std = gain / √fan; None, with torch's warning, for a zero-element tensor."""
+    if 0 in tensor.shape:
+        # stacklevel 3: the warning points at the caller of kaiming_uniform_/kaiming_normal_
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
+        return None
+    fan = _calculate_correct_fan(tensor, mode)
+    gain = calculate_gain(nonlinearity, a)
+    return gain / math.sqrt(fan)
+
+
 def kaiming_uniform_(
     tensor: Tensor,
     a: float = 0,
@@ -213,13 +224,10 @@ def kaiming_uniform_(
     generator=None,
 ) -> Tensor:
     """He et al. (2015): U(−bound, bound), bound = gain · √(3 / fan)."""
-    if 0 in tensor.shape:
-        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
+    std = _kaiming_std(tensor, a, mode, nonlinearity)
+    if std is None:
         return tensor
-    fan = _calculate_correct_fan(tensor, mode)
-    gain = calculate_gain(nonlinearity, a)
-    std = gain / math.sqrt(fan)
-    bound = math.sqrt(3.0) * std
+    bound = math.sqrt(3.0) * std  # a uniform on [−b, b] has standard deviation b/√3
     return uniform_(tensor, -bound, bound, generator)
 
 
@@ -231,12 +239,9 @@ def kaiming_normal_(
     generator=None,
 ) -> Tensor:
     """He et al. (2015): N(0, std²), std = gain / √fan."""
-    if 0 in tensor.shape:
-        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
+    std = _kaiming_std(tensor, a, mode, nonlinearity)
+    if std is None:
         return tensor
-    fan = _calculate_correct_fan(tensor, mode)
-    gain = calculate_gain(nonlinearity, a)
-    std = gain / math.sqrt(fan)
     return normal_(tensor, 0.0, std, generator)
 
 

@@ -4,6 +4,7 @@ Code written as ``from torch.utils.data import DataLoader, TensorDataset`` runs 
 ``torch`` replaced by ``gradiente``; every name here is the same object as in ``gradiente.data``.
 """
 
+from gradiente import data as _data
 from gradiente.data import (
     BatchSampler,
     ConcatDataset,
@@ -25,22 +26,4 @@ from gradiente.data import (
 )
 from gradiente.utils.data import distributed
 
-__all__ = [
-    "BatchSampler",
-    "ConcatDataset",
-    "DataLoader",
-    "Dataset",
-    "DistributedSampler",
-    "IterableDataset",
-    "RandomSampler",
-    "Sampler",
-    "SequentialSampler",
-    "Subset",
-    "SubsetRandomSampler",
-    "TensorDataset",
-    "WeightedRandomSampler",
-    "default_collate",
-    "default_convert",
-    "get_worker_info",
-    "random_split",
-]
+__all__ = list(_data.__all__)  # the same names: gradiente.data's list is the one source
