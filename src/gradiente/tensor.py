@@ -718,6 +718,8 @@ class Tensor:
         if out._data.dtype != self._data.dtype:
             out = out.to(self.dtype)
         base._inplace(lambda b, v: I.WriteView.apply(b, v, replay), out)
+        if out._version_counter is not None:  # the node saved its output: now this view
+            _function.follow_saved_output(out.grad_fn, out._version_counter, self)
         _function.refresh_view(self)
         return self
 
@@ -943,18 +945,21 @@ class Tensor:
     def floor_divide(self, other):
         """floor(self / other); recorded without a derivative, as in PyTorch."""
         a, b = _promote(self, other)
+        _float_only_not_bool(a, "div_floor_cpu")
         _check_integer_divisor(a, b)
         return E.NotDifferentiable.apply(a, b, "floor_divide", E.floored_divide)
 
     def remainder(self, other):
         """Python's modulo: the result has the sign of ``other``."""
         a, b = _promote(self, other)
+        _float_only_not_bool(a, "remainder_cpu")
         _check_integer_divisor(a, b)
         return E.Remainder.apply(a, b, E.floored_remainder, xp.floor)
 
     def fmod(self, other):
         """C's modulo: the result has the sign of ``self``."""
         a, b = _promote(self, other)
+        _float_only_not_bool(a, "fmod_cpu")
         _check_integer_divisor(a, b)
         return E.Remainder.apply(a, b, xp.fmod, xp.trunc)
 
@@ -962,13 +967,16 @@ class Tensor:
         exponent = exponent.item() if isinstance(exponent, xp.generic) else exponent
         kind = self._data.dtype.kind
         if isinstance(exponent, Tensor):
+            bool_exponent = exponent._data.dtype.kind == "b"
             if exponent.ndim == 0 and not exponent._requires_grad and kind == "f":
+                if bool_exponent:
+                    return _refuse_backward_with_bool(self.pow(exponent.item()), exponent)
                 exponent = exponent.item()
             else:
                 a, b = _promote(self, exponent)
                 if a._data.dtype.kind == "b":
                     raise NotImplementedError("\"pow\" not implemented for 'Bool'")
-                return E.Pow.apply(a, b)
+                return _refuse_backward_with_bool(E.Pow.apply(a, b), exponent)
         if not isinstance(exponent, numbers.Number):
             raise TypeError(f"pow(): unsupported exponent type {type(exponent).__name__}")
         a = self
@@ -1020,7 +1028,11 @@ class Tensor:
         return self.remainder(other)
 
     def __rmod__(self, other):
-        return _scalar_like(other, self).remainder(self)
+        a, b = _promote(_scalar_like(other, self), self)
+        _float_only_not_bool(a, "remainder_cpu")
+        _check_integer_divisor(a, b)
+        # torch has no derivative for number % tensor: recorded, and backward raises
+        return E.NotDifferentiable.apply(a, b, "remainder", E.floored_remainder)
 
     def __lshift__(self, other):
         return self._bitwise(other, xp.left_shift)
@@ -1185,12 +1197,8 @@ class Tensor:
         if target is B.bool_:
             raise NotImplementedError('"clamp_scalar_cpu" not implemented for \'Bool\'')
         if isinstance(min, Tensor) or isinstance(max, Tensor):
-            out = self
-            if min is not None:
-                out = maximum(out, as_tensor(min, dtype=self.dtype))
-            if max is not None:
-                out = minimum(out, as_tensor(max, dtype=self.dtype))
-            return out
+            lo, hi = (None if v is None else as_tensor(v, dtype=self.dtype) for v in (min, max))
+            return E.ClampTensor.apply(self, lo, hi)
         return E.Clamp.apply(self, min, max)
 
     clip = clamp
@@ -1969,14 +1977,15 @@ class Tensor:
         _float_only(B.result_type(self, other).np, "logaddexp_cpu")
         # log(eᵃ + eᵇ) = max(a, b) + log1p(e^(−|a − b|)), which cannot overflow
         a, b = _promote_float(self, other)
-        return maximum(a, b) + (-(a - b).abs()).exp().log1p()
+        out = maximum(a, b) + (-(a - b).abs()).exp().log1p()
+        return _refuse_backward_with_bool(out, self, other)
 
     def logaddexp2(self, other):
         _check_tensor_arg(other, "logaddexp2")
         _float_only(B.result_type(self, other).np, "logaddexp2_cpu")
         ln2 = 0.6931471805599453
         a, b = _promote(self, other)
-        return (a * ln2).logaddexp(b * ln2) / ln2
+        return _refuse_backward_with_bool((a * ln2).logaddexp(b * ln2) / ln2, self, other)
 
     def frac(self):
         _float_only(self._data.dtype, "frac_cpu")
@@ -2032,13 +2041,15 @@ class Tensor:
         _check_tensor_arg(other, "fmax")
         a, b = _promote(self, other)
         b = b if isinstance(b, Tensor) else as_tensor(b, dtype=a.dtype)
-        return where(a.isnan(), b, where(b.isnan(), a, maximum(a, b)))
+        # a where a >= b or b is NaN, else b: torch's backward masks, so a tie sends the whole
+        # gradient to a
+        return where((a >= b) | b.isnan(), a, b)
 
     def fmin(self, other):
         _check_tensor_arg(other, "fmin")
         a, b = _promote(self, other)
         b = b if isinstance(b, Tensor) else as_tensor(b, dtype=a.dtype)
-        return where(a.isnan(), b, where(b.isnan(), a, minimum(a, b)))
+        return where((a <= b) | b.isnan(), a, b)  # as fmax
 
     def signbit(self):
         return Tensor._make(xp.signbit(self._data), False, None)
@@ -3056,6 +3067,28 @@ def _scalar_like(number, t: Tensor) -> Tensor:
     PyTorch would compute in: a float number with an integer tensor gives a float result."""
     a, b = _promote(t, number)
     return as_tensor(b, dtype=a.dtype)
+
+
+def _float_only_not_bool(a: Tensor, kernel: str) -> None:
+    """%, fmod and // have no bool kernel in PyTorch (operands already promoted)."""
+    if a._data.dtype.kind == "b":
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+
+
+_BOOL_SUB = (
+    "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to "
+    "invert a mask, use the `~` or `logical_not()` operator instead."
+)
+
+
+def _refuse_backward_with_bool(out: Tensor, *operands) -> Tensor:
+    """``out``, made to raise in backward when a bool tensor is among ``operands``: torch's
+    backward of logaddexp (a − b) and of pow with a bool exponent (b − 1) subtracts it."""
+    if out._requires_grad and any(
+        isinstance(t, Tensor) and t._data.dtype.kind == "b" for t in operands
+    ):
+        return E.RefuseBackward.apply(out, _BOOL_SUB)
+    return out
 
 
 def _check_integer_divisor(a: Tensor, b) -> None:

@@ -249,3 +249,13 @@ def test_inplace_result_used_out_of_place_still_differentiates():
         (v * v).sum().backward()
         grads.append(x.grad.tolist())
     np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12)
+
+
+def test_a_view_changed_in_place_then_its_base_is_refused_in_backward():
+    for M in (gradiente, torch):
+        x = M.tensor([0.5, -1.0, 2.0], requires_grad=True)
+        v = x * 1
+        v[:2].exp_()  # ExpBackward saves its output, which lives in v's memory
+        v.add_(1)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            v.sum().backward()
