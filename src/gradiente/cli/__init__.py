@@ -34,6 +34,7 @@ from gradiente.cli.errors import (
 )
 from gradiente.cli.evaluate import cmd_evaluate, cmd_predict
 from gradiente.cli.info import cmd_info
+from gradiente.cli.lecture import cmd_lecture
 from gradiente.cli.parser import build_parser, main
 from gradiente.cli.run import cmd_run
 from gradiente.cli.train import cmd_train
@@ -55,6 +56,7 @@ __all__ = [
     "build_scheduler",
     "cmd_evaluate",
     "cmd_info",
+    "cmd_lecture",
     "cmd_predict",
     "cmd_run",
     "cmd_train",

@@ -16,7 +16,7 @@ import argparse
 import sys
 
 from gradiente import __version__
-from gradiente.cli import evaluate, info, run, train
+from gradiente.cli import evaluate, info, lecture, run, train
 from gradiente.cli.errors import (
     DEBUG_HELP,
     EXIT_ERROR,
@@ -41,13 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_parser(sub)
     evaluate.add_parsers(sub)
     run.add_parser(sub)
-    sub.add_parser(
-        "lecture",
-        help="reproduce the gradient-descent lecture: its numbers and figures",
-        description="Run the lecture's sections in order, print their numbers and write "
-        "their figures.",
-    )
-    # Dispatched in main() to gradiente.lecture.main, which parses the options itself.
+    lecture.add_parser(sub)
     info.add_parser(sub)
     for command in sub.choices.values():  # also accepted after the command's name
         command.add_argument(
@@ -64,11 +58,6 @@ def main(argv: list[str] | None = None) -> int:
     full traceback instead.
     """
     argv = sys.argv[1:] if argv is None else list(argv)
-    if "lecture" in argv and set(argv[: argv.index("lecture")]) <= {"--debug"}:
-        # The lecture parses its own options (argparse's REMAINDER cannot pass "--out" through).
-        from gradiente import lecture
-
-        return lecture.main(argv[argv.index("lecture") + 1 :])
     parser = build_parser()
     args = parser.parse_args(argv)
     args.argv = argv  # what --nproc re-runs under mpiexec

@@ -92,7 +92,13 @@ def main(argv: list[str] | None = None) -> int:
         help="run only these sections (names from --list)",
     )
     parser.add_argument("--list", action="store_true", help="list the sections and exit")
-    args = parser.parse_args(argv)
+    return command(parser.parse_args(argv))
+
+
+def command(args: argparse.Namespace) -> int:
+    """List the sections (``args.list``), or run ``args.only`` (all if None) into ``args.out``
+    and say how many files were written; returns the exit status. ``main`` and the
+    ``gradiente lecture`` subcommand both end here."""
     if args.list:
         for k, s in enumerate(SECTIONS, start=1):
             print(f"{k:>2}. {s.NAME:<12} {s.TITLE}")
