@@ -86,6 +86,13 @@ def flip(input, dims):
     return input.flip(dims)
 
 
+def remainder(input, other, *, out=None):
+    """``gradiente.remainder(input, other)``: ``input % other``; a number ``input`` is PyTorch's
+    remainder(Scalar, Tensor), which has no derivative (backward raises)."""
+    result = other.__rmod__(input) if not isinstance(input, Tensor) else input.remainder(other)
+    return write_out(out, result, "remainder")
+
+
 def _forward_to_inplace(name: str):
     def function(input, *args, **kwargs):
         return getattr(input, name)(*args, **kwargs)

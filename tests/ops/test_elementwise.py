@@ -621,3 +621,97 @@ def test_xlogy_values_and_gradients_at_zero_nan_and_infinity():
         for g, t in zip(*results, strict=True):
             np.testing.assert_array_equal(g.detach().numpy(), t.detach().numpy())
     check_op(lambda m, a, b: m.xlogy(a, b), _rand((3, 4), 1), _positive((3, 4), 2))
+
+
+def _same_grads(op, *arrays, up):
+    """op(lib, *leaves) in both libraries with upstream ``up``: values and every input's
+    gradient agree exactly, NaN for NaN."""
+    results = []
+    for lib in (gradiente, torch):
+        leaves = [lib.tensor(a, requires_grad=True) for a in arrays]
+        out = op(lib, *leaves)
+        out.backward(lib.tensor(up, dtype=out.dtype))
+        grads = [None if t.grad is None else t.grad.numpy() for t in leaves]
+        results.append([out.detach().numpy(), *grads])
+    for g, t in zip(*results, strict=True):
+        assert (g is None) == (t is None)
+        np.testing.assert_array_equal(g, t)
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda m, a, b, c: m.fmin(a, b),
+        lambda m, a, b, c: m.fmax(a, b),
+        lambda m, a, b, c: m.clamp(a, b, c),
+        lambda m, a, b, c: m.clamp(a, min=b),
+        lambda m, a, b, c: m.clamp(a, max=c),
+    ],
+)
+def test_fmin_fmax_and_tensor_clamp_gradients_at_ties_and_nan(op):
+    """fmin/fmax send a tie's whole gradient to the first operand; clamp with tensor bounds
+    uses torch's where-masks (NaN anywhere: 0 to x), not maximum/minimum's split (found by
+    the fuzzer)."""
+    nan = float("nan")
+    a = np.array([1.0, 1.0, nan, 2.0, nan, 0.0, 3.0, 0.5])
+    b = np.array([1.0, 2.0, 1.0, nan, nan, -0.0, 0.0, 2.0])
+    c = np.array([5.0, 5.0, 5.0, 3.0, 1.0, nan, 3.0, 1.0])
+    for up in (np.full(8, 1.5), np.full(8, nan)):
+        _same_grads(op, a, b, c, up=up)
+    check_op(lambda m, x, y, z: op(m, x, y, z), *(_rand((3, 4), s) for s in (1, 2, 3)))
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda m, a: m.floor(a),
+        lambda m, a: m.sign(a),
+        lambda m, a: m.round(a),
+        lambda m, a: m.div(a, 2.0, rounding_mode="trunc"),
+        lambda m, a: m.nn.functional.hardtanh(a),
+    ],
+)
+def test_flat_and_clipped_ops_give_zero_gradient_for_any_upstream(op):
+    """torch returns zeros (or masks with where): an infinite or NaN upstream gradient still
+    gives 0 there, not inf · 0 = NaN (found by the fuzzer)."""
+    nan, inf = float("nan"), float("inf")
+    _same_grads(op, np.array([1.5, 2.0, -3.0, 0.25, nan]), up=np.array([nan, inf, -inf, nan, 1.0]))
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda m, x: 2.5 % x,
+        lambda m, x: m.remainder(2.5, x),
+        lambda m, x: m.logaddexp(m.tensor([True, False]), x),
+        lambda m, x: m.logaddexp2(x, m.tensor([True, False])),
+        lambda m, x: x ** m.tensor([True, False]),
+        lambda m, x: x ** m.tensor(True),
+    ],
+)
+def test_backward_raises_where_torch_has_no_derivative(op):
+    """number % tensor has no derivative in torch; logaddexp's and pow's backward subtract a
+    bool operand, which torch refuses (found by the fuzzer). The forward values agree."""
+    x = np.array([1.5, 2.0])
+    g, t = op(gradiente, gradiente.tensor(x, requires_grad=True)), op(torch, torch.tensor(x))
+    assert_same(g, t)
+    for lib in (torch, gradiente):
+        out = op(lib, lib.tensor(x, requires_grad=True))
+        with pytest.raises(RuntimeError):
+            out.sum().backward()
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda m, b: b % b,
+        lambda m, b: b % True,
+        lambda m, b: m.fmod(b, b),
+        lambda m, b: b // b,
+        lambda m, b: m.remainder(b, m.tensor(True)),
+    ],
+)
+def test_modulo_and_floor_division_of_bools_raise(op):
+    for lib in (torch, gradiente):
+        with pytest.raises(NotImplementedError):
+            op(lib, lib.tensor([True, False]))

@@ -197,6 +197,10 @@ class Pointwise(Function):
     # integer one; None: bools are treated as integers
     on_bool = None
 
+    # blocked(x, *args): where torch's backward masks the gradient to exactly 0 (a NaN or
+    # infinite upstream gradient gives 0 there, not grad · 0); None: nowhere
+    blocked = None
+
     @staticmethod
     def f(x, *args):
         raise NotImplementedError
@@ -222,9 +226,16 @@ class Pointwise(Function):
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
         nones = (None,) * len(ctx.args)
+        blocked = type(ctx).blocked
         if grad_state.enabled:  # create_graph=True: keep dL/dx differentiable in x too
-            return (grad * Derivative.apply(a, type(ctx), ctx.args), *nones)
-        return (grad._data * type(ctx).df(a._data, *ctx.args), *nones)
+            out = grad * Derivative.apply(a, type(ctx), ctx.args)
+            if blocked is not None:
+                out = out.masked_fill(type(grad)._make(blocked(a._data, *ctx.args)), 0.0)
+            return (out, *nones)
+        out = grad._data * type(ctx).df(a._data, *ctx.args)
+        if blocked is not None:
+            out = xp.where(blocked(a._data, *ctx.args), 0, out).astype(out.dtype, copy=False)
+        return (out, *nones)
 
 
 _BOOL_SUB_ONE = (
@@ -345,6 +356,10 @@ class Hardtanh(Pointwise):
     def df(x, lo, hi):
         # zero only at and beyond the bounds (PyTorch): a NaN input passes its gradient
         return (~((x <= lo) | (x >= hi))).astype(x.dtype)
+
+    @staticmethod
+    def blocked(x, lo, hi):
+        return (x <= lo) | (x >= hi)
 
     d2f = staticmethod(_zeros)
 

@@ -346,7 +346,8 @@ class PiecewiseConstant(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * 0.0, None, None
+        # zeros, not grad · 0: an infinite or NaN upstream gradient still gives 0 (torch)
+        return grad.new_zeros(grad.shape), None, None
 
     def name(self) -> str:
         return self._names[self.kind]
@@ -381,6 +382,44 @@ class Clamp(Function):
             mask = upper if mask is None else mask & upper
         # where, not grad * mask: a NaN upstream gradient outside the bounds gives 0 (PyTorch)
         return grad.where(mask, grad.new_zeros(())), None, None
+
+
+class ClampTensor(Function):
+    """clamp(x, lo, hi) with tensor bounds (either may be None): min(max(x, lo), hi), NaN if any
+    of them is NaN, x kept on a tie."""
+
+    backward_name = "ClampBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, lo, hi):
+        ctx.save_for_backward(a, lo, hi)
+        out = a._data
+        if lo is not None:
+            out = xp.maximum(lo._data, out)  # NumPy returns the second operand on a tie
+        if hi is not None:
+            out = xp.minimum(hi._data, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        # torch's clamp_backward and clamp_backward_min_max: where (a NaN anywhere gives 0)
+        a, lo, hi = ctx.saved_tensors
+        zero = grad.new_zeros(())
+        inside = None
+        if lo is not None:
+            inside = a >= lo
+        if hi is not None:
+            inside = a <= hi if inside is None else inside & (a <= hi)
+        grad_a = grad.where(inside, zero) if ctx.needs_input_grad[0] else None
+        grad_lo = grad_hi = None
+        if lo is not None and ctx.needs_input_grad[1]:
+            below = a < lo if hi is None else (a < lo) & (lo < hi)
+            grad_lo = grad.where(below, zero)
+        if hi is not None and ctx.needs_input_grad[2]:
+            above = a > hi if lo is None else (a > hi) | (hi < lo)
+            grad_hi = grad.where(above, zero)
+        return grad_a, grad_lo, grad_hi
 
 
 def _pass_unless(grad, blocked):
@@ -679,6 +718,23 @@ class NotDifferentiable(Function):
     @staticmethod
     def backward(ctx, grad):
         raise RuntimeError(f"the derivative for '{ctx.op_name}' is not implemented.")
+
+
+class RefuseBackward(Function):
+    """The identity, whose backward raises ``message``: for results torch computes but cannot
+    differentiate (its backward formula would fail on these operands)."""
+
+    backward_name = "NotImplemented"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, message):
+        ctx.message = message
+        return a._data.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise RuntimeError(ctx.message)
 
 
 class CopySign(Function):
