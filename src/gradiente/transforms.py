@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 
 from gradiente import backend as B
 from gradiente.backend import xp
+from gradiente.ops.window import int_tuple
 from gradiente.tensor import Tensor, as_tensor, rand, randint
 
 __all__ = [
@@ -103,14 +104,11 @@ def _flip(img, axis_of_tensor: int, axis_of_array: int):
 
 
 def _pair(size, name: str = "size") -> tuple[int, int]:
+    """(h, w) from an int (NumPy's too) or a sequence of one or two ints (torchvision's rule)."""
     if isinstance(size, numbers.Integral):
-        return int(size), int(size)
-    size = tuple(int(s) for s in size)
-    if len(size) == 1:
-        return size[0], size[0]
-    if len(size) != 2:
-        raise ValueError(f"Please provide only two dimensions (h, w) for {name}.")
-    return size
+        size = int(size)
+    message = "Please provide only two dimensions (h, w) for {name}."
+    return int_tuple(size, 2, name, message=message, error=ValueError)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -34,6 +34,12 @@ import threading
 from gradiente.autograd.function import Function
 from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import xp
+from gradiente.ops.window import (
+    conv_out_size,
+    conv_transpose_out_size,
+    int_tuple,
+    same_padding,
+)
 
 _as_strided = xp.lib.stride_tricks.as_strided
 
@@ -113,23 +119,6 @@ class _Geometry:
         self.spatial = spatial
 
 
-def _tuple(value, n: int, name: str, op: str) -> tuple:
-    """An int or a sequence of n ints, as a tuple of n ints (PyTorch's _pair/_single)."""
-    if isinstance(value, int):
-        return (value,) * n
-    value = tuple(int(v) for v in value)
-    if len(value) == 1:
-        return value * n
-    if len(value) != n:
-        raise RuntimeError(f"{op}: expected {name} to be a single integer or a tuple of {n}")
-    return value
-
-
-def _conv_out(size: int, k: int, s: int, p_total: int, d: int) -> int:
-    # O = ⌊(I + p_total − d·(k − 1) − 1) / s⌋ + 1
-    return (size + p_total - d * (k - 1) - 1) // s + 1
-
-
 def _check_float(op: str, x, w, b) -> None:
     dt = x._data.dtype
     if dt.kind != "f":
@@ -174,9 +163,13 @@ def _conv_geometry(op, x, w, b, stride, padding, dilation, groups, spatial) -> _
         raise RuntimeError(f"{op}: expected bias of shape ({O},), got {_shape(b)}")
     kernel = tuple(w._data.shape[2:]) if spatial == 2 else (1, w._data.shape[2])
     image = tuple(x._data.shape[2:]) if spatial == 2 else (1, x._data.shape[2])
-    sh, sw = _tuple(stride, 2, "stride", op) if spatial == 2 else (1, _tuple(stride, 1, "", op)[0])
+    sh, sw = (
+        int_tuple(stride, 2, "stride", op) if spatial == 2 else (1, int_tuple(stride, 1, "", op)[0])
+    )
     dh, dw = (
-        _tuple(dilation, 2, "dilation", op) if spatial == 2 else (1, _tuple(dilation, 1, "", op)[0])
+        int_tuple(dilation, 2, "dilation", op)
+        if spatial == 2
+        else (1, int_tuple(dilation, 1, "", op)[0])
     )
     if min(sh, sw) < 1 or min(dh, dw) < 1:
         raise RuntimeError(f"{op}: stride and dilation must be positive")
@@ -188,18 +181,16 @@ def _conv_geometry(op, x, w, b, stride, padding, dilation, groups, spatial) -> _
                 raise RuntimeError(
                     f"{op}: padding='same' is not supported for strided convolutions"
                 )
-            # total = d·(k − 1), the extra one of an odd total goes to the bottom/right (PyTorch)
-            th, tw = dh * (kernel[0] - 1), dw * (kernel[1] - 1)
-            pads = (th // 2, th - th // 2, tw // 2, tw - tw // 2)
+            pads = same_padding(kernel[0], dh) + same_padding(kernel[1], dw)
         else:
             raise RuntimeError(
                 f"{op}: invalid padding string {padding!r}, should be one of {{'valid', 'same'}}"
             )
     else:
         if spatial == 2:
-            ph, pw = _tuple(padding, 2, "padding", op)
+            ph, pw = int_tuple(padding, 2, "padding", op)
         else:
-            ph, pw = 0, _tuple(padding, 1, "padding", op)[0]
+            ph, pw = 0, int_tuple(padding, 1, "padding", op)[0]
         if ph < 0 or pw < 0:
             raise RuntimeError(f"{op}: negative padding is not supported")
         pads = (ph, ph, pw, pw)
@@ -214,8 +205,8 @@ def _conv_geometry(op, x, w, b, stride, padding, dilation, groups, spatial) -> _
             f"input shape {_shape(x)}, padding {pads if spatial == 2 else pads[2:]}"
         )
     out = (
-        _conv_out(image[0], kernel[0], sh, pads[0] + pads[1], dh),
-        _conv_out(image[1], kernel[1], sw, pads[2] + pads[3], dw),
+        conv_out_size(image[0], kernel[0], sh, pads[0] + pads[1], dh),
+        conv_out_size(image[1], kernel[1], sw, pads[2] + pads[3], dw),
     )
     return _Geometry(kernel, (sh, sw), pads, (dh, dw), groups, image, out, spatial)
 
@@ -618,18 +609,18 @@ def _conv_transpose_geometry(op, x, w, b, stride, padding, output_padding, group
         raise RuntimeError(f"{op}: expected bias of shape ({Cout_g * groups},), got {_shape(b)}")
     if isinstance(padding, str):
         raise RuntimeError(f"{op}: padding must be an int or a tuple, got {padding!r}")
-    sh, sw = _tuple(stride, 2, "stride", op)
-    ph, pw = _tuple(padding, 2, "padding", op)
-    oph, opw = _tuple(output_padding, 2, "output_padding", op)
-    dh, dw = _tuple(dilation, 2, "dilation", op)
+    sh, sw = int_tuple(stride, 2, "stride", op)
+    ph, pw = int_tuple(padding, 2, "padding", op)
+    oph, opw = int_tuple(output_padding, 2, "output_padding", op)
+    dh, dw = int_tuple(dilation, 2, "dilation", op)
     if (oph >= sh and oph >= dh) or (opw >= sw and opw >= dw):
         raise RuntimeError(
             f"{op}: output padding must be smaller than either stride or dilation, but got "
             f"output_padding={(oph, opw)}, stride={(sh, sw)}, dilation={(dh, dw)}"
         )
     # H_out = (H − 1)·s − 2·p + d·(k − 1) + output_padding + 1
-    HO = (H - 1) * sh - 2 * ph + dh * (kh - 1) + oph + 1
-    WO = (W - 1) * sw - 2 * pw + dw * (kw - 1) + opw + 1
+    HO = conv_transpose_out_size(H, kh, sh, ph, dh, oph)
+    WO = conv_transpose_out_size(W, kw, sw, pw, dw, opw)
     if HO < 1 or WO < 1:
         raise RuntimeError(
             f"{op}: given input of size {_shape(x)}, the calculated output size ({HO} x {WO}) "
@@ -657,13 +648,13 @@ def conv_transpose2d(
 
 # ------------------------------------------------------------------------------ unfold / fold
 def _fold_geometry(op, kernel_size, dilation, padding, stride, image) -> _Geometry:
-    kh, kw = _tuple(kernel_size, 2, "kernel_size", op)
-    dh, dw = _tuple(dilation, 2, "dilation", op)
-    ph, pw = _tuple(padding, 2, "padding", op)
-    sh, sw = _tuple(stride, 2, "stride", op)
+    kh, kw = int_tuple(kernel_size, 2, "kernel_size", op)
+    dh, dw = int_tuple(dilation, 2, "dilation", op)
+    ph, pw = int_tuple(padding, 2, "padding", op)
+    sh, sw = int_tuple(stride, 2, "stride", op)
     if min(kh, kw, dh, dw, sh, sw) < 1 or min(ph, pw) < 0:
         raise RuntimeError(f"{op}: kernel_size, dilation and stride must be positive")
-    out = (_conv_out(image[0], kh, sh, 2 * ph, dh), _conv_out(image[1], kw, sw, 2 * pw, dw))
+    out = (conv_out_size(image[0], kh, sh, 2 * ph, dh), conv_out_size(image[1], kw, sw, 2 * pw, dw))
     if out[0] < 1 or out[1] < 1:
         raise RuntimeError(
             f"{op}: the sliding blocks do not fit: input spatial size {image} with padding "
@@ -746,7 +737,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
             f"{op}: expected 2D or 3D (batched) input, but got input of size {_shape(input)}"
         )
     x = input.unsqueeze(0) if nd == 2 else input
-    image = _tuple(output_size, 2, "output_size", op)
+    image = int_tuple(output_size, 2, "output_size", op)
     geom = _fold_geometry(op, kernel_size, dilation, padding, stride, image)
     kh, kw = geom.kernel
     CK, L = x._data.shape[1:]

@@ -20,6 +20,7 @@ from gradiente.autograd.function import Function
 from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import xp
 from gradiente.ops.reduce import torch_type_name
+from gradiente.ops.window import POOL_TUPLE_ERROR, int_tuple, pool_out_size
 
 
 # ------------------------------------------------------------------------------ geometry
@@ -69,17 +70,6 @@ class _PoolGeometry:
         )
 
 
-def _tuple(value, n: int, name: str, op: str) -> tuple:
-    if isinstance(value, int):
-        return (value,) * n
-    value = tuple(int(v) for v in value)
-    if len(value) == 1:
-        return value * n
-    if len(value) != n:
-        raise RuntimeError(f"{op}: {name} must either be a single int, or a tuple of {n} ints")
-    return value
-
-
 def _check_dtype(kernel: str, x, allowed: str) -> None:
     """Raise PyTorch's error for a dtype its CPU kernel does not cover (``kernel`` is the
     name PyTorch's message gives): ``allowed`` is "float" (floating only), "float_long"
@@ -94,26 +84,16 @@ def _check_dtype(kernel: str, x, allowed: str) -> None:
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{torch_type_name(x.dtype)}'")
 
 
-def _pool_out(size: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
-    """PyTorch's pooling_output_shape: ⌊ or ⌈(I + 2p − d·(k − 1) − 1) / s⌉ + 1, where in
-    ceil mode the last window must start inside the input or the left padding."""
-    span = size + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil_mode else 0)
-    out = span // s + 1
-    if ceil_mode and (out - 1) * s >= size + p:
-        out -= 1
-    return out
-
-
 def _pool_geometry(
     op, x, kernel_size, stride, padding, dilation, ceil_mode, spatial, max_pool
 ) -> _PoolGeometry:
     """Check pooling arguments like PyTorch and compute the geometry ((1, k) kernels for 1-D)."""
     n = spatial
-    k = _tuple(kernel_size, n, "kernel_size", op)
+    k = int_tuple(kernel_size, n, "kernel_size", op, POOL_TUPLE_ERROR)
     s = k if stride is None or (not isinstance(stride, int) and len(stride) == 0) else None
-    s = s if s is not None else _tuple(stride, n, "stride", op)
-    p = _tuple(padding, n, "padding", op)
-    d = _tuple(dilation, n, "dilation", op)
+    s = s if s is not None else int_tuple(stride, n, "stride", op, POOL_TUPLE_ERROR)
+    p = int_tuple(padding, n, "padding", op, POOL_TUPLE_ERROR)
+    d = int_tuple(dilation, n, "dilation", op, POOL_TUPLE_ERROR)
     if n == 1:
         k, s, p, d = (1,) + k, (1,) + s, (0,) + p, (1,) + d
     if min(k) < 1 or min(s) < 1 or min(d) < 1:
@@ -133,7 +113,7 @@ def _pool_geometry(
                 f"kernel_size={ki}"
             )
     image = tuple(x._data.shape[2:]) if n == 2 else (1, x._data.shape[2])
-    out = tuple(_pool_out(image[a], k[a], s[a], p[a], d[a], ceil_mode) for a in range(2))
+    out = tuple(pool_out_size(image[a], k[a], s[a], p[a], d[a], ceil_mode) for a in range(2))
     if min(out) < 1:
         C = x._data.shape[1]
         shape_in = "x".join(str(v) for v in (C,) + image[2 - n :])
