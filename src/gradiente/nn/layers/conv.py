@@ -9,21 +9,16 @@ weights). The arithmetic lives in ``nn.functional`` (``ops/conv.py``).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from gradiente.nn import functional as F
 from gradiente.nn import init
+from gradiente.nn.layers.linear import _weight_and_bias
 from gradiente.nn.module import Module
-from gradiente.nn.parameter import Parameter
-from gradiente.tensor import Tensor, empty
+from gradiente.ops.window import conv_transpose_out_size, ntuple, same_padding
+from gradiente.tensor import Tensor
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
-
-
-def _ntuple(value, n: int) -> tuple:
-    """PyTorch's _single/_pair: an int repeated n times, a sequence as a tuple."""
-    if isinstance(value, int):
-        return (value,) * n
-    return tuple(value)
 
 
 class _ConvNd(Module):
@@ -79,8 +74,7 @@ class _ConvNd(Module):
             pads = [0, 0] * len(kernel_size)
             if padding == "same":
                 for i, (d, k) in enumerate(zip(dilation[::-1], kernel_size[::-1], strict=True)):
-                    total = d * (k - 1)
-                    pads[2 * i], pads[2 * i + 1] = total // 2, total - total // 2
+                    pads[2 * i], pads[2 * i + 1] = same_padding(k, d)
             self._reversed_padding_repeated_twice = pads
         else:
             self._reversed_padding_repeated_twice = [p for p in padding[::-1] for _ in range(2)]
@@ -88,11 +82,7 @@ class _ConvNd(Module):
             shape = (in_channels, out_channels // groups, *kernel_size)
         else:
             shape = (out_channels, in_channels // groups, *kernel_size)
-        self.weight = Parameter(empty(shape, dtype=dtype, device=device))
-        if bias:
-            self.bias = Parameter(empty(out_channels, dtype=dtype, device=device))
-        else:
-            self.register_parameter("bias", None)
+        _weight_and_bias(self, shape, out_channels, bias, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -145,8 +135,11 @@ class _ConvNd(Module):
         )
 
 
-class Conv1d(_ConvNd):
-    """1-D convolution over (N, C_in, L) input: weight (C_out, C_in/groups, k), bias (C_out)."""
+class _ConvSpatialNd(_ConvNd):
+    """Conv1d and Conv2d: the same arguments, over ``_spatial`` axes, computed by ``_conv``."""
+
+    _spatial: int
+    _conv: Callable[..., Tensor]
 
     def __init__(
         self,
@@ -162,15 +155,16 @@ class Conv1d(_ConvNd):
         device=None,
         dtype=None,
     ) -> None:
+        n = self._spatial
         super().__init__(
             in_channels,
             out_channels,
-            _ntuple(kernel_size, 1),
-            _ntuple(stride, 1),
-            padding if isinstance(padding, str) else _ntuple(padding, 1),
-            _ntuple(dilation, 1),
+            ntuple(kernel_size, n),
+            ntuple(stride, n),
+            padding if isinstance(padding, str) else ntuple(padding, n),
+            ntuple(dilation, n),
             False,
-            (0,),
+            (0,) * n,
             groups,
             bias,
             padding_mode,
@@ -179,48 +173,25 @@ class Conv1d(_ConvNd):
         )
 
     def forward(self, input: Tensor) -> Tensor:
-        return self._conv_forward(input, F.conv1d, 1)
+        return self._conv_forward(input, self._conv, self._spatial)
 
 
-class Conv2d(_ConvNd):
+class Conv1d(_ConvSpatialNd):
+    """1-D convolution over (N, C_in, L) input: weight (C_out, C_in/groups, k), bias (C_out)."""
+
+    _spatial = 1
+    _conv = staticmethod(F.conv1d)
+
+
+class Conv2d(_ConvSpatialNd):
     """2-D convolution over (N, C_in, H, W) input: weight (C_out, C_in/groups, kH, kW).
 
     ``padding`` may be an int, a pair, ``'valid'`` or ``'same'``; ``padding_mode`` 'zeros',
     'reflect', 'replicate' or 'circular'.
     """
 
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size,
-        stride=1,
-        padding=0,
-        dilation=1,
-        groups: int = 1,
-        bias: bool = True,
-        padding_mode: str = "zeros",
-        device=None,
-        dtype=None,
-    ) -> None:
-        super().__init__(
-            in_channels,
-            out_channels,
-            _ntuple(kernel_size, 2),
-            _ntuple(stride, 2),
-            padding if isinstance(padding, str) else _ntuple(padding, 2),
-            _ntuple(dilation, 2),
-            False,
-            (0, 0),
-            groups,
-            bias,
-            padding_mode,
-            device,
-            dtype,
-        )
-
-    def forward(self, input: Tensor) -> Tensor:
-        return self._conv_forward(input, F.conv2d, 2)
+    _spatial = 2
+    _conv = staticmethod(F.conv2d)
 
 
 class ConvTranspose2d(_ConvNd):
@@ -250,12 +221,12 @@ class ConvTranspose2d(_ConvNd):
         super().__init__(
             in_channels,
             out_channels,
-            _ntuple(kernel_size, 2),
-            _ntuple(stride, 2),
-            _ntuple(padding, 2),
-            _ntuple(dilation, 2),
+            ntuple(kernel_size, 2),
+            ntuple(stride, 2),
+            ntuple(padding, 2),
+            ntuple(dilation, 2),
             True,
-            _ntuple(output_padding, 2),
+            ntuple(output_padding, 2),
             groups,
             bias,
             padding_mode,
@@ -279,11 +250,12 @@ class ConvTranspose2d(_ConvNd):
             )
         min_sizes, max_sizes = [], []
         for d in range(spatial):
-            size = (
-                (input.shape[d + lead] - 1) * self.stride[d]
-                - 2 * self.padding[d]
-                + self.dilation[d] * (self.kernel_size[d] - 1)
-                + 1
+            size = conv_transpose_out_size(
+                input.shape[d + lead],
+                self.kernel_size[d],
+                self.stride[d],
+                self.padding[d],
+                self.dilation[d],
             )
             min_sizes.append(size)
             max_sizes.append(size + self.stride[d] - 1)

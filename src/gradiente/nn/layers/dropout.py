@@ -8,6 +8,8 @@ from gradiente.tensor import Tensor
 
 
 class _DropoutNd(Module):
+    """The dropout layers: the probability p, and ``forward`` through ``_dropout``."""
+
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
         if p < 0 or p > 1:
@@ -18,30 +20,29 @@ class _DropoutNd(Module):
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
 
+    def forward(self, input: Tensor) -> Tensor:
+        return self._dropout(input, self.p, self.training, self.inplace)
+
 
 class Dropout(_DropoutNd):
     """Zero each element with probability p, scale the others by 1/(1 − p) (training only)."""
 
-    def forward(self, input: Tensor) -> Tensor:
-        return F.dropout(input, self.p, self.training, self.inplace)
+    _dropout = staticmethod(F.dropout)
 
 
 class Dropout1d(_DropoutNd):
     """Zero whole channels of (N, C, L) input with probability p (training only)."""
 
-    def forward(self, input: Tensor) -> Tensor:
-        return F.dropout1d(input, self.p, self.training, self.inplace)
+    _dropout = staticmethod(F.dropout1d)
 
 
 class Dropout2d(_DropoutNd):
     """Zero whole feature maps of (N, C, H, W) input with probability p (training only)."""
 
-    def forward(self, input: Tensor) -> Tensor:
-        return F.dropout2d(input, self.p, self.training, self.inplace)
+    _dropout = staticmethod(F.dropout2d)
 
 
 class Dropout3d(_DropoutNd):
     """Zero whole volumes of (N, C, D, H, W) input with probability p (training only)."""
 
-    def forward(self, input: Tensor) -> Tensor:
-        return F.dropout3d(input, self.p, self.training, self.inplace)
+    _dropout = staticmethod(F.dropout3d)

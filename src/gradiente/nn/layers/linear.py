@@ -11,6 +11,18 @@ from gradiente.nn.parameter import Parameter
 from gradiente.tensor import Tensor, empty
 
 
+def _weight_and_bias(module: Module, shape: tuple, out: int, bias: bool, device, dtype) -> None:
+    """Register ``weight`` of ``shape`` and ``bias`` of (out,), or None when ``bias=False``.
+
+    Empty here: each layer's ``reset_parameters`` draws them, in PyTorch's order.
+    """
+    module.weight = Parameter(empty(shape, dtype=dtype, device=device))
+    if bias:
+        module.bias = Parameter(empty(out, dtype=dtype, device=device))
+    else:
+        module.register_parameter("bias", None)
+
+
 class Identity(Module):
     """Returns its input unchanged (a placeholder; any constructor arguments are ignored)."""
 
@@ -34,11 +46,7 @@ class Linear(Module):
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = Parameter(empty((out_features, in_features), dtype=dtype, device=device))
-        if bias:
-            self.bias = Parameter(empty(out_features, dtype=dtype, device=device))
-        else:
-            self.register_parameter("bias", None)
+        _weight_and_bias(self, (out_features, in_features), out_features, bias, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -81,13 +89,8 @@ class Bilinear(Module):
         self.in1_features = in1_features
         self.in2_features = in2_features
         self.out_features = out_features
-        self.weight = Parameter(
-            empty((out_features, in1_features, in2_features), dtype=dtype, device=device)
-        )
-        if bias:
-            self.bias = Parameter(empty(out_features, dtype=dtype, device=device))
-        else:
-            self.register_parameter("bias", None)
+        shape = (out_features, in1_features, in2_features)
+        _weight_and_bias(self, shape, out_features, bias, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

@@ -7,16 +7,13 @@ from __future__ import annotations
 
 from gradiente.nn import functional as F
 from gradiente.nn.module import Module
+from gradiente.ops.window import ntuple
 from gradiente.tensor import Tensor
 
 
-def _single(value) -> tuple:
-    """PyTorch's _single: an int as a 1-tuple, a sequence as a tuple."""
-    return (value,) if isinstance(value, int) else tuple(value)
-
-
 class _MaxPoolNd(Module):
-    """Arguments and repr shared by MaxPool1d and MaxPool2d (``stride`` defaults to the kernel)."""
+    """MaxPool1d and MaxPool2d: arguments, repr and ``forward`` through ``_pool`` (``stride``
+    defaults to the kernel)."""
 
     def __init__(
         self,
@@ -41,12 +38,8 @@ class _MaxPoolNd(Module):
             f"dilation={self.dilation}, ceil_mode={self.ceil_mode}"
         )
 
-
-class MaxPool1d(_MaxPoolNd):
-    """1-D max pooling over (N, C, L): the largest value of each window."""
-
     def forward(self, input: Tensor):
-        return F.max_pool1d(
+        return self._pool(
             input,
             self.kernel_size,
             self.stride,
@@ -55,6 +48,12 @@ class MaxPool1d(_MaxPoolNd):
             ceil_mode=self.ceil_mode,
             return_indices=self.return_indices,
         )
+
+
+class MaxPool1d(_MaxPoolNd):
+    """1-D max pooling over (N, C, L): the largest value of each window."""
+
+    _pool = staticmethod(F.max_pool1d)
 
 
 class MaxPool2d(_MaxPoolNd):
@@ -63,16 +62,7 @@ class MaxPool2d(_MaxPoolNd):
     With ``return_indices=True`` also returns where each maximum was (for ``MaxUnpool2d``).
     """
 
-    def forward(self, input: Tensor):
-        return F.max_pool2d(
-            input,
-            self.kernel_size,
-            self.stride,
-            self.padding,
-            self.dilation,
-            ceil_mode=self.ceil_mode,
-            return_indices=self.return_indices,
-        )
+    _pool = staticmethod(F.max_pool2d)
 
 
 class _AvgPoolNd(Module):
@@ -92,9 +82,9 @@ class AvgPool1d(_AvgPoolNd):
         count_include_pad: bool = True,
     ) -> None:
         super().__init__()
-        self.kernel_size = _single(kernel_size)
-        self.stride = _single(stride if stride is not None else kernel_size)
-        self.padding = _single(padding)
+        self.kernel_size = ntuple(kernel_size, 1)
+        self.stride = ntuple(stride if stride is not None else kernel_size, 1)
+        self.padding = ntuple(padding, 1)
         self.ceil_mode = ceil_mode
         self.count_include_pad = count_include_pad
 

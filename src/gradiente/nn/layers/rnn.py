@@ -355,9 +355,7 @@ class GRU(RNNBase):
             dtype=dtype,
         )
 
-    def forward(self, input: Tensor, hx: Tensor | None = None):
-        output, h_n, _ = self._forward(input, hx, None)
-        return output, h_n
+    forward = RNN.forward  # (output, h_n), as for the Elman RNN
 
 
 class RNNCellBase(Module):
@@ -402,14 +400,8 @@ class RNNCellBase(Module):
         batched = input.ndim == 2
         x = input if batched else input.unsqueeze(0)
         shape = (x.shape[0], self.hidden_size)
-        h = zeros(shape, dtype=input.dtype) if hx is None else (hx if batched else hx.unsqueeze(0))
-        c = None
-        if self._mode == "LSTM":
-            c = (
-                zeros(shape, dtype=input.dtype)
-                if cx is None
-                else (cx if batched else cx.unsqueeze(0))
-            )
+        h = self._state(hx, shape, input.dtype, batched)
+        c = self._state(cx, shape, input.dtype, batched) if self._mode == "LSTM" else None
         gates_x = F.linear(x, self.weight_ih, self.bias_ih)
         h, c = _cell_step(self._mode, gates_x, h, c, self.weight_hh, self.bias_hh, None)
         if not batched:
