@@ -60,6 +60,7 @@ def build_model(config: dict):
 
 
 def _fitting_models(data: dict) -> str:
+    """The sentence naming the zoo models whose input shape fits ``data``."""
     fits = [name for name, cls in MODELS.items() if not cls.check_input(tuple(data["in_shape"]))]
     return f"Models that fit {data['dataset']}: {', '.join(fits)}."
 

@@ -83,14 +83,17 @@ _MAX_INPUT_VALUES = 1 << 24  # values per input sample (CIFAR-10: 3,072)
 
 
 def _is_int(value) -> bool:
+    """An integer of JSON (``true`` is not 1 here)."""
     return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _is_number(value) -> bool:
+    """A finite number of JSON (not a bool)."""
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _one_of(names) -> tuple:
+    """The (test, expected) pair for a string that must be one of ``names``."""
     return (lambda v: isinstance(v, str) and v in names), "one of " + ", ".join(names)
 
 
@@ -141,6 +144,7 @@ _IMAGE_KEYS = {
 
 
 def _keys_problem(obj: dict, keys: dict, where: str) -> str | None:
+    """The first key of ``keys`` missing from ``obj`` or failing its test, said in words."""
     for key, (test, expected) in keys.items():
         if key not in obj:
             return f"{where}{key!r} is missing"

@@ -97,6 +97,7 @@ def _load_run(run: str, checkpoint: str, data_dir: str | None = None):
 
 
 def _table(rows: list[list[str]]) -> str:
+    """``rows`` as text, each column right-aligned to its widest cell."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return "\n".join(
         "  ".join(cell.rjust(w) for cell, w in zip(row, widths, strict=False)).rstrip()

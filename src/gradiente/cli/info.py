@@ -57,6 +57,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def _blas() -> str:
+    """The BLAS library NumPy was built with, and its version."""
     try:
         config = xp.show_config(mode="dicts")
         blas = config["Build Dependencies"]["blas"]
@@ -66,6 +67,7 @@ def _blas() -> str:
 
 
 def _threads() -> str:
+    """CPU cores and the BLAS/OpenMP thread pools (threadpoolctl), or the thread variables."""
     try:
         from threadpoolctl import threadpool_info
     except ImportError:
@@ -81,6 +83,7 @@ def _threads() -> str:
 
 
 def _datasets_found(root: pathlib.Path) -> list[str]:
+    """The datasets ready to use: the bundled and generated ones, and those found in ``root``."""
     found = ["digits (bundled with gradiente)", "moons, circles, spirals (generated)"]
     for name, folder in (
         ("mnist", "MNIST"),

@@ -150,6 +150,7 @@ def _given(args) -> list[str]:
 
 
 def _new_config(args) -> dict:
+    """A new run's config: the options given, the defaults for the others."""
     config = {
         k: getattr(args, k) if getattr(args, k) is not None else v
         for k, v in TRAIN_DEFAULTS.items()
@@ -164,6 +165,7 @@ def _new_config(args) -> dict:
 
 
 def _resume_config(args) -> tuple[pathlib.Path, dict]:
+    """The folder and config of the run to resume, with the options a resume may change."""
     run_dir, config = read_config(args.resume)
     fixed = [k for k in _given(args) if k not in RESUMABLE]
     if fixed:
@@ -375,6 +377,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def _count(model) -> int:
+    """The number of parameters (numbers) of ``model``."""
     return sum(p.numel() for p in model.parameters())
 
 

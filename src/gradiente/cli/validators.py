@@ -18,6 +18,7 @@ def number(
     saying ``expected``; a text in ``words`` (such as ``"full"``) is returned as it is."""
 
     def parse(text: str):
+        """The value given on the command line, checked."""
         if text in words:
             return text
         try:
