@@ -37,6 +37,11 @@ def _reset_affine(module: Module) -> None:
             init.zeros_(module.bias)
 
 
+def _normalized_shape(shape) -> tuple:
+    """The trailing axes LayerNorm/RMSNorm normalise over: an int n means (n,)."""
+    return (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
+
+
 class _BatchNorm(Module):
     """Per-channel normalisation with batch statistics in training, running ones in eval.
 
@@ -273,9 +278,7 @@ class RMSNorm(Module):
         dtype=None,
     ) -> None:
         super().__init__()
-        if isinstance(normalized_shape, numbers.Integral):
-            normalized_shape = (normalized_shape,)
-        self.normalized_shape = tuple(normalized_shape)
+        self.normalized_shape = _normalized_shape(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
         if elementwise_affine:
@@ -310,9 +313,7 @@ class LayerNorm(Module):
         dtype=None,
     ) -> None:
         super().__init__()
-        if isinstance(normalized_shape, numbers.Integral):
-            normalized_shape = (normalized_shape,)
-        self.normalized_shape = tuple(normalized_shape)
+        self.normalized_shape = _normalized_shape(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
         _affine_parameters(self, self.normalized_shape, elementwise_affine, bias, device, dtype)
