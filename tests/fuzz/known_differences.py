@@ -74,6 +74,24 @@ def _nonfinite_weight_on_padding(step, t_err, g_err, t_env, g_env, kind):
     return weight is not None and not bool(weight.isfinite().all())
 
 
+def _nan_sign_bit(step, t_err, g_err, t_env, g_env, kind):
+    # the sign bit of a NaN is whatever the kernel left there (x ** 2.5 of a negative x is
+    # -nan in both; a softmax over such a NaN keeps or drops its sign by kernel)
+    if kind != "value" or step.fn != "signbit" or not step.args:
+        return False
+    x = t_env.get(getattr(step.args[0], "name", None))
+    return x is not None and x.dtype.is_floating_point and bool(x.isnan().any())
+
+
+def _gelu_of_inf_float32(step, t_err, g_err, t_env, g_env, kind):
+    # torch 2.13: F.gelu(+inf) in float32 is NaN from the vectorised erf kernel (tensors of more
+    # than one element) and inf from the scalar one; float64 is inf
+    if kind != "nan" or step.fn != "F.gelu" or not step.args:
+        return False
+    x = t_env.get(getattr(step.args[0], "name", None))
+    return x is not None and str(x.dtype) == "torch.float32" and bool(x.isposinf().any())
+
+
 KNOWN_DIFFERENCES = [
     KnownDifference(
         "view() of non-viewable memory returns a copy",
@@ -111,6 +129,20 @@ KNOWN_DIFFERENCES = [
         "torch's float32 conv2d of a batch of 2 or more skips the zero-padding taps, while with "
         "one sample or in float64 it multiplies them (a NaN or inf weight then makes the "
         "border outputs NaN, as 0 * inf is NaN); gradiente always multiplies them.",
+    ),
+    KnownDifference(
+        "signbit of a NaN",
+        _nan_sign_bit,
+        "The sign bit of a NaN is not part of its value: which NaNs come out negative depends "
+        "on each library's kernels (softmax over -nan keeps the sign in torch, not in NumPy). "
+        "NaN placement is compared everywhere; signbit on a NaN is not.",
+    ),
+    KnownDifference(
+        "float32 gelu(+inf)",
+        _gelu_of_inf_float32,
+        "torch 2.13's vectorised float32 erf gives gelu(+inf) = NaN for tensors of more than one "
+        "element (its scalar path and float64 give inf, the limit x * Phi(x)); gradiente gives "
+        "inf for every size.",
     ),
 ]
 

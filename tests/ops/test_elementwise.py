@@ -715,3 +715,12 @@ def test_modulo_and_floor_division_of_bools_raise(op):
     for lib in (torch, gradiente):
         with pytest.raises(NotImplementedError):
             op(lib, lib.tensor([True, False]))
+
+
+def test_remainder_gradient_uses_torchs_floor_division_at_infinity():
+    """d(a mod b)/db = -floor_divide(a, b), computed through fmod as torch does: 2 // -inf is
+    -1, not floor(2 / -inf) = -0 (found by the fuzzer)."""
+    inf = float("inf")
+    a, b = np.array([2.0, inf, -1.0, 3.0]), np.array([-inf, 2.4, 2.4, 2.0])
+    _same_grads(lambda m, x, y: m.remainder(x, y), a, b, up=np.array([1.0, 1.0, 1.0, 1.0]))
+    check_op(lambda m, x, y: m.remainder(x, y), _rand((3, 4), 1), _positive((3, 4), 2))

@@ -697,8 +697,10 @@ class Remainder(Function):
         # ∂/∂a = 1, ∂/∂b = −q
         grad_b = None
         if ctx.needs_input_grad[1]:
-            q = type(grad)._make(ctx.rounding(a._data / b._data))
-            grad_b = -grad * q
+            # torch's div(rounding_mode="floor") for remainder (through fmod: 2 // -inf is -1)
+            x, y = a._data, b._data
+            q = floored_divide(x, y) if ctx.rounding is xp.floor else ctx.rounding(x / y)
+            grad_b = -grad * type(grad)._make(q)
         return grad, grad_b, None, None
 
 
