@@ -1,0 +1,174 @@
+"""Comparisons, logical and bitwise ops, and the float-class tests (``isnan``, ``isinf``, ...)."""
+
+from __future__ import annotations
+
+from gradiente.backend import xp
+from gradiente.tensor.common import _arr, _dims
+from gradiente.tensor.marks import function, inplace, numpy_axis
+from gradiente.tensor.promotion import _check_tensor_arg
+
+Tensor = None  # the assembled class, bound by gradiente.tensor (see its __init__)
+
+
+class Comparison:
+    """Tensor methods: Comparisons, logical and bitwise ops, and the float-class tests (``isnan``, ``isinf``, ...)."""
+
+    __slots__ = ()
+
+    def _compare(self, other, fn):
+        return Tensor._make(xp.asarray(fn(self._data, _arr(other))), False, None)
+
+    @function
+    def eq(self, other):
+        if other is None:
+            return False
+        return self._compare(other, xp.equal)
+
+    @function
+    def ne(self, other):
+        if other is None:
+            return True
+        return self._compare(other, xp.not_equal)
+
+    @function
+    def lt(self, other):
+        return self._compare(other, xp.less)
+
+    @function
+    def le(self, other):
+        return self._compare(other, xp.less_equal)
+
+    @function
+    def gt(self, other):
+        return self._compare(other, xp.greater)
+
+    @function
+    def ge(self, other):
+        return self._compare(other, xp.greater_equal)
+
+    __eq__ = eq
+
+    __ne__ = ne
+
+    __lt__ = lt
+
+    __le__ = le
+
+    __gt__ = gt
+
+    __ge__ = ge
+
+    greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+
+    @function
+    def equal(self, other) -> bool:
+        return self.shape == other.shape and bool(xp.array_equal(self._data, other._data))
+
+    @function
+    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
+        return bool(xp.allclose(self._data, _arr(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+    @function
+    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return self._compare(other, lambda a, b: xp.isclose(a, b, rtol, atol, equal_nan))
+
+    @function
+    @inplace
+    def logical_and(self, other):
+        _check_tensor_arg(other, "logical_and")
+        return self._compare(other, xp.logical_and)
+
+    @function
+    @inplace
+    def logical_or(self, other):
+        _check_tensor_arg(other, "logical_or")
+        return self._compare(other, xp.logical_or)
+
+    @function
+    def logical_xor(self, other):
+        _check_tensor_arg(other, "logical_xor")
+        return self._compare(other, xp.logical_xor)
+
+    @function
+    @inplace
+    def logical_not(self):
+        return Tensor._make(xp.logical_not(self._data), False, None)
+
+    def _bitwise(self, other, fn):
+        return Tensor._make(xp.asarray(fn(self._data, _arr(other))), False, None)
+
+    @function
+    def __and__(self, other):
+        return self._bitwise(other, xp.bitwise_and)
+
+    @function
+    def __or__(self, other):
+        return self._bitwise(other, xp.bitwise_or)
+
+    @function
+    def __xor__(self, other):
+        return self._bitwise(other, xp.bitwise_xor)
+
+    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
+
+    bitwise_and, bitwise_or, bitwise_xor = __and__, __or__, __xor__
+
+    @function
+    def __invert__(self):
+        return Tensor._make(xp.invert(self._data), False, None)
+
+    bitwise_not = __invert__
+
+    @function
+    def isnan(self):
+        return Tensor._make(xp.isnan(self._data), False, None)
+
+    @function
+    def isinf(self):
+        return Tensor._make(xp.isinf(self._data), False, None)
+
+    @function
+    def isfinite(self):
+        return Tensor._make(xp.isfinite(self._data), False, None)
+
+    @function
+    @numpy_axis
+    def all(self, dim=None, keepdim=False):
+        axis = _dims(dim, self.ndim, "all")
+        axis = axis if self.ndim else None  # a 0-d tensor has dims 0 and -1
+        return Tensor._make(
+            xp.asarray(xp.all(self._data, axis=axis, keepdims=keepdim)),
+            False,
+            None,
+        )
+
+    @function
+    @numpy_axis
+    def any(self, dim=None, keepdim=False):
+        axis = _dims(dim, self.ndim, "any")
+        axis = axis if self.ndim else None  # a 0-d tensor has dims 0 and -1
+        return Tensor._make(
+            xp.asarray(xp.any(self._data, axis=axis, keepdims=keepdim)),
+            False,
+            None,
+        )
+
+    @function
+    @numpy_axis
+    def count_nonzero(self, dim=None):
+        dims = _dims(dim, self.ndim, "count_nonzero")
+        return Tensor._make(
+            xp.asarray(
+                xp.count_nonzero(self._data, axis=dims if self.ndim else None),
+                dtype=xp.int64,
+            ),
+            False,
+            None,
+        )
+
+    @function
+    def nonzero(self, as_tuple=False):
+        idx = xp.nonzero(self._data)
+        if as_tuple:
+            return tuple(Tensor._make(i.astype(xp.int64), False, None) for i in idx)
+        return Tensor._make(xp.stack(idx, axis=1).astype(xp.int64), False, None)

@@ -1,0 +1,479 @@
+"""The Tensor's core: construction, attributes (shape, dtype, device, ...), conversion
+(``item``, ``tolist``, ``numpy``, ``to``, ``type``), printing hooks and autograd attributes."""
+
+from __future__ import annotations
+
+import numbers
+import weakref
+
+import gradiente.autograd as _autograd
+from gradiente import _printing
+from gradiente import backend as B
+from gradiente.autograd import function as _function
+from gradiente.autograd.function import VersionCounter
+from gradiente.autograd.grad_mode import grad_state
+from gradiente.backend import xp
+from gradiente.ops import elementwise as E
+from gradiente.tensor.common import (
+    _CPU,
+    _LEGACY_TYPE_NAMES,
+    Size,
+    _check_device,
+    _dim,
+    _rebuild,
+    _shape_arg,
+    _to_array,
+    device,
+)
+from gradiente.tensor.marks import function
+
+Tensor = None  # the assembled class, bound by gradiente.tensor (see its __init__)
+
+
+class TensorCore:
+    """Tensor methods: The Tensor's core."""
+
+    __slots__ = ()
+
+    def __init__(self, *args, dtype=None, device=None, requires_grad=False):
+        _check_device(device)
+        if len(args) == 1 and not isinstance(args[0], numbers.Integral):
+            data = _to_array(args[0], B.to_dtype(dtype) if dtype else B.get_default_dtype())
+        else:
+            data = xp.empty(
+                _shape_arg(args), dtype=(B.to_dtype(dtype) if dtype else B.get_default_dtype()).np
+            )
+        self._init(data, requires_grad, None)
+
+    def _init(self, data, requires_grad, grad_fn):
+        self._data = data
+        self._requires_grad = requires_grad
+        self.grad = None
+        self.grad_fn = grad_fn
+        self._output_nr = 0
+        self._version_counter = None
+        self._base = None
+        self._view = None
+        self._hooks = None
+        self._accumulator = None
+
+    @classmethod
+    def _make(cls, data, requires_grad=False, grad_fn=None):
+        """Wrap an array without copying (the fast constructor the ops use)."""
+        t = object.__new__(cls)
+        if isinstance(data, xp.generic):
+            data = xp.asarray(data)  # NumPy returns scalars from 0-d ufuncs: keep a 0-d array
+        t._data = data
+        t._requires_grad = requires_grad
+        t.grad = None
+        t.grad_fn = grad_fn
+        t._output_nr = 0
+        t._version_counter = None
+        t._base = None
+        t._view = None
+        t._hooks = None
+        t._accumulator = None
+        return t
+
+    @staticmethod
+    def _dtype_of(np_dtype):
+        return B.from_numpy_dtype(np_dtype)
+
+    def _get_version_counter(self) -> VersionCounter:
+        c = self._version_counter
+        if c is None:
+            c = self._version_counter = VersionCounter()
+        return c
+
+    @property
+    def shape(self) -> Size:
+        return Size(self._data.shape)
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    @property
+    def dtype(self):
+        return B.from_numpy_dtype(self._data.dtype)
+
+    @property
+    def device(self) -> device:
+        return _CPU
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
+
+    @property
+    def layout(self) -> str:
+        return "torch.strided"
+
+    @property
+    def requires_grad(self) -> bool:
+        """Whether operations on this tensor are recorded for backward (a view's follows its
+        base, which an in-place op may have made require grad since)."""
+        if self._view is not None and grad_state.enabled:
+            _function.refresh_view(self)
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if self.grad_fn is not None and not value:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use "
+                "a computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach()."
+            )
+        if value and self._data.dtype.kind != "f":
+            raise RuntimeError(
+                f"only Tensors of floating point dtype can require gradients (got {self.dtype})"
+            )
+        if value and self.grad_fn is None and self._base is not None:
+            # a view that becomes a leaf is the root of its own graph from now on (views of it
+            # are views of a leaf); it still shares memory and version counter with its base
+            self._base = self._view = None
+        self._requires_grad = bool(value)
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def data(self) -> Tensor:
+        """The same memory as a tensor outside the graph (in-place changes are not tracked)."""
+        return Tensor._make(self._data, False, None)
+
+    @data.setter
+    def data(self, value) -> None:
+        self._data = value._data if isinstance(value, Tensor) else _to_array(value, self.dtype)
+
+    @property
+    def _version(self) -> int:
+        c = self._version_counter
+        return 0 if c is None else c.value
+
+    @property
+    def retains_grad(self) -> bool:
+        fn = self.grad_fn
+        return bool(fn is not None and fn._retained and self._output_nr in fn._retained)
+
+    @property
+    def T(self) -> Tensor:
+        if self.ndim < 2:
+            return self
+        return self.permute(*reversed(range(self.ndim)))  # PyTorch's node: PermuteBackward0
+
+    @property
+    def mT(self) -> Tensor:
+        if self.ndim < 2:
+            raise RuntimeError(
+                f"tensor.mT is only supported on matrices or batches of matrices. "
+                f"Got {self.ndim}-D tensor."
+            )
+        return self.transpose(-2, -1)
+
+    @property
+    def mH(self) -> Tensor:
+        return self.mT  # the conjugate transpose; real tensors have no conjugate
+
+    @property
+    def H(self) -> Tensor:
+        if self.ndim not in (0, 2):
+            raise RuntimeError(
+                f"tensor.H is only supported on matrices (2-D tensors). Got {self.ndim}-D tensor."
+            )
+        return self.T
+
+    @property
+    def real(self) -> Tensor:
+        return self
+
+    @property
+    def imag(self) -> Tensor:
+        raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+
+    is_sparse = is_quantized = is_meta = is_mkldnn = is_nested = False
+
+    @function
+    def is_complex(self) -> bool:
+        return False
+
+    @function
+    def is_nonzero(self) -> bool:
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with {'no' if self._data.size == 0 else 'more than one'}"
+                " values is ambiguous"
+            )
+        return bool(self._data.reshape(()).item())
+
+    def is_shared(self) -> bool:
+        return False
+
+    def is_pinned(self) -> bool:
+        return False
+
+    def storage_offset(self) -> int:
+        base = self._base
+        if base is None:
+            return 0
+        return (self.data_ptr() - base.data_ptr()) // self._data.itemsize
+
+    def ndimension(self) -> int:
+        return self._data.ndim
+
+    @property
+    def itemsize(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return self._data.nbytes
+
+    def element_size(self) -> int:
+        return self._data.itemsize
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    @function
+    def numel(self) -> int:
+        return self._data.size
+
+    nelement = numel
+
+    def size(self, dim=None):
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_dim(dim, self.ndim, "size")]
+
+    def stride(self, dim=None):
+        strides = tuple(s // self._data.itemsize for s in self._data.strides)
+        return strides if dim is None else strides[_dim(dim, self.ndim, "stride")]
+
+    def is_contiguous(self, memory_format=None) -> bool:
+        return bool(self._data.flags["C_CONTIGUOUS"])
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    def get_device(self) -> int:
+        return -1
+
+    def data_ptr(self) -> int:
+        return self._data.__array_interface__["data"][0]
+
+    def item(self):
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"a Tensor with {self._data.size} elements cannot be converted to Scalar"
+            )
+        return self._data.reshape(()).item()
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def numpy(self, force: bool = False):
+        if self._requires_grad and not force:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                "instead."
+            )
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        return self._data if dtype is None else self._data.astype(dtype)
+
+    def __array_wrap__(self, array, context=None, return_scalar=False):
+        # NumPy functions applied to a tensor (np.exp(t)) give a tensor, as in PyTorch
+        # (which stores booleans as uint8 there)
+        if array.dtype == xp.bool_:
+            array = array.astype(xp.uint8)
+        return Tensor._make(xp.asarray(array), False, None)
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self._data.dtype.kind not in "iub":
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __bool__(self):
+        if self._data.size != 1:
+            many = "no" if self._data.size == 0 else "more than one"
+            raise RuntimeError(f"Boolean value of Tensor with {many} value is ambiguous")
+        return bool(self._data.reshape(()).item())
+
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+    def __hash__(self):
+        return id(self)
+
+    def __repr__(self):
+        return _printing.tensor_repr(self)
+
+    def __format__(self, spec):
+        if self._data.ndim == 0:
+            return format(self.item(), spec)
+        return object.__format__(self, spec)
+
+    def __reduce_ex__(self, protocol):
+        return (_rebuild, (self._data.copy(), self._requires_grad))
+
+    def __deepcopy__(self, memo):
+        if not self.is_leaf:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) "
+                "support the deepcopy protocol at the moment."
+            )
+        new = type(self).__new__(type(self))
+        Tensor._init(new, self._data.copy(), self._requires_grad, None)
+        if self.grad is not None:
+            new.grad = self.grad.clone()
+        new.__dict__.update(self.__dict__)
+        memo[id(self)] = new
+        return new
+
+    @function
+    def detach(self) -> Tensor:
+        t = Tensor._make(self._data, False, None)
+        t._version_counter = self._get_version_counter()
+        return t
+
+    def detach_(self) -> Tensor:
+        self.grad_fn = None
+        self._requires_grad = False
+        return self
+
+    @function
+    def clone(self, memory_format=None) -> Tensor:
+        return E.Clone.apply(self)
+
+    def contiguous(self, memory_format=None) -> Tensor:
+        if self._data.flags["C_CONTIGUOUS"]:
+            return self
+        return E.Clone.apply(self)
+
+    def to(self, *args, **kwargs) -> Tensor:
+        """``to(dtype)``, ``to(device)``, ``to(other)``, ``to(device, dtype)``: a cast or self."""
+        dtype = kwargs.get("dtype")
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif isinstance(a, (B.dtype, type)) or (isinstance(a, str) and a in B._BY_NAME):
+                dtype = B.to_dtype(a)
+            else:
+                _check_device(a)
+        _check_device(kwargs.get("device"))
+        copy = kwargs.get("copy", False)
+        if dtype is None or B.to_dtype(dtype).np == self._data.dtype:
+            return self.clone() if copy else self
+        return E.ToDtype.apply(self, B.to_dtype(dtype).np)
+
+    def type(self, dtype=None):
+        """``torch.FloatTensor``-style name of the type, or a cast: ``type(torch.float64)``,
+        ``type(torch.DoubleTensor)`` and ``type("torch.DoubleTensor")`` all work."""
+        if dtype is None:
+            return "torch." + _LEGACY_TYPE_NAMES[self.dtype.name]
+        if isinstance(dtype, str) and dtype.startswith("torch.") and dtype.endswith("Tensor"):
+            by_type = {v: k for k, v in _LEGACY_TYPE_NAMES.items()}
+            dtype = B.to_dtype(by_type[dtype.removeprefix("torch.")])
+        elif isinstance(getattr(dtype, "dtype", None), B.dtype):  # a legacy tensor type
+            dtype = dtype.dtype
+        return self.to(dtype)
+
+    def type_as(self, other) -> Tensor:
+        return self.to(other.dtype)
+
+    def float(self):
+        return self.to(B.float32)
+
+    def double(self):
+        return self.to(B.float64)
+
+    def half(self):
+        return self.to(B.float16)
+
+    def long(self):
+        return self.to(B.int64)
+
+    def int(self):
+        return self.to(B.int32)
+
+    def bool(self):
+        return self.to(B.bool_)
+
+    def byte(self):
+        return self.to(B.uint8)
+
+    def char(self):
+        return self.to(B.int8)
+
+    def short(self):
+        return self.to(B.int16)
+
+    def cpu(self):
+        return self
+
+    def cuda(self, *args, **kwargs):
+        _check_device("cuda")
+
+    def pin_memory(self):
+        return self
+
+    def share_memory_(self):
+        return self
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        self.requires_grad = requires_grad
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` for this non-leaf tensor after backward (leaves always keep it)."""
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        fn = self.grad_fn
+        if fn is None:
+            return
+        if fn._retained is None:
+            fn._retained = {}
+        fn._retained[self._output_nr] = weakref.ref(self)
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new one."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            return self.grad_fn._add_pre_hook(self._output_nr, hook)
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        return _function._RemovableHandle(self._hooks, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(tensor)`` after a backward pass has accumulated into this leaf's
+        ``.grad`` (e.g. to step an optimizer per parameter)."""
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "post accumulate grad hooks cannot be registered on non-leaf tensors"
+            )
+        hooks = self.__dict__.setdefault("_post_accumulate_grad_hooks", [])
+        hooks.append(hook)
+        return _function._RemovableHandle(hooks, hook)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Backpropagate: accumulate d(self)/d(leaf) · gradient into every leaf's ``.grad``."""
+        _autograd.backward([self], [gradient], retain_graph, create_graph, inputs)

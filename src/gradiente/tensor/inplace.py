@@ -1,0 +1,401 @@
+"""The in-place machinery: ``_inplace`` (write a result into self's memory and graph),
+``_inplace_on_view`` (the base's graph for views), ``_store``, and the ``x.op_()`` methods."""
+
+from __future__ import annotations
+
+from gradiente import backend as B
+from gradiente import random as _random
+from gradiente.autograd import function as _function
+from gradiente.autograd.grad_mode import grad_state
+from gradiente.backend import xp
+from gradiente.ops import index as I
+from gradiente.tensor.common import _LEGACY_TYPE_NAMES, _arr, _req, _scalar_type_name, _shape_arg
+from gradiente.tensor.factories import zeros
+from gradiente.tensor.toplevel import where
+
+Tensor = None  # the assembled class, bound by gradiente.tensor (see its __init__)
+
+
+def _overwrite(s: Tensor, value) -> Tensor:
+    """``value`` everywhere, recorded as a function of ``s`` with a zero gradient to it.
+
+    ``where(False, s, value)`` rather than ``s * 0 + value``: that would give NaN where s is
+    inf or NaN, and -0.0 where s is negative.
+    """
+    return where(zeros((), dtype=B.bool_), s, value)
+
+
+def _check_inplace_cast(t: Tensor, result: B.dtype) -> None:
+    """An in-place op may not cast its result to a lower category (float -> int -> bool)."""
+    order = {"b": 0, "i": 1, "f": 2}
+    if order[result._kind] > order[t.dtype._kind]:
+        raise RuntimeError(
+            f"result type {_LEGACY_TYPE_NAMES[result.name].removesuffix('Tensor')} can't be "
+            f"cast to the desired output type {_scalar_type_name(t)}"
+        )
+
+
+def _cast_checked(t: Tensor, out: Tensor) -> Tensor:
+    """``out``, the result of an in-place op on ``t``, if torch may cast it back to t's dtype."""
+    if out._data.dtype != t._data.dtype:
+        _check_inplace_cast(t, out.dtype)
+    return out
+
+
+def _store(t: Tensor, values) -> None:
+    """Write ``values`` into t's existing memory (so views of t see the change)."""
+    if values is t._data:
+        return
+    if values.shape != t._data.shape:
+        try:
+            values = xp.broadcast_to(values, t._data.shape)
+        except ValueError:
+            raise RuntimeError(
+                f"output with shape {list(t.shape)} doesn't match the broadcast shape "
+                f"{list(values.shape)}"
+            ) from None
+    if t._data.dtype.kind in "iub" and values.dtype.kind == "f":
+        raise RuntimeError(
+            f"result type Float can't be cast to the desired output type {_scalar_type_name(t)}"
+        )
+    xp.copyto(t._data, values, casting="unsafe")
+
+
+def _inplace_ufunc(ufunc, t: Tensor, other) -> None:
+    """self = ufunc(self, other) in self's memory, following PyTorch's casting rule."""
+    data = t._data
+    if data.dtype.kind in "iub" and (
+        isinstance(other, float) or (hasattr(other, "dtype") and other.dtype.kind == "f")
+    ):
+        raise RuntimeError(
+            f"result type Float can't be cast to the desired output type {_scalar_type_name(t)}"
+        )
+    try:
+        ufunc(data, other, out=data, casting="unsafe")
+    except ValueError:
+        raise RuntimeError(
+            f"output with shape {list(t.shape)} doesn't match the broadcast shape "
+            f"{list(xp.broadcast_shapes(data.shape, xp.shape(other)))}"
+        ) from None
+    t._bump()
+
+
+class InPlace:
+    """Tensor methods: The in-place machinery."""
+
+    __slots__ = ()
+
+    def _check_inplace(self):
+        if grad_state.enabled and self._requires_grad and self.grad_fn is None:
+            raise RuntimeError(
+                "a leaf Variable that requires grad is being used in an in-place operation."
+            )
+
+    def _bump(self):
+        c = self._version_counter
+        if c is not None:
+            c.value += 1
+
+    def _inplace(self, compute, *others):
+        """Run ``compute(self, *others) -> Tensor`` and store the result in self's memory.
+
+        When the graph is being recorded, the result's graph node becomes self's ``grad_fn``
+        (its input is a copy of the old self), as in PyTorch's in-place semantics.
+        """
+        self._check_inplace()
+        recording = grad_state.enabled and (
+            self._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in others)
+        )
+        if not recording:
+            with_grad = grad_state.enabled
+            grad_state.enabled = False
+            try:
+                out = compute(self, *others)
+            finally:
+                grad_state.enabled = with_grad
+            _store(self, out._data)
+            self._bump()
+            return self
+        if self._base is not None:
+            return self._inplace_on_view(compute, *others)
+        old = Tensor._make(self._data.copy(), self._requires_grad, self.grad_fn)
+        old._output_nr = self._output_nr
+        if self.grad_fn is None and self._requires_grad:
+            old._accumulator = self._accumulator
+        out = compute(old, *others)
+        if out._data.dtype != self._data.dtype:
+            out = out.to(self.dtype)
+        _store(self, out._data)
+        self.grad_fn = out.grad_fn
+        self._output_nr = out._output_nr
+        self._requires_grad = out._requires_grad
+        self._bump()
+        if out._version_counter is not None:  # the node saved its output: now self
+            _function.follow_saved_output(out.grad_fn, out._version_counter, self)
+        return self
+
+    def _inplace_on_view(self, compute, *others):
+        """In-place op on a view of ``base``: the base's graph is rewritten as
+        ``view(base) = op(view)`` (PyTorch's CopySlices), so gradients stay right; the view's
+        own ``grad_fn`` is then rebuilt from the base's new graph."""
+        base = self._base
+        if base._requires_grad and base.grad_fn is None:
+            raise RuntimeError(
+                "a view of a leaf Variable that requires grad is being used in an in-place "
+                "operation."
+            )
+        if self._view is None:
+            raise RuntimeError(
+                "a view made while grad mode was off (or of such a view) is being modified in "
+                "place while grad mode is on: gradiente's autograd cannot follow it; make the "
+                "view with grad mode on, or use an out-of-place op"
+            )
+        replay, _, multi_output = self._view
+        if multi_output is not None:
+            raise RuntimeError(
+                f"{multi_output} is a view and is being modified inplace. This view is the "
+                "output of a function that returns multiple views. Such functions do not allow "
+                "the output views to be modified inplace. You should replace the inplace "
+                "operation by an out-of-place one."
+            )
+        _function.refresh_view(self)
+        old = Tensor._make(self._data.copy(), self._requires_grad, self.grad_fn)
+        old._output_nr = self._output_nr
+        out = compute(old, *others)
+        if out._data.dtype != self._data.dtype:
+            out = out.to(self.dtype)
+        base._inplace(lambda b, v: I.WriteView.apply(b, v, replay), out)
+        if out._version_counter is not None:  # the node saved its output: now this view
+            _function.follow_saved_output(out.grad_fn, out._version_counter, self)
+        _function.refresh_view(self)
+        return self
+
+    def add_(self, other, alpha=1):
+        _check_inplace_cast(self, B.result_type(self, other))
+        if (
+            not isinstance(other, Tensor)
+            and not grad_state.enabled
+            or (not self._requires_grad and not _req(other))
+        ):
+            self._check_inplace()
+            o = _arr(other)
+            if alpha != 1:
+                o = o * alpha
+            _inplace_ufunc(xp.add, self, o)
+            return self
+        return self._inplace(lambda s, o: s.add(o, alpha=alpha), other)
+
+    def sub_(self, other, alpha=1):
+        if (
+            self._data.dtype.kind == "b"
+            or isinstance(other, bool)
+            or (isinstance(other, Tensor) and other._data.dtype.kind == "b")
+        ):
+            raise RuntimeError(
+                "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+                "trying to invert a mask, use the `~` or `logical_not()` operator instead."
+            )
+        return self.add_(other, alpha=-alpha)
+
+    def mul_(self, other):
+        _check_inplace_cast(self, B.result_type(self, other))
+        if not self._requires_grad and not _req(other):
+            self._check_inplace()
+            _inplace_ufunc(xp.multiply, self, _arr(other))
+            return self
+        return self._inplace(lambda s, o: s * o, other)
+
+    def div_(self, other, rounding_mode=None):
+        if rounding_mode is None:  # true division of integers is float
+            _check_inplace_cast(self, B.promote_types(B.result_type(self, other), B.float32))
+        if rounding_mode is None and not self._requires_grad and not _req(other):
+            self._check_inplace()
+            if self._data.dtype.kind != "f":
+                raise RuntimeError(
+                    f"result type Float can't be cast to the desired output type {self.dtype.name}"
+                )
+            _inplace_ufunc(xp.true_divide, self, _arr(other))
+            return self
+        return self._inplace(lambda s, o: s.div(o, rounding_mode=rounding_mode), other)
+
+    def pow_(self, exponent):
+        return self._inplace(lambda s, e: _cast_checked(s, s**e), exponent)
+
+    def neg_(self):
+        return self._inplace(lambda s: -s)
+
+    def exp_(self):
+        return self._inplace(lambda s: s.exp())
+
+    def log_(self):
+        return self._inplace(lambda s: s.log())
+
+    def sqrt_(self):
+        return self._inplace(lambda s: s.sqrt())
+
+    def abs_(self):
+        return self._inplace(lambda s: s.abs())
+
+    def sigmoid_(self):
+        return self._inplace(lambda s: s.sigmoid())
+
+    def tanh_(self):
+        return self._inplace(lambda s: s.tanh())
+
+    def relu_(self):
+        return self._inplace(lambda s: s.relu())
+
+    def clamp_(self, min=None, max=None):
+        _check_inplace_cast(self, B.result_type(self, *(v for v in (min, max) if v is not None)))
+        return self._inplace(lambda s: s.clamp(min, max))
+
+    clip_ = clamp_
+
+    def masked_fill_(self, mask, value):
+        return self._inplace(lambda s, v: s.masked_fill(mask, v), value)
+
+    def addcmul_(self, tensor1, tensor2, value=1):
+        return self._inplace(lambda s, a, b: s + value * a * b, tensor1, tensor2)
+
+    def addcdiv_(self, tensor1, tensor2, value=1):
+        return self._inplace(lambda s, a, b: s + value * a / b, tensor1, tensor2)
+
+    def lerp_(self, end, weight):
+        return self._inplace(lambda s, e: s.lerp(e, weight), end)
+
+    def _overwritten_in_graph(self) -> bool:
+        """True when an overwrite must also cut this tensor's graph (a recorded non-leaf)."""
+        return grad_state.enabled and self._requires_grad and self.grad_fn is not None
+
+    def zero_(self):
+        if self._overwritten_in_graph():
+            return self._inplace(lambda s: _overwrite(s, 0))
+        self._check_inplace()
+        self._data[...] = 0
+        self._bump()
+        return self
+
+    def fill_(self, value):
+        if (isinstance(value, Tensor) and value._requires_grad and grad_state.enabled) or (
+            self._overwritten_in_graph()
+        ):
+            return self._inplace(lambda s, v: _overwrite(s, v), value)
+        self._check_inplace()
+        self._data[...] = _arr(value)
+        self._bump()
+        return self
+
+    def copy_(self, src, non_blocking=False):
+        if (
+            isinstance(src, Tensor)
+            and grad_state.enabled
+            and (src._requires_grad or self._requires_grad)
+        ):
+            return self._inplace(lambda s, v: s * 0 + v.to(s.dtype), src)
+        self._check_inplace()
+        s = _arr(src)
+        try:
+            xp.copyto(self._data, s, casting="unsafe")
+        except ValueError:
+            raise RuntimeError(
+                f"copy_(): source of shape {tuple(xp.shape(s))} cannot be "
+                f"broadcast to destination of shape {tuple(self.shape)}"
+            ) from None
+        self._bump()
+        return self
+
+    def set_(self, source):
+        self._data = source._data
+        self._bump()
+        return self
+
+    def _fill_random(self, array) -> Tensor:
+        if self._overwritten_in_graph():
+            return self._inplace(lambda s: s * 0 + Tensor._make(array.astype(s._data.dtype)))
+        self._check_inplace()
+        self._data[...] = array
+        self._bump()
+        return self
+
+    def uniform_(self, a=0.0, b=1.0, generator=None):
+        return self._fill_random(
+            _random.uniform(self._data.shape, self._data.dtype, a, b, generator)
+        )
+
+    def normal_(self, mean=0.0, std=1.0, generator=None):
+        return self._fill_random(
+            _random.normal(self._data.shape, self._data.dtype, mean, std, generator)
+        )
+
+    def bernoulli_(self, p=0.5, generator=None):
+        p = p._data if isinstance(p, Tensor) else p
+        return self._fill_random(
+            _random.bernoulli(p, self._data.shape, self._data.dtype, generator)
+        )
+
+    def random_(self, from_=None, to=None, generator=None):
+        if from_ is not None and to is None:
+            from_, to = 0, from_
+        return self._fill_random(
+            _random.random_(self._data.shape, self._data.dtype, from_, to, generator)
+        )
+
+    def exponential_(self, lambd=1.0, generator=None):
+        return self._fill_random(
+            _random.exponential(self._data.shape, self._data.dtype, lambd, generator)
+        )
+
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self.div_(other)
+
+    def __ipow__(self, other):
+        return self.pow_(other)
+
+    def _restride_(self, out: Tensor, node_name: str) -> Tensor:
+        """Make self the (shape-changed) view ``out`` of its own memory, e.g. ``t_()``; in the
+        graph the op's node replaces self's (PyTorch names the in-place variant's node)."""
+        self._check_inplace()
+        self._data = out._data
+        if out.grad_fn is not None:
+            out.grad_fn.backward_name = node_name
+            self.grad_fn, self._output_nr = out.grad_fn, out._output_nr
+        return self
+
+    def t_(self):
+        return self._restride_(self.t(), "TBackward1")
+
+    def transpose_(self, dim0, dim1):
+        return self._restride_(self.transpose(dim0, dim1), "TransposeBackward1")
+
+    swapaxes_ = swapdims_ = transpose_
+
+    def squeeze_(self, dim=None):
+        name = "SqueezeBackward3" if dim is None else "SqueezeBackward4"
+        return self._restride_(self.squeeze(dim), name)
+
+    def unsqueeze_(self, dim):
+        return self._restride_(self.unsqueeze(dim), "UnsqueezeBackward1")
+
+    def resize_(self, *sizes):
+        shape = _shape_arg(sizes)
+        self._check_inplace()
+        n = 1
+        for s in shape:
+            n *= s
+        flat = self._data.reshape(-1)
+        if flat.size < n:
+            flat = xp.concatenate([flat, xp.zeros(n - flat.size, flat.dtype)])
+        self._data = flat[:n].reshape(shape)
+        return self
+
+    def resize_as_(self, other):
+        return self.resize_(other.shape)

@@ -1,0 +1,221 @@
+"""Linear algebra methods: products (``mm``, ``bmm``, ``@``), fused products (``addmm``,
+``addcmul``, ...) and matrix functions (``inverse``, ``det``, ...)."""
+
+from __future__ import annotations
+
+from gradiente import backend as B
+from gradiente.backend import xp
+from gradiente.ops import linalg as L
+from gradiente.tensor.common import _dim, _return_types, _shape_arg
+from gradiente.tensor.factories import as_tensor, eye
+from gradiente.tensor.marks import function, numpy_axis
+from gradiente.tensor.promotion import _promote, _scaled_sum
+from gradiente.tensor.toplevel import (
+    _empty_product,
+    _mixed_empty_product,
+    cat,
+    matmul,
+    stack,
+    where,
+)
+
+Tensor = None  # the assembled class, bound by gradiente.tensor (see its __init__)
+
+
+class LinearAlgebra:
+    """Tensor methods: Linear algebra methods."""
+
+    __slots__ = ()
+
+    @function
+    def matmul(self, other):
+        return matmul(self, other)
+
+    @function
+    def mm(self, other):
+        if self.ndim != 2 or other.ndim != 2:
+            raise RuntimeError(f"mm: expected 2-D tensors, got {self.ndim}-D and {other.ndim}-D")
+        return matmul(self, other)
+
+    @function
+    def bmm(self, other):
+        if self.ndim != 3 or other.ndim != 3:
+            raise RuntimeError(f"bmm: expected 3-D tensors, got {self.ndim}-D and {other.ndim}-D")
+        if self.shape[0] != other.shape[0]:
+            raise RuntimeError(
+                f"bmm: batch sizes differ: {tuple(self.shape)} and {tuple(other.shape)}"
+            )
+        if self._data.dtype != other._data.dtype and _empty_product(self, other):
+            return _mixed_empty_product(L.Bmm, self, other)
+        if self._data.dtype != other._data.dtype:
+            raise RuntimeError(
+                f"bmm: expected both tensors to have the same dtype, got "
+                f"{self.dtype} and {other.dtype}"
+            )
+        return L.Bmm.apply(self, other)
+
+    @function
+    def dot(self, other):
+        if self.ndim != 1 or other.ndim != 1:
+            raise RuntimeError(
+                f"1D tensors expected, but got {self.ndim}D and {other.ndim}D tensors"
+            )
+        return matmul(self, other)
+
+    @function
+    def mv(self, vec):
+        return matmul(self, vec)
+
+    @function
+    def outer(self, other):
+        return self.reshape(-1, 1) * other.reshape(1, -1)
+
+    ger = outer
+
+    @function
+    def addmm(self, mat1, mat2, beta=1, alpha=1):
+        """beta·self + alpha·(mat1 @ mat2)."""
+        return _scaled_sum(self, beta, mat1.mm(mat2), alpha)
+
+    @function
+    def addmv(self, mat, vec, beta=1, alpha=1):
+        return _scaled_sum(self, beta, mat.mv(vec), alpha)
+
+    @function
+    def addbmm(self, batch1, batch2, beta=1, alpha=1):
+        return _scaled_sum(self, beta, batch1.bmm(batch2).sum(0), alpha)
+
+    @function
+    def baddbmm(self, batch1, batch2, beta=1, alpha=1):
+        return _scaled_sum(self, beta, batch1.bmm(batch2), alpha)
+
+    @function
+    def addr(self, vec1, vec2, beta=1, alpha=1):
+        return _scaled_sum(self, beta, vec1.outer(vec2), alpha)
+
+    @function
+    def addcmul(self, tensor1, tensor2, value=1):
+        """self + value · tensor1 · tensor2."""
+        return self + value * tensor1 * tensor2
+
+    @function
+    def addcdiv(self, tensor1, tensor2, value=1):
+        """self + value · tensor1 / tensor2."""
+        return self + value * tensor1 / tensor2
+
+    @function
+    def inner(self, other):
+        """Σ over the last dims: out[i..., j...] = Σ_k self[i..., k] other[j..., k]."""
+        if self.ndim == 0 or other.ndim == 0:
+            return self * other
+        if self.ndim == 1 and other.ndim == 1:
+            return self.dot(other)
+        k = self.shape[-1]
+        out = matmul(self.reshape(-1, k), other.reshape(-1, k).t())
+        return out.reshape(self.shape[:-1] + other.shape[:-1])
+
+    @function
+    def vdot(self, other):
+        return self.dot(other)
+
+    @function
+    def cross(self, other, dim=None):
+        """The cross product of 3-vectors along ``dim`` (default: the first dim of size 3)."""
+        a, b = _promote(self, other)
+        shape = B.xp.broadcast_shapes(a.shape, b.shape)
+        if dim is None:
+            dim = next((i for i, n in enumerate(shape) if n == 3), None)
+            if dim is None:
+                raise RuntimeError("no dimension of size 3 in input")
+        d = _dim(dim, len(shape), "cross")
+        if shape[d] != 3:
+            raise RuntimeError(
+                f"linalg.cross: inputs dimension {d} must have length 3. Got {a.shape[d]} and "
+                f"{b.shape[d]}"
+            )
+        a, b = a.expand(shape), b.expand(shape)
+        a0, a1, a2 = a.unbind(d)
+        b0, b1, b2 = b.unbind(d)
+        # a × b = (a₁b₂ − a₂b₁, a₂b₀ − a₀b₂, a₀b₁ − a₁b₀)
+        return stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], d)
+
+    @function
+    @numpy_axis
+    def diff(self, n=1, dim=-1, prepend=None, append=None):
+        """Differences of neighbours along ``dim``, applied ``n`` times."""
+        d = _dim(dim, self.ndim, "diff")
+        x = self
+        if prepend is not None or append is not None:
+            parts = [t if isinstance(t, Tensor) else as_tensor(t) for t in (prepend, self, append)]
+            x = cat([p for p in parts if p is not None], d)
+        for _ in range(n):
+            m = x.shape[d]
+            if x._data.dtype == xp.bool_:
+                x = x.narrow(d, 1, m - 1) ^ x.narrow(d, 0, m - 1)
+            else:
+                x = x.narrow(d, 1, max(m - 1, 0)) - x.narrow(d, 0, max(m - 1, 0))
+        return x
+
+    @function
+    def inverse(self):
+        return L.Inverse.apply(self._float())
+
+    @function
+    def det(self):
+        return L.Det.apply(self._float())
+
+    @function
+    def logdet(self):
+        sign, logabsdet = self.slogdet()
+        return where(sign < 0, float("nan"), logabsdet)
+
+    @function
+    def slogdet(self):
+        return _return_types["slogdet"](*L.Slogdet.apply(self._float()))
+
+    @function
+    def matrix_power(self, n):
+        """A @ A @ ... (n times); A⁻¹ powers for negative n; the identity for n = 0."""
+        if n == 0:
+            eye_ = eye(self.shape[-1], dtype=self.dtype)
+            return eye_.expand(self.shape).clone()
+        a = self if n > 0 else self.inverse()
+        out = a
+        for _ in range(abs(n) - 1):
+            out = out @ a
+        return out
+
+    @function
+    def pinverse(self, rcond=1e-15):
+        return Tensor._make(xp.linalg.pinv(self._float()._data, rcond=rcond), False, None)
+
+    @function
+    def dist(self, other, p=2):
+        return (self - other).norm(p)
+
+    def as_strided(self, size, stride, storage_offset=0):
+        """A view with the given sizes and strides (in elements) over self's elements in
+        row-major order — a gather, so gradients flow back to the elements read."""
+        flat_index = xp.full(tuple(size), int(storage_offset), dtype=xp.int64)
+        for k, (n, step) in enumerate(zip(size, stride)):
+            shape = [1] * len(size)
+            shape[k] = n
+            flat_index = flat_index + xp.arange(n).reshape(shape) * step
+        return self.reshape(-1)[Tensor._make(flat_index)]
+
+    def apply_(self, callable):
+        """Replace every element by ``callable(element)`` (slow; Python-level, like PyTorch)."""
+        self._check_inplace()
+        flat = self._data.reshape(-1)
+        flat[...] = [callable(v) for v in flat.tolist()]
+        self._bump()
+        return self
+
+    def sum_to_size(self, *size):
+        shape = _shape_arg(size)
+        lead = self.ndim - len(shape)
+        dims = tuple(range(lead)) + tuple(
+            lead + i for i, n in enumerate(shape) if n == 1 and self.shape[lead + i] != 1
+        )
+        out = self.sum(dims, keepdim=True) if dims else self
+        return out.reshape(shape)

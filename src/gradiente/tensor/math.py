@@ -1,0 +1,626 @@
+"""Arithmetic operators and element-wise math (``exp``, ``sin``, ``clamp``, ``lerp``, ...)."""
+
+from __future__ import annotations
+
+import numbers
+
+from gradiente import backend as B
+from gradiente.backend import xp
+from gradiente.ops import activation as A
+from gradiente.ops import elementwise as E
+from gradiente.tensor.factories import as_tensor
+from gradiente.tensor.indexing import _as_bool_mask
+from gradiente.tensor.marks import function, inplace
+from gradiente.tensor.promotion import (
+    _binary,
+    _check_bool_subtraction,
+    _check_integer_divisor,
+    _check_not_bool,
+    _check_tensor_arg,
+    _float_only,
+    _float_only_not_bool,
+    _promote,
+    _promote_float,
+    _refuse_backward_with_bool,
+    _rounded_divide,
+    _scalar_like,
+    _true_divide,
+)
+from gradiente.tensor.toplevel import matmul, maximum, minimum, where
+
+Tensor = None  # the assembled class, bound by gradiente.tensor (see its __init__)
+
+
+class Math:
+    """Tensor methods: Arithmetic operators and element-wise math (``exp``, ``sin``, ``clamp``, ``lerp``, ...)."""
+
+    __slots__ = ()
+
+    @function
+    def add(self, other, alpha=1):
+        if alpha != 1:
+            other = other * alpha
+        return _binary(E.Add, self, other)
+
+    @function
+    @inplace
+    def sub(self, other, alpha=1):
+        _check_bool_subtraction(self, other)
+        if alpha != 1:
+            other = other * alpha
+        return _binary(E.Sub, self, other)
+
+    @function
+    @inplace
+    def mul(self, other):
+        return _binary(E.Mul, self, other)
+
+    @function
+    @inplace
+    def div(self, other, rounding_mode=None):
+        if rounding_mode is None:
+            return _true_divide(self, other)
+        if rounding_mode in ("floor", "trunc"):
+            return _rounded_divide(self, other, rounding_mode)
+        raise ValueError(
+            f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
+            f"but found '{rounding_mode}'"
+        )
+
+    true_divide = divide = div
+
+    multiply = mul
+
+    subtract = sub
+
+    @function
+    @inplace
+    def floor_divide(self, other):
+        """floor(self / other); recorded without a derivative, as in PyTorch."""
+        a, b = _promote(self, other)
+        _float_only_not_bool(a, "div_floor_cpu")
+        _check_integer_divisor(a, b)
+        return E.NotDifferentiable.apply(a, b, "floor_divide", E.floored_divide)
+
+    @function
+    @inplace
+    def remainder(self, other):
+        """Python's modulo: the result has the sign of ``other``."""
+        a, b = _promote(self, other)
+        _float_only_not_bool(a, "remainder_cpu")
+        _check_integer_divisor(a, b)
+        return E.Remainder.apply(a, b, E.floored_remainder, xp.floor)
+
+    @function
+    @inplace
+    def fmod(self, other):
+        """C's modulo: the result has the sign of ``self``."""
+        a, b = _promote(self, other)
+        _float_only_not_bool(a, "fmod_cpu")
+        _check_integer_divisor(a, b)
+        return E.Remainder.apply(a, b, xp.fmod, xp.trunc)
+
+    def pow(self, exponent):
+        exponent = exponent.item() if isinstance(exponent, xp.generic) else exponent
+        kind = self._data.dtype.kind
+        if isinstance(exponent, Tensor):
+            bool_exponent = exponent._data.dtype.kind == "b"
+            if exponent.ndim == 0 and not exponent._requires_grad and kind == "f":
+                if bool_exponent:
+                    return _refuse_backward_with_bool(self.pow(exponent.item()), exponent)
+                exponent = exponent.item()
+            else:
+                a, b = _promote(self, exponent)
+                if a._data.dtype.kind == "b":
+                    raise NotImplementedError("\"pow\" not implemented for 'Bool'")
+                return _refuse_backward_with_bool(E.Pow.apply(a, b), exponent)
+        if not isinstance(exponent, numbers.Number):
+            raise TypeError(f"pow(): unsupported exponent type {type(exponent).__name__}")
+        a = self
+        if kind == "b" and isinstance(exponent, bool):
+            # bool ** True is x, bool ** False is all True (torch keeps the bool dtype)
+            return E.PowScalar.apply(a.to(B.int64), int(exponent)).to(B.bool_)
+        if isinstance(exponent, float) and kind != "f":
+            a = a.to(B.get_default_dtype())
+        elif kind == "b":
+            a = a.to(B.int64)  # bool ** int is int64 in torch (NumPy would give int8)
+        return E.PowScalar.apply(a, exponent)
+
+    def __add__(self, other):
+        return _binary(E.Add, self, other)
+
+    def __radd__(self, other):
+        return _binary(E.Add, self, other)
+
+    def __sub__(self, other):
+        _check_bool_subtraction(self, other)
+        return _binary(E.Sub, self, other)
+
+    def __rsub__(self, other):
+        _check_bool_subtraction(self, other)
+        a, b = _promote(self, other)
+        return E.RSub.apply(a, b)
+
+    def __mul__(self, other):
+        return _binary(E.Mul, self, other)
+
+    def __rmul__(self, other):
+        return _binary(E.Mul, self, other)
+
+    def __truediv__(self, other):
+        return _true_divide(self, other)
+
+    def __rtruediv__(self, other):
+        a = self if self._data.dtype.kind == "f" else self.to(B.get_default_dtype())
+        a, b = _promote(a, other)
+        return E.RDiv.apply(a, b)
+
+    def __floordiv__(self, other):
+        return self.floor_divide(other)
+
+    def __rfloordiv__(self, other):
+        return _scalar_like(other, self).floor_divide(self)
+
+    def __mod__(self, other):
+        return self.remainder(other)
+
+    def __rmod__(self, other):
+        a, b = _promote(_scalar_like(other, self), self)
+        _float_only_not_bool(a, "remainder_cpu")
+        _check_integer_divisor(a, b)
+        # torch has no derivative for number % tensor: recorded, and backward raises
+        return E.NotDifferentiable.apply(a, b, "remainder", E.floored_remainder)
+
+    def __lshift__(self, other):
+        return self._bitwise(other, xp.left_shift)
+
+    def __rshift__(self, other):
+        return self._bitwise(other, xp.right_shift)
+
+    def __contains__(self, element):
+        if isinstance(element, (Tensor, numbers.Number)):
+            return bool((self == element).any())
+        raise RuntimeError(
+            "Tensor.__contains__ only supports Tensor or scalar, but you passed in a "
+            f"{type(element)}."
+        )
+
+    def __reversed__(self):
+        return self if self.ndim == 0 else self.flip(0)
+
+    def __pow__(self, exponent):
+        return self.pow(exponent)
+
+    def __rpow__(self, base):
+        if isinstance(base, numbers.Number):
+            if self._data.dtype.kind == "b":
+                if isinstance(base, bool):
+                    raise NotImplementedError("\"pow\" not implemented for 'Bool'")
+                if isinstance(base, int):
+                    return E.RPowScalar.apply(self.to(B.int64), base)
+            a = (
+                self
+                if self._data.dtype.kind == "f" or isinstance(base, int)
+                else self.to(B.get_default_dtype())
+            )
+            return E.RPowScalar.apply(a, base)
+        return as_tensor(base).pow(self)
+
+    @function
+    def __neg__(self):
+        return E.Neg.apply(self)
+
+    neg = negative = __neg__
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return E.Abs.apply(self)
+
+    def __matmul__(self, other):
+        return matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return matmul(as_tensor(other), self)
+
+    def _float_unary(self, cls):
+        a = self if self._data.dtype.kind == "f" else self.to(B.get_default_dtype())
+        return cls.apply(a)
+
+    @function
+    def exp(self):
+        return self._float_unary(E.Exp)
+
+    @function
+    def log(self):
+        return self._float_unary(E.Log)
+
+    @function
+    @inplace
+    def log1p(self):
+        return self._float_unary(E.Log1p)
+
+    @function
+    @inplace
+    def log2(self):
+        return self._float_unary(E.Log2)
+
+    @function
+    @inplace
+    def log10(self):
+        return self._float_unary(E.Log10)
+
+    @function
+    @inplace
+    def expm1(self):
+        return self._float_unary(E.Expm1)
+
+    @function
+    def sqrt(self):
+        return self._float_unary(E.Sqrt)
+
+    @function
+    @inplace
+    def rsqrt(self):
+        return self._float_unary(E.Rsqrt)
+
+    @function
+    @inplace
+    def sin(self):
+        return self._float_unary(E.Sin)
+
+    @function
+    @inplace
+    def cos(self):
+        return self._float_unary(E.Cos)
+
+    @function
+    def tanh(self):
+        return self._float_unary(E.Tanh)
+
+    @function
+    def sigmoid(self):
+        return self._float_unary(E.Sigmoid)
+
+    @function
+    @inplace
+    def reciprocal(self):
+        return self._float_unary(E.Reciprocal)
+
+    @function
+    @inplace
+    def erf(self):
+        return self._float_unary(A.Erf)
+
+    @function
+    @inplace
+    def erfc(self):
+        return 1.0 - self.erf()
+
+    @function
+    @inplace
+    def erfinv(self):
+        return self._float_unary(E.Erfinv)
+
+    @function
+    def relu(self):
+        """max(x, 0) (the same op as ``nn.functional.relu``)."""
+        if self._data.dtype.kind == "b":
+            raise RuntimeError("\"clamp_min_scalar_cpu\" not implemented for 'Bool'")
+        return A.Relu.apply(self)
+
+    @function
+    def abs(self):
+        _check_not_bool(self, "abs_cpu")
+        return E.Abs.apply(self)
+
+    absolute = abs
+
+    @function
+    @inplace
+    def square(self):
+        return self.pow(2)
+
+    @function
+    @inplace
+    def sign(self):
+        return E.PiecewiseConstant.apply(self, "sign", E.sign)
+
+    @function
+    @inplace
+    def floor(self):
+        _check_not_bool(self, "floor_cpu")
+        return E.PiecewiseConstant.apply(self, "floor", xp.floor)
+
+    @function
+    @inplace
+    def ceil(self):
+        _check_not_bool(self, "ceil_cpu")
+        return E.PiecewiseConstant.apply(self, "ceil", xp.ceil)
+
+    @function
+    @inplace
+    def round(self, decimals=0):
+        _check_not_bool(self, "round_cpu")
+        return E.PiecewiseConstant.apply(self, "round", lambda x: xp.round(x, decimals))
+
+    @function
+    @inplace
+    def trunc(self):
+        _check_not_bool(self, "trunc_cpu")
+        return E.PiecewiseConstant.apply(self, "trunc", xp.trunc)
+
+    @function
+    def clamp(self, min=None, max=None):
+        if min is None and max is None:
+            raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+        bounds = [v for v in (min, max) if v is not None]
+        if any(isinstance(v, Tensor) for v in bounds) and not all(
+            isinstance(v, Tensor) for v in bounds
+        ):
+            # a tensor and a number: PyTorch's number overload, where a 0-d tensor without
+            # grad stands for its value (its dtype then only counts as a number's would)
+            if any(v.ndim or v.requires_grad for v in bounds if isinstance(v, Tensor)):
+                raise TypeError(  # PyTorch: both bounds tensors, or both numbers
+                    "clamp() received an invalid combination of arguments - got a Tensor and a "
+                    "number for min and max"
+                )
+            min, max = (v.item() if isinstance(v, Tensor) else v for v in (min, max))
+            bounds = [v for v in (min, max) if v is not None]
+        # the result has the promoted dtype of self and the bounds (int clamped to 2.5: float;
+        # bool clamped to 0: int64), and PyTorch has no bool clamp kernel
+        target = B.result_type(self, *bounds)
+        if target.np != self._data.dtype:
+            self = self.to(target)
+        if target is B.bool_:
+            raise NotImplementedError("\"clamp_scalar_cpu\" not implemented for 'Bool'")
+        if isinstance(min, Tensor) or isinstance(max, Tensor):
+            lo, hi = (None if v is None else as_tensor(v, dtype=self.dtype) for v in (min, max))
+            return E.ClampTensor.apply(self, lo, hi)
+        return E.Clamp.apply(self, min, max)
+
+    clip = clamp
+
+    @function
+    @inplace
+    def clamp_min(self, min):
+        return self.clamp(min=min)
+
+    @function
+    @inplace
+    def clamp_max(self, max):
+        return self.clamp(max=max)
+
+    @function
+    def maximum(self, other):
+        _check_tensor_arg(other, "maximum")
+        return maximum(self, other)
+
+    @function
+    def minimum(self, other):
+        _check_tensor_arg(other, "minimum")
+        return minimum(self, other)
+
+    def where(self, condition, other):
+        return where(condition, self, other)
+
+    @function
+    def masked_fill(self, mask, value):
+        mask = _as_bool_mask(mask, "masked_fill")
+        if isinstance(value, Tensor) and value.ndim != 0:
+            raise RuntimeError(
+                f"masked_fill only supports a 0-dimensional value tensor, but got "
+                f"tensor with {value.ndim} dimension(s)."
+            )
+        return E.MaskedFill.apply(self, mask, value)
+
+    @function
+    @inplace
+    def lerp(self, end, weight):
+        """self + weight·(end − self), evaluated from the nearer end as PyTorch does."""
+        a, b = _promote(self, end)
+        if isinstance(weight, Tensor):
+            a, weight = _promote(a, weight)
+        return E.Lerp.apply(a, b, weight)
+
+    @function
+    @inplace
+    def tan(self):
+        return self._float_unary(E.Tan)
+
+    @function
+    @inplace
+    def asin(self):
+        return self._float_unary(E.Asin)
+
+    @function
+    @inplace
+    def acos(self):
+        return self._float_unary(E.Acos)
+
+    @function
+    @inplace
+    def atan(self):
+        return self._float_unary(E.Atan)
+
+    @function
+    @inplace
+    def sinh(self):
+        return self._float_unary(E.Sinh)
+
+    @function
+    @inplace
+    def cosh(self):
+        return self._float_unary(E.Cosh)
+
+    @function
+    @inplace
+    def asinh(self):
+        return self._float_unary(E.Asinh)
+
+    @function
+    @inplace
+    def acosh(self):
+        return self._float_unary(E.Acosh)
+
+    @function
+    @inplace
+    def atanh(self):
+        return self._float_unary(E.Atanh)
+
+    arcsin, arccos, arctan = asin, acos, atan
+
+    arcsinh, arccosh, arctanh = asinh, acosh, atanh
+
+    @function
+    @inplace
+    def atan2(self, other):
+        _check_tensor_arg(other, "atan2")
+        a, b = _promote_float(self, other)
+        return E.Atan2.apply(a, b if isinstance(b, Tensor) else as_tensor(b, dtype=a.dtype))
+
+    arctan2 = atan2
+
+    @function
+    @inplace
+    def hypot(self, other):
+        # √(a² + b²)
+        _check_tensor_arg(other, "hypot")
+        _float_only(B.result_type(self, other).np, "hypot_cpu")
+        return (self * self + other * other).sqrt()
+
+    @function
+    @inplace
+    def exp2(self):
+        return 2.0**self
+
+    @function
+    @inplace
+    def logit(self, eps=None):
+        # logit(p) = log(p / (1 − p)), with p clamped to [eps, 1 − eps] when eps is given
+        p = self._float() if eps is None else self._float().clamp(eps, 1.0 - eps)
+        return (p / (1.0 - p)).log()
+
+    @function
+    @inplace
+    def xlogy(self, other):
+        # x·log(y), defined as 0 where x == 0 (even when y is 0), NaN where y is NaN
+        a, b = _promote_float(self, other)
+        b = b if isinstance(b, Tensor) else as_tensor(b, dtype=a.dtype)
+        return E.Xlogy.apply(a, b)
+
+    @function
+    def logaddexp(self, other):
+        _check_tensor_arg(other, "logaddexp")
+        _float_only(B.result_type(self, other).np, "logaddexp_cpu")
+        # log(eᵃ + eᵇ) = max(a, b) + log1p(e^(−|a − b|)), which cannot overflow
+        a, b = _promote_float(self, other)
+        out = maximum(a, b) + (-(a - b).abs()).exp().log1p()
+        return _refuse_backward_with_bool(out, self, other)
+
+    @function
+    def logaddexp2(self, other):
+        _check_tensor_arg(other, "logaddexp2")
+        _float_only(B.result_type(self, other).np, "logaddexp2_cpu")
+        ln2 = 0.6931471805599453
+        a, b = _promote(self, other)
+        return _refuse_backward_with_bool((a * ln2).logaddexp(b * ln2) / ln2, self, other)
+
+    @function
+    @inplace
+    def frac(self):
+        _float_only(self._data.dtype, "frac_cpu")
+        return self - self.trunc()
+
+    @function
+    @inplace
+    def deg2rad(self):
+        return self._float() * (3.141592653589793 / 180.0)
+
+    @function
+    @inplace
+    def rad2deg(self):
+        return self._float() * (180.0 / 3.141592653589793)
+
+    sgn = sign
+
+    fix = trunc
+
+    @function
+    def positive(self):
+        return self
+
+    @function
+    @inplace
+    def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
+        if self._data.dtype.kind != "f":
+            return self.clone()
+        info = xp.finfo(self._data.dtype)
+        out = self.masked_fill(self.isnan(), nan)
+        out = out.masked_fill(self == float("inf"), info.max if posinf is None else posinf)
+        return out.masked_fill(self == float("-inf"), info.min if neginf is None else neginf)
+
+    @function
+    @inplace
+    def heaviside(self, values):
+        """0 for x < 0, ``values`` at x == 0, 1 for x > 0 (recorded without a derivative)."""
+        if not isinstance(values, Tensor):
+            raise TypeError("heaviside(): argument 'values' must be Tensor")
+        if values._data.dtype != self._data.dtype:
+            raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes")
+
+        def step(x, v):
+            return xp.where(x == 0, v, (x > 0).astype(x.dtype)).astype(x.dtype)
+
+        return E.NotDifferentiable.apply(self, values, "heaviside", step)
+
+    @function
+    @inplace
+    def float_power(self, exponent):
+        e = exponent.double() if isinstance(exponent, Tensor) else exponent
+        return self.double().pow(e)
+
+    @function
+    @inplace
+    def copysign(self, other):
+        """|self| with the sign of ``other`` (−0.0 counts as negative); always floating."""
+        a, b = _promote(self, other)
+        a = a._float()
+        b = b.to(a.dtype) if isinstance(b, Tensor) else as_tensor(b, dtype=a.dtype)
+        return E.CopySign.apply(a, b)
+
+    @function
+    @inplace
+    def fmax(self, other):
+        # like maximum, but a nan loses to a number
+        _check_tensor_arg(other, "fmax")
+        a, b = _promote(self, other)
+        b = b if isinstance(b, Tensor) else as_tensor(b, dtype=a.dtype)
+        # a where a >= b or b is NaN, else b: torch's backward masks, so a tie sends the whole
+        # gradient to a
+        return where((a >= b) | b.isnan(), a, b)
+
+    @function
+    @inplace
+    def fmin(self, other):
+        _check_tensor_arg(other, "fmin")
+        a, b = _promote(self, other)
+        b = b if isinstance(b, Tensor) else as_tensor(b, dtype=a.dtype)
+        return where((a <= b) | b.isnan(), a, b)  # as fmax
+
+    @function
+    def signbit(self):
+        return Tensor._make(xp.signbit(self._data), False, None)
+
+    @function
+    def isneginf(self):
+        return self == float("-inf")
+
+    @function
+    def isposinf(self):
+        return self == float("inf")
+
+    @function
+    def isreal(self):
+        return Tensor._make(xp.ones(self._data.shape, dtype=bool), False, None)

@@ -1,0 +1,528 @@
+"""Reductions (``sum``, ``mean``, ``max``, ``norm``, ...), cumulative ops and order statistics."""
+
+from __future__ import annotations
+
+from gradiente import backend as B
+from gradiente.backend import xp
+from gradiente.ops import linalg as L
+from gradiente.ops import reduce as R
+from gradiente.tensor.common import (
+    _arr,
+    _dim,
+    _dims,
+    _return_types,
+    _scalar_type_name,
+    _sort_indices,
+)
+from gradiente.tensor.factories import zeros
+from gradiente.tensor.marks import function, inplace, numpy_axis
+from gradiente.tensor.promotion import (
+    _arg_reduce,
+    _check_float_kernel,
+    _check_floating,
+    _check_nonempty_dim,
+)
+from gradiente.tensor.toplevel import maximum, minimum
+
+Tensor = None  # the assembled class, bound by gradiente.tensor (see its __init__)
+
+
+class Reductions:
+    """Tensor methods: Reductions (``sum``, ``mean``, ``max``, ``norm``, ...), cumulative ops and order statistics."""
+
+    __slots__ = ()
+
+    def _reduce_dtype(self, dtype):
+        if dtype is not None:
+            return B.to_dtype(dtype).np
+        if self._data.dtype.kind in "biu":
+            return xp.int64
+        return None
+
+    @function
+    @numpy_axis
+    def sum(self, dim=None, keepdim=False, dtype=None):
+        dims = _dims(dim, self.ndim, "sum")
+        if dims == ():
+            dims = None
+        return R.Sum.apply(self, dims, keepdim, self._reduce_dtype(dtype))
+
+    @function
+    @numpy_axis
+    def nansum(self, dim=None, keepdim=False):
+        return self.masked_fill(self.isnan(), 0.0).sum(dim, keepdim)
+
+    @function
+    @numpy_axis
+    def mean(self, dim=None, keepdim=False, dtype=None):
+        if self._data.dtype.kind != "f" and dtype is None:
+            raise RuntimeError(
+                "mean(): could not infer output dtype. Input dtype must be either a floating "
+                f"point or complex dtype. Got: {_scalar_type_name(self)}"
+            )
+        dims = _dims(dim, self.ndim, "mean")
+        if dims == ():
+            dims = None
+        a = self if dtype is None else self.to(dtype)
+        return R.Mean.apply(a, dims, keepdim, None)
+
+    @function
+    @numpy_axis
+    def prod(self, dim=None, keepdim=False, dtype=None):
+        a = self if dtype is None else self.to(dtype)
+        d = None if dim is None else _dim(dim, self.ndim, "prod")
+        return R.Prod.apply(a, d, keepdim)
+
+    @function
+    @numpy_axis
+    def var(self, dim=None, unbiased=None, keepdim=False, correction=None):
+        if isinstance(unbiased, (int, list, tuple)) and not isinstance(unbiased, bool):
+            dim, unbiased = unbiased, None  # var(dim) called positionally
+        if correction is None:
+            correction = 0 if unbiased is False else 1
+        dims = _dims(dim, self.ndim, "var") or None
+        _check_floating(self, "var")
+        # var = Σ (x - x̄)² / (N - correction)   (Bessel's correction by default)
+        return R.Var.apply(self, dims, correction, keepdim)
+
+    @function
+    @numpy_axis
+    def std(self, dim=None, unbiased=None, keepdim=False, correction=None):
+        if isinstance(unbiased, (int, list, tuple)) and not isinstance(unbiased, bool):
+            dim, unbiased = unbiased, None  # std(dim) called positionally
+        if correction is None:
+            correction = 0 if unbiased is False else 1
+        dims = _dims(dim, self.ndim, "std") or None
+        _check_floating(self, "std")
+        return R.Std.apply(self, dims, correction, keepdim)
+
+    def _max_min(self, is_max, dim, keepdim, name):
+        if dim is None:
+            return R.MaxMinAll.apply(self, is_max, None, False, True)
+        if isinstance(dim, Tensor):
+            return maximum(self, dim) if is_max else minimum(self, dim)
+        d = _dim(dim, self.ndim, name)
+        x = self._data
+        if x.ndim == 0:
+            return _return_types[name](self, zeros((), dtype=B.int64))
+        _check_nonempty_dim(self, d, name)
+        idx = (xp.argmax if is_max else xp.argmin)(x, axis=d, keepdims=True)
+        values = (R.MaxDim if is_max else R.MinDim).apply(self, idx, d, keepdim)
+        if not keepdim:
+            idx = idx.squeeze(d)
+        return _return_types[name](values, Tensor._make(idx.astype(xp.int64), False, None))
+
+    @function
+    @numpy_axis
+    def max(self, dim=None, keepdim=False):
+        return self._max_min(True, dim, keepdim, "max")
+
+    @function
+    @numpy_axis
+    def min(self, dim=None, keepdim=False):
+        return self._max_min(False, dim, keepdim, "min")
+
+    @function
+    @numpy_axis
+    def amax(self, dim=(), keepdim=False):
+        dims = _dims(dim, self.ndim, "amax") or None
+        return R.MaxMinAll.apply(self, True, dims, keepdim)
+
+    @function
+    @numpy_axis
+    def amin(self, dim=(), keepdim=False):
+        dims = _dims(dim, self.ndim, "amin") or None
+        return R.MaxMinAll.apply(self, False, dims, keepdim)
+
+    @function
+    @numpy_axis
+    def argmax(self, dim=None, keepdim=False):
+        return _arg_reduce(self, xp.argmax, dim, keepdim)
+
+    @function
+    @numpy_axis
+    def argmin(self, dim=None, keepdim=False):
+        return _arg_reduce(self, xp.argmin, dim, keepdim)
+
+    @function
+    @numpy_axis
+    def logsumexp(self, dim, keepdim=False):
+        a = self._float()  # integers and bools give the default float dtype
+        return R.LogSumExp.apply(a, _dims(dim, self.ndim, "logsumexp"), keepdim)
+
+    @function
+    @numpy_axis
+    def softmax(self, dim, dtype=None):
+        a = self if dtype is None else self.to(dtype)
+        _check_float_kernel(a, "softmax_lastdim_kernel_impl")
+        return R.Softmax.apply(a, _dim(dim, self.ndim, "softmax"))
+
+    @function
+    @numpy_axis
+    def log_softmax(self, dim, dtype=None):
+        a = self if dtype is None else self.to(dtype)
+        _check_float_kernel(a, "log_softmax_lastdim_kernel_impl")
+        return R.LogSoftmax.apply(a, _dim(dim, self.ndim, "log_softmax"))
+
+    def _float(self):
+        return self if self._data.dtype.kind == "f" else self.to(B.get_default_dtype())
+
+    @function
+    @inplace
+    @numpy_axis
+    def cumsum(self, dim, dtype=None):
+        return R.Cumsum.apply(self, _dim(dim, self.ndim, "cumsum"), self._reduce_dtype(dtype))
+
+    @function
+    @numpy_axis
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        """The p-norm over ``dim`` (all elements by default); "fro" is the 2-norm of the
+        entries, "nuc" the sum of singular values."""
+        a = self if dtype is None else self.to(dtype)
+        if p == "nuc":
+            dims = (-2, -1) if dim is None else dim
+            return a.matrix_norm("nuc", dims, keepdim)
+        if p is None or p == "fro":
+            p = 2
+        return a.vector_norm(p, dim, keepdim)
+
+    @numpy_axis
+    def vector_norm(self, ord=2, dim=None, keepdim=False, dtype=None):
+        self._check_float_norm("linalg.vector_norm")
+        a = self if dtype is None else self.to(dtype)
+        dims = _dims(dim, self.ndim, "linalg.vector_norm")
+        if dims == ():
+            dims = None
+        return R.VectorNorm.apply(a, float(ord), dims, keepdim)
+
+    def _check_float_norm(self, op):
+        if self._data.dtype.kind != "f":
+            raise RuntimeError(
+                f"{op}: Expected a floating point or complex tensor as input. "
+                f"Got {R.torch_type_name(self._data.dtype)}"
+            )
+
+    def matrix_norm(self, ord="fro", dim=(-2, -1), keepdim=False, dtype=None):
+        a = self if dtype is None else self.to(dtype)
+        if a.ndim < 2:
+            raise RuntimeError(
+                "linalg.matrix_norm: The input tensor A must have at least 2 dimensions."
+            )
+        self._check_float_norm("linalg.matrix_norm")
+        d0, d1 = (_dim(d, a.ndim, "linalg.matrix_norm") for d in dim)
+        if ord == "fro":
+            return a.vector_norm(2, (d0, d1), keepdim)
+        if ord in ("nuc", 2, -2):
+            s = L.Decomposition.apply(
+                a.movedim((d0, d1), (-2, -1)),
+                "torch.linalg.matrix_norm(ord=" + repr(ord) + ")",
+                lambda x: xp.linalg.svd(x, compute_uv=False),
+            )
+            out = s.sum(-1) if ord == "nuc" else (s.amax(-1) if ord == 2 else s.amin(-1))
+            if keepdim:
+                out = out.unsqueeze(min(d0, d1)).unsqueeze(max(d0, d1))
+            return out
+        if ord in (1, -1, float("inf"), float("-inf")):
+            # 1: max column sum of |a|; inf: max row sum
+            summed, other = (d0, d1) if ord in (1, -1) else (d1, d0)
+            sums = a.abs().sum(summed, keepdim=True)
+            out = sums.amax(other, keepdim=True) if ord > 0 else sums.amin(other, keepdim=True)
+            return out if keepdim else out.squeeze((d0, d1))
+        raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+
+    @function
+    @numpy_axis
+    def sort(self, dim=-1, descending=False, stable=False):
+        """Values in order along ``dim`` and where they came from; equal values keep their
+        order, and nan counts as the largest value (last, or first when descending)."""
+        d = _dim(dim, self.ndim, "sort")
+        if self.ndim == 0:  # one value: itself, from index 0
+            values, indices = self.reshape(1).sort(0, descending, stable)
+            return _return_types["sort"](values.reshape(()), indices.reshape(()))
+        idx = _sort_indices(self._data, d, descending)
+        return _return_types["sort"](
+            R.SortValues.apply(self, idx, d), Tensor._make(idx.astype(xp.int64), False, None)
+        )
+
+    @function
+    @numpy_axis
+    def argsort(self, dim=-1, descending=False, stable=False):
+        return self.sort(dim, descending, stable).indices
+
+    @function
+    @numpy_axis
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        """The k largest (or smallest) values along ``dim``, in order, and their indices."""
+        if self._data.dtype.kind == "b":
+            raise RuntimeError("topk does not support bool dtypes on CPU")
+        d = _dim(dim, self.ndim, "topk")
+        n = self.shape[d] if self.ndim else 1
+        if not 0 <= k <= n:
+            raise RuntimeError(f"selected index k out of range (k={k}, size {n})")
+        if self.ndim == 0:  # k = 0 or 1 of one value: PyTorch answers the value either way
+            return _return_types["topk"](self.reshape(()) * 1, zeros((), dtype=B.int64))
+        order = _sort_indices(self._data, d, descending=largest)
+        idx = xp.take(order, xp.arange(k), axis=d) if self.ndim else order
+        return _return_types["topk"](
+            R.TopkValues.apply(self, idx, d), Tensor._make(idx.astype(xp.int64), False, None)
+        )
+
+    @function
+    @inplace
+    @numpy_axis
+    def cumprod(self, dim, dtype=None):
+        a = self if dtype is None else self.to(dtype)
+        if a._data.dtype.kind in "biu":
+            a = a.to(B.int64)  # integer products accumulate in int64, as for cumsum
+        return R.Cumprod.apply(a, _dim(dim, self.ndim, "cumprod"))
+
+    def _cumulative_extreme(self, dim, is_max):
+        name = "cummax" if is_max else "cummin"
+        d = _dim(dim, self.ndim, name)
+        x = self._data
+        if x.ndim == 0:
+            return _return_types[name](self.clone(), zeros((), dtype=B.int64))
+        values = (xp.maximum if is_max else xp.minimum).accumulate(x, axis=d)
+        # the index of the latest element equal to the running extreme (PyTorch keeps the last
+        # of equal values)
+        positions = xp.arange(x.shape[d]).reshape([-1 if k == d else 1 for k in range(x.ndim)])
+        holders = xp.where(x == values, positions, 0)
+        idx = xp.maximum.accumulate(holders, axis=d)
+        cls = R.Cummax if is_max else R.Cummin
+        return _return_types[name](
+            cls.apply(self, idx, d), Tensor._make(idx.astype(xp.int64), False, None)
+        )
+
+    @function
+    @numpy_axis
+    def cummax(self, dim):
+        return self._cumulative_extreme(dim, True)
+
+    @function
+    @numpy_axis
+    def cummin(self, dim):
+        return self._cumulative_extreme(dim, False)
+
+    @function
+    @numpy_axis
+    def logcumsumexp(self, dim):
+        d = _dim(dim, self.ndim, "logcumsumexp")
+        if self._data.dtype.kind != "f":
+            raise NotImplementedError(
+                f'"logcumsumexp_out_cpu" not implemented for '
+                f"'{R.torch_type_name(self._data.dtype)}'"
+            )
+        return R.LogCumSumExp.apply(self, d)
+
+    @function
+    @numpy_axis
+    def aminmax(self, dim=None, keepdim=False):
+        if dim is None:
+            return _return_types["aminmax"](self.amin((), keepdim), self.amax((), keepdim))
+        return _return_types["aminmax"](self.amin(dim, keepdim), self.amax(dim, keepdim))
+
+    @function
+    @numpy_axis
+    def nanmean(self, dim=None, keepdim=False, dtype=None):
+        keep = ~self.isnan()
+        total = self.masked_fill(~keep, 0.0).sum(dim, keepdim, dtype)
+        return total / keep.sum(dim, keepdim)
+
+    def _select_sorted(self, dim, keepdim, k_of_n, name):
+        """The k-th smallest value along ``dim`` and its index (median, kthvalue).
+
+        A median over values holding NaN is NaN, at the first NaN (torch); kthvalue counts NaN
+        as the largest value."""
+        x = self._data
+        if x.dtype.kind == "b":
+            kernel = "kthvalue_cpu" if name == "kthvalue" else "median_cpu"
+            kernel = "median_out" if name == "median" and dim is not None else kernel
+            raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+        if dim is None:
+            flat = x.reshape(-1)
+            k = k_of_n(flat.shape[0])
+            order = xp.argsort(flat, kind="stable")
+            position = int(order[k])
+            if name == "median" and x.dtype.kind == "f" and xp.isnan(flat[order[-1]]):
+                position = int(xp.argmax(xp.isnan(flat)))
+            return R.MedianAll.apply(self, position)
+        d = _dim(dim, self.ndim, name)
+        if x.ndim == 0:
+            return _return_types[name](self.clone(), zeros((), dtype=B.int64))
+        k = k_of_n(x.shape[d])
+        order = xp.argsort(x, axis=d, kind="stable")
+        idx = xp.take(order, [k], axis=d)
+        if name == "median" and x.dtype.kind == "f" and x.size:
+            # NumPy sorts NaN last: a row whose last sorted value is NaN holds one
+            last = xp.take_along_axis(x, xp.take(order, [-1], axis=d), axis=d)
+            has_nan = xp.isnan(last)
+            if has_nan.any():
+                first_nan = xp.argmax(xp.isnan(x), axis=d, keepdims=True)
+                idx = xp.where(has_nan, first_nan, idx)
+        cls = R.MedianDim if name == "median" else R.KthvalueDim
+        values = cls.apply(self, idx, d, keepdim)
+        if not keepdim:
+            idx = idx.squeeze(d)
+        return _return_types[name](values, Tensor._make(idx.astype(xp.int64), False, None))
+
+    @function
+    @numpy_axis
+    def median(self, dim=None, keepdim=False):
+        """The lower median ((n − 1) // 2-th smallest); with ``dim``, values and indices."""
+        return self._select_sorted(dim, keepdim, lambda n: (n - 1) // 2, "median")
+
+    @function
+    @numpy_axis
+    def nanmedian(self, dim=None, keepdim=False):
+        if not self.isnan().any():
+            return self.median(dim, keepdim)
+        raise RuntimeError("gradiente does not implement torch.nanmedian with nan values yet")
+
+    @function
+    @numpy_axis
+    def kthvalue(self, k, dim=-1, keepdim=False):
+        return self._select_sorted(dim, keepdim, lambda n: k - 1, "kthvalue")
+
+    @function
+    @numpy_axis
+    def mode(self, dim=-1, keepdim=False):
+        """The most frequent value along ``dim`` (the smallest of ties) and its last index."""
+        d = _dim(dim, self.ndim, "mode")
+        if self.ndim == 0:
+            return _return_types["mode"](self.reshape(()) * 1, zeros((), dtype=B.int64))
+        x = xp.moveaxis(self._data, d, -1)
+        rows = x.reshape(-1, x.shape[-1]) if x.ndim else x.reshape(1, 1)
+        indices = xp.empty(rows.shape[0], dtype=xp.int64)
+        for r, row in enumerate(rows):
+            uniq, counts = xp.unique(row, return_counts=True)
+            value = uniq[xp.argmax(counts)]
+            indices[r] = row.shape[0] - 1 - xp.argmax(row[::-1] == value)
+        if self.ndim == 0:
+            return _return_types["mode"](self.clone(), zeros((), dtype=B.int64))
+        index = xp.expand_dims(indices.reshape(x.shape[:-1]), d)
+        values = R.ModeValues.apply(self, index, d, keepdim)
+        if not keepdim:
+            index = index.squeeze(d)
+        return _return_types["mode"](values, Tensor._make(index, False, None))
+
+    @function
+    @numpy_axis
+    def quantile(self, q, dim=None, keepdim=False, interpolation="linear"):
+        """The q-quantiles along ``dim`` (all elements if None), interpolating between ranks."""
+        if self._data.dtype.kind != "f":
+            raise RuntimeError("quantile() input tensor must be either float or double dtype")
+        x = self.reshape(-1) if dim is None or self.ndim == 0 else self
+        d = 0 if dim is None else _dim(dim, self.ndim, "quantile")
+        if self.ndim == 0 and dim is not None:  # one value along dim 0: quantiles of [x]
+            out = x.quantile(q, 0, False, interpolation)
+            return out
+        qs = xp.atleast_1d(xp.asarray(_arr(q), dtype=xp.float64))
+        if ((qs < 0) | (qs > 1)).any():
+            raise RuntimeError("quantile() q values must be in the range [0, 1]")
+        values = x.sort(d).values
+        n = x.shape[d]
+        pos = qs * (n - 1)  # the fractional rank of each quantile
+        lo, hi = xp.floor(pos).astype(xp.int64), xp.ceil(pos).astype(xp.int64)
+        if interpolation == "lower":
+            hi = lo
+        elif interpolation == "higher":
+            lo = hi
+        elif interpolation == "nearest":
+            lo = hi = xp.round(pos).astype(xp.int64)  # round half to even, as PyTorch
+        below = values.index_select(d, Tensor._make(lo)).movedim(d, 0)
+        above = values.index_select(d, Tensor._make(hi)).movedim(d, 0)
+        if interpolation == "midpoint":
+            weight = xp.full(pos.shape, 0.5)
+        else:
+            weight = pos - lo
+        shape = (-1,) + (1,) * (below.ndim - 1)
+        w = Tensor._make(weight.astype(self._data.dtype).reshape(shape))
+        out = below.lerp(above, w)
+        if keepdim:
+            if dim is None:
+                out = out.reshape((out.shape[0],) + (1,) * self.ndim)
+            else:
+                out = out.unsqueeze(d + 1)
+        if isinstance(q, float) or (isinstance(q, Tensor) and q.ndim == 0):
+            out = out.squeeze(0)
+        return out
+
+    @function
+    @numpy_axis
+    def nanquantile(self, q, dim=None, keepdim=False, interpolation="linear"):
+        if not self.isnan().any():
+            return self.quantile(q, dim, keepdim, interpolation)
+        raise RuntimeError("gradiente does not implement torch.nanquantile with nan values yet")
+
+    @function
+    def msort(self):
+        return self.sort(0).values
+
+    @function
+    def argwhere(self):
+        return self.nonzero()
+
+    @function
+    def bincount(self, weights=None, minlength=0):
+        if self.ndim != 1 or self._data.dtype.kind not in "iu":
+            raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+        if self._data.size and self._data.min() < 0:
+            raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+        w = None if weights is None else weights._data
+        out = xp.bincount(self._data, weights=w, minlength=minlength)
+        if weights is None:
+            out = out.astype(xp.int64)
+        elif weights._data.dtype.kind == "f":
+            out = out.astype(weights._data.dtype)
+        return Tensor._make(out, False, None)
+
+    @function
+    def histc(self, bins=100, min=0, max=0):
+        x = self._data
+        lo, hi = float(min), float(max)
+        if lo == hi and x.size:
+            lo, hi = float(x.min()), float(x.max())
+        if lo == hi:
+            lo, hi = lo - 1, hi + 1
+        inside = x[(x >= lo) & (x <= hi)]
+        counts, _ = xp.histogram(inside, bins=bins, range=(lo, hi))
+        return Tensor._make(counts.astype(x.dtype), False, None)
+
+    @function
+    def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
+        """The distinct values (sorted), optionally with the inverse map and the counts."""
+        x = self._data
+        if dim is None:
+            values, inverse, counts = xp.unique(x, return_inverse=True, return_counts=True)
+            inverse = inverse.reshape(x.shape)
+        else:
+            d = _dim(dim, self.ndim, "unique")
+            values, inverse, counts = xp.unique(x, return_inverse=True, return_counts=True, axis=d)
+            inverse = inverse.reshape(-1)
+        out = [Tensor._make(values, False, None)]
+        if return_inverse:
+            out.append(Tensor._make(inverse.astype(xp.int64), False, None))
+        if return_counts:
+            out.append(Tensor._make(counts.astype(xp.int64), False, None))
+        return out[0] if len(out) == 1 else tuple(out)
+
+    @function
+    def unique_consecutive(self, return_inverse=False, return_counts=False, dim=None):
+        """Collapse runs of equal consecutive values (or slices along ``dim``)."""
+        x = self._data if dim is None else xp.moveaxis(self._data, _dim(dim, self.ndim, "u"), 0)
+        flat = x.reshape(-1) if dim is None else x.reshape(x.shape[0], -1)
+        if flat.shape[0] == 0:
+            starts = xp.zeros(0, dtype=bool)
+        else:
+            change = (flat[1:] != flat[:-1]) if dim is None else (flat[1:] != flat[:-1]).any(1)
+            starts = xp.concatenate([[True], change])
+        values = x[starts]
+        if dim is not None:
+            values = xp.moveaxis(values, 0, _dim(dim, self.ndim, "u"))
+        out = [Tensor._make(values, False, None)]
+        if return_inverse:
+            inverse = xp.cumsum(starts) - 1
+            out.append(Tensor._make(inverse.reshape(self._data.shape if dim is None else -1)))
+        if return_counts:
+            out.append(Tensor._make(xp.diff(xp.append(xp.flatnonzero(starts), len(starts)))))
+        return out[0] if len(out) == 1 else tuple(out)

@@ -1,0 +1,406 @@
+"""Shape ops: views (``view``, ``reshape``, ``permute``, ...), joins and splits, diagonals,
+triangles and rearranging (``flip``, ``roll``, ``tile``, ...)."""
+
+from __future__ import annotations
+
+import builtins
+import numbers
+
+from gradiente import backend as B
+from gradiente.backend import xp
+from gradiente.ops import elementwise as E
+from gradiente.ops import shape as S
+from gradiente.tensor.common import _arr, _dim, _dims, _required, _shape_arg
+from gradiente.tensor.marks import function, inplace, numpy_axis
+from gradiente.tensor.promotion import _infer_shape
+
+Tensor = None  # the assembled class, bound by gradiente.tensor (see its __init__)
+
+
+class Shape:
+    """Tensor methods: Shape ops."""
+
+    __slots__ = ()
+
+    @function
+    def reshape(self, *shape, **kwargs):
+        shape = shape or _required(kwargs, "reshape", "shape")
+        shape = _infer_shape(_shape_arg(shape), self._data.size, "reshape", self.shape)
+        if shape == self._data.shape:
+            return self if not self._requires_grad else S.Reshape.apply(self, shape)
+        return S.Reshape.apply(self, shape)
+
+    def view(self, *shape):
+        if not shape:
+            raise TypeError("view() received an invalid combination of arguments - got ()")
+        if len(shape) == 1 and isinstance(shape[0], (B.dtype, str)):
+            # the same bytes read as another dtype (not differentiable)
+            return Tensor._make(self._data.view(B.to_dtype(shape[0]).np), False, None)
+        # Unlike PyTorch, a view of memory that cannot be re-viewed (a transpose, or a
+        # convolution output, which gradiente keeps channels-last) is a copy, not an error:
+        # conv -> relu -> x.view(N, -1) must work as it does in PyTorch.
+        shape = _infer_shape(_shape_arg(shape), self._data.size, "view", self.shape)
+        return S.Reshape.apply(self, shape)
+
+    def view_as(self, other):
+        return self.view(other.shape)
+
+    def reshape_as(self, other):
+        return self.reshape(other.shape)
+
+    @function
+    def flatten(self, start_dim=0, end_dim=-1):
+        if self.ndim == 0:
+            _dim(start_dim, 0, "flatten"), _dim(end_dim, 0, "flatten")  # only 0 and -1 exist
+            return self.reshape(1)
+        s = _dim(start_dim, self.ndim, "flatten")
+        e = _dim(end_dim, self.ndim, "flatten")
+        if s > e:
+            raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+        shape = self.shape
+        n = 1
+        for k in shape[s : e + 1]:
+            n *= k
+        return self.reshape(shape[:s] + (n,) + shape[e + 1 :])
+
+    @function
+    @numpy_axis
+    def unflatten(self, dim, sizes):
+        d = _dim(dim, self.ndim, "unflatten")
+        sizes = _infer_shape(tuple(sizes), self.shape[d], "unflatten", self.shape)
+        return self.reshape(self.shape[:d] + sizes + self.shape[d + 1 :])
+
+    @function
+    @numpy_axis
+    def squeeze(self, dim=None):
+        if dim is None:
+            return S.SqueezeAll.apply(self, tuple(s for s in self.shape if s != 1))
+        dims = _dims(dim, self.ndim, "squeeze") or ()
+        if len(set(dims)) != len(dims):
+            repeated = next(d for d in dims if dims.count(d) > 1)
+            raise RuntimeError(f"dim {repeated} appears multiple times in the list of dims")
+        shape = tuple(s for i, s in enumerate(self.shape) if not (i in dims and s == 1))
+        return S.Squeeze.apply(self, shape)
+
+    @function
+    @numpy_axis
+    def unsqueeze(self, dim):
+        d = _dim(dim, self.ndim + 1, "unsqueeze")
+        shape = self.shape
+        return S.Unsqueeze.apply(self, shape[:d] + (1,) + shape[d:])
+
+    @function
+    def permute(self, *dims, **kwargs):
+        dims = dims or _required(kwargs, "permute", "dims")
+        dims = (
+            _shape_arg(dims) if dims and not isinstance(dims[0], (list, tuple)) else tuple(dims[0])
+        )
+        if len(dims) != self.ndim:
+            raise RuntimeError(
+                f"permute(sparse_coo): number of dimensions in the tensor input does not match "
+                f"the length of the desired ordering of dimensions i.e. input.dim() = "
+                f"{self.ndim} is not equal to len(dims) = {len(dims)}"
+            )
+        return S.Permute.apply(self, tuple(_dim(d, self.ndim, "permute") for d in dims))
+
+    @function
+    def transpose(self, dim0, dim1):
+        d0, d1 = _dim(dim0, self.ndim, "transpose"), _dim(dim1, self.ndim, "transpose")
+        if self.ndim < 2:
+            return self
+        return S.Transpose.apply(self, d0, d1)
+
+    swapaxes = swapdims = transpose
+
+    @function
+    def t(self):
+        if self.ndim > 2:
+            raise RuntimeError(
+                f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D"
+            )
+        return S.T.apply(self, 0, 1) if self.ndim == 2 else self
+
+    @function
+    def movedim(self, source, destination):
+        src = _dims(source, self.ndim, "movedim")
+        dst = _dims(destination, self.ndim, "movedim")
+        if len(src) != len(dst):
+            raise RuntimeError(
+                f"movedim: Invalid source or destination dims: source ({list(src)} dims) should "
+                f"contain the same number of dims as destination ({list(dst)} dims)"
+            )
+        if self.ndim == 0:
+            return self[...]  # dims 0 and -1 of a 0-d tensor: nothing moves
+        order = [d for d in range(self.ndim) if d not in src]
+        for d, s in sorted(zip(dst, src)):
+            order.insert(d, s)
+        return self.permute(*order)
+
+    def expand(self, *sizes, **kwargs):
+        sizes = _shape_arg(sizes or _required(kwargs, "expand", "size"))
+        if len(sizes) < self.ndim:
+            raise RuntimeError(
+                f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal "
+                f"to the number of dimensions in the tensor ({self.ndim})"
+            )
+        lead = len(sizes) - self.ndim
+        shape = []
+        for i, s in enumerate(sizes):
+            old = self.shape[i - lead] if i >= lead else None
+            if s == -1:
+                if old is None:
+                    raise RuntimeError("expand: -1 is not allowed in a leading, new dimension")
+                s = old
+            elif old is not None and old != 1 and old != s:
+                raise RuntimeError(
+                    f"The expanded size of the tensor ({s}) must match the existing size "
+                    f"({old}) at non-singleton dimension {i}.  Target sizes: {list(sizes)}.  "
+                    f"Tensor sizes: {list(self.shape)}"
+                )
+            shape.append(s)
+        shape = tuple(shape)
+        if shape == self._data.shape:
+            return self
+        return S.Expand.apply(self, shape)
+
+    def expand_as(self, other):
+        return self.expand(other.shape)
+
+    @function
+    def broadcast_to(self, shape):
+        return self.expand(shape)
+
+    def repeat(self, *repeats, **kwargs):
+        repeats = _shape_arg(repeats or _required(kwargs, "repeat", "repeats"))
+        if len(repeats) < self.ndim:
+            raise RuntimeError(
+                "Number of dimensions of repeat dims can not be smaller than "
+                "number of dimensions of tensor"
+            )
+        return S.Repeat.apply(self, repeats)
+
+    @function
+    def flip(self, *dims, **kwargs):
+        dims = _shape_arg(dims or (kwargs["dims"],))
+        dims = tuple(_dim(d, self.ndim, "flip") for d in dims)
+        if self.ndim == 0:
+            return S.Flip.apply(self, ())  # dim 0 of one value: a copy
+        return S.Flip.apply(self, dims)
+
+    @function
+    @numpy_axis
+    def narrow(self, dim, start, length):
+        """The ``length`` entries from ``start`` along dim (a view); a negative start counts
+        from the end."""
+        d = _dim(dim, self.ndim, "narrow")
+        n = self.shape[d]
+        start, length = int(start), int(length)
+        if not -n <= start <= n:
+            raise IndexError(
+                f"start out of range (expected to be in range of [{-n}, {n}], but got {start})"
+            )
+        start = start + n if start < 0 else start
+        if length < 0 or start + length > n:
+            raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
+        index = (slice(None),) * d + (slice(start, start + length),)
+        return self[index]
+
+    @function
+    @numpy_axis
+    def split(self, split_size_or_sections, dim=0):
+        d = _dim(dim, self.ndim, "split")
+        n = self.shape[d]
+        if isinstance(split_size_or_sections, numbers.Integral):
+            step = int(split_size_or_sections)
+            if step < 0:
+                raise RuntimeError(
+                    f"split expects split_size be non-negative, but got split_size={step}"
+                )
+            if step == 0 and n:
+                raise RuntimeError(
+                    "split_size can only be 0 if dimension size is 0, but got dimension size "
+                    f"of {n}"
+                )
+            sizes = [min(step, n - i) for i in range(0, n, step)] if n else [0]
+        else:
+            sizes = list(split_size_or_sections)
+            if builtins.sum(sizes) != n:
+                raise RuntimeError(
+                    f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's "
+                    f"size at dimension {d}), but got split_sizes={sizes}"
+                )
+        by_sizes = not isinstance(split_size_or_sections, numbers.Integral)
+        if not sizes:  # split_with_sizes of an empty dim into no pieces: no tensors
+            return ()
+        return S.Split.apply(self, sizes, d, by_sizes)
+
+    @function
+    @numpy_axis
+    def chunk(self, chunks, dim=0):
+        d = _dim(dim, self.ndim, "chunk")
+        n = self.shape[d]
+        step = -(-n // chunks)
+        return self.split(step, d) if n else self.split([0] * chunks, d)  # chunks empty pieces
+
+    @function
+    @numpy_axis
+    def unbind(self, dim=0):
+        d = _dim(dim, self.ndim, "unbind")
+        return S.Unbind.apply(self, d)
+
+    @function
+    @numpy_axis
+    def tensor_split(self, indices_or_sections, dim=0):
+        """n nearly equal parts (the first ones one larger), or the pieces between indices."""
+        d = _dim(dim, self.ndim, "tensor_split")
+        n = self.shape[d]
+        if isinstance(indices_or_sections, Tensor):
+            indices_or_sections = indices_or_sections.tolist()
+        if isinstance(indices_or_sections, numbers.Integral):
+            q, r = divmod(n, int(indices_or_sections))
+            return self.split([q + 1] * r + [q] * (int(indices_or_sections) - r), d)
+        bounds = [builtins.min(builtins.max(int(i), 0), n) for i in indices_or_sections]
+        bounds = [0, *bounds, n]
+        return tuple(
+            self.narrow(d, a, builtins.max(b - a, 0)) for a, b in zip(bounds[:-1], bounds[1:])
+        )
+
+    @function
+    def diagonal(self, offset=0, dim1=0, dim2=1):
+        d1, d2 = _dim(dim1, self.ndim, "diagonal"), _dim(dim2, self.ndim, "diagonal")
+        if d1 == d2:
+            raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+        return S.Diagonal.apply(self, int(offset), d1, d2)
+
+    @function
+    def diag_embed(self, offset=0, dim1=-2, dim2=-1):
+        """Put the last dim on the ``offset``-th diagonal of new square matrices."""
+        n = self.shape[-1] + abs(offset)
+        ndim = self.ndim + 1
+        d1, d2 = _dim(dim1, ndim, "diag_embed"), _dim(dim2, ndim, "diag_embed")
+        rest = list(self.shape[:-1])
+        shape = [0] * ndim
+        for k in range(ndim):
+            shape[k] = n if k in (d1, d2) else rest.pop(0)
+        return S.DiagonalBackward.apply(self, int(offset), d1, d2, tuple(shape))
+
+    @function
+    def diag(self, diagonal=0):
+        """A 1-D tensor's diagonal matrix, or a 2-D tensor's diagonal."""
+        if self.ndim == 1:
+            return self.diag_embed(diagonal, 0, 1)
+        if self.ndim == 2:
+            return self.diagonal(diagonal).clone()
+        raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {self.ndim}D")
+
+    @function
+    def diagflat(self, offset=0):
+        return self.flatten().diag(offset)
+
+    @function
+    def trace(self):
+        if self.ndim != 2:
+            raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {self.ndim}")
+        return self.diagonal().sum()
+
+    def fill_diagonal_(self, fill_value, wrap=False):
+        self._check_inplace()
+        x = self._data
+        if x.ndim > 2 and len(set(x.shape)) != 1:
+            raise RuntimeError("all dimensions of input must be of equal length")
+        if x.ndim == 2 and wrap:
+            xp.fill_diagonal(x, fill_value, wrap=True)
+        else:
+            n = min(x.shape)
+            x[(xp.arange(n),) * x.ndim] = fill_value
+        self._bump()
+        return self
+
+    @function
+    @inplace
+    def tril(self, diagonal=0):
+        return E.TrilTriu.apply(self, True, int(diagonal))
+
+    @function
+    @inplace
+    def triu(self, diagonal=0):
+        return E.TrilTriu.apply(self, False, int(diagonal))
+
+    @function
+    @numpy_axis
+    def roll(self, shifts, dims=None):
+        """Shift along ``dims`` with wrap-around; without dims, along the flattened tensor."""
+        shifts = tuple(int(s) for s in shifts) if isinstance(shifts, (list, tuple)) else (shifts,)
+        dims = () if dims is None else tuple(dims) if isinstance(dims, (list, tuple)) else (dims,)
+        if not shifts:
+            raise RuntimeError("`shifts` required")
+        if not dims and len(shifts) == 1:
+            return E.Roll.apply(self, int(shifts[0]), None)
+        if len(shifts) != len(dims):
+            raise RuntimeError(
+                f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}"
+            )
+        if self._data.size == 0:  # PyTorch returns a copy before looking at the dims
+            return self.clone()
+        if self.ndim == 0:
+            raise IndexError(f"Dimension specified as {dims[0]} but tensor has no dimensions")
+        return E.Roll.apply(self, shifts, tuple(_dim(d, self.ndim, "roll") for d in dims))
+
+    @function
+    def rot90(self, k=1, dims=(0, 1)):
+        """Rotate by 90° k times in the plane of ``dims`` (from the first towards the second)."""
+        d0, d1 = (_dim(d, self.ndim, "rot90") for d in dims)
+        k %= 4
+        if k == 1:
+            return self.flip(d1).transpose(d0, d1)
+        if k == 2:
+            return self.flip(d0, d1)
+        if k == 3:
+            return self.flip(d0).transpose(d0, d1)
+        return self.clone()
+
+    @function
+    def fliplr(self):
+        return self.flip(1)
+
+    @function
+    def flipud(self):
+        return self.flip(0)
+
+    @function
+    def tile(self, *dims):
+        dims = _shape_arg(dims)
+        return self.repeat((1,) * (self.ndim - len(dims)) + dims)
+
+    @numpy_axis
+    def repeat_interleave(self, repeats, dim=None, output_size=None):
+        """Repeat each element ``repeats`` times (an int, or one count per element)."""
+        x = self.flatten() if dim is None else self
+        d = 0 if dim is None else _dim(dim, self.ndim, "repeat_interleave")
+        counts = _arr(repeats)
+        index = xp.repeat(xp.arange(x.shape[d]), counts)
+        return x.index_select(d, Tensor._make(index))
+
+    @function
+    def moveaxis(self, source, destination):
+        return self.movedim(source, destination)
+
+    @function
+    @numpy_axis
+    def select(self, dim, index):
+        d = _dim(dim, self.ndim, "select")
+        return self[(slice(None),) * d + (index,)]
+
+    def unfold(self, dimension, size, step):
+        """All windows of length ``size`` every ``step`` along ``dimension``, as a new last dim."""
+        d = _dim(dimension, self.ndim, "unfold")
+        n = (self.shape[d] - size) // step + 1
+        # (windows, size) positions along dim
+        index = (xp.arange(n)[:, None] * step + xp.arange(size)[None, :]).reshape(-1)
+        out = self.index_select(d, Tensor._make(index))
+        out = out.unflatten(d, (n, size))
+        return out.movedim(d + 1, -1)
+
+    @function
+    def ravel(self):
+        return self.reshape(-1)

@@ -1,0 +1,174 @@
+"""Functions on tensors that are not methods: ``matmul``, ``maximum``/``minimum``, ``where``,
+``cat``/``stack``, and ``write_out`` (PyTorch's ``out=`` argument)."""
+
+from __future__ import annotations
+
+from gradiente import backend as B
+from gradiente.autograd.grad_mode import grad_state
+from gradiente.backend import xp
+from gradiente.ops import elementwise as E
+from gradiente.ops import linalg as L
+from gradiente.ops import shape as S
+from gradiente.tensor.common import _CPP_TYPE_NAMES, _dim, _scalar_type_name
+from gradiente.tensor.factories import as_tensor
+from gradiente.tensor.indexing import _as_bool_mask
+from gradiente.tensor.marks import numpy_axis
+from gradiente.tensor.promotion import _promote
+
+Tensor = None  # the assembled class, bound by gradiente.tensor (see its __init__)
+
+
+def matmul(a: Tensor, b: Tensor, out=None) -> Tensor:
+    """Matrix product with NumPy/PyTorch broadcasting of batch axes."""
+    if not isinstance(a, Tensor):
+        a = as_tensor(a)
+    if not isinstance(b, Tensor):
+        b = as_tensor(b)
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError(
+            f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D"
+        )
+    ka = a.shape[-1]
+    kb = b.shape[-2] if b.ndim > 1 else b.shape[0]
+    if ka != kb:
+        if a.ndim == 2 and b.ndim == 2:
+            raise RuntimeError(
+                f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{ka} and "
+                f"{kb}x{b.shape[1]})"
+            )
+        raise RuntimeError(
+            f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be multiplied "
+            f"({ka} != {kb})"
+        )
+    if a._data.dtype != b._data.dtype and a.ndim >= 3 and b.ndim >= 3 and _empty_product(a, b):
+        # PyTorch's batched kernel (bmm) checks dtypes only when there is something to add
+        return write_out(out, _mixed_empty_product(L.MatMul, a, b), "matmul")
+    if a._data.dtype != b._data.dtype:
+        # PyTorch does not promote in matmul: both operands must have one dtype
+        raise RuntimeError(
+            "expected m1 and m2 to have the same dtype, but got: "
+            f"{_CPP_TYPE_NAMES.get(a.dtype.name, a.dtype.name)} != "
+            f"{_CPP_TYPE_NAMES.get(b.dtype.name, b.dtype.name)}"
+        )
+    return write_out(out, L.MatMul.apply(a, b), "matmul")
+
+
+def _empty_product(a: Tensor, b: Tensor) -> bool:
+    """Whether a batched product of (..., n, k) and (..., k, m) has no term to add: k = 0 or
+    an empty result (its dtype is then b's, with no check, as PyTorch's bmm)."""
+    return a.shape[-1] == 0 or 0 in a.shape[:-1] or 0 in b.shape[:-2] or b.shape[-1] == 0
+
+
+def _mixed_empty_product(op, a: Tensor, b: Tensor) -> Tensor:
+    """The empty product of mixed dtypes, in b's dtype (PyTorch's bmm); an integer result of
+    an operand that requires grad is PyTorch's autograd error."""
+    needs_grad = grad_state.enabled and (a.requires_grad or b.requires_grad)
+    if needs_grad and not b.dtype.is_floating_point:
+        raise RuntimeError(f"Autograd not support dtype: {_scalar_type_name(b)}")
+    return op.apply(a.to(b.dtype), b)
+
+
+def maximum(a, b) -> Tensor:
+    a, b = _promote(as_tensor(a), as_tensor(b))
+    return E.Maximum.apply(a, b)
+
+
+def minimum(a, b) -> Tensor:
+    a, b = _promote(as_tensor(a), as_tensor(b))
+    return E.Minimum.apply(a, b)
+
+
+def where(condition, input=None, other=None, out=None):
+    """where(cond, a, b): a where cond is true, else b; where(cond) gives indices."""
+    condition = _as_bool_mask(condition, "where")
+    if input is None and other is None:
+        return condition.nonzero(as_tuple=True)
+    if isinstance(input, Tensor) and isinstance(other, Tensor):
+        input, other = _promote(input, other)
+    elif isinstance(input, Tensor):
+        input, other = _promote(input, other)
+    elif isinstance(other, Tensor):
+        other, input = _promote(other, input)
+    else:
+        input = as_tensor(input)
+        input, other = _promote(input, other)
+    return write_out(out, E.Where.apply(condition, input, other), "where")
+
+
+@numpy_axis
+def cat(tensors, dim=0, out=None) -> Tensor:
+    """Concatenate along an existing axis; all other axes must agree."""
+    tensors = [t for t in tensors]
+    if not tensors:
+        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+    # PyTorch's legacy rule: a 1-d empty tensor fits any shape. It still takes part in the
+    # result's dtype and requires_grad (S.Cat leaves it out of the concatenation).
+    sized = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)]
+    if not sized:  # only 1-d empty tensors: the dim is not looked at
+        dim = 0
+    ref = sized[0] if sized else tensors[0]
+    d = _dim(dim, ref.ndim, "cat")
+    for i, t in enumerate(sized):
+        if t.ndim != ref.ndim or any(
+            s != r for k, (s, r) in enumerate(zip(t.shape, ref.shape)) if k != d
+        ):
+            raise RuntimeError(
+                f"torch.cat(): Sizes of tensors must match except in dimension {d}. Expected "
+                f"shape {tuple(ref.shape)} (up to dim {d}) but got {tuple(t.shape)} for tensor "
+                f"number {i} in the list."
+            )
+    target = tensors[0].dtype
+    for t in tensors[1:]:
+        target = B.promote_types(target, t.dtype)
+    tensors = [t if t.dtype is target else t.to(target) for t in tensors]
+    return write_out(out, S.Cat.apply(d, *tensors), "cat")
+
+
+concat = concatenate = cat
+
+
+@numpy_axis
+def stack(tensors, dim=0, out=None) -> Tensor:
+    """Join same-shaped tensors along a new axis."""
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    ref = tensors[0]
+    for i, t in enumerate(tensors):
+        if t.shape != ref.shape:
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got "
+                f"{list(ref.shape)} at entry 0 and {list(t.shape)} at entry {i}"
+            )
+    d = _dim(dim, ref.ndim + 1, "stack")
+    target = ref.dtype
+    for t in tensors[1:]:
+        target = B.promote_types(target, t.dtype)
+    tensors = [t if t.dtype is target else t.to(target) for t in tensors]
+    return write_out(out, S.Stack.apply(d, *tensors), "stack")
+
+
+def write_out(out, result: Tensor, op: str) -> Tensor:
+    """Store ``result`` in the caller's ``out=`` tensor and return it (or ``result`` if None).
+
+    As in PyTorch, ``out`` is resized when its shape differs, ops with ``out=`` are not
+    recorded by autograd, and a floating result cannot be written into an integer tensor.
+    """
+    if out is None:
+        return result
+    if grad_state.enabled and (result._requires_grad or out._requires_grad):
+        raise RuntimeError(
+            f"{op}(): functions with out=... arguments don't support automatic differentiation, "
+            "but one of the arguments requires grad."
+        )
+    data = result._data
+    if out._data.dtype.kind in "iub" and data.dtype.kind == "f":
+        raise RuntimeError(
+            f"result type Float can't be cast to the desired output type {_scalar_type_name(out)}"
+        )
+    if out._data.shape != data.shape:
+        out._data = data.astype(out._data.dtype)  # resized: new memory
+    else:
+        xp.copyto(out._data, data, casting="unsafe")
+    out._bump()
+    return out
