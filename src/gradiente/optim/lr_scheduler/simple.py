@@ -24,19 +24,6 @@ from gradiente.optim.lr_scheduler.base import (
 )
 from gradiente.optim.optimizer import Optimizer
 
-__all__ = [
-    "LambdaLR",
-    "MultiplicativeLR",
-    "StepLR",
-    "MultiStepLR",
-    "ConstantLR",
-    "LinearLR",
-    "ExponentialLR",
-    "PolynomialLR",
-    "CosineAnnealingLR",
-    "CosineAnnealingWarmRestarts",
-]
-
 
 def _cosine(eta_min: float, base_lr: float, t: float, period: float) -> float:
     """η_min + (η_0 − η_min)(1 + cos(π t / T)) / 2: half a cosine from η_0 (t = 0) to η_min."""
