@@ -18,6 +18,7 @@ LAYERS = {
     "tensor": 3,
     "_printing": 3,
     "functions": 3,
+    "_generated_functions": 3,  # the function forms of the methods, from their marks
     "linalg": 3,
     "func": 3,
     "special": 3,

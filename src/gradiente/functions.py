@@ -1,5 +1,6 @@
-"""The function namespace: ``gradiente.exp(x)`` is ``x.exp()``, plus PyTorch's top-level
-functions that are not Tensor methods (hstack, meshgrid, einsum, finfo, ...) and constants."""
+"""PyTorch's top-level functions that are not plain forms of a Tensor method (hstack,
+meshgrid, einsum, finfo, ...) and its constants. The plain forms (``gradiente.exp(x)`` is
+``x.exp()``) are generated from the methods' marks into ``gradiente/_generated_functions.py``."""
 
 from __future__ import annotations
 
@@ -27,54 +28,6 @@ from gradiente.tensor import (
     zeros,
 )
 
-_METHOD_NAMES = (
-    "abs absolute exp log log1p log2 log10 expm1 sqrt rsqrt sin cos tanh sigmoid relu clamp "
-    "clip clamp_min clamp_max sign floor ceil round trunc square reciprocal neg negative add sub "
-    "subtract mul multiply div divide true_divide floor_divide remainder fmod sum nansum mean "
-    "prod var std max min amax amin argmax argmin logsumexp softmax log_softmax cumsum norm sort "
-    "argsort topk reshape flatten unflatten squeeze unsqueeze permute transpose swapaxes "
-    "swapdims t flip narrow split chunk unbind tensor_split movedim mm bmm dot outer ger mv "
-    "index_select gather scatter scatter_add masked_fill masked_select eq ne lt le gt ge "
-    "greater greater_equal less less_equal not_equal equal allclose isclose logical_and "
-    "logical_or logical_xor logical_not bitwise_and bitwise_or bitwise_xor bitwise_not isnan "
-    "isinf isfinite all any count_nonzero nonzero clone detach numel lerp broadcast_to erf erfc "
-    "erfinv "
-    # trigonometric, hyperbolic and other element-wise functions
-    "tan asin acos atan sinh cosh asinh acosh atanh arcsin arccos arctan arcsinh arccosh "
-    "arctanh atan2 arctan2 hypot exp2 logit xlogy logaddexp logaddexp2 frac deg2rad rad2deg "
-    "sgn fix positive nan_to_num heaviside float_power copysign fmax fmin signbit isneginf "
-    "isposinf isreal maximum minimum "
-    # products, differences, cumulative ops
-    "addmm addmv addbmm baddbmm addr addcmul addcdiv inner vdot cross diff cumprod cummax "
-    "cummin logcumsumexp matmul "
-    # diagonals, triangles, rearranging
-    "diagonal diag_embed diag diagflat trace tril triu roll rot90 fliplr flipud tile moveaxis "
-    "select take take_along_dim ravel "
-    # writing by index
-    "index_add index_fill index_copy index_put scatter_reduce masked_scatter "
-    # order statistics and counting
-    "aminmax nanmean median nanmedian kthvalue mode quantile nanquantile msort argwhere bincount "
-    "histc unique unique_consecutive "
-    # matrix functions
-    "inverse det logdet slogdet matrix_power pinverse dist is_nonzero is_complex"
-).split()
-
-
-def _forward_to_method(name: str):
-    def function(input, *args, out=None, **kwargs):
-        if not isinstance(input, Tensor):
-            input = as_tensor(input)
-        return write_out(out, getattr(input, name)(*args, **kwargs), name)
-
-    function.__name__ = function.__qualname__ = name
-    function.__doc__ = f"``gradiente.{name}(input, ...)`` is ``input.{name}(...)``."
-    return function
-
-
-_namespace = globals()
-for _name in _METHOD_NAMES:
-    _namespace[_name] = _forward_to_method(_name)
-
 
 def flip(input, dims):
     """``gradiente.flip(input, dims)``: ``dims`` is a tuple or list; PyTorch rejects an int
@@ -92,22 +45,6 @@ def remainder(input, other, *, out=None):
     result = other.__rmod__(input) if not isinstance(input, Tensor) else input.remainder(other)
     return write_out(out, result, "remainder")
 
-
-def _forward_to_inplace(name: str):
-    def function(input, *args, **kwargs):
-        return getattr(input, name)(*args, **kwargs)
-
-    function.__name__ = function.__qualname__ = name
-    function.__doc__ = f"``gradiente.{name}(input, ...)`` is ``input.{name}(...)``, in place."
-    return function
-
-
-_INPLACE_NAMES = (
-    "abs_ clamp_ clip_ exp_ log_ relu_ sigmoid_ tanh_ sqrt_ rsqrt_ neg_ ceil_ floor_ round_ "
-    "trunc_ fill_ zero_ square_ reciprocal_ sin_ cos_"
-).split()
-for _name in _INPLACE_NAMES:
-    _namespace[_name] = _forward_to_inplace(_name)
 
 # PyTorch's constants
 pi, e, inf, nan = math.pi, math.e, math.inf, math.nan
@@ -669,9 +606,9 @@ BoolTensor = _legacy("BoolTensor", B.bool_)
 
 
 __all__ = sorted(
-    set(_METHOD_NAMES)
-    | set(_INPLACE_NAMES)
-    | {
+    {
+        "flip",
+        "remainder",
         "pi",
         "e",
         "contiguous_format",

@@ -141,6 +141,7 @@ class Size(tuple):
         return f"torch.Size({list(self)})"
 
     def numel(self) -> int:
+        """The number of elements: the product of the sizes."""
         n = 1
         for s in self:
             n *= s

@@ -11,7 +11,7 @@ Tensor = None  # the assembled class, bound by gradiente.tensor (see its __init_
 
 
 class Comparison:
-    """Tensor methods: Comparisons, logical and bitwise ops, and the float-class tests (``isnan``, ``isinf``, ...)."""
+    """Tensor methods: comparisons, logical and bitwise ops, float-class tests."""
 
     __slots__ = ()
 
@@ -20,30 +20,36 @@ class Comparison:
 
     @function
     def eq(self, other):
+        """Element-wise ``self == other`` (a bool tensor)."""
         if other is None:
             return False
         return self._compare(other, xp.equal)
 
     @function
     def ne(self, other):
+        """Element-wise ``self != other`` (a bool tensor)."""
         if other is None:
             return True
         return self._compare(other, xp.not_equal)
 
     @function
     def lt(self, other):
+        """Element-wise ``self < other`` (a bool tensor)."""
         return self._compare(other, xp.less)
 
     @function
     def le(self, other):
+        """Element-wise ``self <= other`` (a bool tensor)."""
         return self._compare(other, xp.less_equal)
 
     @function
     def gt(self, other):
+        """Element-wise ``self > other`` (a bool tensor)."""
         return self._compare(other, xp.greater)
 
     @function
     def ge(self, other):
+        """Element-wise ``self >= other`` (a bool tensor)."""
         return self._compare(other, xp.greater_equal)
 
     __eq__ = eq
@@ -62,36 +68,43 @@ class Comparison:
 
     @function
     def equal(self, other) -> bool:
+        """``True`` if two tensors have the same size and elements, ``False`` otherwise."""
         return self.shape == other.shape and bool(xp.array_equal(self._data, other._data))
 
     @function
     def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
+        """True if ``|self - other| <= atol + rtol * |other|`` element-wise."""
         return bool(xp.allclose(self._data, _arr(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
 
     @function
     def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        """Element-wise ``|self - other| <= atol + rtol * |other|`` (a bool tensor)."""
         return self._compare(other, lambda a, b: xp.isclose(a, b, rtol, atol, equal_nan))
 
     @function
     @inplace
     def logical_and(self, other):
+        """Computes the element-wise logical AND of the given input tensors."""
         _check_tensor_arg(other, "logical_and")
         return self._compare(other, xp.logical_and)
 
     @function
     @inplace
     def logical_or(self, other):
+        """Computes the element-wise logical OR of the given input tensors."""
         _check_tensor_arg(other, "logical_or")
         return self._compare(other, xp.logical_or)
 
     @function
     def logical_xor(self, other):
+        """Computes the element-wise logical XOR of the given input tensors."""
         _check_tensor_arg(other, "logical_xor")
         return self._compare(other, xp.logical_xor)
 
     @function
     @inplace
     def logical_not(self):
+        """Computes the element-wise logical NOT of the given input tensor."""
         return Tensor._make(xp.logical_not(self._data), False, None)
 
     def _bitwise(self, other, fn):
@@ -99,14 +112,17 @@ class Comparison:
 
     @function
     def __and__(self, other):
+        """Element-wise bitwise (or logical, for bool) AND."""
         return self._bitwise(other, xp.bitwise_and)
 
     @function
     def __or__(self, other):
+        """Element-wise bitwise (or logical, for bool) OR."""
         return self._bitwise(other, xp.bitwise_or)
 
     @function
     def __xor__(self, other):
+        """Element-wise bitwise (or logical, for bool) XOR."""
         return self._bitwise(other, xp.bitwise_xor)
 
     __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
@@ -115,25 +131,30 @@ class Comparison:
 
     @function
     def __invert__(self):
+        """Element-wise bitwise NOT (logical NOT for bool)."""
         return Tensor._make(xp.invert(self._data), False, None)
 
     bitwise_not = __invert__
 
     @function
     def isnan(self):
+        """Element-wise test for NaN (a bool tensor)."""
         return Tensor._make(xp.isnan(self._data), False, None)
 
     @function
     def isinf(self):
+        """Tests if each element of self is infinite (positive or negative infinity) or not."""
         return Tensor._make(xp.isinf(self._data), False, None)
 
     @function
     def isfinite(self):
+        """Element-wise test for finite values (a bool tensor)."""
         return Tensor._make(xp.isfinite(self._data), False, None)
 
     @function
     @numpy_axis
     def all(self, dim=None, keepdim=False):
+        """Tests if all elements in self evaluate to `True`."""
         axis = _dims(dim, self.ndim, "all")
         axis = axis if self.ndim else None  # a 0-d tensor has dims 0 and -1
         return Tensor._make(
@@ -145,6 +166,7 @@ class Comparison:
     @function
     @numpy_axis
     def any(self, dim=None, keepdim=False):
+        """Tests if any element in self evaluates to `True`."""
         axis = _dims(dim, self.ndim, "any")
         axis = axis if self.ndim else None  # a 0-d tensor has dims 0 and -1
         return Tensor._make(
@@ -156,6 +178,7 @@ class Comparison:
     @function
     @numpy_axis
     def count_nonzero(self, dim=None):
+        """Counts the number of non-zero values in the tensor self along the given ``dim``."""
         dims = _dims(dim, self.ndim, "count_nonzero")
         return Tensor._make(
             xp.asarray(
@@ -168,6 +191,7 @@ class Comparison:
 
     @function
     def nonzero(self, as_tuple=False):
+        """The indices of the non-zero elements (one row per element, or a tuple of columns)."""
         idx = xp.nonzero(self._data)
         if as_tuple:
             return tuple(Tensor._make(i.astype(xp.int64), False, None) for i in idx)

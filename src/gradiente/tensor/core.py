@@ -31,7 +31,7 @@ Tensor = None  # the assembled class, bound by gradiente.tensor (see its __init_
 
 
 class TensorCore:
-    """Tensor methods: The Tensor's core."""
+    """Tensor methods: construction, attributes, conversion and autograd attributes."""
 
     __slots__ = ()
 
@@ -87,30 +87,37 @@ class TensorCore:
 
     @property
     def shape(self) -> Size:
+        """Returns the size of the ``self`` tensor."""
         return Size(self._data.shape)
 
     @property
     def ndim(self) -> int:
+        """The number of dimensions (``dim()``)."""
         return self._data.ndim
 
     @property
     def dtype(self):
+        """The element type (``torch.float32``, ...)."""
         return B.from_numpy_dtype(self._data.dtype)
 
     @property
     def device(self) -> device:
+        """Is the ``torch.device`` where this Tensor is."""
         return _CPU
 
     @property
     def is_cuda(self) -> bool:
+        """Is ``True`` if the Tensor is stored on the GPU, ``False`` otherwise."""
         return False
 
     @property
     def layout(self) -> str:
+        """The memory layout: always ``torch.strided``."""
         return "torch.strided"
 
     @property
     def requires_grad(self) -> bool:
+        """Is ``True`` if gradients need to be computed for this Tensor, ``False`` otherwise."""
         """Whether operations on this tensor are recorded for backward (a view's follows its
         base, which an in-place op may have made require grad since)."""
         if self._view is not None and grad_state.enabled:
@@ -137,10 +144,12 @@ class TensorCore:
 
     @property
     def is_leaf(self) -> bool:
+        """True for tensors not made by a recorded op (user-created or requires_grad=False)."""
         return self.grad_fn is None
 
     @property
     def data(self) -> Tensor:
+        """The same values detached from the graph (setting it replaces the values)."""
         """The same memory as a tensor outside the graph (in-place changes are not tracked)."""
         return Tensor._make(self._data, False, None)
 
@@ -155,17 +164,20 @@ class TensorCore:
 
     @property
     def retains_grad(self) -> bool:
+        """True if this non-leaf tensor keeps its ``.grad`` (``retain_grad()``)."""
         fn = self.grad_fn
         return bool(fn is not None and fn._retained and self._output_nr in fn._retained)
 
     @property
     def T(self) -> Tensor:
+        """Returns a view of this tensor with its dimensions reversed."""
         if self.ndim < 2:
             return self
         return self.permute(*reversed(range(self.ndim)))  # PyTorch's node: PermuteBackward0
 
     @property
     def mT(self) -> Tensor:
+        """Returns a view of this tensor with the last two dimensions transposed."""
         if self.ndim < 2:
             raise RuntimeError(
                 f"tensor.mT is only supported on matrices or batches of matrices. "
@@ -175,10 +187,12 @@ class TensorCore:
 
     @property
     def mH(self) -> Tensor:
+        """Accessing this property is equivalent to calling ``adjoint``."""
         return self.mT  # the conjugate transpose; real tensors have no conjugate
 
     @property
     def H(self) -> Tensor:
+        """Returns a view of a matrix (2-D tensor) conjugated and transposed."""
         if self.ndim not in (0, 2):
             raise RuntimeError(
                 f"tensor.H is only supported on matrices (2-D tensors). Got {self.ndim}-D tensor."
@@ -187,20 +201,24 @@ class TensorCore:
 
     @property
     def real(self) -> Tensor:
+        """Returns a new tensor containing real values of the ``self`` tensor."""
         return self
 
     @property
     def imag(self) -> Tensor:
+        """Returns a new tensor containing imaginary values of the ``self`` tensor."""
         raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
 
     is_sparse = is_quantized = is_meta = is_mkldnn = is_nested = False
 
     @function
     def is_complex(self) -> bool:
+        """True for complex dtypes (never, in gradiente)."""
         return False
 
     @function
     def is_nonzero(self) -> bool:
+        """True if the one-element tensor is not zero."""
         if self._data.size != 1:
             raise RuntimeError(
                 f"Boolean value of Tensor with {'no' if self._data.size == 0 else 'more than one'}"
@@ -209,62 +227,80 @@ class TensorCore:
         return bool(self._data.reshape(()).item())
 
     def is_shared(self) -> bool:
+        """Checks if tensor is in shared memory."""
         return False
 
     def is_pinned(self) -> bool:
+        """Returns true if this tensor resides in pinned memory."""
         return False
 
     def storage_offset(self) -> int:
+        """The offset of the first element in the underlying storage, in elements."""
         base = self._base
         if base is None:
             return 0
         return (self.data_ptr() - base.data_ptr()) // self._data.itemsize
 
     def ndimension(self) -> int:
+        """The number of dimensions (``dim()``)."""
         return self._data.ndim
 
     @property
     def itemsize(self) -> int:
+        """The size of one element in bytes (``element_size()``)."""
         return self._data.itemsize
 
     @property
     def nbytes(self) -> int:
+        """The number of bytes the elements take."""
         return self._data.nbytes
 
     def element_size(self) -> int:
+        """Returns the size in bytes of an individual element."""
         return self._data.itemsize
 
     def dim(self) -> int:
+        """Returns the number of dimensions of ``self`` tensor."""
         return self._data.ndim
 
     @function
     def numel(self) -> int:
+        """Returns the total number of elements in the self tensor."""
         return self._data.size
 
-    nelement = numel
+    def nelement(self) -> int:
+        """The number of elements (``numel``)."""
+        return self.numel()
 
     def size(self, dim=None):
+        """Returns the size of the ``self`` tensor."""
         if dim is None:
             return Size(self._data.shape)
         return self._data.shape[_dim(dim, self.ndim, "size")]
 
     def stride(self, dim=None):
+        """Returns the stride of ``self`` tensor."""
         strides = tuple(s // self._data.itemsize for s in self._data.strides)
         return strides if dim is None else strides[_dim(dim, self.ndim, "stride")]
 
     def is_contiguous(self, memory_format=None) -> bool:
+        """True if the elements are laid out row-major without gaps."""
         return bool(self._data.flags["C_CONTIGUOUS"])
 
     def is_floating_point(self) -> bool:
+        """True for floating-point dtypes."""
         return self._data.dtype.kind == "f"
 
     def get_device(self) -> int:
+        """The device index: -1 on the CPU."""
         return -1
 
     def data_ptr(self) -> int:
+        """Returns the address of the first element of ``self`` tensor."""
         return self._data.__array_interface__["data"][0]
 
     def item(self):
+        """Returns the value of this tensor as a standard Python number."""
         if self._data.size != 1:
             raise RuntimeError(
                 f"a Tensor with {self._data.size} elements cannot be converted to Scalar"
@@ -272,9 +308,11 @@ class TensorCore:
         return self._data.reshape(()).item()
 
     def tolist(self):
+        """Returns the tensor as a (nested) list."""
         return self._data.tolist()
 
     def numpy(self, force: bool = False):
+        """Returns the tensor as a NumPy ``ndarray``."""
         if self._requires_grad and not force:
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
@@ -349,20 +387,24 @@ class TensorCore:
 
     @function
     def detach(self) -> Tensor:
+        """Returns a new Tensor, detached from the current graph."""
         t = Tensor._make(self._data, False, None)
         t._version_counter = self._get_version_counter()
         return t
 
     def detach_(self) -> Tensor:
+        """Detaches the Tensor from the graph that created it, making it a leaf."""
         self.grad_fn = None
         self._requires_grad = False
         return self
 
     @function
     def clone(self, memory_format=None) -> Tensor:
+        """Returns a copy of self."""
         return E.Clone.apply(self)
 
     def contiguous(self, memory_format=None) -> Tensor:
+        """Returns a contiguous in memory tensor containing the same data as ``self`` tensor."""
         if self._data.flags["C_CONTIGUOUS"]:
             return self
         return E.Clone.apply(self)
@@ -396,48 +438,63 @@ class TensorCore:
         return self.to(dtype)
 
     def type_as(self, other) -> Tensor:
+        """Returns this tensor cast to the type of the given tensor."""
         return self.to(other.dtype)
 
     def float(self):
+        """``self.float()`` is equivalent to ``self.to(torch.float32)``."""
         return self.to(B.float32)
 
     def double(self):
+        """``self.double()`` is equivalent to ``self.to(torch.float64)``."""
         return self.to(B.float64)
 
     def half(self):
+        """``self.half()`` is equivalent to ``self.to(torch.float16)``."""
         return self.to(B.float16)
 
     def long(self):
+        """``self.long()`` is equivalent to ``self.to(torch.int64)``."""
         return self.to(B.int64)
 
     def int(self):
+        """``self.int()`` is equivalent to ``self.to(torch.int32)``."""
         return self.to(B.int32)
 
     def bool(self):
+        """``self.bool()`` is equivalent to ``self.to(torch.bool)``."""
         return self.to(B.bool_)
 
     def byte(self):
+        """``self.byte()`` is equivalent to ``self.to(torch.uint8)``."""
         return self.to(B.uint8)
 
     def char(self):
+        """``self.char()`` is equivalent to ``self.to(torch.int8)``."""
         return self.to(B.int8)
 
     def short(self):
+        """``self.short()`` is equivalent to ``self.to(torch.int16)``."""
         return self.to(B.int16)
 
     def cpu(self):
+        """This tensor on the CPU (itself: gradiente computes on the CPU)."""
         return self
 
     def cuda(self, *args, **kwargs):
+        """This tensor on a CUDA device (raises: gradiente computes on the CPU)."""
         _check_device("cuda")
 
     def pin_memory(self):
+        """Copies the tensor to pinned memory, if it's not already pinned."""
         return self
 
     def share_memory_(self):
+        """Moves the underlying storage to shared memory."""
         return self
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place; returns self."""
         self.requires_grad = requires_grad
         return self
 

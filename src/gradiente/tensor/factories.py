@@ -314,14 +314,16 @@ def multinomial(input, num_samples, replacement=False, generator=None) -> Tensor
 
 
 class NewTensors:
-    """Tensor methods: Factories (``tensor``, ``zeros``, ``arange``, ``rand``, ...) and the methods that make new."""
+    """Tensor methods that make new tensors (``new_zeros``, ``bernoulli``, ...)."""
 
     __slots__ = ()
 
     def bernoulli(self, p=None, generator=None):
+        """Draws binary random numbers (0 or 1) from a Bernoulli distribution."""
         return bernoulli(self, p, generator=generator)
 
     def multinomial(self, num_samples, replacement=False, generator=None):
+        """Sample ``num_samples`` indices per row from the row's weights."""
         return multinomial(self, num_samples, replacement, generator=generator)
 
     def new(self, *args):
@@ -331,19 +333,25 @@ class NewTensors:
         return empty(*args, dtype=self.dtype)
 
     def is_inference(self) -> bool:
+        """Returns True if self is an inference tensor."""
         return False
 
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        """Returns a Tensor of size ``size`` filled with ``0``."""
         return zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
     def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        """Returns a Tensor of size ``size`` filled with ``1``."""
         return ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
     def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+        """Returns a Tensor of size ``size`` filled with ``fill_value``."""
         return full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
     def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        """Returns a Tensor of size ``size`` filled with uninitialized data."""
         return empty(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        """Returns a new Tensor with ``data`` as the tensor data."""
         return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)

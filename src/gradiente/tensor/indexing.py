@@ -208,7 +208,7 @@ def _check_int_bounds(index, t: Tensor):
 
 
 class Indexing:
-    """Tensor methods: Indexing."""
+    """Tensor methods: indexing, gather/scatter, index and mask methods."""
 
     __slots__ = ()
 
@@ -251,6 +251,7 @@ class Indexing:
     @function
     @numpy_axis
     def index_select(self, dim, index):
+        """The entries of self at ``index`` along ``dim``."""
         d = _dim(dim, self.ndim, "index_select")
         idx = _index_array(index, "index_select")
         if self.ndim == 0:
@@ -267,6 +268,7 @@ class Indexing:
     @function
     @numpy_axis
     def gather(self, dim, index):
+        """Gathers values along an axis specified by `dim`."""
         d = _dim(dim, self.ndim, "gather")
         idx = _index_array(index, "gather")
         if idx.ndim != self.ndim:
@@ -282,12 +284,14 @@ class Indexing:
     @function
     @numpy_axis
     def scatter_add(self, dim, index, src):
+        """Out-of-place ``scatter_add_``."""
         d = _dim(dim, self.ndim, "scatter_add")
         idx = _index_array(index, "scatter_add")
         _check_scatter_index(idx, d, self.shape[d])
         return R.ScatterAdd.apply(self, idx, d, src.to(self.dtype))
 
     def scatter_add_(self, dim, index, src):
+        """Add ``src`` into self at ``index`` along ``dim``, in place."""
         return self._inplace(lambda s, v: s.scatter_add(dim, index, v), src)
 
     @function
@@ -311,21 +315,25 @@ class Indexing:
         return R.Scatter.apply(self, idx, d, src)
 
     def scatter_(self, dim, index, src=None, value=None, reduce=None):
+        """Write ``src`` (or ``value``) into self at ``index`` along ``dim``, in place."""
         return self._inplace(
             lambda s, v: s.scatter(dim, index, v, reduce=reduce), src if src is not None else value
         )
 
     @function
     def masked_select(self, mask):
+        """The elements of self where ``mask`` is True, as a 1-D tensor."""
         mask = _as_bool_mask(mask, "masked_select")
         return self[mask.expand(self.shape) if mask.shape != self.shape else mask]
 
     @function
     def take(self, index):
+        """A new tensor with the elements of self at the given indices."""
         return self.reshape(-1)[index]
 
     @function
     def take_along_dim(self, indices, dim=None):
+        """The values of self at ``indices`` along ``dim``."""
         if dim is None:
             return self.reshape(-1).gather(0, indices.reshape(-1))
         d = _dim(dim, self.ndim, "take_along_dim")
@@ -368,6 +376,7 @@ class Indexing:
     @inplace
     @numpy_axis
     def index_fill(self, dim, index, value):
+        """Out-of-place ``index_fill_``."""
         d, idx = self._index_along(dim, index, "index_fill")
         mask = xp.zeros(self.shape[d], dtype=bool)
         mask[idx] = True
@@ -379,11 +388,13 @@ class Indexing:
     @inplace
     @numpy_axis
     def index_copy(self, dim, index, source):
+        """Out-of-place ``index_copy_``."""
         d, _ = self._index_along(dim, index, "index_copy")
         return self.index_fill(d, index, 0).index_add(d, index, source)
 
     @function
     def index_put(self, indices, values, accumulate=False):
+        """Out-of-place ``index_put_``."""
         index = tuple(indices)
         if not accumulate:
             out = self.clone()
@@ -395,6 +406,7 @@ class Indexing:
         return self + I.IndexBackward.apply(values.expand(shape), index, self.shape)
 
     def index_put_(self, indices, values, accumulate=False):
+        """Write ``values`` into self at the tuple of index tensors ``indices``, in place."""
         return self._inplace(lambda s, v: s.index_put(indices, v, accumulate), values)
 
     @function
@@ -456,6 +468,7 @@ class Indexing:
         return I.IndexPut.apply(self, mask._data, source.reshape(-1)[:n].to(self.dtype))
 
     def put_(self, index, source, accumulate=False):
+        """Copies the elements from ``source`` into the positions specified by ``index``."""
         self._check_inplace()
         flat = self._data.reshape(-1).copy()
         idx = _index_array(index, "put_").reshape(-1)

@@ -11,6 +11,7 @@ from gradiente.backend import xp
 from gradiente.ops import index as I
 from gradiente.tensor.common import _LEGACY_TYPE_NAMES, _arr, _req, _scalar_type_name, _shape_arg
 from gradiente.tensor.factories import zeros
+from gradiente.tensor.marks import function
 from gradiente.tensor.toplevel import where
 
 Tensor = None  # the assembled class, bound by gradiente.tensor (see its __init__)
@@ -81,7 +82,7 @@ def _inplace_ufunc(ufunc, t: Tensor, other) -> None:
 
 
 class InPlace:
-    """Tensor methods: The in-place machinery."""
+    """Tensor methods: the in-place machinery and the explicit ``x.op_()`` methods."""
 
     __slots__ = ()
 
@@ -171,6 +172,7 @@ class InPlace:
         return self
 
     def add_(self, other, alpha=1):
+        """In-place ``add``."""
         _check_inplace_cast(self, B.result_type(self, other))
         if (
             not isinstance(other, Tensor)
@@ -186,6 +188,7 @@ class InPlace:
         return self._inplace(lambda s, o: s.add(o, alpha=alpha), other)
 
     def sub_(self, other, alpha=1):
+        """In-place ``sub``."""
         if (
             self._data.dtype.kind == "b"
             or isinstance(other, bool)
@@ -198,6 +201,7 @@ class InPlace:
         return self.add_(other, alpha=-alpha)
 
     def mul_(self, other):
+        """In-place ``mul``."""
         _check_inplace_cast(self, B.result_type(self, other))
         if not self._requires_grad and not _req(other):
             self._check_inplace()
@@ -206,6 +210,7 @@ class InPlace:
         return self._inplace(lambda s, o: s * o, other)
 
     def div_(self, other, rounding_mode=None):
+        """In-place ``div``."""
         if rounding_mode is None:  # true division of integers is float
             _check_inplace_cast(self, B.promote_types(B.result_type(self, other), B.float32))
         if rounding_mode is None and not self._requires_grad and not _req(other):
@@ -219,55 +224,80 @@ class InPlace:
         return self._inplace(lambda s, o: s.div(o, rounding_mode=rounding_mode), other)
 
     def pow_(self, exponent):
+        """In-place ``pow``."""
         return self._inplace(lambda s, e: _cast_checked(s, s**e), exponent)
 
+    @function
     def neg_(self):
+        """In-place ``neg``."""
         return self._inplace(lambda s: -s)
 
+    @function
     def exp_(self):
+        """In-place ``exp``."""
         return self._inplace(lambda s: s.exp())
 
+    @function
     def log_(self):
+        """In-place ``log``."""
         return self._inplace(lambda s: s.log())
 
+    @function
     def sqrt_(self):
+        """In-place ``sqrt``."""
         return self._inplace(lambda s: s.sqrt())
 
+    @function
     def abs_(self):
+        """In-place ``abs``."""
         return self._inplace(lambda s: s.abs())
 
+    @function
     def sigmoid_(self):
+        """In-place ``sigmoid``."""
         return self._inplace(lambda s: s.sigmoid())
 
+    @function
     def tanh_(self):
+        """In-place ``tanh``."""
         return self._inplace(lambda s: s.tanh())
 
+    @function
     def relu_(self):
+        """In-place ``relu``."""
         return self._inplace(lambda s: s.relu())
 
+    @function
     def clamp_(self, min=None, max=None):
+        """In-place ``clamp``."""
         _check_inplace_cast(self, B.result_type(self, *(v for v in (min, max) if v is not None)))
         return self._inplace(lambda s: s.clamp(min, max))
 
     clip_ = clamp_
 
     def masked_fill_(self, mask, value):
+        """Fills elements of ``self`` tensor with ``value`` where ``mask`` is True."""
         return self._inplace(lambda s, v: s.masked_fill(mask, v), value)
 
     def addcmul_(self, tensor1, tensor2, value=1):
+        """In-place ``addcmul``."""
         return self._inplace(lambda s, a, b: s + value * a * b, tensor1, tensor2)
 
     def addcdiv_(self, tensor1, tensor2, value=1):
+        """In-place ``addcdiv``."""
         return self._inplace(lambda s, a, b: s + value * a / b, tensor1, tensor2)
 
     def lerp_(self, end, weight):
+        """In-place ``lerp``."""
         return self._inplace(lambda s, e: s.lerp(e, weight), end)
 
     def _overwritten_in_graph(self) -> bool:
         """True when an overwrite must also cut this tensor's graph (a recorded non-leaf)."""
         return grad_state.enabled and self._requires_grad and self.grad_fn is not None
 
+    @function
     def zero_(self):
+        """Fills ``self`` tensor with zeros."""
         if self._overwritten_in_graph():
             return self._inplace(lambda s: _overwrite(s, 0))
         self._check_inplace()
@@ -275,7 +305,9 @@ class InPlace:
         self._bump()
         return self
 
+    @function
     def fill_(self, value):
+        """Fills ``self`` tensor with the specified value."""
         if (isinstance(value, Tensor) and value._requires_grad and grad_state.enabled) or (
             self._overwritten_in_graph()
         ):
@@ -286,6 +318,7 @@ class InPlace:
         return self
 
     def copy_(self, src, non_blocking=False):
+        """Copies the elements from ``src`` into ``self`` tensor and returns ``self``."""
         if (
             isinstance(src, Tensor)
             and grad_state.enabled
@@ -305,6 +338,7 @@ class InPlace:
         return self
 
     def set_(self, source):
+        """Sets the underlying storage, size, and strides."""
         self._data = source._data
         self._bump()
         return self
@@ -318,22 +352,26 @@ class InPlace:
         return self
 
     def uniform_(self, a=0.0, b=1.0, generator=None):
+        """Fill self with samples from the uniform distribution on [from, to)."""
         return self._fill_random(
             _random.uniform(self._data.shape, self._data.dtype, a, b, generator)
         )
 
     def normal_(self, mean=0.0, std=1.0, generator=None):
+        """Fill self with samples from the normal distribution N(mean, std²)."""
         return self._fill_random(
             _random.normal(self._data.shape, self._data.dtype, mean, std, generator)
         )
 
     def bernoulli_(self, p=0.5, generator=None):
+        """Fill self with 0/1 samples, 1 with probability ``p``."""
         p = p._data if isinstance(p, Tensor) else p
         return self._fill_random(
             _random.bernoulli(p, self._data.shape, self._data.dtype, generator)
         )
 
     def random_(self, from_=None, to=None, generator=None):
+        """Fill self with integers sampled uniformly from [from, to - 1]."""
         if from_ is not None and to is None:
             from_, to = 0, from_
         return self._fill_random(
@@ -341,6 +379,7 @@ class InPlace:
         )
 
     def exponential_(self, lambd=1.0, generator=None):
+        """Fill self with samples from the exponential distribution of rate ``lambd``."""
         return self._fill_random(
             _random.exponential(self._data.shape, self._data.dtype, lambd, generator)
         )
@@ -371,21 +410,26 @@ class InPlace:
         return self
 
     def t_(self):
+        """In-place ``t``."""
         return self._restride_(self.t(), "TBackward1")
 
     def transpose_(self, dim0, dim1):
+        """In-place ``transpose``."""
         return self._restride_(self.transpose(dim0, dim1), "TransposeBackward1")
 
     swapaxes_ = swapdims_ = transpose_
 
     def squeeze_(self, dim=None):
+        """In-place ``squeeze``."""
         name = "SqueezeBackward3" if dim is None else "SqueezeBackward4"
         return self._restride_(self.squeeze(dim), name)
 
     def unsqueeze_(self, dim):
+        """In-place ``unsqueeze``."""
         return self._restride_(self.unsqueeze(dim), "UnsqueezeBackward1")
 
     def resize_(self, *sizes):
+        """Resizes ``self`` tensor to the specified size."""
         shape = _shape_arg(sizes)
         self._check_inplace()
         n = 1
@@ -398,4 +442,5 @@ class InPlace:
         return self
 
     def resize_as_(self, other):
+        """Resizes the ``self`` tensor to be the same size as the specified ``tensor``."""
         return self.resize_(other.shape)

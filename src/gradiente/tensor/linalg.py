@@ -23,22 +23,25 @@ Tensor = None  # the assembled class, bound by gradiente.tensor (see its __init_
 
 
 class LinearAlgebra:
-    """Tensor methods: Linear algebra methods."""
+    """Tensor methods: products, fused products and matrix functions."""
 
     __slots__ = ()
 
     @function
     def matmul(self, other):
+        """The matrix product of self and ``other`` (with batch broadcasting)."""
         return matmul(self, other)
 
     @function
     def mm(self, other):
+        """Performs a matrix multiplication of the matrices self and ``other``."""
         if self.ndim != 2 or other.ndim != 2:
             raise RuntimeError(f"mm: expected 2-D tensors, got {self.ndim}-D and {other.ndim}-D")
         return matmul(self, other)
 
     @function
     def bmm(self, other):
+        """Performs a batch matrix-matrix product of matrices stored in self and ``other``."""
         if self.ndim != 3 or other.ndim != 3:
             raise RuntimeError(f"bmm: expected 3-D tensors, got {self.ndim}-D and {other.ndim}-D")
         if self.shape[0] != other.shape[0]:
@@ -56,6 +59,7 @@ class LinearAlgebra:
 
     @function
     def dot(self, other):
+        """Computes the dot product of two 1D tensors."""
         if self.ndim != 1 or other.ndim != 1:
             raise RuntimeError(
                 f"1D tensors expected, but got {self.ndim}D and {other.ndim}D tensors"
@@ -64,10 +68,12 @@ class LinearAlgebra:
 
     @function
     def mv(self, vec):
+        """Performs a matrix-vector product of the matrix self and the vector ``vec``."""
         return matmul(self, vec)
 
     @function
     def outer(self, other):
+        """Outer product of self and ``vec2``."""
         return self.reshape(-1, 1) * other.reshape(1, -1)
 
     ger = outer
@@ -79,18 +85,22 @@ class LinearAlgebra:
 
     @function
     def addmv(self, mat, vec, beta=1, alpha=1):
+        """Performs a matrix-vector product of the matrix ``mat`` and the vector ``vec``."""
         return _scaled_sum(self, beta, mat.mv(vec), alpha)
 
     @function
     def addbmm(self, batch1, batch2, beta=1, alpha=1):
+        """``beta * self + alpha * sum_b batch1[b] @ batch2[b]``."""
         return _scaled_sum(self, beta, batch1.bmm(batch2).sum(0), alpha)
 
     @function
     def baddbmm(self, batch1, batch2, beta=1, alpha=1):
+        """Performs a batch matrix-matrix product of matrices in ``batch1`` and ``batch2``."""
         return _scaled_sum(self, beta, batch1.bmm(batch2), alpha)
 
     @function
     def addr(self, vec1, vec2, beta=1, alpha=1):
+        """``beta * self + alpha * outer(vec1, vec2)``."""
         return _scaled_sum(self, beta, vec1.outer(vec2), alpha)
 
     @function
@@ -116,6 +126,7 @@ class LinearAlgebra:
 
     @function
     def vdot(self, other):
+        """Computes the dot product of two 1D vectors along a dimension."""
         return self.dot(other)
 
     @function
@@ -158,19 +169,23 @@ class LinearAlgebra:
 
     @function
     def inverse(self):
+        """The inverse of a square matrix (or batch), ``linalg.inv``."""
         return L.Inverse.apply(self._float())
 
     @function
     def det(self):
+        """The determinant of a square matrix (or batch), ``linalg.det``."""
         return L.Det.apply(self._float())
 
     @function
     def logdet(self):
+        """Calculates log determinant of a square matrix or batches of square matrices."""
         sign, logabsdet = self.slogdet()
         return where(sign < 0, float("nan"), logabsdet)
 
     @function
     def slogdet(self):
+        """(sign, log|det|) of a square matrix (or batch), ``linalg.slogdet``."""
         return _return_types["slogdet"](*L.Slogdet.apply(self._float()))
 
     @function
@@ -187,10 +202,12 @@ class LinearAlgebra:
 
     @function
     def pinverse(self, rcond=1e-15):
+        """The pseudo-inverse, ``linalg.pinv``."""
         return Tensor._make(xp.linalg.pinv(self._float()._data, rcond=rcond), False, None)
 
     @function
     def dist(self, other, p=2):
+        """The p-norm of ``self - other``."""
         return (self - other).norm(p)
 
     def as_strided(self, size, stride, storage_offset=0):
@@ -212,6 +229,7 @@ class LinearAlgebra:
         return self
 
     def sum_to_size(self, *size):
+        """Sum ``this`` tensor to ``size``."""
         shape = _shape_arg(size)
         lead = self.ndim - len(shape)
         dims = tuple(range(lead)) + tuple(

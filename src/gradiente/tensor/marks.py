@@ -4,7 +4,8 @@ A method's marks sit on its definition, so each op name is written once:
 
 - ``@function``: also a function ``gradiente.X(input, ...)`` (written out, one line per name, in
   ``gradiente/_generated_functions.py`` by ``scripts/generate_functions.py``);
-- ``@inplace``: has an in-place form ``x.X_(...)``, made here by ``inplace_form``;
+- ``@inplace``: has an in-place form ``x.X_(...)``, made here by ``inplace_form``
+  (``@inplace(function=True)``: and ``gradiente.X_(input, ...)``);
 - ``@numpy_axis``: also accepts NumPy's ``axis=`` and ``keepdims=``, as PyTorch does.
 
 An alias in a class body (``absolute = abs``) is the same function object, so it carries the
@@ -26,9 +27,15 @@ def function(method):
     return _mark(method, "function")
 
 
-def inplace(method):
-    """Mark: the method has an in-place form ``<name>_`` (see ``inplace_form``)."""
-    return _mark(method, "inplace")
+def inplace(method=None, *, function: bool = False):
+    """Mark: the method has an in-place form ``<name>_`` (see ``inplace_form``); with
+    ``function=True`` that form is also ``gradiente.<name>_(input, ...)``."""
+
+    def mark(method):
+        _mark(method, "inplace")
+        return _mark(method, "inplace_function") if function else method
+
+    return mark if method is None else mark(method)
 
 
 def numpy_axis(function):

@@ -32,12 +32,13 @@ Tensor = None  # the assembled class, bound by gradiente.tensor (see its __init_
 
 
 class Math:
-    """Tensor methods: Arithmetic operators and element-wise math (``exp``, ``sin``, ``clamp``, ``lerp``, ...)."""
+    """Tensor methods: arithmetic operators and element-wise math."""
 
     __slots__ = ()
 
     @function
     def add(self, other, alpha=1):
+        """Adds ``other``, scaled by ``alpha``, to self."""
         if alpha != 1:
             other = other * alpha
         return _binary(E.Add, self, other)
@@ -45,6 +46,7 @@ class Math:
     @function
     @inplace
     def sub(self, other, alpha=1):
+        """Subtracts ``other``, scaled by ``alpha``, from self."""
         _check_bool_subtraction(self, other)
         if alpha != 1:
             other = other * alpha
@@ -53,11 +55,13 @@ class Math:
     @function
     @inplace
     def mul(self, other):
+        """Multiplies self by ``other``."""
         return _binary(E.Mul, self, other)
 
     @function
     @inplace
     def div(self, other, rounding_mode=None):
+        """Divides each element of the input self by the corresponding element of ``other``."""
         if rounding_mode is None:
             return _true_divide(self, other)
         if rounding_mode in ("floor", "trunc"):
@@ -101,6 +105,7 @@ class Math:
         return E.Remainder.apply(a, b, xp.fmod, xp.trunc)
 
     def pow(self, exponent):
+        """Element-wise ``self ** exponent``."""
         exponent = exponent.item() if isinstance(exponent, xp.generic) else exponent
         kind = self._data.dtype.kind
         if isinstance(exponent, Tensor):
@@ -208,6 +213,7 @@ class Math:
 
     @function
     def __neg__(self):
+        """Element-wise ``-x``."""
         return E.Neg.apply(self)
 
     neg = negative = __neg__
@@ -230,77 +236,93 @@ class Math:
 
     @function
     def exp(self):
+        """A new tensor with the exponential of the elements of the input tensor self."""
         return self._float_unary(E.Exp)
 
     @function
     def log(self):
+        """A new tensor with the natural logarithm of the elements of self."""
         return self._float_unary(E.Log)
 
     @function
     @inplace
     def log1p(self):
+        """A new tensor with the natural logarithm of (1 + self)."""
         return self._float_unary(E.Log1p)
 
     @function
     @inplace
     def log2(self):
+        """A new tensor with the logarithm to the base 2 of the elements of self."""
         return self._float_unary(E.Log2)
 
     @function
     @inplace
     def log10(self):
+        """A new tensor with the logarithm to the base 10 of the elements of self."""
         return self._float_unary(E.Log10)
 
     @function
     @inplace
     def expm1(self):
+        """Element-wise ``exp(x) - 1``, accurate near zero."""
         return self._float_unary(E.Expm1)
 
     @function
     def sqrt(self):
+        """A new tensor with the square-root of the elements of self."""
         return self._float_unary(E.Sqrt)
 
     @function
-    @inplace
+    @inplace(function=True)
     def rsqrt(self):
+        """Element-wise ``1 / sqrt(x)``."""
         return self._float_unary(E.Rsqrt)
 
     @function
-    @inplace
+    @inplace(function=True)
     def sin(self):
+        """Element-wise sine (radians)."""
         return self._float_unary(E.Sin)
 
     @function
-    @inplace
+    @inplace(function=True)
     def cos(self):
+        """Element-wise cosine (radians)."""
         return self._float_unary(E.Cos)
 
     @function
     def tanh(self):
+        """A new tensor with the hyperbolic tangent of the elements of self."""
         return self._float_unary(E.Tanh)
 
     @function
     def sigmoid(self):
+        """Element-wise logistic sigmoid ``1 / (1 + exp(-x))``."""
         return self._float_unary(E.Sigmoid)
 
     @function
-    @inplace
+    @inplace(function=True)
     def reciprocal(self):
+        """Element-wise ``1 / x``."""
         return self._float_unary(E.Reciprocal)
 
     @function
     @inplace
     def erf(self):
+        """Element-wise error function."""
         return self._float_unary(A.Erf)
 
     @function
     @inplace
     def erfc(self):
+        """Element-wise complementary error function ``1 - erf(x)``."""
         return 1.0 - self.erf()
 
     @function
     @inplace
     def erfinv(self):
+        """Element-wise inverse error function."""
         return self._float_unary(E.Erfinv)
 
     @function
@@ -312,47 +334,55 @@ class Math:
 
     @function
     def abs(self):
+        """Computes the absolute value of each element in self."""
         _check_not_bool(self, "abs_cpu")
         return E.Abs.apply(self)
 
     absolute = abs
 
     @function
-    @inplace
+    @inplace(function=True)
     def square(self):
+        """A new tensor with the square of the elements of self."""
         return self.pow(2)
 
     @function
     @inplace
     def sign(self):
+        """A new tensor with the signs of the elements of self."""
         return E.PiecewiseConstant.apply(self, "sign", E.sign)
 
     @function
-    @inplace
+    @inplace(function=True)
     def floor(self):
+        """Element-wise floor: the largest integer <= x."""
         _check_not_bool(self, "floor_cpu")
         return E.PiecewiseConstant.apply(self, "floor", xp.floor)
 
     @function
-    @inplace
+    @inplace(function=True)
     def ceil(self):
+        """Element-wise ceiling: the smallest integer >= x."""
         _check_not_bool(self, "ceil_cpu")
         return E.PiecewiseConstant.apply(self, "ceil", xp.ceil)
 
     @function
-    @inplace
+    @inplace(function=True)
     def round(self, decimals=0):
+        """Rounds elements of self to the nearest integer."""
         _check_not_bool(self, "round_cpu")
         return E.PiecewiseConstant.apply(self, "round", lambda x: xp.round(x, decimals))
 
     @function
-    @inplace
+    @inplace(function=True)
     def trunc(self):
+        """A new tensor with the truncated integer values of the elements of self."""
         _check_not_bool(self, "trunc_cpu")
         return E.PiecewiseConstant.apply(self, "trunc", xp.trunc)
 
     @function
     def clamp(self, min=None, max=None):
+        """Clamps all elements in self into the range `[` ``min``, ``max`` `]`."""
         if min is None and max is None:
             raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
         bounds = [v for v in (min, max) if v is not None]
@@ -385,28 +415,34 @@ class Math:
     @function
     @inplace
     def clamp_min(self, min):
+        """Element-wise ``max(x, min)``."""
         return self.clamp(min=min)
 
     @function
     @inplace
     def clamp_max(self, max):
+        """Element-wise ``min(x, max)``."""
         return self.clamp(max=max)
 
     @function
     def maximum(self, other):
+        """Computes the element-wise maximum of self and ``other``."""
         _check_tensor_arg(other, "maximum")
         return maximum(self, other)
 
     @function
     def minimum(self, other):
+        """Computes the element-wise minimum of self and ``other``."""
         _check_tensor_arg(other, "minimum")
         return minimum(self, other)
 
     def where(self, condition, other):
+        """Element-wise ``self if condition else other``."""
         return where(condition, self, other)
 
     @function
     def masked_fill(self, mask, value):
+        """Out-of-place ``masked_fill_``: ``value`` where ``mask`` is True."""
         mask = _as_bool_mask(mask, "masked_fill")
         if isinstance(value, Tensor) and value.ndim != 0:
             raise RuntimeError(
@@ -427,46 +463,55 @@ class Math:
     @function
     @inplace
     def tan(self):
+        """Element-wise tangent (radians)."""
         return self._float_unary(E.Tan)
 
     @function
     @inplace
     def asin(self):
+        """Element-wise arcsine (radians)."""
         return self._float_unary(E.Asin)
 
     @function
     @inplace
     def acos(self):
+        """A new tensor with the arccosine (in radians) of each element in self."""
         return self._float_unary(E.Acos)
 
     @function
     @inplace
     def atan(self):
+        """Element-wise arctangent (radians)."""
         return self._float_unary(E.Atan)
 
     @function
     @inplace
     def sinh(self):
+        """A new tensor with the hyperbolic sine of the elements of self."""
         return self._float_unary(E.Sinh)
 
     @function
     @inplace
     def cosh(self):
+        """A new tensor with the hyperbolic cosine of the elements of self."""
         return self._float_unary(E.Cosh)
 
     @function
     @inplace
     def asinh(self):
+        """Element-wise inverse hyperbolic sine."""
         return self._float_unary(E.Asinh)
 
     @function
     @inplace
     def acosh(self):
+        """A new tensor with the inverse hyperbolic cosine of the elements of self."""
         return self._float_unary(E.Acosh)
 
     @function
     @inplace
     def atanh(self):
+        """A new tensor with the inverse hyperbolic tangent of the elements of self."""
         return self._float_unary(E.Atanh)
 
     arcsin, arccos, arctan = asin, acos, atan
@@ -476,6 +521,7 @@ class Math:
     @function
     @inplace
     def atan2(self, other):
+        """Element-wise arctangent of ``self / other``, in the right quadrant."""
         _check_tensor_arg(other, "atan2")
         a, b = _promote_float(self, other)
         return E.Atan2.apply(a, b if isinstance(b, Tensor) else as_tensor(b, dtype=a.dtype))
@@ -485,6 +531,7 @@ class Math:
     @function
     @inplace
     def hypot(self, other):
+        """Given the legs of a right triangle, return its hypotenuse."""
         # √(a² + b²)
         _check_tensor_arg(other, "hypot")
         _float_only(B.result_type(self, other).np, "hypot_cpu")
@@ -493,11 +540,13 @@ class Math:
     @function
     @inplace
     def exp2(self):
+        """Element-wise ``2 ** x``."""
         return 2.0**self
 
     @function
     @inplace
     def logit(self, eps=None):
+        """Element-wise ``log(p / (1 - p))`` (p clamped to [eps, 1 - eps] if eps given)."""
         # logit(p) = log(p / (1 − p)), with p clamped to [eps, 1 − eps] when eps is given
         p = self._float() if eps is None else self._float().clamp(eps, 1.0 - eps)
         return (p / (1.0 - p)).log()
@@ -505,6 +554,7 @@ class Math:
     @function
     @inplace
     def xlogy(self, other):
+        """Element-wise ``self * log(other)``, 0 where self is 0."""
         # x·log(y), defined as 0 where x == 0 (even when y is 0), NaN where y is NaN
         a, b = _promote_float(self, other)
         b = b if isinstance(b, Tensor) else as_tensor(b, dtype=a.dtype)
@@ -512,6 +562,7 @@ class Math:
 
     @function
     def logaddexp(self, other):
+        """Logarithm of the sum of exponentiations of the inputs."""
         _check_tensor_arg(other, "logaddexp")
         _float_only(B.result_type(self, other).np, "logaddexp_cpu")
         # log(eᵃ + eᵇ) = max(a, b) + log1p(e^(−|a − b|)), which cannot overflow
@@ -521,6 +572,7 @@ class Math:
 
     @function
     def logaddexp2(self, other):
+        """Logarithm of the sum of exponentiations of the inputs in base-2."""
         _check_tensor_arg(other, "logaddexp2")
         _float_only(B.result_type(self, other).np, "logaddexp2_cpu")
         ln2 = 0.6931471805599453
@@ -530,17 +582,20 @@ class Math:
     @function
     @inplace
     def frac(self):
+        """Computes the fractional portion of each element in self."""
         _float_only(self._data.dtype, "frac_cpu")
         return self - self.trunc()
 
     @function
     @inplace
     def deg2rad(self):
+        """Element-wise degrees to radians."""
         return self._float() * (3.141592653589793 / 180.0)
 
     @function
     @inplace
     def rad2deg(self):
+        """Element-wise radians to degrees."""
         return self._float() * (180.0 / 3.141592653589793)
 
     sgn = sign
@@ -549,11 +604,13 @@ class Math:
 
     @function
     def positive(self):
+        """Returns self."""
         return self
 
     @function
     @inplace
     def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
+        """Replace NaN, +inf and -inf by ``nan``, ``posinf`` and ``neginf``."""
         if self._data.dtype.kind != "f":
             return self.clone()
         info = xp.finfo(self._data.dtype)
@@ -578,6 +635,7 @@ class Math:
     @function
     @inplace
     def float_power(self, exponent):
+        """Raises self to the power of ``exponent``, elementwise, in double precision."""
         e = exponent.double() if isinstance(exponent, Tensor) else exponent
         return self.double().pow(e)
 
@@ -591,8 +649,8 @@ class Math:
         return E.CopySign.apply(a, b)
 
     @function
-    @inplace
     def fmax(self, other):
+        """Computes the element-wise maximum of self and ``other``."""
         # like maximum, but a nan loses to a number
         _check_tensor_arg(other, "fmax")
         a, b = _promote(self, other)
@@ -602,8 +660,8 @@ class Math:
         return where((a >= b) | b.isnan(), a, b)
 
     @function
-    @inplace
     def fmin(self, other):
+        """Computes the element-wise minimum of self and ``other``."""
         _check_tensor_arg(other, "fmin")
         a, b = _promote(self, other)
         b = b if isinstance(b, Tensor) else as_tensor(b, dtype=a.dtype)
@@ -611,16 +669,20 @@ class Math:
 
     @function
     def signbit(self):
+        """Tests if each element of self has its sign bit set or not."""
         return Tensor._make(xp.signbit(self._data), False, None)
 
     @function
     def isneginf(self):
+        """Element-wise test for -inf (a bool tensor)."""
         return self == float("-inf")
 
     @function
     def isposinf(self):
+        """Element-wise test for +inf (a bool tensor)."""
         return self == float("inf")
 
     @function
     def isreal(self):
+        """Element-wise test for a zero imaginary part (always True for real dtypes)."""
         return Tensor._make(xp.ones(self._data.shape, dtype=bool), False, None)

@@ -28,7 +28,7 @@ Tensor = None  # the assembled class, bound by gradiente.tensor (see its __init_
 
 
 class Reductions:
-    """Tensor methods: Reductions (``sum``, ``mean``, ``max``, ``norm``, ...), cumulative ops and order statistics."""
+    """Tensor methods: reductions, cumulative ops and order statistics."""
 
     __slots__ = ()
 
@@ -42,6 +42,7 @@ class Reductions:
     @function
     @numpy_axis
     def sum(self, dim=None, keepdim=False, dtype=None):
+        """Returns the sum of all elements in the self tensor."""
         dims = _dims(dim, self.ndim, "sum")
         if dims == ():
             dims = None
@@ -50,11 +51,13 @@ class Reductions:
     @function
     @numpy_axis
     def nansum(self, dim=None, keepdim=False):
+        """Returns the sum of all elements, treating Not a Numbers (NaNs) as zero."""
         return self.masked_fill(self.isnan(), 0.0).sum(dim, keepdim)
 
     @function
     @numpy_axis
     def mean(self, dim=None, keepdim=False, dtype=None):
+        """Returns the mean value of all elements in the self tensor."""
         if self._data.dtype.kind != "f" and dtype is None:
             raise RuntimeError(
                 "mean(): could not infer output dtype. Input dtype must be either a floating "
@@ -69,6 +72,7 @@ class Reductions:
     @function
     @numpy_axis
     def prod(self, dim=None, keepdim=False, dtype=None):
+        """Returns the product of all elements in the self tensor."""
         a = self if dtype is None else self.to(dtype)
         d = None if dim is None else _dim(dim, self.ndim, "prod")
         return R.Prod.apply(a, d, keepdim)
@@ -76,6 +80,7 @@ class Reductions:
     @function
     @numpy_axis
     def var(self, dim=None, unbiased=None, keepdim=False, correction=None):
+        """Calculates the variance over the dimensions specified by ``dim``."""
         if isinstance(unbiased, (int, list, tuple)) and not isinstance(unbiased, bool):
             dim, unbiased = unbiased, None  # var(dim) called positionally
         if correction is None:
@@ -88,6 +93,7 @@ class Reductions:
     @function
     @numpy_axis
     def std(self, dim=None, unbiased=None, keepdim=False, correction=None):
+        """Calculates the standard deviation over the dimensions specified by ``dim``."""
         if isinstance(unbiased, (int, list, tuple)) and not isinstance(unbiased, bool):
             dim, unbiased = unbiased, None  # std(dim) called positionally
         if correction is None:
@@ -115,44 +121,52 @@ class Reductions:
     @function
     @numpy_axis
     def max(self, dim=None, keepdim=False):
+        """Returns the maximum value of all elements in the self tensor."""
         return self._max_min(True, dim, keepdim, "max")
 
     @function
     @numpy_axis
     def min(self, dim=None, keepdim=False):
+        """Returns the minimum value of all elements in the self tensor."""
         return self._max_min(False, dim, keepdim, "min")
 
     @function
     @numpy_axis
     def amax(self, dim=(), keepdim=False):
+        """The maximum over ``dim`` (all dims by default); gradient shared among ties."""
         dims = _dims(dim, self.ndim, "amax") or None
         return R.MaxMinAll.apply(self, True, dims, keepdim)
 
     @function
     @numpy_axis
     def amin(self, dim=(), keepdim=False):
+        """The minimum over ``dim`` (all dims by default); gradient shared among ties."""
         dims = _dims(dim, self.ndim, "amin") or None
         return R.MaxMinAll.apply(self, False, dims, keepdim)
 
     @function
     @numpy_axis
     def argmax(self, dim=None, keepdim=False):
+        """Returns the indices of the maximum value of all elements in the self tensor."""
         return _arg_reduce(self, xp.argmax, dim, keepdim)
 
     @function
     @numpy_axis
     def argmin(self, dim=None, keepdim=False):
+        """The index of the minimum (of the flattened tensor, or along ``dim``)."""
         return _arg_reduce(self, xp.argmin, dim, keepdim)
 
     @function
     @numpy_axis
     def logsumexp(self, dim, keepdim=False):
+        """``log(sum(exp(x)))`` over ``dim``, computed stably."""
         a = self._float()  # integers and bools give the default float dtype
         return R.LogSumExp.apply(a, _dims(dim, self.ndim, "logsumexp"), keepdim)
 
     @function
     @numpy_axis
     def softmax(self, dim, dtype=None):
+        """``exp(x) / sum(exp(x))`` along ``dim``."""
         a = self if dtype is None else self.to(dtype)
         _check_float_kernel(a, "softmax_lastdim_kernel_impl")
         return R.Softmax.apply(a, _dim(dim, self.ndim, "softmax"))
@@ -160,6 +174,7 @@ class Reductions:
     @function
     @numpy_axis
     def log_softmax(self, dim, dtype=None):
+        """``log(softmax(x))`` along ``dim``, computed stably."""
         a = self if dtype is None else self.to(dtype)
         _check_float_kernel(a, "log_softmax_lastdim_kernel_impl")
         return R.LogSoftmax.apply(a, _dim(dim, self.ndim, "log_softmax"))
@@ -171,6 +186,7 @@ class Reductions:
     @inplace
     @numpy_axis
     def cumsum(self, dim, dtype=None):
+        """Returns the cumulative sum of elements of self in the dimension ``dim``."""
         return R.Cumsum.apply(self, _dim(dim, self.ndim, "cumsum"), self._reduce_dtype(dtype))
 
     @function
@@ -188,6 +204,7 @@ class Reductions:
 
     @numpy_axis
     def vector_norm(self, ord=2, dim=None, keepdim=False, dtype=None):
+        """The vector p-norm over ``dim`` (``linalg.vector_norm``'s kernel)."""
         self._check_float_norm("linalg.vector_norm")
         a = self if dtype is None else self.to(dtype)
         dims = _dims(dim, self.ndim, "linalg.vector_norm")
@@ -203,6 +220,7 @@ class Reductions:
             )
 
     def matrix_norm(self, ord="fro", dim=(-2, -1), keepdim=False, dtype=None):
+        """The matrix norm over two dims (``linalg.matrix_norm``'s kernel)."""
         a = self if dtype is None else self.to(dtype)
         if a.ndim < 2:
             raise RuntimeError(
@@ -247,6 +265,7 @@ class Reductions:
     @function
     @numpy_axis
     def argsort(self, dim=-1, descending=False, stable=False):
+        """The indices that sort self along ``dim``."""
         return self.sort(dim, descending, stable).indices
 
     @function
@@ -271,6 +290,7 @@ class Reductions:
     @inplace
     @numpy_axis
     def cumprod(self, dim, dtype=None):
+        """Returns the cumulative product of elements of self in the dimension ``dim``."""
         a = self if dtype is None else self.to(dtype)
         if a._data.dtype.kind in "biu":
             a = a.to(B.int64)  # integer products accumulate in int64, as for cumsum
@@ -296,16 +316,19 @@ class Reductions:
     @function
     @numpy_axis
     def cummax(self, dim):
+        """(values, indices) of the running maximum along ``dim``."""
         return self._cumulative_extreme(dim, True)
 
     @function
     @numpy_axis
     def cummin(self, dim):
+        """(values, indices) of the running minimum along ``dim``."""
         return self._cumulative_extreme(dim, False)
 
     @function
     @numpy_axis
     def logcumsumexp(self, dim):
+        """``log(cumsum(exp(x)))`` along ``dim``, computed stably."""
         d = _dim(dim, self.ndim, "logcumsumexp")
         if self._data.dtype.kind != "f":
             raise NotImplementedError(
@@ -317,6 +340,7 @@ class Reductions:
     @function
     @numpy_axis
     def aminmax(self, dim=None, keepdim=False):
+        """Computes the minimum and maximum values of the self tensor."""
         if dim is None:
             return _return_types["aminmax"](self.amin((), keepdim), self.amax((), keepdim))
         return _return_types["aminmax"](self.amin(dim, keepdim), self.amax(dim, keepdim))
@@ -324,6 +348,7 @@ class Reductions:
     @function
     @numpy_axis
     def nanmean(self, dim=None, keepdim=False, dtype=None):
+        """Computes the mean of all `non-NaN` elements along the specified dimensions."""
         keep = ~self.isnan()
         total = self.masked_fill(~keep, 0.0).sum(dim, keepdim, dtype)
         return total / keep.sum(dim, keepdim)
@@ -374,6 +399,7 @@ class Reductions:
     @function
     @numpy_axis
     def nanmedian(self, dim=None, keepdim=False):
+        """Returns the median of the values in self, ignoring ``NaN`` values."""
         if not self.isnan().any():
             return self.median(dim, keepdim)
         raise RuntimeError("gradiente does not implement torch.nanmedian with nan values yet")
@@ -381,6 +407,7 @@ class Reductions:
     @function
     @numpy_axis
     def kthvalue(self, k, dim=-1, keepdim=False):
+        """(values, indices) of the k-th smallest element along ``dim``."""
         return self._select_sorted(dim, keepdim, lambda n: k - 1, "kthvalue")
 
     @function
@@ -450,20 +477,24 @@ class Reductions:
     @function
     @numpy_axis
     def nanquantile(self, q, dim=None, keepdim=False, interpolation="linear"):
+        """``quantile`` ignoring NaN values."""
         if not self.isnan().any():
             return self.quantile(q, dim, keepdim, interpolation)
         raise RuntimeError("gradiente does not implement torch.nanquantile with nan values yet")
 
     @function
     def msort(self):
+        """Sort along the first dimension."""
         return self.sort(0).values
 
     @function
     def argwhere(self):
+        """Returns a tensor containing the indices of all non-zero elements of self."""
         return self.nonzero()
 
     @function
     def bincount(self, weights=None, minlength=0):
+        """Count the frequency of each value in an array of non-negative ints."""
         if self.ndim != 1 or self._data.dtype.kind not in "iu":
             raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
         if self._data.size and self._data.min() < 0:
@@ -478,6 +509,7 @@ class Reductions:
 
     @function
     def histc(self, bins=100, min=0, max=0):
+        """Computes the histogram of a tensor."""
         x = self._data
         lo, hi = float(min), float(max)
         if lo == hi and x.size:

@@ -18,12 +18,13 @@ Tensor = None  # the assembled class, bound by gradiente.tensor (see its __init_
 
 
 class Shape:
-    """Tensor methods: Shape ops."""
+    """Tensor methods: views, joins and splits, diagonals, triangles, rearranging."""
 
     __slots__ = ()
 
     @function
     def reshape(self, *shape, **kwargs):
+        """The same elements in a new shape (a view when possible)."""
         shape = shape or _required(kwargs, "reshape", "shape")
         shape = _infer_shape(_shape_arg(shape), self._data.size, "reshape", self.shape)
         if shape == self._data.shape:
@@ -31,6 +32,7 @@ class Shape:
         return S.Reshape.apply(self, shape)
 
     def view(self, *shape):
+        """A view with the same elements in a new shape."""
         if not shape:
             raise TypeError("view() received an invalid combination of arguments - got ()")
         if len(shape) == 1 and isinstance(shape[0], (B.dtype, str)):
@@ -43,13 +45,16 @@ class Shape:
         return S.Reshape.apply(self, shape)
 
     def view_as(self, other):
+        """View this tensor as the same size as ``other``."""
         return self.view(other.shape)
 
     def reshape_as(self, other):
+        """Returns this tensor as the same shape as ``other``."""
         return self.reshape(other.shape)
 
     @function
     def flatten(self, start_dim=0, end_dim=-1):
+        """Flattens self by reshaping it into a one-dimensional tensor."""
         if self.ndim == 0:
             _dim(start_dim, 0, "flatten"), _dim(end_dim, 0, "flatten")  # only 0 and -1 exist
             return self.reshape(1)
@@ -66,6 +71,7 @@ class Shape:
     @function
     @numpy_axis
     def unflatten(self, dim, sizes):
+        """Expands a dimension of the input tensor over multiple dimensions."""
         d = _dim(dim, self.ndim, "unflatten")
         sizes = _infer_shape(tuple(sizes), self.shape[d], "unflatten", self.shape)
         return self.reshape(self.shape[:d] + sizes + self.shape[d + 1 :])
@@ -73,6 +79,7 @@ class Shape:
     @function
     @numpy_axis
     def squeeze(self, dim=None):
+        """Returns a tensor with all specified dimensions of self of size `1` removed."""
         if dim is None:
             return S.SqueezeAll.apply(self, tuple(s for s in self.shape if s != 1))
         dims = _dims(dim, self.ndim, "squeeze") or ()
@@ -85,12 +92,14 @@ class Shape:
     @function
     @numpy_axis
     def unsqueeze(self, dim):
+        """A view with a new dimension of size one at ``dim``."""
         d = _dim(dim, self.ndim + 1, "unsqueeze")
         shape = self.shape
         return S.Unsqueeze.apply(self, shape[:d] + (1,) + shape[d:])
 
     @function
     def permute(self, *dims, **kwargs):
+        """Returns a view of the original tensor self with its dimensions permuted."""
         dims = dims or _required(kwargs, "permute", "dims")
         dims = (
             _shape_arg(dims) if dims and not isinstance(dims[0], (list, tuple)) else tuple(dims[0])
@@ -105,6 +114,7 @@ class Shape:
 
     @function
     def transpose(self, dim0, dim1):
+        """Returns a tensor that is a transposed version of self."""
         d0, d1 = _dim(dim0, self.ndim, "transpose"), _dim(dim1, self.ndim, "transpose")
         if self.ndim < 2:
             return self
@@ -114,6 +124,7 @@ class Shape:
 
     @function
     def t(self):
+        """Expects self to be <= 2-D tensor and transposes dimensions 0 and 1."""
         if self.ndim > 2:
             raise RuntimeError(
                 f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D"
@@ -122,6 +133,7 @@ class Shape:
 
     @function
     def movedim(self, source, destination):
+        """Move the dimension(s) ``source`` to the position(s) ``destination``."""
         src = _dims(source, self.ndim, "movedim")
         dst = _dims(destination, self.ndim, "movedim")
         if len(src) != len(dst):
@@ -137,6 +149,7 @@ class Shape:
         return self.permute(*order)
 
     def expand(self, *sizes, **kwargs):
+        """A view with size-one dimensions broadcast to a larger size."""
         sizes = _shape_arg(sizes or _required(kwargs, "expand", "size"))
         if len(sizes) < self.ndim:
             raise RuntimeError(
@@ -164,13 +177,16 @@ class Shape:
         return S.Expand.apply(self, shape)
 
     def expand_as(self, other):
+        """Expand this tensor to the same size as ``other``."""
         return self.expand(other.shape)
 
     @function
     def broadcast_to(self, shape):
+        """Broadcast self to ``shape`` (``expand``)."""
         return self.expand(shape)
 
     def repeat(self, *repeats, **kwargs):
+        """Repeats this tensor along the specified dimensions."""
         repeats = _shape_arg(repeats or _required(kwargs, "repeat", "repeats"))
         if len(repeats) < self.ndim:
             raise RuntimeError(
@@ -181,6 +197,7 @@ class Shape:
 
     @function
     def flip(self, *dims, **kwargs):
+        """Reverse the order of an n-D tensor along given axis in dims."""
         dims = _shape_arg(dims or (kwargs["dims"],))
         dims = tuple(_dim(d, self.ndim, "flip") for d in dims)
         if self.ndim == 0:
@@ -208,6 +225,7 @@ class Shape:
     @function
     @numpy_axis
     def split(self, split_size_or_sections, dim=0):
+        """Splits the tensor into chunks."""
         d = _dim(dim, self.ndim, "split")
         n = self.shape[d]
         if isinstance(split_size_or_sections, numbers.Integral):
@@ -237,6 +255,7 @@ class Shape:
     @function
     @numpy_axis
     def chunk(self, chunks, dim=0):
+        """Attempts to split a tensor into the specified number of chunks."""
         d = _dim(dim, self.ndim, "chunk")
         n = self.shape[d]
         step = -(-n // chunks)
@@ -245,6 +264,7 @@ class Shape:
     @function
     @numpy_axis
     def unbind(self, dim=0):
+        """Removes a tensor dimension."""
         d = _dim(dim, self.ndim, "unbind")
         return S.Unbind.apply(self, d)
 
@@ -267,6 +287,7 @@ class Shape:
 
     @function
     def diagonal(self, offset=0, dim1=0, dim2=1):
+        """A view of the diagonal over ``dim1``, ``dim2`` (as the last dimension)."""
         d1, d2 = _dim(dim1, self.ndim, "diagonal"), _dim(dim2, self.ndim, "diagonal")
         if d1 == d2:
             raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
@@ -295,15 +316,18 @@ class Shape:
 
     @function
     def diagflat(self, offset=0):
+        """A 2-D tensor with the flattened self on the diagonal ``offset``."""
         return self.flatten().diag(offset)
 
     @function
     def trace(self):
+        """Returns the sum of the elements of the diagonal of the input 2-D matrix."""
         if self.ndim != 2:
             raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {self.ndim}")
         return self.diagonal().sum()
 
     def fill_diagonal_(self, fill_value, wrap=False):
+        """Fill the main diagonal of a tensor that has at least 2-dimensions."""
         self._check_inplace()
         x = self._data
         if x.ndim > 2 and len(set(x.shape)) != 1:
@@ -319,11 +343,13 @@ class Shape:
     @function
     @inplace
     def tril(self, diagonal=0):
+        """The lower triangle (below diagonal ``diagonal``); other entries zero."""
         return E.TrilTriu.apply(self, True, int(diagonal))
 
     @function
     @inplace
     def triu(self, diagonal=0):
+        """The upper triangle (above diagonal ``diagonal``); other entries zero."""
         return E.TrilTriu.apply(self, False, int(diagonal))
 
     @function
@@ -361,14 +387,17 @@ class Shape:
 
     @function
     def fliplr(self):
+        """Flip tensor in the left/right direction, returning a new tensor."""
         return self.flip(1)
 
     @function
     def flipud(self):
+        """Flip tensor in the up/down direction, returning a new tensor."""
         return self.flip(0)
 
     @function
     def tile(self, *dims):
+        """Constructs a tensor by repeating the elements of self."""
         dims = _shape_arg(dims)
         return self.repeat((1,) * (self.ndim - len(dims)) + dims)
 
@@ -383,11 +412,13 @@ class Shape:
 
     @function
     def moveaxis(self, source, destination):
+        """Alias of ``movedim``."""
         return self.movedim(source, destination)
 
     @function
     @numpy_axis
     def select(self, dim, index):
+        """Slices the self tensor along the selected dimension at the given index."""
         d = _dim(dim, self.ndim, "select")
         return self[(slice(None),) * d + (index,)]
 
@@ -403,4 +434,5 @@ class Shape:
 
     @function
     def ravel(self):
+        """Return a contiguous flattened tensor."""
         return self.reshape(-1)

@@ -172,3 +172,31 @@ def write_out(out, result: Tensor, op: str) -> Tensor:
         xp.copyto(out._data, data, casting="unsafe")
     out._bump()
     return out
+
+
+def method_function(name: str):
+    """The function form ``gradiente.<name>(input, ...)`` of the method ``input.<name>(...)``
+    (made for each method marked ``@function``, see ``gradiente/_generated_functions.py``)."""
+
+    def function(input, *args, out=None, **kwargs):
+        if not isinstance(input, Tensor):
+            input = as_tensor(input)
+        return write_out(out, getattr(input, name)(*args, **kwargs), name)
+
+    function.__name__ = function.__qualname__ = name
+    method_doc = (getattr(getattr(Tensor, name, None), "__doc__", None) or "").strip().splitlines()
+    function.__doc__ = f"``gradiente.{name}(input, ...)`` is ``input.{name}(...)``." + (
+        f" {method_doc[0]}" if method_doc else ""
+    )
+    return function
+
+
+def inplace_function(name: str):
+    """The function form ``gradiente.<name>_(input, ...)`` of the in-place method."""
+
+    def function(input, *args, **kwargs):
+        return getattr(input, name + "_")(*args, **kwargs)
+
+    function.__name__ = function.__qualname__ = name + "_"
+    function.__doc__ = f"``gradiente.{name}_(input, ...)`` is ``input.{name}_(...)``, in place."
+    return function
