@@ -12,6 +12,17 @@ a node of the computational graph when grad mode is on and an input requires gra
 from __future__ import annotations
 
 from gradiente.autograd import function as _function
+from gradiente.ops import index_rules as _index_rules
+from gradiente.ops.index_rules import (  # noqa: F401
+    _check_int_bounds,
+    _check_scatter_index,
+    _convert_index,
+    _dims_consumed,
+    _index_array,
+    _integers_first,
+    _is_masked_fill,
+    _sequence_as_tuple,
+)
 from gradiente.tensor import common as _common
 from gradiente.tensor import comparison as _comparison
 from gradiente.tensor import core as _core
@@ -83,18 +94,7 @@ from gradiente.tensor.factories import (  # noqa: F401
     zeros,
     zeros_like,
 )
-from gradiente.tensor.indexing import (  # noqa: F401
-    Indexing,
-    _as_bool_mask,
-    _check_int_bounds,
-    _check_scatter_index,
-    _convert_index,
-    _dims_consumed,
-    _index_array,
-    _integers_first,
-    _is_masked_fill,
-    _sequence_as_tuple,
-)
+from gradiente.tensor.indexing import Indexing, _as_bool_mask  # noqa: F401
 from gradiente.tensor.inplace import (  # noqa: F401
     InPlace,
     _cast_checked,
@@ -171,8 +171,10 @@ class Tensor(
     __hash__ = TensorCore.__hash__
 
 
-# The family modules name the class ``Tensor`` (isinstance checks, ``Tensor._make``): bind it.
+# The family modules (and ops' index rules) name the class ``Tensor`` (isinstance checks,
+# ``Tensor._make``): bind it.
 for _module in (
+    _index_rules,
     _common,
     _promotion,
     _core,

@@ -1,0 +1,199 @@
+"""How a PyTorch index is read: the rules ``x[i]``, ``x[i] = v`` and the gather/scatter family
+follow, turned into NumPy indices and checked with PyTorch's errors.
+
+``_convert_index`` translates an index (ints, slices, ``None``, ``...``, bools, integer and bool
+tensors, nested lists) into a NumPy one and says whether it is basic (a view);
+``_check_int_bounds`` gives PyTorch's IndexError for an out-of-range integer;
+``_integers_first`` finds where advanced-index result dims go. ``Tensor`` is bound by
+``gradiente.tensor`` once the class is assembled (ops sit below the tensor layer).
+"""
+
+from __future__ import annotations
+
+import builtins
+import numbers
+
+from gradiente.backend import xp
+
+Tensor = None  # the Tensor class, bound by gradiente.tensor (see its __init__)
+
+
+def _index_array(index, op):
+    arr = index._data if isinstance(index, Tensor) else xp.asarray(index)
+    if arr.dtype.kind not in "iu":
+        raise IndexError(f"{op}(): Expected dtype int64 for index, got {arr.dtype}")
+    return arr.astype(xp.intp, copy=False)
+
+
+def _check_scatter_index(idx, d: int, n: int) -> None:
+    """gather/scatter take indices in [0, n) only (no negatives), with PyTorch's message."""
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        bad = int(idx.min() if idx.min() < 0 else idx.max())
+        raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {n}")
+
+
+def _convert_index(index, t: Tensor):
+    """Translate a PyTorch index into a NumPy one; report whether it gives a view (basic)."""
+    if isinstance(index, list) and _sequence_as_tuple(index):
+        index = tuple(index)  # PyTorch's (deprecated) reading of x[[[0, 1], [1, 0]]]
+    if not isinstance(index, tuple):
+        index = (index,)
+    out = []
+    basic = True
+    for item in index:
+        if isinstance(item, Tensor):
+            arr = item._data
+            if arr.dtype.kind == "f":
+                raise IndexError(
+                    "tensors used as indices must be long, int, byte or bool "
+                    f"tensors, got {item.dtype.name}"
+                )
+            if arr.dtype == xp.uint8:
+                arr = arr.astype(bool)
+            if arr.ndim == 0 and arr.dtype.kind in "iu":
+                out.append(int(arr))
+                continue
+            out.append(arr)
+            basic = False
+        elif isinstance(item, bool):
+            out.append(item)
+            basic = False
+        elif isinstance(item, numbers.Integral):
+            out.append(int(item))
+        elif isinstance(item, slice):
+            for v in (item.start, item.stop, item.step):
+                if (
+                    v is not None
+                    and not isinstance(v, numbers.Integral)
+                    and not (isinstance(v, Tensor))
+                ):
+                    raise TypeError(
+                        f"slice indices must be integers or None, got {type(v).__name__}"
+                    )
+            if item.step is not None and int(item.step) <= 0:
+                raise ValueError("step must be greater than zero")
+            out.append(
+                slice(*(None if v is None else int(v) for v in (item.start, item.stop, item.step)))
+            )
+        elif item is None or item is Ellipsis:
+            out.append(item)
+        elif isinstance(item, (list, xp.ndarray)):
+            arr = xp.asarray(item)
+            if arr.dtype.kind == "f":
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+            out.append(arr)
+            basic = False
+        elif isinstance(item, float):
+            raise IndexError(
+                "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables "
+                f"are valid indices (got float {item})"
+            )
+        else:
+            raise IndexError(f"unsupported index type {type(item).__name__}")
+    _check_int_bounds(out, t)
+    if not basic and any(i is Ellipsis for i in out):
+        covered = t._data.ndim - builtins.sum(_dims_consumed(i) for i in out)
+        if covered == 0:
+            # a ``...`` that stands for no dim does not separate two advanced indices in
+            # PyTorch (their result dims stay in place); in NumPy it would move them first
+            out = [i for i in out if i is not Ellipsis]
+    return tuple(out), basic
+
+
+def _sequence_as_tuple(index: list) -> bool:
+    """PyTorch reads a short list holding sequences, tensors, slices, None or ... as a tuple."""
+    return len(index) < 32 and any(
+        isinstance(i, (list, tuple, Tensor, slice)) or i is None or i is Ellipsis for i in index
+    )
+
+
+def _is_masked_fill(index: tuple, value: Tensor) -> bool:
+    """PyTorch writes ``x[mask] = v`` with one bool mask (and no other tensor index) and a
+    one-element ``v`` as ``masked_fill_``, which converts v's dtype; other advanced writes are
+    ``index_put_``, which requires equal dtypes."""
+    arrays = [i for i in index if isinstance(i, xp.ndarray)]
+    return value._data.size == 1 and len(arrays) == 1 and arrays[0].dtype == bool
+
+
+def _integers_first(index: tuple, ndim: int):
+    """PyTorch applies integer indices before advanced ones (as ``select``), NumPy together
+    with them (an integer is then an advanced index too, which moves the result's dims when a
+    slice separates them: ``x[0, :, [1, 2]]``). For an index with both, return the two steps
+    PyTorch takes: ``(basic, advanced)`` with ``x[index] == x[basic][advanced]``; else None.
+    """
+    has_int = any(isinstance(i, int) and not isinstance(i, bool) for i in index)
+    if not has_int or not any(isinstance(i, xp.ndarray) for i in index):
+        return None
+    basic, advanced = [], []
+    for item in index:
+        if isinstance(item, int) and not isinstance(item, bool):
+            basic.append(item)  # the dim is gone: nothing for the second step
+        elif isinstance(item, xp.ndarray):
+            basic.extend([slice(None)] * _dims_consumed(item))
+            advanced.append(item)
+        elif item is Ellipsis:
+            basic.append(Ellipsis)
+            kept = ndim - builtins.sum(_dims_consumed(i) for i in index)
+            advanced.extend([slice(None)] * kept)
+        else:  # a slice, None or a Python bool: one dim in the first step's result
+            basic.append(item)
+            advanced.append(slice(None))
+    return tuple(basic), tuple(advanced)
+
+
+def _dims_consumed(item) -> int:
+    """How many dims of the indexed tensor one index item consumes."""
+    if item is None or item is Ellipsis:
+        return 0
+    if isinstance(item, xp.ndarray) and item.dtype == bool:
+        return max(item.ndim, 1)
+    return 1
+
+
+def _check_int_bounds(index, t: Tensor):
+    """Integer indices out of range: PyTorch's IndexError wording."""
+    dim = 0
+    shape = t._data.shape
+    # the shapes the advanced indices broadcast: a bool mask indexes with its nonzero count
+    arrays = [
+        (int(i.sum()),) if i.dtype == bool else i.shape
+        for i in index
+        if isinstance(i, xp.ndarray) and i.dtype.kind in "iub"
+    ]
+    try:
+        # indices that broadcast to nothing select nothing: PyTorch checks no bounds then
+        selects_nothing = bool(arrays) and 0 in xp.broadcast_shapes(*arrays)
+    except ValueError:
+        selects_nothing = False  # shapes that do not broadcast: NumPy's error names them
+    for item in index:
+        if item is None:
+            continue
+        if item is Ellipsis:
+            # the items after ``...`` index the last dims: count the dims they consume
+            after = index[next(i for i, it in enumerate(index) if it is Ellipsis) + 1 :]
+            dim = len(shape) - builtins.sum(_dims_consumed(i) for i in after)
+            continue
+        if isinstance(item, int) and not isinstance(item, bool):
+            if dim >= len(shape):
+                raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
+            n = shape[dim]
+            if not -n <= item < n:
+                raise IndexError(f"index {item} is out of bounds for dimension {dim} with size {n}")
+        elif isinstance(item, xp.ndarray) and item.dtype.kind in "iu" and not selects_nothing:
+            if dim < len(shape):
+                n = shape[dim]
+                if item.max() >= n or item.min() < -n:
+                    bad = int(item.max() if item.max() >= n else item.min())
+                    raise IndexError(
+                        f"index {bad} is out of bounds for dimension {dim} with size {n}"
+                    )
+        if isinstance(item, xp.ndarray) and item.dtype == bool:
+            covered = shape[dim : dim + item.ndim]
+            if item.ndim and item.shape != covered:
+                raise IndexError(
+                    f"The shape of the mask {list(item.shape)} at index 0 does not match the "
+                    f"shape of the indexed tensor {list(covered)} at index {dim}"
+                )
+            dim += max(item.ndim, 1)
+        else:
+            dim += 1
