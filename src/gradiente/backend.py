@@ -182,3 +182,22 @@ def _combine(higher, lower):
 def as_strided_windows(x, window_shape, axes):
     """Sliding windows over ``axes`` of ``x`` as a view (no copy): NumPy stride tricks."""
     return numpy.lib.stride_tricks.sliding_window_view(x, window_shape, axis=axes)
+
+
+# PyTorch's C++ names of the scalar types, as its error messages spell them ("... for 'Long'").
+TORCH_TYPE_NAMES = {
+    "bool": "Bool",
+    "uint8": "Byte",
+    "int8": "Char",
+    "int16": "Short",
+    "int32": "Int",
+    "int64": "Long",
+    "float16": "Half",
+    "float32": "Float",
+    "float64": "Double",
+}
+
+
+def torch_type_name(np_dtype) -> str:
+    """PyTorch's name ('Long', 'Byte', ...) of a NumPy dtype, for error messages."""
+    return TORCH_TYPE_NAMES[numpy.dtype(np_dtype).name]

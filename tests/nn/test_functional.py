@@ -156,14 +156,43 @@ def test_inplace_activation(name):
     assert_same(g_in.grad, t_in.grad)
 
 
-def test_third_derivative_is_a_clear_error():
-    x = leaf(_rand((3,)))
-    y = F.gelu(x).sum()
-    (g1,) = gradiente.autograd.grad(y, x, create_graph=True)
-    (g2,) = gradiente.autograd.grad(g1.sum(), x, retain_graph=True)  # second order works
-    assert g2.shape == x.shape
-    with pytest.raises(RuntimeError, match="third order"):
-        gradiente.autograd.grad(g1.sum(), x, create_graph=True)
+@pytest.mark.parametrize(
+    "name,kwargs",
+    [
+        ("gelu", {}),
+        ("gelu", {"approximate": "tanh"}),
+        ("silu", {}),
+        ("elu", {"alpha": 0.7}),
+        ("selu", {}),
+        ("celu", {"alpha": 1.3}),
+        ("softplus", {"beta": 2.0}),
+        ("logsigmoid", {}),
+        ("mish", {}),
+        ("softsign", {}),
+        ("tanhshrink", {}),
+        ("hardswish", {}),
+        ("leaky_relu", {"negative_slope": 0.2}),
+    ],
+)
+def test_third_derivatives_of_activations_match_torch(name, kwargs):
+    """Activations' derivatives are written with Tensor ops: every order is exact (it used to
+    stop at the second)."""
+    x = _rand((7,)) * 3
+
+    def third(m):
+        t = m.tensor(x, dtype=m.float64, requires_grad=True)
+        y = getattr(m.nn.functional, name)(t, **kwargs).sum()
+        (g1,) = m.autograd.grad(y, t, create_graph=True)
+        (g2,) = m.autograd.grad(g1.sum(), t, create_graph=True)
+        if not g2.requires_grad:  # piecewise-linear: f'' is zeros that depend on nothing
+            return g2.detach().numpy(), "flat"
+        (g3,) = m.autograd.grad(g2.sum(), t, allow_unused=True)
+        return (np.zeros(x.shape) if g3 is None else g3.detach().numpy()), "smooth"
+
+    got, want = third(gradiente), third(torch)
+    assert got[1] == want[1]
+    # (1e-6: torch evaluates celu's 1/alpha in single precision)
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-6, atol=1e-12)
 
 
 def test_softmax_implicit_dim_warns_like_torch():

@@ -1,10 +1,9 @@
 """Activation functions as single ops, plus erf and erfinv (NumPy has neither).
 
-Each activation y = f(x) is one Function: ``forward`` computes f on the array, ``backward``
-multiplies the upstream gradient by f'(x) computed directly on arrays — one op instead of a
-graph of small ones. Under ``create_graph=True`` the backward instead returns
-``grad * Derivative(x)``, where ``Derivative`` is itself an op whose backward uses f''(x), so
-second derivatives are exact; a third derivative raises a clear error.
+Each activation y = f(x) is one ``Activation`` row (``ops/unary.py``): ``f`` and its
+derivative ``df`` on arrays — the ordinary backward multiplies the upstream gradient by
+``df(x)``, one op instead of a graph of small ones — and the same derivative ``dfdx`` written
+with Tensor ops, which ``create_graph=True`` records, so derivatives of every order are exact.
 """
 
 from __future__ import annotations
@@ -14,7 +13,8 @@ import math
 from gradiente.autograd import function as _function
 from gradiente.autograd.function import Function
 from gradiente.autograd.grad_mode import grad_state
-from gradiente.backend import get_default_dtype, xp
+from gradiente.backend import xp
+from gradiente.ops.unary import Activation, mask, sigmoid
 
 # ------------------------------------------------------------------------------------- erf
 # W. J. Cody, "Rational Chebyshev approximations for the error function", Math. Comp. 23
@@ -170,124 +170,13 @@ def erfinv(y):
     return x.astype(out_dtype)
 
 
-def _sigmoid(x):
-    # σ(x) = 1/(1 + e^(−x)) = e^x/(1 + e^x): pick the form whose exponent is ≤ 0 (no overflow)
-    e = xp.exp(-xp.abs(x))
-    return xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
-
-
 # ------------------------------------------------------------------------------ pointwise ops
-
-
-class Pointwise(Function):
-    """Base of the element-wise activations: subclasses give ``f``, ``df`` and ``d2f``.
-
-    ``f(x, *args)``, ``df(x, *args)`` = f'(x), ``d2f(x, *args)`` = f''(x), all on arrays;
-    ``args`` are the op's Python-number options (a slope, alpha, ...).
-
-    ``on_integers`` says what an integer or bool input does, as in PyTorch: ``"raise"`` (most
-    activations have no integer kernel), ``"float"`` (computed in the default float dtype, like
-    ``softsign``, which PyTorch composes from a true division) or ``"keep"`` (``threshold``,
-    ``hardtanh``: comparisons, exact on integers).
-    """
-
-    _array_forward = True
-    on_integers = "raise"
-    # (exception type, message) for a bool input where PyTorch's message differs from the
-    # integer one; None: bools are treated as integers
-    on_bool = None
-
-    # blocked(x, *args): where torch's backward masks the gradient to exactly 0 (a NaN or
-    # infinite upstream gradient gives 0 there, not grad · 0); None: nowhere
-    blocked = None
-
-    @staticmethod
-    def f(x, *args):
-        raise NotImplementedError
-
-    @staticmethod
-    def df(x, *args):
-        raise NotImplementedError
-
-    @staticmethod
-    def d2f(x, *args):
-        raise NotImplementedError
-
-    @staticmethod
-    def forward(ctx, a, *args):
-        ctx.save_for_backward(a)
-        ctx.args = args
-        x = a._data
-        if x.dtype.kind != "f":
-            x = _integer_input(type(ctx), x)
-        return type(ctx).f(x, *args)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (a,) = ctx.saved_tensors
-        nones = (None,) * len(ctx.args)
-        blocked = type(ctx).blocked
-        if grad_state.enabled:  # create_graph=True: keep dL/dx differentiable in x too
-            out = grad * Derivative.apply(a, type(ctx), ctx.args)
-            if blocked is not None:
-                out = out.masked_fill(type(grad)._make(blocked(a._data, *ctx.args)), 0.0)
-            return (out, *nones)
-        out = grad._data * type(ctx).df(a._data, *ctx.args)
-        if blocked is not None:
-            out = xp.where(blocked(a._data, *ctx.args), 0, out).astype(out.dtype, copy=False)
-        return (out, *nones)
 
 
 _BOOL_SUB_ONE = (
     "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to "
     "invert a mask, use the `~` or `logical_not()` operator instead."
 )
-_TYPE_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int"}
-_TYPE_NAMES["int64"] = "Long"
-
-
-def _integer_input(op, x):
-    """An integer/bool array given to the activation ``op``: converted or refused (see
-    ``Pointwise.on_integers``), with PyTorch's NotImplementedError wording."""
-    if x.dtype == xp.bool_ and op.on_bool is not None:
-        error, message = op.on_bool
-        raise error(message)
-    if op.on_integers == "keep":
-        return x
-    if op.on_integers == "float":
-        return x.astype(get_default_dtype().np)
-    kernel = op.backward_name.removesuffix("Backward0").removesuffix("Backward").lower()
-    type_name = _TYPE_NAMES.get(x.dtype.name, x.dtype.name)
-    raise NotImplementedError(f"\"{kernel}_cpu\" not implemented for '{type_name}'")
-
-
-class Derivative(Function):
-    """f'(x) of a Pointwise op as an op of its own; its backward is g · f''(x)."""
-
-    _array_forward = True
-
-    @staticmethod
-    def forward(ctx, a, op, args):
-        ctx.save_for_backward(a)
-        ctx.op, ctx.args = op, args
-        return op.df(a._data, *args)
-
-    @staticmethod
-    def backward(ctx, grad):
-        if grad_state.enabled:
-            raise RuntimeError(
-                f"{ctx.op.__name__}: derivatives of third order and higher are not supported "
-                "by gradiente (create_graph=True through a second derivative)"
-            )
-        (a,) = ctx.saved_tensors
-        return grad._data * ctx.op.d2f(a._data, *ctx.args), None, None
-
-    def name(self) -> str:
-        return self.op.__name__ + "BackwardBackward0"
-
-
-def _zeros(x, *args):
-    return xp.zeros_like(x)
 
 
 class Relu(Function):
@@ -325,7 +214,7 @@ class Relu(Function):
         return out
 
 
-class LeakyRelu(Pointwise):
+class LeakyRelu(Activation):
     """x for x > 0, negative_slope · x otherwise."""
 
     backward_name = "LeakyReluBackward0"
@@ -338,10 +227,12 @@ class LeakyRelu(Pointwise):
     def df(x, slope):
         return xp.where(x > 0, 1.0, slope).astype(x.dtype)
 
-    d2f = staticmethod(_zeros)
+    @staticmethod
+    def dfdx(x, slope):
+        return mask(x > 0, x) * (1.0 - slope) + slope
 
 
-class Hardtanh(Pointwise):
+class Hardtanh(Activation):
     """clamp(x, min_val, max_val); the gradient is 0 at and beyond the two bounds."""
 
     backward_name = "HardtanhBackward0"
@@ -361,10 +252,12 @@ class Hardtanh(Pointwise):
     def blocked(x, lo, hi):
         return (x <= lo) | (x >= hi)
 
-    d2f = staticmethod(_zeros)
+    @staticmethod
+    def dfdx(x, lo, hi):
+        return mask(~((x <= lo) | (x >= hi)), x)
 
 
-class Elu(Pointwise):
+class Elu(Activation):
     """x for x > 0, α(eˣ − 1) otherwise; f'(x) = α eˣ for x <= 0."""
 
     backward_name = "EluBackward0"
@@ -382,8 +275,8 @@ class Elu(Pointwise):
         return xp.where(x <= 0, alpha * xp.exp(xp.minimum(x, 0)), 1.0).astype(x.dtype)
 
     @staticmethod
-    def d2f(x, alpha):
-        return xp.where(x <= 0, alpha * xp.exp(xp.minimum(x, 0)), 0.0).astype(x.dtype)
+    def dfdx(x, alpha):
+        return (x.clamp(max=0).exp() * alpha).where(x <= 0, 1.0)
 
 
 _SQRT_HALF = math.sqrt(0.5)
@@ -393,14 +286,13 @@ _GELU_KAPPA = 0.044715
 
 
 def _gelu_tanh_parts(x):
-    """v = 2u = 2√(2/π)(x + 0.044715 x³), v' and v''; then 1 + tanh(u) = 2σ(v) (no cancellation)."""
+    """v = 2u = 2√(2/π)(x + 0.044715 x³) and v'; then 1 + tanh(u) = 2σ(v) (no cancellation)."""
     v = 2.0 * _GELU_BETA * (x + _GELU_KAPPA * x * x * x)
     dv = 2.0 * _GELU_BETA * (1.0 + 3.0 * _GELU_KAPPA * x * x)
-    d2v = 2.0 * _GELU_BETA * 6.0 * _GELU_KAPPA * x
-    return _sigmoid(v), dv, d2v
+    return sigmoid(v), dv
 
 
-class Gelu(Pointwise):
+class Gelu(Activation):
     """x Φ(x), Φ the standard normal CDF; ``approximate='tanh'`` uses Hendrycks & Gimpel's
     0.5 x (1 + tanh(√(2/π)(x + 0.044715 x³))), evaluated as x σ(2u) to avoid cancellation."""
 
@@ -409,7 +301,7 @@ class Gelu(Pointwise):
     @staticmethod
     def f(x, approximate):
         if approximate == "tanh":
-            s, _, _ = _gelu_tanh_parts(x)
+            s, _ = _gelu_tanh_parts(x)
             return x * s
         # Φ(x) = erfc(−x/√2) / 2: accurate for very negative x too
         return 0.5 * x * erfc(-x * _SQRT_HALF)
@@ -417,47 +309,44 @@ class Gelu(Pointwise):
     @staticmethod
     def df(x, approximate):
         if approximate == "tanh":
-            s, dv, _ = _gelu_tanh_parts(x)
+            s, dv = _gelu_tanh_parts(x)
             # f = x s(v):  f' = s + x s(1 − s) v'
             return s + x * s * (1.0 - s) * dv
         # f' = Φ(x) + x φ(x),  φ(x) = e^(−x²/2)/√(2π)
         return 0.5 * erfc(-x * _SQRT_HALF) + x * _INV_SQRT_2PI * xp.exp(-0.5 * x * x)
 
     @staticmethod
-    def d2f(x, approximate):
+    def dfdx(x, approximate):
         if approximate == "tanh":
-            s, dv, d2v = _gelu_tanh_parts(x)
-            ds = s * (1.0 - s) * dv
-            d2s = s * (1.0 - s) * ((1.0 - 2.0 * s) * dv * dv + d2v)
-            # f'' = 2 s' + x s''
-            return 2.0 * ds + x * d2s
-        # f'' = φ(x) (2 − x²)
-        return _INV_SQRT_2PI * xp.exp(-0.5 * x * x) * (2.0 - x * x)
+            v = 2.0 * _GELU_BETA * (x + _GELU_KAPPA * x * x * x)
+            dv = 2.0 * _GELU_BETA * (1.0 + 3.0 * _GELU_KAPPA * x * x)
+            s = v.sigmoid()
+            return s + x * s * (1.0 - s) * dv
+        return 0.5 * (1.0 + (x * _SQRT_HALF).erf()) + x * _INV_SQRT_2PI * (-0.5 * x * x).exp()
 
 
-class Silu(Pointwise):
+class Silu(Activation):
     """x σ(x) (also called swish)."""
 
     backward_name = "SiluBackward0"
 
     @staticmethod
     def f(x):
-        return x * _sigmoid(x)
+        return x * sigmoid(x)
 
     @staticmethod
     def df(x):
-        s = _sigmoid(x)
+        s = sigmoid(x)
         # f' = σ (1 + x (1 − σ))
         return s * (1.0 + x * (1.0 - s))
 
     @staticmethod
-    def d2f(x):
-        s = _sigmoid(x)
-        # f'' = σ (1 − σ) (2 + x (1 − 2σ))
-        return s * (1.0 - s) * (2.0 + x * (1.0 - 2.0 * s))
+    def dfdx(x):
+        s = x.sigmoid()
+        return s * (1.0 + x * (1.0 - s))
 
 
-class Softplus(Pointwise):
+class Softplus(Activation):
     """log(1 + e^(βx))/β, and x itself where βx > threshold (where they agree in float)."""
 
     backward_name = "SoftplusBackward0"
@@ -472,16 +361,15 @@ class Softplus(Pointwise):
     @staticmethod
     def df(x, beta, threshold):
         bx = x * beta
-        return xp.where(bx > threshold, 1.0, _sigmoid(bx)).astype(x.dtype, copy=False)
+        return xp.where(bx > threshold, 1.0, sigmoid(bx)).astype(x.dtype, copy=False)
 
     @staticmethod
-    def d2f(x, beta, threshold):
+    def dfdx(x, beta, threshold):
         bx = x * beta
-        s = _sigmoid(bx)
-        return xp.where(bx > threshold, 0.0, beta * s * (1.0 - s)).astype(x.dtype, copy=False)
+        return bx.sigmoid().where(~(bx > threshold), 1.0)
 
 
-class LogSigmoid(Pointwise):
+class LogSigmoid(Activation):
     """log σ(x) = min(x, 0) − log1p(e^(−|x|)), stable for large |x|."""
 
     backward_name = "LogSigmoidBackward0"
@@ -492,15 +380,14 @@ class LogSigmoid(Pointwise):
 
     @staticmethod
     def df(x):
-        return _sigmoid(-x)  # d log σ(x)/dx = 1 − σ(x) = σ(−x)
+        return sigmoid(-x)  # d log σ(x)/dx = 1 − σ(x) = σ(−x)
 
     @staticmethod
-    def d2f(x):
-        s = _sigmoid(x)
-        return -s * (1.0 - s)
+    def dfdx(x):
+        return (-x).sigmoid()
 
 
-class Erf(Pointwise):
+class Erf(Activation):
     """The error function as a differentiable op: d erf/dx = 2/√π e^(−x²)."""
 
     backward_name = "ErfBackward0"
@@ -515,8 +402,8 @@ class Erf(Pointwise):
         return (2.0 / math.sqrt(math.pi)) * xp.exp(-x * x)
 
     @staticmethod
-    def d2f(x):
-        return -2.0 * x * (2.0 / math.sqrt(math.pi)) * xp.exp(-x * x)
+    def dfdx(x):
+        return (2.0 / math.sqrt(math.pi)) * (-x * x).exp()
 
 
 # ------------------------------------------------------- more element-wise activations
@@ -526,7 +413,7 @@ SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
 
 
-class ScaledElu(Pointwise):
+class ScaledElu(Activation):
     """scale · x for x > 0, scale · α (e^(x·input_scale) − 1) otherwise: SELU and CELU.
 
     f'(x) = scale for x > 0, scale · α · input_scale · e^(x·input_scale) otherwise.
@@ -545,9 +432,9 @@ class ScaledElu(Pointwise):
         return xp.where(x <= 0, neg, scale).astype(x.dtype, copy=False)  # NaN: as Elu
 
     @staticmethod
-    def d2f(x, alpha, scale, input_scale):
-        neg = (scale * alpha * input_scale**2) * xp.exp(xp.minimum(x, 0) * input_scale)
-        return xp.where(x <= 0, neg, 0.0).astype(x.dtype, copy=False)
+    def dfdx(x, alpha, scale, input_scale):
+        neg = (x.clamp(max=0) * input_scale).exp() * (scale * alpha * input_scale)
+        return neg.where(x <= 0, scale)
 
 
 def _tanh_softplus(x):
@@ -555,7 +442,7 @@ def _tanh_softplus(x):
     return xp.tanh(xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x))))
 
 
-class Mish(Pointwise):
+class Mish(Activation):
     """x · tanh(softplus(x)) (Misra, 2019)."""
 
     backward_name = "MishBackward0"
@@ -566,19 +453,17 @@ class Mish(Pointwise):
 
     @staticmethod
     def df(x):
-        t, s = _tanh_softplus(x), _sigmoid(x)
+        t, s = _tanh_softplus(x), sigmoid(x)
         # f' = t + x σ (1 − t²), since d softplus/dx = σ and d tanh(u)/du = 1 − tanh²
         return t + x * s * (1.0 - t * t)
 
     @staticmethod
-    def d2f(x):
-        t, s = _tanh_softplus(x), _sigmoid(x)
-        sech2 = 1.0 - t * t
-        # f'' = 2 σ (1 − t²) + x σ (1 − t²) ((1 − σ) − 2 t σ)
-        return s * sech2 * (2.0 + x * ((1.0 - s) - 2.0 * t * s))
+    def dfdx(x):
+        t = Softplus.apply(x, 1.0, 20.0).tanh()
+        return t + x * x.sigmoid() * (1.0 - t * t)
 
 
-class Hardswish(Pointwise):
+class Hardswish(Activation):
     """x · relu6(x + 3) / 6 (Howard et al., 2019); f' = x/3 + 1/2 strictly inside (−3, 3), 0 at
     and below −3, 1 at and above 3 (PyTorch's convention at the two kinks)."""
 
@@ -594,14 +479,15 @@ class Hardswish(Pointwise):
         return xp.where(x <= -3.0, 0.0, xp.where(x < 3.0, inside, 1.0)).astype(x.dtype)
 
     @staticmethod
-    def d2f(x):
-        return xp.where((x > -3.0) & (x < 3.0), 1.0 / 3.0, 0.0).astype(x.dtype)
+    def dfdx(x):
+        inside = ~(x <= -3.0) & (x < 3.0)
+        return (x / 3.0 + 0.5).where(inside, mask(~(x <= -3.0), x))
 
 
 _ONE_SIXTH_F32 = float(xp.float32(1.0) / xp.float32(6.0))
 
 
-class Hardsigmoid(Pointwise):
+class Hardsigmoid(Activation):
     """relu6(x + 3) / 6; f' = 1/6 strictly inside (−3, 3), else 0."""
 
     backward_name = "HardsigmoidBackward0"
@@ -615,10 +501,12 @@ class Hardsigmoid(Pointwise):
         # PyTorch's kernel multiplies by the float32 constant 1.0f / 6.0f, in every dtype
         return xp.where((x > -3.0) & (x < 3.0), _ONE_SIXTH_F32, 0.0).astype(x.dtype)
 
-    d2f = staticmethod(_zeros)
+    @staticmethod
+    def dfdx(x):
+        return mask((x > -3.0) & (x < 3.0), x) * _ONE_SIXTH_F32
 
 
-class Softsign(Pointwise):
+class Softsign(Activation):
     """x / (1 + |x|); f' = 1 / (1 + |x|)²."""
 
     backward_name = "SoftsignBackward0"
@@ -634,11 +522,11 @@ class Softsign(Pointwise):
         return 1.0 / (1.0 + xp.abs(x)) ** 2
 
     @staticmethod
-    def d2f(x):
-        return -2.0 * xp.sign(x) / (1.0 + xp.abs(x)) ** 3
+    def dfdx(x):
+        return 1.0 / (1.0 + x.abs()) ** 2
 
 
-class Tanhshrink(Pointwise):
+class Tanhshrink(Activation):
     """x − tanh(x); f' = tanh²(x)."""
 
     backward_name = "TanhshrinkBackward0"
@@ -655,12 +543,12 @@ class Tanhshrink(Pointwise):
         return t * t
 
     @staticmethod
-    def d2f(x):
-        t = xp.tanh(x)
-        return 2.0 * t * (1.0 - t * t)
+    def dfdx(x):
+        t = x.tanh()
+        return t * t
 
 
-class Threshold(Pointwise):
+class Threshold(Activation):
     """x where x > threshold, else ``value``; the gradient is 1 where x > threshold."""
 
     backward_name = "ThresholdBackward0"
@@ -674,10 +562,12 @@ class Threshold(Pointwise):
     def df(x, threshold, value):
         return (x > threshold).astype(x.dtype)
 
-    d2f = staticmethod(_zeros)
+    @staticmethod
+    def dfdx(x, threshold, value):
+        return mask(x > threshold, x)
 
 
-class Hardshrink(Pointwise):
+class Hardshrink(Activation):
     """x where |x| > λ, else 0."""
 
     backward_name = "HardshrinkBackward0"
@@ -690,10 +580,12 @@ class Hardshrink(Pointwise):
     def df(x, lambd):
         return (xp.abs(x) > lambd).astype(x.dtype)
 
-    d2f = staticmethod(_zeros)
+    @staticmethod
+    def dfdx(x, lambd):
+        return mask(x.abs() > lambd, x)
 
 
-class Softshrink(Pointwise):
+class Softshrink(Activation):
     """x − λ above λ, x + λ below −λ, else 0; the gradient is 1 where |x| > λ."""
 
     backward_name = "SoftshrinkBackward0"
@@ -707,4 +599,6 @@ class Softshrink(Pointwise):
     def df(x, lambd):
         return (xp.abs(x) > lambd).astype(x.dtype)
 
-    d2f = staticmethod(_zeros)
+    @staticmethod
+    def dfdx(x, lambd):
+        return mask(x.abs() > lambd, x)

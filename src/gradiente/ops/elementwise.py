@@ -9,6 +9,7 @@ from __future__ import annotations
 from gradiente.autograd.function import Function
 from gradiente.backend import xp
 from gradiente.ops.activation import erfinv as _erfinv
+from gradiente.ops.unary import sigmoid, unary
 
 
 def _arr(x):
@@ -253,55 +254,6 @@ class Neg(Function):
         return -grad
 
 
-def _unary(name, np_fn, derivative, saves="input"):
-    """Build a Function for y = f(x) with backward grad·f'(·) written as Tensor ops.
-
-    ``derivative(x, y, grad)`` returns dL/dx; ``saves`` says which of x, y it needs.
-    """
-
-    def forward(ctx, a):
-        y = np_fn(a._data)
-        if saves == "input":
-            ctx.save_for_backward(a)
-        elif saves == "output":
-            ctx.save_for_backward(y)
-        elif saves == "both":
-            ctx.save_for_backward(a, y)
-        return y
-
-    def backward(ctx, grad):
-        saved = ctx.saved_tensors
-        if saves == "input":
-            return derivative(saved[0], None, grad)
-        if saves == "output":
-            return derivative(None, saved[0], grad)
-        return derivative(saved[0], saved[1], grad)
-
-    cls = type(
-        name,
-        (Function,),
-        {
-            "backward_name": f"{name}Backward0",
-            "_array_forward": True,
-            "forward": staticmethod(forward),
-            "backward": staticmethod(backward),
-            "__doc__": f"Element-wise {name.lower()} and its derivative.",
-            "__module__": __name__,
-        },
-    )
-    return cls
-
-
-def _sigmoid(x):
-    # σ(x) = 1 / (1 + e^(-x)), evaluated without overflow for large |x|
-    out = xp.empty_like(x)
-    pos = x >= 0
-    out[pos] = 1.0 / (1.0 + xp.exp(-x[pos]))
-    ex = xp.exp(x[~pos])
-    out[~pos] = ex / (1.0 + ex)
-    return out
-
-
 def sign(x):
     """PyTorch's sign on arrays: (x > 0) - (x < 0), so sign(NaN) = sign(-0.0) = 0; bool stays."""
     if x.dtype.kind == "b":
@@ -309,21 +261,21 @@ def sign(x):
     return ((x > 0).astype(x.dtype) - (x < 0).astype(x.dtype)).astype(x.dtype, copy=False)
 
 
-Exp = _unary("Exp", xp.exp, lambda x, y, g: g * y, "output")  # d eˣ/dx = eˣ
-Log = _unary("Log", xp.log, lambda x, y, g: g / x)  # d ln x/dx = 1/x
-Log1p = _unary("Log1p", xp.log1p, lambda x, y, g: g / (x + 1.0))
+Exp = unary("Exp", xp.exp, lambda x, y, g: g * y, "output")  # d eˣ/dx = eˣ
+Log = unary("Log", xp.log, lambda x, y, g: g / x)  # d ln x/dx = 1/x
+Log1p = unary("Log1p", xp.log1p, lambda x, y, g: g / (x + 1.0))
 Log1p.backward_name = "Log1PBackward0"  # PyTorch's spelling
-Expm1 = _unary("Expm1", xp.expm1, lambda x, y, g: g * (y + 1.0), "output")
-Log2 = _unary("Log2", xp.log2, lambda x, y, g: g / (x * 0.6931471805599453))
-Log10 = _unary("Log10", xp.log10, lambda x, y, g: g / (x * 2.302585092994046))
-Sqrt = _unary("Sqrt", xp.sqrt, lambda x, y, g: g / (y * 2.0), "output")  # 1/(2√x)
-Rsqrt = _unary("Rsqrt", lambda x: 1.0 / xp.sqrt(x), lambda x, y, g: g * y**3 * -0.5, "output")
-Sin = _unary("Sin", xp.sin, lambda x, y, g: g * x.cos())
-Cos = _unary("Cos", xp.cos, lambda x, y, g: -g * x.sin())
-Tanh = _unary("Tanh", xp.tanh, lambda x, y, g: g * (1.0 - y * y), "output")  # 1 - tanh²
-Sigmoid = _unary("Sigmoid", _sigmoid, lambda x, y, g: g * y * (1.0 - y), "output")  # σ(1-σ)
-Abs = _unary("Abs", xp.abs, lambda x, y, g: g * x.sign())
-Reciprocal = _unary("Reciprocal", lambda x: 1.0 / x, lambda x, y, g: -g * y * y, "output")
+Expm1 = unary("Expm1", xp.expm1, lambda x, y, g: g * (y + 1.0), "output")
+Log2 = unary("Log2", xp.log2, lambda x, y, g: g / (x * 0.6931471805599453))
+Log10 = unary("Log10", xp.log10, lambda x, y, g: g / (x * 2.302585092994046))
+Sqrt = unary("Sqrt", xp.sqrt, lambda x, y, g: g / (y * 2.0), "output")  # 1/(2√x)
+Rsqrt = unary("Rsqrt", lambda x: 1.0 / xp.sqrt(x), lambda x, y, g: g * y**3 * -0.5, "output")
+Sin = unary("Sin", xp.sin, lambda x, y, g: g * x.cos())
+Cos = unary("Cos", xp.cos, lambda x, y, g: -g * x.sin())
+Tanh = unary("Tanh", xp.tanh, lambda x, y, g: g * (1.0 - y * y), "output")  # 1 - tanh²
+Sigmoid = unary("Sigmoid", sigmoid, lambda x, y, g: g * y * (1.0 - y), "output")  # σ(1-σ)
+Abs = unary("Abs", xp.abs, lambda x, y, g: g * x.sign())
+Reciprocal = unary("Reciprocal", lambda x: 1.0 / x, lambda x, y, g: -g * y * y, "output")
 
 
 class PiecewiseConstant(Function):
@@ -527,15 +479,15 @@ class Clone(Function):
 
 
 # Trigonometric and hyperbolic functions and their inverses (PyTorch's derivative formulas).
-Tan = _unary("Tan", xp.tan, lambda x, y, g: g * (1.0 + y * y), "output")  # 1 + tan²
-Asin = _unary("Asin", xp.arcsin, lambda x, y, g: g * (1.0 - x * x).rsqrt())  # 1/√(1 − x²)
-Acos = _unary("Acos", xp.arccos, lambda x, y, g: -g * (1.0 - x * x).rsqrt())  # −1/√(1 − x²)
-Atan = _unary("Atan", xp.arctan, lambda x, y, g: g / (x * x + 1.0))  # 1/(1 + x²)
-Sinh = _unary("Sinh", xp.sinh, lambda x, y, g: g * x.cosh())
-Cosh = _unary("Cosh", xp.cosh, lambda x, y, g: g * x.sinh())
-Asinh = _unary("Asinh", xp.arcsinh, lambda x, y, g: g * (x * x + 1.0).rsqrt())  # 1/√(x² + 1)
-Acosh = _unary("Acosh", xp.arccosh, lambda x, y, g: g * (x * x - 1.0).rsqrt())  # 1/√(x² − 1)
-Atanh = _unary("Atanh", xp.arctanh, lambda x, y, g: g / (1.0 - x * x))  # 1/(1 − x²)
+Tan = unary("Tan", xp.tan, lambda x, y, g: g * (1.0 + y * y), "output")  # 1 + tan²
+Asin = unary("Asin", xp.arcsin, lambda x, y, g: g * (1.0 - x * x).rsqrt())  # 1/√(1 − x²)
+Acos = unary("Acos", xp.arccos, lambda x, y, g: -g * (1.0 - x * x).rsqrt())  # −1/√(1 − x²)
+Atan = unary("Atan", xp.arctan, lambda x, y, g: g / (x * x + 1.0))  # 1/(1 + x²)
+Sinh = unary("Sinh", xp.sinh, lambda x, y, g: g * x.cosh())
+Cosh = unary("Cosh", xp.cosh, lambda x, y, g: g * x.sinh())
+Asinh = unary("Asinh", xp.arcsinh, lambda x, y, g: g * (x * x + 1.0).rsqrt())  # 1/√(x² + 1)
+Acosh = unary("Acosh", xp.arccosh, lambda x, y, g: g * (x * x - 1.0).rsqrt())  # 1/√(x² − 1)
+Atanh = unary("Atanh", xp.arctanh, lambda x, y, g: g / (1.0 - x * x))  # 1/(1 − x²)
 
 
 class Xlogy(Function):
@@ -765,7 +717,7 @@ class CopySign(Function):
 
 
 # d erfinv(x)/dx = (√π / 2) · e^(erfinv(x)²)
-Erfinv = _unary("Erfinv", _erfinv, lambda x, y, g: g * 0.886226925452758 * (y * y).exp(), "output")
+Erfinv = unary("Erfinv", _erfinv, lambda x, y, g: g * 0.886226925452758 * (y * y).exp(), "output")
 
 
 class Lerp(Function):

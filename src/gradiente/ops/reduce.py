@@ -4,26 +4,8 @@ from __future__ import annotations
 
 from gradiente.autograd.function import Function
 from gradiente.autograd.grad_mode import grad_state
-from gradiente.backend import xp
+from gradiente.backend import TORCH_TYPE_NAMES, torch_type_name, xp  # noqa: F401 (re-exported)
 from gradiente.ops.shape import PadBack
-
-# PyTorch's C++ names of the scalar types, as its error messages spell them ("... for 'Long'").
-TORCH_TYPE_NAMES = {
-    "bool": "Bool",
-    "uint8": "Byte",
-    "int8": "Char",
-    "int16": "Short",
-    "int32": "Int",
-    "int64": "Long",
-    "float16": "Half",
-    "float32": "Float",
-    "float64": "Double",
-}
-
-
-def torch_type_name(np_dtype) -> str:
-    """PyTorch's name ('Long', 'Byte', ...) of a NumPy dtype, for error messages."""
-    return TORCH_TYPE_NAMES[xp.dtype(np_dtype).name]
 
 
 def _expand_back(grad, in_shape, dims, keepdim):
