@@ -2,6 +2,7 @@
 ``multinomial``, with and without replacement) for the same generator, and validates its
 arguments the same way."""
 
+import itertools
 import os
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
@@ -10,7 +11,7 @@ import numpy as np
 import pytest
 
 import gradiente
-from gradiente.data import DataLoader, TensorDataset, WeightedRandomSampler
+from gradiente.data import DataLoader, RandomSampler, TensorDataset, WeightedRandomSampler
 
 torch = pytest.importorskip("torch")
 
@@ -82,3 +83,34 @@ def test_weighted_random_sampler_errors_like_torch():
     ]:
         with pytest.raises(RuntimeError, match=message):
             list(WeightedRandomSampler(weights, n, replacement))
+
+
+def test_random_sampler_with_a_huge_num_samples_draws_lazily_like_torch():
+    """minGPT/makemore style: replacement=True, num_samples=1e10 — torch draws 32 at a time."""
+    n = int(1e10)
+    got_sampler = RandomSampler(
+        range(7), replacement=True, num_samples=n, generator=gradiente.Generator().manual_seed(3)
+    )
+    want_sampler = torch.utils.data.RandomSampler(
+        range(7), replacement=True, num_samples=n, generator=torch.Generator().manual_seed(3)
+    )
+    assert list(itertools.islice(got_sampler, 100)) == list(itertools.islice(want_sampler, 100))
+    loader = DataLoader(
+        TensorDataset(gradiente.arange(7.0)),
+        batch_size=5,
+        sampler=RandomSampler(
+            range(7),
+            replacement=True,
+            num_samples=n,
+            generator=gradiente.Generator().manual_seed(4),
+        ),
+    )
+    reference = torch.utils.data.DataLoader(
+        torch.utils.data.TensorDataset(torch.arange(7.0)),
+        batch_size=5,
+        sampler=torch.utils.data.RandomSampler(
+            range(7), replacement=True, num_samples=n, generator=torch.Generator().manual_seed(4)
+        ),
+    )
+    for (got,), (want,) in itertools.islice(zip(loader, reference), 20):
+        assert got.tolist() == want.tolist()

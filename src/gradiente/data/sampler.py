@@ -33,6 +33,9 @@ class Sampler:
         raise NotImplementedError
 
 
+_CHUNK = 1 << 16  # indices per array when a sampler hands them out in pieces
+
+
 class SequentialSampler(Sampler):
     """Indices ``0, 1, ..., len(data_source) - 1`` in order."""
 
@@ -42,8 +45,11 @@ class SequentialSampler(Sampler):
     def __iter__(self) -> Iterator[int]:
         return iter(range(len(self.data_source)))
 
-    def _index_array(self):
-        return xp.arange(len(self.data_source), dtype=xp.int64)
+    def _index_chunks(self) -> Iterator:
+        """The indices as int64 arrays of at most ``_CHUNK`` (for the loader's batch slicing)."""
+        n = len(self.data_source)
+        for start in range(0, n, _CHUNK):
+            yield xp.arange(start, min(start + _CHUNK, n), dtype=xp.int64)
 
     def __len__(self) -> int:
         return len(self.data_source)
@@ -102,27 +108,28 @@ class RandomSampler(Sampler):
             return len(self.data_source)
         return self._num_samples
 
-    def _index_array(self):
-        """All of one epoch's indices as an int64 array, drawn exactly as torch draws them.
+    def _index_chunks(self) -> Iterator:
+        """One epoch's indices as int64 arrays, drawn lazily and exactly as torch draws them.
 
         With replacement, torch asks for ``randint(0, n, (32,))`` blocks and one final block of
         ``num_samples % 32``; without, whole ``randperm(n)`` permutations and a cut last one.
+        Drawn one block at a time, so ``num_samples=10**10`` costs nothing up front (as in torch).
         """
         n = len(self.data_source)
         gen = _fresh_generator(self.generator)
         if self.replacement:
-            blocks = [
-                _random.randint(0, n, (32,), xp.int64, gen) for _ in range(self.num_samples // 32)
-            ]
-            blocks.append(_random.randint(0, n, (self.num_samples % 32,), xp.int64, gen))
+            for _ in range(self.num_samples // 32):
+                yield _random.randint(0, n, (32,), xp.int64, gen)
+            yield _random.randint(0, n, (self.num_samples % 32,), xp.int64, gen)
         else:
-            blocks = [_random.randperm(n, xp.int64, gen) for _ in range(self.num_samples // n)]
-            blocks.append(_random.randperm(n, xp.int64, gen)[: self.num_samples % n])
-        return xp.concatenate(blocks)
+            for _ in range(self.num_samples // n):
+                yield _random.randperm(n, xp.int64, gen)
+            yield _random.randperm(n, xp.int64, gen)[: self.num_samples % n]
 
     def __iter__(self) -> Iterator[int]:
         # a generator, so that (as in torch) nothing is drawn before the first index is asked for
-        yield from self._index_array().tolist()
+        for chunk in self._index_chunks():
+            yield from chunk.tolist()
 
     def __len__(self) -> int:
         return self.num_samples
@@ -258,7 +265,7 @@ class BatchSampler(Sampler):
     def _array_batches(self) -> Iterator | None:
         """The same batches as int64 arrays, sliced from one array of the epoch's indices.
 
-        Only for the samplers defined here (their ``_index_array`` draws exactly what their
+        Only for the samplers defined here (their ``_index_chunks`` draw exactly what their
         ``__iter__`` draws); None for any other sampler. Lazy, like ``__iter__``: nothing is
         drawn before the first batch is asked for.
         """
@@ -267,10 +274,19 @@ class BatchSampler(Sampler):
         return self._slices()
 
     def _slices(self) -> Iterator:
-        indices = self.sampler._index_array()
-        stop = len(indices) - len(indices) % self.batch_size if self.drop_last else len(indices)
-        for start in range(0, stop, self.batch_size):
-            yield indices[start : start + self.batch_size]
+        pending, count = [], 0  # index arrays not yet handed out, and how many indices
+        for chunk in self.sampler._index_chunks():
+            pending.append(chunk)
+            count += len(chunk)
+            if count < self.batch_size:
+                continue
+            indices = xp.concatenate(pending)
+            full = len(indices) - len(indices) % self.batch_size
+            for start in range(0, full, self.batch_size):
+                yield indices[start : start + self.batch_size]
+            pending, count = [indices[full:]], len(indices) - full
+        if count and not self.drop_last:
+            yield xp.concatenate(pending)
 
     def __len__(self) -> int:
         if self.drop_last:
