@@ -1,0 +1,240 @@
+"""Adaptive pooling: a fixed output size, windows [⌊i·I/O⌋, ⌈(i + 1)·I/O⌉) that may overlap.
+
+When the output size divides the input size the windows are regular (kernel = stride = I/O)
+and the window-view kernels of ``ops/window_pool.py`` do the work. Otherwise:
+
+- average: each axis is a matrix product with an (O, I) averaging matrix, y = A · x · Bᵀ over
+  the two spatial axes, so dx = Aᵀ · g · B is the same op with the transposed matrices;
+- max: the flat index h·W + w of each window's first maximum is found separably (rows, then
+  columns), and the output is a gather through it, whose backward is the matching scatter-add.
+"""
+
+from __future__ import annotations
+
+from gradiente.autograd.function import Function
+from gradiente.backend import xp
+from gradiente.ops.window_pool import (
+    AvgPool2d,
+    MaxPool2d,
+    PoolGeometry,
+    as_2d,
+    backward_op,
+    batched,
+    check_dtype,
+    from_2d,
+    wrap_indices,
+)
+
+
+# ------------------------------------------------------------------------------ average
+def _adaptive_bounds(size: int, out: int):
+    """PyTorch's adaptive windows: [⌊i·I/O⌋, ⌈(i + 1)·I/O⌉) for output i."""
+    i = xp.arange(out)
+    return (i * size) // out, -((-(i + 1) * size) // out)
+
+
+def _averaging_matrix(size: int, out: int, dtype):
+    """(out, size) matrix whose row i averages input window i."""
+    start, end = _adaptive_bounds(size, out)
+    pos = xp.arange(size)
+    inside = (pos[None, :] >= start[:, None]) & (pos[None, :] < end[:, None])
+    return (inside / (end - start)[:, None]).astype(dtype)
+
+
+def _banded_matmul(M, x, axis: int):
+    """M · x along ``axis`` (of length M.shape[1]) adding only M's non-zero terms.
+
+    Each row of an adaptive-pooling matrix (and of its transpose) is non-zero on one
+    contiguous run of columns. A plain matmul also adds 0 · x for the other columns, which
+    turns an infinite x into NaN in every output (0 · ∞ = NaN); here output r is
+    Σ_t M[r, lo_r + t] · x[lo_r + t] over its run only, one vectorised step per tap t.
+    """
+    rows, size = M.shape
+    nonzero = M != 0
+    lo = nonzero.argmax(axis=1)
+    hi = xp.where(nonzero.any(axis=1), size - nonzero[:, ::-1].argmax(axis=1), lo)
+    xm = xp.moveaxis(x, axis, -1)  # (..., size)
+    out = xp.zeros(xm.shape[:-1] + (rows,), dtype=xp.result_type(M, x))
+    for t in range(int((hi - lo).max(initial=0))):
+        pos = xp.minimum(lo + t, size - 1)
+        term = xm[..., pos] * M[xp.arange(rows), pos]  # (..., rows)
+        out += xp.where(lo + t < hi, term, 0)
+    return xp.moveaxis(out, -1, axis)
+
+
+def _separable(x, A, B):
+    """A · x · Bᵀ over the last two axes: one matmul pair when x is finite, else banded."""
+    if xp.isfinite(x).all():
+        return xp.matmul(xp.matmul(A, x), B.T)
+    return _banded_matmul(B, _banded_matmul(A, x, -2), -1)
+
+
+class _Separable(Function):
+    """y = A · x · Bᵀ over the two spatial axes (adaptive average pooling); dx = Aᵀ · g · B."""
+
+    backward_name = "AdaptiveAvgPool2DBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, x, A, B):
+        ctx.A, ctx.B = A, B
+        return _separable(x._data, A, B)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return backward_op(_Separable, _separable, grad, ctx.A.T, ctx.B.T), None, None
+
+
+# ------------------------------------------------------------------------------ max
+def _window_taps(size: int, out: int):
+    """(out, kmax) input positions of each adaptive window, the short ones padded by repeating
+    their last position (a repeat never changes a maximum nor wins a tie)."""
+    start, end = _adaptive_bounds(size, out)
+    kmax = int((end - start).max())
+    return xp.minimum(start[:, None] + xp.arange(kmax)[None, :], (end - 1)[:, None])
+
+
+def _adaptive_max_indices(x, out_hw):
+    """Flat h·W + w index of each adaptive window's first maximum (separable: rows, then cols)."""
+    N, C, H, W = x.shape
+    OH, OW = out_hw
+    if OH == 0 or OW == 0:
+        return xp.zeros((N, C, OH, OW), dtype=xp.int64)
+    cols = _window_taps(W, OW)  # (OW, kw)
+    rows = _window_taps(H, OH)  # (OH, kh)
+    xw = x[..., cols]  # (N, C, H, OW, kw)
+    w_arg = xw.argmax(axis=-1)  # first maximum along each row segment
+    row_max = xp.take_along_axis(xw, w_arg[..., None], axis=-1)[..., 0]  # (N, C, H, OW)
+    h_arg = row_max[:, :, rows, :].argmax(axis=3)  # (N, C, OH, OW): first row with the max
+    h = rows[xp.arange(OH)[:, None], h_arg]  # (N, C, OH, OW)
+    w_in_row = xp.take_along_axis(w_arg, h, axis=2)  # (N, C, OH, OW) index into cols
+    w = cols[xp.arange(OW), w_in_row]
+    index = h * W + w
+    if x.dtype.kind == "f" and xp.isnan(x).any():
+        # PyTorch takes a tap when it is greater *or NaN*: a window holding NaN answers its
+        # last NaN in row-major order, i.e. the NaN with the largest flat index h·W + w.
+        flat = xp.where(xp.isnan(x), xp.arange(H * W).reshape(H, W), -1)
+        last_nan = flat[..., cols].max(axis=-1)[:, :, rows, :].max(axis=3)  # (N, C, OH, OW)
+        index = xp.where(last_nan >= 0, last_nan, index)
+    return index
+
+
+class _PlaneGather(Function):
+    """y[n, c, o] = x[n, c, idx[n, c, o]] over flattened (H·W) planes; backward scatters."""
+
+    backward_name = "AdaptiveMaxPool2DBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, x, idx, out_shape):
+        N, C, H, W = x._data.shape
+        ctx.shape = x._data.shape
+        ctx.save_for_backward(idx)
+        planes = x._data.reshape(N, C, H * W)
+        return xp.take_along_axis(planes, idx.reshape(N, C, -1), axis=2).reshape(out_shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (idx,) = ctx.saved_tensors
+        return backward_op(_PlaneScatter, _plane_scatter, grad, idx, ctx.shape), None, None
+
+
+def _plane_scatter(g, idx, shape):
+    """The adjoint of the gather: add each g[n, c, o] into x's plane at idx[n, c, o]."""
+    N, C, H, W = shape
+    # windows may overlap: add with bincount over globally offset positions
+    offsets = (xp.arange(N * C, dtype=xp.int64) * (H * W)).reshape(N, C, 1)
+    flat = (idx.reshape(N, C, -1) + offsets).ravel()
+    total = xp.bincount(flat, weights=g.reshape(-1), minlength=N * C * H * W)
+    return total.astype(g.dtype).reshape(shape)
+
+
+class _PlaneScatter(Function):
+    backward_name = "AdaptiveMaxPool2DBackwardBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, g, idx, shape):
+        ctx.out_shape = g._data.shape
+        ctx.save_for_backward(idx)
+        return _plane_scatter(g._data, idx, shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (idx,) = ctx.saved_tensors
+        return _PlaneGather.apply(grad, idx, ctx.out_shape), None, None
+
+
+# ------------------------------------------------------------------------------ public API
+def _adaptive_size(op, output_size, image, n):
+    if isinstance(output_size, int):
+        size = (output_size,) * n
+    else:
+        size = tuple(output_size)
+        if len(size) != n:
+            raise RuntimeError(f"{op}: output_size must be an int or a tuple of {n} values")
+    size = tuple(image[2 - n + a] if v is None else int(v) for a, v in enumerate(size))
+    if min(size) < 0 or min(image[2 - n :]) < 1:
+        raise RuntimeError(f"{op}: expected non-empty input and non-negative output_size")
+    return size if n == 2 else (1,) + size
+
+
+def _adaptive_avg(op, input, output_size, n):
+    x, unbatched = batched(op, input, n)
+    x2 = as_2d(x, n)
+    image = tuple(x2._data.shape[2:])
+    oh, ow = _adaptive_size(op, output_size, image, n)
+    if oh and ow:
+        check_dtype("adaptive_avg_pool2d", x._data, "float")
+    if oh and ow and image[0] % oh == 0 and image[1] % ow == 0:  # regular windows
+        k = (image[0] // oh, image[1] // ow)
+        geom = PoolGeometry(k, k, (0, 0), (1, 1), image, (oh, ow))
+        y = AvgPool2d.apply(x2, geom, 1.0 / (k[0] * k[1]))
+    else:
+        dt = x2._data.dtype
+        A = _averaging_matrix(image[0], oh, dt)
+        B = _averaging_matrix(image[1], ow, dt)
+        y = _Separable.apply(x2, A, B)
+    return from_2d(y, n, unbatched)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Average pooling to a fixed (OH, OW) output (None keeps that input size), as in PyTorch."""
+    return _adaptive_avg("adaptive_avg_pool2d", input, output_size, 2)
+
+
+def adaptive_avg_pool1d(input, output_size):
+    """Average pooling of (N, C, L) input to a fixed length, as in PyTorch."""
+    return _adaptive_avg("adaptive_avg_pool1d", input, output_size, 1)
+
+
+def _adaptive_max(op, input, output_size, return_indices, n):
+    x, unbatched = batched(op, input, n)
+    x2 = as_2d(x, n)
+    image = tuple(x2._data.shape[2:])
+    oh, ow = _adaptive_size(op, output_size, image, n)
+    if oh and ow:
+        check_dtype("adaptive_max_pool2d", x._data, "float")
+    if oh and ow and image[0] % oh == 0 and image[1] % ow == 0:
+        k = (image[0] // oh, image[1] // ow)
+        geom = PoolGeometry(k, k, (0, 0), (1, 1), image, (oh, ow))
+        holder = [] if return_indices else None
+        out = from_2d(MaxPool2d.apply(x2, geom, holder), n, unbatched)
+        if return_indices:
+            return out, wrap_indices(holder[0], n, unbatched)
+        return out
+    idx = _adaptive_max_indices(x2._data, (oh, ow))
+    out = from_2d(_PlaneGather.apply(x2, idx, idx.shape), n, unbatched)
+    if return_indices:
+        return out, wrap_indices(idx, n, unbatched)
+    return out
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """Max pooling to a fixed (OH, OW) output, as in PyTorch (with optional flat indices)."""
+    return _adaptive_max("adaptive_max_pool2d", input, output_size, return_indices, 2)
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    """Max pooling of (N, C, L) input to a fixed length, as in PyTorch (optional indices)."""
+    return _adaptive_max("adaptive_max_pool1d", input, output_size, return_indices, 1)
