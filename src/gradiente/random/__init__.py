@@ -1,0 +1,384 @@
+"""The PyTorch-compatible random number generator: torch's CPU Mersenne Twister and its samplers.
+
+Every sampler here reproduces, bit for bit, what PyTorch 2.13 computes on the CPU for the same
+seed, so ``gradiente.manual_seed(0); gradiente.randn(3)`` equals ``torch.manual_seed(0);
+torch.randn(3)``. That is more than "the same algorithm": it needs the same raw bits, the same
+way of turning bits into floats, the same rounding of every float operation (torch's compiler
+fuses ``a * b + c`` into one fused multiply-add, FMA), and for float32 normals even the same
+polynomial approximations of log, sin and cos that torch's AVX2 kernel uses.
+
+The raw source is the 32-bit Mersenne Twister MT19937 (Matsumoto & Nishimura, 1998); NumPy's
+``MT19937`` bit generator produces its stream, vectorised. Torch reads it two ways:
+
+- ``random()``: one 32-bit word;
+- ``random64()``: two words, the first one drawn as the high half: ``(w0 << 32) | w1``.
+
+Everything else is a recipe on top of these words, documented at each sampler below.
+
+Threads: as in PyTorch, there is one default generator for the whole process, shared by every
+thread, and each draw (one call of a sampler, e.g. one ``randn``) holds the generator's lock
+from its first word to its last, so two threads never interleave words inside one tensor. Which
+thread draws first is up to the scheduler; a thread that needs its own reproducible stream
+passes its own ``Generator``.
+"""
+
+# NOTE: sampling is host-side (NumPy) like torch's CPU generator. The package: generator.py (the
+# MT19937 state), exact_math.py (FMA, libm, AVX2 log/sincos), shuffle.py (randperm's swaps);
+# the samplers are below, in this module, and read ``_log`` .. ``_cos`` and ``_RANDPERM_SMALL``
+# from it.
+import math
+
+import numpy as np
+
+from gradiente.random.exact_math import (
+    _TWO_PI,
+    _affine,
+    _cos,
+    _elementwise,  # noqa: F401  (the per-element libm fallback, re-exported)
+    _fma32,
+    _fma64,  # noqa: F401  (re-exported: tensor factories use exact FMA)
+    _log,
+    _log1p,
+    _log_avx2,
+    _sin,
+    _sincos_avx2,
+)
+from gradiente.random.generator import (
+    _U64,
+    DEFAULT_SEED,  # noqa: F401
+    Generator,
+    _gen,
+    _one_draw,
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    seed,
+    set_rng_state,
+)
+from gradiente.random.shuffle import _fisher_yates, _inside_out
+
+__all__ = [
+    "Generator",
+    "default_generator",
+    "manual_seed",
+    "seed",
+    "initial_seed",
+    "get_rng_state",
+    "set_rng_state",
+    "uniform",
+    "normal",
+    "normal_tensor",
+    "randint",
+    "random_",
+    "randperm",
+    "bernoulli",
+    "exponential",
+]
+
+_MASK24 = _U64((1 << 24) - 1)  # float32 has a 24-bit significand
+_MASK53 = _U64((1 << 53) - 1)  # float64 has a 53-bit significand
+
+
+# ---------------------------------------------------------------------------------------------
+# Uniform
+# ---------------------------------------------------------------------------------------------
+
+
+def _canonical(gen: Generator, n: int, dtype) -> np.ndarray:
+    """``n`` uniforms in [0, 1) the way torch makes them.
+
+    float32: ``(random() & (2**24 - 1)) * 2**-24`` — 24 bits, one word each;
+    float64: ``(random64() & (2**53 - 1)) * 2**-53`` — 53 bits, two words each.
+    """
+    if np.dtype(dtype) == np.float32:
+        return (gen._random(n) & _MASK24).astype(np.float32) * np.float32(2.0**-24)
+    return (gen._random64(n) & _MASK53).astype(np.float64) * 2.0**-53
+
+
+def _float_dtype(dtype) -> np.dtype:
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64):
+        raise TypeError(f"expected float32 or float64, got {dtype}")
+    return dtype
+
+
+def _shape(shape) -> tuple:
+    return (int(shape),) if np.ndim(shape) == 0 else tuple(int(s) for s in shape)
+
+
+@_one_draw
+def uniform(shape, dtype, low=0.0, high=1.0, generator=None) -> np.ndarray:
+    """Uniform samples in [low, high): ``torch.rand`` and ``Tensor.uniform_(low, high)``.
+
+    torch: ``u * (high - low) + low`` with ``u`` from 24 bits (float32) or 53 bits (float64);
+    ``low``, ``high`` are first cast to ``dtype`` and the formula is one FMA in ``dtype``.
+    """
+    dtype, shape = _float_dtype(dtype), _shape(shape)
+    lo, hi = dtype.type(low), dtype.type(high)
+    if not lo <= hi:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found {low}>{high}")
+    u = _canonical(_gen(generator), math.prod(shape), dtype)
+    return _affine(u, hi - lo, lo).reshape(shape)
+
+
+# ---------------------------------------------------------------------------------------------
+# Normal
+# ---------------------------------------------------------------------------------------------
+
+
+def _box_muller_pairs(u1: np.ndarray, u2: np.ndarray):
+    """Box–Muller (1958): two independent N(0, 1) from two uniforms, as torch's scalar path.
+
+    ``r = sqrt(-2 log(1 - u2))``, ``θ = 2π u1``; the pair is ``(r cos θ, r sin θ)``.
+    ``1 - u2`` lies in (0, 1], so the log is finite; torch writes it ``log1p(-u2)``.
+    """
+    r = np.sqrt(-2.0 * _log1p(-u2))
+    theta = _TWO_PI * u1
+    return r * _cos(theta), r * _sin(theta)
+
+
+def _normal_scalar_path(gen: Generator, n: int) -> np.ndarray:
+    """``n`` standard normals (float64) drawn one at a time as torch does for small tensors.
+
+    A draw returns the cached value if there is one; otherwise it takes two float64 uniforms,
+    returns ``r cos θ`` and caches ``r sin θ``. The result is the same as pairing up the draws,
+    which is how it is vectorised here.
+    """
+    out = np.empty(n)
+    start = 0
+    if n > 0 and gen._next_normal is not None:
+        out[0], gen._next_normal, start = gen._next_normal, None, 1
+    todo = n - start
+    pairs = (todo + 1) // 2
+    u = _canonical(gen, 2 * pairs, np.float64)
+    z_cos, z_sin = _box_muller_pairs(u[0::2], u[1::2])
+    z = np.empty(2 * pairs)
+    z[0::2], z[1::2] = z_cos, z_sin
+    out[start:] = z[:todo]
+    if todo % 2 == 1:
+        gen._next_normal = float(z_sin[-1])  # the unused partner waits for the next draw
+    return out
+
+
+def _normal_fill_float64(u: np.ndarray, mean: float, std: float) -> np.ndarray:
+    """torch's ``normal_fill_16`` over blocks of 16 float64 uniforms (all blocks at once).
+
+    In each block, element ``j`` (0..7) and ``j + 8`` become one Box–Muller pair:
+    ``r = sqrt(-2 log(1 - u[j]))``, ``θ = 2π u[j+8]``, ``out[j] = r cos θ``,
+    ``out[j+8] = r sin θ``; then ``out * std + mean`` (one FMA).
+    """
+    b = u.reshape(-1, 2, 8)  # (blocks, first/second half, 8)
+    radius = np.sqrt(-2.0 * _log(1.0 - b[:, 0]))
+    theta = _TWO_PI * b[:, 1]
+    z = np.stack([radius * _cos(theta), radius * _sin(theta)], axis=1)
+    return _affine(z, std, mean).reshape(-1)
+
+
+def _normal_fill_float32(u: np.ndarray, mean: float, std: float) -> np.ndarray:
+    """torch's ``normal_fill_16_AVX2`` over blocks of 16 float32 uniforms (all blocks at once).
+
+    Same pairing as the float64 fill, but every step is float32 and log/sin/cos are the Cephes
+    polynomials above: ``r = sqrt(-2 log(1 - u[j]))``, ``θ = float32(2π) · u[j+8]``.
+    """
+    b = u.reshape(-1, 2, 8)
+    radius = np.sqrt(np.float32(-2) * _log_avx2(np.float32(1) - b[:, 0]))
+    sin, cos = _sincos_avx2(np.float32(_TWO_PI) * b[:, 1])
+    z = np.stack([radius * cos, radius * sin], axis=1)
+    return _affine(z, std, mean).reshape(-1)
+
+
+@_one_draw
+def normal(shape, dtype, mean=0.0, std=1.0, generator=None) -> np.ndarray:
+    """Normal samples N(mean, std²): ``torch.randn`` and ``Tensor.normal_(mean, std)``.
+
+    torch has two paths:
+
+    - fewer than 16 elements: one scalar Box–Muller draw at a time in float64 (with the cached
+      partner, see ``_normal_scalar_path``), ``z * std + mean`` as one FMA, then cast;
+    - 16 or more: fill the tensor with uniforms of its own dtype, transform each block of 16
+      (``_normal_fill_float64`` / ``_normal_fill_float32``); if the size is not a multiple of
+      16, draw 16 fresh uniforms and recompute the last 16 elements from them.
+    """
+    dtype, shape = _float_dtype(dtype), _shape(shape)
+    if not std >= 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+    gen, n = _gen(generator), math.prod(shape)
+    if n < 16:
+        return _affine(_normal_scalar_path(gen, n), std, mean).astype(dtype).reshape(shape)
+    fill = _normal_fill_float32 if dtype == np.float32 else _normal_fill_float64
+    u = _canonical(gen, n, dtype)
+    out = np.empty(n, dtype=dtype)
+    full = n - n % 16
+    out[:full] = fill(u[:full], mean, std)
+    if full < n:
+        out[n - 16 :] = fill(_canonical(gen, 16, dtype), mean, std)
+    return out.reshape(shape)
+
+
+@_one_draw
+def normal_tensor(mean, std, generator=None) -> np.ndarray:
+    """``torch.normal(mean, std)`` with tensors: one sample per broadcast element.
+
+    torch draws standard normals first and then applies two separate (not fused) operations:
+    with a tensor ``std``: ``z.mul_(std).add_(mean)``; with a Python-number ``std``:
+    ``normal_(0, std)`` then ``add_(mean)``. The result dtype follows NumPy/torch promotion.
+    """
+    mean_is_array, std_is_array = isinstance(mean, np.ndarray), isinstance(std, np.ndarray)
+    if not (mean_is_array or std_is_array):
+        raise TypeError("normal_tensor needs mean or std as an array; use normal() for numbers")
+    arrays = [a for a in (mean, std) if isinstance(a, np.ndarray)]
+    dtype = _float_dtype(np.result_type(*arrays))
+    shape = np.broadcast_shapes(*(a.shape for a in arrays))
+    if std_is_array:
+        if np.any(std < 0):
+            raise RuntimeError("normal expects all elements of std >= 0.0")
+        z = normal(shape, dtype, generator=generator)
+        return z * std.astype(dtype) + (mean.astype(dtype) if mean_is_array else dtype.type(mean))
+    return normal(shape, dtype, 0.0, std, generator=generator) + mean.astype(dtype)
+
+
+# ---------------------------------------------------------------------------------------------
+# Integers
+# ---------------------------------------------------------------------------------------------
+
+_RANDOM_MODULUS = {  # Tensor.random_() without bounds: [0, max] for ints, [0, 2**digits] floats
+    np.dtype(np.float32): (1 << 24) + 1,
+    np.dtype(np.float64): (1 << 53) + 1,
+    np.dtype(np.int64): 1 << 63,
+    np.dtype(np.int32): 1 << 31,
+    np.dtype(np.int16): 1 << 15,
+    np.dtype(np.int8): 1 << 7,
+    np.dtype(np.uint8): 1 << 8,
+}
+
+
+def _from_to(gen: Generator, n: int, low: int, span: int) -> np.ndarray:
+    """torch's ``uniform_int_from_to``: ``(word % span) + low`` as int64 (wrapping).
+
+    The word is ``random64()`` when ``span >= 2**28`` (the modulo skew stays small), else
+    ``random()``.
+    """
+    words = gen._random64(n) if span >= 1 << 28 else gen._random(n)
+    with np.errstate(over="ignore"):
+        return ((words % _U64(span)) + _U64(low & 0xFFFFFFFFFFFFFFFF)).view(np.int64)
+
+
+@_one_draw
+def randint(low, high, shape, dtype=np.int64, generator=None) -> np.ndarray:
+    """Integers uniform in [low, high): ``torch.randint(low, high, shape)``."""
+    low, high, shape = int(low), int(high), _shape(shape)
+    if not low < high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got {low} >= {high}")
+    values = _from_to(_gen(generator), math.prod(shape), low, high - low)
+    return values.astype(dtype).reshape(shape)
+
+
+@_one_draw
+def random_(shape, dtype, low=None, high=None, generator=None) -> np.ndarray:
+    """``Tensor.random_`` semantics.
+
+    - no bounds: ``[0, 2**digits]`` for floats (24 or 53 bits), ``[0, max]`` for ints, one word
+      (two for int64/float64) reduced modulo the count; bool takes the lowest bit;
+    - ``high`` only: ``[0, high)``; both: ``[low, high)`` — as ``randint``;
+    - ``low`` only (torch: ``random_(low, None)``): ``[low, 2**digits]`` for floats,
+      ``[low, max]`` for ints; ``low = -2**63`` is the full int64 range (one raw ``random64()``
+      each).
+    """
+    dtype, shape = np.dtype(dtype), _shape(shape)
+    gen, n = _gen(generator), math.prod(shape)
+    if low is None and high is None:
+        if dtype == np.bool_:
+            return (gen._random(n) & _U64(1)).astype(np.bool_).reshape(shape)
+        if dtype not in _RANDOM_MODULUS:
+            raise TypeError(f"random_ does not support dtype {dtype}")
+        words = gen._random64(n) if dtype in (np.int64, np.float64) else gen._random(n)
+        return (words % _U64(_RANDOM_MODULUS[dtype])).astype(dtype).reshape(shape)
+    if high is not None:
+        return randint(0 if low is None else low, high, shape, dtype, generator)
+    low = int(low)
+    if low == -(1 << 63):  # the full int64 range: one raw random64() per element
+        return gen._random64(n).view(np.int64).astype(dtype).reshape(shape)
+    if dtype.kind == "f":
+        top = 1 << (24 if dtype == np.float32 else 53)
+    elif dtype == np.bool_:
+        top = 1
+    else:
+        top = int(np.iinfo(dtype).max)
+    bottom = int(np.iinfo(dtype).min) if dtype.kind in "iu" else -top
+    if not bottom <= low <= top:
+        raise RuntimeError(f"random_ expects 'from' in [{bottom}, {top}], but got {low}")
+    return _from_to(gen, n, low, top - low + 1).astype(dtype).reshape(shape)
+
+
+_RANDPERM_SMALL = 4294967295 // 20  # torch: n < UINT32_MAX / 20 uses 32-bit draws
+
+
+@_one_draw
+def randperm(n, dtype=np.int64, generator=None) -> np.ndarray:
+    """A random permutation of ``0..n-1``: ``torch.randperm(n)``.
+
+    torch (CPU): for ``n < 2**32 / 20`` a Fisher–Yates shuffle of ``arange(n)``,
+    ``swap(a[i], a[i + random() % (n - i)])`` for ``i = 0..n-2``; for larger ``n`` the
+    inside-out variant with ``z = random64() % (i + 1)``. The draws are made at once and the
+    sequence of swaps is resolved with array operations (see ``_fisher_yates``).
+    """
+    n = int(n)
+    if n < 0:
+        raise RuntimeError(f"randperm expects n >= 0, got {n}")
+    gen = _gen(generator)
+    if n == 0:
+        return np.empty(0, dtype=dtype)
+    if n < _RANDPERM_SMALL:
+        i = np.arange(max(n - 1, 0), dtype=np.uint64)  # steps 0..n-2
+        offset = gen._random(i.size) % (_U64(n) - i)  # z[i] - i, in [0, n - i)
+        z = np.append(i + offset, n - 1).astype(np.int64)[:n]  # last position: z = i, no swap
+        perm = _fisher_yates(z)
+    else:
+        i = np.arange(n, dtype=np.uint64)
+        perm = _inside_out((gen._random64(n) % (i + _U64(1))).astype(np.int64))
+    return perm.astype(dtype)
+
+
+# ---------------------------------------------------------------------------------------------
+# Bernoulli and exponential
+# ---------------------------------------------------------------------------------------------
+
+
+@_one_draw
+def bernoulli(p, shape, dtype, generator=None) -> np.ndarray:
+    """0/1 samples with P(1) = p: ``Tensor.bernoulli_(p)`` and ``torch.bernoulli(p_tensor)``.
+
+    torch returns ``u < p``. With a number ``p`` (``bernoulli_(0.5)``, used by ``F.dropout``)
+    ``u`` is a float64 uniform (53 bits, two words) for every output dtype. With an array ``p``,
+    broadcast to ``shape``, ``u`` has p's precision: float64 p → 53 bits, otherwise float32 p →
+    24 bits (one word). Draws follow the output in C order.
+    """
+    shape, gen = _shape(shape), _gen(generator)
+    n = math.prod(shape)
+    if isinstance(p, np.ndarray):
+        p_dtype = np.float64 if p.dtype == np.float64 else np.float32
+        probs = np.broadcast_to(p.astype(p_dtype, copy=False), shape)
+        if np.any((probs < 0) | (probs > 1)):
+            raise RuntimeError("bernoulli expects all elements of p in [0, 1]")
+        u = _canonical(gen, n, p_dtype).reshape(shape)
+    else:
+        probs = float(p)
+        if not 0 <= probs <= 1:
+            raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={probs}")
+        u = _canonical(gen, n, np.float64).reshape(shape)
+    return (u < probs).astype(dtype)
+
+
+@_one_draw
+def exponential(shape, dtype, lambd=1.0, generator=None) -> np.ndarray:
+    """Exponential samples with rate ``lambd``: ``Tensor.exponential_(lambd)``.
+
+    Inverse CDF in float64 for every dtype: ``x = -1/λ · log(1 - u)`` (written ``log1p(-u)``),
+    ``u`` a 53-bit uniform, then cast.
+    """
+    dtype, shape = _float_dtype(dtype), _shape(shape)
+    if not lambd > 0:
+        raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
+    u = _canonical(_gen(generator), math.prod(shape), np.float64)
+    return ((-1.0 / lambd) * _log1p(-u)).astype(dtype).reshape(shape)

@@ -1,0 +1,210 @@
+"""torch's CPU generator: the MT19937 state, its seeding, its bytes, and the default generator.
+
+A ``Generator`` owns a Mersenne Twister (NumPy's ``MT19937`` bit generator produces the words,
+vectorised) plus what torch keeps beside it: the seed, and one cached standard normal. Its
+state serialises to exactly the 5056 bytes of ``torch.get_rng_state()``. The samplers in
+``gradiente.random`` read words through ``_random`` / ``_random64`` under the generator's lock.
+"""
+
+import functools
+import inspect
+import os
+import threading
+
+import numpy as np
+
+DEFAULT_SEED = 67280421310721  # torch's seed for a fresh Generator (and the default one)
+
+_MT_N = 624  # MT19937 keeps 624 words of state
+_U64 = np.uint64
+
+# torch's serialized generator (``CPUGeneratorImplState``, 5056 bytes): the legacy TH layout
+# (seed, twister position, the 624 words stored as uint64, a cached normal) plus a float cache.
+# Using the same bytes lets a state move between torch and gradiente in both directions.
+_STATE_DTYPE = np.dtype(
+    {
+        "names": [
+            "the_initial_seed",
+            "left",
+            "seeded",
+            "next",
+            "state",
+            "normal_x",
+            "normal_y",
+            "normal_rho",
+            "normal_is_valid",
+            "next_float_normal_sample",
+            "is_next_float_normal_sample_valid",
+        ],
+        "formats": ["<u8", "<i4", "<i4", "<u8", ("<u8", _MT_N), "<f8", "<f8", "<f8", "<i4"]
+        + ["<f4", "u1"],
+        "offsets": [0, 8, 12, 16, 24, 5016, 5024, 5032, 5040, 5048, 5052],
+        "itemsize": 5056,
+    }
+)
+
+
+def _init_genrand(seed32: int) -> np.ndarray:
+    """MT19937's seeding routine (``init_genrand``): 624 words from one 32-bit seed.
+
+    ``s[0] = seed``, ``s[i] = 1812433253 * (s[i-1] ^ (s[i-1] >> 30)) + i  (mod 2**32)``.
+    The recurrence is sequential, but it is only 624 steps and runs once per seeding.
+    """
+    key = [seed32]
+    for i in range(1, _MT_N):
+        prev = key[-1]
+        key.append((1812433253 * (prev ^ (prev >> 30)) + i) & 0xFFFFFFFF)
+    return np.array(key, dtype=np.uint32)
+
+
+class Generator:
+    """A random number generator with torch's CPU semantics (``torch.Generator``).
+
+    State: the MT19937 words, the seed it started from, and one cached standard normal (torch's
+    Box–Muller produces normals in pairs and keeps the second one for the next scalar draw).
+    """
+
+    def __init__(self, device: str = "cpu") -> None:
+        if str(device) != "cpu":
+            raise ValueError(f"gradiente's generator lives on the CPU, got device={device!r}")
+        self.device = "cpu"
+        self.lock = threading.RLock()  # held for a whole draw (see the package docstring)
+        self._bitgen = np.random.MT19937(0)  # its stream is replaced by manual_seed below
+        self.manual_seed(DEFAULT_SEED)
+
+    def __repr__(self) -> str:
+        return f"<gradiente.Generator device='cpu' initial_seed={self._seed}>"
+
+    def __getstate__(self) -> dict:
+        # a lock cannot be copied or pickled; a copy gets a lock of its own
+        return {k: v for k, v in self.__dict__.items() if k != "lock"}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.lock = threading.RLock()
+
+    # --- seeding ------------------------------------------------------------------------------
+
+    def manual_seed(self, seed: int) -> "Generator":
+        """Seed the generator like ``torch.Generator.manual_seed``; returns ``self``.
+
+        Any integer in ``[-2**63, 2**64)`` is accepted (negatives wrap to uint64, as in torch).
+        The twister only sees the low 32 bits; ``initial_seed()`` keeps all 64.
+        """
+        seed = int(seed)
+        if not -(1 << 63) <= seed < (1 << 64):
+            raise RuntimeError(f"manual_seed expects a value in [-2**63, 2**64), got {seed}")
+        seed &= (1 << 64) - 1
+        with self.lock:
+            self._seed = seed
+            self._set_mt(_init_genrand(seed & 0xFFFFFFFF), pos=_MT_N)
+            self._fresh = True  # no word drawn since seeding (only matters for get_state's bytes)
+            self._next_normal = None  # the cached second Box–Muller value, or None
+        return self
+
+    def seed(self) -> int:
+        """Seed from the operating system's entropy (64 bits) and return that seed."""
+        value = int.from_bytes(os.urandom(8), "little")
+        self.manual_seed(value)
+        return value
+
+    def initial_seed(self) -> int:
+        """The seed last given to ``manual_seed`` / ``seed`` (as an unsigned 64-bit int)."""
+        return self._seed
+
+    # --- state --------------------------------------------------------------------------------
+
+    def get_state(self) -> np.ndarray:
+        """The full state as 5056 uint8 bytes, in exactly torch's ``get_rng_state()`` layout."""
+        mt = self._bitgen.state["state"]
+        pos = int(mt["pos"])
+        st = np.zeros((), dtype=_STATE_DTYPE)
+        st["the_initial_seed"] = self._seed
+        st["seeded"] = 1
+        # torch counts down `left` to the next twist and up `next` through the words
+        if pos >= _MT_N:
+            st["left"], st["next"] = 1, (0 if self._fresh else _MT_N)
+        else:
+            st["left"], st["next"] = _MT_N + 1 - pos, pos
+        st["state"] = mt["key"].astype(np.uint64)
+        if self._next_normal is not None:
+            st["normal_y"] = self._next_normal
+            st["normal_is_valid"] = 1
+        return np.frombuffer(st.tobytes(), dtype=np.uint8).copy()
+
+    def set_state(self, state: np.ndarray) -> "Generator":
+        """Restore a state from ``get_state()`` (or from ``torch.get_rng_state().numpy()``)."""
+        raw = np.ascontiguousarray(np.asarray(state, dtype=np.uint8))
+        if raw.size != _STATE_DTYPE.itemsize:
+            raise RuntimeError(
+                f"expected a generator state of {_STATE_DTYPE.itemsize} bytes, got {raw.size}"
+            )
+        st = np.frombuffer(raw.tobytes(), dtype=_STATE_DTYPE)[0]
+        left, nxt = int(st["left"]), int(st["next"])
+        pos = _MT_N if left == 1 else nxt
+        with self.lock:
+            self._set_mt(st["state"].astype(np.uint32), pos=pos)
+            self._seed = int(st["the_initial_seed"])
+            self._fresh = left == 1 and nxt == 0
+            self._next_normal = float(st["normal_y"]) if st["normal_is_valid"] else None
+        return self
+
+    def _set_mt(self, key: np.ndarray, pos: int) -> None:
+        self._bitgen.state = {"bit_generator": "MT19937", "state": {"key": key, "pos": pos}}
+
+    # --- raw words ----------------------------------------------------------------------------
+
+    def _random(self, n: int) -> np.ndarray:
+        """``n`` calls of torch's ``random()``: 32-bit words (held in uint64 for arithmetic)."""
+        self._fresh = self._fresh and n == 0
+        return self._bitgen.random_raw(n)
+
+    def _random64(self, n: int) -> np.ndarray:
+        """``n`` calls of torch's ``random64()``: two words each, the first one is the high half."""
+        w = self._random(2 * n)
+        return (w[0::2] << _U64(32)) | w[1::2]
+
+
+default_generator = Generator()
+
+
+def _gen(generator: Generator | None) -> Generator:
+    return default_generator if generator is None else generator
+
+
+def _one_draw(sampler):
+    """Run ``sampler`` holding its generator's lock, so one call is one uninterrupted draw."""
+    position = list(inspect.signature(sampler).parameters).index("generator")
+
+    @functools.wraps(sampler)
+    def locked(*args, **kwargs):
+        generator = args[position] if len(args) > position else kwargs.get("generator")
+        with _gen(generator).lock:
+            return sampler(*args, **kwargs)
+
+    return locked
+
+
+def manual_seed(seed: int) -> Generator:
+    """Seed the default generator (``torch.manual_seed``); returns it."""
+    return default_generator.manual_seed(seed)
+
+
+def seed() -> int:
+    """Seed the default generator non-deterministically and return the seed (``torch.seed``)."""
+    return default_generator.seed()
+
+
+def initial_seed() -> int:
+    """The default generator's initial seed (``torch.initial_seed``)."""
+    return default_generator.initial_seed()
+
+
+def get_rng_state() -> np.ndarray:
+    """The default generator's state as uint8 bytes (``torch.get_rng_state``)."""
+    return default_generator.get_state()
+
+
+def set_rng_state(state: np.ndarray) -> None:
+    """Restore the default generator's state (``torch.set_rng_state``)."""
+    default_generator.set_state(state)
