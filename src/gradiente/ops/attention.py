@@ -1,0 +1,196 @@
+"""Scaled dot-product attention as one fused op: scores, mask, softmax, dropout and the weighted
+sum of values in one forward, with a memory-lean backward beside it.
+
+For queries Q (..., L, E), keys K (..., S, E) and values V (..., S, Ev):
+
+    S = Q Kᵀ · scale + M          scores (..., L, S); M is the mask (0 or −∞, or any float)
+    P = softmax_rows(S)           attention weights; a row masked everywhere gives zeros
+    P̃ = P ⊙ D                     dropout: D = keep / (1 − p), keep ~ Bernoulli(1 − p)
+    O = P̃ V                       output (..., L, Ev)
+
+Composed from separate ops, autograd would keep S, P, P̃ and the dropout noise as full float
+arrays. Here backward keeps only Q, K, V, P and the keep pattern (one byte per score) and
+derives everything else (g = dL/dO):
+
+    dV = P̃ᵀ g
+    dP̃ = g Vᵀ,   dP = dP̃ ⊙ D
+    dS = P ⊙ (dP − rowsum(dP ⊙ P))        the softmax's vector-Jacobian product
+    dQ = dS K · scale,   dK = dSᵀ Q · scale,   dM = dS (for a float mask that requires grad)
+
+The dropout draw is the one ``F.dropout`` makes on a (..., L, S) tensor, as PyTorch's CPU math
+path does: with the same seed both keep the same weights.
+"""
+
+from __future__ import annotations
+
+from gradiente import random as _random
+from gradiente.autograd import function as _function
+from gradiente.autograd.function import Function
+from gradiente.autograd.grad_mode import grad_state
+from gradiente.backend import xp
+
+
+def _tensor(array):
+    return _function._Tensor._make(array, False, None)
+
+
+def _scores(q, k, scale, mask, causal):
+    """S = Q Kᵀ · scale with the mask applied (bool: keep where True; float: added)."""
+    s = q @ xp.swapaxes(k, -1, -2)  # (..., L, S)
+    s *= scale
+    if mask is not None:
+        s = xp.where(mask, s, -xp.inf) if mask.dtype == bool else s + mask
+    if causal:
+        s = xp.where(_causal_mask(s.shape[-2], s.shape[-1]), s, -xp.inf)
+    return s
+
+
+def _causal_mask(L, S):
+    """Query i sees keys 0..i (lower triangle, aligned top-left as torch's ``is_causal``)."""
+    return xp.tril(xp.ones((L, S), dtype=bool))
+
+
+def _safe_softmax(s):
+    """Row softmax; a row that is −∞ everywhere (fully masked) gives zeros, not NaN."""
+    m = s.max(axis=-1, keepdims=True)
+    m[~xp.isfinite(m)] = 0.0  # a dead row: exp(−∞ − 0) = 0 everywhere
+    e = xp.exp(s - m)
+    den = e.sum(axis=-1, keepdims=True)
+    den[den == 0] = 1.0
+    e /= den
+    return e
+
+
+class ScaledDotProductAttention(Function):
+    """O = dropout(softmax(Q Kᵀ · scale + M)) V as one graph node (see the module docstring).
+
+    ``mask`` is None, a bool tensor (keep where True) or a float tensor (added to the scores);
+    ``causal`` applies the lower-triangular mask; ``dropout_p`` > 0 draws the dropout pattern.
+    """
+
+    backward_name = "ScaledDotProductFlashAttentionForCpuBackward0"
+    _array_forward = True
+    _released_attrs = ("probs", "keep")
+
+    @staticmethod
+    def forward(ctx, query, key, value, mask, dropout_p, causal, scale):
+        q, k, v = query._data, key._data, value._data
+        m = None if mask is None else mask._data
+        p = _safe_softmax(_scores(q, k, scale, m, causal))  # (..., L, S)
+        keep, inv = None, None
+        if dropout_p > 0.0:
+            # F.dropout's draw: noise ~ Bernoulli(1 − p) of P's shape, scaled by 1/(1 − p).
+            keep = _random.bernoulli(1 - dropout_p, p.shape, p.dtype).astype(bool)
+            inv = xp.ones((), dtype=p.dtype) / (1 - dropout_p) if dropout_p < 1 else 0.0
+            out = (p * keep * inv) @ v
+        else:
+            out = p @ v  # (..., L, Ev)
+        ctx.save_for_backward(query, key, value, mask)
+        ctx.probs, ctx.keep, ctx.inv = p, keep, inv
+        ctx.scale, ctx.causal = scale, causal
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        query, key, value, mask = ctx.saved_tensors
+        need_q, need_k, need_v, need_m = ctx.needs_input_grad[:4]
+        if grad_state.enabled:
+            grads = _backward_tensors(ctx, grad, query, key, value, mask)
+            return grads + (None, None, None)
+        g = grad._data
+        q, k, v = query._data, key._data, value._data
+        p, keep, inv, scale = ctx.probs, ctx.keep, ctx.inv, ctx.scale
+        grad_q = grad_k = grad_v = grad_m = None
+        p_drop = p if keep is None else p * keep * inv  # P̃ = P ⊙ D
+        if need_v:
+            grad_v = xp.swapaxes(p_drop, -1, -2) @ g  # dV = P̃ᵀ g   (..., S, Ev)
+        if need_q or need_k or need_m:
+            dp = g @ xp.swapaxes(v, -1, -2)  # dP̃ = g Vᵀ   (..., L, S)
+            if keep is not None:
+                dp *= keep
+                dp *= inv  # dP = dP̃ ⊙ D
+            # dS = P ⊙ (dP − rowsum(dP ⊙ P))
+            ds = p * (dp - (dp * p).sum(axis=-1, keepdims=True))
+            if need_m:
+                grad_m = ds
+            if need_q:
+                grad_q = (ds @ k) * scale  # dQ = dS K · scale
+            if need_k:
+                grad_k = (xp.swapaxes(ds, -1, -2) @ q) * scale  # dK = dSᵀ Q · scale
+        return grad_q, grad_k, grad_v, grad_m, None, None, None
+
+
+def _backward_tensors(ctx, grad, q, k, v, mask):
+    """The same gradients as Tensor ops of Q, K, V, M and g (``create_graph=True``): P is
+    recomputed from Q and K so that the gradients are themselves differentiable."""
+    s = (q @ k.mT) * ctx.scale
+    if mask is not None:
+        s = s.masked_fill(~mask, float("-inf")) if mask._data.dtype == bool else s + mask
+    if ctx.causal:
+        s = s.masked_fill(_tensor(~_causal_mask(s.shape[-2], s.shape[-1])), float("-inf"))
+    dead = _tensor(~xp.isfinite(s._data.max(axis=-1, keepdims=True)))  # fully masked rows
+    p = s.masked_fill(dead, 0.0).softmax(-1).masked_fill(dead, 0.0)
+    d = None if ctx.keep is None else _tensor(ctx.keep * ctx.inv)
+    p_drop = p if d is None else p * d
+    need_q, need_k, need_v, need_m = ctx.needs_input_grad[:4]
+    grad_q = grad_k = grad_m = None
+    grad_v = p_drop.mT @ grad if need_v else None
+    if need_q or need_k or need_m:
+        dp = grad @ v.mT
+        if d is not None:
+            dp = dp * d
+        ds = p * (dp - (dp * p).sum(-1, keepdim=True))
+        grad_m = ds if need_m else None
+        grad_q = (ds @ k) * ctx.scale if need_q else None
+        grad_k = (ds.mT @ q) * ctx.scale if need_k else None
+    return grad_q, grad_k, grad_v, grad_m
+
+
+def scaled_dot_product_attention(
+    query,
+    key,
+    value,
+    attn_mask=None,
+    dropout_p: float = 0.0,
+    is_causal: bool = False,
+    scale: float | None = None,
+    enable_gqa: bool = False,
+):
+    """``F.scaled_dot_product_attention``: softmax(Q Kᵀ · scale + M) V, with dropout on the
+    weights. Shapes (..., L, E), (..., S, E), (..., S, Ev) → (..., L, Ev).
+
+    ``attn_mask``: a bool mask keeps the scores where True; a float mask is added to them.
+    ``is_causal``: query i attends to keys 0..i. ``scale`` defaults to 1/√E. ``enable_gqa``:
+    grouped-query attention, each of the Hk key/value heads serves Hq/Hk query heads.
+    """
+    Tensor = _function._Tensor
+    if is_causal and attn_mask is not None:
+        raise RuntimeError(
+            "_scaled_dot_product_attention: Explicit attn_mask should not be set when "
+            "is_causal=True"
+        )
+    if not (query.dtype == key.dtype == value.dtype):
+        raise RuntimeError(
+            "Expected query, key, and value to have the same dtype, but got query.dtype: "
+            f"{query.dtype} key.dtype: {key.dtype} and value.dtype: {value.dtype} instead."
+        )
+    if not 0.0 <= dropout_p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
+    if enable_gqa and query.ndim >= 3 and key.shape[-3] != query.shape[-3]:
+        groups = query.shape[-3] // key.shape[-3]
+        if groups * key.shape[-3] != query.shape[-3]:
+            raise RuntimeError(
+                "Number of heads in key and value must divide the number of heads in query"
+            )
+        key = key.repeat_interleave(groups, dim=-3)
+        value = value.repeat_interleave(groups, dim=-3)
+    if attn_mask is not None:
+        if not isinstance(attn_mask, Tensor):
+            attn_mask = Tensor._make(xp.asarray(attn_mask), False, None)
+        if attn_mask._data.dtype != bool and attn_mask.dtype != query.dtype:
+            attn_mask = attn_mask.to(query.dtype)
+    if scale is None:
+        scale = 1.0 / float(query.shape[-1]) ** 0.5
+    return ScaledDotProductAttention.apply(
+        query, key, value, attn_mask, float(dropout_p), bool(is_causal), float(scale)
+    )
