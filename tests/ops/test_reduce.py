@@ -632,3 +632,30 @@ def test_whole_tensor_max_min_median_share_the_gradient_like_torch(op, up):
         out.backward(lib.full(out.shape, up, dtype=out.dtype))
         results.append(t.grad.numpy())
     np.testing.assert_array_equal(*results)
+
+
+@pytest.mark.parametrize("op", ["amax", "amin"])
+@pytest.mark.parametrize("dim", [0, 1, (0, 1), None])
+def test_amax_amin_keep_the_first_zero_like_torch(op, dim):
+    x = np.array([[0.0, -0.0, -1.0], [-0.0, 0.0, -2.0], [3.0, 0.0, -0.0]])
+    kwargs = {} if dim is None else {"dim": dim}
+    got = getattr(gradiente, op)(gradiente.tensor(x), **kwargs).numpy()
+    want = getattr(torch, op)(torch.tensor(x), **kwargs).numpy()
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+
+
+def test_min_along_a_dim_of_a_0d_tensor_is_a_new_tensor():
+    for M in (gradiente, torch):
+        x = M.tensor(3.5, dtype=M.float64, requires_grad=True) * 1
+        values, _ = M.min(x, dim=-1)
+        x.add_(100)
+        assert values.item() == 3.5
+
+
+def test_atan2_with_a_bool_operand_refuses_backward_like_torch():
+    for M in (gradiente, torch):
+        w = M.tensor([2.5, -2.25], requires_grad=True)
+        out = M.atan2(M.tensor([True, False]), w)
+        with pytest.raises(RuntimeError, match="bool tensor is not supported"):
+            out.sum().backward()

@@ -135,6 +135,20 @@ def _evenly_distribute(grad, a, out):
     return (grad / mask.sum()).where(mask, grad.new_zeros(()))
 
 
+def _first_zero(x, out, dims, keepdim: bool):
+    """Where a max/min is zero, the sign of the first zero met along the reduced dims: −0.0
+    and +0.0 compare equal, and PyTorch's reduction keeps the first (NumPy's, the last)."""
+    dims = tuple(range(x.ndim)) if dims is None else tuple(d % max(x.ndim, 1) for d in dims)
+    kept = [d for d in range(x.ndim) if d not in dims]
+    rows = x.transpose(kept + list(dims)).reshape([x.shape[d] for d in kept] + [-1])
+    first = xp.argmax(rows == 0, axis=-1)[..., None]  # the first zero of each row
+    negative = xp.signbit(xp.take_along_axis(rows, first, axis=-1))[..., 0]
+    if keepdim:
+        negative = negative.reshape(out.shape)
+    zero = xp.where(negative, -0.0, 0.0).astype(out.dtype)
+    return xp.where(out == 0, zero, out)
+
+
 class MaxMinAll(Function):
     """max() / min() / amax / amin: ties share the gradient evenly (PyTorch's rule)."""
 
@@ -165,8 +179,9 @@ class MaxMinAll(Function):
                 raise IndexError(
                     f"{name}(): Expected reduction dim {empty[0]} to have non-zero size."
                 )
-        out = (xp.amax if is_max else xp.amin)(x, axis=ctx.dims, keepdims=keepdim)
-        out = xp.asarray(out)
+        out = xp.asarray((xp.amax if is_max else xp.amin)(x, axis=ctx.dims, keepdims=keepdim))
+        if x.dtype.kind == "f" and out.size and not (out != 0).all():
+            out = _first_zero(x, out, ctx.dims, keepdim)
         ctx.save_for_backward(a, out)
         return out
 

@@ -524,7 +524,8 @@ class Math:
         """Element-wise arctangent of ``self / other``, in the right quadrant."""
         _check_tensor_arg(other, "atan2")
         a, b = _promote_float(self, other)
-        return E.Atan2.apply(a, b if isinstance(b, Tensor) else as_tensor(b, dtype=a.dtype))
+        out = E.Atan2.apply(a, b if isinstance(b, Tensor) else as_tensor(b, dtype=a.dtype))
+        return _refuse_backward_with_bool(out, self, other)  # torch negates the bool operand
 
     arctan2 = atan2
 

@@ -6,6 +6,7 @@ from gradiente import backend as B
 from gradiente.backend import xp
 from gradiente.ops import linalg as L
 from gradiente.ops import reduce as R
+from gradiente.ops import statistics as S
 from gradiente.tensor.common import (
     _arr,
     _dim,
@@ -25,6 +26,17 @@ from gradiente.tensor.promotion import (
 from gradiente.tensor.toplevel import maximum, minimum
 
 Tensor = None  # the assembled class, bound by gradiente.tensor (see its __init__)
+
+
+def _unique_result(arrays, return_inverse: bool, return_counts: bool):
+    """unique's return: the values, then the inverse and the counts when asked for."""
+    values, inverse, counts = arrays
+    out = [Tensor._make(values, False, None)]
+    if return_inverse:
+        out.append(Tensor._make(inverse, False, None))
+    if return_counts:
+        out.append(Tensor._make(counts, False, None))
+    return out[0] if len(out) == 1 else tuple(out)
 
 
 class Reductions:
@@ -109,8 +121,8 @@ class Reductions:
             return maximum(self, dim) if is_max else minimum(self, dim)
         d = _dim(dim, self.ndim, name)
         x = self._data
-        if x.ndim == 0:
-            return _return_types[name](self, zeros((), dtype=B.int64))
+        if x.ndim == 0:  # a new tensor, not self: an in-place change of one leaves the other
+            return _return_types[name](self.clone(), zeros((), dtype=B.int64))
         _check_nonempty_dim(self, d, name)
         idx = (xp.argmax if is_max else xp.argmin)(x, axis=d, keepdims=True)
         values = (R.MaxDim if is_max else R.MinDim).apply(self, idx, d, keepdim)
@@ -365,25 +377,12 @@ class Reductions:
             raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
         if dim is None:
             flat = x.reshape(-1)
-            k = k_of_n(flat.shape[0])
-            order = xp.argsort(flat, kind="stable")
-            position = int(order[k])
-            if name == "median" and x.dtype.kind == "f" and xp.isnan(flat[order[-1]]):
-                position = int(xp.argmax(xp.isnan(flat)))
+            position = S.sorted_position(flat, k_of_n(flat.shape[0]), name == "median")
             return R.MedianAll.apply(self, position)
         d = _dim(dim, self.ndim, name)
         if x.ndim == 0:
             return _return_types[name](self.clone(), zeros((), dtype=B.int64))
-        k = k_of_n(x.shape[d])
-        order = xp.argsort(x, axis=d, kind="stable")
-        idx = xp.take(order, [k], axis=d)
-        if name == "median" and x.dtype.kind == "f" and x.size:
-            # NumPy sorts NaN last: a row whose last sorted value is NaN holds one
-            last = xp.take_along_axis(x, xp.take(order, [-1], axis=d), axis=d)
-            has_nan = xp.isnan(last)
-            if has_nan.any():
-                first_nan = xp.argmax(xp.isnan(x), axis=d, keepdims=True)
-                idx = xp.where(has_nan, first_nan, idx)
+        idx = S.sorted_indices(x, d, k_of_n(x.shape[d]), name == "median")
         cls = R.MedianDim if name == "median" else R.KthvalueDim
         values = cls.apply(self, idx, d, keepdim)
         if not keepdim:
@@ -417,16 +416,7 @@ class Reductions:
         d = _dim(dim, self.ndim, "mode")
         if self.ndim == 0:
             return _return_types["mode"](self.reshape(()) * 1, zeros((), dtype=B.int64))
-        x = xp.moveaxis(self._data, d, -1)
-        rows = x.reshape(-1, x.shape[-1]) if x.ndim else x.reshape(1, 1)
-        indices = xp.empty(rows.shape[0], dtype=xp.int64)
-        for r, row in enumerate(rows):
-            uniq, counts = xp.unique(row, return_counts=True)
-            value = uniq[xp.argmax(counts)]
-            indices[r] = row.shape[0] - 1 - xp.argmax(row[::-1] == value)
-        if self.ndim == 0:
-            return _return_types["mode"](self.clone(), zeros((), dtype=B.int64))
-        index = xp.expand_dims(indices.reshape(x.shape[:-1]), d)
+        index = S.mode_indices(self._data, d)
         values = R.ModeValues.apply(self, index, d, keepdim)
         if not keepdim:
             index = index.squeeze(d)
@@ -443,25 +433,11 @@ class Reductions:
         if self.ndim == 0 and dim is not None:  # one value along dim 0: quantiles of [x]
             out = x.quantile(q, 0, False, interpolation)
             return out
-        qs = xp.atleast_1d(xp.asarray(_arr(q), dtype=xp.float64))
-        if ((qs < 0) | (qs > 1)).any():
-            raise RuntimeError("quantile() q values must be in the range [0, 1]")
+        lo, hi, weight = S.quantile_ranks(_arr(q), x.shape[d], interpolation)
         values = x.sort(d).values
-        n = x.shape[d]
-        pos = qs * (n - 1)  # the fractional rank of each quantile
-        lo, hi = xp.floor(pos).astype(xp.int64), xp.ceil(pos).astype(xp.int64)
-        if interpolation == "lower":
-            hi = lo
-        elif interpolation == "higher":
-            lo = hi
-        elif interpolation == "nearest":
-            lo = hi = xp.round(pos).astype(xp.int64)  # round half to even, as PyTorch
+        # value = below + weight · (above − below), gathered at the ranks along d
         below = values.index_select(d, Tensor._make(lo)).movedim(d, 0)
         above = values.index_select(d, Tensor._make(hi)).movedim(d, 0)
-        if interpolation == "midpoint":
-            weight = xp.full(pos.shape, 0.5)
-        else:
-            weight = pos - lo
         shape = (-1,) + (1,) * (below.ndim - 1)
         w = Tensor._make(weight.astype(self._data.dtype).reshape(shape))
         out = below.lerp(above, w)
@@ -500,61 +476,22 @@ class Reductions:
         if self._data.size and self._data.min() < 0:
             raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
         w = None if weights is None else weights._data
-        out = xp.bincount(self._data, weights=w, minlength=minlength)
-        if weights is None:
-            out = out.astype(xp.int64)
-        elif weights._data.dtype.kind == "f":
-            out = out.astype(weights._data.dtype)
-        return Tensor._make(out, False, None)
+        return Tensor._make(S.bincount(self._data, w, minlength), False, None)
 
     @function
     def histc(self, bins=100, min=0, max=0):
         """Computes the histogram of a tensor."""
-        x = self._data
-        lo, hi = float(min), float(max)
-        if lo == hi and x.size:
-            lo, hi = float(x.min()), float(x.max())
-        if lo == hi:
-            lo, hi = lo - 1, hi + 1
-        inside = x[(x >= lo) & (x <= hi)]
-        counts, _ = xp.histogram(inside, bins=bins, range=(lo, hi))
-        return Tensor._make(counts.astype(x.dtype), False, None)
+        return Tensor._make(S.histc(self._data, bins, float(min), float(max)), False, None)
 
     @function
     def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
         """The distinct values (sorted), optionally with the inverse map and the counts."""
-        x = self._data
-        if dim is None:
-            values, inverse, counts = xp.unique(x, return_inverse=True, return_counts=True)
-            inverse = inverse.reshape(x.shape)
-        else:
-            d = _dim(dim, self.ndim, "unique")
-            values, inverse, counts = xp.unique(x, return_inverse=True, return_counts=True, axis=d)
-            inverse = inverse.reshape(-1)
-        out = [Tensor._make(values, False, None)]
-        if return_inverse:
-            out.append(Tensor._make(inverse.astype(xp.int64), False, None))
-        if return_counts:
-            out.append(Tensor._make(counts.astype(xp.int64), False, None))
-        return out[0] if len(out) == 1 else tuple(out)
+        d = None if dim is None else _dim(dim, self.ndim, "unique")
+        return _unique_result(S.unique(self._data, d), return_inverse, return_counts)
 
     @function
     def unique_consecutive(self, return_inverse=False, return_counts=False, dim=None):
         """Collapse runs of equal consecutive values (or slices along ``dim``)."""
-        x = self._data if dim is None else xp.moveaxis(self._data, _dim(dim, self.ndim, "u"), 0)
-        flat = x.reshape(-1) if dim is None else x.reshape(x.shape[0], -1)
-        if flat.shape[0] == 0:
-            starts = xp.zeros(0, dtype=bool)
-        else:
-            change = (flat[1:] != flat[:-1]) if dim is None else (flat[1:] != flat[:-1]).any(1)
-            starts = xp.concatenate([[True], change])
-        values = x[starts]
-        if dim is not None:
-            values = xp.moveaxis(values, 0, _dim(dim, self.ndim, "u"))
-        out = [Tensor._make(values, False, None)]
-        if return_inverse:
-            inverse = xp.cumsum(starts) - 1
-            out.append(Tensor._make(inverse.reshape(self._data.shape if dim is None else -1)))
-        if return_counts:
-            out.append(Tensor._make(xp.diff(xp.append(xp.flatnonzero(starts), len(starts)))))
-        return out[0] if len(out) == 1 else tuple(out)
+        d = None if dim is None else _dim(dim, self.ndim, "u")
+        arrays = S.unique_consecutive(self._data, d)
+        return _unique_result(arrays, return_inverse, return_counts)
