@@ -509,16 +509,37 @@ def get_default_device():
     return device("cpu")
 
 
-_THREADS = [os.cpu_count() or 1]
+_THREADS: list[int | None] = [None]  # None: not set yet, the BLAS pool's own size
+
+
+def _blas_pools():
+    """NumPy's BLAS thread pools (threadpoolctl), or [] where threadpoolctl is missing."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return []
+    return [p for p in threadpool_info() if p["user_api"] == "blas"]
 
 
 def set_num_threads(n: int) -> None:
-    """Recorded only: NumPy's BLAS decides its own threads."""
-    _THREADS[0] = int(n)
+    """Use ``n`` threads for the heavy work: NumPy's BLAS (matrix products, convolution's GEMMs)
+    through threadpoolctl, as ``torch.set_num_threads`` sizes torch's intra-op pool."""
+    if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
+        raise RuntimeError("set_num_threads expects a positive integer")
+    _THREADS[0] = n
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return
+    threadpool_limits(limits=n, user_api="blas")  # stays in force until changed again
 
 
 def get_num_threads() -> int:
-    return _THREADS[0]
+    """The number of threads ``set_num_threads`` set, else the BLAS pool's (else the cores)."""
+    if _THREADS[0] is not None:
+        return _THREADS[0]
+    pools = _blas_pools()
+    return max((p["num_threads"] for p in pools), default=os.cpu_count() or 1)
 
 
 def set_num_interop_threads(n: int) -> None:
