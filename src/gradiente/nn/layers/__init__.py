@@ -32,6 +32,7 @@ from gradiente.nn.layers.activation import (
     Tanhshrink,
     Threshold,
 )
+from gradiente.nn.layers.attention import MultiheadAttention
 from gradiente.nn.layers.container import (
     ModuleDict,
     ModuleList,
@@ -110,6 +111,13 @@ from gradiente.nn.layers.rnn import (
     RNNCellBase,
 )
 from gradiente.nn.layers.sync_batchnorm import SyncBatchNorm
+from gradiente.nn.layers.transformer import (
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 from gradiente.nn.layers.upsampling import (
     PixelShuffle,
     PixelUnshuffle,
