@@ -1,0 +1,199 @@
+"""The activation functions of ``torch.nn.functional`` and softmax along an axis.
+
+Each checks its arguments and applies one op of ``ops/activation.py`` (in place when asked,
+through the tensor's in-place machinery, so that autograd sees the overwrite).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from gradiente.ops import activation as A
+from gradiente.tensor import Tensor
+
+
+def _activation(op, input: Tensor, inplace: bool, *args) -> Tensor:
+    if inplace:
+        return input._inplace(lambda s: op.apply(s, *args))
+    return op.apply(input, *args)
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """max(x, 0)."""
+    return _activation(A.Relu, input, inplace)
+
+
+def relu_(input: Tensor) -> Tensor:
+    """In-place ``relu``."""
+    return relu(input, inplace=True)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """x for x > 0, negative_slope · x otherwise."""
+    return _activation(A.LeakyRelu, input, inplace, negative_slope)
+
+
+def hardtanh(
+    input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False
+) -> Tensor:
+    """clamp(x, min_val, max_val)."""
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    return _activation(A.Hardtanh, input, inplace, min_val, max_val)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """min(max(x, 0), 6)."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x for x > 0, α (eˣ − 1) otherwise (Clevert et al., 2015)."""
+    return _activation(A.Elu, input, inplace, alpha)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """x Φ(x) (Hendrycks & Gimpel, 2016); ``approximate='tanh'`` for the tanh formula."""
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError(f"approximate argument must be either none or tanh, got {approximate!r}")
+    return A.Gelu.apply(input, approximate)
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """x σ(x)."""
+    return _activation(A.Silu, input, inplace)
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + e^(βx)) / β, and x where βx > threshold."""
+    return A.Softplus.apply(input, beta, threshold)
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    """log σ(x), computed without overflow."""
+    return A.LogSigmoid.apply(input)
+
+
+def tanh(input: Tensor) -> Tensor:
+    """tanh(x)."""
+    return input.tanh()
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    """σ(x) = 1 / (1 + e^(−x))."""
+    return input.sigmoid()
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    """scale · elu(x, α) with PyTorch's constants α ≈ 1.6733, scale ≈ 1.0507."""
+    return _activation(A.ScaledElu, input, inplace, A.SELU_ALPHA, A.SELU_SCALE, 1.0)
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """max(0, x) + min(0, α (e^(x/α) − 1))."""
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError")
+    return _activation(A.ScaledElu, input, inplace, alpha, 1.0, 1.0 / alpha)
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x · tanh(softplus(x))."""
+    return _activation(A.Mish, input, inplace)
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x · relu6(x + 3) / 6."""
+    return _activation(A.Hardswish, input, inplace)
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    """relu6(x + 3) / 6."""
+    return _activation(A.Hardsigmoid, input, inplace)
+
+
+def softsign(input: Tensor) -> Tensor:
+    """x / (1 + |x|)."""
+    return A.Softsign.apply(input)
+
+
+def tanhshrink(input: Tensor) -> Tensor:
+    """x − tanh(x)."""
+    return A.Tanhshrink.apply(input)
+
+
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """x where x > threshold, else ``value``."""
+    return _activation(A.Threshold, input, inplace, threshold, value)
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """x where |x| > λ, else 0."""
+    return A.Hardshrink.apply(input, lambd)
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """x − λ above λ, x + λ below −λ, 0 in between."""
+    if lambd < 0:
+        raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
+    return A.Softshrink.apply(input, lambd)
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """x for x > 0, a · x otherwise, with a learned slope ``weight``: one per channel (axis 1)
+    or a single one shared by all."""
+    if weight.numel() != 1:
+        if input.ndim < 2 or input.shape[1] != weight.numel():
+            raise RuntimeError(
+                f"Mismatch of parameter numbers and input channel size. Found parameter numbers "
+                f"= {weight.numel()} and channel size = "
+                f"{input.shape[1] if input.ndim >= 2 else 1}."
+            )
+        weight = weight.reshape((1, -1) + (1,) * (input.ndim - 2))
+    elif input.ndim:
+        weight = weight.reshape((1,) * input.ndim)
+    else:
+        weight = weight.reshape(())
+    return input.where(input > 0, weight * input)
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    """a ⊙ σ(b), where a and b are the two halves of ``input`` along ``dim``."""
+    if input.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    if input.shape[dim] % 2:
+        raise RuntimeError(
+            f"Halving dimension must be even, but dimension {dim % input.ndim} is size "
+            f"{input.shape[dim]}"
+        )
+    a, b = input.chunk(2, dim)
+    return a * b.sigmoid()
+
+
+def _get_softmax_dim(name: str, ndim: int, stacklevel: int) -> int:
+    warnings.warn(
+        f"Implicit dimension choice for {name} has been deprecated. Change the call to include "
+        "dim=X as an argument.",
+        stacklevel=stacklevel,
+    )
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """e^(x_i) / Σ_j e^(x_j) along ``dim``."""
+    if dim is None:
+        dim = _get_softmax_dim("softmax", input.ndim, _stacklevel)
+    return input.softmax(dim, dtype=dtype)
+
+
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """log softmax along ``dim``, computed stably (x − logsumexp x)."""
+    if dim is None:
+        dim = _get_softmax_dim("log_softmax", input.ndim, _stacklevel)
+    return input.log_softmax(dim, dtype=dtype)
+
+
+def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """softmax(−x) along ``dim``."""
+    if dim is None:
+        dim = _get_softmax_dim("softmin", input.ndim, _stacklevel)
+    return (-input).softmax(dim, dtype=dtype)

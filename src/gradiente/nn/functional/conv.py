@@ -1,0 +1,79 @@
+"""Convolution, pooling, unfold/fold (the ops of ``ops/conv.py`` and ``ops/pool.py``, which
+check their own arguments) and ``F.pad`` in its four modes."""
+
+from __future__ import annotations
+
+from gradiente.backend import xp
+from gradiente.ops.conv import conv1d, conv2d, conv_transpose2d, fold, unfold  # noqa: F401
+from gradiente.ops.pool import (  # noqa: F401
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
+)
+from gradiente.ops.shape import ConstantPad as _ConstantPad
+from gradiente.tensor import Tensor
+
+
+def _pad_index(n: int, lo: int, hi: int, mode: str, dim: int, shape) -> xp.ndarray:
+    """Source index along one axis for each output position −lo … n − 1 + hi."""
+    pos = xp.arange(-lo, n + hi)
+    if mode == "reflect":
+        if lo >= n or hi >= n:
+            raise RuntimeError(
+                f"Argument #4: Padding size should be less than the corresponding input "
+                f"dimension, but got: padding ({lo}, {hi}) at dimension {dim} of input "
+                f"{list(shape)}"
+            )
+        pos = xp.abs(pos)
+        return xp.where(pos > n - 1, 2 * (n - 1) - pos, pos)
+    if mode == "replicate":
+        return xp.clip(pos, 0, n - 1)
+    if lo > n or hi > n:
+        raise RuntimeError("Padding value causes wrapping around more than once.")
+    return pos % n  # circular
+
+
+def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) -> Tensor:
+    """Pad the last ``len(pad) // 2`` axes; ``pad`` = (left, right) of the last axis first.
+
+    Modes: 'constant' (with ``value``, negative pads crop), 'reflect' (mirror without the
+    edge), 'replicate' (repeat the edge), 'circular' (wrap around).
+    """
+    pad = tuple(int(p) for p in pad)
+    if len(pad) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
+    k = len(pad) // 2
+    if k > input.ndim:
+        raise RuntimeError(
+            f"Padding length should be less than or equal to two times the input dimension but "
+            f"got padding length {len(pad)} and input of dimension {input.ndim}"
+        )
+    # pairs[i] = (before, after) for axis ndim − 1 − i
+    pairs = [(pad[2 * i], pad[2 * i + 1]) for i in range(k)]
+    if mode == "constant":
+        width = [(0, 0)] * (input.ndim - k) + pairs[::-1]
+        return _ConstantPad.apply(input, width, 0.0 if value is None else value)
+    if mode not in ("reflect", "replicate", "circular"):
+        raise NotImplementedError(
+            f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}"
+        )
+    if value:
+        raise ValueError(f'Padding mode "{mode}" doesn\'t take in value argument')
+    if any(p < 0 for p in pad):
+        raise NotImplementedError(
+            f"pad: negative padding is only supported in constant mode, "
+            f"got {pad} with mode {mode!r}"
+        )
+    out = input
+    for i, (lo, hi) in enumerate(pairs):
+        d = input.ndim - 1 - i
+        if lo == 0 and hi == 0:
+            continue
+        idx = _pad_index(input.shape[d], lo, hi, mode, d, input.shape)
+        out = out.index_select(d, Tensor._make(idx.astype(xp.int64)))
+    return out

@@ -1,0 +1,198 @@
+"""``F.linear``, ``F.bilinear``, ``F.embedding``, the dropouts and ``F.one_hot``.
+
+The functions behind the dense layers: a fused x Wᵀ + b, a table lookup, and random masking.
+(The module is called ``dense``, not ``linear``, so that ``F.linear`` stays the function.)
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from gradiente import random as _random
+from gradiente.backend import xp
+from gradiente.ops.linear import Embedding as _Embedding
+from gradiente.ops.linear import Linear as _Linear
+from gradiente.tensor import Tensor
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y = x Wᵀ + b, x of shape (*, in_features), W (out_features, in_features)."""
+    x_shape, w_shape = input._data.shape, weight._data.shape
+    if not x_shape or len(w_shape) != 2 or x_shape[-1] != w_shape[1]:
+        cols = x_shape[-1] if x_shape else 1
+        rows = input.numel() // max(cols, 1)
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({rows}x{cols} and "
+            f"{'x'.join(str(s) for s in reversed(w_shape))}): linear expects input with "
+            f"{w_shape[-1]} features in its last dimension, got input shape {tuple(x_shape)}"
+        )
+    if input._data.dtype != weight._data.dtype:
+        raise RuntimeError(
+            f"mat1 and mat2 must have the same dtype, but got {input.dtype.name.capitalize()} "
+            f"and {weight.dtype.name.capitalize()} (cast the input with .to(weight.dtype) or "
+            "the module with .double()/.float())"
+        )
+    return _Linear.apply(input, weight, bias)
+
+
+def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None):
+    """y_k = x1ᵀ W_k x2 + b_k for W of shape (out, in1, in2)."""
+    # (*, in1) (out, in1, in2) (*, in2) -> (*, out), as a contraction through two products
+    out = ((input1.unsqueeze(-2).unsqueeze(-2) @ weight).squeeze(-2) * input2.unsqueeze(-2)).sum(-1)
+    return out if bias is None else out + bias
+
+
+def embedding(
+    input: Tensor,
+    weight: Tensor,
+    padding_idx: int | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2.0,
+    scale_grad_by_freq: bool = False,
+    sparse: bool = False,
+) -> Tensor:
+    """Rows of the table ``weight`` (num_embeddings, embedding_dim) for the integer ``input``.
+
+    ``padding_idx``: that row gets no gradient. ``max_norm``: first rescale, in place, each
+    looked-up row whose ``norm_type``-norm exceeds it to norm ``max_norm`` (PyTorch's
+    ``embedding_renorm_``). ``sparse`` gradients are not supported: the gradient is dense.
+    """
+    if input._data.dtype.kind not in "iu":
+        raise RuntimeError(
+            f"Expected tensor for argument #1 'indices' to have one of the following scalar "
+            f"types: Long, Int; but got {input.dtype} instead (while checking arguments for "
+            f"embedding)"
+        )
+    n = weight.shape[0]
+    if padding_idx is not None:
+        if not -n <= padding_idx < n:
+            raise AssertionError("Padding_idx must be within num_embeddings")
+        padding_idx = padding_idx % n
+    if input.numel() and (input._data.min() < 0 or input._data.max() >= n):
+        raise IndexError("index out of range in self")
+    if max_norm is not None:
+        _embedding_renorm_(weight, input, max_norm, norm_type)
+    return _Embedding.apply(weight, input, padding_idx, scale_grad_by_freq)
+
+
+def _embedding_renorm_(weight: Tensor, input: Tensor, max_norm: float, norm_type: float) -> None:
+    rows = xp.unique(input._data.reshape(-1))
+    w = weight._data[rows]
+    norms = (xp.abs(w) ** norm_type).sum(axis=1) ** (1.0 / norm_type)
+    # rows with ‖w‖ > max_norm are scaled by max_norm / (‖w‖ + 1e-7), as torch.embedding_renorm_
+    big = norms > max_norm
+    scale = (max_norm / (norms[big] + 1e-7)).astype(w.dtype)
+    weight._data[rows[big]] = w[big] * scale[:, None]
+    weight._bump()
+
+
+# ----------------------------------------------------------------------------------- dropout
+
+
+def _check_p(p: float) -> None:
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+def _apply_noise(input: Tensor, noise_shape: tuple, p: float, inplace: bool) -> Tensor:
+    """x · m / (1 − p), m ~ Bernoulli(1 − p) of ``noise_shape`` (drawn as PyTorch does)."""
+    if p == 1.0:
+        noise = xp.zeros(noise_shape, dtype=input._data.dtype)
+    else:
+        noise = _random.bernoulli(1 - p, noise_shape, input._data.dtype)
+        noise /= 1 - p
+    mask = Tensor._make(noise)
+    if inplace:
+        return input.mul_(mask)
+    return input * mask
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False):
+    """Zero each element with probability p and scale the rest by 1/(1 − p) (training only)."""
+    _check_p(p)
+    if not training or p == 0.0 or input.numel() == 0:
+        return input
+    return _apply_noise(input, input.shape, p, inplace)
+
+
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False):
+    """Zero whole channels of (N, C, L) or (C, L) input with probability p."""
+    _check_p(p)
+    if input.ndim not in (2, 3):
+        raise RuntimeError(
+            f"dropout1d: Expected 2D or 3D input, but received a {input.ndim}D input. Note "
+            "that dropout1d exists to provide channel-wise dropout on inputs with 1 spatial "
+            "dimension, a channel dimension, and an optional batch dimension (i.e. 2D or 3D "
+            "inputs)."
+        )
+    if not training or p == 0.0 or input.numel() == 0:
+        return input
+    shape = input.shape[:-1] + (1,)
+    return _apply_noise(input, shape, p, inplace)
+
+
+def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False):
+    """Zero whole channels (volumes) of (N, C, D, H, W) or (C, D, H, W) input with
+    probability p."""
+    _check_p(p)
+    if input.ndim not in (4, 5):
+        raise RuntimeError(
+            f"dropout3d: Expected 4D or 5D input, but received a {input.ndim}D input."
+        )
+    if not training or p == 0.0 or input.numel() == 0:
+        return input
+    batched = input.ndim == 5
+    x = input if batched else input.unsqueeze(0)
+    out = _apply_noise(x, x.shape[:2] + (1, 1, 1), p, inplace)
+    return out if batched else out.squeeze(0)
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False):
+    """Zero whole channels (feature maps) of (N, C, H, W) input with probability p.
+
+    A 3-D input is read as (N, C, L), like PyTorch (which warns about it).
+    """
+    _check_p(p)
+    if input.ndim not in (3, 4):
+        warnings.warn(
+            f"dropout2d: Received a {input.ndim}-D input to dropout2d, which is deprecated and "
+            "will result in an error in a future release. To retain the behavior and silence "
+            "this warning, please use dropout instead.",
+            stacklevel=2,
+        )
+    elif input.ndim == 3:
+        warnings.warn(
+            "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D "
+            "dropout behavior is desired - input is interpreted as shape (N, C, L), where C is "
+            "the channel dim.",
+            stacklevel=2,
+        )
+    if not training or p == 0.0 or input.numel() == 0:
+        return input
+    if input.ndim < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    shape = input.shape[:2] + (1,) * (input.ndim - 2)
+    return _apply_noise(input, shape, p, inplace)
+
+
+# ------------------------------------------------------------------------------------- misc
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """(*,) class indices → (*, num_classes) int64 rows with a single 1."""
+    idx = tensor._data
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if idx.size and idx.min() < 0:
+        raise RuntimeError("Class values must be non-negative.")
+    if num_classes == -1:
+        if idx.size == 0:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        num_classes = int(idx.max()) + 1
+    elif idx.size and idx.max() >= num_classes:
+        raise RuntimeError(
+            f"Class values must be smaller than num_classes (got class {int(idx.max())} with "
+            f"num_classes={num_classes})."
+        )
+    out = (idx[..., None] == xp.arange(num_classes)).astype(xp.int64)
+    return Tensor._make(out)

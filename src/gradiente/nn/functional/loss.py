@@ -1,0 +1,491 @@
+"""The loss functions of ``torch.nn.functional``.
+
+``cross_entropy`` and ``nll_loss`` check their inputs here (shapes, class range, with messages
+that say what was expected) and run one fused op of ``ops/loss.py``; the others are written with
+Tensor ops. ``reduction`` ('none' | 'mean' | 'sum') and the legacy ``size_average``/``reduce``
+flags are read by the helpers at the top.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+from gradiente.autograd.grad_mode import is_grad_enabled, no_grad
+from gradiente.nn.functional.activation import logsigmoid
+from gradiente.nn.functional.distance import pairwise_distance
+from gradiente.ops import activation as A
+from gradiente.ops import loss as L
+from gradiente.tensor import Tensor, as_tensor
+
+
+def _legacy_reduction(size_average, reduce) -> str:
+    """The old size_average/reduce flags as a reduction string (PyTorch's rule)."""
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    ret = "mean" if size_average and reduce else "sum" if reduce else "none"
+    warnings.warn(
+        f"size_average and reduce args will be deprecated, please use reduction='{ret}' instead.",
+        stacklevel=3,
+    )
+    return ret
+
+
+def _resolve_reduction(size_average, reduce, reduction: str) -> str:
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce)
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    return reduction
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _warn_size(input: Tensor, target: Tensor) -> None:
+    if target.shape != input.shape:
+        warnings.warn(
+            f"Using a target size ({target.shape}) that is different to the input size "
+            f"({input.shape}). This will likely lead to incorrect results due to broadcasting. "
+            "Please ensure they have the same size.",
+            stacklevel=3,
+        )
+
+
+def _weighted(loss: Tensor, weight: Tensor | None, input: Tensor, reduction: str, mean_by_weight):
+    if weight is None:
+        return _reduce(loss, reduction)
+    if weight.shape != input.shape:
+        raise ValueError("Weights and input must have the same size.")
+    loss = loss * weight
+    if reduction == "mean" and mean_by_weight:
+        return loss.sum() / weight.sum()
+    return _reduce(loss, reduction)
+
+
+def mse_loss(
+    input: Tensor,
+    target: Tensor,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+    weight: Tensor | None = None,
+) -> Tensor:
+    """(x − y)², averaged or summed."""
+    _warn_size(input, target)
+    reduction = _resolve_reduction(size_average, reduce, reduction)
+    diff = input - target
+    return _weighted(diff * diff, weight, input, reduction, mean_by_weight=True)
+
+
+def l1_loss(
+    input: Tensor,
+    target: Tensor,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+    weight: Tensor | None = None,
+) -> Tensor:
+    """|x − y|, averaged or summed."""
+    _warn_size(input, target)
+    reduction = _resolve_reduction(size_average, reduce, reduction)
+    return _weighted((input - target).abs(), weight, input, reduction, mean_by_weight=True)
+
+
+def smooth_l1_loss(
+    input: Tensor,
+    target: Tensor,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+    beta: float = 1.0,
+) -> Tensor:
+    """0.5 d²/β where |d| < β, |d| − β/2 elsewhere (d = x − y); β = 0 is the L1 loss."""
+    _warn_size(input, target)
+    reduction = _resolve_reduction(size_average, reduce, reduction)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    d = input - target
+    ad = d.abs()
+    if beta == 0.0:
+        return _reduce(ad, reduction)
+    # The quadratic piece sees d only where it is chosen (NaN included, as torch's backward),
+    # so an infinite d elsewhere gives no 0 * inf = NaN gradient through the unused branch.
+    quad = ~(ad >= beta)
+    q = d.where(quad, 0.0)
+    loss = (q * q * (0.5 / beta)).where(quad, ad - 0.5 * beta)
+    return _reduce(loss, reduction)
+
+
+def huber_loss(
+    input: Tensor,
+    target: Tensor,
+    reduction: str = "mean",
+    delta: float = 1.0,
+    weight: Tensor | None = None,
+) -> Tensor:
+    """0.5 d² where |d| <= δ, δ (|d| − δ/2) elsewhere (d = x − y)."""
+    _warn_size(input, target)
+    reduction = _resolve_reduction(None, None, reduction)
+    d = input - target
+    ad = d.abs()
+    quad = ~(ad > delta)  # as in smooth_l1_loss: no NaN gradient from an unused branch
+    q = d.where(quad, 0.0)
+    loss = (q * q * 0.5).where(quad, (ad - 0.5 * delta) * delta)
+    return _weighted(loss, weight, input, reduction, mean_by_weight=False)
+
+
+def _check_classification(
+    name: str, input: Tensor, target: Tensor, weight, ignore_index, probabilities: bool
+) -> None:
+    """Shapes of (input, target) and range of class indices, with explicit messages."""
+    if input.ndim == 0:
+        raise ValueError(
+            f"{name}: input must have at least 1 dimension (C,) or (N, C, ...), got a 0-d tensor"
+        )
+    axis = 0 if input.ndim == 1 else 1
+    C = input.shape[axis]
+    if weight is not None and (weight.ndim != 1 or weight.shape[0] != C):
+        raise RuntimeError(
+            f"{name}: weight tensor should be defined either for all {C} classes or no "
+            f"classes but got weight tensor of shape: {list(weight.shape)}"
+        )
+    expected = input.shape[:axis] + input.shape[axis + 1 :]
+    if probabilities:
+        if target.shape != input.shape:
+            raise RuntimeError(
+                f"{name}: expected class probabilities of the input's shape "
+                f"{tuple(input.shape)} or class indices of an integer dtype (int64) and shape "
+                f"{tuple(expected)}, got a {target.dtype} target of shape {tuple(target.shape)}"
+            )
+        return
+    if target.shape != expected:
+        if input.ndim >= 2 and target.ndim >= 1 and target.shape[0] != input.shape[0]:
+            raise ValueError(
+                f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
+                f"({target.shape[0]})."
+            )
+        raise RuntimeError(
+            f"{name}: expected target of shape {tuple(expected)} (class indices for input of "
+            f"shape {tuple(input.shape)}), got {tuple(target.shape)}"
+        )
+    t = target._data
+    if t.dtype.kind not in "iu":
+        raise RuntimeError(
+            f"{name}: expected class indices of an integer dtype (int64) or class "
+            f"probabilities of the input's shape, got target of dtype {target.dtype}"
+        )
+    if t.size and (t.min() < 0 or t.max() >= C):
+        bad = (t != ignore_index) & ((t < 0) | (t >= C))
+        if bad.any():
+            value = int(t[bad].reshape(-1)[0])
+            raise IndexError(
+                f"{name}: Target {value} is out of bounds: the input has {C} classes, so "
+                f"targets must lie in [0, {C - 1}] (or equal ignore_index={ignore_index})"
+            )
+
+
+def _check_weight_not_differentiable(weight) -> None:
+    """PyTorch's NLL kernel has no gradient for the class weights: it refuses a weight that
+    requires one rather than silently leaving its .grad empty."""
+    if weight is not None and weight.requires_grad and is_grad_enabled():
+        raise RuntimeError(
+            "The function 'nll_loss_forward' is not differentiable with respect to argument "
+            "'weight'. This input cannot have requires_grad True."
+        )
+
+
+def cross_entropy(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average=None,
+    ignore_index: int = -100,
+    reduce=None,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
+    """−Σ_c q_c log softmax(x)_c: class-index or class-probability targets, one fused op.
+
+    input (N, C), (N, C, d1, ...) or (C,); target class indices (N), (N, d1, ...), () or
+    probabilities of the input's shape. ``weight`` rescales classes, ``ignore_index`` skips
+    targets, ``label_smoothing`` ε mixes the target with the uniform distribution.
+    """
+    reduction = _resolve_reduction(size_average, reduce, reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    if not isinstance(target, Tensor):
+        target = as_tensor(target)
+    probabilities = target._data.dtype.kind == "f"
+    _check_classification("cross_entropy", input, target, weight, ignore_index, probabilities)
+    if not probabilities:
+        _check_weight_not_differentiable(weight)
+    return L.CrossEntropy.apply(input, target, weight, ignore_index, reduction, label_smoothing)
+
+
+def nll_loss(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average=None,
+    ignore_index: int = -100,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """−w_y · input[y]: the negative log-likelihood of log-probabilities ``input``."""
+    reduction = _resolve_reduction(size_average, reduce, reduction)
+    _check_classification("nll_loss", input, target, weight, ignore_index, False)
+    _check_weight_not_differentiable(weight)
+    return L.NllLoss.apply(input, target, weight, ignore_index, reduction)
+
+
+def binary_cross_entropy(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """−w (y log x + (1 − y) log(1 − x)) for probabilities x; logs clamped at −100."""
+    reduction = _resolve_reduction(size_average, reduce, reduction)
+    if target.shape != input.shape:
+        raise ValueError(
+            f"Using a target size ({target.shape}) that is different to the input size "
+            f"({input.shape}) is deprecated. Please ensure they have the same size."
+        )
+    x = input._data
+    if x.size and not ((x >= 0) & (x <= 1)).all():
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    if weight is not None and weight.shape != input.shape:
+        weight = weight.expand(input.shape)
+    return _reduce(L.BinaryCrossEntropy.apply(input, target, weight), reduction)
+
+
+def binary_cross_entropy_with_logits(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+    pos_weight: Tensor | None = None,
+) -> Tensor:
+    """BCE of σ(x) computed from the logits x stably:
+
+    (1 − y) x − l · log σ(x),  l = 1 + (pos_weight − 1) y,  log σ(x) = min(x, 0) − log1p(e^−|x|)
+    """
+    reduction = _resolve_reduction(size_average, reduce, reduction)
+    if target.shape != input.shape:
+        raise ValueError(
+            f"Target size ({target.shape}) must be the same as input size ({input.shape})"
+        )
+    log_sigmoid = A.LogSigmoid.apply(input)
+    if pos_weight is not None:
+        log_sigmoid = log_sigmoid * ((pos_weight - 1) * target + 1)
+    loss = (1 - target) * input - log_sigmoid
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def kl_div(
+    input: Tensor,
+    target: Tensor,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+    log_target: bool = False,
+) -> Tensor:
+    """KL(target ‖ exp(input)) pointwise: y (log y − x), or e^y (y − x) with ``log_target``.
+
+    ``input`` holds log-probabilities. 'batchmean' divides the sum by the batch size, which is
+    the mathematically correct KL divergence; 'mean' averages over all elements.
+    """
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce)
+    elif reduction == "mean":
+        warnings.warn(
+            "reduction: 'mean' divides the total loss by both the batch size and the support "
+            "size.'batchmean' divides only by the batch size, and aligns with the KL div math "
+            "definition.'mean' will be changed to behave the same as 'batchmean' in the next "
+            "major release.",
+            stacklevel=2,
+        )
+    if reduction not in ("none", "mean", "sum", "batchmean"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        # y log y with 0 log 0 = +0.0, as torch's xlogy(y, y); like torch's, its gradient in
+        # y is log y + 1, NaN at y = 0 (the y/y of d xlogy(y, y)/dy)
+        loss = target.xlogy(target) - target * input
+    if reduction == "batchmean":
+        return loss.sum() / input.shape[0] if input.ndim else loss.sum()
+    return _reduce(loss, reduction)
+
+
+# ------------------------------------------------------------- ranking and embedding losses
+
+
+def _reduction_of(size_average, reduce, reduction: str) -> str:
+    return (
+        reduction
+        if size_average is None and reduce is None
+        else _legacy_reduction(size_average, reduce)
+    )
+
+
+def margin_ranking_loss(
+    input1: Tensor,
+    input2: Tensor,
+    target: Tensor,
+    margin: float = 0.0,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """max(0, −y (x1 − x2) + margin): x1 should rank above x2 where y = 1, below where y = −1."""
+    loss = (-target * (input1 - input2) + margin).clamp_min(0)
+    return _reduce(loss, _reduction_of(size_average, reduce, reduction))
+
+
+def hinge_embedding_loss(
+    input: Tensor,
+    target: Tensor,
+    margin: float = 1.0,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """x where y = 1, max(0, margin − x) where y = −1 (x is a distance)."""
+    zeros = input.new_zeros(())
+    output_margin = (margin - input).clamp_min(0).where(target != 1, zeros)
+    output_self = input.where(target != -1, zeros)
+    return _reduce(output_margin + output_self, _reduction_of(size_average, reduce, reduction))
+
+
+def soft_margin_loss(
+    input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean"
+) -> Tensor:
+    """log(1 + e^(−y x)), the two-class logistic loss for labels y = ±1."""
+    loss = (-input * target).exp().log1p()
+    return _reduce(loss, _reduction_of(size_average, reduce, reduction))
+
+
+def cosine_embedding_loss(
+    input1: Tensor,
+    input2: Tensor,
+    target: Tensor,
+    margin: float = 0.0,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """1 − cos(x1, x2) where y = 1, max(0, cos(x1, x2) − margin) where y = −1."""
+    dim = input1.ndim - 1
+    # cos = Σ x1 x2 / √((Σ x1² + ε)(Σ x2² + ε)), ε = 1e-12 as in PyTorch's kernel
+    prod_sum = (input1 * input2).sum(dim)
+    mag1 = (input1 * input1).sum(dim) + 1e-12
+    mag2 = (input2 * input2).sum(dim) + 1e-12
+    cos = prod_sum / (mag1 * mag2).sqrt()
+    zeros = cos.new_zeros(())
+    pos = (1 - cos).where(target == 1, zeros)
+    neg = (cos - margin).clamp_min(0).where(target == -1, zeros)
+    return _reduce(pos + neg, _reduction_of(size_average, reduce, reduction))
+
+
+def triplet_margin_loss(
+    anchor: Tensor,
+    positive: Tensor,
+    negative: Tensor,
+    margin: float = 1.0,
+    p: float = 2,
+    eps: float = 1e-6,
+    swap: bool = False,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """max(0, d(a, p) − d(a, n) + margin) with d the p-norm distance (Balntas et al., 2016);
+    ``swap`` uses min(d(a, n), d(p, n)) as the negative distance."""
+    dist_pos = pairwise_distance(anchor, positive, p, eps)
+    dist_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        dist_neg = dist_neg.minimum(pairwise_distance(positive, negative, p, eps))
+    loss = (margin + dist_pos - dist_neg).clamp_min(0)
+    return _reduce(loss, _reduction_of(size_average, reduce, reduction))
+
+
+def multilabel_soft_margin_loss(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """Per-class logistic loss −(y log σ(x) + (1 − y) log σ(−x)), averaged over the classes."""
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    class_dim = input.ndim - 1
+    loss = loss.sum(class_dim) / input.shape[class_dim]
+    return _reduce(loss, _reduction_of(size_average, reduce, reduction))
+
+
+def poisson_nll_loss(
+    input: Tensor,
+    target: Tensor,
+    log_input: bool = True,
+    full: bool = False,
+    size_average=None,
+    eps: float = 1e-8,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """Negative log-likelihood of a Poisson target: e^x − y x (``log_input``), else
+    x − y log(x + eps); ``full`` adds Stirling's y log y − y + ½ log(2π y) where y > 1."""
+    if log_input:
+        loss = input.exp() - target * input
+    else:
+        loss = input - target * (input + eps).log()
+    if full:
+        safe = target.masked_fill(target <= 1, 1.0)
+        stirling = safe * safe.log() - safe + 0.5 * (2 * math.pi * safe).log()
+        loss = loss + stirling.masked_fill(target <= 1, 0.0)
+    return _reduce(loss, _reduction_of(size_average, reduce, reduction))
+
+
+def gaussian_nll_loss(
+    input: Tensor,
+    target: Tensor,
+    var: Tensor | float,
+    full: bool = False,
+    eps: float = 1e-6,
+    reduction: str = "mean",
+) -> Tensor:
+    """½ (log max(var, eps) + (x − y)² / max(var, eps)), plus ½ log 2π with ``full``: the
+    negative log-likelihood of y under N(x, var)."""
+    if not isinstance(var, Tensor):
+        var = input.new_full((), float(var))
+    if var.shape != input.shape:
+        if input.shape[:-1] == var.shape:
+            var = var.unsqueeze(-1)
+        elif not (input.shape[:-1] == var.shape[:-1] and var.shape[-1] == 1):
+            raise ValueError("var is of incorrect size")
+    if (var._data < 0).any():
+        raise ValueError("var has negative entry/entries")
+    # clamp the value, not the gradient (PyTorch clamps a copy under no_grad)
+    with no_grad():
+        lift = var.clamp(min=eps) - var
+    var = var + lift
+    loss = 0.5 * (var.log() + (input - target) ** 2 / var)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction)

@@ -1,0 +1,190 @@
+"""Batch, layer, group, instance and RMS normalisation.
+
+Batch and layer norm are one fused op each (``ops/normalization.py``: x̂ = (x − μ)/√(σ² + ε)
+and γ x̂ + β with their backward in one pass); group and instance norm reshape so that the same
+op normalises the right axes, then apply the per-channel affine map.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+from gradiente.backend import xp
+from gradiente.ops.normalization import NormalizeAffine as _NormalizeAffine
+from gradiente.tensor import Tensor
+
+
+def batch_norm(
+    input: Tensor,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalise each channel (axis 1) over the batch and spatial axes, then γ x̂ + β.
+
+    Training: batch statistics, and running_mean / running_var (if given) move towards the
+    batch mean and the unbiased batch variance by ``momentum``. Otherwise: running statistics.
+    """
+    if input.ndim < 2:
+        raise ValueError(
+            f"batch_norm: expected at least 2D input (N, C, ...), got "
+            f"{input.ndim}D input of shape {tuple(input.shape)}"
+        )
+    C = input.shape[1]
+    for name, t in (
+        ("weight", weight),
+        ("bias", bias),
+        ("running_mean", running_mean),
+        ("running_var", running_var),
+    ):
+        if t is not None and t.numel() != C:
+            raise RuntimeError(
+                f"batch_norm: {name} should contain {C} elements (one per channel of input "
+                f"shape {tuple(input.shape)}), not {t.numel()}"
+            )
+    param_shape = (1, C) + (1,) * (input.ndim - 2)
+    axes = (0,) + tuple(range(2, input.ndim))
+    if training:
+        n = input.numel() // C if C else 0
+        if n <= 1:
+            raise ValueError(
+                f"Expected more than 1 value per channel when training, got input size "
+                f"{input.shape}"
+            )
+        running = None
+        if running_mean is not None and running_var is not None:
+            running = (running_mean, running_var, momentum)
+        return _NormalizeAffine.apply(input, weight, bias, axes, param_shape, axes, eps, running)
+    if running_mean is None or running_var is None:
+        raise RuntimeError(
+            "batch_norm: running_mean and running_var must be defined in "
+            "evaluation mode (training=False)"
+        )
+    # y = (x − μ_run) · γ/√(σ²_run + ε) + β: an affine map per channel
+    scale = (running_var + eps).rsqrt()
+    if weight is not None:
+        scale = scale * weight
+    out = (input - running_mean.reshape(param_shape)) * scale.reshape(param_shape)
+    return out if bias is None else out + bias.reshape(param_shape)
+
+
+def layer_norm(
+    input: Tensor,
+    normalized_shape,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalise over the last ``len(normalized_shape)`` axes of each sample, then γ x̂ + β."""
+    shape = (
+        (normalized_shape,)
+        if isinstance(normalized_shape, numbers.Integral)
+        else tuple(normalized_shape)
+    )
+    k = len(shape)
+    if tuple(input.shape[input.ndim - k :]) != shape or input.ndim < k:
+        raise RuntimeError(
+            f"Given normalized_shape={list(shape)}, expected input with shape [*, "
+            f"{', '.join(str(s) for s in shape)}], but got input of size{list(input.shape)}"
+        )
+    stat_axes = tuple(range(input.ndim - k, input.ndim))
+    param_axes = tuple(range(input.ndim - k))
+    return _NormalizeAffine.apply(input, weight, bias, stat_axes, shape, param_axes, eps, None)
+
+
+def group_norm(
+    input: Tensor,
+    num_groups: int,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalise each sample over groups of ``C / num_groups`` channels (and all spatial
+    positions), then γ x̂ + β per channel (Wu & He, 2018)."""
+    if input.ndim < 2:
+        raise RuntimeError(
+            f"Expected at least 2 dimensions for input tensor but received {input.ndim}"
+        )
+    N, C = input.shape[:2]
+    if C % num_groups:
+        raise RuntimeError(
+            f"Expected number of channels in input to be divisible by num_groups, but got "
+            f"input of shape {list(input.shape)} and num_groups={num_groups}"
+        )
+    grouped = input.reshape(N, num_groups, -1)  # (N, G, C/G · spatial)
+    xhat = _NormalizeAffine.apply(grouped, None, None, (2,), (1,), (), eps, None)
+    return _channel_affine(xhat.reshape(input.shape), weight, bias)
+
+
+def _channel_affine(x: Tensor, weight: Tensor | None, bias: Tensor | None) -> Tensor:
+    """γ_c x + β_c with γ, β of shape (C,) broadcast along axis 1 of x."""
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    if weight is not None:
+        x = x * weight.reshape(shape)
+    if bias is not None:
+        x = x + bias.reshape(shape)
+    return x
+
+
+def instance_norm(
+    input: Tensor,
+    running_mean: Tensor | None = None,
+    running_var: Tensor | None = None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    use_input_stats: bool = True,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalise each channel of each sample over its spatial positions (Ulyanov et al., 2016),
+    then γ x̂ + β per channel.
+
+    With ``use_input_stats`` the running statistics (if given) move towards the batch average
+    of the per-instance means and unbiased variances by ``momentum``; without it, they are used
+    instead of the instance statistics.
+    """
+    if not use_input_stats:
+        return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
+    spatial = tuple(range(2, input.ndim))
+    if input.numel() // max(input.shape[0] * input.shape[1], 1) <= 1:
+        raise ValueError(
+            f"Expected more than 1 spatial element when training, got input size {input.shape}"
+        )
+    if running_mean is not None and running_var is not None:
+        x = input._data
+        n = x.size // (x.shape[0] * x.shape[1])
+        # running ← (1 − m) running + m · mean over the batch of the instance statistics
+        mean = x.mean(axis=spatial).mean(axis=0)
+        var = x.var(axis=spatial, ddof=1).mean(axis=0) if n > 1 else x.var(axis=spatial)
+        running_mean._data[...] = momentum * mean + (1 - momentum) * running_mean._data
+        running_var._data[...] = momentum * var + (1 - momentum) * running_var._data
+        running_mean._bump()
+        running_var._bump()
+    xhat = _NormalizeAffine.apply(input, None, None, spatial, (1,), (), eps, None)
+    return _channel_affine(xhat, weight, bias)
+
+
+def rms_norm(
+    input: Tensor, normalized_shape, weight: Tensor | None = None, eps: float | None = None
+) -> Tensor:
+    """x / √(mean(x²) + ε) over the last axes ``normalized_shape``, times γ (Zhang & Sennrich,
+    2019); ε defaults to the machine epsilon of x's dtype."""
+    shape = (
+        (normalized_shape,)
+        if isinstance(normalized_shape, numbers.Integral)
+        else tuple(normalized_shape)
+    )
+    if tuple(input.shape[input.ndim - len(shape) :]) != shape:
+        raise RuntimeError(
+            f"Given normalized_shape={list(shape)}, expected input with shape [*, "
+            f"{', '.join(str(s) for s in shape)}], but got input of size{list(input.shape)}"
+        )
+    if eps is None:
+        eps = float(xp.finfo(input._data.dtype).eps)
+    dims = tuple(range(input.ndim - len(shape), input.ndim))
+    out = input * ((input * input).mean(dims, keepdim=True) + eps).rsqrt()
+    return out if weight is None else out * weight
