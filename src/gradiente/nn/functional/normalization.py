@@ -72,6 +72,22 @@ def batch_norm(
     return out if bias is None else out + bias.reshape(param_shape)
 
 
+def _normalized_shape(input: Tensor, normalized_shape) -> tuple:
+    """``normalized_shape`` as a tuple, checked to be the trailing axes of ``input``."""
+    shape = (
+        (normalized_shape,)
+        if isinstance(normalized_shape, numbers.Integral)
+        else tuple(normalized_shape)
+    )
+    # a shorter input cannot end in ``shape``: its tail slice is shorter than ``shape``
+    if tuple(input.shape[input.ndim - len(shape) :]) != shape:
+        raise RuntimeError(
+            f"Given normalized_shape={list(shape)}, expected input with shape [*, "
+            f"{', '.join(str(s) for s in shape)}], but got input of size{list(input.shape)}"
+        )
+    return shape
+
+
 def layer_norm(
     input: Tensor,
     normalized_shape,
@@ -80,17 +96,8 @@ def layer_norm(
     eps: float = 1e-5,
 ) -> Tensor:
     """Normalise over the last ``len(normalized_shape)`` axes of each sample, then γ x̂ + β."""
-    shape = (
-        (normalized_shape,)
-        if isinstance(normalized_shape, numbers.Integral)
-        else tuple(normalized_shape)
-    )
+    shape = _normalized_shape(input, normalized_shape)
     k = len(shape)
-    if tuple(input.shape[input.ndim - k :]) != shape or input.ndim < k:
-        raise RuntimeError(
-            f"Given normalized_shape={list(shape)}, expected input with shape [*, "
-            f"{', '.join(str(s) for s in shape)}], but got input of size{list(input.shape)}"
-        )
     stat_axes = tuple(range(input.ndim - k, input.ndim))
     param_axes = tuple(range(input.ndim - k))
     return _NormalizeAffine.apply(input, weight, bias, stat_axes, shape, param_axes, eps, None)
@@ -173,16 +180,7 @@ def rms_norm(
 ) -> Tensor:
     """x / √(mean(x²) + ε) over the last axes ``normalized_shape``, times γ (Zhang & Sennrich,
     2019); ε defaults to the machine epsilon of x's dtype."""
-    shape = (
-        (normalized_shape,)
-        if isinstance(normalized_shape, numbers.Integral)
-        else tuple(normalized_shape)
-    )
-    if tuple(input.shape[input.ndim - len(shape) :]) != shape:
-        raise RuntimeError(
-            f"Given normalized_shape={list(shape)}, expected input with shape [*, "
-            f"{', '.join(str(s) for s in shape)}], but got input of size{list(input.shape)}"
-        )
+    shape = _normalized_shape(input, normalized_shape)
     if eps is None:
         eps = float(xp.finfo(input._data.dtype).eps)
     dims = tuple(range(input.ndim - len(shape), input.ndim))
