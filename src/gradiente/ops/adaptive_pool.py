@@ -15,13 +15,13 @@ from gradiente.autograd.function import Function
 from gradiente.backend import xp
 from gradiente.ops.window_pool import (
     AvgPool2d,
-    MaxPool2d,
     PoolGeometry,
     as_2d,
     backward_op,
     batched,
     check_dtype,
     from_2d,
+    max_pool,
     wrap_indices,
 )
 
@@ -179,22 +179,32 @@ def _adaptive_size(op, output_size, image, n):
     return size if n == 2 else (1,) + size
 
 
-def _adaptive_avg(op, input, output_size, n):
+def _adaptive_input(op, input, output_size, n, kernel):
+    """(x as (N, C, H, W), whether a batch axis was added, (OH, OW), the geometry of regular
+    windows or None): the windows are regular when the output size divides the input size,
+    and then kernel = stride = I/O (``kernel`` names PyTorch's kernel in dtype errors)."""
     x, unbatched = batched(op, input, n)
     x2 = as_2d(x, n)
     image = tuple(x2._data.shape[2:])
     oh, ow = _adaptive_size(op, output_size, image, n)
+    geom = None
     if oh and ow:
-        check_dtype("adaptive_avg_pool2d", x._data, "float")
-    if oh and ow and image[0] % oh == 0 and image[1] % ow == 0:  # regular windows
-        k = (image[0] // oh, image[1] // ow)
-        geom = PoolGeometry(k, k, (0, 0), (1, 1), image, (oh, ow))
-        y = AvgPool2d.apply(x2, geom, 1.0 / (k[0] * k[1]))
+        check_dtype(kernel, x._data, "float")
+        if image[0] % oh == 0 and image[1] % ow == 0:
+            k = (image[0] // oh, image[1] // ow)
+            geom = PoolGeometry(k, k, (0, 0), (1, 1), image, (oh, ow))
+    return x2, unbatched, (oh, ow), geom
+
+
+def _adaptive_avg(op, input, output_size, n):
+    x2, unbatched, (oh, ow), geom = _adaptive_input(
+        op, input, output_size, n, "adaptive_avg_pool2d"
+    )
+    if geom is not None:
+        y = AvgPool2d.apply(x2, geom, 1.0 / (geom.kernel[0] * geom.kernel[1]))
     else:
-        dt = x2._data.dtype
-        A = _averaging_matrix(image[0], oh, dt)
-        B = _averaging_matrix(image[1], ow, dt)
-        y = _Separable.apply(x2, A, B)
+        H, W, dt = x2._data.shape[2], x2._data.shape[3], x2._data.dtype
+        y = _Separable.apply(x2, _averaging_matrix(H, oh, dt), _averaging_matrix(W, ow, dt))
     return from_2d(y, n, unbatched)
 
 
@@ -209,20 +219,11 @@ def adaptive_avg_pool1d(input, output_size):
 
 
 def _adaptive_max(op, input, output_size, return_indices, n):
-    x, unbatched = batched(op, input, n)
-    x2 = as_2d(x, n)
-    image = tuple(x2._data.shape[2:])
-    oh, ow = _adaptive_size(op, output_size, image, n)
-    if oh and ow:
-        check_dtype("adaptive_max_pool2d", x._data, "float")
-    if oh and ow and image[0] % oh == 0 and image[1] % ow == 0:
-        k = (image[0] // oh, image[1] // ow)
-        geom = PoolGeometry(k, k, (0, 0), (1, 1), image, (oh, ow))
-        holder = [] if return_indices else None
-        out = from_2d(MaxPool2d.apply(x2, geom, holder), n, unbatched)
-        if return_indices:
-            return out, wrap_indices(holder[0], n, unbatched)
-        return out
+    x2, unbatched, (oh, ow), geom = _adaptive_input(
+        op, input, output_size, n, "adaptive_max_pool2d"
+    )
+    if geom is not None:
+        return max_pool(x2, geom, return_indices, n, unbatched)
     idx = _adaptive_max_indices(x2._data, (oh, ow))
     out = from_2d(_PlaneGather.apply(x2, idx, idx.shape), n, unbatched)
     if return_indices:

@@ -18,7 +18,6 @@ from gradiente.ops.adaptive_pool import (
 from gradiente.ops.window import POOL_TUPLE_ERROR, int_tuple, pool_out_size
 from gradiente.ops.window_pool import (
     AvgPool2d,
-    MaxPool2d,
     PoolGeometry,
     as_2d,
     avg_count,
@@ -27,7 +26,7 @@ from gradiente.ops.window_pool import (
     batched,
     check_dtype,
     from_2d,
-    wrap_indices,
+    max_pool,
 )
 
 
@@ -81,11 +80,7 @@ def _max_pool(op, input, kernel_size, stride, padding, dilation, ceil_mode, retu
         # PyTorch's plain 1-D kernel takes floating input only; the one with indices any
         check_dtype("max_pool1d_impl", x._data, "float")
     check_dtype("max_pool2d", x._data, "not_bool")
-    holder = [] if return_indices else None
-    out = from_2d(MaxPool2d.apply(as_2d(x, n), geom, holder), n, unbatched)
-    if return_indices:
-        return out, wrap_indices(holder[0], n, unbatched)
-    return out
+    return max_pool(as_2d(x, n), geom, return_indices, n, unbatched)
 
 
 def max_pool2d(

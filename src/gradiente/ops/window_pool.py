@@ -353,6 +353,15 @@ class _MaxGather(Function):
         return _MaxPool2dBackward.apply(grad, arg, ctx.geom, *ctx.layout), None, None
 
 
+def max_pool(x, geom: PoolGeometry, return_indices: bool, spatial: int, unbatched: bool):
+    """Max pooling of (N, C, H, W) ``x`` shaped back as the input was (plus the flat indices)."""
+    holder = [] if return_indices else None
+    out = from_2d(MaxPool2d.apply(x, geom, holder), spatial, unbatched)
+    if return_indices:
+        return out, wrap_indices(holder[0], spatial, unbatched)
+    return out
+
+
 # ------------------------------------------------------------------------------ avg pooling
 def avg_count(geom: PoolGeometry, count_include_pad: bool, divisor_override):
     """The divisor of each window: an int, or an (OH, OW) int array where windows differ.
