@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 import gradiente
+import gradiente.nn.functional as F
 from conftest import check_op, gradcheck_random_upstream, leaf
-from gradiente.ops.attention import scaled_dot_product_attention
 
 RNG = np.random.default_rng(0)
 Q = RNG.standard_normal((2, 3, 4, 5))
@@ -27,25 +27,18 @@ def _sdpa(lib, *args, **kwargs):
     return lib.nn.functional.scaled_dot_product_attention(*args, **kwargs)
 
 
-def _ours(lib, *args, **kwargs):
-    """gradiente's op (before the F re-export exists) or torch's function."""
-    if lib is gradiente:
-        return scaled_dot_product_attention(*args, **kwargs)
-    return _sdpa(lib, *args, **kwargs)
-
-
 @pytest.mark.parametrize(
     "kwargs",
     [{}, {"is_causal": True}, {"scale": 0.3}, {"scale": -0.7}, {"is_causal": True, "scale": 2.0}],
 )
 def test_matches_torch(kwargs):
-    check_op(lambda lib, q, k, v: _ours(lib, q, k, v, **kwargs), Q, K, V, double=True)
+    check_op(lambda lib, q, k, v: _sdpa(lib, q, k, v, **kwargs), Q, K, V, double=True)
 
 
 def test_bool_mask_keeps_where_true():
     mask = gradiente.from_numpy(BOOL_MASK.copy())
     check_op(
-        lambda lib, q, k, v: _ours(lib, q, k, v, attn_mask=mask if lib is gradiente else _t(mask)),
+        lambda lib, q, k, v: _sdpa(lib, q, k, v, attn_mask=mask if lib is gradiente else _t(mask)),
         Q,
         K,
         V,
@@ -54,14 +47,14 @@ def test_bool_mask_keeps_where_true():
 
 
 def test_float_mask_is_added_and_gets_a_gradient():
-    check_op(lambda lib, q, k, v, m: _ours(lib, q, k, v, attn_mask=m), Q, K, V, FLOAT_MASK)
+    check_op(lambda lib, q, k, v, m: _sdpa(lib, q, k, v, attn_mask=m), Q, K, V, FLOAT_MASK)
 
 
 def test_fully_masked_row_gives_zeros():
     mask = np.ones((4, 6), dtype=bool)
     mask[2] = False
     check_op(
-        lambda lib, q, k, v: _ours(
+        lambda lib, q, k, v: _sdpa(
             lib, q, k, v, attn_mask=gradiente.from_numpy(mask) if lib is gradiente else _t(mask)
         ),
         Q,
@@ -72,14 +65,14 @@ def test_fully_masked_row_gives_zeros():
 
 def test_unbatched_and_broadcast_batch():
     q, k, v = Q[0, 0], K[0, 0], V[0, 0]  # (L, E), no batch dims
-    check_op(lambda lib, q, k, v: _ours(lib, q, k, v), q, k, v)
+    check_op(lambda lib, q, k, v: _sdpa(lib, q, k, v), q, k, v)
     # keys and values shared by every head: (2, 1, S, E) broadcast against (2, 3, L, E)
-    check_op(lambda lib, q, k, v: _ours(lib, q, k, v), Q, K[:, :1], V[:, :1])
+    check_op(lambda lib, q, k, v: _sdpa(lib, q, k, v), Q, K[:, :1], V[:, :1])
 
 
 def test_grouped_query_attention():
     check_op(
-        lambda lib, q, k, v: _ours(lib, q, k, v, enable_gqa=True),
+        lambda lib, q, k, v: _sdpa(lib, q, k, v, enable_gqa=True),
         RNG.standard_normal((2, 4, 3, 5)),
         RNG.standard_normal((2, 2, 6, 5)),
         RNG.standard_normal((2, 2, 6, 5)),
@@ -90,7 +83,7 @@ def test_grouped_query_attention():
 def test_gradcheck_fused_op(kwargs):
     q, k, v = leaf(Q[:1, :2]), leaf(K[:1, :2]), leaf(V[:1, :2])
     gradcheck_random_upstream(
-        lambda q, k, v: scaled_dot_product_attention(q, k, v, **kwargs), (q, k, v)
+        lambda q, k, v: F.scaled_dot_product_attention(q, k, v, **kwargs), (q, k, v)
     )
 
 
@@ -99,7 +92,7 @@ def test_gradcheck_with_dropout_fixed_by_seed():
 
     def f(q, k, v):
         gradiente.manual_seed(3)  # the same dropout pattern on every evaluation
-        return scaled_dot_product_attention(q, k, v, dropout_p=0.4)
+        return F.scaled_dot_product_attention(q, k, v, dropout_p=0.4)
 
     gradcheck_random_upstream(f, (q, k, v))
 
@@ -108,7 +101,7 @@ def test_dropout_same_pattern_as_torch():
     """With the same seed the weights dropped are torch's (its CPU math path draws like
     ``F.dropout`` on the (..., L, S) weights)."""
     check_op(
-        lambda lib, q, k, v: (lib.manual_seed(7), _ours(lib, q, k, v, dropout_p=0.3))[1],
+        lambda lib, q, k, v: (lib.manual_seed(7), _sdpa(lib, q, k, v, dropout_p=0.3))[1],
         Q,
         K,
         V,
@@ -124,7 +117,7 @@ def test_dropout_statistics():
     q = gradiente.zeros(8, L, 4, dtype=gradiente.float64)  # uniform weights 1/S
     k = gradiente.zeros(8, S, 4, dtype=gradiente.float64)
     v = gradiente.eye(S, dtype=gradiente.float64).expand(8, S, S)
-    out = scaled_dot_product_attention(q, k, v, dropout_p=0.25).numpy()
+    out = F.scaled_dot_product_attention(q, k, v, dropout_p=0.25).numpy()
     kept = out != 0
     assert abs(kept.mean() - 0.75) < 0.01
     np.testing.assert_allclose(out[kept], (1 / S) / 0.75)
@@ -133,14 +126,14 @@ def test_dropout_statistics():
 def test_causal_with_mask_is_an_error():
     q, k, v = (gradiente.from_numpy(a) for a in (Q, K, V))
     with pytest.raises(RuntimeError, match="Explicit attn_mask"):
-        scaled_dot_product_attention(
+        F.scaled_dot_product_attention(
             q, k, v, attn_mask=gradiente.from_numpy(BOOL_MASK), is_causal=True
         )
 
 
 def test_backward_saves_probabilities_not_intermediates():
     q, k, v = leaf(Q), leaf(K), leaf(V)
-    out = scaled_dot_product_attention(q, k, v, dropout_p=0.5)
+    out = F.scaled_dot_product_attention(q, k, v, dropout_p=0.5)
     node = out.grad_fn
     assert node.probs.shape == (2, 3, 4, 6)
     assert node.keep.dtype == np.bool_  # the dropout pattern: one byte per weight

@@ -109,6 +109,7 @@ from gradiente.nn.functional.resampling import (
     pixel_unshuffle,
     upsample,
 )
+from gradiente.ops.attention import scaled_dot_product_attention
 from gradiente.tensor import Tensor  # torch.nn.functional.Tensor exists too
 
 # the public names; _legacy_reduction is imported above for nn/losses.py
@@ -175,6 +176,7 @@ __all__ = [
     "relu6",
     "relu_",
     "rms_norm",
+    "scaled_dot_product_attention",
     "selu",
     "sigmoid",
     "silu",
