@@ -11,22 +11,28 @@ from gradiente.optim.adadelta import Adadelta
 from gradiente.optim.adagrad import Adagrad
 from gradiente.optim.adam import Adam, AdamW
 from gradiente.optim.adamax import Adamax
+from gradiente.optim.asgd import ASGD
+from gradiente.optim.lbfgs import LBFGS
 from gradiente.optim.nadam import NAdam
 from gradiente.optim.optimizer import Optimizer
 from gradiente.optim.radam import RAdam
 from gradiente.optim.rmsprop import RMSprop
+from gradiente.optim.rprop import Rprop
 from gradiente.optim.sgd import SGD
 
 __all__ = [
+    "ASGD",
     "Adadelta",
     "Adagrad",
     "Adam",
     "AdamW",
     "Adamax",
+    "LBFGS",
     "NAdam",
     "Optimizer",
     "RAdam",
     "RMSprop",
+    "Rprop",
     "SGD",
     "lr_scheduler",
 ]
