@@ -166,6 +166,15 @@ class Einsum(Function):
 # Inverse, determinant, solve, decompositions (batched over leading dims, like PyTorch)
 
 
+def _lapack(message: str, routine, *args):
+    """``routine(*args)`` (a NumPy LAPACK call), NumPy's LinAlgError raised as PyTorch's
+    RuntimeError with PyTorch's ``message``."""
+    try:
+        return routine(*args)
+    except xp.linalg.LinAlgError:
+        raise RuntimeError(message) from None
+
+
 def _inverse_t(a):
     """A⁻ᵀ as a tensor (through the graph when ``a`` is, so double backward works)."""
     return Inverse.apply(a).mT
@@ -177,13 +186,11 @@ class Inverse(Function):
 
     @staticmethod
     def forward(ctx, a):
-        try:
-            out = xp.linalg.inv(a._data)
-        except xp.linalg.LinAlgError:
-            raise RuntimeError(
-                "linalg.inv: The diagonal element 1 is zero, the inversion could not be "
-                "completed because the input matrix is singular."
-            ) from None
+        message = (
+            "linalg.inv: The diagonal element 1 is zero, the inversion could not be "
+            "completed because the input matrix is singular."
+        )
+        out = _lapack(message, xp.linalg.inv, a._data)
         ctx.save_for_backward(out)
         return out
 
@@ -245,12 +252,8 @@ class Solve(Function):
     def forward(ctx, a, b, vector):
         ctx.vector = vector
         rhs = b._data[..., None] if vector else b._data
-        try:
-            out = xp.linalg.solve(a._data, rhs)
-        except xp.linalg.LinAlgError:
-            raise RuntimeError(
-                "torch.linalg.solve: The solver failed because the input matrix is singular."
-            ) from None
+        message = "torch.linalg.solve: The solver failed because the input matrix is singular."
+        out = _lapack(message, xp.linalg.solve, a._data, rhs)
         out = out[..., 0] if vector else out
         ctx.save_for_backward(a, out)
         return out
@@ -277,13 +280,11 @@ class Cholesky(Function):
 
     @staticmethod
     def forward(ctx, a, upper):
-        try:
-            low = xp.linalg.cholesky(a._data)
-        except xp.linalg.LinAlgError:
-            raise RuntimeError(
-                "linalg.cholesky: The factorization could not be completed because the input is "
-                "not positive-definite."
-            ) from None
+        message = (
+            "linalg.cholesky: The factorization could not be completed because the input is "
+            "not positive-definite."
+        )
+        low = _lapack(message, xp.linalg.cholesky, a._data)
         ctx.upper = upper
         out = xp.swapaxes(low, -1, -2).copy() if upper else low
         ctx.save_for_backward(out)
