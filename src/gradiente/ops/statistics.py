@@ -1,0 +1,138 @@
+"""Statistics and selection on arrays: which element a median, kthvalue or mode picks, the ranks
+a quantile interpolates between, and the counting ops (bincount, histc, unique,
+unique_consecutive).
+
+These are the algorithms behind the Tensor methods of the same names; the methods check their
+Python arguments and wrap the arrays. Values that carry a gradient are then taken by index with
+the Functions of ``ops/reduce.py`` (``MedianDim``, ``KthvalueDim``, ``ModeValues``, ...), so the
+backward pass only has to route the gradient to the chosen positions.
+"""
+
+from __future__ import annotations
+
+from gradiente.backend import xp
+
+
+def sorted_position(flat, k: int, nan_first: bool) -> int:
+    """The position in the 1-D ``flat`` of its k-th smallest value (ties: the earliest).
+
+    With ``nan_first`` (median), a NaN anywhere makes the answer the first NaN, as in torch;
+    otherwise NaN counts as the largest value (NumPy sorts it last).
+    """
+    order = xp.argsort(flat, kind="stable")
+    position = int(order[k])
+    if nan_first and flat.dtype.kind == "f" and xp.isnan(flat[order[-1]]):
+        position = int(xp.argmax(xp.isnan(flat)))
+    return position
+
+
+def sorted_indices(x, d: int, k: int, nan_first: bool):
+    """The index along ``d`` of each row's k-th smallest value, keeping ``d`` (size 1).
+
+    Stable sort, so equal values keep their order; ``nan_first`` as for ``sorted_position``:
+    a row holding NaN answers its first NaN.
+    """
+    order = xp.argsort(x, axis=d, kind="stable")
+    idx = xp.take(order, [k], axis=d)
+    if nan_first and x.dtype.kind == "f" and x.size:
+        # NumPy sorts NaN last: a row whose last sorted value is NaN holds one
+        last = xp.take_along_axis(x, xp.take(order, [-1], axis=d), axis=d)
+        has_nan = xp.isnan(last)
+        if has_nan.any():
+            first_nan = xp.argmax(xp.isnan(x), axis=d, keepdims=True)
+            idx = xp.where(has_nan, first_nan, idx)
+    return idx
+
+
+def mode_indices(x, d: int):
+    """The index along ``d`` of each row's most frequent value, keeping ``d`` (size 1).
+
+    Of values equally frequent, the smallest wins; of its occurrences, the last (torch's CPU
+    kernel). Rows are counted one by one with ``unique``.
+    """
+    rows_last = xp.moveaxis(x, d, -1)
+    rows = rows_last.reshape(-1, rows_last.shape[-1])
+    indices = xp.empty(rows.shape[0], dtype=xp.int64)
+    for r, row in enumerate(rows):
+        uniq, counts = xp.unique(row, return_counts=True)
+        value = uniq[xp.argmax(counts)]
+        indices[r] = row.shape[0] - 1 - xp.argmax(row[::-1] == value)
+    return xp.expand_dims(indices.reshape(rows_last.shape[:-1]), d)
+
+
+def quantile_ranks(q, n: int, interpolation: str):
+    """For quantiles ``q`` (an array in [0, 1]) of n sorted values: the ranks ``lo`` and ``hi``
+    to interpolate between and the weight of ``hi``.
+
+    The fractional rank of q is pos = q·(n − 1); 'linear' gives
+    value = v[lo] + (pos − lo)·(v[hi] − v[lo]) with lo = ⌊pos⌋, hi = ⌈pos⌉; 'lower' and
+    'higher' take one of the two, 'nearest' the closer (ties to even, as torch), 'midpoint'
+    their mean.
+    """
+    qs = xp.atleast_1d(xp.asarray(q, dtype=xp.float64))
+    if ((qs < 0) | (qs > 1)).any():
+        raise RuntimeError("quantile() q values must be in the range [0, 1]")
+    pos = qs * (n - 1)  # the fractional rank of each quantile
+    lo, hi = xp.floor(pos).astype(xp.int64), xp.ceil(pos).astype(xp.int64)
+    if interpolation == "lower":
+        hi = lo
+    elif interpolation == "higher":
+        lo = hi
+    elif interpolation == "nearest":
+        lo = hi = xp.round(pos).astype(xp.int64)  # round half to even, as PyTorch
+    if interpolation == "midpoint":
+        weight = xp.full(pos.shape, 0.5)
+    else:
+        weight = pos - lo
+    return lo, hi, weight
+
+
+def bincount(x, weights, minlength: int):
+    """How many times each value 0, 1, ..., max(x) occurs in the 1-D integer ``x`` (the sum of
+    ``weights`` at those positions when given): int64 counts, or the float weights' dtype."""
+    out = xp.bincount(x, weights=weights, minlength=minlength)
+    if weights is None:
+        return out.astype(xp.int64)
+    if weights.dtype.kind == "f":
+        return out.astype(weights.dtype)
+    return out
+
+
+def histc(x, bins: int, lo: float, hi: float):
+    """Counts of ``x`` in ``bins`` equal bins over [lo, hi] (values outside are ignored), in
+    x's dtype. lo == hi means the data's range; a range of one value widens to [v − 1, v + 1].
+    """
+    if lo == hi and x.size:
+        lo, hi = float(x.min()), float(x.max())
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    inside = x[(x >= lo) & (x <= hi)]
+    counts, _ = xp.histogram(inside, bins=bins, range=(lo, hi))
+    return counts.astype(x.dtype)
+
+
+def unique(x, axis):
+    """(values, inverse, counts): the sorted distinct elements of ``x`` (or distinct slices along
+    ``axis``), where each element came from, and how often each occurs. The inverse has x's
+    shape for elements and is 1-D for slices."""
+    values, inverse, counts = xp.unique(x, return_inverse=True, return_counts=True, axis=axis)
+    inverse = inverse.reshape(x.shape if axis is None else -1)
+    return values, inverse.astype(xp.int64), counts.astype(xp.int64)
+
+
+def unique_consecutive(x, axis):
+    """(values, inverse, counts) with each run of equal consecutive elements (or slices along
+    ``axis``) collapsed to one; like ``unique`` for sorted input, but nothing is sorted."""
+    moved = x if axis is None else xp.moveaxis(x, axis, 0)
+    flat = moved.reshape(-1) if axis is None else moved.reshape(moved.shape[0], -1)
+    if flat.shape[0] == 0:
+        starts = xp.zeros(0, dtype=bool)
+    else:
+        change = (flat[1:] != flat[:-1]) if axis is None else (flat[1:] != flat[:-1]).any(1)
+        starts = xp.concatenate([[True], change])  # True where a run begins
+    values = (flat if axis is None else moved)[starts]
+    if axis is not None:
+        values = xp.moveaxis(values, 0, axis)
+    inverse = (xp.cumsum(starts) - 1).reshape(x.shape if axis is None else -1)
+    counts = xp.diff(xp.append(xp.flatnonzero(starts), len(starts)))
+    return values, inverse, counts
