@@ -244,15 +244,18 @@ def test_encoder_stack_detects_a_causal_mask():
     assert _detect_is_causal_mask(None, True) is True
 
 
-def test_tiny_encoder_trains_like_torch():
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_tiny_encoder_trains_like_torch(batch_first):
     """Three SGD steps of a 2-layer encoder with dropout, started from torch's weights and the
-    same seed: the same losses (the dropout patterns are drawn in torch's order)."""
+    same seed: the same losses (the dropout patterns are drawn in torch's order, also where
+    torch draws on a transposed layout: the attention output under ``batch_first``)."""
+    kw = {"dropout": 0.1, "batch_first": batch_first}
     torch.manual_seed(0)
-    layer = torch.nn.TransformerEncoderLayer(E, H, 16, dropout=0.1, dtype=torch.float64)
+    layer = torch.nn.TransformerEncoderLayer(E, H, 16, **kw, dtype=torch.float64)
     t = torch.nn.Sequential(
         torch.nn.TransformerEncoder(layer, 2, enable_nested_tensor=False),
     )
-    g_layer = gradiente.nn.TransformerEncoderLayer(E, H, 16, dropout=0.1, dtype=gradiente.float64)
+    g_layer = gradiente.nn.TransformerEncoderLayer(E, H, 16, **kw, dtype=gradiente.float64)
     g = gradiente.nn.Sequential(gradiente.nn.TransformerEncoder(g_layer, 2))
     g.load_state_dict({k: _g(v.numpy()) for k, v in t.state_dict().items()})
     x, y = RNG.standard_normal((6, 3, E)), RNG.standard_normal((6, 3, E))
@@ -273,3 +276,16 @@ def test_tiny_encoder_trains_like_torch():
             losses.append(loss.item())
     np.testing.assert_allclose(g_losses, t_losses, rtol=1e-12)
     assert len(set(t_losses)) == 3  # the weights moved
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_decoder_layer_dropout_pattern_matches_torch(batch_first):
+    kw = {"dropout": 0.3, "batch_first": batch_first}
+    g, t = _both("TransformerDecoderLayer", E, H, 16, **kw)
+    tgt, mem = RNG.standard_normal((3, 4, E)), RNG.standard_normal((5, 4, E))
+    if batch_first:
+        tgt, mem = tgt.transpose(1, 0, 2), mem.transpose(1, 0, 2)
+    torch.manual_seed(1)
+    expected = t(_t(tgt), _t(mem)).detach().numpy()
+    gradiente.manual_seed(1)
+    np.testing.assert_allclose(g(_g(tgt), _g(mem)).detach().numpy(), expected, atol=1e-12)

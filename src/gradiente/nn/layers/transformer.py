@@ -65,6 +65,15 @@ def _detect_is_causal_mask(mask, is_causal: bool | None = None, size: int | None
     return make_causal
 
 
+def _dropout_like_torch(dropout: Dropout, x: Tensor, batch_first: bool) -> Tensor:
+    """Dropout on an attention output. With ``batch_first`` that output is, in torch, a
+    transposed view of an (L, N, E) array, and torch draws dropout noise in memory order; so
+    the pattern is drawn on the (L, N, E) layout here too, to keep the same seed's pattern."""
+    if batch_first and x.ndim == 3:
+        return dropout(x.transpose(0, 1)).transpose(0, 1)
+    return dropout(x)
+
+
 class _FeedForwardMixin:
     """The activation argument (a name or a callable) and the feed-forward block, shared."""
 
@@ -151,7 +160,7 @@ class TransformerEncoderLayer(_FeedForwardMixin, Module):
             need_weights=False,
             is_causal=is_causal,
         )[0]
-        return self.dropout1(x)
+        return _dropout_like_torch(self.dropout1, x, self.self_attn.batch_first)
 
 
 class TransformerDecoderLayer(_FeedForwardMixin, Module):
@@ -229,7 +238,7 @@ class TransformerDecoderLayer(_FeedForwardMixin, Module):
             is_causal=is_causal,
             need_weights=False,
         )[0]
-        return self.dropout1(x)
+        return _dropout_like_torch(self.dropout1, x, self.self_attn.batch_first)
 
     def _mha_block(self, x, mem, attn_mask, key_padding_mask, is_causal=False) -> Tensor:
         x = self.multihead_attn(
@@ -241,7 +250,7 @@ class TransformerDecoderLayer(_FeedForwardMixin, Module):
             is_causal=is_causal,
             need_weights=False,
         )[0]
-        return self.dropout2(x)
+        return _dropout_like_torch(self.dropout2, x, self.multihead_attn.batch_first)
 
 
 class TransformerEncoder(Module):
