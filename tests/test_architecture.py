@@ -31,6 +31,7 @@ LAYERS = {
     "utils": 5,
     "datasets": 5,
     "transforms": 5,
+    "vision": 5,  # torchvision's utils (make_grid, save_image) on tensors and nn.functional
     "serialization": 5,
     "train": 6,
     "models": 6,

@@ -2,10 +2,10 @@
 
 ``install()`` puts a finder at the front of ``sys.meta_path`` so that ``import torch``,
 ``torch.nn``, ``torch.nn.functional``, ``torch.optim``, ``torch.utils.data``, ... (and
-``torchvision.datasets``/``transforms``) load *alias modules*: each forwards attribute lookups to
-the gradiente module of the same role (``torch.nn`` → ``gradiente.nn``). A name gradiente lacks
-raises ``UnsupportedError`` saying so ("gradiente run: torch.fft is not supported by
-gradiente") instead of an obscure ``AttributeError`` deep in the script.
+``torchvision.datasets``/``transforms``/``utils``) load *alias modules*: each forwards
+attribute lookups to the gradiente module of the same role (``torch.nn`` → ``gradiente.nn``).
+A name gradiente lacks raises ``UnsupportedError`` saying so ("gradiente run: torch.fft is
+not supported by gradiente") instead of an obscure ``AttributeError`` deep in the script.
 
 A few of torch's names are about hardware and have a CPU answer here: ``torch.cuda``,
 ``torch.backends.mps``/``cudnn`` and ``torch.accelerator`` report no accelerator; mixed precision
@@ -54,6 +54,7 @@ ALIASES = {
     "torch.nn.parallel": "gradiente.nn.parallel",
     "torchvision.datasets": "gradiente.datasets",
     "torchvision.transforms": "gradiente.transforms",
+    "torchvision.utils": "gradiente.vision.utils",
 }
 
 

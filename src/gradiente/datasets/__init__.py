@@ -3,6 +3,7 @@
 - ``Digits``: 1,797 8×8 handwritten digits, bundled (no download);
 - ``MNIST``, ``FashionMNIST``, ``KMNIST``: IDX files, downloaded with checksum verification;
 - ``CIFAR10``, ``CIFAR100``: the "python version" batches, read without unsafe unpickling;
+- ``FakeData``: random images and labels, torchvision's for the same index (no files);
 - ``make_moons``, ``make_circles``, ``make_spirals``, ``make_xor``, ``make_blobs``,
   ``make_line``: small synthetic problems for the lecture.
 """
@@ -11,6 +12,7 @@ from gradiente.datasets.cifar import CIFAR10, CIFAR100
 from gradiente.datasets.digits import Digits
 from gradiente.datasets.download import check_integrity, download_url
 from gradiente.datasets.errors import DatasetFileError
+from gradiente.datasets.fakedata import FakeData
 from gradiente.datasets.mnist import KMNIST, MNIST, FashionMNIST
 from gradiente.datasets.toy import (
     make_blobs,
@@ -27,6 +29,7 @@ __all__ = [
     "CIFAR100",
     "DatasetFileError",
     "Digits",
+    "FakeData",
     "FashionMNIST",
     "KMNIST",
     "MNIST",

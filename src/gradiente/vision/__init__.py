@@ -1,0 +1,8 @@
+"""torchvision's everyday helpers on gradiente tensors (``torchvision.utils`` under ``gradiente
+run``): ``utils.make_grid`` and ``utils.save_image``. The datasets and transforms live in
+``gradiente.datasets`` and ``gradiente.transforms``."""
+
+from gradiente.vision import utils
+from gradiente.vision.utils import make_grid, save_image
+
+__all__ = ["make_grid", "save_image", "utils"]
