@@ -8,6 +8,7 @@ from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import xp
 from gradiente.ops import index as I
 from gradiente.ops import reduce as R
+from gradiente.ops import scatter as SC
 from gradiente.ops.index_rules import (
     _check_scatter_index,
     _convert_index,
@@ -247,39 +248,19 @@ class Indexing:
             base = self if include_self else self.scatter(d, index, 0.0)
             out = base + added
             if reduce == "mean":
-                ones = xp.ones(idx.shape, dtype=self._data.dtype)
-                count = xp.zeros(self._data.shape, dtype=self._data.dtype)
-                R._scatter_add(count, idx, ones, d)
-                count = count + (1 if include_self else 0)
-                count = xp.maximum(count, 1)
+                count = SC.scatter_count(idx, d, self._data.shape, self._data.dtype, include_self)
                 if self._data.dtype.kind == "f":
                     out = out / Tensor._make(count)
                 else:
                     out = out.floor_divide(Tensor._make(count.astype(self._data.dtype)))
             return out
-        ufuncs = {"prod": xp.multiply, "amax": xp.maximum, "amin": xp.minimum}
-        if reduce not in ufuncs:
-            raise RuntimeError(
-                f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}"
-            )
+        SC.check_reduction(reduce)
         if grad_state.enabled and (self._requires_grad or _req(src)):
             raise RuntimeError(
                 f"gradiente does not implement the gradient of scatter_reduce(reduce='{reduce}') "
                 "yet"
             )
-        out = self._data.copy()
-        full = list(xp.indices(idx.shape, sparse=True))
-        full[d] = idx
-        values = src._data[tuple(slice(0, n) for n in idx.shape)]
-        if not include_self:
-            identity = {"prod": 1, "amax": -xp.inf, "amin": xp.inf}[reduce]
-            touched = xp.zeros(out.shape, dtype=bool)
-            touched[tuple(full)] = True
-            out[touched] = identity if out.dtype.kind == "f" else 0
-            if out.dtype.kind != "f" and reduce != "prod":
-                extreme = xp.iinfo(out.dtype).min if reduce == "amax" else xp.iinfo(out.dtype).max
-                out[touched] = extreme
-        ufuncs[reduce].at(out, tuple(full), values)
+        out = SC.scatter_fold(self._data, idx, d, src._data, reduce, include_self)
         return Tensor._make(out, False, None)
 
     @function
@@ -295,12 +276,7 @@ class Indexing:
     def put_(self, index, source, accumulate=False):
         """Copies the elements from ``source`` into the positions specified by ``index``."""
         self._check_inplace()
-        flat = self._data.reshape(-1).copy()
         idx = _index_array(index, "put_").reshape(-1)
-        if accumulate:
-            xp.add.at(flat, idx, source._data.reshape(-1))
-        else:
-            flat[idx] = source._data.reshape(-1)
-        self._data[...] = flat.reshape(self._data.shape)
+        self._data[...] = SC.put(self._data, idx, source._data, accumulate)
         self._bump()
         return self
