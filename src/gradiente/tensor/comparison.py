@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gradiente.backend import xp
+from gradiente.ops import compare as C
 from gradiente.tensor.common import _arr, _dims
 from gradiente.tensor.marks import function, inplace, numpy_axis
 from gradiente.tensor.promotion import _check_tensor_arg
@@ -16,7 +17,7 @@ class Comparison:
     __slots__ = ()
 
     def _compare(self, other, fn):
-        return Tensor._make(xp.asarray(fn(self._data, _arr(other))), False, None)
+        return Tensor._make(C.elementwise(fn, self._data, _arr(other)), False, None)
 
     @function
     def eq(self, other):
@@ -69,17 +70,17 @@ class Comparison:
     @function
     def equal(self, other) -> bool:
         """``True`` if two tensors have the same size and elements, ``False`` otherwise."""
-        return self.shape == other.shape and bool(xp.array_equal(self._data, other._data))
+        return C.equal(self._data, other._data)
 
     @function
     def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
         """True if ``|self - other| <= atol + rtol * |other|`` element-wise."""
-        return bool(xp.allclose(self._data, _arr(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
+        return C.allclose(self._data, _arr(other), rtol, atol, equal_nan)
 
     @function
     def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
         """Element-wise ``|self - other| <= atol + rtol * |other|`` (a bool tensor)."""
-        return self._compare(other, lambda a, b: xp.isclose(a, b, rtol, atol, equal_nan))
+        return Tensor._make(C.isclose(self._data, _arr(other), rtol, atol, equal_nan), False, None)
 
     @function
     @inplace
@@ -107,8 +108,7 @@ class Comparison:
         """Computes the element-wise logical NOT of the given input tensor."""
         return Tensor._make(xp.logical_not(self._data), False, None)
 
-    def _bitwise(self, other, fn):
-        return Tensor._make(xp.asarray(fn(self._data, _arr(other))), False, None)
+    _bitwise = _compare  # same wrapping; the ufunc keeps the integer dtype
 
     @function
     def __and__(self, other):
