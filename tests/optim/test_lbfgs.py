@@ -82,6 +82,21 @@ def test_strong_wolfe_reaches_the_minimum_like_torch():
     np.testing.assert_allclose(g_z, t_z, rtol=1e-12)
 
 
+@pytest.mark.parametrize("line_search_fn", [None, "strong_wolfe"])
+def test_float32_stays_float32_and_follows_torch(line_search_fn):
+    kwargs = {"lr": 0.05 if line_search_fn is None else 1, "max_iter": 10}
+    kwargs.update(line_search_fn=line_search_fn, start=START.astype(np.float32))
+    _, g_z, g_opt = _run_rosenbrock(gradiente, optim, 2, **kwargs)
+    _, t_z, t_opt = _run_rosenbrock(torch, torch.optim, 2, **kwargs)
+    assert g_z.dtype == np.float32
+    np.testing.assert_allclose(g_z, t_z, rtol=1e-4, atol=1e-5)
+    g_state, t_state = g_opt.state_dict()["state"][0], t_opt.state_dict()["state"][0]
+    assert list(g_state) == list(t_state)
+    for key in ("d", "H_diag", "prev_flat_grad"):
+        assert g_state[key].dtype is gradiente.float32, key
+    assert all(r.dtype is gradiente.float32 for r in g_state["ro"])
+
+
 def test_several_parameters_and_a_module():
     """A tanh regression with weight and bias (two tensors flattened into one vector)."""
     rng = np.random.default_rng(0)

@@ -295,7 +295,9 @@ class LBFGS(Optimizer):
                 return user_closure()
 
         group = self.param_groups[0]
-        lr = float(group["lr"])
+        lr = group["lr"]
+        if isinstance(lr, Tensor):  # a one-element tensor, as torch allows
+            lr = lr.item()
         max_iter, max_eval = group["max_iter"], group["max_eval"]
         tolerance_grad, tolerance_change = group["tolerance_grad"], group["tolerance_change"]
         line_search_fn, history_size = group["line_search_fn"], group["history_size"]
