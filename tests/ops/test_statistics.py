@@ -89,3 +89,11 @@ def test_bincount_with_integer_weights_and_histc_of_one_value_like_torch():
         )
 
     _same(run(gradiente), run(torch))
+
+
+@pytest.mark.parametrize("op", ["cummax", "cummin"])
+@pytest.mark.parametrize("dim", [0, 1])
+def test_running_extremes_point_at_the_latest_tie_like_torch(op, dim):
+    data = [[2.0, 2.0, 1.0, 3.0, 3.0], [1.0, 0.0, 1.0, 0.0, 5.0]]
+    ours, theirs = getattr(gradiente.tensor(data), op)(dim), getattr(torch.tensor(data), op)(dim)
+    _same((ours.values, ours.indices), (theirs.values, theirs.indices))

@@ -32,6 +32,20 @@ def _check_scatter_index(idx, d: int, n: int) -> None:
         raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {n}")
 
 
+def _positions_along(idx, d: int, n: int, op: str):
+    """The 1-D indices of index_add/index_copy/index_fill along dim d (size n), checked and
+    made non-negative.
+
+    As in PyTorch, only ``index_fill`` counts negative indices from the end; index_add and
+    index_copy refuse them.
+    """
+    low = -n if op == "index_fill" else 0
+    if idx.size and (idx.min() < low or idx.max() >= n):
+        bad = int(idx.min() if idx.min() < low else idx.max())
+        raise IndexError(f"{op}(): index {bad} is out of bounds for dimension {d} with size {n}")
+    return idx % max(n, 1)
+
+
 def _convert_index(index, t: Tensor):
     """Translate a PyTorch index into a NumPy one; report whether it gives a view (basic)."""
     if isinstance(index, list) and _sequence_as_tuple(index):

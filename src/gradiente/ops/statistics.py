@@ -1,6 +1,6 @@
-"""Statistics and selection on arrays: which element a median, kthvalue or mode picks, the ranks
-a quantile interpolates between, and the counting ops (bincount, histc, unique,
-unique_consecutive).
+"""Statistics and selection on arrays: which element a median, kthvalue, mode, cummax or cummin
+picks, the ranks a quantile interpolates between, and the counting ops (bincount, histc,
+unique, unique_consecutive).
 
 These are the algorithms behind the Tensor methods of the same names; the methods check their
 Python arguments and wrap the arrays. Values that carry a gradient are then taken by index with
@@ -58,6 +58,17 @@ def mode_indices(x, d: int):
         value = uniq[xp.argmax(counts)]
         indices[r] = row.shape[0] - 1 - xp.argmax(row[::-1] == value)
     return xp.expand_dims(indices.reshape(rows_last.shape[:-1]), d)
+
+
+def running_extreme_indices(x, d: int, is_max: bool):
+    """cummax/cummin's indices: for each position along ``d``, where the running maximum (or
+    minimum) so far was last met (torch keeps the latest of equal values)."""
+    values = (xp.maximum if is_max else xp.minimum).accumulate(x, axis=d)
+    positions = xp.arange(x.shape[d]).reshape([-1 if k == d else 1 for k in range(x.ndim)])
+    # each element that equals the running extreme holds its own position, others 0; the
+    # running maximum of those is the latest holder
+    holders = xp.where(x == values, positions, 0)
+    return xp.maximum.accumulate(holders, axis=d)
 
 
 def quantile_ranks(q, n: int, interpolation: str):

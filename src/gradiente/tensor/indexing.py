@@ -15,6 +15,7 @@ from gradiente.ops.index_rules import (
     _index_array,
     _integers_first,
     _is_masked_fill,
+    _positions_along,
 )
 from gradiente.tensor.common import _arr, _dim, _req, _scalar_type_name
 from gradiente.tensor.factories import as_tensor, full
@@ -169,21 +170,9 @@ class Indexing:
         return self.expand(shape_self).gather(d, indices.expand(shape_idx))
 
     def _index_along(self, dim, index, op):
-        """The index broadcast over the other dims of a (dim, index) pair, as for scatter.
-
-        As in PyTorch, only ``index_fill`` counts negative indices from the end; index_add and
-        index_copy refuse them.
-        """
+        """``dim`` checked, and ``index`` as non-negative positions along it (index_add, ...)."""
         d = _dim(dim, self.ndim, op)
-        idx = _index_array(index, op).reshape(-1)
-        n = self.shape[d]
-        low = -n if op == "index_fill" else 0
-        if idx.size and (idx.min() < low or idx.max() >= n):
-            bad = int(idx.min() if idx.min() < low else idx.max())
-            raise IndexError(
-                f"{op}(): index {bad} is out of bounds for dimension {d} with size {n}"
-            )
-        return d, idx % max(n, 1)
+        return d, _positions_along(_index_array(index, op).reshape(-1), d, self.shape[d], op)
 
     @function
     @inplace

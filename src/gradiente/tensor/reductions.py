@@ -314,12 +314,7 @@ class Reductions:
         x = self._data
         if x.ndim == 0:
             return _return_types[name](self.clone(), zeros((), dtype=B.int64))
-        values = (xp.maximum if is_max else xp.minimum).accumulate(x, axis=d)
-        # the index of the latest element equal to the running extreme (PyTorch keeps the last
-        # of equal values)
-        positions = xp.arange(x.shape[d]).reshape([-1 if k == d else 1 for k in range(x.ndim)])
-        holders = xp.where(x == values, positions, 0)
-        idx = xp.maximum.accumulate(holders, axis=d)
+        idx = S.running_extreme_indices(x, d, is_max)
         cls = R.Cummax if is_max else R.Cummin
         return _return_types[name](
             cls.apply(self, idx, d), Tensor._make(idx.astype(xp.int64), False, None)
