@@ -61,3 +61,13 @@ def test_put_like_torch(accumulate):
         keep[1, 1] = False
         np.testing.assert_array_equal(ours.numpy()[keep], expected.numpy()[keep])
         assert ours.numpy()[1, 1] in (10.0, 30.0)
+
+
+def test_integer_prod_without_self_starts_from_one_like_torch():
+    got = gradiente.tensor([5, 7, 9]).scatter_reduce(
+        0, gradiente.tensor([0, 0]), gradiente.tensor([2, 3]), "prod", include_self=False
+    )
+    want = torch.tensor([5, 7, 9]).scatter_reduce(
+        0, torch.tensor([0, 0]), torch.tensor([2, 3]), "prod", include_self=False
+    )
+    assert got.tolist() == want.tolist() == [6, 7, 9]

@@ -39,8 +39,8 @@ def scatter_fold(x, index, dim: int, src, reduce: str, include_self: bool):
     (``ufunc.at`` applies repeated indices one after the other).
 
     Without ``include_self``, the positions that receive a value start from the reduction's
-    identity instead of x's value: 1, -inf, +inf for floats; for integers the dtype's min or
-    max, and 0 for 'prod' (torch starts from 1 there: a known difference, kept as it is).
+    identity instead of x's value: 1 for 'prod'; -inf, +inf for floats' 'amax'/'amin', the
+    dtype's min or max for integers.
     """
     out = x.copy()
     full = list(xp.indices(index.shape, sparse=True))
@@ -50,10 +50,9 @@ def scatter_fold(x, index, dim: int, src, reduce: str, include_self: bool):
         identity = {"prod": 1, "amax": -xp.inf, "amin": xp.inf}[reduce]
         touched = xp.zeros(out.shape, dtype=bool)
         touched[tuple(full)] = True
-        out[touched] = identity if out.dtype.kind == "f" else 0
         if out.dtype.kind != "f" and reduce != "prod":
-            extreme = xp.iinfo(out.dtype).min if reduce == "amax" else xp.iinfo(out.dtype).max
-            out[touched] = extreme
+            identity = xp.iinfo(out.dtype).min if reduce == "amax" else xp.iinfo(out.dtype).max
+        out[touched] = identity
     _UFUNCS[reduce].at(out, tuple(full), values)
     return out
 
