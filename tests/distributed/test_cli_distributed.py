@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -75,3 +76,18 @@ def test_a_failing_rank_in_gradiente_run_ends_the_job(tmp_path, mpi):
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     assert proc.returncode != 0
     assert "rank 1 failed with KeyError" in proc.stderr
+
+
+def test_a_killed_rank_of_train_nproc_ends_the_job_and_is_never_misnamed(tmp_path, mpi):
+    """SIGKILL in rank 1 mid-epoch: the job ends (no hang). The launcher names the rank that
+    vanished first when its polling sees it go before MPICH kills the others (best effort: on
+    a loaded machine both may vanish within one poll, and then no rank is named); it never
+    names the wrong one."""
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    env.update(GRADIENTE_FAULT_POINT="batch:2", GRADIENTE_FAULT_RANK="1")
+    cmd = [sys.executable, "-m", "gradiente", "train", "--nproc", "2", "--epochs", "1"]
+    cmd += ["--out", str(tmp_path / "run"), "--no-progress", "--model", "logistic"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode != 0
+    named = re.findall(r"rank (\d+) \(pid \d+\) of 2 stopped without finishing", proc.stderr)
+    assert named in ([], ["1"])

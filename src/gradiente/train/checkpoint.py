@@ -85,9 +85,13 @@ _fault_counts: dict[str, int] = {}
 
 def fault_point(name: str) -> None:
     """Kill this process with SIGKILL if ``GRADIENTE_FAULT_POINT`` is ``name:n`` and this is the
-    n-th time ``name`` is reached (a test-only hook; see the module's docstring)."""
+    n-th time ``name`` is reached (a test-only hook; see the module's docstring); with
+    ``GRADIENTE_FAULT_RANK=r``, only in rank r of an MPI job."""
     spec = os.environ.get("GRADIENTE_FAULT_POINT")
     if not spec:
+        return
+    only = os.environ.get("GRADIENTE_FAULT_RANK")  # under mpiexec: kill this rank only
+    if only is not None and only != os.environ.get("PMI_RANK", os.environ.get("RANK", "0")):
         return
     target, _, count = spec.rpartition(":")
     if target != name:

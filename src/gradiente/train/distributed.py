@@ -10,12 +10,15 @@ weights (no ``module.`` prefix), so a run saved by N processes resumes with any 
 
 from __future__ import annotations
 
+import atexit
 import math
 import os
 import pathlib
 import shutil
 import subprocess
 import sys
+import tempfile
+import time
 
 from gradiente import distributed as dist
 from gradiente.data import DataLoader, DistributedSampler
@@ -50,7 +53,79 @@ def launch(nproc: int, argv: list[str]) -> int:
     cmd = [mpiexec, "-n", str(nproc), sys.executable, "-m", "gradiente", *rest]
     # One BLAS thread per process: N processes on N cores, not N² threads.
     env = dict(os.environ, OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"))
-    return subprocess.call(cmd, env=env)
+    with tempfile.TemporaryDirectory(prefix="gradiente-job-") as job_dir:
+        env[JOB_DIR_VARIABLE] = job_dir
+        proc = subprocess.Popen(cmd, env=env)
+        first = _first_to_vanish(proc, pathlib.Path(job_dir))
+        status = proc.wait()
+    if status != 0 and first is not None:
+        rank, pid = first
+        print(
+            f"gradiente: error: rank {rank} (pid {pid}) of {nproc} stopped without finishing "
+            f"(killed or crashed), so MPI ended the whole job (exit status {status})",
+            file=sys.stderr,
+        )
+    return status
+
+
+# Each rank writes rank-<r>.pid into this folder when it starts and rank-<r>.done when it ends
+# normally, so that the launcher can name a rank that vanished (a SIGKILL leaves no message of
+# its own: MPICH's report names only a process id, not always the right one).
+JOB_DIR_VARIABLE = "GRADIENTE_JOB_DIR"
+
+
+def _first_to_vanish(proc: subprocess.Popen, job_dir: pathlib.Path, poll: float = 0.003):
+    """While ``proc`` (mpiexec) runs, watch the ranks' process ids: the (rank, pid) of the first
+    rank to disappear without its ``.done`` mark, or None.
+
+    MPICH kills the other ranks a few milliseconds after one dies, so the ranks are polled
+    every few milliseconds (a ``/proc`` read each: cheap); ranks found gone in the same poll
+    cannot be told apart, and then none is named.
+    """
+    pids: dict[int, int] = {}
+    while proc.poll() is None:
+        for marker in job_dir.glob("rank-*.pid"):
+            rank = int(marker.stem.split("-")[1])
+            if rank not in pids:
+                try:
+                    pids[rank] = int(marker.read_text())
+                except ValueError:
+                    pass  # being written
+        gone = [
+            (rank, pid)
+            for rank, pid in pids.items()
+            if not _alive(pid) and not (job_dir / f"rank-{rank}.done").exists()
+        ]
+        if gone:
+            return gone[0] if len(gone) == 1 else None
+        time.sleep(poll)
+    return None
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a zombie, dead but not yet reaped, does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # Linux: the state letter after the command name in /proc/<pid>/stat
+        return pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def _mark_rank(rank: int) -> None:
+    """In a rank started by ``launch``: record this process id, and its normal end."""
+    job_dir = os.environ.get(JOB_DIR_VARIABLE)
+    if not job_dir:
+        return
+    folder = pathlib.Path(job_dir)
+    tmp = folder / f".rank-{rank}.pid.tmp"
+    tmp.write_text(str(os.getpid()))
+    os.replace(tmp, folder / f"rank-{rank}.pid")
+    atexit.register(lambda: (folder / f"rank-{rank}.done").touch())
 
 
 class Job:
@@ -75,6 +150,7 @@ class Job:
         if not dist.is_initialized():
             dist.init_process_group("mpi")
         job = cls(dist.get_rank(), dist.get_world_size())
+        _mark_rank(job.rank)
         if not job.is_main:
             sys.stdout = open(os.devnull, "w")  # kept open for the process
         return job
