@@ -517,3 +517,21 @@ def test_kl_div_zero_targets_as_torch_xlogy():
         _rand((3, 4)),
         _rand((3, 4), 1, 0.1, 1.0),
     )
+
+
+@pytest.mark.parametrize(
+    "name", ["mse_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy_with_logits"]
+)
+def test_fused_losses_keep_their_target_and_name_like_torch(name):
+    """PyTorch's fused losses save input and target: changing the target in place before
+    backward is refused, and the loss prints the fused node's name."""
+    names = []
+    for M in (gradiente, torch):
+        x = M.tensor([0.5, -1.0, 2.0], requires_grad=True)
+        y = M.tensor([0.0, 1.0, 1.0])
+        loss = getattr(M.nn.functional, name)(x, y)
+        names.append(type(loss.grad_fn).__name__ if M is torch else loss.grad_fn.name())
+        y.mul_(0.5)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            loss.backward()
+    assert names[0] == names[1]

@@ -285,3 +285,29 @@ class BinaryCrossEntropy(Function):
         if ctx.needs_input_grad[1]:
             grad_t = g * ((-x).log1p() - x.log())
         return grad_x, grad_t, None
+
+
+class FusedAs(Function):
+    """A loss composed of Tensor ops, recorded as PyTorch's fused loss node.
+
+    ``value`` passes through unchanged (its own graph gives the gradients); the node keeps
+    ``saved`` as PyTorch's fused kernel keeps them (input and target), so that an in-place
+    change of one of them before backward is refused as in PyTorch, and it bears PyTorch's
+    name (``MseLossBackward0``, ...), so a printed loss shows the same ``grad_fn``.
+    """
+
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, value, node_name, *saved):
+        ctx.node_name = node_name
+        ctx.save_for_backward(*saved)
+        return value._data
+
+    @staticmethod
+    def backward(ctx, grad):
+        saved = ctx.saved_tensors  # refuses if one was changed in place since
+        return (grad, None, *(None,) * len(saved))
+
+    def name(self) -> str:
+        return self.node_name

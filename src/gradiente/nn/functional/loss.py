@@ -68,6 +68,13 @@ def _weighted(loss: Tensor, weight: Tensor | None, input: Tensor, reduction: str
     return _reduce(loss, reduction)
 
 
+def _fused(loss: Tensor, node_name: str, *saved: Tensor) -> Tensor:
+    """``loss`` recorded as PyTorch's fused node (see ``ops.loss.FusedAs``), when recorded."""
+    if not loss.requires_grad:
+        return loss
+    return L.FusedAs.apply(loss, node_name, *saved)
+
+
 def mse_loss(
     input: Tensor,
     target: Tensor,
@@ -80,7 +87,8 @@ def mse_loss(
     _warn_size(input, target)
     reduction = _resolve_reduction(size_average, reduce, reduction)
     diff = input - target
-    return _weighted(diff * diff, weight, input, reduction, mean_by_weight=True)
+    loss = _weighted(diff * diff, weight, input, reduction, mean_by_weight=True)
+    return _fused(loss, "MseLossBackward0", input, target)
 
 
 def l1_loss(
@@ -119,7 +127,7 @@ def smooth_l1_loss(
     quad = ~(ad >= beta)
     q = d.where(quad, 0.0)
     loss = (q * q * (0.5 / beta)).where(quad, ad - 0.5 * beta)
-    return _reduce(loss, reduction)
+    return _fused(_reduce(loss, reduction), "SmoothL1LossBackward0", input, target)
 
 
 def huber_loss(
@@ -137,7 +145,8 @@ def huber_loss(
     quad = ~(ad > delta)  # as in smooth_l1_loss: no NaN gradient from an unused branch
     q = d.where(quad, 0.0)
     loss = (q * q * 0.5).where(quad, (ad - 0.5 * delta) * delta)
-    return _weighted(loss, weight, input, reduction, mean_by_weight=False)
+    loss = _weighted(loss, weight, input, reduction, mean_by_weight=False)
+    return _fused(loss, "HuberLossBackward0", input, target)
 
 
 def _check_classification(
@@ -291,7 +300,8 @@ def binary_cross_entropy_with_logits(
     loss = (1 - target) * input - log_sigmoid
     if weight is not None:
         loss = loss * weight
-    return _reduce(loss, reduction)
+    kept = [t for t in (input, target, weight, pos_weight) if isinstance(t, Tensor)]
+    return _fused(_reduce(loss, reduction), "BinaryCrossEntropyWithLogitsBackward0", *kept)
 
 
 def kl_div(
