@@ -20,6 +20,7 @@ LAYERS = {
     "functions": 3,
     "_generated_functions": 3,  # the function forms of the methods, from their marks
     "linalg": 3,
+    "cuda": 3,  # torch.cuda: device count, current device, events and streams
     "func": 3,
     "special": 3,
     "testing": 3,

@@ -79,7 +79,7 @@ def test_devices_are_the_cpu():
     [
         ("torch.fft.fft(torch.ones(4))", "torch.fft"),
         ("import torch.onnx", "torch.onnx"),
-        ("torch.cuda.get_device_name(0)", "torch.cuda.get_device_name"),
+        ("torch.cuda.get_device_capability(0)", "torch.cuda.get_device_capability"),
         ("import torchvision.models", "torchvision.models"),
     ],
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from gradiente.backend import get_default_dtype, xp
+from gradiente.backend import get_default_dtype, host, ndarray, xp
 
 
 class _PrintOptions:
@@ -153,6 +153,9 @@ def tensor_repr(t, prefix: str = "tensor(") -> str:
     indent = len(prefix)
     suffixes = []
     d = t.dtype
+    if type(a) is not ndarray:  # a CUDA tensor: torch names the device first, then the values
+        suffixes.append(f"device='{t.device}'")
+        a = xp.asarray(host(a))
     if a.size == 0:
         body = "[]"
         if a.ndim != 1:

@@ -1,23 +1,190 @@
-"""The one place that imports NumPy for compute: the array module, dtypes and their promotion.
+"""The one place that imports NumPy for compute: the array module, dtypes and their promotion,
+and the devices an array can live on.
 
-Every op asks this module for its array namespace (``xp``) instead of importing NumPy itself,
-so that a GPU backend (CuPy) can later be slotted in here without touching the ops.
+Every op asks this module for its array namespace (``xp``) instead of importing NumPy itself.
+A tensor's device is the type of its array: a plain ``numpy.ndarray`` lives on the CPU; a CuPy
+array on a CUDA GPU (CuPy is imported only when a CUDA device is first asked for, never on a
+CPU install); and, for CPU-only CI, a ``StandInCudaArray`` — a NumPy array marked as living on
+"cuda:N" — plays the GPU when ``GRADIENTE_FAKE_CUDA=1`` (or ``=2`` for two devices) is set or
+``set_stand_in_cuda(1)`` is called. The stand-in computes with NumPy, so every path of the device
+model (moving, mixing errors, modules, optimizers, checkpoints) runs without a GPU; only
+CUDA's own kernels are left for a real device.
 """
 
 from __future__ import annotations
 
+import os
+
 import numpy
 
 xp = numpy
+ndarray = numpy.ndarray  # the CPU's array type: ``type(a) is ndarray`` is the hot-path check
 
 # Tensor math follows IEEE arithmetic silently, as PyTorch does: log(0) is -inf and 0/0 is nan
 # without a RuntimeWarning per op.
 numpy.seterr(divide="ignore", invalid="ignore", over="ignore", under="ignore")
 
 
-def get_array_module(array):
-    """The array namespace of ``array`` (NumPy today; CuPy arrays will answer ``cupy``)."""
-    return xp
+def get_array_module(*arrays):
+    """The array namespace of ``arrays`` (Chainer's idiom): ``cupy`` when one of them is a
+    CuPy array, else ``numpy`` (the stand-in device computes with NumPy)."""
+    if _cupy is not None:
+        for a in arrays:
+            if isinstance(a, _cupy.ndarray):
+                return _cupy
+    return numpy
+
+
+# ---------------------------------------------------------------------------------------------
+# Devices
+# ---------------------------------------------------------------------------------------------
+
+
+class StandInCudaArray(numpy.ndarray):
+    """A NumPy array marked as living on the stand-in device "cuda:<device_index>".
+
+    NumPy keeps the subclass through ufuncs, views and ``*_like`` (``__array_finalize__``
+    copies the mark), so an op on stand-in arrays gives stand-in arrays, as on a GPU.
+    """
+
+    device_index = 0
+
+    def __array_finalize__(self, obj):
+        self.device_index = getattr(obj, "device_index", 0)
+
+    def __reduce__(self):
+        return (_stand_in_array, (numpy.asarray(self), self.device_index))
+
+
+def _stand_in_array(array, index: int) -> StandInCudaArray:
+    out = numpy.asarray(array).view(StandInCudaArray)
+    out.device_index = index
+    return out
+
+
+def _stand_in_count() -> int:
+    value = os.environ.get("GRADIENTE_FAKE_CUDA", "")
+    return int(value) if value.isdigit() else 0
+
+
+_stand_in = [_stand_in_count()]  # how many stand-in CUDA devices (0: none)
+_cupy = None  # the CuPy module once a real CUDA device has been asked for
+_cupy_tried = [False]
+_current_device = [0]
+
+
+def set_stand_in_cuda(count: int) -> None:
+    """Provide ``count`` stand-in CUDA devices backed by NumPy (0 turns them off); tests use
+    this instead of the ``GRADIENTE_FAKE_CUDA`` environment variable."""
+    _stand_in[0] = int(count)
+    _current_device[0] = 0
+
+
+def stand_in_cuda() -> bool:
+    """True when CUDA devices are NumPy stand-ins."""
+    return _stand_in[0] > 0
+
+
+def _load_cupy():
+    """CuPy, if it imports and sees a GPU; None otherwise. Imported once, on first need."""
+    global _cupy
+    if not _cupy_tried[0]:
+        _cupy_tried[0] = True
+        try:
+            import cupy  # noqa: PLC0415 - a GPU library only when a GPU is asked for
+
+            if cupy.cuda.runtime.getDeviceCount() > 0:
+                _cupy = cupy
+        except Exception:  # no CuPy, no driver, no device: CUDA is unavailable
+            _cupy = None
+    return _cupy
+
+
+def cuda_device_count() -> int:
+    """The number of CUDA devices: stand-ins when enabled, else CuPy's GPUs, else 0."""
+    if _stand_in[0]:
+        return _stand_in[0]
+    cupy = _load_cupy()
+    return cupy.cuda.runtime.getDeviceCount() if cupy is not None else 0
+
+
+def current_cuda_device() -> int:
+    """The index that a bare "cuda" means (``torch.cuda.current_device()``)."""
+    return _current_device[0]
+
+
+def set_current_cuda_device(index: int) -> None:
+    """Make ``index`` the device that a bare "cuda" means."""
+    check_cuda_index(index)
+    _current_device[0] = index
+    if not _stand_in[0]:
+        _cupy.cuda.Device(index).use()
+
+
+def check_cuda_index(index: int) -> None:
+    """Raise torch's errors for CUDA without a device or for an index past the last device."""
+    count = cuda_device_count()
+    if count == 0:
+        raise RuntimeError(
+            "Torch not compiled with CUDA enabled: CUDA is not available to gradiente (install "
+            "CuPy with `pip install -e .[cuda]` on a machine with an NVIDIA GPU; "
+            "GRADIENTE_FAKE_CUDA=1 gives a NumPy stand-in for tests)"
+        )
+    if not 0 <= index < count:
+        raise RuntimeError(
+            "CUDA error: invalid device ordinal\n"
+            f"(device cuda:{index} requested, {count} CUDA device(s) available)"
+        )
+
+
+def array_device_index(array):
+    """The CUDA index of ``array``, or None for a CPU (plain NumPy) array."""
+    if type(array) is ndarray:
+        return None
+    if isinstance(array, StandInCudaArray):
+        return array.device_index
+    if _cupy is not None and isinstance(array, _cupy.ndarray):
+        return array.device.id
+    return None  # NumPy scalars and other host values
+
+
+def to_device(array, index):
+    """A copy of ``array`` on CUDA device ``index`` (None: on the CPU), or ``array`` itself
+    when it is there already."""
+    current = array_device_index(array)
+    if current == index and (index is not None or isinstance(array, ndarray)):
+        return array
+    if index is None:
+        if _cupy is not None and isinstance(array, _cupy.ndarray):
+            return _cupy.asnumpy(array)
+        return numpy.array(array)  # a plain ndarray copy
+    check_cuda_index(index)
+    if _stand_in[0]:
+        return _stand_in_array(numpy.array(array), index)
+    if isinstance(array, _cupy.ndarray):
+        with _cupy.cuda.Device(index):
+            return array.copy()
+    with _cupy.cuda.Device(index):
+        return _cupy.asarray(array)
+
+
+def mark_device(array, index):
+    """``array`` (an op's result) on device ``index`` without a copy where possible: ops that
+    build a result with a NumPy constructor give a plain array, which the stand-in re-marks."""
+    if index is None or array_device_index(array) == index:
+        return array
+    if _stand_in[0] and isinstance(array, (ndarray, numpy.generic)):
+        return _stand_in_array(numpy.asarray(array), index)
+    return to_device(numpy.asarray(array), index)
+
+
+def host(array):
+    """``array`` as a NumPy array in host memory (for printing, saving, ``tolist``)."""
+    if type(array) is ndarray:
+        return array
+    if _cupy is not None and isinstance(array, _cupy.ndarray):
+        return _cupy.asnumpy(array)
+    return numpy.asarray(array)
 
 
 class dtype:

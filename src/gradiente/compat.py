@@ -7,8 +7,9 @@ attribute lookups to the gradiente module of the same role (``torch.nn`` → ``g
 A name gradiente lacks raises ``UnsupportedError`` saying so ("gradiente run: torch.fft is
 not supported by gradiente") instead of an obscure ``AttributeError`` deep in the script.
 
-A few of torch's names are about hardware and have a CPU answer here: ``torch.cuda``,
-``torch.backends.mps``/``cudnn`` and ``torch.accelerator`` report no accelerator; mixed precision
+``torch.cuda`` is ``gradiente.cuda`` (no device without CuPy and a GPU). A few of torch's
+names are about hardware and have a CPU answer here: ``torch.backends.mps``/``cudnn`` and
+``torch.accelerator`` report no accelerator; mixed precision
 (``torch.autocast``, ``torch.amp``, ``torch.cuda.amp``) computes in full precision, with a
 ``GradScaler`` that scales and unscales exactly as torch's; and ``torch.save``/``torch.load``
 are gradiente's checkpoint functions.
@@ -50,6 +51,7 @@ ALIASES = {
     "torch.utils.data.sampler": "gradiente.data.sampler",
     "torch.utils.data.dataloader": "gradiente.data.loader",
     "torch.utils.data.distributed": "gradiente.data.distributed",
+    "torch.cuda": "gradiente.cuda",
     "torch.distributed": "gradiente.distributed",
     "torch.nn.parallel": "gradiente.nn.parallel",
     "torchvision.datasets": "gradiente.datasets",
@@ -244,14 +246,6 @@ def _cuda_autocast(enabled: bool = True, dtype=None, cache_enabled=True) -> auto
 # Modules torch has for hardware, answered for a CPU-only library. Other names in them are
 # unsupported like any other missing name.
 SYNTHETIC = {
-    "torch.cuda": {
-        "is_available": _no_accelerator,
-        "device_count": _zero,
-        "manual_seed": _nothing,
-        "manual_seed_all": _nothing,
-        "synchronize": _nothing,
-        "empty_cache": _nothing,
-    },
     "torch.backends": {},
     "torch.backends.mps": {"is_available": _no_accelerator, "is_built": _no_accelerator},
     "torch.backends.cuda": {"is_built": _no_accelerator},

@@ -35,8 +35,9 @@ import secrets
 import safetensors
 import safetensors.numpy
 
-from gradiente.backend import xp
-from gradiente.tensor import Tensor
+from gradiente.backend import host, xp
+from gradiente.tensor import Tensor, _check_device
+from gradiente.tensor import device as _device
 
 __all__ = ["save", "load", "CheckpointError"]
 
@@ -95,7 +96,7 @@ class _Encoder:
         if isinstance(obj, float):
             return float(obj) if math.isfinite(obj) else {"float": repr(float(obj))}
         if isinstance(obj, Tensor):
-            node = {"tensor": self._store(obj._data, path)}
+            node = {"tensor": self._store(host(obj._data), path)}  # CUDA tensors: host copy
             if obj.requires_grad:
                 node["requires_grad"] = True
             return node
@@ -510,14 +511,33 @@ def _read_structure(metadata, name: str):
     return structure["root"]
 
 
-def _only_cpu(map_location) -> bool:
-    """Whether ``map_location`` (None, a device or its name, a dict or a function) leaves every
-    tensor on the CPU, the only device here."""
+def _target_device(map_location):
+    """The device that ``map_location`` (None, a device or its name, a dict or a function)
+    puts the loaded tensors on. Files hold host copies, so tensors load on the CPU unless it
+    names a device: a dict maps "cpu" (the stored location) to one; a function is given CPU
+    storages and keeps them there."""
     if map_location is None or callable(map_location):
-        return True  # a function receives CPU storages and can only return them
+        return "cpu"
     if isinstance(map_location, dict):
-        return all(str(target) == "cpu" for target in map_location.values())
-    return str(map_location) == "cpu"
+        return map_location.get("cpu", "cpu")
+    return map_location
+
+
+def _moved(obj, target):
+    """``obj`` (what ``load`` decoded) with every tensor moved to ``target``."""
+    if isinstance(obj, Tensor):
+        moved = obj.to(target)
+        return moved if moved is obj else moved.detach().requires_grad_(obj.requires_grad)
+    if isinstance(obj, list):
+        return [_moved(v, target) for v in obj]
+    if isinstance(obj, tuple) and not hasattr(obj, "_fields"):
+        return tuple(_moved(v, target) for v in obj)
+    if isinstance(obj, dict):
+        out = type(obj)() if isinstance(obj, collections.OrderedDict) else {}
+        for k, v in obj.items():
+            out[k] = _moved(v, target)
+        return out
+    return obj
 
 
 def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=None, **kwargs):
@@ -526,15 +546,18 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
     ``f`` is a path or a binary file object. A plain safetensors file without gradiente's
     structure (e.g. from ``safetensors.torch.save_file``) loads as a flat dict of tensors.
     Pickled objects (``save(model, path)``) load only with ``weights_only=False``, through
-    ``pickle_module`` (default ``pickle``). Only the CPU exists here, so ``map_location`` may
-    be None, ``"cpu"``/``device("cpu")``, a dict mapping to ``"cpu"``, or a function (given
-    CPU storages); ``mmap`` and the other arguments of ``torch.load`` are accepted and ignored.
+    ``pickle_module`` (default ``pickle``). Files hold host copies (``save`` copies CUDA
+    tensors to the host), so tensors load on the CPU — also those saved from a GPU, which
+    torch would put back there — unless ``map_location`` names a device: ``"cuda"``,
+    ``device("cuda:0")``, or a dict mapping ``"cpu"`` to one (a function is given CPU storages
+    and keeps them); ``mmap`` and the other arguments of ``torch.load`` are accepted and
+    ignored.
 
     A file that is not a readable checkpoint (foreign, truncated, damaged, crafted) raises
     ``CheckpointError`` (a ``RuntimeError`` and a ``ValueError``) naming the file.
     """
-    if not _only_cpu(map_location):
-        raise RuntimeError(f"gradiente.load: only map_location='cpu' exists, got {map_location!r}")
+    target = _device(_target_device(map_location))
+    _check_device(target)  # a missing device fails before the file is read
     if hasattr(f, "read"):
         name, raw = str(getattr(f, "name", f)), f.read()
     else:
@@ -545,5 +568,7 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
     arrays = _read_tensors(raw, header, start, name)
     root = _read_structure(header.get("__metadata__"), name)
     if root is None:
-        return {key: Tensor._make(arrays[key]) for key in header if key != "__metadata__"}
-    return _Decoder(arrays, name, weights_only is not False, pickle_module).decode(root)
+        loaded = {key: Tensor._make(arrays[key]) for key in header if key != "__metadata__"}
+    else:
+        loaded = _Decoder(arrays, name, weights_only is not False, pickle_module).decode(root)
+    return loaded if target.type == "cpu" else _moved(loaded, target)

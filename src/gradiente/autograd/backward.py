@@ -30,7 +30,7 @@ def _roots_and_seeds(outputs, grad_outputs, hint: str):
                     f"grad can be implicitly created only for scalar outputs; output {i} has "
                     f"shape {tuple(t.shape)}: {hint}"
                 )
-            g = Tensor._make(xp.ones(t._data.shape, dtype=t._data.dtype))
+            g = Tensor._make(xp.ones_like(t._data))  # on t's device
         else:
             if not isinstance(g, Tensor):
                 g = Tensor._make(xp.asarray(g, dtype=t._data.dtype))
@@ -114,7 +114,7 @@ def grad(
         g = got[capture[_function._edge_of(x)]]
         if g is None:
             if materialize_grads:
-                g = Tensor._make(xp.zeros(x._data.shape, dtype=x._data.dtype))
+                g = Tensor._make(xp.zeros_like(x._data))
             elif not allow_unused:
                 raise RuntimeError(
                     f"One of the differentiated Tensors (input {i}) appears to not have been "

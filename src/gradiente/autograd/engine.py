@@ -13,7 +13,7 @@ from __future__ import annotations
 from gradiente.autograd import function as _function
 from gradiente.autograd.function import AccumulateGrad, Function
 from gradiente.autograd.grad_mode import grad_state
-from gradiente.backend import xp
+from gradiente.backend import mark_device, ndarray, xp
 
 
 def _consumer_counts(roots) -> dict:
@@ -168,12 +168,16 @@ def run_backward(
                 _release(node)
 
             meta = node._input_meta
+            device = node._device
             for i, (nxt, nr) in enumerate(node.next_functions):
                 g = input_grads[i]
                 if nxt is None or g is None:
                     continue
                 if not isinstance(g, Tensor):
                     g = _as_tensor(g)
+                if device is not None and type(g._data) is ndarray:
+                    # a kernel's backward built a host array: the gradient lives on the device
+                    g = Tensor._make(mark_device(g._data, device), False, None)
                 shape, dtype = meta[i]
                 if g._data.shape != shape:
                     g = _sum_to_shape(g, shape)
@@ -205,7 +209,8 @@ def _release(node) -> None:
 def _zeros_for_output(node, i):
     """dL/d(output i) for an output that no path to the loss used: zeros."""
     shape, dtype = node.__dict__["_output_meta"][i]
-    return _function._Tensor._make(xp.zeros(shape, dtype=dtype), False, None)
+    zeros = mark_device(xp.zeros(shape, dtype=dtype), node._device)
+    return _function._Tensor._make(zeros, False, None)
 
 
 def _run_pre_hooks(node, grads, adopted):

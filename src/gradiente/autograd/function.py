@@ -31,8 +31,9 @@ from __future__ import annotations
 import functools
 import weakref
 
+from gradiente import backend as B
 from gradiente.autograd.grad_mode import grad_state
-from gradiente.backend import xp
+from gradiente.backend import ndarray, xp
 
 # The Tensor class is registered here by gradiente.tensor (autograd sits below tensor in the
 # layering, so it cannot import it).
@@ -175,6 +176,10 @@ class Function(Node):
     """
 
     _array_forward = False
+    # True only for the copy between devices (ToDevice), whose output is on another device
+    # than its input; every other op computes on the one device of its inputs.
+    _moves_device = False
+    _device = None  # the CUDA index this node computed on (None: the CPU)
     _is_view = False
     # Array attributes an op stores on ctx for backward (besides save_for_backward); the
     # engine frees them after backward unless retain_graph=True.
@@ -247,13 +252,22 @@ class Function(Node):
         """Run forward and, when needed, record this op in the graph."""
         Tensor = _Tensor
         record = False
-        if grad_state.enabled:
-            for a in args:
-                if isinstance(a, Tensor):
+        device = None
+        enabled = grad_state.enabled
+        for a in args:
+            if isinstance(a, Tensor):
+                if type(a._data) is not ndarray:  # the one device check on the hot path
+                    device = True
+                if enabled:
                     if a._view is not None:
                         refresh_view(a)
                     if a._requires_grad:
                         record = True
+        if device is not None:
+            if cls._moves_device:
+                device = None  # a copy between devices: its input and output differ
+            else:
+                args, device = _on_one_device(args)
         ctx = cls()
         if cls._array_forward:
             try:
@@ -272,11 +286,65 @@ class Function(Node):
             finally:
                 grad_state.enabled = prev
 
+        if device is not None:
+            out = _mark_outputs(out, device)
+            ctx._device = device  # the engine puts this node's input gradients there too
         if record:
             _record_inputs(ctx, args)
         else:
             ctx._saved = ()
         return _wrap_outputs(ctx, cls, out, record, args, kwargs)
+
+
+def _on_one_device(args):
+    """The inputs of an op with a CUDA tensor among them, and that device's index.
+
+    All tensor inputs must be on one device (torch's error names the first two devices
+    found); a 0-d CPU tensor is the exception, as in torch: it is copied to the device
+    (differentiably), like a Python scalar.
+    """
+    Tensor = _Tensor
+    index = None
+    for a in args:
+        if isinstance(a, Tensor) and type(a._data) is not ndarray:
+            index = B.array_device_index(a._data)
+            break
+    moved = list(args)
+    for i, a in enumerate(args):
+        if not isinstance(a, Tensor):
+            continue
+        here = B.array_device_index(a._data)
+        if here == index:
+            continue
+        if here is None and a._data.ndim == 0:
+            moved[i] = _Tensor.to(a, f"cuda:{index}")
+            continue
+        names = [_device_name(_device_of(b)) for b in args if isinstance(b, Tensor)]
+        first = names[0]
+        second = next(n for n in names if n != first)
+        raise RuntimeError(
+            "Expected all tensors to be on the same device, but found at least two devices, "
+            f"{first} and {second}!"
+        )
+    return tuple(moved), index
+
+
+def _device_of(t):
+    return B.array_device_index(t._data)
+
+
+def _device_name(index) -> str:
+    return "cpu" if index is None else f"cuda:{index}"
+
+
+def _mark_outputs(out, index):
+    """An op's result on the device of its inputs (the stand-in device re-marks results that
+    NumPy built as plain arrays; a CuPy op's results are there already)."""
+    if isinstance(out, tuple):
+        return tuple(_mark_outputs(o, index) for o in out)
+    if isinstance(out, _Tensor) or out is None:
+        return out
+    return B.mark_device(out, index)
 
 
 def _record_inputs(ctx, args) -> None:

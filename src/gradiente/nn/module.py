@@ -421,28 +421,33 @@ class Module:
         """``to(dtype)``, ``to(device)``, ``to(tensor)``, ``to(device, dtype)``: in place.
 
         Only floating-point parameters and buffers change dtype (integer buffers such as
-        ``num_batches_tracked`` stay int64). gradiente computes on the CPU only.
+        ``num_batches_tracked`` stay int64). Parameters stay the same objects (their arrays
+        move), so an optimizer built before ``model.to("cuda")`` keeps working; gradients and
+        buffers move with them.
         """
-        dtype = kwargs.get("dtype")
-        _check_device(kwargs.get("device"))
+        dtype, target = kwargs.get("dtype"), kwargs.get("device")
         for a in args:
             if isinstance(a, Tensor):
-                dtype = a.dtype
+                dtype, target = a.dtype, a.device
             elif isinstance(a, B.dtype) or a in (float, int, bool):
                 dtype = B.to_dtype(a)
             elif isinstance(a, str) and a.removeprefix("torch.") in B._BY_NAME:
                 dtype = B.to_dtype(a)
             else:
-                _check_device(a)
-        if dtype is None:
+                target = a
+        _check_device(target)
+        if dtype is not None:
+            dtype = B.to_dtype(dtype)
+            if not dtype.is_floating_point:
+                raise TypeError(
+                    f"nn.Module.to only accepts floating point or complex dtypes, but got "
+                    f"desired dtype={dtype}"
+                )
+        if dtype is None and target is None:
             return self
-        dtype = B.to_dtype(dtype)
-        if not dtype.is_floating_point:
-            raise TypeError(
-                f"nn.Module.to only accepts floating point or complex dtypes, but got "
-                f"desired dtype={dtype}"
-            )
-        return self._apply(lambda t: t.to(dtype) if t.is_floating_point() else t)
+        return self._apply(
+            lambda t: t.to(device=target, dtype=dtype if t.is_floating_point() else None)
+        )
 
     def float(self) -> Module:
         """Cast floating-point parameters and buffers to float32."""
@@ -462,13 +467,16 @@ class Module:
         return self._apply(lambda t: t.to(dst))
 
     def cpu(self) -> Module:
-        """Nothing to move: gradiente computes on the CPU."""
-        return self
+        """Move parameters, gradients and buffers to host memory."""
+        return self.to("cpu")
 
     def cuda(self, device=None) -> Module:
-        """Raises: gradiente has no GPU backend yet."""
-        _check_device("cuda")
-        return self
+        """Move parameters, gradients and buffers to CUDA device ``device`` (default: current)."""
+        if device is None:
+            device = "cuda"
+        elif isinstance(device, int):
+            device = f"cuda:{device}"
+        return self.to(device)
 
     def share_memory(self) -> Module:
         return self

@@ -6,6 +6,7 @@ input's shape; the backward methods here may return gradients of the broadcast s
 
 from __future__ import annotations
 
+from gradiente import backend as B
 from gradiente.autograd.function import Function
 from gradiente.backend import xp
 from gradiente.ops.activation import erfinv as _erfinv
@@ -463,6 +464,24 @@ class ToDtype(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad, None
+
+
+class ToDevice(Function):
+    """Copy to another device (a CUDA index, or None for the CPU); the gradient is copied
+    back to the input's device: d(copy)/dx = I."""
+
+    backward_name = "ToCopyBackward0"
+    _array_forward = True
+    _moves_device = True
+
+    @staticmethod
+    def forward(ctx, a, index):
+        ctx.source = B.array_device_index(a._data)
+        return B.to_device(a._data, index)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ToDevice.apply(grad, ctx.source), None
 
 
 class Clone(Function):

@@ -433,7 +433,8 @@ class Optimizer:
         def cast(param, value, key=None):
             if isinstance(value, Tensor):
                 if key != "step" and param.is_floating_point():
-                    value = value.to(dtype=param.dtype)
+                    # torch's rule: state follows its parameter's dtype and device
+                    value = value.to(dtype=param.dtype, device=param.device)
                 return Tensor._make(value._data.copy())
             if isinstance(value, dict):
                 return {k: cast(param, v, key=k) for k, v in value.items()}

@@ -47,48 +47,106 @@ _return_types["slogdet"] = _return_type("slogdet", ("sign", "logabsdet"))
 
 
 class device:
-    """A device name; gradiente computes on the CPU (``cuda`` arrives with the GPU backend)."""
+    """Where a tensor lives: ``device("cpu")``, ``device("cuda")``, ``device("cuda:1")``,
+    ``device("cuda", 1)`` or ``device(1)`` (a bare index means CUDA), as ``torch.device``.
+
+    A CUDA tensor's array is a CuPy array (or, on CPU-only CI, the NumPy stand-in of
+    ``backend.StandInCudaArray``); a CPU tensor's array is a plain ``numpy.ndarray``.
+    """
+
+    __slots__ = ("type", "index")
 
     def __init__(self, type="cpu", index=None):
         if isinstance(type, device):
             type, index = type.type, type.index
+        elif isinstance(type, numbers.Integral) and not isinstance(type, bool):
+            type, index = "cuda", int(type)
         text = str(type)
         if ":" in text:
-            text, idx = text.split(":")
+            text, idx = text.split(":", 1)
+            if not idx.isdigit():
+                raise RuntimeError(f"Invalid device string: '{type}'")
             index = int(idx)
+        if text not in _DEVICE_TYPES:
+            raise RuntimeError(
+                "Expected one of cpu, cuda, meta device type at start of device string: " + text
+            )
+        if index is not None and text == "cpu" and index != 0:
+            raise RuntimeError(f"CPU device index must be -1 or zero, got {index}")
         self.type = text
         self.index = index
 
     def __repr__(self):
-        return (
-            f"device(type='{self.type}')"
-            if self.index is None
-            else (f"device(type='{self.type}', index={self.index})")
-        )
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
 
     def __str__(self):
         return self.type if self.index is None else f"{self.type}:{self.index}"
 
     def __eq__(self, other):
         if isinstance(other, str):
-            other = device(other)
+            try:
+                other = device(other)
+            except RuntimeError:
+                return False
         return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
 
     def __hash__(self):
         return hash((self.type, self.index))
 
+    def __reduce__(self):
+        return (device, (self.type, self.index))
 
+
+_DEVICE_TYPES = ("cpu", "cuda", "meta")
 _CPU = device("cpu")
+_CUDA = {}  # index -> device("cuda", index), made once each
+
+
+def _cuda_device(index: int) -> device:
+    d = _CUDA.get(index)
+    if d is None:
+        d = _CUDA[index] = device("cuda", index)
+    return d
+
+
+def _array_device(array) -> device:
+    """The device of an array: the CPU for a plain NumPy array, else its CUDA device."""
+    if type(array) is B.ndarray:
+        return _CPU
+    index = B.array_device_index(array)
+    return _CPU if index is None else _cuda_device(index)
+
+
+def _device_index(d):
+    """The CUDA index that ``d`` (a device, a name, an int or None) asks for; None for the CPU
+    (and for None). A bare "cuda" is the current device; a missing or absent CUDA device
+    raises torch's error."""
+    if d is None:
+        return None
+    if not isinstance(d, device):
+        d = device(d)
+    if d.type != "cuda":
+        return None
+    index = B.current_cuda_device() if d.index is None else d.index
+    B.check_cuda_index(index)
+    return index
 
 
 def _check_device(d) -> None:
-    if d is None:
-        return
-    name = str(d.type if isinstance(d, device) else d).split(":")[0]
-    if name not in ("cpu", "meta"):
-        raise RuntimeError(
-            f"device '{d}' is not available: gradiente computes on the CPU (NumPy backend)"
-        )
+    """Raise unless ``d`` names a device that exists here (None means the default, the CPU)."""
+    _device_index(d)
+
+
+def _place(t, d):
+    """Tensor ``t`` (made on the CPU) moved to device ``d``; ``t`` itself when ``d`` is the CPU
+    or None. Factories build on the CPU, so a seeded model has torch's CPU values on any device."""
+    index = _device_index(d)
+    if index is None:
+        return t
+    t._data = B.to_device(t._data, index)
+    return t
 
 
 def _dims(dim, ndim: int, op: str):

@@ -18,8 +18,11 @@ from gradiente.tensor.common import (
     _CPU,
     _LEGACY_TYPE_NAMES,
     Size,
+    _array_device,
     _check_device,
+    _device_index,
     _dim,
+    _place,
     _rebuild,
     _shape_arg,
     _to_array,
@@ -44,6 +47,7 @@ class TensorCore:
                 _shape_arg(args), dtype=(B.to_dtype(dtype) if dtype else B.get_default_dtype()).np
             )
         self._init(data, requires_grad, None)
+        _place(self, device)
 
     def _init(self, data, requires_grad, grad_fn):
         self._data = data
@@ -103,12 +107,13 @@ class TensorCore:
     @property
     def device(self) -> device:
         """Is the ``torch.device`` where this Tensor is."""
-        return _CPU
+        data = self._data
+        return _CPU if type(data) is B.ndarray else _array_device(data)
 
     @property
     def is_cuda(self) -> bool:
         """Is ``True`` if the Tensor is stored on the GPU, ``False`` otherwise."""
-        return False
+        return type(self._data) is not B.ndarray and _array_device(self._data) is not _CPU
 
     @property
     def layout(self) -> str:
@@ -293,11 +298,15 @@ class TensorCore:
 
     def get_device(self) -> int:
         """The device index: -1 on the CPU."""
-        return -1
+        index = self.device.index
+        return -1 if index is None else index
 
     def data_ptr(self) -> int:
         """Returns the address of the first element of ``self`` tensor."""
-        return self._data.__array_interface__["data"][0]
+        data = self._data
+        if hasattr(data, "__array_interface__"):
+            return data.__array_interface__["data"][0]
+        return data.data.ptr  # a CuPy array: its device pointer
 
     def item(self):
         """Returns the value of this tensor as a standard Python number."""
@@ -309,7 +318,7 @@ class TensorCore:
 
     def tolist(self):
         """Returns the tensor as a (nested) list."""
-        return self._data.tolist()
+        return B.host(self._data).tolist()
 
     def numpy(self, force: bool = False):
         """Returns the tensor as a NumPy ``ndarray``."""
@@ -318,9 +327,22 @@ class TensorCore:
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
                 "instead."
             )
+        if type(self._data) is not B.ndarray:
+            self._check_on_host()
         return self._data
 
+    def _check_on_host(self) -> None:
+        """torch's TypeError for a CUDA tensor asked for a NumPy array."""
+        d = self.device
+        if d.type == "cuda":
+            raise TypeError(
+                f"can't convert {d} device type tensor to numpy. Use Tensor.cpu() to copy the "
+                "tensor to host memory first."
+            )
+
     def __array__(self, dtype=None, copy=None):
+        if type(self._data) is not B.ndarray:
+            self._check_on_host()
         return self._data if dtype is None else self._data.astype(dtype)
 
     def __array_wrap__(self, array, context=None, return_scalar=False):
@@ -410,20 +432,28 @@ class TensorCore:
         return E.Clone.apply(self)
 
     def to(self, *args, **kwargs) -> Tensor:
-        """``to(dtype)``, ``to(device)``, ``to(other)``, ``to(device, dtype)``: a cast or self."""
-        dtype = kwargs.get("dtype")
+        """``to(dtype)``, ``to(device)``, ``to(other)``, ``to(device, dtype)``: this tensor
+        moved and/or cast (differentiably), or ``self`` when it is already there and of that
+        dtype (``copy=True`` always copies). ``non_blocking`` is accepted; copies are
+        synchronous."""
+        dtype, target = kwargs.get("dtype"), kwargs.get("device")
         for a in args:
             if isinstance(a, Tensor):
-                dtype = a.dtype
+                dtype, target = a.dtype, a.device
             elif isinstance(a, (B.dtype, type)) or (isinstance(a, str) and a in B._BY_NAME):
                 dtype = B.to_dtype(a)
             else:
-                _check_device(a)
-        _check_device(kwargs.get("device"))
+                target = a
         copy = kwargs.get("copy", False)
-        if dtype is None or B.to_dtype(dtype).np == self._data.dtype:
-            return self.clone() if copy else self
-        return E.ToDtype.apply(self, B.to_dtype(dtype).np)
+        out = self
+        if target is not None:
+            index = _device_index(target)
+            if B.array_device_index(self._data) != index:
+                out = E.ToDevice.apply(self, index)
+                copy = False
+        if dtype is not None and B.to_dtype(dtype).np != out._data.dtype:
+            return E.ToDtype.apply(out, B.to_dtype(dtype).np)
+        return out.clone() if copy else out
 
     def type(self, dtype=None):
         """``torch.FloatTensor``-style name of the type, or a cast: ``type(torch.float64)``,
@@ -477,13 +507,17 @@ class TensorCore:
         """``self.short()`` is equivalent to ``self.to(torch.int16)``."""
         return self.to(B.int16)
 
-    def cpu(self):
-        """This tensor on the CPU (itself: gradiente computes on the CPU)."""
-        return self
+    def cpu(self, memory_format=None):
+        """This tensor in host memory: a copy for a CUDA tensor, ``self`` for a CPU one."""
+        return self.to("cpu")
 
-    def cuda(self, *args, **kwargs):
-        """This tensor on a CUDA device (raises: gradiente computes on the CPU)."""
-        _check_device("cuda")
+    def cuda(self, device=None, non_blocking=False, memory_format=None):
+        """This tensor on CUDA device ``device`` (default: the current device)."""
+        if device is None:
+            device = "cuda"
+        elif isinstance(device, int):
+            device = f"cuda:{device}"
+        return self.to(device)
 
     def pin_memory(self):
         """Copies the tensor to pinned memory, if it's not already pinned."""

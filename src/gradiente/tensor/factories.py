@@ -9,7 +9,7 @@ from gradiente import backend as B
 from gradiente import random as _random
 from gradiente.backend import xp
 from gradiente.random import _fma32, _fma64  # exact fused multiply-add, as torch's kernels use
-from gradiente.tensor.common import _arr, _check_device, _shape_arg, _to_array
+from gradiente.tensor.common import _arr, _check_device, _place, _shape_arg, _to_array
 
 Tensor = None  # the assembled class, bound by gradiente.tensor (see its __init__)
 
@@ -23,8 +23,10 @@ def _factory_dtype(dtype, default=None):
 def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
     """A new tensor that copies ``data`` (lists, scalars, arrays); floats become float32."""
     _check_device(device)
+    if isinstance(data, Tensor) and data._data.__class__ is not B.ndarray:
+        data = B.host(data._data)  # a CUDA tensor's values, copied through the host
     arr = _to_array(data, B.to_dtype(dtype) if dtype is not None else None)
-    t = Tensor._make(arr, False, None)
+    t = _place(Tensor._make(arr, False, None), device)
     if requires_grad:
         t.requires_grad = True
     return t
@@ -33,11 +35,11 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
 def as_tensor(data, dtype=None, device=None) -> Tensor:
     """Like ``tensor`` but shares memory with a NumPy array or tensor when the dtype allows."""
     if isinstance(data, Tensor):
-        return data if dtype is None else data.to(dtype)
+        return data.to(device=device, dtype=dtype)
     if isinstance(data, xp.ndarray) and (dtype is None or B.to_dtype(dtype).np == data.dtype):
         B.from_numpy_dtype(data.dtype)
-        return Tensor._make(data, False, None)
-    return tensor(data, dtype=dtype)
+        return _place(Tensor._make(data, False, None), device)
+    return tensor(data, dtype=dtype, device=device)
 
 
 asarray = as_tensor
@@ -51,9 +53,9 @@ def from_numpy(array) -> Tensor:
     return Tensor._make(array, False, None)
 
 
-def _new(fill, size, dtype, requires_grad, default=None):
+def _new(fill, size, dtype, requires_grad, default=None, device=None):
     d = _factory_dtype(dtype, default)
-    t = Tensor._make(fill(_shape_arg(size), d.np), False, None)
+    t = _place(Tensor._make(fill(_shape_arg(size), d.np), False, None), device)
     if requires_grad:
         t.requires_grad = True
     return t
@@ -61,17 +63,17 @@ def _new(fill, size, dtype, requires_grad, default=None):
 
 def zeros(*size, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
     _check_device(device)
-    return _new(lambda s, d: xp.zeros(s, d), size, dtype, requires_grad)
+    return _new(lambda s, d: xp.zeros(s, d), size, dtype, requires_grad, device=device)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
     _check_device(device)
-    return _new(lambda s, d: xp.ones(s, d), size, dtype, requires_grad)
+    return _new(lambda s, d: xp.ones(s, d), size, dtype, requires_grad, device=device)
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
     _check_device(device)
-    return _new(lambda s, d: xp.empty(s, d), size, dtype, requires_grad)
+    return _new(lambda s, d: xp.empty(s, d), size, dtype, requires_grad, device=device)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -81,13 +83,16 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tens
             dtype = B.bool_
         elif isinstance(fill_value, numbers.Integral):
             dtype = B.int64
-    return _new(lambda s, d: xp.full(s, fill_value, d), (size,), dtype, requires_grad)
+    fill = _arr(fill_value)
+    if not isinstance(fill, (numbers.Number, xp.ndarray, xp.generic)):
+        fill = B.host(fill)  # a 0-d CUDA tensor as the fill value
+    return _new(lambda s, d: xp.full(s, fill, d), (size,), dtype, requires_grad, device=device)
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     _check_device(device)
     d = _factory_dtype(dtype)
-    t = Tensor._make(xp.eye(n, n if m is None else m, dtype=d.np), False, None)
+    t = _place(Tensor._make(xp.eye(n, n if m is None else m, dtype=d.np), False, None), device)
     return t.requires_grad_(requires_grad) if requires_grad else t
 
 
@@ -111,7 +116,7 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
         arr = _float_arange(float(start), float(step), n, d.np)
     else:
         arr = (start + xp.arange(n, dtype=xp.int64) * step).astype(d.np)
-    t = Tensor._make(arr, False, None)
+    t = _place(Tensor._make(arr, False, None), device)
     return t.requires_grad_(True) if requires_grad else t
 
 
@@ -142,7 +147,7 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False) ->
     """``steps`` evenly spaced values from start to end, rounded as PyTorch's kernel does."""
     _check_device(device)
     d = _factory_dtype(dtype)
-    t = Tensor._make(_linspace(start, end, int(steps), d.np), False, None)
+    t = _place(Tensor._make(_linspace(start, end, int(steps), d.np), False, None), device)
     return t.requires_grad_(True) if requires_grad else t
 
 
@@ -171,24 +176,30 @@ def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_gra
     d = _factory_dtype(dtype)
     exponents = _linspace(start, end, int(steps), d.np if d.is_floating_point else xp.float64)
     arr = xp.power(exponents.dtype.type(base), exponents).astype(d.np)
-    t = Tensor._make(arr, False, None)
+    t = _place(Tensor._make(arr, False, None), device)
     return t.requires_grad_(True) if requires_grad else t
 
 
 def zeros_like(t, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
-    return zeros(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+    device = t.device if device is None else device
+    return zeros(t.shape, dtype=dtype or t.dtype, device=device, requires_grad=requires_grad)
 
 
 def ones_like(t, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
-    return ones(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+    device = t.device if device is None else device
+    return ones(t.shape, dtype=dtype or t.dtype, device=device, requires_grad=requires_grad)
 
 
 def empty_like(t, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
-    return empty(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+    device = t.device if device is None else device
+    return empty(t.shape, dtype=dtype or t.dtype, device=device, requires_grad=requires_grad)
 
 
 def full_like(t, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return full(t.shape, fill_value, dtype=dtype or t.dtype, requires_grad=requires_grad)
+    device = t.device if device is None else device
+    return full(
+        t.shape, fill_value, dtype=dtype or t.dtype, device=device, requires_grad=requires_grad
+    )
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -196,6 +207,7 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) ->
     _check_device(device)
     d = _factory_dtype(dtype)
     t = Tensor._make(_random.uniform(_shape_arg(size), d.np, 0.0, 1.0, generator), False, None)
+    t = _place(t, device)
     return t.requires_grad_(True) if requires_grad else t
 
 
@@ -204,6 +216,7 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -
     _check_device(device)
     d = _factory_dtype(dtype)
     t = Tensor._make(_random.normal(_shape_arg(size), d.np, 0.0, 1.0, generator), False, None)
+    t = _place(t, device)
     return t.requires_grad_(True) if requires_grad else t
 
 
@@ -223,28 +236,32 @@ def randint(
             f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
         )
     d = _factory_dtype(dtype, B.int64)
-    return Tensor._make(
-        _random.randint(low, high, _shape_arg((size,)), d.np, generator), False, None
-    )
+    arr = _random.randint(low, high, _shape_arg((size,)), d.np, generator)
+    return _place(Tensor._make(arr, False, None), device)
 
 
-def rand_like(t, dtype=None, generator=None) -> Tensor:
-    return rand(t.shape, dtype=dtype or t.dtype, generator=generator)
+def rand_like(t, dtype=None, generator=None, device=None) -> Tensor:
+    device = t.device if device is None else device
+    return rand(t.shape, dtype=dtype or t.dtype, generator=generator, device=device)
 
 
-def randn_like(t, dtype=None, generator=None) -> Tensor:
-    return randn(t.shape, dtype=dtype or t.dtype, generator=generator)
+def randn_like(t, dtype=None, generator=None, device=None) -> Tensor:
+    device = t.device if device is None else device
+    return randn(t.shape, dtype=dtype or t.dtype, generator=generator, device=device)
 
 
-def randint_like(t, low, high=None, dtype=None) -> Tensor:
-    return randint(low, high, t.shape, dtype=dtype or t.dtype)
+def randint_like(t, low, high=None, dtype=None, device=None) -> Tensor:
+    device = t.device if device is None else device
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, t.shape, dtype=dtype or t.dtype, device=device)
 
 
 def randperm(n, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A random permutation of 0..n-1, the same as ``torch.randperm``."""
     _check_device(device)
     d = _factory_dtype(dtype, B.int64)
-    return Tensor._make(_random.randperm(int(n), d.np, generator), False, None)
+    return _place(Tensor._make(_random.randperm(int(n), d.np, generator), False, None), device)
 
 
 def normal(mean, std=1.0, size=None, generator=None, dtype=None) -> Tensor:
@@ -329,8 +346,8 @@ class NewTensors:
     def new(self, *args):
         """Legacy: ``x.new(2, 3)`` is empty, ``x.new(data)`` a copy of data, in x's dtype."""
         if len(args) == 1 and not isinstance(args[0], numbers.Integral):
-            return tensor(args[0], dtype=self.dtype)
-        return empty(*args, dtype=self.dtype)
+            return tensor(args[0], dtype=self.dtype, device=self.device)
+        return empty(*args, dtype=self.dtype, device=self.device)
 
     def is_inference(self) -> bool:
         """Returns True if self is an inference tensor."""
@@ -338,20 +355,26 @@ class NewTensors:
 
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
         """Returns a Tensor of size ``size`` filled with ``0``."""
-        return zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+        device = self.device if device is None else device
+        return zeros(*size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
 
     def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
         """Returns a Tensor of size ``size`` filled with ``1``."""
-        return ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+        device = self.device if device is None else device
+        return ones(*size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
 
     def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
         """Returns a Tensor of size ``size`` filled with ``fill_value``."""
-        return full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
+        device = self.device if device is None else device
+        dtype = dtype or self.dtype
+        return full(size, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
 
     def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
         """Returns a Tensor of size ``size`` filled with uninitialized data."""
-        return empty(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+        device = self.device if device is None else device
+        return empty(*size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
 
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
         """Returns a new Tensor with ``data`` as the tensor data."""
-        return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+        device = self.device if device is None else device
+        return tensor(data, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
