@@ -283,3 +283,43 @@ class Unbind(Function):
     @staticmethod
     def backward(ctx, *grads):
         return Stack.apply(ctx.dim, *grads), None
+
+
+class Roll(Function):
+    """Shift elements along dims, wrapping around: out[(i + s) mod n] = x[i]."""
+
+    backward_name = "RollBackward0"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, shifts, dims):
+        ctx.shifts, ctx.dims = shifts, dims
+        if dims is None:
+            return xp.roll(a._data.reshape(-1), shifts).reshape(a._data.shape)
+        return xp.roll(a._data, shifts, axis=dims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # Rolling back by the same amounts is the adjoint of a roll.
+        back = tuple(-s for s in ctx.shifts) if isinstance(ctx.shifts, tuple) else -ctx.shifts
+        return Roll.apply(grad, back, ctx.dims), None, None
+
+
+class TrilTriu(Function):
+    """tril / triu: keep the entries on and below (above) the ``diagonal``-th diagonal."""
+
+    backward_name = "TrilBackward0"
+    _array_forward = True
+
+    def name(self) -> str:
+        return "TrilBackward0" if self.lower else "TriuBackward0"
+
+    @staticmethod
+    def forward(ctx, a, lower, diagonal):
+        ctx.lower, ctx.diagonal = lower, diagonal
+        return (xp.tril if lower else xp.triu)(a._data, diagonal)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # A mask is its own adjoint: the gradient keeps the same triangle.
+        return TrilTriu.apply(grad, ctx.lower, ctx.diagonal), None, None

@@ -7,6 +7,7 @@ import numbers
 from gradiente import backend as B
 from gradiente.backend import xp
 from gradiente.ops import activation as A
+from gradiente.ops import division as D
 from gradiente.ops import elementwise as E
 from gradiente.tensor.factories import as_tensor
 from gradiente.tensor.indexing import _as_bool_mask
@@ -84,7 +85,7 @@ class Math:
         a, b = _promote(self, other)
         _float_only_not_bool(a, "div_floor_cpu")
         _check_integer_divisor(a, b)
-        return E.NotDifferentiable.apply(a, b, "floor_divide", E.floored_divide)
+        return E.NotDifferentiable.apply(a, b, "floor_divide", D.floored_divide)
 
     @function
     @inplace
@@ -93,7 +94,7 @@ class Math:
         a, b = _promote(self, other)
         _float_only_not_bool(a, "remainder_cpu")
         _check_integer_divisor(a, b)
-        return E.Remainder.apply(a, b, E.floored_remainder, xp.floor)
+        return D.Remainder.apply(a, b, D.floored_remainder, xp.floor)
 
     @function
     @inplace
@@ -102,7 +103,7 @@ class Math:
         a, b = _promote(self, other)
         _float_only_not_bool(a, "fmod_cpu")
         _check_integer_divisor(a, b)
-        return E.Remainder.apply(a, b, xp.fmod, xp.trunc)
+        return D.Remainder.apply(a, b, xp.fmod, xp.trunc)
 
     def pow(self, exponent):
         """Element-wise ``self ** exponent``."""
@@ -174,7 +175,7 @@ class Math:
         _float_only_not_bool(a, "remainder_cpu")
         _check_integer_divisor(a, b)
         # torch has no derivative for number % tensor: recorded, and backward raises
-        return E.NotDifferentiable.apply(a, b, "remainder", E.floored_remainder)
+        return E.NotDifferentiable.apply(a, b, "remainder", D.floored_remainder)
 
     def __lshift__(self, other):
         return self._bitwise(other, xp.left_shift)

@@ -7,6 +7,7 @@ import numbers
 
 from gradiente import backend as B
 from gradiente.backend import xp
+from gradiente.ops import division as D
 from gradiente.ops import elementwise as E
 from gradiente.tensor.common import _LEGACY_TYPE_NAMES, _arr, _dim, _scalar_type_name
 from gradiente.tensor.factories import as_tensor, zeros_like
@@ -169,7 +170,7 @@ def _rounded_divide(a: Tensor, b, rounding_mode: str) -> Tensor:
     if rounding_mode == "trunc":
         return E.PiecewiseConstant.apply(_true_divide(a, b), "div_trunc", xp.trunc)
     b = b if isinstance(b, Tensor) else as_tensor(b, dtype=a.dtype)
-    return E.FlooredDivide.apply(a, b)
+    return D.FlooredDivide.apply(a, b)
 
 
 def _true_divide(a: Tensor, b):

@@ -8,7 +8,6 @@ import numbers
 
 from gradiente import backend as B
 from gradiente.backend import xp
-from gradiente.ops import elementwise as E
 from gradiente.ops import shape as S
 from gradiente.tensor.common import _arr, _dim, _dims, _required, _shape_arg
 from gradiente.tensor.marks import function, inplace, numpy_axis
@@ -344,13 +343,13 @@ class Shape:
     @inplace
     def tril(self, diagonal=0):
         """The lower triangle (below diagonal ``diagonal``); other entries zero."""
-        return E.TrilTriu.apply(self, True, int(diagonal))
+        return S.TrilTriu.apply(self, True, int(diagonal))
 
     @function
     @inplace
     def triu(self, diagonal=0):
         """The upper triangle (above diagonal ``diagonal``); other entries zero."""
-        return E.TrilTriu.apply(self, False, int(diagonal))
+        return S.TrilTriu.apply(self, False, int(diagonal))
 
     @function
     @numpy_axis
@@ -361,7 +360,7 @@ class Shape:
         if not shifts:
             raise RuntimeError("`shifts` required")
         if not dims and len(shifts) == 1:
-            return E.Roll.apply(self, int(shifts[0]), None)
+            return S.Roll.apply(self, int(shifts[0]), None)
         if len(shifts) != len(dims):
             raise RuntimeError(
                 f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}"
@@ -370,7 +369,7 @@ class Shape:
             return self.clone()
         if self.ndim == 0:
             raise IndexError(f"Dimension specified as {dims[0]} but tensor has no dimensions")
-        return E.Roll.apply(self, shifts, tuple(_dim(d, self.ndim, "roll") for d in dims))
+        return S.Roll.apply(self, shifts, tuple(_dim(d, self.ndim, "roll") for d in dims))
 
     @function
     def rot90(self, k=1, dims=(0, 1)):

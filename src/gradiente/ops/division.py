@@ -1,0 +1,91 @@
+"""Rounding division and remainders, with PyTorch's semantics (which differ from NumPy's at
+signed zeros and infinities).
+
+``remainder`` is floored (the result has the divisor's sign), ``fmod`` truncated (the
+dividend's); ``floor_divide`` and ``div(rounding_mode="floor")`` go through fmod so that the
+quotient and the remainder agree, as in CPython and PyTorch.
+"""
+
+from __future__ import annotations
+
+from gradiente.autograd.function import Function
+from gradiente.backend import xp
+
+
+def _arr(x):
+    return x._data if hasattr(x, "_data") else x
+
+
+def floored_remainder(a, b):
+    """PyTorch's ``remainder`` on arrays: fmod, moved by ``b`` when its sign differs from b's.
+
+    Unlike NumPy's ``mod``, an exact multiple keeps fmod's zero, whose sign is a's
+    (``-4.0 % 2.0`` is ``-0.0``).
+    """
+    if xp.asarray(a).dtype.kind != "f" and xp.asarray(b).dtype.kind != "f":
+        return xp.mod(a, b)
+    m = xp.fmod(a, b)
+    return xp.where((m != 0) & ((xp.asarray(b) < 0) != (m < 0)), m + b, m)
+
+
+def floored_divide(a, b):
+    """PyTorch's ``floor_divide`` on arrays. Integers: NumPy's exact floor division. Floats:
+    PyTorch's (and CPython's) recipe, which goes through fmod so that the quotient is
+    consistent with ``remainder`` — it differs from NumPy's at infinities (inf // 2 is nan).
+    """
+    if xp.asarray(a).dtype.kind != "f" and xp.asarray(b).dtype.kind != "f":
+        return xp.floor_divide(a, b)
+    a = xp.asarray(a)
+    b = b if isinstance(b, xp.ndarray) else xp.asarray(b, dtype=a.dtype)  # a scalar: a's dtype
+    mod = xp.fmod(a, b)
+    div = (a - mod) / b
+    div = xp.where((mod != 0) & ((b < 0) != (mod < 0)), div - 1, div)
+    floor = xp.floor(div)
+    floor = xp.where(div - floor > 0.5, floor + 1, floor)
+    out = xp.where(div != 0, floor, xp.copysign(xp.zeros_like(div), a / b))
+    return xp.where(b == 0, a / b, out)  # division by zero: the IEEE result
+
+
+class FlooredDivide(Function):
+    """``div(a, b, rounding_mode="floor")`` on floats: flat almost everywhere, so both
+    gradients are zero (PyTorch's DivBackward2)."""
+
+    backward_name = "DivBackward2"
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return floored_divide(a._data, b._data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * 0.0, grad * 0.0
+
+
+class Remainder(Function):
+    """a mod b: ``remainder`` (floored, sign of b) or ``fmod`` (truncated, sign of a)."""
+
+    backward_name = "RemainderBackward0"
+    _array_forward = True
+
+    def name(self) -> str:
+        return "FmodBackward0" if self.mod is xp.fmod else "RemainderBackward0"
+
+    @staticmethod
+    def forward(ctx, a, b, mod, rounding):
+        ctx.mod, ctx.rounding = mod, rounding
+        ctx.save_for_backward(a, b)
+        return xp.asarray(mod(_arr(a), _arr(b)))
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        # a mod b = a − b·q with q = floor(a/b) (or trunc), flat almost everywhere:
+        # ∂/∂a = 1, ∂/∂b = −q
+        grad_b = None
+        if ctx.needs_input_grad[1]:
+            # torch's div(rounding_mode="floor") for remainder (through fmod: 2 // -inf is -1)
+            x, y = a._data, b._data
+            q = floored_divide(x, y) if ctx.rounding is xp.floor else ctx.rounding(x / y)
+            grad_b = -grad * type(grad)._make(q)
+        return grad, grad_b, None, None
