@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
+import time
 import warnings
 from datetime import timedelta
 
@@ -219,6 +220,7 @@ def abort_job(reason: str) -> None:
         f"{comm.Get_size()} processes\n"
     )
     sys.stderr.flush()
+    time.sleep(0.2)  # let mpiexec forward what was written before MPI_Abort kills everyone
     comm.Abort(1)
 
 
@@ -228,6 +230,7 @@ def _abort_on_uncaught_exception() -> None:
 
     def hook(exc_type, exc, tb):
         previous(exc_type, exc, tb)
+        sys.stderr.flush()
         abort_job(f"{exc_type.__name__}: {exc}")
 
     sys.excepthook = hook
