@@ -187,3 +187,13 @@ def test_activations_on_integers_follow_torch(name, dtype):
 def test_softmax_of_integers_raises_like_torch(name):
     _both(lambda M: getattr(M.nn.functional, name)(M.tensor([[1, 2]]), dim=1))
     _both(lambda M: getattr(M.nn.functional, name)(M.tensor([[1, 2]]), dim=1, dtype=M.float64))
+
+
+def test_in_place_subtraction_keeps_negative_zero_like_torch():
+    for M in (gradiente, torch):
+        x = M.tensor([-0.0, 2.0])
+        x -= 0
+        y = M.tensor([-0.0], requires_grad=True) * 1
+        y[0:1] -= 0
+        assert np.signbit(x.numpy()).tolist() == [True, False]
+        assert np.signbit(y.detach().numpy()).tolist() == [True]

@@ -659,3 +659,12 @@ def test_atan2_with_a_bool_operand_refuses_backward_like_torch():
         out = M.atan2(M.tensor([True, False]), w)
         with pytest.raises(RuntimeError, match="bool tensor is not supported"):
             out.sum().backward()
+
+
+def test_atan2_with_a_bool_second_operand_has_a_backward_like_torch():
+    grads = []
+    for M in (gradiente, torch):
+        w = M.tensor([2.5, -2.25], requires_grad=True)
+        M.atan2(w, M.tensor([True, False])).sum().backward()
+        grads.append(w.grad.tolist())
+    assert grads[0] == grads[1]

@@ -198,7 +198,18 @@ class InPlace:
                 "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
                 "trying to invert a mask, use the `~` or `logical_not()` operator instead."
             )
-        return self.add_(other, alpha=-alpha)
+        # a − b, not a + (−b): they differ at signed zeros (−0.0 − 0 = −0.0, −0.0 + 0 = 0.0)
+        _check_inplace_cast(self, B.result_type(self, other))
+        if (
+            not isinstance(other, Tensor)
+            and not grad_state.enabled
+            or (not self._requires_grad and not _req(other))
+        ):
+            self._check_inplace()
+            o = _arr(other)
+            _inplace_ufunc(xp.subtract, self, o if alpha == 1 else o * alpha)
+            return self
+        return self._inplace(lambda s, o: s.sub(o, alpha=alpha), other)
 
     def mul_(self, other):
         """In-place ``mul``."""

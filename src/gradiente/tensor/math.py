@@ -526,7 +526,8 @@ class Math:
         _check_tensor_arg(other, "atan2")
         a, b = _promote_float(self, other)
         out = E.Atan2.apply(a, b if isinstance(b, Tensor) else as_tensor(b, dtype=a.dtype))
-        return _refuse_backward_with_bool(out, self, other)  # torch negates the bool operand
+        # torch's backward negates self (d atan2(a, b)/db = −a/(a² + b²)): a bool self fails there
+        return _refuse_backward_with_bool(out, self)
 
     arctan2 = atan2
 
