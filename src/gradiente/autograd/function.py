@@ -181,6 +181,7 @@ class Function(Node):
     _moves_device = False
     _device = None  # the CUDA index this node computed on (None: the CPU)
     _is_view = False
+    _may_copy = False  # a view op that sometimes has to copy instead (reshape)
     # Array attributes an op stores on ctx for backward (besides save_for_backward); the
     # engine frees them after backward unless retain_graph=True.
     _released_attrs: tuple = ()
@@ -376,8 +377,16 @@ def _wrap_outputs(ctx, cls, out, record: bool, args, kwargs):
     each floating output not marked non-differentiable gets ``ctx`` as its ``grad_fn``; the
     outputs of a view op become views of the first input."""
     several = isinstance(out, tuple)
-    outputs = out if several else (out,)
-    if record and several:
+    if not several:  # the common case, kept short: it runs once per op
+        diff = record and _is_float(out) and id(out) not in ctx.__dict__.get("_non_diff", ())
+        result = _wrap(out, diff, ctx if diff else None, 0)
+        if cls._is_view:
+            _link_view(result, cls, args, kwargs)
+        if record and ctx._saved:
+            _mark_saved_outputs(ctx, (out,), (result,))
+        return result
+    outputs = out
+    if record:
         ctx._n_outputs = len(outputs)
         # Shapes/dtypes of the outputs: an unused output's gradient is zeros of this form.
         arrays = [o._data if isinstance(o, _Tensor) else xp.asarray(o) for o in outputs]
@@ -388,11 +397,11 @@ def _wrap_outputs(ctx, cls, out, record: bool, args, kwargs):
         diff = record and id(o) not in non_diff and _is_float(o)
         result = _wrap(o, diff, ctx if diff else None, i)
         if cls._is_view:
-            _link_view(result, cls, args, kwargs, i if several else None)
+            _link_view(result, cls, args, kwargs, i)
         results.append(result)
     if record:
         _mark_saved_outputs(ctx, outputs, results)
-    return tuple(results) if several else results[0]
+    return tuple(results)
 
 
 def _link_view(view, cls, args, kwargs, output_nr: int | None = None) -> None:
@@ -407,7 +416,7 @@ def _link_view(view, cls, args, kwargs, output_nr: int | None = None) -> None:
     recipe into the base's graph (``Tensor._inplace_on_view``).
     """
     base = args[0]
-    if view._data.size and not xp.may_share_memory(view._data, base._data):
+    if cls._may_copy and view._data.size and not xp.may_share_memory(view._data, base._data):
         return  # reshape had to copy: a new tensor, not a view (as torch's reshape)
     counter = base._get_version_counter()
     view._version_counter = counter

@@ -84,7 +84,10 @@ class Mul(Function):
     def forward(ctx, a, b):
         # save only what a gradient needs (as PyTorch): an in-place change of the other
         # input later is then no error
-        ctx.save_for_backward(a if _requires_grad(b) else None, b if _requires_grad(a) else None)
+        ctx.save_for_backward(
+            a if getattr(b, "_requires_grad", False) else None,
+            b if getattr(a, "_requires_grad", False) else None,
+        )
         return _arr(a) * _arr(b)
 
     @staticmethod

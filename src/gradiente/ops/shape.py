@@ -10,6 +10,7 @@ class Reshape(Function):
     backward_name = "ViewBackward0"
     _array_forward = True
     _is_view = True
+    _may_copy = True  # NumPy copies when the strides cannot express the new shape
 
     @staticmethod
     def forward(ctx, a, shape):
