@@ -12,6 +12,7 @@ from gradiente.ops import index as I
 from gradiente.tensor.common import _LEGACY_TYPE_NAMES, _arr, _req, _scalar_type_name, _shape_arg
 from gradiente.tensor.factories import zeros
 from gradiente.tensor.marks import function
+from gradiente.tensor.promotion import _check_bool_subtraction
 from gradiente.tensor.toplevel import where
 
 Tensor = None  # the assembled class, bound by gradiente.tensor (see its __init__)
@@ -173,32 +174,16 @@ class InPlace:
 
     def add_(self, other, alpha=1):
         """In-place ``add``."""
-        _check_inplace_cast(self, B.result_type(self, other))
-        if (
-            not isinstance(other, Tensor)
-            and not grad_state.enabled
-            or (not self._requires_grad and not _req(other))
-        ):
-            self._check_inplace()
-            o = _arr(other)
-            if alpha != 1:
-                o = o * alpha
-            _inplace_ufunc(xp.add, self, o)
-            return self
-        return self._inplace(lambda s, o: s.add(o, alpha=alpha), other)
+        return self._add_or_sub_(other, alpha, xp.add, "add")
 
     def sub_(self, other, alpha=1):
-        """In-place ``sub``."""
-        if (
-            self._data.dtype.kind == "b"
-            or isinstance(other, bool)
-            or (isinstance(other, Tensor) and other._data.dtype.kind == "b")
-        ):
-            raise RuntimeError(
-                "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
-                "trying to invert a mask, use the `~` or `logical_not()` operator instead."
-            )
-        # a − b, not a + (−b): they differ at signed zeros (−0.0 − 0 = −0.0, −0.0 + 0 = 0.0)
+        """In-place ``sub``: a − b, not a + (−b) (they differ at signed zeros: −0.0 − 0 is
+        −0.0, −0.0 + 0 is 0.0)."""
+        _check_bool_subtraction(self, other)
+        return self._add_or_sub_(other, alpha, xp.subtract, "sub")
+
+    def _add_or_sub_(self, other, alpha, ufunc, method: str):
+        """self ``ufunc``= alpha · other: straight into the memory when no graph is recorded."""
         _check_inplace_cast(self, B.result_type(self, other))
         if (
             not isinstance(other, Tensor)
@@ -207,9 +192,9 @@ class InPlace:
         ):
             self._check_inplace()
             o = _arr(other)
-            _inplace_ufunc(xp.subtract, self, o if alpha == 1 else o * alpha)
+            _inplace_ufunc(ufunc, self, o if alpha == 1 else o * alpha)
             return self
-        return self._inplace(lambda s, o: s.sub(o, alpha=alpha), other)
+        return self._inplace(lambda s, o: getattr(s, method)(o, alpha=alpha), other)
 
     def mul_(self, other):
         """In-place ``mul``."""
