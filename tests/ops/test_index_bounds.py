@@ -109,3 +109,13 @@ def test_matches_torch(name):
     assert not isinstance(got, Exception), f"torch gave {want}, gradiente raised {got!r}"
     assert tuple(got.shape) == tuple(want.shape)
     np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+def test_range_indices_read_and_write_like_torch():
+    """mnist_forward_forward style: ``x[range(n), y] = v``."""
+    results = []
+    for M in (gradiente, torch):
+        x = M.zeros(3, 4)
+        x[range(3), M.tensor([1, 0, 3])] = 1.0
+        results.append((x.tolist(), tuple(x[range(1, 3)].shape), tuple(x[:, range(2)].shape)))
+    assert results[0] == results[1]

@@ -91,8 +91,8 @@ def _convert_index(index, t: Tensor):
             )
         elif item is None or item is Ellipsis:
             out.append(item)
-        elif isinstance(item, (list, xp.ndarray)):
-            arr = xp.asarray(item)
+        elif isinstance(item, (list, range, xp.ndarray)):  # a range indexes like its list
+            arr = xp.asarray(item, dtype=xp.int64) if isinstance(item, range) else xp.asarray(item)
             if arr.dtype.kind == "f":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             out.append(arr)
