@@ -58,8 +58,9 @@ PROGRAMS = {
     "int tensor % zero tensor": lambda M: M.tensor(INTS[:3]) % M.tensor([1, 0, 2]),
     "fmod by 0": lambda M: M.fmod(M.tensor(INTS[:3]), 0),
     "float tensor % 0": lambda M: M.tensor(FLOATS) % 0,
-    "remainder signed zeros": lambda M: M.tensor([-4.0, 6.0, 4.0, -6.0])
-    % M.tensor([2.0, -3.0, 2.0, -3.0]),
+    "remainder signed zeros": lambda M: (
+        M.tensor([-4.0, 6.0, 4.0, -6.0]) % M.tensor([2.0, -3.0, 2.0, -3.0])
+    ),
     "remainder special values": lambda M: M.tensor(FLOATS) % M.tensor([3.0]),
     "scalar remainder special values": lambda M: M.tensor(FLOATS) % -2.0,
     "fmod special values": lambda M: M.fmod(M.tensor(FLOATS), -2.0),
