@@ -668,3 +668,13 @@ def test_atan2_with_a_bool_second_operand_has_a_backward_like_torch():
         M.atan2(w, M.tensor([True, False])).sum().backward()
         grads.append(w.grad.tolist())
     assert grads[0] == grads[1]
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_of_an_empty_integer_tensor_is_no_error_like_torch(name):
+    for dtype in ("bool", "int64"):
+        got = getattr(gradiente, name)(gradiente.zeros(0, 3, dtype=getattr(gradiente, dtype)), -1)
+        want = getattr(torch, name)(torch.zeros(0, 3, dtype=getattr(torch, dtype)), -1)
+        assert str(got.dtype) == str(want.dtype) and tuple(got.shape) == tuple(want.shape)
+    with pytest.raises(NotImplementedError):
+        getattr(gradiente, name)(gradiente.zeros(2, 3, dtype=gradiente.int64), -1)

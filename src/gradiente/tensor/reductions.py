@@ -180,16 +180,22 @@ class Reductions:
     def softmax(self, dim, dtype=None):
         """``exp(x) / sum(exp(x))`` along ``dim``."""
         a = self if dtype is None else self.to(dtype)
+        d = _dim(dim, self.ndim, "softmax")
+        if a._data.size == 0 and a._data.dtype.kind != "f":
+            return a.clone()  # nothing to compute: torch runs no kernel, so no dtype error
         _check_float_kernel(a, "softmax_lastdim_kernel_impl")
-        return R.Softmax.apply(a, _dim(dim, self.ndim, "softmax"))
+        return R.Softmax.apply(a, d)
 
     @function
     @numpy_axis
     def log_softmax(self, dim, dtype=None):
         """``log(softmax(x))`` along ``dim``, computed stably."""
         a = self if dtype is None else self.to(dtype)
+        d = _dim(dim, self.ndim, "log_softmax")
+        if a._data.size == 0 and a._data.dtype.kind != "f":
+            return a.clone()  # as softmax: an empty input raises no dtype error
         _check_float_kernel(a, "log_softmax_lastdim_kernel_impl")
-        return R.LogSoftmax.apply(a, _dim(dim, self.ndim, "log_softmax"))
+        return R.LogSoftmax.apply(a, d)
 
     def _float(self):
         return self if self._data.dtype.kind == "f" else self.to(B.get_default_dtype())
