@@ -16,7 +16,9 @@ twice, with ``lib`` = ``gradiente`` and ``lib`` = ``torch`` (the APIs are the sa
 
 from __future__ import annotations
 
+import http.server
 import os
+import threading
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
@@ -234,3 +236,35 @@ def check_op(
 
         gradcheck_random_upstream(fn, g_leaves)
     return g_out
+
+
+class LyingServer:
+    """Serves ``files[name] = (body, announced Content-Length)`` on 127.0.0.1, then closes the
+    connection (a body shorter than announced looks like a cut connection)."""
+
+    def __init__(self, files):
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                body, length = files.get(self.path.lstrip("/"), (None, None))
+                if body is None:
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Length", str(length))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self.thread.start()
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join()

@@ -13,7 +13,6 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import gzip
 import hashlib
-import http.server
 import io
 import json
 import pathlib
@@ -23,13 +22,13 @@ import struct
 import subprocess
 import sys
 import tarfile
-import threading
 import zlib
 
 import numpy as np
 import pytest
 
 import gradiente
+from conftest import LyingServer
 from gradiente import datasets
 from gradiente.cli import main
 from gradiente.models import get_model
@@ -406,38 +405,6 @@ def test_train_on_crafted_cifar(tmp_path, capsys, damage):
     line = _fails(capsys, args, folder / name)
     assert fragment in line and "pwned" not in line
     assert not out.exists()
-
-
-class LyingServer:
-    """Serves ``files[name] = (body, announced Content-Length)`` on 127.0.0.1, then closes the
-    connection (a body shorter than announced looks like a cut connection)."""
-
-    def __init__(self, files):
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                body, length = files.get(self.path.lstrip("/"), (None, None))
-                if body is None:
-                    self.send_error(404)
-                    return
-                self.send_response(200)
-                self.send_header("Content-Length", str(length))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
-        self.thread = threading.Thread(
-            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self.thread.start()
-
-    def stop(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join()
 
 
 def _tar_gz(members) -> bytes:

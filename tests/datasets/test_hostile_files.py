@@ -8,17 +8,16 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import gzip
-import http.server
 import io
 import pathlib
 import pickle
 import struct
 import tarfile
-import threading
 
 import numpy as np
 import pytest
 
+from conftest import LyingServer
 from gradiente import datasets
 from gradiente.datasets import DatasetFileError, download, mnist
 from gradiente.datasets.cifar import restricted_load
@@ -267,38 +266,6 @@ def test_good_archive_merges_into_an_existing_folder(tmp_path):
 # ---------------------------------------------------------------------------------------------
 # Downloads whose size is wrong
 # ---------------------------------------------------------------------------------------------
-
-
-class LyingServer:
-    """Serves ``files[name] = (body, announced Content-Length)`` on 127.0.0.1, then closes the
-    connection (so a body shorter than announced looks like a cut connection)."""
-
-    def __init__(self, files):
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                body, length = files.get(self.path.lstrip("/"), (None, None))
-                if body is None:
-                    self.send_error(404)
-                    return
-                self.send_response(200)
-                self.send_header("Content-Length", str(length))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
-        self.thread = threading.Thread(
-            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self.thread.start()
-
-    def stop(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join()
 
 
 @pytest.fixture
