@@ -363,7 +363,7 @@ def test_bad_arguments_raise_clear_errors(call, match):
 
 
 def test_scratch_pool_reuses_only_unreferenced_buffers():
-    from gradiente.ops.conv import _ScratchPool
+    from gradiente.ops.im2col import _ScratchPool
 
     pool = _ScratchPool(max_bytes=64 << 20)
     a = pool.empty((1024, 1024), np.float32)  # 4 MiB: pooled
@@ -383,7 +383,7 @@ def test_scratch_pool_reuses_only_unreferenced_buffers():
 
 def test_training_step_reuses_column_buffers():
     """Two identical steps: the second allocates no new scratch (the first step's is freed)."""
-    from gradiente.ops.conv import _scratch
+    from gradiente.ops.im2col import _scratch
 
     rng = np.random.default_rng(15)
     x = gradiente.from_numpy(rng.standard_normal((8, 3, 32, 32)).astype(np.float32))

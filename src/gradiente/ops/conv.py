@@ -1,4 +1,4 @@
-"""Convolutions (conv1d, conv2d, conv_transpose2d) and unfold/fold as GEMMs on im2col columns.
+"""Convolutions (conv1d, conv2d, conv_transpose2d) as GEMMs on im2col columns.
 
 A convolution is a matrix product in disguise. Copy every receptive field of the (padded)
 image into one row of a "columns" matrix (im2col, here one NumPy copy through a stride-tricks
@@ -23,100 +23,36 @@ Convolution, its input gradient (the transposed convolution) and its weight grad
 family closed under differentiation; each is a Function below whose backward calls the other
 two, so gradients of gradients (``create_graph=True``) work. Under plain ``backward`` the
 kernels run on arrays directly and reuse the columns saved by the forward pass.
+
+The scratch pool, the geometry, the layout helpers, im2col and col2im live in
+``ops/im2col.py`` (shared with unfold/fold, ``ops/fold.py``, whose public functions this
+module re-exports).
 """
 
 from __future__ import annotations
 
-import math
-import sys
-import threading
-
 from gradiente.autograd.function import Function
 from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import xp
+from gradiente.ops.fold import fold, unfold
+from gradiente.ops.im2col import (
+    _batched,
+    _col2im,
+    _from_nhwc,
+    _Geometry,
+    _im2col,
+    _pad_image,
+    _pad_nhwc,
+    _scratch,
+    _shape,
+    _to_nhwc,
+)
 from gradiente.ops.window import (
     conv_out_size,
     conv_transpose_out_size,
     int_tuple,
     same_padding,
 )
-
-_as_strided = xp.lib.stride_tricks.as_strided
-
-
-# ------------------------------------------------------------------------------ scratch
-class _ScratchPool:
-    """Large scratch arrays (columns, padded copies), reused from one call to the next.
-
-    A fresh 50 MB array costs about as much as the copy written into it: the kernel maps and
-    zeroes every page on first touch. Training repeats the same shapes every step, so big
-    scratch arrays are kept here and handed out again once nothing else refers to them. A
-    buffer is free when the pool holds the only reference: every NumPy view of it (the
-    columns a graph node saved for backward, say) refers to it through ``.base``.
-    Only internal arrays come from here, never a result handed to the user.
-    """
-
-    MIN_BYTES = 1 << 20
-
-    def __init__(self, max_bytes: int = 1 << 30):
-        self.max_bytes = max_bytes
-        self._buffers: list = []
-        self._lock = threading.Lock()
-        probe = [xp.empty(1, dtype=xp.uint8)]
-        self._free_refs = sys.getrefcount(probe[0])  # the count of a buffer nobody uses
-
-    def _is_free(self, i: int) -> bool:
-        return sys.getrefcount(self._buffers[i]) == self._free_refs
-
-    def empty(self, shape, dtype):
-        """An uninitialised array of ``shape`` (from the pool when large enough)."""
-        dtype = xp.dtype(dtype)
-        nbytes = math.prod(shape) * dtype.itemsize
-        if nbytes < self.MIN_BYTES:
-            return xp.empty(shape, dtype=dtype)
-        with self._lock:
-            for i in range(len(self._buffers)):
-                if self._buffers[i].nbytes == nbytes and self._is_free(i):
-                    return self._buffers[i].view(dtype).reshape(shape)
-            total = sum(b.nbytes for b in self._buffers)
-            for i in reversed(range(len(self._buffers))):
-                if total + nbytes <= self.max_bytes:
-                    break
-                if self._is_free(i):
-                    total -= self._buffers.pop(i).nbytes
-            buf = xp.empty(nbytes, dtype=xp.uint8)
-            if total + nbytes <= self.max_bytes:
-                self._buffers.append(buf)
-            return buf.view(dtype).reshape(shape)
-
-    def clear(self) -> None:
-        """Forget every buffer (memory in use elsewhere is freed when its user lets go)."""
-        with self._lock:
-            self._buffers.clear()
-
-
-_scratch = _ScratchPool()
-
-
-# ------------------------------------------------------------------------------ geometry
-class _Geometry:
-    """Shape bookkeeping of one convolution, always seen from the convolution's side.
-
-    ``image`` is the big side (the conv input, or the conv_transpose output) and ``out`` the
-    small one; ``padding`` is (top, bottom, left, right) on the image; ``spatial`` is 1 or 2.
-    """
-
-    __slots__ = ("kernel", "stride", "padding", "dilation", "groups", "image", "out", "spatial")
-
-    def __init__(self, kernel, stride, padding, dilation, groups, image, out, spatial):
-        self.kernel = kernel
-        self.stride = stride
-        self.padding = padding
-        self.dilation = dilation
-        self.groups = groups
-        self.image = image
-        self.out = out
-        self.spatial = spatial
 
 
 def _check_float(op: str, x, w, b) -> None:
@@ -131,10 +67,6 @@ def _check_float(op: str, x, w, b) -> None:
         raise RuntimeError(
             f"{op}: input type ({x.dtype}) and bias type ({b.dtype}) should be the same"
         )
-
-
-def _shape(t) -> tuple:
-    return tuple(t._data.shape)
 
 
 def _conv_geometry(op, x, w, b, stride, padding, dilation, groups, spatial) -> _Geometry:
@@ -211,104 +143,7 @@ def _conv_geometry(op, x, w, b, stride, padding, dilation, groups, spatial) -> _
     return _Geometry(kernel, (sh, sw), pads, (dh, dw), groups, image, out, spatial)
 
 
-def _check_batched(op: str, x, spatial: int) -> None:
-    if x._data.ndim != spatial + 2:
-        raise RuntimeError(
-            f"{op}: expected {spatial + 1}D (unbatched) or {spatial + 2}D (batched) input, but "
-            f"got input of size: {_shape(x)}"
-        )
-
-
-# ------------------------------------------------------------------------------ layout
-def _to_nhwc(a, spatial: int):
-    """(N, C, H, W) or (N, C, L) array -> (N, H, W, C) view (L becomes W with H = 1)."""
-    if spatial == 1:
-        return a[:, :, None, :].transpose(0, 2, 3, 1)
-    return a.transpose(0, 2, 3, 1)
-
-
-def _from_nhwc(a, spatial: int):
-    """(N, H, W, C) array -> (N, C, H, W) view, or (N, C, L) when spatial == 1."""
-    if spatial == 1:
-        return a[:, 0].transpose(0, 2, 1)
-    return a.transpose(0, 3, 1, 2)
-
-
-def _pad_nhwc(a, pads, size=None):
-    """Zero-pad the spatial axes of an (N, H, W, C) array by (top, bottom, left, right).
-
-    Negative amounts crop. ``size`` optionally fixes the (H, W) of the result (more zeros at
-    the bottom/right). Without any padding the input comes back as is (no copy). The result
-    is scratch (from the pool): only im2col reads it.
-    """
-    N, H, W, C = a.shape
-    pt, pb, pl, pr = pads
-    Hp, Wp = size if size is not None else (H + pt + pb, W + pl + pr)
-    if pt == pl == 0 and (Hp, Wp) == (H, W):
-        return a
-    # source rows/cols that land inside the result, and where they land
-    h0, w0 = max(0, -pt), max(0, -pl)
-    h1, w1 = min(H, Hp - pt), min(W, Wp - pl)
-    top, bottom = h0 + pt, h1 + pt
-    left, right = w0 + pl, w1 + pl
-    if (top, left, bottom, right) == (0, 0, Hp, Wp):  # only cropping: a view
-        return a[:, h0:h1, w0:w1]
-    out = _scratch.empty((N, Hp, Wp, C), a.dtype)
-    # zero the border only, then copy the interior
-    out[:, :top] = 0
-    out[:, bottom:] = 0
-    out[:, top:bottom, :left] = 0
-    out[:, top:bottom, right:] = 0
-    out[:, top:bottom, left:right] = a[:, h0:h1, w0:w1]
-    return out
-
-
-def _windows(ap, kernel, stride, dilation, out, groups: int):
-    """Receptive fields of a padded (N, Hp, Wp, C) array as a read-only view (no copy).
-
-    Shape (N, OH, OW, G, kh, kw, C/G): window (oh, ow) starts at (oh·sh, ow·sw), its taps are
-    d apart. Grouping the channels first makes each group's columns one contiguous block.
-    """
-    N, _, _, C = ap.shape
-    sN, sH, sW, sC = ap.strides
-    Cg = C // groups
-    return _as_strided(
-        ap,
-        (N, out[0], out[1], groups, kernel[0], kernel[1], Cg),
-        (sN, sH * stride[0], sW * stride[1], sC * Cg, sH * dilation[0], sW * dilation[1], sC),
-        writeable=False,
-    )
-
-
-def _im2col(ap, geom: _Geometry):
-    """The columns matrix of a padded image: (N·OH·OW, G, kh·kw·C/G), one contiguous copy.
-
-    For one input channel (a grayscale first layer) the copy is made tap-major instead,
-    (kh·kw, N·OH·OW), whose rows are whole output images (long contiguous runs, about twice
-    as fast to fill); its transpose is the same matrix and BLAS reads it as is.
-    """
-    N, _, _, C = ap.shape
-    kh, kw = geom.kernel
-    OH, OW = geom.out
-    G = geom.groups
-    Kg = kh * kw * (C // G)
-    M = N * OH * OW
-    if kh == kw == 1 and geom.stride == (1, 1) and ap.flags.c_contiguous:
-        return ap.reshape(M, G, Kg)  # 1x1 convolution: the image is the matrix
-    if C == 1:
-        sN, sH, sW, _ = ap.strides
-        (sh, sw), (dh, dw) = geom.stride, geom.dilation
-        taps = _as_strided(
-            ap, (kh, kw, N, OH, OW), (sH * dh, sW * dw, sN, sH * sh, sW * sw), writeable=False
-        )
-        cols_t = _scratch.empty((kh, kw, N, OH, OW), ap.dtype)
-        xp.copyto(cols_t, taps)
-        return cols_t.reshape(Kg, M).T[:, None, :]
-    cols = _scratch.empty((N, OH, OW, G, kh, kw, C // G), ap.dtype)
-    xp.copyto(cols, _windows(ap, geom.kernel, geom.stride, geom.dilation, geom.out, G))
-    return cols.reshape(M, G, Kg)
-
-
+# ------------------------------------------------------------------------------ kernels
 def _weight_matrix(w, groups: int):
     """(O, C/G, kh, kw) weight -> (G, kh·kw·C/G, O/G), matching the columns' order."""
     O, Cg, kh, kw = w.shape
@@ -334,7 +169,6 @@ def _spatial_w(w, spatial: int):
     return w[:, :, None, :] if spatial == 1 else w
 
 
-# ------------------------------------------------------------------------------ kernels
 def _conv_nhwc(ap, w, geom: _Geometry, cols=None):
     """Convolution of a padded (N, Hp, Wp, C) image (or of its ready-made columns).
 
@@ -348,11 +182,6 @@ def _conv_nhwc(ap, w, geom: _Geometry, cols=None):
     M = cols.shape[0]
     out = _grouped_matmul(cols, _weight_matrix(w, G), M, G, O // G, cols.dtype)
     return out.reshape(M // (OH * OW), OH, OW, O), cols
-
-
-def _pad_image(xh, geom: _Geometry):
-    pt, pb, pl, pr = geom.padding
-    return _pad_nhwc(xh, geom.padding) if pt or pb or pl or pr else xh
 
 
 def _conv_input_nhwc(gh, w, geom: _Geometry):
@@ -393,22 +222,6 @@ def _conv_input_nhwc(gh, w, geom: _Geometry):
     else:
         xp.matmul(g2.transpose(1, 0, 2)[None], wtaps, out=dcols.transpose(0, 2, 1, 3))
     return _col2im(dcols.reshape(kh, kw, N, OH, OW, G * Cg), geom)
-
-
-def _col2im(dcols, geom: _Geometry):
-    """Sum tap-major (kh, kw, N, OH, OW, C) columns back into the (N, H, W, C) image."""
-    kh, kw, N, OH, OW, C = dcols.shape
-    H, W = geom.image
-    sh, sw = geom.stride
-    dh, dw = geom.dilation
-    pt, pb, pl, pr = geom.padding
-    image = xp.zeros((N, H + pt + pb, W + pl + pr, C), dtype=dcols.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            h0, w0 = i * dh, j * dw
-            tap = image[:, h0 : h0 + sh * (OH - 1) + 1 : sh, w0 : w0 + sw * (OW - 1) + 1 : sw]
-            tap += dcols[i, j]
-    return image[:, pt : pt + H, pl : pl + W]
 
 
 def _conv_weight_nhwc(cols, gh, geom: _Geometry, w_shape):
@@ -555,13 +368,6 @@ class _ConvWeight(Function):
 
 
 # ------------------------------------------------------------------------------ public API
-def _batched(op: str, input, spatial: int):
-    """(input as batched, whether a batch axis was added): unbatched inputs get one."""
-    nd = input._data.ndim
-    if nd == spatial + 1:
-        return input.unsqueeze(0), True
-    _check_batched(op, input, spatial)
-    return input, False
 
 
 def _convolution(op, input, weight, bias, stride, padding, dilation, groups, spatial):
@@ -644,115 +450,6 @@ def conv_transpose2d(
     )
     out = _ConvTransposeNd.apply(x, weight, bias, geom)
     return out.squeeze(0) if unbatched else out
-
-
-# ------------------------------------------------------------------------------ unfold / fold
-def _fold_geometry(op, kernel_size, dilation, padding, stride, image) -> _Geometry:
-    kh, kw = int_tuple(kernel_size, 2, "kernel_size", op)
-    dh, dw = int_tuple(dilation, 2, "dilation", op)
-    ph, pw = int_tuple(padding, 2, "padding", op)
-    sh, sw = int_tuple(stride, 2, "stride", op)
-    if min(kh, kw, dh, dw, sh, sw) < 1 or min(ph, pw) < 0:
-        raise RuntimeError(f"{op}: kernel_size, dilation and stride must be positive")
-    out = (conv_out_size(image[0], kh, sh, 2 * ph, dh), conv_out_size(image[1], kw, sw, 2 * pw, dw))
-    if out[0] < 1 or out[1] < 1:
-        raise RuntimeError(
-            f"{op}: the sliding blocks do not fit: input spatial size {image} with padding "
-            f"{(ph, pw)} is smaller than the dilated kernel "
-            f"{(dh * (kh - 1) + 1, dw * (kw - 1) + 1)}"
-        )
-    return _Geometry((kh, kw), (sh, sw), (ph, ph, pw, pw), (dh, dw), 1, image, out, 2)
-
-
-def _unfold_array(x, geom: _Geometry):
-    """(N, C, H, W) -> (N, C·kh·kw, L) blocks, PyTorch's order: channel, then kernel row, col."""
-    N, C = x.shape[:2]
-    kh, kw = geom.kernel
-    OH, OW = geom.out
-    ap = _pad_image(x.transpose(0, 2, 3, 1), geom)
-    win = _windows(ap, geom.kernel, geom.stride, geom.dilation, geom.out, 1)
-    # (N, OH, OW, 1, kh, kw, C) -> (N, C, kh, kw, OH, OW)
-    blocks = xp.ascontiguousarray(win[:, :, :, 0].transpose(0, 5, 3, 4, 1, 2))
-    return blocks.reshape(N, C * kh * kw, OH * OW)
-
-
-def _fold_array(cols, geom: _Geometry):
-    """(N, C·kh·kw, L) -> (N, C, H, W): sum every block back into place (col2im)."""
-    N = cols.shape[0]
-    kh, kw = geom.kernel
-    OH, OW = geom.out
-    C = cols.shape[1] // (kh * kw)
-    # (N, C, kh, kw, OH, OW) viewed as (kh, kw, N, OH, OW, C)
-    dcols = cols.reshape(N, C, kh, kw, OH, OW).transpose(2, 3, 0, 4, 5, 1)
-    return _col2im(dcols, geom).transpose(0, 3, 1, 2)
-
-
-class _Unfold(Function):
-    backward_name = "Im2ColBackward0"
-    _array_forward = True
-
-    @staticmethod
-    def forward(ctx, x, geom):
-        ctx.geom = geom
-        return _unfold_array(x._data, geom)
-
-    @staticmethod
-    def backward(ctx, grad):
-        if grad_state.enabled:
-            return _Fold.apply(grad, ctx.geom), None
-        return _fold_array(grad._data, ctx.geom), None
-
-
-class _Fold(Function):
-    backward_name = "Col2ImBackward0"
-    _array_forward = True
-
-    @staticmethod
-    def forward(ctx, cols, geom):
-        ctx.geom = geom
-        return _fold_array(cols._data, geom)
-
-    @staticmethod
-    def backward(ctx, grad):
-        if grad_state.enabled:
-            return _Unfold.apply(grad, ctx.geom), None
-        return _unfold_array(grad._data, ctx.geom), None
-
-
-def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
-    """Extract sliding blocks (im2col): (N, C, H, W) -> (N, C·kh·kw, L), as torch's F.unfold."""
-    op = "unfold"
-    x, unbatched = _batched(op, input, 2)
-    geom = _fold_geometry(op, kernel_size, dilation, padding, stride, tuple(x._data.shape[2:]))
-    out = _Unfold.apply(x, geom)
-    return out.squeeze(0) if unbatched else out
-
-
-def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
-    """Sum sliding blocks back into an image (col2im): (N, C·kh·kw, L) -> (N, C, H, W)."""
-    op = "fold"
-    nd = input._data.ndim
-    if nd not in (2, 3):
-        raise RuntimeError(
-            f"{op}: expected 2D or 3D (batched) input, but got input of size {_shape(input)}"
-        )
-    x = input.unsqueeze(0) if nd == 2 else input
-    image = int_tuple(output_size, 2, "output_size", op)
-    geom = _fold_geometry(op, kernel_size, dilation, padding, stride, image)
-    kh, kw = geom.kernel
-    CK, L = x._data.shape[1:]
-    if CK % (kh * kw) != 0:
-        raise RuntimeError(
-            f"{op}: expected size of input's dimension 1 to be divisible by the product of "
-            f"kernel_size ({kh * kw}), but got input.size(1)={CK}"
-        )
-    if L != geom.out[0] * geom.out[1]:
-        raise RuntimeError(
-            f"{op}: given output_size={image}, kernel_size={(kh, kw)}, the expected size of "
-            f"input's dimension 2 is {geom.out[0] * geom.out[1]}, but got input.size(2)={L}"
-        )
-    out = _Fold.apply(x, geom)
-    return out.squeeze(0) if nd == 2 else out
 
 
 __all__ = ["conv1d", "conv2d", "conv_transpose2d", "unfold", "fold"]
