@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 from gradiente.backend import xp
-from gradiente.optim.optimizer import (
-    Optimizer,
-    _addcmul_,
-    _as_float,
-    _count_step,
-)
+from gradiente.optim.optimizer import Optimizer, _addcmul_, _as_float, _count_step, _defaults_from
 from gradiente.tensor import Tensor
 
 __all__ = ["Adadelta"]
@@ -46,17 +41,7 @@ class Adadelta(Optimizer):
         maximize: bool = False,
         differentiable: bool = False,
     ) -> None:
-        defaults = {
-            "lr": lr,
-            "rho": rho,
-            "eps": eps,
-            "weight_decay": weight_decay,
-            "maximize": maximize,
-            "capturable": capturable,
-            "foreach": foreach,
-            "differentiable": differentiable,
-        }
-        super().__init__(params, defaults)
+        super().__init__(params, _defaults_from(locals()))
 
     def _update(self, p: Tensor, state: dict, group: dict) -> None:
         rho, eps = group["rho"], group["eps"]

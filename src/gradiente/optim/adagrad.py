@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 from gradiente.backend import xp
-from gradiente.optim.optimizer import (
-    Optimizer,
-    _addcdiv_,
-    _as_float,
-    _count_step,
-)
+from gradiente.optim.optimizer import Optimizer, _addcdiv_, _as_float, _count_step, _defaults_from
 from gradiente.tensor import Tensor
 
 __all__ = ["Adagrad"]
@@ -46,18 +41,7 @@ class Adagrad(Optimizer):
         differentiable: bool = False,
         fused: bool | None = None,
     ) -> None:
-        defaults = {
-            "lr": lr,
-            "lr_decay": lr_decay,
-            "eps": eps,
-            "weight_decay": weight_decay,
-            "initial_accumulator_value": initial_accumulator_value,
-            "foreach": foreach,
-            "maximize": maximize,
-            "differentiable": differentiable,
-            "fused": fused,
-        }
-        super().__init__(params, defaults)
+        super().__init__(params, _defaults_from(locals()))
         for group in self.param_groups:
             for p in group["params"]:
                 self._init_state(p, self.state[p], group)

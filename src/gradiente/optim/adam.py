@@ -8,6 +8,7 @@ from gradiente.optim.optimizer import (
     _addcdiv_,
     _as_float,
     _count_step,
+    _defaults_from,
     _update_moments,
     _zeros_state,
 )
@@ -57,20 +58,8 @@ class Adam(Optimizer):
         fused: bool | None = None,
         decoupled_weight_decay: bool = False,
     ) -> None:
-        defaults = {
-            "lr": lr,
-            "betas": tuple(betas),
-            "eps": eps,
-            "weight_decay": weight_decay,
-            "amsgrad": amsgrad,
-            "maximize": maximize,
-            "foreach": foreach,
-            "capturable": capturable,
-            "differentiable": differentiable,
-            "fused": fused,
-            "decoupled_weight_decay": decoupled_weight_decay,
-        }
-        super().__init__(params, defaults)
+        betas = tuple(betas)
+        super().__init__(params, _defaults_from(locals()))
 
     def _check_hyperparameters(self, defaults: dict) -> None:
         super()._check_hyperparameters(defaults)

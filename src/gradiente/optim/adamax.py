@@ -8,6 +8,7 @@ from gradiente.optim.optimizer import (
     _addcdiv_,
     _as_float,
     _count_step,
+    _defaults_from,
     _lerp_,
 )
 from gradiente.tensor import Tensor
@@ -43,17 +44,7 @@ class Adamax(Optimizer):
         differentiable: bool = False,
         capturable: bool = False,
     ) -> None:
-        defaults = {
-            "lr": lr,
-            "betas": betas,
-            "eps": eps,
-            "weight_decay": weight_decay,
-            "foreach": foreach,
-            "maximize": maximize,
-            "differentiable": differentiable,
-            "capturable": capturable,
-        }
-        super().__init__(params, defaults)
+        super().__init__(params, _defaults_from(locals()))
 
     def _update(self, p: Tensor, state: dict, group: dict) -> None:
         beta1, beta2 = group["betas"]

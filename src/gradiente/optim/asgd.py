@@ -7,6 +7,7 @@ from gradiente.optim.optimizer import (
     Optimizer,
     _as_float,
     _count_step,
+    _defaults_from,
     _scalar_state,
     _zeros_state,
 )
@@ -51,18 +52,7 @@ class ASGD(Optimizer):
         differentiable: bool = False,
         capturable: bool = False,
     ) -> None:
-        defaults = {
-            "lr": lr,
-            "lambd": lambd,
-            "alpha": alpha,
-            "t0": t0,
-            "weight_decay": weight_decay,
-            "foreach": foreach,
-            "maximize": maximize,
-            "differentiable": differentiable,
-            "capturable": capturable,
-        }
-        super().__init__(params, defaults)
+        super().__init__(params, _defaults_from(locals()))
 
     def _init_state(self, p: Tensor, state: dict, group: dict) -> None:
         state["step"] = _scalar_state(0.0)

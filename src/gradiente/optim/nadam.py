@@ -8,6 +8,7 @@ from gradiente.optim.optimizer import (
     _addcdiv_,
     _as_float,
     _count_step,
+    _defaults_from,
     _update_moments,
 )
 from gradiente.tensor import Tensor
@@ -50,19 +51,7 @@ class NAdam(Optimizer):
         capturable: bool = False,
         differentiable: bool = False,
     ) -> None:
-        defaults = {
-            "lr": lr,
-            "betas": betas,
-            "eps": eps,
-            "weight_decay": weight_decay,
-            "momentum_decay": momentum_decay,
-            "decoupled_weight_decay": decoupled_weight_decay,
-            "maximize": maximize,
-            "foreach": foreach,
-            "capturable": capturable,
-            "differentiable": differentiable,
-        }
-        super().__init__(params, defaults)
+        super().__init__(params, _defaults_from(locals()))
 
     def _update(self, p: Tensor, state: dict, group: dict) -> None:
         beta1, beta2 = group["betas"]

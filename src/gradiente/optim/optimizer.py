@@ -61,6 +61,16 @@ def _zeros_state(p: Tensor) -> Tensor:
     return Tensor._make(xp.zeros_like(p._data))
 
 
+def _defaults_from(arguments: dict[str, Any]) -> dict[str, Any]:
+    """An optimizer's ``defaults``: the hyper-parameters its constructor was called with.
+
+    A constructor keeps torch's explicit signature and passes ``_defaults_from(locals())``:
+    every argument but ``self`` and ``params``, in the signature's order (``__class__``, the
+    variable that a ``super()`` call adds to ``locals()``, is left out too).
+    """
+    return {k: v for k, v in arguments.items() if k not in ("self", "params", "__class__")}
+
+
 def _as_float(x) -> float:
     """A hyper-parameter as a Python float (``lr`` may be a one-element tensor, as in torch)."""
     return float(x)

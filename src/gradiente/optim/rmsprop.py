@@ -9,6 +9,7 @@ from gradiente.optim.optimizer import (
     _addcmul_,
     _as_float,
     _count_step,
+    _defaults_from,
     _lerp_,
     _zeros_state,
 )
@@ -51,19 +52,7 @@ class RMSprop(Optimizer):
         maximize: bool = False,
         differentiable: bool = False,
     ) -> None:
-        defaults = {
-            "lr": lr,
-            "momentum": momentum,
-            "alpha": alpha,
-            "eps": eps,
-            "centered": centered,
-            "weight_decay": weight_decay,
-            "capturable": capturable,
-            "foreach": foreach,
-            "maximize": maximize,
-            "differentiable": differentiable,
-        }
-        super().__init__(params, defaults)
+        super().__init__(params, _defaults_from(locals()))
 
     def _init_state(self, p: Tensor, state: dict, group: dict) -> None:
         super()._init_state(p, state, group)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gradiente.backend import xp
-from gradiente.optim.optimizer import Optimizer, _as_float, _count_step
+from gradiente.optim.optimizer import Optimizer, _as_float, _count_step, _defaults_from
 from gradiente.tensor import Tensor
 
 __all__ = ["Rprop"]
@@ -44,16 +44,7 @@ class Rprop(Optimizer):
         maximize: bool = False,
         differentiable: bool = False,
     ) -> None:
-        defaults = {
-            "lr": lr,
-            "etas": etas,
-            "step_sizes": step_sizes,
-            "foreach": foreach,
-            "maximize": maximize,
-            "differentiable": differentiable,
-            "capturable": capturable,
-        }
-        super().__init__(params, defaults)
+        super().__init__(params, _defaults_from(locals()))
 
     def _check_hyperparameters(self, defaults: dict) -> None:
         super()._check_hyperparameters(defaults)

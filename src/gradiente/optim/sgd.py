@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gradiente.backend import xp
-from gradiente.optim.optimizer import Optimizer, _as_float
+from gradiente.optim.optimizer import Optimizer, _as_float, _defaults_from
 from gradiente.tensor import Tensor
 
 __all__ = ["SGD"]
@@ -41,18 +41,7 @@ class SGD(Optimizer):
         differentiable: bool = False,
         fused: bool | None = None,
     ) -> None:
-        defaults = {
-            "lr": lr,
-            "momentum": momentum,
-            "dampening": dampening,
-            "weight_decay": weight_decay,
-            "nesterov": nesterov,
-            "maximize": maximize,
-            "foreach": foreach,
-            "differentiable": differentiable,
-            "fused": fused,
-        }
-        super().__init__(params, defaults)
+        super().__init__(params, _defaults_from(locals()))
 
     def _check_hyperparameters(self, defaults: dict) -> None:
         super()._check_hyperparameters(defaults)
