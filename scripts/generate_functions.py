@@ -4,7 +4,7 @@ The Tensor's methods carry marks (``gradiente/tensor/marks.py``): ``@function`` 
 ``gradiente.X(input, ...)``", ``@inplace(function=True)`` says "and ``gradiente.X_``". This script
 reads the marks and writes one line per function form, so that ``grep`` and IDEs find
 ``gradiente.exp``; it also rewrites the block of ``src/gradiente/__init__.py`` between the
-``BEGIN``/``END`` comments that imports the function namespace. ``gradiente/functions.py`` holds
+``BEGIN``/``END`` comments that imports the function namespace. ``gradiente/functions/`` holds
 the hand-written functions (``hstack``, ``einsum``, ...); a name it defines is not generated.
 
     python scripts/generate_functions.py          # rewrite the files
@@ -39,8 +39,16 @@ from gradiente.tensor.toplevel import inplace_function, method_function'''
 
 
 def handwritten_names() -> set[str]:
-    """The top-level names ``gradiente/functions.py`` defines itself."""
-    tree = ast.parse((PACKAGE / "functions.py").read_text(encoding="utf-8"))
+    """The top-level names the modules of ``gradiente/functions/`` define themselves."""
+    names = set()
+    for path in sorted((PACKAGE / "functions").glob("*.py")):
+        names |= _defined_names(path)
+    return names
+
+
+def _defined_names(path) -> set[str]:
+    """The names a module's top level defines (functions, classes, assignments)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
     names = set()
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.ClassDef)):

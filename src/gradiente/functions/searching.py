@@ -1,0 +1,37 @@
+"""Searching: isin, searchsorted, bucketize."""
+
+from __future__ import annotations
+
+from gradiente.backend import xp
+from gradiente.tensor import (
+    Tensor,
+)
+
+
+def isin(elements, test_elements, *, assume_unique=False, invert=False):
+    """Whether each element of ``elements`` is in ``test_elements``."""
+    a = elements._data if isinstance(elements, Tensor) else xp.asarray(elements)
+    b = test_elements._data if isinstance(test_elements, Tensor) else xp.asarray(test_elements)
+    return Tensor._make(xp.isin(a, b, invert=invert), False, None)
+
+
+def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None):
+    """Indices where ``input`` would be inserted into each sorted (last-dim) sequence."""
+    side = side or ("right" if right else "left")
+    seq = sorted_sequence._data
+    values = input._data if isinstance(input, Tensor) else xp.asarray(input)
+    if sorter is not None:
+        seq = xp.take_along_axis(seq, sorter._data, -1)
+    if seq.ndim == 1:
+        idx = xp.searchsorted(seq, values, side=side)
+    else:
+        rows = seq.reshape(-1, seq.shape[-1])
+        vals = values.reshape(rows.shape[0], -1)
+        idx = xp.stack([xp.searchsorted(r, v, side=side) for r, v in zip(rows, vals)])
+        idx = idx.reshape(values.shape)
+    return Tensor._make(xp.asarray(idx, dtype=xp.int32 if out_int32 else xp.int64), False, None)
+
+
+def bucketize(input, boundaries, *, out_int32=False, right=False):
+    """The bucket of each value: i with boundaries[i-1] < x <= boundaries[i] (``right``: <, <=)."""
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right)

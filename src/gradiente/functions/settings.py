@@ -1,0 +1,146 @@
+"""Dtype limits and global settings: finfo, iinfo, the default device, threads, determinism,
+matmul precision, compile (a no-op) and the default generator's state."""
+
+from __future__ import annotations
+
+import os
+
+from gradiente import backend as B
+from gradiente.backend import xp
+from gradiente.tensor import (
+    Tensor,
+    device,
+)
+
+
+class finfo:
+    """Machine limits of a floating dtype (``torch.finfo``)."""
+
+    def __init__(self, type=None):
+        self.dtype = (B.get_default_dtype() if type is None else B.to_dtype(type)).name
+        info = xp.finfo(B.to_dtype(self.dtype).np)
+        self.bits = info.bits
+        self.eps = float(info.eps)
+        self.max = float(info.max)
+        self.min = float(info.min)
+        self.tiny = self.smallest_normal = float(info.tiny)
+        self.resolution = 10.0**-info.precision
+
+    def __repr__(self):
+        return (
+            f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, "
+            f"eps={self.eps:g}, smallest_normal={self.smallest_normal:g}, tiny={self.tiny:g}, "
+            f"dtype={self.dtype})"
+        )
+
+
+class iinfo:
+    """Machine limits of an integer dtype (``torch.iinfo``)."""
+
+    def __init__(self, type):
+        self.dtype = B.to_dtype(type).name
+        info = xp.iinfo(B.to_dtype(type).np)
+        self.bits, self.max, self.min = info.bits, int(info.max), int(info.min)
+
+    def __repr__(self):
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"
+
+
+def set_default_device(device) -> None:
+    """Only the CPU exists in gradiente: ``"cpu"`` (or None) is accepted."""
+    if device is not None and str(device).split(":")[0] not in ("cpu", "meta"):
+        raise RuntimeError(
+            f"device '{device}' is not available: gradiente computes on the CPU (NumPy backend)"
+        )
+
+
+def get_default_device():
+    return device("cpu")
+
+
+_THREADS: list[int | None] = [None]  # None: not set yet, the BLAS pool's own size
+
+
+def _blas_pools():
+    """NumPy's BLAS thread pools (threadpoolctl), or [] where threadpoolctl is missing."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return []
+    return [p for p in threadpool_info() if p["user_api"] == "blas"]
+
+
+def set_num_threads(n: int) -> None:
+    """Use ``n`` threads for the heavy work: NumPy's BLAS (matrix products, convolution's GEMMs)
+    through threadpoolctl, as ``torch.set_num_threads`` sizes torch's intra-op pool."""
+    if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
+        raise RuntimeError("set_num_threads expects a positive integer")
+    _THREADS[0] = n
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return
+    threadpool_limits(limits=n, user_api="blas")  # stays in force until changed again
+
+
+def get_num_threads() -> int:
+    """The number of threads ``set_num_threads`` set, else the BLAS pool's (else the cores)."""
+    if _THREADS[0] is not None:
+        return _THREADS[0]
+    pools = _blas_pools()
+    return max((p["num_threads"] for p in pools), default=os.cpu_count() or 1)
+
+
+def set_num_interop_threads(n: int) -> None:
+    """Accepted for compatibility (gradiente runs one op at a time)."""
+
+
+def get_num_interop_threads() -> int:
+    return 1
+
+
+_DETERMINISTIC = [False]
+
+
+def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
+    """Recorded only: gradiente's CPU kernels are always deterministic."""
+    _DETERMINISTIC[0] = bool(mode)
+
+
+def are_deterministic_algorithms_enabled() -> bool:
+    return _DETERMINISTIC[0]
+
+
+_MATMUL_PRECISION = ["highest"]
+
+
+def set_float32_matmul_precision(precision: str) -> None:
+    """Recorded only: NumPy multiplies float32 matrices in float32."""
+    _MATMUL_PRECISION[0] = precision
+
+
+def get_float32_matmul_precision() -> str:
+    return _MATMUL_PRECISION[0]
+
+
+def compile(model=None, **kwargs):  # noqa: A001 (PyTorch's name)
+    """``torch.compile`` has nothing to compile here: the model (or function) is returned as is,
+    so scripts that compile still run, eagerly."""
+    if model is None:
+        return lambda m: m
+    return model
+
+
+def get_rng_state():
+    """The default generator's state as a uint8 tensor (PyTorch's 5056-byte layout)."""
+    from gradiente import random as _random
+
+    return Tensor._make(_random.get_rng_state(), False, None)
+
+
+def set_rng_state(new_state) -> None:
+    """Restore the default generator from ``get_rng_state()``'s tensor."""
+    from gradiente import random as _random
+
+    state = new_state._data if isinstance(new_state, Tensor) else new_state
+    _random.set_rng_state(state)
