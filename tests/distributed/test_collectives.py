@@ -86,6 +86,24 @@ def test_world_of_one(world_of_one):
         dist.all_reduce(torch.tensor([True]), op=dist.ReduceOp.AVG)
 
 
+def test_gather_and_scatter_check_the_roots_list(world_of_one):
+    t = torch.tensor([1.0, 2.0])
+    for empty in (None, []):  # as torch: no list, or an empty one, on the root is refused
+        with pytest.raises(ValueError, match="``gather_list`` must be specified on destination"):
+            dist.gather(t, empty)
+        with pytest.raises(ValueError, match="``scatter_list`` must be specified on source"):
+            dist.scatter(t, empty)
+    with pytest.raises(ValueError, match="^gather_list must have one tensor per process$"):
+        dist.gather(t, [torch.zeros(2), torch.zeros(2)])
+    with pytest.raises(TypeError, match="parameter `scatter_list` of type List"):
+        dist.scatter(t, [[1.0, 2.0]])
+    gathered = [torch.zeros(2)]
+    dist.gather(t, gathered)
+    out = torch.zeros(2)
+    dist.scatter(out, [torch.tensor([3.0, 4.0])])
+    assert gathered[0].tolist() == [1.0, 2.0] and out.tolist() == [3.0, 4.0]
+
+
 def test_rank_disagreeing_with_mpi_is_refused():
     if not dist.is_available():
         pytest.skip("needs mpi4py")

@@ -6,6 +6,7 @@ each calls ``init_process_group()`` and then exchanges tensors with collectives 
 Needs the optional extra: ``pip install "gradiente[distributed]"`` (mpi4py and MPICH).
 """
 
+from gradiente.distributed import collectives, process_group
 from gradiente.distributed.collectives import (
     ReduceOp,
     Work,
@@ -46,40 +47,7 @@ from gradiente.distributed.process_group import (
     new_group,
 )
 
-__all__ = [
-    "Backend",
-    "GroupMember",
-    "ProcessGroup",
-    "ReduceOp",
-    "Work",
-    "abort_job",
-    "all_gather",
-    "all_gather_into_tensor",
-    "all_gather_object",
-    "all_reduce",
-    "barrier",
-    "broadcast",
-    "broadcast_object_list",
-    "destroy_process_group",
-    "gather",
-    "gather_object",
-    "get_backend",
-    "get_global_rank",
-    "get_group_rank",
-    "get_process_group_ranks",
-    "get_rank",
-    "get_world_size",
-    "group",
-    "init_process_group",
-    "is_available",
-    "is_gloo_available",
-    "is_initialized",
-    "is_mpi_available",
-    "is_nccl_available",
-    "is_torchelastic_launched",
-    "mpi_env",
-    "new_group",
-    "reduce",
-    "reduce_scatter_tensor",
-    "scatter",
-]
+# The public names are the two modules' own lists, written once there.
+__all__ = []
+__all__ += collectives.__all__
+__all__ += process_group.__all__

@@ -135,6 +135,13 @@ class _Buffer:
         t._bump()
 
 
+def _copy_parts(tensors: list, parts) -> None:
+    """tensors[i] ← parts[i], the block received from rank i (bool arrives as uint8)."""
+    for t, part in zip(tensors, parts):
+        xp.copyto(t._data, part.view(t._data.dtype))
+        t._bump()
+
+
 def _mpi_op(op: ReduceOp, dtype):
     """The MPI reduction for ``op`` on an array of ``dtype`` (AVG is SUM, divided later)."""
     MPI = _mpi()
@@ -185,6 +192,21 @@ def _root(pg, rank, group_rank, what: str) -> int:
             raise ValueError(f"Can't specify both {what} and group_{what}")
         return group_rank
     return get_group_rank(pg, 0 if rank is None else rank)
+
+
+def _is_root_with_list(pg, root: int, tensors, name: str, role: str) -> bool:
+    """Whether this process is the root of gather/scatter, after checking the root's list
+    (``gather_list``/``scatter_list``): given, one tensor per process, on the root only."""
+    if pg.rank() != root:
+        if tensors:
+            raise ValueError(f"Argument ``{name}`` must NOT be specified on non-{role} ranks.")
+        return False
+    if not tensors:
+        raise ValueError(f"Argument ``{name}`` must be specified on {role} rank.")
+    _check_tensor_list(tensors, name)
+    if len(tensors) != pg.size():
+        raise ValueError(f"{name} must have one tensor per process")
+    return True
 
 
 # ── collectives ──────────────────────────────────────────────────────────────────────────────
@@ -295,9 +317,7 @@ def all_gather(tensor_list: list, tensor: Tensor, group=None, async_op: bool = F
     recv = xp.empty((pg.size(),) + send.shape, dtype=send.dtype)  # (world, *shape)
 
     def finish():
-        for t, part in zip(tensor_list, recv):
-            xp.copyto(t._data, part.view(t._data.dtype))
-            t._bump()
+        _copy_parts(tensor_list, recv)
 
     return _start(pg, "Allgather", (send, recv), async_op, finish, (send, recv))
 
@@ -316,23 +336,13 @@ def gather(
     if pg is None:
         return warn_not_in_group("gather")
     root = _root(pg, dst, group_dst, "dst")
-    is_root = pg.rank() == root
-    if is_root:
-        if gather_list is None:
-            raise ValueError("Argument ``gather_list`` must be specified on destination rank.")
-        _check_tensor_list(gather_list, "gather_list")
-        if len(gather_list) != pg.size():
-            raise ValueError("gather_list must have one tensor per process")
-    elif gather_list:
-        raise ValueError("Argument ``gather_list`` must NOT be specified on non-destination ranks.")
+    is_root = _is_root_with_list(pg, root, gather_list, "gather_list", "destination")
     send = _Buffer(tensor).array
     recv = xp.empty((pg.size(),) + send.shape, dtype=send.dtype) if is_root else None
 
     def finish():
         if is_root:
-            for t, part in zip(gather_list, recv):
-                xp.copyto(t._data, part.view(t._data.dtype))
-                t._bump()
+            _copy_parts(gather_list, recv)
 
     return _start(pg, "Gather", (send, recv, root), async_op, finish, (send, recv))
 
@@ -351,20 +361,11 @@ def scatter(
     if pg is None:
         return warn_not_in_group("scatter")
     root = _root(pg, src, group_src, "src")
-    is_root = pg.rank() == root
-    if is_root:
-        if not scatter_list:
-            raise ValueError("Argument ``scatter_list`` must be specified on source rank.")
-        _check_tensor_list(scatter_list, "scatter_list")
-        if len(scatter_list) != pg.size():
-            raise ValueError("scatter_list must have one tensor per process")
+    send = None
+    if _is_root_with_list(pg, root, scatter_list, "scatter_list", "source"):
         dtype = tensor._data.dtype
         send = xp.stack([xp.asarray(t._data, dtype=dtype) for t in scatter_list])
         send = send.view(xp.uint8) if dtype == xp.bool_ else send
-    elif scatter_list:
-        raise ValueError("Argument ``scatter_list`` must NOT be specified on non-source ranks.")
-    else:
-        send = None
     buf = _Buffer(tensor)
     return _start(pg, "Scatter", (send, buf.array, root), async_op, buf.write_back, (buf, send))
 
