@@ -4,67 +4,72 @@ from __future__ import annotations
 
 from gradiente.nn import functional as F
 from gradiente.nn import init as nn_init
+from gradiente.nn.layers._options import OptionsModule, options_repr
 from gradiente.nn.module import Module
 from gradiente.nn.parameter import Parameter
 from gradiente.tensor import Tensor, empty
 
 
-def _inplace_str(inplace: bool, first: bool) -> str:
-    if not inplace:
-        return ""
-    return "inplace=True" if first else ", inplace=True"
-
-
-class ReLU(Module):
-    """max(x, 0)."""
+class _InplaceActivation(OptionsModule):
+    """An activation whose one option is ``inplace`` (printed only when True)."""
 
     def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
+        super().__init__(inplace=inplace)
+
+
+class _AlphaActivation(OptionsModule):
+    """ELU and CELU: the scale ``alpha`` of the negative part, and ``inplace``."""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+        super().__init__(alpha=alpha, inplace=inplace)
+
+
+class _DimActivation(OptionsModule):
+    """The softmax family: the one option is the axis ``dim``."""
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__(dim=dim)
+
+
+class _Shrink(OptionsModule):
+    """Hardshrink and Softshrink: the threshold ``lambd``, printed bare as in torch."""
+
+    def __init__(self, lambd: float = 0.5) -> None:
+        super().__init__(lambd=lambd)
+
+    def extra_repr(self) -> str:
+        return str(self.lambd)
+
+
+class ReLU(_InplaceActivation):
+    """max(x, 0)."""
 
     def forward(self, input: Tensor) -> Tensor:
         return F.relu(input, inplace=self.inplace)
 
-    def extra_repr(self) -> str:
-        return _inplace_str(self.inplace, True)
 
-
-class LeakyReLU(Module):
+class LeakyReLU(OptionsModule):
     """x for x > 0, negative_slope · x otherwise."""
 
     def __init__(self, negative_slope: float = 1e-2, inplace: bool = False) -> None:
-        super().__init__()
-        self.negative_slope = negative_slope
-        self.inplace = inplace
+        super().__init__(negative_slope=negative_slope, inplace=inplace)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.leaky_relu(input, self.negative_slope, self.inplace)
 
-    def extra_repr(self) -> str:
-        return f"negative_slope={self.negative_slope}" + _inplace_str(self.inplace, False)
 
-
-class ELU(Module):
+class ELU(_AlphaActivation):
     """x for x > 0, α (eˣ − 1) otherwise."""
-
-    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
-        super().__init__()
-        self.alpha = alpha
-        self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
         return F.elu(input, self.alpha, self.inplace)
 
-    def extra_repr(self) -> str:
-        return f"alpha={self.alpha}" + _inplace_str(self.inplace, False)
 
-
-class GELU(Module):
+class GELU(OptionsModule):
     """x Φ(x); ``approximate='tanh'`` uses the tanh formula."""
 
     def __init__(self, approximate: str = "none") -> None:
-        super().__init__()
-        self.approximate = approximate
+        super().__init__(approximate=approximate)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.gelu(input, approximate=self.approximate)
@@ -73,18 +78,11 @@ class GELU(Module):
         return f"approximate={self.approximate!r}"
 
 
-class SiLU(Module):
+class SiLU(_InplaceActivation):
     """x σ(x)."""
-
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
         return F.silu(input, inplace=self.inplace)
-
-    def extra_repr(self) -> str:
-        return _inplace_str(self.inplace, True)
 
 
 class Tanh(Module):
@@ -108,37 +106,26 @@ class LogSigmoid(Module):
         return F.logsigmoid(input)
 
 
-class Softplus(Module):
+class Softplus(OptionsModule):
     """log(1 + e^(βx)) / β, linear above ``threshold``."""
 
     def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
-        super().__init__()
-        self.beta = beta
-        self.threshold = threshold
+        super().__init__(beta=beta, threshold=threshold)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.softplus(input, self.beta, self.threshold)
 
-    def extra_repr(self) -> str:
-        return f"beta={self.beta}, threshold={self.threshold}"
 
-
-class Hardtanh(Module):
+class Hardtanh(OptionsModule):
     """clamp(x, min_val, max_val)."""
 
     def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> None:
-        super().__init__()
         if min_val > max_val:
             raise ValueError("min_val cannot be greater than max_val")
-        self.min_val = min_val
-        self.max_val = max_val
-        self.inplace = inplace
+        super().__init__(min_val=min_val, max_val=max_val, inplace=inplace)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.hardtanh(input, self.min_val, self.max_val, self.inplace)
-
-    def extra_repr(self) -> str:
-        return f"min_val={self.min_val}, max_val={self.max_val}" + _inplace_str(self.inplace, False)
 
 
 class ReLU6(Hardtanh):
@@ -148,111 +135,64 @@ class ReLU6(Hardtanh):
         super().__init__(0.0, 6.0, inplace)
 
     def extra_repr(self) -> str:
-        return _inplace_str(self.inplace, True)
+        return options_repr(self, ("inplace",))  # the bounds are fixed: torch prints only this
 
 
-class Softmax(Module):
+class Softmax(_DimActivation):
     """e^(x_i) / Σ_j e^(x_j) along ``dim``."""
-
-    def __init__(self, dim: int | None = None) -> None:
-        super().__init__()
-        self.dim = dim
 
     def forward(self, input: Tensor) -> Tensor:
         return F.softmax(input, self.dim, _stacklevel=5)
 
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
 
-
-class LogSoftmax(Module):
+class LogSoftmax(_DimActivation):
     """log softmax along ``dim``."""
-
-    def __init__(self, dim: int | None = None) -> None:
-        super().__init__()
-        self.dim = dim
 
     def forward(self, input: Tensor) -> Tensor:
         return F.log_softmax(input, self.dim, _stacklevel=5)
 
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
 
-
-class Softmin(Module):
+class Softmin(_DimActivation):
     """softmax(−x) along ``dim``."""
-
-    def __init__(self, dim: int | None = None) -> None:
-        super().__init__()
-        self.dim = dim
 
     def forward(self, input: Tensor) -> Tensor:
         return F.softmin(input, self.dim, _stacklevel=5)
 
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
 
-
-class SELU(Module):
+class SELU(_InplaceActivation):
     """scale · elu(x, α) with the self-normalising constants (Klambauer et al., 2017)."""
-
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
         return F.selu(input, self.inplace)
 
-    def extra_repr(self) -> str:
-        return _inplace_str(self.inplace, True)
 
-
-class CELU(Module):
+class CELU(_AlphaActivation):
     """max(0, x) + min(0, α (e^(x/α) − 1))."""
-
-    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
-        super().__init__()
-        self.alpha = alpha
-        self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
         return F.celu(input, self.alpha, self.inplace)
 
-    def extra_repr(self) -> str:
-        return f"alpha={self.alpha}" + _inplace_str(self.inplace, False)
 
-
-class Mish(Module):
+class Mish(_InplaceActivation):
     """x · tanh(softplus(x))."""
-
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
         return F.mish(input, self.inplace)
 
-    def extra_repr(self) -> str:
-        return _inplace_str(self.inplace, True)
 
-
-class Hardswish(Module):
+class Hardswish(_InplaceActivation):
     """x · relu6(x + 3) / 6."""
 
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
+    extra_repr = Module.extra_repr  # torch prints no options for Hardswish
 
     def forward(self, input: Tensor) -> Tensor:
         return F.hardswish(input, self.inplace)
 
 
-class Hardsigmoid(Module):
+class Hardsigmoid(_InplaceActivation):
     """relu6(x + 3) / 6."""
 
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
+    extra_repr = Module.extra_repr  # torch prints no options for Hardsigmoid
 
     def forward(self, input: Tensor) -> Tensor:
         return F.hardsigmoid(input, self.inplace)
@@ -272,62 +212,38 @@ class Tanhshrink(Module):
         return F.tanhshrink(input)
 
 
-class Threshold(Module):
+class Threshold(OptionsModule):
     """x where x > threshold, else ``value``."""
 
     def __init__(self, threshold: float, value: float, inplace: bool = False) -> None:
-        super().__init__()
-        self.threshold = threshold
-        self.value = value
-        self.inplace = inplace
+        super().__init__(threshold=threshold, value=value, inplace=inplace)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.threshold(input, self.threshold, self.value, self.inplace)
 
-    def extra_repr(self) -> str:
-        return f"threshold={self.threshold}, value={self.value}" + _inplace_str(self.inplace, False)
 
-
-class Hardshrink(Module):
+class Hardshrink(_Shrink):
     """x where |x| > λ, else 0."""
-
-    def __init__(self, lambd: float = 0.5) -> None:
-        super().__init__()
-        self.lambd = lambd
 
     def forward(self, input: Tensor) -> Tensor:
         return F.hardshrink(input, self.lambd)
 
-    def extra_repr(self) -> str:
-        return f"{self.lambd}"
 
-
-class Softshrink(Module):
+class Softshrink(_Shrink):
     """x − λ above λ, x + λ below −λ, 0 in between."""
-
-    def __init__(self, lambd: float = 0.5) -> None:
-        super().__init__()
-        self.lambd = lambd
 
     def forward(self, input: Tensor) -> Tensor:
         return F.softshrink(input, self.lambd)
 
-    def extra_repr(self) -> str:
-        return str(self.lambd)
 
-
-class GLU(Module):
+class GLU(OptionsModule):
     """a ⊙ σ(b) for the two halves a, b of the input along ``dim`` (Dauphin et al., 2017)."""
 
     def __init__(self, dim: int = -1) -> None:
-        super().__init__()
-        self.dim = dim
+        super().__init__(dim=dim)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.glu(input, self.dim)
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
 
 
 class PReLU(Module):

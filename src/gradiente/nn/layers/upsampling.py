@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gradiente.nn import functional as F
+from gradiente.nn.layers._options import OptionsModule
 from gradiente.nn.module import Module
 from gradiente.tensor import Tensor
 
@@ -61,29 +62,21 @@ class UpsamplingBilinear2d(Upsample):
         super().__init__(size, scale_factor, mode="bilinear", align_corners=True)
 
 
-class PixelShuffle(Module):
+class PixelShuffle(OptionsModule):
     """(*, C·r², H, W) → (*, C, H·r, W·r), r = ``upscale_factor``."""
 
     def __init__(self, upscale_factor: int) -> None:
-        super().__init__()
-        self.upscale_factor = upscale_factor
+        super().__init__(upscale_factor=upscale_factor)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.pixel_shuffle(input, self.upscale_factor)
 
-    def extra_repr(self) -> str:
-        return f"upscale_factor={self.upscale_factor}"
 
-
-class PixelUnshuffle(Module):
+class PixelUnshuffle(OptionsModule):
     """(*, C, H·r, W·r) → (*, C·r², H, W), r = ``downscale_factor``."""
 
     def __init__(self, downscale_factor: int) -> None:
-        super().__init__()
-        self.downscale_factor = downscale_factor
+        super().__init__(downscale_factor=downscale_factor)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.pixel_unshuffle(input, self.downscale_factor)
-
-    def extra_repr(self) -> str:
-        return f"downscale_factor={self.downscale_factor}"
