@@ -1,16 +1,16 @@
 """PyTorch's top-level functions that are not plain forms of a Tensor method, and its constants.
 
 The plain forms (``gradiente.exp(x)`` is ``x.exp()``) are generated from the methods' marks
-into ``gradiente/_generated_functions.py``; the hand-written ones live here, one module a
-family:
+into ``gradiente/_generated_functions.py``. The hand-written ones are here: the constants, the
+small functions whose method form differs (``flip`` wants a tuple, ``pow`` and ``remainder``
+take a number first) or that have none, and the legacy constructors; the larger families have
+a module each:
 
-    basics     constants, memory formats, flip/remainder/pow/var_mean/..., predicates
     joining    atleast_Nd, hstack/vstack/dstack/column_stack, hsplit/vsplit/dsplit
     grids      meshgrid, cartesian_prod, combinations, block_diag, tril/triu_indices, vander
     products   einsum, tensordot, kron, chain_matmul, cdist, cov, corrcoef
     searching  isin, searchsorted, bucketize
     settings   finfo/iinfo, default device, threads, determinism, compile, rng state
-    legacy     range and the FloatTensor-style constructors
 
 ``scripts/generate_functions.py`` reads the names these modules define, so that a name written
 by hand is not generated again.
@@ -18,34 +18,12 @@ by hand is not generated again.
 
 from __future__ import annotations
 
+import math
+import numbers
+
+from gradiente import backend as B
+from gradiente.backend import xp
 from gradiente.func import vmap
-from gradiente.functions.basics import (
-    broadcast_shapes,
-    broadcast_tensors,
-    can_cast,
-    channels_last,
-    channels_last_3d,
-    contiguous_format,
-    e,
-    empty_strided,
-    flatten,
-    flip,
-    inf,
-    is_floating_point,
-    is_tensor,
-    nan,
-    newaxis,
-    numel,
-    pi,
-    pow,
-    preserve_format,
-    remainder,
-    result_type,
-    std_mean,
-    strided,
-    typename,
-    var_mean,
-)
 from gradiente.functions.grids import (
     block_diag,
     cartesian_prod,
@@ -68,18 +46,6 @@ from gradiente.functions.joining import (
     row_stack,
     vsplit,
     vstack,
-)
-from gradiente.functions.legacy import (
-    BoolTensor,
-    ByteTensor,
-    CharTensor,
-    DoubleTensor,
-    FloatTensor,
-    HalfTensor,
-    IntTensor,
-    LongTensor,
-    ShortTensor,
-    range,
 )
 from gradiente.functions.products import (
     cdist,
@@ -112,87 +78,262 @@ from gradiente.functions.settings import (
     set_rng_state,
     use_deterministic_algorithms,
 )
+from gradiente.tensor import (
+    Tensor,
+    _shape_arg,
+    empty,
+    tensor,
+    write_out,
+)
 
-# torch.vmap is torch.func.vmap
+
+def flip(input, dims):
+    """``gradiente.flip(input, dims)``: ``dims`` is a tuple or list; PyTorch rejects an int
+    here (the method ``input.flip(0)`` takes one)."""
+    if not isinstance(dims, (tuple, list)):
+        raise TypeError(
+            f"flip(): argument 'dims' (position 2) must be tuple of ints, not {type(dims).__name__}"
+        )
+    return input.flip(dims)
+
+
+def remainder(input, other, *, out=None):
+    """``gradiente.remainder(input, other)``: ``input % other``; a number ``input`` is PyTorch's
+    remainder(Scalar, Tensor), which has no derivative (backward raises)."""
+    result = other.__rmod__(input) if not isinstance(input, Tensor) else input.remainder(other)
+    return write_out(out, result, "remainder")
+
+
+# PyTorch's constants
+pi, e, inf, nan = math.pi, math.e, math.inf, math.nan
+newaxis = None
+
+
+class _Named:
+    """A constant printed by its PyTorch name (memory formats, layouts)."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __repr__(self) -> str:
+        return f"torch.{self._name}"
+
+
+# Memory formats and layouts are accepted and ignored: NumPy arrays are strided, row-major.
+contiguous_format = _Named("contiguous_format")
+channels_last = _Named("channels_last")
+channels_last_3d = _Named("channels_last_3d")
+preserve_format = _Named("preserve_format")
+strided = _Named("strided")
+
+
+def empty_strided(size, stride, *, dtype=None, device=None, requires_grad=False):
+    """An uninitialised tensor of ``size`` (gradiente's tensors are always row-major)."""
+    return empty(tuple(size), dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def pow(input, exponent, out=None):  # noqa: A001 (PyTorch's name)
+    """input ** exponent; ``input`` may be a Python number when ``exponent`` is a tensor."""
+    if not isinstance(input, Tensor):
+        return write_out(out, exponent.__rpow__(input), "pow")
+    return write_out(out, input.pow(exponent), "pow")
+
+
+def var_mean(input, dim=None, unbiased=None, keepdim=False, correction=None):
+    """(var, mean) over ``dim``."""
+    return input.var(dim, unbiased, keepdim, correction), input.mean(dim, keepdim)
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, correction=None):
+    """(std, mean) over ``dim``."""
+    return input.std(dim, unbiased, keepdim, correction), input.mean(dim, keepdim)
+
+
+def is_tensor(obj) -> bool:
+    """True for gradiente tensors."""
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input) -> bool:
+    return input.is_floating_point()
+
+
+def result_type(a, b):
+    """The dtype PyTorch's promotion gives an op on ``a`` and ``b``."""
+    from gradiente.backend import result_type as _result_type
+
+    return _result_type(a, b)
+
+
+def can_cast(from_, to) -> bool:
+    """Whether PyTorch's casting rules allow an in-place op to cast ``from_`` to ``to``."""
+    order = {"b": 0, "i": 1, "f": 2}
+    return order[from_._kind] <= order[to._kind] and not (
+        from_._kind == to._kind == "i" and from_.is_signed and not to.is_signed
+    )
+
+
+def broadcast_shapes(*shapes):
+    """The shape that broadcasting ``shapes`` together gives."""
+    from gradiente.tensor import Size
+
+    return Size(xp.broadcast_shapes(*shapes))
+
+
+def broadcast_tensors(*tensors):
+    shape = broadcast_shapes(*(t.shape for t in tensors))
+    return tuple(t.expand(shape) for t in tensors)
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    return input.flatten(start_dim, end_dim)
+
+
+def numel(input) -> int:
+    return input.numel()
+
+
+def typename(obj) -> str:
+    """``torch.FloatTensor``-style name of a tensor's type (else the Python type's name)."""
+    if isinstance(obj, Tensor):
+        return obj.type()
+    return type(obj).__qualname__
+
+
+# ---------------------------------------------------------------------- legacy constructors
+
+
+def range(start=0, end=None, step=1, dtype=None, device=None, requires_grad=False):  # noqa: A001
+    """Deprecated in PyTorch: like arange but including ``end``, float by default."""
+    if end is None:
+        start, end = 0, start
+    n = int(math.floor((end - start) / step)) + 1
+    d = B.get_default_dtype() if dtype is None else B.to_dtype(dtype)
+    values = start + xp.arange(n, dtype=xp.float64) * step
+    t = Tensor._make(values.astype(d.np))
+    return t.requires_grad_(True) if requires_grad else t
+
+
+class _LegacyTensorType(type):
+    """``torch.FloatTensor`` and friends: calling one builds a tensor of its dtype, and
+    ``isinstance(t, torch.FloatTensor)`` checks the dtype."""
+
+    def __instancecheck__(cls, obj) -> bool:
+        return isinstance(obj, Tensor) and obj.dtype is cls.dtype
+
+    def __call__(cls, *args):
+        if len(args) == 1 and not isinstance(args[0], numbers.Integral):
+            data = args[0]
+            return data.to(cls.dtype) if isinstance(data, Tensor) else tensor(data, dtype=cls.dtype)
+        return empty(_shape_arg(args), dtype=cls.dtype) if args else empty(0, dtype=cls.dtype)
+
+    def __repr__(cls) -> str:
+        return f"<class 'torch.{cls.__name__}'>"
+
+
+def _legacy(name: str, dtype):
+    doc = f"``torch.{name}``: the legacy constructor of {dtype!r} tensors."
+    return _LegacyTensorType(name, (), {"dtype": dtype, "__doc__": doc})
+
+
+FloatTensor = _legacy("FloatTensor", B.float32)
+DoubleTensor = _legacy("DoubleTensor", B.float64)
+HalfTensor = _legacy("HalfTensor", B.float16)
+LongTensor = _legacy("LongTensor", B.int64)
+IntTensor = _legacy("IntTensor", B.int32)
+ShortTensor = _legacy("ShortTensor", B.int16)
+CharTensor = _legacy("CharTensor", B.int8)
+ByteTensor = _legacy("ByteTensor", B.uint8)
+BoolTensor = _legacy("BoolTensor", B.bool_)
+
+
 __all__ = [
-    "BoolTensor",
-    "ByteTensor",
-    "CharTensor",
-    "DoubleTensor",
+    # constants and small functions
+    "flip",
+    "remainder",
+    "pi",
+    "e",
+    "inf",
+    "nan",
+    "newaxis",
+    "contiguous_format",
+    "channels_last",
+    "channels_last_3d",
+    "preserve_format",
+    "strided",
+    "empty_strided",
+    "pow",
+    "var_mean",
+    "std_mean",
+    "is_tensor",
+    "is_floating_point",
+    "result_type",
+    "can_cast",
+    "broadcast_shapes",
+    "broadcast_tensors",
+    "flatten",
+    "numel",
+    "typename",
+    # legacy constructors
+    "range",
     "FloatTensor",
+    "DoubleTensor",
     "HalfTensor",
-    "IntTensor",
     "LongTensor",
+    "IntTensor",
     "ShortTensor",
-    "are_deterministic_algorithms_enabled",
+    "CharTensor",
+    "ByteTensor",
+    "BoolTensor",
+    # grids
+    "block_diag",
+    "cartesian_prod",
+    "combinations",
+    "meshgrid",
+    "tril_indices",
+    "triu_indices",
+    "vander",
+    # joining
     "atleast_1d",
     "atleast_2d",
     "atleast_3d",
-    "block_diag",
-    "broadcast_shapes",
-    "broadcast_tensors",
-    "bucketize",
-    "can_cast",
-    "cartesian_prod",
-    "cdist",
-    "chain_matmul",
-    "channels_last",
-    "channels_last_3d",
     "column_stack",
-    "combinations",
-    "compile",
-    "contiguous_format",
-    "corrcoef",
-    "cov",
     "dsplit",
     "dstack",
-    "e",
+    "hsplit",
+    "hstack",
+    "repeat_interleave",
+    "row_stack",
+    "vsplit",
+    "vstack",
+    # products
+    "cdist",
+    "chain_matmul",
+    "corrcoef",
+    "cov",
     "einsum",
-    "empty_strided",
+    "kron",
+    "tensordot",
+    # searching
+    "bucketize",
+    "isin",
+    "searchsorted",
+    # settings
+    "are_deterministic_algorithms_enabled",
+    "compile",
     "finfo",
-    "flatten",
-    "flip",
     "get_default_device",
     "get_float32_matmul_precision",
     "get_num_interop_threads",
     "get_num_threads",
     "get_rng_state",
-    "hsplit",
-    "hstack",
     "iinfo",
-    "inf",
-    "is_floating_point",
-    "is_tensor",
-    "isin",
-    "kron",
-    "meshgrid",
-    "nan",
-    "newaxis",
-    "numel",
-    "pi",
-    "pow",
-    "preserve_format",
-    "range",
-    "remainder",
-    "repeat_interleave",
-    "result_type",
-    "row_stack",
-    "searchsorted",
     "set_default_device",
     "set_float32_matmul_precision",
     "set_num_interop_threads",
     "set_num_threads",
     "set_rng_state",
-    "std_mean",
-    "strided",
-    "tensordot",
-    "tril_indices",
-    "triu_indices",
-    "typename",
     "use_deterministic_algorithms",
-    "vander",
-    "var_mean",
+    # torch.vmap is torch.func.vmap
     "vmap",
-    "vsplit",
-    "vstack",
 ]
