@@ -301,6 +301,43 @@ def test_default_convert_matches_torch():
     assert _to_plain(ours["c"][1]) == _to_plain(ref["c"][1])
 
 
+class _Frozen(collections.abc.Mapping):
+    """A read-only mapping whose constructor takes no dict: collation falls back to a dict."""
+
+    def __init__(self, a, b):
+        self._items = {"a": a, "b": b}
+
+    def __getitem__(self, key):
+        return self._items[key]
+
+    def __iter__(self):
+        return iter(self._items)
+
+    def __len__(self):
+        return len(self._items)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda i: collections.UserDict(a=np.int64(i), b=[i, 2 * i]),
+        lambda i: collections.OrderedDict(a=np.int64(i), b=[i, 2 * i]),
+        lambda i: collections.UserList([np.int64(i), float(i)]),
+        lambda i: collections.deque([np.int64(i), float(i)]),
+        lambda i: _Frozen(np.int64(i), i),
+    ],
+)
+def test_collate_and_convert_keep_the_container_type_as_torch(make):
+    for ours, ref in [
+        (default_collate([make(0), make(1)]), torch.utils.data.default_collate([make(0), make(1)])),
+        (default_convert(make(3)), torch.utils.data.default_convert(make(3))),
+    ]:
+        assert type(ours) is type(ref)
+        plain_ours = dict(ours) if isinstance(ref, collections.abc.Mapping) else list(ours)
+        plain_ref = dict(ref) if isinstance(ref, collections.abc.Mapping) else list(ref)
+        assert _to_plain(plain_ours) == _to_plain(plain_ref)
+
+
 # ---------------------------------------------------------------------------------------------
 # Workers: their random state is torch's
 # ---------------------------------------------------------------------------------------------

@@ -140,14 +140,7 @@ def default_collate(batch: list):
         return batch
     if isinstance(elem, collections.abc.Mapping):
         columns = {key: default_collate([d[key] for d in batch]) for key in elem}
-        try:
-            if isinstance(elem, collections.abc.MutableMapping):
-                clone = copy.copy(elem)
-                clone.update(columns)
-                return clone
-            return type(elem)(columns)
-        except TypeError:
-            return columns
+        return _same_container(elem, columns)
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # namedtuple
         return type(elem)(*(default_collate(list(s)) for s in zip(*batch, strict=True)))
     if isinstance(elem, collections.abc.Sequence):
@@ -157,16 +150,27 @@ def default_collate(batch: list):
         columns = [default_collate(list(s)) for s in zip(*batch, strict=True)]
         if isinstance(elem, tuple):
             return columns  # torch returns tuples of columns as a list
-        try:
-            if isinstance(elem, collections.abc.MutableSequence):
-                clone = copy.copy(elem)
-                for i, column in enumerate(columns):
-                    clone[i] = column
-                return clone
-            return type(elem)(columns)
-        except TypeError:
-            return columns
+        return _same_container(elem, columns)
     raise TypeError(_COLLATE_ERROR.format(type(elem)))
+
+
+def _same_container(like, items):
+    """``items`` (a dict or a list) in a container of ``like``'s type, as torch rebuilds them: a
+    mutable mapping or sequence is copied and its entries replaced (a subclass keeps its other
+    attributes), any other type is called on ``items``; a type that refuses gets ``items``."""
+    try:
+        if isinstance(like, collections.abc.MutableMapping):
+            clone = copy.copy(like)
+            clone.update(items)
+            return clone
+        if isinstance(like, collections.abc.MutableSequence):
+            clone = copy.copy(like)
+            for i, item in enumerate(items):
+                clone[i] = item
+            return clone
+        return type(like)(items)
+    except TypeError:
+        return items
 
 
 def default_convert(data):
@@ -181,30 +185,13 @@ def default_convert(data):
     if isinstance(data, (xp.bool_, xp.number)):
         return as_tensor(xp.asarray(data))
     if isinstance(data, collections.abc.Mapping):
-        converted = {key: default_convert(data[key]) for key in data}
-        try:
-            if isinstance(data, collections.abc.MutableMapping):
-                clone = copy.copy(data)
-                clone.update(converted)
-                return clone
-            return type(data)(converted)
-        except TypeError:
-            return converted
+        return _same_container(data, {key: default_convert(data[key]) for key in data})
     if isinstance(data, tuple) and hasattr(data, "_fields"):
         return type(data)(*(default_convert(d) for d in data))
     if isinstance(data, tuple):
         return [default_convert(d) for d in data]
     if isinstance(data, collections.abc.Sequence) and not isinstance(data, (str, bytes)):
-        converted = [default_convert(d) for d in data]
-        try:
-            if isinstance(data, collections.abc.MutableSequence):
-                clone = copy.copy(data)
-                for i, d in enumerate(converted):
-                    clone[i] = d
-                return clone
-            return type(data)(converted)
-        except TypeError:
-            return converted
+        return _same_container(data, [default_convert(d) for d in data])
     return data
 
 
