@@ -37,3 +37,16 @@ class OptionsModule(Module):
 
     def extra_repr(self) -> str:
         return options_repr(self, self._option_names)
+
+
+def changed_options_repr(module: Module, head: str, defaults: dict) -> str:
+    """``head``, then ``, name=value`` for each option that differs from its default: torch's
+    repr of the layers with many options (Embedding, RNN) shows only the changed ones. A None or
+    bool default is compared by identity (``is not``), a number by value (``!=``), as in torch."""
+    text = head
+    for name, default in defaults.items():
+        value = getattr(module, name)
+        by_identity = default is None or isinstance(default, bool)
+        if (value is not default) if by_identity else (value != default):
+            text += f", {name}={value}"
+    return text

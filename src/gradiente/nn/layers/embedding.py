@@ -5,9 +5,19 @@ from __future__ import annotations
 from gradiente.autograd.grad_mode import no_grad
 from gradiente.nn import functional as F
 from gradiente.nn import init
+from gradiente.nn.layers._options import changed_options_repr
 from gradiente.nn.module import Module
 from gradiente.nn.parameter import Parameter
 from gradiente.tensor import Tensor, empty
+
+# the options torch's repr shows only when changed, with their defaults
+_EMBEDDING_DEFAULTS = {
+    "padding_idx": None,
+    "max_norm": None,
+    "norm_type": 2,
+    "scale_grad_by_freq": False,
+    "sparse": False,
+}
 
 
 class Embedding(Module):
@@ -77,18 +87,8 @@ class Embedding(Module):
         )
 
     def extra_repr(self) -> str:
-        s = f"{self.num_embeddings}, {self.embedding_dim}"
-        if self.padding_idx is not None:
-            s += f", padding_idx={self.padding_idx}"
-        if self.max_norm is not None:
-            s += f", max_norm={self.max_norm}"
-        if self.norm_type != 2:
-            s += f", norm_type={self.norm_type}"
-        if self.scale_grad_by_freq is not False:
-            s += f", scale_grad_by_freq={self.scale_grad_by_freq}"
-        if self.sparse is not False:
-            s += ", sparse=True"
-        return s
+        head = f"{self.num_embeddings}, {self.embedding_dim}"
+        return changed_options_repr(self, head, _EMBEDDING_DEFAULTS)
 
     @classmethod
     def from_pretrained(

@@ -6,14 +6,29 @@ The layers only store their arguments; the work is in ``nn.functional`` (``ops/p
 from __future__ import annotations
 
 from gradiente.nn import functional as F
+from gradiente.nn.layers._options import options_repr
 from gradiente.nn.module import Module
 from gradiente.ops.window import ntuple
 from gradiente.tensor import Tensor
 
 
-class _MaxPoolNd(Module):
-    """MaxPool1d and MaxPool2d: arguments, repr and ``forward`` through ``_pool`` (``stride``
-    defaults to the kernel)."""
+class _PoolNd(Module):
+    """What max and average pooling share: the window (``kernel_size``, ``stride``, which
+    defaults to the kernel, and ``padding``) and ``ceil_mode``."""
+
+    def _set_window(self, kernel_size, stride, padding, ceil_mode: bool) -> None:
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding = padding
+        self.ceil_mode = ceil_mode
+
+    def _window(self) -> tuple:
+        """(kernel_size, stride, padding): the first arguments of every pooling function."""
+        return self.kernel_size, self.stride, self.padding
+
+
+class _MaxPoolNd(_PoolNd):
+    """MaxPool1d and MaxPool2d: arguments, repr and ``forward`` through ``_pool``."""
 
     def __init__(
         self,
@@ -25,28 +40,16 @@ class _MaxPoolNd(Module):
         ceil_mode: bool = False,
     ) -> None:
         super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding = padding
+        self._set_window(kernel_size, stride, padding, ceil_mode)
         self.dilation = dilation
         self.return_indices = return_indices
-        self.ceil_mode = ceil_mode
 
     def extra_repr(self) -> str:
-        return (
-            f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
-            f"dilation={self.dilation}, ceil_mode={self.ceil_mode}"
-        )
+        return options_repr(self, ("kernel_size", "stride", "padding", "dilation", "ceil_mode"))
 
     def forward(self, input: Tensor):
         return self._pool(
-            input,
-            self.kernel_size,
-            self.stride,
-            self.padding,
-            self.dilation,
-            ceil_mode=self.ceil_mode,
-            return_indices=self.return_indices,
+            input, *self._window(), self.dilation, self.ceil_mode, self.return_indices
         )
 
 
@@ -65,9 +68,11 @@ class MaxPool2d(_MaxPoolNd):
     _pool = staticmethod(F.max_pool2d)
 
 
-class _AvgPoolNd(Module):
+class _AvgPoolNd(_PoolNd):
+    """AvgPool1d and AvgPool2d: the repr (torch prints only the window)."""
+
     def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+        return options_repr(self, ("kernel_size", "stride", "padding"))
 
 
 class AvgPool1d(_AvgPoolNd):
@@ -82,21 +87,12 @@ class AvgPool1d(_AvgPoolNd):
         count_include_pad: bool = True,
     ) -> None:
         super().__init__()
-        self.kernel_size = ntuple(kernel_size, 1)
-        self.stride = ntuple(stride if stride is not None else kernel_size, 1)
-        self.padding = ntuple(padding, 1)
-        self.ceil_mode = ceil_mode
+        stride = stride if stride is not None else kernel_size
+        self._set_window(ntuple(kernel_size, 1), ntuple(stride, 1), ntuple(padding, 1), ceil_mode)
         self.count_include_pad = count_include_pad
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.avg_pool1d(
-            input,
-            self.kernel_size,
-            self.stride,
-            self.padding,
-            self.ceil_mode,
-            self.count_include_pad,
-        )
+        return F.avg_pool1d(input, *self._window(), self.ceil_mode, self.count_include_pad)
 
 
 class AvgPool2d(_AvgPoolNd):
@@ -116,22 +112,13 @@ class AvgPool2d(_AvgPoolNd):
         divisor_override=None,
     ) -> None:
         super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding = padding
-        self.ceil_mode = ceil_mode
+        self._set_window(kernel_size, stride, padding, ceil_mode)
         self.count_include_pad = count_include_pad
         self.divisor_override = divisor_override
 
     def forward(self, input: Tensor) -> Tensor:
         return F.avg_pool2d(
-            input,
-            self.kernel_size,
-            self.stride,
-            self.padding,
-            self.ceil_mode,
-            self.count_include_pad,
-            self.divisor_override,
+            input, *self._window(), self.ceil_mode, self.count_include_pad, self.divisor_override
         )
 
 

@@ -21,11 +21,21 @@ import math
 
 from gradiente.nn import functional as F
 from gradiente.nn import init
+from gradiente.nn.layers._options import changed_options_repr
 from gradiente.nn.module import Module
 from gradiente.nn.parameter import Parameter
 from gradiente.tensor import Tensor, cat, empty, stack, zeros
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+# the options torch's repr shows only when changed, with their defaults
+_RNN_DEFAULTS = {
+    "proj_size": 0,
+    "num_layers": 1,
+    "bias": True,
+    "batch_first": False,
+    "dropout": 0,
+    "bidirectional": False,
+}
 
 
 def _cell_step(mode: str, gates_x: Tensor, h: Tensor, c, w_hh, b_hh, w_hr):
@@ -234,20 +244,7 @@ class RNNBase(Module):
         return output, h_n, c_n
 
     def extra_repr(self) -> str:
-        s = f"{self.input_size}, {self.hidden_size}"
-        if self.proj_size != 0:
-            s += f", proj_size={self.proj_size}"
-        if self.num_layers != 1:
-            s += f", num_layers={self.num_layers}"
-        if self.bias is not True:
-            s += f", bias={self.bias}"
-        if self.batch_first is not False:
-            s += f", batch_first={self.batch_first}"
-        if self.dropout != 0:
-            s += f", dropout={self.dropout}"
-        if self.bidirectional is not False:
-            s += f", bidirectional={self.bidirectional}"
-        return s
+        return changed_options_repr(self, f"{self.input_size}, {self.hidden_size}", _RNN_DEFAULTS)
 
 
 class RNN(RNNBase):
