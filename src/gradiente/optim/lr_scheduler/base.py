@@ -65,6 +65,27 @@ def _lambdas_state(lr_lambdas: list) -> list:
     return [None if isinstance(fn, types.FunctionType) else fn.__dict__.copy() for fn in lr_lambdas]
 
 
+def _state_dict_with(scheduler: LRScheduler, key: str, saved: list) -> dict[str, Any]:
+    """The ``state_dict`` of a scheduler whose attribute ``key`` (its lambdas, its
+    sub-schedulers) cannot be saved as it is: every other attribute but the optimizer, and
+    ``saved``, the savable part of ``key``, under ``key``."""
+    state = {k: v for k, v in scheduler.__dict__.items() if k not in ("optimizer", key)}
+    state[key] = saved
+    return state
+
+
+def _load_state_dict_without(scheduler: LRScheduler, state_dict: dict[str, Any], key: str) -> list:
+    """Restore every attribute saved in ``state_dict`` but ``key`` (the live lambdas or
+    sub-schedulers stay) and return the saved part of ``key``, for the caller to apply.
+
+    ``state_dict`` comes back unchanged: ``key`` is popped and put back, as torch does.
+    """
+    saved = state_dict.pop(key)
+    scheduler.__dict__.update(state_dict)
+    state_dict[key] = saved
+    return saved
+
+
 def _warn_get_lr_called_within_step(scheduler: LRScheduler) -> None:
     if not scheduler._get_lr_called_within_step:
         warnings.warn(

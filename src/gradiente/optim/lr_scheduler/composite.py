@@ -8,7 +8,13 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from typing import Any
 
-from gradiente.optim.lr_scheduler.base import LRScheduler, _group_values, _set_group_value
+from gradiente.optim.lr_scheduler.base import (
+    LRScheduler,
+    _group_values,
+    _load_state_dict_without,
+    _set_group_value,
+    _state_dict_with,
+)
 from gradiente.optim.lr_scheduler.plateau import ReduceLROnPlateau
 from gradiente.optim.optimizer import Optimizer
 
@@ -98,16 +104,12 @@ class SequentialLR(LRScheduler):
 
     def state_dict(self) -> dict[str, Any]:
         """The attributes, with each sub-scheduler's own ``state_dict``."""
-        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
-        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
-        return state
+        return _state_dict_with(self, "_schedulers", [s.state_dict() for s in self._schedulers])
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore the attributes and every sub-scheduler's state."""
-        schedulers = state_dict.pop("_schedulers")
-        self.__dict__.update(state_dict)
-        state_dict["_schedulers"] = schedulers
-        for s, saved in zip(self._schedulers, schedulers, strict=True):
+        saved_schedulers = _load_state_dict_without(self, state_dict, "_schedulers")
+        for s, saved in zip(self._schedulers, saved_schedulers, strict=True):
             s.load_state_dict(saved)
 
 

@@ -18,8 +18,10 @@ from gradiente.optim.lr_scheduler.base import (
     _enable_get_lr_call,
     _group_values,
     _lambdas_state,
+    _load_state_dict_without,
     _per_group_lambdas,
     _set_group_value,
+    _state_dict_with,
     _warn_get_lr_called_within_step,
 )
 from gradiente.optim.optimizer import Optimizer
@@ -30,47 +32,16 @@ def _cosine(eta_min: float, base_lr: float, t: float, period: float) -> float:
     return eta_min + (base_lr - eta_min) * (1 + math.cos(math.pi * t / period)) / 2
 
 
-class LambdaLR(LRScheduler):
-    """η_t = η_0 · λ(t), with a user function λ (one per group, or one for all).
+class _LambdaScheduler(LRScheduler):
+    """What LambdaLR and MultiplicativeLR share: a user function λ per parameter group.
 
-    Example: ``LambdaLR(opt, lambda epoch: 0.95 ** epoch)``.
+    ``lr_lambda`` is one function for all groups or a list with one per group; ``state_dict``
+    saves a lambda only if it is a callable object (its ``__dict__``), as torch does.
     """
 
-    def __init__(
-        self,
-        optimizer: Optimizer,
-        lr_lambda: Callable[[int], float] | list[Callable[[int], float]],
-        last_epoch: int = -1,
-    ) -> None:
-        self.optimizer = optimizer
-        self.lr_lambdas = _per_group_lambdas(optimizer, lr_lambda)
-        super().__init__(optimizer, last_epoch)
-
-    def state_dict(self) -> dict[str, Any]:
-        """The attributes; a lambda is saved only if it is a callable object (its ``__dict__``)."""
-        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
-        state["lr_lambdas"] = _lambdas_state(self.lr_lambdas)
-        return state
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore the attributes (and the saved state of callable-object lambdas)."""
-        lr_lambdas = state_dict.pop("lr_lambdas")
-        self.__dict__.update(state_dict)
-        state_dict["lr_lambdas"] = lr_lambdas
-        for fn, saved in zip(self.lr_lambdas, lr_lambdas, strict=True):
-            if saved is not None:
-                fn.__dict__.update(saved)
-
-    def get_lr(self) -> list:
-        _warn_get_lr_called_within_step(self)
-        return [
-            base_lr * lmbda(self.last_epoch)
-            for lmbda, base_lr in zip(self.lr_lambdas, self.base_lrs, strict=True)
-        ]
-
-
-class MultiplicativeLR(LRScheduler):
-    """η_t = η_{t−1} · λ(t): multiply the current rate by a user factor at every step."""
+    #: MultiplicativeLR refuses a lambda that is not callable when it is built; LambdaLR, as in
+    #: torch, only fails when it calls it
+    _lambdas_must_be_callable = False
 
     def __init__(
         self,
@@ -81,12 +52,40 @@ class MultiplicativeLR(LRScheduler):
         self.optimizer = optimizer
         self.lr_lambdas = _per_group_lambdas(optimizer, lr_lambda)
         for fn in self.lr_lambdas:
-            if not callable(fn):
+            if self._lambdas_must_be_callable and not callable(fn):
                 raise TypeError(f"lr_lambda should be a function, but got {type(fn).__name__}")
         super().__init__(optimizer, last_epoch)
 
-    state_dict = LambdaLR.state_dict
-    load_state_dict = LambdaLR.load_state_dict
+    def state_dict(self) -> dict[str, Any]:
+        """The attributes; a lambda is saved only if it is a callable object (its ``__dict__``)."""
+        return _state_dict_with(self, "lr_lambdas", _lambdas_state(self.lr_lambdas))
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore the attributes (and the saved state of callable-object lambdas)."""
+        saved_lambdas = _load_state_dict_without(self, state_dict, "lr_lambdas")
+        for fn, saved in zip(self.lr_lambdas, saved_lambdas, strict=True):
+            if saved is not None:
+                fn.__dict__.update(saved)
+
+
+class LambdaLR(_LambdaScheduler):
+    """η_t = η_0 · λ(t), with a user function λ (one per group, or one for all).
+
+    Example: ``LambdaLR(opt, lambda epoch: 0.95 ** epoch)``.
+    """
+
+    def get_lr(self) -> list:
+        _warn_get_lr_called_within_step(self)
+        return [
+            base_lr * lmbda(self.last_epoch)
+            for lmbda, base_lr in zip(self.lr_lambdas, self.base_lrs, strict=True)
+        ]
+
+
+class MultiplicativeLR(_LambdaScheduler):
+    """η_t = η_{t−1} · λ(t): multiply the current rate by a user factor at every step."""
+
+    _lambdas_must_be_callable = True
 
     def get_lr(self) -> list:
         _warn_get_lr_called_within_step(self)
