@@ -74,28 +74,17 @@ def _dropout_like_torch(dropout: Dropout, x: Tensor, batch_first: bool) -> Tenso
     return dropout(x)
 
 
-class _FeedForwardMixin:
-    """The activation argument (a name or a callable) and the feed-forward block, shared."""
+class _TransformerLayer(Module):
+    """What encoder and decoder layers share: torch's constructor, the activation argument (a
+    name or a callable), the self-attention block and the feed-forward block.
 
-    def _set_activation(self, activation) -> None:
-        if isinstance(activation, str):
-            activation = _get_activation_fn(activation)
-        # torch records which activation its fast path could use (1 relu, 2 gelu, 0 other).
-        if activation is F.relu or isinstance(activation, ReLU):
-            self.activation_relu_or_gelu = 1
-        elif activation is F.gelu or isinstance(activation, GELU):
-            self.activation_relu_or_gelu = 2
-        else:
-            self.activation_relu_or_gelu = 0
-        self.activation = activation
+    A layer is ``_n_blocks`` residual blocks (self-attention, then cross-attention in the
+    decoder only, then feed-forward), each with its LayerNorm ``norm{i}`` and its dropout
+    ``dropout{i}``; the sub-modules are created in torch's order, so parameter names, their
+    order and the random draws of their initialisation are torch's.
+    """
 
-    def _ff_block(self, x: Tensor, dropout_out: Dropout) -> Tensor:
-        x = self.linear2(self.dropout(self.activation(self.linear1(x))))
-        return dropout_out(x)
-
-
-class TransformerEncoderLayer(_FeedForwardMixin, Module):
-    """Self-attention and a feed-forward block, each with a residual connection and LayerNorm."""
+    _n_blocks: int
 
     def __init__(
         self,
@@ -111,20 +100,68 @@ class TransformerEncoderLayer(_FeedForwardMixin, Module):
         device=None,
         dtype=None,
     ) -> None:
-        super().__init__()
         kw = {"device": device, "dtype": dtype}
-        self.self_attn = MultiheadAttention(
-            d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first, **kw
-        )
+        super().__init__()
+        # self_attn, and multihead_attn (cross-attention) in the decoder
+        for name in ("self_attn", "multihead_attn")[: self._n_blocks - 1]:
+            attention = MultiheadAttention(
+                d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first, **kw
+            )
+            setattr(self, name, attention)
         self.linear1 = Linear(d_model, dim_feedforward, bias=bias, **kw)
         self.dropout = Dropout(dropout)
         self.linear2 = Linear(dim_feedforward, d_model, bias=bias, **kw)
         self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
+        blocks = range(1, self._n_blocks + 1)
+        for i in blocks:
+            setattr(self, f"norm{i}", LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw))
+        for i in blocks:
+            setattr(self, f"dropout{i}", Dropout(dropout))
         self._set_activation(activation)
+
+    def _set_activation(self, activation) -> None:
+        if isinstance(activation, str):
+            activation = _get_activation_fn(activation)
+        # torch records which activation its fast path could use (1 relu, 2 gelu, 0 other).
+        if activation is F.relu or isinstance(activation, ReLU):
+            self.activation_relu_or_gelu = 1
+        elif activation is F.gelu or isinstance(activation, GELU):
+            self.activation_relu_or_gelu = 2
+        else:
+            self.activation_relu_or_gelu = 0
+        self.activation = activation
+
+    @staticmethod
+    def _attention_block(
+        attn: MultiheadAttention, dropout: Dropout, x, mem, attn_mask, key_padding_mask, is_causal
+    ) -> Tensor:
+        """dropout(attention of queries ``x`` to keys and values ``mem``), weights not kept."""
+        x = attn(
+            x,
+            mem,
+            mem,
+            attn_mask=attn_mask,
+            key_padding_mask=key_padding_mask,
+            need_weights=False,
+            is_causal=is_causal,
+        )[0]
+        return _dropout_like_torch(dropout, x, attn.batch_first)
+
+    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal=False) -> Tensor:
+        return self._attention_block(
+            self.self_attn, self.dropout1, x, x, attn_mask, key_padding_mask, is_causal
+        )
+
+    def _ff_block(self, x: Tensor, dropout_out: Dropout) -> Tensor:
+        x = self.linear2(self.dropout(self.activation(self.linear1(x))))
+        return dropout_out(x)
+
+
+class TransformerEncoderLayer(_TransformerLayer):
+    """Self-attention and a feed-forward block, each with a residual connection and LayerNorm.
+    Constructor arguments: see ``_TransformerLayer`` (torch's)."""
+
+    _n_blocks = 2
 
     def forward(
         self,
@@ -150,56 +187,13 @@ class TransformerEncoderLayer(_FeedForwardMixin, Module):
             x = self.norm2(x + self._ff_block(x, self.dropout2))
         return x
 
-    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal=False) -> Tensor:
-        x = self.self_attn(
-            x,
-            x,
-            x,
-            attn_mask=attn_mask,
-            key_padding_mask=key_padding_mask,
-            need_weights=False,
-            is_causal=is_causal,
-        )[0]
-        return _dropout_like_torch(self.dropout1, x, self.self_attn.batch_first)
 
-
-class TransformerDecoderLayer(_FeedForwardMixin, Module):
+class TransformerDecoderLayer(_TransformerLayer):
     """Self-attention, cross-attention to ``memory`` and a feed-forward block, each with a
-    residual connection and LayerNorm."""
+    residual connection and LayerNorm. Constructor arguments: see ``_TransformerLayer``
+    (torch's)."""
 
-    def __init__(
-        self,
-        d_model: int,
-        nhead: int,
-        dim_feedforward: int = 2048,
-        dropout: float = 0.1,
-        activation=F.relu,
-        layer_norm_eps: float = 1e-5,
-        batch_first: bool = False,
-        norm_first: bool = False,
-        bias: bool = True,
-        device=None,
-        dtype=None,
-    ) -> None:
-        super().__init__()
-        kw = {"device": device, "dtype": dtype}
-        self.self_attn = MultiheadAttention(
-            d_model, nhead, dropout=dropout, batch_first=batch_first, bias=bias, **kw
-        )
-        self.multihead_attn = MultiheadAttention(
-            d_model, nhead, dropout=dropout, batch_first=batch_first, bias=bias, **kw
-        )
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, **kw)
-        self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, **kw)
-        self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw)
-        self.norm3 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
-        self.dropout3 = Dropout(dropout)
-        self._set_activation(activation)
+    _n_blocks = 3
 
     def forward(
         self,
@@ -228,32 +222,31 @@ class TransformerDecoderLayer(_FeedForwardMixin, Module):
             x = self.norm3(x + self._ff_block(x, self.dropout3))
         return x
 
-    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal=False) -> Tensor:
-        x = self.self_attn(
-            x,
-            x,
-            x,
-            attn_mask=attn_mask,
-            key_padding_mask=key_padding_mask,
-            is_causal=is_causal,
-            need_weights=False,
-        )[0]
-        return _dropout_like_torch(self.dropout1, x, self.self_attn.batch_first)
-
     def _mha_block(self, x, mem, attn_mask, key_padding_mask, is_causal=False) -> Tensor:
-        x = self.multihead_attn(
-            x,
-            mem,
-            mem,
-            attn_mask=attn_mask,
-            key_padding_mask=key_padding_mask,
-            is_causal=is_causal,
-            need_weights=False,
-        )[0]
-        return _dropout_like_torch(self.dropout2, x, self.multihead_attn.batch_first)
+        return self._attention_block(
+            self.multihead_attn, self.dropout2, x, mem, attn_mask, key_padding_mask, is_causal
+        )
 
 
-class TransformerEncoder(Module):
+class _LayerStack(Module):
+    """``num_layers`` copies of one layer in sequence, then an optional ``norm``."""
+
+    def __init__(self, layer: Module, num_layers: int, norm: Module | None) -> None:
+        super().__init__()
+        self.layers = _get_clones(layer, num_layers)
+        self.num_layers = num_layers
+        self.norm = norm
+
+    def _run(self, output: Tensor, *args, **kwargs) -> Tensor:
+        """Each layer on the previous one's output (same extra arguments), then ``norm``."""
+        for mod in self.layers:
+            output = mod(output, *args, **kwargs)
+        if self.norm is not None:
+            output = self.norm(output)
+        return output
+
+
+class TransformerEncoder(_LayerStack):
     """``num_layers`` copies of ``encoder_layer`` in sequence, then an optional ``norm``."""
 
     def __init__(
@@ -264,10 +257,7 @@ class TransformerEncoder(Module):
         enable_nested_tensor: bool = True,
         mask_check: bool = True,
     ) -> None:
-        super().__init__()
-        self.layers = _get_clones(encoder_layer, num_layers)
-        self.num_layers = num_layers
-        self.norm = norm
+        super().__init__(encoder_layer, num_layers, norm)
         # Nested (ragged) tensors are a torch fast path for padded batches; gradiente always
         # computes on the padded tensor, so the flag is kept but changes nothing.
         self.enable_nested_tensor = enable_nested_tensor
@@ -291,29 +281,18 @@ class TransformerEncoder(Module):
         mask = _canonical_mask(mask, "mask", None, "", src.dtype, False)
         batch_first = self.layers[0].self_attn.batch_first
         is_causal = _detect_is_causal_mask(mask, is_causal, _get_seq_len(src, batch_first))
-        output = src
-        for mod in self.layers:
-            output = mod(
-                output,
-                src_mask=mask,
-                is_causal=is_causal,
-                src_key_padding_mask=src_key_padding_mask,
-            )
-        if self.norm is not None:
-            output = self.norm(output)
-        return output
+        return self._run(
+            src, src_mask=mask, is_causal=is_causal, src_key_padding_mask=src_key_padding_mask
+        )
 
 
-class TransformerDecoder(Module):
+class TransformerDecoder(_LayerStack):
     """``num_layers`` copies of ``decoder_layer`` in sequence, then an optional ``norm``."""
 
     def __init__(
         self, decoder_layer: TransformerDecoderLayer, num_layers: int, norm: Module | None = None
     ) -> None:
-        super().__init__()
-        self.layers = _get_clones(decoder_layer, num_layers)
-        self.num_layers = num_layers
-        self.norm = norm
+        super().__init__(decoder_layer, num_layers, norm)
 
     def forward(
         self,
@@ -328,21 +307,16 @@ class TransformerDecoder(Module):
     ) -> Tensor:
         seq_len = _get_seq_len(tgt, self.layers[0].self_attn.batch_first)
         tgt_is_causal = _detect_is_causal_mask(tgt_mask, tgt_is_causal, seq_len)
-        output = tgt
-        for mod in self.layers:
-            output = mod(
-                output,
-                memory,
-                tgt_mask=tgt_mask,
-                memory_mask=memory_mask,
-                tgt_key_padding_mask=tgt_key_padding_mask,
-                memory_key_padding_mask=memory_key_padding_mask,
-                tgt_is_causal=tgt_is_causal,
-                memory_is_causal=memory_is_causal,
-            )
-        if self.norm is not None:
-            output = self.norm(output)
-        return output
+        return self._run(
+            tgt,
+            memory,
+            tgt_mask=tgt_mask,
+            memory_mask=memory_mask,
+            tgt_key_padding_mask=tgt_key_padding_mask,
+            memory_key_padding_mask=memory_key_padding_mask,
+            tgt_is_causal=tgt_is_causal,
+            memory_is_causal=memory_is_causal,
+        )
 
 
 class Transformer(Module):
@@ -368,22 +342,24 @@ class Transformer(Module):
         device=None,
         dtype=None,
     ) -> None:
-        super().__init__()
         kw = {"device": device, "dtype": dtype}
+        super().__init__()
         layer_args = (d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps)
         layer_kwargs = {"batch_first": batch_first, "norm_first": norm_first, "bias": bias}
-        if custom_encoder is not None:
-            self.encoder = custom_encoder
-        else:
-            encoder_layer = TransformerEncoderLayer(*layer_args, **layer_kwargs, **kw)
-            encoder_norm = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw)
-            self.encoder = TransformerEncoder(encoder_layer, num_encoder_layers, encoder_norm)
-        if custom_decoder is not None:
-            self.decoder = custom_decoder
-        else:
-            decoder_layer = TransformerDecoderLayer(*layer_args, **layer_kwargs, **kw)
-            decoder_norm = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw)
-            self.decoder = TransformerDecoder(decoder_layer, num_decoder_layers, decoder_norm)
+
+        def stack(stack_cls, layer_cls, num_layers: int) -> Module:
+            """``num_layers`` copies of one new layer, then a LayerNorm."""
+            layer = layer_cls(*layer_args, **layer_kwargs, **kw)
+            norm = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw)
+            return stack_cls(layer, num_layers, norm)
+
+        # the encoder is built (and its random draws made) before the decoder, as in torch
+        if custom_encoder is None:
+            custom_encoder = stack(TransformerEncoder, TransformerEncoderLayer, num_encoder_layers)
+        self.encoder = custom_encoder
+        if custom_decoder is None:
+            custom_decoder = stack(TransformerDecoder, TransformerDecoderLayer, num_decoder_layers)
+        self.decoder = custom_decoder
         self._reset_parameters()
         self.d_model = d_model
         self.nhead = nhead
