@@ -14,8 +14,8 @@ import contextlib
 import numbers
 
 from gradiente import autograd
+from gradiente.autograd.functional import _jacobian_blocks
 from gradiente.autograd.grad_mode import enable_grad, grad_state
-from gradiente.backend import xp
 from gradiente.tensor import Tensor, stack, zeros_like
 
 # ---------------------------------------------------------------------------------------------
@@ -96,6 +96,26 @@ def _prepare(args, argnums):
     return args, leaves_per_arg, rebuilders, nested and grad_state.enabled
 
 
+def _call(func, args, kwargs, argnums, has_aux):
+    """func on the arguments, the ones in ``argnums`` tracked (call under ``enable_grad``):
+    (output, aux or None, their leaves, rebuilders, whether an outer transform watches)."""
+    args, leaves, rebuilders, nested = _prepare(args, argnums)
+    out = func(*args, **kwargs)
+    aux = None
+    if has_aux:
+        out, aux = out
+    return out, aux, leaves, rebuilders, nested
+
+
+def _per_arg(values, leaves, rebuilders) -> list:
+    """One value per tracked leaf, in order, regrouped into one tree per argument."""
+    per_arg, start = [], 0
+    for group, rebuild in zip(leaves, rebuilders):
+        per_arg.append(rebuild(values[start : start + len(group)]))
+        start += len(group)
+    return per_arg
+
+
 def _grads(outputs, inputs, cotangents, keep_graph: bool, retain: bool = False):
     got = autograd.grad(
         outputs,
@@ -114,11 +134,7 @@ def grad_and_value(func, argnums=0, has_aux=False):
     def wrapper(*args, **kwargs):
         nums = _argnums(argnums, len(args))
         with enable_grad():
-            args, leaves, rebuilders, nested = _prepare(args, nums)
-            out = func(*args, **kwargs)
-            aux = None
-            if has_aux:
-                out, aux = out
+            out, aux, leaves, rebuilders, nested = _call(func, args, kwargs, nums, has_aux)
             if not isinstance(out, Tensor) or out.numel() != 1:
                 raise RuntimeError(
                     "grad_and_value(f)(*args): Expected f(*args) to return a scalar Tensor, "
@@ -129,10 +145,7 @@ def grad_and_value(func, argnums=0, has_aux=False):
         if not nested:
             grads = [g.detach() for g in grads]
             out, aux = out.detach(), _detached(aux)
-        per_arg, start = [], 0
-        for group, rebuild in zip(leaves, rebuilders):
-            per_arg.append(rebuild(grads[start : start + len(group)]))
-            start += len(group)
+        per_arg = _per_arg(grads, leaves, rebuilders)
         g = per_arg[0] if isinstance(argnums, numbers.Integral) else tuple(per_arg)
         return (g, (out, aux)) if has_aux else (g, out)
 
@@ -155,11 +168,7 @@ def vjp(func, *primals, has_aux=False):
     """(func(*primals), vjp_fn): ``vjp_fn(v)`` gives vᵀ·J for each primal."""
     nums = tuple(range(len(primals)))
     with enable_grad():
-        args, leaves, rebuilders, nested = _prepare(primals, nums)
-        out = func(*args)
-        aux = None
-        if has_aux:
-            out, aux = out
+        out, aux, leaves, rebuilders, nested = _call(func, primals, {}, nums, has_aux)
     out_leaves, _ = tree_flatten(out)
 
     def vjp_fn(cotangents):
@@ -169,11 +178,7 @@ def vjp(func, *primals, has_aux=False):
             grads = _grads(out_leaves, flat, ct_leaves, nested, retain=True)
         if not nested:
             grads = [g.detach() for g in grads]
-        result, start = [], 0
-        for group, rebuild in zip(leaves, rebuilders):
-            result.append(rebuild(grads[start : start + len(group)]))
-            start += len(group)
-        return tuple(result)
+        return tuple(_per_arg(grads, leaves, rebuilders))
 
     if not nested:
         out, aux = _detached(out), _detached(aux)
@@ -184,11 +189,7 @@ def jvp(func, primals, tangents, *, has_aux=False):
     """(func(*primals), J·tangents), by the double-vjp trick: J·t = ∂(uᵀJ·t... )/∂u."""
     nums = tuple(range(len(primals)))
     with enable_grad():
-        args, leaves, _, nested = _prepare(primals, nums)
-        out = func(*args)
-        aux = None
-        if has_aux:
-            out, aux = out
+        out, aux, leaves, _, nested = _call(func, primals, {}, nums, has_aux)
         out_leaves, rebuild_out = tree_flatten(out)
         # g(u) = Jᵀu is linear in u, so ∂(g(u)·t)/∂u = J·t
         us = [zeros_like(o).requires_grad_(True) for o in out_leaves]
@@ -210,31 +211,20 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
     def wrapper(*args, **kwargs):
         nums = _argnums(argnums, len(args))
         with enable_grad():
-            args, leaves, rebuilders, nested = _prepare(args, nums)
-            out = func(*args, **kwargs)
-            aux = None
-            if has_aux:
-                out, aux = out
+            out, aux, leaves, rebuilders, nested = _call(func, args, kwargs, nums, has_aux)
             flat = [t for group in leaves for t in group]
             out_leaves, rebuild_out = tree_flatten(out)
+
+            def row_grads(element):
+                if not element.requires_grad:  # an output computed without the inputs
+                    return [zeros_like(x) for x in flat]
+                return _grads([element], flat, None, nested, retain=True)
+
             per_output = []
             for o in out_leaves:
-                rows = [[] for _ in flat]
-                values = o.reshape(-1)
-                for j in range(values.shape[0]):
-                    for k, g in enumerate(_grads([values[j]], flat, None, nested, retain=True)):
-                        rows[k].append(g)
-                jacobians = []
-                for k, x in enumerate(flat):
-                    if rows[k]:
-                        jac = stack(rows[k]).reshape(tuple(o.shape) + tuple(x.shape))
-                    else:
-                        jac = Tensor._make(xp.zeros(tuple(o.shape) + tuple(x.shape), x._data.dtype))
-                    jacobians.append(jac if nested else jac.detach())
-                per_arg, start = [], 0
-                for group, rebuild in zip(leaves, rebuilders):
-                    per_arg.append(rebuild(jacobians[start : start + len(group)]))
-                    start += len(group)
+                blocks = _jacobian_blocks(o, flat, row_grads)
+                jacobians = [jac if nested else jac.detach() for jac in blocks]
+                per_arg = _per_arg(jacobians, leaves, rebuilders)
                 per_output.append(
                     per_arg[0] if isinstance(argnums, numbers.Integral) else tuple(per_arg)
                 )

@@ -141,6 +141,29 @@ def test_unused_input_gives_zeros_or_strict_error():
         F.jacobian(lambda a, b: a * 2, (x, y), strict=True)
 
 
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda m, x: m.ones(2, dtype=m.float64),  # computed without x: zeros
+        lambda m, x: (x * x).reshape(3, 1)[1:],
+    ],
+)
+def test_jacobian_and_jacrev_of_constant_and_reshaped_outputs(fn):
+    x = leaf(_rand((3,), 2), requires_grad=False)
+    tx = to_torch(x)
+    ours, ref = F.jacobian(lambda a: fn(gradiente, a), x), TF.jacobian(lambda a: fn(torch, a), tx)
+    assert tuple(ours.shape) == tuple(ref.shape)
+    assert_same(ours, ref)
+    ours = gradiente.func.jacrev(lambda a: fn(gradiente, a))(x)
+    assert_same(ours, torch.func.jacrev(lambda a: fn(torch, a))(tx))
+
+
+def test_jacrev_of_an_empty_output_is_empty():
+    x = leaf(_rand((3,), 2), requires_grad=False)
+    ours = gradiente.func.jacrev(lambda a: a[:0] * 2)(x)
+    assert tuple(ours.shape) == (0, 3) and ours.dtype == gradiente.float64
+
+
 def test_results_do_not_require_grad_unless_create_graph():
     x = leaf(_rand((3,), 1), requires_grad=False)
     assert not F.jacobian(lambda a: a.exp(), x).requires_grad

@@ -28,6 +28,11 @@ def _prepare(inputs, create_graph):
     return tuple(out)
 
 
+def _filled(shape, like, value: float):
+    """A constant tensor of ``shape`` with ``like``'s dtype, outside any graph."""
+    return _function._Tensor._make(xp.full(shape, value, dtype=like._data.dtype))
+
+
 def _zeros_if_none(grads, like, strict, what):
     out = []
     for g, x in zip(grads, like):
@@ -37,9 +42,25 @@ def _zeros_if_none(grads, like, strict, what):
                     f"The output of the user-provided function is independent of "
                     f"an input; not allowed in strict mode ({what})"
                 )
-            g = _function._Tensor._make(xp.zeros(x._data.shape, dtype=x._data.dtype))
+            g = _filled(x._data.shape, x, 0)
         out.append(g)
     return tuple(out)
+
+
+def _jacobian_blocks(o, xs, row_grads) -> list:
+    """∂o/∂x for each x of ``xs``, shaped o.shape + x.shape, one row per element of ``o``:
+    ``row_grads(o_j)`` gives the gradients of the element o_j with respect to every x."""
+    rows = [[] for _ in xs]
+    elements = o.reshape(-1)
+    for j in range(elements.numel()):
+        for k, g in enumerate(row_grads(elements[j])):
+            rows[k].append(g)
+    blocks = []
+    for k, x in enumerate(xs):
+        shape = tuple(o.shape) + tuple(x.shape)
+        # an output with no elements has an empty block: zeros of that shape
+        blocks.append(_stack(rows[k]).reshape(shape) if rows[k] else _filled(shape, x, 0))
+    return blocks
 
 
 def vjp(func, inputs, v=None, create_graph=False, strict=False):
@@ -48,12 +69,11 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
     with enable_grad():
         xs = _prepare(inputs, create_graph)
         outs, out_tuple = _tuple(func(*xs))
-        if v is None:
-            if any(o.numel() != 1 for o in outs):
-                raise RuntimeError(
-                    "The vector v can only be None if the user-provided function "
-                    "returns a single Tensor with a single element."
-                )
+        if v is None and any(o.numel() != 1 for o in outs):
+            raise RuntimeError(
+                "The vector v can only be None if the user-provided function "
+                "returns a single Tensor with a single element."
+            )
         vs = None if v is None else _tuple(v)[0]
         grads = _grad(outs, xs, vs, create_graph=create_graph, allow_unused=True)
     grads = _zeros_if_none(grads, xs, strict, "vjp")
@@ -67,7 +87,6 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
     With g(u) = Jᵀu (a vjp), J·v = ∂(g(u)·v)/∂u, so two reverse passes give a forward product.
     """
     inputs, is_tuple = _tuple(inputs)
-    Tensor = _function._Tensor
     with enable_grad():
         xs = _prepare(inputs, True)
         outs, out_tuple = _tuple(func(*xs))
@@ -78,13 +97,10 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
                     "user-provided function is a single Tensor with a single "
                     "element."
                 )
-            vs = tuple(Tensor._make(xp.ones(x._data.shape, dtype=x._data.dtype)) for x in xs)
+            vs = tuple(_filled(x._data.shape, x, 1) for x in xs)
         else:
             vs = _tuple(v)[0]
-        us = tuple(
-            Tensor._make(xp.zeros(o._data.shape, dtype=o._data.dtype)).requires_grad_()
-            for o in outs
-        )
+        us = tuple(_filled(o._data.shape, o, 0).requires_grad_() for o in outs)
         g = _grad(outs, xs, us, create_graph=True, allow_unused=True)
         g = _zeros_if_none(g, xs, strict, "jvp")
         pieces = [gi for gi, vi in zip(g, vs) if gi.requires_grad]
@@ -109,37 +125,23 @@ def jacobian(
 ):
     """∂func/∂inputs with shape output.shape + input.shape (nested tuples for tuple args)."""
     inputs, is_tuple = _tuple(inputs)
-    Tensor = _function._Tensor
     with enable_grad():
         xs = _prepare(inputs, create_graph)
         outs, out_tuple = _tuple(func(*xs))
+
+        def row_grads(element):
+            """∂element/∂x for every x of xs (zeros where unused, an error if strict)."""
+            gs = (None,) * len(xs)  # an output computed without the inputs: no graph to walk
+            if element.requires_grad:
+                gs = _grad(
+                    [element], xs, retain_graph=True, create_graph=create_graph, allow_unused=True
+                )
+            return _zeros_if_none(gs, xs, strict, "jacobian")
+
         rows = []
         for o in outs:
-            blocks = [[] for _ in xs]
-            flat = o.reshape(-1)
-            for j in range(flat.numel()):
-                if o.requires_grad:
-                    gs = _grad(
-                        [flat[j]],
-                        xs,
-                        retain_graph=True,
-                        create_graph=create_graph,
-                        allow_unused=True,
-                    )
-                else:
-                    gs = (None,) * len(xs)
-                gs = _zeros_if_none(gs, xs, strict, "jacobian")
-                for k, g in enumerate(gs):
-                    blocks[k].append(g)
-            per_input = []
-            for k, x in enumerate(xs):
-                if blocks[k]:
-                    jac = _stack(blocks[k]).reshape(tuple(o.shape) + tuple(x.shape))
-                else:
-                    jac = Tensor._make(
-                        xp.zeros(tuple(o.shape) + tuple(x.shape), dtype=x._data.dtype)
-                    )
-                per_input.append(jac if create_graph else jac.detach())
+            blocks = _jacobian_blocks(o, xs, row_grads)
+            per_input = [jac if create_graph else jac.detach() for jac in blocks]
             rows.append(tuple(per_input) if is_tuple else per_input[0])
     return tuple(rows) if out_tuple else rows[0]
 
@@ -189,9 +191,7 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
         gs = _grad([out.reshape(())], xs, create_graph=True, allow_unused=True)
         gs = _zeros_if_none(gs, xs, strict, "hvp")
         if vs is None:
-            vs = tuple(
-                _function._Tensor._make(xp.ones(x._data.shape, dtype=x._data.dtype)) for x in xs
-            )
+            vs = tuple(_filled(x._data.shape, x, 1) for x in xs)
         # H v = ∂(∇f · v)/∂x
         dot = sum((g * vi).sum() for g, vi in zip(gs, vs) if g.requires_grad)
         if isinstance(dot, int):
