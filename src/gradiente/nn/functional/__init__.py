@@ -9,7 +9,7 @@ One module per family, all re-exported here by name (``F.relu`` is
 
 - ``activation``: relu and friends, softmax / log_softmax / softmin;
 - ``dense``: linear, bilinear, embedding, the dropouts, one_hot;
-- ``conv``: convolution, pooling, unfold/fold (from ``ops/``) and pad;
+- ``conv``: pad (convolution, pooling and unfold/fold come straight from ``ops/``);
 - ``resampling``: pixel_shuffle, interpolate;
 - ``normalization``: batch, layer, group, instance and RMS norm;
 - ``distance``: normalize, cosine_similarity, pairwise_distance;
@@ -45,22 +45,7 @@ from gradiente.nn.functional.activation import (
     tanhshrink,
     threshold,
 )
-from gradiente.nn.functional.conv import (
-    adaptive_avg_pool1d,
-    adaptive_avg_pool2d,
-    adaptive_max_pool1d,
-    adaptive_max_pool2d,
-    avg_pool1d,
-    avg_pool2d,
-    conv1d,
-    conv2d,
-    conv_transpose2d,
-    fold,
-    max_pool1d,
-    max_pool2d,
-    pad,
-    unfold,
-)
+from gradiente.nn.functional.conv import pad
 from gradiente.nn.functional.dense import (
     bilinear,
     dropout,
@@ -110,6 +95,17 @@ from gradiente.nn.functional.resampling import (
     upsample,
 )
 from gradiente.ops.attention import scaled_dot_product_attention
+from gradiente.ops.conv import conv1d, conv2d, conv_transpose2d, fold, unfold
+from gradiente.ops.pool import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
+)
 from gradiente.tensor import Tensor  # torch.nn.functional.Tensor exists too
 
 # the public names; _legacy_reduction is imported above for nn/losses.py

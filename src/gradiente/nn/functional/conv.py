@@ -1,20 +1,10 @@
-"""Convolution, pooling, unfold/fold (the ops of ``ops/conv.py`` and ``ops/pool.py``, which
-check their own arguments) and ``F.pad`` in its four modes."""
+"""``F.pad`` in its four modes. (Convolution, pooling and unfold/fold are the ops of
+``ops/conv.py`` and ``ops/pool.py``, which check their own arguments; ``nn.functional``
+re-exports them from there.)"""
 
 from __future__ import annotations
 
 from gradiente.backend import xp
-from gradiente.ops.conv import conv1d, conv2d, conv_transpose2d, fold, unfold  # noqa: F401
-from gradiente.ops.pool import (  # noqa: F401
-    adaptive_avg_pool1d,
-    adaptive_avg_pool2d,
-    adaptive_max_pool1d,
-    adaptive_max_pool2d,
-    avg_pool1d,
-    avg_pool2d,
-    max_pool1d,
-    max_pool2d,
-)
 from gradiente.ops.shape import ConstantPad as _ConstantPad
 from gradiente.tensor import Tensor
 
