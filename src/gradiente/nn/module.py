@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import collections
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from gradiente import backend as B
 from gradiente.autograd.grad_mode import no_grad
@@ -40,6 +40,24 @@ def _addindent(text: str, spaces: int) -> str:
         return text
     first = lines.pop(0)
     return first + "\n" + "\n".join(spaces * " " + line for line in lines)
+
+
+def _zero_grads(params: Iterable[Tensor], set_to_none: bool = True) -> None:
+    """Reset the gradients of ``params``: to ``None``, or to zeros detached from any graph.
+
+    The one body of ``Module.zero_grad`` and ``Optimizer.zero_grad``.
+    """
+    for p in params:
+        if p.grad is None:
+            continue
+        if set_to_none:
+            p.grad = None
+        else:
+            if p.grad.grad_fn is not None:
+                p.grad.detach_()
+            else:
+                p.grad.requires_grad_(False)
+            p.grad.zero_()
 
 
 class Module:
@@ -373,17 +391,7 @@ class Module:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset the gradients of all parameters: to ``None`` (default) or to zeros."""
-        for p in self.parameters():
-            if p.grad is None:
-                continue
-            if set_to_none:
-                p.grad = None
-            else:
-                if p.grad.grad_fn is not None:
-                    p.grad.detach_()
-                else:
-                    p.grad.requires_grad_(False)
-                p.grad.zero_()
+        _zero_grads(self.parameters(), set_to_none)
 
     # ------------------------------------------------------------------------------ conversion
     def _apply(self, fn: Callable[[Tensor], Tensor]) -> Module:

@@ -24,6 +24,7 @@ from typing import Any
 
 from gradiente.autograd import enable_grad, no_grad
 from gradiente.backend import float32, float64, get_default_dtype, xp
+from gradiente.nn.module import _zero_grads
 from gradiente.tensor import Tensor
 
 __all__ = ["Optimizer", "required"]
@@ -288,18 +289,7 @@ class Optimizer:
         no gradient is skipped by ``step`` (a zero gradient would still move it, e.g. through
         momentum or weight decay).
         """
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                else:
-                    if p.grad.grad_fn is not None:
-                        p.grad.detach_()
-                    else:
-                        p.grad.requires_grad_(False)
-                    p.grad.zero_()
+        _zero_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
 
     def step(self, closure: Callable[[], Any] | None = None):
         """Perform one optimization step; return ``closure()`` if a closure is given.
