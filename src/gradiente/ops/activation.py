@@ -11,9 +11,9 @@ from __future__ import annotations
 import math
 
 from gradiente.autograd import function as _function
-from gradiente.autograd.function import Function
 from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import xp
+from gradiente.ops.array_function import ArrayFunction
 from gradiente.ops.unary import Activation, mask, sigmoid
 
 # ------------------------------------------------------------------------------------- erf
@@ -179,7 +179,7 @@ _BOOL_SUB_ONE = (
 )
 
 
-class Relu(Function):
+class Relu(ArrayFunction):
     """max(x, 0); the derivative at 0 is 0 (PyTorch's convention).
 
     Backward needs only where y = relu(x) > 0, so the output is saved (as PyTorch's ReluBackward
@@ -189,7 +189,6 @@ class Relu(Function):
     """
 
     backward_name = "ReluBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, a):

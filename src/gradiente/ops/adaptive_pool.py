@@ -11,8 +11,8 @@ and the window-view kernels of ``ops/window_pool.py`` do the work. Otherwise:
 
 from __future__ import annotations
 
-from gradiente.autograd.function import Function
 from gradiente.backend import xp
+from gradiente.ops.array_function import ArrayFunction
 from gradiente.ops.window_pool import (
     AvgPool2d,
     PoolGeometry,
@@ -69,11 +69,10 @@ def _separable(x, A, B):
     return _banded_matmul(B, _banded_matmul(A, x, -2), -1)
 
 
-class _Separable(Function):
+class _Separable(ArrayFunction):
     """y = A · x · Bᵀ over the two spatial axes (adaptive average pooling); dx = Aᵀ · g · B."""
 
     backward_name = "AdaptiveAvgPool2DBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, x, A, B):
@@ -119,11 +118,10 @@ def _adaptive_max_indices(x, out_hw):
     return index
 
 
-class _PlaneGather(Function):
+class _PlaneGather(ArrayFunction):
     """y[n, c, o] = x[n, c, idx[n, c, o]] over flattened (H·W) planes; backward scatters."""
 
     backward_name = "AdaptiveMaxPool2DBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, x, idx, out_shape):
@@ -149,9 +147,8 @@ def _plane_scatter(g, idx, shape):
     return total.astype(g.dtype).reshape(shape)
 
 
-class _PlaneScatter(Function):
+class _PlaneScatter(ArrayFunction):
     backward_name = "AdaptiveMaxPool2DBackwardBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, g, idx, shape):

@@ -25,9 +25,9 @@ from __future__ import annotations
 
 from gradiente import random as _random
 from gradiente.autograd import function as _function
-from gradiente.autograd.function import Function
 from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import xp
+from gradiente.ops.array_function import ArrayFunction
 
 
 def _tensor(array):
@@ -61,7 +61,7 @@ def _safe_softmax(s):
     return e
 
 
-class ScaledDotProductAttention(Function):
+class ScaledDotProductAttention(ArrayFunction):
     """O = dropout(softmax(Q Kᵀ · scale + M)) V as one graph node (see the module docstring).
 
     ``mask`` is None, a bool tensor (keep where True) or a float tensor (added to the scores);
@@ -69,7 +69,6 @@ class ScaledDotProductAttention(Function):
     """
 
     backward_name = "ScaledDotProductFlashAttentionForCpuBackward0"
-    _array_forward = True
     _released_attrs = ("probs", "keep")
 
     @staticmethod

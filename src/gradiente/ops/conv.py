@@ -31,9 +31,10 @@ module re-exports).
 
 from __future__ import annotations
 
-from gradiente.autograd.function import Function
 from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import xp
+from gradiente.ops import winograd
+from gradiente.ops.array_function import ArrayFunction
 from gradiente.ops.fold import fold, unfold
 from gradiente.ops.im2col import (
     _batched,
@@ -202,6 +203,8 @@ def _conv_input_nhwc(gh, w, geom: _Geometry):
     OH, OW = geom.out
     dh, dw = geom.dilation
     pt, pb, pl, pr = geom.padding
+    if winograd.applies(geom, Cg, O, gh.dtype) and winograd.applies_to_input_grad(geom):
+        return winograd.conv3x3_input_grad(gh, w, geom.padding)
     if geom.stride == (1, 1) and Og <= Cg:
         top, left = dh * (kh - 1) - pt, dw * (kw - 1) - pl
         # padded gradient height: H + d·(k − 1) (a stride-1 "valid" conv then gives H rows)
@@ -254,21 +257,25 @@ def _needs_grad(t) -> bool:
 
 
 # ------------------------------------------------------------------------------ functions
-class _ConvNd(Function):
+class _ConvNd(ArrayFunction):
     """y = conv(x, W) + b; backward: dx = conv_transpose(g, W), dW = conv_weight(x, g)."""
 
     backward_name = "ConvolutionBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, x, w, b, geom):
         s = geom.spatial
         ap = _pad_image(_to_nhwc(x._data, s), geom)
-        out, cols = _conv_nhwc(ap, _spatial_w(w._data, s), geom)
+        wd = _spatial_w(w._data, s)
+        ctx.winograd = winograd.applies(geom, wd.shape[1], wd.shape[0], ap.dtype)
+        if ctx.winograd:  # 3×3 stride 1: 2.25× fewer multiplications (ops/winograd.py)
+            out, cols = winograd.conv3x3(ap, wd)
+        else:
+            out, cols = _conv_nhwc(ap, wd, geom)
         if b is not None:
             out += b._data
         ctx.geom = geom
-        # The columns are what dL/dW needs; keep them only when W will get a gradient.
+        # The columns (or Winograd tiles) are what dL/dW needs; kept only when W needs it.
         ctx.save_for_backward(x, w, cols if _needs_grad(w) else None)
         return _from_nhwc(out, s)
 
@@ -289,7 +296,11 @@ class _ConvNd(Function):
         gx = gw = gb = None
         if need_x:
             gx = _from_nhwc(_conv_input_nhwc(gh, wd, geom), s)
-        if need_w:
+        if need_w and ctx.winograd:
+            if cols is None:
+                cols = winograd.conv3x3(_pad_image(_to_nhwc(x._data, s), geom), wd)[1]
+            gw = winograd.conv3x3_weight_grad(cols, gh, wd.dtype)
+        elif need_w:
             if cols is None:
                 cols = _im2col(_pad_image(_to_nhwc(x._data, s), geom), geom)
             gw = _conv_weight_nhwc(cols, gh, geom, wd.shape).reshape(w._data.shape)
@@ -298,11 +309,10 @@ class _ConvNd(Function):
         return gx, gw, gb, None
 
 
-class _ConvTransposeNd(Function):
+class _ConvTransposeNd(ArrayFunction):
     """y = conv_transpose(x, W) + b (adjoint of conv); dx = conv(g, W), dW = conv_weight(g, x)."""
 
     backward_name = "ConvolutionBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, x, w, b, geom):
@@ -341,11 +351,10 @@ class _ConvTransposeNd(Function):
         return gx, gw, gb, None
 
 
-class _ConvWeight(Function):
+class _ConvWeight(ArrayFunction):
     """dW = conv_weight(x, g): the weight gradient as a function, for double backward."""
 
     backward_name = "ConvolutionBackwardBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, x, g, geom, w_shape):

@@ -8,8 +8,8 @@ quotient and the remainder agree, as in CPython and PyTorch.
 
 from __future__ import annotations
 
-from gradiente.autograd.function import Function
 from gradiente.backend import xp
+from gradiente.ops.array_function import ArrayFunction
 
 
 def _arr(x):
@@ -46,12 +46,11 @@ def floored_divide(a, b):
     return xp.where(b == 0, a / b, out)  # division by zero: the IEEE result
 
 
-class FlooredDivide(Function):
+class FlooredDivide(ArrayFunction):
     """``div(a, b, rounding_mode="floor")`` on floats: flat almost everywhere, so both
     gradients are zero (PyTorch's DivBackward2)."""
 
     backward_name = "DivBackward2"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -62,11 +61,10 @@ class FlooredDivide(Function):
         return grad * 0.0, grad * 0.0
 
 
-class Remainder(Function):
+class Remainder(ArrayFunction):
     """a mod b: ``remainder`` (floored, sign of b) or ``fmod`` (truncated, sign of a)."""
 
     backward_name = "RemainderBackward0"
-    _array_forward = True
 
     def name(self) -> str:
         return "FmodBackward0" if self.mod is xp.fmod else "RemainderBackward0"

@@ -7,9 +7,9 @@ input's shape; the backward methods here may return gradients of the broadcast s
 from __future__ import annotations
 
 from gradiente import backend as B
-from gradiente.autograd.function import Function
 from gradiente.backend import xp
 from gradiente.ops.activation import erfinv as _erfinv
+from gradiente.ops.array_function import ArrayFunction
 from gradiente.ops.unary import sigmoid, unary
 
 
@@ -35,9 +35,8 @@ def _requires_grad(x) -> bool:
     return getattr(x, "_requires_grad", False)
 
 
-class Add(Function):
+class Add(ArrayFunction):
     backward_name = "AddBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -48,9 +47,8 @@ class Add(Function):
         return grad, grad
 
 
-class Sub(Function):
+class Sub(ArrayFunction):
     backward_name = "SubBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -61,11 +59,10 @@ class Sub(Function):
         return grad, (-grad if ctx.needs_input_grad[1] else None)
 
 
-class RSub(Function):
+class RSub(ArrayFunction):
     """b - a for a scalar b (``2 - x``)."""
 
     backward_name = "RsubBackward1"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -76,9 +73,8 @@ class RSub(Function):
         return -grad, None
 
 
-class Mul(Function):
+class Mul(ArrayFunction):
     backward_name = "MulBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -99,9 +95,8 @@ class Mul(Function):
         return grad_a, grad_b
 
 
-class Div(Function):
+class Div(ArrayFunction):
     backward_name = "DivBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -117,11 +112,10 @@ class Div(Function):
         return grad_a, grad_b
 
 
-class RDiv(Function):
+class RDiv(ArrayFunction):
     """b / a for a scalar b (``1 / x``)."""
 
     backward_name = "MulBackward0"  # PyTorch computes b / x as reciprocal(x) * b
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -148,11 +142,10 @@ def _int_pow(x, y):
     return xp.where(negative, at_negative, out).astype(out.dtype)
 
 
-class Pow(Function):
+class Pow(ArrayFunction):
     """a ** b for tensors a and b."""
 
     backward_name = "PowBackward1"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -174,11 +167,10 @@ class Pow(Function):
         return grad_a, grad_b
 
 
-class PowScalar(Function):
+class PowScalar(ArrayFunction):
     """a ** p for a Python-number exponent p."""
 
     backward_name = "PowBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, a, p):
@@ -214,11 +206,10 @@ class PowScalar(Function):
         return grad * p * a ** (p - 1), None
 
 
-class RPowScalar(Function):
+class RPowScalar(ArrayFunction):
     """s ** a for a Python-number base s (``2 ** x``)."""
 
     backward_name = "PowBackward2"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, a, s):
@@ -244,9 +235,8 @@ class RPowScalar(Function):
         return grad * out * ctx.log_s, None
 
 
-class Neg(Function):
+class Neg(ArrayFunction):
     backward_name = "NegBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, a):
@@ -282,10 +272,9 @@ Abs = unary("Abs", xp.abs, lambda x, y, g: g * x.sign())
 Reciprocal = unary("Reciprocal", lambda x: 1.0 / x, lambda x, y, g: -g * y * y, "output")
 
 
-class PiecewiseConstant(Function):
+class PiecewiseConstant(ArrayFunction):
     """floor, ceil, round, trunc, sign: flat almost everywhere, so the gradient is zero."""
 
-    _array_forward = True
     _names = {
         "floor": "FloorBackward0",
         "ceil": "CeilBackward0",
@@ -309,9 +298,8 @@ class PiecewiseConstant(Function):
         return self._names[self.kind]
 
 
-class Clamp(Function):
+class Clamp(ArrayFunction):
     backward_name = "ClampBackward1"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, a, lo, hi):
@@ -340,12 +328,11 @@ class Clamp(Function):
         return grad.where(mask, grad.new_zeros(())), None, None
 
 
-class ClampTensor(Function):
+class ClampTensor(ArrayFunction):
     """clamp(x, lo, hi) with tensor bounds (either may be None): min(max(x, lo), hi), NaN if any
     of them is NaN, x kept on a tie."""
 
     backward_name = "ClampBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, a, lo, hi):
@@ -383,9 +370,8 @@ def _pass_unless(grad, blocked):
     return grad.where(~blocked, grad.new_zeros(()))
 
 
-class Maximum(Function):
+class Maximum(ArrayFunction):
     backward_name = "MaximumBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -402,9 +388,8 @@ class Maximum(Function):
         return _pass_unless(grad * (1.0 - half), a < b), _pass_unless(grad * (1.0 - half), a > b)
 
 
-class Minimum(Function):
+class Minimum(ArrayFunction):
     backward_name = "MinimumBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -418,9 +403,8 @@ class Minimum(Function):
         return _pass_unless(grad * (1.0 - half), a > b), _pass_unless(grad * (1.0 - half), a < b)
 
 
-class Where(Function):
+class Where(ArrayFunction):
     backward_name = "WhereBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, cond, a, b):
@@ -436,9 +420,8 @@ class Where(Function):
         return None, grad_a, grad_b
 
 
-class MaskedFill(Function):
+class MaskedFill(ArrayFunction):
     backward_name = "MaskedFillBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, a, mask, value):
@@ -454,11 +437,10 @@ class MaskedFill(Function):
         return grad.masked_fill(mask, 0.0), None, grad_value
 
 
-class ToDtype(Function):
+class ToDtype(ArrayFunction):
     """Cast to another dtype; the gradient is cast back (by the engine)."""
 
     backward_name = "ToCopyBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, a, np_dtype):
@@ -469,12 +451,11 @@ class ToDtype(Function):
         return grad, None
 
 
-class ToDevice(Function):
+class ToDevice(ArrayFunction):
     """Copy to another device (a CUDA index, or None for the CPU); the gradient is copied
     back to the input's device: d(copy)/dx = I."""
 
     backward_name = "ToCopyBackward0"
-    _array_forward = True
     _moves_device = True
 
     @staticmethod
@@ -487,9 +468,8 @@ class ToDevice(Function):
         return ToDevice.apply(grad, ctx.source), None
 
 
-class Clone(Function):
+class Clone(ArrayFunction):
     backward_name = "CloneBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, a):
@@ -512,11 +492,10 @@ Acosh = unary("Acosh", xp.arccosh, lambda x, y, g: g * (x * x - 1.0).rsqrt())  #
 Atanh = unary("Atanh", xp.arctanh, lambda x, y, g: g / (1.0 - x * x))  # 1/(1 − x²)
 
 
-class Xlogy(Function):
+class Xlogy(ArrayFunction):
     """x·log(y), 0 where x == 0 unless y is NaN (torch.xlogy)."""
 
     backward_name = "XlogyBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -541,11 +520,10 @@ def _xlogy(x, y):
     return xp.where(xp.isnan(y), y, out)
 
 
-class Atan2(Function):
+class Atan2(ArrayFunction):
     """atan2(a, b): the angle of the point (b, a), in (−π, π]."""
 
     backward_name = "Atan2Backward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -563,13 +541,12 @@ class Atan2(Function):
         return grad_a, grad_b
 
 
-class NotDifferentiable(Function):
+class NotDifferentiable(ArrayFunction):
     """An op PyTorch records without a derivative (``floor_divide``, ``heaviside``): the result
     still requires grad, so the graph is not silently cut, and a backward through it raises,
     naming the op, instead of giving a wrong gradient."""
 
     backward_name = "NotImplemented"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, a, b, op_name, fn):
@@ -581,12 +558,11 @@ class NotDifferentiable(Function):
         raise RuntimeError(f"the derivative for '{ctx.op_name}' is not implemented.")
 
 
-class RefuseBackward(Function):
+class RefuseBackward(ArrayFunction):
     """The identity, whose backward raises ``message``: for results torch computes but cannot
     differentiate (its backward formula would fail on these operands)."""
 
     backward_name = "NotImplemented"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, a, message):
@@ -598,11 +574,10 @@ class RefuseBackward(Function):
         raise RuntimeError(ctx.message)
 
 
-class CopySign(Function):
+class CopySign(ArrayFunction):
     """|a| with the sign of b (−0.0 counts as negative)."""
 
     backward_name = "CopysignBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -627,12 +602,11 @@ class CopySign(Function):
 Erfinv = unary("Erfinv", _erfinv, lambda x, y, g: g * 0.886226925452758 * (y * y).exp(), "output")
 
 
-class Lerp(Function):
+class Lerp(ArrayFunction):
     """a + w·(b − a), computed from the nearer end (b − (b − a)·(1 − w) when |w| ≥ ½) so the
     result is exact at w = 1, as PyTorch's kernel does."""
 
     backward_name = "LerpBackward0"
-    _array_forward = True
 
     def name(self) -> str:
         return "LerpBackward1" if self.tensor_weight else "LerpBackward0"

@@ -8,9 +8,9 @@ loop are the convolution's own (``ops/im2col.py``).
 
 from __future__ import annotations
 
-from gradiente.autograd.function import Function
 from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import xp
+from gradiente.ops.array_function import ArrayFunction
 from gradiente.ops.im2col import _batched, _col2im, _Geometry, _pad_image, _shape, _windows
 from gradiente.ops.window import conv_out_size, int_tuple
 
@@ -55,9 +55,8 @@ def _fold_array(cols, geom: _Geometry):
     return _col2im(dcols, geom).transpose(0, 3, 1, 2)
 
 
-class _Unfold(Function):
+class _Unfold(ArrayFunction):
     backward_name = "Im2ColBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, x, geom):
@@ -71,9 +70,8 @@ class _Unfold(Function):
         return _fold_array(grad._data, ctx.geom), None
 
 
-class _Fold(Function):
+class _Fold(ArrayFunction):
     backward_name = "Col2ImBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, cols, geom):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from gradiente.autograd.function import Function
 from gradiente.backend import xp
+from gradiente.ops.array_function import ArrayFunction
 
 
 def _has_advanced(index) -> bool:
@@ -12,11 +13,10 @@ def _has_advanced(index) -> bool:
     return isinstance(index, (xp.ndarray, list))
 
 
-class Index(Function):
+class Index(ArrayFunction):
     """x[index] for a NumPy-style index (ints, slices, None, Ellipsis, int/bool arrays)."""
 
     backward_name = "IndexBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, a, index):
@@ -60,11 +60,10 @@ class BasicIndex(Index):
         return name
 
 
-class IndexBackward(Function):
+class IndexBackward(ArrayFunction):
     """Scatter a gradient into zeros at ``index``; repeated indices accumulate (add.at)."""
 
     backward_name = "IndexPutBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, grad, index, shape):
@@ -81,11 +80,10 @@ class IndexBackward(Function):
         return grad[ctx.index], None, None
 
 
-class IndexPut(Function):
+class IndexPut(ArrayFunction):
     """out = x with out[index] = v (the out-of-place form of ``x[index] = v``)."""
 
     backward_name = "IndexPutBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, a, index, v):
@@ -104,9 +102,8 @@ class IndexPut(Function):
         return grad_a, None, grad_v
 
 
-class IndexSelect(Function):
+class IndexSelect(ArrayFunction):
     backward_name = "IndexSelectBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, a, dim, index):

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from gradiente.autograd.function import Function
 from gradiente.backend import xp
+from gradiente.ops.array_function import ArrayFunction
 
 
-class MatMul(Function):
+class MatMul(ArrayFunction):
     backward_name = "MmBackward0"
-    _array_forward = True
 
     def name(self) -> str:
         # PyTorch's matmul runs dot, mv, mm or a batched product (then a reshape) and its node
@@ -109,7 +108,7 @@ def normalize_einsum(equation: str, ndims) -> tuple[list[str], str]:
     return subs, out
 
 
-class Einsum(Function):
+class Einsum(ArrayFunction):
     """Einstein summation over explicit subscripts (see ``normalize_einsum``).
 
     The gradient of operand i is itself an einsum: the output's gradient contracted with the
@@ -119,7 +118,6 @@ class Einsum(Function):
     """
 
     backward_name = "EinsumBackward0"
-    _array_forward = True
 
     def name(self) -> str:
         # PyTorch computes einsum with permutes, reshapes and bmm; its node is named after the
@@ -180,9 +178,8 @@ def _inverse_t(a):
     return Inverse.apply(a).mT
 
 
-class Inverse(Function):
+class Inverse(ArrayFunction):
     backward_name = "LinalgInvExBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, a):
@@ -201,9 +198,8 @@ class Inverse(Function):
         return -(inv.mT @ grad @ inv.mT)
 
 
-class Det(Function):
+class Det(ArrayFunction):
     backward_name = "LinalgDetBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, a):
@@ -223,11 +219,10 @@ class Det(Function):
         return (grad * det).unsqueeze(-1).unsqueeze(-1) * _inverse_t(a)
 
 
-class Slogdet(Function):
+class Slogdet(ArrayFunction):
     """(sign, log|det A|); only log|det A| carries a gradient."""
 
     backward_name = "LinalgSlogdetBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, a):
@@ -242,11 +237,10 @@ class Slogdet(Function):
         return grad_logabsdet.unsqueeze(-1).unsqueeze(-1) * _inverse_t(a)
 
 
-class Solve(Function):
+class Solve(ArrayFunction):
     """X = A⁻¹B; ``B`` is a batch of matrices, or of vectors when ``vector`` is set."""
 
     backward_name = "LinalgSolveExBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, a, b, vector):
@@ -272,11 +266,10 @@ class Solve(Function):
         return grad_a, grad_b if ctx.needs_input_grad[1] else None, None
 
 
-class Cholesky(Function):
+class Cholesky(ArrayFunction):
     """The lower-triangular L with A = L Lᵀ (A symmetric positive-definite)."""
 
     backward_name = "LinalgCholeskyExBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, a, upper):
@@ -302,11 +295,10 @@ class Cholesky(Function):
         return inv.mT @ phi @ inv, None
 
 
-class Eigh(Function):
+class Eigh(ArrayFunction):
     """Eigenvalues (ascending) and orthonormal eigenvectors of a symmetric matrix."""
 
     backward_name = "LinalgEighBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, a, uplo):
@@ -326,14 +318,13 @@ class Eigh(Function):
         return v @ inner @ v.mT, None
 
 
-class Decomposition(Function):
+class Decomposition(ArrayFunction):
     """A NumPy decomposition without a gradient in gradiente (svd, qr, lstsq, eigvals, ...).
 
     The forward pass works; backpropagating through it raises a clear error.
     """
 
     backward_name = "LinalgBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, a, torch_name, compute):

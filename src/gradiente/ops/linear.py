@@ -9,16 +9,15 @@ the backward is three direct products: dL/dx = g W, dL/dW = gᵀ x, dL/db = Σ_r
 
 from __future__ import annotations
 
-from gradiente.autograd.function import Function
 from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import xp
+from gradiente.ops.array_function import ArrayFunction
 
 
-class Linear(Function):
+class Linear(ArrayFunction):
     """y = x Wᵀ + b for x of shape (*, in_features), W (out_features, in_features), b (out,)."""
 
     backward_name = "AddmmBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, input, weight, bias):
@@ -56,7 +55,7 @@ class Linear(Function):
         return grad_x, grad_w, grad_b
 
 
-class Embedding(Function):
+class Embedding(ArrayFunction):
     """y = W[i]: rows of the table W (num_embeddings, embedding_dim) for integer indices i.
 
     The lookup is a product with one-hot rows, so dL/dW[k] = Σ_{positions p with i_p = k} g_p
@@ -65,7 +64,6 @@ class Embedding(Function):
     """
 
     backward_name = "EmbeddingBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, weight, indices, padding_idx, scale_grad_by_freq):

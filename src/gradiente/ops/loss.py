@@ -12,9 +12,9 @@ targets have the input's shape without the class axis; probability targets the i
 from __future__ import annotations
 
 from gradiente.autograd import function as _function
-from gradiente.autograd.function import Function
 from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import xp
+from gradiente.ops.array_function import ArrayFunction
 
 
 def _tensor(array):
@@ -42,7 +42,7 @@ def _unsqueeze(a, axis):
     return xp.asarray(a)[(slice(None),) * axis + (None,)]
 
 
-class CrossEntropy(Function):
+class CrossEntropy(ArrayFunction):
     """loss_i = −Σ_c q_ic log softmax(x_i)_c for a target distribution q (one op).
 
     With class indices y, weights w and label smoothing ε, PyTorch's loss is this form with
@@ -53,7 +53,6 @@ class CrossEntropy(Function):
     """
 
     backward_name = "CrossEntropyLossBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, input, target, weight, ignore_index, reduction, label_smoothing):
@@ -201,12 +200,11 @@ def _cross_entropy_backward_tensors(ctx, grad, input, target):
     return grad_input, None, None, None, None, None
 
 
-class NllLoss(Function):
+class NllLoss(ArrayFunction):
     """loss_i = −w_(y_i) · input[i, y_i] (input holds log-probabilities); 'mean' divides by
     Σ_i w_(y_i) over kept targets. dL/dinput is −w_y s_i at the target class, 0 elsewhere."""
 
     backward_name = "NllLossBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, input, target, weight, ignore_index, reduction):
@@ -255,13 +253,12 @@ class NllLoss(Function):
         return (out if grad_state.enabled else out._data), None, None, None, None
 
 
-class BinaryCrossEntropy(Function):
+class BinaryCrossEntropy(ArrayFunction):
     """loss = −w (t log x + (1 − t) log(1 − x)), each log clamped at −100 (PyTorch's rule, so
     x = 0 or 1 gives a finite loss). dL/dx = w (x − t) / max(x (1 − x), 1e-12);
     dL/dt = w (log(1 − x) − log x). The backward is in Tensor ops (double backward works)."""
 
     backward_name = "BinaryCrossEntropyBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, input, target, weight):
@@ -287,7 +284,7 @@ class BinaryCrossEntropy(Function):
         return grad_x, grad_t, None
 
 
-class FusedAs(Function):
+class FusedAs(ArrayFunction):
     """A loss composed of Tensor ops, recorded as PyTorch's fused loss node.
 
     ``value`` passes through unchanged (its own graph gives the gradients); the node keeps
@@ -295,8 +292,6 @@ class FusedAs(Function):
     change of one of them before backward is refused as in PyTorch, and it bears PyTorch's
     name (``MseLossBackward0``, ...), so a printed loss shows the same ``grad_fn``.
     """
-
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, value, node_name, *saved):

@@ -15,16 +15,16 @@ computed on arrays; under ``create_graph=True`` the same formula is built from T
 from __future__ import annotations
 
 from gradiente.autograd import function as _function
-from gradiente.autograd.function import Function
 from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import xp
+from gradiente.ops.array_function import ArrayFunction
 
 
 def _tensor(array):
     return _function._Tensor._make(array, False, None)
 
 
-class NormalizeAffine(Function):
+class NormalizeAffine(ArrayFunction):
     """y = γ x̂ + β with x̂ normalised over ``stat_axes``; γ, β broadcast as ``param_shape``.
 
     ``param_axes`` are the axes dL/dγ and dL/dβ are summed over. When ``running`` is given as
@@ -33,7 +33,6 @@ class NormalizeAffine(Function):
     """
 
     backward_name = "NativeBatchNormBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, input, weight, bias, stat_axes, param_shape, param_axes, eps, running):

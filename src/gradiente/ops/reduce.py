@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from gradiente.autograd.function import Function
 from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import TORCH_TYPE_NAMES, torch_type_name, xp  # noqa: F401 (re-exported)
+from gradiente.ops.array_function import ArrayFunction
 from gradiente.ops.shape import PadBack
 
 
@@ -25,9 +25,8 @@ def _axes(x, dims):
     return None if x.ndim == 0 else dims
 
 
-class Sum(Function):
+class Sum(ArrayFunction):
     backward_name = "SumBackward1"
-    _array_forward = True
 
     def name(self) -> str:
         return "SumBackward0" if not self.by_dim else "SumBackward1"
@@ -46,9 +45,8 @@ class Sum(Function):
         return grad.expand(ctx.shape), None, None, None
 
 
-class Mean(Function):
+class Mean(ArrayFunction):
     backward_name = "MeanBackward1"
-    _array_forward = True
 
     def name(self) -> str:
         return "MeanBackward0" if not self.by_dim else "MeanBackward1"
@@ -72,9 +70,8 @@ class Mean(Function):
         return (grad / ctx.count).expand(ctx.shape), None, None, None
 
 
-class Prod(Function):
+class Prod(ArrayFunction):
     backward_name = "ProdBackward1"
-    _array_forward = True
 
     def name(self) -> str:
         return "ProdBackward1" if self.by_dim else "ProdBackward0"
@@ -149,7 +146,7 @@ def _first_zero(x, out, dims, keepdim: bool):
     return xp.where(out == 0, zero, out)
 
 
-class MaxMinAll(Function):
+class MaxMinAll(ArrayFunction):
     """max() / min() / amax / amin: ties share the gradient evenly (PyTorch's rule)."""
 
     backward_name = "MaxBackward1"
@@ -158,8 +155,6 @@ class MaxMinAll(Function):
         if self.whole:
             return "MaxBackward1" if self.is_max else "MinBackward1"
         return "AmaxBackward0" if self.is_max else "AminBackward0"
-
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, a, is_max, dims, keepdim, whole=False):
@@ -198,7 +193,7 @@ class MaxMinAll(Function):
         return grad / count * mask, None, None, None, None
 
 
-class GatherAlongDim(Function):
+class GatherAlongDim(ArrayFunction):
     """Values picked along ``dim`` by an index array (gather; max/min/sort along a dim).
 
     ``index`` keeps the reduced axis (size 1 for max/min); with ``keepdim=False`` that axis is
@@ -206,7 +201,6 @@ class GatherAlongDim(Function):
     """
 
     backward_name = "GatherBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, a, index, dim, keepdim=True):
@@ -240,11 +234,10 @@ class SortValues(GatherAlongDim):
     backward_name = "SortBackward0"
 
 
-class ScatterAddAlongDim(Function):
+class ScatterAddAlongDim(ArrayFunction):
     """zeros(shape).scatter_add_(dim, index, src): the adjoint of ``GatherAlongDim``."""
 
     backward_name = "ScatterAddBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, src, index, dim, shape):
@@ -270,9 +263,8 @@ def _scatter_add(out, index, src, dim):
     xp.add.at(out, tuple(idx), src[tuple(slice(0, n) for n in index.shape)])
 
 
-class LogSumExp(Function):
+class LogSumExp(ArrayFunction):
     backward_name = "LogsumexpBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, a, dims, keepdim):
@@ -297,9 +289,8 @@ class LogSumExp(Function):
         return grad * (a - out).exp(), None, None
 
 
-class Softmax(Function):
+class Softmax(ArrayFunction):
     backward_name = "SoftmaxBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, a, dim):
@@ -322,9 +313,8 @@ class Softmax(Function):
         return y * (grad - (grad * y).sum(dim=ctx.dim, keepdim=True)), None
 
 
-class LogSoftmax(Function):
+class LogSoftmax(ArrayFunction):
     backward_name = "LogSoftmaxBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, a, dim):
@@ -359,9 +349,8 @@ def _plus_zero_first(out, dim):
     return out
 
 
-class Cumsum(Function):
+class Cumsum(ArrayFunction):
     backward_name = "CumsumBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, a, dim, np_dtype):
@@ -384,7 +373,7 @@ class Cumsum(Function):
         return grad.flip(d).cumsum(d).flip(d), None, None
 
 
-class LogCumSumExp(Function):
+class LogCumSumExp(ArrayFunction):
     """y_i = log Σ_{j≤i} e^{x_j}, as a running log-add-exp: y_i = logaddexp(y_{i−1}, x_i).
 
     Each step shifts by its own maximum, so no term overflows or underflows (a global shift
@@ -393,7 +382,6 @@ class LogCumSumExp(Function):
     """
 
     backward_name = "LogcumsumexpBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, a, dim):
@@ -426,9 +414,8 @@ class LogCumSumExp(Function):
         return pos - neg, None
 
 
-class Cumprod(Function):
+class Cumprod(ArrayFunction):
     backward_name = "CumprodBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, a, dim):
@@ -494,11 +481,10 @@ class Cummin(GatherAlongDim):
     backward_name = "CumminBackward0"
 
 
-class VectorNorm(Function):
+class VectorNorm(ArrayFunction):
     """‖x‖_p over ``dims``: (Σ |x|^p)^(1/p); p = inf is max |x|, p = 0 counts non-zeros."""
 
     backward_name = "LinalgVectorNormBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, a, p, dims, keepdim):
@@ -552,12 +538,11 @@ class KthvalueDim(GatherAlongDim):
     backward_name = "KthvalueBackward0"
 
 
-class MedianAll(Function):
+class MedianAll(ArrayFunction):
     """The median of all elements (flat position ``k`` of the input); like max(), equal
     elements share the gradient evenly."""
 
     backward_name = "MedianBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, a, k):
@@ -571,11 +556,10 @@ class MedianAll(Function):
         return _evenly_distribute(grad, a, out), None
 
 
-class Var(Function):
+class Var(ArrayFunction):
     """Σ (x − x̄)² / (N − correction) over ``dims`` (two passes: the mean, then the squares)."""
 
     backward_name = "VarBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, a, dims, correction, keepdim):
@@ -598,11 +582,10 @@ class Var(Function):
         return grad * centred * 2.0 / ctx.divisor, None, None, None
 
 
-class Std(Function):
+class Std(ArrayFunction):
     """√var over ``dims``."""
 
     backward_name = "StdBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, a, dims, correction, keepdim):
@@ -622,11 +605,10 @@ class Std(Function):
         return centred * scale, None, None, None
 
 
-class ScatterAdd(Function):
+class ScatterAdd(ArrayFunction):
     """self with src added at ``index`` along ``dim`` (``scatter_add``)."""
 
     backward_name = "ScatterAddBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, a, index, dim, src):
@@ -643,11 +625,10 @@ class ScatterAdd(Function):
         return grad, None, None, grad_src
 
 
-class Scatter(Function):
+class Scatter(ArrayFunction):
     """self with the entries at ``index`` along ``dim`` replaced by src (or by a number)."""
 
     backward_name = "ScatterBackward0"
-    _array_forward = True
 
     def name(self) -> str:
         return "ScatterBackward1" if self.scalar else "ScatterBackward0"

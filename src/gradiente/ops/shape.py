@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from gradiente.autograd.function import Function
 from gradiente.backend import xp
+from gradiente.ops.array_function import ArrayFunction
 
 
-class Reshape(Function):
+class Reshape(ArrayFunction):
     backward_name = "ViewBackward0"
-    _array_forward = True
     _is_view = True
     _may_copy = True  # NumPy copies when the strides cannot express the new shape
 
@@ -34,9 +33,8 @@ class Unsqueeze(Reshape):
     backward_name = "UnsqueezeBackward0"
 
 
-class Permute(Function):
+class Permute(ArrayFunction):
     backward_name = "PermuteBackward0"
-    _array_forward = True
     _is_view = True
 
     @staticmethod
@@ -52,9 +50,8 @@ class Permute(Function):
         return grad.permute(tuple(inverse)), None  # a tuple: permute(()) of a 0-d tensor
 
 
-class Transpose(Function):
+class Transpose(ArrayFunction):
     backward_name = "TransposeBackward0"
-    _array_forward = True
     _is_view = True
 
     @staticmethod
@@ -71,9 +68,8 @@ class T(Transpose):
     backward_name = "TBackward0"
 
 
-class Expand(Function):
+class Expand(ArrayFunction):
     backward_name = "ExpandBackward0"
-    _array_forward = True
     _is_view = True
 
     @staticmethod
@@ -86,9 +82,8 @@ class Expand(Function):
         return grad, None
 
 
-class Flip(Function):
+class Flip(ArrayFunction):
     backward_name = "FlipBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, a, dims):
@@ -100,9 +95,8 @@ class Flip(Function):
         return grad.flip(ctx.dims), None
 
 
-class Cat(Function):
+class Cat(ArrayFunction):
     backward_name = "CatBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, dim, *tensors):
@@ -122,9 +116,8 @@ class Cat(Function):
         return (None, *(next(pieces) if k else grad.new_zeros(0) for k in ctx.kept))
 
 
-class Stack(Function):
+class Stack(ArrayFunction):
     backward_name = "StackBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, dim, *tensors):
@@ -136,9 +129,8 @@ class Stack(Function):
         return (None, *grad.unbind(ctx.dim))
 
 
-class Repeat(Function):
+class Repeat(ArrayFunction):
     backward_name = "RepeatBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, a, repeats):
@@ -157,9 +149,8 @@ class Repeat(Function):
         return g, None
 
 
-class ConstantPad(Function):
+class ConstantPad(ArrayFunction):
     backward_name = "ConstantPadNdBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, a, pad_width, value):
@@ -182,11 +173,10 @@ class ConstantPad(Function):
         return g, None, None
 
 
-class PadBack(Function):
+class PadBack(ArrayFunction):
     """Embed a cropped gradient back into zeros of the original shape."""
 
     backward_name = "SliceBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, g, region, shape):
@@ -200,11 +190,10 @@ class PadBack(Function):
         return grad[ctx.region], None, None
 
 
-class Diagonal(Function):
+class Diagonal(ArrayFunction):
     """The ``offset``-th diagonal over two dims, as a new last dim (a view in PyTorch)."""
 
     backward_name = "DiagonalBackward0"
-    _array_forward = True
     _is_view = True
 
     @staticmethod
@@ -223,11 +212,10 @@ class Diagonal(Function):
         return DiagonalBackward.apply(grad, *ctx.args, ctx.shape), None, None, None
 
 
-class DiagonalBackward(Function):
+class DiagonalBackward(ArrayFunction):
     """Write a diagonal's gradient into zeros of the input's shape (diag_embed's core)."""
 
     backward_name = "DiagonalBackwardBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, g, offset, dim1, dim2, shape):
@@ -245,12 +233,11 @@ class DiagonalBackward(Function):
         return Diagonal.apply(grad, *ctx.args), None, None, None, None
 
 
-class Split(Function):
+class Split(ArrayFunction):
     """Pieces of ``sizes`` along ``dim`` (views of the input); the gradient concatenates the
     pieces' gradients (zeros for pieces that were not used)."""
 
     backward_name = "SplitBackward0"
-    _array_forward = True
     _is_view = True
 
     def name(self) -> str:
@@ -267,11 +254,10 @@ class Split(Function):
         return Cat.apply(ctx.dim, *grads), None, None, None
 
 
-class Unbind(Function):
+class Unbind(ArrayFunction):
     """The slices along ``dim`` (views); the gradient stacks the slices' gradients."""
 
     backward_name = "UnbindBackward0"
-    _array_forward = True
     _is_view = True
 
     @staticmethod
@@ -286,11 +272,10 @@ class Unbind(Function):
         return Stack.apply(ctx.dim, *grads), None
 
 
-class Roll(Function):
+class Roll(ArrayFunction):
     """Shift elements along dims, wrapping around: out[(i + s) mod n] = x[i]."""
 
     backward_name = "RollBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, a, shifts, dims):
@@ -306,11 +291,10 @@ class Roll(Function):
         return Roll.apply(grad, back, ctx.dims), None, None
 
 
-class TrilTriu(Function):
+class TrilTriu(ArrayFunction):
     """tril / triu: keep the entries on and below (above) the ``diagonal``-th diagonal."""
 
     backward_name = "TrilBackward0"
-    _array_forward = True
 
     def name(self) -> str:
         return "TrilBackward0" if self.lower else "TriuBackward0"

@@ -18,9 +18,9 @@ masks the gradient to exactly zero (``blocked``), so a NaN upstream gradient sta
 
 from __future__ import annotations
 
-from gradiente.autograd.function import Function
 from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import get_default_dtype, torch_type_name, xp
+from gradiente.ops.array_function import ArrayFunction
 
 
 def sigmoid(x):
@@ -34,10 +34,9 @@ def _array(t):
     return None if t is None else t._data
 
 
-class Unary(Function):
+class Unary(ArrayFunction):
     """Base of the element-wise ops y = f(x, *args) (see the module docstring)."""
 
-    _array_forward = True
     saves = "input"
     fast = None
     # what an integer or bool input does: None (the caller chose the dtype already), "raise"
@@ -96,7 +95,7 @@ class Unary(Function):
         return (out, *(None,) * len(args))
 
 
-class FlatIn(Function):
+class FlatIn(ArrayFunction):
     """``value``, recorded as a function of ``x`` that is flat in x.
 
     The derivative of a piecewise-linear op (relu, leaky_relu, hardswish, ...) is constant in x
@@ -107,7 +106,6 @@ class FlatIn(Function):
     """
 
     backward_name = "FlatBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, value, x):

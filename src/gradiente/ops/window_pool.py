@@ -19,9 +19,9 @@ Everything here works on (N, C, H, W); 1-D pooling is 2-D pooling of (N, C, 1, L
 from __future__ import annotations
 
 from gradiente.autograd import function as _function
-from gradiente.autograd.function import Function
 from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import xp
+from gradiente.ops.array_function import ArrayFunction
 from gradiente.ops.reduce import torch_type_name
 
 
@@ -296,9 +296,8 @@ def _flat_indices(arg, geom: PoolGeometry):
     return xp.ascontiguousarray(rows * W + cols)
 
 
-class MaxPool2d(Function):
+class MaxPool2d(ArrayFunction):
     backward_name = "MaxPool2DWithIndicesBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, x, geom, indices_out):
@@ -318,11 +317,10 @@ class MaxPool2d(Function):
         return gx, None, None
 
 
-class _MaxPool2dBackward(Function):
+class _MaxPool2dBackward(ArrayFunction):
     """dx = scatter(g) through the winning taps; its own backward is the gather."""
 
     backward_name = "MaxPool2DWithIndicesBackwardBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, g, arg, geom, shape, channels_last):
@@ -336,9 +334,8 @@ class _MaxPool2dBackward(Function):
         return _MaxGather.apply(grad, arg, ctx.geom), None, None, None, None
 
 
-class _MaxGather(Function):
+class _MaxGather(ArrayFunction):
     backward_name = "MaxPool2DWithIndicesBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, gx, arg, geom):
@@ -437,9 +434,8 @@ def _avg_scatter(g, geom: PoolGeometry, scale, shape, channels_last):
     return _scatter_taps(geom, shape, g.dtype, channels_last, put)
 
 
-class AvgPool2d(Function):
+class AvgPool2d(ArrayFunction):
     backward_name = "AvgPool2DBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, x, geom, scale):
@@ -453,11 +449,10 @@ class AvgPool2d(Function):
         return gx, None, None
 
 
-class _AvgPool2dBackward(Function):
+class _AvgPool2dBackward(ArrayFunction):
     """dx = spread g/count over each window; linear, so its backward is avg pooling again."""
 
     backward_name = "AvgPool2DBackwardBackward0"
-    _array_forward = True
 
     @staticmethod
     def forward(ctx, g, geom, scale, shape, channels_last):
