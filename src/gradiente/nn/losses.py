@@ -5,6 +5,7 @@ appear in ``state_dict``."""
 from __future__ import annotations
 
 from gradiente.nn import functional as F
+from gradiente.nn.layers._options import store_options
 from gradiente.nn.module import Module
 from gradiente.tensor import Tensor
 
@@ -223,10 +224,7 @@ class TripletMarginLoss(_Loss):
             raise ValueError(
                 f"TripletMarginLoss: expected margin to be greater than 0, got {margin} instead"
             )
-        self.margin = margin
-        self.p = p
-        self.eps = eps
-        self.swap = swap
+        store_options(self, margin=margin, p=p, eps=eps, swap=swap)
 
     def forward(self, anchor: Tensor, positive: Tensor, negative: Tensor) -> Tensor:
         return F.triplet_margin_loss(
