@@ -21,7 +21,7 @@ import math
 
 from gradiente.nn import functional as F
 from gradiente.nn import init
-from gradiente.nn.layers._options import changed_options_repr
+from gradiente.nn.layers._options import changed_options_repr, store_options
 from gradiente.nn.module import Module
 from gradiente.nn.parameter import Parameter
 from gradiente.tensor import Tensor, cat, empty, stack, zeros
@@ -362,10 +362,7 @@ class RNNCellBase(Module):
         self, input_size: int, hidden_size: int, bias: bool, mode: str, device=None, dtype=None
     ) -> None:
         super().__init__()
-        self.input_size = input_size
-        self.hidden_size = hidden_size
-        self.bias = bias
-        self._mode = mode
+        store_options(self, input_size=input_size, hidden_size=hidden_size, bias=bias, _mode=mode)
         gate_size = _GATES[mode] * hidden_size
         self.weight_ih = Parameter(empty((gate_size, input_size), dtype=dtype, device=device))
         self.weight_hh = Parameter(empty((gate_size, hidden_size), dtype=dtype, device=device))
