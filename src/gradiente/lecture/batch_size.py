@@ -17,6 +17,7 @@ import numpy as np
 import gradiente
 from gradiente import nn, optim, viz
 from gradiente.data import DataLoader, TensorDataset
+from gradiente.lecture import linear_regression as linreg
 from gradiente.viz._figure import new_figure, save
 
 NAME = "batch"
@@ -140,9 +141,7 @@ def run(out: Path) -> list[Path]:
         ax=ax_path,
         title="Paths on the training loss",
         colors=COLORS,
-        xlabel="intercept $\\phi_0$",
-        ylabel="slope $\\phi_1$",
-        zlabel="MSE loss $L$",
+        **linreg.PLANE_LABELS,
     )
     for (name, (_path, full, _)), color in zip(results.items(), COLORS, strict=False):
         epochs = np.arange(len(full)) / (len(full) - 1) * EPOCHS

@@ -63,8 +63,6 @@ def run(out: Path) -> list[Path]:
         ylim=linreg.PHI1_LIM,
         log_scale=True,
         title="Gradient descent paths for several learning rates η",
-        xlabel="intercept $\\phi_0$",
-        ylabel="slope $\\phi_1$",
-        zlabel="MSE loss $L$",
+        **linreg.PLANE_LABELS,
     )
     return [save(fig, Path(out) / "03-lr.png")]

@@ -14,7 +14,7 @@ import numpy as np
 
 import gradiente
 from gradiente import nn, optim, viz
-from gradiente.viz._figure import new_figure, save
+from gradiente.viz._figure import mark_points, new_figure, save
 
 NAME = "linreg"
 TITLE = "1-D linear regression by gradient descent: fitted lines, loss surface, path"
@@ -26,6 +26,12 @@ START = (1.6, -0.8)  # (φ0, φ1): a poor line, far from the fit
 LR = 0.3
 STEPS = 60
 PHI0_LIM, PHI1_LIM = (-0.5, 2.5), (-1.2, 1.8)
+# The axes of the (φ0, φ1) plane, in sections 2, 3 and 4.
+PLANE_LABELS = {
+    "xlabel": "intercept $\\phi_0$",
+    "ylabel": "slope $\\phi_1$",
+    "zlabel": "MSE loss $L$",
+}
 
 
 def problem():
@@ -79,18 +85,8 @@ def run(out: Path) -> list[Path]:
         ax=ax_surf,
         log_scale=True,
         title="MSE loss $L(\\phi_0, \\phi_1)$ and the descent path",
-        xlabel="intercept $\\phi_0$",
-        ylabel="slope $\\phi_1$",
-        zlabel="MSE loss $L$",
+        **PLANE_LABELS,
     )
-    ax_surf.plot(
-        [exact[0]],
-        [exact[1]],
-        "*",
-        color="white",
-        markeredgecolor="k",
-        markersize=14,
-        label="least squares",
-    )
+    mark_points(ax_surf, [exact[0]], [exact[1]], "least squares")
     ax_surf.legend(fontsize=8)
     return [save(fig, Path(out) / "02-linreg.png")]

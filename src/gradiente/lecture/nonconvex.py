@@ -18,7 +18,7 @@ import numpy as np
 import gradiente
 from gradiente import optim, viz
 from gradiente.autograd.functional import hessian
-from gradiente.viz._figure import new_figure, save
+from gradiente.viz._figure import mark_points, new_figure, save
 
 NAME = "nonconvex"
 TITLE = "A non-convex loss: minima, saddles (Hessian eigenvalues), GD starts, SGD escaping"
@@ -114,33 +114,15 @@ def run(out: Path) -> list[Path]:
     )
 
     fig, (ax_gd, ax_sgd) = new_figure(1, 2, figsize=(11.5, 4.8))
-    viz.plot_paths(
-        f,
-        gd,
-        xlim=LIM,
-        ylim=LIM,
-        ax=ax_gd,
-        title="Gradient descent from six starts",
-        xlabel="$w_1$",
-        ylabel="$w_2$",
-        zlabel="loss $L$",
-        log_scale=True,
-    )
+    # both panels show the square LIM × LIM of the (w1, w2) plane
+    plane = {"xlim": LIM, "ylim": LIM, "xlabel": "$w_1$", "ylabel": "$w_2$", "log_scale": True}
+    viz.plot_paths(f, gd, ax=ax_gd, title="Gradient descent from six starts", **plane)
     marks = {"minimum": ("*", 13), "saddle": ("X", 10), "maximum": ("^", 10)}
     for ax in (ax_gd, ax_sgd):
         for kind, (marker, size) in marks.items():
             pts = np.array([p for p, _, k in crit if k == kind])
-            ax.plot(
-                pts[:, 0],
-                pts[:, 1],
-                marker,
-                color="white",
-                markeredgecolor="k",
-                markersize=size,
-                linestyle="none",
-                label=f"{kind} (Hessian)",
-                zorder=5,
-            )
+            label = f"{kind} (Hessian)"
+            mark_points(ax, pts[:, 0], pts[:, 1], label, marker, size, zorder=5)
     ax_gd.legend(fontsize=7, loc="lower right", ncol=2)
     fvals = np.array([f(*p) for p in noisy])
     viz.plot_paths(
@@ -149,13 +131,8 @@ def run(out: Path) -> list[Path]:
             "GD: stays": viz.Trajectory(stay.points, stay.losses),
             f"SGD, σ = {SIGMA:g}: escapes": viz.Trajectory(noisy, fvals),
         },
-        xlim=LIM,
-        ylim=LIM,
         ax=ax_sgd,
         title="From the shallowest minimum: GD vs SGD",
-        xlabel="$w_1$",
-        ylabel="$w_2$",
-        zlabel="loss $L$",
-        log_scale=True,
+        **plane,
     )
     return [save(fig, Path(out) / "05-nonconvex.png")]

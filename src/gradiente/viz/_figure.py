@@ -31,6 +31,22 @@ def save(fig: Figure, path, dpi: int = 110) -> Path:
     return path
 
 
+def mark_points(ax, xs, ys, label: str, marker: str = "*", markersize: float = 14, **style):
+    """White markers with a black edge at the points (xs, ys), no line: the known minimum, the
+    saddles, ... of a loss surface, visible on any colour map."""
+    ax.plot(
+        xs,
+        ys,
+        marker=marker,
+        color="white",
+        markeredgecolor="k",
+        markersize=markersize,
+        linestyle="none",
+        label=label,
+        **style,
+    )
+
+
 def new_mosaic(layout, figsize, **kwargs):
     """A figure on an Agg canvas with ``subplot_mosaic(layout)``; returns (fig, {name: Axes})."""
     fig = Figure(figsize=figsize, layout="constrained")

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import gradiente
-from gradiente.viz._figure import new_figure
+from gradiente.viz._figure import mark_points, new_figure
 
 
 def filter_normalized_direction(model, generator=None) -> list:
@@ -102,15 +102,7 @@ def loss_landscape(
     cs = ax.contourf(alphas, betas, shown, levels=30, cmap="viridis")
     ax.contour(alphas, betas, shown, levels=cs.levels[::2], colors="k", linewidths=0.3, alpha=0.4)
     fig.colorbar(cs, ax=ax).set_label(label)
-    ax.plot(
-        [0],
-        [0],
-        "*",
-        color="white",
-        markeredgecolor="k",
-        markersize=14,
-        label="trained parameters θ*",
-    )
+    mark_points(ax, [0], [0], "trained parameters θ*")
     ax.legend(loc="upper right", fontsize=8)
     ax.set_xlabel("$\\alpha$ (direction $\\delta$)")
     ax.set_ylabel("$\\beta$ (direction $\\eta$)")

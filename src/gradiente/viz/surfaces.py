@@ -27,7 +27,7 @@ from PIL import Image
 
 import gradiente
 from gradiente import optim
-from gradiente.viz._figure import new_figure, new_mosaic
+from gradiente.viz._figure import mark_points, new_figure, new_mosaic
 
 # Points farther than this from the origin count as diverged: the path stops there.
 _DIVERGED = 1e6
@@ -269,16 +269,7 @@ def plot_loss_surface(
     fig, ax = (ax.figure, ax) if ax is not None else new_figure()
     _draw_surface(ax, loss, xlim, ylim, resolution, levels, log_scale, cmap, colorbar, zlabel)
     for label, (px, py) in (points or {}).items():
-        ax.plot(
-            [px],
-            [py],
-            marker="*",
-            color="white",
-            markeredgecolor="k",
-            markersize=14,
-            linestyle="none",
-            label=label,
-        )
+        mark_points(ax, [px], [py], label)
     if points:
         ax.legend(loc="upper right", fontsize=8)
     ax.set_title(title)
@@ -537,15 +528,7 @@ def compare_optimizers(
         ylabel=ylabel,
     )
     if minimum is not None:
-        ax_path.plot(
-            [minimum[0]],
-            [minimum[1]],
-            "*",
-            color="white",
-            markeredgecolor="k",
-            markersize=15,
-            label="minimum",
-        )
+        mark_points(ax_path, [minimum[0]], [minimum[1]], "minimum", markersize=15)
     _draw_losses(ax_loss, trajs, _colors(len(trajs)), log_scale=_positive(trajs))
     return fig
 
