@@ -213,6 +213,20 @@ def _zeros_for_output(node, i):
     return _function._Tensor._make(zeros, False, None)
 
 
+def _run_tensor_hooks(hooks, g, adopted):
+    """g passed through a tensor's hooks in order (a hook returning a tensor replaces g).
+
+    Every array a hook has seen, and the final one, goes into ``adopted``: the hook may keep
+    it, so no leaf may take it over as its ``.grad``."""
+    for hook in list(hooks):
+        adopted.add(id(g._data))
+        new = hook(g)
+        if new is not None:
+            g = new
+    adopted.add(id(g._data))
+    return g
+
+
 def _run_pre_hooks(node, grads, adopted):
     """Tensor hooks (``register_hook``) and ``retain_grad`` for the tensors this node produced.
 
@@ -222,14 +236,7 @@ def _run_pre_hooks(node, grads, adopted):
         leaf = node.variable
         hooks = leaf._hooks
         if hooks and grads[0] is not None:
-            g = grads[0]
-            for hook in list(hooks):
-                adopted.add(id(g._data))
-                new = hook(g)
-                if new is not None:
-                    g = new
-            adopted.add(id(g._data))
-            grads = [g]
+            grads = [_run_tensor_hooks(hooks, grads[0], adopted)]
         return grads
     node_hooks = node.__dict__.get("_node_pre_hooks")
     if node_hooks:
@@ -240,16 +247,8 @@ def _run_pre_hooks(node, grads, adopted):
     if node._pre_hooks:
         grads = list(grads)
         for nr, hooks in node._pre_hooks.items():
-            g = grads[nr]
-            if g is None:
-                continue
-            for hook in list(hooks):
-                adopted.add(id(g._data))
-                new = hook(g)
-                if new is not None:
-                    g = new
-            adopted.add(id(g._data))
-            grads[nr] = g
+            if grads[nr] is not None:
+                grads[nr] = _run_tensor_hooks(hooks, grads[nr], adopted)
     if node._retained:
         for nr, ref in node._retained.items():
             t = ref()
