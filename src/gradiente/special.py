@@ -2,7 +2,24 @@
 
 from __future__ import annotations
 
+from gradiente._generated_functions import (  # noqa: F401 (re-exported as torch.special's)
+    erf,
+    erfc,
+    erfinv,
+    exp2,
+    expm1,
+    log1p,
+    log_softmax,
+    logit,
+    logsumexp,
+    round,
+    softmax,
+    xlogy,
+)
 from gradiente.tensor import Tensor, as_tensor
+
+# The special functions that are plain forms of Tensor methods (``special.erf(x)`` is
+# ``x.erf()``) are gradiente's own function forms, imported above; the others follow.
 
 
 def _t(x) -> Tensor:
@@ -12,50 +29,6 @@ def _t(x) -> Tensor:
 def expit(input):
     """The logistic sigmoid 1 / (1 + e^(−x))."""
     return _t(input).sigmoid()
-
-
-def logit(input, eps=None):
-    return _t(input).logit(eps)
-
-
-def erf(input):
-    return _t(input).erf()
-
-
-def erfc(input):
-    return _t(input).erfc()
-
-
-def erfinv(input):
-    return _t(input).erfinv()
-
-
-def exp2(input):
-    return _t(input).exp2()
-
-
-def expm1(input):
-    return _t(input).expm1()
-
-
-def log1p(input):
-    return _t(input).log1p()
-
-
-def logsumexp(input, dim, keepdim=False):
-    return _t(input).logsumexp(dim, keepdim)
-
-
-def softmax(input, dim, dtype=None):
-    return _t(input).softmax(dim, dtype)
-
-
-def log_softmax(input, dim, dtype=None):
-    return _t(input).log_softmax(dim, dtype)
-
-
-def xlogy(input, other):
-    return _t(input).xlogy(other)
 
 
 def xlog1py(input, other):
@@ -90,7 +63,3 @@ def ndtri(input):
 
 def log_ndtr(input):
     return ndtr(input).log()
-
-
-def round(input, decimals=0):  # noqa: A001 (PyTorch's name)
-    return _t(input).round(decimals=decimals)
