@@ -385,3 +385,73 @@ def test_schedulers_drive_training():
         opt.step()
         sched.step()
     assert p.item() == pytest.approx(1.0 - 1.0 - 0.5 - 0.25)
+
+
+class _Factor:
+    """A callable object with state: its ``__dict__`` is what a lambda scheduler saves."""
+
+    def __init__(self, value):
+        self.value = value
+        self.calls = 0
+
+    def __call__(self, epoch):
+        self.calls += 1
+        return self.value
+
+
+@pytest.mark.parametrize("name", ["LambdaLR", "MultiplicativeLR"])
+def test_lambda_schedulers_save_and_restore_callable_objects_like_torch(name):
+    saved, restored = {}, {}
+    for lib in (gradiente, torch):
+        opt = _optimizer(lib)
+        sched = getattr(_lr_of(lib), name)(opt, [_Factor(0.9), _Factor(0.5)])
+        for _ in range(3):
+            opt.step()
+            sched.step()
+        state = sched.state_dict()
+        saved[lib] = copy.deepcopy(state)
+        fresh = getattr(_lr_of(lib), name)(opt, [_Factor(0.1), _Factor(0.2)])
+        live = list(fresh.lr_lambdas)
+        fresh.load_state_dict(state)
+        assert fresh.lr_lambdas == live  # the live functions stay; their state is restored
+        assert list(state) == list(saved[lib])  # the given dict comes back unchanged
+        restored[lib] = ([fn.__dict__ for fn in fresh.lr_lambdas], fresh.last_epoch)
+    assert saved[gradiente]["lr_lambdas"] == saved[torch]["lr_lambdas"]
+    calls = 4 if name == "LambdaLR" else 3  # MultiplicativeLR's first step keeps the rate
+    assert saved[gradiente]["lr_lambdas"] == [
+        {"value": 0.9, "calls": calls},
+        {"value": 0.5, "calls": calls},
+    ]
+    assert restored[gradiente] == restored[torch]
+
+
+def test_only_multiplicative_lr_refuses_a_lambda_that_is_not_callable():
+    errors = []
+    for lib in (torch, gradiente):
+        with pytest.raises(TypeError) as info:
+            _lr_of(lib).MultiplicativeLR(_optimizer(lib), [lambda e: 1.0, 3])
+        errors.append(str(info.value))
+        # LambdaLR does not check: its first call of the int fails, as in torch
+        with pytest.raises(TypeError, match="'int' object is not callable"):
+            _lr_of(lib).LambdaLR(_optimizer(lib), [lambda e: 1.0, 3])
+    assert errors[0] == errors[1] == "lr_lambda should be a function, but got int"
+
+
+def test_composed_scheduler_state_dict_keeps_each_sub_scheduler_state():
+    states = {}
+    for lib in (gradiente, torch):
+        opt = _optimizer(lib)
+        warmup = _lr_of(lib).LinearLR(opt, start_factor=0.5, total_iters=2)
+        decay = _lr_of(lib).ExponentialLR(opt, gamma=0.9)
+        sched = _lr_of(lib).SequentialLR(opt, [warmup, decay], milestones=[2])
+        for _ in range(4):
+            opt.step()
+            sched.step()
+        state = sched.state_dict()
+        fresh_warmup = _lr_of(lib).LinearLR(opt, start_factor=0.5, total_iters=2)
+        fresh_decay = _lr_of(lib).ExponentialLR(opt, gamma=0.9)
+        fresh = _lr_of(lib).SequentialLR(opt, [fresh_warmup, fresh_decay], milestones=[2])
+        fresh.load_state_dict(state)
+        assert "_schedulers" in state and fresh._schedulers[1] is fresh_decay
+        states[lib] = (state["_schedulers"][1]["last_epoch"], fresh_decay.last_epoch)
+    assert states[gradiente] == states[torch] == (2, 2)

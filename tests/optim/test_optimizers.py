@@ -325,6 +325,19 @@ def test_param_groups_defaults_and_add_param_group():
         opt.add_param_group({"params": [a]})
 
 
+ALL_OPTIMIZERS = [name for name in optim.__all__ if name not in ("Optimizer", "lr_scheduler")]
+
+
+@pytest.mark.parametrize("name", ALL_OPTIMIZERS)
+def test_defaults_are_the_constructor_arguments_like_torch(name):
+    """``defaults`` holds every hyper-parameter of the signature, and nothing else."""
+    g_opt = getattr(optim, name)([gradiente.zeros(2, requires_grad=True)])
+    t_opt = getattr(torch.optim, name)([torch.zeros(2, requires_grad=True)])
+    assert g_opt.defaults == t_opt.defaults
+    g_opt = getattr(optim, name)([gradiente.zeros(2, requires_grad=True)], lr=0.25)
+    assert g_opt.defaults["lr"] == g_opt.param_groups[0]["lr"] == 0.25
+
+
 @pytest.mark.parametrize(
     "make, error",
     [
