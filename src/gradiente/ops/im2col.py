@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import sys
 import threading
+from dataclasses import dataclass
 
 from gradiente.backend import xp
 
@@ -77,6 +78,7 @@ _scratch = _ScratchPool()
 
 
 # ------------------------------------------------------------------------------ geometry
+@dataclass(slots=True, eq=False)
 class _Geometry:
     """Shape bookkeeping of one convolution, always seen from the convolution's side.
 
@@ -84,17 +86,14 @@ class _Geometry:
     small one; ``padding`` is (top, bottom, left, right) on the image; ``spatial`` is 1 or 2.
     """
 
-    __slots__ = ("kernel", "stride", "padding", "dilation", "groups", "image", "out", "spatial")
-
-    def __init__(self, kernel, stride, padding, dilation, groups, image, out, spatial):
-        self.kernel = kernel
-        self.stride = stride
-        self.padding = padding
-        self.dilation = dilation
-        self.groups = groups
-        self.image = image
-        self.out = out
-        self.spatial = spatial
+    kernel: tuple  # (kh, kw)
+    stride: tuple  # (sh, sw)
+    padding: tuple  # (top, bottom, left, right)
+    dilation: tuple  # (dh, dw)
+    groups: int
+    image: tuple  # (H, W)
+    out: tuple  # (OH, OW)
+    spatial: int
 
 
 def _shape(t) -> tuple:

@@ -18,6 +18,8 @@ Everything here works on (N, C, H, W); 1-D pooling is 2-D pooling of (N, C, 1, L
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from gradiente.autograd import function as _function
 from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import xp
@@ -26,18 +28,16 @@ from gradiente.ops.reduce import torch_type_name
 
 
 # ------------------------------------------------------------------------------ geometry
+@dataclass(slots=True, eq=False)
 class PoolGeometry:
     """Kernel, stride, padding, dilation; input (H, W) and output (OH, OW) sizes."""
 
-    __slots__ = ("kernel", "stride", "padding", "dilation", "image", "out")
-
-    def __init__(self, kernel, stride, padding, dilation, image, out):
-        self.kernel = kernel
-        self.stride = stride
-        self.padding = padding
-        self.dilation = dilation
-        self.image = image
-        self.out = out
+    kernel: tuple  # (kh, kw)
+    stride: tuple  # (sh, sw)
+    padding: tuple  # (ph, pw)
+    dilation: tuple  # (dh, dw)
+    image: tuple  # (H, W)
+    out: tuple  # (OH, OW)
 
     def padded(self) -> tuple:
         """(Hp, Wp): padded input big enough for every window (ceil_mode may need more)."""
