@@ -95,6 +95,11 @@ def test_random_vertical_flip_and_p():
     img = _image(c=None)
     np.testing.assert_array_equal(T.RandomVerticalFlip(p=1.0)(img), img[::-1])
     np.testing.assert_array_equal(T.RandomHorizontalFlip(p=0.0)(img), img)
+    chw = np.ascontiguousarray(_image(c=3).transpose(2, 0, 1))
+    out = T.RandomVerticalFlip(p=1.0)(gradiente.from_numpy(chw))
+    np.testing.assert_array_equal(out.numpy(), chw[:, ::-1])
+    assert repr(T.RandomVerticalFlip(0.3)) == "RandomVerticalFlip(p=0.3)"
+    assert repr(T.RandomHorizontalFlip()) == "RandomHorizontalFlip(p=0.5)"
 
 
 @pytest.mark.parametrize("padding_mode", ["constant", "edge", "reflect", "symmetric"])

@@ -287,36 +287,36 @@ class CenterCrop:
         return f"{type(self).__name__}(size={self.size})"
 
 
-class RandomHorizontalFlip:
+class _RandomFlip:
+    """Mirror the image along one axis with probability ``p`` (one ``rand(1)`` draw per call)."""
+
+    # the flipped axis of a C×H×W tensor and of an H×W(×C) array
+    axis_of_tensor: int
+    axis_of_array: int
+
+    def __init__(self, p: float = 0.5) -> None:
+        self.p = p
+
+    def __call__(self, img):
+        img = _as_image(img)
+        if bool((rand(1) < self.p).item()):
+            return _flip(img, self.axis_of_tensor, self.axis_of_array)
+        return img
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(p={self.p})"
+
+
+class RandomHorizontalFlip(_RandomFlip):
     """Mirror the image left–right with probability ``p`` (one ``rand(1)`` draw per call)."""
 
-    def __init__(self, p: float = 0.5) -> None:
-        self.p = p
-
-    def __call__(self, img):
-        img = _as_image(img)
-        if bool((rand(1) < self.p).item()):
-            return _flip(img, -1, 1)
-        return img
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(p={self.p})"
+    axis_of_tensor, axis_of_array = -1, 1  # the columns
 
 
-class RandomVerticalFlip:
+class RandomVerticalFlip(_RandomFlip):
     """Mirror the image top–bottom with probability ``p`` (one ``rand(1)`` draw per call)."""
 
-    def __init__(self, p: float = 0.5) -> None:
-        self.p = p
-
-    def __call__(self, img):
-        img = _as_image(img)
-        if bool((rand(1) < self.p).item()):
-            return _flip(img, -2, 0)
-        return img
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(p={self.p})"
+    axis_of_tensor, axis_of_array = -2, 0  # the rows
 
 
 class Lambda:
