@@ -175,8 +175,9 @@ def _deterministic(data: bytes) -> bytes:
     return len(text).to_bytes(8, "little") + text + data[8 + n :]
 
 
-def _fsync_directory(directory: str) -> None:
-    """Persist the rename itself (where the platform allows opening a directory)."""
+def _fsync_directory(directory: str | os.PathLike) -> None:
+    """Persist the entries of ``directory`` (renames, new files) where the platform allows
+    opening a directory; also used by ``train.checkpoint``."""
     with contextlib.suppress(OSError):
         fd = os.open(directory, os.O_RDONLY)
         try:

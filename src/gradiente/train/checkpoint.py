@@ -59,6 +59,7 @@ import signal
 from collections.abc import Callable
 
 from gradiente import serialization
+from gradiente.serialization import _fsync_directory
 
 MANIFEST = "checkpoint.json"
 MODEL_FILE = "model.safetensors"
@@ -136,16 +137,6 @@ def read_json(path: str | os.PathLike):
 
 
 # --- creating files and directories safely ------------------------------------------------
-
-
-def _fsync_directory(directory: str | os.PathLike) -> None:
-    """Persist the entries of ``directory`` (renames, new files) where the platform allows."""
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def _write_new(path: pathlib.Path, data: bytes, label: str | None = None) -> None:
