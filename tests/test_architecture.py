@@ -13,6 +13,7 @@ SRC = pathlib.Path(__file__).resolve().parents[1] / "src" / "gradiente"
 LAYERS = {
     "backend": 0,
     "random": 0,
+    "parallel": 0,  # gradiente's own threads for chunked array work (no gradiente imports)
     "autograd": 1,
     "ops": 2,
     "tensor": 3,
