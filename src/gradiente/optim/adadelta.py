@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from gradiente.backend import xp
-from gradiente.optim.optimizer import Optimizer, _addcmul_, _as_float, _count_step, _defaults_from
+from gradiente.optim._inplace import _addcmul_
+from gradiente.optim.optimizer import Optimizer, _as_float, _count_step
 from gradiente.tensor import Tensor
 
 __all__ = ["Adadelta"]
@@ -41,7 +42,7 @@ class Adadelta(Optimizer):
         maximize: bool = False,
         differentiable: bool = False,
     ) -> None:
-        super().__init__(params, _defaults_from(locals()))
+        super().__init__(params, self._defaults_from(locals()))
 
     def _update(self, p: Tensor, state: dict, group: dict) -> None:
         rho, eps = group["rho"], group["eps"]

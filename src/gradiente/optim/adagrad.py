@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from gradiente.backend import xp
-from gradiente.optim.optimizer import Optimizer, _addcdiv_, _as_float, _count_step, _defaults_from
+from gradiente.optim._inplace import _addcdiv_
+from gradiente.optim.optimizer import Optimizer, _as_float, _count_step
 from gradiente.tensor import Tensor
 
 __all__ = ["Adagrad"]
@@ -41,7 +42,7 @@ class Adagrad(Optimizer):
         differentiable: bool = False,
         fused: bool | None = None,
     ) -> None:
-        super().__init__(params, _defaults_from(locals()))
+        super().__init__(params, self._defaults_from(locals()))
         for group in self.param_groups:
             for p in group["params"]:
                 self._init_state(p, self.state[p], group)

@@ -3,15 +3,8 @@
 from __future__ import annotations
 
 from gradiente.backend import xp
-from gradiente.optim.optimizer import (
-    Optimizer,
-    _addcdiv_,
-    _as_float,
-    _count_step,
-    _defaults_from,
-    _update_moments,
-    _zeros_state,
-)
+from gradiente.optim._inplace import _addcdiv_, _update_moments
+from gradiente.optim.optimizer import Optimizer, _as_float, _count_step, _zeros_state
 from gradiente.tensor import Tensor
 
 __all__ = ["Adam", "AdamW"]
@@ -59,7 +52,7 @@ class Adam(Optimizer):
         decoupled_weight_decay: bool = False,
     ) -> None:
         betas = tuple(betas)
-        super().__init__(params, _defaults_from(locals()))
+        super().__init__(params, self._defaults_from(locals()))
 
     def _check_hyperparameters(self, defaults: dict) -> None:
         super()._check_hyperparameters(defaults)

@@ -3,14 +3,8 @@
 from __future__ import annotations
 
 from gradiente.backend import xp
-from gradiente.optim.optimizer import (
-    Optimizer,
-    _addcdiv_,
-    _as_float,
-    _count_step,
-    _defaults_from,
-    _lerp_,
-)
+from gradiente.optim._inplace import _addcdiv_, _lerp_
+from gradiente.optim.optimizer import Optimizer, _as_float, _count_step
 from gradiente.tensor import Tensor
 
 __all__ = ["Adamax"]
@@ -44,7 +38,7 @@ class Adamax(Optimizer):
         differentiable: bool = False,
         capturable: bool = False,
     ) -> None:
-        super().__init__(params, _defaults_from(locals()))
+        super().__init__(params, self._defaults_from(locals()))
 
     def _update(self, p: Tensor, state: dict, group: dict) -> None:
         beta1, beta2 = group["betas"]

@@ -3,14 +3,7 @@
 from __future__ import annotations
 
 from gradiente.backend import get_default_dtype
-from gradiente.optim.optimizer import (
-    Optimizer,
-    _as_float,
-    _count_step,
-    _defaults_from,
-    _scalar_state,
-    _zeros_state,
-)
+from gradiente.optim.optimizer import Optimizer, _as_float, _count_step, _scalar_state, _zeros_state
 from gradiente.tensor import Tensor
 
 __all__ = ["ASGD"]
@@ -52,7 +45,7 @@ class ASGD(Optimizer):
         differentiable: bool = False,
         capturable: bool = False,
     ) -> None:
-        super().__init__(params, _defaults_from(locals()))
+        super().__init__(params, self._defaults_from(locals()))
 
     def _init_state(self, p: Tensor, state: dict, group: dict) -> None:
         state["step"] = _scalar_state(0.0)

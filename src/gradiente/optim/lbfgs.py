@@ -25,7 +25,7 @@ from collections.abc import Callable
 
 from gradiente.autograd import enable_grad, no_grad
 from gradiente.backend import xp
-from gradiente.optim.optimizer import Optimizer, _defaults_from
+from gradiente.optim.optimizer import Optimizer
 from gradiente.tensor import Tensor
 
 __all__ = ["LBFGS"]
@@ -226,7 +226,7 @@ class LBFGS(Optimizer):
     ) -> None:
         if max_eval is None:
             max_eval = max_iter * 5 // 4
-        super().__init__(params, _defaults_from(locals()))
+        super().__init__(params, self._defaults_from(locals()))
         if len(self.param_groups) != 1:
             raise ValueError("LBFGS doesn't support per-parameter options (parameter groups)")
 

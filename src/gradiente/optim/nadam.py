@@ -3,14 +3,8 @@
 from __future__ import annotations
 
 from gradiente.backend import xp
-from gradiente.optim.optimizer import (
-    Optimizer,
-    _addcdiv_,
-    _as_float,
-    _count_step,
-    _defaults_from,
-    _update_moments,
-)
+from gradiente.optim._inplace import _addcdiv_, _update_moments
+from gradiente.optim.optimizer import Optimizer, _as_float, _count_step
 from gradiente.tensor import Tensor
 
 __all__ = ["NAdam"]
@@ -51,7 +45,7 @@ class NAdam(Optimizer):
         capturable: bool = False,
         differentiable: bool = False,
     ) -> None:
-        super().__init__(params, _defaults_from(locals()))
+        super().__init__(params, self._defaults_from(locals()))
 
     def _update(self, p: Tensor, state: dict, group: dict) -> None:
         beta1, beta2 = group["betas"]

@@ -8,7 +8,8 @@
 * ``step(closure=None)``: the one loop over groups and parameters. For each parameter with a
   gradient it creates the state on first use (``_init_state``) and calls ``_update``, the
   algorithm's rule for one parameter, written as whole-array in-place NumPy operations on
-  ``p._data`` (the update is outside the graph, like ``torch.no_grad``);
+  ``p._data`` (the update is outside the graph, like ``torch.no_grad``; ``_inplace`` holds
+  torch's ``lerp_``, ``addcmul_`` and ``addcdiv_`` for arrays);
 * ``state_dict()`` / ``load_state_dict()`` in PyTorch's format: parameters are replaced by their
   position (0, 1, 2, ... across groups), and ``state["step"]`` is a scalar tensor.
 """
@@ -62,55 +63,9 @@ def _zeros_state(p: Tensor) -> Tensor:
     return Tensor._make(xp.zeros_like(p._data))
 
 
-def _defaults_from(arguments: dict[str, Any]) -> dict[str, Any]:
-    """An optimizer's ``defaults``: the hyper-parameters its constructor was called with.
-
-    A constructor keeps torch's explicit signature and passes ``_defaults_from(locals())``:
-    every argument but ``self`` and ``params``, in the signature's order (``__class__``, the
-    variable that a ``super()`` call adds to ``locals()``, is left out too).
-    """
-    return {k: v for k, v in arguments.items() if k not in ("self", "params", "__class__")}
-
-
 def _as_float(x) -> float:
     """A hyper-parameter as a Python float (``lr`` may be a one-element tensor, as in torch)."""
     return float(x)
-
-
-def _lerp_(a, b, weight: float, tmp) -> None:
-    """a ← a + w (b − a), in place, with PyTorch's two-sided formula (``Tensor.lerp_``).
-
-    For |w| < 0.5 it computes a + w (b − a); otherwise b − (b − a)(1 − w), which is exact at
-    w = 1. ``tmp`` is a scratch array of a's shape.
-    """
-    xp.subtract(b, a, out=tmp)
-    if abs(weight) < 0.5:
-        tmp *= weight
-        a += tmp
-    else:
-        tmp *= 1.0 - weight
-        xp.subtract(b, tmp, out=a)
-
-
-def _addcmul_(a, t1, t2, value: float, tmp) -> None:
-    """a ← a + value · t1 · t2, in place (``Tensor.addcmul_``; ``tmp`` is scratch)."""
-    xp.multiply(t1, value, out=tmp)
-    tmp *= t2
-    a += tmp
-
-
-def _addcdiv_(a, t1, t2, value: float, tmp) -> None:
-    """a ← a + value · t1 / t2, in place (``Tensor.addcdiv_``; ``tmp`` is scratch)."""
-    xp.multiply(t1, value, out=tmp)
-    tmp /= t2
-    a += tmp
-
-
-def _update_moments(m, v, g, beta1: float, beta2: float, tmp) -> None:
-    """Adam's running means, in place: m ← β1 m + (1 − β1) g and v ← β2 v + (1 − β2) g²."""
-    _lerp_(m, g, 1 - beta1, tmp)
-    v *= beta2
-    _addcmul_(v, g, g, 1 - beta2, tmp)
 
 
 def _count_step(state: dict) -> float:
@@ -202,6 +157,17 @@ class Optimizer:
             param_groups = [{"params": param_groups}]
         for param_group in param_groups:
             self.add_param_group(param_group)
+
+    @staticmethod
+    def _defaults_from(arguments: dict[str, Any]) -> dict[str, Any]:
+        """A subclass's ``defaults``: the hyper-parameters its constructor was called with.
+
+        A constructor keeps torch's explicit signature and passes
+        ``self._defaults_from(locals())``: every argument but ``self`` and ``params``, in the
+        signature's order (``__class__``, the variable that a ``super()`` call adds to
+        ``locals()``, is left out too).
+        """
+        return {k: v for k, v in arguments.items() if k not in ("self", "params", "__class__")}
 
     def _check_hyperparameters(self, defaults: dict[str, Any]) -> None:
         """Check the ``_validated`` hyper-parameters (a subclass may add its own checks)."""

@@ -3,16 +3,8 @@
 from __future__ import annotations
 
 from gradiente.backend import xp
-from gradiente.optim.optimizer import (
-    Optimizer,
-    _addcdiv_,
-    _addcmul_,
-    _as_float,
-    _count_step,
-    _defaults_from,
-    _lerp_,
-    _zeros_state,
-)
+from gradiente.optim._inplace import _addcdiv_, _addcmul_, _lerp_
+from gradiente.optim.optimizer import Optimizer, _as_float, _count_step, _zeros_state
 from gradiente.tensor import Tensor
 
 __all__ = ["RMSprop"]
@@ -52,7 +44,7 @@ class RMSprop(Optimizer):
         maximize: bool = False,
         differentiable: bool = False,
     ) -> None:
-        super().__init__(params, _defaults_from(locals()))
+        super().__init__(params, self._defaults_from(locals()))
 
     def _init_state(self, p: Tensor, state: dict, group: dict) -> None:
         super()._init_state(p, state, group)

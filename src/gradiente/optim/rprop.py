@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gradiente.backend import xp
-from gradiente.optim.optimizer import Optimizer, _as_float, _count_step, _defaults_from
+from gradiente.optim.optimizer import Optimizer, _as_float, _count_step
 from gradiente.tensor import Tensor
 
 __all__ = ["Rprop"]
@@ -44,7 +44,7 @@ class Rprop(Optimizer):
         maximize: bool = False,
         differentiable: bool = False,
     ) -> None:
-        super().__init__(params, _defaults_from(locals()))
+        super().__init__(params, self._defaults_from(locals()))
 
     def _check_hyperparameters(self, defaults: dict) -> None:
         super()._check_hyperparameters(defaults)
