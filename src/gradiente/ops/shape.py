@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from gradiente.backend import xp
 from gradiente.ops.array_function import ArrayFunction
+from gradiente.ops.index import IndexBackward
 
 
 class Reshape(ArrayFunction):
@@ -173,21 +174,11 @@ class ConstantPad(ArrayFunction):
         return g, None, None
 
 
-class PadBack(ArrayFunction):
-    """Embed a cropped gradient back into zeros of the original shape."""
+class PadBack(IndexBackward):
+    """Embed a cropped gradient back into zeros of the original shape: ``apply(g, region,
+    shape)`` with ``region`` a tuple of slices (the index scatter, named as torch names it)."""
 
     backward_name = "SliceBackward0"
-
-    @staticmethod
-    def forward(ctx, g, region, shape):
-        ctx.region = region
-        out = xp.zeros(shape, dtype=g._data.dtype)
-        out[region] = g._data
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad[ctx.region], None, None
 
 
 class Diagonal(ArrayFunction):
