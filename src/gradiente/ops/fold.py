@@ -55,34 +55,37 @@ def _fold_array(cols, geom: _Geometry):
     return _col2im(dcols, geom).transpose(0, 3, 1, 2)
 
 
-class _Unfold(ArrayFunction):
-    backward_name = "Im2ColBackward0"
+class _BlockMap(ArrayFunction):
+    """unfold or fold: linear maps, each the adjoint of the other, so that the gradient of one
+    is the other applied to the output gradient (and gradients of gradients come for free).
+
+    A subclass names its array ``kernel`` and its ``adjoint`` Function.
+    """
 
     @staticmethod
     def forward(ctx, x, geom):
         ctx.geom = geom
-        return _unfold_array(x._data, geom)
+        return type(ctx).kernel(x._data, geom)
 
     @staticmethod
     def backward(ctx, grad):
-        if grad_state.enabled:
-            return _Fold.apply(grad, ctx.geom), None
-        return _fold_array(grad._data, ctx.geom), None
+        adjoint = type(ctx).adjoint
+        if grad_state.enabled:  # create_graph: a differentiable node
+            return adjoint.apply(grad, ctx.geom), None
+        return adjoint.kernel(grad._data, ctx.geom), None
 
 
-class _Fold(ArrayFunction):
+class _Unfold(_BlockMap):
+    backward_name = "Im2ColBackward0"
+    kernel = staticmethod(_unfold_array)
+
+
+class _Fold(_BlockMap):
     backward_name = "Col2ImBackward0"
+    kernel = staticmethod(_fold_array)
 
-    @staticmethod
-    def forward(ctx, cols, geom):
-        ctx.geom = geom
-        return _fold_array(cols._data, geom)
 
-    @staticmethod
-    def backward(ctx, grad):
-        if grad_state.enabled:
-            return _Unfold.apply(grad, ctx.geom), None
-        return _unfold_array(grad._data, ctx.geom), None
+_Unfold.adjoint, _Fold.adjoint = _Fold, _Unfold
 
 
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
