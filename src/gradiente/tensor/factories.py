@@ -202,22 +202,25 @@ def full_like(t, fill_value, dtype=None, device=None, requires_grad=False) -> Te
     )
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Uniform samples in [0, 1), the same numbers as ``torch.rand`` for the same seed."""
+def _samples(sample, size, generator, dtype, device, requires_grad) -> Tensor:
+    """rand/randn: ``sample(shape, np_dtype, 0.0, 1.0, generator)`` (uniform on [0, 1), or
+    normal with mean 0 and std 1) as a tensor of ``dtype`` (default: the default float) on
+    ``device``."""
     _check_device(device)
     d = _factory_dtype(dtype)
-    t = Tensor._make(_random.uniform(_shape_arg(size), d.np, 0.0, 1.0, generator), False, None)
+    t = Tensor._make(sample(_shape_arg(size), d.np, 0.0, 1.0, generator), False, None)
     t = _place(t, device)
     return t.requires_grad_(True) if requires_grad else t
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Uniform samples in [0, 1), the same numbers as ``torch.rand`` for the same seed."""
+    return _samples(_random.uniform, size, generator, dtype, device, requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Standard normal samples, the same numbers as ``torch.randn`` for the same seed."""
-    _check_device(device)
-    d = _factory_dtype(dtype)
-    t = Tensor._make(_random.normal(_shape_arg(size), d.np, 0.0, 1.0, generator), False, None)
-    t = _place(t, device)
-    return t.requires_grad_(True) if requires_grad else t
+    return _samples(_random.normal, size, generator, dtype, device, requires_grad)
 
 
 def randint(
