@@ -255,7 +255,8 @@ class Optimizer:
         no gradient is skipped by ``step`` (a zero gradient would still move it, e.g. through
         momentum or weight decay).
         """
-        _zero_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
+        for group in self.param_groups:
+            _zero_grads(group["params"], set_to_none)
 
     def step(self, closure: Callable[[], Any] | None = None):
         """Perform one optimization step; return ``closure()`` if a closure is given.
