@@ -12,6 +12,7 @@ import functools
 import gzip
 import hashlib
 import http.server
+import inspect
 import pathlib
 import pickle
 import struct
@@ -377,6 +378,39 @@ def test_digits_bundled_split():
     assert per_class_test.min() >= 34 and per_class_test.max() <= 37  # stratified
     img, label = datasets.Digits(transform=ToTensor())[0]
     assert img.shape == (1, 8, 8) and label == 0 and float(img.numpy().max()) <= 1.0
+
+
+@pytest.mark.parametrize(
+    "cls",
+    [
+        datasets.MNIST,
+        datasets.FashionMNIST,
+        datasets.KMNIST,
+        datasets.CIFAR10,
+        datasets.CIFAR100,
+        datasets.Digits,
+    ],
+)
+def test_split_datasets_take_torchvisions_arguments(cls):
+    params = inspect.signature(cls).parameters
+    defaults = {name: p.default for name, p in params.items()}
+    root = None if cls is datasets.Digits else inspect.Parameter.empty  # the bundled digits
+    assert defaults == {
+        "root": root,
+        "train": True,
+        "transform": None,
+        "target_transform": None,
+        "download": False,
+    }
+
+
+def test_split_dataset_repr_names_the_split():
+    text = repr(datasets.Digits(train=False, transform=ToTensor()))
+    assert text.splitlines()[:3] == [
+        "Dataset Digits",
+        "    Number of datapoints: 355",
+        "    Split: Test",
+    ]
 
 
 # ---------------------------------------------------------------------------------------------

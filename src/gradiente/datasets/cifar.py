@@ -14,12 +14,11 @@ import functools
 import io
 import os
 import pickle
-from collections.abc import Callable
 
 from gradiente.backend import xp
 from gradiente.datasets.download import check_integrity, download_and_extract_archive
 from gradiente.datasets.errors import DatasetFileError
-from gradiente.datasets.vision import VisionDataset
+from gradiente.datasets.vision import SplitDataset
 from gradiente.tensor import Tensor
 
 __all__ = ["CIFAR10", "CIFAR100", "restricted_load"]
@@ -126,7 +125,7 @@ def _describe(value) -> str:
     return type(value).__name__
 
 
-class CIFAR10(VisionDataset):
+class CIFAR10(SplitDataset):
     """CIFAR-10 (Krizhevsky, 2009): 60,000 32×32 colour images in 10 classes.
 
     Items are ``(image, label)``: the image a uint8 NumPy array 32×32×3 (H×W×C;
@@ -168,20 +167,12 @@ class CIFAR10(VisionDataset):
         "truck",
     ]
 
-    def __init__(
-        self,
-        root: str | os.PathLike,
-        train: bool = True,
-        transform: Callable | None = None,
-        target_transform: Callable | None = None,
-        download: bool = False,
-    ) -> None:
-        super().__init__(root, transform=transform, target_transform=target_transform)
-        self.train = train
+    def _load(self, download: bool) -> None:
+        """Fetch and extract the archive if asked, then read the split's batches."""
         if download:
             self.download()
         folder = os.path.join(self.root, self.base_folder)
-        names = [name for name, _ in (self.train_list if train else self.test_list)]
+        names = [name for name, _ in (self.train_list if self.train else self.test_list)]
         missing = [n for n in names if not os.path.isfile(os.path.join(folder, n))]
         if missing:
             raise RuntimeError(
@@ -264,13 +255,7 @@ class CIFAR10(VisionDataset):
 
     def __getitem__(self, index: int):
         img = self.data._data[index].copy()
-        return self._apply_transforms(img, self.targets[index])
-
-    def __len__(self) -> int:
-        return len(self.data._data)
-
-    def extra_repr(self) -> str:
-        return f"Split: {'Train' if self.train else 'Test'}"
+        return self._apply_transforms(img, self.targets[index])  # a list of ints, as torchvision
 
 
 class CIFAR100(CIFAR10):

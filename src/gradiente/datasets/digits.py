@@ -20,7 +20,7 @@ import os
 from collections.abc import Callable
 
 from gradiente.backend import xp
-from gradiente.datasets.vision import VisionDataset
+from gradiente.datasets.vision import SplitDataset
 from gradiente.tensor import Tensor
 
 __all__ = ["Digits", "load_digits_arrays"]
@@ -44,7 +44,7 @@ def _test_mask(targets):
     return mask
 
 
-class Digits(VisionDataset):
+class Digits(SplitDataset):
     """The UCI handwritten digits, 8×8 grey images of 0..9 (torchvision-style dataset).
 
     Items are ``(image, label)``: the image a uint8 NumPy array 8×8 in 0..255 (``ToTensor()``
@@ -68,21 +68,13 @@ class Digits(VisionDataset):
         target_transform: Callable | None = None,
         download: bool = False,
     ) -> None:
-        super().__init__(root, transform=transform, target_transform=target_transform)
-        self.train = train
+        super().__init__(root, train, transform, target_transform, download)  # root may be None
+
+    def _load(self, download: bool) -> None:
+        """Take the split from the bundled file (nothing to download)."""
         images, targets = load_digits_arrays()
-        keep = ~_test_mask(targets) if train else _test_mask(targets)
+        keep = ~_test_mask(targets) if self.train else _test_mask(targets)
         # v in 0..16 → round(v · 255 / 16), exact in integers: (v · 255 + 8) // 16
         pixels = (images[keep].astype(xp.int64) * 255 + 8) // 16
         self.data = Tensor._make(pixels.astype(xp.uint8))
         self.targets = Tensor._make(targets[keep].astype(xp.int64))
-
-    def __getitem__(self, index: int):
-        img = self.data._data[index].copy()
-        return self._apply_transforms(img, int(self.targets._data[index]))
-
-    def __len__(self) -> int:
-        return len(self.data._data)
-
-    def extra_repr(self) -> str:
-        return f"Split: {'Train' if self.train else 'Test'}"

@@ -20,12 +20,11 @@ import os
 import struct
 import warnings
 import zlib
-from collections.abc import Callable
 
 from gradiente.backend import xp
 from gradiente.datasets.download import download_from_mirrors
 from gradiente.datasets.errors import DatasetFileError
-from gradiente.datasets.vision import VisionDataset
+from gradiente.datasets.vision import SplitDataset
 from gradiente.tensor import Tensor
 
 __all__ = ["MNIST", "FashionMNIST", "KMNIST", "read_idx", "read_image_file", "read_label_file"]
@@ -106,7 +105,7 @@ def read_label_file(path: str | os.PathLike) -> Tensor:
     return Tensor._make(array.astype(xp.int64))
 
 
-class MNIST(VisionDataset):
+class MNIST(SplitDataset):
     """The MNIST handwritten digits (LeCun, Cortes & Burges; CC BY-SA 3.0).
 
     Items are ``(image, label)``: the image a uint8 NumPy array 28×28 (``ToTensor()`` makes it
@@ -146,16 +145,9 @@ class MNIST(VisionDataset):
         "9 - nine",
     ]
 
-    def __init__(
-        self,
-        root: str | os.PathLike,
-        train: bool = True,
-        transform: Callable | None = None,
-        target_transform: Callable | None = None,
-        download: bool = False,
-    ) -> None:
-        super().__init__(root, transform=transform, target_transform=target_transform)
-        self.train = train
+    def _load(self, download: bool) -> None:
+        """Fetch the files if asked (when that fails, files found on disk are used, with a
+        warning), then read the split."""
         self.held_out: slice | None = None
         download_error = None
         if download:
@@ -280,19 +272,6 @@ class MNIST(VisionDataset):
                 return
         for filename, md5 in self.resources:
             download_from_mirrors(self.mirrors, filename, self.raw_folder, md5=md5)
-
-    # --- items ----------------------------------------------------------------------------
-
-    def __getitem__(self, index: int):
-        img = self.data._data[index].copy()
-        target = int(self.targets._data[index])
-        return self._apply_transforms(img, target)
-
-    def __len__(self) -> int:
-        return len(self.data._data)
-
-    def extra_repr(self) -> str:
-        return f"Split: {'Train' if self.train else 'Test'}"
 
 
 class FashionMNIST(MNIST):

@@ -1,4 +1,5 @@
-"""``VisionDataset``: what the image datasets share (root, transforms, a readable ``repr``)."""
+"""``VisionDataset``: what the image datasets share (root, transforms, a readable ``repr``);
+``SplitDataset``: what the ones with a train and a test split share (torchvision's signature)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Callable
 
 from gradiente.data.dataset import Dataset
 
-__all__ = ["VisionDataset"]
+__all__ = ["SplitDataset", "VisionDataset"]
 
 
 class VisionDataset(Dataset):
@@ -52,3 +53,39 @@ class VisionDataset(Dataset):
         if self.target_transform is not None:
             lines.append(f"Target transform: {self.target_transform!r}".replace("\n", "\n    "))
         return "\n".join([f"Dataset {type(self).__name__}"] + ["    " + line for line in lines])
+
+
+class SplitDataset(VisionDataset):
+    """An image dataset in a training and a test split, built as torchvision's MNIST and CIFAR:
+    ``Dataset(root, train=True, transform=None, target_transform=None, download=False)``.
+
+    The subclass's ``_load(download)`` fills ``data`` (the uint8 images, a tensor indexed by
+    sample) and ``targets`` (the labels: an int64 tensor, or as in torchvision's CIFAR a list
+    of ints), fetching the files first if asked. An item is ``(image, label)``: a copy of the
+    image array and the label as an int, each through its transform.
+    """
+
+    def __init__(
+        self,
+        root: str | os.PathLike,
+        train: bool = True,
+        transform: Callable | None = None,
+        target_transform: Callable | None = None,
+        download: bool = False,
+    ) -> None:
+        super().__init__(root, transform=transform, target_transform=target_transform)
+        self.train = train
+        self._load(download)
+
+    def _load(self, download: bool) -> None:
+        raise NotImplementedError(f"{type(self).__name__} must define _load(download)")
+
+    def __getitem__(self, index: int):
+        img = self.data._data[index].copy()
+        return self._apply_transforms(img, int(self.targets._data[index]))
+
+    def __len__(self) -> int:
+        return len(self.data._data)
+
+    def extra_repr(self) -> str:
+        return f"Split: {'Train' if self.train else 'Test'}"
