@@ -39,6 +39,41 @@ def _unique_result(arrays, return_inverse: bool, return_counts: bool):
     return out[0] if len(out) == 1 else tuple(out)
 
 
+def _of_scalar(x, name: str):
+    """(values, indices) of a 0-d tensor: a new tensor, not ``x`` (an in-place change of one
+    leaves the other as it is), and index 0."""
+    return _return_types[name](x.clone(), zeros((), dtype=B.int64))
+
+
+def _with_indices(values, idx, name: str):
+    """The named (values, indices) pair of ``name``, with the index array as an int64 tensor."""
+    return _return_types[name](values, Tensor._make(idx.astype(xp.int64), False, None))
+
+
+def _softmax_family(x, dim, dtype, name: str, op):
+    """softmax or log_softmax (``op``) of ``x`` along ``dim``, in ``dtype`` when given. An
+    empty tensor that is not floating comes back as a copy: torch runs no kernel, so it raises
+    no dtype error."""
+    a = x if dtype is None else x.to(dtype)
+    d = _dim(dim, x.ndim, name)
+    if a._data.size == 0 and a._data.dtype.kind != "f":
+        return a.clone()
+    _check_float_kernel(a, f"{name}_lastdim_kernel_impl")
+    return op.apply(a, d)
+
+
+def _spread_args(x, dim, unbiased, correction, name: str):
+    """var/std's arguments as (dims, correction): ``var(dim)`` may pass ``dim`` positionally in
+    ``unbiased``'s place; the correction is 1 (Bessel's) unless ``unbiased=False`` or given."""
+    if isinstance(unbiased, (int, list, tuple)) and not isinstance(unbiased, bool):
+        dim, unbiased = unbiased, None
+    if correction is None:
+        correction = 0 if unbiased is False else 1
+    dims = _dims(dim, x.ndim, name) or None
+    _check_floating(x, name)
+    return dims, correction
+
+
 class Reductions:
     """Tensor methods: reductions, cumulative ops and order statistics."""
 
@@ -93,12 +128,7 @@ class Reductions:
     @numpy_axis
     def var(self, dim=None, unbiased=None, keepdim=False, correction=None):
         """Calculates the variance over the dimensions specified by ``dim``."""
-        if isinstance(unbiased, (int, list, tuple)) and not isinstance(unbiased, bool):
-            dim, unbiased = unbiased, None  # var(dim) called positionally
-        if correction is None:
-            correction = 0 if unbiased is False else 1
-        dims = _dims(dim, self.ndim, "var") or None
-        _check_floating(self, "var")
+        dims, correction = _spread_args(self, dim, unbiased, correction, "var")
         # var = Σ (x - x̄)² / (N - correction)   (Bessel's correction by default)
         return R.Var.apply(self, dims, correction, keepdim)
 
@@ -106,12 +136,7 @@ class Reductions:
     @numpy_axis
     def std(self, dim=None, unbiased=None, keepdim=False, correction=None):
         """Calculates the standard deviation over the dimensions specified by ``dim``."""
-        if isinstance(unbiased, (int, list, tuple)) and not isinstance(unbiased, bool):
-            dim, unbiased = unbiased, None  # std(dim) called positionally
-        if correction is None:
-            correction = 0 if unbiased is False else 1
-        dims = _dims(dim, self.ndim, "std") or None
-        _check_floating(self, "std")
+        dims, correction = _spread_args(self, dim, unbiased, correction, "std")
         return R.Std.apply(self, dims, correction, keepdim)
 
     def _max_min(self, is_max, dim, keepdim, name):
@@ -121,14 +146,12 @@ class Reductions:
             return maximum(self, dim) if is_max else minimum(self, dim)
         d = _dim(dim, self.ndim, name)
         x = self._data
-        if x.ndim == 0:  # a new tensor, not self: an in-place change of one leaves the other
-            return _return_types[name](self.clone(), zeros((), dtype=B.int64))
+        if x.ndim == 0:
+            return _of_scalar(self, name)
         _check_nonempty_dim(self, d, name)
         idx = (xp.argmax if is_max else xp.argmin)(x, axis=d, keepdims=True)
         values = (R.MaxDim if is_max else R.MinDim).apply(self, idx, d, keepdim)
-        if not keepdim:
-            idx = idx.squeeze(d)
-        return _return_types[name](values, Tensor._make(idx.astype(xp.int64), False, None))
+        return _with_indices(values, idx if keepdim else idx.squeeze(d), name)
 
     @function
     @numpy_axis
@@ -179,23 +202,13 @@ class Reductions:
     @numpy_axis
     def softmax(self, dim, dtype=None):
         """``exp(x) / sum(exp(x))`` along ``dim``."""
-        a = self if dtype is None else self.to(dtype)
-        d = _dim(dim, self.ndim, "softmax")
-        if a._data.size == 0 and a._data.dtype.kind != "f":
-            return a.clone()  # nothing to compute: torch runs no kernel, so no dtype error
-        _check_float_kernel(a, "softmax_lastdim_kernel_impl")
-        return R.Softmax.apply(a, d)
+        return _softmax_family(self, dim, dtype, "softmax", R.Softmax)
 
     @function
     @numpy_axis
     def log_softmax(self, dim, dtype=None):
         """``log(softmax(x))`` along ``dim``, computed stably."""
-        a = self if dtype is None else self.to(dtype)
-        d = _dim(dim, self.ndim, "log_softmax")
-        if a._data.size == 0 and a._data.dtype.kind != "f":
-            return a.clone()  # as softmax: an empty input raises no dtype error
-        _check_float_kernel(a, "log_softmax_lastdim_kernel_impl")
-        return R.LogSoftmax.apply(a, d)
+        return _softmax_family(self, dim, dtype, "log_softmax", R.LogSoftmax)
 
     def _float(self):
         return self if self._data.dtype.kind == "f" else self.to(B.get_default_dtype())
@@ -319,12 +332,10 @@ class Reductions:
         d = _dim(dim, self.ndim, name)
         x = self._data
         if x.ndim == 0:
-            return _return_types[name](self.clone(), zeros((), dtype=B.int64))
+            return _of_scalar(self, name)
         idx = S.running_extreme_indices(x, d, is_max)
         cls = R.Cummax if is_max else R.Cummin
-        return _return_types[name](
-            cls.apply(self, idx, d), Tensor._make(idx.astype(xp.int64), False, None)
-        )
+        return _with_indices(cls.apply(self, idx, d), idx, name)
 
     @function
     @numpy_axis
@@ -382,13 +393,11 @@ class Reductions:
             return R.MedianAll.apply(self, position)
         d = _dim(dim, self.ndim, name)
         if x.ndim == 0:
-            return _return_types[name](self.clone(), zeros((), dtype=B.int64))
+            return _of_scalar(self, name)
         idx = S.sorted_indices(x, d, k_of_n(x.shape[d]), name == "median")
         cls = R.MedianDim if name == "median" else R.KthvalueDim
         values = cls.apply(self, idx, d, keepdim)
-        if not keepdim:
-            idx = idx.squeeze(d)
-        return _return_types[name](values, Tensor._make(idx.astype(xp.int64), False, None))
+        return _with_indices(values, idx if keepdim else idx.squeeze(d), name)
 
     @function
     @numpy_axis
