@@ -8,7 +8,7 @@ import pathlib
 import platform
 import sys
 
-from gradiente import __version__
+from gradiente import __version__, parallel
 from gradiente import distributed as dist
 from gradiente.backend import xp
 from gradiente.train.data import default_data_dir
@@ -79,7 +79,8 @@ def _threads() -> str:
         detail = ", ".join(env) if env else "no thread variables set"
         return f"{os.cpu_count()} CPU cores ({detail}; install threadpoolctl for BLAS threads)"
     pools = [f"{p['internal_api']} {p['num_threads']} threads" for p in threadpool_info()]
-    return f"{os.cpu_count()} CPU cores; " + (", ".join(pools) or "no BLAS thread pool found")
+    own = f"gradiente's own pool {parallel.num_threads()} threads"
+    return f"{os.cpu_count()} CPU cores; " + ", ".join((pools or ["no BLAS thread pool"]) + [own])
 
 
 def _datasets_found(root: pathlib.Path) -> list[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 
 from gradiente import backend as B
+from gradiente import parallel
 from gradiente.backend import xp
 from gradiente.tensor import (
     Tensor,
@@ -71,11 +72,13 @@ def _blas_pools():
 
 
 def set_num_threads(n: int) -> None:
-    """Use ``n`` threads for the heavy work: NumPy's BLAS (matrix products, convolution's GEMMs)
-    through threadpoolctl, as ``torch.set_num_threads`` sizes torch's intra-op pool."""
+    """Use ``n`` threads for the heavy work, as ``torch.set_num_threads`` sizes torch's intra-op
+    pool: NumPy's BLAS (matrix products, convolution's GEMMs) through threadpoolctl, and
+    gradiente's own chunked array work (``gradiente.parallel``: Winograd transforms, ...)."""
     if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
         raise RuntimeError("set_num_threads expects a positive integer")
     _THREADS[0] = n
+    parallel.set_threads(n)
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:
