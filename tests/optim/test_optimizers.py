@@ -330,7 +330,8 @@ ALL_OPTIMIZERS = [name for name in optim.__all__ if name not in ("Optimizer", "l
 
 @pytest.mark.parametrize("name", ALL_OPTIMIZERS)
 def test_defaults_are_the_constructor_arguments_like_torch(name):
-    """``defaults`` holds every hyper-parameter of the signature, and nothing else."""
+    """``defaults`` holds every hyper-parameter of the signature, and nothing else, in torch's
+    order (it shows in ``state_dict()["param_groups"]``)."""
     g_opt = getattr(optim, name)([gradiente.zeros(2, requires_grad=True)])
     t_opt = getattr(torch.optim, name)([torch.zeros(2, requires_grad=True)])
     assert g_opt.defaults == t_opt.defaults

@@ -26,6 +26,17 @@ class Adagrad(Optimizer):
     """
 
     _validated = ("lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps")
+    _defaults_order = (
+        "lr",
+        "lr_decay",
+        "eps",
+        "weight_decay",
+        "initial_accumulator_value",
+        "foreach",
+        "maximize",
+        "differentiable",
+        "fused",
+    )
     _scalar_states = {"step": 0.0}
 
     def __init__(

@@ -32,6 +32,19 @@ class Adam(Optimizer):
     """
 
     _validated = ("lr", "eps", "betas", "weight_decay")
+    _defaults_order = (
+        "lr",
+        "betas",
+        "eps",
+        "weight_decay",
+        "amsgrad",
+        "maximize",
+        "foreach",
+        "capturable",
+        "differentiable",
+        "fused",
+        "decoupled_weight_decay",
+    )
     _scalar_states = {"step": 0.0}
     _zero_states = ("exp_avg", "exp_avg_sq")  # m, v
 

@@ -158,16 +158,23 @@ class Optimizer:
         for param_group in param_groups:
             self.add_param_group(param_group)
 
-    @staticmethod
-    def _defaults_from(arguments: dict[str, Any]) -> dict[str, Any]:
+    # torch's order of the ``defaults`` keys where it differs from the signature's (it shows
+    # in ``state_dict()["param_groups"]`` and in printed groups); None: the signature's order
+    _defaults_order: tuple[str, ...] | None = None
+
+    def _defaults_from(self, arguments: dict[str, Any]) -> dict[str, Any]:
         """A subclass's ``defaults``: the hyper-parameters its constructor was called with.
 
         A constructor keeps torch's explicit signature and passes
-        ``self._defaults_from(locals())``: every argument but ``self`` and ``params``, in the
-        signature's order (``__class__``, the variable that a ``super()`` call adds to
-        ``locals()``, is left out too).
+        ``self._defaults_from(locals())``: every argument but ``self`` and ``params``
+        (``__class__``, the variable that a ``super()`` call adds to ``locals()``, is left out
+        too), in ``_defaults_order`` or else the signature's order.
         """
-        return {k: v for k, v in arguments.items() if k not in ("self", "params", "__class__")}
+        skip = ("self", "params", "__class__")
+        defaults = {k: v for k, v in arguments.items() if k not in skip}
+        if self._defaults_order is None:
+            return defaults
+        return {k: defaults[k] for k in self._defaults_order}
 
     def _check_hyperparameters(self, defaults: dict[str, Any]) -> None:
         """Check the ``_validated`` hyper-parameters (a subclass may add its own checks)."""
