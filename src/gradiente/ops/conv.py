@@ -248,8 +248,27 @@ def _sum_nhwc(gh):
     return xp.ascontiguousarray(gh).reshape(N * H, W * C).sum(axis=0).reshape(W, C).sum(axis=0)
 
 
-def _bias_grad(grad, spatial: int):
-    return grad.sum(dim=(0, 2, 3) if spatial == 2 else (0, 2))
+def _backward_arrays(ctx, grad, w):
+    """(geom, spatial, gh, wd) for an array backward: the output gradient as one contiguous
+    channels-last array (one layout conversion at most, none when the gradient is already
+    channels-last) and the weight as a 4-D array."""
+    geom = ctx.geom
+    s = geom.spatial
+    return geom, s, xp.ascontiguousarray(_to_nhwc(grad._data, s)), _spatial_w(w._data, s)
+
+
+def _recorded_grads(ctx, grad, w, adjoint, image, out_grad):
+    """The gradients of a convolution or a transposed one under ``create_graph``, as recorded
+    ops that can be differentiated again. The two are adjoint: dx is the other one (``adjoint``)
+    applied to the gradient; dW is conv_weight(image side, output-gradient side); db sums the
+    gradient over all but the channels."""
+    geom = ctx.geom
+    need_x, need_w, need_b = ctx.needs_input_grad[:3]
+    gx = adjoint.apply(grad, w, None, geom) if need_x else None
+    gw = _ConvWeight.apply(image, out_grad, geom, _shape(w)) if need_w else None
+    batch_and_space = (0, 2, 3) if geom.spatial == 2 else (0, 2)
+    gb = grad.sum(dim=batch_and_space) if need_b else None
+    return gx, gw, gb, None
 
 
 def _needs_grad(t) -> bool:
@@ -282,18 +301,11 @@ class _ConvNd(ArrayFunction):
     @staticmethod
     def backward(ctx, grad):
         x, w, cols = ctx.saved_tensors
-        geom = ctx.geom
-        s = geom.spatial
-        need_x, need_w, need_b = ctx.needs_input_grad[:3]
         if grad_state.enabled:  # create_graph: differentiable path
-            gx = _ConvTransposeNd.apply(grad, w, None, geom) if need_x else None
-            gw = _ConvWeight.apply(x, grad, geom, _shape(w)) if need_w else None
-            gb = _bias_grad(grad, s) if need_b else None
-            return gx, gw, gb, None
-        # one layout conversion at most (none when the gradient is already channels-last)
-        gh = xp.ascontiguousarray(_to_nhwc(grad._data, s))
-        wd = _spatial_w(w._data, s)
-        gx = gw = gb = None
+            return _recorded_grads(ctx, grad, w, _ConvTransposeNd, x, grad)
+        geom, s, gh, wd = _backward_arrays(ctx, grad, w)
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        gx = gw = None
         if need_x:
             gx = _from_nhwc(_conv_input_nhwc(gh, wd, geom), s)
         if need_w and ctx.winograd:
@@ -304,9 +316,7 @@ class _ConvNd(ArrayFunction):
             if cols is None:
                 cols = _im2col(_pad_image(_to_nhwc(x._data, s), geom), geom)
             gw = _conv_weight_nhwc(cols, gh, geom, wd.shape).reshape(w._data.shape)
-        if need_b:
-            gb = _sum_nhwc(gh)
-        return gx, gw, gb, None
+        return gx, gw, _sum_nhwc(gh) if need_b else None, None
 
 
 class _ConvTransposeNd(ArrayFunction):
@@ -327,17 +337,11 @@ class _ConvTransposeNd(ArrayFunction):
     @staticmethod
     def backward(ctx, grad):
         x, w = ctx.saved_tensors
-        geom = ctx.geom
-        s = geom.spatial
-        need_x, need_w, need_b = ctx.needs_input_grad[:3]
         if grad_state.enabled:
-            gx = _ConvNd.apply(grad, w, None, geom) if need_x else None
-            gw = _ConvWeight.apply(grad, x, geom, _shape(w)) if need_w else None
-            gb = _bias_grad(grad, s) if need_b else None
-            return gx, gw, gb, None
-        gh = xp.ascontiguousarray(_to_nhwc(grad._data, s))
-        wd = _spatial_w(w._data, s)
-        gx = gw = gb = None
+            return _recorded_grads(ctx, grad, w, _ConvNd, grad, x)
+        geom, s, gh, wd = _backward_arrays(ctx, grad, w)
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        gx = gw = None
         if need_x or need_w:
             # the columns of the output gradient serve both products
             cols = _im2col(_pad_image(gh, geom), geom)
@@ -346,9 +350,7 @@ class _ConvTransposeNd(ArrayFunction):
             if need_w:
                 xh = _to_nhwc(x._data, s)
                 gw = _conv_weight_nhwc(cols, xh, geom, wd.shape).reshape(w._data.shape)
-        if need_b:
-            gb = _sum_nhwc(gh)
-        return gx, gw, gb, None
+        return gx, gw, _sum_nhwc(gh) if need_b else None, None
 
 
 class _ConvWeight(ArrayFunction):
