@@ -8,6 +8,8 @@ from gradiente.ops.index import IndexBackward
 
 
 class Reshape(ArrayFunction):
+    """x.reshape(shape), a view when the strides allow; the gradient is reshaped back."""
+
     backward_name = "ViewBackward0"
     _is_view = True
     _may_copy = True  # NumPy copies when the strides cannot express the new shape
@@ -23,18 +25,26 @@ class Reshape(ArrayFunction):
 
 
 class Squeeze(Reshape):
+    """x.squeeze(dim): a reshape, named as torch names it."""
+
     backward_name = "SqueezeBackward1"
 
 
 class SqueezeAll(Reshape):
+    """x.squeeze(): every size-1 dim dropped; a reshape, named as torch names it."""
+
     backward_name = "SqueezeBackward0"
 
 
 class Unsqueeze(Reshape):
+    """x.unsqueeze(dim): a reshape, named as torch names it."""
+
     backward_name = "UnsqueezeBackward0"
 
 
 class Permute(ArrayFunction):
+    """x.permute(dims), a view; the gradient is permuted back by the inverse permutation."""
+
     backward_name = "PermuteBackward0"
     _is_view = True
 
@@ -52,6 +62,8 @@ class Permute(ArrayFunction):
 
 
 class Transpose(ArrayFunction):
+    """x.transpose(d0, d1), a view; a transposition is its own inverse."""
+
     backward_name = "TransposeBackward0"
     _is_view = True
 
@@ -66,10 +78,14 @@ class Transpose(ArrayFunction):
 
 
 class T(Transpose):
+    """x.t() of a matrix: a transpose, named as torch names it."""
+
     backward_name = "TBackward0"
 
 
 class Expand(ArrayFunction):
+    """x.expand(shape), a broadcast view; dL/dx sums the gradient over the copies."""
+
     backward_name = "ExpandBackward0"
     _is_view = True
 
@@ -84,6 +100,8 @@ class Expand(ArrayFunction):
 
 
 class Flip(ArrayFunction):
+    """x.flip(dims); its own inverse, so the gradient is flipped back."""
+
     backward_name = "FlipBackward0"
 
     @staticmethod
@@ -97,6 +115,8 @@ class Flip(ArrayFunction):
 
 
 class Cat(ArrayFunction):
+    """cat(tensors, dim); the gradient is split back into the pieces' sizes."""
+
     backward_name = "CatBackward0"
 
     @staticmethod
@@ -118,6 +138,8 @@ class Cat(ArrayFunction):
 
 
 class Stack(ArrayFunction):
+    """stack(tensors, dim); the gradient is unbound along ``dim``, one slice per input."""
+
     backward_name = "StackBackward0"
 
     @staticmethod
@@ -131,6 +153,8 @@ class Stack(ArrayFunction):
 
 
 class Repeat(ArrayFunction):
+    """x.repeat(*repeats), tiled copies; dL/dx sums the gradient over the copies."""
+
     backward_name = "RepeatBackward0"
 
     @staticmethod
@@ -151,6 +175,8 @@ class Repeat(ArrayFunction):
 
 
 class ConstantPad(ArrayFunction):
+    """F.pad(x, pad, value=v); negative pads crop. dL/dx: the unpadded part of the gradient."""
+
     backward_name = "ConstantPadNdBackward0"
 
     @staticmethod
