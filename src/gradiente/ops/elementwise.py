@@ -370,6 +370,14 @@ def _pass_unless(grad, blocked):
     return grad.where(~blocked, grad.new_zeros(()))
 
 
+def _extreme_grads(grad, a, b, a_loses, b_loses):
+    """(dL/da, dL/db) of maximum or minimum(a, b). Ties split the gradient evenly between both
+    inputs (PyTorch's convention); only the losing input gets none, so a NaN (which neither
+    beats nor loses to anything) passes the gradient to both (PyTorch's formula)."""
+    share = grad * (1.0 - (a == b) * 0.5)
+    return _pass_unless(share, a_loses), _pass_unless(share, b_loses)
+
+
 class Maximum(ArrayFunction):
     backward_name = "MaximumBackward0"
 
@@ -382,10 +390,7 @@ class Maximum(ArrayFunction):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        # Ties split the gradient evenly between both inputs (PyTorch's convention); only the
-        # smaller input gets none, so a NaN passes the gradient to both (PyTorch's formula).
-        half = (a == b) * 0.5
-        return _pass_unless(grad * (1.0 - half), a < b), _pass_unless(grad * (1.0 - half), a > b)
+        return _extreme_grads(grad, a, b, a < b, a > b)
 
 
 class Minimum(ArrayFunction):
@@ -399,8 +404,7 @@ class Minimum(ArrayFunction):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        half = (a == b) * 0.5
-        return _pass_unless(grad * (1.0 - half), a > b), _pass_unless(grad * (1.0 - half), a < b)
+        return _extreme_grads(grad, a, b, a > b, a < b)
 
 
 class Where(ArrayFunction):
