@@ -61,15 +61,24 @@ def chunks(count: int, pieces: int) -> list[tuple[int, int]]:
     return bounds
 
 
-def run_chunks(work, count: int, grain: int = 1) -> None:
+def run_chunks(work, count: int, grain: int = 1, block: int | None = None) -> None:
     """Call ``work(start, stop)`` over ``range(count)`` cut into one run per thread.
 
     Each run has at least ``grain`` items; with one thread (or too little work) this is a
-    plain call ``work(0, count)``. ``work`` must write disjoint outputs for disjoint runs.
-    The calling thread does the first run itself; an exception in any run is raised here.
+    plain call ``work(0, count)``. With ``block``, each run is done ``block`` items at a time
+    (so that several passes over one block find it in cache). ``work`` must write disjoint
+    outputs for disjoint runs. The calling thread does the first run itself; an exception in
+    any run is raised here.
     """
     if count <= 0:
         return
+    if block is not None and block < count:
+        inner = work
+
+        def work(start, stop):
+            for a in range(start, stop, block):
+                inner(a, min(a + block, stop))
+
     pieces = min(num_threads(), max(1, count // max(grain, 1)))
     if pieces <= 1 or threading.current_thread().name.startswith("gradiente"):
         work(0, count)  # (a pool thread never waits on the pool: no deadlock)
@@ -81,3 +90,21 @@ def run_chunks(work, count: int, grain: int = 1) -> None:
     finally:
         for f in futures:
             f.result()
+
+
+# Element-wise work is split when it is at least this many bytes (below, one call is faster
+# than the hand-offs), in blocks of about this many bytes (a core's L2 cache holds a few).
+SPLIT_BYTES = 1 << 21
+BLOCK_BYTES = 1 << 17
+
+
+def over_rows(work, array) -> None:
+    """``work(start, stop)`` over slices of ``array``'s first axis, in cache-sized blocks over
+    the threads — or one call ``work(0, len)`` for a small array."""
+    rows = array.shape[0] if array.ndim else 1
+    if array.nbytes < SPLIT_BYTES or rows < 2:
+        work(0, rows)
+        return
+    row_bytes = max(array.nbytes // rows, 1)
+    block = max(1, BLOCK_BYTES // row_bytes)
+    run_chunks(work, rows, grain=block, block=block)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+from gradiente import parallel
 from gradiente.autograd import function as _function
 from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import xp
@@ -195,22 +196,42 @@ class Relu(ArrayFunction):
         if a._data.dtype == xp.bool_:
             raise RuntimeError("Boolean inputs not supported for relu")
         # zero first: relu(-0.0) = -0.0 as in torch (NumPy returns the second operand on a tie)
-        y = xp.maximum(a._data.dtype.type(0), a._data)
+        x, zero = a._data, a._data.dtype.type(0)
+        if x.nbytes < parallel.SPLIT_BYTES:
+            y = xp.maximum(zero, x)
+        else:  # a large activation: blocks of the batch over the threads
+            y = xp.empty_like(x)
+            parallel.over_rows(lambda i, j: xp.maximum(zero, x[i:j], out=y[i:j]), x)
         ctx.save_for_backward(y)
         return y
 
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
-        mask = ~(y._data <= 0)  # PyTorch's threshold_backward: a NaN input passes its gradient
-        if grad_state.enabled:
-            return grad.where(_function._Tensor._make(mask), grad.new_zeros(()))
-        # multiplying by the mask is ~8× faster than np.where; a non-finite sum means a NaN or
-        # inf upstream gradient, which PyTorch's where() drops where the mask is off
-        out = grad._data * mask
-        if not xp.isfinite(out.sum()):
-            out = xp.where(mask, grad._data, 0).astype(out.dtype, copy=False)
+        if grad_state.enabled:  # PyTorch's threshold_backward: a NaN input passes its gradient
+            mask = _function._Tensor._make(~(y._data <= 0))
+            return grad.where(mask, grad.new_zeros(()))
+        g = grad._data
+        if g.nbytes < parallel.SPLIT_BYTES:
+            return _relu_grad(g, y._data)
+        out = xp.empty_like(g)  # a large gradient: blocks of the batch over the threads
+
+        def block(i, j):
+            out[i:j] = _relu_grad(g[i:j], y._data[i:j])
+
+        parallel.over_rows(block, g)
         return out
+
+
+def _relu_grad(g, y):
+    """g · 1[y > 0], with PyTorch's threshold_backward rule (a NaN output passes g)."""
+    mask = ~(y <= 0)
+    # multiplying by the mask is ~8× faster than np.where; a non-finite sum means a NaN or
+    # inf upstream gradient, which PyTorch's where() drops where the mask is off
+    out = g * mask
+    if not xp.isfinite(out.sum()):
+        out = xp.where(mask, g, 0).astype(out.dtype, copy=False)
+    return out
 
 
 class LeakyRelu(Activation):

@@ -288,11 +288,11 @@ class _ConvNd(ArrayFunction):
         wd = _spatial_w(w._data, s)
         ctx.winograd = winograd.applies(geom, wd.shape[1], wd.shape[0], ap.dtype)
         if ctx.winograd:  # 3×3 stride 1: 2.25× fewer multiplications (ops/winograd.py)
-            out, cols = winograd.conv3x3(ap, wd)
+            out, cols = winograd.conv3x3(ap, wd, None if b is None else b._data)
         else:
             out, cols = _conv_nhwc(ap, wd, geom)
-        if b is not None:
-            out += b._data
+            if b is not None:
+                out += b._data
         ctx.geom = geom
         # The columns (or Winograd tiles) are what dL/dW needs; kept only when W needs it.
         ctx.save_for_backward(x, w, cols if _needs_grad(w) else None)

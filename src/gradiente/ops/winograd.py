@@ -152,8 +152,10 @@ def input_transform(ap, th: int, tw: int):
     return V.reshape(16, N * th * tw, C)
 
 
-def output_transform(M, N: int, th: int, tw: int):
-    """Y = Aᵀ M A for every tile: (16, N·th·tw, O) -> (N, 2th, 2tw, O)."""
+def output_transform(M, N: int, th: int, tw: int, bias=None):
+    """Y = Aᵀ M A (+ bias) for every tile: (16, N·th·tw, O) -> (N, 2th, 2tw, O).
+
+    The bias is added to each chunk while it is in cache (saving a pass over the output)."""
     O = M.shape[2]
     M = M.reshape(4, 4, N, th, tw, O)
     Y = xp.empty((N, th, 2, tw, 2, O), M.dtype)
@@ -166,6 +168,8 @@ def output_transform(M, N: int, th: int, tw: int):
         for u in range(2):  # (Aᵀ M) A
             _combine(A_T, [rows[u, j] for j in range(4)], y[u])
         xp.copyto(Y[n0:n1], y.transpose(2, 3, 0, 4, 1, 5))  # tiles back in place: one copy
+        if bias is not None:
+            Y[n0:n1] += bias
 
     run_chunks(work, N, _grain(th * tw * O * 16))
     return Y.reshape(N, 2 * th, 2 * tw, O)
@@ -210,8 +214,9 @@ def _padded_to_tiles(ap, out_h: int, out_w: int):
     return ap, th, tw
 
 
-def conv3x3(ap, w):
-    """The valid 3×3 convolution of a padded (N, Hp, Wp, C) image with w (O, C, 3, 3).
+def conv3x3(ap, w, bias=None):
+    """The valid 3×3 convolution of a padded (N, Hp, Wp, C) image with w (O, C, 3, 3), plus
+    an optional bias (O,).
 
     Returns the output (N, Hp−2, Wp−2, O) and the transformed input tiles (for dL/dW).
     """
@@ -222,7 +227,7 @@ def conv3x3(ap, w):
     U = kernel_transform(w)
     M = _scratch.empty((16, V.shape[1], U.shape[2]), ap.dtype)
     xp.matmul(V, U, out=M)  # the 16 GEMMs
-    Y = output_transform(M, N, th, tw)
+    Y = output_transform(M, N, th, tw, bias)
     if Y.shape[1] != out_h or Y.shape[2] != out_w:
         Y = Y[:, :out_h, :out_w]
     return Y, (V, th, tw)
