@@ -587,7 +587,20 @@ class Threshold(Activation):
         return mask(x > threshold, x)
 
 
-class Hardshrink(Activation):
+class _Shrink(Activation):
+    """Hardshrink and Softshrink differ only forward: both have f' = 1 where |x| > λ and 0
+    elsewhere, so the gradient passes exactly where |x| > λ."""
+
+    @staticmethod
+    def df(x, lambd):
+        return (xp.abs(x) > lambd).astype(x.dtype)
+
+    @staticmethod
+    def dfdx(x, lambd):
+        return mask(x.abs() > lambd, x)
+
+
+class Hardshrink(_Shrink):
     """x where |x| > λ, else 0."""
 
     backward_name = "HardshrinkBackward0"
@@ -596,17 +609,9 @@ class Hardshrink(Activation):
     def f(x, lambd):
         return xp.where(xp.abs(x) > lambd, x, 0).astype(x.dtype, copy=False)
 
-    @staticmethod
-    def df(x, lambd):
-        return (xp.abs(x) > lambd).astype(x.dtype)
 
-    @staticmethod
-    def dfdx(x, lambd):
-        return mask(x.abs() > lambd, x)
-
-
-class Softshrink(Activation):
-    """x − λ above λ, x + λ below −λ, else 0; the gradient is 1 where |x| > λ."""
+class Softshrink(_Shrink):
+    """x − λ above λ, x + λ below −λ, else 0."""
 
     backward_name = "SoftshrinkBackward0"
 
@@ -614,11 +619,3 @@ class Softshrink(Activation):
     def f(x, lambd):
         shrunk = x - xp.sign(x) * lambd
         return xp.where(xp.abs(x) > lambd, shrunk, 0).astype(x.dtype, copy=False)
-
-    @staticmethod
-    def df(x, lambd):
-        return (xp.abs(x) > lambd).astype(x.dtype)
-
-    @staticmethod
-    def dfdx(x, lambd):
-        return mask(x.abs() > lambd, x)
