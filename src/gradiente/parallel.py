@@ -101,10 +101,14 @@ BLOCK_BYTES = 1 << 17
 def over_rows(work, array) -> None:
     """``work(start, stop)`` over slices of ``array``'s first axis, in cache-sized blocks over
     the threads — or one call ``work(0, len)`` for a small array."""
-    rows = array.shape[0] if array.ndim else 1
-    if array.nbytes < SPLIT_BYTES or rows < 2:
-        work(0, rows)
+    over_count(work, array.shape[0] if array.ndim else 1, array.nbytes)
+
+
+def over_count(work, count: int, nbytes: int) -> None:
+    """``work(start, stop)`` over ``range(count)``, for work touching ``nbytes`` in all:
+    split over the threads (in cache-sized blocks) when that is large, else one call."""
+    if nbytes < SPLIT_BYTES or count < 2:
+        work(0, count)
         return
-    row_bytes = max(array.nbytes // rows, 1)
-    block = max(1, BLOCK_BYTES // row_bytes)
-    run_chunks(work, rows, grain=block, block=block)
+    block = max(1, BLOCK_BYTES // max(nbytes // count, 1))
+    run_chunks(work, count, grain=block, block=block)

@@ -56,3 +56,20 @@ def test_relu_forward_and_backward_match_torch(threads, channels_last):
     np.testing.assert_array_equal(np.signbit(y), np.signbit(ty))  # relu(-0.0) = -0.0
     np.testing.assert_array_equal(gx, tgx)  # NaN where torch has NaN, 0 where it drops inf
     assert gd.tensor(x).relu().stride() == gd.tensor(x).stride()  # the layout is kept
+
+
+@pytest.mark.parametrize("in_channels, stride", [(1, 1), (6, 1), (8, 2)])
+def test_im2col_and_col2im_split_over_images_match_torch(threads, in_channels, stride):
+    """5×5 convolutions (not Winograd's) big enough for im2col/col2im to be split by image."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(in_channels)
+    x = rng.standard_normal((40, in_channels, 36, 36)).astype(np.float32)
+    w = (0.2 * rng.standard_normal((5, in_channels, 5, 5))).astype(np.float32)
+    got = []
+    for lib in (gd, torch):
+        xt, wt = lib.tensor(x, requires_grad=True), lib.tensor(w, requires_grad=True)
+        y = lib.nn.functional.conv2d(xt, wt, stride=stride, padding=2)
+        y.square().sum().backward()
+        got.append([t.detach().numpy() for t in (y, xt.grad, wt.grad)])
+    for ours, theirs in zip(*got):
+        np.testing.assert_allclose(ours, theirs, rtol=2e-4, atol=2e-3)

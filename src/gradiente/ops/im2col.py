@@ -19,6 +19,7 @@ import threading
 from dataclasses import dataclass
 
 from gradiente.backend import xp
+from gradiente.parallel import over_count
 
 _as_strided = xp.lib.stride_tricks.as_strided
 
@@ -191,10 +192,11 @@ def _im2col(ap, geom: _Geometry):
             ap, (kh, kw, N, OH, OW), (sH * dh, sW * dw, sN, sH * sh, sW * sw), writeable=False
         )
         cols_t = _scratch.empty((kh, kw, N, OH, OW), ap.dtype)
-        xp.copyto(cols_t, taps)
+        over_count(lambda a, b: xp.copyto(cols_t[:, :, a:b], taps[:, :, a:b]), N, cols_t.nbytes)
         return cols_t.reshape(Kg, M).T[:, None, :]
     cols = _scratch.empty((N, OH, OW, G, kh, kw, C // G), ap.dtype)
-    xp.copyto(cols, _windows(ap, geom.kernel, geom.stride, geom.dilation, geom.out, G))
+    windows = _windows(ap, geom.kernel, geom.stride, geom.dilation, geom.out, G)
+    over_count(lambda a, b: xp.copyto(cols[a:b], windows[a:b]), N, cols.nbytes)  # images split
     return cols.reshape(M, G, Kg)
 
 
@@ -211,11 +213,15 @@ def _col2im(dcols, geom: _Geometry):
     dh, dw = geom.dilation
     pt, pb, pl, pr = geom.padding
     image = xp.zeros((N, H + pt + pb, W + pl + pr, C), dtype=dcols.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            h0, w0 = i * dh, j * dw
-            tap = image[:, h0 : h0 + sh * (OH - 1) + 1 : sh, w0 : w0 + sw * (OW - 1) + 1 : sw]
-            tap += dcols[i, j]
+
+    def add_taps(a, b):  # images a..b: the threads write disjoint images
+        for i in range(kh):
+            for j in range(kw):
+                h0, w0 = i * dh, j * dw
+                tap = image[a:b, h0 : h0 + sh * (OH - 1) + 1 : sh, w0 : w0 + sw * (OW - 1) + 1 : sw]
+                tap += dcols[i, j, a:b]
+
+    over_count(add_taps, N, dcols.nbytes)
     return image[:, pt : pt + H, pl : pl + W]
 
 
