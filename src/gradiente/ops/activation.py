@@ -345,14 +345,20 @@ class Gelu(Activation):
         return 0.5 * (1.0 + (x * _SQRT_HALF).erf()) + x * _INV_SQRT_2PI * (-0.5 * x * x).exp()
 
 
-class Silu(Activation):
+class _SelfGated(Activation):
+    """f(x) = x · gate(x): the input scaled by a smooth gate of itself (silu, mish). A subclass
+    gives ``gate`` on arrays, and f' as ``df`` and ``dfdx``."""
+
+    @classmethod
+    def f(cls, x):
+        return x * cls.gate(x)
+
+
+class Silu(_SelfGated):
     """x σ(x) (also called swish)."""
 
     backward_name = "SiluBackward0"
-
-    @staticmethod
-    def f(x):
-        return x * sigmoid(x)
+    gate = staticmethod(sigmoid)
 
     @staticmethod
     def df(x):
@@ -462,14 +468,11 @@ def _tanh_softplus(x):
     return xp.tanh(xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x))))
 
 
-class Mish(Activation):
+class Mish(_SelfGated):
     """x · tanh(softplus(x)) (Misra, 2019)."""
 
     backward_name = "MishBackward0"
-
-    @staticmethod
-    def f(x):
-        return x * _tanh_softplus(x)
+    gate = staticmethod(_tanh_softplus)
 
     @staticmethod
     def df(x):
