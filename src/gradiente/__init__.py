@@ -360,6 +360,8 @@ from gradiente.functions import (  # noqa: E402
     atleast_1d,
     atleast_2d,
     atleast_3d,
+    bitwise_left_shift,
+    bitwise_right_shift,
     block_diag,
     broadcast_shapes,
     broadcast_tensors,

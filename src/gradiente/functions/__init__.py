@@ -85,6 +85,7 @@ from gradiente.tensor import (
     tensor,
     write_out,
 )
+from gradiente.tensor.marks import numpy_axis
 
 
 def flip(input, dims):
@@ -139,11 +140,27 @@ def pow(input, exponent, out=None):  # noqa: A001 (PyTorch's name)
     return write_out(out, input.pow(exponent), "pow")
 
 
+def bitwise_left_shift(input, other, *, out=None):
+    """input << other, element-wise on integers; ``input`` may be a Python number."""
+    if not isinstance(input, Tensor):
+        return write_out(out, other.__rlshift__(input), "bitwise_left_shift")
+    return write_out(out, input.bitwise_left_shift(other), "bitwise_left_shift")
+
+
+def bitwise_right_shift(input, other, *, out=None):
+    """input >> other, element-wise on integers; ``input`` may be a Python number."""
+    if not isinstance(input, Tensor):
+        return write_out(out, other.__rrshift__(input), "bitwise_right_shift")
+    return write_out(out, input.bitwise_right_shift(other), "bitwise_right_shift")
+
+
+@numpy_axis
 def var_mean(input, dim=None, unbiased=None, keepdim=False, correction=None):
     """(var, mean) over ``dim``."""
     return input.var(dim, unbiased, keepdim, correction), input.mean(dim, keepdim)
 
 
+@numpy_axis
 def std_mean(input, dim=None, unbiased=None, keepdim=False, correction=None):
     """(std, mean) over ``dim``."""
     return input.std(dim, unbiased, keepdim, correction), input.mean(dim, keepdim)
@@ -263,6 +280,8 @@ __all__ = [
     "strided",
     "empty_strided",
     "pow",
+    "bitwise_left_shift",
+    "bitwise_right_shift",
     "var_mean",
     "std_mean",
     "is_tensor",

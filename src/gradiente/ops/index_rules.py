@@ -21,8 +21,41 @@ Tensor = None  # the Tensor class, bound by gradiente.tensor (see its __init__)
 def _index_array(index, op):
     arr = index._data if isinstance(index, Tensor) else xp.asarray(index)
     if arr.dtype.kind not in "iu":
-        raise IndexError(f"{op}(): Expected dtype int64 for index, got {arr.dtype}")
+        # torch raises IndexError for index_fill only, RuntimeError for the rest
+        error = IndexError if op == "index_fill" else RuntimeError
+        raise error(f"{op}(): Expected dtype int32/int64 for index, got {arr.dtype}")
     return arr.astype(xp.intp, copy=False)
+
+
+def _check_scatter_shapes(op: str, shape, d: int, idx, src=None) -> None:
+    """gather/scatter's shape rules, as PyTorch's gather_shape_check/scatter_shape_check.
+
+    The index has self's number of dims and is no larger than self along every dim but
+    ``d``; for scatter with a tensor ``src``, also no larger than src along every dim, and
+    src has self's dtype (``shape`` and ``src`` come as self's shape and src's array).
+    """
+    what = "input" if op == "gather" else "self"
+    if max(idx.ndim, 1) != max(len(shape), 1):
+        raise RuntimeError(
+            f"Index tensor must have the same number of dimensions as {what} tensor "
+            f"(index {idx.ndim}-D, {what} {len(shape)}-D)"
+        )
+    too_big = [i for i, (n, m) in enumerate(zip(idx.shape, shape)) if i != d and n > m]
+    if src is None:
+        if too_big:
+            raise RuntimeError(
+                f"Size does not match at dimension {too_big[0]} expected index "
+                f"{list(idx.shape)} to be "
+                f"no larger than self {list(shape)} apart from dimension {d}"
+            )
+        return
+    if max(idx.ndim, 1) != max(src.ndim, 1):
+        raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
+    if too_big or any(n > m for n, m in zip(idx.shape, src.shape)):
+        raise RuntimeError(
+            f"Expected index {list(idx.shape)} to be no larger than self {list(shape)} apart "
+            f"from dimension {d} and to be no larger size than src {list(src.shape)}"
+        )
 
 
 def _check_scatter_index(idx, d: int, n: int) -> None:

@@ -136,6 +136,52 @@ class Comparison:
 
     bitwise_not = __invert__
 
+    def _shift(self, other, fn, kernel: str, reflected: bool = False):
+        """``self << other`` or ``>>`` (``other << self`` when ``reflected``) on integers.
+
+        Integer only, as torch's CPU kernels: a float operand raises, and so do two bools
+        (a bool and an int shift as int64). Shifts by ≥ the bit width give 0 (or −1 for a
+        negative number shifted right), negative shifts 0, as NumPy's shift ufuncs give.
+        """
+        for operand in (self, other):
+            dtype = operand._data.dtype if isinstance(operand, Tensor) else None
+            if isinstance(operand, float) or (dtype is not None and dtype.kind == "f"):
+                name = "Double" if dtype == xp.float64 else "Float"
+                raise NotImplementedError(f"\"{kernel}\" not implemented for '{name}'")
+        other_bool = isinstance(other, bool) or (
+            isinstance(other, Tensor) and other._data.dtype.kind == "b"
+        )
+        if self._data.dtype.kind == "b" and other_bool:
+            raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+        a, b = (_arr(other), self._data) if reflected else (self._data, _arr(other))
+        return Tensor._make(C.elementwise(fn, a, b), False, None)
+
+    @function
+    @inplace
+    def bitwise_left_shift(self, other):
+        """Element-wise ``self << other``: self·2^other on integer tensors."""
+        return self._shift(other, xp.left_shift, "lshift_cpu")
+
+    @function
+    @inplace
+    def bitwise_right_shift(self, other):
+        """Element-wise ``self >> other``: ⌊self / 2^other⌋ (arithmetic shift) on integers."""
+        return self._shift(other, xp.right_shift, "rshift_cpu")
+
+    __lshift__, __rshift__ = bitwise_left_shift, bitwise_right_shift
+
+    def __rlshift__(self, other):
+        return self._shift(other, xp.left_shift, "lshift_cpu", reflected=True)
+
+    def __rrshift__(self, other):
+        return self._shift(other, xp.right_shift, "rshift_cpu", reflected=True)
+
+    def __ilshift__(self, other):
+        return self.bitwise_left_shift_(other)
+
+    def __irshift__(self, other):
+        return self.bitwise_right_shift_(other)
+
     @function
     def isnan(self):
         """Element-wise test for NaN (a bool tensor)."""

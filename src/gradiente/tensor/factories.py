@@ -147,8 +147,14 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False) ->
     """``steps`` evenly spaced values from start to end, rounded as PyTorch's kernel does."""
     _check_device(device)
     d = _factory_dtype(dtype)
+    _check_steps(steps)
     t = _place(Tensor._make(_linspace(start, end, int(steps), d.np), False, None), device)
     return t.requires_grad_(True) if requires_grad else t
+
+
+def _check_steps(steps) -> None:
+    if int(steps) < 0:
+        raise RuntimeError("number of steps must be non-negative")
 
 
 def _linspace(start, end, steps: int, np_dtype):
@@ -174,6 +180,7 @@ def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_gra
     """base ** linspace(start, end, steps), the powers taken in the output dtype."""
     _check_device(device)
     d = _factory_dtype(dtype)
+    _check_steps(steps)
     exponents = _linspace(start, end, int(steps), d.np if d.is_floating_point else xp.float64)
     arr = xp.power(exponents.dtype.type(base), exponents).astype(d.np)
     t = _place(Tensor._make(arr, False, None), device)
@@ -224,9 +231,13 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -
 
 
 def randint(
-    low, high=None, size=None, generator=None, dtype=None, device=None, requires_grad=False
+    low=0, high=None, size=None, generator=None, dtype=None, device=None, requires_grad=False
 ) -> Tensor:
-    """Integers in [low, high), the same numbers as ``torch.randint``."""
+    """Integers in [low, high), the same numbers as ``torch.randint``.
+
+    Called as torch's overloads are: ``randint(high, size)``, ``randint(low, high, size)``
+    or with keywords (``randint(high=10, size=(3,))``, low then being 0).
+    """
     _check_device(device)
     if size is None:
         low, high, size = 0, low, high

@@ -11,6 +11,7 @@ from gradiente.ops import reduce as R
 from gradiente.ops import scatter as SC
 from gradiente.ops.index_rules import (
     _check_scatter_index,
+    _check_scatter_shapes,
     _convert_index,
     _index_array,
     _integers_first,
@@ -22,6 +23,12 @@ from gradiente.tensor.factories import as_tensor, full
 from gradiente.tensor.marks import function, inplace, numpy_axis
 
 Tensor = None  # the assembled class, bound by gradiente.tensor (see its __init__)
+
+
+def _check_scatter_src(t, src) -> None:
+    """The scatter family writes src's values as they are: torch wants self's dtype."""
+    if src._data.dtype != t._data.dtype:
+        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
 
 
 def _as_bool_mask(mask, op):
@@ -105,6 +112,7 @@ class Indexing:
             )
         if self.ndim == 0:  # index 0 of the one value
             return self.reshape(1).gather(0, Tensor._make(idx.reshape(1))).reshape(())
+        _check_scatter_shapes("gather", self.shape, d, idx)
         _check_scatter_index(idx, d, self.shape[d])
         return R.GatherAlongDim.apply(self, idx, d)
 
@@ -114,8 +122,10 @@ class Indexing:
         """Out-of-place ``scatter_add_``."""
         d = _dim(dim, self.ndim, "scatter_add")
         idx = _index_array(index, "scatter_add")
+        _check_scatter_src(self, src)
+        _check_scatter_shapes("scatter_add", self.shape, d, idx, src._data)
         _check_scatter_index(idx, d, self.shape[d])
-        return R.ScatterAdd.apply(self, idx, d, src.to(self.dtype))
+        return R.ScatterAdd.apply(self, idx, d, src)
 
     def scatter_add_(self, dim, index, src):
         """Add ``src`` into self at ``index`` along ``dim``, in place."""
@@ -127,9 +137,12 @@ class Indexing:
         """self with ``src`` (or ``value``) written at ``index`` along dim."""
         d = _dim(dim, self.ndim, "scatter")
         idx = _index_array(index, "scatter")
-        _check_scatter_index(idx, d, self.shape[d])
         if src is None:
             src = value
+        if isinstance(src, Tensor):
+            _check_scatter_src(self, src)
+        _check_scatter_shapes("scatter", self.shape, d, idx, getattr(src, "_data", None))
+        _check_scatter_index(idx, d, self.shape[d])
         if reduce is not None:
             reductions = {"add": "sum", "multiply": "prod"}
             if not isinstance(src, Tensor):
@@ -231,6 +244,8 @@ class Indexing:
         """Reduce ``src`` into self at ``index`` along dim: sum, prod, mean, amax or amin."""
         d = _dim(dim, self.ndim, "scatter_reduce")
         idx = _index_array(index, "scatter_reduce")
+        _check_scatter_src(self, src)
+        _check_scatter_shapes("scatter_reduce", self.shape, d, idx, src._data)
         _check_scatter_index(idx, d, self.shape[d])
         if reduce in ("sum", "mean"):
             added = R.ScatterAddAlongDim.apply(src, idx, d, self.shape)

@@ -177,12 +177,6 @@ class Math:
         # torch has no derivative for number % tensor: recorded, and backward raises
         return E.NotDifferentiable.apply(a, b, "remainder", D.floored_remainder)
 
-    def __lshift__(self, other):
-        return self._bitwise(other, xp.left_shift)
-
-    def __rshift__(self, other):
-        return self._bitwise(other, xp.right_shift)
-
     def __contains__(self, element):
         if isinstance(element, (Tensor, numbers.Number)):
             return bool((self == element).any())

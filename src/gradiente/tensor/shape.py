@@ -423,7 +423,17 @@ class Shape:
 
     def unfold(self, dimension, size, step):
         """All windows of length ``size`` every ``step`` along ``dimension``, as a new last dim."""
+        if self.ndim == 0:  # torch treats a scalar as one element: (size,) back
+            return self.reshape(1).unfold(0, size, step).reshape(size)
         d = _dim(dimension, self.ndim, "unfold")
+        if step <= 0:
+            raise RuntimeError(f"step is {step} but must be > 0")
+        if size < 0:
+            raise RuntimeError(f"size is {size} but must be >= 0")
+        if size > self.shape[d]:
+            raise RuntimeError(
+                f"maximum size for tensor at dimension {d} is {self.shape[d]} but size is {size}"
+            )
         n = (self.shape[d] - size) // step + 1
         # (windows, size) positions along dim
         index = (xp.arange(n)[:, None] * step + xp.arange(size)[None, :]).reshape(-1)

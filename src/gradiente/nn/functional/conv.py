@@ -10,7 +10,18 @@ from gradiente.tensor import Tensor
 
 
 def _pad_index(n: int, lo: int, hi: int, mode: str, dim: int, shape) -> xp.ndarray:
-    """Source index along one axis for each output position −lo … n − 1 + hi."""
+    """Source index along one axis for each output position −lo … n − 1 + hi.
+
+    A negative ``lo``/``hi`` crops that side, as in PyTorch: reflect and replicate still
+    mirror or repeat the edges of the *uncropped* input, while circular wraps around what is
+    left after cropping (torch crops first, then copies the wrapped slices).
+    """
+    if n + lo + hi < 1:
+        if mode == "circular":
+            raise RuntimeError("Negative padding value is resulting in an empty dimension")
+        raise RuntimeError(
+            f"input (W: {n}) is too small. Calculated output W: {n + lo + hi} (dimension {dim})"
+        )
     pos = xp.arange(-lo, n + hi)
     if mode == "reflect":
         if lo >= n or hi >= n:
@@ -23,16 +34,19 @@ def _pad_index(n: int, lo: int, hi: int, mode: str, dim: int, shape) -> xp.ndarr
         return xp.where(pos > n - 1, 2 * (n - 1) - pos, pos)
     if mode == "replicate":
         return xp.clip(pos, 0, n - 1)
-    if lo > n or hi > n:
+    # circular: keep [start, stop) of the input, then wrap its m = stop − start elements
+    start, stop = max(0, -lo), n - max(0, -hi)
+    m = stop - start
+    if lo > m or hi > m:
         raise RuntimeError("Padding value causes wrapping around more than once.")
-    return pos % n  # circular
+    return start + xp.arange(-max(lo, 0), m + max(hi, 0)) % m
 
 
 def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) -> Tensor:
     """Pad the last ``len(pad) // 2`` axes; ``pad`` = (left, right) of the last axis first.
 
-    Modes: 'constant' (with ``value``, negative pads crop), 'reflect' (mirror without the
-    edge), 'replicate' (repeat the edge), 'circular' (wrap around).
+    Modes: 'constant' (with ``value``), 'reflect' (mirror without the edge), 'replicate'
+    (repeat the edge), 'circular' (wrap around); in every mode a negative pad crops.
     """
     pad = tuple(int(p) for p in pad)
     if len(pad) % 2:
@@ -54,11 +68,6 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
         )
     if value:
         raise ValueError(f'Padding mode "{mode}" doesn\'t take in value argument')
-    if any(p < 0 for p in pad):
-        raise NotImplementedError(
-            f"pad: negative padding is only supported in constant mode, "
-            f"got {pad} with mode {mode!r}"
-        )
     out = input
     for i, (lo, hi) in enumerate(pairs):
         d = input.ndim - 1 - i
