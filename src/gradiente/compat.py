@@ -57,6 +57,12 @@ ALIASES = {
     "torchvision.datasets": "gradiente.datasets",
     "torchvision.transforms": "gradiente.transforms",
     "torchvision.utils": "gradiente.vision.utils",
+    "torchvision.models": "gradiente.vision.models",
+    "torchvision.models.resnet": "gradiente.vision.models.resnet",
+    "torchvision.models.vgg": "gradiente.vision.models.vgg",
+    "torchvision.models.alexnet": "gradiente.vision.models.alexnet",
+    "torchvision.models.squeezenet": "gradiente.vision.models.squeezenet",
+    "torchvision.models.mobilenetv2": "gradiente.vision.models.mobilenetv2",
 }
 
 
