@@ -96,6 +96,7 @@ from gradiente.nn.functional.resampling import (
 )
 from gradiente.ops.attention import scaled_dot_product_attention
 from gradiente.ops.conv import conv1d, conv2d, conv_transpose2d, fold, unfold
+from gradiente.ops.conv3d import conv3d, conv_transpose3d
 from gradiente.ops.pool import (
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
@@ -123,7 +124,9 @@ __all__ = [
     "celu",
     "conv1d",
     "conv2d",
+    "conv3d",
     "conv_transpose2d",
+    "conv_transpose3d",
     "cosine_embedding_loss",
     "cosine_similarity",
     "cross_entropy",

@@ -43,7 +43,9 @@ from gradiente.nn.layers.container import (
 from gradiente.nn.layers.conv import (
     Conv1d,
     Conv2d,
+    Conv3d,
     ConvTranspose2d,
+    ConvTranspose3d,
 )
 from gradiente.nn.layers.distance import (
     CosineSimilarity,

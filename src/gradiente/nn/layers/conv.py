@@ -1,4 +1,4 @@
-"""Convolution layers: Conv1d, Conv2d and ConvTranspose2d, with PyTorch's arguments and init.
+"""Convolution layers: Conv1d/2d/3d and ConvTranspose2d/3d, with PyTorch's arguments and init.
 
 Each layer owns ``weight`` — (out, in/groups, *kernel), or (in, out/groups, *kernel) when
 transposed — and ``bias`` (out,), initialised like PyTorch (``kaiming_uniform_`` with a = √5,
@@ -199,12 +199,23 @@ class Conv2d(_ConvSpatialNd):
     _conv = staticmethod(F.conv2d)
 
 
-class ConvTranspose2d(_ConvNd):
-    """2-D transposed convolution: weight (C_in, C_out/groups, kH, kW), the adjoint of Conv2d.
+class Conv3d(_ConvSpatialNd):
+    """3-D convolution over (N, C_in, D, H, W) input: weight (C_out, C_in/groups, kD, kH, kW)."""
+
+    _spatial = 3
+    _conv = staticmethod(F.conv3d)
+
+
+class _ConvTransposeNd(_ConvNd):
+    """ConvTranspose2d and ConvTranspose3d: weight (C_in, C_out/groups, *kernel), the adjoint
+    of the convolution over ``_spatial`` axes, computed by ``_conv``.
 
     ``forward(input, output_size=None)``: an ``output_size`` picks the output padding that
     reaches it (strided transposed convolutions have several valid output sizes).
     """
+
+    _spatial: int
+    _conv: Callable[..., Tensor]
 
     def __init__(
         self,
@@ -223,15 +234,16 @@ class ConvTranspose2d(_ConvNd):
     ) -> None:
         if padding_mode != "zeros":
             raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
+        n = self._spatial
         super().__init__(
             in_channels,
             out_channels,
-            ntuple(kernel_size, 2),
-            ntuple(stride, 2),
-            ntuple(padding, 2),
-            ntuple(dilation, 2),
+            ntuple(kernel_size, n),
+            ntuple(stride, n),
+            ntuple(padding, n),
+            ntuple(dilation, n),
             True,
-            ntuple(output_padding, 2),
+            ntuple(output_padding, n),
             groups,
             bias,
             padding_mode,
@@ -243,7 +255,7 @@ class ConvTranspose2d(_ConvNd):
         """The output padding that makes the output ``output_size`` (PyTorch's rule)."""
         if output_size is None:
             return self.output_padding
-        spatial = 2
+        spatial = self._spatial
         output_size = tuple(output_size)
         lead = 2 if input.ndim == spatial + 2 else 1
         if len(output_size) == lead + spatial:
@@ -274,9 +286,9 @@ class ConvTranspose2d(_ConvNd):
         return tuple(s - lo for s, lo in zip(output_size, min_sizes, strict=True))
 
     def forward(self, input: Tensor, output_size=None) -> Tensor:
-        self._check_input(input, 2)
+        self._check_input(input, self._spatial)
         output_padding = self._output_padding(input, output_size)
-        return F.conv_transpose2d(
+        return self._conv(
             input,
             self.weight,
             self.bias,
@@ -286,3 +298,18 @@ class ConvTranspose2d(_ConvNd):
             self.groups,
             self.dilation,
         )
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    """2-D transposed convolution: weight (C_in, C_out/groups, kH, kW), the adjoint of Conv2d."""
+
+    _spatial = 2
+    _conv = staticmethod(F.conv_transpose2d)
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """3-D transposed convolution: weight (C_in, C_out/groups, kD, kH, kW), the adjoint of
+    Conv3d."""
+
+    _spatial = 3
+    _conv = staticmethod(F.conv_transpose3d)
