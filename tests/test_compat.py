@@ -80,7 +80,7 @@ def test_devices_are_the_cpu():
         ("torch.fft.fft(torch.ones(4))", "torch.fft"),
         ("import torch.onnx", "torch.onnx"),
         ("torch.cuda.get_device_capability(0)", "torch.cuda.get_device_capability"),
-        ("import torchvision.models", "torchvision.models"),
+        ("import torchvision.io", "torchvision.io"),
     ],
 )
 def test_missing_api_is_named(code, name):
