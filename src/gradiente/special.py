@@ -16,7 +16,9 @@ from gradiente._generated_functions import (  # noqa: F401 (re-exported as torch
     softmax,
     xlogy,
 )
+from gradiente.ops.special_functions import Entr, Sinc, Xlog1py
 from gradiente.tensor import Tensor, as_tensor
+from gradiente.tensor.promotion import _promote_float
 
 # The special functions that are plain forms of Tensor methods (``special.erf(x)`` is
 # ``x.erf()``) are gradiente's own function forms, imported above; the others follow.
@@ -32,23 +34,20 @@ def expit(input):
 
 
 def xlog1py(input, other):
-    # x·log(1 + y), 0 where x == 0
-    x = _t(input)._float()
-    return (x * _t(other).log1p()).masked_fill(x == 0, 0.0)
+    """x·log(1 + y), 0 where x == 0 (unless y is NaN)."""
+    a, b = _promote_float(_t(input), other)
+    b = b if isinstance(b, Tensor) else as_tensor(b, dtype=a.dtype)
+    return Xlog1py.apply(a, b)
 
 
 def entr(input):
-    # −x·ln(x) for x > 0, 0 at 0, −inf for x < 0
-    x = _t(input)._float()
-    out = (-x * x.log()).masked_fill(x == 0, 0.0)
-    return out.masked_fill(x < 0, float("-inf"))
+    """The entropy term −x·ln(x) for x > 0, 0 at 0, −inf for x < 0."""
+    return Entr.apply(_t(input)._float())
 
 
 def sinc(input):
-    # sin(πx) / (πx), 1 at 0
-    x = _t(input)._float()
-    px = x * 3.141592653589793
-    return (px.sin() / px).masked_fill(x == 0, 1.0)
+    """The normalized sinc sin(πx) / (πx), 1 at 0."""
+    return Sinc.apply(_t(input)._float())
 
 
 def ndtr(input):
