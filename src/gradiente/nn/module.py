@@ -210,16 +210,7 @@ class Module:
 
         Persistent buffers are saved in ``state_dict``; non-persistent ones are not.
         """
-        if "_buffers" not in self.__dict__:
-            raise AttributeError("cannot assign buffer before Module.__init__() call")
-        _check_name(name, "buffer")
-        if hasattr(self, name) and name not in self._buffers:
-            raise KeyError(f"attribute '{name}' already exists")
-        if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(
-                f"cannot assign '{_typename(tensor)}' object to buffer '{name}' "
-                "(torch Tensor or None required)"
-            )
+        _check_registration(self, "buffer", "_buffers", name, tensor, Tensor, "torch Tensor")
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent_buffers_set.discard(name)
@@ -228,16 +219,9 @@ class Module:
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Add a parameter under ``name`` (``None`` declares an absent one, like a bias)."""
-        if "_parameters" not in self.__dict__:
-            raise AttributeError("cannot assign parameter before Module.__init__() call")
-        _check_name(name, "parameter")
-        if hasattr(self, name) and name not in self._parameters:
-            raise KeyError(f"attribute '{name}' already exists")
-        if param is not None and not isinstance(param, Parameter):
-            raise TypeError(
-                f"cannot assign '{_typename(param)}' object to parameter '{name}' "
-                "(torch.nn.Parameter or None required)"
-            )
+        _check_registration(
+            self, "parameter", "_parameters", name, param, Parameter, "torch.nn.Parameter"
+        )
         if param is not None and param.grad_fn is not None:
             raise ValueError(
                 f"Cannot assign non-leaf Tensor to parameter '{name}'. Model parameters must be "
@@ -250,9 +234,7 @@ class Module:
         """Add a child module under ``name`` (also reachable as an attribute)."""
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{_typename(module)} is not a Module subclass")
-        _check_name(name, "module")
-        if hasattr(self, name) and name not in self._modules:
-            raise KeyError(f"attribute '{name}' already exists")
+        _check_name(self, name, "module", self._modules)
         self._modules[name] = module
 
     register_module = add_module
@@ -263,23 +245,13 @@ class Module:
             return self
         mod = self
         for item in target.split("."):
-            if not hasattr(mod, item):
-                raise AttributeError(f"{mod._get_name()} has no attribute `{item}`")
-            mod = getattr(mod, item)
-            if not isinstance(mod, Module):
-                raise AttributeError(f"`{item}` is not an nn.Module")
+            mod = _attribute_of_type(mod, item, Module)
         return mod
 
     def get_parameter(self, target: str) -> Parameter:
         """The parameter at a dotted path such as ``"0.weight"``."""
         module_path, _, name = target.rpartition(".")
-        mod = self.get_submodule(module_path)
-        if not hasattr(mod, name):
-            raise AttributeError(f"{mod._get_name()} has no attribute `{name}`")
-        param = getattr(mod, name)
-        if not isinstance(param, Parameter):
-            raise AttributeError(f"`{name}` is not an nn.Parameter")
-        return param
+        return _attribute_of_type(self.get_submodule(module_path), name, Parameter)
 
     def get_buffer(self, target: str) -> Tensor:
         """The buffer at a dotted path such as ``"bn.running_mean"``."""
@@ -636,13 +608,43 @@ def _typename(obj) -> str:
     return type(obj).__name__
 
 
-def _check_name(name, kind: str) -> None:
+def _check_name(module: Module, name, kind: str, members: dict) -> None:
+    """torch's checks of a ``kind`` name about to enter ``members``: a non-empty string
+    without ".", and not already the name of another attribute."""
     if not isinstance(name, str):
         raise TypeError(f"{kind} name should be a string. Got {type(name).__name__}")
     if "." in name:
         raise KeyError(f'{kind} name can\'t contain "."')
     if name == "":
         raise KeyError(f'{kind} name can\'t be empty string ""')
+    if hasattr(module, name) and name not in members:
+        raise KeyError(f"attribute '{name}' already exists")
+
+
+def _check_registration(
+    module: Module, kind: str, table: str, name, value, cls: type, cls_name: str
+) -> None:
+    """What register_buffer and register_parameter check, in torch's order and words:
+    ``Module.__init__`` has run (it creates ``table``), the name is free, and ``value`` is
+    a ``cls`` or None."""
+    if table not in module.__dict__:
+        raise AttributeError(f"cannot assign {kind} before Module.__init__() call")
+    _check_name(module, name, kind, module.__dict__[table])
+    if value is not None and not isinstance(value, cls):
+        raise TypeError(
+            f"cannot assign '{_typename(value)}' object to {kind} '{name}' "
+            f"({cls_name} or None required)"
+        )
+
+
+def _attribute_of_type(module: Module, name: str, cls: type):
+    """``module.name``, which must exist and be an instance of ``cls`` (torch's messages)."""
+    if not hasattr(module, name):
+        raise AttributeError(f"{module._get_name()} has no attribute `{name}`")
+    value = getattr(module, name)
+    if not isinstance(value, cls):
+        raise AttributeError(f"`{name}` is not an nn.{cls.__name__}")
+    return value
 
 
 def _remove_from(name: str, *dicts_or_sets) -> None:
