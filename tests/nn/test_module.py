@@ -401,6 +401,34 @@ def test_parameter_list_and_dict_match_torch():
     assert g.pdict["a"].shape == (1,)
 
 
+@pytest.mark.parametrize("kind", ["ModuleDict", "ParameterDict"])
+def test_container_dicts_share_torchs_dict_protocol(kind):
+    def build(m):
+        m.manual_seed(0)
+        if kind == "ModuleDict":
+            entries = {"a": m.nn.Linear(1, 2), "b": m.nn.ReLU(), "c": m.nn.Tanh()}
+        else:
+            entries = {k: m.nn.Parameter(m.ones(i + 1)) for i, k in enumerate("abc")}
+        return getattr(m.nn, kind)(entries)
+
+    g, t = build(gradiente), build(torch)
+    for d in (g, t):
+        d.pop("b")
+    assert list(g) == list(t) == ["a", "c"] and list(g.keys()) == list(t.keys())
+    assert len(g) == len(t) == 2 and "b" not in g and "b" not in t
+    assert list(g.state_dict()) == list(t.state_dict())
+    g.clear()
+    t.clear()
+    assert len(g) == len(t) == 0 and list(g.state_dict()) == list(t.state_dict()) == []
+
+
+def test_sequential_and_module_list_share_append():
+    for container in (nn.Sequential(nn.ReLU()), nn.ModuleList([nn.ReLU()])):
+        assert container.append(nn.Tanh()) is container
+        assert len(container) == 2 and list(container._modules) == ["0", "1"]
+        assert [type(m).__name__ for m in container] == ["ReLU", "Tanh"]
+
+
 # ---------------------------------------------------------------------------------- utils
 
 

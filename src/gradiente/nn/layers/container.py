@@ -23,7 +23,22 @@ def _abs_index(idx, size: int) -> int:
     return idx % size
 
 
-class Sequential(Module):
+class _ModuleSequence(Module):
+    """Sequential and ModuleList: modules registered under "0", "1", ... in order."""
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def append(self, module: Module) -> _ModuleSequence:
+        """Add ``module`` at the end; returns self."""
+        self.add_module(str(len(self)), module)
+        return self
+
+
+class Sequential(_ModuleSequence):
     """Modules applied one after the other: ``Sequential(Linear(784, 10), ReLU())``.
 
     Built from modules (named "0", "1", ...) or from one ``OrderedDict`` of named modules.
@@ -58,12 +73,6 @@ class Sequential(Module):
         # renumber so the names stay 0, 1, 2, ...
         self._modules = OrderedDict((str(i), m) for i, m in enumerate(self._modules.values()))
 
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
-
     def __add__(self, other: Sequential) -> Sequential:
         if not isinstance(other, Sequential):
             raise ValueError(
@@ -71,11 +80,6 @@ class Sequential(Module):
                 f"{type(other)} is given."
             )
         return self.__class__(*self, *other)
-
-    def append(self, module: Module) -> Sequential:
-        """Add ``module`` at the end; returns self."""
-        self.add_module(str(len(self)), module)
-        return self
 
     def extend(self, sequential: Iterable[Module]) -> Sequential:
         for module in sequential:
@@ -101,7 +105,7 @@ class Sequential(Module):
         return input
 
 
-class ModuleList(Module):
+class ModuleList(_ModuleSequence):
     """A list of modules that registers them (plain Python lists would hide their parameters)."""
 
     def __init__(self, modules: Iterable[Module] | None = None) -> None:
@@ -125,21 +129,11 @@ class ModuleList(Module):
             delattr(self, str(_abs_index(idx, len(self))))
         self._modules = OrderedDict((str(i), m) for i, m in enumerate(self._modules.values()))
 
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
-
     def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
         return self.extend(modules)
 
     def __add__(self, other: Iterable[Module]) -> ModuleList:
         return self.__class__(itertools.chain(self, other))
-
-    def append(self, module: Module) -> ModuleList:
-        self.add_module(str(len(self)), module)
-        return self
 
     def extend(self, modules: Iterable[Module]) -> ModuleList:
         for module in modules:
@@ -171,7 +165,38 @@ class ModuleList(Module):
         return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
 
 
-class ModuleDict(Module):
+class _ContainerDict(Module):
+    """What ModuleDict and ParameterDict share: the dict protocol over ``_keys``, a dict whose
+    keys are the names held, in insertion order (getting, setting and deleting one entry is
+    each class's own)."""
+
+    _keys: dict
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._keys
+
+    def keys(self):
+        return self._keys.keys()
+
+    def pop(self, key: str):
+        """Remove the entry ``key`` and return its value."""
+        value = self[key]
+        del self[key]
+        return value
+
+    def clear(self) -> None:
+        """Remove every entry."""
+        for key in list(self._keys):
+            del self[key]
+
+
+class ModuleDict(_ContainerDict):
     """A dict of modules that registers them under their keys."""
 
     def __init__(self, modules: Mapping[str, Module] | None = None) -> None:
@@ -188,25 +213,9 @@ class ModuleDict(Module):
     def __delitem__(self, key: str) -> None:
         del self._modules[key]
 
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._modules)
-
-    def __contains__(self, key: str) -> bool:
-        return key in self._modules
-
-    def clear(self) -> None:
-        self._modules.clear()
-
-    def pop(self, key: str) -> Module:
-        value = self[key]
-        del self[key]
-        return value
-
-    def keys(self):
-        return self._modules.keys()
+    @property
+    def _keys(self) -> dict:
+        return self._modules
 
     def items(self):
         return self._modules.items()
@@ -272,7 +281,7 @@ class ParameterList(Module):
         return "\n".join(_param_line(k, p, lambda t: str(t.dtype)) for k, p in enumerate(self))
 
 
-class ParameterDict(Module):
+class ParameterDict(_ContainerDict):
     """A dict of Parameters registered under their keys."""
 
     def __init__(self, parameters: Mapping | None = None) -> None:
@@ -293,18 +302,6 @@ class ParameterDict(Module):
     def __delitem__(self, key: str) -> None:
         del self._keys[key]
         delattr(self, key)
-
-    def __len__(self) -> int:
-        return len(self._keys)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._keys)
-
-    def __contains__(self, key: str) -> bool:
-        return key in self._keys
-
-    def keys(self):
-        return self._keys.keys()
 
     def items(self):
         return ((k, self[k]) for k in self._keys)
