@@ -26,16 +26,7 @@ class Adadelta(Optimizer):
     """
 
     _validated = ("lr", "rho", "eps", "weight_decay")
-    _defaults_order = (
-        "lr",
-        "rho",
-        "eps",
-        "weight_decay",
-        "maximize",
-        "capturable",
-        "foreach",
-        "differentiable",
-    )
+    _defaults_order = "lr rho eps weight_decay maximize capturable foreach differentiable"
     _scalar_states = {"step": 0.0}
     _zero_states = ("square_avg", "acc_delta")  # v, u
 

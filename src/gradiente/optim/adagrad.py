@@ -27,15 +27,8 @@ class Adagrad(Optimizer):
 
     _validated = ("lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps")
     _defaults_order = (
-        "lr",
-        "lr_decay",
-        "eps",
-        "weight_decay",
-        "initial_accumulator_value",
-        "foreach",
-        "maximize",
-        "differentiable",
-        "fused",
+        "lr lr_decay eps weight_decay initial_accumulator_value "
+        "foreach maximize differentiable fused"
     )
     _scalar_states = {"step": 0.0}
 

@@ -33,17 +33,8 @@ class Adam(Optimizer):
 
     _validated = ("lr", "eps", "betas", "weight_decay")
     _defaults_order = (
-        "lr",
-        "betas",
-        "eps",
-        "weight_decay",
-        "amsgrad",
-        "maximize",
-        "foreach",
-        "capturable",
-        "differentiable",
-        "fused",
-        "decoupled_weight_decay",
+        "lr betas eps weight_decay amsgrad maximize "
+        "foreach capturable differentiable fused decoupled_weight_decay"
     )
     _scalar_states = {"step": 0.0}
     _zero_states = ("exp_avg", "exp_avg_sq")  # m, v

@@ -28,16 +28,8 @@ class NAdam(Optimizer):
 
     _validated = ("lr", "eps", "betas", "weight_decay", "momentum_decay")
     _defaults_order = (
-        "lr",
-        "betas",
-        "eps",
-        "weight_decay",
-        "momentum_decay",
-        "decoupled_weight_decay",
-        "maximize",
-        "foreach",
-        "capturable",
-        "differentiable",
+        "lr betas eps weight_decay momentum_decay decoupled_weight_decay "
+        "maximize foreach capturable differentiable"
     )
     _scalar_states = {"step": 0.0, "mu_product": 1.0}  # t, Π μ_i
     _zero_states = ("exp_avg", "exp_avg_sq")  # m, v

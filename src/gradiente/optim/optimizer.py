@@ -158,9 +158,9 @@ class Optimizer:
         for param_group in param_groups:
             self.add_param_group(param_group)
 
-    # torch's order of the ``defaults`` keys where it differs from the signature's (it shows
-    # in ``state_dict()["param_groups"]`` and in printed groups); None: the signature's order
-    _defaults_order: tuple[str, ...] | None = None
+    # torch's order of the ``defaults`` keys where it differs from the signature's, as names
+    # separated by spaces (it shows in ``state_dict()["param_groups"]``); None: the signature's
+    _defaults_order: str | None = None
 
     def _defaults_from(self, arguments: dict[str, Any]) -> dict[str, Any]:
         """A subclass's ``defaults``: the hyper-parameters its constructor was called with.
@@ -174,7 +174,7 @@ class Optimizer:
         defaults = {k: v for k, v in arguments.items() if k not in skip}
         if self._defaults_order is None:
             return defaults
-        return {k: defaults[k] for k in self._defaults_order}
+        return {k: defaults[k] for k in self._defaults_order.split()}
 
     def _check_hyperparameters(self, defaults: dict[str, Any]) -> None:
         """Check the ``_validated`` hyper-parameters (a subclass may add its own checks)."""

@@ -31,15 +31,8 @@ class RAdam(Optimizer):
 
     _validated = ("lr", "eps", "betas", "weight_decay")
     _defaults_order = (
-        "lr",
-        "betas",
-        "eps",
-        "weight_decay",
-        "maximize",
-        "foreach",
-        "capturable",
-        "decoupled_weight_decay",
-        "differentiable",
+        "lr betas eps weight_decay maximize "
+        "foreach capturable decoupled_weight_decay differentiable"
     )
     _scalar_states = {"step": 0.0}
     _zero_states = ("exp_avg", "exp_avg_sq")  # m, v

@@ -28,16 +28,7 @@ class RMSprop(Optimizer):
 
     _validated = ("lr", "eps", "momentum", "weight_decay", "alpha")
     _defaults_order = (
-        "lr",
-        "momentum",
-        "alpha",
-        "eps",
-        "centered",
-        "weight_decay",
-        "capturable",
-        "foreach",
-        "maximize",
-        "differentiable",
+        "lr momentum alpha eps centered weight_decay capturable foreach maximize differentiable"
     )
     _scalar_states = {"step": 0.0}
     _zero_states = ("square_avg",)  # v

@@ -29,15 +29,7 @@ class Rprop(Optimizer):
     """
 
     _validated = ("lr",)
-    _defaults_order = (
-        "lr",
-        "etas",
-        "step_sizes",
-        "foreach",
-        "maximize",
-        "differentiable",
-        "capturable",
-    )
+    _defaults_order = "lr etas step_sizes foreach maximize differentiable capturable"
     _scalar_states = {"step": 0.0}
     _zero_states = ("prev",)
 
