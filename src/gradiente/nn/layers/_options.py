@@ -18,9 +18,20 @@ def store_options(module: Module, **options) -> None:
         setattr(module, name, value)
 
 
-def options_repr(module: Module, names: tuple[str, ...]) -> str:
-    """``name=value, ...`` for ``names``; ``inplace`` is printed only when True, as in torch."""
-    parts = [f"{name}={getattr(module, name)}" for name in names if name != "inplace"]
+def _shown(module: Module, name: str):
+    """The value torch prints for the option ``name``: for a layer's ``bias`` (a Parameter or
+    None) whether it has one, for every other option its value."""
+    value = getattr(module, name)
+    if name == "bias" and not isinstance(value, bool):
+        return value is not None
+    return value
+
+
+def options_repr(module: Module, names: tuple[str, ...], positional: tuple[str, ...] = ()) -> str:
+    """``a, b, name=value, ...``: the values of ``positional``, then ``name=value`` for
+    ``names``; ``inplace`` is printed only when True, as in torch."""
+    parts = [f"{_shown(module, name)}" for name in positional]
+    parts += [f"{name}={_shown(module, name)}" for name in names if name != "inplace"]
     if "inplace" in names and module.inplace:
         parts.append("inplace=True")
     return ", ".join(parts)

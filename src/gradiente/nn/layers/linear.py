@@ -6,6 +6,7 @@ import math
 
 from gradiente.nn import functional as F
 from gradiente.nn import init
+from gradiente.nn.layers._options import options_repr
 from gradiente.nn.module import Module
 from gradiente.nn.parameter import Parameter
 from gradiente.tensor import Tensor, empty
@@ -67,10 +68,7 @@ class Linear(Module):
         return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:
-        return (
-            f"in_features={self.in_features}, out_features={self.out_features}, "
-            f"bias={self.bias is not None}"
-        )
+        return options_repr(self, ("in_features", "out_features", "bias"))
 
 
 class Bilinear(Module):
@@ -109,7 +107,4 @@ class Bilinear(Module):
         return F.bilinear(input1, input2, self.weight, self.bias)
 
     def extra_repr(self) -> str:
-        return (
-            f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
-            f"out_features={self.out_features}, bias={self.bias is not None}"
-        )
+        return options_repr(self, ("in1_features", "in2_features", "out_features", "bias"))

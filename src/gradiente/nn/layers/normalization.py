@@ -8,7 +8,7 @@ import numbers
 from gradiente.backend import int64
 from gradiente.nn import functional as F
 from gradiente.nn import init
-from gradiente.nn.layers._options import store_options
+from gradiente.nn.layers._options import options_repr, store_options
 from gradiente.nn.module import Module
 from gradiente.nn.parameter import Parameter
 from gradiente.tensor import Tensor, empty, ones, tensor, zeros
@@ -38,12 +38,35 @@ def _reset_affine(module: Module) -> None:
             init.zeros_(module.bias)
 
 
-def _normalized_shape(shape) -> tuple:
-    """The trailing axes LayerNorm/RMSNorm normalise over: an int n means (n,)."""
-    return (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
+def _store_trailing_options(module: Module, normalized_shape, eps, elementwise_affine) -> None:
+    """The options of LayerNorm and RMSNorm, which normalise over the trailing axes
+    ``normalized_shape`` (an int n means (n,))."""
+    if isinstance(normalized_shape, numbers.Integral):
+        normalized_shape = (normalized_shape,)
+    store_options(
+        module,
+        normalized_shape=tuple(normalized_shape),
+        eps=eps,
+        elementwise_affine=elementwise_affine,
+    )
 
 
-class _BatchNorm(Module):
+class _AffineNorm(Module):
+    """What BatchNorm, InstanceNorm, GroupNorm and LayerNorm share: γ and β reset to the
+    identity map, and torch's repr of their options (the values of ``_repr_values``, then
+    ``name=value`` for each of ``_repr_options``)."""
+
+    _repr_values: tuple[str, ...]
+    _repr_options: tuple[str, ...]
+
+    def reset_parameters(self) -> None:
+        _reset_affine(self)
+
+    def extra_repr(self) -> str:
+        return options_repr(self, self._repr_options, self._repr_values)
+
+
+class _BatchNorm(_AffineNorm):
     """Per-channel normalisation with batch statistics in training, running ones in eval.
 
     Parameters ``weight`` (γ, ones) and ``bias`` (β, zeros; ``bias=False`` drops it);
@@ -53,6 +76,8 @@ class _BatchNorm(Module):
 
     _version = 2
     _expected_dims: tuple[int, ...] = ()
+    _repr_values = ("num_features",)
+    _repr_options = ("eps", "momentum", "affine", "bias", "track_running_stats")
 
     def __init__(
         self,
@@ -94,7 +119,7 @@ class _BatchNorm(Module):
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
-        _reset_affine(self)
+        super().reset_parameters()
 
     def _may_be_missing(self, name: str, version: int | None) -> bool:
         # State dicts from before version 2 had no num_batches_tracked: keep the current one.
@@ -135,13 +160,6 @@ class _BatchNorm(Module):
             use_batch_stats,
             factor,
             self.eps,
-        )
-
-    def extra_repr(self) -> str:
-        return (
-            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-            f"affine={self.affine}, bias={self.bias is not None}, "
-            f"track_running_stats={self.track_running_stats}"
         )
 
 
@@ -233,8 +251,11 @@ class InstanceNorm3d(_InstanceNorm):
     _spatial_dims = 3
 
 
-class GroupNorm(Module):
+class GroupNorm(_AffineNorm):
     """Normalise each sample over groups of channels; γ (ones) and β (zeros) per channel."""
+
+    _repr_values = ("num_groups", "num_channels")
+    _repr_options = ("eps", "affine", "bias")
 
     def __init__(
         self,
@@ -257,17 +278,8 @@ class GroupNorm(Module):
         _affine_parameters(self, num_channels, affine, bias, device, dtype)
         self.reset_parameters()
 
-    def reset_parameters(self) -> None:
-        _reset_affine(self)
-
     def forward(self, input: Tensor) -> Tensor:
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
-
-    def extra_repr(self) -> str:
-        return (
-            f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
-            f"bias={self.bias is not None}"
-        )
 
 
 class RMSNorm(Module):
@@ -282,9 +294,7 @@ class RMSNorm(Module):
         dtype=None,
     ) -> None:
         super().__init__()
-        self.normalized_shape = _normalized_shape(normalized_shape)
-        self.eps = eps
-        self.elementwise_affine = elementwise_affine
+        _store_trailing_options(self, normalized_shape, eps, elementwise_affine)
         if elementwise_affine:
             self.weight = Parameter(empty(self.normalized_shape, dtype=dtype, device=device))
         else:
@@ -299,13 +309,14 @@ class RMSNorm(Module):
         return F.rms_norm(x, self.normalized_shape, self.weight, self.eps)
 
     def extra_repr(self) -> str:
-        return (
-            f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
-        )
+        return options_repr(self, ("eps", "elementwise_affine"), ("normalized_shape",))
 
 
-class LayerNorm(Module):
+class LayerNorm(_AffineNorm):
     """Normalise each sample over its last axes ``normalized_shape``; γ (ones), β (zeros)."""
+
+    _repr_values = ("normalized_shape",)
+    _repr_options = ("eps", "elementwise_affine", "bias")
 
     def __init__(
         self,
@@ -317,20 +328,9 @@ class LayerNorm(Module):
         dtype=None,
     ) -> None:
         super().__init__()
-        self.normalized_shape = _normalized_shape(normalized_shape)
-        self.eps = eps
-        self.elementwise_affine = elementwise_affine
+        _store_trailing_options(self, normalized_shape, eps, elementwise_affine)
         _affine_parameters(self, self.normalized_shape, elementwise_affine, bias, device, dtype)
         self.reset_parameters()
 
-    def reset_parameters(self) -> None:
-        _reset_affine(self)
-
     def forward(self, input: Tensor) -> Tensor:
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
-
-    def extra_repr(self) -> str:
-        return (
-            f"{self.normalized_shape}, eps={self.eps}, "
-            f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}"
-        )
