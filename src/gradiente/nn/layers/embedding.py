@@ -5,7 +5,7 @@ from __future__ import annotations
 from gradiente.autograd.grad_mode import no_grad
 from gradiente.nn import functional as F
 from gradiente.nn import init
-from gradiente.nn.layers._options import changed_options_repr
+from gradiente.nn.layers._options import changed_options_repr, store_options
 from gradiente.nn.module import Module
 from gradiente.nn.parameter import Parameter
 from gradiente.tensor import Tensor, empty
@@ -48,13 +48,16 @@ class Embedding(Module):
                 raise AssertionError("Padding_idx must be within num_embeddings")
             padding_idx %= num_embeddings
         super().__init__()
-        self.num_embeddings = num_embeddings
-        self.embedding_dim = embedding_dim
-        self.padding_idx = padding_idx
-        self.max_norm = max_norm
-        self.norm_type = norm_type
-        self.scale_grad_by_freq = scale_grad_by_freq
-        self.sparse = sparse
+        store_options(
+            self,
+            num_embeddings=num_embeddings,
+            embedding_dim=embedding_dim,
+            padding_idx=padding_idx,
+            max_norm=max_norm,
+            norm_type=norm_type,
+            scale_grad_by_freq=scale_grad_by_freq,
+            sparse=sparse,
+        )
         if _weight is None:
             table = empty((num_embeddings, embedding_dim), dtype=dtype, device=device)
             self.weight = Parameter(table, requires_grad=not _freeze)

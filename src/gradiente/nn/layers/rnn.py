@@ -66,6 +66,14 @@ def _cell_step(mode: str, gates_x: Tensor, h: Tensor, c, w_hh, b_hh, w_hr):
     return h, c
 
 
+def _reset_uniform(module: Module) -> None:
+    """torch's init of every recurrent layer and cell: each weight and bias ~ U(−1/√H, 1/√H),
+    H = hidden_size, drawn in registration order."""
+    stdv = 1.0 / math.sqrt(module.hidden_size) if module.hidden_size > 0 else 0
+    for weight in module.parameters():
+        init.uniform_(weight, -stdv, stdv)
+
+
 class RNNBase(Module):
     """What RNN, LSTM and GRU share: the stacked, optionally bidirectional, layers.
 
@@ -108,15 +116,18 @@ class RNNBase(Module):
             )
         if proj_size and proj_size >= hidden_size:
             raise ValueError("proj_size has to be smaller than hidden_size")
-        self.mode = mode
-        self.input_size = input_size
-        self.hidden_size = hidden_size
-        self.num_layers = num_layers
-        self.bias = bias
-        self.batch_first = batch_first
-        self.dropout = float(dropout)
-        self.bidirectional = bidirectional
-        self.proj_size = proj_size
+        store_options(
+            self,
+            mode=mode,
+            input_size=input_size,
+            hidden_size=hidden_size,
+            num_layers=num_layers,
+            bias=bias,
+            batch_first=batch_first,
+            dropout=float(dropout),
+            bidirectional=bidirectional,
+            proj_size=proj_size,
+        )
         num_directions = 2 if bidirectional else 1
         real_hidden = proj_size if proj_size > 0 else hidden_size
         gate_size = _GATES[mode] * hidden_size
@@ -144,10 +155,7 @@ class RNNBase(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        """Every weight and bias ~ U(−1/√hidden_size, 1/√hidden_size), in registration order."""
-        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
-        for weight in self.parameters():
-            init.uniform_(weight, -stdv, stdv)
+        _reset_uniform(self)
 
     def flatten_parameters(self) -> None:
         """Nothing to do here (cuDNN packs its weights; NumPy needs no packing)."""
@@ -375,10 +383,7 @@ class RNNCellBase(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        """Every weight and bias ~ U(−1/√hidden_size, 1/√hidden_size), in registration order."""
-        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
-        for weight in self.parameters():
-            init.uniform_(weight, -stdv, stdv)
+        _reset_uniform(self)
 
     @staticmethod
     def _state(state: Tensor | None, shape: tuple, dtype, batched: bool) -> Tensor:
