@@ -12,13 +12,16 @@ from torch's (``rand(1)`` for a flip, ``randint`` for a crop's corner), so after
 
 from __future__ import annotations
 
+import enum
+import math
 import numbers
 from collections.abc import Callable, Sequence
 
 from gradiente import backend as B
 from gradiente.backend import xp
 from gradiente.ops.window import int_tuple
-from gradiente.tensor import Tensor, as_tensor, rand, randint
+from gradiente.tensor import Tensor, as_tensor, empty, rand, randint, randperm
+from gradiente.vision import color, resample
 
 __all__ = [
     "Compose",
@@ -29,6 +32,10 @@ __all__ = [
     "RandomHorizontalFlip",
     "RandomVerticalFlip",
     "Lambda",
+    "InterpolationMode",
+    "Resize",
+    "RandomResizedCrop",
+    "ColorJitter",
 ]
 
 
@@ -332,3 +339,264 @@ class Lambda:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+
+# ---------------------------------------------------------------------------------------------
+# Resizing (the filters live in gradiente.vision.resample) and colour (gradiente.vision.color)
+# ---------------------------------------------------------------------------------------------
+
+
+class InterpolationMode(enum.Enum):
+    """How ``Resize`` computes new pixels (torchvision's enum; these three are supported)."""
+
+    NEAREST = "nearest"
+    BILINEAR = "bilinear"
+    BICUBIC = "bicubic"
+
+
+def _interpolation(mode) -> InterpolationMode:
+    try:
+        return InterpolationMode(mode.value if isinstance(mode, enum.Enum) else mode)
+    except ValueError:
+        supported = ", ".join(m.name for m in InterpolationMode)
+        raise ValueError(
+            f"interpolation {mode!r} is not supported (supported: {supported})"
+        ) from None
+
+
+def _resized_size(h: int, w: int, size, max_size: int | None) -> tuple[int, int]:
+    """torchvision's output size: (h, w) as given, or one int for the shorter edge.
+
+    With one int the aspect ratio is kept: the short edge becomes ``size`` and the long edge
+    ``int(size · long / short)``, then at most ``max_size`` (scaling the short edge with it).
+    """
+    if isinstance(size, numbers.Integral) or len(size) == 1:
+        requested = int(size if isinstance(size, numbers.Integral) else size[0])
+        short, long = (w, h) if w <= h else (h, w)
+        new_short, new_long = requested, int(requested * long / short)
+        if max_size is not None:
+            if max_size <= requested:
+                raise ValueError(
+                    f"max_size = {max_size} must be strictly greater than the requested size "
+                    f"for the smaller edge size = {size}"
+                )
+            if new_long > max_size:
+                new_short, new_long = int(max_size * new_short / new_long), max_size
+        return (new_long, new_short) if w <= h else (new_short, new_long)
+    if max_size is not None:
+        raise ValueError(
+            "max_size should only be passed if size specifies the length of the smaller edge, "
+            "i.e. size should be an int or a sequence of length 1"
+        )
+    return int(size[0]), int(size[1])
+
+
+def _resize(img, size: tuple[int, int], interpolation: InterpolationMode, antialias: bool):
+    """Resize an image to ``size`` = (height, width) (not differentiable).
+
+    Arrays (PIL stand-ins) get Pillow's resampling: 8-bit fixed point for uint8, always
+    antialiased. Tensors get torch's ``interpolate``: antialiased unless ``antialias=False``,
+    integer tensors computed in float32 and rounded back, as torchvision does.
+    """
+    mode = interpolation.value
+    if not isinstance(img, Tensor):
+        if mode == "nearest":  # Pillow's nearest: the pixel under each output centre
+            rows = resample.nearest_indices(img.shape[0], size[0], exact=True)
+            cols = resample.nearest_indices(img.shape[1], size[1], exact=True)
+            return img[rows][:, cols]
+        if img.dtype == xp.uint8:
+            return resample.resize_uint8(img, size, mode, axes=(0, 1))
+        return resample.resize_float(img, size, mode, axes=(0, 1))
+    a = img._data
+    if mode == "nearest":  # torch's legacy "nearest": floor(x · scale)
+        rows = resample.nearest_indices(a.shape[-2], size[0], exact=False)
+        cols = resample.nearest_indices(a.shape[-1], size[1], exact=False)
+        return Tensor._make(a[..., rows, :][..., cols])
+    is_float = xp.issubdtype(a.dtype, xp.floating)
+    x = a if is_float else a.astype(xp.float32)
+    if antialias:
+        out = resample.resize_float(x, size, mode, axes=(-2, -1))
+    else:
+        from gradiente.nn import functional as F
+
+        if mode != "bilinear":
+            raise ValueError("antialias=False is supported for bilinear interpolation only")
+        flat = Tensor._make(x.reshape(-1, 1, *x.shape[-2:]))
+        resized = F.interpolate(flat, size=size, mode="bilinear", align_corners=False)._data
+        out = resized.reshape(*x.shape[:-2], *size)
+    if not is_float:  # round half to even, as torch.round, and clamp into the integer range
+        info = xp.iinfo(a.dtype)
+        out = xp.clip(xp.round(out), info.min, info.max).astype(a.dtype)
+    return Tensor._make(out)
+
+
+class Resize:
+    """Resize to ``size``: (h, w), or one int for the shorter edge (keeping the aspect ratio).
+
+    Bilinear by default and antialiased as torchvision (``antialias=True``): when shrinking,
+    every output pixel is a triangle-weighted mean of all the input pixels it covers (see
+    ``gradiente.vision.resample``). An image already of the output size is returned as it is.
+    """
+
+    def __init__(
+        self,
+        size,
+        interpolation=InterpolationMode.BILINEAR,
+        max_size: int | None = None,
+        antialias: bool = True,
+    ) -> None:
+        if not isinstance(size, (numbers.Integral, Sequence)):
+            raise TypeError(f"Size should be int or sequence. Got {type(size)}")
+        if isinstance(size, Sequence) and len(size) not in (1, 2):
+            raise ValueError("If size is a sequence, it should have 1 or 2 values")
+        self.size = size
+        self.max_size = max_size
+        self.interpolation = _interpolation(interpolation)
+        self.antialias = antialias
+
+    def __call__(self, img):
+        img = _as_image(img)
+        h, w = _size_hw(img)
+        out_size = _resized_size(h, w, self.size, self.max_size)
+        if out_size == (h, w):
+            return img
+        return _resize(img, out_size, self.interpolation, self.antialias)
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(size={self.size}, interpolation={self.interpolation.value}, "
+            f"max_size={self.max_size}, antialias={self.antialias})"
+        )
+
+
+class RandomResizedCrop:
+    """Crop a random region of random area and aspect ratio, resized to ``size`` (Inception's
+    augmentation, the standard one for ImageNet training).
+
+    The region (torchvision's algorithm, with its draws): up to 10 tries of area
+    ``A · U(scale)`` and aspect ratio ``exp(U(log ratio))`` (width / height); the first that
+    fits in the image is placed at a random corner (two ``randint`` draws). If none fits, the
+    largest central crop whose ratio is clamped into ``ratio``.
+    """
+
+    def __init__(
+        self,
+        size,
+        scale: tuple[float, float] = (0.08, 1.0),
+        ratio: tuple[float, float] = (3.0 / 4.0, 4.0 / 3.0),
+        interpolation=InterpolationMode.BILINEAR,
+        antialias: bool = True,
+    ) -> None:
+        self.size = _pair(size)
+        if scale[0] > scale[1] or ratio[0] > ratio[1]:
+            raise ValueError("Scale and ratio should be of kind (min, max)")
+        self.scale = scale
+        self.ratio = ratio
+        self.interpolation = _interpolation(interpolation)
+        self.antialias = antialias
+
+    @staticmethod
+    def get_params(img, scale, ratio) -> tuple[int, int, int, int]:
+        """The crop (top, left, height, width), drawn as torchvision draws it."""
+        height, width = _size_hw(_as_image(img))
+        area = height * width
+        log_ratio = as_tensor(ratio, dtype=B.float32).log()  # float32, as torch's tensor(ratio)
+        for _ in range(10):
+            target_area = area * empty(1).uniform_(scale[0], scale[1]).item()
+            low, high = float(log_ratio[0]), float(log_ratio[1])
+            aspect_ratio = empty(1).uniform_(low, high).exp().item()
+            w = int(round(math.sqrt(target_area * aspect_ratio)))
+            h = int(round(math.sqrt(target_area / aspect_ratio)))
+            if 0 < w <= width and 0 < h <= height:
+                i = int(randint(0, height - h + 1, size=(1,)).item())
+                j = int(randint(0, width - w + 1, size=(1,)).item())
+                return i, j, h, w
+        # fallback: the whole image, narrowed to the nearest allowed aspect ratio, centred
+        in_ratio = width / height
+        if in_ratio < min(ratio):
+            w, h = width, int(round(width / min(ratio)))
+        elif in_ratio > max(ratio):
+            h, w = height, int(round(height * max(ratio)))
+        else:
+            w, h = width, height
+        return (height - h) // 2, (width - w) // 2, h, w
+
+    def __call__(self, img):
+        img = _as_image(img)
+        i, j, h, w = self.get_params(img, self.scale, self.ratio)
+        crop = _crop(img, i, j, h, w)
+        if (h, w) == self.size:
+            return crop
+        return _resize(crop, self.size, self.interpolation, self.antialias)
+
+    def __repr__(self) -> str:
+        scale = tuple(round(s, 4) for s in self.scale)
+        ratio = tuple(round(r, 4) for r in self.ratio)
+        return (
+            f"{type(self).__name__}(size={self.size}, scale={scale}, ratio={ratio}, "
+            f"interpolation={self.interpolation.value}, antialias={self.antialias})"
+        )
+
+
+def _jitter_range(value, name: str, center: float = 1.0, bound=(0.0, float("inf")), clip=True):
+    """torchvision's ``_check_input``: a number v → [center − v, center + v] (clipped at 0 for
+    the factors), a pair as given; None when the range is the single value ``center``."""
+    if isinstance(value, numbers.Number):
+        if value < 0:
+            raise ValueError(f"If {name} is a single number, it must be non negative.")
+        value = [center - float(value), center + float(value)]
+        if clip:
+            value[0] = max(value[0], 0.0)
+    elif isinstance(value, (tuple, list)) and len(value) == 2:
+        value = [float(value[0]), float(value[1])]
+    else:
+        raise TypeError(f"{name} should be a single number or a list/tuple with length 2.")
+    if not bound[0] <= value[0] <= value[1] <= bound[1]:
+        raise ValueError(f"{name} values should be between {bound}, but got {value}.")
+    return None if value[0] == value[1] == center else tuple(value)
+
+
+class ColorJitter:
+    """Randomly change brightness, contrast, saturation and hue, in a random order.
+
+    Each argument is a range of factors ``(min, max)`` or one number ``v`` for
+    ``[1 − v, 1 + v]`` (hue: ``[−v, v]``, v ≤ 0.5). Per call, as torchvision: a ``randperm(4)``
+    for the order, then one ``U(min, max)`` factor per enabled adjustment (formulas in
+    ``gradiente.vision.color``).
+    """
+
+    def __init__(self, brightness=0, contrast=0, saturation=0, hue=0) -> None:
+        self.brightness = _jitter_range(brightness, "brightness")
+        self.contrast = _jitter_range(contrast, "contrast")
+        self.saturation = _jitter_range(saturation, "saturation")
+        self.hue = _jitter_range(hue, "hue", center=0.0, bound=(-0.5, 0.5), clip=False)
+
+    @staticmethod
+    def get_params(brightness, contrast, saturation, hue):
+        """(order, brightness factor, contrast factor, saturation factor, hue factor)."""
+        order = randperm(4)
+        factors = [
+            None if r is None else float(empty(1).uniform_(r[0], r[1]).item())
+            for r in (brightness, contrast, saturation, hue)
+        ]
+        return (order, *factors)
+
+    def __call__(self, img):
+        img = _as_image(img)
+        order, *factors = self.get_params(self.brightness, self.contrast, self.saturation, self.hue)
+        adjust = (
+            color.adjust_brightness,
+            color.adjust_contrast,
+            color.adjust_saturation,
+            color.adjust_hue,
+        )
+        for k in order.tolist():
+            if factors[k] is not None:
+                img = adjust[k](img, factors[k])
+        return img
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(brightness={self.brightness}, contrast={self.contrast}, "
+            f"saturation={self.saturation}, hue={self.hue})"
+        )
