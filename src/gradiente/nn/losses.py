@@ -156,8 +156,9 @@ class KLDivLoss(_Loss):
         return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
 
 
-class MarginRankingLoss(_Loss):
-    """max(0, −y (x1 − x2) + margin) for labels y = ±1."""
+class _MarginLoss(_Loss):
+    """The losses with a ``margin`` option: torch's constructor (margin 0 by default, which
+    HingeEmbeddingLoss changes to 1)."""
 
     def __init__(
         self, margin: float = 0.0, size_average=None, reduce=None, reduction: str = "mean"
@@ -165,20 +166,23 @@ class MarginRankingLoss(_Loss):
         super().__init__(size_average, reduce, reduction)
         self.margin = margin
 
+
+class MarginRankingLoss(_MarginLoss):
+    """max(0, −y (x1 − x2) + margin) for labels y = ±1."""
+
     def forward(self, input1: Tensor, input2: Tensor, target: Tensor) -> Tensor:
         return F.margin_ranking_loss(
             input1, input2, target, margin=self.margin, reduction=self.reduction
         )
 
 
-class HingeEmbeddingLoss(_Loss):
+class HingeEmbeddingLoss(_MarginLoss):
     """x where y = 1, max(0, margin − x) where y = −1."""
 
     def __init__(
         self, margin: float = 1.0, size_average=None, reduce=None, reduction: str = "mean"
     ) -> None:
-        super().__init__(size_average, reduce, reduction)
-        self.margin = margin
+        super().__init__(margin, size_average, reduce, reduction)
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.hinge_embedding_loss(input, target, margin=self.margin, reduction=self.reduction)
@@ -191,14 +195,8 @@ class SoftMarginLoss(_Loss):
         return F.soft_margin_loss(input, target, reduction=self.reduction)
 
 
-class CosineEmbeddingLoss(_Loss):
+class CosineEmbeddingLoss(_MarginLoss):
     """1 − cos(x1, x2) where y = 1, max(0, cos(x1, x2) − margin) where y = −1."""
-
-    def __init__(
-        self, margin: float = 0.0, size_average=None, reduce=None, reduction: str = "mean"
-    ) -> None:
-        super().__init__(size_average, reduce, reduction)
-        self.margin = margin
 
     def forward(self, input1: Tensor, input2: Tensor, target: Tensor) -> Tensor:
         return F.cosine_embedding_loss(
