@@ -107,6 +107,13 @@ from gradiente.ops.pool import (
     max_pool1d,
     max_pool2d,
 )
+from gradiente.ops.pool3d import (
+    avg_pool3d,
+    max_pool3d,
+    max_unpool1d,
+    max_unpool2d,
+    max_unpool3d,
+)
 from gradiente.tensor import Tensor  # torch.nn.functional.Tensor exists too
 
 # the public names; _legacy_reduction is imported above for nn/losses.py
@@ -117,6 +124,7 @@ __all__ = [
     "adaptive_max_pool2d",
     "avg_pool1d",
     "avg_pool2d",
+    "avg_pool3d",
     "batch_norm",
     "bilinear",
     "binary_cross_entropy",
@@ -159,6 +167,10 @@ __all__ = [
     "margin_ranking_loss",
     "max_pool1d",
     "max_pool2d",
+    "max_pool3d",
+    "max_unpool1d",
+    "max_unpool2d",
+    "max_unpool3d",
     "mish",
     "mse_loss",
     "multilabel_soft_margin_loss",

@@ -1,4 +1,5 @@
-"""Pooling layers: max, average and adaptive pooling, with PyTorch's arguments and repr.
+"""Pooling layers: max, average, adaptive pooling and max unpooling, with PyTorch's arguments
+and repr.
 
 The layers only store their arguments; the work is in ``nn.functional`` (``ops/pool.py``).
 """
@@ -120,6 +121,66 @@ class AvgPool2d(_AvgPoolNd):
         return F.avg_pool2d(
             input, *self._window(), self.ceil_mode, self.count_include_pad, self.divisor_override
         )
+
+
+class MaxPool3d(_MaxPoolNd):
+    """3-D max pooling over (N, C, D, H, W): the largest value of each window."""
+
+    _pool = staticmethod(F.max_pool3d)
+
+
+class AvgPool3d(AvgPool2d):
+    """3-D average pooling over (N, C, D, H, W): the mean of each window (AvgPool2d's
+    arguments)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.avg_pool3d(
+            input, *self._window(), self.ceil_mode, self.count_include_pad, self.divisor_override
+        )
+
+
+class _MaxUnpoolNd(Module):
+    """MaxUnpool1d/2d/3d: the pooling's window as ``_spatial``-tuples, and ``forward(input,
+    indices, output_size=None)`` through ``_unpool``."""
+
+    _spatial: int
+
+    def __init__(self, kernel_size, stride=None, padding=0) -> None:
+        super().__init__()
+        n = self._spatial
+        self.kernel_size = ntuple(kernel_size, n)
+        self.stride = ntuple(stride if stride is not None else kernel_size, n)
+        self.padding = ntuple(padding, n)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+    def forward(self, input: Tensor, indices: Tensor, output_size=None) -> Tensor:
+        return self._unpool(
+            input, indices, self.kernel_size, self.stride, self.padding, output_size
+        )
+
+
+class MaxUnpool1d(_MaxUnpoolNd):
+    """Partial inverse of MaxPool1d: the maxima back at their indices, zeros elsewhere."""
+
+    _spatial = 1
+    _unpool = staticmethod(F.max_unpool1d)
+
+
+class MaxUnpool2d(_MaxUnpoolNd):
+    """Partial inverse of MaxPool2d (``return_indices=True``): the maxima back at their
+    indices, zeros elsewhere."""
+
+    _spatial = 2
+    _unpool = staticmethod(F.max_unpool2d)
+
+
+class MaxUnpool3d(_MaxUnpoolNd):
+    """Partial inverse of MaxPool3d: the maxima back at their indices, zeros elsewhere."""
+
+    _spatial = 3
+    _unpool = staticmethod(F.max_unpool3d)
 
 
 class _AdaptivePoolNd(Module):
