@@ -122,3 +122,17 @@ def test_more_loss_modules_match_torch(name, kwargs, n):
     g = g_mod(*(gradiente.from_numpy(a) for a in arrays))
     t = t_mod(*(torch.from_numpy(a) for a in arrays))
     assert_same(g, t)
+
+
+@pytest.mark.parametrize("name,kwargs,n", MORE_LOSS_MODULES)
+def test_more_loss_modules_refuse_an_unknown_reduction_as_torch(name, kwargs, n):
+    kwargs = {**kwargs, "reduction": "bad"}
+    g_mod, t_mod = getattr(nn, name)(**kwargs), getattr(torch.nn, name)(**kwargs)
+    arrays = [_rand((4, 3), i, 0.1, 2.0) for i in range(n)]
+    if name == "CosineEmbeddingLoss":
+        arrays[-1] = _signs((4,), 5)
+    with pytest.raises(ValueError) as t_error:
+        t_mod(*(torch.from_numpy(a) for a in arrays))
+    with pytest.raises(ValueError) as g_error:
+        g_mod(*(gradiente.from_numpy(a) for a in arrays))
+    assert str(g_error.value) == str(t_error.value)

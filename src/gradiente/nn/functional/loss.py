@@ -31,11 +31,15 @@ def _legacy_reduction(size_average, reduce) -> str:
     return ret
 
 
-def _resolve_reduction(size_average, reduce, reduction: str) -> str:
+def _resolve_reduction(
+    size_average, reduce, reduction: str, invalid: str = "is not a valid value for reduction"
+) -> str:
+    """The reduction to apply: the legacy flags' when given, else ``reduction``, which must be
+    'none', 'mean' or 'sum' (else ValueError "<reduction> <invalid>", torch's words)."""
     if size_average is not None or reduce is not None:
         reduction = _legacy_reduction(size_average, reduce)
     if reduction not in ("none", "mean", "sum"):
-        raise ValueError(f"{reduction} is not a valid value for reduction")
+        raise ValueError(f"{reduction} {invalid}")
     return reduction
 
 
@@ -343,14 +347,6 @@ def kl_div(
 # ------------------------------------------------------------- ranking and embedding losses
 
 
-def _reduction_of(size_average, reduce, reduction: str) -> str:
-    return (
-        reduction
-        if size_average is None and reduce is None
-        else _legacy_reduction(size_average, reduce)
-    )
-
-
 def margin_ranking_loss(
     input1: Tensor,
     input2: Tensor,
@@ -362,7 +358,7 @@ def margin_ranking_loss(
 ) -> Tensor:
     """max(0, −y (x1 − x2) + margin): x1 should rank above x2 where y = 1, below where y = −1."""
     loss = (-target * (input1 - input2) + margin).clamp_min(0)
-    return _reduce(loss, _reduction_of(size_average, reduce, reduction))
+    return _reduce(loss, _resolve_reduction(size_average, reduce, reduction))
 
 
 def hinge_embedding_loss(
@@ -377,7 +373,7 @@ def hinge_embedding_loss(
     zeros = input.new_zeros(())
     output_margin = (margin - input).clamp_min(0).where(target != 1, zeros)
     output_self = input.where(target != -1, zeros)
-    return _reduce(output_margin + output_self, _reduction_of(size_average, reduce, reduction))
+    return _reduce(output_margin + output_self, _resolve_reduction(size_average, reduce, reduction))
 
 
 def soft_margin_loss(
@@ -385,7 +381,7 @@ def soft_margin_loss(
 ) -> Tensor:
     """log(1 + e^(−y x)), the two-class logistic loss for labels y = ±1."""
     loss = (-input * target).exp().log1p()
-    return _reduce(loss, _reduction_of(size_average, reduce, reduction))
+    return _reduce(loss, _resolve_reduction(size_average, reduce, reduction))
 
 
 def cosine_embedding_loss(
@@ -407,7 +403,7 @@ def cosine_embedding_loss(
     zeros = cos.new_zeros(())
     pos = (1 - cos).where(target == 1, zeros)
     neg = (cos - margin).clamp_min(0).where(target == -1, zeros)
-    return _reduce(pos + neg, _reduction_of(size_average, reduce, reduction))
+    return _reduce(pos + neg, _resolve_reduction(size_average, reduce, reduction))
 
 
 def triplet_margin_loss(
@@ -429,7 +425,7 @@ def triplet_margin_loss(
     if swap:
         dist_neg = dist_neg.minimum(pairwise_distance(positive, negative, p, eps))
     loss = (margin + dist_pos - dist_neg).clamp_min(0)
-    return _reduce(loss, _reduction_of(size_average, reduce, reduction))
+    return _reduce(loss, _resolve_reduction(size_average, reduce, reduction))
 
 
 def multilabel_soft_margin_loss(
@@ -446,7 +442,7 @@ def multilabel_soft_margin_loss(
         loss = loss * weight
     class_dim = input.ndim - 1
     loss = loss.sum(class_dim) / input.shape[class_dim]
-    return _reduce(loss, _reduction_of(size_average, reduce, reduction))
+    return _reduce(loss, _resolve_reduction(size_average, reduce, reduction, "is not valid"))
 
 
 def poisson_nll_loss(
@@ -469,7 +465,7 @@ def poisson_nll_loss(
         safe = target.masked_fill(target <= 1, 1.0)
         stirling = safe * safe.log() - safe + 0.5 * (2 * math.pi * safe).log()
         loss = loss + stirling.masked_fill(target <= 1, 0.0)
-    return _reduce(loss, _reduction_of(size_average, reduce, reduction))
+    return _reduce(loss, _resolve_reduction(size_average, reduce, reduction))
 
 
 def gaussian_nll_loss(
@@ -498,4 +494,4 @@ def gaussian_nll_loss(
     loss = 0.5 * (var.log() + (input - target) ** 2 / var)
     if full:
         loss = loss + 0.5 * math.log(2 * math.pi)
-    return _reduce(loss, reduction)
+    return _reduce(loss, _resolve_reduction(None, None, reduction, "is not valid"))
