@@ -1,5 +1,7 @@
 """torchvision's everyday helpers on gradiente tensors (``torchvision.utils`` under ``gradiente
-run``): ``utils.make_grid`` and ``utils.save_image``. The datasets and transforms live in
+run``): ``utils.make_grid`` and ``utils.save_image``; ``models`` (``torchvision.models``:
+ResNet, VGG, AlexNet, SqueezeNet, MobileNetV2); ``resample`` and ``color``, the image arithmetic
+behind ``Resize`` and ``ColorJitter``. The datasets and transforms live in
 ``gradiente.datasets`` and ``gradiente.transforms``."""
 
 from gradiente.vision import utils
