@@ -17,6 +17,12 @@ def test_nn_reexports_every_layer():
         assert getattr(nn, name) is getattr(layers, name), name
 
 
+def test_layers_all_names_exactly_the_layer_classes_imported():
+    imported = {name for name, value in vars(layers).items() if isinstance(value, type)}
+    assert sorted(layers.__all__) == sorted(imported)
+    assert len(set(layers.__all__)) == len(layers.__all__), "a name is listed twice"
+
+
 def test_every_exported_name_resolves_and_is_torchs():
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     torch = pytest.importorskip("torch")
