@@ -54,6 +54,7 @@ ALIASES = {
     "torch.cuda": "gradiente.cuda",
     "torch.distributed": "gradiente.distributed",
     "torch.nn.parallel": "gradiente.nn.parallel",
+    "torch.serialization": "gradiente.serialization",
     "torchvision.datasets": "gradiente.datasets",
     "torchvision.transforms": "gradiente.transforms",
     "torchvision.utils": "gradiente.vision.utils",
@@ -64,6 +65,32 @@ ALIASES = {
     "torchvision.models.squeezenet": "gradiente.vision.models.squeezenet",
     "torchvision.models.mobilenetv2": "gradiente.vision.models.mobilenetv2",
 }
+
+
+# torch.nn.modules.<file> -> the gradiente module holding those layers; a name not there
+# (torch.nn.modules.activation.MultiheadAttention lives in layers/attention.py here) is looked
+# up in gradiente.nn, so every layer resolves under every torch.nn.modules path.
+NN_MODULES = {
+    "module": "gradiente.nn.module",
+    "linear": "gradiente.nn.layers.linear",
+    "conv": "gradiente.nn.layers.conv",
+    "batchnorm": "gradiente.nn.layers.normalization",
+    "instancenorm": "gradiente.nn.layers.normalization",
+    "normalization": "gradiente.nn.layers.normalization",
+    "activation": "gradiente.nn.layers.activation",
+    "loss": "gradiente.nn.losses",
+    "container": "gradiente.nn.layers.container",
+    "pooling": "gradiente.nn.layers.pooling",
+    "dropout": "gradiente.nn.layers.dropout",
+    "rnn": "gradiente.nn.layers.rnn",
+    "transformer": "gradiente.nn.layers.transformer",
+    "sparse": "gradiente.nn.layers.embedding",
+    "flatten": "gradiente.nn.layers.flatten",
+    "padding": "gradiente.nn.layers.padding",
+    "upsampling": "gradiente.nn.layers.upsampling",
+    "distance": "gradiente.nn.layers.distance",
+}
+ALIASES.update({f"torch.nn.modules.{name}": target for name, target in NN_MODULES.items()})
 
 
 class UnsupportedError(Exception):
@@ -249,17 +276,48 @@ def _cuda_autocast(enabled: bool = True, dtype=None, cache_enabled=True) -> auto
     return autocast("cuda", dtype, enabled=enabled)
 
 
-# Modules torch has for hardware, answered for a CPU-only library. Other names in them are
-# unsupported like any other missing name.
+def _ntuple_function(n: int):
+    """torch.nn.modules.utils._single/_pair/_triple/_quadruple: an int repeated n times."""
+    from gradiente.ops.window import ntuple
+
+    return lambda value: ntuple(value, n)
+
+
+# Modules torch has for hardware, answered for a CPU-only library: flags that only concern
+# CUDA, cuDNN or oneDNN are plain attributes a script may set, with no effect here. Other
+# names in them are unsupported like any other missing name.
 SYNTHETIC = {
     "torch.backends": {},
     "torch.backends.mps": {"is_available": _no_accelerator, "is_built": _no_accelerator},
-    "torch.backends.cuda": {"is_built": _no_accelerator},
+    "torch.backends.cuda": {
+        "is_built": _no_accelerator,
+        "matmul": types.SimpleNamespace(
+            allow_tf32=False,
+            allow_fp16_reduced_precision_reduction=True,
+            allow_bf16_reduced_precision_reduction=True,
+        ),
+        "flash_sdp_enabled": _no_accelerator,
+        "mem_efficient_sdp_enabled": _no_accelerator,
+        "math_sdp_enabled": lambda: True,
+        "enable_flash_sdp": _nothing,
+        "enable_mem_efficient_sdp": _nothing,
+        "enable_math_sdp": _nothing,
+    },
     "torch.backends.cudnn": {
         "is_available": _no_accelerator,
+        "version": _nothing,
         "enabled": False,
         "deterministic": False,
         "benchmark": False,
+        "allow_tf32": True,
+    },
+    "torch.backends.mkldnn": {"is_available": _no_accelerator, "enabled": False},
+    "torch.backends.openmp": {"is_available": _no_accelerator},
+    "torch.nn.modules.utils": {
+        "_single": _ntuple_function(1),
+        "_pair": _ntuple_function(2),
+        "_triple": _ntuple_function(3),
+        "_quadruple": _ntuple_function(4),
     },
     "torch.amp": {"autocast": autocast, "GradScaler": GradScaler},
     "torch.cuda.amp": {"autocast": _cuda_autocast, "GradScaler": _cuda_grad_scaler},
@@ -292,6 +350,10 @@ class AliasModule(types.ModuleType):
         target = self.__dict__.get("_gradiente_target")
         if target is not None and hasattr(target, attr):
             return getattr(target, attr)
+        if self.__name__.startswith("torch.nn.modules."):  # any layer, as said at NN_MODULES
+            layers = importlib.import_module("gradiente.nn")
+            if hasattr(layers, attr):
+                return getattr(layers, attr)
         raise UnsupportedAttributeError(unsupported_message(child))
 
     def __dir__(self):

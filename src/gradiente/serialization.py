@@ -14,7 +14,9 @@ here.
 Any other object (a whole ``nn.Module``, as in ``torch.save(model, path)``) is pickled and its
 bytes stored as a uint8 tensor. As in PyTorch (since 2.6), ``load`` refuses to unpickle it
 unless called with ``weights_only=False``, because unpickling can run arbitrary code: by
-default, loading never runs code.
+default, loading never runs code. As there, classes and functions named with
+``add_safe_globals([...])`` (or inside ``with safe_globals([...]):``) may be unpickled with
+``weights_only=True``, through an unpickler that refuses every other global.
 
 Saving is atomic: the bytes go to a temporary file in the same directory, which is flushed,
 fsynced and then renamed over the destination (``os.replace``), so a crash mid-save leaves the
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import io
 import json
 import math
 import os
@@ -39,7 +42,15 @@ from gradiente.backend import host, xp
 from gradiente.tensor import Tensor, _check_device
 from gradiente.tensor import device as _device
 
-__all__ = ["save", "load", "CheckpointError"]
+__all__ = [
+    "save",
+    "load",
+    "CheckpointError",
+    "add_safe_globals",
+    "safe_globals",
+    "get_safe_globals",
+    "clear_safe_globals",
+]
 
 _STRUCTURE_KEY = "gradiente"  # the __metadata__ entry holding the JSON structure
 _FORMAT_VERSION = 1
@@ -300,6 +311,78 @@ def _parse_json(text: bytes | str, name: str, what: str):
         raise CheckpointError(f"{name}: {what} is not valid JSON ({error})") from None
 
 
+# ---------------------------------------------------------------------------------------------
+# Safe globals: what a weights-only load may unpickle
+# ---------------------------------------------------------------------------------------------
+_safe_globals: list = []
+
+# What rebuilds a tensor or a Parameter from its pickle, and plain containers: no code runs
+# beyond building these values.
+_ALWAYS_SAFE = {
+    ("gradiente.tensor.common", "_rebuild"),
+    ("gradiente.nn.parameter", "_rebuild_parameter"),
+    ("numpy._core.multiarray", "_reconstruct"),
+    ("numpy.core.multiarray", "_reconstruct"),
+    ("numpy", "ndarray"),
+    ("numpy", "dtype"),
+    ("collections", "OrderedDict"),
+    ("builtins", "set"),
+    ("builtins", "frozenset"),
+    ("builtins", "slice"),
+}
+
+
+def _global_key(obj) -> tuple:
+    return obj.__module__, obj.__qualname__
+
+
+def add_safe_globals(safe_globals: list) -> None:
+    """Allow these classes/functions in pickles loaded with ``weights_only=True`` (torch's
+    ``torch.serialization.add_safe_globals``); an entry may also be ``(obj, "module.name")``."""
+    _safe_globals.extend(safe_globals)
+
+
+def get_safe_globals() -> list:
+    """The globals added by ``add_safe_globals``."""
+    return list(_safe_globals)
+
+
+def clear_safe_globals() -> None:
+    """Forget every global added by ``add_safe_globals``."""
+    _safe_globals.clear()
+
+
+@contextlib.contextmanager
+def safe_globals(safe_globals: list):
+    """``with safe_globals([...]):`` — ``add_safe_globals`` for the ``with`` block only."""
+    before = len(_safe_globals)
+    _safe_globals.extend(safe_globals)
+    try:
+        yield
+    finally:
+        del _safe_globals[before:]
+
+
+class _WeightsOnlyUnpickler(pickle.Unpickler):
+    """An unpickler that resolves only the safe globals (``find_class`` refuses the rest)."""
+
+    def find_class(self, module: str, name: str):
+        allowed = {}
+        for entry in _safe_globals:
+            obj, key = entry if isinstance(entry, tuple) else (entry, None)
+            allowed[tuple(key.rsplit(".", 1)) if key else _global_key(obj)] = obj
+        if (module, name) in allowed:
+            return allowed[(module, name)]
+        if (module, name) in _ALWAYS_SAFE:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(
+            f"Weights only load failed: Unsupported global: GLOBAL {module}.{name} was not an "
+            f"allowed global by default. Please use `torch.serialization.add_safe_globals"
+            f"([{name}])` or the `torch.serialization.safe_globals([{name}])` context manager "
+            "to allowlist this global if you trust this class/function."
+        )
+
+
 class _Decoder:
     """Turns the JSON structure (see ``_Encoder``) back into Python objects, checking each node."""
 
@@ -313,13 +396,17 @@ class _Decoder:
         return CheckpointError(f"{self.name}: the checkpoint's structure is damaged: {detail}")
 
     def _unpickle(self, node: dict):
+        data = self._array(node["pickle"]).tobytes()
         if self.weights_only:
-            raise pickle.UnpicklingError(
-                f"{self.name}: Weights only load failed: the checkpoint holds a pickled "
-                f"{node.get('type', 'object')}. Load it with weights_only=False only if you "
-                f"trust its source: unpickling can run arbitrary code."
-            )
-        return self.pickle_module.loads(self._array(node["pickle"]).tobytes())
+            try:
+                return _WeightsOnlyUnpickler(io.BytesIO(data)).load()
+            except pickle.UnpicklingError as error:
+                raise pickle.UnpicklingError(
+                    f"{self.name}: the checkpoint holds a pickled {node.get('type', 'object')}. "
+                    f"{error} Or load it with weights_only=False only if you trust its source: "
+                    "unpickling can run arbitrary code."
+                ) from None
+        return self.pickle_module.loads(data)
 
     def _array(self, key):
         if not isinstance(key, str) or key not in self.arrays:
