@@ -6,7 +6,7 @@ from __future__ import annotations
 from gradiente.autograd import function as _function
 from gradiente.autograd.engine import run_backward
 from gradiente.autograd.grad_mode import grad_state
-from gradiente.backend import xp
+from gradiente.backend import ndarray, xp
 
 
 def _seq(x):
@@ -30,7 +30,9 @@ def _roots_and_seeds(outputs, grad_outputs, hint: str):
                     f"grad can be implicitly created only for scalar outputs; output {i} has "
                     f"shape {tuple(t.shape)}: {hint}"
                 )
-            g = Tensor._make(xp.ones_like(t._data))  # on t's device
+            data = t._data  # ones on t's device (ones_like keeps a device mark; ones is faster)
+            ones = xp.ones(data.shape, data.dtype) if type(data) is ndarray else xp.ones_like(data)
+            g = Tensor._make(ones)
         else:
             if not isinstance(g, Tensor):
                 g = Tensor._make(xp.asarray(g, dtype=t._data.dtype))

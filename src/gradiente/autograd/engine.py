@@ -19,17 +19,17 @@ from gradiente.backend import mark_device, ndarray, xp
 def _consumer_counts(roots) -> dict:
     """For every node reachable from ``roots``: how many edges point into it."""
     counts = {}
+    get = counts.get
     stack = list(roots)
-    seen = set(stack)
+    roots = set(roots)
     while stack:
         node = stack.pop()
         for nxt, _ in node.next_functions:
-            if nxt is None:
-                continue
-            counts[nxt] = counts.get(nxt, 0) + 1
-            if nxt not in seen:
-                seen.add(nxt)
-                stack.append(nxt)
+            if nxt is not None:
+                seen = get(nxt)
+                counts[nxt] = 1 if seen is None else seen + 1
+                if seen is None and nxt not in roots:  # first edge into it: walk on from it
+                    stack.append(nxt)
     return counts
 
 
@@ -46,11 +46,11 @@ def topological_order(roots) -> list:
         node = ready.pop()
         order.append(node)
         for nxt, _ in node.next_functions:
-            if nxt is None:
-                continue
-            consumers[nxt] -= 1
-            if consumers[nxt] == 0:
-                ready.append(nxt)
+            if nxt is not None:
+                left = consumers[nxt] - 1
+                consumers[nxt] = left
+                if not left:
+                    ready.append(nxt)
     return order
 
 

@@ -184,6 +184,9 @@ def _shape_arg(args) -> tuple:
         args = args[0]
     out = []
     for s in args:
+        if type(s) is int:  # the common case, without the slower Integral (ABC) check
+            out.append(s)
+            continue
         if isinstance(s, Tensor):
             s = s.item()
         if not isinstance(s, numbers.Integral):
