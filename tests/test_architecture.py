@@ -27,6 +27,7 @@ LAYERS = {
     "testing": 3,
     # collectives on tensors over MPI; nn.parallel and SyncBatchNorm build on them
     "distributed": 3,
+    "multiprocessing": 3,  # torch.multiprocessing: Python's, for tensors in shared memory
     "nn": 4,
     "optim": 5,
     "data": 5,

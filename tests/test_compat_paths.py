@@ -135,6 +135,9 @@ def test_torch_serialization_resolves_under_the_alias():
         import gradiente.serialization
         assert add_safe_globals is gradiente.serialization.add_safe_globals
         assert torch.serialization.safe_globals is safe_globals
+        import torch.multiprocessing as mp
+        import gradiente.multiprocessing
+        assert mp.Process is gradiente.multiprocessing.Process
         print("ok")
     """)
     assert result.returncode == 0, result.stderr

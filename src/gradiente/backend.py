@@ -13,6 +13,7 @@ CUDA's own kernels are left for a real device.
 
 from __future__ import annotations
 
+import mmap
 import os
 
 import numpy
@@ -176,6 +177,25 @@ def mark_device(array, index):
     if _stand_in[0] and isinstance(array, (ndarray, numpy.generic)):
         return _stand_in_array(numpy.asarray(array), index)
     return to_device(numpy.asarray(array), index)
+
+
+def shared_copy(array):
+    """A copy of a CPU ``array`` in shared memory: an anonymous ``MAP_SHARED`` mapping, which
+    processes forked afterwards map too, so that their writes are seen by every process."""
+    nbytes = max(array.nbytes, 1)  # mmap refuses a length of 0
+    buffer = mmap.mmap(-1, nbytes)
+    out = numpy.frombuffer(buffer, dtype=array.dtype, count=array.size).reshape(array.shape)
+    out[...] = array
+    return out
+
+
+def is_shared(array) -> bool:
+    """Whether ``array`` (or the array it views) lives in a ``shared_copy`` mapping."""
+    while isinstance(array, ndarray):
+        array = array.base
+    if isinstance(array, memoryview):  # frombuffer's base: a view of the mapping
+        array = array.obj
+    return isinstance(array, mmap.mmap)
 
 
 def host(array):

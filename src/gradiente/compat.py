@@ -55,6 +55,7 @@ ALIASES = {
     "torch.distributed": "gradiente.distributed",
     "torch.nn.parallel": "gradiente.nn.parallel",
     "torch.serialization": "gradiente.serialization",
+    "torch.multiprocessing": "gradiente.multiprocessing",
     "torchvision.datasets": "gradiente.datasets",
     "torchvision.transforms": "gradiente.transforms",
     "torchvision.utils": "gradiente.vision.utils",

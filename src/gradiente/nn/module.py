@@ -10,6 +10,7 @@ machinery (handles, full backward hooks) is in ``nn/hooks.py``.
 from __future__ import annotations
 
 import collections
+import itertools
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 
@@ -459,6 +460,9 @@ class Module:
         return self.to(device)
 
     def share_memory(self) -> Module:
+        """Move every parameter and buffer to shared memory (``Tensor.share_memory_``)."""
+        for t in itertools.chain(self.parameters(), self.buffers()):
+            t.share_memory_()
         return self
 
     # ------------------------------------------------------------------------------ state dict

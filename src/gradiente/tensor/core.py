@@ -232,8 +232,8 @@ class TensorCore:
         return bool(self._data.reshape(()).item())
 
     def is_shared(self) -> bool:
-        """Checks if tensor is in shared memory."""
-        return False
+        """Whether the tensor's memory is shared between processes (see ``share_memory_``)."""
+        return B.is_shared(self._data)
 
     def is_pinned(self) -> bool:
         """Returns true if this tensor resides in pinned memory."""
@@ -524,7 +524,12 @@ class TensorCore:
         return self
 
     def share_memory_(self):
-        """Moves the underlying storage to shared memory."""
+        """Move the tensor's values to shared memory (an anonymous shared mapping), so that
+        processes forked afterwards (``torch.multiprocessing.Process``, the fork start method)
+        read and write the same numbers: hogwild training. A no-op when already shared and for
+        CUDA tensors, as in torch."""
+        if B.array_device_index(self._data) is None and not B.is_shared(self._data):
+            self._data = B.shared_copy(self._data)
         return self
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
