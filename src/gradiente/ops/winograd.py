@@ -143,10 +143,10 @@ def input_transform(ap, th: int, tw: int):
         d = _chunk_buffer("tiles", shape, ap.dtype)
         xp.copyto(d, _tiles(ap[n0:n1], th, tw).transpose(3, 4, 0, 1, 2, 5))
         rows = _chunk_buffer("rows", shape, ap.dtype)
-        for b in range(4):  # Bᵀ d, column by column
-            _combine(B_T, [d[a, b] for a in range(4)], [rows[i, b] for i in range(4)])
-        for i in range(4):  # (Bᵀ d) B, row by row
-            _combine(B_T, [rows[i, b] for b in range(4)], [V[i, j, n0:n1] for j in range(4)])
+        # Bᵀ d: each row i of the result is a combination of the tile's rows a (all columns
+        # at once); then (Bᵀ d) B: each column j a combination of the columns b (all rows)
+        _combine(B_T, [d[a] for a in range(4)], [rows[i] for i in range(4)])
+        _combine(B_T, [rows[:, b] for b in range(4)], [V[:, j, n0:n1] for j in range(4)])
 
     run_chunks(work, N, _grain(th * tw * C * 16))
     return V.reshape(16, N * th * tw, C)
@@ -165,8 +165,7 @@ def output_transform(M, N: int, th: int, tw: int, bias=None):
         rows = _chunk_buffer("out_rows", (2, 4, n1 - n0, th, tw, O), M.dtype)
         _combine(A_T, [part[i] for i in range(4)], rows)  # Aᵀ M
         y = _chunk_buffer("out_tiles", (2, 2, n1 - n0, th, tw, O), M.dtype)
-        for u in range(2):  # (Aᵀ M) A
-            _combine(A_T, [rows[u, j] for j in range(4)], y[u])
+        _combine(A_T, [rows[:, j] for j in range(4)], [y[:, v] for v in range(2)])  # (Aᵀ M) A
         xp.copyto(Y[n0:n1], y.transpose(2, 3, 0, 4, 1, 5))  # tiles back in place: one copy
         if bias is not None:
             Y[n0:n1] += bias
@@ -189,10 +188,8 @@ def output_transform_adjoint(gy, th: int, tw: int):
         part = _chunk_buffer("grad_tiles", (2, 2, n1 - n0, th, tw, O), gy.dtype)
         xp.copyto(part, g[n0:n1].transpose(2, 4, 0, 1, 3, 5))  # position-major, contiguous
         rows = _chunk_buffer("grad_rows", (4, 2, n1 - n0, th, tw, O), gy.dtype)
-        for v in range(2):  # A gY, column by column
-            _combine(A, [part[u, v] for u in range(2)], [rows[i, v] for i in range(4)])
-        for i in range(4):  # (A gY) Aᵀ, row by row
-            _combine(A, [rows[i, v] for v in range(2)], [Gy[i, j, n0:n1] for j in range(4)])
+        _combine(A, [part[u] for u in range(2)], [rows[i] for i in range(4)])  # A gY
+        _combine(A, [rows[:, v] for v in range(2)], [Gy[:, j, n0:n1] for j in range(4)])  # ·Aᵀ
 
     run_chunks(work, N, _grain(th * tw * O * 16))
     return Gy.reshape(16, N * th * tw, O)
