@@ -73,3 +73,23 @@ def test_im2col_and_col2im_split_over_images_match_torch(threads, in_channels, s
         got.append([t.detach().numpy() for t in (y, xt.grad, wt.grad)])
     for ours, theirs in zip(*got):
         np.testing.assert_allclose(ours, theirs, rtol=2e-4, atol=2e-3)
+
+
+@pytest.mark.parametrize("kind", ["max", "avg"])
+@pytest.mark.parametrize("kernel, stride, padding", [(2, 2, 0), (3, 2, 1), (3, 1, 1)])
+def test_pooling_split_over_images_matches_torch(threads, kind, kernel, stride, padding):
+    """Tiling, overlapping and padded windows over a batch big enough to be split."""
+    torch = pytest.importorskip("torch")
+    x = _big(3, channels_last=True)
+    got = []
+    for lib in (gd, torch):
+        xt = lib.tensor(x, requires_grad=True)
+        pool = lib.nn.functional.max_pool2d if kind == "max" else lib.nn.functional.avg_pool2d
+        y = pool(xt, kernel, stride, padding)
+        g = np.random.default_rng(4).standard_normal(tuple(y.shape)).astype(np.float32)
+        g.flat[::5003] = np.inf
+        y.backward(lib.tensor(g))
+        got.append((y.detach().numpy(), xt.grad.numpy()))
+    (y, gx), (ty, tgx) = got
+    np.testing.assert_allclose(y, ty, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(gx, tgx, rtol=1e-6, atol=1e-6)

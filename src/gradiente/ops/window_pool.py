@@ -25,6 +25,7 @@ from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import xp
 from gradiente.ops.array_function import ArrayFunction
 from gradiente.ops.reduce import torch_type_name
+from gradiente.parallel import over_count
 
 
 # ------------------------------------------------------------------------------ geometry
@@ -183,24 +184,32 @@ def _lowest(dtype):
 
 
 def _scatter_taps(geom: PoolGeometry, shape, dtype, channels_last, put):
-    """Input-shaped gradient built tap by tap: ``put(t, tap, whole)`` fills the slice of tap t.
+    """Input-shaped gradient built tap by tap: ``put(t, tap, whole, images)`` fills the slice
+    of tap t for the images ``images`` (a slice of the batch).
 
     When the windows tile the input (``whole``) each element is written exactly once, so the
     result needs no zero fill; otherwise it starts at zero and ``put`` assigns (disjoint
-    windows) or adds (overlapping windows).
+    windows) or adds (overlapping windows). A large batch is split into runs of images over
+    gradiente's threads (the runs write disjoint memory).
     """
     N, C, H, W = shape
     Hp, Wp = geom.padded() if geom.needs_padding() else (H, W)
     ph, pw = geom.padding
-    if geom.tiles():
+    whole = geom.tiles()
+    if whole:
         gx = _full(shape, None, dtype, channels_last)
-        for t, tap in enumerate(_taps(gx, geom)):
-            put(t, tap, True)
+    else:
+        gx = _full((N, C, Hp, Wp), 0, dtype, channels_last)
+    taps = _taps(gx, geom)
+
+    def fill(a, b):
+        for t, tap in enumerate(taps):
+            put(t, tap[a:b], whole, slice(a, b))
+
+    over_count(fill, N, gx.nbytes)
+    if whole or ((Hp, Wp) == (H, W) and not ph and not pw):
         return gx
-    gx = _full((N, C, Hp, Wp), 0, dtype, channels_last)
-    for t, tap in enumerate(_taps(gx, geom)):
-        put(t, tap, False)
-    return gx[:, :, ph : ph + H, pw : pw + W] if (Hp, Wp) != (H, W) or ph or pw else gx
+    return gx[:, :, ph : ph + H, pw : pw + W]
 
 
 def backward_op(op, kernel, grad, *args):
@@ -218,26 +227,40 @@ def _max_forward(x, geom: PoolGeometry, with_argmax: bool):
     Only whole-array arithmetic: ``where``/masked copies are ~20x slower in NumPy than a
     multiply. Taps come in increasing order, so "tap t is strictly greater than the running
     maximum" can be recorded as arg = max(arg, better·t); a tie keeps the earlier tap, which
-    is PyTorch's first-maximum rule.
+    is PyTorch's first-maximum rule. A large batch is split into runs of images over
+    gradiente's threads.
     """
     taps = _taps(_padded_input(x, geom, _lowest(x.dtype)), geom)
     if len(taps) == 1:
         out = xp.copy(taps[0], order="K")
         return out, (xp.zeros_like(out, dtype=xp.uint8) if with_argmax else None)
+    out = xp.empty_like(taps[0])  # the input's layout (channels-last stays channels-last)
+    index = xp.uint8 if len(taps) < 256 else xp.int32
+    arg = xp.empty_like(taps[0], dtype=index) if with_argmax else None
+
+    def run(a, b):
+        _max_of_taps([tap[a:b] for tap in taps], out[a:b], None if arg is None else arg[a:b])
+
+    over_count(run, x.shape[0], x.nbytes)
+    return out, arg
+
+
+def _max_of_taps(taps, out, arg) -> None:
+    """``out`` = the maximum over ``taps``, and ``arg`` (unless None) the winning tap."""
     # maximum(a, b) answers b on a tie: the running maximum goes second, so that of 0.0 and
     # -0.0 the earlier tap wins, as in PyTorch
-    out = xp.maximum(taps[1], taps[0])
-    if not with_argmax:
+    xp.maximum(taps[1], taps[0], out=out)
+    if arg is None:
         for tap in taps[2:]:
             xp.maximum(tap, out, out=out)
-        return out, None
-    index = xp.uint8 if len(taps) < 256 else xp.int32
-    arg = (taps[1] > taps[0]).astype(index)
+        return
+    index = arg.dtype.type
+    arg[...] = taps[1] > taps[0]
     for t, tap in enumerate(taps[2:], 2):
         better = tap > out
         xp.maximum(tap, out, out=out)
         xp.maximum(arg, better * index(t), out=arg)
-    if x.dtype.kind == "f" and xp.isnan(out).any():
+    if out.dtype.kind == "f" and xp.isnan(out).any():
         # PyTorch's rule takes a tap when it is greater *or NaN* (so the last NaN wins)
         best = taps[0]
         arg[...] = 0
@@ -245,7 +268,6 @@ def _max_forward(x, geom: PoolGeometry, with_argmax: bool):
             take = (tap > best) | xp.isnan(tap)
             best = xp.where(take, tap, best)
             arg[take] = t
-    return out, arg
 
 
 def _max_scatter(g, arg, geom: PoolGeometry, shape, channels_last):
@@ -258,19 +280,19 @@ def _max_scatter(g, arg, geom: PoolGeometry, shape, channels_last):
     disjoint = geom.disjoint()
     exact = not xp.isfinite(g).all()
 
-    def put(t, tap, whole):
-        won = arg == t
+    def put(t, tap, whole, images):
+        gi, won = g[images], arg[images] == t
         if exact:  # masked writes
             if whole:
                 tap[...] = 0
             if whole or disjoint:
-                xp.copyto(tap, g, where=won)
+                xp.copyto(tap, gi, where=won)
             else:
-                tap += xp.where(won, g, 0)
+                tap += xp.where(won, gi, 0)
         elif whole or disjoint:
-            xp.multiply(g, won, out=tap)
+            xp.multiply(gi, won, out=tap)
         else:
-            tap += g * won
+            tap += gi * won
 
     return _scatter_taps(geom, shape, g.dtype, channels_last, put)
 
@@ -425,11 +447,11 @@ def _avg_scatter(g, geom: PoolGeometry, scale, shape, channels_last):
     gs = _in_layout(g, channels_last) * scale
     disjoint = geom.disjoint()
 
-    def put(t, tap, whole):
+    def put(t, tap, whole, images):
         if whole or disjoint:
-            tap[...] = gs
+            tap[...] = gs[images]
         else:
-            tap += gs
+            tap += gs[images]
 
     return _scatter_taps(geom, shape, g.dtype, channels_last, put)
 
