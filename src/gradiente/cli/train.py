@@ -57,6 +57,7 @@ from gradiente.train.checkpoint import (
 from gradiente.train.data import DATASET_NAMES, IMAGE_DATASETS
 from gradiente.train.distributed import Job, SetEpoch, launch
 from gradiente.train.plots import plot_curves
+from gradiente.utils.tensorboard import SummaryWriter, require_tensorboard
 
 
 def add_parser(sub) -> None:
@@ -130,6 +131,12 @@ def add_parser(sub) -> None:
         "--resume", metavar="RUN", help="continue the run in folder RUN exactly where it stopped"
     )
     train.add_argument("--no-progress", action="store_true", help="no progress bars")
+    train.add_argument(
+        "--tensorboard",
+        action="store_true",
+        help="also log loss, accuracy and lr per epoch for TensorBoard in RUN/tensorboard/ "
+        "(needs pip install 'gradiente[tensorboard]'; view with tensorboard --logdir RUN)",
+    )
     train.add_argument(
         "--nproc",
         type=positive_int,
@@ -241,6 +248,45 @@ class _RunFolderWriter(Callback):
         self.write(trainer, curves=True)
 
 
+class _TensorBoardWriter(Callback):
+    """Logs each epoch's row of the history (train/val loss and accuracy, lr) to TensorBoard
+    event files in ``RUN/tensorboard``, the epoch as the step; a resumed run hides the events
+    a killed run wrote after its checkpoint (``purge_step``)."""
+
+    order = 30
+
+    def __init__(self, log_dir: pathlib.Path) -> None:
+        try:  # fail before training if the tensorboard package is missing
+            require_tensorboard()
+        except ImportError as error:
+            raise CLIError(f"--tensorboard: {error}", EXIT_USAGE) from None
+        self.log_dir = log_dir
+        self.writer = None
+
+    def on_train_begin(self, trainer) -> None:
+        purge = trainer.epoch + 1 if trainer.epoch else None
+        self.writer = SummaryWriter(str(self.log_dir), purge_step=purge)
+
+    def on_epoch_end(self, trainer, logs) -> None:
+        for key, tag in (
+            ("train_loss", "loss/train"),
+            ("val_loss", "loss/val"),
+            ("train_accuracy", "accuracy/train"),
+            ("val_accuracy", "accuracy/val"),
+            ("lr", "lr"),
+        ):
+            if logs.get(key) is not None:
+                self.writer.add_scalar(tag, logs[key], logs["epoch"])
+        self.writer.flush()
+
+    def on_interrupt(self, trainer) -> None:
+        self.on_train_end(trainer)
+
+    def on_train_end(self, trainer) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
 # --- train --------------------------------------------------------------------------------------
 
 
@@ -315,6 +361,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     callbacks = [SetEpoch(train_loader)]
     if job.is_main:
         callbacks += [ModelCheckpoint(run_dir), _RunFolderWriter(run_dir, title, config)]
+        if args.tensorboard:
+            callbacks.append(_TensorBoardWriter(run_dir / "tensorboard"))
     start = time.perf_counter()
     try:
         history = fit(
