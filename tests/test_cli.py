@@ -317,7 +317,7 @@ def test_model_dataset_mismatch_is_a_clear_error(tmp_path, capsys):
     assert main(["train", "--model", "vgg-small", "--out", str(run)]) == 2
     err = capsys.readouterr().err
     assert "model 'vgg-small' does not fit inputs of shape (1, 8, 8)" in err
-    assert "Models that fit digits: logistic, mlp, cnn." in err
+    assert "Models that fit digits: logistic, mlp, cnn, vit." in err
     assert not run.exists()
 
 

@@ -15,6 +15,7 @@ from gradiente.models.cnn import SmallCNN
 from gradiente.models.lenet import LeNet5
 from gradiente.models.mlp import MLP, LogisticRegression
 from gradiente.models.vgg import VGGSmall
+from gradiente.models.vit import ViT
 
 MODELS = {
     "logistic": LogisticRegression,
@@ -22,6 +23,7 @@ MODELS = {
     "cnn": SmallCNN,
     "lenet5": LeNet5,
     "vgg-small": VGGSmall,
+    "vit": ViT,
 }
 
 
@@ -50,5 +52,6 @@ __all__ = [
     "ModelMismatchError",
     "SmallCNN",
     "VGGSmall",
+    "ViT",
     "get_model",
 ]
