@@ -36,6 +36,7 @@ LAYERS = {
     "transforms": 5,
     "vision": 5,  # torchvision's utils (make_grid, save_image) on tensors and nn.functional
     "serialization": 5,
+    "onnx": 5,  # torch.onnx: traces nn models into ONNX graphs (the onnx package, optional)
     "train": 6,
     "models": 6,
     "viz": 7,

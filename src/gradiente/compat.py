@@ -39,6 +39,8 @@ ALIASES = {
     "torch.optim.lr_scheduler": "gradiente.optim.lr_scheduler",
     "torch.utils": "gradiente.utils",
     "torch.utils.data": "gradiente.utils.data",
+    "torch.utils.tensorboard": "gradiente.utils.tensorboard",
+    "torch.onnx": "gradiente.onnx",
     "torch.autograd": "gradiente.autograd",
     "torch.autograd.functional": "gradiente.autograd.functional",
     "torch.autograd.function": "gradiente.autograd.function",
