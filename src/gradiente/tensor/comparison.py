@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from gradiente import backend as B
+from gradiente.autograd.function import _on_one_device
 from gradiente.backend import xp
 from gradiente.ops import compare as C
 from gradiente.tensor.common import _arr, _dims
@@ -17,7 +19,13 @@ class Comparison:
     __slots__ = ()
 
     def _compare(self, other, fn):
-        return Tensor._make(C.elementwise(fn, self._data, _arr(other)), False, None)
+        on_cuda = isinstance(other, Tensor) and type(other._data) is not xp.ndarray
+        if type(self._data) is xp.ndarray and not on_cuda:  # the CPU: one type compare
+            return Tensor._make(C.elementwise(fn, self._data, _arr(other)), False, None)
+        # a CUDA operand: torch's device-mixing rules, and the result stays on the device (the
+        # NumPy stand-in's ufuncs answer plain arrays, marked back onto it)
+        (a, b), index = _on_one_device((self, other))
+        return Tensor._make(B.mark_device(C.elementwise(fn, a._data, _arr(b)), index))
 
     @function
     def eq(self, other):

@@ -14,7 +14,6 @@ import math
 import os
 import pathlib
 
-from gradiente.backend import xp
 from gradiente.optim import lr_scheduler
 from gradiente.train.checkpoint import (
     checkpoint_path,
@@ -168,10 +167,11 @@ class EarlyStopping(Callback):
 
 
 def _finite_weights(model) -> bool:
-    """Whether every parameter and buffer of ``model`` is finite (no NaN, no ±inf)."""
+    """Whether every parameter and buffer of ``model`` is finite (no NaN, no ±inf); checked
+    on the weights' device, one number per tensor comes to the host."""
     for value in model.state_dict().values():
-        array = value.numpy() if hasattr(value, "numpy") else value
-        if getattr(array.dtype, "kind", "") in "fc" and not xp.isfinite(array).all():
+        floating = hasattr(value, "isfinite") and value.dtype.is_floating_point
+        if floating and not bool(value.isfinite().all()):
             return False
     return True
 

@@ -14,6 +14,13 @@ streams, position in the epoch, scheduler and callback states via ``state_dict``
 run continues bit for bit as if it had never stopped. Ctrl-C stops between two batches. A run
 that diverges (a NaN or infinite loss) stops at once, by default, before its broken weights
 reach a checkpoint (``TerminateOnNaN``).
+
+Devices: ``fit(..., device="cuda")`` (or ``"auto"``, ``"cpu"``, ``"cuda:1"``) moves the model
+there once and every batch as it arrives, as a PyTorch program does by hand (see
+``train.devices``). Whatever the device, a step asks the host for one number, the loss (the
+callbacks, ``TerminateOnNaN`` and the progress bar read it); the count of right predictions stays
+on the device as a tensor and crosses to the host once per epoch (and when the progress bar
+redraws, a few times a second). Checkpoints hold host copies and resume on either device.
 """
 
 from __future__ import annotations
@@ -34,13 +41,19 @@ from gradiente.random import get_rng_state, set_rng_state
 from gradiente.tensor import Tensor, cat
 from gradiente.train.callbacks import Callback, LRSchedulerCallback, TerminateOnNaN
 from gradiente.train.checkpoint import fault_point, load_checkpoint
+from gradiente.train.devices import resolve_device, to_device
 from gradiente.train.history import History
 
 STATE_FORMAT = 1
 
 
 class _Running:
-    """Sums over the batches seen so far in an epoch: loss·samples, correct predictions."""
+    """Sums over the batches seen so far in an epoch: loss·samples, correct predictions.
+
+    The sums may be tensors on the training device (``evaluate``'s loss, both loops' counts of
+    right predictions): adding to them queues work on the device without waiting for it, and
+    ``loss``/``accuracy``/``state_dict`` bring them to the host.
+    """
 
     def __init__(self, state: dict | None = None) -> None:
         state = state or {}
@@ -50,24 +63,28 @@ class _Running:
         self.seconds = state.get("seconds", 0.0)
         self.lr = state.get("lr")  # the learning rate when the epoch began
 
-    def add(self, loss: float, correct: int | None, n: int) -> None:
-        self.loss_sum += loss * n
+    def add(self, loss, correct, n: int) -> None:
+        """Add a batch of ``n`` samples: its mean ``loss`` (a float, or a float64 tensor) and
+        its number of right predictions (an int64 tensor, or None when not classifying)."""
+        self.loss_sum = self.loss_sum + loss * n
         self.seen += n
         if correct is not None:
-            self.correct = (self.correct or 0) + correct
+            self.correct = correct if self.correct is None else self.correct + correct
 
     @property
     def loss(self) -> float | None:
-        return self.loss_sum / self.seen if self.seen else None
+        return float(self.loss_sum) / self.seen if self.seen else None
 
     @property
     def accuracy(self) -> float | None:
-        return self.correct / self.seen if self.seen and self.correct is not None else None
+        if not self.seen or self.correct is None:
+            return None
+        return int(self.correct) / self.seen
 
     def state_dict(self) -> dict:
         return {
-            "loss_sum": self.loss_sum,
-            "correct": self.correct,
+            "loss_sum": float(self.loss_sum),
+            "correct": None if self.correct is None else int(self.correct),
             "seen": self.seen,
             "seconds": self.seconds,
             "lr": self.lr,
@@ -78,15 +95,16 @@ def _batch_size(x) -> int:
     return len(x) if not isinstance(x, (tuple, list)) else len(x[0])
 
 
-def _correct(output, target) -> int | None:
-    """The number of right predictions when ``output`` holds class scores ``(N, C)`` and
-    ``target`` class indices ``(N,)``; ``None`` for any other task (e.g. regression)."""
+def _correct(output, target) -> Tensor | None:
+    """The number of right predictions (a 0-d int64 tensor on the outputs' device) when
+    ``output`` holds class scores ``(N, C)`` and ``target`` class indices ``(N,)``; ``None``
+    for any other task (e.g. regression)."""
     if not isinstance(output, Tensor) or not isinstance(target, Tensor):
         return None
     if output.ndim != 2 or target.ndim != 1 or target.dtype.is_floating_point:
         return None
     with no_grad():
-        return int((output.argmax(1) == target).sum().item())
+        return (output.argmax(1) == target).sum()
 
 
 def _encode(state) -> str:
@@ -157,7 +175,7 @@ class Trainer:
     Attributes read by callbacks: ``model``, ``optimizer``, ``history``, ``epoch`` (completed
     epochs), ``batch`` (batches done in the current epoch), ``epochs`` (the target),
     ``stop_training`` (set it to stop after this epoch), ``terminate(reason)`` (stop now),
-    ``log`` (prints a line).
+    ``log`` (prints a line), ``device`` (where the model and the batches are).
     """
 
     def __init__(
@@ -171,8 +189,10 @@ class Trainer:
         callbacks=(),
         progress: bool = True,
         verbose: bool = True,
+        device=None,
     ) -> None:
-        self.model = model
+        self.device = resolve_device(device, model)
+        self.model = model.to(self.device)
         self.train_loader = train_loader
         self.optimizer = optimizer
         self.loss_fn = loss_fn
@@ -303,7 +323,7 @@ class Trainer:
         return batches
 
     def _run_epoch(self) -> None:
-        model, optimizer, loss_fn = self.model, self.optimizer, self.loss_fn
+        model, optimizer, loss_fn, device = self.model, self.optimizer, self.loss_fn, self.device
         model.train()
         batches = self._start_epoch()
         running = self._running
@@ -324,6 +344,7 @@ class Trainer:
         seconds_before = running.seconds
         try:
             for x, y in batches:
+                x, y = to_device(x, device), to_device(y, device)
                 optimizer.zero_grad()
                 output = model(x)
                 loss = loss_fn(output, y)
@@ -337,7 +358,7 @@ class Trainer:
                     raise _Terminated
                 fault_point("batch")  # tests kill the process here (see train.checkpoint)
                 running.seconds = seconds_before + time.perf_counter() - start
-                if not bar.disable:
+                if not bar.disable and _redraw_due(bar):
                     acc = running.accuracy
                     bar.set_postfix_str(
                         f"loss {running.loss:.4f}"
@@ -345,6 +366,7 @@ class Trainer:
                         + f", {running.seen / max(running.seconds, 1e-9):,.0f} samples/s",
                         refresh=False,
                     )
+                if not bar.disable:
                     bar.update(1)
                 if self._interrupt_requested:
                     raise _Interrupted
@@ -357,7 +379,7 @@ class Trainer:
             "lr": running.lr,
         }
         if self.val_loader is not None:
-            val = evaluate(model, self.val_loader, loss_fn)
+            val = evaluate(model, self.val_loader, loss_fn, device=device)
             row["val_loss"], row["val_accuracy"] = val["loss"], val["accuracy"]
         row["seconds"] = time.perf_counter() - start + seconds_before
         self.epoch += 1
@@ -377,6 +399,12 @@ class Trainer:
         rate = running.seen / row["seconds"] if row["seconds"] > 0 else math.inf
         parts.append(f"{row['seconds']:.1f}s ({rate:,.0f} samples/s)")
         self.log(" | ".join(parts))
+
+
+def _redraw_due(bar) -> bool:
+    """Whether tqdm's next ``update`` redraws the bar (every ``mininterval`` seconds): only
+    then is its text, which reads the accuracy from the device, worth computing."""
+    return time.time() - getattr(bar, "last_print_t", 0.0) >= getattr(bar, "mininterval", 0.1)
 
 
 @contextlib.contextmanager
@@ -413,6 +441,7 @@ def fit(
     verbose: bool = True,
     resume: str | os.PathLike | dict | None = None,
     terminate_on_nan: bool = True,
+    device=None,
 ) -> History:
     """Train ``model`` for ``epochs`` epochs of ``train_loader`` and return the ``History``.
 
@@ -437,6 +466,11 @@ def fit(
             weights) is NaN or infinite (adds a ``TerminateOnNaN`` unless one is given): the
             history comes back with ``terminated`` naming the epoch and batch, and no checkpoint
             of the diverged model is written.
+        device: where to train: ``"auto"`` (CUDA when available, else the CPU), ``"cpu"``,
+            ``"cuda"``, ``"cuda:N"`` or a ``gradiente.device``. The model is moved there with
+            ``model.to(device)`` (its Parameter objects stay the same, so the optimizer keeps
+            them) and each batch's tensors as they arrive. None (the default): where the model
+            is now. A checkpoint saved on one device resumes on any other.
 
     Accuracy is measured when the outputs are class scores ``(N, C)`` and the targets class
     indices ``(N,)``. Ctrl-C stops between two batches: the callbacks' ``on_interrupt`` run
@@ -449,7 +483,16 @@ def fit(
     if scheduler is not None:
         callbacks.insert(0, LRSchedulerCallback(scheduler))
     trainer = Trainer(
-        model, train_loader, optimizer, loss_fn, epochs, val_loader, callbacks, progress, verbose
+        model,
+        train_loader,
+        optimizer,
+        loss_fn,
+        epochs,
+        val_loader,
+        callbacks,
+        progress,
+        verbose,
+        device=device,
     )
     if resume is not None:
         if not isinstance(resume, dict):
@@ -458,14 +501,20 @@ def fit(
     return trainer.run()
 
 
-def evaluate(model, loader, loss_fn=None, *, return_predictions: bool = False) -> dict:
+def evaluate(model, loader, loss_fn=None, *, return_predictions: bool = False, device=None) -> dict:
     """Measure ``model`` on every batch of ``loader`` in eval mode, without gradients.
 
     Returns ``{"loss": mean loss (None without loss_fn), "accuracy": fraction right (None if
     not classification), "samples": n}``; with ``return_predictions`` also ``"predictions"``
-    (the argmax classes) and ``"targets"``, as int64 tensors. The model's train/eval mode is
-    restored afterwards.
+    (the argmax classes) and ``"targets"``, as int64 tensors on the device. The model's
+    train/eval mode is restored afterwards.
+
+    ``device`` is ``fit``'s: the model is moved there and each batch too (None: where the model
+    is). The loss and the count of right predictions are summed on the device (the loss in
+    float64, so the mean is the one a float sum gives) and read once, at the end.
     """
+    device = resolve_device(device, model)
+    model.to(device)
     was_training = model.training
     model.eval()
     running = _Running()
@@ -473,8 +522,9 @@ def evaluate(model, loader, loss_fn=None, *, return_predictions: bool = False) -
     try:
         with no_grad():
             for x, y in loader:
+                x, y = to_device(x, device), to_device(y, device)
                 output = model(x)
-                loss = loss_fn(output, y).item() if loss_fn is not None else 0.0
+                loss = loss_fn(output, y).double() if loss_fn is not None else 0.0
                 running.add(loss, _correct(output, y), _batch_size(x))
                 if return_predictions:
                     predictions.append(output.argmax(1))

@@ -6,11 +6,16 @@ from gradiente.backend import xp
 from gradiente.tensor import from_numpy
 
 
+def _host(values):
+    """``values`` (a tensor on any device, an array or a list) as a NumPy array on the host."""
+    return xp.asarray(values.detach().cpu().numpy() if hasattr(values, "cpu") else values)
+
+
 def confusion_matrix(predictions, targets, num_classes: int):
     """The ``(num_classes, num_classes)`` int64 tensor whose entry ``[i, j]`` counts the
-    samples of true class ``i`` predicted as class ``j`` (rows: truth, columns: prediction)."""
-    p = xp.asarray(predictions.numpy() if hasattr(predictions, "numpy") else predictions)
-    t = xp.asarray(targets.numpy() if hasattr(targets, "numpy") else targets)
+    samples of true class ``i`` predicted as class ``j`` (rows: truth, columns: prediction).
+    The predictions and targets may be on any device; the matrix is on the CPU."""
+    p, t = _host(predictions), _host(targets)
     counts = xp.bincount(
         t.astype(xp.int64) * num_classes + p.astype(xp.int64), minlength=num_classes * num_classes
     )
@@ -24,7 +29,7 @@ def precision_recall(confusion):
     fraction that are c); recall_c = TP_c / (TP_c + FN_c) = M[c, c] / Σ_j M[c, j] (of the
     samples of class c, the fraction found). A class never predicted (or absent) gets 0.
     """
-    m = confusion.numpy().astype(xp.float64)
+    m = _host(confusion).astype(xp.float64)
     tp = xp.diag(m)
     predicted, actual = m.sum(axis=0), m.sum(axis=1)
     precision = xp.divide(tp, predicted, out=xp.zeros_like(tp), where=predicted > 0)
