@@ -16,7 +16,7 @@ import argparse
 import sys
 
 from gradiente import __version__
-from gradiente.cli import evaluate, info, lecture, run, train
+from gradiente.cli import evaluate, export, info, lecture, run, train
 from gradiente.cli.errors import (
     DEBUG_HELP,
     EXIT_ERROR,
@@ -40,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     train.add_parser(sub)
     evaluate.add_parsers(sub)
+    export.add_parser(sub)
     run.add_parser(sub)
     lecture.add_parser(sub)
     info.add_parser(sub)

@@ -10,7 +10,7 @@ which also installs onnxruntime to run the result); importing this module works 
                       input_names=["image"], dynamic_axes={"image": {0: "batch"}})
 """
 
-from gradiente.onnx.export import DEFAULT_OPSET, export
+from gradiente.onnx.export import DEFAULT_OPSET, export, require_onnx
 from gradiente.onnx.trace import UnsupportedOperatorError
 
 
@@ -19,4 +19,10 @@ def is_in_onnx_export() -> bool:
     return False
 
 
-__all__ = ["DEFAULT_OPSET", "UnsupportedOperatorError", "export", "is_in_onnx_export"]
+__all__ = [
+    "DEFAULT_OPSET",
+    "UnsupportedOperatorError",
+    "export",
+    "is_in_onnx_export",
+    "require_onnx",
+]

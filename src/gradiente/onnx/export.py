@@ -18,7 +18,8 @@ SUPPORTED_OPSETS = range(17, 22)
 INSTALL_HINT = "gradiente.onnx needs the onnx package: pip install 'gradiente[onnx]'"
 
 
-def _onnx():
+def require_onnx():
+    """The ``onnx`` module, or ImportError saying how to install it."""
     try:
         import onnx
     except ImportError as error:
@@ -113,7 +114,7 @@ def _dynamic(dynamic_axes: dict | None, name: str) -> dict[int, str]:
 
 def build_model(tracer: Tracer, outputs, output_names=None, dynamic_axes=None):
     """The ``onnx.ModelProto`` of a finished trace."""
-    onnx = _onnx()
+    onnx = require_onnx()
     graph = tracer.graph
     input_values = {name for name, _ in graph.inputs} | set(graph.initializers)
     names = list(output_names or [])
@@ -184,7 +185,7 @@ def export(
     parameters are always stored and constants always folded. An op with no ONNX conversion
     raises ``UnsupportedOperatorError`` naming it and the module it ran in.
     """
-    onnx = _onnx()
+    onnx = require_onnx()
     unknown = set(kwargs) - {"training", "operator_export_type", "keep_initializers_as_inputs"}
     if unknown:
         raise TypeError(f"export() got unexpected keyword arguments: {', '.join(sorted(unknown))}")

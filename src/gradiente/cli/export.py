@@ -1,0 +1,91 @@
+"""``gradiente export RUN --onnx FILE``: a trained run's model as an ONNX file.
+
+The model is rebuilt from the run's ``config.json`` with its final (or best) weights, traced on
+a batch of the run's input shape and written with ``gradiente.onnx.export``: input ``input``
+of shape (batch, *sample shape), output ``logits`` (batch, classes), the batch axis dynamic.
+When onnxruntime is installed, the file is run once and its logits are compared with
+gradiente's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import pathlib
+
+import numpy as np
+
+from gradiente.autograd import no_grad
+from gradiente.cli.errors import EXIT_USAGE, CLIError
+from gradiente.cli.evaluate import _load_run
+from gradiente.onnx import export, require_onnx
+from gradiente.random import Generator
+from gradiente.tensor import randn
+
+
+def add_parser(sub) -> None:
+    """Add ``export`` and its options to the subcommands ``sub``."""
+    export = sub.add_parser(
+        "export",
+        help="export a trained run's model to ONNX",
+        description="Write a run's model as an ONNX file (needs pip install 'gradiente[onnx]').",
+    )
+    export.add_argument("run", metavar="RUN", help="a run folder written by gradiente train")
+    export.add_argument("--onnx", metavar="FILE", required=True, help="the .onnx file to write")
+    export.add_argument(
+        "--checkpoint",
+        choices=("last", "best"),
+        default="last",
+        help="the final weights or the best on validation (default: last)",
+    )
+    export.add_argument(
+        "--opset", type=int, default=None, metavar="N", help="ONNX opset version (default: 17)"
+    )
+    export.set_defaults(handler=cmd_export)
+
+
+def _onnxruntime_difference(path: pathlib.Path, model, x) -> float | None:
+    """The largest |onnxruntime − gradiente| over the logits of ``x``; None without
+    onnxruntime."""
+    try:
+        import onnxruntime
+    except ImportError:
+        return None
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    (got,) = session.run(None, {"input": x.numpy()})
+    with no_grad():
+        want = model(x).numpy()
+    return float(np.abs(got - want).max())
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """``gradiente export RUN --onnx FILE``."""
+    try:
+        require_onnx()
+    except ImportError as error:
+        raise CLIError(str(error), EXIT_USAGE) from None
+    run_dir, config, model = _load_run(args.run, args.checkpoint)
+    in_shape = tuple(config["data"]["in_shape"])
+    x = randn(2, *in_shape, generator=Generator().manual_seed(0))
+    path = pathlib.Path(args.onnx)
+    try:
+        proto = export(
+            model,
+            (x,),
+            str(path),
+            input_names=["input"],
+            output_names=["logits"],
+            dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}},
+            opset_version=args.opset,
+        )
+    except ValueError as error:  # an opset out of range
+        raise CLIError(str(error), EXIT_USAGE) from None
+    shape = "x".join(str(s) for s in in_shape)
+    print(
+        f"gradiente export: {config['model']} ({args.checkpoint} weights of {run_dir}) -> {path}: "
+        f"{len(proto.graph.node)} nodes, opset {proto.opset_import[0].version}, input "
+        f"(batch, {shape}), output (batch, {config['data']['num_classes']})"
+    )
+    difference = _onnxruntime_difference(path, model, x)
+    if difference is not None:
+        print(f"  onnxruntime's logits match gradiente's (largest difference {difference:.2e})")
+    return 0
