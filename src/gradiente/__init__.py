@@ -18,6 +18,7 @@ from gradiente.autograd import (
 )
 from gradiente.backend import bool_ as bool  # noqa: A001 (PyTorch's name)
 from gradiente.backend import (
+    bfloat16,
     dtype,
     float16,
     float32,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from gradiente.backend import get_default_dtype, host, ndarray, xp
+from gradiente.backend import BF16, get_default_dtype, host, ndarray, xp
 
 
 class _PrintOptions:
@@ -156,6 +156,8 @@ def tensor_repr(t, prefix: str = "tensor(") -> str:
     if type(a) is not ndarray:  # a CUDA tensor: torch names the device first, then the values
         suffixes.append(f"device='{t.device}'")
         a = xp.asarray(host(a))
+    if a.dtype is BF16:  # printed from its (exact) float32 values, as torch does
+        a = a.astype(xp.float32)
     if a.size == 0:
         body = "[]"
         if a.ndim != 1:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import mmap
 import os
 
+import ml_dtypes
 import numpy
 
 xp = numpy
@@ -241,8 +242,13 @@ int64 = dtype("int64", numpy.int64, "i")
 float16 = dtype("float16", numpy.float16, "f")
 float32 = dtype("float32", numpy.float32, "f")
 float64 = dtype("float64", numpy.float64, "f")
+# bfloat16 is a storage dtype: 2 bytes (float32's sign, 8 exponent bits and top 7 mantissa bits),
+# held in ml_dtypes' NumPy dtype. Ops compute on it in float32 and round once (see
+# ``autograd/reduced_precision.py``). NumPy files it under kind "V", hence ``is_float``.
+bfloat16 = dtype("bfloat16", ml_dtypes.bfloat16, "f")
+BF16 = bfloat16.np
 
-ALL_DTYPES = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64)
+ALL_DTYPES = (bool_, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64)
 _BY_NUMPY = {d.np: d for d in ALL_DTYPES}
 _BY_NAME = {d.name: d for d in ALL_DTYPES}
 _BY_NAME.update(
@@ -297,7 +303,28 @@ def to_dtype(d) -> dtype:
         raise TypeError(f"unknown dtype {d!r}") from None
     if npd in _BY_NUMPY:
         return _BY_NUMPY[npd]
-    raise TypeError(f"dtype {npd} is not supported (supported: bool, integers, float16/32/64)")
+    raise TypeError(
+        f"dtype {npd} is not supported (supported: bool, integers, float16/32/64, bfloat16)"
+    )
+
+
+def is_float(np_dtype) -> bool:
+    """Whether a NumPy dtype is floating: kind "f", or ml_dtypes' bfloat16 (kind "V")."""
+    return np_dtype.kind == "f" or np_dtype is BF16
+
+
+def finfo(np_dtype):
+    """NumPy's ``finfo``, extended by ml_dtypes to bfloat16."""
+    return ml_dtypes.finfo(np_dtype)
+
+
+def cast(array, np_dtype):
+    """``array.astype(np_dtype)``, except that a cast to bfloat16 goes through float32 first,
+    as torch's does (a float64 or int64 value is rounded to float32, then to bfloat16: two
+    roundings, which can differ from one direct rounding in the last bit)."""
+    if np_dtype is BF16 and array.dtype != numpy.float32 and array.dtype is not BF16:
+        array = array.astype(numpy.float32)
+    return array.astype(np_dtype)
 
 
 def from_numpy_dtype(npd) -> dtype:
@@ -380,6 +407,7 @@ TORCH_TYPE_NAMES = {
     "int32": "Int",
     "int64": "Long",
     "float16": "Half",
+    "bfloat16": "BFloat16",
     "float32": "Float",
     "float64": "Double",
 }

@@ -11,6 +11,7 @@ The walk uses an explicit stack, never recursion, so graphs of any depth work.
 from __future__ import annotations
 
 from gradiente.autograd import function as _function
+from gradiente.autograd import reduced_precision
 from gradiente.autograd.function import AccumulateGrad, Function
 from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import mark_device, ndarray, xp
@@ -152,6 +153,8 @@ def run_backward(
                     ]
                 if node._freed:
                     raise RuntimeError(_function.FREED_MESSAGE)
+                if "_bf16" in node.__dict__:  # a bfloat16 op: its backward runs in float32
+                    grads = reduced_precision.widen_grads(node, grads)
                 input_grads = type(node).backward(node, *grads)
                 if not isinstance(input_grads, tuple):
                     input_grads = (input_grads,)

@@ -38,11 +38,22 @@ from gradiente.backend import ndarray, xp
 # The Tensor class is registered here by gradiente.tensor (autograd sits below tensor in the
 # layering, so it cannot import it).
 _Tensor = None
+_BF16 = B.BF16
 
 
 def _register_tensor_type(cls) -> None:
     global _Tensor
     _Tensor = cls
+
+
+def _reduced_apply(cls, args, kwargs, record, device):
+    """Replaced by ``reduced_precision.apply`` (bfloat16 ops) when that module is imported."""
+    raise RuntimeError(f"{cls.__name__}: bfloat16 support is not loaded")
+
+
+def _register_reduced_apply(fn) -> None:
+    global _reduced_apply
+    _reduced_apply = fn
 
 
 FREED_MESSAGE = (
@@ -254,11 +265,15 @@ class Function(Node):
         Tensor = _Tensor
         record = False
         device = None
+        reduced = False
         enabled = grad_state.enabled
         for a in args:
             if isinstance(a, Tensor):
-                if type(a._data) is not ndarray:  # the one device check on the hot path
+                data = a._data
+                if type(data) is not ndarray:  # the one device check on the hot path
                     device = True
+                if data.dtype is _BF16:
+                    reduced = True
                 if enabled:
                     if a._view is not None:
                         refresh_view(a)
@@ -269,7 +284,16 @@ class Function(Node):
                 device = None  # a copy between devices: its input and output differ
             else:
                 args, device = _on_one_device(args)
+        if reduced:  # a bfloat16 input: computed in float32, rounded once (reduced_precision)
+            return _reduced_apply(cls, args, kwargs, record, device)
         ctx = cls()
+        out = cls._forward(ctx, args, kwargs)
+        return cls._finish(ctx, out, args, kwargs, record, device)
+
+    @classmethod
+    def _forward(cls, ctx, args, kwargs):
+        """``forward``'s raw result (arrays or tensors), with grad mode off for Tensor-level
+        forwards."""
         if cls._array_forward:
             try:
                 out = cls.forward(ctx, *args, **kwargs)
@@ -286,7 +310,12 @@ class Function(Node):
                     cls.setup_context(ctx, args, out)
             finally:
                 grad_state.enabled = prev
+        return out
 
+    @classmethod
+    def _finish(cls, ctx, out, args, kwargs, record: bool, device):
+        """Put forward's result ``out`` on the inputs' device, make ``ctx`` a graph node with
+        ``args`` as its inputs when ``record``, and wrap the outputs as tensors."""
         if device is not None:
             out = _mark_outputs(out, device)
             ctx._device = device  # the engine puts this node's input gradients there too
@@ -470,7 +499,7 @@ def _shape_error(ctx, args, err) -> RuntimeError:
 
 def _is_float(o) -> bool:
     data = o._data if isinstance(o, _Tensor) else o
-    return data.dtype.kind == "f"
+    return data.dtype.kind == "f" or data.dtype is _BF16
 
 
 def _wrap(o, requires_grad: bool, grad_fn, output_nr: int):

@@ -19,7 +19,7 @@ class finfo:
 
     def __init__(self, type=None):
         self.dtype = (B.get_default_dtype() if type is None else B.to_dtype(type)).name
-        info = xp.finfo(B.to_dtype(self.dtype).np)
+        info = B.finfo(B.to_dtype(self.dtype).np)
         self.bits = info.bits
         self.eps = float(info.eps)
         self.max = float(info.max)

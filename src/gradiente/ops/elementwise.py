@@ -448,7 +448,7 @@ class ToDtype(ArrayFunction):
 
     @staticmethod
     def forward(ctx, a, np_dtype):
-        return a._data.astype(np_dtype)
+        return B.cast(a._data, np_dtype)
 
     @staticmethod
     def backward(ctx, grad):

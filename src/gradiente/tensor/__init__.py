@@ -12,6 +12,7 @@ a node of the computational graph when grad mode is on and an input requires gra
 from __future__ import annotations
 
 from gradiente.autograd import function as _function
+from gradiente.ops import bfloat16 as _bfloat16  # noqa: F401 - the bfloat16 op table
 from gradiente.ops import index_rules as _index_rules
 from gradiente.ops.index_rules import (  # noqa: F401
     _check_int_bounds,

@@ -217,6 +217,7 @@ _LEGACY_TYPE_NAMES = {
     "bool": "BoolTensor",
     "uint8": "ByteTensor",
     "float16": "HalfTensor",
+    "bfloat16": "BFloat16Tensor",
     "int16": "ShortTensor",
     "int8": "CharTensor",
 }
@@ -259,15 +260,17 @@ def _to_array(data, dtype=None):
     """Build an array from nested lists / scalars / arrays / tensors, with PyTorch's dtypes."""
     if isinstance(data, Tensor):
         arr = data._data
-        return arr.astype(dtype.np) if dtype is not None else arr.copy()
+        return B.cast(arr, dtype.np) if dtype is not None else arr.copy()
     data = xp.asarray(data) if isinstance(data, xp.generic) else data  # keeps a NumPy dtype
     if isinstance(data, xp.ndarray):
-        arr = data.astype(dtype.np) if dtype is not None else data.copy()
+        arr = B.cast(data, dtype.np) if dtype is not None else data.copy()
         if dtype is None:
             B.from_numpy_dtype(arr.dtype)
         return arr
     if isinstance(data, (list, tuple)) and data and any(isinstance(d, Tensor) for d in data):
         data = [d._data if isinstance(d, Tensor) else d for d in data]
+    if dtype is B.bfloat16:  # Python floats are doubles: rounded to float32 first, as torch
+        return B.cast(xp.array(data, dtype=xp.float32), dtype.np)
     if dtype is not None:
         return xp.array(data, dtype=dtype.np)
     if isinstance(_first_leaf(data), xp.generic):

@@ -137,7 +137,7 @@ class TensorCore:
                 "a computed variable in a subgraph that doesn't require differentiation use "
                 "var_no_grad = var.detach()."
             )
-        if value and self._data.dtype.kind != "f":
+        if value and not B.is_float(self._data.dtype):
             raise RuntimeError(
                 f"only Tensors of floating point dtype can require gradients (got {self.dtype})"
             )
@@ -294,7 +294,7 @@ class TensorCore:
 
     def is_floating_point(self) -> bool:
         """True for floating-point dtypes."""
-        return self._data.dtype.kind == "f"
+        return B.is_float(self._data.dtype)
 
     def get_device(self) -> int:
         """The device index: -1 on the CPU."""
@@ -329,6 +329,8 @@ class TensorCore:
             )
         if type(self._data) is not B.ndarray:
             self._check_on_host()
+        if self._data.dtype is B.BF16:  # NumPy has no bfloat16 of its own: torch refuses
+            raise TypeError("Got unsupported ScalarType BFloat16")
         return self._data
 
     def _check_on_host(self) -> None:
@@ -482,6 +484,10 @@ class TensorCore:
     def half(self):
         """``self.half()`` is equivalent to ``self.to(torch.float16)``."""
         return self.to(B.float16)
+
+    def bfloat16(self):
+        """``self.bfloat16()`` is equivalent to ``self.to(torch.bfloat16)``."""
+        return self.to(B.bfloat16)
 
     def long(self):
         """``self.long()`` is equivalent to ``self.to(torch.int64)``."""

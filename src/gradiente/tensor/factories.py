@@ -3,6 +3,7 @@ tensors (``new_zeros``, ``bernoulli``, ...)."""
 
 from __future__ import annotations
 
+import math
 import numbers
 
 from gradiente import backend as B
@@ -215,9 +216,29 @@ def _samples(sample, size, generator, dtype, device, requires_grad) -> Tensor:
     ``device``."""
     _check_device(device)
     d = _factory_dtype(dtype)
-    t = Tensor._make(sample(_shape_arg(size), d.np, 0.0, 1.0, generator), False, None)
+    if d is B.bfloat16:
+        t = Tensor._make(_bfloat16_samples(sample, _shape_arg(size), generator), False, None)
+    else:
+        t = Tensor._make(sample(_shape_arg(size), d.np, 0.0, 1.0, generator), False, None)
     t = _place(t, device)
     return t.requires_grad_(True) if requires_grad else t
+
+
+def _bfloat16_samples(sample, shape, generator):
+    """rand/randn in bfloat16 as torch draws them: float32 samples rounded to bfloat16; a
+    uniform that rounds up to 1 becomes 0 (torch keeps [0, 1) half-open). torch's normal
+    sampler for 16 or more bfloat16 elements does its Box-Muller arithmetic in bfloat16 itself,
+    which gradiente does not reproduce: it refuses rather than give other numbers."""
+    if sample is _random.normal and math.prod(shape) >= 16:
+        raise RuntimeError(
+            "\"normal_kernel_cpu\" not implemented for 'BFloat16' with 16 or more elements in "
+            "gradiente (torch's bfloat16 sampler is not reproduced): draw float32 and call "
+            ".bfloat16()"
+        )
+    values = B.cast(sample(shape, xp.float32, 0.0, 1.0, generator), B.BF16)
+    if sample is _random.uniform:
+        values[values >= 1] = 0
+    return values
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numbers
 
+from gradiente import backend as B
 from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import xp
 from gradiente.ops import index as I
@@ -253,7 +254,7 @@ class Indexing:
             out = base + added
             if reduce == "mean":
                 count = SC.scatter_count(idx, d, self._data.shape, self._data.dtype, include_self)
-                if self._data.dtype.kind == "f":
+                if B.is_float(self._data.dtype):
                     out = out / Tensor._make(count)
                 else:
                     out = out.floor_divide(Tensor._make(count.astype(self._data.dtype)))

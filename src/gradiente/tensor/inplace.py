@@ -211,7 +211,7 @@ class InPlace:
             _check_inplace_cast(self, B.promote_types(B.result_type(self, other), B.float32))
         if rounding_mode is None and not self._requires_grad and not _req(other):
             self._check_inplace()
-            if self._data.dtype.kind != "f":
+            if not B.is_float(self._data.dtype):
                 raise RuntimeError(
                     f"result type Float can't be cast to the desired output type {self.dtype.name}"
                 )

@@ -108,7 +108,7 @@ class Math:
     def pow(self, exponent):
         """Element-wise ``self ** exponent``."""
         exponent = exponent.item() if isinstance(exponent, xp.generic) else exponent
-        kind = self._data.dtype.kind
+        kind = "f" if B.is_float(self._data.dtype) else self._data.dtype.kind
         if isinstance(exponent, Tensor):
             bool_exponent = exponent._data.dtype.kind == "b"
             if exponent.ndim == 0 and not exponent._requires_grad and kind == "f":
@@ -157,7 +157,7 @@ class Math:
         return _true_divide(self, other)
 
     def __rtruediv__(self, other):
-        a = self if self._data.dtype.kind == "f" else self.to(B.get_default_dtype())
+        a = self if B.is_float(self._data.dtype) else self.to(B.get_default_dtype())
         a, b = _promote(a, other)
         return E.RDiv.apply(a, b)
 
@@ -200,7 +200,7 @@ class Math:
                     return E.RPowScalar.apply(self.to(B.int64), base)
             a = (
                 self
-                if self._data.dtype.kind == "f" or isinstance(base, int)
+                if B.is_float(self._data.dtype) or isinstance(base, int)
                 else self.to(B.get_default_dtype())
             )
             return E.RPowScalar.apply(a, base)
@@ -226,7 +226,7 @@ class Math:
         return matmul(as_tensor(other), self)
 
     def _float_unary(self, cls):
-        a = self if self._data.dtype.kind == "f" else self.to(B.get_default_dtype())
+        a = self if B.is_float(self._data.dtype) else self.to(B.get_default_dtype())
         return cls.apply(a)
 
     @function
@@ -608,7 +608,7 @@ class Math:
     @inplace
     def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
         """Replace NaN, +inf and -inf by ``nan``, ``posinf`` and ``neginf``."""
-        if self._data.dtype.kind != "f":
+        if not B.is_float(self._data.dtype):
             return self.clone()
         info = xp.finfo(self._data.dtype)
         out = self.masked_fill(self.isnan(), nan)

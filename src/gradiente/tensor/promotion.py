@@ -17,7 +17,7 @@ Tensor = None  # the assembled class, bound by gradiente.tensor (see its __init_
 
 def _float_only(np_dtype, kernel: str) -> None:
     """Ops PyTorch implements for floating dtypes only (frac, hypot, logaddexp) raise."""
-    if np_dtype.kind != "f":
+    if not B.is_float(np_dtype):
         name = _LEGACY_TYPE_NAMES[B.to_dtype(np_dtype).name].removesuffix("Tensor")
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{name}'")
 
@@ -38,12 +38,12 @@ def _check_tensor_arg(other, op: str) -> None:
 
 def _check_float_kernel(t: Tensor, kernel: str) -> None:
     """Ops that PyTorch implements for floating dtypes only raise its NotImplementedError."""
-    if t._data.dtype.kind != "f":
+    if not B.is_float(t._data.dtype):
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{_scalar_type_name(t)}'")
 
 
 def _check_floating(t: Tensor, op: str) -> None:
-    if t._data.dtype.kind != "f":
+    if not B.is_float(t._data.dtype):
         raise RuntimeError(f"{op}: std and var only support floating point and complex dtypes")
 
 
@@ -52,7 +52,7 @@ def _promote_float(a: Tensor, b):
     integers is float32, of a bool tensor and a float64 0-d tensor float64 (casting ``a`` to
     float first would lose that)."""
     a, b = _promote(a, b)
-    if a._data.dtype.kind != "f":
+    if not B.is_float(a._data.dtype):
         a = a.to(B.get_default_dtype())
         if isinstance(b, Tensor):
             b = b.to(B.get_default_dtype())
@@ -77,7 +77,7 @@ def _promote(a: Tensor, b):
         return a, b
     if isinstance(b, numbers.Number):
         kind = a._data.dtype.kind
-        if kind == "f":
+        if kind == "f" or a._data.dtype is B.BF16:
             return a, b
         if isinstance(b, numbers.Integral):
             if kind == "b":
@@ -174,7 +174,7 @@ def _rounded_divide(a: Tensor, b, rounding_mode: str) -> Tensor:
 
 
 def _true_divide(a: Tensor, b):
-    if a._data.dtype.kind != "f" and not (isinstance(b, Tensor) and b._data.dtype.kind == "f"):
+    if not B.is_float(a._data.dtype) and not (isinstance(b, Tensor) and B.is_float(b._data.dtype)):
         a = a.to(B.get_default_dtype())
     return _binary(E.Div, a, b)
 

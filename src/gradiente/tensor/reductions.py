@@ -56,7 +56,7 @@ def _softmax_family(x, dim, dtype, name: str, op):
     no dtype error."""
     a = x if dtype is None else x.to(dtype)
     d = _dim(dim, x.ndim, name)
-    if a._data.size == 0 and a._data.dtype.kind != "f":
+    if a._data.size == 0 and not B.is_float(a._data.dtype):
         return a.clone()
     _check_float_kernel(a, f"{name}_lastdim_kernel_impl")
     return op.apply(a, d)
@@ -105,7 +105,7 @@ class Reductions:
     @numpy_axis
     def mean(self, dim=None, keepdim=False, dtype=None):
         """Returns the mean value of all elements in the self tensor."""
-        if self._data.dtype.kind != "f" and dtype is None:
+        if not B.is_float(self._data.dtype) and dtype is None:
             raise RuntimeError(
                 "mean(): could not infer output dtype. Input dtype must be either a floating "
                 f"point or complex dtype. Got: {_scalar_type_name(self)}"
@@ -211,7 +211,7 @@ class Reductions:
         return _softmax_family(self, dim, dtype, "log_softmax", R.LogSoftmax)
 
     def _float(self):
-        return self if self._data.dtype.kind == "f" else self.to(B.get_default_dtype())
+        return self if B.is_float(self._data.dtype) else self.to(B.get_default_dtype())
 
     @function
     @inplace
@@ -244,7 +244,7 @@ class Reductions:
         return R.VectorNorm.apply(a, float(ord), dims, keepdim)
 
     def _check_float_norm(self, op):
-        if self._data.dtype.kind != "f":
+        if not B.is_float(self._data.dtype):
             raise RuntimeError(
                 f"{op}: Expected a floating point or complex tensor as input. "
                 f"Got {R.torch_type_name(self._data.dtype)}"
@@ -354,7 +354,7 @@ class Reductions:
     def logcumsumexp(self, dim):
         """``log(cumsum(exp(x)))`` along ``dim``, computed stably."""
         d = _dim(dim, self.ndim, "logcumsumexp")
-        if self._data.dtype.kind != "f":
+        if not B.is_float(self._data.dtype):
             raise NotImplementedError(
                 f'"logcumsumexp_out_cpu" not implemented for '
                 f"'{R.torch_type_name(self._data.dtype)}'"
@@ -436,7 +436,7 @@ class Reductions:
     @numpy_axis
     def quantile(self, q, dim=None, keepdim=False, interpolation="linear"):
         """The q-quantiles along ``dim`` (all elements if None), interpolating between ranks."""
-        if self._data.dtype.kind != "f":
+        if not B.is_float(self._data.dtype):
             raise RuntimeError("quantile() input tensor must be either float or double dtype")
         x = self.reshape(-1) if dim is None or self.ndim == 0 else self
         d = 0 if dim is None else _dim(dim, self.ndim, "quantile")

@@ -1,0 +1,147 @@
+"""bfloat16 as a storage dtype: how an op computes when one of its inputs is bfloat16.
+
+bfloat16 keeps float32's sign and 8 exponent bits but only 7 of its 23 mantissa bits, so
+every bfloat16 number is exactly a float32 number and the cast up is free of error. PyTorch's
+CPU kernels never do arithmetic in bfloat16: they load bfloat16, compute in float32 and round
+the result to bfloat16 once, to nearest (ties to even). Reductions and matrix products
+accumulate in float32 too. gradiente does the same, at one seam: ``Function.apply`` sends an op
+with a bfloat16 input here, and the op's entry in ``RULES`` says what happens:
+
+- ``"bits"``: the op only moves bits (reshape, transpose, indexing, cat, a cast, ...): it runs
+  as usual on the bfloat16 arrays (NumPy handles ml_dtypes' dtype there), exact by nature;
+- ``"float32"``: the bfloat16 inputs are widened to float32, the op's ordinary float32 kernel
+  runs, and each float32 output is rounded to bfloat16 once. Its backward runs the same way:
+  the incoming gradients and the saved values are float32 (the saved output is the *rounded*
+  one, as torch saves it), the float32 backward runs, and the engine rounds each input's
+  gradient to bfloat16 once, when it casts the gradient to the input's dtype;
+- ``"forward"``: as ``"float32"`` forward, but its backward raises, because torch's backward
+  formula for it rounds between steps (``-grad * ((a / b) / b)`` is four bfloat16 ops) and a
+  one-rounding float32 backward would give other bits;
+- no entry: the op raises ``RuntimeError("... not implemented for 'BFloat16'")`` rather than
+  return numbers that differ from torch's.
+
+Which ops get which rule is one table, ``ops/bfloat16.py``; its test checks every entry
+against torch bit for bit. Differentiating a bfloat16 backward again (``create_graph=True``)
+is refused. A ``Function`` written by a user (``forward`` with Tensor ops) runs unchanged: its
+inner ops come through this seam one by one, as in torch.
+"""
+
+from __future__ import annotations
+
+from gradiente import backend as B
+from gradiente.autograd import function as _function
+from gradiente.autograd.function import _SavedOutput
+from gradiente.autograd.grad_mode import grad_state
+
+_F32 = B.float32.np
+_BF16 = B.BF16
+
+# Function class -> "bits" | "float32" | "forward" (filled in by ``ops/bfloat16.py``)
+RULES: dict[type, str] = {}
+# Ops whose Python-number operand torch first rounds to bfloat16 (``x + 0.3`` adds 0.30078125;
+# ``x * 0.3`` multiplies by float32's 0.3)
+ROUNDS_SCALARS: set[type] = set()
+
+
+def register(rules: dict[type, str], rounds_scalars=()) -> None:
+    """Add ``{FunctionClass: rule}`` entries to the table (see the module docstring), and the
+    ops that round a Python-number operand to bfloat16 first."""
+    for cls, rule in rules.items():
+        if rule not in ("bits", "float32", "forward"):
+            raise ValueError(f"unknown bfloat16 rule {rule!r} for {cls.__name__}")
+        RULES[cls] = rule
+    ROUNDS_SCALARS.update(rounds_scalars)
+
+
+def not_implemented(name: str) -> RuntimeError:
+    """torch's wording for a kernel that has no bfloat16 version."""
+    return RuntimeError(f"\"{name}\" not implemented for 'BFloat16'")
+
+
+def apply(cls, args, kwargs, record: bool, device):
+    """``cls.apply(*args, **kwargs)`` for an op with at least one bfloat16 input."""
+    rule = _rule_of(cls)
+    if rule is None:
+        if not cls._array_forward:
+            rule = "bits"  # a Tensor-level forward: its own ops come through here one by one
+        else:
+            raise not_implemented(cls.backward_name.removesuffix("Backward0"))
+    ctx = cls()
+    if rule == "bits":
+        out = cls._forward(ctx, args, kwargs)
+        return cls._finish(ctx, out, args, kwargs, record, device)
+    Tensor = _function._Tensor
+    if cls in ROUNDS_SCALARS:
+        args = tuple(_rounded_scalar(a) if isinstance(a, float) else a for a in args)
+    wide = tuple(_widen(a) if isinstance(a, Tensor) and a._data.dtype is _BF16 else a for a in args)
+    out = cls._forward(ctx, wide, kwargs)
+    # Round only when bfloat16 is the op's float type: a float32 or float64 input (in ops that
+    # take mixed dtypes) makes that the result type, as torch's promotion does.
+    if not any(isinstance(a, Tensor) and a._data.dtype.kind == "f" for a in args):
+        out = _round_outputs(ctx, out)
+    result = cls._finish(ctx, out, args, kwargs, record, device)
+    if record:
+        ctx.__dict__["_bf16"] = rule
+        for item in ctx._saved:
+            if isinstance(item, _SavedOutput) and item.array.dtype is _BF16:
+                item.array = item.array.astype(_F32)  # the rounded output, exactly, in float32
+    return result
+
+
+def _rule_of(cls):
+    """The table's rule for ``cls`` or its nearest listed base class (``T`` is a
+    ``Transpose``, ``Bmm`` a ``MatMul``)."""
+    for k in cls.__mro__:
+        rule = RULES.get(k)
+        if rule is not None:
+            return rule
+    return None
+
+
+def _rounded_scalar(x: float) -> float:
+    """A Python float rounded to bfloat16 (through float32, as torch casts it)."""
+    return float(B.cast(B.xp.asarray(x, dtype=_F32), _BF16))
+
+
+def _widen(t):
+    """A float32 copy of bfloat16 tensor ``t`` (exact), sharing its version counter so that an
+    in-place change of ``t`` still invalidates what backward saved."""
+    wide = _function._Tensor._make(t._data.astype(_F32), t._requires_grad, None)
+    wide._version_counter = t._get_version_counter()
+    return wide
+
+
+def _round_outputs(ctx, out):
+    """Each float32 output rounded to bfloat16; a saved output is replaced by its rounded
+    version (torch saves the bfloat16 result)."""
+    if isinstance(out, tuple):
+        return tuple(_round_outputs(ctx, o) for o in out)
+    data = out._data if isinstance(out, _function._Tensor) else out
+    if getattr(data, "dtype", None) != _F32:
+        return out
+    rounded = data.astype(_BF16)
+    if ctx._saved:
+        ctx._saved = tuple(rounded if item is out else item for item in ctx._saved)
+    return rounded
+
+
+def widen_grads(node, grads):
+    """The gradients given to a bfloat16 node's backward, in float32; or torch-like errors for
+    backward passes that would not give torch's bits."""
+    if grad_state.enabled:
+        raise RuntimeError(
+            f"{node.name()}: differentiating a backward pass through bfloat16 ops "
+            "(create_graph=True) is not implemented for 'BFloat16'"
+        )
+    if node.__dict__["_bf16"] == "forward":
+        raise not_implemented(node.name())
+    Tensor = _function._Tensor
+    return [
+        Tensor._make(g._data.astype(_F32), False, None)
+        if g is not None and g._data.dtype is _BF16
+        else g
+        for g in grads
+    ]
+
+
+_function._register_reduced_apply(apply)
