@@ -31,31 +31,6 @@ from gradiente.vision.models.vgg import (
     vgg19_bn,
 )
 
-__all__ = [
-    "VGG",
-    "AlexNet",
-    "BasicBlock",
-    "Bottleneck",
-    "Fire",
-    "InvertedResidual",
-    "MobileNetV2",
-    "ResNet",
-    "SqueezeNet",
-    "alexnet",
-    "mobilenet_v2",
-    "resnet18",
-    "resnet34",
-    "resnet50",
-    "resnet101",
-    "resnet152",
-    "squeezenet1_0",
-    "squeezenet1_1",
-    "vgg11",
-    "vgg11_bn",
-    "vgg13",
-    "vgg13_bn",
-    "vgg16",
-    "vgg16_bn",
-    "vgg19",
-    "vgg19_bn",
-]
+# ``from gradiente.vision.models import *``: every model class and builder imported above
+# (the names are written once, in the imports; modules are not callable, so they stay out).
+__all__ = sorted(name for name, value in vars().items() if callable(value))

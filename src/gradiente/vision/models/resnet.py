@@ -49,14 +49,14 @@ def conv1x1(in_planes: int, out_planes: int, stride: int = 1):
     return nn.Conv2d(in_planes, out_planes, kernel_size=1, stride=stride, bias=False)
 
 
-class BasicBlock(nn.Module):
-    """Two 3×3 convolutions: ``relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x))``.
+class _ResidualBlock(nn.Module):
+    """What BasicBlock and Bottleneck share: torchvision's constructor, which builds the block's
+    layers (``_build``) then keeps ``downsample`` and ``stride``, and the forward pass
+    ``relu(F(x) + shortcut(x))`` with F the block's own layers (``_residual``).
 
     ``downsample`` (a 1×1 convolution and a BatchNorm) makes the shortcut match the output's
     shape when the block changes the stride or the width; otherwise the shortcut is ``x``.
     """
-
-    expansion = 1
 
     def __init__(
         self,
@@ -72,6 +72,29 @@ class BasicBlock(nn.Module):
         super().__init__()
         if norm_layer is None:
             norm_layer = nn.BatchNorm2d
+        self._build(inplanes, planes, stride, groups, base_width, dilation, norm_layer)
+        self.downsample = downsample
+        self.stride = stride
+
+    def _build(self, inplanes, planes, stride, groups, base_width, dilation, norm_layer) -> None:
+        """Create the block's layers, in torchvision's order (their state-dict order)."""
+        raise NotImplementedError
+
+    def _residual(self, x: Tensor) -> Tensor:
+        """F(x): the block's layers, up to the last BatchNorm."""
+        raise NotImplementedError
+
+    def forward(self, x: Tensor) -> Tensor:
+        identity = x if self.downsample is None else self.downsample(x)
+        return self.relu(self._residual(x) + identity)
+
+
+class BasicBlock(_ResidualBlock):
+    """Two 3×3 convolutions: ``relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x))``."""
+
+    expansion = 1
+
+    def _build(self, inplanes, planes, stride, groups, base_width, dilation, norm_layer) -> None:
         if groups != 1 or base_width != 64:
             raise ValueError("BasicBlock only supports groups=1 and base_width=64")
         if dilation > 1:
@@ -81,17 +104,13 @@ class BasicBlock(nn.Module):
         self.relu = nn.ReLU(inplace=True)
         self.conv2 = conv3x3(planes, planes)
         self.bn2 = norm_layer(planes)
-        self.downsample = downsample
-        self.stride = stride
 
-    def forward(self, x: Tensor) -> Tensor:
-        identity = x if self.downsample is None else self.downsample(x)
+    def _residual(self, x: Tensor) -> Tensor:
         out = self.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        return self.relu(out + identity)
+        return self.bn2(self.conv2(out))
 
 
-class Bottleneck(nn.Module):
+class Bottleneck(_ResidualBlock):
     """1×1 (reduce) → 3×3 (the stride, "ResNet v1.5") → 1×1 (expand × 4), plus the shortcut.
 
     The 3×3 convolution works on ``width = planes · base_width / 64 · groups`` channels, which
@@ -100,20 +119,7 @@ class Bottleneck(nn.Module):
 
     expansion = 4
 
-    def __init__(
-        self,
-        inplanes: int,
-        planes: int,
-        stride: int = 1,
-        downsample: nn.Module | None = None,
-        groups: int = 1,
-        base_width: int = 64,
-        dilation: int = 1,
-        norm_layer: Callable[..., nn.Module] | None = None,
-    ) -> None:
-        super().__init__()
-        if norm_layer is None:
-            norm_layer = nn.BatchNorm2d
+    def _build(self, inplanes, planes, stride, groups, base_width, dilation, norm_layer) -> None:
         width = int(planes * (base_width / 64.0)) * groups
         self.conv1 = conv1x1(inplanes, width)
         self.bn1 = norm_layer(width)
@@ -122,15 +128,11 @@ class Bottleneck(nn.Module):
         self.conv3 = conv1x1(width, planes * self.expansion)
         self.bn3 = norm_layer(planes * self.expansion)
         self.relu = nn.ReLU(inplace=True)
-        self.downsample = downsample
-        self.stride = stride
 
-    def forward(self, x: Tensor) -> Tensor:
-        identity = x if self.downsample is None else self.downsample(x)
+    def _residual(self, x: Tensor) -> Tensor:
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.relu(self.bn2(self.conv2(out)))
-        out = self.bn3(self.conv3(out))
-        return self.relu(out + identity)
+        return self.bn3(self.conv3(out))
 
 
 class ResNet(nn.Module):
