@@ -16,7 +16,6 @@ from gradiente.autograd import (
     no_grad,
     set_grad_enabled,
 )
-from gradiente.backend import bool_ as bool  # noqa: A001 (PyTorch's name)
 from gradiente.backend import (
     bfloat16,
     dtype,
@@ -32,6 +31,7 @@ from gradiente.backend import (
     set_default_dtype,
     uint8,
 )
+from gradiente.backend import bool_ as bool  # noqa: A001 (PyTorch's name)
 from gradiente.random import (
     Generator,
     default_generator,

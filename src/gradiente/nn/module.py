@@ -442,6 +442,10 @@ class Module:
         """Cast floating-point parameters and buffers to float16."""
         return self.to(B.float16)
 
+    def bfloat16(self):
+        """Cast floating-point parameters and buffers to bfloat16."""
+        return self.to(B.bfloat16)
+
     def type(self, dst_type) -> Module:
         """Cast all parameters and buffers to ``dst_type``."""
         dst = B.to_dtype(dst_type)

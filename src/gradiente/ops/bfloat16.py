@@ -7,8 +7,8 @@
   its backward likewise (one rounding per input gradient). This is what torch's CPU kernels do
   for these ops, so the bits agree (``tests/tensor/test_bfloat16.py`` checks each entry).
 - ``"forward"``: as ``"float32"``, but the backward raises: torch's derivative of these ops is
-  several bfloat16 ops in a row, each rounded (division's ``-g · (a / b) / b``, pow's
-  ``g · p · x^(p−1)``), which a single-rounding backward does not reproduce.
+  several bfloat16 ops in a row, each rounded (division's ``-g · (a / b) / b``, silu's), which
+  a single-rounding backward does not reproduce.
 
 An op missing from the table raises ``"<op>" not implemented for 'BFloat16'`` on bfloat16
 input.
@@ -23,7 +23,6 @@ from gradiente.ops import elementwise as E
 from gradiente.ops import index as I  # noqa: E741 - the module's short name, as the others
 from gradiente.ops import linalg as LA
 from gradiente.ops import linear as LI
-from gradiente.ops import loss as LO
 from gradiente.ops import reduce as R
 from gradiente.ops import shape as S
 from gradiente.ops import unary as U
@@ -94,7 +93,6 @@ COMPUTES_IN_FLOAT32 = (
 
 FORWARD_ONLY = (
     E.Div,
-    E.PowScalar,
     A.Silu,
 )
 

@@ -31,6 +31,7 @@ module re-exports).
 
 from __future__ import annotations
 
+from gradiente import backend as B
 from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import xp
 from gradiente.ops import winograd
@@ -58,7 +59,7 @@ from gradiente.ops.window import (
 
 def _check_float(op: str, x, w, b) -> None:
     dt = x._data.dtype
-    if dt.kind != "f":
+    if not B.is_float(dt):
         raise RuntimeError(f'{op}: "{op}" is not implemented for input of dtype {x.dtype}')
     if w._data.dtype != dt:
         raise RuntimeError(
