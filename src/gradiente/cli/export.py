@@ -63,7 +63,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         require_onnx()
     except ImportError as error:
         raise CLIError(str(error), EXIT_USAGE) from None
-    run_dir, config, model = _load_run(args.run, args.checkpoint)
+    run_dir, config, model = _load_run(args.run, args.checkpoint, device_name="cpu")
     in_shape = tuple(config["data"]["in_shape"])
     x = randn(2, *in_shape, generator=Generator().manual_seed(0))
     path = pathlib.Path(args.onnx)

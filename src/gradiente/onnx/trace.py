@@ -76,8 +76,8 @@ class Tracer:
     def __init__(self, model, opset: int) -> None:
         self.opset = opset
         self.graph = Graph()
-        self._names: dict[int, str] = {}  # id(tensor) -> value name
-        self._alive: list = []  # every named tensor, kept so that no id is reused meanwhile
+        self._names: dict[tuple, str] = {}  # _key(tensor) -> value name
+        self._alive: list = []  # every named tensor and node, kept so that no id is reused
         self._constants: dict[int, str] = {}  # id(parameter or buffer) -> state_dict name
         for name, p in model.named_parameters():
             self._constants.setdefault(id(p), name)
@@ -85,25 +85,35 @@ class Tracer:
             if b is not None:
                 self._constants.setdefault(id(b), name)
         self._counts: dict[str, int] = {}
-        self.scope: list[str] = []  # the qualified names of the modules running now
+        self.scope: list[tuple[str, str]] = []  # (qualified name, class) of the modules running
         self._depth = 0
 
     # ------------------------------------------------------------------------ names
     def fresh(self, stem: str) -> str:
         """A new value or node name: ``/features/0/Conv_output_0``-like, unique."""
-        prefix = "/" + "/".join(s.replace(".", "/") for s in self.scope if s) if self.scope else ""
+        prefix = "".join("/" + name.replace(".", "/") for name, _ in self.scope if name)
         base = f"{prefix}/{stem}"
         k = self._counts.get(base, 0)
         self._counts[base] = k + 1
         return base if k == 0 else f"{base}_{k}"
 
+    @staticmethod
+    def _key(t: Tensor) -> tuple:
+        """What identifies a traced value: its graph node and output number when it has one
+        (so that after an in-place op, ``relu_()``, the tensor is the op's result, and the copy
+        of its old value that the op read is the old value), else the tensor itself."""
+        node = t.grad_fn
+        if node is not None:
+            return (id(node), t._output_nr)
+        return (id(t), None)
+
     def is_traced(self, t) -> bool:
-        return isinstance(t, Tensor) and id(t) in self._names
+        return isinstance(t, Tensor) and self._key(t) in self._names
 
     def bind(self, t: Tensor, name: str) -> None:
         """``t`` is the value ``name`` from now on."""
-        self._names[id(t)] = name
-        self._alive.append(t)
+        self._names[self._key(t)] = name
+        self._alive.append((t, t.grad_fn))
 
     def add_input(self, name: str, t: Tensor) -> None:
         self.graph.inputs.append((name, t))
@@ -112,7 +122,7 @@ class Tracer:
     def value(self, t: Tensor) -> str:
         """The value name of ``t``: its traced name, its parameter/buffer initializer, or a new
         constant initializer holding its value."""
-        name = self._names.get(id(t))
+        name = self._names.get(self._key(t))
         if name is not None:
             return name
         if t.grad_fn is not None:  # computed from an input, but not by a recorded op
@@ -149,8 +159,11 @@ class Tracer:
         return outputs
 
     def where(self) -> str:
-        """`` in module features.3 (Conv2d)``-like, for messages."""
-        return f" in module {self.scope[-1]}" if self.scope and self.scope[-1] else ""
+        """`` in features.3 (Conv2d)``-like, for messages (the model itself: its class)."""
+        if not self.scope:
+            return ""
+        name, kind = self.scope[-1]
+        return f" in {name} ({kind})" if name else f" in {kind}.forward"
 
     # ------------------------------------------------------------------------ recording
     def record(self, cls, args, kwargs, out) -> None:
@@ -204,7 +217,7 @@ class Tracer:
 
     def _enter(self, name: str):
         def hook(module, inputs):
-            self.scope.append(name)
+            self.scope.append((name, type(module).__name__))
 
         return hook
 
