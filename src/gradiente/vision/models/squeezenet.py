@@ -36,42 +36,31 @@ class Fire(nn.Module):
         return cat([e1, e3], 1)
 
 
-def _features_1_0() -> nn.Sequential:
-    # version 1.0: a 7×7/2 stem with 96 channels, pools after the stem, Fire 3 and Fire 7
-    return nn.Sequential(
-        nn.Conv2d(3, 96, kernel_size=7, stride=2),
-        nn.ReLU(inplace=True),
-        nn.MaxPool2d(kernel_size=3, stride=2, ceil_mode=True),
-        Fire(96, 16, 64, 64),
-        Fire(128, 16, 64, 64),
-        Fire(128, 32, 128, 128),
-        nn.MaxPool2d(kernel_size=3, stride=2, ceil_mode=True),
-        Fire(256, 32, 128, 128),
-        Fire(256, 48, 192, 192),
-        Fire(384, 48, 192, 192),
-        Fire(384, 64, 256, 256),
-        nn.MaxPool2d(kernel_size=3, stride=2, ceil_mode=True),
-        Fire(512, 64, 256, 256),
-    )
+# Both versions have the same eight Fire modules; Fire i squeezes to s channels and expands to
+# 4s (1×1) + 4s (3×3), so the next one takes 8s channels.
+_SQUEEZE_PLANES = (16, 16, 32, 32, 48, 48, 64, 64)
+
+# What the versions change: the stem convolution's (output channels, kernel size), and which Fire
+# modules (0-based) come after a 3×3/2 ceil-mode max-pool. Version 1.0: a 7×7/2 stem with 96
+# channels, pools after the stem, Fire 3 and Fire 7 (torchvision's 1-based "Fire 4" and "Fire 8");
+# version 1.1: a 3×3/2 stem with 64 channels and earlier pools (2.4× less computation).
+_VERSIONS = {
+    "1_0": ((96, 7), (0, 3, 7)),
+    "1_1": ((64, 3), (0, 2, 4)),
+}
 
 
-def _features_1_1() -> nn.Sequential:
-    # version 1.1: a 3×3/2 stem with 64 channels and earlier pools (2.4× less computation)
-    return nn.Sequential(
-        nn.Conv2d(3, 64, kernel_size=3, stride=2),
-        nn.ReLU(inplace=True),
-        nn.MaxPool2d(kernel_size=3, stride=2, ceil_mode=True),
-        Fire(64, 16, 64, 64),
-        Fire(128, 16, 64, 64),
-        nn.MaxPool2d(kernel_size=3, stride=2, ceil_mode=True),
-        Fire(128, 32, 128, 128),
-        Fire(256, 32, 128, 128),
-        nn.MaxPool2d(kernel_size=3, stride=2, ceil_mode=True),
-        Fire(256, 48, 192, 192),
-        Fire(384, 48, 192, 192),
-        Fire(384, 64, 256, 256),
-        Fire(512, 64, 256, 256),
-    )
+def _features(version: str) -> nn.Sequential:
+    """The ``features`` stack of a version: stem convolution, ReLU, the Fire modules and pools."""
+    (stem_channels, stem_kernel), pools_before = _VERSIONS[version]
+    layers = [nn.Conv2d(3, stem_channels, kernel_size=stem_kernel, stride=2), nn.ReLU(inplace=True)]
+    channels = stem_channels
+    for i, squeeze in enumerate(_SQUEEZE_PLANES):
+        if i in pools_before:
+            layers.append(nn.MaxPool2d(kernel_size=3, stride=2, ceil_mode=True))
+        layers.append(Fire(channels, squeeze, 4 * squeeze, 4 * squeeze))
+        channels = 8 * squeeze
+    return nn.Sequential(*layers)
 
 
 class SqueezeNet(nn.Module):
@@ -85,12 +74,9 @@ class SqueezeNet(nn.Module):
     def __init__(self, version: str = "1_0", num_classes: int = 1000, dropout: float = 0.5):
         super().__init__()
         self.num_classes = num_classes
-        if version == "1_0":
-            self.features = _features_1_0()
-        elif version == "1_1":
-            self.features = _features_1_1()
-        else:
+        if version not in _VERSIONS:
             raise ValueError(f"Unsupported SqueezeNet version {version}: 1_0 or 1_1 expected")
+        self.features = _features(version)
         final_conv = nn.Conv2d(512, self.num_classes, kernel_size=1)
         self.classifier = nn.Sequential(
             nn.Dropout(p=dropout), final_conv, nn.ReLU(inplace=True), nn.AdaptiveAvgPool2d((1, 1))
