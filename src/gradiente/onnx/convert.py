@@ -18,9 +18,11 @@ import math
 
 import numpy as np
 
+from gradiente.backend import bool_
 from gradiente.onnx.trace import Tracer, UnsupportedOperatorError, to_numpy_dtype
 from gradiente.ops import (
     activation,
+    attention,
     conv,
     elementwise,
     index,
@@ -501,4 +503,34 @@ def _basic_index(g, x, key, *, out):
             shape_now[a] = len(range(s, e, st))
     if tuple(shape_now) != tuple(out.shape):
         y = _reshape(g, y, shape_now, tuple(out.shape))
+    _out(g, out, y)
+
+
+# ------------------------------------------------------------------------------ attention
+@converts(attention.ScaledDotProductAttention)
+def _attention(g, q, k, v, mask, dropout_p, causal, scale, *, out):
+    """softmax(Q Kᵀ · scale + M) V with M from the mask (−∞ where a bool mask is False, the
+    values of a float mask) and, when causal, −∞ above the diagonal."""
+    if dropout_p > 0:
+        raise UnsupportedOperatorError(
+            f"gradiente.onnx.export: attention dropout{g.where()} is not supported (export in "
+            "eval mode, or with dropout_p=0)"
+        )
+    perm = list(range(k.ndim))
+    perm[-2], perm[-1] = perm[-1], perm[-2]
+    (kt,) = g.node("Transpose", [g.value(k)], perm=perm)
+    (scores,) = g.node("MatMul", [g.value(q), kt])
+    (scores,) = g.node("Mul", [scores, g.scalar(scale, out)])
+    if causal:  # query i sees keys j <= i
+        above = np.triu(np.ones((q.shape[-2], k.shape[-2]), dtype=bool), k=1)
+        bias = np.where(above, -np.inf, 0.0).astype(to_numpy_dtype(out))
+        (scores,) = g.node("Add", [scores, g.const(bias, "causal_mask")])
+    if mask is not None:
+        if mask.dtype == bool_:
+            minus_inf = g.scalar(float("-inf"), out)
+            (scores,) = g.node("Where", [g.value(mask), scores, minus_inf])
+        else:
+            (scores,) = g.node("Add", [scores, _operand(g, mask, out)])
+    (probs,) = g.node("Softmax", [scores], axis=-1)
+    (y,) = g.node("MatMul", [probs, g.value(v)])
     _out(g, out, y)
