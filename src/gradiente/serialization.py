@@ -38,6 +38,7 @@ import secrets
 import safetensors
 import safetensors.numpy
 
+from gradiente import backend as B
 from gradiente.backend import host, xp
 from gradiente.tensor import Tensor, _check_device
 from gradiente.tensor import device as _device
@@ -263,6 +264,7 @@ _DTYPES = {
     "U16": "<u2",
     "I16": "<i2",
     "F16": "<f2",
+    "BF16": B.BF16,  # ml_dtypes' bfloat16
     "U32": "<u4",
     "I32": "<i4",
     "F32": "<f4",
@@ -568,7 +570,9 @@ def _read_tensors(raw: bytes, header: dict, start: int, name: str) -> dict:
     for begin, end, dtype, shape, key in entries:
         count = (end - begin) // dtype.itemsize
         flat = xp.frombuffer(raw, dtype=dtype, count=count, offset=start + begin)
-        arrays[key] = flat.reshape(shape).astype(dtype.newbyteorder("="))
+        # native byte order; bfloat16 keeps ml_dtypes' own dtype object (ops test identity)
+        native = B.BF16 if dtype == B.BF16 else dtype.newbyteorder("=")
+        arrays[key] = flat.reshape(shape).astype(native)
     return arrays
 
 

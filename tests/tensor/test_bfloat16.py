@@ -282,3 +282,18 @@ def test_create_graph_through_bfloat16_refused():
     y = (x * x).sum()
     with pytest.raises(RuntimeError, match="not implemented for 'BFloat16'"):
         g.autograd.grad(y, x, create_graph=True)
+
+
+def test_safetensors_round_trip_with_torch(tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    x = g.tensor([1.5, 0.1, -3e38, 2.0**-130], dtype=g.bfloat16)
+    g.save({"w": x}, tmp_path / "g.safetensors")
+    back = g.load(tmp_path / "g.safetensors")["w"]
+    assert np.array_equal(bits(back), bits(x)) and str(back) == str(x)
+    assert np.array_equal(bits(load_file(tmp_path / "g.safetensors")["w"]), bits(x))
+    t = torch.tensor([0.1, 2.5], dtype=torch.bfloat16)
+    save_file({"w": t}, tmp_path / "t.safetensors")
+    ours = g.load(tmp_path / "t.safetensors")["w"]
+    assert np.array_equal(bits(ours), bits(t)) and str(ours) == str(t)
+    assert np.array_equal(bits(ours * 3), bits(t * 3))  # a loaded tensor computes as bfloat16
