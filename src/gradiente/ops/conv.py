@@ -71,6 +71,22 @@ def _check_float(op: str, x, w, b) -> None:
         )
 
 
+def _check_weight_groups(op: str, w, groups: int) -> None:
+    """torch's error when the weight's dimension 0 (out_channels of a convolution, in_channels
+    of a transposed one) does not split into ``groups`` groups."""
+    if groups < 1 or w._data.shape[0] % groups != 0:
+        raise RuntimeError(
+            f"{op}: given groups={groups}, expected weight to be divisible by {groups} at "
+            f"dimension 0, but got weight of size {_shape(w)}"
+        )
+
+
+def _check_bias(op: str, b, channels: int) -> None:
+    """torch's error when a bias is given that is not one number per output channel."""
+    if b is not None and _shape(b) != (channels,):
+        raise RuntimeError(f"{op}: expected bias of shape ({channels},), got {_shape(b)}")
+
+
 def _conv_geometry(op, x, w, b, stride, padding, dilation, groups, spatial) -> _Geometry:
     """Check the arguments of conv1d/conv2d like PyTorch and compute the geometry."""
     if w._data.ndim != spatial + 2:
@@ -83,18 +99,13 @@ def _conv_geometry(op, x, w, b, stride, padding, dilation, groups, spatial) -> _
     C = x._data.shape[1]
     if groups < 1:
         raise RuntimeError(f"{op}: non-positive groups is not supported (groups={groups})")
-    if O % groups != 0:
-        raise RuntimeError(
-            f"{op}: given groups={groups}, expected weight to be divisible by {groups} at "
-            f"dimension 0, but got weight of size {_shape(w)}"
-        )
+    _check_weight_groups(op, w, groups)
     if C != Cg * groups:
         raise RuntimeError(
             f"{op} expected input with {Cg * groups} channels (weight of size {_shape(w)}, "
             f"groups={groups}), got {C}; input shape {_shape(x)}"
         )
-    if b is not None and _shape(b) != (O,):
-        raise RuntimeError(f"{op}: expected bias of shape ({O},), got {_shape(b)}")
+    _check_bias(op, b, O)
     kernel = tuple(w._data.shape[2:]) if spatial == 2 else (1, w._data.shape[2])
     image = tuple(x._data.shape[2:]) if spatial == 2 else (1, x._data.shape[2])
     sh, sw = (
@@ -258,16 +269,17 @@ def _backward_arrays(ctx, grad, w):
     return geom, s, xp.ascontiguousarray(_to_nhwc(grad._data, s)), _spatial_w(w._data, s)
 
 
-def _recorded_grads(ctx, grad, w, adjoint, image, out_grad):
+def _recorded_grads(ctx, grad, w, adjoint, weight_grad, image, out_grad):
     """The gradients of a convolution or a transposed one under ``create_graph``, as recorded
     ops that can be differentiated again. The two are adjoint: dx is the other one (``adjoint``)
-    applied to the gradient; dW is conv_weight(image side, output-gradient side); db sums the
-    gradient over all but the channels."""
+    applied to the gradient; dW is conv_weight(image side, output-gradient side), the Function
+    ``weight_grad``; db sums the gradient over all but the channels. Shared with
+    ``ops/conv3d.py``, whose three Functions have the same signatures."""
     geom = ctx.geom
     need_x, need_w, need_b = ctx.needs_input_grad[:3]
     gx = adjoint.apply(grad, w, None, geom) if need_x else None
-    gw = _ConvWeight.apply(image, out_grad, geom, _shape(w)) if need_w else None
-    batch_and_space = (0, 2, 3) if geom.spatial == 2 else (0, 2)
+    gw = weight_grad.apply(image, out_grad, geom, _shape(w)) if need_w else None
+    batch_and_space = (0, *range(2, grad.ndim))  # (N, C, *spatial): all but C
     gb = grad.sum(dim=batch_and_space) if need_b else None
     return gx, gw, gb, None
 
@@ -303,7 +315,7 @@ class _ConvNd(ArrayFunction):
     def backward(ctx, grad):
         x, w, cols = ctx.saved_tensors
         if grad_state.enabled:  # create_graph: differentiable path
-            return _recorded_grads(ctx, grad, w, _ConvTransposeNd, x, grad)
+            return _recorded_grads(ctx, grad, w, _ConvTransposeNd, _ConvWeight, x, grad)
         geom, s, gh, wd = _backward_arrays(ctx, grad, w)
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         gx = gw = None
@@ -339,7 +351,7 @@ class _ConvTransposeNd(ArrayFunction):
     def backward(ctx, grad):
         x, w = ctx.saved_tensors
         if grad_state.enabled:
-            return _recorded_grads(ctx, grad, w, _ConvNd, grad, x)
+            return _recorded_grads(ctx, grad, w, _ConvNd, _ConvWeight, grad, x)
         geom, s, gh, wd = _backward_arrays(ctx, grad, w)
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         gx = gw = None
@@ -413,18 +425,13 @@ def _conv_transpose_geometry(op, x, w, b, stride, padding, output_padding, group
     _check_float(op, x, w, b)
     Cin, Cout_g, kh, kw = w._data.shape
     N, C, H, W = x._data.shape
-    if groups < 1 or Cin % groups != 0:
-        raise RuntimeError(
-            f"{op}: given groups={groups}, expected weight to be divisible by {groups} at "
-            f"dimension 0, but got weight of size {_shape(w)}"
-        )
+    _check_weight_groups(op, w, groups)
     if C != Cin:
         raise RuntimeError(
             f"{op} expected input with {Cin} channels (weight of size {_shape(w)}), got {C}; "
             f"input shape {_shape(x)}"
         )
-    if b is not None and _shape(b) != (Cout_g * groups,):
-        raise RuntimeError(f"{op}: expected bias of shape ({Cout_g * groups},), got {_shape(b)}")
+    _check_bias(op, b, Cout_g * groups)
     if isinstance(padding, str):
         raise RuntimeError(f"{op}: padding must be an int or a tuple, got {padding!r}")
     sh, sw = int_tuple(stride, 2, "stride", op)

@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import xp
 from gradiente.ops.array_function import ArrayFunction
+from gradiente.ops.conv import _check_bias, _check_weight_groups, _needs_grad, _recorded_grads
+from gradiente.ops.im2col import _shape
 from gradiente.ops.window import conv_out_size, conv_transpose_out_size, int_tuple, same_padding
 
 _as_strided = xp.lib.stride_tricks.as_strided
@@ -168,10 +170,6 @@ def _bias_grad(gh):
     return gh.reshape(-1, gh.shape[-1]).sum(axis=0)
 
 
-def _needs_grad(t) -> bool:
-    return t is not None and grad_state.enabled and t._requires_grad
-
-
 # ------------------------------------------------------------------------------ functions
 class ConvVolume(ArrayFunction):
     """y = conv(x, W) + b; backward: dx = conv_transpose(g, W), dW = conv_weight(x, g)."""
@@ -190,13 +188,10 @@ class ConvVolume(ArrayFunction):
     @staticmethod
     def backward(ctx, grad):
         x, w, cols = ctx.saved_tensors
+        if grad_state.enabled:  # create_graph: every product is a Function again
+            return _recorded_grads(ctx, grad, w, ConvTransposeVolume, ConvVolumeWeight, x, grad)
         geom = ctx.geom
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
-        if grad_state.enabled:  # create_graph: every product is a Function again
-            gx = ConvTransposeVolume.apply(grad, w, None, geom) if need_x else None
-            gw = ConvVolumeWeight.apply(x, grad, geom, w.shape) if need_w else None
-            gb = grad.sum(dim=(0, *range(2, grad.ndim))) if need_b else None
-            return gx, gw, gb, None
         gh = _channels_last(grad._data)
         gx = _channels_first(_conv_input(gh, w._data, geom)) if need_x else None
         gw = None
@@ -225,13 +220,10 @@ class ConvTransposeVolume(ArrayFunction):
     @staticmethod
     def backward(ctx, grad):
         x, w = ctx.saved_tensors
+        if grad_state.enabled:
+            return _recorded_grads(ctx, grad, w, ConvVolume, ConvVolumeWeight, grad, x)
         geom = ctx.geom
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
-        if grad_state.enabled:
-            gx = ConvVolume.apply(grad, w, None, geom) if need_x else None
-            gw = ConvVolumeWeight.apply(grad, x, geom, w.shape) if need_w else None
-            gb = grad.sum(dim=(0, *range(2, grad.ndim))) if need_b else None
-            return gx, gw, gb, None
         gh = _channels_last(grad._data)
         gx = gw = None
         if need_x or need_w:
@@ -267,10 +259,6 @@ class ConvVolumeWeight(ArrayFunction):
 
 
 # ------------------------------------------------------------------------------ checks
-def _shape(t) -> tuple:
-    return tuple(t._data.shape)
-
-
 def _check_tensors(op: str, x, w, b, n: int, weight_axes: str) -> None:
     """Rank and dtype checks shared by conv3d and conv_transpose3d, with torch's messages."""
     if x._data.ndim != n + 2:
@@ -311,18 +299,13 @@ def _conv_geometry(op, x, w, b, stride, padding, dilation, groups, n) -> VolumeG
     C = x._data.shape[1]
     if groups < 1:
         raise RuntimeError(f"{op}: non-positive groups is not supported (groups={groups})")
-    if O % groups:
-        raise RuntimeError(
-            f"{op}: given groups={groups}, expected weight to be divisible by {groups} at "
-            f"dimension 0, but got weight of size {_shape(w)}"
-        )
+    _check_weight_groups(op, w, groups)
     if C != Cg * groups:
         raise RuntimeError(
             f"{op}: given groups={groups}, weight of size {_shape(w)}, expected input "
             f"{_shape(x)} to have {Cg * groups} channels, but got {C} channels instead"
         )
-    if b is not None and _shape(b) != (O,):
-        raise RuntimeError(f"{op}: expected bias of shape ({O},), got {_shape(b)}")
+    _check_bias(op, b, O)
     kernel = tuple(w._data.shape[2:])
     image = tuple(x._data.shape[2:])
     s = int_tuple(stride, n, "stride", op)
@@ -359,18 +342,13 @@ def _transpose_geometry(op, x, w, b, stride, padding, output_padding, groups, di
     _check_tensors(op, x, w, b, n, "in_channels, out_channels/groups, kD, kH, kW")
     Cin, Cout_g = w._data.shape[:2]
     C = x._data.shape[1]
-    if groups < 1 or Cin % groups:
-        raise RuntimeError(
-            f"{op}: given groups={groups}, expected weight to be divisible by {groups} at "
-            f"dimension 0, but got weight of size {_shape(w)}"
-        )
+    _check_weight_groups(op, w, groups)
     if C != Cin:
         raise RuntimeError(
             f"{op}: given groups={groups}, weight of size {_shape(w)}, expected input "
             f"{_shape(x)} to have {Cin} channels, but got {C} channels instead"
         )
-    if b is not None and _shape(b) != (Cout_g * groups,):
-        raise RuntimeError(f"{op}: expected bias of shape ({Cout_g * groups},), got {_shape(b)}")
+    _check_bias(op, b, Cout_g * groups)
     if isinstance(padding, str):
         raise RuntimeError(f"{op}: padding must be an int or a tuple, got {padding!r}")
     kernel = tuple(w._data.shape[2:])
