@@ -15,6 +15,7 @@ from gradiente import nn
 from gradiente.autograd import no_grad
 from gradiente.cli.build import build_model, loaders, prepare_data
 from gradiente.cli.config import read_config
+from gradiente.cli.devices import add_device_option, chosen_device
 from gradiente.cli.errors import CLIError, one_line
 from gradiente.cli.validators import positive_int
 from gradiente.serialization import load
@@ -40,6 +41,7 @@ def add_parsers(sub) -> None:
         help="the final weights or the best on validation (default: last)",
     )
     evaluate.add_argument("--data-dir", metavar="DIR", help="where the dataset files are now")
+    add_device_option(evaluate)
     evaluate.set_defaults(handler=cmd_evaluate)
 
     predict = sub.add_parser(
@@ -65,11 +67,14 @@ def add_parsers(sub) -> None:
     predict.add_argument(
         "--invert", action="store_true", help="invert images (dark digits on a light background)"
     )
+    add_device_option(predict)
     predict.set_defaults(handler=cmd_predict)
 
 
-def _load_run(run: str, checkpoint: str, data_dir: str | None = None):
-    """The run folder, its config and its model with the chosen weights loaded."""
+def _load_run(run: str, checkpoint: str, device_name: str, data_dir: str | None = None):
+    """The run folder, its config and its model with the chosen weights loaded, on the device
+    of ``--device`` (checkpoints hold host copies: they load on any device)."""
+    device = chosen_device(device_name)
     run_dir, config = read_config(run)
     if data_dir:
         config["data_dir"] = str(pathlib.Path(data_dir).resolve())
@@ -93,7 +98,7 @@ def _load_run(run: str, checkpoint: str, data_dir: str | None = None):
             f"describes ({one_line(str(error))})"
         ) from error
     model.eval()
-    return run_dir, config, model
+    return run_dir, config, model.to(device)
 
 
 def _table(rows: list[list[str]]) -> str:
@@ -107,7 +112,7 @@ def _table(rows: list[list[str]]) -> str:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """``gradiente evaluate RUN``: accuracy, per-class precision/recall, confusion matrix."""
-    run_dir, config, model = _load_run(args.run, args.checkpoint, args.data_dir)
+    run_dir, config, model = _load_run(args.run, args.checkpoint, args.device, args.data_dir)
     prepared = prepare_data(config, download=False, reuse_info=True)
     _, _, test_loader, _ = loaders(config, prepared)
     result = evaluate(model, test_loader, nn.CrossEntropyLoss(), return_predictions=True)
@@ -153,7 +158,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     """``gradiente predict RUN IMAGE...``: the top-k classes of each input."""
-    _, config, model = _load_run(args.run, args.checkpoint)
+    _, config, model = _load_run(args.run, args.checkpoint, args.device)
     info = config["data"]
     classes = info["classes"]
     k = min(args.top_k, len(classes))
@@ -163,7 +168,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         except Exception as error:  # Pillow and NumPy fail in many ways on damaged files
             detail = str(error).removeprefix(f"{path}: ") or type(error).__name__
             raise CLIError(f"cannot read {path}: {detail}") from error
-        x = Tensor._make(prepare_inputs(raw, info)[None])
+        x = Tensor._make(prepare_inputs(raw, info)[None]).to(next(model.parameters()).device)
         with no_grad():
             probabilities = model(x).softmax(1)[0]
         values, indices = probabilities.topk(k)

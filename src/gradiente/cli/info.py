@@ -1,14 +1,18 @@
-"""``gradiente info``: this installation — versions, backend, BLAS and threads, MPI, datasets."""
+"""``gradiente info``: this installation — versions, backend, BLAS and threads, GPU, MPI,
+datasets."""
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
 import os
 import pathlib
 import platform
 import sys
 
-from gradiente import __version__, parallel
+from gradiente import __version__, cuda, parallel
+from gradiente import backend as B
 from gradiente import distributed as dist
 from gradiente.backend import xp
 from gradiente.train.data import default_data_dir
@@ -38,6 +42,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         ("backend", f"NumPy {xp.__version__} (CPU)"),
         ("BLAS", _blas()),
         ("threads", _threads()),
+        ("GPU", _gpu()),
     ]
     for module in ("tqdm", "matplotlib", "PIL", "safetensors", "torch"):
         try:
@@ -81,6 +86,54 @@ def _threads() -> str:
     pools = [f"{p['internal_api']} {p['num_threads']} threads" for p in threadpool_info()]
     own = f"gradiente's own pool {parallel.num_threads()} threads"
     return f"{os.cpu_count()} CPU cores; " + ", ".join((pools or ["no BLAS thread pool"]) + [own])
+
+
+def _gpu() -> str:
+    """The CUDA devices: the NumPy stand-ins (``GRADIENTE_FAKE_CUDA``), or CuPy's GPUs with the
+    CUDA runtime, CuPy and cuDNN frontend versions, or "none" and why. CuPy is imported only
+    when it is installed, and every import is guarded: a broken GPU stack is a line here, not a
+    traceback."""
+    if B.stand_in_cuda():
+        count = cuda.device_count()
+        return (
+            f"{count} NumPy stand-in{'s' if count > 1 else ''} (GRADIENTE_FAKE_CUDA): "
+            + ", ".join(f"cuda:{i} {cuda.get_device_name(i)}" for i in range(count))
+        )
+    if importlib.util.find_spec("cupy") is None:
+        return "none (no CuPy: pip install 'gradiente[cuda]' on a machine with an NVIDIA GPU)"
+    try:
+        count = cuda.device_count()
+        cupy = importlib.import_module("cupy")
+    except Exception as error:  # a driver or library that does not load
+        return f"none (CuPy does not load: {' '.join(str(error).split())})"
+    if count == 0:
+        return f"none (CuPy {cupy.__version__} finds no CUDA device)"
+    try:
+        runtime = cupy.cuda.runtime.runtimeGetVersion()  # e.g. 12080 for CUDA 12.8
+        versions = f"CUDA runtime {runtime // 1000}.{runtime % 1000 // 10}"
+    except Exception:
+        versions = "CUDA runtime unknown"
+    versions += f", CuPy {cupy.__version__}, {_cudnn_frontend()}"
+    names = ", ".join(f"cuda:{i} {cuda.get_device_name(i)}" for i in range(count))
+    return f"{names} ({versions})"
+
+
+def _cudnn_frontend() -> str:
+    """The version of NVIDIA's cuDNN frontend (``import cudnn``) and of the cuDNN it loads."""
+    try:
+        cudnn = importlib.import_module("cudnn")
+    except Exception:
+        return "cuDNN frontend not installed"
+    text = f"cuDNN frontend {getattr(cudnn, '__version__', 'unknown')}"
+    try:
+        v = int(cudnn.backend_version())
+    except Exception:  # older frontends, or no cuDNN library found
+        return text
+    if v >= 90000:  # cuDNN 9 numbers its versions major·10000 + minor·100 + patch
+        major, rest = divmod(v, 10000)
+    else:  # cuDNN 8: major·1000 + minor·100 + patch
+        major, rest = divmod(v, 1000)
+    return f"{text} (cuDNN {major}.{rest // 100}.{rest % 100})"
 
 
 def _datasets_found(root: pathlib.Path) -> list[str]:

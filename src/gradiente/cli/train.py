@@ -36,6 +36,7 @@ from gradiente.cli.config import (
     TRAIN_DEFAULTS,
     read_config,
 )
+from gradiente.cli.devices import add_device_option, chosen_device, describe
 from gradiente.cli.errors import EXIT_INTERRUPTED, EXIT_USAGE, CLIError
 from gradiente.cli.validators import (
     batch_size,
@@ -131,6 +132,7 @@ def add_parser(sub) -> None:
         "--resume", metavar="RUN", help="continue the run in folder RUN exactly where it stopped"
     )
     train.add_argument("--no-progress", action="store_true", help="no progress bars")
+    add_device_option(train)
     train.add_argument(
         "--tensorboard",
         action="store_true",
@@ -299,6 +301,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         except RuntimeError as error:
             raise CLIError(str(error)) from None
     job = Job.start()  # rank and world size under mpiexec; rank 0 alone prints and writes
+    device = _training_device(args.device, job)
     resuming = args.resume is not None
     if resuming:
         run_dir, config = _resume_config(args)
@@ -342,7 +345,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(
         f"  {config['optimizer']} (lr {config['lr']:g}, weight decay {config['weight_decay']:g})"
         f", {regime}, {len(train_loader)} steps per epoch, {config['epochs']} epochs, "
-        f"schedule {config['schedule']}, seed {config['seed']}"
+        f"schedule {config['schedule']}, seed {config['seed']}, device {describe(device)}"
     )
     if state is not None:
         print(f"  run folder: {run_dir} (resuming after {_position(state, len(train_loader))})")
@@ -376,6 +379,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             callbacks,
             progress=not args.no_progress and job.is_main,
             resume=state,
+            device=device,
         )
     except BaseException:
         if job.is_main:
@@ -406,7 +410,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         )
         raise CLIError(f"training diverged: {history.terminated}; {kept} (try a smaller --lr)")
 
-    test = evaluate(model, test_loader, loss_fn)
+    test = evaluate(model, test_loader, loss_fn, device=device)
     results = {
         "test_accuracy": test["accuracy"],
         "test_loss": test["loss"],
@@ -422,6 +426,19 @@ def cmd_train(args: argparse.Namespace) -> int:
         f"test loss {test['loss']:.4f} | {seconds:.1f}s | run saved to {run_dir}"
     )
     return 0
+
+
+def _training_device(name: str, job: Job):
+    """The device of ``--device name``; the processes of ``--nproc`` train on CPUs (their
+    gradients are averaged through MPI from host memory), so "auto" is the CPU there."""
+    if job.size > 1:
+        if name not in ("auto", "cpu"):
+            raise CLIError(
+                f"--device {name}: --nproc trains on CPUs; give --device cpu (or leave it out)",
+                EXIT_USAGE,
+            )
+        name = "cpu"
+    return chosen_device(name)
 
 
 def _count(model) -> int:
