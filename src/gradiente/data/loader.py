@@ -14,6 +14,11 @@ would in the worker).
 Speed: when the dataset is a ``TensorDataset`` (or a ``Subset`` of one) and the collate function
 is the default, a batch is one fancy-index gather per tensor, ``x._data[indices]``, instead of
 ``batch_size`` calls to ``__getitem__`` followed by a stack — the same result, far less Python.
+
+Pinned memory: with ``pin_memory=True`` and a CUDA device, each batch's tensors are pinned
+(``Tensor.pin_memory``), as torch does so that copies to the GPU can overlap computation.
+Without an accelerator it is a no-op with torch's warning (batches come as they are);
+``pin_memory_device`` is accepted with torch's deprecation warning (the current device is used).
 """
 
 from __future__ import annotations
@@ -23,8 +28,10 @@ import copy
 import itertools
 import random
 import re
+import warnings
 from collections.abc import Callable, Iterator
 
+from gradiente import cuda
 from gradiente import random as _random
 from gradiente.backend import float64, xp
 from gradiente.data.dataset import Dataset, IterableDataset, Subset, TensorDataset
@@ -224,7 +231,9 @@ class DataLoader:
             but gives each simulated worker torch's random state (see the module's docstring).
         persistent_workers: keep the workers (and their random state) from epoch to epoch.
         collate_fn: merges a list of samples into a batch (default: ``default_collate``).
-        pin_memory: accepted for compatibility (there is no accelerator memory to pin).
+        pin_memory: pin each batch's tensors when a CUDA device is available (a no-op with
+            torch's warning without one; see the module's docstring).
+        pin_memory_device: deprecated in torch, accepted with its warning.
         drop_last: drop the last batch if it is smaller than ``batch_size``.
         generator: the generator for the shuffling and the per-epoch base seed.
 
@@ -377,6 +386,44 @@ def _tensor_gather(dataset):
     return [t._data for t in dataset.tensors], maps
 
 
+def _pinning(loader: DataLoader) -> bool:
+    """Whether this epoch pins its batches: ``pin_memory=True`` and a CUDA device (torch's
+    warnings for a deprecated ``pin_memory_device`` and for a machine without accelerator)."""
+    if not loader.pin_memory:
+        return False
+    if loader.pin_memory_device:
+        warnings.warn(
+            "pin_memory_device is deprecated, the current accelerator will be used as the "
+            f"device,ignore pin_memory_device='{loader.pin_memory_device}'.",
+            stacklevel=4,
+        )
+    if not cuda.is_available():
+        warnings.warn(
+            "'pin_memory' argument is set as true but no accelerator is found, then device "
+            "pinned memory won't be used.",
+            stacklevel=4,
+        )
+        return False
+    return True
+
+
+def pin_memory(data):
+    """``data`` with every tensor in it pinned (torch's ``pin_memory`` of a batch): mappings,
+    named tuples, tuples and lists are rebuilt, an object with its own ``pin_memory()`` method
+    (a custom batch class) is asked to pin itself, anything else is kept."""
+    if isinstance(data, Tensor) or (
+        callable(getattr(data, "pin_memory", None)) and not isinstance(data, type)
+    ):
+        return data.pin_memory()
+    if isinstance(data, collections.abc.Mapping):
+        return {key: pin_memory(value) for key, value in data.items()}
+    if isinstance(data, tuple) and hasattr(data, "_fields"):
+        return type(data)(*(pin_memory(item) for item in data))
+    if isinstance(data, tuple | list):
+        return type(data)(pin_memory(item) for item in data)
+    return data
+
+
 class _LoaderIterator:
     """One epoch over a ``DataLoader``: draws the base seed, then yields collated batches."""
 
@@ -400,6 +447,7 @@ class _LoaderIterator:
                 if loader.persistent_workers:
                     loader._workers = self._workers
         self._dataset_iter = iter(loader.dataset) if self._iterable else None
+        self._pin = _pinning(loader)
         self._gather = None
         if self._auto_collation and self._collate_fn is default_collate and not self._iterable:
             self._gather = _tensor_gather(loader.dataset)
@@ -411,6 +459,10 @@ class _LoaderIterator:
         return self
 
     def __next__(self):
+        batch = self._next_batch()
+        return pin_memory(batch) if self._pin else batch
+
+    def _next_batch(self):
         if self._iterable:
             return self._next_streamed()
         index = next(self._sampler_iter)

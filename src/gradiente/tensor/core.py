@@ -32,6 +32,9 @@ from gradiente.tensor.marks import function
 
 Tensor = None  # the assembled class, bound by gradiente.tensor (see its __init__)
 
+# The host arrays made by ``pin_memory``, by id; an entry goes when its array is freed.
+_pinned: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+
 
 class TensorCore:
     """Tensor methods: construction, attributes, conversion and autograd attributes."""
@@ -236,8 +239,8 @@ class TensorCore:
         return B.is_shared(self._data)
 
     def is_pinned(self) -> bool:
-        """Returns true if this tensor resides in pinned memory."""
-        return False
+        """Returns true if this tensor resides in pinned memory (made by ``pin_memory()``)."""
+        return _pinned.get(id(self._data)) is self._data
 
     def storage_offset(self) -> int:
         """The offset of the first element in the underlying storage, in elements."""
@@ -526,8 +529,26 @@ class TensorCore:
         return self.to(device)
 
     def pin_memory(self):
-        """Copies the tensor to pinned memory, if it's not already pinned."""
-        return self
+        """Copies the tensor to pinned memory, if it's not already pinned.
+
+        Pinned (page-locked) host memory is what a GPU copies from asynchronously
+        (``.to("cuda", non_blocking=True)``). As in torch, pinning needs a CUDA device: without
+        one this raises torch's CPU-only error, and a CUDA tensor cannot be pinned. gradiente's
+        pinned copy is an ordinary host array marked as pinned (``is_pinned()``): its copies
+        to a device are synchronous, so page-locking would not speed them up yet.
+        """
+        if self.is_pinned():
+            return self
+        if B.array_device_index(self._data) is not None:
+            name = _LEGACY_TYPE_NAMES[self.dtype.name]
+            raise RuntimeError(
+                f"cannot pin 'torch.cuda.{name}' only dense CPU tensors can be pinned"
+            )
+        if B.cuda_device_count() == 0:
+            raise RuntimeError("Cannot access accelerator device when none is available.")
+        out = self.clone()
+        _pinned[id(out._data)] = out._data
+        return out
 
     def share_memory_(self):
         """Move the tensor's values to shared memory (an anonymous shared mapping), so that
