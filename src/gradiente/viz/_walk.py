@@ -17,6 +17,7 @@ import numpy as np
 import gradiente
 from gradiente.autograd.engine import topological_order
 from gradiente.autograd.function import AccumulateGrad, _SavedOutput
+from gradiente.backend import host
 
 # node -> name of the innermost module whose forward created it (see track_modules)
 NODE_MODULE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -160,7 +161,7 @@ def backward_steps(root) -> tuple[list[NodeGrads], dict]:
         for n, r in retained.items():
             n._retained = r
     leaf_grads = {
-        id(leaf): (None if g is None else g.detach().numpy().copy())
+        id(leaf): (None if g is None else g.detach().cpu().numpy().copy())
         for leaf, g in zip(leaves, grads, strict=False)
     }
     return steps, leaf_grads
@@ -171,8 +172,8 @@ def _array(g):
     if g is None:
         return None
     if isinstance(g, gradiente.Tensor):
-        return np.array(g.detach().numpy())
-    return np.array(g)
+        return np.array(g.detach().cpu().numpy())
+    return np.array(host(g))
 
 
 def output_values(root, nodes) -> dict:
@@ -213,7 +214,7 @@ def describe(array, max_elements: int = 6, precision: int = 4) -> str:
     """Small arrays in full, large ones as shape and summary statistics."""
     if array is None:
         return "—"
-    a = np.asarray(array)
+    a = np.asarray(host(array))  # a CUDA array (a saved activation) is copied to the host
     if a.size <= max_elements:
         if a.ndim == 0:
             return f"{float(a):.{precision}g}" if a.dtype.kind == "f" else str(a.item())

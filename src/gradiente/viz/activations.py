@@ -93,10 +93,10 @@ def activation_stats(model, batch, loss_fn=None) -> ActivationStats:
         if wanted:
             got = gradiente.autograd.grad(loss, [outputs[k][2] for k in wanted], allow_unused=True)
             for k, g in zip(wanted, got, strict=False):
-                grads[k] = None if g is None else g.detach().numpy()
+                grads[k] = None if g is None else g.detach().cpu().numpy()
     layers = []
     for (name, module, out), g in zip(outputs, grads, strict=False):
-        a = out.detach().numpy().astype(float)
+        a = out.detach().cpu().numpy().astype(float)
         ga = None if g is None else np.abs(g.astype(float))
         layers.append(
             LayerStats(

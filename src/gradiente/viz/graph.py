@@ -195,7 +195,7 @@ def draw_graph(
             leaf = node.variable
             g = leaf_grads.get(id(leaf))
             if g is None and leaf.grad is not None:
-                g = leaf.grad.detach().numpy()
+                g = leaf.grad.detach().cpu().numpy()
             out_nodes.append(
                 GraphNode(
                     ids[node],
@@ -203,7 +203,7 @@ def draw_graph(
                     "AccumulateGrad",
                     names[id(leaf)],
                     tuple(leaf.shape),
-                    leaf.detach().numpy(),
+                    leaf.detach().cpu().numpy(),
                     g,
                 )
             )
@@ -233,8 +233,8 @@ def draw_graph(
                 "AccumulateGrad",
                 names.get(id(tensor), "tensor"),
                 tuple(tensor.shape),
-                tensor.detach().numpy(),
-                None if tensor.grad is None else tensor.grad.numpy(),
+                tensor.detach().cpu().numpy(),
+                None if tensor.grad is None else tensor.grad.cpu().numpy(),
             )
         )
     graph = ComputationalGraph(out_nodes, edges, _dot_source(out_nodes, edges))
@@ -394,7 +394,7 @@ def explain_backward(loss, params: dict | None = None) -> BackwardExplanation:
     names = _walk.leaf_names(loss, params)
     steps_raw, leaf_grads = _walk.backward_steps(loss)
     lines = [
-        f"Backward pass of L = {_walk.describe(loss.detach().numpy())} "
+        f"Backward pass of L = {_walk.describe(loss.detach().cpu().numpy())} "
         f"({loss.grad_fn.name()}), starting from dL/dL = 1",
         "",
     ]

@@ -36,13 +36,13 @@ def filter_normalized_direction(model, generator=None) -> list:
         else:
             # one norm per filter: over every axis but the first (output) one
             axes = tuple(range(1, p.dim()))
-            d_norm = d.detach().numpy().astype(float)
-            p_norm = p.detach().numpy().astype(float)
+            d_norm = d.detach().cpu().numpy().astype(float)
+            p_norm = p.detach().cpu().numpy().astype(float)
             scale = np.sqrt((p_norm**2).sum(axis=axes, keepdims=True)) / (
                 np.sqrt((d_norm**2).sum(axis=axes, keepdims=True)) + 1e-10
             )
             d = d * gradiente.from_numpy(scale.astype(d_norm.dtype)).to(p.dtype)
-        direction.append(d)
+        direction.append(d.to(p.device))  # drawn on the CPU: the same numbers on any device
     return direction
 
 

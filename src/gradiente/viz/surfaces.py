@@ -61,7 +61,11 @@ class _FunctionLoss:
         X, Y = np.meshgrid(xs, ys)  # (ny, nx)
         with gradiente.no_grad():
             Z = self.fn(gradiente.from_numpy(X), gradiente.from_numpy(Y))
-        Z = Z.numpy() if isinstance(Z, gradiente.Tensor) else np.asarray(Z, dtype=float)
+        Z = (
+            Z.detach().cpu().numpy()
+            if isinstance(Z, gradiente.Tensor)
+            else np.asarray(Z, dtype=float)
+        )
         return np.broadcast_to(Z, X.shape).astype(float)
 
     @contextmanager
@@ -79,7 +83,7 @@ class _FunctionLoss:
 
     def point(self) -> np.ndarray:
         """The current point (x, y)."""
-        return self.theta.detach().numpy().copy()
+        return self.theta.detach().cpu().numpy().copy()
 
 
 class _ModelLoss:
@@ -101,7 +105,7 @@ class _ModelLoss:
 
     def point(self) -> np.ndarray:
         """The two numbers the chosen parameters hold, in order."""
-        return np.concatenate([p.detach().numpy().astype(float).ravel() for p in self.params])
+        return np.concatenate([p.detach().cpu().numpy().astype(float).ravel() for p in self.params])
 
     def _set(self, xy) -> None:
         values = iter(float(v) for v in xy)
