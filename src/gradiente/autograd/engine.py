@@ -39,7 +39,9 @@ def topological_order(roots) -> list:
     outputs: the order in which backward visits them (Kahn's algorithm on the reversed graph;
     a node becomes ready when its last consumer has been placed)."""
     # A node may be a root more than once (several outputs of one op): count its edges once.
-    roots = list(dict.fromkeys(r for r in roots if r is not None))
+    roots = [r for r in roots if r is not None]
+    if len(roots) > 1:
+        roots = list(dict.fromkeys(roots))
     consumers = _consumer_counts(roots)
     order = []
     ready = [n for n in roots if consumers.get(n, 0) == 0]
@@ -108,7 +110,7 @@ def run_backward(
     ``.grad`` is left untouched.
     """
     Tensor = _function._Tensor
-    order = topological_order(node for node, _ in roots)
+    order = topological_order([node for node, _ in roots])
     buffers: dict = {}
     for (node, nr), g in zip(roots, root_grads):
         if node is None:

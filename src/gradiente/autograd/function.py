@@ -287,8 +287,22 @@ class Function(Node):
         if reduced:  # a bfloat16 input: computed in float32, rounded once (reduced_precision)
             return _reduced_apply(cls, args, kwargs, record, device)
         ctx = cls()
-        out = cls._forward(ctx, args, kwargs)
-        return cls._finish(ctx, out, args, kwargs, record, device)
+        # _forward and _finish written out here: this is the hot path of every op
+        if cls._array_forward:
+            try:
+                out = cls.forward(ctx, *args, **kwargs)
+            except ValueError as err:
+                raise _shape_error(ctx, args, err) from None
+        else:
+            out = cls._forward(ctx, args, kwargs)
+        if device is not None:
+            out = _mark_outputs(out, device)
+            ctx._device = device
+        if record:
+            _record_inputs(ctx, args)
+        else:
+            ctx._saved = ()
+        return _wrap_outputs(ctx, cls, out, record, args, kwargs)
 
     @classmethod
     def _forward(cls, ctx, args, kwargs):
@@ -445,7 +459,7 @@ def _link_view(view, cls, args, kwargs, output_nr: int | None = None) -> None:
     recipe into the base's graph (``Tensor._inplace_on_view``).
     """
     base = args[0]
-    if cls._may_copy and view._data.size and not xp.may_share_memory(view._data, base._data):
+    if cls._may_copy and view._data.size and not _shares_memory(view._data, base._data):
         return  # reshape had to copy: a new tensor, not a view (as torch's reshape)
     counter = base._get_version_counter()
     view._version_counter = counter
@@ -470,6 +484,15 @@ def _link_view(view, cls, args, kwargs, output_nr: int | None = None) -> None:
         return out if output_nr is None else out[output_nr]
 
     view._view = (replay, counter.value, multi_output)
+
+
+def _shares_memory(a, b) -> bool:
+    """Whether array ``a`` may share memory with ``b``: first NumPy's own record (a view's
+    ``base`` is the array owning the memory), else the slower bounds check."""
+    owner = a.base
+    if owner is not None and (owner is b or owner is b.base):
+        return True
+    return bool(xp.may_share_memory(a, b))
 
 
 def refresh_view(view) -> None:
@@ -507,7 +530,7 @@ def _wrap(o, requires_grad: bool, grad_fn, output_nr: int):
     if isinstance(o, _Tensor):
         data = o._data
     else:
-        data = o if isinstance(o, xp.ndarray) else xp.asarray(o)
+        data = o if isinstance(o, ndarray) else xp.asarray(o)
     t = _Tensor._make(data, requires_grad, grad_fn)
     if output_nr:
         t._output_nr = output_nr

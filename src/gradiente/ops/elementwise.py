@@ -7,6 +7,7 @@ input's shape; the backward methods here may return gradients of the broadcast s
 from __future__ import annotations
 
 from gradiente import backend as B
+from gradiente.autograd import function as _function
 from gradiente.backend import xp
 from gradiente.ops.activation import erfinv as _erfinv
 from gradiente.ops.array_function import ArrayFunction
@@ -80,9 +81,10 @@ class Mul(ArrayFunction):
     def forward(ctx, a, b):
         # save only what a gradient needs (as PyTorch): an in-place change of the other
         # input later is then no error
+        Tensor = _function._Tensor
         ctx.save_for_backward(
-            a if getattr(b, "_requires_grad", False) else None,
-            b if getattr(a, "_requires_grad", False) else None,
+            a if isinstance(b, Tensor) and b._requires_grad else None,
+            b if isinstance(a, Tensor) and a._requires_grad else None,
         )
         return _arr(a) * _arr(b)
 

@@ -31,6 +31,7 @@ from gradiente.tensor.common import (
 from gradiente.tensor.marks import function
 
 Tensor = None  # the assembled class, bound by gradiente.tensor (see its __init__)
+_NUMPY_SCALAR = xp.generic  # what NumPy's 0-d ufuncs return (bound once: _make is hot)
 
 # The host arrays made by ``pin_memory``, by id; an entry goes when its array is freed.
 _pinned: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
@@ -68,7 +69,7 @@ class TensorCore:
     def _make(cls, data, requires_grad=False, grad_fn=None):
         """Wrap an array without copying (the fast constructor the ops use)."""
         t = object.__new__(cls)
-        if isinstance(data, xp.generic):
+        if isinstance(data, _NUMPY_SCALAR):
             data = xp.asarray(data)  # NumPy returns scalars from 0-d ufuncs: keep a 0-d array
         t._data = data
         t._requires_grad = requires_grad
