@@ -30,11 +30,15 @@ __all__ = ["adjust_brightness", "adjust_contrast", "adjust_hue", "adjust_saturat
 # ---------------------------------------------------------------------------------------------
 
 
+def _work_dtype(a):
+    """The dtype the formulas compute in: a float image's own, float32 for an 8-bit one."""
+    return a.dtype if xp.issubdtype(a.dtype, xp.floating) else xp.dtype(xp.float32)
+
+
 def _blend(a, degenerate, factor: float):
     """clamp(factor · a + (1 − factor) · degenerate, 0, max), back in a's dtype (truncating)."""
-    is_float = xp.issubdtype(a.dtype, xp.floating)
-    bound = 1.0 if is_float else 255.0
-    work = a.dtype if is_float else xp.dtype(xp.float32)
+    work = _work_dtype(a)
+    bound = 1.0 if xp.issubdtype(a.dtype, xp.floating) else 255.0
     # torch turns the Python numbers factor and 1 − factor into scalars of the image's dtype
     out = work.type(factor) * a.astype(work) + work.type(1.0 - factor) * degenerate.astype(work)
     return xp.clip(out, 0, bound).astype(a.dtype)
@@ -43,7 +47,7 @@ def _blend(a, degenerate, factor: float):
 def _gray(a):
     """(..., 3, H, W) → (..., 1, H, W): 0.2989 R + 0.587 G + 0.114 B, in a's dtype."""
     r, g, b = a[..., 0, :, :], a[..., 1, :, :], a[..., 2, :, :]
-    work = a.dtype if xp.issubdtype(a.dtype, xp.floating) else xp.dtype(xp.float32)
+    work = _work_dtype(a)
     luma = work.type(0.2989) * r + work.type(0.587) * g + work.type(0.114) * b
     return luma.astype(a.dtype)[..., None, :, :]
 
@@ -144,39 +148,43 @@ def _channels(a) -> int:
     return a.shape[-3] if a.ndim >= 3 else 1
 
 
+def _blend_adjust(img, name: str, factor: float, degenerate, enhancer: str):
+    """What brightness, contrast and saturation share: blend a tensor image with
+    ``degenerate(a)`` (the image at factor 0; None there leaves the image unchanged), or apply
+    Pillow's ``ImageEnhance.<enhancer>`` to a PIL image or array; ``factor`` must be ≥ 0."""
+    if factor < 0:
+        raise ValueError(f"{name} ({factor}) is not non-negative.")
+    if not isinstance(img, Tensor):
+        return _pil_enhance(img, enhancer, factor)
+    a = img._data
+    target = degenerate(a)
+    return img if target is None else Tensor._make(_blend(a, target, factor))
+
+
+def _mean_gray(a):
+    """The mean grey level of each image (of a batch), in the float blend's working dtype."""
+    gray = _gray(a) if _channels(a) == 3 else a
+    return gray.astype(_work_dtype(a)).mean(axis=(-3, -2, -1), keepdims=True)
+
+
+def _gray_of_color(a):
+    """The greyscale image, or None for a one-channel image (nothing to desaturate)."""
+    return None if _channels(a) == 1 else _gray(a)
+
+
 def adjust_brightness(img, brightness_factor: float):
     """Blend with black: ``factor · img``, clamped (factor ≥ 0)."""
-    if brightness_factor < 0:
-        raise ValueError(f"brightness_factor ({brightness_factor}) is not non-negative.")
-    if isinstance(img, Tensor):
-        a = img._data
-        return Tensor._make(_blend(a, xp.zeros_like(a), brightness_factor))
-    return _pil_enhance(img, "Brightness", brightness_factor)
+    return _blend_adjust(img, "brightness_factor", brightness_factor, xp.zeros_like, "Brightness")
 
 
 def adjust_contrast(img, contrast_factor: float):
     """Blend with the mean grey level of the whole image (per image of a batch)."""
-    if contrast_factor < 0:
-        raise ValueError(f"contrast_factor ({contrast_factor}) is not non-negative.")
-    if isinstance(img, Tensor):
-        a = img._data
-        work = a.dtype if xp.issubdtype(a.dtype, xp.floating) else xp.dtype(xp.float32)
-        gray = _gray(a) if _channels(a) == 3 else a
-        mean = gray.astype(work).mean(axis=(-3, -2, -1), keepdims=True)
-        return Tensor._make(_blend(a, mean, contrast_factor))
-    return _pil_enhance(img, "Contrast", contrast_factor)
+    return _blend_adjust(img, "contrast_factor", contrast_factor, _mean_gray, "Contrast")
 
 
 def adjust_saturation(img, saturation_factor: float):
     """Blend with the greyscale image (a one-channel image is returned unchanged)."""
-    if saturation_factor < 0:
-        raise ValueError(f"saturation_factor ({saturation_factor}) is not non-negative.")
-    if isinstance(img, Tensor):
-        a = img._data
-        if _channels(a) == 1:
-            return img
-        return Tensor._make(_blend(a, _gray(a), saturation_factor))
-    return _pil_enhance(img, "Color", saturation_factor)
+    return _blend_adjust(img, "saturation_factor", saturation_factor, _gray_of_color, "Color")
 
 
 def adjust_hue(img, hue_factor: float):
