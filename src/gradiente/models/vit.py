@@ -47,8 +47,9 @@ class ViT(nn.Module):
     """Patch embedding, class token, position embeddings, a pre-norm Transformer encoder with
     GELU, then LayerNorm and a Linear head on the class token.
 
-    Defaults (``dim=64, depth=4, heads=4, mlp_dim=128``) give about 140,000 parameters: small
-    enough to train on the 8×8 digits in a minute or two on a laptop CPU. ``patch_size=None``
+    Defaults (``dim=64, depth=4, heads=4, mlp_dim=128``) give about 140,000 parameters: on the
+    8×8 digits, ten epochs reach about 89 % test accuracy in half a minute on one CPU core
+    (a CNN does better there: a ViT has no convolutional prior). ``patch_size=None``
     picks ``default_patch_size``; ``dropout`` is the encoder layers' dropout (attention weights,
     feed-forward and residual branches).
     """
