@@ -71,6 +71,18 @@ def _check_float(op: str, x, w, b) -> None:
         )
 
 
+# torch's words for an input whose channels do not match conv1d's or conv2d's weight, and
+# conv_transpose2d's
+_CHANNELS_MISMATCH = (
+    "{op} expected input with {expected} channels (weight of size {weight}, groups={groups}), "
+    "got {got}; input shape {input}"
+)
+_TRANSPOSE_CHANNELS_MISMATCH = (
+    "{op} expected input with {expected} channels (weight of size {weight}), got {got}; "
+    "input shape {input}"
+)
+
+
 def _check_weight_groups(op: str, w, groups: int) -> None:
     """torch's error when the weight's dimension 0 (out_channels of a convolution, in_channels
     of a transposed one) does not split into ``groups`` groups."""
@@ -87,6 +99,27 @@ def _check_bias(op: str, b, channels: int) -> None:
         raise RuntimeError(f"{op}: expected bias of shape ({channels},), got {_shape(b)}")
 
 
+def _check_channels(op: str, x, w, b, groups: int, mismatch: str, transposed: bool) -> None:
+    """torch's checks of the channel counts of a convolution, or of a transposed one: ``groups``
+    positive and dividing the weight's dimension 0, the input's channels, one bias entry per
+    output channel. ``mismatch`` words the input-channel error (torch words it per op): a
+    format string of op, expected, got, groups, weight and input."""
+    if groups < 1 and not transposed:  # (a transposed one says it in the next check's words)
+        raise RuntimeError(f"{op}: non-positive groups is not supported (groups={groups})")
+    _check_weight_groups(op, w, groups)
+    # weight (O, C/G, k...) of a convolution; (C, O/G, k...) of a transposed one
+    dim0, dim1 = w._data.shape[:2]
+    expected, out_channels = (dim0, dim1 * groups) if transposed else (dim1 * groups, dim0)
+    C = x._data.shape[1]
+    if C != expected:
+        raise RuntimeError(
+            mismatch.format(
+                op=op, expected=expected, got=C, groups=groups, weight=_shape(w), input=_shape(x)
+            )
+        )
+    _check_bias(op, b, out_channels)
+
+
 def _conv_geometry(op, x, w, b, stride, padding, dilation, groups, spatial) -> _Geometry:
     """Check the arguments of conv1d/conv2d like PyTorch and compute the geometry."""
     if w._data.ndim != spatial + 2:
@@ -95,17 +128,7 @@ def _conv_geometry(op, x, w, b, stride, padding, dilation, groups, spatial) -> _
             f"{'kH, kW' if spatial == 2 else 'kW'}), got weight of size {_shape(w)}"
         )
     _check_float(op, x, w, b)
-    O, Cg = w._data.shape[:2]
-    C = x._data.shape[1]
-    if groups < 1:
-        raise RuntimeError(f"{op}: non-positive groups is not supported (groups={groups})")
-    _check_weight_groups(op, w, groups)
-    if C != Cg * groups:
-        raise RuntimeError(
-            f"{op} expected input with {Cg * groups} channels (weight of size {_shape(w)}, "
-            f"groups={groups}), got {C}; input shape {_shape(x)}"
-        )
-    _check_bias(op, b, O)
+    _check_channels(op, x, w, b, groups, _CHANNELS_MISMATCH, transposed=False)
     kernel = tuple(w._data.shape[2:]) if spatial == 2 else (1, w._data.shape[2])
     image = tuple(x._data.shape[2:]) if spatial == 2 else (1, x._data.shape[2])
     sh, sw = (
@@ -423,15 +446,9 @@ def _conv_transpose_geometry(op, x, w, b, stride, padding, output_padding, group
             f"weight of size {_shape(w)}"
         )
     _check_float(op, x, w, b)
-    Cin, Cout_g, kh, kw = w._data.shape
-    N, C, H, W = x._data.shape
-    _check_weight_groups(op, w, groups)
-    if C != Cin:
-        raise RuntimeError(
-            f"{op} expected input with {Cin} channels (weight of size {_shape(w)}), got {C}; "
-            f"input shape {_shape(x)}"
-        )
-    _check_bias(op, b, Cout_g * groups)
+    _check_channels(op, x, w, b, groups, _TRANSPOSE_CHANNELS_MISMATCH, transposed=True)
+    kh, kw = w._data.shape[2:]
+    H, W = x._data.shape[2:]
     if isinstance(padding, str):
         raise RuntimeError(f"{op}: padding must be an int or a tuple, got {padding!r}")
     sh, sw = int_tuple(stride, 2, "stride", op)

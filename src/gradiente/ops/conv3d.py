@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import xp
 from gradiente.ops.array_function import ArrayFunction
-from gradiente.ops.conv import _check_bias, _check_weight_groups, _needs_grad, _recorded_grads
+from gradiente.ops.conv import _check_channels, _needs_grad, _recorded_grads
 from gradiente.ops.im2col import _shape
 from gradiente.ops.window import conv_out_size, conv_transpose_out_size, int_tuple, same_padding
 
@@ -292,20 +292,17 @@ def _check_kernel_fits(op, x, geom: VolumeGeometry) -> None:
         )
 
 
+# torch's words for an input whose channels do not match conv3d's or conv_transpose3d's weight
+_CHANNELS_MISMATCH = (
+    "{op}: given groups={groups}, weight of size {weight}, expected input {input} to have "
+    "{expected} channels, but got {got} channels instead"
+)
+
+
 def _conv_geometry(op, x, w, b, stride, padding, dilation, groups, n) -> VolumeGeometry:
     """Check conv3d's arguments like PyTorch and compute its geometry."""
     _check_tensors(op, x, w, b, n, "out_channels, in_channels/groups, kD, kH, kW")
-    O, Cg = w._data.shape[:2]
-    C = x._data.shape[1]
-    if groups < 1:
-        raise RuntimeError(f"{op}: non-positive groups is not supported (groups={groups})")
-    _check_weight_groups(op, w, groups)
-    if C != Cg * groups:
-        raise RuntimeError(
-            f"{op}: given groups={groups}, weight of size {_shape(w)}, expected input "
-            f"{_shape(x)} to have {Cg * groups} channels, but got {C} channels instead"
-        )
-    _check_bias(op, b, O)
+    _check_channels(op, x, w, b, groups, _CHANNELS_MISMATCH, transposed=False)
     kernel = tuple(w._data.shape[2:])
     image = tuple(x._data.shape[2:])
     s = int_tuple(stride, n, "stride", op)
@@ -340,15 +337,7 @@ def _transpose_geometry(op, x, w, b, stride, padding, output_padding, groups, di
     """Check conv_transpose3d's arguments like PyTorch and compute the geometry of the
     convolution it is the adjoint of (its output is that convolution's image)."""
     _check_tensors(op, x, w, b, n, "in_channels, out_channels/groups, kD, kH, kW")
-    Cin, Cout_g = w._data.shape[:2]
-    C = x._data.shape[1]
-    _check_weight_groups(op, w, groups)
-    if C != Cin:
-        raise RuntimeError(
-            f"{op}: given groups={groups}, weight of size {_shape(w)}, expected input "
-            f"{_shape(x)} to have {Cin} channels, but got {C} channels instead"
-        )
-    _check_bias(op, b, Cout_g * groups)
+    _check_channels(op, x, w, b, groups, _CHANNELS_MISMATCH, transposed=True)
     if isinstance(padding, str):
         raise RuntimeError(f"{op}: padding must be an int or a tuple, got {padding!r}")
     kernel = tuple(w._data.shape[2:])
