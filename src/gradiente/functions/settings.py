@@ -126,12 +126,21 @@ def get_float32_matmul_precision() -> str:
     return _MATMUL_PRECISION[0]
 
 
+# gradiente.nn puts here, when imported, the function that wraps a module as torch.compile
+# does (nn.compiled.OptimizedModule): nn is a layer above this module.
+MODULE_COMPILER: list = [None]
+
+
 def compile(model=None, **kwargs):  # noqa: A001 (PyTorch's name)
-    """``torch.compile`` has nothing to compile here: the model (or function) is returned as is,
-    so scripts that compile still run, eagerly."""
+    """``torch.compile`` has nothing to compile here: everything runs eagerly. A module comes
+    back wrapped as torch wraps it (an ``OptimizedModule``: the same parameters, under state-dict
+    keys prefixed ``_orig_mod.``), a function as is; ``disable=True`` returns the model itself.
+    Without a model it is a decorator."""
     if model is None:
-        return lambda m: m
-    return model
+        return lambda m: compile(m, **kwargs)
+    if kwargs.get("disable") or MODULE_COMPILER[0] is None:
+        return model
+    return MODULE_COMPILER[0](model)
 
 
 def get_rng_state():

@@ -1,6 +1,7 @@
 """``gradiente.nn`` (``torch.nn``): Module, Parameter, the layers, the losses, and the
 ``functional``, ``init`` and ``utils`` submodules."""
 
+from gradiente.nn import compiled as _compiled  # noqa: F401 (torch.compile's module wrapper)
 from gradiente.nn import functional, init, parallel, utils
 
 # every layer, from the one list of them, gradiente.nn.layers.__all__ (as torch.nn does)
