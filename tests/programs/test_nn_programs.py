@@ -110,6 +110,9 @@ PROGRAMS = [
     # norm amplifies rounding (Adam turns noise-level gradients into full steps): within 1 %.
     Program("nanogpt_char", float64=True, loose=_GRAD_NORM),
     Program("nanogpt_char", ("--attention", "manual", "--no-bias"), loose=_GRAD_NORM),
+    # Written in float64 (as the original): the L-BFGS losses agree to ~1e-13.
+    Program("time_sequence_lbfgs", rtol=1e-6, atol=1e-9),
+    Program("time_sequence_lbfgs", ("--line-search", "strong_wolfe"), rtol=1e-6, atol=1e-9),
 ]
 
 # A number as Python or a tensor prints it: 12, -0.5, 1.5e-07, 3., nan, inf.
