@@ -115,6 +115,7 @@ PROGRAMS = [
     Program("time_sequence_lbfgs", ("--line-search", "strong_wolfe"), rtol=1e-6, atol=1e-9),
     # Forward-forward: error rates out of 200 and 100 samples within two samples.
     Program("forward_forward", float64=True, loose=((r"error:", 0, 0.02),)),
+    Program("makemore_mlp", float64=True),
 ]
 
 # A number as Python or a tensor prints it: 12, -0.5, 1.5e-07, 3., nan, inf.
