@@ -35,11 +35,15 @@ def test_set_num_threads_also_sizes_gradientes_own_pool():
 
     before = gradiente.get_num_threads()
     try:
-        gradiente.set_num_threads(3)
-        assert parallel.num_threads() == 3
+        gradiente.set_num_threads(4)
+        assert parallel.num_threads() == 4
         seen = []
         parallel.run_chunks(lambda a, b: seen.append((a, b)), 10)
-        assert sorted(seen) == [(0, 4), (4, 7), (7, 10)]  # one contiguous run per thread
+        assert sorted(seen) == [(0, 3), (3, 6), (6, 8), (8, 10)]  # one contiguous run a thread
+        gradiente.set_num_threads(2)  # below MIN_THREADS_TO_SPLIT: one run
+        seen.clear()
+        parallel.run_chunks(lambda a, b: seen.append((a, b)), 10)
+        assert seen == [(0, 10)]
         gradiente.set_num_threads(1)
         seen.clear()
         parallel.run_chunks(lambda a, b: seen.append((a, b)), 10)
@@ -57,7 +61,7 @@ def test_chunked_work_raises_what_a_chunk_raises():
 
     before = parallel._state["threads"]
     try:
-        parallel.set_threads(2)
+        parallel.set_threads(4)
         with pytest.raises(ValueError, match="chunk"):
             parallel.run_chunks(work, 4)
     finally:

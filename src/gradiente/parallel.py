@@ -1,14 +1,13 @@
-"""gradiente's own threads: memory-bound array work split into chunks over every core.
+"""gradiente's own threads: memory-bound array work split into runs over the cores.
 
 NumPy runs one ufunc call (an add, a copy, a maximum) on one core, but it releases Python's
-GIL inside the loop. So a large element-wise job — a Winograd tile transform, a ReLU over a
-50 MB activation — can be cut into contiguous chunks (images of a batch, rows of a matrix)
-and each chunk given to a thread: the chunks run truly in parallel, and each chunk is small
-enough to stay in the core's cache between the several passes a transform makes over it.
+GIL inside the loop. So a large element-wise job — a Winograd tile transform, an im2col copy,
+a ReLU over a 50 MB activation — can be cut into contiguous runs (images of a batch, rows of
+a matrix) and each run given to a thread: the runs execute truly in parallel.
 
 ``set_num_threads(n)`` (in ``gradiente.functions.settings``) sizes this pool as it sizes
-BLAS's. Work below ``grain`` items per thread is not split: a thread hand-off costs tens of
-microseconds, more than a small array's whole loop.
+BLAS's. Work is split only with at least ``MIN_THREADS_TO_SPLIT`` threads and when each run
+gets enough of it (a thread hand-off costs tens of microseconds).
 """
 
 from __future__ import annotations
@@ -18,6 +17,12 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 _state = {"threads": None, "pool": None, "pool_size": 0}
+
+# Work is split over threads only when there are at least this many. Measured on a 2-vCPU
+# machine (benchmarks/RESULTS.md): a 5 MB im2col copy split over 2 threads right after a
+# GEMM took longer than one call, because OpenBLAS's idle workers keep spinning (yielding)
+# after each product and hold the second core; the LeNet step lost 1.4–3 ms that way.
+MIN_THREADS_TO_SPLIT = 4
 _lock = threading.Lock()
 
 
@@ -61,25 +66,20 @@ def chunks(count: int, pieces: int) -> list[tuple[int, int]]:
     return bounds
 
 
-def run_chunks(work, count: int, grain: int = 1, block: int | None = None) -> None:
+def run_chunks(work, count: int, grain: int = 1) -> None:
     """Call ``work(start, stop)`` over ``range(count)`` cut into one run per thread.
 
-    Each run has at least ``grain`` items; with one thread (or too little work) this is a
-    plain call ``work(0, count)``. With ``block``, each run is done ``block`` items at a time
-    (so that several passes over one block find it in cache). ``work`` must write disjoint
+    Each run has at least ``grain`` items; with fewer than ``MIN_THREADS_TO_SPLIT`` threads
+    (or too little work) this is a plain call ``work(0, count)``. ``work`` must write disjoint
     outputs for disjoint runs. The calling thread does the first run itself; an exception in
     any run is raised here.
     """
     if count <= 0:
         return
-    if block is not None and block < count:
-        inner = work
-
-        def work(start, stop):
-            for a in range(start, stop, block):
-                inner(a, min(a + block, stop))
-
-    pieces = min(num_threads(), max(1, count // max(grain, 1)))
+    threads = num_threads()
+    if threads < MIN_THREADS_TO_SPLIT:
+        threads = 1
+    pieces = min(threads, max(1, count // max(grain, 1)))
     if pieces <= 1 or threading.current_thread().name.startswith("gradiente"):
         work(0, count)  # (a pool thread never waits on the pool: no deadlock)
         return
@@ -92,23 +92,21 @@ def run_chunks(work, count: int, grain: int = 1, block: int | None = None) -> No
             f.result()
 
 
-# Element-wise work is split when it is at least this many bytes (below, one call is faster
-# than the hand-offs), in blocks of about this many bytes (a core's L2 cache holds a few).
+# Work is split only when it touches at least this many bytes, and then into runs of at least
+# half of it per thread: a hand-off to a thread costs tens of microseconds.
 SPLIT_BYTES = 1 << 21
-BLOCK_BYTES = 1 << 17
 
 
 def over_rows(work, array) -> None:
-    """``work(start, stop)`` over slices of ``array``'s first axis, in cache-sized blocks over
-    the threads — or one call ``work(0, len)`` for a small array."""
+    """``work(start, stop)`` over slices of ``array``'s first axis, split over the threads
+    when the array is large — or one call ``work(0, len)``."""
     over_count(work, array.shape[0] if array.ndim else 1, array.nbytes)
 
 
 def over_count(work, count: int, nbytes: int) -> None:
     """``work(start, stop)`` over ``range(count)``, for work touching ``nbytes`` in all:
-    split over the threads (in cache-sized blocks) when that is large, else one call."""
+    split over the threads when that is large, else one call."""
     if nbytes < SPLIT_BYTES or count < 2:
         work(0, count)
         return
-    block = max(1, BLOCK_BYTES // max(nbytes // count, 1))
-    run_chunks(work, count, grain=block, block=block)
+    run_chunks(work, count, grain=max(1, SPLIT_BYTES // 2 // max(nbytes // count, 1)))

@@ -1,9 +1,9 @@
 """Large element-wise ops split into blocks over gradiente's threads give torch's numbers.
 
 Arrays of at least ``parallel.SPLIT_BYTES`` are cut along their first axis into cache-sized
-blocks spread over ``set_num_threads`` threads; these tests use such sizes, channels-last
-views (the layout convolutions return), and NaN/inf in the upstream gradient, with 1 and 3
-threads.
+blocks, spread over ``set_num_threads`` threads when there are at least
+``parallel.MIN_THREADS_TO_SPLIT``; these tests use such sizes, channels-last views (the layout
+convolutions return) and NaN/inf in the upstream gradient, with 1 and 4 threads.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from gradiente import parallel
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
-@pytest.fixture(params=[1, 3])
+@pytest.fixture(params=[1, 4])
 def threads(request, monkeypatch):
     monkeypatch.setitem(parallel._state, "threads", request.param)
     return request.param

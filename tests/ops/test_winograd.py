@@ -22,6 +22,12 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 C = winograd.MIN_CHANNELS
 
 
+@pytest.fixture(autouse=True)
+def winograd_on(monkeypatch):
+    """Every convolution that can take the Winograd path takes it here, whatever the threads."""
+    monkeypatch.setattr(winograd, "enabled", True)
+
+
 def _direct_nhwc(ap, w):
     """The valid 3×3 convolution as a float64 sum over taps (the reference)."""
     N, Hp, Wp, _ = ap.shape
@@ -41,6 +47,19 @@ def test_the_path_is_taken_for_eligible_convolutions_only():
     assert not winograd.applies(strided, C, C, np.dtype(np.float32))
     five = _Geometry((5, 5), (1, 1), (2, 2, 2, 2), (1, 1), 1, (8, 8), (8, 8), 2)
     assert not winograd.applies(five, C, C, np.dtype(np.float32))
+
+
+def test_auto_takes_the_path_only_single_threaded(monkeypatch):
+    from gradiente import parallel
+
+    geom = _Geometry((3, 3), (1, 1), (1, 1, 1, 1), (1, 1), 1, (8, 8), (8, 8), 2)
+    monkeypatch.setattr(winograd, "enabled", "auto")
+    for threads, expected in ((1, True), (2, False), (8, False)):
+        monkeypatch.setitem(parallel._state, "threads", threads)
+        assert winograd.applies(geom, C, C, np.dtype(np.float32)) is expected
+    monkeypatch.setattr(winograd, "enabled", False)
+    monkeypatch.setitem(parallel._state, "threads", 1)
+    assert not winograd.applies(geom, C, C, np.dtype(np.float32))
 
 
 @pytest.mark.parametrize("dtype, bound", [(np.float32, 2e-6), (np.float64, 1e-14)])
@@ -135,7 +154,7 @@ def test_conv_layer_trains_the_same_with_threads(monkeypatch):
     x = gd.randn(8, C, 10, 10)
     conv = gd.nn.Conv2d(C, C, 3, padding=1)
     outs = []
-    for n in (1, 3):
+    for n in (1, 4):
         monkeypatch.setitem(parallel._state, "threads", n)
         monkeypatch.setattr(winograd, "_grain", lambda per_image: 1)  # one image a chunk
         conv.zero_grad()

@@ -45,7 +45,7 @@ import threading
 
 from gradiente.backend import xp
 from gradiente.ops.im2col import _pad_nhwc, _scratch
-from gradiente.parallel import run_chunks
+from gradiente.parallel import num_threads, run_chunks
 
 _as_strided = xp.lib.stride_tricks.as_strided
 
@@ -54,19 +54,23 @@ G = ((1.0, 0.0, 0.0), (0.5, 0.5, 0.5), (0.5, -0.5, 0.5), (0.0, 0.0, 1.0))
 A_T = ((1, 1, 1, 0), (0, 1, -1, -1))
 A = tuple(zip(*A_T))  # the transpose: for the adjoint of the output transform
 
-# Below these channel counts the transforms cost more than the GEMM saves (measured with
-# benchmarks/bench_conv.py on 2 cores: a 3-channel first layer is 3-5x slower this way).
+# Below these channel counts the transforms cost more than the GEMM saves (a 3-channel first
+# layer measured 3-5x slower this way).
 MIN_CHANNELS = 16
 
-# The switch (as ``torch.backends.cudnn.enabled``): False sends every convolution through
-# im2col, e.g. to compare the two paths. The environment variable GRADIENTE_WINOGRAD=0 sets it.
-enabled = os.environ.get("GRADIENTE_WINOGRAD", "1") != "0"
+# When to use it (as ``torch.backends.cudnn`` has switches): True always, False never, "auto"
+# when gradiente runs single-threaded. Measured on a 2-vCPU machine (benchmarks/RESULTS.md),
+# the VGG-style step with one thread: 129-133 ms Winograd vs 152-154 ms im2col; with two
+# threads: 111-113 ms vs 108 ms — im2col's big GEMMs use both cores, while the transforms run
+# on one (gradiente splits work over threads only from parallel.MIN_THREADS_TO_SPLIT on). Not
+# measured with more cores yet, so "auto" stays with im2col there. GRADIENTE_WINOGRAD=0/1/auto.
+enabled: bool | str = {"0": False, "1": True}.get(os.environ.get("GRADIENTE_WINOGRAD"), "auto")
 
 
 def applies(geom, in_channels: int, out_channels: int, dtype) -> bool:
     """Whether this convolution is one Winograd F(2×2, 3×3) computes here."""
     return (
-        enabled
+        (enabled is True or (enabled == "auto" and num_threads() == 1))
         and geom.spatial == 2
         and geom.kernel == (3, 3)
         and geom.stride == (1, 1)
