@@ -12,6 +12,7 @@ SRC = pathlib.Path(__file__).resolve().parents[1] / "src" / "gradiente"
 # Lower number = lower layer. A module's layer is looked up by its first path component(s).
 LAYERS = {
     "backend": 0,
+    "_malloc": 0,  # glibc malloc thresholds set once at import (no gradiente imports)
     "random": 0,
     "parallel": 0,  # gradiente's own threads for chunked array work (no gradiente imports)
     "autograd": 1,

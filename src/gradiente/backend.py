@@ -19,8 +19,12 @@ import os
 import ml_dtypes
 import numpy
 
+from gradiente import _malloc
+
 xp = numpy
 ndarray = numpy.ndarray  # the CPU's array type: ``type(a) is ndarray`` is the hot-path check
+
+malloc_tuned = _malloc.tune()  # freed arrays stay in the heap for the next step (see _malloc)
 
 # Tensor math follows IEEE arithmetic silently, as PyTorch does: log(0) is -inf and 0/0 is nan
 # without a RuntimeWarning per op.
