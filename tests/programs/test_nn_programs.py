@@ -116,6 +116,10 @@ PROGRAMS = [
     # Forward-forward: error rates out of 200 and 100 samples within two samples.
     Program("forward_forward", float64=True, loose=((r"error:", 0, 0.02),)),
     Program("makemore_mlp", float64=True),
+    # Two processes training one shared model: taking turns (every loss deterministic), and
+    # free-running hogwild, which only prints what a race cannot change.
+    Program("mnist_hogwild", float64=True),
+    Program("mnist_hogwild", ("--free",)),
 ]
 
 # A number as Python or a tensor prints it: 12, -0.5, 1.5e-07, 3., nan, inf.
