@@ -18,7 +18,7 @@ import torch.nn as nn
 from torch.optim import Adam
 
 parser = argparse.ArgumentParser()
-parser.add_argument("--epochs", type=int, default=60, help="training epochs per layer")
+parser.add_argument("--epochs", type=int, default=30, help="training epochs per layer")
 parser.add_argument("--lr", type=float, default=0.03)
 parser.add_argument("--threshold", type=float, default=2.0)
 parser.add_argument("--seed", type=int, default=1)
@@ -66,7 +66,7 @@ class Layer(nn.Linear):
             self.opt.zero_grad()
             loss.backward()
             self.opt.step()
-            if i % 20 == 0 or i == self.num_epochs - 1:
+            if i % 10 == 0 or i == self.num_epochs - 1:
                 print(f"  epoch {i:3d} loss {loss.item():.6f}")
         return self.forward(x_pos).detach(), self.forward(x_neg).detach()
 

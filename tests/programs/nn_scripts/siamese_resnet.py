@@ -3,7 +3,7 @@
 Both images go through one ResNet-18 backbone (``torchvision.models.resnet18``, its first
 convolution swapped for a 1-channel one and its ``fc`` removed); the two 512-d embeddings are
 concatenated and a small head gives one logit, trained with BCEWithLogitsLoss, Adadelta and
-StepLR; then the test pairs are scored in eval mode.
+StepLR; then the test pairs are scored in eval mode. ``--double`` trains in float64.
 
 torchvision is not installed beside torch 2.13 here: then ``resnet18`` below is rebuilt from
 plain ``torch.nn`` as torchvision's resnet.py builds it (same modules in the same order, same
@@ -92,7 +92,10 @@ parser.add_argument("--epochs", type=int, default=2)
 parser.add_argument("--lr", type=float, default=1.0)
 parser.add_argument("--gamma", type=float, default=0.7)
 parser.add_argument("--seed", type=int, default=1)
+parser.add_argument("--double", action="store_true", help="train in float64")
 args = parser.parse_args()
+if args.double:
+    torch.set_default_dtype(torch.float64)
 torch.manual_seed(args.seed)
 
 
