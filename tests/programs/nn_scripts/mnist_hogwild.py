@@ -71,8 +71,9 @@ def train(rank, args, model, dataset, turn, turn_changed, steps):
         for batch_idx, (data, target) in enumerate(train_loader):
             if not args.free:  # wait for this process's turn: 2k + rank
                 my_turn = args.num_processes * step + rank
-                with turn_changed:
-                    turn_changed.wait_for(lambda t=my_turn: turn.value == t)
+                with turn_changed:  # (a process that died would leave the other waiting)
+                    if not turn_changed.wait_for(lambda t=my_turn: turn.value == t, timeout=120):
+                        raise RuntimeError(f"process {rank}: the other process stopped")
             optimizer.zero_grad()
             output = model(data)
             loss = F.nll_loss(output, target)
