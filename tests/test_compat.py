@@ -216,3 +216,29 @@ def test_submodule_imports_resolve_under_gradiente_run(tmp_path):
         check=True,
     ).stdout
     assert out.splitlines() == ["5.0 0.5", "[6.0, 8.0]"]
+
+
+def test_spawned_children_of_gradiente_run_import_gradiente_as_torch(tmp_path):
+    script = tmp_path / "spawned.py"
+    script.write_text(
+        "import torch\n"
+        "import torch.multiprocessing as mp\n"
+        "\n"
+        "def work(t):\n"
+        "    t += 1\n"
+        "    print('child:', type(torch.zeros(1)).__module__.split('.')[0], flush=True)\n"
+        "\n"
+        "if __name__ == '__main__':\n"
+        "    t = torch.zeros(2).share_memory_()\n"
+        "    p = mp.get_context('spawn').Process(target=work, args=(t,))\n"
+        "    p.start()\n"
+        "    p.join()\n"
+        "    print('parent:', p.exitcode, t.tolist())\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "gradiente", "run", str(script)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert out.splitlines() == ["child: gradiente", "parent: 0 [1.0, 1.0]"]

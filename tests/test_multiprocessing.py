@@ -78,3 +78,49 @@ def test_a_failing_process_is_reported():
 def _fail_on_one(rank):
     if rank == 1:
         os._exit(3)
+
+
+def _write_from_a_spawned_child(model, t, column):
+    assert type(model.weight) is nn.Parameter and model.weight.requires_grad
+    with gradiente.no_grad():
+        model.weight.add_(1.0)
+    t += 10.0
+    column[1] = -1.0  # a strided view: the second column's second row
+
+
+def test_spawned_children_map_the_shared_memory():
+    gradiente.manual_seed(0)
+    model = nn.Linear(2, 1).share_memory()
+    before = model.weight.detach().clone()
+    t = gradiente.zeros(2, 3).share_memory_()
+    ctx = mp.get_context("spawn")  # the child gets pickles, not the parent's pages
+    p = ctx.Process(target=_write_from_a_spawned_child, args=(model, t, t[:, 1]))
+    p.start()
+    p.join()
+    assert p.exitcode == 0
+    assert (model.weight - before).tolist() == [[1.0, 1.0]]
+    # the view and its base arrived as one mapping, written through both
+    assert t.tolist() == [[10.0, 10.0, 10.0], [10.0, -1.0, 10.0]]
+
+
+def _double_what_arrives(inbox, outbox):
+    t = inbox.get()
+    t *= 2
+    outbox.put(t.is_shared())
+
+
+def test_a_shared_tensor_sent_through_a_queue_is_the_same_memory():
+    ctx = mp.get_context("fork")
+    inbox, outbox = ctx.Queue(), ctx.Queue()
+    p = ctx.Process(target=_double_what_arrives, args=(inbox, outbox))
+    p.start()  # forked before the tensor exists: it can only arrive through the queue
+    t = gradiente.arange(3.0).share_memory_()
+    plain = gradiente.arange(3.0)
+    inbox.put(t)
+    assert outbox.get(timeout=120) is True
+    p.join()
+    assert t.tolist() == [0.0, 2.0, 4.0]
+    ctx.Process(target=_double_what_arrives, args=(inbox, outbox)).start()
+    inbox.put(plain)
+    assert outbox.get(timeout=120) is False  # not shared: the child doubled a copy
+    assert plain.tolist() == [0.0, 1.0, 2.0]

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import mmap
 import os
+import tempfile
+import weakref
 
 import ml_dtypes
 import numpy
@@ -184,23 +186,71 @@ def mark_device(array, index):
     return to_device(numpy.asarray(array), index)
 
 
+class SharedBuffer(mmap.mmap):
+    """A ``MAP_SHARED`` mapping of an in-memory file that keeps the file's descriptor (``fd``).
+
+    Processes forked afterwards map the same pages; a process started otherwise (spawn) is sent
+    the descriptor (``gradiente.multiprocessing`` pickles it as one) and maps the file again.
+    The descriptor is closed when the mapping is garbage-collected.
+    """
+
+
+def map_shared(fd: int, nbytes: int) -> SharedBuffer:
+    """Map the shared-memory file ``fd`` (``nbytes`` long); the mapping owns ``fd`` from now on."""
+    buffer = SharedBuffer(fd, nbytes)
+    buffer.fd = fd
+    weakref.finalize(buffer, os.close, fd)
+    return buffer
+
+
+def _shared_memory_file(nbytes: int) -> int:
+    """A new file of ``nbytes`` zero bytes that lives in memory only, as a descriptor: a memfd on
+    Linux, elsewhere a temporary file unlinked at once."""
+    if hasattr(os, "memfd_create"):
+        fd = os.memfd_create("gradiente-shared")
+    else:
+        fd, path = tempfile.mkstemp(prefix="gradiente-shared-")
+        os.unlink(path)
+    os.ftruncate(fd, nbytes)
+    return fd
+
+
 def shared_copy(array):
-    """A copy of a CPU ``array`` in shared memory: an anonymous ``MAP_SHARED`` mapping, which
-    processes forked afterwards map too, so that their writes are seen by every process."""
+    """A copy of a CPU ``array`` in shared memory (a ``SharedBuffer``), which processes forked
+    afterwards map too, so that their writes are seen by every process."""
     nbytes = max(array.nbytes, 1)  # mmap refuses a length of 0
-    buffer = mmap.mmap(-1, nbytes)
+    buffer = map_shared(_shared_memory_file(nbytes), nbytes)
     out = numpy.frombuffer(buffer, dtype=array.dtype, count=array.size).reshape(array.shape)
     out[...] = array
     return out
 
 
-def is_shared(array) -> bool:
-    """Whether ``array`` (or the array it views) lives in a ``shared_copy`` mapping."""
+def _mapping(array):
+    """The mapping under ``array`` (following views), or None."""
     while isinstance(array, ndarray):
         array = array.base
     if isinstance(array, memoryview):  # frombuffer's base: a view of the mapping
         array = array.obj
-    return isinstance(array, mmap.mmap)
+    return array if isinstance(array, mmap.mmap) else None
+
+
+def is_shared(array) -> bool:
+    """Whether ``array`` (or the array it views) lives in a ``shared_copy`` mapping."""
+    return _mapping(array) is not None
+
+
+def shared_layout(array) -> tuple:
+    """(buffer, offset, shape, strides, dtype) of an array in a ``SharedBuffer``: what another
+    process needs to view the same bytes (``from_shared_layout``)."""
+    buffer = _mapping(array)
+    start = numpy.frombuffer(buffer, dtype=numpy.uint8).ctypes.data
+    offset = array.__array_interface__["data"][0] - start
+    return buffer, offset, array.shape, array.strides, array.dtype
+
+
+def from_shared_layout(buffer, offset: int, shape, strides, dtype):
+    """The array that ``shared_layout`` described, viewing ``buffer``."""
+    return ndarray(shape, dtype, buffer=buffer, offset=offset, strides=strides)
 
 
 def host(array):

@@ -21,6 +21,7 @@ import importlib
 import importlib.abc
 import importlib.util
 import math
+import multiprocessing.spawn
 import re
 import sys
 import types
@@ -404,9 +405,25 @@ class TorchAliasFinder(importlib.abc.MetaPathFinder):
 
 _finder = TorchAliasFinder()
 
+# The code a child process started by multiprocessing's spawn start method runs first: it
+# installs the alias too, before the child imports the script (as ``__mp_main__``), whose
+# ``import torch`` would otherwise load the real torch, or nothing.
+_CHILD_PROLOGUE = "from gradiente import compat; compat.install(); "
+_spawn_command_line = multiprocessing.spawn.get_command_line
+
+
+def _aliased_spawn_command_line(**kwds) -> list:
+    """multiprocessing's command line for a spawned child, with ``_CHILD_PROLOGUE`` first."""
+    command = _spawn_command_line(**kwds)
+    if "-c" in command:  # (a frozen executable takes no code)
+        code = command.index("-c") + 1
+        command[code] = _CHILD_PROLOGUE + command[code]
+    return command
+
 
 def install() -> None:
-    """Make ``import torch`` (and ``torchvision``) load gradiente's alias modules from now on.
+    """Make ``import torch`` (and ``torchvision``) load gradiente's alias modules from now on,
+    in this process and in the processes it spawns with ``multiprocessing``.
 
     Raises ``RuntimeError`` if the real torch is already imported in this process.
     """
@@ -418,10 +435,12 @@ def install() -> None:
         )
     if _finder not in sys.meta_path:
         sys.meta_path.insert(0, _finder)
+    multiprocessing.spawn.get_command_line = _aliased_spawn_command_line
 
 
 def uninstall() -> None:
     """Remove the alias finder and forget the alias modules it created."""
+    multiprocessing.spawn.get_command_line = _spawn_command_line
     if _finder in sys.meta_path:
         sys.meta_path.remove(_finder)
     for name in [n for n, m in sys.modules.items() if isinstance(m, AliasModule)]:

@@ -115,10 +115,11 @@ PROGRAMS = [
     # Forward-forward: error rates out of 200 and 100 samples within two samples.
     Program("forward_forward", float64=True, loose=((r"error:", 0, 0.02),)),
     Program("makemore_mlp", float64=True),
-    # Two processes training one shared model: taking turns (every loss deterministic), and
-    # free-running hogwild, which only prints what a race cannot change.
+    # Two processes training one shared model: forked and taking turns (every loss
+    # deterministic), and spawned as in the original, free-running hogwild, which only prints
+    # what a race cannot change.
     Program("mnist_hogwild"),
-    Program("mnist_hogwild", ("--free",)),
+    Program("mnist_hogwild", ("--free", "--start-method", "spawn")),
     # ResNet-18 in float64 (--double): one run, to the last digit. In float32, BatchNorm on
     # batches of 8 and Adadelta's first, nearly sign-like steps drift ~0.5 % by the second step.
     Program("siamese_resnet", ("--double",), rtol=1e-6, atol=1e-9),

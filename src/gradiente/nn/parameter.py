@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from multiprocessing.reduction import ForkingPickler
+
 from gradiente import _printing
 from gradiente.backend import get_default_dtype, xp
+from gradiente.multiprocessing import reduce_tensor
 from gradiente.tensor import Tensor
 
 
@@ -40,3 +43,7 @@ class Parameter(Tensor):
 
 def _rebuild_parameter(data, requires_grad: bool) -> Parameter:
     return Parameter(Tensor._make(data, False, None), requires_grad)
+
+
+# sent to another process (spawn, Queue): a shared parameter as its shared memory, not a copy
+ForkingPickler.register(Parameter, reduce_tensor)

@@ -552,10 +552,10 @@ class TensorCore:
         return out
 
     def share_memory_(self):
-        """Move the tensor's values to shared memory (an anonymous shared mapping), so that
-        processes forked afterwards (``torch.multiprocessing.Process``, the fork start method)
-        read and write the same numbers: hogwild training. A no-op when already shared and for
-        CUDA tensors, as in torch."""
+        """Move the tensor's values to shared memory (a shared in-memory file), so that
+        processes forked afterwards, and processes it is sent to (spawn start method, a
+        ``Queue``; see ``gradiente.multiprocessing``), read and write the same numbers: hogwild
+        training. A no-op when already shared and for CUDA tensors, as in torch."""
         if B.array_device_index(self._data) is None and not B.is_shared(self._data):
             self._data = B.shared_copy(self._data)
         return self

@@ -1,11 +1,11 @@
 """pytorch/examples mnist_hogwild on synthetic 12x12 "digits": one small CNN in shared memory
 (``model.share_memory()``), trained by two processes at once (``torch.multiprocessing``, fork
-start method), each with its own SGD optimizer and data order; the parent then evaluates the
-model the children trained.
+start method, or ``--start-method spawn`` as the original), each with its own SGD optimizer and
+data order; the parent then evaluates the model the children trained.
 
 Free-running hogwild (``--free``) is a race: which process's update lands first changes from
 run to run, so in that mode only robust facts are printed (each process's step count, that the
-test loss went down). The default ``--lockstep`` mode keeps the processes and the shared
+test loss went down). The default (lockstep) mode keeps the processes and the shared
 weights but lets them take turns, step by step (a shared turn counter and a Condition): process
 r makes its k-th step at turn 2k + r, always on the weights the other process has just updated.
 Every number is then deterministic and is printed, and it can only match torch's if the
@@ -31,6 +31,7 @@ parser.add_argument("--momentum", type=float, default=0.5)
 parser.add_argument("--seed", type=int, default=1)
 parser.add_argument("--num-processes", type=int, default=2)
 parser.add_argument("--free", action="store_true", help="free-running hogwild (races)")
+parser.add_argument("--start-method", default="fork", choices=["fork", "spawn"])
 args = parser.parse_args()
 
 
@@ -112,7 +113,8 @@ if __name__ == "__main__":
     generator = torch.Generator().manual_seed(args.seed)
     train_set, test_set = make_data(200, generator), make_data(100, generator)
 
-    context = mp.get_context("fork")  # the children map the parent's shared weights
+    # forked children map the parent's shared weights; spawned ones are sent their handles
+    context = mp.get_context(args.start_method)
     model = Net()
     model.share_memory()  # gradients are allocated by each process, the weights are shared
     print("shared:", all(p.is_shared() for p in model.parameters()))
