@@ -287,57 +287,40 @@ class Function(Node):
         if reduced:  # a bfloat16 input: computed in float32, rounded once (reduced_precision)
             return _reduced_apply(cls, args, kwargs, record, device)
         ctx = cls()
-        # _forward and _finish written out here: this is the hot path of every op
-        if cls._array_forward:
-            try:
-                out = cls.forward(ctx, *args, **kwargs)
-            except ValueError as err:
-                raise _shape_error(ctx, args, err) from None
-        else:
-            out = cls._forward(ctx, args, kwargs)
-        if device is not None:
-            out = _mark_outputs(out, device)
-            ctx._device = device
-        if record:
-            _record_inputs(ctx, args)
-        else:
-            ctx._saved = ()
-        return _wrap_outputs(ctx, cls, out, record, args, kwargs)
+        return _finish(cls, ctx, _run_forward(cls, ctx, args, kwargs), args, kwargs, record, device)
 
-    @classmethod
-    def _forward(cls, ctx, args, kwargs):
-        """``forward``'s raw result (arrays or tensors), with grad mode off for Tensor-level
-        forwards."""
-        if cls._array_forward:
-            try:
-                out = cls.forward(ctx, *args, **kwargs)
-            except ValueError as err:
-                raise _shape_error(ctx, args, err) from None
-        else:
-            prev = grad_state.enabled
-            grad_state.enabled = False
-            try:
-                if cls.setup_context is Function.setup_context:
-                    out = cls.forward(ctx, *args, **kwargs)
-                else:  # the newer style: forward(*args), then setup_context(ctx, args, out)
-                    out = cls.forward(*args, **kwargs)
-                    cls.setup_context(ctx, args, out)
-            finally:
-                grad_state.enabled = prev
+
+def _run_forward(cls, ctx, args, kwargs):
+    """``forward``'s raw result (arrays or tensors), with grad mode off for Tensor-level
+    forwards (an array forward cannot record anything)."""
+    if cls._array_forward:
+        try:
+            return cls.forward(ctx, *args, **kwargs)
+        except ValueError as err:
+            raise _shape_error(ctx, args, err) from None
+    prev = grad_state.enabled
+    grad_state.enabled = False
+    try:
+        if cls.setup_context is Function.setup_context:
+            return cls.forward(ctx, *args, **kwargs)
+        out = cls.forward(*args, **kwargs)  # the newer style: forward(*args), then
+        cls.setup_context(ctx, args, out)  # setup_context(ctx, args, out)
         return out
+    finally:
+        grad_state.enabled = prev
 
-    @classmethod
-    def _finish(cls, ctx, out, args, kwargs, record: bool, device):
-        """Put forward's result ``out`` on the inputs' device, make ``ctx`` a graph node with
-        ``args`` as its inputs when ``record``, and wrap the outputs as tensors."""
-        if device is not None:
-            out = _mark_outputs(out, device)
-            ctx._device = device  # the engine puts this node's input gradients there too
-        if record:
-            _record_inputs(ctx, args)
-        else:
-            ctx._saved = ()
-        return _wrap_outputs(ctx, cls, out, record, args, kwargs)
+
+def _finish(cls, ctx, out, args, kwargs, record: bool, device):
+    """Put forward's result ``out`` on the inputs' device, make ``ctx`` a graph node with
+    ``args`` as its inputs when ``record``, and wrap the outputs as tensors."""
+    if device is not None:
+        out = _mark_outputs(out, device)
+        ctx._device = device  # the engine puts this node's input gradients there too
+    if record:
+        _record_inputs(ctx, args)
+    else:
+        ctx._saved = ()
+    return _wrap_outputs(ctx, cls, out, record, args, kwargs)
 
 
 def _on_one_device(args):

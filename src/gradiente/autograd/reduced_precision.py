@@ -68,18 +68,18 @@ def apply(cls, args, kwargs, record: bool, device):
             raise not_implemented(cls.backward_name.removesuffix("Backward0"))
     ctx = cls()
     if rule == "bits":
-        out = cls._forward(ctx, args, kwargs)
-        return cls._finish(ctx, out, args, kwargs, record, device)
+        out = _function._run_forward(cls, ctx, args, kwargs)
+        return _function._finish(cls, ctx, out, args, kwargs, record, device)
     Tensor = _function._Tensor
     if cls in ROUNDS_SCALARS:
         args = tuple(_rounded_scalar(a) if isinstance(a, float) else a for a in args)
     wide = tuple(_widen(a) if isinstance(a, Tensor) and a._data.dtype is _BF16 else a for a in args)
-    out = cls._forward(ctx, wide, kwargs)
+    out = _function._run_forward(cls, ctx, wide, kwargs)
     # Round only when bfloat16 is the op's float type: a float32 or float64 input (in ops that
     # take mixed dtypes) makes that the result type, as torch's promotion does.
     if not any(isinstance(a, Tensor) and a._data.dtype.kind == "f" for a in args):
         out = _round_outputs(ctx, out)
-    result = cls._finish(ctx, out, args, kwargs, record, device)
+    result = _function._finish(cls, ctx, out, args, kwargs, record, device)
     if record:
         ctx.__dict__["_bf16"] = rule
         for item in ctx._saved:
