@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import mmap
 import os
+import sys
 import tempfile
 import weakref
 
@@ -195,9 +196,14 @@ class SharedBuffer(mmap.mmap):
     """
 
 
+# mmap keeps a duplicate of the descriptor unless told not to (Python 3.13+): one open file per
+# shared tensor then instead of two (each counts against the process's limit, ``ulimit -n``).
+_MMAP_KEEPS_NO_DUPLICATE = {"trackfd": False} if sys.version_info >= (3, 13) else {}
+
+
 def map_shared(fd: int, nbytes: int) -> SharedBuffer:
     """Map the shared-memory file ``fd`` (``nbytes`` long); the mapping owns ``fd`` from now on."""
-    buffer = SharedBuffer(fd, nbytes)
+    buffer = SharedBuffer(fd, nbytes, **_MMAP_KEEPS_NO_DUPLICATE)
     buffer.fd = fd
     weakref.finalize(buffer, os.close, fd)
     return buffer
