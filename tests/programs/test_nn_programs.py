@@ -114,7 +114,7 @@ PROGRAMS = [
     Program("time_sequence_lbfgs", rtol=1e-6, atol=1e-9),
     # Forward-forward: error rates out of 200 and 100 samples within two samples.
     Program("forward_forward", float64=True, loose=((r"error:", 0, 0.02),)),
-    Program("makemore_mlp", float64=True),
+    Program("makemore_mlp", ("--top-k", "4"), float64=True),
     # Two processes training one shared model: forked and taking turns (every loss
     # deterministic), and spawned as in the original, free-running hogwild, which only prints
     # what a race cannot change.

@@ -28,6 +28,7 @@ parser.add_argument("--seed", type=int, default=3407)
 parser.add_argument("--n-embd", type=int, default=12)
 parser.add_argument("--n-embd2", type=int, default=32)
 parser.add_argument("--block-size", type=int, default=3, help="characters of context")
+parser.add_argument("--top-k", type=int, default=-1, help="sample from the top k; -1: all")
 args = parser.parse_args()
 torch.manual_seed(args.seed)
 
@@ -223,7 +224,8 @@ shutil.rmtree(work_dir)
 
 g = torch.Generator().manual_seed(42)
 X_init = torch.zeros(5, 1, dtype=torch.long)
-X_samp = generate(model, X_init, max_word_length, top_k=None, generator=g).tolist()
+top_k = args.top_k if args.top_k != -1 else None
+X_samp = generate(model, X_init, max_word_length, top_k=top_k, generator=g).tolist()
 for row in X_samp:
     row = row[1:]  # drop the <start> token
     crop = row.index(0) if 0 in row else len(row)  # up to the <end> token
