@@ -218,7 +218,8 @@ def test_submodule_imports_resolve_under_gradiente_run(tmp_path):
     assert out.splitlines() == ["5.0 0.5", "[6.0, 8.0]"]
 
 
-def test_spawned_children_of_gradiente_run_import_gradiente_as_torch(tmp_path):
+@pytest.mark.parametrize("start_method", ["spawn", "forkserver"])
+def test_spawned_children_of_gradiente_run_import_gradiente_as_torch(tmp_path, start_method):
     script = tmp_path / "spawned.py"
     script.write_text(
         "import torch\n"
@@ -230,7 +231,7 @@ def test_spawned_children_of_gradiente_run_import_gradiente_as_torch(tmp_path):
         "\n"
         "if __name__ == '__main__':\n"
         "    t = torch.zeros(2).share_memory_()\n"
-        "    p = mp.get_context('spawn').Process(target=work, args=(t,))\n"
+        f"    p = mp.get_context({start_method!r}).Process(target=work, args=(t,))\n"
         "    p.start()\n"
         "    p.join()\n"
         "    print('parent:', p.exitcode, t.tolist())\n"

@@ -21,7 +21,7 @@ import importlib
 import importlib.abc
 import importlib.util
 import math
-import multiprocessing.spawn
+import multiprocessing.util
 import re
 import sys
 import types
@@ -405,20 +405,24 @@ class TorchAliasFinder(importlib.abc.MetaPathFinder):
 
 _finder = TorchAliasFinder()
 
-# The code a child process started by multiprocessing's spawn start method runs first: it
-# installs the alias too, before the child imports the script (as ``__mp_main__``), whose
-# ``import torch`` would otherwise load the real torch, or nothing.
+# The code a new interpreter started by multiprocessing (a child of the spawn start method, or
+# the forkserver, whose children fork from it) runs first: it installs the alias too, before
+# the script is imported there (as ``__mp_main__``), whose ``import torch`` would otherwise
+# load the real torch, or nothing.
 _CHILD_PROLOGUE = "from gradiente import compat; compat.install(); "
-_spawn_command_line = multiprocessing.spawn.get_command_line
+_CHILD_CODE = ("from multiprocessing.spawn import", "from multiprocessing.forkserver import")
+_spawnv_passfds = multiprocessing.util.spawnv_passfds
 
 
-def _aliased_spawn_command_line(**kwds) -> list:
-    """multiprocessing's command line for a spawned child, with ``_CHILD_PROLOGUE`` first."""
-    command = _spawn_command_line(**kwds)
-    if "-c" in command:  # (a frozen executable takes no code)
-        code = command.index("-c") + 1
-        command[code] = _CHILD_PROLOGUE + command[code]
-    return command
+def _aliased_spawnv_passfds(path, args, passfds):
+    """multiprocessing's launcher of a new interpreter, with ``_CHILD_PROLOGUE`` before the code
+    of a spawned child or of the forkserver (not before its resource tracker's)."""
+    args = list(args)
+    if "-c" in args:  # (a frozen executable takes no code)
+        code = args.index("-c") + 1
+        if args[code].startswith(_CHILD_CODE):
+            args[code] = _CHILD_PROLOGUE + args[code]
+    return _spawnv_passfds(path, args, passfds)
 
 
 def install() -> None:
@@ -435,12 +439,12 @@ def install() -> None:
         )
     if _finder not in sys.meta_path:
         sys.meta_path.insert(0, _finder)
-    multiprocessing.spawn.get_command_line = _aliased_spawn_command_line
+    multiprocessing.util.spawnv_passfds = _aliased_spawnv_passfds
 
 
 def uninstall() -> None:
     """Remove the alias finder and forget the alias modules it created."""
-    multiprocessing.spawn.get_command_line = _spawn_command_line
+    multiprocessing.util.spawnv_passfds = _spawnv_passfds
     if _finder in sys.meta_path:
         sys.meta_path.remove(_finder)
     for name in [n for n, m in sys.modules.items() if isinstance(m, AliasModule)]:
