@@ -262,6 +262,40 @@ def test_bce_with_logits_is_stable_for_huge_logits():
     )
 
 
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_bce_with_logits_has_the_targets_dtype_like_torch(reduction):
+    """A float64 input with a float32 target (a float64 model, ``.float()`` labels) gives a
+    float32 loss in torch, whose gradient is still the float64 one, σ(x) − y."""
+    x, y = _rand((5,), 0, -3, 3), np.array([1.0, 0.0, 1.0, 0.0, 1.0], dtype=np.float32)
+    results = []
+    for m in (gradiente, torch):
+        xt = m.tensor(x, requires_grad=True)
+        loss = m.nn.functional.binary_cross_entropy_with_logits(
+            xt, m.tensor(y), reduction=reduction
+        )
+        loss.backward(m.ones_like(loss))
+        results.append((str(loss.dtype), str(xt.grad.dtype), loss.tolist(), xt.grad.tolist()))
+    (dtype, grad_dtype, value, grad), (t_dtype, t_grad_dtype, t_value, t_grad) = results
+    assert (dtype, grad_dtype) == (t_dtype, t_grad_dtype) == ("torch.float32", "torch.float64")
+    # torch rounds (1 − y)·x to float32 before it subtracts log σ(x) (gradiente rounds once, at
+    # the end): the values agree to within the float32 rounding of x (|x| < 3, ulp 2.4e-7)
+    np.testing.assert_allclose(value, t_value, rtol=1e-6, atol=3e-7)
+    np.testing.assert_allclose(grad, t_grad, rtol=1e-14)
+
+
+@pytest.mark.parametrize("dtypes", [("float64", "float32"), ("float32", "float64")])
+def test_binary_cross_entropy_refuses_mixed_dtypes_like_torch(dtypes):
+    x, y = (gradiente.full((3,), 0.5, dtype=getattr(gradiente, d)) for d in dtypes)
+    names = {"float32": "Float", "float64": "Double"}
+    message = f"Found dtype {names[dtypes[1]]} but expected {names[dtypes[0]]}"
+    with pytest.raises(RuntimeError, match=message):
+        F.binary_cross_entropy(x, y)
+    with pytest.raises(RuntimeError, match=message):
+        torch.nn.functional.binary_cross_entropy(
+            *(torch.full((3,), 0.5, dtype=getattr(torch, d)) for d in dtypes)
+        )
+
+
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none", "batchmean"])
 @pytest.mark.parametrize("log_target", [False, True])
 def test_kl_div_matches_torch(reduction, log_target):

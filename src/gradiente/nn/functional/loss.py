@@ -12,6 +12,7 @@ import math
 import warnings
 
 from gradiente.autograd.grad_mode import is_grad_enabled, no_grad
+from gradiente.backend import torch_type_name
 from gradiente.nn.functional.activation import logsigmoid
 from gradiente.nn.functional.distance import pairwise_distance
 from gradiente.ops import activation as A
@@ -272,6 +273,11 @@ def binary_cross_entropy(
             f"Using a target size ({target.shape}) that is different to the input size "
             f"({input.shape}) is deprecated. Please ensure they have the same size."
         )
+    if target.dtype != input.dtype:  # torch's kernel takes one dtype, unlike the logits form
+        raise RuntimeError(
+            f"Found dtype {torch_type_name(target.dtype.np)} but expected "
+            f"{torch_type_name(input.dtype.np)}"
+        )
     x = input._data
     if x.size and not ((x >= 0) & (x <= 1)).all():
         raise RuntimeError("all elements of input should be between 0 and 1")
@@ -304,8 +310,14 @@ def binary_cross_entropy_with_logits(
     loss = (1 - target) * input - log_sigmoid
     if weight is not None:
         loss = loss * weight
+    loss = _reduce(loss, reduction)
+    if target.dtype.is_floating_point and loss.dtype != target.dtype:
+        # torch accumulates the loss in place into (1 − y), so it has the target's dtype: a
+        # float64 input with a float32 target gives a float32 loss. The gradient still comes
+        # from the wider loss, as torch's backward formula σ(x) − y computes it.
+        loss = loss.to(target.dtype)
     kept = [t for t in (input, target, weight, pos_weight) if isinstance(t, Tensor)]
-    return _fused(_reduce(loss, reduction), "BinaryCrossEntropyWithLogitsBackward0", *kept)
+    return _fused(loss, "BinaryCrossEntropyWithLogitsBackward0", *kept)
 
 
 def kl_div(
