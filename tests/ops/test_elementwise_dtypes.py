@@ -198,3 +198,21 @@ def test_in_place_subtraction_keeps_negative_zero_like_torch():
         y[0:1] -= 0
         assert np.signbit(x.numpy()).tolist() == [True, False]
         assert np.signbit(y.detach().numpy()).tolist() == [True]
+
+
+@pytest.mark.parametrize("shape_a, shape_b", [((), ()), ((2,), ()), ((), (2,))])
+@pytest.mark.parametrize("dtype_a", ["float16", "float32", "float64", "int64", "bool"])
+@pytest.mark.parametrize("dtype_b", ["float16", "float32", "float64", "int32", "bool"])
+def test_pow_of_tensors_promotes_as_torch(shape_a, shape_b, dtype_a, dtype_b):
+    """Two 0-d tensors promote by dtype (float32 ** float64 is float64); a 0-d exponent of a
+    tensor with dimensions counts as a Python number (found by the long fuzzer run)."""
+    torch = pytest.importorskip("torch")
+    base = np.full(shape_a, 2).astype(dtype_a)
+    exponent = np.full(shape_b, 1).astype(dtype_b)
+    try:
+        want = (torch.tensor(base) ** torch.tensor(exponent)).dtype
+    except RuntimeError as err:
+        with pytest.raises(type(err)):
+            gradiente.tensor(base) ** gradiente.tensor(exponent)
+        return
+    assert str((gradiente.tensor(base) ** gradiente.tensor(exponent)).dtype) == str(want)

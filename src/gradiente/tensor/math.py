@@ -111,7 +111,12 @@ class Math:
         kind = "f" if B.is_float(self._data.dtype) else self._data.dtype.kind
         if isinstance(exponent, Tensor):
             bool_exponent = exponent._data.dtype.kind == "b"
-            if exponent.ndim == 0 and not exponent._requires_grad and kind == "f":
+            as_number = exponent.ndim == 0 and not exponent._requires_grad and kind == "f"
+            if as_number and self.ndim == 0 and exponent._data.dtype != self._data.dtype:
+                # two 0-d tensors promote by dtype (float32 ** float64 is float64), unlike a
+                # 0-d exponent of a tensor with dimensions, which counts as a Python number
+                as_number = _promote(self, exponent)[0]._data.dtype == self._data.dtype
+            if as_number:
                 if bool_exponent:
                     return _refuse_backward_with_bool(self.pow(exponent.item()), exponent)
                 exponent = exponent.item()
