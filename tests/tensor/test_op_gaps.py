@@ -136,3 +136,24 @@ def test_unfold_at_the_edges_matches_torch(size, step):
     x = np.arange(5.0)
     check_op(lambda lib, a: a.unfold(0, size, step), x)
     check_op(lambda lib, a: a.sum().unfold(0, min(size, 1), step), x)
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "int16", "int8", "uint8"])
+@pytest.mark.parametrize("value", [float("inf"), float("nan"), 1e10, -200.0, 300.0, 2.5])
+@pytest.mark.parametrize("masked", [False, True])
+def test_a_float_too_big_for_an_integer_tensor_raises_as_torch(dtype, value, masked):
+    """x[i] = v and x[mask] = tensor(v): inf, NaN or out of range raise torch's RuntimeError
+    (found by the long fuzzer run: gradiente wrote -2**63)."""
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib in (torch, gradiente):
+        x = lib.zeros(2, dtype=getattr(lib, dtype))
+        try:
+            if masked:
+                x[lib.tensor([True, False])] = lib.tensor(value)
+            else:
+                x[0] = value
+            results.append(x.tolist())
+        except RuntimeError as err:
+            results.append(str(err))
+    assert results[0] == results[1]

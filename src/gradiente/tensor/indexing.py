@@ -58,6 +58,7 @@ class Indexing:
 
     def __setitem__(self, index, value):
         index, basic = _convert_index(index, self)
+        _check_scalar_fits(self, value)
         if isinstance(value, Tensor) and value._data.dtype != self._data.dtype:
             if not basic and not _is_masked_fill(index, value):
                 # index_put does not convert, unlike copy_ and masked_fill
@@ -285,3 +286,31 @@ class Indexing:
         self._data[...] = SC.put(self._data, idx, source._data, accumulate)
         self._bump()
         return self
+
+
+# torch's name for each integer type in its overflow message
+_C_TYPE_NAMES = {"int32": "int"}  # the others: "<name>_t" (int64_t, int16_t, uint8_t, ...)
+
+
+def _check_scalar_fits(target, value) -> None:
+    """A floating number written into an integer tensor (``x[i] = v``, or a one-element
+    tensor ``v``) must fit its type, as in torch: inf, NaN or out-of-range values raise
+    instead of wrapping."""
+    kind = target._data.dtype.kind
+    if kind not in "iu":
+        return
+    if isinstance(value, Tensor):
+        if value._data.size != 1 or not B.is_float(value._data.dtype):
+            return
+        number = float(value._data.reshape(-1)[0])
+    elif isinstance(value, float):
+        number = value
+    else:
+        return
+    info = xp.iinfo(target._data.dtype)
+    if not (float(info.min) <= number <= float(info.max)):  # also False for NaN
+        name = target._data.dtype.name
+        raise RuntimeError(
+            f"value cannot be converted to type {_C_TYPE_NAMES.get(name, name + '_t')} "
+            "without overflow"
+        )
