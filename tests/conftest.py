@@ -94,6 +94,22 @@ def random_like(shape, seed=0):
     return np.random.default_rng(seed).standard_normal(tuple(shape))
 
 
+def uniform(shape, seed=0, low=-2.0, high=2.0):
+    """Seeded float64 inputs, uniform in [low, high) (the losses' logits and predictions)."""
+    return np.random.default_rng(seed).uniform(low, high, shape)
+
+
+def class_indices(shape, C, seed=0):
+    """Seeded int64 class targets in [0, C)."""
+    return np.random.default_rng(seed).integers(0, C, shape).astype(np.int64)
+
+
+def probabilities(shape, axis, seed=0):
+    """Seeded rows of probabilities that sum to 1 along ``axis``."""
+    e = np.exp(uniform(shape, seed))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
 def gradcheck_random_upstream(fn, inputs, seed=1, **kwargs):
     """gradcheck ``fn`` (full Jacobian) and the scalar ⟨fn(x), u⟩ for a random upstream u.
 

@@ -11,24 +11,11 @@ import pytest
 import gradiente
 import gradiente.nn as nn
 import gradiente.nn.functional as F
-from conftest import assert_same, check_op
+from conftest import assert_same, check_op, class_indices, probabilities, uniform
 
 torch = pytest.importorskip("torch")
 
 REDUCTIONS = ["mean", "sum", "none"]
-
-
-def _rand(shape, seed=0, low=-2.0, high=2.0):
-    return np.random.default_rng(seed).uniform(low, high, shape)
-
-
-def _classes(shape, C, seed=0):
-    return np.random.default_rng(seed).integers(0, C, shape).astype(np.int64)
-
-
-def _probs(shape, axis, seed=0):
-    e = np.exp(_rand(shape, seed))
-    return e / e.sum(axis=axis, keepdims=True)
 
 
 # ----------------------------------------------------------------------------- loss modules
@@ -61,18 +48,18 @@ def test_loss_modules_match_torch(name):
     g_mod, t_mod = make(gradiente), make(torch)
     assert repr(g_mod) == repr(t_mod)
     assert list(g_mod.state_dict()) == list(t_mod.state_dict())
-    x = _rand((5, 3))
+    x = uniform((5, 3))
     y = {
-        "reg": _rand((5, 3), 1),
-        "cls": _classes((5,), 3, 1),
-        "prob": _rand((5, 3), 1, 0.0, 1.0),
-        "reg01": _rand((5, 3), 1, 0.0, 1.0),
-        "kl": _probs((5, 3), 1, 1),
+        "reg": uniform((5, 3), 1),
+        "cls": class_indices((5,), 3, 1),
+        "prob": uniform((5, 3), 1, 0.0, 1.0),
+        "reg01": uniform((5, 3), 1, 0.0, 1.0),
+        "kl": probabilities((5, 3), 1, 1),
     }[kind]
     if kind == "prob":
-        x = _rand((5, 3), 0, 0.05, 0.95)
+        x = uniform((5, 3), 0, 0.05, 0.95)
     if kind == "kl":
-        x = np.log(_probs((5, 3), 1, 0))
+        x = np.log(probabilities((5, 3), 1, 0))
     check_op(
         lambda m, a, b: (g_mod if m is gradiente else t_mod)(a, b),
         x,
@@ -114,7 +101,7 @@ MORE_LOSS_MODULES = [
 def test_more_loss_modules_match_torch(name, kwargs, n):
     g_mod, t_mod = getattr(nn, name)(**kwargs), getattr(torch.nn, name)(**kwargs)
     assert repr(g_mod) == repr(t_mod)
-    arrays = [_rand((4, 3), i, 0.1, 2.0) for i in range(n)]
+    arrays = [uniform((4, 3), i, 0.1, 2.0) for i in range(n)]
     if name in ("MarginRankingLoss", "CosineEmbeddingLoss"):
         arrays[-1] = _signs((4,) if name == "CosineEmbeddingLoss" else (4, 3), 5)
     if name in ("HingeEmbeddingLoss",):
@@ -128,7 +115,7 @@ def test_more_loss_modules_match_torch(name, kwargs, n):
 def test_more_loss_modules_refuse_an_unknown_reduction_as_torch(name, kwargs, n):
     kwargs = {**kwargs, "reduction": "bad"}
     g_mod, t_mod = getattr(nn, name)(**kwargs), getattr(torch.nn, name)(**kwargs)
-    arrays = [_rand((4, 3), i, 0.1, 2.0) for i in range(n)]
+    arrays = [uniform((4, 3), i, 0.1, 2.0) for i in range(n)]
     if name == "CosineEmbeddingLoss":
         arrays[-1] = _signs((4,), 5)
     with pytest.raises(ValueError) as t_error:

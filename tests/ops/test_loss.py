@@ -12,25 +12,12 @@ import pytest
 
 import gradiente
 import gradiente.nn.functional as F
-from conftest import assert_same, check_op, leaf
+from conftest import assert_same, check_op, class_indices, leaf, probabilities, uniform
 
 torch = pytest.importorskip("torch")
 
 
 REDUCTIONS = ["mean", "sum", "none"]
-
-
-def _rand(shape, seed=0, low=-2.0, high=2.0):
-    return np.random.default_rng(seed).uniform(low, high, shape)
-
-
-def _classes(shape, C, seed=0):
-    return np.random.default_rng(seed).integers(0, C, shape).astype(np.int64)
-
-
-def _probs(shape, axis, seed=0):
-    e = np.exp(_rand(shape, seed))
-    return e / e.sum(axis=axis, keepdims=True)
 
 
 def _signs(shape, seed=0):
@@ -51,7 +38,7 @@ def _signs(shape, seed=0):
     ],
 )
 def test_regression_losses_match_torch(name, kwargs, reduction):
-    x, y = _rand((4, 5)), _rand((4, 5), 1)
+    x, y = uniform((4, 5)), uniform((4, 5), 1)
     check_op(
         lambda m, a, b: getattr(m.nn.functional, name)(a, b, reduction=reduction, **kwargs),
         x,
@@ -63,7 +50,7 @@ def test_regression_losses_match_torch(name, kwargs, reduction):
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "huber_loss"])
 def test_weighted_regression_losses_match_torch(name, reduction):
-    x, y, w = _rand((3, 4)), _rand((3, 4), 1), _rand((3, 4), 2, 0.1, 2.0)
+    x, y, w = uniform((3, 4)), uniform((3, 4), 1), uniform((3, 4), 2, 0.1, 2.0)
     check_op(
         lambda m, a, b, c: getattr(m.nn.functional, name)(a, b, reduction=reduction, weight=c),
         x,
@@ -93,10 +80,10 @@ CE_CASES = {
 def test_cross_entropy_class_indices_match_torch(case, reduction, weighted, smoothing):
     x_shape, t_shape = CE_CASES[case]
     C = x_shape[0] if len(x_shape) == 1 else x_shape[1]
-    target = _classes(t_shape, C, 1)
+    target = class_indices(t_shape, C, 1)
     if t_shape:  # some ignored targets
         target.reshape(-1)[::3] = -100
-    arrays = [_rand(x_shape, 2), target] + ([_rand((C,), 3, 0.2, 2.0)] if weighted else [])
+    arrays = [uniform(x_shape, 2), target] + ([uniform((C,), 3, 0.2, 2.0)] if weighted else [])
 
     def op(m, x, t, *w):
         return m.nn.functional.cross_entropy(
@@ -113,8 +100,8 @@ def test_cross_entropy_class_indices_match_torch(case, reduction, weighted, smoo
 def test_cross_entropy_probabilities_match_torch(shape, reduction, weighted, smoothing):
     axis = 0 if len(shape) == 1 else 1
     C = shape[axis]
-    arrays = [_rand(shape), _probs(shape, axis, 1)] + (
-        [_rand((C,), 3, 0.2, 2.0)] if weighted else []
+    arrays = [uniform(shape), probabilities(shape, axis, 1)] + (
+        [uniform((C,), 3, 0.2, 2.0)] if weighted else []
     )
 
     def op(m, x, p, *w):
@@ -127,7 +114,7 @@ def test_cross_entropy_probabilities_match_torch(shape, reduction, weighted, smo
 
 
 def test_cross_entropy_ignore_index_and_all_ignored():
-    x, t = _rand((4, 3)), np.array([0, 7, 2, 7])
+    x, t = uniform((4, 3)), np.array([0, 7, 2, 7])
     check_op(lambda m, a, b: m.nn.functional.cross_entropy(a, b, ignore_index=7), x, t)
     none = np.array([7, 7, 7, 7])
     g = F.cross_entropy(gradiente.from_numpy(x), gradiente.from_numpy(none), ignore_index=7)
@@ -153,7 +140,7 @@ def test_cross_entropy_is_stable_for_huge_logits(dtype):
 
 
 def test_cross_entropy_float32_mlp_loss_matches_torch():
-    x, t = _rand((128, 10)).astype(np.float32), _classes((128,), 10)
+    x, t = uniform((128, 10)).astype(np.float32), class_indices((128,), 10)
     g = F.cross_entropy(gradiente.from_numpy(x), gradiente.from_numpy(t))
     ref = torch.nn.functional.cross_entropy(torch.from_numpy(x), torch.from_numpy(t))
     assert g.dtype == gradiente.float32
@@ -161,7 +148,7 @@ def test_cross_entropy_float32_mlp_loss_matches_torch():
 
 
 def test_cross_entropy_is_one_graph_node():
-    x = leaf(_rand((3, 4)))
+    x = leaf(uniform((3, 4)))
     loss = F.cross_entropy(x, gradiente.tensor([0, 1, 3]))
     assert loss.grad_fn.name() == "CrossEntropyLossBackward0"
     assert loss.grad_fn.next_functions[0][0].name() == "AccumulateGrad"
@@ -191,10 +178,10 @@ def test_cross_entropy_bad_targets_say_what_is_wrong():
 def test_nll_loss_matches_torch(case, reduction, weighted):
     x_shape, t_shape = CE_CASES[case]
     C = x_shape[0] if len(x_shape) == 1 else x_shape[1]
-    target = _classes(t_shape, C, 1)
+    target = class_indices(t_shape, C, 1)
     if t_shape:
         target.reshape(-1)[::4] = 1 if C > 1 else 0
-    arrays = [_rand(x_shape, 2), target] + ([_rand((C,), 3, 0.2, 2.0)] if weighted else [])
+    arrays = [uniform(x_shape, 2), target] + ([uniform((C,), 3, 0.2, 2.0)] if weighted else [])
 
     def op(m, x, t, *w):
         return m.nn.functional.nll_loss(
@@ -212,8 +199,8 @@ def test_nll_loss_target_out_of_range():
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("weighted", [False, True])
 def test_binary_cross_entropy_matches_torch(reduction, weighted):
-    x, y = _rand((4, 3), 0, 0.05, 0.95), _rand((4, 3), 1, 0.0, 1.0)
-    arrays = [x, y] + ([_rand((4, 3), 2, 0.1, 2.0)] if weighted else [])
+    x, y = uniform((4, 3), 0, 0.05, 0.95), uniform((4, 3), 1, 0.0, 1.0)
+    arrays = [x, y] + ([uniform((4, 3), 2, 0.1, 2.0)] if weighted else [])
 
     def op(m, a, b, *w):
         return m.nn.functional.binary_cross_entropy(a, b, *w, reduction=reduction)
@@ -238,9 +225,9 @@ def test_binary_cross_entropy_clamps_log_at_minus_100():
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("pos_weighted", [False, True])
 def test_bce_with_logits_matches_torch(reduction, weighted, pos_weighted):
-    x, y = _rand((4, 3), 0, -5, 5), _rand((4, 3), 1, 0.0, 1.0)
-    w = _rand((4, 3), 2, 0.1, 2.0) if weighted else None
-    pw = _rand((3,), 3, 0.5, 3.0) if pos_weighted else None
+    x, y = uniform((4, 3), 0, -5, 5), uniform((4, 3), 1, 0.0, 1.0)
+    w = uniform((4, 3), 2, 0.1, 2.0) if weighted else None
+    pw = uniform((3,), 3, 0.5, 3.0) if pos_weighted else None
 
     def op(m, a, b):
         weight = None if w is None else m.from_numpy(w.copy())
@@ -266,7 +253,7 @@ def test_bce_with_logits_is_stable_for_huge_logits():
 def test_bce_with_logits_has_the_targets_dtype_like_torch(reduction):
     """A float64 input with a float32 target (a float64 model, ``.float()`` labels) gives a
     float32 loss in torch, whose gradient is still the float64 one, σ(x) − y."""
-    x, y = _rand((5,), 0, -3, 3), np.array([1.0, 0.0, 1.0, 0.0, 1.0], dtype=np.float32)
+    x, y = uniform((5,), 0, -3, 3), np.array([1.0, 0.0, 1.0, 0.0, 1.0], dtype=np.float32)
     results = []
     for m in (gradiente, torch):
         xt = m.tensor(x, requires_grad=True)
@@ -299,11 +286,11 @@ def test_binary_cross_entropy_refuses_mixed_dtypes_like_torch(dtypes):
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none", "batchmean"])
 @pytest.mark.parametrize("log_target", [False, True])
 def test_kl_div_matches_torch(reduction, log_target):
-    x = np.log(_probs((4, 5), 1, 0))
-    y = _probs((4, 5), 1, 1)
+    x = np.log(probabilities((4, 5), 1, 0))
+    y = probabilities((4, 5), 1, 1)
     y[0, 0] = 0.0  # 0 · log 0 = 0
     if log_target:
-        y = np.log(_probs((4, 5), 1, 1))
+        y = np.log(probabilities((4, 5), 1, 1))
 
     def op(m, a, b):
         with warnings.catch_warnings():
@@ -314,7 +301,7 @@ def test_kl_div_matches_torch(reduction, log_target):
 
 
 def test_cross_entropy_gradient_is_softmax_minus_one_hot():
-    x = _rand((3, 4))
+    x = uniform((3, 4))
     g_x = leaf(x)
     F.cross_entropy(g_x, gradiente.tensor([0, 3, 1]), reduction="sum").backward()
     p = np.exp(x) / np.exp(x).sum(1, keepdims=True)
@@ -325,51 +312,51 @@ def test_cross_entropy_gradient_is_softmax_minus_one_hot():
 RANKING = {
     "margin_ranking_loss": (
         lambda m, a, b, y, r: m.nn.functional.margin_ranking_loss(a, b, y, 0.3, reduction=r),
-        lambda: [_rand((6,)), _rand((6,), 1), _signs((6,), 2)],
+        lambda: [uniform((6,)), uniform((6,), 1), _signs((6,), 2)],
     ),
     "hinge_embedding_loss": (
         lambda m, a, y, r: m.nn.functional.hinge_embedding_loss(a, y, 0.8, reduction=r),
-        lambda: [_rand((3, 4)), _signs((3, 4), 2)],
+        lambda: [uniform((3, 4)), _signs((3, 4), 2)],
     ),
     "soft_margin_loss": (
         lambda m, a, y, r: m.nn.functional.soft_margin_loss(a, y, reduction=r),
-        lambda: [_rand((3, 4)), _signs((3, 4), 2)],
+        lambda: [uniform((3, 4)), _signs((3, 4), 2)],
     ),
     "cosine_embedding_loss": (
         lambda m, a, b, y, r: m.nn.functional.cosine_embedding_loss(a, b, y, 0.2, reduction=r),
-        lambda: [_rand((5, 4)), _rand((5, 4), 1), _signs((5,), 2)],
+        lambda: [uniform((5, 4)), uniform((5, 4), 1), _signs((5,), 2)],
     ),
     "triplet_margin_loss": (
         lambda m, a, p, n, r: m.nn.functional.triplet_margin_loss(a, p, n, reduction=r),
-        lambda: [_rand((5, 4)), _rand((5, 4), 1), _rand((5, 4), 2)],
+        lambda: [uniform((5, 4)), uniform((5, 4), 1), uniform((5, 4), 2)],
     ),
     "triplet_margin_loss_swap_p1": (
         lambda m, a, p, n, r: m.nn.functional.triplet_margin_loss(
             a, p, n, margin=0.5, p=1, swap=True, reduction=r
         ),
-        lambda: [_rand((5, 4)), _rand((5, 4), 1), _rand((5, 4), 2)],
+        lambda: [uniform((5, 4)), uniform((5, 4), 1), uniform((5, 4), 2)],
     ),
     "multilabel_soft_margin_loss": (
         lambda m, a, y, r: m.nn.functional.multilabel_soft_margin_loss(a, y, reduction=r),
-        lambda: [_rand((5, 4)), _classes((5, 4), 2).astype(np.float64)],
+        lambda: [uniform((5, 4)), class_indices((5, 4), 2).astype(np.float64)],
     ),
     "poisson_nll_loss": (
         lambda m, a, y, r: m.nn.functional.poisson_nll_loss(a, y, reduction=r),
-        lambda: [_rand((5, 4)), _rand((5, 4), 1, 0.0, 4.0)],
+        lambda: [uniform((5, 4)), uniform((5, 4), 1, 0.0, 4.0)],
     ),
     "poisson_nll_loss_full": (
         lambda m, a, y, r: m.nn.functional.poisson_nll_loss(
             a, y, log_input=False, full=True, reduction=r
         ),
-        lambda: [_rand((5, 4), 0, 0.1, 3.0), _rand((5, 4), 1, 0.0, 4.0)],
+        lambda: [uniform((5, 4), 0, 0.1, 3.0), uniform((5, 4), 1, 0.0, 4.0)],
     ),
     "gaussian_nll_loss": (
         lambda m, a, y, v, r: m.nn.functional.gaussian_nll_loss(a, y, v, reduction=r),
-        lambda: [_rand((5, 4)), _rand((5, 4), 1), _rand((5, 4), 2, 0.1, 2.0)],
+        lambda: [uniform((5, 4)), uniform((5, 4), 1), uniform((5, 4), 2, 0.1, 2.0)],
     ),
     "gaussian_nll_loss_full_shared_var": (
         lambda m, a, y, v, r: m.nn.functional.gaussian_nll_loss(a, y, v, full=True, reduction=r),
-        lambda: [_rand((5, 4)), _rand((5, 4), 1), _rand((5, 1), 2, 0.1, 2.0)],
+        lambda: [uniform((5, 4)), uniform((5, 4), 1), uniform((5, 1), 2, 0.1, 2.0)],
     ),
 }
 
@@ -405,7 +392,7 @@ def test_all_ignored_targets_give_zero_gradient_like_torch(case, reduction, weig
     """torch: the mean is 0/0 = NaN, but an ignored target's row of the gradient is exactly
     0 (only kept targets are written), not NaN; double backward too."""
     shape, target = _IGNORED_CASES[case]
-    x = _rand(shape, 5)
+    x = uniform(shape, 5)
     weight = np.array([0.5, 0.0, 1.0, 3.0]) if weighted else None
     for name in ("cross_entropy", "nll_loss"):
         if name == "nll_loss" and smoothing:
@@ -436,7 +423,7 @@ def test_all_ignored_targets_give_zero_gradient_like_torch(case, reduction, weig
 
 
 def test_all_ignored_gradient_without_create_graph():
-    x = gradiente.from_numpy(_rand((3, 4))).requires_grad_()
+    x = gradiente.from_numpy(uniform((3, 4))).requires_grad_()
     target = gradiente.tensor([-100, -100, -100])
     for loss in (F.cross_entropy(x, target), F.nll_loss(x, target)):
         assert np.isnan(loss.item())
@@ -448,7 +435,7 @@ def test_class_weights_gradient_like_torch():
     """Class-index targets: torch refuses a weight that requires grad; probability targets:
     the weight is differentiable (dL/dw_c = −Σ_i s_i q_ic log softmax(x_i)_c)."""
     w = gradiente.tensor([0.5, 2.0, 1.0], requires_grad=True)
-    x = gradiente.from_numpy(_rand((4, 3)))
+    x = gradiente.from_numpy(uniform((4, 3)))
     for fn in (F.cross_entropy, F.nll_loss):
         with pytest.raises(RuntimeError, match="not differentiable with respect to argument"):
             fn(x, gradiente.tensor([0, 1, 2, 1]), w)
@@ -459,9 +446,9 @@ def test_class_weights_gradient_like_torch():
             lambda m, a, p, ww, eps=eps: m.nn.functional.cross_entropy(
                 a, p, ww, label_smoothing=eps
             ),
-            _rand((4, 3)),
-            _probs((4, 3), 1, 2),
-            _rand((3,), 3, 0.2, 2.0),
+            uniform((4, 3)),
+            probabilities((4, 3), 1, 2),
+            uniform((3,), 3, 0.2, 2.0),
             requires_grad=[True, False, True],
         )
 
@@ -505,7 +492,7 @@ def test_cross_entropy_ignored_rows_with_nan_or_inf_count_zero(reduction, smooth
         lambda m, a: m.nn.functional.cross_entropy(
             a, m.tensor([0, -100, 2, -100]), reduction=reduction, label_smoothing=smoothing
         ),
-        _rand((4, 3)),
+        uniform((4, 3)),
     )
 
 
@@ -548,8 +535,8 @@ def test_kl_div_zero_targets_as_torch_xlogy():
         _same_with_signs(g, t)
     check_op(
         lambda m, a, b: m.nn.functional.kl_div(a, b, reduction="batchmean"),
-        _rand((3, 4)),
-        _rand((3, 4), 1, 0.1, 1.0),
+        uniform((3, 4)),
+        uniform((3, 4), 1, 0.1, 1.0),
     )
 
 
