@@ -18,6 +18,9 @@ from __future__ import annotations
 
 import http.server
 import os
+import subprocess
+import sys
+import textwrap
 import threading
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
@@ -108,6 +111,19 @@ def probabilities(shape, axis, seed=0):
     """Seeded rows of probabilities that sum to 1 along ``axis``."""
     e = np.exp(uniform(shape, seed))
     return e / e.sum(axis=axis, keepdims=True)
+
+
+def run_with_torch_alias(code: str):
+    """Run ``code`` in a fresh interpreter where ``import torch`` is gradiente (the alias of
+    ``gradiente run``); this test process may have loaded the real torch, which the alias
+    refuses to shadow."""
+    prelude = "from gradiente import compat\ncompat.install()\n"
+    return subprocess.run(
+        [sys.executable, "-c", prelude + textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def gradcheck_random_upstream(fn, inputs, seed=1, **kwargs):

@@ -10,27 +10,17 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import subprocess
 import sys
-import textwrap
 
 import numpy as np
 import pytest
 
 import gradiente
+from conftest import run_with_torch_alias
 from gradiente.compat import GradScaler, autocast
 
 
-def _python(code: str) -> subprocess.CompletedProcess:
-    prelude = "from gradiente import compat\ncompat.install()\n"
-    return subprocess.run(
-        [sys.executable, "-c", prelude + textwrap.dedent(code)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
 def test_torch_modules_are_gradientes():
-    result = _python("""
+    result = run_with_torch_alias("""
         import torch
         import torch.nn as nn
         import torch.nn.functional as F
@@ -59,7 +49,7 @@ def test_torch_modules_are_gradientes():
 
 
 def test_devices_are_the_cpu():
-    result = _python("""
+    result = run_with_torch_alias("""
         import torch
         assert torch.cuda.is_available() is False
         assert torch.backends.mps.is_available() is False
@@ -84,7 +74,7 @@ def test_devices_are_the_cpu():
     ],
 )
 def test_missing_api_is_named(code, name):
-    result = _python("import torch\n" + code)
+    result = run_with_torch_alias("import torch\n" + code)
     assert result.returncode == 1
     assert f"gradiente run: {name} is not supported by gradiente" in result.stderr
 
@@ -99,7 +89,7 @@ def test_install_refuses_to_shadow_a_loaded_torch():
 
 
 def test_uninstall_forgets_the_alias():
-    result = _python("""
+    result = run_with_torch_alias("""
         import sys
         import torch
         compat.uninstall()
@@ -111,7 +101,7 @@ def test_uninstall_forgets_the_alias():
 
 
 def test_explain_names_what_is_missing():
-    result = _python("""
+    result = run_with_torch_alias("""
         import torch
         try:
             from torch.nn import Transformer9
@@ -132,7 +122,7 @@ def test_explain_names_what_is_missing():
 
 
 def test_autocast_and_grad_scalers_are_importable_the_torch_way():
-    result = _python("""
+    result = run_with_torch_alias("""
         import torch
         from torch.amp import GradScaler, autocast
         import torch.cuda.amp

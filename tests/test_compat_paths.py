@@ -6,27 +6,15 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import pickle
-import subprocess
-import sys
-import textwrap
 
 import pytest
 
 import gradiente
-
-
-def _python(code: str) -> subprocess.CompletedProcess:
-    prelude = "from gradiente import compat\ncompat.install()\n"
-    return subprocess.run(
-        [sys.executable, "-c", prelude + textwrap.dedent(code)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+from conftest import run_with_torch_alias
 
 
 def test_nn_modules_paths_name_gradientes_layers():
-    result = _python("""
+    result = run_with_torch_alias("""
         import torch
         import gradiente.nn as gnn
         from torch.nn.modules.linear import Linear, Identity
@@ -66,7 +54,7 @@ def test_nn_modules_paths_name_gradientes_layers():
 
 
 def test_backends_flags_are_settable_no_ops():
-    result = _python("""
+    result = run_with_torch_alias("""
         import torch
         import torch.backends.cudnn as cudnn
         torch.backends.cudnn.benchmark = True
@@ -87,7 +75,7 @@ def test_backends_flags_are_settable_no_ops():
 
 
 def test_missing_name_in_a_modules_path_is_named():
-    result = _python("""
+    result = run_with_torch_alias("""
         import torch
         try:
             torch.nn.modules.linear.NoSuchLayer
@@ -129,7 +117,7 @@ def test_safe_globals_allow_a_weights_only_load(tmp_path):
 
 
 def test_torch_serialization_resolves_under_the_alias():
-    result = _python("""
+    result = run_with_torch_alias("""
         import torch
         from torch.serialization import add_safe_globals, safe_globals
         import gradiente.serialization
