@@ -118,46 +118,35 @@ class VGG(nn.Module):
         return self.classifier(x)
 
 
-def _vgg(name: str, cfg: str, batch_norm: bool, weights, progress: bool, **kwargs) -> VGG:
-    check_weights(weights, name)
-    return VGG(make_layers(CFGS[cfg], batch_norm=batch_norm), **kwargs)
+def _variant(name: str, cfg: str, batch_norm: bool, doc: str):
+    """The builder ``name(*, weights=None, progress=True, **kwargs) -> VGG``.
+
+    torchvision's eight VGG functions differ only in the configuration ``cfg`` and whether a
+    BatchNorm follows every convolution, so each is one row below. ``weights`` must be None
+    (no pretrained weights here); ``kwargs`` go to ``VGG`` (``num_classes``, ``dropout``, ...).
+    """
+
+    def build(*, weights=None, progress: bool = True, **kwargs) -> VGG:
+        check_weights(weights, name)
+        return VGG(make_layers(CFGS[cfg], batch_norm=batch_norm), **kwargs)
+
+    build.__name__ = build.__qualname__ = name
+    build.__doc__ = doc
+    return build
 
 
-def vgg11(*, weights=None, progress: bool = True, **kwargs) -> VGG:
-    """VGG-11 (configuration "A"): 8 convolutions, 3 linear layers."""
-    return _vgg("vgg11", "A", False, weights, progress, **kwargs)
-
-
-def vgg11_bn(*, weights=None, progress: bool = True, **kwargs) -> VGG:
-    """VGG-11 with BatchNorm after every convolution."""
-    return _vgg("vgg11_bn", "A", True, weights, progress, **kwargs)
-
-
-def vgg13(*, weights=None, progress: bool = True, **kwargs) -> VGG:
-    """VGG-13 (configuration "B")."""
-    return _vgg("vgg13", "B", False, weights, progress, **kwargs)
-
-
-def vgg13_bn(*, weights=None, progress: bool = True, **kwargs) -> VGG:
-    """VGG-13 with BatchNorm."""
-    return _vgg("vgg13_bn", "B", True, weights, progress, **kwargs)
-
-
-def vgg16(*, weights=None, progress: bool = True, **kwargs) -> VGG:
-    """VGG-16 (configuration "D"): 13 convolutions, 3 linear layers, 138 M parameters."""
-    return _vgg("vgg16", "D", False, weights, progress, **kwargs)
-
-
-def vgg16_bn(*, weights=None, progress: bool = True, **kwargs) -> VGG:
-    """VGG-16 with BatchNorm."""
-    return _vgg("vgg16_bn", "D", True, weights, progress, **kwargs)
-
-
-def vgg19(*, weights=None, progress: bool = True, **kwargs) -> VGG:
-    """VGG-19 (configuration "E")."""
-    return _vgg("vgg19", "E", False, weights, progress, **kwargs)
-
-
-def vgg19_bn(*, weights=None, progress: bool = True, **kwargs) -> VGG:
-    """VGG-19 with BatchNorm."""
-    return _vgg("vgg19_bn", "E", True, weights, progress, **kwargs)
+vgg11 = _variant(
+    "vgg11", "A", False, 'VGG-11 (configuration "A"): 8 convolutions, 3 linear layers.'
+)
+vgg11_bn = _variant("vgg11_bn", "A", True, "VGG-11 with BatchNorm after every convolution.")
+vgg13 = _variant("vgg13", "B", False, 'VGG-13 (configuration "B").')
+vgg13_bn = _variant("vgg13_bn", "B", True, "VGG-13 with BatchNorm.")
+vgg16 = _variant(
+    "vgg16",
+    "D",
+    False,
+    'VGG-16 (configuration "D"): 13 convolutions, 3 linear layers, 138 M parameters.',
+)
+vgg16_bn = _variant("vgg16_bn", "D", True, "VGG-16 with BatchNorm.")
+vgg19 = _variant("vgg19", "E", False, 'VGG-19 (configuration "E").')
+vgg19_bn = _variant("vgg19_bn", "E", True, "VGG-19 with BatchNorm.")
