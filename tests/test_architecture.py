@@ -12,6 +12,7 @@ SRC = pathlib.Path(__file__).resolve().parents[1] / "src" / "gradiente"
 # Lower number = lower layer. A module's layer is looked up by its first path component(s).
 LAYERS = {
     "backend": 0,
+    "_cupy_standin": 0,  # the strict CuPy stand-in for CPU-only tests (imports NumPy only)
     "_malloc": 0,  # glibc malloc thresholds set once at import (no gradiente imports)
     "random": 0,
     "parallel": 0,  # gradiente's own threads for chunked array work (no gradiente imports)
@@ -80,8 +81,8 @@ def test_imports_point_down(path, rel):
         for name in names:
             parts = name.split(".")
             if parts[0] != "gradiente":
-                if parts[0] in ("numpy", "cupy") and rel[0] not in ("backend", "random"):
-                    # Only the backend (and the host-side RNG) import NumPy for compute;
+                if parts[0] in ("numpy", "cupy") and rel[0] not in ("backend", "random", "_cupy_standin"):
+                    # Only the backend (the host-side RNG, the CuPy stand-in) import NumPy;
                     # data, datasets, serialization and plotting read and write files with it.
                     if own < LAYERS["optim"]:
                         pytest.fail(f"{'/'.join(rel)} imports {name}: use gradiente.backend.xp")

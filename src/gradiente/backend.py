@@ -9,6 +9,13 @@ CPU install); and, for CPU-only CI, a ``StandInCudaArray`` — a NumPy array mar
 ``set_stand_in_cuda(1)`` is called. The stand-in computes with NumPy, so every path of the device
 model (moving, mixing errors, modules, optimizers, checkpoints) runs without a GPU; only
 CUDA's own kernels are left for a real device.
+
+The *strict* stand-in (``GRADIENTE_FAKE_CUDA=strict`` or ``strict:N``, or
+``set_stand_in_cuda(n, strict=True)``) goes further: it makes ``_cupy`` the module
+``_cupy_standin``, whose arrays wrap NumPy arrays and refuse what CuPy refuses (implicit
+conversion to NumPy, host arrays mixed into device operations), so that the ops take CuPy's
+code path on the CPU. The helpers at the end of this module (``add_at``, ``as_strided``,
+``sliding_windows``) are the device-neutral forms of the NumPy calls CuPy spells differently.
 """
 
 from __future__ import annotations
@@ -71,42 +78,85 @@ def _stand_in_array(array, index: int) -> StandInCudaArray:
     return out
 
 
-def _stand_in_count() -> int:
+def _stand_in_setting() -> tuple[int, bool]:
+    """(count, strict) from ``GRADIENTE_FAKE_CUDA``: ``N`` (lenient), ``strict`` or
+    ``strict:N`` (the strict stand-in, 1 or N devices); anything else: no stand-in."""
     value = os.environ.get("GRADIENTE_FAKE_CUDA", "")
-    return int(value) if value.isdigit() else 0
+    if value.isdigit():
+        return int(value), False
+    kind, _, count = value.partition(":")
+    if kind == "strict":
+        return (int(count) if count.isdigit() else 1), True
+    return 0, False
 
 
-_stand_in = [_stand_in_count()]  # how many stand-in CUDA devices (0: none)
-_cupy = None  # the CuPy module once a real CUDA device has been asked for
+_stand_in = [0]  # how many stand-in CUDA devices (0: none)
+_strict_default = [_stand_in_setting()[1]]  # the kind set_stand_in_cuda gives by default
+_cupy = None  # the CuPy module (or the strict stand-in) once a CUDA device has been asked for
+_cupyx = None  # cupyx (scatter_add), loaded with CuPy
+_real_cupy = [None]  # CuPy itself, kept while the strict stand-in replaces it
 _cupy_tried = [False]
 _current_device = [0]
 
 
-def set_stand_in_cuda(count: int) -> None:
+def set_stand_in_cuda(count: int, strict: bool | None = None) -> None:
     """Provide ``count`` stand-in CUDA devices backed by NumPy (0 turns them off); tests use
-    this instead of the ``GRADIENTE_FAKE_CUDA`` environment variable."""
+    this instead of the ``GRADIENTE_FAKE_CUDA`` environment variable. ``strict=True`` uses
+    the strict stand-in (``_cupy_standin``: CuPy's rules, CuPy's code path); None takes the
+    kind that ``GRADIENTE_FAKE_CUDA`` names (lenient unless it says ``strict``)."""
+    global _cupy, _cupyx
+    if strict is None:
+        strict = _strict_default[0]
+    if _cupy is not None and _cupy is not _standin_module():
+        _real_cupy[0] = (_cupy, _cupyx)
     _stand_in[0] = int(count)
     _current_device[0] = 0
+    if count and strict:
+        _cupy = _standin_module()
+        _cupy.set_device_count(count)
+        _cupyx = _cupy.cupyx
+    elif _cupy is _standin_module():
+        _cupy, _cupyx = _real_cupy[0] or (None, None)
+
+
+def _standin_module():
+    from gradiente import _cupy_standin  # noqa: PLC0415 - test infrastructure, on demand
+
+    return _cupy_standin
 
 
 def stand_in_cuda() -> bool:
-    """True when CUDA devices are NumPy stand-ins."""
+    """True when CUDA devices are NumPy stand-ins (lenient or strict)."""
     return _stand_in[0] > 0
+
+
+def lenient_stand_in() -> bool:
+    """True when CUDA devices are the lenient stand-in (``StandInCudaArray``, no ``_cupy``)."""
+    return _stand_in[0] > 0 and _cupy is None
 
 
 def _load_cupy():
     """CuPy, if it imports and sees a GPU; None otherwise. Imported once, on first need."""
-    global _cupy
+    global _cupy, _cupyx
     if not _cupy_tried[0]:
         _cupy_tried[0] = True
         try:
             import cupy  # noqa: PLC0415 - a GPU library only when a GPU is asked for
+            import cupyx  # noqa: PLC0415
 
             if cupy.cuda.runtime.getDeviceCount() > 0:
-                _cupy = cupy
+                if _cupy is None:
+                    _cupy, _cupyx = cupy, cupyx
+                else:  # the strict stand-in is active: CuPy waits for it to be switched off
+                    _real_cupy[0] = (cupy, cupyx)
         except Exception:  # no CuPy, no driver, no device: CUDA is unavailable
-            _cupy = None
+            pass
     return _cupy
+
+
+_initial = _stand_in_setting()
+if _initial[0]:
+    set_stand_in_cuda(*_initial)
 
 
 def cuda_device_count() -> int:
@@ -126,7 +176,7 @@ def set_current_cuda_device(index: int) -> None:
     """Make ``index`` the device that a bare "cuda" means."""
     check_cuda_index(index)
     _current_device[0] = index
-    if not _stand_in[0]:
+    if _cupy is not None:
         _cupy.cuda.Device(index).use()
 
 
@@ -144,6 +194,11 @@ def check_cuda_index(index: int) -> None:
             "CUDA error: invalid device ordinal\n"
             f"(device cuda:{index} requested, {count} CUDA device(s) available)"
         )
+
+
+def module_for(index):
+    """The array module that computes on device ``index`` (None: the CPU, NumPy)."""
+    return numpy if index is None or _cupy is None else _cupy
 
 
 def array_device_index(array):
@@ -168,8 +223,10 @@ def to_device(array, index):
             return _cupy.asnumpy(array)
         return numpy.array(array)  # a plain ndarray copy
     check_cuda_index(index)
-    if _stand_in[0]:
+    if _cupy is None:  # the lenient stand-in
         return _stand_in_array(numpy.array(array), index)
+    if bfloat16_array(array):
+        raise TypeError(BF16_ON_CUDA)
     if isinstance(array, _cupy.ndarray):
         with _cupy.cuda.Device(index):
             return array.copy()
@@ -177,14 +234,40 @@ def to_device(array, index):
         return _cupy.asarray(array)
 
 
-def mark_device(array, index):
-    """``array`` (an op's result) on device ``index`` without a copy where possible: ops that
-    build a result with a NumPy constructor give a plain array, which the stand-in re-marks."""
-    if index is None or array_device_index(array) == index:
+BF16_ON_CUDA = (
+    "bfloat16 tensors are not supported on CUDA by gradiente (CuPy has no bfloat16 dtype): "
+    "use float16 or float32 on the GPU"
+)
+
+
+def bfloat16_array(array) -> bool:
+    """Whether ``array`` holds ml_dtypes' bfloat16 (a host-only dtype)."""
+    return getattr(array, "dtype", None) is BF16
+
+
+host_results: set = set()  # names of ops whose results were built on the host (CuPy path)
+
+
+def mark_device(array, index, op: str | None = None):
+    """``array`` (an op's result) on device ``index`` without a copy where possible.
+
+    The lenient stand-in re-marks the plain arrays that NumPy constructors built. On CuPy
+    (and the strict stand-in) an op's result is on the device already; one built on the host
+    (a NumPy constructor, a Python number) is copied there, and the op's name is added to
+    ``host_results`` so that tests can find such ops (each one costs a host-to-device copy).
+    """
+    if index is None:
         return array
-    if _stand_in[0] and isinstance(array, (ndarray, numpy.generic)):
-        return _stand_in_array(numpy.asarray(array), index)
-    return to_device(numpy.asarray(array), index)
+    here = array_device_index(array)
+    if here == index:
+        return array
+    if _cupy is None:  # the lenient stand-in
+        if isinstance(array, (ndarray, numpy.generic)):
+            return _stand_in_array(numpy.asarray(array), index)
+        return to_device(numpy.asarray(array), index)
+    if here is None:
+        host_results.add(op or "?")
+    return to_device(array, index)
 
 
 class SharedBuffer(mmap.mmap):
@@ -454,8 +537,52 @@ def _combine(higher, lower):
 
 
 def as_strided_windows(x, window_shape, axes):
-    """Sliding windows over ``axes`` of ``x`` as a view (no copy): NumPy stride tricks."""
-    return numpy.lib.stride_tricks.sliding_window_view(x, window_shape, axis=axes)
+    """Sliding windows over ``axes`` of ``x`` as a view (no copy): stride tricks of ``x``'s
+    array module (NumPy's, or CuPy's ``cupy.lib.stride_tricks.sliding_window_view``)."""
+    module = numpy if type(x) is ndarray else get_array_module(x)
+    return module.lib.stride_tricks.sliding_window_view(x, window_shape, axis=axes)
+
+
+# ---------------------------------------------------------------------------------------------
+# Device-neutral forms of the NumPy calls that CuPy spells differently
+# ---------------------------------------------------------------------------------------------
+
+
+def as_strided(x, shape, strides, writeable: bool = True):
+    """A view of ``x`` with the given shape and strides (in bytes): NumPy's
+    ``lib.stride_tricks.as_strided``, or CuPy's (which has no ``writeable`` flag)."""
+    if type(x) is ndarray:
+        return numpy.lib.stride_tricks.as_strided(x, shape, strides, writeable=writeable)
+    if _cupy is not None and isinstance(x, _cupy.ndarray):
+        return _cupy.lib.stride_tricks.as_strided(x, shape, strides)
+    return numpy.lib.stride_tricks.as_strided(x, shape, strides, writeable=writeable)
+
+
+def add_at(out, index, values) -> None:
+    """``out[index] += values`` where repeated indices add up: ``numpy.add.at`` on the CPU,
+    ``cupyx.scatter_add`` on CUDA (CuPy arrays)."""
+    if _cupy is not None and isinstance(out, _cupy.ndarray):
+        _cupyx.scatter_add(out, index, values)
+    else:
+        numpy.add.at(out, index, values)
+
+
+def as_array(x, dtype=None):
+    """``x`` as an array of its own array module: NumPy scalars and Python numbers become NumPy
+    0-d arrays (NumPy's 0-d ufuncs return scalars), device arrays stay on their device; cast to
+    ``dtype`` when given. ``numpy.asarray`` would refuse a CuPy array."""
+    if type(x) is ndarray or (_cupy is not None and isinstance(x, _cupy.ndarray)):
+        return x if dtype is None or x.dtype == dtype else x.astype(dtype)
+    return numpy.asarray(x, dtype=dtype)
+
+
+def device_array(like, data, dtype=None):
+    """``data`` (host values: numbers, lists, a NumPy array) as an array on ``like``'s
+    device: the array module of ``like`` builds it (a copy to the GPU for CuPy)."""
+    if type(like) is ndarray or _cupy is None or not isinstance(like, _cupy.ndarray):
+        return numpy.asarray(data, dtype=dtype)
+    with _cupy.cuda.Device(like.device.id):
+        return _cupy.asarray(data, dtype=dtype)
 
 
 # PyTorch's C++ names of the scalar types, as its error messages spell them ("... for 'Long'").

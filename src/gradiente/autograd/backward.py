@@ -6,7 +6,7 @@ from __future__ import annotations
 from gradiente.autograd import function as _function
 from gradiente.autograd.engine import run_backward
 from gradiente.autograd.grad_mode import grad_state
-from gradiente.backend import ndarray, xp
+from gradiente.backend import as_array, ndarray, xp
 
 
 def _seq(x):
@@ -35,7 +35,7 @@ def _roots_and_seeds(outputs, grad_outputs, hint: str):
             g = Tensor._make(ones)
         else:
             if not isinstance(g, Tensor):
-                g = Tensor._make(xp.asarray(g, dtype=t._data.dtype))
+                g = Tensor._make(as_array(g, dtype=t._data.dtype))
             if g.shape != t.shape:
                 raise RuntimeError(
                     f"Mismatch in shape: grad_output[{i}] has a shape of {tuple(g.shape)} and "

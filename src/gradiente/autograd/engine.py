@@ -14,7 +14,7 @@ from gradiente.autograd import function as _function
 from gradiente.autograd import reduced_precision
 from gradiente.autograd.function import AccumulateGrad, Function
 from gradiente.autograd.grad_mode import grad_state
-from gradiente.backend import mark_device, ndarray, xp
+from gradiente.backend import mark_device, module_for, ndarray
 
 
 def _consumer_counts(roots) -> dict:
@@ -79,7 +79,7 @@ def _sum_to_shape(grad, shape):
 def _as_tensor(g):
     if g is None or isinstance(g, _function._Tensor):
         return g
-    return _function._Tensor._make(xp.asarray(g), False, None)
+    return _function._Tensor._make(_function._as_array(g), False, None)
 
 
 # One list per backward pass now running (backward may nest, e.g. inside a hook).
@@ -214,7 +214,7 @@ def _release(node) -> None:
 def _zeros_for_output(node, i):
     """dL/d(output i) for an output that no path to the loss used: zeros."""
     shape, dtype = node.__dict__["_output_meta"][i]
-    zeros = mark_device(xp.zeros(shape, dtype=dtype), node._device)
+    zeros = mark_device(module_for(node._device).zeros(shape, dtype=dtype), node._device)
     return _function._Tensor._make(zeros, False, None)
 
 

@@ -314,7 +314,7 @@ def _finish(cls, ctx, out, args, kwargs, record: bool, device):
     """Put forward's result ``out`` on the inputs' device, make ``ctx`` a graph node with
     ``args`` as its inputs when ``record``, and wrap the outputs as tensors."""
     if device is not None:
-        out = _mark_outputs(out, device)
+        out = _mark_outputs(out, device, cls.__name__)
         ctx._device = device  # the engine puts this node's input gradients there too
     if record:
         _record_inputs(ctx, args)
@@ -364,14 +364,14 @@ def _device_name(index) -> str:
     return "cpu" if index is None else f"cuda:{index}"
 
 
-def _mark_outputs(out, index):
+def _mark_outputs(out, index, op: str):
     """An op's result on the device of its inputs (the stand-in device re-marks results that
     NumPy built as plain arrays; a CuPy op's results are there already)."""
     if isinstance(out, tuple):
-        return tuple(_mark_outputs(o, index) for o in out)
+        return tuple(_mark_outputs(o, index, op) for o in out)
     if isinstance(out, _Tensor) or out is None:
         return out
-    return B.mark_device(out, index)
+    return B.mark_device(out, index, op)
 
 
 def _record_inputs(ctx, args) -> None:
@@ -415,7 +415,7 @@ def _wrap_outputs(ctx, cls, out, record: bool, args, kwargs):
     if record:
         ctx._n_outputs = len(outputs)
         # Shapes/dtypes of the outputs: an unused output's gradient is zeros of this form.
-        arrays = [o._data if isinstance(o, _Tensor) else xp.asarray(o) for o in outputs]
+        arrays = [o._data if isinstance(o, _Tensor) else _as_array(o) for o in outputs]
         ctx._output_meta = tuple((a.shape, a.dtype) for a in arrays)
     non_diff = ctx.__dict__.get("_non_diff", ()) if record else ()
     results = []
@@ -513,11 +513,16 @@ def _wrap(o, requires_grad: bool, grad_fn, output_nr: int):
     if isinstance(o, _Tensor):
         data = o._data
     else:
-        data = o if isinstance(o, ndarray) else xp.asarray(o)
+        data = o if isinstance(o, ndarray) else _as_array(o)
     t = _Tensor._make(data, requires_grad, grad_fn)
     if output_nr:
         t._output_nr = output_nr
     return t
+
+
+def _as_array(o):
+    """A forward result as an array: a device array as it is, a NumPy scalar as a 0-d array."""
+    return o if B.array_device_index(o) is not None else xp.asarray(o)
 
 
 def _mark_saved_outputs(ctx, raw_outputs, results) -> None:

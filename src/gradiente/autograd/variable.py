@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gradiente.autograd import function as _function
-from gradiente.backend import xp
+from gradiente.backend import as_array
 
 
 class _VariableType(type):
@@ -17,6 +17,6 @@ class Variable(metaclass=_VariableType):
 
     def __new__(cls, data, requires_grad: bool = False, volatile: bool = False):
         Tensor = _function._Tensor
-        array = data._data if isinstance(data, Tensor) else xp.asarray(data)
+        array = data._data if isinstance(data, Tensor) else as_array(data)
         out = Tensor._make(array, False, None)
         return out.requires_grad_(True) if requires_grad else out

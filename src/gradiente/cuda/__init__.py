@@ -95,7 +95,7 @@ class device:
 def get_device_name(d=None) -> str:
     """The GPU's name (CuPy's device properties), or the stand-in's."""
     index = _index(d)
-    if B.stand_in_cuda():
+    if B.lenient_stand_in():
         return f"gradiente stand-in CUDA device {index} (NumPy)"
     name = B._cupy.cuda.runtime.getDeviceProperties(index)["name"]
     return name.decode() if isinstance(name, bytes) else name
@@ -105,7 +105,7 @@ def synchronize(d=None) -> None:
     """Wait until every kernel queued on the device has finished (nothing to wait for on the
     stand-in, whose NumPy calls finish before they return)."""
     index = _index(d)
-    if not B.stand_in_cuda():
+    if not B.lenient_stand_in():
         with B._cupy.cuda.Device(index):
             B._cupy.cuda.Device(index).synchronize()
 
@@ -136,7 +136,7 @@ def memory_allocated(d=None) -> int:
     """Bytes held by tensors on the device: CuPy's memory pool in use. The stand-in device has
     no memory of its own (its arrays are host memory): 0."""
     _index(d)
-    if B.stand_in_cuda():
+    if B.lenient_stand_in():
         return 0
     used = B._cupy.get_default_memory_pool().used_bytes()
     _peak[0] = max(_peak[0], used)
@@ -158,14 +158,14 @@ def reset_peak_memory_stats(d=None) -> None:
 def memory_reserved(d=None) -> int:
     """Bytes the allocator holds (CuPy's pool total); 0 on the stand-in."""
     _index(d)
-    if B.stand_in_cuda():
+    if B.lenient_stand_in():
         return 0
     return B._cupy.get_default_memory_pool().total_bytes()
 
 
 def empty_cache() -> None:
     """Give the allocator's unused blocks back to the driver."""
-    if is_available() and not B.stand_in_cuda():
+    if is_available() and not B.lenient_stand_in():
         B._cupy.get_default_memory_pool().free_all_blocks()
 
 
@@ -177,7 +177,7 @@ class Event:
         self.enable_timing = enable_timing
         self._time = None
         self._event = None
-        if not B.stand_in_cuda():
+        if not B.lenient_stand_in():
             _index(None)
             self._event = B._cupy.cuda.Event(block=blocking, disable_timing=not enable_timing)
 
@@ -220,7 +220,7 @@ class Stream:
         self.device = _device_type("cuda", _index(device))
         self.priority = priority
         self._stream = None
-        if not B.stand_in_cuda():
+        if not B.lenient_stand_in():
             cupy = B._cupy
             self._stream = cupy.cuda.Stream.null if _null else cupy.cuda.Stream(non_blocking=True)
 

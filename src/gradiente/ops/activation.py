@@ -13,7 +13,7 @@ import math
 from gradiente import parallel
 from gradiente.autograd import function as _function
 from gradiente.autograd.grad_mode import grad_state
-from gradiente.backend import xp
+from gradiente.backend import as_array, xp
 from gradiente.ops.array_function import ArrayFunction
 from gradiente.ops.unary import Activation, mask, sigmoid
 
@@ -104,7 +104,7 @@ def _erfc_tail(y):
 
 def erf(x):
     """The error function erf(x) = 2/√π ∫₀ˣ e^(−t²) dt, element-wise, in x's float dtype."""
-    x = xp.asarray(x)
+    x = as_array(x)
     y = xp.abs(x)
     small = y <= _ERF_THRESH
     inner = _erf_small(x, small)
@@ -128,7 +128,7 @@ def _erf_small(x, small):
 
 def erfc(x):
     """The complementary error function 1 − erf(x), accurate in the far tail (no cancellation)."""
-    x = xp.asarray(x)
+    x = as_array(x)
     y = xp.abs(x)
     small = y <= _ERF_THRESH
     with xp.errstate(invalid="ignore"):
@@ -145,7 +145,7 @@ def erfinv(y):
     x ← x − (erf(x) − y) / (2/√π · e^(−x²)) make it accurate to working precision. Computed
     in float64 and cast back; ±1 give ±inf and |y| > 1 gives nan.
     """
-    y = xp.asarray(y)
+    y = as_array(y)
     out_dtype = y.dtype if y.dtype.kind == "f" else xp.float64
     y64 = y.astype(xp.float64)
     a = (0.886226899, -1.645349621, 0.914624893, -0.140543331)

@@ -7,19 +7,19 @@ them is differentiable, so the Tensor methods wrap these arrays in tensors witho
 
 from __future__ import annotations
 
-from gradiente.backend import xp
+from gradiente.backend import as_array, xp
 
 
 def elementwise(fn, a, b):
     """``fn(a, b)`` (a NumPy ufunc such as ``xp.less``) as an array: NumPy answers a scalar for
     two 0-d operands, a tensor needs a 0-d array."""
-    return xp.asarray(fn(a, b))
+    return as_array(fn(a, b))
 
 
 def isclose(a, b, rtol: float, atol: float, equal_nan: bool):
     """Element-wise ``|a − b| <= atol + rtol·|b|`` (not symmetric: the tolerance scales with b);
     infinities are close only to themselves, NaN to NaN only with ``equal_nan``."""
-    return xp.asarray(xp.isclose(a, b, rtol, atol, equal_nan))
+    return as_array(xp.isclose(a, b, rtol, atol, equal_nan))
 
 
 def allclose(a, b, rtol: float, atol: float, equal_nan: bool) -> bool:

@@ -8,7 +8,7 @@ quotient and the remainder agree, as in CPython and PyTorch.
 
 from __future__ import annotations
 
-from gradiente.backend import xp
+from gradiente.backend import as_array, xp
 from gradiente.ops.array_function import ArrayFunction
 
 
@@ -22,10 +22,10 @@ def floored_remainder(a, b):
     Unlike NumPy's ``mod``, an exact multiple keeps fmod's zero, whose sign is a's
     (``-4.0 % 2.0`` is ``-0.0``).
     """
-    if xp.asarray(a).dtype.kind != "f" and xp.asarray(b).dtype.kind != "f":
+    if as_array(a).dtype.kind != "f" and as_array(b).dtype.kind != "f":
         return xp.mod(a, b)
     m = xp.fmod(a, b)
-    return xp.where((m != 0) & ((xp.asarray(b) < 0) != (m < 0)), m + b, m)
+    return xp.where((m != 0) & ((as_array(b) < 0) != (m < 0)), m + b, m)
 
 
 def floored_divide(a, b):
@@ -33,10 +33,10 @@ def floored_divide(a, b):
     PyTorch's (and CPython's) recipe, which goes through fmod so that the quotient is
     consistent with ``remainder`` — it differs from NumPy's at infinities (inf // 2 is nan).
     """
-    if xp.asarray(a).dtype.kind != "f" and xp.asarray(b).dtype.kind != "f":
+    if as_array(a).dtype.kind != "f" and as_array(b).dtype.kind != "f":
         return xp.floor_divide(a, b)
-    a = xp.asarray(a)
-    b = b if isinstance(b, xp.ndarray) else xp.asarray(b, dtype=a.dtype)  # a scalar: a's dtype
+    a = as_array(a)
+    b = b if isinstance(b, xp.ndarray) else as_array(b, dtype=a.dtype)  # a scalar: a's dtype
     mod = xp.fmod(a, b)
     div = (a - mod) / b
     div = xp.where((mod != 0) & ((b < 0) != (mod < 0)), div - 1, div)
@@ -73,7 +73,7 @@ class Remainder(ArrayFunction):
     def forward(ctx, a, b, mod, rounding):
         ctx.mod, ctx.rounding = mod, rounding
         ctx.save_for_backward(a, b)
-        return xp.asarray(mod(_arr(a), _arr(b)))
+        return as_array(mod(_arr(a), _arr(b)))
 
     @staticmethod
     def backward(ctx, grad):

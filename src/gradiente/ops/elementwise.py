@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from gradiente import backend as B
 from gradiente.autograd import function as _function
-from gradiente.backend import xp
+from gradiente.backend import as_array, xp
 from gradiente.ops.activation import erfinv as _erfinv
 from gradiente.ops.array_function import ArrayFunction
 from gradiente.ops.unary import sigmoid, unary
@@ -215,7 +215,7 @@ class RPowScalar(ArrayFunction):
 
     @staticmethod
     def forward(ctx, a, s):
-        base, x = xp.asarray(s, dtype=a._data.dtype), a._data
+        base, x = as_array(s, dtype=a._data.dtype), a._data
         out = _int_pow(base, x) if x.dtype.kind in "iu" else base**x
         ctx.s = s
         if s == 0:
@@ -432,7 +432,7 @@ class MaskedFill(ArrayFunction):
     @staticmethod
     def forward(ctx, a, mask, value):
         ctx.save_for_backward(mask)
-        return xp.where(mask._data, xp.asarray(_arr(value), dtype=a._data.dtype), a._data)
+        return xp.where(mask._data, as_array(_arr(value), dtype=a._data.dtype), a._data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -557,7 +557,7 @@ class NotDifferentiable(ArrayFunction):
     @staticmethod
     def forward(ctx, a, b, op_name, fn):
         ctx.op_name = op_name
-        return xp.asarray(fn(_arr(a), _arr(b)))
+        return as_array(fn(_arr(a), _arr(b)))
 
     @staticmethod
     def backward(ctx, grad):
@@ -623,7 +623,7 @@ class Lerp(ArrayFunction):
         ctx.save_for_backward(a, b, w)
         x, y, t = _arr(a), _arr(b), _arr(w)
         if not ctx.tensor_weight:
-            return xp.asarray(x + t * (y - x) if abs(t) < 0.5 else y - (y - x) * (1 - t))
+            return as_array(x + t * (y - x) if abs(t) < 0.5 else y - (y - x) * (1 - t))
         return xp.where(xp.abs(t) < 0.5, x + t * (y - x), y - (y - x) * (1 - t))
 
     @staticmethod

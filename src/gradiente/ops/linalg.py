@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gradiente.backend import xp
+from gradiente.backend import as_array, xp
 from gradiente.ops.array_function import ArrayFunction
 
 
@@ -129,7 +129,7 @@ class Einsum(ArrayFunction):
         ctx.subs, ctx.out = subs, out
         ctx.save_for_backward(*operands)
         arrays = [t._data for t in operands]
-        return xp.asarray(xp.einsum(",".join(subs) + "->" + out, *arrays, optimize=len(arrays) > 1))
+        return as_array(xp.einsum(",".join(subs) + "->" + out, *arrays, optimize=len(arrays) > 1))
 
     @staticmethod
     def backward(ctx, grad):
@@ -203,7 +203,7 @@ class Det(ArrayFunction):
 
     @staticmethod
     def forward(ctx, a):
-        out = xp.asarray(xp.linalg.det(a._data))
+        out = as_array(xp.linalg.det(a._data))
         ctx.save_for_backward(a, out)
         return out
 
@@ -228,7 +228,7 @@ class Slogdet(ArrayFunction):
     def forward(ctx, a):
         sign, logabsdet = xp.linalg.slogdet(a._data)
         ctx.save_for_backward(a)
-        return xp.asarray(sign), xp.asarray(logabsdet)
+        return as_array(sign), as_array(logabsdet)
 
     @staticmethod
     def backward(ctx, grad_sign, grad_logabsdet):

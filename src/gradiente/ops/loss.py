@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from gradiente.autograd import function as _function
 from gradiente.autograd.grad_mode import grad_state
-from gradiente.backend import xp
+from gradiente.backend import as_array, xp
 from gradiente.ops.array_function import ArrayFunction
 
 
@@ -39,7 +39,7 @@ def _target_index(t, axis):
 
 def _unsqueeze(a, axis):
     """``a`` with a new axis of length 1 at ``axis`` (a cheap view; np.expand_dims is slower)."""
-    return xp.asarray(a)[(slice(None),) * axis + (None,)]
+    return as_array(a)[(slice(None),) * axis + (None,)]
 
 
 class CrossEntropy(ArrayFunction):
@@ -106,8 +106,8 @@ class CrossEntropy(ArrayFunction):
             return losses.astype(x.dtype, copy=False)
         total = losses if ctx.prob else losses.sum()  # (NumPy's sum of a 0-d -0.0 is +0.0)
         if reduction == "mean":
-            total = total / ctx.denom if ctx.denom else xp.asarray(xp.nan, dtype=x.dtype)
-        return xp.asarray(total, dtype=x.dtype)
+            total = total / ctx.denom if ctx.denom else as_array(xp.nan, dtype=x.dtype)
+        return as_array(total, dtype=x.dtype)
 
     @staticmethod
     def backward(ctx, grad):
@@ -229,7 +229,7 @@ class NllLoss(ArrayFunction):
         total = losses.sum()
         if reduction == "mean":
             total = total / ctx.denom if ctx.denom else xp.nan
-        return xp.asarray(total, dtype=x.dtype)
+        return as_array(total, dtype=x.dtype)
 
     @staticmethod
     def backward(ctx, grad):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gradiente.autograd.grad_mode import grad_state
-from gradiente.backend import TORCH_TYPE_NAMES, torch_type_name, xp  # noqa: F401 (re-exported)
+from gradiente.backend import TORCH_TYPE_NAMES, as_array, torch_type_name, xp  # noqa: F401 (re-exported)
 from gradiente.ops.array_function import ArrayFunction
 from gradiente.ops.shape import PadBack
 
@@ -62,7 +62,7 @@ class Mean(ArrayFunction):
         else:
             out = xp.mean(x, axis=dims, keepdims=keepdim, dtype=np_dtype)
         ctx.count = x.size // max(out.size, 1) if x.size else 0
-        return xp.asarray(out)
+        return as_array(out)
 
     @staticmethod
     def backward(ctx, grad):
@@ -82,7 +82,7 @@ class Prod(ArrayFunction):
         ctx.by_dim = dim is not None
         dim = None if x.ndim == 0 else dim
         ctx.dim, ctx.keepdim = dim, keepdim
-        out = xp.asarray(xp.prod(x, axis=dim, keepdims=keepdim))
+        out = as_array(xp.prod(x, axis=dim, keepdims=keepdim))
         ctx.save_for_backward(a, out)
         return out
 
@@ -174,7 +174,7 @@ class MaxMinAll(ArrayFunction):
                 raise IndexError(
                     f"{name}(): Expected reduction dim {empty[0]} to have non-zero size."
                 )
-        out = xp.asarray((xp.amax if is_max else xp.amin)(x, axis=ctx.dims, keepdims=keepdim))
+        out = as_array((xp.amax if is_max else xp.amin)(x, axis=ctx.dims, keepdims=keepdim))
         if x.dtype.kind == "f" and out.size and not (out != 0).all():
             out = _first_zero(x, out, ctx.dims, keepdim)
         ctx.save_for_backward(a, out)
@@ -504,7 +504,7 @@ class VectorNorm(ArrayFunction):
             out = xp.sum(x != 0, axis=dims, keepdims=keepdim).astype(x.dtype)
         else:
             out = xp.sum(ax**p, axis=dims, keepdims=keepdim) ** (1.0 / p)
-        out = xp.asarray(out, dtype=x.dtype)
+        out = as_array(out, dtype=x.dtype)
         ctx.save_for_backward(a, out)
         return out
 
@@ -546,7 +546,7 @@ class MedianAll(ArrayFunction):
 
     @staticmethod
     def forward(ctx, a, k):
-        out = xp.asarray(a._data.reshape(-1)[k])
+        out = as_array(a._data.reshape(-1)[k])
         ctx.save_for_backward(a, out)
         return out
 
@@ -571,7 +571,7 @@ class Var(ArrayFunction):
         with xp.errstate(divide="ignore", invalid="ignore"):
             out = xp.sum(centred * centred, axis=dims, keepdims=keepdim) / max(n - correction, 0)
         ctx.save_for_backward(a)
-        return xp.asarray(out, dtype=x.dtype)
+        return as_array(out, dtype=x.dtype)
 
     @staticmethod
     def backward(ctx, grad):

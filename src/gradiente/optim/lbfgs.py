@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from gradiente.autograd import enable_grad, no_grad
-from gradiente.backend import xp
+from gradiente.backend import as_array, xp
 from gradiente.optim.optimizer import Optimizer
 from gradiente.tensor import Tensor
 
@@ -170,7 +170,7 @@ def _to_state(value):
     if isinstance(value, list):
         return [_to_state(v) for v in value]
     if isinstance(value, (xp.ndarray, xp.generic)):
-        return Tensor._make(xp.asarray(value))
+        return Tensor._make(as_array(value))
     return value
 
 
