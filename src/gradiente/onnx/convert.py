@@ -178,6 +178,16 @@ def _ceil_mode(geom) -> int:
     return 0
 
 
+def _window(geom) -> dict:
+    """The attributes every ONNX pooling node shares: window, stride and (symmetric) padding."""
+    ph, pw = geom.padding
+    return {
+        "kernel_shape": list(geom.kernel),
+        "strides": list(geom.stride),
+        "pads": [ph, pw, ph, pw],  # ONNX: all the begins, then all the ends
+    }
+
+
 @converts(window_pool.MaxPool2d)
 def _max_pool(g, x, geom, indices_out, *, out):
     if indices_out is not None:
@@ -185,13 +195,10 @@ def _max_pool(g, x, geom, indices_out, *, out):
             f"gradiente.onnx.export: max pooling with return_indices=True{g.where()} is not "
             "supported"
         )
-    ph, pw = geom.padding
     (y,) = g.node(
         "MaxPool",
         [g.value(x)],
-        kernel_shape=list(geom.kernel),
-        strides=list(geom.stride),
-        pads=[ph, pw, ph, pw],
+        **_window(geom),
         dilations=list(geom.dilation),
         ceil_mode=_ceil_mode(geom),
     )
@@ -202,15 +209,12 @@ def _max_pool(g, x, geom, indices_out, *, out):
 def _avg_pool(g, x, geom, scale, *, out):
     """AveragePool. ``scale`` is 1/divisor: 1/(kh·kw) (padding counted), an array of
     1/(real elements) per window (``count_include_pad=False``), or a ``divisor_override``."""
-    ph, pw = geom.padding
     area = geom.kernel[0] * geom.kernel[1]
     per_window = isinstance(scale, np.ndarray) and scale.ndim > 0
     (y,) = g.node(
         "AveragePool",
         [g.value(x)],
-        kernel_shape=list(geom.kernel),
-        strides=list(geom.stride),
-        pads=[ph, pw, ph, pw],
+        **_window(geom),
         ceil_mode=_ceil_mode(geom),
         count_include_pad=0 if per_window else 1,
     )
