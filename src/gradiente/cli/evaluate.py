@@ -26,30 +26,39 @@ from gradiente.train.data import prepare_inputs, read_input
 from gradiente.train.plots import plot_confusion
 
 
-def add_parsers(sub) -> None:
-    """Add ``evaluate`` and ``predict`` and their options to the subcommands ``sub``."""
-    evaluate = sub.add_parser(
-        "evaluate",
-        help="test accuracy, per-class precision/recall and confusion matrix of a run",
-        description="Evaluate a trained run on its test set; writes RUN/confusion.png.",
-    )
-    evaluate.add_argument("run", metavar="RUN", help="a run folder written by gradiente train")
-    evaluate.add_argument(
+def run_command(sub, name: str, **texts) -> argparse.ArgumentParser:
+    """The subcommand ``name`` of a command that uses a trained run folder (``evaluate``,
+    ``predict``, ``export``): its ``RUN`` argument and ``--checkpoint`` option, which
+    ``_load_run`` takes. ``texts`` are ``help`` and ``description``."""
+    parser = sub.add_parser(name, **texts)
+    parser.add_argument("run", metavar="RUN", help="a run folder written by gradiente train")
+    parser.add_argument(
         "--checkpoint",
         choices=("last", "best"),
         default="last",
         help="the final weights or the best on validation (default: last)",
     )
+    return parser
+
+
+def add_parsers(sub) -> None:
+    """Add ``evaluate`` and ``predict`` and their options to the subcommands ``sub``."""
+    evaluate = run_command(
+        sub,
+        "evaluate",
+        help="test accuracy, per-class precision/recall and confusion matrix of a run",
+        description="Evaluate a trained run on its test set; writes RUN/confusion.png.",
+    )
     evaluate.add_argument("--data-dir", metavar="DIR", help="where the dataset files are now")
     add_device_option(evaluate)
     evaluate.set_defaults(handler=cmd_evaluate)
 
-    predict = sub.add_parser(
+    predict = run_command(
+        sub,
         "predict",
         help="classify images (PNG/JPEG/NPY) with a trained run",
         description="Print the top-k classes and their probabilities for each input.",
     )
-    predict.add_argument("run", metavar="RUN", help="a run folder written by gradiente train")
     predict.add_argument("inputs", metavar="IMAGE", nargs="+", help="PNG, JPEG or .npy files")
     predict.add_argument(
         "--top-k",
@@ -57,12 +66,6 @@ def add_parsers(sub) -> None:
         default=3,
         metavar="K",
         help="how many classes to show (default: 3)",
-    )
-    predict.add_argument(
-        "--checkpoint",
-        choices=("last", "best"),
-        default="last",
-        help="the final weights or the best on validation (default: last)",
     )
     predict.add_argument(
         "--invert", action="store_true", help="invert images (dark digits on a light background)"

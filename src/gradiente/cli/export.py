@@ -16,7 +16,7 @@ import numpy as np
 
 from gradiente.autograd import no_grad
 from gradiente.cli.errors import EXIT_USAGE, CLIError
-from gradiente.cli.evaluate import _load_run
+from gradiente.cli.evaluate import _load_run, run_command
 from gradiente.onnx import export, require_onnx
 from gradiente.random import Generator
 from gradiente.tensor import randn
@@ -24,19 +24,13 @@ from gradiente.tensor import randn
 
 def add_parser(sub) -> None:
     """Add ``export`` and its options to the subcommands ``sub``."""
-    export = sub.add_parser(
+    export = run_command(
+        sub,
         "export",
         help="export a trained run's model to ONNX",
         description="Write a run's model as an ONNX file (needs pip install 'gradiente[onnx]').",
     )
-    export.add_argument("run", metavar="RUN", help="a run folder written by gradiente train")
     export.add_argument("--onnx", metavar="FILE", required=True, help="the .onnx file to write")
-    export.add_argument(
-        "--checkpoint",
-        choices=("last", "best"),
-        default="last",
-        help="the final weights or the best on validation (default: last)",
-    )
     export.add_argument(
         "--opset", type=int, default=None, metavar="N", help="ONNX opset version (default: 17)"
     )
