@@ -141,9 +141,10 @@ class AvgPool3d(AvgPool2d):
 
 class _MaxUnpoolNd(Module):
     """MaxUnpool1d/2d/3d: the pooling's window as ``_spatial``-tuples, and ``forward(input,
-    indices, output_size=None)`` through ``_unpool``."""
+    indices, output_size=None)`` through ``F.max_unpool1d/2d/3d`` (by ``_spatial``)."""
 
     _spatial: int
+    _UNPOOL = {1: F.max_unpool1d, 2: F.max_unpool2d, 3: F.max_unpool3d}
 
     def __init__(self, kernel_size, stride=None, padding=0) -> None:
         super().__init__()
@@ -156,16 +157,14 @@ class _MaxUnpoolNd(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
     def forward(self, input: Tensor, indices: Tensor, output_size=None) -> Tensor:
-        return self._unpool(
-            input, indices, self.kernel_size, self.stride, self.padding, output_size
-        )
+        unpool = self._UNPOOL[self._spatial]
+        return unpool(input, indices, self.kernel_size, self.stride, self.padding, output_size)
 
 
 class MaxUnpool1d(_MaxUnpoolNd):
     """Partial inverse of MaxPool1d: the maxima back at their indices, zeros elsewhere."""
 
     _spatial = 1
-    _unpool = staticmethod(F.max_unpool1d)
 
 
 class MaxUnpool2d(_MaxUnpoolNd):
@@ -173,14 +172,12 @@ class MaxUnpool2d(_MaxUnpoolNd):
     indices, zeros elsewhere."""
 
     _spatial = 2
-    _unpool = staticmethod(F.max_unpool2d)
 
 
 class MaxUnpool3d(_MaxUnpoolNd):
     """Partial inverse of MaxPool3d: the maxima back at their indices, zeros elsewhere."""
 
     _spatial = 3
-    _unpool = staticmethod(F.max_unpool3d)
 
 
 class _AdaptivePoolNd(Module):
