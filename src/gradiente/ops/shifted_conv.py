@@ -1,0 +1,101 @@
+"""Stride-1 convolution as kh·kw accumulated GEMMs over shifted row blocks: no im2col.
+
+Flatten the padded channels-last image (N, Hp, Wp, C) into a matrix X of N·Hp·Wp rows, one
+per pixel, r = n·Hp·Wp + h·Wp + w. Output pixel (n, oh, ow) of a stride-1 convolution reads,
+for kernel tap (i, j), the input pixel (n, oh + d·i, ow + d·j): row r + off(i, j) with
+r = n·Hp·Wp + oh·Wp + ow and off(i, j) = d·i·Wp + d·j — the same offset for every pixel. So
+
+    Y[r] = Σ_{i,j} X[r + off(i, j)] · W_ij          W_ij = W[:, :, i, j]ᵀ, a C × O matrix
+
+and each term is one GEMM on a contiguous block of X's rows, added into Y by BLAS itself
+(β = 1, ``gradiente._blas``). Y has a row for every pixel of the padded grid; the rows with
+oh ≥ OH or ow ≥ OW (windows that run past the right or bottom edge into the next row or
+image) are computed too and thrown away: (Hp·Wp)/(OH·OW) − 1 extra multiplications, 13 % for
+a 32×32 image with padding 1. In exchange there is no columns matrix at all: im2col writes
+kh·kw copies of the image (75 MB for a 64×32×32×32 batch) and the GEMM reads them back.
+
+The same offsets give the gradients:
+- weight:  dW_ij = X[off(i, j) : off(i, j) + R]ᵀ · G, with G the output gradient placed on
+  the padded grid (zeros on the thrown-away rows), one (C × R)·(R × O) product per tap;
+- input: the input gradient of a stride-1 convolution is a stride-1 convolution of the
+  gradient (padded by d·(k − 1) − p) with the kernel flipped, which ``ops/conv.py`` computes
+  with ``conv`` below.
+
+Used when BLAS can be called directly and each tap's product is wide enough to run at BLAS
+speed (C and O at least ``MIN_CHANNELS``); otherwise ``ops/conv.py`` builds columns.
+"""
+
+from __future__ import annotations
+
+from gradiente import _blas
+from gradiente.backend import ndarray, xp
+
+# Below this many input or output channels a tap's (R × C)·(C × O) product is too thin for
+# BLAS to run near its peak, and im2col's one (R × kh·kw·C) product wins (LeNet's 1 → 6 and
+# 6 → 16 convolutions). Measured on a 2-vCPU Zen 5 (benchmarks/RESULTS.md).
+MIN_CHANNELS = 16
+
+enabled = True  # ops/conv.py asks ``applies``; tests switch the path off to compare
+
+
+def applies(geom, in_channels: int, out_channels: int, image) -> bool:
+    """Whether the shifted-GEMM path computes this convolution (of a padded CPU image)."""
+    return (
+        enabled
+        and geom.stride == (1, 1)
+        and geom.groups == 1
+        and geom.kernel != (1, 1)
+        and min(in_channels, out_channels) >= MIN_CHANNELS
+        and type(image) is ndarray
+        and image.dtype.kind == "f"
+        and image.dtype.itemsize in (4, 8)
+        and image.size > 0
+        and _blas.available()
+    )
+
+
+def _offsets(geom, row_width: int) -> list[int]:
+    """off(i, j) = d·i·Wp + d·j for the taps in row-major order."""
+    (kh, kw), (dh, dw) = geom.kernel, geom.dilation
+    return [i * dh * row_width + j * dw for i in range(kh) for j in range(kw)]
+
+
+def _rows(image):
+    """The (N·Hp·Wp, C) matrix of a padded (N, Hp, Wp, C) image (copied if not contiguous)."""
+    return xp.ascontiguousarray(image).reshape(-1, image.shape[3])
+
+
+def conv(image, w, geom):
+    """Convolution of a padded channels-last image (N, Hp, Wp, C) with W (O, C, kh, kw).
+
+    Returns (out, X): the (N, OH, OW, O) result (a view into the padded-grid result) and the
+    image's row matrix X, which ``weight_grad`` needs.
+    """
+    N, Hp, Wp, _ = image.shape
+    O = w.shape[0]
+    OH, OW = geom.out
+    X = _rows(image)
+    offsets = _offsets(geom, Wp)
+    R = X.shape[0] - offsets[-1]  # every valid output row lies below R (see the docstring)
+    taps = w.transpose(2, 3, 1, 0)  # (kh, kw, C, O): W_ij
+    taps = xp.ascontiguousarray(taps).reshape(len(offsets), w.shape[1], O)
+    Y = xp.empty((N * Hp * Wp, O), dtype=image.dtype)
+    for t, off in enumerate(offsets):
+        _blas.gemm(X[off : off + R], taps[t], Y[:R], beta=0.0 if t == 0 else 1.0)
+    return Y.reshape(N, Hp, Wp, O)[:, :OH, :OW], X
+
+
+def weight_grad(X, gh, geom, w_shape, image_shape):
+    """dL/dW (O, C, kh, kw) from the image rows X and the (N, OH, OW, O) output gradient."""
+    O, C, kh, kw = w_shape
+    N, Hp, Wp, _ = image_shape
+    OH, OW = geom.out
+    G = xp.zeros((N, Hp, Wp, O), dtype=gh.dtype)  # the gradient on the padded grid
+    G[:, :OH, :OW] = gh
+    G = G.reshape(-1, O)
+    offsets = _offsets(geom, Wp)
+    R = X.shape[0] - offsets[-1]
+    dw = xp.empty((kh * kw, C, O), dtype=gh.dtype)
+    for t, off in enumerate(offsets):
+        _blas.gemm(X[off : off + R], G[:R], dw[t], trans_a=True)
+    return dw.reshape(kh, kw, C, O).transpose(3, 2, 0, 1)

@@ -1,0 +1,225 @@
+"""Stride-1 convolution as accumulated GEMMs on shifted rows (ops/shifted_conv.py), and the
+direct BLAS call it rests on (gradiente/_blas.py).
+
+The path is taken for stride-1, ungrouped convolutions with at least ``MIN_CHANNELS``
+channels on both sides; these tests use such shapes (odd sizes, dilation, asymmetric
+kernels, padding larger than the kernel reach) and compare values and all three gradients
+with the im2col path, with PyTorch, and by float64 gradcheck (double backward included).
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import gradiente as gd
+import gradiente.nn.functional as F
+from gradiente import _blas
+from gradiente.ops import shifted_conv, winograd
+from gradiente.ops.im2col import _Geometry
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+C = shifted_conv.MIN_CHANNELS
+needs_blas = pytest.mark.skipif(not _blas.available(), reason="no direct BLAS call here")
+
+
+@pytest.fixture(autouse=True)
+def shifted_first(monkeypatch):
+    """Winograd off ("auto" would take it single-threaded where the shifted path is off)."""
+    monkeypatch.setattr(winograd, "enabled", False)
+    monkeypatch.setattr(shifted_conv, "enabled", True)
+
+
+def _conv_and_grads(x, w, b, upstream, **kw):
+    X = gd.tensor(x, requires_grad=True)
+    W = gd.tensor(w, requires_grad=True)
+    B = gd.tensor(b, requires_grad=True)
+    y = F.conv2d(X, W, B, **kw)
+    (y * gd.tensor(upstream)).sum().backward()
+    return [y.detach().numpy(), X.grad.numpy(), W.grad.numpy(), B.grad.numpy()]
+
+
+def _case(rng, N, Cin, H, W, O, k, dtype, **kw):
+    kernel = (k, k) if isinstance(k, int) else k
+    x = rng.standard_normal((N, Cin, H, W)).astype(dtype)
+    w = rng.standard_normal((O, Cin, *kernel)).astype(dtype)
+    b = rng.standard_normal(O).astype(dtype)
+    out_shape = F.conv2d(gd.tensor(x), gd.tensor(w), **kw).shape
+    upstream = rng.standard_normal(tuple(out_shape)).astype(dtype)
+    return x, w, b, upstream
+
+
+def test_the_path_is_taken_for_eligible_convolutions_only():
+    image = np.zeros((1, 8, 8, C), np.float32)
+    geom = _Geometry((3, 3), (1, 1), (1, 1, 1, 1), (1, 1), 1, (8, 8), (8, 8), 2)
+    expected = _blas.available()
+    assert shifted_conv.applies(geom, C, C, image) is expected
+    assert not shifted_conv.applies(geom, 3, C, image)  # a first RGB layer: im2col
+    assert not shifted_conv.applies(geom, C, 6, image)
+    assert not shifted_conv.applies(geom, C, C, image.astype(np.float16))
+    strided = _Geometry((3, 3), (2, 2), (1, 1, 1, 1), (1, 1), 1, (8, 8), (4, 4), 2)
+    assert not shifted_conv.applies(strided, C, C, image)
+    grouped = _Geometry((3, 3), (1, 1), (1, 1, 1, 1), (1, 1), 2, (8, 8), (8, 8), 2)
+    assert not shifted_conv.applies(grouped, C, C, image)
+    pointwise = _Geometry((1, 1), (1, 1), (0, 0, 0, 0), (1, 1), 1, (8, 8), (8, 8), 2)
+    assert not shifted_conv.applies(pointwise, C, C, image)
+
+
+@needs_blas
+def test_conv2d_takes_the_shifted_path(monkeypatch):
+    calls = []
+    original = shifted_conv.conv
+    monkeypatch.setattr(shifted_conv, "conv", lambda *a: calls.append(1) or original(*a))
+    x = gd.randn(2, C, 6, 6, requires_grad=True)
+    w = gd.randn(C, C, 3, 3, requires_grad=True)
+    F.conv2d(x, w, padding=1).sum().backward()
+    assert len(calls) == 2  # the forward and the input gradient's flipped convolution
+
+
+@needs_blas
+@pytest.mark.parametrize("dtype, tol", [(np.float32, 2e-5), (np.float64, 1e-12)])
+@pytest.mark.parametrize(
+    "N, Cin, H, W, O, k, kw",
+    [
+        (2, C, 9, 11, C + 4, 3, {"padding": 1}),
+        (3, C + 1, 8, 8, C, 5, {"padding": 2}),
+        (2, C, 10, 12, C + 2, 3, {"dilation": 2}),
+        (1, 2 * C, 7, 7, C, (3, 1), {"padding": (1, 0)}),
+        (2, C, 6, 6, C, 3, {"padding": 3}),  # padding past the kernel's reach
+        (2, C, 5, 7, 2 * C, 2, {}),  # an even kernel, no padding
+        (1, C, 8, 8, C, 3, {"padding": "same", "dilation": 2}),
+    ],
+)
+def test_equals_the_im2col_path(monkeypatch, dtype, tol, N, Cin, H, W, O, k, kw):
+    rng = np.random.default_rng(N * 100 + H)
+    x, w, b, upstream = _case(rng, N, Cin, H, W, O, k, dtype, **kw)
+    shifted = _conv_and_grads(x, w, b, upstream, **kw)
+    monkeypatch.setattr(shifted_conv, "enabled", False)
+    im2col = _conv_and_grads(x, w, b, upstream, **kw)
+    for got, want in zip(shifted, im2col):
+        scale = max(1.0, float(np.abs(want).max()))
+        np.testing.assert_allclose(got, want, rtol=0, atol=tol * scale)
+
+
+@needs_blas
+@settings(max_examples=25, deadline=None)
+@given(
+    N=st.integers(1, 3),
+    Cin=st.integers(C, C + 8),
+    O=st.integers(C, C + 8),
+    H=st.integers(1, 9),
+    W=st.integers(1, 9),
+    k=st.integers(1, 4),
+    pad=st.integers(0, 3),
+    dil=st.integers(1, 2),
+    channels_last=st.booleans(),
+)
+def test_random_convolutions_match_torch(N, Cin, O, H, W, k, pad, dil, channels_last):
+    torch = pytest.importorskip("torch")
+    reach = dil * (k - 1) + 1
+    if H + 2 * pad < reach or W + 2 * pad < reach:
+        return
+    rng = np.random.default_rng(N + Cin + O + H + W + k + pad)
+    x, w, b, upstream = _case(rng, N, Cin, H, W, O, k, np.float32, padding=pad, dilation=dil)
+    X = gd.tensor(x)
+    if channels_last:  # the layout convolutions hand each other
+        X = gd.tensor(np.ascontiguousarray(x.transpose(0, 2, 3, 1))).permute(0, 3, 1, 2)
+    X.requires_grad_()
+    Wg, Bg = gd.tensor(w, requires_grad=True), gd.tensor(b, requires_grad=True)
+    y = F.conv2d(X, Wg, Bg, padding=pad, dilation=dil)
+    y.backward(gd.tensor(upstream))
+    Xt = torch.tensor(x, requires_grad=True)
+    Wt, Bt = torch.tensor(w, requires_grad=True), torch.tensor(b, requires_grad=True)
+    yt = torch.nn.functional.conv2d(Xt, Wt, Bt, padding=pad, dilation=dil)
+    yt.backward(torch.tensor(upstream))
+    pairs = [(y.detach(), yt), (X.grad, Xt.grad), (Wg.grad, Wt.grad), (Bg.grad, Bt.grad)]
+    for got, want in pairs:
+        want = want.detach().numpy()
+        scale = max(1.0, float(np.abs(want).max()))
+        np.testing.assert_allclose(got.numpy(), want, rtol=0, atol=3e-5 * scale)
+
+
+@needs_blas
+def test_gradcheck_and_gradgradcheck_in_float64():
+    rng = np.random.default_rng(0)
+    x = gd.tensor(rng.standard_normal((1, C, 4, 5)), requires_grad=True)
+    w = gd.tensor(rng.standard_normal((C, C, 3, 3)), requires_grad=True)
+    b = gd.tensor(rng.standard_normal(C), requires_grad=True)
+
+    def f(x, w, b):
+        return F.conv2d(x, w, b, padding=1)
+
+    assert gd.autograd.gradcheck(f, (x, w, b))
+    assert gd.autograd.gradgradcheck(f, (x, w, b))
+
+
+@needs_blas
+def test_a_training_step_is_unchanged_by_the_path(monkeypatch):
+    """Two SGD steps of a small CNN give the same loss whichever path computes the convs."""
+
+    def losses():
+        gd.manual_seed(0)
+        net = gd.nn.Sequential(
+            gd.nn.Conv2d(C, C, 3, padding=1),
+            gd.nn.ReLU(),
+            gd.nn.Conv2d(C, 2 * C, 3, padding=1),
+            gd.nn.ReLU(),
+            gd.nn.Flatten(),
+            gd.nn.Linear(2 * C * 36, 3),
+        )
+        opt = gd.optim.SGD(net.parameters(), lr=0.1)
+        x, y = gd.randn(4, C, 6, 6), gd.tensor([0, 1, 2, 1])
+        out = []
+        for _ in range(3):
+            opt.zero_grad()
+            loss = F.cross_entropy(net(x), y)
+            loss.backward()
+            opt.step()
+            out.append(loss.item())
+        return out
+
+    shifted = losses()
+    monkeypatch.setattr(shifted_conv, "enabled", False)
+    np.testing.assert_allclose(shifted, losses(), rtol=1e-5)
+
+
+# ------------------------------------------------------------------------------ _blas.gemm
+@needs_blas
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gemm_accumulates_into_a_block_of_rows(dtype):
+    rng = np.random.default_rng(1)
+    big = rng.standard_normal((20, 7)).astype(dtype)
+    a = big[3:15]  # 12 × 7 rows of a larger matrix
+    b = rng.standard_normal((7, 5)).astype(dtype)
+    c = rng.standard_normal((12, 5)).astype(dtype)
+    expected = c + a @ b
+    _blas.gemm(a, b, c, beta=1.0)
+    np.testing.assert_allclose(c, expected, rtol=1e-5)
+    _blas.gemm(a, b, c)  # beta = 0 overwrites
+    np.testing.assert_allclose(c, a @ b, rtol=1e-5)
+    d = np.empty((7, 5), dtype)
+    _blas.gemm(big[2:14], c, d, trans_a=True)
+    np.testing.assert_allclose(d, big[2:14].T @ c, rtol=1e-5)
+
+
+@needs_blas
+def test_gemm_rejects_what_blas_cannot_read():
+    a = np.ones((4, 3), np.float32)
+    with pytest.raises(TypeError):
+        _blas.gemm(a, np.ones((3, 2)), np.ones((4, 2), np.float32))
+    with pytest.raises(ValueError):
+        _blas.gemm(a, np.ones((2, 2), np.float32), np.ones((4, 2), np.float32))
+    with pytest.raises(ValueError):  # columns not contiguous
+        _blas.gemm(
+            np.ones((4, 6), np.float32)[:, ::2],
+            np.ones((3, 2), np.float32),
+            np.ones((4, 2), np.float32),
+        )
+    overlapping = np.lib.stride_tricks.as_strided(np.ones(20, np.float32), (4, 3), (4, 4))
+    with pytest.raises(ValueError):
+        _blas.gemm(overlapping, np.ones((3, 2), np.float32), np.ones((4, 2), np.float32))
