@@ -14,6 +14,7 @@ LAYERS = {
     "backend": 0,
     "_cupy_standin": 0,  # the strict CuPy stand-in for CPU-only tests (imports NumPy only)
     "_malloc": 0,  # glibc malloc thresholds set once at import (no gradiente imports)
+    "_blas": 0,  # direct GEMM calls into NumPy's own BLAS (no gradiente imports)
     "random": 0,
     "parallel": 0,  # gradiente's own threads for chunked array work (no gradiente imports)
     "autograd": 1,
