@@ -24,7 +24,7 @@ import ctypes
 import os
 import threading
 
-import numpy
+from gradiente.backend import xp
 
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
 _SYMBOLS = ("scipy_cblas_{}gemm64_", "cblas_{}gemm64_", "scipy_cblas_{}gemm", "cblas_{}gemm")
@@ -59,8 +59,8 @@ def _load(kind: str, library) -> ctypes._CFuncPtr | None:
 
 def _self_check() -> bool:
     """One small product of each kind, with β = 1 and a leading dimension, against NumPy."""
-    rng = numpy.random.default_rng(0)
-    for dtype in (numpy.float32, numpy.float64):
+    rng = xp.random.default_rng(0)
+    for dtype in (xp.float32, xp.float64):
         big = rng.standard_normal((7, 9)).astype(dtype)
         a = big[1:6, :4]  # 5 × 4 rows of a wider matrix: leading dimension 9
         b = rng.standard_normal((4, 3)).astype(dtype)
@@ -68,11 +68,11 @@ def _self_check() -> bool:
         expected = c + a @ b
         gemm(a, b, c, beta=1.0)
         at = rng.standard_normal((6, 5)).astype(dtype)
-        d = numpy.zeros((5, 3), dtype)
+        d = xp.zeros((5, 3), dtype)
         gemm(at[:4], b, d, trans_a=True)  # (4 × 5)ᵀ (4 × 3)
         if not (
-            numpy.allclose(c, expected, rtol=1e-4, atol=1e-4)
-            and numpy.allclose(d, at[:4].T @ b, rtol=1e-4, atol=1e-4)
+            xp.allclose(c, expected, rtol=1e-4, atol=1e-4)
+            and xp.allclose(d, at[:4].T @ b, rtol=1e-4, atol=1e-4)
         ):
             return False
     return True
@@ -96,7 +96,7 @@ def _find() -> None:
             library = ctypes.CDLL(path)
         except OSError:
             continue
-        found = {numpy.dtype(d): _load(k, library) for d, k in (("f4", "s"), ("f8", "d"))}
+        found = {xp.dtype(d): _load(k, library) for d, k in (("f4", "s"), ("f8", "d"))}
         if all(found.values()):
             _state["gemm"] = found
             try:
