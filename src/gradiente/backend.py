@@ -576,6 +576,27 @@ def as_array(x, dtype=None):
     return numpy.asarray(x, dtype=dtype)
 
 
+def ascontiguous(a):
+    """``a`` in C order (a copy only when it is not): ``ascontiguousarray`` of ``a``'s own
+    array module (NumPy's refuses a CuPy array: array constructors do not dispatch)."""
+    if type(a) is ndarray or _cupy is None:
+        return numpy.ascontiguousarray(a)
+    return get_array_module(a).ascontiguousarray(a)
+
+
+def open_grid(like, shape) -> list:
+    """``indices(shape, sparse=True)`` (one broadcastable arange per axis) made by the array
+    module of ``like``, so that it indexes ``like``'s device arrays (CuPy's ``indices`` has no
+    ``sparse``)."""
+    if type(like) is ndarray or _cupy is None:
+        return list(numpy.indices(shape, sparse=True))
+    n = len(shape)
+    return [
+        _cupy.arange(size).reshape((1,) * d + (size,) + (1,) * (n - d - 1))
+        for d, size in enumerate(shape)
+    ]
+
+
 def device_array(like, data, dtype=None):
     """``data`` (host values: numbers, lists, a NumPy array) as an array on ``like``'s
     device: the array module of ``like`` builds it (a copy to the GPU for CuPy)."""

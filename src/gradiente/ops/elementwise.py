@@ -432,7 +432,8 @@ class MaskedFill(ArrayFunction):
     @staticmethod
     def forward(ctx, a, mask, value):
         ctx.save_for_backward(mask)
-        return xp.where(mask._data, as_array(_arr(value), dtype=a._data.dtype), a._data)
+        # value[()]: a NumPy scalar (or a 0-d device array), which mixes with any device
+        return xp.where(mask._data, as_array(_arr(value), dtype=a._data.dtype)[()], a._data)
 
     @staticmethod
     def backward(ctx, grad):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gradiente.autograd.function import Function
-from gradiente.backend import xp
+from gradiente.backend import add_at, get_array_module, xp
 from gradiente.ops.array_function import ArrayFunction
 
 
@@ -68,9 +68,9 @@ class IndexBackward(ArrayFunction):
     @staticmethod
     def forward(ctx, grad, index, shape):
         ctx.index = index
-        out = xp.zeros(shape, dtype=grad._data.dtype)
+        out = get_array_module(grad._data).zeros(shape, dtype=grad._data.dtype)
         if _has_advanced(index):
-            xp.add.at(out, index, grad._data)
+            add_at(out, index, grad._data)
         else:
             out[index] = grad._data
         return out

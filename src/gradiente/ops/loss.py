@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from gradiente.autograd import function as _function
 from gradiente.autograd.grad_mode import grad_state
-from gradiente.backend import as_array, xp
+from gradiente.backend import as_array, get_array_module, open_grid, xp
 from gradiente.ops.array_function import ArrayFunction
 
 
@@ -31,8 +31,8 @@ def _target_index(t, axis):
     """The fancy index of the target entries: ``x[index]`` has t's shape and holds
     x[i, t_i] (x[i, t_i, j, k] for spatial inputs, x[t] for an unbatched one)."""
     if t.ndim == 1 and axis == 1:
-        return (xp.arange(t.shape[0]), t)
-    grids = list(xp.indices(t.shape, sparse=True))
+        return (get_array_module(t).arange(t.shape[0]), t)
+    grids = open_grid(t, t.shape)
     grids.insert(axis, t)
     return tuple(grids)
 

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from gradiente.autograd.grad_mode import grad_state
-from gradiente.backend import TORCH_TYPE_NAMES, as_array, torch_type_name, xp  # noqa: F401 (re-exported)
+from gradiente.backend import (  # noqa: F401 (TORCH_TYPE_NAMES, torch_type_name re-exported)
+    TORCH_TYPE_NAMES,
+    add_at,
+    as_array,
+    get_array_module,
+    open_grid,
+    torch_type_name,
+    xp,
+)
 from gradiente.ops.array_function import ArrayFunction
 from gradiente.ops.shape import PadBack
 
@@ -242,7 +250,7 @@ class ScatterAddAlongDim(ArrayFunction):
     @staticmethod
     def forward(ctx, src, index, dim, shape):
         ctx.index, ctx.dim, ctx.src_shape = index, dim, src._data.shape
-        out = xp.zeros(shape, dtype=src._data.dtype)
+        out = get_array_module(src._data).zeros(shape, dtype=src._data.dtype)
         _scatter_add(out, index, src._data, dim)
         return out
 
@@ -258,9 +266,9 @@ class ScatterAddAlongDim(ArrayFunction):
 
 def _scatter_add(out, index, src, dim):
     """out[..., index[i], ...] += src[i] along ``dim``; repeated indices accumulate."""
-    idx = list(xp.indices(index.shape, sparse=True))
+    idx = open_grid(index, index.shape)
     idx[dim] = index
-    xp.add.at(out, tuple(idx), src[tuple(slice(0, n) for n in index.shape)])
+    add_at(out, tuple(idx), src[tuple(slice(0, n) for n in index.shape)])
 
 
 class LogSumExp(ArrayFunction):

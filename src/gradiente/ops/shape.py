@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from gradiente.backend import xp
 from gradiente.ops.array_function import ArrayFunction
 from gradiente.ops.index import IndexBackward
@@ -263,7 +265,7 @@ class Split(ArrayFunction):
     @staticmethod
     def forward(ctx, a, sizes, dim, by_sizes):
         ctx.dim, ctx.by_sizes = dim, by_sizes
-        bounds = xp.cumsum(sizes)[:-1]
+        bounds = list(itertools.accumulate(sizes))[:-1]  # Python ints: valid on any device
         return tuple(xp.split(a._data, bounds, axis=dim))
 
     @staticmethod

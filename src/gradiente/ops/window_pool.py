@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from gradiente.autograd import function as _function
 from gradiente.autograd.grad_mode import grad_state
-from gradiente.backend import xp
+from gradiente.backend import ascontiguous, xp
 from gradiente.ops.array_function import ArrayFunction
 from gradiente.ops.reduce import torch_type_name
 from gradiente.parallel import over_count
@@ -139,8 +139,8 @@ def _in_layout(a, channels_last: bool):
     gradient arriving NCHW (e.g. from ``view``) is converted once to the input's layout.
     """
     if channels_last:
-        return xp.ascontiguousarray(a.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
-    return xp.ascontiguousarray(a)
+        return ascontiguous(a.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    return ascontiguous(a)
 
 
 def _full(shape, value, dtype, channels_last: bool):
@@ -315,7 +315,7 @@ def _flat_indices(arg, geom: PoolGeometry):
     arg = arg.astype(xp.int64)
     rows = (xp.arange(OH, dtype=xp.int64) * sh - ph)[:, None] + (arg // kw) * dh
     cols = (xp.arange(OW, dtype=xp.int64) * sw - pw) + (arg % kw) * dw
-    return xp.ascontiguousarray(rows * W + cols)
+    return ascontiguous(rows * W + cols)
 
 
 class MaxPool2d(ArrayFunction):

@@ -102,6 +102,8 @@ def _apply_noise(input: Tensor, noise_shape: tuple, p: float, inplace: bool) -> 
         noise = _random.bernoulli(1 - p, noise_shape, input._data.dtype)
         noise /= 1 - p
     mask = Tensor._make(noise)
+    if input.is_cuda:  # drawn on the CPU (torch's numbers), used where the input lives
+        mask = mask.to(input.device)
     if inplace:
         return input.mul_(mask)
     return input * mask

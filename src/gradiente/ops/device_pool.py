@@ -1,0 +1,110 @@
+"""2-D max and average pooling on a CUDA device: window views of the device's array module.
+
+The CPU pooling (``ops/window_pool.py``) builds its gradients in host buffers split over
+gradiente's threads; a CuPy input takes this path instead, written only with calls CuPy has
+(``pad``, ``backend.as_strided``, ``argmax``, ``take_along_axis``, slicing). Windows of the
+padded (N, C, Hp, Wp) input are a strided view of shape (N, C, OH, OW, kh·kw):
+
+    max      y = max over the window, arg = its first largest tap (NaN wins, as in torch)
+             dL/dx: tap t of each window receives dL/dy where arg = t (taps added back)
+    average  y = (Σ over the window) · scale,  dL/dx: every tap receives dL/dy · scale
+
+Both backwards return arrays (first order only; ``create_graph`` raises).
+"""
+
+from __future__ import annotations
+
+from gradiente import backend as B
+from gradiente.ops.array_function import ArrayFunction
+
+
+def _windows(m, x, geom, fill):
+    """(N, C, OH, OW, kh·kw) copy of the windows of ``x`` padded with ``fill``."""
+    N, C, H, W = x.shape
+    Hp, Wp = geom.padded() if geom.needs_padding() else (H, W)
+    ph, pw = geom.padding
+    if (Hp, Wp) != (H, W):
+        widths = ((0, 0), (0, 0), (ph, Hp - H - ph), (pw, Wp - W - pw))
+        x = m.pad(x, widths, constant_values=fill)
+    x = m.ascontiguousarray(x)
+    (kh, kw), (sh, sw), (dh, dw), (OH, OW) = geom.kernel, geom.stride, geom.dilation, geom.out
+    sN, sC, sH, sW = x.strides
+    view = B.as_strided(
+        x, (N, C, OH, OW, kh, kw), (sN, sC, sH * sh, sW * sw, sH * dh, sW * dw), writeable=False
+    )
+    return m.ascontiguousarray(view).reshape(N, C, OH, OW, kh * kw), (Hp, Wp)
+
+
+def _add_taps(m, per_tap, geom, padded, shape, dtype):
+    """Sum (N, C, OH, OW, kh·kw) tap values back into an (N, C, H, W) gradient."""
+    N, C, H, W = shape
+    (kh, kw), (sh, sw), (dh, dw), (OH, OW) = geom.kernel, geom.stride, geom.dilation, geom.out
+    gx = m.zeros((N, C) + tuple(padded), dtype=dtype)
+    for i in range(kh):
+        for j in range(kw):
+            rows = slice(i * dh, i * dh + sh * (OH - 1) + 1, sh)
+            cols = slice(j * dw, j * dw + sw * (OW - 1) + 1, sw)
+            gx[:, :, rows, cols] += per_tap[..., i * kw + j]
+    ph, pw = geom.padding
+    return m.ascontiguousarray(gx[:, :, ph : ph + H, pw : pw + W])
+
+
+class DeviceMaxPool2d(ArrayFunction):
+    """Max pooling of device arrays (see the module's docstring)."""
+
+    backward_name = "MaxPool2DWithIndicesBackward0"
+    _released_attrs = ("arg",)
+
+    @staticmethod
+    def forward(ctx, x, geom):
+        xd = x._data
+        m = B.get_array_module(xd)
+        low = -float("inf") if xd.dtype.kind == "f" else int(m.iinfo(xd.dtype).min)
+        windows, padded = _windows(m, xd, geom, low)
+        nan = m.isnan(windows) if xd.dtype.kind == "f" else None
+        # argmax's first largest; a NaN tap wins (torch propagates NaN)
+        arg = m.argmax(windows if nan is None else m.where(nan, m.inf, windows), axis=-1)
+        if nan is not None:
+            first_nan = m.argmax(nan, axis=-1)
+            arg = m.where(nan.any(axis=-1), first_nan, arg)
+        ctx.geom, ctx.padded, ctx.shape, ctx.arg = geom, padded, xd.shape, arg
+        return m.take_along_axis(windows, arg[..., None], axis=-1)[..., 0]
+
+    @staticmethod
+    def backward(ctx, grad):
+        if grad.requires_grad:
+            raise RuntimeError("max_pool2d on CUDA: double backward is not supported")
+        g = grad._data
+        m = B.get_array_module(g)
+        k = ctx.geom.kernel[0] * ctx.geom.kernel[1]
+        per_tap = (ctx.arg[..., None] == m.arange(k)) * g[..., None]
+        return _add_taps(m, per_tap.astype(g.dtype), ctx.geom, ctx.padded, ctx.shape, g.dtype), None
+
+
+class DeviceAvgPool2d(ArrayFunction):
+    """Average pooling of device arrays: window sums times ``scale`` (a number, or an
+    (OH, OW) array where windows hold different counts)."""
+
+    backward_name = "AvgPool2DBackward0"
+
+    @staticmethod
+    def forward(ctx, x, geom, scale):
+        xd = x._data
+        m = B.get_array_module(xd)
+        if isinstance(scale, B.ndarray):
+            scale = B.device_array(xd, scale)
+        windows, padded = _windows(m, xd, geom, 0)
+        ctx.geom, ctx.padded, ctx.shape, ctx.scale = geom, padded, xd.shape, scale
+        # torch's window sum starts from +0.0 (a window of -0.0 averages to +0.0)
+        return ((windows.sum(axis=-1) + 0.0) * scale).astype(xd.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        if grad.requires_grad:
+            raise RuntimeError("avg_pool2d on CUDA: double backward is not supported")
+        g = grad._data
+        m = B.get_array_module(g)
+        k = ctx.geom.kernel[0] * ctx.geom.kernel[1]
+        share = (g * ctx.scale).astype(g.dtype)
+        per_tap = m.broadcast_to(share[..., None], share.shape + (k,))
+        return _add_taps(m, per_tap, ctx.geom, ctx.padded, ctx.shape, g.dtype), None, None
