@@ -34,7 +34,7 @@ from __future__ import annotations
 from gradiente import backend as B
 from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import xp
-from gradiente.ops import winograd
+from gradiente.ops import shifted_conv, winograd
 from gradiente.ops.array_function import ArrayFunction
 from gradiente.ops.device_conv import DeviceConv2d
 from gradiente.ops.fold import fold, unfold
@@ -181,6 +181,18 @@ def _conv_geometry(op, x, w, b, stride, padding, dilation, groups, spatial) -> _
 
 
 # ------------------------------------------------------------------------------ kernels
+def _path(geom: _Geometry, w, image) -> str:
+    """The algorithm for a convolution of a padded NHWC image: "shifted" (stride 1: GEMMs on
+    shifted rows, ``ops/shifted_conv.py``) where it applies, unless Winograd is forced on;
+    "winograd" (3×3 stride 1, ``ops/winograd.py``) where its setting allows; else "im2col"."""
+    C, O = w.shape[1], w.shape[0]
+    if winograd.enabled is not True and shifted_conv.applies(geom, C, O, image):
+        return "shifted"
+    if winograd.applies(geom, C, O, image.dtype):
+        return "winograd"
+    return "im2col"
+
+
 def _weight_matrix(w, groups: int):
     """(O, C/G, kh, kw) weight -> (G, kh·kw·C/G, O/G), matching the columns' order."""
     O, Cg, kh, kw = w.shape
@@ -239,9 +251,14 @@ def _conv_input_nhwc(gh, w, geom: _Geometry):
     OH, OW = geom.out
     dh, dw = geom.dilation
     pt, pb, pl, pr = geom.padding
-    if winograd.applies(geom, Cg, O, gh.dtype) and winograd.applies_to_input_grad(geom):
+    shifted = geom.stride == (1, 1) and shifted_conv.applies(geom, Cg, O, gh)
+    if (
+        not (shifted and winograd.enabled is not True)
+        and winograd.applies(geom, Cg, O, gh.dtype)
+        and winograd.applies_to_input_grad(geom)
+    ):
         return winograd.conv3x3_input_grad(gh, w, geom.padding)
-    if geom.stride == (1, 1) and Og <= Cg:
+    if geom.stride == (1, 1) and (Og <= Cg or shifted):
         top, left = dh * (kh - 1) - pt, dw * (kw - 1) - pl
         # padded gradient height: H + d·(k − 1) (a stride-1 "valid" conv then gives H rows)
         size = (H + dh * (kh - 1), W + dw * (kw - 1))
@@ -249,6 +266,8 @@ def _conv_input_nhwc(gh, w, geom: _Geometry):
         flipped = w.reshape(G, Og, Cg, kh, kw)[:, :, :, ::-1, ::-1].transpose(0, 2, 1, 3, 4)
         flipped = flipped.reshape(G * Cg, Og, kh, kw)
         inner = _Geometry((kh, kw), (1, 1), (0, 0, 0, 0), (dh, dw), G, size, (H, W), 2)
+        if shifted:
+            return shifted_conv.conv(gp, flipped, inner)[0]
         return _conv_nhwc(gp, flipped, inner)[0]
     # dcols[tap] = g @ W[:, :, tap] per group: (M, Og) @ (Og, Cg), stored tap-major so that
     # col2im adds contiguous (N, OH, OW, C) blocks
@@ -323,15 +342,18 @@ class _ConvNd(ArrayFunction):
         s = geom.spatial
         ap = _pad_image(_to_nhwc(x._data, s), geom)
         wd = _spatial_w(w._data, s)
-        ctx.winograd = winograd.applies(geom, wd.shape[1], wd.shape[0], ap.dtype)
-        if ctx.winograd:  # 3×3 stride 1: 2.25× fewer multiplications (ops/winograd.py)
+        ctx.path = _path(geom, wd, ap)
+        if ctx.path == "winograd":  # 3×3 stride 1: 2.25× fewer multiplications
             out, cols = winograd.conv3x3(ap, wd, None if b is None else b._data)
         else:
-            out, cols = _conv_nhwc(ap, wd, geom)
+            if ctx.path == "shifted":  # stride 1: GEMMs on shifted rows, no columns
+                out, cols = shifted_conv.conv(ap, wd, geom)
+            else:
+                out, cols = _conv_nhwc(ap, wd, geom)
             if b is not None:
                 out += b._data
         ctx.geom = geom
-        # The columns (or Winograd tiles) are what dL/dW needs; kept only when W needs it.
+        # The columns (image rows, Winograd tiles) are what dL/dW needs; kept only then.
         ctx.save_for_backward(x, w, cols if _needs_grad(w) else None)
         return _from_nhwc(out, s)
 
@@ -345,10 +367,16 @@ class _ConvNd(ArrayFunction):
         gx = gw = None
         if need_x:
             gx = _from_nhwc(_conv_input_nhwc(gh, wd, geom), s)
-        if need_w and ctx.winograd:
+        if need_w and ctx.path == "winograd":
             if cols is None:
                 cols = winograd.conv3x3(_pad_image(_to_nhwc(x._data, s), geom), wd)[1]
             gw = winograd.conv3x3_weight_grad(cols, gh, wd.dtype)
+        elif need_w and ctx.path == "shifted":
+            image = _pad_image(_to_nhwc(x._data, s), geom)
+            if cols is None:
+                cols = shifted_conv.conv(image, wd, geom)[1]
+            gw = shifted_conv.weight_grad(cols, gh, geom, wd.shape, image.shape)
+            gw = gw.reshape(w._data.shape)
         elif need_w:
             if cols is None:
                 cols = _im2col(_pad_image(_to_nhwc(x._data, s), geom), geom)
