@@ -12,6 +12,7 @@ from gradiente.ops import index as I
 from gradiente.tensor.common import _LEGACY_TYPE_NAMES, _arr, _req, _scalar_type_name, _shape_arg
 from gradiente.tensor.factories import zeros
 from gradiente.tensor.marks import function
+from gradiente.tensor.math import Math
 from gradiente.tensor.promotion import _check_bool_subtraction
 from gradiente.tensor.toplevel import where
 
@@ -80,6 +81,21 @@ def _inplace_ufunc(ufunc, t: Tensor, other) -> None:
             f"{list(xp.broadcast_shapes(data.shape, xp.shape(other)))}"
         ) from None
     t._bump()
+
+
+def _unary_inplace(out_of_place):
+    """The method ``x.f_()`` (and, by its ``@function`` mark, ``gradiente.f_``) of the unary
+    Tensor method ``f``: ``x.f()`` computed and written into x's memory and graph by
+    ``Tensor._inplace``. ``out_of_place`` is called directly: no per-call lookup or wrapper."""
+    name = out_of_place.__name__ + "_"
+
+    def method(self):
+        return self._inplace(out_of_place)
+
+    method.__name__ = name
+    method.__qualname__ = f"InPlace.{name}"
+    method.__doc__ = f"In-place ``{out_of_place.__name__}``."
+    return function(method)
 
 
 class InPlace:
@@ -228,40 +244,14 @@ class InPlace:
         """In-place ``neg``."""
         return self._inplace(lambda s: -s)
 
-    @function
-    def exp_(self):
-        """In-place ``exp``."""
-        return self._inplace(lambda s: s.exp())
-
-    @function
-    def log_(self):
-        """In-place ``log``."""
-        return self._inplace(lambda s: s.log())
-
-    @function
-    def sqrt_(self):
-        """In-place ``sqrt``."""
-        return self._inplace(lambda s: s.sqrt())
-
-    @function
-    def abs_(self):
-        """In-place ``abs``."""
-        return self._inplace(lambda s: s.abs())
-
-    @function
-    def sigmoid_(self):
-        """In-place ``sigmoid``."""
-        return self._inplace(lambda s: s.sigmoid())
-
-    @function
-    def tanh_(self):
-        """In-place ``tanh``."""
-        return self._inplace(lambda s: s.tanh())
-
-    @function
-    def relu_(self):
-        """In-place ``relu``."""
-        return self._inplace(lambda s: s.relu())
+    # x.exp_(), x.log_(), ...: one row per unary op (see _unary_inplace)
+    exp_ = _unary_inplace(Math.exp)
+    log_ = _unary_inplace(Math.log)
+    sqrt_ = _unary_inplace(Math.sqrt)
+    abs_ = _unary_inplace(Math.abs)
+    sigmoid_ = _unary_inplace(Math.sigmoid)
+    tanh_ = _unary_inplace(Math.tanh)
+    relu_ = _unary_inplace(Math.relu)
 
     @function
     def clamp_(self, min=None, max=None):
