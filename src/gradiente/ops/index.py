@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from gradiente.autograd.function import Function
-from gradiente.backend import add_at, get_array_module, xp
+from gradiente.backend import add_at, array_device_index, get_array_module, xp
 from gradiente.ops.array_function import ArrayFunction
+
+
+def _is_array_index(i) -> bool:
+    """An integer/bool array or list in an index (a NumPy array, or a CUDA device array)."""
+    return isinstance(i, (xp.ndarray, list)) or array_device_index(i) is not None
 
 
 def _has_advanced(index) -> bool:
     if isinstance(index, tuple):
-        return any(isinstance(i, (xp.ndarray, list)) for i in index)
-    return isinstance(index, (xp.ndarray, list))
+        return any(_is_array_index(i) for i in index)
+    return _is_array_index(index)
 
 
 class Index(ArrayFunction):

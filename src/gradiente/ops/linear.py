@@ -10,7 +10,7 @@ the backward is three direct products: dL/dx = g W, dL/dW = gᵀ x, dL/db = Σ_r
 from __future__ import annotations
 
 from gradiente.autograd.grad_mode import grad_state
-from gradiente.backend import xp
+from gradiente.backend import add_at, get_array_module, xp
 from gradiente.ops.array_function import ArrayFunction
 
 
@@ -83,8 +83,8 @@ class Embedding(ArrayFunction):
         if ctx.scale_grad_by_freq:
             counts = xp.bincount(idx, minlength=ctx.num_weights)
             g2 = g2 / counts[idx, None].astype(g.dtype)
-        grad_w = xp.zeros((ctx.num_weights, g.shape[-1]), dtype=g.dtype)
-        xp.add.at(grad_w, idx, g2)
+        grad_w = get_array_module(g).zeros((ctx.num_weights, g.shape[-1]), dtype=g.dtype)
+        add_at(grad_w, idx, g2)
         if ctx.padding_idx is not None:
             grad_w[ctx.padding_idx] = 0
         return grad_w, None, None, None

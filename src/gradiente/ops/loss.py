@@ -237,9 +237,10 @@ class NllLoss(ArrayFunction):
         # −w_(y_i) s_i at each kept target (i, y_i) and exactly 0 everywhere else, as in
         # PyTorch, which writes only those entries: a plain pattern · s would put 0 · ∞ = NaN
         # everywhere when the mean's 1/Σw is 1/0 (every target ignored or weighted 0).
-        pattern = xp.zeros(ctx.shape, dtype=ctx.dtype)
+        m = get_array_module(ctx.valid)  # built where the target lives (CPU or CUDA)
+        pattern = m.zeros(ctx.shape, dtype=ctx.dtype)
         pattern[ctx.idx] = -ctx.w_t
-        written = xp.zeros(ctx.shape, dtype=bool)
+        written = m.zeros(ctx.shape, dtype=bool)
         written[ctx.idx] = ctx.valid
         valid = _tensor(_unsqueeze(ctx.valid, axis))
         if ctx.reduction == "none":

@@ -9,7 +9,7 @@ gives the mean's divisor and the 'prod'/'amax'/'amin' results, which have no gra
 
 from __future__ import annotations
 
-from gradiente.backend import xp
+from gradiente.backend import add_at, xp
 from gradiente.ops.reduce import _scatter_add
 
 # the ufunc that folds one value in, for the reductions done with ``ufunc.at``
@@ -63,7 +63,7 @@ def put(x, index, source, accumulate: bool):
     then add up)."""
     flat = x.reshape(-1).copy()
     if accumulate:
-        xp.add.at(flat, index, source.reshape(-1))
+        add_at(flat, index, source.reshape(-1))
     else:
         flat[index] = source.reshape(-1)
     return flat.reshape(x.shape)
