@@ -13,6 +13,45 @@ from gradiente.tensor.promotion import _check_tensor_arg
 Tensor = None  # the assembled class, bound by gradiente.tensor (see its __init__)
 
 
+def _elementwise(name: str, ufunc, doc: str):
+    """The method ``x.name(other)``: ``ufunc`` element-wise through ``Tensor._compare`` (a bool
+    tensor; the bitwise ufuncs keep an integer dtype). One row per op in ``Comparison``; the
+    ``@function`` mark makes each also ``gradiente.name``."""
+
+    def method(self, other):
+        return self._compare(other, ufunc)
+
+    method.__name__, method.__qualname__, method.__doc__ = name, f"Comparison.{name}", doc
+    return function(method)
+
+
+def _logical(name: str, ufunc, doc: str):
+    """As ``_elementwise``, for ``logical_and/or/xor``: ``other`` must be a tensor (torch's
+    error otherwise)."""
+
+    def method(self, other):
+        _check_tensor_arg(other, name)
+        return self._compare(other, ufunc)
+
+    method.__name__, method.__qualname__, method.__doc__ = name, f"Comparison.{name}", doc
+    return function(method)
+
+
+def _all_or_any(name: str, reduce, doc: str):
+    """``x.all(dim=None, keepdim=False)`` or ``x.any(...)``: ``reduce`` (``xp.all``, ``xp.any``)
+    over ``dim`` (every axis by default), a bool tensor; NumPy's ``axis=``/``keepdims=`` too."""
+
+    def method(self, dim=None, keepdim=False):
+        axis = _dims(dim, self.ndim, name)
+        axis = axis if self.ndim else None  # a 0-d tensor has dims 0 and -1
+        return Tensor._make(
+            xp.asarray(reduce(self._data, axis=axis, keepdims=keepdim)), False, None
+        )
+
+    method.__name__, method.__qualname__, method.__doc__ = name, f"Comparison.{name}", doc
+    return function(numpy_axis(method))
+
+
 class Comparison:
     """Tensor methods: comparisons, logical and bitwise ops, float-class tests."""
 
@@ -41,25 +80,10 @@ class Comparison:
             return True
         return self._compare(other, xp.not_equal)
 
-    @function
-    def lt(self, other):
-        """Element-wise ``self < other`` (a bool tensor)."""
-        return self._compare(other, xp.less)
-
-    @function
-    def le(self, other):
-        """Element-wise ``self <= other`` (a bool tensor)."""
-        return self._compare(other, xp.less_equal)
-
-    @function
-    def gt(self, other):
-        """Element-wise ``self > other`` (a bool tensor)."""
-        return self._compare(other, xp.greater)
-
-    @function
-    def ge(self, other):
-        """Element-wise ``self >= other`` (a bool tensor)."""
-        return self._compare(other, xp.greater_equal)
+    lt = _elementwise("lt", xp.less, "Element-wise ``self < other`` (a bool tensor).")
+    le = _elementwise("le", xp.less_equal, "Element-wise ``self <= other`` (a bool tensor).")
+    gt = _elementwise("gt", xp.greater, "Element-wise ``self > other`` (a bool tensor).")
+    ge = _elementwise("ge", xp.greater_equal, "Element-wise ``self >= other`` (a bool tensor).")
 
     __eq__ = eq
 
@@ -90,25 +114,25 @@ class Comparison:
         """Element-wise ``|self - other| <= atol + rtol * |other|`` (a bool tensor)."""
         return Tensor._make(C.isclose(self._data, _arr(other), rtol, atol, equal_nan), False, None)
 
-    @function
-    @inplace
-    def logical_and(self, other):
-        """Computes the element-wise logical AND of the given input tensors."""
-        _check_tensor_arg(other, "logical_and")
-        return self._compare(other, xp.logical_and)
-
-    @function
-    @inplace
-    def logical_or(self, other):
-        """Computes the element-wise logical OR of the given input tensors."""
-        _check_tensor_arg(other, "logical_or")
-        return self._compare(other, xp.logical_or)
-
-    @function
-    def logical_xor(self, other):
-        """Computes the element-wise logical XOR of the given input tensors."""
-        _check_tensor_arg(other, "logical_xor")
-        return self._compare(other, xp.logical_xor)
+    logical_and = inplace(
+        _logical(
+            "logical_and",
+            xp.logical_and,
+            "Computes the element-wise logical AND of the given input tensors.",
+        )
+    )
+    logical_or = inplace(
+        _logical(
+            "logical_or",
+            xp.logical_or,
+            "Computes the element-wise logical OR of the given input tensors.",
+        )
+    )
+    logical_xor = _logical(
+        "logical_xor",
+        xp.logical_xor,
+        "Computes the element-wise logical XOR of the given input tensors.",
+    )
 
     @function
     @inplace
@@ -116,22 +140,16 @@ class Comparison:
         """Computes the element-wise logical NOT of the given input tensor."""
         return Tensor._make(xp.logical_not(self._data), False, None)
 
-    _bitwise = _compare  # same wrapping; the ufunc keeps the integer dtype
-
-    @function
-    def __and__(self, other):
-        """Element-wise bitwise (or logical, for bool) AND."""
-        return self._bitwise(other, xp.bitwise_and)
-
-    @function
-    def __or__(self, other):
-        """Element-wise bitwise (or logical, for bool) OR."""
-        return self._bitwise(other, xp.bitwise_or)
-
-    @function
-    def __xor__(self, other):
-        """Element-wise bitwise (or logical, for bool) XOR."""
-        return self._bitwise(other, xp.bitwise_xor)
+    # the same wrapping as the comparisons; the ufunc keeps the integer dtype
+    __and__ = _elementwise(
+        "__and__", xp.bitwise_and, "Element-wise bitwise (or logical, for bool) AND."
+    )
+    __or__ = _elementwise(
+        "__or__", xp.bitwise_or, "Element-wise bitwise (or logical, for bool) OR."
+    )
+    __xor__ = _elementwise(
+        "__xor__", xp.bitwise_xor, "Element-wise bitwise (or logical, for bool) XOR."
+    )
 
     __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
 
@@ -205,29 +223,8 @@ class Comparison:
         """Element-wise test for finite values (a bool tensor)."""
         return Tensor._make(xp.isfinite(self._data), False, None)
 
-    @function
-    @numpy_axis
-    def all(self, dim=None, keepdim=False):
-        """Tests if all elements in self evaluate to `True`."""
-        axis = _dims(dim, self.ndim, "all")
-        axis = axis if self.ndim else None  # a 0-d tensor has dims 0 and -1
-        return Tensor._make(
-            xp.asarray(xp.all(self._data, axis=axis, keepdims=keepdim)),
-            False,
-            None,
-        )
-
-    @function
-    @numpy_axis
-    def any(self, dim=None, keepdim=False):
-        """Tests if any element in self evaluates to `True`."""
-        axis = _dims(dim, self.ndim, "any")
-        axis = axis if self.ndim else None  # a 0-d tensor has dims 0 and -1
-        return Tensor._make(
-            xp.asarray(xp.any(self._data, axis=axis, keepdims=keepdim)),
-            False,
-            None,
-        )
+    all = _all_or_any("all", xp.all, "Tests if all elements in self evaluate to `True`.")
+    any = _all_or_any("any", xp.any, "Tests if any element in self evaluates to `True`.")
 
     @function
     @numpy_axis
