@@ -39,7 +39,8 @@ def _blas_library_paths() -> list[str]:
         from threadpoolctl import threadpool_info  # noqa: PLC0415 - only on first use
     except ImportError:
         return []
-    return [p["filepath"] for p in threadpool_info() if p["user_api"] == "blas"]
+    paths = [p["filepath"] for p in threadpool_info() if p["user_api"] == "blas"]
+    return sorted(paths, key=lambda path: "numpy" not in path)  # NumPy's own first
 
 
 def _load(kind: str, library) -> ctypes._CFuncPtr | None:
