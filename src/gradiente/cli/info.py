@@ -12,6 +12,7 @@ import platform
 import sys
 
 from gradiente import __version__, cuda, parallel
+from gradiente import _blas as _blas_module
 from gradiente import backend as B
 from gradiente import distributed as dist
 from gradiente.backend import xp
@@ -62,13 +63,30 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def _blas() -> str:
-    """The BLAS library NumPy was built with, and its version."""
+    """The BLAS library NumPy was built with, its version, the kernel it runs (an
+    ``OPENBLAS_CORETYPE`` in the environment forces one), and whether convolutions call it
+    directly (``gradiente._blas``, the shifted-GEMM convolutions)."""
     try:
         config = xp.show_config(mode="dicts")
         blas = config["Build Dependencies"]["blas"]
-        return f"{blas.get('name', '?')} {blas.get('version', '')}".strip()
+        name = f"{blas.get('name', '?')} {blas.get('version', '')}".strip()
     except Exception:  # older NumPy without mode="dicts"
-        return "unknown (see numpy.show_config())"
+        name = "unknown (see numpy.show_config())"
+    kernels = [p.get("architecture") for p in _blas_pools() if p.get("architecture")]
+    if kernels:
+        name += f", {kernels[0]} kernels"
+        if os.environ.get("OPENBLAS_CORETYPE"):
+            name += f" (forced by OPENBLAS_CORETYPE={os.environ['OPENBLAS_CORETYPE']})"
+    direct = "yes" if _blas_module.available() else "no (convolutions build im2col columns)"
+    return f"{name}; direct GEMM calls: {direct}"
+
+
+def _blas_pools() -> list:
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return []
+    return [p for p in threadpool_info() if p["user_api"] == "blas"]
 
 
 def _threads() -> str:
