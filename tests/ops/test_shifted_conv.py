@@ -30,9 +30,11 @@ needs_blas = pytest.mark.skipif(not _blas.available(), reason="no direct BLAS ca
 
 @pytest.fixture(autouse=True)
 def shifted_first(monkeypatch):
-    """Winograd off ("auto" would take it single-threaded where the shifted path is off)."""
+    """Winograd off ("auto" would take it single-threaded where the shifted path is off), and
+    the path taken whatever the padded grid's waste, so that small test images exercise it."""
     monkeypatch.setattr(winograd, "enabled", False)
     monkeypatch.setattr(shifted_conv, "enabled", True)
+    monkeypatch.setattr(shifted_conv, "MAX_GRID_RATIO", float("inf"))
 
 
 def _conv_and_grads(x, w, b, upstream, **kw):
@@ -68,6 +70,18 @@ def test_the_path_is_taken_for_eligible_convolutions_only():
     assert not shifted_conv.applies(grouped, C, C, image)
     pointwise = _Geometry((1, 1), (1, 1), (0, 0, 0, 0), (1, 1), 1, (8, 8), (8, 8), 2)
     assert not shifted_conv.applies(pointwise, C, C, image)
+
+
+def test_small_images_keep_im2col(monkeypatch):
+    """The thrown-away rows of the padded grid: 1.56x the output for 8x8 with padding 1
+    (im2col wins), 1.13x for 32x32 (the shifted path wins)."""
+    monkeypatch.setattr(shifted_conv, "MAX_GRID_RATIO", 1.3)
+    small = _Geometry((3, 3), (1, 1), (1, 1, 1, 1), (1, 1), 1, (8, 8), (8, 8), 2)
+    assert not shifted_conv.applies(small, C, C, np.zeros((1, 10, 10, C), np.float32))
+    large = _Geometry((3, 3), (1, 1), (1, 1, 1, 1), (1, 1), 1, (32, 32), (32, 32), 2)
+    assert shifted_conv.applies(large, C, C, np.zeros((1, 34, 34, C), np.float32)) is (
+        _blas.available()
+    )
 
 
 @needs_blas

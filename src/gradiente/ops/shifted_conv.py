@@ -35,6 +35,11 @@ from gradiente.backend import ndarray, xp
 # 6 → 16 convolutions). Measured on a 2-vCPU Zen 5 (benchmarks/RESULTS.md).
 MIN_CHANNELS = 16
 
+# The padded grid's extra rows are computed and thrown away: above this ratio of grid pixels
+# to output pixels (Hp·Wp / OH·OW; 1.13 for 32×32 with padding 1, 1.27 for 16×16, 1.56 for
+# 8×8) the waste outweighs the columns saved, measured on the same machine.
+MAX_GRID_RATIO = 1.3
+
 enabled = True  # ops/conv.py asks ``applies``; tests switch the path off to compare
 
 
@@ -50,6 +55,7 @@ def applies(geom, in_channels: int, out_channels: int, image) -> bool:
         and image.dtype.kind == "f"
         and image.dtype.itemsize in (4, 8)
         and image.size > 0
+        and image.shape[1] * image.shape[2] <= MAX_GRID_RATIO * geom.out[0] * geom.out[1]
         and _blas.available()
     )
 
