@@ -37,6 +37,18 @@ _NUMPY_SCALAR = xp.generic  # what NumPy's 0-d ufuncs return (bound once: _make 
 _pinned: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 
 
+def _cast(name: str, dtype):
+    """The method ``x.<name>()``, which is ``x.to(dtype)`` (``x.float()``, ``x.long()``, ...)."""
+
+    def method(self):
+        return self.to(dtype)
+
+    method.__name__ = name
+    method.__qualname__ = f"TensorCore.{name}"
+    method.__doc__ = f"``self.{name}()`` is equivalent to ``self.to({dtype})``."
+    return method
+
+
 class TensorCore:
     """Tensor methods: construction, attributes, conversion and autograd attributes."""
 
@@ -54,6 +66,7 @@ class TensorCore:
         _place(self, device)
 
     def _init(self, data, requires_grad, grad_fn):
+        """Set every attribute a tensor has (the constructors' one list of them)."""
         self._data = data
         self._requires_grad = requires_grad
         self.grad = None
@@ -71,16 +84,7 @@ class TensorCore:
         t = object.__new__(cls)
         if isinstance(data, _NUMPY_SCALAR):
             data = xp.asarray(data)  # NumPy returns scalars from 0-d ufuncs: keep a 0-d array
-        t._data = data
-        t._requires_grad = requires_grad
-        t.grad = None
-        t.grad_fn = grad_fn
-        t._output_nr = 0
-        t._version_counter = None
-        t._base = None
-        t._view = None
-        t._hooks = None
-        t._accumulator = None
+        t._init(data, requires_grad, grad_fn)
         return t
 
     @staticmethod
@@ -250,15 +254,6 @@ class TensorCore:
             return 0
         return (self.data_ptr() - base.data_ptr()) // self._data.itemsize
 
-    def ndimension(self) -> int:
-        """The number of dimensions (``dim()``)."""
-        return self._data.ndim
-
-    @property
-    def itemsize(self) -> int:
-        """The size of one element in bytes (``element_size()``)."""
-        return self._data.itemsize
-
     @property
     def nbytes(self) -> int:
         """The number of bytes the elements take."""
@@ -268,9 +263,13 @@ class TensorCore:
         """Returns the size in bytes of an individual element."""
         return self._data.itemsize
 
+    itemsize = property(element_size, doc="The size of one element in bytes (``element_size()``).")
+
     def dim(self) -> int:
         """Returns the number of dimensions of ``self`` tensor."""
         return self._data.ndim
+
+    ndimension = dim
 
     @function
     def numel(self) -> int:
@@ -477,45 +476,17 @@ class TensorCore:
         """Returns this tensor cast to the type of the given tensor."""
         return self.to(other.dtype)
 
-    def float(self):
-        """``self.float()`` is equivalent to ``self.to(torch.float32)``."""
-        return self.to(B.float32)
-
-    def double(self):
-        """``self.double()`` is equivalent to ``self.to(torch.float64)``."""
-        return self.to(B.float64)
-
-    def half(self):
-        """``self.half()`` is equivalent to ``self.to(torch.float16)``."""
-        return self.to(B.float16)
-
-    def bfloat16(self):
-        """``self.bfloat16()`` is equivalent to ``self.to(torch.bfloat16)``."""
-        return self.to(B.bfloat16)
-
-    def long(self):
-        """``self.long()`` is equivalent to ``self.to(torch.int64)``."""
-        return self.to(B.int64)
-
-    def int(self):
-        """``self.int()`` is equivalent to ``self.to(torch.int32)``."""
-        return self.to(B.int32)
-
-    def bool(self):
-        """``self.bool()`` is equivalent to ``self.to(torch.bool)``."""
-        return self.to(B.bool_)
-
-    def byte(self):
-        """``self.byte()`` is equivalent to ``self.to(torch.uint8)``."""
-        return self.to(B.uint8)
-
-    def char(self):
-        """``self.char()`` is equivalent to ``self.to(torch.int8)``."""
-        return self.to(B.int8)
-
-    def short(self):
-        """``self.short()`` is equivalent to ``self.to(torch.int16)``."""
-        return self.to(B.int16)
+    # x.float(), x.long(), ...: x.to(dtype), one row per dtype (see _cast)
+    float = _cast("float", B.float32)
+    double = _cast("double", B.float64)
+    half = _cast("half", B.float16)
+    bfloat16 = _cast("bfloat16", B.bfloat16)
+    long = _cast("long", B.int64)
+    int = _cast("int", B.int32)
+    bool = _cast("bool", B.bool_)
+    byte = _cast("byte", B.uint8)
+    char = _cast("char", B.int8)
+    short = _cast("short", B.int16)
 
     def cpu(self, memory_format=None):
         """This tensor in host memory: a copy for a CUDA tensor, ``self`` for a CPU one."""
