@@ -36,7 +36,7 @@ from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import xp
 from gradiente.ops import shifted_conv, winograd
 from gradiente.ops.array_function import ArrayFunction
-from gradiente.ops.device_conv import DeviceConv2d
+from gradiente.ops.device_conv import DeviceConv2d, DeviceConvTranspose2d
 from gradiente.ops.fold import fold, unfold
 from gradiente.ops.im2col import (
     _batched,
@@ -453,8 +453,11 @@ class _ConvWeight(ArrayFunction):
 def _convolution(op, input, weight, bias, stride, padding, dilation, groups, spatial):
     x, unbatched = _batched(op, input, spatial)
     geom = _conv_geometry(op, x, weight, bias, stride, padding, dilation, groups, spatial)
-    if spatial == 2 and type(x._data) is not B.ndarray:  # on CUDA: ops/device_conv.py
-        out = DeviceConv2d.apply(x, weight, bias, geom)
+    if type(x._data) is not B.ndarray:  # on CUDA: ops/device_conv.py
+        if spatial == 1:  # a conv2d of height 1 (the geometry is already 2-D)
+            out = DeviceConv2d.apply(x.unsqueeze(2), weight.unsqueeze(2), bias, geom).squeeze(2)
+        else:
+            out = DeviceConv2d.apply(x, weight, bias, geom)
     else:
         out = _ConvNd.apply(x, weight, bias, geom)
     return out.squeeze(0) if unbatched else out
@@ -520,7 +523,10 @@ def conv_transpose2d(
     geom = _conv_transpose_geometry(
         op, x, weight, bias, stride, padding, output_padding, groups, dilation
     )
-    out = _ConvTransposeNd.apply(x, weight, bias, geom)
+    if type(x._data) is not B.ndarray:  # on CUDA: ops/device_conv.py
+        out = DeviceConvTranspose2d.apply(x, weight, bias, geom)
+    else:
+        out = _ConvTransposeNd.apply(x, weight, bias, geom)
     return out.squeeze(0) if unbatched else out
 
 

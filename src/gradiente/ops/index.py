@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 from gradiente.autograd.function import Function
-from gradiente.backend import add_at, array_device_index, get_array_module, xp
+from gradiente.backend import add_at, array_device_index, device_array, get_array_module, xp
 from gradiente.ops.array_function import ArrayFunction
+
+
+def _index_on_device(data, index):
+    """``index`` with its NumPy arrays copied to ``data``'s CUDA device (CuPy indexes a device
+    array with device arrays; some callers build index arrays on the host, e.g. pad, unfold)."""
+    if isinstance(index, tuple):
+        return tuple(_index_on_device(data, i) for i in index)
+    if isinstance(index, xp.ndarray):
+        return device_array(data, index)
+    return index
 
 
 def _is_array_index(i) -> bool:
@@ -25,6 +35,8 @@ class Index(ArrayFunction):
 
     @staticmethod
     def forward(ctx, a, index):
+        if type(a._data) is not xp.ndarray:
+            index = _index_on_device(a._data, index)
         ctx.index, ctx.shape = index, a._data.shape
         return a._data[index]
 
@@ -72,6 +84,8 @@ class IndexBackward(ArrayFunction):
 
     @staticmethod
     def forward(ctx, grad, index, shape):
+        if type(grad._data) is not xp.ndarray:
+            index = _index_on_device(grad._data, index)
         ctx.index = index
         out = get_array_module(grad._data).zeros(shape, dtype=grad._data.dtype)
         if _has_advanced(index):
@@ -92,6 +106,8 @@ class IndexPut(ArrayFunction):
 
     @staticmethod
     def forward(ctx, a, index, v):
+        if type(a._data) is not xp.ndarray:
+            index = _index_on_device(a._data, index)
         ctx.index = index
         out = a._data.copy()
         out[index] = v._data if hasattr(v, "_data") else v
@@ -112,6 +128,8 @@ class IndexSelect(ArrayFunction):
 
     @staticmethod
     def forward(ctx, a, dim, index):
+        if type(a._data) is not xp.ndarray:
+            index = _index_on_device(a._data, index)
         ctx.dim, ctx.index, ctx.shape = dim, index, a._data.shape
         return xp.take(a._data, index, axis=dim)
 

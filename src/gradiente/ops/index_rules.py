@@ -13,9 +13,14 @@ from __future__ import annotations
 import builtins
 import numbers
 
-from gradiente.backend import xp
+from gradiente.backend import array_device_index, xp
 
 Tensor = None  # the Tensor class, bound by gradiente.tensor (see its __init__)
+
+
+def _is_array(item) -> bool:
+    """An index array: a NumPy array or a CUDA device array (CuPy's, or the stand-in's)."""
+    return isinstance(item, xp.ndarray) or array_device_index(item) is not None
 
 
 def _index_array(index, op):
@@ -158,7 +163,7 @@ def _is_masked_fill(index: tuple, value: Tensor) -> bool:
     """PyTorch writes ``x[mask] = v`` with one bool mask (and no other tensor index) and a
     one-element ``v`` as ``masked_fill_``, which converts v's dtype; other advanced writes are
     ``index_put_``, which requires equal dtypes."""
-    arrays = [i for i in index if isinstance(i, xp.ndarray)]
+    arrays = [i for i in index if _is_array(i)]
     return value._data.size == 1 and len(arrays) == 1 and arrays[0].dtype == bool
 
 
@@ -169,13 +174,13 @@ def _integers_first(index: tuple, ndim: int):
     PyTorch takes: ``(basic, advanced)`` with ``x[index] == x[basic][advanced]``; else None.
     """
     has_int = any(isinstance(i, int) and not isinstance(i, bool) for i in index)
-    if not has_int or not any(isinstance(i, xp.ndarray) for i in index):
+    if not has_int or not any(_is_array(i) for i in index):
         return None
     basic, advanced = [], []
     for item in index:
         if isinstance(item, int) and not isinstance(item, bool):
             basic.append(item)  # the dim is gone: nothing for the second step
-        elif isinstance(item, xp.ndarray):
+        elif _is_array(item):
             basic.extend([slice(None)] * _dims_consumed(item))
             advanced.append(item)
         elif item is Ellipsis:
@@ -192,7 +197,7 @@ def _dims_consumed(item) -> int:
     """How many dims of the indexed tensor one index item consumes."""
     if item is None or item is Ellipsis:
         return 0
-    if isinstance(item, xp.ndarray) and item.dtype == bool:
+    if _is_array(item) and item.dtype == bool:
         return max(item.ndim, 1)
     return 1
 
@@ -205,7 +210,7 @@ def _check_int_bounds(index, t: Tensor):
     arrays = [
         (int(i.sum()),) if i.dtype == bool else i.shape
         for i in index
-        if isinstance(i, xp.ndarray) and i.dtype.kind in "iub"
+        if _is_array(i) and i.dtype.kind in "iub"
     ]
     try:
         # indices that broadcast to nothing select nothing: PyTorch checks no bounds then
@@ -226,15 +231,10 @@ def _check_int_bounds(index, t: Tensor):
             n = shape[dim]
             if not -n <= item < n:
                 raise IndexError(f"index {item} is out of bounds for dimension {dim} with size {n}")
-        elif isinstance(item, xp.ndarray) and item.dtype.kind in "iu" and not selects_nothing:
+        elif _is_array(item) and item.dtype.kind in "iu" and not selects_nothing:
             if dim < len(shape):
-                n = shape[dim]
-                if item.max() >= n or item.min() < -n:
-                    bad = int(item.max() if item.max() >= n else item.min())
-                    raise IndexError(
-                        f"index {bad} is out of bounds for dimension {dim} with size {n}"
-                    )
-        if isinstance(item, xp.ndarray) and item.dtype == bool:
+                _check_array_bounds(item, dim, shape[dim])
+        if _is_array(item) and item.dtype == bool:
             covered = shape[dim : dim + item.ndim]
             if item.ndim and item.shape != covered:
                 raise IndexError(
@@ -244,3 +244,23 @@ def _check_int_bounds(index, t: Tensor):
             dim += max(item.ndim, 1)
         else:
             dim += 1
+
+
+def _check_array_bounds(item, dim: int, n: int) -> None:
+    """PyTorch's IndexError for an index array with a value outside [-n, n).
+
+    On CUDA torch checks inside the kernel (a device-side assert) and never waits for the GPU;
+    here a device index array costs one host synchronisation: the one boolean ``any`` read
+    back (``bool()``), then the offending value only when there is one. NumPy arrays are
+    checked with their min and max, as before.
+    """
+    if type(item) is xp.ndarray:
+        if item.max() >= n or item.min() < -n:
+            bad = int(item.max() if item.max() >= n else item.min())
+            raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {n}")
+        return
+    outside = (item >= n) | (item < -n)
+    if bool(outside.any()):  # the one device-to-host read
+        high = int(item.max())
+        bad = high if high >= n else int(item.min())  # the value the CPU's message names
+        raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {n}")

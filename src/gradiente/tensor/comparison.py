@@ -45,7 +45,7 @@ def _all_or_any(name: str, reduce, doc: str):
         axis = _dims(dim, self.ndim, name)
         axis = axis if self.ndim else None  # a 0-d tensor has dims 0 and -1
         return Tensor._make(
-            xp.asarray(reduce(self._data, axis=axis, keepdims=keepdim)), False, None
+            B.as_array(reduce(self._data, axis=axis, keepdims=keepdim)), False, None
         )
 
     method.__name__, method.__qualname__, method.__doc__ = name, f"Comparison.{name}", doc
@@ -232,10 +232,7 @@ class Comparison:
         """Counts the number of non-zero values in the tensor self along the given ``dim``."""
         dims = _dims(dim, self.ndim, "count_nonzero")
         return Tensor._make(
-            xp.asarray(
-                xp.count_nonzero(self._data, axis=dims if self.ndim else None),
-                dtype=xp.int64,
-            ),
+            B.as_array(xp.count_nonzero(self._data, axis=dims if self.ndim else None), xp.int64),
             False,
             None,
         )

@@ -310,9 +310,12 @@ class InPlace:
             and grad_state.enabled
             and (src._requires_grad or self._requires_grad)
         ):
-            return self._inplace(lambda s, v: s * 0 + v.to(s.dtype), src)
+            return self._inplace(lambda s, v: s * 0 + v.to(s.device, s.dtype), src)
         self._check_inplace()
         s = _arr(src)
+        if type(s) is not type(self._data) and hasattr(s, "shape"):
+            # copy_ copies across devices (host to GPU, GPU to host), as torch's does
+            s = B.to_device(s, B.array_device_index(self._data))
         try:
             xp.copyto(self._data, s, casting="unsafe")
         except ValueError:

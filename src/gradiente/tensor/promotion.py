@@ -166,7 +166,7 @@ def _rounded_divide(a: Tensor, b, rounding_mode: str) -> Tensor:
         if rounding_mode == "trunc":
             # floor and trunc differ by one where the signs differ and the division is inexact
             q = q + ((q < 0) & (q * _arr(b) != a._data))
-        return Tensor._make(xp.asarray(q), False, None)
+        return Tensor._make(B.as_array(q), False, None)
     if rounding_mode == "trunc":
         return E.PiecewiseConstant.apply(_true_divide(a, b), "div_trunc", xp.trunc)
     b = b if isinstance(b, Tensor) else as_tensor(b, dtype=a.dtype)
@@ -206,14 +206,14 @@ def _arg_reduce(t: Tensor, fn, dim, keepdim):
             f"{fn.__name__}(): Expected reduction dim to be specified for input.numel() == 0."
         )
     if dim is None:
-        out = xp.asarray(fn(t._data.reshape(-1)))
+        out = B.as_array(fn(t._data.reshape(-1)))
         if keepdim:
             out = out.reshape((1,) * t.ndim)
     else:
         d = _dim(dim, t.ndim, fn.__name__)
         _check_nonempty_dim(t, d, fn.__name__)
         out = fn(t._data, axis=d, keepdims=keepdim) if t.ndim else xp.asarray(0)
-    out = xp.asarray(out, dtype=xp.int64)
+    out = B.as_array(out, xp.int64)  # NumPy's answer may be a scalar; CuPy's is a device array
     if type(t._data) is not xp.ndarray:  # on the stand-in CUDA device, NumPy answers host arrays
         out = B.mark_device(out, B.array_device_index(t._data))
     return Tensor._make(out, False, None)

@@ -42,7 +42,7 @@ def _unique_result(arrays, return_inverse: bool, return_counts: bool):
 def _of_scalar(x, name: str):
     """(values, indices) of a 0-d tensor: a new tensor, not ``x`` (an in-place change of one
     leaves the other as it is), and index 0."""
-    return _return_types[name](x.clone(), zeros((), dtype=B.int64))
+    return _return_types[name](x.clone(), zeros((), dtype=B.int64, device=x.device))
 
 
 def _with_indices(values, idx, name: str):
@@ -310,9 +310,11 @@ class Reductions:
         if not 0 <= k <= n:
             raise RuntimeError(f"selected index k out of range (k={k}, size {n})")
         if self.ndim == 0:  # k = 0 or 1 of one value: PyTorch answers the value either way
-            return _return_types["topk"](self.reshape(()) * 1, zeros((), dtype=B.int64))
+            return _return_types["topk"](
+                self.reshape(()) * 1, zeros((), dtype=B.int64, device=self.device)
+            )
         order = _sort_indices(self._data, d, descending=largest)
-        idx = xp.take(order, xp.arange(k), axis=d) if self.ndim else order
+        idx = order[(slice(None),) * d + (slice(0, k),)]  # the first k along d (any device)
         return _return_types["topk"](
             R.TopkValues.apply(self, idx, d), Tensor._make(idx.astype(xp.int64), False, None)
         )
@@ -425,7 +427,9 @@ class Reductions:
         """The most frequent value along ``dim`` (the smallest of ties) and its last index."""
         d = _dim(dim, self.ndim, "mode")
         if self.ndim == 0:
-            return _return_types["mode"](self.reshape(()) * 1, zeros((), dtype=B.int64))
+            return _return_types["mode"](
+                self.reshape(()) * 1, zeros((), dtype=B.int64, device=self.device)
+            )
         index = S.mode_indices(self._data, d)
         values = R.ModeValues.apply(self, index, d, keepdim)
         if not keepdim:
