@@ -11,8 +11,9 @@ and the window-view kernels of ``ops/window_pool.py`` do the work. Otherwise:
 
 from __future__ import annotations
 
-from gradiente.backend import xp
+from gradiente.backend import device_array, get_array_module, xp
 from gradiente.ops.array_function import ArrayFunction
+from gradiente.ops.device_pool import DeviceAvgPool2d
 from gradiente.ops.window_pool import (
     AvgPool2d,
     PoolGeometry,
@@ -24,6 +25,11 @@ from gradiente.ops.window_pool import (
     max_pool,
     wrap_indices,
 )
+
+
+def _on_device_of(x, a):
+    """``a`` (a small host array of window positions or weights) on ``x``'s device."""
+    return a if type(x) is xp.ndarray else device_array(x, a)
 
 
 # ------------------------------------------------------------------------------ average
@@ -50,14 +56,15 @@ def _banded_matmul(M, x, axis: int):
     Σ_t M[r, lo_r + t] · x[lo_r + t] over its run only, one vectorised step per tap t.
     """
     rows, size = M.shape
+    m = get_array_module(x)
     nonzero = M != 0
     lo = nonzero.argmax(axis=1)
     hi = xp.where(nonzero.any(axis=1), size - nonzero[:, ::-1].argmax(axis=1), lo)
     xm = xp.moveaxis(x, axis, -1)  # (..., size)
-    out = xp.zeros(xm.shape[:-1] + (rows,), dtype=xp.result_type(M, x))
-    for t in range(int((hi - lo).max(initial=0))):
+    out = m.zeros(xm.shape[:-1] + (rows,), dtype=xp.result_type(M, x))
+    for t in range(int((hi - lo).max()) if rows else 0):
         pos = xp.minimum(lo + t, size - 1)
-        term = xm[..., pos] * M[xp.arange(rows), pos]  # (..., rows)
+        term = xm[..., pos] * M[m.arange(rows), pos]  # (..., rows)
         out += xp.where(lo + t < hi, term, 0)
     return xp.moveaxis(out, -1, axis)
 
@@ -97,22 +104,23 @@ def _adaptive_max_indices(x, out_hw):
     """Flat h·W + w index of each adaptive window's first maximum (separable: rows, then cols)."""
     N, C, H, W = x.shape
     OH, OW = out_hw
+    m = get_array_module(x)
     if OH == 0 or OW == 0:
-        return xp.zeros((N, C, OH, OW), dtype=xp.int64)
-    cols = _window_taps(W, OW)  # (OW, kw)
-    rows = _window_taps(H, OH)  # (OH, kh)
+        return m.zeros((N, C, OH, OW), dtype=xp.int64)
+    cols = _on_device_of(x, _window_taps(W, OW))  # (OW, kw)
+    rows = _on_device_of(x, _window_taps(H, OH))  # (OH, kh)
     xw = x[..., cols]  # (N, C, H, OW, kw)
     w_arg = xw.argmax(axis=-1)  # first maximum along each row segment
     row_max = xp.take_along_axis(xw, w_arg[..., None], axis=-1)[..., 0]  # (N, C, H, OW)
     h_arg = row_max[:, :, rows, :].argmax(axis=3)  # (N, C, OH, OW): first row with the max
-    h = rows[xp.arange(OH)[:, None], h_arg]  # (N, C, OH, OW)
+    h = rows[m.arange(OH)[:, None], h_arg]  # (N, C, OH, OW)
     w_in_row = xp.take_along_axis(w_arg, h, axis=2)  # (N, C, OH, OW) index into cols
-    w = cols[xp.arange(OW), w_in_row]
+    w = cols[m.arange(OW), w_in_row]
     index = h * W + w
     if x.dtype.kind == "f" and xp.isnan(x).any():
         # PyTorch takes a tap when it is greater *or NaN*: a window holding NaN answers its
         # last NaN in row-major order, i.e. the NaN with the largest flat index h·W + w.
-        flat = xp.where(xp.isnan(x), xp.arange(H * W).reshape(H, W), -1)
+        flat = xp.where(xp.isnan(x), m.arange(H * W).reshape(H, W), -1)
         last_nan = flat[..., cols].max(axis=-1)[:, :, rows, :].max(axis=3)  # (N, C, OH, OW)
         index = xp.where(last_nan >= 0, last_nan, index)
     return index
@@ -141,7 +149,7 @@ def _plane_scatter(g, idx, shape):
     """The adjoint of the gather: add each g[n, c, o] into x's plane at idx[n, c, o]."""
     N, C, H, W = shape
     # windows may overlap: add with bincount over globally offset positions
-    offsets = (xp.arange(N * C, dtype=xp.int64) * (H * W)).reshape(N, C, 1)
+    offsets = (get_array_module(g).arange(N * C, dtype=xp.int64) * (H * W)).reshape(N, C, 1)
     flat = (idx.reshape(N, C, -1) + offsets).ravel()
     total = xp.bincount(flat, weights=g.reshape(-1), minlength=N * C * H * W)
     return total.astype(g.dtype).reshape(shape)
@@ -198,10 +206,14 @@ def _adaptive_avg(op, input, output_size, n):
         op, input, output_size, n, "adaptive_avg_pool2d"
     )
     if geom is not None:
-        y = AvgPool2d.apply(x2, geom, 1.0 / (geom.kernel[0] * geom.kernel[1]))
+        kernel = AvgPool2d if type(x2._data) is xp.ndarray else DeviceAvgPool2d  # CUDA
+        y = kernel.apply(x2, geom, 1.0 / (geom.kernel[0] * geom.kernel[1]))
     else:
         H, W, dt = x2._data.shape[2], x2._data.shape[3], x2._data.dtype
-        y = _Separable.apply(x2, _averaging_matrix(H, oh, dt), _averaging_matrix(W, ow, dt))
+        rows, cols = (
+            _on_device_of(x2._data, _averaging_matrix(*a, dt)) for a in ((H, oh), (W, ow))
+        )
+        y = _Separable.apply(x2, rows, cols)
     return from_2d(y, n, unbatched)
 
 

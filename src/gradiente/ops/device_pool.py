@@ -49,6 +49,18 @@ def _add_taps(m, per_tap, geom, padded, shape, dtype):
     return m.ascontiguousarray(gx[:, :, ph : ph + H, pw : pw + W])
 
 
+def _flat_indices(m, arg, geom, W: int):
+    """return_indices: the winning tap ``arg`` (i·kw + j) of window (oh, ow) as its flat
+    position h·W + w in the unpadded plane, h = oh·sh − ph + i·dh, w = ow·sw − pw + j·dw."""
+    kw = geom.kernel[1]
+    (sh, sw), (ph, pw), (dh, dw) = geom.stride, geom.padding, geom.dilation
+    OH, OW = geom.out
+    arg = arg.astype(m.int64)
+    rows = (m.arange(OH, dtype=m.int64) * sh - ph)[:, None] + (arg // kw) * dh
+    cols = (m.arange(OW, dtype=m.int64) * sw - pw) + (arg % kw) * dw
+    return m.ascontiguousarray(rows * W + cols)
+
+
 class DeviceMaxPool2d(ArrayFunction):
     """Max pooling of device arrays (see the module's docstring)."""
 
@@ -56,7 +68,7 @@ class DeviceMaxPool2d(ArrayFunction):
     _released_attrs = ("arg",)
 
     @staticmethod
-    def forward(ctx, x, geom):
+    def forward(ctx, x, geom, indices_out=None):
         xd = x._data
         m = B.get_array_module(xd)
         low = -float("inf") if xd.dtype.kind == "f" else int(m.iinfo(xd.dtype).min)
@@ -68,6 +80,8 @@ class DeviceMaxPool2d(ArrayFunction):
             first_nan = m.argmax(nan, axis=-1)
             arg = m.where(nan.any(axis=-1), first_nan, arg)
         ctx.geom, ctx.padded, ctx.shape, ctx.arg = geom, padded, xd.shape, arg
+        if indices_out is not None:
+            indices_out.append(_flat_indices(m, arg, geom, xd.shape[3]))
         return m.take_along_axis(windows, arg[..., None], axis=-1)[..., 0]
 
     @staticmethod
@@ -78,7 +92,8 @@ class DeviceMaxPool2d(ArrayFunction):
         m = B.get_array_module(g)
         k = ctx.geom.kernel[0] * ctx.geom.kernel[1]
         per_tap = (ctx.arg[..., None] == m.arange(k)) * g[..., None]
-        return _add_taps(m, per_tap.astype(g.dtype), ctx.geom, ctx.padded, ctx.shape, g.dtype), None
+        gx = _add_taps(m, per_tap.astype(g.dtype), ctx.geom, ctx.padded, ctx.shape, g.dtype)
+        return gx, None, None
 
 
 class DeviceAvgPool2d(ArrayFunction):

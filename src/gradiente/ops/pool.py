@@ -16,7 +16,7 @@ from gradiente.ops.adaptive_pool import (
     adaptive_max_pool2d,
 )
 from gradiente.ops.device_conv import on_device
-from gradiente.ops.device_pool import DeviceAvgPool2d, DeviceMaxPool2d
+from gradiente.ops.device_pool import DeviceAvgPool2d
 from gradiente.ops.window import POOL_TUPLE_ERROR, int_tuple, pool_out_size
 from gradiente.ops.window_pool import (
     AvgPool2d,
@@ -82,8 +82,6 @@ def _max_pool(op, input, kernel_size, stride, padding, dilation, ceil_mode, retu
         # PyTorch's plain 1-D kernel takes floating input only; the one with indices any
         check_dtype("max_pool1d_impl", x._data, "float")
     check_dtype("max_pool2d", x._data, "not_bool")
-    if n == 2 and not return_indices and on_device(x):  # on CUDA: ops/device_pool.py
-        return from_2d(DeviceMaxPool2d.apply(x, geom), n, unbatched)
     return max_pool(as_2d(x, n), geom, return_indices, n, unbatched)
 
 
@@ -119,8 +117,8 @@ def _avg_pool(op, input, kernel_size, stride, padding, ceil_mode, count_include_
         y = avg_integer(as_2d(x, n)._data, geom, avg_count(geom, count_include_pad, div))
         return from_2d(_function._Tensor._make(y, False, None), n, unbatched)
     scale = avg_divisor(geom, count_include_pad, div, x._data.dtype)
-    if n == 2 and on_device(x):  # on CUDA: ops/device_pool.py
-        return from_2d(DeviceAvgPool2d.apply(x, geom, scale), n, unbatched)
+    if on_device(x):  # on CUDA: ops/device_pool.py
+        return from_2d(DeviceAvgPool2d.apply(as_2d(x, n), geom, scale), n, unbatched)
     return from_2d(AvgPool2d.apply(as_2d(x, n), geom, scale), n, unbatched)
 
 

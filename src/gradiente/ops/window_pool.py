@@ -24,6 +24,7 @@ from gradiente.autograd import function as _function
 from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import ascontiguous, xp
 from gradiente.ops.array_function import ArrayFunction
+from gradiente.ops.device_pool import DeviceMaxPool2d
 from gradiente.ops.reduce import torch_type_name
 from gradiente.parallel import over_count
 
@@ -375,7 +376,8 @@ class _MaxGather(ArrayFunction):
 def max_pool(x, geom: PoolGeometry, return_indices: bool, spatial: int, unbatched: bool):
     """Max pooling of (N, C, H, W) ``x`` shaped back as the input was (plus the flat indices)."""
     holder = [] if return_indices else None
-    out = from_2d(MaxPool2d.apply(x, geom, holder), spatial, unbatched)
+    kernel = MaxPool2d if type(x._data) is xp.ndarray else DeviceMaxPool2d  # CUDA: device_pool
+    out = from_2d(kernel.apply(x, geom, holder), spatial, unbatched)
     if return_indices:
         return out, wrap_indices(holder[0], spatial, unbatched)
     return out
