@@ -32,6 +32,79 @@ from gradiente.tensor.toplevel import matmul, maximum, minimum, where
 Tensor = None  # the assembled class, bound by gradiente.tensor (see its __init__)
 
 
+# The docstrings of the methods that the rows of the table-made families below define.
+_DOCS = {
+    "exp": "A new tensor with the exponential of the elements of the input tensor self.",
+    "log": "A new tensor with the natural logarithm of the elements of self.",
+    "log1p": "A new tensor with the natural logarithm of (1 + self).",
+    "log2": "A new tensor with the logarithm to the base 2 of the elements of self.",
+    "log10": "A new tensor with the logarithm to the base 10 of the elements of self.",
+    "expm1": "Element-wise ``exp(x) - 1``, accurate near zero.",
+    "sqrt": "A new tensor with the square-root of the elements of self.",
+    "rsqrt": "Element-wise ``1 / sqrt(x)``.",
+    "sin": "Element-wise sine (radians).",
+    "cos": "Element-wise cosine (radians).",
+    "tanh": "A new tensor with the hyperbolic tangent of the elements of self.",
+    "sigmoid": "Element-wise logistic sigmoid ``1 / (1 + exp(-x))``.",
+    "reciprocal": "Element-wise ``1 / x``.",
+    "erf": "Element-wise error function.",
+    "erfinv": "Element-wise inverse error function.",
+    "tan": "Element-wise tangent (radians).",
+    "asin": "Element-wise arcsine (radians).",
+    "acos": "A new tensor with the arccosine (in radians) of each element in self.",
+    "atan": "Element-wise arctangent (radians).",
+    "sinh": "A new tensor with the hyperbolic sine of the elements of self.",
+    "cosh": "A new tensor with the hyperbolic cosine of the elements of self.",
+    "asinh": "Element-wise inverse hyperbolic sine.",
+    "acosh": "A new tensor with the inverse hyperbolic cosine of the elements of self.",
+    "atanh": "A new tensor with the inverse hyperbolic tangent of the elements of self.",
+    "floor": "Element-wise floor: the largest integer <= x.",
+    "ceil": "Element-wise ceiling: the smallest integer >= x.",
+    "trunc": "A new tensor with the truncated integer values of the elements of self.",
+}
+
+
+def _table_method(name: str, method):
+    """``method`` named ``name`` as a method of ``Math``, with its docstring from ``_DOCS``."""
+    method.__name__ = name
+    method.__qualname__ = f"Math.{name}"
+    method.__doc__ = _DOCS[name]
+    return method
+
+
+def _float_unary(name: str, op):
+    """The method ``x.<name>()``: the op ``op`` of x, cast first to the default dtype when x
+    is an integer or bool tensor (torch's promotion for exp, log, sin, ...)."""
+
+    def method(self):
+        a = self if B.is_float(self._data.dtype) else self.to(B.get_default_dtype())
+        return op.apply(a)
+
+    return _table_method(name, method)
+
+
+def _rounding(name: str, round_array):
+    """The method ``x.<name>()`` of a rounding function ``round_array`` of arrays: refused for
+    bool tensors as torch refuses it; its gradient is zero (``PiecewiseConstant``)."""
+    kernel = f"{name}_cpu"  # the name in torch's message for a bool tensor
+
+    def method(self):
+        _check_not_bool(self, kernel)
+        return E.PiecewiseConstant.apply(self, name, round_array)
+
+    return _table_method(name, method)
+
+
+def _division_operands(x, other, kernel: str):
+    """x and other promoted to one dtype for floor_divide, remainder and fmod, refused as
+    torch refuses them: bool operands (``kernel`` is the name in torch's message) and an
+    integer division by zero."""
+    a, b = _promote(x, other)
+    _float_only_not_bool(a, kernel)
+    _check_integer_divisor(a, b)
+    return a, b
+
+
 class Math:
     """Tensor methods: arithmetic operators and element-wise math."""
 
@@ -82,27 +155,21 @@ class Math:
     @inplace
     def floor_divide(self, other):
         """floor(self / other); recorded without a derivative, as in PyTorch."""
-        a, b = _promote(self, other)
-        _float_only_not_bool(a, "div_floor_cpu")
-        _check_integer_divisor(a, b)
+        a, b = _division_operands(self, other, "div_floor_cpu")
         return E.NotDifferentiable.apply(a, b, "floor_divide", D.floored_divide)
 
     @function
     @inplace
     def remainder(self, other):
         """Python's modulo: the result has the sign of ``other``."""
-        a, b = _promote(self, other)
-        _float_only_not_bool(a, "remainder_cpu")
-        _check_integer_divisor(a, b)
+        a, b = _division_operands(self, other, "remainder_cpu")
         return D.Remainder.apply(a, b, D.floored_remainder, xp.floor)
 
     @function
     @inplace
     def fmod(self, other):
         """C's modulo: the result has the sign of ``self``."""
-        a, b = _promote(self, other)
-        _float_only_not_bool(a, "fmod_cpu")
-        _check_integer_divisor(a, b)
+        a, b = _division_operands(self, other, "fmod_cpu")
         return D.Remainder.apply(a, b, xp.fmod, xp.trunc)
 
     def pow(self, exponent):
@@ -140,8 +207,7 @@ class Math:
     def __add__(self, other):
         return _binary(E.Add, self, other)
 
-    def __radd__(self, other):
-        return _binary(E.Add, self, other)
+    __radd__ = __add__  # other + self: addition commutes
 
     def __sub__(self, other):
         _check_bool_subtraction(self, other)
@@ -155,8 +221,7 @@ class Math:
     def __mul__(self, other):
         return _binary(E.Mul, self, other)
 
-    def __rmul__(self, other):
-        return _binary(E.Mul, self, other)
+    __rmul__ = __mul__  # other * self: multiplication commutes
 
     def __truediv__(self, other):
         return _true_divide(self, other)
@@ -176,9 +241,7 @@ class Math:
         return self.remainder(other)
 
     def __rmod__(self, other):
-        a, b = _promote(_scalar_like(other, self), self)
-        _float_only_not_bool(a, "remainder_cpu")
-        _check_integer_divisor(a, b)
+        a, b = _division_operands(_scalar_like(other, self), self, "remainder_cpu")
         # torch has no derivative for number % tensor: recorded, and backward raises
         return E.NotDifferentiable.apply(a, b, "remainder", D.floored_remainder)
 
@@ -230,88 +293,21 @@ class Math:
     def __rmatmul__(self, other):
         return matmul(as_tensor(other), self)
 
-    def _float_unary(self, cls):
-        a = self if B.is_float(self._data.dtype) else self.to(B.get_default_dtype())
-        return cls.apply(a)
-
-    @function
-    def exp(self):
-        """A new tensor with the exponential of the elements of the input tensor self."""
-        return self._float_unary(E.Exp)
-
-    @function
-    def log(self):
-        """A new tensor with the natural logarithm of the elements of self."""
-        return self._float_unary(E.Log)
-
-    @function
-    @inplace
-    def log1p(self):
-        """A new tensor with the natural logarithm of (1 + self)."""
-        return self._float_unary(E.Log1p)
-
-    @function
-    @inplace
-    def log2(self):
-        """A new tensor with the logarithm to the base 2 of the elements of self."""
-        return self._float_unary(E.Log2)
-
-    @function
-    @inplace
-    def log10(self):
-        """A new tensor with the logarithm to the base 10 of the elements of self."""
-        return self._float_unary(E.Log10)
-
-    @function
-    @inplace
-    def expm1(self):
-        """Element-wise ``exp(x) - 1``, accurate near zero."""
-        return self._float_unary(E.Expm1)
-
-    @function
-    def sqrt(self):
-        """A new tensor with the square-root of the elements of self."""
-        return self._float_unary(E.Sqrt)
-
-    @function
-    @inplace(function=True)
-    def rsqrt(self):
-        """Element-wise ``1 / sqrt(x)``."""
-        return self._float_unary(E.Rsqrt)
-
-    @function
-    @inplace(function=True)
-    def sin(self):
-        """Element-wise sine (radians)."""
-        return self._float_unary(E.Sin)
-
-    @function
-    @inplace(function=True)
-    def cos(self):
-        """Element-wise cosine (radians)."""
-        return self._float_unary(E.Cos)
-
-    @function
-    def tanh(self):
-        """A new tensor with the hyperbolic tangent of the elements of self."""
-        return self._float_unary(E.Tanh)
-
-    @function
-    def sigmoid(self):
-        """Element-wise logistic sigmoid ``1 / (1 + exp(-x))``."""
-        return self._float_unary(E.Sigmoid)
-
-    @function
-    @inplace(function=True)
-    def reciprocal(self):
-        """Element-wise ``1 / x``."""
-        return self._float_unary(E.Reciprocal)
-
-    @function
-    @inplace
-    def erf(self):
-        """Element-wise error function."""
-        return self._float_unary(A.Erf)
+    # exp, log, sin, ...: element-wise functions of floats, one row each (see _float_unary)
+    exp = function(_float_unary("exp", E.Exp))
+    log = function(_float_unary("log", E.Log))
+    log1p = function(inplace(_float_unary("log1p", E.Log1p)))
+    log2 = function(inplace(_float_unary("log2", E.Log2)))
+    log10 = function(inplace(_float_unary("log10", E.Log10)))
+    expm1 = function(inplace(_float_unary("expm1", E.Expm1)))
+    sqrt = function(_float_unary("sqrt", E.Sqrt))
+    rsqrt = function(inplace(function=True)(_float_unary("rsqrt", E.Rsqrt)))
+    sin = function(inplace(function=True)(_float_unary("sin", E.Sin)))
+    cos = function(inplace(function=True)(_float_unary("cos", E.Cos)))
+    tanh = function(_float_unary("tanh", E.Tanh))
+    sigmoid = function(_float_unary("sigmoid", E.Sigmoid))
+    reciprocal = function(inplace(function=True)(_float_unary("reciprocal", E.Reciprocal)))
+    erf = function(inplace(_float_unary("erf", A.Erf)))
 
     @function
     @inplace
@@ -319,11 +315,7 @@ class Math:
         """Element-wise complementary error function ``1 - erf(x)``."""
         return 1.0 - self.erf()
 
-    @function
-    @inplace
-    def erfinv(self):
-        """Element-wise inverse error function."""
-        return self._float_unary(E.Erfinv)
+    erfinv = function(inplace(_float_unary("erfinv", E.Erfinv)))
 
     @function
     def relu(self):
@@ -352,19 +344,9 @@ class Math:
         """A new tensor with the signs of the elements of self."""
         return E.PiecewiseConstant.apply(self, "sign", E.sign)
 
-    @function
-    @inplace(function=True)
-    def floor(self):
-        """Element-wise floor: the largest integer <= x."""
-        _check_not_bool(self, "floor_cpu")
-        return E.PiecewiseConstant.apply(self, "floor", xp.floor)
-
-    @function
-    @inplace(function=True)
-    def ceil(self):
-        """Element-wise ceiling: the smallest integer >= x."""
-        _check_not_bool(self, "ceil_cpu")
-        return E.PiecewiseConstant.apply(self, "ceil", xp.ceil)
+    # floor, ceil, round, trunc: piecewise constant, so their gradient is zero (see _rounding)
+    floor = function(inplace(function=True)(_rounding("floor", xp.floor)))
+    ceil = function(inplace(function=True)(_rounding("ceil", xp.ceil)))
 
     @function
     @inplace(function=True)
@@ -373,12 +355,7 @@ class Math:
         _check_not_bool(self, "round_cpu")
         return E.PiecewiseConstant.apply(self, "round", lambda x: xp.round(x, decimals))
 
-    @function
-    @inplace(function=True)
-    def trunc(self):
-        """A new tensor with the truncated integer values of the elements of self."""
-        _check_not_bool(self, "trunc_cpu")
-        return E.PiecewiseConstant.apply(self, "trunc", xp.trunc)
+    trunc = function(inplace(function=True)(_rounding("trunc", xp.trunc)))
 
     @function
     def clamp(self, min=None, max=None):
@@ -460,59 +437,16 @@ class Math:
             a, weight = _promote(a, weight)
         return E.Lerp.apply(a, b, weight)
 
-    @function
-    @inplace
-    def tan(self):
-        """Element-wise tangent (radians)."""
-        return self._float_unary(E.Tan)
-
-    @function
-    @inplace
-    def asin(self):
-        """Element-wise arcsine (radians)."""
-        return self._float_unary(E.Asin)
-
-    @function
-    @inplace
-    def acos(self):
-        """A new tensor with the arccosine (in radians) of each element in self."""
-        return self._float_unary(E.Acos)
-
-    @function
-    @inplace
-    def atan(self):
-        """Element-wise arctangent (radians)."""
-        return self._float_unary(E.Atan)
-
-    @function
-    @inplace
-    def sinh(self):
-        """A new tensor with the hyperbolic sine of the elements of self."""
-        return self._float_unary(E.Sinh)
-
-    @function
-    @inplace
-    def cosh(self):
-        """A new tensor with the hyperbolic cosine of the elements of self."""
-        return self._float_unary(E.Cosh)
-
-    @function
-    @inplace
-    def asinh(self):
-        """Element-wise inverse hyperbolic sine."""
-        return self._float_unary(E.Asinh)
-
-    @function
-    @inplace
-    def acosh(self):
-        """A new tensor with the inverse hyperbolic cosine of the elements of self."""
-        return self._float_unary(E.Acosh)
-
-    @function
-    @inplace
-    def atanh(self):
-        """A new tensor with the inverse hyperbolic tangent of the elements of self."""
-        return self._float_unary(E.Atanh)
+    # trigonometric and hyperbolic functions and their inverses (see _float_unary)
+    tan = function(inplace(_float_unary("tan", E.Tan)))
+    asin = function(inplace(_float_unary("asin", E.Asin)))
+    acos = function(inplace(_float_unary("acos", E.Acos)))
+    atan = function(inplace(_float_unary("atan", E.Atan)))
+    sinh = function(inplace(_float_unary("sinh", E.Sinh)))
+    cosh = function(inplace(_float_unary("cosh", E.Cosh)))
+    asinh = function(inplace(_float_unary("asinh", E.Asinh)))
+    acosh = function(inplace(_float_unary("acosh", E.Acosh)))
+    atanh = function(inplace(_float_unary("atanh", E.Atanh)))
 
     arcsin, arccos, arctan = asin, acos, atan
 
