@@ -26,7 +26,7 @@ from __future__ import annotations
 from gradiente import random as _random
 from gradiente.autograd import function as _function
 from gradiente.autograd.grad_mode import grad_state
-from gradiente.backend import xp
+from gradiente.backend import get_array_module, xp
 from gradiente.ops.array_function import ArrayFunction
 
 
@@ -41,13 +41,15 @@ def _scores(q, k, scale, mask, causal):
     if mask is not None:
         s = xp.where(mask, s, -xp.inf) if mask.dtype == bool else s + mask
     if causal:
-        s = xp.where(_causal_mask(s.shape[-2], s.shape[-1]), s, -xp.inf)
+        s = xp.where(_causal_mask(s, s.shape[-2], s.shape[-1]), s, -xp.inf)
     return s
 
 
-def _causal_mask(L, S):
-    """Query i sees keys 0..i (lower triangle, aligned top-left as torch's ``is_causal``)."""
-    return xp.tril(xp.ones((L, S), dtype=bool))
+def _causal_mask(like, L, S):
+    """Query i sees keys 0..i (lower triangle, aligned top-left as torch's ``is_causal``),
+    built by the array module of ``like`` (on its device)."""
+    m = get_array_module(like)
+    return m.tril(m.ones((L, S), dtype=bool))
 
 
 def _safe_softmax(s):
@@ -126,7 +128,7 @@ def _backward_tensors(ctx, grad, q, k, v, mask):
     if mask is not None:
         s = s.masked_fill(~mask, float("-inf")) if mask._data.dtype == bool else s + mask
     if ctx.causal:
-        s = s.masked_fill(_tensor(~_causal_mask(s.shape[-2], s.shape[-1])), float("-inf"))
+        s = s.masked_fill(_tensor(~_causal_mask(s._data, s.shape[-2], s.shape[-1])), float("-inf"))
     dead = _tensor(~xp.isfinite(s._data.max(axis=-1, keepdims=True)))  # fully masked rows
     p = s.masked_fill(dead, 0.0).softmax(-1).masked_fill(dead, 0.0)
     d = None if ctx.keep is None else _tensor(ctx.keep * ctx.inv)

@@ -646,7 +646,7 @@ class Scatter(ArrayFunction):
         ctx.index, ctx.dim = index, dim
         ctx.scalar = not hasattr(src, "_data")
         out = a._data.copy()
-        full = list(xp.indices(index.shape, sparse=True))
+        full = open_grid(index, index.shape)
         full[dim] = index
         if ctx.scalar:
             out[tuple(full)] = src

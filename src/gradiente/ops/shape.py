@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 
-from gradiente.backend import xp
+from gradiente.backend import as_strided, get_array_module, xp
 from gradiente.ops.array_function import ArrayFunction
 from gradiente.ops.index import IndexBackward
 
@@ -224,7 +224,7 @@ class Diagonal(ArrayFunction):
         # with its strides, so ``x.diagonal().fill_(v)`` writes into x as in PyTorch.
         start = [slice(None)] * x.ndim
         start[dim2 if offset >= 0 else dim1] = slice(abs(offset), None)
-        return xp.lib.stride_tricks.as_strided(x[tuple(start)], diagonal.shape, diagonal.strides)
+        return as_strided(x[tuple(start)], diagonal.shape, diagonal.strides)
 
     @staticmethod
     def backward(ctx, grad):
@@ -239,10 +239,11 @@ class DiagonalBackward(ArrayFunction):
     @staticmethod
     def forward(ctx, g, offset, dim1, dim2, shape):
         ctx.args = (offset, dim1, dim2)
-        out = xp.zeros(shape, dtype=g._data.dtype)
+        m = get_array_module(g._data)
+        out = m.zeros(shape, dtype=g._data.dtype)
         n = g._data.shape[-1]
-        rows = xp.arange(n) + max(-offset, 0)
-        cols = xp.arange(n) + max(offset, 0)
+        rows = m.arange(n) + max(-offset, 0)
+        cols = m.arange(n) + max(offset, 0)
         # moveaxis gives a view, so the assignment writes the diagonal of ``out``
         xp.moveaxis(out, (dim1, dim2), (-2, -1))[..., rows, cols] = g._data
         return out

@@ -318,6 +318,8 @@ def normal(mean, std=1.0, size=None, generator=None, dtype=None) -> Tensor:
 
 
 def bernoulli(input, p=None, generator=None) -> Tensor:
+    if type(input._data) is not B.ndarray:  # CUDA: torch's CPU draws, copied to the device
+        return bernoulli(input.cpu(), p, generator).to(input.device)
     probs = input._data if p is None else p
     return Tensor._make(
         _random.bernoulli(probs, input._data.shape, input._data.dtype, generator), False, None
@@ -333,6 +335,8 @@ def multinomial(input, num_samples, replacement=False, generator=None) -> Tensor
     uniforms, one per sample, row after row.
     """
     p = input._data
+    if type(p) is not B.ndarray:  # CUDA: torch's CPU draws (one read of p), copied back
+        return multinomial(input.cpu(), num_samples, replacement, generator).to(input.device)
     if p.ndim not in (1, 2):
         raise RuntimeError("prob_dist must be 1 or 2 dim")
     if p.dtype.kind != "f":

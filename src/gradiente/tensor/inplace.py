@@ -333,6 +333,8 @@ class InPlace:
         return self
 
     def _fill_random(self, array) -> Tensor:
+        if type(self._data) is not B.ndarray:  # drawn on the CPU (torch's numbers), copied over
+            array = B.to_device(array, B.array_device_index(self._data))
         if self._overwritten_in_graph():
             return self._inplace(lambda s: s * 0 + Tensor._make(array.astype(s._data.dtype)))
         self._check_inplace()
@@ -354,7 +356,7 @@ class InPlace:
 
     def bernoulli_(self, p=0.5, generator=None):
         """Fill self with 0/1 samples, 1 with probability ``p``."""
-        p = p._data if isinstance(p, Tensor) else p
+        p = B.host(p._data) if isinstance(p, Tensor) else p  # drawn on the host, as above
         return self._fill_random(
             _random.bernoulli(p, self._data.shape, self._data.dtype, generator)
         )

@@ -405,7 +405,7 @@ class Shape:
         """Repeat each element ``repeats`` times (an int, or one count per element)."""
         x = self.flatten() if dim is None else self
         d = 0 if dim is None else _dim(dim, self.ndim, "repeat_interleave")
-        counts = _arr(repeats)
+        counts = B.host(_arr(repeats))  # the output's length depends on them: read once
         index = xp.repeat(xp.arange(x.shape[d]), counts)
         return x.index_select(d, Tensor._make(index))
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import warnings
 
+from gradiente import backend as B
 from gradiente import random as _random
 from gradiente.backend import xp
 from gradiente.ops.linear import Embedding as _Embedding
@@ -196,5 +197,6 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
             f"Class values must be smaller than num_classes (got class {int(idx.max())} with "
             f"num_classes={num_classes})."
         )
-    out = (idx[..., None] == xp.arange(num_classes)).astype(xp.int64)
+    classes = B.get_array_module(idx).arange(num_classes)  # on idx's device
+    out = (idx[..., None] == classes).astype(xp.int64)
     return Tensor._make(out)

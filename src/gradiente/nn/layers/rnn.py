@@ -192,12 +192,12 @@ class RNNBase(Module):
         shape_h = (self.num_layers * num_directions, batch, real_hidden)
         shape_c = (self.num_layers * num_directions, batch, self.hidden_size)
         if hx is None:
-            hx = zeros(shape_h, dtype=input.dtype)
+            hx = zeros(shape_h, dtype=input.dtype, device=input.device)
         else:
             self._check_hidden(hx, shape_h, "hidden")
         if self.mode == "LSTM":
             if cx is None:
-                cx = zeros(shape_c, dtype=input.dtype)
+                cx = zeros(shape_c, dtype=input.dtype, device=input.device)
             else:
                 self._check_hidden(cx, shape_c, "cell")
         h_n, c_n = [], []
@@ -386,9 +386,9 @@ class RNNCellBase(Module):
         _reset_uniform(self)
 
     @staticmethod
-    def _state(state: Tensor | None, shape: tuple, dtype, batched: bool) -> Tensor:
+    def _state(state: Tensor | None, shape: tuple, like: Tensor, batched: bool) -> Tensor:
         if state is None:
-            return zeros(shape, dtype=dtype)
+            return zeros(shape, dtype=like.dtype, device=like.device)
         return state if batched else state.unsqueeze(0)
 
     def _step(self, input: Tensor, hx: Tensor | None, cx: Tensor | None):
@@ -399,8 +399,8 @@ class RNNCellBase(Module):
         batched = input.ndim == 2
         x = input if batched else input.unsqueeze(0)
         shape = (x.shape[0], self.hidden_size)
-        h = self._state(hx, shape, input.dtype, batched)
-        c = self._state(cx, shape, input.dtype, batched) if self._mode == "LSTM" else None
+        h = self._state(hx, shape, input, batched)
+        c = self._state(cx, shape, input, batched) if self._mode == "LSTM" else None
         gates_x = F.linear(x, self.weight_ih, self.bias_ih)
         h, c = _cell_step(self._mode, gates_x, h, c, self.weight_hh, self.bias_hh, None)
         if not batched:
