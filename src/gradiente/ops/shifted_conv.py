@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from gradiente import _blas
 from gradiente.backend import ndarray, xp
+from gradiente.ops.im2col import _pad_nhwc
 
 # Below this many input or output channels a tap's (R × C)·(C × O) product is too thin for
 # BLAS to run near its peak, and im2col's one (R × kh·kw·C) product wins (LeNet's 1 → 6 and
@@ -96,9 +97,8 @@ def weight_grad(X, gh, geom, w_shape, image_shape):
     O, C, kh, kw = w_shape
     N, Hp, Wp, _ = image_shape
     OH, OW = geom.out
-    G = xp.zeros((N, Hp, Wp, O), dtype=gh.dtype)  # the gradient on the padded grid
-    G[:, :OH, :OW] = gh
-    G = G.reshape(-1, O)
+    # the gradient on the padded grid: zeros below and right of it (only there)
+    G = _pad_nhwc(gh, (0, Hp - OH, 0, Wp - OW)).reshape(-1, O)
     offsets = _offsets(geom, Wp)
     R = X.shape[0] - offsets[-1]
     dw = xp.empty((kh * kw, C, O), dtype=gh.dtype)
