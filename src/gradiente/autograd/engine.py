@@ -270,7 +270,7 @@ def _accumulate(leaf, grad, create_graph: bool, adopted: set) -> None:
     if the array is shared, read-only or a view); later, the sum is done in place. Under
     ``create_graph`` the sum is a graph-carrying, out-of-place addition."""
     if create_graph:
-        leaf.grad = _CopyGrad.apply(grad) if leaf.grad is None else leaf.grad + grad
+        leaf.grad = CopyGrad.apply(grad) if leaf.grad is None else leaf.grad + grad
     elif leaf.grad is None:
         data = grad._data
         flags = data.flags
@@ -284,9 +284,10 @@ def _accumulate(leaf, grad, create_graph: bool, adopted: set) -> None:
         hook(leaf)
 
 
-class _CopyGrad(Function):
+class CopyGrad(Function):
     """The copy a leaf makes of its first gradient under ``create_graph``: recorded in the
-    graph (so the gradient can be differentiated again), with PyTorch's node name."""
+    graph (so the gradient can be differentiated again), with PyTorch's node name. The op
+    ``clone`` (``ops/elementwise.py``) is the same copy under another name."""
 
     backward_name = "CopyBackwards"
     _array_forward = True

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from gradiente import backend as B
 from gradiente.autograd import function as _function
+from gradiente.autograd.engine import CopyGrad
 from gradiente.backend import as_array, xp
 from gradiente.ops.activation import erfinv as _erfinv
 from gradiente.ops.array_function import ArrayFunction
@@ -475,16 +476,11 @@ class ToDevice(ArrayFunction):
         return ToDevice.apply(grad, ctx.source), None
 
 
-class Clone(ArrayFunction):
+class Clone(CopyGrad):
+    """x.clone(): a copy of the array, the gradient passed through (the engine's copy of a
+    gradient, under torch's name for clone)."""
+
     backward_name = "CloneBackward0"
-
-    @staticmethod
-    def forward(ctx, a):
-        return a._data.copy()
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad
 
 
 # Trigonometric and hyperbolic functions and their inverses (PyTorch's derivative formulas).
