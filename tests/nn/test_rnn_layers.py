@@ -129,3 +129,30 @@ def test_recurrent_layers_say_what_is_wrong():
         nn.LSTM(3, 4)(gradiente.zeros(3))
     with pytest.raises(ValueError, match="Unknown nonlinearity"):
         nn.RNN(3, 4, nonlinearity="gelu")
+
+
+@pytest.mark.parametrize(
+    "name, args, kwargs",
+    [
+        ("RNN", (3, 4, 2, "relu", False, True), {}),  # nonlinearity fourth, as in torch
+        ("RNN", (3, 4), {"nonlinearity": "relu", "bidirectional": True}),
+        ("LSTM", (3, 5, 1, True, False, 0.0, False, 2), {}),  # proj_size eighth
+        ("GRU", (3, 4, 1, False), {"batch_first": True}),
+    ],
+)
+def test_recurrent_layers_take_torch_positional_and_keyword_arguments(name, args, kwargs):
+    ours, theirs = getattr(nn, name)(*args, **kwargs), getattr(torch.nn, name)(*args, **kwargs)
+    assert repr(ours) == repr(theirs)
+    assert [(n, tuple(p.shape)) for n, p in ours.named_parameters()] == [
+        (n, tuple(p.shape)) for n, p in theirs.named_parameters()
+    ]
+    assert getattr(ours, "nonlinearity", None) == getattr(theirs, "nonlinearity", None)
+
+
+@pytest.mark.parametrize("name", ["RNN", "GRU"])
+def test_rnn_and_gru_refuse_proj_size_as_torch_does(name):
+    with pytest.raises(ValueError) as theirs:
+        getattr(torch.nn, name)(3, 4, proj_size=2)
+    with pytest.raises(ValueError) as ours:
+        getattr(nn, name)(3, 4, proj_size=2)
+    assert str(ours.value) == str(theirs.value)

@@ -255,39 +255,32 @@ class RNNBase(Module):
         return changed_options_repr(self, f"{self.input_size}, {self.hidden_size}", _RNN_DEFAULTS)
 
 
+def _refuse_proj_size(kwargs: dict) -> None:
+    """torch's RNN and GRU refuse the LSTM's ``proj_size``."""
+    if "proj_size" in kwargs:
+        raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
+
+
 class RNN(RNNBase):
     """Elman RNN: h_t = tanh(W_ih x_t + b_ih + W_hh h_(t−1) + b_hh) (``nonlinearity='relu'``
-    for ReLU). ``forward(input, hx=None)`` returns (output, h_n)."""
+    for ReLU). ``forward(input, hx=None)`` returns (output, h_n).
 
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        num_layers: int = 1,
-        nonlinearity: str = "tanh",
-        bias: bool = True,
-        batch_first: bool = False,
-        dropout: float = 0.0,
-        bidirectional: bool = False,
-        device=None,
-        dtype=None,
-    ) -> None:
+    Takes ``(*args, **kwargs)`` as torch's RNN does: those of ``RNNBase`` without ``mode`` and
+    ``proj_size``, with ``nonlinearity="tanh"`` fourth, after ``num_layers``.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        _refuse_proj_size(kwargs)
+        if len(args) > 3:
+            nonlinearity = args[3]
+            args = args[:3] + args[4:]
+        else:
+            nonlinearity = kwargs.pop("nonlinearity", "tanh")
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(
                 f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'."
             )
-        super().__init__(
-            "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU",
-            input_size,
-            hidden_size,
-            num_layers,
-            bias,
-            batch_first,
-            dropout,
-            bidirectional,
-            device=device,
-            dtype=dtype,
-        )
+        super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", *args, **kwargs)
         self.nonlinearity = nonlinearity
 
     def forward(self, input: Tensor, hx: Tensor | None = None):
@@ -297,34 +290,11 @@ class RNN(RNNBase):
 
 class LSTM(RNNBase):
     """Long short-term memory. ``forward(input, (h_0, c_0)=None)`` returns
-    (output, (h_n, c_n))."""
+    (output, (h_n, c_n)). Takes ``(*args, **kwargs)`` as torch's LSTM does: those of
+    ``RNNBase`` without ``mode``."""
 
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        num_layers: int = 1,
-        bias: bool = True,
-        batch_first: bool = False,
-        dropout: float = 0.0,
-        bidirectional: bool = False,
-        proj_size: int = 0,
-        device=None,
-        dtype=None,
-    ) -> None:
-        super().__init__(
-            "LSTM",
-            input_size,
-            hidden_size,
-            num_layers,
-            bias,
-            batch_first,
-            dropout,
-            bidirectional,
-            proj_size,
-            device,
-            dtype,
-        )
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__("LSTM", *args, **kwargs)
 
     def forward(self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None):
         h0, c0 = hx if hx is not None else (None, None)
@@ -333,32 +303,13 @@ class LSTM(RNNBase):
 
 
 class GRU(RNNBase):
-    """Gated recurrent unit. ``forward(input, hx=None)`` returns (output, h_n)."""
+    """Gated recurrent unit. ``forward(input, hx=None)`` returns (output, h_n). Takes
+    ``(*args, **kwargs)`` as torch's GRU does: those of ``RNNBase`` without ``mode`` and
+    ``proj_size``."""
 
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        num_layers: int = 1,
-        bias: bool = True,
-        batch_first: bool = False,
-        dropout: float = 0.0,
-        bidirectional: bool = False,
-        device=None,
-        dtype=None,
-    ) -> None:
-        super().__init__(
-            "GRU",
-            input_size,
-            hidden_size,
-            num_layers,
-            bias,
-            batch_first,
-            dropout,
-            bidirectional,
-            device=device,
-            dtype=dtype,
-        )
+    def __init__(self, *args, **kwargs) -> None:
+        _refuse_proj_size(kwargs)
+        super().__init__("GRU", *args, **kwargs)
 
     forward = RNN.forward  # (output, h_n), as for the Elman RNN
 
