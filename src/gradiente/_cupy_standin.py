@@ -1,7 +1,7 @@
 """A strict CuPy stand-in for CPU-only tests: the rules of CuPy that break NumPy code, enforced.
 
-Test infrastructure, not a backend. ``GRADIENTE_FAKE_CUDA=strict`` (or
-``backend.set_stand_in_cuda(n, strict=True)``) makes ``backend._cupy`` this module, so that
+Test infrastructure, not a backend. ``GRADIENTE_FAKE_CUDA=1`` (or
+``backend.set_stand_in_cuda(n)``) makes ``backend._cupy`` this module, so that
 gradiente takes the very code path it takes on a GPU with CuPy, while the arithmetic is
 NumPy's on the host. Its ``ndarray`` *wraps* (does not subclass) a NumPy array, so NumPy code
 that would fail on CuPy fails here too:

@@ -4,17 +4,15 @@ and the devices an array can live on.
 Every op asks this module for its array namespace (``xp``) instead of importing NumPy itself.
 A tensor's device is the type of its array: a plain ``numpy.ndarray`` lives on the CPU; a CuPy
 array on a CUDA GPU (CuPy is imported only when a CUDA device is first asked for, never on a
-CPU install); and, for CPU-only CI, a ``StandInCudaArray`` — a NumPy array marked as living on
-"cuda:N" — plays the GPU when ``GRADIENTE_FAKE_CUDA=1`` (or ``=2`` for two devices) is set or
-``set_stand_in_cuda(1)`` is called. The stand-in computes with NumPy, so every path of the device
-model (moving, mixing errors, modules, optimizers, checkpoints) runs without a GPU; only
-CUDA's own kernels are left for a real device.
+CPU install).
 
-The *strict* stand-in (``GRADIENTE_FAKE_CUDA=strict`` or ``strict:N``, or
-``set_stand_in_cuda(n, strict=True)``) goes further: it makes ``_cupy`` the module
-``_cupy_standin``, whose arrays wrap NumPy arrays and refuse what CuPy refuses (implicit
-conversion to NumPy, host arrays mixed into device operations), so that the ops take CuPy's
-code path on the CPU. The helpers at the end of this module (``add_at``, ``as_strided``,
+For CPU-only CI a stand-in plays the GPU when ``GRADIENTE_FAKE_CUDA=1`` (or ``=2`` for two
+devices; ``strict`` and ``strict:N`` are the same) is set or ``set_stand_in_cuda(1)`` is
+called: it makes ``_cupy`` the module ``_cupy_standin``, whose arrays wrap NumPy arrays and
+refuse what CuPy refuses (implicit conversion to NumPy, host arrays mixed into device
+operations). So every op, and every path of the device model (moving, mixing errors, modules,
+optimizers, checkpoints), takes CuPy's code path on the CPU; only CUDA's own kernels are left
+for a real device. The helpers at the end of this module (``add_at``, ``as_strided``,
 ``sliding_windows``) are the device-neutral forms of the NumPy calls CuPy spells differently.
 """
 
@@ -56,62 +54,39 @@ def get_array_module(*arrays):
 # ---------------------------------------------------------------------------------------------
 
 
-class StandInCudaArray(numpy.ndarray):
-    """A NumPy array marked as living on the stand-in device "cuda:<device_index>".
-
-    NumPy keeps the subclass through ufuncs, views and ``*_like`` (``__array_finalize__``
-    copies the mark), so an op on stand-in arrays gives stand-in arrays, as on a GPU.
-    """
-
-    device_index = 0
-
-    def __array_finalize__(self, obj):
-        self.device_index = getattr(obj, "device_index", 0)
-
-    def __reduce__(self):
-        return (_stand_in_array, (numpy.asarray(self), self.device_index))
-
-
-def _stand_in_array(array, index: int) -> StandInCudaArray:
-    out = numpy.asarray(array).view(StandInCudaArray)
-    out.device_index = index
-    return out
-
-
-def _stand_in_setting() -> tuple[int, bool]:
-    """(count, strict) from ``GRADIENTE_FAKE_CUDA``: ``N`` (lenient), ``strict`` or
-    ``strict:N`` (the strict stand-in, 1 or N devices); anything else: no stand-in."""
+def _stand_in_setting() -> int:
+    """How many stand-in devices ``GRADIENTE_FAKE_CUDA`` asks for: ``N``, or ``strict`` /
+    ``strict:N`` (the older spelling: 1 or N devices); anything else: none."""
     value = os.environ.get("GRADIENTE_FAKE_CUDA", "")
     if value.isdigit():
-        return int(value), False
+        return int(value)
     kind, _, count = value.partition(":")
     if kind == "strict":
-        return (int(count) if count.isdigit() else 1), True
-    return 0, False
+        return int(count) if count.isdigit() else 1
+    return 0
 
 
 _stand_in = [0]  # how many stand-in CUDA devices (0: none)
-_strict_default = [_stand_in_setting()[1]]  # the kind set_stand_in_cuda gives by default
-_cupy = None  # the CuPy module (or the strict stand-in) once a CUDA device has been asked for
-_cupyx = None  # cupyx (scatter_add), loaded with CuPy
-_real_cupy = [None]  # CuPy itself, kept while the strict stand-in replaces it
+_cupy = None  # the CuPy module (or the stand-in) once a CUDA device has been asked for
+_cupyx = None  # cupyx (scatter_add): the stand-in's, or CuPy's once add_at first needs it
+_real_cupy = [None]  # CuPy itself, kept while the stand-in replaces it
 _cupy_tried = [False]
 _current_device = [0]
 
 
-def set_stand_in_cuda(count: int, strict: bool | None = None) -> None:
+def set_stand_in_cuda(count: int, strict: bool = True) -> None:
     """Provide ``count`` stand-in CUDA devices backed by NumPy (0 turns them off); tests use
-    this instead of the ``GRADIENTE_FAKE_CUDA`` environment variable. ``strict=True`` uses
-    the strict stand-in (``_cupy_standin``: CuPy's rules, CuPy's code path); None takes the
-    kind that ``GRADIENTE_FAKE_CUDA`` names (lenient unless it says ``strict``)."""
+    this instead of the ``GRADIENTE_FAKE_CUDA`` environment variable. The stand-in is
+    ``_cupy_standin`` (CuPy's rules, CuPy's code path); ``strict`` is accepted for older
+    callers and must be True (the lenient NumPy-subclass stand-in is gone)."""
     global _cupy, _cupyx
-    if strict is None:
-        strict = _strict_default[0]
+    if not strict:
+        raise ValueError("the lenient stand-in was removed: the stand-in is always strict")
     if _cupy is not None and _cupy is not _standin_module():
         _real_cupy[0] = (_cupy, _cupyx)
     _stand_in[0] = int(count)
     _current_device[0] = 0
-    if count and strict:
+    if count:
         _cupy = _standin_module()
         _cupy.set_device_count(count)
         _cupyx = _cupy.cupyx
@@ -126,13 +101,8 @@ def _standin_module():
 
 
 def stand_in_cuda() -> bool:
-    """True when CUDA devices are NumPy stand-ins (lenient or strict)."""
+    """True when CUDA devices are NumPy stand-ins (``_cupy_standin``)."""
     return _stand_in[0] > 0
-
-
-def lenient_stand_in() -> bool:
-    """True when CUDA devices are the lenient stand-in (``StandInCudaArray``, no ``_cupy``)."""
-    return _stand_in[0] > 0 and _cupy is None
 
 
 def _load_cupy():
@@ -142,21 +112,19 @@ def _load_cupy():
         _cupy_tried[0] = True
         try:
             import cupy  # noqa: PLC0415 - a GPU library only when a GPU is asked for
-            import cupyx  # noqa: PLC0415
 
             if cupy.cuda.runtime.getDeviceCount() > 0:
                 if _cupy is None:
-                    _cupy, _cupyx = cupy, cupyx
-                else:  # the strict stand-in is active: CuPy waits for it to be switched off
-                    _real_cupy[0] = (cupy, cupyx)
+                    _cupy = cupy
+                else:  # the stand-in is active: CuPy waits for it to be switched off
+                    _real_cupy[0] = (cupy, None)
         except Exception:  # no CuPy, no driver, no device: CUDA is unavailable
             pass
     return _cupy
 
 
-_initial = _stand_in_setting()
-if _initial[0]:
-    set_stand_in_cuda(*_initial)
+if _stand_in_setting():
+    set_stand_in_cuda(_stand_in_setting())
 
 
 def cuda_device_count() -> int:
@@ -205,8 +173,6 @@ def array_device_index(array):
     """The CUDA index of ``array``, or None for a CPU (plain NumPy) array."""
     if type(array) is ndarray:
         return None
-    if isinstance(array, StandInCudaArray):
-        return array.device_index
     if _cupy is not None and isinstance(array, _cupy.ndarray):
         return array.device.id
     return None  # NumPy scalars and other host values
@@ -223,8 +189,6 @@ def to_device(array, index):
             return _cupy.asnumpy(array)
         return numpy.array(array)  # a plain ndarray copy
     check_cuda_index(index)
-    if _cupy is None:  # the lenient stand-in
-        return _stand_in_array(numpy.array(array), index)
     if bfloat16_array(array):
         raise TypeError(BF16_ON_CUDA)
     if isinstance(array, _cupy.ndarray):
@@ -251,8 +215,7 @@ host_results: set = set()  # names of ops whose results were built on the host (
 def mark_device(array, index, op: str | None = None):
     """``array`` (an op's result) on device ``index`` without a copy where possible.
 
-    The lenient stand-in re-marks the plain arrays that NumPy constructors built. On CuPy
-    (and the strict stand-in) an op's result is on the device already; one built on the host
+    On CuPy (and the stand-in) an op's result is on the device already; one built on the host
     (a NumPy constructor, a Python number) is copied there, and the op's name is added to
     ``host_results`` so that tests can find such ops (each one costs a host-to-device copy).
     """
@@ -261,10 +224,6 @@ def mark_device(array, index, op: str | None = None):
     here = array_device_index(array)
     if here == index:
         return array
-    if _cupy is None:  # the lenient stand-in
-        if isinstance(array, (ndarray, numpy.generic)):
-            return _stand_in_array(numpy.asarray(array), index)
-        return to_device(numpy.asarray(array), index)
     if here is None:
         host_results.add(op or "?")
     return to_device(array, index)
@@ -558,11 +517,21 @@ def as_strided(x, shape, strides, writeable: bool = True):
     return numpy.lib.stride_tricks.as_strided(x, shape, strides, writeable=writeable)
 
 
+def _scatter_module():
+    """cupyx (CuPy's extras, home of ``scatter_add``), imported on first use."""
+    global _cupyx
+    if _cupyx is None:
+        import cupyx  # noqa: PLC0415 - with CuPy, only on a GPU
+
+        _cupyx = cupyx
+    return _cupyx
+
+
 def add_at(out, index, values) -> None:
     """``out[index] += values`` where repeated indices add up: ``numpy.add.at`` on the CPU,
     ``cupyx.scatter_add`` on CUDA (CuPy arrays)."""
     if _cupy is not None and isinstance(out, _cupy.ndarray):
-        _cupyx.scatter_add(out, index, values)
+        _scatter_module().scatter_add(out, index, values)
     else:
         numpy.add.at(out, index, values)
 

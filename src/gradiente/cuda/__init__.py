@@ -95,8 +95,6 @@ class device:
 def get_device_name(d=None) -> str:
     """The GPU's name (CuPy's device properties), or the stand-in's."""
     index = _index(d)
-    if B.lenient_stand_in():
-        return f"gradiente stand-in CUDA device {index} (NumPy)"
     name = B._cupy.cuda.runtime.getDeviceProperties(index)["name"]
     return name.decode() if isinstance(name, bytes) else name
 
@@ -105,9 +103,8 @@ def synchronize(d=None) -> None:
     """Wait until every kernel queued on the device has finished (nothing to wait for on the
     stand-in, whose NumPy calls finish before they return)."""
     index = _index(d)
-    if not B.lenient_stand_in():
-        with B._cupy.cuda.Device(index):
-            B._cupy.cuda.Device(index).synchronize()
+    with B._cupy.cuda.Device(index):
+        B._cupy.cuda.Device(index).synchronize()
 
 
 _seed = [0]
@@ -136,8 +133,6 @@ def memory_allocated(d=None) -> int:
     """Bytes held by tensors on the device: CuPy's memory pool in use. The stand-in device has
     no memory of its own (its arrays are host memory): 0."""
     _index(d)
-    if B.lenient_stand_in():
-        return 0
     used = B._cupy.get_default_memory_pool().used_bytes()
     _peak[0] = max(_peak[0], used)
     return used
@@ -158,14 +153,12 @@ def reset_peak_memory_stats(d=None) -> None:
 def memory_reserved(d=None) -> int:
     """Bytes the allocator holds (CuPy's pool total); 0 on the stand-in."""
     _index(d)
-    if B.lenient_stand_in():
-        return 0
     return B._cupy.get_default_memory_pool().total_bytes()
 
 
 def empty_cache() -> None:
     """Give the allocator's unused blocks back to the driver."""
-    if is_available() and not B.lenient_stand_in():
+    if is_available():
         B._cupy.get_default_memory_pool().free_all_blocks()
 
 
@@ -175,42 +168,34 @@ class Event:
 
     def __init__(self, enable_timing: bool = False, blocking: bool = False, interprocess=False):
         self.enable_timing = enable_timing
-        self._time = None
-        self._event = None
-        if not B.lenient_stand_in():
-            _index(None)
-            self._event = B._cupy.cuda.Event(block=blocking, disable_timing=not enable_timing)
+        self._recorded = False
+        _index(None)
+        self._event = B._cupy.cuda.Event(block=blocking, disable_timing=not enable_timing)
 
     def record(self, stream=None) -> None:
         """Mark this point of the current stream's work."""
-        if self._event is not None:
-            self._event.record(None if stream is None else stream._stream)
-        else:
-            self._time = time.perf_counter()
+        self._event.record(None if stream is None else stream._stream)
+        self._recorded = True
 
     def synchronize(self) -> None:
         """Wait until the work before this event has finished."""
-        if self._event is not None:
-            self._event.synchronize()
+        self._event.synchronize()
 
     def query(self) -> bool:
         """True when the work before this event has finished."""
-        return True if self._event is None else self._event.done
+        return self._event.done
 
     def wait(self, stream=None) -> None:
         """Make later work on ``stream`` wait for this event."""
-        if self._event is not None:
-            (stream or current_stream())._stream.wait_event(self._event)
+        (stream or current_stream())._stream.wait_event(self._event)
 
     def elapsed_time(self, end: Event) -> float:
         """Milliseconds from this event to ``end`` (both recorded, both with timing)."""
         if not (self.enable_timing and end.enable_timing):
             raise RuntimeError("Both events must be created with argument 'enable_timing=True'.")
-        if self._event is not None:
-            return B._cupy.cuda.get_elapsed_time(self._event, end._event)
-        if self._time is None or end._time is None:
+        if not (self._recorded and end._recorded):
             raise RuntimeError("Both events must be recorded before calculating elapsed time.")
-        return (end._time - self._time) * 1000.0
+        return B._cupy.cuda.get_elapsed_time(self._event, end._event)
 
 
 class Stream:
@@ -219,10 +204,8 @@ class Stream:
     def __init__(self, device=None, priority: int = 0, _null: bool = False) -> None:
         self.device = _device_type("cuda", _index(device))
         self.priority = priority
-        self._stream = None
-        if not B.lenient_stand_in():
-            cupy = B._cupy
-            self._stream = cupy.cuda.Stream.null if _null else cupy.cuda.Stream(non_blocking=True)
+        cupy = B._cupy
+        self._stream = cupy.cuda.Stream.null if _null else cupy.cuda.Stream(non_blocking=True)
 
     def synchronize(self) -> None:
         """Wait until all work on this stream has finished."""

@@ -50,8 +50,8 @@ class device:
     """Where a tensor lives: ``device("cpu")``, ``device("cuda")``, ``device("cuda:1")``,
     ``device("cuda", 1)`` or ``device(1)`` (a bare index means CUDA), as ``torch.device``.
 
-    A CUDA tensor's array is a CuPy array (or, on CPU-only CI, the NumPy stand-in of
-    ``backend.StandInCudaArray``); a CPU tensor's array is a plain ``numpy.ndarray``.
+    A CUDA tensor's array is a CuPy array (or, on CPU-only CI, the stand-in array of
+    ``_cupy_standin.ndarray``); a CPU tensor's array is a plain ``numpy.ndarray``.
     """
 
     __slots__ = ("type", "index")
