@@ -49,6 +49,15 @@ def _add_taps(m, per_tap, geom, padded, shape, dtype):
     return m.ascontiguousarray(gx[:, :, ph : ph + H, pw : pw + W])
 
 
+def _upstream(grad, geom, name: str):
+    """A backward's start: dL/dy's array, its array module and the taps per window
+    (k = kh·kw); a gradient that needs a graph (double backward) is refused."""
+    if grad.requires_grad:
+        raise RuntimeError(f"{name} on CUDA: double backward is not supported")
+    g = grad._data
+    return g, B.get_array_module(g), geom.kernel[0] * geom.kernel[1]
+
+
 def _flat_indices(m, arg, geom, W: int):
     """return_indices: the winning tap ``arg`` (i·kw + j) of window (oh, ow) as its flat
     position h·W + w in the unpadded plane, h = oh·sh − ph + i·dh, w = ow·sw − pw + j·dw."""
@@ -86,11 +95,7 @@ class DeviceMaxPool2d(ArrayFunction):
 
     @staticmethod
     def backward(ctx, grad):
-        if grad.requires_grad:
-            raise RuntimeError("max_pool2d on CUDA: double backward is not supported")
-        g = grad._data
-        m = B.get_array_module(g)
-        k = ctx.geom.kernel[0] * ctx.geom.kernel[1]
+        g, m, k = _upstream(grad, ctx.geom, "max_pool2d")
         per_tap = (ctx.arg[..., None] == m.arange(k)) * g[..., None]
         gx = _add_taps(m, per_tap.astype(g.dtype), ctx.geom, ctx.padded, ctx.shape, g.dtype)
         return gx, None, None
@@ -115,11 +120,7 @@ class DeviceAvgPool2d(ArrayFunction):
 
     @staticmethod
     def backward(ctx, grad):
-        if grad.requires_grad:
-            raise RuntimeError("avg_pool2d on CUDA: double backward is not supported")
-        g = grad._data
-        m = B.get_array_module(g)
-        k = ctx.geom.kernel[0] * ctx.geom.kernel[1]
+        g, m, k = _upstream(grad, ctx.geom, "avg_pool2d")
         share = (g * ctx.scale).astype(g.dtype)
         per_tap = m.broadcast_to(share[..., None], share.shape + (k,))
         return _add_taps(m, per_tap, ctx.geom, ctx.padded, ctx.shape, g.dtype), None, None
