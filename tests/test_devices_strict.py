@@ -298,3 +298,202 @@ def test_cuda_api_on_the_strict_stand_in():
             gradiente.ones(2, dtype=gradiente.bfloat16).to("cuda")
     finally:
         B.set_stand_in_cuda(0)
+
+
+# ---------------------------------------------------------------------------------------------
+# More of the library on CuPy's path: convolutions and pooling beyond conv2d, recurrent layers,
+# optimizers, schedulers, gradient clipping, initialisation, checkpoints, pinned batches
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "stride,padding,dilation,groups", [(1, 0, 1, 1), (2, 1, 1, 1), (1, 2, 2, 1), (1, 1, 1, 2)]
+)
+def test_conv1d_forward_and_backward(cuda, stride, padding, dilation, groups):
+    _check(
+        lambda x, w, b: F.conv1d(x, w, b, stride, padding, dilation, groups),
+        [(2, 4, 9), (6, 4 // groups, 3), (6,)],
+        tol=1e-10,
+    )
+
+
+@pytest.mark.parametrize(
+    "stride,padding,output_padding,groups,dilation",
+    [(1, 0, 0, 1, 1), (2, 1, 1, 1, 1), (2, 0, 0, 2, 1), (1, 1, 0, 1, 2), (3, 2, 2, 1, 1)],
+)
+def test_conv_transpose2d_forward_and_backward(
+    cuda, stride, padding, output_padding, groups, dilation
+):
+    _check(
+        lambda x, w, b: F.conv_transpose2d(
+            x, w, b, stride, padding, output_padding, groups, dilation
+        ),
+        [(2, 4, 5, 4), (4, 6 // groups, 3, 2), (6,)],
+        tol=1e-10,
+    )
+
+
+def test_adaptive_and_one_dimensional_pooling(cuda):
+    _check(lambda x: F.adaptive_avg_pool2d(x, (3, 2)), [(2, 3, 7, 5)])  # overlapping windows
+    _check(lambda x: F.adaptive_avg_pool2d(x, 1), [(2, 3, 6, 6)])  # regular windows
+    _check(lambda x: F.adaptive_max_pool2d(x, (3, 2)), [(2, 3, 7, 5)])
+    _check(lambda x: F.adaptive_max_pool2d(x, (3, 2), return_indices=True), [(2, 3, 6, 4)])
+    _check(lambda x: F.adaptive_avg_pool1d(x, 3), [(2, 3, 7)])
+    _check(lambda x: F.max_pool1d(x, 3, stride=2, padding=1), [(2, 3, 9)])
+    _check(lambda x: F.avg_pool1d(x, 2), [(2, 3, 8)])
+    _check(lambda x: F.max_pool2d(x, 2, return_indices=True), [(2, 3, 6, 6)])
+
+
+def test_out_of_range_device_index_raises_torchs_error(cuda):
+    x = gradiente.ones(3, 4, device="cuda")
+    for index in ([0, 3], [-4, 1]):
+        bad = gradiente.tensor(index, device="cuda")
+        with pytest.raises(IndexError, match=f"index {index[1] if index[0] == 0 else -4} is out"):
+            x[bad]
+    assert x[gradiente.tensor([2, -3], device="cuda")].shape == (2, 4)
+
+
+def test_recurrent_and_attention_layers(cuda):
+    def run(where, make, *shapes):
+        gradiente.manual_seed(0)
+        layer = make().double().to(where)
+        inputs = [x.to(where) for x in _inputs(shapes)]
+        out = layer(*inputs)
+        out = out[0] if isinstance(out, tuple) else out
+        out.sum().backward()
+        return out.detach().cpu().numpy(), [p.grad.cpu().numpy() for p in layer.parameters()]
+
+    layers = [
+        (lambda: nn.LSTM(3, 4, num_layers=2), [(5, 2, 3)]),
+        (lambda: nn.GRU(3, 4, batch_first=True), [(2, 5, 3)]),
+        (lambda: nn.TransformerEncoderLayer(4, 2, 8, dropout=0.0), [(3, 2, 4)]),
+    ]
+    for make, shapes in layers:
+        (out, grads), (dev_out, dev_grads) = run("cpu", make, *shapes), run("cuda", make, *shapes)
+        np.testing.assert_allclose(dev_out, out, rtol=1e-12, atol=1e-12)
+        for a, b in zip(grads, dev_grads):
+            np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12)
+    assert not B.host_results, f"ops built results on the host: {sorted(B.host_results)}"
+
+
+OPTIMIZERS = {
+    "sgd-momentum": lambda ps: optim.SGD(ps, 0.05, momentum=0.9, weight_decay=1e-3),
+    "nesterov": lambda ps: optim.SGD(ps, 0.05, momentum=0.9, nesterov=True),
+    "adam": lambda ps: optim.Adam(ps, 1e-2, weight_decay=1e-3),
+    "amsgrad": lambda ps: optim.Adam(ps, 1e-2, amsgrad=True),
+    "adamw": lambda ps: optim.AdamW(ps, 1e-2),
+    "rmsprop": lambda ps: optim.RMSprop(ps, 1e-2, momentum=0.5, centered=True),
+    "adagrad": lambda ps: optim.Adagrad(ps, 1e-1),
+}
+
+
+def _mlp_run(where, make_optimizer, steps, state=None, schedule=False):
+    """A small MLP trained on ``where`` (float32): losses, parameters and optimizer state."""
+    gradiente.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 3)).to(where)
+    optimizer = make_optimizer(model.parameters())
+    scheduler = optim.lr_scheduler.StepLR(optimizer, 2, gamma=0.5) if schedule else None
+    if state is not None:
+        model.load_state_dict(state[0])
+        optimizer.load_state_dict(state[1])
+    x = gradiente.randn(16, 4).to(where)
+    y = gradiente.randint(0, 3, (16,)).to(where)
+    losses = []
+    for _ in range(steps):
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 0.5)
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        losses.append(loss.item())
+    return losses, model, optimizer
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_optimizers_clipping_and_schedules_match_the_cpu(cuda, name):
+    make = OPTIMIZERS[name]
+    cpu_losses, cpu_model, cpu_opt = _mlp_run("cpu", make, 4, schedule=True)
+    dev_losses, dev_model, dev_opt = _mlp_run("cuda", make, 4, schedule=True)
+    np.testing.assert_allclose(dev_losses, cpu_losses, rtol=1e-5)
+    for a, b in zip(cpu_model.parameters(), dev_model.parameters()):
+        np.testing.assert_allclose(b.detach().cpu().numpy(), a.detach().numpy(), atol=1e-5)
+    assert dev_opt.param_groups[0]["lr"] == cpu_opt.param_groups[0]["lr"]
+    for state in dev_opt.state.values():  # the state was created on the parameters' device
+        for value in state.values():
+            if isinstance(value, gradiente.Tensor) and value.ndim:
+                assert value.device == "cuda:0"
+    assert not B.host_results, f"ops built results on the host: {sorted(B.host_results)}"
+
+
+@pytest.mark.parametrize("first,second", [("cuda", "cpu"), ("cpu", "cuda")])
+def test_optimizer_state_moves_with_load_state_dict(cuda, first, second):
+    """Two steps on one device, then the saved state resumes on the other: the same run."""
+    make = OPTIMIZERS["adam"]
+    whole, _, _ = _mlp_run("cpu", make, 4)
+    _, model, optimizer = _mlp_run(first, make, 2)
+    state = (model.state_dict(), optimizer.state_dict())
+    rest, _, resumed = _mlp_run(second, make, 2, state=state)
+    np.testing.assert_allclose(rest, whole[2:], rtol=1e-5)
+    for value in resumed.state.values():
+        assert value["exp_avg"].device.type == second
+
+
+def test_init_on_device_parameters(cuda):
+    for fill in (
+        lambda t: nn.init.kaiming_uniform_(t, a=5**0.5),
+        nn.init.xavier_normal_,
+        lambda t: nn.init.normal_(t, 0.0, 0.02),
+        lambda t: nn.init.trunc_normal_(t, std=0.02),
+        nn.init.orthogonal_,
+        nn.init.zeros_,
+    ):
+        values = []
+        for where in ("cpu", "cuda"):
+            weight = nn.Parameter(gradiente.empty(4, 6, device=where))
+            gradiente.manual_seed(3)
+            fill(weight)
+            assert weight.device.type == where
+            values.append(weight.detach().cpu().numpy())
+        np.testing.assert_allclose(values[1], values[0], rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("map_location", [None, "cpu", "cuda", "cuda:1"])
+def test_save_and_load_across_devices(tmp_path, map_location):
+    B.set_stand_in_cuda(2)
+    try:
+        gradiente.manual_seed(0)
+        model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4)).to("cuda:1")
+        gradiente.save(model.state_dict(), tmp_path / "model.pt")
+        state = gradiente.load(tmp_path / "model.pt", map_location=map_location)
+        # torch would put a CUDA tensor back on its GPU; gradiente's file holds host data and
+        # loads on the CPU unless map_location names a device (see the README)
+        expected = {None: "cpu", "cpu": "cpu", "cuda": "cuda:0", "cuda:1": "cuda:1"}[map_location]
+        for key, value in model.state_dict().items():
+            assert state[key].device == expected
+            np.testing.assert_array_equal(state[key].cpu().numpy(), value.detach().cpu().numpy())
+        fresh = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4)).to("cuda")
+        fresh.load_state_dict(state)  # any device's tensors load into a CUDA model
+        assert fresh[0].weight.device == "cuda:0"
+        x = gradiente.randn(5, 3)
+        with gradiente.no_grad():
+            got, want = fresh.eval()(x.to("cuda")), model.eval()(x.to("cuda:1"))
+        np.testing.assert_array_equal(got.cpu().numpy(), want.cpu().numpy())
+    finally:
+        B.set_stand_in_cuda(0)
+
+
+def test_pinned_batches_moved_without_blocking(cuda):
+    data = gradiente.utils.data.TensorDataset(
+        gradiente.arange(24.0).reshape(12, 2), gradiente.arange(12)
+    )
+    loader = gradiente.utils.data.DataLoader(data, batch_size=5, pin_memory=True)
+    seen = []
+    for x, y in loader:
+        assert x.is_pinned() and y.is_pinned()
+        x, y = x.to("cuda", non_blocking=True), y.to("cuda", non_blocking=True)
+        assert x.device == "cuda:0" and type(x._data) is standin.ndarray
+        seen.append((x * 2).sum(1).cpu().numpy() + y.cpu().numpy())
+    expected = (np.arange(24.0).reshape(12, 2) * 2).sum(1) + np.arange(12)
+    np.testing.assert_array_equal(np.concatenate(seen), expected)

@@ -9,10 +9,18 @@ from __future__ import annotations
 import math
 import warnings
 
+from gradiente import backend as B
 from gradiente import random as _random
 from gradiente.autograd.grad_mode import no_grad
 from gradiente.backend import xp
 from gradiente.tensor import Tensor, randperm
+
+
+def _write(tensor: Tensor, values) -> None:
+    """Write host ``values`` (drawn on the CPU, torch's numbers) into ``tensor`` on its device."""
+    tensor._data[...] = B.to_device(values, B.array_device_index(tensor._data))
+    tensor._bump()
+
 
 _LINEAR_FNS = (
     "linear",
@@ -136,8 +144,7 @@ def trunc_normal_(
             result = xp.where(pending, candidates, result)
             pending = xp.where(pending, accept(candidates), pending)
     with no_grad():
-        tensor._data[...] = result
-        tensor._bump()
+        _write(tensor, result)
     return tensor
 
 
@@ -163,8 +170,7 @@ def eye_(tensor: Tensor) -> Tensor:
     if tensor.ndim != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     with no_grad():
-        tensor._data[...] = xp.eye(*tensor.shape, dtype=tensor._data.dtype)
-        tensor._bump()
+        _write(tensor, xp.eye(*tensor.shape, dtype=tensor._data.dtype))
     return tensor
 
 
@@ -281,6 +287,6 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator=None) 
         tensor.normal_(0, std, generator=generator)
         for col_idx in range(cols):
             zero_indices = randperm(rows)._data[:num_zeros]  # PyTorch ignores generator here
-            tensor._data[zero_indices, col_idx] = 0
+            tensor._data[B.device_array(tensor._data, zero_indices), col_idx] = 0
         tensor._bump()
     return tensor

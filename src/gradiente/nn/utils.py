@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from gradiente import backend as B
 from gradiente.autograd.grad_mode import no_grad
 from gradiente.backend import xp
 from gradiente.tensor import Tensor, cat, tensor
@@ -33,8 +34,8 @@ def clip_grad_norm_(
     with no_grad():
         # ‖(‖g₁‖, ‖g₂‖, ...)‖ in the gradients' dtype, as PyTorch computes it
         norms = xp.stack([xp.linalg.norm(g._data.reshape(-1), norm_type) for g in grads])
-        total = xp.linalg.norm(norms, norm_type)
-        total_norm = tensor(total, dtype=grads[0].dtype)
+        total = xp.linalg.norm(norms, norm_type)  # on the gradients' device
+        total_norm = Tensor._make(B.as_array(total, grads[0]._data.dtype))
         if error_if_nonfinite and not xp.isfinite(total):
             raise RuntimeError(
                 f"The total norm of order {norm_type} for gradients from `parameters` is "
