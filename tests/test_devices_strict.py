@@ -10,6 +10,8 @@ both), every result must stay on the device, and no op may build its result on t
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -257,7 +259,10 @@ def test_lenet_training_on_the_strict_stand_in_matches_the_cpu(cuda, make):
 def test_mixing_devices_raises_torchs_error(cuda):
     a = gradiente.ones(3, device="cuda")
     b = gradiente.ones(3)
-    message = "Expected all tensors to be on the same device, but found at least two devices, cuda:0 and cpu!"
+    message = (
+        "Expected all tensors to be on the same device, but found at least two devices, "
+        "cuda:0 and cpu!"
+    )
     with pytest.raises(RuntimeError, match=message):
         a + b
     with pytest.raises(RuntimeError, match=message):
@@ -497,3 +502,56 @@ def test_pinned_batches_moved_without_blocking(cuda):
         seen.append((x * 2).sum(1).cpu().numpy() + y.cpu().numpy())
     expected = (np.arange(24.0).reshape(12, 2) * 2).sum(1) + np.arange(12)
     np.testing.assert_array_equal(np.concatenate(seen), expected)
+
+
+PROBE = """\
+import runpy, sys
+import torch
+from gradiente import backend
+moved = []
+to = torch.nn.Module.to
+torch.nn.Module.to = lambda self, *a, **k: moved.append(str(a[0] if a else k)) or to(self, *a, **k)
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+print("moved to", moved, "host results", sorted(backend.host_results))
+"""
+
+
+def test_a_real_pytorch_program_runs_on_the_stand_in_gpu(tmp_path):
+    """tests/programs' MNIST example (``device = "cuda" if torch.cuda.is_available()``,
+    ``model.to(device)``, pinned loader with a worker) under ``gradiente run``: on the stand-in
+    GPU it prints the CPU run's numbers."""
+    import pathlib
+    import re
+    import subprocess
+    import sys
+
+    tests = pathlib.Path(__file__).resolve().parent
+    mnist = tests.parents[1] / "shared" / "data" / "mnist"
+    if not (mnist / "t10k-images-idx3-ubyte.gz").exists():
+        pytest.skip("needs ../shared/data/mnist")
+    probe = tmp_path / "probe.py"
+    probe.write_text(PROBE)
+    script = tests / "programs" / "nn_scripts" / "mnist_example.py"
+    args = ["--data-dir", str(mnist), "--epochs", "1", "--n-train", "64", "--n-test", "32"]
+    args += ["--batch-size", "32", "--test-batch-size", "32"]
+    outputs = {}
+    for where, extra, fake in (("cpu", ["--no-accel"], "0"), ("cuda", [], "1")):
+        env = {**os.environ, "GRADIENTE_FAKE_CUDA": fake, "OMP_WAIT_POLICY": "PASSIVE"}
+        command = [sys.executable, "-m", "gradiente", "run", str(probe), str(script)]
+        done = subprocess.run(
+            command + args + extra, capture_output=True, text=True, env=env, cwd=tmp_path
+        )
+        assert done.returncode == 0, done.stderr
+        outputs[where] = done.stdout.splitlines()
+    assert outputs["cuda"][-1] == "moved to ['cuda'] host results []"
+    assert outputs["cpu"][-1] == "moved to ['cpu'] host results []"
+    number = r"[-+]?\d+\.?\d*(?:e[-+]?\d+)?"
+    assert len(outputs["cuda"]) == len(outputs["cpu"]) > 5
+    for cpu_line, cuda_line in zip(outputs["cpu"][:-1], outputs["cuda"][:-1]):
+        assert re.sub(number, "#", cuda_line) == re.sub(number, "#", cpu_line)
+        np.testing.assert_allclose(
+            [float(v) for v in re.findall(number, cuda_line)],
+            [float(v) for v in re.findall(number, cpu_line)],
+            rtol=1e-4,
+        )
