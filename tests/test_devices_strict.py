@@ -338,6 +338,17 @@ def test_conv_transpose2d_forward_and_backward(
     )
 
 
+@pytest.mark.parametrize(
+    "stride,padding,dilation,groups", [(1, 0, 1, 1), (2, 1, 1, 1), (1, "same", 2, 1), (1, 1, 1, 2)]
+)
+def test_conv3d_forward_and_backward(cuda, stride, padding, dilation, groups):
+    _check(
+        lambda x, w, b: F.conv3d(x, w, b, stride, padding, dilation, groups),
+        [(2, 4, 5, 6, 5), (4, 4 // groups, 2, 3, 2), (4,)],
+        tol=1e-10,
+    )
+
+
 def test_adaptive_and_one_dimensional_pooling(cuda):
     _check(lambda x: F.adaptive_avg_pool2d(x, (3, 2)), [(2, 3, 7, 5)])  # overlapping windows
     _check(lambda x: F.adaptive_avg_pool2d(x, 1), [(2, 3, 6, 6)])  # regular windows

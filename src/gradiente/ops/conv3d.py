@@ -30,8 +30,9 @@ from dataclasses import dataclass
 from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import xp
 from gradiente.ops.array_function import ArrayFunction
-from gradiente.ops.conv import _check_channels, _needs_grad, _recorded_grads
+from gradiente.ops.conv import _check_channels, _needs_grad, _recorded_grads, conv2d
 from gradiente.ops.im2col import _shape
+from gradiente.ops.shape import ConstantPad
 from gradiente.ops.window import conv_out_size, conv_transpose_out_size, int_tuple, same_padding
 
 _as_strided = xp.lib.stride_tricks.as_strided
@@ -385,8 +386,35 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """
     x, unbatched = _batched(input, 3)
     geom = _conv_geometry("conv3d", x, weight, bias, stride, padding, dilation, groups, 3)
-    out = ConvVolume.apply(x, weight, bias, geom)
+    if type(x._data) is not xp.ndarray:  # on CUDA: kd device conv2d's, below
+        out = _conv3d_by_depth_taps(x, weight, bias, geom)
+    else:
+        out = ConvVolume.apply(x, weight, bias, geom)
     return out.squeeze(0) if unbatched else out
+
+
+def _conv3d_by_depth_taps(x, w, b, geom: VolumeGeometry):
+    """conv3d of a CUDA input as a sum of kd conv2d's, one per depth tap i (device kernels,
+    ``ops/device_conv.py``); written with Tensor ops, so autograd gives the gradients:
+
+        y[:, :, od] = Σ_i conv2d(x_pad[:, :, od·sd + i·dd], W[:, :, i])   (+ b)
+
+    The output depths od are batched: tap i's input slices (N, C, OD, Hp, Wp) become a batch
+    of N·OD images.
+    """
+    N, C = x.shape[:2]
+    O = w.shape[0]
+    (sd, sh, sw), (dd, dh, dw), OD = geom.stride, geom.dilation, geom.out[0]
+    if any(lo or hi for lo, hi in geom.padding):
+        x = ConstantPad.apply(x, ((0, 0), (0, 0)) + tuple(geom.padding), 0)
+    y = None
+    for i in range(geom.kernel[0]):
+        depth = x[:, :, i * dd : i * dd + sd * (OD - 1) + 1 : sd]  # (N, C, OD, Hp, Wp)
+        images = depth.permute(0, 2, 1, 3, 4).reshape(N * OD, C, *depth.shape[3:])
+        tap = conv2d(images, w[:, :, i], None, (sh, sw), 0, (dh, dw), geom.groups)
+        y = tap if y is None else y + tap
+    y = y.reshape(N, OD, O, *y.shape[2:]).permute(0, 2, 1, 3, 4)
+    return y if b is None else y + b.reshape(1, O, 1, 1, 1)
 
 
 def conv_transpose3d(
