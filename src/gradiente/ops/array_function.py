@@ -16,3 +16,11 @@ class ArrayFunction(Function):
     """A Function whose ``forward(ctx, *inputs)`` computes on arrays and returns arrays."""
 
     _array_forward = True
+
+
+def renamed(base: type, name: str, backward_name: str, doc: str | None = None) -> type:
+    """A subclass ``name`` of the op ``base`` that computes the same and only names its graph
+    node otherwise (``backward_name``, torch's name for the op that uses it: ``MaxDim`` is a
+    ``GatherAlongDim`` named ``MaxBackward0``). One row instead of a class statement each."""
+    namespace = {"backward_name": backward_name, "__doc__": doc, "__module__": base.__module__}
+    return type(name, (base,), namespace)

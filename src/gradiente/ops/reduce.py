@@ -12,7 +12,7 @@ from gradiente.backend import (  # noqa: F401 (TORCH_TYPE_NAMES, torch_type_name
     torch_type_name,
     xp,
 )
-from gradiente.ops.array_function import ArrayFunction
+from gradiente.ops.array_function import ArrayFunction, renamed
 from gradiente.ops.shape import PadBack
 
 
@@ -33,11 +33,33 @@ def _axes(x, dims):
     return None if x.ndim == 0 else dims
 
 
-class Sum(ArrayFunction):
-    backward_name = "SumBackward1"
+def _reduced_dims(ctx, a, dims, keepdim):
+    """The NumPy axes of a reduction of ``a`` over ``dims`` (``_axes``), kept on ctx with
+    ``keepdim`` for backward (``_expand_all``)."""
+    ctx.dims, ctx.keepdim = _axes(a._data, dims), keepdim
+    return ctx.dims
+
+
+def _expand_all(ctx, a, *tensors):
+    """``tensors`` (dL/dy, y) with the dims the forward reduced put back (``_expand_back``),
+    so that they broadcast against the input ``a``."""
+    return [_expand_back(t, a.shape, ctx.dims, ctx.keepdim) for t in tensors]
+
+
+class _Reduction(ArrayFunction):
+    """A reduction whose graph node torch names by whether dims were given: ``backward_name``
+    over dims (``sum(x, 1)``), ``whole_name`` over all elements (``x.sum()``); ``forward``
+    sets ``ctx.by_dim``."""
+
+    whole_name = ""
 
     def name(self) -> str:
-        return "SumBackward0" if not self.by_dim else "SumBackward1"
+        return self.backward_name if self.by_dim else self.whole_name
+
+
+class Sum(_Reduction):
+    backward_name = "SumBackward1"
+    whole_name = "SumBackward0"
 
     @staticmethod
     def forward(ctx, a, dims, keepdim, np_dtype):
@@ -53,11 +75,9 @@ class Sum(ArrayFunction):
         return grad.expand(ctx.shape), None, None, None
 
 
-class Mean(ArrayFunction):
+class Mean(_Reduction):
     backward_name = "MeanBackward1"
-
-    def name(self) -> str:
-        return "MeanBackward0" if not self.by_dim else "MeanBackward1"
+    whole_name = "MeanBackward0"
 
     @staticmethod
     def forward(ctx, a, dims, keepdim, np_dtype):
@@ -78,11 +98,9 @@ class Mean(ArrayFunction):
         return (grad / ctx.count).expand(ctx.shape), None, None, None
 
 
-class Prod(ArrayFunction):
+class Prod(_Reduction):
     backward_name = "ProdBackward1"
-
-    def name(self) -> str:
-        return "ProdBackward1" if self.by_dim else "ProdBackward0"
+    whole_name = "ProdBackward0"
 
     @staticmethod
     def forward(ctx, a, dim, keepdim):
@@ -230,16 +248,10 @@ class GatherAlongDim(ArrayFunction):
         return ScatterAddAlongDim.apply(grad, ctx.index, ctx.dim, ctx.shape), None, None, None
 
 
-class MaxDim(GatherAlongDim):
-    backward_name = "MaxBackward0"
-
-
-class MinDim(GatherAlongDim):
-    backward_name = "MinBackward0"
-
-
-class SortValues(GatherAlongDim):
-    backward_name = "SortBackward0"
+# max/min along a dim and sort: gathers, under torch's names for their graph nodes
+MaxDim = renamed(GatherAlongDim, "MaxDim", "MaxBackward0")
+MinDim = renamed(GatherAlongDim, "MinDim", "MinBackward0")
+SortValues = renamed(GatherAlongDim, "SortValues", "SortBackward0")
 
 
 class ScatterAddAlongDim(ArrayFunction):
@@ -276,8 +288,8 @@ class LogSumExp(ArrayFunction):
 
     @staticmethod
     def forward(ctx, a, dims, keepdim):
+        dims = _reduced_dims(ctx, a, dims, keepdim)
         x = a._data
-        dims = _axes(x, dims)
         # log Σ e^x = m + log Σ e^(x - m), m = max x, so nothing overflows
         m = xp.amax(x, axis=dims, keepdims=True, initial=-xp.inf)  # -inf over an empty dim
         m = xp.where(xp.isfinite(m), m, 0)
@@ -285,34 +297,37 @@ class LogSumExp(ArrayFunction):
         if not keepdim:
             out = out.squeeze(axis=dims) if dims is not None else out.reshape(())
         ctx.save_for_backward(a, out)
-        ctx.dims, ctx.keepdim = dims, keepdim
         return out
 
     @staticmethod
     def backward(ctx, grad):
         a, out = ctx.saved_tensors
         # ∂ logsumexp(x)/∂x_i = softmax(x)_i
-        out = _expand_back(out, a.shape, ctx.dims, ctx.keepdim)
-        grad = _expand_back(grad, a.shape, ctx.dims, ctx.keepdim)
+        grad, out = _expand_all(ctx, a, grad, out)
         return grad * (a - out).exp(), None, None
 
 
-class Softmax(ArrayFunction):
-    backward_name = "SoftmaxBackward0"
+class _Normalisation(ArrayFunction):
+    """softmax and log_softmax along ``dim``: the subclass's ``normalise(x, dim)`` of the
+    input's array, the output saved for backward."""
 
     @staticmethod
     def forward(ctx, a, dim):
         x = a._data
         ctx.dim = dim
-        if x.size == 0:  # nothing to normalise (amax of an empty axis has no value)
-            y = x.copy()
-            ctx.save_for_backward(y)  # the output, as PyTorch: an in-place change is caught
-            return y
-        e = xp.exp(x - xp.amax(x, axis=dim, keepdims=True))
-        y = e / xp.sum(e, axis=dim, keepdims=True)
-        ctx.save_for_backward(y)
-        ctx.dim = dim
+        # an empty tensor has nothing to normalise (amax of an empty axis has no value)
+        y = x.copy() if x.size == 0 else ctx.normalise(x, dim)
+        ctx.save_for_backward(y)  # the output, as PyTorch: an in-place change is caught
         return y
+
+
+class Softmax(_Normalisation):
+    backward_name = "SoftmaxBackward0"
+
+    @staticmethod
+    def normalise(x, dim):
+        e = xp.exp(x - xp.amax(x, axis=dim, keepdims=True))
+        return e / xp.sum(e, axis=dim, keepdims=True)
 
     @staticmethod
     def backward(ctx, grad):
@@ -321,22 +336,13 @@ class Softmax(ArrayFunction):
         return y * (grad - (grad * y).sum(dim=ctx.dim, keepdim=True)), None
 
 
-class LogSoftmax(ArrayFunction):
+class LogSoftmax(_Normalisation):
     backward_name = "LogSoftmaxBackward0"
 
     @staticmethod
-    def forward(ctx, a, dim):
-        x = a._data
-        ctx.dim = dim
-        if x.size == 0:  # nothing to normalise (amax of an empty axis has no value)
-            y = x.copy()
-            ctx.save_for_backward(y)  # the output, as PyTorch: an in-place change is caught
-            return y
+    def normalise(x, dim):
         shifted = x - xp.amax(x, axis=dim, keepdims=True)
-        y = shifted - xp.log(xp.sum(xp.exp(shifted), axis=dim, keepdims=True))
-        ctx.save_for_backward(y)
-        ctx.dim = dim
-        return y
+        return shifted - xp.log(xp.sum(xp.exp(shifted), axis=dim, keepdims=True))
 
     @staticmethod
     def backward(ctx, grad):
@@ -381,7 +387,21 @@ class Cumsum(ArrayFunction):
         return grad.flip(d).cumsum(d).flip(d), None, None
 
 
-class LogCumSumExp(ArrayFunction):
+class _Scan(ArrayFunction):
+    """A running reduction along ``dim`` (logcumsumexp, cumprod): the subclass's
+    ``scan(x, dim)`` of the input's array (a 0-d input is its own scan), saved with the
+    input for backward."""
+
+    @staticmethod
+    def forward(ctx, a, dim):
+        x = a._data
+        ctx.dim = dim
+        out = x.copy() if x.ndim == 0 else ctx.scan(x, dim)
+        ctx.save_for_backward(a, out)
+        return out
+
+
+class LogCumSumExp(_Scan):
     """y_i = log Σ_{j≤i} e^{x_j}, as a running log-add-exp: y_i = logaddexp(y_{i−1}, x_i).
 
     Each step shifts by its own maximum, so no term overflows or underflows (a global shift
@@ -392,14 +412,8 @@ class LogCumSumExp(ArrayFunction):
     backward_name = "LogcumsumexpBackward0"
 
     @staticmethod
-    def forward(ctx, a, dim):
-        x = a._data
-        ctx.dim = dim
-        out = (
-            x.copy() if x.ndim == 0 else _plus_zero_first(xp.logaddexp.accumulate(x, axis=dim), dim)
-        )
-        ctx.save_for_backward(a, out)
-        return out
+    def scan(x, dim):
+        return _plus_zero_first(xp.logaddexp.accumulate(x, axis=dim), dim)
 
     @staticmethod
     def backward(ctx, grad):
@@ -422,16 +436,12 @@ class LogCumSumExp(ArrayFunction):
         return pos - neg, None
 
 
-class Cumprod(ArrayFunction):
+class Cumprod(_Scan):
     backward_name = "CumprodBackward0"
 
     @staticmethod
-    def forward(ctx, a, dim):
-        x = a._data
-        ctx.dim = dim
-        out = x.copy() if x.ndim == 0 else xp.cumprod(x, axis=dim)
-        ctx.save_for_backward(a, out)
-        return out
+    def scan(x, dim):
+        return xp.cumprod(x, axis=dim)
 
     @staticmethod
     def backward(ctx, grad):
@@ -478,15 +488,15 @@ def _cumprod_backward_with_zeros(x, g, y, d):
     return xp.where(at_first, tail * prefix, result)
 
 
-class Cummax(GatherAlongDim):
-    """Values of cummax along ``dim``, picked by their indices (the gradient flows to the
-    element that holds each running maximum)."""
-
-    backward_name = "CummaxBackward0"
-
-
-class Cummin(GatherAlongDim):
-    backward_name = "CumminBackward0"
+# cummax and cummin: gathers of the running extremes
+Cummax = renamed(
+    GatherAlongDim,
+    "Cummax",
+    "CummaxBackward0",
+    "Values of cummax along ``dim``, picked by their indices (the gradient flows to the "
+    "element that holds each running maximum).",
+)
+Cummin = renamed(GatherAlongDim, "Cummin", "CumminBackward0")
 
 
 class VectorNorm(ArrayFunction):
@@ -496,9 +506,9 @@ class VectorNorm(ArrayFunction):
 
     @staticmethod
     def forward(ctx, a, p, dims, keepdim):
+        ctx.p = p
+        dims = _reduced_dims(ctx, a, dims, keepdim)
         x = a._data
-        dims = _axes(x, dims)
-        ctx.p, ctx.dims, ctx.keepdim = p, dims, keepdim
         ax = xp.abs(x)
         if p == 2:
             out = xp.sqrt(xp.sum(x * x, axis=dims, keepdims=keepdim))
@@ -520,8 +530,7 @@ class VectorNorm(ArrayFunction):
     def backward(ctx, grad):
         a, out = ctx.saved_tensors
         p = ctx.p
-        grad = _expand_back(grad, a.shape, ctx.dims, ctx.keepdim)
-        norm = _expand_back(out, a.shape, ctx.dims, ctx.keepdim)
+        grad, norm = _expand_all(ctx, a, grad, out)
         if p == 0:
             return grad * 0.0, None, None, None
         if p == 1:
@@ -538,12 +547,9 @@ class VectorNorm(ArrayFunction):
         return a * a.abs().pow(p - 2) * scale, None, None, None
 
 
-class MedianDim(GatherAlongDim):
-    backward_name = "MedianBackward1"
-
-
-class KthvalueDim(GatherAlongDim):
-    backward_name = "KthvalueBackward0"
+# median and kthvalue along a dim: gathers of the picked values
+MedianDim = renamed(GatherAlongDim, "MedianDim", "MedianBackward1")
+KthvalueDim = renamed(GatherAlongDim, "KthvalueDim", "KthvalueBackward0")
 
 
 class MedianAll(ArrayFunction):
@@ -571,10 +577,10 @@ class Var(ArrayFunction):
 
     @staticmethod
     def forward(ctx, a, dims, correction, keepdim):
+        dims = _reduced_dims(ctx, a, dims, keepdim)
         x = a._data
-        dims = _axes(x, dims)
         n = x.size // max(xp.sum(x, axis=dims, keepdims=True).size, 1) if x.size else 0
-        ctx.dims, ctx.keepdim, ctx.divisor = dims, keepdim, n - correction
+        ctx.divisor = n - correction
         centred = x - xp.mean(x, axis=dims, keepdims=True)
         with xp.errstate(divide="ignore", invalid="ignore"):
             out = xp.sum(centred * centred, axis=dims, keepdims=keepdim) / max(n - correction, 0)
@@ -606,9 +612,8 @@ class Std(ArrayFunction):
     def backward(ctx, grad):
         a, out = ctx.saved_tensors
         # ∂std/∂x = ∂var/∂x / (2 std); zero where std is zero (PyTorch's rule)
-        grad = _expand_back(grad, a.shape, ctx.dims, ctx.keepdim)
-        std = _expand_back(out, a.shape, ctx.dims, ctx.keepdim)
         centred = a - a.mean(dim=ctx.dims, keepdim=True)
+        grad, std = _expand_all(ctx, a, grad, out)
         scale = (grad / (std * ctx.divisor)).masked_fill(std == 0, 0.0)
         return centred * scale, None, None, None
 
@@ -674,9 +679,6 @@ def _gather_into(grad, index, dim, src_shape):
     return g
 
 
-class TopkValues(GatherAlongDim):
-    backward_name = "TopkBackward0"
-
-
-class ModeValues(GatherAlongDim):
-    backward_name = "ModeBackward0"
+# topk and mode: gathers of the picked values
+TopkValues = renamed(GatherAlongDim, "TopkValues", "TopkBackward0")
+ModeValues = renamed(GatherAlongDim, "ModeValues", "ModeBackward0")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 
 from gradiente.backend import as_strided, get_array_module, xp
-from gradiente.ops.array_function import ArrayFunction
+from gradiente.ops.array_function import ArrayFunction, renamed
 from gradiente.ops.index import IndexBackward
 
 
@@ -26,22 +26,22 @@ class Reshape(ArrayFunction):
         return grad.reshape(ctx.shape), None
 
 
-class Squeeze(Reshape):
-    """x.squeeze(dim): a reshape, named as torch names it."""
-
-    backward_name = "SqueezeBackward1"
-
-
-class SqueezeAll(Reshape):
-    """x.squeeze(): every size-1 dim dropped; a reshape, named as torch names it."""
-
-    backward_name = "SqueezeBackward0"
-
-
-class Unsqueeze(Reshape):
-    """x.unsqueeze(dim): a reshape, named as torch names it."""
-
-    backward_name = "UnsqueezeBackward0"
+# reshapes under the names torch gives them
+Squeeze = renamed(
+    Reshape, "Squeeze", "SqueezeBackward1", "x.squeeze(dim): a reshape, named as torch names it."
+)
+SqueezeAll = renamed(
+    Reshape,
+    "SqueezeAll",
+    "SqueezeBackward0",
+    "x.squeeze(): every size-1 dim dropped; a reshape, named as torch names it.",
+)
+Unsqueeze = renamed(
+    Reshape,
+    "Unsqueeze",
+    "UnsqueezeBackward0",
+    "x.unsqueeze(dim): a reshape, named as torch names it.",
+)
 
 
 class Permute(ArrayFunction):
@@ -79,10 +79,9 @@ class Transpose(ArrayFunction):
         return grad.transpose(ctx.d0, ctx.d1), None, None
 
 
-class T(Transpose):
-    """x.t() of a matrix: a transpose, named as torch names it."""
-
-    backward_name = "TBackward0"
+T = renamed(
+    Transpose, "T", "TBackward0", "x.t() of a matrix: a transpose, named as torch names it."
+)
 
 
 class Expand(ArrayFunction):
