@@ -360,6 +360,11 @@ def test_adaptive_and_one_dimensional_pooling(cuda):
     _check(lambda x: F.max_pool2d(x, 2, return_indices=True), [(2, 3, 6, 6)])
 
 
+@pytest.mark.parametrize("mode,align", [("nearest", None), ("bilinear", False), ("bilinear", True)])
+def test_interpolate(cuda, mode, align):
+    _check(lambda x: F.interpolate(x, size=(5, 7), mode=mode, align_corners=align), [(2, 3, 3, 4)])
+
+
 def test_out_of_range_device_index_raises_torchs_error(cuda):
     x = gradiente.ones(3, 4, device="cuda")
     for index in ([0, 3], [-4, 1]):

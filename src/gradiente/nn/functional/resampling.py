@@ -232,8 +232,8 @@ def interpolate(
             in_sizes[k], sizes[k], scales[k], bool(align_corners), dtype
         )
         shape = (-1,) + (1,) * (dims - 1 - k)
-        w0 = Tensor._make(w0.reshape(shape))
-        w1 = Tensor._make(w1.reshape(shape))
+        w0 = Tensor._make(w0.reshape(shape)).to(input.device)  # host weights, to the device
+        w1 = Tensor._make(w1.reshape(shape)).to(input.device)
         out = _take(out, 2 + k, i0) * w0 + _take(out, 2 + k, i1) * w1
     return out
 
