@@ -18,6 +18,16 @@ class ArrayFunction(Function):
     _array_forward = True
 
 
+class PassGrad(ArrayFunction):
+    """An op ``y = f(x, arg)`` whose gradient is dL/dy itself (none for ``arg``): it changes
+    only what the engine undoes on the way back, the shape (``expand``: the gradient is
+    summed over the broadcast axes) or the dtype (``to``: it is cast back)."""
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, None
+
+
 def renamed(base: type, name: str, backward_name: str, doc: str | None = None) -> type:
     """A subclass ``name`` of the op ``base`` that computes the same and only names its graph
     node otherwise (``backward_name``, torch's name for the op that uses it: ``MaxDim`` is a

@@ -6,12 +6,14 @@ input's shape; the backward methods here may return gradients of the broadcast s
 
 from __future__ import annotations
 
+import operator
+
 from gradiente import backend as B
 from gradiente.autograd import function as _function
 from gradiente.autograd.engine import CopyGrad
 from gradiente.backend import as_array, xp
 from gradiente.ops.activation import erfinv as _erfinv
-from gradiente.ops.array_function import ArrayFunction
+from gradiente.ops.array_function import ArrayFunction, PassGrad
 from gradiente.ops.unary import sigmoid, unary
 
 
@@ -68,7 +70,7 @@ class RSub(ArrayFunction):
 
     @staticmethod
     def forward(ctx, a, b):
-        return _arr(b) - _arr(a)
+        return Sub.forward(ctx, b, a)
 
     @staticmethod
     def backward(ctx, grad):
@@ -381,33 +383,32 @@ def _extreme_grads(grad, a, b, a_loses, b_loses):
     return _pass_unless(share, a_loses), _pass_unless(share, b_loses)
 
 
-class Maximum(ArrayFunction):
-    backward_name = "MaximumBackward0"
+class _Extreme(ArrayFunction):
+    """maximum and minimum(a, b): the subclass's ``pick`` of the two arrays; an input gets no
+    gradient where it ``loses`` to the other (see _extreme_grads)."""
 
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
         # a on a tie (maximum(-0.0, 0.0) is -0.0, torch's std::max): NumPy returns its second
-        return xp.maximum(b._data, a._data)
+        return ctx.pick(b._data, a._data)
 
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        return _extreme_grads(grad, a, b, a < b, a > b)
+        return _extreme_grads(grad, a, b, ctx.loses(a, b), ctx.loses(b, a))
 
 
-class Minimum(ArrayFunction):
+class Maximum(_Extreme):
+    backward_name = "MaximumBackward0"
+    pick = staticmethod(xp.maximum)
+    loses = staticmethod(operator.lt)  # a loses where a < b
+
+
+class Minimum(_Extreme):
     backward_name = "MinimumBackward0"
-
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        return xp.minimum(b._data, a._data)  # a on a tie, as maximum
-
-    @staticmethod
-    def backward(ctx, grad):
-        a, b = ctx.saved_tensors
-        return _extreme_grads(grad, a, b, a > b, a < b)
+    pick = staticmethod(xp.minimum)
+    loses = staticmethod(operator.gt)  # a loses where a > b
 
 
 class Where(ArrayFunction):
@@ -445,18 +446,14 @@ class MaskedFill(ArrayFunction):
         return grad.masked_fill(mask, 0.0), None, grad_value
 
 
-class ToDtype(ArrayFunction):
-    """Cast to another dtype; the gradient is cast back (by the engine)."""
+class ToDtype(PassGrad):
+    """Cast to another dtype; the gradient is cast back (by the engine, see PassGrad)."""
 
     backward_name = "ToCopyBackward0"
 
     @staticmethod
     def forward(ctx, a, np_dtype):
         return B.cast(a._data, np_dtype)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad, None
 
 
 class ToDevice(ArrayFunction):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 
 from gradiente.backend import as_strided, get_array_module, xp
-from gradiente.ops.array_function import ArrayFunction, renamed
+from gradiente.ops.array_function import ArrayFunction, PassGrad, renamed
 from gradiente.ops.index import IndexBackward
 
 
@@ -84,8 +84,9 @@ T = renamed(
 )
 
 
-class Expand(ArrayFunction):
-    """x.expand(shape), a broadcast view; dL/dx sums the gradient over the copies."""
+class Expand(PassGrad):
+    """x.expand(shape), a broadcast view; dL/dx sums the gradient over the copies (the engine
+    does, see PassGrad)."""
 
     backward_name = "ExpandBackward0"
     _is_view = True
@@ -93,11 +94,6 @@ class Expand(ArrayFunction):
     @staticmethod
     def forward(ctx, a, shape):
         return xp.broadcast_to(a._data, shape)
-
-    @staticmethod
-    def backward(ctx, grad):
-        # The engine sums the gradient back over the broadcast axes.
-        return grad, None
 
 
 class Flip(ArrayFunction):
