@@ -58,13 +58,14 @@ A = tuple(zip(*A_T))  # the transpose: for the adjoint of the output transform
 # layer measured 3-5x slower this way).
 MIN_CHANNELS = 16
 
-# When to use it (as ``torch.backends.cudnn`` has switches): True always, False never, "auto"
-# when gradiente runs single-threaded. Measured on a 2-vCPU machine (benchmarks/RESULTS.md),
-# the VGG-style step with one thread: 129-133 ms Winograd vs 152-154 ms im2col; with two
-# threads: 111-113 ms vs 108 ms — im2col's big GEMMs use both cores, while the transforms run
-# on one (gradiente splits work over threads only from parallel.MIN_THREADS_TO_SPLIT on). Not
-# measured with more cores yet, so "auto" stays with im2col there. GRADIENTE_WINOGRAD=0/1/auto.
-enabled: bool | str = {"0": False, "1": True}.get(os.environ.get("GRADIENTE_WINOGRAD"), "auto")
+# When to use it (as ``torch.backends.cudnn`` has switches): True always, False never (the
+# default), "auto" when gradiente runs single-threaded. It used to be "auto" by default: with
+# OpenBLAS's AVX2 kernels the VGG-style step took 129-133 ms this way against 152-154 ms with
+# im2col, single-threaded. With the AVX-512 kernels a current OpenBLAS picks on the same CPU,
+# the GEMMs it saves cost less than its transforms (32x32 and 14x14 layers 1.01-1.05x im2col's
+# time, an 8x8 one 1.27x, a 7x7 256-channel one 3.7x), and stride-1 layers on larger images
+# take ops/shifted_conv.py, faster still (benchmarks/RESULTS.md). GRADIENTE_WINOGRAD=0/1/auto.
+enabled: bool | str = {"1": True, "auto": "auto"}.get(os.environ.get("GRADIENTE_WINOGRAD"), False)
 
 
 def applies(geom, in_channels: int, out_channels: int, dtype) -> bool:
