@@ -9,9 +9,8 @@ it needs exactly that.
 No new dependency: threadpoolctl (already required) names the BLAS library NumPy loaded, and
 ctypes calls its ``cblas_sgemm``/``cblas_dgemm``. The same library means the same threads
 (``set_num_threads`` governs both). NumPy's wheels ship OpenBLAS with 64-bit integers and
-renamed symbols (``scipy_cblas_sgemm64_``); other builds use plain names. The integer
-arguments are passed as 64-bit values, which a 32-bit-integer BLAS reads correctly on the
-64-bit platforms NumPy supports (each argument occupies a 64-bit register or stack slot).
+renamed symbols (``scipy_cblas_sgemm64_``); other builds use plain names and, usually, C's
+32-bit ``int`` (an OpenBLAS says which in its configuration string).
 
 Before it is used, the call is checked once against ``numpy.matmul`` on small matrices; if
 no symbol is found or the check fails, ``available`` is False and callers keep their
@@ -43,13 +42,27 @@ def _blas_library_paths() -> list[str]:
     return sorted(paths, key=lambda path: "numpy" not in path)  # NumPy's own first
 
 
+def _integer_type(library, symbol: str):
+    """The C type of the library's BLAS integers: 64-bit for the "64_" symbols and for an
+    OpenBLAS built with USE64BITINT, else C's int."""
+    if symbol.endswith("64_"):
+        return ctypes.c_int64
+    config = getattr(library, "openblas_get_config", None)
+    if config is not None:
+        config.restype = ctypes.c_char_p
+        if b"USE64BITINT" in (config() or b""):
+            return ctypes.c_int64
+    return ctypes.c_int
+
+
 def _load(kind: str, library) -> ctypes._CFuncPtr | None:
     """The ``cblas_<kind>gemm`` function of ``library`` with its argument types, or None."""
     for name in _SYMBOLS:
-        function = getattr(library, name.format(kind), None)
+        symbol = name.format(kind)
+        function = getattr(library, symbol, None)
         if function is None:
             continue
-        i, p = ctypes.c_int64, ctypes.c_void_p
+        i, p = _integer_type(library, symbol), ctypes.c_void_p
         real = ctypes.c_float if kind == "s" else ctypes.c_double
         # order, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc
         function.argtypes = [i, i, i, i, i, i, real, p, i, p, i, real, p, i]
