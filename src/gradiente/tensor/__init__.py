@@ -61,6 +61,7 @@ from gradiente.tensor.common import (  # noqa: F401
 )
 from gradiente.tensor.comparison import Comparison
 from gradiente.tensor.core import TensorCore
+from gradiente.tensor.factories import *  # noqa: F403 - the public factories (its __all__)
 from gradiente.tensor.factories import (  # noqa: F401
     _VECTOR_BYTES,
     NewTensors,
@@ -68,32 +69,6 @@ from gradiente.tensor.factories import (  # noqa: F401
     _float_arange,
     _linspace,
     _new,
-    arange,
-    as_tensor,
-    asarray,
-    bernoulli,
-    empty,
-    empty_like,
-    eye,
-    from_numpy,
-    full,
-    full_like,
-    linspace,
-    logspace,
-    multinomial,
-    normal,
-    ones,
-    ones_like,
-    rand,
-    rand_like,
-    randint,
-    randint_like,
-    randn,
-    randn_like,
-    randperm,
-    tensor,
-    zeros,
-    zeros_like,
 )
 from gradiente.tensor.indexing import Indexing, _as_bool_mask  # noqa: F401
 from gradiente.tensor.inplace import (  # noqa: F401

@@ -14,6 +14,36 @@ from gradiente.tensor.common import _arr, _check_device, _place, _shape_arg, _to
 
 Tensor = None  # the assembled class, bound by gradiente.tensor (see its __init__)
 
+# The public factories: ``gradiente.tensor`` and the package root import exactly these.
+__all__ = [
+    "arange",
+    "as_tensor",
+    "asarray",
+    "bernoulli",
+    "empty",
+    "empty_like",
+    "eye",
+    "from_numpy",
+    "full",
+    "full_like",
+    "linspace",
+    "logspace",
+    "multinomial",
+    "normal",
+    "ones",
+    "ones_like",
+    "rand",
+    "rand_like",
+    "randint",
+    "randint_like",
+    "randn",
+    "randn_like",
+    "randperm",
+    "tensor",
+    "zeros",
+    "zeros_like",
+]
+
 
 def _factory_dtype(dtype, default=None):
     if dtype is None:
