@@ -26,11 +26,9 @@ from gradiente.train.data import prepare_inputs, read_input
 from gradiente.train.plots import plot_confusion
 
 
-def run_command(sub, name: str, **texts) -> argparse.ArgumentParser:
-    """The subcommand ``name`` of a command that uses a trained run folder (``evaluate``,
-    ``predict``, ``export``): its ``RUN`` argument and ``--checkpoint`` option, which
-    ``_load_run`` takes. ``texts`` are ``help`` and ``description``."""
-    parser = sub.add_parser(name, **texts)
+def add_run_arguments(parser) -> None:
+    """The arguments of a command that uses a trained run folder (``evaluate``, ``predict``,
+    ``export``): its ``RUN`` argument and ``--checkpoint`` option, which ``_load_run`` takes."""
     parser.add_argument("run", metavar="RUN", help="a run folder written by gradiente train")
     parser.add_argument(
         "--checkpoint",
@@ -38,27 +36,19 @@ def run_command(sub, name: str, **texts) -> argparse.ArgumentParser:
         default="last",
         help="the final weights or the best on validation (default: last)",
     )
-    return parser
 
 
-def add_parsers(sub) -> None:
-    """Add ``evaluate`` and ``predict`` and their options to the subcommands ``sub``."""
-    evaluate = run_command(
-        sub,
-        "evaluate",
-        help="test accuracy, per-class precision/recall and confusion matrix of a run",
-        description="Evaluate a trained run on its test set; writes RUN/confusion.png.",
-    )
+def add_evaluate_arguments(evaluate) -> None:
+    """Add ``evaluate``'s arguments and options to its parser."""
+    add_run_arguments(evaluate)
     evaluate.add_argument("--data-dir", metavar="DIR", help="where the dataset files are now")
     add_device_option(evaluate)
     evaluate.set_defaults(handler=cmd_evaluate)
 
-    predict = run_command(
-        sub,
-        "predict",
-        help="classify images (PNG/JPEG/NPY) with a trained run",
-        description="Print the top-k classes and their probabilities for each input.",
-    )
+
+def add_predict_arguments(predict) -> None:
+    """Add ``predict``'s arguments and options to its parser."""
+    add_run_arguments(predict)
     predict.add_argument("inputs", metavar="IMAGE", nargs="+", help="PNG, JPEG or .npy files")
     predict.add_argument(
         "--top-k",

@@ -16,20 +16,15 @@ import numpy as np
 
 from gradiente.autograd import no_grad
 from gradiente.cli.errors import EXIT_USAGE, CLIError
-from gradiente.cli.evaluate import _load_run, run_command
+from gradiente.cli.evaluate import _load_run, add_run_arguments
 from gradiente.onnx import export, require_onnx
 from gradiente.random import Generator
 from gradiente.tensor import randn
 
 
-def add_parser(sub) -> None:
-    """Add ``export`` and its options to the subcommands ``sub``."""
-    export = run_command(
-        sub,
-        "export",
-        help="export a trained run's model to ONNX",
-        description="Write a run's model as an ONNX file (needs pip install 'gradiente[onnx]').",
-    )
+def add_arguments(export) -> None:
+    """Add ``export``'s arguments and options to its parser."""
+    add_run_arguments(export)
     export.add_argument("--onnx", metavar="FILE", required=True, help="the .onnx file to write")
     export.add_argument(
         "--opset", type=int, default=None, metavar="N", help="ONNX opset version (default: 17)"

@@ -23,13 +23,8 @@ from gradiente.train.distributed import find_mpiexec
 PACKAGE_DIR = pathlib.Path(__file__).parents[1]
 
 
-def add_parser(sub) -> None:
-    """Add ``info`` and its options to the subcommands ``sub``."""
-    info = sub.add_parser(
-        "info",
-        help="version, backend, BLAS and threads, datasets found",
-        description="Describe this installation.",
-    )
+def add_arguments(info) -> None:
+    """Add ``info``'s options to its parser."""
     info.add_argument("--data-dir", metavar="DIR", help="the dataset folder to look in")
     info.set_defaults(handler=cmd_info)
 

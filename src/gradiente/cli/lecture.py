@@ -25,14 +25,8 @@ class _SectionNames:
         return name in list(self)
 
 
-def add_parser(sub) -> None:
-    """Add ``lecture`` and its options to the subcommands ``sub``."""
-    lecture = sub.add_parser(
-        "lecture",
-        help="reproduce the gradient-descent lecture: its numbers and figures",
-        description="Reproduce the lecture on gradient descent and backpropagation: print each "
-        "section's numbers and write its figures (PNG, GIF for animations).",
-    )
+def add_arguments(lecture) -> None:
+    """Add ``lecture``'s arguments and options to its parser."""
     lecture.add_argument(
         "--out",
         default=DEFAULT_OUT,

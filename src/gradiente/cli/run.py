@@ -20,14 +20,8 @@ from gradiente import distributed as dist
 from gradiente.cli.errors import EXIT_ERROR, EXIT_USAGE, CLIError, debug
 
 
-def add_parser(sub) -> None:
-    """Add ``run`` and its arguments to the subcommands ``sub``."""
-    run = sub.add_parser(
-        "run",
-        help="run an unmodified PyTorch script on gradiente",
-        description="Run SCRIPT with `import torch` (and torch.nn, torch.optim, "
-        "torch.utils.data, ...) resolved to gradiente.",
-    )
+def add_arguments(run) -> None:
+    """Add ``run``'s arguments to its parser."""
     run.add_argument("script", metavar="SCRIPT", help="a Python file written for PyTorch")
     run.add_argument(
         "args", metavar="ARGS", nargs=argparse.REMAINDER, help="arguments passed to the script"

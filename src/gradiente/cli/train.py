@@ -61,14 +61,9 @@ from gradiente.train.plots import plot_curves
 from gradiente.utils.tensorboard import SummaryWriter, require_tensorboard
 
 
-def add_parser(sub) -> None:
-    """Add ``train`` and its options to the subcommands ``sub``."""
+def add_arguments(train) -> None:
+    """Add ``train``'s options to its parser."""
     d = TRAIN_DEFAULTS
-    train = sub.add_parser(
-        "train",
-        help="train a model (default: a small CNN on the bundled 8x8 digits)",
-        description="Train a model from the zoo on a dataset and save the run folder.",
-    )
     train.add_argument(
         "--model",
         choices=MODEL_NAMES,
