@@ -8,6 +8,18 @@ a matrix) and each run given to a thread: the runs execute truly in parallel.
 ``set_num_threads(n)`` (in ``gradiente.functions.settings``) sizes this pool as it sizes
 BLAS's. Work is split only with at least ``MIN_THREADS_TO_SPLIT`` threads and when each run
 gets enough of it (a thread hand-off costs tens of microseconds).
+
+Who runs the matrix products' threads is a choice (``set_gemm_threading``, or the variable
+``GRADIENTE_GEMM_THREADS``):
+
+- ``"blas"`` (the default): NumPy's BLAS, with ``set_num_threads`` threads of its own. After
+  each product OpenBLAS's idle workers keep spinning on the cores for a while, so splitting
+  memory-bound work right after a product gains nothing below ``MIN_THREADS_TO_SPLIT``
+  threads, and on a machine whose cores are busy with other jobs a spinning worker can stall
+  a step by a whole scheduler time slice.
+- ``"gradiente"``: BLAS runs single-threaded and gradiente's pool cuts each large product
+  into blocks of rows, one per thread (``ops/gemm.py``), and splits memory-bound work from two
+  threads on. No thread ever spins: the pool's idle threads sleep.
 """
 
 from __future__ import annotations
@@ -16,7 +28,12 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-_state = {"threads": None, "pool": None, "pool_size": 0}
+_state = {
+    "threads": None,
+    "pool": None,
+    "pool_size": 0,
+    "gemm": os.environ.get("GRADIENTE_GEMM_THREADS", "blas"),
+}
 
 # Work is split over threads only when there are at least this many. Measured on a 2-vCPU
 # machine (benchmarks/RESULTS.md): a 5 MB im2col copy split over 2 threads right after a
@@ -37,6 +54,23 @@ def _default_threads() -> int:
 def set_threads(n: int) -> None:
     """Use ``n`` threads (the caller included) for chunked work from now on."""
     _state["threads"] = n
+
+
+def gemm_threading() -> str:
+    """Who runs the matrix products' threads: "blas" or "gradiente" (see the module's doc)."""
+    return _state["gemm"]
+
+
+def set_gemm_threading(mode: str) -> None:
+    """Let BLAS ("blas") or gradiente's pool ("gradiente") run the matrix products' threads;
+    ``set_num_threads`` then gives BLAS that many threads, or one."""
+    if mode not in ("blas", "gradiente"):
+        raise ValueError(f"gemm threading must be 'blas' or 'gradiente', not {mode!r}")
+    _state["gemm"] = mode
+
+
+def _min_threads_to_split() -> int:
+    return 2 if _state["gemm"] == "gradiente" else MIN_THREADS_TO_SPLIT
 
 
 def num_threads() -> int:
@@ -66,18 +100,19 @@ def chunks(count: int, pieces: int) -> list[tuple[int, int]]:
     return bounds
 
 
-def run_chunks(work, count: int, grain: int = 1) -> None:
+def run_chunks(work, count: int, grain: int = 1, min_threads: int | None = None) -> None:
     """Call ``work(start, stop)`` over ``range(count)`` cut into one run per thread.
 
-    Each run has at least ``grain`` items; with fewer than ``MIN_THREADS_TO_SPLIT`` threads
-    (or too little work) this is a plain call ``work(0, count)``. ``work`` must write disjoint
-    outputs for disjoint runs. The calling thread does the first run itself; an exception in
-    any run is raised here.
+    Each run has at least ``grain`` items; with fewer than ``min_threads`` threads (default
+    ``MIN_THREADS_TO_SPLIT``, 2 when gradiente runs the products) or too little work this is
+    a plain call ``work(0, count)``.
+    ``work`` must write disjoint outputs for disjoint runs. The calling thread does the first
+    run itself; an exception in any run is raised here.
     """
     if count <= 0:
         return
     threads = num_threads()
-    if threads < MIN_THREADS_TO_SPLIT:
+    if threads < (_min_threads_to_split() if min_threads is None else min_threads):
         threads = 1
     pieces = min(threads, max(1, count // max(grain, 1)))
     if pieces <= 1 or threading.current_thread().name.startswith("gradiente"):

@@ -98,6 +98,8 @@ def _threads() -> str:
         return f"{os.cpu_count()} CPU cores ({detail}; install threadpoolctl for BLAS threads)"
     pools = [f"{p['internal_api']} {p['num_threads']} threads" for p in threadpool_info()]
     own = f"gradiente's own pool {parallel.num_threads()} threads"
+    if parallel.gemm_threading() == "gradiente":
+        own += " (running the matrix products too: GRADIENTE_GEMM_THREADS=gradiente)"
     return f"{os.cpu_count()} CPU cores; " + ", ".join((pools or ["no BLAS thread pool"]) + [own])
 
 

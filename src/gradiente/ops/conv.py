@@ -34,7 +34,7 @@ from __future__ import annotations
 from gradiente import backend as B
 from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import xp
-from gradiente.ops import shifted_conv, winograd
+from gradiente.ops import gemm, shifted_conv, winograd
 from gradiente.ops.array_function import ArrayFunction
 from gradiente.ops.device_conv import DeviceConv2d, DeviceConvTranspose2d
 from gradiente.ops.fold import fold, unfold
@@ -207,7 +207,7 @@ def _grouped_matmul(cols, wmat, M: int, G: int, Og: int, dtype):
     """(M, G, K) columns times (G, K, Og) weights -> (M, G·Og): one sgemm per group."""
     out = xp.empty((M, G, Og), dtype=dtype)
     if G == 1:
-        xp.matmul(cols[:, 0], wmat[0], out=out[:, 0])
+        gemm.matmul(cols[:, 0], wmat[0], out=out[:, 0])
     else:
         xp.matmul(cols.transpose(1, 0, 2), wmat, out=out.transpose(1, 0, 2))
     return out.reshape(M, G * Og)
@@ -292,9 +292,9 @@ def _conv_weight_nhwc(cols, gh, geom: _Geometry, w_shape):
     if G == 1 and cols.shape[2] > Og:
         # the same product as (colsᵀ g)ᵀ: BLAS runs a thin product faster with the larger of
         # the two output sides as its rows (measured: LeNet's 25 × 6 and 150 × 16, 1.5-1.8×)
-        dw = (cols[:, 0].T @ g2[:, 0]).T[None]
+        dw = gemm.matmul_tn(cols[:, 0], g2[:, 0]).T[None]
     elif G == 1:
-        dw = (g2[:, 0].T @ cols[:, 0])[None]
+        dw = gemm.matmul_tn(g2[:, 0], cols[:, 0])[None]
     else:
         dw = xp.matmul(g2.transpose(1, 2, 0), cols.transpose(1, 0, 2))
     return dw.reshape(G, Og, kh, kw, Cg).transpose(0, 1, 4, 2, 3).reshape(O, Cg, kh, kw)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gradiente.backend import as_array, xp
+from gradiente.ops import gemm
 from gradiente.ops.array_function import ArrayFunction
 
 
@@ -25,7 +26,7 @@ class MatMul(ArrayFunction):
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
         ctx.ranks = (a._data.ndim, b._data.ndim)
-        return xp.matmul(a._data, b._data)
+        return gemm.matmul(a._data, b._data)  # (cut into row blocks: ops/gemm.py)
 
     @staticmethod
     def backward(ctx, grad):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import add_at, get_array_module, xp
+from gradiente.ops import gemm
 from gradiente.ops.array_function import ArrayFunction
 
 
@@ -24,9 +25,10 @@ class Linear(ArrayFunction):
         x, w = input._data, weight._data
         ctx.save_for_backward(input, weight)
         if x.ndim == 2:
-            y = x @ w.T
+            y = gemm.matmul(x, w.T)
         else:  # (*, in) -> (rows, in) -> (rows, out) -> (*, out)
-            y = (x.reshape(-1, x.shape[-1]) @ w.T).reshape(x.shape[:-1] + (w.shape[0],))
+            y = gemm.matmul(x.reshape(-1, x.shape[-1]), w.T)
+            y = y.reshape(x.shape[:-1] + (w.shape[0],))
         if bias is not None:
             y += bias._data
         return y
@@ -45,11 +47,11 @@ class Linear(ArrayFunction):
         g = grad._data
         g2 = g.reshape(-1, g.shape[-1]) if g.ndim != 2 else g
         grad_x = grad_w = grad_b = None
-        if need_x:
-            grad_x = g @ w._data  # (*, out)(out, in) = (*, in)
+        if need_x:  # (*, out)(out, in) = (*, in)
+            grad_x = gemm.matmul(g2, w._data).reshape(g.shape[:-1] + (w._data.shape[1],))
         if need_w:
             x2 = x._data.reshape(-1, x._data.shape[-1])
-            grad_w = g2.T @ x2  # (out, rows)(rows, in) = (out, in)
+            grad_w = gemm.matmul_tn(g2, x2)  # (out, rows)(rows, in) = (out, in)
         if need_b:
             grad_b = g2.sum(axis=0)
         return grad_x, grad_w, grad_b

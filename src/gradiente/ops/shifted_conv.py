@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from gradiente import _blas
 from gradiente.backend import ndarray, xp
+from gradiente.ops.gemm import gemm_chunks
 from gradiente.ops.im2col import _pad_nhwc
 
 # Below this many input or output channels a tap's (R × C)·(C × O) product is too thin for
@@ -40,6 +41,10 @@ MIN_CHANNELS = 16
 # to output pixels (Hp·Wp / OH·OW; 1.13 for 32×32 with padding 1, 1.27 for 16×16, 1.56 for
 # 8×8) the waste outweighs the columns saved, measured on the same machine.
 MAX_GRID_RATIO = 1.3
+
+# With gradiente running the products' threads, the rows are split in blocks of at least this
+# many (ops/gemm.py).
+_MIN_ROWS_PER_THREAD = 4096
 
 enabled = True  # ops/conv.py asks ``applies``; tests switch the path off to compare
 
@@ -87,8 +92,12 @@ def conv(image, w, geom):
     taps = w.transpose(2, 3, 1, 0)  # (kh, kw, C, O): W_ij
     taps = xp.ascontiguousarray(taps).reshape(len(offsets), w.shape[1], O)
     Y = xp.empty((N * Hp * Wp, O), dtype=image.dtype)
-    for t, off in enumerate(offsets):
-        _blas.gemm(X[off : off + R], taps[t], Y[:R], beta=0.0 if t == 0 else 1.0)
+
+    def rows(a, b):  # output rows a..b, all taps: independent of the other blocks
+        for t, off in enumerate(offsets):
+            _blas.gemm(X[off + a : off + b], taps[t], Y[a:b], beta=0.0 if t == 0 else 1.0)
+
+    gemm_chunks(rows, R, _MIN_ROWS_PER_THREAD)
     return Y.reshape(N, Hp, Wp, O)[:, :OH, :OW], X
 
 
@@ -101,7 +110,14 @@ def weight_grad(X, gh, geom, w_shape, image_shape):
     G = _pad_nhwc(gh, (0, Hp - OH, 0, Wp - OW)).reshape(-1, O)
     offsets = _offsets(geom, Wp)
     R = X.shape[0] - offsets[-1]
-    dw = xp.empty((kh * kw, C, O), dtype=gh.dtype)
-    for t, off in enumerate(offsets):
-        _blas.gemm(X[off : off + R], G[:R], dw[t], trans_a=True)
+    partial = []  # each run of rows' share of every dW_ij, added up at the end
+
+    def rows(a, b):
+        dw = xp.empty((kh * kw, C, O), dtype=gh.dtype)
+        for t, off in enumerate(offsets):
+            _blas.gemm(X[off + a : off + b], G[a:b], dw[t], trans_a=True)
+        partial.append(dw)
+
+    gemm_chunks(rows, R, _MIN_ROWS_PER_THREAD)  # blocks of rows over gradiente's threads
+    dw = partial[0] if len(partial) == 1 else sum(partial[1:], partial[0])
     return dw.reshape(kh, kw, C, O).transpose(3, 2, 0, 1)

@@ -1,0 +1,135 @@
+"""``set_gemm_threading("gradiente")``: BLAS single-threaded, large matrix products cut into
+blocks of rows over gradiente's own threads (ops/gemm.py). The results must be those of the
+default ("blas") threading; the split must really happen; the setting must reach BLAS."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import gradiente as gd
+import gradiente.nn.functional as F
+from gradiente import parallel
+from gradiente.functions import settings
+from gradiente.ops import gemm, shifted_conv
+
+
+@pytest.fixture
+def gradiente_threading():
+    """Two threads, products on gradiente's pool; the previous settings restored after."""
+    before_mode, before_threads = parallel.gemm_threading(), parallel.num_threads()
+    gd.set_num_threads(2)
+    settings.set_gemm_threading("gradiente")
+    yield
+    settings.set_gemm_threading(before_mode)
+    gd.set_num_threads(before_threads)
+
+
+def _blas_threads():
+    from threadpoolctl import threadpool_info
+
+    return [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+
+
+def _count_splits(monkeypatch):
+    calls = []
+    original = parallel.run_chunks
+
+    def counting(work, count, grain=1, min_threads=None):
+        pieces = []
+        original(lambda a, b: pieces.append((a, b)) or work(a, b), count, grain, min_threads)
+        calls.append(len(pieces))
+
+    monkeypatch.setattr(parallel, "run_chunks", counting)
+    return calls
+
+
+def test_the_setting_reaches_blas_and_get_num_threads(gradiente_threading):
+    assert parallel.gemm_threading() == "gradiente"
+    assert gd.get_num_threads() == 2
+    assert set(_blas_threads()) <= {1}
+    settings.set_gemm_threading("blas")
+    assert set(_blas_threads()) <= {2}
+    with pytest.raises(ValueError, match="'blas' or 'gradiente'"):
+        settings.set_gemm_threading("openmp")
+
+
+def test_matmul_and_matmul_tn_split_and_equal_numpy(gradiente_threading, monkeypatch):
+    calls = _count_splits(monkeypatch)
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((1024, 300)).astype(np.float32)
+    b = rng.standard_normal((300, 40)).astype(np.float32)
+    np.testing.assert_allclose(gemm.matmul(a, b), a @ b, rtol=1e-5, atol=1e-4)
+    c = rng.standard_normal((1024, 40)).astype(np.float32)
+    np.testing.assert_allclose(gemm.matmul_tn(a, c), a.T @ c, rtol=1e-4, atol=1e-3)
+    assert calls == [2, 2]  # both cut in two blocks of rows
+    small = rng.standard_normal((8, 3)).astype(np.float32)
+    np.testing.assert_array_equal(gemm.matmul(small, small.T), small @ small.T)
+    assert calls == [2, 2]  # a small product is one call
+
+
+def _train_losses(model_fn, x, y, steps=3):
+    gd.manual_seed(0)
+    model = model_fn()
+    opt = gd.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    losses = []
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return losses, [p.detach().numpy().copy() for p in model.parameters()]
+
+
+def _cnn():
+    nn = gd.nn
+    return nn.Sequential(
+        nn.Conv2d(3, 16, 3, padding=1),  # im2col (3 input channels)
+        nn.ReLU(),
+        nn.Conv2d(16, 16, 3, padding=1),  # shifted GEMMs
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(16 * 8 * 8, 64),
+        nn.ReLU(),
+        nn.Linear(64, 10),
+    )
+
+
+def test_a_cnn_trains_to_the_same_numbers(monkeypatch):
+    gd.manual_seed(1)
+    x, y = gd.randn(64, 3, 16, 16), gd.randint(0, 10, (64,))
+    monkeypatch.setattr(shifted_conv, "MAX_GRID_RATIO", 2.0)  # 16x16 images take the path
+    blas_losses, blas_params = _train_losses(_cnn, x, y)
+    before_mode, before_threads = parallel.gemm_threading(), parallel.num_threads()
+    try:
+        gd.set_num_threads(2)
+        settings.set_gemm_threading("gradiente")
+        calls = _count_splits(monkeypatch)
+        losses, params = _train_losses(_cnn, x, y)
+    finally:
+        settings.set_gemm_threading(before_mode)
+        gd.set_num_threads(before_threads)
+    assert max(calls) == 2  # products and memory-bound work were split in two
+    np.testing.assert_allclose(losses, blas_losses, rtol=1e-5)
+    for p, q in zip(params, blas_params):
+        np.testing.assert_allclose(p, q, rtol=1e-4, atol=1e-5)
+
+
+def test_the_environment_variable_sets_it_at_import():
+    code = (
+        "import gradiente, threadpoolctl; from gradiente import parallel; "
+        "print(parallel.gemm_threading(), "
+        "[p['num_threads'] for p in threadpoolctl.threadpool_info() if p['user_api'] == 'blas'])"
+    )
+    env = dict(os.environ, GRADIENTE_GEMM_THREADS="gradiente")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr
+    mode, threads = out.stdout.split(" ", 1)
+    assert mode == "gradiente"
+    assert threads.strip() in ("[1]", "[]")
