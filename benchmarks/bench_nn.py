@@ -159,11 +159,13 @@ def _blas_kernel() -> str:
     return "none"
 
 
-def _run(framework, cases, repeats, threads):
+def _run(framework, cases, repeats, threads, gemm_threads=None):
     env = dict(os.environ)
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[var] = str(threads)
     env["OMP_WAIT_POLICY"] = "PASSIVE"
+    if gemm_threads:
+        env["GRADIENTE_GEMM_THREADS"] = gemm_threads
     cmd = [
         sys.executable,
         __file__,
@@ -187,6 +189,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument(
+        "--gemm-threads",
+        choices=["blas", "gradiente"],
+        help="who runs gradiente's matrix products' threads (GRADIENTE_GEMM_THREADS)",
+    )
+    parser.add_argument(
         "--cases", nargs="+", default=CASES + ["memory"], choices=CASES + list(MEMORY)
     )
     args = parser.parse_args()
@@ -203,7 +210,9 @@ def main() -> None:
     for pair in range(args.pairs):
         order = ["torch", "gradiente"] if pair % 2 == 0 else ["gradiente", "torch"]
         for group in groups:
-            got = {fw: _run(fw, group, args.repeats, args.threads) for fw in order}
+            got = {
+                fw: _run(fw, group, args.repeats, args.threads, args.gemm_threads) for fw in order
+            }
             kernels.add(got["gradiente"].get("blas", "unknown"))
             for c in group:
                 ratios[c].append(got["gradiente"][c] / got["torch"][c])
@@ -211,7 +220,8 @@ def main() -> None:
                     values[(fw, c)].append(got[fw][c])
         print(f"pair {pair + 1}/{args.pairs} done", file=sys.stderr)
     print(
-        f"threads={args.threads}  pairs={args.pairs}  repeats={args.repeats}  "
+        f"threads={args.threads}  gemm threads={args.gemm_threads or 'blas'}  "
+        f"pairs={args.pairs}  repeats={args.repeats}  "
         f"load average {load_start:.1f} -> {os.getloadavg()[0]:.1f} (on {os.cpu_count()} CPUs)"
     )
     forced = os.environ.get("OPENBLAS_CORETYPE")
