@@ -74,3 +74,33 @@ def test_info_reports_blas_and_own_threads(capsys):
     main(["info"])
     line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("threads"))
     assert "gradiente's own pool" in line and "CPU cores" in line
+
+
+def test_a_forked_child_splits_work_on_threads_of_its_own():
+    """The parent's pool has threads; a forked child has none of them and must not queue work
+    on the parent's pool object (it would wait forever)."""
+    import multiprocessing as mp
+
+    from gradiente import parallel
+
+    if "fork" not in mp.get_all_start_methods():
+        pytest.skip("no fork on this platform")
+    before = gradiente.get_num_threads()
+    try:
+        gradiente.set_num_threads(4)
+        parallel.run_chunks(lambda a, b: None, 8)  # the parent's pool now exists
+        assert parallel._state["pool"] is not None
+        ctx = mp.get_context("fork")
+        with ctx.Pool(1) as pool:
+            result = pool.apply_async(_split_sum_in_child)
+            assert result.get(timeout=60) == sum(range(1000))
+    finally:
+        gradiente.set_num_threads(before)
+
+
+def _split_sum_in_child():
+    from gradiente import parallel
+
+    parts = []
+    parallel.run_chunks(lambda a, b: parts.append(sum(range(a, b))), 1000, grain=10)
+    return sum(parts)

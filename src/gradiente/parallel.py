@@ -89,6 +89,18 @@ def _pool(workers: int) -> ThreadPoolExecutor:
         return _state["pool"]
 
 
+def _forget_pool_after_fork() -> None:
+    """A forked child has none of its parent's threads, so it does not use the parent's pool
+    object (whose bookkeeping counts them); it starts a pool of its own when it needs one."""
+    global _lock
+    _lock = threading.Lock()  # (the parent may have held it while forking)
+    _state["pool"], _state["pool_size"] = None, 0
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool_after_fork)
+
+
 def chunks(count: int, pieces: int) -> list[tuple[int, int]]:
     """``range(count)`` cut into ``pieces`` contiguous (start, stop) runs of near-equal size."""
     step, extra = divmod(count, pieces)
