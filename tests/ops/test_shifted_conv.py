@@ -237,3 +237,26 @@ def test_gemm_rejects_what_blas_cannot_read():
     overlapping = np.lib.stride_tricks.as_strided(np.ones(20, np.float32), (4, 3), (4, 4))
     with pytest.raises(ValueError):
         _blas.gemm(overlapping, np.ones((3, 2), np.float32), np.ones((4, 2), np.float32))
+
+
+@needs_blas
+def test_weight_gradient_rows_split_over_four_threads(monkeypatch):
+    """From 4 threads the weight gradient's rows go to gradiente's threads in blocks (BLAS
+    does not split a product with a small result); the sum of the blocks is the same."""
+    from gradiente import parallel
+
+    rng = np.random.default_rng(3)
+    x, w, b, upstream = _case(rng, 4, C, 40, 40, C, 3, np.float64, padding=1)
+    one = _conv_and_grads(x, w, b, upstream, padding=1)
+    blocks = []
+    original = parallel.run_chunks
+
+    def counting(work, count, grain=1, min_threads=None):
+        original(lambda a, c: blocks.append((a, c)) or work(a, c), count, grain, min_threads)
+
+    monkeypatch.setattr(parallel, "run_chunks", counting)
+    monkeypatch.setitem(parallel._state, "threads", 4)
+    split = _conv_and_grads(x, w, b, upstream, padding=1)
+    assert len(blocks) > 1
+    for got, want in zip(split, one):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)

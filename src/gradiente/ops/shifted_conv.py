@@ -27,7 +27,7 @@ speed (C and O at least ``MIN_CHANNELS``); otherwise ``ops/conv.py`` builds colu
 
 from __future__ import annotations
 
-from gradiente import _blas
+from gradiente import _blas, parallel
 from gradiente.backend import ndarray, xp
 from gradiente.ops.gemm import gemm_chunks
 from gradiente.ops.im2col import _pad_nhwc
@@ -118,6 +118,9 @@ def weight_grad(X, gh, geom, w_shape, image_shape):
             _blas.gemm(X[off + a : off + b], G[a:b], dw[t], trans_a=True)
         partial.append(dw)
 
-    gemm_chunks(rows, R, _MIN_ROWS_PER_THREAD)  # blocks of rows over gradiente's threads
+    # A C × O result is too small for BLAS to share out (it splits a product by its result,
+    # not by the long inner dimension), so blocks of rows go to gradiente's threads whenever
+    # memory-bound work would (parallel.run_chunks: from 4 threads, or 2 in "gradiente" mode).
+    parallel.run_chunks(rows, R, grain=_MIN_ROWS_PER_THREAD)
     dw = partial[0] if len(partial) == 1 else sum(partial[1:], partial[0])
     return dw.reshape(kh, kw, C, O).transpose(3, 2, 0, 1)
