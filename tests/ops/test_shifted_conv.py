@@ -246,7 +246,7 @@ def test_weight_gradient_rows_split_over_four_threads(monkeypatch):
     from gradiente import parallel
 
     rng = np.random.default_rng(3)
-    x, w, b, upstream = _case(rng, 4, C, 40, 40, C, 3, np.float64, padding=1)
+    x, w, b, upstream = _case(rng, 8, C, 40, 40, C, 3, np.float64, padding=1)  # 14,112 rows
     one = _conv_and_grads(x, w, b, upstream, padding=1)
     blocks = []
     original = parallel.run_chunks
