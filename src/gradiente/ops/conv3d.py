@@ -28,14 +28,12 @@ import math
 from dataclasses import dataclass
 
 from gradiente.autograd.grad_mode import grad_state
-from gradiente.backend import xp
+from gradiente.backend import as_strided, ascontiguous, get_array_module, xp
 from gradiente.ops.array_function import ArrayFunction
 from gradiente.ops.conv import _check_channels, _needs_grad, _recorded_grads, conv2d
 from gradiente.ops.im2col import _shape
 from gradiente.ops.shape import ConstantPad
 from gradiente.ops.window import conv_out_size, conv_transpose_out_size, int_tuple, same_padding
-
-_as_strided = xp.lib.stride_tricks.as_strided
 
 
 # ------------------------------------------------------------------------------ geometry
@@ -72,7 +70,7 @@ def _pad(a, geom: VolumeGeometry):
     """Zero-pad the spatial axes of a channels-last array (no copy without padding)."""
     if not any(lo or hi for lo, hi in geom.padding):
         return a
-    return xp.pad(a, ((0, 0), *geom.padding, (0, 0)))
+    return get_array_module(a).pad(a, ((0, 0), *geom.padding, (0, 0)))
 
 
 def _crop(a, geom: VolumeGeometry):
@@ -98,7 +96,7 @@ def _im2col(ap, geom: VolumeGeometry):
     Cg = C // G
     spatial_strides = ap.strides[1:-1]
     sC = ap.strides[-1]
-    windows = _as_strided(
+    windows = as_strided(
         ap,
         (N, *geom.out, G, *geom.kernel, Cg),
         (
@@ -111,7 +109,7 @@ def _im2col(ap, geom: VolumeGeometry):
         writeable=False,
     )
     M = N * math.prod(geom.out)
-    return xp.ascontiguousarray(windows).reshape(M, G, math.prod(geom.kernel) * Cg)
+    return ascontiguous(windows).reshape(M, G, math.prod(geom.kernel) * Cg)
 
 
 def _weight_matrix(w, groups: int):
@@ -128,7 +126,7 @@ def _conv(ap, w, geom: VolumeGeometry, cols=None):
         cols = _im2col(ap, geom)
     G = geom.groups
     # (G, M, K) @ (G, K, O/G) -> (G, M, O/G) -> (M, G·O/G)
-    out = xp.matmul(cols.transpose(1, 0, 2), _weight_matrix(w, G)).transpose(1, 0, 2)
+    out = (cols.transpose(1, 0, 2) @ _weight_matrix(w, G)).transpose(1, 0, 2)
     M = cols.shape[0]
     return out.reshape(M // math.prod(geom.out), *geom.out, w.shape[0]), cols
 
@@ -142,11 +140,12 @@ def _conv_input(gh, w, geom: VolumeGeometry):
     G = geom.groups
     Cg = w.shape[1]
     M = N * math.prod(geom.out)
-    g = xp.ascontiguousarray(gh).reshape(M, G, O // G).transpose(1, 0, 2)  # (G, M, O/G)
+    g = ascontiguous(gh).reshape(M, G, O // G).transpose(1, 0, 2)  # (G, M, O/G)
     wmat = _weight_matrix(w, G).transpose(0, 2, 1)  # (G, O/G, K)
     taps = math.prod(geom.kernel)
-    dcols = xp.matmul(g, wmat).reshape(G, M, taps, Cg)  # (G, M, taps, C/G)
-    image = xp.zeros((N, *geom.padded(), G * Cg), dtype=gh.dtype)
+    dcols = (g @ wmat).reshape(G, M, taps, Cg)  # (G, M, taps, C/G)
+    zeros = xp.zeros if type(gh) is xp.ndarray else get_array_module(gh).zeros
+    image = zeros((N, *geom.padded(), G * Cg), dtype=gh.dtype)
     for t, tap in enumerate(itertools.product(*(range(k) for k in geom.kernel))):
         # this tap's contribution of every window: (G, M, C/G) -> (N, OD, OH, OW, C)
         block = dcols[:, :, t].transpose(1, 0, 2).reshape(N, *geom.out, G * Cg)
@@ -159,8 +158,8 @@ def _conv_weight(cols, gh, geom: VolumeGeometry, w_shape):
     O, Cg = w_shape[:2]
     G = geom.groups
     M = cols.shape[0]
-    g = xp.ascontiguousarray(gh).reshape(M, G, O // G)
-    dw = xp.matmul(g.transpose(1, 2, 0), cols.transpose(1, 0, 2))  # (G, O/G, K)
+    g = ascontiguous(gh).reshape(M, G, O // G)
+    dw = g.transpose(1, 2, 0) @ cols.transpose(1, 0, 2)  # (G, O/G, K)
     n = len(geom.kernel)
     dw = dw.reshape(G, O // G, *geom.kernel, Cg)
     return dw.transpose(0, 1, n + 2, *range(2, n + 2)).reshape(w_shape)

@@ -9,7 +9,7 @@ loop are the convolution's own (``ops/im2col.py``).
 from __future__ import annotations
 
 from gradiente.autograd.grad_mode import grad_state
-from gradiente.backend import xp
+from gradiente.backend import ascontiguous, get_array_module, xp
 from gradiente.ops.array_function import ArrayFunction
 from gradiente.ops.im2col import _batched, _col2im, _Geometry, _pad_image, _shape, _windows
 from gradiente.ops.window import conv_out_size, int_tuple
@@ -32,15 +32,24 @@ def _fold_geometry(op, kernel_size, dilation, padding, stride, image) -> _Geomet
     return _Geometry((kh, kw), (sh, sw), (ph, ph, pw, pw), (dh, dw), 1, image, out, 2)
 
 
+def _pad(xh, geom: _Geometry):
+    """Zero-pad an (N, H, W, C) array: the convolution's host scratch pad on the CPU, the
+    array module's ``pad`` for a CUDA array."""
+    if type(xh) is xp.ndarray:
+        return _pad_image(xh, geom)
+    pt, pb, pl, pr = geom.padding
+    return get_array_module(xh).pad(xh, ((0, 0), (pt, pb), (pl, pr), (0, 0)))
+
+
 def _unfold_array(x, geom: _Geometry):
     """(N, C, H, W) -> (N, C·kh·kw, L) blocks, PyTorch's order: channel, then kernel row, col."""
     N, C = x.shape[:2]
     kh, kw = geom.kernel
     OH, OW = geom.out
-    ap = _pad_image(x.transpose(0, 2, 3, 1), geom)
+    ap = _pad(x.transpose(0, 2, 3, 1), geom)
     win = _windows(ap, geom.kernel, geom.stride, geom.dilation, geom.out, 1)
     # (N, OH, OW, 1, kh, kw, C) -> (N, C, kh, kw, OH, OW)
-    blocks = xp.ascontiguousarray(win[:, :, :, 0].transpose(0, 5, 3, 4, 1, 2))
+    blocks = ascontiguous(win[:, :, :, 0].transpose(0, 5, 3, 4, 1, 2))
     return blocks.reshape(N, C * kh * kw, OH * OW)
 
 

@@ -18,7 +18,7 @@ import sys
 import threading
 from dataclasses import dataclass
 
-from gradiente.backend import xp
+from gradiente.backend import as_strided, get_array_module, xp
 from gradiente.parallel import over_count
 
 _as_strided = xp.lib.stride_tricks.as_strided
@@ -162,7 +162,7 @@ def _windows(ap, kernel, stride, dilation, out, groups: int):
     N, _, _, C = ap.shape
     sN, sH, sW, sC = ap.strides
     Cg = C // groups
-    return _as_strided(
+    return as_strided(  # NumPy's, or CuPy's for a CUDA array (F.unfold)
         ap,
         (N, out[0], out[1], groups, kernel[0], kernel[1], Cg),
         (sN, sH * stride[0], sW * stride[1], sC * Cg, sH * dilation[0], sW * dilation[1], sC),
@@ -214,7 +214,9 @@ def _col2im(dcols, geom: _Geometry):
     sh, sw = geom.stride
     dh, dw = geom.dilation
     pt, pb, pl, pr = geom.padding
-    image = xp.zeros((N, H + pt + pb, W + pl + pr, C), dtype=dcols.dtype)
+    host = type(dcols) is xp.ndarray  # else a CUDA array (F.fold): its own module, one thread
+    zeros = xp.zeros if host else get_array_module(dcols).zeros
+    image = zeros((N, H + pt + pb, W + pl + pr, C), dtype=dcols.dtype)
 
     def add_taps(a, b):  # images a..b: the threads write disjoint images
         for i in range(kh):
@@ -223,7 +225,10 @@ def _col2im(dcols, geom: _Geometry):
                 tap = image[a:b, h0 : h0 + sh * (OH - 1) + 1 : sh, w0 : w0 + sw * (OW - 1) + 1 : sw]
                 tap += dcols[i, j, a:b]
 
-    over_count(add_taps, N, dcols.nbytes)
+    if host:
+        over_count(add_taps, N, dcols.nbytes)
+    else:
+        add_taps(0, N)
     return image[:, pt : pt + H, pl : pl + W]
 
 

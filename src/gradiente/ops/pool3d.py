@@ -24,7 +24,7 @@ import itertools
 import math
 
 from gradiente.autograd import function as _function
-from gradiente.backend import xp
+from gradiente.backend import device_array, get_array_module, xp
 from gradiente.ops.shape import ConstantPad
 from gradiente.ops.window import POOL_TUPLE_ERROR, int_tuple, ntuple, pool_out_size
 
@@ -102,27 +102,28 @@ def _tap_slices(tap, s, d, out) -> tuple:
 def _max_indices(a, k, s, p, d, image, out):
     """Flat (D·H·W) position of each window's maximum in an (N, C, D, H, W) array (int64)."""
     N, C = a.shape[:2]
-    lowest = -xp.inf if a.dtype.kind == "f" else xp.iinfo(a.dtype).min
-    padded = xp.full((N, C, *_padded_size(image, k, s, p, d, out)), lowest, dtype=a.dtype)
+    am = xp if type(a) is xp.ndarray else get_array_module(a)  # CuPy's for CUDA inputs
+    lowest = -am.inf if a.dtype.kind == "f" else am.iinfo(a.dtype).min
+    padded = am.full((N, C, *_padded_size(image, k, s, p, d, out)), lowest, dtype=a.dtype)
     padded[(slice(None), slice(None), *(slice(pi, pi + i) for pi, i in zip(p, image)))] = a
     best = arg = None
     for t, tap in enumerate(itertools.product(*(range(ki) for ki in k))):
         v = padded[(slice(None), slice(None), *_tap_slices(tap, s, d, out))]
         if best is None:
-            best, arg = v.copy(), xp.zeros(v.shape, dtype=xp.int64)
+            best, arg = v.copy(), am.zeros(v.shape, dtype=am.int64)
             continue
         take = v > best  # strict: of equal values the first tap (row-major) wins
         if a.dtype.kind == "f":
-            take |= xp.isnan(v)  # PyTorch takes a NaN whenever it meets one
-        xp.copyto(best, v, where=take)
+            take |= am.isnan(v)  # PyTorch takes a NaN whenever it meets one
+        am.copyto(best, v, where=take)
         arg[take] = t
     # tap number -> offsets (i, j, l) -> position o·s − p + i·d along each axis, then flat
-    offsets = xp.unravel_index(arg, k)
-    flat = xp.zeros_like(arg)
+    offsets = am.unravel_index(arg, k)
+    flat = am.zeros_like(arg)
     for axis in range(3):
         shape = [1] * 5
         shape[2 + axis] = out[axis]
-        starts = (xp.arange(out[axis]) * s[axis] - p[axis]).reshape(shape)
+        starts = (am.arange(out[axis]) * s[axis] - p[axis]).reshape(shape)
         flat = flat * image[axis] + starts + offsets[axis] * d[axis]
     return flat
 
@@ -205,7 +206,8 @@ def avg_pool3d(
     else:
         count = _window_counts(k, s, p, image, out, count_include_pad)
         same = (count == count.flat[0]).all()
-        divisor = int(count.flat[0]) if same else _wrap(count.astype(x._data.dtype))
+        # the counts are host arithmetic on the geometry; a varying divisor goes to x's device
+        divisor = int(count.flat[0]) if same else _wrap(device_array(x._data, count, x._data.dtype))
     # int64 input: C's integer division, which truncates toward zero
     y = total / divisor if x._data.dtype.kind == "f" else total.div(divisor, rounding_mode="trunc")
     return y.squeeze(0) if unbatched else y
