@@ -157,3 +157,21 @@ def test_a_float_too_big_for_an_integer_tensor_raises_as_torch(dtype, value, mas
         except RuntimeError as err:
             results.append(str(err))
     assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32"])
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan"), 1e30, 2.5])
+@pytest.mark.parametrize("index", [0, (None,), (0, 1), Ellipsis])
+def test_a_float_tensor_copied_into_an_integer_tensor_wraps_as_torch(dtype, value, index):
+    """x[basic index] = tensor(v) is a copy in torch (no overflow check, unlike a number or a
+    mask): found by the long fuzzer run, where gradiente raised for x[None,] = tensor(-inf)."""
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib in (torch, gradiente):
+        x = lib.zeros(2, 3, dtype=getattr(lib, dtype))
+        try:
+            x[index] = lib.tensor(value, dtype=lib.float64)
+            results.append(x.tolist())
+        except RuntimeError as err:
+            results.append(str(err))
+    assert results[0] == results[1]

@@ -58,7 +58,10 @@ class Indexing:
 
     def __setitem__(self, index, value):
         index, basic = _convert_index(index, self)
-        _check_scalar_fits(self, value)
+        if not isinstance(value, Tensor) or (not basic and _is_masked_fill(index, value)):
+            # a number is filled in, and so is a one-element tensor through a mask
+            # (masked_fill): it must fit; other tensors are copied, wrapping as torch's copy_
+            _check_scalar_fits(self, value)
         if isinstance(value, Tensor) and value._data.dtype != self._data.dtype:
             if not basic and not _is_masked_fill(index, value):
                 # index_put does not convert, unlike copy_ and masked_fill
@@ -208,7 +211,7 @@ class Indexing:
     def index_fill(self, dim, index, value):
         """Out-of-place ``index_fill_``."""
         d, idx = self._index_along(dim, index, "index_fill")
-        mask = xp.zeros(self.shape[d], dtype=bool)
+        mask = B.get_array_module(idx).zeros(self.shape[d], dtype=bool)  # on idx's device
         mask[idx] = True
         shape = [1] * self.ndim
         shape[d] = -1
@@ -293,9 +296,9 @@ _C_TYPE_NAMES = {"int32": "int"}  # the others: "<name>_t" (int64_t, int16_t, ui
 
 
 def _check_scalar_fits(target, value) -> None:
-    """A floating number written into an integer tensor (``x[i] = v``, or a one-element
-    tensor ``v``) must fit its type, as in torch: inf, NaN or out-of-range values raise
-    instead of wrapping."""
+    """A floating number filled into an integer tensor (``x[i] = v``, or ``x[mask] = v`` with
+    a one-element tensor ``v``) must fit its type, as in torch: inf, NaN or out-of-range values
+    raise instead of wrapping."""
     kind = target._data.dtype.kind
     if kind not in "iu":
         return
