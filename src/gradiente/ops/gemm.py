@@ -60,11 +60,14 @@ def matmul_tn(a, b):
     cut into one block per thread when it pays and the partial (M × N) products added."""
     if not _split(a, b):
         return a.T @ b
-    partial = []
-    parallel.run_chunks(
-        lambda i, j: partial.append(a[i:j].T @ b[i:j]), a.shape[0], grain=MIN_ROWS, min_threads=2
-    )
-    return partial[0] if len(partial) == 1 else sum(partial[1:], partial[0])
+    partial = {}
+
+    def block(i, j):
+        partial[i] = a[i:j].T @ b[i:j]
+
+    parallel.run_chunks(block, a.shape[0], grain=MIN_ROWS, min_threads=2)
+    blocks = [partial[i] for i in sorted(partial)]  # in row order: the same sum every run
+    return sum(blocks[1:], blocks[0])
 
 
 def gemm_chunks(work, rows: int, grain: int) -> None:

@@ -21,8 +21,9 @@ The same offsets give the gradients:
   gradient (padded by d·(k − 1) − p) with the kernel flipped, which ``ops/conv.py`` computes
   with ``conv`` below.
 
-Used when BLAS can be called directly and each tap's product is wide enough to run at BLAS
-speed (C and O at least ``MIN_CHANNELS``); otherwise ``ops/conv.py`` builds columns.
+Used when BLAS can be called directly, each tap's product is wide enough to run at BLAS speed
+(C and O at least ``MIN_CHANNELS``) and the thrown-away rows are few (``MAX_GRID_RATIO``);
+otherwise ``ops/conv.py`` builds columns.
 """
 
 from __future__ import annotations
@@ -110,17 +111,18 @@ def weight_grad(X, gh, geom, w_shape, image_shape):
     G = _pad_nhwc(gh, (0, Hp - OH, 0, Wp - OW)).reshape(-1, O)
     offsets = _offsets(geom, Wp)
     R = X.shape[0] - offsets[-1]
-    partial = []  # each run of rows' share of every dW_ij, added up at the end
+    partial = {}  # each block of rows' share of every dW_ij, added up at the end
 
     def rows(a, b):
         dw = xp.empty((kh * kw, C, O), dtype=gh.dtype)
         for t, off in enumerate(offsets):
             _blas.gemm(X[off + a : off + b], G[a:b], dw[t], trans_a=True)
-        partial.append(dw)
+        partial[a] = dw
 
     # A C × O result is too small for BLAS to share out (it splits a product by its result,
     # not by the long inner dimension), so blocks of rows go to gradiente's threads whenever
     # memory-bound work would (parallel.run_chunks: from 4 threads, or 2 in "gradiente" mode).
     parallel.run_chunks(rows, R, grain=_MIN_ROWS_PER_THREAD)
-    dw = partial[0] if len(partial) == 1 else sum(partial[1:], partial[0])
+    blocks = [partial[a] for a in sorted(partial)]  # in row order: the same sum every run
+    dw = sum(blocks[1:], blocks[0])
     return dw.reshape(kh, kw, C, O).transpose(3, 2, 0, 1)
