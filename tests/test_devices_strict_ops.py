@@ -87,3 +87,35 @@ def test_unfold_and_fold(cuda):
     _check(lambda x: F.unfold(x, (2, 3), dilation=(1, 2), padding=1, stride=2), [(1, 2, 5, 6)])
     _check(lambda c: F.fold(c, (4, 5), 2), [(2, 12, 12)])
     _check(lambda c: F.fold(c, (5, 6), (2, 3), padding=1, stride=2), [(1, 12, 9)])
+
+
+# ------------------------------------------------------------------------------ index family
+def _long(values):
+    return gradiente.tensor(values, dtype=gradiente.int64)
+
+
+def test_index_put_copy_fill(cuda):
+    rows = _long([0, 2, 0])
+    _check(lambda a, v, i: a.index_put((i,), v), [(4, 3), (3, 3)], extra=(_long([0, 2, 3]),))
+    _check(lambda a, v, i: a.index_put((i,), v, accumulate=True), [(4, 3), (3, 3)], extra=(rows,))
+    _check(
+        lambda a, v, i, j: a.index_put((i, j), v),
+        [(4, 3), (2,)],
+        extra=(_long([1, 3]), _long([0, 2])),
+    )
+    _check(lambda a, v, i: a.index_copy(1, i, v), [(3, 4), (3, 2)], extra=(_long([3, 0]),))
+    _check(lambda a, i: a.index_fill(0, i, -1.5), [(4, 3)], extra=(_long([-1, 1]),))
+
+
+@pytest.mark.parametrize("reduce", ["sum", "mean", "prod", "amax", "amin"])
+@pytest.mark.parametrize("include_self", [True, False])
+def test_scatter_reduce(cuda, reduce, include_self):
+    # repeated targets (several values fold into one place), src larger than index
+    index = _long([[0, 1, 0], [2, 0, 0], [0, 1, 3], [0, 0, 0]])
+    differentiable = reduce in ("sum", "mean")
+    _check(
+        lambda a, s, i: a.scatter_reduce(0, i, s, reduce, include_self=include_self),
+        [(4, 3), (5, 3)],
+        extra=(index,),
+        grad=differentiable,
+    )

@@ -135,6 +135,9 @@ def _convert_index(index, t: Tensor):
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             out.append(arr)
             basic = False
+        elif array_device_index(item) is not None:  # a CUDA tensor's index array (backward)
+            out.append(item)
+            basic = False
         elif isinstance(item, float):
             raise IndexError(
                 "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables "
