@@ -260,3 +260,16 @@ def test_weight_gradient_rows_split_over_four_threads(monkeypatch):
     assert len(blocks) > 1
     for got, want in zip(split, one):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_an_8x8_convolution_takes_im2col_forward_and_backward(monkeypatch):
+    """With the default grid rule neither the forward nor the input gradient (a convolution
+    over the gradient padded to 10x10) of an 8x8 image takes the shifted path."""
+    monkeypatch.setattr(shifted_conv, "MAX_GRID_RATIO", 1.3)
+    calls = []
+    original = shifted_conv.conv
+    monkeypatch.setattr(shifted_conv, "conv", lambda *a: calls.append(1) or original(*a))
+    x = gd.randn(2, C, 8, 8, requires_grad=True)
+    w = gd.randn(C, C, 3, 3, requires_grad=True)
+    F.conv2d(x, w, padding=1).sum().backward()
+    assert calls == []

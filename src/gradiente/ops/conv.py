@@ -251,7 +251,10 @@ def _conv_input_nhwc(gh, w, geom: _Geometry):
     OH, OW = geom.out
     dh, dw = geom.dilation
     pt, pb, pl, pr = geom.padding
-    shifted = geom.stride == (1, 1) and shifted_conv.applies(geom, Cg, O, gh)
+    # (the input gradient is a convolution over the gradient padded to H + d·(k − 1) rows)
+    grid = (H + dh * (kh - 1), W + dw * (kw - 1))
+    inner = _Geometry((kh, kw), (1, 1), (0, 0, 0, 0), (dh, dw), G, grid, (H, W), 2)
+    shifted = geom.stride == (1, 1) and shifted_conv.applies(inner, Cg, O, gh, grid)
     if (
         not (shifted and winograd.enabled is not True)
         and winograd.applies(geom, Cg, O, gh.dtype)
@@ -261,11 +264,9 @@ def _conv_input_nhwc(gh, w, geom: _Geometry):
     if geom.stride == (1, 1) and (Og <= Cg or shifted):
         top, left = dh * (kh - 1) - pt, dw * (kw - 1) - pl
         # padded gradient height: H + d·(k − 1) (a stride-1 "valid" conv then gives H rows)
-        size = (H + dh * (kh - 1), W + dw * (kw - 1))
-        gp = _pad_nhwc(gh, (top, 0, left, 0), size)
+        gp = _pad_nhwc(gh, (top, 0, left, 0), grid)
         flipped = w.reshape(G, Og, Cg, kh, kw)[:, :, :, ::-1, ::-1].transpose(0, 2, 1, 3, 4)
         flipped = flipped.reshape(G * Cg, Og, kh, kw)
-        inner = _Geometry((kh, kw), (1, 1), (0, 0, 0, 0), (dh, dw), G, size, (H, W), 2)
         if shifted:
             return shifted_conv.conv(gp, flipped, inner)[0]
         return _conv_nhwc(gp, flipped, inner)[0]

@@ -50,8 +50,10 @@ _MIN_ROWS_PER_THREAD = 4096
 enabled = True  # ops/conv.py asks ``applies``; tests switch the path off to compare
 
 
-def applies(geom, in_channels: int, out_channels: int, image) -> bool:
-    """Whether the shifted-GEMM path computes this convolution (of a padded CPU image)."""
+def applies(geom, in_channels: int, out_channels: int, image, grid=None) -> bool:
+    """Whether the shifted-GEMM path computes this convolution of a padded CPU image (or of
+    an array that will be padded to the (Hp, Wp) ``grid``)."""
+    Hp, Wp = grid if grid is not None else image.shape[1:3]
     return (
         enabled
         and geom.stride == (1, 1)
@@ -62,7 +64,7 @@ def applies(geom, in_channels: int, out_channels: int, image) -> bool:
         and image.dtype.kind == "f"
         and image.dtype.itemsize in (4, 8)
         and image.size > 0
-        and image.shape[1] * image.shape[2] <= MAX_GRID_RATIO * geom.out[0] * geom.out[1]
+        and Hp * Wp <= MAX_GRID_RATIO * geom.out[0] * geom.out[1]
         and _blas.available()
     )
 
