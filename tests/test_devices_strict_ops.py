@@ -119,3 +119,35 @@ def test_scatter_reduce(cuda, reduce, include_self):
         extra=(index,),
         grad=differentiable,
     )
+
+
+# ------------------------------------------------------------------------------ search, selection
+def test_searchsorted_bucketize_isin(cuda):
+    seq = gradiente.tensor([[-1.0, 0.0, 0.5, 2.0], [-3.0, -1.0, 1.0, 1.5]], dtype=gradiente.float64)
+    for right in (False, True):
+        _check(lambda v, s, r=right: gradiente.searchsorted(s, v, right=r), [(2, 5)], extra=(seq,))
+        _check(lambda v, s, r=right: gradiente.bucketize(v, s[0], right=r), [(3, 4)], extra=(seq,))
+    _check(lambda v, s: gradiente.searchsorted(s[1], 0.7, out_int32=True), [(1,)], extra=(seq,))
+    _check(lambda v, s: gradiente.isin(v.round(), s), [(3, 4)], extra=(seq,), grad=False)
+
+
+def test_mode_cummax_cummin(cuda):
+    ties = gradiente.tensor(
+        [[1.0, 2.0, 1.0, 2.0, 3.0], [0.0, 0.0, 5.0, 5.0, 5.0], [4.0, 4.0, 1.0, 4.0, 1.0]]
+    )
+    _check(lambda a, t: (a * 0 + t).mode(1), [(3, 5)], extra=(ties.double(),))
+    _check(lambda a, t: (a * 0 + t).mode(0, keepdim=True), [(3, 5)], extra=(ties.double(),))
+    _check(lambda a: a.cummax(1), [(3, 6)])
+    _check(lambda a: a.cummin(0), [(5, 2)])
+    _check(lambda a, t: (a + t).cummax(1), [(3, 5)], extra=(ties.double() * 0,))
+
+
+def test_quantile_median_kthvalue(cuda):
+    q = gradiente.tensor([0.1, 0.5, 0.75], dtype=gradiente.float64)
+    for how in ("linear", "lower", "higher", "nearest", "midpoint"):
+        _check(lambda a, h=how: a.quantile(0.3, dim=1, interpolation=h), [(4, 6)])
+    _check(lambda a, q: a.quantile(q, dim=0, keepdim=True), [(5, 3)], extra=(q,))
+    _check(lambda a, q: gradiente.quantile(a, q), [(4, 3)], extra=(q,))
+    _check(lambda a: a.median(1), [(4, 5)])
+    _check(lambda a: a.median(), [(4, 5)])
+    _check(lambda a: a.kthvalue(2, 0), [(4, 5)])

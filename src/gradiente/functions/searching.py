@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gradiente.backend import xp
+from gradiente.backend import device_array, get_array_module, xp
 from gradiente.tensor import (
     Tensor,
 )
@@ -10,26 +10,31 @@ from gradiente.tensor import (
 
 def isin(elements, test_elements, *, assume_unique=False, invert=False):
     """Whether each element of ``elements`` is in ``test_elements``."""
-    a = elements._data if isinstance(elements, Tensor) else xp.asarray(elements)
-    b = test_elements._data if isinstance(test_elements, Tensor) else xp.asarray(test_elements)
-    return Tensor._make(xp.isin(a, b, invert=invert), False, None)
+    a = elements._data if isinstance(elements, Tensor) else None
+    b = test_elements._data if isinstance(test_elements, Tensor) else None
+    like = a if a is not None else b  # numbers go to the tensor's device
+    a = device_array(like, elements) if a is None else a
+    b = device_array(like, test_elements) if b is None else b
+    return Tensor._make(get_array_module(a, b).isin(a, b, invert=invert), False, None)
 
 
 def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None):
     """Indices where ``input`` would be inserted into each sorted (last-dim) sequence."""
     side = side or ("right" if right else "left")
     seq = sorted_sequence._data
-    values = input._data if isinstance(input, Tensor) else xp.asarray(input)
+    m = get_array_module(seq)  # CuPy for a CUDA sequence (cupy.searchsorted)
+    values = input._data if isinstance(input, Tensor) else device_array(seq, input)
     if sorter is not None:
-        seq = xp.take_along_axis(seq, sorter._data, -1)
+        seq = m.take_along_axis(seq, sorter._data, -1)
     if seq.ndim == 1:
-        idx = xp.searchsorted(seq, values, side=side)
+        idx = m.searchsorted(seq, values, side=side)
     else:
         rows = seq.reshape(-1, seq.shape[-1])
         vals = values.reshape(rows.shape[0], -1)
-        idx = xp.stack([xp.searchsorted(r, v, side=side) for r, v in zip(rows, vals)])
+        idx = m.stack([m.searchsorted(r, v, side=side) for r, v in zip(rows, vals)])
         idx = idx.reshape(values.shape)
-    return Tensor._make(xp.asarray(idx, dtype=xp.int32 if out_int32 else xp.int64), False, None)
+    dtype = xp.int32 if out_int32 else xp.int64
+    return Tensor._make(m.asarray(idx).astype(dtype, copy=False), False, None)
 
 
 def bucketize(input, boundaries, *, out_int32=False, right=False):

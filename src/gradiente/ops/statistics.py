@@ -10,7 +10,7 @@ backward pass only has to route the gradient to the chosen positions.
 
 from __future__ import annotations
 
-from gradiente.backend import xp
+from gradiente.backend import add_at, get_array_module, xp
 
 
 def sorted_position(flat, k: int, nan_first: bool) -> int:
@@ -50,6 +50,8 @@ def mode_indices(x, d: int):
     Of values equally frequent, the smallest wins; of its occurrences, the last (torch's CPU
     kernel). Rows are counted one by one with ``unique``.
     """
+    if type(x) is not xp.ndarray:
+        return _mode_indices_sorted(x, d)
     rows_last = xp.moveaxis(x, d, -1)
     rows = rows_last.reshape(-1, rows_last.shape[-1])
     indices = xp.empty(rows.shape[0], dtype=xp.int64)
@@ -60,15 +62,59 @@ def mode_indices(x, d: int):
     return xp.expand_dims(indices.reshape(rows_last.shape[:-1]), d)
 
 
+def _mode_indices_sorted(x, d: int):
+    """``mode_indices`` for a CUDA array, all rows at once (no host loop, no ``unique``).
+
+    Each row is sorted; a run of equal values (NaNs count as equal, as ``unique`` counts them)
+    gets the id r = (number of run starts so far) − 1, and the runs' lengths are counted by a
+    scatter-add. The first longest run (the smallest value of the most frequent) wins; its
+    last position in the unsorted row is the index.
+    """
+    m = get_array_module(x)
+    rows_last = m.moveaxis(x, d, -1)
+    rows = rows_last.reshape(-1, rows_last.shape[-1])  # (R, n)
+    R, n = rows.shape
+    s = m.sort(rows, axis=1)
+    differ = s[:, 1:] != s[:, :-1]
+    if s.dtype.kind == "f":
+        differ &= ~(m.isnan(s[:, 1:]) & m.isnan(s[:, :-1]))
+    starts = m.concatenate([m.ones((R, 1), dtype=bool), differ], axis=1)
+    run = m.cumsum(starts, axis=1) - 1  # (R, n) run id of each sorted value
+    counts = m.zeros((R, n), dtype=m.int32)  # int32: a type cupyx.scatter_add takes
+    add_at(counts, (m.arange(R)[:, None], run), m.ones((R, n), dtype=m.int32))
+    best = m.argmax(counts, axis=1)[:, None]  # the first (smallest) most frequent run
+    value = m.take_along_axis(s, m.argmax(run == best, axis=1)[:, None], axis=1)
+    # the last occurrence, as torch's CPU kernel (a NaN value matches nothing: n − 1, as on
+    # the CPU path)
+    last = n - 1 - m.argmax((rows == value)[:, ::-1], axis=1)
+    return m.expand_dims(last.reshape(rows_last.shape[:-1]), d)
+
+
 def running_extreme_indices(x, d: int, is_max: bool):
     """cummax/cummin's indices: for each position along ``d``, where the running maximum (or
     minimum) so far was last met (torch keeps the latest of equal values)."""
-    values = (xp.maximum if is_max else xp.minimum).accumulate(x, axis=d)
-    positions = xp.arange(x.shape[d]).reshape([-1 if k == d else 1 for k in range(x.ndim)])
+    m = xp if type(x) is xp.ndarray else get_array_module(x)  # CuPy for CUDA inputs
+    extreme = m.maximum if is_max else m.minimum
+    values = _accumulate(m, extreme, x, d)
+    positions = m.arange(x.shape[d]).reshape([-1 if k == d else 1 for k in range(x.ndim)])
     # each element that equals the running extreme holds its own position, others 0; the
     # running maximum of those is the latest holder
-    holders = xp.where(x == values, positions, 0)
-    return xp.maximum.accumulate(holders, axis=d)
+    holders = m.where(x == values, positions, 0)
+    return _accumulate(m, m.maximum, holders, d)
+
+
+def _accumulate(m, ufunc, x, d: int):
+    """``ufunc.accumulate(x, axis=d)`` for maximum/minimum: NumPy's own on the CPU; on CUDA a
+    scan in ⌈log2 n⌉ steps (Hillis-Steele: step k folds in the value 2^k places back), exact
+    since max and min are associative and round nothing."""
+    if m is xp:
+        return ufunc.accumulate(x, axis=d)
+    out = m.moveaxis(x, d, -1).copy()
+    shift = 1
+    while shift < out.shape[-1]:
+        out[..., shift:] = ufunc(out[..., shift:], out[..., :-shift])
+        shift *= 2
+    return m.moveaxis(out, -1, d)
 
 
 def quantile_ranks(q, n: int, interpolation: str):

@@ -447,13 +447,15 @@ class Reductions:
         if self.ndim == 0 and dim is not None:  # one value along dim 0: quantiles of [x]
             out = x.quantile(q, 0, False, interpolation)
             return out
-        lo, hi, weight = S.quantile_ranks(_arr(q), x.shape[d], interpolation)
+        # the ranks are host arithmetic on q (a CUDA q is read once); they index x's device
+        lo, hi, weight = S.quantile_ranks(B.host(_arr(q)), x.shape[d], interpolation)
+        on_x = lambda a: Tensor._make(B.device_array(self._data, a))  # noqa: E731
         values = x.sort(d).values
         # value = below + weight · (above − below), gathered at the ranks along d
-        below = values.index_select(d, Tensor._make(lo)).movedim(d, 0)
-        above = values.index_select(d, Tensor._make(hi)).movedim(d, 0)
+        below = values.index_select(d, on_x(lo)).movedim(d, 0)
+        above = values.index_select(d, on_x(hi)).movedim(d, 0)
         shape = (-1,) + (1,) * (below.ndim - 1)
-        w = Tensor._make(weight.astype(self._data.dtype).reshape(shape))
+        w = on_x(weight.astype(self._data.dtype).reshape(shape))
         out = below.lerp(above, w)
         if keepdim:
             if dim is None:
