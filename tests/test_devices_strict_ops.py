@@ -151,3 +151,17 @@ def test_quantile_median_kthvalue(cuda):
     _check(lambda a: a.median(1), [(4, 5)])
     _check(lambda a: a.median(), [(4, 5)])
     _check(lambda a: a.kthvalue(2, 0), [(4, 5)])
+
+
+# ------------------------------------------------------------------------------ matrices
+def test_block_diag_vander_matrix_rank_combinations(cuda):
+    _check(lambda a, b, c: gradiente.block_diag(a, b, c), [(2, 2), (1, 3), (3,)])
+    _check(lambda x: gradiente.vander(x, 4), [(5,)])
+    _check(lambda x: gradiente.vander(x, increasing=True), [(3,)])
+    _check(lambda x: gradiente.combinations(x, 2), [(4,)])
+    low_rank = gradiente.tensor(np.outer([1.0, 2.0, 3.0, 4.0], [1.0, -1.0, 0.5]))
+    _check(lambda a, l: gradiente.linalg.matrix_rank(a), [(4, 3)], extra=(low_rank,), grad=False)
+    _check(lambda a, l: gradiente.linalg.matrix_rank(l), [(2, 5, 3)], extra=(low_rank,), grad=False)
+    _check(lambda a: gradiente.linalg.matrix_rank(a), [(2, 5, 3)], grad=False)
+    assert gradiente.tril_indices(3, 3, device="cuda").device.type == "cuda"
+    assert gradiente.triu_indices(3, 4, 1, device="cuda").device.type == "cuda"

@@ -7,7 +7,7 @@ gradient is not implemented and backpropagating through them raises a clear erro
 
 from __future__ import annotations
 
-from gradiente.backend import xp
+from gradiente.backend import as_array, xp
 from gradiente.ops import linalg as L
 from gradiente.tensor import Tensor, _return_type, eye, write_out
 from gradiente.tensor import matmul as _matmul
@@ -178,7 +178,7 @@ def _tolerance(s, shape, atol, rtol):
 def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, out=None):
     s = svdvals(A.detach())._data
     tol = _tolerance(s, A.shape, atol, rtol)
-    return Tensor._make(xp.asarray((s > tol).sum(-1), dtype=xp.int64))
+    return Tensor._make(as_array((s > tol).sum(-1), xp.int64))  # stays on s's device
 
 
 def lstsq(A, B, rcond=None, *, driver=None):

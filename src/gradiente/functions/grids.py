@@ -53,8 +53,8 @@ def combinations(input, r=2, with_replacement=False):
     pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
     index = list(pick(builtins.range(input.shape[0]), r))
     if not index:
-        return empty(0, r, dtype=input.dtype)
-    idx = as_tensor(xp.asarray(index, dtype=xp.int64))
+        return empty(0, r, dtype=input.dtype, device=input.device)
+    idx = as_tensor(xp.asarray(index, dtype=xp.int64), device=input.device)
     return input[idx]
 
 
@@ -68,28 +68,28 @@ def block_diag(*tensors):
     total = builtins.sum(m.shape[1] for m in mats)
     start = 0
     for m in mats:
-        left = zeros(m.shape[0], start, dtype=dtype)
-        right = zeros(m.shape[0], total - start - m.shape[1], dtype=dtype)
+        left = zeros(m.shape[0], start, dtype=dtype, device=m.device)
+        right = zeros(m.shape[0], total - start - m.shape[1], dtype=dtype, device=m.device)
         rows.append(cat([left, m.to(dtype), right], 1))
         start += m.shape[1]
     return cat(rows, 0)
 
 
-def _triangle_indices(row, col, offset, lower, dtype):
+def _triangle_indices(row, col, offset, lower, dtype, device):
     r, c = xp.tril_indices(row, offset, col) if lower else xp.triu_indices(row, offset, col)
-    return as_tensor(xp.stack([r, c]).astype((dtype or B.int64).np))
+    return as_tensor(xp.stack([r, c]).astype((dtype or B.int64).np), device=device)
 
 
 def tril_indices(row, col, offset=0, dtype=None, device=None, layout=None):
     """The (row, col) coordinates of the lower triangle, as a 2 × N tensor."""
-    return _triangle_indices(row, col, offset, True, dtype)
+    return _triangle_indices(row, col, offset, True, dtype, device)
 
 
 def triu_indices(row, col, offset=0, dtype=None, device=None, layout=None):
-    return _triangle_indices(row, col, offset, False, dtype)
+    return _triangle_indices(row, col, offset, False, dtype, device)
 
 
 def vander(x, N=None, increasing=False):
     n = x.shape[0] if N is None else N
-    powers = arange(n) if increasing else arange(n - 1, -1, -1)
+    powers = arange(n, device=x.device) if increasing else arange(n - 1, -1, -1, device=x.device)
     return x.unsqueeze(-1) ** powers
