@@ -165,3 +165,17 @@ def test_block_diag_vander_matrix_rank_combinations(cuda):
     _check(lambda a: gradiente.linalg.matrix_rank(a), [(2, 5, 3)], grad=False)
     assert gradiente.tril_indices(3, 3, device="cuda").device.type == "cuda"
     assert gradiente.triu_indices(3, 4, 1, device="cuda").device.type == "cuda"
+
+
+# ------------------------------------------------------------------------------ found by the audit
+def test_exp2_and_normal_with_tensor_mean(cuda):
+    """The two failures of running every one-argument public function on a CUDA tensor."""
+    _check(lambda a: gradiente.exp2(a) + 3.0**a, [(3, 4)])
+    _check(lambda a: gradiente.exp2(a.round().long()).double(), [(3, 4)], grad=False)
+    draws = {}
+    for where in ("cpu", "cuda"):
+        gradiente.manual_seed(3)
+        mean = gradiente.arange(6.0).reshape(2, 3).to(where)
+        draws[where] = gradiente.normal(mean, 0.5)
+    assert draws["cuda"].device.type == "cuda"
+    np.testing.assert_array_equal(draws["cuda"].cpu().numpy(), draws["cpu"].numpy())

@@ -218,7 +218,10 @@ class RPowScalar(ArrayFunction):
 
     @staticmethod
     def forward(ctx, a, s):
-        base, x = as_array(s, dtype=a._data.dtype), a._data
+        x = a._data
+        # a NumPy 0-d base on the CPU (a 0-d x then gives an array); a NumPy scalar on CUDA,
+        # which CuPy mixes with its arrays (it refuses host arrays, 0-d ones too)
+        base = as_array(s, dtype=x.dtype) if type(x) is xp.ndarray else x.dtype.type(s)
         out = _int_pow(base, x) if x.dtype.kind in "iu" else base**x
         ctx.s = s
         if s == 0:

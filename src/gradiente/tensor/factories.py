@@ -335,10 +335,12 @@ def normal(mean, std=1.0, size=None, generator=None, dtype=None) -> Tensor:
         m = _arr(mean)
         s = _arr(std)
         ref = mean if isinstance(mean, Tensor) else std
+        # drawn on the host (torch's CPU numbers, as normal_ of a CUDA tensor), then moved
+        dt = ref._data.dtype
         arr = _random.normal_tensor(
-            xp.asarray(m, dtype=ref._data.dtype), xp.asarray(s, dtype=ref._data.dtype), generator
+            xp.asarray(B.host(m), dtype=dt), xp.asarray(B.host(s), dtype=dt), generator
         )
-        return Tensor._make(arr, False, None)
+        return Tensor._make(B.to_device(arr, B.array_device_index(ref._data)), False, None)
     if size is None:
         raise TypeError("normal(): with scalar mean and std, size is required")
     d = _factory_dtype(dtype)
