@@ -32,7 +32,8 @@ _state = {
     "threads": None,
     "pool": None,
     "pool_size": 0,
-    "gemm": os.environ.get("GRADIENTE_GEMM_THREADS", "blas"),
+    # GRADIENTE_GEMM_THREADS=gradiente at import; anything else means the default, "blas"
+    "gemm": "gradiente" if os.environ.get("GRADIENTE_GEMM_THREADS") == "gradiente" else "blas",
 }
 
 # Work is split over threads only when there are at least this many. Measured on a 2-vCPU
