@@ -9,8 +9,11 @@ For each model of ``bench_nn.py`` (MLP, LeNet-5, VGG-style) this runs the same t
 - the optimizer's ``step``/``zero_grad`` and what is left (the engine's walk, Python glue);
 - the **GEMM floor**: the same matrix products the convolutions and linear layers run
   (forward, input gradient, weight gradient; shapes derived from the layers), timed alone
-  with ``numpy.matmul``. A design that computes convolutions as GEMMs cannot be faster than
-  this; ``step / floor`` says how far from that limit the rest of the work keeps us.
+  with ``numpy.matmul``. A design that computes convolutions as im2col GEMMs cannot be faster
+  than this; ``step / floor`` says how far from that limit the rest of the work keeps us;
+- the time inside the GEMMs that the shifted convolutions (``ops/shifted_conv.py``) call
+  directly through ``gradiente._blas``, when they run: they do more multiplications than the
+  floor's products (the padded grid's thrown-away rows) but build no columns.
 
 The timers cost a few microseconds per op, so op shares are exact enough to rank the work,
 and the step time printed first is measured without them.
@@ -88,6 +91,30 @@ class OpTimer:
         for owner, attr, raw in reversed(self._originals):
             setattr(owner, attr, raw)
         self._originals.clear()
+
+
+class _DirectGemmTimer:
+    """Adds up the time of the GEMMs that ``gradiente._blas`` calls directly (the shifted
+    convolutions' products; ``numpy.matmul``'s are in the GEMM floor)."""
+
+    def __init__(self):
+        from gradiente import _blas
+
+        self.seconds, self.calls, self._blas = 0.0, 0, _blas
+        self._original = _blas.gemm
+
+        def timed(*args, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return self._original(*args, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - t0
+                self.calls += 1
+
+        _blas.gemm = timed
+
+    def uninstall(self) -> None:
+        self._blas.gemm = self._original
 
 
 def _gemm_shapes(model, input_shape):
@@ -173,6 +200,7 @@ def profile(case: str, repeats: int) -> None:
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     timer = OpTimer()
     timer.install(torch)
+    direct = _DirectGemmTimer()
     total = 0.0
     try:
         for _ in range(repeats):
@@ -184,6 +212,7 @@ def profile(case: str, repeats: int) -> None:
             total += time.perf_counter() - t0
     finally:
         timer.uninstall()
+        direct.uninstall()
     shares = {k: v / repeats for k, v in timer.totals.items()}
     per_step = total / repeats
     shares["(engine, modules, Python glue)"] = per_step - sum(shares.values())
@@ -195,6 +224,13 @@ def profile(case: str, repeats: int) -> None:
         f"GEMM floor {floor * 1e3:.2f} ms = {floor / step_time:.0%} of the step "
         f"(step / floor = {step_time / floor:.2f}x)"
     )
+    if direct.calls:
+        inside = direct.seconds / repeats
+        print(
+            f"direct BLAS GEMMs (the shifted convolutions, inside the pieces below): "
+            f"{inside * 1e3:.2f} ms = {inside / per_step:.0%} of the timed step, "
+            f"{direct.calls / repeats:.0f} calls"
+        )
     print(f"{'piece':<40} {'ms/step':>8} {'share':>7} {'calls/step':>10}")
     for name, t in sorted(shares.items(), key=lambda kv: -kv[1]):
         calls = timer.counts.get(name, 0) / repeats
