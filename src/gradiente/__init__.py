@@ -17,6 +17,7 @@ from gradiente.autograd import (
     set_grad_enabled,
 )
 from gradiente.backend import (
+    OutOfMemoryError,
     bfloat16,
     dtype,
     float16,

@@ -38,6 +38,22 @@ IMPLICIT_CONVERSION = (
 
 _current = [0]  # the current device's index
 _device_count = [1]
+_memory_limit = [None]  # the largest array (bytes) the stand-in device holds; None: any
+
+
+class OutOfMemoryError(MemoryError):
+    """``cupy.cuda.memory.OutOfMemoryError``, with CuPy's words."""
+
+    def __init__(self, size: int, total: int):
+        super().__init__(
+            f"Out of memory allocating {size:,} bytes (allocated so far: {total:,} bytes)."
+        )
+
+
+def set_memory_limit(nbytes: int | None) -> None:
+    """Make the stand-in device refuse arrays larger than ``nbytes`` (None: no limit), as a GPU
+    that runs out of memory does: for tests of what gradiente does then."""
+    _memory_limit[0] = nbytes
 
 
 def set_device_count(count: int) -> None:
@@ -193,6 +209,13 @@ class ndarray:  # noqa: N801 - CuPy's name
 
     @classmethod
     def _from(cls, array: numpy.ndarray, device: int) -> ndarray:
+        limit = _memory_limit[0]
+        if limit is not None:
+            owner = array  # the array owning the memory (a result may be a view of it)
+            while isinstance(owner.base, numpy.ndarray):
+                owner = owner.base
+            if owner.nbytes > limit:
+                raise OutOfMemoryError(owner.nbytes, 0)
         out = object.__new__(cls)
         out._a = array
         out._device = device
@@ -564,6 +587,7 @@ cuda = types.SimpleNamespace(
     Event=Event,
     Stream=Stream,
     get_elapsed_time=get_elapsed_time,
+    memory=types.SimpleNamespace(OutOfMemoryError=OutOfMemoryError),
     runtime=types.SimpleNamespace(
         getDeviceCount=lambda: _device_count[0],
         getDeviceProperties=_device_properties,

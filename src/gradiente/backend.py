@@ -191,11 +191,56 @@ def to_device(array, index):
     check_cuda_index(index)
     if bfloat16_array(array):
         raise TypeError(BF16_ON_CUDA)
-    if isinstance(array, _cupy.ndarray):
+    try:
         with _cupy.cuda.Device(index):
-            return array.copy()
-    with _cupy.cuda.Device(index):
-        return _cupy.asarray(array)
+            return array.copy() if isinstance(array, _cupy.ndarray) else _cupy.asarray(array)
+    except MemoryError as err:
+        if is_out_of_memory(err):
+            raise out_of_memory(err) from err
+        raise
+
+
+class OutOfMemoryError(RuntimeError):
+    """A CUDA device ran out of memory (``torch.OutOfMemoryError``). The memory of tensors
+    that are let go returns to CuPy's pool: free them (and ``gradiente.cuda.empty_cache()``)
+    and the program can go on."""
+
+
+def is_out_of_memory(err: BaseException) -> bool:
+    """Whether ``err`` is CuPy's out-of-memory error."""
+    return _cupy is not None and isinstance(err, _cupy.cuda.memory.OutOfMemoryError)
+
+
+def _size(nbytes: float) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if nbytes < 1024 or unit == "GiB":
+            return f"{nbytes:.2f} {unit}" if unit != "bytes" else f"{int(nbytes)} bytes"
+        nbytes /= 1024
+    return f"{nbytes:.2f} GiB"
+
+
+def out_of_memory(err: BaseException) -> OutOfMemoryError:
+    """CuPy's out-of-memory error ``err`` in torch's words: what could not be allocated, on
+    which device, and how much it has."""
+    import re  # noqa: PLC0415 - only when memory ran out
+
+    found = re.search(r"allocating ([\d,]+) bytes", str(err))
+    wanted = f" Tried to allocate {_size(int(found.group(1).replace(',', '')))}." if found else ""
+    index = current_cuda_device()
+    capacity = ""
+    try:
+        free, total = _cupy.cuda.runtime.memGetInfo()
+        capacity = (
+            f" GPU {index} has a total capacity of {_size(total)} of which {_size(free)} is free."
+        )
+    except Exception:  # noqa: BLE001 - the numbers are a courtesy
+        pass
+    used = _cupy.get_default_memory_pool().used_bytes()
+    return OutOfMemoryError(
+        f"CUDA out of memory.{wanted}{capacity} Of the allocated memory {_size(used)} is "
+        "allocated by gradiente (CuPy's memory pool). Free tensors you no longer need (and call "
+        "gradiente.cuda.empty_cache()) or use a smaller batch, then try again."
+    )
 
 
 BF16_ON_CUDA = (

@@ -14,7 +14,7 @@ from gradiente.autograd import function as _function
 from gradiente.autograd import reduced_precision
 from gradiente.autograd.function import AccumulateGrad, Function
 from gradiente.autograd.grad_mode import grad_state
-from gradiente.backend import mark_device, module_for, ndarray
+from gradiente.backend import is_out_of_memory, mark_device, module_for, ndarray, out_of_memory
 
 
 def _consumer_counts(roots) -> dict:
@@ -157,7 +157,12 @@ def run_backward(
                     raise RuntimeError(_function.FREED_MESSAGE)
                 if "_bf16" in node.__dict__:  # a bfloat16 op: its backward runs in float32
                     grads = reduced_precision.widen_grads(node, grads)
-                input_grads = type(node).backward(node, *grads)
+                try:
+                    input_grads = type(node).backward(node, *grads)
+                except MemoryError as err:  # a GPU out of memory: torch's error
+                    if is_out_of_memory(err):
+                        raise out_of_memory(err) from err
+                    raise
                 if not isinstance(input_grads, tuple):
                     input_grads = (input_grads,)
                 if len(input_grads) < len(node.next_functions):

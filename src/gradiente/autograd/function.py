@@ -298,6 +298,10 @@ def _run_forward(cls, ctx, args, kwargs):
             return cls.forward(ctx, *args, **kwargs)
         except ValueError as err:
             raise _shape_error(ctx, args, err) from None
+        except MemoryError as err:  # a GPU out of memory: torch's error
+            if B.is_out_of_memory(err):
+                raise B.out_of_memory(err) from err
+            raise
     prev = grad_state.enabled
     grad_state.enabled = False
     try:

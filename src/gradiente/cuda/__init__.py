@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 
 from gradiente import backend as B
+from gradiente.backend import OutOfMemoryError  # noqa: F401 - torch.cuda.OutOfMemoryError
 from gradiente.cuda import amp
 from gradiente.tensor import device as _device_type
 from gradiente.tensor.common import _device_index
