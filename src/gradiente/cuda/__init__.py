@@ -140,8 +140,9 @@ def memory_allocated(d=None) -> int:
 
 
 def max_memory_allocated(d=None) -> int:
-    """The most bytes seen in use by ``memory_allocated`` since the last reset (CuPy's pool
-    keeps no peak, so this is sampled at these calls)."""
+    """The most bytes in use since the last ``reset_peak_memory_stats``: CuPy's pool keeps no
+    peak, so from that call on every allocation goes through ``_track_peak``'s allocator,
+    which records it (before any reset: the peak of the values seen at these calls)."""
     return max(_peak[0], memory_allocated(d))
 
 
@@ -149,6 +150,27 @@ def reset_peak_memory_stats(d=None) -> None:
     """Start the peak of ``max_memory_allocated`` again from the current use."""
     _peak[0] = 0
     _peak[0] = memory_allocated(d)
+    _track_peak()
+
+
+_tracking = [False]
+
+
+def _track_peak() -> None:
+    """Route CuPy's allocations through the default pool and a check of its use
+    (``cupy.cuda.set_allocator``), so that ``max_memory_allocated`` sees every peak; once."""
+    set_allocator = getattr(B._cupy.cuda, "set_allocator", None) if B._cupy else None
+    if _tracking[0] or set_allocator is None:
+        return
+    pool = B._cupy.get_default_memory_pool()
+
+    def malloc(size):
+        memory = pool.malloc(size)
+        _peak[0] = max(_peak[0], pool.used_bytes())
+        return memory
+
+    set_allocator(malloc)
+    _tracking[0] = True
 
 
 def memory_reserved(d=None) -> int:
