@@ -20,6 +20,7 @@ import gradiente.nn.functional as F
 from gradiente import _cupy_standin as standin
 from gradiente import backend as B
 from gradiente import nn, optim
+from gradiente.models.lenet import LeNet5
 
 
 @pytest.fixture
@@ -213,20 +214,7 @@ def test_dropout_on_the_device(cuda):
 
 def _lenet_losses(where, make_optimizer, steps=3):
     gradiente.manual_seed(0)
-    model = nn.Sequential(
-        nn.Conv2d(1, 6, 5, padding=2),
-        nn.ReLU(),
-        nn.MaxPool2d(2),
-        nn.Conv2d(6, 16, 5),
-        nn.ReLU(),
-        nn.MaxPool2d(2),
-        nn.Flatten(),
-        nn.Linear(16 * 5 * 5, 120),
-        nn.ReLU(),
-        nn.Linear(120, 84),
-        nn.ReLU(),
-        nn.Linear(84, 10),
-    )
+    model = LeNet5()  # the zoo's LeNet-5 (1×28×28, 10 classes)
     optimizer = make_optimizer(model.parameters())
     model.to(where)
     x = gradiente.randn(8, 1, 28, 28).to(where)

@@ -16,6 +16,7 @@ import gradiente
 import gradiente.nn.functional as F
 from gradiente import backend as B
 from gradiente import nn, optim
+from gradiente.models.lenet import LeNet5
 
 pytestmark = pytest.mark.cuda
 
@@ -127,26 +128,9 @@ def test_losses_match_the_cpu(cuda, loss, target):
     _compare_module(cuda, lambda: nn.Linear(5, 3), (4, 5), dtype, target=target, loss=loss)
 
 
-def _lenet():
-    return nn.Sequential(
-        nn.Conv2d(1, 6, 5, padding=2),
-        nn.ReLU(),
-        nn.MaxPool2d(2),
-        nn.Conv2d(6, 16, 5),
-        nn.ReLU(),
-        nn.MaxPool2d(2),
-        nn.Flatten(),
-        nn.Linear(400, 120),
-        nn.ReLU(),
-        nn.Linear(120, 84),
-        nn.ReLU(),
-        nn.Linear(84, 10),
-    )
-
-
 def _train(where, make_optimizer, steps=4):
     gradiente.manual_seed(0)
-    model = _lenet().to(where)  # built on the CPU with torch's initial weights, then moved
+    model = LeNet5().to(where)  # built on the CPU with torch's initial weights, then moved
     opt = make_optimizer(model.parameters())
     rng = np.random.default_rng(0)
     x = gradiente.tensor(rng.standard_normal((16, 1, 28, 28)), dtype=gradiente.float32)
@@ -182,7 +166,7 @@ def test_a_short_lenet_training_matches_the_cpu(cuda, make_optimizer):
 
 
 def test_the_model_lives_on_the_device(cuda):
-    model = _lenet().to(cuda)
+    model = LeNet5().to(cuda)
     assert all(p.is_cuda for p in model.parameters())
     out = model(gradiente.randn(2, 1, 28, 28).to(cuda))
     assert out.is_cuda and out.device.type == "cuda"
