@@ -241,12 +241,15 @@ def test_gemm_rejects_what_blas_cannot_read():
 
 @needs_blas
 def test_weight_gradient_rows_split_over_four_threads(monkeypatch):
-    """From 4 threads the weight gradient's rows go to gradiente's threads in blocks (BLAS
-    does not split a product with a small result); the sum of the blocks is the same."""
+    """With more than one thread the weight gradient's rows go to gradiente's threads in
+    blocks (BLAS does not split a product with a small result), each thread taking its rows
+    in cache-sized blocks; the sum is the same as one thread's."""
     from gradiente import parallel
 
     rng = np.random.default_rng(3)
     x, w, b, upstream = _case(rng, 8, C, 40, 40, C, 3, np.float64, padding=1)  # 14,112 rows
+    monkeypatch.setitem(parallel._state, "threads", 1)
+    monkeypatch.setattr(shifted_conv, "_WEIGHT_GRAD_BLOCK", 1000)  # several blocks a thread
     one = _conv_and_grads(x, w, b, upstream, padding=1)
     blocks = []
     original = parallel.run_chunks

@@ -212,25 +212,24 @@ class Relu(ArrayFunction):
             mask = _function._Tensor._make(~(y._data <= 0))
             return grad.where(mask, grad.new_zeros(()))
         g = grad._data
+        out = xp.empty_like(g)
         if g.nbytes < parallel.SPLIT_BYTES:
-            return _relu_grad(g, y._data)
-        out = xp.empty_like(g)  # a large gradient: blocks of the batch over the threads
-
-        def block(i, j):
-            out[i:j] = _relu_grad(g[i:j], y._data[i:j])
-
-        parallel.over_rows(block, g)
+            return _relu_grad(g, y._data, out)
+        # a large gradient: blocks of the batch over the threads
+        parallel.over_rows(lambda i, j: _relu_grad(g[i:j], y._data[i:j], out[i:j]), g)
         return out
 
 
-def _relu_grad(g, y):
-    """g · 1[y > 0], with PyTorch's threshold_backward rule (a NaN output passes g)."""
-    mask = ~(y <= 0)
+def _relu_grad(g, y, out):
+    """out = g · 1[not y ≤ 0], PyTorch's threshold_backward rule (a NaN output passes g)."""
+    # y = max(x, 0) is +0, −0, positive or NaN, so "not y ≤ 0" is y ≠ 0: one comparison
+    mask = y != 0
     # multiplying by the mask is ~8× faster than np.where; a non-finite sum means a NaN or
     # inf upstream gradient, which PyTorch's where() drops where the mask is off
-    out = g * mask
+    with xp.errstate(invalid="ignore"):  # (inf · 0, repaired just below)
+        xp.multiply(g, mask, out=out)
     if not xp.isfinite(out.sum()):
-        out = xp.where(mask, g, 0).astype(out.dtype, copy=False)
+        xp.copyto(out, xp.where(mask, g, 0))
     return out
 
 

@@ -377,10 +377,9 @@ class _ConvNd(ArrayFunction):
                 cols = winograd.conv3x3(_pad_image(_to_nhwc(x._data, s), geom), wd)[1]
             gw = winograd.conv3x3_weight_grad(cols, gh, wd.dtype)
         elif need_w and ctx.path == "shifted":
-            image = _pad_image(_to_nhwc(x._data, s), geom)
-            if cols is None:
-                cols = shifted_conv.conv(image, wd, geom)[1]
-            gw = shifted_conv.weight_grad(cols, gh, geom, wd.shape, image.shape)
+            if cols is None:  # (the image rows were not kept: x did not need them then)
+                cols = shifted_conv.conv(_pad_image(_to_nhwc(x._data, s), geom), wd, geom)[1]
+            gw = shifted_conv.weight_grad(cols, gh, geom, wd.shape)
             gw = gw.reshape(w._data.shape)
         elif need_w:
             if cols is None:
