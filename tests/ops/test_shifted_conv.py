@@ -73,15 +73,33 @@ def test_the_path_is_taken_for_eligible_convolutions_only():
 
 
 def test_small_images_keep_im2col(monkeypatch):
-    """The thrown-away rows of the padded grid: 1.56x the output for 8x8 with padding 1
-    (im2col wins), 1.13x for 32x32 (the shifted path wins)."""
-    monkeypatch.setattr(shifted_conv, "MAX_GRID_RATIO", 1.3)
+    """The thrown-away rows of the shared-padding grid: 1.27x the output for 8x8 with
+    padding 1 (im2col wins), 1.13x for 16x16 and 1.06x for 32x32 (the shifted path wins)."""
+    monkeypatch.setattr(shifted_conv, "MAX_GRID_RATIO", 1.2)
     small = _Geometry((3, 3), (1, 1), (1, 1, 1, 1), (1, 1), 1, (8, 8), (8, 8), 2)
-    assert not shifted_conv.applies(small, C, C, np.zeros((1, 10, 10, C), np.float32))
-    large = _Geometry((3, 3), (1, 1), (1, 1, 1, 1), (1, 1), 1, (32, 32), (32, 32), 2)
-    assert shifted_conv.applies(large, C, C, np.zeros((1, 34, 34, C), np.float32)) is (
-        _blas.available()
-    )
+    assert shifted_conv.grid(small) == (9, 9)
+    assert not shifted_conv.applies(small, C, C, np.zeros((1, 8, 8, C), np.float32))
+    for size in (16, 32):
+        large = _Geometry((3, 3), (1, 1), (1, 1, 1, 1), (1, 1), 1, (size,) * 2, (size,) * 2, 2)
+        assert shifted_conv.grid(large) == (size + 1, size + 1)
+        assert shifted_conv.applies(large, C, C, np.zeros((1, size, size, C), np.float32)) is (
+            _blas.available()
+        )
+
+
+def test_the_grid_shares_padding_between_neighbours():
+    """Each image row is followed by max(pl, pr) zeros, each image by max(pt, pb) zero rows,
+    with pt·Ws + pl zero rows before the first pixel: a window running off one edge reads
+    the zeros that also pad the next row or image."""
+    geom = _Geometry((3, 3), (1, 1), (1, 2, 2, 1), (1, 1), 1, (3, 4), (3, 5), 2)
+    image = np.arange(1, 2 * 3 * 4 + 1, dtype=np.float64).reshape(2, 3, 4, 1)
+    X, lead = shifted_conv.to_grid(image, geom)
+    Hs, Ws = shifted_conv.grid(geom)
+    assert (Hs, Ws, lead) == (5, 6, 1 * 6 + 2)
+    cells = X[lead : lead + 2 * Hs * Ws].reshape(2, Hs, Ws, 1)
+    np.testing.assert_array_equal(cells[:, :3, :4], image)
+    assert not cells[:, 3:].any() and not cells[:, :, 4:].any()
+    assert not X[:lead].any() and not X[lead + 2 * Hs * Ws :].any()
 
 
 @needs_blas
@@ -267,8 +285,8 @@ def test_weight_gradient_rows_split_over_four_threads(monkeypatch):
 
 def test_an_8x8_convolution_takes_im2col_forward_and_backward(monkeypatch):
     """With the default grid rule neither the forward nor the input gradient (a convolution
-    over the gradient padded to 10x10) of an 8x8 image takes the shifted path."""
-    monkeypatch.setattr(shifted_conv, "MAX_GRID_RATIO", 1.3)
+    over the gradient on a 9x9 grid) of an 8x8 image takes the shifted path."""
+    monkeypatch.setattr(shifted_conv, "MAX_GRID_RATIO", 1.2)
     calls = []
     original = shifted_conv.conv
     monkeypatch.setattr(shifted_conv, "conv", lambda *a: calls.append(1) or original(*a))

@@ -182,9 +182,10 @@ def _conv_geometry(op, x, w, b, stride, padding, dilation, groups, spatial) -> _
 
 # ------------------------------------------------------------------------------ kernels
 def _path(geom: _Geometry, w, image) -> str:
-    """The algorithm for a convolution of a padded NHWC image: "shifted" (stride 1: GEMMs on
-    shifted rows, ``ops/shifted_conv.py``) where it applies, unless Winograd is forced on;
-    "winograd" (3×3 stride 1, ``ops/winograd.py``) where its setting allows; else "im2col"."""
+    """The algorithm for a convolution of an (unpadded) NHWC image: "shifted" (stride 1:
+    GEMMs on shifted rows, ``ops/shifted_conv.py``) where it applies, unless Winograd is
+    forced on; "winograd" (3×3 stride 1, ``ops/winograd.py``) where its setting allows; else
+    "im2col"."""
     C, O = w.shape[1], w.shape[0]
     if winograd.enabled is not True and shifted_conv.applies(geom, C, O, image):
         return "shifted"
@@ -233,6 +234,13 @@ def _conv_nhwc(ap, w, geom: _Geometry, cols=None):
     return out.reshape(M // (OH * OW), OH, OW, O), cols
 
 
+def _shifted_input_grad(geom: _Geometry, w, gh) -> bool:
+    """Whether the input gradient (a stride-1 convolution of the gradient, ``gh``) takes the
+    shifted-GEMM path."""
+    inner = shifted_conv.input_grad_geometry(geom)
+    return geom.stride == (1, 1) and shifted_conv.applies(inner, w.shape[0], w.shape[1], gh)
+
+
 def _conv_input_nhwc(gh, w, geom: _Geometry):
     """The transposed convolution: the (N, OH, OW, O) gradient -> (N, H, W, C) image side.
 
@@ -251,24 +259,23 @@ def _conv_input_nhwc(gh, w, geom: _Geometry):
     OH, OW = geom.out
     dh, dw = geom.dilation
     pt, pb, pl, pr = geom.padding
-    # (the input gradient is a convolution over the gradient padded to H + d·(k − 1) rows)
-    grid = (H + dh * (kh - 1), W + dw * (kw - 1))
-    inner = _Geometry((kh, kw), (1, 1), (0, 0, 0, 0), (dh, dw), G, grid, (H, W), 2)
-    shifted = geom.stride == (1, 1) and shifted_conv.applies(inner, Cg, O, gh, grid)
+    shifted = _shifted_input_grad(geom, w, gh)
     if (
         not (shifted and winograd.enabled is not True)
         and winograd.applies(geom, Cg, O, gh.dtype)
         and winograd.applies_to_input_grad(geom)
     ):
         return winograd.conv3x3_input_grad(gh, w, geom.padding)
-    if geom.stride == (1, 1) and (Og <= Cg or shifted):
+    if shifted:
+        return shifted_conv.input_grad(gh, w, geom)[0]
+    if geom.stride == (1, 1) and Og <= Cg:
         top, left = dh * (kh - 1) - pt, dw * (kw - 1) - pl
         # padded gradient height: H + d·(k − 1) (a stride-1 "valid" conv then gives H rows)
+        grid = (H + dh * (kh - 1), W + dw * (kw - 1))
+        inner = _Geometry((kh, kw), (1, 1), (0, 0, 0, 0), (dh, dw), G, grid, (H, W), 2)
         gp = _pad_nhwc(gh, (top, 0, left, 0), grid)
         flipped = w.reshape(G, Og, Cg, kh, kw)[:, :, :, ::-1, ::-1].transpose(0, 2, 1, 3, 4)
         flipped = flipped.reshape(G * Cg, Og, kh, kw)
-        if shifted:
-            return shifted_conv.conv(gp, flipped, inner)[0]
         return _conv_nhwc(gp, flipped, inner)[0]
     # dcols[tap] = g @ W[:, :, tap] per group: (M, Og) @ (Og, Cg), stored tap-major so that
     # col2im adds contiguous (N, OH, OW, C) blocks
@@ -345,16 +352,16 @@ class _ConvNd(ArrayFunction):
     @staticmethod
     def forward(ctx, x, w, b, geom):
         s = geom.spatial
-        ap = _pad_image(_to_nhwc(x._data, s), geom)
+        xh = _to_nhwc(x._data, s)
         wd = _spatial_w(w._data, s)
-        ctx.path = _path(geom, wd, ap)
+        ctx.path = _path(geom, wd, xh)
         if ctx.path == "winograd":  # 3×3 stride 1: 2.25× fewer multiplications
-            out, cols = winograd.conv3x3(ap, wd, None if b is None else b._data)
+            out, cols = winograd.conv3x3(_pad_image(xh, geom), wd, None if b is None else b._data)
         else:
             if ctx.path == "shifted":  # stride 1: GEMMs on shifted rows, no columns
-                out, cols = shifted_conv.conv(ap, wd, geom)
+                out, cols = shifted_conv.conv(xh, wd, geom)
             else:
-                out, cols = _conv_nhwc(ap, wd, geom)
+                out, cols = _conv_nhwc(_pad_image(xh, geom), wd, geom)
             if b is not None:
                 out += b._data
         ctx.geom = geom
@@ -369,8 +376,12 @@ class _ConvNd(ArrayFunction):
             return _recorded_grads(ctx, grad, w, _ConvTransposeNd, _ConvWeight, x, grad)
         geom, s, gh, wd = _backward_arrays(ctx, grad, w)
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
-        gx = gw = None
-        if need_x:
+        gx = gw = grad_grid = None
+        if need_x and ctx.path == "shifted" and _shifted_input_grad(geom, wd, gh):
+            # the gradient laid out for dx is, with "same" padding, also dW's (grad_grid)
+            gx, grad_grid = shifted_conv.input_grad(gh, wd, geom)
+            gx = _from_nhwc(gx, s)
+        elif need_x:
             gx = _from_nhwc(_conv_input_nhwc(gh, wd, geom), s)
         if need_w and ctx.path == "winograd":
             if cols is None:
@@ -378,8 +389,8 @@ class _ConvNd(ArrayFunction):
             gw = winograd.conv3x3_weight_grad(cols, gh, wd.dtype)
         elif need_w and ctx.path == "shifted":
             if cols is None:  # (the image rows were not kept: x did not need them then)
-                cols = shifted_conv.conv(_pad_image(_to_nhwc(x._data, s), geom), wd, geom)[1]
-            gw = shifted_conv.weight_grad(cols, gh, geom, wd.shape)
+                cols = shifted_conv.to_grid(_to_nhwc(x._data, s), geom)[0]
+            gw = shifted_conv.weight_grad(cols, gh, geom, wd.shape, grad_grid)
             gw = gw.reshape(w._data.shape)
         elif need_w:
             if cols is None:
