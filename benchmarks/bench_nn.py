@@ -190,8 +190,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument(
         "--gemm-threads",
-        choices=["blas", "gradiente"],
-        help="who runs gradiente's matrix products' threads (GRADIENTE_GEMM_THREADS)",
+        choices=["auto", "blas", "gradiente"],
+        help="who runs gradiente's matrix products' threads (GRADIENTE_GEMM_THREADS; default auto)",
     )
     parser.add_argument(
         "--cases", nargs="+", default=CASES + ["memory"], choices=CASES + list(MEMORY)
@@ -220,7 +220,7 @@ def main() -> None:
                     values[(fw, c)].append(got[fw][c])
         print(f"pair {pair + 1}/{args.pairs} done", file=sys.stderr)
     print(
-        f"threads={args.threads}  gemm threads={args.gemm_threads or 'blas'}  "
+        f"threads={args.threads}  gemm threads={args.gemm_threads or 'auto'}  "
         f"pairs={args.pairs}  repeats={args.repeats}  "
         f"load average {load_start:.1f} -> {os.getloadavg()[0]:.1f} (on {os.cpu_count()} CPUs)"
     )

@@ -1,6 +1,7 @@
 """``set_gemm_threading("gradiente")``: BLAS single-threaded, large matrix products cut into
-blocks of rows over gradiente's own threads (ops/gemm.py). The results must be those of the
-default ("blas") threading; the split must really happen; the setting must reach BLAS."""
+blocks of rows over gradiente's own threads (ops/gemm.py). The results must be those of
+"blas" threading; the split must really happen; the setting must reach BLAS. The default,
+"auto", is "blas" until the first CPU convolution and "gradiente" from then on."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from gradiente.ops import gemm, shifted_conv
 @pytest.fixture
 def gradiente_threading():
     """Two threads, products on gradiente's pool; the previous settings restored after."""
-    before_mode, before_threads = parallel.gemm_threading(), parallel.num_threads()
+    before_mode, before_threads = parallel.gemm_threading_mode(), parallel.num_threads()
     gd.set_num_threads(2)
     settings.set_gemm_threading("gradiente")
     yield
@@ -105,9 +106,10 @@ def test_a_cnn_trains_to_the_same_numbers(monkeypatch):
     gd.manual_seed(1)
     x, y = gd.randn(64, 3, 16, 16), gd.randint(0, 10, (64,))
     monkeypatch.setattr(shifted_conv, "MAX_GRID_RATIO", 2.0)  # 16x16 images take the path
-    blas_losses, blas_params = _train_losses(_cnn, x, y)
-    before_mode, before_threads = parallel.gemm_threading(), parallel.num_threads()
+    before_mode, before_threads = parallel.gemm_threading_mode(), parallel.num_threads()
     try:
+        settings.set_gemm_threading("blas")
+        blas_losses, blas_params = _train_losses(_cnn, x, y)
         gd.set_num_threads(2)
         settings.set_gemm_threading("gradiente")
         calls = _count_splits(monkeypatch)
@@ -133,3 +135,40 @@ def test_the_environment_variable_sets_it_at_import():
     mode, threads = out.stdout.split(" ", 1)
     assert mode == "gradiente"
     assert threads.strip() in ("[1]", "[]")
+
+
+def _blas_threads_in_a_new_process(code: str, mode: str | None) -> list[str]:
+    env = dict(os.environ)
+    env.pop("GRADIENTE_GEMM_THREADS", None)
+    if mode is not None:
+        env["GRADIENTE_GEMM_THREADS"] = mode
+    prelude = (
+        "import gradiente as gd, threadpoolctl; from gradiente import parallel; "
+        "blas = lambda: [p['num_threads'] for p in threadpoolctl.threadpool_info() "
+        "if p['user_api'] == 'blas']; gd.set_num_threads(2); "
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", prelude + code], capture_output=True, text=True, env=env
+    )
+    assert out.returncode == 0, out.stderr
+    return out.stdout.split()
+
+
+def test_auto_passes_the_threads_to_gradiente_at_the_first_convolution():
+    code = (
+        "print(parallel.gemm_threading_mode(), parallel.gemm_threading(), *blas()); "
+        "gd.nn.functional.linear(gd.randn(4, 3), gd.randn(2, 3)); "
+        "print(parallel.gemm_threading(), *blas()); "
+        "gd.nn.functional.conv1d(gd.randn(1, 2, 8), gd.randn(3, 2, 3)); "
+        "print(parallel.gemm_threading(), *blas(), gd.get_num_threads())"
+    )
+    words = _blas_threads_in_a_new_process(code, None)
+    blas_before = words[2:3]  # [] where threadpoolctl sees no BLAS
+    assert words[:2] == ["auto", "blas"]
+    if blas_before:
+        assert words[2:] == ["2", "blas", "2", "gradiente", "1", "2"]
+    # an explicit "blas" keeps BLAS's threads after convolutions too
+    code = "gd.nn.functional.conv2d(gd.randn(1, 1, 5, 5), gd.randn(1, 1, 3, 3)); "
+    code += "print(parallel.gemm_threading(), *blas())"
+    words = _blas_threads_in_a_new_process(code, "blas")
+    assert words[0] == "blas" and words[1:] in ([], ["2"])

@@ -5,13 +5,26 @@ import pytest
 from threadpoolctl import threadpool_info
 
 import gradiente
+from gradiente.functions import settings
+
+
+@pytest.fixture
+def blas_threading():
+    """BLAS runs the products' threads ("blas"), whatever "auto" chose after an earlier test's
+    convolution; the setting restored after."""
+    from gradiente import parallel
+
+    before = parallel.gemm_threading_mode()
+    settings.set_gemm_threading("blas")
+    yield
+    settings.set_gemm_threading(before)
 
 
 def _blas_threads() -> list[int]:
     return [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
 
 
-def test_set_num_threads_sets_the_blas_pool_and_get_reads_it():
+def test_set_num_threads_sets_the_blas_pool_and_get_reads_it(blas_threading):
     before = gradiente.get_num_threads()
     try:
         gradiente.set_num_threads(1)
@@ -30,7 +43,7 @@ def test_set_num_threads_refuses_what_torch_refuses(bad):
         gradiente.set_num_threads(bad)
 
 
-def test_set_num_threads_also_sizes_gradientes_own_pool():
+def test_set_num_threads_also_sizes_gradientes_own_pool(blas_threading):
     from gradiente import parallel
 
     before = gradiente.get_num_threads()

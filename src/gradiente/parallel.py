@@ -12,14 +12,21 @@ gets enough of it (a thread hand-off costs tens of microseconds).
 Who runs the matrix products' threads is a choice (``set_gemm_threading``, or the variable
 ``GRADIENTE_GEMM_THREADS``):
 
-- ``"blas"`` (the default): NumPy's BLAS, with ``set_num_threads`` threads of its own. After
-  each product OpenBLAS's idle workers keep spinning on the cores for a while, so splitting
-  memory-bound work right after a product gains nothing below ``MIN_THREADS_TO_SPLIT``
-  threads, and on a machine whose cores are busy with other jobs a spinning worker can stall
-  a step by a whole scheduler time slice.
+- ``"blas"``: NumPy's BLAS, with ``set_num_threads`` threads of its own. After each product
+  OpenBLAS's idle workers keep spinning on the cores for a while (which makes the next small
+  product start at once), so splitting memory-bound work right after a product gains nothing
+  below ``MIN_THREADS_TO_SPLIT`` threads, and on a machine whose cores are busy with other
+  jobs a spinning worker can stall a step by a whole scheduler time slice.
 - ``"gradiente"``: BLAS runs single-threaded and gradiente's pool cuts each large product
   into blocks of rows, one per thread (``ops/gemm.py``), and splits memory-bound work from two
-  threads on. No thread ever spins: the pool's idle threads sleep.
+  threads on. No thread ever spins: the pool's idle threads sleep, and a hand-off to one
+  costs tens of microseconds.
+- ``"auto"`` (the default): "blas" until the program runs its first convolution on the CPU,
+  "gradiente" from then on. A network of matrix products only (an MLP, a transformer) keeps
+  BLAS's quick threads for its many small products; a convolutional network, whose step is
+  mostly large convolution GEMMs and memory-bound work between them (padding, ReLU, pooling),
+  gets gradiente's (measured on 2 cores: the VGG-style step 1.3x faster, LeNet-5 the same,
+  and both far faster on a loaded machine; benchmarks/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -32,9 +39,13 @@ _state = {
     "threads": None,
     "pool": None,
     "pool_size": 0,
-    # GRADIENTE_GEMM_THREADS=gradiente at import; anything else means the default, "blas"
-    "gemm": "gradiente" if os.environ.get("GRADIENTE_GEMM_THREADS") == "gradiente" else "blas",
+    # GRADIENTE_GEMM_THREADS at import; unset or anything else means the default, "auto"
+    "gemm": os.environ.get("GRADIENTE_GEMM_THREADS", "auto"),
+    "convolutions": False,  # whether a CPU convolution has run ("auto" then means gradiente)
 }
+GEMM_THREADING_MODES = ("auto", "blas", "gradiente")
+if _state["gemm"] not in GEMM_THREADING_MODES:
+    _state["gemm"] = "auto"
 
 # Work is split over threads only when there are at least this many. Measured on a 2-vCPU
 # machine (benchmarks/RESULTS.md): a 5 MB im2col copy split over 2 threads right after a
@@ -58,16 +69,48 @@ def set_threads(n: int) -> None:
 
 
 def gemm_threading() -> str:
-    """Who runs the matrix products' threads: "blas" or "gradiente" (see the module's doc)."""
+    """Who runs the matrix products' threads now: "blas" or "gradiente" (see the module's
+    doc; in "auto" mode, "gradiente" once a convolution has run)."""
+    mode = _state["gemm"]
+    if mode == "auto":
+        return "gradiente" if _state["convolutions"] else "blas"
+    return mode
+
+
+def gemm_threading_mode() -> str:
+    """The setting: "auto", "blas" or "gradiente"."""
     return _state["gemm"]
 
 
 def set_gemm_threading(mode: str) -> None:
-    """Let BLAS ("blas") or gradiente's pool ("gradiente") run the matrix products' threads;
-    ``set_num_threads`` then gives BLAS that many threads, or one."""
-    if mode not in ("blas", "gradiente"):
-        raise ValueError(f"gemm threading must be 'blas' or 'gradiente', not {mode!r}")
+    """Let BLAS ("blas"), gradiente's pool ("gradiente") or the program ("auto": BLAS until
+    the first convolution) run the matrix products' threads; BLAS then gets
+    ``num_threads()`` threads, or one."""
+    if mode not in GEMM_THREADING_MODES:
+        raise ValueError(f"gemm threading must be 'auto', 'blas' or 'gradiente', not {mode!r}")
     _state["gemm"] = mode
+    limit_blas_threads()
+
+
+def note_convolution() -> None:
+    """Called as a CPU convolution runs: in "auto" mode the products' threads pass to
+    gradiente from now on (once; BLAS becomes single-threaded)."""
+    if not _state["convolutions"]:
+        _state["convolutions"] = True
+        if _state["gemm"] == "auto":
+            limit_blas_threads()
+
+
+def limit_blas_threads() -> None:
+    """Give NumPy's BLAS ``num_threads()`` threads, or one when gradiente runs the products'
+    threads (threadpoolctl; nothing without it)."""
+    try:
+        from threadpoolctl import threadpool_limits  # noqa: PLC0415 - only when it changes
+    except ImportError:
+        return
+    threadpool_limits(
+        limits=1 if gemm_threading() == "gradiente" else num_threads(), user_api="blas"
+    )
 
 
 def _min_threads_to_split() -> int:

@@ -98,7 +98,11 @@ def _threads() -> str:
         return f"{os.cpu_count()} CPU cores ({detail}; install threadpoolctl for BLAS threads)"
     pools = [f"{p['internal_api']} {p['num_threads']} threads" for p in threadpool_info()]
     own = f"gradiente's own pool {parallel.num_threads()} threads"
-    if parallel.gemm_threading() == "gradiente":
+    mode = parallel.gemm_threading_mode()
+    if mode == "auto":
+        own += " (running the matrix products too from the first convolution: "
+        own += "GRADIENTE_GEMM_THREADS=auto)"
+    elif mode == "gradiente":
         own += " (running the matrix products too: GRADIENTE_GEMM_THREADS=gradiente)"
     return f"{os.cpu_count()} CPU cores; " + ", ".join((pools or ["no BLAS thread pool"]) + [own])
 

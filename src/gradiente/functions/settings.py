@@ -79,30 +79,21 @@ def set_num_threads(n: int) -> None:
         raise RuntimeError("set_num_threads expects a positive integer")
     _THREADS[0] = n
     parallel.set_threads(n)
-    _limit_blas(1 if parallel.gemm_threading() == "gradiente" else n)
-
-
-def _limit_blas(n: int) -> None:
-    """Give NumPy's BLAS ``n`` threads (threadpoolctl), until changed again."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return
-    threadpool_limits(limits=n, user_api="blas")
+    parallel.limit_blas_threads()
 
 
 def set_gemm_threading(mode: str) -> None:
-    """Who runs the matrix products' threads: "blas" (NumPy's BLAS, the default) or
-    "gradiente" (BLAS single-threaded, gradiente's pool cuts each large product into blocks of
-    rows, and splits memory-bound work from two threads on; no thread spins while idle, which
-    suits a machine shared with other jobs). See ``gradiente.parallel``; the environment
-    variable ``GRADIENTE_GEMM_THREADS`` sets it at import."""
+    """Who runs the matrix products' threads: "auto" (the default: BLAS until the program's
+    first convolution on the CPU, gradiente from then on), "blas" (NumPy's BLAS) or
+    "gradiente" (BLAS single-threaded, gradiente's pool cuts each large product into blocks
+    of rows, and splits memory-bound work from two threads on; no thread spins while idle,
+    which suits a machine shared with other jobs). See ``gradiente.parallel``; the
+    environment variable ``GRADIENTE_GEMM_THREADS`` sets it at import."""
     parallel.set_gemm_threading(mode)
-    _limit_blas(1 if mode == "gradiente" else parallel.num_threads())
 
 
 if parallel.gemm_threading() == "gradiente":  # GRADIENTE_GEMM_THREADS=gradiente
-    set_gemm_threading("gradiente")
+    parallel.limit_blas_threads()
 
 
 def get_num_threads() -> int:

@@ -32,6 +32,7 @@ module re-exports).
 from __future__ import annotations
 
 from gradiente import backend as B
+from gradiente import parallel
 from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import xp
 from gradiente.ops import gemm, shifted_conv, winograd
@@ -470,6 +471,7 @@ def _convolution(op, input, weight, bias, stride, padding, dilation, groups, spa
         else:
             out = DeviceConv2d.apply(x, weight, bias, geom)
     else:
+        parallel.note_convolution()  # ("auto" threading: gradiente's threads from now on)
         out = _ConvNd.apply(x, weight, bias, geom)
     return out.squeeze(0) if unbatched else out
 
@@ -537,6 +539,7 @@ def conv_transpose2d(
     if type(x._data) is not B.ndarray:  # on CUDA: ops/device_conv.py
         out = DeviceConvTranspose2d.apply(x, weight, bias, geom)
     else:
+        parallel.note_convolution()
         out = _ConvTransposeNd.apply(x, weight, bias, geom)
     return out.squeeze(0) if unbatched else out
 

@@ -27,6 +27,7 @@ import itertools
 import math
 from dataclasses import dataclass
 
+from gradiente import parallel
 from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import as_strided, ascontiguous, get_array_module, xp
 from gradiente.ops.array_function import ArrayFunction
@@ -388,6 +389,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     if type(x._data) is not xp.ndarray:  # on CUDA: kd device conv2d's, below
         out = _conv3d_by_depth_taps(x, weight, bias, geom)
     else:
+        parallel.note_convolution()  # ("auto" threading: gradiente's threads from now on)
         out = ConvVolume.apply(x, weight, bias, geom)
     return out.squeeze(0) if unbatched else out
 
@@ -428,6 +430,8 @@ def conv_transpose3d(
     geom = _transpose_geometry(
         "conv_transpose3d", x, weight, bias, stride, padding, output_padding, groups, dilation, 3
     )
+    if type(x._data) is xp.ndarray:
+        parallel.note_convolution()
     out = ConvTransposeVolume.apply(x, weight, bias, geom)
     return out.squeeze(0) if unbatched else out
 
