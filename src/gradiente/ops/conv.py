@@ -247,9 +247,10 @@ def _conv_input_nhwc(gh, w, geom: _Geometry):
 
     Stride 1: the gradient of a convolution with respect to its input is the convolution of
     the gradient, padded by d·(k − 1) − p, with the kernel flipped in space and transposed in
-    channels: dL/dx[c, h, w] = Σ_{o,i,j} g[o, h + p − d·i, w + p − d·j] · W[o, c, i, j].
-    Otherwise dcols = g @ W, then col2im adds each kernel tap's slice back into the image (a
-    loop over the kh·kw taps only). The first builds columns of O channels, the second of C
+    channels: dL/dx[c, h, w] = Σ_{o,i,j} g[o, h + p − d·i, w + p − d·j] · W[o, c, i, j]
+    (on shifted rows, ``shifted_conv.input_grad``, where that path applies; else with
+    columns). Otherwise dcols = g @ W, then col2im adds each kernel tap's slice back into the
+    image (a loop over the kh·kw taps only). The first builds columns of O channels, the second of C
     channels plus kh·kw additions: measured, the first wins when O ≤ C.
     """
     N = gh.shape[0]
