@@ -114,7 +114,7 @@ def limit_blas_threads() -> None:
 
 
 def _min_threads_to_split() -> int:
-    return 2 if _state["gemm"] == "gradiente" else MIN_THREADS_TO_SPLIT
+    return 2 if gemm_threading() == "gradiente" else MIN_THREADS_TO_SPLIT
 
 
 def num_threads() -> int:
