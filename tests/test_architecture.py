@@ -82,7 +82,11 @@ def test_imports_point_down(path, rel):
         for name in names:
             parts = name.split(".")
             if parts[0] != "gradiente":
-                if parts[0] in ("numpy", "cupy") and rel[0] not in ("backend", "random", "_cupy_standin"):
+                if parts[0] in ("numpy", "cupy") and rel[0] not in (
+                    "backend",
+                    "random",
+                    "_cupy_standin",
+                ):
                     # Only the backend (the host-side RNG, the CuPy stand-in) import NumPy;
                     # data, datasets, serialization and plotting read and write files with it.
                     if own < LAYERS["optim"]:

@@ -172,3 +172,18 @@ def test_auto_passes_the_threads_to_gradiente_at_the_first_convolution():
     code += "print(parallel.gemm_threading(), *blas())"
     words = _blas_threads_in_a_new_process(code, "blas")
     assert words[0] == "blas" and words[1:] in ([], ["2"])
+
+
+def test_auto_splits_memory_bound_work_once_gradiente_runs_the_threads(monkeypatch):
+    """Before the first convolution "auto" leaves 2 threads to BLAS (no split of ours); from
+    then on memory-bound work is cut in two, as in "gradiente" mode."""
+    monkeypatch.setitem(parallel._state, "gemm", "auto")
+    monkeypatch.setitem(parallel._state, "convolutions", False)
+    monkeypatch.setitem(parallel._state, "threads", 2)
+    seen = []
+    parallel.run_chunks(lambda a, b: seen.append((a, b)), 10)
+    assert seen == [(0, 10)]
+    monkeypatch.setitem(parallel._state, "convolutions", True)
+    seen.clear()
+    parallel.run_chunks(lambda a, b: seen.append((a, b)), 10)
+    assert sorted(seen) == [(0, 5), (5, 10)]

@@ -25,8 +25,9 @@ Who runs the matrix products' threads is a choice (``set_gemm_threading``, or th
   "gradiente" from then on. A network of matrix products only (an MLP, a transformer) keeps
   BLAS's quick threads for its many small products; a convolutional network, whose step is
   mostly large convolution GEMMs and memory-bound work between them (padding, ReLU, pooling),
-  gets gradiente's (measured on 2 cores: the VGG-style step 1.3x faster, LeNet-5 the same,
-  and both far faster on a loaded machine; benchmarks/RESULTS.md).
+  gets gradiente's (measured on 2 cores against "blas": the VGG-style step about 1.15x
+  faster, LeNet-5 within the noise, both 1.5-2x faster on a loaded machine;
+  benchmarks/RESULTS.md).
 """
 
 from __future__ import annotations
