@@ -102,11 +102,17 @@ def test_the_grid_shares_padding_between_neighbours():
     assert not X[:lead].any() and not X[lead + 2 * Hs * Ws :].any()
 
 
-@needs_blas
-def test_conv2d_takes_the_shifted_path(monkeypatch):
+def _count_shifted_convolutions(monkeypatch) -> list:
+    """A list that gets an item for each call of ``shifted_conv.conv`` from now on."""
     calls = []
     original = shifted_conv.conv
     monkeypatch.setattr(shifted_conv, "conv", lambda *a: calls.append(1) or original(*a))
+    return calls
+
+
+@needs_blas
+def test_conv2d_takes_the_shifted_path(monkeypatch):
+    calls = _count_shifted_convolutions(monkeypatch)
     x = gd.randn(2, C, 6, 6, requires_grad=True)
     w = gd.randn(C, C, 3, 3, requires_grad=True)
     F.conv2d(x, w, padding=1).sum().backward()
@@ -287,9 +293,7 @@ def test_an_8x8_convolution_takes_im2col_forward_and_backward(monkeypatch):
     """With the default grid rule neither the forward nor the input gradient (a convolution
     over the gradient on a 9x9 grid) of an 8x8 image takes the shifted path."""
     monkeypatch.setattr(shifted_conv, "MAX_GRID_RATIO", 1.2)
-    calls = []
-    original = shifted_conv.conv
-    monkeypatch.setattr(shifted_conv, "conv", lambda *a: calls.append(1) or original(*a))
+    calls = _count_shifted_convolutions(monkeypatch)
     x = gd.randn(2, C, 8, 8, requires_grad=True)
     w = gd.randn(C, C, 3, 3, requires_grad=True)
     F.conv2d(x, w, padding=1).sum().backward()
