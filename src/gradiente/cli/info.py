@@ -16,6 +16,7 @@ from gradiente import _blas as _blas_module
 from gradiente import backend as B
 from gradiente import distributed as dist
 from gradiente.backend import xp
+from gradiente.functions.settings import _blas_pools
 from gradiente.train.data import default_data_dir
 from gradiente.train.distributed import find_mpiexec
 
@@ -74,14 +75,6 @@ def _blas() -> str:
             name += f" (forced by OPENBLAS_CORETYPE={os.environ['OPENBLAS_CORETYPE']})"
     direct = "yes" if _blas_module.available() else "no (convolutions build im2col columns)"
     return f"{name}; direct GEMM calls: {direct}"
-
-
-def _blas_pools() -> list:
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return []
-    return [p for p in threadpool_info() if p["user_api"] == "blas"]
 
 
 def _threads() -> str:
