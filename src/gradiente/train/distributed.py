@@ -56,7 +56,7 @@ def launch(nproc: int, argv: list[str]) -> int:
     with tempfile.TemporaryDirectory(prefix="gradiente-job-") as job_dir:
         env[JOB_DIR_VARIABLE] = job_dir
         proc = subprocess.Popen(cmd, env=env)
-        first = _first_to_vanish(proc, pathlib.Path(job_dir))
+        first = _first_to_vanish(proc, pathlib.Path(job_dir), nproc)
         status = proc.wait()
     if status != 0 and first is not None:
         rank, pid = first
@@ -74,13 +74,18 @@ def launch(nproc: int, argv: list[str]) -> int:
 JOB_DIR_VARIABLE = "GRADIENTE_JOB_DIR"
 
 
-def _first_to_vanish(proc: subprocess.Popen, job_dir: pathlib.Path, poll: float = 0.003):
+def _first_to_vanish(
+    proc: subprocess.Popen, job_dir: pathlib.Path, nproc: int, poll: float = 0.003
+) -> tuple[int, int] | None:
     """While ``proc`` (mpiexec) runs, watch the ranks' process ids: the (rank, pid) of the first
-    rank to disappear without its ``.done`` mark, or None.
+    rank to disappear without its ``.done`` mark, or None when that cannot be told for sure.
 
     MPICH kills the other ranks a few milliseconds after one dies, so the ranks are polled
-    every few milliseconds (a ``/proc`` read each: cheap); ranks found gone in the same poll
-    cannot be told apart, and then none is named.
+    every few milliseconds (a ``/proc`` read each: cheap). A rank is named only when
+    - every rank's process id is known (a rank that died before writing its own could be the
+      first), and
+    - after it was seen gone, every other rank is checked again and is still alive, so it
+      vanished first. Ranks found gone together cannot be told apart, and then none is named.
     """
     pids: dict[int, int] = {}
     while proc.poll() is None:
@@ -91,15 +96,22 @@ def _first_to_vanish(proc: subprocess.Popen, job_dir: pathlib.Path, poll: float 
                     pids[rank] = int(marker.read_text())
                 except ValueError:
                     pass  # being written
-        gone = [
-            (rank, pid)
-            for rank, pid in pids.items()
-            if not _alive(pid) and not (job_dir / f"rank-{rank}.done").exists()
-        ]
+        gone = [rank for rank in pids if _vanished(job_dir, rank, pids[rank])]
         if gone:
-            return gone[0] if len(gone) == 1 else None
+            if len(gone) > 1 or len(pids) < nproc:
+                return None
+            (rank,) = gone
+            others = [r for r in pids if r != rank]
+            if any(_vanished(job_dir, r, pids[r]) for r in others):
+                return None
+            return rank, pids[rank]
         time.sleep(poll)
     return None
+
+
+def _vanished(job_dir: pathlib.Path, rank: int, pid: int) -> bool:
+    """Whether rank ``rank`` (process ``pid``) is gone without its ``.done`` mark."""
+    return not _alive(pid) and not (job_dir / f"rank-{rank}.done").exists()
 
 
 def _alive(pid: int) -> bool:
