@@ -187,3 +187,30 @@ def test_auto_splits_memory_bound_work_once_gradiente_runs_the_threads(monkeypat
     seen.clear()
     parallel.run_chunks(lambda a, b: seen.append((a, b)), 10)
     assert sorted(seen) == [(0, 5), (5, 10)]
+
+
+@pytest.mark.parametrize("threading", ["blas", "gradiente"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("transposed", [False, True])
+def test_matmul_tn_of_many_rows_sums_cache_sized_blocks(threading, dtype, transposed):
+    """aᵀb over 3.3 blocks of rows (gemm.TN_BLOCK) equals NumPy's, for C-ordered rows and for
+    a transposed view (im2col's one-channel columns), whoever runs the threads."""
+    before_mode, before_threads = parallel.gemm_threading_mode(), parallel.num_threads()
+    gd.set_num_threads(2)
+    settings.set_gemm_threading(threading)
+    try:
+        rng = np.random.default_rng(3)
+        rows = int(gemm.TN_BLOCK * 3.3)
+        a = rng.standard_normal((rows, 25)).astype(dtype)
+        if transposed:
+            a = np.ascontiguousarray(a.T).T
+        b = rng.standard_normal((rows, 6)).astype(dtype)
+        got = gemm.matmul_tn(a, b)
+        expected = a.astype(np.float64).T @ b.astype(np.float64)
+        tol = 1e-4 if dtype == np.float32 else 1e-11
+        np.testing.assert_allclose(got, expected, rtol=tol, atol=tol * np.sqrt(rows))
+        assert got.dtype == dtype and got.shape == (25, 6)
+        np.testing.assert_array_equal(gemm.matmul_tn(a, b), got)  # the same sum every run
+    finally:
+        settings.set_gemm_threading(before_mode)
+        gd.set_num_threads(before_threads)

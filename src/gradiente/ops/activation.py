@@ -195,12 +195,18 @@ class Relu(ArrayFunction):
     def forward(ctx, a):
         if a._data.dtype == xp.bool_:
             raise RuntimeError("Boolean inputs not supported for relu")
-        # zero first: relu(-0.0) = -0.0 as in torch (NumPy returns the second operand on a tie)
-        x, zero = a._data, a._data.dtype.type(0)
-        if x.nbytes < parallel.SPLIT_BYTES:
-            y = xp.maximum(zero, x)
-        else:  # a large activation: blocks of the batch over the threads
-            y = xp.empty_like(x)
+        x = a._data
+        y = xp.empty_like(x)  # x's layout
+        flat_x, flat_y = _memory_order_flat(x), _memory_order_flat(y)
+        if flat_x is not None and flat_y is not None:
+            # a large activation: runs of it over the threads
+            parallel.over_count(
+                lambda i, j: _relu_rows(flat_x[i:j], flat_y[i:j]), flat_x.size, x.nbytes
+            )
+        elif x.nbytes < parallel.SPLIT_BYTES:
+            xp.maximum(x.dtype.type(0), x, out=y)
+        else:  # blocks of the batch over the threads
+            zero = x.dtype.type(0)
             parallel.over_rows(lambda i, j: xp.maximum(zero, x[i:j], out=y[i:j]), x)
         ctx.save_for_backward(y)
         return y
@@ -218,6 +224,36 @@ class Relu(ArrayFunction):
         # a large gradient: blocks of the batch over the threads
         parallel.over_rows(lambda i, j: _relu_grad(g[i:j], y._data[i:j], out[i:j]), g)
         return out
+
+
+def _memory_order_flat(a):
+    """The elements of the NumPy array ``a`` as a 1-D view in memory order, or None when they
+    do not fill one block of memory (a cropped view, a CUDA array)."""
+    if type(a) is not xp.ndarray:
+        return None
+    if a.flags.c_contiguous:
+        return a.reshape(-1)
+    by_stride = sorted(range(a.ndim), key=lambda axis: -abs(a.strides[axis]))
+    in_memory_order = a.transpose(by_stride)
+    return in_memory_order.reshape(-1) if in_memory_order.flags.c_contiguous else None
+
+
+# NumPy's maximum runs its vector loop only when both operands advance through memory; with
+# the scalar 0 it runs an element at a time (measured 3× slower on 300k float32s). So relu
+# compares rows of the activation with a row of zeros broadcast over them.
+_ZERO_ROW = 1024
+_zero_rows: dict = {}
+
+
+def _relu_rows(x, y) -> None:
+    """y = max(0, x) for 1-D arrays, as rows of ``_ZERO_ROW`` against a row of zeros (the
+    zero first: relu(−0.0) = −0.0 as in torch; NumPy returns the second operand on a tie)."""
+    zero_row = _zero_rows.get(x.dtype)
+    if zero_row is None:
+        zero_row = _zero_rows[x.dtype] = xp.zeros(_ZERO_ROW, dtype=x.dtype)
+    whole = x.size - x.size % _ZERO_ROW
+    xp.maximum(zero_row, x[:whole].reshape(-1, _ZERO_ROW), out=y[:whole].reshape(-1, _ZERO_ROW))
+    xp.maximum(zero_row[: x.size - whole], x[whole:], out=y[whole:])
 
 
 def _relu_grad(g, y, out):

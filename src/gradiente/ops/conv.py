@@ -279,6 +279,8 @@ def _conv_input_nhwc(gh, w, geom: _Geometry):
         flipped = w.reshape(G, Og, Cg, kh, kw)[:, :, :, ::-1, ::-1].transpose(0, 2, 1, 3, 4)
         flipped = flipped.reshape(G * Cg, Og, kh, kw)
         return _conv_nhwc(gp, flipped, inner)[0]
+    if G == 1 and Cg < shifted_conv.MIN_CHANNELS and type(gh) is xp.ndarray:
+        return _conv_input_batch_last(gh, w, geom)
     # dcols[tap] = g @ W[:, :, tap] per group: (M, Og) @ (Og, Cg), stored tap-major so that
     # col2im adds contiguous (N, OH, OW, C) blocks
     M = N * OH * OW
@@ -290,6 +292,35 @@ def _conv_input_nhwc(gh, w, geom: _Geometry):
     else:
         xp.matmul(g2.transpose(1, 0, 2)[None], wtaps, out=dcols.transpose(0, 2, 1, 3))
     return _col2im(dcols.reshape(kh, kw, N, OH, OW, G * Cg), geom)
+
+
+def _conv_input_batch_last(gh, w, geom: _Geometry):
+    """The input gradient for few image channels C (LeNet's 6 → 16), with the batch innermost.
+
+    col2im adds each kernel tap's columns into the image. Channels-last, a tap's slice of the
+    image is a run of only OW·C numbers per row, and its columns come from kh·kw products
+    (M × O)·(O × C) with C = 6 outputs each, too thin for BLAS. With the batch last instead:
+    - one product dcols = W' gᵀ, (kh·kw·C × O)·(O × OH·OW·N), gives every tap's columns as
+      (C, OH, OW, N) blocks, with W'[(i, j, c), o] = W[o, c, i, j];
+    - the image is (C, H, W, N), so that a tap's slice is runs of OW·N numbers (stride 1).
+    Measured for LeNet's second convolution: 0.98 → 0.51 ms. Returned as an (N, H, W, C) view
+    of the (C, H, W, N) image.
+    """
+    N, OH, OW, O = gh.shape
+    _, C, kh, kw = w.shape
+    H, W = geom.image
+    (sh, sw), (dh, dw) = geom.stride, geom.dilation
+    pt, pb, pl, pr = geom.padding
+    g_rows = xp.ascontiguousarray(gh.transpose(1, 2, 0, 3)).reshape(OH * OW * N, O)
+    w_rows = xp.ascontiguousarray(w.transpose(2, 3, 1, 0)).reshape(kh * kw * C, O)
+    dcols = xp.matmul(w_rows, g_rows.T).reshape(kh, kw, C, OH, OW, N)
+    image = xp.zeros((C, H + pt + pb, W + pl + pr, N), dtype=gh.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            h0, w0 = i * dh, j * dw
+            rows = slice(h0, h0 + sh * (OH - 1) + 1, sh)
+            image[:, rows, w0 : w0 + sw * (OW - 1) + 1 : sw] += dcols[i, j]
+    return image[:, pt : pt + H, pl : pl + W].transpose(3, 1, 2, 0)
 
 
 def _conv_weight_nhwc(cols, gh, geom: _Geometry, w_shape):
@@ -315,6 +346,23 @@ def _sum_nhwc(gh):
     vectorised inner loops even for few channels), then over W."""
     N, H, W, C = gh.shape
     return xp.ascontiguousarray(gh).reshape(N * H, W * C).sum(axis=0).reshape(W, C).sum(axis=0)
+
+
+def _add_bias(out, b) -> None:
+    """out += b for a channels-last (N, OH, OW, O) result whose (OW, O) numbers are contiguous
+    in each row (a GEMM's result, or a view of a grid's): as rows of OW·O numbers plus the bias
+    repeated OW times. ``out += b`` would run NumPy's inner loop over the O channels only
+    (measured 8× slower for LeNet's 6 channels)."""
+    if out.ndim != 4 or type(out) is not xp.ndarray:
+        out += b
+        return
+    N, OH, OW, O = out.shape
+    item = out.itemsize
+    if out.strides[3] != item or out.strides[2] != O * item:
+        out += b
+        return
+    rows = xp.lib.stride_tricks.as_strided(out, (N, OH, OW * O), (*out.strides[:2], item))
+    rows += xp.tile(b, OW)
 
 
 def _backward_arrays(ctx, grad, w):
@@ -365,7 +413,7 @@ class _ConvNd(ArrayFunction):
             else:
                 out, cols = _conv_nhwc(_pad_image(xh, geom), wd, geom)
             if b is not None:
-                out += b._data
+                _add_bias(out, b._data)
         ctx.geom = geom
         # The columns (image rows, Winograd tiles) are what dL/dW needs; kept only then.
         ctx.save_for_backward(x, w, cols if _needs_grad(w) else None)

@@ -15,7 +15,7 @@ In the default mode ("blas"), or with one thread, or for a small product, each i
 
 from __future__ import annotations
 
-from gradiente import parallel
+from gradiente import _blas, parallel
 from gradiente.backend import ndarray, xp
 
 # A product is split only with at least this many multiply-adds, in blocks of at least
@@ -56,18 +56,54 @@ def matmul(a, b, out=None):
 
 
 def matmul_tn(a, b):
-    """aᵀ @ b for a (R × M) and b (R × N) sharing their many rows R: Σ_r a[r]ᵀ b[r], the rows
-    cut into one block per thread when it pays and the partial (M × N) products added."""
-    if not _split(a, b):
+    """aᵀ @ b for a (R × M) and b (R × N) sharing their many rows R: Σ_r a[r]ᵀ b[r].
+
+    A weight gradient's product has a small result and a long inner dimension (R = 50,176
+    rows for LeNet's first convolution), and BLAS reads all of a and b from memory for it.
+    Taken in blocks of ``TN_BLOCK`` rows, each block of a and b stays in a core's cache while
+    it is multiplied (LeNet's 25 × 6 and 150 × 16 weight gradients: 2-3× faster). The rows
+    are also cut into one run per thread when that pays, and the partial (M × N) sums added
+    in row order, so that every run gives the same sum.
+    """
+    split = _split(a, b)
+    long = a.shape[0] >= 2 * TN_BLOCK and type(a) is ndarray and type(b) is ndarray
+    if not (split or long):
         return a.T @ b
     partial = {}
 
     def block(i, j):
-        partial[i] = a[i:j].T @ b[i:j]
+        partial[i] = _blocked_tn(a[i:j], b[i:j])
 
-    parallel.run_chunks(block, a.shape[0], grain=MIN_ROWS, min_threads=2)
-    blocks = [partial[i] for i in sorted(partial)]  # in row order: the same sum every run
+    if split:
+        parallel.run_chunks(block, a.shape[0], grain=MIN_ROWS, min_threads=2)
+    else:
+        block(0, a.shape[0])
+    blocks = [partial[i] for i in sorted(partial)]
     return sum(blocks[1:], blocks[0])
+
+
+# matmul_tn's block of rows: a few hundred kB of a and b (best of 1024-16384 rows, measured
+# on LeNet's weight gradients)
+TN_BLOCK = 4096
+
+
+def _blocked_tn(a, b):
+    """Σ over blocks of ``TN_BLOCK`` rows of a[block]ᵀ b[block], accumulated in place (BLAS's
+    β = 1 where it can be called directly, gradiente._blas)."""
+    direct = _blas.available() and a.dtype == b.dtype and a.dtype.itemsize in (4, 8)
+    direct = direct and a.dtype.kind == "f" and a.strides[1] == a.itemsize
+    direct = direct and b.strides[1] == b.itemsize
+    total = None
+    for start in range(0, a.shape[0], TN_BLOCK):
+        a_rows, b_rows = a[start : start + TN_BLOCK], b[start : start + TN_BLOCK]
+        if total is None:
+            total = a_rows.T @ b_rows
+            total = total if total.flags.c_contiguous else xp.ascontiguousarray(total)
+        elif direct:
+            _blas.gemm(a_rows, b_rows, total, trans_a=True, beta=1.0)
+        else:
+            total += a_rows.T @ b_rows
+    return total
 
 
 def gemm_chunks(work, rows: int, grain: int) -> None:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from gradiente.autograd import function as _function
 from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import ascontiguous, xp
+from gradiente.ops import pool2x2
 from gradiente.ops.array_function import ArrayFunction
 from gradiente.ops.device_pool import DeviceMaxPool2d
 from gradiente.ops.reduce import torch_type_name
@@ -231,6 +232,10 @@ def _max_forward(x, geom: PoolGeometry, with_argmax: bool):
     is PyTorch's first-maximum rule. A large batch is split into runs of images over
     gradiente's threads.
     """
+    if pool2x2.applies(x, geom):
+        result = pool2x2.forward(x, _channels_last(x), with_argmax)
+        if result is not None:
+            return result
     taps = _taps(_padded_input(x, geom, _lowest(x.dtype)), geom)
     if len(taps) == 1:
         out = xp.copy(taps[0], order="K")
