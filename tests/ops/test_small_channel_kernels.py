@@ -90,3 +90,24 @@ def test_bias_is_added_along_rows_of_a_grid_view():
     np.testing.assert_array_equal(grid[:, :7, :7], before[:, :7, :7] + b)
     np.testing.assert_array_equal(grid[:, 7:], before[:, 7:])  # the rest untouched
     np.testing.assert_array_equal(grid[:, :7, 7:], before[:, :7, 7:])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_backward_with_non_finite_or_huge_gradients_matches_torch(dtype):
+    """∞·0 must not leak NaN where the ReLU is off; a huge finite gradient (whose dot product
+    overflows the cheap finiteness check) still gives the exact result."""
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((3, 6, 10, 10)).astype(dtype)
+    x.reshape(-1)[:4] = [0.0, -0.0, np.nan, -1.0]
+    for fill in (np.inf, -np.inf, np.nan, 3e30):
+        up = rng.standard_normal(x.shape).astype(dtype)
+        up.reshape(-1)[::7] = fill
+        grads = []
+        for lib in (gradiente, torch):
+            t = (gradiente.from_numpy if lib is gradiente else torch.from_numpy)(x.copy())
+            t.requires_grad_()
+            lib.relu(t).backward(
+                (gradiente.from_numpy if lib is gradiente else torch.from_numpy)(up.copy())
+            )
+            grads.append(t.grad.numpy())
+        np.testing.assert_array_equal(grads[0], grads[1])

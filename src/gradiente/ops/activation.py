@@ -264,9 +264,22 @@ def _relu_grad(g, y, out):
     # inf upstream gradient, which PyTorch's where() drops where the mask is off
     with xp.errstate(invalid="ignore"):  # (inf · 0, repaired just below)
         xp.multiply(g, mask, out=out)
-    if not xp.isfinite(out.sum()):
+    if not _surely_finite(out):
         xp.copyto(out, xp.where(mask, g, 0))
     return out
+
+
+def _surely_finite(a) -> bool:
+    """True when every number of ``a`` is finite; False when one may not be.
+
+    One BLAS dot product a·a answers it (a NaN or ±inf makes it NaN or inf), 3-4× faster
+    than a sum. A huge finite ``a`` (|a| > 1e19 in float32) can overflow it too: then the
+    caller's exact path runs, which is right anyway.
+    """
+    flat = _memory_order_flat(a)
+    if flat is None or a.dtype not in (xp.float32, xp.float64):
+        return bool(xp.isfinite(a.sum()))
+    return bool(xp.isfinite(xp.dot(flat, flat)))
 
 
 class LeakyRelu(Activation):

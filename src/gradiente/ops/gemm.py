@@ -22,6 +22,10 @@ from gradiente.backend import ndarray, xp
 # MIN_ROWS rows per thread (a hand-off to a thread costs tens of microseconds).
 MIN_MULTIPLY_ADDS = 1 << 20
 MIN_ROWS = 256
+# The block of rows a thread multiplies at a time: a few hundred kB of a and b or of the
+# result, which stay in its core's cache (best of 512-16384 rows, measured on LeNet's
+# convolutions: their products have few columns and very many rows).
+ROW_BLOCK = TN_BLOCK = 4096
 
 
 def _split(a, b) -> bool:
@@ -46,12 +50,13 @@ def matmul(a, b, out=None):
         return xp.matmul(a, b, out=out)
     if out is None:
         out = xp.empty((a.shape[0], b.shape[1]), dtype=a.dtype)
-    parallel.run_chunks(
-        lambda i, j: xp.matmul(a[i:j], b, out=out[i:j]),
-        a.shape[0],
-        grain=MIN_ROWS,
-        min_threads=2,
-    )
+
+    def rows(i, j):  # in blocks that stay in cache (LeNet's first convolution: 270 → 170 µs)
+        for start in range(i, j, ROW_BLOCK):
+            stop = min(j, start + ROW_BLOCK)
+            xp.matmul(a[start:stop], b, out=out[start:stop])
+
+    parallel.run_chunks(rows, a.shape[0], grain=MIN_ROWS, min_threads=2)
     return out
 
 
@@ -80,11 +85,6 @@ def matmul_tn(a, b):
         block(0, a.shape[0])
     blocks = [partial[i] for i in sorted(partial)]
     return sum(blocks[1:], blocks[0])
-
-
-# matmul_tn's block of rows: a few hundred kB of a and b (best of 1024-16384 rows, measured
-# on LeNet's weight gradients)
-TN_BLOCK = 4096
 
 
 def _blocked_tn(a, b):
