@@ -106,7 +106,7 @@ def _count_shifted_convolutions(monkeypatch) -> list:
     """A list that gets an item for each call of ``shifted_conv.conv`` from now on."""
     calls = []
     original = shifted_conv.conv
-    monkeypatch.setattr(shifted_conv, "conv", lambda *a: calls.append(1) or original(*a))
+    monkeypatch.setattr(shifted_conv, "conv", lambda *a, **k: calls.append(1) or original(*a, **k))
     return calls
 
 
@@ -298,3 +298,23 @@ def test_an_8x8_convolution_takes_im2col_forward_and_backward(monkeypatch):
     w = gd.randn(C, C, 3, 3, requires_grad=True)
     F.conv2d(x, w, padding=1).sum().backward()
     assert calls == []
+
+
+def test_the_result_is_its_own_dense_array_not_a_view_of_the_reused_grid(monkeypatch):
+    """The grid the shifted GEMMs write is a scratch buffer, reused by the next convolution of
+    the same shape: the result handed out must be a copy (dense, channels-last), which the
+    next call leaves alone."""
+    calls = _count_shifted_convolutions(monkeypatch)
+    rng = np.random.default_rng(11)
+    w = gd.from_numpy(rng.standard_normal((16, 16, 3, 3)).astype(np.float32))
+    b = gd.from_numpy(rng.standard_normal(16).astype(np.float32))
+    x1, x2 = (
+        gd.from_numpy(rng.standard_normal((2, 16, 24, 24)).astype(np.float32)) for _ in range(2)
+    )
+    y1 = F.conv2d(x1, w, b, padding=1)
+    first = y1.numpy().copy()
+    F.conv2d(x2, w, b, padding=1)
+    assert len(calls) == 2
+    np.testing.assert_array_equal(y1.numpy(), first)
+    data = y1.numpy()
+    assert data.transpose(0, 2, 3, 1).flags.c_contiguous  # dense, channels-last

@@ -348,21 +348,43 @@ def _sum_nhwc(gh):
     return xp.ascontiguousarray(gh).reshape(N * H, W * C).sum(axis=0).reshape(W, C).sum(axis=0)
 
 
+def _channel_rows(a):
+    """A channels-last (N, OH, OW, O) array as (N, OH, OW·O) rows (a view), when its (OW, O)
+    numbers are contiguous in each row (a GEMM's result, or a view into a grid's); else None."""
+    if a.ndim != 4 or type(a) is not xp.ndarray:
+        return None
+    N, OH, OW, O = a.shape
+    item = a.itemsize
+    if a.strides[3] != item or a.strides[2] != O * item:
+        return None
+    return xp.lib.stride_tricks.as_strided(a, (N, OH, OW * O), (*a.strides[:2], item))
+
+
 def _add_bias(out, b) -> None:
-    """out += b for a channels-last (N, OH, OW, O) result whose (OW, O) numbers are contiguous
-    in each row (a GEMM's result, or a view of a grid's): as rows of OW·O numbers plus the bias
-    repeated OW times. ``out += b`` would run NumPy's inner loop over the O channels only
-    (measured 8× slower for LeNet's 6 channels)."""
-    if out.ndim != 4 or type(out) is not xp.ndarray:
+    """out += b for a channels-last (N, OH, OW, O) result: along rows of OW·O numbers plus the
+    bias repeated OW times. ``out += b`` would run NumPy's inner loop over the O channels
+    only (measured 8× slower for LeNet's 6 channels)."""
+    rows = _channel_rows(out)
+    if rows is None:
         out += b
-        return
-    N, OH, OW, O = out.shape
-    item = out.itemsize
-    if out.strides[3] != item or out.strides[2] != O * item:
-        out += b
-        return
-    rows = xp.lib.stride_tricks.as_strided(out, (N, OH, OW * O), (*out.strides[:2], item))
-    rows += xp.tile(b, OW)
+    else:
+        rows += xp.tile(b, out.shape[2])
+
+
+def _dense_result(view, b):
+    """The shifted convolution's result, a view into its grid (a scratch buffer), copied out
+    as one dense channels-last array with the bias added on the way (one pass, as the bias
+    alone would take). Dense, the next layers' element-wise loops run over whole memory
+    (the VGG-style step's ReLUs: 2.0 → 1.4 ms)."""
+    out = xp.empty(view.shape, dtype=view.dtype)
+    rows, out_rows = _channel_rows(view), _channel_rows(out)
+    if b is None:
+        xp.copyto(out, view)
+    elif rows is None:
+        xp.add(view, b, out=out)
+    else:
+        xp.add(rows, xp.tile(b, view.shape[2]), out=out_rows)
+    return out
 
 
 def _backward_arrays(ctx, grad, w):
@@ -408,12 +430,14 @@ class _ConvNd(ArrayFunction):
         if ctx.path == "winograd":  # 3×3 stride 1: 2.25× fewer multiplications
             out, cols = winograd.conv3x3(_pad_image(xh, geom), wd, None if b is None else b._data)
         else:
+            bias = None if b is None else b._data
             if ctx.path == "shifted":  # stride 1: GEMMs on shifted rows, no columns
-                out, cols = shifted_conv.conv(xh, wd, geom)
+                grid_view, cols = shifted_conv.conv(xh, wd, geom, into_scratch=True)
+                out = _dense_result(grid_view, bias)
             else:
                 out, cols = _conv_nhwc(_pad_image(xh, geom), wd, geom)
-            if b is not None:
-                _add_bias(out, b._data)
+                if bias is not None:
+                    _add_bias(out, bias)
         ctx.geom = geom
         # The columns (image rows, Winograd tiles) are what dL/dW needs; kept only then.
         ctx.save_for_backward(x, w, cols if _needs_grad(w) else None)

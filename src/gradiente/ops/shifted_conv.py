@@ -117,11 +117,12 @@ def to_grid(image, geom):
     return X, lead
 
 
-def conv(image, w, geom, X=None):
+def conv(image, w, geom, X=None, into_scratch=False):
     """Convolution of an unpadded channels-last image (N, H, W, C) with W (O, C, kh, kw),
     padded as ``geom`` says.
 
-    Returns (out, X): the (N, OH, OW, O) result (a view into the grid's result) and the
+    Returns (out, X): the (N, OH, OW, O) result (a view into the grid's result, which is a
+    scratch buffer with ``into_scratch``: the caller then copies the view out) and the
     image's grid rows X (``to_grid``; pass them to skip laying the image out again), which
     ``weight_grad`` needs.
     """
@@ -134,7 +135,7 @@ def conv(image, w, geom, X=None):
     offsets = _offsets(geom, Ws)
     taps = w.transpose(2, 3, 1, 0)  # (kh, kw, C, O): W_ij
     taps = xp.ascontiguousarray(taps).reshape(len(offsets), w.shape[1], O)
-    Y = xp.empty((N * Hs * Ws, O), dtype=image.dtype)
+    Y = (_scratch.empty if into_scratch else xp.empty)((N * Hs * Ws, O), image.dtype)
 
     def rows(a, b):  # output rows a..b, all taps: independent of the other blocks
         for t, off in enumerate(offsets):
