@@ -111,3 +111,27 @@ def test_relu_backward_with_non_finite_or_huge_gradients_matches_torch(dtype):
             )
             grads.append(t.grad.numpy())
         np.testing.assert_array_equal(grads[0], grads[1])
+
+
+@pytest.mark.parametrize(
+    "channels, out_channels, padding", [(3, 2, 1), (6, 16, 2), (16, 16, 1), (20, 16, 0)]
+)
+def test_input_gradient_with_infinite_weights_matches_torch(channels, out_channels, padding):
+    """An ∞ or NaN weight: dx must not get NaN from the padding's zeros times ∞ (the paths that
+    convolve the padded gradient), where PyTorch's dx is ±∞ or finite."""
+    rng = np.random.default_rng(channels)
+    x = rng.standard_normal((2, channels, 12, 12))
+    w = rng.standard_normal((out_channels, channels, 3, 3))
+    w[0, 1, 0, 0] = -np.inf
+    w[1, 0, 2, 1] = np.nan
+    w[1, 2, 1, 1] = np.inf
+    side = 12 - 2 + 2 * padding  # the output's height and width
+    up = rng.standard_normal((2, out_channels, side, side))
+    grads = []
+    for lib, make in ((gradiente, gradiente.from_numpy), (torch, torch.from_numpy)):
+        xt = make(x.copy()).requires_grad_()
+        y = lib.nn.functional.conv2d(xt, make(w.copy()), None, 1, padding)
+        y.backward(make(up.copy()))
+        grads.append(xt.grad.numpy())
+    np.testing.assert_array_equal(np.isnan(grads[0]), np.isnan(grads[1]))
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12, atol=1e-12)

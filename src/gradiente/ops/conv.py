@@ -239,7 +239,23 @@ def _shifted_input_grad(geom: _Geometry, w, gh) -> bool:
     """Whether the input gradient (a stride-1 convolution of the gradient, ``gh``) takes the
     shifted-GEMM path."""
     inner = shifted_conv.input_grad_geometry(geom)
-    return geom.stride == (1, 1) and shifted_conv.applies(inner, w.shape[0], w.shape[1], gh)
+    return (
+        geom.stride == (1, 1)
+        and shifted_conv.applies(inner, w.shape[0], w.shape[1], gh)
+        and _finite(w)
+    )
+
+
+def _finite(w) -> bool:
+    """Whether every weight is finite.
+
+    The input gradient as a convolution of the padded gradient (shifted, Winograd, or columns
+    of the padded gradient) also multiplies the padding's zeros by the weights, and 0·∞ is
+    NaN: with an infinite or NaN weight, dx would be NaN where PyTorch's is ±∞ or finite. Such
+    weights take the paths that multiply the real gradient values only (dcols = g·W, then
+    col2im), as PyTorch's does.
+    """
+    return w.dtype.kind != "f" or bool(xp.isfinite(w).all())
 
 
 def _conv_input_nhwc(gh, w, geom: _Geometry):
@@ -262,15 +278,17 @@ def _conv_input_nhwc(gh, w, geom: _Geometry):
     dh, dw = geom.dilation
     pt, pb, pl, pr = geom.padding
     shifted = _shifted_input_grad(geom, w, gh)
+    padded = _finite(w)  # whether a convolution of the padded gradient gives the right dx
     if (
         not (shifted and winograd.enabled is not True)
+        and padded
         and winograd.applies(geom, Cg, O, gh.dtype)
         and winograd.applies_to_input_grad(geom)
     ):
         return winograd.conv3x3_input_grad(gh, w, geom.padding)
     if shifted:
         return shifted_conv.input_grad(gh, w, geom)[0]
-    if geom.stride == (1, 1) and Og <= Cg:
+    if geom.stride == (1, 1) and Og <= Cg and padded:
         top, left = dh * (kh - 1) - pt, dw * (kw - 1) - pl
         # padded gradient height: H + d·(k − 1) (a stride-1 "valid" conv then gives H rows)
         grid = (H + dh * (kh - 1), W + dw * (kw - 1))
