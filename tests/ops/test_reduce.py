@@ -678,3 +678,27 @@ def test_softmax_of_an_empty_integer_tensor_is_no_error_like_torch(name):
         assert str(got.dtype) == str(want.dtype) and tuple(got.shape) == tuple(want.shape)
     with pytest.raises(NotImplementedError):
         getattr(gradiente, name)(gradiente.zeros(2, 3, dtype=gradiente.int64), -1)
+
+
+@pytest.mark.parametrize("p", [float("inf"), float("-inf")])
+@pytest.mark.parametrize("dim", [None, 1])
+@pytest.mark.parametrize(
+    "values",
+    [
+        [[1.0, float("nan"), 2.0], [-3.0, float("inf"), 0.5]],
+        [[float("nan"), float("nan"), 2.0], [-0.0, 0.0, 0.5]],
+        [[1.0, float("inf"), 2.0], [-float("inf"), 0.5, 0.5]],
+        [[1.0, -3.0, 2.0], [-3.0, 0.5, 0.5]],
+    ],
+)
+def test_inf_norm_gradient_with_nan_and_ties_matches_torch(p, dim, values):
+    """PyTorch's rule: the gradient goes to the entries where |x| is the norm or is NaN,
+    shared evenly, times sign(x) (0 for NaN); never NaN from 0/0."""
+    grads = []
+    for lib in (gradiente, torch):
+        x = lib.tensor(values, dtype=lib.float64).requires_grad_()
+        y = lib.linalg.vector_norm(x, ord=p, dim=dim)
+        y.sum().backward()
+        grads.append(x.grad.numpy())
+    np.testing.assert_array_equal(grads[0], grads[1])
+    np.testing.assert_array_equal(np.signbit(grads[0]), np.signbit(grads[1]))

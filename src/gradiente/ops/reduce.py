@@ -536,10 +536,12 @@ class VectorNorm(ArrayFunction):
         if p == 1:
             return grad * a.sign(), None, None, None  # ∂Σ|x|/∂x = sign(x)
         if p in (float("inf"), float("-inf")):
-            # Like max: the gradient is shared by the entries where |x| attains the norm.
-            mask = a.abs() == norm
+            # Like max: the gradient is shared by the entries where |x| attains the norm, or is
+            # NaN (then the norm is NaN, and PyTorch's mask picks the NaNs); sign(NaN) = 0
+            magnitude = a.abs()
+            mask = (magnitude == norm) | magnitude.isnan()
             count = mask.sum(dim=ctx.dims, keepdim=True)
-            return grad * a.sign() * mask / count, None, None, None
+            return a.sign() * ((grad / count) * mask), None, None, None
         # ∂‖x‖_p/∂x = x |x|^(p−2) / ‖x‖_p^(p−1); zero where the norm is zero (PyTorch's rule)
         scale = (grad / norm.pow(p - 1)).masked_fill(norm == 0, 0.0)
         if p == 2:
