@@ -302,3 +302,19 @@ def test_index_results_are_independent_of_later_in_place_changes_for_copies():
     assert_same(adv, tadv)
     assert_same(basic, tbasic)
     assert_same(x, to_torch(x))
+
+
+def test_an_infinite_gradient_through_an_in_place_write_on_a_view_matches_torch():
+    """x[view] op= ...: the base's gradient has the view's region replaced, never multiplied
+    by 0 (∞ · 0 would be NaN where PyTorch gives ±∞)."""
+    grads = []
+    for lib in (gradiente, torch):
+        x1 = lib.tensor([[[-2.09832763671875]]], dtype=lib.float32).requires_grad_()
+        x3 = lib.tensor(0.0, dtype=lib.float32).requires_grad_()
+        v2 = x1 * 1
+        v2[..., None] /= 2.5
+        v2[None, 0] /= x3
+        v2.backward(lib.tensor([[[-1.5]]]))
+        grads.append((x1.grad.numpy(), x3.grad.numpy()))
+    for ours, theirs in zip(*grads):
+        np.testing.assert_array_equal(ours, theirs)

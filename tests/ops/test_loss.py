@@ -556,3 +556,22 @@ def test_fused_losses_keep_their_target_and_name_like_torch(name):
         with pytest.raises(RuntimeError, match="modified by an inplace operation"):
             loss.backward()
     assert names[0] == names[1]
+
+
+def test_probability_target_gradient_with_an_infinite_upstream_gradient_matches_torch():
+    """PyTorch composes the probability-target loss; its gradient's NaNs and infinities
+    follow that composition (an infinite upstream gradient or weight)."""
+    grads = []
+    for lib in (gradiente, torch):
+        x = lib.tensor([[1.0780444145202637, 2.0], [0.5, -1.0]], dtype=lib.float32)
+        x.requires_grad_()
+        target = lib.tensor([[0.25, 2.0], [0.5, 0.5]], dtype=lib.float32)
+        for weight in (None, lib.tensor([2.6480047702789307, -float("inf")])):
+            loss = lib.nn.functional.cross_entropy(x, target, weight=weight, reduction="sum")
+            lib.sinh(loss * 100).backward()  # sinh'(±∞) = ∞
+            grads.append(x.grad.numpy().copy())
+            x.grad = None
+    half = len(grads) // 2
+    for ours, theirs in zip(grads[:half], grads[half:]):
+        np.testing.assert_array_equal(np.isnan(ours), np.isnan(theirs))
+        np.testing.assert_array_equal(ours[~np.isnan(ours)], theirs[~np.isnan(theirs)])

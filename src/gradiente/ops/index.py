@@ -167,7 +167,9 @@ class WriteView(Function):
     def backward(ctx, grad):
         grad_x = grad_v = None
         if ctx.needs_input_grad[0]:
-            grad_x = WriteView.apply(grad, ctx.view(grad).detach() * 0, ctx.view)
+            # zeros, not view(grad)·0: an infinite gradient times 0 would be NaN
+            region = ctx.view(grad).detach()
+            grad_x = WriteView.apply(grad, region.new_zeros(region.shape), ctx.view)
         if ctx.needs_input_grad[1]:
             grad_v = ctx.view(grad)
         return grad_x, grad_v, None

@@ -129,10 +129,14 @@ class CrossEntropy(ArrayFunction):
             if ctx.needs_input_grad[2]:
                 # dL/dw_c = −Σ_i s_i q_ic log softmax(x_i)_c (q before the weights)
                 grad_weight = _sum_to_classes(-(q * logp) * s_b, axis)
-            if ctx.w_b is not None:
-                q = q * ctx.w_b
             if need_input:
-                grad_input = (xp.exp(logp) * q.sum(axis=axis, keepdims=True) - q) * s_b
+                # PyTorch composes this loss, −Σ_c log softmax(x)_c q_c w_c, and its gradient
+                # follows the composition: g = (−s w) q through the products, then log-softmax's
+                # backward g − softmax · Σ_c g. In exact arithmetic that is
+                # s (softmax Σ_c q_c w_c − q w); computed in this order an infinite s or weight
+                # gives PyTorch's NaNs and infinities.
+                g = -s_b * q if ctx.w_b is None else (-s_b * ctx.w_b) * q
+                grad_input = g - xp.exp(logp) * g.sum(axis=axis, keepdims=True)
             if need_target:
                 # dL/dp = −(1 − ε) w log softmax(x) · s
                 factor = -(1 - ctx.eps) * s_b
