@@ -702,3 +702,32 @@ def test_inf_norm_gradient_with_nan_and_ties_matches_torch(p, dim, values):
         grads.append(x.grad.numpy())
     np.testing.assert_array_equal(grads[0], grads[1])
     np.testing.assert_array_equal(np.signbit(grads[0]), np.signbit(grads[1]))
+
+
+@pytest.mark.parametrize("dim, keepdim", [(None, False), (0, False), (1, True), ((0, 1), False)])
+def test_nansum_values_gradient_and_node_match_torch(dim, keepdim):
+    """nansum's gradient is grad · [x is not NaN] (a NaN upstream gradient stays NaN even at
+    a NaN input), and its node is NansumBackward0."""
+    nan, inf = float("nan"), float("inf")
+    values = [[-0.0, -0.0, -1.0], [-1.5, -0.75, -2.25], [nan, 0.75, -inf]]
+    results = []
+    for lib in (gradiente, torch):
+        x = lib.tensor(values, dtype=lib.float64).requires_grad_()
+        y = x.nansum() if dim is None else x.nansum(dim, keepdim=keepdim)
+        up = lib.full(tuple(y.shape), nan) if dim is None else lib.ones(tuple(y.shape))
+        y.backward(up)
+        name = y.grad_fn.name() if lib is gradiente else type(y.grad_fn).__name__
+        results.append((y.detach().numpy(), x.grad.numpy(), name))
+    (yg, gg, ng), (yt, gt, nt) = results
+    np.testing.assert_array_equal(yg, yt)
+    np.testing.assert_array_equal(gg, gt)
+    assert ng == nt == "NansumBackward0"
+    assert gradiente.tensor([1, 2, 3]).nansum().item() == 6  # integers: a plain sum
+
+
+def test_nansum_gradcheck():
+    from gradiente.autograd import gradcheck
+
+    x = gradiente.tensor(np.random.default_rng(3).standard_normal((3, 4))).requires_grad_()
+    assert gradcheck(lambda t: t.nansum(1), (x,))
+    assert gradcheck(lambda t: t.nansum(), (x,))

@@ -75,6 +75,29 @@ class Sum(_Reduction):
         return grad.expand(ctx.shape), None, None, None
 
 
+class NanSum(ArrayFunction):
+    """Σ x over ``dims`` with NaNs counted as 0 (floating inputs).
+
+    dL/dx = grad · [x is not NaN], PyTorch's rule: a multiply, so a NaN upstream gradient
+    stays NaN even at the NaN inputs (a masked fill would write 0 there).
+    """
+
+    backward_name = "NansumBackward0"
+
+    @staticmethod
+    def forward(ctx, a, dims, keepdim):
+        x = a._data
+        dims = _reduced_dims(ctx, a, dims, keepdim)
+        ctx.save_for_backward(a)
+        return as_array(xp.nansum(x, axis=dims, keepdims=keepdim), dtype=x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        (grad,) = _expand_all(ctx, a, grad)
+        return grad * a.isnan().logical_not(), None, None
+
+
 class Mean(_Reduction):
     backward_name = "MeanBackward1"
     whole_name = "MeanBackward0"

@@ -99,7 +99,10 @@ class Reductions:
     @numpy_axis
     def nansum(self, dim=None, keepdim=False):
         """Returns the sum of all elements, treating Not a Numbers (NaNs) as zero."""
-        return self.masked_fill(self.isnan(), 0.0).sum(dim, keepdim)
+        if not B.is_float(self._data.dtype):
+            return self.sum(dim, keepdim)
+        dims = _dims(dim, self.ndim, "nansum")
+        return R.NanSum.apply(self, None if dims == () else dims, keepdim)
 
     @function
     @numpy_axis
