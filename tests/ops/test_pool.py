@@ -468,3 +468,16 @@ def test_pooling_signed_zeros_match_torch(op, dtype):
     expected = fn(TF, torch.from_numpy(x.copy())).numpy()
     np.testing.assert_array_equal(got, expected)
     np.testing.assert_array_equal(np.signbit(got), np.signbit(expected))
+
+
+def test_adaptive_average_of_values_that_cancel_is_exactly_zero_as_torch():
+    """PyTorch sums a window, then divides by its size; averaging with 1/size weights would
+    leave a tiny non-zero (then log gives NaN, not -inf)."""
+    x = np.array([[[0.0, 2.4890666007995605, -1.0, 2.25, -1.25]]], dtype=np.float32)
+    ours = adaptive_avg_pool1d(gradiente.from_numpy(x), 2).numpy()
+    theirs = TF.adaptive_avg_pool1d(torch.from_numpy(x), 2).numpy()
+    np.testing.assert_array_equal(ours, theirs)
+    assert ours[0, 0, 1] == 0.0
+    x2 = np.array([[[[-1.0, 2.25, -1.25], [0.5, 0.25, -0.75], [1.0, -1.0, 3.0]]]], np.float32)
+    ours2 = adaptive_avg_pool2d(gradiente.from_numpy(x2), (2, 2)).numpy()
+    np.testing.assert_array_equal(ours2, TF.adaptive_avg_pool2d(torch.from_numpy(x2), 2).numpy())

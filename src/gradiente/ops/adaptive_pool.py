@@ -39,12 +39,12 @@ def _adaptive_bounds(size: int, out: int):
     return (i * size) // out, -((-(i + 1) * size) // out)
 
 
-def _averaging_matrix(size: int, out: int, dtype):
-    """(out, size) matrix whose row i averages input window i."""
+def _window_matrix(size: int, out: int, dtype):
+    """(out, size) 0/1 matrix whose row i sums input window i, and the windows' sizes."""
     start, end = _adaptive_bounds(size, out)
     pos = xp.arange(size)
     inside = (pos[None, :] >= start[:, None]) & (pos[None, :] < end[:, None])
-    return (inside / (end - start)[:, None]).astype(dtype)
+    return inside.astype(dtype), (end - start).astype(dtype)
 
 
 def _banded_matmul(M, x, axis: int):
@@ -76,19 +76,30 @@ def _separable(x, A, B):
     return _banded_matmul(B, _banded_matmul(A, x, -2), -1)
 
 
+def _window_means(x, A, B, counts, divide_first: bool):
+    """A · x · Bᵀ divided by the windows' sizes ``counts`` (OH, OW): after the sums (forward:
+    PyTorch's sum, then divide, so that values which cancel give exactly 0) or, for the
+    backward's g, before them (each window's gradient / its size, then spread)."""
+    if divide_first:
+        return _separable(x / counts, A, B)
+    return _separable(x, A, B) / counts
+
+
 class _Separable(ArrayFunction):
-    """y = A · x · Bᵀ over the two spatial axes (adaptive average pooling); dx = Aᵀ · g · B."""
+    """y = (A · x · Bᵀ) / counts over the two spatial axes (adaptive average pooling; A and B
+    0/1 window matrices); dx = Aᵀ · (g / counts) · B, the same op transposed."""
 
     backward_name = "AdaptiveAvgPool2DBackward0"
 
     @staticmethod
-    def forward(ctx, x, A, B):
-        ctx.A, ctx.B = A, B
-        return _separable(x._data, A, B)
+    def forward(ctx, x, A, B, counts, divide_first):
+        ctx.A, ctx.B, ctx.counts, ctx.divide_first = A, B, counts, divide_first
+        return _window_means(x._data, A, B, counts, divide_first)
 
     @staticmethod
     def backward(ctx, grad):
-        return backward_op(_Separable, _separable, grad, ctx.A.T, ctx.B.T), None, None
+        args = (ctx.A.T, ctx.B.T, ctx.counts, not ctx.divide_first)
+        return backward_op(_Separable, _window_means, grad, *args), None, None, None, None
 
 
 # ------------------------------------------------------------------------------ max
@@ -210,10 +221,10 @@ def _adaptive_avg(op, input, output_size, n):
         y = kernel.apply(x2, geom, 1.0 / (geom.kernel[0] * geom.kernel[1]))
     else:
         H, W, dt = x2._data.shape[2], x2._data.shape[3], x2._data.dtype
-        rows, cols = (
-            _on_device_of(x2._data, _averaging_matrix(*a, dt)) for a in ((H, oh), (W, ow))
-        )
-        y = _Separable.apply(x2, rows, cols)
+        (rows, row_sizes), (cols, col_sizes) = (_window_matrix(*a, dt) for a in ((H, oh), (W, ow)))
+        counts = _on_device_of(x2._data, row_sizes[:, None] * col_sizes[None, :])
+        rows, cols = _on_device_of(x2._data, rows), _on_device_of(x2._data, cols)
+        y = _Separable.apply(x2, rows, cols, counts, False)
     return from_2d(y, n, unbatched)
 
 
