@@ -238,12 +238,13 @@ def _conv_nhwc(ap, w, geom: _Geometry, cols=None):
 def _shifted_input_grad(geom: _Geometry, w, gh) -> bool:
     """Whether the input gradient (a stride-1 convolution of the gradient, ``gh``) takes the
     shifted-GEMM path."""
+    return _shifted_fits(geom, w, gh) and _finite(w)
+
+
+def _shifted_fits(geom: _Geometry, w, gh) -> bool:
+    """Whether the shifted GEMMs apply to the input gradient's shapes (weights aside)."""
     inner = shifted_conv.input_grad_geometry(geom)
-    return (
-        geom.stride == (1, 1)
-        and shifted_conv.applies(inner, w.shape[0], w.shape[1], gh)
-        and _finite(w)
-    )
+    return geom.stride == (1, 1) and shifted_conv.applies(inner, w.shape[0], w.shape[1], gh)
 
 
 def _finite(w) -> bool:
@@ -277,8 +278,8 @@ def _conv_input_nhwc(gh, w, geom: _Geometry):
     OH, OW = geom.out
     dh, dw = geom.dilation
     pt, pb, pl, pr = geom.padding
-    shifted = _shifted_input_grad(geom, w, gh)
     padded = _finite(w)  # whether a convolution of the padded gradient gives the right dx
+    shifted = padded and _shifted_fits(geom, w, gh)
     if (
         not (shifted and winograd.enabled is not True)
         and padded
@@ -375,7 +376,7 @@ def _channel_rows(a):
     item = a.itemsize
     if a.strides[3] != item or a.strides[2] != O * item:
         return None
-    return xp.lib.stride_tricks.as_strided(a, (N, OH, OW * O), (*a.strides[:2], item))
+    return B.as_strided(a, (N, OH, OW * O), (*a.strides[:2], item))
 
 
 def _add_bias(out, b) -> None:
