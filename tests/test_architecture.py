@@ -16,6 +16,7 @@ LAYERS = {
     "_malloc": 0,  # glibc malloc thresholds set once at import (no gradiente imports)
     "_blas": 0,  # direct GEMM calls into NumPy's own BLAS (no gradiente imports)
     "random": 0,
+    "backends": 0,  # torch.backends' switches (cudnn.enabled, ...), read by the ops
     "parallel": 0,  # gradiente's own threads for chunked array work (no gradiente imports)
     "autograd": 1,
     "ops": 2,

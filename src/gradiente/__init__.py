@@ -57,6 +57,7 @@ __version__ = "0.1.0"
 half, float, double = float16, float32, float64  # noqa: A001
 short, int, long = int16, int32, int64  # noqa: A001
 from gradiente import (  # noqa: E402
+    backends,
     cuda,
     data,
     datasets,

@@ -7,8 +7,10 @@ attribute lookups to the gradiente module of the same role (``torch.nn`` → ``g
 A name gradiente lacks raises ``UnsupportedError`` saying so ("gradiente run: torch.fft is
 not supported by gradiente") instead of an obscure ``AttributeError`` deep in the script.
 
-``torch.cuda`` is ``gradiente.cuda`` (no device without CuPy and a GPU). A few of torch's
-names are about hardware and have a CPU answer here: ``torch.backends.mps``/``cudnn`` and
+``torch.cuda`` is ``gradiente.cuda`` (no device without CuPy and a GPU) and
+``torch.backends.cudnn`` is ``gradiente.backends.cudnn`` itself (so a script's
+``torch.backends.cudnn.enabled = False`` reaches gradiente's CUDA convolutions). A few of
+torch's names are about hardware and have a CPU answer here: ``torch.backends.mps`` and
 ``torch.accelerator`` report no accelerator; mixed precision
 (``torch.autocast``, ``torch.amp``, ``torch.cuda.amp``) computes in full precision, with a
 ``GradScaler`` that scales and unscales exactly as torch's; and ``torch.save``/``torch.load``
@@ -307,14 +309,6 @@ SYNTHETIC = {
         "enable_mem_efficient_sdp": _nothing,
         "enable_math_sdp": _nothing,
     },
-    "torch.backends.cudnn": {
-        "is_available": _no_accelerator,
-        "version": _nothing,
-        "enabled": False,
-        "deterministic": False,
-        "benchmark": False,
-        "allow_tf32": True,
-    },
     "torch.backends.mkldnn": {"is_available": _no_accelerator, "enabled": False},
     "torch.backends.openmp": {"is_available": _no_accelerator},
     "torch.nn.modules.utils": {
@@ -349,7 +343,7 @@ class AliasModule(types.ModuleType):
         if attr.startswith("__") and attr.endswith("__"):
             raise AttributeError(attr)
         child = f"{self.__name__}.{attr}"
-        if child in ALIASES or child in SYNTHETIC:
+        if child in ALIASES or child in SYNTHETIC or child in SAME_MODULE:
             return importlib.import_module(child)
         target = self.__dict__.get("_gradiente_target")
         if target is not None and hasattr(target, attr):
@@ -372,9 +366,16 @@ def _torch_extras() -> dict:
     return {"save": save, "load": load, "autocast": autocast}
 
 
+# torch modules that *are* a gradiente module (not an alias of it): a script's assignments to
+# their flags must reach gradiente.
+SAME_MODULE = {"torch.backends.cudnn": "gradiente.backends.cudnn"}
+
+
 class _AliasLoader(importlib.abc.Loader):
     def create_module(self, spec):
         name = spec.name
+        if name in SAME_MODULE:
+            return importlib.import_module(SAME_MODULE[name])
         if name in SYNTHETIC:
             return AliasModule(name, None, SYNTHETIC[name])
         try:
@@ -398,6 +399,8 @@ class TorchAliasFinder(importlib.abc.MetaPathFinder):
     def find_spec(self, fullname, path=None, target=None):
         if fullname.partition(".")[0] not in self.ROOTS:
             return None
+        if fullname in SAME_MODULE:
+            return importlib.util.spec_from_loader(fullname, _AliasLoader())
         if fullname in ALIASES or fullname in SYNTHETIC:
             return importlib.util.spec_from_loader(fullname, _AliasLoader(), is_package=True)
         raise UnsupportedModuleError(unsupported_message(fullname), name=fullname)

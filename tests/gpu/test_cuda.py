@@ -29,9 +29,12 @@ def _real_gpu() -> bool:
 
 @pytest.fixture
 def cuda():
-    """The GPU if there is one, else the strict CuPy stand-in for this test."""
+    """The GPU if there is one, else the strict CuPy stand-in for this test. Convolutions
+    without TF32 (float32 products, not TF32's 10-bit ones), as torch's own precision tests
+    run them: the tolerance is 1e-5."""
     if _real_gpu():
-        yield "cuda"
+        with gradiente.backends.cudnn.flags(enabled=True, allow_tf32=False):
+            yield "cuda"
         return
     B.set_stand_in_cuda(1)
     try:

@@ -13,13 +13,17 @@ Og = O/G, K = Cg·kh·kw, M = N·OH·OW.
     dL/dW    dW[g] = dY[g]ᵀ @ cols[g]                (G, Og, M) @ (G, M, K) -> (G, Og, K)
     dL/dx    dcols[g] = dY[g] @ W[g], then col2im    each tap adds its (OH, OW) block back
 
-cuDNN (NVIDIA's cudnn-frontend) is not used yet: this is the fallback the issue names.
-The backward returns arrays, so it is first-order only (``create_graph`` raises).
+Where NVIDIA's cuDNN frontend is installed (``gradiente[cuda]``), each of the three products
+runs as a cuDNN graph instead (``ops/cudnn_conv.py``: no columns at all); the im2col path
+above is then the fallback for what cuDNN refuses, and the reference cuDNN's first result of
+each graph is checked against. The backward returns arrays, so it is first-order only
+(``create_graph`` raises).
 """
 
 from __future__ import annotations
 
 from gradiente import backend as B
+from gradiente.ops import cudnn_conv
 from gradiente.ops.array_function import ArrayFunction
 
 
@@ -59,6 +63,45 @@ def _forward(m, xd, wd, geom):
     y = m.matmul(cols, wmat.transpose(0, 2, 1))  # (G, M, Og)
     y = y.reshape(G, N, OH, OW, O // G).transpose(1, 0, 4, 2, 3).reshape(N, O, OH, OW)
     return y, cols, padded_shape
+
+
+def _conv(m, xd, wd, geom):
+    """y = conv(x, W) (no bias) by cuDNN, with None for the columns; or by im2col, with the
+    columns and padded shape that the backward reuses."""
+    N, O, (OH, OW) = xd.shape[0], wd.shape[0], geom.out
+    y = cudnn_conv.run(
+        m, "fprop", xd, wd, (N, O, OH, OW), geom, lambda: _forward(m, xd, wd, geom)[0]
+    )
+    if y is not None:
+        return y, None, None
+    return _forward(m, xd, wd, geom)
+
+
+def _conv_weight_grad(m, xd, g, w_shape, geom, cols=None):
+    """dL/dW of y = conv(x, W) for dL/dy = g: by cuDNN, or from im2col columns of x."""
+
+    def by_columns():
+        columns = cols if cols is not None else _columns(m, xd, geom)[0]
+        return _weight_grad(m, _grad_rows(g, geom.groups), columns, w_shape)
+
+    if cols is None:
+        gw = cudnn_conv.run(m, "wgrad", xd, g, w_shape, geom, by_columns)
+        if gw is not None:
+            return gw
+    return by_columns()
+
+
+def _conv_input_grad(m, g, wd, geom, x_shape):
+    """dL/dx of y = conv(x, W) for dL/dy = g, x of ``x_shape``: by cuDNN, or dcols and col2im."""
+    pt, pb, pl, pr = geom.padding
+    N, C, H, W = x_shape
+    padded_shape = (N, C, H + pt + pb, W + pl + pr)
+
+    def by_columns():
+        return _input_grad(m, _grad_rows(g, geom.groups), wd, geom, x_shape, padded_shape)
+
+    gx = cudnn_conv.run(m, "dgrad", g, wd, x_shape, geom, by_columns)
+    return gx if gx is not None else by_columns()
 
 
 def _grad_rows(g, G: int):
@@ -103,17 +146,18 @@ class DeviceConv2d(ArrayFunction):
     """y = conv2d(x, W) + b on device arrays (see the module's docstring)."""
 
     backward_name = "ConvolutionBackward0"
-    _released_attrs = ("cols",)
+    _released_attrs = ("cols", "x")
 
     @staticmethod
     def forward(ctx, x, w, b, geom):
         xd, wd = x._data, w._data
         m = B.get_array_module(xd)
-        y, cols, padded_shape = _forward(m, xd, wd, geom)
+        y, cols, _ = _conv(m, xd, wd, geom)
         if b is not None:
             y = y + b._data.reshape(1, -1, 1, 1)
-        ctx.geom, ctx.padded_shape, ctx.x_shape, ctx.w = geom, padded_shape, xd.shape, wd
-        ctx.cols = cols
+        ctx.geom, ctx.x_shape, ctx.w = geom, xd.shape, wd
+        # im2col's columns, or (cuDNN) the input itself, for the weight gradient
+        ctx.cols, ctx.x = cols, (xd if cols is None else None)
         ctx.has_bias = b is not None
         return m.ascontiguousarray(y)
 
@@ -122,14 +166,13 @@ class DeviceConv2d(ArrayFunction):
         _first_order_only(ctx, grad, "conv2d")
         g = grad._data
         m = B.get_array_module(g)
-        g3 = _grad_rows(g, ctx.geom.groups)  # (G, M, Og)
         gx = gw = gb = None
         if ctx.needs_input_grad[1]:
-            gw = _weight_grad(m, g3, ctx.cols, ctx.w.shape)
+            gw = _conv_weight_grad(m, ctx.x, g, ctx.w.shape, ctx.geom, ctx.cols)
         if ctx.needs_input_grad[2] and ctx.has_bias:
             gb = g.sum(axis=(0, 2, 3))
         if ctx.needs_input_grad[0]:
-            gx = _input_grad(m, g3, ctx.w, ctx.geom, ctx.x_shape, ctx.padded_shape)
+            gx = _conv_input_grad(m, g, ctx.w, ctx.geom, ctx.x_shape)
         return gx, gw, gb, None
 
 
@@ -150,16 +193,8 @@ class DeviceConvTranspose2d(ArrayFunction):
         m = B.get_array_module(xd)
         N = xd.shape[0]
         C_out = wd.shape[1] * geom.groups
-        (HO, WO), (pt, pb, pl, pr) = geom.image, geom.padding
-        y_shape = (N, C_out, HO, WO)
-        y = _input_grad(
-            m,
-            _grad_rows(xd, geom.groups),
-            wd,
-            geom,
-            y_shape,
-            (N, C_out, HO + pt + pb, WO + pl + pr),
-        )
+        HO, WO = geom.image
+        y = _conv_input_grad(m, xd, wd, geom, (N, C_out, HO, WO))
         if b is not None:
             y = y + b._data.reshape(1, -1, 1, 1)
         ctx.geom, ctx.x, ctx.w = geom, xd, wd
@@ -172,12 +207,10 @@ class DeviceConvTranspose2d(ArrayFunction):
         g = grad._data
         m = B.get_array_module(g)
         gx = gw = gb = None
-        if ctx.needs_input_grad[0] or ctx.needs_input_grad[1]:
-            y, cols, _ = _forward(m, g, ctx.w, ctx.geom)  # the conv2d of the output gradient
-            if ctx.needs_input_grad[0]:
-                gx = m.ascontiguousarray(y)
-            if ctx.needs_input_grad[1]:
-                gw = _weight_grad(m, _grad_rows(ctx.x, ctx.geom.groups), cols, ctx.w.shape)
+        if ctx.needs_input_grad[0]:
+            gx = m.ascontiguousarray(_conv(m, g, ctx.w, ctx.geom)[0])  # conv2d of dL/dy
+        if ctx.needs_input_grad[1]:  # the conv2d's weight gradient, image dL/dy, loss x
+            gw = _conv_weight_grad(m, g, ctx.x, ctx.w.shape, ctx.geom)
         if ctx.needs_input_grad[2] and ctx.has_bias:
             gb = g.sum(axis=(0, 2, 3))
         return gx, gw, gb, None
