@@ -147,11 +147,21 @@ def test_cross_entropy_float32_mlp_loss_matches_torch():
     np.testing.assert_allclose(g.item(), ref.item(), rtol=1e-6)
 
 
-def test_cross_entropy_is_one_graph_node():
+def test_cross_entropy_is_one_graph_node_named_as_torchs_last():
+    # one node (log-softmax and NLL fused), named as the node torch's composition ends in,
+    # which a printed loss shows: grad_fn=<NllLossBackward0>
     x = leaf(uniform((3, 4)))
     loss = F.cross_entropy(x, gradiente.tensor([0, 1, 3]))
-    assert loss.grad_fn.name() == "CrossEntropyLossBackward0"
+    assert loss.grad_fn.name() == "NllLossBackward0"
     assert loss.grad_fn.next_functions[0][0].name() == "AccumulateGrad"
+    target = gradiente.tensor([[0.5, 0.5, 0.0, 0.0]] * 3)
+    names = {
+        F.cross_entropy(x, gradiente.tensor([0, 1, 3]), label_smoothing=0.1).grad_fn.name(),
+        F.cross_entropy(x, target).grad_fn.name(),
+        F.cross_entropy(x, target, reduction="sum").grad_fn.name(),
+        F.cross_entropy(leaf(uniform((2, 4, 3))), gradiente.zeros(2, 3).long()).grad_fn.name(),
+    }
+    assert names == {"AddBackward0", "DivBackward1", "NegBackward0", "NllLoss2DBackward0"}
 
 
 def test_cross_entropy_bad_targets_say_what_is_wrong():

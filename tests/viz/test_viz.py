@@ -26,14 +26,15 @@ def _mlp(seed=0):
 
 
 def _graph_nodes(root):
-    """Every node reachable from root.grad_fn (independent of viz)."""
+    """Every node reachable from root.grad_fn (independent of viz), along the edges the
+    engine walks (``_edges``; ``next_functions`` shows a fused loss's inputs instead)."""
     seen, stack = set(), [root.grad_fn]
     while stack:
         node = stack.pop()
         if node is None or node in seen:
             continue
         seen.add(node)
-        stack.extend(n for n, _ in node.next_functions)
+        stack.extend(n for n, _ in node._edges)
     return seen
 
 
@@ -66,9 +67,7 @@ def test_draw_graph_nodes_edges_and_gradients():
     graph = viz.draw_graph(loss, params)
     nodes = _graph_nodes(loss)
     assert len(graph.nodes) == len(nodes)
-    assert len(graph.edges) == sum(
-        1 for n in nodes for nxt, _ in n.next_functions if nxt is not None
-    )
+    assert len(graph.edges) == sum(1 for n in nodes for nxt, _ in n._edges if nxt is not None)
     leaves = {g.name: g for g in graph.nodes if g.kind == "leaf"}
     assert sorted(leaves) == sorted(params)
     assert sum(g.kind == "output" for g in graph.nodes) == 1

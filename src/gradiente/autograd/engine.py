@@ -25,7 +25,7 @@ def _consumer_counts(roots) -> dict:
     roots = set(roots)
     while stack:
         node = stack.pop()
-        for nxt, _ in node.next_functions:
+        for nxt, _ in node._edges:
             if nxt is not None:
                 seen = get(nxt)
                 counts[nxt] = 1 if seen is None else seen + 1
@@ -48,7 +48,7 @@ def topological_order(roots) -> list:
     while ready:
         node = ready.pop()
         order.append(node)
-        for nxt, _ in node.next_functions:
+        for nxt, _ in node._edges:
             if nxt is not None:
                 left = consumers[nxt] - 1
                 consumers[nxt] = left
@@ -145,7 +145,7 @@ def run_backward(
                 continue
 
             if all(g is None for g in grads):
-                input_grads = (None,) * len(node.next_functions)
+                input_grads = (None,) * len(node._edges)
             else:
                 materialize = node.__dict__.get("_materialize_grads", True)
                 if materialize and (node._n_outputs > 1 or any(g is None for g in grads)):
@@ -165,10 +165,8 @@ def run_backward(
                     raise
                 if not isinstance(input_grads, tuple):
                     input_grads = (input_grads,)
-                if len(input_grads) < len(node.next_functions):
-                    input_grads = input_grads + (None,) * (
-                        len(node.next_functions) - len(input_grads)
-                    )
+                if len(input_grads) < len(node._edges):
+                    input_grads = input_grads + (None,) * (len(node._edges) - len(input_grads))
                 post = node.__dict__.get("_post_hooks")
                 if post:
                     for hook in post:
@@ -179,7 +177,7 @@ def run_backward(
 
             meta = node._input_meta
             device = node._device
-            for i, (nxt, nr) in enumerate(node.next_functions):
+            for i, (nxt, nr) in enumerate(node._edges):
                 g = input_grads[i]
                 if nxt is None or g is None:
                     continue

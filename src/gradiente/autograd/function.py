@@ -89,7 +89,7 @@ class Node:
     """A node of the backward graph; ``grad_fn`` of a tensor is one of these."""
 
     __slots__ = (
-        "next_functions",
+        "_edges",
         "_input_meta",
         "_saved",
         "_saved_versions",
@@ -115,6 +115,27 @@ class Node:
 
     def __repr__(self) -> str:
         return f"<{self.name()} object at {hex(id(self))}>"
+
+    # Which arguments of forward ``next_functions`` lists, by position; None: the tensors of
+    # a floating dtype (not index, mask or target tensors, not dims, flags or exponents).
+    # Binary arithmetic lists a Python number too, as torch (it wraps it in a tensor).
+    next_function_inputs: tuple | None = None
+
+    @property
+    def next_functions(self) -> tuple:
+        """(node, output number) per differentiable input, as torch shows them: (None, 0) for
+        one that needs no gradient. (The engine walks ``_edges`` instead: one per argument of
+        forward, in the order backward returns their gradients.)"""
+        meta = getattr(self, "_input_meta", None)
+        if meta is None:
+            return self._edges
+        if self.next_function_inputs is not None:
+            return tuple(self._edges[i] for i in self.next_function_inputs)
+        return tuple(
+            edge
+            for edge, m in zip(self._edges, meta, strict=True)
+            if m is not None and m[1].kind in "fc"
+        )
 
     def register_hook(self, hook):
         """Hook called as ``hook(grad_inputs, grad_outputs)`` after this node's backward."""
@@ -158,7 +179,7 @@ class AccumulateGrad(Node):
     def __init__(self, variable):
         super().__init__()
         self.variable = variable
-        self.next_functions = ()
+        self._edges = ()
 
 
 class Function(Node):
@@ -397,7 +418,7 @@ def _record_inputs(ctx, args) -> None:
         ctx._saved_versions = tuple(
             it._get_version_counter().value if isinstance(it, Tensor) else 0 for it in ctx._saved
         )
-    ctx.next_functions = tuple(next_functions)
+    ctx._edges = tuple(next_functions)
     ctx.needs_input_grad = tuple(needs)
     ctx._input_meta = tuple(input_meta)
 

@@ -41,6 +41,7 @@ def _requires_grad(x) -> bool:
 
 class Add(ArrayFunction):
     backward_name = "AddBackward0"
+    next_function_inputs = (0, 1)
 
     @staticmethod
     def forward(ctx, a, b):
@@ -53,6 +54,7 @@ class Add(ArrayFunction):
 
 class Sub(ArrayFunction):
     backward_name = "SubBackward0"
+    next_function_inputs = (0, 1)
 
     @staticmethod
     def forward(ctx, a, b):
@@ -79,6 +81,7 @@ class RSub(ArrayFunction):
 
 class Mul(ArrayFunction):
     backward_name = "MulBackward0"
+    next_function_inputs = (0, 1)
 
     @staticmethod
     def forward(ctx, a, b):
@@ -102,6 +105,7 @@ class Mul(ArrayFunction):
 
 class Div(ArrayFunction):
     backward_name = "DivBackward0"
+    next_function_inputs = (0, 1)
 
     @staticmethod
     def forward(ctx, a, b):
@@ -121,6 +125,7 @@ class RDiv(ArrayFunction):
     """b / a for a scalar b (``1 / x``)."""
 
     backward_name = "MulBackward0"  # PyTorch computes b / x as reciprocal(x) * b
+    next_function_inputs = (0, 1)
 
     @staticmethod
     def forward(ctx, a, b):
@@ -416,6 +421,7 @@ class Minimum(_Extreme):
 
 class Where(ArrayFunction):
     backward_name = "WhereBackward0"
+    next_function_inputs = (1, 2)
 
     @staticmethod
     def forward(ctx, cond, a, b):

@@ -54,6 +54,20 @@ class CrossEntropy(ArrayFunction):
 
     backward_name = "CrossEntropyLossBackward0"
 
+    def name(self) -> str:
+        return self.node_name
+
+    @staticmethod
+    def _torch_node_name(ndim: int, probabilities: bool, eps: float, reduction: str) -> str:
+        """The node torch's composed cross-entropy ends in, which a printed loss shows: the
+        NLL node for class indices (its 2-D form past 2 dims), the sum of the smoothed terms
+        with label smoothing, the batch division (or negation) for probability targets."""
+        if probabilities:
+            return "DivBackward1" if reduction == "mean" else "NegBackward0"
+        if eps > 0:
+            return "AddBackward0"
+        return "NllLoss2DBackward0" if ndim > 2 else "NllLossBackward0"
+
     @staticmethod
     def forward(ctx, input, target, weight, ignore_index, reduction, label_smoothing):
         x = input._data
@@ -66,6 +80,9 @@ class CrossEntropy(ArrayFunction):
             w_b = w.reshape((C,) + (1,) * (x.ndim - axis - 1))
         ctx.axis, ctx.reduction, ctx.eps, ctx.C = axis, reduction, label_smoothing, C
         ctx.logp, ctx.w_b = logp, w_b
+        ctx.node_name = CrossEntropy._torch_node_name(
+            x.ndim, target._data.dtype.kind == "f", label_smoothing, reduction
+        )
         ctx.save_for_backward(input, target, weight)
         eps = label_smoothing
         if target._data.dtype.kind == "f":
@@ -311,3 +328,13 @@ class FusedAs(ArrayFunction):
 
     def name(self) -> str:
         return self.node_name
+
+    @property
+    def next_functions(self) -> tuple:
+        """The fused node's inputs, as torch shows them (input, then target): graph-walking
+        code sees torch's graph; the engine follows the composed one below (``_edges[0]``)."""
+        return tuple(
+            edge
+            for edge, meta in zip(self._edges[2:], self._input_meta[2:], strict=True)
+            if meta[1].kind in "fc"
+        )

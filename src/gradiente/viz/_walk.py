@@ -204,7 +204,7 @@ def output_shapes(root, nodes) -> dict:
     for node in nodes:
         if isinstance(node, AccumulateGrad):
             continue
-        for (nxt, nr), meta in zip(node.next_functions, node._input_meta, strict=False):
+        for (nxt, nr), meta in zip(node._edges, node._input_meta, strict=False):
             if nxt is not None and meta is not None:
                 shapes.setdefault((nxt, nr), tuple(meta[0]))
     return shapes

@@ -222,7 +222,7 @@ def draw_graph(
                 _walk.NODE_MODULE.get(node),
             )
         )
-        for nxt, _ in node.next_functions:
+        for nxt, _ in node._edges:
             if nxt is not None:
                 edges.append((ids[nxt], ids[node]))
     if not nodes:  # a leaf (or a constant): one box
@@ -405,7 +405,7 @@ def explain_backward(loss, params: dict | None = None) -> BackwardExplanation:
         lines.append(f"[{k}] {node.name()}")
         lines.append(f"    upstream    dL/d(out) = {_walk.describe(up)}")
         ins = []
-        for i, ((nxt, _), g) in enumerate(zip(node.next_functions, s.downstream, strict=False)):
+        for i, ((nxt, _), g) in enumerate(zip(node._edges, s.downstream, strict=False)):
             if nxt is None or g is None:
                 continue
             target = names[id(nxt.variable)] if isinstance(nxt, AccumulateGrad) else nxt.name()

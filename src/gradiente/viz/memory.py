@@ -42,7 +42,7 @@ def track_modules(model):
                 continue
             seen.add(node)
             _walk.NODE_MODULE.setdefault(node, name)  # an inner module tagged it first
-            stack.extend(n for n, _ in node.next_functions if n is not None)
+            stack.extend(n for n, _ in node._edges if n is not None)
 
     for module in model.modules():
         handles.append(module.register_forward_hook(hook))
@@ -169,7 +169,7 @@ def _parameter_owners(model) -> dict:
 
 
 def _owner_of(node, owner: dict) -> str | None:
-    for nxt, _ in node.next_functions:
+    for nxt, _ in node._edges:
         if isinstance(nxt, AccumulateGrad) and id(nxt.variable) in owner:
             return owner[id(nxt.variable)]
     return None
