@@ -177,6 +177,23 @@ def check_lenet():
             traceback.print_exc(limit=5)
 
 
+def report_cudnn_graphs() -> None:
+    """Which convolutions ran as cuDNN graphs, and why any did not (ops/cudnn_conv.py keeps
+    each refusal's reason; a graph whose first result disagreed with im2col is one)."""
+    from gradiente.ops import cudnn_conv  # noqa: PLC0415 - only for this report
+
+    if gradiente.backends.cudnn.version() is None:
+        print("NOTE  no cuDNN frontend: convolutions ran on im2col + cuBLAS")
+        return
+    graphs = list(cudnn_conv._graphs.items())
+    refused = [(key, why) for key, why in graphs if isinstance(why, str)]
+    report(
+        f"cuDNN graphs: {len(graphs) - len(refused)} used, {len(refused)} refused",
+        bool(graphs) and not refused,
+        "; ".join(f"{key[0]} {key[1]}: {why}" for key, why in refused[:5]),
+    )
+
+
 def main() -> int:
     if not gradiente.cuda.is_available():
         print("FAIL  no CUDA device (gradiente.cuda.is_available() is False)")
@@ -192,6 +209,7 @@ def main() -> int:
         for name, fn, shapes in OPS:
             check_op(name, fn, shapes)
     check_indexed_ops()
+    report_cudnn_graphs()
     try:
         gradiente.ones(2).to("cuda") + gradiente.ones(2)
         report("mixing cuda and cpu raises", False, "no error")
