@@ -430,11 +430,15 @@ def set_default_dtype(d: dtype) -> None:
 
 
 def to_dtype(d) -> dtype:
-    """A gradiente dtype from a gradiente or NumPy dtype, a Python type or a name."""
+    """A gradiente dtype from a gradiente or NumPy dtype, a Python type or a name.
+
+    The Python types are C's, as in torch: ``float`` is float64 (a double, whatever the default
+    dtype), ``int`` int64 and ``bool`` bool.
+    """
     if isinstance(d, dtype):
         return d
     if d is float:
-        return get_default_dtype()
+        return float64
     if d is int:
         return int64
     if d is bool:
@@ -515,6 +519,7 @@ def result_type(*operands) -> dtype:
             if isinstance(op, bool):
                 w = bool_
             elif isinstance(op, int):
+                check_int_scalar(op)
                 w = int64
             elif isinstance(op, float):
                 w = get_default_dtype()
@@ -526,6 +531,15 @@ def result_type(*operands) -> dtype:
                 raise TypeError(f"unsupported operand type {type(op).__name__}")
             wrapped_result = w if wrapped_result is None else promote_types(wrapped_result, w)
     return _combine(dim_result, _combine(zero_result, wrapped_result))
+
+
+def check_int_scalar(value: int) -> None:
+    """torch converts a Python int operand to a 64-bit integer (signed, or unsigned above
+    2⁶³ − 1): one that fits neither raises its OverflowError instead of wrapping around."""
+    if value >= 1 << 64:
+        raise OverflowError("int too big to convert")
+    if value < -(1 << 63):
+        raise OverflowError("can't convert negative int to unsigned")
 
 
 def _combine(higher, lower):

@@ -11,6 +11,7 @@ from gradiente.backend import as_array, xp
 from gradiente.ops import linalg as L
 from gradiente.tensor import Tensor, _return_type, eye, write_out
 from gradiente.tensor import matmul as _matmul
+from gradiente.tensor.linalg import LinAlgError, _factorize  # noqa: F401 - torch.linalg's error
 
 _SVD = _return_type("linalg_svd", ("U", "S", "Vh"))
 _QR = _return_type("linalg_qr", ("Q", "R"))
@@ -70,7 +71,8 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
 def inv(A, *, out=None):
     """A⁻¹ (batched)."""
     _square(A, "inv")
-    return write_out(out, L.Inverse.apply(_float(A)), "linalg.inv")
+    a = _float(A)
+    return write_out(out, _factorize("linalg.inv", a, lambda: L.Inverse.apply(a)), "linalg.inv")
 
 
 def inv_ex(A, *, check_errors=False, out=None):
@@ -96,13 +98,16 @@ def solve(A, B, *, left=True, out=None):
         return write_out(out, solve(A.mT, B.mT).mT, "linalg.solve")
     vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and B.shape == A.shape[:-1])
     a, b = _float(A), _float(B)
-    return write_out(out, L.Solve.apply(a, b.to(a.dtype), vector), "linalg.solve")
+    x = _factorize("torch.linalg.solve", a, lambda: L.Solve.apply(a, b.to(a.dtype), vector))
+    return write_out(out, x, "linalg.solve")
 
 
 def cholesky(A, *, upper=False, out=None):
     """The triangular factor L of A = L Lᵀ (``upper``: Lᵀ)."""
     _square(A, "cholesky")
-    return write_out(out, L.Cholesky.apply(_float(A), upper), "linalg.cholesky")
+    a = _float(A)
+    factor = _factorize("linalg.cholesky", a, lambda: L.Cholesky.apply(a, upper))
+    return write_out(out, factor, "linalg.cholesky")
 
 
 def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
@@ -135,7 +140,16 @@ def svdvals(A, *, driver=None, out=None):
 
 
 def qr(A, mode="reduced", *, out=None):
-    """A = Q R with orthonormal Q and upper-triangular R (no gradient in gradiente)."""
+    """A = Q R with orthonormal Q and upper-triangular R (no gradient in gradiente).
+    ``mode="r"`` computes R only; Q is then empty, as in torch."""
+    if mode not in ("reduced", "complete", "r"):
+        raise RuntimeError(
+            f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), "
+            "'r', or 'complete'"
+        )
+    if mode == "r":
+        R = _decomposition(A, "qr", lambda a: xp.linalg.qr(a, mode="r"))
+        return _QR(Tensor._make(xp.zeros(0, dtype=R._data.dtype)), R)
     Q, R = _decomposition(A, "qr", lambda a: xp.linalg.qr(a, mode=mode))
     return _QR(Q, R)
 

@@ -8,7 +8,7 @@ a module each:
 
     joining    atleast_Nd, hstack/vstack/dstack/column_stack, hsplit/vsplit/dsplit
     grids      meshgrid, cartesian_prod, combinations, block_diag, tril/triu_indices, vander
-    products   einsum, tensordot, kron, chain_matmul, cdist, cov, corrcoef
+    products   einsum, tensordot, chain_matmul, cdist
     searching  isin, searchsorted, bucketize
     settings   finfo/iinfo, default device, threads, determinism, compile, rng state
 
@@ -18,6 +18,7 @@ by hand is not generated again.
 
 from __future__ import annotations
 
+import builtins
 import math
 import numbers
 
@@ -50,10 +51,7 @@ from gradiente.functions.joining import (
 from gradiente.functions.products import (
     cdist,
     chain_matmul,
-    corrcoef,
-    cov,
     einsum,
-    kron,
     tensordot,
 )
 from gradiente.functions.searching import (
@@ -80,11 +78,14 @@ from gradiente.functions.settings import (
 )
 from gradiente.tensor import (
     Tensor,
+    _dim,
+    _scalar_like,
     _shape_arg,
     empty,
     tensor,
     write_out,
 )
+from gradiente.tensor.common import layout, strided
 from gradiente.tensor.marks import numpy_axis
 
 
@@ -105,6 +106,46 @@ def remainder(input, other, *, out=None):
     return write_out(out, result, "remainder")
 
 
+def rsub(input, other, *, alpha=1, out=None):
+    """``other − alpha · input`` (subtraction with the operands swapped); ``other`` may be a
+    number."""
+    if not isinstance(other, Tensor):
+        other = _scalar_like(other, input)
+    return write_out(out, other.sub(input, alpha=alpha), "rsub")
+
+
+def trapezoid(y, x=None, *, dx=None, dim=-1):
+    """The integral of ``y`` along ``dim`` by the trapezoidal rule: samples ``dx`` apart (1 by
+    default), or at the points ``x`` (a 1-D tensor along ``dim``, or one that broadcasts
+    with ``y``)."""
+    d = _dim(dim, y.ndim, "trapezoid")
+    if x is not None and dx is not None:
+        raise TypeError("trapezoid() received an invalid combination of arguments: x and dx")
+    if y.shape[d] == 0:  # no intervals
+        return y.new_zeros(y.shape[:d] + y.shape[d + 1 :])
+    if y.dtype is B.bool_ or (x is not None and x.dtype is B.bool_):
+        raise RuntimeError("trapezoid: received a bool input for `y`, but bool is not supported")
+    n = y.shape[d]
+    if x is None:
+        # Σ (y_i + y_{i+1})/2 · dx = (Σ y − (y_first + y_last)/2) · dx
+        ends = y.select(d, 0) + y.select(d, -1)
+        return (y.sum(d) - ends * 0.5) * (1 if dx is None else dx)
+    if x.ndim == 1:
+        if x.shape[0] != n:
+            raise RuntimeError("trapezoid: There must be one `x` value for each sample point")
+        x = x.reshape([n if k == d else 1 for k in builtins.range(y.ndim)])
+    elif x.ndim < y.ndim:
+        x = x.reshape((1,) * (y.ndim - x.ndim) + tuple(x.shape))
+    spacing = x.narrow(d, 1, x.shape[d] - 1) - x.narrow(d, 0, x.shape[d] - 1)
+    # Σ (x_{i+1} − x_i) (y_i + y_{i+1}) / 2
+    return (spacing * (y.narrow(d, 1, n - 1) + y.narrow(d, 0, n - 1)) / 2.0).sum(d)
+
+
+def trapz(y, x=None, *, dx=None, dim=-1):
+    """``trapezoid`` (its older name)."""
+    return trapezoid(y, x, dx=dx, dim=dim)
+
+
 # PyTorch's constants
 pi, e, inf, nan = math.pi, math.e, math.inf, math.nan
 newaxis = None
@@ -120,12 +161,12 @@ class _Named:
         return f"torch.{self._name}"
 
 
-# Memory formats and layouts are accepted and ignored: NumPy arrays are strided, row-major.
+# Memory formats are accepted and ignored: NumPy arrays are strided, row-major. The one layout,
+# ``strided`` (every tensor's ``layout``), comes from the tensor layer.
 contiguous_format = _Named("contiguous_format")
 channels_last = _Named("channels_last")
 channels_last_3d = _Named("channels_last_3d")
 preserve_format = _Named("preserve_format")
-strided = _Named("strided")
 
 
 def empty_strided(size, stride, *, dtype=None, device=None, requires_grad=False):
@@ -268,6 +309,9 @@ __all__ = [
     # constants and small functions
     "flip",
     "remainder",
+    "rsub",
+    "trapezoid",
+    "trapz",
     "pi",
     "e",
     "inf",
@@ -277,6 +321,7 @@ __all__ = [
     "channels_last",
     "channels_last_3d",
     "preserve_format",
+    "layout",
     "strided",
     "empty_strided",
     "pow",
@@ -328,10 +373,7 @@ __all__ = [
     # products
     "cdist",
     "chain_matmul",
-    "corrcoef",
-    "cov",
     "einsum",
-    "kron",
     "tensordot",
     # searching
     "bucketize",

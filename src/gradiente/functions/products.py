@@ -1,5 +1,5 @@
-"""Products: einsum, tensordot, kron, chain_matmul, and the distances and statistics built on
-them (cdist, cov, corrcoef)."""
+"""Products: einsum, tensordot, chain_matmul, and the distances built on them (cdist).
+(``kron``, ``cov`` and ``corrcoef`` are Tensor methods, in ``tensor/linalg.py``.)"""
 
 from __future__ import annotations
 
@@ -68,18 +68,6 @@ def tensordot(a, b, dims=2, out=None):
     return write_out(out, (left @ right).reshape(shape), "tensordot")
 
 
-def kron(input, other, out=None):
-    """The Kronecker product: every element of input scales a copy of other."""
-    nd = builtins.max(input.ndim, other.ndim)
-    a = input.reshape((1,) * (nd - input.ndim) + tuple(input.shape))
-    b = other.reshape((1,) * (nd - other.ndim) + tuple(other.shape))
-    # (a0, 1, a1, 1, ...) * (1, b0, 1, b1, ...) -> (a0·b0, a1·b1, ...)
-    a_view = [s for n in a.shape for s in (n, 1)]
-    b_view = [s for n in b.shape for s in (1, n)]
-    shape = [m * n for m, n in zip(a.shape, b.shape)]
-    return write_out(out, (a.reshape(a_view) * b.reshape(b_view)).reshape(shape), "kron")
-
-
 def chain_matmul(*matrices):
     out = matrices[0]
     for m in matrices[1:]:
@@ -91,38 +79,3 @@ def cdist(x1, x2, p=2.0, compute_mode=None):
     """Pairwise p-norm distances between the rows of x1 (…, P, M) and x2 (…, R, M)."""
     diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)  # (…, P, R, M)
     return diff.norm(p, dim=-1)
-
-
-def cov(input, correction=1, fweights=None, aweights=None):
-    """The covariance of the variables in the rows of ``input`` (observations in columns)."""
-    x = input if input.ndim == 2 else input.reshape(1, -1)
-    x = x._float() if x.dtype.is_floating_point is False else x
-    w = None
-    if fweights is not None:
-        w = fweights
-    if aweights is not None:
-        w = aweights if w is None else w * aweights
-    if w is None:
-        n = x.shape[1]
-        centred = x - x.mean(1, keepdim=True)
-        out = (centred @ centred.t()) / builtins.max(n - correction, 0)
-    else:
-        w = w.to(x.dtype)
-        total = w.sum()
-        avg = (x * w).sum(1, keepdim=True) / total
-        centred = x - avg
-        if aweights is None:
-            norm = total - correction
-        else:
-            norm = total - correction * (w * aweights).sum() / total
-        out = (centred * w) @ centred.t() / norm
-    return out.squeeze() if input.ndim < 2 else out
-
-
-def corrcoef(input):
-    """Pearson correlation coefficients of the rows of ``input``."""
-    c = cov(input)
-    if c.ndim == 0:
-        return c / c
-    d = c.diagonal().sqrt()
-    return (c / d.unsqueeze(1) / d.unsqueeze(0)).clamp(-1, 1)

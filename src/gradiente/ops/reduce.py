@@ -131,7 +131,8 @@ class Prod(_Reduction):
         ctx.by_dim = dim is not None
         dim = None if x.ndim == 0 else dim
         ctx.dim, ctx.keepdim = dim, keepdim
-        out = as_array(xp.prod(x, axis=dim, keepdims=keepdim))
+        # in the input's dtype: NumPy would widen small integers (uint8 to uint64)
+        out = as_array(xp.prod(x, axis=dim, keepdims=keepdim, dtype=x.dtype))
         ctx.save_for_backward(a, out)
         return out
 
@@ -386,7 +387,15 @@ def _plus_zero_first(out, dim):
     return out
 
 
+# The type torch's CPU kernels add floats in (``acc_type``): float32 sums run in float64, float16
+# sums in float32, so a long prefix sum does not drift (or saturate, in float16).
+_CUMSUM_ACCUMULATOR = {xp.dtype(xp.float16): xp.float32, xp.dtype(xp.float32): xp.float64}
+
+
 class Cumsum(ArrayFunction):
+    """The prefix sums along ``dim``, in ``np_dtype`` (the input's when None); floats are added
+    in torch's wider accumulator type and each sum rounded once to the result's dtype."""
+
     backward_name = "CumsumBackward0"
 
     @staticmethod
@@ -395,7 +404,12 @@ class Cumsum(ArrayFunction):
         ctx.dim = dim
         if x.ndim == 0:  # the prefix sum of one number is itself
             return x.astype(np_dtype or x.dtype)
-        out = xp.cumsum(x, axis=dim, dtype=np_dtype)
+        out_dtype = xp.dtype(np_dtype or x.dtype)
+        wide = _CUMSUM_ACCUMULATOR.get(out_dtype)
+        if wide is None:
+            out = xp.cumsum(x, axis=dim, dtype=np_dtype)
+        else:
+            out = xp.cumsum(x, axis=dim, dtype=wide).astype(out_dtype)
         if out.dtype.kind == "f":
             # torch sums from 0.0, so no prefix sum is −0.0 (NumPy's is where all terms are)
             out += 0.0

@@ -1,12 +1,13 @@
 """The Tensor: an N-d array with autograd, assembled from one mixin class per family of methods.
 
 Each family lives in its own module (``core``, ``inplace``, ``math``, ``comparison``,
-``reductions``, ``shape``, ``indexing``, ``linalg``, ``factories``); families reach each other
-only through the class (``self.method``). Helpers sit below them: ``common`` (Size, device, dim
-checks), ``promotion`` (dtype promotion), ``marks`` (the ``@function``/``@inplace``/
-``@numpy_axis`` marks). Each method is a thin call into an op (``gradiente.ops``); the op records
-a node of the computational graph when grad mode is on and an input requires grad.
-``backward()`` hands the graph to the engine, which applies the chain rule node by node.
+``reductions``, ``shape``, ``indexing``, ``linalg``, ``factories`` with ``sampling``); families
+reach each other only through the class (``self.method``). Helpers sit below them: ``common``
+(Size, device, layout, dim checks, factory arguments), ``promotion`` (dtype promotion),
+``marks`` (the ``@function``/``@inplace``/``@numpy_axis`` marks). Each method is a thin call
+into an op (``gradiente.ops``); the op records a node of the computational graph when grad mode
+is on and an input requires grad. ``backward()`` hands the graph to the engine, which applies
+the chain rule node by node.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from gradiente.tensor import linalg as _linalg
 from gradiente.tensor import math as _math
 from gradiente.tensor import promotion as _promotion
 from gradiente.tensor import reductions as _reductions
+from gradiente.tensor import sampling as _sampling
 from gradiente.tensor import shape as _shape
 from gradiente.tensor import toplevel as _toplevel
 from gradiente.tensor.common import (  # noqa: F401
@@ -68,7 +70,6 @@ from gradiente.tensor.factories import (  # noqa: F401
     _factory_dtype,
     _float_arange,
     _linspace,
-    _new,
 )
 from gradiente.tensor.indexing import Indexing, _as_bool_mask  # noqa: F401
 from gradiente.tensor.inplace import (  # noqa: F401
@@ -163,6 +164,7 @@ for _module in (
     _linalg,
     _toplevel,
     _factories,
+    _sampling,
 ):
     if hasattr(_module, "Tensor"):
         _module.Tensor = Tensor

@@ -7,6 +7,7 @@ import collections
 import numbers
 
 from gradiente import backend as B
+from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import xp
 
 Tensor = None  # the assembled class, bound by gradiente.tensor (see its __init__)
@@ -149,6 +150,96 @@ def _place(t, d):
     return t
 
 
+class layout:
+    """How a tensor's elements are stored (``torch.layout``). gradiente has one: ``strided``,
+    a dense array with a stride per dimension, which every tensor's ``layout`` is."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __repr__(self):
+        return f"torch.{self.name}"
+
+    def __reduce__(self):
+        return self.name  # the module-level instance of that name: unpickled as itself
+
+
+strided = layout("strided")
+
+
+# ---------------------------------------------------------------------------------------------
+# What every factory takes: a shape, a dtype, torch's keyword options and ``out=``
+# ---------------------------------------------------------------------------------------------
+
+
+def _factory_dtype(dtype, default=None):
+    if dtype is None:
+        return default or B.get_default_dtype()
+    return B.to_dtype(dtype)
+
+
+def _size(sizes: tuple, size) -> tuple:
+    """A factory's shape, given positionally (``zeros(2, 3)``, ``zeros((2, 3))``) or as
+    ``size=`` (``zeros(size=(2, 3))``)."""
+    if size is None:
+        return _shape_arg(sizes)
+    if sizes:
+        raise TypeError("got multiple values for argument 'size'")
+    return _shape_arg((size,))
+
+
+def _result_dtype(dtype, out, default=None) -> B.dtype:
+    """The dtype of a factory's result: ``dtype`` (else ``default``, else the default float);
+    with ``out=``, out's own, which a given ``dtype`` must match (torch's check)."""
+    if out is None:
+        return _factory_dtype(dtype, default)
+    if dtype is not None and B.to_dtype(dtype) is not out.dtype:
+        raise RuntimeError(
+            f"dtype {B.torch_type_name(B.to_dtype(dtype).np)} does not match dtype of out "
+            f"parameter ({B.torch_type_name(out._data.dtype)})"
+        )
+    return out.dtype
+
+
+def _finish(
+    t: Tensor, op: str, device=None, requires_grad=False, layout=None, pin_memory=False, out=None
+) -> Tensor:
+    """A factory's new CPU tensor ``t`` as the caller asked: on ``device``, requiring grad,
+    pinned, or written into ``out=`` (which is returned; resized, with new memory, when its
+    shape differs, as torch resizes it). The layout can only be strided."""
+    _check_layout(layout)
+    if out is not None:
+        if grad_state.enabled and out._requires_grad:
+            raise RuntimeError(
+                f"{op}(): functions with out=... arguments don't support automatic "
+                "differentiation, but one of the arguments requires grad."
+            )
+        data = B.to_device(t._data, B.array_device_index(out._data))
+        if out._data.shape == data.shape:
+            out._data[...] = data
+        else:
+            out._data = data
+        out._bump()
+        return out
+    t = _place(t, device)
+    if requires_grad:
+        t.requires_grad = True
+    return t.pin_memory() if pin_memory else t
+
+
+def _check_layout(layout) -> None:
+    """gradiente's tensors are dense (strided); torch's sparse layouts do not exist here."""
+    if layout is not None and layout is not strided:
+        raise RuntimeError(f"gradiente supports only the strided layout, got {layout!r}")
+
+
+def _like(t, dtype, device) -> tuple:
+    """(dtype, device) of a ``*_like`` factory: ``t``'s unless given."""
+    return (t.dtype if dtype is None else dtype), (t.device if device is None else device)
+
+
 def _dims(dim, ndim: int, op: str):
     """Normalise an int or a tuple of ints to non-negative axes, with a clear error."""
     if dim is None:
@@ -168,6 +259,30 @@ def _dim(d, ndim: int, op: str) -> int:
             f"but got {d})"
         )
     return int(d) % n
+
+
+def _broadcast_error(a_shape, b_shape) -> RuntimeError | None:
+    """torch's error for two shapes that do not broadcast together, naming the last dimension
+    (of the broadcast result) where their sizes differ and neither is 1; None when they
+    broadcast (the failure was something else)."""
+    n = max(len(a_shape), len(b_shape))
+    a = (1,) * (n - len(a_shape)) + tuple(a_shape)
+    b = (1,) * (n - len(b_shape)) + tuple(b_shape)
+    for i in reversed(range(n)):
+        if a[i] != b[i] and a[i] != 1 and b[i] != 1:
+            return RuntimeError(
+                f"The size of tensor a ({a[i]}) must match the size of tensor b ({b[i]}) at "
+                f"non-singleton dimension {i}"
+            )
+    return None
+
+
+def _check_broadcast(a_shape, b_shape) -> None:
+    """Raise torch's error (``_broadcast_error``) when the two shapes do not broadcast; called
+    where NumPy's ValueError was caught, so that a failure of another kind is re-raised."""
+    err = _broadcast_error(a_shape, b_shape)
+    if err is not None:
+        raise err from None
 
 
 def _required(kwargs: dict, op: str, name: str) -> tuple:
@@ -196,10 +311,33 @@ def _shape_arg(args) -> tuple:
 
 
 class Size(tuple):
-    """A tensor's shape: a tuple, printed like ``torch.Size([2, 3])``."""
+    """A tensor's shape: a tuple, printed like ``torch.Size([2, 3])``. Slicing, ``+`` and ``*``
+    give a ``Size`` again, as in torch (``x.shape[1:].numel()``)."""
 
     def __repr__(self):
         return f"torch.Size({list(self)})"
+
+    def __getitem__(self, index):
+        out = tuple.__getitem__(self, index)
+        return Size(out) if isinstance(index, slice) else out
+
+    def __add__(self, other):
+        if not isinstance(other, tuple):
+            raise TypeError(
+                f"can only concatenate tuple (not {type(other).__name__}) to torch.Size"
+            )
+        return Size(tuple.__add__(self, other))
+
+    def __radd__(self, other):
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return Size(tuple.__add__(other, self))
+
+    def __mul__(self, times):
+        out = tuple.__mul__(self, times)
+        return out if out is NotImplemented else Size(out)
+
+    __rmul__ = __mul__
 
     def numel(self) -> int:
         """The number of elements: the product of the sizes."""
@@ -272,21 +410,50 @@ def _to_array(data, dtype=None):
     if dtype is B.bfloat16:  # Python floats are doubles: rounded to float32 first, as torch
         return B.cast(xp.array(data, dtype=xp.float32), dtype.np)
     if dtype is not None:
-        return xp.array(data, dtype=dtype.np)
+        try:
+            return xp.array(data, dtype=dtype.np)
+        except OverflowError:  # a Python int that the integer dtype cannot hold
+            if _leaf_dtype(data) is B.int64 and xp.array(data).dtype.kind in "uO":
+                raise _long_overflow() from None
+            raise RuntimeError(
+                f"value cannot be converted to type {dtype.name} without overflow"
+            ) from None
     if isinstance(_first_leaf(data), xp.generic):
         # NumPy scalars inside lists keep their dtypes, promoted with the other elements
         return xp.array(data, dtype=_leaf_dtype(data).np)
     arr = xp.array(data)
     kind = arr.dtype.kind
+    # Python ints beyond int64: NumPy makes them uint64, floats (beside negative ints) or
+    # objects, torch refuses them; beside a float they are floats
+    if kind in "uO" or (kind == "f" and arr.size and xp.abs(arr).max() >= 2.0**63):
+        leaves = list(_leaves(data))
+        if all(isinstance(v, numbers.Integral) for v in leaves):
+            raise _long_overflow()
+        if kind == "O" and all(isinstance(v, numbers.Real) for v in leaves):
+            arr, kind = xp.array(data, dtype=xp.float64), "f"
     if kind == "f":
         return arr.astype(B.get_default_dtype().np)
-    if kind in "iu":
+    if kind == "i":
         return arr.astype(xp.int64)
     if kind == "b":
         return arr
     if kind == "O" or kind in "US":
         raise TypeError(f"could not build a tensor from {type(data).__name__} data: {data!r}")
     return arr
+
+
+def _leaves(data):
+    """The scalars of nested lists and tuples, in order."""
+    if isinstance(data, (list, tuple)):
+        for item in data:
+            yield from _leaves(item)
+    else:
+        yield data
+
+
+def _long_overflow() -> ValueError:
+    """torch's error for a Python int outside int64 in a tensor's data."""
+    return ValueError("Overflow when unpacking long long")
 
 
 def _first_leaf(data):

@@ -6,7 +6,7 @@ from gradiente import backend as B
 from gradiente.autograd.function import _on_one_device
 from gradiente.backend import xp
 from gradiente.ops import compare as C
-from gradiente.tensor.common import _arr, _dims
+from gradiente.tensor.common import _arr, _check_broadcast, _dims
 from gradiente.tensor.marks import function, inplace, numpy_axis
 from gradiente.tensor.promotion import _check_tensor_arg
 
@@ -23,6 +23,34 @@ def _elementwise(name: str, ufunc, doc: str):
 
     method.__name__, method.__qualname__, method.__doc__ = name, f"Comparison.{name}", doc
     return function(method)
+
+
+def _bitwise(name: str, ufunc, doc: str):
+    """As ``_elementwise``, for ``&``, ``|`` and ``^``: integer or bool operands only (torch's
+    error for a floating one; the bitwise kernels keep the integer dtype)."""
+    kernel = f"{ufunc.__name__}_cpu"
+
+    def method(self, other):
+        if _floating(self) or _floating(other):
+            dtype = B.result_type(self, other) if isinstance(other, Tensor) else self.dtype
+            if isinstance(other, float) and not dtype.is_floating_point:
+                dtype = B.get_default_dtype()
+            raise NotImplementedError(f"\"{kernel}\" not implemented for '{_type_name(dtype)}'")
+        return self._compare(other, ufunc)
+
+    method.__name__, method.__qualname__, method.__doc__ = name, f"Comparison.{name}", doc
+    return function(method)
+
+
+def _floating(value) -> bool:
+    """Whether ``value`` (a tensor, array or number) is floating."""
+    dtype = getattr(_arr(value), "dtype", None)
+    return isinstance(value, float) or (dtype is not None and B.is_float(dtype))
+
+
+def _type_name(dtype) -> str:
+    """torch's C++ name of a dtype in its messages ('Float', 'Long', ...)."""
+    return B.torch_type_name(dtype.np)
 
 
 def _logical(name: str, ufunc, doc: str):
@@ -58,15 +86,22 @@ class Comparison:
     __slots__ = ()
 
     def _compare(self, other, fn):
+        if type(other) is int:
+            B.check_int_scalar(other)
         on_cuda = isinstance(other, Tensor) and type(other._data) is not xp.ndarray
-        if type(self._data) is xp.ndarray and not on_cuda:  # the CPU: one type compare
-            return Tensor._make(C.elementwise(fn, self._data, _arr(other)), False, None)
-        # a CUDA operand: torch's device-mixing rules, and the result stays on the device (the
-        # NumPy stand-in's ufuncs answer plain arrays, marked back onto it)
-        (a, b), index = _on_one_device((self, other))
-        return Tensor._make(B.mark_device(C.elementwise(fn, a._data, _arr(b)), index))
+        try:
+            if type(self._data) is xp.ndarray and not on_cuda:  # the CPU: one type compare
+                return Tensor._make(C.elementwise(fn, self._data, _arr(other)), False, None)
+            # a CUDA operand: torch's device-mixing rules, and the result stays on the device
+            # (the NumPy stand-in's ufuncs answer plain arrays, marked back onto it)
+            (a, b), index = _on_one_device((self, other))
+            return Tensor._make(B.mark_device(C.elementwise(fn, a._data, _arr(b)), index))
+        except ValueError:
+            _check_broadcast(self._data.shape, xp.shape(_arr(other)))
+            raise
 
     @function
+    @inplace
     def eq(self, other):
         """Element-wise ``self == other`` (a bool tensor)."""
         if other is None:
@@ -74,16 +109,22 @@ class Comparison:
         return self._compare(other, xp.equal)
 
     @function
+    @inplace
     def ne(self, other):
         """Element-wise ``self != other`` (a bool tensor)."""
         if other is None:
             return True
         return self._compare(other, xp.not_equal)
 
-    lt = _elementwise("lt", xp.less, "Element-wise ``self < other`` (a bool tensor).")
-    le = _elementwise("le", xp.less_equal, "Element-wise ``self <= other`` (a bool tensor).")
-    gt = _elementwise("gt", xp.greater, "Element-wise ``self > other`` (a bool tensor).")
-    ge = _elementwise("ge", xp.greater_equal, "Element-wise ``self >= other`` (a bool tensor).")
+    # x.lt_(y) and friends (``@inplace``) store the result, 1 or 0, in x's dtype
+    lt = inplace(_elementwise("lt", xp.less, "Element-wise ``self < other`` (a bool tensor)."))
+    le = inplace(
+        _elementwise("le", xp.less_equal, "Element-wise ``self <= other`` (a bool tensor).")
+    )
+    gt = inplace(_elementwise("gt", xp.greater, "Element-wise ``self > other`` (a bool tensor)."))
+    ge = inplace(
+        _elementwise("ge", xp.greater_equal, "Element-wise ``self >= other`` (a bool tensor).")
+    )
 
     __eq__ = eq
 
@@ -107,11 +148,13 @@ class Comparison:
     @function
     def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
         """True if ``|self - other| <= atol + rtol * |other|`` element-wise."""
+        _check_broadcast(self._data.shape, xp.shape(_arr(other)))
         return C.allclose(self._data, _arr(other), rtol, atol, equal_nan)
 
     @function
     def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
         """Element-wise ``|self - other| <= atol + rtol * |other|`` (a bool tensor)."""
+        _check_broadcast(self._data.shape, xp.shape(_arr(other)))
         return Tensor._make(C.isclose(self._data, _arr(other), rtol, atol, equal_nan), False, None)
 
     logical_and = inplace(
@@ -128,10 +171,12 @@ class Comparison:
             "Computes the element-wise logical OR of the given input tensors.",
         )
     )
-    logical_xor = _logical(
-        "logical_xor",
-        xp.logical_xor,
-        "Computes the element-wise logical XOR of the given input tensors.",
+    logical_xor = inplace(
+        _logical(
+            "logical_xor",
+            xp.logical_xor,
+            "Computes the element-wise logical XOR of the given input tensors.",
+        )
     )
 
     @function
@@ -141,14 +186,14 @@ class Comparison:
         return Tensor._make(xp.logical_not(self._data), False, None)
 
     # the same wrapping as the comparisons; the ufunc keeps the integer dtype
-    __and__ = _elementwise(
-        "__and__", xp.bitwise_and, "Element-wise bitwise (or logical, for bool) AND."
+    __and__ = inplace(
+        _bitwise("__and__", xp.bitwise_and, "Element-wise bitwise (or logical, for bool) AND.")
     )
-    __or__ = _elementwise(
-        "__or__", xp.bitwise_or, "Element-wise bitwise (or logical, for bool) OR."
+    __or__ = inplace(
+        _bitwise("__or__", xp.bitwise_or, "Element-wise bitwise (or logical, for bool) OR.")
     )
-    __xor__ = _elementwise(
-        "__xor__", xp.bitwise_xor, "Element-wise bitwise (or logical, for bool) XOR."
+    __xor__ = inplace(
+        _bitwise("__xor__", xp.bitwise_xor, "Element-wise bitwise (or logical, for bool) XOR.")
     )
 
     __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
@@ -156,8 +201,13 @@ class Comparison:
     bitwise_and, bitwise_or, bitwise_xor = __and__, __or__, __xor__
 
     @function
+    @inplace
     def __invert__(self):
         """Element-wise bitwise NOT (logical NOT for bool)."""
+        if _floating(self):
+            raise NotImplementedError(
+                f"\"bitwise_not_cpu\" not implemented for '{_type_name(self.dtype)}'"
+            )
         return Tensor._make(xp.invert(self._data), False, None)
 
     bitwise_not = __invert__
@@ -180,6 +230,7 @@ class Comparison:
         if self._data.dtype.kind == "b" and other_bool:
             raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
         a, b = (_arr(other), self._data) if reflected else (self._data, _arr(other))
+        _check_broadcast(xp.shape(a), xp.shape(b))
         return Tensor._make(C.elementwise(fn, a, b), False, None)
 
     @function
@@ -202,11 +253,22 @@ class Comparison:
     def __rrshift__(self, other):
         return self._shift(other, xp.right_shift, "rshift_cpu", reflected=True)
 
+    # x &= y and the other augmented assignments write into x's memory, as in torch (without
+    # them Python would rebind x to a new tensor, and x's views and callers would not see it)
     def __ilshift__(self, other):
         return self.bitwise_left_shift_(other)
 
     def __irshift__(self, other):
         return self.bitwise_right_shift_(other)
+
+    def __iand__(self, other):
+        return self.bitwise_and_(other)
+
+    def __ior__(self, other):
+        return self.bitwise_or_(other)
+
+    def __ixor__(self, other):
+        return self.bitwise_xor_(other)
 
     @function
     def isnan(self):

@@ -27,6 +27,8 @@ from gradiente.tensor.common import (
     _shape_arg,
     _to_array,
     device,
+    layout,
+    strided,
 )
 from gradiente.tensor.marks import function
 
@@ -124,9 +126,9 @@ class TensorCore:
         return type(self._data) is not B.ndarray and _array_device(self._data) is not _CPU
 
     @property
-    def layout(self) -> str:
+    def layout(self) -> layout:
         """The memory layout: always ``torch.strided``."""
-        return "torch.strided"
+        return strided
 
     @property
     def requires_grad(self) -> bool:
@@ -223,6 +225,19 @@ class TensorCore:
         raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
 
     is_sparse = is_quantized = is_meta = is_mkldnn = is_nested = False
+
+    @property
+    def is_cpu(self) -> bool:
+        """Is ``True`` if the Tensor is stored in host memory (a NumPy array)."""
+        return type(self._data) is B.ndarray
+
+    def is_signed(self) -> bool:
+        """True when the dtype has negative values (all but bool and uint8)."""
+        return self.dtype.is_signed
+
+    def is_same_size(self, other) -> bool:
+        """True when ``other`` has self's shape."""
+        return self._data.shape == other._data.shape
 
     @function
     def is_complex(self) -> bool:

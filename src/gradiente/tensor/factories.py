@@ -1,16 +1,38 @@
-"""Factories (``tensor``, ``zeros``, ``arange``, ``rand``, ...) and the methods that make new
-tensors (``new_zeros``, ``bernoulli``, ...)."""
+"""Factories (``tensor``, ``zeros``, ``arange``, ...; the random ones live in ``sampling`` and
+are public from here too) and the methods that make new tensors (``new_zeros``,
+``bernoulli``, ...)."""
 
 from __future__ import annotations
 
-import math
 import numbers
 
 from gradiente import backend as B
-from gradiente import random as _random
 from gradiente.backend import xp
 from gradiente.random import _fma32, _fma64  # exact fused multiply-add, as torch's kernels use
-from gradiente.tensor.common import _arr, _check_device, _place, _shape_arg, _to_array
+from gradiente.tensor.common import (
+    _arr,
+    _check_device,
+    _factory_dtype,
+    _finish,
+    _like,
+    _place,
+    _result_dtype,
+    _shape_arg,
+    _size,
+    _to_array,
+)
+from gradiente.tensor.sampling import (  # the random factories, public from here too
+    bernoulli,
+    multinomial,
+    normal,
+    rand,
+    rand_like,
+    randint,
+    randint_like,
+    randn,
+    randn_like,
+    randperm,
+)
 
 Tensor = None  # the assembled class, bound by gradiente.tensor (see its __init__)
 
@@ -39,16 +61,11 @@ __all__ = [
     "randn",
     "randn_like",
     "randperm",
+    "scalar_tensor",
     "tensor",
     "zeros",
     "zeros_like",
 ]
-
-
-def _factory_dtype(dtype, default=None):
-    if dtype is None:
-        return default or B.get_default_dtype()
-    return B.to_dtype(dtype)
 
 
 def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
@@ -61,6 +78,16 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
     if requires_grad:
         t.requires_grad = True
     return t
+
+
+def scalar_tensor(
+    s, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False
+) -> Tensor:
+    """The number ``s`` as a 0-d tensor of ``dtype`` (the default float dtype unless given,
+    even for an int or a bool)."""
+    _check_device(device)
+    t = Tensor._make(xp.asarray(s, dtype=_factory_dtype(dtype).np), False, None)
+    return _finish(t, "scalar_tensor", device, requires_grad, layout, pin_memory)
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
@@ -84,50 +111,115 @@ def from_numpy(array) -> Tensor:
     return Tensor._make(array, False, None)
 
 
-def _new(fill, size, dtype, requires_grad, default=None, device=None):
-    d = _factory_dtype(dtype, default)
-    t = _place(Tensor._make(fill(_shape_arg(size), d.np), False, None), device)
-    if requires_grad:
-        t.requires_grad = True
-    return t
-
-
-def zeros(*size, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
+def zeros(
+    *sizes,
+    size=None,
+    out=None,
+    dtype=None,
+    layout=None,
+    device=None,
+    requires_grad=False,
+    pin_memory=False,
+) -> Tensor:
+    """A tensor of ``size`` filled with 0."""
     _check_device(device)
-    return _new(lambda s, d: xp.zeros(s, d), size, dtype, requires_grad, device=device)
+    d = _result_dtype(dtype, out)
+    t = Tensor._make(xp.zeros(_size(sizes, size), d.np), False, None)
+    return _finish(t, "zeros", device, requires_grad, layout, pin_memory, out)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
+def ones(
+    *sizes,
+    size=None,
+    out=None,
+    dtype=None,
+    layout=None,
+    device=None,
+    requires_grad=False,
+    pin_memory=False,
+) -> Tensor:
+    """A tensor of ``size`` filled with 1."""
     _check_device(device)
-    return _new(lambda s, d: xp.ones(s, d), size, dtype, requires_grad, device=device)
+    d = _result_dtype(dtype, out)
+    t = Tensor._make(xp.ones(_size(sizes, size), d.np), False, None)
+    return _finish(t, "ones", device, requires_grad, layout, pin_memory, out)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
+def empty(
+    *sizes,
+    size=None,
+    out=None,
+    dtype=None,
+    layout=None,
+    device=None,
+    requires_grad=False,
+    pin_memory=False,
+    memory_format=None,
+) -> Tensor:
+    """A tensor of ``size`` whose values are not initialised."""
     _check_device(device)
-    return _new(lambda s, d: xp.empty(s, d), size, dtype, requires_grad, device=device)
+    d = _result_dtype(dtype, out)
+    t = Tensor._make(xp.empty(_size(sizes, size), d.np), False, None)
+    return _finish(t, "empty", device, requires_grad, layout, pin_memory, out)
 
 
-def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+def full(
+    size,
+    fill_value,
+    dtype=None,
+    device=None,
+    requires_grad=False,
+    *,
+    out=None,
+    layout=None,
+    pin_memory=False,
+) -> Tensor:
+    """A tensor of ``size`` filled with ``fill_value`` (bool or int64 for a bool or int
+    value, unless ``dtype`` says otherwise)."""
     _check_device(device)
-    if dtype is None:
+    if dtype is None and out is None:
         if isinstance(fill_value, bool):
             dtype = B.bool_
         elif isinstance(fill_value, numbers.Integral):
             dtype = B.int64
+    d = _result_dtype(dtype, out)
     fill = _arr(fill_value)
     if not isinstance(fill, (numbers.Number, xp.ndarray, xp.generic)):
         fill = B.host(fill)  # a 0-d CUDA tensor as the fill value
-    return _new(lambda s, d: xp.full(s, fill, d), (size,), dtype, requires_grad, device=device)
+    t = Tensor._make(xp.full(_shape_arg((size,)), fill, d.np), False, None)
+    return _finish(t, "full", device, requires_grad, layout, pin_memory, out)
 
 
-def eye(n, m=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+def eye(
+    n,
+    m=None,
+    dtype=None,
+    device=None,
+    requires_grad=False,
+    *,
+    out=None,
+    layout=None,
+    pin_memory=False,
+) -> Tensor:
+    """The n × m identity matrix (ones on the diagonal)."""
     _check_device(device)
-    d = _factory_dtype(dtype)
-    t = _place(Tensor._make(xp.eye(n, n if m is None else m, dtype=d.np), False, None), device)
-    return t.requires_grad_(requires_grad) if requires_grad else t
+    d = _result_dtype(dtype, out)
+    t = Tensor._make(xp.eye(n, n if m is None else m, dtype=d.np), False, None)
+    return _finish(t, "eye", device, requires_grad, layout, pin_memory, out)
 
 
-def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False) -> Tensor:
+def arange(
+    start,
+    end=None,
+    step=1,
+    dtype=None,
+    device=None,
+    requires_grad=False,
+    *,
+    out=None,
+    layout=None,
+    pin_memory=False,
+) -> Tensor:
     """Values start, start+step, ... below end; int64 unless an argument is a float."""
     _check_device(device)
     if end is None:
@@ -136,19 +228,22 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     if step == 0:
         raise RuntimeError("step must be nonzero")
     if (end - start) * step < 0:
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
-    if dtype is None:
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    if dtype is None and out is None:
         is_float = any(isinstance(v, float) for v in (start, end, step))
         dtype = B.get_default_dtype() if is_float else B.int64
-    d = B.to_dtype(dtype)
+    d = _result_dtype(dtype, out)
+    if d is B.bool_:
+        raise NotImplementedError("\"arange_cpu\" not implemented for 'Bool'")
     # Size as PyTorch computes it: ceil((end - start) / step) in double precision.
     n = int(xp.ceil((end - start) / step))
     if d.is_floating_point:
         arr = _float_arange(float(start), float(step), n, d.np)
     else:
         arr = (start + xp.arange(n, dtype=xp.int64) * step).astype(d.np)
-    t = _place(Tensor._make(arr, False, None), device)
-    return t.requires_grad_(True) if requires_grad else t
+    return _finish(
+        Tensor._make(arr, False, None), "arange", device, requires_grad, layout, pin_memory, out
+    )
 
 
 # PyTorch's CPU kernels run on 256-bit vectors (AVX2): 8 float32 or 4 float64 per vector.
@@ -174,13 +269,24 @@ def _float_arange(start: float, step: float, n: int, np_dtype):
     return out.astype(np_dtype)
 
 
-def linspace(start, end, steps, dtype=None, device=None, requires_grad=False) -> Tensor:
+def linspace(
+    start,
+    end,
+    steps,
+    dtype=None,
+    device=None,
+    requires_grad=False,
+    *,
+    out=None,
+    layout=None,
+    pin_memory=False,
+) -> Tensor:
     """``steps`` evenly spaced values from start to end, rounded as PyTorch's kernel does."""
     _check_device(device)
-    d = _factory_dtype(dtype)
+    d = _result_dtype(dtype, out)
     _check_steps(steps)
-    t = _place(Tensor._make(_linspace(start, end, int(steps), d.np), False, None), device)
-    return t.requires_grad_(True) if requires_grad else t
+    t = Tensor._make(_linspace(start, end, int(steps), d.np), False, None)
+    return _finish(t, "linspace", device, requires_grad, layout, pin_memory, out)
 
 
 def _check_steps(steps) -> None:
@@ -207,198 +313,127 @@ def _linspace(start, end, steps: int, np_dtype):
     return xp.where(idx < half, up, down).astype(np_dtype)
 
 
-def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_grad=False) -> Tensor:
+def logspace(
+    start,
+    end,
+    steps,
+    base=10.0,
+    dtype=None,
+    device=None,
+    requires_grad=False,
+    *,
+    out=None,
+    layout=None,
+    pin_memory=False,
+) -> Tensor:
     """base ** linspace(start, end, steps), the powers taken in the output dtype."""
     _check_device(device)
-    d = _factory_dtype(dtype)
+    d = _result_dtype(dtype, out)
     _check_steps(steps)
     exponents = _linspace(start, end, int(steps), d.np if d.is_floating_point else xp.float64)
     arr = xp.power(exponents.dtype.type(base), exponents).astype(d.np)
-    t = _place(Tensor._make(arr, False, None), device)
-    return t.requires_grad_(True) if requires_grad else t
+    t = Tensor._make(arr, False, None)
+    return _finish(t, "logspace", device, requires_grad, layout, pin_memory, out)
 
 
-def zeros_like(t, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
-    device = t.device if device is None else device
-    return zeros(t.shape, dtype=dtype or t.dtype, device=device, requires_grad=requires_grad)
-
-
-def ones_like(t, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
-    device = t.device if device is None else device
-    return ones(t.shape, dtype=dtype or t.dtype, device=device, requires_grad=requires_grad)
-
-
-def empty_like(t, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
-    device = t.device if device is None else device
-    return empty(t.shape, dtype=dtype or t.dtype, device=device, requires_grad=requires_grad)
-
-
-def full_like(t, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
-    device = t.device if device is None else device
-    return full(
-        t.shape, fill_value, dtype=dtype or t.dtype, device=device, requires_grad=requires_grad
-    )
-
-
-def _samples(sample, size, generator, dtype, device, requires_grad) -> Tensor:
-    """rand/randn: ``sample(shape, np_dtype, 0.0, 1.0, generator)`` (uniform on [0, 1), or
-    normal with mean 0 and std 1) as a tensor of ``dtype`` (default: the default float) on
-    ``device``."""
-    _check_device(device)
-    d = _factory_dtype(dtype)
-    if d is B.bfloat16:
-        t = Tensor._make(_bfloat16_samples(sample, _shape_arg(size), generator), False, None)
-    else:
-        t = Tensor._make(sample(_shape_arg(size), d.np, 0.0, 1.0, generator), False, None)
-    t = _place(t, device)
-    return t.requires_grad_(True) if requires_grad else t
-
-
-def _bfloat16_samples(sample, shape, generator):
-    """rand/randn in bfloat16 as torch draws them: float32 samples rounded to bfloat16; a
-    uniform that rounds up to 1 becomes 0 (torch keeps [0, 1) half-open). torch's normal
-    sampler for 16 or more bfloat16 elements does its Box-Muller arithmetic in bfloat16 itself,
-    which gradiente does not reproduce: it refuses rather than give other numbers."""
-    if sample is _random.normal and math.prod(shape) >= 16:
-        raise RuntimeError(
-            "\"normal_kernel_cpu\" not implemented for 'BFloat16' with 16 or more elements in "
-            "gradiente (torch's bfloat16 sampler is not reproduced): draw float32 and call "
-            ".bfloat16()"
-        )
-    values = B.cast(sample(shape, xp.float32, 0.0, 1.0, generator), B.BF16)
-    if sample is _random.uniform:
-        values[values >= 1] = 0
-    return values
-
-
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Uniform samples in [0, 1), the same numbers as ``torch.rand`` for the same seed."""
-    return _samples(_random.uniform, size, generator, dtype, device, requires_grad)
-
-
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Standard normal samples, the same numbers as ``torch.randn`` for the same seed."""
-    return _samples(_random.normal, size, generator, dtype, device, requires_grad)
-
-
-def randint(
-    low=0, high=None, size=None, generator=None, dtype=None, device=None, requires_grad=False
+def zeros_like(
+    t,
+    dtype=None,
+    device=None,
+    requires_grad=False,
+    memory_format=None,
+    *,
+    layout=None,
+    pin_memory=False,
 ) -> Tensor:
-    """Integers in [low, high), the same numbers as ``torch.randint``.
-
-    Called as torch's overloads are: ``randint(high, size)``, ``randint(low, high, size)``
-    or with keywords (``randint(high=10, size=(3,))``, low then being 0).
-    """
-    _check_device(device)
-    if size is None:
-        low, high, size = 0, low, high
-    elif high is None:
-        low, high = 0, low
-    if size is None:
-        raise TypeError("randint() missing required argument 'size'")
-    if low >= high:
-        raise RuntimeError(
-            f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
-        )
-    d = _factory_dtype(dtype, B.int64)
-    arr = _random.randint(low, high, _shape_arg((size,)), d.np, generator)
-    return _place(Tensor._make(arr, False, None), device)
-
-
-def rand_like(t, dtype=None, generator=None, device=None) -> Tensor:
-    device = t.device if device is None else device
-    return rand(t.shape, dtype=dtype or t.dtype, generator=generator, device=device)
-
-
-def randn_like(t, dtype=None, generator=None, device=None) -> Tensor:
-    device = t.device if device is None else device
-    return randn(t.shape, dtype=dtype or t.dtype, generator=generator, device=device)
-
-
-def randint_like(t, low, high=None, dtype=None, device=None) -> Tensor:
-    device = t.device if device is None else device
-    if high is None:
-        low, high = 0, low
-    return randint(low, high, t.shape, dtype=dtype or t.dtype, device=device)
-
-
-def randperm(n, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """A random permutation of 0..n-1, the same as ``torch.randperm``."""
-    _check_device(device)
-    d = _factory_dtype(dtype, B.int64)
-    return _place(Tensor._make(_random.randperm(int(n), d.np, generator), False, None), device)
-
-
-def normal(mean, std=1.0, size=None, generator=None, dtype=None) -> Tensor:
-    """Normal samples: scalar mean/std with ``size``, or element-wise tensor mean/std."""
-    if isinstance(mean, Tensor) or isinstance(std, Tensor):
-        m = _arr(mean)
-        s = _arr(std)
-        ref = mean if isinstance(mean, Tensor) else std
-        # drawn on the host (torch's CPU numbers, as normal_ of a CUDA tensor), then moved
-        dt = ref._data.dtype
-        arr = _random.normal_tensor(
-            xp.asarray(B.host(m), dtype=dt), xp.asarray(B.host(s), dtype=dt), generator
-        )
-        return Tensor._make(B.to_device(arr, B.array_device_index(ref._data)), False, None)
-    if size is None:
-        raise TypeError("normal(): with scalar mean and std, size is required")
-    d = _factory_dtype(dtype)
-    return Tensor._make(
-        _random.normal(_shape_arg((size,)), d.np, mean, std, generator), False, None
+    """A tensor of 0s of ``t``'s shape (and dtype and device unless given)."""
+    dtype, device = _like(t, dtype, device)
+    return zeros(
+        t.shape,
+        dtype=dtype,
+        device=device,
+        requires_grad=requires_grad,
+        layout=layout,
+        pin_memory=pin_memory,
     )
 
 
-def bernoulli(input, p=None, generator=None) -> Tensor:
-    if type(input._data) is not B.ndarray:  # CUDA: torch's CPU draws, copied to the device
-        return bernoulli(input.cpu(), p, generator).to(input.device)
-    probs = input._data if p is None else p
-    return Tensor._make(
-        _random.bernoulli(probs, input._data.shape, input._data.dtype, generator), False, None
+def ones_like(
+    t,
+    dtype=None,
+    device=None,
+    requires_grad=False,
+    memory_format=None,
+    *,
+    layout=None,
+    pin_memory=False,
+) -> Tensor:
+    """A tensor of 1s of ``t``'s shape (and dtype and device unless given)."""
+    dtype, device = _like(t, dtype, device)
+    return ones(
+        t.shape,
+        dtype=dtype,
+        device=device,
+        requires_grad=requires_grad,
+        layout=layout,
+        pin_memory=pin_memory,
     )
 
 
-def multinomial(input, num_samples, replacement=False, generator=None) -> Tensor:
-    """Draw category indices with probabilities proportional to each row of ``input``.
+def empty_like(
+    t,
+    dtype=None,
+    device=None,
+    requires_grad=False,
+    memory_format=None,
+    *,
+    layout=None,
+    pin_memory=False,
+) -> Tensor:
+    """An uninitialised tensor of ``t``'s shape (and dtype and device unless given)."""
+    dtype, device = _like(t, dtype, device)
+    return empty(
+        t.shape,
+        dtype=dtype,
+        device=device,
+        requires_grad=requires_grad,
+        layout=layout,
+        pin_memory=pin_memory,
+    )
 
-    The same numbers as ``torch.multinomial`` for the same seed. Without replacement (or for
-    one sample) PyTorch uses the exponential race: q ~ Exp(1), the winners are the largest
-    p / q. With replacement it inverts the normalised cumulative distribution with 53-bit
-    uniforms, one per sample, row after row.
-    """
-    p = input._data
-    if type(p) is not B.ndarray:  # CUDA: torch's CPU draws (one read of p), copied back
-        return multinomial(input.cpu(), num_samples, replacement, generator).to(input.device)
-    if p.ndim not in (1, 2):
-        raise RuntimeError("prob_dist must be 1 or 2 dim")
-    if p.dtype.kind != "f":
-        raise RuntimeError(
-            f"multinomial only supports floating-point dtypes for input, got: {input.dtype}"
-        )
-    n_categories = p.shape[-1]
-    if not replacement and num_samples > n_categories:
-        raise RuntimeError(
-            "cannot sample n_sample > prob_dist.size(-1) samples without replacement"
-        )
-    if (p < 0).any() or not xp.isfinite(p).all():
-        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
-    if (p.sum(-1) <= 0).any():
-        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-    rows = p.reshape(-1, n_categories)
-    if not replacement or num_samples == 1:
-        q = _random.exponential(rows.shape, rows.dtype, 1.0, generator)
-        race = Tensor._make(rows / q)
-        out = race.topk(num_samples, dim=-1).indices._data
-    else:
-        cum = xp.cumsum(rows, axis=-1, dtype=rows.dtype)  # sequential sums, in the input dtype
-        cum = cum / cum[:, -1:]
-        cum[:, -1] = 1
-        u = _random.uniform((rows.shape[0], num_samples), xp.float64, 0.0, 1.0, generator)
-        out = xp.stack(
-            [xp.searchsorted(c.astype(xp.float64), ui, side="left") for c, ui in zip(cum, u)]
-        )
-    out = out.astype(xp.int64)
-    return Tensor._make(out.reshape(p.shape[:-1] + (num_samples,)), False, None)
+
+def full_like(
+    t,
+    fill_value,
+    dtype=None,
+    device=None,
+    requires_grad=False,
+    memory_format=None,
+    *,
+    layout=None,
+    pin_memory=False,
+) -> Tensor:
+    """A tensor of ``t``'s shape (and dtype and device unless given) filled with
+    ``fill_value``."""
+    dtype, device = _like(t, dtype, device)
+    return full(
+        t.shape,
+        fill_value,
+        dtype=dtype,
+        device=device,
+        requires_grad=requires_grad,
+        layout=layout,
+        pin_memory=pin_memory,
+    )
+
+
+def _options(options: dict) -> dict:
+    """The keyword options of ``x.new_*(...)`` that torch accepts besides dtype, device and
+    requires_grad: ``layout`` and ``pin_memory``."""
+    unknown = set(options) - {"layout", "pin_memory"}
+    if unknown:
+        raise TypeError(f"got an unexpected keyword argument '{sorted(unknown)[0]}'")
+    return options
 
 
 class NewTensors:
@@ -424,26 +459,57 @@ class NewTensors:
         """Returns True if self is an inference tensor."""
         return False
 
-    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
-        """Returns a Tensor of size ``size`` filled with ``0``."""
-        device = self.device if device is None else device
-        return zeros(*size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+    def new_zeros(self, *sizes, size=None, dtype=None, device=None, requires_grad=False, **options):
+        """Returns a Tensor of size ``size`` filled with ``0`` (self's dtype and device unless
+        given)."""
+        dtype, device = _like(self, dtype, device)
+        return zeros(
+            *sizes,
+            size=size,
+            dtype=dtype,
+            device=device,
+            requires_grad=requires_grad,
+            **_options(options),
+        )
 
-    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
-        """Returns a Tensor of size ``size`` filled with ``1``."""
-        device = self.device if device is None else device
-        return ones(*size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+    def new_ones(self, *sizes, size=None, dtype=None, device=None, requires_grad=False, **options):
+        """Returns a Tensor of size ``size`` filled with ``1`` (self's dtype and device unless
+        given)."""
+        dtype, device = _like(self, dtype, device)
+        return ones(
+            *sizes,
+            size=size,
+            dtype=dtype,
+            device=device,
+            requires_grad=requires_grad,
+            **_options(options),
+        )
 
-    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
-        """Returns a Tensor of size ``size`` filled with ``fill_value``."""
-        device = self.device if device is None else device
-        dtype = dtype or self.dtype
-        return full(size, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False, **options):
+        """Returns a Tensor of size ``size`` filled with ``fill_value`` (self's dtype and
+        device unless given)."""
+        dtype, device = _like(self, dtype, device)
+        return full(
+            size,
+            fill_value,
+            dtype=dtype,
+            device=device,
+            requires_grad=requires_grad,
+            **_options(options),
+        )
 
-    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
-        """Returns a Tensor of size ``size`` filled with uninitialized data."""
-        device = self.device if device is None else device
-        return empty(*size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+    def new_empty(self, *sizes, size=None, dtype=None, device=None, requires_grad=False, **options):
+        """Returns a Tensor of size ``size`` filled with uninitialized data (self's dtype and
+        device unless given)."""
+        dtype, device = _like(self, dtype, device)
+        return empty(
+            *sizes,
+            size=size,
+            dtype=dtype,
+            device=device,
+            requires_grad=requires_grad,
+            **_options(options),
+        )
 
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
         """Returns a new Tensor with ``data`` as the tensor data."""

@@ -19,7 +19,14 @@ from gradiente.ops.index_rules import (
     _is_masked_fill,
     _positions_along,
 )
-from gradiente.tensor.common import _arr, _dim, _req, _scalar_type_name
+from gradiente.tensor.common import (
+    _LEGACY_TYPE_NAMES,
+    _arr,
+    _check_broadcast,
+    _dim,
+    _req,
+    _scalar_type_name,
+)
 from gradiente.tensor.factories import as_tensor, full
 from gradiente.tensor.marks import function, inplace, numpy_axis
 
@@ -42,13 +49,23 @@ def _as_bool_mask(mask, op):
     return mask
 
 
+def _empty_lists_as_int(index):
+    """``index`` with each empty list made an empty int64 array: torch reads ``x[[]]`` as
+    selecting no rows (NumPy would make the list a float array, which cannot index)."""
+    if type(index) is list:
+        return xp.zeros(0, xp.int64) if not index else index
+    if type(index) is tuple and any(type(i) is list and not i for i in index):
+        return tuple(xp.zeros(0, xp.int64) if type(i) is list and not i else i for i in index)
+    return index
+
+
 class Indexing:
     """Tensor methods: indexing, gather/scatter, index and mask methods."""
 
     __slots__ = ()
 
     def __getitem__(self, index):
-        index, basic = _convert_index(index, self)
+        index, basic = _convert_index(_empty_lists_as_int(index), self)
         if basic:
             return I.BasicIndex.apply(self, index)
         split = _integers_first(index, self._data.ndim)
@@ -57,7 +74,7 @@ class Indexing:
         return I.Index.apply(self, index)
 
     def __setitem__(self, index, value):
-        index, basic = _convert_index(index, self)
+        index, basic = _convert_index(_empty_lists_as_int(index), self)
         if not isinstance(value, Tensor) or (not basic and _is_masked_fill(index, value)):
             # a number is filled in, and so is a one-element tensor through a mask
             # (masked_fill): it must fit; other tensors are copied, wrapping as torch's copy_
@@ -80,11 +97,15 @@ class Indexing:
             view = I.BasicIndex.apply(self, split[0])
             view[split[1]] = value
             return
-        if grad_state.enabled and (self._requires_grad or _req(value)):
-            self._inplace(lambda s, v: I.CopySlices.apply(s, index, v), value)
-            return
-        self._check_inplace()
-        self._data[index] = _arr(value)
+        try:
+            if grad_state.enabled and (self._requires_grad or _req(value)):
+                self._inplace(lambda s, v: I.CopySlices.apply(s, index, v), value)
+                return
+            self._check_inplace()
+            self._data[index] = _arr(value)
+        except (ValueError, RuntimeError):
+            _check_value_shape(self, index, basic, xp.shape(_arr(value)))
+            raise
         self._bump()
 
     @function
@@ -100,8 +121,16 @@ class Indexing:
                     "value(s)"
                 )
             return self.reshape(1).index_select(0, index).reshape(())
-        if idx.size and (idx.min() < 0 or idx.max() >= self.shape[d]):
-            raise IndexError("index out of range in self")  # no negative indices, as torch
+        if idx.ndim > 1:
+            raise IndexError("index_select(): Index is supposed to be a vector")
+        idx = idx.reshape(-1)  # a 0-d index selects one slice, kept as a dim of size 1
+        n = self.shape[d]
+        if idx.size and (idx.min() < 0 or idx.max() >= n):  # no negative indices, as torch
+            if d != 1:
+                raise IndexError("index out of range in self")
+            # torch's kernel for dim 1 of a matrix (or batch of them) says which index
+            bad = B.host(idx)[(B.host(idx) < 0) | (B.host(idx) >= n)][0]
+            raise RuntimeError(f"INDICES element is out of DATA bounds, id={bad} axis_dim={n}")
         return I.IndexSelect.apply(self, d, idx)
 
     @function
@@ -182,10 +211,25 @@ class Indexing:
         if dim is None:
             return self.reshape(-1).gather(0, indices.reshape(-1))
         d = _dim(dim, self.ndim, "take_along_dim")
-        shape = list(xp.broadcast_shapes(self.shape, indices.shape))
+        if indices.ndim != self.ndim:
+            raise RuntimeError(
+                "torch.take_along_dim(): input and indices should have the same number of "
+                f"dimensions, but got {self.ndim} dimensions for input, and {indices.ndim} "
+                "dimensions for indices"
+            )
+        # the other dims broadcast (sizes along dim set aside); an index of −n..−1 counts
+        # from the end of dim
+        shape = [1 if k == d else n for k, n in enumerate(self.shape)]
+        other = [1 if k == d else n for k, n in enumerate(indices.shape)]
+        _check_broadcast(shape, other)
+        shape = list(xp.broadcast_shapes(tuple(shape), tuple(other)))
         shape_self, shape_idx = list(shape), list(shape)
         shape_self[d], shape_idx[d] = self.shape[d], indices.shape[d]
-        return self.expand(shape_self).gather(d, indices.expand(shape_idx))
+        idx = _index_array(indices, "take_along_dim")
+        n = self.shape[d]
+        if idx.size and idx.min() < 0:
+            idx = idx + ((idx < 0) & (idx >= -n)) * n  # (any array module's arithmetic)
+        return self.expand(shape_self).gather(d, Tensor._make(idx).expand(shape_idx))
 
     def _index_along(self, dim, index, op):
         """``dim`` checked, and ``index`` as non-negative positions along it (index_add, ...)."""
@@ -197,6 +241,9 @@ class Indexing:
     @numpy_axis
     def index_add(self, dim, index, source, alpha=1):
         """self with ``alpha · source[i]`` added at position ``index[i]`` along dim."""
+        _check_index_add_shapes(self, dim, index, source)
+        if self.ndim == 0:  # the one value, at index 0
+            return self.reshape(1).index_add(0, index, source.reshape(1), alpha=alpha).reshape(())
         d, idx = self._index_along(dim, index, "index_add")
         src = source if alpha == 1 else source * alpha
         src = src if src.ndim else src.reshape(1)
@@ -222,7 +269,11 @@ class Indexing:
     @numpy_axis
     def index_copy(self, dim, index, source):
         """Out-of-place ``index_copy_``."""
+        _check_index_copy_shapes(self, dim, index, source)
+        if self.ndim == 0:  # the one value, at index 0
+            return self.reshape(1).index_copy(0, index, source.reshape(1)).reshape(())
         d, _ = self._index_along(dim, index, "index_copy")
+        source = source.reshape(1) if source.ndim == 0 else source  # one value of a 1-D self
         return self.index_fill(d, index, 0).index_add(d, index, source)
 
     @function
@@ -289,6 +340,100 @@ class Indexing:
         self._data[...] = SC.put(self._data, idx, source._data, accumulate)
         self._bump()
         return self
+
+
+def _check_index_add_shapes(t, dim, index, source) -> None:
+    """torch's checks of index_add's arguments: a vector of indices, one per slice of
+    ``source`` along ``dim``, and slices of self's shape."""
+    idx = _index_array(index, "index_add")
+    if idx.ndim > 1:
+        raise IndexError(
+            "index_add_(): Index is supposed to be a vector, but got dim: "
+            f"{idx.ndim} with type: {B.torch_type_name(_arr(index).dtype)} and size: "
+            f"{list(idx.shape)}"
+        )
+    d = _dim(dim, t.ndim, "index_add")
+    count = source.shape[_dim(d, source.ndim, "index_add")] if source.ndim else 1
+    if idx.size != count:
+        raise RuntimeError(
+            f"index_add_(): Number of indices ({idx.size}) should be equal to source.size(dim): "
+            f"({count}), for dim: {d}"
+        )
+    self_rest, source_rest = list(t.shape), list(source.shape)
+    if t.ndim and source.ndim:
+        del self_rest[d], source_rest[d]
+    if self_rest != source_rest:
+        raise RuntimeError(
+            "source tensor shape must match self tensor shape, excluding the specified "
+            f"dimension. Got self.shape = {list(t.shape)} source.shape = {list(source.shape)}"
+        )
+
+
+def _check_index_copy_shapes(t, dim, index, source) -> None:
+    """torch's checks of index_copy's arguments, in its order and words."""
+    idx = _index_array(index, "index_copy")
+    if idx.ndim > 1:
+        raise IndexError(f"index_copy_(): Index should have dimension 1 or 0 (got {idx.ndim})")
+    if source.ndim == 0 and idx.size != 1:
+        raise IndexError(
+            f"index_copy_(): When source is scalar, index should have one element (got {idx.size})"
+        )
+    if source.ndim != t.ndim and source.ndim and t.ndim:
+        raise IndexError(
+            "index_copy_(): When source and destination are not scalars, their dimensionality "
+            f"must match. Source dimensionality ({source.ndim}), destination dimensionality "
+            f"({t.ndim})"
+        )
+    d = _dim(dim, t.ndim, "index_copy")
+    self_rest = [n for i, n in enumerate(t.shape) if i != d]
+    source_rest = [n for i, n in enumerate(source.shape) if i != d]
+    if self_rest != source_rest:
+        raise RuntimeError(
+            "index_copy_(): Source/destination tensor must have same slice shapes. Destination "
+            f"slice shape: {' '.join(map(str, self_rest))} at dimension {d} and source slice "
+            f"shape: {' '.join(map(str, source_rest))} at dimension 0."
+        )
+    if source.ndim and idx.size != source.shape[d]:
+        raise IndexError(
+            f"index_copy_(): Number of indices ({idx.size}) should be equal to source.size(dim) "
+            f"({source.shape[d]})"
+        )
+
+
+def _check_value_shape(t, index, basic: bool, value_shape) -> None:
+    """Raise torch's error when a value of ``value_shape`` cannot be written to ``t[index]``:
+    a slice is written by ``copy_`` (the value expanded to the slice, after dropping its leading
+    ones), an advanced index by ``index_put_``."""
+    try:
+        target = t._data[index].shape
+    except (IndexError, ValueError):  # the index itself is at fault: its own error stands
+        return
+    shape = tuple(value_shape)
+    while len(shape) > len(target) and shape[0] == 1:
+        shape = shape[1:]
+    lead = len(target) - len(shape)
+    mismatch = [
+        i for i in range(len(target)) if i >= lead and shape[i - lead] not in (1, target[i])
+    ]
+    if lead >= 0 and not mismatch:
+        return
+    if not basic:
+        raise RuntimeError(
+            f"shape mismatch: value tensor of shape {list(value_shape)} cannot be broadcast to "
+            f"indexing result of shape {list(target)}"
+        )
+    if lead < 0:
+        raise RuntimeError(
+            f"expand(torch.{_LEGACY_TYPE_NAMES[t.dtype.name]}{{{list(shape)}}}, "
+            f"size={list(target)}): the number of sizes provided ({len(target)}) must be greater "
+            f"or equal to the number of dimensions in the tensor ({len(shape)})"
+        )
+    i = mismatch[-1]  # torch checks from the last dimension
+    raise RuntimeError(
+        f"The expanded size of the tensor ({target[i]}) must match the existing size "
+        f"({shape[i - lead]}) at non-singleton dimension {i}.  Target sizes: {list(target)}.  "
+        f"Tensor sizes: {list(shape)}"
+    )
 
 
 # torch's name for each integer type in its overflow message

@@ -9,7 +9,14 @@ from gradiente.autograd import function as _function
 from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import xp
 from gradiente.ops import index as I
-from gradiente.tensor.common import _LEGACY_TYPE_NAMES, _arr, _req, _scalar_type_name, _shape_arg
+from gradiente.tensor.common import (
+    _LEGACY_TYPE_NAMES,
+    _arr,
+    _check_broadcast,
+    _req,
+    _scalar_type_name,
+    _shape_arg,
+)
 from gradiente.tensor.factories import zeros
 from gradiente.tensor.marks import function
 from gradiente.tensor.math import Math
@@ -76,6 +83,7 @@ def _inplace_ufunc(ufunc, t: Tensor, other) -> None:
     try:
         ufunc(data, other, out=data, casting="unsafe")
     except ValueError:
+        _check_broadcast(data.shape, xp.shape(other))  # no common shape at all
         raise RuntimeError(
             f"output with shape {list(t.shape)} doesn't match the broadcast shape "
             f"{list(xp.broadcast_shapes(data.shape, xp.shape(other)))}"
@@ -210,6 +218,8 @@ class InPlace:
             o = _arr(other)
             _inplace_ufunc(ufunc, self, o if alpha == 1 else o * alpha)
             return self
+        if isinstance(other, Tensor):
+            _check_broadcast(self._data.shape, other._data.shape)
         return self._inplace(lambda s, o: getattr(s, method)(o, alpha=alpha), other)
 
     def mul_(self, other):
@@ -219,6 +229,8 @@ class InPlace:
             self._check_inplace()
             _inplace_ufunc(xp.multiply, self, _arr(other))
             return self
+        if isinstance(other, Tensor):
+            _check_broadcast(self._data.shape, other._data.shape)
         return self._inplace(lambda s, o: s * o, other)
 
     def div_(self, other, rounding_mode=None):
@@ -410,10 +422,10 @@ class InPlace:
 
     swapaxes_ = swapdims_ = transpose_
 
-    def squeeze_(self, dim=None):
+    def squeeze_(self, dim=None, *dims):
         """In-place ``squeeze``."""
         name = "SqueezeBackward3" if dim is None else "SqueezeBackward4"
-        return self._restride_(self.squeeze(dim), name)
+        return self._restride_(self.squeeze(dim, *dims), name)
 
     def unsqueeze_(self, dim):
         """In-place ``unsqueeze``."""

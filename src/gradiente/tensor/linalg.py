@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 from gradiente import backend as B
 from gradiente.backend import xp
 from gradiente.ops import linalg as L
@@ -20,6 +22,81 @@ from gradiente.tensor.toplevel import (
 )
 
 Tensor = None  # the assembled class, bound by gradiente.tensor (see its __init__)
+
+
+class LinAlgError(RuntimeError):
+    """A matrix function failed on its input: singular (inverse, solve) or not
+    positive-definite (Cholesky). ``torch.linalg.LinAlgError``; a RuntimeError, as torch's."""
+
+
+def _first_zero_pivot(a) -> int:
+    """The 1-based position of the first zero on U's diagonal when the square matrix ``a`` is
+    factored as P A = L U with partial pivoting (LAPACK's getrf), 0 when there is none."""
+    u = a.astype(xp.float64)
+    n = u.shape[-1]
+    for k in range(n):
+        p = k + int(xp.argmax(xp.abs(u[k:, k])))
+        if u[p, k] == 0:  # a zero pivot: getrf's info
+            return k + 1
+        u[[k, p]] = u[[p, k]]
+        u[k + 1 :, k:] -= xp.outer(u[k + 1 :, k] / u[k, k], u[k, k:])
+    return 0
+
+
+def _first_bad_minor(a) -> int:
+    """The order of the first leading minor of ``a`` (its lower triangle read, as LAPACK's
+    potrf does) that is not positive-definite: where a Cholesky pivot a_jj − Σ l_jk² is not
+    positive; 0 when there is none."""
+    a = a.astype(xp.float64)
+    n = a.shape[-1]
+    low = xp.zeros_like(a)
+    for j in range(n):
+        pivot = a[j, j] - low[j, :j] @ low[j, :j]
+        if not pivot > 0:  # also catches NaN
+            return j + 1
+        low[j, j] = xp.sqrt(pivot)
+        low[j + 1 :, j] = (a[j + 1 :, j] - low[j + 1 :, :j] @ low[j, :j]) / low[j, j]
+    return 0
+
+
+def _linalg_error(op: str, A: Tensor) -> LinAlgError | None:
+    """torch's error for the first matrix of ``A`` (a batch of square matrices) on which
+    ``op`` ("linalg.inv", "torch.linalg.solve" or "linalg.cholesky") fails; None when every
+    matrix is fine (the failure was something else)."""
+    matrices = B.host(A._data)
+    n = matrices.shape[-1]
+    find = _first_bad_minor if op.endswith("cholesky") else _first_zero_pivot
+    for b, matrix in enumerate(matrices.reshape(-1, n, n)):
+        k = find(matrix)
+        if not k:
+            continue
+        where = f"(Batch element {b}): " if matrices.ndim > 2 else ""
+        if op.endswith("cholesky"):
+            reason = (
+                "The factorization could not be completed because the input is not "
+                f"positive-definite (the leading minor of order {k} is not positive-definite)."
+            )
+        elif op.endswith("solve"):
+            reason = "The solver failed because the input matrix is singular."
+        else:
+            reason = (
+                f"The diagonal element {k} is zero, the inversion could not be completed "
+                "because the input matrix is singular."
+            )
+        return LinAlgError(f"{op}: {where}{reason}")
+    return None
+
+
+def _factorize(op: str, A: Tensor, run):
+    """``run()`` (an inverse, solve or Cholesky factorisation of ``A``), a failure on a
+    singular or non-positive-definite ``A`` raised as torch's ``LinAlgError``."""
+    try:
+        return run()
+    except RuntimeError:
+        error = _linalg_error(op, A)
+        if error is None:
+            raise
+        raise error from None
 
 
 class LinearAlgebra:
@@ -77,6 +154,55 @@ class LinearAlgebra:
         return self.reshape(-1, 1) * other.reshape(1, -1)
 
     ger = outer
+
+    @function
+    def kron(self, other):
+        """The Kronecker product: every element of self scales a copy of ``other``."""
+        nd = max(self.ndim, other.ndim)
+        a = self.reshape((1,) * (nd - self.ndim) + tuple(self.shape))
+        b = other.reshape((1,) * (nd - other.ndim) + tuple(other.shape))
+        # (a0, 1, a1, 1, ...) * (1, b0, 1, b1, ...) -> (a0·b0, a1·b1, ...)
+        a_view = [s for n in a.shape for s in (n, 1)]
+        b_view = [s for n in b.shape for s in (1, n)]
+        shape = [m * n for m, n in zip(a.shape, b.shape)]
+        return (a.reshape(a_view) * b.reshape(b_view)).reshape(shape)
+
+    @function
+    def cov(self, *, correction=1, fweights=None, aweights=None):
+        """The covariance of the variables in the rows of self (observations in columns),
+        the observations weighted by ``fweights`` (counts) and ``aweights`` if given; torch's
+        steps, so that float32 results round alike."""
+        x = (self if self.ndim == 2 else self.reshape(1, -1))._float()
+        w = fweights
+        if aweights is not None:
+            w = aweights if w is None else w * aweights
+        total = x.shape[1] if w is None else w.sum()  # Σ w: the number of observations
+        if w is not None and not bool(total != 0):
+            raise RuntimeError("cov(): weights sum to zero, can't be normalized")
+        mean = (x if w is None else x * w).sum(1) / total
+        if w is not None and aweights is not None and correction != 0:
+            norm = total - correction * (w * aweights).sum() / total
+        else:
+            norm = total - correction
+        if float(norm) <= 0:
+            warnings.warn(
+                "cov(): degrees of freedom is <= 0. Correction should be strictly less than the "
+                "number of observations.",
+                stacklevel=2,
+            )
+            norm = 0
+        centred = x - mean.unsqueeze(1)
+        # C = X̃ (X̃ w)ᵀ / (Σ w − correction), X̃ the observations less their (weighted) mean
+        return (centred @ (centred if w is None else centred * w).t() / norm).squeeze()
+
+    @function
+    def corrcoef(self):
+        """Pearson correlation coefficients of the rows of self."""
+        c = self.cov()
+        if c.ndim == 0:
+            return c / c
+        d = c.diagonal().sqrt()
+        return (c / d.unsqueeze(1) / d.unsqueeze(0)).clamp(-1, 1)
 
     @function
     def addmm(self, mat1, mat2, beta=1, alpha=1):
@@ -157,8 +283,8 @@ class LinearAlgebra:
         d = _dim(dim, self.ndim, "diff")
         x = self
         if prepend is not None or append is not None:
-            parts = [t if isinstance(t, Tensor) else as_tensor(t) for t in (prepend, self, append)]
-            x = cat([p for p in parts if p is not None], d)
+            parts = [t for t in (prepend, self, append) if t is not None]
+            x = cat([t if isinstance(t, Tensor) else as_tensor(t) for t in parts], d)
         for _ in range(n):
             m = x.shape[d]
             if x._data.dtype == xp.bool_:
@@ -170,7 +296,8 @@ class LinearAlgebra:
     @function
     def inverse(self):
         """The inverse of a square matrix (or batch), ``linalg.inv``."""
-        return L.Inverse.apply(self._float())
+        a = self._float()
+        return _factorize("linalg.inv", a, lambda: L.Inverse.apply(a))
 
     @function
     def det(self):

@@ -9,6 +9,7 @@ from gradiente.backend import xp
 from gradiente.ops import activation as A
 from gradiente.ops import division as D
 from gradiente.ops import elementwise as E
+from gradiente.tensor.common import _check_broadcast, _scalar_type_name
 from gradiente.tensor.factories import as_tensor
 from gradiente.tensor.indexing import _as_bool_mask
 from gradiente.tensor.marks import function, inplace
@@ -105,6 +106,18 @@ def _division_operands(x, other, kernel: str):
     return a, b
 
 
+def _integer_only(x, other, name: str):
+    """gcd or lcm (``name``, the array module's function) of two integer tensors, promoted
+    to one dtype; integers carry no gradient."""
+    _check_tensor_arg(other, name)
+    a, b = _promote(x, other)
+    if a._data.dtype.kind not in "iu":
+        raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_scalar_type_name(a)}'")
+    _check_broadcast(a._data.shape, b._data.shape)
+    m = B.get_array_module(a._data)
+    return Tensor._make(B.as_array(getattr(m, name)(a._data, b._data)), False, None)
+
+
 class Math:
     """Tensor methods: arithmetic operators and element-wise math."""
 
@@ -171,6 +184,18 @@ class Math:
         """C's modulo: the result has the sign of ``self``."""
         a, b = _division_operands(self, other, "fmod_cpu")
         return D.Remainder.apply(a, b, xp.fmod, xp.trunc)
+
+    @function
+    @inplace(function=True)
+    def gcd(self, other):
+        """The greatest common divisor of each pair of integers (non-negative; gcd(0, 0) = 0)."""
+        return _integer_only(self, other, "gcd")
+
+    @function
+    @inplace(function=True)
+    def lcm(self, other):
+        """The least common multiple of each pair of integers (non-negative)."""
+        return _integer_only(self, other, "lcm")
 
     def pow(self, exponent):
         """Element-wise ``self ** exponent``."""
@@ -240,6 +265,12 @@ class Math:
     def __mod__(self, other):
         return self.remainder(other)
 
+    def __ifloordiv__(self, other):
+        return self.floor_divide_(other)
+
+    def __imod__(self, other):
+        return self.remainder_(other)
+
     def __rmod__(self, other):
         a, b = _division_operands(_scalar_like(other, self), self, "remainder_cpu")
         # torch has no derivative for number % tensor: recorded, and backward raises
@@ -275,6 +306,7 @@ class Math:
         return as_tensor(base).pow(self)
 
     @function
+    @inplace
     def __neg__(self):
         """Element-wise ``-x``."""
         return E.Neg.apply(self)
@@ -325,6 +357,7 @@ class Math:
         return A.Relu.apply(self)
 
     @function
+    @inplace
     def abs(self):
         """Computes the absolute value of each element in self."""
         _check_not_bool(self, "abs_cpu")

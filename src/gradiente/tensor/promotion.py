@@ -76,6 +76,8 @@ def _promote(a: Tensor, b):
     if isinstance(b, bool):
         return a, b
     if isinstance(b, numbers.Number):
+        if isinstance(b, int):
+            B.check_int_scalar(b)
         kind = a._data.dtype.kind
         if kind == "f" or a._data.dtype is B.BF16:
             return a, b

@@ -50,6 +50,19 @@ def _with_indices(values, idx, name: str):
     return _return_types[name](values, Tensor._make(idx.astype(xp.int64), False, None))
 
 
+def _nan_wins(x, d: int, idx):
+    """cummax/cummin's ``idx`` with NaN taking over, as in torch: from a NaN on, the running
+    extreme is NaN, held by the latest NaN so far."""
+    m = B.get_array_module(x)
+    nan = m.isnan(x)
+    if not nan.any():
+        return idx
+    # the running "maximum" of the NaN flags is held by the latest NaN once one was seen
+    latest = S.running_extreme_indices(nan, d, True)
+    seen = m.take_along_axis(nan, latest, axis=d)
+    return m.where(seen, latest, idx)
+
+
 def _softmax_family(x, dim, dtype, name: str, op):
     """softmax or log_softmax (``op``) of ``x`` along ``dim``, in ``dtype`` when given. An
     empty tensor that is not floating comes back as a copy: torch runs no kernel, so it raises
@@ -122,8 +135,11 @@ class Reductions:
     @function
     @numpy_axis
     def prod(self, dim=None, keepdim=False, dtype=None):
-        """Returns the product of all elements in the self tensor."""
+        """Returns the product of all elements in the self tensor (bool and integers: int64,
+        as for ``sum``)."""
         a = self if dtype is None else self.to(dtype)
+        if a._data.dtype.kind in "biu" and dtype is None:
+            a = a.to(B.int64)
         d = None if dim is None else _dim(dim, self.ndim, "prod")
         return R.Prod.apply(a, d, keepdim)
 
@@ -142,7 +158,11 @@ class Reductions:
         dims, correction = _spread_args(self, dim, unbiased, correction, "std")
         return R.Std.apply(self, dims, correction, keepdim)
 
-    def _max_min(self, is_max, dim, keepdim, name):
+    def _max_min(self, is_max, dim, keepdim, name, other=None):
+        if other is not None:  # max(input, other=y): the element-wise form
+            if dim is not None:
+                raise TypeError(f"{name}() received an invalid combination of arguments")
+            dim = other
         if dim is None:
             return R.MaxMinAll.apply(self, is_max, None, False, True)
         if isinstance(dim, Tensor):
@@ -158,15 +178,17 @@ class Reductions:
 
     @function
     @numpy_axis
-    def max(self, dim=None, keepdim=False):
-        """Returns the maximum value of all elements in the self tensor."""
-        return self._max_min(True, dim, keepdim, "max")
+    def max(self, dim=None, keepdim=False, *, other=None):
+        """The maximum of all elements; along ``dim``, (values, indices); with a tensor
+        (``max(x, y)``, ``max(x, other=y)``), the element-wise maximum."""
+        return self._max_min(True, dim, keepdim, "max", other)
 
     @function
     @numpy_axis
-    def min(self, dim=None, keepdim=False):
-        """Returns the minimum value of all elements in the self tensor."""
-        return self._max_min(False, dim, keepdim, "min")
+    def min(self, dim=None, keepdim=False, *, other=None):
+        """The minimum of all elements; along ``dim``, (values, indices); with a tensor
+        (``min(x, y)``, ``min(x, other=y)``), the element-wise minimum."""
+        return self._max_min(False, dim, keepdim, "min", other)
 
     @function
     @numpy_axis
@@ -339,6 +361,8 @@ class Reductions:
         if x.ndim == 0:
             return _of_scalar(self, name)
         idx = S.running_extreme_indices(x, d, is_max)
+        if B.is_float(x.dtype):
+            idx = _nan_wins(x, d, idx)
         cls = R.Cummax if is_max else R.Cummin
         return _with_indices(cls.apply(self, idx, d), idx, name)
 
@@ -386,7 +410,7 @@ class Reductions:
         """The k-th smallest value along ``dim`` and its index (median, kthvalue).
 
         A median over values holding NaN is NaN, at the first NaN (torch); kthvalue counts NaN
-        as the largest value."""
+        as the largest value. The median of no values is NaN."""
         x = self._data
         if x.dtype.kind == "b":
             kernel = "kthvalue_cpu" if name == "kthvalue" else "median_cpu"
@@ -394,11 +418,14 @@ class Reductions:
             raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
         if dim is None:
             flat = x.reshape(-1)
+            if flat.size == 0:
+                return Tensor._make(B.device_array(x, float("nan")).astype(x.dtype), False, None)
             position = S.sorted_position(flat, k_of_n(flat.shape[0]), name == "median")
             return R.MedianAll.apply(self, position)
         d = _dim(dim, self.ndim, name)
         if x.ndim == 0:
             return _of_scalar(self, name)
+        _check_nonempty_dim(self, d, name)
         idx = S.sorted_indices(x, d, k_of_n(x.shape[d]), name == "median")
         cls = R.MedianDim if name == "median" else R.KthvalueDim
         values = cls.apply(self, idx, d, keepdim)
@@ -413,10 +440,27 @@ class Reductions:
     @function
     @numpy_axis
     def nanmedian(self, dim=None, keepdim=False):
-        """Returns the median of the values in self, ignoring ``NaN`` values."""
-        if not self.isnan().any():
-            return self.median(dim, keepdim)
-        raise RuntimeError("gradiente does not implement torch.nanmedian with nan values yet")
+        """The lower median of the values that are not NaN (NaN where all are); with ``dim``,
+        values and indices."""
+        if not B.is_float(self._data.dtype) or not self.isnan().any():
+            out = self.median(dim, keepdim)
+            return out if dim is None else _return_types["nanmedian"](*out)
+        x = self._data
+        m = B.get_array_module(x)
+        if dim is None or x.ndim == 0:
+            flat = x.reshape(-1)
+            counted = int((~m.isnan(flat)).sum())
+            position = m.argsort(flat, kind="stable")[max(counted - 1, 0) // 2]  # NaN sorts last
+            if dim is None:
+                return R.MedianAll.apply(self, int(position))
+            return _of_scalar(self, "nanmedian")
+        d = _dim(dim, self.ndim, "nanmedian")
+        _check_nonempty_dim(self, d, "nanmedian")
+        counted = (~m.isnan(x)).sum(axis=d, keepdims=True)
+        k = m.maximum(counted - 1, 0) // 2  # per row: the lower median of its numbers
+        idx = m.take_along_axis(m.argsort(x, axis=d, kind="stable"), k, axis=d)
+        values = R.MedianDim.apply(self, idx, d, keepdim)
+        return _with_indices(values, idx if keepdim else idx.squeeze(d), "nanmedian")
 
     @function
     @numpy_axis

@@ -30,8 +30,13 @@ class Shape:
             return self if not self._requires_grad else S.Reshape.apply(self, shape)
         return S.Reshape.apply(self, shape)
 
-    def view(self, *shape):
-        """A view with the same elements in a new shape."""
+    def view(self, *shape, **kwargs):
+        """A view with the same elements in a new shape (``view(2, 3)``, ``view((2, 3))``,
+        ``view(size=(2, 3))``), or the same bytes read as another dtype (``view(dtype)``)."""
+        if not shape and len(kwargs) == 1 and ("size" in kwargs or "dtype" in kwargs):
+            shape = tuple(kwargs.values())
+        elif kwargs:
+            raise TypeError(f"view() got an unexpected keyword argument '{next(iter(kwargs))}'")
         if not shape:
             raise TypeError("view() received an invalid combination of arguments - got ()")
         if len(shape) == 1 and isinstance(shape[0], (B.dtype, str)):
@@ -77,8 +82,11 @@ class Shape:
 
     @function
     @numpy_axis
-    def squeeze(self, dim=None):
-        """Returns a tensor with all specified dimensions of self of size `1` removed."""
+    def squeeze(self, dim=None, *dims):
+        """Returns a tensor with all specified dimensions of self of size `1` removed: every
+        one by default, else ``dim`` (an int, a tuple, or several ints: ``squeeze(0, 1)``)."""
+        if dims:
+            dim = (dim, *dims)
         if dim is None:
             return S.SqueezeAll.apply(self, tuple(s for s in self.shape if s != 1))
         dims = _dims(dim, self.ndim, "squeeze") or ()
@@ -395,9 +403,9 @@ class Shape:
         return self.flip(0)
 
     @function
-    def tile(self, *dims):
+    def tile(self, *dims, **kwargs):
         """Constructs a tensor by repeating the elements of self."""
-        dims = _shape_arg(dims)
+        dims = _shape_arg(dims or _required(kwargs, "tile", "dims"))
         return self.repeat((1,) * (self.ndim - len(dims)) + dims)
 
     @numpy_axis
@@ -406,6 +414,19 @@ class Shape:
         x = self.flatten() if dim is None else self
         d = 0 if dim is None else _dim(dim, self.ndim, "repeat_interleave")
         counts = B.host(_arr(repeats))  # the output's length depends on them: read once
+        if xp.ndim(counts) > 1:
+            raise RuntimeError("repeats must be 0-dim or 1-dim tensor")
+        if xp.ndim(counts) == 1 and counts.size not in (1, x.shape[d]):
+            raise RuntimeError(
+                "repeats must have the same size as input along dim, but got repeats.size(0) = "
+                f"{counts.size} and input.size({d}) = {x.shape[d]}"
+            )
+        if (xp.asarray(counts) < 0).any():
+            raise RuntimeError(
+                "repeats can not be negative"
+                if isinstance(repeats, Tensor)
+                else "Repeats must be non-negative"
+            )
         index = xp.repeat(xp.arange(x.shape[d]), counts)
         return x.index_select(d, Tensor._make(index))
 

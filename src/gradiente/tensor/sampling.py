@@ -1,0 +1,282 @@
+"""Random factories (``rand``, ``randn``, ``randint``, ``randperm``, ``normal``, their
+``*_like`` forms) and the draws made from a tensor (``bernoulli``, ``multinomial``): the same
+numbers as torch's for the same seed (``gradiente.random`` reproduces its generator)."""
+
+from __future__ import annotations
+
+import math
+
+from gradiente import backend as B
+from gradiente import random as _random
+from gradiente.backend import xp
+from gradiente.tensor.common import (
+    _arr,
+    _check_device,
+    _factory_dtype,
+    _finish,
+    _like,
+    _result_dtype,
+    _shape_arg,
+    _size,
+)
+
+Tensor = None  # the assembled class, bound by gradiente.tensor (see its __init__)
+
+
+def _samples(sample, shape, generator, dtype, out) -> Tensor:
+    """rand/randn: ``sample(shape, np_dtype, 0.0, 1.0, generator)`` (uniform on [0, 1), or
+    normal with mean 0 and std 1) as a CPU tensor of ``dtype`` (default: the default float;
+    with ``out=``, out's dtype)."""
+    d = _result_dtype(dtype, out)
+    if not d.is_floating_point:
+        kernel = "check_uniform_bounds" if sample is _random.uniform else "normal_kernel_cpu"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{B.torch_type_name(d.np)}'")
+    if d is B.bfloat16:
+        return Tensor._make(_bfloat16_samples(sample, shape, generator), False, None)
+    return Tensor._make(sample(shape, d.np, 0.0, 1.0, generator), False, None)
+
+
+def _bfloat16_samples(sample, shape, generator):
+    """rand/randn in bfloat16 as torch draws them: float32 samples rounded to bfloat16; a
+    uniform that rounds up to 1 becomes 0 (torch keeps [0, 1) half-open). torch's normal
+    sampler for 16 or more bfloat16 elements does its Box-Muller arithmetic in bfloat16 itself,
+    which gradiente does not reproduce: it refuses rather than give other numbers."""
+    if sample is _random.normal and math.prod(shape) >= 16:
+        raise RuntimeError(
+            "\"normal_kernel_cpu\" not implemented for 'BFloat16' with 16 or more elements in "
+            "gradiente (torch's bfloat16 sampler is not reproduced): draw float32 and call "
+            ".bfloat16()"
+        )
+    values = B.cast(sample(shape, xp.float32, 0.0, 1.0, generator), B.BF16)
+    if sample is _random.uniform:
+        values[values >= 1] = 0
+    return values
+
+
+def rand(
+    *sizes,
+    size=None,
+    generator=None,
+    out=None,
+    dtype=None,
+    layout=None,
+    device=None,
+    requires_grad=False,
+    pin_memory=False,
+) -> Tensor:
+    """Uniform samples in [0, 1), the same numbers as ``torch.rand`` for the same seed."""
+    _check_device(device)
+    t = _samples(_random.uniform, _size(sizes, size), generator, dtype, out)
+    return _finish(t, "rand", device, requires_grad, layout, pin_memory, out)
+
+
+def randn(
+    *sizes,
+    size=None,
+    generator=None,
+    out=None,
+    dtype=None,
+    layout=None,
+    device=None,
+    requires_grad=False,
+    pin_memory=False,
+) -> Tensor:
+    """Standard normal samples, the same numbers as ``torch.randn`` for the same seed."""
+    _check_device(device)
+    t = _samples(_random.normal, _size(sizes, size), generator, dtype, out)
+    return _finish(t, "randn", device, requires_grad, layout, pin_memory, out)
+
+
+def randint(
+    low=0,
+    high=None,
+    size=None,
+    generator=None,
+    dtype=None,
+    device=None,
+    requires_grad=False,
+    *,
+    out=None,
+    layout=None,
+    pin_memory=False,
+) -> Tensor:
+    """Integers in [low, high), the same numbers as ``torch.randint``.
+
+    Called as torch's overloads are: ``randint(high, size)``, ``randint(low, high, size)``
+    or with keywords (``randint(high=10, size=(3,))``, low then being 0).
+    """
+    _check_device(device)
+    if size is None:
+        low, high, size = 0, low, high
+    elif high is None:
+        low, high = 0, low
+    if size is None:
+        raise TypeError("randint() missing required argument 'size'")
+    if low >= high:
+        raise RuntimeError(
+            f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
+        )
+    d = _result_dtype(dtype, out, B.int64)
+    t = Tensor._make(_random.randint(low, high, _shape_arg((size,)), d.np, generator))
+    return _finish(t, "randint", device, False, layout, pin_memory, out)
+
+
+def rand_like(
+    t,
+    dtype=None,
+    generator=None,
+    device=None,
+    requires_grad=False,
+    memory_format=None,
+    *,
+    layout=None,
+    pin_memory=False,
+) -> Tensor:
+    """``rand`` of ``t``'s shape (and dtype and device unless given)."""
+    dtype, device = _like(t, dtype, device)
+    return rand(
+        t.shape,
+        dtype=dtype,
+        generator=generator,
+        device=device,
+        requires_grad=requires_grad,
+        layout=layout,
+        pin_memory=pin_memory,
+    )
+
+
+def randn_like(
+    t,
+    dtype=None,
+    generator=None,
+    device=None,
+    requires_grad=False,
+    memory_format=None,
+    *,
+    layout=None,
+    pin_memory=False,
+) -> Tensor:
+    """``randn`` of ``t``'s shape (and dtype and device unless given)."""
+    dtype, device = _like(t, dtype, device)
+    return randn(
+        t.shape,
+        dtype=dtype,
+        generator=generator,
+        device=device,
+        requires_grad=requires_grad,
+        layout=layout,
+        pin_memory=pin_memory,
+    )
+
+
+def randint_like(
+    t,
+    low,
+    high=None,
+    dtype=None,
+    device=None,
+    requires_grad=False,
+    memory_format=None,
+    *,
+    generator=None,
+    layout=None,
+    pin_memory=False,
+) -> Tensor:
+    """``randint`` of ``t``'s shape (and dtype and device unless given)."""
+    dtype, device = _like(t, dtype, device)
+    if high is None:
+        low, high = 0, low
+    out = randint(
+        low, high, t.shape, generator, dtype, device, layout=layout, pin_memory=pin_memory
+    )
+    return out.requires_grad_(True) if requires_grad else out
+
+
+def randperm(
+    n,
+    generator=None,
+    dtype=None,
+    device=None,
+    requires_grad=False,
+    *,
+    out=None,
+    layout=None,
+    pin_memory=False,
+) -> Tensor:
+    """A random permutation of 0..n-1, the same as ``torch.randperm``."""
+    _check_device(device)
+    d = _result_dtype(dtype, out, B.int64)
+    t = Tensor._make(_random.randperm(int(n), d.np, generator), False, None)
+    return _finish(t, "randperm", device, False, layout, pin_memory, out)
+
+
+def normal(mean, std=1.0, size=None, generator=None, dtype=None) -> Tensor:
+    """Normal samples: scalar mean/std with ``size``, or element-wise tensor mean/std."""
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        m = _arr(mean)
+        s = _arr(std)
+        ref = mean if isinstance(mean, Tensor) else std
+        # drawn on the host (torch's CPU numbers, as normal_ of a CUDA tensor), then moved
+        dt = ref._data.dtype
+        arr = _random.normal_tensor(
+            xp.asarray(B.host(m), dtype=dt), xp.asarray(B.host(s), dtype=dt), generator
+        )
+        return Tensor._make(B.to_device(arr, B.array_device_index(ref._data)), False, None)
+    if size is None:
+        raise TypeError("normal(): with scalar mean and std, size is required")
+    d = _factory_dtype(dtype)
+    return Tensor._make(
+        _random.normal(_shape_arg((size,)), d.np, mean, std, generator), False, None
+    )
+
+
+def bernoulli(input, p=None, generator=None) -> Tensor:
+    if type(input._data) is not B.ndarray:  # CUDA: torch's CPU draws, copied to the device
+        return bernoulli(input.cpu(), p, generator).to(input.device)
+    probs = input._data if p is None else p
+    return Tensor._make(
+        _random.bernoulli(probs, input._data.shape, input._data.dtype, generator), False, None
+    )
+
+
+def multinomial(input, num_samples, replacement=False, generator=None) -> Tensor:
+    """Draw category indices with probabilities proportional to each row of ``input``.
+
+    The same numbers as ``torch.multinomial`` for the same seed. Without replacement (or for
+    one sample) PyTorch uses the exponential race: q ~ Exp(1), the winners are the largest
+    p / q. With replacement it inverts the normalised cumulative distribution with 53-bit
+    uniforms, one per sample, row after row.
+    """
+    p = input._data
+    if type(p) is not B.ndarray:  # CUDA: torch's CPU draws (one read of p), copied back
+        return multinomial(input.cpu(), num_samples, replacement, generator).to(input.device)
+    if p.ndim not in (1, 2):
+        raise RuntimeError("prob_dist must be 1 or 2 dim")
+    if p.dtype.kind != "f":
+        raise RuntimeError(
+            f"multinomial only supports floating-point dtypes for input, got: {input.dtype}"
+        )
+    n_categories = p.shape[-1]
+    if not replacement and num_samples > n_categories:
+        raise RuntimeError(
+            "cannot sample n_sample > prob_dist.size(-1) samples without replacement"
+        )
+    if (p < 0).any() or not xp.isfinite(p).all():
+        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+    if (p.sum(-1) <= 0).any():
+        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+    rows = p.reshape(-1, n_categories)
+    if not replacement or num_samples == 1:
+        q = _random.exponential(rows.shape, rows.dtype, 1.0, generator)
+        race = Tensor._make(rows / q)
+        out = race.topk(num_samples, dim=-1).indices._data
+    else:
+        cum = xp.cumsum(rows, axis=-1, dtype=rows.dtype)  # sequential sums, in the input dtype
+        cum = cum / cum[:, -1:]
+        cum[:, -1] = 1
+        u = _random.uniform((rows.shape[0], num_samples), xp.float64, 0.0, 1.0, generator)
+        out = xp.stack(
+            [xp.searchsorted(c.astype(xp.float64), ui, side="left") for c, ui in zip(cum, u)]
+        )
+    out = out.astype(xp.int64)
+    return Tensor._make(out.reshape(p.shape[:-1] + (num_samples,)), False, None)
