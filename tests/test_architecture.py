@@ -40,6 +40,7 @@ LAYERS = {
     "transforms": 5,
     "vision": 5,  # torchvision's utils (make_grid, save_image) on tensors and nn.functional
     "serialization": 5,
+    "torch_format": 5,  # reads (and writes) the files of the real torch.save
     "onnx": 5,  # torch.onnx: traces nn models into ONNX graphs (the onnx package, optional)
     "train": 6,
     "models": 6,

@@ -18,6 +18,11 @@ default, loading never runs code. As there, classes and functions named with
 ``add_safe_globals([...])`` (or inside ``with safe_globals([...]):``) may be unpickled with
 ``weights_only=True``, through an unpickler that refuses every other global.
 
+Files written by the real ``torch.save`` (its zip format, and the legacy one of torch < 1.6)
+load too, through ``gradiente.torch_format``: their pickle is read by an unpickler that
+resolves only the globals a checkpoint of tensors needs (by default, ``weights_only=True``), so
+loading them runs no code either; ``save(obj, f, format="torch")`` writes that format.
+
 Saving is atomic: the bytes go to a temporary file in the same directory, which is flushed,
 fsynced and then renamed over the destination (``os.replace``), so a crash mid-save leaves the
 previous checkpoint intact.
@@ -39,6 +44,7 @@ import safetensors
 import safetensors.numpy
 
 from gradiente import backend as B
+from gradiente import torch_format
 from gradiente.backend import host, xp
 from gradiente.tensor import Tensor, _check_device
 from gradiente.tensor import device as _device
@@ -216,14 +222,38 @@ def _atomic_write(path: str, data: bytes) -> None:
     _fsync_directory(directory)
 
 
-def save(obj, f, pickle_module=None, pickle_protocol=None, **kwargs) -> None:
+def save(
+    obj, f, pickle_module=None, pickle_protocol=None, *, format="safetensors", **kwargs
+) -> None:
     """Save ``obj`` (a state dict or a nested structure of tensors and plain values) to ``f``.
 
     ``f`` is a path (written atomically) or a binary file object. Objects that are not stored
     natively (see the module's docstring) are pickled with ``pickle_module`` (default
     ``pickle``) and ``pickle_protocol``; one that cannot be pickled raises ``TypeError`` naming
     where it sits, e.g. ``obj['state'][0]['fn']``.
+
+    ``format="torch"`` writes PyTorch's own zip format instead (``gradiente.torch_format``),
+    for a file that the real ``torch.load`` reads — with its default ``weights_only=True`` when
+    ``obj`` holds tensors, Parameters, containers and plain values; views of one tensor stay
+    views there. The format is chosen by this argument, never by the file's extension: the
+    default stays safetensors (whose loading runs no code, and which ``load`` reads back like
+    torch's files), and ``torch.save(obj, "model.pt")`` in scripts under ``gradiente run``
+    keeps writing what it always wrote. There, other objects are pickled with ``pickle`` itself
+    (``pickle_module`` is not used). ``torch.save``'s other arguments
+    (``_use_new_zipfile_serialization``, ...) are accepted and ignored.
     """
+    if format == "torch":
+        archive = "archive"
+        if not hasattr(f, "write"):
+            archive = os.path.splitext(os.path.basename(os.fspath(f)))[0] or "archive"
+        data = torch_format.dump_torch(obj, pickle_protocol, archive)
+        if hasattr(f, "write"):
+            _write_bytes(f, data)
+        else:
+            _atomic_write(os.fspath(f), data)
+        return
+    if format != "safetensors":
+        raise ValueError(f"save(): format must be 'safetensors' or 'torch', not {format!r}")
     encoder = _Encoder(pickle_module, pickle_protocol)
     structure = encoder.encode(obj)
     text = json.dumps({"version": _FORMAT_VERSION, "root": structure}, allow_nan=False)
@@ -365,14 +395,20 @@ def safe_globals(safe_globals: list):
         del _safe_globals[before:]
 
 
+def _safe_global_map() -> dict:
+    """(module, name) → object for every global added by ``add_safe_globals``."""
+    allowed = {}
+    for entry in _safe_globals:
+        obj, key = entry if isinstance(entry, tuple) else (entry, None)
+        allowed[tuple(key.rsplit(".", 1)) if key else _global_key(obj)] = obj
+    return allowed
+
+
 class _WeightsOnlyUnpickler(pickle.Unpickler):
     """An unpickler that resolves only the safe globals (``find_class`` refuses the rest)."""
 
     def find_class(self, module: str, name: str):
-        allowed = {}
-        for entry in _safe_globals:
-            obj, key = entry if isinstance(entry, tuple) else (entry, None)
-            allowed[tuple(key.rsplit(".", 1)) if key else _global_key(obj)] = obj
+        allowed = _safe_global_map()
         if (module, name) in allowed:
             return allowed[(module, name)]
         if (module, name) in _ALWAYS_SAFE:
@@ -477,13 +513,12 @@ def _is_hashable(key) -> bool:
 
 def _describe_foreign(raw: bytes) -> str:
     if raw[:2] == b"PK":
-        return (
-            " It looks like a zip archive, e.g. a file written by torch.save: gradiente does not "
-            "unpickle (unpickling can run arbitrary code). In PyTorch, convert it with "
-            "safetensors.torch.save_file(torch.load(path), new_path)."
-        )
+        return " It looks like a zip archive, but not one written by torch.save."
     if raw[:1] == b"\x80":
-        return " It looks like a pickle: gradiente never unpickles (it can run arbitrary code)."
+        return (
+            " It looks like a pickle, but not one written by torch.save: gradiente does not "
+            "unpickle arbitrary pickles (unpickling can run arbitrary code)."
+        )
     return ""
 
 
@@ -633,7 +668,8 @@ def _moved(obj, target):
 
 
 def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=None, **kwargs):
-    """Load what ``save`` wrote (or any safetensors file of supported dtypes) from ``f``.
+    """Load what ``save`` or the real ``torch.save`` wrote (or any safetensors file of supported
+    dtypes) from ``f``.
 
     ``f`` is a path or a binary file object. A plain safetensors file without gradiente's
     structure (e.g. from ``safetensors.torch.save_file``) loads as a flat dict of tensors.
@@ -644,6 +680,16 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
     ``device("cuda:0")``, or a dict mapping ``"cpu"`` to one (a function is given CPU storages
     and keeps them); ``mmap`` and the other arguments of ``torch.load`` are accepted and
     ignored.
+
+    A file of the real ``torch.save`` (zip or legacy format) loads as in torch: tensors that
+    viewed one storage view one array again, Parameters are ``nn.Parameter``s, and
+    ``map_location`` follows torch (None: where each storage was saved, e.g. "cuda:0"; a dict
+    from saved locations to others; a device; a function ``f(storage, location)``). With
+    ``weights_only=True`` (the default) its pickle may name only the globals a checkpoint of
+    tensors needs (and those of ``add_safe_globals``): any other raises
+    ``pickle.UnpicklingError`` naming the file and the global, before anything runs.
+    ``weights_only=False`` trusts the file, as torch does: any global is imported (``torch.X``
+    ones from ``gradiente.X``), so only use it for files from a trusted source.
 
     A file that is not a readable checkpoint (foreign, truncated, damaged, crafted) raises
     ``CheckpointError`` (a ``RuntimeError`` and a ``ValueError``) naming the file.
@@ -656,6 +702,13 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
         name = os.fspath(f)
         with open(name, "rb") as file:
             raw = file.read()
+    if torch_format.is_torch_zip(raw) or torch_format.is_torch_legacy(raw, name):
+        try:
+            return torch_format.load_torch(
+                raw, name, map_location, weights_only is not False, _safe_global_map()
+            )
+        except torch_format.TorchFormatError as error:
+            raise CheckpointError(str(error)) from None
     header, start = _read_header(raw, name)
     arrays = _read_tensors(raw, header, start, name)
     root = _read_structure(header.get("__metadata__"), name)
