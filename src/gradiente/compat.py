@@ -18,6 +18,7 @@ are gradiente's checkpoint functions.
 """
 
 from __future__ import annotations
+import __future__
 
 import importlib
 import importlib.abc
@@ -36,18 +37,25 @@ ALIASES = {
     "torch.nn.functional": "gradiente.nn.functional",
     "torch.nn.init": "gradiente.nn.init",
     "torch.nn.utils": "gradiente.nn.utils",
+    "torch.nn.utils.parametrize": "gradiente.nn.utils.parametrize",
+    "torch.nn.utils.parametrizations": "gradiente.nn.utils.parametrizations",
+    "torch.nn.utils.clip_grad": "gradiente.nn.utils.clip_grad",
+    "torch.nn.utils.convert_parameters": "gradiente.nn.utils.convert_parameters",
+    "torch.nn.utils.rnn": "gradiente.nn.rnn_utils",
     "torch.nn.parameter": "gradiente.nn.parameter",
     "torch.nn.modules": "gradiente.nn",
     "torch.optim": "gradiente.optim",
     "torch.optim.lr_scheduler": "gradiente.optim.lr_scheduler",
     "torch.utils": "gradiente.utils",
     "torch.utils.data": "gradiente.utils.data",
+    "torch.utils.checkpoint": "gradiente.utils.checkpoint",
     "torch.utils.tensorboard": "gradiente.utils.tensorboard",
     "torch.onnx": "gradiente.onnx",
     "torch.autograd": "gradiente.autograd",
     "torch.autograd.functional": "gradiente.autograd.functional",
     "torch.autograd.function": "gradiente.autograd.function",
     "torch.autograd.grad_mode": "gradiente.autograd.grad_mode",
+    "torch.autograd.anomaly_mode": "gradiente.autograd.grad_mode",
     "torch.linalg": "gradiente.linalg",
     "torch.func": "gradiente.func",
     "torch.special": "gradiente.special",
@@ -56,6 +64,10 @@ ALIASES = {
     "torch.utils.data.sampler": "gradiente.data.sampler",
     "torch.utils.data.dataloader": "gradiente.data.loader",
     "torch.utils.data.distributed": "gradiente.data.distributed",
+    "torch.utils.data._utils": "gradiente.data",
+    "torch.utils.hooks": "gradiente.nn.hooks",
+    "torch.utils.data._utils.collate": "gradiente.data.loader",
+    "torch.utils.data._utils.worker": "gradiente.data.loader",
     "torch.cuda": "gradiente.cuda",
     "torch.distributed": "gradiente.distributed",
     "torch.nn.parallel": "gradiente.nn.parallel",
@@ -97,6 +109,76 @@ NN_MODULES = {
     "distance": "gradiente.nn.layers.distance",
 }
 ALIASES.update({f"torch.nn.modules.{name}": target for name, target in NN_MODULES.items()})
+
+
+class TorchVersion(str):
+    """``torch.__version__``: the torch version whose API gradiente follows, as a string that
+    compares by release numbers as torch's does (``torch.__version__ >= "2.2"`` is True, where
+    plain strings would compare "2.13" < "2.2"), against strings and tuples alike."""
+
+    @staticmethod
+    def _release(version) -> tuple[int, ...]:
+        """The release numbers of ``version`` ("2.13.0+gradiente" → (2, 13, 0))."""
+        if isinstance(version, tuple):
+            return tuple(int(part) for part in version)
+        match = re.match(r"v?(\d+(?:\.\d+)*)", str(version).strip())
+        if match is None:
+            raise ValueError(f"Invalid version: {version!r}")
+        return tuple(int(part) for part in match[1].split("."))
+
+    def _compare(self, other) -> int:
+        mine, theirs = self._release(self), self._release(other)
+        width = max(len(mine), len(theirs))
+        mine, theirs = mine + (0,) * (width - len(mine)), theirs + (0,) * (width - len(theirs))
+        return (mine > theirs) - (mine < theirs)
+
+    def __lt__(self, other) -> bool:
+        return self._compare(other) < 0
+
+    def __le__(self, other) -> bool:
+        return self._compare(other) <= 0
+
+    def __gt__(self, other) -> bool:
+        return self._compare(other) > 0
+
+    def __ge__(self, other) -> bool:
+        return self._compare(other) >= 0
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, tuple):
+            return self._compare(other) == 0
+        return str.__eq__(self, other)
+
+    __hash__ = str.__hash__
+
+
+# The torch release whose API gradiente follows; the local label says that it is gradiente.
+TORCH_VERSION = TorchVersion("2.13.0+gradiente")
+
+
+def _cuda_version() -> str | None:
+    """``torch.version.cuda``: the CUDA runtime version of CuPy ("12.4"), or None without
+    CuPy (as in a CPU build of torch)."""
+    if importlib.util.find_spec("cupy") is None:
+        return None
+    try:
+        import cupy  # noqa: PLC0415 - only when a script asks
+
+        number = cupy.cuda.runtime.runtimeGetVersion()  # 12040 for CUDA 12.4
+    except Exception:  # CuPy without a usable CUDA runtime
+        return None
+    return f"{number // 1000}.{number % 1000 // 10}"
+
+
+def _torch_version_module() -> dict:
+    """The attributes of ``torch.version``."""
+    return {
+        "__version__": TORCH_VERSION,
+        "cuda": _cuda_version(),
+        "git_version": "Unknown",
+        "hip": None,
+        "debug": False,
+    }
 
 
 class UnsupportedError(Exception):
@@ -167,18 +249,27 @@ class GradScaler:
     ``scale(loss)`` multiplies by the scale (2¹⁶ at first); ``step(optimizer)`` divides the
     gradients by it (``unscale_``) and steps unless one of them is inf or nan; ``update()``
     halves the scale after such a step, and doubles it after ``growth_interval`` good ones.
-    Disabled (``enabled=False``), every method passes through.
+    Disabled (``enabled=False``), every method passes through. As torch's, it is for "cuda"
+    unless told otherwise, and without a CUDA device such a scaler warns and disables itself.
     """
 
     def __init__(
         self,
-        device: str = "cpu",
+        device: str = "cuda",
         init_scale: float = 2.0**16,
         growth_factor: float = 2.0,
         backoff_factor: float = 0.5,
         growth_interval: int = 2000,
         enabled: bool = True,
     ) -> None:
+        self._device = device
+        if enabled and device == "cuda" and not _cuda_available():
+            warnings.warn(
+                "torch.cuda.amp.GradScaler is enabled, but CUDA is not available.  Disabling.",
+                UserWarning,
+                stacklevel=2,
+            )
+            enabled = False
         self._enabled = enabled
         self._scale = float(init_scale)
         self._growth_factor = growth_factor
@@ -270,12 +361,27 @@ class GradScaler:
         self._growth_tracker = state_dict["_growth_tracker"]
 
 
-def _cuda_grad_scaler(*args, **kwargs) -> GradScaler:
-    """``torch.cuda.amp.GradScaler``: the same scaler (without a CUDA device it is disabled in
-    torch too, with a warning)."""
-    if "enabled" not in kwargs and len(args) < 5:
-        kwargs["enabled"] = False
-    return GradScaler("cuda", *args, **kwargs)
+def _cuda_available() -> bool:
+    from gradiente import cuda  # noqa: PLC0415 - asked only when a scaler for CUDA is made
+
+    return cuda.is_available()
+
+
+def _deprecated_grad_scaler(device: str):
+    """``torch.<device>.amp.GradScaler``: ``GradScaler(device, ...)``, with torch's warning
+    that this spelling is deprecated."""
+
+    def make(*args, **kwargs) -> GradScaler:
+        warnings.warn(
+            f"`torch.{device}.amp.GradScaler(args...)` is deprecated. Please use "
+            f"`torch.amp.GradScaler('{device}', args...)` instead.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return GradScaler(device, *args, **kwargs)
+
+    make.__name__ = make.__qualname__ = "GradScaler"
+    return make
 
 
 def _cuda_autocast(enabled: bool = True, dtype=None, cache_enabled=True) -> autocast:
@@ -318,15 +424,16 @@ SYNTHETIC = {
         "_quadruple": _ntuple_function(4),
     },
     "torch.amp": {"autocast": autocast, "GradScaler": GradScaler},
-    "torch.cuda.amp": {"autocast": _cuda_autocast, "GradScaler": _cuda_grad_scaler},
+    "torch.cuda.amp": {"autocast": _cuda_autocast, "GradScaler": _deprecated_grad_scaler("cuda")},
     "torch.cpu": {"is_available": lambda: True, "synchronize": _nothing},
-    "torch.cpu.amp": {"autocast": autocast, "GradScaler": GradScaler},
+    "torch.cpu.amp": {"autocast": autocast, "GradScaler": _deprecated_grad_scaler("cpu")},
     "torch.accelerator": {
         "is_available": _no_accelerator,
         "device_count": _zero,
         "current_accelerator": _nothing,
     },
     "torchvision": {},
+    "torch.version": _torch_version_module,  # (made on first import: it may look for CuPy)
 }
 
 
@@ -340,6 +447,11 @@ class AliasModule(types.ModuleType):
         self._gradiente_target = target
 
     def __getattr__(self, attr: str):
+        if attr == "__all__":
+            return self._public_names()
+        target = self.__dict__.get("_gradiente_target")
+        if attr == "__file__" and getattr(target, "__file__", None):
+            return target.__file__
         if attr.startswith("__") and attr.endswith("__"):
             raise AttributeError(attr)
         child = f"{self.__name__}.{attr}"
@@ -354,6 +466,23 @@ class AliasModule(types.ModuleType):
                 return getattr(layers, attr)
         raise UnsupportedAttributeError(unsupported_message(child))
 
+    def _public_names(self) -> list[str]:
+        """What ``from torch.X import *`` binds: the target's ``__all__``, or (as for a module
+        without one) its public names, leaving out the modules it imported; plus the
+        alias's own torch names (``torch.save``, a synthetic module's attributes)."""
+        target = self.__dict__.get("_gradiente_target")
+        names = [n for n in self.__dict__ if not n.startswith("_")]
+        if target is not None and hasattr(target, "__all__"):
+            names += list(target.__all__)
+        elif target is not None:
+            names += [
+                name
+                for name, value in vars(target).items()
+                if not name.startswith("_")
+                and not isinstance(value, (types.ModuleType, __future__._Feature))
+            ]
+        return list(dict.fromkeys(names))
+
     def __dir__(self):
         target = self.__dict__.get("_gradiente_target")
         names = set(self.__dict__) | (set(dir(target)) if target is not None else set())
@@ -363,7 +492,13 @@ class AliasModule(types.ModuleType):
 def _torch_extras() -> dict:
     from gradiente.serialization import load, save
 
-    return {"save": save, "load": load, "autocast": autocast}
+    return {
+        "save": save,
+        "load": load,
+        "autocast": autocast,
+        "GradScaler": GradScaler,
+        "__version__": TORCH_VERSION,
+    }
 
 
 # torch modules that *are* a gradiente module (not an alias of it): a script's assignments to
@@ -377,7 +512,8 @@ class _AliasLoader(importlib.abc.Loader):
         if name in SAME_MODULE:
             return importlib.import_module(SAME_MODULE[name])
         if name in SYNTHETIC:
-            return AliasModule(name, None, SYNTHETIC[name])
+            attributes = SYNTHETIC[name]
+            return AliasModule(name, None, attributes() if callable(attributes) else attributes)
         try:
             target = importlib.import_module(ALIASES[name])
         except ModuleNotFoundError as error:

@@ -201,8 +201,9 @@ def test_memory_report_counts_the_saved_arrays():
     assert sum(report.by_module.values()) == report.total
     assert report.activations + report.leaves == report.total
     assert report.unique <= report.total
-    # Linear(3, 4) on a batch of 5 keeps its input (5×3) and weight (4×3) in float64
-    assert report.by_module["0"] == (5 * 3 + 4 * 3) * 8
+    # Linear(3, 4) on a batch of 5 keeps its input (5×3), for its weight's gradient, in
+    # float64; not its weight, since the input needs no gradient (as torch)
+    assert report.by_module["0"] == 5 * 3 * 8
     # Linear(4, 2) keeps the ReLU output (5×4) and its weight (2×4)
     assert report.by_module["2"] == (5 * 4 + 2 * 4) * 8
     relu = next(r for r in report.rows if r.op == "ReluBackward0")

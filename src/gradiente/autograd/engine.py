@@ -10,10 +10,12 @@ The walk uses an explicit stack, never recursion, so graphs of any depth work.
 
 from __future__ import annotations
 
+import warnings
+
 from gradiente.autograd import function as _function
 from gradiente.autograd import reduced_precision
 from gradiente.autograd.function import AccumulateGrad, Function
-from gradiente.autograd.grad_mode import grad_state
+from gradiente.autograd.grad_mode import _anomaly, grad_state
 from gradiente.backend import is_out_of_memory, mark_device, module_for, ndarray, out_of_memory
 
 
@@ -86,6 +88,18 @@ def _as_tensor(g):
 _callbacks: list[list] = []
 
 
+# Per backward pass now running: whether it accumulates into every leaf (``backward()``), not
+# into chosen inputs only (``grad``, ``backward(inputs=...)``).
+_accumulating: list[bool] = []
+
+
+def is_checkpoint_valid() -> bool:
+    """False inside a ``grad()`` / ``backward(inputs=...)`` pass, where a reentrant checkpoint
+    cannot work: its nested backward would accumulate into every leaf (torch's
+    ``torch.autograd._is_checkpoint_valid``)."""
+    return not _accumulating or _accumulating[-1]
+
+
 def queue_callback(callback) -> None:
     """Run ``callback()`` once the backward pass now running has finished (torch's
     ``Variable._execution_engine.queue_callback``). ``DistributedDataParallel`` uses it to
@@ -124,10 +138,12 @@ def run_backward(
     # and each at most once (the same gradient array can flow to several leaves).
     adopted = {id(g._data) for g in root_grads}
 
+    check_nan = _anomaly[0] and _anomaly[1]
     prev_mode = grad_state.enabled
     grad_state.enabled = create_graph
     callbacks: list = []
     _callbacks.append(callbacks)
+    _accumulating.append(capture is None and accumulate)
     try:
         for node in order:
             grads = buffers.pop(node, None) or [None] * node._n_outputs
@@ -165,6 +181,8 @@ def run_backward(
                     raise
                 if not isinstance(input_grads, tuple):
                     input_grads = (input_grads,)
+                if node._user_defined:
+                    input_grads = _checked_user_grads(node, input_grads)
                 if len(input_grads) < len(node._edges):
                     input_grads = input_grads + (None,) * (len(node._edges) - len(input_grads))
                 post = node.__dict__.get("_post_hooks")
@@ -183,6 +201,8 @@ def run_backward(
                     continue
                 if not isinstance(g, Tensor):
                     g = _as_tensor(g)
+                if check_nan:
+                    _check_nan(node, i, g)
                 if device is not None and type(g._data) is ndarray:
                     # a kernel's backward built a host array: the gradient lives on the device
                     g = Tensor._make(mark_device(g._data, device), False, None)
@@ -198,9 +218,63 @@ def run_backward(
     finally:
         grad_state.enabled = prev_mode
         _callbacks.pop()
+        _accumulating.pop()
     for callback in callbacks:
         callback()
     return captured
+
+
+def _checked_user_grads(node, grads: tuple) -> tuple:
+    """A custom Function's gradients, checked as torch checks them: one per forward input
+    (extra ones only as None), None for inputs that are not tensors, and each one of a shape
+    its input broadcasts to (the engine then sums it down to the input's shape)."""
+    expected = len(node._edges)
+    if len(grads) > expected and all(g is None for g in grads[expected:]):
+        grads = grads[:expected]
+    if len(grads) != expected:
+        raise RuntimeError(
+            f"function {node.name()} returned an incorrect number of gradients "
+            f"(expected {expected}, got {len(grads)})"
+        )
+    for i, (g, meta) in enumerate(zip(grads, node._input_meta)):
+        if g is None:
+            continue
+        if meta is None:
+            raise RuntimeError(
+                f"function {node.name()} returned a gradient different than None at position "
+                f"{i + 1}, but the corresponding forward input was not a Variable"
+            )
+        shape = tuple(g.shape)
+        if node._edges[i][0] is not None and not _broadcasts_to(meta[0], shape):
+            raise RuntimeError(
+                f"Function {node.name()} returned an invalid gradient at index {i} - got "
+                f"{list(shape)} but expected shape compatible with {list(meta[0])}"
+            )
+    return grads
+
+
+def _broadcasts_to(shape: tuple, target: tuple) -> bool:
+    """Whether an input of ``shape`` broadcasts to ``target`` (torch's is_expandable_to)."""
+    if len(shape) > len(target):
+        return False
+    return all(n == m or n == 1 for n, m in zip(reversed(shape), reversed(target)))
+
+
+def _check_nan(node, i: int, grad) -> None:
+    """Anomaly detection: raise, as PyTorch does, when ``node``'s backward returned a NaN in
+    its gradient for input ``i``, after a warning showing where the node's op was called."""
+    data = grad._data
+    if not (data != data).any():  # NaN is the one value unequal to itself
+        return
+    trace = node.__dict__.get("_forward_trace")
+    if trace is not None:
+        warnings.warn(
+            f"Error detected in {node.name()}. Traceback of forward call that caused the "
+            f"error:\n{trace}",
+            UserWarning,
+            stacklevel=4,
+        )
+    raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.")
 
 
 def _release(node) -> None:
@@ -215,8 +289,12 @@ def _release(node) -> None:
 
 
 def _zeros_for_output(node, i):
-    """dL/d(output i) for an output that no path to the loss used: zeros."""
-    shape, dtype = node.__dict__["_output_meta"][i]
+    """dL/d(output i) for an output that no path to the loss used: zeros (None for a custom
+    Function's output that is not a tensor)."""
+    meta = node.__dict__["_output_meta"][i]
+    if meta is None:
+        return None
+    shape, dtype = meta
     zeros = mark_device(module_for(node._device).zeros(shape, dtype=dtype), node._device)
     return _function._Tensor._make(zeros, False, None)
 

@@ -29,10 +29,12 @@ that in-place changes of the base or of the view keep every gradient right.
 from __future__ import annotations
 
 import functools
+import os
+import traceback
 import weakref
 
 from gradiente import backend as B
-from gradiente.autograd.grad_mode import grad_state
+from gradiente.autograd.grad_mode import _anomaly, grad_state
 from gradiente.backend import ndarray, xp
 
 # The Tensor class is registered here by gradiente.tensor (autograd sits below tensor in the
@@ -219,10 +221,17 @@ class Function(Node):
     _released_attrs: tuple = ()
     backward_name: str | None = None
 
+    # A Function written outside gradiente (a user's custom op): the engine checks its
+    # backward's gradients as torch does, and its forward may return non-tensors and in-place
+    # (``mark_dirty``) results.
+    _user_defined = False
+
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if "backward_name" not in cls.__dict__ or cls.backward_name is None:
             cls.backward_name = cls.__name__ + "Backward"
+        if "_user_defined" not in cls.__dict__:
+            cls._user_defined = not cls.__module__.startswith("gradiente.")
 
     def name(self) -> str:
         return self.backward_name
@@ -245,6 +254,13 @@ class Function(Node):
     # ctx API ---------------------------------------------------------------------------
     def save_for_backward(self, *items) -> None:
         """Keep tensors (inputs or outputs) for backward; checked against in-place changes."""
+        if self._user_defined:
+            for i, item in enumerate(items):
+                if item is not None and not isinstance(item, _Tensor):
+                    raise TypeError(
+                        "save_for_backward can only save variables, but argument "
+                        f"{i} is of type {type(item).__name__}"
+                    )
         self._saved = items  # versions are recorded by ``apply`` once it knows the op is recorded
 
     @property
@@ -273,7 +289,10 @@ class Function(Node):
         self.__dict__["_non_diff"] = {id(t) for t in tensors}
 
     def mark_dirty(self, *tensors) -> None:
-        """Accepted for compatibility; in-place user Functions are treated as out-of-place."""
+        """Declare inputs that ``forward`` changed in place. Returned, such an input is the
+        output itself (the same Python object, as in torch), with this node as its new
+        ``grad_fn`` and its version counter advanced."""
+        self.__dict__["_dirty"] = tensors
 
     def set_materialize_grads(self, value: bool) -> None:
         """With ``False``, backward receives ``None`` (not zeros) for outputs that no path to
@@ -323,6 +342,8 @@ def _run_forward(cls, ctx, args, kwargs):
             if B.is_out_of_memory(err):
                 raise B.out_of_memory(err) from err
             raise
+    # which inputs need a gradient, known to forward/setup_context too (whatever the grad mode)
+    ctx.needs_input_grad = tuple(isinstance(a, _Tensor) and a._requires_grad for a in args)
     prev = grad_state.enabled
     grad_state.enabled = False
     try:
@@ -343,9 +364,27 @@ def _finish(cls, ctx, out, args, kwargs, record: bool, device):
         ctx._device = device  # the engine puts this node's input gradients there too
     if record:
         _record_inputs(ctx, args)
+        if _anomaly[0]:  # anomaly detection: where this op was called, for backward's errors
+            ctx.__dict__["_forward_trace"] = forward_trace()
     else:
         ctx._saved = ()
     return _wrap_outputs(ctx, cls, out, record, args, kwargs)
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def forward_trace() -> str:
+    """The caller's stack, formatted as a traceback without gradiente's own frames (nor the
+    interpreter's frozen ones): what anomaly detection shows for the op whose backward
+    failed."""
+    frames = [
+        frame
+        for frame in traceback.extract_stack()
+        if not frame.filename.startswith("<frozen")
+        and not os.path.abspath(frame.filename).startswith(_PACKAGE_DIR + os.sep)
+    ]
+    return "".join(traceback.format_list(frames))
 
 
 def _on_one_device(args):
@@ -429,30 +468,60 @@ def _wrap_outputs(ctx, cls, out, record: bool, args, kwargs):
     outputs of a view op become views of the first input."""
     several = isinstance(out, tuple)
     if not several:  # the common case, kept short: it runs once per op
+        if cls._user_defined and not isinstance(out, _Tensor):
+            return out  # a custom Function may return a number (or anything): as it is
         diff = record and _is_float(out) and id(out) not in ctx.__dict__.get("_non_diff", ())
         result = _wrap(out, diff, ctx if diff else None, 0)
         if cls._is_view:
             _link_view(result, cls, args, kwargs)
+        if cls._user_defined and "_dirty" in ctx.__dict__:
+            result = _rebase_dirty(ctx, out, result)
         if record and ctx._saved:
             _mark_saved_outputs(ctx, (out,), (result,))
         return result
     outputs = out
+    # a custom Function's non-tensor outputs are handed out as they are, with no gradient
+    passed = [cls._user_defined and not isinstance(o, _Tensor) for o in outputs]
     if record:
         ctx._n_outputs = len(outputs)
         # Shapes/dtypes of the outputs: an unused output's gradient is zeros of this form.
-        arrays = [o._data if isinstance(o, _Tensor) else _as_array(o) for o in outputs]
-        ctx._output_meta = tuple((a.shape, a.dtype) for a in arrays)
+        arrays = [
+            None if skip else o._data if isinstance(o, _Tensor) else _as_array(o)
+            for o, skip in zip(outputs, passed)
+        ]
+        ctx._output_meta = tuple(None if a is None else (a.shape, a.dtype) for a in arrays)
     non_diff = ctx.__dict__.get("_non_diff", ()) if record else ()
     results = []
     for i, o in enumerate(outputs):
+        if passed[i]:
+            results.append(o)
+            continue
         diff = record and id(o) not in non_diff and _is_float(o)
         result = _wrap(o, diff, ctx if diff else None, i)
         if cls._is_view:
             _link_view(result, cls, args, kwargs, i)
+        if cls._user_defined and "_dirty" in ctx.__dict__:
+            result = _rebase_dirty(ctx, o, result)
         results.append(result)
     if record:
         _mark_saved_outputs(ctx, outputs, results)
     return tuple(results)
+
+
+def _rebase_dirty(ctx, raw, result):
+    """The output of a Function that changed an input in place (``mark_dirty``) and returned
+    it: that input itself, its history now this node (torch rebases it the same way)."""
+    if not any(raw is t for t in ctx.__dict__["_dirty"]):
+        return result
+    if result.grad_fn is not None:  # recorded: the input's history continues through ctx
+        if raw.grad_fn is None and raw._requires_grad:
+            raise RuntimeError(
+                "a leaf Variable that requires grad has been used in an in-place operation."
+            )
+        raw.grad_fn, raw._output_nr = result.grad_fn, result._output_nr
+        raw._requires_grad = True
+    raw._get_version_counter().value += 1
+    return raw
 
 
 def _link_view(view, cls, args, kwargs, output_nr: int | None = None) -> None:

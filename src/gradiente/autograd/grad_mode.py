@@ -7,8 +7,11 @@ recording on. Anomaly detection is process-wide, as PyTorch's.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import inspect
 import threading
+import warnings
 
 
 class _GradState(threading.local):
@@ -52,6 +55,9 @@ class _GradModeContext:
         return False
 
     def __call__(self, func):
+        if inspect.isgeneratorfunction(func):
+            return _wrap_generator(lambda: self._fresh(self), func)
+
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
             with self.__class__._fresh(self):
@@ -65,6 +71,47 @@ class _GradModeContext:
         clone = object.__new__(type(ctx))
         clone.__dict__.update({k: v for k, v in ctx.__dict__.items() if k != "_prev"})
         return clone
+
+
+def _wrap_generator(make_context, generator_function):
+    """``generator_function`` with the context ``make_context()`` around each step of its body
+    (PyTorch's ``_wrap_generator``): the mode holds while the generator runs, and the caller's
+    own mode holds between two ``next()`` calls, whatever each side sets."""
+
+    @functools.wraps(generator_function)
+    def generator_context(*args, **kwargs):
+        generator = generator_function(*args, **kwargs)
+        try:
+            with make_context():
+                response = generator.send(None)
+            while True:
+                try:
+                    request = yield response
+                except GeneratorExit:
+                    with make_context():
+                        generator.close()
+                    raise
+                except BaseException as error:  # thrown in by the caller: pass it on
+                    with make_context():
+                        response = generator.throw(error)
+                else:
+                    with make_context():
+                        response = generator.send(request)
+        except StopIteration as stop:
+            return stop.value
+
+    return generator_context
+
+
+@contextlib.contextmanager
+def _grad_enabled(mode: bool):
+    """Grad mode ``mode`` inside the block, the previous one after it."""
+    prev = grad_state.enabled
+    grad_state.enabled = mode
+    try:
+        yield
+    finally:
+        grad_state.enabled = prev
 
 
 class no_grad(_GradModeContext):
@@ -97,21 +144,20 @@ class set_grad_enabled(_GradModeContext):
     def __call__(self, func):
         mode = self._mode
         grad_state.enabled = self._prev  # used as a decorator: do not change the mode now
+        if inspect.isgeneratorfunction(func):
+            return _wrap_generator(lambda: _grad_enabled(mode), func)
 
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
-            prev = grad_state.enabled
-            grad_state.enabled = mode
-            try:
+            with _grad_enabled(mode):
                 return func(*args, **kwargs)
-            finally:
-                grad_state.enabled = prev
 
         return wrapper
 
 
 class inference_mode(_GradModeContext):
-    """Like ``no_grad`` (gradiente has no inference tensors); ``mode=False`` changes nothing."""
+    """Like ``no_grad`` (gradiente has no inference tensors). ``mode=False`` leaves inference
+    mode and turns recording on, as torch's ``InferenceMode(false)`` does."""
 
     def __init__(self, mode: bool = True):
         self._disable = bool(mode)
@@ -119,9 +165,8 @@ class inference_mode(_GradModeContext):
     def __enter__(self):
         self._prev = grad_state.enabled
         self._prev_inference = grad_state.inference
-        if self._disable:
-            grad_state.enabled = False
-            grad_state.inference = True
+        grad_state.enabled = not self._disable
+        grad_state.inference = self._disable
         return self
 
     def __exit__(self, *exc):
@@ -135,41 +180,81 @@ def is_inference_mode_enabled() -> bool:
     return grad_state.inference
 
 
-class set_detect_anomaly:
-    """Accepted for compatibility: gradiente's errors already name the op that failed.
+# Anomaly detection (process-wide, as in PyTorch): [enabled, check_nan]. When enabled, each
+# recorded op keeps the stack of its forward call, and with check_nan the engine raises at the
+# first node whose backward returns a NaN gradient, naming that node (``engine.run_backward``).
+_anomaly = [False, True]
 
-    Works as a function call and as a context manager, like PyTorch's.
+
+def is_anomaly_enabled() -> bool:
+    """True while anomaly detection is on (``detect_anomaly`` / ``set_detect_anomaly``)."""
+    return _anomaly[0]
+
+
+def is_anomaly_check_nan_enabled() -> bool:
+    """True when anomaly detection also makes backward raise on NaN gradients."""
+    return _anomaly[1]
+
+
+def set_anomaly_enabled(enabled: bool, check_nan: bool = True) -> None:
+    """Turn anomaly detection on or off (PyTorch's ``torch.set_anomaly_enabled``)."""
+    _anomaly[0], _anomaly[1] = bool(enabled), bool(check_nan)
+
+
+class set_detect_anomaly:
+    """Turn anomaly detection on or off, as a function call or for a ``with`` block.
+
+    With it on, backward raises ``RuntimeError("Function 'SqrtBackward0' returned nan values
+    in its 0th output.")`` at the first op whose gradient has a NaN (unless ``check_nan`` is
+    False), after a warning that shows where that op was called in forward.
     """
 
     def __init__(self, mode: bool, check_nan: bool = True):
-        self._prev = _anomaly[0]
-        _anomaly[0] = bool(mode)
+        self._prev = tuple(_anomaly)
+        set_anomaly_enabled(mode, check_nan)
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
-        _anomaly[0] = self._prev
+        set_anomaly_enabled(*self._prev)
         return False
 
 
-class detect_anomaly(set_detect_anomaly):
-    """``with torch.autograd.detect_anomaly():`` — see ``set_detect_anomaly``."""
+class detect_anomaly:
+    """``with torch.autograd.detect_anomaly():`` — anomaly detection inside the block (see
+    ``set_detect_anomaly``); also a decorator. Warns, as PyTorch does, that it is slow."""
 
     def __init__(self, check_nan: bool = True):
-        super().__init__(True, check_nan)
+        self.check_nan = check_nan
+        warnings.warn(
+            "Anomaly Detection has been enabled. This mode will increase the runtime and should "
+            "only be enabled for debugging.",
+            UserWarning,
+            stacklevel=2,
+        )
+
+    def __enter__(self):
+        self._prev = tuple(_anomaly)
+        set_anomaly_enabled(True, self.check_nan)
+        return self
+
+    def __exit__(self, *exc):
+        set_anomaly_enabled(*self._prev)
+        return False
 
     def __call__(self, func):
+        def make_context():
+            fresh = object.__new__(detect_anomaly)
+            fresh.check_nan = self.check_nan
+            return fresh
+
+        if inspect.isgeneratorfunction(func):
+            return _wrap_generator(make_context, func)
+
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
-            with detect_anomaly():
+            with make_context():
                 return func(*args, **kwargs)
 
         return wrapper
-
-
-_anomaly = [False]
-
-
-def is_anomaly_enabled() -> bool:
-    return _anomaly[0]

@@ -37,6 +37,16 @@ class Parameter(Tensor):
     def __repr__(self) -> str:
         return "Parameter containing:\n" + _printing.tensor_repr(self)
 
+    def __deepcopy__(self, memo):
+        """A new Parameter holding a copy of the data, as torch's: the copy has no ``.grad``
+        (``copy.deepcopy(model)`` starts with clean gradients), where a plain tensor's
+        deepcopy keeps its gradient."""
+        if id(self) in memo:
+            return memo[id(self)]
+        result = type(self)(Tensor._make(self._data.copy(), False, None), self._requires_grad)
+        memo[id(self)] = result
+        return result
+
     def __reduce_ex__(self, protocol):
         return (_rebuild_parameter, (self._data.copy(), self._requires_grad))
 

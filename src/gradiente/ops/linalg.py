@@ -5,6 +5,7 @@ from __future__ import annotations
 from gradiente.backend import as_array, xp
 from gradiente.ops import gemm
 from gradiente.ops.array_function import ArrayFunction
+from gradiente.ops.linear import factors_to_keep, kept_factors
 
 
 class MatMul(ArrayFunction):
@@ -24,23 +25,26 @@ class MatMul(ArrayFunction):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        # dL/dA needs B and dL/dB needs A: each is kept only when the other needs a gradient
+        # (as torch does), so changing one in place after such a forward leaves it valid.
+        ctx.save_for_backward(*factors_to_keep(a, b))
         ctx.ranks = (a._data.ndim, b._data.ndim)
         return gemm.matmul(a._data, b._data)  # (cut into row blocks: ops/gemm.py)
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
+        a, b = kept_factors(ctx, need_a, need_b)
+        rank_a, rank_b = ctx.ranks
         grad_a = grad_b = None
-        if a.ndim == 1 and b.ndim == 1:  # dot product: d(a·b)/da = b
+        if rank_a == 1 and rank_b == 1:  # dot product: d(a·b)/da = b
             grad_a = grad * b if need_a else None
             grad_b = grad * a if need_b else None
-        elif a.ndim == 1:  # (k) @ (..., k, n) -> (..., n)
+        elif rank_a == 1:  # (k) @ (..., k, n) -> (..., n)
             g = grad.unsqueeze(-1)  # (..., n, 1)
             grad_a = (b @ g).squeeze(-1) if need_a else None  # (..., k)
             grad_b = a.unsqueeze(-1) @ g.mT if need_b else None  # (k, 1)(1, n)
-        elif b.ndim == 1:  # (..., m, k) @ (k) -> (..., m)
+        elif rank_b == 1:  # (..., m, k) @ (k) -> (..., m)
             g = grad.unsqueeze(-1)  # (..., m, 1)
             grad_a = g @ b.unsqueeze(0) if need_a else None  # (..., m, k)
             grad_b = (a.mT @ g).squeeze(-1) if need_b else None  # (..., k)
@@ -128,16 +132,23 @@ class Einsum(ArrayFunction):
     @staticmethod
     def forward(ctx, subs, out, *operands):
         ctx.subs, ctx.out = subs, out
-        ctx.save_for_backward(*operands)
+        ctx.shapes = [t._data.shape for t in operands]
+        ctx.dtype = operands[0]._data.dtype
+        # operand j enters the gradient of every other operand: it is kept only when one of
+        # those needs a gradient (as torch does)
+        needed = [t._requires_grad for t in operands]
+        ctx.kept = [any(needed[:j] + needed[j + 1 :]) for j in range(len(operands))]
+        ctx.save_for_backward(*(t for t, keep in zip(operands, ctx.kept) if keep))
         arrays = [t._data for t in operands]
         return as_array(xp.einsum(",".join(subs) + "->" + out, *arrays, optimize=len(arrays) > 1))
 
     @staticmethod
     def backward(ctx, grad):
-        operands = ctx.saved_tensors
+        saved = iter(ctx.saved_tensors)
+        operands = [next(saved) if keep else None for keep in ctx.kept]
         Tensor = type(grad)
         grads = [None, None]
-        for i, (s, x) in enumerate(zip(ctx.subs, operands)):
+        for i, (s, shape) in enumerate(zip(ctx.subs, ctx.shapes)):
             if not ctx.needs_input_grad[i + 2]:
                 grads.append(None)
                 continue
@@ -146,16 +157,16 @@ class Einsum(ArrayFunction):
             fresh = _fresh_letters("".join(ctx.subs) + ctx.out)
             target = []
             for k, c in enumerate(s):
-                n = x.shape[k]
+                n = shape[k]
                 if c in target:  # repeated letter: its diagonal, via an identity matrix
                     new = next(fresh)
                     subs.append(c + new)
-                    tensors.append(Tensor._make(xp.eye(n, dtype=x._data.dtype)))
+                    tensors.append(Tensor._make(xp.eye(n, dtype=ctx.dtype)))
                     target.append(new)
                     continue
                 if not any(c in sj for sj in subs):  # only in this operand: broadcast back
                     subs.append(c)
-                    tensors.append(Tensor._make(xp.ones(n, dtype=x._data.dtype)))
+                    tensors.append(Tensor._make(xp.ones(n, dtype=ctx.dtype)))
                 target.append(c)
             grads.append(Einsum.apply(subs, "".join(target), *tensors))
         return tuple(grads)

@@ -20,10 +20,27 @@ class Linear(ArrayFunction):
 
     backward_name = "AddmmBackward0"
 
+    def name(self) -> str:
+        """torch's node for this call, which depends on the input's rank and the bias:
+        addmm / mm for a matrix, then a view (unsafe_view, squeeze) for other ranks."""
+        meta = getattr(self, "_input_meta", None)
+        if meta is None:  # not recorded yet
+            return self.backward_name
+        x_meta, bias_meta = meta[0], meta[2]
+        ndim = len(x_meta[0])
+        if ndim == 2:
+            return "AddmmBackward0" if bias_meta is not None else "MmBackward0"
+        if bias_meta is not None:
+            return "ViewBackward0"
+        return "SqueezeBackward4" if ndim == 1 else "UnsafeViewBackward0"
+
     @staticmethod
     def forward(ctx, input, weight, bias):
         x, w = input._data, weight._data
-        ctx.save_for_backward(input, weight)
+        # Each factor is kept only for the other's gradient (dL/dW needs x, dL/dx needs W), as
+        # torch does: a weight changed in place after a forward whose input needs no gradient
+        # (an optimizer step, a clamp_) leaves that backward valid.
+        ctx.save_for_backward(*factors_to_keep(input, weight))
         if x.ndim == 2:
             y = gemm.matmul(x, w.T)
         else:  # (*, in) -> (rows, in) -> (rows, out) -> (*, out)
@@ -35,13 +52,12 @@ class Linear(ArrayFunction):
 
     @staticmethod
     def backward(ctx, grad):
-        x, w = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
+        x, w = kept_factors(ctx, need_x, need_w)
         if grad_state.enabled:  # create_graph=True: the same products as Tensor ops
-            g2 = grad.reshape(-1, w.shape[0])
-            x2 = x.reshape(-1, w.shape[1])
+            g2 = grad.reshape(-1, grad.shape[-1])
             grad_x = (grad @ w) if need_x else None
-            grad_w = (g2.mT @ x2) if need_w else None
+            grad_w = (g2.mT @ x.reshape(-1, x.shape[-1])) if need_w else None
             grad_b = g2.sum(0) if need_b else None
             return grad_x, grad_w, grad_b
         g = grad._data
@@ -55,6 +71,20 @@ class Linear(ArrayFunction):
         if need_b:
             grad_b = g2.sum(axis=0)
         return grad_x, grad_w, grad_b
+
+
+def factors_to_keep(a, b) -> tuple:
+    """What a product of ``a`` and ``b`` saves for backward: ``a`` only if ``b`` needs a
+    gradient (dL/db is built from a) and ``b`` only if ``a`` does, as torch does."""
+    return tuple(t for t, other in ((a, b), (b, a)) if other._requires_grad)
+
+
+def kept_factors(ctx, need_a: bool, need_b: bool) -> tuple:
+    """The factors (a, b) that ``factors_to_keep`` saved, None for one not kept."""
+    saved = list(ctx.saved_tensors)
+    a = saved.pop(0) if need_b else None
+    b = saved.pop(0) if need_a else None
+    return a, b
 
 
 class Embedding(ArrayFunction):

@@ -1,5 +1,6 @@
-"""PyTorch's ``torch.utils`` import paths: ``gradiente.utils.data`` is ``gradiente.data``."""
+"""PyTorch's ``torch.utils`` import paths: ``gradiente.utils.data`` is ``gradiente.data``;
+``gradiente.utils.checkpoint`` is activation checkpointing."""
 
-from gradiente.utils import data
+from gradiente.utils import checkpoint, data
 
-__all__ = ["data"]
+__all__ = ["checkpoint", "data"]
