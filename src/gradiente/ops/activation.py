@@ -14,7 +14,7 @@ from gradiente import parallel
 from gradiente.autograd import function as _function
 from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import as_array, xp
-from gradiente.ops.array_function import ArrayFunction
+from gradiente.ops.array_function import ArrayFunction, renamed
 from gradiente.ops.unary import Activation, mask, sigmoid
 
 # ------------------------------------------------------------------------------------- erf
@@ -515,6 +515,9 @@ class ScaledElu(Activation):
         return neg.where(x <= 0, scale)
 
 
+Celu = renamed(ScaledElu, "Celu", "CeluBackward0", "CELU: ScaledElu named as torch's node.")
+
+
 def _tanh_softplus(x):
     # tanh(log(1 + eˣ)), log(1 + eˣ) = max(x, 0) + log1p(e^(−|x|)) (no overflow)
     return xp.tanh(xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x))))
@@ -584,7 +587,7 @@ class Hardsigmoid(Activation):
 class Softsign(Activation):
     """x / (1 + |x|); f' = 1 / (1 + |x|)²."""
 
-    backward_name = "SoftsignBackward0"
+    backward_name = "DivBackward0"  # torch composes x / (1 + |x|)
     on_integers = "float"
     on_bool = (NotImplementedError, "\"abs_cpu\" not implemented for 'Bool'")
 
@@ -604,7 +607,7 @@ class Softsign(Activation):
 class Tanhshrink(Activation):
     """x − tanh(x); f' = tanh²(x)."""
 
-    backward_name = "TanhshrinkBackward0"
+    backward_name = "SubBackward0"  # torch composes x − tanh(x)
     on_integers = "float"
     on_bool = (RuntimeError, _BOOL_SUB_ONE)
 

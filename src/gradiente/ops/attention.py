@@ -54,6 +54,8 @@ def _causal_mask(like, L, S):
 
 def _safe_softmax(s):
     """Row softmax; a row that is −∞ everywhere (fully masked) gives zeros, not NaN."""
+    if s.shape[-1] == 0:  # no keys: empty rows, so the output P V is all zeros
+        return s.copy()
     m = s.max(axis=-1, keepdims=True)
     m[~xp.isfinite(m)] = 0.0  # a dead row: exp(−∞ − 0) = 0 everywhere
     e = xp.exp(s - m)
@@ -129,7 +131,10 @@ def _backward_tensors(ctx, grad, q, k, v, mask):
         s = s.masked_fill(~mask, float("-inf")) if mask._data.dtype == bool else s + mask
     if ctx.causal:
         s = s.masked_fill(_tensor(~_causal_mask(s._data, s.shape[-2], s.shape[-1])), float("-inf"))
-    dead = _tensor(~xp.isfinite(s._data.max(axis=-1, keepdims=True)))  # fully masked rows
+    if s.shape[-1] == 0:  # no keys: the row max below has nothing to reduce
+        dead = _tensor(xp.zeros(s.shape[:-1] + (1,), dtype=bool))
+    else:  # fully masked rows
+        dead = _tensor(~xp.isfinite(s._data.max(axis=-1, keepdims=True)))
     p = s.masked_fill(dead, 0.0).softmax(-1).masked_fill(dead, 0.0)
     d = None if ctx.keep is None else _tensor(ctx.keep * ctx.inv)
     p_drop = p if d is None else p * d
@@ -147,6 +152,39 @@ def _backward_tensors(ctx, grad, q, k, v, mask):
     return grad_q, grad_k, grad_v, grad_m
 
 
+def _fused_kernel_applies(query, key, value, attn_mask, dropout_p: float) -> bool:
+    """Whether torch's CPU flash-attention kernel would run this call: torch 2.13's CPU backend
+    choice, its checks in its order. That kernel accepts ``attn_mask`` together with
+    ``is_causal`` (both masks apply); the math fallback taken otherwise refuses the pair.
+    (Grouped-query keys and values are already repeated to the query's heads here.)"""
+    if dropout_p > 0.0 or not query.ndim == key.ndim == value.ndim == 4:
+        return False
+    if not query.shape[0] == key.shape[0] == value.shape[0]:  # batch sizes
+        return False
+    if not query.shape[1] == key.shape[1] == value.shape[1]:  # heads
+        return False
+    if attn_mask is not None and not _mask_fits_fused_kernel(attn_mask, query, key):
+        return False
+    if not query.shape[-1] == key.shape[-1] == value.shape[-1]:  # head sizes
+        return False
+    return all(t.stride(-1) == 1 for t in (query, key, value))
+
+
+def _mask_fits_fused_kernel(mask, query, key) -> bool:
+    """torch's check of the mask for that kernel: (L or 1, S or 1), optionally led by
+    (N or 1, H or 1); a mask that requires grad goes to the math path."""
+    if mask.requires_grad:
+        return False
+    if mask.ndim < 2:  # torch reads its size(−2) first
+        raise IndexError("Dimension out of range (expected to be in range of [-1, 0], but got -2)")
+    if mask.shape[-2] not in (query.shape[2], 1) or mask.shape[-1] not in (key.shape[2], 1):
+        return False
+    if mask.ndim == 2:
+        return True
+    leading_fit = mask.shape[0] in (1, query.shape[0]) and mask.shape[1] in (1, query.shape[1])
+    return mask.ndim == 4 and leading_fit
+
+
 def scaled_dot_product_attention(
     query,
     key,
@@ -161,15 +199,12 @@ def scaled_dot_product_attention(
     weights. Shapes (..., L, E), (..., S, E), (..., S, Ev) → (..., L, Ev).
 
     ``attn_mask``: a bool mask keeps the scores where True; a float mask is added to them.
-    ``is_causal``: query i attends to keys 0..i. ``scale`` defaults to 1/√E. ``enable_gqa``:
-    grouped-query attention, each of the Hk key/value heads serves Hq/Hk query heads.
+    ``is_causal``: query i attends to keys 0..i; with a mask as well, both apply (where torch's
+    fused kernel would run, see ``_fused_kernel_applies``). ``scale`` defaults to 1/√E.
+    ``enable_gqa``: grouped-query attention, each of the Hk key/value heads serves Hq/Hk query
+    heads.
     """
     Tensor = _function._Tensor
-    if is_causal and attn_mask is not None:
-        raise RuntimeError(
-            "_scaled_dot_product_attention: Explicit attn_mask should not be set when "
-            "is_causal=True"
-        )
     if not (query.dtype == key.dtype == value.dtype):
         raise RuntimeError(
             "Expected query, key, and value to have the same dtype, but got query.dtype: "
@@ -190,6 +225,17 @@ def scaled_dot_product_attention(
             attn_mask = Tensor._make(xp.asarray(attn_mask), False, None)
         if attn_mask._data.dtype != bool and attn_mask.dtype != query.dtype:
             attn_mask = attn_mask.to(query.dtype)
+    empty = query.shape[-2] == 0 or key.shape[-2] == 0  # torch answers zeros before choosing
+    if (
+        is_causal
+        and attn_mask is not None
+        and not empty
+        and not _fused_kernel_applies(query, key, value, attn_mask, dropout_p)
+    ):
+        raise RuntimeError(
+            "_scaled_dot_product_attention: Explicit attn_mask should not be set when "
+            "is_causal=True"
+        )
     if scale is None:
         scale = 1.0 / float(query.shape[-1]) ** 0.5
     return ScaledDotProductAttention.apply(

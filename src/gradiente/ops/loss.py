@@ -83,13 +83,21 @@ class CrossEntropy(ArrayFunction):
         ctx.node_name = CrossEntropy._torch_node_name(
             x.ndim, target._data.dtype.kind == "f", label_smoothing, reduction
         )
-        ctx.save_for_backward(input, target, weight)
         eps = label_smoothing
-        if target._data.dtype.kind == "f":
+        probabilities = target._data.dtype.kind == "f"
+        # What torch's composition nll_loss(log_softmax(x)) keeps: log_softmax's output (here
+        # ctx.logp), not x, so changing x in place before backward is allowed; the target where
+        # a node keeps it (not with smoothed probabilities: those are a new tensor), the weight.
+        kept_target = None if probabilities and eps > 0 else target
+        ctx.save_for_backward(kept_target, weight)
+        ctx.target, ctx.target_version = target, target._get_version_counter().value
+        ctx.input, ctx.input_version = input, input._get_version_counter().value
+        if probabilities:
             # Probability targets: q = ((1 − ε) p + ε/C) · w
             q = target._data
             if eps > 0:
                 q = q * (1 - eps) + eps / C
+                ctx.smoothed = q  # backward's q: the target may change in place meanwhile
             if w_b is not None:
                 q = q * w_b
             # PyTorch negates after summing: −Σ over everything for 'sum'/'mean' (so an
@@ -128,7 +136,8 @@ class CrossEntropy(ArrayFunction):
 
     @staticmethod
     def backward(ctx, grad):
-        input, target, weight = ctx.saved_tensors
+        _ = ctx.saved_tensors  # refuses a target or weight changed in place since the forward
+        input, target = ctx.input, ctx.target
         need_input, need_target = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
         if grad_state.enabled:
             return _cross_entropy_backward_tensors(ctx, grad, input, target)
@@ -140,9 +149,7 @@ class CrossEntropy(ArrayFunction):
         grad_input = grad_target = grad_weight = None
         logp = ctx.logp
         if ctx.prob:
-            q = target._data
-            if ctx.eps > 0:
-                q = q * (1 - ctx.eps) + ctx.eps / ctx.C
+            q = ctx.smoothed if ctx.eps > 0 else target._data
             if ctx.needs_input_grad[2]:
                 # dL/dw_c = −Σ_i s_i q_ic log softmax(x_i)_c (q before the weights)
                 grad_weight = _sum_to_classes(-(q * logp) * s_b, axis)
@@ -180,7 +187,15 @@ def _sum_to_classes(a, axis):
 
 
 def _cross_entropy_backward_tensors(ctx, grad, input, target):
-    """The cross-entropy gradient built from Tensor ops (used with create_graph=True)."""
+    """The cross-entropy gradient built from Tensor ops (used with create_graph=True).
+
+    The graph of this gradient runs through log_softmax(x), recomputed from x (and smoothed
+    targets, recomputed from the target): an x or target changed in place since the forward is
+    refused here (torch would differentiate the outputs it saved).
+    """
+    for tensor, version in ((input, ctx.input_version), (target, ctx.target_version)):
+        counter = tensor._get_version_counter()
+        _function._check_version(counter, version, tensor._data, ctx)
     axis, eps, C = ctx.axis, ctx.eps, ctx.C
     s = grad if ctx.reduction == "none" else grad.reshape(())
     if ctx.reduction == "mean":
@@ -243,6 +258,7 @@ class NllLoss(ArrayFunction):
         ctx.valid = valid
         ctx.shape, ctx.dtype = x.shape, x.dtype
         ctx.denom = w_t.sum()
+        ctx.save_for_backward(input, target, weight)  # as torch: backward refuses in-place edits
         if reduction == "none":
             if x.ndim == 1:  # one sample: PyTorch's 0 − loss, so a zero loss is +0.0
                 losses = losses + 0.0
@@ -254,6 +270,7 @@ class NllLoss(ArrayFunction):
 
     @staticmethod
     def backward(ctx, grad):
+        _ = ctx.saved_tensors  # refuses an input, target or weight changed in place since
         axis = ctx.axis
         # −w_(y_i) s_i at each kept target (i, y_i) and exactly 0 everywhere else, as in
         # PyTorch, which writes only those entries: a plain pattern · s would put 0 · ∞ = NaN

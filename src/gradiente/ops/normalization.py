@@ -14,6 +14,9 @@ computed on arrays; under ``create_graph=True`` the same formula is built from T
 
 from __future__ import annotations
 
+import math
+import warnings
+
 from gradiente.autograd import function as _function
 from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import xp
@@ -34,17 +37,29 @@ class NormalizeAffine(ArrayFunction):
 
     backward_name = "NativeBatchNormBackward0"
 
+    def name(self) -> str:
+        """torch's node: batch norm's statistics are over the axes its parameters are summed
+        over (all but the channels); layer norm's over the others (the trailing ones)."""
+        return getattr(self, "node_name", self.backward_name)
+
     @staticmethod
     def forward(ctx, input, weight, bias, stat_axes, param_shape, param_axes, eps, running):
         x = input._data
-        mean = x.mean(axis=stat_axes, keepdims=True)
-        xhat = x - mean  # centred now, normalised in place below
-        var = (xhat * xhat).mean(axis=stat_axes, keepdims=True)
-        invstd = 1.0 / xp.sqrt(var + eps)
+        ctx.node_name = (
+            "NativeBatchNormBackward0" if stat_axes == param_axes else "NativeLayerNormBackward0"
+        )
+        # elements per statistic; none (an empty axis) gives NaN statistics, as in torch
+        ctx.count = math.prod(x.shape[a] for a in stat_axes)
+        with xp.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # the mean of an empty slice
+            mean = x.mean(axis=stat_axes, keepdims=True)
+            xhat = x - mean  # centred now, normalised in place below
+            var = (xhat * xhat).mean(axis=stat_axes, keepdims=True)
+            invstd = 1.0 / xp.sqrt(var + eps)
         xhat *= invstd
         if running is not None:
             running_mean, running_var, momentum = running
-            n = x.size // mean.size
+            n = ctx.count
             # running ← (1 − m) running + m · batch statistic (variance unbiased: × n/(n−1))
             running_mean._data[...] = momentum * mean.reshape(-1) + (1 - momentum) * (
                 running_mean._data
@@ -97,8 +112,10 @@ class NormalizeAffine(ArrayFunction):
                 sum_gh_xhat = (gh * xhat).sum(axis=R, keepdims=True)
                 gh *= invstd
                 gh_scaled = gh
-        if need_x:
-            n = xhat.size // invstd.size
+        if need_x and ctx.count == 0:  # no elements (an empty axis normalised): nothing to do
+            grad_x = gh_scaled
+        elif need_x:
+            n = ctx.count
             # dL/dx = ĝ/√(σ²+ε) − (1/√(σ²+ε))/N · (Σ ĝ + x̂ Σ ĝ x̂)
             grad_x = gh_scaled
             grad_x -= xhat * (invstd / n * sum_gh_xhat)
@@ -125,7 +142,7 @@ def _backward_tensors(ctx, grad, x, weight):
         grad_b = param_sum(grad).reshape(ctx.bias_shape)
     if need_x:
         gh = grad if weight is None else grad * weight.reshape(ctx.param_shape)
-        n = xhat.numel() // invstd.numel()
+        n = max(ctx.count, 1)  # no elements: every sum below is empty anyway
         sum_gh = gh.sum(R, keepdim=True)
         sum_gh_xhat = (gh * xhat).sum(R, keepdim=True)
         grad_x = (invstd / n) * (gh * n - sum_gh - xhat * sum_gh_xhat)

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import warnings
 
+from gradiente import random as _random
+from gradiente.backend import xp
 from gradiente.ops import activation as A
-from gradiente.tensor import Tensor
+from gradiente.tensor import Tensor, empty_like, zeros_like
 
 
 def _activation(op, input: Tensor, inplace: bool, *args) -> Tensor:
@@ -93,7 +95,7 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """max(0, x) + min(0, α (e^(x/α) − 1))."""
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError")
-    return _activation(A.ScaledElu, input, inplace, alpha, 1.0, 1.0 / alpha)
+    return _activation(A.Celu, input, inplace, alpha, 1.0, 1.0 / alpha)
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
@@ -197,3 +199,90 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=N
     if dim is None:
         dim = _get_softmax_dim("softmin", input.ndim, _stacklevel)
     return (-input).softmax(dim, dtype=dtype)
+
+
+# ------------------------------------------------------------------- randomised and in place
+
+
+def rrelu(
+    input: Tensor,
+    lower: float = 1.0 / 8,
+    upper: float = 1.0 / 3,
+    training: bool = False,
+    inplace: bool = False,
+) -> Tensor:
+    """Randomised leaky ReLU (Xu et al., 2015): x for x > 0, a · x otherwise.
+
+    Training: each x ≤ 0 gets its own slope a ~ U(lower, upper), drawn in order of the
+    elements as torch's CPU kernel draws them (one double per such element), and the
+    gradient there is a. Evaluation: the mean slope a = (lower + upper) / 2.
+    """
+    if lower > upper:
+        raise RuntimeError("Lower bound should be less than or equal to the upper bound")
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2, inplace)
+    x = input._data
+    negative = x <= 0
+    # torch's uniform_real_distribution<double>: u · (upper − lower) + lower, two roundings,
+    # from bounds first rounded to the input's type
+    lo, hi = float(x.dtype.type(lower)), float(x.dtype.type(upper))
+    u = _random.uniform((int(negative.sum()),), xp.float64)
+    slopes = u * (hi - lo) + lo
+    noise = xp.ones(x.shape, dtype=x.dtype)
+    noise[negative] = slopes.astype(x.dtype)  # torch's slope, rounded to the input's type
+    noise = Tensor._make(noise)
+    return input.mul_(noise) if inplace else input * noise
+
+
+def rrelu_(
+    input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False
+) -> Tensor:
+    """In-place ``rrelu``."""
+    return rrelu(input, lower, upper, training, inplace=True)
+
+
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """In-place ``elu``."""
+    return elu(input, alpha, inplace=True)
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """In-place ``leaky_relu``."""
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """In-place ``hardtanh``."""
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
+    """In-place ``threshold``."""
+    return _activation(A.Threshold, input, True, threshold, value)
+
+
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """In-place ``celu``."""
+    return celu(input, alpha, inplace=True)
+
+
+def selu_(input: Tensor) -> Tensor:
+    """In-place ``selu``."""
+    return selu(input, inplace=True)
+
+
+def gumbel_softmax(
+    logits: Tensor, tau: float = 1.0, hard: bool = False, eps: float = 1e-10, dim: int = -1
+) -> Tensor:
+    """A sample of softmax((logits + g) / τ), g ~ Gumbel(0, 1) = −log(Exponential(1)) (Jang et
+    al., 2017). ``hard``: the one-hot of its argmax in the forward, with the soft sample's
+    gradient (straight-through: y_hard − stop_grad(y_soft) + y_soft)."""
+    if eps != 1e-10:
+        warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
+    gumbels = -empty_like(logits).exponential_().log()  # drawn as torch draws them
+    y_soft = ((logits + gumbels) / tau).softmax(dim)
+    if not hard:
+        return y_soft
+    index = y_soft.max(dim, keepdim=True)[1]
+    y_hard = zeros_like(logits).scatter_(dim, index, 1.0)
+    return y_hard - y_soft.detach() + y_soft

@@ -1,4 +1,5 @@
-"""``F.linear``, ``F.bilinear``, ``F.embedding``, the dropouts and ``F.one_hot``.
+"""``F.linear``, ``F.bilinear``, ``F.embedding``, the dropouts (alpha dropout too) and
+``F.one_hot``.
 
 The functions behind the dense layers: a fused x Wᵀ + b, a table lookup, and random masking.
 (The module is called ``dense``, not ``linear``, so that ``F.linear`` stays the function.)
@@ -10,7 +11,7 @@ import warnings
 
 from gradiente import backend as B
 from gradiente import random as _random
-from gradiente.backend import xp
+from gradiente.backend import torch_type_name, xp
 from gradiente.ops.linear import Embedding as _Embedding
 from gradiente.ops.linear import Linear as _Linear
 from gradiente.tensor import Tensor
@@ -19,6 +20,12 @@ from gradiente.tensor import Tensor
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = x Wᵀ + b, x of shape (*, in_features), W (out_features, in_features)."""
     x_shape, w_shape = input._data.shape, weight._data.shape
+    if len(w_shape) == 1 and x_shape:
+        # torch's matmul route: a vector weight gives one output, without the feature axis
+        if bias is not None and len(x_shape) == 2:
+            raise RuntimeError("mat2 must be a matrix, got 1-D tensor")
+        out = input.matmul(weight)
+        return out if bias is None else out + bias
     if not x_shape or len(w_shape) != 2 or x_shape[-1] != w_shape[1]:
         cols = x_shape[-1] if x_shape else 1
         rows = input.numel() // max(cols, 1)
@@ -95,11 +102,21 @@ def _check_p(p: float) -> None:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
 
 
+def _check_floating(input: Tensor) -> None:
+    """The noise is floating point: torch cannot write x · noise into an integer tensor."""
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(
+            "result type Float can't be cast to the desired output type "
+            f"{torch_type_name(input._data.dtype)}"
+        )
+
+
 def _apply_noise(input: Tensor, noise_shape: tuple, p: float, inplace: bool) -> Tensor:
     """x · m / (1 − p), m ~ Bernoulli(1 − p) of ``noise_shape`` (drawn as PyTorch does)."""
-    if p == 1.0:
+    if p == 1.0:  # torch multiplies by zeros of the input's own type: any dtype works
         noise = xp.zeros(noise_shape, dtype=input._data.dtype)
     else:
+        _check_floating(input)
         noise = _random.bernoulli(1 - p, noise_shape, input._data.dtype)
         noise /= 1 - p
     mask = Tensor._make(noise)
@@ -176,6 +193,55 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
         raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
     shape = input.shape[:2] + (1,) * (input.ndim - 2)
     return _apply_noise(input, shape, p, inplace)
+
+
+# The value SELU saturates at, −λα, negated: alpha dropout sets dropped units to −α'.
+_SELU_SATURATION = 1.7580993408473766
+
+
+def _apply_alpha_noise(input: Tensor, noise_shape: tuple, p: float, inplace: bool) -> Tensor:
+    """Alpha dropout (Klambauer et al., 2017): a dropped unit becomes −α' (SELU's saturation
+    value), then an affine map a x + b restores zero mean and unit variance:
+
+        a = ((α'² p + 1)(1 − p))^(−1/2),   y = x · (m a) + ((m − 1) α' a + α' a p)
+
+    with m ~ Bernoulli(1 − p) of ``noise_shape``, computed in torch's order and precision."""
+    dtype = input._data.dtype
+    if p == 1.0:  # torch multiplies by 0: everything dropped, no shift
+        zero = Tensor._make(xp.zeros((), dtype=dtype))
+        return input.mul_(zero) if inplace else input * zero
+    _check_floating(input)
+    m = _random.bernoulli(1 - p, noise_shape, dtype)
+    a = 1.0 / ((_SELU_SATURATION**2 * p + 1) * (1 - p)) ** 0.5
+    shift = (m - 1) * dtype.type(_SELU_SATURATION * a) + dtype.type(_SELU_SATURATION * a * p)
+    scale, shift = Tensor._make(m * dtype.type(a)), Tensor._make(shift)
+    if input.is_cuda:
+        scale, shift = scale.to(input.device), shift.to(input.device)
+    if inplace:
+        return input.mul_(scale).add_(shift)
+    return input * scale + shift
+
+
+def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False):
+    """Dropout for SELU networks: dropped units take SELU's negative saturation value and the
+    result is rescaled to keep the mean and variance (training only)."""
+    _check_p(p)
+    if not training or p == 0.0 or input.numel() == 0:
+        return input
+    return _apply_alpha_noise(input, input.shape, p, inplace)
+
+
+def feature_alpha_dropout(
+    input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False
+):
+    """``alpha_dropout`` of whole channels: one draw per (sample, channel)."""
+    _check_p(p)
+    if not training or p == 0.0 or input.numel() == 0:
+        return input
+    if input.ndim < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    shape = input.shape[:2] + (1,) * (input.ndim - 2)
+    return _apply_alpha_noise(input, shape, p, inplace)
 
 
 # ------------------------------------------------------------------------------------- misc

@@ -12,12 +12,12 @@ import math
 import warnings
 
 from gradiente.autograd.grad_mode import is_grad_enabled, no_grad
-from gradiente.backend import torch_type_name
+from gradiente.backend import bool_, torch_type_name, xp
 from gradiente.nn.functional.activation import logsigmoid
 from gradiente.nn.functional.distance import pairwise_distance
 from gradiente.ops import activation as A
 from gradiente.ops import loss as L
-from gradiente.tensor import Tensor, as_tensor
+from gradiente.tensor import Tensor, as_tensor, zeros
 
 
 def _legacy_reduction(size_average, reduce) -> str:
@@ -393,7 +393,8 @@ def soft_margin_loss(
 ) -> Tensor:
     """log(1 + e^(−y x)), the two-class logistic loss for labels y = ±1."""
     loss = (-input * target).exp().log1p()
-    return _reduce(loss, _resolve_reduction(size_average, reduce, reduction))
+    loss = _reduce(loss, _resolve_reduction(size_average, reduce, reduction))
+    return _fused(loss, "SoftMarginLossBackward0", input, target)
 
 
 def cosine_embedding_loss(
@@ -507,3 +508,113 @@ def gaussian_nll_loss(
     if full:
         loss = loss + 0.5 * math.log(2 * math.pi)
     return _reduce(loss, _resolve_reduction(None, None, reduction, "is not valid"))
+
+
+def _class_rows(input: Tensor) -> Tensor:
+    """The scores as (N, C) rows: a 1-D input is one sample; torch accepts nothing else."""
+    if input.ndim > 2 or (input.ndim < 2 and input.numel() == 0):
+        raise RuntimeError(
+            "Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
+            f"{list(input.shape)}"
+        )
+    return input.reshape(1, -1) if input.ndim < 2 else input
+
+
+def multi_margin_loss(
+    input: Tensor,
+    target: Tensor,
+    p: int = 1,
+    margin: float = 1.0,
+    weight: Tensor | None = None,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """Multi-class hinge loss: loss_i = Σ_(j ≠ y_i) w_(y_i) max(0, margin − x_(y_i) + x_j)^p / C
+    (p = 1 or 2), the score of the true class pushed above every other by ``margin``."""
+    reduction = _resolve_reduction(size_average, reduce, reduction)
+    if p not in (1, 2):
+        raise ValueError("only p == 1 and p == 2 supported")
+    if weight is not None and weight.ndim != 1:
+        raise ValueError("weight must be one-dimensional")
+    x = _class_rows(input)
+    N, C = x.shape
+    if (input.ndim == 2 and (target.ndim != 1 or target.shape[0] != N)) or target.numel() != N:
+        raise RuntimeError(
+            "multi_margin_loss: target tensor should be 1-D with size equal to the number of "
+            f"input samples (batch size). Expected target size [{N}], but got "
+            f"{list(target.shape)}. Input has shape {list(input.shape)}."
+        )
+    if weight is not None and weight.numel() != C:
+        raise RuntimeError(f"inconsistent weight size, expected {C} but got {list(weight.shape)}")
+    y = target.reshape(N, 1)
+    if N and (int(y.min()) < 0 or int(y.max()) >= C):
+        raise RuntimeError("target out of range")
+    # z_ij = margin − x_(i, y_i) + x_ij; only z > 0 counts (relu: no gradient at z = 0)
+    hinge = (margin - x.gather(1, y) + x).relu()
+    if p == 2:
+        hinge = hinge * hinge
+    if weight is not None:
+        hinge = hinge * weight[y]
+    true_class = zeros(x.shape, dtype=bool_).scatter_(1, y, True)
+    loss = (hinge.masked_fill(true_class, 0.0).sum(1) / C).reshape(target.shape)
+    return _fused(_reduce(loss, reduction), "MultiMarginLossBackward0", input, target)
+
+
+def multilabel_margin_loss(
+    input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean"
+) -> Tensor:
+    """Multi-label hinge loss: each sample's targets are the class indices in ``target`` up to
+    the first −1; every target class j must beat every other class k by 1:
+    loss = Σ_j Σ_(k not a target) max(0, 1 − (x_j − x_k)) / C."""
+    reduction = _resolve_reduction(size_average, reduce, reduction)
+    x = _class_rows(input)
+    N, C = x.shape
+    if target.shape != input.shape:
+        raise RuntimeError(
+            f"inconsistent target size: {list(target.shape)} for input of size: {list(input.shape)}"
+        )
+    t = target._data.reshape(N, C)
+    if t.size and (t.min() < -1 or t.max() >= C):
+        raise RuntimeError("argument #2 'target' is out of range")
+    listed = xp.cumprod(t != -1, axis=1).astype(bool)  # (N, K): the entries before the first −1
+    t_safe = xp.where(listed, t, 0)
+    is_target = xp.zeros((N, C), dtype=bool)
+    is_target[xp.nonzero(listed)[0], t_safe[listed]] = True
+    x_target = x.gather(1, as_tensor(t_safe))  # (N, K): the score of each listed target
+    hinge = (1 - x_target.unsqueeze(2) + x.unsqueeze(1)).relu()  # (N, K, C)
+    counted = listed[:, :, None] & ~is_target[:, None, :]
+    loss = hinge.masked_fill(as_tensor(~counted), 0.0).sum((1, 2)) / C
+    loss = loss.reshape(input.shape[:-1])
+    return _fused(_reduce(loss, reduction), "MultilabelMarginLossBackward0", input, target)
+
+
+def triplet_margin_with_distance_loss(
+    anchor: Tensor,
+    positive: Tensor,
+    negative: Tensor,
+    *,
+    distance_function=None,
+    margin: float = 1.0,
+    swap: bool = False,
+    reduction: str = "mean",
+) -> Tensor:
+    """max(0, margin + d(a, p) − d(a, n)) for any distance ``d`` (default: the Euclidean
+    ``pairwise_distance``); ``swap`` uses min(d(a, n), d(p, n)) as the negative distance."""
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    a_dim, p_dim, n_dim = anchor.ndim, positive.ndim, negative.ndim
+    if not a_dim == p_dim == n_dim:
+        raise RuntimeError(
+            "The anchor, positive, and negative tensors are expected to have the same number "
+            f"of dimensions, but got: anchor {a_dim}D, positive {p_dim}D, and negative "
+            f"{n_dim}D inputs"
+        )
+    distance = pairwise_distance if distance_function is None else distance_function
+    dist_pos = distance(anchor, positive)
+    dist_neg = distance(anchor, negative)
+    if swap:
+        dist_neg = dist_neg.minimum(distance(positive, negative))
+    return _reduce((margin + dist_pos - dist_neg).clamp_min(0), reduction)

@@ -7,9 +7,13 @@ op normalises the right axes, then apply the per-channel affine map.
 
 from __future__ import annotations
 
+import math
 import numbers
 
 from gradiente.backend import xp
+from gradiente.nn.functional import conv as _conv
+from gradiente.ops import pool as _pool
+from gradiente.ops import pool3d as _pool3d
 from gradiente.ops.normalization import NormalizeAffine as _NormalizeAffine
 from gradiente.tensor import Tensor
 
@@ -35,22 +39,25 @@ def batch_norm(
             f"{input.ndim}D input of shape {tuple(input.shape)}"
         )
     C = input.shape[1]
-    for name, t in (
-        ("weight", weight),
-        ("bias", bias),
+    for name, t in (  # one entry per channel of the input, checked in torch's order
         ("running_mean", running_mean),
         ("running_var", running_var),
+        ("weight", weight),
+        ("bias", bias),
     ):
         if t is not None and t.numel() != C:
-            raise RuntimeError(
-                f"batch_norm: {name} should contain {C} elements (one per channel of input "
-                f"shape {tuple(input.shape)}), not {t.numel()}"
-            )
+            raise RuntimeError(f"{name} should contain {C} elements not {t.numel()}")
     param_shape = (1, C) + (1,) * (input.ndim - 2)
     axes = (0,) + tuple(range(2, input.ndim))
+    if input.numel() == 0:
+        # torch's answer for an empty batch: no statistics, the input passed through the affine
+        # map (a copy, so that the result is not a view of the input); buffers untouched
+        out = input.clone()
+        if weight is not None:
+            out = out * weight.reshape(param_shape)
+        return out if bias is None else out + bias.reshape(param_shape)
     if training:
-        n = input.numel() // C if C else 0
-        if n <= 1:
+        if input.numel() // C == 1:
             raise ValueError(
                 f"Expected more than 1 value per channel when training, got input size "
                 f"{input.shape}"
@@ -122,7 +129,8 @@ def group_norm(
             f"Expected number of channels in input to be divisible by num_groups, but got "
             f"input of shape {list(input.shape)} and num_groups={num_groups}"
         )
-    grouped = input.reshape(N, num_groups, -1)  # (N, G, C/G · spatial)
+    grouped = input.reshape(N, num_groups, input.numel() // max(N * num_groups, 1))
+    # (N, G, C/G · spatial); sizes spelled out, as −1 is ambiguous for an empty batch
     xhat = _NormalizeAffine.apply(grouped, None, None, (2,), (1,), (), eps, None)
     return _channel_affine(xhat.reshape(input.shape), weight, bias)
 
@@ -157,11 +165,15 @@ def instance_norm(
     if not use_input_stats:
         return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
     spatial = tuple(range(2, input.ndim))
-    if input.numel() // max(input.shape[0] * input.shape[1], 1) <= 1:
+    if math.prod(input.shape[2:]) == 1:
         raise ValueError(
             f"Expected more than 1 spatial element when training, got input size {input.shape}"
         )
-    if running_mean is not None and running_var is not None:
+    N, C = input.shape[:2]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var)):
+        if t is not None and t.numel() != C:  # torch repeats them per sample, then checks
+            raise RuntimeError(f"{name} should contain {N * C} elements not {N * t.numel()}")
+    if running_mean is not None and running_var is not None and input.numel():
         x = input._data
         n = x.size // (x.shape[0] * x.shape[1])
         # running ← (1 − m) running + m · mean over the batch of the instance statistics
@@ -171,8 +183,13 @@ def instance_norm(
         running_var._data[...] = momentum * var + (1 - momentum) * running_var._data
         running_mean._bump()
         running_var._bump()
-    xhat = _NormalizeAffine.apply(input, None, None, spatial, (1,), (), eps, None)
-    return _channel_affine(xhat, weight, bias)
+    # torch's route: each (sample, channel) pair is one channel of a batch norm on the input
+    # seen as (1, N·C, *spatial), with γ, β repeated per sample; then viewed back
+    flat = input.reshape((1, N * C) + tuple(input.shape[2:]))
+    w = None if weight is None else weight.repeat(N)
+    b = None if bias is None else bias.repeat(N)
+    out = batch_norm(flat, None, None, w, b, True, momentum, eps)
+    return out.view(input.shape)
 
 
 def rms_norm(
@@ -186,3 +203,32 @@ def rms_norm(
     dims = tuple(range(input.ndim - len(shape), input.ndim))
     out = input * ((input * input).mean(dims, keepdim=True) + eps).rsqrt()
     return out if weight is None else out * weight
+
+
+def local_response_norm(
+    input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0
+) -> Tensor:
+    """x / (k + α · mean of x² over ``size`` neighbouring channels)^β, the window centred on
+    the channel (⌊size/2⌋ before, ⌊(size−1)/2⌋ after, zeros past the ends): torch's
+    composition, an average pool of x² along the channel axis."""
+    dim = input.ndim
+    if dim < 3:
+        raise ValueError(
+            "Expected 3D or higher dimensionality                          input (got "
+            f"{dim} dimensions)"
+        )
+    if input.numel() == 0:
+        return input
+    div = input * input
+    if dim == 3:
+        div = div.unsqueeze(1)  # (N, 1, C, L): pool a (size, 1) window down the channels
+        div = _conv.pad(div, (0, 0, size // 2, (size - 1) // 2))
+        div = _pool.avg_pool2d(div, (size, 1), stride=1).squeeze(1)
+    else:
+        sizes = input.shape
+        div = div.reshape(sizes[0], 1, sizes[1], sizes[2], -1)  # (N, 1, C, H, rest)
+        div = _conv.pad(div, (0, 0, 0, 0, size // 2, (size - 1) // 2))
+        div = _pool3d.avg_pool3d(div, (size, 1, 1), stride=1).squeeze(1)
+        div = div.reshape(sizes)
+    div = (div * alpha + k).pow(beta)
+    return input / div

@@ -58,6 +58,19 @@ class LeakyReLU(OptionsModule):
         return F.leaky_relu(input, self.negative_slope, self.inplace)
 
 
+class RReLU(OptionsModule):
+    """x for x > 0, a · x otherwise: a ~ U(lower, upper) per element in training, the mean
+    slope (lower + upper) / 2 in evaluation (Xu et al., 2015)."""
+
+    def __init__(
+        self, lower: float = 1.0 / 8, upper: float = 1.0 / 3, inplace: bool = False
+    ) -> None:
+        super().__init__(lower=lower, upper=upper, inplace=inplace)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.rrelu(input, self.lower, self.upper, self.training, self.inplace)
+
+
 class ELU(_AlphaActivation):
     """x for x > 0, α (eˣ − 1) otherwise."""
 

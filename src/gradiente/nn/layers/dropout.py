@@ -46,3 +46,16 @@ class Dropout3d(_DropoutNd):
     """Zero whole volumes of (N, C, D, H, W) input with probability p (training only)."""
 
     _dropout = staticmethod(F.dropout3d)
+
+
+class AlphaDropout(_DropoutNd):
+    """Dropout that keeps SELU's self-normalisation: dropped units take SELU's negative
+    saturation value, and the output is rescaled to zero mean, unit variance (training only)."""
+
+    _dropout = staticmethod(F.alpha_dropout)
+
+
+class FeatureAlphaDropout(_DropoutNd):
+    """``AlphaDropout`` of whole channels (training only)."""
+
+    _dropout = staticmethod(F.feature_alpha_dropout)

@@ -17,6 +17,11 @@ def _weight_and_bias(module: Module, shape: tuple, out: int, bias: bool, device,
 
     Empty here: each layer's ``reset_parameters`` draws them, in PyTorch's order.
     """
+    for size in shape:
+        if size < 0:  # torch's error from allocating the weight
+            raise RuntimeError(
+                f"Trying to create tensor with negative dimension {size}: {list(shape)}"
+            )
     module.weight = Parameter(empty(shape, dtype=dtype, device=device))
     if bias:
         module.bias = Parameter(empty(out, dtype=dtype, device=device))

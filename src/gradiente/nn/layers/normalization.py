@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import numbers
+import warnings
 
 from gradiente.backend import int64
 from gradiente.nn import functional as F
@@ -136,11 +137,6 @@ class _BatchNorm(_AffineNorm):
                 f"{type(self).__name__} expected {dims} input (got {input.ndim}D input of "
                 f"shape {tuple(input.shape)})"
             )
-        if input.shape[1] != self.num_features:
-            raise ValueError(
-                f"{type(self).__name__} expected input with {self.num_features} channels in "
-                f"dimension 1, got {input.shape[1]}; input shape {tuple(input.shape)}"
-            )
 
     def forward(self, input: Tensor) -> Tensor:
         self._check_input_dim(input)
@@ -216,9 +212,17 @@ class _InstanceNorm(_BatchNorm):
             )
         x = input if batched else input.unsqueeze(0)
         if x.shape[1] != self.num_features:
-            raise ValueError(
-                f"expected input's size at dim={1 if batched else 0} to match num_features "
-                f"({self.num_features}), but got: {x.shape[1]}."
+            if self.affine:
+                raise ValueError(
+                    f"expected input's size at dim={1 if batched else 0} to match num_features "
+                    f"({self.num_features}), but got: {x.shape[1]}."
+                )
+            # torch lets it pass without γ, β (num_features is then unused), with a warning
+            warnings.warn(
+                f"input's size at dim={1 if batched else 0} does not match num_features. You "
+                "can silence this warning by not passing in num_features, which is not used "
+                "because affine=False",
+                stacklevel=2,
             )
         out = F.instance_norm(
             x,
@@ -334,3 +338,21 @@ class LayerNorm(_AffineNorm):
 
     def forward(self, input: Tensor) -> Tensor:
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+
+
+class LocalResponseNorm(Module):
+    """Each channel divided by (k + α/n · Σ x² over ``size`` neighbouring channels)^β
+    (Krizhevsky et al., 2012, AlexNet)."""
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> None:
+        super().__init__()
+        self.size = size
+        self.alpha = alpha
+        self.beta = beta
+        self.k = k
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self) -> str:
+        return "{size}, alpha={alpha}, beta={beta}, k={k}".format(**self.__dict__)

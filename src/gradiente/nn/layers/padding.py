@@ -117,3 +117,34 @@ class CircularPad2d(_PadNd):
 
     _dims = 2
     _mode = "circular"
+
+
+class ZeroPad3d(ConstantPad3d):
+    """Pad the last three axes with zeros."""
+
+    def __init__(self, padding) -> None:
+        super().__init__(padding, 0.0)
+
+    def extra_repr(self) -> str:
+        return f"{self.padding}"
+
+
+class ReflectionPad3d(_PadNd):
+    """Pad the last three axes with their mirror image (the edge itself not repeated)."""
+
+    _dims = 3
+    _mode = "reflect"
+
+
+class ReplicationPad3d(_PadNd):
+    """Pad the last three axes by repeating their edge values."""
+
+    _dims = 3
+    _mode = "replicate"
+
+
+class CircularPad3d(_PadNd):
+    """Pad the last three axes by wrapping around."""
+
+    _dims = 3
+    _mode = "circular"

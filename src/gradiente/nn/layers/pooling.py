@@ -196,6 +196,17 @@ class AdaptiveAvgPool1d(_AdaptivePoolNd):
         return F.adaptive_avg_pool1d(input, self.output_size)
 
 
+class AdaptiveMaxPool1d(_AdaptivePoolNd):
+    """Max pooling of (N, C, L) to a fixed output length, whatever the input length."""
+
+    def __init__(self, output_size, return_indices: bool = False) -> None:
+        super().__init__(output_size)
+        self.return_indices = return_indices
+
+    def forward(self, input: Tensor):
+        return F.adaptive_max_pool1d(input, self.output_size, self.return_indices)
+
+
 class AdaptiveAvgPool2d(_AdaptivePoolNd):
     """Average pooling of (N, C, H, W) to a fixed (OH, OW), whatever the input size.
 
