@@ -1,4 +1,5 @@
-"""Convolution layers: Conv1d/2d/3d and ConvTranspose2d/3d, with PyTorch's arguments and init.
+"""Convolution layers: Conv1d/2d/3d and ConvTranspose1d/2d/3d, with PyTorch's arguments and
+init.
 
 Each layer owns ``weight`` — (out, in/groups, *kernel), or (in, out/groups, *kernel) when
 transposed — and ``bias`` (out,), initialised like PyTorch (``kaiming_uniform_`` with a = √5,
@@ -207,7 +208,7 @@ class Conv3d(_ConvSpatialNd):
 
 
 class _ConvTransposeNd(_ConvNd):
-    """ConvTranspose2d and ConvTranspose3d: weight (C_in, C_out/groups, *kernel), the adjoint
+    """ConvTranspose1d, 2d and 3d: weight (C_in, C_out/groups, *kernel), the adjoint
     of the convolution over ``_spatial`` axes, computed by ``_conv``.
 
     ``forward(input, output_size=None)``: an ``output_size`` picks the output padding that
@@ -298,6 +299,16 @@ class _ConvTransposeNd(_ConvNd):
             self.groups,
             self.dilation,
         )
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    """1-D transposed convolution: weight (C_in, C_out/groups, k), the adjoint of Conv1d."""
+
+    _spatial = 1
+    _conv = staticmethod(F.conv_transpose1d)
+
+    def _check_input(self, input: Tensor, spatial: int) -> None:
+        """Nothing here: ``F.conv_transpose1d`` checks the input in torch's words."""
 
 
 class ConvTranspose2d(_ConvTransposeNd):

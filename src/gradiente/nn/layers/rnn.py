@@ -13,6 +13,12 @@ drawn in registration order) and the order of the gates in the weight matrices a
            c' = f ⊙ c + i ⊙ g,   h' = o ⊙ tanh(c')   (then h' ← W_hr h' with proj_size)
     GRU:   r, z = σ of the first two chunks of W_ih x + b_ih + W_hh h + b_hh
            n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)),   h' = (1 − z) ⊙ n + z ⊙ h
+
+A ``PackedSequence`` input (sequences of different lengths, see ``nn.utils.rnn``) runs as a
+padded batch in which sequence b's state is frozen at every step t ≥ its length:
+h_t = h'_t where t < length_b, else h_(t−1). So the state that leaves the last step is each
+sequence's state at its own last step, and the backward direction starts each sequence at its
+own end from h_0; the outputs at the real steps are packed again.
 """
 
 from __future__ import annotations
@@ -24,7 +30,8 @@ from gradiente.nn import init
 from gradiente.nn.layers._options import changed_options_repr, store_options
 from gradiente.nn.module import Module
 from gradiente.nn.parameter import Parameter
-from gradiente.tensor import Tensor, cat, empty, stack, zeros
+from gradiente.nn.rnn_utils import PackedSequence, packing_index, padding_index
+from gradiente.tensor import Tensor, arange, cat, empty, stack, where, zeros
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 # the options torch's repr shows only when changed, with their defaults
@@ -64,6 +71,28 @@ def _cell_step(mode: str, gates_x: Tensor, h: Tensor, c, w_hh, b_hh, w_hr):
     if w_hr is not None:
         h = F.linear(h, w_hr)
     return h, c
+
+
+def _running_masks(batch_sizes, like: Tensor) -> list:
+    """For each step t, the (B, 1) mask of the sequences still running (the first B_t of the
+    sorted batch), or None where all of them are."""
+    batch = int(batch_sizes[0])
+    rows = arange(batch, device=like.device)
+    return [None if n == batch else (rows < int(n)).unsqueeze(1) for n in batch_sizes]
+
+
+def _pad(data: Tensor, batch_sizes) -> Tensor:
+    """Packed (Σ lengths, F) -> padded (L, B, F), zeros past each sequence's end."""
+    rows = padding_index(batch_sizes, len(batch_sizes), False)
+    filler = data.new_zeros((1, data.shape[-1]))
+    padded = cat([data, filler]).index_select(0, Tensor._make(rows).to(data.device))
+    return padded.reshape(len(batch_sizes), int(batch_sizes[0]), data.shape[-1])
+
+
+def _pack(padded: Tensor, batch_sizes) -> Tensor:
+    """Padded (L, B, H) -> packed (Σ lengths, H): the real steps, time-major."""
+    rows = Tensor._make(packing_index(batch_sizes, False)).to(padded.device)
+    return padded.reshape(-1, padded.shape[-1]).index_select(0, rows)
 
 
 def _reset_uniform(module: Module) -> None:
@@ -184,10 +213,19 @@ class RNNBase(Module):
         if tuple(hx.shape) != expected:
             raise RuntimeError(f"Expected {what} size {expected}, got {list(hx.shape)}")
 
-    def _run(self, input: Tensor, hx: Tensor | None, cx: Tensor | None):
-        """The layers over a batched (L, N, features) input: (output, h_n, c_n)."""
+    def _run(self, input: Tensor, hx: Tensor | None, cx: Tensor | None, batch_sizes=None):
+        """The layers over a batched (L, N, features) input: (output, h_n, c_n).
+
+        With ``batch_sizes`` (a packed input), ``input`` and ``output`` are the packed data
+        (Σ lengths, features): each layer pads its input, runs the steps with each sequence's
+        state frozen past its end, and packs its output again (so the dropout between layers
+        draws, as torch's does, one value per real step).
+        """
         num_directions = 2 if self.bidirectional else 1
-        seq_len, batch = input.shape[0], input.shape[1]
+        if batch_sizes is None:
+            seq_len, batch = input.shape[0], input.shape[1]
+        else:
+            seq_len, batch = len(batch_sizes), int(batch_sizes[0])
         real_hidden = self.proj_size if self.proj_size > 0 else self.hidden_size
         shape_h = (self.num_layers * num_directions, batch, real_hidden)
         shape_c = (self.num_layers * num_directions, batch, self.hidden_size)
@@ -200,9 +238,12 @@ class RNNBase(Module):
                 cx = zeros(shape_c, dtype=input.dtype, device=input.device)
             else:
                 self._check_hidden(cx, shape_c, "cell")
+        running = _running_masks(batch_sizes, input) if batch_sizes is not None else None
         h_n, c_n = [], []
         layer_input = input
         for layer in range(self.num_layers):
+            if batch_sizes is not None:
+                layer_input = _pad(layer_input, batch_sizes)
             outputs = []
             for direction in range(num_directions):
                 k = layer * num_directions + direction
@@ -213,9 +254,15 @@ class RNNBase(Module):
                 steps = range(seq_len - 1, -1, -1) if direction else range(seq_len)
                 out = [None] * seq_len
                 for t in steps:
-                    h, c = _cell_step(self.mode, gates_x[t], h, c, w_hh, b_hh, w_hr)
+                    h_new, c_new = _cell_step(self.mode, gates_x[t], h, c, w_hh, b_hh, w_hr)
+                    if running is not None and running[t] is not None:
+                        # a finished (or, backwards, not yet started) sequence keeps its state
+                        h_new = where(running[t], h_new, h)
+                        c_new = where(running[t], c_new, c) if c is not None else None
+                    h, c = h_new, c_new
                     out[t] = h
-                outputs.append(stack(out))
+                out = stack(out)
+                outputs.append(out if batch_sizes is None else _pack(out, batch_sizes))
                 h_n.append(h)
                 c_n.append(c)
             layer_input = outputs[0] if num_directions == 1 else cat(outputs, -1)
@@ -225,7 +272,31 @@ class RNNBase(Module):
         c_n = stack(c_n) if self.mode == "LSTM" else None
         return layer_input, h_n, c_n
 
-    def _forward(self, input: Tensor, hx, cx):
+    def _forward_packed(self, input: PackedSequence, hx, cx):
+        """The layers over a ``PackedSequence``: (packed output, h_n, c_n), h_n and c_n in the
+        caller's batch order (the packed batch is sorted longest first)."""
+        data, batch_sizes, sorted_indices, unsorted_indices = input
+        if data.ndim != 2:
+            raise RuntimeError(f"input must have 2 dimensions, got {data.ndim}")
+        if data.shape[-1] != self.input_size:
+            raise RuntimeError(
+                f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got "
+                f"{data.shape[-1]}"
+            )
+        if sorted_indices is not None:  # the caller's order -> the packed (sorted) order
+            hx = hx.index_select(1, sorted_indices) if hx is not None else None
+            cx = cx.index_select(1, sorted_indices) if cx is not None else None
+        batch_sizes = batch_sizes.cpu().numpy()
+        output, h_n, c_n = self._run(data, hx, cx, batch_sizes)
+        if unsorted_indices is not None:
+            h_n = h_n.index_select(1, unsorted_indices)
+            c_n = c_n.index_select(1, unsorted_indices) if c_n is not None else None
+        output = PackedSequence(output, input.batch_sizes, sorted_indices, unsorted_indices)
+        return output, h_n, c_n
+
+    def _forward(self, input: Tensor | PackedSequence, hx, cx):
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx, cx)
         if input.ndim not in (2, 3):
             raise ValueError(
                 f"{type(self).__name__}: Expected input to be 2D or 3D, got {input.ndim}D instead"
@@ -283,7 +354,7 @@ class RNN(RNNBase):
         super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", *args, **kwargs)
         self.nonlinearity = nonlinearity
 
-    def forward(self, input: Tensor, hx: Tensor | None = None):
+    def forward(self, input: Tensor | PackedSequence, hx: Tensor | None = None):
         output, h_n, _ = self._forward(input, hx, None)
         return output, h_n
 
@@ -296,7 +367,7 @@ class LSTM(RNNBase):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__("LSTM", *args, **kwargs)
 
-    def forward(self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None):
+    def forward(self, input: Tensor | PackedSequence, hx: tuple[Tensor, Tensor] | None = None):
         h0, c0 = hx if hx is not None else (None, None)
         output, h_n, c_n = self._forward(input, h0, c0)
         return output, (h_n, c_n)
