@@ -1,16 +1,23 @@
 """Resizing images and feature maps: ``pixel_shuffle``/``pixel_unshuffle`` and
-``interpolate`` (nearest, nearest-exact, (bi/tri)linear, area), index for index as PyTorch's CPU
-kernels compute it, so that resized images match torch's bit for bit."""
+``interpolate`` (nearest, nearest-exact, (bi/tri)linear, bicubic, area, and antialiased
+bilinear/bicubic), index for index as PyTorch's CPU kernels compute it, so that resized images
+match torch's.
+
+Every mode but nearest is *separable*: along one spatial axis, output i is a weighted sum of a
+few input samples, out[i] = Σₖ w[i, k] · x[index[i, k]]. So one table (index, w) per axis
+describes a mode, and ``_resample_axis`` applies it with one gather, a product and a sum:
+autograd then gives the exact adjoint (the gradient scatters back with the same weights)."""
 
 from __future__ import annotations
 
 import math
 import numbers
+import warnings
 
-from gradiente.backend import xp
+from gradiente.backend import get_array_module, xp
 from gradiente.ops import reduce as R
 from gradiente.ops.pool import adaptive_avg_pool1d, adaptive_avg_pool2d
-from gradiente.tensor import Tensor
+from gradiente.tensor import Tensor, linspace, ones, stack, where
 
 
 def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
@@ -52,20 +59,29 @@ _INTERPOLATE_DIMS = {
     "linear": (1,),
     "bilinear": (2,),
     "trilinear": (3,),
-    "area": (1, 2),
+    "bicubic": (2,),
+    "area": (1, 2, 3),
 }
 
 
-def _interpolate_integer_check(x, mode: str, dims: int) -> None:
+def _interpolate_integer_check(x, mode: str, dims: int, antialias: bool) -> None:
     """PyTorch's CPU resize kernels take floating input, plus uint8 for the nearest modes and
     bilinear (images); every other case raises its "... not implemented for 'Long'" error,
     named after the kernel that refuses the dtype."""
     if x.dtype.kind == "f" or (x.dtype == xp.uint8 and mode in ("nearest", "nearest-exact")):
         return
+    if x.dtype == xp.uint8 and (mode == "bicubic" or antialias):
+        raise NotImplementedError(
+            f"interpolate: uint8 input with mode {mode!r} and antialias={antialias} is not "
+            "supported by gradiente (torch's fixed-point kernels are not reproduced); convert "
+            "to float first"
+        )
     if x.dtype == xp.uint8 and mode == "bilinear":
         return
     if mode == "area":
-        kernel = "adaptive_avg_pool2d"
+        kernel = "adaptive_avg_pool3d_cpu" if dims == 3 else "adaptive_avg_pool2d"
+    elif mode == "bicubic":
+        kernel = "compute_indices_weights_cubic"
     elif mode in ("nearest", "nearest-exact"):
         kernel = (
             "upsample_nearest2d_channels_last" if dims == 2 else "compute_indices_weights_nearest"
@@ -149,6 +165,95 @@ def _linear_weights(n_in: int, n_out: int, scale: float | None, align_corners: b
     return i0, i1, (1 - lambda1).astype(dtype), lambda1
 
 
+def _source_scale(n_in: int, n_out: int, scale: float | None, align_corners: bool) -> float:
+    """PyTorch's ``area_pixel_compute_scale``: input pixels per output pixel. With
+    ``align_corners`` the corner centres meet, (n_in − 1)/(n_out − 1); otherwise the edges
+    meet, 1/scale_factor when one was given, else n_in/n_out."""
+    if align_corners:
+        return (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
+    return 1.0 / scale if scale else n_in / n_out
+
+
+def _cubic_convolution(x, a: float):
+    """Keys' cubic convolution kernel (1981) at distance |x| ≤ 2 with parameter ``a``:
+    (a+2)|x|³ − (a+3)|x|² + 1 for |x| ≤ 1, a|x|³ − 5a|x|² + 8a|x| − 4a for 1 < |x| < 2, 0 beyond."""
+    x = abs(x)
+    inner = ((a + 2) * x - (a + 3)) * x * x + 1
+    outer = ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+    return xp.where(x < 1, inner, xp.where(x < 2, outer, 0 * x))
+
+
+def _cubic_table(n_in: int, n_out: int, scale: float | None, align_corners: bool, dtype):
+    """(index, w), each (n_out, 4): PyTorch's bicubic taps. Output i sits at source position
+    src = s·i (``align_corners``) or s·(i + ½) − ½ (not clamped at 0, unlike linear); its four
+    taps are ⌊src⌋ − 1 … ⌊src⌋ + 2, clamped into the image (the border pixel repeats), weighted
+    by the cubic convolution kernel with a = −0.75 at distances t + 1, t, 1 − t, 2 − t."""
+    s = dtype.type(_source_scale(n_in, n_out, scale, align_corners))
+    i = xp.arange(n_out).astype(dtype)
+    src = s * i if align_corners else s * (i + dtype.type(0.5)) - dtype.type(0.5)
+    i0 = xp.minimum(xp.floor(src).astype(xp.int64), n_in - 1)
+    t = xp.clip(src - i0.astype(dtype), 0, 1).astype(dtype)
+    distances = xp.stack([t + 1, t, 1 - t, 2 - t], axis=-1)
+    w = _cubic_convolution(distances, dtype.type(-0.75)).astype(dtype)
+    index = xp.clip(i0[:, None] + xp.arange(-1, 3), 0, n_in - 1)
+    return index, w
+
+
+def _triangle_filter(x):
+    """The bilinear (tent) filter max(0, 1 − |x|)."""
+    return xp.maximum(0 * x, 1 - abs(x))
+
+
+def _antialias_table(n_in: int, n_out: int, scale, align_corners: bool, mode: str, dtype):
+    """(index, w), each (n_out, K): PyTorch's antialiased taps (``_compute_weights_aa``, the
+    filters of Pillow's resize). When shrinking (s = input pixels per output pixel ≥ 1) the
+    filter is stretched by s, so that each output averages every input pixel under its
+    footprint instead of skipping some (aliasing): support = s · interp_size/2, filter
+    evaluated at (x − centre)/s. The taps of output i are the input pixels j whose centres lie
+    within the support of centre = s·(i + ½); their weights are normalised to sum to 1, which
+    also handles the borders (no clamping). Bicubic uses the kernel with a = −0.5 here."""
+    s = _source_scale(n_in, n_out, scale, align_corners)
+    interp_size = 2 if mode == "bilinear" else 4
+    support = interp_size * 0.5 * s if s >= 1.0 else interp_size * 0.5
+    K = int(math.ceil(support)) * 2 + 1
+    invscale = 1.0 / s if s >= 1.0 else 1.0
+    centre = s * (xp.arange(n_out) + 0.5)
+    xmin = xp.maximum((centre - support + 0.5).astype(xp.int64), 0)
+    xmax = xp.minimum((centre + support + 0.5).astype(xp.int64), n_in)
+    j = xmin[:, None] + xp.arange(K)  # (n_out, K) candidate taps
+    x = (j - centre[:, None] + 0.5) * invscale
+    w = _triangle_filter(x) if mode == "bilinear" else _cubic_convolution(x, -0.5)
+    w = xp.where(j < xmax[:, None], w, 0.0)
+    total = w.sum(axis=1, keepdims=True)
+    w = xp.where(total != 0, w / xp.where(total != 0, total, 1.0), w)
+    return xp.minimum(j, n_in - 1), w.astype(dtype)
+
+
+def _area_table(n_in: int, n_out: int, dtype):
+    """(index, w), each (n_out, K): adaptive average pooling along one axis. Output i averages
+    input pixels ⌊i·n_in/n_out⌋ … ⌈(i+1)·n_in/n_out⌉ − 1 (weights 1/count, padded with zeros
+    to the widest window). Means over boxes are separable: averaging each axis in turn equals
+    ``adaptive_avg_pool3d``."""
+    i = xp.arange(n_out)
+    start = (i * n_in) // n_out
+    end = -((-(i + 1) * n_in) // n_out)
+    count = end - start
+    K = int(count.max())
+    j = start[:, None] + xp.arange(K)
+    w = xp.where(j < end[:, None], 1.0 / count[:, None], 0.0)
+    return xp.minimum(j, n_in - 1), w.astype(dtype)
+
+
+def _resample_axis(x: Tensor, axis: int, index, w) -> Tensor:
+    """out[..., i, ...] = Σₖ w[i, k] · x[..., index[i, k], ...] along ``axis``: one gather of
+    all taps, (…, n_out, K), times the weights, summed over the taps."""
+    n_out, K = index.shape
+    moved = x.movedim(axis, -1)
+    taps = _take(moved, -1, index.reshape(-1)).reshape(*moved.shape[:-1], n_out, K)
+    weights = Tensor._make(xp.ascontiguousarray(w)).to(x.device)
+    return (taps * weights).sum(-1).movedim(-1, axis)
+
+
 def _take(x: Tensor, axis: int, index) -> Tensor:
     return x.index_select(axis, Tensor._make(xp.asarray(index, dtype=xp.int64)))
 
@@ -164,17 +269,28 @@ def interpolate(
 ) -> Tensor:
     """Resize the spatial axes (all after N, C) to ``size`` or by ``scale_factor``.
 
-    Modes: ``'nearest'`` (1-3 spatial axes), ``'linear'``, ``'bilinear'``, ``'trilinear'``
-    (1, 2, 3 axes; ``align_corners`` maps the corner pixels' centres onto each other).
+    Modes: ``'nearest'``, ``'nearest-exact'`` and ``'area'`` (1-3 spatial axes),
+    ``'linear'``, ``'bilinear'``, ``'bicubic'``, ``'trilinear'`` (1, 2, 2, 3 axes;
+    ``align_corners`` maps the corner pixels' centres onto each other). ``antialias=True``
+    (bilinear and bicubic) widens the filter when shrinking, as Pillow does.
     """
     if mode not in _INTERPOLATE_DIMS:
         raise NotImplementedError(
             f"interpolate: mode {mode!r} is not supported by gradiente (supported: "
             f"{', '.join(_INTERPOLATE_DIMS)})"
         )
-    if antialias:
-        raise NotImplementedError("interpolate: antialias=True is not supported by gradiente")
+    if antialias and not (mode in ("bilinear", "bicubic") and input.ndim == 4):
+        raise ValueError(
+            "Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and "
+            "requires a 4-D tensor as input"
+        )
     dims = input.ndim - 2
+    if mode == "bicubic" and dims != 2:
+        raise NotImplementedError(
+            f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) for "
+            "the modes: nearest | linear | bilinear | bicubic | trilinear | lanczos | area | "
+            f"nearest-exact (got {mode})"
+        )
     if dims not in _INTERPOLATE_DIMS[mode]:
         raise NotImplementedError(
             f"Got {input.ndim}D input, but {mode} mode needs "
@@ -205,11 +321,34 @@ def interpolate(
             f"Input and output must have the same number of spatial dimensions, but got input "
             f"with spatial dimensions of {list(in_sizes)} and output size of {sizes}."
         )
-    _interpolate_integer_check(input._data, mode, dims)
+    if mode != "area" and (min(sizes) <= 0 or min(in_sizes) <= 0):  # area: empty pools
+        axes = "DHW"[3 - dims :]
+        shown_in = ", ".join(f"{a}: {n}" for a, n in zip(axes, in_sizes, strict=True))
+        shown_out = ", ".join(f"{a}: {n}" for a, n in zip(axes, sizes, strict=True))
+        joint = " and" if dims == 1 else ""  # torch's 1-D kernels word it so
+        raise RuntimeError(
+            f"Input and output sizes should be greater than 0, but got input ({shown_in})"
+            f"{joint} output ({shown_out})"
+        )
+    _interpolate_integer_check(input._data, mode, dims, antialias)
     out = input
-    if mode == "area":  # the mean over each adaptive window
+    if mode == "area" and dims < 3:  # the mean over each adaptive window
         pool = adaptive_avg_pool1d if dims == 1 else adaptive_avg_pool2d
         return pool(input, sizes)
+    dtype = input._data.dtype
+    if mode == "area" or mode == "bicubic" or antialias:
+        # separable tables, the last axis first like torch's kernels
+        for k in reversed(range(dims)):
+            if mode == "area":
+                table = _area_table(in_sizes[k], sizes[k], dtype)
+            elif antialias:
+                table = _antialias_table(
+                    in_sizes[k], sizes[k], scales[k], bool(align_corners), mode, dtype
+                )
+            else:
+                table = _cubic_table(in_sizes[k], sizes[k], scales[k], bool(align_corners), dtype)
+            out = _resample_axis(out, 2 + k, *table)
+        return out
     if mode == "nearest":
         for k, (n_in, n_out, scale) in enumerate(zip(in_sizes, sizes, scales, strict=True)):
             out = _take(out, 2 + k, _nearest_index(n_in, n_out, scale))
@@ -225,7 +364,6 @@ def interpolate(
             if sizes[k] != in_sizes[k]:
                 y = _uint8_linear_axis(y, 2 + k, sizes[k], scales[k], bool(align_corners))
         return Tensor._make(xp.ascontiguousarray(y))
-    dtype = input._data.dtype
     # separable: interpolate along one axis at a time, the last one first
     for k in reversed(range(dims)):
         i0, i1, w0, w1 = _linear_weights(
@@ -241,3 +379,269 @@ def interpolate(
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
     """Deprecated alias of ``interpolate``."""
     return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+# ------------------------------------------------------------------ spatial transformers
+# affine_grid and grid_sample (Jaderberg et al., 2015): a grid of (x, y) sampling points in
+# normalised coordinates, −1 = left/top edge, +1 = right/bottom edge, and the image read at
+# those points. Both are composed of Tensor ops: the sampling weights are functions of the
+# grid, so autograd gives gradients to the image and to the grid (hence to θ).
+
+_ALIGN_CORNERS_WARNING = (
+    "Default grid_sample and affine_grid behavior has changed to align_corners=False since "
+    "1.3.0. Please specify align_corners=True if the old behavior is desired. See the "
+    "documentation of grid_sample for details."
+)
+
+
+def _default_align_corners(align_corners: bool | None) -> bool:
+    if align_corners is None:
+        warnings.warn(_ALIGN_CORNERS_WARNING, UserWarning, stacklevel=3)
+        return False
+    return bool(align_corners)
+
+
+def _normalised_positions(n: int, align_corners: bool, like: Tensor) -> Tensor:
+    """The n sample positions along one axis in [−1, 1] (torch's ``linspace_from_neg_one``):
+    the pixel centres, which reach ±1 only with ``align_corners``."""
+    if n <= 1:
+        return like.new_zeros(n)
+    r = linspace(-1, 1, n, dtype=like.dtype, device=like.device)
+    return r if align_corners else r * (n - 1) / n
+
+
+def affine_grid(theta: Tensor, size, align_corners: bool | None = None) -> Tensor:
+    """Sampling grid of an affine map: (N, H, W, 2) points θ · (x, y, 1) for the output pixel
+    positions (x, y) in normalised coordinates (or (N, D, H, W, 3) for 5-D ``size``), with
+    θ (N, 2, 3) (or (N, 3, 4)). Feed it to ``grid_sample``."""
+    align_corners = _default_align_corners(align_corners)
+    shown = size  # error messages show the size as the caller wrote it
+    if not theta.dtype.is_floating_point:
+        raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
+    size = [int(s) for s in size]
+    if len(size) == 4:
+        if theta.ndim != 3 or tuple(theta.shape[-2:]) != (2, 3):
+            raise ValueError(
+                f"Expected a batch of 2D affine matrices of shape Nx2x3 for size {shown}. "
+                f"Got {theta.shape}."
+            )
+        spatial = size[2:]
+    elif len(size) == 5:
+        if theta.ndim != 3 or tuple(theta.shape[-2:]) != (3, 4):
+            raise ValueError(
+                f"Expected a batch of 3D affine matrices of shape Nx3x4 for size {shown}. "
+                f"Got {theta.shape}."
+            )
+        spatial = size[2:]
+    else:
+        raise NotImplementedError(
+            f"affine_grid only supports 4D and 5D sizes, for 2D and 3D affine transforms, "
+            f"respectively. Got size {shown}."
+        )
+    if min(size) <= 0:
+        raise ValueError(f"Expected non-zero, positive output size. Got {shown}")
+    if align_corners and min(spatial) == 1:
+        warnings.warn(
+            "Since version 1.3.0, affine_grid behavior has changed for unit-size grids when "
+            "align_corners=True. This is not an intended use case of affine_grid. See the "
+            "documentation of affine_grid for details.",
+            UserWarning,
+            stacklevel=2,
+        )
+    n = size[0]
+    # base grid (*spatial, k + 1): (x, y[, z], 1) with x along the last axis
+    axes = [_normalised_positions(m, align_corners, theta) for m in reversed(spatial)]
+    k = len(spatial)
+    coords = []
+    for j, positions in enumerate(axes):  # x varies along the last spatial axis, y before...
+        shape = [1] * k
+        shape[k - 1 - j] = spatial[k - 1 - j]
+        coords.append(positions.reshape(shape).expand(*spatial))
+    coords.append(ones(*spatial, dtype=theta.dtype, device=theta.device))
+    base = stack(coords, -1).reshape(1, -1, k + 1).expand(n, -1, -1)
+    return base.matmul(theta.transpose(1, 2)).reshape(n, *spatial, k)
+
+
+def _unnormalise(coord: Tensor, n: int, align_corners: bool) -> Tensor:
+    """Normalised [−1, 1] → pixel coordinates: ((c + 1)/2)(n − 1) with ``align_corners`` (±1
+    are the corner pixels' centres), else ((c + 1)n − 1)/2 (±1 are the image's outer edges)."""
+    if align_corners:
+        return (coord + 1) / 2 * (n - 1)
+    return ((coord + 1) * n - 1) / 2
+
+
+def _clip(coord: Tensor, n: int) -> Tensor:
+    """Clamp into [0, n − 1]; like torch, the gradient is 0 on the bounds themselves."""
+    inside = (coord > 0) & (coord < n - 1)
+    return where(inside, coord, coord.detach().clamp(0, n - 1))
+
+
+def _reflect(coord: Tensor, twice_low: int, twice_high: int) -> Tensor:
+    """Fold ``coord`` into [low, high] by reflecting at the bounds, as many times as needed
+    (torch's ``reflect_coordinates``): with span = high − low and a = |c − low|, the result is
+    low + (a mod span), or high − (a mod span) after an odd number of flips."""
+    if twice_low == twice_high:
+        return coord * 0
+    low = twice_low / 2
+    span = (twice_high - twice_low) / 2
+    a = (coord - low).abs()
+    extra = a.fmod(span)
+    flips = (a.detach() / span).floor()
+    return where(flips.fmod(2) == 0, extra + low, span - extra + low)
+
+
+def _source_index(coord: Tensor, n: int, padding_mode: str, align_corners: bool) -> Tensor:
+    """torch's ``grid_sampler_compute_source_index``: unnormalise, then apply the padding mode
+    to the coordinate itself (border: clamp; reflection: reflect, then clamp)."""
+    coord = _unnormalise(coord, n, align_corners)
+    if padding_mode == "border":
+        coord = _clip(coord, n)
+    elif padding_mode == "reflection":
+        if align_corners:
+            coord = _clip(_reflect(coord, 0, 2 * (n - 1)), n)
+        else:
+            coord = _clip(_reflect(coord, -1, 2 * n - 1), n)
+    # NaN or huge coordinates become −100 (far outside: a zero sample), as torch does
+    finite = coord.isfinite() & (coord.abs() < 2.0**31)
+    return where(finite, coord, coord.detach().new_full(coord.shape, -100))
+
+
+def _gather_pixels(flat: Tensor, ix, iy, w: int, h: int):
+    """flat (N, C, H·W) read at integer pixels (ix, iy), arrays (N, P); 0 outside the image.
+    Returns the samples (N, C, P)."""
+    am = get_array_module(ix)  # NumPy, or CuPy for a CUDA grid
+    inside = (ix >= 0) & (ix < w) & (iy >= 0) & (iy < h)
+    index = am.where(inside, iy * w + ix, 0)
+    n, c = flat.shape[:2]
+    index = Tensor._make(index[:, None, :]).expand(n, c, -1)
+    mask = Tensor._make(inside[:, None, :].astype(flat._data.dtype))
+    return flat.gather(2, index) * mask
+
+
+def _tap_coordinate(coord, n: int, padding_mode: str, align_corners: bool):
+    """An integer tap position of bicubic sampling under the padding mode (torch's
+    ``compute_coordinates`` in ``get_value_bounded``), as integer arrays."""
+    am = get_array_module(coord)
+    coord = coord.astype(am.float64)
+    if padding_mode == "border":
+        coord = am.clip(coord, 0, n - 1)
+    elif padding_mode == "reflection":
+        twice_low, twice_high = (0, 2 * (n - 1)) if align_corners else (-1, 2 * n - 1)
+        if twice_low == twice_high:
+            coord = coord * 0
+        else:
+            low, span = twice_low / 2, (twice_high - twice_low) / 2
+            a = am.abs(coord - low)
+            extra, flips = am.fmod(a, span), am.floor(a / span)
+            coord = am.where(flips % 2 == 0, extra + low, span - extra + low)
+        coord = am.clip(coord, 0, n - 1)
+    return coord.astype(am.int64)
+
+
+def grid_sample(
+    input: Tensor,
+    grid: Tensor,
+    mode: str = "bilinear",
+    padding_mode: str = "zeros",
+    align_corners: bool | None = None,
+) -> Tensor:
+    """Read ``input`` (N, C, H, W) at the points of ``grid`` (N, H_out, W_out, 2), (x, y) in
+    normalised coordinates: output (N, C, H_out, W_out).
+
+    ``mode``: 'bilinear' (the four neighbours, weighted by the areas of the opposite
+    rectangles), 'nearest' (the nearest pixel, ties to even) or 'bicubic' (4 × 4 neighbours,
+    cubic convolution with a = −0.75). ``padding_mode`` says what lies outside the image:
+    'zeros', 'border' (the edge pixels repeat) or 'reflection' (the image mirrored).
+    """
+    align_corners = _default_align_corners(align_corners)
+    if mode not in ("bilinear", "nearest", "bicubic"):
+        raise ValueError(
+            "nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or "
+            f"'bicubic', but got: '{mode}'"
+        )
+    if padding_mode not in ("zeros", "border", "reflection"):
+        raise ValueError(
+            "nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', or "
+            f"'reflection', but got: '{padding_mode}'"
+        )
+    if input.ndim != 4 or grid.ndim != 4:
+        if input.ndim == 5 and grid.ndim == 5:
+            raise NotImplementedError("grid_sample: 5-D (volumetric) input is not supported")
+        raise RuntimeError(
+            f"grid_sampler(): expected {input.ndim}D input and grid with same number of "
+            f"dimensions, but got input with sizes {list(input.shape)} and grid with sizes "
+            f"{list(grid.shape)}"
+        )
+    n, c, h, w = input.shape
+    shapes = f"input with sizes {list(input.shape)} and grid with sizes {list(grid.shape)}"
+    if grid.shape[0] != n:
+        raise RuntimeError(
+            f"grid_sampler(): expected grid and input to have same batch size, but got {shapes}"
+        )
+    if grid.shape[-1] != 2:
+        raise RuntimeError(
+            "grid_sampler(): expected grid to have size 2 in last dimension, but got grid with "
+            f"sizes {list(grid.shape)}"
+        )
+    h_out, w_out = grid.shape[1:3]
+    flat = input.reshape(n, c, h * w)
+    gx = grid.select(-1, 0).reshape(n, -1)  # (N, P)
+    gy = grid.select(-1, 1).reshape(n, -1)
+    if mode == "bicubic":
+        out = _grid_sample_bicubic(flat, gx, gy, w, h, padding_mode, align_corners)
+        return out.reshape(n, c, h_out, w_out)
+    ix = _source_index(gx, w, padding_mode, align_corners)
+    iy = _source_index(gy, h, padding_mode, align_corners)
+    if mode == "nearest":
+        ix_n = ix.detach().round()._data.astype(xp.int64)  # ties to even, like nearbyint
+        iy_n = iy.detach().round()._data.astype(xp.int64)
+        out = _gather_pixels(flat, ix_n, iy_n, w, h)
+        # the sample does not move with the grid: torch's grid gradient is zeros, not absent
+        out = out + (ix + iy).unsqueeze(1) * 0
+        return out.reshape(n, c, h_out, w_out)
+    x0, y0 = ix.detach().floor(), iy.detach().floor()
+    # fractional offsets inside the cell (x0, y0)–(x0 + 1, y0 + 1), differentiable in the grid
+    tx, ty = (ix - x0).unsqueeze(1), (iy - y0).unsqueeze(1)
+    x0, y0 = x0._data.astype(xp.int64), y0._data.astype(xp.int64)
+    # each corner weighted by the area of the rectangle opposite it
+    out = _gather_pixels(flat, x0, y0, w, h) * ((1 - tx) * (1 - ty))  # north-west
+    out = out + _gather_pixels(flat, x0 + 1, y0, w, h) * (tx * (1 - ty))  # north-east
+    out = out + _gather_pixels(flat, x0, y0 + 1, w, h) * ((1 - tx) * ty)  # south-west
+    out = out + _gather_pixels(flat, x0 + 1, y0 + 1, w, h) * (tx * ty)  # south-east
+    return out.reshape(n, c, h_out, w_out)
+
+
+def _cubic_coefficients(t: Tensor) -> list[Tensor]:
+    """The four cubic-convolution weights (a = −0.75) of taps at distances t + 1, t, 1 − t,
+    2 − t, as Tensor ops of t (so the grid gets its gradient)."""
+    a = -0.75
+
+    def near(x):  # |x| ≤ 1: (a + 2)x³ − (a + 3)x² + 1
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x):  # 1 < |x| < 2: ax³ − 5ax² + 8ax − 4a
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+
+    return [far(t + 1), near(t), near(1 - t), far(2 - t)]
+
+
+def _grid_sample_bicubic(flat, gx, gy, w, h, padding_mode, align_corners):
+    """Bicubic grid sampling: the 4 × 4 pixels around the unnormalised point, each tap moved
+    by the padding mode on its own, rows interpolated along x and then combined along y."""
+    ix = _unnormalise(gx, w, align_corners)
+    iy = _unnormalise(gy, h, align_corners)
+    x0, y0 = ix.detach().floor(), iy.detach().floor()
+    tx, ty = ix - x0, iy - y0
+    x0, y0 = x0._data.astype(xp.int64), y0._data.astype(xp.int64)
+    cx = [coefficient.unsqueeze(1) for coefficient in _cubic_coefficients(tx)]
+    cy = [coefficient.unsqueeze(1) for coefficient in _cubic_coefficients(ty)]
+    taps_x = [_tap_coordinate(x0 - 1 + i, w, padding_mode, align_corners) for i in range(4)]
+    out = None
+    for j in range(4):
+        y = _tap_coordinate(y0 - 1 + j, h, padding_mode, align_corners)
+        row = None
+        for i in range(4):
+            term = _gather_pixels(flat, taps_x[i], y, w, h) * cx[i]
+            row = term if row is None else row + term
+        out = row * cy[j] if out is None else out + row * cy[j]
+    return out

@@ -1,4 +1,4 @@
-"""Resampling layers: Upsample (nearest, linear, bilinear, trilinear) and PixelShuffle."""
+"""Resampling layers: Upsample (nearest, (bi/tri)linear, bicubic, area) and PixelShuffle."""
 
 from __future__ import annotations
 
