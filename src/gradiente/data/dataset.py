@@ -23,6 +23,8 @@ __all__ = [
     "TensorDataset",
     "Subset",
     "ConcatDataset",
+    "ChainDataset",
+    "StackDataset",
     "random_split",
 ]
 
@@ -50,8 +52,8 @@ class IterableDataset(Dataset):
     def __iter__(self):
         raise NotImplementedError("Subclasses of IterableDataset should implement __iter__.")
 
-    def __add__(self, other):
-        raise TypeError("gradiente does not chain IterableDatasets (torch's ChainDataset)")
+    def __add__(self, other: Dataset) -> ChainDataset:
+        return ChainDataset([self, other])
 
 
 class TensorDataset(Dataset):
@@ -127,6 +129,79 @@ class ConcatDataset(Dataset):
         k = bisect.bisect_right(self.cumulative_sizes, idx)
         start = 0 if k == 0 else self.cumulative_sizes[k - 1]
         return self.datasets[k][idx - start]
+
+
+class ChainDataset(IterableDataset):
+    """Several ``IterableDataset`` streams one after the other, chained as they are read
+    (``stream_a + stream_b`` builds one); its length is the sum of theirs."""
+
+    def __init__(self, datasets: Iterable[Dataset]) -> None:
+        self.datasets = datasets
+
+    def __iter__(self):
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise AssertionError("ChainDataset only supports IterableDataset")
+            yield from d
+
+    def __len__(self) -> int:
+        total = 0
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise AssertionError("ChainDataset only supports IterableDataset")
+            total += len(d)
+        return total
+
+
+class StackDataset(Dataset):
+    """Datasets of the same length read side by side: ``StackDataset(images, texts)[i]`` is
+    ``(images[i], texts[i])`` and ``StackDataset(image=images, text=texts)[i]`` is
+    ``{"image": images[i], "text": texts[i]}``."""
+
+    def __init__(self, *args: Dataset, **kwargs: Dataset) -> None:
+        if args and kwargs:
+            raise ValueError(
+                "Supported either ``tuple``- (via ``args``) or"
+                "``dict``- (via ``kwargs``) like input/output, but both types are given."
+            )
+        if not args and not kwargs:
+            raise ValueError("At least one dataset should be passed")
+        parts = list(args) if args else list(kwargs.values())
+        self._length = len(parts[0])
+        if any(self._length != len(d) for d in parts):
+            raise ValueError("Size mismatch between datasets")
+        self.datasets = args if args else kwargs
+
+    def __getitem__(self, index):
+        if isinstance(self.datasets, dict):
+            return {k: d[index] for k, d in self.datasets.items()}
+        return tuple(d[index] for d in self.datasets)
+
+    def __getitems__(self, indices: list) -> list:
+        """A batch of samples; each part is read with its own ``__getitems__`` when it has
+        one (one batched read instead of ``len(indices)`` single ones)."""
+        named = isinstance(self.datasets, dict)
+        parts = self.datasets.items() if named else enumerate(self.datasets)
+        columns = {}
+        for key, dataset in parts:
+            getitems = getattr(dataset, "__getitems__", None)
+            if callable(getitems):
+                items = getitems(indices)
+                if len(items) != len(indices):
+                    raise ValueError(
+                        "Nested dataset's output size mismatch."
+                        f" Expected {len(indices)}, got {len(items)}"
+                    )
+            else:
+                items = [dataset[i] for i in indices]
+            columns[key] = items
+        rows = zip(*columns.values(), strict=True)
+        if named:
+            return [dict(zip(columns, row, strict=True)) for row in rows]
+        return [tuple(row) for row in rows]
+
+    def __len__(self) -> int:
+        return self._length
 
 
 def random_split(

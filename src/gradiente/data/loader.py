@@ -7,9 +7,11 @@ tensors). The semantics are PyTorch's ``torch.utils.data.DataLoader``.
 Workers: with ``num_workers > 0`` torch loads batches in worker processes, each seeded with
 ``base_seed + worker_id`` and loading every ``num_workers``-th batch. gradiente loads in this
 process, but simulates the workers' random state: each has its own default-generator and
-``random`` state, seeded as torch seeds its workers, so that random transforms in
+``random`` and NumPy state, seeded as torch seeds its workers, so that random transforms in
 ``__getitem__`` draw the same numbers as under torch (and ``get_worker_info()`` answers as it
-would in the worker).
+would in the worker). An ``IterableDataset`` is copied into each worker, as torch's processes
+hold copies: an unsharded stream comes once per worker, and the batches of the workers come in
+turn, a worker leaving the rotation when its copy is exhausted — torch's order.
 
 Speed: when the dataset is a ``TensorDataset`` (or a ``Subset`` of one) and the collate function
 is the default, a batch is one fancy-index gather per tensor, ``x._data[indices]``, instead of
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import collections.abc
 import copy
+import dataclasses
 import itertools
 import random
 import re
@@ -38,7 +41,15 @@ from gradiente.data.dataset import Dataset, IterableDataset, Subset, TensorDatas
 from gradiente.data.sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 from gradiente.tensor import Tensor, as_tensor, stack, tensor
 
-__all__ = ["DataLoader", "WorkerInfo", "default_collate", "default_convert", "get_worker_info"]
+__all__ = [
+    "DataLoader",
+    "WorkerInfo",
+    "collate",
+    "default_collate",
+    "default_collate_fn_map",
+    "default_convert",
+    "get_worker_info",
+]
 
 _COLLATE_ERROR = (
     "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found {}"
@@ -46,21 +57,18 @@ _COLLATE_ERROR = (
 _STRING_OR_OBJECT = re.compile(r"[SaUO]")  # NumPy dtype codes that cannot become tensors
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
 class WorkerInfo:
     """What ``get_worker_info()`` returns inside a loader worker: its ``id``, ``num_workers``,
-    its ``seed`` and its copy of the ``dataset``."""
+    its ``seed`` and its copy of the ``dataset`` (torch's frozen dataclass: fields cannot be
+    reassigned, though the dataset itself may be changed, e.g. in ``worker_init_fn``)."""
 
-    def __init__(self, id: int, num_workers: int, seed: int, dataset) -> None:
-        self.id = id
-        self.num_workers = num_workers
-        self.seed = seed
-        self.dataset = dataset
-
-    def __repr__(self) -> str:
-        return (
-            f"WorkerInfo(id={self.id}, num_workers={self.num_workers}, seed={self.seed}, "
-            f"dataset={self.dataset})"
-        )
+    id: int
+    num_workers: int
+    seed: int
+    dataset: Dataset
+    rng: object = None
+    worker_method: str | None = "multiprocessing"
 
 
 _worker_info: WorkerInfo | None = None
@@ -71,38 +79,129 @@ def get_worker_info() -> WorkerInfo | None:
     return _worker_info
 
 
+def _numpy_seed(base_seed: int, worker_id: int) -> list[int]:
+    """The four 32-bit words torch seeds NumPy's global generator with in worker ``worker_id``
+    (``torch.utils.data._utils.worker._generate_state``: NumPy's SeedSequence hash of
+    ``[worker_id, base_seed low word, base_seed high word, 0]``), so that ``np.random`` in a
+    dataset draws torch's numbers and differs from worker to worker."""
+    mask = 0xFFFFFFFF
+    hash_const = 0x43B0D7E5
+
+    def hash32(value: int) -> int:
+        nonlocal hash_const
+        value = (value ^ hash_const) & mask
+        hash_const = (hash_const * 0x931E8875) & mask
+        value = (value * hash_const) & mask
+        return value ^ (value >> 16)
+
+    def mix(x: int, y: int) -> int:
+        result = ((0xCA01F9DD * x) - (0x4973F715 * y)) & mask
+        return result ^ (result >> 16)
+
+    pool = [hash32(v) for v in (worker_id, base_seed & mask, base_seed >> 32, 0)]
+    for src in range(4):
+        for dst in range(4):
+            if src != dst:
+                pool[dst] = mix(pool[dst], hash32(pool[src]))
+    state, const_b = [], 0x8B51F9DD
+    for value in pool:
+        value ^= const_b
+        const_b = (const_b * 0x58F38DED) & mask
+        value = (value * const_b) & mask
+        state.append(value ^ (value >> 16))
+    return state
+
+
+def _worker_copy(dataset):
+    """The dataset as a worker process holds it: its own copy, as torch's forked or spawned
+    workers do, so that state an ``IterableDataset`` keeps (or ``worker_init_fn`` sets on
+    ``get_worker_info().dataset``) is the worker's own. A dataset that cannot be deep-copied
+    (one holding an open file, say) is copied shallowly."""
+    try:
+        return copy.deepcopy(dataset)
+    except Exception:
+        return copy.copy(dataset)
+
+
+class _StreamFetcher:
+    """Reads batches from one iterator over an ``IterableDataset`` (torch's
+    ``_IterableDatasetFetcher``): ``batch_size`` samples at a time; a short last batch is
+    kept unless ``drop_last``; once the stream has ended, every fetch raises StopIteration."""
+
+    def __init__(self, dataset, batch_size: int | None, drop_last: bool, collate_fn) -> None:
+        self.iterator = iter(dataset)
+        self.batch_size, self.drop_last, self.collate_fn = batch_size, drop_last, collate_fn
+        self.ended = False
+
+    def fetch(self):
+        if self.ended:
+            raise StopIteration
+        if self.batch_size is None:  # automatic batching off: one sample at a time
+            return self.collate_fn(next(self.iterator))
+        data = list(itertools.islice(self.iterator, self.batch_size))
+        if len(data) < self.batch_size:
+            self.ended = True
+        if not data or (self.drop_last and len(data) < self.batch_size):
+            raise StopIteration
+        return self.collate_fn(data)
+
+
 class _Workers:
     """A loader's worker processes, simulated in this process (see the module's docstring).
 
     Worker w starts as torch's does: ``random.seed(base_seed + w)``,
-    ``torch.manual_seed(base_seed + w)``, then ``worker_init_fn(w)``; batch k of an epoch is
-    loaded by worker ``k % num_workers``, with that worker's random state swapped in.
+    ``torch.manual_seed(base_seed + w)``, NumPy's global generator seeded from
+    ``(base_seed, w)``, then ``worker_init_fn(w)``; each runs with its own random state and
+    ``WorkerInfo`` swapped in. A map-style dataset is shared (read by index, it needs no copy);
+    an ``IterableDataset`` is copied into each worker, which iterates its own copy.
     """
 
     def __init__(self, loader: DataLoader, base_seed: int) -> None:
+        self.iterable = isinstance(loader.dataset, IterableDataset)
         self.states = []
         for w in range(loader.num_workers):
             seed = base_seed + w
-            info = WorkerInfo(w, loader.num_workers, seed, loader.dataset)
+            dataset = _worker_copy(loader.dataset) if self.iterable else loader.dataset
+            info = WorkerInfo(id=w, num_workers=loader.num_workers, seed=seed, dataset=dataset)
             state = _random.Generator().manual_seed(seed).get_state()
-            self.states.append([info, state, random.Random(seed).getstate()])
+            np_state = xp.random.RandomState(_numpy_seed(base_seed, w)).get_state()
+            self.states.append([info, state, random.Random(seed).getstate(), np_state])
             if loader.worker_init_fn is not None:
                 self.run(w, loader.worker_init_fn, w)
+        self.fetchers: list[_StreamFetcher] = []
+
+    def start_epoch(self, loader: DataLoader) -> None:
+        """Each worker starts iterating its copy of an ``IterableDataset`` (again, for
+        persistent workers), with its random state in place."""
+        self.fetchers = [
+            self.run(
+                w,
+                _StreamFetcher,
+                state[0].dataset,
+                loader.batch_size,
+                loader.drop_last,
+                loader.collate_fn,
+            )
+            for w, state in enumerate(self.states)
+        ]
 
     def run(self, w: int, fn: Callable, *args):
         """``fn(*args)`` with worker ``w``'s random state and worker info in place."""
         global _worker_info
-        info, state, py_state = self.states[w]
+        info, state, py_state, np_state = self.states[w]
         main_state, main_py_state = _random.get_rng_state(), random.getstate()
+        main_np_state = xp.random.get_state()
         _random.set_rng_state(state)
         random.setstate(py_state)
+        xp.random.set_state(np_state)
         _worker_info = info
         try:
             return fn(*args)
         finally:
-            self.states[w][1], self.states[w][2] = _random.get_rng_state(), random.getstate()
+            self.states[w][1:] = [_random.get_rng_state(), random.getstate(), xp.random.get_state()]
             _random.set_rng_state(main_state)
             random.setstate(main_py_state)
+            xp.random.set_state(main_np_state)
             _worker_info = None
 
 
@@ -121,44 +220,105 @@ def _collate_tensors(batch: list[Tensor]) -> Tensor:
     return stack(batch)  # promotes dtypes, tracks gradients, and raises torch's size error
 
 
-def default_collate(batch: list):
-    """Merge a list of samples into a batch, like ``torch.utils.data.default_collate``.
+def _collate_tensor_fn(batch, *, collate_fn_map=None) -> Tensor:
+    """Tensors → one tensor stacked along a new first dimension."""
+    return _collate_tensors(batch)
 
-    - tensors → one stacked tensor with a new first dimension;
-    - NumPy arrays → stacked tensors; NumPy scalars → a tensor of their dtype;
-    - Python ints → int64 (bools → bool), floats → float64, strings and bytes → kept as a list;
-    - dicts → a dict of collated values; namedtuples → the same namedtuple type;
-    - tuples and lists → a list of collated columns (``[(x, y), ...]`` → ``[X, Y]``).
+
+def _collate_numpy_array_fn(batch, *, collate_fn_map=None):
+    """NumPy arrays → tensors, then collated as tensors (string and object arrays refused)."""
+    if _STRING_OR_OBJECT.search(batch[0].dtype.str) is not None:
+        raise TypeError(_COLLATE_ERROR.format(batch[0].dtype))
+    return collate([as_tensor(b) for b in batch], collate_fn_map=collate_fn_map)
+
+
+def _collate_numpy_scalar_fn(batch, *, collate_fn_map=None) -> Tensor:
+    """NumPy scalars → a 1-D tensor of their dtype."""
+    return as_tensor(xp.asarray(batch))
+
+
+def _collate_float_fn(batch, *, collate_fn_map=None) -> Tensor:
+    """Python floats → a float64 tensor (Python floats are doubles)."""
+    return tensor(batch, dtype=float64)
+
+
+def _collate_int_fn(batch, *, collate_fn_map=None) -> Tensor:
+    """Python ints → an int64 tensor (bools → a bool tensor)."""
+    return tensor(batch)
+
+
+def _collate_str_fn(batch, *, collate_fn_map=None):
+    """Strings and bytes stay as they came: the list or tuple of them."""
+    return batch
+
+
+default_collate_fn_map: dict = {
+    Tensor: _collate_tensor_fn,
+    xp.ndarray: _collate_numpy_array_fn,
+    (xp.bool_, xp.number, xp.object_): _collate_numpy_scalar_fn,
+    float: _collate_float_fn,
+    int: _collate_int_fn,
+    str: _collate_str_fn,
+    bytes: _collate_str_fn,
+}
+"""The element types ``default_collate`` knows, and how each is collated (torch's
+``torch.utils.data._utils.collate.default_collate_fn_map``; extend it, or pass a copy to
+``collate``, to teach collation a new type)."""
+
+
+def collate(batch, *, collate_fn_map: dict | None = None):
+    """Collate ``batch`` (a sequence of samples) by the type of its first element.
+
+    A type in ``collate_fn_map`` (looked up exactly, then by ``isinstance`` in the map's
+    order) is collated by its function; containers are collated column by column:
+
+    - a mapping → the same mapping type of collated values;
+    - a namedtuple → the same namedtuple of collated fields;
+    - a tuple → a *list* of collated columns (``[(x, y), ...]`` → ``[X, Y]``, torch's
+      backwards-compatible choice); any other sequence → the same sequence type.
+
+    The columns are the tuples of ``zip(*batch)``, so a column of strings comes back as a tuple
+    of strings, exactly as in torch.
     """
     elem = batch[0]
-    if isinstance(elem, Tensor):
-        return _collate_tensors(batch)
-    if isinstance(elem, xp.ndarray):
-        if _STRING_OR_OBJECT.search(elem.dtype.str) is not None:
-            raise TypeError(_COLLATE_ERROR.format(elem.dtype))
-        return _collate_tensors([as_tensor(b) for b in batch])
-    if isinstance(elem, (xp.bool_, xp.number, xp.object_)):
-        return as_tensor(xp.asarray(batch))
-    if isinstance(elem, float):
-        return tensor(batch, dtype=float64)
-    if isinstance(elem, int):
-        return tensor(batch)
-    if isinstance(elem, (str, bytes)):
-        return batch
+    elem_type = type(elem)
+    if collate_fn_map is not None:
+        if elem_type in collate_fn_map:
+            return collate_fn_map[elem_type](batch, collate_fn_map=collate_fn_map)
+        for collate_type in collate_fn_map:
+            if isinstance(elem, collate_type):
+                return collate_fn_map[collate_type](batch, collate_fn_map=collate_fn_map)
     if isinstance(elem, collections.abc.Mapping):
-        columns = {key: default_collate([d[key] for d in batch]) for key in elem}
+        columns = {
+            key: collate([d[key] for d in batch], collate_fn_map=collate_fn_map) for key in elem
+        }
         return _same_container(elem, columns)
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # namedtuple
-        return type(elem)(*(default_collate(list(s)) for s in zip(*batch, strict=True)))
+        return elem_type(
+            *(collate(s, collate_fn_map=collate_fn_map) for s in zip(*batch, strict=False))
+        )
     if isinstance(elem, collections.abc.Sequence):
         size = len(elem)
         if any(len(sample) != size for sample in batch):
             raise RuntimeError("each element in list of batch should be of equal size")
-        columns = [default_collate(list(s)) for s in zip(*batch, strict=True)]
+        columns = [collate(s, collate_fn_map=collate_fn_map) for s in zip(*batch, strict=False)]
         if isinstance(elem, tuple):
             return columns  # torch returns tuples of columns as a list
         return _same_container(elem, columns)
-    raise TypeError(_COLLATE_ERROR.format(type(elem)))
+    raise TypeError(_COLLATE_ERROR.format(elem_type))
+
+
+def default_collate(batch):
+    """Merge a list of samples into a batch, like ``torch.utils.data.default_collate``.
+
+    - tensors → one stacked tensor with a new first dimension;
+    - NumPy arrays → stacked tensors; NumPy scalars → a tensor of their dtype;
+    - Python ints → int64 (bools → bool), floats → float64, strings and bytes → kept as they
+      come (a column of strings is a tuple);
+    - dicts → a dict of collated values; namedtuples → the same namedtuple type;
+    - tuples → a list of collated columns, other sequences → the same sequence type.
+    """
+    return collate(batch, collate_fn_map=default_collate_fn_map)
 
 
 def _same_container(like, items):
@@ -337,6 +497,7 @@ class DataLoader:
         self.persistent_workers = persistent_workers
         self.in_order = in_order
         self._workers = None  # the persistent workers, once the first epoch has started them
+        self._IterableDataset_len_called = None  # len(dataset) once len(loader) was asked
         self._initialized = True
 
     def __setattr__(self, name, value) -> None:
@@ -359,7 +520,7 @@ class DataLoader:
 
     def __len__(self) -> int:
         if isinstance(self.dataset, IterableDataset):
-            n = len(self.dataset)
+            n = self._IterableDataset_len_called = len(self.dataset)
             if self.batch_size is not None:
                 full, rest = divmod(n, self.batch_size)
                 n = full if self.drop_last or rest == 0 else full + 1
@@ -431,8 +592,6 @@ class _LoaderIterator:
         self._dataset = loader.dataset
         self._auto_collation = loader._auto_collation
         self._collate_fn = loader.collate_fn
-        self._batch_size = loader.batch_size
-        self._drop_last = loader.drop_last
         self._iterable = isinstance(loader.dataset, IterableDataset)
         self._sampler_iter = iter(loader._index_sampler)
         self._workers, self._batches = None, 0
@@ -442,11 +601,22 @@ class _LoaderIterator:
             # torch draws this seed for its workers even with num_workers=0: keep the stream
             # aligned
             self._base_seed = int(_random.random_((), xp.int64, generator=loader.generator))
-            if loader.num_workers > 0 and not self._iterable:
+            if loader.num_workers > 0:
                 self._workers = _Workers(loader, self._base_seed)
                 if loader.persistent_workers:
                     loader._workers = self._workers
-        self._dataset_iter = iter(loader.dataset) if self._iterable else None
+        self._stream = None  # an IterableDataset read in this process
+        if self._iterable and self._workers is not None:
+            self._workers.start_epoch(loader)
+            self._active = [True] * loader.num_workers
+        elif self._iterable:
+            batch_size = loader.batch_size if self._auto_collation else None
+            self._stream = _StreamFetcher(
+                loader.dataset, batch_size, loader.drop_last, loader.collate_fn
+            )
+        # torch warns when more batches come than len(dataloader) reported samples (if asked)
+        self._length = loader._IterableDataset_len_called
+        self._yielded = 0
         self._pin = _pinning(loader)
         self._gather = None
         if self._auto_collation and self._collate_fn is default_collate and not self._iterable:
@@ -488,9 +658,35 @@ class _LoaderIterator:
         return self._collate_fn(data)
 
     def _next_streamed(self):
-        if not self._auto_collation:
-            return self._collate_fn(next(self._dataset_iter))
-        batch = list(itertools.islice(self._dataset_iter, self._batch_size))
-        if not batch or (self._drop_last and len(batch) < self._batch_size):
-            raise StopIteration
-        return self._collate_fn(batch)
+        batch = self._stream.fetch() if self._stream is not None else self._next_from_workers()
+        self._yielded += 1
+        if self._length is not None and self._yielded > self._length:
+            message = (
+                f"Length of IterableDataset {self._dataset} was reported to be {self._length}"
+                f"(when accessing len(dataloader)), but {self._yielded} samples have been "
+                "fetched. "
+            )
+            if self._workers is not None:
+                message += (
+                    "For multiprocessing data-loading, this could be caused by not properly "
+                    "configuring the IterableDataset replica at each worker. Please see "
+                    "https://pytorch.org/docs/stable/data.html#torch.utils.data.IterableDataset "
+                    "for examples."
+                )
+            warnings.warn(message, stacklevel=3)
+        return batch
+
+    def _next_from_workers(self):
+        """The next batch from the workers, taken in turn (batch k from worker
+        ``k % num_workers``, as torch's in-order loader receives them); a worker whose copy of
+        the dataset is exhausted drops out of the rotation."""
+        while any(self._active):
+            w = self._batches % len(self._active)
+            self._batches += 1
+            if not self._active[w]:
+                continue
+            try:
+                return self._workers.run(w, self._workers.fetchers[w].fetch)
+            except StopIteration:
+                self._active[w] = False
+        raise StopIteration

@@ -3,6 +3,7 @@
 
 from gradiente.nn import compiled as _compiled  # noqa: F401 (torch.compile's module wrapper)
 from gradiente.nn import functional, init, parallel, utils
+from gradiente.nn.buffer import Buffer
 
 # every layer, from the one list of them, gradiente.nn.layers.__all__ (as torch.nn does)
 from gradiente.nn.layers import *  # noqa: F403
@@ -18,14 +19,18 @@ from gradiente.nn.losses import (
     L1Loss,
     MarginRankingLoss,
     MSELoss,
+    MultiLabelMarginLoss,
     MultiLabelSoftMarginLoss,
+    MultiMarginLoss,
     NLLLoss,
     PoissonNLLLoss,
     SmoothL1Loss,
     SoftMarginLoss,
     TripletMarginLoss,
+    TripletMarginWithDistanceLoss,
 )
 from gradiente.nn.module import Module
+from gradiente.nn.parallel import DataParallel
 from gradiente.nn.parameter import Parameter
 
 # ``from gradiente.nn import *``: every class imported above, and the submodules.

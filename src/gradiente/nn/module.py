@@ -4,19 +4,37 @@ Assigning a ``Parameter``, a ``Module`` or a registered buffer as an attribute f
 of three ordered dicts (``_parameters``, ``_modules``, ``_buffers``), exactly like PyTorch.
 Everything else — ``parameters()``, ``state_dict()``, ``to()``, ``train()``, the nested
 ``repr`` — is a walk over those dicts, so names and their order equal PyTorch's. The hook
-machinery (handles, full backward hooks) is in ``nn/hooks.py``.
+machinery (handles, full backward hooks, the global hooks) is in ``nn/hooks.py``; this file
+says when each hook runs (``_call_with_hooks``, ``state_dict``, ``load_state_dict``).
 """
 
 from __future__ import annotations
 
 import collections
 import itertools
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from gradiente import backend as B
 from gradiente.autograd.grad_mode import no_grad
-from gradiente.nn.hooks import RemovableHandle, _add_hook, _BackwardHookState  # noqa: F401 (re-export)
+from gradiente.nn import hooks as _hooks
+from gradiente.nn.buffer import Buffer
+from gradiente.nn.hooks import (  # noqa: F401 (torch.nn.modules.module's names)
+    RemovableHandle,
+    _add_hook,
+    _BackwardHookState,
+    _global_backward_hooks,
+    _global_backward_pre_hooks,
+    _global_forward_hooks,
+    _global_forward_pre_hooks,
+    _WrappedHook,
+    register_module_backward_hook,
+    register_module_forward_hook,
+    register_module_forward_pre_hook,
+    register_module_full_backward_hook,
+    register_module_full_backward_pre_hook,
+)
 from gradiente.nn.parameter import Parameter
 from gradiente.tensor import Tensor, _check_device
 
@@ -61,6 +79,25 @@ def _zero_grads(params: Iterable[Tensor], set_to_none: bool = True) -> None:
             p.grad.zero_()
 
 
+# The ordered dicts of hooks (and of their flags, by hook id) every module carries.
+_HOOK_DICTS = (
+    "_forward_hooks",
+    "_forward_hooks_with_kwargs",
+    "_forward_hooks_always_called",
+    "_forward_pre_hooks",
+    "_forward_pre_hooks_with_kwargs",
+    "_backward_hooks",
+    "_backward_pre_hooks",
+    "_state_dict_hooks",
+    "_state_dict_pre_hooks",
+    "_load_state_dict_pre_hooks",
+    "_load_state_dict_post_hooks",
+)
+
+# state_dict's key of what ``get_extra_state`` returns (a module's non-tensor state)
+_EXTRA_STATE_KEY_SUFFIX = "_extra_state"
+
+
 class Module:
     """Base class for all neural network modules (``torch.nn.Module``).
 
@@ -84,9 +121,9 @@ class Module:
         setattr_(self, "_buffers", {})
         setattr_(self, "_non_persistent_buffers_set", set())
         setattr_(self, "_modules", {})
-        setattr_(self, "_forward_hooks", OrderedDict())
-        setattr_(self, "_forward_pre_hooks", OrderedDict())
-        setattr_(self, "_backward_hooks", OrderedDict())
+        for name in _HOOK_DICTS:
+            setattr_(self, name, OrderedDict())
+        setattr_(self, "_is_full_backward_hook", None)
 
     def forward(self, *input):
         """The computation; every subclass overrides it. Call the module, not ``forward``."""
@@ -96,44 +133,178 @@ class Module:
 
     # ------------------------------------------------------------------------------ calling
     def __call__(self, *args, **kwargs):
-        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks):
+        if not (
+            self._forward_pre_hooks
+            or self._forward_hooks
+            or self._backward_hooks
+            or self._backward_pre_hooks
+            or _global_forward_pre_hooks
+            or _global_forward_hooks
+            or _global_backward_pre_hooks
+            or _global_backward_hooks
+        ):
             return self.forward(*args, **kwargs)
         return self._call_with_hooks(args, kwargs)
 
     def _call_with_hooks(self, args: tuple, kwargs: dict):
-        for hook in list(self._forward_pre_hooks.values()):
-            result = hook(self, args)
-            if result is not None:
-                args = result if isinstance(result, tuple) else (result,)
-        backward_state = None
-        if self._backward_hooks:
-            backward_state = _BackwardHookState(self, list(self._backward_hooks.values()))
-            args = backward_state.wrap_inputs(args)
-        output = self.forward(*args, **kwargs)
-        for hook in list(self._forward_hooks.values()):
-            result = hook(self, args, output)
-            if result is not None:
-                output = result
-        if backward_state is not None:
-            output = backward_state.wrap_outputs(output)
-        return output
+        """``forward`` with the hooks around it, in torch's order: global then own forward
+        pre-hooks, the full backward hooks' wrapping of the inputs, ``forward``, global then own
+        forward hooks, the wrapping of the outputs, the legacy backward hooks. If ``forward``
+        (or a hook) raises, the forward hooks registered with ``always_call`` that have not run
+        yet still run, and the error propagates."""
+        result = None
+        called = set()  # the always_call hooks that ran
+        try:
+            for hook_id, hook in (
+                *_hooks._global_forward_pre_hooks.items(),
+                *self._forward_pre_hooks.items(),
+            ):
+                if hook_id in self._forward_pre_hooks_with_kwargs:
+                    new = hook(self, args, kwargs)
+                    if new is not None:
+                        if not (isinstance(new, tuple) and len(new) == 2):
+                            raise RuntimeError(
+                                "forward pre-hook must return None or a tuple of "
+                                f"(new_args, new_kwargs), but got {new}."
+                            )
+                        args, kwargs = new
+                else:
+                    new = hook(self, args)
+                    if new is not None:
+                        args = new if isinstance(new, tuple) else (new,)
+            full_hooks, legacy_hooks = self._get_backward_hooks()
+            pre_hooks = [*_hooks._global_backward_pre_hooks.values()]
+            pre_hooks += self._backward_pre_hooks.values()
+            backward_state = None
+            if full_hooks or pre_hooks:
+                backward_state = _BackwardHookState(self, full_hooks, pre_hooks)
+                args = backward_state.wrap_inputs(args)
+            result = self.forward(*args, **kwargs)
+            for hook_id, hook in (
+                *_hooks._global_forward_hooks.items(),
+                *self._forward_hooks.items(),
+            ):
+                if self._always_called(hook_id):
+                    called.add(hook_id)
+                new = self._run_forward_hook(hook_id, hook, args, kwargs, result)
+                if new is not None:
+                    result = new
+            if backward_state is not None:
+                result = backward_state.wrap_outputs(result)
+            if legacy_hooks:
+                _hooks.attach_legacy_backward_hooks(self, legacy_hooks, args, result)
+            return result
+        except Exception:
+            for hook_id, hook in (
+                *_hooks._global_forward_hooks.items(),
+                *self._forward_hooks.items(),
+            ):
+                if not self._always_called(hook_id) or hook_id in called:
+                    continue
+                try:
+                    new = self._run_forward_hook(hook_id, hook, args, kwargs, result)
+                    if new is not None:
+                        result = new
+                except Exception as error:
+                    scope = "global module" if hook_id in _hooks._global_forward_hooks else "module"
+                    warnings.warn(
+                        f"{scope} forward hook with ``always_call=True`` raised an exception "
+                        f"that was silenced as another error was raised in forward: {error}",
+                        stacklevel=2,
+                    )
+            raise
 
-    def register_forward_pre_hook(self, hook: Callable, *, prepend: bool = False):
-        """Call ``hook(module, args)`` before ``forward``; it may return replacement args."""
-        return _add_hook(self._forward_pre_hooks, hook, prepend)
+    def _always_called(self, hook_id: int) -> bool:
+        return (
+            hook_id in self._forward_hooks_always_called
+            or hook_id in _hooks._global_forward_hooks_always_called
+        )
 
-    def register_forward_hook(self, hook: Callable, *, prepend: bool = False):
-        """Call ``hook(module, args, output)`` after ``forward``; it may return a new output."""
-        return _add_hook(self._forward_hooks, hook, prepend)
+    def _run_forward_hook(self, hook_id: int, hook: Callable, args, kwargs, result):
+        if (
+            hook_id in self._forward_hooks_with_kwargs
+            or hook_id in _hooks._global_forward_hooks_with_kwargs
+        ):
+            return hook(self, args, kwargs, result)
+        return hook(self, args, result)
+
+    def _get_backward_hooks(self) -> tuple[list, list]:
+        """(full backward hooks, legacy backward hooks), the global ones first."""
+        full, legacy = [], []
+        for is_full, hooks in (
+            (_hooks._global_is_full_backward_hook, _hooks._global_backward_hooks),
+            (self._is_full_backward_hook, self._backward_hooks),
+        ):
+            if is_full is True:
+                full += hooks.values()
+            elif is_full is False:
+                legacy += hooks.values()
+        return full, legacy
+
+    def register_forward_pre_hook(
+        self, hook: Callable, *, prepend: bool = False, with_kwargs: bool = False
+    ) -> RemovableHandle:
+        """Call ``hook(module, args)`` before ``forward``; it may return replacement args.
+
+        With ``with_kwargs=True`` it is ``hook(module, args, kwargs)`` and may return a new
+        ``(args, kwargs)`` pair. ``prepend=True`` runs it before the hooks already there.
+        """
+        flags = ((self._forward_pre_hooks_with_kwargs, with_kwargs),)
+        return _add_hook(self._forward_pre_hooks, hook, prepend, flags)
+
+    def register_forward_hook(
+        self,
+        hook: Callable,
+        *,
+        prepend: bool = False,
+        with_kwargs: bool = False,
+        always_call: bool = False,
+    ) -> RemovableHandle:
+        """Call ``hook(module, args, output)`` after ``forward``; it may return a new output.
+
+        With ``with_kwargs=True`` it is ``hook(module, args, kwargs, output)``; with
+        ``always_call=True`` it also runs when ``forward`` raises (with ``output`` None).
+        """
+        flags = (
+            (self._forward_hooks_with_kwargs, with_kwargs),
+            (self._forward_hooks_always_called, always_call),
+        )
+        return _add_hook(self._forward_hooks, hook, prepend, flags)
+
+    def register_full_backward_pre_hook(
+        self, hook: Callable, prepend: bool = False
+    ) -> RemovableHandle:
+        """Call ``hook(module, grad_output)`` when backward reaches the module's outputs; it
+        may return a tuple that replaces ``grad_output``."""
+        return _add_hook(self._backward_pre_hooks, hook, prepend)
 
     def register_full_backward_hook(self, hook: Callable, prepend: bool = False):
         """Call ``hook(module, grad_input, grad_output)`` during backward.
 
         ``grad_input`` holds dL/d(input) for each positional argument of ``forward`` (None
-        for non-tensors and inputs that need no gradient), ``grad_output`` dL/d(output). The
-        hook may return a tuple that replaces ``grad_input``.
+        for non-tensors, zeros for tensors that need no gradient), ``grad_output``
+        dL/d(output). The hook may return a tuple that replaces ``grad_input``.
         """
+        if self._is_full_backward_hook is False:
+            raise RuntimeError(
+                "Cannot use both regular backward hooks and full backward hooks on a single "
+                "Module. Please use only one of them."
+            )
+        self._is_full_backward_hook = True
         return _add_hook(self._backward_hooks, hook, prepend)
+
+    def register_backward_hook(self, hook: Callable) -> RemovableHandle:
+        """The deprecated backward hook: ``hook(module, grad_input, grad_output)`` with the
+        gradients of the last operation of ``forward`` (its output's ``grad_fn``), which are the
+        module's only for a one-operation ``forward``; prefer
+        ``register_full_backward_hook``. Its return value is not used here."""
+        if self._is_full_backward_hook is True:
+            raise RuntimeError(
+                "Cannot use both regular backward hooks and full backward hooks on a single "
+                "Module. Please use only one of them."
+            )
+        self._is_full_backward_hook = False
+        return _add_hook(self._backward_hooks, hook)
 
     # ------------------------------------------------------------------------------ attributes
     def __getattr__(self, name: str):
@@ -178,13 +349,17 @@ class Module:
                 modules[name] = value
             else:
                 buffers = d.get("_buffers")
-                if buffers is not None and name in buffers:
+                if isinstance(value, Buffer) or (buffers is not None and name in buffers):
                     if value is not None and not isinstance(value, Tensor):
                         raise TypeError(
                             f"cannot assign '{_typename(value)}' as buffer '{name}' "
-                            "(torch.Tensor or None expected)"
+                            "(torch.nn.Buffer, torch.Tensor or None expected)"
                         )
-                    buffers[name] = value
+                    if isinstance(value, Buffer):
+                        persistent = value.persistent
+                    else:
+                        persistent = name not in d["_non_persistent_buffers_set"]
+                    self.register_buffer(name, value, persistent)
                 else:
                     object.__setattr__(self, name, value)
 
@@ -475,9 +650,18 @@ class Module:
 
         Values are detached tensors sharing memory with the module (``keep_vars=True`` keeps
         the Parameters themselves). The keys and their order equal PyTorch's; like PyTorch,
-        the dict carries ``_metadata`` with each module's version.
+        the dict carries ``_metadata`` with each module's version. A module that overrides
+        ``get_extra_state`` adds its value under ``<prefix>_extra_state``. Each module's
+        ``state_dict`` pre-hooks run before it saves, its post-hooks after its children.
         """
         if args:  # the old positional form state_dict(destination, prefix, keep_vars)
+            warnings.warn(
+                "Positional args are being deprecated, use kwargs instead. Refer to "
+                "https://pytorch.org/docs/main/generated/torch.nn.Module.html"
+                "#torch.nn.Module.state_dict for details.",
+                FutureWarning,
+                stacklevel=2,
+            )
             names = ("destination", "prefix", "keep_vars")
             values = dict(zip(names, args, strict=False))
             destination = values.get("destination", destination)
@@ -486,21 +670,95 @@ class Module:
         if destination is None:
             destination = OrderedDict()
             destination._metadata = OrderedDict()
+        local_metadata = {"version": self._version}
         metadata = getattr(destination, "_metadata", None)
         if metadata is not None:
-            metadata[prefix[:-1]] = {"version": self._version}
+            metadata[prefix[:-1]] = local_metadata
+        for hook in self._state_dict_pre_hooks.values():
+            hook(self, prefix, keep_vars)
+        self._save_to_state_dict(destination, prefix, keep_vars)
+        for name, module in self._modules.items():
+            if module is not None:
+                module.state_dict(
+                    destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars
+                )
+        for hook in self._state_dict_hooks.values():
+            result = hook(self, destination, prefix, local_metadata)
+            if getattr(hook, "_from_public_api", False):
+                if result is not None:
+                    raise RuntimeError("state_dict post-hook must return None")
+            elif result is not None:  # the private, older API may replace the dict
+                destination = result
+        return destination
+
+    def _save_to_state_dict(self, destination, prefix: str, keep_vars: bool) -> None:
+        """Put this module's own state (not its children's) into ``destination``."""
         for name, param in self._parameters.items():
             if param is not None:
                 destination[prefix + name] = param if keep_vars else param.detach()
         for name, buf in self._buffers.items():
             if buf is not None and name not in self._non_persistent_buffers_set:
                 destination[prefix + name] = buf if keep_vars else buf.detach()
-        for name, module in self._modules.items():
-            if module is not None:
-                module.state_dict(
-                    destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars
-                )
-        return destination
+        if _has_extra_state(self):
+            destination[prefix + _EXTRA_STATE_KEY_SUFFIX] = self.get_extra_state()
+
+    def get_extra_state(self):
+        """Non-tensor state to save in ``state_dict`` (override together with
+        ``set_extra_state``; the value should be picklable)."""
+        raise RuntimeError(
+            "Reached a code path in Module.get_extra_state() that should never be called. "
+            "Please file an issue at https://github.com/pytorch/pytorch/issues/new?template="
+            "bug-report.yml to report this bug."
+        )
+
+    def set_extra_state(self, state) -> None:
+        """Restore what ``get_extra_state`` returned, from a loaded state dict."""
+        raise RuntimeError(
+            "Reached a code path in Module.set_extra_state() that should never be called. "
+            "Please file an issue at https://github.com/pytorch/pytorch/issues/new?template="
+            "bug-report.yml to report this bug."
+        )
+
+    def register_state_dict_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """Call ``hook(module, prefix, keep_vars)`` before ``module`` saves its state."""
+        return _add_hook(self._state_dict_pre_hooks, hook)
+
+    def register_state_dict_post_hook(self, hook: Callable) -> RemovableHandle:
+        """Call ``hook(module, state_dict, prefix, local_metadata)`` after ``module`` (and its
+        children) saved their state; it may change ``state_dict`` in place, and must return
+        None."""
+        hook._from_public_api = True
+        return _add_hook(self._state_dict_hooks, hook)
+
+    def _register_state_dict_hook(self, hook: Callable) -> RemovableHandle:
+        """The older post-hook: like ``register_state_dict_post_hook``, but a returned dict
+        replaces the state dict (respected at the root module only, as in torch)."""
+        if getattr(hook, "_from_public_api", False):
+            raise RuntimeError(
+                "Cannot register the same function as the state dict post hook that was "
+                "previously registered via register_state_dict_post_hook"
+            )
+        return _add_hook(self._state_dict_hooks, hook)
+
+    def register_load_state_dict_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """Call ``hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
+        unexpected_keys, error_msgs)`` before ``module`` loads; it may edit ``state_dict`` in
+        place (rename old keys, say)."""
+        return self._register_load_state_dict_pre_hook(hook, with_module=True)
+
+    def _register_load_state_dict_pre_hook(
+        self, hook: Callable, with_module: bool = False
+    ) -> RemovableHandle:
+        """The same hook, called without ``module`` unless ``with_module``."""
+        return _add_hook(
+            self._load_state_dict_pre_hooks, _WrappedHook(hook, self if with_module else None)
+        )
+
+    def register_load_state_dict_post_hook(self, hook: Callable) -> RemovableHandle:
+        """Call ``hook(module, incompatible_keys)`` after ``module`` and its children loaded;
+        it may edit ``incompatible_keys.missing_keys``/``unexpected_keys`` in place (what
+        ``strict`` then checks), and must return None."""
+        return _add_hook(self._load_state_dict_post_hooks, hook)
 
     def _may_be_missing(self, name: str, version: int | None) -> bool:
         """Whether an entry absent from a loaded state dict is fine (older format versions)."""
@@ -509,73 +767,39 @@ class Module:
     def load_state_dict(self, state_dict: Mapping, strict: bool = True, assign: bool = False):
         """Copy parameters and buffers from ``state_dict`` into this module.
 
-        Everything is checked before anything is copied: with ``strict=True`` a missing or
-        unexpected key raises RuntimeError, and a shape mismatch always does; then the module
-        is left unchanged. Returns ``(missing_keys, unexpected_keys)``.
+        Modules are visited as torch visits them (a module, then its children with the keys
+        under their prefix): each module's load pre-hooks may edit its part of the dict before
+        it is read. Everything is checked before anything is copied: a shape mismatch raises
+        RuntimeError and leaves the module unchanged, and so does, with ``strict=True``, a
+        missing or unexpected key — unless some module has load post-hooks, which may clear
+        those lists: then, as in torch, the module is loaded, the post-hooks run (children
+        first), and ``strict`` checks what they left. Returns ``(missing_keys,
+        unexpected_keys)``.
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
         metadata = getattr(state_dict, "_metadata", None)
-        own, missing = {}, []
-        for prefix, module in self.named_modules(remove_duplicate=False):
-            local = {n: p for n, p in module._parameters.items() if p is not None}
-            local.update(
-                (n, b)
-                for n, b in module._buffers.items()
-                if b is not None and n not in module._non_persistent_buffers_set
-            )
-            version = None
-            if metadata is not None:
-                version = metadata.get(prefix, {}).get("version")
-            dotted = prefix + "." if prefix else ""
-            for name, tensor in local.items():
-                key = dotted + name
-                own[key] = tensor
-                if key not in state_dict and not module._may_be_missing(name, version):
-                    missing.append(key)
-        unexpected = [k for k in state_dict if k not in own]
-        errors = []
-        if strict and missing:
-            keys = ", ".join(f'"{k}"' for k in missing)
-            errors.append(f"Missing key(s) in state_dict: {keys}. ")
-        if strict and unexpected:
-            keys = ", ".join(f'"{k}"' for k in unexpected)
-            errors.append(f"Unexpected key(s) in state_dict: {keys}. ")
-        for key, value in state_dict.items():
-            if key not in own:
-                continue
-            if not isinstance(value, Tensor):
-                errors.append(
-                    f'While copying the parameter named "{key}", expected torch.Tensor or '
-                    f"Tensor-like object from checkpoint but received {type(value)}"
-                )
-            elif value.shape != own[key].shape:
-                errors.append(
-                    f"size mismatch for {key}: copying a param with shape {value.shape} from "
-                    f"checkpoint, the shape in current model is {own[key].shape}."
-                )
-        if errors:
-            raise RuntimeError(
-                f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
-                + "\n\t".join(errors)
-            )
-        with no_grad():
-            for key, value in state_dict.items():
-                if key not in own:
-                    continue
-                if assign:
-                    self._assign(key, value, own[key])
-                else:
-                    own[key].copy_(value)
-        return _IncompatibleKeys(missing, unexpected)
-
-    def _assign(self, key: str, value: Tensor, current: Tensor) -> None:
-        module_path, _, name = key.rpartition(".")
-        mod = self.get_submodule(module_path)
-        if isinstance(current, Parameter):
-            mod._parameters[name] = Parameter(value.detach(), current.requires_grad)
-        else:
-            mod._buffers[name] = value.detach()
+        state_dict = OrderedDict(state_dict)  # the pre-hooks may edit it, not the caller's
+        plan = _LoadPlan(metadata, assign)
+        plan.visit(self, state_dict, "")
+        if plan.errors:
+            raise RuntimeError(plan.message(self, strict))
+        has_post_hooks = any(m._load_state_dict_post_hooks for m in plan.post_order)
+        if strict and not has_post_hooks and (plan.missing or plan.unexpected):
+            raise RuntimeError(plan.message(self, strict))
+        plan.copy()
+        incompatible = _IncompatibleKeys(plan.missing, plan.unexpected)
+        for module in plan.post_order:
+            for hook in module._load_state_dict_post_hooks.values():
+                if hook(module, incompatible) is not None:
+                    raise AssertionError(
+                        "Hooks registered with ``register_load_state_dict_post_hook`` are not "
+                        "expected to return new values, if incompatible_keys need to be "
+                        "modified, it should be done inplace."
+                    )
+        if strict and (plan.missing or plan.unexpected):
+            raise RuntimeError(plan.message(self, strict))
+        return incompatible
 
     # ------------------------------------------------------------------------------ repr
     def extra_repr(self) -> str:
@@ -602,12 +826,112 @@ class Module:
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
-        for name in ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks"):
+        for name in _HOOK_DICTS:
             self.__dict__.setdefault(name, OrderedDict())
+        self.__dict__.setdefault("_is_full_backward_hook", None)
         self.__dict__.setdefault("_non_persistent_buffers_set", set())
 
 
 # ---------------------------------------------------------------------------------- helpers
+
+
+def _has_extra_state(module: Module) -> bool:
+    """Whether ``module``'s class overrides ``get_extra_state`` (only then is it saved)."""
+    return type(module).get_extra_state is not Module.get_extra_state
+
+
+class _LoadPlan:
+    """What ``load_state_dict`` will do, found before it does anything: the tensors to copy,
+    the extra states to set, the missing and unexpected keys and the errors, in torch's order
+    (``Module._load_from_state_dict`` over the tree)."""
+
+    def __init__(self, metadata, assign: bool) -> None:
+        self.metadata, self.assign = metadata, assign
+        self.missing: list[str] = []
+        self.unexpected: list[str] = []
+        self.errors: list[str] = []
+        self.copies: list[tuple[Module, str, Tensor, Tensor]] = []
+        self.extra_states: list[tuple[Module, object]] = []
+        self.post_order: list[Module] = []  # modules as their post-hooks run: children first
+
+    def visit(self, module: Module, local: dict, prefix: str) -> None:
+        """Plan ``module``'s part (after its pre-hooks edited ``local``), then its children's."""
+        local_metadata = {} if self.metadata is None else self.metadata.get(prefix[:-1], {})
+        if self.assign:
+            local_metadata["assign_to_params_buffers"] = self.assign
+        for hook in module._load_state_dict_pre_hooks.values():
+            hook(local, prefix, local_metadata, True, self.missing, self.unexpected, self.errors)
+        own = {n: p for n, p in module._parameters.items() if p is not None}
+        own.update(
+            (n, b)
+            for n, b in module._buffers.items()
+            if b is not None and n not in module._non_persistent_buffers_set
+        )
+        version = local_metadata.get("version")
+        for name, current in own.items():
+            key = prefix + name
+            if key not in local:
+                if not module._may_be_missing(name, version):
+                    self.missing.append(key)
+                continue
+            value = local[key]
+            if not isinstance(value, Tensor):
+                self.errors.append(
+                    f'While copying the parameter named "{key}", expected torch.Tensor or '
+                    f"Tensor-like object from checkpoint but received {type(value)}"
+                )
+            elif value.shape != current.shape:
+                self.errors.append(
+                    f"size mismatch for {key}: copying a param with shape {value.shape} from "
+                    f"checkpoint, the shape in current model is {current.shape}."
+                )
+            else:
+                self.copies.append((module, name, value, current))
+        extra_key = prefix + _EXTRA_STATE_KEY_SUFFIX
+        if type(module).set_extra_state is not Module.set_extra_state:
+            if extra_key in local:
+                self.extra_states.append((module, local[extra_key]))
+            else:
+                self.missing.append(extra_key)
+        elif extra_key in local:
+            self.unexpected.append(extra_key)
+        for key in local:
+            if not key.startswith(prefix) or key == extra_key:
+                continue
+            head, *rest = key[len(prefix) :].split(".", 1)
+            if (rest and head not in module._modules) or (not rest and head not in own):
+                self.unexpected.append(key)
+        for name, child in module._modules.items():
+            if child is not None:
+                child_prefix = prefix + name + "."
+                child_local = {k: v for k, v in local.items() if k.startswith(child_prefix)}
+                self.visit(child, child_local, child_prefix)
+        self.post_order.append(module)
+
+    def message(self, module: Module, strict: bool) -> str:
+        """torch's error text: missing, then unexpected keys (when strict), then the errors."""
+        errors = list(self.errors)
+        if strict and self.unexpected:
+            keys = ", ".join(f'"{k}"' for k in self.unexpected)
+            errors.insert(0, f"Unexpected key(s) in state_dict: {keys}. ")
+        if strict and self.missing:
+            keys = ", ".join(f'"{k}"' for k in self.missing)
+            errors.insert(0, f"Missing key(s) in state_dict: {keys}. ")
+        joined = "\n\t".join(errors)
+        return f"Error(s) in loading state_dict for {type(module).__name__}:\n\t{joined}"
+
+    def copy(self) -> None:
+        """Copy (or, with ``assign``, put) the values in place; set the extra states."""
+        with no_grad():
+            for module, name, value, current in self.copies:
+                if not self.assign:
+                    current.copy_(value)
+                elif isinstance(current, Parameter):
+                    module._parameters[name] = Parameter(value.detach(), current.requires_grad)
+                else:
+                    module._buffers[name] = value.detach()
+        for module, state in self.extra_states:
+            module.set_extra_state(state)
 
 
 def _typename(obj) -> str:

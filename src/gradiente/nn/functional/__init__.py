@@ -9,8 +9,9 @@ One module per family, all re-exported here by name (``F.relu`` is
 
 - ``activation``: relu and friends, softmax / log_softmax / softmin;
 - ``dense``: linear, bilinear, embedding, the dropouts, one_hot;
-- ``conv``: pad (convolution, pooling and unfold/fold come straight from ``ops/``);
-- ``resampling``: pixel_shuffle, interpolate;
+- ``conv``: pad, conv_transpose1d (the other convolutions, pooling and unfold/fold come
+  straight from ``ops/``);
+- ``resampling``: pixel_shuffle, interpolate, affine_grid, grid_sample;
 - ``normalization``: batch, layer, group, instance and RMS norm;
 - ``distance``: normalize, cosine_similarity, pairwise_distance;
 - ``loss``: every loss function.
@@ -18,14 +19,19 @@ One module per family, all re-exported here by name (``F.relu`` is
 
 from gradiente.nn.functional.activation import (
     celu,
+    celu_,
     elu,
+    elu_,
     gelu,
     glu,
+    gumbel_softmax,
     hardshrink,
     hardsigmoid,
     hardswish,
     hardtanh,
+    hardtanh_,
     leaky_relu,
+    leaky_relu_,
     log_softmax,
     logsigmoid,
     mish,
@@ -33,7 +39,10 @@ from gradiente.nn.functional.activation import (
     relu,
     relu6,
     relu_,
+    rrelu,
+    rrelu_,
     selu,
+    selu_,
     sigmoid,
     silu,
     softmax,
@@ -44,15 +53,18 @@ from gradiente.nn.functional.activation import (
     tanh,
     tanhshrink,
     threshold,
+    threshold_,
 )
-from gradiente.nn.functional.conv import pad
+from gradiente.nn.functional.conv import conv_transpose1d, pad
 from gradiente.nn.functional.dense import (
+    alpha_dropout,
     bilinear,
     dropout,
     dropout1d,
     dropout2d,
     dropout3d,
     embedding,
+    feature_alpha_dropout,
     linear,
     one_hot,
 )
@@ -60,6 +72,7 @@ from gradiente.nn.functional.distance import (
     cosine_similarity,
     normalize,
     pairwise_distance,
+    pdist,
 )
 from gradiente.nn.functional.loss import (
     _legacy_reduction,
@@ -74,21 +87,27 @@ from gradiente.nn.functional.loss import (
     l1_loss,
     margin_ranking_loss,
     mse_loss,
+    multi_margin_loss,
+    multilabel_margin_loss,
     multilabel_soft_margin_loss,
     nll_loss,
     poisson_nll_loss,
     smooth_l1_loss,
     soft_margin_loss,
     triplet_margin_loss,
+    triplet_margin_with_distance_loss,
 )
 from gradiente.nn.functional.normalization import (
     batch_norm,
     group_norm,
     instance_norm,
     layer_norm,
+    local_response_norm,
     rms_norm,
 )
 from gradiente.nn.functional.resampling import (
+    affine_grid,
+    grid_sample,
     interpolate,
     pixel_shuffle,
     pixel_unshuffle,
@@ -97,6 +116,7 @@ from gradiente.nn.functional.resampling import (
 from gradiente.ops.attention import scaled_dot_product_attention
 from gradiente.ops.conv import conv1d, conv2d, conv_transpose2d, fold, unfold
 from gradiente.ops.conv3d import conv3d, conv_transpose3d
+from gradiente.ops.embedding_bag import embedding_bag
 from gradiente.ops.pool import (
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
@@ -133,6 +153,7 @@ __all__ = [
     "conv1d",
     "conv2d",
     "conv3d",
+    "conv_transpose1d",
     "conv_transpose2d",
     "conv_transpose3d",
     "cosine_embedding_loss",
@@ -144,6 +165,7 @@ __all__ = [
     "dropout3d",
     "elu",
     "embedding",
+    "embedding_bag",
     "fold",
     "gaussian_nll_loss",
     "gelu",
@@ -157,6 +179,8 @@ __all__ = [
     "huber_loss",
     "instance_norm",
     "interpolate",
+    "affine_grid",
+    "grid_sample",
     "kl_div",
     "l1_loss",
     "layer_norm",
@@ -205,4 +229,20 @@ __all__ = [
     "triplet_margin_loss",
     "unfold",
     "upsample",
+    "alpha_dropout",
+    "celu_",
+    "elu_",
+    "feature_alpha_dropout",
+    "gumbel_softmax",
+    "hardtanh_",
+    "leaky_relu_",
+    "local_response_norm",
+    "multi_margin_loss",
+    "multilabel_margin_loss",
+    "pdist",
+    "rrelu",
+    "rrelu_",
+    "selu_",
+    "threshold_",
+    "triplet_margin_with_distance_loss",
 ]

@@ -38,6 +38,13 @@ class _ModuleSequence(Module):
         return self
 
 
+def _check_sequential(other) -> None:
+    if not isinstance(other, Sequential):
+        raise ValueError(
+            f"add operator supports only objects of Sequential class, but {type(other)} is given."
+        )
+
+
 class Sequential(_ModuleSequence):
     """Modules applied one after the other: ``Sequential(Linear(784, 10), ReLU())``.
 
@@ -73,20 +80,62 @@ class Sequential(_ModuleSequence):
         # renumber so the names stay 0, 1, 2, ...
         self._modules = OrderedDict((str(i), m) for i, m in enumerate(self._modules.values()))
 
+    def pop(self, key: int | slice) -> Module:
+        """Remove the module at ``key`` (the rest are renumbered) and return it."""
+        v = self[key]
+        del self[key]
+        return v
+
     def __add__(self, other: Sequential) -> Sequential:
-        if not isinstance(other, Sequential):
-            raise ValueError(
-                "add operator supports only objects of Sequential class, but "
-                f"{type(other)} is given."
-            )
-        return self.__class__(*self, *other)
+        """A new ``Sequential`` of this one's modules, then ``other``'s (the same objects)."""
+        _check_sequential(other)
+        combined = Sequential()
+        for module in itertools.chain(self, other):
+            combined.append(module)
+        return combined
+
+    def __iadd__(self, other: Sequential) -> Sequential:
+        _check_sequential(other)
+        offset = len(self)
+        for i, module in enumerate(other):
+            self.add_module(str(i + offset), module)
+        return self
+
+    def __mul__(self, other: int) -> Sequential:
+        """A new ``Sequential`` repeating these modules ``other`` times (the same objects, so
+        the repeats share parameters)."""
+        self._check_factor(other)
+        combined = Sequential()
+        for i, module in enumerate(itertools.chain.from_iterable(itertools.repeat(self, other))):
+            combined.add_module(str(i), module)
+        return combined
+
+    def __rmul__(self, other: int) -> Sequential:
+        return self.__mul__(other)
+
+    def __imul__(self, other: int) -> Sequential:
+        self._check_factor(other)
+        originals = list(self)
+        for i, module in enumerate(originals * (other - 1), start=len(originals)):
+            self.add_module(str(i), module)
+        return self
+
+    def _check_factor(self, other) -> None:
+        if not isinstance(other, int):
+            raise TypeError(f"unsupported operand type(s) for *: {type(self)} and {type(other)}")
+        if other <= 0:
+            raise ValueError(f"Non-positive multiplication factor {other} for {type(self)}")
 
     def extend(self, sequential: Iterable[Module]) -> Sequential:
+        """Append each module of ``sequential``; returns self."""
         for module in sequential:
             self.append(module)
         return self
 
     def insert(self, index: int, module: Module) -> Sequential:
+        """Put ``module`` at ``index``, moving the later modules one place up; returns self."""
+        if not isinstance(module, Module):
+            raise AssertionError(f"module should be of type: {Module}")
         n = len(self._modules)
         if not -n <= index <= n:
             raise IndexError(f"Index out of range: {index}")

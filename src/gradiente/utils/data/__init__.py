@@ -7,6 +7,7 @@ Code written as ``from torch.utils.data import DataLoader, TensorDataset`` runs 
 from gradiente import data as _data
 from gradiente.data import (
     BatchSampler,
+    ChainDataset,
     ConcatDataset,
     DataLoader,
     Dataset,
@@ -15,6 +16,7 @@ from gradiente.data import (
     RandomSampler,
     Sampler,
     SequentialSampler,
+    StackDataset,
     Subset,
     SubsetRandomSampler,
     TensorDataset,
