@@ -77,3 +77,26 @@ def test_a_custom_functions_next_functions_are_its_tensor_inputs():
     assert [n is None for n, _ in out.grad_fn.next_functions] == [False, True]
     out.sum().backward()
     assert x.grad.tolist() == [2.0, 2.0]
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_a_nodes_class_is_named_as_torchs(name):
+    # graph-drawing code (torchviz) labels a node with type(node).__name__
+    ours = OPS[name](gradiente, _x(gradiente)).grad_fn
+    theirs = OPS[name](torch, _x(torch)).grad_fn
+    assert type(ours).__name__ == ours.name() == type(theirs).__name__
+    assert isinstance(ours, gradiente.autograd.Function)
+
+
+def test_a_custom_functions_node_class_is_its_name_and_backward():
+    class Double(gradiente.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    node = Double.apply(gradiente.ones(2, requires_grad=True)).grad_fn
+    assert type(node).__name__ == "DoubleBackward" and isinstance(node, Double)

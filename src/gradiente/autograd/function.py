@@ -228,10 +228,19 @@ class Function(Node):
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("_is_node_class"):
+            return
         if "backward_name" not in cls.__dict__ or cls.backward_name is None:
             cls.backward_name = cls.__name__ + "Backward"
         if "_user_defined" not in cls.__dict__:
             cls._user_defined = not cls.__module__.startswith("gradiente.")
+        # The class of this op's graph nodes: the op's own class under torch's node name, so
+        # that ``type(y.grad_fn).__name__`` is "MulBackward0" as in torch (graph-drawing code
+        # labels nodes with it) while the node is still an instance of the op (``Mul``).
+        cls._node_class = _node_class_named(cls, cls.backward_name)
+        # an op that names its nodes per call (sum with or without dims, ...): its node's
+        # class is chosen once forward has run
+        cls._names_itself = cls.name is not Function.name
 
     def name(self) -> str:
         return self.backward_name
@@ -326,7 +335,7 @@ class Function(Node):
                 args, device = _on_one_device(args)
         if reduced:  # a bfloat16 input: computed in float32, rounded once (reduced_precision)
             return _reduced_apply(cls, args, kwargs, record, device)
-        ctx = cls()
+        ctx = cls._node_class()
         return _finish(cls, ctx, _run_forward(cls, ctx, args, kwargs), args, kwargs, record, device)
 
 
@@ -342,8 +351,8 @@ def _run_forward(cls, ctx, args, kwargs):
             if B.is_out_of_memory(err):
                 raise B.out_of_memory(err) from err
             raise
-    # which inputs need a gradient, known to forward/setup_context too (whatever the grad mode)
-    ctx.needs_input_grad = tuple(isinstance(a, _Tensor) and a._requires_grad for a in args)
+    if cls._user_defined:  # which inputs need a gradient, known to a custom forward too
+        ctx.needs_input_grad = tuple(isinstance(a, _Tensor) and a._requires_grad for a in args)
     prev = grad_state.enabled
     grad_state.enabled = False
     try:
@@ -356,6 +365,19 @@ def _run_forward(cls, ctx, args, kwargs):
         grad_state.enabled = prev
 
 
+_node_classes: dict = {}
+
+
+def _node_class_named(cls, name: str):
+    """``cls`` under the name ``name``: the class of the graph nodes of op ``cls`` that torch
+    calls ``name`` (made once per pair)."""
+    node_class = _node_classes.get((cls, name))
+    if node_class is None:
+        attributes = {"_is_node_class": True, "__module__": cls.__module__, "__doc__": cls.__doc__}
+        node_class = _node_classes[cls, name] = type(name, (cls,), attributes)
+    return node_class
+
+
 def _finish(cls, ctx, out, args, kwargs, record: bool, device):
     """Put forward's result ``out`` on the inputs' device, make ``ctx`` a graph node with
     ``args`` as its inputs when ``record``, and wrap the outputs as tensors."""
@@ -364,6 +386,8 @@ def _finish(cls, ctx, out, args, kwargs, record: bool, device):
         ctx._device = device  # the engine puts this node's input gradients there too
     if record:
         _record_inputs(ctx, args)
+        if cls._names_itself and ctx.name() != type(ctx).__name__:
+            ctx.__class__ = _node_class_named(cls, ctx.name())
         if _anomaly[0]:  # anomaly detection: where this op was called, for backward's errors
             ctx.__dict__["_forward_trace"] = forward_trace()
     else:

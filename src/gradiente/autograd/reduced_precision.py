@@ -66,7 +66,7 @@ def apply(cls, args, kwargs, record: bool, device):
             rule = "bits"  # a Tensor-level forward: its own ops come through here one by one
         else:
             raise not_implemented(cls.backward_name.removesuffix("Backward0"))
-    ctx = cls()
+    ctx = cls._node_class()
     if rule == "bits":
         out = _function._run_forward(cls, ctx, args, kwargs)
         return _function._finish(cls, ctx, out, args, kwargs, record, device)
