@@ -8,6 +8,7 @@ gradient is not implemented and backpropagating through them raises a clear erro
 from __future__ import annotations
 
 from gradiente.backend import as_array, xp
+from gradiente.backend import host as B_host
 from gradiente.ops import linalg as L
 from gradiente.tensor import Tensor, _return_type, eye, write_out
 from gradiente.tensor import matmul as _matmul
@@ -20,6 +21,9 @@ _SLOGDET = _return_type("linalg_slogdet", ("sign", "logabsdet"))
 _LSTSQ = _return_type("linalg_lstsq", ("solution", "residuals", "rank", "singular_values"))
 _INV_EX = _return_type("linalg_inv_ex", ("inverse", "info"))
 _CHOLESKY_EX = _return_type("linalg_cholesky_ex", ("L", "info"))
+_LU_FACTOR = _return_type("linalg_lu_factor", ("LU", "pivots"))
+_LU = _return_type("linalg_lu", ("P", "L", "U"))
+_LU_UNPACK = _return_type("lu_unpack", ("P", "L", "U"))
 
 
 def _float(A: Tensor) -> Tensor:
@@ -196,15 +200,124 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, out=None):
 
 
 def lstsq(A, B, rcond=None, *, driver=None):
-    """The least-squares solution of A X ≈ B (no gradient in gradiente)."""
+    """The least-squares solution of A X ≈ B (no gradient in gradiente), from the SVD.
+
+    What else comes back follows the LAPACK ``driver`` torch would call (CPU default
+    ``"gelsy"``): the rank for every driver but ``"gels"``, the singular values for
+    ``"gelsd"``/``"gelss"``, and the squared residual norms ‖A x − b‖² of each column for
+    ``"gels"``, ``"gelsd"`` and ``"gelss"`` when A is tall (m > n) and of full rank; the
+    rest are empty tensors.
+    """
+    driver = "gelsy" if driver is None else driver
+    if driver not in ("gels", "gelsy", "gelsd", "gelss"):
+        raise RuntimeError(
+            f"torch.linalg.lstsq: parameter `driver` should be one of (gels, gelsy, gelsd, "
+            f"gelss), but got {driver}"
+        )
     a, b = _float(A), _float(B)
     vector = b.ndim == a.ndim - 1
     rhs = b.unsqueeze(-1) if vector else b
-    solution = _matmul(pinv(a), rhs)
-    solution = solution.squeeze(-1) if vector else solution
+    solution = _matmul(pinv(a, rtol=rcond), rhs)
     empty = Tensor._make(xp.zeros(0, dtype=a._data.dtype))
-    rank = Tensor._make(xp.zeros(0, dtype=xp.int64))
-    return _LSTSQ(solution, empty, rank, empty)
+    m, n = a.shape[-2:]
+    s = svdvals(a.detach())._data
+    tol = _tolerance(s, a.shape, None, rcond)
+    rank = as_array((s > tol).sum(-1), xp.int64)
+    residuals = empty
+    if driver != "gelsy" and m > n and bool((rank == n).all()):
+        residuals = (_matmul(a, solution) - rhs).detach().pow(2).sum(-2)
+        residuals = residuals.squeeze(-1) if vector else residuals
+    rank = Tensor._make(rank) if driver != "gels" else Tensor._make(xp.zeros(0, dtype=xp.int64))
+    values = Tensor._make(s) if driver in ("gelsd", "gelss") else empty
+    solution = solution.squeeze(-1) if vector else solution
+    return _LSTSQ(solution, residuals, rank, values)
+
+
+def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
+    """X with A X = B (``left=False``: X A = B) for a triangular A: only A's upper
+    (``upper=True``) or lower triangle is read, its diagonal taken as ones when
+    ``unitriangular``. Differentiable (through ``solve`` on that triangle)."""
+    if not left:
+        X = solve_triangular(A.mT, B.mT, upper=not upper, unitriangular=unitriangular).mT
+        return write_out(out, X, "linalg.solve_triangular")
+    if A.ndim < 2 or B.ndim < 2:
+        raise RuntimeError(
+            "linalg.solve_triangular: The input tensor B must have at least 2 dimensions."
+        )
+    _square(A, "solve_triangular")
+    a, b = _float(A), _float(B)
+    triangle = a.triu(1 if unitriangular else 0) if upper else a.tril(-1 if unitriangular else 0)
+    if unitriangular:
+        triangle = triangle + eye(a.shape[-1], dtype=a.dtype)
+    x = L.Solve.apply(triangle, b.to(a.dtype), False)
+    return write_out(out, x, "linalg.solve_triangular")
+
+
+def lu_factor(A, *, pivot=True, out=None):
+    """The LU factorisation P A = L U packed as torch does (no gradient in gradiente):
+    ``LU`` holds U on and above the diagonal and L's multipliers below it, ``pivots`` the
+    1-based row swapped with each row in turn (LAPACK's getrf, partial pivoting)."""
+    if not pivot:
+        raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
+    a = _float(A)
+    packed, pivots = L.Decomposition.apply(a, "torch.linalg.lu_factor", _getrf)
+    return _LU_FACTOR(packed, pivots)
+
+
+def _getrf(a):
+    """LAPACK getrf in NumPy, batched: (LU packed, 1-based int32 pivots)."""
+    lu = a.copy()
+    m, n = lu.shape[-2:]
+    k_max = min(m, n)
+    pivots = xp.zeros(lu.shape[:-2] + (k_max,), dtype=xp.int32)
+    for index in xp.ndindex(*lu.shape[:-2]):
+        u = lu[index]
+        for k in range(k_max):
+            p = k + int(xp.argmax(xp.abs(u[k:, k])))
+            pivots[index + (k,)] = p + 1
+            if p != k:
+                u[[k, p]] = u[[p, k]]
+            if u[k, k] != 0:
+                u[k + 1 :, k] /= u[k, k]
+                u[k + 1 :, k + 1 :] -= xp.outer(u[k + 1 :, k], u[k, k + 1 :])
+    return lu, pivots
+
+
+def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True):
+    """(P, L, U) from ``lu_factor``'s packed form, with A = P L U."""
+    lu = LU_data
+    m, n = lu.shape[-2:]
+    k = min(m, n)
+    lower = lu[..., :, :k].tril(-1) + eye(m, k, dtype=lu.dtype)
+    upper = lu[..., :k, :].triu()
+    pivots = B_host(LU_pivots._data)
+    perm = xp.zeros(pivots.shape[:-1] + (m, m), dtype=lu._data.dtype)
+    for index in xp.ndindex(*pivots.shape[:-1]):
+        order = list(range(m))
+        for i, p in enumerate(pivots[index]):
+            order[i], order[p - 1] = order[p - 1], order[i]
+        perm[index][order, range(m)] = 1  # row i of P A is row order[i] of A
+    return _LU_UNPACK(Tensor._make(as_array(perm)), lower, upper)
+
+
+def lu(A, *, pivot=True, out=None):
+    """P, L, U with A = P L U (L unit lower triangular, U upper triangular)."""
+    P, lower, upper = lu_unpack(*lu_factor(A, pivot=pivot))
+    return _LU(P, lower, upper)
+
+
+def lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
+    """X with A X = B from A's ``lu_factor``: X = U⁻¹ L⁻¹ Pᵀ B."""
+    if not left:
+        raise RuntimeError("gradiente does not implement linalg.lu_solve(left=False) yet")
+    P, lower, upper = lu_unpack(LU, pivots)
+    if adjoint:  # Aᵀ X = B with Aᵀ = Uᵀ Lᵀ Pᵀ
+        y = solve_triangular(upper.mT, B, upper=False)
+        X = _matmul(P, solve_triangular(lower.mT, y, upper=True, unitriangular=True))
+    else:
+        y = solve_triangular(lower, _matmul(P.mT, B), upper=False, unitriangular=True)
+        X = solve_triangular(upper, y, upper=True)
+    return write_out(out, X, "linalg.lu_solve")
 
 
 def matrix_power(A, n, *, out=None):

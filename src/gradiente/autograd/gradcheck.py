@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gradiente import random as _random
 from gradiente.autograd import function as _function
 from gradiente.autograd.backward import grad as autograd_grad
 from gradiente.autograd.grad_mode import enable_grad, no_grad
@@ -116,8 +117,12 @@ def gradgradcheck(func, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-
     inputs = _as_tuple(inputs)
     outs = _as_tuple(func(*inputs))
     if grad_outputs is None:
-        rng = xp.random.default_rng(0)
-        grad_outputs = [Tensor._make(rng.standard_normal(o._data.shape)) for o in outs]
+        # uniform on [-1, 1) from the global generator, one draw per output, as torch's
+        # gradgradcheck does (torch.testing.make_tensor), so later random numbers match too
+        grad_outputs = [
+            Tensor._make(_random.uniform(o._data.shape, o._data.dtype, -1.0, 1.0, None))
+            for o in outs
+        ]
 
     def first_grad(*xs):
         with enable_grad():  # gradcheck evaluates under no_grad; this inner graph is needed

@@ -9,6 +9,7 @@ a module each:
     joining    atleast_Nd, hstack/vstack/dstack/column_stack, hsplit/vsplit/dsplit
     grids      meshgrid, cartesian_prod, combinations, block_diag, tril/triu_indices, vander
     products   einsum, tensordot, chain_matmul, cdist
+    decompositions  svd, triangular_solve, cholesky_solve, lu_unpack
     searching  isin, searchsorted, bucketize
     settings   finfo/iinfo, default device, threads, determinism, compile, rng state
 
@@ -25,6 +26,12 @@ import numbers
 from gradiente import backend as B
 from gradiente.backend import xp
 from gradiente.func import vmap
+from gradiente.functions.decompositions import (
+    cholesky_solve,
+    lu_unpack,
+    svd,
+    triangular_solve,
+)
 from gradiente.functions.grids import (
     block_diag,
     cartesian_prod,
@@ -52,6 +59,7 @@ from gradiente.functions.products import (
     cdist,
     chain_matmul,
     einsum,
+    pdist,
     tensordot,
 )
 from gradiente.functions.searching import (
@@ -172,6 +180,11 @@ preserve_format = _Named("preserve_format")
 def empty_strided(size, stride, *, dtype=None, device=None, requires_grad=False):
     """An uninitialised tensor of ``size`` (gradiente's tensors are always row-major)."""
     return empty(tuple(size), dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def polygamma(n, input, *, out=None):
+    """ψ⁽ⁿ⁾(input), the n-th derivative of the digamma function (n comes first, as in torch)."""
+    return write_out(out, input.polygamma(n), "polygamma")
 
 
 def pow(input, exponent, out=None):  # noqa: A001 (PyTorch's name)
@@ -325,6 +338,7 @@ __all__ = [
     "strided",
     "empty_strided",
     "pow",
+    "polygamma",
     "bitwise_left_shift",
     "bitwise_right_shift",
     "var_mean",
@@ -370,8 +384,14 @@ __all__ = [
     "row_stack",
     "vsplit",
     "vstack",
+    # decompositions
+    "cholesky_solve",
+    "lu_unpack",
+    "svd",
+    "triangular_solve",
     # products
     "cdist",
+    "pdist",
     "chain_matmul",
     "einsum",
     "tensordot",

@@ -1,4 +1,4 @@
-"""Products: einsum, tensordot, chain_matmul, and the distances built on them (cdist).
+"""Products: einsum, tensordot, chain_matmul, and the distances built on them (cdist, pdist).
 (``kron``, ``cov`` and ``corrcoef`` are Tensor methods, in ``tensor/linalg.py``.)"""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ import math
 import numbers
 
 from gradiente import backend as B
+from gradiente.functions.grids import triu_indices
 from gradiente.ops import linalg as L
 from gradiente.tensor import (
     Tensor,
@@ -79,3 +80,13 @@ def cdist(x1, x2, p=2.0, compute_mode=None):
     """Pairwise p-norm distances between the rows of x1 (…, P, M) and x2 (…, R, M)."""
     diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)  # (…, P, R, M)
     return diff.norm(p, dim=-1)
+
+
+def pdist(input, p=2.0):
+    """The p-norm distances between every pair of rows i < j of an (N, M) input, in the order
+    of the upper triangle row by row: N (N − 1) / 2 values."""
+    if input.ndim != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D")
+    n = input.shape[0]
+    rows, cols = triu_indices(n, n, 1)
+    return (input[rows] - input[cols]).norm(p, dim=-1)

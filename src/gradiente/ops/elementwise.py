@@ -6,6 +6,7 @@ input's shape; the backward methods here may return gradients of the broadcast s
 
 from __future__ import annotations
 
+import math
 import operator
 
 from gradiente import backend as B
@@ -637,3 +638,92 @@ class Lerp(ArrayFunction):
         grad_b = grad * w if ctx.needs_input_grad[1] else None
         grad_w = grad * (b - a) if ctx.needs_input_grad[2] else None
         return grad_a, grad_b, grad_w
+
+
+# ---------------------------------------------------------------------------------------------
+# The gamma family: log Γ(x), ψ(x) = d log Γ(x)/dx and its derivatives ψ⁽ⁿ⁾(x), on arrays in
+# float64 and rounded to the input's dtype once.
+
+_LOG_GAMMA = xp.frompyfunc(
+    lambda v: math.lgamma(v) if v > 0 or v != math.floor(v) else math.inf, 1, 1
+)
+# B₂ₖ / (2k)! for k = 1..9: the coefficients of the Euler–Maclaurin tail below
+_BERNOULLI_OVER_FACTORIAL = (
+    1 / 12,
+    -1 / 720,
+    1 / 30240,
+    -1 / 1209600,
+    1 / 47900160,
+    -691 / 1307674368000,
+    1 / 74724249600,
+    -3617 / 10670622842880000,
+    43867 / 5109094217170944000,
+)
+
+
+def _lgamma(x):
+    """log |Γ(x)|; +inf at the poles 0, −1, −2, ..."""
+    wide = x.astype(xp.float64)
+    out = xp.where(xp.isnan(wide), xp.nan, 0.0)
+    finite = xp.isfinite(wide)
+    out[finite] = _LOG_GAMMA(wide[finite]).astype(xp.float64)
+    out[xp.isinf(wide)] = xp.inf
+    return out.astype(x.dtype)
+
+
+def _digamma(x):
+    """ψ(x): the reflection ψ(x) = ψ(1 − x) − π / tan(πx) below ½, the recurrence
+    ψ(x) = ψ(x + 1) − 1/x up to x ≥ 10, then the asymptotic series
+    ψ(x) ≈ ln x − 1/(2x) − Σₖ B₂ₖ / (2k x²ᵏ). −inf at 0 and NaN at the negative integers,
+    as torch."""
+    v = x.astype(xp.float64)
+    with xp.errstate(all="ignore"):
+        reflect = v < 0.5
+        w = xp.where(reflect, 1.0 - v, v)
+        shift = xp.zeros_like(w)
+        while (small := w < 10).any():
+            shift = shift - xp.where(small, 1.0 / w, 0.0)
+            w = xp.where(small, w + 1.0, w)
+        inv2 = 1.0 / (w * w)
+        series = xp.zeros_like(w)
+        for k, c in reversed(list(enumerate(_BERNOULLI_OVER_FACTORIAL[:7], 1))):
+            # B₂ₖ / (2k) = (2k − 1)! · B₂ₖ / (2k)!
+            series = (series + c * math.factorial(2 * k - 1)) * inv2
+        out = xp.log(w) - 0.5 / w - series + shift
+        out = xp.where(reflect, out - xp.pi / xp.tan(xp.pi * v), out)
+        poles = (v <= 0) & (v == xp.floor(v))
+        out = xp.where(poles, xp.where(v == 0, -xp.inf, xp.nan), out)
+    return out.astype(x.dtype)
+
+
+def _polygamma(x, n):
+    """ψ⁽ⁿ⁾(x) = (−1)ⁿ⁺¹ n! ζ(n + 1, x) for n ≥ 1, with the Hurwitz zeta
+    ζ(s, x) = Σₖ (x + k)⁻ˢ summed directly up to x + k ≥ 10 and the Euler–Maclaurin tail
+    ζ(s, w) ≈ w¹⁻ˢ/(s − 1) + w⁻ˢ/2 + Σⱼ B₂ⱼ/(2j)! · s(s+1)···(s+2j−2) · w^(−s−2j+1)."""
+    if n == 0:
+        return _digamma(x)
+    v = x.astype(xp.float64)
+    s = n + 1.0
+    with xp.errstate(all="ignore"):
+        w = v.copy()
+        total = xp.zeros_like(w)
+        while (small := w < 10).any():
+            total = total + xp.where(small, w**-s, 0.0)
+            w = xp.where(small, w + 1.0, w)
+        tail = w ** (1 - s) / (s - 1) + 0.5 * w**-s
+        rising = s  # s(s+1)···(s+2j−2)
+        for j, c in enumerate(_BERNOULLI_OVER_FACTORIAL, 1):
+            tail = tail + c * rising * w ** (-s - 2 * j + 1)
+            rising *= (s + 2 * j - 1) * (s + 2 * j)
+        out = (-1.0) ** (n + 1) * math.factorial(n) * (total + tail)
+        poles = (v <= 0) & (v == xp.floor(v))
+        out = xp.where(poles, xp.nan if n % 2 == 0 else xp.inf, out)
+    return out.astype(x.dtype)
+
+
+# d log Γ(x)/dx = ψ(x); dψ/dx = ψ⁽¹⁾(x); dψ⁽ⁿ⁾/dx = ψ⁽ⁿ⁺¹⁾(x)
+Lgamma = unary("Lgamma", _lgamma, lambda x, y, g: g * Digamma.apply(x))
+Digamma = unary("Digamma", _digamma, lambda x, y, g: g * Polygamma.apply(x, 1))
+Polygamma = unary(
+    "Polygamma", _polygamma, lambda x, y, g, n: g * Polygamma.apply(x, n + 1), doc="ψ⁽ⁿ⁾(x)."
+)

@@ -47,6 +47,12 @@ _return_types["aminmax"] = _return_type("aminmax", ("min", "max"))
 _return_types["slogdet"] = _return_type("slogdet", ("sign", "logabsdet"))
 
 
+_return_types["histogram"] = _return_type("histogram", ("hist", "bin_edges"))
+
+
+_return_types["frexp"] = _return_type("frexp", ("mantissa", "exponent"))
+
+
 class device:
     """Where a tensor lives: ``device("cpu")``, ``device("cuda")``, ``device("cuda:1")``,
     ``device("cuda", 1)`` or ``device(1)`` (a bare index means CUDA), as ``torch.device``.

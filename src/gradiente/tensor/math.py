@@ -9,7 +9,8 @@ from gradiente.backend import xp
 from gradiente.ops import activation as A
 from gradiente.ops import division as D
 from gradiente.ops import elementwise as E
-from gradiente.tensor.common import _check_broadcast, _scalar_type_name
+from gradiente.ops.special_functions import Sinc
+from gradiente.tensor.common import _check_broadcast, _dim, _scalar_type_name
 from gradiente.tensor.factories import as_tensor
 from gradiente.tensor.indexing import _as_bool_mask
 from gradiente.tensor.marks import function, inplace
@@ -50,6 +51,8 @@ _DOCS = {
     "reciprocal": "Element-wise ``1 / x``.",
     "erf": "Element-wise error function.",
     "erfinv": "Element-wise inverse error function.",
+    "lgamma": "Element-wise log |Γ(x)|, the logarithm of the gamma function's magnitude.",
+    "digamma": "Element-wise ψ(x) = d log Γ(x)/dx.",
     "tan": "Element-wise tangent (radians).",
     "asin": "Element-wise arcsine (radians).",
     "acos": "A new tensor with the arccosine (in radians) of each element in self.",
@@ -348,6 +351,34 @@ class Math:
         return 1.0 - self.erf()
 
     erfinv = function(inplace(_float_unary("erfinv", E.Erfinv)))
+    lgamma = function(inplace(_float_unary("lgamma", E.Lgamma)))
+    digamma = function(inplace(_float_unary("digamma", E.Digamma)))
+
+    @function
+    @inplace
+    def polygamma(self, n):
+        """ψ⁽ⁿ⁾(x), the n-th derivative of the digamma function (``digamma`` for n = 0).
+        ``torch.polygamma(n, input)`` takes n first."""
+        a = self if B.is_float(self._data.dtype) else self.to(B.get_default_dtype())
+        return E.Digamma.apply(a) if n == 0 else E.Polygamma.apply(a, int(n))
+
+    @function
+    @inplace
+    def sinc(self):
+        """The normalized sinc sin(πx) / (πx), 1 at 0."""
+        a = self if B.is_float(self._data.dtype) else self.to(B.get_default_dtype())
+        return Sinc.apply(a)
+
+    @function
+    @inplace
+    def renorm(self, p, dim, maxnorm):
+        """Each slice along ``dim`` whose p-norm exceeds ``maxnorm`` scaled down to norm
+        ``maxnorm`` (by maxnorm / (norm + 1e-7), torch's factor); the others unchanged."""
+        d = _dim(dim, self.ndim, "renorm")
+        others = tuple(i for i in range(self.ndim) if i != d)
+        norm = self.norm(p, dim=others, keepdim=True)
+        scale = (maxnorm / (norm + 1e-7)).masked_fill(norm <= maxnorm, 1.0)
+        return self * scale
 
     @function
     def relu(self):

@@ -15,7 +15,7 @@ from gradiente.tensor.common import (
     _scalar_type_name,
     _sort_indices,
 )
-from gradiente.tensor.factories import zeros
+from gradiente.tensor.factories import linspace, zeros
 from gradiente.tensor.marks import function, inplace, numpy_axis
 from gradiente.tensor.promotion import (
     _arg_reduce,
@@ -545,6 +545,38 @@ class Reductions:
     def histc(self, bins=100, min=0, max=0):
         """Computes the histogram of a tensor."""
         return Tensor._make(S.histc(self._data, bins, float(min), float(max)), False, None)
+
+    @function
+    def histogram(self, bins=100, *, range=None, weight=None, density=False):
+        """(hist, bin_edges): the (weighted) count of elements in each bin; ``bins`` is a
+        number of equal bins over ``range`` (default: the elements' min and max) or a tensor
+        of increasing edges. Each bin holds edges[i] ≤ x < edges[i+1]; the last one also
+        holds its right edge. ``density`` divides by the total and the bin widths."""
+        if not self.is_floating_point():
+            raise RuntimeError(
+                f"torch.histogram: input tensor and bins tensors should have the same dtype, "
+                f"but got input {self.dtype} and bins {self.dtype}"
+            )
+        x = self.detach().reshape(-1)
+        if isinstance(bins, Tensor):
+            edges = bins.detach().to(self.dtype)
+        else:
+            if range is None:
+                low, high = (float(x.min()), float(x.max())) if x.numel() else (0.0, 0.0)
+            else:
+                low, high = float(range[0]), float(range[1])
+            if low == high:  # an empty range is widened, as NumPy does
+                low, high = low - 0.5, high + 0.5
+            edges = linspace(low, high, int(bins) + 1, dtype=self.dtype)
+        e, values = edges._data, x._data
+        inside = (values >= e[0]) & (values <= e[-1])
+        index = xp.searchsorted(e, values[inside], side="right") - 1
+        index = xp.minimum(index, len(e) - 2)  # the right edge belongs to the last bin
+        w = None if weight is None else weight.detach()._data.reshape(-1)[inside]
+        hist = xp.bincount(index, w, minlength=len(e) - 1).astype(values.dtype)
+        if density:
+            hist = hist / (hist.sum() * xp.diff(e))
+        return _return_types["histogram"](Tensor._make(hist.astype(values.dtype)), edges)
 
     @function
     def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):

@@ -136,7 +136,10 @@ class Shape:
             raise RuntimeError(
                 f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D"
             )
-        return S.T.apply(self, 0, 1) if self.ndim == 2 else self
+        if self.ndim == 0:
+            return self
+        # a vector's t() is still a view (and a TBackward0 node), as in torch
+        return S.T.apply(self, 0, self.ndim - 1)
 
     @function
     def movedim(self, source, destination):
