@@ -34,6 +34,7 @@ LAYERS = {
     "multiprocessing": 3,  # torch.multiprocessing: Python's, for tensors in shared memory
     "nn": 4,
     "optim": 5,
+    "distributions": 5,  # torch.distributions: sampling and densities on tensors and nn.functional
     "data": 5,
     "utils": 5,
     "datasets": 5,
