@@ -16,9 +16,8 @@ __all__ = ["MultivariateNormal"]
 
 
 def _solve_lower(L: Tensor, B: Tensor) -> Tensor:
-    """X with L X = B for lower-triangular L (batched). ``L.tril()`` keeps the gradient
-    with respect to L lower-triangular, as a triangular solve's is."""
-    return linalg.solve(L.tril(), B)
+    """X with L X = B for lower-triangular L (batched), as torch's triangular solve."""
+    return linalg.solve_triangular(L, B, upper=False)
 
 
 def _batch_mv(bmat: Tensor, bvec: Tensor) -> Tensor:
