@@ -10,6 +10,7 @@ import numbers
 from gradiente import backend as B
 from gradiente.functions.grids import triu_indices
 from gradiente.ops import linalg as L
+from gradiente.ops.loss import FusedAs
 from gradiente.tensor import (
     Tensor,
     as_tensor,
@@ -83,10 +84,21 @@ def cdist(x1, x2, p=2.0, compute_mode=None):
 
 
 def pdist(input, p=2.0):
-    """The p-norm distances between every pair of rows i < j of an (N, M) input, in the order
-    of the upper triangle row by row: N (N − 1) / 2 values."""
+    """‖x_i − x_j‖_p for every pair of rows i < j of ``input`` (N, M), in row-major order of
+    the upper triangle: N(N − 1)/2 distances (also ``nn.functional.pdist``)."""
     if input.ndim != 2:
         raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D")
+    if not input.dtype.is_floating_point:
+        raise RuntimeError("pdist only supports floating-point dtypes")
+    if p < 0:
+        raise RuntimeError("pdist only supports non-negative p values")
     n = input.shape[0]
     rows, cols = triu_indices(n, n, 1)
-    return (input[rows] - input[cols]).norm(p, dim=-1)
+    diff = input[rows] - input[cols]  # (N(N − 1)/2, M)
+    if p == 0:  # the count of differing entries; its gradient is 0 (sign's)
+        out = diff.sign().abs().sum(1)
+    else:
+        out = diff.norm(p, dim=1)
+    if not out.requires_grad:
+        return out
+    return FusedAs.apply(out, "PdistBackward0", input)  # torch's one node, which keeps x

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from gradiente.autograd.grad_mode import no_grad
 from gradiente.backend import result_type as _result_type
-from gradiente.functions import triu_indices
+from gradiente.functions.products import pdist  # noqa: F401 - F.pdist is torch.pdist
 from gradiente.ops import reduce as R
-from gradiente.ops.loss import FusedAs
 from gradiente.tensor import Tensor
 
 
@@ -60,24 +59,3 @@ def pairwise_distance(
 ) -> Tensor:
     """‖x1 − x2 + eps‖_p along the last axis."""
     return (x1 - x2 + eps).norm(p, dim=-1, keepdim=keepdim)
-
-
-def pdist(input: Tensor, p: float = 2.0) -> Tensor:
-    """‖x_i − x_j‖_p for every pair of rows i < j of ``input`` (N, M), in row-major order of
-    the upper triangle: N(N − 1)/2 distances."""
-    if input.ndim != 2:
-        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D")
-    if not input.dtype.is_floating_point:
-        raise RuntimeError("pdist only supports floating-point dtypes")
-    if p < 0:
-        raise RuntimeError("pdist only supports non-negative p values")
-    n = input.shape[0]
-    rows, cols = triu_indices(n, n, 1)
-    diff = input[rows] - input[cols]  # (N(N − 1)/2, M)
-    if p == 0:  # the count of differing entries; its gradient is 0 (sign's)
-        out = diff.sign().abs().sum(1)
-    else:
-        out = diff.norm(p, dim=1)
-    if not out.requires_grad:
-        return out
-    return FusedAs.apply(out, "PdistBackward0", input)  # torch's one node, which keeps x
