@@ -130,3 +130,28 @@ def test_torch_serialization_resolves_under_the_alias():
     """)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+def test_printed_types_are_torchs_under_the_alias_and_gradientes_after():
+    result = run_with_torch_alias("""
+        import pickle
+        import torch
+        x = torch.ones(2)
+        print(type(x), type(torch.nn.Parameter(x)), type(x.shape), type(torch.float32),
+              type(torch.device("cpu")), torch.typename(x), sep="|")
+        assert pickle.loads(pickle.dumps(x)).tolist() == [1.0, 1.0]
+        from gradiente import compat
+        compat.uninstall()
+        print(type(x))
+    """)
+    assert result.returncode == 0, result.stderr
+    torch_line, after = result.stdout.strip().splitlines()
+    assert torch_line.split("|") == [
+        "<class 'torch.Tensor'>",
+        "<class 'torch.nn.parameter.Parameter'>",
+        "<class 'torch.Size'>",
+        "<class 'torch.dtype'>",
+        "<class 'torch.device'>",
+        "torch.FloatTensor",
+    ]
+    assert after == "<class 'gradiente.tensor.Tensor'>"

@@ -595,10 +595,35 @@ def install() -> None:
     if _finder not in sys.meta_path:
         sys.meta_path.insert(0, _finder)
     multiprocessing.util.spawnv_passfds = _aliased_spawnv_passfds
+    _name_classes_as_torch(True)
+
+
+# The classes a script prints the type of (``print(type(x))``), and where torch defines them.
+_TORCH_HOMES = {
+    ("gradiente", "Tensor"): "torch",
+    ("gradiente", "Size"): "torch",
+    ("gradiente", "dtype"): "torch",
+    ("gradiente", "device"): "torch",
+    ("gradiente.nn", "Parameter"): "torch.nn.parameter",
+}
+_own_homes: dict = {}
+
+
+def _name_classes_as_torch(on: bool) -> None:
+    """Give the classes of ``_TORCH_HOMES`` torch's module names (``<class 'torch.Tensor'>``)
+    while the alias is installed, and their own back after."""
+    for (module, name), home in _TORCH_HOMES.items():
+        cls = getattr(importlib.import_module(module), name)
+        if on:
+            _own_homes.setdefault(cls, cls.__module__)
+            cls.__module__ = home
+        elif cls in _own_homes:
+            cls.__module__ = _own_homes.pop(cls)
 
 
 def uninstall() -> None:
     """Remove the alias finder and forget the alias modules it created."""
+    _name_classes_as_torch(False)
     multiprocessing.util.spawnv_passfds = _spawnv_passfds
     if _finder in sys.meta_path:
         sys.meta_path.remove(_finder)
@@ -612,7 +637,7 @@ def public_name(obj, attr: str) -> str | None:
     cls = obj if isinstance(obj, type) else type(obj)
     if isinstance(obj, AliasModule):
         return f"{obj.__name__}.{attr}"
-    if not cls.__module__.startswith("gradiente"):
+    if not (cls.__module__.startswith("gradiente") or cls in _own_homes):
         return None
     # the shortest torch path that exports the class under its own name (torch.Tensor, not
     # torch.optim.lr_scheduler.Tensor)
