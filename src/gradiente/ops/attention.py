@@ -28,6 +28,7 @@ from gradiente.autograd import function as _function
 from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import get_array_module, xp
 from gradiente.ops.array_function import ArrayFunction
+from gradiente.ops.linear import cpp_type_name
 
 
 def _tensor(array):
@@ -208,7 +209,8 @@ def scaled_dot_product_attention(
     if not (query.dtype == key.dtype == value.dtype):
         raise RuntimeError(
             "Expected query, key, and value to have the same dtype, but got query.dtype: "
-            f"{query.dtype} key.dtype: {key.dtype} and value.dtype: {value.dtype} instead."
+            f"{cpp_type_name(query.dtype)} key.dtype: {cpp_type_name(key.dtype)} and "
+            f"value.dtype: {cpp_type_name(value.dtype)} instead."
         )
     if not 0.0 <= dropout_p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")

@@ -51,6 +51,7 @@ from gradiente.ops.im2col import (
     _shape,
     _to_nhwc,
 )
+from gradiente.ops.linear import cpp_type_name
 from gradiente.ops.window import (
     conv_out_size,
     conv_transpose_out_size,
@@ -63,14 +64,30 @@ def _check_float(op: str, x, w, b) -> None:
     dt = x._data.dtype
     if not B.is_float(dt):
         raise RuntimeError(f'{op}: "{op}" is not implemented for input of dtype {x.dtype}')
-    if w._data.dtype != dt:
+    check_conv_dtypes(x, w, b)
+
+
+def check_conv_dtypes(x, w, b) -> None:
+    """torch's words for a weight or bias whose dtype is not the input's (the bias first)."""
+    if b is not None and b.dtype != x.dtype:
         raise RuntimeError(
-            f"{op}: input type ({x.dtype}) and weight type ({w.dtype}) should be the same"
+            f"Input type ({cpp_type_name(x.dtype)}) and bias type ({cpp_type_name(b.dtype)}) "
+            "should be the same"
         )
-    if b is not None and b._data.dtype != dt:
+    if w.dtype != x.dtype:
         raise RuntimeError(
-            f"{op}: input type ({x.dtype}) and bias type ({b.dtype}) should be the same"
+            f"Input type ({_legacy_type(x.dtype)}) and weight type ({_legacy_type(w.dtype)}) "
+            "should be the same or input should be a MKLDNN tensor and weight is a dense tensor"
         )
+
+
+def _legacy_type(dtype) -> str:
+    """How torch's convolution names a tensor's type: ``torch.FloatTensor`` for the dtypes with
+    a legacy tensor class, ``CPUBFloat16Type`` (its type properties) for the newer ones."""
+    name = B.TORCH_TYPE_NAMES[dtype.name]
+    if dtype.name == "bfloat16" or dtype.is_complex:
+        return f"CPU{name}Type"
+    return f"torch.{name}Tensor"
 
 
 # torch's words for an input whose channels do not match conv1d's or conv2d's weight, and

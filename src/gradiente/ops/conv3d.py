@@ -31,7 +31,13 @@ from gradiente import parallel
 from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import as_strided, ascontiguous, get_array_module, xp
 from gradiente.ops.array_function import ArrayFunction
-from gradiente.ops.conv import _check_channels, _needs_grad, _recorded_grads, conv2d
+from gradiente.ops.conv import (
+    _check_channels,
+    _needs_grad,
+    _recorded_grads,
+    check_conv_dtypes,
+    conv2d,
+)
 from gradiente.ops.im2col import _shape
 from gradiente.ops.shape import ConstantPad
 from gradiente.ops.window import conv_out_size, conv_transpose_out_size, int_tuple, same_padding
@@ -274,11 +280,7 @@ def _check_tensors(op: str, x, w, b, n: int, weight_axes: str) -> None:
     dt = x._data.dtype
     if dt.kind != "f":
         raise RuntimeError(f'{op}: "{op}" is not implemented for input of dtype {x.dtype}')
-    for name, t in (("weight", w), ("bias", b)):
-        if t is not None and t._data.dtype != dt:
-            raise RuntimeError(
-                f"{op}: input type ({x.dtype}) and {name} type ({t.dtype}) should be the same"
-            )
+    check_conv_dtypes(x, w, b)
 
 
 def _check_kernel_fits(op, x, geom: VolumeGeometry) -> None:

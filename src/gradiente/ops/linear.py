@@ -14,6 +14,27 @@ from gradiente.backend import add_at, get_array_module, xp
 from gradiente.ops import gemm
 from gradiente.ops.array_function import ArrayFunction
 
+# The C++ names PyTorch's kernels print for dtypes in their mismatch errors ("float != double")
+_CPP_TYPE_NAMES = {
+    "float32": "float",
+    "float64": "double",
+    "float16": "c10::Half",
+    "bfloat16": "c10::BFloat16",
+    "int64": "long int",
+    "int32": "int",
+    "int16": "short int",
+    "int8": "signed char",
+    "uint8": "unsigned char",
+    "bool": "bool",
+    "complex64": "c10::complex<float>",
+    "complex128": "c10::complex<double>",
+}
+
+
+def cpp_type_name(dtype) -> str:
+    """The C++ name torch's kernels print for a dtype (``float``, ``c10::BFloat16``, ...)."""
+    return _CPP_TYPE_NAMES.get(dtype.name, dtype.name)
+
 
 class Linear(ArrayFunction):
     """y = x Wᵀ + b for x of shape (*, in_features), W (out_features, in_features), b (out,)."""

@@ -355,3 +355,19 @@ class FusedAs(ArrayFunction):
             for edge, meta in zip(self._edges[2:], self._input_meta[2:], strict=True)
             if meta[1].kind in "fc"
         )
+
+
+class ShownAs(FusedAs):
+    """A result composed of Tensor ops, recorded as PyTorch's single node for it, which keeps
+    no tensor (an upsampling kernel saves only sizes): like ``FusedAs``, but ``shown`` (the
+    inputs torch's node points to) are only shown in ``next_functions``, not saved, so changing
+    them in place afterwards stays allowed, as in PyTorch."""
+
+    @staticmethod
+    def forward(ctx, value, node_name, *shown):
+        ctx.node_name, ctx.num_shown = node_name, len(shown)
+        return value._data
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (grad, None, *(None,) * ctx.num_shown)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import warnings
 
 from gradiente import random as _random
-from gradiente.backend import xp
+from gradiente.backend import torch_type_name, xp
 from gradiente.ops import activation as A
 from gradiente.tensor import Tensor, empty_like, zeros_like
 
@@ -143,6 +143,11 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """x for x > 0, a · x otherwise, with a learned slope ``weight``: one per channel (axis 1)
     or a single one shared by all."""
+    if weight.dtype != input.dtype:
+        raise RuntimeError(
+            f"prelu: Type promoting not supported. Got {torch_type_name(input._data.dtype)} "
+            f"and {torch_type_name(weight._data.dtype)}"
+        )
     if weight.numel() != 1:
         if input.ndim < 2 or input.shape[1] != weight.numel():
             raise RuntimeError(

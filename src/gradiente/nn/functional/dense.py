@@ -14,6 +14,7 @@ from gradiente import random as _random
 from gradiente.backend import torch_type_name, xp
 from gradiente.ops.linear import Embedding as _Embedding
 from gradiente.ops.linear import Linear as _Linear
+from gradiente.ops.linear import cpp_type_name
 from gradiente.tensor import Tensor
 
 
@@ -34,13 +35,30 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"{'x'.join(str(s) for s in reversed(w_shape))}): linear expects input with "
             f"{w_shape[-1]} features in its last dimension, got input shape {tuple(x_shape)}"
         )
-    if input._data.dtype != weight._data.dtype:
-        raise RuntimeError(
-            f"mat1 and mat2 must have the same dtype, but got {input.dtype.name.capitalize()} "
-            f"and {weight.dtype.name.capitalize()} (cast the input with .to(weight.dtype) or "
-            "the module with .double()/.float())"
-        )
+    _check_linear_dtypes(input, weight, bias)
     return _Linear.apply(input, weight, bias)
+
+
+def _check_linear_dtypes(input: Tensor, weight: Tensor, bias: Tensor | None) -> None:
+    """Refuse mixed dtypes in torch's words: addmm's (bias, then input, against the weight)
+    when there is a bias, mm's otherwise."""
+    x, w = input._data.dtype, weight._data.dtype
+    if bias is not None:
+        if bias._data.dtype != w:
+            raise RuntimeError(
+                f"self and mat2 must have the same dtype, but got "
+                f"{torch_type_name(bias._data.dtype)} and {torch_type_name(w)}"
+            )
+        if x != w:
+            raise RuntimeError(
+                f"mat1 and mat2 must have the same dtype, but got {torch_type_name(x)} and "
+                f"{torch_type_name(w)}"
+            )
+    elif x != w:
+        raise RuntimeError(
+            f"expected m1 and m2 to have the same dtype, but got: {cpp_type_name(input.dtype)} "
+            f"!= {cpp_type_name(weight.dtype)}"
+        )
 
 
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None):

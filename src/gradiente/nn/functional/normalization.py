@@ -17,6 +17,21 @@ from gradiente.ops import pool3d as _pool3d
 from gradiente.ops.normalization import NormalizeAffine as _NormalizeAffine
 from gradiente.tensor import Tensor
 
+_REDUCED_FLOATS = ("bfloat16", "float16")
+
+
+def _check_parameter_dtypes(input: Tensor, *parameters: Tensor | None) -> None:
+    """PyTorch's CPU rule for the normalisations' parameters (and running statistics): the
+    input's dtype, or float32 for a bfloat16/float16 input ("mixed dtype"); anything else
+    raises torch's error rather than silently promoting."""
+    given = [p for p in parameters if p is not None]
+    if all(p.dtype == input.dtype for p in given):
+        return
+    if input.dtype.name not in (*_REDUCED_FLOATS, "float32"):
+        raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
+    if input.dtype.name == "float32" or any(p.dtype.name != "float32" for p in given):
+        raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
+
 
 def batch_norm(
     input: Tensor,
@@ -38,6 +53,7 @@ def batch_norm(
             f"batch_norm: expected at least 2D input (N, C, ...), got "
             f"{input.ndim}D input of shape {tuple(input.shape)}"
         )
+    _check_parameter_dtypes(input, running_mean, running_var, weight, bias)
     C = input.shape[1]
     for name, t in (  # one entry per channel of the input, checked in torch's order
         ("running_mean", running_mean),
@@ -104,6 +120,7 @@ def layer_norm(
 ) -> Tensor:
     """Normalise over the last ``len(normalized_shape)`` axes of each sample, then γ x̂ + β."""
     shape = _normalized_shape(input, normalized_shape)
+    _check_parameter_dtypes(input, weight, bias)
     k = len(shape)
     stat_axes = tuple(range(input.ndim - k, input.ndim))
     param_axes = tuple(range(input.ndim - k))
@@ -123,6 +140,7 @@ def group_norm(
         raise RuntimeError(
             f"Expected at least 2 dimensions for input tensor but received {input.ndim}"
         )
+    _check_parameter_dtypes(input, weight, bias)
     N, C = input.shape[:2]
     if C % num_groups:
         raise RuntimeError(
@@ -162,6 +180,7 @@ def instance_norm(
     of the per-instance means and unbiased variances by ``momentum``; without it, they are used
     instead of the instance statistics.
     """
+    _check_parameter_dtypes(input, running_mean, running_var, weight, bias)
     if not use_input_stats:
         return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
     spatial = tuple(range(2, input.ndim))

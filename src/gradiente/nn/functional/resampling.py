@@ -16,6 +16,7 @@ import warnings
 
 from gradiente.backend import get_array_module, xp
 from gradiente.ops import reduce as R
+from gradiente.ops.loss import ShownAs
 from gradiente.ops.pool import adaptive_avg_pool1d, adaptive_avg_pool2d
 from gradiente.tensor import Tensor, linspace, ones, stack, where
 
@@ -258,6 +259,17 @@ def _take(x: Tensor, axis: int, index) -> Tensor:
     return x.index_select(axis, Tensor._make(xp.asarray(index, dtype=xp.int64)))
 
 
+_NODE_NAMES = {
+    "nearest": "UpsampleNearest{d}DBackward0",
+    "nearest-exact": "UpsampleNearestExact{d}DBackward0",
+    "linear": "UpsampleLinear1DBackward0",
+    "bilinear": "UpsampleBilinear2DBackward0",
+    "trilinear": "UpsampleTrilinear3DBackward0",
+    "bicubic": "UpsampleBicubic2DBackward0",
+    "area": "AdaptiveAvgPool3DBackward0",  # the 1-D and 2-D cases are adaptive_avg_pool's own
+}
+
+
 def interpolate(
     input: Tensor,
     size=None,
@@ -272,8 +284,31 @@ def interpolate(
     Modes: ``'nearest'``, ``'nearest-exact'`` and ``'area'`` (1-3 spatial axes),
     ``'linear'``, ``'bilinear'``, ``'bicubic'``, ``'trilinear'`` (1, 2, 2, 3 axes;
     ``align_corners`` maps the corner pixels' centres onto each other). ``antialias=True``
-    (bilinear and bicubic) widens the filter when shrinking, as Pillow does.
+    (bilinear and bicubic) widens the filter when shrinking, as Pillow does. The result is
+    composed of gathers and products, recorded as torch's one upsampling node
+    (``UpsampleBilinear2DBackward0``, ...).
     """
+    out = _interpolate(
+        input, size, scale_factor, mode, align_corners, recompute_scale_factor, antialias
+    )
+    if not out.requires_grad or (mode == "area" and input.ndim < 5):
+        return out
+    name = _NODE_NAMES[mode].format(d=input.ndim - 2)
+    if antialias:
+        name = name.replace("DBackward0", "DAaBackward0")
+    return ShownAs.apply(out, name, input)
+
+
+def _interpolate(
+    input: Tensor,
+    size=None,
+    scale_factor=None,
+    mode: str = "nearest",
+    align_corners: bool | None = None,
+    recompute_scale_factor: bool | None = None,
+    antialias: bool = False,
+) -> Tensor:
+    """``interpolate``'s resizing, composed of Tensor ops."""
     if mode not in _INTERPOLATE_DIMS:
         raise NotImplementedError(
             f"interpolate: mode {mode!r} is not supported by gradiente (supported: "

@@ -221,6 +221,13 @@ class RNNBase(Module):
         state frozen past its end, and packs its output again (so the dropout between layers
         draws, as torch's does, one value per real step).
         """
+        weight_dtype = self.weight_ih_l0.dtype
+        if input.dtype != weight_dtype:
+            raise ValueError(
+                f"RNN input dtype ({input.dtype}) does not match weight dtype ({weight_dtype}). "
+                f"Convert input: input.to({weight_dtype}), or convert model: "
+                f"model.to({input.dtype})"
+            )
         num_directions = 2 if self.bidirectional else 1
         if batch_sizes is None:
             seq_len, batch = input.shape[0], input.shape[1]
