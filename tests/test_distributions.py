@@ -489,8 +489,18 @@ ERRORS = {
 }
 
 
+@pytest.fixture
+def torch_validates():
+    """torch's default (validate_args on), which importing torch._dynamo (torch.compile, in an
+    earlier test) switches off for the whole process."""
+    before = td.Distribution._validate_args
+    td.Distribution.set_default_validate_args(True)
+    yield
+    td.Distribution.set_default_validate_args(before)
+
+
 @pytest.mark.parametrize("name", sorted(ERRORS))
-def test_validation_errors_match_torch(name):
+def test_validation_errors_match_torch(name, torch_validates):
     with pytest.raises(Exception) as terr:
         ERRORS[name](torch, td)
     with pytest.raises(type(terr.value)) as gerr:
