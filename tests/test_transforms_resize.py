@@ -59,7 +59,9 @@ def test_resize_both_axes_matches_pillow(mode, shape, size):
     # call). Pillow 13 runs the height pass first when the height shrinks much more, which
     # moves some pixels by a level or two; the filters themselves are the same.
     pil = Image.fromarray(_image(*shape))
-    got = T.Resize(size, interpolation=mode)(pil)  # a PIL image is accepted
+    got = T.Resize(size, interpolation=mode)(pil)  # a PIL image in, a PIL image out
+    assert isinstance(got, Image.Image)
+    got = np.asarray(got)
     two_passes = pil.resize((size[1], shape[0]), PIL_FILTER[mode]).resize(
         size[::-1], PIL_FILTER[mode]
     )

@@ -86,12 +86,20 @@ ALIASES = {
     "torch.utils.data._utils.worker": "gradiente.data.loader",
     "torch.cuda": "gradiente.cuda",
     "torch.distributed": "gradiente.distributed",
+    "torch.distributed.nn": "gradiente.distributed.functional",
+    "torch.distributed.nn.functional": "gradiente.distributed.functional",
+    "torch.distributed.elastic": "gradiente.distributed.elastic",
+    "torch.distributed.elastic.multiprocessing": "gradiente.distributed.elastic",
+    "torch.distributed.elastic.multiprocessing.errors": "gradiente.distributed.elastic",
     "torch.nn.parallel": "gradiente.nn.parallel",
     "torch.serialization": "gradiente.serialization",
     "torch.multiprocessing": "gradiente.multiprocessing",
     "torchvision.datasets": "gradiente.datasets",
     "torchvision.transforms": "gradiente.transforms",
+    "torchvision.transforms.functional": "gradiente.vision.functional",
     "torchvision.utils": "gradiente.vision.utils",
+    "torchvision.ops": "gradiente.vision.ops",
+    "torchvision.ops.boxes": "gradiente.vision.ops",
     "torchvision.models": "gradiente.vision.models",
     "torchvision.models.resnet": "gradiente.vision.models.resnet",
     "torchvision.models.vgg": "gradiente.vision.models.vgg",
@@ -448,7 +456,7 @@ SYNTHETIC = {
         "device_count": _zero,
         "current_accelerator": _nothing,
     },
-    "torchvision": {},
+    "torchvision": {"__version__": "0.28.0+gradiente"},  # the release paired with 2.13
     "torch.version": _torch_version_module,  # (made on first import: it may look for CuPy)
 }
 
@@ -471,6 +479,10 @@ class AliasModule(types.ModuleType):
         if attr.startswith("__") and attr.endswith("__"):
             raise AttributeError(attr)
         child = f"{self.__name__}.{attr}"
+        target = self.__dict__.get("_gradiente_target")
+        # torchvision.models.alexnet is the builder function, which shadows its submodule
+        if child.startswith("torchvision.") and callable(getattr(target, attr, None)):
+            return getattr(target, attr)
         if child in ALIASES or child in SYNTHETIC or child in SAME_MODULE:
             return importlib.import_module(child)
         target = self.__dict__.get("_gradiente_target")
@@ -481,6 +493,14 @@ class AliasModule(types.ModuleType):
             if hasattr(layers, attr):
                 return getattr(layers, attr)
         raise UnsupportedAttributeError(unsupported_message(child))
+
+    def __setattr__(self, attr: str, value) -> None:
+        # importing torchvision.models.alexnet must not replace the builder it shadows
+        target = self.__dict__.get("_gradiente_target")
+        if isinstance(value, types.ModuleType) and self.__name__.startswith("torchvision"):
+            if callable(getattr(target, attr, None)):
+                return
+        super().__setattr__(attr, value)
 
     def _public_names(self) -> list[str]:
         """What ``from torch.X import *`` binds: the target's ``__all__``, or (as for a module

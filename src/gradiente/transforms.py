@@ -1,7 +1,8 @@
 """Image transforms for datasets (torchvision's ``transforms``): convert, normalise, augment.
 
 A dataset item's image starts as a NumPy array, H×W (grey) or H×W×C, uint8 — gradiente's
-stand-in for torchvision's PIL image (PIL images are accepted too and read as arrays).
+stand-in for torchvision's PIL image — or as a PIL image, which the geometric and colour
+transforms read as an array and give back as a PIL image (as torchvision's do).
 ``ToTensor`` turns it into a float C×H×W tensor in [0, 1]; the other transforms work on both
 arrays (before ``ToTensor``) and tensors (after it, shape (..., C, H, W)).
 
@@ -13,6 +14,7 @@ from torch's (``rand(1)`` for a flip, ``randint`` for a crop's corner), so after
 from __future__ import annotations
 
 import enum
+import functools
 import math
 import numbers
 from collections.abc import Callable, Sequence
@@ -36,6 +38,8 @@ __all__ = [
     "Resize",
     "RandomResizedCrop",
     "ColorJitter",
+    "ToPILImage",
+    "PILToTensor",
 ]
 
 
@@ -51,6 +55,30 @@ def _as_image(img):
     if hasattr(img, "__array_interface__") or hasattr(img, "__array__"):
         return xp.asarray(img)
     raise TypeError(f"img should be a NumPy array, a PIL Image or a Tensor. Got {type(img)}")
+
+
+def _is_pil(img) -> bool:
+    """Whether ``img`` is a PIL image (checked without importing Pillow)."""
+    return type(img).__module__.startswith("PIL.")
+
+
+def _keeps_pil(call):
+    """Make a transform's ``__call__`` give a PIL image back when it was given one.
+
+    The transform itself works on the image's pixel array; Pillow picks the mode back from the
+    array's shape and dtype (H×W uint8 → L, H×W×3 → RGB, H×W×4 → RGBA).
+    """
+
+    @functools.wraps(call)
+    def call_keeping_pil(self, img, *args, **kwargs):
+        out = call(self, img, *args, **kwargs)
+        if _is_pil(img) and isinstance(out, xp.ndarray):
+            from PIL import Image  # Pillow: a runtime dependency
+
+            return Image.fromarray(xp.ascontiguousarray(out))
+        return out
+
+    return call_keeping_pil
 
 
 def _size_hw(img) -> tuple[int, int]:
@@ -166,6 +194,92 @@ class ToTensor:
         return f"{type(self).__name__}()"
 
 
+# Pillow's mode of a one-channel image, by pixel dtype (torchvision's ``to_pil_image`` table)
+_ONE_CHANNEL_MODES = {"uint8": "L", "int16": "I;16", "int32": "I", "float32": "F"}
+
+
+def to_pil_image(pic, mode: str | None = None):
+    """A C×H×W tensor or an H×W(×C) array → a PIL image (torchvision's ``F.to_pil_image``).
+
+    A float tensor is scaled as ``pic.mul(255).byte()``: ×255, truncated toward zero, wrapped
+    modulo 256 (torchvision's cast). The mode follows the channels — L (or I;16, I, F by dtype
+    for one channel), LA, RGB, RGBA — unless ``mode`` names one.
+    """
+    from PIL import Image  # Pillow: a runtime dependency
+
+    if isinstance(pic, Tensor):
+        if pic.ndim not in (2, 3):
+            raise ValueError(f"pic should be 2/3 dimensional. Got {pic.ndim} dimensions.")
+        if pic.ndim == 2:
+            pic = pic.unsqueeze(0)
+        if pic.shape[-3] > 4:
+            raise ValueError(f"pic should not have > 4 channels. Got {pic.shape[-3]} channels.")
+        a = pic._data
+        if pic.is_floating_point() and mode != "F":
+            a = (a * a.dtype.type(255)).astype(xp.int64).astype(xp.uint8)
+        a = a.transpose(1, 2, 0)  # (C, H, W) → (H, W, C)
+    elif isinstance(pic, xp.ndarray):
+        if pic.ndim not in (2, 3):
+            raise ValueError(f"pic should be 2/3 dimensional. Got {pic.ndim} dimensions.")
+        a = pic[:, :, None] if pic.ndim == 2 else pic
+        if a.shape[-1] > 4:
+            raise ValueError(f"pic should not have > 4 channels. Got {a.shape[-1]} channels.")
+    else:
+        raise TypeError(f"pic should be Tensor or ndarray. Got {type(pic)}.")
+    channels = a.shape[2]
+    if channels == 1:
+        a = a[:, :, 0]
+        expected = _ONE_CHANNEL_MODES.get(a.dtype.name)
+        if expected is None:
+            raise TypeError(f"Input type {a.dtype} is not supported")
+        if mode is not None and mode != expected and not (mode == "L" and expected == "F"):
+            raise ValueError(
+                f"Incorrect mode ({mode}) supplied for input type {a.dtype}. Should be {expected}"
+            )
+        mode = mode or expected
+    elif a.dtype != xp.uint8:
+        raise TypeError(f"Input type {a.dtype} is not supported")
+    image = Image.fromarray(xp.ascontiguousarray(a))
+    return image if mode is None or image.mode == mode else image.convert(mode)
+
+
+def pil_to_tensor(pic) -> Tensor:
+    """A PIL image → a C×H×W tensor of its pixels, dtype kept (uint8 stays 0..255)."""
+    if not _is_pil(pic):
+        raise TypeError(f"pic should be PIL Image. Got {type(pic)}")
+    a = xp.asarray(pic)
+    if a.ndim == 2:
+        a = a[:, :, None]
+    return Tensor._make(xp.ascontiguousarray(a.transpose(2, 0, 1)))
+
+
+class ToPILImage:
+    """A tensor (C×H×W) or array (H×W×C) → a PIL image; see ``to_pil_image``."""
+
+    def __init__(self, mode: str | None = None) -> None:
+        self.mode = mode
+
+    def __call__(self, pic):
+        return to_pil_image(pic, self.mode)
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}()"
+            if self.mode is None
+            else f"{type(self).__name__}(mode={self.mode})"
+        )
+
+
+class PILToTensor:
+    """A PIL image → a C×H×W tensor of the same dtype, not rescaled (uint8 stays 0..255)."""
+
+    def __call__(self, pic) -> Tensor:
+        return pil_to_tensor(pic)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
 class Normalize:
     """Per-channel standardisation of a float tensor (..., C, H, W): ``(x - mean[c]) / std[c]``.
 
@@ -247,6 +361,7 @@ class RandomCrop:
         j = int(randint(0, w - tw + 1, size=(1,)).item())
         return i, j, th, tw
 
+    @_keeps_pil
     def __call__(self, img):
         img = _as_image(img)
         if self.padding is not None:
@@ -269,6 +384,7 @@ class CenterCrop:
     def __init__(self, size) -> None:
         self.size = _pair(size)
 
+    @_keeps_pil
     def __call__(self, img):
         img = _as_image(img)
         h, w = _size_hw(img)
@@ -304,6 +420,7 @@ class _RandomFlip:
     def __init__(self, p: float = 0.5) -> None:
         self.p = p
 
+    @_keeps_pil
     def __call__(self, img):
         img = _as_image(img)
         if bool((rand(1) < self.p).item()):
@@ -454,6 +571,7 @@ class Resize:
         self.interpolation = _interpolation(interpolation)
         self.antialias = antialias
 
+    @_keeps_pil
     def __call__(self, img):
         img = _as_image(img)
         h, w = _size_hw(img)
@@ -521,6 +639,7 @@ class RandomResizedCrop:
             w, h = width, height
         return (height - h) // 2, (width - w) // 2, h, w
 
+    @_keeps_pil
     def __call__(self, img):
         img = _as_image(img)
         i, j, h, w = self.get_params(img, self.scale, self.ratio)
@@ -581,6 +700,7 @@ class ColorJitter:
         ]
         return (order, *factors)
 
+    @_keeps_pil
     def __call__(self, img):
         img = _as_image(img)
         order, *factors = self.get_params(self.brightness, self.contrast, self.saturation, self.hue)

@@ -6,7 +6,7 @@ each calls ``init_process_group()`` and then exchanges tensors with collectives 
 Needs the optional extra: ``pip install "gradiente[distributed]"`` (mpi4py and MPICH).
 """
 
-from gradiente.distributed import collectives, process_group
+from gradiente.distributed import collectives, p2p, process_group
 from gradiente.distributed.collectives import (
     ReduceOp,
     Work,
@@ -14,15 +14,21 @@ from gradiente.distributed.collectives import (
     all_gather_into_tensor,
     all_gather_object,
     all_reduce,
+    all_to_all,
+    all_to_all_single,
     barrier,
     broadcast,
     broadcast_object_list,
     gather,
     gather_object,
+    monitored_barrier,
     reduce,
+    reduce_scatter,
     reduce_scatter_tensor,
     scatter,
+    scatter_object_list,
 )
+from gradiente.distributed.p2p import P2POp, batch_isend_irecv, irecv, isend, recv, send
 from gradiente.distributed.process_group import (
     Backend,
     GroupMember,
@@ -50,4 +56,5 @@ from gradiente.distributed.process_group import (
 # The public names are the two modules' own lists, written once there.
 __all__ = []
 __all__ += collectives.__all__
+__all__ += p2p.__all__
 __all__ += process_group.__all__

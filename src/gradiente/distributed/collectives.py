@@ -8,7 +8,8 @@ completes it; the caller may compute meanwhile but must not touch the tensor unt
 
 Dtypes: NumPy's float16/32/64 and integers map to MPI datatypes directly; bool travels as
 uint8, with SUM meaning "any" (MAX) and PRODUCT meaning "all" (MIN), as torch's NCCL does.
-``ReduceOp.AVG`` is SUM followed by a division by the group size (integers divide toward zero).
+``ReduceOp.AVG`` is SUM followed by a division by the group size; as in torch (gloo), it needs a
+floating-point tensor.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from gradiente.distributed.process_group import (
     warn_not_in_group,
 )
 from gradiente.tensor import Tensor
+from gradiente.tensor.common import _scalar_type_name
 
 __all__ = [
     "ReduceOp",
@@ -32,14 +34,19 @@ __all__ = [
     "all_gather_into_tensor",
     "all_gather_object",
     "all_reduce",
+    "all_to_all",
+    "all_to_all_single",
     "barrier",
     "broadcast",
     "broadcast_object_list",
     "gather",
     "gather_object",
+    "monitored_barrier",
     "reduce",
+    "reduce_scatter",
     "reduce_scatter_tensor",
     "scatter",
+    "scatter_object_list",
 ]
 
 
@@ -113,6 +120,22 @@ def _check_tensor_list(ts, name: str) -> None:
         )
 
 
+def _ensure_same_dtype(*tensors_or_lists) -> None:
+    """torch's check that a collective's tensors (single ones or lists; None skipped) share one
+    dtype, naming the first two that differ. What is not a tensor is left to the type checks."""
+    first = None
+    for item in tensors_or_lists:
+        for t in [item] if isinstance(item, Tensor) else item or []:
+            if not isinstance(t, Tensor):
+                continue
+            if first is None:
+                first = t.dtype
+            elif t.dtype != first:
+                raise ValueError(
+                    f"Invalid usage of tensors with different dtypesFound {first} and  {t.dtype}"
+                )
+
+
 class _Buffer:
     """The C-contiguous array MPI works on for a tensor, and how to write it back.
 
@@ -142,18 +165,25 @@ def _copy_parts(tensors: list, parts) -> None:
         t._bump()
 
 
-def _mpi_op(op: ReduceOp, dtype):
-    """The MPI reduction for ``op`` on an array of ``dtype`` (AVG is SUM, divided later)."""
+def _mpi_op(op: ReduceOp, tensor: Tensor):
+    """The MPI reduction for ``op`` on ``tensor``'s dtype (AVG is SUM, divided later)."""
     MPI = _mpi()
+    dtype = tensor._data.dtype
     if not isinstance(op, ReduceOp):
         raise ValueError(f"unsupported reduce op {op!r}")
     if dtype == xp.bool_:
         if op is ReduceOp.AVG:
             raise RuntimeError("Cannot use ReduceOp.AVG with boolean inputs")
+    elif op is ReduceOp.AVG and not xp.issubdtype(dtype, xp.floating):
+        # torch (gloo) divides the sum in place, which an integer tensor cannot hold.
+        raise RuntimeError(
+            "result type Float can't be cast to the desired output type "
+            f"{_scalar_type_name(tensor)}"
+        )
         # A bool is one byte: the sum of "trues" is their maximum, the product their minimum.
         op = {ReduceOp.SUM: ReduceOp.MAX, ReduceOp.PRODUCT: ReduceOp.MIN}.get(op, op)
     elif xp.issubdtype(dtype, xp.floating) and op in (ReduceOp.BAND, ReduceOp.BOR, ReduceOp.BXOR):
-        raise RuntimeError(f"Cannot use ReduceOp.{op.name} with floating-point inputs")
+        raise RuntimeError(f"Cannot use ReduceOp.{op.name} with non-integral dtype")
     return {
         ReduceOp.SUM: MPI.SUM,
         ReduceOp.AVG: MPI.SUM,
@@ -167,11 +197,8 @@ def _mpi_op(op: ReduceOp, dtype):
 
 
 def _divide(array, n: int) -> None:
-    """array /= n in place; integers toward zero (as C's integer division)."""
-    if xp.issubdtype(array.dtype, xp.floating):
-        array /= array.dtype.type(n)
-    else:
-        xp.copyto(array, xp.sign(array) * (xp.abs(array) // n), casting="unsafe")
+    """array /= n in place (a floating-point array: ``_mpi_op`` refuses AVG on the others)."""
+    array /= array.dtype.type(n)
 
 
 def _start(pg, name: str, args: tuple, async_op: bool, finish=None, keep=()):
@@ -223,6 +250,12 @@ def barrier(group=None, async_op: bool = False, device_ids=None):
     return None
 
 
+def monitored_barrier(group=None, timeout=None, wait_all_ranks: bool = False) -> None:
+    """``barrier`` for debugging hangs in torch (it names the ranks that did not arrive in
+    time); here a plain barrier: an MPI job whose rank fails is ended as a whole anyway."""
+    barrier(group)
+
+
 def broadcast(tensor: Tensor, src=None, group=None, async_op: bool = False, group_src=None):
     """Copy ``tensor`` of rank ``src`` into ``tensor`` of every other process."""
     _check_tensor(tensor, "tensor")
@@ -241,7 +274,7 @@ def all_reduce(tensor: Tensor, op=ReduceOp.SUM, group=None, async_op: bool = Fal
     if pg is None:
         return warn_not_in_group("all_reduce")
     buf = _Buffer(tensor)
-    mpi_op = _mpi_op(op, tensor._data.dtype)
+    mpi_op = _mpi_op(op, tensor)
     n = pg.size()
 
     def finish():
@@ -263,7 +296,7 @@ def reduce(
         return warn_not_in_group("reduce")
     root = _root(pg, dst, group_dst, "dst")
     buf = _Buffer(tensor)
-    mpi_op = _mpi_op(op, tensor._data.dtype)
+    mpi_op = _mpi_op(op, tensor)
     is_root = pg.rank() == root
     n = pg.size()
     # The root reduces in place; the others send a copy (their tensor is left as it is).
@@ -302,17 +335,24 @@ def all_gather(tensor_list: list, tensor: Tensor, group=None, async_op: bool = F
     """tensor_list[i] ← ``tensor`` of rank i, for every i, on every process."""
     _check_tensor_list(tensor_list, "tensor_list")
     _check_tensor(tensor, "tensor")
+    _ensure_same_dtype(tensor_list, tensor)
     pg = resolve_group(group)
     if pg is None:
         return warn_not_in_group("all_gather")
+    # torch's (gloo's) errors for a list of the wrong length or a tensor of the wrong size.
     if len(tensor_list) != pg.size():
-        raise ValueError(
-            f"tensor_list must have one tensor per process: got {len(tensor_list)}, world "
-            f"size {pg.size()}"
+        raise RuntimeError(
+            f"ProcessGroupGloo::allgather: invalid output tensor list at index 0 (expected "
+            f"length {pg.size()}, got {len(tensor_list)})"
         )
-    for t in tensor_list:
-        if t.shape != tensor.shape or t.dtype != tensor.dtype:
-            raise ValueError("all_gather: every tensor in tensor_list must match tensor's shape")
+    for i, t in enumerate(tensor_list):
+        if t.shape != tensor.shape:
+            expected = ", ".join(str(d) for d in tensor.shape)
+            got = ", ".join(str(d) for d in t.shape)
+            raise RuntimeError(
+                f"ProcessGroupGloo::allgather: invalid tensor size at index {i} (expected "
+                f"({expected}), got ({got}))"
+            )
     send = _Buffer(tensor).array
     recv = xp.empty((pg.size(),) + send.shape, dtype=send.dtype)  # (world, *shape)
 
@@ -332,6 +372,7 @@ def gather(
 ):
     """On rank ``dst``: gather_list[i] ← ``tensor`` of rank i. Other ranks pass no list."""
     _check_tensor(tensor, "tensor")
+    _ensure_same_dtype(tensor, gather_list)
     pg = resolve_group(group)
     if pg is None:
         return warn_not_in_group("gather")
@@ -357,6 +398,7 @@ def scatter(
 ):
     """tensor ← scatter_list[my rank] of rank ``src``. Other ranks pass no list."""
     _check_tensor(tensor, "tensor")
+    _ensure_same_dtype(tensor, scatter_list)
     pg = resolve_group(group)
     if pg is None:
         return warn_not_in_group("scatter")
@@ -384,7 +426,7 @@ def reduce_scatter_tensor(
         raise ValueError("input tensor must be the same size as output size times world size")
     out = _Buffer(output)
     send = _Buffer(input).array
-    mpi_op = _mpi_op(op, output._data.dtype)
+    mpi_op = _mpi_op(op, output)
     n = pg.size()
 
     def finish():
@@ -394,6 +436,99 @@ def reduce_scatter_tensor(
 
     args = (send, out.array, mpi_op)
     return _start(pg, "Reduce_scatter_block", args, async_op, finish, (out, send))
+
+
+def reduce_scatter(output: Tensor, input_list: list, op=ReduceOp.SUM, group=None, async_op=False):
+    """output ← op over all processes of their ``input_list[rank]``: ``reduce_scatter_tensor``
+    with the input given as one tensor per process."""
+    _check_tensor(output, "output")
+    _check_tensor_list(input_list, "input_list")
+    _ensure_same_dtype(output, input_list)
+    pg = resolve_group(group)
+    if pg is None:
+        return warn_not_in_group("reduce_scatter")
+    if len(input_list) != pg.size() or any(t.shape != output.shape for t in input_list):
+        raise ValueError(
+            "reduce_scatter: input_list must hold one output-shaped tensor per process"
+        )
+    dtype = output._data.dtype
+    stacked = Tensor._make(xp.stack([xp.asarray(t._data, dtype=dtype) for t in input_list]))
+    return reduce_scatter_tensor(output, stacked, op, group, async_op)
+
+
+def _split_counts(split_sizes, tensor: Tensor, n: int, name: str) -> list[int]:
+    """Element counts of the ``n`` blocks of ``tensor`` along dim 0: ``split_sizes`` rows each,
+    or equal blocks when none are given."""
+    rows = tensor.shape[0] if tensor.dim() > 0 else 1
+    per_row = tensor.numel() // rows if rows else 0
+    if not split_sizes:
+        if rows % n:
+            raise ValueError(f"{name}: dim 0 ({rows}) must divide evenly into {n} blocks")
+        return [rows // n * per_row] * n
+    if len(split_sizes) != n or sum(split_sizes) != rows:
+        raise ValueError(f"{name}: split sizes {list(split_sizes)} do not split {rows} rows")
+    return [int(s) * per_row for s in split_sizes]
+
+
+def all_to_all_single(
+    output: Tensor,
+    input: Tensor,
+    output_split_sizes=None,
+    input_split_sizes=None,
+    group=None,
+    async_op: bool = False,
+):
+    """Block i of this process's ``input`` (along dim 0) goes to rank i, and block j of
+    ``output`` comes from rank j. Blocks are equal unless split sizes are given."""
+    _check_tensor(output, "output")
+    _check_tensor(input, "input")
+    _ensure_same_dtype(output, input)
+    pg = resolve_group(group)
+    if pg is None:
+        return warn_not_in_group("all_to_all_single")
+    n = pg.size()
+    send_counts = _split_counts(input_split_sizes, input, n, "input")
+    recv_counts = _split_counts(output_split_sizes, output, n, "output")
+    out = _Buffer(output)
+    send = _Buffer(input).array.reshape(-1)
+    recv = out.array.reshape(-1)
+    # Alltoallv wants each block's length and its offset into the flat buffer.
+    send_offsets = [sum(send_counts[:i]) for i in range(n)]
+    recv_offsets = [sum(recv_counts[:i]) for i in range(n)]
+    args = ([send, (send_counts, send_offsets)], [recv, (recv_counts, recv_offsets)])
+    return _start(pg, "Alltoallv", args, async_op, out.write_back, (out, send))
+
+
+def all_to_all(output_tensor_list: list, input_tensor_list: list, group=None, async_op=False):
+    """output_tensor_list[j] ← ``input_tensor_list[my rank]`` of rank j (``all_to_all_single``
+    with one tensor per block; the tensors may differ in size)."""
+    _check_tensor_list(output_tensor_list, "output_tensor_list")
+    _check_tensor_list(input_tensor_list, "input_tensor_list")
+    _ensure_same_dtype(output_tensor_list, input_tensor_list)
+    pg = resolve_group(group)
+    if pg is None:
+        return warn_not_in_group("all_to_all")
+    n = pg.size()
+    if len(output_tensor_list) != n or len(input_tensor_list) != n:
+        raise ValueError("all_to_all: the tensor lists must hold one tensor per process")
+    dtype = input_tensor_list[0]._data.dtype
+    send = xp.concatenate([xp.asarray(t._data, dtype=dtype).reshape(-1) for t in input_tensor_list])
+    send = send.view(xp.uint8) if dtype == xp.bool_ else send
+    recv = xp.empty(sum(t.numel() for t in output_tensor_list), dtype=send.dtype)
+    send_counts = [t.numel() for t in input_tensor_list]
+    recv_counts = [t.numel() for t in output_tensor_list]
+    send_offsets = [sum(send_counts[:i]) for i in range(n)]
+    recv_offsets = [sum(recv_counts[:i]) for i in range(n)]
+
+    def finish():
+        parts = [
+            recv[o : o + c].reshape(t._data.shape)
+            for t, o, c in zip(output_tensor_list, recv_offsets, recv_counts)
+        ]
+        _copy_parts(output_tensor_list, parts)
+
+    args = ([send, (send_counts, send_offsets)], [recv, (recv_counts, recv_offsets)])
+    return _start(pg, "Alltoallv", args, async_op, finish, (send, recv))
 
 
 # ── Python objects (pickled, like torch's *_object collectives) ──────────────────────────────
@@ -431,4 +566,30 @@ def gather_object(obj, object_gather_list=None, dst=None, group=None, group_dst=
     got = pg.comm.gather(pickle.dumps(obj), root=root)
     if pg.rank() == root:
         object_gather_list[:] = [pickle.loads(b) for b in got]
+    return None
+
+
+def scatter_object_list(
+    scatter_object_output_list: list,
+    scatter_object_input_list=None,
+    src=None,
+    group=None,
+    group_src=None,
+):
+    """scatter_object_output_list[0] ← rank ``src``'s ``scatter_object_input_list[my rank]``
+    (objects are pickled)."""
+    if not isinstance(scatter_object_output_list, list) or len(scatter_object_output_list) < 1:
+        raise ValueError(
+            "Expected argument scatter_object_output_list to be a list of size at least 1."
+        )
+    pg = resolve_group(group)
+    if pg is None:
+        return warn_not_in_group("scatter_object_list")
+    root = _root(pg, src, group_src, "src")
+    payload = None
+    if pg.rank() == root:
+        if scatter_object_input_list is None:
+            raise ValueError("source rank must provide non-None scatter_object_input_list")
+        payload = [pickle.dumps(obj) for obj in scatter_object_input_list]
+    scatter_object_output_list[0] = pickle.loads(pg.comm.scatter(payload, root=root))
     return None

@@ -86,8 +86,10 @@ def is_nccl_available() -> bool:
 
 
 def is_torchelastic_launched() -> bool:
-    """False: gradiente jobs are started by ``mpiexec``, not torchrun."""
-    return False
+    """True when a launcher started this process as one of a job: torchrun (which sets
+    ``TORCHELASTIC_RUN_ID``, torch's own test) or ``mpiexec``, which plays torchrun's part
+    for gradiente — so a script that checks this before ``init_process_group`` joins the job."""
+    return os.environ.get("TORCHELASTIC_RUN_ID") is not None or mpi_env() is not None
 
 
 def mpi_env() -> dict[str, int] | None:

@@ -17,6 +17,7 @@ DDP waits for the buckets and writes the averaged gradients back into ``.grad``.
 from __future__ import annotations
 
 import contextlib
+import warnings
 
 from gradiente import distributed as dist
 from gradiente.autograd import engine
@@ -57,6 +58,32 @@ class _Bucket:
         return self.flat[self.offsets[i] : self.offsets[i] + p.numel()].reshape(p._data.shape)
 
 
+def _buffer_sync_flags(broadcast_buffers, forward_sync_buffers) -> tuple[bool, bool]:
+    """(sync buffers before each forward, sync them at construction), from torch's two
+    arguments: ``forward_sync_buffers`` (new; construction always syncs) wins over the
+    deprecated ``broadcast_buffers`` (which also decides the construction-time sync)."""
+    if broadcast_buffers is not None:
+        if forward_sync_buffers is not None:
+            message = (
+                "Both `broadcast_buffers` and `forward_sync_buffers` were specified. "
+                "`broadcast_buffers` is deprecated and its value is ignored when "
+                "`forward_sync_buffers` is provided."
+            )
+        else:
+            message = (
+                "`broadcast_buffers` is deprecated. Use `forward_sync_buffers` instead. "
+                "IMPORTANT: unlike `broadcast_buffers=False`, `forward_sync_buffers=False` "
+                "still syncs buffers at init. If you rely on buffers NOT being synced at init "
+                "(e.g. rank-local buffers), keep using `broadcast_buffers=False` until "
+                "`init_sync_buffers` is available."
+            )
+        warnings.warn(message, FutureWarning, stacklevel=3)
+    if forward_sync_buffers is not None:
+        return bool(forward_sync_buffers), True
+    effective = True if broadcast_buffers is None else bool(broadcast_buffers)
+    return effective, effective
+
+
 class DistributedDataParallel(Module):
     """Wrap ``module`` so that its gradients are averaged over the processes of
     ``process_group`` after every backward pass.
@@ -65,7 +92,8 @@ class DistributedDataParallel(Module):
     checking that every process has the same parameter shapes). ``no_sync()`` skips the
     averaging, for gradient accumulation; ``find_unused_parameters=True`` allows parameters
     that get no gradient in some iteration. Buffers (BatchNorm's running statistics) are
-    broadcast from rank 0 before each forward, as torch's ``broadcast_buffers=True``.
+    broadcast from rank 0 before each forward that follows a training one, as torch's
+    ``forward_sync_buffers=True`` (the default).
     """
 
     def __init__(
@@ -74,21 +102,36 @@ class DistributedDataParallel(Module):
         device_ids=None,
         output_device=None,
         dim: int = 0,
-        broadcast_buffers: bool = True,
+        broadcast_buffers: bool | None = None,
+        init_sync: bool = True,
         process_group=None,
         bucket_cap_mb: float | None = None,
         find_unused_parameters: bool = False,
         check_reduction: bool = False,
         gradient_as_bucket_view: bool = False,
         static_graph: bool = False,
+        forward_sync_buffers: bool | None = None,
         **kwargs,
     ) -> None:
         super().__init__()
+        devices = {p.device for p in module.parameters()}
+        on_cpu = all(d.type == "cpu" for d in devices)
+        if on_cpu and (device_ids or output_device):  # torch's error for a CPU module
+            raise ValueError(
+                "DistributedDataParallel device_ids and output_device arguments only work with "
+                "single-device/multiple-device GPU modules or CPU modules, but got device_ids "
+                f"{device_ids}, output_device {output_device}, and module parameters {devices}."
+            )
         self.module = module
-        self.device_ids = device_ids
-        self.output_device = output_device
+        self.device_ids = None if on_cpu or not device_ids else list(device_ids)
+        self.output_device = None if on_cpu else output_device
         self.dim = dim
-        self.broadcast_buffers = broadcast_buffers
+        self.forward_sync_buffers, init_sync_buffers = _buffer_sync_flags(
+            broadcast_buffers, forward_sync_buffers
+        )
+        # Buffers are broadcast before a forward only if the previous forward was a training
+        # one (grad enabled, outside no_sync()), as torch's ``require_forward_param_sync``.
+        self.require_forward_param_sync = True
         self.find_unused_parameters = find_unused_parameters
         self.gradient_as_bucket_view = gradient_as_bucket_view
         self.static_graph = static_graph
@@ -106,8 +149,9 @@ class DistributedDataParallel(Module):
                 "that requires a gradient."
             )
         self._param_names = [n for n, _ in named]
-        self._verify_same_shapes(named)
-        self._sync_module_states()
+        if init_sync:
+            self._verify_same_shapes(named)
+            self._sync_module_states(init_sync_buffers)
         self._buckets, self._where = self._build_buckets([p for _, p in named])
         self._grad_hooks = [
             p.register_post_accumulate_grad_hook(self._grad_ready) for _, p in named
@@ -142,10 +186,22 @@ class DistributedDataParallel(Module):
                         f"({other[2]}) on rank {rank}: every process must build the same model"
                     )
 
-    def _sync_module_states(self) -> None:
-        """Copy rank 0's parameters and buffers to every process."""
-        for t in list(self.module.parameters()) + list(self.module.buffers()):
+    def _sync_module_states(self, with_buffers: bool) -> None:
+        """Copy rank 0's parameters (and buffers, ``with_buffers``) to every process."""
+        tensors = list(self.module.parameters())
+        if with_buffers:
+            tensors += list(self.module.buffers())
+        for t in tensors:
             dist.broadcast(t, src=self._src, group=self._pg)
+
+    @property
+    def broadcast_buffers(self) -> bool:
+        """torch's older name for ``forward_sync_buffers``."""
+        return self.forward_sync_buffers
+
+    @broadcast_buffers.setter
+    def broadcast_buffers(self, value: bool) -> None:
+        self.forward_sync_buffers = value
 
     def _build_buckets(self, params):
         """Pack parameters in reverse registration order (roughly the order backward produces
@@ -176,11 +232,13 @@ class DistributedDataParallel(Module):
                 f"{UNFINISHED_REDUCTION}\nParameters which did not receive grad for rank "
                 f"{dist.get_rank(self._pg)}: {names}"
             )
-        if self.broadcast_buffers and self._world_size > 1 and self.training:
+        if self.require_forward_param_sync and self.forward_sync_buffers:
             for b in self.module.buffers():
                 dist.broadcast(b, src=self._src, group=self._pg)
         self._sync_this_backward = self.require_backward_grad_sync and is_grad_enabled()
-        return self.module(*inputs, **kwargs)
+        output = self.module(*inputs, **kwargs)
+        self.require_forward_param_sync = self._sync_this_backward
+        return output
 
     def _grad_ready(self, p: Tensor) -> None:
         """A parameter's gradient is accumulated: copy it into its bucket, and start every

@@ -2,14 +2,37 @@
 
 from __future__ import annotations
 
+import warnings
 
-def check_weights(weights, builder: str) -> None:
+
+def check_weights(weights, builder: str, kwargs: dict | None = None) -> None:
     """Refuse pretrained weights with a message saying how to load them instead.
+
+    The pre-0.13 ``pretrained=`` keyword is taken out of ``kwargs`` (the builder's other
+    arguments) with torchvision's deprecation warnings: ``pretrained=False`` is ``weights=None``,
+    ``pretrained=True`` asks for the default weights (and is refused like them).
 
     torchvision downloads ``weights`` from download.pytorch.org; gradiente has no network access
     for that and never unpickles torch's ``.pth`` files, so the architecture is built with
     ``weights=None`` and the numbers come from a state-dict file.
     """
+    if kwargs is not None and "pretrained" in kwargs:
+        warnings.warn(
+            "The parameter 'pretrained' is deprecated since 0.13 and may be removed in the "
+            "future, please use 'weights' instead.",
+            UserWarning,
+            stacklevel=3,
+        )
+        pretrained = kwargs.pop("pretrained")
+        if weights is None:
+            weights = "DEFAULT" if pretrained else None
+            warnings.warn(
+                "Arguments other than a weight enum or `None` for 'weights' are deprecated since "
+                "0.13 and may be removed in the future. The current behavior is equivalent to "
+                f"passing `weights={weights}`.",
+                UserWarning,
+                stacklevel=3,
+            )
     if weights is None:
         return
     raise ValueError(

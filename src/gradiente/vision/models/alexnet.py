@@ -52,5 +52,5 @@ class AlexNet(nn.Module):
 
 def alexnet(*, weights=None, progress: bool = True, **kwargs) -> AlexNet:
     """AlexNet, 61 M parameters for 1000 classes (``weights`` must be None)."""
-    check_weights(weights, "alexnet")
+    check_weights(weights, "alexnet", kwargs)
     return AlexNet(**kwargs)

@@ -164,5 +164,5 @@ class MobileNetV2(nn.Module):
 
 def mobilenet_v2(*, weights=None, progress: bool = True, **kwargs) -> MobileNetV2:
     """MobileNetV2, 3.5 M parameters for 1000 classes (``weights`` must be None)."""
-    check_weights(weights, "mobilenet_v2")
+    check_weights(weights, "mobilenet_v2", kwargs)
     return MobileNetV2(**kwargs)

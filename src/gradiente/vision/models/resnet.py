@@ -255,7 +255,7 @@ class ResNet(nn.Module):
 
 
 def _resnet(name: str, block, layers: list[int], weights, progress: bool, **kwargs) -> ResNet:
-    check_weights(weights, name)
+    check_weights(weights, name, kwargs)
     return ResNet(block, layers, **kwargs)
 
 

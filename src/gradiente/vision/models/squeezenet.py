@@ -96,11 +96,11 @@ class SqueezeNet(nn.Module):
 
 def squeezenet1_0(*, weights=None, progress: bool = True, **kwargs) -> SqueezeNet:
     """SqueezeNet 1.0 (input at least 21×21), 1.25 M parameters for 1000 classes."""
-    check_weights(weights, "squeezenet1_0")
+    check_weights(weights, "squeezenet1_0", kwargs)
     return SqueezeNet("1_0", **kwargs)
 
 
 def squeezenet1_1(*, weights=None, progress: bool = True, **kwargs) -> SqueezeNet:
     """SqueezeNet 1.1 (input at least 17×17), 1.24 M parameters, 2.4× less computation."""
-    check_weights(weights, "squeezenet1_1")
+    check_weights(weights, "squeezenet1_1", kwargs)
     return SqueezeNet("1_1", **kwargs)

@@ -127,7 +127,7 @@ def _variant(name: str, cfg: str, batch_norm: bool, doc: str):
     """
 
     def build(*, weights=None, progress: bool = True, **kwargs) -> VGG:
-        check_weights(weights, name)
+        check_weights(weights, name, kwargs)
         return VGG(make_layers(CFGS[cfg], batch_norm=batch_norm), **kwargs)
 
     build.__name__ = build.__qualname__ = name
