@@ -108,10 +108,28 @@ _CONFIG_KEYS = {
     "weight_decay": ((lambda v: _is_number(v) and v >= 0), "a number >= 0"),
     "batch_size": ((lambda v: v == "full" or _is_int(v) and v >= 1), "a positive integer or full"),
     "epochs": ((lambda v: _is_int(v) and v >= 1), "a positive integer"),
-    "seed": (_is_int, "an integer"),
+    "seed": ((lambda v: _is_int(v) and -(2**63) <= v < 2**64), "an integer in [-2**63, 2**64)"),
     "val_split": ((lambda v: _is_number(v) and 0 <= v < 1), "a fraction in [0, 1)"),
     "data_dir": ((lambda v: v is None or isinstance(v, str)), "a folder name or null"),
     "data": ((lambda v: isinstance(v, dict)), "an object"),
+}
+# schedule → the keys of its "schedule_args" (as ``build.schedule_args`` writes them)
+_SCHEDULE_KEYS = {
+    "none": {},
+    "step": {
+        "step_size": ((lambda v: _is_int(v) and v >= 1), "a positive integer"),
+        "gamma": ((lambda v: _is_number(v) and v > 0), "a number > 0"),
+    },
+    "cosine": {"T_max": ((lambda v: _is_int(v) and v >= 1), "a positive integer")},
+    "onecycle": {
+        "max_lr": ((lambda v: _is_number(v) and v > 0), "a number > 0"),
+        "total_steps": ((lambda v: _is_int(v) and v >= 1), "a positive integer"),
+    },
+    "plateau": {
+        "mode": _one_of(("min", "max")),
+        "factor": ((lambda v: _is_number(v) and 0 < v < 1), "a number in (0, 1)"),
+        "patience": ((lambda v: _is_int(v) and v >= 0), "an integer >= 0"),
+    },
 }
 _DATA_KEYS = {
     "dataset": _one_of(DATASET_NAMES),
@@ -158,6 +176,15 @@ def _config_problem(config) -> str | None:
     if not isinstance(config, dict):
         return f"it holds a JSON {type(config).__name__}, not an object"
     problem = _keys_problem(config, _CONFIG_KEYS, "")
+    if problem is not None:
+        return problem
+    args, expected = config["schedule_args"], _SCHEDULE_KEYS[config["schedule"]]
+    problem = _keys_problem(args, expected, "schedule_args: ")
+    if problem is None and set(args) - set(expected):
+        unknown = ", ".join(sorted(map(repr, set(args) - set(expected))))
+        problem = (
+            f"schedule_args: {unknown} is not an argument of the {config['schedule']} schedule"
+        )
     if problem is not None:
         return problem
     data = config["data"]

@@ -10,6 +10,7 @@ gradiente's.
 from __future__ import annotations
 
 import argparse
+import io
 import pathlib
 
 import numpy as np
@@ -20,6 +21,7 @@ from gradiente.cli.evaluate import _load_run, add_run_arguments
 from gradiente.onnx import export, require_onnx
 from gradiente.random import Generator
 from gradiente.tensor import randn
+from gradiente.train.checkpoint import write_files
 
 
 def add_arguments(export) -> None:
@@ -56,11 +58,14 @@ def cmd_export(args: argparse.Namespace) -> int:
     in_shape = tuple(config["data"]["in_shape"])
     x = randn(2, *in_shape, generator=Generator().manual_seed(0))
     path = pathlib.Path(args.onnx)
+    if path.is_dir():
+        raise CLIError(f"--onnx {path} is a folder, not a file name", EXIT_USAGE)
+    buffer = io.BytesIO()  # the file is written only once the export has succeeded
     try:
         proto = export(
             model,
             (x,),
-            str(path),
+            buffer,
             input_names=["input"],
             output_names=["logits"],
             dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}},
@@ -68,6 +73,10 @@ def cmd_export(args: argparse.Namespace) -> int:
         )
     except ValueError as error:  # an opset out of range
         raise CLIError(str(error), EXIT_USAGE) from None
+    try:  # atomically: a failed write leaves no half-written file
+        write_files({path: lambda f: f.write(buffer.getvalue())})
+    except OSError as error:
+        raise CLIError(f"cannot write {path}: {error.strerror or error}") from None
     shape = "x".join(str(s) for s in in_shape)
     print(
         f"gradiente export: {config['model']} ({args.checkpoint} weights of {run_dir}) -> {path}: "

@@ -7,14 +7,22 @@ to rebuild the model and redo the run), the checkpoint (``checkpoint.json`` nami
 ``history.csv``, ``curves.png`` and ``results.json``; every file is written atomically, and a
 checkpoint is switched as a whole. A run killed before its first checkpoint is started again by
 ``--resume`` (or the same command with ``--out``). Training itself is ``gradiente.train.fit``.
+
+While it writes a run folder, the command holds the folder's lock (``flock``, released by the
+system however the process ends): a second ``gradiente train`` on the same folder is refused
+with one line, since two writers would each delete the other's checkpoint directories. SIGTERM
+does what Ctrl-C does: stop after the current batch, save a checkpoint, exit 130.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import pathlib
 import shutil
+import signal
 import sys
+import threading
 import time
 
 from gradiente import __version__, nn
@@ -41,14 +49,17 @@ from gradiente.cli.errors import EXIT_INTERRUPTED, EXIT_USAGE, CLIError
 from gradiente.cli.validators import (
     batch_size,
     fraction,
-    non_negative_float,
-    positive_float,
+    non_negative_finite,
+    positive_finite,
     positive_int,
+    random_seed,
 )
 from gradiente.random import manual_seed
 from gradiente.train import Callback, ModelCheckpoint, evaluate, fit
 from gradiente.train.checkpoint import (
     CheckpointError,
+    check_trainer_state,
+    folder_lock,
     has_checkpoint,
     load_checkpoint,
     read_manifest,
@@ -88,7 +99,7 @@ def add_arguments(train) -> None:
     )
     train.add_argument(
         "--lr",
-        type=positive_float,
+        type=positive_finite,
         help=f"learning rate (default, by --optimizer: {DEFAULT_LRS})",
     )
     train.add_argument(
@@ -108,10 +119,10 @@ def add_arguments(train) -> None:
     )
     train.add_argument(
         "--weight-decay",
-        type=non_negative_float,
+        type=non_negative_finite,
         help=f"L2 penalty (decoupled for adamw) (default: {d['weight_decay']})",
     )
-    train.add_argument("--seed", type=int, help=f"random seed (default: {d['seed']})")
+    train.add_argument("--seed", type=random_seed, help=f"random seed (default: {d['seed']})")
     train.add_argument(
         "--val-split",
         type=fraction,
@@ -289,13 +300,55 @@ class _TensorBoardWriter(Callback):
 
 def cmd_train(args: argparse.Namespace) -> int:
     """``gradiente train``: build everything from the options (or the run's config), fit,
-    test, and leave the run folder."""
+    test, and leave the run folder (locked while this command writes it: see ``_lock``)."""
+    with contextlib.ExitStack() as held:
+        return _train(args, held)
+
+
+def _lock(run_dir: pathlib.Path, held: contextlib.ExitStack) -> None:
+    """Lock ``run_dir`` until the command ends: a second ``gradiente train`` on the same folder
+    is refused (two writers would each delete the other's checkpoint directories)."""
+    try:
+        held.enter_context(folder_lock(run_dir))
+    except BlockingIOError:
+        raise CLIError(
+            f"{run_dir} is in use by another gradiente train (it holds the folder's lock): wait "
+            "for it to end, or choose another --out"
+        ) from None
+
+
+def _sigterm_as_ctrl_c(held: contextlib.ExitStack) -> None:
+    """Until the command ends, SIGTERM (``kill``, a job scheduler's preemption) does what Ctrl-C
+    does: while training, stop after the current batch and save a checkpoint (a second one
+    stops at once). Only a single process: the ranks of ``--nproc`` would stop at different
+    batches and wait for each other."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGTERM"):
+        return
+
+    def on_sigterm(signum, frame):
+        # the handler Ctrl-C has now (fit's, or Python's KeyboardInterrupt); also when SIGINT
+        # itself is ignored, as in a background job of a shell
+        handler = signal.getsignal(signal.SIGINT)
+        if not callable(handler):
+            raise KeyboardInterrupt
+        handler(signal.SIGINT, frame)
+
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
+    held.callback(signal.signal, signal.SIGTERM, previous)
+
+
+def _train(args: argparse.Namespace, held: contextlib.ExitStack) -> int:
+    """The body of ``cmd_train``; ``held`` keeps the run folder's lock."""
+    if args.data_dir is not None and pathlib.Path(args.data_dir).is_file():
+        raise CLIError(f"--data-dir {args.data_dir} is a file, not a folder", EXIT_USAGE)
     if args.nproc is not None and args.nproc > 1 and dist.mpi_env() is None:
         try:
             return launch(args.nproc, args.argv)
         except RuntimeError as error:
             raise CLIError(str(error)) from None
     job = Job.start()  # rank and world size under mpiexec; rank 0 alone prints and writes
+    if job.size == 1:
+        _sigterm_as_ctrl_c(held)
     device = _training_device(args.device, job)
     resuming = args.resume is not None
     if resuming:
@@ -306,6 +359,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         run_dir = job.share(new_dir)
     manual_seed(config["seed"])
     prepared = prepare_data(config, args.download, reuse_info=resuming)
+    if len(prepared.train) == 0:
+        where = f"the val_split of {run_dir / 'config.json'}" if resuming else "--val-split"
+        raise CLIError(
+            f"{where} {config['val_split']:g} leaves no training sample: all "
+            f"{len(prepared.val):,} are held out for validation",
+            EXIT_USAGE,
+        )
     config["data"] = prepared.info
     model = build_model(config)
     train_loader, val_loader, test_loader, regime = loaders(config, prepared)
@@ -319,15 +379,22 @@ def cmd_train(args: argparse.Namespace) -> int:
     optimizer = build_optimizer(config, model)
     scheduler = build_scheduler(config, optimizer)
     state = None
+    if resuming and job.is_main:
+        _lock(run_dir, held)  # before loading: the checkpoint cannot change under us
     if resuming and has_checkpoint(run_dir):
         try:  # every file checked against the manifest before anything loads
             state = load_checkpoint(run_dir, model, optimizer)
+            check_trainer_state(run_dir, state)  # edited along with its manifest, or foreign
         except (CheckpointError, FileNotFoundError) as error:
             raise CLIError(f"cannot resume: {error}") from None
 
     created = not run_dir.exists()
     if job.is_main:
         run_dir.mkdir(parents=True, exist_ok=True)
+        if not resuming:
+            _lock(run_dir, held)
+            if has_checkpoint(run_dir):  # a run that ended while this one was preparing
+                raise CLIError(f"{run_dir} already holds a run: choose another --out", EXIT_USAGE)
 
     n_val = len(prepared.val) if prepared.val is not None else 0
     shape = "x".join(str(s) for s in config["data"]["in_shape"])
@@ -376,6 +443,17 @@ def cmd_train(args: argparse.Namespace) -> int:
             resume=state,
             device=device,
         )
+    except OSError as error:  # a full disk, a folder made read-only: the message names the file
+        if job.is_main:
+            _remove_if_empty(run_dir, created)
+        saved = read_manifest(run_dir) if job.is_main else None
+        kept = (
+            f"the last checkpoint ({_position(saved, len(train_loader))}) is kept in {run_dir}"
+            if saved
+            else "no checkpoint was saved"
+        )
+        detail = error.strerror if error.filename is None and error.strerror else error
+        raise CLIError(f"{detail}; {kept}") from error
     except BaseException:
         if job.is_main:
             _remove_if_empty(run_dir, created)

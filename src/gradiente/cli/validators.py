@@ -8,6 +8,7 @@ value, and on failure raise ``argparse.ArgumentTypeError``, which argparse print
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Callable
 
 
@@ -37,7 +38,20 @@ def number(
 positive_int = number(int, lambda v: v >= 1, "a positive integer", "positive_int")
 positive_float = number(float, lambda v: v > 0, "a positive number", "positive_float")
 non_negative_float = number(float, lambda v: v >= 0, "a number >= 0", "non_negative_float")
+# the same, finite: an infinite learning rate or weight decay only turns the weights into NaN
+positive_finite = number(float, lambda v: 0 < v < math.inf, "a positive number", "positive_finite")
+non_negative_finite = number(
+    float, lambda v: 0 <= v < math.inf, "a number >= 0", "non_negative_finite"
+)
 fraction = number(float, lambda v: 0 <= v < 1, "a fraction in [0, 1)", "fraction")
+# the range of seeds the random generator takes (as torch.manual_seed)
+SEED_RANGE = (-(2**63), 2**64)
+random_seed = number(
+    int,
+    lambda v: SEED_RANGE[0] <= v < SEED_RANGE[1],
+    "an integer in [-2**63, 2**64)",
+    "random_seed",
+)
 batch_size = number(
     int, lambda v: v >= 1, "a positive integer or 'full'", "batch_size", words=("full",)
 )

@@ -45,6 +45,7 @@ previous directory is deleted). See ``tests/train/test_faults.py``.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import io
@@ -59,6 +60,7 @@ import signal
 from collections.abc import Callable
 
 from gradiente import serialization
+from gradiente.random import get_rng_state
 from gradiente.serialization import _fsync_directory
 
 MANIFEST = "checkpoint.json"
@@ -67,6 +69,7 @@ OPTIMIZER_FILE = "optimizer.safetensors"
 STATE_FILE = "trainer_state.json"
 DIRECTORY_PREFIX = "checkpoint-"
 MANIFEST_FORMAT = 1
+STATE_FORMAT = 1  # the format of trainer_state.json (``Trainer.state_dict``)
 
 _DIRECTORY_NAME = re.compile(r"checkpoint-e\d+-b\d+-[0-9a-f]{12}")
 _TEMPORARY_NAME = re.compile(r"\..+\.[0-9a-f]{12}\.tmp")
@@ -147,15 +150,20 @@ def _write_new(path: pathlib.Path, data: bytes, label: str | None = None) -> Non
     label = label or path.name
     fault_point(f"before-write:{label}")
     fd = os.open(path, _OPEN_NEW, 0o666)  # 0o666: the umask decides, as for any new file
-    try:
-        with os.fdopen(fd, "wb") as f:
-            half = len(data) // 2
-            f.write(data[:half])
-            f.flush()
-            fault_point(f"mid-write:{label}")
-            f.write(data[half:])
-            f.flush()
-            os.fsync(f.fileno())
+    try:  # a full disk fails in write or fsync, whose errors name no file: this one is named
+        try:
+            with os.fdopen(fd, "wb") as f:
+                half = len(data) // 2
+                f.write(data[:half])
+                f.flush()
+                fault_point(f"mid-write:{label}")
+                f.write(data[half:])
+                f.flush()
+                os.fsync(f.fileno())
+        except OSError as error:
+            if error.filename is not None:
+                raise
+            raise OSError(error.errno, f"cannot write {path}: {error.strerror}") from error
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
@@ -215,6 +223,27 @@ def _new_directory(parent: pathlib.Path, prefix: str) -> pathlib.Path:
         except FileExistsError:
             continue
         return path
+
+
+@contextlib.contextmanager
+def folder_lock(dirpath: str | os.PathLike):
+    """Hold the exclusive lock of the folder ``dirpath`` while the ``with`` block runs, so that
+    two processes never write checkpoints into one folder (each would delete the other's
+    directories as unfinished ones). The lock is ``flock`` on the folder itself: no lock file to
+    leave behind, and the system releases it when the process ends in any way, SIGKILL
+    included. Raises ``BlockingIOError`` when another process holds it; where the system has no
+    ``flock`` (Windows) nothing is locked."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    fd = os.open(dirpath, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def _sha256(data: bytes) -> str:
@@ -444,6 +473,64 @@ def load_checkpoint(dirpath: str | os.PathLike, model, optimizer=None) -> dict:
             model.load_state_dict(before)  # all or nothing: the model goes back too
             raise
     return state
+
+
+def _is_count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _rng_problem(rng, key: str) -> str | None:
+    """What is wrong with the saved RNG states ``rng`` (``{"global": ..., "loader": [...]}``,
+    each a generator's state in base64, of the size ``get_rng_state`` gives)."""
+    if not isinstance(rng, dict) or not isinstance(rng.get("loader"), list):
+        return f"{key!r} is not an object with the 'global' and 'loader' random states"
+    current = get_rng_state()  # uint8 values, as a Tensor or an array
+    size = (current.numpy() if hasattr(current, "numpy") else current).size
+    for state in [rng.get("global"), *rng["loader"]]:
+        try:
+            ok = len(base64.b64decode(state, validate=True)) == size
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            return f"{key!r} holds a random state that is not {size} bytes in base64"
+    return None
+
+
+def trainer_state_problem(state) -> str | None:
+    """What makes ``state`` unusable by ``Trainer.load_state_dict`` (None if nothing): its keys
+    and their types. A checkpoint written by another program, or edited along with its
+    manifest, passes the sha256 check; this one still refuses it before anything loads."""
+    if not isinstance(state, dict):
+        return "not a JSON object"
+    if state.get("format") != STATE_FORMAT:
+        return f"format {json.dumps(state.get('format'))[:20]}, not {STATE_FORMAT}"
+    if not (_is_count(state.get("epoch")) and _is_count(state.get("batch"))):
+        return "'epoch' and 'batch' are not counts"
+    history = state.get("history")
+    if not (
+        isinstance(history, dict)
+        and isinstance(history.get("rows"), list)
+        and all(isinstance(row, dict) for row in history["rows"])
+    ):
+        return "'history' is not an object with a list of rows"
+    if not isinstance(state.get("running"), dict):
+        return "'running' is not an object"
+    callbacks = state.get("callbacks")
+    if not (isinstance(callbacks, dict) and all(isinstance(c, dict) for c in callbacks.values())):
+        return "'callbacks' is not an object of objects"
+    problem = _rng_problem(state.get("rng"), "rng")
+    if problem is None and state.get("epoch_rng") is not None:
+        problem = _rng_problem(state["epoch_rng"], "epoch_rng")
+    return problem
+
+
+def check_trainer_state(dirpath: str | os.PathLike, state) -> None:
+    """Raise ``CheckpointError`` naming the file when the trainer state ``state``, loaded from
+    the checkpoint of ``dirpath``, cannot be resumed by ``fit`` (``trainer_state_problem``)."""
+    problem = trainer_state_problem(state)
+    if problem is not None:
+        path = checkpoint_path(dirpath, STATE_FILE, verify=False) or pathlib.Path(dirpath)
+        raise CheckpointError(f"{path}: not a trainer state of gradiente: {problem}")
 
 
 def _load_state(target, state: dict, path: pathlib.Path, what: str) -> None:

@@ -230,7 +230,10 @@ def _read_npy(path: pathlib.Path):
                 f"{path}: damaged .npy file: its header announces {shape} of {dtype} "
                 f"({nbytes} bytes) but {left} bytes follow"
             )
-    return xp.load(path, allow_pickle=False)
+    array = xp.load(path, allow_pickle=False)
+    if dtype.kind == "f" and not xp.isfinite(array).all():
+        raise ValueError(f"{path}: holds NaN or infinite values")
+    return array
 
 
 def _read_image(path: pathlib.Path, mode: str):

@@ -40,11 +40,14 @@ from gradiente.backend import xp
 from gradiente.random import get_rng_state, set_rng_state
 from gradiente.tensor import Tensor, cat
 from gradiente.train.callbacks import Callback, LRSchedulerCallback, TerminateOnNaN
-from gradiente.train.checkpoint import fault_point, load_checkpoint
+from gradiente.train.checkpoint import (
+    STATE_FORMAT,
+    check_trainer_state,
+    fault_point,
+    load_checkpoint,
+)
 from gradiente.train.devices import resolve_device, to_device
 from gradiente.train.history import History
-
-STATE_FORMAT = 1
 
 
 class _Running:
@@ -496,7 +499,8 @@ def fit(
     )
     if resume is not None:
         if not isinstance(resume, dict):
-            resume = load_checkpoint(resume, model, optimizer)
+            folder, resume = resume, load_checkpoint(resume, model, optimizer)
+            check_trainer_state(folder, resume)
         trainer.load_state_dict(resume)
     return trainer.run()
 
