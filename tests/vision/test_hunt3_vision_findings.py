@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 import pytest
 from PIL import Image
-from tests.conftest import run_with_torch_alias
+from conftest import run_with_torch_alias
 
 import gradiente
 from gradiente import transforms as T
