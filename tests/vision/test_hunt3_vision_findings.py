@@ -9,9 +9,9 @@ import warnings
 import numpy as np
 import pytest
 from PIL import Image
-from conftest import run_with_torch_alias
 
 import gradiente
+from conftest import run_with_torch_alias
 from gradiente import transforms as T
 from gradiente.autograd import gradcheck
 from gradiente.vision import functional as TF
