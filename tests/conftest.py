@@ -43,6 +43,21 @@ def _need_torch():
     return pytest.importorskip("torch")
 
 
+def real_torchvision():
+    """The real torchvision (the reference for gradiente.vision), or skip the test without it.
+
+    The installed wheel needs a small import shim: see tests/torchvision_shim.py.
+    """
+    _need_torch()
+    import importlib.util
+
+    if importlib.util.find_spec("torchvision") is None:
+        pytest.skip("torchvision is not installed")
+    from torchvision_shim import import_torchvision
+
+    return import_torchvision()
+
+
 def to_torch(t, requires_grad=None):
     """A torch tensor with a copy of ``t``'s values (and ``t``'s requires_grad by default)."""
     _need_torch()

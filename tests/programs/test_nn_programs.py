@@ -185,6 +185,10 @@ def compare_outputs(expected: str, got: str, rtol: float, atol: float, loose=())
     return None
 
 
+# runs a script under torch with the real torchvision importable (see the module)
+TORCHVISION_SHIM = pathlib.Path(__file__).parents[1] / "torchvision_shim.py"
+
+
 def _run(args: list, cwd: pathlib.Path) -> subprocess.CompletedProcess:
     env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE", PYTHONHASHSEED="0")
     return subprocess.run(
@@ -200,7 +204,8 @@ def _run_both(program: Program, tmp_path: pathlib.Path, prefix: list) -> tuple[s
     script = [*prefix, SCRIPTS / f"{program.name}.py", *program.arguments()]
     for side in ("torch", "gradiente"):
         (tmp_path / side).mkdir()
-    reference = _run(script, tmp_path / "torch")
+    hide = ["--hide-torchvision"] if program.mnist else []
+    reference = _run([TORCHVISION_SHIM, *hide, *script], tmp_path / "torch")
     assert reference.returncode == 0, f"the script fails under torch:\n{reference.stderr}"
     result = _run(["-m", "gradiente", "run", *script], tmp_path / "gradiente")
     assert result.returncode == 0, f"gradiente run failed:\n{result.stderr}"
