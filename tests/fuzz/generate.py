@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
+from .generate_nn import NN_FAMILIES
 from .program import DType, Input, Lit, Program, Step, Var
 
 UNARY = [
@@ -668,6 +669,7 @@ FAMILIES = {
     "linalg": family_linalg,
     "conv_pool": family_conv_pool,
     "loss": family_loss,
+    **NN_FAMILIES,
 }
 
 

@@ -92,6 +92,49 @@ def _gelu_of_inf_float32(step, t_err, g_err, t_env, g_env, kind):
     return x is not None and str(x.dtype) == "torch.float32" and bool(x.isposinf().any())
 
 
+def _groups(step, x):
+    """The groups (rows) a normalisation step averages over, or None."""
+    fn = step.fn
+    if fn == "F.group_norm":
+        return x.reshape(x.shape[0], step.args[1], -1).reshape(-1, x[0:1].numel() // step.args[1])
+    if fn == "F.layer_norm":
+        k = len(step.args[1])
+        return x.reshape(-1, max(1, int(x[(0,) * (x.ndim - k)].numel()))) if x.ndim > k else None
+    if fn == "F.instance_norm":
+        return x.reshape(x.shape[0] * x.shape[1], -1)
+    if fn == "F.batch_norm" and step.kwargs.get("training"):
+        return x.transpose(0, 1).reshape(x.shape[1], -1)
+    return None
+
+
+def _constant_group_normalised(step, t_err, g_err, t_env, g_env, kind):
+    # a group of equal values has variance 0, so x̂ = (x - mean) / sqrt(eps): torch computes
+    # x·a + (β - mean·a) with a = γ / sqrt(var + eps) ≈ 316γ, whose two rounded products leave
+    # ±1e-5-sized noise; gradiente's x - mean is exactly 0
+    if kind != "value" or step.kind != "func" or not step.args:
+        return False
+    x = t_env.get(getattr(step.args[0], "name", None))
+    if x is None or not x.dtype.is_floating_point or x.numel() == 0:
+        return False
+    try:
+        groups = _groups(step, x.detach())
+    except (RuntimeError, IndexError, TypeError):
+        return False
+    if groups is None or groups.shape[-1] == 0:
+        return False
+    return bool((groups == groups[:, :1]).all(dim=1).any())
+
+
+def _nan_in_flash_attention(step, t_err, g_err, t_env, g_env, kind):
+    # torch's CPU flash kernel (4-D inputs) gives zeros for some rows of only-NaN scores (a
+    # NaN query against finite keys) and NaN for others (the same against a +inf key)
+    if kind not in ("nan", "grad nan") or step.fn != "F.scaled_dot_product_attention":
+        return False
+    q = t_env.get(getattr(step.args[0], "name", None))
+    k = t_env.get(getattr(step.args[1], "name", None))
+    return q is not None and q.ndim == 4 and bool(q.isnan().any() or k.isnan().any())
+
+
 KNOWN_DIFFERENCES = [
     KnownDifference(
         "view() of non-viewable memory returns a copy",
@@ -143,6 +186,21 @@ KNOWN_DIFFERENCES = [
         "torch 2.13's vectorised float32 erf gives gelu(+inf) = NaN for tensors of more than one "
         "element (its scalar path and float64 give inf, the limit x * Phi(x)); gradiente gives "
         "inf for every size.",
+    ),
+    KnownDifference(
+        "normalising a group of equal values",
+        _constant_group_normalised,
+        "A group (batch/layer/group/instance norm) whose values are all equal has variance 0 "
+        "and x - mean = 0 exactly. torch's kernels compute x·a + (β - mean·a) with a = γ / "
+        "sqrt(eps) ≈ 316γ, so the two rounded products leave noise of about 1e-5 (float32) "
+        "where gradiente gives exactly β; both are the same value up to that rounding.",
+    ),
+    KnownDifference(
+        "NaN queries or keys in torch's flash attention",
+        _nan_in_flash_attention,
+        "torch's CPU flash-attention kernel (4-D inputs) outputs zeros for a row whose scores "
+        "are all NaN when the keys are finite, but NaN when a key is infinite; its math path "
+        "(other ranks) and gradiente give NaN for every such row, as the formula does.",
     ),
 ]
 

@@ -41,6 +41,10 @@ SHORT_EXAMPLES = {
     "linalg": 100,
     "conv_pool": 120,
     "loss": 120,
+    "norm_act": 150,
+    "gather_scatter": 150,
+    "pad_sample": 120,
+    "attention": 60,
 }
 FACTOR = int(os.environ.get("GRADIENTE_FUZZ_FACTOR", 30)) if LONG else 1
 

@@ -512,7 +512,7 @@ def _basic_index(g, x, key, *, out):
 
 # ------------------------------------------------------------------------------ attention
 @converts(attention.ScaledDotProductAttention)
-def _attention(g, q, k, v, mask, dropout_p, causal, scale, *, out):
+def _attention(g, q, k, v, mask, dropout_p, causal, scale, fused=False, *, out):
     """softmax(Q Kᵀ · scale + M) V with M from the mask (−∞ where a bool mask is False, the
     values of a float mask) and, when causal, −∞ above the diagonal."""
     if dropout_p > 0:

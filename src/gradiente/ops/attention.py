@@ -39,11 +39,19 @@ def _scores(q, k, scale, mask, causal):
     """S = Q Kᵀ · scale with the mask applied (bool: keep where True; float: added)."""
     s = q @ xp.swapaxes(k, -1, -2)  # (..., L, S)
     s *= scale
+    # Masks are added, as torch adds them (a bool mask becomes 0 / −∞ first): a masked-out
+    # +∞ or NaN score still makes its row NaN (∞ − ∞), as in torch
     if mask is not None:
-        s = xp.where(mask, s, -xp.inf) if mask.dtype == bool else s + mask
+        s = s + (_additive(mask, s.dtype) if mask.dtype == bool else mask)
     if causal:
-        s = xp.where(_causal_mask(s, s.shape[-2], s.shape[-1]), s, -xp.inf)
+        s += _additive(_causal_mask(s, s.shape[-2], s.shape[-1]), s.dtype)
     return s
+
+
+def _additive(keep, dtype):
+    """A bool mask (True: keep) as the float mask torch adds: 0 where kept, −∞ elsewhere."""
+    m = get_array_module(keep)
+    return m.where(keep, m.zeros((), dtype=dtype), m.asarray(-m.inf, dtype=dtype))
 
 
 def _causal_mask(like, L, S):
@@ -54,11 +62,13 @@ def _causal_mask(like, L, S):
 
 
 def _safe_softmax(s):
-    """Row softmax; a row that is −∞ everywhere (fully masked) gives zeros, not NaN."""
+    """Row softmax; a row that is −∞ everywhere (fully masked) gives zeros, not NaN; a NaN
+    score makes its row NaN. (torch's CPU flash kernel sometimes gives zeros for a row of NaN
+    scores instead: tests/fuzz/known_differences.py.)"""
     if s.shape[-1] == 0:  # no keys: empty rows, so the output P V is all zeros
         return s.copy()
     m = s.max(axis=-1, keepdims=True)
-    m[~xp.isfinite(m)] = 0.0  # a dead row: exp(−∞ − 0) = 0 everywhere
+    m[m == -xp.inf] = 0.0  # a dead row: exp(−∞ − 0) = 0 everywhere (a +∞ score gives NaN)
     e = xp.exp(s - m)
     den = e.sum(axis=-1, keepdims=True)
     den[den == 0] = 1.0
@@ -76,9 +86,17 @@ class ScaledDotProductAttention(ArrayFunction):
     backward_name = "ScaledDotProductFlashAttentionForCpuBackward0"
     _released_attrs = ("probs", "keep")
 
+    def name(self) -> str:
+        """torch's node: its flash kernel's where that runs, else the last op of its math path
+        (``attn @ v``: a matrix product of 2-D inputs, a reshaped batched one otherwise)."""
+        if self.fused:
+            return self.backward_name
+        return "MmBackward0" if self.ndim == 2 else "UnsafeViewBackward0"
+
     @staticmethod
-    def forward(ctx, query, key, value, mask, dropout_p, causal, scale):
+    def forward(ctx, query, key, value, mask, dropout_p, causal, scale, fused=False):
         q, k, v = query._data, key._data, value._data
+        ctx.fused, ctx.ndim = fused, q.ndim
         m = None if mask is None else mask._data
         p = _safe_softmax(_scores(q, k, scale, m, causal))  # (..., L, S)
         keep, inv = None, None
@@ -100,7 +118,7 @@ class ScaledDotProductAttention(ArrayFunction):
         need_q, need_k, need_v, need_m = ctx.needs_input_grad[:4]
         if grad_state.enabled:
             grads = _backward_tensors(ctx, grad, query, key, value, mask)
-            return grads + (None, None, None)
+            return grads + (None, None, None, None)
         g = grad._data
         q, k, v = query._data, key._data, value._data
         p, keep, inv, scale = ctx.probs, ctx.keep, ctx.inv, ctx.scale
@@ -121,7 +139,7 @@ class ScaledDotProductAttention(ArrayFunction):
                 grad_q = (ds @ k) * scale  # dQ = dS K · scale
             if need_k:
                 grad_k = (xp.swapaxes(ds, -1, -2) @ q) * scale  # dK = dSᵀ Q · scale
-        return grad_q, grad_k, grad_v, grad_m, None, None, None
+        return grad_q, grad_k, grad_v, grad_m, None, None, None, None
 
 
 def _backward_tensors(ctx, grad, q, k, v, mask):
@@ -129,13 +147,14 @@ def _backward_tensors(ctx, grad, q, k, v, mask):
     recomputed from Q and K so that the gradients are themselves differentiable."""
     s = (q @ k.mT) * ctx.scale
     if mask is not None:
-        s = s.masked_fill(~mask, float("-inf")) if mask._data.dtype == bool else s + mask
+        bool_mask = mask._data.dtype == bool
+        s = s + (_tensor(_additive(mask._data, s._data.dtype)) if bool_mask else mask)
     if ctx.causal:
-        s = s.masked_fill(_tensor(~_causal_mask(s._data, s.shape[-2], s.shape[-1])), float("-inf"))
+        s = s + _tensor(_additive(_causal_mask(s._data, s.shape[-2], s.shape[-1]), s._data.dtype))
     if s.shape[-1] == 0:  # no keys: the row max below has nothing to reduce
         dead = _tensor(xp.zeros(s.shape[:-1] + (1,), dtype=bool))
     else:  # fully masked rows
-        dead = _tensor(~xp.isfinite(s._data.max(axis=-1, keepdims=True)))
+        dead = _tensor(s._data.max(axis=-1, keepdims=True) == -xp.inf)
     p = s.masked_fill(dead, 0.0).softmax(-1).masked_fill(dead, 0.0)
     d = None if ctx.keep is None else _tensor(ctx.keep * ctx.inv)
     p_drop = p if d is None else p * d
@@ -212,6 +231,11 @@ def scaled_dot_product_attention(
             f"{cpp_type_name(query.dtype)} key.dtype: {cpp_type_name(key.dtype)} and "
             f"value.dtype: {cpp_type_name(value.dtype)} instead."
         )
+    if min(query.ndim, key.ndim, value.ndim) < 2:
+        raise RuntimeError(  # torch's words, with its double space
+            "Expected query, key, and value to all be  at least 2 dimensional, but got "
+            f"query.dim: {query.ndim} key.dim: {key.ndim} and value.dim: {value.ndim} instead."
+        )
     if not 0.0 <= dropout_p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
     if enable_gqa and query.ndim >= 3 and key.shape[-3] != query.shape[-3]:
@@ -228,12 +252,8 @@ def scaled_dot_product_attention(
         if attn_mask._data.dtype != bool and attn_mask.dtype != query.dtype:
             attn_mask = attn_mask.to(query.dtype)
     empty = query.shape[-2] == 0 or key.shape[-2] == 0  # torch answers zeros before choosing
-    if (
-        is_causal
-        and attn_mask is not None
-        and not empty
-        and not _fused_kernel_applies(query, key, value, attn_mask, dropout_p)
-    ):
+    fused = _fused_kernel_applies(query, key, value, attn_mask, dropout_p)
+    if is_causal and attn_mask is not None and not empty and not fused:
         raise RuntimeError(
             "_scaled_dot_product_attention: Explicit attn_mask should not be set when "
             "is_causal=True"
@@ -241,5 +261,5 @@ def scaled_dot_product_attention(
     if scale is None:
         scale = 1.0 / float(query.shape[-1]) ** 0.5
     return ScaledDotProductAttention.apply(
-        query, key, value, attn_mask, float(dropout_p), bool(is_causal), float(scale)
+        query, key, value, attn_mask, float(dropout_p), bool(is_causal), float(scale), fused
     )

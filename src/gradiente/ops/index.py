@@ -139,6 +139,12 @@ class IndexSelect(ArrayFunction):
         return IndexBackward.apply(grad, full, ctx.shape), None, None
 
 
+class IndexCopy(IndexPut):
+    """``x.index_copy(dim, index, v)``: ``IndexPut`` along one dim, under torch's node name."""
+
+    backward_name = "IndexCopyBackward0"
+
+
 class CopySlices(IndexPut):
     """``x[index] = v`` recorded in place on a tensor in the graph (PyTorch's node name)."""
 

@@ -274,7 +274,10 @@ class Indexing:
             return self.reshape(1).index_copy(0, index, source.reshape(1)).reshape(())
         d, _ = self._index_along(dim, index, "index_copy")
         source = source.reshape(1) if source.ndim == 0 else source  # one value of a 1-D self
-        return self.index_fill(d, index, 0).index_add(d, index, source)
+        if index.ndim == 0:
+            index = index.reshape(1)
+        # a copy (not fill-with-0-then-add): -0.0 and duplicates (the last one wins) as torch
+        return I.IndexCopy.apply(self, (slice(None),) * d + (index._data,), source)
 
     @function
     def index_put(self, indices, values, accumulate=False):
@@ -371,9 +374,18 @@ def _check_index_add_shapes(t, dim, index, source) -> None:
 
 def _check_index_copy_shapes(t, dim, index, source) -> None:
     """torch's checks of index_copy's arguments, in its order and words."""
+    if isinstance(index, Tensor) and index._data.dtype.kind not in "iu":
+        name = B.torch_type_name(index._data.dtype)
+        raise RuntimeError(f"index_copy_(): Expected a long tensor for index, but got {name}")
     idx = _index_array(index, "index_copy")
     if idx.ndim > 1:
         raise IndexError(f"index_copy_(): Index should have dimension 1 or 0 (got {idx.ndim})")
+    if source.dtype != t.dtype:
+        raise RuntimeError(
+            "index_copy_(): self and source expected to have the same dtype, but got (self) "
+            f"{B.torch_type_name(t._data.dtype)} and (source) "
+            f"{B.torch_type_name(source._data.dtype)}"
+        )
     if source.ndim == 0 and idx.size != 1:
         raise IndexError(
             f"index_copy_(): When source is scalar, index should have one element (got {idx.size})"

@@ -147,6 +147,13 @@ def group_norm(
             f"Expected number of channels in input to be divisible by num_groups, but got "
             f"input of shape {list(input.shape)} and num_groups={num_groups}"
         )
+    # torch checks the grouped size [N·C/G, G, *spatial], in training or not
+    grouped_size = [N * C // num_groups, num_groups, *input.shape[2:]]
+    if grouped_size[0] * math.prod(grouped_size[2:]) == 1:
+        raise ValueError(
+            f"Expected more than 1 value per channel when training, got input size "
+            f"{grouped_size}"
+        )
     grouped = input.reshape(N, num_groups, input.numel() // max(N * num_groups, 1))
     # (N, G, C/G · spatial); sizes spelled out, as −1 is ambiguous for an empty batch
     xhat = _NormalizeAffine.apply(grouped, None, None, (2,), (1,), (), eps, None)
