@@ -151,8 +151,7 @@ def group_norm(
     grouped_size = [N * C // num_groups, num_groups, *input.shape[2:]]
     if grouped_size[0] * math.prod(grouped_size[2:]) == 1:
         raise ValueError(
-            f"Expected more than 1 value per channel when training, got input size "
-            f"{grouped_size}"
+            f"Expected more than 1 value per channel when training, got input size {grouped_size}"
         )
     grouped = input.reshape(N, num_groups, input.numel() // max(N * num_groups, 1))
     # (N, G, C/G · spatial); sizes spelled out, as −1 is ambiguous for an empty batch
