@@ -1,26 +1,52 @@
-"""torchvision's box operations (``torchvision.ops``): areas, IoU, format changes and NMS.
+"""torchvision's box operations and losses (``torchvision.ops``): areas, IoU variants, format
+changes, NMS, masks to boxes, the focal and GIoU losses — and, re-exported, the model building
+blocks (``Conv2dNormActivation``, ``SqueezeExcitation``, ``StochasticDepth``, ``MLP``, ...).
 
 Boxes are (N, 4) tensors in (x1, y1, x2, y2) corner format unless said otherwise. The
-arithmetic is made of tensor operations, so IoUs are differentiable (as torchvision's);
-``nms`` returns indices.
+arithmetic is made of tensor operations, so IoUs and losses are differentiable (as
+torchvision's); ``nms`` returns indices.
 """
 
 from __future__ import annotations
 
-from gradiente.backend import xp
+import math
+
+from gradiente.backend import float32, float64, xp
+from gradiente.nn import functional as F
 from gradiente.tensor import Tensor
 from gradiente.tensor import toplevel as _t
-from gradiente.tensor.factories import as_tensor
+from gradiente.tensor.factories import as_tensor, zeros
+from gradiente.vision.models.misc import Conv2dNormActivation
+from gradiente.vision.ops_layers import (
+    MLP,
+    FrozenBatchNorm2d,
+    Permute,
+    SqueezeExcitation,
+    StochasticDepth,
+    stochastic_depth,
+)
 
 __all__ = [
+    "MLP",
+    "Conv2dNormActivation",
+    "FrozenBatchNorm2d",
+    "Permute",
+    "SqueezeExcitation",
+    "StochasticDepth",
     "batched_nms",
     "box_area",
     "box_convert",
     "box_iou",
     "clip_boxes_to_image",
+    "complete_box_iou",
+    "distance_box_iou",
     "generalized_box_iou",
+    "generalized_box_iou_loss",
+    "masks_to_boxes",
     "nms",
     "remove_small_boxes",
+    "sigmoid_focal_loss",
+    "stochastic_depth",
 ]
 
 
@@ -118,3 +144,123 @@ def batched_nms(boxes: Tensor, scores: Tensor, idxs: Tensor, iou_threshold: floa
         return as_tensor(xp.zeros(0, dtype=xp.int64))
     offsets = idxs.to(boxes.dtype) * (boxes.max() + 1)
     return nms(boxes + offsets[:, None], scores, iou_threshold)
+
+
+def _box_diou_iou(boxes1: Tensor, boxes2: Tensor, eps: float) -> tuple[Tensor, Tensor]:
+    """DIoU and IoU of every pair: DIoU = IoU − ρ² / c², ρ the distance between the centres
+    and c the diagonal of the smallest enclosing box (Zheng et al., 2019)."""
+    iou = box_iou(boxes1, boxes2)
+    top_left = _t.minimum(boxes1[..., None, :2], boxes2[..., None, :, :2])
+    bottom_right = _t.maximum(boxes1[..., None, 2:], boxes2[..., None, :, 2:])
+    wh = (bottom_right - top_left).clamp(min=0)
+    diagonal_squared = (wh[..., 0] ** 2) + (wh[..., 1] ** 2) + eps
+    x_p = (boxes1[..., 0] + boxes1[..., 2]) / 2
+    y_p = (boxes1[..., 1] + boxes1[..., 3]) / 2
+    x_g = (boxes2[..., 0] + boxes2[..., 2]) / 2
+    y_g = (boxes2[..., 1] + boxes2[..., 3]) / 2
+    centres_squared = (x_p[..., None] - x_g[..., None, :]) ** 2 + (
+        y_p[..., None] - y_g[..., None, :]
+    ) ** 2
+    return iou - centres_squared / diagonal_squared, iou
+
+
+def distance_box_iou(boxes1: Tensor, boxes2: Tensor, eps: float = 1e-7) -> Tensor:
+    """The (N, M) distance-IoU of every pair: IoU − (centre distance)² / (enclosing diagonal)²."""
+    return _box_diou_iou(boxes1, boxes2, eps)[0]
+
+
+def complete_box_iou(boxes1: Tensor, boxes2: Tensor, eps: float = 1e-7) -> Tensor:
+    """The (N, M) complete-IoU: DIoU − α·v, with v = 4/π² (atan(w₁/h₁) − atan(w₂/h₂))² comparing
+    the aspect ratios and α = v / (1 − IoU + v) a weight held constant for gradients."""
+    diou, iou = _box_diou_iou(boxes1, boxes2, eps)
+    w_pred = boxes1[..., None, 2] - boxes1[..., None, 0]
+    h_pred = boxes1[..., None, 3] - boxes1[..., None, 1]
+    w_gt = boxes2[..., None, :, 2] - boxes2[..., None, :, 0]
+    h_gt = boxes2[..., None, :, 3] - boxes2[..., None, :, 1]
+    v = (4 / (math.pi**2)) * ((w_pred / h_pred).atan() - (w_gt / h_gt).atan()) ** 2
+    alpha = (v / (1 - iou + v + eps)).detach()
+    return diou - alpha * v
+
+
+def masks_to_boxes(masks: Tensor) -> Tensor:
+    """The (N, 4) float boxes (x1, y1, x2, y2) just enclosing the non-zero pixels of each of
+    the (N, H, W) masks — inclusive pixel coordinates; an empty mask gives [0, 0, 0, 0]."""
+    if masks.numel() == 0:
+        return zeros((0, 4), device=masks.device)
+    mask = masks.detach()._data != 0
+    rows, cols = mask.any(axis=2), mask.any(axis=1)  # (N, H), (N, W): which rows/columns hit
+    h, w = mask.shape[1:]
+    y1, x1 = rows.argmax(axis=1), cols.argmax(axis=1)  # first True (0 when none)
+    y2 = (h - 1) - rows[:, ::-1].argmax(axis=1)
+    x2 = (w - 1) - cols[:, ::-1].argmax(axis=1)
+    boxes = xp.stack([x1, y1, x2, y2], axis=1).astype(xp.float32)
+    boxes[~rows.any(axis=1)] = 0
+    return as_tensor(boxes)
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    """A loss's ``reduction``: ``"none"``, ``"mean"`` or ``"sum"`` (torchvision's message)."""
+    if reduction == "none":
+        return loss
+    if reduction == "mean":
+        return loss.mean() if loss.numel() > 0 else 0.0 * loss.sum()
+    if reduction == "sum":
+        return loss.sum()
+    raise ValueError(
+        f"Invalid Value for arg 'reduction': '{reduction} \n Supported reduction modes: "
+        "'none', 'mean', 'sum'"
+    )
+
+
+def sigmoid_focal_loss(
+    inputs: Tensor,
+    targets: Tensor,
+    alpha: float = 0.25,
+    gamma: float = 2,
+    reduction: str = "none",
+) -> Tensor:
+    """RetinaNet's focal loss (Lin et al., 2017): FL = α_t · (1 − p_t)^γ · BCE(logits, t).
+
+    p_t is the predicted probability of the true label, so (1 − p_t)^γ shrinks the loss of
+    easy, well-classified examples; α_t = α for positives and 1 − α for negatives
+    (``alpha=-1``: no weighting).
+    """
+    if not (0 <= alpha <= 1) and alpha != -1:
+        raise ValueError(
+            f"Invalid alpha value: {alpha}. alpha must be in the range [0,1] or -1 for ignore."
+        )
+    p = inputs.sigmoid()
+    ce_loss = F.binary_cross_entropy_with_logits(inputs, targets, reduction="none")
+    p_t = p * targets + (1 - p) * (1 - targets)
+    loss = ce_loss * ((1 - p_t) ** gamma)
+    if alpha >= 0:
+        alpha_t = alpha * targets + (1 - alpha) * (1 - targets)
+        loss = alpha_t * loss
+    return _reduce(loss, reduction)
+
+
+def _upcast_non_float(t: Tensor) -> Tensor:
+    """``t`` itself if float32 or float64, else converted to float32 (torchvision's rule)."""
+    return t if t.dtype in (float32, float64) else t.float()
+
+
+def generalized_box_iou_loss(
+    boxes1: Tensor, boxes2: Tensor, reduction: str = "none", eps: float = 1e-7
+) -> Tensor:
+    """1 − GIoU of corresponding boxes (``boxes1[i]`` with ``boxes2[i]``, not every pair):
+    a box-regression loss that still has a gradient when the boxes do not overlap."""
+    boxes1, boxes2 = _upcast_non_float(boxes1), _upcast_non_float(boxes2)
+    x1, y1, x2, y2 = boxes1.unbind(dim=-1)
+    x1g, y1g, x2g, y2g = boxes2.unbind(dim=-1)
+    # intersection, zero where the boxes do not overlap
+    iw = _t.minimum(x2, x2g) - _t.maximum(x1, x1g)
+    ih = _t.minimum(y2, y2g) - _t.maximum(y1, y1g)
+    overlap = (ih > 0) & (iw > 0)
+    intersection = _t.where(overlap, iw * ih, zeros((), dtype=iw.dtype))
+    union = (x2 - x1) * (y2 - y1) + (x2g - x1g) * (y2g - y1g) - intersection
+    iou = intersection / (union + eps)
+    area_c = (_t.maximum(x2, x2g) - _t.minimum(x1, x1g)) * (
+        _t.maximum(y2, y2g) - _t.minimum(y1, y1g)
+    )
+    loss = 1 - (iou - (area_c - union) / (area_c + eps))
+    return _reduce(loss, reduction)

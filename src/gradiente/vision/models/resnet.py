@@ -1,4 +1,6 @@
-"""ResNet (He et al., 2015) with torchvision's module tree: ``resnet18/34/50/101/152``.
+"""ResNet (He et al., 2015) with torchvision's module tree: ``resnet18/34/50/101/152``, and
+its Bottleneck variants ResNeXt (``resnext50_32x4d``, ...: grouped 3×3 convolutions) and Wide
+ResNet (``wide_resnet50_2``, ...: twice the 3×3 width).
 
 A residual block learns a correction F(x) to its input, ``out = relu(F(x) + shortcut(x))``,
 so a deep stack can start close to the identity. The names and shapes of every parameter and
@@ -27,6 +29,11 @@ __all__ = [
     "resnet50",
     "resnet101",
     "resnet152",
+    "resnext50_32x4d",
+    "resnext101_32x8d",
+    "resnext101_64x4d",
+    "wide_resnet50_2",
+    "wide_resnet101_2",
 ]
 
 
@@ -282,3 +289,35 @@ def resnet101(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
 def resnet152(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
     """ResNet-152: Bottlenecks [3, 8, 36, 3], 60.2 M parameters."""
     return _resnet("resnet152", Bottleneck, [3, 8, 36, 3], weights, progress, **kwargs)
+
+
+def resnext50_32x4d(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
+    """ResNeXt-50 32×4d (Xie et al., 2016): ResNet-50 whose 3×3 convolutions have 32 groups of
+    4 channels per 64 planes, 25.0 M parameters."""
+    kwargs.update(groups=32, width_per_group=4)
+    return _resnet("resnext50_32x4d", Bottleneck, [3, 4, 6, 3], weights, progress, **kwargs)
+
+
+def resnext101_32x8d(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
+    """ResNeXt-101 32×8d: 32 groups of 8 channels, 88.8 M parameters."""
+    kwargs.update(groups=32, width_per_group=8)
+    return _resnet("resnext101_32x8d", Bottleneck, [3, 4, 23, 3], weights, progress, **kwargs)
+
+
+def resnext101_64x4d(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
+    """ResNeXt-101 64×4d: 64 groups of 4 channels, 83.5 M parameters."""
+    kwargs.update(groups=64, width_per_group=4)
+    return _resnet("resnext101_64x4d", Bottleneck, [3, 4, 23, 3], weights, progress, **kwargs)
+
+
+def wide_resnet50_2(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
+    """Wide ResNet-50-2 (Zagoruyko & Komodakis, 2016): ResNet-50 with the Bottlenecks' inner
+    3×3 width doubled (the outer 1×1 widths unchanged), 68.9 M parameters."""
+    kwargs["width_per_group"] = 64 * 2
+    return _resnet("wide_resnet50_2", Bottleneck, [3, 4, 6, 3], weights, progress, **kwargs)
+
+
+def wide_resnet101_2(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
+    """Wide ResNet-101-2: 126.9 M parameters."""
+    kwargs["width_per_group"] = 64 * 2
+    return _resnet("wide_resnet101_2", Bottleneck, [3, 4, 23, 3], weights, progress, **kwargs)
