@@ -1,0 +1,145 @@
+"""``MixtureSameFamily``: a mixture of K components of one family, the component picked by a
+``Categorical``: p(x) = Σ_k π_k p_k(x)."""
+
+from __future__ import annotations
+
+from gradiente.autograd import no_grad
+from gradiente.distributions import constraints
+from gradiente.distributions.categorical import Categorical
+from gradiente.distributions.distribution import Distribution
+from gradiente.nn.functional import log_softmax
+from gradiente.tensor import Size, Tensor
+
+__all__ = ["MixtureSameFamily"]
+
+
+class MixtureSameFamily(Distribution):
+    """A batch of mixtures: ``mixture_distribution`` (a ``Categorical`` over K) weighs the
+    components, ``component_distribution`` holds them in its rightmost batch dimension (K).
+
+    Example: a Gaussian mixture with 5 components,
+    ``MixtureSameFamily(Categorical(torch.ones(5)), Normal(torch.randn(5), torch.rand(5)))``.
+    """
+
+    arg_constraints: dict = {}
+    has_rsample = False
+
+    def __init__(self, mixture_distribution, component_distribution, validate_args=None) -> None:
+        self._mixture_distribution = mixture_distribution
+        self._component_distribution = component_distribution
+        if not isinstance(self._mixture_distribution, Categorical):
+            raise ValueError(
+                " The Mixture distribution needs to be an  instance of "
+                "torch.distributions.Categorical"
+            )
+        if not isinstance(self._component_distribution, Distribution):
+            raise ValueError(
+                "The Component distribution needs to be an instance of "
+                "torch.distributions.Distribution"
+            )
+        mdbs = self._mixture_distribution.batch_shape
+        cdbs = self._component_distribution.batch_shape[:-1]
+        for size1, size2 in zip(reversed(mdbs), reversed(cdbs)):
+            if size1 != 1 and size2 != 1 and size1 != size2:
+                raise ValueError(
+                    f"`mixture_distribution.batch_shape` ({mdbs}) is not compatible with "
+                    f"`component_distribution.batch_shape`({cdbs})"
+                )
+        km = self._mixture_distribution.logits.shape[-1]
+        kc = self._component_distribution.batch_shape[-1]
+        if km != kc:
+            raise ValueError(
+                f"`mixture_distribution component` ({km}) does not equal "
+                f"`component_distribution.batch_shape[-1]` ({kc})"
+            )
+        self._num_component = km
+        event_shape = self._component_distribution.event_shape
+        self._event_ndims = len(event_shape)
+        super().__init__(batch_shape=cdbs, event_shape=event_shape, validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        batch_shape = Size(batch_shape)
+        new = self._get_checked_instance(MixtureSameFamily, _instance)
+        new._component_distribution = self._component_distribution.expand(
+            tuple(batch_shape) + (self._num_component,)
+        )
+        new._mixture_distribution = self._mixture_distribution.expand(batch_shape)
+        new._num_component = self._num_component
+        new._event_ndims = self._event_ndims
+        super(MixtureSameFamily, new).__init__(
+            batch_shape=batch_shape,
+            event_shape=new._component_distribution.event_shape,
+            validate_args=False,
+        )
+        new._validate_args = self._validate_args
+        return new
+
+    @constraints.dependent_property
+    def support(self):
+        return constraints.MixtureSameFamilyConstraint(self._component_distribution.support)
+
+    @property
+    def mixture_distribution(self) -> Categorical:
+        return self._mixture_distribution
+
+    @property
+    def component_distribution(self) -> Distribution:
+        return self._component_distribution
+
+    @property
+    def mean(self) -> Tensor:
+        probs = self._pad_mixture_dimensions(self.mixture_distribution.probs)
+        return (probs * self.component_distribution.mean).sum(dim=-1 - self._event_ndims)
+
+    @property
+    def variance(self) -> Tensor:
+        # the law of total variance: E[Var(X | k)] + Var(E[X | k])
+        probs = self._pad_mixture_dimensions(self.mixture_distribution.probs)
+        mean_cond_var = (probs * self.component_distribution.variance).sum(
+            dim=-1 - self._event_ndims
+        )
+        var_cond_mean = (
+            probs * (self.component_distribution.mean - self._pad(self.mean)).pow(2.0)
+        ).sum(dim=-1 - self._event_ndims)
+        return mean_cond_var + var_cond_mean
+
+    def cdf(self, x):
+        cdf_x = self.component_distribution.cdf(self._pad(x))
+        return (cdf_x * self.mixture_distribution.probs).sum(dim=-1)
+
+    def log_prob(self, x):
+        # log Σ_k π_k p_k(x) = logsumexp_k(log π_k + log p_k(x))
+        if self._validate_args:
+            self._validate_sample(x)
+        log_prob_x = self.component_distribution.log_prob(self._pad(x))
+        log_mix_prob = log_softmax(self.mixture_distribution.logits, dim=-1)
+        return (log_prob_x + log_mix_prob).logsumexp(dim=-1)
+
+    def sample(self, sample_shape=()) -> Tensor:
+        """The component indices first, then every component's sample (torch's draws), and
+        the chosen one gathered."""
+        with no_grad():
+            sample_len = len(sample_shape)
+            batch_len = len(self.batch_shape)
+            gather_dim = sample_len + batch_len
+            es = tuple(self.event_shape)
+            mix_sample = self.mixture_distribution.sample(sample_shape)
+            mix_shape = tuple(mix_sample.shape)
+            comp_samples = self.component_distribution.sample(sample_shape)
+            index = mix_sample.reshape(mix_shape + (1,) * (len(es) + 1))
+            index = index.repeat((1,) * len(mix_shape) + (1,) + es)
+            return comp_samples.gather(gather_dim, index).squeeze(gather_dim)
+
+    def _pad(self, x):
+        return x.unsqueeze(-1 - self._event_ndims)
+
+    def _pad_mixture_dimensions(self, x):
+        dist_batch_ndims = len(self.batch_shape)
+        cat_batch_ndims = len(self.mixture_distribution.batch_shape)
+        pad_ndims = 0 if cat_batch_ndims == 1 else dist_batch_ndims - cat_batch_ndims
+        xs = tuple(x.shape)
+        return x.reshape(xs[:-1] + (1,) * pad_ndims + xs[-1:] + (1,) * self._event_ndims)
+
+    def __repr__(self) -> str:
+        args_string = f"\n  {self.mixture_distribution},\n  {self.component_distribution}"
+        return "MixtureSameFamily(" + args_string + ")"
