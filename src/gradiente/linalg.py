@@ -325,20 +325,8 @@ def matrix_power(A, n, *, out=None):
 
 
 def matrix_exp(A):
-    """e^A by scaling and squaring of a Taylor series (differentiable through its ops)."""
-    _square(A, "matrix_exp")
-    a = _float(A)
-    norm = float(a.detach().abs().sum(-2).amax()) if a.numel() else 0.0
-    squarings = max(0, int(xp.ceil(xp.log2(norm))) + 1) if norm > 0.5 else 0
-    a = a / (2.0**squarings)
-    identity = eye(a.shape[-1], dtype=a.dtype).expand(a.shape)
-    term, result = identity, identity
-    for k in range(1, 19):
-        term = term @ a / k
-        result = result + term
-    for _ in range(squarings):
-        result = result @ result
-    return result
+    """e^A of a square matrix or a batch, by scaling and squaring (``ops/matrix_exp.py``)."""
+    return A.matrix_exp()
 
 
 def cross(input, other, *, dim=-1, out=None):

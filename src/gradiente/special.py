@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gradiente._generated_functions import digamma as _digamma
 from gradiente._generated_functions import (  # noqa: F401 (re-exported as torch.special's)
     erf,
     erfc,
@@ -16,7 +17,9 @@ from gradiente._generated_functions import (  # noqa: F401 (re-exported as torch
     softmax,
     xlogy,
 )
+from gradiente._generated_functions import lgamma as _lgamma
 from gradiente.ops.special_functions import Entr, Sinc, Xlog1py
+from gradiente.ops.special_more import I1, Erfcx, I0e, I1e, Zeta
 from gradiente.tensor import Tensor, as_tensor
 from gradiente.tensor.promotion import _promote_float
 
@@ -62,3 +65,68 @@ def ndtri(input):
 
 def log_ndtr(input):
     return ndtr(input).log()
+
+
+# Bessel functions, erfcx, the incomplete gamma functions and Hurwitz's zeta
+# (ops/special_more.py); i0, lgamma, digamma, polygamma are the Tensor methods' function forms.
+gammaln = _lgamma
+digamma = psi = _digamma
+
+
+def polygamma(n, input):
+    """ψ⁽ⁿ⁾(input), the n-th derivative of the digamma function."""
+    return _t(input).polygamma(n)
+
+
+def i0(input):
+    """The modified Bessel function of the first kind of order 0, I₀(x) (``torch.i0``)."""
+    return _t(input).i0()
+
+
+def i0e(input):
+    """The exponentially scaled modified Bessel function of order 0: e^(−|x|)·I₀(x)."""
+    return I0e.apply(_t(input)._float())
+
+
+def i1(input):
+    """The modified Bessel function of the first kind of order 1, I₁(x)."""
+    return I1.apply(_t(input)._float())
+
+
+def i1e(input):
+    """The exponentially scaled modified Bessel function of order 1: e^(−|x|)·I₁(x)."""
+    return I1e.apply(_t(input)._float())
+
+
+def erfcx(input):
+    """The scaled complementary error function e^(x²)·erfc(x), accurate where erfc underflows."""
+    return Erfcx.apply(_t(input)._float())
+
+
+def gammainc(input, other):
+    """The regularized lower incomplete gamma function P(input, other) (``torch.igamma``)."""
+    return _t(input).igamma(other)
+
+
+def gammaincc(input, other):
+    """The regularized upper incomplete gamma function Q(input, other) (``torch.igammac``)."""
+    return _t(input).igammac(other)
+
+
+def multigammaln(input, p):
+    """The multivariate log-gamma function (``torch.mvlgamma``)."""
+    return _t(input).mvlgamma(p)
+
+
+def zeta(input, other):
+    """Hurwitz's zeta function ζ(input, other) = Σₖ (other + k)^(−input); either may be a
+    number. Differentiable in ``other`` only, as in torch."""
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        raise TypeError("special_zeta(): expected at least one Tensor argument")
+    if isinstance(input, Tensor):
+        s, q = _promote_float(input, other)
+        q = q if isinstance(q, Tensor) else as_tensor(q, dtype=s.dtype)
+    else:
+        q, s = _promote_float(other, input)
+        s = as_tensor(s, dtype=q.dtype)
+    return Zeta.apply(s, q)

@@ -37,6 +37,7 @@ from gradiente.tensor import promotion as _promotion
 from gradiente.tensor import reductions as _reductions
 from gradiente.tensor import sampling as _sampling
 from gradiente.tensor import shape as _shape
+from gradiente.tensor import special_math as _special_math
 from gradiente.tensor import toplevel as _toplevel
 from gradiente.tensor.common import (  # noqa: F401
     _CPP_TYPE_NAMES,
@@ -108,6 +109,7 @@ from gradiente.tensor.promotion import (  # noqa: F401
 )
 from gradiente.tensor.reductions import Reductions
 from gradiente.tensor.shape import Shape
+from gradiente.tensor.special_math import SpecialMath
 from gradiente.tensor.toplevel import (  # noqa: F401
     _empty_product,
     _mixed_empty_product,
@@ -124,7 +126,16 @@ from gradiente.tensor.toplevel import (  # noqa: F401
 
 
 class Tensor(
-    TensorCore, InPlace, Math, Comparison, Reductions, Shape, Indexing, LinearAlgebra, NewTensors
+    TensorCore,
+    InPlace,
+    Math,
+    SpecialMath,
+    Comparison,
+    Reductions,
+    Shape,
+    Indexing,
+    LinearAlgebra,
+    NewTensors,
 ):
     """An N-d array with autograd: ``requires_grad``, ``grad``, ``grad_fn`` and ``backward()``."""
 
@@ -157,6 +168,7 @@ for _module in (
     _core,
     _inplace,
     _math,
+    _special_math,
     _comparison,
     _reductions,
     _shape,

@@ -13,15 +13,38 @@ from gradiente.backend import xp
 Tensor = None  # the assembled class, bound by gradiente.tensor (see its __init__)
 
 
+_RETURN_TYPE_CLASSES: dict = {}  # name → class: one class per torch.return_types name
+
+
 def _return_type(name: str, fields: tuple):
-    """A named tuple printed like PyTorch's ``torch.return_types.max(values=..., indices=...)``."""
+    """A named tuple printed like PyTorch's ``torch.return_types.max(values=..., indices=...)``;
+    one class per name (``gradiente.return_types`` lists them all), which, like torch's, can
+    also be made from one sequence of its fields: ``max((values, indices))``."""
+    known = _RETURN_TYPE_CLASSES.get(name)
+    if known is not None:
+        if known._fields != tuple(fields):
+            raise ValueError(f"return type {name} has the fields {known._fields}, not {fields}")
+        return known
 
     def __repr__(self):
         items = ",\n".join(f"{f}={v!r}" for f, v in zip(self._fields, self))
         return f"torch.return_types.{name}(\n{items})"
 
     base = collections.namedtuple(name, fields)
-    return type(name, (base,), {"__slots__": (), "__repr__": __repr__, "__module__": __name__})
+
+    def __new__(cls, *args, **kwargs):
+        if len(args) == 1 and not kwargs:  # torch's structseq form: one sequence of the fields
+            args = tuple(args[0])
+        return base.__new__(cls, *args, **kwargs)
+
+    namespace = {
+        "__slots__": (),
+        "__new__": __new__,
+        "__repr__": __repr__,
+        "__module__": "gradiente.return_types",
+    }
+    _RETURN_TYPE_CLASSES[name] = cls = type(name, (base,), namespace)
+    return cls
 
 
 _return_types = {

@@ -8,6 +8,7 @@ import warnings
 from gradiente import backend as B
 from gradiente.backend import xp
 from gradiente.ops import linalg as L
+from gradiente.ops.matrix_exp import MatrixExp, check_matrix_exp_input
 from gradiente.tensor.common import _dim, _return_types, _shape_arg
 from gradiente.tensor.factories import as_tensor, eye
 from gradiente.tensor.marks import function, numpy_axis
@@ -314,6 +315,12 @@ class LinearAlgebra:
     def slogdet(self):
         """(sign, log|det|) of a square matrix (or batch), ``linalg.slogdet``."""
         return _return_types["slogdet"](*L.Slogdet.apply(self._float()))
+
+    @function
+    def matrix_exp(self):
+        """e^A = Σₖ Aᵏ/k! of a square matrix or a batch (``linalg.matrix_exp``)."""
+        check_matrix_exp_input(self._data)
+        return MatrixExp.apply(self)
 
     @function
     def matrix_power(self, n):
