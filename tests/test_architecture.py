@@ -28,6 +28,8 @@ LAYERS = {
     "cuda": 3,  # torch.cuda: device count, current device, events and streams
     "func": 3,
     "special": 3,
+    "return_types": 3,  # torch.return_types: the named tuples of multi-output ops
+    "signal": 3,  # torch.signal.windows and the window factories, composed from Tensor ops
     "testing": 3,
     # collectives on tensors over MPI; nn.parallel and SyncBatchNorm build on them
     "distributed": 3,
@@ -41,6 +43,8 @@ LAYERS = {
     "transforms": 5,
     "vision": 5,  # torchvision's utils (make_grid, save_image) on tensors and nn.functional
     "serialization": 5,
+    "jit": 5,  # torch.jit's eager stand-ins (script/trace return the module itself)
+    "hub": 5,  # torch.hub without a network: local hubconf.py and cached checkpoints
     "torch_format": 5,  # reads (and writes) the files of the real torch.save
     "onnx": 5,  # torch.onnx: traces nn models into ONNX graphs (the onnx package, optional)
     "train": 6,

@@ -68,7 +68,7 @@ def test_devices_are_the_cpu():
     "code,name",
     [
         ("torch.fft.fft(torch.ones(4))", "torch.fft"),
-        ("import torch.jit", "torch.jit"),
+        ("import torch.export", "torch.export"),
         ("torch.cuda.get_device_capability(0)", "torch.cuda.get_device_capability"),
         ("import torchvision.io", "torchvision.io"),
     ],

@@ -68,15 +68,26 @@ from gradiente import (  # noqa: E402
     datasets,
     distributions,
     func,
+    hub,
+    jit,
     linalg,
     nn,  # noqa: E402
     optim,  # noqa: E402
+    return_types,
+    signal,
     special,
     testing,
     transforms,
     utils,
 )
 from gradiente.serialization import load, save  # noqa: E402
+from gradiente.signal.windows import (  # noqa: E402
+    bartlett_window,
+    blackman_window,
+    hamming_window,
+    hann_window,
+    kaiser_window,
+)
 
 # The function namespace (gradiente.exp, gradiente.sum, ...): the function forms of the methods
 # marked @function, and gradiente.functions' hand-written ones.
@@ -100,6 +111,7 @@ from gradiente._generated_functions import (  # noqa: E402
     amax,
     amin,
     aminmax,
+    angle,
     any,
     arccos,
     arccosh,
@@ -182,6 +194,7 @@ from gradiente._generated_functions import (  # noqa: E402
     fmin,
     fmod,
     frac,
+    frexp,
     gather,
     gcd,
     gcd_,
@@ -194,6 +207,10 @@ from gradiente._generated_functions import (  # noqa: E402
     histc,
     histogram,
     hypot,
+    i0,
+    i0_,
+    igamma,
+    igammac,
     index_add,
     index_copy,
     index_fill,
@@ -214,6 +231,8 @@ from gradiente._generated_functions import (  # noqa: E402
     kthvalue,
     lcm,
     lcm_,
+    ldexp,
+    ldexp_,
     le,
     lerp,
     less,
@@ -240,6 +259,7 @@ from gradiente._generated_functions import (  # noqa: E402
     masked_scatter,
     masked_select,
     matmul,
+    matrix_exp,
     matrix_power,
     max,
     maximum,
@@ -255,6 +275,7 @@ from gradiente._generated_functions import (  # noqa: E402
     mul,
     multiply,
     mv,
+    mvlgamma,
     nan_to_num,
     nanmean,
     nanmedian,
@@ -265,6 +286,7 @@ from gradiente._generated_functions import (  # noqa: E402
     neg,
     neg_,
     negative,
+    nextafter,
     nonzero,
     norm,
     not_equal,

@@ -40,6 +40,28 @@ __all__ = [
     "ColorJitter",
     "ToPILImage",
     "PILToTensor",
+    "ConvertImageDtype",
+    "GaussianBlur",
+    "Grayscale",
+    "LinearTransformation",
+    "RandomAdjustSharpness",
+    "RandomApply",
+    "RandomAutocontrast",
+    "RandomChoice",
+    "RandomEqualize",
+    "RandomErasing",
+    "RandomGrayscale",
+    "RandomInvert",
+    "RandomOrder",
+    "RandomPosterize",
+    "RandomSolarize",
+    "RandomRotation",
+    "RandomAffine",
+    "RandomPerspective",
+    "Pad",
+    "FiveCrop",
+    "TenCrop",
+    "ElasticTransform",
 ]
 
 
@@ -720,3 +742,34 @@ class ColorJitter:
             f"{type(self).__name__}(brightness={self.brightness}, contrast={self.contrast}, "
             f"saturation={self.saturation}, hue={self.hue})"
         )
+
+
+# the geometric transforms (rotation, affine, perspective, padding, five/ten crops)
+from gradiente.vision.geometric_transforms import (  # noqa: E402 - they build on the helpers above
+    ElasticTransform,
+    FiveCrop,
+    Pad,
+    RandomAffine,
+    RandomPerspective,
+    RandomRotation,
+    TenCrop,
+)
+
+# the photometric transforms and the random containers
+from gradiente.vision.photometric_transforms import (  # noqa: E402
+    ConvertImageDtype,
+    GaussianBlur,
+    Grayscale,
+    LinearTransformation,
+    RandomAdjustSharpness,
+    RandomApply,
+    RandomAutocontrast,
+    RandomChoice,
+    RandomEqualize,
+    RandomErasing,
+    RandomGrayscale,
+    RandomInvert,
+    RandomOrder,
+    RandomPosterize,
+    RandomSolarize,
+)

@@ -7,6 +7,7 @@ from gradiente.nn.buffer import Buffer
 
 # every layer, from the one list of them, gradiente.nn.layers.__all__ (as torch.nn does)
 from gradiente.nn.layers import *  # noqa: F403
+from gradiente.nn.layers.lazy import UninitializedBuffer, UninitializedParameter
 from gradiente.nn.losses import (
     BCELoss,
     BCEWithLogitsLoss,

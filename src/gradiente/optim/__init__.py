@@ -6,7 +6,7 @@ own module, and ``gradiente.optim.lr_scheduler`` holds the schedulers.
 
 from __future__ import annotations
 
-from gradiente.optim import lr_scheduler
+from gradiente.optim import lr_scheduler, swa_utils
 from gradiente.optim.adadelta import Adadelta
 from gradiente.optim.adagrad import Adagrad
 from gradiente.optim.adam import Adam, AdamW
@@ -35,4 +35,5 @@ __all__ = [
     "Rprop",
     "SGD",
     "lr_scheduler",
+    "swa_utils",
 ]

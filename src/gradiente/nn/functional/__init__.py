@@ -74,6 +74,15 @@ from gradiente.nn.functional.distance import (
     pairwise_distance,
     pdist,
 )
+from gradiente.nn.functional.extra import (
+    channel_shuffle,
+    fractional_max_pool2d,
+    fractional_max_pool2d_with_indices,
+    lp_pool1d,
+    lp_pool2d,
+    lp_pool3d,
+    native_channel_shuffle,
+)
 from gradiente.nn.functional.loss import (
     _legacy_reduction,
     binary_cross_entropy,
@@ -116,6 +125,7 @@ from gradiente.nn.functional.resampling import (
 from gradiente.ops.attention import scaled_dot_product_attention
 from gradiente.ops.conv import conv1d, conv2d, conv_transpose2d, fold, unfold
 from gradiente.ops.conv3d import conv3d, conv_transpose3d
+from gradiente.ops.ctc import ctc_loss
 from gradiente.ops.embedding_bag import embedding_bag
 from gradiente.ops.pool import (
     adaptive_avg_pool1d,
@@ -150,6 +160,7 @@ __all__ = [
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "celu",
+    "channel_shuffle",
     "conv1d",
     "conv2d",
     "conv3d",
@@ -159,6 +170,7 @@ __all__ = [
     "cosine_embedding_loss",
     "cosine_similarity",
     "cross_entropy",
+    "ctc_loss",
     "dropout",
     "dropout1d",
     "dropout2d",
@@ -167,6 +179,8 @@ __all__ = [
     "embedding",
     "embedding_bag",
     "fold",
+    "fractional_max_pool2d",
+    "fractional_max_pool2d_with_indices",
     "gaussian_nll_loss",
     "gelu",
     "glu",
@@ -186,6 +200,9 @@ __all__ = [
     "layer_norm",
     "leaky_relu",
     "linear",
+    "lp_pool1d",
+    "lp_pool2d",
+    "lp_pool3d",
     "log_softmax",
     "logsigmoid",
     "margin_ranking_loss",
@@ -197,6 +214,7 @@ __all__ = [
     "max_unpool3d",
     "mish",
     "mse_loss",
+    "native_channel_shuffle",
     "multilabel_soft_margin_loss",
     "nll_loss",
     "normalize",
