@@ -141,6 +141,25 @@ def run_with_torch_alias(code: str):
     )
 
 
+def torch_and_gradiente_print(code: str) -> tuple[str, str]:
+    """``code`` run as a script by the real torch and by gradiente (``import torch`` aliased),
+    each in a fresh interpreter: (torch's stdout + stderr's last line, gradiente's)."""
+    _need_torch()
+    outputs = []
+    for prelude in ("", "from gradiente import compat\ncompat.install()\n"):
+        env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE", PYTHONHASHSEED="0")
+        done = subprocess.run(
+            [sys.executable, "-c", prelude + textwrap.dedent(code)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=env,
+        )
+        last_error = done.stderr.strip().splitlines()[-1:] if done.returncode else []
+        outputs.append(done.stdout + "".join(last_error))
+    return outputs[0], outputs[1]
+
+
 def gradcheck_random_upstream(fn, inputs, seed=1, **kwargs):
     """gradcheck ``fn`` (full Jacobian) and the scalar ⟨fn(x), u⟩ for a random upstream u.
 

@@ -148,11 +148,20 @@ def set_current_cuda_device(index: int) -> None:
         _cupy.cuda.Device(index).use()
 
 
+class CudaUnavailableError(RuntimeError, AssertionError):
+    """CUDA asked for where there is none: torch's CPU build raises ``AssertionError("Torch not
+    compiled with CUDA enabled")``, so this is one (``except AssertionError`` fallbacks work),
+    and a RuntimeError as gradiente's other device errors. It prints as torch's does."""
+
+
+CudaUnavailableError.__name__ = CudaUnavailableError.__qualname__ = "AssertionError"
+
+
 def check_cuda_index(index: int) -> None:
     """Raise torch's errors for CUDA without a device or for an index past the last device."""
     count = cuda_device_count()
     if count == 0:
-        raise RuntimeError(
+        raise CudaUnavailableError(
             "Torch not compiled with CUDA enabled: CUDA is not available to gradiente (install "
             "CuPy with `pip install -e .[cuda]` on a machine with an NVIDIA GPU; "
             "GRADIENTE_FAKE_CUDA=1 gives a NumPy stand-in for tests)"

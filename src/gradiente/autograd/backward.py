@@ -10,9 +10,15 @@ from gradiente.backend import as_array, ndarray, xp
 
 
 def _seq(x):
+    """A list of tensors from one tensor or any iterable of them (a list, a generator such as
+    ``model.parameters()``, ``dict.values()``), as torch accepts."""
     if x is None:
         return None
-    return list(x) if isinstance(x, (list, tuple)) else [x]
+    if isinstance(x, (list, tuple)):
+        return list(x)
+    if isinstance(x, _function._Tensor) or not hasattr(x, "__iter__"):
+        return [x]
+    return list(x)
 
 
 def _roots_and_seeds(outputs, grad_outputs, hint: str):

@@ -93,7 +93,7 @@ from gradiente.tensor import (
     tensor,
     write_out,
 )
-from gradiente.tensor.common import layout, strided
+from gradiente.tensor.common import _legacy_array, layout, strided
 from gradiente.tensor.marks import numpy_axis
 
 
@@ -293,10 +293,7 @@ class _LegacyTensorType(type):
         return isinstance(obj, Tensor) and obj.dtype is cls.dtype
 
     def __call__(cls, *args):
-        if len(args) == 1 and not isinstance(args[0], numbers.Integral):
-            data = args[0]
-            return data.to(cls.dtype) if isinstance(data, Tensor) else tensor(data, dtype=cls.dtype)
-        return empty(_shape_arg(args), dtype=cls.dtype) if args else empty(0, dtype=cls.dtype)
+        return Tensor._make(_legacy_array(args, cls.dtype))  # torch's reading: see there
 
     def __repr__(cls) -> str:
         return f"<class 'torch.{cls.__name__}'>"

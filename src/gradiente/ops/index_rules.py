@@ -96,10 +96,7 @@ def _convert_index(index, t: Tensor):
         if isinstance(item, Tensor):
             arr = item._data
             if arr.dtype.kind == "f":
-                raise IndexError(
-                    "tensors used as indices must be long, int, byte or bool "
-                    f"tensors, got {item.dtype.name}"
-                )
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             if arr.dtype == xp.uint8:
                 arr = arr.astype(bool)
             if arr.ndim == 0 and arr.dtype.kind in "iu":

@@ -579,10 +579,16 @@ class VectorNorm(ArrayFunction):
             mask = (magnitude == norm) | magnitude.isnan()
             count = mask.sum(dim=ctx.dims, keepdim=True)
             return a.sign() * ((grad / count) * mask), None, None, None
-        # ∂‖x‖_p/∂x = x |x|^(p−2) / ‖x‖_p^(p−1); zero where the norm is zero (PyTorch's rule)
-        scale = (grad / norm.pow(p - 1)).masked_fill(norm == 0, 0.0)
+        # ∂‖x‖_p/∂x = sign(x) |x|^(p−1) / ‖x‖_p^(p−1), written as torch writes it per range of p
+        # so that an exact zero entry gets 0, not 0 · ∞ (|0|^(p−2) = ∞ for p < 2)
+        if p < 1:
+            scaled = (a.sign() * a.abs().pow(p - 1)).masked_fill(a == 0, 0.0)
+            return scaled * grad * norm.pow(1 - p), None, None, None
+        scale = (grad / norm.pow(p - 1)).masked_fill(norm == 0, 0.0)  # zero norm: 0 (torch)
         if p == 2:
             return a * scale, None, None, None
+        if p < 2:
+            return a.sign() * a.abs().pow(p - 1) * scale, None, None, None
         return a * a.abs().pow(p - 2) * scale, None, None, None
 
 

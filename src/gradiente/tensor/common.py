@@ -511,3 +511,53 @@ def _leaf_dtype(data):
 
 # C++ names PyTorch prints for dtypes in matmul's message
 _CPP_TYPE_NAMES = {"int64": "long int", "int32": "int", "float32": "float", "float64": "double"}
+
+
+# C++ names of the scalar types, as torch's TensorOptions messages print them
+_CPP_OPTION_NAMES = {
+    "float32": "float",
+    "float64": "double",
+    "float16": "c10::Half",
+    "bfloat16": "c10::BFloat16",
+    "int64": "long int",
+    "int32": "int",
+    "int16": "short int",
+    "int8": "signed char",
+    "uint8": "unsigned char",
+    "bool": "bool",
+}
+
+
+def _options_text(dtype) -> str:
+    name = _CPP_OPTION_NAMES.get(B.to_dtype(dtype).name, B.to_dtype(dtype).name)
+    return (
+        f"TensorOptions(dtype={name}, device=cpu, layout=Strided, requires_grad=false "
+        "(default), pinned_memory=false (default), memory_format=(nullopt))"
+    )
+
+
+def _legacy_array(args, dtype, any_dtype: bool = False):
+    """The array of a legacy constructor call — ``torch.Tensor(...)``, ``torch.FloatTensor(...)``,
+    ``x.new(...)`` — read as torch reads its arguments: nothing is an empty 1-D tensor; ints or
+    one ``torch.Size`` are sizes (uninitialised values); a tensor is aliased (its array is
+    shared; of another dtype it is refused unless ``any_dtype``, as ``torch.Tensor(t)``
+    accepts any); any other one argument is data (a list, a tuple, an array) and a Python
+    number is refused. Returns the array (``dtype`` a gradiente dtype)."""
+    from gradiente.tensor import Tensor as _Tensor
+
+    if not args:
+        return xp.empty((0,), dtype=dtype.np)
+    if len(args) == 1:
+        (arg,) = args
+        if isinstance(arg, _Tensor):
+            if not any_dtype and arg.dtype is not dtype:
+                raise TypeError(f"expected {_options_text(dtype)} (got {_options_text(arg.dtype)})")
+            return arg._data
+        if isinstance(arg, Size):
+            return xp.empty(tuple(arg), dtype=dtype.np)
+        if isinstance(arg, (numbers.Number, xp.generic)) and not isinstance(arg, numbers.Integral):
+            kind = type(arg).__module__ + "." if type(arg).__module__ == "numpy" else ""
+            raise TypeError(f"new(): data must be a sequence (got {kind}{type(arg).__name__})")
+        if not isinstance(arg, numbers.Integral):
+            return _to_array(arg, dtype)
+    return xp.empty(_shape_arg(args), dtype=dtype.np)

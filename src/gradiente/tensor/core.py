@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import numbers
 import weakref
 
 import gradiente.autograd as _autograd
@@ -22,9 +21,9 @@ from gradiente.tensor.common import (
     _check_device,
     _device_index,
     _dim,
+    _legacy_array,
     _place,
     _rebuild,
-    _shape_arg,
     _to_array,
     device,
     layout,
@@ -58,12 +57,10 @@ class TensorCore:
 
     def __init__(self, *args, dtype=None, device=None, requires_grad=False):
         _check_device(device)
-        if len(args) == 1 and not isinstance(args[0], numbers.Integral):
-            data = _to_array(args[0], B.to_dtype(dtype) if dtype else B.get_default_dtype())
-        else:
-            data = xp.empty(
-                _shape_arg(args), dtype=(B.to_dtype(dtype) if dtype else B.get_default_dtype()).np
-            )
+        # torch's legacy constructor: Tensor() is empty, Tensor(2, 3) / Tensor(x.size()) are
+        # sizes, Tensor([...]) data, Tensor(t) an alias of t (see _legacy_array)
+        dtype = B.to_dtype(dtype) if dtype else B.get_default_dtype()
+        data = _legacy_array(args, dtype, any_dtype=True)
         self._init(data, requires_grad, None)
         _place(self, device)
 
@@ -373,15 +370,21 @@ class TensorCore:
         return Tensor._make(xp.asarray(array), False, None)
 
     def __float__(self):
-        return float(self.item())
+        return float(self._one_element())
 
     def __int__(self):
-        return int(self.item())
+        return int(self._one_element())
 
     def __index__(self):
-        if self._data.dtype.kind not in "iub":
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return int(self.item())
+
+    def _one_element(self):
+        """``item()`` for ``float(t)``/``int(t)``, with torch's ValueError for other sizes."""
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self.item()
 
     def __bool__(self):
         if self._data.size != 1:

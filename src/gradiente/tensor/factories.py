@@ -14,6 +14,7 @@ from gradiente.tensor.common import (
     _check_device,
     _factory_dtype,
     _finish,
+    _legacy_array,
     _like,
     _place,
     _result_dtype,
@@ -108,6 +109,12 @@ def from_numpy(array) -> Tensor:
     if not isinstance(array, xp.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
     B.from_numpy_dtype(array.dtype)
+    if any(stride < 0 for stride in array.strides):
+        raise ValueError(
+            "At least one stride in the given numpy array is negative, and tensors with "
+            "negative strides are not currently supported. (You can probably work around this "
+            "by making a copy of your array  with array.copy().) "
+        )
     return Tensor._make(array, False, None)
 
 
@@ -450,10 +457,12 @@ class NewTensors:
         return multinomial(self, num_samples, replacement, generator=generator)
 
     def new(self, *args):
-        """Legacy: ``x.new(2, 3)`` is empty, ``x.new(data)`` a copy of data, in x's dtype."""
-        if len(args) == 1 and not isinstance(args[0], numbers.Integral):
-            return tensor(args[0], dtype=self.dtype, device=self.device)
-        return empty(*args, dtype=self.dtype, device=self.device)
+        """Legacy: ``x.new(2, 3)`` and ``x.new(x.size())`` are empty, ``x.new()`` is empty 1-D,
+        ``x.new(data)`` a copy of data, in x's dtype and on its device."""
+        data = _legacy_array(args, self.dtype)
+        if len(args) == 1 and isinstance(args[0], Tensor):
+            return Tensor._make(data)  # an alias, as torch's
+        return Tensor._make(data).to(self.device)
 
     def is_inference(self) -> bool:
         """Returns True if self is an inference tensor."""

@@ -210,8 +210,21 @@ def randperm(
     return _finish(t, "randperm", device, False, layout, pin_memory, out)
 
 
-def normal(mean, std=1.0, size=None, generator=None, dtype=None) -> Tensor:
-    """Normal samples: scalar mean/std with ``size``, or element-wise tensor mean/std."""
+def normal(
+    mean,
+    std=1.0,
+    size=None,
+    generator=None,
+    dtype=None,
+    out=None,
+    layout=None,
+    device=None,
+    pin_memory=False,
+    requires_grad=False,
+) -> Tensor:
+    """Normal samples: scalar mean/std with ``size`` (and a factory's options, as
+    ``torch.normal(0, 0.01, size=(20, 3), requires_grad=True)``), or element-wise tensor
+    mean/std."""
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         m = _arr(mean)
         s = _arr(std)
@@ -224,10 +237,10 @@ def normal(mean, std=1.0, size=None, generator=None, dtype=None) -> Tensor:
         return Tensor._make(B.to_device(arr, B.array_device_index(ref._data)), False, None)
     if size is None:
         raise TypeError("normal(): with scalar mean and std, size is required")
+    _check_device(device)
     d = _factory_dtype(dtype)
-    return Tensor._make(
-        _random.normal(_shape_arg((size,)), d.np, mean, std, generator), False, None
-    )
+    t = Tensor._make(_random.normal(_shape_arg((size,)), d.np, mean, std, generator), False, None)
+    return _finish(t, "normal", device, requires_grad, layout, pin_memory, out)
 
 
 def bernoulli(input, p=None, generator=None) -> Tensor:

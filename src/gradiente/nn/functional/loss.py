@@ -92,6 +92,9 @@ def mse_loss(
     _warn_size(input, target)
     reduction = _resolve_reduction(size_average, reduce, reduction)
     diff = input - target
+    if not diff.dtype.is_floating_point:
+        name = torch_type_name(diff._data.dtype)
+        raise NotImplementedError(f"\"mse_cpu\" not implemented for '{name}'")
     loss = _weighted(diff * diff, weight, input, reduction, mean_by_weight=True)
     return _fused(loss, "MseLossBackward0", input, target)
 
@@ -193,6 +196,10 @@ def _check_classification(
         raise RuntimeError(
             f"{name}: expected class indices of an integer dtype (int64) or class "
             f"probabilities of the input's shape, got target of dtype {target.dtype}"
+        )
+    if t.dtype not in (xp.int64, xp.uint8):
+        raise RuntimeError(
+            f"expected target dtype to be Long or Byte, but got {torch_type_name(t.dtype)}"
         )
     if t.size and (t.min() < 0 or t.max() >= C):
         bad = (t != ignore_index) & ((t < 0) | (t >= C))
@@ -304,6 +311,12 @@ def binary_cross_entropy_with_logits(
         raise ValueError(
             f"Target size ({target.shape}) must be the same as input size ({input.shape})"
         )
+    if not target.dtype.is_floating_point and input.dtype.is_floating_point:
+        # torch accumulates into (1 − y): an integer target cannot hold the float loss
+        raise RuntimeError(
+            f"result type {torch_type_name(input._data.dtype)} can't be cast to the desired "
+            f"output type {torch_type_name(target._data.dtype)}"
+        )
     log_sigmoid = A.LogSigmoid.apply(input)
     if pos_weight is not None:
         log_sigmoid = log_sigmoid * ((pos_weight - 1) * target + 1)
@@ -345,6 +358,8 @@ def kl_div(
         )
     if reduction not in ("none", "mean", "sum", "batchmean"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
+    if not (input.dtype.is_floating_point and target.dtype.is_floating_point):
+        raise RuntimeError("kl_div: Integral inputs not supported.")
     if log_target:
         loss = target.exp() * (target - input)
     else:

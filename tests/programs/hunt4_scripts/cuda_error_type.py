@@ -1,0 +1,6 @@
+import torch
+
+try:
+    torch.ones(2).to("cuda")
+except AssertionError:
+    print("AssertionError caught")
