@@ -325,7 +325,9 @@ def test_param_groups_defaults_and_add_param_group():
         opt.add_param_group({"params": [a]})
 
 
-ALL_OPTIMIZERS = [name for name in optim.__all__ if name not in ("Optimizer", "lr_scheduler")]
+ALL_OPTIMIZERS = [
+    name for name in optim.__all__ if name not in ("Optimizer", "lr_scheduler", "swa_utils")
+]
 
 
 @pytest.mark.parametrize("name", ALL_OPTIMIZERS)
