@@ -146,7 +146,12 @@ def torch_and_gradiente_print(code: str) -> tuple[str, str]:
     each in a fresh interpreter: (torch's stdout + stderr's last line, gradiente's)."""
     _need_torch()
     outputs = []
-    for prelude in ("", "from gradiente import compat\ncompat.install()\n"):
+    torch_prelude = (  # the real torchvision importable too (tests/torchvision_shim.py)
+        f"import sys\nsys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r})\n"
+        "from torchvision_shim import import_torchvision\n"
+        "try:\n    import_torchvision()\nexcept ImportError:\n    pass\n"
+    )
+    for prelude in (torch_prelude, "from gradiente import compat\ncompat.install()\n"):
         env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE", PYTHONHASHSEED="0")
         done = subprocess.run(
             [sys.executable, "-c", prelude + textwrap.dedent(code)],

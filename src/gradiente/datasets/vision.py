@@ -8,13 +8,44 @@ from collections.abc import Callable
 
 from gradiente.data.dataset import Dataset
 
-__all__ = ["SplitDataset", "VisionDataset"]
+__all__ = ["SplitDataset", "StandardTransform", "VisionDataset"]
+
+
+class StandardTransform:
+    """``transform`` on the image and ``target_transform`` on the label, as one callable of
+    both (torchvision's: a dataset's ``transforms`` attribute when given the two separately)."""
+
+    def __init__(self, transform: Callable | None = None, target_transform: Callable | None = None):
+        self.transform = transform
+        self.target_transform = target_transform
+
+    def __call__(self, input, target):
+        if self.transform is not None:
+            input = self.transform(input)
+        if self.target_transform is not None:
+            target = self.target_transform(target)
+        return input, target
+
+    @staticmethod
+    def _lines(transform, head: str) -> list[str]:
+        """``head`` before the transform's repr, its later lines indented under the first."""
+        lines = repr(transform).splitlines()
+        return [head + lines[0]] + [" " * len(head) + line for line in lines[1:]]
+
+    def __repr__(self) -> str:
+        body = [type(self).__name__]
+        if self.transform is not None:
+            body += self._lines(self.transform, "Transform: ")
+        if self.target_transform is not None:
+            body += self._lines(self.target_transform, "Target transform: ")
+        return "\n".join(body)
 
 
 class VisionDataset(Dataset):
     """Base of the image datasets, as torchvision's: ``root``, ``transform``, ``target_transform``.
 
-    ``transform`` is applied to the image and ``target_transform`` to the label of every item.
+    ``transform`` is applied to the image and ``target_transform`` to the label of every item;
+    ``transforms`` is the two as one ``StandardTransform`` (None when neither is given).
     """
 
     def __init__(
@@ -26,6 +57,13 @@ class VisionDataset(Dataset):
         self.root = os.path.expanduser(os.fspath(root)) if root is not None else None
         self.transform = transform
         self.target_transform = target_transform
+
+    @property
+    def transforms(self) -> StandardTransform | None:
+        """The image and label transforms as one callable (torchvision's attribute)."""
+        if self.transform is None and self.target_transform is None:
+            return None
+        return StandardTransform(self.transform, self.target_transform)
 
     def _apply_transforms(self, img, target):
         if self.transform is not None:
@@ -47,11 +85,10 @@ class VisionDataset(Dataset):
         lines = [f"Number of datapoints: {len(self)}"]
         if self.root is not None:
             lines.append(f"Root location: {self.root}")
-        lines += [line for line in self.extra_repr().splitlines() if line]
-        if self.transform is not None:
-            lines.append(f"Transform: {self.transform!r}".replace("\n", "\n    "))
-        if self.target_transform is not None:
-            lines.append(f"Target transform: {self.target_transform!r}".replace("\n", "\n    "))
+        lines += self.extra_repr().splitlines()
+        if self.transforms is not None:
+            # torchvision indents only the first line of the transforms' repr
+            lines.append(repr(self.transforms))
         return "\n".join([f"Dataset {type(self).__name__}"] + ["    " + line for line in lines])
 
 

@@ -290,3 +290,32 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator=None) 
             tensor._data[B.device_array(tensor._data, zero_indices), col_idx] = 0
         tensor._bump()
     return tensor
+
+
+def _deprecated(new):
+    """torch's pre-1.0 name of ``new`` (``xavier_uniform`` for ``xavier_uniform_``): the same
+    function, with torch's FutureWarning. Older code's ``weights_init`` functions use them."""
+    old = new.__name__[:-1]
+
+    def deprecated_init(*args, **kwargs):
+        warnings.warn(
+            f"`nn.init.{old}` is now deprecated in favor of `nn.init.{new.__name__}`.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return new(*args, **kwargs)
+
+    deprecated_init.__name__ = deprecated_init.__qualname__ = old
+    deprecated_init.__doc__ = f"Deprecated: use ``{new.__name__}``."
+    return deprecated_init
+
+
+uniform = _deprecated(uniform_)
+normal = _deprecated(normal_)
+constant = _deprecated(constant_)
+xavier_uniform = _deprecated(xavier_uniform_)
+xavier_normal = _deprecated(xavier_normal_)
+kaiming_uniform = _deprecated(kaiming_uniform_)
+kaiming_normal = _deprecated(kaiming_normal_)
+orthogonal = _deprecated(orthogonal_)
+sparse = _deprecated(sparse_)

@@ -4,6 +4,8 @@ appear in ``state_dict``."""
 
 from __future__ import annotations
 
+import warnings
+
 from gradiente.nn import functional as F
 from gradiente.nn.layers._options import store_options
 from gradiente.nn.layers.distance import PairwiseDistance
@@ -114,6 +116,27 @@ class NLLLoss(_WeightedLoss):
             ignore_index=self.ignore_index,
             reduction=self.reduction,
         )
+
+
+class NLLLoss2d(NLLLoss):
+    """Deprecated: ``NLLLoss`` (which takes any number of spatial dims), with torch's warning."""
+
+    def __init__(
+        self,
+        weight: Tensor | None = None,
+        size_average=None,
+        ignore_index: int = -100,
+        reduce=None,
+        reduction: str = "mean",
+    ) -> None:
+        warnings.warn(
+            "`NLLLoss2d` has been deprecated. Please use `NLLLoss` instead as a drop-in "
+            "replacement and see https://pytorch.org/docs/main/nn.html#torch.nn.NLLLoss for "
+            "more details.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        super().__init__(weight, size_average, ignore_index, reduce, reduction)
 
 
 class BCELoss(_WeightedLoss):

@@ -121,6 +121,8 @@ from gradiente.nn.functional.resampling import (
     pixel_shuffle,
     pixel_unshuffle,
     upsample,
+    upsample_bilinear,
+    upsample_nearest,
 )
 from gradiente.ops.attention import scaled_dot_product_attention
 from gradiente.ops.conv import conv1d, conv2d, conv_transpose2d, fold, unfold
@@ -247,6 +249,8 @@ __all__ = [
     "triplet_margin_loss",
     "unfold",
     "upsample",
+    "upsample_bilinear",
+    "upsample_nearest",
     "alpha_dropout",
     "celu_",
     "elu_",

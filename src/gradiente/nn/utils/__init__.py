@@ -6,6 +6,7 @@ legacy hook forms ``weight_norm``, ``spectral_norm``) and variable-length sequen
 from gradiente.nn import rnn_utils as rnn  # noqa: F401 (torch.nn.utils.rnn)
 from gradiente.nn.utils import fusion, parametrizations, parametrize, prune, stateless
 from gradiente.nn.utils.clip_grad import (
+    clip_grad_norm,
     clip_grad_norm_,
     clip_grad_value_,
     clip_grads_with_norm_,
@@ -22,6 +23,7 @@ from gradiente.nn.utils.spectral_norm import remove_spectral_norm, spectral_norm
 from gradiente.nn.utils.weight_norm import remove_weight_norm, weight_norm
 
 __all__ = [
+    "clip_grad_norm",
     "clip_grad_norm_",
     "clip_grad_value_",
     "clip_grads_with_norm_",

@@ -3,6 +3,7 @@ gradients scaled or clamped so that an exploding step cannot wreck training."""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 
 from gradiente import backend as B
@@ -84,3 +85,20 @@ def clip_grad_value_(
         for p in _as_list(parameters):
             if p.grad is not None:
                 p.grad.clamp_(min=-clip_value, max=clip_value)
+
+
+def clip_grad_norm(
+    parameters,
+    max_norm: float,
+    norm_type: float = 2.0,
+    error_if_nonfinite: bool = False,
+    foreach=None,
+) -> Tensor:
+    """Deprecated: ``clip_grad_norm_`` (with torch's FutureWarning)."""
+    warnings.warn(
+        "`torch.nn.utils.clip_grad_norm` is now deprecated in favor of "
+        "`torch.nn.utils.clip_grad_norm_`.",
+        FutureWarning,
+        stacklevel=2,
+    )
+    return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)
