@@ -62,6 +62,11 @@ __all__ = [
     "FiveCrop",
     "TenCrop",
     "ElasticTransform",
+    "AugMix",
+    "AutoAugment",
+    "AutoAugmentPolicy",
+    "RandAugment",
+    "TrivialAugmentWide",
 ]
 
 
@@ -486,14 +491,36 @@ class Lambda:
 
 
 class InterpolationMode(enum.Enum):
-    """How ``Resize`` computes new pixels (torchvision's enum; these three are supported)."""
+    """How ``Resize`` computes new pixels (torchvision's enum).
+
+    PIL images take every mode, through Pillow's filters. Tensors take NEAREST, NEAREST_EXACT,
+    BILINEAR, BICUBIC and (v2 only, antialiased) LANCZOS; BOX and HAMMING raise torch's error.
+    """
 
     NEAREST = "nearest"
+    NEAREST_EXACT = "nearest-exact"
     BILINEAR = "bilinear"
     BICUBIC = "bicubic"
+    # for PIL compatibility
+    BOX = "box"
+    HAMMING = "hamming"
+    LANCZOS = "lanczos"
+
+
+# Pillow's filter constants name modes too (torchvision's ``_interpolation_modes_from_int``)
+_MODES_FROM_PIL_INT = {
+    0: "nearest",
+    1: "lanczos",
+    2: "bilinear",
+    3: "bicubic",
+    4: "box",
+    5: "hamming",
+}
 
 
 def _interpolation(mode) -> InterpolationMode:
+    if isinstance(mode, int) and not isinstance(mode, bool) and mode in _MODES_FROM_PIL_INT:
+        return InterpolationMode(_MODES_FROM_PIL_INT[mode])
     try:
         return InterpolationMode(mode.value if isinstance(mode, enum.Enum) else mode)
     except ValueError:
@@ -530,31 +557,75 @@ def _resized_size(h: int, w: int, size, max_size: int | None) -> tuple[int, int]
     return int(size[0]), int(size[1])
 
 
-def _resize(img, size: tuple[int, int], interpolation: InterpolationMode, antialias: bool):
+def _resize_pil_array(img, size: tuple[int, int], mode: str):
+    """Pillow's ``resize`` of an H×W(×C) array (a PIL stand-in), bit for bit."""
+    if mode in ("nearest", "nearest-exact"):  # Pillow's nearest: the pixel under each centre
+        rows = resample.nearest_indices(img.shape[0], size[0], exact=True)
+        cols = resample.nearest_indices(img.shape[1], size[1], exact=True)
+        return img[rows][:, cols]
+    if mode in ("bilinear", "bicubic"):
+        if img.dtype == xp.uint8:
+            return resample.resize_uint8(img, size, mode, axes=(0, 1))
+        return resample.resize_float(img, size, mode, axes=(0, 1))
+    from PIL import Image  # box, hamming, lanczos: Pillow's own filters
+
+    pil = Image.fromarray(xp.ascontiguousarray(img))
+    return xp.asarray(pil.resize((size[1], size[0]), resample.PIL_FILTERS[mode]))
+
+
+def _nearest_exact_indices(n_in: int, n_out: int):
+    """torch's "nearest-exact" source indices: floor(scale · (i + 0.5) − 0.5 + 0.5), with the
+    float32 scale and the float32 roundings of ``area_pixel_compute_source_index``."""
+    scale = xp.float32(n_in) / xp.float32(n_out)
+    i = xp.arange(n_out, dtype=xp.float64)
+    real = xp.maximum(float(scale) * (i + 0.5) - 0.5, 0.0).astype(xp.float32)
+    index = xp.floor((real.astype(xp.float64) + 0.5).astype(xp.float32))
+    return xp.minimum(index.astype(xp.int64), n_in - 1)
+
+
+def _resize(
+    img,
+    size: tuple[int, int],
+    interpolation: InterpolationMode,
+    antialias: bool,
+    native_uint8: bool = False,
+):
     """Resize an image to ``size`` = (height, width) (not differentiable).
 
     Arrays (PIL stand-ins) get Pillow's resampling: 8-bit fixed point for uint8, always
     antialiased. Tensors get torch's ``interpolate``: antialiased unless ``antialias=False``,
-    integer tensors computed in float32 and rounded back, as torchvision does.
+    integer tensors computed in float32, clamped (bicubic) and rounded back, as torchvision's
+    v1 does. ``native_uint8`` is v2's path on x86 CPUs: uint8 bilinear/bicubic/lanczos tensors
+    go through torch's integer kernel instead (``resample.resize_torch``).
     """
     mode = interpolation.value
     if not isinstance(img, Tensor):
-        if mode == "nearest":  # Pillow's nearest: the pixel under each output centre
-            rows = resample.nearest_indices(img.shape[0], size[0], exact=True)
-            cols = resample.nearest_indices(img.shape[1], size[1], exact=True)
-            return img[rows][:, cols]
-        if img.dtype == xp.uint8:
-            return resample.resize_uint8(img, size, mode, axes=(0, 1))
-        return resample.resize_float(img, size, mode, axes=(0, 1))
+        return _resize_pil_array(img, size, mode)
     a = img._data
-    if mode == "nearest":  # torch's legacy "nearest": floor(x · scale)
-        rows = resample.nearest_indices(a.shape[-2], size[0], exact=False)
-        cols = resample.nearest_indices(a.shape[-1], size[1], exact=False)
+    if mode in ("box", "hamming"):
+        raise NotImplementedError(
+            "Input Error: Only 3D, 4D and 5D input Tensors supported (got 4D) for the modes: "
+            "nearest | linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact "
+            f"(got {mode})"
+        )
+    if mode == "lanczos" and not (native_uint8 and antialias):
+        if native_uint8:
+            raise ValueError("InterpolationMode.LANCZOS requires antialias=True")
+        raise ValueError("Lanczos mode requires antialias=True")
+    if mode in ("nearest", "nearest-exact"):
+        if mode == "nearest":  # torch's legacy "nearest": floor(x · scale)
+            rows = resample.nearest_indices(a.shape[-2], size[0], exact=False)
+            cols = resample.nearest_indices(a.shape[-1], size[1], exact=False)
+        else:
+            rows = _nearest_exact_indices(a.shape[-2], size[0])
+            cols = _nearest_exact_indices(a.shape[-1], size[1])
         return Tensor._make(a[..., rows, :][..., cols])
+    if native_uint8 and antialias and a.dtype == xp.uint8:
+        return Tensor._make(resample.resize_torch(a, size, mode))
     is_float = xp.issubdtype(a.dtype, xp.floating)
     x = a if is_float else a.astype(xp.float32)
     if antialias:
-        out = resample.resize_float(x, size, mode, axes=(-2, -1))
+        out = resample.resize_torch(x, size, mode)
     else:
         from gradiente.nn import functional as F
 
@@ -563,7 +634,7 @@ def _resize(img, size: tuple[int, int], interpolation: InterpolationMode, antial
         flat = Tensor._make(x.reshape(-1, 1, *x.shape[-2:]))
         resized = F.interpolate(flat, size=size, mode="bilinear", align_corners=False)._data
         out = resized.reshape(*x.shape[:-2], *size)
-    if not is_float:  # round half to even, as torch.round, and clamp into the integer range
+    if not is_float:  # clamp, round half to even (torch.round) and cast back
         info = xp.iinfo(a.dtype)
         out = xp.clip(xp.round(out), info.min, info.max).astype(a.dtype)
     return Tensor._make(out)
@@ -593,6 +664,9 @@ class Resize:
         self.interpolation = _interpolation(interpolation)
         self.antialias = antialias
 
+    # v2 sets this: uint8 tensors through torch's integer kernel (see ``_resize``)
+    _native_uint8 = False
+
     @_keeps_pil
     def __call__(self, img):
         img = _as_image(img)
@@ -600,7 +674,7 @@ class Resize:
         out_size = _resized_size(h, w, self.size, self.max_size)
         if out_size == (h, w):
             return img
-        return _resize(img, out_size, self.interpolation, self.antialias)
+        return _resize(img, out_size, self.interpolation, self.antialias, self._native_uint8)
 
     def __repr__(self) -> str:
         return (
@@ -635,6 +709,8 @@ class RandomResizedCrop:
         self.interpolation = _interpolation(interpolation)
         self.antialias = antialias
 
+    _native_uint8 = False  # as Resize's
+
     @staticmethod
     def get_params(img, scale, ratio) -> tuple[int, int, int, int]:
         """The crop (top, left, height, width), drawn as torchvision draws it."""
@@ -668,7 +744,7 @@ class RandomResizedCrop:
         crop = _crop(img, i, j, h, w)
         if (h, w) == self.size:
             return crop
-        return _resize(crop, self.size, self.interpolation, self.antialias)
+        return _resize(crop, self.size, self.interpolation, self.antialias, self._native_uint8)
 
     def __repr__(self) -> str:
         scale = tuple(round(s, 4) for s in self.scale)
@@ -745,6 +821,14 @@ class ColorJitter:
 
 
 # the geometric transforms (rotation, affine, perspective, padding, five/ten crops)
+# the automatic augmentation policies
+from gradiente.vision.autoaugment import (  # noqa: E402
+    AugMix,
+    AutoAugment,
+    AutoAugmentPolicy,
+    RandAugment,
+    TrivialAugmentWide,
+)
 from gradiente.vision.geometric_transforms import (  # noqa: E402 - they build on the helpers above
     ElasticTransform,
     FiveCrop,

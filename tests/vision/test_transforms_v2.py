@@ -3,10 +3,9 @@
 Each case seeds torch and gradiente alike, runs both on the same sample — an image alone or
 ``(image, label)`` — as a float32 tensor, a uint8 tensor or a PIL image, and compares: exact,
 except float32 colour/blur results computed in a different float32 order (atol 1e-5: the
-hue's HSV round trip amplifies a last-bit difference to ~1e-6), and
-resizes of uint8 tensors, where torch's uint8 kernel and gradiente's float path may round a
-pixel differently (atol 1). The generators must end in the same state (same draws). CutMix and
-MixUp reproduce torch's Beta draws exactly, so their outputs are compared directly.
+hue's HSV round trip amplifies a last-bit difference to ~1e-6). The generators must end in
+the same state (same draws). CutMix and MixUp reproduce torch's Beta draws exactly, so their
+outputs are compared directly.
 """
 
 from __future__ import annotations
@@ -102,8 +101,7 @@ def test_v2_transforms_match_torchvision(TV, name, args, kwargs, tol, kind):
     atol = 0.0
     if tol == "float" and kind == "f32":
         atol = 1e-5  # float32 op order; the hue's HSV round trip amplifies it to ~1e-6
-    if tol == "resize":
-        atol = {"f32": 1e-6, "u8": 1, "pil": 0}[kind]
+    # resizes ("resize") are exact: torch's float running sums and its uint8 kernel reproduced
     _both(getattr(TV, name)(*args, **kwargs), getattr(V, name)(*args, **kwargs), kind, atol=atol)
 
 

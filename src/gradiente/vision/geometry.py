@@ -37,6 +37,7 @@ from gradiente.backend import xp
 from gradiente.random import _fma32, _fma64
 from gradiente.tensor import Tensor, linspace
 from gradiente.transforms import InterpolationMode
+from gradiente.vision import resample
 
 __all__ = [
     "affine",
@@ -44,14 +45,15 @@ __all__ = [
     "five_crop",
     "get_dimensions",
     "perspective",
+    "perspective_from_coefficients",
     "rotate",
     "ten_crop",
 ]
 
 # Pillow's resampling filter numbers, per mode (torchvision's ``pil_modes_mapping``)
-_PIL_FILTERS = {"nearest": 0, "bilinear": 2, "bicubic": 3}
+_PIL_FILTERS = resample.PIL_FILTERS
 # and back: a Pillow integer constant names a mode (torchvision's ``_interpolation_modes_from_int``)
-_MODES_FROM_INT = {0: "nearest", 2: "bilinear", 3: "bicubic"}
+_MODES_FROM_INT = T._MODES_FROM_PIL_INT
 
 
 # ---------------------------------------------------------------------------------------------
@@ -429,6 +431,18 @@ def perspective(
     bottom-right, bottom-left], (x, y) each) land on ``endpoints``; ``fill`` is the value of
     the area left empty."""
     coeffs = _perspective_coeffs(startpoints, endpoints)
+    return perspective_from_coefficients(img, coeffs, interpolation, fill)
+
+
+def perspective_from_coefficients(
+    img, coefficients: Sequence[float], interpolation=InterpolationMode.BILINEAR, fill=None
+):
+    """The perspective warp given its eight coefficients (a, b, c, d, e, f, g, h): the output
+    pixel (x, y) reads the input at ((a x + b y + c) / (g x + h y + 1),
+    (d x + e y + f) / (g x + h y + 1))."""
+    coeffs = [float(c) for c in coefficients]
+    if len(coeffs) != 8:
+        raise ValueError("Argument coefficients should have 8 float values")
     mode = _interpolation_mode(interpolation)
     if not isinstance(img, Tensor):
         return _with_pil(

@@ -325,7 +325,13 @@ def solarize(img, threshold: float):
     if threshold > _max_value(a.dtype):
         raise TypeError("Threshold should be less than bound of img.")
     inverted = invert(img)._data
-    return Tensor._make(xp.where(a >= threshold, inverted, a))
+    if _is_float(a):  # torch compares in the image's dtype
+        at_or_above = a >= a.dtype.type(threshold)
+    elif isinstance(threshold, float):  # an integer image with a float: in float32
+        at_or_above = a.astype(xp.float32) >= xp.float32(threshold)
+    else:
+        at_or_above = a >= threshold
+    return Tensor._make(xp.where(at_or_above, inverted, a))
 
 
 # ---------------------------------------------------------------------------------------------

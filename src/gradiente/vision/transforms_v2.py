@@ -27,9 +27,10 @@ from gradiente import transforms as v1
 from gradiente.backend import xp
 from gradiente.nn import functional as NF
 from gradiente.random import _canonical, _normal_scalar_path
-from gradiente.random.exact_math import _fma32
+from gradiente.random.exact_math import _fma32, _fma64
 from gradiente.random.generator import _gen, get_rng_state, set_rng_state
-from gradiente.tensor import Tensor, as_tensor, multinomial, rand, randint, randperm
+from gradiente.tensor import Tensor, as_tensor, linspace, multinomial, rand, randint, randperm
+from gradiente.vision import autoaugment as AA
 from gradiente.vision import photometric as P
 from gradiente.vision import photometric_transforms as PT
 
@@ -181,21 +182,17 @@ def _v2(name: str, v1_class: type, doc: str) -> type:
 
 RandomHorizontalFlip = _v2("RandomHorizontalFlip", v1.RandomHorizontalFlip, "Mirror left–right.")
 RandomVerticalFlip = _v2("RandomVerticalFlip", v1.RandomVerticalFlip, "Mirror top–bottom.")
+# v2 resizes uint8 tensors with torch's integer kernel (v1 goes through float32)
+_NativeResize = type("Resize", (v1.Resize,), {"_native_uint8": True})
+_NativeResizedCrop = type("RandomResizedCrop", (v1.RandomResizedCrop,), {"_native_uint8": True})
 RandomResizedCrop = _v2(
-    "RandomResizedCrop", v1.RandomResizedCrop, "Crop a random area and aspect, then resize."
+    "RandomResizedCrop", _NativeResizedCrop, "Crop a random area and aspect, then resize."
 )
-Resize = _v2("Resize", v1.Resize, "Resize to (h, w) or the shorter side to an int.")
+Resize = _v2("Resize", _NativeResize, "Resize to (h, w) or the shorter side to an int.")
 CenterCrop = _v2("CenterCrop", v1.CenterCrop, "The central window.")
-ColorJitter = _v2("ColorJitter", v1.ColorJitter, "Random brightness/contrast/saturation/hue.")
 Normalize = _v2("Normalize", v1.Normalize, "(x − mean) / std per channel of a float tensor.")
-GaussianBlur = _v2("GaussianBlur", PT.GaussianBlur, "Gaussian blur, σ drawn in (min, max).")
 RandomInvert = _v2("RandomInvert", PT.RandomInvert, "The negative with probability p.")
-RandomPosterize = _v2("RandomPosterize", PT.RandomPosterize, "Keep the high bits, probability p.")
 RandomSolarize = _v2("RandomSolarize", PT.RandomSolarize, "Invert above a threshold, prob. p.")
-RandomAdjustSharpness = _v2(
-    "RandomAdjustSharpness", PT.RandomAdjustSharpness, "Sharpen/smooth with probability p."
-)
-RandomEqualize = _v2("RandomEqualize", PT.RandomEqualize, "Equalise histograms, prob. p.")
 ConvertImageDtype = _v2("ConvertImageDtype", PT.ConvertImageDtype, "Dtype change, rescaled.")
 LinearTransformation = _v2("LinearTransformation", PT.LinearTransformation, "Whitening.")
 PILToTensor = _v2("PILToTensor", v1.PILToTensor, "A PIL image → a C×H×W tensor, dtype kept.")
@@ -216,7 +213,7 @@ def _gray_v2(a, channels: int):
     if work == xp.float32:
         luma = _fma32(b, xp.float32(0.114), _fma32(g, xp.float32(0.587), r * xp.float32(0.2989)))
     else:
-        luma = r * 0.2989 + g * 0.587 + b * 0.114
+        luma = _fma64(b, 0.114, _fma64(g, 0.587, r * 0.2989))
     luma = luma.astype(a.dtype)[..., None, :, :]
     return xp.broadcast_to(luma, a.shape) if channels == 3 else luma
 
@@ -232,6 +229,46 @@ def _autocontrast_v2(a):
     inv_scale = (maximum - minimum) * work.type(1.0 / bound)
     minimum[flat], inv_scale[flat] = 0.0, 1.0
     return xp.clip((x - minimum) / inv_scale, 0, bound).astype(a.dtype)
+
+
+def _blend_v2(a, other, ratio: float):
+    """v2's blend: ``a · r``, then ``+= other · (1 − r)`` as one fused multiply-add (torch's
+    ``add_(other, alpha=1 − r)``), clamped, cast back (truncating)."""
+    work = a.dtype if xp.issubdtype(a.dtype, xp.floating) else xp.dtype(xp.float32)
+    fma = _fma32 if work == xp.float32 else _fma64
+    scaled = a.astype(work) * work.type(ratio)
+    out = fma(xp.broadcast_to(other.astype(work), scaled.shape), work.type(1.0 - ratio), scaled)
+    return xp.clip(out, 0, P._max_value(a.dtype)).astype(a.dtype)
+
+
+def _saturation_v2(a, factor: float):
+    """v2's saturation: blend with the grey image (v2's luma, floored for integer images)."""
+    if a.shape[-3] == 1:
+        return a
+    return _blend_v2(a, _gray_v2(a, 1), factor)
+
+
+def _contrast_v2(a, factor: float):
+    """v2's contrast: blend with the mean of v2's (floored) grey image."""
+    work = a.dtype if xp.issubdtype(a.dtype, xp.floating) else xp.dtype(xp.float32)
+    gray = _gray_v2(a, 1) if a.shape[-3] == 3 else a
+    mean = gray.astype(work).mean(axis=(-3, -2, -1), keepdims=True)
+    return _blend_v2(a, mean, factor)
+
+
+def _sharpness_v2(a, factor: float):
+    """v2's sharpness: inside the one-pixel border, ``x + (1 − s)(blurred − x)`` as one fused
+    multiply-add (torch's ``add_(…, alpha=1 − s)``), clamped, cast back (truncating)."""
+    if a.shape[-1] <= 2 or a.shape[-2] <= 2:
+        return a
+    floating = xp.issubdtype(a.dtype, xp.floating)
+    work = a.dtype if floating else xp.dtype(xp.float32)
+    fma = _fma32 if work == xp.float32 else _fma64
+    blurred = P._blurred_degenerate(a).astype(work)[..., 1:-1, 1:-1]
+    out = a.astype(work)
+    inner = out[..., 1:-1, 1:-1]
+    out[..., 1:-1, 1:-1] = fma(blurred - inner, work.type(1.0 - factor), inner)
+    return xp.clip(out, 0, P._max_value(a.dtype)).astype(a.dtype)
 
 
 def _v2_kernel(img, kernel, pil_op):
@@ -687,3 +724,480 @@ for _name in ("Pad", "RandomRotation"):
     if hasattr(v1, _name):
         globals()[_name] = _v2(_name, getattr(v1, _name), getattr(v1, _name).__doc__)
         __all__.append(_name)
+
+
+# ---------------------------------------------------------------------------------------------
+# Automatic augmentation: v2's draws (0-d ``randint``, ``rand() <= 0.5`` for the signs)
+# ---------------------------------------------------------------------------------------------
+
+
+def _draw_index(n: int) -> int:
+    """v2's ``int(torch.randint(n, ()))``."""
+    return int(randint(n, size=()).item())
+
+
+def _draw_at_most(p: float) -> bool:
+    """v2's ``torch.rand(()) <= p`` (p rounded to float32, as torch compares)."""
+    return float(rand(()).item()) <= float(xp.float32(p))
+
+
+class _AutoAugmentBase(Transform):
+    """What the v2 policies share: exactly one image in the input, v2's operation kernels."""
+
+    def __init__(self, *, interpolation="nearest", fill=None) -> None:
+        self.interpolation = v1._interpolation(interpolation)
+        self.fill = fill
+
+    def _one_image(self, inputs):
+        """(leaves, rebuild, index of the image, the image); v2's errors otherwise."""
+        leaves, rebuild = _flatten(inputs if len(inputs) > 1 else inputs[0])
+        found = [i for i, flag in enumerate(_image_flags(leaves)) if flag]
+        if not found:
+            raise TypeError("Found no image in the sample.")
+        if len(found) > 1:
+            raise TypeError(
+                "Auto augment transformations are only properly defined for a single image or "
+                f"video, but found {len(found)}."
+            )
+        return leaves, rebuild, found[0], leaves[found[0]]
+
+    def _fill_for(self, image):
+        fill = self.fill
+        if isinstance(fill, dict):
+            fill = fill.get(type(image), fill.get("others"))
+        if fill is None or isinstance(fill, (int, float)):
+            return fill
+        return [float(v) for v in fill]
+
+    def _apply(self, image, op_name: str, magnitude: float):
+        """One operation with v2's kernels: the solarize threshold is ``bound · magnitude`` and
+        a tensor's autocontrast is v2's."""
+        if op_name == "Solarize":
+            is_tensor = isinstance(image, Tensor)
+            bound = P._max_value(image._data.dtype) if is_tensor else 255.0
+            return P.solarize(image, bound * magnitude)
+        v2_kernels = {
+            "AutoContrast": lambda a: _autocontrast_v2(a),
+            "Color": lambda a: _saturation_v2(a, 1.0 + magnitude),
+            "Contrast": lambda a: _contrast_v2(a, 1.0 + magnitude),
+            "Sharpness": lambda a: _sharpness_v2(a, 1.0 + magnitude),
+        }
+        if op_name in v2_kernels and isinstance(image, Tensor):
+            return Tensor._make(v2_kernels[op_name](image._data))
+        return AA._apply_op(image, op_name, magnitude, self.interpolation, self._fill_for(image))
+
+    def _size(self, image) -> tuple[int, int]:
+        _, height, width = P.get_dimensions(image)
+        return height, width
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(interpolation={self.interpolation}, fill={self.fill})"
+
+
+def _solarize_unit(space: dict, num_bins: int) -> dict:
+    """v2's solarize magnitudes: thresholds as fractions of the maximum, 1 → 0."""
+    return {**space, "Solarize": (linspace(1.0, 0.0, num_bins), False)}
+
+
+class AutoAugment(_AutoAugmentBase):
+    """v1's learned policies with v2's draws: the sub-policy, then per operation
+    ``rand() <= p`` and, for a signed one, ``rand() <= 0.5`` to negate."""
+
+    def __init__(
+        self, policy=AA.AutoAugmentPolicy.IMAGENET, interpolation="nearest", fill=None
+    ) -> None:
+        super().__init__(interpolation=interpolation, fill=fill)
+        self.policy = policy
+        self._policies = AA.AutoAugment._get_policies(policy)
+
+    def __call__(self, *inputs):
+        leaves, rebuild, index, image = self._one_image(inputs)
+        height, width = self._size(image)
+        space = _solarize_unit(
+            {**AA._policy_space(10, (height, width)), "Invert": (AA._none(), False)}, 10
+        )
+        for op_name, probability, magnitude_id in self._policies[_draw_index(len(self._policies))]:
+            if not _draw_at_most(probability):
+                continue
+            magnitudes, signed = space[op_name]
+            magnitude = 0.0
+            if magnitudes.ndim > 0:
+                magnitude = float(magnitudes[magnitude_id].item())
+                if signed and _draw_at_most(0.5):
+                    magnitude *= -1
+            image = self._apply(image, op_name, magnitude)
+        leaves[index] = image
+        return rebuild(leaves)
+
+
+class RandAugment(_AutoAugmentBase):
+    """``num_ops`` operations drawn uniformly at the one ``magnitude`` bin (v2's draws)."""
+
+    def __init__(
+        self, num_ops=2, magnitude=9, num_magnitude_bins=31, interpolation="nearest", fill=None
+    ) -> None:
+        super().__init__(interpolation=interpolation, fill=fill)
+        if not isinstance(num_ops, int) or num_ops < 0:
+            raise ValueError(
+                f"num_ops should be a non-negative integer, but got {num_ops} instead."
+            )
+        self.num_ops = num_ops
+        self.magnitude = magnitude
+        self.num_magnitude_bins = num_magnitude_bins
+
+    def __call__(self, *inputs):
+        leaves, rebuild, index, image = self._one_image(inputs)
+        height, width = self._size(image)
+        bins = self.num_magnitude_bins
+        space = _solarize_unit(
+            {"Identity": (AA._none(), False), **AA._policy_space(bins, (height, width))}, bins
+        )
+        for _ in range(self.num_ops):
+            op_name = list(space)[_draw_index(len(space))]
+            magnitudes, signed = space[op_name]
+            magnitude = 0.0
+            if magnitudes.ndim > 0:
+                magnitude = float(magnitudes[self.magnitude].item())
+                if signed and _draw_at_most(0.5):
+                    magnitude *= -1
+            image = self._apply(image, op_name, magnitude)
+        leaves[index] = image
+        return rebuild(leaves)
+
+
+class TrivialAugmentWide(_AutoAugmentBase):
+    """One operation drawn uniformly, at a bin drawn uniformly (v2's draws)."""
+
+    def __init__(self, num_magnitude_bins=31, interpolation="nearest", fill=None) -> None:
+        super().__init__(interpolation=interpolation, fill=fill)
+        self.num_magnitude_bins = num_magnitude_bins
+
+    def __call__(self, *inputs):
+        leaves, rebuild, index, image = self._one_image(inputs)
+        bins = self.num_magnitude_bins
+        space = _solarize_unit(AA._trivial_space(bins), bins)
+        op_name = list(space)[_draw_index(len(space))]
+        magnitudes, signed = space[op_name]
+        magnitude = 0.0
+        if magnitudes.ndim > 0:
+            magnitude = float(magnitudes[_draw_index(bins)].item())
+            if signed and _draw_at_most(0.5):
+                magnitude *= -1
+        leaves[index] = self._apply(image, op_name, magnitude)
+        return rebuild(leaves)
+
+
+class AugMix(_AutoAugmentBase):
+    """v1's AugMix (the same Dirichlet weights and float32 mixing) with v2's draws."""
+
+    _PARAMETER_MAX = 10
+
+    def __init__(
+        self,
+        severity=3,
+        mixture_width=3,
+        chain_depth=-1,
+        alpha=1.0,
+        all_ops=True,
+        interpolation="bilinear",
+        fill=None,
+    ) -> None:
+        super().__init__(interpolation=interpolation, fill=fill)
+        if not (1 <= severity <= self._PARAMETER_MAX):
+            raise ValueError(
+                f"The severity must be between [1, {self._PARAMETER_MAX}]. Got {severity} instead."
+            )
+        self.severity = severity
+        self.mixture_width = mixture_width
+        self.chain_depth = chain_depth
+        self.alpha = alpha
+        self.all_ops = all_ops
+
+    def __call__(self, *inputs):
+        leaves, rebuild, index, orig = self._one_image(inputs)
+        height, width = self._size(orig)
+        image = orig if isinstance(orig, Tensor) else v1.pil_to_tensor(orig)
+        space = _solarize_unit(
+            AA._augmix_space(self._PARAMETER_MAX, (height, width), self.all_ops),
+            self._PARAMETER_MAX,
+        )
+        orig_dims = list(image.shape)
+        batch = image.reshape([1] * max(4 - image.ndim, 0) + orig_dims)
+        rows = batch.shape[0]
+        batch_dims = [rows] + [1] * (batch.ndim - 1)
+        m = AA._dirichlet(self.alpha, rows, 2)
+        weights = AA._dirichlet(self.alpha, rows, self.mixture_width) * m[:, 1].reshape(rows, -1)
+        mix = m[:, 0].reshape(batch_dims) * batch
+        for i in range(self.mixture_width):
+            aug = batch
+            depth = self.chain_depth
+            if depth <= 0:
+                depth = int(randint(1, 4, size=(1,)).item())
+            for _ in range(depth):
+                op_name = list(space)[_draw_index(len(space))]
+                magnitudes, signed = space[op_name]
+                magnitude = 0.0
+                if magnitudes.ndim > 0:
+                    magnitude = float(magnitudes[_draw_index(self.severity)].item())
+                    if signed and _draw_at_most(0.5):
+                        magnitude *= -1
+                aug = self._apply(aug, op_name, magnitude)
+            mix.add_(weights[:, i].reshape(batch_dims) * aug)
+        mix = mix.reshape(orig_dims).to(image.dtype)
+        leaves[index] = mix if isinstance(orig, Tensor) else v1.to_pil_image(mix)
+        return rebuild(leaves)
+
+
+AutoAugmentPolicy = AA.AutoAugmentPolicy
+__all__ += ["AugMix", "AutoAugment", "AutoAugmentPolicy", "RandAugment", "TrivialAugmentWide"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Detection-style photometric and geometric transforms (parameters drawn once per call)
+# ---------------------------------------------------------------------------------------------
+
+from gradiente.tensor import empty  # noqa: E402
+from gradiente.vision import functional_v2 as F2  # noqa: E402 - it builds on the kernels above
+
+
+def _below(p: float) -> bool:
+    """v2's ``torch.rand(1) < p`` (p rounded to float32, as torch compares)."""
+    return float(rand(1).item()) < float(xp.float32(p))
+
+
+def _float32_affine(start: float, width: float, u: float) -> float:
+    """``start + u · width`` as torch computes ``start + torch.rand(1) * width`` in float32."""
+    f32 = xp.float32
+    return float(f32(start) + f32(u) * f32(width))
+
+
+class _ParamsTransform(Transform):
+    """A v2 transform that draws its parameters once per call (``_make_params``) and applies
+    them to every image (``_transform``), as v2's ``make_params`` / ``transform``."""
+
+    def __call__(self, *inputs):
+        inputs = inputs if len(inputs) > 1 else inputs[0]
+        leaves, rebuild = _flatten(inputs)
+        flags = _image_flags(leaves)
+        images = [x for x, flag in zip(leaves, flags, strict=True) if flag]
+        if not images:
+            return inputs
+        params = self._make_params(images)
+        out = [
+            self._transform(x, params) if flag else x for x, flag in zip(leaves, flags, strict=True)
+        ]
+        return rebuild(out)
+
+    def _make_params(self, images) -> dict:
+        return {}
+
+
+class RandomPhotometricDistort(_ParamsTransform):
+    """SSD's colour distortion: each of brightness, contrast, saturation, hue with probability
+    ``p`` (a factor drawn uniformly from its range), contrast before or after the others (a fair
+    coin), and with probability ``p`` a random permutation of the channels."""
+
+    def __init__(
+        self,
+        brightness=(0.875, 1.125),
+        contrast=(0.5, 1.5),
+        saturation=(0.5, 1.5),
+        hue=(-0.05, 0.05),
+        p: float = 0.5,
+    ) -> None:
+        self.brightness = brightness
+        self.contrast = contrast
+        self.saturation = saturation
+        self.hue = hue
+        self.p = p
+
+    def _make_params(self, images) -> dict:
+        channels = P.get_dimensions(images[0])[0]
+        params = {}
+        for key, (low, high) in [
+            ("brightness", self.brightness),
+            ("contrast", self.contrast),
+            ("saturation", self.saturation),
+            ("hue", self.hue),
+        ]:
+            params[key] = float(empty(1).uniform_(low, high).item()) if _below(self.p) else None
+        params["contrast_before"] = float(rand(()).item()) < 0.5
+        params["permutation"] = randperm(channels).tolist() if _below(self.p) else None
+        return params
+
+    def _transform(self, img, params):
+        if params["brightness"] is not None:
+            img = F2.adjust_brightness(img, params["brightness"])
+        if params["contrast"] is not None and params["contrast_before"]:
+            img = F2.adjust_contrast(img, params["contrast"])
+        if params["saturation"] is not None:
+            img = F2.adjust_saturation(img, params["saturation"])
+        if params["hue"] is not None:
+            img = F2.adjust_hue(img, params["hue"])
+        if params["contrast"] is not None and not params["contrast_before"]:
+            img = F2.adjust_contrast(img, params["contrast"])
+        if params["permutation"] is not None:
+            img = F2.permute_channels(img, params["permutation"])
+        return img
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(brightness={self.brightness}, contrast={self.contrast}, "
+            f"saturation={self.saturation}, hue={self.hue}, p={self.p})"
+        )
+
+
+class RandomChannelPermutation(_ParamsTransform):
+    """The channels in the order of a ``randperm``."""
+
+    def _make_params(self, images) -> dict:
+        return {"permutation": randperm(P.get_dimensions(images[0])[0]).tolist()}
+
+    def _transform(self, img, params):
+        return F2.permute_channels(img, params["permutation"])
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class GaussianNoise(_ParamsTransform):
+    """Add N(mean, σ²) noise (``randn_like``, fresh for each image), clipped to the range."""
+
+    def __init__(self, mean: float = 0.0, sigma: float = 0.1, clip: bool = True) -> None:
+        self.mean = mean
+        self.sigma = sigma
+        self.clip = clip
+
+    def _transform(self, img, params):
+        return F2.gaussian_noise(img, self.mean, self.sigma, self.clip)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(mean={self.mean}, sigma={self.sigma}, clip={self.clip})"
+
+
+class ScaleJitter(_ParamsTransform):
+    """Resize to a random scale of the size that fits ``target_size`` (w, h): scale ~
+    U(scale_range), the output ``int(side · r)`` with r = min(target_w / h, target_h / w) · s
+    (torchvision's formula, its float32 arithmetic)."""
+
+    def __init__(
+        self, target_size, scale_range=(0.1, 2.0), interpolation="bilinear", antialias=True
+    ) -> None:
+        self.target_size = target_size
+        self.scale_range = scale_range
+        self.interpolation = interpolation
+        self.antialias = antialias
+
+    def _make_params(self, images) -> dict:
+        _, height, width = P.get_dimensions(images[0])
+        low, high = self.scale_range
+        scale = _float32_affine(low, high - low, float(rand(1).item()))
+        fit = min(self.target_size[1] / height, self.target_size[0] / width)
+        r = xp.float32(fit) * xp.float32(scale)
+        return {"size": (int(xp.float32(height) * r), int(xp.float32(width) * r))}
+
+    def _transform(self, img, params):
+        return F2.resize(img, list(params["size"]), self.interpolation, antialias=self.antialias)
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(target_size={self.target_size}, "
+            f"scale_range={self.scale_range}, interpolation={self.interpolation})"
+        )
+
+
+class RandomZoomOut(_ParamsTransform):
+    """With probability ``p``, place the image on a canvas ``r`` times larger (r ~
+    U(side_range)) at a random position, the rest filled with ``fill`` (SSD's "expand")."""
+
+    def __init__(self, fill=0, side_range=(1.0, 4.0), p: float = 0.5) -> None:
+        if not (0.0 <= p <= 1.0):
+            raise ValueError("`p` should be a floating point value in the interval [0.0, 1.0].")
+        if len(side_range) != 2:
+            raise ValueError(f"side_range should be a sequence of length 2. Got {len(side_range)}")
+        if side_range[0] < 1.0 or side_range[0] > side_range[1]:
+            raise ValueError(f"Invalid side range provided {side_range}.")
+        self.fill = fill
+        self.side_range = side_range
+        self.p = p
+
+    def __call__(self, *inputs):
+        if float(rand(1).item()) >= float(xp.float32(self.p)):  # v2's _RandomApplyTransform
+            return inputs if len(inputs) > 1 else inputs[0]
+        return super().__call__(*inputs)
+
+    def _make_params(self, images) -> dict:
+        _, height, width = P.get_dimensions(images[0])
+        low, high = self.side_range
+        r = xp.float32(_float32_affine(low, high - low, float(rand(1).item())))
+        canvas_w, canvas_h = int(xp.float32(width) * r), int(xp.float32(height) * r)
+        u = rand(2)._data
+        left = int(xp.float32(canvas_w - width) * u[0])
+        top = int(xp.float32(canvas_h - height) * u[1])
+        return {"padding": [left, top, canvas_w - (left + width), canvas_h - (top + height)]}
+
+    def _transform(self, img, params):
+        fill = self.fill
+        if isinstance(fill, dict):
+            fill = fill.get(type(img), fill.get("others", 0))
+        return F2.pad(img, params["padding"], fill=fill)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(fill={self.fill}, side_range={self.side_range}, p={self.p})"
+
+
+# v1's transforms and draws with v2's kernels (see ``functional_v2``)
+
+
+def _jitter_v2(self, img):
+    """v1's ColorJitter draws; tensors through v2's kernels."""
+    if not isinstance(img, Tensor):
+        return v1.ColorJitter.__call__(self, img)
+    order, *factors = self.get_params(self.brightness, self.contrast, self.saturation, self.hue)
+    adjust = (F2.adjust_brightness, F2.adjust_contrast, F2.adjust_saturation, F2.adjust_hue)
+    for k in order.tolist():
+        if factors[k] is not None:
+            img = adjust[k](img, factors[k])
+    return img
+
+
+def _blur_v2(self, img):
+    """v1's σ draw; v2's Gaussian kernel (PIL images through a tensor)."""
+    sigma = self.get_params(self.sigma[0], self.sigma[1])
+    return F2.gaussian_blur(img, list(self.kernel_size), [sigma, sigma])
+
+
+def _with_op(v1_class, op) -> type:
+    """A v1 random op (one ``rand(1)`` draw) applying ``op`` instead, under v1's name."""
+    return type(v1_class.__name__, (v1_class,), {"op": staticmethod(op)})
+
+
+ColorJitter = _v2(
+    "ColorJitter",
+    type("ColorJitter", (v1.ColorJitter,), {"__call__": _jitter_v2}),
+    "Random brightness/contrast/saturation/hue.",
+)
+GaussianBlur = _v2(
+    "GaussianBlur",
+    type("GaussianBlur", (PT.GaussianBlur,), {"__call__": _blur_v2}),
+    "Gaussian blur, σ drawn in (min, max).",
+)
+RandomPosterize = _v2(
+    "RandomPosterize", _with_op(PT.RandomPosterize, F2.posterize), "Keep the high bits, prob. p."
+)
+RandomAdjustSharpness = _v2(
+    "RandomAdjustSharpness",
+    _with_op(PT.RandomAdjustSharpness, F2.adjust_sharpness),
+    "Sharpen/smooth with probability p.",
+)
+RandomEqualize = _v2(
+    "RandomEqualize", _with_op(PT.RandomEqualize, F2.equalize), "Equalise histograms, prob. p."
+)
+
+__all__ += [
+    "GaussianNoise",
+    "RandomChannelPermutation",
+    "RandomPhotometricDistort",
+    "RandomZoomOut",
+    "ScaleJitter",
+]

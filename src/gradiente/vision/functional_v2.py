@@ -1,0 +1,551 @@
+"""torchvision's ``transforms.v2.functional`` (``torchvision.transforms.v2.functional as F``).
+
+The v2 functions take a tensor (..., C, H, W), a PIL image or (where v1 does) an H×W(×C) array
+and give back the same kind. Most are v1's (``gradiente.vision.functional``) under v2's names
+(``horizontal_flip`` for ``hflip``, ``elastic`` for ``elastic_transform``, ...); the others
+compute the v2 way, which rounds differently from v1:
+
+- ``to_dtype`` / ``convert_image_dtype``: int → float multiplies by 1 / max (v1 divides);
+- ``resize``: uint8 tensors through torch's integer kernel; ``size=None`` with ``max_size``;
+- ``adjust_saturation`` / ``adjust_contrast`` / ``adjust_sharpness``: the blend as a fused
+  multiply-add with v2's luma; ``autocontrast``, ``rgb_to_grayscale``: v2's formulas;
+- ``adjust_gamma``, ``adjust_hue``, ``equalize`` and ``posterize`` on float images: through
+  v2's ``to_dtype``; ``gaussian_blur``: v2's softmax kernel, one 2-D convolution;
+- new in v2: ``to_image``, ``gaussian_noise``, ``permute_channels``, ``grayscale_to_rgb``,
+  ``get_size``, ``perspective(..., coefficients=...)``, ``uniform_temporal_subsample``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from gradiente import transforms as T
+from gradiente.backend import xp
+from gradiente.tensor import Tensor, linspace, randn
+from gradiente.transforms import InterpolationMode, pil_to_tensor, to_pil_image
+from gradiente.vision import functional as F1
+from gradiente.vision import geometry as G
+from gradiente.vision import photometric as P
+from gradiente.vision import transforms_v2 as V
+from gradiente.vision.functional import (
+    adjust_brightness,
+    center_crop,
+    crop,
+    five_crop,
+    get_dimensions,
+    invert,
+    pad,
+    rotate,
+    solarize,
+    ten_crop,
+    to_tensor,
+)
+
+__all__ = [
+    "InterpolationMode",
+    "adjust_brightness",
+    "adjust_contrast",
+    "adjust_gamma",
+    "adjust_hue",
+    "adjust_saturation",
+    "adjust_sharpness",
+    "affine",
+    "autocontrast",
+    "center_crop",
+    "convert_image_dtype",
+    "crop",
+    "elastic",
+    "elastic_transform",
+    "equalize",
+    "erase",
+    "five_crop",
+    "gaussian_blur",
+    "gaussian_noise",
+    "get_dimensions",
+    "get_image_num_channels",
+    "get_image_size",
+    "get_num_channels",
+    "get_size",
+    "grayscale_to_rgb",
+    "hflip",
+    "horizontal_flip",
+    "invert",
+    "is_pure_tensor",
+    "normalize",
+    "pad",
+    "permute_channels",
+    "perspective",
+    "pil_to_tensor",
+    "posterize",
+    "resize",
+    "resized_crop",
+    "rgb_to_grayscale",
+    "rotate",
+    "solarize",
+    "ten_crop",
+    "to_dtype",
+    "to_grayscale",
+    "to_image",
+    "to_pil_image",
+    "to_tensor",
+    "uniform_temporal_subsample",
+    "vertical_flip",
+    "vflip",
+]
+
+
+def _on_tensor(img, kernel, other):
+    """``kernel`` on a tensor's array (wrapped back), ``other`` on anything else."""
+    if isinstance(img, Tensor):
+        return Tensor._make(kernel(img._data))
+    return other(img)
+
+
+def is_pure_tensor(inpt) -> bool:
+    """Whether ``inpt`` is a plain tensor (gradiente has no tv_tensors, so: a tensor)."""
+    return isinstance(inpt, Tensor)
+
+
+# ---------------------------------------------------------------------------------------------
+# Conversions
+# ---------------------------------------------------------------------------------------------
+
+
+def to_image(inpt) -> Tensor:
+    """A PIL image, an H×W(×C) array or a tensor → a (C, H, W) tensor, dtype kept."""
+    if isinstance(inpt, Tensor):
+        return inpt
+    if isinstance(inpt, xp.ndarray):
+        hwc = inpt[:, :, None] if inpt.ndim == 2 else inpt  # np.atleast_3d for images
+        return Tensor._make(xp.ascontiguousarray(hwc.transpose(2, 0, 1)))
+    if P._is_pil(inpt):
+        return pil_to_tensor(inpt)
+    raise TypeError(
+        "Input can either be a pure Tensor, a numpy array, or a PIL image, but got "
+        f"{type(inpt)} instead."
+    )
+
+
+def to_dtype(inpt, dtype=None, scale: bool = False):
+    """A tensor in ``dtype`` (float32 by default), rescaled between value ranges with
+    ``scale`` (see ``transforms_v2.to_dtype``)."""
+    from gradiente import float32
+
+    if not isinstance(inpt, Tensor):
+        raise TypeError(f"F.to_dtype supports tensors, but got {type(inpt)} instead.")
+    return V.to_dtype(inpt, float32 if dtype is None else dtype, scale)
+
+
+def convert_image_dtype(image: Tensor, dtype=None) -> Tensor:
+    """v2's deprecated ``convert_image_dtype``: ``to_dtype(..., scale=True)``."""
+    return to_dtype(image, dtype, scale=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Geometry
+# ---------------------------------------------------------------------------------------------
+
+
+def get_size(inpt) -> list[int]:
+    """[height, width]."""
+    _, height, width = get_dimensions(inpt)
+    return [height, width]
+
+
+def get_image_size(inpt) -> list[int]:
+    """v1's order: [width, height]."""
+    _, height, width = get_dimensions(inpt)
+    return [width, height]
+
+
+def get_num_channels(inpt) -> int:
+    """The number of channels."""
+    return get_dimensions(inpt)[0]
+
+
+get_image_num_channels = get_num_channels
+
+
+def _v2_output_size(h: int, w: int, size, max_size):
+    """v2's rule: v1's, plus ``size=None``: the longer edge becomes ``max_size``."""
+    if size is None:
+        if not isinstance(max_size, int):
+            raise ValueError(
+                f"max_size must be an integer when size is None, but got {max_size} instead."
+            )
+        short, long = (w, h) if w <= h else (h, w)
+        new_short, new_long = int(max_size * short / long), max_size
+        return (new_long, new_short) if w <= h else (new_short, new_long)
+    if isinstance(size, int):
+        size = [size]
+    elif max_size is not None and len(size) != 1:
+        raise ValueError(
+            "max_size should only be passed if size is None or specifies the length of the "
+            "smaller edge, i.e. size should be an int or a sequence of length 1 in torchscript "
+            "mode."
+        )
+    return T._resized_size(h, w, size, max_size)
+
+
+def resize(
+    inpt, size, interpolation=InterpolationMode.BILINEAR, max_size=None, antialias: bool = True
+):
+    """The image resized to ``size`` (see ``transforms_v2.Resize``): uint8 tensors through
+    torch's integer kernel, PIL images through Pillow."""
+    mode = T._interpolation(interpolation)
+    img = T._as_image(inpt)
+    h, w = T._size_hw(img)
+    out_size = _v2_output_size(h, w, size, max_size)
+    if out_size == (h, w):
+        return inpt
+    out = T._resize(img, out_size, mode, bool(antialias), native_uint8=True)
+    return F1._as_pil_if(inpt, out)
+
+
+def resized_crop(
+    inpt,
+    top: int,
+    left: int,
+    height: int,
+    width: int,
+    size,
+    interpolation=InterpolationMode.BILINEAR,
+    antialias: bool = True,
+):
+    """``crop`` then ``resize``."""
+    return resize(crop(inpt, top, left, height, width), size, interpolation, antialias=antialias)
+
+
+def horizontal_flip(inpt):
+    """Mirror left–right."""
+    return F1.hflip(inpt)
+
+
+def vertical_flip(inpt):
+    """Mirror top–bottom."""
+    return F1.vflip(inpt)
+
+
+hflip, vflip = horizontal_flip, vertical_flip
+
+
+def affine(
+    inpt,
+    angle: float,
+    translate: Sequence[float],
+    scale: float,
+    shear: Sequence[float],
+    interpolation=InterpolationMode.NEAREST,
+    fill=None,
+    center=None,
+):
+    """Rotate, scale, shear and translate (v1's ``affine``)."""
+    return G.affine(inpt, angle, list(translate), scale, shear, interpolation, fill, center)
+
+
+def perspective(
+    inpt,
+    startpoints,
+    endpoints,
+    interpolation=InterpolationMode.BILINEAR,
+    fill=None,
+    coefficients=None,
+):
+    """The perspective warp from four point pairs, or from its eight ``coefficients``."""
+    if coefficients is not None:
+        if startpoints is not None or endpoints is not None:
+            raise ValueError(
+                "The startpoints/endpoints and the coefficients shouldn't be defined concurrently."
+            )
+        return G.perspective_from_coefficients(inpt, coefficients, interpolation, fill)
+    if startpoints is None or endpoints is None:
+        raise ValueError("The startpoints/endpoints arguments should be defined.")
+    return G.perspective(inpt, startpoints, endpoints, interpolation, fill)
+
+
+def elastic(inpt, displacement: Tensor, interpolation=InterpolationMode.BILINEAR, fill=None):
+    """Move each pixel by ``displacement`` (1, H, W, 2) (v1's ``elastic_transform``)."""
+    return G.elastic_transform(inpt, displacement, interpolation, fill)
+
+
+elastic_transform = elastic
+
+
+# ---------------------------------------------------------------------------------------------
+# Colour
+# ---------------------------------------------------------------------------------------------
+
+
+def normalize(inpt: Tensor, mean, std, inplace: bool = False) -> Tensor:
+    """``(x − mean[c]) / std[c]`` on a float tensor (v2's checks and messages)."""
+    if not isinstance(inpt, Tensor):
+        raise TypeError(f"img should be Tensor Image. Got {type(inpt)}")
+    if not inpt.is_floating_point():
+        raise TypeError(f"Input tensor should be a float tensor. Got {inpt.dtype}.")
+    if inpt.ndim < 3:
+        raise ValueError(
+            f"Expected tensor to be a tensor image of size (..., C, H, W). Got {tuple(inpt.shape)}."
+        )
+    stds = std if isinstance(std, (list, tuple)) else [std]
+    if not all(stds):
+        raise ValueError("std evaluated to zero, leading to division by zero.")
+    return T.Normalize(mean, std, inplace)(inpt)
+
+
+def rgb_to_grayscale(inpt, num_output_channels: int = 1):
+    """Grey levels ``0.2989 R + 0.587 G + 0.114 B`` (v2's fused sums), 1 or 3 channels."""
+    if num_output_channels not in (1, 3):
+        raise ValueError(f"num_output_channels must be 1 or 3, got {num_output_channels}.")
+    return _on_tensor(
+        inpt,
+        lambda a: xp.ascontiguousarray(V._gray_v2(a, num_output_channels)),
+        lambda im: P.rgb_to_grayscale(im, num_output_channels),
+    )
+
+
+to_grayscale = rgb_to_grayscale
+
+
+def grayscale_to_rgb(inpt):
+    """A one-channel image repeated into three channels (three or more pass through)."""
+    if isinstance(inpt, Tensor):
+        return inpt if inpt.shape[-3] >= 3 else Tensor._make(xp.repeat(inpt._data, 3, axis=-3))
+    if P._is_pil(inpt):
+        return inpt.convert("RGB")
+    return P.rgb_to_grayscale(inpt, 3)
+
+
+def _factor_check(name: str, factor: float) -> None:
+    if factor < 0:
+        raise ValueError(f"{name} ({factor}) is not non-negative.")
+
+
+def adjust_saturation(inpt, saturation_factor: float):
+    """Blend with the grey image (v2's blend)."""
+    _factor_check("saturation_factor", saturation_factor)
+    return _on_tensor(
+        inpt,
+        lambda a: V._saturation_v2(a, saturation_factor),
+        lambda im: P.adjust_saturation(im, saturation_factor),
+    )
+
+
+def adjust_contrast(inpt, contrast_factor: float):
+    """Blend with the mean grey level (v2's blend)."""
+    _factor_check("contrast_factor", contrast_factor)
+    return _on_tensor(
+        inpt,
+        lambda a: V._contrast_v2(a, contrast_factor),
+        lambda im: P.adjust_contrast(im, contrast_factor),
+    )
+
+
+def adjust_sharpness(inpt, sharpness_factor: float):
+    """Blend with the smoothed image inside the border (v2's fused blend)."""
+    _factor_check("sharpness_factor", sharpness_factor)
+    return _on_tensor(
+        inpt,
+        lambda a: V._sharpness_v2(a, sharpness_factor),
+        lambda im: P.adjust_sharpness(im, sharpness_factor),
+    )
+
+
+def autocontrast(inpt):
+    """Stretch each channel to the full range (v2's formula)."""
+    return _on_tensor(inpt, V._autocontrast_v2, P.autocontrast)
+
+
+def _to_unit_float(a, dtype=xp.float32):
+    """An integer image → float in [0, 1] as v2's ``to_dtype(scale=True)``: x · (1 / max),
+    in ``dtype``."""
+    dtype = xp.dtype(dtype)
+    return a.astype(dtype) * dtype.type(1.0 / P._max_value(a.dtype))
+
+
+def _from_unit_float(x, dtype):
+    """float in [0, 1] → ``dtype`` as v2's ``to_dtype(scale=True)``: x · (max + 1 − 0.001),
+    truncated."""
+    if xp.issubdtype(dtype, xp.floating):
+        return x.astype(dtype)
+    return (x * x.dtype.type(P._max_value(dtype) + 1.0 - 1e-3)).astype(dtype)
+
+
+def adjust_gamma(inpt, gamma: float, gain: float = 1.0):
+    """``gain · x^γ`` on the image scaled to [0, 1] (v2's scaling), clamped when gain ≠ 1."""
+    if gamma < 0:
+        raise ValueError("Gamma should be a non-negative real number")
+    if not isinstance(inpt, Tensor):
+        return P.adjust_gamma(inpt, gamma, gain)
+    a = inpt._data
+    x = a if xp.issubdtype(a.dtype, xp.floating) else _to_unit_float(a)
+    out = x ** x.dtype.type(gamma)
+    if gain != 1.0:
+        out = xp.clip(out * out.dtype.type(gain), 0.0, 1.0)
+    return Tensor._make(_from_unit_float(out.astype(x.dtype), a.dtype))
+
+
+def adjust_hue(inpt, hue_factor: float):
+    """Rotate the hue (v2 scales an integer image to [0, 1] by multiplying by 1 / max)."""
+    if not (-0.5 <= hue_factor <= 0.5):
+        raise ValueError(f"hue_factor ({hue_factor}) is not in [-0.5, 0.5].")
+    if not isinstance(inpt, Tensor):
+        return P.adjust_hue(inpt, hue_factor)
+    a = inpt._data
+    if a.shape[-3] == 1 or a.size == 0:
+        return inpt
+    # v2 computes in float32 whatever the input (float64 too)
+    x = a.astype(xp.float32) if xp.issubdtype(a.dtype, xp.floating) else _to_unit_float(a)
+    out = P.adjust_hue(Tensor._make(x), hue_factor)._data
+    return Tensor._make(_from_unit_float(out, a.dtype))
+
+
+def posterize(inpt, bits: int):
+    """Keep ``bits`` high bits; a float image is quantised to 2^bits levels (v2)."""
+    if not isinstance(bits, int) or not 0 <= bits <= 8:
+        raise TypeError(f"bits must be a positive integer in the range [0, 8], got {bits} instead.")
+    if isinstance(inpt, Tensor) and inpt.is_floating_point():
+        a = inpt._data
+        levels = 1 << bits
+        # floor(x · levels), clamped to [0, levels − 1], times 1 / levels
+        quantised = xp.clip(xp.floor(a * a.dtype.type(levels)), 0, levels - 1)
+        return Tensor._make((quantised * a.dtype.type(1.0 / levels)).astype(a.dtype))
+    return P.posterize(inpt, bits)
+
+
+def equalize(inpt):
+    """Equalise the histogram; a float image goes through uint8 the v2 way and back."""
+    if isinstance(inpt, Tensor) and inpt.is_floating_point():
+        a = inpt._data
+        as_u8 = Tensor._make(_from_unit_float(a, xp.dtype(xp.uint8)))
+        out = P.equalize(as_u8)._data
+        return Tensor._make(_to_unit_float(out, a.dtype))
+    return P.equalize(inpt)
+
+
+def erase(inpt, i: int, j: int, h: int, w: int, v, inplace: bool = False):
+    """Overwrite the ``h``×``w`` window at (``i``, ``j``) with ``v``; a PIL image goes through a
+    tensor and back (v2 accepts PIL images)."""
+    if P._is_pil(inpt):
+        out = P.erase(pil_to_tensor(inpt), i, j, h, w, v, inplace)
+        return to_pil_image(out, mode=inpt.mode)
+    return P.erase(inpt, i, j, h, w, v, inplace)
+
+
+def permute_channels(inpt, permutation: Sequence[int]):
+    """The channels in the order ``permutation``."""
+    if P._is_pil(inpt):
+        return to_pil_image(permute_channels(pil_to_tensor(inpt), permutation), mode=inpt.mode)
+    channels = inpt.shape[-3]
+    if len(permutation) != channels:
+        raise ValueError(
+            "Length of permutation does not match number of channels: "
+            f"{len(permutation)} != {channels}"
+        )
+    return Tensor._make(xp.ascontiguousarray(inpt._data[..., list(permutation), :, :]))
+
+
+# ---------------------------------------------------------------------------------------------
+# Blur and noise
+# ---------------------------------------------------------------------------------------------
+
+
+def _gaussian_kernel1d(size: int, sigma: float, dtype):
+    """v2's kernel: softmax(−(x / σ)²) over ``linspace(−lim, lim, size)``, lim = (size−1)/(2√2)."""
+    from gradiente import float32, float64
+
+    lim = (size - 1) / (2.0 * math.sqrt(2.0))
+    x = linspace(-lim, lim, size, dtype=float64 if dtype == xp.float64 else float32)
+    return x.div(sigma).pow(2).neg().softmax(0)._data
+
+
+def gaussian_blur(inpt, kernel_size, sigma=None):
+    """Blur with v2's Gaussian: one 2-D kernel (outer product of the 1-D ones), reflect padding;
+    integer images computed in float32 and rounded."""
+    sizes, sigmas = _blur_arguments(kernel_size, sigma)
+    if P._is_pil(inpt):
+        out = gaussian_blur(pil_to_tensor(inpt), sizes, sigmas)
+        return to_pil_image(out, mode=inpt.mode)
+    a = inpt._data
+    if a.size == 0:
+        return inpt
+    floating = xp.issubdtype(a.dtype, xp.floating)
+    work = a.dtype if floating else xp.dtype(xp.float32)
+    kx = _gaussian_kernel1d(sizes[0], sigmas[0], work)
+    ky = _gaussian_kernel1d(sizes[1], sigmas[1], work)
+    kernel = ky[:, None] * kx  # (kh, kw)
+    px, py = sizes[0] // 2, sizes[1] // 2
+    widths = [(0, 0)] * (a.ndim - 2) + [(py, py), (px, px)]
+    padded = xp.pad(a.astype(work), widths, mode="reflect")
+    out = P._depthwise(padded, kernel)
+    return Tensor._make(out.astype(a.dtype) if floating else xp.round(out).astype(a.dtype))
+
+
+def _blur_arguments(kernel_size, sigma) -> tuple[list[int], list[float]]:
+    """v2's checks: odd positive sizes; σ defaults to 0.15·size + 0.35."""
+    if isinstance(kernel_size, int):
+        kernel_size = [kernel_size, kernel_size]
+    elif len(kernel_size) != 2:
+        raise ValueError(
+            f"If kernel_size is a sequence its length should be 2. Got {len(kernel_size)}"
+        )
+    for size in kernel_size:
+        if size % 2 == 0 or size < 0:
+            raise ValueError(
+                f"kernel_size should have odd and positive integers. Got {kernel_size}"
+            )
+    if sigma is None:
+        sigma = [size * 0.15 + 0.35 for size in kernel_size]
+    elif isinstance(sigma, (list, tuple)):
+        if len(sigma) == 1:
+            sigma = [sigma[0], sigma[0]]
+        elif len(sigma) != 2:
+            raise ValueError(f"If sigma is a sequence, its length should be 2. Got {len(sigma)}")
+    elif isinstance(sigma, (int, float)):
+        sigma = [float(sigma), float(sigma)]
+    else:
+        raise TypeError(f"sigma should be either float or sequence of floats. Got {type(sigma)}")
+    for s in sigma:
+        if s <= 0.0:
+            raise ValueError(f"sigma should have positive values. Got {sigma}")
+    return list(kernel_size), list(sigma)
+
+
+def gaussian_noise(inpt: Tensor, mean: float = 0.0, sigma: float = 0.1, clip: bool = True):
+    """Add N(mean, σ²) noise drawn by ``randn_like``: to a float image (then clamped to [0, 1]),
+    or to a uint8 image as ``int16(255·mean + randn · 255σ)`` (then clamped to [0, 255])."""
+    if P._is_pil(inpt):
+        raise ValueError("Gaussian Noise is not implemented for PIL images.")
+    if sigma < 0:
+        raise ValueError(f"sigma shouldn't be negative. Got {sigma}")
+    a = inpt._data
+    f32 = xp.float32
+    if xp.issubdtype(a.dtype, xp.floating):
+        noise = randn(*a.shape, dtype=inpt.dtype)._data
+        noise = a.dtype.type(mean) + noise * a.dtype.type(sigma)
+        out = a + noise
+        return Tensor._make(xp.clip(out, 0, 1) if clip else out)
+    if a.dtype == xp.uint8:
+        from gradiente import float32
+
+        noise = randn(*a.shape, dtype=float32)._data
+        noise = (f32(mean * 255) + noise * f32(sigma * 255)).astype(xp.int16)
+        out = a.astype(xp.int16) + noise
+        if clip:
+            out = xp.clip(out, 0, 255)
+        return Tensor._make(out.astype(xp.uint8))
+    raise ValueError(
+        f"Input tensor is expected to be in uint8 or float dtype, got dtype={inpt.dtype}"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Video
+# ---------------------------------------------------------------------------------------------
+
+
+def uniform_temporal_subsample(inpt: Tensor, num_samples: int) -> Tensor:
+    """``num_samples`` frames evenly spaced along the time axis (−4) of (..., T, C, H, W)."""
+    t_max = inpt.shape[-4] - 1
+    indices = linspace(0, t_max, num_samples).long()._data
+    return Tensor._make(xp.take(inpt._data, indices, axis=-4))
