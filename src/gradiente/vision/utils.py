@@ -12,6 +12,10 @@ and around the border, in torchvision's exact layout::
 Here the grid is built from tensor operations (pad each image on its top and left, tile by
 reshaping, pad the bottom and right edge), so it is one vectorised computation and
 differentiable, instead of torchvision's loop of copies into the grid.
+
+This module is ``torchvision.utils`` under ``gradiente run``, so it also re-exports the drawing
+functions of ``gradiente.vision.draw`` (``draw_bounding_boxes``, ``draw_segmentation_masks``,
+``draw_keypoints``, ``flow_to_image``).
 """
 
 from __future__ import annotations
@@ -23,8 +27,21 @@ from gradiente.autograd import no_grad
 from gradiente.backend import xp
 from gradiente.nn import functional as F
 from gradiente.tensor import Tensor, cat, stack
+from gradiente.vision.draw import (
+    draw_bounding_boxes,
+    draw_keypoints,
+    draw_segmentation_masks,
+    flow_to_image,
+)
 
-__all__ = ["make_grid", "save_image"]
+__all__ = [
+    "make_grid",
+    "save_image",
+    "draw_bounding_boxes",
+    "draw_segmentation_masks",
+    "draw_keypoints",
+    "flow_to_image",
+]
 
 
 def _normalized(t: Tensor, value_range) -> Tensor:
