@@ -10,8 +10,11 @@ from __future__ import annotations
 from gradiente.backend import as_array, xp
 from gradiente.backend import host as B_host
 from gradiente.ops import linalg as L
+from gradiente.ops import linalg_extra as LX
 from gradiente.tensor import Tensor, _return_type, eye, write_out
+from gradiente.tensor import cat as _cat
 from gradiente.tensor import matmul as _matmul
+from gradiente.tensor.common import _scalar_type_name
 from gradiente.tensor.linalg import LinAlgError, _factorize  # noqa: F401 - torch.linalg's error
 
 _SVD = _return_type("linalg_svd", ("U", "S", "Vh"))
@@ -359,3 +362,147 @@ def cond(A, p=None, *, out=None):
         ratio = s.amax(-1) / s.amin(-1)
         return write_out(out, ratio if p != -2 else 1.0 / ratio, "linalg.cond")
     return write_out(out, matrix_norm(A, p) * matrix_norm(inv(A), p), "linalg.cond")
+
+
+def _prod(shape) -> int:
+    result = 1
+    for size in shape:
+        result *= size
+    return result
+
+
+def tensorsolve(A, B, dims=None, *, out=None):
+    """X with ``tensordot(A, X, X.ndim) = B``: A (after moving ``dims`` to the end) reshaped
+    to a (B.numel(), X.numel()) matrix, one ``solve``, X shaped as A's trailing dims."""
+    if dims is not None:
+        A = A.movedim(tuple(dims), tuple(range(A.ndim - len(dims), A.ndim)))
+    result_shape = tuple(A.shape[B.ndim :])
+    if _prod(result_shape) != B.numel():
+        raise RuntimeError(
+            "Expected self to satisfy the requirement prod(self.shape[other.ndim:]) == "
+            f"prod(self.shape[:other.ndim]), but got {_prod(result_shape)} != {B.numel()}"
+        )
+    x = solve(A.reshape(B.numel(), -1), B.reshape(-1))
+    return write_out(out, x.reshape(result_shape), "linalg.tensorsolve")
+
+
+def tensorinv(A, ind=2, *, out=None):
+    """The inverse of A for ``tensordot(·, ·, ind)``: A as a (prod(shape[:ind]),
+    prod(shape[ind:])) matrix, inverted, shaped ``A.shape[ind:] + A.shape[:ind]``."""
+    if ind <= 0:
+        raise RuntimeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
+    rows, cols = _prod(A.shape[:ind]), _prod(A.shape[ind:])
+    if rows != cols:
+        raise RuntimeError(
+            "Expected self to satisfy the requirement prod(self.shape[ind:]) == "
+            f"prod(self.shape[:ind]), but got {cols} != {rows}"
+        )
+    result = inv(A.reshape(rows, cols)).reshape(tuple(A.shape[ind:]) + tuple(A.shape[:ind]))
+    return write_out(out, result, "linalg.tensorinv")
+
+
+def householder_product(A, tau, *, out=None):
+    """The first n columns of Q = H₁ ⋯ H_k, H_i = I − τ_i v_i v_iᵀ (LAPACK's orgqr, what
+    ``geqrf`` leaves): v_i is column i of A below the diagonal with a 1 on it. Composed of
+    Tensor ops (each step Q ← Q − τ_i v_i (v_iᵀ Q), H_k applied first), so it is
+    differentiable to any order."""
+    op = "torch.linalg.householder_product"
+    if A.ndim < 2:
+        raise RuntimeError(f"{op}: input must have at least 2 dimensions.")
+    m, n = A.shape[-2:]
+    if m < n:
+        raise RuntimeError(
+            f"{op}: input.shape[-2] must be greater than or equal to input.shape[-1]"
+        )
+    if n < tau.shape[-1]:
+        raise RuntimeError(f"{op}: input.shape[-1] must be greater than or equal to tau.shape[-1]")
+    if tuple(tau.shape[:-1]) != tuple(A.shape[:-2]):
+        raise RuntimeError(
+            f"{op}: Expected batch dimensions of tau to be equal to input.shape[:-2], but got "
+            f"{list(tau.shape[:-1])}"
+        )
+    if tau.dtype != A.dtype:
+        raise RuntimeError(
+            f"{op}: tau dtype {_scalar_type_name(tau)} does not match input dtype "
+            f"{_scalar_type_name(A)}"
+        )
+    identity = eye(m, n, dtype=A.dtype)
+    V = A.tril(-1) + identity  # (*, m, n): the v_i as columns
+    # Q starts as I (m × n), linked to A so that with k = 0 the result still has A's graph
+    Q = identity + A.masked_fill(Tensor._make(xp.ones((), dtype=bool)), 0.0)
+    for i in reversed(range(tau.shape[-1])):
+        v = V[..., i : i + 1]  # (*, m, 1)
+        Q = Q - tau[..., i, None, None] * (v @ (v.mT @ Q))
+    return write_out(out, Q, "linalg.householder_product")
+
+
+def vander(x, *, N=None):
+    """The Vandermonde matrix with increasing powers x⁰, x¹, …, x^(N−1) as columns (unlike
+    ``torch.vander``'s default), from a cumulative product as torch computes it."""
+    if x.dtype.name == "bool":
+        raise RuntimeError(
+            "linalg.vander supports floating point, complex, and integer tensors, but got Bool"
+        )
+    x = x.unsqueeze(-1) if x.ndim == 0 else x
+    n = x.shape[-1] if N is None else N
+    if n <= 1:
+        raise RuntimeError("N must be greater than 1.")
+    powers = x.unsqueeze(-1).expand(*x.shape, n - 1).cumprod(-1)
+    return _cat([powers.new_ones((*x.shape, 1)), powers], -1)
+
+
+_LDL_FACTOR = _return_type("linalg_ldl_factor", ("LD", "pivots"))
+_LDL_FACTOR_EX = _return_type("linalg_ldl_factor_ex", ("LD", "pivots", "info"))
+
+
+def ldl_factor_ex(A, *, hermitian=False, check_errors=False, out=None):
+    """(LD, pivots, info): P A Pᵀ = L D Lᵀ of symmetric A (its lower triangle read) with
+    Bunch–Kaufman pivoting, packed as LAPACK's sytrf (see ``ops/linalg_extra.py``); no
+    gradient, as in torch. ``hermitian`` is the same for real matrices."""
+    op = "torch.linalg.ldl_factor_ex"
+    if A.ndim < 2:
+        raise RuntimeError(f"{op}: The input tensor A must have at least 2 dimensions.")
+    if A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(
+            f"{op}: A must be batches of square matrices, but they are {A.shape[-2]} by "
+            f"{A.shape[-1]} matrices"
+        )
+    if not A.is_floating_point():
+        raise RuntimeError(
+            f"{op}: Expected a floating point or complex tensor as input. Got "
+            f"{_scalar_type_name(A)}"
+        )
+    LD, pivots, info = _decomposition(A, "ldl_factor_ex", LX.ldl_factor)
+    if check_errors and info.any():
+        raise RuntimeError(f"{op}: Unknown error code: {int(info.amax())}.")
+    return _LDL_FACTOR_EX(LD, pivots, info)
+
+
+def ldl_factor(A, *, hermitian=False, out=None):
+    """(LD, pivots) of ``ldl_factor_ex``, refusing matrices with a zero pivot."""
+    LD, pivots, info = ldl_factor_ex(A, hermitian=hermitian)
+    if info.any():
+        raise RuntimeError(f"torch.linalg.ldl_factor: Unknown error code: {int(info.amax())}.")
+    return _LDL_FACTOR(LD, pivots)
+
+
+def ldl_solve(LD, pivots, B, *, hermitian=False, out=None):
+    """X with A X = B from A's ``ldl_factor`` (LAPACK's sytrs); no gradient, as in torch."""
+    if B.ndim < 2:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [-{max(B.ndim, 1)}, "
+            f"{max(B.ndim, 1) - 1}], but got -2)"
+        )
+    if B.dtype != LD.dtype:
+        raise RuntimeError(
+            f"Expected b and A to have the same dtype, but found b of type "
+            f"{_scalar_type_name(B)} and A of type {_scalar_type_name(LD)} instead."
+        )
+    if B.shape[-2] != LD.shape[-1]:
+        raise RuntimeError(
+            f"Incompatible matrix sizes for torch.linalg.ldl_solve: each A matrix is "
+            f"{LD.shape[-2]} by {LD.shape[-1]} but each b matrix is {B.shape[-2]} by "
+            f"{B.shape[-1]}"
+        )
+    x = LX.ldl_solve(LD.detach()._data, pivots._data, B.detach()._data)
+    return write_out(out, Tensor._make(x), "linalg.ldl_solve")

@@ -43,6 +43,7 @@ from gradiente.distributions.inverse_gamma import InverseGamma
 from gradiente.distributions.kl import kl_divergence, register_kl
 from gradiente.distributions.kumaraswamy import Kumaraswamy
 from gradiente.distributions.laplace import Laplace
+from gradiente.distributions.lkj_cholesky import LKJCholesky
 from gradiente.distributions.log_normal import LogNormal
 from gradiente.distributions.logistic_normal import LogisticNormal
 from gradiente.distributions.lowrank_multivariate_normal import LowRankMultivariateNormal
@@ -64,7 +65,9 @@ from gradiente.distributions.transformed_distribution import TransformedDistribu
 from gradiente.distributions.transforms import (
     AbsTransform,
     AffineTransform,
+    CatTransform,
     ComposeTransform,
+    CorrCholeskyTransform,
     CumulativeDistributionTransform,
     ExpTransform,
     IndependentTransform,
@@ -75,6 +78,7 @@ from gradiente.distributions.transforms import (
     SigmoidTransform,
     SoftmaxTransform,
     SoftplusTransform,
+    StackTransform,
     StickBreakingTransform,
     TanhTransform,
     Transform,
@@ -83,6 +87,7 @@ from gradiente.distributions.transforms import (
 from gradiente.distributions.uniform import Uniform
 from gradiente.distributions.von_mises import VonMises
 from gradiente.distributions.weibull import Weibull
+from gradiente.distributions.wishart import Wishart
 
 __all__ = [
     "AbsTransform",
@@ -90,11 +95,13 @@ __all__ = [
     "Bernoulli",
     "Beta",
     "Binomial",
+    "CatTransform",
     "Categorical",
     "Cauchy",
     "Chi2",
     "ComposeTransform",
     "ContinuousBernoulli",
+    "CorrCholeskyTransform",
     "CumulativeDistributionTransform",
     "Dirichlet",
     "Distribution",
@@ -112,6 +119,7 @@ __all__ = [
     "IndependentTransform",
     "InverseGamma",
     "Kumaraswamy",
+    "LKJCholesky",
     "Laplace",
     "LogNormal",
     "LogisticNormal",
@@ -134,6 +142,7 @@ __all__ = [
     "SigmoidTransform",
     "SoftmaxTransform",
     "SoftplusTransform",
+    "StackTransform",
     "StickBreakingTransform",
     "StudentT",
     "TanhTransform",
@@ -142,6 +151,7 @@ __all__ = [
     "Uniform",
     "VonMises",
     "Weibull",
+    "Wishart",
     "biject_to",
     "constraints",
     "identity_transform",

@@ -11,12 +11,17 @@ from __future__ import annotations
 
 from gradiente import linalg
 from gradiente.backend import bool_
-from gradiente.tensor import full, stack
+from gradiente.functions import finfo as _finfo
+from gradiente.tensor import cat as _cat_tensors
+from gradiente.tensor import full
+from gradiente.tensor import stack as _stack_tensors
 
 __all__ = [
     "Constraint",
     "MixtureSameFamilyConstraint",
     "boolean",
+    "cat",
+    "corr_cholesky",
     "dependent",
     "dependent_property",
     "greater_than",
@@ -36,10 +41,12 @@ __all__ = [
     "positive",
     "positive_definite",
     "positive_integer",
+    "positive_semidefinite",
     "real",
     "real_vector",
     "simplex",
     "square",
+    "stack",
     "symmetric",
     "unit_interval",
 ]
@@ -385,7 +392,96 @@ def _has_cholesky(value):
         if value.dim() == 2:
             return full((), False, dtype=bool_)
     rows = [_has_cholesky(matrix) for matrix in value.reshape(-1, *value.shape[-2:])]
-    return stack(rows).reshape(tuple(value.shape[:-2]))
+    return _stack_tensors(rows).reshape(tuple(value.shape[:-2]))
+
+
+class _CorrCholesky(Constraint):
+    """Cholesky factors of correlation matrices: lower-triangular, positive diagonal, and
+    every row of unit length (within 10·D machine epsilons)."""
+
+    event_dim = 2
+
+    def check(self, value):
+        tol = _finfo(value.dtype).eps * value.size(-1) * 10  # 10: torch's fudge factor
+        row_norm = linalg.norm(value.detach(), dim=-1)
+        unit_row_norm = (row_norm - 1.0).abs().le(tol).all(dim=-1)
+        return _LowerCholesky().check(value) & unit_row_norm
+
+
+class _PositiveSemidefinite(_Symmetric):
+    """Symmetric matrices with no negative eigenvalue."""
+
+    def check(self, value):
+        symmetric = super().check(value)
+        if not symmetric.all():
+            return symmetric
+        return linalg.eigvalsh(value).ge(0).all(-1)
+
+
+class _Cat(Constraint):
+    """The constraints ``cseq`` applied to consecutive slices along ``dim`` of sizes
+    ``lengths`` (1 each by default), as ``torch.cat`` would join them."""
+
+    def __init__(self, cseq, dim=0, lengths=None):
+        if not all(isinstance(c, Constraint) for c in cseq):
+            raise AssertionError("All elements of cseq must be Constraint instances")
+        self.cseq = list(cseq)
+        self.lengths = [1] * len(self.cseq) if lengths is None else list(lengths)
+        if len(self.lengths) != len(self.cseq):
+            raise AssertionError(
+                f"lengths ({len(self.lengths)}) must match cseq ({len(self.cseq)})"
+            )
+        self.dim = dim
+        super().__init__()
+
+    @property
+    def is_discrete(self) -> bool:
+        return any(c.is_discrete for c in self.cseq)
+
+    @property
+    def event_dim(self) -> int:
+        return max(c.event_dim for c in self.cseq)
+
+    def check(self, value):
+        _check_dim(self.dim, value)
+        checks, start = [], 0
+        for constraint, length in zip(self.cseq, self.lengths):
+            checks.append(constraint.check(value.narrow(self.dim, start, length)))
+            start = start + length
+        return _cat_tensors(checks, self.dim)
+
+
+class _Stack(Constraint):
+    """The constraints ``cseq`` applied to the slices ``value.select(dim, i)``, as
+    ``torch.stack`` would join them."""
+
+    def __init__(self, cseq, dim=0):
+        if not all(isinstance(c, Constraint) for c in cseq):
+            raise AssertionError("All elements of cseq must be Constraint instances")
+        self.cseq = list(cseq)
+        self.dim = dim
+        super().__init__()
+
+    @property
+    def is_discrete(self) -> bool:
+        return any(c.is_discrete for c in self.cseq)
+
+    @property
+    def event_dim(self) -> int:
+        dim = max(c.event_dim for c in self.cseq)
+        if self.dim + dim < 0:  # a negative ``dim`` inside the event adds one event dim
+            dim += 1
+        return dim
+
+    def check(self, value):
+        _check_dim(self.dim, value)
+        slices = [value.select(self.dim, i) for i in range(value.size(self.dim))]
+        return _stack_tensors([c.check(v) for v, c in zip(slices, self.cseq)], self.dim)
+
+
+def _check_dim(dim: int, value) -> None:
+    if not (-value.dim() <= dim < value.dim()):
+        raise AssertionError(f"dim {dim} out of range for value with {value.dim()} dimensions")
 
 
 dependent = _Dependent()
@@ -413,3 +509,7 @@ lower_cholesky = _LowerCholesky()
 square = _Square()
 symmetric = _Symmetric()
 positive_definite = _PositiveDefinite()
+positive_semidefinite = _PositiveSemidefinite()
+corr_cholesky = _CorrCholesky()
+cat = _Cat
+stack = _Stack

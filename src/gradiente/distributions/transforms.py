@@ -18,12 +18,14 @@ from gradiente.distributions import constraints
 from gradiente.distributions.utils import _Number, _sum_rightmost, broadcast_all, lazy_property
 from gradiente.functions import broadcast_shapes, finfo
 from gradiente.nn.functional import logsigmoid, pad, softplus
-from gradiente.tensor import Size, full_like, zeros_like
+from gradiente.tensor import Size, arange, cat, eye, full_like, stack, zeros_like
 
 __all__ = [
     "AbsTransform",
     "AffineTransform",
+    "CatTransform",
     "ComposeTransform",
+    "CorrCholeskyTransform",
     "CumulativeDistributionTransform",
     "ExpTransform",
     "IndependentTransform",
@@ -34,6 +36,7 @@ __all__ = [
     "SigmoidTransform",
     "SoftmaxTransform",
     "SoftplusTransform",
+    "StackTransform",
     "StickBreakingTransform",
     "TanhTransform",
     "Transform",
@@ -780,3 +783,224 @@ class CumulativeDistributionTransform(Transform):
         if self._cache_size == cache_size:
             return self
         return CumulativeDistributionTransform(self.distribution, cache_size=cache_size)
+
+
+# ------------------------------------------------------------ correlation Cholesky factors
+
+
+def _tril_mask(n: int, diag: int):
+    """The (n, n) boolean mask of the entries on or below diagonal ``diag``."""
+    rows = arange(n).view(-1, 1)
+    return arange(n) < rows + (diag + 1)
+
+
+def _tril_matrix_to_vec(mat, diag: int = 0):
+    """A matrix's entries on and below diagonal ``diag``, in row order (batched)."""
+    n = mat.shape[-1]
+    if diag < -n or diag >= n:
+        raise ValueError(f"diag ({diag}) provided is outside [{-n}, {n - 1}].")
+    return mat[..., _tril_mask(n, diag)]
+
+
+def _vec_to_tril_matrix(vec, diag: int = 0):
+    """The inverse of ``_tril_matrix_to_vec``: a D × D matrix, zero above diagonal ``diag``."""
+    # the positive root of D² + (1 + 2·diag)·D − |diag|·(diag + 1) − 2·len(vec) = 0
+    b = 1 + 2 * diag
+    n = (-b + (b * b + 8 * vec.shape[-1] + 4 * abs(diag) * (diag + 1)) ** 0.5) / 2
+    if round(n) - n > finfo(vec.dtype).eps:
+        raise ValueError(
+            f"The size of last dimension is {vec.shape[-1]} which cannot be expressed as the "
+            "lower triangular part of a square D x D matrix."
+        )
+    n = round(n)
+    mat = vec.new_zeros(tuple(vec.shape[:-1]) + (n, n))
+    mat[..., _tril_mask(n, diag)] = vec
+    return mat
+
+
+class CorrCholeskyTransform(Transform):
+    """An unconstrained vector x of length D(D − 1)/2 → the Cholesky factor of a D × D
+    correlation matrix (lower triangular, positive diagonal, rows of unit length).
+
+    x fills the strictly lower triangle row by row; r = tanh(x) ∈ (−1, 1); each row is then a
+    signed stick-breaking: y_ij = r_ij · √(∏_{k<j} (1 − r_ik²)), y_ii = √(∏_{k<i} (1 − r_ik²)),
+    so that Σ_j y_ij² = 1 (Stan's construction). log |det| is that of x ↦ the strictly lower
+    triangle of y.
+    """
+
+    domain = constraints.real_vector
+    codomain = constraints.corr_cholesky
+    bijective = True
+
+    def _call(self, x):
+        x = x.tanh()
+        eps = finfo(x.dtype).eps
+        r = _vec_to_tril_matrix(x.clamp(min=-1 + eps, max=1 - eps), diag=-1)
+        z1m_cumprod_sqrt = (1 - r**2).sqrt().cumprod(-1)  # √∏_{k≤j} (1 − r_ik²)
+        r = r + eye(r.shape[-1], dtype=r.dtype)  # the diagonal: 1 · √∏_{k<i} (1 − r_ik²)
+        return r * pad(z1m_cumprod_sqrt[..., :-1], [1, 0], value=1)
+
+    def _inverse(self, y):
+        # inverse stick-breaking: r_ij = y_ij / √(1 − Σ_{k<j} y_ik²), then x = atanh(r)
+        y_cumsum_shifted = pad((1 - (y * y).cumsum(-1))[..., :-1], [1, 0], value=1)
+        t = _tril_matrix_to_vec(y, diag=-1) / _tril_matrix_to_vec(y_cumsum_shifted, -1).sqrt()
+        return (t.log1p() - t.neg().log1p()) / 2
+
+    def log_abs_det_jacobian(self, x, y, intermediates=None):
+        # stick-breaking: ½ Σ log(1 − Σ_{k≤j} y_ik²) below the first subdiagonal;
+        # tanh: log(1 − tanh²x) = 2 (log 2 − x − softplus(−2x))
+        y1m_cumsum = 1 - (y * y).cumsum(dim=-1)
+        stick_breaking_logdet = 0.5 * _tril_matrix_to_vec(y1m_cumsum, diag=-2).log().sum(-1)
+        tanh_logdet = -2 * (x + softplus(-2 * x) - math.log(2.0)).sum(dim=-1)
+        return stick_breaking_logdet + tanh_logdet
+
+    def forward_shape(self, shape):
+        if len(shape) < 1:
+            raise ValueError("Too few dimensions on input")
+        N = shape[-1]
+        D = round((0.25 + 2 * N) ** 0.5 + 0.5)
+        if D * (D - 1) // 2 != N:
+            raise ValueError("Input is not a flattened lower-diagonal number")
+        return shape[:-1] + (D, D)
+
+    def inverse_shape(self, shape):
+        if len(shape) < 2:
+            raise ValueError("Too few dimensions on input")
+        if shape[-2] != shape[-1]:
+            raise ValueError("Input is not square")
+        D = shape[-1]
+        return shape[:-2] + (D * (D - 1) // 2,)
+
+
+# ----------------------------------------------------------------- transforms of slices
+
+
+def _check_slices(kind: str, name: str, t, dim: int, size: int, what: str) -> None:
+    """torch's AssertionErrors: ``dim`` inside ``t`` (of ``kind``) and ``t.size(dim) == size``
+    (``t`` called ``name``)."""
+    if not (-t.dim() <= dim < t.dim()):
+        raise AssertionError(f"dim {dim} out of range for {kind} with {t.dim()} dimensions")
+    if t.size(dim) != size:
+        raise AssertionError(f"{name}.size({dim}) = {t.size(dim)} must equal {what} {size}")
+
+
+class CatTransform(Transform):
+    """The transforms ``tseq`` applied to consecutive slices along ``dim`` of sizes
+    ``lengths`` (1 each by default), the results joined as ``torch.cat`` joins them."""
+
+    def __init__(self, tseq, dim: int = 0, lengths=None, cache_size: int = 0) -> None:
+        if not all(isinstance(t, Transform) for t in tseq):
+            raise AssertionError("All elements of tseq must be Transform instances")
+        if cache_size:
+            tseq = [t.with_cache(cache_size) for t in tseq]
+        super().__init__(cache_size=cache_size)
+        self.transforms = list(tseq)
+        self.lengths = [1] * len(self.transforms) if lengths is None else list(lengths)
+        if len(self.lengths) != len(self.transforms):
+            raise AssertionError(
+                f"lengths ({len(self.lengths)}) must match transforms ({len(self.transforms)})"
+            )
+        self.dim = dim
+
+    @lazy_property
+    def event_dim(self) -> int:
+        return max(t.event_dim for t in self.transforms)
+
+    @lazy_property
+    def length(self) -> int:
+        return sum(self.lengths)
+
+    def with_cache(self, cache_size=1):
+        if self._cache_size == cache_size:
+            return self
+        return CatTransform(self.transforms, self.dim, self.lengths, cache_size)
+
+    def _slices(self, t):
+        starts = [sum(self.lengths[:i]) for i in range(len(self.lengths))]
+        return [t.narrow(self.dim, s, n) for s, n in zip(starts, self.lengths)]
+
+    def _call(self, x):
+        _check_slices("tensor", "x", x, self.dim, self.length, "length")
+        parts = [t(s) for t, s in zip(self.transforms, self._slices(x))]
+        return cat(parts, dim=self.dim)
+
+    def _inverse(self, y):
+        _check_slices("tensor", "y", y, self.dim, self.length, "length")
+        parts = [t.inv(s) for t, s in zip(self.transforms, self._slices(y))]
+        return cat(parts, dim=self.dim)
+
+    def log_abs_det_jacobian(self, x, y):
+        _check_slices("x", "x", x, self.dim, self.length, "length")
+        _check_slices("y", "y", y, self.dim, self.length, "length")
+        terms = []
+        for t, xs, ys in zip(self.transforms, self._slices(x), self._slices(y)):
+            term = t.log_abs_det_jacobian(xs, ys)
+            if t.event_dim < self.event_dim:
+                term = _sum_rightmost(term, self.event_dim - t.event_dim)
+            terms.append(term)
+        # ``dim`` among the batch dims: the terms are joined; inside the event: summed
+        dim = (self.dim - x.dim() if self.dim >= 0 else self.dim) + self.event_dim
+        return cat(terms, dim=dim) if dim < 0 else sum(terms)
+
+    @property
+    def bijective(self) -> bool:
+        return all(t.bijective for t in self.transforms)
+
+    @constraints.dependent_property
+    def domain(self):
+        return constraints.cat([t.domain for t in self.transforms], self.dim, self.lengths)
+
+    @constraints.dependent_property
+    def codomain(self):
+        return constraints.cat([t.codomain for t in self.transforms], self.dim, self.lengths)
+
+
+class StackTransform(Transform):
+    """The transforms ``tseq`` applied to the slices ``x.select(dim, i)``, the results joined
+    as ``torch.stack`` joins them."""
+
+    def __init__(self, tseq, dim: int = 0, cache_size: int = 0) -> None:
+        if not all(isinstance(t, Transform) for t in tseq):
+            raise AssertionError("All elements of tseq must be Transform instances")
+        if cache_size:
+            tseq = [t.with_cache(cache_size) for t in tseq]
+        super().__init__(cache_size=cache_size)
+        self.transforms = list(tseq)
+        self.dim = dim
+
+    def with_cache(self, cache_size=1):
+        if self._cache_size == cache_size:
+            return self
+        return StackTransform(self.transforms, self.dim, cache_size)
+
+    def _slice(self, z):
+        return [z.select(self.dim, i) for i in range(z.size(self.dim))]
+
+    def _call(self, x):
+        _check_slices("tensor", "x", x, self.dim, len(self.transforms), "len(transforms)")
+        return stack([t(s) for s, t in zip(self._slice(x), self.transforms)], dim=self.dim)
+
+    def _inverse(self, y):
+        _check_slices("tensor", "y", y, self.dim, len(self.transforms), "len(transforms)")
+        return stack([t.inv(s) for s, t in zip(self._slice(y), self.transforms)], dim=self.dim)
+
+    def log_abs_det_jacobian(self, x, y):
+        _check_slices("x", "x", x, self.dim, len(self.transforms), "len(transforms)")
+        _check_slices("y", "y", y, self.dim, len(self.transforms), "len(transforms)")
+        terms = [
+            t.log_abs_det_jacobian(xs, ys)
+            for xs, ys, t in zip(self._slice(x), self._slice(y), self.transforms)
+        ]
+        return stack(terms, dim=self.dim)
+
+    @property
+    def bijective(self) -> bool:
+        return all(t.bijective for t in self.transforms)
+
+    @constraints.dependent_property
+    def domain(self):
+        return constraints.stack([t.domain for t in self.transforms], self.dim)
+
+    @constraints.dependent_property
+    def codomain(self):
+        return constraints.stack([t.codomain for t in self.transforms], self.dim)

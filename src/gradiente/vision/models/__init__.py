@@ -48,6 +48,14 @@ from gradiente.vision.models.efficientnet import (
     efficientnet_v2_s,
 )
 from gradiente.vision.models.googlenet import GoogLeNet, GoogLeNetOutputs, googlenet
+from gradiente.vision.models.inception import Inception3, InceptionOutputs, inception_v3
+from gradiente.vision.models.mnasnet import (
+    MNASNet,
+    mnasnet0_5,
+    mnasnet0_75,
+    mnasnet1_0,
+    mnasnet1_3,
+)
 from gradiente.vision.models.mobilenetv2 import InvertedResidual, MobileNetV2, mobilenet_v2
 from gradiente.vision.models.mobilenetv3 import (
     MobileNetV3,

@@ -454,6 +454,76 @@ _TABLE = {
             ),
         },
     ),
+    "Inception_V3_Weights": (
+        "inception_v3",
+        "IMAGENET1K_V1",
+        {
+            "IMAGENET1K_V1": (
+                "inception_v3_google-0cc3c7bd.pth",
+                27161264,
+                (75, 75),
+                77.294,
+                93.45,
+                {"crop_size": 299, "resize_size": 342},
+            ),
+        },
+    ),
+    "MNASNet0_5_Weights": (
+        "mnasnet0_5",
+        "IMAGENET1K_V1",
+        {
+            "IMAGENET1K_V1": (
+                "mnasnet0.5_top1_67.823-3ffadce67e.pth",
+                2218512,
+                (1, 1),
+                67.734,
+                87.49,
+                {"crop_size": 224},
+            ),
+        },
+    ),
+    "MNASNet0_75_Weights": (
+        "mnasnet0_75",
+        "IMAGENET1K_V1",
+        {
+            "IMAGENET1K_V1": (
+                "mnasnet0_75-7090bc5f.pth",
+                3170208,
+                (1, 1),
+                71.18,
+                90.496,
+                {"crop_size": 224, "resize_size": 232},
+            ),
+        },
+    ),
+    "MNASNet1_0_Weights": (
+        "mnasnet1_0",
+        "IMAGENET1K_V1",
+        {
+            "IMAGENET1K_V1": (
+                "mnasnet1.0_top1_73.512-f206786ef8.pth",
+                4383312,
+                (1, 1),
+                73.456,
+                91.51,
+                {"crop_size": 224},
+            ),
+        },
+    ),
+    "MNASNet1_3_Weights": (
+        "mnasnet1_3",
+        "IMAGENET1K_V1",
+        {
+            "IMAGENET1K_V1": (
+                "mnasnet1_3-a4c69d6f.pth",
+                6282256,
+                (1, 1),
+                76.506,
+                93.522,
+                {"crop_size": 224, "resize_size": 232},
+            ),
+        },
+    ),
     "MobileNet_V2_Weights": (
         "mobilenet_v2",
         "IMAGENET1K_V2",
@@ -1420,6 +1490,8 @@ _MODEL_MODULES = [
         "densenet",
         "efficientnet",
         "googlenet",
+        "inception",
+        "mnasnet",
         "mobilenetv2",
         "mobilenetv3",
         "regnet",
