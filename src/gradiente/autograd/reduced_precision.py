@@ -20,6 +20,12 @@ with a bfloat16 input here, and the op's entry in ``RULES`` says what happens:
 - no entry: the op raises ``RuntimeError("... not implemented for 'BFloat16'")`` rather than
   return numbers that differ from torch's.
 
+Some of torch's bfloat16 kernels round *between* steps (log_softmax stores the sum of
+exponentials and its log as bfloat16; nll_loss adds its terms in bfloat16). Such an op gets a
+*variant*: a subclass, registered with ``variants=``, that replaces it on bfloat16 input. It
+runs under the ``"float32"`` rule (widened inputs, float32 arrays), and calls ``rounded`` where
+torch's kernel rounds; the final rounding is then exact, as are the engine's.
+
 Which ops get which rule is one table, ``ops/bfloat16.py``; its test checks every entry
 against torch bit for bit. Differentiating a bfloat16 backward again (``create_graph=True``)
 is refused. A ``Function`` written by a user (``forward`` with Tensor ops) runs unchanged: its
@@ -41,16 +47,32 @@ RULES: dict[type, str] = {}
 # Ops whose Python-number operand torch first rounds to bfloat16 (``x + 0.3`` adds 0.30078125;
 # ``x * 0.3`` multiplies by float32's 0.3)
 ROUNDS_SCALARS: set[type] = set()
+# Function class -> the subclass that computes it as torch's bfloat16 kernel does
+VARIANTS: dict[type, type] = {}
+# Function class -> f(args) giving torch's op name for the refusal message, where one class
+# serves several torch ops (normalisation: batch, layer and group norm)
+REFUSAL_NAMES: dict = {}
 
 
-def register(rules: dict[type, str], rounds_scalars=()) -> None:
-    """Add ``{FunctionClass: rule}`` entries to the table (see the module docstring), and the
-    ops that round a Python-number operand to bfloat16 first."""
+def register(rules: dict[type, str], rounds_scalars=(), variants=None, names=None) -> None:
+    """Add ``{FunctionClass: rule}`` entries to the table (see the module docstring), the ops
+    that round a Python-number operand to bfloat16 first, ``{FunctionClass: Variant}``
+    replacements (each runs as ``"float32"``) and ``{FunctionClass: f(args) -> op name}`` for
+    refusal messages."""
     for cls, rule in rules.items():
         if rule not in ("bits", "float32", "forward"):
             raise ValueError(f"unknown bfloat16 rule {rule!r} for {cls.__name__}")
         RULES[cls] = rule
     ROUNDS_SCALARS.update(rounds_scalars)
+    for cls, variant in (variants or {}).items():
+        VARIANTS[cls] = variant
+        RULES[variant] = "float32"
+    REFUSAL_NAMES.update(names or {})
+
+
+def rounded(array):
+    """A float32 array rounded to bfloat16 and back: the value a bfloat16 store keeps."""
+    return array.astype(_BF16).astype(_F32)
 
 
 def not_implemented(name: str) -> RuntimeError:
@@ -60,12 +82,16 @@ def not_implemented(name: str) -> RuntimeError:
 
 def apply(cls, args, kwargs, record: bool, device):
     """``cls.apply(*args, **kwargs)`` for an op with at least one bfloat16 input."""
+    cls = VARIANTS.get(cls, cls)
     rule = _rule_of(cls)
     if rule is None:
         if not cls._array_forward:
             rule = "bits"  # a Tensor-level forward: its own ops come through here one by one
         else:
-            raise not_implemented(cls.backward_name.removesuffix("Backward0"))
+            name = REFUSAL_NAMES.get(cls)
+            raise not_implemented(
+                name(args) if name else cls.backward_name.removesuffix("Backward0")
+            )
     ctx = cls._node_class()
     if rule == "bits":
         out = _function._run_forward(cls, ctx, args, kwargs)
