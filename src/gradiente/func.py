@@ -1,5 +1,5 @@
-"""``torch.func``: function transforms — grad, vjp, jvp, jacrev, jacfwd, hessian, vmap and
-functional_call — built on gradiente's reverse-mode autograd.
+"""``torch.func``: function transforms — grad, vjp, jvp, jacrev, jacfwd, hessian, vmap,
+functional_call and stack_module_state — built on gradiente's reverse-mode autograd.
 
 They compose (``jacrev(jacrev(f))`` is a Hessian, ``vmap(grad(f))`` per-sample gradients):
 inside another transform the inputs already carry a graph, so the inner transform keeps the
@@ -318,3 +318,35 @@ def functional_call(
         args = (args,)
     with _swapped(module, merged):
         return module(*args, **(kwargs or {}))
+
+
+def stack_module_state(models) -> tuple[dict, dict]:
+    """(params, buffers) of a list of same-class models, each entry the models' tensors
+    stacked along a new first dim: the model-ensembling pattern, then
+    ``vmap(lambda p, b, x: functional_call(base, (p, b), (x,)))(params, buffers, x)``.
+
+    The stacked parameters are new leaves (they require grad when the models' do), so an
+    optimizer can train the ensemble as one set of tensors.
+    """
+    if len(models) == 0:
+        raise RuntimeError("stack_module_state: Expected at least one model, got 0.")
+    if len({m.training for m in models}) != 1:
+        raise RuntimeError(
+            "stack_module_state: Expected all models to have the same training/eval mode."
+        )
+    if len({type(m) for m in models}) != 1:
+        raise RuntimeError("stack_module_state: Expected all models to be of the same class.")
+    all_params = [dict(m.named_parameters()) for m in models]
+    all_buffers = [dict(m.named_buffers()) for m in models]
+    params = {k: _stacked_leaf([p[k] for p in all_params], k) for k in all_params[0]}
+    buffers = {k: _stacked_leaf([b[k] for b in all_buffers], k) for k in all_buffers[0]}
+    return params, buffers
+
+
+def _stacked_leaf(tensors: list, name: str) -> Tensor:
+    """The models' tensors for ``name`` stacked, as a new leaf requiring grad if they do."""
+    flags = {t.requires_grad for t in tensors}
+    if len(flags) != 1:
+        raise RuntimeError(f"Expected {name} from each model to have the same .requires_grad")
+    result = stack(tensors)
+    return result.detach().requires_grad_() if flags.pop() else result

@@ -7,12 +7,16 @@ and the window-view kernels of ``ops/window_pool.py`` do the work. Otherwise:
   the two spatial axes, so dx = Aᵀ · g · B is the same op with the transposed matrices;
 - max: the flat index h·W + w of each window's first maximum is found separably (rows, then
   columns), and the output is a gather through it, whose backward is the matching scatter-add.
+
+In 3-D the max is the same gather over (D, H·W) planes, its flat indices d·H·W + h·W + w found
+over every window's taps at once; the 3-D average is composed in ``nn.functional`` (the area
+resampling of ``interpolate``, separable means along each axis).
 """
 
 from __future__ import annotations
 
 from gradiente.backend import device_array, get_array_module, xp
-from gradiente.ops.array_function import ArrayFunction
+from gradiente.ops.array_function import ArrayFunction, renamed
 from gradiente.ops.device_pool import DeviceAvgPool2d
 from gradiente.ops.window_pool import (
     AvgPool2d,
@@ -259,3 +263,67 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
 def adaptive_max_pool1d(input, output_size, return_indices=False):
     """Max pooling of (N, C, L) input to a fixed length, as in PyTorch (optional indices)."""
     return _adaptive_max("adaptive_max_pool1d", input, output_size, return_indices, 1)
+
+
+# ------------------------------------------------------------------------------ 3-D
+def adaptive_size_3d(op: str, output_size, image) -> tuple:
+    """(OD, OH, OW) from an int or a 3-tuple (None keeps that input size), as torch reads it."""
+    if isinstance(output_size, int):
+        return (output_size,) * 3
+    size = tuple(output_size)
+    if len(size) != 3:
+        raise RuntimeError(f"{op}: output_size must be 3")
+    return tuple(int(n) if v is None else int(v) for v, n in zip(size, image, strict=True))
+
+
+def batched_3d(op: str, input):
+    """(input as (N, C, D, H, W), whether a batch axis was added), with torch's error for
+    other ranks."""
+    if input.ndim == 4:
+        return input.unsqueeze(0), True
+    if input.ndim != 5:
+        colon = ":" if "max" in op else ""  # torch's two messages differ by this colon
+        raise RuntimeError(f"{op}(): Expected 4D or 5D tensor, but got{colon} {list(input.shape)}")
+    return input, False
+
+
+def _adaptive_max_indices_3d(x, out_dhw):
+    """Flat d·H·W + h·W + w index of each adaptive 3-D window's first maximum (torch scans a
+    window in (d, h, w) order and keeps a value that is greater, or NaN: with NaNs, the last
+    NaN)."""
+    N, C, D, H, W = x.shape
+    OD, OH, OW = out_dhw
+    m = get_array_module(x)
+    if OD == 0 or OH == 0 or OW == 0:
+        return m.zeros((N, C, OD, OH, OW), dtype=xp.int64)
+    d, h, w = (_window_taps(n, o) for n, o in zip((D, H, W), out_dhw, strict=True))
+    # the flat input position of every tap, (OD, OH, OW, kd·kh·kw) in (d, h, w) scan order;
+    # padded taps repeat a window's last position, so they never come before a real maximum
+    flat = (d[:, None, None, :, None, None] * H + h[None, :, None, None, :, None]) * W
+    flat = (flat + w[None, None, :, None, None, :]).reshape(OD, OH, OW, -1)
+    flat = _on_device_of(x, flat)
+    window = x.reshape(N, C, D * H * W)[:, :, flat]  # (N, C, OD, OH, OW, taps)
+    first = window.argmax(axis=-1)[..., None]
+    index = xp.take_along_axis(xp.broadcast_to(flat, window.shape), first, axis=-1)[..., 0]
+    if x.dtype.kind == "f" and xp.isnan(window).any():
+        last_nan = xp.where(xp.isnan(window), flat, -1).max(axis=-1)
+        index = xp.where(last_nan >= 0, last_nan, index)
+    return index
+
+
+# the 2-D gather over (D, H·W) planes: flat index d·(H·W) + (h·W + w)
+_VolumeGather = renamed(_PlaneGather, "_VolumeGather", "AdaptiveMaxPool3DBackward0")
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    """Max pooling of (N, C, D, H, W) (or unbatched (C, D, H, W)) to a fixed (OD, OH, OW), as
+    in PyTorch, with optional flat indices d·H·W + h·W + w into each input volume."""
+    x, unbatched = batched_3d("adaptive_max_pool3d", input)
+    N, C, D, H, W = x._data.shape
+    size = adaptive_size_3d("adaptive_max_pool3d", output_size, (D, H, W))
+    check_dtype("adaptive_max_pool3d_cpu", x._data, "float")
+    idx = _adaptive_max_indices_3d(x._data, size)
+    # unbatched: the gather itself drops the batch axis, so the result's node is torch's
+    out_shape = idx.shape[1:] if unbatched else idx.shape
+    out = _VolumeGather.apply(x.reshape(N, C, D, H * W), idx, out_shape)
+    return (out, wrap_indices(idx, 3, unbatched)) if return_indices else out

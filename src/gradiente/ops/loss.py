@@ -242,9 +242,14 @@ class NllLoss(ArrayFunction):
 
     backward_name = "NllLossBackward0"
 
+    def name(self) -> str:
+        # torch runs its 2-D kernel (nll_loss2d) on inputs with spatial dims
+        return "NllLoss2DBackward0" if self.ndim > 2 else "NllLossBackward0"
+
     @staticmethod
     def forward(ctx, input, target, weight, ignore_index, reduction):
         x = input._data
+        ctx.ndim = x.ndim
         axis = 0 if x.ndim == 1 else 1
         t = target._data
         valid = t != ignore_index

@@ -4,13 +4,16 @@ than argument checks.
 ``scatter_reduce(dim, index, src, reduce)`` combines ``src[i][j][k]`` into
 ``out[index[i][j][k]][j][k]`` (for dim 0) with the reduction. 'sum' and 'mean' are built by the
 Tensor method from the differentiable ``ScatterAddAlongDim`` (``ops/reduce.py``); this module
-gives the mean's divisor and the 'prod'/'amax'/'amin' results, which have no gradient here.
+gives the mean's divisor and the 'prod'/'amax'/'amin' results, with torch's gradients for
+them (``ScatterReduce``).
 """
 
 from __future__ import annotations
 
+from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import add_at, get_array_module, open_grid, xp
-from gradiente.ops.reduce import _scatter_add
+from gradiente.ops.array_function import ArrayFunction
+from gradiente.ops.reduce import GatherAlongDim, Scatter, ScatterAddAlongDim, _scatter_add
 
 # the ufunc that folds one value in, for the reductions done with ``ufunc.at``
 _UFUNCS = {"prod": xp.multiply, "amax": xp.maximum, "amin": xp.minimum}
@@ -59,6 +62,68 @@ def scatter_fold(x, index, dim: int, src, reduce: str, include_self: bool):
     else:  # CuPy has no ufunc.at (and cupyx no scatter_mul): fold in rounds
         _fold_in_rounds(_UFUNCS[reduce].__name__, out, tuple(full), values)
     return out
+
+
+class ScatterReduce(ArrayFunction):
+    """``self.scatter_reduce(dim, index, src, reduce, include_self)`` for 'prod', 'amax' and
+    'amin', with torch's gradients (``scatter_reduce_backward`` in torch's autograd).
+
+    ``src`` has index's shape here (the Tensor method cuts a larger src down first).
+    """
+
+    backward_name = "ScatterReduceBackward0"
+
+    @staticmethod
+    def forward(ctx, a, index, dim, src, reduce, include_self):
+        ctx.index, ctx.dim, ctx.reduce, ctx.include_self = index, dim, reduce, include_self
+        out = scatter_fold(a._data, index, dim, src._data, reduce, include_self)
+        ctx.save_for_backward(a, src, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, src, out = ctx.saved_tensors
+        index, dim = ctx.index, ctx.dim
+        if ctx.reduce == "prod":
+            grad_a, grad_src = _prod_gradients(ctx, grad, a, src, out)
+        else:
+            # amax/amin: the gradient is shared evenly among all the values equal to the
+            # result, self's own value included when it equals it
+            value = GatherAlongDim.apply(out, index, dim)
+            a_is_result = (a == out).to(grad.dtype)
+            src_is_result = (src == value).to(grad.dtype)
+            count = a_is_result + ScatterAddAlongDim.apply(src_is_result, index, dim, a.shape)
+            shared = grad / count
+            grad_a = a_is_result * shared
+            grad_src = src_is_result * GatherAlongDim.apply(shared, index, dim)
+        if not ctx.include_self:
+            grad_a = Scatter.apply(grad_a, index, dim, 0.0)  # self's values were not folded in
+        return grad_a, None, None, grad_src, None, None
+
+
+def _prod_gradients(ctx, grad, a, src, out):
+    """d(out)/d(self) and d(out)/d(src) of a scatter 'prod': out / x for each factor x, with
+    the zeros handled as torch does — the product of the *other* factors is recomputed with
+    the zero replaced by 1 (a lone zero in a group), and a group with two or more zeros in src
+    gives every factor a zero gradient."""
+    index, dim, include_self = ctx.index, ctx.dim, ctx.include_self
+    masked_a = a.masked_fill(a == 0, 1)
+    masked_a_out = ScatterReduce.apply(masked_a, index, dim, src, "prod", include_self)
+    grad_a = grad * masked_a_out / masked_a
+    src_zero = src == 0
+    zeros_in_group = ScatterAddAlongDim.apply(src_zero.to(grad.dtype), index, dim, a.shape)
+    zeros_in_group = GatherAlongDim.apply(zeros_in_group, index, dim)
+    if grad_state.enabled and bool((zeros_in_group._data > 1).any()):
+        raise RuntimeError(
+            "scatter_reduce(): Double backward is unsupported for src when >1 zeros in src are "
+            "scattered to the same position in self"
+        )
+    single_zero = src_zero & (zeros_in_group == 1)
+    masked_src = src.masked_fill(single_zero, 1)
+    masked_src_out = ScatterReduce.apply(a, index, dim, masked_src, "prod", include_self)
+    lone_zero = GatherAlongDim.apply(grad * masked_src_out, index, dim)
+    others = GatherAlongDim.apply(grad * out, index, dim) / src.masked_fill(src_zero, 1)
+    return grad_a, lone_zero.where(single_zero, others)
 
 
 def _fold_in_rounds(name: str, out, index, values) -> None:

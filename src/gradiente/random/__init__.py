@@ -30,14 +30,15 @@ import math
 
 import numpy as np
 
+from gradiente import backend as B
 from gradiente import parallel
 from gradiente.random.exact_math import (
     _TWO_PI,
     _affine,
     _cos,
-    _elementwise,  # noqa: F401  (the per-element libm fallback, re-exported)
-    _fma32,
-    _fma64,  # noqa: F401  (re-exported: tensor factories use exact FMA)
+    _elementwise,
+    _fma32,  # noqa: F401  (re-exported: tensor factories use exact FMA)
+    _fma64,
     _log,
     _log1p,
     _log_avx2,
@@ -51,6 +52,7 @@ from gradiente.random.generator import (
     _gen,
     _one_draw,
     default_generator,
+    fork_rng,
     get_rng_state,
     initial_seed,
     manual_seed,
@@ -67,6 +69,7 @@ __all__ = [
     "initial_seed",
     "get_rng_state",
     "set_rng_state",
+    "fork_rng",
     "uniform",
     "normal",
     "normal_tensor",
@@ -75,6 +78,10 @@ __all__ = [
     "randperm",
     "bernoulli",
     "exponential",
+    "cauchy",
+    "log_normal",
+    "geometric",
+    "poisson",
 ]
 
 _MASK24 = _U64((1 << 24) - 1)  # float32 has a 24-bit significand
@@ -97,11 +104,26 @@ def _canonical(gen: Generator, n: int, dtype) -> np.ndarray:
     return (gen._random64(n) & _MASK53).astype(np.float64) * 2.0**-53
 
 
-def _float_dtype(dtype) -> np.dtype:
+def _float_dtype(dtype, reduced=False) -> np.dtype:
+    """``dtype`` as a NumPy dtype, checked to be one the sampler draws: float32 or float64, and
+    with ``reduced`` also the 16-bit floats (float16, bfloat16)."""
     dtype = np.dtype(dtype)
-    if dtype not in (np.float32, np.float64):
+    if dtype not in (np.float32, np.float64) and not (reduced and _is_reduced(dtype)):
         raise TypeError(f"expected float32 or float64, got {dtype}")
     return dtype
+
+
+def _is_reduced(dtype) -> bool:
+    """float16 or bfloat16: drawn as float32 samples and rounded (torch's CPU kernels)."""
+    return dtype == np.float16 or dtype == B.BF16
+
+
+def _round_to(x: np.ndarray, dtype) -> np.ndarray:
+    """Float samples cast to ``dtype``; a 16-bit float goes through float32 first, as C++'s
+    ``static_cast<Half>(double)`` does (the one constructor takes a float)."""
+    if _is_reduced(dtype):
+        return B.cast(x.astype(np.float32, copy=False), dtype)
+    return x.astype(dtype, copy=False)
 
 
 def _shape(shape) -> tuple:
@@ -114,8 +136,21 @@ def uniform(shape, dtype, low=0.0, high=1.0, generator=None) -> np.ndarray:
 
     torch: ``u * (high - low) + low`` with ``u`` from 24 bits (float32) or 53 bits (float64);
     ``low``, ``high`` are first cast to ``dtype`` and the formula is one FMA in ``dtype``.
+    float16/bfloat16: the float32 formula (with the 16-bit ``high - low``), rounded; a value
+    that rounds up to ``high`` becomes ``low``, keeping [low, high) half-open.
     """
-    dtype, shape = _float_dtype(dtype), _shape(shape)
+    dtype, shape = _float_dtype(dtype, reduced=True), _shape(shape)
+    if _is_reduced(dtype):
+        lo, hi = (B.cast(np.array(v, np.float32), dtype) for v in (low, high))
+        span = B.cast(hi.astype(np.float32) - lo.astype(np.float32), dtype).astype(np.float32)
+        if not lo <= hi:
+            raise RuntimeError(
+                f"uniform_ expects to return a [from, to) range, but found {low}>{high}"
+            )
+        u = _canonical(_gen(generator), math.prod(shape), np.float32)
+        out = B.cast(_affine(u, span, lo.astype(np.float32)), dtype)
+        out[out >= hi] = lo
+        return out.reshape(shape)
     lo, hi = dtype.type(low), dtype.type(high)
     if not lo <= hi:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found {low}>{high}")
@@ -200,13 +235,18 @@ def normal(shape, dtype, mean=0.0, std=1.0, generator=None) -> np.ndarray:
     - 16 or more: fill the tensor with uniforms of its own dtype, transform each block of 16
       (``_normal_fill_float64`` / ``_normal_fill_float32``); if the size is not a multiple of
       16, draw 16 fresh uniforms and recompute the last 16 elements from them.
+
+    float16/bfloat16 take the float32 paths and round; with 16 or more elements torch draws
+    uniforms only for the whole blocks, then the 16 fresh ones (``_normal_reduced``).
     """
-    dtype, shape = _float_dtype(dtype), _shape(shape)
+    dtype, shape = _float_dtype(dtype, reduced=True), _shape(shape)
     if not std >= 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     gen, n = _gen(generator), math.prod(shape)
     if n < 16:
-        return _affine(_normal_scalar_path(gen, n), std, mean).astype(dtype).reshape(shape)
+        return _round_to(_affine(_normal_scalar_path(gen, n), std, mean), dtype).reshape(shape)
+    if _is_reduced(dtype):
+        return _normal_reduced(gen, n, dtype, mean, std).reshape(shape)
     fill = _normal_fill_float32 if dtype == np.float32 else _normal_fill_float64
     u = _canonical(gen, n, dtype)
     out = np.empty(n, dtype=dtype)
@@ -221,6 +261,19 @@ def normal(shape, dtype, mean=0.0, std=1.0, generator=None) -> np.ndarray:
     if full < n:
         out[n - 16 :] = fill(_canonical(gen, 16, dtype), mean, std)
     return out.reshape(shape)
+
+
+def _normal_reduced(gen: Generator, n: int, dtype, mean: float, std: float) -> np.ndarray:
+    """``n >= 16`` float16/bfloat16 normals: float32 uniforms for the whole blocks of 16,
+    transformed as float32's (``_normal_fill_float32``); a partial last block is the last 16
+    elements recomputed from 16 fresh uniforms, as for float32 — but no uniforms were drawn for
+    that partial block first (torch's numbers, checked against it)."""
+    full = n - n % 16
+    out = np.empty(n, dtype=np.float32)
+    out[:full] = _normal_fill_float32(_canonical(gen, full, np.float32), mean, std)
+    if full < n:
+        out[n - 16 :] = _normal_fill_float32(_canonical(gen, 16, np.float32), mean, std)
+    return B.cast(out, dtype)
 
 
 @_one_draw
@@ -384,8 +437,118 @@ def exponential(shape, dtype, lambd=1.0, generator=None) -> np.ndarray:
     Inverse CDF in float64 for every dtype: ``x = -1/λ · log(1 - u)`` (written ``log1p(-u)``),
     ``u`` a 53-bit uniform, then cast.
     """
-    dtype, shape = _float_dtype(dtype), _shape(shape)
+    dtype, shape = _float_dtype(dtype, reduced=True), _shape(shape)
     if not lambd > 0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
     u = _canonical(_gen(generator), math.prod(shape), np.float64)
-    return ((-1.0 / lambd) * _log1p(-u)).astype(dtype).reshape(shape)
+    return _round_to((-1.0 / lambd) * _log1p(-u), dtype).reshape(shape)
+
+
+# ---------------------------------------------------------------------------------------------
+# Cauchy, log-normal, geometric, Poisson: one float64 draw per element, in memory order
+# ---------------------------------------------------------------------------------------------
+
+_tan, _exp = _elementwise(math.tan), _elementwise(math.exp)  # the C library's, as torch calls
+
+
+@_one_draw
+def cauchy(shape, dtype, median=0.0, sigma=1.0, generator=None) -> np.ndarray:
+    """Cauchy samples: ``Tensor.cauchy_(median, sigma)``.
+
+    Inverse CDF in float64: ``x = median + sigma · tan(π (u − ½))`` (one FMA), ``u`` a 53-bit
+    uniform, then cast.
+    """
+    dtype, shape = _float_dtype(dtype, reduced=True), _shape(shape)
+    if not sigma > 0:
+        raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
+    u = _canonical(_gen(generator), math.prod(shape), np.float64)
+    x = _fma64(_tan(math.pi * (u - 0.5)), np.float64(sigma), np.float64(median))
+    return _round_to(x, dtype).reshape(shape)
+
+
+@_one_draw
+def log_normal(shape, dtype, mean=1.0, std=2.0, generator=None) -> np.ndarray:
+    """Log-normal samples: ``Tensor.log_normal_(mean, std)``, ``exp`` of N(mean, std²).
+
+    torch draws every element as a scalar float64 normal (``_normal_scalar_path``, cached
+    partner included, whatever the size), ``z · std + mean`` as one FMA, then ``exp``.
+    """
+    dtype, shape = _float_dtype(dtype, reduced=True), _shape(shape)
+    if not std > 0:
+        raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
+    z = _affine(_normal_scalar_path(_gen(generator), math.prod(shape)), std, mean)
+    return _round_to(_exp(z), dtype).reshape(shape)
+
+
+@_one_draw
+def geometric(shape, dtype, p, generator=None) -> np.ndarray:
+    """Geometric samples (trials up to the first success, ≥ 1): ``Tensor.geometric_(p)``.
+
+    Inverse CDF in float64: ``k = ceil(log u / log(1 − p))``, ``u`` a 53-bit uniform; cast to
+    ``dtype`` (any, integers too).
+    """
+    shape = _shape(shape)
+    if not 0 < p < 1:
+        raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
+    u = _canonical(_gen(generator), math.prod(shape), np.float64)
+    k = np.ceil(_log(u) / math.log1p(-p))
+    return (_round_to(k, dtype) if np.dtype(dtype).kind == "f" else k.astype(dtype)).reshape(shape)
+
+
+@_one_draw
+def poisson(rates: np.ndarray, generator=None) -> np.ndarray:
+    """One Poisson(λ) count per element of ``rates``, in memory order: ``torch.poisson``.
+
+    torch's CPU ``sample_poisson``, one scalar draw at a time (``_poisson_one``), as floats of
+    ``rates``' dtype.
+    """
+    gen = _gen(generator)
+    flat = np.ascontiguousarray(rates).astype(np.float64).ravel()
+    if not np.all(flat >= 0):  # NaN fails too
+        raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
+    if not np.all(np.isfinite(flat)):  # torch returns garbage for inf; the sampler would not end
+        raise RuntimeError("invalid Poisson rate, expected rate to be finite")
+    counts = [_poisson_one(lam, gen) for lam in flat.tolist()]
+    return np.asarray(counts, dtype=np.float64).astype(rates.dtype).reshape(rates.shape)
+
+
+def _uniform64(gen: Generator) -> float:
+    """One 53-bit float64 uniform, as a Python float (the scalar samplers' draw)."""
+    return float(_canonical(gen, 1, np.float64)[0])
+
+
+def _poisson_one(lam: float, gen: Generator) -> int:
+    """One Poisson(λ) count, as torch's CPU ``sample_poisson`` draws it.
+
+    λ ≥ 10: Hörmann's transformed rejection (PTRS, 1993) with its published constants, two
+    uniforms per try. λ < 10: Knuth's product of uniforms, X = the number of uniforms whose
+    running product stays above e^(−λ).
+    """
+    if lam >= 10:
+        slam, loglam = math.sqrt(lam), math.log(lam)
+        b = 0.931 + 2.53 * slam
+        a = -0.059 + 0.02483 * b
+        invalpha = 1.1239 + 1.1328 / (b - 3.4)
+        vr = 0.9277 - 3.6224 / (b - 2)
+        while True:
+            u = _uniform64(gen) - 0.5
+            v = _uniform64(gen)
+            us = 0.5 - abs(u)
+            k = math.floor((2 * a / us + b) * u + lam + 0.43)
+            if us >= 0.07 and v <= vr:
+                return k
+            if k < 0 or (us < 0.013 and v > us):
+                continue
+            # accept if log(V · α⁻¹ / (a / us² + b)) ≤ log P(k) = −λ + k log λ − log k!
+            accept = math.log(v) + math.log(invalpha) - math.log(a / (us * us) + b)
+            if accept <= -lam + k * loglam - math.lgamma(k + 1.0):
+                return k
+    if lam == 0:
+        return 0
+    count, product, threshold = 0, 1.0, math.exp(-lam)
+    while True:
+        product *= _uniform64(gen)
+        if product > threshold:
+            count += 1
+        else:
+            return count

@@ -6,6 +6,7 @@ state serialises to exactly the 5056 bytes of ``torch.get_rng_state()``. The sam
 ``gradiente.random`` read words through ``_random`` / ``_random64`` under the generator's lock.
 """
 
+import contextlib
 import functools
 import inspect
 import os
@@ -114,8 +115,13 @@ class Generator:
 
     # --- state --------------------------------------------------------------------------------
 
-    def get_state(self) -> np.ndarray:
-        """The full state as 5056 uint8 bytes, in exactly torch's ``get_rng_state()`` layout."""
+    def get_state(self):
+        """The full state as a uint8 tensor of 5056 bytes, in exactly torch's layout (the
+        bytes of ``torch.get_rng_state()``)."""
+        return _STATE_AS_TENSOR[0](self._state_bytes())
+
+    def _state_bytes(self) -> np.ndarray:
+        """``get_state()``'s 5056 bytes as a NumPy array."""
         mt = self._bitgen.state["state"]
         pos = int(mt["pos"])
         st = np.zeros((), dtype=_STATE_DTYPE)
@@ -132,8 +138,9 @@ class Generator:
             st["normal_is_valid"] = 1
         return np.frombuffer(st.tobytes(), dtype=np.uint8).copy()
 
-    def set_state(self, state: np.ndarray) -> "Generator":
-        """Restore a state from ``get_state()`` (or from ``torch.get_rng_state().numpy()``)."""
+    def set_state(self, state) -> "Generator":
+        """Restore a state from ``get_state()`` (a uint8 tensor, or its bytes as an array; also
+        ``torch.get_rng_state()``'s)."""
         raw = np.ascontiguousarray(np.asarray(state, dtype=np.uint8))
         if raw.size != _STATE_DTYPE.itemsize:
             raise RuntimeError(
@@ -163,6 +170,15 @@ class Generator:
         """``n`` calls of torch's ``random64()``: two words each, the first one is the high half."""
         w = self._random(2 * n)
         return (w[0::2] << _U64(32)) | w[1::2]
+
+
+# How ``get_state`` hands its bytes out: the tensor layer (above this one) registers the
+# wrapping into a uint8 Tensor when it is imported; until then, the NumPy array itself.
+_STATE_AS_TENSOR = [lambda array: array]
+
+
+def _register_state_wrapper(wrap) -> None:
+    _STATE_AS_TENSOR[0] = wrap
 
 
 default_generator = Generator()
@@ -201,10 +217,32 @@ def initial_seed() -> int:
 
 
 def get_rng_state() -> np.ndarray:
-    """The default generator's state as uint8 bytes (``torch.get_rng_state``)."""
-    return default_generator.get_state()
+    """The default generator's state as uint8 bytes (``torch.get_rng_state``; the package root's
+    ``get_rng_state`` wraps them in a tensor)."""
+    return default_generator._state_bytes()
 
 
 def set_rng_state(state: np.ndarray) -> None:
     """Restore the default generator's state (``torch.set_rng_state``)."""
     default_generator.set_state(state)
+
+
+@contextlib.contextmanager
+def fork_rng(
+    devices=None, enabled=True, _caller="fork_rng", _devices_kw="devices", device_type="cuda"
+):
+    """``torch.random.fork_rng``: run the ``with`` block on a fork of the default generator.
+
+    The generator's state (words, seed and cached normal) is saved on entry and restored on
+    exit, so draws inside the block leave the program's random stream where it was.
+    gradiente's CUDA tensors draw from this same CPU generator, so ``devices`` has nothing more
+    to save. ``enabled=False`` makes it a no-op.
+    """
+    if not enabled:
+        yield
+        return
+    saved = default_generator._state_bytes()
+    try:
+        yield
+    finally:
+        default_generator.set_state(saved)

@@ -1,10 +1,10 @@
 """Random factories (``rand``, ``randn``, ``randint``, ``randperm``, ``normal``, their
-``*_like`` forms) and the draws made from a tensor (``bernoulli``, ``multinomial``): the same
-numbers as torch's for the same seed (``gradiente.random`` reproduces its generator)."""
+``*_like`` forms), the draws made from a tensor (``bernoulli``, ``multinomial``, ``poisson``)
+and the in-place fills with other distributions (``RandomFills``: ``cauchy_``, ``log_normal_``,
+``geometric_``): the same numbers as torch's for the same seed (``gradiente.random`` reproduces
+its generator)."""
 
 from __future__ import annotations
-
-import math
 
 from gradiente import backend as B
 from gradiente import random as _random
@@ -22,6 +22,9 @@ from gradiente.tensor.common import (
 
 Tensor = None  # the assembled class, bound by gradiente.tensor (see its __init__)
 
+# ``Generator.get_state()`` returns a uint8 tensor, as torch's (the generator sits below us)
+_random.generator._register_state_wrapper(lambda array: Tensor._make(array, False, None))
+
 
 def _samples(sample, shape, generator, dtype, out) -> Tensor:
     """rand/randn: ``sample(shape, np_dtype, 0.0, 1.0, generator)`` (uniform on [0, 1), or
@@ -31,26 +34,8 @@ def _samples(sample, shape, generator, dtype, out) -> Tensor:
     if not d.is_floating_point:
         kernel = "check_uniform_bounds" if sample is _random.uniform else "normal_kernel_cpu"
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{B.torch_type_name(d.np)}'")
-    if d is B.bfloat16:
-        return Tensor._make(_bfloat16_samples(sample, shape, generator), False, None)
+    # (float16 and bfloat16 too: the samplers draw them as torch does, see gradiente.random)
     return Tensor._make(sample(shape, d.np, 0.0, 1.0, generator), False, None)
-
-
-def _bfloat16_samples(sample, shape, generator):
-    """rand/randn in bfloat16 as torch draws them: float32 samples rounded to bfloat16; a
-    uniform that rounds up to 1 becomes 0 (torch keeps [0, 1) half-open). torch's normal
-    sampler for 16 or more bfloat16 elements does its Box-Muller arithmetic in bfloat16 itself,
-    which gradiente does not reproduce: it refuses rather than give other numbers."""
-    if sample is _random.normal and math.prod(shape) >= 16:
-        raise RuntimeError(
-            "\"normal_kernel_cpu\" not implemented for 'BFloat16' with 16 or more elements in "
-            "gradiente (torch's bfloat16 sampler is not reproduced): draw float32 and call "
-            ".bfloat16()"
-        )
-    values = B.cast(sample(shape, xp.float32, 0.0, 1.0, generator), B.BF16)
-    if sample is _random.uniform:
-        values[values >= 1] = 0
-    return values
 
 
 def rand(
@@ -293,3 +278,43 @@ def multinomial(input, num_samples, replacement=False, generator=None) -> Tensor
         )
     out = out.astype(xp.int64)
     return Tensor._make(out.reshape(p.shape[:-1] + (num_samples,)), False, None)
+
+
+def poisson(input, generator=None) -> Tensor:
+    """One Poisson count per element of the rates ``input`` (floats of its dtype): the same
+    numbers as ``torch.poisson`` for the same seed (its CPU sampler, one element at a time)."""
+    rates = input.detach()
+    if not rates.dtype.is_floating_point:
+        raise NotImplementedError(
+            f"\"poisson_cpu\" not implemented for '{B.torch_type_name(rates._data.dtype)}'"
+        )
+    counts = _random.poisson(B.host(rates.contiguous()._data), generator)
+    return Tensor._make(B.to_device(counts, B.array_device_index(rates._data)), False, None)
+
+
+class RandomFills:
+    """Tensor methods that fill self, in place, with draws from a distribution beyond
+    ``uniform_``/``normal_``/``exponential_`` (which live with the other in-place methods);
+    torch's CPU numbers, drawn on the host."""
+
+    __slots__ = ()
+
+    def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
+        """Fill self with Cauchy samples: median + sigma · tan(π (u − ½))."""
+        return self._fill_random(
+            _random.cauchy(self._data.shape, self._data.dtype, median, sigma, generator)
+        )
+
+    def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
+        """Fill self with log-normal samples: exp of N(mean, std²) (``mean``, ``std`` are the
+        underlying normal's)."""
+        return self._fill_random(
+            _random.log_normal(self._data.shape, self._data.dtype, mean, std, generator)
+        )
+
+    def geometric_(self, p, *, generator=None):
+        """Fill self with geometric samples: the number of Bernoulli(p) trials up to and
+        including the first success (1, 2, ...)."""
+        return self._fill_random(
+            _random.geometric(self._data.shape, self._data.dtype, p, generator)
+        )

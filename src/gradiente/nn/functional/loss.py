@@ -262,7 +262,12 @@ def nll_loss(
     reduction = _resolve_reduction(size_average, reduce, reduction)
     _check_classification("nll_loss", input, target, weight, ignore_index, False)
     _check_weight_not_differentiable(weight)
-    return L.NllLoss.apply(input, target, weight, ignore_index, reduction)
+    loss = L.NllLoss.apply(input, target, weight, ignore_index, reduction)
+    if reduction == "none" and input.ndim in (3,) + tuple(range(5, 9)) and loss.requires_grad:
+        # torch flattens 3-D and 5-D+ inputs to 4-D for its 2-D kernel and views the
+        # unreduced loss back: the printed loss shows that view
+        return loss.view(loss.shape)
+    return loss
 
 
 def binary_cross_entropy(
@@ -290,7 +295,11 @@ def binary_cross_entropy(
         raise RuntimeError("all elements of input should be between 0 and 1")
     if weight is not None and weight.shape != input.shape:
         weight = weight.expand(input.shape)
-    return _reduce(L.BinaryCrossEntropy.apply(input, target, weight), reduction)
+    loss = L.BinaryCrossEntropy.apply(input, target, weight)
+    if reduction == "none":
+        return loss
+    # torch's kernel reduces too: the reduced loss is its one BinaryCrossEntropyBackward0 node
+    return _fused(_reduce(loss, reduction), "BinaryCrossEntropyBackward0", input, target)
 
 
 def binary_cross_entropy_with_logits(

@@ -16,6 +16,7 @@ import warnings
 
 from gradiente.backend import get_array_module, xp
 from gradiente.ops import reduce as R
+from gradiente.ops.adaptive_pool import adaptive_size_3d, batched_3d
 from gradiente.ops.loss import ShownAs
 from gradiente.ops.pool import adaptive_avg_pool1d, adaptive_avg_pool2d
 from gradiente.tensor import Tensor, linspace, ones, stack, where
@@ -268,6 +269,23 @@ _NODE_NAMES = {
     "bicubic": "UpsampleBicubic2DBackward0",
     "area": "AdaptiveAvgPool3DBackward0",  # the 1-D and 2-D cases are adaptive_avg_pool's own
 }
+
+
+def adaptive_avg_pool3d(input: Tensor, output_size) -> Tensor:
+    """Average pooling of (N, C, D, H, W) (or unbatched (C, D, H, W)) to a fixed (OD, OH, OW)
+    (None keeps that input size), as in PyTorch: output i averages the window
+    [⌊i·I/O⌋, ⌈(i + 1)·I/O⌉) along each axis — ``interpolate``'s 'area' mode, whose box means
+    are separable, recorded as torch's ``AdaptiveAvgPool3DBackward0``. To (1, 1, 1) it is a
+    plain mean, as in torch."""
+    x, unbatched = batched_3d("adaptive_avg_pool3d", input)
+    sizes = adaptive_size_3d("adaptive_avg_pool3d", output_size, tuple(x.shape[2:]))
+    _interpolate_integer_check(x._data, "area", 3, False)
+    if sizes == (1, 1, 1):
+        return input.mean((-3, -2, -1), keepdim=True)
+    out = _interpolate(x, size=sizes, mode="area")
+    if unbatched:
+        out = out.squeeze(0)
+    return ShownAs.apply(out, "AdaptiveAvgPool3DBackward0", input) if out.requires_grad else out
 
 
 def interpolate(
