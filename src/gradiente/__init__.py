@@ -56,6 +56,7 @@ from gradiente.tensor import (
     where,
 )
 from gradiente.tensor.factories import *  # noqa: F403 - the public factories (its __all__)
+from gradiente.tensor.sampling import poisson
 
 __version__ = "0.1.0"
 
@@ -79,6 +80,10 @@ from gradiente import (  # noqa: E402
     testing,
     transforms,
     utils,
+)
+from gradiente.nn.functional.distance import (  # noqa: E402 - torch.X is F.X
+    cosine_similarity,
+    pairwise_distance,
 )
 from gradiente.serialization import load, save  # noqa: E402
 from gradiente.signal.windows import (  # noqa: E402
@@ -124,6 +129,7 @@ from gradiente._generated_functions import (  # noqa: E402
     argmin,
     argsort,
     argwhere,
+    as_strided,
     asin,
     asinh,
     atan,
@@ -166,6 +172,7 @@ from gradiente._generated_functions import (  # noqa: E402
     diag_embed,
     diagflat,
     diagonal,
+    diagonal_scatter,
     diff,
     digamma,
     dist,
@@ -215,6 +222,7 @@ from gradiente._generated_functions import (  # noqa: E402
     index_copy,
     index_fill,
     index_put,
+    index_reduce,
     index_select,
     inner,
     inverse,
@@ -282,6 +290,7 @@ from gradiente._generated_functions import (  # noqa: E402
     nanquantile,
     nansum,
     narrow,
+    narrow_copy,
     ne,
     neg,
     neg_,
@@ -295,6 +304,7 @@ from gradiente._generated_functions import (  # noqa: E402
     pinverse,
     positive,
     prod,
+    put,
     quantile,
     rad2deg,
     ravel,
@@ -314,6 +324,7 @@ from gradiente._generated_functions import (  # noqa: E402
     scatter_add,
     scatter_reduce,
     select,
+    select_scatter,
     sgn,
     sigmoid,
     sigmoid_,
@@ -323,6 +334,7 @@ from gradiente._generated_functions import (  # noqa: E402
     sin_,
     sinc,
     sinh,
+    slice_scatter,
     slogdet,
     softmax,
     sort,
@@ -390,6 +402,8 @@ from gradiente.functions import (  # noqa: E402
     chain_matmul,
     channels_last,
     channels_last_3d,
+    cholesky,
+    cholesky_inverse,
     cholesky_solve,
     column_stack,
     combinations,
@@ -408,6 +422,7 @@ from gradiente.functions import (  # noqa: E402
     get_num_interop_threads,
     get_num_threads,
     get_rng_state,
+    gradient,
     hsplit,
     hstack,
     iinfo,
@@ -416,16 +431,19 @@ from gradiente.functions import (  # noqa: E402
     is_tensor,
     isin,
     layout,
+    lu,
     lu_unpack,
     meshgrid,
     nan,
     newaxis,
     numel,
+    orgqr,
     pdist,
     pi,
     polygamma,
     pow,
     preserve_format,
+    qr,
     range,
     remainder,
     repeat_interleave,
@@ -434,6 +452,7 @@ from gradiente.functions import (  # noqa: E402
     rsub,
     searchsorted,
     set_default_device,
+    set_default_tensor_type,
     set_float32_matmul_precision,
     set_num_interop_threads,
     set_num_threads,
@@ -448,6 +467,7 @@ from gradiente.functions import (  # noqa: E402
     tril_indices,
     triu_indices,
     typename,
+    unravel_index,
     use_deterministic_algorithms,
     vander,
     var_mean,

@@ -116,7 +116,9 @@ class Node:
         return type(self).__name__
 
     def __repr__(self) -> str:
-        return f"<{self.name()} object at {hex(id(self))}>"
+        # torch makes the nodes of a user's Function in torch.autograd.function, and says so
+        where = "" if type(self).__module__.startswith("gradiente") else "torch.autograd.function."
+        return f"<{where}{self.name()} object at {hex(id(self))}>"
 
     # Which arguments of forward ``next_functions`` lists, by position; None: the tensors of
     # a floating dtype (not index, mask or target tensors, not dims, flags or exponents).

@@ -9,8 +9,10 @@ a module each:
     joining    atleast_Nd, hstack/vstack/dstack/column_stack, hsplit/vsplit/dsplit
     grids      meshgrid, cartesian_prod, combinations, block_diag, tril/triu_indices, vander
     products   einsum, tensordot, chain_matmul, cdist
-    decompositions  svd, triangular_solve, cholesky_solve, lu_unpack
-    searching  isin, searchsorted, bucketize
+    decompositions  svd, triangular_solve, cholesky_solve, lu_unpack; cholesky, qr, lu (deprecated)
+    differences  gradient
+    linalg_extra    cholesky_inverse, orgqr
+    searching  isin, searchsorted, bucketize, unravel_index
     settings   finfo/iinfo, default device, threads, determinism, compile, rng state
 
 ``scripts/generate_functions.py`` reads the names these modules define, so that a name written
@@ -22,16 +24,21 @@ from __future__ import annotations
 import builtins
 import math
 import numbers
+import warnings
 
 from gradiente import backend as B
 from gradiente.backend import xp
 from gradiente.func import vmap
 from gradiente.functions.decompositions import (
+    cholesky,
     cholesky_solve,
+    lu,
     lu_unpack,
+    qr,
     svd,
     triangular_solve,
 )
+from gradiente.functions.differences import gradient
 from gradiente.functions.grids import (
     block_diag,
     cartesian_prod,
@@ -55,6 +62,7 @@ from gradiente.functions.joining import (
     vsplit,
     vstack,
 )
+from gradiente.functions.linalg_extra import cholesky_inverse, orgqr
 from gradiente.functions.products import (
     cdist,
     chain_matmul,
@@ -66,6 +74,7 @@ from gradiente.functions.searching import (
     bucketize,
     isin,
     searchsorted,
+    unravel_index,
 )
 from gradiente.functions.settings import (
     are_deterministic_algorithms_enabled,
@@ -94,6 +103,7 @@ from gradiente.tensor import (
     write_out,
 )
 from gradiente.tensor.common import _legacy_array, layout, strided
+from gradiente.tensor.factories import empty_strided_tensor
 from gradiente.tensor.marks import numpy_axis
 
 
@@ -177,9 +187,9 @@ channels_last_3d = _Named("channels_last_3d")
 preserve_format = _Named("preserve_format")
 
 
-def empty_strided(size, stride, *, dtype=None, device=None, requires_grad=False):
-    """An uninitialised tensor of ``size`` (gradiente's tensors are always row-major)."""
-    return empty(tuple(size), dtype=dtype, device=device, requires_grad=requires_grad)
+def empty_strided(size, stride, *, dtype=None, device=None, requires_grad=False, **options):
+    """An uninitialised tensor of ``size`` laid out with ``stride`` (in elements)."""
+    return empty_strided_tensor(size, stride, dtype, device, requires_grad)
 
 
 def polygamma(n, input, *, out=None):
@@ -315,6 +325,33 @@ ByteTensor = _legacy("ByteTensor", B.uint8)
 BoolTensor = _legacy("BoolTensor", B.bool_)
 
 
+def set_default_tensor_type(t) -> None:
+    """torch's deprecated way to set the default float dtype: ``t`` is a legacy type
+    (``torch.DoubleTensor``), its name, or a float dtype; with torch's warning."""
+    warnings.warn(
+        "torch.set_default_tensor_type() is deprecated as of PyTorch 2.1, please use "
+        "torch.set_default_dtype() and torch.set_default_device() as alternatives.",
+        stacklevel=2,
+    )
+    if isinstance(t, str):
+        name = t.removeprefix("torch.")
+        if name.startswith("cuda."):
+            raise TypeError(f"type {t} not available. Torch not compiled with CUDA enabled.")
+        legacy = globals().get(name)
+        if not isinstance(legacy, _LegacyTensorType):
+            raise TypeError(f"invalid type: '{t}'")
+        if not B.is_float(legacy.dtype.np):
+            raise TypeError("only floating-point types are supported as the default type")
+        dtype = legacy.dtype
+    else:
+        dtype = t.dtype if isinstance(t, _LegacyTensorType) else None
+        if dtype is None or not B.is_float(dtype.np):
+            raise TypeError(
+                "invalid type object: only floating-point types are supported as the default type"
+            )
+    B.set_default_dtype(dtype)
+
+
 __all__ = [
     # constants and small functions
     "flip",
@@ -360,6 +397,7 @@ __all__ = [
     "CharTensor",
     "ByteTensor",
     "BoolTensor",
+    "set_default_tensor_type",
     # grids
     "block_diag",
     "cartesian_prod",
@@ -368,6 +406,9 @@ __all__ = [
     "tril_indices",
     "triu_indices",
     "vander",
+    # linalg_extra
+    "cholesky_inverse",
+    "orgqr",
     # joining
     "atleast_1d",
     "atleast_2d",
@@ -382,10 +423,15 @@ __all__ = [
     "vsplit",
     "vstack",
     # decompositions
+    "cholesky",
     "cholesky_solve",
+    "lu",
     "lu_unpack",
+    "qr",
     "svd",
     "triangular_solve",
+    # differences
+    "gradient",
     # products
     "cdist",
     "pdist",
@@ -396,6 +442,7 @@ __all__ = [
     "bucketize",
     "isin",
     "searchsorted",
+    "unravel_index",
     # settings
     "are_deterministic_algorithms_enabled",
     "compile",

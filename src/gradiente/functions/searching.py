@@ -1,6 +1,8 @@
-"""Searching: isin, searchsorted, bucketize."""
+"""Searching: isin, searchsorted, bucketize, unravel_index."""
 
 from __future__ import annotations
+
+import numbers
 
 from gradiente.backend import device_array, get_array_module, xp
 from gradiente.tensor import (
@@ -40,3 +42,25 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
 def bucketize(input, boundaries, *, out_int32=False, right=False):
     """The bucket of each value: i with boundaries[i-1] < x <= boundaries[i] (``right``: <, <=)."""
     return searchsorted(boundaries, input, out_int32=out_int32, right=right)
+
+
+def unravel_index(indices, shape):
+    """The coordinates, in a tensor of ``shape``, of the flat (row-major) ``indices``: a
+    tuple of int64 tensors, one per dim (``unravel_index(t.argmax(), t.shape)``). As torch,
+    index i gives ``(i // stride_k) % size_k``, so negative indices wrap around."""
+    if not isinstance(indices, Tensor) or indices._data.dtype.kind not in "iu":
+        dtype = indices.dtype if isinstance(indices, Tensor) else type(indices).__name__
+        raise TypeError(f"expected 'indices' to be integer dtype, but got {dtype}")
+    shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
+    if any(not isinstance(n, numbers.Integral) for n in shape):
+        raise TypeError(f"expected 'shape' to be int or sequence of ints, but got {shape}")
+    if any(n < 0 for n in shape):
+        raise ValueError(f"'shape' cannot have negative values, but got {shape}")
+    flat = indices._data.astype(xp.int64)
+    coordinates = []
+    stride = 1
+    with xp.errstate(divide="ignore"):  # a size 0 gives 0s (no index exists)
+        for n in reversed(shape):
+            coordinates.append(Tensor._make((flat // stride) % n if n and stride else flat * 0))
+            stride *= n
+    return tuple(reversed(coordinates))

@@ -86,6 +86,23 @@ def _positions_along(idx, d: int, n: int, op: str):
 
 def _convert_index(index, t: Tensor):
     """Translate a PyTorch index into a NumPy one; report whether it gives a view (basic)."""
+    if t._data.ndim == 0 and not isinstance(index, (tuple, list, Tensor, bool)):
+        if isinstance(index, numbers.Integral):  # loss.data[0], the pre-0.4 idiom
+            if index != 0:
+                raise IndexError(f"index {index} is out of bounds for dimension 0 with size 0")
+            raise IndexError(
+                "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+                "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number"
+            )
+        if isinstance(index, slice):
+            raise IndexError("slice() cannot be applied to a 0-dim tensor.")
+    if (
+        t._data.ndim == 0
+        and isinstance(index, list)
+        and index
+        and all(isinstance(i, numbers.Integral) and not isinstance(i, bool) for i in index)
+    ):
+        raise IndexError("too many indices for tensor of dimension 0")
     if isinstance(index, list) and _sequence_as_tuple(index):
         index = tuple(index)  # PyTorch's (deprecated) reading of x[[[0, 1], [1, 0]]]
     if not isinstance(index, tuple):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import itertools
 
-from gradiente.backend import as_strided, get_array_module, xp
+from gradiente.backend import add_at, as_strided, get_array_module, xp
 from gradiente.ops.array_function import ArrayFunction, PassGrad, renamed
-from gradiente.ops.index import IndexBackward
+from gradiente.ops.index import IndexBackward, WriteView
 
 
 class Reshape(ArrayFunction):
@@ -248,6 +248,117 @@ class DiagonalBackward(ArrayFunction):
         return Diagonal.apply(grad, *ctx.args), None, None, None, None
 
 
+class Unfold(ArrayFunction):
+    """x.unfold(dim, size, step): the windows of ``size`` elements every ``step`` along
+    ``dim``, as a new last dim — a view, with ``dim``'s stride times ``step`` and the window's
+    stride ``dim``'s own. The gradient adds each window's gradient back where it was read."""
+
+    backward_name = "UnfoldBackward0"
+    _is_view = True
+
+    @staticmethod
+    def forward(ctx, a, dim, size, step):
+        x = a._data
+        ctx.args, ctx.shape = (dim, size, step), x.shape
+        shape = list(x.shape)
+        shape[dim] = (shape[dim] - size) // step + 1
+        strides = list(x.strides)
+        strides[dim] *= step
+        return as_strided(x, (*shape, size), (*strides, x.strides[dim]))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return UnfoldBackward.apply(grad, *ctx.args, ctx.shape), None, None, None
+
+
+class UnfoldBackward(ArrayFunction):
+    """The windows' gradient (``unfold``'s output shape) summed into zeros of the input's
+    shape: window element ``k`` of window ``i`` came from position ``i·step + k`` (a 1-D
+    fold). Its own gradient is ``unfold`` again."""
+
+    backward_name = "UnfoldBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, g, dim, size, step, shape):
+        ctx.args = (dim, size, step)
+        windows = g._data
+        out = get_array_module(windows).zeros(shape, dtype=windows.dtype)
+        n = windows.shape[dim]
+        target = xp.moveaxis(out, dim, -1)  # a view: writes land in out
+        source = xp.moveaxis(windows, dim, -2)  # (..., n, size)
+        for k in range(size):  # one strided slice per window position: n elements each
+            target[..., k : k + step * (n - 1) + 1 : step] += source[..., k]
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Unfold.apply(grad, *ctx.args), None, None, None, None
+
+
+def _storage_positions(geometry, m):
+    """The storage positions (in elements) of a strided view's elements, in its shape;
+    ``geometry`` is ``(shape, strides, storage_offset)``, all in elements."""
+    shape, strides, offset = geometry
+    positions = m.full(tuple(shape), offset, dtype=m.int64)
+    for k, (n, step) in enumerate(zip(shape, strides)):
+        axis_shape = [1] * len(shape)
+        axis_shape[k] = n
+        positions = positions + (m.arange(n, dtype=m.int64) * step).reshape(axis_shape)
+    return positions
+
+
+class AsStrided(ArrayFunction):
+    """x.as_strided(size, stride, storage_offset): a view of the memory x lives in (its root
+    tensor's, its *storage*), the element at index i at storage position
+    ``storage_offset + Σ i_k·stride_k`` — sizes, strides and offset in elements, as torch's.
+    The gradient is moved between the two geometries through a zero storage (``Restride``)."""
+
+    backward_name = "AsStridedBackward0"
+    _is_view = True
+
+    @staticmethod
+    def forward(ctx, a, size, stride, storage_offset):
+        root = a if a._base is None else a._base
+        x = a._data
+        item = x.itemsize
+        own_offset = (a.data_ptr() - root.data_ptr()) // item
+        own = (x.shape, tuple(s // item for s in x.strides), own_offset)
+        ctx.geometries = own, (size, stride, storage_offset)
+        # a 1-D view of the storage from position storage_offset on, then the asked strides
+        start = as_strided(root._data, (storage_offset + 1,), (item,))[storage_offset:]
+        return as_strided(start, size, tuple(s * item for s in stride))
+
+    @staticmethod
+    def backward(ctx, grad):
+        own, strided = ctx.geometries
+        return Restride.apply(grad, strided, own), None, None, None
+
+
+class Restride(ArrayFunction):
+    """``apply(g, source, target)``: g (laid out as the strided geometry ``source``) written
+    into a zero storage — elements at the same position add up — and read back as the
+    geometry ``target``: as_strided's gradient, and (with the geometries swapped) its
+    gradient's gradient."""
+
+    backward_name = "AsStridedBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, g, source, target):
+        ctx.geometries = source, target
+        m = get_array_module(g._data)
+        read = _storage_positions(source, m)
+        write = _storage_positions(target, m)
+        ends = [p.max() + 1 for p in (read, write) if p.size]
+        storage = m.zeros(int(max(ends, default=0)), dtype=g._data.dtype)
+        add_at(storage, read, g._data)
+        return storage[write]
+
+    @staticmethod
+    def backward(ctx, grad):
+        source, target = ctx.geometries
+        return Restride.apply(grad, target, source), None, None
+
+
 class Split(ArrayFunction):
     """Pieces of ``sizes`` along ``dim`` (views of the input); the gradient concatenates the
     pieces' gradients (zeros for pieces that were not used)."""
@@ -323,3 +434,16 @@ class TrilTriu(ArrayFunction):
     def backward(ctx, grad):
         # A mask is its own adjoint: the gradient keeps the same triangle.
         return TrilTriu.apply(grad, ctx.lower, ctx.diagonal), None, None
+
+
+# x with one view of it replaced by src (``view`` a function of a tensor, replayed on the
+# gradient): WriteView under the names torch gives its scatters
+SelectScatter = renamed(
+    WriteView, "SelectScatter", "SelectScatterBackward0", "torch.select_scatter: a WriteView."
+)
+SliceScatter = renamed(
+    WriteView, "SliceScatter", "SliceScatterBackward0", "torch.slice_scatter: a WriteView."
+)
+DiagonalScatter = renamed(
+    WriteView, "DiagonalScatter", "DiagonalScatterBackward0", "torch.diagonal_scatter: a WriteView."
+)

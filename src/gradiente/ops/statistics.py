@@ -172,7 +172,10 @@ def unique(x, axis):
     """(values, inverse, counts): the sorted distinct elements of ``x`` (or distinct slices along
     ``axis``), where each element came from, and how often each occurs. The inverse has x's
     shape for elements and is 1-D for slices."""
-    values, inverse, counts = xp.unique(x, return_inverse=True, return_counts=True, axis=axis)
+    # each NaN is distinct (NaN != NaN), as in torch; NumPy would count them as one
+    values, inverse, counts = xp.unique(
+        x, return_inverse=True, return_counts=True, axis=axis, equal_nan=False
+    )
     inverse = inverse.reshape(x.shape if axis is None else -1)
     return values, inverse.astype(xp.int64), counts.astype(xp.int64)
 

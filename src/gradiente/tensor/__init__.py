@@ -108,6 +108,7 @@ from gradiente.tensor.promotion import (  # noqa: F401
     _true_divide,
 )
 from gradiente.tensor.reductions import Reductions
+from gradiente.tensor.sampling import RandomFills
 from gradiente.tensor.shape import Shape
 from gradiente.tensor.special_math import SpecialMath
 from gradiente.tensor.toplevel import (  # noqa: F401
@@ -136,13 +137,14 @@ class Tensor(
     Indexing,
     LinearAlgebra,
     NewTensors,
+    RandomFills,
 ):
     """An N-d array with autograd: ``requires_grad``, ``grad``, ``grad_fn`` and ``backward()``."""
 
     __slots__ = (
         "_data",
         "_requires_grad",
-        "grad",
+        "_grad",
         "grad_fn",
         "_output_nr",
         "_version_counter",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import collections
 import numbers
+import operator
 
 from gradiente import backend as B
 from gradiente.autograd.grad_mode import grad_state
@@ -209,14 +210,31 @@ def _factory_dtype(dtype, default=None):
     return B.to_dtype(dtype)
 
 
-def _size(sizes: tuple, size) -> tuple:
+def _size(sizes: tuple, size, op: str | None = None) -> tuple:
     """A factory's shape, given positionally (``zeros(2, 3)``, ``zeros((2, 3))``) or as
-    ``size=`` (``zeros(size=(2, 3))``)."""
+    ``size=`` (``zeros(size=(2, 3))``); with ``op`` named, a missing size is torch's
+    TypeError (``zeros()``; a 0-d tensor is ``zeros(())``)."""
     if size is None:
-        return _shape_arg(sizes)
-    if sizes:
+        if not sizes and op is not None:
+            raise TypeError(f'{op}() missing 1 required positional arguments: "size"')
+        shape = _shape_arg(sizes)
+    elif sizes:
         raise TypeError("got multiple values for argument 'size'")
-    return _shape_arg((size,))
+    else:
+        shape = _shape_arg((size,))
+    _check_no_negative(shape, op)
+    return shape
+
+
+def _check_no_negative(shape: tuple, op: str | None = None) -> None:
+    """torch's RuntimeError for a negative size given to a factory."""
+    for n in shape:
+        if n < 0:
+            if op == "zeros":
+                raise RuntimeError("zeros: Dimension size must be non-negative.")
+            raise RuntimeError(
+                f"Trying to create tensor with negative dimension {n}: {list(shape)}"
+            )
 
 
 def _result_dtype(dtype, out, default=None) -> B.dtype:
@@ -280,7 +298,10 @@ def _dims(dim, ndim: int, op: str):
 
 def _dim(d, ndim: int, op: str) -> int:
     if not isinstance(d, numbers.Integral) or isinstance(d, bool):
-        raise TypeError(f"{op}(): dim must be an int, got {type(d).__name__}")
+        if isinstance(d, Tensor) and d._data.dtype.kind in "iu" and d._data.size == 1:
+            d = int(d)  # an integer tensor of one element counts as its number, as in torch
+        else:
+            raise TypeError(f"{op}(): dim must be an int, got {type(d).__name__}")
     n = max(ndim, 1)
     if not -n <= d < n:
         raise IndexError(
@@ -341,7 +362,21 @@ def _shape_arg(args) -> tuple:
 
 class Size(tuple):
     """A tensor's shape: a tuple, printed like ``torch.Size([2, 3])``. Slicing, ``+`` and ``*``
-    give a ``Size`` again, as in torch (``x.shape[1:].numel()``)."""
+    give a ``Size`` again, as in torch (``x.shape[1:].numel()``). Made from any iterable of
+    ints, integer tensors of one element included (``torch.Size(torch.tensor([2, 3]))``)."""
+
+    def __new__(cls, sizes=()):
+        if type(sizes) is tuple and all(type(n) is int for n in sizes):
+            return tuple.__new__(cls, sizes)
+        items = []
+        for i, n in enumerate(sizes):
+            try:
+                items.append(operator.index(n))
+            except TypeError:
+                raise TypeError(
+                    f"torch.Size() takes an iterable of 'int' (item {i} is '{type(n).__name__}')"
+                ) from None
+        return tuple.__new__(cls, items)
 
     def __repr__(self):
         return f"torch.Size({list(self)})"
@@ -434,8 +469,9 @@ def _to_array(data, dtype=None):
         if dtype is None:
             B.from_numpy_dtype(arr.dtype)
         return arr
-    if isinstance(data, (list, tuple)) and data and any(isinstance(d, Tensor) for d in data):
-        data = [d._data if isinstance(d, Tensor) else d for d in data]
+    nested = _nested_kinds(data) if isinstance(data, (list, tuple)) else None
+    if nested and "tensor" in nested:
+        data = _tensors_as_scalars(data)
     if dtype is B.bfloat16:  # Python floats are doubles: rounded to float32 first, as torch
         return B.cast(xp.array(data, dtype=xp.float32), dtype.np)
     if dtype is not None:
@@ -447,8 +483,9 @@ def _to_array(data, dtype=None):
             raise RuntimeError(
                 f"value cannot be converted to type {dtype.name} without overflow"
             ) from None
-    if isinstance(_first_leaf(data), xp.generic):
-        # NumPy scalars inside lists keep their dtypes, promoted with the other elements
+    if nested:
+        # NumPy arrays and scalars and tensors inside lists keep their dtypes, promoted with
+        # the other elements (torch's inference: Python floats count as the default dtype)
         return xp.array(data, dtype=_leaf_dtype(data).np)
     arr = xp.array(data)
     kind = arr.dtype.kind
@@ -469,6 +506,37 @@ def _to_array(data, dtype=None):
     if kind == "O" or kind in "US":
         raise TypeError(f"could not build a tensor from {type(data).__name__} data: {data!r}")
     return arr
+
+
+def _nested_kinds(data) -> set:
+    """Which of "numpy" (arrays, scalars) and "tensor" occur inside nested lists/tuples
+    (empty for plain Python numbers: the common case, checked without isinstance)."""
+    kinds = set()
+    for item in data:
+        t = type(item)
+        if t is float or t is int or t is bool:
+            continue
+        if t is list or t is tuple:
+            kinds |= _nested_kinds(item)
+        elif isinstance(item, Tensor):
+            kinds.add("tensor")
+        elif isinstance(item, (xp.ndarray, xp.generic)):
+            kinds.add("numpy")
+        elif isinstance(item, (list, tuple)):
+            kinds |= _nested_kinds(item)
+    return kinds
+
+
+def _tensors_as_scalars(data):
+    """Nested data with each tensor replaced by its one value as a NumPy scalar of its dtype:
+    torch reads a tensor inside a list as a number, so it must have one element."""
+    if isinstance(data, Tensor):
+        if data._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return B.host(data._data).reshape(())[()]
+    if isinstance(data, (list, tuple)):
+        return [_tensors_as_scalars(item) for item in data]
+    return data
 
 
 def _leaves(data):
@@ -500,7 +568,7 @@ def _leaf_dtype(data):
             d = _leaf_dtype(item)
             result = d if result is None else B.promote_types(result, d)
         return result or B.get_default_dtype()
-    if isinstance(data, xp.generic):
+    if isinstance(data, (xp.generic, xp.ndarray)):  # an array counts as its dtype
         return B.from_numpy_dtype(data.dtype)
     if isinstance(data, bool):
         return B.bool_

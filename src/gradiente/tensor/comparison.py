@@ -202,7 +202,7 @@ class Comparison:
 
     @function
     @inplace
-    def __invert__(self):
+    def bitwise_not(self):
         """Element-wise bitwise NOT (logical NOT for bool)."""
         if _floating(self):
             raise NotImplementedError(
@@ -210,7 +210,13 @@ class Comparison:
             )
         return Tensor._make(xp.invert(self._data), False, None)
 
-    bitwise_not = __invert__
+    def __invert__(self):
+        """``~x``: ``bitwise_not``, with torch's TypeError for floating-point tensors."""
+        if _floating(self):
+            raise TypeError(
+                "~ (operator.invert) is only implemented on integer and Boolean-type tensors"
+            )
+        return self.bitwise_not()
 
     def _shift(self, other, fn, kernel: str, reflected: bool = False):
         """``self << other`` or ``>>`` (``other << self`` when ``reflected``) on integers.
@@ -302,7 +308,13 @@ class Comparison:
     @function
     def nonzero(self, as_tuple=False):
         """The indices of the non-zero elements (one row per element, or a tuple of columns)."""
-        idx = xp.nonzero(self._data)
+        data = self._data
+        if data.ndim == 0:  # a scalar is read as one element: rows of no coordinates
+            found = int(bool(data))
+            if as_tuple:
+                return (Tensor._make(xp.zeros(found, xp.int64), False, None),)
+            return Tensor._make(xp.zeros((found, 0), xp.int64), False, None)
+        idx = xp.nonzero(data)
         if as_tuple:
             return tuple(Tensor._make(i.astype(xp.int64), False, None) for i in idx)
         return Tensor._make(xp.stack(idx, axis=1).astype(xp.int64), False, None)

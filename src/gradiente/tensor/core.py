@@ -13,6 +13,7 @@ from gradiente.autograd.function import VersionCounter
 from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import xp
 from gradiente.ops import elementwise as E
+from gradiente.tensor import storage as _storage
 from gradiente.tensor.common import (
     _CPU,
     _LEGACY_TYPE_NAMES,
@@ -24,6 +25,7 @@ from gradiente.tensor.common import (
     _legacy_array,
     _place,
     _rebuild,
+    _scalar_type_name,
     _to_array,
     device,
     layout,
@@ -32,10 +34,30 @@ from gradiente.tensor.common import (
 from gradiente.tensor.marks import function
 
 Tensor = None  # the assembled class, bound by gradiente.tensor (see its __init__)
+_new_size = tuple.__new__  # Size(shape) for a shape known to hold ints: no checks
 _NUMPY_SCALAR = xp.generic  # what NumPy's 0-d ufuncs return (bound once: _make is hot)
 
 # The host arrays made by ``pin_memory``, by id; an entry goes when its array is freed.
 _pinned: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+
+
+def _cpp_name(dtype) -> str:
+    """The C++ name torch's messages give a dtype ('float', 'double', 'long', ...)."""
+    return _CPP_SCALAR_NAMES.get(dtype.name, dtype.name)
+
+
+_CPP_SCALAR_NAMES = {
+    "float32": "float",
+    "float64": "double",
+    "float16": "c10::Half",
+    "bfloat16": "c10::BFloat16",
+    "int64": "long",
+    "int32": "int",
+    "int16": "short",
+    "int8": "signed char",
+    "uint8": "unsigned char",
+    "bool": "bool",
+}
 
 
 def _cast(name: str, dtype):
@@ -68,7 +90,7 @@ class TensorCore:
         """Set every attribute a tensor has (the constructors' one list of them)."""
         self._data = data
         self._requires_grad = requires_grad
-        self.grad = None
+        self._grad = None
         self.grad_fn = grad_fn
         self._output_nr = 0
         self._version_counter = None
@@ -99,7 +121,7 @@ class TensorCore:
     @property
     def shape(self) -> Size:
         """Returns the size of the ``self`` tensor."""
-        return Size(self._data.shape)
+        return _new_size(Size, self._data.shape)
 
     @property
     def ndim(self) -> int:
@@ -153,6 +175,37 @@ class TensorCore:
             # are views of a leaf); it still shares memory and version counter with its base
             self._base = self._view = None
         self._requires_grad = bool(value)
+
+    @property
+    def grad(self):
+        """The gradient backward accumulated here (None until then); assigning one checks
+        its type, size and dtype, as torch does."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(
+                    "assigned grad expected to be a Tensor or None but got grad of type "
+                    f"{type(value).__name__}"
+                )
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(
+                    f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor "
+                    f"of size '{list(self.shape)}'. Please ensure that the gradient and the "
+                    "tensor are the same size"
+                )
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError(
+                    f"attempting to assign a gradient with dtype '{_cpp_name(value.dtype)}' to a "
+                    f"tensor with grad_dtype '{_scalar_type_name(self)}'. The gradient must match "
+                    "the tensor's grad_dtype (defaults to the tensor's dtype). You can set the "
+                    "tensor's grad_dtype attribute with a specific dtype, or None to allow any "
+                    "dtype. Set grad_dtype with caution. Diverging the dtypes of a tensor and its "
+                    "gradient may break downstream systems that assume they match."
+                )
+        self._grad = value
 
     @property
     def is_leaf(self) -> bool:
@@ -266,6 +319,15 @@ class TensorCore:
             return 0
         return (self.data_ptr() - base.data_ptr()) // self._data.itemsize
 
+    def untyped_storage(self):
+        """The bytes of the memory this tensor is a window of (its root tensor's): tensors
+        that share memory have storages with one ``data_ptr()``."""
+        return _storage.UntypedStorage(self)
+
+    def storage(self):
+        """The elements of this tensor's storage (torch's deprecated ``TypedStorage``)."""
+        return _storage.typed_storage(self)
+
     @property
     def nbytes(self) -> int:
         """The number of bytes the elements take."""
@@ -295,7 +357,7 @@ class TensorCore:
     def size(self, dim=None):
         """Returns the size of the ``self`` tensor."""
         if dim is None:
-            return Size(self._data.shape)
+            return _new_size(Size, self._data.shape)
         return self._data.shape[_dim(dim, self.ndim, "size")]
 
     def stride(self, dim=None):
@@ -358,6 +420,11 @@ class TensorCore:
             )
 
     def __array__(self, dtype=None, copy=None):
+        if self._requires_grad:  # np.array(t) is t.numpy(), which torch refuses here
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                "instead."
+            )
         if type(self._data) is not B.ndarray:
             self._check_on_host()
         return self._data if dtype is None else self._data.astype(dtype)

@@ -5,6 +5,7 @@ are public from here too) and the methods that make new tensors (``new_zeros``,
 from __future__ import annotations
 
 import numbers
+import warnings
 
 from gradiente import backend as B
 from gradiente.backend import xp
@@ -12,6 +13,7 @@ from gradiente.random import _fma32, _fma64  # exact fused multiply-add, as torc
 from gradiente.tensor.common import (
     _arr,
     _check_device,
+    _check_no_negative,
     _factory_dtype,
     _finish,
     _legacy_array,
@@ -47,6 +49,7 @@ __all__ = [
     "empty_like",
     "eye",
     "from_numpy",
+    "frombuffer",
     "full",
     "full_like",
     "linspace",
@@ -118,6 +121,49 @@ def from_numpy(array) -> Tensor:
     return Tensor._make(array, False, None)
 
 
+def frombuffer(buffer, *, dtype=None, count=-1, offset=0, requires_grad=False) -> Tensor:
+    """A 1-D tensor sharing memory with a Python buffer (``bytearray``, ``array.array``, ...):
+    ``count`` elements of ``dtype`` from byte ``offset`` on (all of them for -1)."""
+    if dtype is None:
+        raise TypeError('frombuffer() missing 1 required positional arguments: "dtype"')
+    d = B.to_dtype(dtype)
+    view = memoryview(buffer)
+    length, item = view.nbytes, xp.dtype(d.np).itemsize
+    if length == 0 or count == 0:
+        raise ValueError(f"both buffer length ({length}) and count ({count}) must not be 0")
+    if not 0 <= offset < length:
+        raise ValueError(
+            f"offset ({offset} bytes) must be non-negative and no greater than buffer length "
+            f"({length} bytes) minus 1"
+        )
+    if count < 0:
+        if (length - offset) % item:
+            raise ValueError(
+                f"buffer length ({length - offset} bytes) after offset ({offset} bytes) must be "
+                f"a multiple of element size ({item})"
+            )
+        count = (length - offset) // item
+    elif count * item > length - offset:
+        raise ValueError(
+            f"requested buffer length ({count} * {item} bytes) after offset ({offset} bytes) "
+            f"must not be greater than actual buffer length ({length} bytes)"
+        )
+    if view.readonly:
+        warnings.warn(
+            "The given buffer is not writable, and PyTorch does not support non-writable "
+            "tensors. This means you can write to the underlying (supposedly non-writable) "
+            "buffer using the tensor. You may want to copy the buffer to protect its data or "
+            "make it writable before converting it to a tensor. This type of warning will be "
+            "suppressed for the rest of this program.",
+            stacklevel=2,
+        )
+    array = xp.frombuffer(buffer, dtype=d.np, count=count, offset=offset)
+    t = Tensor._make(array, False, None)
+    if requires_grad:
+        t.requires_grad = True
+    return t
+
+
 def zeros(
     *sizes,
     size=None,
@@ -131,7 +177,7 @@ def zeros(
     """A tensor of ``size`` filled with 0."""
     _check_device(device)
     d = _result_dtype(dtype, out)
-    t = Tensor._make(xp.zeros(_size(sizes, size), d.np), False, None)
+    t = Tensor._make(xp.zeros(_size(sizes, size, "zeros"), d.np), False, None)
     return _finish(t, "zeros", device, requires_grad, layout, pin_memory, out)
 
 
@@ -148,7 +194,7 @@ def ones(
     """A tensor of ``size`` filled with 1."""
     _check_device(device)
     d = _result_dtype(dtype, out)
-    t = Tensor._make(xp.ones(_size(sizes, size), d.np), False, None)
+    t = Tensor._make(xp.ones(_size(sizes, size, "ones"), d.np), False, None)
     return _finish(t, "ones", device, requires_grad, layout, pin_memory, out)
 
 
@@ -166,7 +212,7 @@ def empty(
     """A tensor of ``size`` whose values are not initialised."""
     _check_device(device)
     d = _result_dtype(dtype, out)
-    t = Tensor._make(xp.empty(_size(sizes, size), d.np), False, None)
+    t = Tensor._make(xp.empty(_size(sizes, size, "empty"), d.np), False, None)
     return _finish(t, "empty", device, requires_grad, layout, pin_memory, out)
 
 
@@ -193,7 +239,9 @@ def full(
     fill = _arr(fill_value)
     if not isinstance(fill, (numbers.Number, xp.ndarray, xp.generic)):
         fill = B.host(fill)  # a 0-d CUDA tensor as the fill value
-    t = Tensor._make(xp.full(_shape_arg((size,)), fill, d.np), False, None)
+    shape = _shape_arg((size,))
+    _check_no_negative(shape)
+    t = Tensor._make(xp.full(shape, fill, d.np), False, None)
     return _finish(t, "full", device, requires_grad, layout, pin_memory, out)
 
 
@@ -216,7 +264,7 @@ def eye(
 
 
 def arange(
-    start,
+    start=None,
     end=None,
     step=1,
     dtype=None,
@@ -229,6 +277,19 @@ def arange(
 ) -> Tensor:
     """Values start, start+step, ... below end; int64 unless an argument is a float."""
     _check_device(device)
+    if start is None and end is None:
+        raise TypeError(
+            "arange() received an invalid combination of arguments - got (), but expected one "
+            "of:\n * (Number end, *, Tensor out = None, torch.dtype dtype = None, torch.layout "
+            "layout = None, torch.device device = None, bool pin_memory = False, bool "
+            "requires_grad = False)\n * (Number start, Number end, *, torch.dtype dtype = None, "
+            "torch.layout layout = None, torch.device device = None, bool pin_memory = False, "
+            "bool requires_grad = False)\n * (Number start, Number end, Number step = 1, *, "
+            "Tensor out = None, torch.dtype dtype = None, torch.layout layout = None, "
+            "torch.device device = None, bool pin_memory = False, bool requires_grad = False)\n"
+        )
+    if start is None:  # arange(end=n)
+        start = 0
     if end is None:
         start, end = 0, start
     start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
@@ -434,6 +495,20 @@ def full_like(
     )
 
 
+def empty_strided_tensor(size, stride, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """An uninitialised tensor of ``size`` laid out with ``stride`` (in elements): a strided
+    window on just enough new memory, as torch's ``empty_strided``."""
+    _check_device(device)
+    size, stride = _shape_arg((size,)), _shape_arg((stride,))
+    if len(size) != len(stride):
+        raise RuntimeError("mismatch in length of strides and shape")
+    d = _factory_dtype(dtype)
+    needed = 0 if 0 in size else 1 + sum((n - 1) * s for n, s in zip(size, stride))
+    memory = xp.empty(needed, d.np)
+    array = B.as_strided(memory, size, tuple(s * memory.itemsize for s in stride))
+    return _finish(Tensor._make(array, False, None), "empty_strided", device, requires_grad)
+
+
 def _options(options: dict) -> dict:
     """The keyword options of ``x.new_*(...)`` that torch accepts besides dtype, device and
     requires_grad: ``layout`` and ``pin_memory``."""
@@ -519,6 +594,15 @@ class NewTensors:
             requires_grad=requires_grad,
             **_options(options),
         )
+
+    def new_empty_strided(
+        self, size, stride, dtype=None, device=None, requires_grad=False, **options
+    ):
+        """An uninitialised tensor of ``size`` with strides ``stride`` (self's dtype and
+        device unless given)."""
+        _options(options)
+        dtype, device = _like(self, dtype, device)
+        return empty_strided_tensor(size, stride, dtype, device, requires_grad)
 
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
         """Returns a new Tensor with ``data`` as the tensor data."""

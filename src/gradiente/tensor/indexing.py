@@ -10,6 +10,7 @@ from gradiente.backend import xp
 from gradiente.ops import index as I
 from gradiente.ops import reduce as R
 from gradiente.ops import scatter as SC
+from gradiente.ops import shape as S
 from gradiente.ops.index_rules import (
     _check_scatter_index,
     _check_scatter_shapes,
@@ -101,7 +102,7 @@ class Indexing:
             if grad_state.enabled and (self._requires_grad or _req(value)):
                 self._inplace(lambda s, v: I.CopySlices.apply(s, index, v), value)
                 return
-            self._check_inplace()
+            self._check_inplace(overlap_allowed=True)  # only the written region matters
             self._data[index] = _arr(value)
         except (ValueError, RuntimeError):
             _check_value_shape(self, index, basic, xp.shape(_arr(value)))
@@ -318,13 +319,43 @@ class Indexing:
                     out = out.floor_divide(Tensor._make(count.astype(self._data.dtype)))
             return out
         SC.check_reduction(reduce)
-        if grad_state.enabled and (self._requires_grad or _req(src)):
+        if tuple(src.shape) != idx.shape:  # src may be larger than index: only its corner counts
+            src = src[tuple(slice(0, n) for n in idx.shape)]
+        return SC.ScatterReduce.apply(self, idx, d, src, reduce, include_self)
+
+    @function
+    @inplace
+    def index_reduce(self, dim, index, source, reduce, *, include_self=True):
+        """Fold the slices of ``source`` along dim into self's slices ``index`` (one index per
+        source slice) with 'prod', 'mean', 'amax' or 'amin': a ``scatter_reduce`` whose index
+        repeats each entry of ``index`` across its slice."""
+        if reduce not in ("prod", "mean", "amax", "amin"):
             raise RuntimeError(
-                f"gradiente does not implement the gradient of scatter_reduce(reduce='{reduce}') "
-                "yet"
+                "index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got "
+                f"{reduce}."
             )
-        out = SC.scatter_fold(self._data, idx, d, src._data, reduce, include_self)
-        return Tensor._make(out, False, None)
+        d = _dim(dim, self.ndim, "index_reduce")
+        idx = _index_array(index, "index_reduce").reshape(-1)
+        count = source.shape[d] if source.ndim else 1
+        if idx.size != count:
+            raise RuntimeError(
+                f"index_reduce_(): Number of indices ({idx.size}) should be equal to "
+                f"source.size(dim): ({count}), for dim: {d}"
+            )
+        n = self.shape[d] if self.ndim else 1
+        if idx.size and bool(((idx >= n) | (idx < -n)).any()):
+            raise IndexError("index out of range in self")
+        if self.ndim == 0:
+            return (
+                self.reshape(1)
+                .index_reduce(0, index, source.reshape(1), reduce, include_self=include_self)
+                .reshape(())
+            )
+        along = [1] * source.ndim
+        along[d] = -1
+        spread = xp.broadcast_to((idx % n).reshape(along), tuple(source.shape)).copy()
+        spread = Tensor._make(B.device_array(self._data, spread))
+        return self.scatter_reduce(d, spread, source, reduce, include_self=include_self)
 
     @function
     @inplace
@@ -336,6 +367,44 @@ class Indexing:
             raise RuntimeError("masked_scatter: expected source to have at least as many elements")
         return I.IndexPut.apply(self, mask._data, source.reshape(-1)[:n].to(self.dtype))
 
+    @function
+    def put(self, index, source, accumulate=False):
+        """Out-of-place ``put_``: self with the elements at the flat positions ``index`` (of
+        self read as 1-D; negative ones count from the end) set to — or, with
+        ``accumulate``, increased by — ``source``'s, differentiably."""
+        idx = _index_array(index, "put").reshape(-1)
+        n = self.numel()
+        bad = idx[(idx >= n) | (idx < -n)]
+        if bad.size:
+            raise IndexError(
+                f"out of range: tried to access index {int(bad[0])} on a tensor of {n} elements."
+            )
+        flat = self.reshape(-1).index_put(
+            (Tensor._make(idx),), source.reshape(-1).to(self.dtype), accumulate
+        )
+        return flat.reshape(self.shape)
+
+    @function
+    def select_scatter(self, src, dim, index):
+        """self with ``self.select(dim, index)`` replaced by ``src`` (a new tensor)."""
+        d = _dim(dim, self.ndim, "select_scatter")
+        self.select(d, index)  # torch's index check
+        return _scatter_into_view(self, src, lambda t: t.select(d, index), S.SelectScatter)
+
+    @function
+    def slice_scatter(self, src, dim=0, start=None, end=None, step=1):
+        """self with the slice ``start:end:step`` along ``dim`` replaced by ``src``."""
+        d = _dim(dim, self.ndim, "slice_scatter")
+        region = (slice(None),) * d + (slice(start, end, step),)
+        return _scatter_into_view(self, src, lambda t: t[region], S.SliceScatter)
+
+    @function
+    def diagonal_scatter(self, src, offset=0, dim1=0, dim2=1):
+        """self with ``self.diagonal(offset, dim1, dim2)`` replaced by ``src``."""
+        return _scatter_into_view(
+            self, src, lambda t: t.diagonal(offset, dim1, dim2), S.DiagonalScatter
+        )
+
     def put_(self, index, source, accumulate=False):
         """Copies the elements from ``source`` into the positions specified by ``index``."""
         self._check_inplace()
@@ -343,6 +412,18 @@ class Indexing:
         self._data[...] = SC.put(self._data, idx, source._data, accumulate)
         self._bump()
         return self
+
+
+def _scatter_into_view(t, src, view, op):
+    """``t`` with ``view(t)`` replaced by ``src`` (cast to t's dtype), recorded as ``op``
+    (a WriteView); src must have the view's shape, as torch checks."""
+    region = view(t.detach())
+    if tuple(src.shape) != tuple(region.shape):
+        raise RuntimeError(
+            "expected src to have a size equal to the slice of self. src size = "
+            f"{list(src.shape)}, slice size = {list(region.shape)}"
+        )
+    return op.apply(t, src.to(t.dtype), view)
 
 
 def _check_index_add_shapes(t, dim, index, source) -> None:

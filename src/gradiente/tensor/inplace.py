@@ -91,6 +91,32 @@ def _inplace_ufunc(ufunc, t: Tensor, other) -> None:
     t._bump()
 
 
+def _no_grad_view_error() -> RuntimeError:
+    """torch's error for an in-place change, with grad mode on, of a view made without it."""
+    return RuntimeError(
+        "A view was created in no_grad mode and is being modified inplace with grad mode "
+        "enabled. Given that this use case is ambiguous and error-prone, it is forbidden. You "
+        "can clarify your code by moving both the view and the inplace either both inside the "
+        "no_grad block (if you don't want the inplace to be tracked) or both outside (if you "
+        "want the inplace to be tracked)."
+    )
+
+
+def _check_no_overlap(t: Tensor) -> None:
+    """torch's error for writing into a tensor whose elements share memory (an expanded one:
+    a stride of 0 over more than one element)."""
+    data = t._data
+    if (
+        0 in data.strides
+        and data.size > 1
+        and any(s == 0 and n > 1 for s, n in zip(data.strides, data.shape, strict=True))
+    ):
+        raise RuntimeError(
+            "unsupported operation: more than one element of the written-to tensor refers to a "
+            "single memory location. Please clone() the tensor before performing the operation."
+        )
+
+
 def _unary_inplace(out_of_place):
     """The method ``x.f_()`` (and, by its ``@function`` mark, ``gradiente.f_``) of the unary
     Tensor method ``f``: ``x.f()`` computed and written into x's memory and graph by
@@ -111,16 +137,24 @@ class InPlace:
 
     __slots__ = ()
 
-    def _check_inplace(self):
-        if grad_state.enabled and self._requires_grad and self.grad_fn is None:
-            raise RuntimeError(
-                "a leaf Variable that requires grad is being used in an in-place operation."
-            )
+    def _check_inplace(self, overlap_allowed: bool = False):
+        """torch's checks before writing into self: not a leaf that requires grad, not a view
+        made in no_grad mode of one that does, and (unless ``overlap_allowed``: a fill writes
+        one value everywhere) no two elements sharing memory."""
+        if grad_state.enabled:
+            if self._requires_grad and self.grad_fn is None:
+                raise RuntimeError(
+                    "a leaf Variable that requires grad is being used in an in-place operation."
+                )
+            base = self._base
+            if base is not None and self._view is None and base._requires_grad:
+                raise _no_grad_view_error()
+        if not overlap_allowed:
+            _check_no_overlap(self)
 
     def _bump(self):
-        c = self._version_counter
-        if c is not None:
-            c.value += 1
+        """Count an in-place change of the memory (``_version``, shared with views)."""
+        self._get_version_counter().value += 1
 
     def _inplace(self, compute, *others):
         """Run ``compute(self, *others) -> Tensor`` and store the result in self's memory.
@@ -171,11 +205,7 @@ class InPlace:
                 "operation."
             )
         if self._view is None:
-            raise RuntimeError(
-                "a view made while grad mode was off (or of such a view) is being modified in "
-                "place while grad mode is on: gradiente's autograd cannot follow it; make the "
-                "view with grad mode on, or use an out-of-place op"
-            )
+            raise _no_grad_view_error()
         replay, _, multi_output = self._view
         if multi_output is not None:
             raise RuntimeError(
@@ -298,7 +328,7 @@ class InPlace:
         """Fills ``self`` tensor with zeros."""
         if self._overwritten_in_graph():
             return self._inplace(lambda s: _overwrite(s, 0))
-        self._check_inplace()
+        self._check_inplace(overlap_allowed=True)
         self._data[...] = 0
         self._bump()
         return self
@@ -310,7 +340,7 @@ class InPlace:
             self._overwritten_in_graph()
         ):
             return self._inplace(lambda s, v: _overwrite(s, v), value)
-        self._check_inplace()
+        self._check_inplace(overlap_allowed=True)
         self._data[...] = _arr(value)
         self._bump()
         return self

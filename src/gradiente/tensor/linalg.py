@@ -8,10 +8,11 @@ import warnings
 from gradiente import backend as B
 from gradiente.backend import xp
 from gradiente.ops import linalg as L
+from gradiente.ops import shape as S
 from gradiente.ops.matrix_exp import MatrixExp, check_matrix_exp_input
 from gradiente.tensor.common import _dim, _return_types, _shape_arg
 from gradiente.tensor.factories import as_tensor, eye
-from gradiente.tensor.marks import function, numpy_axis
+from gradiente.tensor.marks import function, inplace, numpy_axis
 from gradiente.tensor.promotion import _promote, _scaled_sum
 from gradiente.tensor.toplevel import (
     _empty_product,
@@ -23,6 +24,15 @@ from gradiente.tensor.toplevel import (
 )
 
 Tensor = None  # the assembled class, bound by gradiente.tensor (see its __init__)
+
+
+def _storage_nbytes(root) -> int:
+    """The bytes of the memory a root tensor's array spans from its first element (its
+    storage's size: the array's own bytes when it is contiguous)."""
+    x = root._data
+    if x.flags["C_CONTIGUOUS"] or x.size == 0:
+        return x.nbytes
+    return sum((n - 1) * abs(s) for n, s in zip(x.shape, x.strides)) + x.itemsize
 
 
 class LinAlgError(RuntimeError):
@@ -111,38 +121,38 @@ class LinearAlgebra:
         return matmul(self, other)
 
     @function
-    def mm(self, other):
-        """Performs a matrix multiplication of the matrices self and ``other``."""
-        if self.ndim != 2 or other.ndim != 2:
-            raise RuntimeError(f"mm: expected 2-D tensors, got {self.ndim}-D and {other.ndim}-D")
-        return matmul(self, other)
+    def mm(self, mat2):
+        """Performs a matrix multiplication of the matrices self and ``mat2``."""
+        if self.ndim != 2 or mat2.ndim != 2:
+            raise RuntimeError(f"mm: expected 2-D tensors, got {self.ndim}-D and {mat2.ndim}-D")
+        return matmul(self, mat2)
 
     @function
-    def bmm(self, other):
-        """Performs a batch matrix-matrix product of matrices stored in self and ``other``."""
-        if self.ndim != 3 or other.ndim != 3:
-            raise RuntimeError(f"bmm: expected 3-D tensors, got {self.ndim}-D and {other.ndim}-D")
-        if self.shape[0] != other.shape[0]:
+    def bmm(self, mat2):
+        """Performs a batch matrix-matrix product of matrices stored in self and ``mat2``."""
+        if self.ndim != 3 or mat2.ndim != 3:
+            raise RuntimeError(f"bmm: expected 3-D tensors, got {self.ndim}-D and {mat2.ndim}-D")
+        if self.shape[0] != mat2.shape[0]:
             raise RuntimeError(
-                f"bmm: batch sizes differ: {tuple(self.shape)} and {tuple(other.shape)}"
+                f"bmm: batch sizes differ: {tuple(self.shape)} and {tuple(mat2.shape)}"
             )
-        if self._data.dtype != other._data.dtype and _empty_product(self, other):
-            return _mixed_empty_product(L.Bmm, self, other)
-        if self._data.dtype != other._data.dtype:
+        if self._data.dtype != mat2._data.dtype and _empty_product(self, mat2):
+            return _mixed_empty_product(L.Bmm, self, mat2)
+        if self._data.dtype != mat2._data.dtype:
             raise RuntimeError(
                 f"bmm: expected both tensors to have the same dtype, got "
-                f"{self.dtype} and {other.dtype}"
+                f"{self.dtype} and {mat2.dtype}"
             )
-        return L.Bmm.apply(self, other)
+        return L.Bmm.apply(self, mat2)
 
     @function
-    def dot(self, other):
+    def dot(self, tensor):
         """Computes the dot product of two 1D tensors."""
-        if self.ndim != 1 or other.ndim != 1:
+        if self.ndim != 1 or tensor.ndim != 1:
             raise RuntimeError(
-                f"1D tensors expected, but got {self.ndim}D and {other.ndim}D tensors"
+                f"1D tensors expected, but got {self.ndim}D and {tensor.ndim}D tensors"
             )
-        return matmul(self, other)
+        return matmul(self, tensor)
 
     @function
     def mv(self, vec):
@@ -150,9 +160,9 @@ class LinearAlgebra:
         return matmul(self, vec)
 
     @function
-    def outer(self, other):
+    def outer(self, vec2):
         """Outer product of self and ``vec2``."""
-        return self.reshape(-1, 1) * other.reshape(1, -1)
+        return self.reshape(-1, 1) * vec2.reshape(1, -1)
 
     ger = outer
 
@@ -206,26 +216,31 @@ class LinearAlgebra:
         return (c / d.unsqueeze(1) / d.unsqueeze(0)).clamp(-1, 1)
 
     @function
+    @inplace
     def addmm(self, mat1, mat2, beta=1, alpha=1):
         """beta·self + alpha·(mat1 @ mat2)."""
         return _scaled_sum(self, beta, mat1.mm(mat2), alpha)
 
     @function
+    @inplace
     def addmv(self, mat, vec, beta=1, alpha=1):
         """Performs a matrix-vector product of the matrix ``mat`` and the vector ``vec``."""
         return _scaled_sum(self, beta, mat.mv(vec), alpha)
 
     @function
+    @inplace
     def addbmm(self, batch1, batch2, beta=1, alpha=1):
         """``beta * self + alpha * sum_b batch1[b] @ batch2[b]``."""
         return _scaled_sum(self, beta, batch1.bmm(batch2).sum(0), alpha)
 
     @function
+    @inplace
     def baddbmm(self, batch1, batch2, beta=1, alpha=1):
         """Performs a batch matrix-matrix product of matrices in ``batch1`` and ``batch2``."""
         return _scaled_sum(self, beta, batch1.bmm(batch2), alpha)
 
     @function
+    @inplace
     def addr(self, vec1, vec2, beta=1, alpha=1):
         """``beta * self + alpha * outer(vec1, vec2)``."""
         return _scaled_sum(self, beta, vec1.outer(vec2), alpha)
@@ -344,15 +359,69 @@ class LinearAlgebra:
         """The p-norm of ``self - other``."""
         return (self - other).norm(p)
 
-    def as_strided(self, size, stride, storage_offset=0):
-        """A view with the given sizes and strides (in elements) over self's elements in
-        row-major order — a gather, so gradients flow back to the elements read."""
-        flat_index = xp.full(tuple(size), int(storage_offset), dtype=xp.int64)
-        for k, (n, step) in enumerate(zip(size, stride)):
-            shape = [1] * len(size)
-            shape[k] = n
-            flat_index = flat_index + xp.arange(n).reshape(shape) * step
-        return self.reshape(-1)[Tensor._make(flat_index)]
+    @function
+    def as_strided(self, size, stride, storage_offset=None):
+        """A view of self's storage (the memory of the tensor self is a view of) with the
+        given sizes, strides and storage offset, all in elements as in torch; the offset
+        defaults to self's own ``storage_offset()``."""
+        size, stride = _shape_arg((size,)), _shape_arg((stride,))
+        if len(size) != len(stride):
+            raise RuntimeError("mismatch in length of strides and shape")
+        if any(s < 0 for s in stride):
+            raise RuntimeError(
+                "as_strided: Negative strides are not supported at the moment, got strides: "
+                f"{list(stride)}"
+            )
+        offset = self.storage_offset() if storage_offset is None else int(storage_offset)
+        if offset < 0:
+            raise RuntimeError(f"Tensor: invalid storage offset {offset}")
+        if any(n < 0 for n in size):
+            raise RuntimeError(f"Trying to create tensor with negative dimension: {list(size)}")
+        item = self._data.itemsize
+        needed = 0 if 0 in size else offset + 1 + sum((n - 1) * s for n, s in zip(size, stride))
+        available = _storage_nbytes(self if self._base is None else self._base)
+        if needed * item > available:
+            raise RuntimeError(
+                f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset "
+                f"{offset}, and itemsize {item} requiring a storage size of {needed * item} are "
+                f"out of bounds for storage of size {available}"
+            )
+        return S.AsStrided.apply(self, size, stride, offset)
+
+    def svd(self, some=True, compute_uv=True):
+        """(U, S, V) with self = U diag(S) Vᵀ (``torch.svd``: V, not Vᴴ)."""
+        from gradiente.functions import decompositions  # noqa: PLC0415 - built on linalg
+
+        return decompositions.svd(self, some, compute_uv)
+
+    def qr(self, some=True):
+        """(Q, R) with self = Q R (torch's deprecated ``torch.qr``)."""
+        from gradiente.functions import decompositions  # noqa: PLC0415 - built on linalg
+
+        return decompositions.qr(self, some)
+
+    def cholesky(self, upper=False):
+        """The Cholesky factor (torch's deprecated ``torch.cholesky``)."""
+        from gradiente.functions import decompositions  # noqa: PLC0415 - built on linalg
+
+        return decompositions.cholesky(self, upper)
+
+    def lu(self, pivot=True, get_infos=False):
+        """(LU, pivots[, info]) of the LU factorisation (torch's deprecated ``torch.lu``)."""
+        from gradiente.functions import decompositions  # noqa: PLC0415 - built on linalg
+
+        return decompositions.lu(self, pivot, get_infos)
+
+    def map_(self, tensor, callable):
+        """Replace every element by ``callable(element, other)``, ``other`` the element of
+        ``tensor`` (broadcast to self's shape) at the same place (slow; Python-level)."""
+        self._check_inplace()
+        other = xp.broadcast_to(tensor._data, self._data.shape).reshape(-1).tolist()
+        mine = self._data.reshape(-1).tolist()
+        values = [callable(a, b) for a, b in zip(mine, other)]
+        self._data[...] = xp.asarray(values, dtype=self._data.dtype).reshape(self._data.shape)
+        self._bump()
+        return self
 
     def apply_(self, callable):
         """Replace every element by ``callable(element)`` (slow; Python-level, like PyTorch)."""

@@ -519,7 +519,31 @@ class Reductions:
         """``quantile`` ignoring NaN values."""
         if not self.isnan().any():
             return self.quantile(q, dim, keepdim, interpolation)
-        raise RuntimeError("gradiente does not implement torch.nanquantile with nan values yet")
+        if self.ndim == 0 and dim is not None:
+            return self.reshape(1).nanquantile(q, 0, False, interpolation)
+        x = self.reshape(-1) if dim is None or self.ndim == 0 else self
+        d = 0 if dim is None else _dim(dim, self.ndim, "nanquantile")
+        rows = x.sort(d).values.movedim(d, -1)  # NaN sorts last: each row's numbers first
+        batch = tuple(rows.shape[:-1])
+        rows = rows.reshape(-1, rows.shape[-1])
+        counts = (~B.host(rows.isnan()._data)).sum(axis=1)
+        # per row, the ranks among its own numbers (a row of NaN only gives NaN)
+        lo, hi, weight = S.quantile_ranks(
+            B.host(_arr(q)).reshape(-1, 1), counts.reshape(1, -1), interpolation
+        )
+        on_x = lambda a: Tensor._make(B.device_array(self._data, a))  # noqa: E731
+        below = rows.gather(1, on_x(xp.maximum(lo, 0).T.copy()))
+        above = rows.gather(1, on_x(xp.maximum(hi, 0).T.copy()))
+        out = below.lerp(above, on_x(weight.T.astype(self._data.dtype)))
+        out = out.reshape(batch + (-1,)).movedim(-1, 0)
+        if keepdim:
+            if dim is None:
+                out = out.reshape((out.shape[0],) + (1,) * self.ndim)
+            else:
+                out = out.unsqueeze(d + 1)
+        if isinstance(q, float) or (isinstance(q, Tensor) and q.ndim == 0):
+            out = out.squeeze(0)
+        return out
 
     @function
     def msort(self):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import builtins
 import numbers
+import warnings
 
 from gradiente import backend as B
 from gradiente.backend import xp
@@ -233,6 +234,29 @@ class Shape:
         return self[index]
 
     @function
+    def narrow_copy(self, dim, start, length):
+        """``narrow``'s entries as a new tensor (a copy, not a view)."""
+        return self.narrow(dim, start, length).clone()
+
+    def resize(self, *sizes):
+        """torch's deprecated out-of-place resize: self in another shape of as many
+        elements (a reshape), with torch's warning."""
+        warnings.warn("non-inplace resize is deprecated", stacklevel=2)
+        shape = _shape_arg(sizes)
+        n = 1
+        for size in shape:
+            n *= size
+        if n != self.numel():
+            have = "x".join(str(size) for size in self.shape)
+            raise RuntimeError(
+                f"requested resize to {'x'.join(str(size) for size in shape)} ({n} elements in "
+                f"total), but the given tensor has a size of {have} ({self.numel()} elements). "
+                "autograd's resize can only change the shape of a given tensor, while "
+                "preserving the number of elements. "
+            )
+        return self.reshape(shape)
+
+    @function
     @numpy_axis
     def split(self, split_size_or_sections, dim=0):
         """Splits the tensor into chunks."""
@@ -443,6 +467,12 @@ class Shape:
     def select(self, dim, index):
         """Slices the self tensor along the selected dimension at the given index."""
         d = _dim(dim, self.ndim, "select")
+        n = self.shape[d]
+        if isinstance(index, numbers.Integral) and not -n <= index < n:
+            raise IndexError(
+                f"select(): index {index} out of range for tensor of size {list(self.shape)} at "
+                f"dimension {d}"
+            )
         return self[(slice(None),) * d + (index,)]
 
     def unfold(self, dimension, size, step):
@@ -458,12 +488,7 @@ class Shape:
             raise RuntimeError(
                 f"maximum size for tensor at dimension {d} is {self.shape[d]} but size is {size}"
             )
-        n = (self.shape[d] - size) // step + 1
-        # (windows, size) positions along dim
-        index = (xp.arange(n)[:, None] * step + xp.arange(size)[None, :]).reshape(-1)
-        out = self.index_select(d, Tensor._make(index))
-        out = out.unflatten(d, (n, size))
-        return out.movedim(d + 1, -1)
+        return S.Unfold.apply(self, d, int(size), int(step))  # a view, as in torch
 
     @function
     def ravel(self):

@@ -18,8 +18,9 @@ from gradiente.tensor.promotion import _promote
 Tensor = None  # the assembled class, bound by gradiente.tensor (see its __init__)
 
 
-def matmul(a: Tensor, b: Tensor, out=None) -> Tensor:
+def matmul(input: Tensor, other: Tensor, out=None) -> Tensor:
     """Matrix product with NumPy/PyTorch broadcasting of batch axes."""
+    a, b = input, other
     if not isinstance(a, Tensor):
         a = as_tensor(a)
     if not isinstance(b, Tensor):
@@ -80,6 +81,8 @@ def minimum(a, b) -> Tensor:
 
 def where(condition, input=None, other=None, out=None):
     """where(cond, a, b): a where cond is true, else b; where(cond) gives indices."""
+    if input is None and other is None and isinstance(condition, Tensor):
+        return condition.nonzero(as_tuple=True)  # any dtype: the places that are not 0
     condition = _as_bool_mask(condition, "where")
     if input is None and other is None:
         return condition.nonzero(as_tuple=True)
@@ -95,9 +98,22 @@ def where(condition, input=None, other=None, out=None):
     return write_out(out, E.Where.apply(condition, input, other), "where")
 
 
+def _check_sequence(tensors, op: str) -> None:
+    """torch's TypeError for tensors given as a one-pass iterable (a generator, ``map``, a
+    dict's values) or as one tensor, where it wants a sequence of tensors."""
+    if isinstance(tensors, (list, tuple)):
+        return
+    if isinstance(tensors, (Tensor, range, type({}.values()))) or iter(tensors) is tensors:
+        raise TypeError(
+            f"{op}(): argument 'tensors' (position 1) must be tuple of Tensors, not "
+            f"{type(tensors).__name__}"
+        )
+
+
 @numpy_axis
 def cat(tensors, dim=0, out=None) -> Tensor:
     """Concatenate along an existing axis; all other axes must agree."""
+    _check_sequence(tensors, "cat")
     tensors = [t for t in tensors]
     if not tensors:
         raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
@@ -130,6 +146,7 @@ concat = concatenate = cat
 @numpy_axis
 def stack(tensors, dim=0, out=None) -> Tensor:
     """Join same-shaped tensors along a new axis."""
+    _check_sequence(tensors, "stack")
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")

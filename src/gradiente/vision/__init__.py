@@ -1,13 +1,30 @@
 """torchvision's everyday helpers on gradiente tensors (``torchvision.utils`` under ``gradiente
-run``): ``utils.make_grid`` and ``utils.save_image``; ``models`` (``torchvision.models``:
-ResNet/ResNeXt, VGG, AlexNet, SqueezeNet, MobileNetV2/V3, DenseNet, ShuffleNetV2,
-EfficientNet, GoogLeNet, RegNet, ConvNeXt, ViT); ``resample`` and ``color``, the image
-arithmetic behind ``Resize`` and ``ColorJitter``; ``functional``
+run``): ``utils.make_grid`` and ``utils.save_image``; ``draw`` (boxes, masks, keypoints drawn on
+images); ``io`` (``torchvision.io``: PNG/JPEG files ⇄ uint8 tensors); ``models``
+(``torchvision.models``: ResNet/ResNeXt, VGG, AlexNet, SqueezeNet, MobileNetV2/V3, DenseNet,
+ShuffleNetV2, EfficientNet, GoogLeNet, RegNet, ConvNeXt, ViT); ``resample`` and ``color``, the
+image arithmetic behind ``Resize`` and ``ColorJitter``; ``functional``
 (``torchvision.transforms.functional``) and ``ops`` (``torchvision.ops``: box IoU, conversions,
 NMS, losses, model layers). The datasets and transforms live in ``gradiente.datasets`` and
 ``gradiente.transforms``."""
 
-from gradiente.vision import utils
+from gradiente.vision import draw, io, utils
+from gradiente.vision.draw import (
+    draw_bounding_boxes,
+    draw_keypoints,
+    draw_segmentation_masks,
+    flow_to_image,
+)
 from gradiente.vision.utils import make_grid, save_image
 
-__all__ = ["make_grid", "save_image", "utils"]
+__all__ = [
+    "make_grid",
+    "save_image",
+    "draw_bounding_boxes",
+    "draw_segmentation_masks",
+    "draw_keypoints",
+    "flow_to_image",
+    "draw",
+    "io",
+    "utils",
+]

@@ -115,6 +115,7 @@ from gradiente.nn.functional.normalization import (
     rms_norm,
 )
 from gradiente.nn.functional.resampling import (
+    adaptive_avg_pool3d,
     affine_grid,
     grid_sample,
     interpolate,
@@ -124,6 +125,7 @@ from gradiente.nn.functional.resampling import (
     upsample_bilinear,
     upsample_nearest,
 )
+from gradiente.ops.adaptive_pool import adaptive_max_pool3d
 from gradiente.ops.attention import scaled_dot_product_attention
 from gradiente.ops.conv import conv1d, conv2d, conv_transpose2d, fold, unfold
 from gradiente.ops.conv3d import conv3d, conv_transpose3d
@@ -152,8 +154,10 @@ from gradiente.tensor import Tensor  # torch.nn.functional.Tensor exists too
 __all__ = [
     "adaptive_avg_pool1d",
     "adaptive_avg_pool2d",
+    "adaptive_avg_pool3d",
     "adaptive_max_pool1d",
     "adaptive_max_pool2d",
+    "adaptive_max_pool3d",
     "avg_pool1d",
     "avg_pool2d",
     "avg_pool3d",
