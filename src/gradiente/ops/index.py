@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gradiente.autograd.function import Function
+from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import add_at, array_device_index, device_array, get_array_module, xp
 from gradiente.ops.array_function import ArrayFunction
 
@@ -14,6 +15,20 @@ def _index_on_device(data, index):
         return tuple(_index_on_device(data, i) for i in index)
     if isinstance(index, xp.ndarray):
         return device_array(data, index)
+    return index
+
+
+def kept(index):
+    """``index`` with its arrays copied, for a node to keep until backward: the arrays may be
+    the memory of the caller's index tensors, which the caller may change in place before
+    backward (``x[idx]; idx[0] = 4``: the gradient must still go where the forward read).
+    Copied only in grad mode (without it nothing is recorded)."""
+    if not grad_state.enabled:
+        return index
+    if isinstance(index, tuple):
+        return tuple(kept(i) for i in index)
+    if hasattr(index, "copy") and getattr(index, "ndim", 0):
+        return index.copy()
     return index
 
 
@@ -37,7 +52,7 @@ class Index(ArrayFunction):
     def forward(ctx, a, index):
         if type(a._data) is not xp.ndarray:
             index = _index_on_device(a._data, index)
-        ctx.index, ctx.shape = index, a._data.shape
+        ctx.index, ctx.shape = kept(index), a._data.shape
         return a._data[index]
 
     @staticmethod
@@ -86,7 +101,7 @@ class IndexBackward(ArrayFunction):
     def forward(ctx, grad, index, shape):
         if type(grad._data) is not xp.ndarray:
             index = _index_on_device(grad._data, index)
-        ctx.index = index
+        ctx.index = kept(index)
         out = get_array_module(grad._data).zeros(shape, dtype=grad._data.dtype)
         if _has_advanced(index):
             add_at(out, index, grad._data)
@@ -108,7 +123,7 @@ class IndexPut(ArrayFunction):
     def forward(ctx, a, index, v):
         if type(a._data) is not xp.ndarray:
             index = _index_on_device(a._data, index)
-        ctx.index = index
+        ctx.index = kept(index)
         out = a._data.copy()
         out[index] = v._data if hasattr(v, "_data") else v
         return out
@@ -130,7 +145,7 @@ class IndexSelect(ArrayFunction):
     def forward(ctx, a, dim, index):
         if type(a._data) is not xp.ndarray:
             index = _index_on_device(a._data, index)
-        ctx.dim, ctx.index, ctx.shape = dim, index, a._data.shape
+        ctx.dim, ctx.index, ctx.shape = dim, kept(index), a._data.shape
         return xp.take(a._data, index, axis=dim)
 
     @staticmethod

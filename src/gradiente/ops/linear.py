@@ -13,6 +13,7 @@ from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import add_at, get_array_module, xp
 from gradiente.ops import gemm
 from gradiente.ops.array_function import ArrayFunction
+from gradiente.ops.index import kept
 
 # The C++ names PyTorch's kernels print for dtypes in their mismatch errors ("float != double")
 _CPP_TYPE_NAMES = {
@@ -120,7 +121,7 @@ class Embedding(ArrayFunction):
 
     @staticmethod
     def forward(ctx, weight, indices, padding_idx, scale_grad_by_freq):
-        ctx.indices, ctx.num_weights = indices._data, weight._data.shape[0]
+        ctx.indices, ctx.num_weights = kept(indices._data), weight._data.shape[0]
         ctx.padding_idx, ctx.scale_grad_by_freq = padding_idx, scale_grad_by_freq
         return weight._data.take(indices._data, axis=0)  # (*, embedding_dim)
 

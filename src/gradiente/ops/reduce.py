@@ -13,6 +13,7 @@ from gradiente.backend import (  # noqa: F401 (TORCH_TYPE_NAMES, torch_type_name
     xp,
 )
 from gradiente.ops.array_function import ArrayFunction, renamed
+from gradiente.ops.index import kept
 from gradiente.ops.shape import PadBack
 
 
@@ -255,7 +256,7 @@ class GatherAlongDim(ArrayFunction):
     @staticmethod
     def forward(ctx, a, index, dim, keepdim=True):
         ctx.shape, ctx.dim, ctx.keepdim = a._data.shape, dim, keepdim
-        ctx.index = index
+        ctx.index = kept(index)
         x = a._data
         if index.shape != x.shape:
             # out[i][j] = x[index[i][j]][j]: on the other axes only the first index.shape[k]
@@ -285,7 +286,7 @@ class ScatterAddAlongDim(ArrayFunction):
 
     @staticmethod
     def forward(ctx, src, index, dim, shape):
-        ctx.index, ctx.dim, ctx.src_shape = index, dim, src._data.shape
+        ctx.index, ctx.dim, ctx.src_shape = kept(index), dim, src._data.shape
         out = get_array_module(src._data).zeros(shape, dtype=src._data.dtype)
         _scatter_add(out, index, src._data, dim)
         return out
@@ -670,7 +671,7 @@ class ScatterAdd(ArrayFunction):
 
     @staticmethod
     def forward(ctx, a, index, dim, src):
-        ctx.index, ctx.dim, ctx.src_shape = index, dim, src._data.shape
+        ctx.index, ctx.dim, ctx.src_shape = kept(index), dim, src._data.shape
         out = a._data.copy()
         _scatter_add(out, index, src._data, dim)
         return out
@@ -693,7 +694,7 @@ class Scatter(ArrayFunction):
 
     @staticmethod
     def forward(ctx, a, index, dim, src):
-        ctx.index, ctx.dim = index, dim
+        ctx.index, ctx.dim = kept(index), dim
         ctx.scalar = not hasattr(src, "_data")
         out = a._data.copy()
         full = open_grid(index, index.shape)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import add_at, get_array_module, open_grid, xp
 from gradiente.ops.array_function import ArrayFunction
+from gradiente.ops.index import kept
 from gradiente.ops.reduce import GatherAlongDim, Scatter, ScatterAddAlongDim, _scatter_add
 
 # the ufunc that folds one value in, for the reductions done with ``ufunc.at``
@@ -75,7 +76,8 @@ class ScatterReduce(ArrayFunction):
 
     @staticmethod
     def forward(ctx, a, index, dim, src, reduce, include_self):
-        ctx.index, ctx.dim, ctx.reduce, ctx.include_self = index, dim, reduce, include_self
+        ctx.index, ctx.dim, ctx.reduce = kept(index), dim, reduce
+        ctx.include_self = include_self
         out = scatter_fold(a._data, index, dim, src._data, reduce, include_self)
         ctx.save_for_backward(a, src, out)
         return out
