@@ -38,6 +38,7 @@ from gradiente.random import _fma32, _fma64
 from gradiente.tensor import Tensor, linspace
 from gradiente.transforms import InterpolationMode
 from gradiente.vision import resample
+from gradiente.vision.photometric import get_dimensions
 
 __all__ = [
     "affine",
@@ -73,17 +74,6 @@ def _interpolation_mode(interpolation) -> InterpolationMode:
         "Argument interpolation should be a InterpolationMode or a corresponding Pillow integer "
         "constant"
     )
-
-
-def get_dimensions(img) -> list[int]:
-    """[channels, height, width] of a tensor (..., C, H, W), a PIL image or an H×W(×C) array."""
-    if isinstance(img, Tensor):
-        channels = 1 if img.ndim == 2 else img.shape[-3]
-        return [channels, img.shape[-2], img.shape[-1]]
-    if T._is_pil(img):
-        return [len(img.getbands()), img.height, img.width]
-    a = T._as_image(img)
-    return [a.shape[2] if a.ndim == 3 else 1, a.shape[0], a.shape[1]]
 
 
 def _pil_fill(fill, img) -> dict:
