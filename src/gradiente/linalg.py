@@ -1,12 +1,13 @@
 """``torch.linalg``: norms, inverse, determinant, solve and matrix decompositions.
 
-Norms, ``inv``, ``det``, ``slogdet``, ``solve``, ``cholesky`` and ``eigh`` are differentiable.
-The other decompositions (``svd``, ``qr``, ``eig``...) run forward on NumPy's LAPACK; their
-gradient is not implemented and backpropagating through them raises a clear error.
+Norms, ``inv``, ``det``, ``slogdet``, ``solve``, ``cholesky``, ``eigh``, ``svd``, ``qr``,
+``pinv`` and ``lstsq`` are differentiable, with torch's formulas (``ops/linalg.py``).
+``lu_factor`` and ``ldl_factor`` run forward only; ``eig`` (complex results) is missing.
 """
 
 from __future__ import annotations
 
+from gradiente.autograd.grad_mode import is_grad_enabled
 from gradiente.backend import as_array, xp
 from gradiente.backend import host as B_host
 from gradiente.ops import linalg as L
@@ -14,7 +15,7 @@ from gradiente.ops import linalg_extra as LX
 from gradiente.tensor import Tensor, _return_type, eye, write_out
 from gradiente.tensor import cat as _cat
 from gradiente.tensor import matmul as _matmul
-from gradiente.tensor.common import _scalar_type_name
+from gradiente.tensor.common import _dim, _scalar_type_name
 from gradiente.tensor.linalg import LinAlgError, _factorize  # noqa: F401 - torch.linalg's error
 
 _SVD = _return_type("linalg_svd", ("U", "S", "Vh"))
@@ -48,7 +49,28 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
 
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):
     """ "fro", "nuc", 1, -1, 2, -2, inf or -inf norm of the matrices over ``dim``."""
-    return write_out(out, A.matrix_norm(ord, dim, keepdim, dtype), "linalg.matrix_norm")
+    if ord in ("nuc", 2, -2):
+        result = _singular_value_norm(A, ord, dim, keepdim, dtype)
+    else:
+        result = A.matrix_norm(ord, dim, keepdim, dtype)
+    return write_out(out, result, "linalg.matrix_norm")
+
+
+def _singular_value_norm(A, ord, dim, keepdim, dtype):
+    """The norms made of singular values: their sum ("nuc"), largest (2) or smallest (-2),
+    differentiable through ``svdvals`` (torch's graph: svd, then sum/amax/amin)."""
+    a = A if dtype is None else A.to(dtype)
+    if a.ndim < 2:
+        raise RuntimeError(
+            "linalg.matrix_norm: The input tensor A must have at least 2 dimensions."
+        )
+    a._check_float_norm("linalg.matrix_norm")
+    d0, d1 = (_dim(d, a.ndim, "linalg.matrix_norm") for d in dim)
+    s = svdvals(a.movedim((d0, d1), (-2, -1)))
+    result = s.sum(-1) if ord == "nuc" else (s.amax(-1) if ord == 2 else s.amin(-1))
+    if keepdim:
+        result = result.unsqueeze(min(d0, d1)).unsqueeze(max(d0, d1))
+    return result
 
 
 def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
@@ -64,7 +86,7 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
     if ord is None:
         result = A.vector_norm(2, dim, keepdim, dtype)
     elif matrix:
-        result = A.matrix_norm(ord, (-2, -1) if dim is None else dim, keepdim, dtype)
+        result = matrix_norm(A, ord, (-2, -1) if dim is None else dim, keepdim, dtype=dtype)
     else:
         if dim is None and A.ndim != 1:
             raise RuntimeError(
@@ -129,6 +151,7 @@ def eigh(A, UPLO="L", *, out=None):
 
 
 def eigvalsh(A, UPLO="L", *, out=None):
+    """The eigenvalues (ascending) of a symmetric matrix; differentiable through ``eigh``."""
     return eigh(A, UPLO).eigenvalues
 
 
@@ -137,28 +160,30 @@ def _decomposition(A, name, compute):
 
 
 def svd(A, full_matrices=True, *, driver=None, out=None):
-    """A = U diag(S) Vh (no gradient in gradiente)."""
-    U, S, Vh = _decomposition(A, "svd", lambda a: xp.linalg.svd(a, full_matrices=full_matrices))
-    return _SVD(U, S, Vh)
+    """A = U diag(S) Vh, singular values descending. Differentiable (torch's formula): with
+    ``full_matrices`` only U's first min(m, n) columns and Vh's first rows carry gradients."""
+    return _SVD(*L.Svd.apply(_float(A), full_matrices))
 
 
 def svdvals(A, *, driver=None, out=None):
-    return _decomposition(A, "svdvals", lambda a: xp.linalg.svd(a, compute_uv=False))
+    """The singular values, descending. As torch, when a gradient is needed the singular
+    vectors are computed too (the gradient is U diag(ḡ) Vh)."""
+    a = _float(A)
+    if a.requires_grad and is_grad_enabled():
+        return L.Svd.apply(a, False)[1]
+    return _decomposition(a, "svdvals", lambda x: xp.linalg.svd(x, compute_uv=False))
 
 
 def qr(A, mode="reduced", *, out=None):
-    """A = Q R with orthonormal Q and upper-triangular R (no gradient in gradiente).
-    ``mode="r"`` computes R only; Q is then empty, as in torch."""
+    """A = Q R with orthonormal Q and upper-triangular R. ``mode="r"`` computes R only; Q is
+    then empty, as in torch. Differentiable except with ``mode="r"``, and with "complete" for
+    a tall A (torch's errors, raised by backward)."""
     if mode not in ("reduced", "complete", "r"):
         raise RuntimeError(
             f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), "
             "'r', or 'complete'"
         )
-    if mode == "r":
-        R = _decomposition(A, "qr", lambda a: xp.linalg.qr(a, mode="r"))
-        return _QR(Tensor._make(xp.zeros(0, dtype=R._data.dtype)), R)
-    Q, R = _decomposition(A, "qr", lambda a: xp.linalg.qr(a, mode=mode))
-    return _QR(Q, R)
+    return _QR(*L.Qr.apply(_float(A), mode))
 
 
 def eigvals(A, *, out=None):
@@ -176,24 +201,22 @@ def eig(A, *, out=None):
 
 
 def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
-    """The Moore–Penrose pseudo-inverse, from the SVD (no gradient in gradiente)."""
-
-    def compute(a):
-        u, s, vh = xp.linalg.svd(a, full_matrices=False)
-        tol = _tolerance(s, a.shape, atol, rtol)
-        s_inv = xp.where(s > tol, 1.0 / xp.where(s > tol, s, 1.0), 0.0).astype(a.dtype)
-        return xp.swapaxes(vh, -1, -2) @ (s_inv[..., None] * xp.swapaxes(u, -1, -2))
-
-    return write_out(out, _decomposition(A, "pinv", compute), "linalg.pinv")
+    """The Moore–Penrose pseudo-inverse from the SVD (``hermitian``: from ``eigh`` of the
+    lower triangle); singular values at or below max(atol, rtol·σ_max) count as zero.
+    Differentiable with torch's formula (``ops.linalg.Pinv``)."""
+    if hermitian:
+        _square(A, "eigh")
+    atol, rtol = (t._data if isinstance(t, Tensor) else t for t in (atol, rtol))
+    return write_out(out, L.Pinv.apply(_float(A), atol, rtol, hermitian), "linalg.pinv")
 
 
 def _tolerance(s, shape, atol, rtol):
-    """Singular values below max(atol, rtol·σ_max) count as zero; by default rtol is
-    ε·max(m, n) (PyTorch's rule)."""
+    """Singular values at or below max(atol, rtol·σ_max) count as zero; without ``rtol`` it
+    is ε·max(m, n), or 0 when an ``atol`` > 0 is given (PyTorch's rule)."""
     top = s.max(-1, keepdims=True) if s.size else s
-    if atol is None and rtol is None:
-        rtol = max(shape[-2:]) * xp.finfo(s.dtype).eps
-    return xp.maximum(0.0 if atol is None else atol, (0.0 if rtol is None else rtol) * top)
+    atol = None if atol is None else xp.asarray(atol)[..., None]
+    rtol = None if rtol is None else xp.asarray(rtol)[..., None]
+    return L.pinv_tolerance(top, shape, s.dtype, atol, rtol)
 
 
 def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, out=None):
@@ -203,7 +226,8 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, out=None):
 
 
 def lstsq(A, B, rcond=None, *, driver=None):
-    """The least-squares solution of A X ≈ B (no gradient in gradiente), from the SVD.
+    """The least-squares solution of A X ≈ B, A⁺ B from the pseudo-inverse (so its gradient
+    is torch's, which goes through ``pinv_backward`` too).
 
     What else comes back follows the LAPACK ``driver`` torch would call (CPU default
     ``"gelsy"``): the rank for every driver but ``"gels"``, the singular values for
@@ -228,7 +252,9 @@ def lstsq(A, B, rcond=None, *, driver=None):
     rank = as_array((s > tol).sum(-1), xp.int64)
     residuals = empty
     if driver != "gelsy" and m > n and bool((rank == n).all()):
-        residuals = (_matmul(a, solution) - rhs).detach().pow(2).sum(-2)
+        # differentiable: at the least-squares X, Aᵀ(A X − B) = 0, so the gradient is
+        # torch's 2 (A X − B) ḡ Xᵀ (Danskin's theorem), X's own change adding nothing
+        residuals = (_matmul(a, solution) - rhs).pow(2).sum(-2)
         residuals = residuals.squeeze(-1) if vector else residuals
     rank = Tensor._make(rank) if driver != "gels" else Tensor._make(xp.zeros(0, dtype=xp.int64))
     values = Tensor._make(s) if driver in ("gelsd", "gelss") else empty

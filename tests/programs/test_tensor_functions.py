@@ -338,15 +338,17 @@ def test_values_match_torch(name):
         assert_same(a, b, rtol=1e-6, atol=1e-6)
 
 
-def test_decompositions_reconstruct_and_refuse_gradients():
+def test_decompositions_reconstruct_and_differentiate():
     a = leaf(A)
     U, S, Vh = gradiente.linalg.svd(a, full_matrices=False)
     np.testing.assert_allclose((U @ S.diag() @ Vh).detach().numpy(), A, atol=1e-12)
     np.testing.assert_allclose(S.numpy(force=True), torch.linalg.svdvals(to_torch(a)).detach())
     Q, R = gradiente.linalg.qr(a.t())
     np.testing.assert_allclose((Q @ R).detach().numpy(), A.T, atol=1e-12)
-    with pytest.raises(RuntimeError, match="gradiente does not implement the gradient"):
-        S.sum().backward()
+    S.sum().backward()  # d(Σσ)/dA = U Vᵀ, as torch's
+    ta = to_torch(leaf(A))
+    torch.linalg.svdvals(ta).sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), ta.grad.numpy(), atol=1e-10)
 
 
 def test_return_types_print_like_torch():

@@ -79,12 +79,13 @@ class VersionCounter:
 class _SavedOutput:
     """Placeholder in a node's saved values for the node's own output (kept as an array)."""
 
-    __slots__ = ("array", "counter", "version")
+    __slots__ = ("array", "counter", "version", "output_nr")
 
-    def __init__(self, array, counter):
+    def __init__(self, array, counter, output_nr: int = 0):
         self.array = array
         self.counter = counter
         self.version = counter.value
+        self.output_nr = output_nr  # which of the node's outputs (its gradient's slot)
 
 
 class Node:
@@ -284,6 +285,7 @@ class Function(Node):
             if isinstance(item, _SavedOutput):
                 _check_version(item.counter, item.version, item.array, self)
                 t = _Tensor._make(item.array, grad_state.enabled, self)
+                t._output_nr = item.output_nr  # under create_graph, its gradient's slot
                 t._version_counter = item.counter
                 out.append(t)
             elif isinstance(item, _Tensor):
@@ -655,7 +657,7 @@ def _mark_saved_outputs(ctx, raw_outputs, results) -> None:
     for i, item in enumerate(saved):
         for raw, res in zip(raw_outputs, results):
             if item is raw or item is res:
-                replaced[i] = _SavedOutput(res._data, res._get_version_counter())
+                replaced[i] = _SavedOutput(res._data, res._get_version_counter(), res._output_nr)
                 changed = True
     if changed:
         ctx._saved = tuple(replaced)
@@ -669,7 +671,7 @@ def follow_saved_output(node, counter, target) -> None:
     if not saved:
         return
     replaced = tuple(
-        _SavedOutput(item.array, target._get_version_counter())
+        _SavedOutput(item.array, target._get_version_counter(), item.output_nr)
         if isinstance(item, _SavedOutput) and item.counter is counter
         else item
         for item in saved

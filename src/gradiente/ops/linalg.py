@@ -1,4 +1,6 @@
-"""Matrix products: matmul (1-d, 2-d and batched with broadcasting)."""
+"""Matrix products (matmul: 1-d, 2-d and batched with broadcasting, einsum) and the matrix
+functions with their gradients: inverse, determinants, solve, Cholesky, eigh, SVD, QR and the
+pseudo-inverse."""
 
 from __future__ import annotations
 
@@ -307,6 +309,17 @@ class Cholesky(ArrayFunction):
         return inv.mT @ phi @ inv, None
 
 
+def _saved_outputs(ctx):
+    """``ctx.saved_tensors`` of a node that saved all its outputs, in order: each numbered as
+    the output it is, so that under ``create_graph`` a gradient through it (a second-order
+    term) reaches that output and not the first one."""
+    saved = ctx.saved_tensors
+    for output_nr, t in enumerate(saved):
+        if t.grad_fn is ctx:
+            t._output_nr = output_nr
+    return saved
+
+
 class Eigh(ArrayFunction):
     """Eigenvalues (ascending) and orthonormal eigenvectors of a symmetric matrix."""
 
@@ -320,18 +333,219 @@ class Eigh(ArrayFunction):
 
     @staticmethod
     def backward(ctx, grad_w, grad_v):
-        w, v = ctx.saved_tensors
+        w, v = _saved_outputs(ctx)
         # dL/dA = V (diag(ḡ_w) + F ∘ (Vᵀ Ḡ_V)) Vᵀ with F_ij = 1/(w_j − w_i), F_ii = 0
+        # dL/dA = V (diag(ḡ_w) + skew(Vᵀ Ḡ_V) / E) Vᵀ, skew(X) = (X − Xᵀ)/2 and
+        # E_ij = w_j − w_i off the diagonal: only the skew part of Vᵀ Ḡ_V moves an orthogonal V
+        # (torch's linalg_eig_backward, Hermitian case), so the gradient is symmetric.
         inner = grad_w.diag_embed()
         if grad_v._data.any():
             off_diagonal = type(w)._make(~xp.eye(w.shape[-1], dtype=bool))
             gap = (w.unsqueeze(-2) - w.unsqueeze(-1)).masked_fill(~off_diagonal, 1.0)
-            inner = inner + (v.mT @ grad_v) / gap * off_diagonal
+            vg = v.mT @ grad_v
+            inner = inner + 0.5 * (vg - vg.mT) / gap * off_diagonal
         return v @ inner @ v.mT, None
 
 
+def _eye_like(t, rows: int, cols: int | None = None):
+    """A constant (rows, cols) identity matrix of ``t``'s dtype, as a tensor."""
+    return type(t)._make(xp.eye(rows, cols, dtype=t._data.dtype))
+
+
+def _solve_right_transposed(r, g):
+    """X with X Rᵀ = G (torch's ``solve_triangular(Rᵀ, G, left=False)``), as R Xᵀ = Gᵀ."""
+    return Solve.apply(r, g.mT, False).mT
+
+
+class Svd(ArrayFunction):
+    """A = U diag(S) Vh, singular values descending (LAPACK's gesdd, as torch's CPU default).
+
+    Backward is torch's ``svd_backward`` (real case), for distinct singular values and, when
+    A is not square, full rank. Outputs no path to the loss used arrive as ``None`` (not
+    zeros), so that ``svdvals`` (only S used) takes the short formula U diag(ḡ_S) Vh, which
+    stays finite where singular values repeat, as in torch.
+    """
+
+    backward_name = "LinalgSvdBackward0"
+
+    @staticmethod
+    def forward(ctx, a, full_matrices):
+        ctx.set_materialize_grads(False)
+        ctx.full_matrices = full_matrices
+        u, s, vh = xp.linalg.svd(a._data, full_matrices=full_matrices)
+        ctx.save_for_backward(u, s, vh)
+        return u, s, vh
+
+    @staticmethod
+    def backward(ctx, grad_u, grad_s, grad_vh):
+        u, s, vh = _saved_outputs(ctx)
+        if ctx.full_matrices:  # only the first k = min(m, n) vectors are determined by A
+            k = s.shape[-1]
+            u, vh = u[..., :k], vh[..., :k, :]
+            grad_u = None if grad_u is None else grad_u[..., :k]
+            grad_vh = None if grad_vh is None else grad_vh[..., :k, :]
+        return svd_backward(grad_u, grad_s, grad_vh, u, s, vh), None
+
+
+def svd_backward(gU, gS, gVh, U, S, Vh):
+    """dL/dA from the gradients of the reduced SVD's factors (any may be None); torch's
+    formula (J. Townsend, "Differentiating the singular value decomposition"):
+
+        gA = U [skew(Uᵀ gU) / E · S + S · skew(V ᵀ gV) / E + diag(gS)] Vᵀ
+             (+ (I − U Uᵀ) gU S⁻¹ Vᵀ when m > n,  + U S⁻¹ gVh (I − V Vᵀ) when m < n)
+
+    with skew(X) = X − Xᵀ and E_jk = S_k² − S_j² (1 on the diagonal, where skew is 0)."""
+    m, n = U.shape[-2], Vh.shape[-1]
+    if gU is None and gVh is None:
+        if gS is None:
+            return None
+        return U @ (gS.unsqueeze(-1) * Vh) if m >= n else (U * gS.unsqueeze(-2)) @ Vh
+    s2 = S * S
+    E = s2.unsqueeze(-2) - s2.unsqueeze(-1) + _eye_like(S, S.shape[-1])
+    if gU is not None:
+        UhgU = U.mT @ gU
+        UhgU = UhgU - UhgU.mT
+    if gVh is not None:
+        VhgV = Vh @ gVh.mT
+        VhgV = VhgV - VhgV.mT
+    if gU is not None and gVh is not None:
+        inner = (UhgU * S.unsqueeze(-2) + S.unsqueeze(-1) * VhgV) / E
+    elif gU is not None:
+        inner = (UhgU / E) * S.unsqueeze(-2)
+    else:
+        inner = S.unsqueeze(-1) * (VhgV / E)
+    if gS is not None:
+        inner = inner + gS.diag_embed()
+    if m > n and gU is not None:
+        gUSinv = gU / S.unsqueeze(-2)
+        return (U @ inner + gUSinv - U @ (U.mT @ gUSinv)) @ Vh
+    if m < n and gVh is not None:
+        SinvgVh = gVh / S.unsqueeze(-1)
+        return U @ (inner @ Vh + SinvgVh - (SinvgVh @ Vh.mT) @ Vh)
+    return U @ (inner @ Vh) if m >= n else (U @ inner) @ Vh
+
+
+class Qr(ArrayFunction):
+    """A = Q R with orthonormal Q and upper-triangular R (LAPACK's geqrf, as torch), in
+    torch's modes "reduced", "complete" and "r" (R only, Q an empty tensor).
+
+    Backward is torch's ``linalg_qr_backward``: it needs Q (not "r"), and a tall A's complete
+    Q has columns that A does not determine (not "complete" with m > n)."""
+
+    backward_name = "LinalgQrBackward0"
+
+    @staticmethod
+    def forward(ctx, a, mode):
+        ctx.set_materialize_grads(False)
+        ctx.mode = mode
+        if mode == "r":
+            r = xp.linalg.qr(a._data, mode="r")
+            q = xp.zeros(0, dtype=r.dtype)
+        else:
+            q, r = xp.linalg.qr(a._data, mode=mode)
+        ctx.save_for_backward(q, r)
+        return q, r
+
+    @staticmethod
+    def backward(ctx, grad_q, grad_r):
+        if ctx.mode == "r":
+            raise RuntimeError(
+                "The derivative of linalg.qr depends on Q, which is not computed when "
+                "mode='r'. Please use linalg.qr(A, mode='reduced') if you are going to "
+                "differentiate through linalg.qr."
+            )
+        q, r = _saved_outputs(ctx)
+        m, n = q.shape[-2], r.shape[-1]
+        if ctx.mode == "complete" and m > n:
+            raise RuntimeError(
+                "The QR decomposition is not differentiable when mode='complete' and nrows > ncols."
+            )
+        if grad_q is None and grad_r is None:
+            return None, None
+        # M = gR Rᵀ − Qᵀ gQ (the terms present)
+        if grad_q is None:
+            g = grad_r @ r.mT
+        elif grad_r is None:
+            g = -(q.mT @ grad_q)
+        else:
+            g = grad_r @ r.mT - q.mT @ grad_q
+        if m >= n:
+            # gA = (gQ + Q copyltu(M)) R⁻ᵀ, copyltu(M) = triu(M) + triu(M, 1)ᵀ (the adjoint
+            # of the map from a symmetric matrix to its upper triangle, diagonal halved)
+            g = q @ (g.triu() + g.triu(1).mT)
+            if grad_q is not None:
+                g = g + grad_q
+            return _solve_right_transposed(r, g), None
+        # wide: gA = Q gR + [Q tril(Mᵀ − M) R₁⁻ᵀ, 0], R₁ the leading m × m block of R
+        g = q @ (g.mT - g).tril()
+        g = _solve_right_transposed(r[..., :m], g) @ _eye_like(g, m, n)
+        if grad_r is not None:
+            g = g + q @ grad_r
+        return g, None
+
+
+def pinv_tolerance(s_max, shape, dtype, atol, rtol):
+    """The cut max(atol, rtol·σ_max) below which (or at which) singular values count as zero,
+    by torch's rule: without ``rtol``, it is ε·max(m, n), or 0 when ``atol`` > 0 is given."""
+    if rtol is None:
+        default = max(shape[-2:]) * xp.finfo(dtype).eps
+        rtol = default if atol is None else xp.where(xp.asarray(atol) > 0, 0.0, default)
+    return xp.maximum(0.0 if atol is None else atol, rtol * s_max)
+
+
+def pinv_array(a, atol=None, rtol=None, hermitian=False):
+    """A⁺ on arrays as torch computes it: V diag(1/σ) Uᵀ over the singular values above the
+    tolerance (``hermitian``: U diag(1/λ) Uᵀ from ``eigh`` of the lower triangle, over the
+    eigenvalues with |λ| above it)."""
+    atol = None if atol is None else xp.asarray(atol)[..., None]
+    rtol = None if rtol is None else xp.asarray(rtol)[..., None]
+    if hermitian:
+        w, u = xp.linalg.eigh(a)
+        magnitude = xp.abs(w)
+        top = magnitude.max(-1, keepdims=True) if w.shape[-1] else magnitude
+        keep = magnitude > pinv_tolerance(top, a.shape, a.dtype, atol, rtol)
+        inverse = xp.where(keep, 1.0 / xp.where(keep, w, 1.0), 0.0).astype(a.dtype)
+        return (u * inverse[..., None, :]) @ xp.swapaxes(u, -1, -2)
+    u, s, vh = xp.linalg.svd(a, full_matrices=False)
+    top = s[..., :1]
+    keep = s > pinv_tolerance(top, a.shape, a.dtype, atol, rtol)
+    inverse = xp.where(keep, 1.0 / xp.where(keep, s, 1.0), 0.0).astype(a.dtype)
+    return (xp.swapaxes(vh, -1, -2) * inverse[..., None, :]) @ xp.swapaxes(u, -1, -2)
+
+
+class Pinv(ArrayFunction):
+    """The Moore–Penrose pseudo-inverse A⁺ (see ``pinv_array``); torch's ``pinv_backward``,
+    exact where the rank is constant nearby (Golub & Pereyra 1973)."""
+
+    backward_name = "LinalgPinvBackward0"
+
+    @staticmethod
+    def forward(ctx, a, atol, rtol, hermitian):
+        out = pinv_array(a._data, atol, rtol, hermitian)
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, p = ctx.saved_tensors
+        m, n = a.shape[-2:]
+        # dA⁺ = −A⁺ dA A⁺ + A⁺A⁺ᵀ dAᵀ (I − A A⁺) + (I − A⁺A) dAᵀ A⁺ᵀ A⁺, transposed into
+        # gA, grouped so that the products are of the smaller size
+        pt, gt = p.mT, grad.mT
+        if m <= n:
+            K = gt @ p
+            Kpt = K @ pt
+            g = -(p @ K).mT + Kpt - (a @ p) @ Kpt + (pt @ p) @ (gt - K @ a)
+        else:
+            K = p @ gt
+            ptK = pt @ K
+            g = -(K @ p).mT + ((gt - a @ K) @ p) @ pt + ptK - (ptK @ p) @ a
+        return g, None, None, None
+
+
 class Decomposition(ArrayFunction):
-    """A NumPy decomposition without a gradient in gradiente (svd, qr, lstsq, eigvals, ...).
+    """A NumPy decomposition without a gradient (lu_factor, ldl_factor, and the forward-only
+    paths of svdvals and matrix norms when nothing needs a gradient).
 
     The forward pass works; backpropagating through it raises a clear error.
     """

@@ -351,8 +351,8 @@ class LinearAlgebra:
 
     @function
     def pinverse(self, rcond=1e-15):
-        """The pseudo-inverse, ``linalg.pinv``."""
-        return Tensor._make(xp.linalg.pinv(self._float()._data, rcond=rcond), False, None)
+        """The pseudo-inverse, ``linalg.pinv(self, rtol=rcond)``; differentiable."""
+        return L.Pinv.apply(self._float(), None, rcond, False)
 
     @function
     def dist(self, other, p=2):
