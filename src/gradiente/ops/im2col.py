@@ -183,8 +183,9 @@ def _im2col(ap, geom: _Geometry):
     G = geom.groups
     Kg = kh * kw * (C // G)
     M = N * OH * OW
-    if kh == kw == 1 and geom.stride == (1, 1) and ap.flags.c_contiguous:
-        return ap.reshape(M, G, Kg)  # 1x1 convolution: the image is the matrix
+    if kh == kw == 1 and geom.stride == (1, 1) and ap.shape[1:3] == (OH, OW):
+        if ap.flags.c_contiguous:  # 1x1 convolution over the whole image: it is the matrix
+            return ap.reshape(M, G, Kg)
     if C == 1:
         sN, sH, sW, _ = ap.strides
         (sh, sw), (dh, dw) = geom.stride, geom.dilation
