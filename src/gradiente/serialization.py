@@ -11,6 +11,20 @@ its own keys, so the file opens in PyTorch with ``safetensors.torch.load_file`` 
 way round, a file written by ``safetensors.torch.save_file(model.state_dict(), path)`` loads
 here.
 
+As with ``torch.save``, what comes back is the same web of objects: a tensor saved twice loads
+as one object (``d["enc"] is d["dec"]``), Parameters load as ``nn.Parameter`` with their
+``requires_grad`` (a tensor that required grad loads as a leaf that does), an OrderedDict keeps
+its attributes (a state dict's ``_metadata``, which ``_load_from_state_dict`` reads), and saved
+tensors that share memory — views of one another (slices, reshapes, transposes) and the two
+names of a tied weight in a state dict — load sharing memory, each with torch's
+``storage_offset()`` and ``stride()`` within the shared array. Differences with torch, which
+stores whole storages: the shared array holds only the bytes from the group's first to its last
+element, so offsets count from there (torch's when the base itself is saved); a lone view is
+saved compactly, as a contiguous tensor of its own; a view that requires grad loads as a leaf
+of its own (sharing memory, ``storage_offset()`` 0); tensors in CUDA memory and tensors that
+view one memory with different dtypes are each stored on their own. Such files are format 2,
+which older versions of gradiente refuse with a clear message; other files stay format 1.
+
 Any other object (a whole ``nn.Module``, as in ``torch.save(model, path)``) is pickled and its
 bytes stored as a uint8 tensor. As in PyTorch (since 2.6), ``load`` refuses to unpickle it
 unless called with ``weights_only=False``, because unpickling can run arbitrary code: by
@@ -45,7 +59,9 @@ import safetensors.numpy
 
 from gradiente import backend as B
 from gradiente import torch_format
+from gradiente.autograd import grad_mode
 from gradiente.backend import host, xp
+from gradiente.nn.parameter import Parameter
 from gradiente.tensor import Tensor, _check_device
 from gradiente.tensor import device as _device
 
@@ -60,7 +76,7 @@ __all__ = [
 ]
 
 _STRUCTURE_KEY = "gradiente"  # the __metadata__ entry holding the JSON structure
-_FORMAT_VERSION = 1
+_FORMAT_VERSION = 2  # 2: shared tensors, Parameters, attributes (see _Encoder)
 _MAX_HEADER = 100 * 1024 * 1024  # safetensors' own limit on the JSON header
 _CHUNK = 64 * 1024 * 1024
 _SUPPORTED = "tensors, NumPy arrays, dicts, lists, tuples, int, float, bool, None and str"
@@ -80,15 +96,32 @@ class _Encoder:
 
     Nodes: ``None``, bools, ints, finite floats and strings are themselves; a non-finite float
     is ``{"float": "nan"}``; a list is a JSON list; a tuple is ``{"tuple": [...]}``; a dict is
-    ``{"dict": [[key_node, value_node], ...]}`` (keys need not be strings); a tensor is
-    ``{"tensor": flat_key}`` and a NumPy array ``{"ndarray": flat_key}``; any other object is
-    ``{"pickle": flat_key, "type": "module.QualName"}``, its pickle's bytes a uint8 array.
+    ``{"dict": [[key_node, value_node], ...]}`` (keys need not be strings), with
+    ``"ordered": true`` for an OrderedDict and ``"attrs": dict_node`` for its attributes (a
+    state dict's ``_metadata``); a NumPy array is ``{"ndarray": flat_key}``; any other object
+    is ``{"pickle": flat_key, "type": "module.QualName"}``, its pickle's bytes a uint8 array.
+
+    A tensor is ``{"tensor": flat_key}`` (plus ``"requires_grad": true``; a Parameter has
+    ``"parameter": true`` and its ``requires_grad``). Tensors are identified as torch's pickle
+    does: the same tensor object met again is ``{"ref": n}``, pointing at the first node,
+    which gets ``"id": n``; and tensors that share memory (views of one another, tied weights
+    of a state dict) share one stored array: the one whose elements are exactly the shared
+    memory keeps ``{"tensor": flat_key}``, the others are ``{"view": flat_key, "offset": o,
+    "shape": [...], "stride": [...]}`` — elements of that array read as ``as_strided`` would.
+    A view that is all of the shared memory too (the second name of a tied weight in a state
+    dict) also keeps a copy under its own key (``"copy": key``, unused by ``load``), so that
+    every key of a flat state dict stays in the file for other safetensors readers. Those
+    nodes appear only in format 2 (``new_format``); files without them stay format 1.
     """
 
     def __init__(self, pickle_module=None, pickle_protocol=None) -> None:
         self.arrays: dict[str, object] = {}
         self.pickle_module = pickle_module or pickle
         self.pickle_protocol = pickle_protocol or pickle.DEFAULT_PROTOCOL
+        self.tensors: list[tuple[Tensor, dict, str]] = []  # first meetings, in walk order
+        self.nodes: dict[int, dict] = {}  # id(tensor) → its node
+        self.refs = 0  # ids given to tensors met more than once
+        self.new_format = False  # whether a node of format 2 was written
 
     def _flat_key(self, path: tuple) -> str:
         key = ".".join(str(k) for k in path) or "tensor"
@@ -98,8 +131,8 @@ class _Encoder:
             unique = f"{key}#{n}"
         return unique
 
-    def _store(self, array, path: tuple) -> str:
-        key = self._flat_key(path)
+    def _store(self, array, path: tuple, key: str | None = None) -> str:
+        key = key or self._flat_key(path)
         array = xp.asarray(array, order="C")  # ascontiguousarray would make 0-d arrays 1-d
         if array.dtype.byteorder == ">":
             array = array.astype(array.dtype.newbyteorder("<"))
@@ -114,10 +147,7 @@ class _Encoder:
         if isinstance(obj, float):
             return float(obj) if math.isfinite(obj) else {"float": repr(float(obj))}
         if isinstance(obj, Tensor):
-            node = {"tensor": self._store(host(obj._data), path)}  # CUDA tensors: host copy
-            if obj.requires_grad:
-                node["requires_grad"] = True
-            return node
+            return self._tensor(obj, path)
         if isinstance(obj, xp.ndarray):
             if obj.dtype.kind not in "biuf":
                 raise TypeError(
@@ -136,8 +166,77 @@ class _Encoder:
             node = {"dict": items}
             if isinstance(obj, collections.OrderedDict):
                 node["ordered"] = True
+                attributes = getattr(obj, "__dict__", None)
+                if attributes:  # a state dict's _metadata: torch's pickle keeps it
+                    node["attrs"] = self.encode(dict(attributes), path)
+                    self.new_format = True
             return node
         return self._pickled(obj, path)
+
+    def _tensor(self, t: Tensor, path: tuple) -> dict:
+        """A tensor's node. Its array is chosen in ``finish``, once every tensor is known (a
+        tensor's memory may be shared with one met later); its key is reserved now, so keys
+        are given in the order of the walk."""
+        first = self.nodes.get(id(t))
+        if first is not None:  # the same object again: torch's pickle memo gives it once
+            if "id" not in first:
+                first["id"] = self.refs
+                self.refs += 1
+            self.new_format = True
+            return {"ref": first["id"]}
+        node: dict = {}
+        if isinstance(t, Parameter):
+            node.update(parameter=True, requires_grad=t.requires_grad)
+            self.new_format = True
+        elif t.requires_grad:
+            node["requires_grad"] = True
+        key = self._flat_key(path)
+        self.arrays[key] = None  # reserved
+        self.nodes[id(t)] = node
+        self.tensors.append((t, node, key))
+        return node
+
+    def finish(self) -> None:
+        """Store the tensors' arrays: one array for each group of tensors sharing memory (see
+        ``_shared_groups``), a contiguous copy for every other tensor (CUDA ones: host copy)."""
+        grouped = set()
+        items = [
+            (t._data, (node, key))
+            for t, node, key in self.tensors
+            if isinstance(t._data, xp.ndarray)  # host memory (CUDA tensors: one copy each)
+        ]
+        for low, storage, members in _shared_groups(items):
+            self._store_group(low, storage, members)
+            grouped.update(id(node) for _, (node, _) in members)
+        for t, node, key in self.tensors:
+            if id(node) not in grouped:
+                node["tensor"] = self._store(host(t._data), (), key)
+
+    def _store_group(self, low: int, storage, members: list) -> None:
+        """Store ``storage`` (the memory that ``members``, ``(array, (node, key))`` pairs,
+        share; its first byte at address ``low``) once, and point each member's node at it:
+        under the key and in the shape of the member whose elements are exactly that memory,
+        if one is, else under the first one's key, 1-D."""
+        high = low + storage.nbytes
+        owner = next((i for i, (a, _) in enumerate(members) if _covers(a, low, high)), None)
+        key = members[owner or 0][1][1]
+        shape = storage.shape if owner is None else members[owner][0].shape
+        self._store(host(storage).reshape(shape), (), key)
+        itemsize = storage.itemsize
+        for i, (array, (node, own_key)) in enumerate(members):
+            if i == owner:
+                node["tensor"] = key
+                continue
+            if _covers(array, low, high):  # a tied weight: a copy keeps its key in the file
+                self._store(host(storage).reshape(array.shape), (), own_key)
+                node["copy"] = own_key
+            elif own_key != key:
+                del self.arrays[own_key]  # its elements live in the group's array
+            node["view"] = key
+            node["offset"] = (_address(array) - low) // itemsize
+            node["shape"] = list(array.shape)
+            node["stride"] = [s // itemsize for s in array.strides]
+            self.new_format = True
 
     def _pickled(self, obj, path: tuple) -> dict:
         name = f"{type(obj).__module__}.{type(obj).__qualname__}"
@@ -158,6 +257,84 @@ class _Encoder:
                 f"tuples of those)"
             )
         return self.encode(key, path)
+
+
+# ---------------------------------------------------------------------------------------------
+# Shared memory: which saved tensors are windows on one block of memory
+# ---------------------------------------------------------------------------------------------
+#
+# torch.save stores storages, not tensors: a tensor and its views (a slice, a reshape, a
+# transpose; the two names of a tied weight in a state dict) share one storage in the file and
+# again after loading. gradiente does the same for every group of two or more saved tensors
+# that live in the same contiguous root array with the same dtype and strides >= 0: it stores
+# the bytes from the group's first byte to its last once. A lone view is stored compactly
+# (torch would store its whole storage), and so is each tensor in CUDA memory.
+
+
+def _address(array) -> int:
+    """The address of a NumPy array's first element."""
+    return array.__array_interface__["data"][0]
+
+
+def _root(array):
+    """The array owning the memory ``array`` views (following ``base``, also through the
+    placeholder object that NumPy's ``as_strided`` puts in between)."""
+    kind = type(array)
+    while True:
+        base = getattr(array, "base", None)
+        if isinstance(base, kind):
+            array = base
+        elif isinstance(getattr(base, "base", None), kind):
+            array = base.base
+        else:
+            return array
+
+
+def _byte_range(array) -> tuple[int, int]:
+    """The addresses of ``array``'s first byte and one past its last (strides >= 0)."""
+    low = _address(array)
+    return low, low + sum((n - 1) * s for n, s in zip(array.shape, array.strides)) + array.itemsize
+
+
+def _covers(array, low: int, high: int) -> bool:
+    """Whether ``array``'s elements, in C order, are exactly the bytes from low to high."""
+    return (
+        bool(array.flags["C_CONTIGUOUS"]) and _address(array) == low and array.nbytes == high - low
+    )
+
+
+def _shared_groups(items: list) -> list:
+    """The groups of two or more ``(array, tag)`` items sharing memory, each as
+    ``(low, storage, items)``: ``storage`` is the 1-D array of their dtype holding the bytes
+    from ``low`` (the address of their first byte) to one past their last byte."""
+    candidates: dict = {}
+    roots = {}
+    for array, tag in items:
+        root = _root(array)
+        contiguous = root.flags["C_CONTIGUOUS"] or root.flags["F_CONTIGUOUS"]
+        if array.size == 0 or not contiguous:
+            continue
+        if any(s < 0 or s % array.itemsize for s in array.strides):
+            continue
+        roots[id(root)] = root
+        candidates.setdefault((id(root), array.dtype), []).append((array, tag))
+    groups = []
+    for (root_id, _), members in candidates.items():
+        root = roots[root_id]
+        low = min(_address(a) for a, _ in members)
+        itemsize = members[0][0].itemsize
+        members = [(a, tag) for a, tag in members if (_address(a) - low) % itemsize == 0]
+        if len(members) < 2:
+            continue
+        high = max(_byte_range(a)[1] for a, _ in members)
+        # the root's memory in address order, as bytes (a transposed F-order root is C-order)
+        memory = (root if root.flags["C_CONTIGUOUS"] else root.transpose()).reshape(-1)
+        start = low - _address(memory)
+        if start < 0 or start + high - low > memory.nbytes:
+            continue  # not inside the root's memory (never for views made by gradiente)
+        storage = memory.view(xp.uint8)[start : start + high - low].view(members[0][0].dtype)
+        groups.append((low, storage, members))
+    return groups
 
 
 def _is_plain_key(key) -> bool:
@@ -256,7 +433,9 @@ def save(
         raise ValueError(f"save(): format must be 'safetensors' or 'torch', not {format!r}")
     encoder = _Encoder(pickle_module, pickle_protocol)
     structure = encoder.encode(obj)
-    text = json.dumps({"version": _FORMAT_VERSION, "root": structure}, allow_nan=False)
+    encoder.finish()
+    version = _FORMAT_VERSION if encoder.new_format else 1  # older gradiente reads format 1
+    text = json.dumps({"version": version, "root": structure}, allow_nan=False)
     depth = _json_depth(text.encode("utf-8", "surrogatepass"))
     if depth > _MAX_DEPTH:
         # load() refuses deeper files (a guard against crafted ones): do not write one
@@ -422,13 +601,22 @@ class _WeightsOnlyUnpickler(pickle.Unpickler):
 
 
 class _Decoder:
-    """Turns the JSON structure (see ``_Encoder``) back into Python objects, checking each node."""
+    """Turns the JSON structure (see ``_Encoder``) back into Python objects, checking each node.
+
+    Tensors of one stored array share its memory, and one version counter (in-place changes
+    count for all of them, as for torch tensors of one storage). A ``view`` node is made by
+    ``as_strided`` on a hidden tensor holding the stored array, so that ``storage_offset()``
+    counts from the array's first element, as torch's does from its storage's.
+    """
 
     def __init__(self, arrays: dict, name: str, weights_only: bool, pickle_module=None) -> None:
         self.arrays = arrays
         self.name = name
         self.weights_only = weights_only
         self.pickle_module = pickle_module or pickle
+        self.counters: dict = {}  # flat key → the version counter of its tensors
+        self.storages: dict = {}  # flat key → the hidden tensor its views are made from
+        self.memo: dict = {}  # node "id" → the tensor (for "ref" nodes)
 
     def _damaged(self, detail: str) -> CheckpointError:
         return CheckpointError(f"{self.name}: the checkpoint's structure is damaged: {detail}")
@@ -457,13 +645,78 @@ class _Decoder:
             raise self._damaged(f"{field!r} holds {type(items).__name__}, not a list")
         return items
 
-    def _tensor(self, node: dict) -> Tensor:
-        t = Tensor._make(self._array(node["tensor"]))
-        if node.get("requires_grad"):
-            if not t.is_floating_point():
-                raise self._damaged(f"a {t.dtype} tensor cannot require gradients")
-            t.requires_grad_(True)
+    def _share_counter(self, key: str, t: Tensor) -> Tensor:
+        t._version_counter = self.counters.setdefault(key, t._get_version_counter())
         return t
+
+    def _view(self, node: dict) -> Tensor:
+        """``{"view": key, "offset", "shape", "stride"}``: elements of the array ``key``, every
+        one of them inside it (the last sits at offset + Σ (size_i − 1)·stride_i)."""
+        key = node["view"]
+        array = self._array(key)
+        offset, shape, stride = node.get("offset"), node.get("shape"), node.get("stride")
+        if not (
+            _is_int(offset)
+            and offset >= 0
+            and isinstance(shape, list)
+            and isinstance(stride, list)
+            and len(shape) == len(stride) <= 64
+            and all(_is_int(n) and n >= 0 for n in shape)
+            and all(_is_int(s) and s >= 0 for s in stride)
+        ):
+            raise self._damaged(
+                f"a view of {key!r:.80} has offset {offset!r:.20}, shape {shape!r:.80} and "
+                f"stride {stride!r:.80}"
+            )
+        last = offset + sum((n - 1) * s for n, s in zip(shape, stride))
+        if 0 not in shape and (last >= array.size or math.prod(shape) >= 2**63):
+            raise self._damaged(
+                f"a view of shape {shape}, stride {stride} at offset {offset} reaches element "
+                f"{last} of {key!r:.80}, which has {array.size}"
+            )
+        storage = self.storages.get(key)
+        if storage is None:
+            storage = self.storages[key] = self._share_counter(key, Tensor._make(array))
+        try:
+            with grad_mode.enable_grad():  # recorded as a view: in-place ops on it work as on one
+                return storage.as_strided(shape, stride, offset)
+        except RuntimeError:  # a dtype as_strided does not handle (bfloat16): a plain window
+            itemsize = array.itemsize
+            start = array.reshape(-1)[min(offset, array.size) :]
+            view = B.as_strided(start, tuple(shape), tuple(s * itemsize for s in stride))
+            t = self._share_counter(key, Tensor._make(view))
+            t._base = storage
+            return t
+
+    def _tensor(self, node: dict) -> Tensor:
+        if "view" in node:
+            t = self._view(node)
+        else:
+            key = node["tensor"]
+            t = self._share_counter(key, Tensor._make(self._array(key)))
+        requires_grad = node.get("requires_grad", False)
+        if not isinstance(requires_grad, bool):
+            raise self._damaged(f"requires_grad is {requires_grad!r:.40}")
+        if requires_grad and not t.is_floating_point():
+            raise self._damaged(f"a {t.dtype} tensor cannot require gradients")
+        if node.get("parameter", False) is not False:
+            if node["parameter"] is not True:
+                raise self._damaged(f"parameter is {node['parameter']!r:.40}")
+            t = Parameter(t, requires_grad)
+        elif requires_grad:
+            t.requires_grad_(True)  # a view that requires grad is its own leaf (storage_offset 0)
+        if "id" in node:
+            number = node["id"]
+            if not _is_int(number) or number in self.memo:
+                raise self._damaged(f"a tensor's id {number!r:.40} is not a new number")
+            self.memo[number] = t
+        return t
+
+    def _ref(self, node: dict) -> Tensor:
+        number = node["ref"]
+        if not (_is_int(number) and number in self.memo):
+            raise self._damaged(f"a reference to tensor {number!r:.40}, not one read before it")
+        return self.memo[number]
 
     def _float(self, node: dict) -> float:
         text = node["float"]
@@ -481,7 +734,19 @@ class _Decoder:
             if not _is_hashable(key):
                 raise self._damaged(f"a dict key of type {type(key).__name__}")
             out[key] = self.decode(item[1])
+        if "attrs" in node:
+            self._set_attributes(out, node["attrs"])
         return out
+
+    def _set_attributes(self, out: dict, node) -> None:
+        """An OrderedDict's attributes (``_metadata``): plain names only, never a dunder."""
+        attributes = self.decode(node)
+        if not isinstance(out, collections.OrderedDict) or type(attributes) is not dict:
+            raise self._damaged("attributes on a dict that is not an OrderedDict, or not a dict")
+        for name, value in attributes.items():
+            if not (isinstance(name, str) and name.isidentifier() and not name.startswith("__")):
+                raise self._damaged(f"an attribute named {name!r:.40}")
+            setattr(out, name, value)
 
     def decode(self, node):
         """The Python object that ``node`` describes."""
@@ -490,8 +755,10 @@ class _Decoder:
         if isinstance(node, list):
             return [self.decode(v) for v in node]
         if isinstance(node, dict):
-            if "tensor" in node:
+            if "tensor" in node or "view" in node:
                 return self._tensor(node)
+            if "ref" in node:
+                return self._ref(node)
             if "ndarray" in node:
                 return self._array(node["ndarray"])
             if "pickle" in node:
@@ -650,19 +917,30 @@ def _target_device(map_location):
     return map_location
 
 
-def _moved(obj, target):
-    """``obj`` (what ``load`` decoded) with every tensor moved to ``target``."""
+def _moved(obj, target, memo=None):
+    """``obj`` (what ``load`` decoded) with every tensor moved to ``target``: a tensor met
+    twice is moved once, Parameters stay Parameters and an OrderedDict keeps its attributes
+    (tensors sharing memory on the host each get their own copy there)."""
+    memo = {} if memo is None else memo
     if isinstance(obj, Tensor):
-        moved = obj.to(target)
-        return moved if moved is obj else moved.detach().requires_grad_(obj.requires_grad)
+        if id(obj) not in memo:
+            moved = obj.to(target)
+            if isinstance(obj, Parameter):
+                moved = Parameter(moved.detach(), obj.requires_grad)
+            elif moved is not obj:
+                moved = moved.detach().requires_grad_(obj.requires_grad)
+            memo[id(obj)] = moved
+        return memo[id(obj)]
     if isinstance(obj, list):
-        return [_moved(v, target) for v in obj]
+        return [_moved(v, target, memo) for v in obj]
     if isinstance(obj, tuple) and not hasattr(obj, "_fields"):
-        return tuple(_moved(v, target) for v in obj)
+        return tuple(_moved(v, target, memo) for v in obj)
     if isinstance(obj, dict):
         out = type(obj)() if isinstance(obj, collections.OrderedDict) else {}
         for k, v in obj.items():
-            out[k] = _moved(v, target)
+            out[k] = _moved(v, target, memo)
+        for name, value in getattr(obj, "__dict__", {}).items():
+            setattr(out, name, _moved(value, target, memo))
         return out
     return obj
 
