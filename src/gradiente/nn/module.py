@@ -764,6 +764,22 @@ class Module:
         """Whether an entry absent from a loaded state dict is fine (older format versions)."""
         return False
 
+    def _load_from_state_dict(
+        self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+    ) -> None:
+        """Load this module's own parameters and buffers from ``state_dict`` (keys under
+        ``prefix``), as torch's: ``load_state_dict`` calls it once per module, and a layer may
+        override it — adjust ``state_dict`` (old key names, ``local_metadata["version"]``), then
+        call ``super()._load_from_state_dict(...)``. Within ``load_state_dict`` the values are
+        only planned here and copied once every module's part is known to be loadable."""
+        if _active_plans:
+            _active_plans[-1].plan_own(self, state_dict, prefix, local_metadata)
+            return
+        plan = _LoadPlan(None, local_metadata.get("assign_to_params_buffers", False))
+        plan.missing, plan.unexpected, plan.errors = missing_keys, unexpected_keys, error_msgs
+        plan.plan_own(self, state_dict, prefix, local_metadata)
+        plan.copy()
+
     def load_state_dict(self, state_dict: Mapping, strict: bool = True, assign: bool = False):
         """Copy parameters and buffers from ``state_dict`` into this module.
 
@@ -840,6 +856,9 @@ def _has_extra_state(module: Module) -> bool:
     return type(module).get_extra_state is not Module.get_extra_state
 
 
+_active_plans: list = []  # the load_state_dict plans now visiting modules (innermost last)
+
+
 class _LoadPlan:
     """What ``load_state_dict`` will do, found before it does anything: the tensors to copy,
     the extra states to set, the missing and unexpected keys and the errors, in torch's order
@@ -855,10 +874,28 @@ class _LoadPlan:
         self.post_order: list[Module] = []  # modules as their post-hooks run: children first
 
     def visit(self, module: Module, local: dict, prefix: str) -> None:
-        """Plan ``module``'s part (after its pre-hooks edited ``local``), then its children's."""
+        """Plan ``module``'s part — its ``_load_from_state_dict``, which a layer may override
+        (to rename old keys, say) and which plans through ``plan_own`` — then its children's."""
         local_metadata = {} if self.metadata is None else self.metadata.get(prefix[:-1], {})
         if self.assign:
             local_metadata["assign_to_params_buffers"] = self.assign
+        _active_plans.append(self)
+        try:
+            module._load_from_state_dict(
+                local, prefix, local_metadata, True, self.missing, self.unexpected, self.errors
+            )
+        finally:
+            _active_plans.pop()
+        for name, child in module._modules.items():
+            if child is not None:
+                child_prefix = prefix + name + "."
+                child_local = {k: v for k, v in local.items() if k.startswith(child_prefix)}
+                self.visit(child, child_local, child_prefix)
+        self.post_order.append(module)
+
+    def plan_own(self, module: Module, local: dict, prefix: str, local_metadata: dict) -> None:
+        """Plan ``module``'s own parameters, buffers and extra state (after its pre-hooks
+        edited ``local``) and note its unexpected keys."""
         for hook in module._load_state_dict_pre_hooks.values():
             hook(local, prefix, local_metadata, True, self.missing, self.unexpected, self.errors)
         own = {n: p for n, p in module._parameters.items() if p is not None}
@@ -901,12 +938,6 @@ class _LoadPlan:
             head, *rest = key[len(prefix) :].split(".", 1)
             if (rest and head not in module._modules) or (not rest and head not in own):
                 self.unexpected.append(key)
-        for name, child in module._modules.items():
-            if child is not None:
-                child_prefix = prefix + name + "."
-                child_local = {k: v for k, v in local.items() if k.startswith(child_prefix)}
-                self.visit(child, child_local, child_prefix)
-        self.post_order.append(module)
 
     def message(self, module: Module, strict: bool) -> str:
         """torch's error text: missing, then unexpected keys (when strict), then the errors."""
