@@ -253,6 +253,18 @@ def _normalize(g, x, w, b, stat_axes, param_shape, param_axes, eps, running, *, 
     _out(g, out, y)
 
 
+@converts(normalization.BatchNormEval)
+def _batch_norm_eval(g, x, w, b, running_mean, running_var, param_shape, eps, *, out):
+    """BatchNormalization (inference) with the running statistics; γ = 1, β = 0 if absent."""
+    dtype = to_numpy_dtype(x)
+    channels = x.shape[1]
+    scale = g.value(w) if w is not None else g.const(np.ones(channels, dtype), "ones")
+    shift = g.value(b) if b is not None else g.const(np.zeros(channels, dtype), "zeros")
+    inputs = [g.value(x), scale, shift, g.value(running_mean), g.value(running_var)]
+    (y,) = g.node("BatchNormalization", inputs, epsilon=float(eps))
+    _out(g, out, y)
+
+
 # ------------------------------------------------------------------------------ activations
 def _unary(onnx_op: str):
     def convert(g, x, *, out):

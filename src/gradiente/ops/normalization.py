@@ -147,3 +147,46 @@ def _backward_tensors(ctx, grad, x, weight):
         sum_gh_xhat = (gh * xhat).sum(R, keepdim=True)
         grad_x = (invstd / n) * (gh * n - sum_gh - xhat * sum_gh_xhat)
     return grad_x, grad_w, grad_b
+
+
+class BatchNormEval(ArrayFunction):
+    """BatchNorm with fixed (running) statistics, eval mode's: an affine map per channel,
+
+        y = (x − μ) · s + β,   s = γ / √(σ² + ε),
+
+    with μ, σ² the running mean and variance — constants, as in torch (its node is
+    ``NativeBatchNormBackward0`` too, and the running statistics get no gradient). Gradients:
+    dL/dx = g s,   dL/dγ = Σ g (x − μ) / √(σ² + ε),   dL/dβ = Σ g  (sums over all but the
+    channels), as Tensor ops of g, so they are differentiable again (double backward).
+    """
+
+    backward_name = "NativeBatchNormBackward0"
+
+    @staticmethod
+    def forward(ctx, input, weight, bias, running_mean, running_var, param_shape, eps):
+        invstd = 1.0 / xp.sqrt(running_var._data + eps)
+        scale = invstd if weight is None else invstd * weight._data
+        mean = running_mean._data.reshape(param_shape)
+        ctx.save_for_backward(input, weight)
+        ctx.mean, ctx.invstd = _tensor(mean), _tensor(invstd.reshape(param_shape))
+        ctx.param_shape = param_shape
+        ctx.bias_shape = None if bias is None else bias._data.shape
+        y = (input._data - mean) * scale.reshape(param_shape)
+        if bias is not None:
+            y = y + bias._data.reshape(param_shape)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        input, weight = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        axes = (0,) + tuple(range(2, grad.ndim))
+        scale = ctx.invstd if weight is None else ctx.invstd * weight.reshape(ctx.param_shape)
+        grad_x = grad * scale if need_x else None
+        grad_w = grad_b = None
+        if need_w:
+            xhat = (input - ctx.mean) * ctx.invstd
+            grad_w = (grad * xhat).sum(axes).reshape(weight.shape)
+        if need_b:
+            grad_b = grad.sum(axes).reshape(ctx.bias_shape)
+        return grad_x, grad_w, grad_b, None, None, None, None

@@ -225,16 +225,18 @@ def _normal_fill_float32(u: np.ndarray, mean: float, std: float) -> np.ndarray:
 
 
 @_one_draw
-def normal(shape, dtype, mean=0.0, std=1.0, generator=None) -> np.ndarray:
+def normal(shape, dtype, mean=0.0, std=1.0, generator=None, contiguous=True) -> np.ndarray:
     """Normal samples N(mean, std²): ``torch.randn`` and ``Tensor.normal_(mean, std)``.
 
     torch has two paths:
 
-    - fewer than 16 elements: one scalar Box–Muller draw at a time in float64 (with the cached
-      partner, see ``_normal_scalar_path``), ``z * std + mean`` as one FMA, then cast;
-    - 16 or more: fill the tensor with uniforms of its own dtype, transform each block of 16
-      (``_normal_fill_float64`` / ``_normal_fill_float32``); if the size is not a multiple of
-      16, draw 16 fresh uniforms and recompute the last 16 elements from them.
+    - fewer than 16 elements, or a destination that is not contiguous (``contiguous=False``: a
+      transposed or strided view, filled in its memory order by the caller): one scalar
+      Box–Muller draw at a time in float64 (with the cached partner, see
+      ``_normal_scalar_path``), ``z * std + mean`` as one FMA, then cast;
+    - 16 or more, contiguous: fill the tensor with uniforms of its own dtype, transform each
+      block of 16 (``_normal_fill_float64`` / ``_normal_fill_float32``); if the size is not a
+      multiple of 16, draw 16 fresh uniforms and recompute the last 16 elements from them.
 
     float16/bfloat16 take the float32 paths and round; with 16 or more elements torch draws
     uniforms only for the whole blocks, then the 16 fresh ones (``_normal_reduced``).
@@ -243,7 +245,7 @@ def normal(shape, dtype, mean=0.0, std=1.0, generator=None) -> np.ndarray:
     if not std >= 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     gen, n = _gen(generator), math.prod(shape)
-    if n < 16:
+    if n < 16 or not contiguous:
         return _round_to(_affine(_normal_scalar_path(gen, n), std, mean), dtype).reshape(shape)
     if _is_reduced(dtype):
         return _normal_reduced(gen, n, dtype, mean, std).reshape(shape)

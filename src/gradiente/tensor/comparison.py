@@ -262,18 +262,28 @@ class Comparison:
     # x &= y and the other augmented assignments write into x's memory, as in torch (without
     # them Python would rebind x to a new tensor, and x's views and callers would not see it)
     def __ilshift__(self, other):
+        if isinstance(other, xp.ndarray):
+            return NotImplemented  # as torch: Python falls back to the binary operator
         return self.bitwise_left_shift_(other)
 
     def __irshift__(self, other):
+        if isinstance(other, xp.ndarray):
+            return NotImplemented  # as torch: Python falls back to the binary operator
         return self.bitwise_right_shift_(other)
 
     def __iand__(self, other):
+        if isinstance(other, xp.ndarray):
+            return NotImplemented  # as torch: Python falls back to the binary operator
         return self.bitwise_and_(other)
 
     def __ior__(self, other):
+        if isinstance(other, xp.ndarray):
+            return NotImplemented  # as torch: Python falls back to the binary operator
         return self.bitwise_or_(other)
 
     def __ixor__(self, other):
+        if isinstance(other, xp.ndarray):
+            return NotImplemented  # as torch: Python falls back to the binary operator
         return self.bitwise_xor_(other)
 
     @function

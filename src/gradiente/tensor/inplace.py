@@ -13,6 +13,7 @@ from gradiente.tensor.common import (
     _LEGACY_TYPE_NAMES,
     _arr,
     _check_broadcast,
+    _iteration_order,
     _req,
     _scalar_type_name,
     _shape_arg,
@@ -374,7 +375,27 @@ class InPlace:
         self._bump()
         return self
 
-    def _fill_random(self, array) -> Tensor:
+    def _fill_layout(self) -> tuple:
+        """(shape, axes) to draw a random fill of self in: torch draws in the order its
+        element-wise loop walks self, which is memory order (``_iteration_order``), so a
+        transposed view gets its numbers as the untransposed tensor would. ``axes`` is None for a
+        contiguous self (C order: the shape as it is), else self's axes slowest first, to draw
+        ``shape`` = the sizes in that order and hand back to ``_fill_random``.
+
+        Checks first, as torch does before it draws: an expanded self raises, the generator
+        untouched."""
+        self._check_inplace()
+        data = self._data
+        if data.flags.c_contiguous:
+            return data.shape, None
+        axes = _iteration_order(data.strides, data.shape)
+        return tuple(data.shape[a] for a in axes), axes
+
+    def _fill_random(self, array, axes=None) -> Tensor:
+        """Write the samples ``array`` into self; ``axes`` (from ``_fill_layout``) says which of
+        self's axes each of the array's is."""
+        if axes is not None:
+            array = array.transpose(sorted(range(len(axes)), key=axes.__getitem__))
         if type(self._data) is not B.ndarray:  # drawn on the CPU (torch's numbers), copied over
             array = B.to_device(array, B.array_device_index(self._data))
         if self._overwritten_in_graph():
@@ -386,51 +407,58 @@ class InPlace:
 
     def uniform_(self, a=0.0, b=1.0, generator=None):
         """Fill self with samples from the uniform distribution on [from, to)."""
-        return self._fill_random(
-            _random.uniform(self._data.shape, self._data.dtype, a, b, generator)
-        )
+        shape, axes = self._fill_layout()
+        return self._fill_random(_random.uniform(shape, self._data.dtype, a, b, generator), axes)
 
     def normal_(self, mean=0.0, std=1.0, generator=None):
-        """Fill self with samples from the normal distribution N(mean, std²)."""
+        """Fill self with samples from the normal distribution N(mean, std²) (torch's fast
+        vectorised sampler for a contiguous self, its one-at-a-time sampler otherwise)."""
+        shape, axes = self._fill_layout()
+        dtype = self._data.dtype
         return self._fill_random(
-            _random.normal(self._data.shape, self._data.dtype, mean, std, generator)
+            _random.normal(shape, dtype, mean, std, generator, contiguous=axes is None), axes
         )
 
     def bernoulli_(self, p=0.5, generator=None):
         """Fill self with 0/1 samples, 1 with probability ``p``."""
-        p = B.host(p._data) if isinstance(p, Tensor) else p  # drawn on the host, as above
-        return self._fill_random(
-            _random.bernoulli(p, self._data.shape, self._data.dtype, generator)
-        )
+        shape, axes = self._fill_layout()
+        if isinstance(p, Tensor):  # drawn on the host, as above; p read in self's draw order
+            p = xp.broadcast_to(B.host(p._data), self._data.shape)
+            p = p if axes is None else p.transpose(axes)
+        return self._fill_random(_random.bernoulli(p, shape, self._data.dtype, generator), axes)
 
     def random_(self, from_=None, to=None, generator=None):
         """Fill self with integers sampled uniformly from [from, to - 1]."""
         if from_ is not None and to is None:
             from_, to = 0, from_
+        shape, axes = self._fill_layout()
         return self._fill_random(
-            _random.random_(self._data.shape, self._data.dtype, from_, to, generator)
+            _random.random_(shape, self._data.dtype, from_, to, generator), axes
         )
 
     def exponential_(self, lambd=1.0, generator=None):
         """Fill self with samples from the exponential distribution of rate ``lambd``."""
+        shape, axes = self._fill_layout()
         return self._fill_random(
-            _random.exponential(self._data.shape, self._data.dtype, lambd, generator)
+            _random.exponential(shape, self._data.dtype, lambd, generator), axes
         )
 
+    # ``t += array``: torch's in-place operators refuse a NumPy array (NotImplemented), so
+    # Python falls back to ``t = t + array``: a new tensor, the old one unchanged
     def __iadd__(self, other):
-        return self.add_(other)
+        return NotImplemented if isinstance(other, xp.ndarray) else self.add_(other)
 
     def __isub__(self, other):
-        return self.sub_(other)
+        return NotImplemented if isinstance(other, xp.ndarray) else self.sub_(other)
 
     def __imul__(self, other):
-        return self.mul_(other)
+        return NotImplemented if isinstance(other, xp.ndarray) else self.mul_(other)
 
     def __itruediv__(self, other):
-        return self.div_(other)
+        return NotImplemented if isinstance(other, xp.ndarray) else self.div_(other)
 
     def __ipow__(self, other):
-        return self.pow_(other)
+        return NotImplemented if isinstance(other, xp.ndarray) else self.pow_(other)
 
     def _restride_(self, out: Tensor, node_name: str) -> Tensor:
         """Make self the (shape-changed) view ``out`` of its own memory, e.g. ``t_()``; in the

@@ -269,9 +269,13 @@ class Math:
         return self.remainder(other)
 
     def __ifloordiv__(self, other):
+        if isinstance(other, xp.ndarray):
+            return NotImplemented  # as torch: Python then computes ``self // other``
         return self.floor_divide_(other)
 
     def __imod__(self, other):
+        if isinstance(other, xp.ndarray):
+            return NotImplemented  # as torch: Python then computes ``self % other``
         return self.remainder_(other)
 
     def __rmod__(self, other):
@@ -291,6 +295,9 @@ class Math:
         return self if self.ndim == 0 else self.flip(0)
 
     def __pow__(self, exponent):
+        if isinstance(exponent, xp.ndarray):  # NumPy's operand, as for ``t + array``
+            a, b = _promote(self, exponent)
+            return a.pow(b)
         return self.pow(exponent)
 
     def __rpow__(self, base):

@@ -92,6 +92,12 @@ def _promote(a: Tensor, b):
                 b = (b - info.min) % (1 << info.bits) + info.min
             return a, b
         return a.to(B.get_default_dtype()), float(b)
+    if isinstance(b, xp.ndarray) and a._data.dtype != B.BF16:
+        # torch leaves ``t + array`` to NumPy (the array's ``__radd__``, the result wrapped
+        # back into a tensor), so the result has NumPy's dtype: a float32 tensor and a 0-d
+        # float64 or an int32 array give float64
+        target = xp.result_type(a._data.dtype, b.dtype)
+        return a.to(B.from_numpy_dtype(target)), as_tensor(b.astype(target, copy=False))
     if isinstance(b, (xp.ndarray, list)):
         return _promote(a, as_tensor(b))
     raise TypeError(f"unsupported operand type for a tensor op: {type(b).__name__}")
@@ -176,6 +182,11 @@ def _rounded_divide(a: Tensor, b, rounding_mode: str) -> Tensor:
 
 
 def _true_divide(a: Tensor, b):
+    if isinstance(b, xp.ndarray) and a._data.dtype != B.BF16:  # NumPy's: int / int is float64
+        a, b = _promote(a, b)
+        if not B.is_float(a._data.dtype):
+            a, b = a.to(B.float64), b.to(B.float64)
+        return E.Div.apply(a, b)
     if not B.is_float(a._data.dtype) and not (isinstance(b, Tensor) and B.is_float(b._data.dtype)):
         a = a.to(B.get_default_dtype())
     return _binary(E.Div, a, b)

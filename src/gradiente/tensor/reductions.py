@@ -23,6 +23,7 @@ from gradiente.tensor.promotion import (
     _check_floating,
     _check_nonempty_dim,
 )
+from gradiente.tensor.tie_order import kthvalue_indices, sort_indices, topk_indices
 from gradiente.tensor.toplevel import maximum, minimum
 
 Tensor = None  # the assembled class, bound by gradiente.tensor (see its __init__)
@@ -287,11 +288,7 @@ class Reductions:
         if ord == "fro":
             return a.vector_norm(2, (d0, d1), keepdim)
         if ord in ("nuc", 2, -2):
-            s = L.Decomposition.apply(
-                a.movedim((d0, d1), (-2, -1)),
-                "torch.linalg.matrix_norm(ord=" + repr(ord) + ")",
-                lambda x: xp.linalg.svd(x, compute_uv=False),
-            )
+            s = L.Svd.apply(a.movedim((d0, d1), (-2, -1)), False)[1]  # differentiable σ
             out = s.sum(-1) if ord == "nuc" else (s.amax(-1) if ord == 2 else s.amin(-1))
             if keepdim:
                 out = out.unsqueeze(min(d0, d1)).unsqueeze(max(d0, d1))
@@ -314,6 +311,8 @@ class Reductions:
             values, indices = self.reshape(1).sort(0, descending, stable)
             return _return_types["sort"](values.reshape(()), indices.reshape(()))
         idx = _sort_indices(self._data, d, descending)
+        if not stable and type(self._data) is B.ndarray:  # torch's CPU order of equal values
+            idx = sort_indices(self._data, idx, d, descending)
         return _return_types["sort"](
             R.SortValues.apply(self, idx, d), Tensor._make(idx.astype(xp.int64), False, None)
         )
@@ -339,7 +338,10 @@ class Reductions:
                 self.reshape(()) * 1, zeros((), dtype=B.int64, device=self.device)
             )
         order = _sort_indices(self._data, d, descending=largest)
-        idx = order[(slice(None),) * d + (slice(0, k),)]  # the first k along d (any device)
+        if type(self._data) is B.ndarray:  # torch's CPU choice among equal values
+            idx = topk_indices(self._data, order, d, k, largest, sorted)
+        else:
+            idx = order[(slice(None),) * d + (slice(0, k),)]  # the first k along d
         return _return_types["topk"](
             R.TopkValues.apply(self, idx, d), Tensor._make(idx.astype(xp.int64), False, None)
         )
@@ -427,6 +429,8 @@ class Reductions:
             return _of_scalar(self, name)
         _check_nonempty_dim(self, d, name)
         idx = S.sorted_indices(x, d, k_of_n(x.shape[d]), name == "median")
+        if name == "kthvalue" and type(x) is B.ndarray:  # torch's CPU pick among equal values
+            idx = kthvalue_indices(x, idx, d, k_of_n(x.shape[d]))
         cls = R.MedianDim if name == "median" else R.KthvalueDim
         values = cls.apply(self, idx, d, keepdim)
         return _with_indices(values, idx if keepdim else idx.squeeze(d), name)

@@ -14,6 +14,7 @@ from gradiente.tensor.common import (
     _check_device,
     _factory_dtype,
     _finish,
+    _iteration_order,
     _like,
     _result_dtype,
     _shape_arg,
@@ -38,6 +39,34 @@ def _samples(sample, shape, generator, dtype, out) -> Tensor:
     return Tensor._make(sample(shape, d.np, 0.0, 1.0, generator), False, None)
 
 
+_OPTIONS = (
+    "Tensor out = None, torch.dtype dtype = None, torch.layout layout = None, torch.device "
+    "device = None, bool pin_memory = False, bool requires_grad = False)"
+)
+
+
+def _missing_size(op: str, got: str, leading: tuple, options_given: bool) -> TypeError:
+    """torch's TypeError for a sampler called without a size: with none of the options given,
+    its argument parser's list of signatures (``leading``: the arguments before ``size``,
+    e.g. ``("int high",)``), else the plain "missing size" message (as ``zeros()``'s)."""
+    if options_given:
+        return TypeError(f'{op}() missing 1 required positional arguments: "size"')
+    lines = [
+        f"{op}() received an invalid combination of arguments - got ({got}), but expected one of:"
+    ]
+    for first in leading:
+        for generator in ("torch.Generator generator, ", ""):
+            lines.append(f" * ({first}tuple of ints size, *, {generator}{_OPTIONS}")
+    return TypeError("\n".join(lines) + "\n")
+
+
+def _check_size_given(op, sizes, size, generator, out, dtype, layout, device, grad, pin):
+    """rand/randn need a size (``rand(())`` is a 0-d sample; ``rand()`` is an error)."""
+    if not sizes and size is None:
+        given = (generator, out, dtype, layout, device) != (None,) * 5 or grad or pin
+        raise _missing_size(op, "", ("",), given)
+
+
 def rand(
     *sizes,
     size=None,
@@ -50,6 +79,9 @@ def rand(
     pin_memory=False,
 ) -> Tensor:
     """Uniform samples in [0, 1), the same numbers as ``torch.rand`` for the same seed."""
+    _check_size_given(
+        "rand", sizes, size, generator, out, dtype, layout, device, requires_grad, pin_memory
+    )
     _check_device(device)
     t = _samples(_random.uniform, _size(sizes, size), generator, dtype, out)
     return _finish(t, "rand", device, requires_grad, layout, pin_memory, out)
@@ -67,13 +99,16 @@ def randn(
     pin_memory=False,
 ) -> Tensor:
     """Standard normal samples, the same numbers as ``torch.randn`` for the same seed."""
+    _check_size_given(
+        "randn", sizes, size, generator, out, dtype, layout, device, requires_grad, pin_memory
+    )
     _check_device(device)
     t = _samples(_random.normal, _size(sizes, size), generator, dtype, out)
     return _finish(t, "randn", device, requires_grad, layout, pin_memory, out)
 
 
 def randint(
-    low=0,
+    low=None,
     high=None,
     size=None,
     generator=None,
@@ -91,12 +126,25 @@ def randint(
     or with keywords (``randint(high=10, size=(3,))``, low then being 0).
     """
     _check_device(device)
+    numbers_given = [v for v in (low, high, size) if v is not None]
+    if size is None:  # randint(high, size): the last number given is the size
+        size = high if high is not None else None
+        low, high = (None, low) if high is not None else (None, None)
+    if high is None:
+        low, high = None, low
     if size is None:
-        low, high, size = 0, low, high
-    elif high is None:
-        low, high = 0, low
-    if size is None:
-        raise TypeError("randint() missing required argument 'size'")
+        options = (generator, out, dtype, layout, device) != (None,) * 5 or requires_grad
+        got = ", ".join(type(v).__name__ for v in numbers_given)
+        raise _missing_size("randint", got, ("int high, ", "int low, int high, "), options)
+    if isinstance(size, int) and len(numbers_given) == 3:
+        got = ", ".join(type(v).__name__ for v in numbers_given)
+        raise _missing_size("randint", got, ("int high, ", "int low, int high, "), False)
+    if isinstance(size, int):
+        raise TypeError(
+            f"randint(): argument 'size' (position {len(numbers_given)}) must be tuple of "
+            "ints, not int"
+        )
+    low = 0 if low is None else low
     if low >= high:
         raise RuntimeError(
             f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
@@ -104,6 +152,49 @@ def randint(
     d = _result_dtype(dtype, out, B.int64)
     t = Tensor._make(_random.randint(low, high, _shape_arg((size,)), d.np, generator))
     return _finish(t, "randint", device, False, layout, pin_memory, out)
+
+
+def _like_layout(t, memory_format) -> list | None:
+    """The axes, slowest first, of a ``*_like`` result's memory, or None for row-major.
+
+    torch's default ``preserve_format`` lays the new tensor out as ``t`` is: a transposed or
+    permuted ``t`` gives a transposed or permuted result (its strides, if ``t`` is dense; the
+    same order of axes otherwise, e.g. for a sliced ``t[:, ::2]``). A random fill then draws in
+    that memory order, so the layout decides which element gets which number.
+    """
+    data = t._data
+    if getattr(memory_format, "_name", "preserve_format") != "preserve_format":
+        return None  # contiguous_format (channels_last is not modelled: row-major as well)
+    if data.flags.c_contiguous:
+        return None
+    axes = _iteration_order(data.strides, data.shape)
+    return None if axes == sorted(axes) else axes
+
+
+def _drawn_like(t, dtype, device, memory_format, requires_grad, layout, pin_memory, op, fill):
+    """A ``*_like`` sample: a new tensor of ``t``'s shape and layout (``_like_layout``), on the
+    host, filled in place by ``fill(tensor)`` (as torch: ``empty_like(t).uniform_()``), then
+    moved and marked as asked."""
+    dtype, device = _like(t, dtype, device)
+    _check_device(device)
+    d = B.to_dtype(dtype)
+    shape, axes = t._data.shape, _like_layout(t, memory_format)
+    if axes is None:
+        data = xp.empty(shape, d.np)
+    else:  # memory in ``axes`` order, viewed in t's
+        data = xp.empty([shape[a] for a in axes], d.np).transpose(
+            sorted(range(len(axes)), key=axes.__getitem__)
+        )
+    out = fill(Tensor._make(data, False, None))
+    return _finish(out, op, device, requires_grad, layout, pin_memory)
+
+
+def _check_float_sample(dtype, kernel: str) -> None:
+    """rand/randn draw floating-point numbers only (torch's error names its kernel)."""
+    if not B.to_dtype(dtype).is_floating_point:
+        raise NotImplementedError(
+            f"\"{kernel}\" not implemented for '{B.torch_type_name(B.to_dtype(dtype).np)}'"
+        )
 
 
 def rand_like(
@@ -117,16 +208,18 @@ def rand_like(
     layout=None,
     pin_memory=False,
 ) -> Tensor:
-    """``rand`` of ``t``'s shape (and dtype and device unless given)."""
-    dtype, device = _like(t, dtype, device)
-    return rand(
-        t.shape,
-        dtype=dtype,
-        generator=generator,
-        device=device,
-        requires_grad=requires_grad,
-        layout=layout,
-        pin_memory=pin_memory,
+    """``rand`` of ``t``'s shape (and dtype and device unless given), laid out as ``t``."""
+    _check_float_sample(t.dtype if dtype is None else dtype, "check_uniform_bounds")
+    return _drawn_like(
+        t,
+        dtype,
+        device,
+        memory_format,
+        requires_grad,
+        layout,
+        pin_memory,
+        "rand_like",
+        lambda out: out.uniform_(0.0, 1.0, generator),
     )
 
 
@@ -141,16 +234,18 @@ def randn_like(
     layout=None,
     pin_memory=False,
 ) -> Tensor:
-    """``randn`` of ``t``'s shape (and dtype and device unless given)."""
-    dtype, device = _like(t, dtype, device)
-    return randn(
-        t.shape,
-        dtype=dtype,
-        generator=generator,
-        device=device,
-        requires_grad=requires_grad,
-        layout=layout,
-        pin_memory=pin_memory,
+    """``randn`` of ``t``'s shape (and dtype and device unless given), laid out as ``t``."""
+    _check_float_sample(t.dtype if dtype is None else dtype, "normal_kernel_cpu")
+    return _drawn_like(
+        t,
+        dtype,
+        device,
+        memory_format,
+        requires_grad,
+        layout,
+        pin_memory,
+        "randn_like",
+        lambda out: out.normal_(0.0, 1.0, generator),
     )
 
 
@@ -167,12 +262,23 @@ def randint_like(
     layout=None,
     pin_memory=False,
 ) -> Tensor:
-    """``randint`` of ``t``'s shape (and dtype and device unless given)."""
-    dtype, device = _like(t, dtype, device)
+    """``randint`` of ``t``'s shape (and dtype and device unless given), laid out as ``t``."""
     if high is None:
         low, high = 0, low
-    out = randint(
-        low, high, t.shape, generator, dtype, device, layout=layout, pin_memory=pin_memory
+    if low >= high:
+        raise RuntimeError(
+            f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
+        )
+    out = _drawn_like(
+        t,
+        dtype,
+        device,
+        memory_format,
+        False,
+        layout,
+        pin_memory,
+        "randint_like",
+        lambda out: out.random_(low, high, generator),
     )
     return out.requires_grad_(True) if requires_grad else out
 
@@ -301,20 +407,19 @@ class RandomFills:
 
     def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
         """Fill self with Cauchy samples: median + sigma · tan(π (u − ½))."""
-        return self._fill_random(
-            _random.cauchy(self._data.shape, self._data.dtype, median, sigma, generator)
-        )
+        shape, axes = self._fill_layout()  # drawn in self's memory order, as torch
+        dtype = self._data.dtype
+        return self._fill_random(_random.cauchy(shape, dtype, median, sigma, generator), axes)
 
     def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
         """Fill self with log-normal samples: exp of N(mean, std²) (``mean``, ``std`` are the
         underlying normal's)."""
-        return self._fill_random(
-            _random.log_normal(self._data.shape, self._data.dtype, mean, std, generator)
-        )
+        shape, axes = self._fill_layout()
+        dtype = self._data.dtype
+        return self._fill_random(_random.log_normal(shape, dtype, mean, std, generator), axes)
 
     def geometric_(self, p, *, generator=None):
         """Fill self with geometric samples: the number of Bernoulli(p) trials up to and
         including the first success (1, 2, ...)."""
-        return self._fill_random(
-            _random.geometric(self._data.shape, self._data.dtype, p, generator)
-        )
+        shape, axes = self._fill_layout()
+        return self._fill_random(_random.geometric(shape, self._data.dtype, p, generator), axes)

@@ -10,10 +10,12 @@ from __future__ import annotations
 import math
 import numbers
 
+from gradiente.autograd.grad_mode import grad_state as _grad_state
 from gradiente.backend import xp
 from gradiente.nn.functional import conv as _conv
 from gradiente.ops import pool as _pool
 from gradiente.ops import pool3d as _pool3d
+from gradiente.ops.normalization import BatchNormEval as _BatchNormEval
 from gradiente.ops.normalization import NormalizeAffine as _NormalizeAffine
 from gradiente.tensor import Tensor
 
@@ -54,6 +56,12 @@ def batch_norm(
             f"{input.ndim}D input of shape {tuple(input.shape)}"
         )
     _check_parameter_dtypes(input, running_mean, running_var, weight, bias)
+    for name, t in (("running_mean", running_mean), ("running_var", running_var)):
+        if t is not None and t.requires_grad and _grad_state.enabled:  # buffers, not inputs
+            raise RuntimeError(
+                f"The function 'native_batch_norm' is not differentiable with respect to "
+                f"argument '{name}'. This input cannot have requires_grad True."
+            )
     C = input.shape[1]
     for name, t in (  # one entry per channel of the input, checked in torch's order
         ("running_mean", running_mean),
@@ -87,12 +95,8 @@ def batch_norm(
             "batch_norm: running_mean and running_var must be defined in "
             "evaluation mode (training=False)"
         )
-    # y = (x − μ_run) · γ/√(σ²_run + ε) + β: an affine map per channel
-    scale = (running_var + eps).rsqrt()
-    if weight is not None:
-        scale = scale * weight
-    out = (input - running_mean.reshape(param_shape)) * scale.reshape(param_shape)
-    return out if bias is None else out + bias.reshape(param_shape)
+    # y = (x − μ_run) · γ/√(σ²_run + ε) + β: an affine map per channel, one graph node
+    return _BatchNormEval.apply(input, weight, bias, running_mean, running_var, param_shape, eps)
 
 
 def _normalized_shape(input: Tensor, normalized_shape) -> tuple:
