@@ -11,6 +11,7 @@ import warnings
 from gradiente import random as _random
 from gradiente.backend import torch_type_name, xp
 from gradiente.ops import activation as A
+from gradiente.ops import loss as _L
 from gradiente.tensor import Tensor, empty_like, zeros_like
 
 
@@ -148,6 +149,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
             f"prelu: Type promoting not supported. Got {torch_type_name(input._data.dtype)} "
             f"and {torch_type_name(weight._data.dtype)}"
         )
+    slope = weight
     if weight.numel() != 1:
         if input.ndim < 2 or input.shape[1] != weight.numel():
             raise RuntimeError(
@@ -160,7 +162,11 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
         weight = weight.reshape((1,) * input.ndim)
     else:
         weight = weight.reshape(())
-    return input.where(input > 0, weight * input)
+    out = input.where(input > 0, weight * input)
+    if not out.requires_grad:
+        return out
+    shown = slope if weight.shape == slope.shape else weight  # torch reshapes it only then
+    return _L.FusedAs.apply(out, "PreluKernelBackward0", input, shown)  # torch's one node
 
 
 def glu(input: Tensor, dim: int = -1) -> Tensor:
