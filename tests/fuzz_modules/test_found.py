@@ -18,7 +18,6 @@ def _both(fn):
     return fn(torch), fn(gradiente)
 
 
-@OPEN
 def test_dropout_mask_follows_a_permuted_inputs_memory_order():
     """torch draws the mask with ``empty_like(input).bernoulli_()``: ``empty_like`` keeps a
     permuted input's strides and the draws fill memory in order. A batch_first LSTM's output

@@ -16,6 +16,7 @@ from gradiente.ops.linear import Embedding as _Embedding
 from gradiente.ops.linear import Linear as _Linear
 from gradiente.ops.linear import cpp_type_name
 from gradiente.tensor import Tensor
+from gradiente.tensor.sampling import _like_layout
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -135,7 +136,12 @@ def _apply_noise(input: Tensor, noise_shape: tuple, p: float, inplace: bool) -> 
         noise = xp.zeros(noise_shape, dtype=input._data.dtype)
     else:
         _check_floating(input)
-        noise = _random.bernoulli(1 - p, noise_shape, input._data.dtype)
+        axes = _like_layout(input, None) if tuple(noise_shape) == input.shape else None
+        if axes is None:
+            noise = _random.bernoulli(1 - p, noise_shape, input._data.dtype)
+        else:  # torch's empty_like(input).bernoulli_(): drawn in the input's memory order
+            memory = _random.bernoulli(1 - p, [noise_shape[a] for a in axes], input._data.dtype)
+            noise = memory.transpose(sorted(range(len(axes)), key=axes.__getitem__))
         noise /= 1 - p
     mask = Tensor._make(noise)
     if input.is_cuda:  # drawn on the CPU (torch's numbers), used where the input lives
