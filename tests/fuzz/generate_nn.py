@@ -69,10 +69,12 @@ def family_norm_act(b):
     elif r < 5:
         groups = b.integer(1, 3)
         c = groups * b.integer(1, 2)
-        # no empty input: torch's backward of an empty group norm fails on an internal check
         x = b.add_input((b.integer(1, 3), c) + b.shape(max_rank=2, zero=0), dt)
-        weight = b.add_input((c,), dt) if b.maybe(0.6) else None
-        bias = b.add_input((c,), dt) if b.maybe(0.6) else None
+        # weight and bias together or neither: torch 2.13's backward of a group norm with a
+        # bias but no weight fails on an internal check ("tensor does not have a device")
+        affine = b.maybe(0.6)
+        weight = b.add_input((c,), dt) if affine else None
+        bias = b.add_input((c,), dt) if affine else None
         b.call("F.group_norm", x, groups, weight, bias)
     elif r < 6:
         c = b.integer(1, 3)

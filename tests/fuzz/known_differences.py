@@ -125,6 +125,19 @@ def _constant_group_normalised(step, t_err, g_err, t_env, g_env, kind):
     return bool((groups == groups[:, :1]).all(dim=1).any())
 
 
+_NORMS = ("F.batch_norm", "F.group_norm", "F.instance_norm", "F.layer_norm")
+
+
+def _nonfinite_norm_affine(step, t_err, g_err, t_env, g_env, kind):
+    # torch's batch/group/instance norm kernels compute x·a + (β − mean·a) with a = γ·rstd: an
+    # infinite γ gives ∞ − ∞ = NaN where gradiente's x̂·γ + β gives ±∞
+    if step.fn not in _NORMS or kind not in ("nan", "value", "grad nan", "grad value"):
+        return False
+    tensors = [t_env.get(getattr(a, "name", None)) for a in step.args[1:]]
+    tensors += [t_env.get(getattr(v, "name", None)) for v in step.kwargs.values()]
+    return any(t is not None and t.is_floating_point() and not t.isfinite().all() for t in tensors)
+
+
 def _nan_in_flash_attention(step, t_err, g_err, t_env, g_env, kind):
     # torch's CPU flash kernel (4-D inputs) gives zeros for some rows of only-NaN scores (a
     # NaN query against finite keys) and NaN for others (the same against a +inf key)
@@ -194,6 +207,13 @@ KNOWN_DIFFERENCES = [
         "and x - mean = 0 exactly. torch's kernels compute x·a + (β - mean·a) with a = γ / "
         "sqrt(eps) ≈ 316γ, so the two rounded products leave noise of about 1e-5 (float32) "
         "where gradiente gives exactly β; both are the same value up to that rounding.",
+    ),
+    KnownDifference(
+        "an infinite or NaN normalisation weight or bias",
+        _nonfinite_norm_affine,
+        "torch's batch/group/instance norm kernels fold the affine into x·a + (β − mean·a) with "
+        "a = γ / sqrt(var + eps), so an infinite γ gives ∞ − ∞ = NaN for some elements; "
+        "gradiente computes x̂·γ + β, which gives ±∞ there.",
     ),
     KnownDifference(
         "NaN queries or keys in torch's flash attention",
