@@ -359,12 +359,11 @@ def test_autograd_grad_requires_grad_errors():
 # -------------------------------------------------------------------- backward errors
 
 
-def test_backward_of_non_scalar_explains_what_to_pass():
+def test_backward_of_non_scalar_raises_torchs_error():
     y = gradiente.ones(2, 3, requires_grad=True) * 2
     with pytest.raises(RuntimeError) as info:
         y.backward()
-    text = str(info.value)
-    assert "scalar" in text and "gradient" in text and "(2, 3)" in text
+    assert str(info.value) == "grad can be implicitly created only for scalar outputs"
 
 
 def test_backward_with_gradient_of_wrong_shape():

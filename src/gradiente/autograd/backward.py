@@ -21,7 +21,7 @@ def _seq(x):
     return list(x)
 
 
-def _roots_and_seeds(outputs, grad_outputs, hint: str):
+def _roots_and_seeds(outputs, grad_outputs):
     """The graph edges to start from and dL/d(output) for each (ones for a scalar output)."""
     Tensor = _function._Tensor
     roots, seeds = [], []
@@ -32,10 +32,7 @@ def _roots_and_seeds(outputs, grad_outputs, hint: str):
             )
         if g is None:
             if t._data.size != 1:
-                raise RuntimeError(
-                    f"grad can be implicitly created only for scalar outputs; output {i} has "
-                    f"shape {tuple(t.shape)}: {hint}"
-                )
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
             data = t._data  # ones on t's device (ones_like keeps a device mark; ones is faster)
             ones = xp.ones(data.shape, data.dtype) if type(data) is ndarray else xp.ones_like(data)
             g = Tensor._make(ones)
@@ -62,12 +59,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     """
     tensors = _seq(tensors)
     grad_tensors = _seq(grad_tensors) or [None] * len(tensors)
-    roots, seeds = _roots_and_seeds(
-        tensors,
-        grad_tensors,
-        "pass backward(gradient=...) with a tensor of that shape (e.g. torch.ones_like(out)), "
-        "or reduce it first (out.sum().backward())",
-    )
+    roots, seeds = _roots_and_seeds(tensors, grad_tensors)
     if retain_graph is None:
         retain_graph = create_graph
     if inputs is None:
@@ -105,12 +97,9 @@ def grad(
     grad_outputs = _seq(grad_outputs) or [None] * len(outputs)
     if allow_unused is None:
         allow_unused = materialize_grads
-    roots, seeds = _roots_and_seeds(outputs, grad_outputs, "pass grad_outputs")
-    for i, x in enumerate(inputs):
-        if not x.requires_grad:
-            raise RuntimeError(
-                f"One of the differentiated Tensors (input {i}) does not require grad"
-            )
+    roots, seeds = _roots_and_seeds(outputs, grad_outputs)
+    if not all(x.requires_grad for x in inputs):
+        raise RuntimeError("One of the differentiated Tensors does not require grad")
     capture = {}
     for i, x in enumerate(inputs):
         capture.setdefault(_function._edge_of(x), i)
@@ -125,8 +114,8 @@ def grad(
                 g = Tensor._make(xp.zeros_like(x._data))
             elif not allow_unused:
                 raise RuntimeError(
-                    f"One of the differentiated Tensors (input {i}) appears to not have been "
-                    "used in the graph. Set allow_unused=True if this is the desired behavior."
+                    f"The differentiated Tensor at index {i} appears to not have been used in "
+                    "the graph. Set allow_unused=True if this is the desired behavior."
                 )
         elif not create_graph:
             g = g.detach()
