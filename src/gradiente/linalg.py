@@ -8,7 +8,7 @@ Norms, ``inv``, ``det``, ``slogdet``, ``solve``, ``cholesky``, ``eigh``, ``svd``
 from __future__ import annotations
 
 from gradiente.autograd.grad_mode import is_grad_enabled
-from gradiente.backend import as_array, xp
+from gradiente.backend import as_array, torch_type_name, xp
 from gradiente.backend import host as B_host
 from gradiente.ops import linalg as L
 from gradiente.ops import linalg_extra as LX
@@ -120,9 +120,38 @@ def slogdet(A, *, out=None):
     return _SLOGDET(*L.Slogdet.apply(_float(A)))
 
 
+def _check_solve(A, B, left: bool) -> None:
+    """torch's checks of ``linalg.solve``'s arguments, in its order and words."""
+    if A.ndim < 2:
+        raise RuntimeError("linalg.solve: The input tensor A must have at least 2 dimensions.")
+    if A.dtype != B.dtype:
+        raise RuntimeError(
+            "linalg.solve: Expected A and B to have the same dtype, but found A of type "
+            f"{torch_type_name(A._data.dtype)} and B of type {torch_type_name(B._data.dtype)} "
+            "instead"
+        )
+    _square(A, "solve")
+    vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and B.shape == A.shape[:-1])
+    rows, cols = (B.shape[-1], 1) if vector else (B.shape[-2], B.shape[-1])
+    n = A.shape[-1]
+    if (vector and B.shape[-1] != n) or (not vector and (rows if left else cols) != n):
+        raise RuntimeError(
+            "linalg.solve: Incompatible shapes of A and B for the equation "
+            f"{'AX = B' if left else 'XA = B'} ({A.shape[-2]}x{n} and {rows}x{cols})"
+        )
+    batch_a, batch_b = A.shape[:-2], B.shape[: -1 if vector else -2]
+    for k, (a, b) in enumerate(zip(reversed(batch_b), reversed(batch_a))):
+        if a != b and a != 1 and b != 1:
+            dim = max(len(batch_a), len(batch_b)) - 1 - k
+            raise RuntimeError(
+                f"The size of tensor a ({a}) must match the size of tensor b ({b}) at "
+                f"non-singleton dimension {dim}"
+            )
+
+
 def solve(A, B, *, left=True, out=None):
     """X with A X = B (``left=False``: X A = B). B may be a vector or a batch of them."""
-    _square(A, "solve")
+    _check_solve(A, B, left)
     if not left:
         return write_out(out, solve(A.mT, B.mT).mT, "linalg.solve")
     vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and B.shape == A.shape[:-1])

@@ -37,7 +37,11 @@ def _storage_nbytes(root) -> int:
 
 class LinAlgError(RuntimeError):
     """A matrix function failed on its input: singular (inverse, solve) or not
-    positive-definite (Cholesky). ``torch.linalg.LinAlgError``; a RuntimeError, as torch's."""
+    positive-definite (Cholesky). ``torch.linalg.LinAlgError``; a RuntimeError, as torch's,
+    and named as torch's class is (``torch._C._LinAlgError``) when printed."""
+
+
+LinAlgError.__name__ = LinAlgError.__qualname__ = "_LinAlgError"
 
 
 def _first_zero_pivot(a) -> int:
