@@ -138,7 +138,8 @@ def grad_and_value(func, argnums=0, has_aux=False):
             if not isinstance(out, Tensor) or out.numel() != 1:
                 raise RuntimeError(
                     "grad_and_value(f)(*args): Expected f(*args) to return a scalar Tensor, "
-                    f"got tensor with {getattr(out, 'ndim', '?')} dims"
+                    f"got tensor with {getattr(out, 'ndim', '?')} dims. Maybe you wanted to use "
+                    "the vjp or jacrev APIs instead?"
                 )
             flat = [t for group in leaves for t in group]
             grads = _grads([out], flat, None, nested)
@@ -256,13 +257,14 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     def mapped(*args):
         dims = in_dims if isinstance(in_dims, (list, tuple)) else (in_dims,) * len(args)
         flat_args = [tree_flatten(a) for a in args]
-        sizes = {
+        batch_sizes = [
             t.shape[d] for (leaves, _), d in zip(flat_args, dims) if d is not None for t in leaves
-        }
+        ]
+        sizes = set(batch_sizes)
         if len(sizes) != 1:
             raise ValueError(
                 "vmap: Expected all tensors to have the same size in the mapped dimension, "
-                f"got sizes {sorted(sizes)}"
+                f"got sizes {batch_sizes} for the mapped dimension"
             )
         n = sizes.pop()
         results = []
