@@ -63,6 +63,8 @@ class Linear(ArrayFunction):
         # torch does: a weight changed in place after a forward whose input needs no gradient
         # (an optimizer step, a clamp_) leaves that backward valid.
         ctx.save_for_backward(*factors_to_keep(input, weight))
+        if x.dtype == xp.float16:  # torch's addmm: summed in float32 (bias too), rounded once
+            x, w = x.astype(xp.float32), w.astype(xp.float32)
         if x.ndim == 2:
             y = gemm.matmul(x, w.T)
         else:  # (*, in) -> (rows, in) -> (rows, out) -> (*, out)
@@ -70,7 +72,7 @@ class Linear(ArrayFunction):
             y = y.reshape(x.shape[:-1] + (w.shape[0],))
         if bias is not None:
             y += bias._data
-        return y
+        return y.astype(input._data.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
