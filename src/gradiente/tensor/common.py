@@ -489,8 +489,66 @@ def _detach(x):
     return x.detach() if isinstance(x, Tensor) else x
 
 
+def _first_sizes(data) -> tuple[list, object]:
+    """The sizes of nested sequences read along their first elements, and the first leaf."""
+    sizes, probe = [], data
+    while isinstance(probe, (list, tuple)):
+        sizes.append(len(probe))
+        if not probe:
+            break
+        probe = probe[0]
+    return sizes, probe
+
+
+def _ragged(data) -> Exception | None:
+    """torch's complaint about nested sequences of uneven depth or length, or None: the
+    lengths along the first elements set each dim's size, and the first sequence that differs
+    is named (a number where a sequence belongs, or a sequence where a number does, is a
+    TypeError, as torch's)."""
+    sizes, probe = _first_sizes(data)
+    integral = isinstance(probe, numbers.Integral)
+
+    def walk(seq, dim):
+        if dim >= len(sizes):
+            if not isinstance(seq, (list, tuple)):
+                return None
+            if integral:
+                name = type(seq).__name__
+                return TypeError(f"'{name}' object cannot be interpreted as an integer")
+            return TypeError(f"must be real number, not {type(seq).__name__}")
+        if not isinstance(seq, (list, tuple)):
+            return TypeError("not a sequence")
+        if len(seq) != sizes[dim]:
+            return ValueError(
+                f"expected sequence of length {sizes[dim]} at dim {dim} (got {len(seq)})"
+            )
+        for item in seq:
+            problem = walk(item, dim + 1)
+            if problem:
+                return problem
+        return None
+
+    return walk(data, 0)
+
+
 def _to_array(data, dtype=None):
     """Build an array from nested lists / scalars / arrays / tensors, with PyTorch's dtypes."""
+    try:
+        return _nested_to_array(data, dtype)
+    except ValueError as error:
+        if not isinstance(data, (list, tuple)):
+            raise
+        sizes, _ = _first_sizes(data)
+        if 0 in sizes:  # torch stores no element, so checks none: [[], [1]] is empty (2, 0)
+            return xp.zeros(sizes, dtype=(dtype or B.get_default_dtype()).np)
+        problem = _ragged(data)
+        if problem:
+            raise problem from None
+        raise error
+
+
+def _nested_to_array(data, dtype=None):
+    """``_to_array`` for well-formed data."""
     if isinstance(data, Tensor):
         arr = data._data
         return B.cast(arr, dtype.np) if dtype is not None else arr.copy()

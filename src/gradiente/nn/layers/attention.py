@@ -208,7 +208,7 @@ def multi_head_attention_forward(
         if attn_mask.ndim == 2:  # (L, S) shared by every batch element and head
             if tuple(attn_mask.shape) != (tgt_len, key.shape[0]):
                 raise RuntimeError(
-                    f"The shape of the 2D attn_mask is {tuple(attn_mask.shape)}, but should be "
+                    f"The shape of the 2D attn_mask is {attn_mask.shape}, but should be "
                     f"{(tgt_len, key.shape[0])}."
                 )
             attn_mask = attn_mask.unsqueeze(0)
@@ -216,8 +216,7 @@ def multi_head_attention_forward(
             expected = (bsz * num_heads, tgt_len, key.shape[0])
             if tuple(attn_mask.shape) != expected:
                 raise RuntimeError(
-                    f"The shape of the 3D attn_mask is {tuple(attn_mask.shape)}, but should be "
-                    f"{expected}."
+                    f"The shape of the 3D attn_mask is {attn_mask.shape}, but should be {expected}."
                 )
         else:
             raise RuntimeError(f"attn_mask's dimension {attn_mask.ndim} is not supported")

@@ -1522,6 +1522,16 @@ for _name, (_builder, _default, _members) in _TABLE.items():
     setattr(sys.modules[BUILTIN_MODELS[_builder].__module__], _name, _enum)
 
 
+def _as_torchvision(name: str) -> str:
+    """A module's name as torchvision spells it (``gradiente run`` aliases torchvision.models to
+    gradiente.vision.models, so either name may come in)."""
+    return (
+        "torchvision" + name[len("gradiente.vision") :]
+        if name.startswith("gradiente.vision")
+        else name
+    )
+
+
 def list_models(
     module: ModuleType | None = None,
     include: Iterable[str] | str | None = None,
@@ -1532,7 +1542,8 @@ def list_models(
     all_models = {
         k
         for k, v in BUILTIN_MODELS.items()
-        if module is None or v.__module__.rsplit(".", 1)[0] == module.__name__
+        if module is None
+        or _as_torchvision(v.__module__.rsplit(".", 1)[0]) == _as_torchvision(module.__name__)
     }
     if include:
         if isinstance(include, str):
