@@ -52,7 +52,15 @@ def _integer_target_requires_grad(step, t_err, g_err, t_env, g_env, kind):
     return target is not None and not target.dtype.is_floating_point
 
 
-_PRODUCTS = {"T.matmul", "T.mm", "T.bmm", "T.mv", "T.dot", "@", "F.linear", "F.conv1d", "F.conv2d"}
+_PRODUCTS = {"T.matmul", "T.mm", "T.bmm", "T.mv", "T.dot", "@", "F.linear", "F.conv1d", "F.conv2d",
+             "F.scaled_dot_product_attention"}  # fmt: skip
+# ops whose zeros come out of a kernel-dependent formula: torch's batch/layer norm fold the
+# affine (x·a + b), softshrink's vectorised and scalar loops give +0 and x·0
+_FORMULA_ZEROS = {"F.batch_norm", "F.layer_norm", "F.group_norm", "F.instance_norm", "F.softshrink"}
+
+
+def _formula_zero_sign(step, t_err, g_err, t_env, g_env, kind):
+    return kind == "signed zero" and step.op in _FORMULA_ZEROS
 
 
 def _product_zero_sign(step, t_err, g_err, t_env, g_env, kind):
@@ -178,6 +186,13 @@ KNOWN_DIFFERENCES = [
         "picks for the sizes and dtype (mm of a (2, 1) and a (1, 2) matrix keeps -0.0 = 0.0 · "
         "-1.5, bmm/mv of the same give +0.0; conv2d differs between 1 and 2 output channels "
         "and, in float32, between 1 and 2 samples); gradiente's sums start from +0.0 always.",
+    ),
+    KnownDifference(
+        "the sign of a zero from a normalisation or softshrink",
+        _formula_zero_sign,
+        "torch's batch/layer/group/instance norm kernels fold the affine into x·a + b, and its "
+        "softshrink gives +0 in the vectorised loop and x·0 (signed) in the scalar tail, so "
+        "the sign of an exact zero depends on the kernel; gradiente computes x̂·γ + β and +0.",
     ),
     KnownDifference(
         "a NaN or inf convolution weight times a padded zero",

@@ -649,6 +649,9 @@ class _Shrink(Activation):
     """Hardshrink and Softshrink differ only forward: both have f' = 1 where |x| > λ and 0
     elsewhere, so the gradient passes exactly where |x| > λ."""
 
+    # forward, torch tests "inside [−λ, λ]" (a NaN is outside and passes); its derivative
+    # tests |x| > λ (a NaN gets 0)
+
     @staticmethod
     def df(x, lambd):
         return (xp.abs(x) > lambd).astype(x.dtype)
@@ -665,15 +668,15 @@ class Hardshrink(_Shrink):
 
     @staticmethod
     def f(x, lambd):
-        return xp.where(xp.abs(x) > lambd, x, 0).astype(x.dtype, copy=False)
+        return xp.where((x >= -lambd) & (x <= lambd), 0, x).astype(x.dtype, copy=False)
 
 
 class Softshrink(_Shrink):
-    """x − λ above λ, x + λ below −λ, else 0."""
+    """x − λ above λ, x + λ below −λ, else 0 (NaN stays NaN)."""
 
     backward_name = "SoftshrinkBackward0"
 
     @staticmethod
     def f(x, lambd):
-        shrunk = x - xp.sign(x) * lambd
-        return xp.where(xp.abs(x) > lambd, shrunk, 0).astype(x.dtype, copy=False)
+        inside = xp.where(x < -lambd, x + lambd, xp.where(x != x, x, 0))
+        return xp.where(x > lambd, x - lambd, inside).astype(x.dtype, copy=False)

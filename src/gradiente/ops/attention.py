@@ -107,14 +107,15 @@ class ScaledDotProductAttention(ArrayFunction):
             out = (p * keep * inv) @ v
         else:
             out = p @ v  # (..., L, Ev)
-        ctx.save_for_backward(query, key, value, mask)
+        # torch's flash kernel saves its output too: changing it in place refuses backward
+        ctx.save_for_backward(query, key, value, mask, *((out,) if fused else ()))
         ctx.probs, ctx.keep, ctx.inv = p, keep, inv
         ctx.scale, ctx.causal = scale, causal
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        query, key, value, mask = ctx.saved_tensors
+        query, key, value, mask = ctx.saved_tensors[:4]
         need_q, need_k, need_v, need_m = ctx.needs_input_grad[:4]
         if grad_state.enabled:
             grads = _backward_tensors(ctx, grad, query, key, value, mask)

@@ -50,6 +50,8 @@ def _unfold_array(x, geom: _Geometry):
     win = _windows(ap, geom.kernel, geom.stride, geom.dilation, geom.out, 1)
     # (N, OH, OW, 1, kh, kw, C) -> (N, C, kh, kw, OH, OW)
     blocks = ascontiguous(win[:, :, :, 0].transpose(0, 5, 3, 4, 1, 2))
+    if not getattr(blocks.flags, "writeable", True):  # already contiguous: still the windows
+        blocks = blocks.copy()
     return blocks.reshape(N, C * kh * kw, OH * OW)
 
 

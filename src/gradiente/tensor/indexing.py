@@ -199,7 +199,10 @@ class Indexing:
     def masked_select(self, mask):
         """The elements of self where ``mask`` is True, as a 1-D tensor."""
         mask = _as_bool_mask(mask, "masked_select")
-        return self[mask.expand(self.shape) if mask.shape != self.shape else mask]
+        if mask.shape == self.shape:
+            return self[mask]
+        shape = B.xp.broadcast_shapes(tuple(self.shape), tuple(mask.shape))  # both broadcast
+        return self.expand(shape)[mask.expand(shape)]
 
     @function
     def take(self, index):

@@ -307,6 +307,8 @@ class LinearAlgebra:
             x = cat([t if isinstance(t, Tensor) else as_tensor(t) for t in parts], d)
         for _ in range(n):
             m = x.shape[d]
+            if m == 0:  # nothing left to difference: torch returns the empty result
+                break
             if x._data.dtype == xp.bool_:
                 x = x.narrow(d, 1, m - 1) ^ x.narrow(d, 0, m - 1)
             else:

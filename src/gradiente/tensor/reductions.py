@@ -332,7 +332,12 @@ class Reductions:
         d = _dim(dim, self.ndim, "topk")
         n = self.shape[d] if self.ndim else 1
         if not 0 <= k <= n:
-            raise RuntimeError(f"selected index k out of range (k={k}, size {n})")
+            raise RuntimeError("selected index k out of range")
+        if self.numel() == 0:  # an empty batch: empty values and indices with k along dim
+            shape = list(self.shape)
+            shape[d] = k
+            values = self.reshape(-1)[:0].reshape(shape)  # empty, and in the graph as torch's
+            return _return_types["topk"](values, zeros(shape, dtype=B.int64, device=self.device))
         if self.ndim == 0:  # k = 0 or 1 of one value: PyTorch answers the value either way
             return _return_types["topk"](
                 self.reshape(()) * 1, zeros((), dtype=B.int64, device=self.device)

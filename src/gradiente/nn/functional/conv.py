@@ -62,6 +62,10 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
     # pairs[i] = (before, after) for axis ndim − 1 − i
     pairs = [(pad[2 * i], pad[2 * i + 1]) for i in range(k)]
     if mode == "constant":
+        for i, (lo, hi) in enumerate(pairs):  # torch crops with narrow(), which checks lengths
+            size = input.shape[input.ndim - 1 - i]
+            if size + min(lo, 0) < 0 or size + min(lo, 0) + min(hi, 0) < 0:
+                raise RuntimeError("narrow(): length must be non-negative.")
         width = [(0, 0)] * (input.ndim - k) + pairs[::-1]
         return _ConstantPad.apply(input, width, 0.0 if value is None else value)
     if mode not in ("reflect", "replicate", "circular"):
@@ -77,7 +81,7 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
             continue
         idx = _pad_index(input.shape[d], lo, hi, mode, d, input.shape)
         out = out.index_select(d, Tensor._make(idx.astype(xp.int64)))
-    return out
+    return input.clone() if out is input else out  # torch returns new memory even for 0 pads
 
 
 def _single(value, name: str) -> int:

@@ -36,7 +36,14 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     x = input.reshape(*batch, c // (r * r), r, r, h, w)
     # (*, C, r, r, H, W) → (*, C, H, r, W, r)
     x = x.permute(*range(n), n, n + 3, n + 1, n + 4, n + 2)
-    return x.reshape(*batch, c // (r * r), h * r, w * r)
+    return _fresh(x.reshape(*batch, c // (r * r), h * r, w * r))
+
+
+def _fresh(t: Tensor) -> Tensor:
+    """``t``, copied if it is a view: torch's pixel (un)shuffle kernels return new memory (with
+    a factor of 1 the rearrangement is the identity, and a view of a leaf would refuse the
+    in-place ops torch allows on the result)."""
+    return t.clone() if t._base is not None else t
 
 
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
@@ -52,7 +59,7 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     x = input.reshape(*batch, c, h // r, r, w // r, r)
     # (*, C, H, r, W, r) → (*, C, r, r, H, W)
     x = x.permute(*range(n), n, n + 2, n + 4, n + 1, n + 3)
-    return x.reshape(*batch, c * r * r, h // r, w // r)
+    return _fresh(x.reshape(*batch, c * r * r, h // r, w // r))
 
 
 _INTERPOLATE_DIMS = {
