@@ -54,17 +54,25 @@ def sinc(input):
 
 
 def ndtr(input):
-    """The standard normal CDF Φ(x) = (1 + erf(x/√2)) / 2."""
+    """The standard normal CDF Φ(x) = (1 + erf(x/√2)) / 2 (torch's formula: 0 far in the left
+    tail; ``log_ndtr`` is the accurate one there)."""
     return 0.5 * (1.0 + (_t(input)._float() * 0.7071067811865476).erf())
 
 
 def ndtri(input):
-    """The inverse of Φ: √2 · erfinv(2p − 1)."""
-    return 1.4142135623730951 * (2.0 * _t(input)._float() - 1.0).erfinv()
+    """The inverse of Φ: √2 · erfinv(2p − 1), computed in float64 (in float32, 2p − 1 rounds
+    to −1 for p below about 3e-8, which would give −inf), then rounded to the input's dtype."""
+    p = _t(input)._float()
+    return (1.4142135623730951 * (2.0 * p.double() - 1.0).erfinv()).to(p.dtype)
 
 
 def log_ndtr(input):
-    return ndtr(input).log()
+    """log Φ(x): for x < −1, log(erfcx(−x/√2) / 2) − x²/2, which stays finite where Φ
+    underflows; elsewhere log1p(−erfc(x/√2) / 2)."""
+    x = _t(input)._float()
+    left = (erfcx(x * -0.7071067811865476) * 0.5).log() - x * x * 0.5
+    right = (-0.5 * (x * 0.7071067811865476).erfc()).log1p()
+    return left.where(x < -1, right)
 
 
 # Bessel functions, erfcx, the incomplete gamma functions and Hurwitz's zeta

@@ -484,6 +484,26 @@ class Erf(Activation):
         return (2.0 / math.sqrt(math.pi)) * (-x * x).exp()
 
 
+class Erfc(Activation):
+    """The complementary error function 1 − erf(x), computed without cancellation (erfc(10) is
+    2e-45, not 1 − 1 = 0): d erfc/dx = −2/√π e^(−x²)."""
+
+    backward_name = "ErfcBackward0"
+    on_integers = "float"
+
+    @staticmethod
+    def f(x):
+        return erfc(x)
+
+    @staticmethod
+    def df(x):
+        return (-2.0 / math.sqrt(math.pi)) * xp.exp(-x * x)
+
+    @staticmethod
+    def dfdx(x):
+        return (-2.0 / math.sqrt(math.pi)) * (-x * x).exp()
+
+
 # ------------------------------------------------------- more element-wise activations
 
 # SELU's constants (Klambauer et al., 2017), as PyTorch writes them

@@ -354,8 +354,8 @@ class Math:
     @function
     @inplace
     def erfc(self):
-        """Element-wise complementary error function ``1 - erf(x)``."""
-        return 1.0 - self.erf()
+        """Element-wise complementary error function ``1 - erf(x)``, accurate in the tails."""
+        return A.Erfc.apply(self)
 
     erfinv = function(inplace(_float_unary("erfinv", E.Erfinv)))
     lgamma = function(inplace(_float_unary("lgamma", E.Lgamma)))
