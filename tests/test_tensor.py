@@ -34,7 +34,7 @@ def test_attributes_match_torch():
     assert g.size().numel() == 24
     assert repr(g.dtype) == repr(t.dtype) == "torch.float32"
     assert str(g.device) == str(t.device) == "cpu" and repr(g.device) == repr(t.device)
-    assert g.device.type == "cpu" and g.device == "cpu"
+    assert g.device.type == "cpu" and str(g.device) == "cpu"
     assert g.requires_grad is t.requires_grad is False
     assert g.grad is None and g.grad_fn is None and g.is_leaf
     assert g.stride() == t.stride() and g.is_contiguous()

@@ -80,10 +80,10 @@ def test_with_cuda_batches_are_pinned(cuda):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a CUDA device: nothing to warn about
         batches = list(loader)
-    assert all(t.is_pinned() and t.device == "cpu" for batch in batches for t in batch)
+    assert all(t.is_pinned() and str(t.device) == "cpu" for batch in batches for t in batch)
     assert batches[0][0].tolist() == x[:4].tolist() and batches[1][1].tolist() == [4, 5]
     moved = batches[0][0].to("cuda", non_blocking=True)
-    assert moved.device == "cuda:0" and moved.cpu().tolist() == x[:4].tolist()
+    assert str(moved.device) == "cuda:0" and moved.cpu().tolist() == x[:4].tolist()
 
 
 def test_pinning_a_tensor(cuda):

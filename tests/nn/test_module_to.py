@@ -32,15 +32,15 @@ def test_module_to_keeps_parameter_objects(cuda):
     model(gradiente.randn(5, 4)).sum().backward()
     assert model.to("cuda") is model
     assert [id(p) for p in model.parameters()] == [id(p) for p in params]
-    assert all(p.device == "cuda:0" and p.grad.device == "cuda:0" for p in params)
+    assert all(str(p.device) == "cuda:0" and str(p.grad.device) == "cuda:0" for p in params)
     assert all(isinstance(p, nn.Parameter) for p in model.parameters())
-    assert model[1].running_mean.device == "cuda:0"
-    assert model[1].num_batches_tracked.device == "cuda:0"
+    assert str(model[1].running_mean.device) == "cuda:0"
+    assert str(model[1].num_batches_tracked.device) == "cuda:0"
     assert model[1].num_batches_tracked.dtype == gradiente.int64
     model.cpu()
-    assert all(p.device == "cpu" and p.grad.device == "cpu" for p in params)
+    assert all(str(p.device) == "cpu" and str(p.grad.device) == "cpu" for p in params)
     model.cuda().double()
-    assert all(p.device == "cuda:0" and p.dtype == gradiente.float64 for p in params)
+    assert all(str(p.device) == "cuda:0" and p.dtype == gradiente.float64 for p in params)
 
 
 def test_without_cuda_module_to_raises():
@@ -86,4 +86,4 @@ def test_optimizer_state_dict_moves_to_the_parameters_device(cuda):
     fresh = optim.Adam(model.parameters(), 0.1)
     fresh.load_state_dict(state)
     exp_avg = fresh.state[model.weight]["exp_avg"]
-    assert exp_avg.device == "cuda:0"
+    assert str(exp_avg.device) == "cuda:0"

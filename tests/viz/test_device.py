@@ -46,6 +46,6 @@ def test_loss_landscape_on_cuda_tensors(cuda):
     cpu_model, cpu_batch = _model_and_batch("cpu")
     on_cpu = viz.loss_landscape(cpu_model, nn.CrossEntropyLoss(), cpu_batch, steps=3)
     np.testing.assert_array_equal(on_cuda.loss, on_cpu.loss)
-    assert all(p.device == "cuda:0" for p in model.parameters())
+    assert all(str(p.device) == "cuda:0" for p in model.parameters())
     for p, p0 in zip(model.parameters(), before, strict=True):  # the model is restored
         np.testing.assert_array_equal(p.detach().cpu().numpy(), p0)

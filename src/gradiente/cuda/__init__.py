@@ -133,6 +133,8 @@ _peak = [0]
 def memory_allocated(d=None) -> int:
     """Bytes held by tensors on the device: CuPy's memory pool in use. The stand-in device has
     no memory of its own (its arrays are host memory): 0."""
+    if B._cupy is None:  # no CUDA at all: torch's CPU build answers 0 rather than raising
+        return 0
     _index(d)
     used = B._cupy.get_default_memory_pool().used_bytes()
     _peak[0] = max(_peak[0], used)
@@ -174,7 +176,9 @@ def _track_peak() -> None:
 
 
 def memory_reserved(d=None) -> int:
-    """Bytes the allocator holds (CuPy's pool total); 0 on the stand-in."""
+    """Bytes the allocator holds (CuPy's pool total); 0 on the stand-in and without CUDA."""
+    if B._cupy is None:
+        return 0
     _index(d)
     return B._cupy.get_default_memory_pool().total_bytes()
 

@@ -569,8 +569,8 @@ class VectorNorm(ArrayFunction):
         a, out = ctx.saved_tensors
         p = ctx.p
         grad, norm = _expand_all(ctx, a, grad, out)
-        if p == 0:
-            return grad * 0.0, None, None, None
+        if p == 0:  # a count of nonzero entries: zero gradient, of the input's shape
+            return a.new_zeros(a.shape), None, None, None
         if p == 1:
             return grad * a.sign(), None, None, None  # ∂Σ|x|/∂x = sign(x)
         if p in (float("inf"), float("-inf")):

@@ -386,7 +386,9 @@ class InPlace:
         untouched."""
         self._check_inplace()
         data = self._data
-        if data.flags.c_contiguous:
+        # Only a view has torch's strides (a transpose, a slice); an op's own output is
+        # contiguous in torch even where gradiente keeps it channels-last (convolutions)
+        if data.flags.c_contiguous or self._base is None:
             return data.shape, None
         axes = _iteration_order(data.strides, data.shape)
         return tuple(data.shape[a] for a in axes), axes

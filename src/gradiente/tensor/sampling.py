@@ -165,7 +165,7 @@ def _like_layout(t, memory_format) -> list | None:
     data = t._data
     if getattr(memory_format, "_name", "preserve_format") != "preserve_format":
         return None  # contiguous_format (channels_last is not modelled: row-major as well)
-    if data.flags.c_contiguous:
+    if data.flags.c_contiguous or t._base is None:  # an op's output is contiguous in torch
         return None
     axes = _iteration_order(data.strides, data.shape)
     return None if axes == sorted(axes) else axes
@@ -180,12 +180,12 @@ def _drawn_like(t, dtype, device, memory_format, requires_grad, layout, pin_memo
     d = B.to_dtype(dtype)
     shape, axes = t._data.shape, _like_layout(t, memory_format)
     if axes is None:
-        data = xp.empty(shape, d.np)
-    else:  # memory in ``axes`` order, viewed in t's
-        data = xp.empty([shape[a] for a in axes], d.np).transpose(
-            sorted(range(len(axes)), key=axes.__getitem__)
-        )
-    out = fill(Tensor._make(data, False, None))
+        out = fill(Tensor._make(xp.empty(shape, d.np), False, None))
+    else:  # memory in ``axes`` order, filled through a view in t's axis order (as torch's
+        # empty_like(t) is laid out: the fill walks memory), then kept as a tensor of its own
+        memory = Tensor._make(xp.empty([shape[a] for a in axes], d.np), False, None)
+        view = fill(memory.permute(sorted(range(len(axes)), key=axes.__getitem__)))
+        out = Tensor._make(view._data, False, None)
     return _finish(out, op, device, requires_grad, layout, pin_memory)
 
 

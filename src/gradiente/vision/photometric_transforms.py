@@ -146,6 +146,8 @@ class _RandomOp:
     arg_names: tuple[str, ...] = ()
 
     def __init__(self, *args, p: float = 0.5) -> None:
+        if len(args) == len(self.arg_names) + 1:  # p given by position: RandomEqualize(1.0)
+            *args, p = args
         for name, value in zip(self.arg_names, args, strict=True):
             setattr(self, name, value)
         self.p = p
