@@ -531,8 +531,18 @@ ERRORS = {
 }
 
 
+@pytest.fixture
+def torch_validates():
+    """torch's argument validation on (importing torch._dynamo, as another test may, turns
+    its default off for the whole process)."""
+    before = td.Distribution._validate_args
+    td.Distribution.set_default_validate_args(True)
+    yield
+    td.Distribution.set_default_validate_args(before)
+
+
 @pytest.mark.parametrize("name", sorted(ERRORS))
-def test_validation_errors_match_torch(name):
+def test_validation_errors_match_torch(name, torch_validates):
     with pytest.raises(Exception) as terr:
         ERRORS[name](torch, td)
     with pytest.raises(type(terr.value)) as gerr:
