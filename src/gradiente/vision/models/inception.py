@@ -21,23 +21,12 @@ from gradiente.nn import functional as F
 from gradiente.tensor import Tensor
 from gradiente.tensor.toplevel import cat
 from gradiente.vision.models._utils import check_weights
+from gradiente.vision.models.googlenet import BasicConv2d  # the same block as GoogLeNet's
 
 __all__ = ["Inception3", "InceptionOutputs", "inception_v3"]
 
 InceptionOutputs = namedtuple("InceptionOutputs", ["logits", "aux_logits"])
 _InceptionOutputs = InceptionOutputs  # torchvision's older name
-
-
-class BasicConv2d(nn.Module):
-    """Convolution (no bias) → BatchNorm (ε = 0.001) → ReLU."""
-
-    def __init__(self, in_channels: int, out_channels: int, **kwargs) -> None:
-        super().__init__()
-        self.conv = nn.Conv2d(in_channels, out_channels, bias=False, **kwargs)
-        self.bn = nn.BatchNorm2d(out_channels, eps=0.001)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return F.relu(self.bn(self.conv(x)), inplace=True)
 
 
 class InceptionA(nn.Module):
