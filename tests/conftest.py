@@ -36,6 +36,26 @@ except ImportError:  # torch is only needed by the comparisons, which skip witho
     torch = None
 
 RTOL = 1e-7
+
+
+def _stress_threads_from_environment():
+    """``GRADIENTE_TEST_THREADS=N pytest ...`` runs the tests as a many-core machine would run
+    them: ``set_num_threads(N)``, gradiente's own threads for the products, and the split
+    thresholds lowered so that even a test's small arrays are cut into runs over the threads
+    (a check of correctness, not speed; on this machine's 2 cores the threads take turns)."""
+    n = os.environ.get("GRADIENTE_TEST_THREADS")
+    if not n:
+        return
+    from gradiente import parallel
+    from gradiente.ops import gemm
+
+    gradiente.set_num_threads(int(n))
+    gradiente.functions.settings.set_gemm_threading("gradiente")
+    parallel.SPLIT_BYTES = 64
+    gemm.MIN_MULTIPLY_ADDS, gemm.MIN_ROWS, gemm.ROW_BLOCK, gemm.TN_BLOCK = 1, 1, 3, 3
+
+
+_stress_threads_from_environment()
 ATOL = 1e-10
 
 

@@ -117,3 +117,36 @@ def _split_sum_in_child():
     parts = []
     parallel.run_chunks(lambda a, b: parts.append(sum(range(a, b))), 1000, grain=10)
     return sum(parts)
+
+
+@pytest.mark.parametrize("variable", ["1", "99", "junk"])
+def test_omp_num_threads_sets_the_default_as_torchs(variable):
+    """torch's default thread count is OMP_NUM_THREADS, at most the cores; so is gradiente's
+    own pool's (each read in a fresh interpreter with that environment)."""
+    import os
+    import subprocess
+    import sys
+
+    torch = pytest.importorskip("torch")
+    del torch
+    code = "import {lib}; from {lib} import get_num_threads; print(get_num_threads())"
+    env = {**os.environ, "OMP_NUM_THREADS": variable, "OMP_WAIT_POLICY": "PASSIVE"}
+
+    def threads(lib, extra=""):
+        out = subprocess.run(
+            [sys.executable, "-c", code.format(lib=lib) + extra],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return out.stdout.split()
+
+    if variable == "junk":  # torch warns and uses the cores; so do we, silently
+        own = threads(
+            "gradiente", "; from gradiente import parallel; print(parallel.num_threads())"
+        )
+        assert int(own[1]) == len(os.sched_getaffinity(0))
+        return
+    ours = threads("gradiente", "; from gradiente import parallel; print(parallel.num_threads())")
+    assert int(ours[1]) == int(threads("torch")[0])

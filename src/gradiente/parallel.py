@@ -57,11 +57,16 @@ _lock = threading.Lock()
 
 
 def _default_threads() -> int:
-    """The cores this process may run on (the affinity mask), as torch's default."""
+    """The cores this process may run on (the affinity mask), or fewer when
+    ``OMP_NUM_THREADS`` asks for fewer: torch's default for its intra-op pool."""
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        cores = max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
+        cores = max(1, os.cpu_count() or 1)
+    requested = os.environ.get("OMP_NUM_THREADS", "").strip()
+    if requested.isdigit() and int(requested) > 0:
+        return min(cores, int(requested))
+    return cores
 
 
 def set_threads(n: int) -> None:

@@ -114,17 +114,34 @@ def _vanished(job_dir: pathlib.Path, rank: int, pid: int) -> bool:
     return not _alive(pid) and not (job_dir / f"rank-{rank}.done").exists()
 
 
+# The kernel's PF_EXITING task flag (include/linux/sched.h): set as a process starts to exit,
+# before its memory and sockets are released (which can take milliseconds).
+_PF_EXITING = 0x4
+
+
 def _alive(pid: int) -> bool:
-    """Whether process ``pid`` still runs (a zombie, dead but not yet reaped, does not)."""
+    """Whether process ``pid`` still runs: not gone, not a zombie (dead, not yet reaped) and
+    not exiting.
+
+    A killed rank counts as gone from the moment it starts to exit: MPICH learns of its death
+    only when its sockets close, near the end of that exit, and then kills the other ranks; so
+    a rank seen exiting alone is the one that died first, even if the others reach the zombie
+    state before it on a loaded machine."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    try:  # Linux: the state letter after the command name in /proc/<pid>/stat
-        return pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
+    try:  # Linux: after the command name, field 3 is the state letter and field 9 the flags
+        fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return False  # reaped since the signal check
+    except OSError:
+        return True
+    try:
+        return fields[0] not in "ZX" and not int(fields[6]) & _PF_EXITING
+    except (IndexError, ValueError):
         return True
 
 
