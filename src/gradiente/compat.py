@@ -109,6 +109,7 @@ ALIASES = {
     "torch.onnx": "gradiente.onnx",
     "torch.autograd": "gradiente.autograd",
     "torch.autograd.functional": "gradiente.autograd.functional",
+    "torch.autograd.forward_ad": "gradiente.autograd.forward_ad",
     "torch.autograd.function": "gradiente.autograd.function",
     "torch.autograd.grad_mode": "gradiente.autograd.grad_mode",
     "torch.autograd.anomaly_mode": "gradiente.autograd.grad_mode",

@@ -16,7 +16,9 @@ equal, as in torch) and the mask arguments are torch's.
 from __future__ import annotations
 
 import copy
+import warnings
 
+from gradiente.autograd.grad_mode import is_grad_enabled
 from gradiente.nn import functional as F
 from gradiente.nn import init
 from gradiente.nn.layers.activation import GELU, ReLU
@@ -26,7 +28,7 @@ from gradiente.nn.layers.dropout import Dropout
 from gradiente.nn.layers.linear import Linear
 from gradiente.nn.layers.normalization import LayerNorm
 from gradiente.nn.module import Module
-from gradiente.tensor import Tensor, full
+from gradiente.tensor import Tensor, arange, full, where, zeros
 
 
 def _generate_square_subsequent_mask(sz: int, device=None, dtype=None) -> Tensor:
@@ -247,7 +249,16 @@ class _LayerStack(Module):
 
 
 class TransformerEncoder(_LayerStack):
-    """``num_layers`` copies of ``encoder_layer`` in sequence, then an optional ``norm``."""
+    """``num_layers`` copies of ``encoder_layer`` in sequence, then an optional ``norm``.
+
+    PyTorch's "fast path" with ``enable_nested_tensor`` (eval, no gradient wanted, batched
+    batch-first input, a ``src_key_padding_mask`` and no ``mask``) packs the batch into a
+    nested (ragged) tensor of each sequence's unpadded tokens and pads the result back with
+    zeros. gradiente keeps the padded tensor but reproduces what can be observed: the unpadded
+    positions get the ordinary result and the padded ones 0 (before ``norm``). A row whose
+    padding is not all at the end (only with ``mask_check=False``) is taken, as by PyTorch, as
+    its first ``n`` tokens, n being its number of unpadded positions.
+    """
 
     def __init__(
         self,
@@ -258,11 +269,17 @@ class TransformerEncoder(_LayerStack):
         mask_check: bool = True,
     ) -> None:
         super().__init__(encoder_layer, num_layers, norm)
-        # Nested (ragged) tensors are a torch fast path for padded batches; gradiente always
-        # computes on the padded tensor, so the flag is kept but changes nothing.
         self.enable_nested_tensor = enable_nested_tensor
-        self.use_nested_tensor = False
+        self.use_nested_tensor = enable_nested_tensor
         self.mask_check = mask_check
+        why_not = _why_no_nested_tensor(encoder_layer)
+        if enable_nested_tensor and why_not:
+            warnings.warn(
+                "enable_nested_tensor is True, but self.use_nested_tensor is False because "
+                f"{why_not}",
+                stacklevel=2,
+            )
+            self.use_nested_tensor = False
 
     def forward(
         self,
@@ -281,9 +298,74 @@ class TransformerEncoder(_LayerStack):
         mask = _canonical_mask(mask, "mask", None, "", src.dtype, False)
         batch_first = self.layers[0].self_attn.batch_first
         is_causal = _detect_is_causal_mask(mask, is_causal, _get_seq_len(src, batch_first))
-        return self._run(
-            src, src_mask=mask, is_causal=is_causal, src_key_padding_mask=src_key_padding_mask
+        kept = self._nested_rows(src, mask, src_key_padding_mask)
+        if kept is None:
+            return self._run(
+                src, src_mask=mask, is_causal=is_causal, src_key_padding_mask=src_key_padding_mask
+            )
+        output = src
+        for mod in self.layers:
+            output = mod(output, src_mask=None, is_causal=is_causal, src_key_padding_mask=~kept)
+        # the nested tensor padded back: zeros where a row has no token
+        output = where(kept.unsqueeze(-1), output, zeros((), dtype=output.dtype))
+        return self.norm(output) if self.norm is not None else output
+
+    def _nested_rows(self, src: Tensor, mask, padding) -> Tensor | None:
+        """Where PyTorch's fast path would pack the batch into a nested tensor: the (N, S)
+        mask of the tokens each row keeps (its first n, n its unpadded count); else None."""
+        layer = self.layers[0]
+        if not self.use_nested_tensor or layer.training or src.dim() != 3 or padding is None:
+            return None
+        unpadded = padding == 0  # PyTorch's mask.logical_not() on the canonical float mask
+        left_aligned = bool((unpadded[:, 1:] <= unpadded[:, :-1]).all())
+        if (self.mask_check and not left_aligned) or mask is not None:
+            return None
+        attention = layer.self_attn
+        tensors = (
+            src,
+            attention.in_proj_weight,
+            attention.in_proj_bias,
+            attention.out_proj.weight,
+            attention.out_proj.bias,
+            layer.norm1.weight,
+            layer.norm1.bias,
+            layer.norm2.weight,
+            layer.norm2.bias,
+            layer.linear1.weight,
+            layer.linear1.bias,
+            layer.linear2.weight,
+            layer.linear2.bias,
         )
+        if is_grad_enabled() and any(t.requires_grad for t in tensors):
+            return None
+        counts = unpadded.sum(dim=1, keepdim=True)
+        return arange(src.shape[1]).unsqueeze(0) < counts
+
+
+def _why_no_nested_tensor(layer) -> str:
+    """Why PyTorch's TransformerEncoder cannot use nested tensors with ``layer`` ("" if it can),
+    in its words and its order of checks."""
+    name = "encoder_layer"
+    if not isinstance(layer, TransformerEncoderLayer):
+        return f"{name} was not TransformerEncoderLayer"
+    if layer.norm_first:
+        return f"{name}.norm_first was True"
+    if not layer.self_attn.batch_first:
+        return (
+            f"{name}.self_attn.batch_first was not True"
+            "(use batch_first for better inference performance)"
+        )
+    if not layer.self_attn._qkv_same_embed_dim:
+        return f"{name}.self_attn._qkv_same_embed_dim was not True"
+    if layer.self_attn.in_proj_bias is None:
+        return f"{name}.self_attn was passed bias=False"
+    if not layer.activation_relu_or_gelu:
+        return f"{name}.activation_relu_or_gelu was not True"
+    if layer.norm1.eps != layer.norm2.eps:
+        return f"{name}.norm1.eps was not equal to {name}.norm2.eps"
+    if layer.self_attn.num_heads % 2 == 1:
+        return f"{name}.self_attn.num_heads is odd"
+    return ""
 
 
 class TransformerDecoder(_LayerStack):
