@@ -409,6 +409,7 @@ from gradiente.functions import (  # noqa: E402
     combinations,
     compile,
     contiguous_format,
+    cumulative_trapezoid,
     dsplit,
     dstack,
     e,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from gradiente._generated_functions import digamma as _digamma
 from gradiente._generated_functions import (  # noqa: F401 (re-exported as torch.special's)
     erf,
@@ -18,8 +20,10 @@ from gradiente._generated_functions import (  # noqa: F401 (re-exported as torch
     xlogy,
 )
 from gradiente._generated_functions import lgamma as _lgamma
+from gradiente.autograd.grad_mode import no_grad
 from gradiente.ops.special_functions import Entr, Sinc, Xlog1py
 from gradiente.ops.special_more import I1, Erfcx, I0e, I1e, Zeta
+from gradiente.ops.unary import unary
 from gradiente.tensor import Tensor, as_tensor
 from gradiente.tensor.promotion import _promote_float
 
@@ -59,20 +63,52 @@ def ndtr(input):
     return 0.5 * (1.0 + (_t(input)._float() * 0.7071067811865476).erf())
 
 
+def _ndtri_values(p):
+    """Φ⁻¹ of the array ``p``: √2 · erfinv(2p − 1), computed in float64 (in float32, 2p − 1
+    rounds to −1 for p below about 3e-8, which would give −inf), then rounded to p's dtype."""
+    with no_grad():
+        p = Tensor._make(p)
+        return (1.4142135623730951 * (2.0 * p.double() - 1.0).erfinv()).to(p.dtype)._data
+
+
+def _log_ndtr_values(x):
+    """log Φ of the array ``x``: for x < −1, log(erfcx(−x/√2) / 2) − x²/2, which stays finite
+    where Φ underflows; elsewhere log1p(−erfc(x/√2) / 2)."""
+    with no_grad():
+        x = Tensor._make(x)
+        left = (erfcx(x * -0.7071067811865476) * 0.5).log() - x * x * 0.5
+        right = (-0.5 * (x * 0.7071067811865476).erfc()).log1p()
+        return left.where(x < -1, right)._data
+
+
+_SQRT_2PI = math.sqrt(2 * math.pi)
+# One op each, with torch's derivatives and saved tensors (so that modifying the result in place
+# makes backward refuse, as in torch):  d/dp Φ⁻¹(p) = √(2π) · e^(y²/2)  (y = Φ⁻¹(p), saved);
+# d/dx log Φ(x) = e^(−(y + x²/2)) / √(2π)  (x and y = log Φ(x) saved).
+Ndtri = unary(
+    "SpecialNdtri",
+    _ndtri_values,
+    lambda x, y, g: g * _SQRT_2PI * (y.square() / 2).exp(),
+    saves="output",
+    doc="The inverse of the standard normal CDF.",
+)
+LogNdtr = unary(
+    "SpecialLogNdtr",
+    _log_ndtr_values,
+    lambda x, y, g: g / _SQRT_2PI * (y + x.pow(2) / 2).neg().exp(),
+    saves="both",
+    doc="The log of the standard normal CDF.",
+)
+
+
 def ndtri(input):
-    """The inverse of Φ: √2 · erfinv(2p − 1), computed in float64 (in float32, 2p − 1 rounds
-    to −1 for p below about 3e-8, which would give −inf), then rounded to the input's dtype."""
-    p = _t(input)._float()
-    return (1.4142135623730951 * (2.0 * p.double() - 1.0).erfinv()).to(p.dtype)
+    """The inverse of Φ (see ``_ndtri_values``)."""
+    return Ndtri.apply(_t(input)._float())
 
 
 def log_ndtr(input):
-    """log Φ(x): for x < −1, log(erfcx(−x/√2) / 2) − x²/2, which stays finite where Φ
-    underflows; elsewhere log1p(−erfc(x/√2) / 2)."""
-    x = _t(input)._float()
-    left = (erfcx(x * -0.7071067811865476) * 0.5).log() - x * x * 0.5
-    right = (-0.5 * (x * 0.7071067811865476).erfc()).log1p()
-    return left.where(x < -1, right)
+    """log Φ(x) (see ``_log_ndtr_values``), accurate far in the left tail."""
+    return LogNdtr.apply(_t(input)._float())
 
 
 # Bessel functions, erfcx, the incomplete gamma functions and Hurwitz's zeta

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
+from .generate_more import MORE_FAMILIES
 from .generate_nn import NN_FAMILIES
 from .program import DType, Input, Lit, Program, Step, Var
 
@@ -670,6 +671,7 @@ FAMILIES = {
     "conv_pool": family_conv_pool,
     "loss": family_loss,
     **NN_FAMILIES,
+    **MORE_FAMILIES,
 }
 
 

@@ -17,14 +17,21 @@ unop        ``out = OP a``                 ``-`` or ``~``
 getitem     ``out = a[index]``
 setitem     ``a[index] = b``               statement: no output
 iop         ``a OP= b`` / ``a[index] OP= b``  statement: augmented assignment
+attr        ``out = a.name``               an attribute (``x.grad``, ``x.is_leaf``)
+with        ``with T.no_grad(): <step>``   ``fn`` names a ``CONTEXTS`` entry; ``args[0]`` is
+                                           the inner step, whose ``out`` the step shares
 ==========  =============================  ==========================================
 
 Outputs may be one name or a tuple of names (``a, b = T.split(...)``); ``out="*name"`` keeps a
-list-valued result (``split``/``chunk``) as one variable holding a list.
+list-valued result (``split``/``chunk``) as one variable holding a list. A function name may
+be dotted (``special.erf``, ``autograd.grad``). Besides ``Var`` and ``Lit``, an argument may be a
+``DType``, a ``Gen`` (a new seeded ``T.Generator``) or a ``Fn`` (a lambda, e.g. a tensor hook),
+each resolved against the library at run time.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import operator
 from dataclasses import dataclass, field
@@ -78,8 +85,10 @@ class Step:
             return self.kind
         if self.kind == "iop":
             return f"{self.fn}= on view" if self.index is not None else f"{self.fn}="
-        if self.kind == "method":
+        if self.kind in ("method", "attr"):
             return f".{self.fn}"
+        if self.kind == "with":
+            return f"{self.args[0].op} in {self.fn}"
         if self.kind == "func":
             return self.fn if self.fn.startswith("F.") else f"T.{self.fn}"
         return self.fn
@@ -141,6 +150,10 @@ def value_source(v):
         return _tensor_source(v.array)
     if isinstance(v, DType):
         return f"T.{v.name}"
+    if isinstance(v, Gen):
+        return f"T.Generator().manual_seed({v.seed})"
+    if isinstance(v, Fn):
+        return v.source
     if isinstance(v, float):
         return _float_source(v)
     if isinstance(v, tuple):
@@ -196,6 +209,11 @@ def step_source(s):
         expr = f"{s.fn}{value_source(s.args[0])}"
     elif s.kind == "getitem":
         expr = f"{value_source(s.args[0])}[{index_source(s.index)}]"
+    elif s.kind == "attr":
+        expr = f"{value_source(s.args[0])}.{s.fn}"
+    elif s.kind == "with":
+        enter, leave = CONTEXT_SOURCE[s.fn]
+        return f"{enter}{step_source(s.args[0])}{leave}"
     elif s.kind == "setitem":
         return f"{value_source(s.args[0])}[{index_source(s.index)}] = {value_source(s.args[1])}"
     elif s.kind == "iop":
@@ -216,6 +234,44 @@ class DType:
     """A dtype argument (``T.float64``), resolved against the library at run time."""
 
     name: str
+
+
+@dataclass(frozen=True)
+class Gen:
+    """A ``generator=`` argument: a new ``Generator`` seeded with ``seed`` (one per use)."""
+
+    seed: int
+
+
+@dataclass(frozen=True)
+class Fn:
+    """A callable argument given as Python source (``lambda g: g * 2``), evaluated with ``T``
+    bound to the library."""
+
+    source: str
+
+
+@contextlib.contextmanager
+def _default_dtype(lib, name):
+    previous = lib.get_default_dtype()
+    lib.set_default_dtype(getattr(lib, name))
+    try:
+        yield
+    finally:
+        lib.set_default_dtype(previous)
+
+
+# ``with`` steps: how each context is made in a library, and how its source is written
+CONTEXTS = {
+    "no_grad": lambda lib: lib.no_grad(),
+    "enable_grad": lambda lib: lib.enable_grad(),
+    "default_float64": lambda lib: _default_dtype(lib, "float64"),
+}
+CONTEXT_SOURCE = {
+    "no_grad": ("with T.no_grad(): ", ""),
+    "enable_grad": ("with T.enable_grad(): ", ""),
+    "default_float64": ("T.set_default_dtype(T.float64); ", "; T.set_default_dtype(T.float32)"),
+}
 
 
 BINOPS = {
@@ -268,6 +324,10 @@ def _resolve(lib, env, v):
         )
     if isinstance(v, DType):
         return getattr(lib, v.name)
+    if isinstance(v, Gen):
+        return lib.Generator().manual_seed(v.seed)
+    if isinstance(v, Fn):
+        return eval(v.source, {"T": lib})  # noqa: S307 - the fuzzer's own source text
     if isinstance(v, tuple):
         return tuple(_resolve(lib, env, o) for o in v)
     if isinstance(v, list):
@@ -280,11 +340,17 @@ def _resolve(lib, env, v):
 def _function(lib, name):
     if name.startswith("F."):
         return getattr(lib.nn.functional, name[2:])
-    return getattr(lib, name)
+    obj = lib
+    for part in name.split("."):
+        obj = getattr(obj, part)
+    return obj
 
 
 def run_step(lib, env, s):
     """Run one step in ``env`` (a dict of variables), storing its outputs."""
+    if s.kind == "with":
+        with CONTEXTS[s.fn](lib):
+            return run_step(lib, env, s.args[0])
     args = [_resolve(lib, env, a) for a in s.args]
     kwargs = {k: _resolve(lib, env, v) for k, v in s.kwargs.items()}
     index = None if s.index is None else _resolve(lib, env, s.index)
@@ -298,6 +364,8 @@ def run_step(lib, env, s):
         result = UNOPS[s.fn](args[0])
     elif s.kind == "getitem":
         result = args[0][index]
+    elif s.kind == "attr":
+        result = getattr(args[0], s.fn)
     elif s.kind == "setitem":
         args[0][index] = args[1]
         return

@@ -159,6 +159,45 @@ def trapezoid(y, x=None, *, dx=None, dim=-1):
     return (spacing * (y.narrow(d, 1, n - 1) + y.narrow(d, 0, n - 1)) / 2.0).sum(d)
 
 
+def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
+    """The running integral of ``y`` along ``dim`` by the trapezoidal rule: one value fewer
+    than ``y`` along ``dim``, the k-th being ``trapezoid`` of samples 0..k+1. Computed as torch
+    does, ``cumsum(dx · (y_i + y_{i+1}) / 2)`` (``dx / 2 · (...)`` for a number ``dx``), so the
+    rounding is the same."""
+    d = _dim(dim, y.ndim, "cumulative_trapezoid")
+    if x is not None and dx is not None:
+        raise TypeError(
+            "cumulative_trapezoid() received an invalid combination of arguments: x and dx"
+        )
+    n = y.shape[d]
+    left, right = y.narrow(d, 0, max(n - 1, 0)), y.narrow(d, min(1, n), max(n - 1, 0))
+    if x is None:
+        if y.dtype is B.bool_:
+            raise RuntimeError(
+                "cumulative_trapezoid: received a bool input for `y`, but bool is not supported"
+            )
+        if isinstance(dx, bool) or not isinstance(dx, (int, float, type(None))):
+            raise RuntimeError(
+                "cumulative_trapezoid: Currently, we only support dx as a real number."
+            )
+        return ((left + right) * ((1 if dx is None else dx) / 2.0)).cumsum(d)
+    if y.dtype is B.bool_ or x.dtype is B.bool_:
+        raise RuntimeError(
+            "cumulative_trapezoid: received a bool input for `x` or `y`, but bool is not supported"
+        )
+    if x.ndim == 1:
+        if x.shape[0] != n:
+            raise RuntimeError(
+                "cumulative_trapezoid: There must be one `x` value for each sample point"
+            )
+        x = x.reshape([n if k == d else 1 for k in builtins.range(y.ndim)])
+    elif x.ndim < y.ndim:
+        x = x.reshape((1,) * (y.ndim - x.ndim) + tuple(x.shape))
+    m = x.shape[d]
+    spacing = x.narrow(d, min(1, m), max(m - 1, 0)) - x.narrow(d, 0, max(m - 1, 0))
+    return (spacing * (left + right) / 2.0).cumsum(d)
+
+
 def trapz(y, x=None, *, dx=None, dim=-1):
     """``trapezoid`` (its older name)."""
     return trapezoid(y, x, dx=dx, dim=dim)
@@ -358,6 +397,7 @@ __all__ = [
     "remainder",
     "rsub",
     "trapezoid",
+    "cumulative_trapezoid",
     "trapz",
     "pi",
     "e",

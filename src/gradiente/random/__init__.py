@@ -326,12 +326,41 @@ def _from_to(gen: Generator, n: int, low: int, span: int) -> np.ndarray:
         return ((words % _U64(span)) + _U64(low & 0xFFFFFFFFFFFFFFFF)).view(np.int64)
 
 
+# torch's names of the dtypes whose range ``randint`` checks (C++ type names, as it prints them)
+_RANGE_NAMES = {
+    np.dtype(np.bool_): "bool",
+    np.dtype(np.int8): "signed char",
+    np.dtype(np.uint8): "unsigned char",
+    np.dtype(np.int16): "short int",
+    np.dtype(np.int32): "int",
+    np.dtype(np.float16): "c10::Half",
+}
+
+
+def _check_from_to(low: int, high: int, dtype) -> None:
+    """torch's ``check_from_to_in_range``: ``from`` and ``to - 1`` must be values of ``dtype``
+    (a narrow one: int32, int16, int8, uint8, bool, float16), else a ``RuntimeError``."""
+    dtype = np.dtype(dtype)
+    name = _RANGE_NAMES.get(dtype)
+    if name is None:
+        return
+    info = np.finfo(dtype) if dtype.kind == "f" else None
+    lo, hi = (0, 1) if dtype == np.bool_ else (
+        (float(info.min), float(info.max)) if info is not None else
+        (int(np.iinfo(dtype).min), int(np.iinfo(dtype).max))
+    )  # fmt: skip
+    for value, what in ((low, "from"), (high - 1, "to - 1")):
+        if not lo <= value <= hi:
+            raise RuntimeError(f"{what} is out of bounds for {name}")
+
+
 @_one_draw
 def randint(low, high, shape, dtype=np.int64, generator=None) -> np.ndarray:
     """Integers uniform in [low, high): ``torch.randint(low, high, shape)``."""
     low, high, shape = int(low), int(high), _shape(shape)
     if not low < high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got {low} >= {high}")
+    _check_from_to(low, high, dtype)
     values = _from_to(_gen(generator), math.prod(shape), low, high - low)
     return values.astype(dtype).reshape(shape)
 
