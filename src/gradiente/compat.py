@@ -172,6 +172,12 @@ ALIASES = {
     "torchvision.ops.misc": "gradiente.vision.ops",
     "torchvision.ops.focal_loss": "gradiente.vision.ops",
     "torchvision.ops.giou_loss": "gradiente.vision.ops",
+    "torchvision.ops.roi_align": "gradiente.vision.ops_roi",
+    "torchvision.ops.roi_pool": "gradiente.vision.ops_roi",
+    "torchvision.ops.poolers": "gradiente.vision.ops_roi",
+    "torchvision.ops.feature_pyramid_network": "gradiente.vision.ops_fpn",
+    "torchvision.models._utils": "gradiente.vision.models._utils",
+    "torchvision.models.feature_extraction": "gradiente.vision.models.feature_extraction",
 }
 
 

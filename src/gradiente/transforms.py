@@ -602,6 +602,11 @@ def _resize(
     if not isinstance(img, Tensor):
         return _resize_pil_array(img, size, mode)
     a = img._data
+    if min(size) <= 0:  # torch's interpolate refuses an empty output
+        raise RuntimeError(
+            "Input and output sizes should be greater than 0, but got input "
+            f"(H: {a.shape[-2]}, W: {a.shape[-1]}) output (H: {size[0]}, W: {size[1]})"
+        )
     if mode in ("box", "hamming"):
         raise NotImplementedError(
             "Input Error: Only 3D, 4D and 5D input Tensors supported (got 4D) for the modes: "

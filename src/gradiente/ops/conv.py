@@ -571,7 +571,26 @@ class _ConvWeight(ArrayFunction):
 # ------------------------------------------------------------------------------ public API
 
 
+def _arg_type_name(value) -> str:
+    """An argument's type as torch's argument parser prints it: ``Tensor``/``Parameter`` for
+    tensors, ``numpy.ndarray`` for a foreign class, ``int`` for a builtin."""
+    cls = type(value)
+    if hasattr(value, "_data") or cls.__module__ == "builtins":
+        return cls.__name__
+    return f"{cls.__module__}.{cls.__name__}"
+
+
 def _convolution(op, input, weight, bias, stride, padding, dilation, groups, spatial):
+    if not hasattr(input, "_data"):  # a NumPy array, a list: torch's argument check
+        args = (input, weight, bias, stride, padding, dilation, groups)
+        names = ", ".join(_arg_type_name(a) for a in args)
+        raise TypeError(
+            f"{op}() received an invalid combination of arguments - got ({names}), but expected "
+            "one of:\n * (Tensor input, Tensor weight, Tensor bias = None, tuple of ints stride "
+            "= 1, tuple of ints padding = 0, tuple of ints dilation = 1, int groups = 1)\n * "
+            "(Tensor input, Tensor weight, Tensor bias = None, tuple of ints stride = 1, str "
+            'padding = "valid", tuple of ints dilation = 1, int groups = 1)'
+        )
     x, unbatched = _batched(op, input, spatial)
     geom = _conv_geometry(op, x, weight, bias, stride, padding, dilation, groups, spatial)
     if type(x._data) is not B.ndarray:  # on CUDA: ops/device_conv.py

@@ -1,6 +1,8 @@
 """torchvision's box operations and losses (``torchvision.ops``): areas, IoU variants, format
 changes, NMS, masks to boxes, the focal and GIoU losses — and, re-exported, the model building
-blocks (``Conv2dNormActivation``, ``SqueezeExcitation``, ``StochasticDepth``, ``MLP``, ...).
+blocks (``Conv2dNormActivation``, ``SqueezeExcitation``, ``StochasticDepth``, ``MLP``, ...),
+the RoI pooling of ``ops_roi.py`` (``roi_align``, ``roi_pool``, ``MultiScaleRoIAlign``) and the
+feature pyramid of ``ops_fpn.py`` (``FeaturePyramidNetwork``).
 
 Boxes are (N, 4) tensors in (x1, y1, x2, y2) corner format unless said otherwise. The
 arithmetic is made of tensor operations, so IoUs and losses are differentiable (as
@@ -17,6 +19,12 @@ from gradiente.tensor import Tensor
 from gradiente.tensor import toplevel as _t
 from gradiente.tensor.factories import as_tensor, zeros
 from gradiente.vision.models.misc import Conv2dNormActivation
+from gradiente.vision.ops_fpn import (
+    ExtraFPNBlock,
+    FeaturePyramidNetwork,
+    LastLevelMaxPool,
+    LastLevelP6P7,
+)
 from gradiente.vision.ops_layers import (
     MLP,
     FrozenBatchNorm2d,
@@ -25,8 +33,26 @@ from gradiente.vision.ops_layers import (
     StochasticDepth,
     stochastic_depth,
 )
+from gradiente.vision.ops_roi import (
+    LevelMapper,
+    MultiScaleRoIAlign,
+    RoIAlign,
+    RoIPool,
+    roi_align,
+    roi_pool,
+)
 
 __all__ = [
+    "ExtraFPNBlock",
+    "FeaturePyramidNetwork",
+    "LastLevelMaxPool",
+    "LastLevelP6P7",
+    "LevelMapper",
+    "MultiScaleRoIAlign",
+    "RoIAlign",
+    "RoIPool",
+    "roi_align",
+    "roi_pool",
     "MLP",
     "Conv2dNormActivation",
     "FrozenBatchNorm2d",

@@ -6,6 +6,7 @@ through the tensor's in-place machinery, so that autograd sees the overwrite).
 
 from __future__ import annotations
 
+import re
 import warnings
 
 from gradiente import random as _random
@@ -16,6 +17,11 @@ from gradiente.tensor import Tensor, empty_like, zeros_like
 
 
 def _activation(op, input: Tensor, inplace: bool, *args) -> Tensor:
+    if not isinstance(input, Tensor):  # a NumPy array, a list: torch's argument check
+        name = re.sub(r"(?<!^)(?=[A-Z])", "_", op.__name__).lower()  # LeakyRelu -> leaky_relu
+        cls = type(input)
+        kind = cls.__name__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__name__}"
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {kind}")
     if inplace:
         return input._inplace(lambda s: op.apply(s, *args))
     return op.apply(input, *args)

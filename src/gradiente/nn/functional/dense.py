@@ -19,8 +19,17 @@ from gradiente.tensor import Tensor
 from gradiente.tensor.sampling import _like_layout
 
 
+def _arg_type_name(value) -> str:
+    """A non-tensor argument's type as torch's argument parser prints it (``numpy.ndarray``)."""
+    cls = type(value)
+    return cls.__name__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__name__}"
+
+
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = x Wᵀ + b, x of shape (*, in_features), W (out_features, in_features)."""
+    if not isinstance(input, Tensor):  # a NumPy array, a list: torch's argument check
+        kind = _arg_type_name(input)
+        raise TypeError(f"linear(): argument 'input' (position 1) must be Tensor, not {kind}")
     x_shape, w_shape = input._data.shape, weight._data.shape
     if len(w_shape) == 1 and x_shape:
         # torch's matmul route: a vector weight gives one output, without the feature axis

@@ -2,11 +2,13 @@
 ``list_models``, ``get_model_builder``, ``get_model_weights``, ``get_weight`` and one
 ``WeightsEnum`` per builder (``ResNet50_Weights.IMAGENET1K_V2``, ``.DEFAULT``, ...).
 
-The enums carry torchvision's metadata (download URL, parameter count, minimum input size,
-ImageNet accuracy, preprocessing preset), so code that reads ``weights.meta["num_params"]`` or
-builds ``weights.transforms()`` runs unchanged. Downloading is what gradiente cannot do:
-passing an enum as ``weights=`` fails with one message saying how to load a state-dict file
-instead (``_utils.check_weights``), and so does ``weights.get_state_dict()``.
+The enums carry torchvision's metadata (download URL, preprocessing preset, and the whole
+``meta`` dict of ``_meta.py``: the ImageNet categories shared by all, parameter count, minimum
+input size, ImageNet accuracy, recipe, GFLOPs, file size, docs), so code that reads
+``weights.meta["categories"]`` or builds ``weights.transforms()`` runs unchanged.
+Downloading is what gradiente cannot do: passing an enum as ``weights=`` fails with one message
+saying how to load a state-dict file instead (``_utils.check_weights``), and so does
+``weights.get_state_dict()``.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from gradiente import nn
 from gradiente import transforms as T
 from gradiente.backend import float32, xp
 from gradiente.tensor import Tensor
+from gradiente.vision.models._meta import META
 
 __all__ = [
     "Weights",
@@ -1474,8 +1477,13 @@ def _weights(file: str, num_params: int, min_size, acc1: float, acc5: float, pre
 
 
 def _make_enum(name: str, default: str, members: dict) -> type[WeightsEnum]:
-    """The enum class ``name``: its members, then ``DEFAULT`` (an alias: the same value)."""
-    entries = [(member, _weights(*row)) for member, row in members.items()]
+    """The enum class ``name``: its members, then ``DEFAULT`` (an alias: the same value). Each
+    member's ``meta`` is torchvision's whole dict (``_meta.META``: categories, recipe, ...)."""
+    entries = []
+    for member, row in members.items():
+        weights = _weights(*row)
+        weights.meta = META.get(name, {}).get(member, weights.meta)
+        entries.append((member, weights))
     entries.append(("DEFAULT", dict(entries)[default]))
     return WeightsEnum(name, entries, module=__package__)
 

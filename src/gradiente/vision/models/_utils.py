@@ -1,8 +1,12 @@
-"""What the torchvision model builders share: the ``weights=`` check and channel rounding."""
+"""What the torchvision model builders share: the ``weights=`` check, channel rounding and
+``IntermediateLayerGetter`` (a backbone's intermediate outputs)."""
 
 from __future__ import annotations
 
 import warnings
+from collections import OrderedDict
+
+from gradiente import nn
 
 
 def check_weights(weights, builder: str, kwargs: dict | None = None) -> None:
@@ -52,3 +56,37 @@ def make_divisible(v: float, divisor: int, min_value: int | None = None) -> int:
     if new_v < 0.9 * v:  # rounding down removed more than 10 %: go one step up
         new_v += divisor
     return new_v
+
+
+class IntermediateLayerGetter(nn.ModuleDict):
+    """A model's direct children up to the last one asked for, run in registration order,
+    returning the outputs of ``return_layers`` ({child name: output name}) as an ordered dict
+    (torchvision's backbone wrapper for detection and segmentation heads).
+
+    It assumes the children are called in the order they were registered, each once, and
+    reaches only direct children (``layer1``, not ``layer1.0``).
+    """
+
+    _version = 2
+
+    def __init__(self, model: nn.Module, return_layers: dict[str, str]) -> None:
+        if not set(return_layers).issubset([name for name, _ in model.named_children()]):
+            raise ValueError("return_layers are not present in model")
+        orig_return_layers = return_layers
+        remaining = {str(k): str(v) for k, v in return_layers.items()}
+        layers = OrderedDict()
+        for name, module in model.named_children():
+            layers[name] = module
+            remaining.pop(name, None)
+            if not remaining:
+                break
+        super().__init__(layers)
+        self.return_layers = orig_return_layers
+
+    def forward(self, x):
+        out = OrderedDict()
+        for name, module in self.items():
+            x = module(x)
+            if name in self.return_layers:
+                out[self.return_layers[name]] = x
+        return out
