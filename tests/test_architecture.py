@@ -28,6 +28,10 @@ LAYERS = {
     "cuda": 3,  # torch.cuda: device count, current device, events and streams
     "func": 3,
     "special": 3,
+    "quasirandom": 3,  # torch.quasirandom.SobolEngine (direction numbers in _sobol_directions)
+    "_sobol_directions": 0,  # Joe & Kuo's direction numbers as text (no imports)
+    "special_bessel": 3,  # torch.special's Bessel and Airy functions (Cephes, on arrays)
+    "fft": 3,  # torch.fft's real-valued helpers (frequencies, shifts) from Tensor ops
     "return_types": 3,  # torch.return_types: the named tuples of multi-output ops
     "signal": 3,  # torch.signal.windows and the window factories, composed from Tensor ops
     "testing": 3,

@@ -475,7 +475,9 @@ def test_run_names_an_unsupported_api(tmp_path):
     result = _gradiente("run", script)
     assert result.returncode == 1
     assert result.stderr.strip() == (
-        "gradiente run: torch.fft is not supported by gradiente (spectral.py, line 4)"
+        "gradiente run: torch.fft.rfft is not supported by gradiente: it computes with complex "
+        "numbers and gradiente has no complex dtype (torch.fft's fftfreq, rfftfreq, fftshift "
+        "and ifftshift are available) (spectral.py, line 4)"
     )
 
 

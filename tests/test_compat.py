@@ -67,7 +67,7 @@ def test_devices_are_the_cpu():
 @pytest.mark.parametrize(
     "code,name",
     [
-        ("torch.fft.fft(torch.ones(4))", "torch.fft"),
+        ("torch.fft.fft(torch.ones(4))", "torch.fft.fft"),
         ("import torch.export", "torch.export"),
         ("torch.cuda.get_device_capability(0)", "torch.cuda.get_device_capability"),
         ("import torchvision.tv_tensors", "torchvision.tv_tensors"),
@@ -76,7 +76,7 @@ def test_devices_are_the_cpu():
 def test_missing_api_is_named(code, name):
     result = run_with_torch_alias("import torch\n" + code)
     assert result.returncode == 1
-    assert f"gradiente run: {name} is not supported by gradiente" in result.stderr
+    assert f"{name} is not supported by gradiente" in result.stderr.splitlines()[-1]
 
 
 def test_install_refuses_to_shadow_a_loaded_torch():

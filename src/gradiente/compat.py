@@ -4,7 +4,7 @@
 ``torch.nn``, ``torch.nn.functional``, ``torch.optim``, ``torch.utils.data``, ... (and
 ``torchvision.datasets``/``transforms``/``utils``) load *alias modules*: each forwards
 attribute lookups to the gradiente module of the same role (``torch.nn`` → ``gradiente.nn``).
-A name gradiente lacks raises ``UnsupportedError`` saying so ("gradiente run: torch.fft is
+A name gradiente lacks raises ``UnsupportedError`` saying so ("gradiente run: torch.export is
 not supported by gradiente") instead of an obscure ``AttributeError`` deep in the script.
 
 ``torch.cuda`` is ``gradiente.cuda`` (no device without CuPy and a GPU) and
@@ -116,6 +116,8 @@ ALIASES = {
     "torch.linalg": "gradiente.linalg",
     "torch.func": "gradiente.func",
     "torch.special": "gradiente.special",
+    "torch.fft": "gradiente.fft",
+    "torch.quasirandom": "gradiente.quasirandom",
     "torch.signal": "gradiente.signal",
     "torch.return_types": "gradiente.return_types",
     "torch.jit": "gradiente.jit",
@@ -752,6 +754,10 @@ def explain(error: BaseException) -> str | None:
     ``None`` when the error is the script's own."""
     if isinstance(error, UnsupportedError):
         return str(error)
+    from gradiente.fft import ComplexUnsupportedError  # noqa: PLC0415 - compat imports lazily
+
+    if isinstance(error, ComplexUnsupportedError):  # torch.fft's complex transforms
+        return f"gradiente run: {error}"
     if isinstance(error, ImportError):
         match = _FROM_IMPORT.search(str(error))
         return unsupported_message(f"{match[2]}.{match[1]}") if match else None

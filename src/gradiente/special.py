@@ -24,6 +24,20 @@ from gradiente.autograd.grad_mode import no_grad
 from gradiente.ops.special_functions import Entr, Sinc, Xlog1py
 from gradiente.ops.special_more import I1, Erfcx, I0e, I1e, Zeta
 from gradiente.ops.unary import unary
+from gradiente.special_bessel import (  # noqa: F401 (re-exported as torch.special's)
+    airy_ai,
+    bessel_j0,
+    bessel_j1,
+    bessel_y0,
+    bessel_y1,
+    modified_bessel_i0,
+    modified_bessel_i1,
+    modified_bessel_k0,
+    modified_bessel_k1,
+    scaled_modified_bessel_k0,
+    scaled_modified_bessel_k1,
+    spherical_bessel_j0,
+)
 from gradiente.tensor import Tensor, as_tensor
 from gradiente.tensor.promotion import _promote_float
 

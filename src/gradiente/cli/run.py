@@ -18,6 +18,10 @@ import traceback
 from gradiente import compat
 from gradiente import distributed as dist
 from gradiente.cli.errors import EXIT_ERROR, EXIT_USAGE, CLIError, debug
+from gradiente.fft import ComplexUnsupportedError
+
+# errors that may mean the script reached a torch API gradiente lacks (compat.explain decides)
+_MAYBE_UNSUPPORTED = (ImportError, AttributeError, ComplexUnsupportedError)
 
 
 def add_arguments(run) -> None:
@@ -46,7 +50,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     except Exception as error:
         if debug(args):
             raise
-        message = compat.explain(error) if isinstance(error, ImportError | AttributeError) else None
+        message = compat.explain(error) if isinstance(error, _MAYBE_UNSUPPORTED) else None
         if message is None:  # the script's own error: its traceback, as ``python script.py``
             _print_script_traceback(error, script)
         else:

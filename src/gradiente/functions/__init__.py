@@ -10,6 +10,7 @@ a module each:
     grids      meshgrid, cartesian_prod, combinations, block_diag, tril/triu_indices, vander
     products   einsum, tensordot, chain_matmul, cdist
     decompositions  svd, triangular_solve, cholesky_solve, lu_unpack; cholesky, qr, lu (deprecated)
+    lowrank    svd_lowrank, pca_lowrank (randomized, Halko et al.)
     differences  gradient
     linalg_extra    cholesky_inverse, orgqr
     searching  isin, searchsorted, bucketize, unravel_index
@@ -63,6 +64,7 @@ from gradiente.functions.joining import (
     vstack,
 )
 from gradiente.functions.linalg_extra import cholesky_inverse, orgqr
+from gradiente.functions.lowrank import pca_lowrank, svd_lowrank
 from gradiente.functions.products import (
     cdist,
     chain_matmul,
@@ -472,6 +474,9 @@ __all__ = [
     "triangular_solve",
     # differences
     "gradient",
+    # lowrank
+    "pca_lowrank",
+    "svd_lowrank",
     # products
     "cdist",
     "pdist",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from gradiente.optim import lr_scheduler, swa_utils
 from gradiente.optim.adadelta import Adadelta
+from gradiente.optim.adafactor import Adafactor
 from gradiente.optim.adagrad import Adagrad
 from gradiente.optim.adam import Adam, AdamW
 from gradiente.optim.adamax import Adamax
@@ -23,6 +24,7 @@ from gradiente.optim.sgd import SGD
 __all__ = [
     "ASGD",
     "Adadelta",
+    "Adafactor",
     "Adagrad",
     "Adam",
     "AdamW",
