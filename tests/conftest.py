@@ -42,7 +42,10 @@ def _stress_threads_from_environment():
     """``GRADIENTE_TEST_THREADS=N pytest ...`` runs the tests as a many-core machine would run
     them: ``set_num_threads(N)``, gradiente's own threads for the products, and the split
     thresholds lowered so that even a test's small arrays are cut into runs over the threads
-    (a check of correctness, not speed; on this machine's 2 cores the threads take turns)."""
+    (a check of correctness, not speed; on this machine's 2 cores the threads take turns).
+    Products cut into blocks sum in another order, so tests that compare this process's bytes
+    with a subprocess's (which runs with the defaults), as tests/train/test_faults.py and
+    test_device.py do, differ in the last bits in this mode."""
     n = os.environ.get("GRADIENTE_TEST_THREADS")
     if not n:
         return

@@ -382,19 +382,29 @@ def _fsync_directory(directory: str | os.PathLike) -> None:
 
 
 def _atomic_write(path: str, data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``path``, then rename it onto ``path``.
+
+    An error (a missing folder, a full disk, a folder at ``path``) names ``path``, never the
+    temporary file, and keeps its ``OSError`` subclass; the temporary file is removed.
+    """
     directory = os.path.dirname(os.path.abspath(path))
     tmp = os.path.join(directory, f".{os.path.basename(path)}.{secrets.token_hex(6)}.tmp")
-    # O_EXCL: never reuse an existing file; 0o666 lets the umask decide the final permissions
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    fd = None
     try:
+        # O_EXCL: never reuse an existing file; 0o666 lets the umask decide the permissions
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
         with os.fdopen(fd, "wb") as f:
             _write_bytes(f, data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+    except BaseException as error:
+        if fd is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+        if isinstance(error, OSError) and error.errno is not None:
+            # OSError(errno, text) is the subclass of that errno (FileNotFoundError, ...)
+            raise OSError(error.errno, f"cannot write {path}: {error.strerror}") from error
         raise
     _fsync_directory(directory)
 

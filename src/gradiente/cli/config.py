@@ -56,6 +56,12 @@ def read_config(run: str | os.PathLike) -> tuple[pathlib.Path, dict]:
     or from another program: anything wrong is one ``CLIError`` naming the file)."""
     path = pathlib.Path(run)
     file = path / "config.json"
+    if path.is_file():  # e.g. the run's config.json itself, or its model.safetensors
+        raise CLIError(
+            f"{path} is a file, not a run folder: give the folder that gradiente train wrote "
+            f"(the one that holds config.json)",
+            EXIT_USAGE,
+        )
     if not file.is_file():
         raise CLIError(
             f"{path} is not a run folder (no config.json); runs are written by gradiente train",

@@ -6,9 +6,12 @@ non-zero exit status; ``--debug`` or ``GRADIENTE_DEBUG=1`` shows the full traceb
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 
 EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
+EXIT_PIPE = 128 + 13  # what a shell reports for a program that SIGPIPE ended
 DEBUG_ENV = "GRADIENTE_DEBUG"
 DEBUG_HELP = f"on error, show the full traceback instead of one line (or set {DEBUG_ENV}=1)"
 
@@ -40,3 +43,15 @@ def unexpected(error: Exception) -> str:
         f"{name}{': ' + detail if detail else ''} (unexpected: run again with --debug for the "
         "traceback)"
     )
+
+
+def reader_gone() -> int:
+    """After ``BrokenPipeError``: the reader of the output left early (``gradiente ... | head``),
+    which is no error. Stop silently, as the programs that SIGPIPE ends do, with the status a
+    shell reports for them; stdout now goes to /dev/null, so that Python's last flush of the
+    output nobody reads raises nothing more."""
+    with contextlib.suppress(OSError, ValueError):  # ValueError: a stdout without a descriptor
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    return EXIT_PIPE

@@ -25,6 +25,7 @@ from gradiente.cli.errors import (
     CLIError,
     debug,
     one_line,
+    reader_gone,
     unexpected,
 )
 
@@ -113,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"gradiente {args.command}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `gradiente ... | head`: the reader has what it wanted
+        return reader_gone()
     except Exception as error:
         if debug(args):
             raise

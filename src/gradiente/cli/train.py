@@ -225,6 +225,21 @@ def _new_run_dir(out: str | None, model: str, dataset: str) -> pathlib.Path:
     return path
 
 
+def _claim_free_run_dir(model: str, dataset: str) -> pathlib.Path:
+    """Create and return the first free folder ``runs/<model>-<dataset>[-k]``. ``mkdir`` fails
+    on a folder that is already there, so two runs started together, which both chose the same
+    free name (``_new_run_dir``), end up in two folders."""
+    base = pathlib.Path("runs") / f"{model}-{dataset}"
+    path, k = base, 1
+    while True:
+        try:
+            path.mkdir(parents=True)
+            return path
+        except FileExistsError:
+            k += 1
+            path = base.with_name(f"{base.name}-{k}")
+
+
 class _RunFolderWriter(Callback):
     """Writes ``config.json`` (when training begins: after a resumed checkpoint has loaded, so
     a failing ``--resume`` changes nothing), ``history.csv`` (every epoch) and ``curves.png``
@@ -390,12 +405,17 @@ def _train(args: argparse.Namespace, held: contextlib.ExitStack) -> int:
 
     created = not run_dir.exists()
     if job.is_main:
+        if not resuming and args.out is None:  # another run may have taken the name since
+            run_dir = _claim_free_run_dir(config["model"], config["dataset"])
+            created = True
         run_dir.mkdir(parents=True, exist_ok=True)
         if not resuming:
             _lock(run_dir, held)
             if has_checkpoint(run_dir):  # a run that ended while this one was preparing
                 raise CLIError(f"{run_dir} already holds a run: choose another --out", EXIT_USAGE)
 
+    if not resuming:
+        run_dir = job.share(run_dir)  # the folder rank 0 claimed
     n_val = len(prepared.val) if prepared.val is not None else 0
     shape = "x".join(str(s) for s in config["data"]["in_shape"])
     print(

@@ -142,14 +142,23 @@ def read_json(path: str | os.PathLike):
 # --- creating files and directories safely ------------------------------------------------
 
 
-def _write_new(path: pathlib.Path, data: bytes, label: str | None = None) -> None:
+def _write_new(
+    path: pathlib.Path, data: bytes, label: str | None = None, shown: pathlib.Path | None = None
+) -> None:
     """Create ``path`` (it must not exist, not even as a link), write ``data``, fsync.
 
-    ``label`` names the file at the fault points (default: its name).
+    ``label`` names the file at the fault points (default: its name); ``shown`` is the path
+    that error messages name (default ``path``; the target, for a temporary file).
     """
     label = label or path.name
+    shown = shown or path
     fault_point(f"before-write:{label}")
-    fd = os.open(path, _OPEN_NEW, 0o666)  # 0o666: the umask decides, as for any new file
+    try:
+        fd = os.open(path, _OPEN_NEW, 0o666)  # 0o666: the umask decides, as for any new file
+    except FileExistsError:
+        raise
+    except OSError as error:  # a missing or read-only folder: named by the file the user knows
+        raise OSError(error.errno, f"cannot write {shown}: {error.strerror}") from error
     try:  # a full disk fails in write or fsync, whose errors name no file: this one is named
         try:
             with os.fdopen(fd, "wb") as f:
@@ -163,7 +172,7 @@ def _write_new(path: pathlib.Path, data: bytes, label: str | None = None) -> Non
         except OSError as error:
             if error.filename is not None:
                 raise
-            raise OSError(error.errno, f"cannot write {path}: {error.strerror}") from error
+            raise OSError(error.errno, f"cannot write {shown}: {error.strerror}") from error
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
@@ -176,7 +185,7 @@ def _write_temporary(target: pathlib.Path, data: bytes) -> pathlib.Path:
     while True:
         tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
         try:
-            _write_new(tmp, data, label=target.name)
+            _write_new(tmp, data, label=target.name, shown=target)
         except FileExistsError:
             continue  # 2**48 names: only an attacker makes this loop run twice
         return tmp
@@ -193,7 +202,10 @@ def write_files(writers: dict[str | os.PathLike, Callable[[io.BufferedIOBase], N
             writer(buffer)
             staged.append((_write_temporary(path, buffer.getvalue()), path))
         for tmp, path in staged:
-            os.replace(tmp, path)  # replaces a link at ``path``, never writes through it
+            try:
+                os.replace(tmp, path)  # replaces a link at ``path``, never writes through it
+            except OSError as error:  # a folder in the way: named without the temporary file
+                raise OSError(error.errno, f"cannot replace {path}: {error.strerror}") from error
         for directory in {path.parent for _, path in staged}:
             _fsync_directory(directory)
     finally:
@@ -267,6 +279,7 @@ def read_manifest(dirpath: str | os.PathLike) -> dict | None:
         directory, files = manifest["directory"], manifest["files"]
         epoch, batch = int(manifest["epoch"]), int(manifest["batch"])
         ok = manifest["format"] == MANIFEST_FORMAT and isinstance(files, dict)
+        ok = ok and all(isinstance(entry, dict) for entry in files.values())  # {bytes, sha256}
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise CheckpointError(f"{path}: unreadable checkpoint manifest ({error})") from None
     if not ok or not isinstance(directory, str) or not _DIRECTORY_NAME.fullmatch(directory):
@@ -539,6 +552,8 @@ def _load_state(target, state: dict, path: pathlib.Path, what: str) -> None:
         target.load_state_dict(state)
     except (RuntimeError, ValueError, KeyError, TypeError, IndexError) as error:
         detail = " ".join(str(error).split())
+        if isinstance(error, KeyError):  # str(KeyError('state')) is the bare "'state'"
+            detail = f"it has no entry {detail}"
         raise CheckpointError(f"{path}: does not fit this run's {what}: {detail}") from None
 
 

@@ -175,7 +175,10 @@ def prepare(
             scaled = x_train.astype(xp.float64) / pixel_max
             info["pixel_max"] = pixel_max
             info["mean"] = [round(float(m), 6) for m in scaled.mean(axis=(0, 2, 3))]
-            info["std"] = [round(float(s), 6) for s in scaled.std(axis=(0, 2, 3))]
+            # a channel of one colour has σ = 0 (or rounds to 0), and (x − μ) / 0 is NaN: divide
+            # it by 1 instead (its inputs become 0), as scikit-learn's StandardScaler does
+            std = [round(float(s), 6) for s in scaled.std(axis=(0, 2, 3))]
+            info["std"] = [s if s > 0 else 1.0 for s in std]
     train = TensorDataset(
         Tensor._make(prepare_inputs(x_train, info)), Tensor._make(y_train.astype(xp.int64))
     )
