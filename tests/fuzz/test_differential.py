@@ -115,11 +115,7 @@ def _print_summary():
             print(f"--- {klass}\n{report}")
 
 
-PENDING: dict[str, str] = {  # family -> why it is expected to fail (empty: none is)
-    "factories_random": "linspace/logspace/full_like of inf/NaN into int64 do not raise "
-    "(tensor/factories.py)",
-    "special_scan": "diff with n=0 (0-d input, prepend/append) differs (tensor/linalg.py)",
-}
+PENDING: dict[str, str] = {}  # family -> why it is expected to fail (empty: none is)
 
 
 @pytest.mark.parametrize(

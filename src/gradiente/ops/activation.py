@@ -317,16 +317,24 @@ class Hardtanh(Activation):
 
     @staticmethod
     def df(x, lo, hi):
-        # zero only at and beyond the bounds (PyTorch): a NaN input passes its gradient
-        return (~((x <= lo) | (x >= hi))).astype(x.dtype)
+        return (~Hardtanh.blocked(x, lo, hi)).astype(x.dtype)
 
     @staticmethod
     def blocked(x, lo, hi):
-        return (x <= lo) | (x >= hi)
+        """Zero at and beyond the bounds. A NaN input: torch's vectorised loop (chunks of two
+        256-bit vectors of the flattened tensor) keeps the gradient where lo < x < hi, false
+        for NaN, and its scalar loop over the leftover tail zeroes it where x <= lo or x >= hi,
+        false too: NaN is blocked in the chunks and passes in the tail."""
+        out = (x <= lo) | (x >= hi)
+        if x.dtype.kind == "f":
+            chunk = 2 * 32 // x.dtype.itemsize
+            in_chunks = xp.arange(x.size).reshape(x.shape) < x.size - x.size % chunk
+            out |= xp.isnan(x) & in_chunks
+        return out
 
     @staticmethod
     def dfdx(x, lo, hi):
-        return mask(~((x <= lo) | (x >= hi)), x)
+        return mask(~type(x)._make(Hardtanh.blocked(x._data, lo, hi)), x)
 
 
 class Elu(Activation):

@@ -281,9 +281,29 @@ Rsqrt = unary("Rsqrt", lambda x: 1.0 / xp.sqrt(x), lambda x, y, g: g * y**3 * -0
 Sin = unary("Sin", xp.sin, lambda x, y, g: g * x.cos())
 Cos = unary("Cos", xp.cos, lambda x, y, g: -g * x.sin())
 Tanh = unary("Tanh", xp.tanh, lambda x, y, g: g * (1.0 - y * y), "output")  # 1 - tanh²
-Sigmoid = unary("Sigmoid", sigmoid, lambda x, y, g: g * y * (1.0 - y), "output")  # σ(1-σ)
+Sigmoid = unary("Sigmoid", sigmoid, lambda x, y, g: SigmoidBackward.apply(g, y), "output")
 Abs = unary("Abs", xp.abs, lambda x, y, g: g * x.sign())
 Reciprocal = unary("Reciprocal", lambda x: 1.0 / x, lambda x, y, g: -g * y * y, "output")
+
+
+class SigmoidBackward(ArrayFunction):
+    """σ's gradient g·(1 − y)·y from its output y = σ(x), one op with torch's derivatives
+    (so that second derivatives have torch's signed zeros): ∂/∂g = (1 − y)·y and
+    ∂/∂y = g·(1 − 2y), computed as torch does, (gg·g)·(−2y + 1)."""
+
+    backward_name = "SigmoidBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, g, y):
+        ctx.save_for_backward(g, y)
+        return g._data * (1 - y._data) * y._data
+
+    @staticmethod
+    def backward(ctx, gg):
+        g, y = ctx.saved_tensors
+        grad_g = SigmoidBackward.apply(gg, y) if ctx.needs_input_grad[0] else None
+        grad_y = gg * g * (y * -2 + 1) if ctx.needs_input_grad[1] else None
+        return grad_g, grad_y
 
 
 class PiecewiseConstant(ArrayFunction):
@@ -608,8 +628,39 @@ class CopySign(ArrayFunction):
         return grad_a, grad_b
 
 
-# d erfinv(x)/dx = (√π / 2) · e^(erfinv(x)²)
-Erfinv = unary("Erfinv", _erfinv, lambda x, y, g: g * 0.886226925452758 * (y * y).exp(), "output")
+# d erfinv(x)/dx = (√π / 2) · e^(erfinv(x)²), recomputed from the input that torch saves (so
+# changing the input in place, not the output, is what backward refuses)
+Erfinv = unary("Erfinv", _erfinv, lambda x, y, g: g * 0.886226925452758 * x.erfinv().square().exp())
+
+
+class Logit(ArrayFunction):
+    """logit(p) = log(p / (1 − p)), p clamped to [eps, 1 − eps] when ``eps`` is given, with
+    torch's backward (its kernel's; under ``create_graph`` torch composes another): dy / (p(1 − p)),
+    dy·∞ at p = 0 or 1, and outside [0, 1] NaN, or outside [eps, 1 − eps] 0."""
+
+    backward_name = "LogitBackward0"
+
+    @staticmethod
+    def forward(ctx, a, eps):
+        ctx.save_for_backward(a)
+        x, t = a._data, a._data.dtype.type
+        clamped = eps is not None and eps >= 0  # a negative eps counts as none (torch)
+        ctx.bounds = (t(eps), t(1) - t(eps)) if clamped else (t(0), t(1))
+        ctx.outside = 0.0 if clamped else math.nan
+        if clamped:
+            x = xp.clip(x, *ctx.bounds)
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            return xp.log(x / (1 - x)).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        x, (lo, hi) = a._data, ctx.bounds
+        make = type(a)._make
+        # an exact +0 denominator at p = 0 or 1 makes dy / 0 the dy·∞ of torch
+        denominator = (a * (1 - a)).masked_fill(make((x == 0) | (x == 1)), 0.0)
+        outside = make((x < lo) | (x > hi))
+        return (grad / denominator).masked_fill(outside, ctx.outside), None
 
 
 class Lerp(ArrayFunction):
@@ -692,8 +743,32 @@ def _digamma(x):
         out = xp.log(w) - 0.5 / w - series + shift
         out = xp.where(reflect, out - xp.pi / xp.tan(xp.pi * v), out)
         poles = (v <= 0) & (v == xp.floor(v))
-        out = xp.where(poles, xp.where(v == 0, -xp.inf, xp.nan), out)
+        out = xp.where(poles, xp.where(v == 0, xp.copysign(xp.inf, -v), xp.nan), out)
     return out.astype(x.dtype)
+
+
+def _trigamma(x):
+    """ψ⁽¹⁾(x) by torch's algorithm (``calc_trigamma``), in the input's dtype: the reflection
+    ψ⁽¹⁾(x) = π² / sin²(πx) − ψ⁽¹⁾(1 − x) below ½, six steps of ψ⁽¹⁾(x) = ψ⁽¹⁾(x + 1) + 1/x²,
+    then ψ⁽¹⁾(x) ≈ (1 + 1/(2x) + 1/(6x²) − 1/(30x⁴) + 1/(42x⁶)) / x, whose last terms are
+    computed in float64. Its error (≈ 1e-9 at x = 1) and its finite values at the poles
+    (sin(πx) rounds to a tiny nonzero number) are torch's."""
+    t = x.dtype.type
+    with xp.errstate(all="ignore"):
+        pi = t(math.pi)
+        # sin in float64, rounded: the correctly rounded sinf of the C library (NumPy's float32
+        # sin is an ulp off at times, an ulp that π²/sin² doubles)
+        sin_pi_x = xp.sin((pi * x).astype(xp.float64)).astype(x.dtype)
+        reflect = x < 0.5
+        result = xp.where(reflect, -(pi * pi) / (sin_pi_x * sin_pi_x), t(0)).astype(x.dtype)
+        x = xp.where(reflect, t(1) - x, x).astype(x.dtype)
+        for _ in range(6):
+            result = result + t(1) / (x * x)
+            x = x + t(1)
+        ixx = (t(1) / (x * x)).astype(xp.float64)
+        tail = (1 + t(1) / (2 * x) + ixx * (1 / 6 - ixx * (1 / 30 - ixx * (1 / 42)))) / x
+        result = (result + tail).astype(x.dtype)
+        return xp.where(reflect, -result, result)
 
 
 def _polygamma(x, n):
@@ -702,10 +777,14 @@ def _polygamma(x, n):
     ζ(s, w) ≈ w¹⁻ˢ/(s − 1) + w⁻ˢ/2 + Σⱼ B₂ⱼ/(2j)! · s(s+1)···(s+2j−2) · w^(−s−2j+1)."""
     if n == 0:
         return _digamma(x)
+    if n == 1:
+        return _trigamma(x)
     v = x.astype(xp.float64)
     s = n + 1.0
+    # torch's ζ(s, x) is +inf at the poles x = 0, −1, ... (and −inf), NaN at +inf
+    poles = (v <= 0) & (v == xp.floor(v))
     with xp.errstate(all="ignore"):
-        w = v.copy()
+        w = xp.where(poles | xp.isinf(v), 10.0, v)  # (no terms to sum there)
         total = xp.zeros_like(w)
         while (small := w < 10).any():
             total = total + xp.where(small, w**-s, 0.0)
@@ -715,9 +794,8 @@ def _polygamma(x, n):
         for j, c in enumerate(_BERNOULLI_OVER_FACTORIAL, 1):
             tail = tail + c * rising * w ** (-s - 2 * j + 1)
             rising *= (s + 2 * j - 1) * (s + 2 * j)
-        out = (-1.0) ** (n + 1) * math.factorial(n) * (total + tail)
-        poles = (v <= 0) & (v == xp.floor(v))
-        out = xp.where(poles, xp.nan if n % 2 == 0 else xp.inf, out)
+        zeta = xp.where(poles, xp.inf, xp.where(v == xp.inf, xp.nan, total + tail))
+        out = (-1.0) ** (n + 1) * math.factorial(n) * zeta
     return out.astype(x.dtype)
 
 

@@ -526,15 +526,25 @@ def _cumprod_backward_with_zeros(x, g, y, d):
     return xp.where(at_first, tail * prefix, result)
 
 
-# cummax and cummin: gathers of the running extremes
-Cummax = renamed(
-    GatherAlongDim,
-    "Cummax",
-    "CummaxBackward0",
-    "Values of cummax along ``dim``, picked by their indices (the gradient flows to the "
-    "element that holds each running maximum).",
-)
-Cummin = renamed(GatherAlongDim, "Cummin", "CumminBackward0")
+class _RunningExtreme(GatherAlongDim):
+    """cummax/cummin: the values, gathered by the indices of the running extremes (the
+    gradient flows to the element that holds each). The indices are an output the caller gets
+    back, saved as torch saves them (with the input): changed in place, they make backward
+    refuse."""
+
+    @staticmethod
+    def forward(ctx, a, indices, dim):
+        ctx.save_for_backward(a, indices)
+        return GatherAlongDim.forward(ctx, a, indices._data, dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        ctx.saved_tensors  # noqa: B018 - refuses tensors modified in place since forward
+        return GatherAlongDim.backward(ctx, grad)
+
+
+Cummax = renamed(_RunningExtreme, "Cummax", "CummaxBackward0")
+Cummin = renamed(_RunningExtreme, "Cummin", "CumminBackward0")
 
 
 class VectorNorm(ArrayFunction):
@@ -682,6 +692,13 @@ class ScatterAdd(ArrayFunction):
         if ctx.needs_input_grad[3]:
             grad_src = _gather_into(grad, ctx.index, ctx.dim, ctx.src_shape)
         return grad, None, None, grad_src
+
+
+class ScatterReduceSum(ScatterAdd):
+    """``scatter_reduce(..., "sum", include_self=True)``: self with src added at ``index`` (in
+    place of a copy, so entries no index reaches keep their exact value, -0.0 included)."""
+
+    backward_name = "ScatterReduceBackward0"
 
 
 class Scatter(ArrayFunction):

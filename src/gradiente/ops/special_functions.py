@@ -8,7 +8,7 @@ backward); so each is one op here, with PyTorch's derivative:
 
     sinc'(x)        = (πx cos πx − sin πx) / (πx²),   0 at x = 0
     entr'(x)        = −(1 + ln x)                      (+∞ at 0, NaN for x < 0)
-    ∂xlog1py/∂x     = log1p(y)                         (also where x = 0)
+    ∂xlog1py/∂x     = log1p(y)      (also where x = 0, but 0 there for y ≤ −1; 0 for dy = 0)
     ∂xlog1py/∂y     = x / (1 + y)
 """
 
@@ -65,6 +65,9 @@ class Xlog1py(ArrayFunction):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        grad_a = grad * b.log1p() if ctx.needs_input_grad[0] else None
+        grad_a = None
+        if ctx.needs_input_grad[0]:  # torch's: xlog1py(grad, y), 0 where x = 0 and y ≤ −1
+            undefined = type(a)._make((a._data == 0) & (b._data <= -1))
+            grad_a = Xlog1py.apply(grad, b).masked_fill(undefined, 0.0)
         grad_b = grad * a / (b + 1.0) if ctx.needs_input_grad[1] else None
         return grad_a, grad_b

@@ -96,8 +96,9 @@ def _i1e(x):
 
 
 def _near_zero(x):
-    """|x| ≤ machine epsilon: where I₁'s derivative takes its limit ½ (PyTorch's rule)."""
-    return x.abs() <= xp.finfo(x._data.dtype).eps
+    """Not |x| > machine epsilon: where I₁'s derivative takes its limit ½ (PyTorch's rule,
+    which NaN meets too)."""
+    return ~(x.abs() > xp.finfo(x._data.dtype).eps)
 
 
 def _i1_derivative(x, y, g):

@@ -4,6 +4,7 @@ are public from here too) and the methods that make new tensors (``new_zeros``,
 
 from __future__ import annotations
 
+import math
 import numbers
 import warnings
 
@@ -236,7 +237,10 @@ def full(
         elif isinstance(fill_value, numbers.Integral):
             dtype = B.int64
     d = _result_dtype(dtype, out)
+    _check_fits(fill_value, d.np)
     fill = _arr(fill_value)
+    if d.np.kind == "u" and isinstance(fill, numbers.Integral) and fill < 0:
+        fill = xp.asarray(fill).astype(d.np)  # wraps, as in torch (−1 → 255)
     if not isinstance(fill, (numbers.Number, xp.ndarray, xp.generic)):
         fill = B.host(fill)  # a 0-d CUDA tensor as the fill value
     shape = _shape_arg((size,))
@@ -293,10 +297,7 @@ def arange(
     if end is None:
         start, end = 0, start
     start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
-    if step == 0:
-        raise RuntimeError("step must be nonzero")
-    if (end - start) * step < 0:
-        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    _check_arange_bounds(start, end, step)
     if dtype is None and out is None:
         is_float = any(isinstance(v, float) for v in (start, end, step))
         dtype = B.get_default_dtype() if is_float else B.int64
@@ -307,11 +308,52 @@ def arange(
     n = int(xp.ceil((end - start) / step))
     if d.is_floating_point:
         arr = _float_arange(float(start), float(step), n, d.np)
-    else:
+    else:  # integer types work in int64: the bounds and the step are truncated first
+        start, end, step = int(start), int(end), int(step)
+        if d is B.int64:  # its size, too, is computed in integers
+            if step == 0:
+                raise ValueError("step must be nonzero")
+            n = (end - start + step - (1 if step > 0 else -1)) // step
         arr = (start + xp.arange(n, dtype=xp.int64) * step).astype(d.np)
     return _finish(
         Tensor._make(arr, False, None), "arange", device, requires_grad, layout, pin_memory, out
     )
+
+
+def _check_arange_bounds(start, end, step) -> None:
+    """torch's checks of an ``arange``, in double precision."""
+    start, end, step = float(start), float(end), float(step)
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise RuntimeError(f"unsupported range: {start:g} -> {end:g}")
+    if not ((step > 0 and end >= start) or (step < 0 and end <= start)):
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+
+
+# torch's C name for each type in its overflow message (the others: "<name>_t", as int64_t)
+_C_TYPE_NAMES = {"int32": "int", "float32": "float"}
+
+
+def _check_fits(value, np_dtype) -> None:
+    """Refuse a Python number that ``np_dtype`` cannot hold, as torch's checked conversion of a
+    scalar does (instead of wrapping to -2**63): an integer type refuses inf, NaN and values
+    beyond its range, float32 a finite value beyond its range (inf and NaN it holds)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return
+    np_dtype = xp.dtype(np_dtype)
+    if np_dtype.kind in "iu":
+        info = xp.iinfo(np_dtype)
+        # an unsigned type takes a negative integer down to -max (it wraps), not a float
+        low = -info.max if np_dtype.kind == "u" and isinstance(value, numbers.Integral) else 0
+        fits = min(info.min, low) <= value <= info.max  # False for NaN
+    elif np_dtype == xp.float32:
+        fits = not (abs(value) > float(xp.finfo(xp.float32).max)) or math.isinf(value)
+    else:
+        return
+    if not fits:
+        name = _C_TYPE_NAMES.get(np_dtype.name, np_dtype.name + "_t")
+        raise RuntimeError(f"value cannot be converted to type {name} without overflow")
 
 
 # PyTorch's CPU kernels run on 256-bit vectors (AVX2): 8 float32 or 4 float64 per vector.
@@ -367,18 +409,35 @@ def _linspace(start, end, steps: int, np_dtype):
     is exactly end), each value one fused multiply-add in the output dtype (float64 for
     integer outputs)."""
     if steps == 1:
+        _check_fits(start, np_dtype)
         return xp.full(1, start, dtype=np_dtype)
     work = xp.dtype(np_dtype) if xp.dtype(np_dtype) in (xp.float32, xp.float64) else None
     work = work or xp.dtype(xp.float64)
     fma = _fma32 if work == xp.float32 else _fma64
-    # start and end are first cast to the output dtype (−3.7 → −3 for an integer output)
-    lo, hi = (work.type(xp.asarray(v).astype(np_dtype)) for v in (start, end))
+    lo, hi = (work.type(v) for v in _cast_bounds(start, end, steps, np_dtype))
     step = (hi - lo) / work.type(max(steps - 1, 1))
     idx = xp.arange(steps)
     half = steps // 2
-    up = fma(step, idx.astype(work), lo)  # start + step·i
-    down = fma(-step, (steps - 1 - idx).astype(work), hi)  # end − step·(steps − 1 − i)
+    up = _fma_ieee(fma, step, idx.astype(work), lo)  # start + step·i
+    down = _fma_ieee(fma, -step, (steps - 1 - idx).astype(work), hi)  # end − step·(steps−1−i)
     return xp.where(idx < half, up, down).astype(np_dtype)
+
+
+def _cast_bounds(start, end, steps: int, np_dtype):
+    """start and end cast to the output dtype (−3.7 → −3 for an integer output), refusing
+    what it cannot hold as torch does (no values to compute: nothing to check)."""
+    if steps:
+        _check_fits(start, np_dtype)
+        _check_fits(end, np_dtype)
+    return (xp.asarray(v).astype(np_dtype) for v in (start, end))
+
+
+def _fma_ieee(fma, a, b, c):
+    """``fma(a, b, c)`` with IEEE's results where the exact helpers lose them: the sign of an
+    exact zero (−0 only when a·b and c are both −0) and infinite operands (inf·i + 4 = inf)."""
+    out = fma(a, b, c)
+    with xp.errstate(invalid="ignore"):
+        return xp.where((out == 0) | ~xp.isfinite(out), a * b + c, out)
 
 
 def logspace(
@@ -394,14 +453,31 @@ def logspace(
     layout=None,
     pin_memory=False,
 ) -> Tensor:
-    """base ** linspace(start, end, steps), the powers taken in the output dtype."""
+    """base ** (start + step·i), as torch's kernel computes it: the bounds cast to the output
+    dtype (truncated for integers), the exponents and powers in float64 (for integers, the base
+    rounded to float32 first)."""
     _check_device(device)
     d = _result_dtype(dtype, out)
     _check_steps(steps)
-    exponents = _linspace(start, end, int(steps), d.np if d.is_floating_point else xp.float64)
-    arr = xp.power(exponents.dtype.type(base), exponents).astype(d.np)
+    steps = int(steps)
+    if steps == 1:  # torch fills base ** start (in float64), converted as a fill value
+        arr = _logspace_one(float(start), base, d.np)
+    else:
+        lo, hi = (xp.float64(v) for v in _cast_bounds(start, end, steps, d.np))
+        step = (hi - lo) / max(steps - 1, 1)
+        idx = xp.arange(steps, dtype=xp.float64)
+        exponents = xp.where(idx < steps // 2, lo + step * idx, hi - step * (steps - 1 - idx))
+        b = xp.float64(base if d.is_floating_point else xp.float32(base))
+        arr = xp.power(b, exponents).astype(d.np)
     t = Tensor._make(arr, False, None)
     return _finish(t, "logspace", device, requires_grad, layout, pin_memory, out)
+
+
+def _logspace_one(start: float, base, np_dtype):
+    with xp.errstate(over="ignore"):
+        value = float(xp.power(xp.float64(base), start))
+    _check_fits(value, np_dtype)
+    return xp.full(1, value, dtype=np_dtype)
 
 
 def zeros_like(

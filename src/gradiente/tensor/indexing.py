@@ -311,9 +311,11 @@ class Indexing:
         _check_scatter_shapes("scatter_reduce", self.shape, d, idx, src._data)
         _check_scatter_index(idx, d, self.shape[d])
         if reduce in ("sum", "mean"):
-            added = R.ScatterAddAlongDim.apply(src, idx, d, self.shape)
-            base = self if include_self else self.scatter(d, index, 0.0)
-            out = base + added
+            if include_self:
+                out = R.ScatterReduceSum.apply(self, idx, d, src)
+            else:
+                added = R.ScatterAddAlongDim.apply(src, idx, d, self.shape)
+                out = self.scatter(d, index, 0.0) + added
             if reduce == "mean":
                 count = SC.scatter_count(idx, d, self._data.shape, self._data.dtype, include_self)
                 if B.is_float(self._data.dtype):

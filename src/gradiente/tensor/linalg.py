@@ -114,6 +114,21 @@ def _factorize(op: str, A: Tensor, run):
         raise error from None
 
 
+def _check_diff_extra(x: Tensor, extra: list, d: int) -> None:
+    """torch's checks of ``diff``'s prepend/append: same rank as the input, same sizes except
+    along the differencing dimension ``d``."""
+    for t in extra:
+        if t.ndim != x.ndim:
+            raise RuntimeError("diff expects prepend or append to be the same dimension as input")
+        for i, (a, b) in enumerate(zip(x.shape, t.shape, strict=True)):
+            if i != d and a != b:
+                raise RuntimeError(
+                    "diff expects the shape of tensor to prepend or append to match that of "
+                    "input except along the differencing dimension; "
+                    f"input.size({i}) = {a}, but got tensor.size({i}) = {b}"
+                )
+
+
 class LinearAlgebra:
     """Tensor methods: products, fused products and matrix functions."""
 
@@ -299,12 +314,24 @@ class LinearAlgebra:
     @function
     @numpy_axis
     def diff(self, n=1, dim=-1, prepend=None, append=None):
-        """Differences of neighbours along ``dim``, applied ``n`` times."""
+        """Differences of neighbours along ``dim``, applied ``n`` times (``n = 0``: a copy of
+        the input, without ``prepend`` and ``append``, as in torch)."""
+        if self.ndim == 0:
+            raise RuntimeError("diff expects input to be at least one-dimensional")
+        if n < 0:
+            raise RuntimeError(f"order must be non-negative but got {n}")
+        extra = [
+            t if t is None or isinstance(t, Tensor) else as_tensor(t) for t in (prepend, append)
+        ]
+        if prepend is not None or append is not None:
+            d = _dim(dim, self.ndim, "diff")
+            _check_diff_extra(self, [t for t in extra if t is not None], d)
+        if n == 0:  # torch neither checks ``dim`` here nor appends anything
+            return self.clone()
         d = _dim(dim, self.ndim, "diff")
         x = self
         if prepend is not None or append is not None:
-            parts = [t for t in (prepend, self, append) if t is not None]
-            x = cat([t if isinstance(t, Tensor) else as_tensor(t) for t in parts], d)
+            x = cat([t for t in (extra[0], self, extra[1]) if t is not None], d)
         for _ in range(n):
             m = x.shape[d]
             if m == 0:  # nothing left to difference: torch returns the empty result

@@ -554,9 +554,7 @@ class Math:
     @inplace
     def logit(self, eps=None):
         """Element-wise ``log(p / (1 - p))`` (p clamped to [eps, 1 - eps] if eps given)."""
-        # logit(p) = log(p / (1 − p)), with p clamped to [eps, 1 − eps] when eps is given
-        p = self._float() if eps is None else self._float().clamp(eps, 1.0 - eps)
-        return (p / (1.0 - p)).log()
+        return E.Logit.apply(self._float(), eps)
 
     @function
     @inplace

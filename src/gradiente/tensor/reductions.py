@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gradiente import backend as B
+from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import xp
 from gradiente.ops import linalg as L
 from gradiente.ops import reduce as R
@@ -95,10 +96,18 @@ class Reductions:
 
     def _reduce_dtype(self, dtype):
         if dtype is not None:
+            self._check_grad_dtype(dtype)
             return B.to_dtype(dtype).np
         if self._data.dtype.kind in "biu":
             return xp.int64
         return None
+
+    def _check_grad_dtype(self, dtype):
+        """A result ``dtype`` asked for explicitly must be differentiable when autograd records
+        the op, as in torch (``x.cumsum(0, dtype=int64)`` of a ``x`` that requires grad)."""
+        np_dtype = B.to_dtype(dtype).np
+        if grad_state.enabled and self.requires_grad and not B.is_float(np_dtype):
+            raise RuntimeError(f"Autograd not support dtype: {R.torch_type_name(np_dtype)}")
 
     @function
     @numpy_axis
@@ -138,6 +147,8 @@ class Reductions:
     def prod(self, dim=None, keepdim=False, dtype=None):
         """Returns the product of all elements in the self tensor (bool and integers: int64,
         as for ``sum``)."""
+        if dtype is not None:
+            self._check_grad_dtype(dtype)
         a = self if dtype is None else self.to(dtype)
         if a._data.dtype.kind in "biu" and dtype is None:
             a = a.to(B.int64)
@@ -356,6 +367,8 @@ class Reductions:
     @numpy_axis
     def cumprod(self, dim, dtype=None):
         """Returns the cumulative product of elements of self in the dimension ``dim``."""
+        if dtype is not None:
+            self._check_grad_dtype(dtype)
         a = self if dtype is None else self.to(dtype)
         if a._data.dtype.kind in "biu":
             a = a.to(B.int64)  # integer products accumulate in int64, as for cumsum
@@ -370,8 +383,9 @@ class Reductions:
         idx = S.running_extreme_indices(x, d, is_max)
         if B.is_float(x.dtype):
             idx = _nan_wins(x, d, idx)
+        indices = Tensor._make(idx.astype(xp.int64), False, None)
         cls = R.Cummax if is_max else R.Cummin
-        return _with_indices(cls.apply(self, idx, d), idx, name)
+        return _return_types[name](cls.apply(self, indices, d), indices)
 
     @function
     @numpy_axis
