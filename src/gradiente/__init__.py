@@ -83,6 +83,26 @@ from gradiente import (  # noqa: E402
     transforms,
     utils,
 )
+from gradiente.cuda.amp import (  # noqa: E402 - torch's autocast state queries
+    autocast_decrement_nesting,
+    autocast_increment_nesting,
+    clear_autocast_cache,
+    get_autocast_cpu_dtype,
+    get_autocast_dtype,
+    get_autocast_gpu_dtype,
+    is_autocast_cache_enabled,
+    is_autocast_cpu_enabled,
+    is_autocast_enabled,
+    set_autocast_cache_enabled,
+    set_autocast_cpu_dtype,
+    set_autocast_cpu_enabled,
+    set_autocast_dtype,
+    set_autocast_enabled,
+    set_autocast_gpu_dtype,
+)
+from gradiente.functions import memory_format  # noqa: E402
+from gradiente.functions.torch_aliases import *  # noqa: E402,F403 - torch.conj, torch.real, ...
+from gradiente.nn.functional.aten import *  # noqa: E402,F403 - torch.conv2d, torch.dropout, ...
 from gradiente.nn.functional.distance import (  # noqa: E402 - torch.X is F.X
     cosine_similarity,
     pairwise_distance,

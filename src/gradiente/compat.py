@@ -101,6 +101,29 @@ ALIASES = {
     "torch.distributions.generalized_pareto": "gradiente.distributions.generalized_pareto",
     "torch.distributions.constraint_registry": "gradiente.distributions.constraint_registry",
     "torch.optim.lr_scheduler": "gradiente.optim.lr_scheduler",
+    # torch.optim.<file>: the header of custom optimizers (``from torch.optim.optimizer import
+    # Optimizer, required``) and of code that imports one optimizer from its own module
+    "torch.optim.optimizer": "gradiente.optim.optimizer",
+    "torch.optim.adadelta": "gradiente.optim.adadelta",
+    "torch.optim.adagrad": "gradiente.optim.adagrad",
+    "torch.optim.adam": "gradiente.optim.adam",
+    "torch.optim.adamw": "gradiente.optim.adam",
+    "torch.optim.adamax": "gradiente.optim.adamax",
+    "torch.optim.asgd": "gradiente.optim.asgd",
+    "torch.optim.lbfgs": "gradiente.optim.lbfgs",
+    "torch.optim.nadam": "gradiente.optim.nadam",
+    "torch.optim.radam": "gradiente.optim.radam",
+    "torch.optim.rmsprop": "gradiente.optim.rmsprop",
+    "torch.optim.rprop": "gradiente.optim.rprop",
+    "torch.optim.sgd": "gradiente.optim.sgd",
+    "torch.random": "gradiente.random_api",
+    "torch.types": "gradiente.types",
+    "torch.nn.common_types": "gradiente.nn.common_types",
+    "torch.nn.attention": "gradiente.nn.attention",
+    "torch.utils.model_zoo": "gradiente.utils.model_zoo",
+    "torch.autograd.variable": "gradiente.autograd.variable",
+    "torch.autograd.graph": "gradiente.autograd.graph",
+    "torch.nn.parallel.data_parallel": "gradiente.nn.parallel.data_parallel",
     "torch.optim.swa_utils": "gradiente.optim.swa_utils",
     "torch.utils": "gradiente.utils",
     "torch.utils.data": "gradiente.utils.data",
@@ -208,6 +231,8 @@ NN_MODULES = {
     "lazy": "gradiente.nn.layers.lazy",
     "channelshuffle": "gradiente.nn.layers.extra_layers",
     "adaptive": "gradiente.nn.layers.extra_layers",
+    "fold": "gradiente.nn.layers.fold",
+    "pixelshuffle": "gradiente.nn.layers.upsampling",
 }
 ALIASES.update({f"torch.nn.modules.{name}": target for name, target in NN_MODULES.items()})
 
@@ -331,9 +356,17 @@ class autocast:
             )
 
     def __enter__(self):
+        # the autocast state torch.is_autocast_enabled(...) reports (gradiente.cuda.amp)
+        from gradiente.cuda.amp import enter_autocast  # noqa: PLC0415
+
+        previous = enter_autocast(self.device_type, self._enabled, self.fast_dtype)
+        self.__dict__.setdefault("_previous", []).append(previous)
         return self
 
     def __exit__(self, *exc) -> None:
+        from gradiente.cuda.amp import exit_autocast  # noqa: PLC0415
+
+        exit_autocast(self._previous.pop())
         return None
 
     def __call__(self, func):

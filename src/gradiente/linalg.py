@@ -160,6 +160,17 @@ def solve(A, B, *, left=True, out=None):
     return write_out(out, x, "linalg.solve")
 
 
+_SOLVE_EX = _return_type("linalg_solve_ex", ("result", "info"))
+_LU_FACTOR_EX = _return_type("linalg_lu_factor_ex", ("LU", "pivots", "info"))
+
+
+def solve_ex(A, B, *, left=True, check_errors=False, out=None):
+    """(``solve(A, B)``, info): info is 0 for each solved system; a singular one raises as in
+    ``solve`` (torch would put a nonzero info there with ``check_errors=False``)."""
+    result = solve(A, B, left=left)
+    return _SOLVE_EX(result, Tensor._make(xp.zeros(A.shape[:-2], dtype=xp.int32)))
+
+
 def cholesky(A, *, upper=False, out=None):
     """The triangular factor L of A = L Lᵀ (``upper``: Lᵀ)."""
     _square(A, "cholesky")
@@ -320,6 +331,15 @@ def lu_factor(A, *, pivot=True, out=None):
     a = _float(A)
     packed, pivots = L.Decomposition.apply(a, "torch.linalg.lu_factor", _getrf)
     return _LU_FACTOR(packed, pivots)
+
+
+def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
+    """(LU, pivots, info) of ``lu_factor``. info is LAPACK's: 0, or the 1-based index of the
+    first zero on U's diagonal (the matrix is singular; the factorisation is still returned)."""
+    packed, pivots = lu_factor(A, pivot=pivot)
+    diagonal = xp.diagonal(packed._data, axis1=-2, axis2=-1) == 0
+    first_zero = xp.where(diagonal.any(-1), diagonal.argmax(-1) + 1, 0).astype(xp.int32)
+    return _LU_FACTOR_EX(packed, pivots, Tensor._make(first_zero))
 
 
 def _getrf(a):

@@ -89,6 +89,12 @@ def grad(
 
     Returns one tensor per input. An input that the outputs do not depend on gives an error,
     or ``None`` with ``allow_unused=True`` (zeros with ``materialize_grads=True``).
+
+    ``is_grads_batched=True`` reads the first dimension of every ``grad_outputs`` tensor as a
+    batch of seeds and returns the batch of vector-Jacobian products (with the identity as
+    the seeds: the full Jacobian in one call). torch maps the backward over the batch with
+    vmap; gradiente runs one backward per seed and stacks the results (see
+    ``_batched_grad``).
     """
     Tensor = _function._Tensor
     outputs = _seq(outputs)
@@ -97,6 +103,16 @@ def grad(
     grad_outputs = _seq(grad_outputs) or [None] * len(outputs)
     if allow_unused is None:
         allow_unused = materialize_grads
+    if is_grads_batched:
+        return _batched_grad(
+            outputs,
+            inputs,
+            grad_outputs,
+            retain_graph,
+            create_graph,
+            allow_unused,
+            materialize_grads,
+        )
     roots, seeds = _roots_and_seeds(outputs, grad_outputs)
     if not all(x.requires_grad for x in inputs):
         raise RuntimeError("One of the differentiated Tensors does not require grad")
@@ -121,3 +137,69 @@ def grad(
             g = g.detach()
         result.append(g)
     return tuple(result) if not single or len(result) != 1 else (result[0],)
+
+
+def _batched_grad(
+    outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused, materialize_grads
+):
+    """``grad`` with ``is_grads_batched=True``: one backward per seed b (``g[b]`` of every
+    grad_output), the graph kept until the last, then each input's gradients stacked along a
+    new first dimension. An input with no gradient stays None (or, with materialize_grads,
+    zeros of the input's own, unbatched shape, as torch returns)."""
+    Tensor = _function._Tensor
+    sizes = []
+    for i, (t, g) in enumerate(zip(outputs, grad_outputs)):
+        if g is None:
+            if t.requires_grad and t._data.size != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            # torch's implicit seed ones_like(t) carries no batch dimension
+            if t._data.ndim == 0:
+                raise ValueError(
+                    "vmap(vjp, in_dims=0, ...)(<inputs>): Got in_dim=0 for some input, but "
+                    "that input is a Tensor of dimensionality 0 so expected in_dim to satisfy "
+                    "0 <= in_dim < 0."
+                )
+            g = grad_outputs[i] = Tensor._make(xp.ones_like(t._data))  # on t's device
+        elif not isinstance(g, Tensor):
+            raise TypeError(f"gradients can be either Tensors or None, but got {type(g).__name__}")
+        first = g[0]  # an empty batch fails here with IndexError, as in torch
+        if first.shape != t.shape:
+            # torch's message shows grad_output's shape with two leading dims dropped
+            raise RuntimeError(
+                "If `is_grads_batched=True`, we interpret the first dimension of each "
+                "grad_output as the batch dimension. The sizes of the remaining dimensions are "
+                "expected to match the shape of corresponding output, but a mismatch was "
+                f"detected: grad_output[{i}] has a shape of {first.shape[1:]} and output[{i}] "
+                f"has a shape of {t.shape}. If you only want some tensors in `grad_output` to "
+                "be considered batched, consider using vmap."
+            )
+        sizes.append(g.shape[0])
+    if len(set(sizes)) > 1:
+        raise ValueError(
+            "vmap: Expected all tensors to have the same size in the mapped dimension, got "
+            f"sizes {sizes} for the mapped dimension"
+        )
+    if retain_graph is None:
+        retain_graph = create_graph
+    batch = sizes[0] if sizes else 0
+    per_seed = [
+        grad(
+            outputs,
+            inputs,
+            [g[b] for g in grad_outputs],
+            retain_graph=retain_graph or b < batch - 1,
+            create_graph=create_graph,
+            allow_unused=allow_unused,
+        )
+        for b in range(batch)
+    ]
+    result = []
+    for k, x in enumerate(inputs):
+        column = [gs[k] for gs in per_seed]
+        if column and column[0] is not None:
+            result.append(Tensor._stack(column))
+        elif materialize_grads:
+            result.append(Tensor._make(xp.zeros_like(x._data)))
+        else:
+            result.append(None)
+    return tuple(result)

@@ -187,7 +187,14 @@ class AccumulateGrad(Node):
         self._edges = ()
 
 
-class Function(Node):
+class FunctionCtx:
+    """The type of ``ctx`` in a custom Function's ``forward``/``backward`` (torch's name, for
+    annotations; here the ctx is the Function node itself, so every Function is one)."""
+
+    __slots__ = ()
+
+
+class Function(Node, FunctionCtx):
     """Base class of differentiable operations (PyTorch's ``torch.autograd.Function``).
 
     Subclass it with two static methods::

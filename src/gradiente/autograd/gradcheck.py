@@ -5,7 +5,7 @@ from __future__ import annotations
 from gradiente import random as _random
 from gradiente.autograd import function as _function
 from gradiente.autograd.backward import grad as autograd_grad
-from gradiente.autograd.grad_mode import enable_grad, no_grad
+from gradiente.autograd.grad_mode import enable_grad
 from gradiente.backend import xp
 
 
@@ -51,18 +51,18 @@ def gradcheck(func, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True
         data = x._data
         cols = []
         # Perturb the tensor's own memory element by element (works for non-contiguous views).
+        # func runs in the caller's grad mode, as in torch, so a func that calls autograd.grad
+        # itself (a gradient penalty, a MAML inner step) works; the raw-array writes below
+        # are invisible to autograd.
         for idx in xp.ndindex(data.shape):
             orig = data[idx].copy()
-            with no_grad():
-                data[idx] = orig + eps
-                plus = [
-                    o._data.astype(xp.float64).reshape(-1).copy() for o in _selected(func(*inputs))
-                ]
-                data[idx] = orig - eps
-                minus = [
-                    o._data.astype(xp.float64).reshape(-1).copy() for o in _selected(func(*inputs))
-                ]
-                data[idx] = orig
+            data[idx] = orig + eps
+            plus = [o._data.astype(xp.float64).reshape(-1).copy() for o in _selected(func(*inputs))]
+            data[idx] = orig - eps
+            minus = [
+                o._data.astype(xp.float64).reshape(-1).copy() for o in _selected(func(*inputs))
+            ]
+            data[idx] = orig
             cols.append(xp.concatenate([(p - m) / (2 * eps) for p, m in zip(plus, minus)]))
         numerical.append(xp.stack(cols, axis=1) if cols else xp.zeros((0, 0)))
 
@@ -125,7 +125,7 @@ def gradgradcheck(func, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-
         ]
 
     def first_grad(*xs):
-        with enable_grad():  # gradcheck evaluates under no_grad; this inner graph is needed
+        with enable_grad():  # the inner graph is needed even if the caller disabled grad
             out = _as_tuple(func(*xs))
             diff = [x for x in xs if isinstance(x, Tensor) and x.requires_grad]
             gs = autograd_grad(out, diff, grad_outputs, create_graph=True, allow_unused=True)

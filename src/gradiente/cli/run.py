@@ -9,11 +9,14 @@ its traceback, as ``python script.py`` would.
 from __future__ import annotations
 
 import argparse
+import builtins
+import io
 import os
 import pathlib
 import runpy
 import sys
 import traceback
+import types
 
 from gradiente import compat
 from gradiente import distributed as dist
@@ -43,10 +46,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     if launched is not None:  # under mpiexec: the variables torchrun would have set (env://)
         for key, value in {**launched, "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "29500"}.items():
             os.environ.setdefault(key, str(value))
-    sys.argv = [str(script), *args.args]
+    sys.argv = [args.script, *args.args]  # as typed, as python gives it
     sys.path.insert(0, str(script.resolve().parent))
     try:
-        runpy.run_path(str(script), run_name="__main__")
+        _run_as_main(_main_file(args.script))
     except Exception as error:
         if debug(args):
             raise
@@ -60,13 +63,42 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _main_file(typed: str) -> str:
+    """The script's ``__file__`` as ``python script.py`` sets it (since Python 3.9): the path
+    as typed, joined to the working directory when relative, not normalised or resolved."""
+    return typed if os.path.isabs(typed) else os.path.join(os.getcwd(), typed)
+
+
+def _run_as_main(path: str) -> None:
+    """Run the file at ``path`` as the ``__main__`` module, as ``python script.py`` does:
+    ``__file__`` is ``path`` while ``sys.argv[0]`` stays as typed (``runpy.run_path`` would set
+    both to ``path``). A zip archive or a directory runs through ``runpy``."""
+    if not path.endswith(".py"):
+        runpy.run_path(path, run_name="__main__")
+        return
+    with io.open_code(path) as file:
+        code = compile(file.read(), path, "exec")
+    main = types.ModuleType("__main__")
+    main.__file__, main.__cached__, main.__builtins__ = path, None, builtins
+    previous = sys.modules.get("__main__")
+    sys.modules["__main__"] = main  # multiprocessing and pickle look the script up there
+    try:
+        exec(code, main.__dict__)
+    finally:
+        sys.modules["__main__"] = previous
+
+
+def _is_script(filename: str, script: pathlib.Path) -> bool:
+    """Whether a traceback frame's file is the script."""
+    return os.path.abspath(filename) in (os.path.abspath(script), str(script.resolve()))
+
+
 def _script_location(error: BaseException, script: pathlib.Path) -> str:
     """`` (script.py, line N)`` for the last line of ``script`` in the error's traceback."""
     where = ""
     tb = error.__traceback__
-    target = str(script.resolve())
     while tb is not None:
-        if os.path.abspath(tb.tb_frame.f_code.co_filename) == target:
+        if _is_script(tb.tb_frame.f_code.co_filename, script):
             where = f" ({script.name}, line {tb.tb_lineno})"
         tb = tb.tb_next
     return where
@@ -74,7 +106,7 @@ def _script_location(error: BaseException, script: pathlib.Path) -> str:
 
 def _print_script_traceback(error: BaseException, script: pathlib.Path) -> None:
     """The traceback of ``error`` from the script's first frame on (not gradiente's runner)."""
-    tb, target = error.__traceback__, str(script.resolve())
-    while tb is not None and os.path.abspath(tb.tb_frame.f_code.co_filename) != target:
+    tb = error.__traceback__
+    while tb is not None and not _is_script(tb.tb_frame.f_code.co_filename, script):
         tb = tb.tb_next
     traceback.print_exception(type(error), error, tb or error.__traceback__)

@@ -222,10 +222,14 @@ class _Named:
 
 # Memory formats are accepted and ignored: NumPy arrays are strided, row-major. The one layout,
 # ``strided`` (every tensor's ``layout``), comes from the tensor layer.
-contiguous_format = _Named("contiguous_format")
-channels_last = _Named("channels_last")
-channels_last_3d = _Named("channels_last_3d")
-preserve_format = _Named("preserve_format")
+class memory_format(_Named):
+    """``torch.memory_format``: the type of ``torch.contiguous_format`` and the others."""
+
+
+contiguous_format = memory_format("contiguous_format")
+channels_last = memory_format("channels_last")
+channels_last_3d = memory_format("channels_last_3d")
+preserve_format = memory_format("preserve_format")
 
 
 def empty_strided(size, stride, *, dtype=None, device=None, requires_grad=False, **options):

@@ -115,11 +115,17 @@ def get_num_interop_threads() -> int:
 
 
 _DETERMINISTIC = [False]
+_DETERMINISTIC_WARN_ONLY = [False]
 
 
 def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
     """Recorded only: gradiente's CPU kernels are always deterministic."""
     _DETERMINISTIC[0] = bool(mode)
+    _DETERMINISTIC_WARN_ONLY[0] = bool(warn_only)
+
+
+def is_deterministic_algorithms_warn_only_enabled() -> bool:
+    return _DETERMINISTIC_WARN_ONLY[0]
 
 
 def are_deterministic_algorithms_enabled() -> bool:

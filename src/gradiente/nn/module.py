@@ -37,6 +37,7 @@ from gradiente.nn.hooks import (  # noqa: F401 (torch.nn.modules.module's names)
 )
 from gradiente.nn.parameter import Parameter
 from gradiente.tensor import Tensor, _check_device
+from gradiente.tensor.factories import empty_like
 
 
 class _IncompatibleKeys(
@@ -437,6 +438,21 @@ class Module:
             raise AttributeError(f"`{name}` is not a buffer")
         return mod._buffers[name]
 
+    def set_submodule(self, target: str, module: Module, strict: bool = False) -> None:
+        """Put ``module`` at a dotted path such as ``"features.0"`` (model surgery). The parent
+        must exist; ``strict=True`` also requires a submodule to be there already, to replace."""
+        if target == "":
+            raise ValueError("Cannot set the submodule without a target name!")
+        if not isinstance(module, Module):
+            raise ValueError(f"`module` is not an nn.Module, found {type(module)}")
+        parent_path, _, name = target.rpartition(".")
+        parent = self.get_submodule(parent_path)
+        if strict and not hasattr(parent, name):
+            raise AttributeError(f"{parent._get_name()} has no attribute `{name}`")
+        if hasattr(parent, name) and not isinstance(getattr(parent, name), Module):
+            raise AttributeError(f"`{name}` is not an nn.Module")
+        setattr(parent, name, module)
+
     # ------------------------------------------------------------------------------ iteration
     def _named_members(self, get_members, prefix="", recurse=True, remove_duplicate=True):
         memo = set()
@@ -561,6 +577,28 @@ class Module:
         for name, buf in self._buffers.items():
             if buf is not None:
                 self._buffers[name] = fn(buf)
+        return self
+
+    def to_empty(self, *, device, recurse: bool = True) -> Module:
+        """Give every parameter and buffer (of the submodules too, with ``recurse``) new,
+        uninitialised storage of the same shape and dtype on ``device``, to be filled by
+        ``reset_parameters()`` or ``load_state_dict``. (torch uses it to materialise a module
+        built on its "meta" device, which gradiente does not have.)"""
+        _check_device(device)
+
+        def empty(t: Tensor) -> Tensor:
+            return empty_like(t, device=device)
+
+        for module in self.modules() if recurse else (self,):
+            with no_grad():
+                for param in module._parameters.values():
+                    if param is not None:
+                        param._data = empty(param)._data  # the same Parameter object
+                        if param.grad is not None:
+                            param.grad = empty(param.grad)
+            for name, buf in module._buffers.items():
+                if buf is not None:
+                    module._buffers[name] = empty(buf)
         return self
 
     def apply(self, fn: Callable[[Module], None]) -> Module:

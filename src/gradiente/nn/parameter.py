@@ -57,3 +57,14 @@ def _rebuild_parameter(data, requires_grad: bool) -> Parameter:
 
 # sent to another process (spawn, Queue): a shared parameter as its shared memory, not a copy
 ForkingPickler.register(Parameter, reduce_tensor)
+
+
+def __getattr__(name: str):
+    """``torch.nn.parameter.UninitializedParameter`` (and ``UninitializedBuffer``): defined
+    with the lazy layers (``nn/layers/lazy.py``, which builds on Parameter), found here under
+    torch's path."""
+    if name in ("UninitializedParameter", "UninitializedBuffer", "UninitializedTensorMixin"):
+        from gradiente.nn.layers import lazy  # noqa: PLC0415 - lazy.py imports this module
+
+        return getattr(lazy, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

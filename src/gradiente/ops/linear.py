@@ -9,6 +9,7 @@ the backward is three direct products: dL/dx = g W, dL/dW = gᵀ x, dL/db = Σ_r
 
 from __future__ import annotations
 
+from gradiente.autograd import function as _function
 from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import add_at, get_array_module, xp
 from gradiente.ops import gemm
@@ -129,18 +130,71 @@ class Embedding(ArrayFunction):
 
     @staticmethod
     def backward(ctx, grad):
-        if grad_state.enabled:
-            raise RuntimeError(
-                "embedding: double backward (create_graph=True) is not supported by gradiente"
+        if grad_state.enabled:  # create_graph=True: the scatter-add as a differentiable op
+            grad_w = EmbeddingDenseBackward.apply(
+                grad, ctx.indices, ctx.num_weights, ctx.padding_idx, ctx.scale_grad_by_freq
             )
-        g = grad._data
-        idx = ctx.indices.reshape(-1)
-        g2 = g.reshape(idx.size, g.shape[-1])
-        if ctx.scale_grad_by_freq:
-            counts = xp.bincount(idx, minlength=ctx.num_weights)
-            g2 = g2 / counts[idx, None].astype(g.dtype)
-        grad_w = get_array_module(g).zeros((ctx.num_weights, g.shape[-1]), dtype=g.dtype)
-        add_at(grad_w, idx, g2)
-        if ctx.padding_idx is not None:
-            grad_w[ctx.padding_idx] = 0
+            return grad_w, None, None, None
+        grad_w = _embedding_dense_backward(
+            grad._data, ctx.indices, ctx.num_weights, ctx.padding_idx, ctx.scale_grad_by_freq
+        )
         return grad_w, None, None, None
+
+
+def _row_weights(idx, num_weights: int, padding_idx, scale_grad_by_freq: bool, dtype):
+    """Each position's factor in the embedding gradient, shape (positions, 1): 1/count of its
+    index with ``scale_grad_by_freq``, 0 where it is ``padding_idx``; None when all are 1."""
+    if not scale_grad_by_freq and padding_idx is None:
+        return None
+    w = xp.ones_like(idx, dtype=dtype)  # on the indices' device
+    if scale_grad_by_freq:
+        w = w / xp.bincount(idx, minlength=num_weights)[idx].astype(dtype)
+    if padding_idx is not None:
+        w[idx == padding_idx] = 0
+    return w[:, None]
+
+
+def _embedding_dense_backward(g, indices, num_weights: int, padding_idx, scale_grad_by_freq):
+    """dL/dW from dL/dy = g: each position's gradient row added to the row of its index
+    (times its ``_row_weights`` factor) — torch's ``embedding_dense_backward``."""
+    idx = indices.reshape(-1)
+    g2 = g.reshape(idx.size, g.shape[-1])
+    weights = _row_weights(idx, num_weights, padding_idx, scale_grad_by_freq, g.dtype)
+    if weights is not None:
+        g2 = g2 * weights
+    grad_w = get_array_module(g).zeros((num_weights, g.shape[-1]), dtype=g.dtype)
+    add_at(grad_w, idx, g2)
+    return grad_w
+
+
+class EmbeddingDenseBackward(ArrayFunction):
+    """The embedding's backward as an op of its own, so that it can be differentiated again
+    (create_graph=True: Hessian-vector products, gradient penalties on embedding tables).
+
+    G = scatter-add of the rows of g (times each position's factor c_p) is linear in g, so
+    dL/dg_p = c_p · dL/dG[i_p]: the gradient of a scatter-add is a gather — an embedding
+    lookup of dL/dG, itself differentiable by this op again. Like torch's
+    ``embedding_dense_double_backward``, the factor keeps only the ``padding_idx`` zeros and
+    leaves out ``scale_grad_by_freq``'s 1/count (torch's choice, kept for equal numbers).
+    """
+
+    backward_name = "EmbeddingDenseBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, grad, indices, num_weights, padding_idx, scale_grad_by_freq):
+        ctx.indices, ctx.grad_shape = indices, grad._data.shape
+        ctx.weights = _row_weights(
+            indices.reshape(-1), num_weights, padding_idx, False, grad._data.dtype
+        )
+        return _embedding_dense_backward(
+            grad._data, indices, num_weights, padding_idx, scale_grad_by_freq
+        )
+
+    @staticmethod
+    def backward(ctx, grad_grad):
+        Tensor = _function._Tensor
+        flat = Tensor._make(ctx.indices.reshape(-1), False, None)
+        rows = Embedding.apply(grad_grad, flat, None, False)  # dL/dG[i_p], one row per p
+        if ctx.weights is not None:
+            rows = rows * Tensor._make(ctx.weights.astype(grad_grad._data.dtype), False, None)
+        return rows.reshape(ctx.grad_shape), None, None, None, None

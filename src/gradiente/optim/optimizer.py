@@ -11,24 +11,63 @@
   ``p._data`` (the update is outside the graph, like ``torch.no_grad``; ``_inplace`` holds
   torch's ``lerp_``, ``addcmul_`` and ``addcdiv_`` for arrays);
 * ``state_dict()`` / ``load_state_dict()`` in PyTorch's format: parameters are replaced by their
-  position (0, 1, 2, ... across groups), and ``state["step"]`` is a scalar tensor.
+  position (0, 1, 2, ... across groups), and ``state["step"]`` is a scalar tensor;
+* torch's hooks: ``register_step_pre_hook``/``post_hook`` (and the global
+  ``register_optimizer_step_pre_hook``/``post_hook``) around every ``step`` — a subclass's own
+  ``step`` is wrapped too, once per class — and pre/post hooks on ``state_dict`` and
+  ``load_state_dict``.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import warnings
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable
 from itertools import chain
 from typing import Any
 
 from gradiente.autograd import enable_grad, no_grad
 from gradiente.backend import float32, float64, get_default_dtype, xp
+from gradiente.nn.hooks import RemovableHandle
 from gradiente.nn.module import _zero_grads
 from gradiente.tensor import Tensor
 
-__all__ = ["Optimizer", "required"]
+__all__ = [
+    "Optimizer",
+    "register_optimizer_step_post_hook",
+    "register_optimizer_step_pre_hook",
+    "required",
+]
+
+# The device types torch's capturable=True accepts (xla last: some optimizers leave it out)
+_CAPTURABLE_DEVICES = ["cuda", "xpu", "hpu", "privateuseone", "xla"]
+
+# Step hooks that every optimizer runs (torch.optim.optimizer's globals): the pre hooks before
+# an optimizer's own, the post hooks after its own.
+_global_optimizer_pre_hooks: OrderedDict[int, Callable] = OrderedDict()
+_global_optimizer_post_hooks: OrderedDict[int, Callable] = OrderedDict()
+
+
+def _registered(hooks: OrderedDict, hook: Callable, prepend: bool = False) -> RemovableHandle:
+    """File ``hook`` in ``hooks`` (first if ``prepend``); the handle removes it again."""
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    if prepend:
+        hooks.move_to_end(handle.id, last=False)
+    return handle
+
+
+def register_optimizer_step_pre_hook(hook: Callable) -> RemovableHandle:
+    """Run ``hook(optimizer, args, kwargs)`` before every optimizer's ``step``; returning a
+    pair ``(new_args, new_kwargs)`` replaces step's arguments."""
+    return _registered(_global_optimizer_pre_hooks, hook)
+
+
+def register_optimizer_step_post_hook(hook: Callable) -> RemovableHandle:
+    """Run ``hook(optimizer, args, kwargs)`` after every optimizer's ``step``."""
+    return _registered(_global_optimizer_post_hooks, hook)
 
 
 class _RequiredParameter:
@@ -143,6 +182,8 @@ class Optimizer:
                 "differentiable=True is not supported by gradiente's optimizers"
             )
         self.defaults = defaults
+        self._init_hooks()
+        self._patch_step_function()
         if isinstance(params, Tensor):
             raise TypeError(
                 "params argument given to the optimizer should be an iterable of Tensors or "
@@ -157,6 +198,8 @@ class Optimizer:
             param_groups = [{"params": param_groups}]
         for param_group in param_groups:
             self.add_param_group(param_group)
+        if defaults.get("fused") and defaults.get("foreach"):
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
 
     # torch's order of the ``defaults`` keys where it differs from the signature's, as names
     # separated by spaces (it shows in ``state_dict()["param_groups"]``); None: the signature's
@@ -254,6 +297,91 @@ class Optimizer:
             raise ValueError("some parameters appear in more than one parameter group")
         self.param_groups.append(param_group)
 
+    # ------------------------------------------------------------------ hooks
+    _HOOK_DICTS = (
+        "_optimizer_step_pre_hooks",
+        "_optimizer_step_post_hooks",
+        "_optimizer_state_dict_pre_hooks",
+        "_optimizer_state_dict_post_hooks",
+        "_optimizer_load_state_dict_pre_hooks",
+        "_optimizer_load_state_dict_post_hooks",
+    )
+
+    def _init_hooks(self) -> None:
+        """An empty ordered dict for each kind of hook not there yet (torch's attributes)."""
+        for name in self._HOOK_DICTS:
+            if name not in self.__dict__:
+                setattr(self, name, OrderedDict())
+
+    @staticmethod
+    def profile_hook_step(func: Callable) -> Callable:
+        """Wrap a ``step`` method so that it runs the step hooks, as torch's does: the global
+        then the optimizer's pre hooks (a pre hook may return ``(new_args, new_kwargs)``),
+        the step, then the optimizer's and the global post hooks. ``args`` includes the
+        optimizer itself, as in torch."""
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            self = args[0]
+            for pre_hook in chain(
+                _global_optimizer_pre_hooks.values(), self._optimizer_step_pre_hooks.values()
+            ):
+                result = pre_hook(self, args, kwargs)
+                if result is not None:
+                    if isinstance(result, tuple) and len(result) == 2:
+                        args, kwargs = result
+                    else:
+                        raise RuntimeError(
+                            f"{func} must return None or a tuple of (new_args, new_kwargs), "
+                            f"but got {result}."
+                        )
+            out = func(*args, **kwargs)
+            self._optimizer_step_code()
+            for post_hook in chain(
+                self._optimizer_step_post_hooks.values(), _global_optimizer_post_hooks.values()
+            ):
+                post_hook(self, args, kwargs)
+            return out
+
+        return wrapper
+
+    def _optimizer_step_code(self) -> None:
+        """Run after every step (torch's profiler marks it; here nothing)."""
+
+    def _patch_step_function(self) -> None:
+        """Wrap this class's ``step`` with ``profile_hook_step``, once per class — also the
+        ``step`` of a user's subclass, so its hooks run as in torch."""
+        if not getattr(self.__class__.step, "hooked", None):
+            self.__class__.step = self.profile_hook_step(self.__class__.step)
+            self.__class__.step.hooked = True
+
+    def register_step_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """Run ``hook(optimizer, args, kwargs)`` before each ``step``; a returned pair
+        ``(new_args, new_kwargs)`` replaces step's arguments."""
+        return _registered(self._optimizer_step_pre_hooks, hook)
+
+    def register_step_post_hook(self, hook: Callable) -> RemovableHandle:
+        """Run ``hook(optimizer, args, kwargs)`` after each ``step``."""
+        return _registered(self._optimizer_step_post_hooks, hook)
+
+    def register_state_dict_pre_hook(self, hook: Callable, prepend: bool = False):
+        """Run ``hook(optimizer)`` at the start of ``state_dict()``."""
+        return _registered(self._optimizer_state_dict_pre_hooks, hook, prepend)
+
+    def register_state_dict_post_hook(self, hook: Callable, prepend: bool = False):
+        """Run ``hook(optimizer, state_dict)`` at the end of ``state_dict()``; a returned
+        dict replaces the state dict."""
+        return _registered(self._optimizer_state_dict_post_hooks, hook, prepend)
+
+    def register_load_state_dict_pre_hook(self, hook: Callable, prepend: bool = False):
+        """Run ``hook(optimizer, state_dict)`` at the start of ``load_state_dict`` (on a
+        shallow copy of the dict); a returned dict is loaded instead."""
+        return _registered(self._optimizer_load_state_dict_pre_hooks, hook, prepend)
+
+    def register_load_state_dict_post_hook(self, hook: Callable, prepend: bool = False):
+        """Run ``hook(optimizer)`` at the end of ``load_state_dict``."""
+        return _registered(self._optimizer_load_state_dict_post_hooks, hook, prepend)
+
     # ------------------------------------------------------------------ the step
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset the gradients of all parameters: to ``None`` (default) or to zeros.
@@ -283,6 +411,8 @@ class Optimizer:
                     state = self.state.get(p) or {}
                     if not state:
                         self._init_state(p, state, group)
+                    if group.get("capturable") and not group.get("fused"):
+                        self._check_capturable(p, group)
                     if p._data.ndim == 0:
                         self._update_scalar(p, state, group)
                     else:
@@ -291,6 +421,25 @@ class Optimizer:
                         self.state[p] = state
                     p._bump()  # an in-place change: autograd's version check sees it
         return loss
+
+    def _check_capturable(self, p: Tensor, group: dict) -> None:
+        """``capturable=True`` (CUDA-graph capture) needs the parameters on an accelerator:
+        torch's AssertionError, at the first step, for a parameter elsewhere (its wording and
+        device list differ a little by optimizer and by foreach, as below)."""
+        if p.device.type in _CAPTURABLE_DEVICES:
+            return
+        name = next(
+            (c.__name__ for c in type(self).__mro__ if c.__module__.startswith(__package__)),
+            "",
+        )
+        foreach = bool(group.get("foreach"))
+        what = {
+            "ASGD": "params, mus, etas, and state_steps",
+            "NAdam": f"params, mu_products{',' if foreach else ''} and state_steps",
+        }.get(name, "params and state_steps")
+        with_xla = name in ("RMSprop", "Rprop") or not (foreach or name == "Adadelta")
+        devices = _CAPTURABLE_DEVICES if with_xla else _CAPTURABLE_DEVICES[:-1]
+        raise AssertionError(f"If capturable=True, {what} must be on supported devices: {devices}.")
 
     def _update_scalar(self, p: Tensor, state: dict, group: dict) -> None:
         """Update a 0-d parameter through 1-element views of it, its grad and its state.
@@ -361,6 +510,8 @@ class Optimizer:
         can be loaded into a new optimizer built over the same parameters in the same order.
         The state tensors are the live ones (save the dict, or deep-copy it, to keep a snapshot).
         """
+        for pre_hook in self._optimizer_state_dict_pre_hooks.values():
+            pre_hook(self)
         index: dict[int, int] = {}
         start = 0
 
@@ -377,7 +528,12 @@ class Optimizer:
         packed_state = {
             (index[id(k)] if isinstance(k, Tensor) else k): v for k, v in self.state.items()
         }
-        return {"state": packed_state, "param_groups": param_groups}
+        state_dict = {"state": packed_state, "param_groups": param_groups}
+        for post_hook in self._optimizer_state_dict_post_hooks.values():
+            result = post_hook(self, state_dict)
+            if result is not None:
+                state_dict = result
+        return state_dict
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Load a ``state_dict()``: hyper-parameters per group and the per-parameter state.
@@ -385,6 +541,11 @@ class Optimizer:
         Floating state tensors are cast to their parameter's dtype (``step`` is kept as is).
         The loaded tensors are copies, so the source optimizer and this one stay independent.
         """
+        state_dict = state_dict.copy()  # shallow, as torch (a pre hook may edit it)
+        for pre_hook in self._optimizer_load_state_dict_pre_hooks.values():
+            result = pre_hook(self, state_dict)
+            if result is not None:
+                state_dict = result
         groups = self.param_groups
         saved_groups = copy.deepcopy(state_dict["param_groups"])
         if len(groups) != len(saved_groups):
@@ -429,12 +590,16 @@ class Optimizer:
             if "param_names" in group and "param_names" not in saved:
                 saved["param_names"] = group["param_names"]
         self.__setstate__({"state": state, "param_groups": saved_groups})
+        for post_hook in self._optimizer_load_state_dict_post_hooks.values():
+            post_hook(self)
 
     def __getstate__(self) -> dict[str, Any]:
         return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+        self._init_hooks()  # a pickled optimizer comes back without its hooks, as in torch
+        self._patch_step_function()
 
     def __repr__(self) -> str:
         # torch's layout: each group's lines end in a newline and the next group starts with

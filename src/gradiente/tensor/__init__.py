@@ -33,12 +33,14 @@ from gradiente.tensor import indexing as _indexing
 from gradiente.tensor import inplace as _inplace
 from gradiente.tensor import linalg as _linalg
 from gradiente.tensor import math as _math
+from gradiente.tensor import operands as _operands
 from gradiente.tensor import promotion as _promotion
 from gradiente.tensor import reductions as _reductions
 from gradiente.tensor import sampling as _sampling
 from gradiente.tensor import shape as _shape
 from gradiente.tensor import special_math as _special_math
 from gradiente.tensor import toplevel as _toplevel
+from gradiente.tensor import torch_aliases as _torch_aliases
 from gradiente.tensor.common import (  # noqa: F401
     _CPP_TYPE_NAMES,
     _CPU,
@@ -138,6 +140,7 @@ class Tensor(
     LinearAlgebra,
     NewTensors,
     RandomFills,
+    _torch_aliases.TorchAliases,
 ):
     """An N-d array with autograd: ``requires_grad``, ``grad``, ``grad_fn`` and ``backward()``."""
 
@@ -177,6 +180,8 @@ for _module in (
     _indexing,
     _linalg,
     _toplevel,
+    _torch_aliases,
+    _operands,
     _factories,
     _sampling,
 ):
@@ -188,6 +193,9 @@ for _module in (
 for _name in marked(Tensor, "inplace"):
     if not hasattr(Tensor, _name + "_"):
         setattr(Tensor, _name + "_", inplace_form(_name, _cast_checked))
+
+# ``x + [1, 2]``, ``x == "a"``: torch's operators refuse what is not a tensor, number or array
+_operands.guard_operators(Tensor)
 
 Tensor._stack = staticmethod(stack)  # used by autograd.functional, which cannot import us
 _function._register_tensor_type(Tensor)

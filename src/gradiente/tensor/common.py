@@ -126,6 +126,26 @@ class device:
     def __reduce__(self):
         return (device, (self.type, self.index))
 
+    def __enter__(self):
+        """``with torch.device("cpu"):``: the factories in the block make tensors on this
+        device, which for the CPU is what they do anyway. gradiente has no "meta" device
+        (tensors without memory) and makes CUDA tensors only when asked by argument, so
+        those raise instead of silently allocating on the CPU."""
+        if self.type == "meta":
+            raise RuntimeError(
+                'gradiente has no "meta" device: `with torch.device("meta")` cannot build '
+                "modules without allocating their memory; build them on the CPU"
+            )
+        if self.type != "cpu":
+            raise RuntimeError(
+                f"`with torch.device('{self}')` is not supported by gradiente: its factories "
+                f"make tensors on the CPU unless given device='{self}'"
+            )
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
 
 _DEVICE_TYPES = ("cpu", "cuda", "meta")
 _CPU = device("cpu")

@@ -55,6 +55,14 @@ from gradiente.nn.functional.activation import (
     threshold,
     threshold_,
 )
+from gradiente.nn.functional.aten import (
+    adaptive_max_pool1d_with_indices,
+    adaptive_max_pool2d_with_indices,
+    adaptive_max_pool3d_with_indices,
+    max_pool1d_with_indices,
+    max_pool2d_with_indices,
+    max_pool3d_with_indices,
+)
 from gradiente.nn.functional.conv import conv_transpose1d, pad
 from gradiente.nn.functional.dense import (
     alpha_dropout,
@@ -215,6 +223,12 @@ __all__ = [
     "max_pool1d",
     "max_pool2d",
     "max_pool3d",
+    "max_pool1d_with_indices",
+    "max_pool2d_with_indices",
+    "max_pool3d_with_indices",
+    "adaptive_max_pool1d_with_indices",
+    "adaptive_max_pool2d_with_indices",
+    "adaptive_max_pool3d_with_indices",
     "max_unpool1d",
     "max_unpool2d",
     "max_unpool3d",

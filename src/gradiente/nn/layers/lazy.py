@@ -347,11 +347,19 @@ class _LazyNormBase(LazyModuleMixin):
 
 
 def _lazy_norm(eager: type) -> type:
-    """The lazy form of normalization class ``eager``: its arguments without num_features."""
+    """The lazy form of normalization class ``eager``: its arguments without num_features.
+
+    As in torch, it derives from eager's base (``_BatchNorm`` or ``_InstanceNorm``), not from
+    ``eager`` itself — ``LazyBatchNorm2d()`` is not a ``BatchNorm2d`` until its first call turns
+    it into one — and copies eager's own class attributes (its expected input dims).
+    """
+    (base,) = eager.__bases__
+    own = {k: v for k, v in vars(eager).items() if not k.startswith("__")}
     return type(
         f"Lazy{eager.__name__}",
-        (_LazyNormBase, eager),
+        (_LazyNormBase, base),
         {
+            **own,
             "cls_to_become": eager,
             "__module__": __name__,
             "__doc__": f"``{eager.__name__}`` whose ``num_features`` is read from the first input.",

@@ -52,33 +52,27 @@ def _store_trailing_options(module: Module, normalized_shape, eps, elementwise_a
     )
 
 
-class _AffineNorm(Module):
-    """What BatchNorm, InstanceNorm, GroupNorm and LayerNorm share: γ and β reset to the
-    identity map, and torch's repr of their options (the values of ``_repr_values``, then
-    ``name=value`` for each of ``_repr_options``)."""
-
-    _repr_values: tuple[str, ...]
-    _repr_options: tuple[str, ...]
-
-    def reset_parameters(self) -> None:
-        _reset_affine(self)
-
-    def extra_repr(self) -> str:
-        return options_repr(self, self._repr_options, self._repr_values)
+def _options_extra_repr(module: Module) -> str:
+    """torch's repr of a norm layer's options: the values of ``_repr_values``, then
+    ``name=value`` for each of ``_repr_options`` (shared by every class below as its
+    ``extra_repr``)."""
+    return options_repr(module, module._repr_options, module._repr_values)
 
 
-class _BatchNorm(_AffineNorm):
-    """Per-channel normalisation with batch statistics in training, running ones in eval.
+class _NormBase(Module):
+    """What BatchNorm and InstanceNorm share (torch's ``_NormBase``): the options, γ and β,
+    and the running statistics.
 
     Parameters ``weight`` (γ, ones) and ``bias`` (β, zeros; ``bias=False`` drops it);
     buffers ``running_mean``, ``running_var`` and ``num_batches_tracked`` — the same names
-    and order as PyTorch. ``momentum=None`` makes the running statistics a cumulative average.
+    and order as PyTorch. InstanceNorm is *not* a BatchNorm (as in torch), so code that
+    freezes every ``_BatchNorm`` leaves InstanceNorm alone.
     """
 
     _version = 2
-    _expected_dims: tuple[int, ...] = ()
     _repr_values = ("num_features",)
     _repr_options = ("eps", "momentum", "affine", "bias", "track_running_stats")
+    extra_repr = _options_extra_repr
 
     def __init__(
         self,
@@ -120,7 +114,7 @@ class _BatchNorm(_AffineNorm):
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
-        super().reset_parameters()
+        _reset_affine(self)
 
     def _may_be_missing(self, name: str, version: int | None) -> bool:
         # State dicts from before version 2 had no num_batches_tracked: keep the current one.
@@ -129,6 +123,15 @@ class _BatchNorm(_AffineNorm):
             and self.track_running_stats
             and (version is None or version < 2)
         )
+
+
+class _BatchNorm(_NormBase):
+    """Per-channel normalisation with batch statistics in training, running ones in eval.
+
+    ``momentum=None`` makes the running statistics a cumulative average.
+    """
+
+    _expected_dims: tuple[int, ...] = ()
 
     def _check_input_dim(self, input: Tensor) -> None:
         if input.ndim not in self._expected_dims:
@@ -177,7 +180,7 @@ class BatchNorm3d(_BatchNorm):
     _expected_dims = (5,)
 
 
-class _InstanceNorm(_BatchNorm):
+class _InstanceNorm(_NormBase):
     """Per-sample, per-channel normalisation over the spatial axes.
 
     PyTorch's defaults differ from BatchNorm's: no affine map and no running statistics
@@ -255,11 +258,13 @@ class InstanceNorm3d(_InstanceNorm):
     _spatial_dims = 3
 
 
-class GroupNorm(_AffineNorm):
+class GroupNorm(Module):
     """Normalise each sample over groups of channels; γ (ones) and β (zeros) per channel."""
 
     _repr_values = ("num_groups", "num_channels")
     _repr_options = ("eps", "affine", "bias")
+    reset_parameters = _reset_affine
+    extra_repr = _options_extra_repr
 
     def __init__(
         self,
@@ -274,7 +279,9 @@ class GroupNorm(_AffineNorm):
     ) -> None:
         super().__init__()
         if num_channels % num_groups != 0:
-            raise ValueError("num_channels must be divisible by num_groups")
+            raise ValueError(
+                f"num_channels ({num_channels}) must be divisible by num_groups ({num_groups})"
+            )
         self.num_groups = num_groups
         self.num_channels = num_channels
         self.eps = eps
@@ -316,11 +323,13 @@ class RMSNorm(Module):
         return options_repr(self, ("eps", "elementwise_affine"), ("normalized_shape",))
 
 
-class LayerNorm(_AffineNorm):
+class LayerNorm(Module):
     """Normalise each sample over its last axes ``normalized_shape``; γ (ones), β (zeros)."""
 
     _repr_values = ("normalized_shape",)
     _repr_options = ("eps", "elementwise_affine", "bias")
+    reset_parameters = _reset_affine
+    extra_repr = _options_extra_repr
 
     def __init__(
         self,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from gradiente.nn import functional as F
 from gradiente.nn.layers._options import options_repr
+from gradiente.nn.layers.extra_layers import _LPPoolNd  # noqa: F401 - torch.nn.modules.pooling's
 from gradiente.nn.module import Module
 from gradiente.ops.window import ntuple
 from gradiente.tensor import Tensor
@@ -189,25 +190,33 @@ class _AdaptivePoolNd(Module):
         return f"output_size={self.output_size}"
 
 
-class AdaptiveAvgPool1d(_AdaptivePoolNd):
+class _AdaptiveAvgPoolNd(_AdaptivePoolNd):
+    """AdaptiveAvgPool1d/2d/3d (torch's base class of the three, for ``isinstance``)."""
+
+
+class _AdaptiveMaxPoolNd(_AdaptivePoolNd):
+    """AdaptiveMaxPool1d/2d/3d: the output size and whether to return the indices too."""
+
+    def __init__(self, output_size, return_indices: bool = False) -> None:
+        super().__init__(output_size)
+        self.return_indices = return_indices
+
+
+class AdaptiveAvgPool1d(_AdaptiveAvgPoolNd):
     """Average pooling of (N, C, L) to a fixed output length, whatever the input length."""
 
     def forward(self, input: Tensor) -> Tensor:
         return F.adaptive_avg_pool1d(input, self.output_size)
 
 
-class AdaptiveMaxPool1d(_AdaptivePoolNd):
+class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
     """Max pooling of (N, C, L) to a fixed output length, whatever the input length."""
-
-    def __init__(self, output_size, return_indices: bool = False) -> None:
-        super().__init__(output_size)
-        self.return_indices = return_indices
 
     def forward(self, input: Tensor):
         return F.adaptive_max_pool1d(input, self.output_size, self.return_indices)
 
 
-class AdaptiveAvgPool2d(_AdaptivePoolNd):
+class AdaptiveAvgPool2d(_AdaptiveAvgPoolNd):
     """Average pooling of (N, C, H, W) to a fixed (OH, OW), whatever the input size.
 
     ``AdaptiveAvgPool2d(1)`` is the global average pooling at the end of a ResNet.
@@ -217,18 +226,14 @@ class AdaptiveAvgPool2d(_AdaptivePoolNd):
         return F.adaptive_avg_pool2d(input, self.output_size)
 
 
-class AdaptiveMaxPool2d(_AdaptivePoolNd):
+class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
     """Max pooling of (N, C, H, W) to a fixed (OH, OW), whatever the input size."""
-
-    def __init__(self, output_size, return_indices: bool = False) -> None:
-        super().__init__(output_size)
-        self.return_indices = return_indices
 
     def forward(self, input: Tensor):
         return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
 
 
-class AdaptiveAvgPool3d(_AdaptivePoolNd):
+class AdaptiveAvgPool3d(_AdaptiveAvgPoolNd):
     """Average pooling of (N, C, D, H, W) to a fixed (OD, OH, OW), whatever the input size
     (``AdaptiveAvgPool3d(1)``: the global pooling at the end of a video ResNet)."""
 
@@ -236,12 +241,8 @@ class AdaptiveAvgPool3d(_AdaptivePoolNd):
         return F.adaptive_avg_pool3d(input, self.output_size)
 
 
-class AdaptiveMaxPool3d(_AdaptivePoolNd):
+class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
     """Max pooling of (N, C, D, H, W) to a fixed (OD, OH, OW), whatever the input size."""
-
-    def __init__(self, output_size, return_indices: bool = False) -> None:
-        super().__init__(output_size)
-        self.return_indices = return_indices
 
     def forward(self, input: Tensor):
         return F.adaptive_max_pool3d(input, self.output_size, self.return_indices)

@@ -12,6 +12,7 @@ from gradiente.nn.utils.clip_grad import (
     clip_grads_with_norm_,
     get_total_norm,
 )
+from gradiente.nn.utils.construction import skip_init
 from gradiente.nn.utils.convert_parameters import parameters_to_vector, vector_to_parameters
 from gradiente.nn.utils.fusion import (
     fuse_conv_bn_eval,
@@ -40,6 +41,7 @@ __all__ = [
     "remove_spectral_norm",
     "remove_weight_norm",
     "rnn",
+    "skip_init",
     "spectral_norm",
     "stateless",
     "vector_to_parameters",
