@@ -13,7 +13,7 @@ import math
 from gradiente import parallel
 from gradiente.autograd import function as _function
 from gradiente.autograd.grad_mode import grad_state
-from gradiente.backend import as_array, xp
+from gradiente.backend import as_array, get_array_module, xp
 from gradiente.ops.array_function import ArrayFunction, renamed
 from gradiente.ops.unary import Activation, mask, sigmoid
 
@@ -328,7 +328,8 @@ class Hardtanh(Activation):
         out = (x <= lo) | (x >= hi)
         if x.dtype.kind == "f":
             chunk = 2 * 32 // x.dtype.itemsize
-            in_chunks = xp.arange(x.size).reshape(x.shape) < x.size - x.size % chunk
+            position = get_array_module(x).arange(x.size).reshape(x.shape)  # on x's device
+            in_chunks = position < x.size - x.size % chunk
             out |= xp.isnan(x) & in_chunks
         return out
 

@@ -70,7 +70,7 @@ class BasicIndex(Index):
     def forward(ctx, a, index):
         ctx.index, ctx.shape = index, a._data.shape
         out = a._data[index]
-        if not isinstance(out, xp.ndarray):
+        if isinstance(out, xp.generic):  # (a CUDA array's element is a 0-d array already)
             # NumPy returns a scalar copy for an all-integer index; with a trailing ``...`` it
             # returns the same element as a 0-d view, which in-place ops must write through.
             out = a._data[index + (Ellipsis,)]

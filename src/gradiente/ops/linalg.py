@@ -163,7 +163,7 @@ class Einsum(ArrayFunction):
                 if c in target:  # repeated letter: its diagonal, via an identity matrix
                     new = next(fresh)
                     subs.append(c + new)
-                    tensors.append(Tensor._make(xp.eye(n, dtype=ctx.dtype)))
+                    tensors.append(_eye_like(grad, n, dtype=ctx.dtype))
                     target.append(new)
                     continue
                 if not any(c in sj for sj in subs):  # only in this operand: broadcast back
@@ -340,16 +340,19 @@ class Eigh(ArrayFunction):
         # (torch's linalg_eig_backward, Hermitian case), so the gradient is symmetric.
         inner = grad_w.diag_embed()
         if grad_v._data.any():
-            off_diagonal = type(w)._make(~xp.eye(w.shape[-1], dtype=bool))
+            off_diagonal = ~_eye_like(w, w.shape[-1], dtype=bool)
             gap = (w.unsqueeze(-2) - w.unsqueeze(-1)).masked_fill(~off_diagonal, 1.0)
             vg = v.mT @ grad_v
             inner = inner + 0.5 * (vg - vg.mT) / gap * off_diagonal
         return v @ inner @ v.mT, None
 
 
-def _eye_like(t, rows: int, cols: int | None = None):
-    """A constant (rows, cols) identity matrix of ``t``'s dtype, as a tensor."""
-    return type(t)._make(xp.eye(rows, cols, dtype=t._data.dtype))
+def _eye_like(t, rows: int, cols: int | None = None, dtype=None):
+    """A constant (rows, cols) identity matrix of ``t``'s dtype (or ``dtype``), on ``t``'s
+    device."""
+    eye = xp.zeros_like(t._data, dtype=dtype, shape=(rows, rows if cols is None else cols))
+    xp.fill_diagonal(eye, 1)
+    return type(t)._make(eye)
 
 
 def _solve_right_transposed(r, g):

@@ -35,12 +35,14 @@ def matrix_exp_array(a):
         squarings = xp.where(norm > 0.5, xp.ceil(xp.log2(norm / 0.5)), 0).astype(xp.int64)
     squarings = xp.where(xp.isfinite(norm), squarings, 0)
     scaled = a / xp.exp2(squarings)[..., None, None].astype(a.dtype)
-    identity = xp.broadcast_to(xp.eye(n, dtype=a.dtype), a.shape)
+    eye = xp.zeros_like(a, shape=(n, n))  # on a's device
+    xp.fill_diagonal(eye, 1)
+    identity = xp.broadcast_to(eye, a.shape)
     term, result = identity, identity.copy()
     for k in range(1, _TAYLOR_DEGREE + 1):
         term = (term @ scaled) / k
         result = result + term
-    for i in range(int(squarings.max(initial=0))):
+    for i in range(int(squarings.max())):  # (one host read; a is not empty here)
         squared = result @ result
         result = xp.where((i < squarings)[..., None, None], squared, result)
     return result
@@ -90,7 +92,8 @@ class FrechetBlock(ArrayFunction):
     def forward(ctx, b, g):
         x, y = xp.broadcast_arrays(b._data, g._data)
         n = x.shape[-1]
-        out = xp.zeros((*x.shape[:-2], 2 * n, 2 * n), dtype=xp.result_type(x, y))
+        shape = (*x.shape[:-2], 2 * n, 2 * n)
+        out = xp.zeros_like(x, dtype=xp.result_type(x, y), shape=shape)  # on x's device
         out[..., :n, :n] = x
         out[..., n:, n:] = x
         out[..., :n, n:] = y

@@ -79,10 +79,9 @@ class Adafactor(Optimizer):
     def _init_state(self, p: Tensor, state: dict, group: dict) -> None:
         super()._init_state(p, state, group)
         if p._data.ndim > 1:
-            row_shape = p._data.shape[:-1] + (1,)  # (..., n, 1)
-            col_shape = p._data.shape[:-2] + (1,) + p._data.shape[-1:]  # (..., 1, m)
-            state["row_var"] = Tensor._make(xp.zeros(row_shape, dtype=p._data.dtype))
-            state["col_var"] = Tensor._make(xp.zeros(col_shape, dtype=p._data.dtype))
+            # zeros_like of a slice: the factors on the parameter's device, in its dtype
+            state["row_var"] = Tensor._make(xp.zeros_like(p._data[..., :1]))  # (..., n, 1)
+            state["col_var"] = Tensor._make(xp.zeros_like(p._data[..., :1, :]))  # (..., 1, m)
         else:
             state["variance"] = _zeros_state(p)
 

@@ -33,12 +33,12 @@ The boxes get no gradient (as in torchvision's kernels).
 from __future__ import annotations
 
 from gradiente.autograd.grad_mode import grad_state
-from gradiente.backend import xp
+from gradiente.backend import add_at, get_array_module, host, xp
 from gradiente.nn import Module
 from gradiente.ops.array_function import ArrayFunction
 from gradiente.tensor import Tensor
 from gradiente.tensor import toplevel as _t
-from gradiente.tensor.factories import as_tensor, full_like, tensor, zeros
+from gradiente.tensor.factories import full_like, tensor, zeros
 
 __all__ = [
     "LevelMapper",
@@ -55,6 +55,12 @@ _BLOCK_ELEMENTS = 1 << 22
 
 
 # ---------------------------------------------------------------- boxes
+
+
+def _on_device(array) -> Tensor:
+    """An index or mask array as a tensor where it lies (``as_tensor`` copies through the
+    host, which a CUDA array refuses)."""
+    return Tensor._make(array)
 
 
 def _pair(value) -> tuple[int, int]:
@@ -101,6 +107,7 @@ def _axis_weights(start, size, pooled: int, sampling_ratio: int, length: int):
     """The (K, pooled, length) matrix of one axis: entry [k, p, i] is the bilinear weight, over
     the grid's sample count, that bin p of RoI k gives pixel i (torchvision's
     ``bilinear_interpolate`` per axis)."""
+    xp = get_array_module(start)
     K = start.shape[0]
     dtype = start.dtype
     bin_size = size / dtype.type(pooled)  # (K,)
@@ -130,13 +137,14 @@ def _axis_weights(start, size, pooled: int, sampling_ratio: int, length: int):
     scale = used / safe_grid[:, None, None]
     weights = xp.zeros((K, pooled, length), dtype=dtype)
     rows = (xp.arange(K)[:, None, None] * pooled + xp.arange(pooled)[None, :, None]) * length
-    xp.add.at(weights.reshape(-1), (rows + low).ravel(), ((1 - frac) * scale).ravel())
-    xp.add.at(weights.reshape(-1), (rows + high).ravel(), (frac * scale).ravel())
+    add_at(weights.reshape(-1), (rows + low).ravel(), ((1 - frac) * scale).ravel())
+    add_at(weights.reshape(-1), (rows + high).ravel(), (frac * scale).ravel())
     return weights
 
 
 def _align_plan(rois, output_size, spatial_scale, sampling_ratio, aligned, image_size):
     """Per RoI: its image index and the separable weights (Ay, Ax) of the module docstring."""
+    xp = get_array_module(rois)
     dtype = rois.dtype
     offset = dtype.type(0.5 if aligned else 0.0)
     x1, y1, x2, y2 = (rois[:, j] * dtype.type(spatial_scale) - offset for j in range(1, 5))
@@ -151,6 +159,7 @@ def _align_plan(rois, output_size, spatial_scale, sampling_ratio, aligned, image
 def _blocks(plan, C: int, H: int, W: int):
     """The RoIs of each image, in blocks small enough for the (k, C, H, PW) intermediates."""
     batch, ay, _ = plan
+    xp = get_array_module(batch)
     per_block = max(1, _BLOCK_ELEMENTS // max(C * max(H, W) * max(ay.shape[1], 1), 1))
     for n in xp.unique(batch):
         ks = xp.nonzero(batch == n)[0]
@@ -161,6 +170,7 @@ def _blocks(plan, C: int, H: int, W: int):
 def _align_array(x, plan):
     """(N, C, H, W) → (K, C, PH, PW): out[k] = Ay[k] · x[b_k] · Ax[k]ᵀ."""
     batch, ay, ax = plan
+    xp = get_array_module(x)
     N, C, H, W = x.shape
     out = xp.zeros((len(batch), C, ay.shape[1], ax.shape[1]), dtype=x.dtype)
     for n, ks in _blocks(plan, C, H, W):
@@ -172,6 +182,7 @@ def _align_array(x, plan):
 def _align_adjoint_array(g, plan, image_shape):
     """(K, C, PH, PW) → (N, C, H, W): grad[b_k] += Ay[k]ᵀ · g[k] · Ax[k]."""
     batch, ay, ax = plan
+    xp = get_array_module(g)
     N, C, H, W = image_shape
     grad = xp.zeros(image_shape, dtype=g.dtype)
     PW = ax.shape[1]
@@ -265,11 +276,13 @@ class RoIAlign(Module):
 
 def _round_half_away(v):
     """C's ``round``: halves away from zero (NumPy's ``rint`` rounds them to even)."""
+    xp = get_array_module(v)
     return xp.sign(v) * xp.floor(xp.abs(v) + 0.5)
 
 
 def _bin_edges(start, size, pooled: int, length: int):
     """(K, pooled) clipped [begin, end) pixel ranges of the bins along one axis."""
+    xp = get_array_module(size)
     dtype = size.dtype
     bin_size = size.astype(dtype) / dtype.type(pooled)
     p = xp.arange(pooled, dtype=dtype)
@@ -281,6 +294,7 @@ def _bin_edges(start, size, pooled: int, length: int):
 def _pool_argmax(x, rois, output_size, spatial_scale):
     """(K, C, PH, PW) flat index (n·C·H·W + c·H·W + h·W + w) of each bin's first maximum, in
     row-major order as the kernel scans, and whether the bin has any pixel."""
+    xp = get_array_module(x)
     N, C, H, W = x.shape
     PH, PW = output_size
     corners = _round_half_away(rois[:, 1:] * rois.dtype.type(spatial_scale)).astype(xp.int64)
@@ -291,9 +305,11 @@ def _pool_argmax(x, rois, output_size, spatial_scale):
     w0, w1 = _bin_edges(x1, width, PW, W)
     index = xp.zeros((len(rois), C, PH, PW), dtype=xp.int64)
     nonempty = (h1 > h0)[:, :, None] & (w1 > w0)[:, None, :]  # (K, PH, PW)
-    for k, n in enumerate(rois[:, 0].astype(xp.int64)):
-        r0, r1 = int(h0[k].min()), int(h1[k].max())
-        c0, c1 = int(w0[k].min()), int(w1[k].max())
+    # each RoI's image and the rows/columns its bins span, read to the host at once
+    spans = host(
+        xp.stack([rois[:, 0].astype(xp.int64), h0.min(1), h1.max(1), w0.min(1), w1.max(1)], 1)
+    )
+    for k, (n, r0, r1, c0, c1) in enumerate(spans.tolist()):
         if r1 <= r0 or c1 <= c0:
             continue
         crop = x[n, :, r0:r1, c0:c1]  # (C, h, w)
@@ -319,9 +335,10 @@ def roi_pool(input: Tensor, boxes: Tensor | list[Tensor], output_size, spatial_s
     rois = _rois_array(input, boxes)
     output_size = _pair(output_size)
     index, nonempty = _pool_argmax(input._data, rois, output_size, spatial_scale)
-    picked = input.reshape(-1)[as_tensor(index)]
-    mask = as_tensor(xp.broadcast_to(nonempty[:, None], index.shape))
-    return _t.where(mask, picked, zeros((), dtype=input.dtype))
+    picked = input.reshape(-1)[_on_device(index)]
+    xp = get_array_module(index)
+    mask = _on_device(xp.broadcast_to(nonempty[:, None], index.shape))
+    return _t.where(mask, picked, zeros((), dtype=input.dtype, device=input.device))
 
 
 class RoIPool(Module):
@@ -360,7 +377,7 @@ class LevelMapper:
     def __call__(self, boxlists: list[Tensor]) -> Tensor:
         boxes = _t.cat(list(boxlists), 0)
         s = ((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])).sqrt()
-        eps = tensor(self.eps, dtype=s.dtype)
+        eps = tensor(self.eps, dtype=s.dtype, device=s.device)
         target = (self.lvl0 + (s / self.s0).log2() + eps).floor()
         target = target.clamp(min=self.k_min, max=self.k_max)
         return target.long() - self.k_min
@@ -426,19 +443,21 @@ class MultiScaleRoIAlign(Module):
                 features[0], rois, self.output_size, self.scales[0], self.sampling_ratio
             )
         levels = self.map_levels(boxes)._data
+        xp = get_array_module(levels)
         pooled = []
         order = []
         for level, (feature, scale) in enumerate(zip(features, self.scales)):
             idx = xp.nonzero(levels == level)[0]
             pooled.append(
                 roi_align(
-                    feature, rois[as_tensor(idx)], self.output_size, scale, self.sampling_ratio
+                    feature, rois[_on_device(idx)], self.output_size, scale, self.sampling_ratio
                 )
             )
             order.append(idx)
         # each RoI's row back in its place: the inverse of the levels' concatenated order
-        inverse = xp.argsort(xp.concatenate(order), kind="stable")
-        return _t.cat(pooled, 0)[as_tensor(inverse)].to(features[0].dtype)
+        # (a permutation: its keys are distinct, so any sort gives the same order)
+        inverse = xp.argsort(xp.concatenate(order))
+        return _t.cat(pooled, 0)[_on_device(inverse)].to(features[0].dtype)
 
     def __repr__(self) -> str:
         return (
