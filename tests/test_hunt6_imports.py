@@ -429,3 +429,19 @@ def test_meta_device_block_raises_one_clear_error():
     with pytest.raises(RuntimeError, match='gradiente has no "meta" device'):
         with gradiente.device("meta"):
             gradiente.nn.Linear(4, 3)
+
+
+def test_numpy_scalars_of_every_kind_are_operands():
+    """np.bool_ is not a numbers.Number, yet torch takes it (and every NumPy scalar) as a
+    number operand: the result is a tensor, never a NumPy array."""
+    import numpy as np
+
+    import gradiente
+
+    torch = pytest.importorskip("torch")
+    for o in (np.bool_(True), np.float32(2), np.int64(3), np.float64(1.5), np.uint8(4)):
+        for op in ("__add__", "__mul__", "__sub__", "__lt__", "__eq__", "__radd__"):
+            ours = getattr(gradiente.ones(2), op)(o)
+            theirs = getattr(torch.ones(2), op)(o)
+            assert isinstance(ours, gradiente.Tensor), (o, op)
+            assert ours.tolist() == theirs.tolist() and str(ours.dtype) == str(theirs.dtype)

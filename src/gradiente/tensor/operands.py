@@ -17,7 +17,7 @@ from gradiente.backend import xp
 
 Tensor = None  # the assembled class, bound by gradiente.tensor (see its __init__)
 
-_NUMBERS_AND_ARRAYS = (numbers.Number, xp.ndarray)
+_NUMBERS_AND_ARRAYS = (numbers.Number, xp.generic, xp.ndarray)  # (NumPy bools are no Number)
 _ARRAYS = (xp.ndarray,)
 
 # the operators, by the operands they take besides tensors
