@@ -437,6 +437,8 @@ from gradiente.functions import (  # noqa: E402
     e,
     einsum,
     empty_strided,
+    fake_quantize_per_channel_affine,
+    fake_quantize_per_tensor_affine,
     finfo,
     flatten,
     flip,

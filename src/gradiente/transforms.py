@@ -557,17 +557,32 @@ def _resized_size(h: int, w: int, size, max_size: int | None) -> tuple[int, int]
     return int(size[0]), int(size[1])
 
 
+def _pillow_holds(img) -> bool:
+    """Whether Pillow has an image mode for this array: 8-bit L / LA / RGB / RGBA (H×W or
+    H×W×{2,3,4} uint8) or 32-bit float F (H×W float32) — the arrays a PIL image becomes."""
+    if img.dtype == xp.uint8:
+        return img.ndim == 2 or (img.ndim == 3 and img.shape[2] in (2, 3, 4))
+    return img.dtype == xp.float32 and img.ndim == 2
+
+
 def _resize_pil_array(img, size: tuple[int, int], mode: str):
-    """Pillow's ``resize`` of an H×W(×C) array (a PIL stand-in), bit for bit."""
+    """Pillow's ``resize`` of an H×W(×C) array (a PIL stand-in), bit for bit.
+
+    Bilinear, bicubic, box, hamming and lanczos call Pillow itself, as torchvision does for PIL
+    images: since Pillow 13 the order of the two 1-D passes depends on the sizes (the height
+    first when it shrinks much more than the width), and the 8-bit intermediate image makes
+    that order visible in the pixels. Arrays Pillow has no mode for keep gradiente's own
+    resampling (``resample.resize_uint8`` / ``resize_float``: the width first, as Pillow ≤ 12).
+    """
     if mode in ("nearest", "nearest-exact"):  # Pillow's nearest: the pixel under each centre
         rows = resample.nearest_indices(img.shape[0], size[0], exact=True)
         cols = resample.nearest_indices(img.shape[1], size[1], exact=True)
         return img[rows][:, cols]
-    if mode in ("bilinear", "bicubic"):
+    if mode in ("bilinear", "bicubic") and not _pillow_holds(img):
         if img.dtype == xp.uint8:
             return resample.resize_uint8(img, size, mode, axes=(0, 1))
         return resample.resize_float(img, size, mode, axes=(0, 1))
-    from PIL import Image  # box, hamming, lanczos: Pillow's own filters
+    from PIL import Image  # Pillow's own filters (a runtime dependency)
 
     pil = Image.fromarray(xp.ascontiguousarray(img))
     return xp.asarray(pil.resize((size[1], size[0]), resample.PIL_FILTERS[mode]))

@@ -12,6 +12,7 @@ a module each:
     decompositions  svd, triangular_solve, cholesky_solve, lu_unpack; cholesky, qr, lu (deprecated)
     lowrank    svd_lowrank, pca_lowrank (randomized, Halko et al.)
     differences  gradient
+    fake_quantize  fake_quantize_per_tensor_affine / _per_channel_affine (straight-through)
     linalg_extra    cholesky_inverse, orgqr
     searching  isin, searchsorted, bucketize, unravel_index
     settings   finfo/iinfo, default device, threads, determinism, compile, rng state
@@ -40,6 +41,10 @@ from gradiente.functions.decompositions import (
     triangular_solve,
 )
 from gradiente.functions.differences import gradient
+from gradiente.functions.fake_quantize import (
+    fake_quantize_per_channel_affine,
+    fake_quantize_per_tensor_affine,
+)
 from gradiente.functions.grids import (
     block_diag,
     cartesian_prod,
@@ -429,6 +434,8 @@ __all__ = [
     "can_cast",
     "broadcast_shapes",
     "broadcast_tensors",
+    "fake_quantize_per_channel_affine",
+    "fake_quantize_per_tensor_affine",
     "flatten",
     "numel",
     "typename",

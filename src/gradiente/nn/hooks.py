@@ -246,7 +246,10 @@ class _BackwardHookState:
         """``values`` with the tensors at ``positions`` replaced by one identity node's outputs."""
         wrapped = _BackwardHookIdentity.apply(self, side, *(values[i] for i in positions))
         values = list(values)
-        for i, t in zip(positions, wrapped, strict=True):
+        for k, (i, t) in enumerate(zip(positions, wrapped, strict=True)):
+            # torch's identity returns views of its inputs: writing into them in place would
+            # bypass the hooks, so it is refused (``Tensor._check_inplace``), as in torch
+            t._custom_function_output = f"Output {k} of BackwardHookFunction"
             values[i] = t
         return values
 

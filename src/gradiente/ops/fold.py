@@ -102,6 +102,11 @@ _Unfold.adjoint, _Fold.adjoint = _Fold, _Unfold
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     """Extract sliding blocks (im2col): (N, C, H, W) -> (N, C·kh·kw, L), as torch's F.unfold."""
     op = "unfold"
+    nd = input._data.ndim
+    if nd in (1, 2):  # torch reads the size of dim `nd` before checking the rank
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-nd}, {nd - 1}], but got {nd})"
+        )
     x, unbatched = _batched(op, input, 2)
     geom = _fold_geometry(op, kernel_size, dilation, padding, stride, tuple(x._data.shape[2:]))
     out = _Unfold.apply(x, geom)

@@ -150,6 +150,16 @@ class InPlace:
             base = self._base
             if base is not None and self._view is None and base._requires_grad:
                 raise _no_grad_view_error()
+            made_by = getattr(self, "_custom_function_output", None)  # see nn.hooks
+            if made_by is not None and self._requires_grad:
+                raise RuntimeError(
+                    f"{made_by} is a view and is being modified inplace. This view was created "
+                    "inside a custom Function (or because an input was returned as-is) and the "
+                    "autograd logic to handle view+inplace would override the custom backward "
+                    "associated with the custom Function, leading to incorrect gradients. This "
+                    "behavior is forbidden. You can fix this by cloning the output of the custom "
+                    "Function."
+                )
         if not overlap_allowed:
             _check_no_overlap(self)
 

@@ -9,6 +9,7 @@ from gradiente.ops import linalg as L
 from gradiente.ops import reduce as R
 from gradiente.ops import statistics as S
 from gradiente.tensor.common import (
+    _CPP_OPTION_NAMES,
     _arr,
     _dim,
     _dims,
@@ -266,6 +267,11 @@ class Reductions:
         if p == "nuc":
             dims = (-2, -1) if dim is None else dim
             return a.matrix_norm("nuc", dims, keepdim)
+        if p == "fro" and dim is not None and not isinstance(dim, int) and len(dim) > 2:
+            # torch sends "fro" over more than two dims to matrix_norm, which refuses them
+            a._check_float_norm("linalg.matrix_norm")
+            got = " ".join(str(int(d)) for d in dim)
+            raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {got}")
         if p is None or p == "fro":
             p = 2
         return a.vector_norm(p, dim, keepdim)
@@ -591,6 +597,11 @@ class Reductions:
     @function
     def histc(self, bins=100, min=0, max=0):
         """Computes the histogram of a tensor."""
+        if not self.is_floating_point():  # torch's kernels are for floating types only
+            kernel = "linspace_cpu" if self._data.dtype == xp.bool_ else "histogram_cpu"
+            raise NotImplementedError(
+                f"\"{kernel}\" not implemented for '{R.torch_type_name(self._data.dtype)}'"
+            )
         return Tensor._make(S.histc(self._data, bins, float(min), float(max)), False, None)
 
     @function
@@ -599,10 +610,16 @@ class Reductions:
         number of equal bins over ``range`` (default: the elements' min and max) or a tensor
         of increasing edges. Each bin holds edges[i] ≤ x < edges[i+1]; the last one also
         holds its right edge. ``density`` divides by the total and the bin widths."""
-        if not self.is_floating_point():
+        if isinstance(bins, Tensor) and bins.dtype != self.dtype:
+            names = (_CPP_OPTION_NAMES.get(t._data.dtype.name) for t in (self, bins))
             raise RuntimeError(
-                f"torch.histogram: input tensor and bins tensors should have the same dtype, "
-                f"but got input {self.dtype} and bins {self.dtype}"
+                "torch.histogramdd: input tensor and bins tensors should have the same dtype, "
+                "but got input with dtype {} and bins for dimension 0 with dtype {}".format(*names)
+            )
+        if not self.is_floating_point():  # torch's kernels are for floating types only
+            kernel = "histogram_cpu" if isinstance(bins, Tensor) else "histogramdd"
+            raise NotImplementedError(
+                f"\"{kernel}\" not implemented for '{R.torch_type_name(self._data.dtype)}'"
             )
         x = self.detach().reshape(-1)
         if isinstance(bins, Tensor):

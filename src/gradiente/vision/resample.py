@@ -160,7 +160,9 @@ def resize_uint8(a, size: tuple[int, int], mode: str = "bilinear", axes=(0, 1)):
     """Pillow's ``Image.resize(size[::-1], BILINEAR or BICUBIC)`` on a uint8 array, bit for bit.
 
     ``axes`` are the (height, width) axes of ``a``. An axis whose size does not change is left
-    alone, as Pillow does (the width is resampled first).
+    alone, as Pillow does. The width is resampled first, as Pillow ≤ 12 always does; Pillow 13
+    sometimes runs the height first, and the 8-bit intermediate makes the order show, so the
+    transforms call Pillow itself for the images it can hold (``transforms._resize_pil_array``).
     """
     height_axis, width_axis = axes
     if a.shape[width_axis] != size[1]:

@@ -281,8 +281,7 @@ class _ConvTransposeNd(_ConvNd):
             if size < lo or size > hi:
                 raise ValueError(
                     f"requested an output size of {list(output_size)}, but valid sizes range "
-                    f"from {min_sizes} to {max_sizes} (for an input of "
-                    f"{list(input.shape[lead:])})"
+                    f"from {min_sizes} to {max_sizes} (for an input of {input.shape[2:]!r})"
                 )
         return tuple(s - lo for s, lo in zip(output_size, min_sizes, strict=True))
 
