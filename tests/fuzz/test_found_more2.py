@@ -423,3 +423,21 @@ def test_cummax_saves_its_input():
 
     t, g = _both(run)
     assert g == t == "refused"
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16", "float64"])
+def test_float_randint_past_exact_integers_warns_as_torch(dtype):
+    """Past ±2^digits a float dtype cannot hold every integer: torch warns (its draws there
+    differ from the int64 stream gradiente rounds; README's known differences)."""
+    import warnings
+
+    torch = pytest.importorskip("torch")
+    high = {"float32": 2**30, "float16": 2**12, "float64": 2**60}[dtype]
+    messages = []
+    for lib in (torch, gradiente):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            lib.zeros(2, dtype=getattr(lib, dtype)).random_(0, high)
+        found = [str(w.message) for w in caught if "out of bounds" in str(w.message)]
+        messages.append([m.split(" (Triggered internally")[0] for m in found])
+    assert messages[0] and messages[1] == messages[0]

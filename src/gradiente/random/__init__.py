@@ -27,6 +27,7 @@ passes its own ``Generator``.
 # the samplers are below, in this module, and read ``_log`` .. ``_cos`` and ``_RANDPERM_SMALL``
 # from it.
 import math
+import warnings
 
 import numpy as np
 
@@ -339,19 +340,44 @@ _RANGE_NAMES = {
 
 def _check_from_to(low: int, high: int, dtype) -> None:
     """torch's ``check_from_to_in_range``: ``from`` and ``to - 1`` must be values of ``dtype``
-    (a narrow one: int32, int16, int8, uint8, bool, float16), else a ``RuntimeError``."""
+    (a narrow one: int32, int16, int8, uint8, bool, float16), else a ``RuntimeError``; then,
+    for a float dtype, a warning past the integers it holds exactly."""
     dtype = np.dtype(dtype)
     name = _RANGE_NAMES.get(dtype)
-    if name is None:
+    if name is not None:
+        info = np.finfo(dtype) if dtype.kind == "f" else None
+        lo, hi = (0, 1) if dtype == np.bool_ else (
+            (float(info.min), float(info.max)) if info is not None else
+            (int(np.iinfo(dtype).min), int(np.iinfo(dtype).max))
+        )  # fmt: skip
+        for value, what in ((low, "from"), (high - 1, "to - 1")):
+            if not lo <= value <= hi:
+                raise RuntimeError(f"{what} is out of bounds for {name}")
+    _warn_beyond_exact_integers(low, high, dtype)
+
+
+# A float type holds every integer in [-2^digits, 2^digits] (digits: its significand's bits)
+_FLOAT_DIGITS = {np.dtype(np.float16): (11, "c10::Half"), np.dtype(np.float32): (24, "float"),
+                 np.dtype(np.float64): (53, "double")}  # fmt: skip
+
+
+def _warn_beyond_exact_integers(low: int, high: int, dtype) -> None:
+    """torch's warning for a float ``randint``/``random_`` range past the integers the dtype
+    holds exactly (gradiente then still draws the int64 stream and rounds: torch's numbers
+    differ there)."""
+    digits, name = _FLOAT_DIGITS.get(np.dtype(dtype), (None, None))
+    if digits is None:
         return
-    info = np.finfo(dtype) if dtype.kind == "f" else None
-    lo, hi = (0, 1) if dtype == np.bool_ else (
-        (float(info.min), float(info.max)) if info is not None else
-        (int(np.iinfo(dtype).min), int(np.iinfo(dtype).max))
-    )  # fmt: skip
     for value, what in ((low, "from"), (high - 1, "to - 1")):
-        if not lo <= value <= hi:
-            raise RuntimeError(f"{what} is out of bounds for {name}")
+        if not -(2**digits) <= value <= 2**digits:
+            warnings.warn(
+                f"{what} is out of bounds [-(2^{digits}), 2^{digits}]. Due to precision "
+                f"limitations {name} can support discrete uniform distribution only within "
+                "this range. This warning will become an error in version 1.7 release, please "
+                "fix the code in advance",
+                UserWarning,
+                stacklevel=4,
+            )
 
 
 @_one_draw
