@@ -649,10 +649,10 @@ def _resize(
     else:
         from gradiente.nn import functional as F
 
-        if mode != "bilinear":
-            raise ValueError("antialias=False is supported for bilinear interpolation only")
+        # bilinear or bicubic (Keys' cubic, a = −0.75) without widening the filter: torch's
+        # interpolate; a uint8 bicubic overshoots [0, 255] and is clamped below
         flat = Tensor._make(x.reshape(-1, 1, *x.shape[-2:]))
-        resized = F.interpolate(flat, size=size, mode="bilinear", align_corners=False)._data
+        resized = F.interpolate(flat, size=size, mode=mode, align_corners=False)._data
         out = resized.reshape(*x.shape[:-2], *size)
     if not is_float:  # clamp, round half to even (torch.round) and cast back
         info = xp.iinfo(a.dtype)

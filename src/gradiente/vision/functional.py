@@ -62,6 +62,8 @@ __all__ = [
     "elastic_transform",
     "five_crop",
     "get_dimensions",
+    "get_image_num_channels",
+    "get_image_size",
     "perspective",
     "rotate",
     "ten_crop",
@@ -72,6 +74,7 @@ __all__ = [
     "pad",
     "pil_to_tensor",
     "resize",
+    "resized_crop",
     "to_pil_image",
     "to_tensor",
     "vflip",
@@ -134,6 +137,31 @@ def resize(
 ):
     """The image resized to ``size`` ((h, w), or the shorter side for one int)."""
     return T.Resize(size, interpolation, max_size, antialias)(img)
+
+
+def resized_crop(
+    img,
+    top: int,
+    left: int,
+    height: int,
+    width: int,
+    size,
+    interpolation=InterpolationMode.BILINEAR,
+    antialias: bool | None = True,
+):
+    """``crop`` then ``resize`` — one ``RandomResizedCrop`` draw applied with fixed numbers."""
+    return resize(crop(img, top, left, height, width), size, interpolation, antialias=antialias)
+
+
+def get_image_size(img) -> list[int]:
+    """[width, height] (v1's order, PIL's ``size``)."""
+    _, height, width = get_dimensions(img)
+    return [width, height]
+
+
+def get_image_num_channels(img) -> int:
+    """The number of channels (1 for an H×W tensor)."""
+    return get_dimensions(img)[0]
 
 
 def pad(img, padding, fill=0, padding_mode: str = "constant"):

@@ -27,7 +27,6 @@ from gradiente.transforms import InterpolationMode, pil_to_tensor, to_pil_image
 from gradiente.vision import functional as F1
 from gradiente.vision import geometry as G
 from gradiente.vision import photometric as P
-from gradiente.vision import transforms_v2 as V
 from gradiente.vision.functional import (
     adjust_brightness,
     center_crop,
@@ -95,6 +94,14 @@ __all__ = [
 ]
 
 
+def _transforms_v2():
+    """``gradiente.vision.transforms_v2``, imported when first needed: it builds its classes
+    from this module's kernels, so importing it here at the top would be circular."""
+    from gradiente.vision import transforms_v2  # noqa: PLC0415
+
+    return transforms_v2
+
+
 def _on_tensor(img, kernel, other):
     """``kernel`` on a tensor's array (wrapped back), ``other`` on anything else."""
     if isinstance(img, Tensor):
@@ -134,7 +141,7 @@ def to_dtype(inpt, dtype=None, scale: bool = False):
 
     if not isinstance(inpt, Tensor):
         raise TypeError(f"F.to_dtype supports tensors, but got {type(inpt)} instead.")
-    return V.to_dtype(inpt, float32 if dtype is None else dtype, scale)
+    return _transforms_v2().to_dtype(inpt, float32 if dtype is None else dtype, scale)
 
 
 def convert_image_dtype(image: Tensor, dtype=None) -> Tensor:
@@ -299,7 +306,7 @@ def rgb_to_grayscale(inpt, num_output_channels: int = 1):
         raise ValueError(f"num_output_channels must be 1 or 3, got {num_output_channels}.")
     return _on_tensor(
         inpt,
-        lambda a: xp.ascontiguousarray(V._gray_v2(a, num_output_channels)),
+        lambda a: xp.ascontiguousarray(_transforms_v2()._gray_v2(a, num_output_channels)),
         lambda im: P.rgb_to_grayscale(im, num_output_channels),
     )
 
@@ -326,7 +333,7 @@ def adjust_saturation(inpt, saturation_factor: float):
     _factor_check("saturation_factor", saturation_factor)
     return _on_tensor(
         inpt,
-        lambda a: V._saturation_v2(a, saturation_factor),
+        lambda a: _transforms_v2()._saturation_v2(a, saturation_factor),
         lambda im: P.adjust_saturation(im, saturation_factor),
     )
 
@@ -336,7 +343,7 @@ def adjust_contrast(inpt, contrast_factor: float):
     _factor_check("contrast_factor", contrast_factor)
     return _on_tensor(
         inpt,
-        lambda a: V._contrast_v2(a, contrast_factor),
+        lambda a: _transforms_v2()._contrast_v2(a, contrast_factor),
         lambda im: P.adjust_contrast(im, contrast_factor),
     )
 
@@ -346,14 +353,14 @@ def adjust_sharpness(inpt, sharpness_factor: float):
     _factor_check("sharpness_factor", sharpness_factor)
     return _on_tensor(
         inpt,
-        lambda a: V._sharpness_v2(a, sharpness_factor),
+        lambda a: _transforms_v2()._sharpness_v2(a, sharpness_factor),
         lambda im: P.adjust_sharpness(im, sharpness_factor),
     )
 
 
 def autocontrast(inpt):
     """Stretch each channel to the full range (v2's formula)."""
-    return _on_tensor(inpt, V._autocontrast_v2, P.autocontrast)
+    return _on_tensor(inpt, _transforms_v2()._autocontrast_v2, P.autocontrast)
 
 
 def _to_unit_float(a, dtype=xp.float32):

@@ -1,6 +1,7 @@
 """torchvision's box operations and losses (``torchvision.ops``): areas, IoU variants, format
-changes, NMS, masks to boxes, the focal and GIoU losses — and, re-exported, the model building
-blocks (``Conv2dNormActivation``, ``SqueezeExcitation``, ``StochasticDepth``, ``MLP``, ...),
+changes, NMS, masks to boxes, the focal and GIoU/DIoU/CIoU losses — and, re-exported, the model
+building blocks (``Conv2dNormActivation``, ``SqueezeExcitation``, ``StochasticDepth``, ``MLP``,
+...), DropBlock (``ops_drop_block.py``),
 the RoI pooling of ``ops_roi.py`` (``roi_align``, ``roi_pool``, ``MultiScaleRoIAlign``) and the
 feature pyramid of ``ops_fpn.py`` (``FeaturePyramidNetwork``).
 
@@ -19,6 +20,7 @@ from gradiente.tensor import Tensor
 from gradiente.tensor import toplevel as _t
 from gradiente.tensor.factories import as_tensor, zeros
 from gradiente.vision.models.misc import Conv2dNormActivation
+from gradiente.vision.ops_drop_block import DropBlock2d, DropBlock3d, drop_block2d, drop_block3d
 from gradiente.vision.ops_fpn import (
     ExtraFPNBlock,
     FeaturePyramidNetwork,
@@ -27,6 +29,7 @@ from gradiente.vision.ops_fpn import (
 )
 from gradiente.vision.ops_layers import (
     MLP,
+    Conv3dNormActivation,
     FrozenBatchNorm2d,
     Permute,
     SqueezeExcitation,
@@ -55,6 +58,13 @@ __all__ = [
     "roi_pool",
     "MLP",
     "Conv2dNormActivation",
+    "Conv3dNormActivation",
+    "DropBlock2d",
+    "DropBlock3d",
+    "drop_block2d",
+    "drop_block3d",
+    "complete_box_iou_loss",
+    "distance_box_iou_loss",
     "FrozenBatchNorm2d",
     "Permute",
     "SqueezeExcitation",
@@ -272,23 +282,70 @@ def _upcast_non_float(t: Tensor) -> Tensor:
     return t if t.dtype in (float32, float64) else t.float()
 
 
+def _pairwise_iou(boxes1: Tensor, boxes2: Tensor, eps: float):
+    """The coordinates of corresponding boxes, their IoU (ε added to the union) and union, as
+    the box losses compute them (the intersection is 0 where the boxes do not overlap)."""
+    x1, y1, x2, y2 = boxes1.unbind(dim=-1)
+    x1g, y1g, x2g, y2g = boxes2.unbind(dim=-1)
+    iw = _t.minimum(x2, x2g) - _t.maximum(x1, x1g)
+    ih = _t.minimum(y2, y2g) - _t.maximum(y1, y1g)
+    overlap = (ih > 0) & (iw > 0)
+    intersection = _t.where(overlap, iw * ih, zeros((), dtype=iw.dtype))
+    union = (x2 - x1) * (y2 - y1) + (x2g - x1g) * (y2g - y1g) - intersection
+    return (x1, y1, x2, y2), (x1g, y1g, x2g, y2g), intersection / (union + eps), union
+
+
 def generalized_box_iou_loss(
     boxes1: Tensor, boxes2: Tensor, reduction: str = "none", eps: float = 1e-7
 ) -> Tensor:
     """1 − GIoU of corresponding boxes (``boxes1[i]`` with ``boxes2[i]``, not every pair):
     a box-regression loss that still has a gradient when the boxes do not overlap."""
     boxes1, boxes2 = _upcast_non_float(boxes1), _upcast_non_float(boxes2)
-    x1, y1, x2, y2 = boxes1.unbind(dim=-1)
-    x1g, y1g, x2g, y2g = boxes2.unbind(dim=-1)
-    # intersection, zero where the boxes do not overlap
-    iw = _t.minimum(x2, x2g) - _t.maximum(x1, x1g)
-    ih = _t.minimum(y2, y2g) - _t.maximum(y1, y1g)
-    overlap = (ih > 0) & (iw > 0)
-    intersection = _t.where(overlap, iw * ih, zeros((), dtype=iw.dtype))
-    union = (x2 - x1) * (y2 - y1) + (x2g - x1g) * (y2g - y1g) - intersection
-    iou = intersection / (union + eps)
+    (x1, y1, x2, y2), (x1g, y1g, x2g, y2g), iou, union = _pairwise_iou(boxes1, boxes2, eps)
     area_c = (_t.maximum(x2, x2g) - _t.minimum(x1, x1g)) * (
         _t.maximum(y2, y2g) - _t.minimum(y1, y1g)
     )
     loss = 1 - (iou - (area_c - union) / (area_c + eps))
     return _reduce(loss, reduction)
+
+
+def _diou_iou_loss(boxes1: Tensor, boxes2: Tensor, eps: float = 1e-7) -> tuple[Tensor, Tensor]:
+    """(1 − DIoU, IoU) of corresponding boxes: 1 − IoU + ρ² / c², ρ the distance between the
+    centres and c the diagonal of the smallest enclosing box (Zheng et al., 2019)."""
+    (x1, y1, x2, y2), (x1g, y1g, x2g, y2g), iou, _ = _pairwise_iou(boxes1, boxes2, eps)
+    enclosing_w = _t.maximum(x2, x2g) - _t.minimum(x1, x1g)
+    enclosing_h = _t.maximum(y2, y2g) - _t.minimum(y1, y1g)
+    diagonal_squared = (enclosing_w**2) + (enclosing_h**2) + eps
+    x_p, y_p = (x2 + x1) / 2, (y2 + y1) / 2
+    x_g, y_g = (x1g + x2g) / 2, (y1g + y2g) / 2
+    centres_squared = ((x_p - x_g) ** 2) + ((y_p - y_g) ** 2)
+    return 1 - iou + (centres_squared / diagonal_squared), iou
+
+
+def distance_box_iou_loss(
+    boxes1: Tensor, boxes2: Tensor, reduction: str = "none", eps: float = 1e-7
+) -> Tensor:
+    """1 − DIoU of corresponding boxes: the IoU loss plus the squared distance between the
+    centres over the squared diagonal of the enclosing box (pulls disjoint boxes together)."""
+    boxes1, boxes2 = _upcast_non_float(boxes1), _upcast_non_float(boxes2)
+    loss, _ = _diou_iou_loss(boxes1, boxes2, eps)
+    return _reduce(loss, reduction)
+
+
+def complete_box_iou_loss(
+    boxes1: Tensor, boxes2: Tensor, reduction: str = "none", eps: float = 1e-7
+) -> Tensor:
+    """1 − CIoU of corresponding boxes: the DIoU loss plus α·v, v = 4/π² (atan(w_g/h_g) −
+    atan(w/h))² comparing the aspect ratios, α = v / (1 − IoU + v + ε) held constant.
+
+    As torchvision, the DIoU part always uses ε = 1e-7 (``eps`` enters α only).
+    """
+    boxes1, boxes2 = _upcast_non_float(boxes1), _upcast_non_float(boxes2)
+    diou_loss, iou = _diou_iou_loss(boxes1, boxes2)
+    x1, y1, x2, y2 = boxes1.unbind(dim=-1)
+    x1g, y1g, x2g, y2g = boxes2.unbind(dim=-1)
+    w_pred, h_pred = x2 - x1, y2 - y1
+    w_gt, h_gt = x2g - x1g, y2g - y1g
+    v = (4 / (math.pi**2)) * (((w_gt / h_gt).atan() - (w_pred / h_pred).atan()) ** 2)
+    alpha = (v / (1 - iou + v + eps)).detach()
+    return _reduce(diou_loss + alpha * v, reduction)

@@ -3,9 +3,9 @@
 The modern torchvision models are assembled from these: ``SqueezeExcitation`` (MobileNetV3,
 EfficientNet, RegNet), ``StochasticDepth`` (EfficientNet, ConvNeXt), ``MLP`` (Vision
 Transformer), ``Permute`` (ConvNeXt), ``FrozenBatchNorm2d`` (detection backbones).
-``Conv2dNormActivation`` lives in ``gradiente.vision.models.misc`` (``gradiente.vision.ops``
-exports it with these). Parameter names and initialisation are torchvision's, so state dicts
-move between the two libraries.
+``Conv3dNormActivation`` is here (video models); ``Conv2dNormActivation`` lives in
+``gradiente.vision.models.misc`` (``gradiente.vision.ops`` exports it with these). Parameter
+names and initialisation are torchvision's, so state dicts move between the two libraries.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from gradiente.tensor.factories import empty, ones, zeros
 
 __all__ = [
     "MLP",
+    "Conv3dNormActivation",
     "FrozenBatchNorm2d",
     "Permute",
     "SqueezeExcitation",
@@ -170,3 +171,59 @@ class Permute(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return x.permute(*self.dims)
+
+
+class Conv3dNormActivation(nn.Sequential):
+    """Conv3d → ``norm_layer`` (BatchNorm3d) → ``activation_layer`` (ReLU), either of the two
+    may be None; torchvision's 3-D ``ConvNormActivation`` (layers named ``0``, ``1``, ``2``).
+
+    Without ``padding``, each axis is padded by ``(kernel − 1) // 2 · dilation`` (the size is
+    kept at stride 1); the convolution has a bias only when there is no norm layer, unless
+    ``bias`` says otherwise.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size=3,
+        stride=1,
+        padding=None,
+        groups: int = 1,
+        norm_layer: Callable[..., nn.Module] | None = nn.BatchNorm3d,
+        activation_layer: Callable[..., nn.Module] | None = nn.ReLU,
+        dilation=1,
+        inplace: bool | None = True,
+        bias: bool | None = None,
+    ) -> None:
+        if padding is None:
+            if isinstance(kernel_size, int) and isinstance(dilation, int):
+                padding = (kernel_size - 1) // 2 * dilation
+            else:  # per axis, the int one of the two repeated to the other's length
+                dims = len(kernel_size) if not isinstance(kernel_size, int) else len(dilation)
+                kernel_size = (kernel_size,) * dims if isinstance(kernel_size, int) else kernel_size
+                dilation = (dilation,) * dims if isinstance(dilation, int) else dilation
+                padding = tuple(
+                    (k - 1) // 2 * d for k, d in zip(kernel_size, dilation, strict=True)
+                )
+        if bias is None:
+            bias = norm_layer is None
+        layers: list[nn.Module] = [
+            nn.Conv3d(
+                in_channels,
+                out_channels,
+                kernel_size,
+                stride,
+                padding,
+                dilation=dilation,
+                groups=groups,
+                bias=bias,
+            )
+        ]
+        if norm_layer is not None:
+            layers.append(norm_layer(out_channels))
+        if activation_layer is not None:
+            params = {} if inplace is None else {"inplace": inplace}
+            layers.append(activation_layer(**params))
+        super().__init__(*layers)
+        self.out_channels = out_channels
