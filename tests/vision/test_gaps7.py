@@ -318,3 +318,15 @@ def test_drop_block_modules_and_errors(tv):
         tv.ops.drop_block3d(torch.tensor(x), 0.5, 3)
     with pytest.raises(ValueError, match=str(theirs_err.value)):
         ops.drop_block3d(gradiente.tensor(x), 0.5, 3)
+
+
+def test_conv2d_norm_activation_pads_tuple_kernels_per_axis():
+    """torchvision pads each axis by (k − 1) // 2 · d when kernel or dilation is a tuple (the
+    layer building that Conv2d- and Conv3dNormActivation share)."""
+    tv = real_torchvision()
+    from gradiente.vision.models.misc import Conv2dNormActivation
+
+    for kernel, dilation in (((3, 5), 2), (3, (1, 3)), ((1, 7), (2, 1))):
+        theirs = tv.ops.Conv2dNormActivation(3, 4, kernel_size=kernel, dilation=dilation)
+        ours = Conv2dNormActivation(3, 4, kernel_size=kernel, dilation=dilation)
+        assert repr(ours) == repr(theirs)

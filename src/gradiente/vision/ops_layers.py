@@ -15,6 +15,7 @@ from collections.abc import Callable
 from gradiente import nn
 from gradiente.tensor import Tensor
 from gradiente.tensor.factories import empty, ones, zeros
+from gradiente.vision.models.misc import conv_norm_activation
 
 __all__ = [
     "MLP",
@@ -196,34 +197,10 @@ class Conv3dNormActivation(nn.Sequential):
         inplace: bool | None = True,
         bias: bool | None = None,
     ) -> None:
-        if padding is None:
-            if isinstance(kernel_size, int) and isinstance(dilation, int):
-                padding = (kernel_size - 1) // 2 * dilation
-            else:  # per axis, the int one of the two repeated to the other's length
-                dims = len(kernel_size) if not isinstance(kernel_size, int) else len(dilation)
-                kernel_size = (kernel_size,) * dims if isinstance(kernel_size, int) else kernel_size
-                dilation = (dilation,) * dims if isinstance(dilation, int) else dilation
-                padding = tuple(
-                    (k - 1) // 2 * d for k, d in zip(kernel_size, dilation, strict=True)
-                )
-        if bias is None:
-            bias = norm_layer is None
-        layers: list[nn.Module] = [
-            nn.Conv3d(
-                in_channels,
-                out_channels,
-                kernel_size,
-                stride,
-                padding,
-                dilation=dilation,
-                groups=groups,
-                bias=bias,
+        super().__init__(
+            *conv_norm_activation(
+                nn.Conv3d, in_channels, out_channels, kernel_size, stride, padding, groups,
+                norm_layer, activation_layer, dilation, inplace, bias,
             )
-        ]
-        if norm_layer is not None:
-            layers.append(norm_layer(out_channels))
-        if activation_layer is not None:
-            params = {} if inplace is None else {"inplace": inplace}
-            layers.append(activation_layer(**params))
-        super().__init__(*layers)
+        )  # fmt: skip
         self.out_channels = out_channels
