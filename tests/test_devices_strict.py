@@ -230,17 +230,23 @@ def _lenet_losses(where, make_optimizer, steps=3):
 
 
 @pytest.mark.parametrize(
-    "make",
-    [lambda ps: optim.SGD(ps, 0.05, momentum=0.9), lambda ps: optim.Adam(ps, 1e-3)],
+    "make, atol",
+    [
+        (lambda ps: optim.SGD(ps, 0.05, momentum=0.9), 1e-5),
+        # Adam divides by sqrt(v): a weight whose gradients are near 0 moves by about lr·m/|m|
+        # whatever their size, so a last-ulp difference in such a gradient can move it by a
+        # good part of lr (1e-3) over three steps
+        (lambda ps: optim.Adam(ps, 1e-3), 2e-4),
+    ],
     ids=["sgd", "adam"],
 )
-def test_lenet_training_on_the_strict_stand_in_matches_the_cpu(cuda, make):
+def test_lenet_training_on_the_strict_stand_in_matches_the_cpu(cuda, make, atol):
     cpu_losses, cpu_params = _lenet_losses("cpu", make)
     dev_losses, dev_params = _lenet_losses("cuda", make)
     # float32: the device convolution sums in another order than the CPU's (1 ulp per step)
     np.testing.assert_allclose(dev_losses, cpu_losses, rtol=1e-5)
     for a, b in zip(cpu_params, dev_params):
-        np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(b, a, rtol=1e-4, atol=atol)
     assert not B.host_results, f"ops built results on the host: {sorted(B.host_results)}"
 
 

@@ -10,6 +10,7 @@ from gradiente import parallel
 from gradiente.backend import xp
 from gradiente.tensor import (
     Tensor,
+    common,
     device,
 )
 
@@ -48,15 +49,25 @@ class iinfo:
 
 
 def set_default_device(device) -> None:
-    """Only the CPU exists in gradiente: ``"cpu"`` (or None) is accepted."""
-    if device is not None and str(device).split(":")[0] not in ("cpu", "meta"):
-        raise RuntimeError(
-            f"device '{device}' is not available: gradiente computes on the CPU (NumPy backend)"
-        )
+    """Make factories given no ``device=`` (``zeros``, ``tensor``, ``randn``, a layer's
+    parameters, ...) put their tensors on ``device``, as ``torch.set_default_device``; None or
+    "cpu" restores the CPU. The numbers are still drawn on the CPU, so seeds give torch's CPU
+    values on any device."""
+    if device is None:
+        common._DEFAULT_DEVICE[0] = None
+        return
+    d = common.device(device)
+    common._check_default_device(d)
+    common._DEFAULT_DEVICE[0] = None if d.type == "cpu" else d
 
 
 def get_default_device():
-    return device("cpu")
+    """The device factories use when given none (``torch.get_default_device``); a bare
+    "cuda" default reads as the current CUDA device, as torch reports it."""
+    d = common._DEFAULT_DEVICE[0]
+    if d is None:
+        return common.device("cpu")
+    return common.device("cuda", common._device_index(d))
 
 
 _THREADS: list[int | None] = [None]  # None: not set yet, the BLAS pool's own size

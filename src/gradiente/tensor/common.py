@@ -127,24 +127,33 @@ class device:
         return (device, (self.type, self.index))
 
     def __enter__(self):
-        """``with torch.device("cpu"):``: the factories in the block make tensors on this
-        device, which for the CPU is what they do anyway. gradiente has no "meta" device
-        (tensors without memory) and makes CUDA tensors only when asked by argument, so
-        those raise instead of silently allocating on the CPU."""
-        if self.type == "meta":
-            raise RuntimeError(
-                'gradiente has no "meta" device: `with torch.device("meta")` cannot build '
-                "modules without allocating their memory; build them on the CPU"
-            )
-        if self.type != "cpu":
-            raise RuntimeError(
-                f"`with torch.device('{self}')` is not supported by gradiente: its factories "
-                f"make tensors on the CPU unless given device='{self}'"
-            )
+        """``with torch.device("cuda"):``: the factories in the block that are given no
+        ``device=`` make their tensors on this device (as ``set_default_device`` does until the
+        block ends; blocks nest). gradiente has no "meta" device (tensors without memory), so
+        that raises instead of silently allocating."""
+        _check_default_device(self)
+        _DEFAULT_DEVICE_STACK.append(_DEFAULT_DEVICE[0])
+        _DEFAULT_DEVICE[0] = None if self.type == "cpu" else self
         return self
 
     def __exit__(self, *exc) -> None:
-        return None
+        _DEFAULT_DEVICE[0] = _DEFAULT_DEVICE_STACK.pop()
+
+
+# The device that factories given no ``device=`` use (None: the CPU), as torch's default
+# device: set by ``set_default_device`` and, for a block, by ``with device(...)``.
+_DEFAULT_DEVICE: list = [None]
+_DEFAULT_DEVICE_STACK: list = []
+
+
+def _check_default_device(d) -> None:
+    """Raise unless ``d`` can be the default device: the CPU or an existing CUDA device."""
+    if d.type == "meta":
+        raise RuntimeError(
+            'gradiente has no "meta" device: tensors there would have no memory; build '
+            "modules on the CPU (or on CUDA) instead"
+        )
+    _device_index(d)
 
 
 _DEVICE_TYPES = ("cpu", "cuda", "meta")
@@ -189,8 +198,9 @@ def _check_device(d) -> None:
 
 def _place(t, d):
     """Tensor ``t`` (made on the CPU) moved to device ``d``; ``t`` itself when ``d`` is the CPU
-    or None. Factories build on the CPU, so a seeded model has torch's CPU values on any device."""
-    index = _device_index(d)
+    or None and the default device is the CPU. Factories build on the CPU, so a seeded model
+    has torch's CPU values on any device."""
+    index = _device_index(_DEFAULT_DEVICE[0] if d is None else d)
     if index is None:
         return t
     t._data = B.to_device(t._data, index)
