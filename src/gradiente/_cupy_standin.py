@@ -307,7 +307,14 @@ class ndarray:  # noqa: N801 - CuPy's name
 
     # --- indexing -----------------------------------------------------------------------------
     def __getitem__(self, key):
-        return _wrap(self._a[_unwrap(key)], self._device)
+        key = _unwrap(key)
+        result = self._a[key]
+        if isinstance(result, numpy.generic):
+            # an integer for every axis: NumPy gives a scalar copy, CuPy a 0-d view of the
+            # element (a trailing ``...`` makes NumPy give that view too)
+            items = key if isinstance(key, tuple) else (key,)
+            result = self._a[tuple(i for i in items if i is not Ellipsis) + (Ellipsis,)]
+        return _wrap(result, self._device)
 
     def __setitem__(self, key, value):
         self._a[_unwrap(key)] = _unwrap(value)

@@ -44,6 +44,11 @@ class Mismatch:
 LOW_PRECISION = [False]
 
 
+# The device every gradiente tensor must be on ("cuda:0" when the device fuzzer runs gradiente
+# on the stand-in CUDA device; None: not checked).
+EXPECT_DEVICE = [None]
+
+
 class Result:
     """What comparing one program gave: a mismatch (or None) and the known differences used."""
 
@@ -82,6 +87,8 @@ def compare_tensors(g, t, steps, scale, signed_zeros=True, size=1):
         return "shape", f"shape {tuple(g.shape)}, torch {tuple(t.shape)}"
     if g.requires_grad != t.requires_grad:
         return "requires_grad", f"requires_grad {g.requires_grad}, torch {t.requires_grad}"
+    if EXPECT_DEVICE[0] is not None and str(g.device) != EXPECT_DEVICE[0]:
+        return "device", f"device {g.device}, expected {EXPECT_DEVICE[0]}"
     a, e = np.asarray(_numpy(g)), np.asarray(_numpy(t))
     if e.dtype.kind != "f":
         if not np.array_equal(a, e):

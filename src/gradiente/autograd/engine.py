@@ -205,7 +205,9 @@ def run_backward(
                     _check_nan(node, i, g)
                 if device is not None and type(g._data) is ndarray:
                     # a kernel's backward built a host array: the gradient lives on the device
-                    g = Tensor._make(mark_device(g._data, device), False, None)
+                    g = Tensor._make(
+                        mark_device(g._data, device, _backward_name(node)), False, None
+                    )
                 shape, dtype = meta[i]
                 if g._data.shape != shape:
                     g = _sum_to_shape(g, shape)
@@ -380,3 +382,8 @@ class CopyGrad(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad
+
+
+def _backward_name(node) -> str:
+    """How ``backend.host_results`` names a backward that built a host array: its node."""
+    return f"{node.name()} (backward)"

@@ -96,8 +96,11 @@ class DeviceMaxPool2d(ArrayFunction):
     @staticmethod
     def backward(ctx, grad):
         g, m, k = _upstream(grad, ctx.geom, "max_pool2d")
-        per_tap = (ctx.arg[..., None] == m.arange(k)) * g[..., None]
-        gx = _add_taps(m, per_tap.astype(g.dtype), ctx.geom, ctx.padded, ctx.shape, g.dtype)
+        # where, not a 0/1 mask times g: an infinite dL/dy must not give ∞·0 = NaN elsewhere
+        per_tap = m.where(ctx.arg[..., None] == m.arange(k), g[..., None], 0)
+        gx = _add_taps(
+            m, per_tap.astype(g.dtype, copy=False), ctx.geom, ctx.padded, ctx.shape, g.dtype
+        )
         return gx, None, None
 
 

@@ -8,7 +8,7 @@ quotient and the remainder agree, as in CPython and PyTorch.
 
 from __future__ import annotations
 
-from gradiente.backend import as_array, xp
+from gradiente.backend import as_array, device_array, xp
 from gradiente.ops.array_function import ArrayFunction
 
 
@@ -25,7 +25,15 @@ def floored_remainder(a, b):
     if as_array(a).dtype.kind != "f" and as_array(b).dtype.kind != "f":
         return xp.mod(a, b)
     m = xp.fmod(a, b)
-    return xp.where((m != 0) & ((as_array(b) < 0) != (m < 0)), m + b, m)
+    return xp.where((m != 0) & (_is_negative(b) != (m < 0)), m + b, m)
+
+
+def _is_negative(b):
+    """``b < 0``: an array on b's device for an array, a Python bool for a number (a NumPy
+    bool scalar beside a CUDA array would be turned into a host array)."""
+    if isinstance(b, (int, float, xp.generic)):
+        return bool(b < 0)
+    return b < 0
 
 
 def floored_divide(a, b):
@@ -36,7 +44,8 @@ def floored_divide(a, b):
     if as_array(a).dtype.kind != "f" and as_array(b).dtype.kind != "f":
         return xp.floor_divide(a, b)
     a = as_array(a)
-    b = b if isinstance(b, xp.ndarray) else as_array(b, dtype=a.dtype)  # a scalar: a's dtype
+    if not hasattr(b, "dtype") or not hasattr(b, "shape"):
+        b = device_array(a, b, dtype=a.dtype)  # a scalar: a's dtype, on a's device
     mod = xp.fmod(a, b)
     div = (a - mod) / b
     div = xp.where((mod != 0) & ((b < 0) != (mod < 0)), div - 1, div)

@@ -270,7 +270,8 @@ class NllLoss(ArrayFunction):
             return losses.astype(x.dtype, copy=False)
         total = losses.sum()
         if reduction == "mean":
-            total = total / ctx.denom if ctx.denom else xp.nan
+            with xp.errstate(divide="ignore", invalid="ignore"):
+                total = total / ctx.denom  # every target ignored: 0 / 0 = NaN, as torch
         return as_array(total, dtype=x.dtype)
 
     @staticmethod

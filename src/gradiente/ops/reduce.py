@@ -152,7 +152,7 @@ class Prod(_Reduction):
             return grad * (_expand_back(out, a.shape, dims, ctx.keepdim) / a), None, None
         if ctx.dim is None and xp.count_nonzero(zeros) > 1 and not grad_state.enabled:
             # two zeros: every Π_{j≠i} x_j holds one (torch answers zeros, even beside inf)
-            return xp.zeros(x.shape, dtype=grad._data.dtype), None, None
+            return xp.zeros_like(x, dtype=grad._data.dtype), None, None
         if grad_state.enabled:
             raise RuntimeError(
                 "double backward (create_graph=True) through prod of a tensor containing zeros "
@@ -165,7 +165,7 @@ class Prod(_Reduction):
         ax = 0 if axis is None else axis
         ones_shape = list(flat.shape)
         ones_shape[ax] = 1
-        one = xp.ones(ones_shape, dtype=x.dtype)
+        one = xp.ones_like(flat, shape=ones_shape)  # on x's device (ones_like dispatches)
         before = xp.cumprod(xp.concatenate([one, flat], axis=ax), axis=ax)
         before = xp.take(before, range(flat.shape[ax]), axis=ax)
         rev = xp.flip(flat, axis=ax)
@@ -514,7 +514,7 @@ def _cumprod_backward_with_zeros(x, g, y, d):
         result = xp.where(before, suffix / x, 0).astype(g.dtype, copy=False)
     span = zeros_seen == 1  # z1 ≤ k < z2
     first = xp.argmax(span, axis=d, keepdims=True)  # z1 (0 where the line has no zero)
-    at_first = xp.zeros(span.shape, dtype=bool)
+    at_first = xp.zeros_like(span)  # bool, on x's device
     xp.put_along_axis(at_first, first, True, axis=d)
     at_first &= span
     inside = span & ~at_first  # z1 < i < z2
@@ -633,11 +633,15 @@ class Var(ArrayFunction):
 
     @staticmethod
     def forward(ctx, a, dims, correction, keepdim):
+        whole = dims is None or a._data.ndim == 0
         dims = _reduced_dims(ctx, a, dims, keepdim)
         x = a._data
         n = x.size // max(xp.sum(x, axis=dims, keepdims=True).size, 1) if x.size else 0
-        ctx.divisor = n - correction
-        centred = x - xp.mean(x, axis=dims, keepdims=True)
+        # torch's backward divides by N − correction over given dims, by max(N − correction, 0)
+        # over the whole tensor (there a single value with correction ≥ 1 has a NaN gradient)
+        ctx.divisor = max(n - correction, 0) if whole else n - correction
+        # an empty x has no mean to subtract (NumPy would warn "Mean of empty slice")
+        centred = x - xp.mean(x, axis=dims, keepdims=True) if x.size else x
         with xp.errstate(divide="ignore", invalid="ignore"):
             out = xp.sum(centred * centred, axis=dims, keepdims=keepdim) / max(n - correction, 0)
         ctx.save_for_backward(a)

@@ -95,7 +95,9 @@ class Comparison:
             # a CUDA operand: torch's device-mixing rules, and the result stays on the device
             # (the NumPy stand-in's ufuncs answer plain arrays, marked back onto it)
             (a, b), index = _on_one_device((self, other))
-            return Tensor._make(B.mark_device(C.elementwise(fn, a._data, _arr(b)), index))
+            return Tensor._make(
+                B.mark_device(C.elementwise(fn, a._data, _arr(b)), index, "compare")
+            )
         except ValueError:
             _check_broadcast(self._data.shape, xp.shape(_arr(other)))
             raise

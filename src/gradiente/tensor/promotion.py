@@ -228,7 +228,7 @@ def _arg_reduce(t: Tensor, fn, dim, keepdim):
         out = fn(t._data, axis=d, keepdims=keepdim) if t.ndim else xp.asarray(0)
     out = B.as_array(out, xp.int64)  # NumPy's answer may be a scalar; CuPy's is a device array
     if type(t._data) is not xp.ndarray:  # on the stand-in CUDA device, NumPy answers host arrays
-        out = B.mark_device(out, B.array_device_index(t._data))
+        out = B.mark_device(out, B.array_device_index(t._data), fn.__name__)
     return Tensor._make(out, False, None)
 
 

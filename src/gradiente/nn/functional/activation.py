@@ -168,7 +168,10 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
         weight = weight.reshape((1,) * input.ndim)
     else:
         weight = weight.reshape(())
-    out = input.where(input > 0, weight * input)
+    # the slope multiplies only the non-positive inputs (zeros elsewhere), so that where x > 0
+    # the gradient is exactly dL/dy even for an infinite slope (no ∞·0 = NaN leaking through)
+    positive = input > 0
+    out = input.where(positive, weight * input.masked_fill(positive, 0.0))
     if not out.requires_grad:
         return out
     shown = slope if weight.shape == slope.shape else weight  # torch reshapes it only then
