@@ -23,6 +23,7 @@ path does: with the same seed both keep the same weights.
 
 from __future__ import annotations
 
+from gradiente import backend as B
 from gradiente import random as _random
 from gradiente.autograd import function as _function
 from gradiente.autograd.grad_mode import grad_state
@@ -102,8 +103,11 @@ class ScaledDotProductAttention(ArrayFunction):
         keep, inv = None, None
         if dropout_p > 0.0:
             # F.dropout's draw: noise ~ Bernoulli(1 − p) of P's shape, scaled by 1/(1 − p).
+            # (drawn on the CPU, as torch's CPU generator draws, then moved to P's device)
             keep = _random.bernoulli(1 - dropout_p, p.shape, p.dtype).astype(bool)
-            inv = xp.ones((), dtype=p.dtype) / (1 - dropout_p) if dropout_p < 1 else 0.0
+            keep = B.to_device(keep, B.array_device_index(p))
+            # 1 / (1 − p) rounded in P's dtype (a NumPy scalar: it mixes with device arrays)
+            inv = p.dtype.type(1) / p.dtype.type(1 - dropout_p) if dropout_p < 1 else 0.0
             out = (p * keep * inv) @ v
         else:
             out = p @ v  # (..., L, Ev)

@@ -58,6 +58,19 @@ def _init_genrand(seed32: int) -> np.ndarray:
     return np.array(key, dtype=np.uint32)
 
 
+def _cuda_generator_device(device) -> str:
+    """The name of the CUDA device a generator is asked for ("cuda:0"; a bare "cuda" is the
+    current device, which must exist, as torch checks); other devices raise."""
+    from gradiente.tensor import common  # noqa: PLC0415 - the tensor layer imports this module
+
+    d = common.device(device)
+    if d.type == "cpu":
+        return "cpu"
+    if d.type != "cuda":
+        raise RuntimeError(f"gradiente has no {d.type} generator: use the CPU's or CUDA's")
+    return str(common.device("cuda", common._device_index(d)))
+
+
 class Generator:
     """A random number generator with torch's CPU semantics (``torch.Generator``).
 
@@ -65,16 +78,24 @@ class Generator:
     Box–Muller produces normals in pairs and keeps the second one for the next scalar draw).
     """
 
-    def __init__(self, device: str = "cpu") -> None:
-        if str(device) != "cpu":
-            raise ValueError(f"gradiente's generator lives on the CPU, got device={device!r}")
-        self.device = "cpu"
+    def __init__(self, device="cpu") -> None:
+        # torch.Generator(device="cuda") is a Philox generator on the GPU; gradiente draws every
+        # stream with this CPU twister (factories then copy to the device), so a CUDA
+        # generator is accepted, named by its device, and gives the CPU's numbers
+        self._device = "cpu" if str(device) == "cpu" else _cuda_generator_device(device)
         self.lock = threading.RLock()  # held for a whole draw (see the package docstring)
         self._bitgen = np.random.MT19937(0)  # its stream is replaced by manual_seed below
         self.manual_seed(DEFAULT_SEED)
 
+    @property
+    def device(self):
+        """Where torch's generator would live: ``device(type='cpu')`` or a CUDA device."""
+        from gradiente.tensor import common  # noqa: PLC0415 - the tensor layer imports this module
+
+        return common.device(self._device)
+
     def __repr__(self) -> str:
-        return f"<gradiente.Generator device='cpu' initial_seed={self._seed}>"
+        return f"<gradiente.Generator device='{self._device}' initial_seed={self._seed}>"
 
     def __getstate__(self) -> dict:
         # a lock cannot be copied or pickled; a copy gets a lock of its own
@@ -246,3 +267,4 @@ def fork_rng(
         yield
     finally:
         default_generator.set_state(saved)
+
