@@ -542,6 +542,23 @@ def result_type(*operands) -> dtype:
     return _combine(dim_result, _combine(zero_result, wrapped_result))
 
 
+def broadcast_error(a_shape, b_shape) -> RuntimeError | None:
+    """torch's error for two shapes that do not broadcast together, naming the last dimension
+    (of the broadcast result) where their sizes differ and neither is 1; None when they
+    broadcast (the failure was something else). Used by the
+    tensor layer and by ops that broadcast shapes themselves."""
+    n = max(len(a_shape), len(b_shape))
+    a = (1,) * (n - len(a_shape)) + tuple(a_shape)
+    b = (1,) * (n - len(b_shape)) + tuple(b_shape)
+    for i in reversed(range(n)):
+        if a[i] != b[i] and a[i] != 1 and b[i] != 1:
+            return RuntimeError(
+                f"The size of tensor a ({a[i]}) must match the size of tensor b ({b[i]}) at "
+                f"non-singleton dimension {i}"
+            )
+    return None
+
+
 def check_int_scalar(value: int) -> None:
     """torch converts a Python int operand to a 64-bit integer (signed, or unsigned above
     2⁶³ − 1): one that fits neither raises its OverflowError instead of wrapping around."""

@@ -62,7 +62,7 @@ from gradiente import torch_format
 from gradiente.autograd import grad_mode
 from gradiente.backend import host, xp
 from gradiente.nn.parameter import Parameter
-from gradiente.tensor import Tensor, _check_device
+from gradiente.tensor import Size, Tensor, _check_device
 from gradiente.tensor import device as _device
 
 __all__ = [
@@ -95,11 +95,14 @@ class _Encoder:
     """Walks an object, collecting its arrays under flattened keys and returning JSON nodes.
 
     Nodes: ``None``, bools, ints, finite floats and strings are themselves; a non-finite float
-    is ``{"float": "nan"}``; a list is a JSON list; a tuple is ``{"tuple": [...]}``; a dict is
-    ``{"dict": [[key_node, value_node], ...]}`` (keys need not be strings), with
+    is ``{"float": "nan"}``; a list is a JSON list; a tuple is ``{"tuple": [...]}`` (a
+    ``torch.Size`` adds ``"size": true``, a named tuple is pickled); a dict is
+    ``{"dict": [[key_node, value_node], ...]}`` (keys need not be strings; a subclass of dict,
+    a Counter or a defaultdict, is pickled, to keep its type), with
     ``"ordered": true`` for an OrderedDict and ``"attrs": dict_node`` for its attributes (a
-    state dict's ``_metadata``); a NumPy array is ``{"ndarray": flat_key}``; any other object
-    is ``{"pickle": flat_key, "type": "module.QualName"}``, its pickle's bytes a uint8 array.
+    state dict's ``_metadata``); a NumPy array of numbers or bools is ``{"ndarray": flat_key}``
+    (one of strings, objects, complex numbers or dates is pickled); any other object is
+    ``{"pickle": flat_key, "type": "module.QualName"}``, its pickle's bytes a uint8 array.
 
     A tensor is ``{"tensor": flat_key}`` (plus ``"requires_grad": true``; a Parameter has
     ``"parameter": true`` and its ``requires_grad``). Tensors are identified as torch's pickle
@@ -150,16 +153,18 @@ class _Encoder:
             return self._tensor(obj, path)
         if isinstance(obj, xp.ndarray):
             if obj.dtype.kind not in "biuf":
-                raise TypeError(
-                    f"gradiente.save: cannot save a NumPy array of dtype {obj.dtype} at "
-                    f"{_path_str(path)}"
-                )
+                # strings, objects, complex numbers, dates: no safetensors dtype holds them, so
+                # the array is pickled, as torch.save pickles every array
+                return self._pickled(obj, path)
             return {"ndarray": self._store(obj, path)}
         if isinstance(obj, list):
             return [self.encode(v, (*path, i)) for i, v in enumerate(obj)]
-        if isinstance(obj, tuple) and not hasattr(obj, "_fields"):
+        if isinstance(obj, Size):  # older readers see a tuple, which a Size also is
+            self.new_format = True
+            return {"tuple": [int(v) for v in obj], "size": True}
+        if type(obj) is tuple:  # a subclass (a named tuple) is pickled, to keep its type
             return {"tuple": [self.encode(v, (*path, i)) for i, v in enumerate(obj)]}
-        if isinstance(obj, dict):
+        if type(obj) in (dict, collections.OrderedDict):  # as is a Counter or a defaultdict
             items = [
                 [self._encode_key(k, path), self.encode(v, (*path, k))] for k, v in obj.items()
             ]
@@ -547,9 +552,23 @@ _ALWAYS_SAFE = {
     ("numpy", "ndarray"),
     ("numpy", "dtype"),
     ("collections", "OrderedDict"),
+    ("collections", "Counter"),
     ("builtins", "set"),
     ("builtins", "frozenset"),
     ("builtins", "slice"),
+    ("builtins", "complex"),
+    ("builtins", "bytearray"),
+    ("_codecs", "encode"),  # how protocol 2 pickles bytes
+    ("gradiente.backend", "_dtype_by_name"),  # a dtype (torch allows dtypes too)
+}
+
+# Classes torch's weights-only loads allow, under both of their names: under ``gradiente run``
+# they are called ``torch.X`` (so a pickle refers to them so), which must not import torch.
+_ALWAYS_SAFE_CLASSES = {
+    ("torch", "Size"): Size,
+    ("gradiente.tensor.common", "Size"): Size,
+    ("torch", "device"): _device,
+    ("gradiente.tensor.common", "device"): _device,
 }
 
 
@@ -600,6 +619,8 @@ class _WeightsOnlyUnpickler(pickle.Unpickler):
         allowed = _safe_global_map()
         if (module, name) in allowed:
             return allowed[(module, name)]
+        if (module, name) in _ALWAYS_SAFE_CLASSES:
+            return _ALWAYS_SAFE_CLASSES[(module, name)]
         if (module, name) in _ALWAYS_SAFE:
             return super().find_class(module, name)
         raise pickle.UnpicklingError(
@@ -776,7 +797,8 @@ class _Decoder:
             if "float" in node:
                 return self._float(node)
             if "tuple" in node:
-                return tuple(self.decode(v) for v in self._list(node, "tuple"))
+                items = tuple(self.decode(v) for v in self._list(node, "tuple"))
+                return Size(items) if node.get("size") is True else items
             if "dict" in node:
                 return self._dict(node)
         raise self._damaged(f"unknown entry {node!r:.80}")

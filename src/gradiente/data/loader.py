@@ -11,7 +11,10 @@ process, but simulates the workers' random state: each has its own default-gener
 ``__getitem__`` draw the same numbers as under torch (and ``get_worker_info()`` answers as it
 would in the worker). An ``IterableDataset`` is copied into each worker, as torch's processes
 hold copies: an unsharded stream comes once per worker, and the batches of the workers come in
-turn, a worker leaving the rotation when its copy is exhausted — torch's order.
+turn, a worker leaving the rotation when its copy is exhausted — torch's order. An exception
+raised in a worker (in ``__getitem__``, the collate function or ``worker_init_fn``) comes as
+torch passes it on: the same type, its message ``Caught ValueError in DataLoader worker process
+0.`` followed by the original traceback.
 
 Speed: when the dataset is a ``TensorDataset`` (or a ``Subset`` of one) and the collate function
 is the default, a batch is one fancy-index gather per tensor, ``x._data[indices]``, instead of
@@ -31,6 +34,7 @@ import dataclasses
 import itertools
 import random
 import re
+import traceback
 import warnings
 from collections.abc import Callable, Iterator
 
@@ -197,12 +201,43 @@ class _Workers:
         _worker_info = info
         try:
             return fn(*args)
+        except StopIteration:
+            raise  # the end of a worker's stream, not an error
+        except Exception as error:
+            _reraise_from_worker(error, w)
         finally:
             self.states[w][1:] = [_random.get_rng_state(), random.getstate(), xp.random.get_state()]
             _random.set_rng_state(main_state)
             random.setstate(main_py_state)
             xp.random.set_state(main_np_state)
             _worker_info = None
+
+
+class _KeyErrorMessage(str):
+    """A message that a KeyError prints as it is: KeyError shows ``repr`` of its argument, which
+    would turn the traceback's line breaks into ``\\n`` (torch's ``KeyErrorMessage``)."""
+
+    def __repr__(self) -> str:
+        return self
+
+
+def _reraise_from_worker(error: Exception, worker_id: int):
+    """Raise ``error`` as torch does when it comes from a worker process: the same type, with
+    the message ``Caught <Type> in DataLoader worker process <id>.`` followed by the original
+    traceback (torch's ``ExceptionWrapper.reraise``); a type that cannot be made from a message
+    becomes a RuntimeError."""
+    original = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    message = (
+        f"Caught {type(error).__name__} in DataLoader worker process {worker_id}.\n"
+        f"Original {original}"
+    )
+    if isinstance(error, KeyError):
+        message = _KeyErrorMessage(message)
+    try:
+        wrapped = type(error)(message)
+    except Exception:
+        raise RuntimeError(message) from None
+    raise wrapped from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -433,7 +468,8 @@ class DataLoader:
             raise ValueError("timeout option should be non-negative")
         if num_workers == 0 and prefetch_factor is not None:
             raise ValueError(
-                "prefetch_factor option could only be specified in multiprocessing. Let "
+                # torch's words, its missing space included
+                "prefetch_factor option could only be specified in multiprocessing.let "
                 "num_workers > 0 to enable multiprocessing, otherwise set prefetch_factor to None."
             )
         if persistent_workers and num_workers == 0:

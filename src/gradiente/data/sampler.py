@@ -168,6 +168,10 @@ def _multinomial(weights, num_samples: int, replacement: bool, generator) -> lis
         raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
     if not weights.sum() > 0:
         raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+    if not replacement and num_samples > weights.size:
+        raise RuntimeError(
+            "cannot sample n_sample > prob_dist.size(-1) samples without replacement"
+        )
     if not replacement and num_samples > int((weights > 0).sum()):
         raise RuntimeError(
             "invalid multinomial distribution (with replacement=False, not enough non-negative "

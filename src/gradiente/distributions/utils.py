@@ -9,7 +9,7 @@ from gradiente.autograd import enable_grad
 from gradiente.backend import get_default_dtype
 from gradiente.functions import broadcast_tensors, finfo
 from gradiente.nn import functional as F
-from gradiente.tensor import Tensor, empty, tensor
+from gradiente.tensor import Tensor, arange, empty, tensor
 
 __all__ = [
     "broadcast_all",
@@ -18,6 +18,8 @@ __all__ = [
     "lazy_property",
     "logits_to_probs",
     "probs_to_logits",
+    "tril_matrix_to_vec",
+    "vec_to_tril_matrix",
 ]
 
 euler_constant = 0.5772156649015329  # γ, Euler–Mascheroni
@@ -95,3 +97,35 @@ class lazy_property:
             value = self.wrapped(instance)
         setattr(instance, self.wrapped.__name__, value)
         return value
+
+
+def _tril_mask(n: int, diag: int, device) -> Tensor:
+    """The n × n boolean mask of the elements on and below diagonal ``diag``."""
+    index = arange(n, device=device)
+    return index < index.view(-1, 1) + (diag + 1)
+
+
+def tril_matrix_to_vec(mat: Tensor, diag: int = 0) -> Tensor:
+    """The elements on and below diagonal ``diag`` of a (batch of) D × D matrix, as a
+    (batch of) vector in row order."""
+    n = mat.shape[-1]
+    if diag < -n or diag >= n:
+        raise ValueError(f"diag ({diag}) provided is outside [{-n}, {n - 1}].")
+    return mat[..., _tril_mask(n, diag, mat.device)]
+
+
+def vec_to_tril_matrix(vec: Tensor, diag: int = 0) -> Tensor:
+    """The inverse of ``tril_matrix_to_vec``: a (batch of) D × D matrix, zero above diagonal
+    ``diag``, whose lower part is ``vec`` in row order."""
+    # D is the positive root of D² + (1 + 2 diag) D − |diag| (diag + 1) − 2 len(vec) = 0
+    b = 1 + 2 * diag
+    n = (-b + (b**2 + 8 * vec.shape[-1] + 4 * abs(diag) * (diag + 1)) ** 0.5) / 2
+    if round(n) - n > finfo(vec.dtype).eps:
+        raise ValueError(
+            f"The size of last dimension is {vec.shape[-1]} which cannot be expressed as "
+            "the lower triangular part of a square D x D matrix."
+        )
+    n = round(n)
+    mat = vec.new_zeros(tuple(vec.shape[:-1]) + (n, n))
+    mat[..., _tril_mask(n, diag, vec.device)] = vec
+    return mat

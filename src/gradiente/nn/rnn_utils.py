@@ -11,9 +11,13 @@ the sequences sorted longest first (so the running ones are always the first B_t
 ``enforce_sorted=False`` sorts them and keeps the permutation in ``sorted_indices`` (and its
 inverse in ``unsorted_indices``) so that results come back in the caller's order.
 
-Packing and padding are both one ``index_select`` (a gather) with an index computed from the
-lengths, so autograd differentiates them with no backward of their own: the gradient of a
-gather is a scatter-add to the gathered rows.
+Packing and padding are each one gather with an index computed from the lengths (the
+gradient of a gather is a scatter-add to the gathered rows): padding gathers from the rows
+with one row of filler appended. They are recorded under the names of torch's graph nodes,
+``PackPaddedSequenceBackward0`` and ``CopySlices`` (torch pads by copying each sequence into
+a tensor of filler; one gather does the same in one node, with no copy of the whole gradient
+per sequence in backward). A ``batch_first`` result of ``pad_packed_sequence`` is a
+transposed view, as in torch.
 """
 
 from __future__ import annotations
@@ -33,7 +37,9 @@ from gradiente.backend import (
     uint8,
     xp,
 )
-from gradiente.tensor import Tensor, as_tensor, cat, stack
+from gradiente.ops.array_function import renamed
+from gradiente.ops.index import IndexSelect
+from gradiente.tensor import Tensor, as_tensor, cat
 
 __all__ = [
     "PackedSequence",
@@ -182,13 +188,15 @@ def _offsets(batch_sizes: xp.ndarray) -> xp.ndarray:
     return xp.concatenate([[0], xp.cumsum(batch_sizes)[:-1]]).astype(xp.int64)
 
 
-def packing_index(batch_sizes: xp.ndarray, batch_first: bool) -> xp.ndarray:
-    """For each row of ``data``, its row in the padded tensor flattened to (L·B, *) (or
-    (B·L, *) with ``batch_first``): step t of sequence b is row t·B + b (or b·L + t)."""
+def packing_index(batch_sizes: xp.ndarray, batch_first: bool, steps: int | None = None):
+    """For each row of ``data``, its row in the padded tensor of ``steps`` steps (default: the
+    longest length L) flattened to (L·B, *) (or (B·L, *) with ``batch_first``): step t of
+    sequence b is row t·B + b (or b·L + t)."""
     B, L = int(batch_sizes[0]), len(batch_sizes)
+    steps = L if steps is None else steps
     t = xp.repeat(xp.arange(L), batch_sizes)
     b = xp.arange(t.size) - _offsets(batch_sizes)[t]
-    return b * L + t if batch_first else t * B + b
+    return b * steps + t if batch_first else t * B + b
 
 
 def padding_index(batch_sizes: xp.ndarray, total_length: int, batch_first: bool) -> xp.ndarray:
@@ -203,9 +211,26 @@ def padding_index(batch_sizes: xp.ndarray, total_length: int, batch_first: bool)
     return (rows.T if batch_first else rows).reshape(-1)
 
 
-def _index(array: xp.ndarray, like: Tensor) -> Tensor:
-    """An int64 index tensor on the device of ``like``."""
-    return Tensor._make(array.astype(xp.int64)).to(like.device)
+# the gathers that pack and pad: index_select under torch's names for those ops' nodes
+_PackPadded = renamed(
+    IndexSelect,
+    "PackPaddedSequence",
+    "PackPaddedSequenceBackward0",
+    "The rows of a flattened padded batch that are real steps (``pack_padded_sequence``).",
+)
+_Pad = renamed(
+    IndexSelect,
+    "PadSequences",
+    "CopySlices",
+    "A padded batch gathered, by a 2-D index, from the real steps and a row of filler.",
+)
+
+
+def _gather_padded(rows: Tensor, filler_value: float, index: xp.ndarray) -> Tensor:
+    """``index`` (2-D) of the rows (N, *) with a row of ``filler_value`` appended as row N:
+    the padded batch, shaped (*index.shape, *)."""
+    filler = rows.new_full((1, *rows.shape[1:]), filler_value)
+    return _Pad.apply(cat([rows, filler]), 0, index.astype(xp.int64))
 
 
 # ------------------------------------------------------------------------ public functions
@@ -255,12 +280,10 @@ def pack_padded_sequence(
             f"sequences ({steps} steps)"
         )
     batch_sizes = _batch_sizes(lengths)
-    rows = packing_index(batch_sizes, batch_first)
-    if batch_first:  # (B, L, *) -> rows b·L + t
-        flat = input[:, : int(lengths[0])].reshape(-1, *input.shape[2:])
-    else:  # (L, B, *) -> rows t·B + b
-        flat = input[: int(lengths[0])].reshape(-1, *input.shape[2:])
-    data = flat.index_select(0, _index(rows, input))
+    # (B, L, *) -> rows b·L + t of the flattened input, (L, B, *) -> rows t·B + b
+    rows = packing_index(batch_sizes, batch_first, steps).astype(xp.int64)
+    flat = input.reshape(-1, *input.shape[2:])
+    data = _PackPadded.apply(flat, 0, rows)
     return PackedSequence(data, Tensor._make(batch_sizes), sorted_indices, None)
 
 
@@ -285,12 +308,12 @@ def pad_packed_sequence(
                 f"{longest}"
             )
         longest = total_length
-    rows = padding_index(batch_sizes, longest, batch_first)
-    filler = data.new_full((1, *data.shape[1:]), padding_value)
-    padded = cat([data, filler]).index_select(0, _index(rows, data))
     batch = int(batch_sizes[0])
-    shape = (batch, longest) if batch_first else (longest, batch)
-    padded = padded.reshape(*shape, *data.shape[1:])
+    # time-major, as torch builds it (then transposed): step t's rows are the first B_t
+    rows = padding_index(batch_sizes, longest, False).reshape(longest, batch)
+    padded = _gather_padded(data, padding_value, rows)
+    if batch_first:
+        padded = padded.transpose(0, 1)
     # sequence b runs for as many steps as have more than b sequences running
     lengths = (batch_sizes[None, :] > xp.arange(batch)[:, None]).sum(axis=1).astype(xp.int64)
     unsorted_indices = sequence.unsorted_indices
@@ -326,14 +349,24 @@ def pad_sequence(
     first = sequences[0]
     if first.ndim == 0:
         raise RuntimeError("pad_sequence: the sequences must have at least one dimension")
-    longest = max(s.shape[0] if s.ndim else 1 for s in sequences)
     trailing = tuple(first.shape[1:])
-    padded = []
-    for s in sequences:
-        s = _broadcast_to((s.shape[0] if s.ndim else 1, *trailing), s).to(first.dtype)
-        filler = first.new_full((longest - s.shape[0], *trailing), padding_value)
-        padded.append(cat([s, filler] if padding_side == "right" else [filler, s]))
-    return stack(padded, 0 if batch_first else 1)
+    # each sequence as (L_i, *trailing) in the first one's dtype, all of them one after another
+    shaped = [_broadcast_to((s.shape[0] if s.ndim else 1, *trailing), s) for s in sequences]
+    lengths = xp.array([s.shape[0] for s in shaped], dtype=xp.int64)
+    rows = cat([s.to(first.dtype) for s in shaped])
+    return _gather_padded(rows, padding_value, _pad_index(lengths, batch_first, padding_side))
+
+
+def _pad_index(lengths: xp.ndarray, batch_first: bool, padding_side: str) -> xp.ndarray:
+    """For each place (b, t) of the padded batch (B, L) (or (t, b) of (L, B)), the row of the
+    concatenated sequences it holds, or Σ L_b (the filler row) where it is padding."""
+    longest = int(lengths.max())
+    t = xp.arange(longest)[None, :]  # (1, L)
+    lead = longest - lengths[:, None] if padding_side == "left" else 0  # filler before
+    step = t - lead  # step of sequence b at place t
+    starts = (xp.cumsum(lengths) - lengths)[:, None]
+    index = xp.where((step >= 0) & (step < lengths[:, None]), starts + step, lengths.sum())
+    return index if batch_first else index.T
 
 
 def _broadcast_to(shape: tuple, s: Tensor) -> Tensor:

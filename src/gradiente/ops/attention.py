@@ -23,11 +23,13 @@ path does: with the same seed both keep the same weights.
 
 from __future__ import annotations
 
+import math
+
 from gradiente import backend as B
 from gradiente import random as _random
 from gradiente.autograd import function as _function
 from gradiente.autograd.grad_mode import grad_state
-from gradiente.backend import get_array_module, xp
+from gradiente.backend import broadcast_error, get_array_module, xp
 from gradiente.ops.array_function import ArrayFunction
 from gradiente.ops.linear import cpp_type_name
 
@@ -210,6 +212,37 @@ def _mask_fits_fused_kernel(mask, query, key) -> bool:
     return mask.ndim == 4 and leading_fit
 
 
+def _check_matmul_sizes(query, key, value) -> None:
+    """torch's errors from its two products Q Kᵀ and P V where the sizes do not fit: the
+    query's and the key's head sizes differ, or the keys and the values are not as many.
+    (2-D operands fail in torch's ``mm``, batched ones in its ``bmm`` over the broadcast
+    batch, or first in broadcasting the batch shapes; a mix of the two fails later here.)
+    Unlike torch's CPU flash kernel, which ignores values past the keys' number, more values
+    than keys is an error here too."""
+    products = (
+        (query.shape, key.shape[:-2] + (key.shape[-1], key.shape[-2])),  # Q (L, E) · Kᵀ (E', S)
+        (query.shape[:-1] + (key.shape[-2],), value.shape),  # P (L, S) · V (S', Ev)
+    )
+    for (*batch_a, rows, inner_a), (*batch_b, inner_b, cols) in products:
+        if batch_a and batch_b:  # torch's matmul broadcasts the batch shapes first
+            error = broadcast_error(batch_a, batch_b)
+            if error is not None:
+                raise error
+        if inner_a == inner_b:
+            continue
+        if not batch_a and not batch_b:
+            raise RuntimeError(
+                f"mat1 and mat2 shapes cannot be multiplied ({rows}x{inner_a} and {inner_b}x{cols})"
+            )
+        if batch_a and batch_b:
+            batch = math.prod(xp.broadcast_shapes(tuple(batch_a), tuple(batch_b)))
+            raise RuntimeError(
+                f"Expected size for first two dimensions of batch2 tensor to be: [{batch}, "
+                f"{inner_a}] but got: [{batch}, {inner_b}]."
+            )
+        return
+
+
 def scaled_dot_product_attention(
     query,
     key,
@@ -251,6 +284,7 @@ def scaled_dot_product_attention(
             )
         key = key.repeat_interleave(groups, dim=-3)
         value = value.repeat_interleave(groups, dim=-3)
+    _check_matmul_sizes(query, key, value)
     if attn_mask is not None:
         if not isinstance(attn_mask, Tensor):
             attn_mask = Tensor._make(xp.asarray(attn_mask), False, None)

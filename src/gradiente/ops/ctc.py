@@ -172,6 +172,18 @@ def _lengths(values, name: str, batch: int):
     return data
 
 
+def _check_labels(sequences, num_classes: int) -> None:
+    """Every target label must be a class of the input. (torch's CPU kernel does not check
+    and reads past the classes, a garbage loss; here it is an error that says so.)"""
+    for labels in sequences:
+        bad = labels[(labels < 0) | (labels >= num_classes)]
+        if bad.size:
+            raise RuntimeError(
+                f"ctc_loss: target label {int(bad[0])} is out of range for log_probs with "
+                f"{num_classes} classes"
+            )
+
+
 def ctc_loss(
     log_probs,
     targets,
@@ -221,6 +233,7 @@ def ctc_loss(
                 f"{target_array.shape[1]} for argument #2 'targets' {where}"
             )
         sequences = [target_array[n, : target_lengths[n]] for n in range(N)]
+    _check_labels(sequences, C)
     for n in range(N):
         if input_lengths[n] > T:
             raise RuntimeError(

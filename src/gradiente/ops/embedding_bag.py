@@ -157,9 +157,13 @@ def _bags(input, offsets, include_last_offset: bool):
     starts = host(offsets._data).astype(xp.int64)
     n = indices.size
     if starts.size and starts[0] != 0:
+        # torch's message ends with its print of an empty tensor of the indices' type: int32
+        # when input and offsets both are, else int64 (the type they are promoted to)
+        both_int32 = input._data.dtype == xp.int32 and offsets._data.dtype == xp.int32
         raise RuntimeError(
             "offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start "
-            f"from position 0. However, got {int(starts[0])}"
+            f"from position 0. However, got {int(starts[0])}\n"
+            f"[ torch.{'Int' if both_int32 else 'Long'}Tensor{{}} ]"
         )
     if starts.size and starts[-1] > n:
         raise RuntimeError(

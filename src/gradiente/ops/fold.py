@@ -11,23 +11,88 @@ from __future__ import annotations
 from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import ascontiguous, get_array_module, xp
 from gradiente.ops.array_function import ArrayFunction
-from gradiente.ops.im2col import _batched, _col2im, _Geometry, _pad_image, _shape, _windows
-from gradiente.ops.window import conv_out_size, int_tuple
+from gradiente.ops.im2col import _col2im, _Geometry, _pad_image, _windows
+from gradiente.ops.window import conv_out_size
 
 
-def _fold_geometry(op, kernel_size, dilation, padding, stride, image) -> _Geometry:
-    kh, kw = int_tuple(kernel_size, 2, "kernel_size", op)
-    dh, dw = int_tuple(dilation, 2, "dilation", op)
-    ph, pw = int_tuple(padding, 2, "padding", op)
-    sh, sw = int_tuple(stride, 2, "stride", op)
-    if min(kh, kw, dh, dw, sh, sw) < 1 or min(ph, pw) < 0:
-        raise RuntimeError(f"{op}: kernel_size, dilation and stride must be positive")
-    out = (conv_out_size(image[0], kh, sh, 2 * ph, dh), conv_out_size(image[1], kw, sw, 2 * pw, dw))
+def _pair(value, name: str) -> tuple:
+    """An int, or a sequence of two ints, as a pair (torch's ``int[2]`` argument check)."""
+    if isinstance(value, int):
+        return (value, value)
+    value = tuple(int(v) for v in value)
+    if len(value) != 2:
+        raise RuntimeError(f"It is expected {name} equals to 2, but got size {len(value)}")
+    return value
+
+
+def _positive(name: str, pair: tuple, axes: str = "height width", strict: bool = True) -> None:
+    """torch's check that a kernel, dilation or stride is > 0 (a padding ≥ 0)."""
+    if min(pair) < (1 if strict else 0):
+        what = {"kernel": "kernel size", "dilation": "dilation", "stride": "stride"}.get(name)
+        rule = "should be greater than zero" if strict else "should be non-negative"
+        first, second = axes.split()
+        raise RuntimeError(
+            f"{what or 'padding'} {rule}, but got {name}_{first}: {pair[0]} "
+            f"{name}_{second}: {pair[1]}"
+        )
+
+
+def _block_arguments(kernel_size, dilation, padding, stride, order: str) -> tuple:
+    """The four pairs, checked in torch's ``order`` ('kdps' for im2col, 'ksdp' for col2im)."""
+    pairs = {
+        "k": _pair(kernel_size, "kernel_size"),
+        "d": _pair(dilation, "dilation"),
+        "p": _pair(padding, "padding"),
+        "s": _pair(stride, "stride"),
+    }
+    names = {"k": "kernel", "d": "dilation", "p": "pad", "s": "stride"}
+    for key in order:
+        _positive(names[key], pairs[key], strict=key != "p")
+    return pairs["k"], pairs["d"], pairs["p"], pairs["s"]
+
+
+def _blocks(image, kernel, dilation, padding, stride) -> tuple:
+    """The number of block positions along each axis (torch's rounding: floor division)."""
+    return tuple(
+        conv_out_size(image[i], kernel[i], stride[i], 2 * padding[i], dilation[i]) for i in (0, 1)
+    )
+
+
+def _unfold_geometry(x, kernel_size, dilation, padding, stride) -> _Geometry:
+    """The windows of ``unfold`` over a batched (N, C, H, W) input, with torch's checks."""
+    (kh, kw), (dh, dw), (ph, pw), (sh, sw) = _block_arguments(
+        kernel_size, dilation, padding, stride, "kdps"
+    )
+    image = tuple(x._data.shape[2:])
+    out = _blocks(image, (kh, kw), (dh, dw), (ph, pw), (sh, sw))
     if out[0] < 1 or out[1] < 1:
         raise RuntimeError(
-            f"{op}: the sliding blocks do not fit: input spatial size {image} with padding "
-            f"{(ph, pw)} is smaller than the dilated kernel "
-            f"{(dh * (kh - 1) + 1, dw * (kw - 1) + 1)}"
+            f"Given input with spatial size {image}, kernel_size={(kh, kw)}, dilation="
+            f"{(dh, dw)}, padding={(ph, pw)}, calculated shape of the array of sliding blocks "
+            f"as {out}, but its components must be at least one."
+        )
+    return _Geometry((kh, kw), (sh, sw), (ph, ph, pw, pw), (dh, dw), 1, image, out, 2)
+
+
+def _fold_geometry(x, output_size, kernel_size, dilation, padding, stride) -> _Geometry:
+    """The windows of ``fold`` of a batched (N, C·kh·kw, L) input, with torch's checks."""
+    image = _pair(output_size, "output_size")
+    (kh, kw), (dh, dw), (ph, pw), (sh, sw) = _block_arguments(
+        kernel_size, dilation, padding, stride, "ksdp"
+    )
+    CK, L = x._data.shape[1:]
+    if CK % (kh * kw) != 0:
+        raise RuntimeError(
+            "Expected size of input's dimension 1 to be divisible by the product of "
+            f"kernel_size, but got input.size(1)={CK} and kernel_size={(kh, kw)}."
+        )
+    out = _blocks(image, (kh, kw), (dh, dw), (ph, pw), (sh, sw))
+    if L != out[0] * out[1] or min(out) < 1:
+        raise RuntimeError(
+            f"Given output_size={image}, kernel_size={(kh, kw)}, dilation={(dh, dw)}, padding="
+            f"{(ph, pw)}, stride={(sh, sw)}, expected size of input's dimension 2 to match the "
+            f"calculated number of sliding blocks {out[0]} * {out[1]} = {out[0] * out[1]}, but "
+            f"got input.size(2)={L}."
         )
     return _Geometry((kh, kw), (sh, sw), (ph, ph, pw, pw), (dh, dw), 1, image, out, 2)
 
@@ -101,41 +166,34 @@ _Unfold.adjoint, _Fold.adjoint = _Fold, _Unfold
 
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     """Extract sliding blocks (im2col): (N, C, H, W) -> (N, C·kh·kw, L), as torch's F.unfold."""
-    op = "unfold"
     nd = input._data.ndim
     if nd in (1, 2):  # torch reads the size of dim `nd` before checking the rank
         raise IndexError(
             f"Dimension out of range (expected to be in range of [{-nd}, {nd - 1}], but got {nd})"
         )
-    x, unbatched = _batched(op, input, 2)
-    geom = _fold_geometry(op, kernel_size, dilation, padding, stride, tuple(x._data.shape[2:]))
+    shape = input._data.shape
+    if nd not in (3, 4) or 0 in shape[1:] or (nd == 3 and shape[0] == 0):
+        raise RuntimeError(
+            "Expected 3D or 4D (batch mode) tensor with possibly 0 batch size and other non-zero "
+            f"dimensions for input, but got: {list(shape)}"
+        )
+    x = input.unsqueeze(0) if nd == 3 else input
+    geom = _unfold_geometry(x, kernel_size, dilation, padding, stride)
     out = _Unfold.apply(x, geom)
-    return out.squeeze(0) if unbatched else out
+    return out.squeeze(0) if nd == 3 else out
 
 
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     """Sum sliding blocks back into an image (col2im): (N, C·kh·kw, L) -> (N, C, H, W)."""
-    op = "fold"
     nd = input._data.ndim
-    if nd not in (2, 3):
+    shape = input._data.shape
+    if nd not in (2, 3) or 0 in shape[-2:]:
         raise RuntimeError(
-            f"{op}: expected 2D or 3D (batched) input, but got input of size {_shape(input)}"
+            "Expected 2D or 3D (batch mode) tensor for input with possibly 0 batch size and "
+            f"non-zero dimensions for input, but got: {list(shape)}"
         )
     x = input.unsqueeze(0) if nd == 2 else input
-    image = int_tuple(output_size, 2, "output_size", op)
-    geom = _fold_geometry(op, kernel_size, dilation, padding, stride, image)
-    kh, kw = geom.kernel
-    CK, L = x._data.shape[1:]
-    if CK % (kh * kw) != 0:
-        raise RuntimeError(
-            f"{op}: expected size of input's dimension 1 to be divisible by the product of "
-            f"kernel_size ({kh * kw}), but got input.size(1)={CK}"
-        )
-    if L != geom.out[0] * geom.out[1]:
-        raise RuntimeError(
-            f"{op}: given output_size={image}, kernel_size={(kh, kw)}, the expected size of "
-            f"input's dimension 2 is {geom.out[0] * geom.out[1]}, but got input.size(2)={L}"
-        )
+    geom = _fold_geometry(x, output_size, kernel_size, dilation, padding, stride)
     out = _Fold.apply(x, geom)
     return out.squeeze(0) if nd == 2 else out
 

@@ -166,10 +166,13 @@ def _strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_chang
 
 # ---------------------------------------------------------------------------- state helpers
 def _to_state(value):
-    """An array or NumPy scalar as a Tensor for ``state`` (torch keeps tensors there)."""
+    """An array (of any device) or NumPy scalar as a Tensor for ``state`` (torch keeps
+    tensors there)."""
     if isinstance(value, list):
         return [_to_state(v) for v in value]
-    if isinstance(value, (xp.ndarray, xp.generic)):
+    if isinstance(value, Tensor) or value is None or isinstance(value, (int, float)):
+        return value
+    if hasattr(value, "dtype") and hasattr(value, "shape"):  # NumPy's or a device's array
         return Tensor._make(as_array(value))
     return value
 

@@ -81,7 +81,10 @@ required = _RequiredParameter()
 
 
 def _typename(obj) -> str:
-    """``torch.typename``: ``float`` for builtins, ``module.Class`` otherwise."""
+    """``torch.typename``: a tensor's ``type()`` (``torch.FloatTensor``, a Parameter included),
+    ``float`` for builtins, ``module.Class`` otherwise."""
+    if isinstance(obj, Tensor):
+        return obj.type()
     module = type(obj).__module__
     name = type(obj).__qualname__
     return name if module in ("", "builtins") else f"{module}.{name}"

@@ -14,6 +14,8 @@ import threading
 
 import numpy as np
 
+from gradiente import backend as B
+
 DEFAULT_SEED = 67280421310721  # torch's seed for a fresh Generator (and the default one)
 
 _MT_N = 624  # MT19937 keeps 624 words of state
@@ -58,17 +60,23 @@ def _init_genrand(seed32: int) -> np.ndarray:
     return np.array(key, dtype=np.uint32)
 
 
-def _cuda_generator_device(device) -> str:
-    """The name of the CUDA device a generator is asked for ("cuda:0"; a bare "cuda" is the
-    current device, which must exist, as torch checks); other devices raise."""
-    from gradiente.tensor import common  # noqa: PLC0415 - the tensor layer imports this module
+# How a generator's device name becomes a device object: the tensor layer (above this one)
+# installs its ``device`` class here; until then names stay strings.
+DEVICE_TYPE = [str]
 
-    d = common.device(device)
-    if d.type == "cpu":
+
+def _generator_device_name(device) -> str:
+    """The name of the device a generator is asked for: "cpu", or "cuda:N" (a bare "cuda" is
+    the current device, which must exist, as torch checks); other devices raise."""
+    name = str(device)
+    if name in ("cpu", "cpu:0"):
         return "cpu"
-    if d.type != "cuda":
-        raise RuntimeError(f"gradiente has no {d.type} generator: use the CPU's or CUDA's")
-    return str(common.device("cuda", common._device_index(d)))
+    kind, _, index = name.partition(":")
+    if kind != "cuda" or (index and not index.isdigit()):
+        raise RuntimeError(f"gradiente has no generator on {name!r}: use the CPU's or CUDA's")
+    index = int(index) if index else B.current_cuda_device()
+    B.check_cuda_index(index)
+    return f"cuda:{index}"
 
 
 class Generator:
@@ -82,7 +90,7 @@ class Generator:
         # torch.Generator(device="cuda") is a Philox generator on the GPU; gradiente draws every
         # stream with this CPU twister (factories then copy to the device), so a CUDA
         # generator is accepted, named by its device, and gives the CPU's numbers
-        self._device = "cpu" if str(device) == "cpu" else _cuda_generator_device(device)
+        self._device = _generator_device_name(device)
         self.lock = threading.RLock()  # held for a whole draw (see the package docstring)
         self._bitgen = np.random.MT19937(0)  # its stream is replaced by manual_seed below
         self.manual_seed(DEFAULT_SEED)
@@ -90,9 +98,7 @@ class Generator:
     @property
     def device(self):
         """Where torch's generator would live: ``device(type='cpu')`` or a CUDA device."""
-        from gradiente.tensor import common  # noqa: PLC0415 - the tensor layer imports this module
-
-        return common.device(self._device)
+        return DEVICE_TYPE[0](self._device)
 
     def __repr__(self) -> str:
         return f"<gradiente.Generator device='{self._device}' initial_seed={self._seed}>"
@@ -267,4 +273,3 @@ def fork_rng(
         yield
     finally:
         default_generator.set_state(saved)
-

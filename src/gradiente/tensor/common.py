@@ -9,7 +9,9 @@ import operator
 
 from gradiente import backend as B
 from gradiente.autograd.grad_mode import grad_state
+from gradiente.backend import broadcast_error as _broadcast_error
 from gradiente.backend import xp
+from gradiente.random import generator as _generator
 from gradiente.tensor.nested import _first_sizes, _ragged
 
 Tensor = None  # the assembled class, bound by gradiente.tensor (see its __init__)
@@ -159,6 +161,7 @@ def _check_default_device(d) -> None:
 _DEVICE_TYPES = ("cpu", "cuda", "meta")
 _CPU = device("cpu")
 _CUDA = {}  # index -> device("cuda", index), made once each
+_generator.DEVICE_TYPE[0] = device  # a Generator's .device is a device object, as torch's
 
 
 def _cuda_device(index: int) -> device:
@@ -336,22 +339,6 @@ def _dim(d, ndim: int, op: str) -> int:
             f"but got {d})"
         )
     return int(d) % n
-
-
-def _broadcast_error(a_shape, b_shape) -> RuntimeError | None:
-    """torch's error for two shapes that do not broadcast together, naming the last dimension
-    (of the broadcast result) where their sizes differ and neither is 1; None when they
-    broadcast (the failure was something else)."""
-    n = max(len(a_shape), len(b_shape))
-    a = (1,) * (n - len(a_shape)) + tuple(a_shape)
-    b = (1,) * (n - len(b_shape)) + tuple(b_shape)
-    for i in reversed(range(n)):
-        if a[i] != b[i] and a[i] != 1 and b[i] != 1:
-            return RuntimeError(
-                f"The size of tensor a ({a[i]}) must match the size of tensor b ({b[i]}) at "
-                f"non-singleton dimension {i}"
-            )
-    return None
 
 
 def _check_broadcast(a_shape, b_shape) -> None:

@@ -86,24 +86,53 @@ __all__ = [
 ]
 
 
-def box_area(boxes: Tensor) -> Tensor:
-    """(x2 − x1)·(y2 − y1) of each box."""
-    return (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+_BOX_FORMATS = ("xyxy", "xywh", "cxcywh")
 
 
-def _inter_union(boxes1: Tensor, boxes2: Tensor) -> tuple[Tensor, Tensor]:
-    """The (N, M) intersection and union areas of every pair of boxes."""
-    area1, area2 = box_area(boxes1), box_area(boxes2)
-    top_left = _t.maximum(boxes1[:, None, :2], boxes2[None, :, :2])
-    bottom_right = _t.minimum(boxes1[:, None, 2:], boxes2[None, :, 2:])
+def box_area(boxes: Tensor, fmt: str = "xyxy") -> Tensor:
+    """The area of each box (…, 4): (x2 − x1)·(y2 − y1) for corners, w·h for the formats that
+    carry the width and height (``xywh``, ``cxcywh``)."""
+    if fmt not in _BOX_FORMATS:
+        raise ValueError(f"Unsupported Bounding Box area for given format {fmt}")
+    if fmt == "xyxy":
+        return (boxes[..., 2] - boxes[..., 0]) * (boxes[..., 3] - boxes[..., 1])
+    return boxes[..., 2] * boxes[..., 3]
+
+
+def _corners(boxes: Tensor, fmt: str) -> tuple[Tensor, Tensor]:
+    """The top-left and bottom-right corners (…, 1, 2) of boxes in ``fmt``, as torchvision
+    computes them (so that the IoU rounds alike)."""
+    first, second = boxes[..., None, :2], boxes[..., None, 2:]
+    if fmt == "xyxy":
+        return first, second
+    if fmt == "xywh":
+        return first, first + second
+    return first - second / 2, first + second / 2
+
+
+def _inter_union(boxes1: Tensor, boxes2: Tensor, fmt: str = "xyxy") -> tuple[Tensor, Tensor]:
+    """The (…, N, M) intersection and union areas of every pair of boxes."""
+    area1, area2 = box_area(boxes1, fmt), box_area(boxes2, fmt)
+    top_left1, bottom_right1 = _corners(boxes1, fmt)
+    top_left2, bottom_right2 = _corners(boxes2, fmt)
+    top_left = _t.maximum(top_left1, top_left2.transpose(-2, -3))
+    bottom_right = _t.minimum(bottom_right1, bottom_right2.transpose(-2, -3))
     wh = (bottom_right - top_left).clamp(min=0)
-    inter = wh[:, :, 0] * wh[:, :, 1]
-    return inter, area1[:, None] + area2[None, :] - inter
+    inter = wh[..., 0] * wh[..., 1]
+    return inter, area1[..., None] + area2[..., None, :] - inter
 
 
-def box_iou(boxes1: Tensor, boxes2: Tensor) -> Tensor:
-    """The (N, M) intersection-over-union of every pair: |A ∩ B| / |A ∪ B|."""
-    inter, union = _inter_union(boxes1, boxes2)
+def box_iou(boxes1: Tensor, boxes2: Tensor, fmt: str = "xyxy") -> Tensor:
+    """The (…, N, M) intersection-over-union of every pair: |A ∩ B| / |A ∪ B|, for boxes in
+    ``fmt`` ('xyxy', 'xywh' or 'cxcywh'; leading batch axes are kept)."""
+    if fmt in ("cxcywhr", "xywhr", "xyxyxyxy"):
+        raise NotImplementedError(f"box_iou: rotated boxes ({fmt!r}) are not supported")
+    if fmt not in _BOX_FORMATS:
+        raise ValueError(
+            f"Unsupported format '{fmt}'. Supported axis-aligned formats: {_BOX_FORMATS}. "
+            "Supported rotated formats: ('cxcywhr', 'xywhr', 'xyxyxyxy')."
+        )
+    inter, union = _inter_union(boxes1, boxes2, fmt)
     return inter / union
 
 

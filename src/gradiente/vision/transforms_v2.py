@@ -720,7 +720,15 @@ class CutMix(_MixBase):
 
 
 # the geometric v2 transforms, where gradiente.transforms has them (they share v1's draws)
-for _name in ("Pad", "RandomRotation"):
+for _name in (
+    "Pad",
+    "RandomRotation",
+    "RandomAffine",
+    "RandomPerspective",
+    "FiveCrop",
+    "TenCrop",
+    "ElasticTransform",
+):
     if hasattr(v1, _name):
         globals()[_name] = _v2(_name, getattr(v1, _name), getattr(v1, _name).__doc__)
         __all__.append(_name)

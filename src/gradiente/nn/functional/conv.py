@@ -44,11 +44,25 @@ def _pad_index(n: int, lo: int, hi: int, mode: str, dim: int, shape) -> xp.ndarr
     return start + xp.arange(-max(lo, 0), m + max(hi, 0)) % m
 
 
+def _check_padded_dims(ndim: int, length: int) -> None:
+    """torch's reflect/replicate/circular kernels pad the last 1, 2 or 3 axes of a tensor with
+    one or two more (batch, channel) axes; other pairings are refused with torch's message."""
+    if length // 2 > 3 or ndim - length // 2 not in (1, 2):
+        raise NotImplementedError(
+            f"Padding size {length} is not supported for {ndim}D input tensor.\n"
+            "Supported combinations for non-constant padding:\n"
+            "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+            "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+            "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)"
+        )
+
+
 def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) -> Tensor:
     """Pad the last ``len(pad) // 2`` axes; ``pad`` = (left, right) of the last axis first.
 
     Modes: 'constant' (with ``value``), 'reflect' (mirror without the edge), 'replicate'
-    (repeat the edge), 'circular' (wrap around); in every mode a negative pad crops.
+    (repeat the edge), 'circular' (wrap around); in every mode a negative pad crops. The last
+    three pad 1, 2 or 3 axes of an input with one or two axes more, as torch's kernels do.
     """
     pad = tuple(int(p) for p in pad)
     if len(pad) % 2:
@@ -74,6 +88,7 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
         )
     if value:
         raise ValueError(f'Padding mode "{mode}" doesn\'t take in value argument')
+    _check_padded_dims(input.ndim, len(pad))
     out = input
     for i, (lo, hi) in enumerate(pairs):
         d = input.ndim - 1 - i

@@ -292,10 +292,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
             raise RuntimeError("Can not infer total number of classes from empty tensor.")
         num_classes = int(idx.max()) + 1
     elif idx.size and idx.max() >= num_classes:
-        raise RuntimeError(
-            f"Class values must be smaller than num_classes (got class {int(idx.max())} with "
-            f"num_classes={num_classes})."
-        )
+        raise RuntimeError("Class values must be smaller than num_classes.")
     classes = B.get_array_module(idx).arange(num_classes)  # on idx's device
     out = (idx[..., None] == classes).astype(xp.int64)
     return Tensor._make(out)

@@ -324,6 +324,48 @@ def interpolate(
     return ShownAs.apply(out, name, input)
 
 
+def _output_sizes(input: Tensor, size, scale_factor, recompute_scale_factor):
+    """The output sizes and the scales the kernels use (``None``: from the sizes), checked in
+    the order and with the messages of torch's ``interpolate``.
+
+    ``recompute_scale_factor=True`` keeps only the floored sizes, so the kernels map pixels by
+    ``in / out`` rather than by the given factor.
+    """
+    dims = input.ndim - 2
+    in_sizes = list(input.shape[2:])
+    if size is not None and scale_factor is not None:
+        raise ValueError("only one of size or scale_factor should be defined")
+    if size is None and scale_factor is None:
+        raise ValueError("either size or scale_factor should be defined")
+    if size is not None:
+        if recompute_scale_factor:
+            raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
+        if isinstance(size, (list, tuple)) and len(size) != dims:
+            raise ValueError(
+                "Input and output must have the same number of spatial dimensions, but got "
+                f"input with spatial dimensions of {in_sizes} and output size of {size}. "
+                "Please provide input tensor in (N, C, d1, d2, ...,dK) format and "
+                "output size in (o1, o2, ...,oK) format."
+            )
+        sizes = [int(size)] * dims if isinstance(size, numbers.Number) else [int(v) for v in size]
+        return sizes, [None] * dims
+    if isinstance(scale_factor, (list, tuple)) and len(scale_factor) != dims:
+        raise ValueError(
+            "Input and scale_factor must have the same number of spatial dimensions, but "
+            f"got input with spatial dimensions of {in_sizes} and "
+            f"scale_factor of shape {scale_factor}. "
+            "Please provide input tensor in (N, C, d1, d2, ...,dK) format and "
+            "scale_factor in (s1, s2, ...,sK) format."
+        )
+    scales = (
+        [float(scale_factor)] * dims
+        if isinstance(scale_factor, numbers.Number)
+        else [float(v) for v in scale_factor]
+    )
+    sizes = [int(math.floor(n * s)) for n, s in zip(in_sizes, scales, strict=True)]
+    return sizes, ([None] * dims if recompute_scale_factor else scales)
+
+
 def _interpolate(
     input: Tensor,
     size=None,
@@ -339,12 +381,19 @@ def _interpolate(
             f"interpolate: mode {mode!r} is not supported by gradiente (supported: "
             f"{', '.join(_INTERPOLATE_DIMS)})"
         )
+    if mode in ("nearest", "nearest-exact", "area") and align_corners is not None:
+        raise ValueError(
+            "align_corners option can only be set with the interpolating modes: "
+            "linear | bilinear | bicubic | trilinear"
+        )
+    dims = input.ndim - 2
+    in_sizes = input.shape[2:]
+    sizes, scales = _output_sizes(input, size, scale_factor, recompute_scale_factor)
     if antialias and not (mode in ("bilinear", "bicubic") and input.ndim == 4):
         raise ValueError(
             "Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and "
             "requires a 4-D tensor as input"
         )
-    dims = input.ndim - 2
     if mode == "bicubic" and dims != 2:
         raise NotImplementedError(
             f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) for "
@@ -355,31 +404,6 @@ def _interpolate(
         raise NotImplementedError(
             f"Got {input.ndim}D input, but {mode} mode needs "
             f"{' or '.join(str(d + 2) for d in _INTERPOLATE_DIMS[mode])}D input"
-        )
-    if mode in ("nearest", "nearest-exact", "area") and align_corners is not None:
-        raise ValueError(
-            "align_corners option can only be set with the interpolating modes: "
-            "linear | bilinear | bicubic | trilinear"
-        )
-    if (size is None) == (scale_factor is None):
-        raise ValueError("either size or scale_factor should be defined, and not both")
-    in_sizes = input.shape[2:]
-    if size is not None:
-        sizes = [int(size)] * dims if isinstance(size, numbers.Number) else [int(v) for v in size]
-        scales = [None] * dims
-    else:
-        scales = (
-            [float(scale_factor)] * dims
-            if isinstance(scale_factor, numbers.Number)
-            else [float(v) for v in scale_factor]
-        )
-        sizes = [int(math.floor(n * s)) for n, s in zip(in_sizes, scales, strict=True)]
-        if recompute_scale_factor:
-            scales = [None] * dims
-    if len(sizes) != dims:
-        raise ValueError(
-            f"Input and output must have the same number of spatial dimensions, but got input "
-            f"with spatial dimensions of {list(in_sizes)} and output size of {sizes}."
         )
     if mode != "area" and (min(sizes) <= 0 or min(in_sizes) <= 0):  # area: empty pools
         axes = "DHW"[3 - dims :]
@@ -628,7 +652,8 @@ def grid_sample(
     align_corners: bool | None = None,
 ) -> Tensor:
     """Read ``input`` (N, C, H, W) at the points of ``grid`` (N, H_out, W_out, 2), (x, y) in
-    normalised coordinates: output (N, C, H_out, W_out).
+    normalised coordinates: output (N, C, H_out, W_out). A volume (N, C, D, H, W) is read at
+    a grid (N, D_out, H_out, W_out, 3) of (x, y, z) points ('bilinear' then means trilinear).
 
     ``mode``: 'bilinear' (the four neighbours, weighted by the areas of the opposite
     rectangles), 'nearest' (the nearest pixel, ties to even) or 'bicubic' (4 × 4 neighbours,
@@ -646,9 +671,9 @@ def grid_sample(
             "nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', or "
             f"'reflection', but got: '{padding_mode}'"
         )
+    if input.ndim == 5 and grid.ndim == 5:
+        return _grid_sample_3d(input, grid, mode, padding_mode, align_corners)
     if input.ndim != 4 or grid.ndim != 4:
-        if input.ndim == 5 and grid.ndim == 5:
-            raise NotImplementedError("grid_sample: 5-D (volumetric) input is not supported")
         raise RuntimeError(
             f"grid_sampler(): expected {input.ndim}D input and grid with same number of "
             f"dimensions, but got input with sizes {list(input.shape)} and grid with sizes "
@@ -691,6 +716,62 @@ def grid_sample(
     out = out + _gather_pixels(flat, x0, y0 + 1, w, h) * ((1 - tx) * ty)  # south-west
     out = out + _gather_pixels(flat, x0 + 1, y0 + 1, w, h) * (tx * ty)  # south-east
     return out.reshape(n, c, h_out, w_out)
+
+
+def _gather_voxels(flat: Tensor, ix, iy, iz, size) -> Tensor:
+    """flat (N, C, D·H·W) read at integer voxels (ix, iy, iz), arrays (N, P); 0 outside the
+    volume of ``size`` (D, H, W). Returns the samples (N, C, P)."""
+    d, h, w = size
+    am = get_array_module(ix)
+    inside = (ix >= 0) & (ix < w) & (iy >= 0) & (iy < h) & (iz >= 0) & (iz < d)
+    index = am.where(inside, (iz * h + iy) * w + ix, 0)
+    n, c = flat.shape[:2]
+    index = Tensor._make(index[:, None, :]).expand(n, c, -1)
+    mask = Tensor._make(inside[:, None, :].astype(flat._data.dtype))
+    return flat.gather(2, index) * mask
+
+
+def _grid_sample_3d(input, grid, mode, padding_mode, align_corners) -> Tensor:
+    """Volumetric ``grid_sample``: ``input`` (N, C, D, H, W) read at the points of ``grid``
+    (N, D_out, H_out, W_out, 3), (x, y, z) normalised. 'bilinear' is trilinear here: the eight
+    corners of the cell, each weighted by the volume of the box opposite it."""
+    n, c, d, h, w = input.shape
+    if mode == "bicubic":
+        raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
+    shapes = f"input with sizes {list(input.shape)} and grid with sizes {list(grid.shape)}"
+    if grid.shape[0] != n:
+        raise RuntimeError(
+            f"grid_sampler(): expected grid and input to have same batch size, but got {shapes}"
+        )
+    if grid.shape[-1] != 3:
+        raise RuntimeError(
+            "grid_sampler(): expected grid to have size 3 in last dimension, but got grid with "
+            f"sizes {list(grid.shape)}"
+        )
+    out_shape = (n, c, *grid.shape[1:4])
+    flat = input.reshape(n, c, d * h * w)
+    coords = [
+        _source_index(grid.select(-1, k).reshape(n, -1), m, padding_mode, align_corners)
+        for k, m in enumerate((w, h, d))
+    ]
+    if mode == "nearest":
+        nearest = [v.detach().round()._data.astype(xp.int64) for v in coords]  # ties to even
+        out = _gather_voxels(flat, *nearest, (d, h, w))
+        return (out + sum(coords).unsqueeze(1) * 0).reshape(out_shape)  # zero grid gradient
+    low = [v.detach().floor() for v in coords]
+    frac = [(v - v0).unsqueeze(1) for v, v0 in zip(coords, low, strict=True)]
+    low = [v0._data.astype(xp.int64) for v0 in low]
+    out = None
+    for corner in range(8):  # bit k set: the upper neighbour along axis k (x, y, z)
+        steps = [(corner >> k) & 1 for k in range(3)]
+        weight = None
+        for t, step in zip(frac, steps, strict=True):
+            factor = t if step else 1 - t
+            weight = factor if weight is None else weight * factor
+        taps = [v0 + step for v0, step in zip(low, steps, strict=True)]
+        term = _gather_voxels(flat, *taps, (d, h, w)) * weight
+        out = term if out is None else out + term
+    return out.reshape(out_shape)
 
 
 def _cubic_coefficients(t: Tensor) -> list[Tensor]:

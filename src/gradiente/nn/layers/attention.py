@@ -45,7 +45,7 @@ def _canonical_mask(mask, mask_name, other_type, other_name, target_type, check_
         warnings.warn(
             f"Support for mismatched {mask_name} and {other_name} is deprecated. "
             "Use same type for both instead.",
-            stacklevel=3,
+            stacklevel=2,  # the caller's line, as torch's (its layer's call of this check)
         )
     if not is_float:
         mask = zeros(mask.shape, dtype=target_type).masked_fill(mask, float("-inf"))

@@ -24,13 +24,14 @@ own end from h_0; the outputs at the real steps are packed again.
 from __future__ import annotations
 
 import math
+import warnings
 
 from gradiente.nn import functional as F
 from gradiente.nn import init
 from gradiente.nn.layers._options import changed_options_repr, store_options
 from gradiente.nn.module import Module
 from gradiente.nn.parameter import Parameter
-from gradiente.nn.rnn_utils import PackedSequence, packing_index, padding_index
+from gradiente.nn.rnn_utils import PackedSequence, padding_index
 from gradiente.tensor import Tensor, arange, cat, empty, stack, where, zeros
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
@@ -90,9 +91,9 @@ def _pad(data: Tensor, batch_sizes) -> Tensor:
 
 
 def _pack(padded: Tensor, batch_sizes) -> Tensor:
-    """Padded (L, B, H) -> packed (Σ lengths, H): the real steps, time-major."""
-    rows = Tensor._make(packing_index(batch_sizes, False)).to(padded.device)
-    return padded.reshape(-1, padded.shape[-1]).index_select(0, rows)
+    """Padded (L, B, H) -> packed (Σ lengths, H): the real steps, time-major, one slice per
+    step joined by ``cat`` (torch's node ``CatBackward0`` on a packed output's data)."""
+    return cat([padded[t, : int(n)] for t, n in enumerate(batch_sizes)])
 
 
 def _reset_uniform(module: Module) -> None:
@@ -145,6 +146,13 @@ class RNNBase(Module):
             )
         if proj_size and proj_size >= hidden_size:
             raise ValueError("proj_size has to be smaller than hidden_size")
+        if dropout > 0 and num_layers == 1:
+            warnings.warn(  # attributed to the layer's call of this __init__, as in torch
+                "dropout option adds dropout after all but last recurrent layer, so non-zero "
+                "dropout expects num_layers greater than 1, but got "
+                f"dropout={dropout} and num_layers={num_layers}",
+                stacklevel=2,
+            )
         store_options(
             self,
             mode=mode,
@@ -210,8 +218,25 @@ class RNNBase(Module):
         )
 
     def _check_hidden(self, hx: Tensor, expected: tuple, what: str) -> None:
+        """torch's check of an initial state's shape (``what``: "hidden", or the LSTM's
+        "hidden[0]" and "hidden[1]")."""
         if tuple(hx.shape) != expected:
             raise RuntimeError(f"Expected {what} size {expected}, got {list(hx.shape)}")
+
+    def _check_state_ranks(self, hx, cx, batched: bool) -> None:
+        """The initial states of an unpacked input must be 3-D for a batched input, 2-D for
+        an unbatched one (torch's messages; the LSTM's names both states)."""
+        rank, kind = (3, "batched 3-D") if batched else (2, "unbatched 2-D")
+        if self.mode == "LSTM":
+            if hx is not None and (hx.ndim != rank or cx.ndim != rank):
+                raise RuntimeError(
+                    f"For {kind} input, hx and cx should also be {rank}-D but got "
+                    f"({hx.ndim}-D, {cx.ndim}-D) tensors"
+                )
+        elif hx is not None and hx.ndim != rank:
+            raise RuntimeError(
+                f"For {kind} input, hx should also be {rank}-D but got {hx.ndim}-D tensor"
+            )
 
     def _run(self, input: Tensor, hx: Tensor | None, cx: Tensor | None, batch_sizes=None):
         """The layers over a batched (L, N, features) input: (output, h_n, c_n).
@@ -239,12 +264,12 @@ class RNNBase(Module):
         if hx is None:
             hx = zeros(shape_h, dtype=input.dtype, device=input.device)
         else:
-            self._check_hidden(hx, shape_h, "hidden")
+            self._check_hidden(hx, shape_h, "hidden[0]" if self.mode == "LSTM" else "hidden")
         if self.mode == "LSTM":
             if cx is None:
                 cx = zeros(shape_c, dtype=input.dtype, device=input.device)
             else:
-                self._check_hidden(cx, shape_c, "cell")
+                self._check_hidden(cx, shape_c, "hidden[1]")
         running = _running_masks(batch_sizes, input) if batch_sizes is not None else None
         h_n, c_n = [], []
         layer_input = input
@@ -305,15 +330,16 @@ class RNNBase(Module):
         if isinstance(input, PackedSequence):
             return self._forward_packed(input, hx, cx)
         if input.ndim not in (2, 3):
-            raise ValueError(
-                f"{type(self).__name__}: Expected input to be 2D or 3D, got {input.ndim}D instead"
-            )
+            name = {"LSTM": "LSTM", "GRU": "GRU"}.get(self.mode, "RNN")
+            got = f"{input.ndim}D tensor" if name == "RNN" else f"{input.ndim}D"  # torch's words
+            raise ValueError(f"{name}: Expected input to be 2D or 3D, got {got} instead")
+        batched = input.ndim == 3
+        self._check_state_ranks(hx, cx, batched)
         if input.shape[-1] != self.input_size:
             raise RuntimeError(
                 f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got "
                 f"{input.shape[-1]}"
             )
-        batched = input.ndim == 3
         if not batched:
             input = input.unsqueeze(1)
             hx = hx.unsqueeze(1) if hx is not None else None
@@ -326,7 +352,9 @@ class RNNBase(Module):
             h_n = h_n.squeeze(1)
             c_n = c_n.squeeze(1) if c_n is not None else None
         elif self.batch_first:
-            output = output.transpose(0, 1)
+            # torch's RNN and GRU transpose their output in place, its LSTM does not: the
+            # nodes are TransposeBackward1 and TransposeBackward0
+            output = output.transpose(0, 1) if self.mode == "LSTM" else output.transpose_(0, 1)
         return output, h_n, c_n
 
     def extra_repr(self) -> str:
@@ -420,16 +448,46 @@ class RNNCellBase(Module):
             return zeros(shape, dtype=like.dtype, device=like.device)
         return state if batched else state.unsqueeze(0)
 
-    def _step(self, input: Tensor, hx: Tensor | None, cx: Tensor | None):
+    def _check_ranks(self, input: Tensor, hx: Tensor | None, cx: Tensor | None) -> None:
+        """torch's checks of the ranks: input and states 1-D (unbatched) or 2-D (batched),
+        named as torch names them (its class names, whatever the subclass)."""
+        name = {"LSTM": "LSTMCell", "GRU": "GRUCell"}.get(self._mode, "RNNCell")
         if input.ndim not in (1, 2):
-            raise ValueError(
-                f"{type(self).__name__}: Expected input to be 1D or 2D, got {input.ndim}D instead"
+            raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.ndim}D instead")
+        states = {"hidden": hx} if self._mode != "LSTM" else {"hx[0]": hx, "hx[1]": cx}
+        for what, state in states.items():
+            if state is not None and state.ndim not in (1, 2):
+                raise ValueError(
+                    f"{name}: Expected {what} to be 1D or 2D, got {state.ndim}D instead"
+                )
+
+    def _check_sizes(self, x: Tensor, states: list) -> None:
+        """torch's checks of a (batched) step's sizes: the input's features, then each state's
+        batch and hidden sizes (``hidden0``, and ``hidden1`` for the LSTM's cell state)."""
+        if x.shape[1] != self.input_size:
+            raise RuntimeError(
+                f"input has inconsistent input_size: got {x.shape[1]} expected {self.input_size}"
             )
+        for label, state in enumerate(states):
+            if state.shape[0] != x.shape[0]:
+                raise RuntimeError(
+                    f"Input batch size {x.shape[0]} doesn't match hidden{label} batch size "
+                    f"{state.shape[0]}"
+                )
+            if state.shape[1] != self.hidden_size:
+                raise RuntimeError(
+                    f"hidden{label} has inconsistent hidden_size: got {state.shape[1]}, "
+                    f"expected {self.hidden_size}"
+                )
+
+    def _step(self, input: Tensor, hx: Tensor | None, cx: Tensor | None):
+        self._check_ranks(input, hx, cx)
         batched = input.ndim == 2
         x = input if batched else input.unsqueeze(0)
         shape = (x.shape[0], self.hidden_size)
         h = self._state(hx, shape, input, batched)
         c = self._state(cx, shape, input, batched) if self._mode == "LSTM" else None
+        self._check_sizes(x, [h] if c is None else [h, c])
         gates_x = F.linear(x, self.weight_ih, self.bias_ih)
         h, c = _cell_step(self._mode, gates_x, h, c, self.weight_hh, self.bias_hh, None)
         if not batched:

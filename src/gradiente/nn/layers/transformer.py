@@ -429,19 +429,23 @@ class Transformer(Module):
         layer_args = (d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps)
         layer_kwargs = {"batch_first": batch_first, "norm_first": norm_first, "bias": bias}
 
-        def stack(stack_cls, layer_cls, num_layers: int) -> Module:
-            """``num_layers`` copies of one new layer, then a LayerNorm."""
+        def layer_and_norm(layer_cls) -> tuple[Module, Module]:
+            """A new layer (the stack copies it) and the LayerNorm after the stack."""
             layer = layer_cls(*layer_args, **layer_kwargs, **kw)
-            norm = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw)
-            return stack_cls(layer, num_layers, norm)
+            return layer, LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw)
 
-        # the encoder is built (and its random draws made) before the decoder, as in torch
+        # the encoder is built (and its random draws made) before the decoder, as in torch;
+        # the stacks are made on lines of this method, where torch's warnings point too
         if custom_encoder is None:
-            custom_encoder = stack(TransformerEncoder, TransformerEncoderLayer, num_encoder_layers)
-        self.encoder = custom_encoder
+            encoder_layer, encoder_norm = layer_and_norm(TransformerEncoderLayer)
+            self.encoder = TransformerEncoder(encoder_layer, num_encoder_layers, encoder_norm)
+        else:
+            self.encoder = custom_encoder
         if custom_decoder is None:
-            custom_decoder = stack(TransformerDecoder, TransformerDecoderLayer, num_decoder_layers)
-        self.decoder = custom_decoder
+            decoder_layer, decoder_norm = layer_and_norm(TransformerDecoderLayer)
+            self.decoder = TransformerDecoder(decoder_layer, num_decoder_layers, decoder_norm)
+        else:
+            self.decoder = custom_decoder
         self._reset_parameters()
         self.d_model = d_model
         self.nhead = nhead
