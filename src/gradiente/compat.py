@@ -20,6 +20,7 @@ are gradiente's checkpoint functions.
 from __future__ import annotations
 import __future__
 
+import functools
 import importlib
 import importlib.abc
 import importlib.util
@@ -477,6 +478,25 @@ class GradScaler:
         self._found_inf = False
         self._unscaled.clear()
 
+    # torch's accessors of the growth/backoff settings
+    def get_growth_factor(self) -> float:
+        return self._growth_factor
+
+    def set_growth_factor(self, new_factor: float) -> None:
+        self._growth_factor = new_factor
+
+    def get_backoff_factor(self) -> float:
+        return self._backoff_factor
+
+    def set_backoff_factor(self, new_factor: float) -> None:
+        self._backoff_factor = new_factor
+
+    def get_growth_interval(self) -> int:
+        return self._growth_interval
+
+    def set_growth_interval(self, new_interval: int) -> None:
+        self._growth_interval = new_interval
+
     def state_dict(self) -> dict:
         if not self._enabled:
             return {}
@@ -496,6 +516,32 @@ class GradScaler:
         self._backoff_factor = state_dict["backoff_factor"]
         self._growth_interval = state_dict["growth_interval"]
         self._growth_tracker = state_dict["_growth_tracker"]
+
+
+def custom_fwd(fwd=None, *, device_type: str, cast_inputs=None):
+    """``torch.amp.custom_fwd``: marks a custom Function's forward for autocast. Under torch's
+    autocast, ``cast_inputs`` casts the floating inputs and runs the forward without autocast;
+    gradiente's autocast computes in full precision, so the forward runs as written."""
+    if not isinstance(device_type, str):
+        raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")
+    if fwd is None:
+        return functools.partial(custom_fwd, device_type=device_type, cast_inputs=cast_inputs)
+    return fwd
+
+
+def custom_bwd(bwd=None, *, device_type: str):
+    """``torch.amp.custom_bwd``: runs a custom Function's backward under the forward's autocast
+    state, which in gradiente is full precision either way: the backward runs as written."""
+    if not isinstance(device_type, str):
+        raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")
+    if bwd is None:
+        return functools.partial(custom_bwd, device_type=device_type)
+    return bwd
+
+
+def is_autocast_available(device_type: str) -> bool:
+    """``torch.amp.is_autocast_available``: autocast is accepted on the CPU and CUDA."""
+    return device_type in ("cpu", "cuda")
 
 
 def _cuda_available() -> bool:
@@ -560,7 +606,13 @@ SYNTHETIC = {
         "_triple": _ntuple_function(3),
         "_quadruple": _ntuple_function(4),
     },
-    "torch.amp": {"autocast": autocast, "GradScaler": GradScaler},
+    "torch.amp": {
+        "autocast": autocast,
+        "GradScaler": GradScaler,
+        "custom_fwd": custom_fwd,
+        "custom_bwd": custom_bwd,
+        "is_autocast_available": is_autocast_available,
+    },
     "torch.cuda.amp": {"autocast": _cuda_autocast, "GradScaler": _deprecated_grad_scaler("cuda")},
     "torch.cpu": {"is_available": lambda: True, "synchronize": _nothing},
     "torch.cpu.amp": {"autocast": autocast, "GradScaler": _deprecated_grad_scaler("cpu")},

@@ -14,6 +14,7 @@ computed on arrays; under ``create_graph=True`` the same formula is built from T
 
 from __future__ import annotations
 
+import contextlib
 import math
 import warnings
 
@@ -25,6 +26,19 @@ from gradiente.ops.array_function import ArrayFunction
 
 def _tensor(array):
     return _function._Tensor._make(array, False, None)
+
+
+@contextlib.contextmanager
+def _quiet_if(empty: bool):
+    """Silence NumPy's "Mean of empty slice" warning for statistics over no elements. Only
+    then: entering ``warnings.catch_warnings`` resets Python's record of the warnings already
+    shown, so doing it on every call would repeat the "once" warnings of other code."""
+    if not empty:
+        yield
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
 
 
 class NormalizeAffine(ArrayFunction):
@@ -50,8 +64,7 @@ class NormalizeAffine(ArrayFunction):
         )
         # elements per statistic; none (an empty axis) gives NaN statistics, as in torch
         ctx.count = math.prod(x.shape[a] for a in stat_axes)
-        with xp.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # the mean of an empty slice
+        with xp.errstate(invalid="ignore", divide="ignore"), _quiet_if(ctx.count == 0):
             mean = x.mean(axis=stat_axes, keepdims=True)
             xhat = x - mean  # centred now, normalised in place below
             var = (xhat * xhat).mean(axis=stat_axes, keepdims=True)

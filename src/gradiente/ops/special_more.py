@@ -191,7 +191,7 @@ def _gamma_series(a, x):
     x < a + 1, where the terms shrink; summed until a term is below ε times the sum."""
     term = xp.ones_like(a)
     total = term.copy()
-    active = xp.ones(a.shape, dtype=bool)
+    active = xp.ones_like(a, dtype=bool)  # (on a's device)
     n = 0
     while active.any():
         n += 1
@@ -211,7 +211,7 @@ def _gamma_continued_fraction(a, x):
     c = xp.full_like(a, 1.0 / _TINY)
     d = 1.0 / b
     h = d.copy()
-    active = xp.ones(a.shape, dtype=bool)
+    active = xp.ones_like(a, dtype=bool)  # (on a's device)
     n = 0
     while active.any():
         n += 1
@@ -237,14 +237,14 @@ def _incomplete_gamma(a, x, upper: bool):
     or a = ∞."""
     dtype = a.dtype
     a, x = xp.broadcast_arrays(a.astype(xp.float64), x.astype(xp.float64))
-    p = xp.full(a.shape, xp.nan)
+    p = xp.full_like(a, xp.nan)  # (full_like: on a's device)
     regular = (a > 0) & (x > 0) & xp.isfinite(a) & xp.isfinite(x)
     series = regular & (x < a + 1.0)
     fraction = regular & ~series
     with xp.errstate(all="ignore"):
         p[series] = _gamma_series(a[series], x[series])
         p[fraction] = 1.0 - _gamma_continued_fraction(a[fraction], x[fraction])
-        q = 1.0 - p
+        q = xp.subtract(1.0, p, out=xp.empty_like(p))  # an array also when p is 0-d
         q[fraction] = _gamma_continued_fraction(a[fraction], x[fraction])
     ones = ((a == 0) & (x > 0)) | ((x == xp.inf) & (a >= 0) & (a < xp.inf))
     zeros = ((x == 0) & (a > 0)) | ((a == xp.inf) & (x >= 0) & (x < xp.inf))
