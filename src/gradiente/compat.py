@@ -578,6 +578,13 @@ def _ntuple_function(n: int):
     return lambda value: ntuple(value, n)
 
 
+def _consume_prefix(state_dict, prefix: str) -> None:
+    """torch.nn.modules.utils.consume_prefix_in_state_dict_if_present (gradiente.nn.module)."""
+    from gradiente.nn.module import consume_prefix_in_state_dict_if_present
+
+    consume_prefix_in_state_dict_if_present(state_dict, prefix)
+
+
 # Modules torch has for hardware, answered for a CPU-only library: flags that only concern
 # CUDA, cuDNN or oneDNN are plain attributes a script may set, with no effect here. Other
 # names in them are unsupported like any other missing name.
@@ -605,6 +612,7 @@ SYNTHETIC = {
         "_pair": _ntuple_function(2),
         "_triple": _ntuple_function(3),
         "_quadruple": _ntuple_function(4),
+        "consume_prefix_in_state_dict_if_present": _consume_prefix,
     },
     "torch.amp": {
         "autocast": autocast,

@@ -52,6 +52,10 @@ def _integer_target_requires_grad(step, t_err, g_err, t_env, g_env, kind):
     return target is not None and not target.dtype.is_floating_point
 
 
+def _torch_internal_assert(step, t_err, g_err, t_env, g_env, kind):
+    return t_err is not None and "INTERNAL ASSERT FAILED" in str(t_err)
+
+
 _PRODUCTS = {"T.matmul", "T.mm", "T.bmm", "T.mv", "T.dot", "@", "F.linear", "F.conv1d", "F.conv2d",
              "F.scaled_dot_product_attention"}  # fmt: skip
 # ops whose zeros come out of a kernel-dependent formula: torch's batch/layer norm fold the
@@ -251,6 +255,13 @@ KNOWN_DIFFERENCES = [
         "torch's CPU flash-attention kernel (4-D inputs) outputs zeros for a row whose scores "
         "are all NaN when the keys are finite, but NaN when a key is infinite; its math path "
         "(other ranks) and gradiente give NaN for every such row, as the formula does.",
+    ),
+    KnownDifference(
+        "torch's own internal assert",
+        _torch_internal_assert,
+        "torch raises 'INTERNAL ASSERT FAILED ... please report a bug to PyTorch' (e.g. the "
+        "backward of `True ** tensor`, whose bool base its Scalar cannot hold): a torch bug, "
+        "not a behaviour to copy; gradiente computes the derivative of the formula.",
     ),
     KnownDifference(
         "cummax/cummin of an empty tensor over a dim it does not have",

@@ -172,9 +172,19 @@ class Array:
     values: np.ndarray
 
 
+# The device every recorded gradiente tensor must be on ("cuda:0" when the device variant runs
+# gradiente on the stand-in CUDA device; None: not checked). A tensor elsewhere raises, and the
+# comparison reports the program as raising.
+EXPECT_DEVICE = [None, None]  # the device, and the label being recorded
+
+
 def snapshot(v):
     """Plain data for a recorded value (tensors copied to NumPy)."""
     if _is_tensor(v):
+        if EXPECT_DEVICE[0] and hasattr(v, "_data") and str(v.device) != EXPECT_DEVICE[0]:
+            # torch keeps an optimizer's step counters (0-d) on the CPU for CUDA parameters
+            if not (EXPECT_DEVICE[1] == "opt" and v.ndim == 0):
+                raise AssertionError(f"a recorded tensor is on {v.device}, not {EXPECT_DEVICE[0]}")
         return Array(
             str(v.dtype),
             tuple(v.shape),
@@ -202,6 +212,7 @@ class Recorder:
         self.initial_run = initial is None
 
     def __call__(self, label, value):
+        EXPECT_DEVICE[1] = label
         self.entries.append((self.step, label, snapshot(value)))
 
     def sync(self, model):

@@ -41,8 +41,8 @@ def _roots_and_seeds(outputs, grad_outputs):
                 g = Tensor._make(as_array(g, dtype=t._data.dtype))
             if g.shape != t.shape:
                 raise RuntimeError(
-                    f"Mismatch in shape: grad_output[{i}] has a shape of {tuple(g.shape)} and "
-                    f"output[{i}] has a shape of {tuple(t.shape)}."
+                    f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and "
+                    f"output[{i}] has a shape of {t.shape}."
                 )
         if t._view is not None and grad_state.enabled:
             _function.refresh_view(t)  # a view whose base changed in place since

@@ -31,6 +31,7 @@ from __future__ import annotations
 import functools
 import os
 import traceback
+import warnings
 import weakref
 
 from gradiente import backend as B
@@ -252,6 +253,18 @@ class Function(Node, FunctionCtx):
         # class is chosen once forward has run
         cls._names_itself = cls.name is not Function.name
 
+    def __init__(self, *args, **kwargs):
+        """Only the graph's nodes are instances (made without this warning); a user calls
+        ``MyFunction.apply(...)``, and torch warns when the class is instantiated instead."""
+        warnings.warn(
+            f"{self.__class__} should not be instantiated. Methods on autograd functions are "
+            "all static, so you should invoke them on the class itself. Instantiating an "
+            "autograd function will raise an error in a future version of PyTorch.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        super().__init__()
+
     def name(self) -> str:
         return self.backward_name
 
@@ -385,6 +398,7 @@ def _node_class_named(cls, name: str):
     node_class = _node_classes.get((cls, name))
     if node_class is None:
         attributes = {"_is_node_class": True, "__module__": cls.__module__, "__doc__": cls.__doc__}
+        attributes["__init__"] = Node.__init__  # a node is made without Function's warning
         node_class = _node_classes[cls, name] = type(name, (cls,), attributes)
     return node_class
 
@@ -621,8 +635,15 @@ def refresh_view(view) -> None:
 
 
 def _shape_error(ctx, args, err) -> RuntimeError:
-    """A NumPy shape error, re-worded to name the op and the shapes of its tensor inputs."""
-    shapes = " and ".join(str(tuple(a._data.shape)) for a in args if isinstance(a, _Tensor))
+    """A NumPy shape error, re-worded to name the op and the shapes of its tensor inputs: for
+    two shapes that do not broadcast, torch's own message (the one users search for), then
+    the shapes."""
+    tensor_shapes = [a._data.shape for a in args if isinstance(a, _Tensor)]
+    shapes = " and ".join(str(tuple(s)) for s in tensor_shapes)
+    if len(tensor_shapes) == 2 and "broadcast" in str(err):
+        torch_error = B.broadcast_error(*tensor_shapes)
+        if torch_error is not None:
+            return RuntimeError(f"{torch_error} (shapes {shapes})")
     op = ctx.name().removesuffix("Backward0").removesuffix("Backward1")
     if "broadcast" in str(err):
         return RuntimeError(

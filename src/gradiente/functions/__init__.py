@@ -100,6 +100,7 @@ from gradiente.functions.settings import (
     set_rng_state,
     use_deterministic_algorithms,
 )
+from gradiente.ops import reduce as _R
 from gradiente.tensor import (
     Tensor,
     _dim,
@@ -112,6 +113,7 @@ from gradiente.tensor import (
 from gradiente.tensor.common import _legacy_array, layout, strided
 from gradiente.tensor.factories import empty_strided_tensor
 from gradiente.tensor.marks import numpy_axis
+from gradiente.tensor.reductions import _spread_args
 
 
 def flip(input, dims):
@@ -271,13 +273,15 @@ def bitwise_right_shift(input, other, *, out=None):
 @numpy_axis
 def var_mean(input, dim=None, unbiased=None, keepdim=False, correction=None):
     """(var, mean) over ``dim``."""
-    return input.var(dim, unbiased, keepdim, correction), input.mean(dim, keepdim)
+    dims, correction = _spread_args(input, dim, unbiased, correction, "var_mean")
+    return _R.Var.apply(input, dims, correction, keepdim), input.mean(dims, keepdim)
 
 
 @numpy_axis
 def std_mean(input, dim=None, unbiased=None, keepdim=False, correction=None):
     """(std, mean) over ``dim``."""
-    return input.std(dim, unbiased, keepdim, correction), input.mean(dim, keepdim)
+    dims, correction = _spread_args(input, dim, unbiased, correction, "std_mean")
+    return _R.Std.apply(input, dims, correction, keepdim), input.mean(dims, keepdim)
 
 
 def is_tensor(obj) -> bool:

@@ -42,8 +42,15 @@ def _tensors(tensors):
     return tensors
 
 
+def _non_empty(tensors, name: str) -> None:
+    """The stacking functions refuse an empty list, each under its own name, as torch's do."""
+    if not len(tensors):
+        raise RuntimeError(f"{name} expects a non-empty TensorList")
+
+
 def hstack(tensors, out=None) -> Tensor:
     """Concatenate column-wise (along dim 1; dim 0 for 1-D tensors)."""
+    _non_empty(tensors, "hstack")
     tensors = atleast_1d(*tensors)
     tensors = tensors if isinstance(tensors, tuple) else (tensors,)
     return cat(tensors, 0 if tensors[0].ndim == 1 else 1, out=out)
@@ -51,6 +58,7 @@ def hstack(tensors, out=None) -> Tensor:
 
 def vstack(tensors, out=None) -> Tensor:
     """Concatenate row-wise (1-D tensors become rows)."""
+    _non_empty(tensors, "vstack")
     tensors = atleast_2d(*tensors)
     tensors = tensors if isinstance(tensors, tuple) else (tensors,)
     return cat(tensors, 0, out=out)
@@ -61,6 +69,7 @@ row_stack = vstack
 
 def dstack(tensors, out=None) -> Tensor:
     """Concatenate depth-wise (along dim 2)."""
+    _non_empty(tensors, "dstack")
     tensors = atleast_3d(*tensors)
     tensors = tensors if isinstance(tensors, tuple) else (tensors,)
     return cat(tensors, 2, out=out)
@@ -68,6 +77,7 @@ def dstack(tensors, out=None) -> Tensor:
 
 def column_stack(tensors, out=None) -> Tensor:
     """1-D tensors become columns, then everything is concatenated along dim 1."""
+    _non_empty(tensors, "column_stack")
     cols = [t.reshape(-1, 1) if t.ndim <= 1 else t for t in tensors]
     return cat(cols, 1, out=out)
 

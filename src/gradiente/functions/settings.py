@@ -11,7 +11,6 @@ from gradiente.backend import xp
 from gradiente.tensor import (
     Tensor,
     common,
-    device,
 )
 
 

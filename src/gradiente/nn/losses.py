@@ -7,10 +7,32 @@ from __future__ import annotations
 import warnings
 
 from gradiente.nn import functional as F
+from gradiente.nn.functional.dense import _arg_type_name
 from gradiente.nn.layers._options import store_options
 from gradiente.nn.layers.distance import PairwiseDistance
 from gradiente.nn.module import Module
 from gradiente.tensor import Tensor
+
+
+def _require_tensors(op: str, sized: bool = False, **arguments) -> None:
+    """Refuse a NumPy array, a list or a number where the loss takes a tensor, with the
+    TypeError of PyTorch's argument parser (``cross_entropy_loss(): argument 'target'
+    (position 2) must be Tensor, not numpy.ndarray``). Without it such a target would be
+    quietly converted here, and the script would only fail once run on PyTorch.
+
+    ``sized``: the losses whose PyTorch wrapper first compares ``target.size()`` with
+    ``input.size()`` (MSE, L1, BCE, ...), where an object without ``size`` (a list, a float)
+    fails as an AttributeError instead.
+    """
+    for position, (name, value) in enumerate(arguments.items(), 1):
+        if isinstance(value, Tensor):
+            continue
+        if sized and not hasattr(value, "size"):
+            raise AttributeError(f"'{type(value).__name__}' object has no attribute 'size'")
+        raise TypeError(
+            f"{op}(): argument '{name}' (position {position}) must be Tensor, not "
+            f"{_arg_type_name(value)}"
+        )
 
 
 class _Loss(Module):
@@ -33,6 +55,7 @@ class MSELoss(_Loss):
     """Mean squared error (x − y)²."""
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        _require_tensors("mse_loss", sized=True, input=input, target=target)
         return F.mse_loss(input, target, reduction=self.reduction)
 
 
@@ -40,6 +63,7 @@ class L1Loss(_Loss):
     """Mean absolute error |x − y|."""
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        _require_tensors("l1_loss", sized=True, input=input, target=target)
         return F.l1_loss(input, target, reduction=self.reduction)
 
 
@@ -53,6 +77,7 @@ class SmoothL1Loss(_Loss):
         self.beta = beta
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        _require_tensors("smooth_l1_loss", sized=True, input=input, target=target)
         return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
 
 
@@ -64,6 +89,7 @@ class HuberLoss(_Loss):
         self.delta = delta
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        _require_tensors("huber_loss", sized=True, input=input, target=target)
         return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
 
 
@@ -84,6 +110,7 @@ class CrossEntropyLoss(_WeightedLoss):
         self.label_smoothing = label_smoothing
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        _require_tensors("cross_entropy_loss", input=input, target=target)
         return F.cross_entropy(
             input,
             target,
@@ -109,6 +136,7 @@ class NLLLoss(_WeightedLoss):
         self.ignore_index = ignore_index
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        _require_tensors("nll_loss_nd", input=input, target=target)
         return F.nll_loss(
             input,
             target,
@@ -143,6 +171,7 @@ class BCELoss(_WeightedLoss):
     """Binary cross-entropy of probabilities (use after ``Sigmoid``)."""
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        _require_tensors("binary_cross_entropy", sized=True, input=input, target=target)
         return F.binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)
 
 
@@ -162,6 +191,7 @@ class BCEWithLogitsLoss(_Loss):
         self.register_buffer("pos_weight", pos_weight)
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        _require_tensors("binary_cross_entropy_with_logits", sized=True, input=input, target=target)
         return F.binary_cross_entropy_with_logits(
             input, target, self.weight, pos_weight=self.pos_weight, reduction=self.reduction
         )
@@ -177,6 +207,7 @@ class KLDivLoss(_Loss):
         self.log_target = log_target
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        _require_tensors("kl_div", input=input, target=target)
         return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
 
 
@@ -209,6 +240,7 @@ class HingeEmbeddingLoss(_MarginLoss):
         super().__init__(margin, size_average, reduce, reduction)
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        _require_tensors("hinge_embedding_loss", input=input, target=target)
         return F.hinge_embedding_loss(input, target, margin=self.margin, reduction=self.reduction)
 
 
@@ -216,6 +248,7 @@ class SoftMarginLoss(_Loss):
     """log(1 + e^(−y x)) for labels y = ±1."""
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        _require_tensors("soft_margin_loss", input=input, target=target)
         return F.soft_margin_loss(input, target, reduction=self.reduction)
 
 
@@ -223,6 +256,7 @@ class CosineEmbeddingLoss(_MarginLoss):
     """1 − cos(x1, x2) where y = 1, max(0, cos(x1, x2) − margin) where y = −1."""
 
     def forward(self, input1: Tensor, input2: Tensor, target: Tensor) -> Tensor:
+        _require_tensors("cosine_embedding_loss", input1=input1, input2=input2, target=target)
         return F.cosine_embedding_loss(
             input1, input2, target, margin=self.margin, reduction=self.reduction
         )
@@ -249,6 +283,7 @@ class TripletMarginLoss(_Loss):
         store_options(self, margin=margin, p=p, eps=eps, swap=swap)
 
     def forward(self, anchor: Tensor, positive: Tensor, negative: Tensor) -> Tensor:
+        _require_tensors("triplet_margin_loss", anchor=anchor, positive=positive, negative=negative)
         return F.triplet_margin_loss(
             anchor,
             positive,
@@ -288,6 +323,7 @@ class PoissonNLLLoss(_Loss):
         self.eps = eps
 
     def forward(self, log_input: Tensor, target: Tensor) -> Tensor:
+        _require_tensors("poisson_nll_loss", input=log_input, target=target)
         return F.poisson_nll_loss(
             log_input,
             target,
@@ -337,6 +373,7 @@ class MultiMarginLoss(_WeightedLoss):
         self.margin = margin
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        _require_tensors("multi_margin_loss", input=input, target=target)
         return F.multi_margin_loss(
             input,
             target,
@@ -351,6 +388,7 @@ class MultiLabelMarginLoss(_Loss):
     """Multi-label hinge loss: every listed target class must beat every other class by 1."""
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        _require_tensors("multilabel_margin_loss", input=input, target=target)
         return F.multilabel_margin_loss(input, target, reduction=self.reduction)
 
 

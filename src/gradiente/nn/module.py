@@ -53,6 +53,26 @@ class _IncompatibleKeys(
     __str__ = __repr__
 
 
+def consume_prefix_in_state_dict_if_present(state_dict: dict, prefix: str) -> None:
+    """Strip ``prefix`` from the keys of ``state_dict`` that start with it, in place
+    (``torch.nn.modules.utils.consume_prefix_in_state_dict_if_present``).
+
+    A model wrapped in ``DataParallel`` or ``DistributedDataParallel`` saves its entries
+    under ``"module."``; stripping it lets the plain model load that checkpoint. The
+    per-module versions in ``state_dict._metadata`` are renamed the same way.
+    """
+    for key in list(state_dict.keys()):
+        if key.startswith(prefix):
+            state_dict[key[len(prefix) :]] = state_dict.pop(key)
+    metadata = getattr(state_dict, "_metadata", None)
+    if metadata is None:
+        return
+    for key in list(metadata.keys()):
+        # "" is the wrapper itself, "module" the wrapped model, "module.fc" one of its children
+        if key and (key == prefix.replace(".", "") or key.startswith(prefix)):
+            metadata[key[len(prefix) :]] = metadata.pop(key)
+
+
 def _addindent(text: str, spaces: int) -> str:
     """Indent every line but the first (PyTorch's helper for nested reprs)."""
     lines = text.split("\n")

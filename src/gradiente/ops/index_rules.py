@@ -13,7 +13,7 @@ from __future__ import annotations
 import builtins
 import numbers
 
-from gradiente.backend import array_device_index, xp
+from gradiente.backend import array_device_index, torch_type_name, xp
 
 Tensor = None  # the Tensor class, bound by gradiente.tensor (see its __init__)
 
@@ -23,12 +23,53 @@ def _is_array(item) -> bool:
     return isinstance(item, xp.ndarray) or array_device_index(item) is not None
 
 
+_INT32_64 = ("int32", "int64")
+_SCATTER_RULE = (_INT32_64, RuntimeError, "scatter(): Expected dtype int32/int64 for index")
+_LONG_RULE = "Expected a long tensor for index, but got {type}"
+
+# op: (the index dtypes torch accepts, its exception and message for the others, where {type}
+# is torch's name of the index's dtype, "Float"); each kernel words its own check
+_INDEX_DTYPE_RULES = {
+    "index_select": (
+        _INT32_64,
+        RuntimeError,
+        "index_select(): Expected dtype int32 or int64 for index",
+    ),
+    "gather": (_INT32_64, RuntimeError, "gather(): Expected dtype int32/int64 for index"),
+    "scatter": _SCATTER_RULE,
+    "scatter_add": _SCATTER_RULE,
+    "scatter_reduce": _SCATTER_RULE,
+    "index_add": (
+        _INT32_64,
+        RuntimeError,
+        "index_add_(): Expected dtype int32/int64 for index but got: {type}",
+    ),
+    "index_reduce": (
+        _INT32_64,
+        RuntimeError,
+        "index_reduce_(): Expected dtype int32/int64 for index but got: {type}",
+    ),
+    "index_fill": (("int64",), IndexError, "index_fill_(): Expected dtype int64 for index."),
+    "index_copy": (("int64",), RuntimeError, "index_copy_(): " + _LONG_RULE),
+    "put": (("int64",), RuntimeError, "put_(): " + _LONG_RULE),
+    "put_": (("int64",), RuntimeError, "put_(): " + _LONG_RULE),
+    "take": (("int64",), RuntimeError, "take(): " + _LONG_RULE),
+    "take_along_dim": (
+        ("int64",),
+        RuntimeError,
+        "torch.take_along_dim(): dtype of indices should be Long but got {type}",
+    ),
+}
+
+
 def _index_array(index, op):
+    """``index``'s array as positions (intp), refused with torch's error for ``op`` when its
+    dtype is not one that op's kernel takes."""
     arr = index._data if isinstance(index, Tensor) else xp.asarray(index)
-    if arr.dtype.kind not in "iu":
-        # torch raises IndexError for index_fill only, RuntimeError for the rest
-        error = IndexError if op == "index_fill" else RuntimeError
-        raise error(f"{op}(): Expected dtype int32/int64 for index, got {arr.dtype}")
+    generic = (_INT32_64, RuntimeError, f"{op}(): Expected dtype int32/int64 for index")
+    accepted, error, message = _INDEX_DTYPE_RULES.get(op, generic)
+    if arr.dtype.name not in accepted:
+        raise error(message.format(type=torch_type_name(arr.dtype)))
     return arr.astype(xp.intp, copy=False)
 
 

@@ -25,9 +25,17 @@ from gradiente.ops.array_function import ArrayFunction
 
 def sigmoid(x):
     """σ(x) = 1/(1 + e^(−x)) = e^x/(1 + e^x) on arrays, taking the form whose exponent is ≤ 0
-    (no overflow for large |x|)."""
+    (no overflow for large |x|). Below the point where torch's e^(−x) overflows to inf
+    (about −88.7 in float32), σ(x) is exactly 0 as in torch, not a denormal."""
     e = xp.exp(-xp.abs(x))
-    return xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+    y = xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    return xp.where(x < -_exp_overflow(x.dtype), 0.0, y).astype(x.dtype, copy=False)
+
+
+def _exp_overflow(dtype) -> float:
+    """The x above which torch's e^x is inf: float64 in double precision, float32 otherwise
+    (torch computes float16 and bfloat16 in float32)."""
+    return 709.782712893384 if dtype == xp.float64 else 88.72283172607422
 
 
 def _array(t):

@@ -170,9 +170,10 @@ def _to_state(value):
     tensors there)."""
     if isinstance(value, list):
         return [_to_state(v) for v in value]
-    if isinstance(value, Tensor) or value is None or isinstance(value, (int, float)):
+    if isinstance(value, Tensor) or value is None:
         return value
-    if hasattr(value, "dtype") and hasattr(value, "shape"):  # NumPy's or a device's array
+    # NumPy scalars (np.float64 is also a Python float) and arrays of any device
+    if isinstance(value, xp.generic) or (hasattr(value, "dtype") and hasattr(value, "shape")):
         return Tensor._make(as_array(value))
     return value
 

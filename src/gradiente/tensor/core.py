@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import warnings
 import weakref
 
 import gradiente.autograd as _autograd
@@ -70,6 +71,15 @@ def _cast(name: str, dtype):
     method.__qualname__ = f"TensorCore.{name}"
     method.__doc__ = f"``self.{name}()`` is equivalent to ``self.to({dtype})``."
     return method
+
+
+_NON_LEAF_GRAD_WARNING = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+    "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
+    "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. "
+    "If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor "
+    "instead. See github.com/pytorch/pytorch/pull/30531 for more information."
+)
 
 
 class TensorCore:
@@ -179,8 +189,12 @@ class TensorCore:
     @property
     def grad(self):
         """The gradient backward accumulated here (None until then); assigning one checks
-        its type, size and dtype, as torch does."""
-        return self._grad
+        its type, size and dtype, as torch does. Reading it on a non-leaf tensor that does
+        not ``retain_grad()`` warns, as torch does: backward never fills it there."""
+        g = self._grad
+        if g is None and self.grad_fn is not None and not self.retains_grad:
+            warnings.warn(_NON_LEAF_GRAD_WARNING, UserWarning, stacklevel=2)
+        return g
 
     @grad.setter
     def grad(self, value) -> None:

@@ -79,6 +79,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
     if isinstance(data, Tensor) and data._data.__class__ is not B.ndarray:
         data = B.host(data._data)  # a CUDA tensor's values, copied through the host
     arr = _to_array(data, B.to_dtype(dtype) if dtype is not None else None)
+    B.from_numpy_dtype(arr.dtype)  # refuses complex numbers (no complex dtypes in gradiente)
     t = _place(Tensor._make(arr, False, None), device)
     if requires_grad:
         t.requires_grad = True

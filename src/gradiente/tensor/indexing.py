@@ -21,6 +21,7 @@ from gradiente.ops.index_rules import (
     _positions_along,
 )
 from gradiente.tensor.common import (
+    _CPP_OPTION_NAMES,
     _LEGACY_TYPE_NAMES,
     _arr,
     _check_broadcast,
@@ -40,12 +41,26 @@ def _check_scatter_src(t, src) -> None:
         raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
 
 
+# torch's error for a mask that is not bool, per op; {cpp} is the C++ name of the mask's
+# dtype ("long int"), {type} torch's scalar type name ("Long")
+_MASK_DTYPE_ERRORS = {
+    "masked_fill": "masked_fill_ only supports boolean masks, but got mask with dtype {cpp}",
+    "masked_scatter": "masked_scatter_ only supports boolean masks, but got mask with dtype {type}",
+    "masked_select": "masked_select: expected BoolTensor for mask",
+    "where": "where expected condition to be a boolean tensor, but got a tensor with dtype {type}",
+}
+
+
 def _as_bool_mask(mask, op):
+    """``mask`` as a tensor, refused with torch's message for ``op`` unless it is bool."""
     if not isinstance(mask, Tensor):
         mask = as_tensor(mask)
     if mask._data.dtype != xp.bool_:
+        name = mask.dtype.name
         raise RuntimeError(
-            f"{op} only supports boolean masks, but got mask with dtype {mask.dtype.name}"
+            _MASK_DTYPE_ERRORS[op].format(
+                cpp=_CPP_OPTION_NAMES.get(name, name), type=B.torch_type_name(mask._data.dtype)
+            )
         )
     return mask
 
@@ -207,6 +222,8 @@ class Indexing:
     @function
     def take(self, index):
         """A new tensor with the elements of self at the given indices."""
+        if isinstance(index, Tensor):
+            _index_array(index, "take")  # torch's take wants int64 indices
         return self.reshape(-1)[index]
 
     @function

@@ -476,6 +476,10 @@ class InPlace:
         """Make self the (shape-changed) view ``out`` of its own memory, e.g. ``t_()``; in the
         graph the op's node replaces self's (PyTorch names the in-place variant's node)."""
         self._check_inplace()
+        if self._data.flags.c_contiguous or self.__dict__.get("_torch_layout", False):
+            # restrided as torch restrides it: the layout (strides) is torch's, which random
+            # fills (``sampling._like_layout``) and ``view`` rely on
+            self.__dict__["_torch_layout"] = True
         self._data = out._data
         if out.grad_fn is not None:
             out.grad_fn.backward_name = node_name

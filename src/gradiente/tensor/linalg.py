@@ -10,6 +10,7 @@ from gradiente.backend import xp
 from gradiente.ops import linalg as L
 from gradiente.ops import shape as S
 from gradiente.ops.matrix_exp import MatrixExp, check_matrix_exp_input
+from gradiente.tensor import product_errors as PE
 from gradiente.tensor.common import _dim, _return_types, _shape_arg
 from gradiente.tensor.factories import as_tensor, eye
 from gradiente.tensor.marks import function, inplace, numpy_axis
@@ -129,6 +130,11 @@ def _check_diff_extra(x: Tensor, extra: list, d: int) -> None:
                 )
 
 
+def _product_error(check, a, b):
+    """``check`` (one of ``product_errors``) on the shapes and dtypes of ``a`` and ``b``."""
+    return check(a.shape, a._data.dtype, b.shape, b._data.dtype)
+
+
 class LinearAlgebra:
     """Tensor methods: products, fused products and matrix functions."""
 
@@ -142,40 +148,38 @@ class LinearAlgebra:
     @function
     def mm(self, mat2):
         """Performs a matrix multiplication of the matrices self and ``mat2``."""
-        if self.ndim != 2 or mat2.ndim != 2:
-            raise RuntimeError(f"mm: expected 2-D tensors, got {self.ndim}-D and {mat2.ndim}-D")
+        error = _product_error(PE.mm_error, self, mat2)
+        if error is not None:
+            raise error
         return matmul(self, mat2)
 
     @function
     def bmm(self, mat2):
         """Performs a batch matrix-matrix product of matrices stored in self and ``mat2``."""
-        if self.ndim != 3 or mat2.ndim != 3:
-            raise RuntimeError(f"bmm: expected 3-D tensors, got {self.ndim}-D and {mat2.ndim}-D")
-        if self.shape[0] != mat2.shape[0]:
-            raise RuntimeError(
-                f"bmm: batch sizes differ: {tuple(self.shape)} and {tuple(mat2.shape)}"
-            )
-        if self._data.dtype != mat2._data.dtype and _empty_product(self, mat2):
-            return _mixed_empty_product(L.Bmm, self, mat2)
-        if self._data.dtype != mat2._data.dtype:
-            raise RuntimeError(
-                f"bmm: expected both tensors to have the same dtype, got "
-                f"{self.dtype} and {mat2.dtype}"
-            )
+        dtype = self._data.dtype
+        shape_error = PE.bmm_error(self.shape, dtype, mat2.shape, dtype)  # the shapes only
+        if shape_error is not None:
+            raise shape_error
+        if mat2._data.dtype != dtype:
+            if _empty_product(self, mat2):  # torch checks dtypes only with terms to add
+                return _mixed_empty_product(L.Bmm, self, mat2)
+            raise _product_error(PE.bmm_error, self, mat2)
         return L.Bmm.apply(self, mat2)
 
     @function
     def dot(self, tensor):
         """Computes the dot product of two 1D tensors."""
-        if self.ndim != 1 or tensor.ndim != 1:
-            raise RuntimeError(
-                f"1D tensors expected, but got {self.ndim}D and {tensor.ndim}D tensors"
-            )
+        error = _product_error(PE.dot_error, self, tensor)
+        if error is not None:
+            raise error
         return matmul(self, tensor)
 
     @function
     def mv(self, vec):
         """Performs a matrix-vector product of the matrix self and the vector ``vec``."""
+        error = _product_error(PE.mv_error, self, vec)
+        if error is not None:
+            raise error
         return matmul(self, vec)
 
     @function

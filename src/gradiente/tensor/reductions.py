@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import math
+import os
+import sys
+import warnings
+
 from gradiente import backend as B
 from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import xp
@@ -87,7 +92,34 @@ def _spread_args(x, dim, unbiased, correction, name: str):
         correction = 0 if unbiased is False else 1
     dims = _dims(dim, x.ndim, name) or None
     _check_floating(x, name)
+    _warn_no_dof(x, dims, correction, name)
     return dims, correction
+
+
+def _warn_no_dof(x, dims, correction, name: str) -> None:
+    """torch's warning when ``correction`` leaves no degrees of freedom: N − correction ≤ 0
+    for the N values that each result reduces (the result is then NaN or inf)."""
+    whole = dims is None or x.ndim == 0  # a 0-d tensor's dim 0 (or -1) is all of it
+    n = x._data.size if whole else math.prod(x.shape[d] for d in dims)
+    if n - correction <= 0:
+        warnings.warn(
+            f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than "
+            "the reduction factor (input numel divided by output numel).",
+            UserWarning,
+            stacklevel=_user_stacklevel(),
+        )
+
+
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def _user_stacklevel() -> int:
+    """The ``stacklevel`` that makes a warning point at the first caller outside gradiente,
+    as torch's warnings from its C++ kernels point at the user's line."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 class Reductions:
@@ -587,7 +619,11 @@ class Reductions:
     @function
     def bincount(self, weights=None, minlength=0):
         """Count the frequency of each value in an array of non-negative ints."""
-        if self.ndim != 1 or self._data.dtype.kind not in "iu":
+        if self._data.dtype.kind not in "iu":  # torch has no kernel for the other dtypes
+            raise NotImplementedError(
+                f"\"bincount_cpu\" not implemented for '{R.torch_type_name(self._data.dtype)}'"
+            )
+        if self.ndim != 1:
             raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
         if self._data.size and self._data.min() < 0:
             raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")

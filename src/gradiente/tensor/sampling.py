@@ -165,8 +165,10 @@ def _like_layout(t, memory_format) -> list | None:
     data = t._data
     if getattr(memory_format, "_name", "preserve_format") != "preserve_format":
         return None  # contiguous_format (channels_last is not modelled: row-major as well)
-    if data.flags.c_contiguous or t._base is None:  # an op's output is contiguous in torch
+    if data.flags.c_contiguous:
         return None
+    if t._base is None and not t.__dict__.get("_torch_layout", False):
+        return None  # an op's output is contiguous in torch (not restrided in place since)
     axes = _iteration_order(data.strides, data.shape)
     return None if axes == sorted(axes) else axes
 

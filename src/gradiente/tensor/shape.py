@@ -17,6 +17,51 @@ from gradiente.tensor.promotion import _infer_shape
 Tensor = None  # the assembled class, bound by gradiente.tensor (see its __init__)
 
 
+_VIEW_MESSAGE = (
+    "view size is not compatible with input tensor's size and stride (at least one dimension "
+    "spans across two contiguous subspaces). Use .reshape(...) instead."
+)
+
+
+def _torch_strides_known(t) -> bool:
+    """Whether ``t``'s strides are the ones PyTorch would give it: true for a view (``t()``,
+    ``permute``, slicing, ``expand``) of a row-major tensor, since view ops change strides
+    exactly as torch's do. Other non-contiguous layouts may be gradiente's own choice."""
+    base = t._base
+    if base is None:  # restrided in place from a row-major tensor (``transpose_``, ``t_``)
+        return t.__dict__.get("_torch_layout", False)
+    return bool(base._data.flags["C_CONTIGUOUS"])
+
+
+def _viewable(arr, shape) -> bool:
+    """Whether ``arr`` can be viewed as ``shape`` without copying: PyTorch's rule
+    (``computeStride``). Runs of dims that are contiguous with each other ("chunks") may
+    be split and merged freely; a new dim may not span two chunks."""
+    old_shape = arr.shape
+    if arr.size == 0 or not old_shape:
+        return True
+    old_strides = [s // arr.itemsize for s in arr.strides]
+    view_d = len(shape) - 1
+    chunk_stride = old_strides[-1]
+    tensor_numel = view_numel = 1
+    for d in range(len(old_shape) - 1, -1, -1):
+        tensor_numel *= old_shape[d]
+        chunk_ends = d == 0 or (
+            old_shape[d - 1] != 1 and old_strides[d - 1] != tensor_numel * chunk_stride
+        )
+        if not chunk_ends:
+            continue
+        while view_d >= 0 and (view_numel < tensor_numel or shape[view_d] == 1):
+            view_numel *= shape[view_d]
+            view_d -= 1
+        if view_numel != tensor_numel:
+            return False
+        if d > 0:
+            chunk_stride = old_strides[d - 1]
+            tensor_numel = view_numel = 1
+    return view_d == -1
+
+
 class Shape:
     """Tensor methods: views, joins and splits, diagonals, triangles, rearranging."""
 
@@ -43,10 +88,12 @@ class Shape:
         if len(shape) == 1 and isinstance(shape[0], (B.dtype, str)):
             # the same bytes read as another dtype (not differentiable)
             return Tensor._make(self._data.view(B.to_dtype(shape[0]).np), False, None)
-        # Unlike PyTorch, a view of memory that cannot be re-viewed (a transpose, or a
-        # convolution output, which gradiente keeps channels-last) is a copy, not an error:
-        # conv -> relu -> x.view(N, -1) must work as it does in PyTorch.
         shape = _infer_shape(_shape_arg(shape), self._data.size, "view", self.shape)
+        if _torch_strides_known(self) and not _viewable(self._data, shape):
+            raise RuntimeError(_VIEW_MESSAGE)
+        # Where gradiente's memory layout may differ from PyTorch's (a convolution output,
+        # kept channels-last, and what is computed from it), a view that the strides cannot
+        # express is a copy, not an error: conv -> relu -> x.view(N, -1) must work as in torch.
         return S.Reshape.apply(self, shape)
 
     def view_as(self, other):
@@ -291,6 +338,8 @@ class Shape:
     def chunk(self, chunks, dim=0):
         """Attempts to split a tensor into the specified number of chunks."""
         d = _dim(dim, self.ndim, "chunk")
+        if chunks <= 0:
+            raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
         n = self.shape[d]
         step = -(-n // chunks)
         return self.split(step, d) if n else self.split([0] * chunks, d)  # chunks empty pieces
@@ -311,6 +360,10 @@ class Shape:
         if isinstance(indices_or_sections, Tensor):
             indices_or_sections = indices_or_sections.tolist()
         if isinstance(indices_or_sections, numbers.Integral):
+            if indices_or_sections <= 0:
+                raise RuntimeError(
+                    f"number of sections must be larger than 0, got {indices_or_sections}"
+                )
             q, r = divmod(n, int(indices_or_sections))
             return self.split([q + 1] * r + [q] * (int(indices_or_sections) - r), d)
         bounds = [builtins.min(builtins.max(int(i), 0), n) for i in indices_or_sections]

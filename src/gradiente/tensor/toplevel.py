@@ -9,7 +9,8 @@ from gradiente.backend import xp
 from gradiente.ops import elementwise as E
 from gradiente.ops import linalg as L
 from gradiente.ops import shape as S
-from gradiente.tensor.common import _CPP_TYPE_NAMES, _dim, _scalar_type_name
+from gradiente.tensor import product_errors as PE
+from gradiente.tensor.common import _dim, _scalar_type_name
 from gradiente.tensor.factories import as_tensor
 from gradiente.tensor.indexing import _as_bool_mask
 from gradiente.tensor.marks import numpy_axis
@@ -31,27 +32,21 @@ def matmul(input: Tensor, other: Tensor, out=None) -> Tensor:
         )
     ka = a.shape[-1]
     kb = b.shape[-2] if b.ndim > 1 else b.shape[0]
-    if ka != kb:
-        if a.ndim == 2 and b.ndim == 2:
-            raise RuntimeError(
-                f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{ka} and "
-                f"{kb}x{b.shape[1]})"
-            )
-        raise RuntimeError(
-            f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be multiplied "
-            f"({ka} != {kb})"
-        )
-    if a._data.dtype != b._data.dtype and a.ndim >= 3 and b.ndim >= 3 and _empty_product(a, b):
+    batched = a.ndim > 2 and b.ndim > 2
+    if ka != kb or (batched and PE.batch_error(a.shape, b.shape)):
+        raise _matmul_error(a, b)  # in the words of the kernel torch would pick
+    if a._data.dtype != b._data.dtype and batched and _empty_product(a, b):
         # PyTorch's batched kernel (bmm) checks dtypes only when there is something to add
         return write_out(out, _mixed_empty_product(L.MatMul, a, b), "matmul")
     if a._data.dtype != b._data.dtype:
         # PyTorch does not promote in matmul: both operands must have one dtype
-        raise RuntimeError(
-            "expected m1 and m2 to have the same dtype, but got: "
-            f"{_CPP_TYPE_NAMES.get(a.dtype.name, a.dtype.name)} != "
-            f"{_CPP_TYPE_NAMES.get(b.dtype.name, b.dtype.name)}"
-        )
+        raise _matmul_error(a, b)
     return write_out(out, L.MatMul.apply(a, b), "matmul")
+
+
+def _matmul_error(a: Tensor, b: Tensor) -> RuntimeError:
+    """The error torch's matmul gives for ``a @ b`` (see ``product_errors``)."""
+    return PE.matmul_error(a.shape, a._data.dtype, b.shape, b._data.dtype)
 
 
 def _empty_product(a: Tensor, b: Tensor) -> bool:
@@ -116,7 +111,7 @@ def cat(tensors, dim=0, out=None) -> Tensor:
     _check_sequence(tensors, "cat")
     tensors = [t for t in tensors]
     if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")  # as torch's
     # PyTorch's legacy rule: a 1-d empty tensor fits any shape. It still takes part in the
     # result's dtype and requires_grad (S.Cat leaves it out of the concatenation).
     sized = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 from gradiente.nn import functional as F
 from gradiente.nn import init as nn_init
 from gradiente.nn.layers._options import OptionsModule, options_repr
@@ -129,12 +131,35 @@ class Softplus(OptionsModule):
         return F.softplus(input, self.beta, self.threshold)
 
 
+def _renamed_keyword(old_value, old_name: str, value, name: str):
+    """``old_value`` (with a FutureWarning) when the caller used the deprecated keyword
+    ``old_name``, else ``value``."""
+    if old_value is None:
+        return value
+    warnings.warn(
+        f"keyword argument `{old_name}` is deprecated and renamed to `{name}`",
+        FutureWarning,
+        stacklevel=3,  # the line that built the layer
+    )
+    return old_value
+
+
 class Hardtanh(OptionsModule):
     """clamp(x, min_val, max_val)."""
 
-    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> None:
-        if min_val > max_val:
-            raise ValueError("min_val cannot be greater than max_val")
+    def __init__(
+        self,
+        min_val: float = -1.0,
+        max_val: float = 1.0,
+        inplace: bool = False,
+        min_value: float | None = None,
+        max_value: float | None = None,
+    ) -> None:
+        # min_value / max_value: the old names, still accepted (with PyTorch's FutureWarning)
+        min_val = _renamed_keyword(min_value, "min_value", min_val, "min_val")
+        max_val = _renamed_keyword(max_value, "max_value", max_val, "max_val")
+        if max_val <= min_val:
+            raise AssertionError(f"max_val ({max_val}) must be greater than min_val ({min_val})")
         super().__init__(min_val=min_val, max_val=max_val, inplace=inplace)
 
     def forward(self, input: Tensor) -> Tensor:

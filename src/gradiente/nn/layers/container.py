@@ -37,6 +37,12 @@ class _ModuleSequence(Module):
         self.add_module(str(len(self)), module)
         return self
 
+    def pop(self, key: int | slice) -> Module:
+        """Remove the module at ``key`` (the rest are renumbered) and return it."""
+        v = self[key]
+        del self[key]
+        return v
+
 
 def _check_sequential(other) -> None:
     if not isinstance(other, Sequential):
@@ -79,12 +85,6 @@ class Sequential(_ModuleSequence):
             delattr(self, list(self._modules)[_abs_index(idx, len(self))])
         # renumber so the names stay 0, 1, 2, ...
         self._modules = OrderedDict((str(i), m) for i, m in enumerate(self._modules.values()))
-
-    def pop(self, key: int | slice) -> Module:
-        """Remove the module at ``key`` (the rest are renumbered) and return it."""
-        v = self[key]
-        del self[key]
-        return v
 
     def __add__(self, other: Sequential) -> Sequential:
         """A new ``Sequential`` of this one's modules, then ``other``'s (the same objects)."""
@@ -330,6 +330,16 @@ class ParameterList(Module):
         return "\n".join(_param_line(k, p, lambda t: str(t.dtype)) for k, p in enumerate(self))
 
 
+def _string_key(key):
+    """``key`` itself: a ParameterDict's keys are attribute names, so strings only."""
+    if not isinstance(key, str):
+        raise TypeError(
+            "Index given to ParameterDict cannot be used as a key as it is not a string (type "
+            f"is '{type(key).__name__}'). Open an issue on github if you need non-string keys."
+        )
+    return key
+
+
 class ParameterDict(_ContainerDict):
     """A dict of Parameters registered under their keys."""
 
@@ -340,16 +350,16 @@ class ParameterDict(_ContainerDict):
             self.update(parameters)
 
     def __getitem__(self, key: str):
-        return getattr(self, key)
+        return getattr(self, _string_key(key))
 
     def __setitem__(self, key: str, value) -> None:
-        self._keys[key] = None
+        self._keys[_string_key(key)] = None
         if isinstance(value, Tensor) and not isinstance(value, Parameter):
             value = Parameter(value)
         setattr(self, key, value)
 
     def __delitem__(self, key: str) -> None:
-        del self._keys[key]
+        del self._keys[_string_key(key)]
         delattr(self, key)
 
     def items(self):
@@ -359,9 +369,64 @@ class ParameterDict(_ContainerDict):
         return (self[k] for k in self._keys)
 
     def update(self, parameters) -> None:
-        items = parameters.items() if isinstance(parameters, Mapping) else parameters
+        """Add (or overwrite) the entries of ``parameters``. As in PyTorch, a plain dict's
+        entries are added in sorted key order (an OrderedDict, a ParameterDict or a list of
+        pairs keeps its own order), which fixes the order of ``parameters()`` and
+        ``state_dict()``."""
+        if not isinstance(parameters, Iterable):
+            raise TypeError(
+                "ParametersDict.update should be called with an iterable of key/value pairs, "
+                f"but got {type(parameters).__name__}"
+            )
+        if isinstance(parameters, (OrderedDict, ParameterDict)):
+            items = parameters.items()
+        elif isinstance(parameters, Mapping):
+            items = sorted(parameters.items())
+        else:
+            items = parameters
         for key, value in items:
             self[key] = value
+
+    # the rest of the dict interface, as PyTorch's ParameterDict has it
+    def get(self, key: str, default=None):
+        """The entry ``key``, or ``default`` when there is none."""
+        return self[key] if key in self else default
+
+    def setdefault(self, key: str, default=None):
+        """The entry ``key``, first set to ``default`` when there is none."""
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def popitem(self):
+        """Remove the last entry added and return it as a ``(key, value)`` pair."""
+        key = next(reversed(self._keys))
+        return key, self.pop(key)
+
+    def copy(self) -> ParameterDict:
+        """A new ParameterDict holding the same parameters (not copies of them)."""
+        return ParameterDict(OrderedDict(self.items()))
+
+    def fromkeys(self, keys: Iterable[str], default=None) -> ParameterDict:
+        """A new ParameterDict with each of ``keys`` set to ``default`` (one shared object)."""
+        return ParameterDict((k, default) for k in keys)
+
+    def __reversed__(self) -> Iterator[str]:
+        return reversed(list(self._keys))
+
+    def __or__(self, other) -> ParameterDict:
+        merged = self.copy()
+        merged.update(other)
+        return merged
+
+    def __ror__(self, other):
+        merged = other.copy()
+        merged.update(self)
+        return merged
+
+    def __ior__(self, other) -> ParameterDict:
+        self.update(other)
+        return self
 
     def extra_repr(self) -> str:
         # ... and the tensor type name here ("torch.FloatTensor")

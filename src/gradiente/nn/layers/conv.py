@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from gradiente.nn import functional as F
 from gradiente.nn import init
+from gradiente.nn.functional.dense import _arg_type_name
 from gradiente.nn.layers.linear import _weight_and_bias
 from gradiente.nn.module import Module
 from gradiente.ops.window import conv_transpose_out_size, ntuple, same_padding
@@ -118,6 +119,8 @@ class _ConvNd(Module):
         return s
 
     def _check_input(self, input: Tensor, spatial: int) -> None:
+        if not isinstance(input, Tensor):
+            return  # a NumPy array, a list: the F.convNd call refuses it in torch's words
         name = type(self).__name__
         if input.ndim not in (spatial + 1, spatial + 2):
             raise RuntimeError(
@@ -286,6 +289,11 @@ class _ConvTransposeNd(_ConvNd):
         return tuple(s - lo for s, lo in zip(output_size, min_sizes, strict=True))
 
     def forward(self, input: Tensor, output_size=None) -> Tensor:
+        if not isinstance(input, Tensor):  # a NumPy array, a list: torch's argument check
+            raise TypeError(
+                f"conv_transpose{self._spatial}d(): argument 'input' (position 1) must be "
+                f"Tensor, not {_arg_type_name(input)}"
+            )
         self._check_input(input, self._spatial)
         output_padding = self._output_padding(input, output_size)
         return self._conv(

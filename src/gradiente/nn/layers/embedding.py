@@ -6,6 +6,7 @@ from __future__ import annotations
 from gradiente.autograd.grad_mode import no_grad
 from gradiente.nn import functional as F
 from gradiente.nn import init
+from gradiente.nn.functional.dense import _arg_type_name
 from gradiente.nn.layers._options import changed_options_repr, store_options
 from gradiente.nn.module import Module
 from gradiente.nn.parameter import Parameter
@@ -80,6 +81,11 @@ class Embedding(Module):
                 self.weight[self.padding_idx].fill_(0)
 
     def forward(self, input: Tensor) -> Tensor:
+        if not isinstance(input, Tensor):  # a NumPy array, a list: torch's argument check
+            raise TypeError(
+                "embedding(): argument 'indices' (position 2) must be Tensor, not "
+                f"{_arg_type_name(input)}"
+            )
         return F.embedding(
             input,
             self.weight,

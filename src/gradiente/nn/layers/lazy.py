@@ -57,6 +57,17 @@ __all__ = [
 
 
 # ---------------------------------------------------------------------------------- tensors
+def _uninitialized_error(method: str) -> ValueError:
+    """PyTorch's error for using an uninitialised parameter or buffer in ``method``."""
+    return ValueError(
+        f"Attempted to use an uninitialized parameter in <method '{method}' of "
+        "'torch._C.TensorBase' objects>. This error happens when you are using a `LazyModule` "
+        "or explicitly manipulating `torch.nn.parameter.UninitializedParameter` objects. When "
+        "using LazyModules Call `forward` with a dummy batch to initialize the parameters "
+        "before calling torch functions"
+    )
+
+
 class UninitializedTensorMixin:
     """What uninitialised parameters and buffers share: an empty array that only carries a
     dtype and a device until ``materialize(shape)`` gives it a shape and turns the object into
@@ -79,6 +90,32 @@ class UninitializedTensorMixin:
             "an uninitialized parameter into an initialized one. "
             "Call `forward` to initialize the parameters before accessing their attributes."
         )
+
+    # what PyTorch refuses on a tensor without a shape (its ``__torch_function__`` guard): the
+    # ``sum(p.numel() for p in model.parameters())`` idiom and the ``nn.init`` fills must fail
+    # before the first forward instead of quietly seeing an empty tensor
+    def numel(self):
+        raise _uninitialized_error("numel")
+
+    nelement = numel
+
+    def dim(self):
+        raise _uninitialized_error("dim")
+
+    def element_size(self):
+        raise _uninitialized_error("element_size")
+
+    def uniform_(self, *args, **kwargs):
+        raise _uninitialized_error("uniform_")
+
+    def normal_(self, *args, **kwargs):
+        raise _uninitialized_error("normal_")
+
+    def fill_(self, *args, **kwargs):
+        raise _uninitialized_error("fill_")
+
+    def zero_(self):
+        raise _uninitialized_error("zero_")
 
     def share_memory_(self):
         raise RuntimeError(

@@ -64,7 +64,8 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input: Tensor) -> Tensor:
-        if input.shape[-1:] != (self.in_features,):
+        # a NumPy array or a list goes straight to F.linear, which refuses it in torch's words
+        if isinstance(input, Tensor) and input.shape[-1:] != (self.in_features,):
             got = input.shape[-1] if input.ndim else "a 0-d tensor"
             raise RuntimeError(
                 f"Linear expected input with {self.in_features} features in the last "
