@@ -559,6 +559,61 @@ def broadcast_error(a_shape, b_shape) -> RuntimeError | None:
     return None
 
 
+def torch_elementwise_order(shape, arrays) -> list | None:
+    """The memory order (axes, slowest first) torch gives the result of an element-wise op on
+    ``arrays`` (its operands, first operand first, broadcast to ``shape``), or None for
+    row-major.
+
+    torch's TensorIterator sorts the axes by the operands' strides, innermost first: for each
+    pair of axes the first operand whose strides decide (neither is broadcast, and they
+    differ, or are equal with the sizes deciding) orders them; NumPy instead falls back to
+    row-major when its operands disagree. So ``a.t() + b`` is laid out as ``a.t()`` in torch
+    (and here) but row-major in NumPy, which decides the order a random fill (dropout) walks."""
+    nd = len(shape)
+    strides = [numpy.broadcast_to(a, shape).strides for a in arrays if a.ndim]
+
+    def should_swap(d0, d1):
+        for s in strides:
+            s0, s1 = s[d0], s[d1]
+            if s0 == 0 or s1 == 0:
+                continue
+            if s0 != s1:
+                return 1 if s0 > s1 else -1
+            if shape[d0] > shape[d1]:
+                return 1
+        return 0
+
+    perm = list(range(nd - 1, -1, -1))  # innermost first, as torch keeps it
+    for i in range(1, nd):
+        d1 = i
+        for d0 in range(i - 1, -1, -1):
+            order = should_swap(perm[d0], perm[d1])
+            if order > 0:
+                perm[d0], perm[d1] = perm[d1], perm[d0]
+                d1 = d0
+            elif order < 0:
+                break
+    order = perm[::-1]
+    return None if order == list(range(nd)) else order
+
+
+def in_torch_elementwise_order(out, arrays):
+    """``out`` (an element-wise op's result) laid out as torch lays it out
+    (``torch_elementwise_order``): itself when NumPy chose the same, else a copy (CPU
+    arrays of two or more axes only)."""
+    if type(out) is not ndarray or out.ndim < 2:
+        return out
+    order = torch_elementwise_order(out.shape, [a for a in arrays if type(a) is ndarray])
+    if order is None:
+        return out if out.flags.c_contiguous else numpy.ascontiguousarray(out)
+    memory = numpy.empty([out.shape[a] for a in order], out.dtype)
+    result = memory.transpose(numpy.argsort(order))
+    if result.strides != out.strides:
+        result[...] = out
+        return result
+    return out
+
+
 def check_int_scalar(value: int) -> None:
     """torch converts a Python int operand to a 64-bit integer (signed, or unsigned above
     2⁶³ − 1): one that fits neither raises its OverflowError instead of wrapping around."""

@@ -224,6 +224,9 @@ class Function(Node, FunctionCtx):
     # True only for the copy between devices (ToDevice), whose output is on another device
     # than its input; every other op computes on the one device of its inputs.
     _moves_device = False
+    # element-wise ops set this: their result gets torch's memory order (backend's
+    # ``in_torch_elementwise_order``), which NumPy's differs from when operands disagree
+    _torch_layout = False
     _device = None  # the CUDA index this node computed on (None: the CPU)
     _is_view = False
     _may_copy = False  # a view op that sometimes has to copy instead (reshape)
@@ -360,7 +363,50 @@ class Function(Node, FunctionCtx):
         if reduced:  # a bfloat16 input: computed in float32, rounded once (reduced_precision)
             return _reduced_apply(cls, args, kwargs, record, device)
         ctx = cls._node_class()
-        return _finish(cls, ctx, _run_forward(cls, ctx, args, kwargs), args, kwargs, record, device)
+        out = _run_forward(cls, ctx, args, kwargs)
+        if not cls._torch_layout:
+            return _finish(cls, ctx, out, args, kwargs, record, device)
+        # an element-wise op: its result laid out as torch's, and marked as such when that is
+        # not row-major (so that dropout or view downstream trust it, see torch_strides_known)
+        out, known = _in_torch_order(out, args)
+        result = _finish(cls, ctx, out, args, kwargs, record, device)
+        if known and isinstance(result, Tensor):
+            result.__dict__["_torch_layout"] = True
+        return result
+
+
+def torch_strides_known(t) -> bool:
+    """Whether tensor ``t``'s strides are the ones torch would give it: a view (``t()``,
+    ``permute``, slicing, ``expand``) of a row-major tensor, or a row-major tensor restrided
+    in place (``transpose_``), since those change strides exactly as torch's do. Other
+    non-row-major layouts may be gradiente's own choice (a convolution's output is kept
+    channels-last), where torch's tensor would be row-major."""
+    base = t._base
+    if base is None:
+        return t.__dict__.get("_torch_layout", False)
+    return bool(base._data.flags.c_contiguous)
+
+
+def _in_torch_order(out, args):
+    """An element-wise op's result ``out`` in torch's memory order for its tensor operands
+    (``backend.in_torch_elementwise_order``), where their layouts are torch's own: when
+    they are all row-major, or one's layout is gradiente's choice, NumPy's order stands.
+    Returns (the result, whether its non-row-major layout is torch's)."""
+    if type(out) is not ndarray or out.ndim < 2:
+        return out, False
+    arrays, row_major = [], True
+    for a in args:
+        if isinstance(a, _Tensor):
+            data = a._data
+            if not data.flags.c_contiguous:
+                if not torch_strides_known(a):
+                    return out, False
+                row_major = False
+            arrays.append(data)
+    if row_major:
+        return out, False
+    out = B.in_torch_elementwise_order(out, arrays)
+    return out, not out.flags.c_contiguous
 
 
 def _run_forward(cls, ctx, args, kwargs):

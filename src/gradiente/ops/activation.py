@@ -189,6 +189,8 @@ class Relu(ArrayFunction):
     (the second derivative of ReLU is 0).
     """
 
+    _torch_layout = True  # torch's memory order for its result (autograd.function)
+
     backward_name = "ReluBackward0"
 
     @staticmethod

@@ -59,6 +59,8 @@ class FlooredDivide(ArrayFunction):
     """``div(a, b, rounding_mode="floor")`` on floats: flat almost everywhere, so both
     gradients are zero (PyTorch's DivBackward2)."""
 
+    _torch_layout = True  # torch's memory order for its result (autograd.function)
+
     backward_name = "DivBackward2"
 
     @staticmethod
@@ -72,6 +74,8 @@ class FlooredDivide(ArrayFunction):
 
 class Remainder(ArrayFunction):
     """a mod b: ``remainder`` (floored, sign of b) or ``fmod`` (truncated, sign of a)."""
+
+    _torch_layout = True  # torch's memory order for its result (autograd.function)
 
     backward_name = "RemainderBackward0"
 

@@ -42,6 +42,7 @@ def _requires_grad(x) -> bool:
 
 class Add(ArrayFunction):
     backward_name = "AddBackward0"
+    _torch_layout = True  # torch's memory order for its result (autograd.function)
     next_function_inputs = (0, 1)
 
     @staticmethod
@@ -55,6 +56,7 @@ class Add(ArrayFunction):
 
 class Sub(ArrayFunction):
     backward_name = "SubBackward0"
+    _torch_layout = True  # torch's memory order for its result (autograd.function)
     next_function_inputs = (0, 1)
 
     @staticmethod
@@ -69,6 +71,8 @@ class Sub(ArrayFunction):
 class RSub(ArrayFunction):
     """b - a for a scalar b (``2 - x``)."""
 
+    _torch_layout = True  # torch's memory order for its result (autograd.function)
+
     backward_name = "RsubBackward1"
 
     @staticmethod
@@ -82,6 +86,7 @@ class RSub(ArrayFunction):
 
 class Mul(ArrayFunction):
     backward_name = "MulBackward0"
+    _torch_layout = True  # torch's memory order for its result (autograd.function)
     next_function_inputs = (0, 1)
 
     @staticmethod
@@ -106,6 +111,7 @@ class Mul(ArrayFunction):
 
 class Div(ArrayFunction):
     backward_name = "DivBackward0"
+    _torch_layout = True  # torch's memory order for its result (autograd.function)
     next_function_inputs = (0, 1)
 
     @staticmethod
@@ -124,6 +130,8 @@ class Div(ArrayFunction):
 
 class RDiv(ArrayFunction):
     """b / a for a scalar b (``1 / x``)."""
+
+    _torch_layout = True  # torch's memory order for its result (autograd.function)
 
     backward_name = "MulBackward0"  # PyTorch computes b / x as reciprocal(x) * b
     next_function_inputs = (0, 1)
@@ -155,6 +163,8 @@ def _int_pow(x, y):
 
 class Pow(ArrayFunction):
     """a ** b for tensors a and b."""
+
+    _torch_layout = True  # torch's memory order for its result (autograd.function)
 
     backward_name = "PowBackward1"
 
@@ -385,6 +395,8 @@ class ClampTensor(ArrayFunction):
     """clamp(x, lo, hi) with tensor bounds (either may be None): min(max(x, lo), hi), NaN if any
     of them is NaN, x kept on a tie."""
 
+    _torch_layout = True  # torch's memory order for its result (autograd.function)
+
     backward_name = "ClampBackward0"
 
     @staticmethod
@@ -435,6 +447,8 @@ class _Extreme(ArrayFunction):
     """maximum and minimum(a, b): the subclass's ``pick`` of the two arrays; an input gets no
     gradient where it ``loses`` to the other (see _extreme_grads)."""
 
+    _torch_layout = True  # torch's memory order for its result (autograd.function)
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -461,6 +475,7 @@ class Minimum(_Extreme):
 
 class Where(ArrayFunction):
     backward_name = "WhereBackward0"
+    _torch_layout = True  # torch's memory order for its result (autograd.function)
     next_function_inputs = (1, 2)
 
     @staticmethod
@@ -544,6 +559,8 @@ Atanh = unary("Atanh", xp.arctanh, lambda x, y, g: g / (1.0 - x * x))  # 1/(1 �
 class Xlogy(ArrayFunction):
     """x·log(y), 0 where x == 0 unless y is NaN (torch.xlogy)."""
 
+    _torch_layout = True  # torch's memory order for its result (autograd.function)
+
     backward_name = "XlogyBackward0"
 
     @staticmethod
@@ -572,6 +589,8 @@ def _xlogy(x, y):
 class Atan2(ArrayFunction):
     """atan2(a, b): the angle of the point (b, a), in (−π, π]."""
 
+    _torch_layout = True  # torch's memory order for its result (autograd.function)
+
     backward_name = "Atan2Backward0"
 
     @staticmethod
@@ -594,6 +613,8 @@ class NotDifferentiable(ArrayFunction):
     """An op PyTorch records without a derivative (``floor_divide``, ``heaviside``): the result
     still requires grad, so the graph is not silently cut, and a backward through it raises,
     naming the op, instead of giving a wrong gradient."""
+
+    _torch_layout = True  # torch's memory order for its result (autograd.function)
 
     backward_name = "NotImplemented"
 
@@ -625,6 +646,8 @@ class RefuseBackward(ArrayFunction):
 
 class CopySign(ArrayFunction):
     """|a| with the sign of b (−0.0 counts as negative)."""
+
+    _torch_layout = True  # torch's memory order for its result (autograd.function)
 
     backward_name = "CopysignBackward0"
 
@@ -685,6 +708,8 @@ class Logit(ArrayFunction):
 class Lerp(ArrayFunction):
     """a + w·(b − a), computed from the nearer end (b − (b − a)·(1 − w) when |w| ≥ ½) so the
     result is exact at w = 1, as PyTorch's kernel does."""
+
+    _torch_layout = True  # torch's memory order for its result (autograd.function)
 
     backward_name = "LerpBackward0"
 

@@ -45,6 +45,8 @@ def _array(t):
 class Unary(ArrayFunction):
     """Base of the element-wise ops y = f(x, *args) (see the module docstring)."""
 
+    _torch_layout = True  # torch's memory order for its result (autograd.function)
+
     saves = "input"
     fast = None
     # what an integer or bool input does: None (the caller chose the dtype already), "raise"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gradiente import backend as B
-from gradiente.autograd.function import _on_one_device
+from gradiente.autograd.function import _in_torch_order, _on_one_device
 from gradiente.backend import xp
 from gradiente.ops import compare as C
 from gradiente.tensor.common import _arr, _check_broadcast, _dims
@@ -91,7 +91,14 @@ class Comparison:
         on_cuda = isinstance(other, Tensor) and type(other._data) is not xp.ndarray
         try:
             if type(self._data) is xp.ndarray and not on_cuda:  # the CPU: one type compare
-                return Tensor._make(C.elementwise(fn, self._data, _arr(other)), False, None)
+                out = C.elementwise(fn, self._data, _arr(other))
+                if out.flags.c_contiguous:
+                    return Tensor._make(out, False, None)
+                out, known = _in_torch_order(out, (self, other))  # a permuted self: torch's order
+                result = Tensor._make(out, False, None)
+                if known:
+                    result.__dict__["_torch_layout"] = True
+                return result
             # a CUDA operand: torch's device-mixing rules, and the result stays on the device
             # (the NumPy stand-in's ufuncs answer plain arrays, marked back onto it)
             (a, b), index = _on_one_device((self, other))

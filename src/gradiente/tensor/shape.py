@@ -8,6 +8,7 @@ import numbers
 import warnings
 
 from gradiente import backend as B
+from gradiente.autograd.function import torch_strides_known
 from gradiente.backend import xp
 from gradiente.ops import shape as S
 from gradiente.tensor.common import _arr, _dim, _dims, _required, _shape_arg
@@ -24,13 +25,9 @@ _VIEW_MESSAGE = (
 
 
 def _torch_strides_known(t) -> bool:
-    """Whether ``t``'s strides are the ones PyTorch would give it: true for a view (``t()``,
-    ``permute``, slicing, ``expand``) of a row-major tensor, since view ops change strides
-    exactly as torch's do. Other non-contiguous layouts may be gradiente's own choice."""
-    base = t._base
-    if base is None:  # restrided in place from a row-major tensor (``transpose_``, ``t_``)
-        return t.__dict__.get("_torch_layout", False)
-    return bool(base._data.flags["C_CONTIGUOUS"])
+    """Whether ``t``'s strides are the ones PyTorch would give it (``autograd.function``'s
+    ``torch_strides_known``: views of row-major tensors, in-place restrides of them)."""
+    return torch_strides_known(t)
 
 
 def _viewable(arr, shape) -> bool:
