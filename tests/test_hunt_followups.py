@@ -86,3 +86,83 @@ def test_layer_norm_does_not_repeat_once_warnings():
         warnings.simplefilter("always")
         out = gradiente.nn.functional.layer_norm(gradiente.zeros(2, 0), (0,))
     assert out.shape == (2, 0) and not seen
+
+
+def _error_of(call):
+    try:
+        call()
+    except Exception as e:  # noqa: BLE001 - the error is the result compared
+        return type(e).__name__, str(e).splitlines()[0]
+    return None
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda lib: lib.broadcast_tensors(lib.zeros(2), lib.ones(3)),
+        lambda lib: lib.broadcast_tensors(lib.zeros(2, 1), lib.ones(3), lib.ones(4, 1)),
+        lambda lib: lib.broadcast_shapes((2,), (3,)),
+        lambda lib: lib.broadcast_shapes((2, 3), (4, 1, 3), 5),
+        lambda lib: lib.nn.functional.adaptive_max_pool2d(lib.randn(2, 0, 3, 3), 2),
+        lambda lib: lib.nn.functional.adaptive_max_pool1d(lib.randn(2, 3, 0), 2),
+        lambda lib: lib.nn.HuberLoss(delta=-1.0)(lib.ones(2), lib.zeros(2)),
+        lambda lib: lib.ones(3, dtype=lib.long).uniform_(),
+        lambda lib: lib.ones(3, dtype=lib.long).normal_(),
+        lambda lib: lib.ones(3, dtype=lib.bool).exponential_(),
+        lambda lib: lib.ones(3, dtype=lib.long).cauchy_(),
+        lambda lib: lib.ones(3, dtype=lib.int32).log_normal_(),
+        lambda lib: lib.ones(3, dtype=lib.bool).geometric_(0.5),
+        lambda lib: lib.nn.functional.cross_entropy(lib.randn(3, 4), [0, 1, 2]),
+    ],
+)
+def test_errors_as_torch(make):
+    assert _error_of(lambda: make(gradiente)) == _error_of(lambda: make(torch))
+
+
+def test_broadcast_shapes_and_empty_adaptive_max_pool_values():
+    assert tuple(gradiente.broadcast_shapes((2, 3), (4, 1, 3), 3)) == (4, 2, 3)
+    for shape in [(0, 2, 3, 3), (0, 3, 3)]:
+        ours = gradiente.nn.functional.adaptive_max_pool2d(
+            gradiente.randn(*shape, requires_grad=True), 2, return_indices=True
+        )
+        theirs = torch.nn.functional.adaptive_max_pool2d(
+            torch.randn(*shape, requires_grad=True), 2, return_indices=True
+        )
+        assert [tuple(t.shape) for t in ours] == [tuple(t.shape) for t in theirs]
+        assert ours[0].requires_grad and ours[1].dtype == gradiente.int64
+
+
+def test_round_with_decimals_is_torchs_other_node():
+    x = gradiente.randn(3, requires_grad=True)
+    assert x.round().grad_fn.name() == "RoundBackward0"
+    assert x.round(decimals=0).grad_fn.name() == "RoundBackward1"
+    np.testing.assert_allclose(
+        gradiente.tensor([1.2345, -2.675]).round(decimals=2).numpy(),
+        torch.tensor([1.2345, -2.675]).round(decimals=2).numpy(),
+    )
+
+
+def test_multi_head_attention_forward_is_in_functional():
+    F = gradiente.nn.functional
+    mha = gradiente.nn.MultiheadAttention(4, 2)
+    x = gradiente.randn(3, 1, 4)
+    out, _ = F.multi_head_attention_forward(
+        x, x, x, 4, 2, mha.in_proj_weight, mha.in_proj_bias, None, None, False, 0.0,
+        mha.out_proj.weight, mha.out_proj.bias, training=False,
+    )  # fmt: skip
+    np.testing.assert_allclose(out.detach().numpy(), mha(x, x, x)[0].detach().numpy(), rtol=1e-6)
+
+
+def test_dropout3d_of_a_3d_input_warns_and_drops_as_torch():
+    outputs = []
+    for lib in (gradiente, torch):
+        lib.manual_seed(0)
+        with pytest.warns(UserWarning, match="Received a 3-D input to dropout3d"):
+            outputs.append(lib.nn.functional.dropout3d(lib.ones(2, 3, 4), 0.5).numpy())
+    np.testing.assert_array_equal(*outputs)
+
+
+def test_typename_names_classes_by_module():
+    assert gradiente.typename(np.zeros(1)) == torch.typename(np.zeros(1)) == "numpy.ndarray"
+    assert gradiente.typename(gradiente.ones(1)) == "torch.FloatTensor"
+    assert gradiente.typename(gradiente.nn.Linear) == "gradiente.nn.layers.linear.Linear"

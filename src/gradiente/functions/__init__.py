@@ -309,14 +309,41 @@ def can_cast(from_, to) -> bool:
 
 
 def broadcast_shapes(*shapes):
-    """The shape that broadcasting ``shapes`` together gives."""
+    """The shape that broadcasting ``shapes`` together gives (sizes matched from the right: equal,
+    or 1), with torch's error naming the first shape that does not fit."""
     from gradiente.tensor import Size
 
-    return Size(xp.broadcast_shapes(*shapes))
+    shapes = [(s,) if isinstance(s, int) else s for s in shapes]
+    result = [1] * max((len(s) for s in shapes), default=0)
+    for j, shape in enumerate(shapes):
+        for i in builtins.range(-1, -1 - len(shape), -1):  # (``range`` is torch.range here)
+            if shape[i] < 0:
+                raise RuntimeError(
+                    f"Trying to create tensor with negative dimension ({shape[i]}): ({shape[i]})"
+                )
+            if shape[i] == 1 or shape[i] == result[i]:
+                continue
+            if result[i] != 1:
+                raise RuntimeError(
+                    f"Attempting to broadcast a dimension of length {shape[i]} at {i}! "
+                    f"Mismatching argument at index {j} had {shape}; but expected shape should be "
+                    f"broadcastable to {result}"
+                )
+            result[i] = shape[i]
+    return Size(result)
 
 
 def broadcast_tensors(*tensors):
-    shape = broadcast_shapes(*(t.shape for t in tensors))
+    """The tensors expanded to their common shape (views), with torch's error for sizes that do
+    not broadcast (naming the sizes so far as tensor a, the next tensor's as tensor b)."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    shape = ()
+    for t in tensors:
+        error = B.broadcast_error(shape, t.shape)
+        if error is not None:
+            raise error
+        shape = xp.broadcast_shapes(shape, t.shape)
     return tuple(t.expand(shape) for t in tensors)
 
 
@@ -329,10 +356,16 @@ def numel(input) -> int:
 
 
 def typename(obj) -> str:
-    """``torch.FloatTensor``-style name of a tensor's type (else the Python type's name)."""
+    """``torch.FloatTensor``-style name of a tensor's type; else, as torch, the module-qualified
+    name of ``obj`` if it is a class, or of its class (``numpy.ndarray``; gradiente's own classes
+    are named by gradiente's modules)."""
     if isinstance(obj, Tensor):
         return obj.type()
-    return type(obj).__qualname__
+    cls = obj if isinstance(obj, type) else type(obj)
+    module = getattr(cls, "__module__", "") or ""
+    if module in ("", "builtins"):
+        return cls.__qualname__
+    return f"{module}.{cls.__qualname__}"
 
 
 # ---------------------------------------------------------------------- legacy constructors

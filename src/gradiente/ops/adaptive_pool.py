@@ -242,10 +242,28 @@ def adaptive_avg_pool1d(input, output_size):
     return _adaptive_avg("adaptive_avg_pool1d", input, output_size, 1)
 
 
+def _check_nonempty(op, input, n):
+    """torch's error for an empty non-batch dimension (a channel or spatial size of 0)."""
+    for d in range(1, input.ndim):  # (torch counts the first dimension as the batch's)
+        if input.shape[d] == 0:
+            sizes = list(input.shape)
+            raise RuntimeError(
+                f"{op}(): Expected input to have non-zero size for non-batch dimensions, but "
+                f"input has sizes {sizes} with dimension {d} being empty"
+            )
+
+
 def _adaptive_max(op, input, output_size, return_indices, n):
+    _check_nonempty(op, input, n)
     x2, unbatched, (oh, ow), geom = _adaptive_input(
         op, input, output_size, n, "adaptive_max_pool2d"
     )
+    if x2.numel() == 0:  # an empty batch (or no channels unbatched): an empty result
+        N, C = x2.shape[:2]
+        out = x2.reshape(N, C, 1, 1).expand(N, C, oh, ow)
+        idx = get_array_module(x2._data).zeros((N, C, oh, ow), dtype=xp.int64)
+        out = from_2d(out, n, unbatched)
+        return (out, wrap_indices(idx, n, unbatched)) if return_indices else out
     if geom is not None:
         return max_pool(x2, geom, return_indices, n, unbatched)
     idx = _adaptive_max_indices(x2._data, (oh, ow))

@@ -342,6 +342,7 @@ class PiecewiseConstant(ArrayFunction):
         "floor": "FloorBackward0",
         "ceil": "CeilBackward0",
         "round": "RoundBackward0",
+        "round_decimals": "RoundBackward1",  # round(decimals=...)
         "trunc": "TruncBackward0",
         "sign": "SignBackward0",
         "div_trunc": "DivBackward2",  # div(rounding_mode="trunc")

@@ -419,12 +419,14 @@ class InPlace:
 
     def uniform_(self, a=0.0, b=1.0, generator=None):
         """Fill self with samples from the uniform distribution on [from, to)."""
+        self._refuse_integer_fill("uniform_")
         shape, axes = self._fill_layout()
         return self._fill_random(_random.uniform(shape, self._data.dtype, a, b, generator), axes)
 
     def normal_(self, mean=0.0, std=1.0, generator=None):
         """Fill self with samples from the normal distribution N(mean, std²) (torch's fast
         vectorised sampler for a contiguous self, its one-at-a-time sampler otherwise)."""
+        self._refuse_integer_fill("normal_")
         shape, axes = self._fill_layout()
         dtype = self._data.dtype
         return self._fill_random(
@@ -450,6 +452,7 @@ class InPlace:
 
     def exponential_(self, lambd=1.0, generator=None):
         """Fill self with samples from the exponential distribution of rate ``lambd``."""
+        self._refuse_integer_fill("exponential_")
         shape, axes = self._fill_layout()
         return self._fill_random(
             _random.exponential(shape, self._data.dtype, lambd, generator), axes

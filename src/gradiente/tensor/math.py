@@ -421,10 +421,13 @@ class Math:
 
     @function
     @inplace(function=True)
-    def round(self, decimals=0):
-        """Rounds elements of self to the nearest integer."""
+    def round(self, decimals=None):
+        """Rounds elements of self to the nearest integer (or to ``decimals`` decimal places:
+        torch's other overload, whose graph node is ``RoundBackward1`` even for 0)."""
         _check_not_bool(self, "round_cpu")
-        return E.PiecewiseConstant.apply(self, "round", lambda x: xp.round(x, decimals))
+        kind = "round" if decimals is None else "round_decimals"
+        places = decimals or 0
+        return E.PiecewiseConstant.apply(self, kind, lambda x: xp.round(x, places))
 
     trunc = function(inplace(function=True)(_rounding("trunc", xp.trunc)))
 

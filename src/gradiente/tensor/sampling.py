@@ -154,6 +154,33 @@ def randint(
     return _finish(t, "randint", device, False, layout, pin_memory, out)
 
 
+# torch's errors for continuous distributions drawn into integer or bool tensors (its kernels
+# name the dtype by its ScalarType, Cauchy's check by the C type)
+_CONTINUOUS_FILLS = {
+    "uniform_": (NotImplementedError, "\"check_uniform_bounds\" not implemented for '{name}'"),
+    "normal_": (NotImplementedError, "\"normal_kernel_cpu\" not implemented for '{name}'"),
+    "log_normal_": (NotImplementedError, "\"log_normal_cpu\" not implemented for '{name}'"),
+    "exponential_": (
+        RuntimeError,
+        "Exponential distribution is a continuous probability distribution. dtype must be a "
+        "floating point but you specified {name}",
+    ),
+    "cauchy_": (
+        RuntimeError,
+        "Cauchy distribution is a continuous probability distribution. dtype must be a "
+        "floating point but you specified {c_name}",
+    ),
+}
+_C_NAMES = {
+    "bool": "bool",
+    "uint8": "unsigned char",
+    "int8": "signed char",
+    "int16": "short int",
+    "int32": "int",
+    "int64": "long int",
+}
+
+
 def _like_layout(t, memory_format) -> list | None:
     """The axes, slowest first, of a ``*_like`` result's memory, or None for row-major.
 
@@ -407,8 +434,17 @@ class RandomFills:
 
     __slots__ = ()
 
+    def _refuse_integer_fill(self, op: str) -> None:
+        """torch's error for a continuous distribution drawn into an integer or bool tensor."""
+        np_dtype = self._data.dtype
+        if np_dtype.kind not in "biu":
+            return
+        exc, text = _CONTINUOUS_FILLS[op]
+        raise exc(text.format(name=B.torch_type_name(np_dtype), c_name=_C_NAMES[np_dtype.name]))
+
     def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
         """Fill self with Cauchy samples: median + sigma · tan(π (u − ½))."""
+        self._refuse_integer_fill("cauchy_")
         shape, axes = self._fill_layout()  # drawn in self's memory order, as torch
         dtype = self._data.dtype
         return self._fill_random(_random.cauchy(shape, dtype, median, sigma, generator), axes)
@@ -416,6 +452,7 @@ class RandomFills:
     def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
         """Fill self with log-normal samples: exp of N(mean, std²) (``mean``, ``std`` are the
         underlying normal's)."""
+        self._refuse_integer_fill("log_normal_")
         shape, axes = self._fill_layout()
         dtype = self._data.dtype
         return self._fill_random(_random.log_normal(shape, dtype, mean, std, generator), axes)
@@ -423,5 +460,7 @@ class RandomFills:
     def geometric_(self, p, *, generator=None):
         """Fill self with geometric samples: the number of Bernoulli(p) trials up to and
         including the first success (1, 2, ...)."""
+        if self._data.dtype == xp.bool_:
+            raise NotImplementedError("\"geometric_cpu\" not implemented for 'Bool'")
         shape, axes = self._fill_layout()
         return self._fill_random(_random.geometric(shape, self._data.dtype, p, generator), axes)

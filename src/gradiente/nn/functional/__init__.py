@@ -286,3 +286,13 @@ __all__ = [
     "threshold_",
     "triplet_margin_with_distance_loss",
 ]
+
+
+def __getattr__(name):
+    """``F.multi_head_attention_forward`` lives with ``nn.MultiheadAttention`` (the layers import
+    this package, so it is fetched on first use instead of at import)."""
+    if name == "multi_head_attention_forward":
+        from gradiente.nn.layers.attention import multi_head_attention_forward  # noqa: PLC0415
+
+        return multi_head_attention_forward
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -188,15 +188,20 @@ def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
     """Zero whole channels (volumes) of (N, C, D, H, W) or (C, D, H, W) input with
     probability p."""
     _check_p(p)
-    if input.ndim not in (4, 5):
-        raise RuntimeError(
-            f"dropout3d: Expected 4D or 5D input, but received a {input.ndim}D input."
+    if input.ndim not in (4, 5):  # torch warns, then reads it as unbatched all the same
+        warnings.warn(
+            f"dropout3d: Received a {input.ndim}-D input to dropout3d, which is deprecated and "
+            "will result in an error in a future release. To retain the behavior and silence "
+            "this warning, please use dropout instead. Note that dropout3d exists to provide "
+            "channel-wise dropout on inputs with 3 spatial dimensions, a channel dimension, and "
+            "an optional batch dimension (i.e. 4D or 5D inputs).",
+            stacklevel=2,
         )
     if not training or p == 0.0 or input.numel() == 0:
         return input
     batched = input.ndim == 5
     x = input if batched else input.unsqueeze(0)
-    out = _apply_noise(x, x.shape[:2] + (1, 1, 1), p, inplace)
+    out = _apply_noise(x, x.shape[:2] + (1,) * (x.ndim - 2), p, inplace)
     return out if batched else out.squeeze(0)
 
 

@@ -146,6 +146,8 @@ def huber_loss(
     weight: Tensor | None = None,
 ) -> Tensor:
     """0.5 d² where |d| <= δ, δ (|d| − δ/2) elsewhere (d = x − y)."""
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
     _warn_size(input, target)
     reduction = _resolve_reduction(None, None, reduction)
     d = input - target
@@ -240,8 +242,12 @@ def cross_entropy(
     reduction = _resolve_reduction(size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
-    if not isinstance(target, Tensor):
-        target = as_tensor(target)
+    for position, (name, value) in enumerate((("input", input), ("target", target)), 1):
+        if not isinstance(value, Tensor):  # torch's argument parser: no implicit conversion
+            raise TypeError(
+                f"cross_entropy_loss(): argument '{name}' (position {position}) must be Tensor, "
+                f"not {type(value).__name__}"
+            )
     probabilities = target._data.dtype.kind == "f"
     _check_classification("cross_entropy", input, target, weight, ignore_index, probabilities)
     if not probabilities:
