@@ -120,7 +120,10 @@ class Indexing:
             self._check_inplace(overlap_allowed=True)  # only the written region matters
             self._data[index] = _arr(value)
         except (ValueError, RuntimeError):
-            _check_value_shape(self, index, basic, xp.shape(_arr(value)))
+            try:
+                _check_value_shape(self, index, basic, xp.shape(_arr(value)))
+            except RuntimeError as shape_error:
+                raise shape_error from None  # torch's message alone, not NumPy's before it
             raise
         self._bump()
 
