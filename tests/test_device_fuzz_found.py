@@ -146,3 +146,14 @@ def test_nll_loss_mean_with_every_target_ignored_is_nan():
         return [loss, lib.autograd.grad(loss, x)[0], weighted]
 
     _assert_same(*_both(make))
+
+
+@pytest.mark.parametrize("transposed", [False, True])
+def test_a_cuda_convolution_refuses_backward_after_its_input_changed_in_place(cuda, transposed):
+    conv = F.conv_transpose2d if transposed else F.conv2d
+    x = gradiente.randn(1, 1, 4, 4, device="cuda")
+    w = gradiente.randn(1, 1, 2, 2, device="cuda", requires_grad=True)
+    y = conv(x, w)
+    x.mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()

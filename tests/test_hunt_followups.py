@@ -166,3 +166,15 @@ def test_typename_names_classes_by_module():
     assert gradiente.typename(np.zeros(1)) == torch.typename(np.zeros(1)) == "numpy.ndarray"
     assert gradiente.typename(gradiente.ones(1)) == "torch.FloatTensor"
     assert gradiente.typename(gradiente.nn.Linear) == "gradiente.nn.layers.linear.Linear"
+
+
+@pytest.mark.parametrize("op", ["logaddexp", "logaddexp2"])
+def test_logaddexp_of_equal_infinities(op):
+    values = [-float("inf"), 2.5, 0.0, float("inf")]
+    results = []
+    for lib in (gradiente, torch):
+        x = lib.tensor(values, requires_grad=True)
+        y = getattr(lib, op)(x, x)
+        results.append((y.detach().numpy(), lib.autograd.grad(y.sum(), x)[0].numpy()))
+    for ours, theirs in zip(*results, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6, equal_nan=True)

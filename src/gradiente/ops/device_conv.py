@@ -159,11 +159,13 @@ class DeviceConv2d(ArrayFunction):
         # im2col's columns, or (cuDNN) the input itself, for the weight gradient
         ctx.cols, ctx.x = cols, (xd if cols is None else None)
         ctx.has_bias = b is not None
+        ctx.save_for_backward(x, w)  # as torch: an input changed in place refuses backward
         return m.ascontiguousarray(y)
 
     @staticmethod
     def backward(ctx, grad):
         _first_order_only(ctx, grad, "conv2d")
+        _ = ctx.saved_tensors  # raises torch's error if x or W was modified in place since
         g = grad._data
         m = B.get_array_module(g)
         gx = gw = gb = None
@@ -199,11 +201,13 @@ class DeviceConvTranspose2d(ArrayFunction):
             y = y + b._data.reshape(1, -1, 1, 1)
         ctx.geom, ctx.x, ctx.w = geom, xd, wd
         ctx.has_bias = b is not None
+        ctx.save_for_backward(x, w)  # as torch: an input changed in place refuses backward
         return y
 
     @staticmethod
     def backward(ctx, grad):
         _first_order_only(ctx, grad, "conv_transpose2d")
+        _ = ctx.saved_tensors  # raises torch's error if x or W was modified in place since
         g = grad._data
         m = B.get_array_module(g)
         gx = gw = gb = None

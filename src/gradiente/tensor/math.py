@@ -576,6 +576,10 @@ class Math:
         # log(eᵃ + eᵇ) = max(a, b) + log1p(e^(−|a − b|)), which cannot overflow
         a, b = _promote_float(self, other)
         out = maximum(a, b) + (-(a - b).abs()).exp().log1p()
+        # equal infinities: a − b is NaN there, torch answers the infinity itself
+        same_infinity = (a == b) & a.isinf()
+        if same_infinity.any():
+            out = a.expand(out.shape).where(same_infinity, out)
         return _refuse_backward_with_bool(out, self, other)
 
     @function
