@@ -559,21 +559,21 @@ def broadcast_error(a_shape, b_shape) -> RuntimeError | None:
     return None
 
 
-def torch_elementwise_order(shape, arrays) -> list | None:
-    """The memory order (axes, slowest first) torch gives the result of an element-wise op on
-    ``arrays`` (its operands, first operand first, broadcast to ``shape``), or None for
-    row-major.
+def torch_axis_order(shape, strides_list) -> list:
+    """The axes, slowest first, in the order torch's element-wise loops (``TensorIterator``'s
+    ``reorder_dimensions``) lay out and walk a result of ``shape`` whose operands have the
+    strides in ``strides_list`` (first operand first, broadcast axes with stride 0).
 
-    torch's TensorIterator sorts the axes by the operands' strides, innermost first: for each
-    pair of axes the first operand whose strides decide (neither is broadcast, and they
-    differ, or are equal with the sizes deciding) orders them; NumPy instead falls back to
-    row-major when its operands disagree. So ``a.t() + b`` is laid out as ``a.t()`` in torch
-    (and here) but row-major in NumPy, which decides the order a random fill (dropout) walks."""
+    An insertion sort starting from the reversed axes: for each pair of axes the first operand
+    whose strides decide orders them (the smaller stride innermost; equal strides: the larger
+    size outermost); a stride of 0 leaves the decision to the next operand, and if none
+    decides the pair stays as it is. One operand gives its memory order (random fills draw in
+    it); several that disagree give the first deciding one's, where NumPy falls back to
+    row-major."""
     nd = len(shape)
-    strides = [numpy.broadcast_to(a, shape).strides for a in arrays if a.ndim]
 
-    def should_swap(d0, d1):
-        for s in strides:
+    def should_swap(d0, d1) -> int:  # 1: swap, -1: in order, 0: undecided
+        for s in strides_list:
             s0, s1 = s[d0], s[d1]
             if s0 == 0 or s1 == 0:
                 continue
@@ -583,18 +583,27 @@ def torch_elementwise_order(shape, arrays) -> list | None:
                 return 1
         return 0
 
-    perm = list(range(nd - 1, -1, -1))  # innermost first, as torch keeps it
+    inner_first = list(range(nd - 1, -1, -1))
     for i in range(1, nd):
-        d1 = i
-        for d0 in range(i - 1, -1, -1):
-            order = should_swap(perm[d0], perm[d1])
-            if order > 0:
-                perm[d0], perm[d1] = perm[d1], perm[d0]
-                d1 = d0
-            elif order < 0:
+        later = i
+        for earlier in range(i - 1, -1, -1):
+            verdict = should_swap(inner_first[earlier], inner_first[later])
+            if verdict > 0:
+                inner_first[earlier], inner_first[later] = inner_first[later], inner_first[earlier]
+                later = earlier
+            elif verdict < 0:
                 break
-    order = perm[::-1]
-    return None if order == list(range(nd)) else order
+    return inner_first[::-1]
+
+
+def torch_elementwise_order(shape, arrays) -> list | None:
+    """The memory order (``torch_axis_order``) torch gives the result of an element-wise op on
+    ``arrays`` (its operands, first first, broadcast to ``shape``), or None for row-major. So
+    ``a.t() + b`` is laid out as ``a.t()`` in torch (and here) but row-major in NumPy, which
+    decides the order a random fill (dropout) walks."""
+    strides = [numpy.broadcast_to(a, shape).strides for a in arrays if a.ndim]
+    order = torch_axis_order(shape, strides)
+    return None if order == list(range(len(shape))) else order
 
 
 def in_torch_elementwise_order(out, arrays):

@@ -440,34 +440,10 @@ _LEGACY_TYPE_NAMES = {
 
 
 def _iteration_order(strides, shape) -> list:
-    """The axes of a tensor, slowest first, in the order torch's element-wise loops
-    (``TensorIterator``) visit its elements: axes sorted by stride, the smallest stride
-    innermost, so a transposed or permuted tensor is walked in memory order.
-
-    torch's ``reorder_dimensions``, an insertion sort starting from the reversed axes: a pair
-    is swapped when the outer axis has the larger stride (for equal strides, the larger size);
-    a stride of 0 leaves the pair as it is. Random fills draw their numbers in this order.
-    """
-
-    def should_swap(a, b) -> int:  # 1: swap, -1: in order, 0: undecided (look further out)
-        sa, sb = strides[a], strides[b]
-        if sa == 0 or sb == 0:
-            return 0
-        if sa != sb:
-            return 1 if sa > sb else -1
-        return 1 if shape[a] > shape[b] else 0
-
-    inner_first = list(range(len(shape)))[::-1]
-    for i in range(1, len(shape)):
-        later = i
-        for earlier in range(i - 1, -1, -1):
-            verdict = should_swap(inner_first[earlier], inner_first[later])
-            if verdict > 0:
-                inner_first[earlier], inner_first[later] = inner_first[later], inner_first[earlier]
-                later = earlier
-            elif verdict < 0:
-                break
-    return inner_first[::-1]
+    """The axes of a tensor, slowest first, in the order torch's element-wise loops visit its
+    elements (``backend.torch_axis_order`` of its one stride tuple): memory order, so a
+    transposed or permuted tensor is walked as stored. Random fills draw in this order."""
+    return B.torch_axis_order(shape, [strides])
 
 
 def _sort_indices(x, d: int, descending: bool):
