@@ -62,3 +62,16 @@ def test_dropout_after_a_residual_on_a_batch_first_gru_gets_torchs_mask():
         lib.manual_seed(9)
         outputs[lib.__name__] = lib.nn.functional.dropout(y, 0.5).detach().numpy()
     np.testing.assert_allclose(outputs["gradiente"], outputs["torch"], rtol=1e-10, atol=1e-12)
+
+
+def test_two_dropouts_in_a_row_on_a_transposed_view_draw_torchs_masks():
+    """The first dropout's result keeps the view's layout (its mask is drawn in the view's
+    memory order and is laid out as torch's), so the second draws in that order too."""
+    outputs = {}
+    for lib in (torch, gradiente):
+        x = lib.arange(36, dtype=lib.float64).reshape(3, 2, 6).transpose(0, 1) + 1
+        lib.manual_seed(5)
+        y = lib.nn.functional.dropout(lib.nn.functional.dropout(x, 0.3), 0.3)
+        outputs[lib.__name__] = (y.numpy(), y.stride())
+    assert outputs["gradiente"][1] == outputs["torch"][1]
+    np.testing.assert_allclose(outputs["gradiente"][0], outputs["torch"][0], rtol=1e-12)

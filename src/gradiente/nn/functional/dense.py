@@ -153,6 +153,8 @@ def _apply_noise(input: Tensor, noise_shape: tuple, p: float, inplace: bool) -> 
             noise = memory.transpose(sorted(range(len(axes)), key=axes.__getitem__))
         noise /= 1 - p
     mask = Tensor._make(noise)
+    if not noise.flags.c_contiguous:  # laid out as torch's empty_like(input): torch's layout
+        mask.__dict__["_torch_layout"] = True
     if input.is_cuda:  # drawn on the CPU (torch's numbers), used where the input lives
         mask = mask.to(input.device)
     if inplace:
