@@ -15,10 +15,17 @@ import operator
 
 from gradiente import linalg
 from gradiente.distributions import constraints
-from gradiente.distributions.utils import _Number, _sum_rightmost, broadcast_all, lazy_property
+from gradiente.distributions.utils import (
+    _Number,
+    _sum_rightmost,
+    broadcast_all,
+    lazy_property,
+    tril_matrix_to_vec,
+    vec_to_tril_matrix,
+)
 from gradiente.functions import broadcast_shapes, finfo
 from gradiente.nn.functional import logsigmoid, pad, softplus
-from gradiente.tensor import Size, arange, cat, eye, full_like, stack, zeros_like
+from gradiente.tensor import Size, cat, eye, full_like, stack, zeros_like
 
 __all__ = [
     "AbsTransform",
@@ -788,34 +795,8 @@ class CumulativeDistributionTransform(Transform):
 # ------------------------------------------------------------ correlation Cholesky factors
 
 
-def _tril_mask(n: int, diag: int):
-    """The (n, n) boolean mask of the entries on or below diagonal ``diag``."""
-    rows = arange(n).view(-1, 1)
-    return arange(n) < rows + (diag + 1)
-
-
-def _tril_matrix_to_vec(mat, diag: int = 0):
-    """A matrix's entries on and below diagonal ``diag``, in row order (batched)."""
-    n = mat.shape[-1]
-    if diag < -n or diag >= n:
-        raise ValueError(f"diag ({diag}) provided is outside [{-n}, {n - 1}].")
-    return mat[..., _tril_mask(n, diag)]
-
-
-def _vec_to_tril_matrix(vec, diag: int = 0):
-    """The inverse of ``_tril_matrix_to_vec``: a D × D matrix, zero above diagonal ``diag``."""
-    # the positive root of D² + (1 + 2·diag)·D − |diag|·(diag + 1) − 2·len(vec) = 0
-    b = 1 + 2 * diag
-    n = (-b + (b * b + 8 * vec.shape[-1] + 4 * abs(diag) * (diag + 1)) ** 0.5) / 2
-    if round(n) - n > finfo(vec.dtype).eps:
-        raise ValueError(
-            f"The size of last dimension is {vec.shape[-1]} which cannot be expressed as the "
-            "lower triangular part of a square D x D matrix."
-        )
-    n = round(n)
-    mat = vec.new_zeros(tuple(vec.shape[:-1]) + (n, n))
-    mat[..., _tril_mask(n, diag)] = vec
-    return mat
+# the lower-triangle packing (torch.distributions.utils.tril_matrix_to_vec and its inverse)
+_tril_matrix_to_vec, _vec_to_tril_matrix = tril_matrix_to_vec, vec_to_tril_matrix
 
 
 class CorrCholeskyTransform(Transform):
