@@ -61,5 +61,5 @@ def test_pool_layers_have_no_parameters():
 
 
 def test_max_pool_layer_error_on_wrong_rank():
-    with pytest.raises(RuntimeError, match=r"3D \(unbatched\) or 4D"):
+    with pytest.raises(RuntimeError, match=r"3D or 4D \(batch mode\)"):
         gnn.MaxPool2d(2)(gradiente.zeros(4, 4))

@@ -280,12 +280,12 @@ def _t(*shape):
 @pytest.mark.parametrize(
     "call, match",
     [
-        (lambda: max_pool2d(_t(4, 4), 2), r"3D \(unbatched\) or 4D"),
+        (lambda: max_pool2d(_t(4, 4), 2), r"3D or 4D \(batch mode\)"),
         (lambda: max_pool2d(_t(1, 1, 4, 4), 3, padding=2), "at most half of effective kernel"),
-        (lambda: avg_pool2d(_t(1, 1, 4, 4), 3, padding=2), "at most half of kernel size"),
+        (lambda: avg_pool2d(_t(1, 1, 4, 4), 3, padding=2), "at most half of effective kernel"),
         (lambda: max_pool2d(_t(1, 1, 2, 2), 3), "Output size is too small"),
-        (lambda: max_pool2d(_t(1, 1, 4, 4), 0), "greater than zero"),
-        (lambda: max_pool1d(_t(1, 1, 4, 4), 2), r"2D \(unbatched\) or 3D"),
+        (lambda: max_pool2d(_t(1, 1, 4, 4), 0), "stride should not be zero"),
+        (lambda: max_pool1d(_t(1, 1, 4, 4), 2), r"Expected 2D or 3D \(batch mode\)"),
         (lambda: avg_pool2d(_t(1, 1, 4, 4), 2, divisor_override=0), "divisor must be not zero"),
     ],
 )

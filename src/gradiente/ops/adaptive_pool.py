@@ -15,9 +15,11 @@ resampling of ``interpolate``, separable means along each axis).
 
 from __future__ import annotations
 
+from gradiente.autograd import function as _function
 from gradiente.backend import device_array, get_array_module, xp
 from gradiente.ops.array_function import ArrayFunction, renamed
 from gradiente.ops.device_pool import DeviceAvgPool2d
+from gradiente.ops.pool_args import check1d, check_dim_range, int_list, tensor_arg
 from gradiente.ops.window_pool import (
     AvgPool2d,
     PoolGeometry,
@@ -185,42 +187,117 @@ class _PlaneScatter(ArrayFunction):
         return _PlaneGather.apply(grad, idx, ctx.out_shape), None, None
 
 
-# ------------------------------------------------------------------------------ public API
-def _adaptive_size(op, output_size, image, n):
+# ------------------------------------------------------------------------------ checks
+def list_with_default(output_size, input):
+    """torch.nn.functional's ``_list_with_default``: an int as it is; a sequence with each None
+    replaced by the input's size on that axis. Like torch, it reads ``input.size()`` first,
+    so a non-Tensor input fails here (with that object's own AttributeError or TypeError)."""
+    sizes = tuple(input.shape) if isinstance(input, _function._Tensor) else input.size()
     if isinstance(output_size, int):
-        size = (output_size,) * n
-    else:
-        size = tuple(output_size)
-        if len(size) != n:
-            raise RuntimeError(f"{op}: output_size must be an int or a tuple of {n} values")
-    size = tuple(image[2 - n + a] if v is None else int(v) for a, v in enumerate(size))
-    if min(size) < 0 or min(image[2 - n :]) < 1:
-        raise RuntimeError(f"{op}: expected non-empty input and non-negative output_size")
-    return size if n == 2 else (1,) + size
+        return output_size
+    if len(sizes) <= len(output_size):
+        raise ValueError(f"Input dimension should be at least {len(output_size) + 1}")
+    tail = sizes[len(sizes) - len(output_size) :]
+    return [d if v is None else v for v, d in zip(output_size, tail, strict=False)]
 
 
-def _adaptive_input(op, input, output_size, n, kernel):
-    """(x as (N, C, H, W), whether a batch axis was added, (OH, OW), the geometry of regular
-    windows or None): the windows are regular when the output size divides the input size,
-    and then kernel = stride = I/O (``kernel`` names PyTorch's kernel in dtype errors)."""
-    x, unbatched = batched(op, input, n)
-    x2 = as_2d(x, n)
-    image = tuple(x2._data.shape[2:])
-    oh, ow = _adaptive_size(op, output_size, image, n)
-    geom = None
-    if oh and ow:
-        check_dtype(kernel, x._data, "float")
-        if image[0] % oh == 0 and image[1] % ow == 0:
-            k = (image[0] // oh, image[1] // ow)
-            geom = PoolGeometry(k, k, (0, 0), (1, 1), image, (oh, ow))
-    return x2, unbatched, (oh, ow), geom
+def _check_nonempty(op, shape, dims, what="input"):
+    """torch's error for an empty non-batch dimension (one of ``dims``)."""
+    for d in dims:
+        if shape[d] == 0:
+            raise RuntimeError(
+                f"{op}(): Expected {what} to have non-zero size for non-batch dimensions, but "
+                f"{what} has sizes {list(shape)} with dimension {d} being empty"
+            )
 
 
-def _adaptive_avg(op, input, output_size, n):
-    x2, unbatched, (oh, ow), geom = _adaptive_input(
-        op, input, output_size, n, "adaptive_avg_pool2d"
+def _check_rank(op, shape, ranks, colon=""):
+    if len(shape) not in ranks:
+        raise RuntimeError(
+            f"{op}(): Expected {ranks[0]}D or {ranks[1]}D tensor, but got{colon} {list(shape)}"
+        )
+
+
+def _nonnegative(op, size):
+    """torch's check of an adaptive average pooling's output size (its odd spacing kept)."""
+    if min(size) < 0:
+        got = ", ".join(map(str, size)) if len(size) == 2 else f"{size[0]}, {size[1]},{size[2]}"
+        raise RuntimeError(
+            f"{op}: elements of output_size must be greater than or equal to 0 but received "
+            f"{{{got}}}"
+        )
+
+
+def _negative_dimension(shape) -> None:
+    """The error torch's tensor allocation gives a negative output size."""
+    for v in shape:
+        if v < 0:
+            raise RuntimeError(
+                f"Trying to create tensor with negative dimension {v}: {list(shape)}"
+            )
+
+
+class _EmptyResult(ArrayFunction):
+    """An empty pooling result whose backward fails as torch's does: torch's adaptive pooling
+    backward refuses a gradient with an empty non-batch dimension (``torch_shape`` is the
+    gradient's shape as torch's kernel sees it: a 1-D pooling is a 2-D one of height 1)."""
+
+    backward_name = "AdaptiveAvgPool2DBackward0"
+
+    @staticmethod
+    def forward(ctx, y, torch_shape, op):
+        ctx.torch_shape, ctx.op = torch_shape, op
+        return y._data
+
+    @staticmethod
+    def backward(ctx, grad):
+        dims = range(1, len(ctx.torch_shape))
+        _check_nonempty(f"{ctx.op}_backward", ctx.torch_shape, dims, "grad_output")
+        raise AssertionError("unreachable: applied only to results with an empty dimension")
+
+
+_EMPTY_NODES = {
+    op: renamed(_EmptyResult, "_EmptyResult", node)
+    for op, node in (
+        ("adaptive_avg_pool2d", "AdaptiveAvgPool2DBackward0"),
+        ("adaptive_max_pool2d", "AdaptiveMaxPool2DBackward0"),
+        ("adaptive_avg_pool3d", "AdaptiveAvgPool3DBackward0"),
+        ("adaptive_max_pool3d", "AdaptiveMaxPool3DBackward0"),
     )
-    if geom is not None:
+}
+
+
+def empty_grad_guard(op, y, torch_shape):
+    """``y`` made to fail in backward as torch does when its gradient would have an empty
+    non-batch dimension; other results are returned unchanged."""
+    if not y.requires_grad or 0 not in tuple(torch_shape)[1:]:
+        return y
+    return _EMPTY_NODES[op].apply(y, tuple(torch_shape), op)
+
+
+# ------------------------------------------------------------------------------ public API
+def _as_row(x):
+    """torch's 1-D adaptive pooling pools (N, C, 1, L): the checks see that shape."""
+    return (*x.shape[:-1], 1, x.shape[-1])
+
+
+def _adaptive_avg(x, size, n, unbatched_shape):
+    """Adaptive average pooling of a checked ``x`` to (OH, OW) = ``size``."""
+    x2, unbatched = batched("adaptive_avg_pool2d", x, n)
+    x2 = as_2d(x2, n)
+    image = tuple(x2._data.shape[2:])
+    oh, ow = size
+    if x2.numel() == 0 or oh == 0 or ow == 0:  # nothing to compute: torch checks no dtype
+        y = x2.new_zeros((*x2.shape[:2], oh, ow))
+        if x2.requires_grad:
+            y = y + x2.sum() * 0  # keep the graph (its gradient is zero)
+        return empty_grad_guard("adaptive_avg_pool2d", from_2d(y, n, unbatched), unbatched_shape)
+    check_dtype("adaptive_avg_pool2d", x2._data, "float")
+    if x2._data.dtype == xp.float16:  # torch sums half input in float, then rounds once
+        return _adaptive_avg(x.float(), size, n, unbatched_shape).half()
+    if image[0] % oh == 0 and image[1] % ow == 0:
+        k = (image[0] // oh, image[1] // ow)
+        geom = PoolGeometry(k, k, (0, 0), (1, 1), image, (oh, ow))
         kernel = AvgPool2d if type(x2._data) is xp.ndarray else DeviceAvgPool2d  # CUDA
         y = kernel.apply(x2, geom, 1.0 / (geom.kernel[0] * geom.kernel[1]))
     else:
@@ -232,39 +309,65 @@ def _adaptive_avg(op, input, output_size, n):
     return from_2d(y, n, unbatched)
 
 
+def _avg_2d_checks(input, output_size, shape):
+    """torch's ``adaptive_avg_pool2d`` on (the shape ``shape`` of) ``input``: the output size,
+    or None when torch answers with a mean over the last two axes (output size 1×1)."""
+    op = "adaptive_avg_pool2d"
+    size = int_list(op, "output_size", output_size, 2)
+    size = size * 2 if len(size) == 1 else size
+    if len(size) != 2:
+        raise RuntimeError(f"{op}: output_size must be 2")
+    _nonnegative(op, size)
+    if size == (1, 1):
+        return None
+    _check_rank(op, shape, (3, 4))
+    _check_nonempty(op, shape, (len(shape) - 2, len(shape) - 1))
+    return size
+
+
 def adaptive_avg_pool2d(input, output_size):
     """Average pooling to a fixed (OH, OW) output (None keeps that input size), as in PyTorch."""
-    return _adaptive_avg("adaptive_avg_pool2d", input, output_size, 2)
+    output_size = list_with_default(output_size, input)
+    x = tensor_arg("adaptive_avg_pool2d", input, 1)
+    size = _avg_2d_checks(x, output_size, tuple(x.shape))
+    if size is None:  # torch: a plain mean (for any rank of at least 2)
+        return x.mean((-1, -2), keepdim=True)
+    return _adaptive_avg(x, size, 2, tuple(x.shape[:-2]) + size)
 
 
 def adaptive_avg_pool1d(input, output_size):
-    """Average pooling of (N, C, L) input to a fixed length, as in PyTorch."""
-    return _adaptive_avg("adaptive_avg_pool1d", input, output_size, 1)
+    """Average pooling of (N, C, L) input to a fixed length, as in PyTorch (the 2-D pooling
+    of (N, C, 1, L) to (1, L_out), after checks of its own)."""
+    op = "adaptive_avg_pool1d"
+    x = tensor_arg(op, input, 1)
+    size = int_list(op, "output_size", output_size, 2)
+    check_dim_range(op, x, 2, 4)
+    check1d(op, "output_size", size)
+    row = _as_row(x)
+    size2 = _avg_2d_checks(x, (1, size[0]), row)
+    if size2 is None:
+        return x.unsqueeze(-2).mean((-1, -2), keepdim=True).squeeze(-2)
+    return _adaptive_avg(x, size2, 1, row[:-2] + size2)
 
 
-def _check_nonempty(op, input, n):
-    """torch's error for an empty non-batch dimension (a channel or spatial size of 0)."""
-    for d in range(1, input.ndim):  # (torch counts the first dimension as the batch's)
-        if input.shape[d] == 0:
-            sizes = list(input.shape)
-            raise RuntimeError(
-                f"{op}(): Expected input to have non-zero size for non-batch dimensions, but "
-                f"input has sizes {sizes} with dimension {d} being empty"
-            )
-
-
-def _adaptive_max(op, input, output_size, return_indices, n):
-    _check_nonempty(op, input, n)
-    x2, unbatched, (oh, ow), geom = _adaptive_input(
-        op, input, output_size, n, "adaptive_max_pool2d"
-    )
-    if x2.numel() == 0:  # an empty batch (or no channels unbatched): an empty result
+def _adaptive_max(op, x, size, return_indices, n, torch_shape):
+    """Adaptive max pooling of a checked ``x`` to (OH, OW) = ``size`` (n spatial axes)."""
+    x2, unbatched = batched(op, x, n)
+    x2 = as_2d(x2, n)
+    image = tuple(x2._data.shape[2:])
+    oh, ow = size
+    check_dtype("adaptive_max_pool2d", x2._data, "float")
+    if x2.numel() == 0 or oh == 0 or ow == 0:  # an empty result
         N, C = x2.shape[:2]
-        out = x2.reshape(N, C, 1, 1).expand(N, C, oh, ow)
+        out = x2.new_zeros((N, C, oh, ow))
+        if x2.requires_grad:
+            out = out + x2.sum() * 0  # keep the graph (its gradient is zero)
         idx = get_array_module(x2._data).zeros((N, C, oh, ow), dtype=xp.int64)
-        out = from_2d(out, n, unbatched)
+        out = empty_grad_guard("adaptive_max_pool2d", from_2d(out, n, unbatched), torch_shape)
         return (out, wrap_indices(idx, n, unbatched)) if return_indices else out
-    if geom is not None:
+    if image[0] % oh == 0 and image[1] % ow == 0:
+        k = (image[0] // oh, image[1] // ow)
+        geom = PoolGeometry(k, k, (0, 0), (1, 1), image, (oh, ow))
         return max_pool(x2, geom, return_indices, n, unbatched)
     idx = _adaptive_max_indices(x2._data, (oh, ow))
     out = from_2d(_PlaneGather.apply(x2, idx, idx.shape), n, unbatched)
@@ -273,35 +376,70 @@ def _adaptive_max(op, input, output_size, return_indices, n):
     return out
 
 
+def _max_2d_checks(shape, size):
+    """torch's ``adaptive_max_pool2d`` checks of the input's ``shape`` and the output size."""
+    op = "adaptive_max_pool2d"
+    _check_rank(op, shape, (3, 4), ":")
+    _check_nonempty(op, shape, range(1, len(shape)))
+    if len(size) != 2:
+        raise RuntimeError(f"{op}(): internal error: output_size.size() must be 2")
+    out = (*shape[:-2], *size)
+    _negative_dimension(out)
+    return out
+
+
 def adaptive_max_pool2d(input, output_size, return_indices=False):
     """Max pooling to a fixed (OH, OW) output, as in PyTorch (with optional flat indices)."""
-    return _adaptive_max("adaptive_max_pool2d", input, output_size, return_indices, 2)
+    output_size = list_with_default(output_size, input)
+    op = "adaptive_max_pool2d"
+    x = tensor_arg(op, input, 1)
+    size = int_list(op, "output_size", output_size, 2)
+    size = size * 2 if len(size) == 1 else size
+    torch_shape = _max_2d_checks(tuple(x.shape), size)
+    return _adaptive_max(op, x, size, return_indices, 2, torch_shape)
 
 
 def adaptive_max_pool1d(input, output_size, return_indices=False):
     """Max pooling of (N, C, L) input to a fixed length, as in PyTorch (optional indices)."""
-    return _adaptive_max("adaptive_max_pool1d", input, output_size, return_indices, 1)
+    op = "adaptive_max_pool1d"
+    x = tensor_arg(op, input, 1)
+    size = int_list(op, "output_size", output_size, 2)
+    check_dim_range(op, x, 2, 4)
+    check1d(op, "output_size", size)
+    _check_nonempty(op, tuple(x.shape), range(1, x.ndim))  # (before the 2-D pooling's)
+    torch_shape = _max_2d_checks(_as_row(x), (1, size[0]))
+    return _adaptive_max(op, x, (1, size[0]), return_indices, 1, torch_shape)
 
 
 # ------------------------------------------------------------------------------ 3-D
-def adaptive_size_3d(op: str, output_size, image) -> tuple:
-    """(OD, OH, OW) from an int or a 3-tuple (None keeps that input size), as torch reads it."""
-    if isinstance(output_size, int):
-        return (output_size,) * 3
-    size = tuple(output_size)
+def adaptive_size_3d(op: str, input, output_size) -> tuple:
+    """(OD, OH, OW) as torch reads ``output_size`` (an int, or 3 values where None keeps that
+    input size): ``F``'s defaults, then the parser; ``input`` is checked to be a Tensor."""
+    output_size = list_with_default(output_size, input)
+    tensor_arg(op, input, 1)
+    size = int_list(op, "output_size", output_size, 2)
+    return size * 3 if len(size) == 1 else size
+
+
+def check_avg_3d(x, size) -> bool:
+    """torch's checks of ``adaptive_avg_pool3d``; False when torch answers with a plain mean
+    (output size 1×1×1), which has checks of its own."""
+    op = "adaptive_avg_pool3d"
     if len(size) != 3:
         raise RuntimeError(f"{op}: output_size must be 3")
-    return tuple(int(n) if v is None else int(v) for v, n in zip(size, image, strict=True))
+    _nonnegative(op, size)
+    if size == (1, 1, 1):
+        return False
+    shape = tuple(x.shape)
+    _check_nonempty(op, shape, range(1, len(shape)))
+    _check_rank(op, shape, (4, 5))
+    return True
 
 
 def batched_3d(op: str, input):
-    """(input as (N, C, D, H, W), whether a batch axis was added), with torch's error for
-    other ranks."""
+    """(input as (N, C, D, H, W), whether a batch axis was added)."""
     if input.ndim == 4:
         return input.unsqueeze(0), True
-    if input.ndim != 5:
-        colon = ":" if "max" in op else ""  # torch's two messages differ by this colon
-        raise RuntimeError(f"{op}(): Expected 4D or 5D tensor, but got{colon} {list(input.shape)}")
     return input, False
 
 
@@ -336,10 +474,25 @@ _VolumeGather = renamed(_PlaneGather, "_VolumeGather", "AdaptiveMaxPool3DBackwar
 def adaptive_max_pool3d(input, output_size, return_indices=False):
     """Max pooling of (N, C, D, H, W) (or unbatched (C, D, H, W)) to a fixed (OD, OH, OW), as
     in PyTorch, with optional flat indices d·H·W + h·W + w into each input volume."""
-    x, unbatched = batched_3d("adaptive_max_pool3d", input)
+    op = "adaptive_max_pool3d"
+    size = adaptive_size_3d(op, input, output_size)
+    shape = tuple(input.shape)
+    _check_rank(op, shape, (4, 5), ":")
+    _check_nonempty(op, shape, range(1, len(shape)))
+    if len(size) != 3:
+        raise RuntimeError(f"{op}(): internal error: output_size.size() must be 3")
+    torch_shape = (*shape[:-3], *size)
+    _negative_dimension(torch_shape)
+    x, unbatched = batched_3d(op, input)
     N, C, D, H, W = x._data.shape
-    size = adaptive_size_3d("adaptive_max_pool3d", output_size, (D, H, W))
     check_dtype("adaptive_max_pool3d_cpu", x._data, "float")
+    if x.numel() == 0 or 0 in size:  # an empty result
+        out = x.new_zeros(torch_shape)
+        if x.requires_grad:
+            out = out + x.sum() * 0  # keep the graph (its gradient is zero)
+        idx = wrap_indices(get_array_module(x._data).zeros(torch_shape, dtype=xp.int64), 3, False)
+        out = empty_grad_guard(op, out, torch_shape)
+        return (out, idx) if return_indices else out
     idx = _adaptive_max_indices_3d(x._data, size)
     # unbatched: the gather itself drops the batch axis, so the result's node is torch's
     out_shape = idx.shape[1:] if unbatched else idx.shape

@@ -9,6 +9,8 @@ function can be imported from ``gradiente.ops.pool``.
 from __future__ import annotations
 
 from gradiente.autograd import function as _function
+from gradiente.autograd.grad_mode import grad_state
+from gradiente.backend import xp
 from gradiente.ops.adaptive_pool import (
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
@@ -17,7 +19,18 @@ from gradiente.ops.adaptive_pool import (
 )
 from gradiente.ops.device_conv import on_device
 from gradiente.ops.device_pool import DeviceAvgPool2d
-from gradiente.ops.window import POOL_TUPLE_ERROR, int_tuple, pool_out_size
+from gradiente.ops.pool_args import (
+    bool_arg,
+    check1d,
+    check_dim_range,
+    expand,
+    int_list,
+    optional_int,
+    pool2d_shape_check,
+    pooling_output_shape,
+    size_at,
+    tensor_arg,
+)
 from gradiente.ops.window_pool import (
     AvgPool2d,
     PoolGeometry,
@@ -33,58 +46,114 @@ from gradiente.ops.window_pool import (
 
 
 # ------------------------------------------------------------------------------ geometry
-def _pool_geometry(
-    op, x, kernel_size, stride, padding, dilation, ceil_mode, spatial, max_pool
-) -> PoolGeometry:
-    """Check pooling arguments like PyTorch and compute the geometry ((1, k) kernels for 1-D)."""
-    n = spatial
-    k = int_tuple(kernel_size, n, "kernel_size", op, POOL_TUPLE_ERROR)
-    s = k if stride is None or (not isinstance(stride, int) and len(stride) == 0) else None
-    s = s if s is not None else int_tuple(stride, n, "stride", op, POOL_TUPLE_ERROR)
-    p = int_tuple(padding, n, "padding", op, POOL_TUPLE_ERROR)
-    d = int_tuple(dilation, n, "dilation", op, POOL_TUPLE_ERROR)
-    if n == 1:
-        k, s, p, d = (1,) + k, (1,) + s, (0,) + p, (1,) + d
-    if min(k) < 1 or min(s) < 1 or min(d) < 1:
-        raise RuntimeError(
-            f"{op}: kernel_size, stride and dilation must be greater than zero, but got "
-            f"kernel_size={k[2 - n :]}, stride={s[2 - n :]}, dilation={d[2 - n :]}"
-        )
-    for pi, ki, di in zip(p, k, d, strict=True):
-        if max_pool and pi > ((ki - 1) * di + 1) // 2:
-            raise RuntimeError(
-                f"{op}: pad should be at most half of effective kernel size, but got pad={pi}, "
-                f"kernel_size={ki} and dilation={di}"
-            )
-        if not max_pool and pi > ki // 2:
-            raise RuntimeError(
-                f"{op}: pad should be at most half of kernel size, but got pad={pi} and "
-                f"kernel_size={ki}"
-            )
-    image = tuple(x._data.shape[2:]) if n == 2 else (1, x._data.shape[2])
-    out = tuple(pool_out_size(image[a], k[a], s[a], p[a], d[a], ceil_mode) for a in range(2))
-    if min(out) < 1:
-        C = x._data.shape[1]
-        shape_in = "x".join(str(v) for v in (C,) + image[2 - n :])
-        shape_out = "x".join(str(v) for v in (C,) + out[2 - n :])
-        raise RuntimeError(
-            f"{op}: given input size: ({shape_in}). Calculated output size: ({shape_out}). "
-            "Output size is too small"
-        )
+def max_pool2d_geometry(shape, k, s, p, d, ceil_mode) -> PoolGeometry:
+    """ATen's checks of a 2-D max pooling (``max_pool2d_with_indices``), in its order, and the
+    window geometry; k, s, p, d are the parsed int lists (s may be empty: the kernel)."""
+    k = expand(k, 2, "max_pool2d: kernel_size must either be a single int, or a tuple of two ints")
+    s = k if not s else s
+    s = expand(
+        s, 2, "max_pool2d: stride must either be omitted, a single int, or a tuple of two ints"
+    )
+    p = expand(p, 2, "max_pool2d: padding must either be a single int, or a tuple of two ints")
+    d = expand(d, 2, "max_pool2d: dilation must be either a single int, or a tuple of two ints")
+    if len(shape) not in (3, 4):
+        raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
+    image = tuple(shape[-2:])
+    out = tuple(pooling_output_shape(image[a], k[a], p[a], s[a], d[a], ceil_mode) for a in (0, 1))
+    pool2d_shape_check(shape, k, s, p, d, out)
     return PoolGeometry(k, s, p, d, image, out)
 
 
+def avg_pool2d_geometry(shape, k, s, p, ceil_mode, divisor_override) -> PoolGeometry:
+    """ATen's checks of a 2-D average pooling, in its order, and the window geometry."""
+    k = expand(k, 2, "avg_pool2d: kernel_size must either be a single int, or a tuple of two ints")
+    s = k if not s else s
+    s = expand(
+        s, 2, "avg_pool2d: stride must either be omitted, a single int, or a tuple of two ints"
+    )
+    p = expand(p, 2, "avg_pool2d: padding must either be a single int, or a tuple of two ints")
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("divisor must be not zero")
+    size_at(shape, -3)  # torch reads the channel count first (an IndexError for 1-D input)
+    image = (size_at(shape, -2), size_at(shape, -1))
+    out = tuple(pooling_output_shape(image[a], k[a], p[a], s[a], 1, ceil_mode) for a in (0, 1))
+    pool2d_shape_check(shape, k, s, p, (1, 1), out)
+    return PoolGeometry(k, s, p, (1, 1), image, out)
+
+
+def _as_row(shape) -> tuple:
+    """(N, C, L) → (N, C, 1, L): the shape a 1-D pooling hands to the 2-D one."""
+    return (*shape[:-1], 1, shape[-1])
+
+
+def _parse_max(op, input, kernel_size, stride, padding, dilation, ceil_mode):
+    """The parser's checks of max pooling's arguments: (input, k, s, p, d, ceil_mode)."""
+    x = tensor_arg(op, input)
+    k = int_list(op, "kernel_size", kernel_size, 2)
+    s = () if stride is None else int_list(op, "stride", stride, 3)
+    p = int_list(op, "padding", padding, 4)
+    d = int_list(op, "dilation", dilation, 5)
+    return x, k, s, p, d, bool_arg(op, "ceil_mode", ceil_mode, 6)
+
+
+def _parse_avg(op, input, kernel_size, stride, padding, ceil_mode, count_include_pad, div):
+    """The parser's checks of average pooling's arguments (the last three are usually passed
+    by keyword, which torch's messages show without a position)."""
+    x = tensor_arg(op, input)
+    k = int_list(op, "kernel_size", kernel_size, 2)
+    s = () if stride is None else int_list(op, "stride", stride, 3)
+    p = int_list(op, "padding", padding, 4)
+    bool_arg(op, "ceil_mode", ceil_mode, None)
+    bool_arg(op, "count_include_pad", count_include_pad, None)
+    return x, k, s, p, optional_int(op, "divisor_override", div, None)
+
+
+def _max_pool1d_geometry(x, k, s, p, d, ceil_mode, return_indices) -> PoolGeometry:
+    """torch's two 1-D max poolings check differently: ``max_pool1d`` (no indices) with its own
+    messages, ``max_pool1d_with_indices`` as the 2-D pooling of (N, C, 1, L)."""
+    shape = tuple(x.shape)
+    s = k if not s else s
+    if return_indices:
+        check_dim_range("max_pool1d", x, 2, 4)
+        for name, v in (("kernel_size", k), ("stride", s), ("padding", p), ("dilation", d)):
+            check1d("max_pool1d", name, v)
+        return max_pool2d_geometry(_as_row(shape), (1, *k), (1, *s), (0, *p), (1, *d), ceil_mode)
+    nd = len(shape)
+    if not ((nd == 2 and 0 not in shape) or (nd == 3 and 0 not in shape[1:])):
+        raise RuntimeError(
+            "max_pool1d: Expected 2D or 3D (batch mode) tensor with optional 0 dim batch size "
+            f"for input, but got:{list(shape)}"
+        )
+    for name, v, what in (
+        ("kernel_size", k, "an int, list of ints or tuple of ints"),
+        ("stride", s, "None, an int, list of ints, or tuple of ints"),
+        ("padding", p, "an int, list of ints, or tuple of ints"),
+        ("dilation", d, "an int, list of ints or tuple of ints"),
+    ):
+        if len(v) != 1:
+            raise RuntimeError(
+                f"max_pool1d() {name} must be {what} of size 1 but got size {len(v)}"
+            )
+    (k,), (s,), (p,), (d,) = k, s, p, d
+    for name, v in (("kernel_size", k), ("stride", s)):
+        if v <= 0:
+            raise RuntimeError(f"max_pool1d() {name} must be greater than zero, but got {v}")
+    if p < 0:
+        raise RuntimeError(f"max_pool1d() padding must be non-negative, but got {p}")
+    if p > k // 2:
+        raise RuntimeError(
+            "max_pool1d() padding should be at most half of kernel size, but got "
+            f"padding={p} and kernel_size={k}"
+        )
+    if d <= 0:
+        raise RuntimeError(f"max_pool1d() dilation must be greater than zero, but got {d}")
+    out = pooling_output_shape(shape[-1], k, p, s, d, ceil_mode)
+    if out <= 0:
+        raise RuntimeError(f"max_pool1d() Invalid computed output size: {out}")
+    return PoolGeometry((1, k), (1, s), (0, p), (1, d), (1, shape[-1]), (1, out))
+
+
 # ------------------------------------------------------------------------------ public API
-def _max_pool(op, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, n):
-    x, unbatched = batched(op, input, n)
-    geom = _pool_geometry(op, x, kernel_size, stride, padding, dilation, ceil_mode, n, True)
-    if n == 1 and not (return_indices or x._requires_grad):
-        # PyTorch's plain 1-D kernel takes floating input only; the one with indices any
-        check_dtype("max_pool1d_impl", x._data, "float")
-    check_dtype("max_pool2d", x._data, "not_bool")
-    return max_pool(as_2d(x, n), geom, return_indices, n, unbatched)
-
-
 def max_pool2d(
     input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
 ):
@@ -93,26 +162,35 @@ def max_pool2d(
     ``stride`` defaults to ``kernel_size``; padding counts as -inf. With ``return_indices``
     also returns each maximum's flat position h·W + w in its input plane (int64).
     """
-    return _max_pool(
-        "max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 2
-    )
+    op = "max_pool2d_with_indices" if return_indices else "max_pool2d"
+    x, *args = _parse_max(op, input, kernel_size, stride, padding, dilation, ceil_mode)
+    geom = max_pool2d_geometry(tuple(x.shape), *args)
+    x, unbatched = batched("max_pool2d", x, 2)
+    check_dtype("max_pool2d", x._data, "not_bool")
+    return max_pool(x, geom, return_indices, 2, unbatched)
 
 
 def max_pool1d(
     input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
 ):
     """1-D max pooling over (N, C, L) (or (C, L)) input, as torch.nn.functional."""
-    return _max_pool(
-        "max_pool1d", input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 1
-    )
+    op = "max_pool1d_with_indices" if return_indices else "max_pool1d"
+    x, *args = _parse_max(op, input, kernel_size, stride, padding, dilation, ceil_mode)
+    geom = _max_pool1d_geometry(x, *args, return_indices)
+    x, unbatched = batched("max_pool1d", x, 1)
+    if not (return_indices or (x._requires_grad and grad_state.enabled)):
+        # PyTorch's plain 1-D kernel takes floating input only; the one with indices any
+        check_dtype("max_pool1d_impl", x._data, "float")
+    check_dtype("max_pool2d", x._data, "not_bool")
+    return max_pool(as_2d(x, 1), geom, return_indices, 1, unbatched)
 
 
-def _avg_pool(op, input, kernel_size, stride, padding, ceil_mode, count_include_pad, div, n):
-    x, unbatched = batched(op, input, n)
-    geom = _pool_geometry(op, x, kernel_size, stride, padding, 1, ceil_mode, n, False)
-    if div is not None and div == 0:
-        raise RuntimeError(f"{op}: divisor must be not zero")
+def _avg_pool(x, geom, count_include_pad, div, n):
+    """Average pooling of a checked input over a checked geometry (n spatial axes)."""
     check_dtype("avg_pool2d", x._data, "float_long")
+    if x._data.dtype == xp.float16:  # torch sums half input in float, then rounds once
+        return _avg_pool(x.float(), geom, count_include_pad, div, n).half()
+    x, unbatched = batched(f"avg_pool{n}d", x, n)
     if x._data.dtype.kind != "f":  # int64: no gradient, integer arithmetic
         y = avg_integer(as_2d(x, n)._data, geom, avg_count(geom, count_include_pad, div))
         return from_2d(_function._Tensor._make(y, False, None), n, unbatched)
@@ -136,24 +214,23 @@ def avg_pool2d(
     Padding counts as zeros; ``count_include_pad=False`` divides by the number of real input
     elements in each window instead; ``divisor_override`` replaces the divisor.
     """
-    return _avg_pool(
-        "avg_pool2d",
-        input,
-        kernel_size,
-        stride,
-        padding,
-        ceil_mode,
-        count_include_pad,
-        divisor_override,
-        2,
-    )
+    args = (input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
+    x, k, s, p, div = _parse_avg("avg_pool2d", *args)
+    geom = avg_pool2d_geometry(tuple(x.shape), k, s, p, ceil_mode, div)
+    return _avg_pool(x, geom, count_include_pad, div, 2)
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
-    """1-D average pooling over (N, C, L) (or (C, L)) input, as torch.nn.functional."""
-    return _avg_pool(
-        "avg_pool1d", input, kernel_size, stride, padding, ceil_mode, count_include_pad, None, 1
-    )
+    """1-D average pooling over (N, C, L) (or (C, L)) input, as torch.nn.functional: torch's
+    2-D average pooling of (N, C, 1, L), after its own checks of the 1-D arguments."""
+    args = (input, kernel_size, stride, padding, ceil_mode, count_include_pad, None)
+    x, k, s, p, _ = _parse_avg("avg_pool1d", *args)
+    s = k if not s else s
+    check_dim_range("avg_pool1d", x, 2, 4)
+    for name, v in (("kernel_size", k), ("stride", s), ("padding", p)):
+        check1d("avg_pool1d", name, v)
+    geom = avg_pool2d_geometry(_as_row(tuple(x.shape)), (1, *k), (1, *s), (0, *p), ceil_mode, None)
+    return _avg_pool(x, geom, count_include_pad, None, 1)
 
 
 __all__ = [

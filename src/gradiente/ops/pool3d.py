@@ -25,8 +25,18 @@ import math
 
 from gradiente.autograd import function as _function
 from gradiente.backend import device_array, get_array_module, xp
+from gradiente.ops.pool_args import (
+    bool_arg,
+    expand,
+    int_list,
+    optional_int,
+    pool3d_shape_check,
+    pooling_output_shape,
+    tensor_arg,
+)
+from gradiente.ops.reduce import torch_type_name
 from gradiente.ops.shape import ConstantPad
-from gradiente.ops.window import POOL_TUPLE_ERROR, int_tuple, ntuple, pool_out_size
+from gradiente.ops.window import ntuple
 
 
 def _wrap(array):
@@ -35,38 +45,47 @@ def _wrap(array):
 
 
 # ------------------------------------------------------------------------------ geometry
-def _window_args(op, kernel_size, stride, padding, dilation, n):
-    """kernel, stride (defaulting to the kernel), padding and dilation as n-tuples."""
-    k = int_tuple(kernel_size, n, "kernel_size", op, POOL_TUPLE_ERROR)
-    no_stride = stride is None or (not isinstance(stride, int) and len(stride) == 0)
-    s = k if no_stride else int_tuple(stride, n, "stride", op, POOL_TUPLE_ERROR)
-    p = int_tuple(padding, n, "padding", op, POOL_TUPLE_ERROR)
-    d = int_tuple(dilation, n, "dilation", op, POOL_TUPLE_ERROR)
-    return k, s, p, d
+_MAX_SIZES = (
+    "max_pool3d: kernel_size must either be a single int, or a tuple of three ints",
+    "max_pool3d: stride must either be omitted, a single int, or a tuple of three ints",
+    "max_pool3d: padding must either be a single int, or a tuple of three ints",
+)
+_AVG_SIZES = (
+    "avg_pool3d: kernel_size must be a single int, or a tuple of three ints",
+    "avg_pool3d: stride must be omitted, a single int, or a tuple of three ints",
+    "avg_pool3d: padding must be a single int, or a tuple of three ints",
+)
 
 
-def _pool_geometry(op, x, kernel_size, stride, padding, dilation, ceil_mode, is_max):
-    """Checked (kernel, stride, padding, dilation, image, out) of a 3-D pooling."""
-    k, s, p, d = _window_args(op, kernel_size, stride, padding, dilation, 3)
-    if min(k) < 1 or min(s) < 1 or min(d) < 1:
-        raise RuntimeError(
-            f"{op}: kernel_size, stride and dilation must be greater than zero, but got "
-            f"kernel_size={k}, stride={s}, dilation={d}"
-        )
-    for pi, ki, di in zip(p, k, d, strict=True):
-        limit = ((ki - 1) * di + 1) // 2 if is_max else ki // 2
-        if pi > limit:
-            raise RuntimeError(f"{op}: pad should be at most half of effective kernel size")
-    image = tuple(x.shape[2:])
+def _parse(op, input, kernel_size, stride, padding):
+    """The parser's checks: (input, k, s, p) as int lists (s empty when omitted). Average
+    pooling's messages name positions only for these four (see ``ops/pool.py``)."""
+    x = tensor_arg(op, input)
+    k = int_list(op, "kernel_size", kernel_size, 2)
+    s = () if stride is None else int_list(op, "stride", stride, 3)
+    return x, k, s, int_list(op, "padding", padding, 4)
+
+
+def _pool_geometry(x, k, s, p, d, ceil_mode, is_max, divisor_override=None):
+    """ATen's checks of a 3-D pooling, in its order: (kernel, stride, padding, dilation, image,
+    out), each a (t, h, w) triple."""
+    sizes = _MAX_SIZES if is_max else _AVG_SIZES
+    k = expand(k, 3, sizes[0])
+    s = expand(s if s else k, 3, sizes[1])
+    p = expand(p, 3, sizes[2])
+    d = expand(d, 3, "max_pool3d: dilation must be either a single int, or a tuple of three ints")
+    shape = tuple(x.shape)
+    if len(shape) not in (4, 5):
+        raise RuntimeError("non-empty 4D or 5D (batch mode) tensor expected for input")
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("divisor must be not zero")
+    image = shape[-3:]
     out = tuple(
-        pool_out_size(i, ki, si, pi, di, ceil_mode)
+        pooling_output_shape(i, ki, pi, si, di, ceil_mode)
         for i, ki, si, pi, di in zip(image, k, s, p, d, strict=True)
     )
-    if min(out) < 1:
-        raise RuntimeError(
-            f"{op}: given input size: ({'x'.join(map(str, (x.shape[1], *image)))}). Calculated "
-            f"output size: ({'x'.join(map(str, (x.shape[1], *out)))}). Output size is too small"
-        )
+    name = "max_pool3d_with_indices_out_cpu_template()" if is_max else "avg_pool3d()"
+    pool3d_shape_check(shape, k, s, p, d, out, name, not is_max)
     return k, s, p, d, image, out
 
 
@@ -136,16 +155,17 @@ def max_pool3d(
     ``stride`` defaults to ``kernel_size``; padding counts as -inf. With ``return_indices``
     also returns each maximum's flat position d·H·W + h·W + w in its volume (int64).
     """
-    op = "max_pool3d"
-    x, unbatched = _batched(op, input, 3)
+    op = "max_pool3d_with_indices" if return_indices else "max_pool3d"
+    x, k, s, p = _parse(op, input, kernel_size, stride, padding)
+    d = int_list(op, "dilation", dilation, 5)
+    ceil_mode = bool_arg(op, "ceil_mode", ceil_mode, 6)
+    k, s, p, d, image, out = _pool_geometry(x, k, s, p, d, ceil_mode, True)
+    x, unbatched = _batched(op, x, 3)
     if x._data.dtype.kind == "b":
-        raise NotImplementedError(f"\"{op}\" not implemented for 'Bool'")
-    k, s, p, d, image, out = _pool_geometry(
-        op, x, kernel_size, stride, padding, dilation, ceil_mode, True
-    )
+        raise NotImplementedError("\"max_pool3d\" not implemented for 'Bool'")
     flat = _wrap(_max_indices(x._data, k, s, p, d, image, out))
     N, C = x.shape[:2]
-    y = x.flatten(2).gather(2, flat.reshape(N, C, -1)).reshape(N, C, *out)
+    y = x.flatten(2).gather(2, flat.reshape(N, C, math.prod(out))).reshape(N, C, *out)
     if unbatched:
         y, flat = y.squeeze(0), flat.squeeze(0)
     return (y, flat) if return_indices else y
@@ -185,14 +205,15 @@ def avg_pool3d(
     elements in each window; ``divisor_override`` replaces the divisor.
     """
     op = "avg_pool3d"
-    x, unbatched = _batched(op, input, 3)
-    if x._data.dtype.kind != "f" and x._data.dtype != xp.int64:  # torch: floats and int64
-        raise NotImplementedError(f"\"avg_pool3d_out_frame\" not implemented for '{_type_name(x)}'")
-    if divisor_override is not None and divisor_override == 0:
-        raise RuntimeError(f"{op}: divisor must be not zero")
-    k, s, p, d, image, out = _pool_geometry(
-        op, x, kernel_size, stride, padding, 1, ceil_mode, False
-    )
+    x, k, s, p = _parse(op, input, kernel_size, stride, padding)
+    bool_arg(op, "ceil_mode", ceil_mode, None)
+    bool_arg(op, "count_include_pad", count_include_pad, None)
+    divisor_override = optional_int(op, "divisor_override", divisor_override, None)
+    k, s, p, d, image, out = _pool_geometry(x, k, s, p, (1,), ceil_mode, False, divisor_override)
+    x, unbatched = _batched(op, x, 3)
+    if x._data.dtype.name not in ("float32", "float64", "int64"):  # torch's CPU kernel's
+        name = torch_type_name(x._data.dtype)
+        raise NotImplementedError(f"\"avg_pool3d_out_frame\" not implemented for '{name}'")
     # zero padding: p before, and after up to the extent the last window needs
     extent = _padded_size(image, k, s, p, d, out)
     pads = [(0, 0), (0, 0)] + [(pi, e - i - pi) for pi, e, i in zip(p, extent, image)]
@@ -211,11 +232,6 @@ def avg_pool3d(
     # int64 input: C's integer division, which truncates toward zero
     y = total / divisor if x._data.dtype.kind == "f" else total.div(divisor, rounding_mode="trunc")
     return y.squeeze(0) if unbatched else y
-
-
-def _type_name(x) -> str:
-    names = {"int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
-    return names.get(x._data.dtype.name, "Half")
 
 
 # ------------------------------------------------------------------------------ unpooling
@@ -244,29 +260,47 @@ def unpool_output_size(input, kernel_size, stride, padding, output_size, n: int)
     return output_size
 
 
+def _check_unpool(input, indices, n):
+    """torch's checks of max unpooling, with its messages: 1-D unpooling is torch's 2-D one
+    of (N, C, L, 1), so its messages name that op and shape."""
+    dims = max(n, 2)
+    if indices._data.dtype != xp.int64:
+        got = "" if n == 3 else f" but got: {torch_type_name(indices._data.dtype)}"
+        raise RuntimeError(f"elements in indices should be type int64{got}")
+    extra = 1 if n == 1 else 0  # the 1-D input's trailing axis of length 1
+    if input.ndim + extra not in (dims + 1, dims + 2):
+        raise RuntimeError(
+            f"Input to max_unpooling{dims}d should be a {dims + 1}d or {dims + 2}d Tensor, but "
+            f"got a tensor with {input.ndim + extra} dimensions."
+        )
+    if tuple(indices.shape) != tuple(input.shape):
+        row = [1] * extra
+        raise RuntimeError(
+            f"Expected shape of indices to be same as that of the input tensor "
+            f"({list(input.shape) + row}) but got indices tensor with shape: "
+            f"{list(indices.shape) + row}"
+        )
+
+
 def _max_unpool(op, input, indices, kernel_size, stride, padding, output_size, n):
     stride = kernel_size if stride is None else stride
     size = unpool_output_size(input, kernel_size, stride, padding, output_size, n)
-    if indices.dtype.is_floating_point or indices._data.dtype.kind not in "iu":
-        raise RuntimeError(f"{op}(): Expected indices to be of dtype int64, got {indices.dtype}")
-    if tuple(indices.shape) != tuple(input.shape):
-        raise RuntimeError(
-            f"Expected shape of indices to be same as that of the input tensor "
-            f"({list(input.shape)}) but got indices tensor with shape: {list(indices.shape)}"
-        )
+    _check_unpool(input, indices, n)
     x, unbatched = _batched(op, input, n)
     idx = indices.unsqueeze(0) if unbatched else indices
     N, C = x.shape[:2]
     volume = math.prod(size)
-    flat = idx._data.reshape(N, C, -1).astype(xp.int64)
-    if flat.size and (flat.min() < 0 or flat.max() >= volume):
-        bad = int(flat.min() if flat.min() < 0 else flat.max())
+    flat = idx._data.reshape(N, C, math.prod(idx.shape[2:]))
+    invalid = (flat < 0) | (flat >= volume)
+    if invalid.any():  # torch names the first one it meets
+        bad = int(flat.ravel()[int(invalid.ravel().argmax())])
+        shown = (*size, 1) if n == 1 else size
         raise RuntimeError(
             f"Found an invalid max index: {bad} (output volumes are of size "
-            f"{'x'.join(map(str, size))}"
+            f"{'x'.join(map(str, shown))})"
         )
     zeros = x.new_zeros((N, C, volume))
-    y = zeros.scatter(2, _wrap(flat), x.reshape(N, C, -1)).reshape(N, C, *size)
+    y = zeros.scatter(2, _wrap(flat), x.reshape(N, C, flat.shape[2])).reshape(N, C, *size)
     return y.squeeze(0) if unbatched else y
 
 

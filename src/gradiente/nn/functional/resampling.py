@@ -16,7 +16,12 @@ import warnings
 
 from gradiente.backend import get_array_module, xp
 from gradiente.ops import reduce as R
-from gradiente.ops.adaptive_pool import adaptive_size_3d, batched_3d
+from gradiente.ops.adaptive_pool import (
+    adaptive_size_3d,
+    batched_3d,
+    check_avg_3d,
+    empty_grad_guard,
+)
 from gradiente.ops.loss import ShownAs
 from gradiente.ops.pool import adaptive_avg_pool1d, adaptive_avg_pool2d
 from gradiente.tensor import Tensor, linspace, ones, stack, where
@@ -284,11 +289,16 @@ def adaptive_avg_pool3d(input: Tensor, output_size) -> Tensor:
     [⌊i·I/O⌋, ⌈(i + 1)·I/O⌉) along each axis — ``interpolate``'s 'area' mode, whose box means
     are separable, recorded as torch's ``AdaptiveAvgPool3DBackward0``. To (1, 1, 1) it is a
     plain mean, as in torch."""
-    x, unbatched = batched_3d("adaptive_avg_pool3d", input)
-    sizes = adaptive_size_3d("adaptive_avg_pool3d", output_size, tuple(x.shape[2:]))
-    _interpolate_integer_check(x._data, "area", 3, False)
-    if sizes == (1, 1, 1):
+    sizes = adaptive_size_3d("adaptive_avg_pool3d", input, output_size)
+    if not check_avg_3d(input, sizes):  # to (1, 1, 1) it is a plain mean, as in torch
         return input.mean((-3, -2, -1), keepdim=True)
+    x, unbatched = batched_3d("adaptive_avg_pool3d", input)
+    _interpolate_integer_check(x._data, "area", 3, False)
+    if x.numel() == 0 or 0 in sizes:  # an empty result
+        out = x.new_zeros((*x.shape[:2], *sizes))
+        out = (out + x.sum() * 0) if x.requires_grad else out  # keeps the graph
+        out = out.squeeze(0) if unbatched else out
+        return empty_grad_guard("adaptive_avg_pool3d", out, tuple(out.shape))
     out = _interpolate(x, size=sizes, mode="area")
     if unbatched:
         out = out.squeeze(0)
