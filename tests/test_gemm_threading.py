@@ -214,3 +214,35 @@ def test_matmul_tn_of_many_rows_sums_cache_sized_blocks(threading, dtype, transp
     finally:
         settings.set_gemm_threading(before_mode)
         gd.set_num_threads(before_threads)
+
+
+def test_convolution_copies_split_over_many_threads_give_the_same_arrays(monkeypatch):
+    """The memory-bound passes around the shifted convolution (the image laid on its grid,
+    zero padding, the result copied out with its bias) run over runs of images on every
+    thread; with 7 threads (uneven runs) they must equal the one-thread arrays exactly."""
+    from gradiente.ops import conv as conv_ops
+    from gradiente.ops.im2col import _Geometry, _pad_nhwc
+
+    rng = np.random.default_rng(0)
+    image = rng.standard_normal((9, 6, 5, 16)).astype(np.float32)
+    bias = rng.standard_normal(16).astype(np.float32)
+    geom = _Geometry((3, 3), (1, 1), (1, 2, 1, 0), (1, 1), 1, (6, 5), (7, 4), 2)
+
+    def arrays():
+        grid = shifted_conv.to_grid(image, geom)[0].copy()
+        padded = _pad_nhwc(image, (2, 1, 0, 3)).copy()
+        dense = conv_ops._dense_result(image[:, 1:, :4], bias)
+        plain = conv_ops._dense_result(image[:, 1:, :4], None)
+        return grid, padded, dense, plain
+
+    monkeypatch.setitem(parallel._state, "gemm", "gradiente")
+    monkeypatch.setitem(parallel._state, "threads", 1)
+    one = arrays()
+    monkeypatch.setitem(parallel._state, "threads", 7)
+    monkeypatch.setattr(parallel, "SPLIT_BYTES", 1024)
+    calls = _count_splits(monkeypatch)
+    many = arrays()
+    assert len(calls) == 4 and min(calls) > 1  # every pass was split
+    for a, b in zip(one, many):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(one[2], image[:, 1:, :4] + bias)

@@ -414,12 +414,17 @@ def _dense_result(view, b):
     (the VGG-style step's ReLUs: 2.0 → 1.4 ms)."""
     out = xp.empty(view.shape, dtype=view.dtype)
     rows, out_rows = _channel_rows(view), _channel_rows(out)
-    if b is None:
-        xp.copyto(out, view)
-    elif rows is None:
-        xp.add(view, b, out=out)
-    else:
-        xp.add(rows, xp.tile(b, view.shape[2]), out=out_rows)
+    bias_row = None if b is None or rows is None else xp.tile(b, view.shape[2])
+
+    def images(i, j):  # a memory-bound pass: runs of images over the cores
+        if b is None:
+            xp.copyto(out[i:j], view[i:j])
+        elif rows is None:
+            xp.add(view[i:j], b, out=out[i:j])
+        else:
+            xp.add(rows[i:j], bias_row, out=out_rows[i:j])
+
+    parallel.over_count(images, view.shape[0], out.nbytes)
     return out
 
 

@@ -144,12 +144,15 @@ def _pad_nhwc(a, pads, size=None):
     if (top, left, bottom, right) == (0, 0, Hp, Wp):  # only cropping: a view
         return a[:, h0:h1, w0:w1]
     out = _scratch.empty((N, Hp, Wp, C), a.dtype)
-    # zero the border only, then copy the interior
-    out[:, :top] = 0
-    out[:, bottom:] = 0
-    out[:, top:bottom, :left] = 0
-    out[:, top:bottom, right:] = 0
-    out[:, top:bottom, left:right] = a[:, h0:h1, w0:w1]
+
+    def images(i, j):  # zero the border only, then copy the interior; runs of images
+        out[i:j, :top] = 0
+        out[i:j, bottom:] = 0
+        out[i:j, top:bottom, :left] = 0
+        out[i:j, top:bottom, right:] = 0
+        out[i:j, top:bottom, left:right] = a[i:j, h0:h1, w0:w1]
+
+    over_count(images, N, out.nbytes)
     return out
 
 

@@ -45,7 +45,7 @@ import threading
 
 from gradiente.backend import xp
 from gradiente.ops.im2col import _pad_nhwc, _scratch
-from gradiente.parallel import num_threads, run_chunks
+from gradiente.parallel import gemm_threading, num_threads, run_chunks
 
 _as_strided = xp.lib.stride_tricks.as_strided
 
@@ -200,6 +200,16 @@ def output_transform_adjoint(gy, th: int, tw: int):
     return Gy.reshape(16, N * th * tw, O)
 
 
+def _positions(gemms) -> None:
+    """``gemms(a, b)`` computes the products of Winograd positions a..b (of 16): split over
+    gradiente's threads when they run the products (``parallel.gemm_threading``), since BLAS
+    is then single-threaded; else one call, which BLAS threads itself."""
+    if gemm_threading() == "gradiente":
+        run_chunks(gemms, 16, grain=1, min_threads=2)
+    else:
+        gemms(0, 16)
+
+
 def kernel_transform(w):
     """U = G w Gᵀ per channel pair: (O, C, 3, 3) -> (16, C, O), contiguous for the GEMMs."""
     g = xp.asarray(G, dtype=w.dtype)
@@ -228,7 +238,7 @@ def conv3x3(ap, w, bias=None):
     V = input_transform(ap, th, tw)
     U = kernel_transform(w)
     M = _scratch.empty((16, V.shape[1], U.shape[2]), ap.dtype)
-    xp.matmul(V, U, out=M)  # the 16 GEMMs
+    _positions(lambda a, b: xp.matmul(V[a:b], U[a:b], out=M[a:b]))  # the 16 GEMMs
     Y = output_transform(M, N, th, tw, bias)
     if Y.shape[1] != out_h or Y.shape[2] != out_w:
         Y = Y[:, :out_h, :out_w]
@@ -254,7 +264,8 @@ def conv3x3_weight_grad(tiles, gh, w_dtype):
     if out_h != 2 * th or out_w != 2 * tw:  # the padded outputs had no effect: gradient 0
         gh = _pad_nhwc(gh, (0, 2 * th - out_h, 0, 2 * tw - out_w))
     Gy = output_transform_adjoint(xp.ascontiguousarray(gh), th, tw)
-    dU = xp.matmul(Gy.transpose(0, 2, 1), V)  # (16, O, C)
+    dU = xp.empty((16, O, V.shape[2]), V.dtype)
+    _positions(lambda a, b: xp.matmul(Gy[a:b].transpose(0, 2, 1), V[a:b], out=dU[a:b]))
     g = xp.asarray(G, dtype=w_dtype)
     return xp.einsum("ia,ijoc,jb->ocab", g, dU.reshape(4, 4, O, V.shape[2]), g)
 
