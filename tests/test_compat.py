@@ -70,7 +70,7 @@ def test_devices_are_the_cpu():
         ("torch.fft.fft(torch.ones(4))", "torch.fft.fft"),
         ("import torch.export", "torch.export"),
         ("torch.cuda.get_device_capability(0)", "torch.cuda.get_device_capability"),
-        ("import torchvision.tv_tensors", "torchvision.tv_tensors"),
+        ("import torchvision.models.detection", "torchvision.models.detection"),
     ],
 )
 def test_missing_api_is_named(code, name):

@@ -173,6 +173,7 @@ ALIASES = {
     "torchvision.transforms.autoaugment": "gradiente.vision.autoaugment",
     "torchvision.transforms.v2": "gradiente.vision.transforms_v2",
     "torchvision.transforms.v2.functional": "gradiente.vision.functional_v2",
+    "torchvision.tv_tensors": "gradiente.vision.tv_tensors",
     "torchvision.utils": "gradiente.vision.utils",
     "torchvision.io": "gradiente.vision.io",
     "torchvision.io.image": "gradiente.vision.io",

@@ -5,10 +5,11 @@ images); ``io`` (``torchvision.io``: PNG/JPEG files ⇄ uint8 tensors); ``models
 ShuffleNetV2, EfficientNet, GoogLeNet, RegNet, ConvNeXt, ViT); ``resample`` and ``color``, the
 image arithmetic behind ``Resize`` and ``ColorJitter``; ``functional``
 (``torchvision.transforms.functional``) and ``ops`` (``torchvision.ops``: box IoU, conversions,
-NMS, losses, model layers). The datasets and transforms live in ``gradiente.datasets`` and
-``gradiente.transforms``."""
+NMS, losses, model layers); ``tv_tensors`` (``torchvision.tv_tensors``: images, masks and
+boxes that the ``transforms_v2`` treat by kind). The datasets and transforms live in
+``gradiente.datasets`` and ``gradiente.transforms``."""
 
-from gradiente.vision import draw, io, utils
+from gradiente.vision import draw, io, tv_tensors, utils
 from gradiente.vision.draw import (
     draw_bounding_boxes,
     draw_keypoints,
@@ -26,5 +27,6 @@ __all__ = [
     "flow_to_image",
     "draw",
     "io",
+    "tv_tensors",
     "utils",
 ]

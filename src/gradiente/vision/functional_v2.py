@@ -42,6 +42,8 @@ from gradiente.vision.functional import (
 )
 
 __all__ = [
+    "clamp_bounding_boxes",
+    "convert_bounding_box_format",
     "InterpolationMode",
     "adjust_brightness",
     "adjust_contrast",
@@ -110,8 +112,24 @@ def _on_tensor(img, kernel, other):
 
 
 def is_pure_tensor(inpt) -> bool:
-    """Whether ``inpt`` is a plain tensor (gradiente has no tv_tensors, so: a tensor)."""
-    return isinstance(inpt, Tensor)
+    """Whether ``inpt`` is a plain tensor (a tensor that is no tv_tensor)."""
+    from gradiente.vision.tv_tensors import TVTensor
+
+    return isinstance(inpt, Tensor) and not isinstance(inpt, TVTensor)
+
+
+def convert_bounding_box_format(inpt, old_format=None, new_format=None, inplace=False):
+    """Boxes in ``new_format`` (see ``v2_boxes``)."""
+    from gradiente.vision import v2_boxes
+
+    return v2_boxes.convert_bounding_box_format(inpt, old_format, new_format, inplace)
+
+
+def clamp_bounding_boxes(inpt, format=None, canvas_size=None, clamping_mode="auto"):
+    """Boxes clamped to their canvas (see ``v2_boxes``)."""
+    from gradiente.vision import v2_boxes
+
+    return v2_boxes.clamp_bounding_boxes(inpt, format, canvas_size, clamping_mode)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -120,14 +138,17 @@ def is_pure_tensor(inpt) -> bool:
 
 
 def to_image(inpt) -> Tensor:
-    """A PIL image, an H×W(×C) array or a tensor → a (C, H, W) tensor, dtype kept."""
+    """A PIL image, an H×W(×C) array or a tensor → a ``tv_tensors.Image`` (C, H, W), dtype
+    kept."""
+    from gradiente.vision.tv_tensors import Image
+
     if isinstance(inpt, Tensor):
-        return inpt
+        return Image(inpt)
     if isinstance(inpt, xp.ndarray):
         hwc = inpt[:, :, None] if inpt.ndim == 2 else inpt  # np.atleast_3d for images
-        return Tensor._make(xp.ascontiguousarray(hwc.transpose(2, 0, 1)))
+        return Image(Tensor._make(xp.ascontiguousarray(hwc.transpose(2, 0, 1))))
     if P._is_pil(inpt):
-        return pil_to_tensor(inpt)
+        return Image(pil_to_tensor(inpt))
     raise TypeError(
         "Input can either be a pure Tensor, a numpy array, or a PIL image, but got "
         f"{type(inpt)} instead."
