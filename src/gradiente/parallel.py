@@ -38,6 +38,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 _state = {
     "threads": None,
+    "default": None,  # _default_threads(), once asked
     "pool": None,
     "pool_size": 0,
     # GRADIENTE_GEMM_THREADS at import; unset or anything else means the default, "auto"
@@ -124,9 +125,14 @@ def _min_threads_to_split() -> int:
 
 
 def num_threads() -> int:
-    """The number of threads chunked work uses."""
+    """The number of threads chunked work uses (the default is worked out once: asking the
+    kernel for the affinity mask on every op cost about 10 µs a call)."""
     n = _state["threads"]
-    return _default_threads() if n is None else n
+    if n is None:
+        n = _state["default"]
+        if n is None:
+            n = _state["default"] = _default_threads()
+    return n
 
 
 def _pool(workers: int) -> ThreadPoolExecutor:
@@ -141,10 +147,11 @@ def _pool(workers: int) -> ThreadPoolExecutor:
 
 def _forget_pool_after_fork() -> None:
     """A forked child has none of its parent's threads, so it does not use the parent's pool
-    object (whose bookkeeping counts them); it starts a pool of its own when it needs one."""
+    object (whose bookkeeping counts them); it starts a pool of its own when it needs one,
+    and works its default thread count out again (its affinity may be narrower)."""
     global _lock
     _lock = threading.Lock()  # (the parent may have held it while forking)
-    _state["pool"], _state["pool_size"] = None, 0
+    _state["pool"], _state["pool_size"], _state["default"] = None, 0, None
 
 
 if hasattr(os, "register_at_fork"):
