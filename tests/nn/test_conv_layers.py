@@ -144,18 +144,21 @@ def test_repr_matches_torch(name, args, kwargs):
     )
 
 
-def test_channel_and_rank_errors_name_the_layer():
+def test_channel_and_rank_errors_are_in_torchs_words():
     layer = gnn.Conv2d(3, 6, 5)
     with pytest.raises(
         RuntimeError,
-        match=r"Conv2d expected input with 3 channels, got 1; input shape \(64, 1, 28, 28\)",
+        match=r"^Given groups=1, weight of size \[6, 3, 5, 5\], expected input\[64, 1, 28, 28\] to "
+        r"have 3 channels, but got 1 channels instead$",
     ):
         layer(gradiente.zeros(64, 1, 28, 28))
-    with pytest.raises(RuntimeError, match=r"Conv2d expected 3D \(unbatched\) or 4D"):
+    with pytest.raises(
+        RuntimeError, match=r"Expected 3D \(unbatched\) or 4D \(batched\) input to conv2d"
+    ):
         layer(gradiente.zeros(28, 28))
     with pytest.raises(RuntimeError, match="Kernel size can't be greater"):
         layer(gradiente.zeros(1, 3, 4, 4))
-    with pytest.raises(RuntimeError, match="Conv1d expected input with 2 channels"):
+    with pytest.raises(RuntimeError, match=r"expected input\[1, 3, 8\] to have 2 channels"):
         gnn.Conv1d(2, 3, 3)(gradiente.zeros(1, 3, 8))
 
 

@@ -328,17 +328,21 @@ def _t(*shape, dtype=np.float64):
 @pytest.mark.parametrize(
     "call, match",
     [
-        (lambda: conv2d(_t(2, 28, 28), _t(6, 1, 5, 5)), "expected input with 1 channels"),
+        (
+            lambda: conv2d(_t(2, 28, 28), _t(6, 1, 5, 5)),
+            r"expected input\[1, 2, 28, 28\] to have 1",
+        ),
         (lambda: conv2d(_t(28, 28), _t(6, 1, 5, 5)), r"3D \(unbatched\) or 4D"),
         (lambda: conv2d(_t(1, 1, 2, 2, 2), _t(6, 1, 5, 5)), r"got input of size"),
         (
             lambda: conv2d(_t(64, 3, 28, 28), _t(6, 1, 5, 5)),
-            r"expected input with 1 channels .* got 3; input shape \(64, 3, 28, 28\)",
+            r"^Given groups=1, weight of size \[6, 1, 5, 5\], expected input\[64, 3, 28, 28\] to "
+            r"have 1 channels, but got 3 channels instead$",
         ),
         (lambda: conv2d(_t(1, 1, 4, 4), _t(6, 1, 5, 5)), "Kernel size can't be greater"),
         (lambda: conv2d(_t(1, 1, 4, 4), _t(1, 1, 3, 3), dilation=2), "Kernel size can't be"),
         (lambda: conv2d(_t(1, 4, 5, 5), _t(6, 2, 3, 3), groups=4), "divisible by 4"),
-        (lambda: conv2d(_t(1, 4, 5, 5), _t(6, 2, 3, 3), groups=3), "expected input with 6"),
+        (lambda: conv2d(_t(1, 4, 5, 5), _t(6, 2, 3, 3), groups=3), "to have 6 channels, but got 4"),
         (lambda: conv2d(_t(1, 1, 5, 5), _t(2, 1, 3, 3), stride=2, padding="same"), "strided"),
         (lambda: conv2d(_t(1, 1, 5, 5), _t(2, 1, 3, 3), padding="full"), "invalid padding"),
         (
@@ -352,7 +356,11 @@ def _t(*shape, dtype=np.float64):
             lambda: conv_transpose2d(_t(1, 2, 3, 3), _t(2, 1, 3, 3), output_padding=1),
             "output padding must be smaller",
         ),
-        (lambda: conv_transpose2d(_t(1, 3, 3, 3), _t(2, 1, 3, 3)), "expected input with 2"),
+        (
+            lambda: conv_transpose2d(_t(1, 3, 3, 3), _t(2, 1, 3, 3)),
+            r"^Given transposed=1, weight of size \[2, 1, 3, 3\], expected input\[1, 3, 3, 3\] to "
+            r"have 2 channels, but got 3 channels instead$",
+        ),
         (lambda: fold(_t(1, 12, 10), (4, 5), 2), "expected size of input's dimension 2"),
         (lambda: fold(_t(1, 10, 12), (4, 5), 2), "divisible by the product"),
     ],

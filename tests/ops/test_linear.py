@@ -30,7 +30,9 @@ def test_linear_matches_torch(shape, bias):
 def test_linear_bad_shapes_say_what_was_expected():
     x = gradiente.zeros(64, 28)
     w = gradiente.zeros(10, 784)
-    with pytest.raises(RuntimeError, match=r"784 features.*\(64, 28\)"):
+    with pytest.raises(
+        RuntimeError, match=r"^mat1 and mat2 shapes cannot be multiplied \(64x28 and 784x10\)$"
+    ):
         F.linear(x, w)
     with pytest.raises(RuntimeError, match="same dtype"):
         F.linear(gradiente.zeros(2, 784, dtype=gradiente.float64), w)

@@ -166,7 +166,7 @@ def test_cross_entropy_is_one_graph_node_named_as_torchs_last():
 
 def test_cross_entropy_bad_targets_say_what_is_wrong():
     x = gradiente.zeros(4, 10)
-    with pytest.raises(IndexError, match=r"Target 12 is out of bounds.*10 classes"):
+    with pytest.raises(IndexError, match=r"^Target 12 is out of bounds\.$"):  # torch's words
         F.cross_entropy(x, gradiente.tensor([1, 12, 3, 4]))
     with pytest.raises(IndexError, match=r"Target -3 is out of bounds"):
         F.cross_entropy(x, gradiente.tensor([1, -3, 3, 4]))
@@ -178,7 +178,9 @@ def test_cross_entropy_bad_targets_say_what_is_wrong():
         F.cross_entropy(x, gradiente.tensor([1, 2, 3]))
     with pytest.raises(RuntimeError, match="weight tensor should be defined"):
         F.cross_entropy(x, gradiente.tensor([1, 2, 3, 4]), weight=gradiente.ones(3))
-    with pytest.raises(RuntimeError, match="integer dtype"):
+    with pytest.raises(
+        RuntimeError, match="expected target dtype to be Long or Byte, but got Float"
+    ):
         F.cross_entropy(x, gradiente.zeros(4))
 
 
@@ -202,7 +204,7 @@ def test_nll_loss_matches_torch(case, reduction, weighted):
 
 
 def test_nll_loss_target_out_of_range():
-    with pytest.raises(IndexError, match="Target 5 is out of bounds: the input has 3 classes"):
+    with pytest.raises(IndexError, match=r"^Target 5 is out of bounds\.$"):
         F.nll_loss(gradiente.zeros(2, 3), gradiente.tensor([0, 5]))
 
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 import warnings
 
 from gradiente.nn import functional as F
-from gradiente.nn.functional.dense import _arg_type_name
 from gradiente.nn.layers._options import store_options
 from gradiente.nn.layers.distance import PairwiseDistance
 from gradiente.nn.module import Module
+from gradiente.ops.arguments import type_name as _arg_type_name
 from gradiente.tensor import Tensor
 
 

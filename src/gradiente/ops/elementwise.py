@@ -179,12 +179,14 @@ class Pow(ArrayFunction):
     def backward(ctx, grad):
         a, b, out = ctx.saved_tensors
         grad_a = grad_b = None
+        # (in torch's order of operations: the derivative first, then times grad)
         if ctx.needs_input_grad[0]:
             # d(a^b)/da = b·a^(b-1); zero where b == 0 (PyTorch's convention)
-            grad_a = (grad * b * a ** (b - 1)).masked_fill(b == 0, 0.0)
+            grad_a = (grad * (b * a ** (b - 1))).masked_fill(b == 0, 0.0)
         if ctx.needs_input_grad[1]:
-            # d(a^b)/db = a^b·ln(a); zero where a == 0 and b >= 0
-            grad_b = (grad * out * a.log()).masked_fill((a == 0) & (b >= 0), 0.0)
+            # d(a^b)/db = a^b·ln(a), taken as 0 where a == 0 and b >= 0, and then times grad
+            # (a NaN or infinite grad stays NaN there, as in torch)
+            grad_b = grad * (out * a.log()).masked_fill((a == 0) & (b >= 0), 0.0)
         return grad_a, grad_b
 
 
@@ -219,12 +221,15 @@ class PowScalar(ArrayFunction):
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
         p = ctx.p
-        if p == 0:
-            return grad * 0.0, None
+        if p == 0 and not isinstance(p, bool):
+            # torch returns zeros whatever grad holds; a bool False exponent is not "equal"
+            # to 0 for torch's Scalar, so x ** False takes the general formula below
+            return a.new_zeros(a.shape), None
         if p == 2:
             return grad * a * 2.0, None
-        # d(a^p)/da = p·a^(p-1)
-        return grad * p * a ** (p - 1), None
+        # d(a^p)/da = p·a^(p-1), computed before multiplying by grad, as torch does
+        p = float(p) if isinstance(p, bool) else p
+        return grad * (p * a ** (p - 1)), None
 
 
 class RPowScalar(ArrayFunction):
@@ -252,11 +257,12 @@ class RPowScalar(ArrayFunction):
     def backward(ctx, grad):
         # d(s^a)/da = s^a·ln(s)
         if ctx.s == 0:
-            # 0^a: zero where a >= 0 (PyTorch's convention), -inf·grad where 0^a is infinite
+            # 0^a: zero where a >= 0 (PyTorch's convention), -inf where 0^a is infinite; then
+            # times grad (a NaN or infinite grad stays NaN, as in torch)
             out, a = ctx.saved_tensors
-            return (grad * out * ctx.log_s).masked_fill(a >= 0, 0.0), None
+            return grad * (out * ctx.log_s).masked_fill(a >= 0, 0.0), None
         (out,) = ctx.saved_tensors
-        return grad * out * ctx.log_s, None
+        return grad * (out * ctx.log_s), None
 
 
 class Neg(ArrayFunction):

@@ -23,20 +23,10 @@ from __future__ import annotations
 import numbers
 
 from gradiente.autograd import function as _function
-
-_HEAP_TYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE
+from gradiente.ops.arguments import require_tensor, type_name
 
 
 # ------------------------------------------------------------------------------ parser level
-def type_name(value) -> str:
-    """The type name torch's parser prints: ``float``, ``NoneType``, ``numpy.ndarray``
-    (C types keep their module, as their ``tp_name`` does; Python classes do not)."""
-    cls = type(value)
-    if cls.__flags__ & _HEAP_TYPE or cls.__module__ == "builtins":
-        return cls.__name__
-    return f"{cls.__module__}.{cls.__name__}"
-
-
 def _where(op: str, name: str, position: int | None) -> str:
     where = f" (position {position})" if position else ""
     return f"{op}(): argument '{name}'{where}"
@@ -44,9 +34,7 @@ def _where(op: str, name: str, position: int | None) -> str:
 
 def tensor_arg(op: str, value, position: int | None = 1):
     """``value`` when it is a Tensor, else the parser's TypeError."""
-    if not isinstance(value, _function._Tensor):
-        raise TypeError(f"{_where(op, 'input', position)} must be Tensor, not {type_name(value)}")
-    return value
+    return require_tensor(op, value, "input", position)
 
 
 def _is_index(value) -> bool:

@@ -335,8 +335,7 @@ def _dim(d, ndim: int, op: str) -> int:
     n = max(ndim, 1)
     if not -n <= d < n:
         raise IndexError(
-            f"{op}(): Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
-            f"but got {d})"
+            f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})"
         )
     return int(d) % n
 

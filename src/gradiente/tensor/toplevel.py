@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+import numbers
+
 from gradiente import backend as B
 from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import xp
 from gradiente.ops import elementwise as E
 from gradiente.ops import linalg as L
 from gradiente.ops import shape as S
+from gradiente.ops.arguments import type_name as _arg_type_name
 from gradiente.tensor import product_errors as PE
 from gradiente.tensor.common import _dim, _scalar_type_name
 from gradiente.tensor.factories import as_tensor
@@ -95,13 +98,20 @@ def where(condition, input=None, other=None, out=None):
 
 def _check_sequence(tensors, op: str) -> None:
     """torch's TypeError for tensors given as a one-pass iterable (a generator, ``map``, a
-    dict's values) or as one tensor, where it wants a sequence of tensors."""
+    dict's values), as one tensor or a NumPy array, where it wants a sequence of tensors; and
+    for a sequence that holds something else (a number, a list, an array)."""
     if isinstance(tensors, (list, tuple)):
+        for i, t in enumerate(tensors):
+            if not isinstance(t, Tensor):
+                raise TypeError(
+                    f"expected Tensor as element {i} in argument 0, but got {_arg_type_name(t)}"
+                )
         return
-    if isinstance(tensors, (Tensor, range, type({}.values()))) or iter(tensors) is tensors:
+    refused = (Tensor, range, type({}.values()), B.ndarray)
+    if isinstance(tensors, refused) or iter(tensors) is tensors:
         raise TypeError(
             f"{op}(): argument 'tensors' (position 1) must be tuple of Tensors, not "
-            f"{type(tensors).__name__}"
+            f"{_arg_type_name(tensors)}"
         )
 
 
@@ -186,12 +196,23 @@ def write_out(out, result: Tensor, op: str) -> Tensor:
     return out
 
 
+def _not_a_tensor(op: str, value) -> TypeError:
+    """torch's argument-parser error for a list, a NumPy array or None given as the tensor
+    (``sum(): argument 'input' (position 1) must be Tensor, not list``): torch converts none
+    of them, so neither does gradiente, and a script that works here works there."""
+    return TypeError(
+        f"{op}(): argument 'input' (position 1) must be Tensor, not {_arg_type_name(value)}"
+    )
+
+
 def method_function(name: str):
     """The function form ``gradiente.<name>(input, ...)`` of the method ``input.<name>(...)``
     (made for each method marked ``@function``, see ``gradiente/_generated_functions.py``)."""
 
     def function(input, *args, out=None, **kwargs):
         if not isinstance(input, Tensor):
+            if not isinstance(input, numbers.Number):  # (a number is, for some ops)
+                raise _not_a_tensor(name, input)
             input = as_tensor(input)
         return write_out(out, getattr(input, name)(*args, **kwargs), name)
 

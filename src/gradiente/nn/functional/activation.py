@@ -13,15 +13,13 @@ from gradiente import random as _random
 from gradiente.backend import torch_type_name, xp
 from gradiente.ops import activation as A
 from gradiente.ops import loss as _L
+from gradiente.ops.arguments import require_tensor
 from gradiente.tensor import Tensor, empty_like, zeros_like
 
 
 def _activation(op, input: Tensor, inplace: bool, *args) -> Tensor:
-    if not isinstance(input, Tensor):  # a NumPy array, a list: torch's argument check
-        name = re.sub(r"(?<!^)(?=[A-Z])", "_", op.__name__).lower()  # LeakyRelu -> leaky_relu
-        cls = type(input)
-        kind = cls.__name__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__name__}"
-        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {kind}")
+    # torch's argument check names the function: LeakyRelu -> leaky_relu
+    require_tensor(re.sub(r"(?<!^)(?=[A-Z])", "_", op.__name__).lower(), input)
     if inplace:
         return input._inplace(lambda s: op.apply(s, *args))
     return op.apply(input, *args)
@@ -63,8 +61,9 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """x Φ(x) (Hendrycks & Gimpel, 2016); ``approximate='tanh'`` for the tanh formula."""
+    require_tensor("gelu", input)
     if approximate not in ("none", "tanh"):
-        raise RuntimeError(f"approximate argument must be either none or tanh, got {approximate!r}")
+        raise RuntimeError("approximate argument must be either none or tanh.")
     return A.Gelu.apply(input, approximate)
 
 
@@ -75,11 +74,13 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """log(1 + e^(βx)) / β, and x where βx > threshold."""
+    require_tensor("softplus", input)
     return A.Softplus.apply(input, beta, threshold)
 
 
 def logsigmoid(input: Tensor) -> Tensor:
     """log σ(x), computed without overflow."""
+    require_tensor("log_sigmoid", input)  # torch's kernel name
     return A.LogSigmoid.apply(input)
 
 
@@ -137,11 +138,13 @@ def threshold(input: Tensor, threshold: float, value: float, inplace: bool = Fal
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """x where |x| > λ, else 0."""
+    require_tensor("hardshrink", input)
     return A.Hardshrink.apply(input, lambd)
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """x − λ above λ, x + λ below −λ, 0 in between."""
+    require_tensor("softshrink", input)
     if lambd < 0:
         raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
     return A.Softshrink.apply(input, lambd)
@@ -180,8 +183,13 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
 
 def glu(input: Tensor, dim: int = -1) -> Tensor:
     """a ⊙ σ(b), where a and b are the two halves of ``input`` along ``dim``."""
-    if input.ndim == 0:
+    if input.dim() == 0:  # dim() as torch calls it: a NumPy array fails there as in torch
         raise RuntimeError("glu does not support scalars because halving size must be even")
+    if not -input.ndim <= dim < input.ndim:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-input.ndim}, "
+            f"{input.ndim - 1}], but got {dim})"
+        )
     if input.shape[dim] % 2:
         raise RuntimeError(
             f"Halving dimension must be even, but dimension {dim % input.ndim} is size "
@@ -299,6 +307,7 @@ def gumbel_softmax(
     gradient (straight-through: y_hard − stop_grad(y_soft) + y_soft)."""
     if eps != 1e-10:
         warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
+    require_tensor("empty_like", logits)  # torch's first use of the logits
     gumbels = -empty_like(logits).exponential_().log()  # drawn as torch draws them
     y_soft = ((logits + gumbels) / tau).softmax(dim)
     if not hard:

@@ -83,9 +83,7 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
         width = [(0, 0)] * (input.ndim - k) + pairs[::-1]
         return _ConstantPad.apply(input, width, 0.0 if value is None else value)
     if mode not in ("reflect", "replicate", "circular"):
-        raise NotImplementedError(
-            f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}"
-        )
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
     if value:
         raise ValueError(f'Padding mode "{mode}" doesn\'t take in value argument')
     _check_padded_dims(input.ndim, len(pad))

@@ -12,6 +12,7 @@ import warnings
 from gradiente import backend as B
 from gradiente import random as _random
 from gradiente.backend import torch_type_name, xp
+from gradiente.ops.arguments import require_tensor
 from gradiente.ops.linear import Embedding as _Embedding
 from gradiente.ops.linear import Linear as _Linear
 from gradiente.ops.linear import cpp_type_name
@@ -19,17 +20,14 @@ from gradiente.tensor import Tensor
 from gradiente.tensor.sampling import _like_layout
 
 
-def _arg_type_name(value) -> str:
-    """A non-tensor argument's type as torch's argument parser prints it (``numpy.ndarray``)."""
-    cls = type(value)
-    return cls.__name__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__name__}"
+def _legacy_type_name(t: Tensor) -> str:
+    """torch's legacy name of a tensor's type in its argument checks (``torch.FloatTensor``)."""
+    return f"torch.{torch_type_name(t._data.dtype)}Tensor"
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = x Wᵀ + b, x of shape (*, in_features), W (out_features, in_features)."""
-    if not isinstance(input, Tensor):  # a NumPy array, a list: torch's argument check
-        kind = _arg_type_name(input)
-        raise TypeError(f"linear(): argument 'input' (position 1) must be Tensor, not {kind}")
+    require_tensor("linear", input)
     x_shape, w_shape = input._data.shape, weight._data.shape
     if len(w_shape) == 1 and x_shape:
         # torch's matmul route: a vector weight gives one output, without the feature axis
@@ -37,13 +35,17 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             raise RuntimeError("mat2 must be a matrix, got 1-D tensor")
         out = input.matmul(weight)
         return out if bias is None else out + bias
-    if not x_shape or len(w_shape) != 2 or x_shape[-1] != w_shape[1]:
-        cols = x_shape[-1] if x_shape else 1
-        rows = input.numel() // max(cols, 1)
+    if not x_shape or not w_shape:
+        raise RuntimeError(
+            "both arguments to linear need to be at least 1D, but they are "
+            f"{len(x_shape)}D and {len(w_shape)}D"
+        )
+    if len(w_shape) != 2 or x_shape[-1] != w_shape[1]:
+        cols = x_shape[-1]
+        rows = input.numel() // max(cols, 1)  # torch folds the leading axes into rows
         raise RuntimeError(
             f"mat1 and mat2 shapes cannot be multiplied ({rows}x{cols} and "
-            f"{'x'.join(str(s) for s in reversed(w_shape))}): linear expects input with "
-            f"{w_shape[-1]} features in its last dimension, got input shape {tuple(x_shape)}"
+            f"{'x'.join(str(s) for s in reversed(w_shape))})"
         )
     _check_linear_dtypes(input, weight, bias)
     return _Linear.apply(input, weight, bias)
@@ -73,9 +75,36 @@ def _check_linear_dtypes(input: Tensor, weight: Tensor, bias: Tensor | None) -> 
 
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None):
     """y_k = x1ᵀ W_k x2 + b_k for W of shape (out, in1, in2)."""
+    _check_bilinear(input1, input2, weight, bias)
     # (*, in1) (out, in1, in2) (*, in2) -> (*, out), as a contraction through two products
     out = ((input1.unsqueeze(-2).unsqueeze(-2) @ weight).squeeze(-2) * input2.unsqueeze(-2)).sum(-1)
     return out if bias is None else out + bias
+
+
+def _check_bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias) -> None:
+    """torch's checks of ``bilinear``'s shapes, in its words: the inputs share their leading
+    (batch) axes, and their last axes match the weight's in1 and in2."""
+    if input1.ndim != input2.ndim:
+        raise RuntimeError(
+            f"bilinear(): input dimensions do not match: got {input1.ndim} and {input2.ndim}"
+        )
+    for d in range(input1.ndim - 1):
+        if input1.shape[d] != input2.shape[d]:
+            raise RuntimeError(
+                f"bilinear(): input batch dimensions do not match at dim {d}: got "
+                f"{input1.shape[d]} and {input2.shape[d]}"
+            )
+    for k, x in ((1, input1), (2, input2)):
+        if x.ndim and x.shape[-1] != weight.shape[k]:
+            raise RuntimeError(
+                f"bilinear(): input{k} size does not match weight size: got {x.shape[-1]} but "
+                f"expected {weight.shape[k]}"
+            )
+    if bias is not None and bias.shape[-1:] != weight.shape[:1]:
+        raise RuntimeError(
+            f"bilinear(): bias size does not match weight size: got {bias.shape[-1]} but "
+            f"expected {weight.shape[0]}"
+        )
 
 
 def embedding(
@@ -93,12 +122,17 @@ def embedding(
     looked-up row whose ``norm_type``-norm exceeds it to norm ``max_norm`` (PyTorch's
     ``embedding_renorm_``). ``sparse`` gradients are not supported: the gradient is dense.
     """
+    require_tensor("embedding", input, "indices", 2)
     if input._data.dtype.kind not in "iu":
+        # with max_norm, torch's embedding_renorm_ (indices its 2nd argument) checks first
+        position, op = (2, "embedding_renorm_") if max_norm is not None else (1, "embedding")
         raise RuntimeError(
-            f"Expected tensor for argument #1 'indices' to have one of the following scalar "
-            f"types: Long, Int; but got {input.dtype} instead (while checking arguments for "
-            f"embedding)"
+            f"Expected tensor for argument #{position} 'indices' to have one of the following "
+            f"scalar types: Long, Int; but got {_legacy_type_name(input)} instead (while "
+            f"checking arguments for {op})"
         )
+    if weight.ndim != 2:
+        raise RuntimeError("'weight' must be 2-D")
     n = weight.shape[0]
     if padding_idx is not None:
         if not -n <= padding_idx < n:
@@ -165,6 +199,7 @@ def _apply_noise(input: Tensor, noise_shape: tuple, p: float, inplace: bool) -> 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False):
     """Zero each element with probability p and scale the rest by 1/(1 − p) (training only)."""
     _check_p(p)
+    require_tensor("dropout", input)
     if not training or p == 0.0 or input.numel() == 0:
         return input
     return _apply_noise(input, input.shape, p, inplace)
@@ -266,6 +301,7 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace
     """Dropout for SELU networks: dropped units take SELU's negative saturation value and the
     result is rescaled to keep the mean and variance (training only)."""
     _check_p(p)
+    require_tensor("alpha_dropout", input)
     if not training or p == 0.0 or input.numel() == 0:
         return input
     return _apply_alpha_noise(input, input.shape, p, inplace)
@@ -276,6 +312,7 @@ def feature_alpha_dropout(
 ):
     """``alpha_dropout`` of whole channels: one draw per (sample, channel)."""
     _check_p(p)
+    require_tensor("feature_alpha_dropout", input)
     if not training or p == 0.0 or input.numel() == 0:
         return input
     if input.ndim < 2:
@@ -289,6 +326,7 @@ def feature_alpha_dropout(
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """(*,) class indices → (*, num_classes) int64 rows with a single 1."""
+    require_tensor("one_hot", tensor)
     idx = tensor._data
     if idx.dtype.kind not in "iu":
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")

@@ -1,7 +1,7 @@
 """The loss functions of ``torch.nn.functional``.
 
-``cross_entropy`` and ``nll_loss`` check their inputs here (shapes, class range, with messages
-that say what was expected) and run one fused op of ``ops/loss.py``; the others are written with
+``cross_entropy`` and ``nll_loss`` check their inputs here (shapes, dtypes, class range, in
+PyTorch's order and words) and run one fused op of ``ops/loss.py``; the others are written with
 Tensor ops. ``reduction`` ('none' | 'mean' | 'sum') and the legacy ``size_average``/``reduce``
 flags are read by the helpers at the top.
 """
@@ -12,7 +12,7 @@ import math
 import warnings
 
 from gradiente.autograd.grad_mode import is_grad_enabled, no_grad
-from gradiente.backend import bool_, torch_type_name, xp
+from gradiente.backend import bool_, broadcast_error, torch_type_name, xp
 from gradiente.nn.functional.activation import logsigmoid
 from gradiente.nn.functional.distance import pairwise_distance
 from gradiente.ops import activation as A
@@ -53,7 +53,9 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
 
 
 def _warn_size(input: Tensor, target: Tensor) -> None:
-    if target.shape != input.shape:
+    """torch's warning for a target that broadcasts against the input. ``size()`` as torch
+    calls it: a list target fails there as in torch."""
+    if target.size() != input.size():
         warnings.warn(
             f"Using a target size ({target.shape}) that is different to the input size "
             f"({input.shape}). This will likely lead to incorrect results due to broadcasting. "
@@ -159,58 +161,78 @@ def huber_loss(
     return _fused(loss, "HuberLossBackward0", input, target)
 
 
-def _check_classification(
-    name: str, input: Tensor, target: Tensor, weight, ignore_index, probabilities: bool
-) -> None:
-    """Shapes of (input, target) and range of class indices, with explicit messages."""
-    if input.ndim == 0:
-        raise ValueError(
-            f"{name}: input must have at least 1 dimension (C,) or (N, C, ...), got a 0-d tensor"
+def _check_probabilities(input: Tensor, target: Tensor, weight, ignore_index: int) -> None:
+    """torch's checks of a cross_entropy target of class probabilities (the input's shape)."""
+    if not target.dtype.is_floating_point:
+        raise RuntimeError(
+            "Expected floating point type for target with class probabilities, got "
+            f"{torch_type_name(target._data.dtype)}"
         )
-    axis = 0 if input.ndim == 1 else 1
-    C = input.shape[axis]
+    if ignore_index >= 0:
+        raise RuntimeError("ignore_index is not supported for floating point target")
+    if input.ndim == 0:
+        raise IndexError("Dimension specified as 1 but tensor has no dimensions")
+    C = input.shape[0 if input.ndim == 1 else 1]
     if weight is not None and (weight.ndim != 1 or weight.shape[0] != C):
         raise RuntimeError(
-            f"{name}: weight tensor should be defined either for all {C} classes or no "
+            f"cross_entropy: weight tensor should be defined either for all {C} classes or no "
             f"classes but got weight tensor of shape: {list(weight.shape)}"
         )
-    expected = input.shape[:axis] + input.shape[axis + 1 :]
-    if probabilities:
-        if target.shape != input.shape:
-            raise RuntimeError(
-                f"{name}: expected class probabilities of the input's shape "
-                f"{tuple(input.shape)} or class indices of an integer dtype (int64) and shape "
-                f"{tuple(expected)}, got a {target.dtype} target of shape {tuple(target.shape)}"
-            )
-        return
-    if target.shape != expected:
-        if input.ndim >= 2 and target.ndim >= 1 and target.shape[0] != input.shape[0]:
-            raise ValueError(
-                f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
-                f"({target.shape[0]})."
-            )
-        raise RuntimeError(
-            f"{name}: expected target of shape {tuple(expected)} (class indices for input of "
-            f"shape {tuple(input.shape)}), got {tuple(target.shape)}"
+
+
+def _check_class_indices(input: Tensor, target: Tensor, weight, ignore_index: int) -> None:
+    """torch's checks of class-index targets (nll_loss, and cross_entropy through it), in its
+    order and words: batch sizes, the target's rank and shape (the kernels differ: one for 1-D
+    and 2-D inputs, one for 4-D, the others reshaped to 4-D), its dtype, the weight, and
+    last the range of the class indices."""
+    if input.ndim == 0:
+        raise ValueError("Expected 1 or more dimensions (got 0)")
+    batch = target.shape[0] if target.ndim else 0
+    if input.ndim != 1 and input.shape[0] != batch:
+        raise ValueError(
+            f"Expected input batch_size ({input.shape[0]}) to match target batch_size ({batch})."
         )
+    if input.ndim <= 2 and target.ndim > 1:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if input.ndim == 4 and target.ndim != 3:
+        raise RuntimeError(
+            "only batches of spatial targets supported (3D tensors) but got targets of "
+            f"dimension: {target.ndim}"
+        )
+    spatial = input.shape[:1] + input.shape[2:]
+    if input.ndim not in (1, 2, 4) and target.shape != spatial:
+        raise RuntimeError(f"Expected target size {list(spatial)}, got {list(target.shape)}")
     t = target._data
-    if t.dtype.kind not in "iu":
-        raise RuntimeError(
-            f"{name}: expected class indices of an integer dtype (int64) or class "
-            f"probabilities of the input's shape, got target of dtype {target.dtype}"
-        )
     if t.dtype not in (xp.int64, xp.uint8):
         raise RuntimeError(
             f"expected target dtype to be Long or Byte, but got {torch_type_name(t.dtype)}"
         )
+    if input.ndim == 1 and target.ndim == 1 and target.shape[0] != 1:
+        raise ValueError(
+            f"For 1D input, 1D target must have size 1, but got target size: {target.shape[0]}"
+        )
+    if input.ndim == 4 and target.shape != spatial:
+        raise RuntimeError(
+            f"size mismatch (got input: {list(input.shape)} , target: {list(target.shape)}"
+        )
+    C = input.shape[0 if input.ndim == 1 else 1]
+    if weight is not None and (weight.ndim != 1 or weight.shape[0] != C):
+        if input.ndim > 2:  # the spatial kernel words it shorter
+            raise RuntimeError("weight tensor should be defined either for all or no classes")
+        raise RuntimeError(
+            f"weight tensor should be defined either for all {C} classes or no classes but got "
+            f"weight tensor of shape: {list(weight.shape)}"
+        )
     if t.size and (t.min() < 0 or t.max() >= C):
         bad = (t != ignore_index) & ((t < 0) | (t >= C))
         if bad.any():
-            value = int(t[bad].reshape(-1)[0])
-            raise IndexError(
-                f"{name}: Target {value} is out of bounds: the input has {C} classes, so "
-                f"targets must lie in [0, {C - 1}] (or equal ignore_index={ignore_index})"
-            )
+            raise IndexError(f"Target {int(t[bad].reshape(-1)[0])} is out of bounds.")
+
+
+def _unbatched_target(input: Tensor, target: Tensor) -> Tensor:
+    """The class index of an unbatched (C,) input as a 0-d tensor: torch also takes it as a
+    1-D target of one element (the loss is 0-d all the same)."""
+    return target.reshape(()) if input.ndim == 1 and target.ndim == 1 else target
 
 
 def _check_weight_not_differentiable(weight) -> None:
@@ -248,10 +270,13 @@ def cross_entropy(
                 f"cross_entropy_loss(): argument '{name}' (position {position}) must be Tensor, "
                 f"not {type(value).__name__}"
             )
-    probabilities = target._data.dtype.kind == "f"
-    _check_classification("cross_entropy", input, target, weight, ignore_index, probabilities)
-    if not probabilities:
+    probabilities = input.shape == target.shape  # torch's rule: the input's shape, soft targets
+    if probabilities:
+        _check_probabilities(input, target, weight, ignore_index)
+    else:
+        _check_class_indices(input, target, weight, ignore_index)
         _check_weight_not_differentiable(weight)
+        target = _unbatched_target(input, target)
     return L.CrossEntropy.apply(input, target, weight, ignore_index, reduction, label_smoothing)
 
 
@@ -266,8 +291,9 @@ def nll_loss(
 ) -> Tensor:
     """−w_y · input[y]: the negative log-likelihood of log-probabilities ``input``."""
     reduction = _resolve_reduction(size_average, reduce, reduction)
-    _check_classification("nll_loss", input, target, weight, ignore_index, False)
+    _check_class_indices(input, target, weight, ignore_index)
     _check_weight_not_differentiable(weight)
+    target = _unbatched_target(input, target)
     loss = L.NllLoss.apply(input, target, weight, ignore_index, reduction)
     if reduction == "none" and input.ndim in (3,) + tuple(range(5, 9)) and loss.requires_grad:
         # torch flattens 3-D and 5-D+ inputs to 4-D for its 2-D kernel and views the
@@ -412,6 +438,9 @@ def hinge_embedding_loss(
     reduction: str = "mean",
 ) -> Tensor:
     """x where y = 1, max(0, margin − x) where y = −1 (x is a distance)."""
+    mismatch = broadcast_error(target.shape, input.shape)  # where(target != 1, ...)'s words
+    if mismatch is not None:
+        raise mismatch
     zeros = input.new_zeros(())
     output_margin = (margin - input).clamp_min(0).where(target != 1, zeros)
     output_self = input.where(target != -1, zeros)
@@ -577,6 +606,10 @@ def multi_margin_loss(
         )
     if weight is not None and weight.numel() != C:
         raise RuntimeError(f"inconsistent weight size, expected {C} but got {list(weight.shape)}")
+    if target._data.dtype != xp.int64:
+        raise RuntimeError(
+            f"expected scalar type Long but found {torch_type_name(target._data.dtype)}"
+        )
     y = target.reshape(N, 1)
     if N and (int(y.min()) < 0 or int(y.max()) >= C):
         raise RuntimeError("target out of range")

@@ -11,10 +11,11 @@ import math
 import numbers
 
 from gradiente.autograd.grad_mode import grad_state as _grad_state
-from gradiente.backend import xp
+from gradiente.backend import torch_type_name, xp
 from gradiente.nn.functional import conv as _conv
 from gradiente.ops import pool as _pool
 from gradiente.ops import pool3d as _pool3d
+from gradiente.ops.arguments import require_tensor
 from gradiente.ops.normalization import BatchNormEval as _BatchNormEval
 from gradiente.ops.normalization import NormalizeAffine as _NormalizeAffine
 from gradiente.tensor import Tensor
@@ -55,6 +56,9 @@ def batch_norm(
             f"batch_norm: expected at least 2D input (N, C, ...), got "
             f"{input.ndim}D input of shape {tuple(input.shape)}"
         )
+    if not input.dtype.is_floating_point:  # an integer image batch, say: torch's kernel error
+        kind = torch_type_name(input._data.dtype)
+        raise NotImplementedError(f"\"batch_norm\" not implemented for '{kind}'")
     _check_parameter_dtypes(input, running_mean, running_var, weight, bias)
     for name, t in (("running_mean", running_mean), ("running_var", running_var)):
         if t is not None and t.requires_grad and _grad_state.enabled:  # buffers, not inputs
@@ -99,17 +103,25 @@ def batch_norm(
     return _BatchNormEval.apply(input, weight, bias, running_mean, running_var, param_shape, eps)
 
 
-def _normalized_shape(input: Tensor, normalized_shape) -> tuple:
-    """``normalized_shape`` as a tuple, checked to be the trailing axes of ``input``."""
+def _normalized_shape(input: Tensor, normalized_shape, star: str = "*, ", params=()) -> tuple:
+    """``normalized_shape`` as a tuple, checked to be the trailing axes of ``input`` after the
+    shapes of ``params`` (name, tensor or None) in torch's order. ``star``: how torch's message
+    opens the expected shape (``[*, 4]``; rms_norm's says ``[*4]``)."""
     shape = (
         (normalized_shape,)
         if isinstance(normalized_shape, numbers.Integral)
         else tuple(normalized_shape)
     )
+    for name, t in params:
+        if t is not None and tuple(t.shape) != shape:
+            raise RuntimeError(
+                f"Expected {name} to be of same shape as normalized_shape, but got {name} of "
+                f"shape {list(t.shape)} and normalized_shape = {list(shape)}"
+            )
     # a shorter input cannot end in ``shape``: its tail slice is shorter than ``shape``
     if tuple(input.shape[input.ndim - len(shape) :]) != shape:
         raise RuntimeError(
-            f"Given normalized_shape={list(shape)}, expected input with shape [*, "
+            f"Given normalized_shape={list(shape)}, expected input with shape [{star}"
             f"{', '.join(str(s) for s in shape)}], but got input of size{list(input.shape)}"
         )
     return shape
@@ -123,7 +135,8 @@ def layer_norm(
     eps: float = 1e-5,
 ) -> Tensor:
     """Normalise over the last ``len(normalized_shape)`` axes of each sample, then γ x̂ + β."""
-    shape = _normalized_shape(input, normalized_shape)
+    require_tensor("layer_norm", input)
+    shape = _normalized_shape(input, normalized_shape, params=(("weight", weight), ("bias", bias)))
     _check_parameter_dtypes(input, weight, bias)
     k = len(shape)
     stat_axes = tuple(range(input.ndim - k, input.ndim))
@@ -151,6 +164,13 @@ def group_norm(
             f"Expected number of channels in input to be divisible by num_groups, but got "
             f"input of shape {list(input.shape)} and num_groups={num_groups}"
         )
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and (t.ndim != 1 or t.shape[0] != C):
+            raise RuntimeError(
+                f"Expected {name} to be a vector of size equal to the number of channels in "
+                f"input, but got {name} of shape {list(t.shape)} and input of shape "
+                f"{list(input.shape)}"
+            )
     # torch checks the grouped size [N·C/G, G, *spatial], in training or not
     grouped_size = [N * C // num_groups, num_groups, *input.shape[2:]]
     if grouped_size[0] * math.prod(grouped_size[2:]) == 1:
@@ -194,7 +214,7 @@ def instance_norm(
     if not use_input_stats:
         return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
     spatial = tuple(range(2, input.ndim))
-    if math.prod(input.shape[2:]) == 1:
+    if math.prod(input.size()[2:]) == 1:  # size() as torch calls it (an array fails there)
         raise ValueError(
             f"Expected more than 1 spatial element when training, got input size {input.shape}"
         )
@@ -226,7 +246,7 @@ def rms_norm(
 ) -> Tensor:
     """x / √(mean(x²) + ε) over the last axes ``normalized_shape``, times γ (Zhang & Sennrich,
     2019); ε defaults to the machine epsilon of x's dtype."""
-    shape = _normalized_shape(input, normalized_shape)
+    shape = _normalized_shape(input, normalized_shape, star="*")  # torch's words, sic
     if eps is None:
         eps = float(xp.finfo(input._data.dtype).eps)
     dims = tuple(range(input.ndim - len(shape), input.ndim))

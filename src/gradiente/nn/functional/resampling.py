@@ -55,11 +55,12 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     """(*, C, H·r, W·r) → (*, C·r², H, W): the inverse of ``pixel_shuffle``."""
     r = downscale_factor
     *batch, c, h, w = input.shape
-    if h % r or w % r:
-        raise RuntimeError(
-            f"pixel_unshuffle expects height and width to be divisible by downscale_factor, "
-            f"but got height={h} and width={w} with downscale_factor={r}"
-        )
+    for axis, size, dim in (("height", h, -2), ("width", w, -1)):  # torch's checks, in order
+        if size % r:
+            raise RuntimeError(
+                f"pixel_unshuffle expects {axis} to be divisible by downscale_factor, but "
+                f"input.size({dim})={size} is not divisible by {r}"
+            )
     n = len(batch)
     x = input.reshape(*batch, c, h // r, r, w // r, r)
     # (*, C, H, r, W, r) → (*, C, r, r, H, W)
@@ -334,6 +335,21 @@ def interpolate(
     return ShownAs.apply(out, name, input)
 
 
+def _rank_error(mode: str, ndim: int) -> NotImplementedError:
+    """torch's error for an input whose rank does not fit ``mode`` (or a mode it does not
+    know): the modes of one rank name it, when the input is 3-D to 5-D."""
+    wanted = _INTERPOLATE_DIMS.get(mode, ())
+    if mode != "bicubic" and len(wanted) == 1 and 3 <= ndim <= 5:
+        return NotImplementedError(
+            f"Got {ndim}D input, but {mode} mode needs {wanted[0] + 2}D input"
+        )
+    return NotImplementedError(
+        f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {ndim}D) for the modes: "
+        "nearest | linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact "
+        f"(got {mode})"
+    )
+
+
 def _output_sizes(input: Tensor, size, scale_factor, recompute_scale_factor):
     """The output sizes and the scales the kernels use (``None``: from the sizes), checked in
     the order and with the messages of torch's ``interpolate``.
@@ -386,7 +402,7 @@ def _interpolate(
     antialias: bool = False,
 ) -> Tensor:
     """``interpolate``'s resizing, composed of Tensor ops."""
-    if mode not in _INTERPOLATE_DIMS:
+    if mode == "lanczos":  # a torch mode gradiente does not have
         raise NotImplementedError(
             f"interpolate: mode {mode!r} is not supported by gradiente (supported: "
             f"{', '.join(_INTERPOLATE_DIMS)})"
@@ -396,7 +412,7 @@ def _interpolate(
             "align_corners option can only be set with the interpolating modes: "
             "linear | bilinear | bicubic | trilinear"
         )
-    dims = input.ndim - 2
+    dims = input.dim() - 2  # dim() as torch calls it: a NumPy array fails there as in torch
     in_sizes = input.shape[2:]
     sizes, scales = _output_sizes(input, size, scale_factor, recompute_scale_factor)
     if antialias and not (mode in ("bilinear", "bicubic") and input.ndim == 4):
@@ -404,17 +420,8 @@ def _interpolate(
             "Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and "
             "requires a 4-D tensor as input"
         )
-    if mode == "bicubic" and dims != 2:
-        raise NotImplementedError(
-            f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) for "
-            "the modes: nearest | linear | bilinear | bicubic | trilinear | lanczos | area | "
-            f"nearest-exact (got {mode})"
-        )
-    if dims not in _INTERPOLATE_DIMS[mode]:
-        raise NotImplementedError(
-            f"Got {input.ndim}D input, but {mode} mode needs "
-            f"{' or '.join(str(d + 2) for d in _INTERPOLATE_DIMS[mode])}D input"
-        )
+    if dims not in _INTERPOLATE_DIMS.get(mode, ()):
+        raise _rank_error(mode, input.ndim)
     if mode != "area" and (min(sizes) <= 0 or min(in_sizes) <= 0):  # area: empty pools
         axes = "DHW"[3 - dims :]
         shown_in = ", ".join(f"{a}: {n}" for a, n in zip(axes, in_sizes, strict=True))

@@ -14,9 +14,9 @@ from collections.abc import Callable
 
 from gradiente.nn import functional as F
 from gradiente.nn import init
-from gradiente.nn.functional.dense import _arg_type_name
 from gradiente.nn.layers.linear import _weight_and_bias
 from gradiente.nn.module import Module
+from gradiente.ops.arguments import type_name as _arg_type_name
 from gradiente.ops.window import conv_transpose_out_size, ntuple, same_padding
 from gradiente.tensor import Tensor
 
@@ -119,19 +119,28 @@ class _ConvNd(Module):
         return s
 
     def _check_input(self, input: Tensor, spatial: int) -> None:
+        """The rank and channel checks of torch's convolution, in its words: the channel error
+        names the weight and the input as the kernel sees it (batched, and padded first when
+        ``padding_mode`` is not zeros)."""
         if not isinstance(input, Tensor):
             return  # a NumPy array, a list: the F.convNd call refuses it in torch's words
-        name = type(self).__name__
+        op = f"conv_transpose{spatial}d" if self.transposed else f"conv{spatial}d"
         if input.ndim not in (spatial + 1, spatial + 2):
             raise RuntimeError(
-                f"{name} expected {spatial + 1}D (unbatched) or {spatial + 2}D (batched) input, "
-                f"got {input.ndim}D; input shape {tuple(input.shape)}"
+                f"Expected {spatial + 1}D (unbatched) or {spatial + 2}D (batched) input to {op}, "
+                f"but got input of size: {list(input.shape)}"
             )
         channels = input.shape[-spatial - 1]
         if channels != self.in_channels:
+            seen = [1] * (spatial + 2 - input.ndim) + list(input.shape)
+            if self.padding_mode != "zeros":  # F.pad's pairs run from the last axis backwards
+                pads = self._reversed_padding_repeated_twice
+                for i in range(spatial):
+                    seen[-1 - i] += pads[2 * i] + pads[2 * i + 1]
+            given = "transposed=1" if self.transposed else f"groups={self.groups}"
             raise RuntimeError(
-                f"{name} expected input with {self.in_channels} channels, got {channels}; "
-                f"input shape {tuple(input.shape)}"
+                f"Given {given}, weight of size {list(self.weight.shape)}, expected input{seen} "
+                f"to have {self.in_channels} channels, but got {channels} channels instead"
             )
 
     def _conv_forward(self, input: Tensor, conv, spatial: int) -> Tensor:

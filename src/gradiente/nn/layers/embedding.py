@@ -6,10 +6,10 @@ from __future__ import annotations
 from gradiente.autograd.grad_mode import no_grad
 from gradiente.nn import functional as F
 from gradiente.nn import init
-from gradiente.nn.functional.dense import _arg_type_name
 from gradiente.nn.layers._options import changed_options_repr, store_options
 from gradiente.nn.module import Module
 from gradiente.nn.parameter import Parameter
+from gradiente.ops.arguments import type_name as _arg_type_name
 from gradiente.tensor import Tensor, empty
 
 # the options torch's repr shows only when changed, with their defaults

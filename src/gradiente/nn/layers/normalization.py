@@ -134,12 +134,11 @@ class _BatchNorm(_NormBase):
     _expected_dims: tuple[int, ...] = ()
 
     def _check_input_dim(self, input: Tensor) -> None:
-        if input.ndim not in self._expected_dims:
+        """torch's rank check, in its words. ``input.dim()`` as torch calls it, so that a list
+        fails as there (``'list' object has no attribute 'dim'``)."""
+        if input.dim() not in self._expected_dims:
             dims = " or ".join(f"{d}D" for d in self._expected_dims)
-            raise ValueError(
-                f"{type(self).__name__} expected {dims} input (got {input.ndim}D input of "
-                f"shape {tuple(input.shape)})"
-            )
+            raise ValueError(f"expected {dims} input (got {input.dim()}D input)")
 
     def forward(self, input: Tensor) -> Tensor:
         self._check_input_dim(input)
@@ -207,7 +206,7 @@ class _InstanceNorm(_NormBase):
         )
 
     def forward(self, input: Tensor) -> Tensor:
-        batched = input.ndim == self._spatial_dims + 2
+        batched = input.dim() == self._spatial_dims + 2  # dim(): a list fails as in torch
         if not batched and input.ndim != self._spatial_dims + 1:
             raise ValueError(
                 f"expected {self._spatial_dims + 1}D or {self._spatial_dims + 2}D input (got "

@@ -329,7 +329,7 @@ class RNNBase(Module):
     def _forward(self, input: Tensor | PackedSequence, hx, cx):
         if isinstance(input, PackedSequence):
             return self._forward_packed(input, hx, cx)
-        if input.ndim not in (2, 3):
+        if input.dim() not in (2, 3):  # dim() as torch calls it: a list fails there as in torch
             name = {"LSTM": "LSTM", "GRU": "GRU"}.get(self.mode, "RNN")
             got = f"{input.ndim}D tensor" if name == "RNN" else f"{input.ndim}D"  # torch's words
             raise ValueError(f"{name}: Expected input to be 2D or 3D, got {got} instead")
