@@ -313,14 +313,15 @@ def test_to_image_gives_an_image(tv):
         np.testing.assert_array_equal(out.numpy(), ref.numpy())
 
 
-def test_unported_geometric_transforms_refuse_boxes():
-    """gradiente cannot move boxes through these yet: a clear error, not wrong boxes."""
-    sample = _sample(g, G)
-    for t in (V.RandomRotation(10), V.RandomAffine(5), V.ScaleJitter((20, 20))):
-        with pytest.raises(TypeError, match="does not transform"):
-            t(*sample)
-    image = V.RandomRotation(10)(sample[0])  # images alone still work
-    assert type(image) is G.Image
+def test_five_and_ten_crop_refuse_boxes(tv):
+    """As torchvision's, FiveCrop and TenCrop refuse masks and boxes (the warps move them:
+    tests/vision/test_v2_affine_boxes.py)."""
+    for name in ("FiveCrop", "TenCrop"):
+        with pytest.raises(TypeError) as ref:
+            getattr(tv.transforms.v2, name)(8)(*_sample(torch, tv.tv_tensors))
+        with pytest.raises(TypeError) as ours:
+            getattr(V, name)(8)(*_sample(g, G))
+        assert str(ours.value) == str(ref.value)
 
 
 def test_custom_transform_subclass(tv):

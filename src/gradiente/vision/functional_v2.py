@@ -13,6 +13,12 @@ compute the v2 way, which rounds differently from v1:
   v2's ``to_dtype``; ``gaussian_blur``: v2's softmax kernel, one 2-D convolution;
 - new in v2: ``to_image``, ``gaussian_noise``, ``permute_channels``, ``grayscale_to_rgb``,
   ``get_size``, ``perspective(..., coefficients=...)``, ``uniform_temporal_subsample``.
+
+The geometric functions (flips, ``resize``, the crops, ``pad``, ``affine``, ``rotate``,
+``perspective``, ``elastic``) dispatch by type, as torchvision's do: ``v2_dispatch`` sends
+images to the kernels of ``v2_image_kernels``, masks to nearest-neighbour ones and bounding
+boxes to ``v2_boxes`` / ``v2_box_warps``, and has the per-type kernels too (``rotate_mask``,
+``resize_bounding_boxes``, ...); this module re-exports them.
 """
 
 from __future__ import annotations
@@ -24,22 +30,36 @@ from gradiente import transforms as T
 from gradiente.backend import xp
 from gradiente.tensor import Tensor, linspace, randn
 from gradiente.transforms import InterpolationMode, pil_to_tensor, to_pil_image
-from gradiente.vision import functional as F1
-from gradiente.vision import geometry as G
 from gradiente.vision import photometric as P
 from gradiente.vision.functional import (
     adjust_brightness,
-    center_crop,
-    crop,
-    five_crop,
     get_dimensions,
     invert,
-    pad,
-    rotate,
     solarize,
-    ten_crop,
     to_tensor,
 )
+from gradiente.vision.v2_dispatch import *  # noqa: F403 - the per-type kernels
+from gradiente.vision.v2_dispatch import __all__ as _dispatched
+from gradiente.vision.v2_dispatch import (  # the geometric functions, dispatched by type
+    affine,
+    center_crop,
+    crop,
+    elastic,
+    elastic_transform,
+    five_crop,
+    get_size,
+    hflip,
+    horizontal_flip,
+    pad,
+    perspective,
+    resize,
+    resized_crop,
+    rotate,
+    ten_crop,
+    vertical_flip,
+    vflip,
+)
+from gradiente.vision.v2_image_kernels import _v2_output_size  # noqa: F401 - v2_geometry's
 
 __all__ = [
     "clamp_bounding_boxes",
@@ -94,6 +114,7 @@ __all__ = [
     "vertical_flip",
     "vflip",
 ]
+__all__ += [name for name in _dispatched if name not in __all__]
 
 
 def _transforms_v2():
@@ -175,12 +196,6 @@ def convert_image_dtype(image: Tensor, dtype=None) -> Tensor:
 # ---------------------------------------------------------------------------------------------
 
 
-def get_size(inpt) -> list[int]:
-    """[height, width]."""
-    _, height, width = get_dimensions(inpt)
-    return [height, width]
-
-
 def get_image_size(inpt) -> list[int]:
     """v1's order: [width, height]."""
     _, height, width = get_dimensions(inpt)
@@ -193,111 +208,6 @@ def get_num_channels(inpt) -> int:
 
 
 get_image_num_channels = get_num_channels
-
-
-def _v2_output_size(h: int, w: int, size, max_size):
-    """v2's rule: v1's, plus ``size=None``: the longer edge becomes ``max_size``."""
-    if size is None:
-        if not isinstance(max_size, int):
-            raise ValueError(
-                f"max_size must be an integer when size is None, but got {max_size} instead."
-            )
-        short, long = (w, h) if w <= h else (h, w)
-        new_short, new_long = int(max_size * short / long), max_size
-        return (new_long, new_short) if w <= h else (new_short, new_long)
-    if isinstance(size, int):
-        size = [size]
-    elif max_size is not None and len(size) != 1:
-        raise ValueError(
-            "max_size should only be passed if size is None or specifies the length of the "
-            "smaller edge, i.e. size should be an int or a sequence of length 1 in torchscript "
-            "mode."
-        )
-    return T._resized_size(h, w, size, max_size)
-
-
-def resize(
-    inpt, size, interpolation=InterpolationMode.BILINEAR, max_size=None, antialias: bool = True
-):
-    """The image resized to ``size`` (see ``transforms_v2.Resize``): uint8 tensors through
-    torch's integer kernel, PIL images through Pillow."""
-    mode = T._interpolation(interpolation)
-    img = T._as_image(inpt)
-    h, w = T._size_hw(img)
-    out_size = _v2_output_size(h, w, size, max_size)
-    if out_size == (h, w):
-        return inpt
-    out = T._resize(img, out_size, mode, bool(antialias), native_uint8=True)
-    return F1._as_pil_if(inpt, out)
-
-
-def resized_crop(
-    inpt,
-    top: int,
-    left: int,
-    height: int,
-    width: int,
-    size,
-    interpolation=InterpolationMode.BILINEAR,
-    antialias: bool = True,
-):
-    """``crop`` then ``resize``."""
-    return resize(crop(inpt, top, left, height, width), size, interpolation, antialias=antialias)
-
-
-def horizontal_flip(inpt):
-    """Mirror left–right."""
-    return F1.hflip(inpt)
-
-
-def vertical_flip(inpt):
-    """Mirror top–bottom."""
-    return F1.vflip(inpt)
-
-
-hflip, vflip = horizontal_flip, vertical_flip
-
-
-def affine(
-    inpt,
-    angle: float,
-    translate: Sequence[float],
-    scale: float,
-    shear: Sequence[float],
-    interpolation=InterpolationMode.NEAREST,
-    fill=None,
-    center=None,
-):
-    """Rotate, scale, shear and translate (v1's ``affine``)."""
-    return G.affine(inpt, angle, list(translate), scale, shear, interpolation, fill, center)
-
-
-def perspective(
-    inpt,
-    startpoints,
-    endpoints,
-    interpolation=InterpolationMode.BILINEAR,
-    fill=None,
-    coefficients=None,
-):
-    """The perspective warp from four point pairs, or from its eight ``coefficients``."""
-    if coefficients is not None:
-        if startpoints is not None or endpoints is not None:
-            raise ValueError(
-                "The startpoints/endpoints and the coefficients shouldn't be defined concurrently."
-            )
-        return G.perspective_from_coefficients(inpt, coefficients, interpolation, fill)
-    if startpoints is None or endpoints is None:
-        raise ValueError("The startpoints/endpoints arguments should be defined.")
-    return G.perspective(inpt, startpoints, endpoints, interpolation, fill)
-
-
-def elastic(inpt, displacement: Tensor, interpolation=InterpolationMode.BILINEAR, fill=None):
-    """Move each pixel by ``displacement`` (1, H, W, 2) (v1's ``elastic_transform``)."""
-    return G.elastic_transform(inpt, displacement, interpolation, fill)
-
-
-elastic_transform = elastic
 
 
 # ---------------------------------------------------------------------------------------------
@@ -577,3 +487,132 @@ def uniform_temporal_subsample(inpt: Tensor, num_samples: int) -> Tensor:
     t_max = inpt.shape[-4] - 1
     indices = linspace(0, t_max, num_samples).long()._data
     return Tensor._make(xp.take(inpt._data, indices, axis=-4))
+
+
+def jpeg(inpt, quality: int):
+    """The image after a round trip through JPEG at ``quality`` (1–100), through Pillow: a
+    PIL image as it is, a uint8 tensor (…, C, H, W) image by image. (torchvision encodes
+    tensors with its own libjpeg; Pillow's encoder may differ from it in a few pixels.)"""
+    if P._is_pil(inpt):
+        import io
+
+        from PIL import Image
+
+        buffer = io.BytesIO()
+        inpt.save(buffer, format="JPEG", quality=quality)
+        return Image.open(buffer).copy()
+    a = inpt._data
+    if a.size == 0:
+        return Tensor._make(a.copy())
+    flat = a.reshape((-1,) + a.shape[-3:])
+    frames = [pil_to_tensor(jpeg(to_pil_image(Tensor._make(x)), quality))._data for x in flat]
+    return Tensor._make(xp.stack(frames).reshape(a.shape))
+
+
+# ---------------------------------------------------------------------------------------------
+# The per-type names of the functions above, and dispatch by type: as in torchvision, an Image
+# or Video gives back its type, a Mask or BoundingBoxes is refused (transforms pass them by)
+# ---------------------------------------------------------------------------------------------
+
+_BY_TYPE = {  # function → the tv_tensor types it takes ("image", "video")
+    "adjust_brightness": ("image", "video"),
+    "adjust_contrast": ("image", "video"),
+    "adjust_gamma": ("image", "video"),
+    "adjust_hue": ("image", "video"),
+    "adjust_saturation": ("image", "video"),
+    "adjust_sharpness": ("image", "video"),
+    "autocontrast": ("image", "video"),
+    "equalize": ("image", "video"),
+    "erase": ("image", "video"),
+    "gaussian_blur": ("image", "video"),
+    "gaussian_noise": ("image", "video"),
+    "invert": ("image", "video"),
+    "jpeg": ("image", "video"),
+    "normalize": ("image", "video"),
+    "permute_channels": ("image", "video"),
+    "posterize": ("image", "video"),
+    "solarize": ("image", "video"),
+    "rgb_to_grayscale": ("image",),
+    "grayscale_to_rgb": ("image",),
+    "get_dimensions": ("image", "video"),
+    "get_num_channels": ("image", "video"),
+    "uniform_temporal_subsample": ("video",),
+}
+
+
+def _typed(name: str, kernel, kinds: tuple[str, ...]):
+    """``kernel`` dispatched by type: the tv_tensors of ``kinds`` through their plain tensor
+    (tensor results wrapped back), other tv_tensors refused, anything else as it is."""
+    from gradiente.vision import tv_tensors as tvt
+
+    types = tuple({"image": tvt.Image, "video": tvt.Video}[k] for k in kinds)
+
+    def functional(inpt, *args, **kwargs):
+        if isinstance(inpt, types):
+            out = kernel(inpt._plain(), *args, **kwargs)
+            return tvt.wrap(out, like=inpt) if isinstance(out, Tensor) else out
+        if isinstance(inpt, tvt.TVTensor):
+            allowed = ", ".join(["torch.Tensor", *(t.__name__ for t in types)])
+            raise TypeError(
+                f"Functional F.{name} supports inputs of type {allowed}, but got "
+                f"{type(inpt)} instead."
+            )
+        return kernel(inpt, *args, **kwargs)
+
+    functional.__name__, functional.__doc__ = name, kernel.__doc__
+    return functional
+
+
+for _name, _kinds in _BY_TYPE.items():
+    _kernel = globals()[_name]
+    for _kind in _kinds:
+        globals()[f"{_name}_{_kind}"] = _kernel
+        __all__.append(f"{_name}_{_kind}")
+    globals()[_name] = _typed(_name, _kernel, _kinds)
+to_grayscale = rgb_to_grayscale
+get_image_num_channels = get_num_channels
+__all__ += ["jpeg", "to_dtype_image", "to_dtype_video", "sanitize_bounding_boxes"]
+to_dtype_image = to_dtype_video = to_dtype
+
+
+def sanitize_bounding_boxes(
+    bounding_boxes, format=None, canvas_size=None, min_size: float = 1.0, min_area: float = 1.0
+):
+    """(the valid boxes, the boolean mask of which were kept): boxes smaller than
+    ``min_size`` / ``min_area`` or reaching outside the canvas are dropped. A plain tensor
+    needs ``format`` and ``canvas_size``; BoundingBoxes carry theirs."""
+    from gradiente.vision import tv_tensors as tvt
+    from gradiente.vision import v2_boxes
+
+    if is_pure_tensor(bounding_boxes):
+        if format is None or canvas_size is None:
+            raise ValueError(
+                "format and canvas_size cannot be None if bounding_boxes is a pure tensor. "
+                f"Got format={format} and canvas_size={canvas_size}."
+                "Set those to appropriate values or pass bounding_boxes as a "
+                "tv_tensors.BoundingBoxes object."
+            )
+        valid = v2_boxes.sanitize_mask(
+            bounding_boxes._data, format, canvas_size, min_size, min_area
+        )
+        return bounding_boxes[Tensor._make(valid)], Tensor._make(valid)
+    if not isinstance(bounding_boxes, tvt.BoundingBoxes):
+        raise ValueError(
+            "bounding_boxes must be a tv_tensors.BoundingBoxes instance or a pure tensor."
+        )
+    if format is not None or canvas_size is not None:
+        raise ValueError(
+            "format and canvas_size must be None when bounding_boxes is a "
+            f"tv_tensors.BoundingBoxes instance. Got format={format} and "
+            f"canvas_size={canvas_size}. Leave those to None or pass bounding_boxes as a pure "
+            "tensor."
+        )
+    valid = v2_boxes.sanitize_mask(
+        bounding_boxes._data,
+        bounding_boxes.format,
+        bounding_boxes.canvas_size,
+        min_size,
+        min_area,
+    )
+    kept = tvt.wrap(bounding_boxes._plain()[Tensor._make(valid)], like=bounding_boxes)
+    return kept, Tensor._make(valid)

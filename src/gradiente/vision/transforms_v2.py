@@ -9,11 +9,14 @@ torchvision's does.
 
 With ``tv_tensors`` (``Image``, ``Mask``, ``BoundingBoxes``, ``Video``) each kind is treated
 as torchvision treats it: the geometric transforms of ``v2_geometry`` (flips, ``Resize``,
-crops, ``Pad``, ``RandomIoUCrop``) move boxes and resize masks with nearest neighbours, colour
-transforms leave masks and boxes alone, ``ToImage`` gives an ``Image``; ``v2_boxes`` has
-``ClampBoundingBoxes``, ``ConvertBoundingBoxFormat`` and ``SanitizeBoundingBoxes``. The other
-geometric transforms (rotations, affine, perspective, elastic, zoom-out, scale jitter) refuse
-boxes and masks.
+crops, ``Pad``, ``RandomIoUCrop``) and ``v2_warps`` (rotations, affine, perspective, elastic,
+zoom-out, scale jitter, random resizes) move boxes and warp masks with nearest neighbours,
+through the type-dispatched functions of ``v2_dispatch``; colour transforms leave masks and
+boxes alone, ``ToImage`` gives an ``Image``; ``v2_boxes`` has ``ClampBoundingBoxes``,
+``ConvertBoundingBoxFormat`` and ``SanitizeBoundingBoxes``; ``v2_misc`` the smaller ones
+(``RGB``, ``JPEG``, ``UniformTemporalSubsample``, ``SetClampingMode``) and the sample helpers
+(``query_size``, ``has_any``, ...). ``FiveCrop`` and ``TenCrop`` refuse boxes and masks, as
+torchvision's do.
 
 The random draws are v2's own (the same as v1's for flips, crops of random size, colour jitter,
 blur, erasing; ``randint`` only along the axes that need one for ``RandomCrop``;
@@ -53,7 +56,6 @@ from gradiente.vision.v2_core import (
     _p_then,
     _v2,
     jitter_range,
-    setup_angle,
     setup_number_or_seq,
     setup_size,
 )
@@ -75,13 +77,35 @@ from gradiente.vision.v2_kernels import (  # noqa: F401 - functional_v2 reads th
     _sharpness_v2,
     _v2_kernel,
 )
+from gradiente.vision.v2_misc import (
+    JPEG,
+    RGB,
+    SetClampingMode,
+    UniformTemporalSubsample,
+    check_type,
+    get_bounding_boxes,
+    has_all,
+    has_any,
+    query_chw,
+    query_size,
+)
 from gradiente.vision.v2_mix import CutMix, MixUp
 from gradiente.vision.v2_photometric import (
     GaussianNoise,
     RandomChannelPermutation,
     RandomPhotometricDistort,
+)
+from gradiente.vision.v2_warps import (
+    ElasticTransform,
+    FiveCrop,
+    RandomAffine,
+    RandomPerspective,
+    RandomResize,
+    RandomRotation,
+    RandomShortestSize,
     RandomZoomOut,
     ScaleJitter,
+    TenCrop,
 )
 
 __all__ = [
@@ -129,6 +153,7 @@ __all__ = [
 ]
 
 InterpolationMode = v1.InterpolationMode
+functional = F2  # ``torchvision.transforms.v2.functional``, as an attribute too
 
 
 def _normalize_public(self, mean, std, inplace: bool = False) -> None:
@@ -463,71 +488,6 @@ class RandomOrder(Transform):
         return _chain([self.transforms[i] for i in order], inputs)
 
 
-# the other geometric v2 transforms, where gradiente.transforms has them (v1's draws; they
-# refuse masks and boxes)
-
-
-def _rotation_public(self, degrees, interpolation="nearest", expand=False, center=None, fill=0):
-    self.degrees = setup_angle(degrees, "degrees")
-    self.interpolation, self.expand, self.fill, self.center = interpolation, expand, fill, center
-
-
-def _affine_public(
-    self,
-    degrees,
-    translate=None,
-    scale=None,
-    shear=None,
-    interpolation="nearest",
-    fill=0,
-    center=None,
-):
-    self.degrees = setup_angle(degrees, "degrees")
-    self.translate, self.scale = translate, scale
-    self.shear = None if shear is None else setup_angle(shear, "shear")
-    self.interpolation, self.fill, self.center = interpolation, fill, center
-
-
-def _perspective_public(self, distortion_scale=0.5, p=0.5, interpolation="bilinear", fill=0):
-    self.p, self.distortion_scale = p, distortion_scale
-    self.interpolation, self.fill = interpolation, fill
-
-
-def _five_crop_public(self, size) -> None:
-    self.size = setup_size(size)
-
-
-def _ten_crop_public(self, size, vertical_flip: bool = False) -> None:
-    self.size, self.vertical_flip = setup_size(size), vertical_flip
-
-
-def _elastic_public(self, alpha=50.0, sigma=5.0, interpolation="bilinear", fill=0) -> None:
-    self.alpha = setup_number_or_seq(alpha, "alpha")
-    self.sigma = setup_number_or_seq(sigma, "sigma")
-    self.interpolation, self.fill = interpolation, fill
-
-
-def _elastic_v1_args(self) -> dict:
-    """v1's ElasticTransform wants float sequences and the interpolation enum."""
-    mode = v1._interpolation(self.interpolation)
-    return {"alpha": self.alpha, "sigma": self.sigma, "interpolation": mode, "fill": self.fill}
-
-
-for _name, _public in (
-    ("RandomRotation", _rotation_public),
-    ("RandomAffine", _affine_public),
-    ("RandomPerspective", _perspective_public),
-    ("FiveCrop", _five_crop_public),
-    ("TenCrop", _ten_crop_public),
-    ("ElasticTransform", _elastic_public),
-):
-    if hasattr(v1, _name):
-        _cls = getattr(v1, _name)
-        extra = {"_v1_args": _elastic_v1_args} if _name == "ElasticTransform" else {}
-        globals()[_name] = _v2(_name, _cls, _cls.__doc__, _public, _geometric=True, **extra)
-        __all__.append(_name)
-
-
 # v1's transforms and draws with v2's kernels (see ``functional_v2``)
 
 
@@ -597,4 +557,22 @@ __all__ += [
     "RandomPhotometricDistort",
     "RandomZoomOut",
     "ScaleJitter",
+    "ElasticTransform",
+    "FiveCrop",
+    "RandomAffine",
+    "RandomPerspective",
+    "RandomResize",
+    "RandomRotation",
+    "RandomShortestSize",
+    "TenCrop",
+    "JPEG",
+    "RGB",
+    "SetClampingMode",
+    "UniformTemporalSubsample",
+    "check_type",
+    "get_bounding_boxes",
+    "has_all",
+    "has_any",
+    "query_chw",
+    "query_size",
 ]

@@ -123,21 +123,27 @@ def resize_array(a, canvas_size, new_size):
     return (work * ratios).astype(a.dtype)
 
 
-def crop_array(a, format, top: int, left: int, height: int, width: int):
-    """Boxes moved by (−left, −top) and clamped to the (height, width) window."""
+def crop_array(a, format, top: int, left: int, height: int, width: int, clamping_mode="soft"):
+    """Boxes moved by (−left, −top) and clamped to the (height, width) window (unless
+    ``clamping_mode`` is None)."""
     format = _format(format)
     sub = [left, top, left, top] if format == XYXY else [left, top, 0, 0]
     out = a - xp.asarray(sub, dtype=a.dtype)
+    if clamping_mode is None:
+        return out, (height, width)
     return clamp_array(out, format, (height, width)), (height, width)
 
 
-def pad_array(a, format, canvas_size, padding_ltrb):
-    """Boxes moved by (left, top) on the padded canvas (clamped to it)."""
+def pad_array(a, format, canvas_size, padding_ltrb, clamping_mode="soft"):
+    """Boxes moved by (left, top) on the padded canvas (clamped to it, unless
+    ``clamping_mode`` is None)."""
     format = _format(format)
     left, top, right, bottom = padding_ltrb
     add = [left, top, left, top] if format == XYXY else [left, top, 0, 0]
     out = a + xp.asarray(add, dtype=a.dtype)
     canvas = (canvas_size[0] + top + bottom, canvas_size[1] + left + right)
+    if clamping_mode is None:
+        return out, canvas
     return clamp_array(out, format, canvas), canvas
 
 

@@ -49,12 +49,15 @@ def _query_size(flat_inputs) -> tuple[int, int]:
     for x in flat_inputs:
         if isinstance(x, tvt.BoundingBoxes):
             sizes.add(tuple(x.canvas_size))
-        elif isinstance(x, Tensor) or _is_pil_like(x):
-            sizes.add(tuple(F2.get_size(x._plain() if isinstance(x, tvt.TVTensor) else x)))
+        elif isinstance(x, (tvt.Image, tvt.Video, tvt.Mask)):
+            sizes.add(tuple(x.shape[-2:]))
+        elif is_pure_tensor(x) or _is_pil_like(x):  # other tv_tensor types are not looked at
+            sizes.add(tuple(F2.get_size(x)))
     if not sizes:
         raise TypeError("No image, video, mask, bounding box of keypoint was found in the sample")
     if len(sizes) > 1:
-        raise ValueError(f"Found multiple HxW dimensions in the sample: {sorted(sizes)}")
+        listed = ", ".join(f"'{size}'" for size in sorted(sizes))
+        raise ValueError(f"Found multiple HxW dimensions in the sample: {listed}")
     return sizes.pop()
 
 
