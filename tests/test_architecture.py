@@ -28,6 +28,7 @@ LAYERS = {
     "cuda": 3,  # torch.cuda: device count, current device, events and streams
     "func": 3,
     "special": 3,
+    "sparse": 3,  # torch.sparse's products for dense tensors (gradiente has no sparse layout)
     "quasirandom": 3,  # torch.quasirandom.SobolEngine (direction numbers in _sobol_directions)
     "_sobol_directions": 0,  # Joe & Kuo's direction numbers as text (no imports)
     "special_bessel": 3,  # torch.special's Bessel and Airy functions (Cephes, on arrays)

@@ -233,3 +233,26 @@ def test_spawned_children_of_gradiente_run_import_gradiente_as_torch(tmp_path, s
         check=True,
     ).stdout
     assert out.splitlines() == ["child: gradiente", "parent: 0 [1.0, 1.0]"]
+
+
+def test_a_scripts_monkeypatch_reaches_the_code_gradiente_runs():
+    """``torch.nn.init.kaiming_uniform_ = f`` changes what ``nn.Linear`` calls, and
+    ``F.relu = g`` what ``nn.ReLU`` calls, as in torch; imports still bind submodules to the
+    aliases only (``torch.nn.functional`` stays an alias, gradiente's own module untouched)."""
+    result = run_with_torch_alias("""
+        import torch
+        import torch.nn.functional as F
+        import gradiente
+        torch.nn.init.kaiming_uniform_ = lambda t, **k: t.data.fill_(0.5)
+        print(torch.nn.Linear(2, 1).weight.tolist())
+        relu = F.relu
+        F.relu = lambda x, inplace=False: relu(x) * 2
+        print(torch.nn.ReLU()(torch.tensor([1.0, -1.0])).tolist())
+        print(type(gradiente.nn.functional).__name__, gradiente.nn.functional.__name__)
+    """)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:3] == [
+        "[[0.5, 0.5]]",
+        "[2.0, 0.0]",
+        "module gradiente.nn.functional",
+    ]

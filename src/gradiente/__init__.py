@@ -78,6 +78,7 @@ from gradiente import (  # noqa: E402
     quasirandom,
     return_types,
     signal,
+    sparse,
     special,
     testing,
     transforms,

@@ -141,6 +141,7 @@ ALIASES = {
     "torch.func": "gradiente.func",
     "torch.special": "gradiente.special",
     "torch.fft": "gradiente.fft",
+    "torch.sparse": "gradiente.sparse",
     "torch.quasirandom": "gradiente.quasirandom",
     "torch.signal": "gradiente.signal",
     "torch.return_types": "gradiente.return_types",
@@ -635,14 +636,32 @@ SYNTHETIC = {
 }
 
 
+def _public_values(target: types.ModuleType | None) -> dict:
+    """The public names of ``target`` that are not modules, to be copied into an alias's
+    ``__dict__``: torch's modules are plain modules, so ``vars(torch.nn)`` and
+    ``torchvision.models.__dict__[arch]`` (the imagenet example's model lookup) see every
+    name. Modules stay out: ``torch.nn.functional`` must resolve to its own alias."""
+    if target is None:
+        return {}
+    skipped = (types.ModuleType, __future__._Feature)
+    return {
+        name: value
+        for name, value in vars(target).items()
+        if not name.startswith("_") and not isinstance(value, skipped)
+    }
+
+
 class AliasModule(types.ModuleType):
     """A module that answers ``torch.X`` with gradiente's ``X`` (or says it is unsupported)."""
 
     def __init__(self, name: str, target: types.ModuleType | None, attributes: dict) -> None:
         super().__init__(name, getattr(target, "__doc__", None))
         self.__path__ = []  # a package, so that ``import torch.X`` asks the finder for X
+        copied = _public_values(target)
+        self.__dict__.update(copied)
         self.__dict__.update(attributes)
         self._gradiente_target = target
+        self._gradiente_copied = set(copied) - set(attributes)
 
     def __getattr__(self, attr: str):
         if attr == "__all__":
@@ -674,6 +693,12 @@ class AliasModule(types.ModuleType):
         if isinstance(value, types.ModuleType) and self.__name__.startswith("torchvision"):
             if callable(getattr(target, attr, None)):
                 return
+        # A script's monkeypatch (``torch.nn.init.kaiming_uniform_ = f``) reaches the module
+        # gradiente's own code calls, as it would reach torch's; submodules bound by imports
+        # and private names stay on the alias.
+        public = not attr.startswith("_") and not isinstance(value, types.ModuleType)
+        if public and target is not None:
+            setattr(target, attr, value)
         super().__setattr__(attr, value)
 
     def _public_names(self) -> list[str]:
@@ -681,7 +706,8 @@ class AliasModule(types.ModuleType):
         without one) its public names, leaving out the modules it imported; plus the
         alias's own torch names (``torch.save``, a synthetic module's attributes)."""
         target = self.__dict__.get("_gradiente_target")
-        names = [n for n in self.__dict__ if not n.startswith("_")]
+        copied = self.__dict__.get("_gradiente_copied", set())
+        names = [n for n in self.__dict__ if not n.startswith("_") and n not in copied]
         if target is not None and hasattr(target, "__all__"):
             names += list(target.__all__)
         elif target is not None:

@@ -373,6 +373,13 @@ def typename(obj) -> str:
 
 def range(start=0, end=None, step=1, dtype=None, device=None, requires_grad=False):  # noqa: A001
     """Deprecated in PyTorch: like arange but including ``end``, float by default."""
+    warnings.warn(
+        "torch.range is deprecated and will be removed in a future release because its "
+        "behavior is inconsistent with Python's range builtin. Instead, use torch.arange, "
+        "which produces values in [start, end).",
+        UserWarning,
+        stacklevel=2,
+    )
     if end is None:
         start, end = 0, start
     n = int(math.floor((end - start) / step)) + 1

@@ -9,6 +9,7 @@ import itertools
 from gradiente import backend as B
 from gradiente.backend import xp
 from gradiente.functions.joining import _tensors
+from gradiente.functions.torch_aliases import warn_once
 from gradiente.tensor import (
     arange,
     as_tensor,
@@ -22,6 +23,11 @@ from gradiente.tensor import (
 def meshgrid(*tensors, indexing=None):
     """Coordinate grids: with ``indexing='ij'`` (the default) output i varies along dim i."""
     tensors = _tensors(tensors)
+    if indexing is None:
+        warn_once(
+            "torch.meshgrid: in an upcoming release, it will be required to pass the "
+            "indexing argument."
+        )
     indexing = indexing or "ij"
     if indexing not in ("ij", "xy"):
         raise RuntimeError(

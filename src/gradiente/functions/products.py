@@ -9,6 +9,7 @@ import numbers
 
 from gradiente import backend as B
 from gradiente.functions.grids import triu_indices
+from gradiente.functions.torch_aliases import warn_once
 from gradiente.ops import linalg as L
 from gradiente.ops.loss import FusedAs
 from gradiente.tensor import (
@@ -71,6 +72,12 @@ def tensordot(a, b, dims=2, out=None):
 
 
 def chain_matmul(*matrices):
+    """The product of the matrices, left to right (deprecated: ``torch.linalg.multi_dot``)."""
+    warn_once(
+        "torch.chain_matmul is deprecated and will be removed in a future PyTorch release. "
+        "Use torch.linalg.multi_dot instead, which accepts a list of two or more tensors "
+        "rather than multiple parameters."
+    )
     out = matrices[0]
     for m in matrices[1:]:
         out = out @ m

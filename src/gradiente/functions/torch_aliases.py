@@ -1,10 +1,13 @@
-"""torch's top-level second names and small switches: ``torch.split_with_sizes``, the
-real-tensor no-ops ``torch.conj``/``resolve_conj``/``resolve_neg``, ``torch.real``,
-``torch.is_same_size``/``is_signed``/``is_inference``/``get_device``, ``torch.from_dlpack``,
-and the settings ``set_flush_denormal``, ``set_warn_always`` and the deterministic debug mode.
+"""torch's top-level second names and small switches: ``torch.split_with_sizes``,
+``torch.spmm``, the real-tensor no-ops ``torch.conj``/``resolve_conj``/``resolve_neg``,
+``torch.real``, ``torch.is_same_size``/``is_signed``/``is_inference``/``get_device``,
+``torch.from_dlpack``, and the settings ``set_flush_denormal``, ``set_warn_always`` (with
+``warn_once``, torch's once-per-process warnings) and the deterministic debug mode.
 """
 
 from __future__ import annotations
+
+import warnings
 
 from gradiente.backend import xp
 from gradiente.functions import settings
@@ -31,11 +34,18 @@ __all__ = [
     "set_flush_denormal",
     "set_warn_always",
     "split_with_sizes",
+    "spmm",
 ]
 
 
 def split_with_sizes(input: Tensor, split_sizes, dim: int = 0):
     return input.split_with_sizes(split_sizes, dim)
+
+
+def spmm(input: Tensor, mat2: Tensor) -> Tensor:
+    """``torch.spmm``: the matrix product, which PyTorch also takes for a dense ``input``
+    (gradiente's tensors are all dense; see ``gradiente.sparse``)."""
+    return input.mm(mat2)
 
 
 def conj(input: Tensor) -> Tensor:
@@ -111,6 +121,19 @@ def set_warn_always(b: bool) -> None:
 
 def is_warn_always_enabled() -> bool:
     return _WARN_ALWAYS[0]
+
+
+_WARNED: set[str] = set()
+
+
+def warn_once(message: str, stacklevel: int = 3) -> None:
+    """A UserWarning that torch raises once per process (its ``TORCH_WARN_ONCE``), or on
+    every call after ``set_warn_always(True)``; ``stacklevel`` 3 names the line that called
+    the function calling this."""
+    if message in _WARNED and not _WARN_ALWAYS[0]:
+        return
+    _WARNED.add(message)
+    warnings.warn(message, UserWarning, stacklevel=stacklevel)
 
 
 _DEBUG_MODES = {"default": 0, "warn": 1, "error": 2}
