@@ -171,13 +171,18 @@ def test_autograd_graph_names():
     )
 
 
-def test_saved_tensors_hooks_refused_clearly():
+def test_saved_tensors_hooks_pack_and_unpack():
     import gradiente
     from gradiente.autograd.graph import saved_tensors_hooks
 
-    with pytest.raises(NotImplementedError, match="saved_tensors_hooks is not supported"):
-        with saved_tensors_hooks(lambda t: t, lambda t: t):
-            gradiente.ones(1)
+    seen = []
+    x = gradiente.ones(2, requires_grad=True)
+    pack = lambda t: seen.append("pack") or t  # noqa: E731
+    unpack = lambda t: seen.append("unpack") or t  # noqa: E731
+    with saved_tensors_hooks(pack, unpack):
+        y = x.sin()
+    y.sum().backward()
+    assert seen == ["pack", "unpack"]
 
 
 def test_private_names():

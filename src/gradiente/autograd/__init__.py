@@ -7,7 +7,7 @@ Where each piece lives: ``function.py`` (Function = op = graph node, and views),
 
 from __future__ import annotations
 
-from gradiente.autograd import forward_ad, functional
+from gradiente.autograd import forward_ad, functional, graph
 from gradiente.autograd.backward import backward, grad
 from gradiente.autograd.function import Function, once_differentiable
 from gradiente.autograd.grad_mode import (

@@ -3,6 +3,8 @@ into root edges and seeds and hand them to the engine (``run_backward``)."""
 
 from __future__ import annotations
 
+import warnings
+
 from gradiente.autograd import function as _function
 from gradiente.autograd.engine import run_backward
 from gradiente.autograd.grad_mode import grad_state
@@ -14,6 +16,8 @@ def _seq(x):
     ``model.parameters()``, ``dict.values()``), as torch accepts."""
     if x is None:
         return None
+    if type(x) is _function.GradientEdge:
+        return [x]
     if isinstance(x, (list, tuple)):
         return list(x)
     if isinstance(x, _function._Tensor) or not hasattr(x, "__iter__"):
@@ -62,6 +66,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     roots, seeds = _roots_and_seeds(tensors, grad_tensors)
     if retain_graph is None:
         retain_graph = create_graph
+    if create_graph and not _warned_create_graph:
+        _warn_create_graph()
     if inputs is None:
         run_backward(roots, seeds, retain_graph, create_graph)
         return
@@ -71,7 +77,25 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     for x, g in zip(inputs, got):
         if g is not None:
             g = g if create_graph else g.detach()
-            x.grad = g.clone() if x.grad is None else x.grad + g
+            x.grad = g.clone() if x._grad is None else x._grad + g
+
+
+_warned_create_graph = False
+
+
+def _warn_create_graph() -> None:
+    """torch's warning, once per process, for ``backward(create_graph=True)``."""
+    global _warned_create_graph
+    _warned_create_graph = True
+    warnings.warn(
+        "Using backward() with create_graph=True will create a reference cycle between the "
+        "parameter and its gradient which can cause a memory leak. We recommend using "
+        "autograd.grad when creating the graph to avoid this. If you have to use this function, "
+        "make sure to reset the .grad fields of your parameters to None after use to break the "
+        "cycle and avoid the leak.",
+        UserWarning,
+        stacklevel=3,
+    )
 
 
 def grad(
@@ -98,7 +122,9 @@ def grad(
     """
     Tensor = _function._Tensor
     outputs = _seq(outputs)
-    single = isinstance(inputs, Tensor)
+    if not all(isinstance(o, Tensor) for o in outputs):
+        raise AssertionError("Expected output to be a torch.Tensor")
+    single = isinstance(inputs, (Tensor, _function.GradientEdge))
     inputs = _seq(inputs)
     grad_outputs = _seq(grad_outputs) or [None] * len(outputs)
     if allow_unused is None:
@@ -114,7 +140,7 @@ def grad(
             materialize_grads,
         )
     roots, seeds = _roots_and_seeds(outputs, grad_outputs)
-    if not all(x.requires_grad for x in inputs):
+    if not all(type(x) is _function.GradientEdge or x.requires_grad for x in inputs):
         raise RuntimeError("One of the differentiated Tensors does not require grad")
     capture = {}
     for i, x in enumerate(inputs):

@@ -16,7 +16,14 @@ from gradiente.autograd import function as _function
 from gradiente.autograd import reduced_precision
 from gradiente.autograd.function import AccumulateGrad, Function
 from gradiente.autograd.grad_mode import _anomaly, grad_state
-from gradiente.backend import is_out_of_memory, mark_device, module_for, ndarray, out_of_memory
+from gradiente.backend import (
+    is_out_of_memory,
+    mark_device,
+    module_for,
+    ndarray,
+    out_of_memory,
+    torch_type_name,
+)
 
 
 def _consumer_counts(roots) -> dict:
@@ -147,6 +154,8 @@ def run_backward(
     try:
         for node in order:
             grads = buffers.pop(node, None) or [None] * node._n_outputs
+            if capture and isinstance(node, AccumulateGrad) and (node, 0) not in capture:
+                continue  # a leaf grad() did not ask for: torch runs neither it nor its hooks
             grads = _run_pre_hooks(node, grads, adopted)
 
             if capture:
@@ -187,8 +196,7 @@ def run_backward(
                     input_grads = input_grads + (None,) * (len(node._edges) - len(input_grads))
                 post = node.__dict__.get("_post_hooks")
                 if post:
-                    for hook in post:
-                        hook(input_grads, tuple(grads))
+                    input_grads = _run_post_hooks(node, post, input_grads, tuple(grads))
 
             if not retain_graph:
                 _release(node)
@@ -301,6 +309,56 @@ def _zeros_for_output(node, i):
     return _function._Tensor._make(zeros, False, None)
 
 
+def _check_hook_result(hook, g, new) -> None:
+    """torch's errors for a tensor hook that returned something other than a gradient of
+    ``g``'s form."""
+    if not isinstance(new, _function._Tensor):
+        raise TypeError(f"expected Variable, but hook returned '{type(new).__name__}'")
+    name = getattr(hook, "__name__", type(hook).__name__)
+    if new._data.shape != g._data.shape:
+        raise RuntimeError(f"hook '{name}' has changed the size of value")
+    if new._data.dtype != g._data.dtype:
+        raise RuntimeError(
+            f"hook '{name}' has changed the type of value (was {_type_name(g)} got "
+            f"{_type_name(new)})"
+        )
+
+
+def _run_post_hooks(node, hooks, input_grads: tuple, grads: tuple) -> tuple:
+    """``input_grads`` passed through the node's hooks (``grad_fn.register_hook``), each
+    called as ``hook(grad_inputs, grad_outputs)`` with the gradients of the inputs torch's
+    node has (not those of dims or flags); one that returns a tuple replaces them."""
+    shown = node._shown_inputs()
+    if shown is None:
+        shown = tuple(range(len(input_grads)))
+    full = list(input_grads) + [None] * (len(node._edges) - len(input_grads))
+    for hook in hooks:
+        seen = tuple(full[i] for i in shown)
+        new = hook(seen, grads)
+        if new is not None:
+            for i, g in zip(shown, _checked_node_hook_result(hook, seen, new)):
+                full[i] = g
+    return tuple(full)
+
+
+def _checked_node_hook_result(hook, grads: tuple, new) -> tuple:
+    """A node hook's replacement for ``grads``: one per input, as torch checks."""
+    new = tuple(new)
+    if len(new) != len(grads):
+        name = getattr(hook, "__name__", type(hook).__name__)
+        raise RuntimeError(
+            f"hook '{name}' has returned an incorrect number of values (got {len(new)}, but "
+            f"expected {len(grads)})"
+        )
+    return new
+
+
+def _type_name(t) -> str:
+    """torch's legacy type name of tensor ``t`` ("torch.FloatTensor")."""
+    where = "torch." if t._data.__class__ is ndarray else "torch.cuda."
+    return where + torch_type_name(t._data.dtype) + "Tensor"
+
+
 def _run_tensor_hooks(hooks, g, adopted):
     """g passed through a tensor's hooks in order (a hook returning a tensor replaces g).
 
@@ -310,6 +368,7 @@ def _run_tensor_hooks(hooks, g, adopted):
         adopted.add(id(g._data))
         new = hook(g)
         if new is not None:
+            _check_hook_result(hook, g, new)
             g = new
     adopted.add(id(g._data))
     return g

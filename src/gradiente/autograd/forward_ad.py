@@ -62,6 +62,10 @@ class UnpackedDualTensor(NamedTuple):
     tangent: object
 
 
+# Changes whenever a level ends: a tangent cached on a tensor under another token is stale.
+_level_token = [object()]
+
+
 def enter_dual_level() -> int:
     """Enter a forward-gradient level and return it; only one may exist at a time."""
     global _current_level
@@ -84,6 +88,7 @@ def exit_dual_level(*, level=None) -> None:
     if level < 0:
         raise RuntimeError("Dual level must be a positive number.")
     _duals.clear()
+    _level_token[0] = object()  # the tangents cached on tensors (unpack_dual) are stale now
     _current_level = level - 1
 
 
@@ -151,11 +156,17 @@ def unpack_dual(tensor, *, level=None) -> UnpackedDualTensor:
     for d in _duals:
         if d.tensor is tensor:
             return UnpackedDualTensor(_primal(tensor, d.tracked), d.tangent)
+    cached = tensor.__dict__.get("_dual_tangent")
+    if cached is not None and cached[0] is _level_token[0] and cached[1] == tensor._version:
+        _, _, tracked, tangent = cached  # the same tangent again, as torch keeps it
+        return UnpackedDualTensor(_primal(tensor, tracked), tangent)
     duals = _reachable_duals(tensor)
     if not duals:
         return UnpackedDualTensor(tensor, None)
     tracked = any(d.tracked for d in duals) or _reaches_other_leaves(tensor)
-    return UnpackedDualTensor(_primal(tensor, tracked), _tangent(tensor, duals, tracked))
+    tangent = _tangent(tensor, duals, tracked)
+    tensor.__dict__["_dual_tangent"] = (_level_token[0], tensor._version, tracked, tangent)
+    return UnpackedDualTensor(_primal(tensor, tracked), tangent)
 
 
 def _primal(tensor, tracked: bool):
@@ -178,6 +189,7 @@ def _tangent(y, duals: list, tracked: bool):
             [gi for gi, _ in pairs],
             [u],
             [t for _, t in pairs],
+            retain_graph=True,  # y's own nodes are on this path: unpacking y again needs them
             create_graph=keep_graph,
             allow_unused=True,
         )

@@ -30,11 +30,14 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import traceback
 import warnings
 import weakref
+from typing import NamedTuple
 
 from gradiente import backend as B
+from gradiente.autograd import saved as _saved
 from gradiente.autograd.grad_mode import _anomaly, grad_state
 from gradiente.backend import ndarray, xp
 
@@ -72,9 +75,49 @@ class VersionCounter:
     """How many times a tensor's memory was modified in place; shared by a tensor and its views."""
 
     __slots__ = ("value",)
+    inference = False  # see InferenceCounter
 
     def __init__(self):
         self.value = 0
+
+
+INFERENCE_SAVE_MESSAGE = (
+    "Inference tensors cannot be saved for backward. Please do not use Tensors created in "
+    "inference mode in computation tracked by autograd. To work around this, you can make a "
+    "clone to get a normal tensor and use it in autograd, or use `torch.no_grad()` instead of "
+    "`torch.inference_mode()`."
+)
+INFERENCE_INPLACE_MESSAGE = (
+    "Inplace update to inference tensor outside InferenceMode is not allowed.You can make a "
+    "clone to get a normal tensor before doing inplace update.See "
+    "https://github.com/pytorch/rfcs/pull/17 for more details."
+)
+
+
+class InferenceCounter(VersionCounter):
+    """The counter of an inference tensor (made in ``inference_mode()``) and of its views.
+
+    torch's inference tensors track no version, which is what makes them cheap; here the
+    counter's class is the mark (``Tensor.is_inference()``). Counting an in-place change
+    outside inference mode raises torch's error (after the write, as torch's check comes
+    after its kernel too), and ``_record_inputs`` refuses to save such a tensor for backward.
+    """
+
+    __slots__ = ("_count",)
+    inference = True
+
+    def __init__(self):
+        self._count = 0
+
+    @property
+    def value(self) -> int:
+        return self._count
+
+    @value.setter
+    def value(self, count: int) -> None:
+        if not grad_state.inference:
+            raise RuntimeError(INFERENCE_INPLACE_MESSAGE)
+        self._count = count
 
 
 class _SavedOutput:
@@ -87,6 +130,20 @@ class _SavedOutput:
         self.counter = counter
         self.version = counter.value
         self.output_nr = output_nr  # which of the node's outputs (its gradient's slot)
+
+
+def unpack_saved(node, item):
+    """Saved entry ``item`` of ``node`` that is not an input tensor, as backward reads it: the
+    node's own output as a tensor of the node, a packed tensor through its unpack hook."""
+    if isinstance(item, _SavedOutput):
+        _check_version(item.counter, item.version, item.array, node, node, item.output_nr)
+        t = _Tensor._make(item.array, grad_state.enabled, node)
+        t._output_nr = item.output_nr  # under create_graph, its gradient's slot
+        t._version_counter = item.counter
+        return t
+    if isinstance(item, _saved.Packed):
+        return item.unpack(node)
+    return item
 
 
 class Node:
@@ -117,10 +174,19 @@ class Node:
     def name(self) -> str:
         return type(self).__name__
 
+    def __getattr__(self, attribute: str):
+        """``_saved_self``, ``_saved_result``, ``_raw_saved_self``, ... (see ``saved``): called
+        only for attributes the node does not have."""
+        if attribute.startswith(("_saved_", "_raw_saved_")) and not type(self)._user_defined:
+            return _saved.lookup(self, attribute)  # a custom Function has only saved_tensors
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{attribute}'")
+
     def __repr__(self) -> str:
         # torch makes the nodes of a user's Function in torch.autograd.function, and says so
         where = "" if type(self).__module__.startswith("gradiente") else "torch.autograd.function."
         return f"<{where}{self.name()} object at {hex(id(self))}>"
+
+    _user_defined = False  # see Function
 
     # Which arguments of forward ``next_functions`` lists, by position; None: the tensors of
     # a floating dtype (not index, mask or target tensors, not dims, flags or exponents).
@@ -132,40 +198,64 @@ class Node:
         """(node, output number) per differentiable input, as torch shows them: (None, 0) for
         one that needs no gradient. (The engine walks ``_edges`` instead: one per argument of
         forward, in the order backward returns their gradients.)"""
+        shown = self._shown_inputs()
+        if shown is None:
+            return self._edges
+        return tuple(self._edges[i] for i in shown)
+
+    def _shown_inputs(self):
+        """The positions, among forward's arguments, of the inputs torch's node has (those
+        ``next_functions`` lists and node hooks see gradients for); None: all of them."""
         meta = getattr(self, "_input_meta", None)
         if meta is None:
-            return self._edges
+            return None
         if self.next_function_inputs is not None:
-            return tuple(self._edges[i] for i in self.next_function_inputs)
-        return tuple(
-            edge
-            for edge, m in zip(self._edges, meta, strict=True)
-            if m is not None and m[1].kind in "fc"
-        )
+            return self.next_function_inputs
+        return tuple(i for i, m in enumerate(meta) if m is not None and m[1].kind in "fc")
+
+    @property
+    def metadata(self) -> dict:
+        """A dict for the user's own notes on this node (empty until filled)."""
+        return self.__dict__.setdefault("_metadata", {})
+
+    def __call__(self, *grad_outputs):
+        """This node's backward applied to ``grad_outputs``: the gradient for each input that
+        ``next_functions`` lists (torch's ``grad_fn(grad)``)."""
+        if self._freed:
+            raise RuntimeError(FREED_MESSAGE)
+        grads = type(self).backward(self, *grad_outputs)
+        grads = grads if isinstance(grads, tuple) else (grads,)
+        shown = self._shown_inputs()
+        if shown is None:
+            return grads
+        grads = grads + (None,) * (len(self._input_meta) - len(grads))
+        return tuple(grads[i] for i in shown)
 
     def register_hook(self, hook):
-        """Hook called as ``hook(grad_inputs, grad_outputs)`` after this node's backward."""
+        """Hook called as ``hook(grad_inputs, grad_outputs)`` after this node's backward; it
+        may return replacement ``grad_inputs``."""
         hooks = self.__dict__.setdefault("_post_hooks", [])
         hooks.append(hook)
-        return _RemovableHandle(hooks, hook)
+        return RemovableHandle(hooks, hook)
 
     def register_prehook(self, hook):
         """Hook called as ``hook(grad_outputs)`` before this node's backward; it may return
         replacement gradients (a tuple, one per output)."""
         hooks = self.__dict__.setdefault("_node_pre_hooks", [])
         hooks.append(hook)
-        return _RemovableHandle(hooks, hook)
+        return RemovableHandle(hooks, hook)
 
     def _add_pre_hook(self, output_nr: int, hook):
         if self._pre_hooks is None:
             self._pre_hooks = {}
         hooks = self._pre_hooks.setdefault(output_nr, [])
         hooks.append(hook)
-        return _RemovableHandle(hooks, hook)
+        return RemovableHandle(hooks, hook)
 
 
-class _RemovableHandle:
-    """What ``register_hook`` returns: ``handle.remove()`` unregisters the hook."""
+class RemovableHandle:
+    """What ``register_hook`` returns: ``handle.remove()`` unregisters the hook (also on
+    leaving a ``with handle:`` block)."""
 
     def __init__(self, hooks: list, hook):
         self._hooks = hooks
@@ -174,6 +264,15 @@ class _RemovableHandle:
     def remove(self) -> None:
         if self._hook in self._hooks:
             self._hooks.remove(self._hook)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.remove()
+
+
+_RemovableHandle = RemovableHandle  # its former name
 
 
 class AccumulateGrad(Node):
@@ -186,6 +285,12 @@ class AccumulateGrad(Node):
         super().__init__()
         self.variable = variable
         self._edges = ()
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"  # torch's C++ name
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {hex(id(self))}>"
 
 
 class FunctionCtx:
@@ -279,6 +384,25 @@ class Function(Node, FunctionCtx):
     def backward(ctx, *grad_outputs):
         raise NotImplementedError("a Function subclass must implement backward")
 
+    vjp = backward  # torch's other name for it
+    generate_vmap_rule = False  # torch.func.vmap's own rule for this Function: not asked for
+
+    @staticmethod
+    def jvp(ctx, *grad_inputs):
+        """Forward-mode derivative: a subclass defines it to be used under ``forward_ad``."""
+        raise NotImplementedError(
+            "You must implement the jvp function for custom autograd.Function to use it with "
+            "forward mode AD."
+        )
+
+    @staticmethod
+    def vmap(info, in_dims, *args):
+        """``torch.func.vmap``'s rule for this Function: a subclass may define it."""
+        raise NotImplementedError(
+            "To use autograd.Function with vmap, you must either override the vmap staticmethod "
+            "or set generate_vmap_rule=True."
+        )
+
     @staticmethod
     def setup_context(ctx, inputs, output):
         """Override to save what backward needs when ``forward`` does not take ``ctx``
@@ -305,20 +429,23 @@ class Function(Node, FunctionCtx):
             raise RuntimeError(FREED_MESSAGE)
         out = []
         for item, version in zip(self._saved, self._saved_versions):
-            if isinstance(item, _SavedOutput):
-                _check_version(item.counter, item.version, item.array, self)
-                t = _Tensor._make(item.array, grad_state.enabled, self)
-                t._output_nr = item.output_nr  # under create_graph, its gradient's slot
-                t._version_counter = item.counter
-                out.append(t)
-            elif isinstance(item, _Tensor):
+            if isinstance(item, _Tensor):  # an input, the common case
                 counter = item._version_counter
                 if counter is not None and counter.value != version:
-                    _check_version(counter, version, item._data, self)
+                    _check_version(
+                        counter, version, item._data, self, item.grad_fn, item._output_nr
+                    )
                 out.append(item)
+            elif isinstance(item, _saved.Packed):  # saved-tensor hooks: their own order
+                return _saved.unpack_all(self)
             else:
-                out.append(item)
+                out.append(unpack_saved(self, item))
         return tuple(out)
+
+    def save_for_forward(self, *tensors) -> None:
+        """Keep tensors for a ``jvp`` (forward mode); gradiente's forward mode runs through
+        ``backward`` instead, so they are only kept (``ctx.saved_tensors`` does not list them)."""
+        self.__dict__["_saved_for_forward"] = tensors
 
     def mark_non_differentiable(self, *tensors) -> None:
         """Declare outputs (e.g. indices) that never receive or pass a gradient."""
@@ -449,6 +576,30 @@ def _node_class_named(cls, name: str):
     return node_class
 
 
+def show_as(result, name: str, *inputs):
+    """``result`` of an op composed of other ops, its last node shown under torch's name for
+    the op (``AddmmBackward0`` for ``addmm``'s final add), as ``repr`` and graph-walking code
+    see it in torch. Only the name changes: the node computes the same gradients. A node that
+    is an input's own (the op returned an input as it is) keeps its name."""
+    node = result.grad_fn
+    if node is None or any(node is getattr(t, "grad_fn", None) for t in inputs):
+        return result
+    shown = _shown_classes.get((type(node), name))
+    if shown is None:
+        attributes = {
+            "_is_node_class": True,
+            "__module__": type(node).__module__,
+            "__init__": Node.__init__,
+            "name": lambda self: name,
+        }
+        shown = _shown_classes[type(node), name] = type(name, (type(node),), attributes)
+    node.__class__ = shown
+    return result
+
+
+_shown_classes: dict = {}
+
+
 def _finish(cls, ctx, out, args, kwargs, record: bool, device):
     """Put forward's result ``out`` on the inputs' device, make ``ctx`` a graph node with
     ``args`` as its inputs when ``record``, and wrap the outputs as tensors."""
@@ -469,15 +620,22 @@ def _finish(cls, ctx, out, args, kwargs, record: bool, device):
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+def _in_package(filename: str, sub: str = "") -> bool:
+    """Whether ``filename`` is one of gradiente's own files (in its subpackage ``sub``)."""
+    return os.path.abspath(filename).startswith(os.path.join(_PACKAGE_DIR, sub, ""))
+
+
 def forward_trace() -> str:
     """The caller's stack, formatted as a traceback without gradiente's own frames (nor the
     interpreter's frozen ones): what anomaly detection shows for the op whose backward
     failed."""
+    frames = traceback.extract_stack()
+    # under ``gradiente run`` the script is called by the launcher and the CLI: start after
+    cli = [i for i, frame in enumerate(frames) if _in_package(frame.filename, "cli")]
     frames = [
         frame
-        for frame in traceback.extract_stack()
-        if not frame.filename.startswith("<frozen")
-        and not os.path.abspath(frame.filename).startswith(_PACKAGE_DIR + os.sep)
+        for frame in frames[cli[-1] + 1 if cli else 0 :]
+        if not frame.filename.startswith("<frozen") and not _in_package(frame.filename)
     ]
     return "".join(traceback.format_list(frames))
 
@@ -549,9 +707,16 @@ def _record_inputs(ctx, args) -> None:
             needs.append(False)
             next_functions.append((None, 0))
     if ctx._saved:
-        ctx._saved_versions = tuple(
-            it._get_version_counter().value if isinstance(it, Tensor) else 0 for it in ctx._saved
-        )
+        versions = []
+        for it in ctx._saved:
+            if isinstance(it, Tensor):
+                counter = it._get_version_counter()
+                if counter.inference:
+                    raise RuntimeError(INFERENCE_SAVE_MESSAGE)
+                versions.append(counter.value)
+            else:
+                versions.append(0)
+        ctx._saved_versions = tuple(versions)
     ctx._edges = tuple(next_functions)
     ctx.needs_input_grad = tuple(needs)
     ctx._input_meta = tuple(input_meta)
@@ -573,6 +738,8 @@ def _wrap_outputs(ctx, cls, out, record: bool, args, kwargs):
             result = _rebase_dirty(ctx, out, result)
         if record and ctx._saved:
             _mark_saved_outputs(ctx, (out,), (result,))
+            if _saved.hooks_stack:  # a saved_tensors_hooks block is open: pack them
+                _saved.pack_saved(ctx)
         return result
     outputs = out
     # a custom Function's non-tensor outputs are handed out as they are, with no gradient
@@ -600,6 +767,8 @@ def _wrap_outputs(ctx, cls, out, record: bool, args, kwargs):
         results.append(result)
     if record:
         _mark_saved_outputs(ctx, outputs, results)
+        if ctx._saved and _saved.hooks_stack:
+            _saved.pack_saved(ctx)
     return tuple(results)
 
 
@@ -638,15 +807,19 @@ def _link_view(view, cls, args, kwargs, output_nr: int | None = None) -> None:
     view._base = base if base._base is None else base._base
     if not grad_state.enabled:
         return
+    # PyTorch forbids in-place ops on the outputs of an op that returns several views
+    multi_output = None
+    if output_nr is not None:
+        op = view.grad_fn.name() if view.grad_fn is not None else cls.backward_name
+        multi_output = f"Output {output_nr} of {_op_name(op)}"
     if base._base is None:
 
         def parent(root):
             return root
 
-        # PyTorch forbids in-place ops on the outputs of an op that returns several views
-        multi_output = None if output_nr is None else f"Output {output_nr} of {cls.backward_name}"
     elif base._view is not None:
-        parent, _, multi_output = base._view
+        parent, _, base_multi_output = base._view
+        multi_output = multi_output or base_multi_output
     else:
         return  # base is a view made without grad mode: no recipe, as in PyTorch
     rest = args[1:]
@@ -656,6 +829,11 @@ def _link_view(view, cls, args, kwargs, output_nr: int | None = None) -> None:
         return out if output_nr is None else out[output_nr]
 
     view._view = (replay, counter.value, multi_output)
+
+
+def _op_name(node_name: str) -> str:
+    """The op of a node, as torch's messages name it: "Mul" for "MulBackward0"."""
+    return re.sub(r"Backward\d*$", "", node_name)
 
 
 def _shares_memory(a, b) -> bool:
@@ -675,6 +853,7 @@ def refresh_view(view) -> None:
     if now == version:
         return
     fresh = replay(view._base)
+    show_as(fresh, "AsStridedBackward0")  # torch regenerates the view by as_strided
     view.grad_fn, view._output_nr = fresh.grad_fn, fresh._output_nr
     view._requires_grad = fresh._requires_grad
     view._view = (replay, now, multi_output)
@@ -753,8 +932,18 @@ def follow_saved_output(node, counter, target) -> None:
     node._saved = replaced
 
 
+class GradientEdge(NamedTuple):
+    """An edge of the backward graph: output ``output_nr`` of ``node`` (torch's
+    ``torch.autograd.graph.GradientEdge``); ``autograd.grad`` takes one in place of a tensor."""
+
+    node: object
+    output_nr: int
+
+
 def _edge_of(t):
     """The backward edge of tensor ``t``: (its grad_fn, output index) or its AccumulateGrad."""
+    if type(t) is GradientEdge:
+        return (t.node, t.output_nr)
     fn = t.grad_fn
     if fn is not None:
         return (fn, t._output_nr)
@@ -765,15 +954,28 @@ def _edge_of(t):
     return (acc, 0)
 
 
-def _check_version(counter, version, data, node) -> None:
-    if counter.value != version:
-        raise RuntimeError(
-            "one of the variables needed for gradient computation has been modified by an "
-            f"inplace operation: [tensor of shape {tuple(data.shape)}, dtype {data.dtype}], "
-            f"output of or input to {node.name()}, is at version {counter.value}; expected "
-            f"version {version} instead. Use an out-of-place operation (e.g. x = x + 1 instead "
-            "of x += 1) or clone() the tensor before modifying it."
-        )
+def _check_version(counter, version, data, node, made_by=None, output_nr: int = 0) -> None:
+    """Refuse a saved tensor changed in place since ``node`` saved it, in torch's words:
+    ``made_by`` is the node the tensor is output ``output_nr`` of (None: a leaf)."""
+    if counter.value == version:
+        return
+    kind = "torch." if B.array_device_index(data) is None else "torch.cuda."
+    kind += B.torch_type_name(data.dtype) + "Tensor"
+    made = ""
+    if made_by is not None and not isinstance(made_by, AccumulateGrad):
+        made = f", which is output {output_nr} of {_op_name(made_by.name())},"
+    hint = (
+        "Hint: the backtrace further above shows the operation that failed to compute its "
+        "gradient. The variable in question was changed in there or anywhere later. Good luck!"
+        if _anomaly[0]
+        else "Hint: enable anomaly detection to find the operation that failed to compute its "
+        "gradient, with torch.autograd.set_detect_anomaly(True, check_nan=False)."
+    )
+    raise RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an "
+        f"inplace operation: [{kind} {list(data.shape)}]{made} is at version {counter.value}; "
+        f"expected version {version} instead. {hint}"
+    )
 
 
 def once_differentiable(backward):

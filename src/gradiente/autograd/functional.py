@@ -33,18 +33,43 @@ def _filled(shape, like, value: float):
     return _function._Tensor._make(xp.full(shape, value, dtype=like._data.dtype))
 
 
-def _zeros_if_none(grads, like, strict, what):
+# torch's strict-mode errors, by the step that found a gradient missing ({i}: the input)
+_INDEPENDENT = {
+    "back": "The output of the user-provided function is independent of input {i}. This is "
+    "not allowed in strict mode.",
+    "back_trick": "The gradient with respect to the input is independent of entry {i} in the "
+    "grad_outputs when using the double backward trick to compute forward mode gradients. "
+    "This is not allowed in strict mode.",
+    "double_back": "The jacobian of the user-provided function is independent of input {i}. "
+    "This is not allowed in strict mode.",
+}
+
+
+def _zeros_if_none(grads, like, strict, stage):
+    """``grads`` with zeros for the missing ones (an input the output does not depend on);
+    in strict mode torch's error for the ``stage`` (see ``_INDEPENDENT``) instead."""
     out = []
-    for g, x in zip(grads, like):
+    for i, (g, x) in enumerate(zip(grads, like)):
         if g is None:
             if strict:
-                raise RuntimeError(
-                    f"The output of the user-provided function is independent of "
-                    f"an input; not allowed in strict mode ({what})"
-                )
+                message = _INDEPENDENT.get(stage)
+                raise RuntimeError(message.format(i=i) if message else stage.format(i=i))
             g = _filled(x._data.shape, x, 0)
         out.append(g)
     return tuple(out)
+
+
+def _check_outputs_require_grad(outs, strict: bool) -> None:
+    """Strict mode: every output must depend differentiably on the inputs (torch's check)."""
+    if not strict:
+        return
+    for i, o in enumerate(outs):
+        if not o.requires_grad:
+            raise RuntimeError(
+                f"Output {i} of the user-provided function does not require gradients. The "
+                "outputs must be computed in a differentiable manner from the input when "
+                "running in strict mode."
+            )
 
 
 def _jacobian_blocks(o, xs, row_grads) -> list:
@@ -75,8 +100,9 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
                 "returns a single Tensor with a single element."
             )
         vs = None if v is None else _tuple(v)[0]
+        _check_outputs_require_grad(outs, strict)
         grads = _grad(outs, xs, vs, create_graph=create_graph, allow_unused=True)
-    grads = _zeros_if_none(grads, xs, strict, "vjp")
+    grads = _zeros_if_none(grads, xs, strict, "back")
     outs = tuple(o if create_graph else o.detach() for o in outs)
     return (outs if out_tuple else outs[0]), (grads if is_tuple else grads[0])
 
@@ -100,9 +126,10 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
             vs = tuple(_filled(x._data.shape, x, 1) for x in xs)
         else:
             vs = _tuple(v)[0]
+        _check_outputs_require_grad(outs, strict)
         us = tuple(_filled(o._data.shape, o, 0).requires_grad_() for o in outs)
         g = _grad(outs, xs, us, create_graph=True, allow_unused=True)
-        g = _zeros_if_none(g, xs, strict, "jvp")
+        g = _zeros_if_none(g, xs, strict, "back")
         pieces = [gi for gi, vi in zip(g, vs) if gi.requires_grad]
         if pieces:
             jv = _grad(
@@ -114,7 +141,7 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
             )
         else:
             jv = (None,) * len(us)
-    jv = _zeros_if_none(jv, outs, strict, "jvp")
+    jv = _zeros_if_none(jv, outs, strict, "back_trick")
     outs = tuple(o if create_graph else o.detach() for o in outs)
     jv = tuple(j if create_graph else j.detach() for j in jv)
     return (outs if out_tuple else outs[0]), (jv if out_tuple else jv[0])
@@ -128,6 +155,7 @@ def jacobian(
     with enable_grad():
         xs = _prepare(inputs, create_graph)
         outs, out_tuple = _tuple(func(*xs))
+        _check_outputs_require_grad(outs, strict)
 
         def row_grads(element):
             """∂element/∂x for every x of xs (zeros where unused, an error if strict)."""
@@ -136,10 +164,14 @@ def jacobian(
                 gs = _grad(
                     [element], xs, retain_graph=True, create_graph=create_graph, allow_unused=True
                 )
-            return _zeros_if_none(gs, xs, strict, "jacobian")
+            return _zeros_if_none(gs, xs, strict, independent)
 
         rows = []
-        for o in outs:
+        for n, o in enumerate(outs):
+            independent = (
+                f"Output {n} of the user-provided function is independent of input {{i}}. This "
+                "is not allowed in strict mode."
+            )
             blocks = _jacobian_blocks(o, xs, row_grads)
             per_input = [jac if create_graph else jac.detach() for jac in blocks]
             rows.append(tuple(per_input) if is_tuple else per_input[0])
@@ -166,11 +198,11 @@ def hessian(
         out = func(*xs)
         if out.numel() != 1:
             raise RuntimeError(
-                "The function given to hessian should return a single element "
-                f"Tensor, got shape {tuple(out.shape)}"
+                "The Tensor returned by the function given to hessian should contain a single "
+                "element"
             )
         gs = _grad([out.reshape(())], xs, create_graph=True, allow_unused=True)
-        return _zeros_if_none(gs, xs, strict, "hessian")
+        return _zeros_if_none(gs, xs, strict, "back")
 
     if not is_tuple:
         return jacobian(
@@ -189,7 +221,7 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
         if out.numel() != 1:
             raise RuntimeError("The function given to hvp should return a single element Tensor")
         gs = _grad([out.reshape(())], xs, create_graph=True, allow_unused=True)
-        gs = _zeros_if_none(gs, xs, strict, "hvp")
+        gs = _zeros_if_none(gs, xs, strict, "back")
         if vs is None:
             vs = tuple(_filled(x._data.shape, x, 1) for x in xs)
         # H v = ∂(∇f · v)/∂x
@@ -198,7 +230,7 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
             hv = (None,) * len(xs)
         else:
             hv = _grad([dot], xs, create_graph=create_graph, allow_unused=True)
-    hv = _zeros_if_none(hv, xs, strict, "hvp")
+    hv = _zeros_if_none(hv, xs, strict, "double_back")
     out = out if create_graph else out.detach()
     hv = tuple(h if create_graph else h.detach() for h in hv)
     return out, (hv if is_tuple else hv[0])

@@ -29,6 +29,12 @@ class _GradState(threading.local):
 grad_state = _GradState()
 
 
+def _recording(mode: bool) -> bool:
+    """Whether ops record the graph under grad mode ``mode``: never in inference mode (torch's
+    ``enable_grad()`` inside ``inference_mode()`` does not record either)."""
+    return mode and not grad_state.inference
+
+
 def is_grad_enabled() -> bool:
     """True when ops record the computational graph for backward."""
     return grad_state.enabled
@@ -47,7 +53,7 @@ class _GradModeContext:
 
     def __enter__(self):
         self._prev = grad_state.enabled
-        grad_state.enabled = self._mode
+        grad_state.enabled = _recording(self._mode)
         return self
 
     def __exit__(self, *exc):
@@ -107,7 +113,7 @@ def _wrap_generator(make_context, generator_function):
 def _grad_enabled(mode: bool):
     """Grad mode ``mode`` inside the block, the previous one after it."""
     prev = grad_state.enabled
-    grad_state.enabled = mode
+    grad_state.enabled = _recording(mode)
     try:
         yield
     finally:
@@ -132,7 +138,7 @@ class set_grad_enabled(_GradModeContext):
     def __init__(self, mode: bool):
         self._mode = bool(mode)
         self._prev = grad_state.enabled
-        grad_state.enabled = self._mode
+        grad_state.enabled = _recording(self._mode)
 
     def __enter__(self):
         return self
@@ -155,9 +161,27 @@ class set_grad_enabled(_GradModeContext):
         return wrapper
 
 
+# Called with True when the first ``inference_mode()`` block (of any thread) opens, with False
+# when the last one closes: the Tensor class then marks the tensors made meanwhile as inference
+# tensors (``tensor.core``), at no cost to tensor creation outside inference mode.
+_inference_listeners: list = []
+_inference_blocks = [0]  # how many inference_mode() blocks are open now, in all threads
+
+
+def _count_inference_block(step: int) -> None:
+    before = _inference_blocks[0]
+    _inference_blocks[0] = before + step
+    if (before == 0) != (before + step == 0):  # the first one opened or the last one closed
+        for listener in _inference_listeners:
+            listener(before == 0)
+
+
 class inference_mode(_GradModeContext):
-    """Like ``no_grad`` (gradiente has no inference tensors). ``mode=False`` leaves inference
-    mode and turns recording on, as torch's ``InferenceMode(false)`` does."""
+    """Like ``no_grad``, and the tensors made inside are *inference tensors*
+    (``is_inference()``): they record no version counter, so autograd refuses to save them
+    for backward and to change them in place once outside the mode, as in torch.
+    ``mode=False`` leaves inference mode and turns recording on, as torch's
+    ``InferenceMode(false)`` does."""
 
     def __init__(self, mode: bool = True):
         self._disable = bool(mode)
@@ -167,11 +191,15 @@ class inference_mode(_GradModeContext):
         self._prev_inference = grad_state.inference
         grad_state.enabled = not self._disable
         grad_state.inference = self._disable
+        if self._disable:
+            _count_inference_block(1)
         return self
 
     def __exit__(self, *exc):
         grad_state.enabled = self._prev
         grad_state.inference = self._prev_inference
+        if self._disable:
+            _count_inference_block(-1)
         return False
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 from gradiente import random as _random
 from gradiente.autograd import function as _function
 from gradiente.autograd.backward import grad as autograd_grad
@@ -30,13 +32,12 @@ def gradcheck(func, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True
     diff_inputs = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
     if not diff_inputs:
         raise ValueError("gradcheck expects at least one input tensor with requires_grad=True")
-    for x in diff_inputs:
-        if x._data.dtype != xp.float64:
-            import warnings
-
+    for i, x in enumerate(inputs):
+        if isinstance(x, Tensor) and x.requires_grad and x._data.dtype != xp.float64:
             warnings.warn(
-                f"gradcheck input of dtype {x.dtype} is not float64: the check may fail "
-                "from rounding alone",
+                f"Input #{i} requires gradient and is not a double precision floating point or "
+                "complex. This check will likely fail if all the inputs are not of double "
+                "precision floating point or complex. ",
                 stacklevel=2,
             )
 
@@ -89,20 +90,22 @@ def gradcheck(func, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True
                     analytical[k][row] = g._data.reshape(-1)
             row += 1
 
-    for k, (a, n) in enumerate(zip(analytical, numerical)):
-        if a.shape != n.shape:
-            n = n.reshape(a.shape)
-        err = xp.abs(a - n) - (atol + rtol * xp.abs(n))
-        if err.size and err.max() > 0:
-            r, c = xp.unravel_index(xp.argmax(err), err.shape)
-            msg = (
-                f"Jacobian mismatch for output element {r} with respect to input {k}, element "
-                f"{c}: analytical {a[r, c]:.10g} vs numerical {n[r, c]:.10g} "
-                f"(atol={atol}, rtol={rtol})"
-            )
-            if raise_exception:
-                raise GradcheckError(msg)
-            return False
+    # torch compares output by output, input by input, each Jacobian shown as its
+    # (input elements, output elements) matrix
+    first = 0
+    for i, arr in enumerate(out_arrays):
+        rows = slice(first, first + arr.size)
+        first += arr.size
+        for k, (a, n) in enumerate(zip(analytical, numerical)):
+            n = n if n.shape == a.shape else n.reshape(a.shape)
+            a, n = a[rows].T, n[rows].T
+            if a.size and (xp.abs(a - n) > atol + rtol * xp.abs(n)).any():
+                if not raise_exception:
+                    return False
+                raise GradcheckError(
+                    f"Jacobian mismatch for output {i} with respect to input {k},\n"
+                    f"numerical:{Tensor._make(n)!r}\nanalytical:{Tensor._make(a)!r}\n"
+                )
     return True
 
 

@@ -29,6 +29,7 @@ import numbers
 import warnings
 
 from gradiente import backend as B
+from gradiente.autograd.function import show_as as _show_as
 from gradiente.backend import xp
 from gradiente.func import vmap
 from gradiente.functions.decompositions import (
@@ -274,14 +275,16 @@ def bitwise_right_shift(input, other, *, out=None):
 def var_mean(input, dim=None, unbiased=None, keepdim=False, correction=None):
     """(var, mean) over ``dim``."""
     dims, correction = _spread_args(input, dim, unbiased, correction, "var_mean")
-    return _R.Var.apply(input, dims, correction, keepdim), input.mean(dims, keepdim)
+    var, mean = _R.Var.apply(input, dims, correction, keepdim), input.mean(dims, keepdim)
+    return _show_as(var, "VarMeanBackward0"), _show_as(mean, "VarMeanBackward0")
 
 
 @numpy_axis
 def std_mean(input, dim=None, unbiased=None, keepdim=False, correction=None):
     """(std, mean) over ``dim``."""
     dims, correction = _spread_args(input, dim, unbiased, correction, "std_mean")
-    return _R.Std.apply(input, dims, correction, keepdim), input.mean(dims, keepdim)
+    std, mean = _R.Std.apply(input, dims, correction, keepdim), input.mean(dims, keepdim)
+    return _show_as(std, "StdMeanBackward0"), _show_as(mean, "StdMeanBackward0")
 
 
 def is_tensor(obj) -> bool:

@@ -127,9 +127,16 @@ class Einsum(ArrayFunction):
     backward_name = "EinsumBackward0"
 
     def name(self) -> str:
-        # PyTorch computes einsum with permutes, reshapes and bmm; its node is named after the
-        # last of those steps, which is not stable across shapes, so we name the op itself.
-        return "EinsumBackward0"
+        """torch's node: the last step of its lowering. One operand is summed over the letters
+        the output drops (``SumBackward1``), else only permuted (``PermuteBackward0``); the
+        operands are contracted pairwise, left to right, and the last pair is a batched
+        matrix product then a view (``ViewBackward0``) when it sums a letter the two share,
+        else an element-wise product (``MulBackward0``)."""
+        subs, out = self.subs, set(self.out)
+        if len(subs) == 1:
+            return "SumBackward1" if set(subs[0]) - out else "PermuteBackward0"
+        shared = set("".join(subs[:-1])) & set(subs[-1])
+        return "ViewBackward0" if shared - out else "MulBackward0"
 
     @staticmethod
     def forward(ctx, subs, out, *operands):

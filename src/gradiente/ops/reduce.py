@@ -280,14 +280,18 @@ SortValues = renamed(GatherAlongDim, "SortValues", "SortBackward0")
 
 
 class ScatterAddAlongDim(ArrayFunction):
-    """zeros(shape).scatter_add_(dim, index, src): the adjoint of ``GatherAlongDim``."""
+    """zeros(shape).scatter_add_(dim, index, src): the adjoint of ``GatherAlongDim``. With
+    ``start=-0.0`` the sums start from −0.0 instead: added to a tensor, they then leave its
+    untouched elements exactly as they are, −0.0 included (``index_add``)."""
 
     backward_name = "ScatterAddBackward0"
 
     @staticmethod
-    def forward(ctx, src, index, dim, shape):
+    def forward(ctx, src, index, dim, shape, start=None):
         ctx.index, ctx.dim, ctx.src_shape = kept(index), dim, src._data.shape
         out = get_array_module(src._data).zeros(shape, dtype=src._data.dtype)
+        if start is not None:
+            out[...] = start
         _scatter_add(out, index, src._data, dim)
         return out
 

@@ -30,6 +30,7 @@ from gradiente.tensor import comparison as _comparison
 from gradiente.tensor import core as _core
 from gradiente.tensor import factories as _factories
 from gradiente.tensor import indexing as _indexing
+from gradiente.tensor import inference as _inference  # noqa: F401 - inference tensors
 from gradiente.tensor import inplace as _inplace
 from gradiente.tensor import linalg as _linalg
 from gradiente.tensor import math as _math

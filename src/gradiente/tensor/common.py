@@ -302,8 +302,16 @@ def _finish(
         return out
     t = _place(t, device)
     if requires_grad:
-        t.requires_grad = True
+        require_grad_at_creation(t)
     return t.pin_memory() if pin_memory else t
+
+
+def require_grad_at_creation(t: Tensor) -> None:
+    """A factory's ``requires_grad=True``: only floating tensors can require grad (torch's
+    factories word the error differently from ``requires_grad_()``)."""
+    if not B.is_float(t._data.dtype):
+        raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
+    t.requires_grad = True
 
 
 def _check_layout(layout) -> None:

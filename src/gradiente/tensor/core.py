@@ -161,9 +161,8 @@ class TensorCore:
 
     @property
     def requires_grad(self) -> bool:
-        """Is ``True`` if gradients need to be computed for this Tensor, ``False`` otherwise."""
-        """Whether operations on this tensor are recorded for backward (a view's follows its
-        base, which an in-place op may have made require grad since)."""
+        """Is ``True`` if gradients need to be computed for this Tensor, ``False`` otherwise
+        (a view's follows its base, which an in-place op may have made require grad since)."""
         if self._view is not None and grad_state.enabled:
             _function.refresh_view(self)
         return self._requires_grad
@@ -178,7 +177,12 @@ class TensorCore:
             )
         if value and not B.is_float(self._data.dtype):
             raise RuntimeError(
-                f"only Tensors of floating point dtype can require gradients (got {self.dtype})"
+                "only Tensors of floating point and complex dtype can require gradients"
+            )
+        if value and self.is_inference() and not grad_state.inference:
+            raise RuntimeError(
+                "Setting requires_grad=True on inference tensor outside InferenceMode is not "
+                "allowed."
             )
         if value and self.grad_fn is None and self._base is not None:
             # a view that becomes a leaf is the root of its own graph from now on (views of it
@@ -228,8 +232,8 @@ class TensorCore:
 
     @property
     def data(self) -> Tensor:
-        """The same values detached from the graph (setting it replaces the values)."""
-        """The same memory as a tensor outside the graph (in-place changes are not tracked)."""
+        """The same memory as a tensor outside the graph (in-place changes are not tracked;
+        setting it replaces the values)."""
         return Tensor._make(self._data, False, None)
 
     @data.setter
@@ -239,7 +243,18 @@ class TensorCore:
     @property
     def _version(self) -> int:
         c = self._version_counter
+        if c is not None and c.inference:
+            raise RuntimeError("Inference tensors do not track version counter.")
         return 0 if c is None else c.value
+
+    def _is_view(self) -> bool:
+        """True for a view of another tensor's memory (``_base`` names that tensor)."""
+        return self._base is not None
+
+    def is_inference(self) -> bool:
+        """True for an inference tensor: one made in ``inference_mode()``, or a view of one."""
+        c = self._version_counter
+        return c is not None and c.inference
 
     @property
     def retains_grad(self) -> bool:
@@ -641,6 +656,8 @@ class TensorCore:
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` in place; returns self."""
+        if requires_grad and not B.is_float(self._data.dtype):  # torch's message differs here
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
         self.requires_grad = requires_grad
         return self
 
@@ -664,7 +681,7 @@ class TensorCore:
         if self._hooks is None:
             self._hooks = []
         self._hooks.append(hook)
-        return _function._RemovableHandle(self._hooks, hook)
+        return _function.RemovableHandle(self._hooks, hook)
 
     def register_post_accumulate_grad_hook(self, hook):
         """Call ``hook(tensor)`` after a backward pass has accumulated into this leaf's
@@ -675,7 +692,7 @@ class TensorCore:
             )
         hooks = self.__dict__.setdefault("_post_accumulate_grad_hooks", [])
         hooks.append(hook)
-        return _function._RemovableHandle(hooks, hook)
+        return _function.RemovableHandle(hooks, hook)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Backpropagate: accumulate d(self)/d(leaf) · gradient into every leaf's ``.grad``."""

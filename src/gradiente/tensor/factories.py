@@ -24,6 +24,7 @@ from gradiente.tensor.common import (
     _shape_arg,
     _size,
     _to_array,
+    require_grad_at_creation,
 )
 from gradiente.tensor.sampling import (  # the random factories, public from here too
     bernoulli,
@@ -82,7 +83,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
     B.from_numpy_dtype(arr.dtype)  # refuses complex numbers (no complex dtypes in gradiente)
     t = _place(Tensor._make(arr, False, None), device)
     if requires_grad:
-        t.requires_grad = True
+        require_grad_at_creation(t)
     return t
 
 
@@ -162,7 +163,7 @@ def frombuffer(buffer, *, dtype=None, count=-1, offset=0, requires_grad=False) -
     array = xp.frombuffer(buffer, dtype=d.np, count=count, offset=offset)
     t = Tensor._make(array, False, None)
     if requires_grad:
-        t.requires_grad = True
+        require_grad_at_creation(t)
     return t
 
 
@@ -615,10 +616,6 @@ class NewTensors:
         if len(args) == 1 and isinstance(args[0], Tensor):
             return Tensor._make(data)  # an alias, as torch's
         return Tensor._make(data).to(self.device)
-
-    def is_inference(self) -> bool:
-        """Returns True if self is an inference tensor."""
-        return False
 
     def new_zeros(self, *sizes, size=None, dtype=None, device=None, requires_grad=False, **options):
         """Returns a Tensor of size ``size`` filled with ``0`` (self's dtype and device unless

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numbers
 
 from gradiente import backend as B
+from gradiente.autograd.function import show_as
 from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import xp
 from gradiente.ops import index as I
@@ -65,14 +66,63 @@ def _as_bool_mask(mask, op):
     return mask
 
 
-def _empty_lists_as_int(index):
-    """``index`` with each empty list made an empty int64 array: torch reads ``x[[]]`` as
-    selecting no rows (NumPy would make the list a float array, which cannot index)."""
+def _torch_index(index, ndim: int):
+    """``index`` as NumPy should read it to select what torch selects: each empty list made
+    an empty int64 array (torch reads ``x[[]]`` as selecting no rows; NumPy would make the
+    list a float array, which cannot index), and several ``...`` spelled out
+    (``_spell_ellipses``)."""
     if type(index) is list:
         return xp.zeros(0, xp.int64) if not index else index
-    if type(index) is tuple and any(type(i) is list and not i for i in index):
-        return tuple(xp.zeros(0, xp.int64) if type(i) is list and not i else i for i in index)
+    if type(index) is tuple:
+        ellipses = empty_list = 0
+        for i in index:
+            if i is Ellipsis:
+                ellipses += 1
+            elif type(i) is list and not i:
+                empty_list = 1
+        if empty_list:
+            index = tuple(xp.zeros(0, xp.int64) if type(i) is list and not i else i for i in index)
+        if ellipses > 1:
+            index = _spell_ellipses(index, ndim)
     return index
+
+
+def _spell_ellipses(index: tuple, ndim: int) -> tuple:
+    """An index with several ``...``, as torch reads it: each one skips the dims the first
+    one stands for (those the other items leave), so that ``x[..., 0, ...]`` is ``x[..., 0]``;
+    one with no dim-selecting item after it skips nothing."""
+    specified = 0
+    for i in index:
+        if i is None or i is Ellipsis or isinstance(i, bool):
+            continue
+        is_mask = isinstance(i, Tensor) and i._data.dtype == xp.bool_
+        specified += i._data.ndim if is_mask else 1
+    skipped = (slice(None),) * max(ndim - specified, 0)
+    spelled, first = [], True
+    for k, i in enumerate(index):
+        if i is not Ellipsis:
+            spelled.append(i)
+        elif first or any(j is not None and j is not Ellipsis for j in index[k + 1 :]):
+            spelled.extend(skipped)
+            first = False
+    return tuple(spelled)
+
+
+def _check_leaf_view_write(index) -> None:
+    """``leaf[index] = value`` on a leaf that requires grad: torch writes through the view
+    ``leaf[index]`` and names it, unless the index selects all of the leaf (``:``, ``...``)."""
+    for item in index:
+        full = item is Ellipsis or (
+            isinstance(item, slice)
+            and item.start in (None, 0)
+            and item.stop is None
+            and item.step in (None, 1)
+        )
+        if not full:
+            raise RuntimeError(
+                "a view of a leaf Variable that requires grad is being used in an in-place "
+                "operation."
+            )
 
 
 class Indexing:
@@ -81,7 +131,7 @@ class Indexing:
     __slots__ = ()
 
     def __getitem__(self, index):
-        index, basic = _convert_index(_empty_lists_as_int(index), self)
+        index, basic = _convert_index(_torch_index(index, self._data.ndim), self)
         if basic:
             return I.BasicIndex.apply(self, index)
         split = _integers_first(index, self._data.ndim)
@@ -90,7 +140,7 @@ class Indexing:
         return I.Index.apply(self, index)
 
     def __setitem__(self, index, value):
-        index, basic = _convert_index(_empty_lists_as_int(index), self)
+        index, basic = _convert_index(_torch_index(index, self._data.ndim), self)
         if not isinstance(value, Tensor) or (not basic and _is_masked_fill(index, value)):
             # a number is filled in, and so is a one-element tensor through a mask
             # (masked_fill): it must fit; other tensors are copied, wrapping as torch's copy_
@@ -115,6 +165,8 @@ class Indexing:
             return
         try:
             if grad_state.enabled and (self._requires_grad or _req(value)):
+                if basic and self.grad_fn is None and self._requires_grad:
+                    _check_leaf_view_write(index)
                 self._inplace(lambda s, v: I.CopySlices.apply(s, index, v), value)
                 return
             self._check_inplace(overlap_allowed=True)  # only the written region matters
@@ -218,9 +270,9 @@ class Indexing:
         """The elements of self where ``mask`` is True, as a 1-D tensor."""
         mask = _as_bool_mask(mask, "masked_select")
         if mask.shape == self.shape:
-            return self[mask]
+            return show_as(self[mask], "MaskedSelectBackward0")
         shape = B.xp.broadcast_shapes(tuple(self.shape), tuple(mask.shape))  # both broadcast
-        return self.expand(shape)[mask.expand(shape)]
+        return show_as(self.expand(shape)[mask.expand(shape)], "MaskedSelectBackward0")
 
     @function
     def take(self, index):
@@ -274,7 +326,9 @@ class Indexing:
         shape = [1] * src.ndim
         shape[d] = -1
         full = xp.broadcast_to(idx.reshape(shape), src.shape)
-        return self + R.ScatterAddAlongDim.apply(src.to(self.dtype), full, d, self.shape)
+        # the sums start from -0.0, so that self's untouched elements stay as they are (-0.0)
+        added = R.ScatterAddAlongDim.apply(src.to(self.dtype), full, d, self.shape, start=-0.0)
+        return self + added
 
     @function
     @inplace

@@ -320,11 +320,11 @@ class InPlace:
 
     def addcmul_(self, tensor1, tensor2, value=1):
         """In-place ``addcmul``."""
-        return self._inplace(lambda s, a, b: s + value * a * b, tensor1, tensor2)
+        return self._inplace(lambda s, a, b: s.addcmul(a, b, value=value), tensor1, tensor2)
 
     def addcdiv_(self, tensor1, tensor2, value=1):
         """In-place ``addcdiv``."""
-        return self._inplace(lambda s, a, b: s + value * a / b, tensor1, tensor2)
+        return self._inplace(lambda s, a, b: s.addcdiv(a, b, value=value), tensor1, tensor2)
 
     def lerp_(self, end, weight):
         """In-place ``lerp``."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import warnings
 
 from gradiente import backend as B
+from gradiente.autograd.function import show_as
 from gradiente.backend import xp
 from gradiente.ops import linalg as L
 from gradiente.ops import shape as S
@@ -135,6 +136,18 @@ def _product_error(check, a, b):
     return check(a.shape, a._data.dtype, b.shape, b._data.dtype)
 
 
+def _check_shapes_broadcast(*tensors) -> None:
+    """torch's error when the shapes of ``tensors`` do not broadcast together: it broadcasts
+    them one by one, left to right, and names the first size that does not fit as tensor b."""
+    shape = ()
+    for t in tensors:
+        if isinstance(t, Tensor):
+            error = B.broadcast_error(shape, t._data.shape)
+            if error is not None:
+                raise error from None
+            shape = xp.broadcast_shapes(shape, t._data.shape)
+
+
 class LinearAlgebra:
     """Tensor methods: products, fused products and matrix functions."""
 
@@ -242,41 +255,50 @@ class LinearAlgebra:
     @inplace
     def addmm(self, mat1, mat2, beta=1, alpha=1):
         """beta·self + alpha·(mat1 @ mat2)."""
-        return _scaled_sum(self, beta, mat1.mm(mat2), alpha)
+        return show_as(_scaled_sum(self, beta, mat1.mm(mat2), alpha), "AddmmBackward0", self)
 
     @function
     @inplace
     def addmv(self, mat, vec, beta=1, alpha=1):
         """Performs a matrix-vector product of the matrix ``mat`` and the vector ``vec``."""
-        return _scaled_sum(self, beta, mat.mv(vec), alpha)
+        return show_as(_scaled_sum(self, beta, mat.mv(vec), alpha), "AddmvBackward0", self)
 
     @function
     @inplace
     def addbmm(self, batch1, batch2, beta=1, alpha=1):
         """``beta * self + alpha * sum_b batch1[b] @ batch2[b]``."""
-        return _scaled_sum(self, beta, batch1.bmm(batch2).sum(0), alpha)
+        out = _scaled_sum(self, beta, batch1.bmm(batch2).sum(0), alpha)
+        return show_as(out, "AddbmmBackward0", self)
 
     @function
     @inplace
     def baddbmm(self, batch1, batch2, beta=1, alpha=1):
         """Performs a batch matrix-matrix product of matrices in ``batch1`` and ``batch2``."""
-        return _scaled_sum(self, beta, batch1.bmm(batch2), alpha)
+        return show_as(_scaled_sum(self, beta, batch1.bmm(batch2), alpha), "BaddbmmBackward0", self)
 
     @function
     @inplace
     def addr(self, vec1, vec2, beta=1, alpha=1):
         """``beta * self + alpha * outer(vec1, vec2)``."""
-        return _scaled_sum(self, beta, vec1.outer(vec2), alpha)
+        return show_as(_scaled_sum(self, beta, vec1.outer(vec2), alpha), "AddrBackward0", self)
 
     @function
     def addcmul(self, tensor1, tensor2, value=1):
         """self + value · tensor1 · tensor2."""
-        return self + value * tensor1 * tensor2
+        try:
+            return show_as(self + value * tensor1 * tensor2, "AddcmulBackward0")
+        except RuntimeError:
+            _check_shapes_broadcast(self, tensor1, tensor2)
+            raise
 
     @function
     def addcdiv(self, tensor1, tensor2, value=1):
         """self + value · tensor1 / tensor2."""
-        return self + value * tensor1 / tensor2
+        try:
+            return show_as(self + value * tensor1 / tensor2, "AddcdivBackward0")
+        except RuntimeError:
+            _check_shapes_broadcast(self, tensor1, tensor2)
+            raise
 
     @function
     def inner(self, other):

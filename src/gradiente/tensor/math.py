@@ -661,25 +661,6 @@ class Math:
         return E.CopySign.apply(a, b)
 
     @function
-    def fmax(self, other):
-        """Computes the element-wise maximum of self and ``other``."""
-        # like maximum, but a nan loses to a number
-        _check_tensor_arg(other, "fmax")
-        a, b = _promote(self, other)
-        b = b if isinstance(b, Tensor) else as_tensor(b, dtype=a.dtype)
-        # a where a >= b or b is NaN, else b: torch's backward masks, so a tie sends the whole
-        # gradient to a
-        return where((a >= b) | b.isnan(), a, b)
-
-    @function
-    def fmin(self, other):
-        """Computes the element-wise minimum of self and ``other``."""
-        _check_tensor_arg(other, "fmin")
-        a, b = _promote(self, other)
-        b = b if isinstance(b, Tensor) else as_tensor(b, dtype=a.dtype)
-        return where((a <= b) | b.isnan(), a, b)  # as fmax
-
-    @function
     def signbit(self):
         """Tests if each element of self has its sign bit set or not."""
         return Tensor._make(xp.signbit(self._data), False, None)

@@ -151,7 +151,7 @@ def randint(
         )
     d = _result_dtype(dtype, out, B.int64)
     t = Tensor._make(_random.randint(low, high, _shape_arg((size,)), d.np, generator))
-    return _finish(t, "randint", device, False, layout, pin_memory, out)
+    return _finish(t, "randint", device, requires_grad, layout, pin_memory, out)
 
 
 # torch's errors for continuous distributions drawn into integer or bool tensors (its kernels

@@ -8,7 +8,7 @@ import numbers
 import warnings
 
 from gradiente import backend as B
-from gradiente.autograd.function import torch_strides_known
+from gradiente.autograd.function import show_as, torch_strides_known
 from gradiente.backend import xp
 from gradiente.ops import shape as S
 from gradiente.tensor.common import _arr, _dim, _dims, _required, _shape_arg
@@ -362,9 +362,13 @@ class Shape:
                     f"number of sections must be larger than 0, got {indices_or_sections}"
                 )
             q, r = divmod(n, int(indices_or_sections))
-            return self.split([q + 1] * r + [q] * (int(indices_or_sections) - r), d)
-        bounds = [builtins.min(builtins.max(int(i), 0), n) for i in indices_or_sections]
-        bounds = [0, *bounds, n]
+            sizes = [q + 1] * r + [q] * (int(indices_or_sections) - r)
+            bounds = [0, *(sum(sizes[: k + 1]) for k in range(len(sizes)))]
+        else:
+            bounds = [builtins.min(builtins.max(int(i), 0), n) for i in indices_or_sections]
+            bounds = [0, *bounds, n]
+        # one slice per piece, as torch (not one multi-output split: each piece is a view that
+        # may be changed in place)
         return tuple(
             self.narrow(d, a, builtins.max(b - a, 0)) for a, b in zip(bounds[:-1], bounds[1:])
         )
@@ -387,7 +391,8 @@ class Shape:
         shape = [0] * ndim
         for k in range(ndim):
             shape[k] = n if k in (d1, d2) else rest.pop(0)
-        return S.DiagonalBackward.apply(self, int(offset), d1, d2, tuple(shape))
+        out = S.DiagonalBackward.apply(self, int(offset), d1, d2, tuple(shape))
+        return show_as(out, "DiagEmbedBackward0")
 
     @function
     def diag(self, diagonal=0):
@@ -395,7 +400,7 @@ class Shape:
         if self.ndim == 1:
             return self.diag_embed(diagonal, 0, 1)
         if self.ndim == 2:
-            return self.diagonal(diagonal).clone()
+            return show_as(self.diagonal(diagonal).clone(), "DiagonalBackward0_copy")
         raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {self.ndim}D")
 
     @function
@@ -408,7 +413,7 @@ class Shape:
         """Returns the sum of the elements of the diagonal of the input 2-D matrix."""
         if self.ndim != 2:
             raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {self.ndim}")
-        return self.diagonal().sum()
+        return show_as(self.diagonal().sum(), "TraceBackward0")
 
     def fill_diagonal_(self, fill_value, wrap=False):
         """Fill the main diagonal of a tensor that has at least 2-dimensions."""

@@ -1,16 +1,18 @@
 """Special functions and exact float helpers as Tensor methods: ``i0``, ``igamma``/``igammac``,
-``mvlgamma``, ``frexp``, ``ldexp``, ``nextafter`` and ``angle``; the math on arrays lives in
-``ops/special_more.py``."""
+``mvlgamma``, ``frexp``, ``ldexp``, ``nextafter``, ``angle``, ``fmax``/``fmin``; the math on
+arrays lives in ``ops/special_more.py``."""
 
 from __future__ import annotations
 
 from gradiente import backend as B
+from gradiente.autograd.function import show_as
 from gradiente.backend import xp
 from gradiente.ops import special_more as SM
 from gradiente.tensor.common import _return_types
 from gradiente.tensor.factories import as_tensor
 from gradiente.tensor.marks import function, inplace
 from gradiente.tensor.promotion import _check_tensor_arg, _float_only, _promote
+from gradiente.tensor.toplevel import where
 
 Tensor = None  # the assembled class, bound by gradiente.tensor (see its __init__)
 
@@ -86,3 +88,22 @@ class SpecialMath:
     def angle(self):
         """The argument of each element; for real numbers 0 (x ≥ 0) or π (x < 0), NaN kept."""
         return SM.Angle.apply(self._float())
+
+    @function
+    def fmax(self, other):
+        """Computes the element-wise maximum of self and ``other``."""
+        # like maximum, but a nan loses to a number
+        _check_tensor_arg(other, "fmax")
+        a, b = _promote(self, other)
+        b = b if isinstance(b, Tensor) else as_tensor(b, dtype=a.dtype)
+        # a where a >= b or b is NaN, else b: torch's backward masks, so a tie sends the whole
+        # gradient to a
+        return show_as(where((a >= b) | b.isnan(), a, b), "FmaxBackward0", a, b)
+
+    @function
+    def fmin(self, other):
+        """Computes the element-wise minimum of self and ``other``."""
+        _check_tensor_arg(other, "fmin")
+        a, b = _promote(self, other)
+        b = b if isinstance(b, Tensor) else as_tensor(b, dtype=a.dtype)
+        return show_as(where((a <= b) | b.isnan(), a, b), "FminBackward0", a, b)  # as fmax
