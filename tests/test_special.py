@@ -86,9 +86,11 @@ def test_xlog1py_nan_and_broadcasting_like_torch():
     assert special.xlog1py(gradiente.tensor([1, 0]), 2.0).dtype == gradiente.float32
 
 
-def test_special_takes_plain_numbers_and_out():
-    want = torch.special.erf(torch.tensor([0.5]))
-    np.testing.assert_allclose(special.erf([0.5]).numpy(), want.numpy(), rtol=1e-6)
+def test_special_refuses_lists_as_torch_does_and_takes_out():
+    with pytest.raises(TypeError, match="must be Tensor, not list"):
+        torch.special.erf([0.5])
+    with pytest.raises(TypeError, match="must be Tensor, not list"):
+        special.erf([0.5])
     out = gradiente.empty(3)
     special.expm1(gradiente.tensor([0.0, 1.0, -1.0]), out=out)
     np.testing.assert_allclose(out.numpy(), np.expm1([0.0, 1.0, -1.0]), rtol=1e-6)

@@ -87,6 +87,7 @@ __all__ = [
 
 _MASK24 = _U64((1 << 24) - 1)  # float32 has a 24-bit significand
 _MASK53 = _U64((1 << 53) - 1)  # float64 has a 53-bit significand
+_CANONICAL_BLOCK = 1 << 20  # uniforms made per block of words
 
 
 # ---------------------------------------------------------------------------------------------
@@ -100,9 +101,19 @@ def _canonical(gen: Generator, n: int, dtype) -> np.ndarray:
     float32: ``(random() & (2**24 - 1)) * 2**-24`` — 24 bits, one word each;
     float64: ``(random64() & (2**53 - 1)) * 2**-53`` — 53 bits, two words each.
     """
-    if np.dtype(dtype) == np.float32:
-        return (gen._random(n) & _MASK24).astype(np.float32) * np.float32(2.0**-24)
-    return (gen._random64(n) & _MASK53).astype(np.float64) * 2.0**-53
+    single = np.dtype(dtype) == np.float32
+    out = np.empty(n, dtype=np.float32 if single else np.float64)
+    # in blocks: the words are drawn in order, and no temporary is the size of the whole
+    # (a VGG-16's 123M-number layer would otherwise allocate and fault in gigabytes)
+    for start in range(0, n, _CANONICAL_BLOCK):
+        m = min(_CANONICAL_BLOCK, n - start)
+        if single:
+            words = (gen._random(m) & _MASK24).astype(np.float32)
+            np.multiply(words, np.float32(2.0**-24), out=out[start : start + m])
+        else:
+            words = (gen._random64(m) & _MASK53).astype(np.float64)
+            np.multiply(words, 2.0**-53, out=out[start : start + m])
+    return out
 
 
 def _float_dtype(dtype, reduced=False) -> np.dtype:
