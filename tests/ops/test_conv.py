@@ -344,13 +344,13 @@ def _t(*shape, dtype=np.float64):
         (lambda: conv2d(_t(1, 4, 5, 5), _t(6, 2, 3, 3), groups=4), "divisible by 4"),
         (lambda: conv2d(_t(1, 4, 5, 5), _t(6, 2, 3, 3), groups=3), "to have 6 channels, but got 4"),
         (lambda: conv2d(_t(1, 1, 5, 5), _t(2, 1, 3, 3), stride=2, padding="same"), "strided"),
-        (lambda: conv2d(_t(1, 1, 5, 5), _t(2, 1, 3, 3), padding="full"), "invalid padding"),
+        (lambda: conv2d(_t(1, 1, 5, 5), _t(2, 1, 3, 3), padding="full"), "Invalid padding"),
         (
             lambda: conv2d(_t(1, 1, 5, 5), _t(2, 1, 3, 3, dtype=np.float32)),
-            "should be the same",
+            "expected scalar type Double but found Float",
         ),
-        (lambda: conv2d(_t(1, 1, 5, 5), _t(2, 1, 3, 3), _t(3)), "bias of shape"),
-        (lambda: conv2d(_t(1, 1, 5, 5), _t(2, 1, 3)), "expected weight to be 4-D"),
+        (lambda: conv2d(_t(1, 1, 5, 5), _t(2, 1, 3, 3), _t(3)), "bias to be 1-dimensional"),
+        (lambda: conv2d(_t(1, 1, 5, 5), _t(2, 1, 3)), "expected stride to be a single integer"),
         (lambda: conv1d(_t(1, 2, 3, 5), _t(2, 2, 3)), r"2D \(unbatched\) or 3D"),
         (
             lambda: conv_transpose2d(_t(1, 2, 3, 3), _t(2, 1, 3, 3), output_padding=1),

@@ -105,6 +105,8 @@ def _erfc_tail(y):
 def erf(x):
     """The error function erf(x) = 2/√π ∫₀ˣ e^(−t²) dt, element-wise, in x's float dtype."""
     x = as_array(x)
+    if x.dtype == xp.float16:  # (as torch: in float32, rounded once; float16 overflows)
+        return erf(x.astype(xp.float32)).astype(xp.float16)
     y = xp.abs(x)
     small = y <= _ERF_THRESH
     inner = _erf_small(x, small)
@@ -129,6 +131,8 @@ def _erf_small(x, small):
 def erfc(x):
     """The complementary error function 1 − erf(x), accurate in the far tail (no cancellation)."""
     x = as_array(x)
+    if x.dtype == xp.float16:  # (as torch: in float32, rounded once; float16 overflows)
+        return erfc(x.astype(xp.float32)).astype(xp.float16)
     y = xp.abs(x)
     small = y <= _ERF_THRESH
     with xp.errstate(invalid="ignore"):
@@ -292,6 +296,7 @@ class LeakyRelu(Activation):
     """x for x > 0, negative_slope · x otherwise."""
 
     backward_name = "LeakyReluBackward0"
+    int_kernel = "leaky_relu_cpu"
 
     @staticmethod
     def f(x, slope):
@@ -380,9 +385,12 @@ class Gelu(Activation):
     0.5 x (1 + tanh(√(2/π)(x + 0.044715 x³))), evaluated as x σ(2u) to avoid cancellation."""
 
     backward_name = "GeluBackward0"
+    int_kernel = "GeluKernelImpl"  # torch's name in its "not implemented for 'Long'" error
 
     @staticmethod
     def f(x, approximate):
+        if x.dtype == xp.float16:  # torch: in float32, rounded once
+            return Gelu.f(x.astype(xp.float32), approximate).astype(xp.float16)
         if approximate == "tanh":
             s, _ = _gelu_tanh_parts(x)
             return x * s
@@ -462,6 +470,7 @@ class LogSigmoid(Activation):
     """log σ(x) = min(x, 0) − log1p(e^(−|x|)), stable for large |x|."""
 
     backward_name = "LogSigmoidBackward0"
+    int_kernel = "log_sigmoid_cpu"
 
     @staticmethod
     def f(x):
@@ -529,6 +538,7 @@ class ScaledElu(Activation):
     """
 
     backward_name = "EluBackward0"
+    int_kernel = "elu_cpu"  # (CELU too: torch's celu calls elu)
 
     @staticmethod
     def f(x, alpha, scale, input_scale):
@@ -662,6 +672,7 @@ class Threshold(Activation):
 
     backward_name = "ThresholdBackward0"
     on_integers = "keep"
+    on_bool = (NotImplementedError, "\"threshold_cpu\" not implemented for 'Bool'")
 
     @staticmethod
     def f(x, threshold, value):
@@ -706,6 +717,7 @@ class Softshrink(_Shrink):
     """x − λ above λ, x + λ below −λ, else 0 (NaN stays NaN)."""
 
     backward_name = "SoftshrinkBackward0"
+    int_kernel = "softshrink_check"
 
     @staticmethod
     def f(x, lambd):

@@ -36,8 +36,8 @@ from gradiente import parallel
 from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import xp
 from gradiente.ops import gemm, shifted_conv, winograd
-from gradiente.ops.arguments import type_name
 from gradiente.ops.array_function import ArrayFunction
+from gradiente.ops.conv_checks import check_convolution
 from gradiente.ops.device_conv import DeviceConv2d, DeviceConvTranspose2d
 from gradiente.ops.fold import fold, unfold
 from gradiente.ops.im2col import (
@@ -52,7 +52,6 @@ from gradiente.ops.im2col import (
     _shape,
     _to_nhwc,
 )
-from gradiente.ops.linear import cpp_type_name
 from gradiente.ops.window import (
     conv_out_size,
     conv_transpose_out_size,
@@ -61,99 +60,16 @@ from gradiente.ops.window import (
 )
 
 
-def _check_float(op: str, x, w, b) -> None:
-    dt = x._data.dtype
-    if not B.is_float(dt):
+def _check_float(op: str, x) -> None:
+    """Integer inputs (which torch convolves with its reference kernels) are not computed here;
+    every other bad call was refused in torch's words by ``conv_checks``."""
+    if not B.is_float(x._data.dtype):
         raise RuntimeError(f'{op}: "{op}" is not implemented for input of dtype {x.dtype}')
-    check_conv_dtypes(x, w, b)
 
 
-def check_conv_dtypes(x, w, b) -> None:
-    """torch's words for a weight or bias whose dtype is not the input's (the bias first)."""
-    if b is not None and b.dtype != x.dtype:
-        raise RuntimeError(
-            f"Input type ({cpp_type_name(x.dtype)}) and bias type ({cpp_type_name(b.dtype)}) "
-            "should be the same"
-        )
-    if w.dtype != x.dtype:
-        raise RuntimeError(
-            f"Input type ({_legacy_type(x.dtype)}) and weight type ({_legacy_type(w.dtype)}) "
-            "should be the same or input should be a MKLDNN tensor and weight is a dense tensor"
-        )
-
-
-def _legacy_type(dtype) -> str:
-    """How torch's convolution names a tensor's type: ``torch.FloatTensor`` for the dtypes with
-    a legacy tensor class, ``CPUBFloat16Type`` (its type properties) for the newer ones."""
-    name = B.TORCH_TYPE_NAMES[dtype.name]
-    if dtype.name == "bfloat16" or dtype.is_complex:
-        return f"CPU{name}Type"
-    return f"torch.{name}Tensor"
-
-
-# torch's words for an input whose channels do not match conv1d's or conv2d's weight, and
-# conv_transpose2d's
-_CHANNELS_MISMATCH = (
-    "Given groups={groups}, weight of size {weight}, expected input{input} to have {expected} "
-    "channels, but got {got} channels instead"
-)
-_TRANSPOSE_CHANNELS_MISMATCH = (
-    "Given transposed=1, weight of size {weight}, expected input{input} to have {expected} "
-    "channels, but got {got} channels instead"
-)
-
-
-def _check_weight_groups(op: str, w, groups: int) -> None:
-    """torch's error when the weight's dimension 0 (out_channels of a convolution, in_channels
-    of a transposed one) does not split into ``groups`` groups."""
-    if groups < 1 or w._data.shape[0] % groups != 0:
-        raise RuntimeError(
-            f"{op}: given groups={groups}, expected weight to be divisible by {groups} at "
-            f"dimension 0, but got weight of size {_shape(w)}"
-        )
-
-
-def _check_bias(op: str, b, channels: int) -> None:
-    """torch's error when a bias is given that is not one number per output channel."""
-    if b is not None and _shape(b) != (channels,):
-        raise RuntimeError(f"{op}: expected bias of shape ({channels},), got {_shape(b)}")
-
-
-def _check_channels(op: str, x, w, b, groups: int, mismatch: str, transposed: bool) -> None:
-    """torch's checks of the channel counts of a convolution, or of a transposed one: ``groups``
-    positive and dividing the weight's dimension 0, the input's channels, one bias entry per
-    output channel. ``mismatch`` words the input-channel error (torch words it per op): a
-    format string of op, expected, got, groups, weight and input."""
-    if groups < 1 and not transposed:  # (a transposed one says it in the next check's words)
-        raise RuntimeError(f"{op}: non-positive groups is not supported (groups={groups})")
-    _check_weight_groups(op, w, groups)
-    # weight (O, C/G, k...) of a convolution; (C, O/G, k...) of a transposed one
-    dim0, dim1 = w._data.shape[:2]
-    expected, out_channels = (dim0, dim1 * groups) if transposed else (dim1 * groups, dim0)
-    C = x._data.shape[1]
-    if C != expected:
-        raise RuntimeError(
-            mismatch.format(
-                op=op,
-                expected=expected,
-                got=C,
-                groups=groups,
-                weight=list(_shape(w)),
-                input=list(_shape(x)),  # torch prints sizes as lists
-            )
-        )
-    _check_bias(op, b, out_channels)
-
-
-def _conv_geometry(op, x, w, b, stride, padding, dilation, groups, spatial) -> _Geometry:
-    """Check the arguments of conv1d/conv2d like PyTorch and compute the geometry."""
-    if w._data.ndim != spatial + 2:
-        raise RuntimeError(
-            f"{op}: expected weight to be {spatial + 2}-D (out_channels, in_channels/groups, "
-            f"{'kH, kW' if spatial == 2 else 'kW'}), got weight of size {_shape(w)}"
-        )
-    _check_float(op, x, w, b)
-    _check_channels(op, x, w, b, groups, _CHANNELS_MISMATCH, transposed=False)
+def _conv_geometry(op, x, w, stride, padding, dilation, groups, spatial) -> _Geometry:
+    """The geometry of conv1d/conv2d (arguments already checked by ``conv_checks``)."""
+    _check_float(op, x)
     kernel = tuple(w._data.shape[2:]) if spatial == 2 else (1, w._data.shape[2])
     image = tuple(x._data.shape[2:]) if spatial == 2 else (1, x._data.shape[2])
     sh, sw = (
@@ -164,39 +80,16 @@ def _conv_geometry(op, x, w, b, stride, padding, dilation, groups, spatial) -> _
         if spatial == 2
         else (1, int_tuple(dilation, 1, "", op)[0])
     )
-    if min(sh, sw) < 1 or min(dh, dw) < 1:
-        raise RuntimeError(f"{op}: stride and dilation must be positive")
-    if isinstance(padding, str):
-        if padding == "valid":
-            pads = (0, 0, 0, 0)
-        elif padding == "same":
-            if sh != 1 or sw != 1:
-                raise RuntimeError(
-                    f"{op}: padding='same' is not supported for strided convolutions"
-                )
-            pads = same_padding(kernel[0], dh) + same_padding(kernel[1], dw)
-        else:
-            raise RuntimeError(
-                f"{op}: invalid padding string {padding!r}, should be one of {{'valid', 'same'}}"
-            )
-    else:
-        if spatial == 2:
-            ph, pw = int_tuple(padding, 2, "padding", op)
-        else:
-            ph, pw = 0, int_tuple(padding, 1, "padding", op)[0]
-        if ph < 0 or pw < 0:
-            raise RuntimeError(f"{op}: negative padding is not supported")
+    if padding == "valid":
+        pads = (0, 0, 0, 0)
+    elif padding == "same":
+        pads = same_padding(kernel[0], dh) + same_padding(kernel[1], dw)
+    elif spatial == 2:
+        ph, pw = int_tuple(padding, 2, "padding", op)
         pads = (ph, ph, pw, pw)
-    eff = (dh * (kernel[0] - 1) + 1, dw * (kernel[1] - 1) + 1)
-    padded = (image[0] + pads[0] + pads[1], image[1] + pads[2] + pads[3])
-    if padded[0] < eff[0] or padded[1] < eff[1]:
-        size = " x ".join(str(v) for v in (padded if spatial == 2 else padded[1:]))
-        ksize = " x ".join(str(v) for v in (eff if spatial == 2 else eff[1:]))
-        raise RuntimeError(
-            f"{op}: calculated padded input size per channel: ({size}). Kernel size "
-            f"(dilated): ({ksize}). Kernel size can't be greater than actual input size; "
-            f"input shape {_shape(x)}, padding {pads if spatial == 2 else pads[2:]}"
-        )
+    else:
+        pw = int_tuple(padding, 1, "padding", op)[0]
+        pads = (0, 0, pw, pw)
     out = (
         conv_out_size(image[0], kernel[0], sh, pads[0] + pads[1], dh),
         conv_out_size(image[1], kernel[1], sw, pads[2] + pads[3], dw),
@@ -589,18 +482,9 @@ class _ConvWeight(ArrayFunction):
 
 
 def _convolution(op, input, weight, bias, stride, padding, dilation, groups, spatial):
-    if not hasattr(input, "_data"):  # a NumPy array, a list: torch's argument check
-        args = (input, weight, bias, stride, padding, dilation, groups)
-        names = ", ".join(type_name(a) for a in args)
-        raise TypeError(
-            f"{op}() received an invalid combination of arguments - got ({names}), but expected "
-            "one of:\n * (Tensor input, Tensor weight, Tensor bias = None, tuple of ints stride "
-            "= 1, tuple of ints padding = 0, tuple of ints dilation = 1, int groups = 1)\n * "
-            "(Tensor input, Tensor weight, Tensor bias = None, tuple of ints stride = 1, str "
-            'padding = "valid", tuple of ints dilation = 1, int groups = 1)'
-        )
+    check_convolution(op, input, weight, bias, stride, padding, dilation, groups, spatial)
     x, unbatched = _batched(op, input, spatial)
-    geom = _conv_geometry(op, x, weight, bias, stride, padding, dilation, groups, spatial)
+    geom = _conv_geometry(op, x, weight, stride, padding, dilation, groups, spatial)
     if type(x._data) is not B.ndarray:  # on CUDA: ops/device_conv.py
         if spatial == 1:  # a conv2d of height 1 (the geometry is already 2-D)
             out = DeviceConv2d.apply(x.unsqueeze(2), weight.unsqueeze(2), bias, geom).squeeze(2)
@@ -627,35 +511,19 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _convolution("conv1d", input, weight, bias, stride, padding, dilation, groups, 1)
 
 
-def _conv_transpose_geometry(op, x, w, b, stride, padding, output_padding, groups, dilation):
-    if w._data.ndim != 4:
-        raise RuntimeError(
-            f"{op}: expected weight to be 4-D (in_channels, out_channels/groups, kH, kW), got "
-            f"weight of size {_shape(w)}"
-        )
-    _check_float(op, x, w, b)
-    _check_channels(op, x, w, b, groups, _TRANSPOSE_CHANNELS_MISMATCH, transposed=True)
+def _conv_transpose_geometry(op, x, w, stride, padding, output_padding, groups, dilation):
+    """The geometry of conv_transpose2d (arguments already checked by ``conv_checks``): that
+    of the convolution it is the adjoint of, whose image is its output."""
+    _check_float(op, x)
     kh, kw = w._data.shape[2:]
     H, W = x._data.shape[2:]
-    if isinstance(padding, str):
-        raise RuntimeError(f"{op}: padding must be an int or a tuple, got {padding!r}")
     sh, sw = int_tuple(stride, 2, "stride", op)
     ph, pw = int_tuple(padding, 2, "padding", op)
     oph, opw = int_tuple(output_padding, 2, "output_padding", op)
     dh, dw = int_tuple(dilation, 2, "dilation", op)
-    if (oph >= sh and oph >= dh) or (opw >= sw and opw >= dw):
-        raise RuntimeError(
-            f"{op}: output padding must be smaller than either stride or dilation, but got "
-            f"output_padding={(oph, opw)}, stride={(sh, sw)}, dilation={(dh, dw)}"
-        )
     # H_out = (H − 1)·s − 2·p + d·(k − 1) + output_padding + 1
     HO = conv_transpose_out_size(H, kh, sh, ph, dh, oph)
     WO = conv_transpose_out_size(W, kw, sw, pw, dw, opw)
-    if HO < 1 or WO < 1:
-        raise RuntimeError(
-            f"{op}: given input of size {_shape(x)}, the calculated output size ({HO} x {WO}) "
-            "is too small"
-        )
     return _Geometry((kh, kw), (sh, sw), (ph, ph, pw, pw), (dh, dw), groups, (HO, WO), (H, W), 2)
 
 
@@ -668,9 +536,12 @@ def conv_transpose2d(
     (H − 1)·stride − 2·padding + dilation·(kh − 1) + output_padding + 1.
     """
     op = "conv_transpose2d"
+    check_convolution(
+        op, input, weight, bias, stride, padding, dilation, groups, 2, True, output_padding
+    )
     x, unbatched = _batched(op, input, 2)
     geom = _conv_transpose_geometry(
-        op, x, weight, bias, stride, padding, output_padding, groups, dilation
+        op, x, weight, stride, padding, output_padding, groups, dilation
     )
     if type(x._data) is not B.ndarray:  # on CUDA: ops/device_conv.py
         out = DeviceConvTranspose2d.apply(x, weight, bias, geom)

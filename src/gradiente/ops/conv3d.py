@@ -31,14 +31,8 @@ from gradiente import parallel
 from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import as_strided, ascontiguous, get_array_module, xp
 from gradiente.ops.array_function import ArrayFunction
-from gradiente.ops.conv import (
-    _check_channels,
-    _needs_grad,
-    _recorded_grads,
-    check_conv_dtypes,
-    conv2d,
-)
-from gradiente.ops.im2col import _shape
+from gradiente.ops.conv import _needs_grad, _recorded_grads, conv2d
+from gradiente.ops.conv_checks import check_convolution
 from gradiente.ops.shape import ConstantPad
 from gradiente.ops.window import conv_out_size, conv_transpose_out_size, int_tuple, same_padding
 
@@ -265,109 +259,49 @@ class ConvVolumeWeight(ArrayFunction):
         return gx, gg, None, None
 
 
-# ------------------------------------------------------------------------------ checks
-def _check_tensors(op: str, x, w, b, n: int, weight_axes: str) -> None:
-    """Rank and dtype checks shared by conv3d and conv_transpose3d, with torch's messages."""
-    if x._data.ndim != n + 2:
-        raise RuntimeError(
-            f"{op}: expected {n + 1}D (unbatched) or {n + 2}D (batched) input, but got input "
-            f"of size: {_shape(x)}"
-        )
-    if w._data.ndim != n + 2:
-        raise RuntimeError(
-            f"{op}: expected weight to be {n + 2}-D ({weight_axes}), got weight of size {_shape(w)}"
-        )
-    dt = x._data.dtype
-    if dt.kind != "f":
+# ------------------------------------------------------------------------------ geometry
+def _check_float(op: str, x) -> None:
+    """Integer inputs (which torch convolves with its reference kernels) are not computed here;
+    every other bad call was refused in torch's words by ``conv_checks``."""
+    if x._data.dtype.kind != "f":
         raise RuntimeError(f'{op}: "{op}" is not implemented for input of dtype {x.dtype}')
-    check_conv_dtypes(x, w, b)
 
 
-def _check_kernel_fits(op, x, geom: VolumeGeometry) -> None:
-    padded = geom.padded()
-    span = tuple(d * (k - 1) + 1 for k, d in zip(geom.kernel, geom.dilation, strict=True))
-    if any(p < s for p, s in zip(padded, span, strict=True)):
-        raise RuntimeError(
-            f"{op}: calculated padded input size per channel: "
-            f"({' x '.join(map(str, padded))}). Kernel size (dilated): "
-            f"({' x '.join(map(str, span))}). Kernel size can't be greater than actual input "
-            f"size; input shape {_shape(x)}"
-        )
-
-
-# torch's words for an input whose channels do not match conv3d's or conv_transpose3d's weight
-_CHANNELS_MISMATCH = (
-    "{op}: given groups={groups}, weight of size {weight}, expected input {input} to have "
-    "{expected} channels, but got {got} channels instead"
-)
-
-
-def _conv_geometry(op, x, w, b, stride, padding, dilation, groups, n) -> VolumeGeometry:
-    """Check conv3d's arguments like PyTorch and compute its geometry."""
-    _check_tensors(op, x, w, b, n, "out_channels, in_channels/groups, kD, kH, kW")
-    _check_channels(op, x, w, b, groups, _CHANNELS_MISMATCH, transposed=False)
+def _conv_geometry(op, x, w, stride, padding, dilation, groups, n) -> VolumeGeometry:
+    """conv3d's geometry (arguments already checked by ``conv_checks``)."""
+    _check_float(op, x)
     kernel = tuple(w._data.shape[2:])
     image = tuple(x._data.shape[2:])
     s = int_tuple(stride, n, "stride", op)
     d = int_tuple(dilation, n, "dilation", op)
-    if min(s) < 1 or min(d) < 1:
-        raise RuntimeError(f"{op}: stride and dilation must be positive")
     if padding == "valid":
         pads = ((0, 0),) * n
     elif padding == "same":
-        if any(v != 1 for v in s):
-            raise RuntimeError(f"{op}: padding='same' is not supported for strided convolutions")
         pads = tuple(same_padding(k, di) for k, di in zip(kernel, d, strict=True))
-    elif isinstance(padding, str):
-        raise RuntimeError(
-            f"{op}: invalid padding string {padding!r}, should be one of {{'valid', 'same'}}"
-        )
     else:
-        p = int_tuple(padding, n, "padding", op)
-        if min(p) < 0:
-            raise RuntimeError(f"{op}: negative padding is not supported")
-        pads = tuple((v, v) for v in p)
+        pads = tuple((v, v) for v in int_tuple(padding, n, "padding", op))
     out = tuple(
         conv_out_size(i, k, st, lo + hi, di)
         for i, k, st, (lo, hi), di in zip(image, kernel, s, pads, d, strict=True)
     )
-    geom = VolumeGeometry(kernel, s, pads, d, groups, image, out)
-    _check_kernel_fits(op, x, geom)
-    return geom
+    return VolumeGeometry(kernel, s, pads, d, groups, image, out)
 
 
-def _transpose_geometry(op, x, w, b, stride, padding, output_padding, groups, dilation, n):
-    """Check conv_transpose3d's arguments like PyTorch and compute the geometry of the
-    convolution it is the adjoint of (its output is that convolution's image)."""
-    _check_tensors(op, x, w, b, n, "in_channels, out_channels/groups, kD, kH, kW")
-    _check_channels(op, x, w, b, groups, _CHANNELS_MISMATCH, transposed=True)
-    if isinstance(padding, str):
-        raise RuntimeError(f"{op}: padding must be an int or a tuple, got {padding!r}")
+def _transpose_geometry(op, x, w, stride, padding, output_padding, groups, dilation, n):
+    """The geometry of conv_transpose3d (arguments already checked by ``conv_checks``): that of
+    the convolution it is the adjoint of (its output is that convolution's image)."""
+    _check_float(op, x)
     kernel = tuple(w._data.shape[2:])
     s = int_tuple(stride, n, "stride", op)
     p = int_tuple(padding, n, "padding", op)
     op_ = int_tuple(output_padding, n, "output_padding", op)
     d = int_tuple(dilation, n, "dilation", op)
-    if min(s) < 1 or min(d) < 1:
-        raise RuntimeError(f"{op}: stride and dilation must be positive")
-    if min(p) < 0:
-        raise RuntimeError(f"{op}: negative padding is not supported")
-    if any(o >= st and o >= di for o, st, di in zip(op_, s, d, strict=True)):
-        raise RuntimeError(
-            f"{op}: output padding must be smaller than either stride or dilation, but got "
-            f"output_padding={op_}, stride={s}, dilation={d}"
-        )
     image_in = tuple(x._data.shape[2:])
     # each side: (I − 1)·s − 2p + d·(k − 1) + output_padding + 1
     image = tuple(
         conv_transpose_out_size(i, k, st, pi, di, oi)
         for i, k, st, pi, di, oi in zip(image_in, kernel, s, p, d, op_, strict=True)
     )
-    if min(image) < 1:
-        raise RuntimeError(
-            f"{op}: given input of size {_shape(x)}, the calculated output size "
-            f"({' x '.join(map(str, image))}) is too small"
-        )
     return VolumeGeometry(kernel, s, tuple((v, v) for v in p), d, groups, image, image_in)
 
 
@@ -386,8 +320,9 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     Weight (O, C/groups, kd, kh, kw); ``padding`` an int, a triple, 'valid' or 'same';
     OD = ⌊(D + 2·p − d·(kd − 1) − 1) / s⌋ + 1, and likewise for H and W.
     """
+    check_convolution("conv3d", input, weight, bias, stride, padding, dilation, groups, 3)
     x, unbatched = _batched(input, 3)
-    geom = _conv_geometry("conv3d", x, weight, bias, stride, padding, dilation, groups, 3)
+    geom = _conv_geometry("conv3d", x, weight, stride, padding, dilation, groups, 3)
     if type(x._data) is not xp.ndarray:  # on CUDA: kd device conv2d's, below
         out = _conv3d_by_depth_taps(x, weight, bias, geom)
     else:
@@ -428,10 +363,12 @@ def conv_transpose3d(
     Weight (C_in, C_out/groups, kd, kh, kw); output depth
     (D − 1)·stride − 2·padding + dilation·(kd − 1) + output_padding + 1 (H, W alike).
     """
-    x, unbatched = _batched(input, 3)
-    geom = _transpose_geometry(
-        "conv_transpose3d", x, weight, bias, stride, padding, output_padding, groups, dilation, 3
+    op = "conv_transpose3d"
+    check_convolution(
+        op, input, weight, bias, stride, padding, dilation, groups, 3, True, output_padding
     )
+    x, unbatched = _batched(input, 3)
+    geom = _transpose_geometry(op, x, weight, stride, padding, output_padding, groups, dilation, 3)
     if type(x._data) is xp.ndarray:
         parallel.note_convolution()
     out = ConvTransposeVolume.apply(x, weight, bias, geom)

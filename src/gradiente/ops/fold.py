@@ -9,7 +9,8 @@ loop are the convolution's own (``ops/im2col.py``).
 from __future__ import annotations
 
 from gradiente.autograd.grad_mode import grad_state
-from gradiente.backend import ascontiguous, get_array_module, xp
+from gradiente.backend import ascontiguous, get_array_module, torch_type_name, xp
+from gradiente.ops.arguments import require_tensor
 from gradiente.ops.array_function import ArrayFunction
 from gradiente.ops.im2col import _col2im, _Geometry, _pad_image, _windows
 from gradiente.ops.window import conv_out_size
@@ -97,6 +98,13 @@ def _fold_geometry(x, output_size, kernel_size, dilation, padding, stride) -> _G
     return _Geometry((kh, kw), (sh, sw), (ph, ph, pw, pw), (dh, dw), 1, image, out, 2)
 
 
+def _check_dtype(kernel: str, x) -> None:
+    """torch's im2col/col2im kernels take float and bool tensors, not integer ones."""
+    if x._data.dtype.kind in "iu":
+        name = torch_type_name(x._data.dtype)
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{name}'")
+
+
 def _pad(xh, geom: _Geometry):
     """Zero-pad an (N, H, W, C) array: the convolution's host scratch pad on the CPU, the
     array module's ``pad`` for a CUDA array."""
@@ -166,6 +174,7 @@ _Unfold.adjoint, _Fold.adjoint = _Fold, _Unfold
 
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     """Extract sliding blocks (im2col): (N, C, H, W) -> (N, C·kh·kw, L), as torch's F.unfold."""
+    require_tensor("im2col", input)
     nd = input._data.ndim
     if nd in (1, 2):  # torch reads the size of dim `nd` before checking the rank
         raise IndexError(
@@ -179,12 +188,14 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
         )
     x = input.unsqueeze(0) if nd == 3 else input
     geom = _unfold_geometry(x, kernel_size, dilation, padding, stride)
+    _check_dtype("im2col_out_cpu", x)
     out = _Unfold.apply(x, geom)
     return out.squeeze(0) if nd == 3 else out
 
 
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     """Sum sliding blocks back into an image (col2im): (N, C·kh·kw, L) -> (N, C, H, W)."""
+    require_tensor("col2im", input)
     nd = input._data.ndim
     shape = input._data.shape
     if nd not in (2, 3) or 0 in shape[-2:]:
@@ -194,6 +205,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
         )
     x = input.unsqueeze(0) if nd == 2 else input
     geom = _fold_geometry(x, output_size, kernel_size, dilation, padding, stride)
+    _check_dtype("col2im_out_cpu", x)
     out = _Fold.apply(x, geom)
     return out.squeeze(0) if nd == 2 else out
 

@@ -184,5 +184,6 @@ def integer_input(op, x):
         return x
     if op.on_integers == "float":
         return x.astype(get_default_dtype().np)
-    kernel = op.backward_name.removesuffix("Backward0").removesuffix("Backward").lower()
-    raise NotImplementedError(f"\"{kernel}_cpu\" not implemented for '{torch_type_name(x.dtype)}'")
+    name = op.backward_name.removesuffix("Backward0").removesuffix("Backward").lower()
+    kernel = getattr(op, "int_kernel", f"{name}_cpu")  # (where torch's kernel is named otherwise)
+    raise NotImplementedError(f"\"{kernel}\" not implemented for '{torch_type_name(x.dtype)}'")

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from gradiente.backend import xp
 from gradiente.ops.conv import conv_transpose2d
+from gradiente.ops.conv_checks import check_convolution
 from gradiente.ops.shape import ConstantPad as _ConstantPad
+from gradiente.ops.window import int_tuple
 from gradiente.tensor import Tensor
 
 
@@ -97,60 +99,6 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
     return input.clone() if out is input else out  # torch returns new memory even for 0 pads
 
 
-def _single(value, name: str) -> int:
-    """An int, or a sequence of one int, as an int (torch's check for a 1-D convolution)."""
-    if isinstance(value, int):
-        return value
-    value = [int(v) for v in value]
-    if len(value) != 1:
-        raise RuntimeError(
-            f"expected {name} to be a single integer value or a list of 1 values to match the "
-            f"convolution dimensions, but got {name}={value}"
-        )
-    return value[0]
-
-
-def _scalar_type(t: Tensor) -> str:
-    """torch's name of a tensor's dtype in messages: Float, Double, ..."""
-    names = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16"}
-    return names.get(str(t.dtype).removeprefix("torch."), str(t.dtype))
-
-
-def _check_transpose1d(x: Tensor, w: Tensor, b, groups: int) -> None:
-    """torch's checks of a 1-D transposed convolution's shapes, with its messages."""
-    if x.ndim not in (2, 3):
-        raise RuntimeError(
-            "Expected 2D (unbatched) or 3D (batched) input to conv_transpose1d, but got input "
-            f"of size: {list(x.shape)}"
-        )
-    batched = x if x.ndim == 3 else x.unsqueeze(0)
-    if w.ndim != 3:
-        raise RuntimeError(
-            f"Expected {w.ndim}-dimensional input for {w.ndim}-dimensional weight "
-            f"{list(w.shape)}, but got 3-dimensional input of size {list(batched.shape)} instead"
-        )
-    if groups <= 0:
-        raise RuntimeError("non-positive groups is not supported")
-    if w.shape[0] % groups:
-        raise RuntimeError(
-            f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
-            f"but got weight of size [{list(w.shape)}] instead"
-        )
-    if batched.shape[1] != w.shape[0]:
-        raise RuntimeError(
-            f"Given transposed=1, weight of size {list(w.shape)}, expected input"
-            f"{list(batched.shape)} to have {w.shape[0]} channels, but got {batched.shape[1]} "
-            "channels instead"
-        )
-    out_channels = w.shape[1] * groups
-    if b is not None and (b.ndim != 1 or b.shape[0] != out_channels):
-        raise RuntimeError(
-            f"Given transposed=1, weight of size {list(w.shape)}, expected bias to be "
-            f"1-dimensional with {out_channels} elements, but got bias of size {list(b.shape)} "
-            "instead"
-        )
-
-
 def conv_transpose1d(
     input: Tensor,
     weight: Tensor,
@@ -168,27 +116,9 @@ def conv_transpose1d(
     (L − 1)·stride − 2·padding + dilation·(k − 1) + output_padding + 1. Computed as the 2-D
     transposed convolution of the input seen as a height-1 image, with a height-1 kernel.
     """
-    if isinstance(padding, str):
-        raise TypeError("conv_transpose1d(): argument 'padding' must be tuple of ints, not str")
-    s, p = _single(stride, "stride"), _single(padding, "padding")
-    op, d = _single(output_padding, "output_padding"), _single(dilation, "dilation")
-    _check_transpose1d(input, weight, bias, groups)
-    if input.dtype != weight.dtype:
-        raise RuntimeError(
-            f"expected scalar type {_scalar_type(input)} but found {_scalar_type(weight)}"
-        )
-    if s <= 0:
-        raise RuntimeError("non-positive stride is not supported")
-    if p < 0:
-        raise RuntimeError("negative padding is not supported")
-    if d <= 0:
-        raise RuntimeError("dilation should be greater than zero")
-    if op >= s and op >= d:
-        raise RuntimeError(
-            "output padding must be smaller than either stride or dilation, but got "
-            f"output_padding_height: 0 output_padding_width: {op} stride_height: 1 "
-            f"stride_width: {s} dilation_height: 1 dilation_width: {d}"
-        )
+    args = (stride, padding, dilation, groups)
+    check_convolution("conv_transpose1d", input, weight, bias, *args, 1, True, output_padding)
+    s, p, op, d = (int_tuple(v, 1, "", "")[0] for v in (stride, padding, output_padding, dilation))
     out = conv_transpose2d(
         input.unsqueeze(-2), weight.unsqueeze(-2), bias, (1, s), (0, p), (0, op), groups, (1, d)
     )

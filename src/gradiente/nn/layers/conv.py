@@ -20,27 +20,28 @@ from gradiente.ops.arguments import type_name as _arg_type_name
 from gradiente.ops.window import conv_transpose_out_size, ntuple, same_padding
 from gradiente.tensor import Tensor
 
-_PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
-
 
 def _check_arguments(in_channels, out_channels, stride, padding, groups, padding_mode) -> None:
-    """torch's checks of a convolution's arguments, with its messages."""
+    """torch's checks of a convolution's arguments, with its messages. The sets are built as
+    torch builds them, so that they print in the same (hash) order within one process."""
     if groups <= 0:
         raise ValueError("groups must be a positive integer")
     if in_channels % groups != 0:
         raise ValueError("in_channels must be divisible by groups")
     if out_channels % groups != 0:
         raise ValueError("out_channels must be divisible by groups")
+    valid_padding_strings = {"same", "valid"}
     if isinstance(padding, str):
-        if padding not in ("same", "valid"):
+        if padding not in valid_padding_strings:
             raise ValueError(
-                f"Invalid padding string {padding!r}, should be one of {{'valid', 'same'}}"
+                f"Invalid padding string {padding!r}, should be one of {valid_padding_strings}"
             )
         if padding == "same" and any(s != 1 for s in stride):
             raise ValueError("padding='same' is not supported for strided convolutions")
-    if padding_mode not in _PADDING_MODES:
+    valid_padding_modes = {"zeros", "reflect", "replicate", "circular"}
+    if padding_mode not in valid_padding_modes:
         raise ValueError(
-            f"padding_mode must be one of {list(_PADDING_MODES)}, but got "
+            f"padding_mode must be one of {valid_padding_modes}, but got "
             f"padding_mode='{padding_mode}'"
         )
 
@@ -269,7 +270,6 @@ class _ConvTransposeNd(_ConvNd):
         if output_size is None:
             return self.output_padding
         spatial = self._spatial
-        output_size = tuple(output_size)
         lead = 2 if input.ndim == spatial + 2 else 1
         if len(output_size) == lead + spatial:
             output_size = output_size[lead:]
@@ -292,7 +292,7 @@ class _ConvTransposeNd(_ConvNd):
         for size, lo, hi in zip(output_size, min_sizes, max_sizes, strict=True):
             if size < lo or size > hi:
                 raise ValueError(
-                    f"requested an output size of {list(output_size)}, but valid sizes range "
+                    f"requested an output size of {output_size}, but valid sizes range "
                     f"from {min_sizes} to {max_sizes} (for an input of {input.shape[2:]!r})"
                 )
         return tuple(s - lo for s, lo in zip(output_size, min_sizes, strict=True))
