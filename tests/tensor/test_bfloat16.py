@@ -195,6 +195,19 @@ FORWARD_ONLY = {
     "sin": (lambda a: a.sin(), 1, False),
     "var": (lambda a: a.var(1), 1, False),
     "norm": (lambda a: a.norm(), 1, False),
+    # pooling (more shapes and arguments: tests/test_parity_pooling_more.py)
+    "avg_pool2d": (lambda a: _fn("avg_pool2d")(a.reshape(2, 3, 8, 20), 3, 2, 1), 1, False),
+    "adaptive_avg_pool2d": (
+        lambda a: _fn("adaptive_avg_pool2d")(a.reshape(2, 3, 8, 20), (3, 7)),
+        1,
+        False,
+    ),
+    "adaptive_max_pool2d": (
+        lambda a: _fn("adaptive_max_pool2d")(a.reshape(2, 3, 8, 20), (3, 7)),
+        1,
+        False,
+    ),
+    "max_pool3d": (lambda a: _fn("max_pool3d")(a.reshape(2, 3, 4, 4, 10), 2, 1), 1, False),
 }
 REFUSED = {
     "rdiv": lambda a: 2.0 / a,  # torch: reciprocal, then a product (two roundings)

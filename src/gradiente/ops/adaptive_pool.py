@@ -16,7 +16,7 @@ resampling of ``interpolate``, separable means along each axis).
 from __future__ import annotations
 
 from gradiente.autograd import function as _function
-from gradiente.backend import device_array, get_array_module, xp
+from gradiente.backend import BF16, device_array, get_array_module, xp
 from gradiente.ops.array_function import ArrayFunction, renamed
 from gradiente.ops.device_pool import DeviceAvgPool2d
 from gradiente.ops.pool_args import check1d, check_dim_range, int_list, tensor_arg
@@ -31,6 +31,11 @@ from gradiente.ops.window_pool import (
     max_pool,
     wrap_indices,
 )
+
+
+def _floating(dtype) -> bool:
+    """Whether torch's NaN rule applies: a floating dtype (bfloat16's NumPy kind is 'V')."""
+    return dtype.kind == "f" or dtype == BF16
 
 
 def _on_device_of(x, a):
@@ -134,7 +139,7 @@ def _adaptive_max_indices(x, out_hw):
     w_in_row = xp.take_along_axis(w_arg, h, axis=2)  # (N, C, OH, OW) index into cols
     w = cols[m.arange(OW), w_in_row]
     index = h * W + w
-    if x.dtype.kind == "f" and xp.isnan(x).any():
+    if _floating(x.dtype) and xp.isnan(x).any():
         # PyTorch takes a tap when it is greater *or NaN*: a window holding NaN answers its
         # last NaN in row-major order, i.e. the NaN with the largest flat index h·W + w.
         flat = xp.where(xp.isnan(x), m.arange(H * W).reshape(H, W), -1)
@@ -295,13 +300,15 @@ def _adaptive_avg(x, size, n, unbatched_shape):
     check_dtype("adaptive_avg_pool2d", x2._data, "float")
     if x2._data.dtype == xp.float16:  # torch sums half input in float, then rounds once
         return _adaptive_avg(x.float(), size, n, unbatched_shape).half()
-    if image[0] % oh == 0 and image[1] % ow == 0:
+    # bfloat16: always the separable op, whose bfloat16 variant divides as torch (sum / kh / kw)
+    if image[0] % oh == 0 and image[1] % ow == 0 and x2._data.dtype != BF16:
         k = (image[0] // oh, image[1] // ow)
         geom = PoolGeometry(k, k, (0, 0), (1, 1), image, (oh, ow))
         kernel = AvgPool2d if type(x2._data) is xp.ndarray else DeviceAvgPool2d  # CUDA
         y = kernel.apply(x2, geom, 1.0 / (geom.kernel[0] * geom.kernel[1]))
     else:
         H, W, dt = x2._data.shape[2], x2._data.shape[3], x2._data.dtype
+        dt = xp.float32 if dt == BF16 else dt  # bfloat16 runs the float32 kernel
         (rows, row_sizes), (cols, col_sizes) = (_window_matrix(*a, dt) for a in ((H, oh), (W, ow)))
         counts = _on_device_of(x2._data, row_sizes[:, None] * col_sizes[None, :])
         rows, cols = _on_device_of(x2._data, rows), _on_device_of(x2._data, cols)
@@ -461,7 +468,7 @@ def _adaptive_max_indices_3d(x, out_dhw):
     window = x.reshape(N, C, D * H * W)[:, :, flat]  # (N, C, OD, OH, OW, taps)
     first = window.argmax(axis=-1)[..., None]
     index = xp.take_along_axis(xp.broadcast_to(flat, window.shape), first, axis=-1)[..., 0]
-    if x.dtype.kind == "f" and xp.isnan(window).any():
+    if _floating(x.dtype) and xp.isnan(window).any():
         last_nan = xp.where(xp.isnan(window), flat, -1).max(axis=-1)
         index = xp.where(last_nan >= 0, last_nan, index)
     return index

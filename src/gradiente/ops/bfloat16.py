@@ -26,8 +26,10 @@ from gradiente.autograd import reduced_precision
 from gradiente.autograd.reduced_precision import not_implemented, rounded
 from gradiente.backend import xp
 from gradiente.ops import activation as A
+from gradiente.ops import adaptive_pool as AP
 from gradiente.ops import conv as C
 from gradiente.ops import elementwise as E
+from gradiente.ops import fractional_pool as FP
 from gradiente.ops import index as I  # noqa: E741 - the module's short name, as the others
 from gradiente.ops import linalg as LA
 from gradiente.ops import linear as LI
@@ -119,6 +121,10 @@ FORWARD_ONLY = (
     R.VectorNorm,
     R.Cumprod,
     WP.MaxPool2d,  # overlapping windows: torch adds their gradients in bfloat16
+    # the maximum of a window, rounded once (exact); torch's backward adds overlapping
+    # windows' gradients in bfloat16
+    AP._PlaneGather,  # adaptive_max_pool2d/3d
+    FP.FractionalMaxPool2d,  # (its window starts are computed in bfloat16, as torch's)
 )
 
 
@@ -314,6 +320,51 @@ class EmbeddingBF16(LI.Embedding):
         return _tensor(out), None, None, None
 
 
+class AvgPool2dBF16(WP.AvgPool2d):
+    """avg_pool2d as torch's bfloat16 kernel: each window's float32 sum, in row-major order,
+    divided by its divisor and rounded once (the float32 kernel's product with 1 / divisor
+    can differ in the last bit, and so in the rounding). The backward is refused: torch adds
+    bf16(g / divisor) into overlapping windows in bfloat16, one rounding per addition."""
+
+    @staticmethod
+    def forward(ctx, x, geom, scale):
+        divisor = xp.rint(1.0 / xp.asarray(scale, dtype=xp.float64)).astype(xp.float32)
+        return WP._avg_forward(x._data, geom, 1.0) / divisor
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise not_implemented("AvgPool2DBackward0")
+
+
+class AdaptiveAvgPool2dBF16(AP._Separable):
+    """adaptive_avg_pool2d as torch's bfloat16 kernel: each window's float32 sum, in
+    row-major order, then ``sum / kh / kw`` (two divisions), rounded once. Its windows come
+    from the 0/1 window matrices A (OH, H) and B (OW, W). The backward is refused, as
+    avg_pool2d's (torch adds in bfloat16)."""
+
+    @staticmethod
+    def forward(ctx, x, A, B, counts, divide_first):
+        return _adaptive_window_sums(x._data, A, B) / A.sum(1)[:, None] / B.sum(1)[None, :]
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise not_implemented("AdaptiveAvgPool2DBackward0")
+
+
+def _adaptive_window_sums(x, A, B):
+    """Σ of each adaptive window of x (N, C, H, W), added tap after tap in row-major order
+    from +0.0 as torch's loop adds them (a tap past a short window adds 0)."""
+    (kh, h0), (kw, w0) = ((M.sum(1).astype(xp.int64), M.argmax(1)) for M in (A, B))
+    total = xp.zeros((*x.shape[:2], len(kh), len(kw)), xp.float32)
+    for i in range(int(kh.max(initial=0))):
+        rows = x[:, :, xp.minimum(h0 + i, x.shape[2] - 1), :]
+        for j in range(int(kw.max(initial=0))):
+            tap = rows[..., xp.minimum(w0 + j, x.shape[3] - 1)]
+            inside = (i < kh)[:, None] & (j < kw)[None, :]
+            total += xp.where(inside, tap, xp.float32(0))
+    return total
+
+
 def _normalisation_name(args):
     """torch's op for a ``NormalizeAffine`` call: batch norm's statistics are over the axes
     its parameters are summed over, layer norm's over the others."""
@@ -332,6 +383,8 @@ reduced_precision.register(
         L.NllLoss: NllLossBF16,
         L.CrossEntropy: CrossEntropyBF16,
         LI.Embedding: EmbeddingBF16,
+        WP.AvgPool2d: AvgPool2dBF16,
+        AP._Separable: AdaptiveAvgPool2dBF16,
     },
     names={N.NormalizeAffine: _normalisation_name},
 )

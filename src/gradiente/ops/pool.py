@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from gradiente.autograd import function as _function
 from gradiente.autograd.grad_mode import grad_state
-from gradiente.backend import xp
+from gradiente.backend import BF16, xp
 from gradiente.ops.adaptive_pool import (
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
@@ -191,10 +191,12 @@ def _avg_pool(x, geom, count_include_pad, div, n):
     if x._data.dtype == xp.float16:  # torch sums half input in float, then rounds once
         return _avg_pool(x.float(), geom, count_include_pad, div, n).half()
     x, unbatched = batched(f"avg_pool{n}d", x, n)
-    if x._data.dtype.kind != "f":  # int64: no gradient, integer arithmetic
+    dtype = x._data.dtype
+    if dtype.name == "int64":  # no gradient, integer arithmetic
         y = avg_integer(as_2d(x, n)._data, geom, avg_count(geom, count_include_pad, div))
         return from_2d(_function._Tensor._make(y, False, None), n, unbatched)
-    scale = avg_divisor(geom, count_include_pad, div, x._data.dtype)
+    # bfloat16 runs the float32 kernel (ops/bfloat16.py), whose divisors are float32
+    scale = avg_divisor(geom, count_include_pad, div, xp.float32 if dtype == BF16 else dtype)
     if on_device(x):  # on CUDA: ops/device_pool.py
         return from_2d(DeviceAvgPool2d.apply(as_2d(x, n), geom, scale), n, unbatched)
     return from_2d(AvgPool2d.apply(as_2d(x, n), geom, scale), n, unbatched)

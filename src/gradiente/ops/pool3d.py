@@ -22,9 +22,12 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Iterable
 
 from gradiente.autograd import function as _function
-from gradiente.backend import device_array, get_array_module, xp
+from gradiente.backend import BF16, device_array, get_array_module, xp
+from gradiente.ops.arguments import require_tensor
+from gradiente.ops.elementwise import RefuseBackward
 from gradiente.ops.pool_args import (
     bool_arg,
     expand,
@@ -36,7 +39,6 @@ from gradiente.ops.pool_args import (
 )
 from gradiente.ops.reduce import torch_type_name
 from gradiente.ops.shape import ConstantPad
-from gradiente.ops.window import ntuple
 
 
 def _wrap(array):
@@ -122,7 +124,8 @@ def _max_indices(a, k, s, p, d, image, out):
     """Flat (D·H·W) position of each window's maximum in an (N, C, D, H, W) array (int64)."""
     N, C = a.shape[:2]
     am = xp if type(a) is xp.ndarray else get_array_module(a)  # CuPy's for CUDA inputs
-    lowest = -am.inf if a.dtype.kind == "f" else am.iinfo(a.dtype).min
+    floating = a.dtype.kind == "f" or a.dtype == BF16
+    lowest = -am.inf if floating else am.iinfo(a.dtype).min
     padded = am.full((N, C, *_padded_size(image, k, s, p, d, out)), lowest, dtype=a.dtype)
     padded[(slice(None), slice(None), *(slice(pi, pi + i) for pi, i in zip(p, image)))] = a
     best = arg = None
@@ -132,7 +135,7 @@ def _max_indices(a, k, s, p, d, image, out):
             best, arg = v.copy(), am.zeros(v.shape, dtype=am.int64)
             continue
         take = v > best  # strict: of equal values the first tap (row-major) wins
-        if a.dtype.kind == "f":
+        if floating:
             take |= am.isnan(v)  # PyTorch takes a NaN whenever it meets one
         am.copyto(best, v, where=take)
         arg[take] = t
@@ -166,6 +169,11 @@ def max_pool3d(
     flat = _wrap(_max_indices(x._data, k, s, p, d, image, out))
     N, C = x.shape[:2]
     y = x.flatten(2).gather(2, flat.reshape(N, C, math.prod(out))).reshape(N, C, *out)
+    if x._data.dtype == BF16 and y.requires_grad:
+        # torch adds overlapping windows' gradients in bfloat16, one rounding per addition
+        y = RefuseBackward.apply(
+            y, "\"MaxPool3DWithIndicesBackward0\" not implemented for 'BFloat16'"
+        )
     if unbatched:
         y, flat = y.squeeze(0), flat.squeeze(0)
     return (y, flat) if return_indices else y
@@ -235,92 +243,164 @@ def avg_pool3d(
 
 
 # ------------------------------------------------------------------------------ unpooling
-def unpool_output_size(input, kernel_size, stride, padding, output_size, n: int) -> tuple:
-    """The spatial size of max_unpool's output: (I − 1)·s − 2p + k by default, or
-    ``output_size`` (spatial, or with N and C first), which must lie strictly within one
-    stride of that default (PyTorch's _unpool_output_size)."""
-    k, s, p = ntuple(kernel_size, n), ntuple(stride, n), ntuple(padding, n)
-    default = [(input.shape[-n + i] - 1) * s[i] + k[i] - 2 * p[i] for i in range(n)]
+# torch's max_unpool{1,2,3}d are Python functions that compute the output size (the checks
+# of ``unpool_output_size``) and call the C++ op (``_unpool``'s checks, in its order). 1-D
+# unpooling is the 2-D op of (N, C, L, 1), so its messages name that op and shape.
+def _ntuple(value, n: int) -> tuple:
+    """torch's ``_ntuple``: an iterable as a tuple, anything else repeated n times."""
+    return tuple(value) if isinstance(value, Iterable) else (value,) * n
+
+
+def unpool_output_size(input, kernel_size, stride, padding, output_size) -> list:
+    """torch's ``_unpool_output_size``: (I − 1)·s − 2p + k along each of the
+    len(kernel_size) last axes, or ``output_size`` (spatial, or with N and C first), which
+    must lie strictly within one stride of that; no size may be negative."""
+    input_size = input.size()
+    n = len(kernel_size)
+    default = [
+        (input_size[-n + d] - 1) * stride[d] + kernel_size[d] - 2 * padding[d] for d in range(n)
+    ]
     if output_size is None:
-        return tuple(default)
-    output_size = tuple(output_size)
-    if len(output_size) == n + 2:
-        output_size = output_size[2:]
-    if len(output_size) != n:
-        raise ValueError(
-            f"output_size should be a sequence containing {n} or {n + 2} elements, but it has "
-            f"a length of '{len(output_size)}'"
-        )
-    for i in range(n):
-        low, high = default[i] - s[i], default[i] + s[i]
-        if not low < output_size[i] < high:
+        size = default
+    else:
+        if len(output_size) == n + 2:
+            output_size = output_size[2:]
+        if len(output_size) != n:
             raise ValueError(
-                f'invalid output_size "{output_size}" (dim {i} must be between {low} and {high})'
+                f"output_size should be a sequence containing {n} or {n + 2} elements, but it "
+                f"has a length of '{len(output_size)}'"
             )
-    return output_size
+        for d in range(n):
+            low, high = default[d] - stride[d], default[d] + stride[d]
+            if not low < output_size[d] < high:
+                raise ValueError(
+                    f'invalid output_size "{output_size}" (dim {d} must be between {low} and '
+                    f"{high})"
+                )
+        size = output_size
+    for d in range(n):
+        if size[d] < 0:
+            raise ValueError(
+                "max_unpooling: output_size must contain non-negative spatial dimensions, but "
+                f"got output_size[{d}]={size[d]}"
+            )
+    return size
 
 
-def _check_unpool(input, indices, n):
-    """torch's checks of max unpooling, with its messages: 1-D unpooling is torch's 2-D one
-    of (N, C, L, 1), so its messages name that op and shape."""
-    dims = max(n, 2)
+def _ints(op: str, name: str, value, position: int) -> tuple:
+    """An ``int[]`` argument as the parser reads it (a 1-D integer tensor too)."""
+    if isinstance(value, _function._Tensor) and value.ndim == 1:
+        value = value.tolist()
+    return int_list(op, name, value, position)
+
+
+def _lengths_3d(size, stride, padding) -> None:
+    for name, values in (("output_size", size), ("stride", stride), ("padding", padding)):
+        if len(values) != 3:
+            got = "" if name == "output_size" else ":"
+            raise RuntimeError(
+                "There should be exactly three elements (depth, height, width) in "
+                f"{name}, but got{got} {len(values)} elements."
+            )
+
+
+def _check_unpool(n: int, input, indices, size, stride, padding) -> tuple:
+    """torch's checks of ``max_unpool2d(input, indices, size)`` (n = 2) or ``max_unpool3d(
+    input, indices, size, stride, padding)`` (n = 3), in its order; the size as a tuple."""
+    op = f"max_unpool{n}d"
+    x = tensor_arg(op, input, 1)
+    require_tensor(op, indices, "indices", 2)
+    size = _ints(op, "output_size", size, 3)
+    if n == 3:
+        stride, padding = _ints(op, "stride", stride, 4), _ints(op, "padding", padding, 5)
     if indices._data.dtype != xp.int64:
-        got = "" if n == 3 else f" but got: {torch_type_name(indices._data.dtype)}"
+        got = f" but got: {torch_type_name(indices._data.dtype)}" if n == 2 else ""
         raise RuntimeError(f"elements in indices should be type int64{got}")
-    extra = 1 if n == 1 else 0  # the 1-D input's trailing axis of length 1
-    if input.ndim + extra not in (dims + 1, dims + 2):
+    if n == 2 and len(size) != 2:
         raise RuntimeError(
-            f"Input to max_unpooling{dims}d should be a {dims + 1}d or {dims + 2}d Tensor, but "
-            f"got a tensor with {input.ndim + extra} dimensions."
+            "There should be exactly two elements (height, width) in output_size, but got "
+            f"{len(size)} elements."
         )
-    if tuple(indices.shape) != tuple(input.shape):
-        row = [1] * extra
+    if x.ndim not in (n + 1, n + 2):
+        raise RuntimeError(
+            f"Input to max_unpooling{n}d should be a {n + 1}d or {n + 2}d Tensor, but got a "
+            f"tensor with {x.ndim} dimensions."
+        )
+    if n == 3:
+        _lengths_3d(size, stride, padding)
+    if tuple(indices.shape) != tuple(x.shape):
         raise RuntimeError(
             f"Expected shape of indices to be same as that of the input tensor "
-            f"({list(input.shape) + row}) but got indices tensor with shape: "
-            f"{list(indices.shape) + row}"
+            f"({list(x.shape)}) but got indices tensor with shape: {list(indices.shape)}"
         )
+    for dim in range(1, x.ndim):
+        if x.shape[dim] == 0:
+            raise RuntimeError(
+                f"max_unpooling{n}d_forward_out_cpu(): Expected input to have non-zero size for "
+                f"non-batch dimensions, but got {list(x.shape)} with dimension {dim} being empty."
+            )
+    if n == 3 and min(stride) <= 0:
+        raise RuntimeError(f"strides should be greater than zero, but got stride: {list(stride)}")
+    if x._data.dtype.kind != "f" and x._data.dtype != BF16:
+        name = torch_type_name(x._data.dtype)
+        raise NotImplementedError(f"\"{op}\" not implemented for '{name}'")
+    return size
 
 
-def _max_unpool(op, input, indices, kernel_size, stride, padding, output_size, n):
-    stride = kernel_size if stride is None else stride
-    size = unpool_output_size(input, kernel_size, stride, padding, output_size, n)
-    _check_unpool(input, indices, n)
-    x, unbatched = _batched(op, input, n)
+def _unpool(n: int, input, indices, size, stride, padding):
+    """The C++ op: each value of ``input`` written at its index of a zero output of spatial
+    size ``size``. Of several invalid indices torch names the last one it meets: the last in
+    memory order when one thread runs its loop (with several, the last one written)."""
+    size = _check_unpool(n, input, indices, size, stride, padding)
+    if input._data.dtype == BF16:  # moves values only: exact through float32
+        return _unpool(n, input.float(), indices, size, stride, padding).bfloat16()
+    unbatched = input.ndim == n + 1
+    x = input.unsqueeze(0) if unbatched else input
     idx = indices.unsqueeze(0) if unbatched else indices
     N, C = x.shape[:2]
     volume = math.prod(size)
     flat = idx._data.reshape(N, C, math.prod(idx.shape[2:]))
     invalid = (flat < 0) | (flat >= volume)
-    if invalid.any():  # torch names the first one it meets
-        bad = int(flat.ravel()[int(invalid.ravel().argmax())])
-        shown = (*size, 1) if n == 1 else size
+    if volume and invalid.any():
+        bad = int(flat.ravel()[invalid.size - 1 - int(invalid.ravel()[::-1].argmax())])
         raise RuntimeError(
             f"Found an invalid max index: {bad} (output volumes are of size "
-            f"{'x'.join(map(str, shown))})"
+            f"{'x'.join(map(str, size))})"
         )
     zeros = x.new_zeros((N, C, volume))
-    y = zeros.scatter(2, _wrap(flat), x.reshape(N, C, flat.shape[2])).reshape(N, C, *size)
+    if volume:
+        zeros = zeros.scatter(2, _wrap(flat), x.reshape(N, C, flat.shape[2]))
+    y = zeros.reshape(N, C, *size)
     return y.squeeze(0) if unbatched else y
+
+
+def _max_unpool(input, indices, kernel_size, stride, padding, output_size, n: int):
+    """torch's Python part of max_unpool{n}d: the sizes as n-tuples, the output size, and
+    for 1-D the 2-D op on (…, L, 1)."""
+    kernel_size = _ntuple(kernel_size, n)
+    stride = kernel_size if stride is None else _ntuple(stride, n)
+    padding = _ntuple(padding, n)
+    size = unpool_output_size(input, kernel_size, stride, padding, output_size)
+    if n == 1:
+        size = size + [1] if isinstance(size, list) else (*size, 1)
+        return _unpool(2, input.unsqueeze(-1), indices.unsqueeze(-1), size, None, None).squeeze(-1)
+    return _unpool(n, input, indices, size, stride, padding)
 
 
 def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """Partial inverse of max_pool1d: each value put back at its index, zeros elsewhere."""
-    args = (input, indices, kernel_size, stride, padding, output_size, 1)
-    return _max_unpool("max_unpool1d", *args)
+    return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 1)
 
 
 def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """Partial inverse of max_pool2d: each value of ``input`` written at its flat index
     (h·W + w, from ``max_pool2d(..., return_indices=True)``) of a zero (N, C, H, W) output."""
-    args = (input, indices, kernel_size, stride, padding, output_size, 2)
-    return _max_unpool("max_unpool2d", *args)
+    return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 2)
 
 
 def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """Partial inverse of max_pool3d: each value put back at its index, zeros elsewhere."""
-    args = (input, indices, kernel_size, stride, padding, output_size, 3)
-    return _max_unpool("max_unpool3d", *args)
+    return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 3)
 
 
 __all__ = ["max_pool3d", "avg_pool3d", "max_unpool1d", "max_unpool2d", "max_unpool3d"]

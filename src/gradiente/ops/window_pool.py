@@ -81,8 +81,11 @@ class PoolGeometry:
 def check_dtype(kernel: str, x, allowed: str) -> None:
     """Raise PyTorch's error for a dtype its CPU kernel does not cover (``kernel`` is the
     name PyTorch's message gives): ``allowed`` is "float" (floating only), "float_long"
-    (floating or int64: average pooling) or "not_bool" (every dtype but bool: max pooling)."""
+    (floating or int64: average pooling) or "not_bool" (every dtype but bool: max pooling).
+    bfloat16 counts as floating: its rule (``ops/bfloat16.py``) decides how the op runs."""
     kind, name = x.dtype.kind, x.dtype.name
+    if name == "bfloat16":
+        kind = "f"
     ok = {
         "float": kind == "f",
         "float_long": kind == "f" or name == "int64",

@@ -1,20 +1,18 @@
 """Less common functional layers: ``channel_shuffle``, power-average pooling (``lp_pool1d``,
-``lp_pool2d``, ``lp_pool3d``) and ``fractional_max_pool2d`` — composed from existing ops
+``lp_pool2d``, ``lp_pool3d``) and ``fractional_max_pool2d``/``3d`` — composed from existing ops
 where that is exact, as torch composes them."""
 
 from __future__ import annotations
 
 import numbers
+from collections.abc import Iterable
 
 from gradiente.nn.functional.activation import relu
-from gradiente.ops.fractional_pool import FractionalMaxPool2d
+from gradiente.ops.fractional_pool import fractional_max_pool
 from gradiente.ops.pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
 from gradiente.ops.pool3d import avg_pool3d, max_pool3d
+from gradiente.ops.pool_args import size_at
 from gradiente.tensor import Tensor, rand
-
-
-def _tuple(value, n: int) -> tuple:
-    return tuple(value) if isinstance(value, (tuple, list)) else (value,) * n
 
 
 # ---------------------------------------------------------------------------- channel_shuffle
@@ -44,9 +42,10 @@ native_channel_shuffle = channel_shuffle
 
 
 # ---------------------------------------------------------------------------- LP pooling
-def _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, n, avg_pool, max_pool):
-    """(Σ_window x^p)^(1/p), as torch: the window mean of x^p times the window size, the
-    negative rounding residue clipped by relu before the root; p = ±∞ is the max of |x|."""
+def _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, window, avg_pool, max_pool):
+    """(Σ_window x^p)^(1/p), as torch: the window mean of x^p times the window size
+    ``window``, the negative rounding residue clipped by relu before the root; p = ±∞ is the
+    max of |x|. p = 0 fails as torch's 1 / p does (ZeroDivisionError)."""
     if isinstance(norm_type, (int, float)):
         if norm_type == float("inf"):
             return max_pool(input.abs(), kernel_size, stride, 0, 1, ceil_mode)
@@ -56,28 +55,66 @@ def _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, n, avg_pool, max_
         out = avg_pool(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
     else:
         out = avg_pool(input.pow(norm_type), kernel_size, padding=0, ceil_mode=ceil_mode)
-    window = 1
-    for k in _tuple(kernel_size, n):
-        window *= k
+    if not isinstance(window, (numbers.Number, Tensor)):  # lp_pool1d's kernel_size as a list
+        raise TypeError(
+            f"mul(): argument 'other' (position 1) must be Tensor, not {type(window).__name__}"
+        )
     return (out.sign() * relu(out.abs())).mul(window).pow(1.0 / norm_type)
 
 
 def lp_pool1d(input: Tensor, norm_type, kernel_size, stride=None, ceil_mode: bool = False):
-    """1-D power-average pooling over (N, C, L): (Σ_window x^p)^(1/p)."""
-    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 1, avg_pool1d, max_pool1d)
+    """1-D power-average pooling over (N, C, L): (Σ_window x^p)^(1/p). As in torch, the
+    window size is ``kernel_size`` itself (an int; a tuple fails at the product)."""
+    args = (input, norm_type, kernel_size, stride, ceil_mode, kernel_size)
+    return _lp_pool(*args, avg_pool1d, max_pool1d)
 
 
 def lp_pool2d(input: Tensor, norm_type, kernel_size, stride=None, ceil_mode: bool = False):
-    """2-D power-average pooling over (N, C, H, W): (Σ_window x^p)^(1/p)."""
-    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 2, avg_pool2d, max_pool2d)
+    """2-D power-average pooling over (N, C, H, W): (Σ_window x^p)^(1/p). ``kernel_size``
+    is unpacked first, as torch's ``kw, kh = _pair(kernel_size)`` (a ValueError otherwise)."""
+    kw, kh = _ntuple(kernel_size, 2)
+    args = (input, norm_type, kernel_size, stride, ceil_mode, kw * kh)
+    return _lp_pool(*args, avg_pool2d, max_pool2d)
 
 
 def lp_pool3d(input: Tensor, norm_type, kernel_size, stride=None, ceil_mode: bool = False):
-    """3-D power-average pooling over (N, C, D, H, W): (Σ_window x^p)^(1/p)."""
-    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 3, avg_pool3d, max_pool3d)
+    """3-D power-average pooling over (N, C, D, H, W): (Σ_window x^p)^(1/p). ``kernel_size``
+    is unpacked first, as torch's ``kd, kw, kh = _triple(kernel_size)``."""
+    kd, kw, kh = _ntuple(kernel_size, 3)
+    args = (input, norm_type, kernel_size, stride, ceil_mode, kd * kw * kh)
+    return _lp_pool(*args, avg_pool3d, max_pool3d)
 
 
 # ---------------------------------------------------------------------------- fractional pooling
+def _fractional(n, input, kernel_size, output_size, output_ratio, return_indices, samples):
+    """torch's Python part of fractional_max_pool{n}d: the output size from ``output_ratio``
+    (⌊L · ratio⌋), and without ``_random_samples`` a draw of ``rand(N, C, n)`` in the
+    input's dtype from the default generator, as torch draws them; then the op (see
+    ``ops/fractional_pool.py``)."""
+    op = f"fractional_max_pool{n}d"
+    if output_size is None and output_ratio is None:
+        raise ValueError(f"{op} requires specifying either an output_size or an output_ratio")
+    if output_size is None:
+        if n == 2 and len(output_ratio) > 2:
+            raise ValueError(
+                f"{op} requires output_ratio to either be a single Int or tuple of Ints."
+            )
+        ratio = _ntuple(output_ratio, n)
+        output_size = [int(size_at(tuple(input.size()), i - n) * ratio[i]) for i in range(n)]
+    if samples is None:
+        batched = input.dim() != n + 1
+        batch = size_at(tuple(input.size()), 0) if batched else 1
+        channels = size_at(tuple(input.size()), -n - 1)
+        samples = rand(batch, channels, n, dtype=input.dtype, device=input.device)
+    out, indices = fractional_max_pool(n, input, kernel_size, output_size, samples)
+    return (out, indices) if return_indices else out
+
+
+def _ntuple(value, n: int) -> tuple:
+    """torch's ``_ntuple``: an iterable as a tuple, anything else repeated n times."""
+    return tuple(value) if isinstance(value, Iterable) else (value,) * n
+
+
 def fractional_max_pool2d_with_indices(
     input: Tensor,
     kernel_size,
@@ -86,54 +123,10 @@ def fractional_max_pool2d_with_indices(
     return_indices: bool = False,
     _random_samples: Tensor | None = None,
 ):
-    """Fractional max pooling and the flat indices of the maxima (see
-    ``ops/fractional_pool.py``). Without ``_random_samples``, draws them as torch does:
-    ``rand(N, C, 2)`` in the input's dtype, from the default generator."""
-    if output_size is None and output_ratio is None:
-        raise ValueError(
-            "fractional_max_pool2d requires specifying either an output_size or an output_ratio"
-        )
-    if input.ndim not in (3, 4):
-        raise RuntimeError(
-            f"fractional_max_pool2d(): Expected 3D or 4D tensor, but got: {list(input.shape)}"
-        )
-    if output_size is None:
-        if isinstance(output_ratio, numbers.Number):
-            raise TypeError(f"object of type '{type(output_ratio).__name__}' has no len()")
-        if len(output_ratio) > 2:
-            raise ValueError(
-                "fractional_max_pool2d requires output_ratio to either be a single Int or "
-                "tuple of Ints."
-            )
-        ratio = _tuple(output_ratio, 2)
-        output_size = [int(input.shape[-2] * ratio[0]), int(input.shape[-1] * ratio[1])]
-    kh, kw = _tuple(kernel_size, 2)
-    oh, ow = _tuple(output_size, 2)
-    batched = input.ndim == 4
-    x = input if batched else input.unsqueeze(0)
-    n, c, h, w = x.shape
-    if _random_samples is None:
-        _random_samples = rand(n, c, 2, dtype=input.dtype)
-    if _random_samples.dtype != input.dtype:
-        raise RuntimeError("Expect _random_samples to have the same dtype as input")
-    if _random_samples.shape[2] != 2:
-        raise RuntimeError(
-            f"Expect _random_samples.size(2) equals to 2; got {_random_samples.shape[2]}."
-        )
-    if oh + kh - 1 > h:
-        raise RuntimeError(
-            f"fractional_max_pool2d(): pool height {kh} too large relative to input height {h}"
-        )
-    if ow + kw - 1 > w:
-        raise RuntimeError(
-            f"fractional_max_pool2d(): pool width {kw} too large relative to input width {w}"
-        )
-    holder: list = []
-    out = FractionalMaxPool2d.apply(x, (kh, kw), (oh, ow), _random_samples._data, holder)
-    indices = Tensor._make(holder[0], False, None)
-    if not batched:
-        out, indices = out.squeeze(0), indices.squeeze(0)
-    return (out, indices) if return_indices else out
+    """2-D fractional max pooling and the flat indices of the maxima (see
+    ``ops/fractional_pool.py``); the indices come back with ``return_indices``, as torch's."""
+    args = (input, kernel_size, output_size, output_ratio, return_indices, _random_samples)
+    return _fractional(2, *args)
 
 
 def fractional_max_pool2d(
@@ -145,6 +138,32 @@ def fractional_max_pool2d(
     _random_samples: Tensor | None = None,
 ):
     """2-D fractional max pooling (``torch.nn.functional.fractional_max_pool2d``)."""
-    return fractional_max_pool2d_with_indices(
-        input, kernel_size, output_size, output_ratio, return_indices, _random_samples
-    )
+    args = (input, kernel_size, output_size, output_ratio, return_indices, _random_samples)
+    return _fractional(2, *args)
+
+
+def fractional_max_pool3d_with_indices(
+    input: Tensor,
+    kernel_size,
+    output_size=None,
+    output_ratio=None,
+    return_indices: bool = False,
+    _random_samples: Tensor | None = None,
+):
+    """3-D fractional max pooling and the flat indices t·H·W + h·W + w of the maxima."""
+    args = (input, kernel_size, output_size, output_ratio, return_indices, _random_samples)
+    return _fractional(3, *args)
+
+
+def fractional_max_pool3d(
+    input: Tensor,
+    kernel_size,
+    output_size=None,
+    output_ratio=None,
+    return_indices: bool = False,
+    _random_samples: Tensor | None = None,
+):
+    """3-D fractional max pooling (``torch.nn.functional.fractional_max_pool3d``) over
+    (N, C, T, H, W) or (C, T, H, W) input."""
+    args = (input, kernel_size, output_size, output_ratio, return_indices, _random_samples)
+    return _fractional(3, *args)
