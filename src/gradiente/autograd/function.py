@@ -514,6 +514,15 @@ def torch_strides_known(t) -> bool:
     return bool(base._data.flags.c_contiguous)
 
 
+def keep_torch_layout(source, new):
+    """``new``, a tensor on ``source``'s memory outside the graph (``detach()``, ``.data``),
+    marked as laid out as torch's when ``source`` is: torch's ``detach`` keeps the strides, so
+    a dropout drawn over it walks the same memory order."""
+    if not source._data.flags.c_contiguous and torch_strides_known(source):
+        new.__dict__["_torch_layout"] = True
+    return new
+
+
 def _in_torch_order(out, args):
     """An element-wise op's result ``out`` in torch's memory order for its tensor operands
     (``backend.in_torch_elementwise_order``), where their layouts are torch's own: when

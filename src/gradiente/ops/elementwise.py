@@ -545,10 +545,19 @@ class ToDevice(ArrayFunction):
 
 
 class Clone(CopyGrad):
-    """x.clone(): a copy of the array, the gradient passed through (the engine's copy of a
-    gradient, under torch's name for clone)."""
+    """x.contiguous(), x.clone(memory_format=torch.contiguous_format): a row-major copy of
+    the array, the gradient passed through (the engine's copy of a gradient, under torch's
+    name for clone)."""
 
     backward_name = "CloneBackward0"
+
+
+class ClonePreservingLayout(Clone):
+    """x.clone(): torch's default preserve_format lays the copy out as x (a transposed x gives
+    a transposed copy, whose memory order a later dropout or random fill walks)."""
+
+    backward_name = "CloneBackward0"
+    _torch_layout = True  # torch's memory order for its result (autograd.function)
 
 
 # Trigonometric and hyperbolic functions and their inverses (PyTorch's derivative formulas).

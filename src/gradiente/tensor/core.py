@@ -234,7 +234,7 @@ class TensorCore:
     def data(self) -> Tensor:
         """The same memory as a tensor outside the graph (in-place changes are not tracked;
         setting it replaces the values)."""
-        return Tensor._make(self._data, False, None)
+        return _function.keep_torch_layout(self, Tensor._make(self._data, False, None))
 
     @data.setter
     def data(self, value) -> None:
@@ -531,7 +531,7 @@ class TensorCore:
         """Returns a new Tensor, detached from the current graph."""
         t = Tensor._make(self._data, False, None)
         t._version_counter = self._get_version_counter()
-        return t
+        return _function.keep_torch_layout(self, t)
 
     def detach_(self) -> Tensor:
         """Detaches the Tensor from the graph that created it, making it a leaf (not for a
@@ -550,8 +550,9 @@ class TensorCore:
 
     @function
     def clone(self, memory_format=None) -> Tensor:
-        """Returns a copy of self."""
-        return E.Clone.apply(self)
+        """A copy of self: laid out as self (torch's preserve_format), or row-major."""
+        keep = getattr(memory_format, "_name", "preserve_format") == "preserve_format"
+        return (E.ClonePreservingLayout if keep else E.Clone).apply(self)
 
     def contiguous(self, memory_format=None) -> Tensor:
         """Returns a contiguous in memory tensor containing the same data as ``self`` tensor."""

@@ -27,6 +27,7 @@ from gradiente.tensor.common import (
     require_grad_at_creation,
 )
 from gradiente.tensor.sampling import (  # the random factories, public from here too
+    _like_layout,
     bernoulli,
     multinomial,
     normal,
@@ -493,15 +494,7 @@ def zeros_like(
     pin_memory=False,
 ) -> Tensor:
     """A tensor of 0s of ``t``'s shape (and dtype and device unless given)."""
-    dtype, device = _like(t, dtype, device)
-    return zeros(
-        t.shape,
-        dtype=dtype,
-        device=device,
-        requires_grad=requires_grad,
-        layout=layout,
-        pin_memory=pin_memory,
-    )
+    return _made_like(zeros, t, dtype, device, requires_grad, memory_format, layout, pin_memory)
 
 
 def ones_like(
@@ -515,15 +508,7 @@ def ones_like(
     pin_memory=False,
 ) -> Tensor:
     """A tensor of 1s of ``t``'s shape (and dtype and device unless given)."""
-    dtype, device = _like(t, dtype, device)
-    return ones(
-        t.shape,
-        dtype=dtype,
-        device=device,
-        requires_grad=requires_grad,
-        layout=layout,
-        pin_memory=pin_memory,
-    )
+    return _made_like(ones, t, dtype, device, requires_grad, memory_format, layout, pin_memory)
 
 
 def empty_like(
@@ -537,15 +522,7 @@ def empty_like(
     pin_memory=False,
 ) -> Tensor:
     """An uninitialised tensor of ``t``'s shape (and dtype and device unless given)."""
-    dtype, device = _like(t, dtype, device)
-    return empty(
-        t.shape,
-        dtype=dtype,
-        device=device,
-        requires_grad=requires_grad,
-        layout=layout,
-        pin_memory=pin_memory,
-    )
+    return _made_like(empty, t, dtype, device, requires_grad, memory_format, layout, pin_memory)
 
 
 def full_like(
@@ -561,15 +538,8 @@ def full_like(
 ) -> Tensor:
     """A tensor of ``t``'s shape (and dtype and device unless given) filled with
     ``fill_value``."""
-    dtype, device = _like(t, dtype, device)
-    return full(
-        t.shape,
-        fill_value,
-        dtype=dtype,
-        device=device,
-        requires_grad=requires_grad,
-        layout=layout,
-        pin_memory=pin_memory,
+    return _made_like(
+        full, t, dtype, device, requires_grad, memory_format, layout, pin_memory, fill_value
     )
 
 
@@ -682,3 +652,22 @@ class NewTensors:
         """Returns a new Tensor with ``data`` as the tensor data."""
         device = self.device if device is None else device
         return tensor(data, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+
+
+def _made_like(make, t, dtype, device, requires_grad, memory_format, layout, pin_memory, *fill):
+    """``make(t.shape, *fill, ...)`` with ``t``'s dtype and device unless given, laid out as
+    torch's ``preserve_format`` lays it out: as ``t`` (its strides when dense, its order of
+    axes otherwise), so that a random fill or dropout over it walks the memory in torch's
+    order (CPU arrays)."""
+    dtype, device = _like(t, dtype, device)
+    options = dict(dtype=dtype, device=device, layout=layout, pin_memory=pin_memory)
+    result = make(t.shape, *fill, requires_grad=requires_grad, **options)
+    axes, data = _like_layout(t, memory_format), result._data
+    if axes is None or type(data) is not xp.ndarray:
+        return result
+    memory = xp.empty([data.shape[a] for a in axes], dtype=data.dtype)
+    view = memory.transpose(sorted(range(len(axes)), key=axes.__getitem__))
+    view[...] = data
+    result._data = view
+    result.__dict__["_torch_layout"] = True
+    return result

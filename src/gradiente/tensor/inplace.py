@@ -396,9 +396,11 @@ class InPlace:
         untouched."""
         self._check_inplace()
         data = self._data
-        # Only a view has torch's strides (a transpose, a slice); an op's own output is
-        # contiguous in torch even where gradiente keeps it channels-last (convolutions)
-        if data.flags.c_contiguous or self._base is None:
+        # Only a view (a transpose, a slice) or a tensor marked so (a clone, a *_like of one)
+        # has torch's strides; an op's own output is contiguous in torch even where gradiente
+        # keeps it channels-last (convolutions)
+        marked = self.__dict__.get("_torch_layout", False)
+        if data.flags.c_contiguous or (self._base is None and not marked):
             return data.shape, None
         axes = _iteration_order(data.strides, data.shape)
         return tuple(data.shape[a] for a in axes), axes
