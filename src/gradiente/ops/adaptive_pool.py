@@ -305,7 +305,7 @@ def _adaptive_avg(x, size, n, unbatched_shape):
         k = (image[0] // oh, image[1] // ow)
         geom = PoolGeometry(k, k, (0, 0), (1, 1), image, (oh, ow))
         kernel = AvgPool2d if type(x2._data) is xp.ndarray else DeviceAvgPool2d  # CUDA
-        y = kernel.apply(x2, geom, 1.0 / (geom.kernel[0] * geom.kernel[1]))
+        y = kernel.apply(x2, geom, geom.kernel)  # divided by kh, then kw, as torch's kernel
     else:
         H, W, dt = x2._data.shape[2], x2._data.shape[3], x2._data.dtype
         dt = xp.float32 if dt == BF16 else dt  # bfloat16 runs the float32 kernel

@@ -322,14 +322,12 @@ class EmbeddingBF16(LI.Embedding):
 
 class AvgPool2dBF16(WP.AvgPool2d):
     """avg_pool2d as torch's bfloat16 kernel: each window's float32 sum, in row-major order,
-    divided by its divisor and rounded once (the float32 kernel's product with 1 / divisor
-    can differ in the last bit, and so in the rounding). The backward is refused: torch adds
+    divided by its divisor and rounded once. The backward is refused: torch adds
     bf16(g / divisor) into overlapping windows in bfloat16, one rounding per addition."""
 
     @staticmethod
-    def forward(ctx, x, geom, scale):
-        divisor = xp.rint(1.0 / xp.asarray(scale, dtype=xp.float64)).astype(xp.float32)
-        return WP._avg_forward(x._data, geom, 1.0) / divisor
+    def forward(ctx, x, geom, divisor):
+        return WP._avg_forward(x._data, geom, 1) / xp.asarray(divisor, dtype=xp.float32)
 
     @staticmethod
     def backward(ctx, grad):

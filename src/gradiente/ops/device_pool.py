@@ -7,12 +7,14 @@ padded (N, C, Hp, Wp) input are a strided view of shape (N, C, OH, OW, kh·kw):
 
     max      y = max over the window, arg = its first largest tap (NaN wins, as in torch)
              dL/dx: tap t of each window receives dL/dy where arg = t (taps added back)
-    average  y = (Σ over the window) · scale,  dL/dx: every tap receives dL/dy · scale
+    average  y = (Σ over the window) / divisor,  dL/dx: every tap receives dL/dy / divisor
 
 Both backwards return arrays (first order only; ``create_graph`` raises).
 """
 
 from __future__ import annotations
+
+import math
 
 from gradiente import backend as B
 from gradiente.ops.array_function import ArrayFunction
@@ -105,25 +107,26 @@ class DeviceMaxPool2d(ArrayFunction):
 
 
 class DeviceAvgPool2d(ArrayFunction):
-    """Average pooling of device arrays: window sums times ``scale`` (a number, or an
-    (OH, OW) array where windows hold different counts)."""
+    """Average pooling of device arrays: window sums divided by ``divisor`` (a number, or an
+    (OH, OW) array where windows hold different counts), as torch divides."""
 
     backward_name = "AvgPool2DBackward0"
 
     @staticmethod
-    def forward(ctx, x, geom, scale):
+    def forward(ctx, x, geom, divisor):
         xd = x._data
         m = B.get_array_module(xd)
-        if isinstance(scale, B.ndarray):
-            scale = B.device_array(xd, scale)
+        divisor = math.prod(divisor) if isinstance(divisor, tuple) else divisor
+        if isinstance(divisor, B.ndarray):
+            divisor = B.device_array(xd, divisor)
         windows, padded = _windows(m, xd, geom, 0)
-        ctx.geom, ctx.padded, ctx.shape, ctx.scale = geom, padded, xd.shape, scale
+        ctx.geom, ctx.padded, ctx.shape, ctx.divisor = geom, padded, xd.shape, divisor
         # torch's window sum starts from +0.0 (a window of -0.0 averages to +0.0)
-        return ((windows.sum(axis=-1) + 0.0) * scale).astype(xd.dtype)
+        return ((windows.sum(axis=-1) + 0.0) / divisor).astype(xd.dtype)
 
     @staticmethod
     def backward(ctx, grad):
         g, m, k = _upstream(grad, ctx.geom, "avg_pool2d")
-        share = (g * ctx.scale).astype(g.dtype)
+        share = (g / ctx.divisor).astype(g.dtype)
         per_tap = m.broadcast_to(share[..., None], share.shape + (k,))
         return _add_taps(m, per_tap, ctx.geom, ctx.padded, ctx.shape, g.dtype), None, None

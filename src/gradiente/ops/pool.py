@@ -196,10 +196,10 @@ def _avg_pool(x, geom, count_include_pad, div, n):
         y = avg_integer(as_2d(x, n)._data, geom, avg_count(geom, count_include_pad, div))
         return from_2d(_function._Tensor._make(y, False, None), n, unbatched)
     # bfloat16 runs the float32 kernel (ops/bfloat16.py), whose divisors are float32
-    scale = avg_divisor(geom, count_include_pad, div, xp.float32 if dtype == BF16 else dtype)
+    divisor = avg_divisor(geom, count_include_pad, div, xp.float32 if dtype == BF16 else dtype)
     if on_device(x):  # on CUDA: ops/device_pool.py
-        return from_2d(DeviceAvgPool2d.apply(as_2d(x, n), geom, scale), n, unbatched)
-    return from_2d(AvgPool2d.apply(as_2d(x, n), geom, scale), n, unbatched)
+        return from_2d(DeviceAvgPool2d.apply(as_2d(x, n), geom, divisor), n, unbatched)
+    return from_2d(AvgPool2d.apply(as_2d(x, n), geom, divisor), n, unbatched)
 
 
 def avg_pool2d(

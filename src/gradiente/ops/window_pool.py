@@ -417,11 +417,13 @@ def avg_count(geom: PoolGeometry, count_include_pad: bool, divisor_override):
 
 
 def avg_divisor(geom: PoolGeometry, count_include_pad: bool, divisor_override, dtype):
-    """1 / (elements per window) as a scalar, or an (OH, OW) array where windows differ."""
+    """The elements per window (what torch divides each window's sum by) as an int, or an
+    (OH, OW) array where windows differ. Divided, not multiplied by its inverse: the product
+    with 1 / count rounds differently in a tenth to a half of the outputs."""
     count = avg_count(geom, count_include_pad, divisor_override)
     if isinstance(count, int):
-        return 1.0 / count
-    return (1.0 / count).astype(dtype)
+        return count
+    return count.astype(dtype)
 
 
 def avg_integer(x, geom: PoolGeometry, count):
@@ -437,7 +439,7 @@ def avg_integer(x, geom: PoolGeometry, count):
     return q
 
 
-def _avg_forward(x, geom: PoolGeometry, scale):
+def _avg_forward(x, geom: PoolGeometry, divisor):
     # PyTorch's window sum starts from +0.0, so a window of -0.0 averages to +0.0 (a plain sum
     # of -0.0 terms is -0.0): the + 0.0 costs one pass over the (small) output.
     taps = _taps(_padded_input(x, geom, 0), geom)
@@ -448,13 +450,22 @@ def _avg_forward(x, geom: PoolGeometry, scale):
         for tap in taps[2:]:
             out += tap
         out += 0.0
-    out *= scale
-    return out
+    return _divided(out, divisor)
 
 
-def _avg_scatter(g, geom: PoolGeometry, scale, shape, channels_last):
+def _divided(a, divisor, in_place=True):
+    """a / divisor (in place, or as a new array); a tuple (kh, kw) divides twice, as torch's
+    adaptive kernels do (sum / kh / kw rounds differently from sum / (kh·kw))."""
+    first, *rest = divisor if isinstance(divisor, tuple) else (divisor,)
+    a = xp.divide(a, first, out=a if in_place else None)
+    for d in rest:
+        a /= d
+    return a
+
+
+def _avg_scatter(g, geom: PoolGeometry, divisor, shape, channels_last):
     """dL/dx of average pooling: g / count spread over every element of each window."""
-    gs = _in_layout(g, channels_last) * scale
+    gs = _divided(_in_layout(g, channels_last), divisor, in_place=False)
     disjoint = geom.disjoint()
 
     def put(t, tap, whole, images):
@@ -470,14 +481,14 @@ class AvgPool2d(ArrayFunction):
     backward_name = "AvgPool2DBackward0"
 
     @staticmethod
-    def forward(ctx, x, geom, scale):
-        ctx.geom, ctx.scale = geom, scale
+    def forward(ctx, x, geom, divisor):
+        ctx.geom, ctx.divisor = geom, divisor
         ctx.layout = _layout(x._data)
-        return _avg_forward(x._data, geom, scale)
+        return _avg_forward(x._data, geom, divisor)
 
     @staticmethod
     def backward(ctx, grad):
-        gx = backward_op(_AvgPool2dBackward, _avg_scatter, grad, ctx.geom, ctx.scale, *ctx.layout)
+        gx = backward_op(_AvgPool2dBackward, _avg_scatter, grad, ctx.geom, ctx.divisor, *ctx.layout)
         return gx, None, None
 
 
@@ -487,10 +498,10 @@ class _AvgPool2dBackward(ArrayFunction):
     backward_name = "AvgPool2DBackwardBackward0"
 
     @staticmethod
-    def forward(ctx, g, geom, scale, shape, channels_last):
-        ctx.geom, ctx.scale = geom, scale
-        return _avg_scatter(g._data, geom, scale, shape, channels_last)
+    def forward(ctx, g, geom, divisor, shape, channels_last):
+        ctx.geom, ctx.divisor = geom, divisor
+        return _avg_scatter(g._data, geom, divisor, shape, channels_last)
 
     @staticmethod
     def backward(ctx, grad):
-        return AvgPool2d.apply(grad, ctx.geom, ctx.scale), None, None, None, None
+        return AvgPool2d.apply(grad, ctx.geom, ctx.divisor), None, None, None, None
