@@ -94,3 +94,13 @@ def test_special_refuses_lists_as_torch_does_and_takes_out():
     out = gradiente.empty(3)
     special.expm1(gradiente.tensor([0.0, 1.0, -1.0]), out=out)
     np.testing.assert_allclose(out.numpy(), np.expm1([0.0, 1.0, -1.0]), rtol=1e-6)
+
+
+def test_ndtri_is_nan_outside_zero_one_even_for_tiny_negatives():
+    """Found by the op fuzzer: p = −1e-30 gave −inf (2p − 1 rounds to −1), torch NaN."""
+    values = [-1e-30, -0.5, 0.0, 1.0, 1.5, 0.25, float("nan")]
+    for dtype in ("float32", "float64"):
+        ours = special.ndtri(gradiente.tensor(values, dtype=getattr(gradiente, dtype)))
+        theirs = torch.special.ndtri(torch.tensor(values, dtype=getattr(torch, dtype)))
+        assert ours.dtype == getattr(gradiente, dtype)
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)

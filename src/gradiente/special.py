@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from gradiente import backend as B
 from gradiente._generated_functions import digamma as _digamma
 from gradiente._generated_functions import (  # noqa: F401 (re-exported as torch.special's)
     erf,
@@ -81,8 +82,12 @@ def _ndtri_values(p):
     """Φ⁻¹ of the array ``p``: √2 · erfinv(2p − 1), computed in float64 (in float32, 2p − 1
     rounds to −1 for p below about 3e-8, which would give −inf), then rounded to p's dtype."""
     with no_grad():
-        p = Tensor._make(p)
-        return (1.4142135623730951 * (2.0 * p.double() - 1.0).erfinv()).to(p.dtype)._data
+        t = Tensor._make(p)
+        y = (1.4142135623730951 * (2.0 * t.double() - 1.0).erfinv()).to(t.dtype)._data
+    # outside [0, 1] it is NaN, as Cephes' ndtri says first (a tiny negative p would otherwise
+    # round 2p − 1 to −1 and give −inf)
+    m = B.get_array_module(p)
+    return m.where((p < 0) | (p > 1), m.asarray(m.nan, dtype=y.dtype), y)
 
 
 def _log_ndtr_values(x):
