@@ -147,3 +147,32 @@ def test_runs_on_the_strict_cuda_stand_in(stand_in_cuda, shape, kwargs):
         results.append([t.detach().cpu().numpy() for t in (y, gx.grad)])
     for a, b in zip(*results, strict=True):
         np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-12)
+
+
+def test_bicubic_centres_round_once_and_sum_in_order_as_torch():
+    """Found by the op fuzzer: with scale_factor=3 the centre of output row 1 is
+    fma(1/3, 1.5, −0.5) = −2.8e-17 in torch (an FMA), not 0, so its taps start one row higher
+    and a NaN two rows down does not reach it; and the taps add left to right (the sign of a
+    zero sum)."""
+    import os
+
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    torch = pytest.importorskip("torch")
+    nan, inf = float("nan"), float("inf")
+    values = [
+        [[[-3.0], [2.5], [nan], [inf]], [[0.25], [-inf], [-1.5], [-1.25]]],
+        [[[-0.0], [-3.0], [0.0], [-0.0]], [[0.0], [1.0], [1.0], [1.5244630911093617]]],
+    ]
+    for dtype in ("float64",):
+        for mode in ("bicubic", "bilinear"):
+            out = []
+            for lib in (gradiente, torch):
+                x = lib.tensor(values, dtype=getattr(lib, dtype))
+                y = lib.nn.functional.interpolate(x, mode=mode, scale_factor=3)
+                out.append(y.numpy())
+            ours, theirs = out
+            # NaNs in the same places, zeros of the same sign; values to torch's rounding
+            np.testing.assert_array_equal(np.isnan(ours), np.isnan(theirs))
+            zeros = theirs == 0
+            np.testing.assert_array_equal(np.signbit(ours[zeros]), np.signbit(theirs[zeros]))
+            np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)

@@ -24,6 +24,7 @@ from gradiente.ops.adaptive_pool import (
 )
 from gradiente.ops.loss import ShownAs
 from gradiente.ops.pool import adaptive_avg_pool1d, adaptive_avg_pool2d
+from gradiente.random import _fma32, _fma64  # exact fused multiply-add, as torch's kernels
 from gradiente.tensor import Tensor, linspace, ones, stack, where
 
 
@@ -163,6 +164,14 @@ def _nearest_index(n_in: int, n_out: int, scale: float | None):
     return xp.minimum(xp.floor(i.astype(xp.float32) * s).astype(xp.int64), n_in - 1)
 
 
+def _centre(s, i, dtype):
+    """s·(i + ½) − ½, the centre of output pixel i in input coordinates, with one rounding:
+    in torch's bicubic kernel the compiler fuses it into an FMA, which decides the side of an
+    integer the centre falls on (s = 1/3, i = 1: −2.8e-17, not 0; bilinear's is not fused)."""
+    fma = _fma32 if dtype == xp.float32 else _fma64
+    return fma(s, i + dtype.type(0.5), dtype.type(-0.5)).astype(dtype, copy=False)
+
+
 def _linear_weights(n_in: int, n_out: int, scale: float | None, align_corners: bool, dtype):
     """(i0, i1, λ0, λ1): the two source indices and weights of each output position, as
     PyTorch's ``compute_indices_weights_linear`` (in the input's float dtype)."""
@@ -205,8 +214,9 @@ def _cubic_table(n_in: int, n_out: int, scale: float | None, align_corners: bool
     by the cubic convolution kernel with a = −0.75 at distances t + 1, t, 1 − t, 2 − t."""
     s = dtype.type(_source_scale(n_in, n_out, scale, align_corners))
     i = xp.arange(n_out).astype(dtype)
-    src = s * i if align_corners else s * (i + dtype.type(0.5)) - dtype.type(0.5)
-    i0 = xp.minimum(xp.floor(src).astype(xp.int64), n_in - 1)
+    src = s * i if align_corners else _centre(s, i, dtype)
+    # torch's ``guard_index_and_lambda`` floors with ``floorf``: the index of a float32 copy
+    i0 = xp.minimum(xp.floor(src.astype(xp.float32)).astype(xp.int64), n_in - 1)
     t = xp.clip(src - i0.astype(dtype), 0, 1).astype(dtype)
     distances = xp.stack([t + 1, t, 1 - t, 2 - t], axis=-1)
     w = _cubic_convolution(distances, dtype.type(-0.75)).astype(dtype)
@@ -259,14 +269,22 @@ def _area_table(n_in: int, n_out: int, dtype):
     return xp.minimum(j, n_in - 1), w.astype(dtype)
 
 
-def _resample_axis(x: Tensor, axis: int, index, w) -> Tensor:
+def _resample_axis(x: Tensor, axis: int, index, w, in_order: bool = False) -> Tensor:
     """out[..., i, ...] = Σₖ w[i, k] · x[..., index[i, k], ...] along ``axis``: one gather of
-    all taps, (…, n_out, K), times the weights, summed over the taps."""
+    all taps, (…, n_out, K), times the weights, summed over the taps; ``in_order`` adds the
+    products left to right, x₀w₀ + x₁w₁ + x₂w₂ + x₃w₃, as torch's bicubic kernel does (which
+    decides the sign of a zero sum)."""
     n_out, K = index.shape
     moved = x.movedim(axis, -1)
     taps = _take(moved, -1, index.reshape(-1)).reshape(*moved.shape[:-1], n_out, K)
     weights = Tensor._make(xp.ascontiguousarray(w)).to(x.device)
-    return (taps * weights).sum(-1).movedim(-1, axis)
+    products = taps * weights
+    if not in_order:
+        return products.sum(-1).movedim(-1, axis)
+    out = products[..., 0]
+    for k in range(1, K):
+        out = out + products[..., k]
+    return out.movedim(-1, axis)
 
 
 def _take(x: Tensor, axis: int, index) -> Tensor:
@@ -448,7 +466,7 @@ def _interpolate(
                 )
             else:
                 table = _cubic_table(in_sizes[k], sizes[k], scales[k], bool(align_corners), dtype)
-            out = _resample_axis(out, 2 + k, *table)
+            out = _resample_axis(out, 2 + k, *table, in_order=mode == "bicubic" and not antialias)
         return out
     if mode == "nearest":
         for k, (n_in, n_out, scale) in enumerate(zip(in_sizes, sizes, scales, strict=True)):
