@@ -206,11 +206,13 @@ def _max_pool(g, x, geom, indices_out, *, out):
 
 
 @converts(window_pool.AvgPool2d)
-def _avg_pool(g, x, geom, scale, *, out):
-    """AveragePool. ``scale`` is 1/divisor: 1/(kh·kw) (padding counted), an array of
-    1/(real elements) per window (``count_include_pad=False``), or a ``divisor_override``."""
+def _avg_pool(g, x, geom, divisor, *, out):
+    """AveragePool. ``divisor`` is what each window's sum is divided by: kh·kw (padding
+    counted; adaptive pooling passes (kh, kw)), an array of the real elements per window
+    (``count_include_pad=False``), or a ``divisor_override``."""
     area = geom.kernel[0] * geom.kernel[1]
-    per_window = isinstance(scale, np.ndarray) and scale.ndim > 0
+    per_window = isinstance(divisor, np.ndarray) and divisor.ndim > 0
+    count = math.prod(divisor) if isinstance(divisor, tuple) else divisor
     (y,) = g.node(
         "AveragePool",
         [g.value(x)],
@@ -218,8 +220,8 @@ def _avg_pool(g, x, geom, scale, *, out):
         ceil_mode=_ceil_mode(geom),
         count_include_pad=0 if per_window else 1,
     )
-    if not per_window and not math.isclose(float(scale) * area, 1.0, rel_tol=1e-12):
-        (y,) = g.node("Mul", [y, g.scalar(float(scale) * area, out)])  # divisor_override
+    if not per_window and float(count) != area:  # divisor_override
+        (y,) = g.node("Mul", [y, g.scalar(area / float(count), out)])
     _out(g, out, y)
 
 
