@@ -33,7 +33,6 @@ def test_dropout_mask_follows_a_permuted_inputs_memory_order():
     np.testing.assert_array_equal(g, t)
 
 
-@OPEN
 def test_empty_like_keeps_a_permuted_inputs_strides():
     """``empty_like``/``rand_like`` preserve the input's memory format (dense strides)."""
 
