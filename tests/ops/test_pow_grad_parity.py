@@ -69,3 +69,16 @@ def test_pow_float32_gradient_rounds_as_torch_more_often():
     assert same_power.mean() > 0.5
     ours, theirs = ours_x.grad.numpy(), theirs_x.grad.numpy()
     np.testing.assert_array_equal(ours[same_power], theirs[same_power])
+
+
+def test_two_norm_gradient_multiplies_grad_last_as_torch():
+    """torch's norm_backward for p = 2 is grad · (x / ‖x‖), masked to 0 where the norm is 0
+    before the product: a NaN upstream gradient stays NaN at a zero vector (found by the op
+    fuzzer through cosine_similarity → norm), and the rounding is torch's."""
+    for grad in (float("nan"), 0.7):
+        out = []
+        for lib in (gd, torch):
+            x = lib.tensor([[0.0, 0.0], [3.0, -4.0], [1e-3, 2.5]], requires_grad=True)
+            x.norm(dim=1).backward(lib.full((3,), grad))
+            out.append(x.grad.numpy())
+        np.testing.assert_array_equal(out[0], out[1])

@@ -599,9 +599,9 @@ class VectorNorm(ArrayFunction):
         if p < 1:
             scaled = (a.sign() * a.abs().pow(p - 1)).masked_fill(a == 0, 0.0)
             return scaled * grad * norm.pow(1 - p), None, None, None
+        if p == 2:  # torch's order: x / ‖x‖ (0 for a zero norm), then times grad
+            return grad * (a / norm).masked_fill(norm == 0, 0.0), None, None, None
         scale = (grad / norm.pow(p - 1)).masked_fill(norm == 0, 0.0)  # zero norm: 0 (torch)
-        if p == 2:
-            return a * scale, None, None, None
         if p < 2:
             return a.sign() * a.abs().pow(p - 1) * scale, None, None, None
         return a * a.abs().pow(p - 2) * scale, None, None, None
