@@ -230,6 +230,8 @@ class ndarray:  # noqa: N801 - CuPy's name
     itemsize = property(lambda self: self._a.itemsize)
     nbytes = property(lambda self: self._a.nbytes)
     flags = property(lambda self: self._a.flags)
+    # CuPy's ``data`` is a MemoryPointer whose ``ptr`` is the device address: here the host's
+    data = property(lambda self: types.SimpleNamespace(ptr=self._a.__array_interface__["data"][0]))
     device = property(lambda self: Device(self._device))
     T = property(lambda self: ndarray._from(self._a.T, self._device))
     mT = property(lambda self: ndarray._from(numpy.swapaxes(self._a, -1, -2), self._device))

@@ -17,6 +17,7 @@ from gradiente.autograd import reduced_precision
 from gradiente.autograd.function import AccumulateGrad, Function
 from gradiente.autograd.grad_mode import _anomaly, grad_state
 from gradiente.backend import (
+    get_array_module,
     is_out_of_memory,
     mark_device,
     module_for,
@@ -416,14 +417,27 @@ def _accumulate(leaf, grad, create_graph: bool, adopted: set) -> None:
     elif leaf.grad is None:
         data = grad._data
         flags = data.flags
-        if id(data) in adopted or not (flags.owndata and flags.writeable and flags.c_contiguous):
+        if leaf.__dict__.get("_torch_layout") and not leaf._data.flags.c_contiguous:
+            # torch's layout contract: a dense leaf's gradient has the leaf's strides (a
+            # channels-last weight gets a channels-last gradient)
+            data = _laid_out_as(leaf._data, data)
+        elif id(data) in adopted or not (flags.owndata and flags.writeable and flags.c_contiguous):
             data = data.copy()
         adopted.add(id(data))
         leaf.grad = _function._Tensor._make(data, False, None)
+        if data is not grad._data and not data.flags.c_contiguous:
+            leaf.grad.__dict__["_torch_layout"] = True
     else:
         leaf.grad._data += grad._data
     for hook in leaf.__dict__.get("_post_accumulate_grad_hooks", ()):
         hook(leaf)
+
+
+def _laid_out_as(like, data):
+    """A copy of ``data`` in the memory order of ``like`` (``empty_like`` keeps it)."""
+    out = get_array_module(like).empty_like(like)
+    out[...] = data
+    return out
 
 
 class CopyGrad(Function):

@@ -504,14 +504,15 @@ class Function(Node, FunctionCtx):
 
 def torch_strides_known(t) -> bool:
     """Whether tensor ``t``'s strides are the ones torch would give it: a view (``t()``,
-    ``permute``, slicing, ``expand``) of a row-major tensor, or a row-major tensor restrided
-    in place (``transpose_``), since those change strides exactly as torch's do. Other
+    ``permute``, slicing, ``expand``) of a row-major tensor or of one marked as laid out as
+    torch's (``channels_last``), or a row-major tensor restrided in place (``transpose_``),
+    since those change strides exactly as torch's do. Other
     non-row-major layouts may be gradiente's own choice (a convolution's output is kept
     channels-last), where torch's tensor would be row-major."""
-    base = t._base
-    if base is None:
-        return t.__dict__.get("_torch_layout", False)
-    return bool(base._data.flags.c_contiguous)
+    root = t if t._base is None else t._base
+    if root is not t and root._data.flags.c_contiguous:
+        return True
+    return root.__dict__.get("_torch_layout", False)
 
 
 def keep_torch_layout(source, new):

@@ -590,6 +590,7 @@ class Module:
                 if new is not param:
                     # Keep the same Parameter object, so references (optimizers) stay valid.
                     param._data = new._data
+                    param.__dict__["_torch_layout"] = new.__dict__.get("_torch_layout", False)
                 if param.grad is not None:
                     grad = fn(param.grad)
                     if grad is not param.grad:
@@ -657,11 +658,17 @@ class Module:
                     f"nn.Module.to only accepts floating point or complex dtypes, but got "
                     f"desired dtype={dtype}"
                 )
-        if dtype is None and target is None:
+        layout = kwargs.get("memory_format")
+        if dtype is None and target is None and layout is None:
             return self
-        return self._apply(
-            lambda t: t.to(device=target, dtype=dtype if t.is_floating_point() else None)
-        )
+
+        def convert(t: Tensor) -> Tensor:
+            cast = dtype if t.is_floating_point() else None
+            if layout is not None and t.ndim in (4, 5):  # torch converts 4-d and 5-d tensors
+                return t.to(device=target, dtype=cast, memory_format=layout)
+            return t.to(device=target, dtype=cast)
+
+        return self._apply(convert)
 
     def float(self) -> Module:
         """Cast floating-point parameters and buffers to float32."""

@@ -19,6 +19,7 @@ from gradiente.autograd import function as _function
 from gradiente.backend import BF16, device_array, get_array_module, xp
 from gradiente.ops.array_function import ArrayFunction, renamed
 from gradiente.ops.device_pool import DeviceAvgPool2d
+from gradiente.ops.geometry import follows_channels_last
 from gradiente.ops.pool_args import check1d, check_dim_range, int_list, tensor_arg
 from gradiente.ops.window_pool import (
     AvgPool2d,
@@ -332,6 +333,7 @@ def _avg_2d_checks(input, output_size, shape):
     return size
 
 
+@follows_channels_last
 def adaptive_avg_pool2d(input, output_size):
     """Average pooling to a fixed (OH, OW) output (None keeps that input size), as in PyTorch."""
     output_size = list_with_default(output_size, input)
@@ -395,6 +397,7 @@ def _max_2d_checks(shape, size):
     return out
 
 
+@follows_channels_last
 def adaptive_max_pool2d(input, output_size, return_indices=False):
     """Max pooling to a fixed (OH, OW) output, as in PyTorch (with optional flat indices)."""
     output_size = list_with_default(output_size, input)

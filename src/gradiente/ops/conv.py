@@ -40,6 +40,7 @@ from gradiente.ops.array_function import ArrayFunction
 from gradiente.ops.conv_checks import check_convolution
 from gradiente.ops.device_conv import DeviceConv2d, DeviceConvTranspose2d
 from gradiente.ops.fold import fold, unfold
+from gradiente.ops.geometry import follows_channels_last
 from gradiente.ops.im2col import (
     _batched,
     _col2im,
@@ -496,6 +497,7 @@ def _convolution(op, input, weight, bias, stride, padding, dilation, groups, spa
     return out.squeeze(0) if unbatched else out
 
 
+@follows_channels_last(sources=2)
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution over (N, C, H, W) (or unbatched (C, H, W)) input, as torch.nn.functional.
 
@@ -527,6 +529,7 @@ def _conv_transpose_geometry(op, x, w, stride, padding, output_padding, groups, 
     return _Geometry((kh, kw), (sh, sw), (ph, ph, pw, pw), (dh, dw), groups, (HO, WO), (H, W), 2)
 
 
+@follows_channels_last(sources=2)
 def conv_transpose2d(
     input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1
 ):

@@ -13,6 +13,7 @@ from gradiente import backend as B
 from gradiente.autograd import function as _function
 from gradiente.autograd.engine import CopyGrad
 from gradiente.backend import as_array, xp
+from gradiente.ops import geometry
 from gradiente.ops.activation import erfinv as _erfinv
 from gradiente.ops.array_function import ArrayFunction, PassGrad
 from gradiente.ops.unary import sigmoid, unary
@@ -370,6 +371,7 @@ class PiecewiseConstant(ArrayFunction):
 
 class Clamp(ArrayFunction):
     backward_name = "ClampBackward1"
+    _torch_layout = True  # torch's memory order for its result (autograd.function)
 
     @staticmethod
     def forward(ctx, a, lo, hi):
@@ -521,6 +523,7 @@ class ToDtype(PassGrad):
     """Cast to another dtype; the gradient is cast back (by the engine, see PassGrad)."""
 
     backward_name = "ToCopyBackward0"
+    _torch_layout = True  # torch's memory order for its result (autograd.function)
 
     @staticmethod
     def forward(ctx, a, np_dtype):
@@ -558,6 +561,27 @@ class ClonePreservingLayout(Clone):
 
     backward_name = "CloneBackward0"
     _torch_layout = True  # torch's memory order for its result (autograd.function)
+
+
+class CloneInFormat(Clone):
+    """x.contiguous(memory_format=...), x.clone(memory_format=torch.channels_last): a copy in
+    that format's dense layout (``ops/geometry``), the gradient passed through."""
+
+    backward_name = "CloneBackward0"
+
+    @staticmethod
+    def forward(ctx, a, memory_format):
+        return geometry.laid_out(a._data, memory_format)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, None
+
+
+class ToCopyInFormat(CloneInFormat):
+    """x.to(memory_format=torch.channels_last): the same copy, under ``to``'s node name."""
+
+    backward_name = "ToCopyBackward0"
 
 
 # Trigonometric and hyperbolic functions and their inverses (PyTorch's derivative formulas).

@@ -19,6 +19,7 @@ from gradiente.ops.adaptive_pool import (
 )
 from gradiente.ops.device_conv import on_device
 from gradiente.ops.device_pool import DeviceAvgPool2d
+from gradiente.ops.geometry import follows_channels_last
 from gradiente.ops.pool_args import (
     bool_arg,
     check1d,
@@ -154,6 +155,7 @@ def _max_pool1d_geometry(x, k, s, p, d, ceil_mode, return_indices) -> PoolGeomet
 
 
 # ------------------------------------------------------------------------------ public API
+@follows_channels_last
 def max_pool2d(
     input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
 ):
@@ -202,6 +204,7 @@ def _avg_pool(x, geom, count_include_pad, div, n):
     return from_2d(AvgPool2d.apply(as_2d(x, n), geom, divisor), n, unbatched)
 
 
+@follows_channels_last
 def avg_pool2d(
     input,
     kernel_size,

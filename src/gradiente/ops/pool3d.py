@@ -28,6 +28,7 @@ from gradiente.autograd import function as _function
 from gradiente.backend import BF16, device_array, get_array_module, xp
 from gradiente.ops.arguments import require_tensor
 from gradiente.ops.elementwise import RefuseBackward
+from gradiente.ops.geometry import follows_channels_last
 from gradiente.ops.pool_args import (
     bool_arg,
     expand,
@@ -392,6 +393,7 @@ def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_siz
     return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 1)
 
 
+@follows_channels_last
 def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """Partial inverse of max_pool2d: each value of ``input`` written at its flat index
     (h·W + w, from ``max_pool2d(..., return_indices=True)``) of a zero (N, C, H, W) output."""

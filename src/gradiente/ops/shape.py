@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import itertools
 
+from gradiente.autograd.function import torch_strides_known
 from gradiente.backend import add_at, as_strided, get_array_module, xp
+from gradiente.ops import geometry
 from gradiente.ops.array_function import ArrayFunction, PassGrad, renamed
 from gradiente.ops.index import IndexBackward, WriteView
 
@@ -321,11 +323,16 @@ class AsStrided(ArrayFunction):
         root = a if a._base is None else a._base
         x = a._data
         item = x.itemsize
-        own_offset = (a.data_ptr() - root.data_ptr()) // item
-        own = (x.shape, tuple(s // item for s in x.strides), own_offset)
-        ctx.geometries = own, (size, stride, storage_offset)
+        own_strides, own_offset = geometry.torch_geometry(a)
+        ctx.geometries = (x.shape, own_strides, own_offset), (size, stride, storage_offset)
+        storage = root._data
+        if not torch_strides_known(a) and not storage.flags.c_contiguous:
+            # gradiente's own layout (a convolution's channels-last result): torch's storage
+            # holds the elements row-major, so read a row-major copy (which a write through
+            # the result does not reach)
+            storage = get_array_module(storage).ascontiguousarray(storage)
         # a 1-D view of the storage from position storage_offset on, then the asked strides
-        start = as_strided(root._data, (storage_offset + 1,), (item,))[storage_offset:]
+        start = as_strided(storage, (storage_offset + 1,), (item,))[storage_offset:]
         return as_strided(start, size, tuple(s * item for s in stride))
 
     @staticmethod

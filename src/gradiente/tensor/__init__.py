@@ -34,6 +34,7 @@ from gradiente.tensor import inference as _inference  # noqa: F401 - inference t
 from gradiente.tensor import inplace as _inplace
 from gradiente.tensor import linalg as _linalg
 from gradiente.tensor import math as _math
+from gradiente.tensor import memory as _memory
 from gradiente.tensor import operands as _operands
 from gradiente.tensor import promotion as _promotion
 from gradiente.tensor import reductions as _reductions
@@ -131,6 +132,7 @@ from gradiente.tensor.toplevel import (  # noqa: F401
 
 class Tensor(
     TensorCore,
+    _memory.MemoryLayout,
     InPlace,
     Math,
     SpecialMath,
@@ -174,6 +176,7 @@ for _module in (
     _core,
     _inplace,
     _math,
+    _memory,
     _special_math,
     _comparison,
     _reductions,

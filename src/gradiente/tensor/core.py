@@ -14,6 +14,7 @@ from gradiente.autograd.function import VersionCounter
 from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import xp
 from gradiente.ops import elementwise as E
+from gradiente.tensor import memory as _memory
 from gradiente.tensor import storage as _storage
 from gradiente.tensor.common import (
     _CPU,
@@ -341,13 +342,6 @@ class TensorCore:
         """Returns true if this tensor resides in pinned memory (made by ``pin_memory()``)."""
         return _pinned.get(id(self._data)) is self._data
 
-    def storage_offset(self) -> int:
-        """The offset of the first element in the underlying storage, in elements."""
-        base = self._base
-        if base is None:
-            return 0
-        return (self.data_ptr() - base.data_ptr()) // self._data.itemsize
-
     def untyped_storage(self):
         """The bytes of the memory this tensor is a window of (its root tensor's): tensors
         that share memory have storages with one ``data_ptr()``."""
@@ -388,15 +382,6 @@ class TensorCore:
         if dim is None:
             return _new_size(Size, self._data.shape)
         return self._data.shape[_dim(dim, self.ndim, "size")]
-
-    def stride(self, dim=None):
-        """Returns the stride of ``self`` tensor."""
-        strides = tuple(s // self._data.itemsize for s in self._data.strides)
-        return strides if dim is None else strides[_dim(dim, self.ndim, "stride")]
-
-    def is_contiguous(self, memory_format=None) -> bool:
-        """True if the elements are laid out row-major without gaps."""
-        return bool(self._data.flags["C_CONTIGUOUS"])
 
     def is_floating_point(self) -> bool:
         """True for floating-point dtypes."""
@@ -551,14 +536,9 @@ class TensorCore:
     @function
     def clone(self, memory_format=None) -> Tensor:
         """A copy of self: laid out as self (torch's preserve_format), or row-major."""
-        keep = getattr(memory_format, "_name", "preserve_format") == "preserve_format"
-        return (E.ClonePreservingLayout if keep else E.Clone).apply(self)
-
-    def contiguous(self, memory_format=None) -> Tensor:
-        """Returns a contiguous in memory tensor containing the same data as ``self`` tensor."""
-        if self._data.flags["C_CONTIGUOUS"]:
-            return self
-        return E.Clone.apply(self)
+        if getattr(memory_format, "_name", "preserve_format") == "preserve_format":
+            return E.ClonePreservingLayout.apply(self)
+        return _memory.in_format(self, memory_format)
 
     def to(self, *args, **kwargs) -> Tensor:
         """``to(dtype)``, ``to(device)``, ``to(other)``, ``to(device, dtype)``: this tensor
@@ -581,7 +561,10 @@ class TensorCore:
                 out = E.ToDevice.apply(self, index)
                 copy = False
         if dtype is not None and B.to_dtype(dtype).np != out._data.dtype:
-            return E.ToDtype.apply(out, B.to_dtype(dtype).np)
+            out, copy = E.ToDtype.apply(out, B.to_dtype(dtype).np), False
+        memory_format = kwargs.get("memory_format")
+        if _memory.needs_copy(out, memory_format, copy):
+            return _memory.in_format(out, memory_format, E.ToCopyInFormat)
         return out.clone() if copy else out
 
     def type(self, dtype=None):

@@ -10,6 +10,7 @@ import warnings
 
 from gradiente import backend as B
 from gradiente.backend import xp
+from gradiente.ops import geometry
 from gradiente.random import _fma32, _fma64  # exact fused multiply-add, as torch's kernels use
 from gradiente.tensor.common import (
     _arr,
@@ -217,6 +218,8 @@ def empty(
     _check_device(device)
     d = _result_dtype(dtype, out)
     t = Tensor._make(xp.empty(_size(sizes, size, "empty"), d.np), False, None)
+    if geometry.format_name(memory_format) in ("channels_last", "channels_last_3d"):
+        geometry.lay_out(t, geometry.format_name(memory_format), check=True)
     return _finish(t, "empty", device, requires_grad, layout, pin_memory, out)
 
 
@@ -554,7 +557,9 @@ def empty_strided_tensor(size, stride, dtype=None, device=None, requires_grad=Fa
     needed = 0 if 0 in size else 1 + sum((n - 1) * s for n, s in zip(size, stride))
     memory = xp.empty(needed, d.np)
     array = B.as_strided(memory, size, tuple(s * memory.itemsize for s in stride))
-    return _finish(Tensor._make(array, False, None), "empty_strided", device, requires_grad)
+    result = Tensor._make(array, False, None)
+    result.__dict__["_torch_layout"] = True  # the strides asked for are torch's
+    return _finish(result, "empty_strided", device, requires_grad)
 
 
 def _options(options: dict) -> dict:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from gradiente import backend as B
 from gradiente import random as _random
 from gradiente.backend import xp
+from gradiente.ops import geometry
 from gradiente.tensor.common import (
     _arr,
     _check_device,
@@ -190,8 +191,12 @@ def _like_layout(t, memory_format) -> list | None:
     that memory order, so the layout decides which element gets which number.
     """
     data = t._data
-    if getattr(memory_format, "_name", "preserve_format") != "preserve_format":
-        return None  # contiguous_format (channels_last is not modelled: row-major as well)
+    name = getattr(memory_format, "_name", "preserve_format")
+    if name in ("channels_last", "channels_last_3d"):
+        geometry.check_rank(t, name)
+        return [0, *range(2, data.ndim), 1]  # N, the spatial axes, then C fastest
+    if name != "preserve_format":
+        return None  # contiguous_format
     if data.flags.c_contiguous:
         return None
     if t._base is None and not t.__dict__.get("_torch_layout", False):
@@ -215,6 +220,7 @@ def _drawn_like(t, dtype, device, memory_format, requires_grad, layout, pin_memo
         memory = Tensor._make(xp.empty([shape[a] for a in axes], d.np), False, None)
         view = fill(memory.permute(sorted(range(len(axes)), key=axes.__getitem__)))
         out = Tensor._make(view._data, False, None)
+        out.__dict__["_torch_layout"] = True
     return _finish(out, op, device, requires_grad, layout, pin_memory)
 
 

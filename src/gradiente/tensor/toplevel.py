@@ -9,6 +9,7 @@ from gradiente import backend as B
 from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import xp
 from gradiente.ops import elementwise as E
+from gradiente.ops import geometry
 from gradiente.ops import linalg as L
 from gradiente.ops import shape as S
 from gradiente.ops.arguments import type_name as _arg_type_name
@@ -142,7 +143,11 @@ def cat(tensors, dim=0, out=None) -> Tensor:
     for t in tensors[1:]:
         target = B.promote_types(target, t.dtype)
     tensors = [t if t.dtype is target else t.to(target) for t in tensors]
-    return write_out(out, S.Cat.apply(d, *tensors), "cat")
+    result = S.Cat.apply(d, *tensors)
+    layout = geometry.common_format(sized)
+    if layout != "contiguous_format":  # torch's result follows its inputs' memory format
+        geometry.lay_out(result, layout)
+    return write_out(out, result, "cat")
 
 
 concat = concatenate = cat

@@ -14,6 +14,7 @@ from gradiente.backend import torch_type_name, xp
 from gradiente.ops import activation as A
 from gradiente.ops import loss as _L
 from gradiente.ops.arguments import require_tensor
+from gradiente.ops.geometry import follows_channels_last
 from gradiente.tensor import Tensor, empty_like, zeros_like
 
 
@@ -150,6 +151,7 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     return A.Softshrink.apply(input, lambd)
 
 
+@follows_channels_last
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """x for x > 0, a · x otherwise, with a learned slope ``weight``: one per channel (axis 1)
     or a single one shared by all."""

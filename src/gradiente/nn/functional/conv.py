@@ -8,6 +8,7 @@ from __future__ import annotations
 from gradiente.backend import xp
 from gradiente.ops.conv import conv_transpose2d
 from gradiente.ops.conv_checks import check_convolution
+from gradiente.ops.geometry import follows_channels_last
 from gradiente.ops.shape import ConstantPad as _ConstantPad
 from gradiente.ops.window import int_tuple
 from gradiente.tensor import Tensor
@@ -59,6 +60,7 @@ def _check_padded_dims(ndim: int, length: int) -> None:
         )
 
 
+@follows_channels_last(when=lambda input, pad, mode="constant", *a, **k: mode != "circular")
 def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) -> Tensor:
     """Pad the last ``len(pad) // 2`` axes; ``pad`` = (left, right) of the last axis first.
 

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 
 from gradiente.nn.functional.activation import relu
 from gradiente.ops.fractional_pool import fractional_max_pool
+from gradiente.ops.geometry import follows_channels_last
 from gradiente.ops.pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
 from gradiente.ops.pool3d import avg_pool3d, max_pool3d
 from gradiente.ops.pool_args import size_at
@@ -16,6 +17,7 @@ from gradiente.tensor import Tensor, rand
 
 
 # ---------------------------------------------------------------------------- channel_shuffle
+@follows_channels_last
 def channel_shuffle(input: Tensor, groups: int) -> Tensor:
     """(N, g·k, *) → (N, k·g, *): channel j·k + i moves to i·g + j (ShuffleNet, Zhang et
     al., 2018), so that the next grouped convolution mixes information across groups."""
@@ -69,6 +71,7 @@ def lp_pool1d(input: Tensor, norm_type, kernel_size, stride=None, ceil_mode: boo
     return _lp_pool(*args, avg_pool1d, max_pool1d)
 
 
+@follows_channels_last
 def lp_pool2d(input: Tensor, norm_type, kernel_size, stride=None, ceil_mode: bool = False):
     """2-D power-average pooling over (N, C, H, W): (Σ_window x^p)^(1/p). ``kernel_size``
     is unpacked first, as torch's ``kw, kh = _pair(kernel_size)`` (a ValueError otherwise)."""

@@ -16,6 +16,7 @@ from gradiente.nn.functional import conv as _conv
 from gradiente.ops import pool as _pool
 from gradiente.ops import pool3d as _pool3d
 from gradiente.ops.arguments import require_tensor
+from gradiente.ops.geometry import follows_channels_last
 from gradiente.ops.normalization import BatchNormEval as _BatchNormEval
 from gradiente.ops.normalization import NormalizeAffine as _NormalizeAffine
 from gradiente.tensor import Tensor
@@ -36,6 +37,7 @@ def _check_parameter_dtypes(input: Tensor, *parameters: Tensor | None) -> None:
         raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
 
 
+@follows_channels_last
 def batch_norm(
     input: Tensor,
     running_mean: Tensor | None,
@@ -144,6 +146,7 @@ def layer_norm(
     return _NormalizeAffine.apply(input, weight, bias, stat_axes, shape, param_axes, eps, None)
 
 
+@follows_channels_last
 def group_norm(
     input: Tensor,
     num_groups: int,
@@ -254,6 +257,7 @@ def rms_norm(
     return out if weight is None else out * weight
 
 
+@follows_channels_last
 def local_response_norm(
     input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0
 ) -> Tensor:

@@ -22,12 +22,14 @@ from gradiente.ops.adaptive_pool import (
     check_avg_3d,
     empty_grad_guard,
 )
+from gradiente.ops.geometry import follows_channels_last
 from gradiente.ops.loss import ShownAs
 from gradiente.ops.pool import adaptive_avg_pool1d, adaptive_avg_pool2d
 from gradiente.random import _fma32, _fma64  # exact fused multiply-add, as torch's kernels
 from gradiente.tensor import Tensor, linspace, ones, stack, where
 
 
+@follows_channels_last
 def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     """(*, C·r², H, W) → (*, C, H·r, W·r): sub-pixel convolution's rearrangement (Shi et al.,
     2016)."""
@@ -52,6 +54,7 @@ def _fresh(t: Tensor) -> Tensor:
     return t.clone() if t._base is not None else t
 
 
+@follows_channels_last
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     """(*, C, H·r, W·r) → (*, C·r², H, W): the inverse of ``pixel_shuffle``."""
     r = downscale_factor
@@ -324,6 +327,7 @@ def adaptive_avg_pool3d(input: Tensor, output_size) -> Tensor:
     return ShownAs.apply(out, "AdaptiveAvgPool3DBackward0", input) if out.requires_grad else out
 
 
+@follows_channels_last
 def interpolate(
     input: Tensor,
     size=None,
