@@ -228,3 +228,25 @@ def test_views_of_conv_output_have_torchs_geometry(views, seed, channels_last):
     ta = ts.as_strided(size, stride, draw_int(20))
     ga = gs.as_strided(size, stride, ta.storage_offset())
     np.testing.assert_array_equal(ga.numpy(), ta.numpy())
+
+
+_SIZE_ONE_AND_EMPTY_STRIDES = """
+import torch
+x = torch.randn(2, 3, 4)
+cases = {
+ "unsq0": x.unsqueeze(0), "unsq-1": x.unsqueeze(-1), "slice1_unsq": x[:1].unsqueeze(0),
+ "t_unsq": x.transpose(0, 2).unsqueeze(1), "none_idx": x[None, :, None], "view": x.view(2, 1, 12),
+ "expand": x[:, :1].expand(2, 5, 4), "narrow": x.narrow(1, 1, 1), "keepdim": x.sum(1, keepdim=True),
+ "col_t": torch.randn(3, 1).t(), "bcast": x[:, :1] + x, "mT": torch.randn(2, 1, 3).mT,
+ "empty": torch.empty(2, 0, 3), "empty_like": torch.zeros_like(torch.empty(0, 4)),
+ "expand_new": torch.randn(3).expand(1, 3), "expand_new2": torch.randn(3).expand(1, 2, 3),
+ "scalar_none": torch.tensor(1.0)[None, None],
+}
+for k, v in cases.items():
+    print(k, v.stride(), v.is_contiguous())
+"""
+
+
+def test_size_one_and_empty_strides_as_torch():
+    theirs, ours = torch_and_gradiente_print(_SIZE_ONE_AND_EMPTY_STRIDES)
+    assert ours == theirs

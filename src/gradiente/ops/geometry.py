@@ -60,15 +60,29 @@ def _dense_axes(shape, strides) -> list[int] | None:
     return axes
 
 
+def _unsqueezed(shape, strides) -> tuple[int, ...]:
+    """``strides`` with torch's for the size-1 dims NumPy gives stride 0 (``x[None]``):
+    unsqueeze's, the size times the stride of the next dim (1 for the last)."""
+    if 0 not in strides:
+        return tuple(strides)
+    strides = list(strides)
+    for d in reversed(range(len(shape))):
+        if shape[d] == 1 and strides[d] == 0:
+            strides[d] = shape[d + 1] * strides[d + 1] if d + 1 < len(shape) else 1
+    return tuple(strides)
+
+
 def torch_geometry(t) -> tuple[tuple[int, ...], int]:
     """(strides, storage offset) of ``t`` in elements, as torch's tensor has them."""
     data = t._data
     item = data.itemsize
     strides = [s // item for s in data.strides]
     root = _root(t)
+    if root is t and data.size == 0 and not t.__dict__.get("_torch_layout", False):
+        return tuple(_row_major(data.shape)), 0  # NumPy's strides of an empty array are 0s
     offset = 0 if root is t else (t.data_ptr() - root.data_ptr()) // item
     if torch_strides_known(t) or root._data.size == 0:
-        return tuple(strides), offset
+        return _unsqueezed(data.shape, strides), offset
     shape = root._data.shape
     real = [s // item for s in root._data.strides]
     axes = _dense_axes(shape, real)
