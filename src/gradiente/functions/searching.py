@@ -28,7 +28,9 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
     values = input._data if isinstance(input, Tensor) else device_array(seq, input)
     if sorter is not None:
         seq = m.take_along_axis(seq, sorter._data, -1)
-    if seq.ndim == 1:
+    if seq.dtype.kind == "f" and m.isnan(seq).any():
+        idx = _torch_binary_search(m, seq, values, side == "right")
+    elif seq.ndim == 1:
         idx = m.searchsorted(seq, values, side=side)
     else:
         rows = seq.reshape(-1, seq.shape[-1])
@@ -37,6 +39,25 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
         idx = idx.reshape(values.shape)
     dtype = xp.int32 if out_int32 else xp.int64
     return Tensor._make(m.asarray(idx).astype(dtype, copy=False), False, None)
+
+
+def _torch_binary_search(m, seq, values, right: bool):
+    """torch's search loop, all values at once: ``start`` moves past ``mid`` unless
+    ``seq[mid] > value`` (``right``) or ``seq[mid] >= value``. A NaN in the sequence compares
+    false, so the result is torch's where NumPy's (NaN sorted last) is not."""
+    n = seq.shape[-1]
+    rows = seq.reshape(-1, n)
+    vals = values.reshape(rows.shape[0] if seq.ndim > 1 else 1, -1)
+    start = m.zeros(vals.shape, dtype=m.int64)
+    end = m.full(vals.shape, n, dtype=m.int64)
+    while (start < end).any():
+        active = start < end
+        mid = start + ((end - start) >> 1)
+        at_mid = m.take_along_axis(rows, m.minimum(mid, n - 1), -1)
+        passed = ~(at_mid > vals) if right else ~(at_mid >= vals)
+        start = m.where(active & passed, mid + 1, start)
+        end = m.where(active & ~passed, mid, end)
+    return start.reshape(values.shape)
 
 
 def bucketize(input, boundaries, *, out_int32=False, right=False):
