@@ -231,7 +231,9 @@ def _view(storage, offset, size, stride, dtype=None) -> Tensor:
         )
     itemsize = array.itemsize
     view = B.as_strided(array[min(offset, array.size) :], size, tuple(s * itemsize for s in stride))
-    return Tensor._make(view)
+    t = Tensor._make(view)
+    t.__dict__["_torch_layout"] = True  # the strides written in the file are torch's
+    return t
 
 
 def _with_grad(t: Tensor, requires_grad) -> Tensor:
@@ -861,7 +863,13 @@ class _TorchPickler(pickle._Pickler):
                 flat = flat.astype(flat.dtype.newbyteorder("<"))
             self.storages[id(root)] = _StorageRef(str(len(self.storages)), flat)
             self.roots.append(root)
-        offset = (array.__array_interface__["data"][0] - low) // itemsize if array.size else 0
+        if not array.size:  # no element to place: torch's row-major strides (NumPy's are 0s)
+            strides, step = [], 1
+            for n in reversed(array.shape):
+                strides.insert(0, step)
+                step *= max(n, 1)
+            return self.storages[id(root)], 0, tuple(strides)
+        offset = (array.__array_interface__["data"][0] - low) // itemsize
         return self.storages[id(root)], offset, tuple(s // itemsize for s in array.strides)
 
     def persistent_id(self, obj):
