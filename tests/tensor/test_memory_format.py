@@ -250,3 +250,30 @@ for k, v in cases.items():
 def test_size_one_and_empty_strides_as_torch():
     theirs, ours = torch_and_gradiente_print(_SIZE_ONE_AND_EMPTY_STRIDES)
     assert ours == theirs
+
+
+_RANDOM_FILLS_OF_VIEWS = """
+import torch
+torch.manual_seed(0)
+c = torch.nn.Conv2d(3, 4, 3)
+with torch.no_grad():
+    y = c(torch.randn(2, 3, 8, 8))
+    torch.manual_seed(1)
+    y[:, :2].normal_()
+    print(y.sum())
+    torch.manual_seed(2)
+    y.transpose(1, 3).uniform_()
+    print(y[0, 0, 0])
+    z = c(torch.randn(2, 3, 8, 8)).relu()
+    torch.manual_seed(3)
+    print(torch.nn.functional.dropout(z[:, 1:], 0.5).sum(), torch.rand_like(z[:, :, ::2]).sum(), torch.rand_like(z.transpose(0, 1))[0, 0])
+    w = torch.randn(2, 3, 4, 5).to(memory_format=torch.channels_last)
+    torch.manual_seed(4)
+    w[:, 1:].normal_()
+    print(w[0, :, 0, 0])
+"""
+
+
+def test_random_fills_of_views_draw_in_torchs_memory_order():
+    theirs, ours = torch_and_gradiente_print(_RANDOM_FILLS_OF_VIEWS)
+    assert ours == theirs

@@ -8,6 +8,7 @@ from gradiente import random as _random
 from gradiente.autograd import function as _function
 from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import xp
+from gradiente.ops import geometry
 from gradiente.ops import index as I
 from gradiente.tensor.common import (
     _LEGACY_TYPE_NAMES,
@@ -396,13 +397,16 @@ class InPlace:
         untouched."""
         self._check_inplace()
         data = self._data
-        # Only a view (a transpose, a slice) or a tensor marked so (a clone, a *_like of one)
-        # has torch's strides; an op's own output is contiguous in torch even where gradiente
-        # keeps it channels-last (convolutions)
-        marked = self.__dict__.get("_torch_layout", False)
-        if data.flags.c_contiguous or (self._base is None and not marked):
+        if data.flags.c_contiguous:
             return data.shape, None
-        axes = _iteration_order(data.strides, data.shape)
+        # torch's strides (ops/geometry): gradiente's where its layout is torch's (a view, a
+        # clone, a channels-last tensor), else torch's row-major layout read through the view
+        # (an op's own output is contiguous in torch even where gradiente keeps it
+        # channels-last, as convolutions do)
+        strides = geometry.torch_geometry(self)[0]
+        if geometry.is_contiguous_as(data.shape, strides, None):
+            return data.shape, None
+        axes = _iteration_order(strides, data.shape)
         return tuple(data.shape[a] for a in axes), axes
 
     def _fill_random(self, array, axes=None) -> Tensor:

@@ -199,9 +199,9 @@ def _like_layout(t, memory_format) -> list | None:
         return None  # contiguous_format
     if data.flags.c_contiguous:
         return None
-    if t._base is None and not t.__dict__.get("_torch_layout", False):
-        return None  # an op's output is contiguous in torch (not restrided in place since)
-    axes = _iteration_order(data.strides, data.shape)
+    # torch's strides (ops/geometry): an op's output that gradiente keeps channels-last is
+    # row-major in torch, and so are the views of it
+    axes = _iteration_order(geometry.torch_geometry(t)[0], data.shape)
     return None if axes == sorted(axes) else axes
 
 
