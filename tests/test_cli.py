@@ -491,4 +491,4 @@ def test_info(capsys):
 def test_console_command_is_declared():
     tomllib = pytest.importorskip("tomllib")
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
-    assert scripts["gradiente"] == "gradiente.cli:main"
+    assert scripts["gradiente"] == "gradiente_launch:main"  # which calls gradiente.cli:main

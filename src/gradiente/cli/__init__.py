@@ -12,7 +12,8 @@ A thin layer over the library: argument parsing, messages, and the run folder. T
   optimizer and scheduler from a config), ``validators`` (the numbers on the command line)
   and ``errors`` (exit statuses, ``CLIError``).
 
-``gradiente = "gradiente.cli:main"`` in pyproject.toml and ``python -m gradiente`` both call
+``gradiente = "gradiente_launch:main"`` in pyproject.toml (which imports this package with
+Ctrl-C guarded) and ``python -m gradiente`` both call
 ``main``.
 """
 

@@ -46,7 +46,12 @@ def build_scheduler(config: dict, optimizer):
     name = config["schedule"]
     if name == "none":
         return None
-    return classes[name](optimizer, **config["schedule_args"])
+    kwargs = dict(config["schedule_args"])
+    if name == "onecycle" and not {"momentum", "betas"} & optimizer.defaults.keys():
+        # OneCycleLR also cycles the momentum (or Adam's beta1) unless told not to, and refuses
+        # an optimizer without one (adagrad, adadelta): for those only the learning rate cycles
+        kwargs["cycle_momentum"] = False
+    return classes[name](optimizer, **kwargs)
 
 
 def build_model(config: dict):

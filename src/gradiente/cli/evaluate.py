@@ -21,7 +21,12 @@ from gradiente.cli.validators import positive_int
 from gradiente.serialization import load
 from gradiente.tensor import Tensor
 from gradiente.train import ModelCheckpoint, confusion_matrix, evaluate, precision_recall
-from gradiente.train.checkpoint import MODEL_FILE, CheckpointError, checkpoint_path
+from gradiente.train.checkpoint import (
+    MODEL_FILE,
+    CheckpointError,
+    check_finite_weights,
+    checkpoint_path,
+)
 from gradiente.train.data import prepare_inputs, read_input
 from gradiente.train.plots import plot_confusion
 
@@ -83,6 +88,11 @@ def _load_run(run: str, checkpoint: str, device_name: str, data_dir: str | None 
         state_dict = load(weights)
     except (OSError, ValueError, RuntimeError, pickle.UnpicklingError) as error:
         raise CLIError(f"cannot load the weights: {error}") from error  # it names the file
+    if isinstance(state_dict, dict):  # anything else is refused below, by load_state_dict
+        try:
+            check_finite_weights(state_dict, weights)
+        except CheckpointError as error:
+            raise CLIError(str(error)) from None
     try:
         model.load_state_dict(state_dict)
     except (RuntimeError, ValueError, KeyError, TypeError, AttributeError) as error:

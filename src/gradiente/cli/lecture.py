@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 
+from gradiente.cli.validators import path_text
+
 DEFAULT_OUT = "lecture-figures"  # gradiente.lecture.DEFAULT_OUT
 
 
@@ -29,6 +31,7 @@ def add_arguments(lecture) -> None:
     """Add ``lecture``'s arguments and options to its parser."""
     lecture.add_argument(
         "--out",
+        type=path_text,
         default=DEFAULT_OUT,
         metavar="DIR",
         help=f"folder for the figures (default: {DEFAULT_OUT}/)",

@@ -109,4 +109,11 @@ def _print_script_traceback(error: BaseException, script: pathlib.Path) -> None:
     tb = error.__traceback__
     while tb is not None and not _is_script(tb.tb_frame.f_code.co_filename, script):
         tb = tb.tb_next
+    if tb is None and isinstance(error, SyntaxError):
+        # the script did not compile: no frame of it ran, and python shows only the file,
+        # line and caret (no "Traceback" header, no frame of the runner)
+        if not error.filename:  # "source code string cannot contain null bytes" names none
+            error.filename = str(script)
+        traceback.print_exception(type(error), error, None)
+        return
     traceback.print_exception(type(error), error, tb or error.__traceback__)

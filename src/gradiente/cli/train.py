@@ -19,11 +19,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import pathlib
+import random
 import shutil
 import signal
 import sys
 import threading
 import time
+
+import numpy as np
 
 from gradiente import __version__, nn
 from gradiente import distributed as dist
@@ -50,6 +53,7 @@ from gradiente.cli.validators import (
     batch_size,
     fraction,
     non_negative_finite,
+    path_text,
     positive_finite,
     positive_int,
     random_seed,
@@ -58,6 +62,7 @@ from gradiente.random import manual_seed
 from gradiente.train import Callback, ModelCheckpoint, evaluate, fit
 from gradiente.train.checkpoint import (
     CheckpointError,
+    check_optimizer_shapes,
     check_trainer_state,
     folder_lock,
     has_checkpoint,
@@ -85,6 +90,7 @@ def add_arguments(train) -> None:
     )
     train.add_argument(
         "--data-dir",
+        type=path_text,
         metavar="DIR",
         help="where the dataset files are (default: $GRADIENTE_DATA or "
         "~/.cache/gradiente/datasets)",
@@ -131,11 +137,15 @@ def add_arguments(train) -> None:
     )
     train.add_argument(
         "--out",
+        type=path_text,
         metavar="DIR",
         help="the run folder (default: runs/<model>-<dataset>, numbered if taken)",
     )
     train.add_argument(
-        "--resume", metavar="RUN", help="continue the run in folder RUN exactly where it stopped"
+        "--resume",
+        type=path_text,
+        metavar="RUN",
+        help="continue the run in folder RUN exactly where it stopped",
     )
     train.add_argument("--no-progress", action="store_true", help="no progress bars")
     add_device_option(train)
@@ -216,6 +226,11 @@ def _new_run_dir(out: str | None, model: str, dataset: str) -> pathlib.Path:
             )
         if path.exists() and not path.is_dir():
             raise CLIError(f"--out {path} is a file, not a folder", EXIT_USAGE)
+        if path.is_symlink() and not path.exists():
+            raise CLIError(
+                f"--out {path} is a symbolic link to nothing (a missing target, or a loop)",
+                EXIT_USAGE,
+            )
         return path
     base = pathlib.Path("runs") / f"{model}-{dataset}"
     path, k = base, 1
@@ -372,7 +387,7 @@ def _train(args: argparse.Namespace, held: contextlib.ExitStack) -> int:
         config = _new_config(args)
         new_dir = _new_run_dir(args.out, config["model"], config["dataset"]) if job.is_main else 0
         run_dir = job.share(new_dir)
-    manual_seed(config["seed"])
+    _seed_everything(config["seed"])
     prepared = prepare_data(config, args.download, reuse_info=resuming)
     if len(prepared.train) == 0:
         where = f"the val_split of {run_dir / 'config.json'}" if resuming else "--val-split"
@@ -400,6 +415,7 @@ def _train(args: argparse.Namespace, held: contextlib.ExitStack) -> int:
         try:  # every file checked against the manifest before anything loads
             state = load_checkpoint(run_dir, model, optimizer)
             check_trainer_state(run_dir, state)  # edited along with its manifest, or foreign
+            check_optimizer_shapes(optimizer, run_dir)
         except (CheckpointError, FileNotFoundError) as error:
             raise CLIError(f"cannot resume: {error}") from None
 
@@ -519,6 +535,15 @@ def _train(args: argparse.Namespace, held: contextlib.ExitStack) -> int:
         f"test loss {test['loss']:.4f} | {seconds:.1f}s | run saved to {run_dir}"
     )
     return 0
+
+
+def _seed_everything(seed: int) -> None:
+    """Seed gradiente's generator and also Python's ``random`` and NumPy's global one: the
+    checkpoint saves all three (a dataset may draw from any), so two runs with one seed write
+    the same files."""
+    manual_seed(seed)
+    random.seed(seed)
+    np.random.seed(seed % 2**32)  # NumPy takes seeds in [0, 2**32)
 
 
 def _training_device(name: str, job: Job):

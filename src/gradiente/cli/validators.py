@@ -55,3 +55,11 @@ random_seed = number(
 batch_size = number(
     int, lambda v: v >= 1, "a positive integer or 'full'", "batch_size", words=("full",)
 )
+
+
+def path_text(text: str) -> str:
+    """A path given on the command line, refused when empty: ``--out ""`` (an unset shell
+    variable) would otherwise mean the current folder."""
+    if not text:
+        raise argparse.ArgumentTypeError("expected a path, got an empty string")
+    return text

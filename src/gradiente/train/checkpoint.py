@@ -15,10 +15,12 @@ A checkpoint folder (a run folder of ``gradiente train``, or ``ModelCheckpoint``
 every file into it (each fsynced, then the directory), and only then switches: the new manifest
 goes to a temporary file that is renamed onto ``checkpoint.json`` (``os.replace`` is atomic;
 this one rename is the moment the checkpoint changes), the folder is fsynced, and the previous
-directory is deleted. A process killed at any instant therefore leaves ``checkpoint.json``
+directory (the one the manifest named before) is deleted. Only that one: another process
+saving into the same folder at the same time may be writing a directory that no manifest
+names yet. A process killed at any instant therefore leaves ``checkpoint.json``
 naming a complete directory, the old one or the new one, never a mix. A ``checkpoint-*``
-directory the manifest does not name is an unfinished or superseded one; ``clean`` (run at the
-start of training and after each save) removes it, with any leftover temporary file.
+directory the manifest does not name is an unfinished or superseded one; ``clean`` (run when
+training starts) removes it, with any leftover temporary file.
 
 **Loading** (``load_checkpoint``, ``checkpoint_path``) first checks the files against the
 manifest (size, sha256, and the step in ``trainer_state.json``) and refuses a damaged or mixed
@@ -62,6 +64,7 @@ from collections.abc import Callable
 from gradiente import serialization
 from gradiente.random import get_rng_state
 from gradiente.serialization import _fsync_directory
+from gradiente.train.worker_state import global_states_problem, workers_state_problem
 
 MANIFEST = "checkpoint.json"
 MODEL_FILE = "model.safetensors"
@@ -90,7 +93,8 @@ _fault_counts: dict[str, int] = {}
 def fault_point(name: str) -> None:
     """Kill this process with SIGKILL if ``GRADIENTE_FAULT_POINT`` is ``name:n`` and this is the
     n-th time ``name`` is reached (a test-only hook; see the module's docstring); with
-    ``GRADIENTE_FAULT_RANK=r``, only in rank r of an MPI job."""
+    ``GRADIENTE_FAULT_RANK=r``, only in rank r of an MPI job; with
+    ``GRADIENTE_FAULT_SIGNAL=TERM`` (or ``INT``), send that signal instead."""
     spec = os.environ.get("GRADIENTE_FAULT_POINT")
     if not spec:
         return
@@ -102,7 +106,9 @@ def fault_point(name: str) -> None:
         return
     _fault_counts[name] = _fault_counts.get(name, 0) + 1
     if str(_fault_counts[name]) == count.strip():
-        os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))
+        # GRADIENTE_FAULT_SIGNAL=TERM (or INT) sends that signal instead: a stop to be handled
+        chosen = os.environ.get("GRADIENTE_FAULT_SIGNAL", "KILL")
+        os.kill(os.getpid(), getattr(signal, f"SIG{chosen}", signal.SIGTERM))
 
 
 # --- JSON: always valid, non-finite numbers included -------------------------------------------
@@ -345,6 +351,7 @@ def write_checkpoint(
     """
     dirpath = pathlib.Path(dirpath)
     dirpath.mkdir(parents=True, exist_ok=True)
+    previous = _current_directory(dirpath)
     new = _new_directory(dirpath, f"{DIRECTORY_PREFIX}e{epoch}-b{batch}-")
     entries = {}
     try:
@@ -369,8 +376,28 @@ def write_checkpoint(
         shutil.rmtree(new, ignore_errors=True)
         raise
     fault_point("after-switch")
-    clean(dirpath)
+    if previous is not None and previous != new.name:
+        _remove_entry(dirpath / previous)
     return new
+
+
+def _current_directory(dirpath: pathlib.Path) -> str | None:
+    """The name of the checkpoint directory the manifest of ``dirpath`` names (None: none, or
+    a damaged manifest, whose directory is then kept)."""
+    try:
+        manifest = read_manifest(dirpath)
+    except CheckpointError:
+        return None
+    return manifest["directory"] if manifest else None
+
+
+def _remove_entry(path: pathlib.Path) -> None:
+    """Remove a directory (a link: the link itself, never what it points to)."""
+    if path.is_symlink() or path.is_file():
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+    else:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def _carry(source: pathlib.Path, target: pathlib.Path) -> bytes:
@@ -471,10 +498,16 @@ def load_checkpoint(dirpath: str | os.PathLike, model, optimizer=None) -> dict:
             f"{manifest['epoch']}, batch {manifest['batch']}: the checkpoint is mixed"
         )
     model_state = serialization.load(_named(data[MODEL_FILE], state_path.with_name(MODEL_FILE)))
+    check_finite_weights(model_state, state_path.with_name(MODEL_FILE))
     optimizer_state = None
     if optimizer is not None:
         path = state_path.with_name(OPTIMIZER_FILE)
         optimizer_state = serialization.load(_named(data[OPTIMIZER_FILE], path))
+        check_finite_weights(optimizer_state, path)
+    for name in manifest["files"].keys() - {MODEL_FILE, OPTIMIZER_FILE}:
+        if name.endswith(".safetensors"):  # best.safetensors: carried into later checkpoints
+            path = state_path.with_name(name)
+            check_finite_weights(serialization.load(_named(data[name], path)), path)
     before = {k: v.detach().clone() for k, v in model.state_dict().items()}
     _load_state(model, model_state, state_path.with_name(MODEL_FILE), "model")
     if optimizer is not None:
@@ -506,7 +539,8 @@ def _rng_problem(rng, key: str) -> str | None:
             ok = False
         if not ok:
             return f"{key!r} holds a random state that is not {size} bytes in base64"
-    return None
+    problem = global_states_problem(rng) or workers_state_problem(rng.get("workers"))
+    return f"{key!r}: {problem}" if problem else None
 
 
 def trainer_state_problem(state) -> str | None:
@@ -544,6 +578,50 @@ def check_trainer_state(dirpath: str | os.PathLike, state) -> None:
     if problem is not None:
         path = checkpoint_path(dirpath, STATE_FILE, verify=False) or pathlib.Path(dirpath)
         raise CheckpointError(f"{path}: not a trainer state of gradiente: {problem}")
+
+
+def check_finite_weights(state: dict, path: str | os.PathLike) -> None:
+    """Raise ``CheckpointError`` naming ``path`` and the entry when a floating-point tensor of
+    the weights (or optimizer state) ``state`` holds a NaN or an infinity. Training never saves
+    such weights (see ``ModelCheckpoint``), so they come from a damaged or forged file:
+    evaluating them would print a meaningless accuracy, and resuming them would report a
+    divergence that never happened."""
+    for key, value in _tensors(state):
+        if value.dtype.is_floating_point and not bool(value.isfinite().all()):
+            raise CheckpointError(
+                f"{path}: {key!r} holds NaN or infinite values (a checkpoint of gradiente "
+                "train never does): the file is damaged or not from this run"
+            )
+
+
+def _tensors(obj, key: str = ""):
+    """The (dotted key, tensor) pairs of a state dict, nested ones (an optimizer's) included."""
+    if hasattr(obj, "isfinite") and hasattr(obj, "dtype"):
+        yield key, obj
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from _tensors(v, f"{key}.{k}" if key else str(k))
+    elif isinstance(obj, (list, tuple)):
+        for i, v in enumerate(obj):
+            yield from _tensors(v, f"{key}.{i}" if key else str(i))
+
+
+def check_optimizer_shapes(optimizer, dirpath: str | os.PathLike) -> None:
+    """Raise ``CheckpointError`` naming the optimizer file of the checkpoint of ``dirpath``
+    when a per-parameter tensor of ``optimizer``'s loaded state (a momentum buffer, Adam's
+    moments) has another shape than its parameter: a mixed or forged file, which would fail in
+    the middle of the first step instead. For optimizers whose state has the shapes of the
+    parameters (all of ``gradiente train``'s; not a factored one such as Adafactor)."""
+    for group in optimizer.param_groups:
+        for param in group["params"]:
+            for key, value in optimizer.state.get(param, {}).items():
+                shape = tuple(getattr(value, "shape", ()))
+                if shape and shape != tuple(param.shape):
+                    path = checkpoint_path(dirpath, OPTIMIZER_FILE, verify=False) or dirpath
+                    raise CheckpointError(
+                        f"{path}: does not fit this run's optimizer: a {key!r} of shape "
+                        f"{shape} for a parameter of shape {tuple(param.shape)}"
+                    )
 
 
 def _load_state(target, state: dict, path: pathlib.Path, what: str) -> None:

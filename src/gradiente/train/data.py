@@ -251,9 +251,19 @@ def _read_image(path: pathlib.Path, mode: str):
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as image:
+                if image.mode.startswith("I;16") or image.mode == "I":
+                    return _sixteen_bit(image, mode)
                 return xp.asarray(image.convert(mode), dtype=xp.float32)
     except (Image.DecompressionBombWarning, Image.DecompressionBombError) as error:
         raise ValueError(f"{path}: refused, a possible decompression bomb ({error})") from None
+
+
+def _sixteen_bit(image, mode: str):
+    """A 16-bit grey image (a 16-bit PNG opens as mode ``I;16`` or ``I``) scaled from
+    [0, 65535] to [0, 255]: Pillow's ``convert("L")`` would clip every value above 255 to white,
+    turning the picture into a silhouette."""
+    grey = xp.clip(xp.asarray(image, dtype=xp.float32), 0, 65535) * (255 / 65535)
+    return grey if mode == "L" else xp.repeat(grey[..., None], 3, axis=2)
 
 
 def read_input(path, info: dict, invert: bool = False):

@@ -29,6 +29,7 @@ import base64
 import contextlib
 import math
 import os
+import random
 import signal
 import threading
 import time
@@ -48,6 +49,15 @@ from gradiente.train.checkpoint import (
 )
 from gradiente.train.devices import resolve_device, to_device
 from gradiente.train.history import History
+from gradiente.train.worker_state import (
+    NOT_PERSISTENT,
+    numpy_state,
+    numpy_state_json,
+    python_state,
+    python_state_json,
+    set_workers_state,
+    workers_state,
+)
 
 
 class _Running:
@@ -135,14 +145,24 @@ def loader_generators(loader) -> list:
     return found
 
 
-def _rng_state(generators) -> dict:
-    return {
+def _rng_state(generators, loader=None) -> dict:
+    """The random states that decide what comes next: the global generator's, the loader's
+    generators', Python's and NumPy's global ones and (``"workers"``) those of the loader's
+    persistent workers, if it has any."""
+    state = {
         "global": _encode(get_rng_state()),
         "loader": [_encode(g.get_state()) for g in generators],
+        # a dataset may draw from Python's or NumPy's global generator (augmentations)
+        "python": python_state_json(random.getstate()),
+        "numpy": numpy_state_json(xp.random.get_state()),
     }
+    workers = workers_state(loader)
+    if workers is not NOT_PERSISTENT:
+        state["workers"] = workers
+    return state
 
 
-def _set_rng_state(state: dict, generators) -> None:
+def _set_rng_state(state: dict, generators, loader=None) -> None:
     set_rng_state(_decode(state["global"]))
     if len(state["loader"]) != len(generators):
         raise ValueError(
@@ -151,6 +171,11 @@ def _set_rng_state(state: dict, generators) -> None:
         )
     for g, s in zip(generators, state["loader"], strict=False):
         g.set_state(_decode(s))
+    if "python" in state:  # absent in checkpoints of earlier versions
+        random.setstate(python_state(state["python"]))
+        xp.random.set_state(numpy_state(state["numpy"]))
+    if "workers" in state:  # saved by a loader with persistent workers
+        set_workers_state(loader, state["workers"])
 
 
 def _format_metrics(prefix: str, loss, accuracy) -> str:
@@ -235,7 +260,7 @@ class Trainer:
             "epochs": self.epochs,
             "history": self.history.state_dict(),
             "running": self._running.state_dict(),
-            "rng": _rng_state(self._generators),
+            "rng": _rng_state(self._generators, self.train_loader),
             "epoch_rng": self._epoch_rng if self.batch else None,
             "callbacks": {
                 k: cb.state_dict()
@@ -308,8 +333,8 @@ class Trainer:
         """The training batches of the current epoch, positioned after ``self.batch`` batches."""
         if self.batch == 0:
             if self._resume_rng is not None:
-                _set_rng_state(self._resume_rng, self._generators)
-            self._epoch_rng = _rng_state(self._generators)
+                _set_rng_state(self._resume_rng, self._generators, self.train_loader)
+            self._epoch_rng = _rng_state(self._generators, self.train_loader)
             self._running = _Running()
             self._running.lr = self.optimizer.param_groups[0]["lr"]
             self._call("on_epoch_begin")
@@ -317,11 +342,14 @@ class Trainer:
         else:
             # Resuming mid-epoch: replay the epoch's shuffle from its starting RNG states, skip
             # the batches already trained on, then continue the RNG streams where they stopped.
-            _set_rng_state(self._epoch_rng, self._generators)
+            _set_rng_state(self._epoch_rng, self._generators, self.train_loader)
             batches = iter(self.train_loader)
             for _ in range(self.batch):
                 next(batches)
-            _set_rng_state(self._resume_rng, self._generators)
+            # the replay brought persistent workers to their saved state: keep the ones the
+            # epoch's iterator holds
+            rest = {k: v for k, v in self._resume_rng.items() if k != "workers"}
+            _set_rng_state(rest, self._generators, self.train_loader)
         self._resume_rng = None
         return batches
 
