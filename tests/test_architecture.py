@@ -33,6 +33,7 @@ LAYERS = {
     "_sobol_directions": 0,  # Joe & Kuo's direction numbers as text (no imports)
     "special_bessel": 3,  # torch.special's Bessel and Airy functions (Cephes, on arrays)
     "fft": 3,  # torch.fft's real-valued helpers (frequencies, shifts) from Tensor ops
+    "foreach": 3,  # torch._foreach_* ops: loops over Tensor methods (and linalg norms)
     "types": 3,  # torch.types: typing aliases of Tensor, Size, device, dtype
     "random_api": 3,  # torch.random: the generator's functions, state as a Tensor
     "return_types": 3,  # torch.return_types: the named tuples of multi-output ops

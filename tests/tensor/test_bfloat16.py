@@ -188,26 +188,26 @@ EXACT = {  # name: (function, number of inputs, positive inputs)
     "linear": (lambda a, b: _fn("linear")(a, b[:16]), 2, False),
     "transpose_index_cat": (lambda a, b: _top("cat")(a.t()[1:5], b.t()[::3]), 2, False),
     "reshape_expand": (lambda a: a.reshape(-1, 1)[:40].expand(40, 3) * 1.5, 1, False),
-}
-FORWARD_ONLY = {
-    "div": (lambda a, b: a / b, 2, True),
-    "silu": (_fn("silu"), 1, False),
-    "sin": (lambda a: a.sin(), 1, False),
-    "var": (lambda a: a.var(1), 1, False),
+    "silu": (_fn("silu"), 1, False),  # (tests/reduced_precision: torch's backward is a kernel)
+    "sin": (lambda a: a.sin(), 1, False),  # (its backward: bfloat16 ops, as torch's formula)
     "norm": (lambda a: a.norm(), 1, False),
-    # pooling (more shapes and arguments: tests/test_parity_pooling_more.py)
+    "adaptive_max_pool2d": (
+        lambda a: _fn("adaptive_max_pool2d")(a.reshape(2, 3, 8, 20), (3, 7)),
+        1,
+        False,
+    ),
     "avg_pool2d": (lambda a: _fn("avg_pool2d")(a.reshape(2, 3, 8, 20), 3, 2, 1), 1, False),
     "adaptive_avg_pool2d": (
         lambda a: _fn("adaptive_avg_pool2d")(a.reshape(2, 3, 8, 20), (3, 7)),
         1,
         False,
     ),
-    "adaptive_max_pool2d": (
-        lambda a: _fn("adaptive_max_pool2d")(a.reshape(2, 3, 8, 20), (3, 7)),
-        1,
-        False,
-    ),
+    # pooling (more shapes and arguments: tests/test_parity_pooling_more.py)
     "max_pool3d": (lambda a: _fn("max_pool3d")(a.reshape(2, 3, 4, 4, 10), 2, 1), 1, False),
+}
+FORWARD_ONLY = {
+    "div": (lambda a, b: a / b, 2, True),
+    "var": (lambda a: a.var(1), 1, False),
 }
 REFUSED = {
     "rdiv": lambda a: 2.0 / a,  # torch: reciprocal, then a product (two roundings)

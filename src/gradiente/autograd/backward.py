@@ -6,7 +6,7 @@ from __future__ import annotations
 import warnings
 
 from gradiente.autograd import function as _function
-from gradiente.autograd.engine import run_backward
+from gradiente.autograd.engine import _accumulate, run_backward
 from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import as_array, ndarray, xp
 
@@ -72,12 +72,22 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         run_backward(roots, seeds, retain_graph, create_graph)
         return
     inputs = _seq(inputs)
+    for x in inputs:
+        if isinstance(x, _function._Tensor) and x.grad_fn is not None:
+            x.retain_grad()  # as torch: the pass fills a non-leaf input's .grad, later ones too
     capture = {_function._edge_of(x): i for i, x in enumerate(inputs)}
     got = run_backward(roots, seeds, retain_graph, create_graph, capture, accumulate=False)
-    for x, g in zip(inputs, got):
-        if g is not None:
-            g = g if create_graph else g.detach()
-            x.grad = g.clone() if x._grad is None else x._grad + g
+    _accumulate_into_leaves(inputs, got, create_graph)
+
+
+def _accumulate_into_leaves(inputs, grads, create_graph: bool) -> None:
+    """``backward(inputs=...)``'s last step: each leaf input's gradient is accumulated as a
+    full backward would (its post-accumulate-grad hooks run); a non-leaf input's ``.grad``
+    was filled during the pass by ``retain_grad``."""
+    private = {id(g._data) for g in grads if g is not None}  # never adopt: always a copy
+    for x, g in zip(inputs, grads):
+        if g is not None and isinstance(x, _function._Tensor) and x.grad_fn is None:
+            _accumulate(x, g if create_graph else g.detach(), create_graph, private)
 
 
 _warned_create_graph = False

@@ -45,6 +45,7 @@ from gradiente.backend import ndarray, xp
 # layering, so it cannot import it).
 _Tensor = None
 _BF16 = B.BF16
+_F16 = B.xp.dtype(B.xp.float16)
 
 
 def _register_tensor_type(cls) -> None:
@@ -475,7 +476,7 @@ class Function(Node, FunctionCtx):
                 data = a._data
                 if type(data) is not ndarray:  # the one device check on the hot path
                     device = True
-                if data.dtype is _BF16:
+                if data.dtype is _BF16 or data.dtype is _F16:
                     reduced = True
                 if enabled:
                     if a._view is not None:
@@ -487,8 +488,10 @@ class Function(Node, FunctionCtx):
                 device = None  # a copy between devices: its input and output differ
             else:
                 args, device = _on_one_device(args)
-        if reduced:  # a bfloat16 input: computed in float32, rounded once (reduced_precision)
-            return _reduced_apply(cls, args, kwargs, record, device)
+        if reduced:  # a bfloat16 or float16 input: computed in float32, rounded once
+            result = _reduced_apply(cls, args, kwargs, record, device)  # (reduced_precision)
+            if result is not NotImplemented:  # (float16 ops not in its table run below)
+                return result
         ctx = cls._node_class()
         out = _run_forward(cls, ctx, args, kwargs)
         if not cls._torch_layout:

@@ -17,8 +17,16 @@ with a bfloat16 input here, and the op's entry in ``RULES`` says what happens:
 - ``"forward"``: as ``"float32"`` forward, but its backward raises, because torch's backward
   formula for it rounds between steps (``-grad * ((a / b) / b)`` is four bfloat16 ops) and a
   one-rounding float32 backward would give other bits;
+- ``"composite"``: as ``"float32"`` forward; the backward runs the op's Tensor-op derivative
+  on the bfloat16 tensors themselves, each op rounded, as torch's autograd formula does;
 - no entry: the op raises ``RuntimeError("... not implemented for 'BFloat16'")`` rather than
   return numbers that differ from torch's.
+
+float16 goes through the same seam: an op whose rule is ``"float32"`` (or in ``HALF_RULES``),
+or that has a float16 variant (``HALF_VARIANTS``), is computed in float32 and rounded to
+float16 once, as torch's Half kernels do; every other op runs on the float16 arrays as before
+(NumPy computes each float16 step in float32 and rounds it). Its backward may be differentiated
+again: its float32 copies are then recorded casts (``create_graph=True`` works for float16).
 
 Some of torch's bfloat16 kernels round *between* steps (log_softmax stores the sum of
 exponentials and its log as bfloat16; nll_loss adds its terms in bfloat16). Such an op gets a
@@ -41,6 +49,7 @@ from gradiente.autograd.grad_mode import grad_state
 
 _F32 = B.float32.np
 _BF16 = B.BF16
+_F16 = B.xp.dtype(B.xp.float16)
 
 # Function class -> "bits" | "float32" | "forward" (filled in by ``ops/bfloat16.py``)
 RULES: dict[type, str] = {}
@@ -52,27 +61,47 @@ VARIANTS: dict[type, type] = {}
 # Function class -> f(args) giving torch's op name for the refusal message, where one class
 # serves several torch ops (normalisation: batch, layer and group norm)
 REFUSAL_NAMES: dict = {}
+# Ops of the table whose float16 version torch computes otherwise (they run as NumPy computes
+# float16, each step rounded); every other "float32" entry is computed the same way for float16
+HALF_NATIVE: set[type] = set()
+# Function class -> the subclass that computes its float16 version as torch's Half kernel does
+HALF_VARIANTS: dict[type, type] = {}
+# Ops computed in float32 for float16 input only (their bfloat16 version stays refused)
+HALF_RULES: dict[type, str] = {}
 
 
-def register(rules: dict[type, str], rounds_scalars=(), variants=None, names=None) -> None:
+def register(
+    rules: dict[type, str],
+    rounds_scalars=(),
+    variants=None,
+    names=None,
+    half_variants=None,
+    half_rules=None,
+) -> None:
     """Add ``{FunctionClass: rule}`` entries to the table (see the module docstring), the ops
     that round a Python-number operand to bfloat16 first, ``{FunctionClass: Variant}``
-    replacements (each runs as ``"float32"``) and ``{FunctionClass: f(args) -> op name}`` for
-    refusal messages."""
+    replacements (each runs as ``"float32"``; ``half_variants`` for float16 input) and
+    ``{FunctionClass: f(args) -> op name}`` for refusal messages; ``half_rules`` are rules for
+    float16 input alone. A variant finds the 16-bit dtype it computes for in ``ctx.narrow``."""
     for cls, rule in rules.items():
-        if rule not in ("bits", "float32", "forward"):
+        if rule not in ("bits", "float32", "forward", "composite"):
             raise ValueError(f"unknown bfloat16 rule {rule!r} for {cls.__name__}")
         RULES[cls] = rule
     ROUNDS_SCALARS.update(rounds_scalars)
     for cls, variant in (variants or {}).items():
         VARIANTS[cls] = variant
         RULES[variant] = "float32"
+    HALF_RULES.update(half_rules or {})
+    for cls, variant in (half_variants or {}).items():
+        HALF_VARIANTS[cls] = variant
+        RULES[variant] = "float32"
     REFUSAL_NAMES.update(names or {})
 
 
-def rounded(array):
-    """A float32 array rounded to bfloat16 and back: the value a bfloat16 store keeps."""
-    return array.astype(_BF16).astype(_F32)
+def rounded(array, narrow=_BF16):
+    """A float32 array rounded to bfloat16 (or ``narrow``) and back: the value a store of that
+    16-bit type keeps."""
+    return array.astype(narrow).astype(_F32)
 
 
 def not_implemented(name: str) -> RuntimeError:
@@ -81,7 +110,12 @@ def not_implemented(name: str) -> RuntimeError:
 
 
 def apply(cls, args, kwargs, record: bool, device):
-    """``cls.apply(*args, **kwargs)`` for an op with at least one bfloat16 input."""
+    """``cls.apply(*args, **kwargs)`` for an op with at least one bfloat16 or float16 input;
+    ``NotImplemented`` where a float16 op runs on the float16 arrays as usual."""
+    Tensor = _function._Tensor
+    dtypes = {a._data.dtype for a in args if isinstance(a, Tensor)}
+    if _BF16 not in dtypes:
+        return _apply_float16(cls, args, kwargs, record, device, dtypes)
     cls = VARIANTS.get(cls, cls)
     rule = _rule_of(cls)
     if rule is None:
@@ -96,20 +130,65 @@ def apply(cls, args, kwargs, record: bool, device):
     if rule == "bits":
         out = _function._run_forward(cls, ctx, args, kwargs)
         return _function._finish(cls, ctx, out, args, kwargs, record, device)
-    Tensor = _function._Tensor
     if cls in ROUNDS_SCALARS:
         args = tuple(_rounded_scalar(a) if isinstance(a, float) else a for a in args)
-    wide = tuple(_widen(a) if isinstance(a, Tensor) and a._data.dtype is _BF16 else a for a in args)
-    out = _function._run_forward(cls, ctx, wide, kwargs)
     # Round only when bfloat16 is the op's float type: a float32 or float64 input (in ops that
     # take mixed dtypes) makes that the result type, as torch's promotion does.
-    if not any(isinstance(a, Tensor) and a._data.dtype.kind == "f" for a in args):
-        out = _round_outputs(ctx, out)
+    narrow = _BF16 if not any(d.kind == "f" for d in dtypes) else None
+    return _run_widened(cls, ctx, rule, (args, kwargs), record, device, narrow)
+
+
+def _apply_float16(cls, args, kwargs, record, device, dtypes):
+    """A float16 op: computed in float32 and rounded once where the table says torch's Half
+    kernel does (``HALF_IN_FLOAT32``), otherwise (``NotImplemented``) on the float16 arrays,
+    as NumPy computes them. A float32 or float64 input makes the op run as usual, too."""
+    if {d for d in dtypes if d.kind in "fc"} != {_F16}:  # (integer inputs: indices, targets)
+        return NotImplemented
+    variant = HALF_VARIANTS.get(cls)
+    applies = getattr(variant, "half_applies", None)  # (a variant may cover some calls only)
+    if variant is not None and (applies is None or applies(args)):
+        cls = variant
+    if _float16_rule(cls) != "float32":
+        return NotImplemented
+    if cls in ROUNDS_SCALARS:
+        args = tuple(_rounded_scalar(a, _F16) if isinstance(a, float) else a for a in args)
+    return _run_widened(cls, cls._node_class(), "float32", (args, kwargs), record, device, _F16)
+
+
+def _float16_rule(cls):
+    """The rule for a float16 op: ``HALF_RULES``' or the bfloat16 table's, unless
+    ``HALF_NATIVE`` lists it."""
+    for k in cls.__mro__:
+        if k in HALF_NATIVE:
+            return None
+        rule = HALF_RULES.get(k) or RULES.get(k)
+        if rule is not None:
+            return rule
+    return None
+
+
+def _run_widened(cls, ctx, rule, call, record, device, narrow):
+    """Run ``cls`` on float32 copies of its 16-bit inputs and round its float32 outputs to
+    ``narrow`` (none when ``narrow`` is None); its backward then runs in float32 too."""
+    args, kwargs = call
+    Tensor = _function._Tensor
+    wide = tuple(
+        _widen(a, narrow is _F16) if isinstance(a, Tensor) and a._data.dtype in (_BF16, _F16) else a
+        for a in args
+    )
+    ctx.narrow = narrow
+    out = _function._run_forward(cls, ctx, wide, kwargs)
+    if narrow is not None:
+        out = _round_outputs(ctx, out, narrow)
     result = _function._finish(cls, ctx, out, args, kwargs, record, device)
-    if record:
+    if record and rule == "composite":  # the backward runs on the 16-bit tensors themselves
+        ctx.__dict__["_bf16"] = rule
+        originals = {id(w): a for w, a in zip(wide, args) if w is not a}
+        ctx._saved = tuple(originals.get(id(item), item) for item in ctx._saved)
+    elif record:
         ctx.__dict__["_bf16"] = rule
         for item in ctx._saved:
-            if isinstance(item, _SavedOutput) and item.array.dtype is _BF16:
+            if isinstance(item, _SavedOutput) and item.array.dtype in (_BF16, _F16):
                 item.array = item.array.astype(_F32)  # the rounded output, exactly, in float32
     return result
 
@@ -124,28 +203,33 @@ def _rule_of(cls):
     return None
 
 
-def _rounded_scalar(x: float) -> float:
-    """A Python float rounded to bfloat16 (through float32, as torch casts it)."""
-    return float(B.cast(B.xp.asarray(x, dtype=_F32), _BF16))
+def _rounded_scalar(x: float, dtype=_BF16) -> float:
+    """A Python float rounded to bfloat16 or float16 (through float32, as torch casts it)."""
+    return float(B.cast(B.xp.asarray(x, dtype=_F32), dtype))
 
 
-def _widen(t):
-    """A float32 copy of bfloat16 tensor ``t`` (exact), sharing its version counter so that an
-    in-place change of ``t`` still invalidates what backward saved."""
-    wide = _function._Tensor._make(t._data.astype(_F32), t._requires_grad, None)
+def _widen(t, recorded=False):
+    """A float32 copy of 16-bit tensor ``t`` (exact), sharing its version counter so that an
+    in-place change of ``t`` still invalidates what backward saved. ``recorded``: the copy is
+    a recorded cast of ``t`` (float16), so that a backward pass differentiated again
+    (``create_graph=True``) reaches ``t`` through what the op saved."""
+    if recorded and t._requires_grad and grad_state.enabled:
+        wide = t.float()
+    else:
+        wide = _function._Tensor._make(t._data.astype(_F32), t._requires_grad, None)
     wide._version_counter = t._get_version_counter()
     return wide
 
 
-def _round_outputs(ctx, out):
-    """Each float32 output rounded to bfloat16; a saved output is replaced by its rounded
-    version (torch saves the bfloat16 result)."""
+def _round_outputs(ctx, out, narrow=_BF16):
+    """Each float32 output rounded to ``narrow`` (bfloat16 or float16); a saved output is
+    replaced by its rounded version (torch saves the 16-bit result)."""
     if isinstance(out, tuple):
-        return tuple(_round_outputs(ctx, o) for o in out)
+        return tuple(_round_outputs(ctx, o, narrow) for o in out)
     data = out._data if isinstance(out, _function._Tensor) else out
     if getattr(data, "dtype", None) != _F32:
         return out
-    rounded = data.astype(_BF16)
+    rounded = data.astype(narrow)
     if ctx._saved:
         ctx._saved = tuple(rounded if item is out else item for item in ctx._saved)
     return rounded
@@ -155,16 +239,20 @@ def widen_grads(node, grads):
     """The gradients given to a bfloat16 node's backward, in float32; or torch-like errors for
     backward passes that would not give torch's bits."""
     if grad_state.enabled:
+        if node.__dict__.get("narrow") is _F16:  # float16: a differentiable float32 backward
+            return [g.float() if g is not None and g._data.dtype is _F16 else g for g in grads]
         raise RuntimeError(
             f"{node.name()}: differentiating a backward pass through bfloat16 ops "
             "(create_graph=True) is not implemented for 'BFloat16'"
         )
     if node.__dict__["_bf16"] == "forward":
         raise not_implemented(node.name())
+    if node.__dict__["_bf16"] == "composite":  # its Tensor-op backward rounds step by step
+        return grads
     Tensor = _function._Tensor
     return [
         Tensor._make(g._data.astype(_F32), False, None)
-        if g is not None and g._data.dtype is _BF16
+        if g is not None and g._data.dtype in (_BF16, _F16)
         else g
         for g in grads
     ]

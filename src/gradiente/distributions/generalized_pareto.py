@@ -8,7 +8,7 @@ import math
 from gradiente.distributions import constraints
 from gradiente.distributions.distribution import Distribution
 from gradiente.distributions.utils import _Number, broadcast_all
-from gradiente.tensor import Size, Tensor, ones_like, rand, tensor, where, zeros_like
+from gradiente.tensor import Size, Tensor, ones_like, rand, where, zeros_like
 
 __all__ = ["GeneralizedPareto"]
 
@@ -49,7 +49,7 @@ class GeneralizedPareto(Distribution):
 
     def _safe_concentration(self):
         """(ξ ≈ 0, ξ with the near-zero values replaced by 1 so that no branch divides by 0)."""
-        eq_zero = self.concentration.isclose(tensor(0.0))
+        eq_zero = self.concentration.isclose(zeros_like(self.concentration))
         return eq_zero, where(eq_zero, ones_like(self.concentration), self.concentration)
 
     def log_prob(self, value):

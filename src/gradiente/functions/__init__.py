@@ -16,6 +16,12 @@ a module each:
     linalg_extra    cholesky_inverse, orgqr
     searching  isin, searchsorted, bucketize, unravel_index
     settings   finfo/iinfo, default device, threads, determinism, compile, rng state
+    copies     the ``*_copy`` functions (view ops into new memory: ``view_copy``, ...)
+    legacy     histogramdd, empty_permuted, fill, nonzero_static, lu_solve, the deprecated
+               norms and the removed solvers (``solve``, ``eig``, ...)
+    torch_aliases  second names and switches (``conj``, ``set_warn_always``, ...)
+
+(``copies``, ``legacy`` and ``torch_aliases`` are imported by the package root with ``*``.)
 
 ``scripts/generate_functions.py`` reads the names these modules define, so that a name written
 by hand is not generated again.
@@ -347,7 +353,8 @@ def broadcast_tensors(*tensors):
         if error is not None:
             raise error
         shape = xp.broadcast_shapes(shape, t.shape)
-    return tuple(t.expand(shape) for t in tensors)
+    # as torch's expand_outplace: a tensor that has the shape already is returned itself
+    return tuple(t if tuple(t.shape) == tuple(shape) else t.expand(shape) for t in tensors)
 
 
 def flatten(input, start_dim=0, end_dim=-1):

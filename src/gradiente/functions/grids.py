@@ -96,6 +96,9 @@ def triu_indices(row, col, offset=0, dtype=None, device=None, layout=None):
 
 
 def vander(x, N=None, increasing=False):
+    """The Vandermonde matrix of x: columns x^(N−1), …, x⁰ (``increasing``: x⁰ first)."""
     n = x.shape[0] if N is None else N
+    if n <= 1:  # ones (or nothing): torch records no graph
+        x = x.detach()
     powers = arange(n, device=x.device) if increasing else arange(n - 1, -1, -1, device=x.device)
     return x.unsqueeze(-1) ** powers

@@ -31,8 +31,11 @@ def einsum(equation, *operands):
     operands = [t if isinstance(t, Tensor) else as_tensor(t) for t in operands]
     dtype = operands[0].dtype
     for t in operands[1:]:
-        dtype = B.promote_types(dtype, t.dtype)
-    operands = [t.to(dtype) for t in operands]
+        if t.dtype != dtype:  # torch's contractions (bmm) do not promote
+            raise RuntimeError(
+                f"expected scalar type {B.torch_type_name(operands[0]._data.dtype)} but found "
+                f"{B.torch_type_name(t._data.dtype)}"
+            )
     subs, out = L.normalize_einsum(equation, [t.ndim for t in operands])
     return L.Einsum.apply(subs, out, *operands)
 
@@ -56,10 +59,11 @@ def tensordot(a, b, dims=2, out=None):
     if isinstance(dims, Tensor):
         dims = dims.tolist()
     if isinstance(dims, numbers.Integral):
-        dims_a = list(builtins.range(a.ndim - dims, a.ndim))
+        dims_a = list(builtins.range(-dims, 0))  # as torch names them in its error
         dims_b = list(builtins.range(dims))
     else:
         dims_a, dims_b = ([d] if isinstance(d, int) else list(d) for d in dims)
+    a, b = _contracted_sizes_matched(a, b, dims_a, dims_b)
     dims_a = [d % a.ndim for d in dims_a]
     dims_b = [d % b.ndim for d in dims_b]
     free_a = [d for d in builtins.range(a.ndim) if d not in dims_a]
@@ -69,6 +73,25 @@ def tensordot(a, b, dims=2, out=None):
     right = b.permute(*dims_b, *free_b).reshape(k, -1)
     shape = [a.shape[d] for d in free_a] + [b.shape[d] for d in free_b]
     return write_out(out, (left @ right).reshape(shape), "tensordot")
+
+
+def _contracted_sizes_matched(a, b, dims_a, dims_b):
+    """a and b with each contracted pair of sizes made equal as torch does: a dim of size 1
+    broadcasts against the other, which is then summed over first (keeping the dim)."""
+    for da, db in zip(dims_a, dims_b):
+        sa, sb = a.shape[da], b.shape[db]
+        if sa == sb:
+            continue
+        if sa != 1 and sb != 1:
+            raise RuntimeError(
+                f"contracted dimensions need to match, but first has size {sa} in dim {da} "
+                f"and second has size {sb} in dim {db}"
+            )
+        if sa == 1:
+            b = b.sum(db, keepdim=True)
+        else:
+            a = a.sum(da, keepdim=True)
+    return a, b
 
 
 def chain_matmul(*matrices):
@@ -87,6 +110,8 @@ def chain_matmul(*matrices):
 def cdist(x1, x2, p=2.0, compute_mode=None):
     """Pairwise p-norm distances between the rows of x1 (…, P, M) and x2 (…, R, M)."""
     diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)  # (…, P, R, M)
+    if p == 0:  # the count of differing entries; its gradient is 0 (sign's), as torch's
+        return diff.sign().abs().sum(-1)
     return diff.norm(p, dim=-1)
 
 

@@ -26,6 +26,8 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
     seq = sorted_sequence._data
     m = get_array_module(seq)  # CuPy for a CUDA sequence (cupy.searchsorted)
     values = input._data if isinstance(input, Tensor) else device_array(seq, input)
+    if seq.dtype == bool and values.dtype == bool and values.size:  # no bool kernel (torch)
+        raise NotImplementedError("\"searchsorted_out_cpu\" not implemented for 'Bool'")
     if sorter is not None:
         seq = m.take_along_axis(seq, sorter._data, -1)
     if seq.dtype.kind == "f" and m.isnan(seq).any():

@@ -299,17 +299,17 @@ def _adaptive_avg(x, size, n, unbatched_shape):
             y = y + x2.sum() * 0  # keep the graph (its gradient is zero)
         return empty_grad_guard("adaptive_avg_pool2d", from_2d(y, n, unbatched), unbatched_shape)
     check_dtype("adaptive_avg_pool2d", x2._data, "float")
-    if x2._data.dtype == xp.float16:  # torch sums half input in float, then rounds once
-        return _adaptive_avg(x.float(), size, n, unbatched_shape).half()
-    # bfloat16: always the separable op, whose bfloat16 variant divides as torch (sum / kh / kw)
-    if image[0] % oh == 0 and image[1] % ow == 0 and x2._data.dtype != BF16:
+    # bfloat16, float16: always the separable op, whose variant (ops/bfloat16.py) divides as
+    # torch (sum / kh / kw) and adds the gradient in the 16-bit type
+    reduced = x2._data.dtype == BF16 or x2._data.dtype == xp.float16
+    if image[0] % oh == 0 and image[1] % ow == 0 and not reduced:
         k = (image[0] // oh, image[1] // ow)
         geom = PoolGeometry(k, k, (0, 0), (1, 1), image, (oh, ow))
         kernel = AvgPool2d if type(x2._data) is xp.ndarray else DeviceAvgPool2d  # CUDA
         y = kernel.apply(x2, geom, geom.kernel)  # divided by kh, then kw, as torch's kernel
     else:
         H, W, dt = x2._data.shape[2], x2._data.shape[3], x2._data.dtype
-        dt = xp.float32 if dt == BF16 else dt  # bfloat16 runs the float32 kernel
+        dt = xp.float32 if reduced else dt  # 16-bit floats run the float32 kernel
         (rows, row_sizes), (cols, col_sizes) = (_window_matrix(*a, dt) for a in ((H, oh), (W, ow)))
         counts = _on_device_of(x2._data, row_sizes[:, None] * col_sizes[None, :])
         rows, cols = _on_device_of(x2._data, rows), _on_device_of(x2._data, cols)

@@ -263,7 +263,7 @@ class ConvVolumeWeight(ArrayFunction):
 def _check_float(op: str, x) -> None:
     """Integer inputs (which torch convolves with its reference kernels) are not computed here;
     every other bad call was refused in torch's words by ``conv_checks``."""
-    if x._data.dtype.kind != "f":
+    if x._data.dtype.kind != "f" and str(x._data.dtype) != "bfloat16":  # (ops/bfloat16.py)
         raise RuntimeError(f'{op}: "{op}" is not implemented for input of dtype {x.dtype}')
 
 

@@ -56,20 +56,21 @@ def floored_divide(a, b):
 
 
 class FlooredDivide(ArrayFunction):
-    """``div(a, b, rounding_mode="floor")`` on floats: flat almost everywhere, so both
-    gradients are zero (PyTorch's DivBackward2)."""
+    """``div(a, b, rounding_mode="floor")`` on floats (or ``"trunc"``, its quotient computed
+    by the caller and passed as ``result``): flat almost everywhere, so both gradients are
+    zero, whatever the upstream gradient (PyTorch's DivBackward2: ``zeros_like(grad)``)."""
 
     _torch_layout = True  # torch's memory order for its result (autograd.function)
 
     backward_name = "DivBackward2"
 
     @staticmethod
-    def forward(ctx, a, b):
-        return floored_divide(a._data, b._data)
+    def forward(ctx, a, b, result=None):
+        return floored_divide(a._data, b._data) if result is None else result
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * 0.0, grad * 0.0
+        return grad.new_zeros(grad.shape), grad.new_zeros(grad.shape), None
 
 
 class Remainder(ArrayFunction):

@@ -111,17 +111,23 @@ def _check_scatter_index(idx, d: int, n: int) -> None:
         raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {n}")
 
 
-def _positions_along(idx, d: int, n: int, op: str):
+def _positions_along(idx, d: int, n: int, op: str, ndim: int = 1):
     """The 1-D indices of index_add/index_copy/index_fill along dim d (size n), checked and
     made non-negative.
 
     As in PyTorch, only ``index_fill`` counts negative indices from the end; index_add and
-    index_copy refuse them.
+    index_copy refuse them. The error's type and words are torch's, which differ by op (and
+    for index_add by self's number of dims, ``ndim``).
     """
     low = -n if op == "index_fill" else 0
     if idx.size and (idx.min() < low or idx.max() >= n):
         bad = int(idx.min() if idx.min() < low else idx.max())
-        raise IndexError(f"{op}(): index {bad} is out of bounds for dimension {d} with size {n}")
+        message = f"index {bad} is out of bounds for dimension {d} with size {n}"
+        if op == "index_add":
+            if ndim <= 1:
+                raise IndexError("index out of range in self")
+            raise RuntimeError(message)
+        raise IndexError(message if op == "index_fill" else f"{op}_(): {message}")
     return idx % max(n, 1)
 
 
@@ -251,6 +257,26 @@ def _integers_first(index: tuple, ndim: int):
     return tuple(basic), tuple(advanced)
 
 
+def _writes_without_view(index: tuple, shape: tuple) -> bool:
+    """Whether torch writes ``x[index] = v`` (an advanced index) by ``index_put_`` on x itself,
+    recorded as ``IndexPutBackward0``: its basic part makes no view, as it has no integer,
+    None or Python bool and each slice spans its whole dim (torch skips such a slice). Else
+    the write goes through a view of x, recorded on x as ``CopySlices``."""
+    dim = 0
+    for item in index:
+        if item is Ellipsis:
+            dim += len(shape) - builtins.sum(_dims_consumed(i) for i in index)
+        elif isinstance(item, slice):
+            if item.indices(shape[dim]) != (0, shape[dim], 1):
+                return False
+            dim += 1
+        elif _is_array(item):
+            dim += _dims_consumed(item)
+        else:  # an integer, None or a Python bool
+            return False
+    return True
+
+
 def _dims_consumed(item) -> int:
     """How many dims of the indexed tensor one index item consumes."""
     if item is None or item is Ellipsis:
@@ -260,10 +286,19 @@ def _dims_consumed(item) -> int:
     return 1
 
 
+def _dims_indexed(item) -> int:
+    """The dims of the indexed tensor one item indexes: a 0-d mask (``x[True]``) none."""
+    if isinstance(item, bool) or (_is_array(item) and item.dtype == bool and item.ndim == 0):
+        return 0
+    return _dims_consumed(item)
+
+
 def _check_int_bounds(index, t: Tensor):
     """Integer indices out of range: PyTorch's IndexError wording."""
     dim = 0
     shape = t._data.shape
+    if builtins.sum(_dims_indexed(i) for i in index) > len(shape):
+        raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
     # the shapes the advanced indices broadcast: a bool mask indexes with its nonzero count
     arrays = [
         (int(i.sum()),) if i.dtype == bool else i.shape
@@ -293,15 +328,43 @@ def _check_int_bounds(index, t: Tensor):
             if dim < len(shape):
                 _check_array_bounds(item, dim, shape[dim])
         if _is_array(item) and item.dtype == bool:
-            covered = shape[dim : dim + item.ndim]
-            if item.ndim and item.shape != covered:
-                raise IndexError(
-                    f"The shape of the mask {list(item.shape)} at index 0 does not match the "
-                    f"shape of the indexed tensor {list(covered)} at index {dim}"
-                )
+            if item.ndim and item.shape != shape[dim : dim + item.ndim]:
+                raise _mask_mismatch(index, shape, item)
             dim += max(item.ndim, 1)
         else:
+            dim += _dims_indexed(item)  # a Python bool indexes no dim
+
+
+def _mask_mismatch(index: tuple, shape: tuple, mask) -> IndexError:
+    """torch's IndexError for a bool ``mask`` in ``index`` whose shape differs from the dims it
+    covers. torch applies the basic indices first (an integer drops a dim, None adds one, a
+    slice may shorten one), then names that tensor's shape, the first mask dim that differs
+    and the tensor dim it meets."""
+    sliced, dim, at = [], 0, 0
+    for item in index:
+        if item is None or isinstance(item, bool):
+            sliced.append(1)
+        elif item is Ellipsis:
+            kept = len(shape) - builtins.sum(_dims_indexed(i) for i in index)
+            sliced.extend(shape[dim : dim + kept])
+            dim += kept
+        elif isinstance(item, slice):
+            sliced.append(len(range(*item.indices(shape[dim]))))
             dim += 1
+        elif isinstance(item, int):
+            dim += 1
+        else:  # an index array: its dims are kept for the advanced step
+            if item is mask:
+                at = len(sliced)
+            n = _dims_indexed(item)
+            sliced.extend(shape[dim : dim + n])
+            dim += n
+    sliced.extend(shape[dim:])
+    j = next(j for j, n in enumerate(mask.shape) if n != sliced[at + j])
+    return IndexError(
+        f"The shape of the mask {list(mask.shape)} at index {j} does not match the shape of "
+        f"the indexed tensor {sliced} at index {at + j}"
+    )
 
 
 def _check_array_bounds(item, dim: int, n: int) -> None:
@@ -312,6 +375,8 @@ def _check_array_bounds(item, dim: int, n: int) -> None:
     back (``bool()``), then the offending value only when there is one. NumPy arrays are
     checked with their min and max, as before.
     """
+    if n == 0 and item.size:  # torch names neither the value nor the dim then
+        raise IndexError("index is out of bounds for dimension with size 0")
     if type(item) is xp.ndarray:
         if item.max() >= n or item.min() < -n:
             bad = int(item.max() if item.max() >= n else item.min())

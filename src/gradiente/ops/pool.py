@@ -190,15 +190,14 @@ def max_pool1d(
 def _avg_pool(x, geom, count_include_pad, div, n):
     """Average pooling of a checked input over a checked geometry (n spatial axes)."""
     check_dtype("avg_pool2d", x._data, "float_long")
-    if x._data.dtype == xp.float16:  # torch sums half input in float, then rounds once
-        return _avg_pool(x.float(), geom, count_include_pad, div, n).half()
     x, unbatched = batched(f"avg_pool{n}d", x, n)
     dtype = x._data.dtype
     if dtype.name == "int64":  # no gradient, integer arithmetic
         y = avg_integer(as_2d(x, n)._data, geom, avg_count(geom, count_include_pad, div))
         return from_2d(_function._Tensor._make(y, False, None), n, unbatched)
-    # bfloat16 runs the float32 kernel (ops/bfloat16.py), whose divisors are float32
-    divisor = avg_divisor(geom, count_include_pad, div, xp.float32 if dtype == BF16 else dtype)
+    # bfloat16 and float16 run the float32 kernel (ops/bfloat16.py), whose divisors are float32
+    wide = dtype == BF16 or dtype == xp.float16
+    divisor = avg_divisor(geom, count_include_pad, div, xp.float32 if wide else dtype)
     if on_device(x):  # on CUDA: ops/device_pool.py
         return from_2d(DeviceAvgPool2d.apply(as_2d(x, n), geom, divisor), n, unbatched)
     return from_2d(AvgPool2d.apply(as_2d(x, n), geom, divisor), n, unbatched)

@@ -26,8 +26,9 @@ from collections.abc import Iterable
 
 from gradiente.autograd import function as _function
 from gradiente.backend import BF16, device_array, get_array_module, xp
+from gradiente.ops.adaptive_pool import _PlaneGather
 from gradiente.ops.arguments import require_tensor
-from gradiente.ops.elementwise import RefuseBackward
+from gradiente.ops.array_function import renamed
 from gradiente.ops.geometry import follows_channels_last
 from gradiente.ops.pool_args import (
     bool_arg,
@@ -151,6 +152,10 @@ def _max_indices(a, k, s, p, d, image, out):
     return flat
 
 
+# max_pool3d as a gather from each flattened volume, torch's node (16-bit inputs only)
+_MaxVolumeGather = renamed(_PlaneGather, "_MaxVolumeGather", "MaxPool3DWithIndicesBackward0")
+
+
 def max_pool3d(
     input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
 ):
@@ -169,12 +174,13 @@ def max_pool3d(
         raise NotImplementedError("\"max_pool3d\" not implemented for 'Bool'")
     flat = _wrap(_max_indices(x._data, k, s, p, d, image, out))
     N, C = x.shape[:2]
-    y = x.flatten(2).gather(2, flat.reshape(N, C, math.prod(out))).reshape(N, C, *out)
-    if x._data.dtype == BF16 and y.requires_grad:
-        # torch adds overlapping windows' gradients in bfloat16, one rounding per addition
-        y = RefuseBackward.apply(
-            y, "\"MaxPool3DWithIndicesBackward0\" not implemented for 'BFloat16'"
-        )
+    if (x._data.dtype == BF16 or x._data.dtype == xp.float16) and x.requires_grad:
+        # torch's 16-bit backward adds each output's gradient at its winner in the 16-bit type,
+        # output after output (gather's adds in float32): ops/bfloat16.py's variant of this op
+        volume = x.reshape(N, C, -1, 1)
+        y = _MaxVolumeGather.apply(volume, flat.reshape(N, C, -1)._data, (N, C, *out))
+    else:
+        y = x.flatten(2).gather(2, flat.reshape(N, C, math.prod(out))).reshape(N, C, *out)
     if unbatched:
         y, flat = y.squeeze(0), flat.squeeze(0)
     return (y, flat) if return_indices else y

@@ -216,8 +216,9 @@ class MaxMinAll(ArrayFunction):
         if x.size == 0:
             name = "amax" if is_max else "amin"
             if dims is None:
+                shown = ("max" if is_max else "min") if whole else name  # torch's op name
                 raise RuntimeError(
-                    f"{'max' if is_max else 'min'}(): Expected reduction dim to be specified for "
+                    f"{shown}(): Expected reduction dim to be specified for "
                     "input.numel() == 0. Specify the reduction dim with the 'dim' argument."
                 )
             empty = [d for d in dims if x.ndim and x.shape[d] == 0]
@@ -583,8 +584,8 @@ class VectorNorm(ArrayFunction):
         a, out = ctx.saved_tensors
         p = ctx.p
         grad, norm = _expand_all(ctx, a, grad, out)
-        if p == 0:  # a count of nonzero entries: zero gradient, of the input's shape
-            return a.new_zeros(a.shape), None, None, None
+        if p == 0:  # a count of nonzero entries: no gradient (torch's is undefined: .grad None)
+            return None, None, None, None
         if p == 1:
             return grad * a.sign(), None, None, None  # ∂Σ|x|/∂x = sign(x)
         if p in (float("inf"), float("-inf")):

@@ -395,17 +395,20 @@ class FrexpMantissa(ArrayFunction):
 
 
 class NextAfter(ArrayFunction):
-    """The next float after x towards y (``torch.nextafter``); not differentiable in torch."""
+    """The next float after x towards y (``torch.nextafter``). torch's derivative treats it as
+    x itself: the gradient passes to x (0 where x == y, where the result is y) and none to y."""
 
     backward_name = "NextafterBackward0"
 
     @staticmethod
     def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
         return xp.nextafter(a._data, b._data)
 
     @staticmethod
     def backward(ctx, grad):
-        raise NotImplementedError("the derivative for 'nextafter' is not implemented.")
+        a, b = ctx.saved_tensors
+        return grad.masked_fill(a == b, 0.0), grad.new_zeros(grad.shape)
 
 
 class Angle(PiecewiseConstant):

@@ -10,7 +10,7 @@ backward pass only has to route the gradient to the chosen positions.
 
 from __future__ import annotations
 
-from gradiente.backend import add_at, get_array_module, xp
+from gradiente.backend import add_at, get_array_module, is_float, xp
 
 
 def sorted_position(flat, k: int, nan_first: bool) -> int:
@@ -21,7 +21,7 @@ def sorted_position(flat, k: int, nan_first: bool) -> int:
     """
     order = xp.argsort(flat, kind="stable")
     position = int(order[k])
-    if nan_first and flat.dtype.kind == "f" and xp.isnan(flat[order[-1]]):
+    if nan_first and is_float(flat.dtype) and xp.isnan(flat[order[-1]]):  # bfloat16 too
         position = int(xp.argmax(xp.isnan(flat)))
     return position
 
@@ -34,7 +34,7 @@ def sorted_indices(x, d: int, k: int, nan_first: bool):
     """
     order = xp.argsort(x, axis=d, kind="stable")
     idx = xp.take(order, [k], axis=d)
-    if nan_first and x.dtype.kind == "f" and x.size:
+    if nan_first and is_float(x.dtype) and x.size:  # bfloat16 too
         # NumPy sorts NaN last: a row whose last sorted value is NaN holds one
         last = xp.take_along_axis(x, xp.take(order, [-1], axis=d), axis=d)
         has_nan = xp.isnan(last)

@@ -28,6 +28,7 @@ from gradiente.ops.index_rules import (  # noqa: F401
 from gradiente.tensor import common as _common
 from gradiente.tensor import comparison as _comparison
 from gradiente.tensor import core as _core
+from gradiente.tensor import extras as _extras
 from gradiente.tensor import factories as _factories
 from gradiente.tensor import indexing as _indexing
 from gradiente.tensor import inference as _inference  # noqa: F401 - inference tensors
@@ -144,6 +145,7 @@ class Tensor(
     NewTensors,
     RandomFills,
     _torch_aliases.TorchAliases,
+    _extras.TorchExtras,
 ):
     """An N-d array with autograd: ``requires_grad``, ``grad``, ``grad_fn`` and ``backward()``."""
 
@@ -185,6 +187,7 @@ for _module in (
     _linalg,
     _toplevel,
     _torch_aliases,
+    _extras,
     _operands,
     _factories,
     _sampling,

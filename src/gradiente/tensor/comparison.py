@@ -6,7 +6,7 @@ from gradiente import backend as B
 from gradiente.autograd.function import _in_torch_order, _on_one_device
 from gradiente.backend import xp
 from gradiente.ops import compare as C
-from gradiente.tensor.common import _arr, _check_broadcast, _dims
+from gradiente.tensor.common import _arr, _check_broadcast, _dims, _scalar_type_name
 from gradiente.tensor.marks import function, inplace, numpy_axis
 from gradiente.tensor.promotion import _check_tensor_arg
 
@@ -162,7 +162,11 @@ class Comparison:
 
     @function
     def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
-        """Element-wise ``|self - other| <= atol + rtol * |other|`` (a bool tensor)."""
+        """Element-wise ``|self - other| <= atol + rtol * |other|`` (a bool tensor); torch
+        compares tensors of one dtype only."""
+        if isinstance(other, Tensor) and other._data.dtype != self._data.dtype:
+            names = _scalar_type_name(self), _scalar_type_name(other)
+            raise RuntimeError(f"{names[0]} did not match {names[1]}")
         _check_broadcast(self._data.shape, xp.shape(_arr(other)))
         return Tensor._make(C.isclose(self._data, _arr(other), rtol, atol, equal_nan), False, None)
 

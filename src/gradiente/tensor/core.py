@@ -14,6 +14,7 @@ from gradiente.autograd.function import VersionCounter
 from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import xp
 from gradiente.ops import elementwise as E
+from gradiente.tensor import creation_warnings as _creation_warnings
 from gradiente.tensor import memory as _memory
 from gradiente.tensor import storage as _storage
 from gradiente.tensor.common import (
@@ -266,13 +267,17 @@ class TensorCore:
     @property
     def T(self) -> Tensor:
         """Returns a view of this tensor with its dimensions reversed."""
+        _creation_warnings.warn_reversing_T(self.ndim)
         if self.ndim < 2:
             return self
         return self.permute(*reversed(range(self.ndim)))  # PyTorch's node: PermuteBackward0
 
     @property
     def mT(self) -> Tensor:
-        """Returns a view of this tensor with the last two dimensions transposed."""
+        """Returns a view of this tensor with the last two dimensions transposed (a 0-d
+        tensor: itself, as torch)."""
+        if self.ndim == 0:
+            return self
         if self.ndim < 2:
             raise RuntimeError(
                 f"tensor.mT is only supported on matrices or batches of matrices. "
@@ -292,6 +297,9 @@ class TensorCore:
             raise RuntimeError(
                 f"tensor.H is only supported on matrices (2-D tensors). Got {self.ndim}-D tensor."
             )
+        if self.ndim == 0:
+            _creation_warnings.warn_0d_H()
+            return self
         return self.T
 
     @property

@@ -12,6 +12,7 @@ from gradiente import backend as B
 from gradiente.backend import xp
 from gradiente.ops import geometry
 from gradiente.random import _fma32, _fma64  # exact fused multiply-add, as torch's kernels use
+from gradiente.tensor import creation_warnings as CW
 from gradiente.tensor.common import (
     _arr,
     _check_device,
@@ -78,6 +79,12 @@ __all__ = [
 
 def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
     """A new tensor that copies ``data`` (lists, scalars, arrays); floats become float32."""
+    CW.warn_copy_construct(data)
+    return _copy(data, dtype, device, requires_grad)
+
+
+def _copy(data, dtype, device, requires_grad) -> Tensor:
+    CW.warn_list_of_arrays(data)
     _check_device(device)
     if isinstance(data, Tensor) and data._data.__class__ is not B.ndarray:
         data = B.host(data._data)  # a CUDA tensor's values, copied through the host
@@ -117,6 +124,7 @@ def from_numpy(array) -> Tensor:
     if not isinstance(array, xp.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
     B.from_numpy_dtype(array.dtype)
+    CW.warn_not_writable(array)
     if any(stride < 0 for stride in array.strides):
         raise ValueError(
             "At least one stride in the given numpy array is negative, and tensors with "
@@ -656,7 +664,8 @@ class NewTensors:
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
         """Returns a new Tensor with ``data`` as the tensor data."""
         device = self.device if device is None else device
-        return tensor(data, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+        CW.warn_copy_construct(data, "tensor.new_tensor(sourceTensor)")
+        return _copy(data, dtype or self.dtype, device, requires_grad)
 
 
 def _made_like(make, t, dtype, device, requires_grad, memory_format, layout, pin_memory, *fill):

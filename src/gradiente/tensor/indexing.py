@@ -20,6 +20,7 @@ from gradiente.ops.index_rules import (
     _integers_first,
     _is_masked_fill,
     _positions_along,
+    _writes_without_view,
 )
 from gradiente.tensor.common import (
     _CPP_OPTION_NAMES,
@@ -167,7 +168,10 @@ class Indexing:
             if grad_state.enabled and (self._requires_grad or _req(value)):
                 if basic and self.grad_fn is None and self._requires_grad:
                     _check_leaf_view_write(index)
-                self._inplace(lambda s, v: I.CopySlices.apply(s, index, v), value)
+                node = I.CopySlices
+                if not basic and _writes_without_view(index, self._data.shape):
+                    node = I.IndexPut  # torch's index_put_ on self: IndexPutBackward0
+                self._inplace(lambda s, v: node.apply(s, index, v), value)
                 return
             self._check_inplace(overlap_allowed=True)  # only the written region matters
             self._data[index] = _arr(value)
@@ -196,6 +200,8 @@ class Indexing:
             raise IndexError("index_select(): Index is supposed to be a vector")
         idx = idx.reshape(-1)  # a 0-d index selects one slice, kept as a dim of size 1
         n = self.shape[d]
+        if idx.size and n == 0 and self.ndim > 1:
+            raise RuntimeError("index_select(): self indexing axis dim should be positive")
         if idx.size and (idx.min() < 0 or idx.max() >= n):  # no negative indices, as torch
             if d != 1:
                 raise IndexError("index out of range in self")
@@ -278,7 +284,15 @@ class Indexing:
     def take(self, index):
         """A new tensor with the elements of self at the given indices."""
         if isinstance(index, Tensor):
-            _index_array(index, "take")  # torch's take wants int64 indices
+            idx = _index_array(index, "take")  # torch's take wants int64 indices
+            n = self._data.size
+            if idx.size and n == 0:
+                raise IndexError("take(): tried to take from an empty tensor")
+            if idx.size and (idx.min() < -n or idx.max() >= n):
+                bad = int(idx.max() if idx.max() >= n else idx.min())
+                raise IndexError(
+                    f"out of range: tried to access index {bad} on a tensor of {n} elements."
+                )
         return self.reshape(-1)[index]
 
     @function
@@ -310,7 +324,8 @@ class Indexing:
     def _index_along(self, dim, index, op):
         """``dim`` checked, and ``index`` as non-negative positions along it (index_add, ...)."""
         d = _dim(dim, self.ndim, op)
-        return d, _positions_along(_index_array(index, op).reshape(-1), d, self.shape[d], op)
+        idx = _index_array(index, op).reshape(-1)
+        return d, _positions_along(idx, d, self.shape[d], op, self.ndim)
 
     @function
     @inplace
@@ -335,6 +350,8 @@ class Indexing:
     @numpy_axis
     def index_fill(self, dim, index, value):
         """Out-of-place ``index_fill_``."""
+        if self.ndim == 0:  # the one value, at index 0
+            return self.reshape(1).index_fill(dim, index, value).reshape(())
         d, idx = self._index_along(dim, index, "index_fill")
         mask = B.get_array_module(idx).zeros(self.shape[d], dtype=bool)  # on idx's device
         mask[idx] = True
@@ -370,6 +387,7 @@ class Indexing:
         shape = self._data[index].shape
         return self + I.IndexBackward.apply(values.expand(shape), index, self.shape)
 
+    @function
     def index_put_(self, indices, values, accumulate=False):
         """Write ``values`` into self at the tuple of index tensors ``indices``, in place."""
         return self._inplace(lambda s, v: s.index_put(indices, v, accumulate), values)

@@ -54,18 +54,24 @@ def _cast_checked(t: Tensor, out: Tensor) -> Tensor:
     return out
 
 
+def _fitted(t: Tensor, values):
+    """``values`` broadcast to t's shape; torch's error when an in-place result is larger."""
+    if values.shape == t._data.shape:
+        return values
+    try:
+        return xp.broadcast_to(values, t._data.shape)
+    except ValueError:
+        raise RuntimeError(
+            f"output with shape {list(t.shape)} doesn't match the broadcast shape "
+            f"{list(values.shape)}"
+        ) from None
+
+
 def _store(t: Tensor, values) -> None:
     """Write ``values`` into t's existing memory (so views of t see the change)."""
     if values is t._data:
         return
-    if values.shape != t._data.shape:
-        try:
-            values = xp.broadcast_to(values, t._data.shape)
-        except ValueError:
-            raise RuntimeError(
-                f"output with shape {list(t.shape)} doesn't match the broadcast shape "
-                f"{list(values.shape)}"
-            ) from None
+    values = _fitted(t, values)
     if t._data.dtype.kind in "iub" and values.dtype.kind == "f":
         raise RuntimeError(
             f"result type Float can't be cast to the desired output type {_scalar_type_name(t)}"
@@ -76,6 +82,7 @@ def _store(t: Tensor, values) -> None:
 def _inplace_ufunc(ufunc, t: Tensor, other) -> None:
     """self = ufunc(self, other) in self's memory, following PyTorch's casting rule."""
     data = t._data
+    _check_no_partial_overlap(data, other)
     if data.dtype.kind in "iub" and (
         isinstance(other, float) or (hasattr(other, "dtype") and other.dtype.kind == "f")
     ):
@@ -117,6 +124,50 @@ def _check_no_overlap(t: Tensor) -> None:
             "unsupported operation: more than one element of the written-to tensor refers to a "
             "single memory location. Please clone() the tensor before performing the operation."
         )
+
+
+def _address(a) -> int:
+    """The address of an array's first element (a NumPy or CuPy array)."""
+    if hasattr(a, "__array_interface__"):
+        return a.__array_interface__["data"][0]
+    return a.data.ptr
+
+
+def _dense(a) -> bool:
+    """Whether ``a`` fills its span of memory exactly once (torch's non-overlapping and dense:
+    row-major after some permutation of its dims)."""
+    expected = a.itemsize
+    for stride, n in sorted((s, n) for s, n in zip(a.strides, a.shape, strict=True) if n > 1):
+        if stride != expected:
+            return False
+        expected *= n
+    return True
+
+
+def _check_no_partial_overlap(out, operand) -> None:
+    """torch's error when an in-place op reads an operand that partly overlaps the memory it
+    writes (``x[1:].add_(x[:3])``). As torch, only dense arrays are compared (others are "too
+    hard" and pass), and the same elements in the same layout (``x.mul_(x)``) are allowed."""
+    if not hasattr(operand, "strides") or out.size == 0 or operand.size == 0:
+        return
+    if not (_dense(out) and _dense(operand)):
+        return
+    a, b = _address(out), _address(operand)
+    if a == b and out.shape == operand.shape and out.strides == operand.strides:
+        return
+    if a < b + operand.size * operand.itemsize and b < a + out.size * out.itemsize:
+        raise RuntimeError(
+            "unsupported operation: some elements of the input tensor and the written-to tensor "
+            "refer to a single memory location. Please clone() the tensor before performing "
+            "the operation."
+        )
+
+
+def _check_operands(t: Tensor, *operands) -> None:
+    """``_check_no_partial_overlap`` for each tensor operand an in-place op on t reads."""
+    for o in operands:
+        if isinstance(o, Tensor):
+            _check_no_partial_overlap(t._data, o._data)
 
 
 def _unary_inplace(out_of_place):
@@ -230,6 +281,7 @@ class InPlace:
         old = Tensor._make(self._data.copy(), self._requires_grad, self.grad_fn)
         old._output_nr = self._output_nr
         out = compute(old, *others)
+        _fitted(self, out._data)  # a result larger than the view: torch's error, not NumPy's
         if out._data.dtype != self._data.dtype:
             out = out.to(self.dtype)
         base._inplace(lambda b, v: I.WriteView.apply(b, v, replay), out)
@@ -262,6 +314,7 @@ class InPlace:
             return self
         if isinstance(other, Tensor):
             _check_broadcast(self._data.shape, other._data.shape)
+        _check_operands(self, other)
         return self._inplace(lambda s, o: getattr(s, method)(o, alpha=alpha), other)
 
     def mul_(self, other):
@@ -273,6 +326,7 @@ class InPlace:
             return self
         if isinstance(other, Tensor):
             _check_broadcast(self._data.shape, other._data.shape)
+        _check_operands(self, other)
         return self._inplace(lambda s, o: s * o, other)
 
     def div_(self, other, rounding_mode=None):
@@ -287,10 +341,12 @@ class InPlace:
                 )
             _inplace_ufunc(xp.true_divide, self, _arr(other))
             return self
+        _check_operands(self, other)
         return self._inplace(lambda s, o: s.div(o, rounding_mode=rounding_mode), other)
 
     def pow_(self, exponent):
         """In-place ``pow``."""
+        _check_operands(self, exponent)
         return self._inplace(lambda s, e: _cast_checked(s, s**e), exponent)
 
     @function
@@ -321,14 +377,17 @@ class InPlace:
 
     def addcmul_(self, tensor1, tensor2, value=1):
         """In-place ``addcmul``."""
+        _check_operands(self, tensor1, tensor2)
         return self._inplace(lambda s, a, b: s.addcmul(a, b, value=value), tensor1, tensor2)
 
     def addcdiv_(self, tensor1, tensor2, value=1):
         """In-place ``addcdiv``."""
+        _check_operands(self, tensor1, tensor2)
         return self._inplace(lambda s, a, b: s.addcdiv(a, b, value=value), tensor1, tensor2)
 
     def lerp_(self, end, weight):
         """In-place ``lerp``."""
+        _check_operands(self, end, weight)
         return self._inplace(lambda s, e: s.lerp(e, weight), end)
 
     def _overwritten_in_graph(self) -> bool:
@@ -364,9 +423,11 @@ class InPlace:
             and grad_state.enabled
             and (src._requires_grad or self._requires_grad)
         ):
+            _check_operands(self, src)
             return self._inplace(lambda s, v: s * 0 + v.to(s.device, s.dtype), src)
         self._check_inplace()
         s = _arr(src)
+        _check_no_partial_overlap(self._data, s)
         if type(s) is not type(self._data) and hasattr(s, "shape"):
             # copy_ copies across devices (host to GPU, GPU to host), as torch's does
             s = B.to_device(s, B.array_device_index(self._data))

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 
 from gradiente import backend as B
@@ -26,6 +27,16 @@ from gradiente.tensor.toplevel import (
 )
 
 Tensor = None  # the assembled class, bound by gradiente.tensor (see its __init__)
+
+# torch's refusal of addcdiv with two integer operands (the double space is torch's)
+_ADDCDIV_INTEGER = (
+    "Integer division with addcdiv is no longer supported, and in a future  release addcdiv "
+    "will perform a true division of tensor1 and tensor2. The historic addcdiv behavior can "
+    "be implemented as (input + value * torch.trunc(tensor1 / tensor2)).to(input.dtype) for "
+    "integer inputs and as (input + value * tensor1 / tensor2) for float inputs. The future "
+    "addcdiv behavior is just the latter implementation: (input + value * tensor1 / tensor2), "
+    "for all dtypes."
+)
 
 
 def _storage_nbytes(root) -> int:
@@ -255,10 +266,14 @@ class LinearAlgebra:
     @inplace
     def addmm(self, mat1, mat2, beta=1, alpha=1):
         """beta·self + alpha·(mat1 @ mat2)."""
+        if isinstance(mat1, Tensor) and isinstance(mat2, Tensor):
+            error = PE.addmm_dtype_error(self._data.dtype, mat1._data.dtype, mat2._data.dtype)
+            if error is not None:
+                raise error
         return show_as(_scaled_sum(self, beta, mat1.mm(mat2), alpha), "AddmmBackward0", self)
 
     @function
-    @inplace
+    @inplace(function=True)
     def addmv(self, mat, vec, beta=1, alpha=1):
         """Performs a matrix-vector product of the matrix ``mat`` and the vector ``vec``."""
         return show_as(_scaled_sum(self, beta, mat.mv(vec), alpha), "AddmvBackward0", self)
@@ -279,12 +294,25 @@ class LinearAlgebra:
     @function
     @inplace
     def addr(self, vec1, vec2, beta=1, alpha=1):
-        """``beta * self + alpha * outer(vec1, vec2)``."""
+        """``beta * self + alpha * outer(vec1, vec2)``; integer tensors refuse float factors."""
+        if not any(B.is_float(t._data.dtype) for t in (self, vec1, vec2)):
+            for name, factor in (("beta", beta), ("alpha", alpha)):
+                if isinstance(factor, float):
+                    raise RuntimeError(
+                        f"For integral input tensors, argument {name} must not be a floating "
+                        "point number."
+                    )
         return show_as(_scaled_sum(self, beta, vec1.outer(vec2), alpha), "AddrBackward0", self)
 
     @function
     def addcmul(self, tensor1, tensor2, value=1):
-        """self + value · tensor1 · tensor2."""
+        """self + value · tensor1 · tensor2. As torch, ``value`` takes the tensors' result type
+        (an integer one truncates it); bool tensors have no kernel."""
+        arrays = [t._data for t in (self, tensor1, tensor2) if isinstance(t, Tensor)]
+        if not any(B.is_float(a.dtype) for a in arrays):
+            if all(a.dtype == bool for a in arrays):
+                raise NotImplementedError("\"addcmul_cpu_out\" not implemented for 'Bool'")
+            value = int(value)
         try:
             return show_as(self + value * tensor1 * tensor2, "AddcmulBackward0")
         except RuntimeError:
@@ -293,7 +321,9 @@ class LinearAlgebra:
 
     @function
     def addcdiv(self, tensor1, tensor2, value=1):
-        """self + value · tensor1 / tensor2."""
+        """self + value · tensor1 / tensor2; torch refuses two integer (or bool) operands."""
+        if not (B.is_float(tensor1._data.dtype) or B.is_float(tensor2._data.dtype)):
+            raise RuntimeError(_ADDCDIV_INTEGER)
         try:
             return show_as(self + value * tensor1 / tensor2, "AddcdivBackward0")
         except RuntimeError:
@@ -308,7 +338,8 @@ class LinearAlgebra:
         if self.ndim == 1 and other.ndim == 1:
             return self.dot(other)
         k = self.shape[-1]
-        out = matmul(self.reshape(-1, k), other.reshape(-1, k).t())
+        rows = math.prod(self.shape[:-1])  # not -1: k may be 0
+        out = matmul(self.reshape(rows, k), other.reshape(math.prod(other.shape[:-1]), k).t())
         return out.reshape(self.shape[:-1] + other.shape[:-1])
 
     @function

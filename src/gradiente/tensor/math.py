@@ -18,6 +18,7 @@ from gradiente.tensor.promotion import (
     _binary,
     _check_bool_subtraction,
     _check_integer_divisor,
+    _check_lerp_dtypes,
     _check_not_bool,
     _check_tensor_arg,
     _float_only,
@@ -316,7 +317,7 @@ class Math:
         return as_tensor(base).pow(self)
 
     @function
-    @inplace
+    @inplace(function=True)
     def __neg__(self):
         """Element-wise ``-x``."""
         return E.Neg.apply(self)
@@ -338,10 +339,10 @@ class Math:
     # exp, log, sin, ...: element-wise functions of floats, one row each (see _float_unary)
     exp = function(_float_unary("exp", E.Exp))
     log = function(_float_unary("log", E.Log))
-    log1p = function(inplace(_float_unary("log1p", E.Log1p)))
-    log2 = function(inplace(_float_unary("log2", E.Log2)))
-    log10 = function(inplace(_float_unary("log10", E.Log10)))
-    expm1 = function(inplace(_float_unary("expm1", E.Expm1)))
+    log1p = function(inplace(function=True)(_float_unary("log1p", E.Log1p)))
+    log2 = function(inplace(function=True)(_float_unary("log2", E.Log2)))
+    log10 = function(inplace(function=True)(_float_unary("log10", E.Log10)))
+    expm1 = function(inplace(function=True)(_float_unary("expm1", E.Expm1)))
     sqrt = function(_float_unary("sqrt", E.Sqrt))
     rsqrt = function(inplace(function=True)(_float_unary("rsqrt", E.Rsqrt)))
     sin = function(inplace(function=True)(_float_unary("sin", E.Sin)))
@@ -349,10 +350,10 @@ class Math:
     tanh = function(_float_unary("tanh", E.Tanh))
     sigmoid = function(_float_unary("sigmoid", E.Sigmoid))
     reciprocal = function(inplace(function=True)(_float_unary("reciprocal", E.Reciprocal)))
-    erf = function(inplace(_float_unary("erf", A.Erf)))
+    erf = function(inplace(function=True)(_float_unary("erf", A.Erf)))
 
     @function
-    @inplace
+    @inplace(function=True)
     def erfc(self):
         """Element-wise complementary error function ``1 - erf(x)``, accurate in the tails."""
         return A.Erfc.apply(self)
@@ -370,7 +371,7 @@ class Math:
         return E.Digamma.apply(a) if n == 0 else E.Polygamma.apply(a, int(n))
 
     @function
-    @inplace
+    @inplace(function=True)
     def sinc(self):
         """The normalized sinc sin(πx) / (πx), 1 at 0."""
         a = self if B.is_float(self._data.dtype) else self.to(B.get_default_dtype())
@@ -464,13 +465,13 @@ class Math:
     clip = clamp
 
     @function
-    @inplace
+    @inplace(function=True)
     def clamp_min(self, min):
         """Element-wise ``max(x, min)``."""
         return self.clamp(min=min)
 
     @function
-    @inplace
+    @inplace(function=True)
     def clamp_max(self, max):
         """Element-wise ``min(x, max)``."""
         return self.clamp(max=max)
@@ -505,22 +506,24 @@ class Math:
     @function
     @inplace
     def lerp(self, end, weight):
-        """self + weight·(end − self), evaluated from the nearer end as PyTorch does."""
+        """self + weight·(end − self), evaluated from the nearer end as PyTorch does; as
+        torch, for float tensors of one dtype only."""
+        _check_lerp_dtypes(self, end, weight)
         a, b = _promote(self, end)
         if isinstance(weight, Tensor):
             a, weight = _promote(a, weight)
         return E.Lerp.apply(a, b, weight)
 
     # trigonometric and hyperbolic functions and their inverses (see _float_unary)
-    tan = function(inplace(_float_unary("tan", E.Tan)))
-    asin = function(inplace(_float_unary("asin", E.Asin)))
-    acos = function(inplace(_float_unary("acos", E.Acos)))
-    atan = function(inplace(_float_unary("atan", E.Atan)))
-    sinh = function(inplace(_float_unary("sinh", E.Sinh)))
-    cosh = function(inplace(_float_unary("cosh", E.Cosh)))
-    asinh = function(inplace(_float_unary("asinh", E.Asinh)))
-    acosh = function(inplace(_float_unary("acosh", E.Acosh)))
-    atanh = function(inplace(_float_unary("atanh", E.Atanh)))
+    tan = function(inplace(function=True)(_float_unary("tan", E.Tan)))
+    asin = function(inplace(function=True)(_float_unary("asin", E.Asin)))
+    acos = function(inplace(function=True)(_float_unary("acos", E.Acos)))
+    atan = function(inplace(function=True)(_float_unary("atan", E.Atan)))
+    sinh = function(inplace(function=True)(_float_unary("sinh", E.Sinh)))
+    cosh = function(inplace(function=True)(_float_unary("cosh", E.Cosh)))
+    asinh = function(inplace(function=True)(_float_unary("asinh", E.Asinh)))
+    acosh = function(inplace(function=True)(_float_unary("acosh", E.Acosh)))
+    atanh = function(inplace(function=True)(_float_unary("atanh", E.Atanh)))
 
     arcsin, arccos, arctan = asin, acos, atan
 
@@ -548,19 +551,19 @@ class Math:
         return (self * self + other * other).sqrt()
 
     @function
-    @inplace
+    @inplace(function=True)
     def exp2(self):
         """Element-wise ``2 ** x``."""
         return 2.0**self
 
     @function
-    @inplace
+    @inplace(function=True)
     def logit(self, eps=None):
         """Element-wise ``log(p / (1 - p))`` (p clamped to [eps, 1 - eps] if eps given)."""
         return E.Logit.apply(self._float(), eps)
 
     @function
-    @inplace
+    @inplace(function=True)
     def xlogy(self, other):
         """Element-wise ``self * log(other)``, 0 where self is 0."""
         # x·log(y), defined as 0 where x == 0 (even when y is 0), NaN where y is NaN
@@ -592,20 +595,20 @@ class Math:
         return _refuse_backward_with_bool((a * ln2).logaddexp(b * ln2) / ln2, self, other)
 
     @function
-    @inplace
+    @inplace(function=True)
     def frac(self):
         """Computes the fractional portion of each element in self."""
         _float_only(self._data.dtype, "frac_cpu")
         return self - self.trunc()
 
     @function
-    @inplace
+    @inplace(function=True)
     def deg2rad(self):
         """Element-wise degrees to radians."""
         return self._float() * (3.141592653589793 / 180.0)
 
     @function
-    @inplace
+    @inplace(function=True)
     def rad2deg(self):
         """Element-wise radians to degrees."""
         return self._float() * (180.0 / 3.141592653589793)
@@ -620,7 +623,7 @@ class Math:
         return self
 
     @function
-    @inplace
+    @inplace(function=True)
     def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
         """Replace NaN, +inf and -inf by ``nan``, ``posinf`` and ``neginf``."""
         if not B.is_float(self._data.dtype):
@@ -637,7 +640,9 @@ class Math:
         if not isinstance(values, Tensor):
             raise TypeError("heaviside(): argument 'values' must be Tensor")
         if values._data.dtype != self._data.dtype:
-            raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes")
+            raise RuntimeError(
+                "heaviside is not yet implemented for tensors with different dtypes."
+            )
 
         def step(x, v):
             return xp.where(x == 0, v, (x > 0).astype(x.dtype)).astype(x.dtype)

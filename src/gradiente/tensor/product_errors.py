@@ -45,6 +45,18 @@ def mm_error(a_shape, a_dtype, b_shape, b_dtype) -> RuntimeError | None:
     return None
 
 
+def addmm_dtype_error(self_dtype, m1_dtype, m2_dtype) -> RuntimeError | None:
+    """``addmm``'s dtype checks, in torch's order: self against mat2, then mat1 against mat2
+    (``mm`` alone words it differently, see ``mm_error``)."""
+    for name, dtype in (("self", self_dtype), ("mat1", m1_dtype)):
+        if dtype != m2_dtype:
+            return RuntimeError(
+                f"{name} and mat2 must have the same dtype, but got {torch_type_name(dtype)} "
+                f"and {torch_type_name(m2_dtype)}"
+            )
+    return None
+
+
 def mv_error(m_shape, m_dtype, v_shape, v_dtype) -> RuntimeError | None:
     """``mv`` of a matrix and a vector (torch's ``addmv`` kernel, whose result is 1-D)."""
     if len(m_shape) != 2 or len(v_shape) != 1:

@@ -9,7 +9,13 @@ from gradiente import backend as B
 from gradiente.backend import xp
 from gradiente.ops import division as D
 from gradiente.ops import elementwise as E
-from gradiente.tensor.common import _LEGACY_TYPE_NAMES, _arr, _dim, _scalar_type_name
+from gradiente.tensor.common import (
+    _CPP_OPTION_NAMES,
+    _LEGACY_TYPE_NAMES,
+    _arr,
+    _dim,
+    _scalar_type_name,
+)
 from gradiente.tensor.factories import as_tensor, zeros_like
 
 Tensor = None  # the assembled class, bound by gradiente.tensor (see its __init__)
@@ -42,9 +48,60 @@ def _check_float_kernel(t: Tensor, kernel: str) -> None:
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{_scalar_type_name(t)}'")
 
 
-def _check_floating(t: Tensor, op: str) -> None:
+def _check_lerp_dtypes(start, end, weight) -> None:
+    """torch's lerp takes ``end`` (and a weight tensor that is not 0-d) of start's dtype, and
+    floating dtypes only: its RuntimeError / NotImplementedError otherwise."""
+    cpp = _CPP_OPTION_NAMES
+    for name, other in (("end", end), ("weight", weight)):
+        if not isinstance(other, Tensor) or (name == "weight" and other.ndim == 0):
+            continue
+        if other._data.dtype != start._data.dtype:
+            raise RuntimeError(
+                f"expected dtype {cpp[start.dtype.name]} for `{name}` but got dtype "
+                f"{cpp[other.dtype.name]}"
+            )
+    if not B.is_float(start._data.dtype):
+        kernel = "lerp_kernel_tensor" if isinstance(weight, Tensor) else "lerp_kernel_scalar"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_scalar_type_name(start)}'")
+
+
+def _check_nanmean_dtypes(t: Tensor, dtype) -> None:
+    """nanmean takes floating input and a floating ``dtype=`` only (torch's RuntimeErrors,
+    raised before the dims are checked)."""
     if not B.is_float(t._data.dtype):
-        raise RuntimeError(f"{op}: std and var only support floating point and complex dtypes")
+        raise RuntimeError(
+            "nanmean(): expected input to have floating point or complex dtype but got "
+            f"{_scalar_type_name(t)}"
+        )
+    if dtype is not None and not B.is_float(B.to_dtype(dtype).np):
+        raise RuntimeError(
+            "nanmean(): could not infer output dtype. Optional dtype must be either a floating "
+            f"point or complex dtype. Got: {_LEGACY_TYPE_NAMES[B.to_dtype(dtype).name][:-6]}"
+        )
+
+
+def _check_norm_dtype(t: Tensor, dtype) -> None:
+    """vector_norm's ``dtype=``: a floating type the input converts to without narrowing."""
+    if dtype is None:
+        return
+    target, name = B.to_dtype(dtype), _LEGACY_TYPE_NAMES[B.to_dtype(dtype).name][:-6]
+    if not B.is_float(target.np):
+        raise RuntimeError(
+            f"linalg.vector_norm: dtype should be floating point or complex, but got {name}"
+        )
+    if B.is_float(t._data.dtype) and B.promote_types(t.dtype, target) != target:
+        raise RuntimeError(
+            f"linalg.vector_norm: the dtype of the input ({_scalar_type_name(t)}) should be "
+            f"convertible without narrowing to the specified dtype ({name})"
+        )
+
+
+def _check_floating(t: Tensor, op: str) -> None:
+    """std/var (and std_mean/var_mean, which name themselves) of a non-float tensor: torch's
+    RuntimeError."""
+    if not B.is_float(t._data.dtype):
+        what = op if op in ("std_mean", "var_mean") else "std and var"
+        raise RuntimeError(f"{what} only support floating point and complex dtypes")
 
 
 def _promote_float(a: Tensor, b):
@@ -175,10 +232,10 @@ def _rounded_divide(a: Tensor, b, rounding_mode: str) -> Tensor:
             # floor and trunc differ by one where the signs differ and the division is inexact
             q = q + ((q < 0) & (q * _arr(b) != a._data))
         return Tensor._make(B.as_array(q), False, None)
-    if rounding_mode == "trunc":
-        return E.PiecewiseConstant.apply(_true_divide(a, b), "div_trunc", xp.trunc)
+    if rounding_mode == "trunc":  # the quotient as true division's, then a zero gradient
+        q = xp.trunc(_true_divide(a.detach(), b.detach() if isinstance(b, Tensor) else b)._data)
     b = b if isinstance(b, Tensor) else as_tensor(b, dtype=a.dtype)
-    return D.FlooredDivide.apply(a, b)
+    return D.FlooredDivide.apply(a, b, q if rounding_mode == "trunc" else None)
 
 
 def _true_divide(a: Tensor, b):
@@ -193,11 +250,18 @@ def _true_divide(a: Tensor, b):
 
 
 def _scaled_sum(base: Tensor, beta, product: Tensor, alpha) -> Tensor:
-    """beta·base + alpha·product; with beta = 0, base is ignored (even nan/inf), as in BLAS."""
+    """beta·base + alpha·product; with beta = 0, base is ignored (even nan/inf), as in BLAS.
+    Integer tensors take integer factors (torch casts the numbers to their type: 0.5 is 0)."""
+    if not (B.is_float(base._data.dtype) or B.is_float(product._data.dtype)):
+        beta, alpha = int(beta), int(alpha)
     if alpha != 1:
         product = product * alpha
     if beta == 0:
-        return product + zeros_like(base)
+        if not base.requires_grad:
+            return product + zeros_like(base)
+        # base's values are ignored, but it stays in the graph with a zero gradient (torch's)
+        everywhere = Tensor._make(B.get_array_module(base._data).ones((), dtype=bool))
+        return product + base.masked_fill(everywhere, 0)
     return (base if beta == 1 else base * beta) + product
 
 

@@ -28,7 +28,9 @@ from gradiente.tensor.promotion import (
     _arg_reduce,
     _check_float_kernel,
     _check_floating,
+    _check_nanmean_dtypes,
     _check_nonempty_dim,
+    _check_norm_dtype,
 )
 from gradiente.tensor.tie_order import kthvalue_indices, sort_indices, topk_indices
 from gradiente.tensor.toplevel import maximum, minimum
@@ -90,8 +92,8 @@ def _spread_args(x, dim, unbiased, correction, name: str):
         dim, unbiased = unbiased, None
     if correction is None:
         correction = 0 if unbiased is False else 1
+    _check_floating(x, name)  # before the dims, as torch
     dims = _dims(dim, x.ndim, name) or None
-    _check_floating(x, name)
     _warn_no_dof(x, dims, correction, name)
     return dims, correction
 
@@ -153,8 +155,11 @@ class Reductions:
 
     @function
     @numpy_axis
-    def nansum(self, dim=None, keepdim=False):
-        """Returns the sum of all elements, treating Not a Numbers (NaNs) as zero."""
+    def nansum(self, dim=None, keepdim=False, *, dtype=None):
+        """Returns the sum of all elements, treating Not a Numbers (NaNs) as zero; with
+        ``dtype``, of self cast to that dtype first (as ``sum``)."""
+        if dtype is not None and B.to_dtype(dtype).np != self._data.dtype:
+            return self.to(dtype).nansum(dim, keepdim)
         if not B.is_float(self._data.dtype):
             return self.sum(dim, keepdim)
         dims = _dims(dim, self.ndim, "nansum")
@@ -295,6 +300,7 @@ class Reductions:
     def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
         """The p-norm over ``dim`` (all elements by default); "fro" is the 2-norm of the
         entries, "nuc" the sum of singular values."""
+        _check_norm_dtype(self, dtype if p != "nuc" else None)
         a = self if dtype is None else self.to(dtype)
         if p == "nuc":
             dims = (-2, -1) if dim is None else dim
@@ -312,6 +318,7 @@ class Reductions:
     def vector_norm(self, ord=2, dim=None, keepdim=False, dtype=None):
         """The vector p-norm over ``dim`` (``linalg.vector_norm``'s kernel)."""
         self._check_float_norm("linalg.vector_norm")
+        _check_norm_dtype(self, dtype)
         a = self if dtype is None else self.to(dtype)
         dims = _dims(dim, self.ndim, "linalg.vector_norm")
         if dims == ():
@@ -461,6 +468,7 @@ class Reductions:
     @numpy_axis
     def nanmean(self, dim=None, keepdim=False, dtype=None):
         """Computes the mean of all `non-NaN` elements along the specified dimensions."""
+        _check_nanmean_dtypes(self, dtype)
         keep = ~self.isnan()
         total = self.masked_fill(~keep, 0.0).sum(dim, keepdim, dtype)
         return total / keep.sum(dim, keepdim)

@@ -9,6 +9,7 @@ import warnings
 
 from gradiente import backend as B
 from gradiente.autograd.function import show_as, torch_strides_known
+from gradiente.autograd.grad_mode import grad_state
 from gradiente.backend import xp
 from gradiente.ops import shape as S
 from gradiente.tensor.common import _arr, _dim, _dims, _required, _shape_arg
@@ -57,6 +58,12 @@ def _viewable(arr, shape) -> bool:
             chunk_stride = old_strides[d - 1]
             tensor_numel = view_numel = 1
     return view_d == -1
+
+
+def _at_least_1d(t, message: str) -> None:
+    """split, chunk and tensor_split refuse a 0-d tensor before any other check (torch)."""
+    if t.ndim == 0:
+        raise RuntimeError(message)
 
 
 class Shape:
@@ -111,6 +118,8 @@ class Shape:
         e = _dim(end_dim, self.ndim, "flatten")
         if s > e:
             raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+        if s == e:  # nothing to flatten: torch returns self itself (no view, no graph node)
+            return self
         shape = self.shape
         n = 1
         for k in shape[s : e + 1]:
@@ -122,6 +131,11 @@ class Shape:
     def unflatten(self, dim, sizes):
         """Expands a dimension of the input tensor over multiple dimensions."""
         d = _dim(dim, self.ndim, "unflatten")
+        if self.ndim == 0:  # torch wraps its dim check's error so
+            raise RuntimeError(
+                "unflatten got an unexpected error:\n"
+                f"Dimension specified as {dim} but tensor has no dimensions"
+            )
         sizes = _infer_shape(tuple(sizes), self.shape[d], "unflatten", self.shape)
         return self.reshape(self.shape[:d] + sizes + self.shape[d + 1 :])
 
@@ -168,8 +182,8 @@ class Shape:
     def transpose(self, dim0, dim1):
         """Returns a tensor that is a transposed version of self."""
         d0, d1 = _dim(dim0, self.ndim, "transpose"), _dim(dim1, self.ndim, "transpose")
-        if self.ndim < 2:
-            return self
+        if self.ndim < 2:  # torch: a view of it (a new graph node when it requires grad)
+            return self.expand(self.shape) if grad_state.enabled and self._requires_grad else self
         return S.Transpose.apply(self, d0, d1)
 
     swapaxes = swapdims = transpose
@@ -181,8 +195,8 @@ class Shape:
             raise RuntimeError(
                 f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D"
             )
-        if self.ndim == 0:
-            return self
+        if self.ndim == 0:  # torch: a view of it (a new graph node when it requires grad)
+            return self.expand(()) if grad_state.enabled and self._requires_grad else self
         # a vector's t() is still a view (and a TBackward0 node), as in torch
         return S.T.apply(self, 0, self.ndim - 1)
 
@@ -227,8 +241,8 @@ class Shape:
                 )
             shape.append(s)
         shape = tuple(shape)
-        if shape == self._data.shape:
-            return self
+        if shape == self._data.shape and not (grad_state.enabled and self._requires_grad):
+            return self  # torch returns a new view; without a graph nothing tells them apart
         return S.Expand.apply(self, shape)
 
     def expand_as(self, other):
@@ -264,6 +278,8 @@ class Shape:
     def narrow(self, dim, start, length):
         """The ``length`` entries from ``start`` along dim (a view); a negative start counts
         from the end."""
+        if self.ndim == 0:
+            raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
         d = _dim(dim, self.ndim, "narrow")
         n = self.shape[d]
         start, length = int(start), int(length)
@@ -304,6 +320,7 @@ class Shape:
     @numpy_axis
     def split(self, split_size_or_sections, dim=0):
         """Splits the tensor into chunks."""
+        _at_least_1d(self, "split expects at least a 1-dimensional tensor")
         d = _dim(dim, self.ndim, "split")
         n = self.shape[d]
         if isinstance(split_size_or_sections, numbers.Integral):
@@ -334,6 +351,7 @@ class Shape:
     @numpy_axis
     def chunk(self, chunks, dim=0):
         """Attempts to split a tensor into the specified number of chunks."""
+        _at_least_1d(self, "chunk expects at least a 1-dimensional tensor")
         d = _dim(dim, self.ndim, "chunk")
         if chunks <= 0:
             raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
@@ -346,12 +364,18 @@ class Shape:
     def unbind(self, dim=0):
         """Removes a tensor dimension."""
         d = _dim(dim, self.ndim, "unbind")
+        if self.ndim == 0:  # dim 0 or -1 passed the check above: torch's IndexError
+            raise IndexError("Dimension specified as 0 but tensor has no dimensions")
         return S.Unbind.apply(self, d)
 
     @function
     @numpy_axis
     def tensor_split(self, indices_or_sections, dim=0):
         """n nearly equal parts (the first ones one larger), or the pieces between indices."""
+        _at_least_1d(
+            self,
+            "tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims",
+        )
         d = _dim(dim, self.ndim, "tensor_split")
         n = self.shape[d]
         if isinstance(indices_or_sections, Tensor):
@@ -433,12 +457,16 @@ class Shape:
     @inplace
     def tril(self, diagonal=0):
         """The lower triangle (below diagonal ``diagonal``); other entries zero."""
+        if self.ndim < 2:
+            raise RuntimeError("tril: input tensor must have at least 2 dimensions")
         return S.TrilTriu.apply(self, True, int(diagonal))
 
     @function
     @inplace
     def triu(self, diagonal=0):
         """The upper triangle (above diagonal ``diagonal``); other entries zero."""
+        if self.ndim < 2:
+            raise RuntimeError("triu: input tensor must have at least 2 dimensions")
         return S.TrilTriu.apply(self, False, int(diagonal))
 
     @function
@@ -464,7 +492,16 @@ class Shape:
     @function
     def rot90(self, k=1, dims=(0, 1)):
         """Rotate by 90° k times in the plane of ``dims`` (from the first towards the second)."""
+        if len(dims) != 2:
+            raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+        if self.ndim < 2:
+            raise RuntimeError(f"expected total dims >= 2, but got total dims = {self.ndim}")
         d0, d1 = (_dim(d, self.ndim, "rot90") for d in dims)
+        if d0 == d1:
+            raise RuntimeError(
+                f"expected rotation dims to be different, but got dim0 = {dims[0]} and "
+                f"dim1 = {dims[1]}"
+            )
         k %= 4
         if k == 1:
             return self.flip(d1).transpose(d0, d1)

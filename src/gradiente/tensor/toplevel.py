@@ -123,6 +123,9 @@ def cat(tensors, dim=0, out=None) -> Tensor:
     tensors = [t for t in tensors]
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")  # as torch's
+    for i, t in enumerate(tensors):
+        if t.ndim == 0:  # checked before the dim, as torch
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
     # PyTorch's legacy rule: a 1-d empty tensor fits any shape. It still takes part in the
     # result's dtype and requires_grad (S.Cat leaves it out of the concatenation).
     sized = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)]
@@ -233,6 +236,8 @@ def inplace_function(name: str):
     """The function form ``gradiente.<name>_(input, ...)`` of the in-place method."""
 
     def function(input, *args, **kwargs):
+        if not isinstance(input, Tensor):  # torch changes only a tensor in place
+            raise _not_a_tensor(name + "_", input)
         return getattr(input, name + "_")(*args, **kwargs)
 
     function.__name__ = function.__qualname__ = name + "_"

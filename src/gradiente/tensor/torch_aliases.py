@@ -9,6 +9,7 @@ from __future__ import annotations
 import warnings
 
 from gradiente.ops import activation as A
+from gradiente.tensor.marks import inplace
 
 Tensor = None  # the assembled class, bound by gradiente.tensor (see its __init__)
 
@@ -65,6 +66,7 @@ class TorchAliases:
         """Materialise a lazy negation (torch's for complex views): the tensor itself here."""
         return self
 
+    @inplace(function=True)
     def conj_physical(self):
         """The conjugate as a new tensor: a copy, for a real tensor."""
         return self.clone()

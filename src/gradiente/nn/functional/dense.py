@@ -328,7 +328,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """(*,) class indices → (*, num_classes) int64 rows with a single 1."""
     require_tensor("one_hot", tensor)
     idx = tensor._data
-    if idx.dtype.kind not in "iu":
+    if idx.dtype != xp.int64:  # torch refuses int32 and the other integer types too
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
     if idx.size and idx.min() < 0:
         raise RuntimeError("Class values must be non-negative.")

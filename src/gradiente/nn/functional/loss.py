@@ -450,7 +450,13 @@ def hinge_embedding_loss(
 def soft_margin_loss(
     input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean"
 ) -> Tensor:
-    """log(1 + e^(−y x)), the two-class logistic loss for labels y = ±1."""
+    """log(1 + e^(−y x)), the two-class logistic loss for labels y = ±1. torch's kernel has
+    no gradient for the labels: it refuses a target that requires one."""
+    if target.requires_grad and is_grad_enabled():
+        raise RuntimeError(
+            "The function 'soft_margin_loss' is not differentiable with respect to argument "
+            "'target'. This input cannot have requires_grad True."
+        )
     loss = (-input * target).exp().log1p()
     loss = _reduce(loss, _resolve_reduction(size_average, reduce, reduction))
     return _fused(loss, "SoftMarginLossBackward0", input, target)
@@ -606,6 +612,9 @@ def multi_margin_loss(
         )
     if weight is not None and weight.numel() != C:
         raise RuntimeError(f"inconsistent weight size, expected {C} but got {list(weight.shape)}")
+    if str(x._data.dtype) in ("float16", "bfloat16"):  # torch's CPU kernel has no 16-bit version
+        kind = torch_type_name(x._data.dtype)
+        raise NotImplementedError(f"\"multi_margin_loss_cpu_kernel\" not implemented for '{kind}'")
     if target._data.dtype != xp.int64:
         raise RuntimeError(
             f"expected scalar type Long but found {torch_type_name(target._data.dtype)}"

@@ -14,6 +14,7 @@ import math
 import numbers
 import warnings
 
+from gradiente.autograd.grad_mode import no_grad
 from gradiente.backend import get_array_module, xp
 from gradiente.ops import reduce as R
 from gradiente.ops.adaptive_pool import (
@@ -25,6 +26,7 @@ from gradiente.ops.adaptive_pool import (
 from gradiente.ops.geometry import follows_channels_last
 from gradiente.ops.loss import ShownAs
 from gradiente.ops.pool import adaptive_avg_pool1d, adaptive_avg_pool2d
+from gradiente.ops.reduced_pool import AdaptiveAvgPool3dReduced, ValuesOf
 from gradiente.random import _fma32, _fma64  # exact fused multiply-add, as torch's kernels
 from gradiente.tensor import Tensor, linspace, ones, stack, where
 
@@ -87,6 +89,8 @@ def _interpolate_integer_check(x, mode: str, dims: int, antialias: bool) -> None
     """PyTorch's CPU resize kernels take floating input, plus uint8 for the nearest modes and
     bilinear (images); every other case raises its "... not implemented for 'Long'" error,
     named after the kernel that refuses the dtype."""
+    if str(x.dtype) == "bfloat16" and not antialias:  # its NumPy kind is not "f"
+        return  # (its kernels: _in_float32, reduced_pool.py)
     if x.dtype.kind == "f" or (x.dtype == xp.uint8 and mode in ("nearest", "nearest-exact")):
         return
     if x.dtype == xp.uint8 and (mode == "bicubic" or antialias):
@@ -321,6 +325,9 @@ def adaptive_avg_pool3d(input: Tensor, output_size) -> Tensor:
         out = (out + x.sum() * 0) if x.requires_grad else out  # keeps the graph
         out = out.squeeze(0) if unbatched else out
         return empty_grad_guard("adaptive_avg_pool3d", out, tuple(out.shape))
+    if str(x._data.dtype) in ("float16", "bfloat16"):  # torch sums in the 16-bit type
+        out = AdaptiveAvgPool3dReduced.apply(x, tuple(sizes))
+        return out.squeeze(0) if unbatched else out
     out = _interpolate(x, size=sizes, mode="area")
     if unbatched:
         out = out.squeeze(0)
@@ -346,15 +353,37 @@ def interpolate(
     composed of gathers and products, recorded as torch's one upsampling node
     (``UpsampleBilinear2DBackward0``, ...).
     """
-    out = _interpolate(
-        input, size, scale_factor, mode, align_corners, recompute_scale_factor, antialias
-    )
+    args = (size, scale_factor, mode, align_corners, recompute_scale_factor)
+    if _in_float32(input, mode, antialias):  # torch's float16/bfloat16 kernels: opmath float
+        out = _interpolate(input.float(), *args)
+        if mode == "bicubic":  # the values with 16-bit weights, the gradient float32's
+            with no_grad():
+                exact = _interpolate(input.float(), *args, cubic_weights=input._data.dtype)
+            out = ValuesOf.apply(out, exact._data)
+        out = out.to(input.dtype)
+    else:
+        out = _interpolate(
+            input, size, scale_factor, mode, align_corners, recompute_scale_factor, antialias
+        )
     if not out.requires_grad or (mode == "area" and input.ndim < 5):
         return out
     name = _NODE_NAMES[mode].format(d=input.ndim - 2)
     if antialias:
         name = name.replace("DBackward0", "DAaBackward0")
     return ShownAs.apply(out, name, input)
+
+
+def _in_float32(input: Tensor, mode: str, antialias: bool) -> bool:
+    """Whether torch resizes this float16 or bfloat16 input as its float32 copy, rounding the
+    result once (and the gradient once): the nearest, (bi/tri)linear and bicubic kernels compute
+    in float, bicubic with weights stored in the 16-bit type (checked bit for bit against torch
+    2.13; area is adaptive pooling's, antialias is not reproduced)."""
+    name = getattr(getattr(input, "_data", None), "dtype", None)  # (a non-tensor: refused later)
+    return (
+        str(name) in ("float16", "bfloat16")
+        and mode in ("nearest", "nearest-exact", "linear", "bilinear", "trilinear", "bicubic")
+        and not antialias
+    )
 
 
 def _rank_error(mode: str, ndim: int) -> NotImplementedError:
@@ -422,8 +451,10 @@ def _interpolate(
     align_corners: bool | None = None,
     recompute_scale_factor: bool | None = None,
     antialias: bool = False,
+    cubic_weights=None,
 ) -> Tensor:
-    """``interpolate``'s resizing, composed of Tensor ops."""
+    """``interpolate``'s resizing, composed of Tensor ops (bicubic weights rounded to the
+    dtype ``cubic_weights`` when given)."""
     if mode == "lanczos":  # a torch mode gradiente does not have
         raise NotImplementedError(
             f"interpolate: mode {mode!r} is not supported by gradiente (supported: "
@@ -458,6 +489,8 @@ def _interpolate(
     if mode == "area" and dims < 3:  # the mean over each adaptive window
         pool = adaptive_avg_pool1d if dims == 1 else adaptive_avg_pool2d
         return pool(input, sizes)
+    if mode == "area" and str(input._data.dtype) in ("float16", "bfloat16"):
+        return AdaptiveAvgPool3dReduced.apply(input, tuple(sizes))  # summed in 16 bits
     dtype = input._data.dtype
     if mode == "area" or mode == "bicubic" or antialias:
         # separable tables, the last axis first like torch's kernels
@@ -470,6 +503,8 @@ def _interpolate(
                 )
             else:
                 table = _cubic_table(in_sizes[k], sizes[k], scales[k], bool(align_corners), dtype)
+                if cubic_weights is not None:  # torch's 16-bit kernel stores them so
+                    table = (table[0], table[1].astype(cubic_weights).astype(dtype))
             out = _resample_axis(out, 2 + k, *table, in_order=mode == "bicubic" and not antialias)
         return out
     if mode == "nearest":
@@ -709,6 +744,11 @@ def grid_sample(
         raise ValueError(
             "nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', or "
             f"'reflection', but got: '{padding_mode}'"
+        )
+    if grid.dtype != input.dtype:  # torch's kernel reads both in one type
+        raise RuntimeError(
+            f"expected scalar type {R.torch_type_name(input._data.dtype)} but found "
+            f"{R.torch_type_name(grid._data.dtype)}"
         )
     if input.ndim == 5 and grid.ndim == 5:
         return _grid_sample_3d(input, grid, mode, padding_mode, align_corners)

@@ -83,6 +83,7 @@ from gradiente.nn.layers.flatten import (
     Unflatten,
 )
 from gradiente.nn.layers.fold import Fold, Unfold
+from gradiente.nn.layers.fractional_pool3d import FractionalMaxPool3d
 from gradiente.nn.layers.lazy import (
     LazyBatchNorm1d,
     LazyBatchNorm2d,
@@ -219,6 +220,7 @@ __all__ = [
     "Flatten",
     "Fold",
     "FractionalMaxPool2d",
+    "FractionalMaxPool3d",
     "GELU",
     "GLU",
     "GRU",
