@@ -2,7 +2,7 @@
 """searchsorted/bucketize with NaN in the boundaries: torch's binary search (a NaN compares
 false) rather than NumPy's (NaN sorted last) — found by the op fuzzer."""
 
-from tests.conftest import torch_and_gradiente_print
+from conftest import torch_and_gradiente_print
 
 _PROGRAM = """
 import torch

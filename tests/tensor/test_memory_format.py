@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.conftest import torch_and_gradiente_print
 
 import gradiente
+from conftest import torch_and_gradiente_print
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
