@@ -80,9 +80,15 @@ class LPPool3d(_LPPoolNd):
     _function = staticmethod(FX.lp_pool3d)
 
 
-class FractionalMaxPool2d(Module):
-    """2-D fractional max pooling: pseudo-random windows of ``kernel_size`` that shrink the
-    image to ``output_size`` or by ``output_ratio`` (see ``ops/fractional_pool.py``)."""
+class _FractionalMaxPoolNd(Module):
+    """Fractional max pooling: pseudo-random windows of ``kernel_size`` that shrink the input
+    to ``output_size`` or by ``output_ratio`` (see ``ops/fractional_pool.py``). A subclass
+    names its dims, its function and whether the kernel size is checked here (3-d) or by the
+    function (2-d), as torch's two classes do."""
+
+    _dims = 2
+    _function = staticmethod(FX.fractional_max_pool2d)
+    _checks_kernel = False
 
     def __init__(
         self,
@@ -93,23 +99,29 @@ class FractionalMaxPool2d(Module):
         _random_samples: Tensor | None = None,
     ) -> None:
         super().__init__()
-        self.kernel_size = _pair(kernel_size)
+        if self._checks_kernel and any(k <= 0 for k in self._ntuple(kernel_size)):
+            raise ValueError(f"kernel_size must be greater than 0, but got {kernel_size}")
+        self.kernel_size = self._ntuple(kernel_size)
         self.return_indices = return_indices
         self.register_buffer("_random_samples", _random_samples)
-        self.output_size = _pair(output_size) if output_size is not None else None
-        self.output_ratio = _pair(output_ratio) if output_ratio is not None else None
+        self.output_size = self._ntuple(output_size) if output_size is not None else None
+        self.output_ratio = self._ntuple(output_ratio) if output_ratio is not None else None
         if output_size is None and output_ratio is None:
             raise ValueError(
-                "FractionalMaxPool2d requires specifying either an output size, or a pooling ratio"
+                f"{type(self).__name__} requires specifying either an output size, or a "
+                "pooling ratio"
             )
         if output_size is not None and output_ratio is not None:
             raise ValueError("only one of output_size and output_ratio may be specified")
-        if self.output_ratio is not None:
-            if not (0 < self.output_ratio[0] < 1 and 0 < self.output_ratio[1] < 1):
-                raise ValueError(f"output_ratio must be between 0 and 1 (got {output_ratio})")
+        if self.output_ratio is not None and not all(0 < r < 1 for r in self.output_ratio):
+            raise ValueError(f"output_ratio must be between 0 and 1 (got {output_ratio})")
+
+    def _ntuple(self, value) -> tuple:
+        """An int as ``_dims`` copies of it; a sequence as a tuple (``_pair``, ``_triple``)."""
+        return tuple(value) if isinstance(value, (tuple, list)) else (value,) * self._dims
 
     def forward(self, input: Tensor):
-        return FX.fractional_max_pool2d(
+        return self._function(
             input,
             self.kernel_size,
             self.output_size,
@@ -117,6 +129,10 @@ class FractionalMaxPool2d(Module):
             self.return_indices,
             _random_samples=self._random_samples,
         )
+
+
+class FractionalMaxPool2d(_FractionalMaxPoolNd):
+    """2-D fractional max pooling over (N, C, H, W) or (C, H, W) input."""
 
 
 class CrossMapLRN2d(Module):
